@@ -1,0 +1,45 @@
+//! Library errors. Each message is one line that names the file, key, flag or variable at
+//! fault and says what was expected. Every error means "could not evaluate": exit code 2,
+//! distinct from a breached gate (1).
+
+use std::io;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{what} {path}: cannot read: {source}")]
+    Read {
+        path: String,
+        what: &'static str,
+        source: io::Error,
+    },
+
+    #[error("{path}: cannot write: {source}")]
+    Write { path: String, source: io::Error },
+
+    /// A summary or other evidence file that is malformed.
+    #[error("{path}: {message}")]
+    Evidence { path: String, message: String },
+
+    /// A policy file that does not say something gatecheck can check.
+    #[error("policy {path}: {message}")]
+    Policy { path: String, message: String },
+
+    /// An environment variable that is set but does not hold what it must.
+    #[error("environment variable {name}={value:?}: {expected}")]
+    Env {
+        name: String,
+        value: String,
+        expected: String,
+    },
+
+    /// Settings (config file, GATECHECK_* variables, flags) that do not fit together.
+    #[error("{0}")]
+    Settings(String),
+}
+
+impl Error {
+    /// The process exit code for this error: always 2, "could not evaluate".
+    pub fn exit_code(&self) -> i32 {
+        2
+    }
+}

@@ -1,0 +1,26 @@
+//! The `gatecheck` binary: parse, run, map the outcome or error to an exit code.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = match gatecheck::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
+            let _ = error.print();
+            return ExitCode::from(if error.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let env = |name: &str| std::env::var(name).ok();
+    let mut stdout = std::io::stdout().lock();
+    match gatecheck::run(cli, &env, &mut stdout) {
+        Ok(outcome) => ExitCode::from(outcome.exit_code() as u8),
+        Err(error) => {
+            let error = anyhow::Error::from(error);
+            eprintln!("gatecheck: error: {error}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,80 @@
+//! The policy file as written (TOML). These raw structs stop at `policy::load`, which turns
+//! them into checked domain types; unknown keys are errors so a typo never disables a gate.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyFile {
+    #[serde(default)]
+    pub policy: PolicyMeta,
+    #[serde(default)]
+    pub flows: BTreeMap<String, FlowFile>,
+    #[serde(default)]
+    pub k6_thresholds: K6ThresholdsFile,
+    #[serde(default, rename = "gate")]
+    pub gates: Vec<GateFile>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyMeta {
+    pub name: Option<String>,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlowFile {
+    /// Environment variable that switches the flow off when "0"/"false" (e.g. PERF_ENABLE_RULE_RUN).
+    pub switch_env: Option<String>,
+    /// The flow's state when the switch variable is unset.
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct K6ThresholdsFile {
+    /// Whether thresholds that k6 itself marked failed in the summary are gates too.
+    #[serde(default = "default_true")]
+    pub enforce: bool,
+    pub severity: Option<String>,
+}
+
+impl Default for K6ThresholdsFile {
+    fn default() -> Self {
+        K6ThresholdsFile {
+            enforce: true,
+            severity: None,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GateFile {
+    pub id: String,
+    pub description: Option<String>,
+    /// A k6 metric selector, `http_req_duration{flow:auth_list}`.
+    pub metric: Option<String>,
+    /// The metric kind when it is not one of k6's built-ins.
+    pub kind: Option<String>,
+    /// Statistic -> environment variable holding that figure, e.g. `"p(95)" = "SCHEDULER_LAG_P95_SECONDS"`.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// The unit of the environment figures: s, ms, ratio or number.
+    pub unit: Option<String>,
+    /// The load-test flow this gate belongs to; inferred from a `flow:` tag in `metric`.
+    pub flow: Option<String>,
+    pub thresholds: Vec<String>,
+    pub severity: Option<String>,
+    pub on_missing: Option<String>,
+}
+
+fn default_true() -> bool {
+    true
+}

@@ -1,0 +1,353 @@
+//! The judgement: policy files, threshold expressions, and the pure evaluator.
+//!
+//! `load` validates a TOML policy into `Policy` (every error names the file, the gate id
+//! and the offending value); `evaluate` holds the evidence against it and returns a
+//! `Verdict` without doing any I/O.
+
+pub mod evaluate;
+mod file;
+pub mod threshold;
+pub mod verdict;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use crate::error::Error;
+use crate::metrics::{MetricKey, MetricKind};
+use threshold::{Dimension, Stat, Threshold};
+
+/// The release policy shipped with gatecheck, used when no policy file is given or found.
+pub const BUILTIN_RELEASE: &str = include_str!("../../gates/release.toml");
+pub const BUILTIN_RELEASE_NAME: &str = "gates/release.toml (built in)";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    /// A breach blocks the release.
+    Block,
+    /// A breach is reported but does not block.
+    Warn,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnMissing {
+    /// No data blocks the release (fail closed).
+    Fail,
+    /// No data is reported as a warning.
+    Warn,
+    /// No data is reported as skipped.
+    Skip,
+}
+
+/// The unit environment figures are written in.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FigureUnit {
+    Seconds,
+    Millis,
+    Ratio,
+    Number,
+}
+
+impl FigureUnit {
+    pub fn dimension(self) -> Dimension {
+        match self {
+            FigureUnit::Seconds => Dimension::Duration {
+                bare_millis: 1000.0,
+            },
+            FigureUnit::Millis => Dimension::Duration { bare_millis: 1.0 },
+            FigureUnit::Ratio => Dimension::Ratio,
+            FigureUnit::Number => Dimension::Plain,
+        }
+    }
+
+    /// Factor that brings a figure in this unit to the canonical scale (ms for durations).
+    pub fn to_canonical(self) -> f64 {
+        match self {
+            FigureUnit::Seconds => 1000.0,
+            _ => 1.0,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            FigureUnit::Seconds => "seconds",
+            FigureUnit::Millis => "milliseconds",
+            FigureUnit::Ratio => "a ratio",
+            FigureUnit::Number => "a number",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Flow {
+    pub name: String,
+    pub switch_env: Option<String>,
+    pub enabled: bool,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Gate {
+    pub id: String,
+    pub description: String,
+    pub metric: Option<(MetricKey, MetricKind)>,
+    /// (statistic, variable) pairs; an env figure that is set wins over the metric's.
+    pub env: Vec<(Stat, String)>,
+    pub env_unit: FigureUnit,
+    pub flow: Option<String>,
+    pub thresholds: Vec<Threshold>,
+    pub severity: Severity,
+    pub on_missing: OnMissing,
+}
+
+impl Gate {
+    pub fn env_var_for(&self, stat: Stat) -> Option<&str> {
+        self.env
+            .iter()
+            .find(|(s, _)| *s == stat)
+            .map(|(_, var)| var.as_str())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub name: String,
+    pub description: Option<String>,
+    /// Where the policy was read from, for reports.
+    pub source: String,
+    pub flows: Vec<Flow>,
+    pub enforce_k6_thresholds: bool,
+    pub k6_threshold_severity: Severity,
+    pub gates: Vec<Gate>,
+}
+
+impl Policy {
+    /// True when some gate reads a k6 metric, so a summary is needed.
+    pub fn needs_k6_summary(&self) -> bool {
+        self.gates.iter().any(|g| g.metric.is_some())
+    }
+}
+
+/// Reads a policy file; a missing file is an error (exit 2), never an empty policy.
+pub fn load_file(path: &Path) -> Result<Policy, Error> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+        path: shown.clone(),
+        what: "policy",
+        source,
+    })?;
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("policy");
+    parse(&shown, stem, &text)
+}
+
+pub fn builtin_release() -> Result<Policy, Error> {
+    parse(BUILTIN_RELEASE_NAME, "release", BUILTIN_RELEASE)
+}
+
+pub fn parse(source: &str, default_name: &str, text: &str) -> Result<Policy, Error> {
+    let fail = |message: String| Error::Policy {
+        path: source.to_string(),
+        message,
+    };
+    let raw: file::PolicyFile =
+        toml::from_str(text).map_err(|e| fail(one_line_toml_error(text, &e)))?;
+
+    let mut flows = Vec::new();
+    for (name, flow) in raw.flows {
+        if let Some(var) = &flow.switch_env {
+            check_env_name(var)
+                .map_err(|why| fail(format!("flows.{name}.switch_env = {var:?}: {why}")))?;
+        }
+        flows.push(Flow {
+            name,
+            switch_env: flow.switch_env,
+            enabled: flow.enabled,
+            description: flow.description,
+        });
+    }
+
+    let mut seen = BTreeSet::new();
+    let mut gates = Vec::new();
+    for gate in raw.gates {
+        let id = gate.id.clone();
+        let gate_fail = |message: String| fail(format!("gate {id:?}: {message}"));
+        if id.is_empty()
+            || !id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+        {
+            return Err(gate_fail(
+                "id must be non-empty letters, digits, '-', '_' or '.'".into(),
+            ));
+        }
+        if !seen.insert(id.clone()) {
+            return Err(gate_fail("id is used by more than one gate".into()));
+        }
+        let metric = match &gate.metric {
+            Some(selector) => {
+                let key = MetricKey::parse(selector)
+                    .map_err(|why| gate_fail(format!("metric = {selector:?}: {why}")))?;
+                let kind = match &gate.kind {
+                    Some(kind) => MetricKind::parse(kind).ok_or_else(|| {
+                        gate_fail(format!("kind = {kind:?}: unknown metric kind, expected trend, rate, counter or gauge"))
+                    })?,
+                    None => MetricKind::of_builtin(&key.name).ok_or_else(|| {
+                        gate_fail(format!("metric {:?} is not a k6 built-in: add kind = \"trend\" | \"rate\" | \"counter\" | \"gauge\"", key.name))
+                    })?,
+                };
+                Some((key, kind))
+            }
+            None if gate.kind.is_some() => {
+                return Err(gate_fail("kind is set but there is no metric".into()))
+            }
+            None => None,
+        };
+        let env_unit = match gate.unit.as_deref() {
+            None | Some("s") => FigureUnit::Seconds,
+            Some("ms") => FigureUnit::Millis,
+            Some("ratio") => FigureUnit::Ratio,
+            Some("number") => FigureUnit::Number,
+            Some(other) => {
+                return Err(gate_fail(format!(
+                    "unit = {other:?}: expected s, ms, ratio or number"
+                )))
+            }
+        };
+        if gate.unit.is_some() && gate.env.is_empty() {
+            return Err(gate_fail(
+                "unit applies to [gate.env] figures, but the gate has none".into(),
+            ));
+        }
+        let mut env = Vec::new();
+        for (stat_text, var) in &gate.env {
+            let stat = Stat::parse(stat_text)
+                .map_err(|why| gate_fail(format!("env.{stat_text:?}: {why}")))?;
+            check_env_name(var)
+                .map_err(|why| gate_fail(format!("env.{stat_text:?} = {var:?}: {why}")))?;
+            env.push((stat, var.clone()));
+        }
+        if metric.is_none() && env.is_empty() {
+            return Err(gate_fail(
+                "has no evidence: set metric = \"...\" or a [gate.env] table".into(),
+            ));
+        }
+        if gate.thresholds.is_empty() {
+            return Err(gate_fail(
+                "thresholds is empty: a gate must check at least one expression".into(),
+            ));
+        }
+        let mut thresholds = Vec::new();
+        for (index, text) in gate.thresholds.iter().enumerate() {
+            let at = format!("thresholds[{index}] = {text:?}");
+            let threshold =
+                Threshold::parse(text).map_err(|why| gate_fail(format!("{at}: {why}")))?;
+            let env_sourced = env.iter().any(|(s, _)| *s == threshold.stat);
+            let dimension = match &metric {
+                _ if env_sourced => env_unit.dimension(),
+                Some((key, kind)) => {
+                    if !kind.accepts(threshold.stat) {
+                        return Err(gate_fail(format!(
+                            "{at}: {} does not apply to {key} (a {kind}: use {})",
+                            threshold.stat,
+                            kind.allowed_stats()
+                        )));
+                    }
+                    kind.dimension(threshold.stat, is_builtin_time(&key.name))
+                }
+                None => {
+                    return Err(gate_fail(format!(
+                        "{at}: no [gate.env] variable gives {} and there is no metric",
+                        threshold.stat
+                    )));
+                }
+            };
+            threshold
+                .canonical_limit(dimension)
+                .map_err(|why| gate_fail(format!("{at}: {why}")))?;
+            thresholds.push(threshold);
+        }
+        let flow = gate.flow.clone().or_else(|| {
+            metric
+                .as_ref()
+                .and_then(|(key, _)| key.tag("flow").map(str::to_string))
+        });
+        let severity = parse_severity(gate.severity.as_deref()).map_err(&gate_fail)?;
+        let on_missing = match gate.on_missing.as_deref() {
+            None | Some("fail") => OnMissing::Fail,
+            Some("warn") => OnMissing::Warn,
+            Some("skip") => OnMissing::Skip,
+            Some(other) => {
+                return Err(gate_fail(format!(
+                    "on_missing = {other:?}: expected fail, warn or skip"
+                )))
+            }
+        };
+        let description = gate.description.clone().unwrap_or_else(|| id.clone());
+        gates.push(Gate {
+            id,
+            description,
+            metric,
+            env,
+            env_unit,
+            flow,
+            thresholds,
+            severity,
+            on_missing,
+        });
+    }
+    if gates.is_empty() {
+        return Err(fail(
+            "defines no [[gate]]: a policy must check something".into(),
+        ));
+    }
+    let k6_threshold_severity = parse_severity(raw.k6_thresholds.severity.as_deref())
+        .map_err(|why| fail(format!("k6_thresholds: {why}")))?;
+    Ok(Policy {
+        name: raw.policy.name.unwrap_or_else(|| default_name.to_string()),
+        description: raw.policy.description,
+        source: source.to_string(),
+        flows,
+        enforce_k6_thresholds: raw.k6_thresholds.enforce,
+        k6_threshold_severity,
+        gates,
+    })
+}
+
+fn parse_severity(text: Option<&str>) -> Result<Severity, String> {
+    match text {
+        None | Some("block") => Ok(Severity::Block),
+        Some("warn") => Ok(Severity::Warn),
+        Some(other) => Err(format!("severity = {other:?}: expected block or warn")),
+    }
+}
+
+fn is_builtin_time(name: &str) -> bool {
+    MetricKind::of_builtin(name) == Some(MetricKind::Trend)
+}
+
+fn check_env_name(name: &str) -> Result<(), String> {
+    let valid = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if valid {
+        Ok(())
+    } else {
+        Err("not an environment variable name (letters, digits and _)".into())
+    }
+}
+
+/// toml's messages span several lines with a source excerpt; keep the first line and the position.
+fn one_line_toml_error(text: &str, error: &toml::de::Error) -> String {
+    let message = error.message().trim().replace('\n', " ");
+    match error.span() {
+        Some(span) => {
+            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+            format!("line {line}: {message}")
+        }
+        None => message,
+    }
+}

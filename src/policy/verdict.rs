@@ -1,0 +1,135 @@
+//! The outcome of holding evidence against a policy: one row per checked threshold.
+//!
+//! A breached gate is an outcome, not an error: `Verdict::blocked` drives exit code 1.
+
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Pass,
+    Fail,
+    Warn,
+    NoData,
+    Skipped,
+}
+
+impl Status {
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Pass => "PASS",
+            Status::Fail => "FAIL",
+            Status::Warn => "WARN",
+            Status::NoData => "NO DATA",
+            Status::Skipped => "SKIPPED",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// What was observed for a row.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Observed {
+    /// A figure on its canonical scale (ms, fraction, number) and how to show it.
+    Figure {
+        value: f64,
+        shown: String,
+    },
+    /// No figure, only k6's own pass/fail for the identical expression.
+    K6Verdict {
+        passed: bool,
+    },
+    Nothing,
+}
+
+impl fmt::Display for Observed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Observed::Figure { shown, .. } => f.write_str(shown),
+            Observed::K6Verdict { passed: true } => f.write_str("k6: passed"),
+            Observed::K6Verdict { passed: false } => f.write_str("k6: failed"),
+            Observed::Nothing => f.write_str("-"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub gate: String,
+    pub description: String,
+    /// The threshold as the policy wrote it (or k6's expression, for k6's own rows).
+    pub check: String,
+    pub status: Status,
+    /// True when this row stops the release.
+    pub blocking: bool,
+    pub observed: Observed,
+    /// Where the figure came from: file and key, env variable, or "-".
+    pub source: String,
+    /// Why there is no data, what was overridden, or how to get the missing figure.
+    pub detail: Option<String>,
+    pub samples: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verdict {
+    pub policy: String,
+    pub policy_source: String,
+    /// The evidence files read, with their detected format.
+    pub evidence: Vec<String>,
+    pub rows: Vec<Row>,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    pub pass: usize,
+    pub fail: usize,
+    pub warn: usize,
+    pub no_data: usize,
+    pub skipped: usize,
+    pub blocking: usize,
+}
+
+impl Verdict {
+    pub fn blocked(&self) -> bool {
+        self.rows.iter().any(|row| row.blocking)
+    }
+
+    pub fn counts(&self) -> Counts {
+        let mut counts = Counts::default();
+        for row in &self.rows {
+            match row.status {
+                Status::Pass => counts.pass += 1,
+                Status::Fail => counts.fail += 1,
+                Status::Warn => counts.warn += 1,
+                Status::NoData => counts.no_data += 1,
+                Status::Skipped => counts.skipped += 1,
+            }
+            counts.blocking += usize::from(row.blocking);
+        }
+        counts
+    }
+
+    /// One line for the end of any report.
+    pub fn summary_line(&self) -> String {
+        let c = self.counts();
+        let tally = format!(
+            "{} passed, {} failed, {} no data, {} warnings, {} skipped",
+            c.pass, c.fail, c.no_data, c.warn, c.skipped
+        );
+        if self.blocked() {
+            format!(
+                "RELEASE BLOCKED: {} blocking check(s) did not hold ({tally}; policy {})",
+                c.blocking, self.policy
+            )
+        } else {
+            format!(
+                "RELEASE OK: every blocking check holds ({tally}; policy {})",
+                self.policy
+            )
+        }
+    }
+}

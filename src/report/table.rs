@@ -1,0 +1,98 @@
+//! The verdict as a table for people: gate, threshold, observed, verdict, source; then the
+//! notes that explain NO DATA, SKIPPED and overrides; then one summary line.
+
+use std::io::{self, Write};
+
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{Cell, Color, ContentArrangement, Table};
+
+use crate::policy::verdict::{Row, Status, Verdict};
+
+pub fn render(verdict: &Verdict, color: bool, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(
+        out,
+        "gatecheck: policy {} ({})",
+        verdict.policy, verdict.policy_source
+    )?;
+    for evidence in &verdict.evidence {
+        writeln!(out, "evidence: {evidence}")?;
+    }
+    let mut table = Table::new();
+    table
+        .load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic);
+    if color {
+        table.enforce_styling();
+    } else {
+        table.force_no_tty();
+    }
+    table.set_header(vec!["Gate", "Threshold", "Observed", "Verdict", "Source"]);
+    for row in &verdict.rows {
+        table.add_row(vec![
+            Cell::new(&row.gate),
+            Cell::new(&row.check),
+            Cell::new(row.observed.to_string()),
+            status_cell(row, color),
+            Cell::new(short_source(&row.source)),
+        ]);
+    }
+    writeln!(out, "{table}")?;
+    let notes: Vec<&Row> = verdict
+        .rows
+        .iter()
+        .filter(|row| row.detail.is_some())
+        .collect();
+    if !notes.is_empty() {
+        writeln!(out, "notes:")?;
+        for row in notes {
+            writeln!(
+                out,
+                "  {} `{}`: {}",
+                row.gate,
+                row.check,
+                row.detail.as_deref().unwrap_or_default()
+            )?;
+        }
+    }
+    writeln!(out, "{}", verdict.summary_line())
+}
+
+/// The verdict text; a NO DATA row that does not block says so.
+pub fn status_text(row: &Row) -> String {
+    match row.status {
+        Status::NoData if !row.blocking => "NO DATA (warn)".to_string(),
+        status => status.label().to_string(),
+    }
+}
+
+fn status_cell(row: &Row, color: bool) -> Cell {
+    let cell = Cell::new(status_text(row));
+    if !color {
+        return cell;
+    }
+    match row.status {
+        Status::Pass => cell.fg(Color::Green),
+        Status::Fail => cell.fg(Color::Red),
+        Status::NoData if row.blocking => cell.fg(Color::Red),
+        Status::Warn | Status::NoData => cell.fg(Color::Yellow),
+        Status::Skipped => cell.fg(Color::DarkGrey),
+    }
+}
+
+/// The table names the evidence files in its header; rows keep only the file name and key.
+fn short_source(source: &str) -> String {
+    match source.split_once(": ") {
+        Some((path, key)) => {
+            let name = std::path::Path::new(path)
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or(path);
+            format!("{name}: {key}")
+        }
+        None => std::path::Path::new(source)
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or(source)
+            .to_string(),
+    }
+}

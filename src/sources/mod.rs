@@ -1,0 +1,5 @@
+//! Inputs: each producer of evidence in its own file. Sources validate what they read and
+//! hand the evaluator typed figures with provenance; they never judge.
+
+pub mod env;
+pub mod k6_summary;
