@@ -46,9 +46,13 @@ pub fn run(
     env: &dyn Fn(&str) -> Option<String>,
     out: &mut dyn Write,
 ) -> Result<Outcome, Error> {
-    let stdout_error = |source| Error::Write {
-        path: "standard output".into(),
-        source,
+    // A reader that closed the pipe early (`| head`) is not a failure of the judgement.
+    let stdout_error = |result: std::io::Result<()>| match result {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Write {
+            path: "standard output".into(),
+            source: e,
+        }),
+        _ => Ok(()),
     };
     match cli.command {
         Command::Verify(args) => {
@@ -64,7 +68,7 @@ pub fn run(
             let evidence = gather(&policy, &plan, env)?;
             let verdict = policy::evaluate::evaluate(&policy, &evidence)?;
             let color = plan.color.enabled(env("NO_COLOR").as_deref());
-            report::table::render(&verdict, color, out).map_err(stdout_error)?;
+            stdout_error(report::table::render(&verdict, color, out))?;
             Ok(if verdict.blocked() {
                 Outcome::Blocked
             } else {
@@ -79,7 +83,7 @@ pub fn run(
             };
             let plan = settings::resolve(cli.config.as_deref(), flags, env)?;
             let policy = load_policy(&plan.policy)?;
-            report::policy_text::render(&policy, out).map_err(stdout_error)?;
+            stdout_error(report::policy_text::render(&policy, out))?;
             Ok(Outcome::Pass)
         }
     }

@@ -47,8 +47,7 @@ pub fn render(policy: &Policy, out: &mut dyn Write) -> io::Result<()> {
             };
             writeln!(
                 out,
-                "  {:<11} {stat} from ${var} ({}; {role})",
-                "",
+                "  env:        {stat} from ${var} ({}; {role})",
                 gate.env_unit.name()
             )?;
         }
@@ -61,6 +60,7 @@ pub fn render(policy: &Policy, out: &mut dyn Write) -> io::Result<()> {
             OnMissing::Skip => "SKIPPED",
         };
         writeln!(out, "  if missing: {missing}")?;
+        writeln!(out)?;
     }
     if policy.enforce_k6_thresholds {
         let severity = match policy.k6_threshold_severity {

@@ -1,1 +1,8 @@
+//! One integration-test binary; one file per feature.
 
+mod bad_input;
+mod cli;
+mod gates_command;
+mod k6_fixtures;
+mod settings_layers;
+mod support;
