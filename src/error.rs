@@ -7,11 +7,7 @@ use std::io;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("{what} {path}: cannot read: {source}")]
-    Read {
-        path: String,
-        what: &'static str,
-        source: io::Error,
-    },
+    Read { path: String, what: &'static str, source: io::Error },
 
     #[error("{path}: cannot write: {source}")]
     Write { path: String, source: io::Error },
@@ -26,11 +22,15 @@ pub enum Error {
 
     /// An environment variable that is set but does not hold what it must.
     #[error("environment variable {name}={value:?}: {expected}")]
-    Env {
-        name: String,
-        value: String,
-        expected: String,
-    },
+    Env { name: String, value: String, expected: String },
+
+    /// A Prometheus server that could not be reached or did not answer as the API does.
+    #[error("prometheus {url}: {message}")]
+    Prometheus { url: String, message: String },
+
+    /// A query the server rejected (HTTP 4xx): the policy must be fixed.
+    #[error("gate {gate:?}: Prometheus rejected the query {query:?}: {message}")]
+    Query { gate: String, query: String, message: String },
 
     /// Settings (config file, GATECHECK_* variables, flags) that do not fit together.
     #[error("{0}")]

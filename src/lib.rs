@@ -1,10 +1,11 @@
 //! gatecheck decides whether a release candidate of an HTTP API may ship.
 //!
 //! ```text
-//! sources (k6 summary, env) ──► MetricSet ──► policy::evaluate ──► Verdict ──► report
+//! sources (k6 summary, env, Prometheus) ──► evidence ──► policy::evaluate ──► Verdict ──► report
 //! ```
 //! A breached gate is an outcome (exit 1), not an error; anything that prevents judging —
-//! unreadable evidence, a broken policy, a bad setting — is an `Error` (exit 2).
+//! unreadable evidence, a broken policy, a bad setting, an unreachable server — is an
+//! `Error` (exit 2).
 
 pub mod cli;
 pub mod error;
@@ -15,10 +16,12 @@ pub mod settings;
 pub mod sources;
 
 use std::io::Write;
+use std::time::Duration;
 
 use cli::{Cli, Command};
 use error::Error;
 use policy::evaluate::Evidence;
+use policy::verdict::Verdict;
 use policy::Policy;
 use settings::{Plan, PolicySource, Settings};
 
@@ -38,54 +41,148 @@ impl Outcome {
             Outcome::Blocked => 1,
         }
     }
+
+    fn of(blocked: bool) -> Outcome {
+        if blocked {
+            Outcome::Blocked
+        } else {
+            Outcome::Pass
+        }
+    }
 }
 
 /// Runs one command. `env` looks up environment variables; `out` receives the report.
-pub fn run(
-    cli: Cli,
-    env: &dyn Fn(&str) -> Option<String>,
-    out: &mut dyn Write,
-) -> Result<Outcome, Error> {
-    // A reader that closed the pipe early (`| head`) is not a failure of the judgement.
-    let stdout_error = |result: std::io::Result<()>| match result {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Write {
-            path: "standard output".into(),
-            source: e,
-        }),
-        _ => Ok(()),
-    };
+pub async fn run(cli: Cli, env: &dyn Fn(&str) -> Option<String>, out: &mut dyn Write) -> Result<Outcome, Error> {
+    let config = cli.config.as_deref();
     match cli.command {
         Command::Verify(args) => {
-            let flags = Settings {
-                policy: args.policy,
-                summary: args.summary,
-                color: cli.color,
-                skip_flow: args.skip_flow,
-                no_env: args.no_env.then_some(true),
-            };
-            let plan = settings::resolve(cli.config.as_deref(), flags, env)?;
+            let base = Settings { policy: args.policy, summary: args.summary, color: cli.color, ..Settings::default() };
+            let plan = settings::resolve(config, args.evidence.into_settings(base), env)?;
             let policy = load_policy(&plan.policy)?;
-            let evidence = gather(&policy, &plan, env)?;
-            let verdict = policy::evaluate::evaluate(&policy, &evidence)?;
-            let color = plan.color.enabled(env("NO_COLOR").as_deref());
-            stdout_error(report::table::render(&verdict, color, out))?;
-            Ok(if verdict.blocked() {
-                Outcome::Blocked
-            } else {
-                Outcome::Pass
-            })
+            let verdict = judge(&policy, &plan, env).await?;
+            write_out(report::table::render(&verdict, color(&plan, env), out))?;
+            Ok(Outcome::of(verdict.blocked()))
+        }
+        Command::Check(args) => {
+            let base = Settings { policy: args.policy, summary: args.summary, color: cli.color, ..Settings::default() };
+            let plan = settings::resolve_with_default_policy(
+                config,
+                args.evidence.into_settings(base),
+                env,
+                settings::DEFAULT_CHECK_POLICY,
+                PolicySource::BuiltinSaturation,
+            )?;
+            let interval = humantime::parse_duration(&args.interval)
+                .map_err(|e| Error::Settings(format!("--interval {:?}: {e} (expected e.g. 30s)", args.interval)))?;
+            let require = args.require.unwrap_or(args.watch);
+            if require == 0 || require > args.watch {
+                return Err(Error::Settings(format!("--require {require}: expected 1 to --watch ({})", args.watch)));
+            }
+            let policy = load_policy(&plan.policy)?;
+            check(&policy, &plan, env, args.watch, interval, require, out).await
+        }
+        Command::Probe(args) => {
+            let base = Settings { policy: args.policy, color: cli.color, ..Settings::default() };
+            let plan = settings::resolve_with_default_policy(
+                config,
+                args.prometheus.into_settings(base),
+                env,
+                settings::DEFAULT_CHECK_POLICY,
+                PolicySource::BuiltinSaturation,
+            )?;
+            let policy = load_policy(&plan.policy)?;
+            let Some(prometheus) = &plan.prometheus else {
+                return Err(Error::Settings(
+                    "probe needs a server: set --prometheus-url or GATECHECK_PROMETHEUS_URL".into(),
+                ));
+            };
+            let queries: Vec<(String, String)> =
+                policy.queries().into_iter().map(|(gate, query)| (gate.to_string(), query.to_string())).collect();
+            if queries.is_empty() {
+                return Err(Error::Settings(format!("policy {} has no query gates to probe", policy.source)));
+            }
+            let mut outcomes = sources::prometheus::run_each(prometheus, &queries, plan.at).await?;
+            // An unreachable server is not a finding about the queries: nothing was probed.
+            if let Some(index) = outcomes.iter().position(|(_, _, o)| matches!(o, Err(Error::Prometheus { .. }))) {
+                return Err(outcomes.swap_remove(index).2.expect_err("position found an error"));
+            }
+            let at = sources::prometheus::rfc3339(plan.at);
+            let all_answered = write_probe(report::probe::render(&policy, &at, &outcomes, out))?;
+            Ok(Outcome::of(!all_answered))
         }
         Command::Gates(args) => {
-            let flags = Settings {
-                policy: args.policy,
-                color: cli.color,
-                ..Settings::default()
-            };
-            let plan = settings::resolve(cli.config.as_deref(), flags, env)?;
+            let flags = Settings { policy: args.policy, color: cli.color, ..Settings::default() };
+            let plan = settings::resolve(config, flags, env)?;
             let policy = load_policy(&plan.policy)?;
-            stdout_error(report::policy_text::render(&policy, out))?;
+            write_out(report::policy_text::render(&policy, out))?;
             Ok(Outcome::Pass)
         }
+    }
+}
+
+/// Evaluates `watch` times, `interval` apart; passes when the last `require` evaluations passed.
+async fn check(
+    policy: &Policy,
+    plan: &Plan,
+    env: &dyn Fn(&str) -> Option<String>,
+    watch: u32,
+    interval: Duration,
+    require: u32,
+    out: &mut dyn Write,
+) -> Result<Outcome, Error> {
+    let mut passed = Vec::new();
+    for round in 1..=watch {
+        if round > 1 {
+            tokio::time::sleep(interval).await;
+        }
+        // Each round looks at "now" unless the user pinned the evaluation time.
+        let mut round_plan = plan.clone();
+        if !plan.at_is_fixed {
+            round_plan.at = time::OffsetDateTime::now_utc().unix_timestamp();
+        }
+        let verdict = judge(policy, &round_plan, env).await?;
+        if watch > 1 {
+            write_out(writeln!(out, "evaluation {round} of {watch}"))?;
+        }
+        write_out(report::table::render(&verdict, color(plan, env), out))?;
+        passed.push(!verdict.blocked());
+    }
+    let stable = passed.iter().rev().take(require as usize).all(|p| *p);
+    if watch > 1 {
+        let tally: Vec<&str> = passed.iter().map(|p| if *p { "pass" } else { "fail" }).collect();
+        let word = if stable { "STABLE" } else { "NOT STABLE" };
+        write_out(writeln!(
+            out,
+            "{word}: the last {require} of {watch} evaluations must pass; got {}",
+            tally.join(", ")
+        ))?;
+    }
+    Ok(Outcome::of(!stable))
+}
+
+async fn judge(policy: &Policy, plan: &Plan, env: &dyn Fn(&str) -> Option<String>) -> Result<Verdict, Error> {
+    let evidence = gather(policy, plan, env).await?;
+    policy::evaluate::evaluate(policy, &evidence)
+}
+
+fn color(plan: &Plan, env: &dyn Fn(&str) -> Option<String>) -> bool {
+    plan.color.enabled(env("NO_COLOR").as_deref())
+}
+
+/// A reader that closed the pipe early (`| head`) is not a failure of the judgement.
+fn write_out(result: std::io::Result<()>) -> Result<(), Error> {
+    match result {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Error::Write { path: "standard output".into(), source: e })
+        }
+        _ => Ok(()),
+    }
+}
+
+fn write_probe(result: std::io::Result<bool>) -> Result<bool, Error> {
+    match result {
+        Ok(all_answered) => Ok(all_answered),
+        Err(e) => write_out(Err(e)).map(|_| false),
     }
 }
 
@@ -93,15 +190,12 @@ pub fn load_policy(source: &PolicySource) -> Result<Policy, Error> {
     match source {
         PolicySource::File(path) => policy::load_file(path),
         PolicySource::BuiltinRelease => policy::builtin_release(),
+        PolicySource::BuiltinSaturation => policy::builtin_saturation(),
     }
 }
 
 /// Reads every source the policy needs, validating as it goes.
-pub fn gather(
-    policy: &Policy,
-    plan: &Plan,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Evidence, Error> {
+pub async fn gather(policy: &Policy, plan: &Plan, env: &dyn Fn(&str) -> Option<String>) -> Result<Evidence, Error> {
     let summary = if policy.needs_k6_summary() {
         let read = sources::k6_summary::read(&plan.summary);
         Some(match read {
@@ -115,15 +209,36 @@ pub fn gather(
     } else {
         None
     };
-    let figures = if plan.ignore_env_figures {
-        Default::default()
-    } else {
-        sources::env::read_figures(policy, env)?
-    };
+    let figures = if plan.ignore_env_figures { Default::default() } else { sources::env::read_figures(policy, env)? };
     let flows = sources::env::read_flows(policy, &plan.skip_flow, env)?;
-    Ok(Evidence {
-        summary,
-        env: figures,
-        flows,
-    })
+    let mut evidence = Evidence { summary, env: figures, flows, ..Evidence::default() };
+
+    // Only the queries whose figure is not given by a set env variable, on flows that ran.
+    let mut needed: Vec<(String, String)> = Vec::new();
+    for gate in &policy.gates {
+        if gate.flow.as_ref().is_some_and(|f| evidence.flows.get(f).is_some_and(|s| !s.enabled)) {
+            continue;
+        }
+        for threshold in &gate.thresholds {
+            let overridden = gate.env_var_for(threshold.stat).is_some_and(|var| evidence.env.contains_key(var));
+            if let (false, Some(query)) = (overridden, gate.query_for(threshold.stat)) {
+                if !needed.iter().any(|(_, q)| q == query) {
+                    needed.push((gate.id.clone(), query.to_string()));
+                }
+            }
+        }
+    }
+    if !needed.is_empty() {
+        match &plan.prometheus {
+            Some(prometheus) => {
+                evidence.queries = sources::prometheus::run_queries(prometheus, &needed, plan.at).await?;
+                evidence.evaluated_at = Some(sources::prometheus::rfc3339(plan.at));
+            }
+            None => evidence.queries_unavailable = Some(
+                "no Prometheus server is configured for this query: set --prometheus-url or GATECHECK_PROMETHEUS_URL"
+                    .into(),
+            ),
+        }
+    }
+    Ok(evidence)
 }

@@ -13,9 +13,16 @@ fn main() -> ExitCode {
             return ExitCode::from(if error.use_stderr() { 2 } else { 0 });
         }
     };
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("gatecheck: error: cannot start the async runtime: {error}");
+            return ExitCode::from(2);
+        }
+    };
     let env = |name: &str| std::env::var(name).ok();
     let mut stdout = std::io::stdout().lock();
-    match gatecheck::run(cli, &env, &mut stdout) {
+    match runtime.block_on(gatecheck::run(cli, &env, &mut stdout)) {
         Ok(outcome) => ExitCode::from(outcome.exit_code() as u8),
         Err(error) => {
             let error = anyhow::Error::from(error);

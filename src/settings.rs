@@ -9,9 +9,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 use crate::report::ColorChoice;
+use crate::sources::prometheus::{Auth, PrometheusPlan, Secret};
 
 pub const DEFAULT_SUMMARY: &str = "artifacts/perf/k6-summary.json";
 pub const DEFAULT_POLICY: &str = "gates/release.toml";
+pub const DEFAULT_CHECK_POLICY: &str = "gates/saturation.toml";
+/// Read from the environment only: a credential never comes from a flag or the config file.
+pub const TOKEN_ENV: &str = "GATECHECK_PROMETHEUS_TOKEN";
+pub const PASSWORD_ENV: &str = "GATECHECK_PROMETHEUS_PASSWORD";
 pub const DEFAULT_CONFIG: &str = "gatecheck.toml";
 
 /// Everything a setting can be, as the layers write it.
@@ -28,6 +33,25 @@ pub struct Settings {
     pub skip_flow: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub no_env: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prometheus_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub prometheus_header: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prometheus_token_file: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prometheus_user: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prometheus_ca_file: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prometheus_timeout: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prometheus_retries: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prometheus_concurrency: Option<usize>,
+    /// Evaluation time: RFC 3339 or unix seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
 }
 
 /// Where the policy comes from once settings are merged.
@@ -35,6 +59,7 @@ pub struct Settings {
 pub enum PolicySource {
     File(PathBuf),
     BuiltinRelease,
+    BuiltinSaturation,
 }
 
 /// Validated settings for one command.
@@ -47,42 +72,48 @@ pub struct Plan {
     pub color: ColorChoice,
     pub skip_flow: Vec<String>,
     pub ignore_env_figures: bool,
+    pub prometheus: Option<PrometheusPlan>,
+    /// Evaluation time of queries, unix seconds.
+    pub at: i64,
+    /// True when `at` was given (else it is "now").
+    pub at_is_fixed: bool,
 }
 
 /// `env` is the process environment as a lookup, so layering is testable.
-pub fn resolve(
+pub fn resolve(config: Option<&Path>, flags: Settings, env: &dyn Fn(&str) -> Option<String>) -> Result<Plan, Error> {
+    resolve_with_default_policy(config, flags, env, DEFAULT_POLICY, PolicySource::BuiltinRelease)
+}
+
+/// As `resolve`, with the policy used when none is set (e.g. the saturation policy for `check`).
+pub fn resolve_with_default_policy(
     config: Option<&Path>,
     flags: Settings,
     env: &dyn Fn(&str) -> Option<String>,
+    default_policy: &str,
+    builtin: PolicySource,
 ) -> Result<Plan, Error> {
     let mut figment = Figment::new();
     match config {
         Some(path) if !path.is_file() => {
-            return Err(Error::Settings(format!(
-                "--config {}: no such file",
-                path.display()
-            )));
+            return Err(Error::Settings(format!("--config {}: no such file", path.display())));
         }
         Some(path) => figment = figment.merge(Toml::file_exact(path)),
-        None if Path::new(DEFAULT_CONFIG).is_file() => {
-            figment = figment.merge(Toml::file_exact(DEFAULT_CONFIG))
-        }
+        None if Path::new(DEFAULT_CONFIG).is_file() => figment = figment.merge(Toml::file_exact(DEFAULT_CONFIG)),
         None => {}
     }
     // GATECHECK_CONFIG is read by the CLI layer, not a setting.
-    figment = figment
-        .merge(Env::prefixed("GATECHECK_").ignore(&["config"]))
-        .merge(Serialized::defaults(flags));
-    let merged: Settings = figment
-        .extract()
-        .map_err(|e| Error::Settings(one_line_figment_error(&e)))?;
+    figment = figment.merge(Env::prefixed("GATECHECK_").ignore(&["config"])).merge(Serialized::defaults(flags));
+    let merged: Settings = figment.extract().map_err(|e| Error::Settings(one_line_figment_error(&e)))?;
 
-    let policy = match merged.policy {
+    let policy = match merged.policy.clone() {
         Some(path) => PolicySource::File(path),
-        None if Path::new(DEFAULT_POLICY).is_file() => {
-            PolicySource::File(PathBuf::from(DEFAULT_POLICY))
-        }
-        None => PolicySource::BuiltinRelease,
+        None if Path::new(default_policy).is_file() => PolicySource::File(PathBuf::from(default_policy)),
+        None => builtin,
+    };
+    let prometheus = prometheus_plan(&merged, env)?;
+    let (at, at_is_fixed) = match &merged.at {
+        Some(text) => (parse_at(text)?, true),
+        None => (now_unix(), false),
     };
     let k6_summary_path = env("K6_SUMMARY_PATH").filter(|v| !v.trim().is_empty());
     let (summary, summary_is_default) = match (merged.summary, k6_summary_path) {
@@ -97,14 +128,151 @@ pub fn resolve(
         color: merged.color.unwrap_or(ColorChoice::Auto),
         skip_flow: merged.skip_flow,
         ignore_env_figures: merged.no_env.unwrap_or(false),
+        prometheus,
+        at,
+        at_is_fixed,
     })
 }
 
+fn prometheus_plan(settings: &Settings, env: &dyn Fn(&str) -> Option<String>) -> Result<Option<PrometheusPlan>, Error> {
+    let Some(url) = settings.prometheus_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) else {
+        return Ok(None);
+    };
+    // Never echo credentials someone put in the URL.
+    let shown = match (url.find("://"), url.find('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => format!("{}***{}", &url[..scheme_end + 3], &url[at..]),
+        _ => url.to_string(),
+    };
+    let bad = |why: &str| Error::Settings(format!("--prometheus-url {shown:?}: {why}"));
+    let (scheme, rest) = url.split_once("://").ok_or_else(|| bad("expected http://HOST:PORT or https://HOST:PORT"))?;
+    if scheme != "http" && scheme != "https" {
+        return Err(bad("the scheme must be http or https"));
+    }
+    let authority = rest.split('/').next().unwrap_or_default();
+    if authority.contains('@') {
+        return Err(bad(&format!(
+            "credentials do not belong in the URL (they would show in logs): set {TOKEN_ENV}, --prometheus-token-file, or --prometheus-user with {PASSWORD_ENV}"
+        )));
+    }
+    if authority.is_empty() {
+        return Err(bad("has no host"));
+    }
+    let token_from_file = match &settings.prometheus_token_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+                path: path.display().to_string(),
+                what: "Prometheus token file",
+                source,
+            })?;
+            let token = text.trim().to_string();
+            if token.is_empty() {
+                return Err(Error::Settings(format!("--prometheus-token-file {}: the file is empty", path.display())));
+            }
+            Some(token)
+        }
+        None => None,
+    };
+    let token =
+        token_from_file.or_else(|| env(TOKEN_ENV).filter(|t| !t.trim().is_empty()).map(|t| t.trim().to_string()));
+    let auth = match (&settings.prometheus_user, token) {
+        (Some(_), Some(_)) => {
+            return Err(Error::Settings(format!(
+                "--prometheus-user and a bearer token ({TOKEN_ENV} or --prometheus-token-file) are both set: choose one"
+            )))
+        }
+        (Some(user), None) => {
+            let password = env(PASSWORD_ENV).ok_or_else(|| {
+                Error::Settings(format!("--prometheus-user {user}: set the password in {PASSWORD_ENV}"))
+            })?;
+            Auth::Basic { user: user.clone(), password: Secret::new(password) }
+        }
+        (None, Some(token)) => Auth::Bearer(Secret::new(token)),
+        (None, None) => Auth::None,
+    };
+    let mut headers = Vec::new();
+    for header in &settings.prometheus_header {
+        let (name, value) = header.split_once(':').ok_or_else(|| {
+            Error::Settings(format!(
+                "--prometheus-header: expected \"Name: value\", got a value without ':' ({} characters)",
+                header.len()
+            ))
+        })?;
+        headers.push((name.trim().to_string(), Secret::new(value.trim())));
+    }
+    let timeout = match &settings.prometheus_timeout {
+        Some(text) => humantime::parse_duration(text)
+            .map_err(|e| Error::Settings(format!("--prometheus-timeout {text:?}: {e} (expected e.g. 10s or 500ms)")))?,
+        None => std::time::Duration::from_secs(10),
+    };
+    if timeout.is_zero() {
+        return Err(Error::Settings("--prometheus-timeout must be above zero".into()));
+    }
+    let concurrency = settings.prometheus_concurrency.unwrap_or(8);
+    if concurrency == 0 {
+        return Err(Error::Settings("--prometheus-concurrency must be at least 1".into()));
+    }
+    Ok(Some(PrometheusPlan {
+        url: url.trim_end_matches('/').to_string(),
+        auth,
+        headers,
+        ca_file: settings.prometheus_ca_file.clone(),
+        timeout,
+        retries: settings.prometheus_retries.unwrap_or(2),
+        concurrency,
+    }))
+}
+
+/// `--at`: RFC 3339 (any offset) or unix seconds; fractions of a second are dropped.
+pub fn parse_at(text: &str) -> Result<i64, Error> {
+    let text = text.trim();
+    if let Ok(seconds) = text.parse::<f64>() {
+        if seconds.is_finite() && seconds >= 0.0 {
+            return Ok(seconds.floor() as i64);
+        }
+    }
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map(|t| t.unix_timestamp())
+        .map_err(|e| {
+            Error::Settings(format!("--at {text:?}: {e}; expected RFC 3339 (2026-01-01T00:00:00Z) or unix seconds"))
+        })
+}
+
+fn now_unix() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
 fn one_line_figment_error(error: &figment::Error) -> String {
-    let first = error
-        .clone()
-        .into_iter()
-        .next()
-        .unwrap_or_else(|| error.clone());
+    let first = error.clone().into_iter().next().unwrap_or_else(|| error.clone());
     format!("settings: {}", first.to_string().replace('\n', " "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn evaluation_time_forms() {
+        assert_eq!(parse_at("1767225600").unwrap(), 1_767_225_600);
+        assert_eq!(parse_at("1767225600.9").unwrap(), 1_767_225_600);
+        assert_eq!(parse_at("2026-01-01T00:00:00Z").unwrap(), 1_767_225_600);
+        assert_eq!(parse_at("2026-01-01T01:00:00+01:00").unwrap(), 1_767_225_600);
+        assert!(parse_at("yesterday").unwrap_err().to_string().contains("--at"));
+        assert!(parse_at("-5").is_err());
+    }
+
+    fn plan_for(url: &str, env: &'static [(&'static str, &'static str)]) -> Result<Option<PrometheusPlan>, Error> {
+        let settings = Settings { prometheus_url: Some(url.into()), ..Settings::default() };
+        prometheus_plan(&settings, &|name| env.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string()))
+    }
+
+    #[test]
+    fn prometheus_url_is_validated_before_any_request() {
+        assert!(plan_for("127.0.0.1:9090", &[]).unwrap_err().to_string().contains("http://"));
+        assert!(plan_for("ftp://x", &[]).unwrap_err().to_string().contains("scheme"));
+        let err = plan_for("http://me:hunter22@127.0.0.1:9090", &[]).unwrap_err().to_string();
+        assert!(err.contains("credentials do not belong") && !err.contains("hunter22"), "{err}");
+        let plan = plan_for("http://127.0.0.1:9090/", &[(TOKEN_ENV, "tok-123")]).unwrap().unwrap();
+        assert_eq!(plan.url, "http://127.0.0.1:9090");
+        assert_eq!(plan.auth, Auth::Bearer(Secret::new("tok-123")));
+    }
 }

@@ -57,15 +57,7 @@ impl MetricKind {
     pub fn accepts(self, stat: Stat) -> bool {
         match self {
             MetricKind::Trend => {
-                matches!(
-                    stat,
-                    Stat::Avg
-                        | Stat::Min
-                        | Stat::Med
-                        | Stat::Max
-                        | Stat::Count
-                        | Stat::Percentile(_)
-                )
+                matches!(stat, Stat::Avg | Stat::Min | Stat::Med | Stat::Max | Stat::Count | Stat::Percentile(_))
             }
             MetricKind::Rate => stat == Stat::Rate,
             MetricKind::Counter => matches!(stat, Stat::Count | Stat::Rate),
@@ -156,18 +148,12 @@ impl Aggregate {
             return Lookup::Empty;
         }
         let found = match (self, stat) {
-            (Aggregate::Trend(stats), Stat::Percentile(50.0)) => stats
-                .0
-                .get(&stat.key())
-                .or_else(|| stats.0.get("med"))
-                .copied(),
-            (Aggregate::Trend(stats), Stat::Med) => {
-                stats.0.get("med").or_else(|| stats.0.get("p(50)")).copied()
+            (Aggregate::Trend(stats), Stat::Percentile(50.0)) => {
+                stats.0.get(&stat.key()).or_else(|| stats.0.get("med")).copied()
             }
+            (Aggregate::Trend(stats), Stat::Med) => stats.0.get("med").or_else(|| stats.0.get("p(50)")).copied(),
             (Aggregate::Trend(stats), _) => stats.0.get(&stat.key()).copied(),
-            (Aggregate::Rate { matches, total }, Stat::Rate) => {
-                Some(*matches as f64 / *total as f64)
-            }
+            (Aggregate::Rate { matches, total }, Stat::Rate) => Some(*matches as f64 / *total as f64),
             (Aggregate::Counter { count, .. }, Stat::Count) => Some(*count),
             (Aggregate::Counter { per_second, .. }, Stat::Rate) => *per_second,
             (Aggregate::Gauge { value, .. }, Stat::Value) => Some(*value),

@@ -16,8 +16,18 @@ use std::fmt;
 /// Where a figure was read: a file and the key inside it, or an environment variable.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Provenance {
-    File { path: String, key: String },
-    Env { name: String },
+    File {
+        path: String,
+        key: String,
+    },
+    Env {
+        name: String,
+    },
+    /// A PromQL instant query evaluated at an RFC 3339 time.
+    Query {
+        query: String,
+        at: String,
+    },
 }
 
 impl fmt::Display for Provenance {
@@ -25,6 +35,7 @@ impl fmt::Display for Provenance {
         match self {
             Provenance::File { path, key } => write!(f, "{path}: {key}"),
             Provenance::Env { name } => write!(f, "env {name}"),
+            Provenance::Query { query, at } => write!(f, "promql @ {at}: {query}"),
         }
     }
 }
@@ -65,16 +76,11 @@ impl MetricSet {
     }
 
     pub fn k6_verdicts(&self) -> impl Iterator<Item = (&MetricKey, &K6Verdict)> {
-        self.metrics
-            .iter()
-            .flat_map(|(key, metric)| metric.k6_verdicts.iter().map(move |verdict| (key, verdict)))
+        self.metrics.iter().flat_map(|(key, metric)| metric.k6_verdicts.iter().map(move |verdict| (key, verdict)))
     }
 
     /// Why this format has no such metric, when the format is known to leave it out.
     pub fn omission_reason(&self, key: &MetricKey) -> Option<&str> {
-        self.omitted
-            .iter()
-            .find(|(prefix, _)| key.name.starts_with(prefix.as_str()))
-            .map(|(_, why)| why.as_str())
+        self.omitted.iter().find(|(prefix, _)| key.name.starts_with(prefix.as_str())).map(|(_, why)| why.as_str())
     }
 }

@@ -17,18 +17,15 @@ impl MetricKey {
         let selector = selector.trim();
         let (name, tags_text) = match selector.find('{') {
             Some(open) => {
-                let inner = selector[open + 1..].strip_suffix('}').ok_or_else(|| {
-                    format!("selector {selector:?} opens '{{' but does not end with '}}'")
-                })?;
+                let inner = selector[open + 1..]
+                    .strip_suffix('}')
+                    .ok_or_else(|| format!("selector {selector:?} opens '{{' but does not end with '}}'"))?;
                 (&selector[..open], Some(inner))
             }
             None => (selector, None),
         };
         let name = name.trim();
-        let valid_name = name
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        let valid_name = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
             && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         if !valid_name {
             return Err(format!(
@@ -45,17 +42,11 @@ impl MetricKey {
                 .ok_or_else(|| format!("tag {:?} in {selector:?} is not key:value", pair.trim()))?;
             let key = key.trim();
             if key.is_empty() {
-                return Err(format!(
-                    "tag {:?} in {selector:?} has an empty key",
-                    pair.trim()
-                ));
+                return Err(format!("tag {:?} in {selector:?} has an empty key", pair.trim()));
             }
             tags.insert(key.to_string(), value.trim().to_string());
         }
-        Ok(MetricKey {
-            name: name.to_string(),
-            tags,
-        })
+        Ok(MetricKey { name: name.to_string(), tags })
     }
 
     pub fn tag(&self, key: &str) -> Option<&str> {
@@ -91,15 +82,9 @@ mod tests {
 
     #[test]
     fn rejects_broken_selectors() {
-        assert!(MetricKey::parse("http_req_duration{flow:auth_list")
-            .unwrap_err()
-            .contains("does not end"));
-        assert!(MetricKey::parse("http_req_duration{flow}")
-            .unwrap_err()
-            .contains("key:value"));
-        assert!(MetricKey::parse("9lives")
-            .unwrap_err()
-            .contains("not a k6 metric name"));
+        assert!(MetricKey::parse("http_req_duration{flow:auth_list").unwrap_err().contains("does not end"));
+        assert!(MetricKey::parse("http_req_duration{flow}").unwrap_err().contains("key:value"));
+        assert!(MetricKey::parse("9lives").unwrap_err().contains("not a k6 metric name"));
         assert!(MetricKey::parse("").is_err());
     }
 }

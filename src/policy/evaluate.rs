@@ -6,7 +6,8 @@
 //!   identical expression is used when present, otherwise the row is NO DATA with a hint;
 //! - an empty sub-metric (k6 writes zeros and passes its thresholds) is NO DATA;
 //! - a flow switched off makes its gates SKIPPED, neither pass nor fail;
-//! - an environment figure that is set wins over any other source for its statistic.
+//! - sources rank env figure (when set) > PromQL query > k6 metric, and rows say which won;
+//! - an empty query result or NaN is NO DATA, never 0; several series are judged one by one.
 
 use std::collections::BTreeMap;
 
@@ -31,6 +32,21 @@ pub struct FlowState {
     pub reason: String,
 }
 
+/// One series of an instant query's result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    pub labels: BTreeMap<String, String>,
+    pub value: f64,
+}
+
+/// What one PromQL instant query returned, and at which evaluation time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueryResult {
+    pub series: Vec<Series>,
+    /// RFC 3339 evaluation time, shown with every figure.
+    pub at: String,
+}
+
 /// Everything the evaluator may look at, gathered beforehand by the sources.
 #[derive(Debug, Clone, Default)]
 pub struct Evidence {
@@ -38,6 +54,12 @@ pub struct Evidence {
     /// Set environment figures by variable name.
     pub env: BTreeMap<String, EnvFigure>,
     pub flows: BTreeMap<String, FlowState>,
+    /// Results by query text (after variable substitution).
+    pub queries: BTreeMap<String, QueryResult>,
+    /// Why queries were not run, when they were not (e.g. no server configured).
+    pub queries_unavailable: Option<String>,
+    /// The evaluation time of the queries, for the report header.
+    pub evaluated_at: Option<String>,
 }
 
 pub fn evaluate(policy: &Policy, evidence: &Evidence) -> Result<Verdict, Error> {
@@ -53,30 +75,19 @@ pub fn evaluate(policy: &Policy, evidence: &Evidence) -> Result<Verdict, Error> 
     Ok(Verdict {
         policy: policy.name.clone(),
         policy_source: policy.source.clone(),
-        evidence: evidence
-            .summary
-            .iter()
-            .map(|s| format!("{} ({})", s.path, s.format))
-            .collect(),
+        evidence: evidence.summary.iter().map(|s| format!("{} ({})", s.path, s.format)).collect(),
+        evaluated_at: evidence.evaluated_at.clone(),
         rows,
     })
 }
 
-fn evaluate_gate(
-    policy: &Policy,
-    gate: &Gate,
-    evidence: &Evidence,
-    rows: &mut Vec<Row>,
-) -> Result<(), Error> {
-    let switched_off = gate.flow.as_ref().and_then(|flow| {
-        evidence
-            .flows
-            .get(flow)
-            .filter(|state| !state.enabled)
-            .map(|state| (flow, state))
-    });
+fn evaluate_gate(policy: &Policy, gate: &Gate, evidence: &Evidence, rows: &mut Vec<Row>) -> Result<(), Error> {
+    let switched_off = gate
+        .flow
+        .as_ref()
+        .and_then(|flow| evidence.flows.get(flow).filter(|state| !state.enabled).map(|state| (flow, state)));
     for threshold in &gate.thresholds {
-        let mut row = Row {
+        let base = Row {
             gate: gate.id.clone(),
             description: gate.description.clone(),
             check: threshold.to_string(),
@@ -86,56 +97,54 @@ fn evaluate_gate(
             source: "-".into(),
             detail: None,
             samples: None,
+            series: None,
         };
         if let Some((flow, state)) = switched_off {
-            row.status = Status::Skipped;
-            row.detail = Some(format!("flow {flow} was switched off ({})", state.reason));
-            rows.push(row);
+            rows.push(Row {
+                status: Status::Skipped,
+                detail: Some(format!("flow {flow} was switched off ({})", state.reason)),
+                ..base
+            });
             continue;
         }
-        match find_figure(policy, gate, threshold, evidence)? {
-            Found::Figure {
-                value,
-                dimension,
-                provenance,
-                samples,
-                note,
-            } => {
-                let limit = threshold.canonical_limit(dimension).map_err(|why| {
-                    policy_error(policy, gate, &format!("threshold `{threshold}`: {why}"))
-                })?;
-                row.observed = Observed::Figure {
-                    value,
-                    shown: show_figure(value, dimension),
-                };
-                row.source = provenance.to_string();
-                row.samples = samples;
-                row.detail = note;
-                judge(gate, threshold.op.holds(value, limit), &mut row);
-            }
-            Found::K6Verdict {
-                passed,
-                provenance,
-                note,
-            } => {
-                row.observed = Observed::K6Verdict { passed };
-                row.source = provenance.to_string();
-                row.detail = Some(note);
-                judge(gate, passed, &mut row);
-            }
-            Found::Missing(why) => {
-                row.detail = Some(why);
-                match gate.on_missing {
-                    OnMissing::Fail => {
-                        row.status = Status::NoData;
-                        row.blocking = true;
+        for found in find_figures(policy, gate, threshold, evidence)? {
+            let mut row = base.clone();
+            match found {
+                Found::Figure { value, dimension, provenance, samples, note, series } => {
+                    let limit = threshold
+                        .canonical_limit(dimension)
+                        .map_err(|why| policy_error(policy, gate, &format!("threshold `{threshold}`: {why}")))?;
+                    row.observed = Observed::Figure { value, shown: show_figure(value, dimension) };
+                    row.source = provenance.to_string();
+                    row.samples = samples;
+                    row.detail = note;
+                    row.series = series;
+                    judge(gate, threshold.op.holds(value, limit), &mut row);
+                }
+                Found::K6Verdict { passed, provenance, note } => {
+                    row.observed = Observed::K6Verdict { passed };
+                    row.source = provenance.to_string();
+                    row.detail = Some(note);
+                    judge(gate, passed, &mut row);
+                }
+                Found::Missing { why, series, source } => {
+                    row.detail = Some(why);
+                    row.series = series;
+                    if let Some(source) = source {
+                        row.source = source;
                     }
-                    OnMissing::Warn => row.status = Status::NoData,
-                    OnMissing::Skip => row.status = Status::Skipped,
+                    match gate.on_missing {
+                        OnMissing::Fail => {
+                            row.status = Status::NoData;
+                            row.blocking = true;
+                        }
+                        OnMissing::Warn => row.status = Status::NoData,
+                        OnMissing::Skip => row.status = Status::Skipped,
+                    }
                 }
             }
+            rows.push(row);
         }
-        rows.push(row);
     }
     Ok(())
 }
@@ -158,79 +167,155 @@ enum Found {
         provenance: Provenance,
         samples: Option<u64>,
         note: Option<String>,
+        series: Option<String>,
     },
     K6Verdict {
         passed: bool,
         provenance: Provenance,
         note: String,
     },
-    Missing(String),
+    Missing {
+        why: String,
+        series: Option<String>,
+        source: Option<String>,
+    },
 }
 
-fn find_figure(
-    policy: &Policy,
-    gate: &Gate,
-    threshold: &Threshold,
-    evidence: &Evidence,
-) -> Result<Found, Error> {
+fn missing(why: String) -> Found {
+    Found::Missing { why, series: None, source: None }
+}
+
+/// Figures for one threshold: several when a query returns several series and no reducer.
+fn find_figures(policy: &Policy, gate: &Gate, threshold: &Threshold, evidence: &Evidence) -> Result<Vec<Found>, Error> {
     let stat = threshold.stat;
-    if let Some(var) = gate.env_var_for(stat) {
-        if let Some(figure) = evidence.env.get(var) {
-            let note = gate
-                .metric
-                .as_ref()
-                .map(|(key, _)| format!("{var} is set and overrides {key} for {stat}"));
-            return Ok(Found::Figure {
-                value: figure.value * gate.env_unit.to_canonical(),
-                dimension: gate.env_unit.dimension(),
-                provenance: figure.provenance.clone(),
-                samples: None,
-                note,
-            });
+    let env_var = gate.env_var_for(stat);
+    if let Some((var, figure)) = env_var.and_then(|var| evidence.env.get(var).map(|figure| (var, figure))) {
+        let overridden = match (gate.query_for(stat), &gate.metric) {
+            (Some(_), _) => Some("the query".to_string()),
+            (None, Some((key, _))) => Some(key.to_string()),
+            (None, None) => None,
+        };
+        return Ok(vec![Found::Figure {
+            value: figure.value * gate.figure_unit.to_canonical(),
+            dimension: gate.figure_unit.dimension(),
+            provenance: figure.provenance.clone(),
+            samples: None,
+            note: overridden.map(|what| format!("{var} is set and overrides {what} for {stat}")),
+            series: None,
+        }]);
+    }
+    if let Some(query) = gate.query_for(stat) {
+        if let Some(result) = evidence.queries.get(query) {
+            return Ok(query_figures(gate, query, result));
         }
         if gate.metric.is_none() {
-            return Ok(Found::Missing(format!(
-                "{var} is not set: export it ({})",
-                gate.env_unit.name()
-            )));
+            let unavailable = evidence.queries_unavailable.as_deref().unwrap_or("the query was not run");
+            let env_hint =
+                env_var.map(|var| format!("; or export {var} ({})", gate.figure_unit.name())).unwrap_or_default();
+            return Ok(vec![missing(format!("{unavailable}{env_hint}"))]);
         }
+    } else if let (Some(var), None) = (env_var, &gate.metric) {
+        return Ok(vec![missing(format!("{var} is not set: export it ({})", gate.figure_unit.name()))]);
     }
+    find_figure(policy, gate, threshold, evidence).map(|found| vec![found])
+}
+
+/// Result rules: empty is NO DATA (never 0); NaN is NO DATA; several series are judged one by
+/// one unless the gate names a reducer; +Inf is a figure like any other (it breaches `<`).
+fn query_figures(gate: &Gate, query: &str, result: &QueryResult) -> Vec<Found> {
+    let provenance = Provenance::Query { query: query.to_string(), at: result.at.clone() };
+    let source = provenance.to_string();
+    let dimension = gate.figure_unit.dimension();
+    let scale = gate.figure_unit.to_canonical();
+    let nan_why = "the query returned NaN (no observations in the window, or 0/0): there is no figure to judge";
+    if result.series.is_empty() {
+        return vec![Found::Missing {
+            why: format!(
+                "the query returned no series at {} (an empty result is NO DATA, never 0): check metric names and labels with `gatecheck probe`",
+                result.at
+            ),
+            series: None,
+            source: Some(source),
+        }];
+    }
+    if let Some(reducer) = gate.reduce {
+        let values: Vec<f64> = result.series.iter().map(|s| s.value).filter(|v| !v.is_nan()).collect();
+        if values.is_empty() {
+            return vec![Found::Missing { why: nan_why.to_string(), series: None, source: Some(source) }];
+        }
+        let left_out = result.series.len() - values.len();
+        let mut note = format!("{} of {} series", reducer.name(), result.series.len());
+        if left_out > 0 {
+            note.push_str(&format!(" ({left_out} NaN series left out)"));
+        }
+        return vec![Found::Figure {
+            value: reducer.apply(&values) * scale,
+            dimension,
+            provenance,
+            samples: Some(result.series.len() as u64),
+            note: Some(note),
+            series: None,
+        }];
+    }
+    result
+        .series
+        .iter()
+        .map(|series| {
+            let label = (!series.labels.is_empty()).then(|| show_labels(&series.labels));
+            if series.value.is_nan() {
+                Found::Missing { why: nan_why.to_string(), series: label, source: Some(source.clone()) }
+            } else {
+                Found::Figure {
+                    value: series.value * scale,
+                    dimension,
+                    provenance: provenance.clone(),
+                    samples: None,
+                    note: None,
+                    series: label,
+                }
+            }
+        })
+        .collect()
+}
+
+/// `{provider="twilio"}`, without the metric name.
+pub fn show_labels(labels: &BTreeMap<String, String>) -> String {
+    let pairs: Vec<String> =
+        labels.iter().filter(|(k, _)| k.as_str() != "__name__").map(|(k, v)| format!("{k}={v:?}")).collect();
+    format!("{{{}}}", pairs.join(","))
+}
+
+fn find_figure(policy: &Policy, gate: &Gate, threshold: &Threshold, evidence: &Evidence) -> Result<Found, Error> {
+    let stat = threshold.stat;
     let Some((key, kind)) = &gate.metric else {
-        return Ok(Found::Missing(format!("no source gives {stat}")));
+        return Ok(missing(format!("no source gives {stat}")));
     };
     let Some(summary) = &evidence.summary else {
-        return Ok(Found::Missing(format!(
-            "no k6 summary was given for {key}: pass --summary FILE"
-        )));
+        return Ok(missing(format!("no k6 summary was given for {key}: pass --summary FILE")));
     };
     let Some(metric) = summary.get(key) else {
         let why = summary
             .omission_reason(key)
             .map(|reason| format!("{key} is not in {}: {reason}", summary.path))
             .unwrap_or_else(|| {
-                format!(
-                    "{key} is not in {} ({}): did the run tag its requests with it?",
-                    summary.path, summary.format
-                )
+                format!("{key} is not in {} ({}): did the run tag its requests with it?", summary.path, summary.format)
             });
-        return Ok(Found::Missing(why));
+        return Ok(missing(why));
     };
     let found_kind = metric.aggregate.kind();
     if found_kind != *kind {
         return Err(policy_error(
             policy,
             gate,
-            &format!(
-                "{key} is a {found_kind} in {}, but the policy reads it as a {kind}",
-                summary.path
-            ),
+            &format!("{key} is a {found_kind} in {}, but the policy reads it as a {kind}", summary.path),
         ));
     }
     let dimension = kind.dimension(stat, metric.is_time);
     let same_test_verdict = || {
-        metric.k6_verdicts.iter().find(|verdict| {
-            Threshold::parse(&verdict.expression).is_ok_and(|k6| k6.same_test(threshold, dimension))
-        })
+        metric
+            .k6_verdicts
+            .iter()
+            .find(|verdict| Threshold::parse(&verdict.expression).is_ok_and(|k6| k6.same_test(threshold, dimension)))
     };
     match metric.aggregate.lookup(stat) {
         Lookup::Value(value) => {
@@ -245,9 +330,10 @@ fn find_figure(
                 provenance: with_stat(&metric.provenance, &stat.key()),
                 samples: metric.aggregate.sample_count(),
                 note,
+                series: None,
             })
         }
-        Lookup::Empty => Ok(Found::Missing(format!(
+        Lookup::Empty => Ok(missing(format!(
             "{key} has no samples in {} (k6 writes it with zeros and passes its thresholds); if the flow was switched off, say so (e.g. PERF_ENABLE_RULE_RUN=0)",
             summary.path
         ))),
@@ -257,12 +343,12 @@ fn find_figure(
                 provenance: verdict.provenance.clone(),
                 note: format!("{stat} is not in the summary; k6's own verdict on `{}` is used", verdict.expression),
             }),
-            None if summary.format == FORMAT_MACHINE_READABLE => Ok(Found::Missing(format!(
+            None if summary.format == FORMAT_MACHINE_READABLE => Ok(missing(format!(
                 "{stat} of {key} is not in {}: k6's machine-readable summary carries only avg, min, med, max, p(90), p(95) and no thresholds; \
                  use --summary-export without --new-machine-readable-summary",
                 summary.path
             ))),
-            None => Ok(Found::Missing(format!(
+            None => Ok(missing(format!(
                 "{stat} of {key} is not in {}: run k6 with --summary-trend-stats \"avg,min,med,max,p(90),p(95),{stat}\" \
                  or define the threshold `{}` in the k6 script",
                 summary.path,
@@ -283,6 +369,7 @@ fn k6_threshold_rows(policy: &Policy, summary: &MetricSet, rows: &mut Vec<Row>) 
         source: summary.path.clone(),
         detail: None,
         samples: None,
+        series: None,
     };
     if !summary.carries_thresholds {
         rows.push(Row {
@@ -297,22 +384,18 @@ fn k6_threshold_rows(policy: &Policy, summary: &MetricSet, rows: &mut Vec<Row>) 
     let verdicts: Vec<_> = summary.k6_verdicts().collect();
     if verdicts.is_empty() {
         rows.push(Row {
-            detail: Some("the summary holds no thresholds (k6 ran with --no-thresholds, or the script defines none)".into()),
+            detail: Some(
+                "the summary holds no thresholds (k6 ran with --no-thresholds, or the script defines none)".into(),
+            ),
             ..base
         });
         return;
     }
-    let failed: Vec<_> = verdicts
-        .iter()
-        .filter(|(_, verdict)| !verdict.passed)
-        .collect();
+    let failed: Vec<_> = verdicts.iter().filter(|(_, verdict)| !verdict.passed).collect();
     if failed.is_empty() {
         rows.push(Row {
             status: Status::Pass,
-            observed: Observed::Figure {
-                value: verdicts.len() as f64,
-                shown: format!("{} passed", verdicts.len()),
-            },
+            observed: Observed::Figure { value: verdicts.len() as f64, shown: format!("{} passed", verdicts.len()) },
             ..base
         });
         return;
@@ -332,25 +415,23 @@ fn k6_threshold_rows(policy: &Policy, summary: &MetricSet, rows: &mut Vec<Row>) 
 
 fn with_stat(provenance: &Provenance, stat_key: &str) -> Provenance {
     match provenance {
-        Provenance::File { path, key } => Provenance::File {
-            path: path.clone(),
-            key: format!("{key}[\"{stat_key}\"]"),
-        },
+        Provenance::File { path, key } => {
+            Provenance::File { path: path.clone(), key: format!("{key}[\"{stat_key}\"]") }
+        }
         other => other.clone(),
     }
 }
 
 fn policy_error(policy: &Policy, gate: &Gate, message: &str) -> Error {
-    Error::Policy {
-        path: policy.source.clone(),
-        message: format!("gate {:?}: {message}", gate.id),
-    }
+    Error::Policy { path: policy.source.clone(), message: format!("gate {:?}: {message}", gate.id) }
 }
 
 /// A figure for people: durations in ms (or s from 10 s up), ratios in %, numbers as they are.
 pub fn show_figure(value: f64, dimension: Dimension) -> String {
     match dimension {
-        Dimension::Duration { bare_millis } if bare_millis >= 1000.0 || value.abs() >= 10_000.0 => {
+        _ if value.is_infinite() => (if value > 0.0 { "+Inf" } else { "-Inf" }).to_string(),
+        // Figures given in seconds read as seconds from 1 s up; k6's ms figures from 10 s up.
+        Dimension::Duration { bare_millis } if value.abs() >= 1000.0_f64.max(10_000.0 / bare_millis) => {
             format!("{} s", trim_decimals(value / 1000.0, 2))
         }
         Dimension::Duration { .. } => format!("{} ms", trim_decimals(value, 2)),

@@ -14,8 +14,19 @@ pub struct PolicyFile {
     pub flows: BTreeMap<String, FlowFile>,
     #[serde(default)]
     pub k6_thresholds: K6ThresholdsFile,
+    /// Variables substituted into queries as `${name}`, e.g. `window = "10m"`.
+    #[serde(default)]
+    pub vars: BTreeMap<String, String>,
     #[serde(default, rename = "gate")]
     pub gates: Vec<GateFile>,
+}
+
+/// `query = "..."` (one figure for every threshold) or `[gate.query]` (statistic -> PromQL).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum QueryFile {
+    One(String),
+    PerStat(BTreeMap<String, String>),
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -47,10 +58,7 @@ pub struct K6ThresholdsFile {
 
 impl Default for K6ThresholdsFile {
     fn default() -> Self {
-        K6ThresholdsFile {
-            enforce: true,
-            severity: None,
-        }
+        K6ThresholdsFile { enforce: true, severity: None }
     }
 }
 
@@ -66,7 +74,11 @@ pub struct GateFile {
     /// Statistic -> environment variable holding that figure, e.g. `"p(95)" = "SCHEDULER_LAG_P95_SECONDS"`.
     #[serde(default)]
     pub env: BTreeMap<String, String>,
-    /// The unit of the environment figures: s, ms, ratio or number.
+    /// PromQL instant queries giving the figures.
+    pub query: Option<QueryFile>,
+    /// How several series of one query become one figure: max, min, sum or avg.
+    pub reduce: Option<String>,
+    /// The unit of env and query figures: s, ms, ratio or number.
     pub unit: Option<String>,
     /// The load-test flow this gate belongs to; inferred from a `flow:` tag in `metric`.
     pub flow: Option<String>,

@@ -19,6 +19,9 @@ use threshold::{Dimension, Stat, Threshold};
 /// The release policy shipped with gatecheck, used when no policy file is given or found.
 pub const BUILTIN_RELEASE: &str = include_str!("../../gates/release.toml");
 pub const BUILTIN_RELEASE_NAME: &str = "gates/release.toml (built in)";
+/// The on-call saturation policy shipped with gatecheck.
+pub const BUILTIN_SATURATION: &str = include_str!("../../gates/saturation.toml");
+pub const BUILTIN_SATURATION_NAME: &str = "gates/saturation.toml (built in)";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Severity {
@@ -38,7 +41,43 @@ pub enum OnMissing {
     Skip,
 }
 
-/// The unit environment figures are written in.
+/// How several series of one query become one figure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reducer {
+    Max,
+    Min,
+    Sum,
+    Avg,
+}
+
+impl Reducer {
+    pub fn name(self) -> &'static str {
+        match self {
+            Reducer::Max => "max",
+            Reducer::Min => "min",
+            Reducer::Sum => "sum",
+            Reducer::Avg => "avg",
+        }
+    }
+
+    pub fn apply(self, values: &[f64]) -> f64 {
+        match self {
+            Reducer::Max => values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+            Reducer::Min => values.iter().copied().fold(f64::INFINITY, f64::min),
+            Reducer::Sum => values.iter().sum(),
+            Reducer::Avg => values.iter().sum::<f64>() / values.len() as f64,
+        }
+    }
+}
+
+/// Which statistics a query answers: all of the gate's, or one.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum QueryStat {
+    Every,
+    Only(Stat),
+}
+
+/// The unit env and query figures are written in.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum FigureUnit {
     Seconds,
@@ -50,9 +89,7 @@ pub enum FigureUnit {
 impl FigureUnit {
     pub fn dimension(self) -> Dimension {
         match self {
-            FigureUnit::Seconds => Dimension::Duration {
-                bare_millis: 1000.0,
-            },
+            FigureUnit::Seconds => Dimension::Duration { bare_millis: 1000.0 },
             FigureUnit::Millis => Dimension::Duration { bare_millis: 1.0 },
             FigureUnit::Ratio => Dimension::Ratio,
             FigureUnit::Number => Dimension::Plain,
@@ -90,9 +127,12 @@ pub struct Gate {
     pub id: String,
     pub description: String,
     pub metric: Option<(MetricKey, MetricKind)>,
-    /// (statistic, variable) pairs; an env figure that is set wins over the metric's.
+    /// (statistic, variable) pairs; an env figure that is set wins over every other source.
     pub env: Vec<(Stat, String)>,
-    pub env_unit: FigureUnit,
+    /// (statistic, PromQL with variables substituted); a query wins over the k6 metric.
+    pub queries: Vec<(QueryStat, String)>,
+    pub reduce: Option<Reducer>,
+    pub figure_unit: FigureUnit,
     pub flow: Option<String>,
     pub thresholds: Vec<Threshold>,
     pub severity: Severity,
@@ -101,10 +141,13 @@ pub struct Gate {
 
 impl Gate {
     pub fn env_var_for(&self, stat: Stat) -> Option<&str> {
-        self.env
-            .iter()
-            .find(|(s, _)| *s == stat)
-            .map(|(_, var)| var.as_str())
+        self.env.iter().find(|(s, _)| *s == stat).map(|(_, var)| var.as_str())
+    }
+
+    /// The query giving `stat`: one written for that statistic, else the gate's single query.
+    pub fn query_for(&self, stat: Stat) -> Option<&str> {
+        let specific = self.queries.iter().find(|(s, _)| *s == QueryStat::Only(stat));
+        specific.or_else(|| self.queries.iter().find(|(s, _)| *s == QueryStat::Every)).map(|(_, query)| query.as_str())
     }
 }
 
@@ -125,20 +168,28 @@ impl Policy {
     pub fn needs_k6_summary(&self) -> bool {
         self.gates.iter().any(|g| g.metric.is_some())
     }
+
+    /// Every distinct PromQL query with the first gate that uses it (for error messages).
+    pub fn queries(&self) -> Vec<(&str, &str)> {
+        let mut seen = BTreeSet::new();
+        let mut out = Vec::new();
+        for gate in &self.gates {
+            for (_, query) in &gate.queries {
+                if seen.insert(query.as_str()) {
+                    out.push((gate.id.as_str(), query.as_str()));
+                }
+            }
+        }
+        out
+    }
 }
 
 /// Reads a policy file; a missing file is an error (exit 2), never an empty policy.
 pub fn load_file(path: &Path) -> Result<Policy, Error> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
-        path: shown.clone(),
-        what: "policy",
-        source,
-    })?;
-    let stem = path
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or("policy");
+    let text =
+        std::fs::read_to_string(path).map_err(|source| Error::Read { path: shown.clone(), what: "policy", source })?;
+    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("policy");
     parse(&shown, stem, &text)
 }
 
@@ -146,26 +197,20 @@ pub fn builtin_release() -> Result<Policy, Error> {
     parse(BUILTIN_RELEASE_NAME, "release", BUILTIN_RELEASE)
 }
 
+pub fn builtin_saturation() -> Result<Policy, Error> {
+    parse(BUILTIN_SATURATION_NAME, "saturation", BUILTIN_SATURATION)
+}
+
 pub fn parse(source: &str, default_name: &str, text: &str) -> Result<Policy, Error> {
-    let fail = |message: String| Error::Policy {
-        path: source.to_string(),
-        message,
-    };
-    let raw: file::PolicyFile =
-        toml::from_str(text).map_err(|e| fail(one_line_toml_error(text, &e)))?;
+    let fail = |message: String| Error::Policy { path: source.to_string(), message };
+    let raw: file::PolicyFile = toml::from_str(text).map_err(|e| fail(one_line_toml_error(text, &e)))?;
 
     let mut flows = Vec::new();
     for (name, flow) in raw.flows {
         if let Some(var) = &flow.switch_env {
-            check_env_name(var)
-                .map_err(|why| fail(format!("flows.{name}.switch_env = {var:?}: {why}")))?;
+            check_env_name(var).map_err(|why| fail(format!("flows.{name}.switch_env = {var:?}: {why}")))?;
         }
-        flows.push(Flow {
-            name,
-            switch_env: flow.switch_env,
-            enabled: flow.enabled,
-            description: flow.description,
-        });
+        flows.push(Flow { name, switch_env: flow.switch_env, enabled: flow.enabled, description: flow.description });
     }
 
     let mut seen = BTreeSet::new();
@@ -173,22 +218,16 @@ pub fn parse(source: &str, default_name: &str, text: &str) -> Result<Policy, Err
     for gate in raw.gates {
         let id = gate.id.clone();
         let gate_fail = |message: String| fail(format!("gate {id:?}: {message}"));
-        if id.is_empty()
-            || !id
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
-        {
-            return Err(gate_fail(
-                "id must be non-empty letters, digits, '-', '_' or '.'".into(),
-            ));
+        if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.') {
+            return Err(gate_fail("id must be non-empty letters, digits, '-', '_' or '.'".into()));
         }
         if !seen.insert(id.clone()) {
             return Err(gate_fail("id is used by more than one gate".into()));
         }
         let metric = match &gate.metric {
             Some(selector) => {
-                let key = MetricKey::parse(selector)
-                    .map_err(|why| gate_fail(format!("metric = {selector:?}: {why}")))?;
+                let key =
+                    MetricKey::parse(selector).map_err(|why| gate_fail(format!("metric = {selector:?}: {why}")))?;
                 let kind = match &gate.kind {
                     Some(kind) => MetricKind::parse(kind).ok_or_else(|| {
                         gate_fail(format!("kind = {kind:?}: unknown metric kind, expected trend, rate, counter or gauge"))
@@ -199,53 +238,79 @@ pub fn parse(source: &str, default_name: &str, text: &str) -> Result<Policy, Err
                 };
                 Some((key, kind))
             }
-            None if gate.kind.is_some() => {
-                return Err(gate_fail("kind is set but there is no metric".into()))
-            }
+            None if gate.kind.is_some() => return Err(gate_fail("kind is set but there is no metric".into())),
             None => None,
         };
-        let env_unit = match gate.unit.as_deref() {
-            None | Some("s") => FigureUnit::Seconds,
+        let has_figures = !gate.env.is_empty() || gate.query.is_some();
+        let figure_unit = match gate.unit.as_deref() {
+            Some("s") => FigureUnit::Seconds,
             Some("ms") => FigureUnit::Millis,
             Some("ratio") => FigureUnit::Ratio,
             Some("number") => FigureUnit::Number,
-            Some(other) => {
-                return Err(gate_fail(format!(
-                    "unit = {other:?}: expected s, ms, ratio or number"
-                )))
+            Some(other) => return Err(gate_fail(format!("unit = {other:?}: expected s, ms, ratio or number"))),
+            None if has_figures => {
+                return Err(gate_fail(
+                    "unit is required with [gate.env] or query figures: s, ms, ratio or number".into(),
+                ))
             }
+            None => FigureUnit::Number,
         };
-        if gate.unit.is_some() && gate.env.is_empty() {
-            return Err(gate_fail(
-                "unit applies to [gate.env] figures, but the gate has none".into(),
-            ));
+        if gate.unit.is_some() && !has_figures {
+            return Err(gate_fail("unit applies to [gate.env] and query figures, but the gate has none".into()));
+        }
+        let mut queries = Vec::new();
+        match &gate.query {
+            None => {}
+            Some(file::QueryFile::One(text)) => {
+                let query = substitute(text, &raw.vars).map_err(|why| gate_fail(format!("query = {text:?}: {why}")))?;
+                queries.push((QueryStat::Every, query));
+            }
+            Some(file::QueryFile::PerStat(map)) => {
+                for (stat_text, text) in map {
+                    let stat =
+                        Stat::parse(stat_text).map_err(|why| gate_fail(format!("query.{stat_text:?}: {why}")))?;
+                    let query = substitute(text, &raw.vars)
+                        .map_err(|why| gate_fail(format!("query.{stat_text:?} = {text:?}: {why}")))?;
+                    queries.push((QueryStat::Only(stat), query));
+                }
+            }
+        }
+        if queries.iter().any(|(_, q)| q.trim().is_empty()) {
+            return Err(gate_fail("a query is empty".into()));
+        }
+        let reduce = match gate.reduce.as_deref() {
+            None => None,
+            Some("max") => Some(Reducer::Max),
+            Some("min") => Some(Reducer::Min),
+            Some("sum") => Some(Reducer::Sum),
+            Some("avg") => Some(Reducer::Avg),
+            Some(other) => return Err(gate_fail(format!("reduce = {other:?}: expected max, min, sum or avg"))),
+        };
+        if reduce.is_some() && queries.is_empty() {
+            return Err(gate_fail("reduce applies to query results, but the gate has no query".into()));
         }
         let mut env = Vec::new();
         for (stat_text, var) in &gate.env {
-            let stat = Stat::parse(stat_text)
-                .map_err(|why| gate_fail(format!("env.{stat_text:?}: {why}")))?;
-            check_env_name(var)
-                .map_err(|why| gate_fail(format!("env.{stat_text:?} = {var:?}: {why}")))?;
+            let stat = Stat::parse(stat_text).map_err(|why| gate_fail(format!("env.{stat_text:?}: {why}")))?;
+            check_env_name(var).map_err(|why| gate_fail(format!("env.{stat_text:?} = {var:?}: {why}")))?;
             env.push((stat, var.clone()));
         }
-        if metric.is_none() && env.is_empty() {
+        if metric.is_none() && env.is_empty() && queries.is_empty() {
             return Err(gate_fail(
-                "has no evidence: set metric = \"...\" or a [gate.env] table".into(),
+                "has no evidence: set metric = \"...\", query = \"...\" or a [gate.env] table".into(),
             ));
         }
         if gate.thresholds.is_empty() {
-            return Err(gate_fail(
-                "thresholds is empty: a gate must check at least one expression".into(),
-            ));
+            return Err(gate_fail("thresholds is empty: a gate must check at least one expression".into()));
         }
         let mut thresholds = Vec::new();
         for (index, text) in gate.thresholds.iter().enumerate() {
             let at = format!("thresholds[{index}] = {text:?}");
-            let threshold =
-                Threshold::parse(text).map_err(|why| gate_fail(format!("{at}: {why}")))?;
-            let env_sourced = env.iter().any(|(s, _)| *s == threshold.stat);
+            let threshold = Threshold::parse(text).map_err(|why| gate_fail(format!("{at}: {why}")))?;
+            let figure_sourced = env.iter().any(|(s, _)| *s == threshold.stat)
+                || queries.iter().any(|(s, _)| *s == QueryStat::Every || *s == QueryStat::Only(threshold.stat));
             let dimension = match &metric {
-                _ if env_sourced => env_unit.dimension(),
+                _ if figure_sourced => figure_unit.dimension(),
                 Some((key, kind)) => {
                     if !kind.accepts(threshold.stat) {
                         return Err(gate_fail(format!(
@@ -263,26 +328,17 @@ pub fn parse(source: &str, default_name: &str, text: &str) -> Result<Policy, Err
                     )));
                 }
             };
-            threshold
-                .canonical_limit(dimension)
-                .map_err(|why| gate_fail(format!("{at}: {why}")))?;
+            threshold.canonical_limit(dimension).map_err(|why| gate_fail(format!("{at}: {why}")))?;
             thresholds.push(threshold);
         }
-        let flow = gate.flow.clone().or_else(|| {
-            metric
-                .as_ref()
-                .and_then(|(key, _)| key.tag("flow").map(str::to_string))
-        });
+        let flow =
+            gate.flow.clone().or_else(|| metric.as_ref().and_then(|(key, _)| key.tag("flow").map(str::to_string)));
         let severity = parse_severity(gate.severity.as_deref()).map_err(&gate_fail)?;
         let on_missing = match gate.on_missing.as_deref() {
             None | Some("fail") => OnMissing::Fail,
             Some("warn") => OnMissing::Warn,
             Some("skip") => OnMissing::Skip,
-            Some(other) => {
-                return Err(gate_fail(format!(
-                    "on_missing = {other:?}: expected fail, warn or skip"
-                )))
-            }
+            Some(other) => return Err(gate_fail(format!("on_missing = {other:?}: expected fail, warn or skip"))),
         };
         let description = gate.description.clone().unwrap_or_else(|| id.clone());
         gates.push(Gate {
@@ -290,7 +346,9 @@ pub fn parse(source: &str, default_name: &str, text: &str) -> Result<Policy, Err
             description,
             metric,
             env,
-            env_unit,
+            queries,
+            reduce,
+            figure_unit,
             flow,
             thresholds,
             severity,
@@ -298,12 +356,10 @@ pub fn parse(source: &str, default_name: &str, text: &str) -> Result<Policy, Err
         });
     }
     if gates.is_empty() {
-        return Err(fail(
-            "defines no [[gate]]: a policy must check something".into(),
-        ));
+        return Err(fail("defines no [[gate]]: a policy must check something".into()));
     }
-    let k6_threshold_severity = parse_severity(raw.k6_thresholds.severity.as_deref())
-        .map_err(|why| fail(format!("k6_thresholds: {why}")))?;
+    let k6_threshold_severity =
+        parse_severity(raw.k6_thresholds.severity.as_deref()).map_err(|why| fail(format!("k6_thresholds: {why}")))?;
     Ok(Policy {
         name: raw.policy.name.unwrap_or_else(|| default_name.to_string()),
         description: raw.policy.description,
@@ -313,6 +369,29 @@ pub fn parse(source: &str, default_name: &str, text: &str) -> Result<Policy, Err
         k6_threshold_severity,
         gates,
     })
+}
+
+/// Replaces `${name}` with the policy variable `name`; an unknown name is an error.
+fn substitute(text: &str, vars: &std::collections::BTreeMap<String, String>) -> Result<String, String> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let end = after.find('}').ok_or_else(|| "unclosed ${".to_string())?;
+        let name = &after[..end];
+        let value = vars.get(name).ok_or_else(|| {
+            let known: Vec<&str> = vars.keys().map(String::as_str).collect();
+            format!(
+                "unknown variable ${{{name}}} (defined in [vars]: {})",
+                if known.is_empty() { "none".into() } else { known.join(", ") }
+            )
+        })?;
+        out.push_str(value);
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
 }
 
 fn parse_severity(text: Option<&str>) -> Result<Severity, String> {
@@ -328,10 +407,7 @@ fn is_builtin_time(name: &str) -> bool {
 }
 
 fn check_env_name(name: &str) -> Result<(), String> {
-    let valid = name
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    let valid = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     if valid {
         Ok(())

@@ -47,13 +47,12 @@ impl Stat {
             .ok_or_else(|| {
                 format!("unknown statistic {text:?}: expected avg, min, med, max, count, rate, value or p(N)")
             })?;
-        let pct: f64 = inner.trim().parse().map_err(|_| {
-            format!("percentile {text:?} is not a number: expected p(N) with 0 <= N <= 100")
-        })?;
+        let pct: f64 = inner
+            .trim()
+            .parse()
+            .map_err(|_| format!("percentile {text:?} is not a number: expected p(N) with 0 <= N <= 100"))?;
         if !(0.0..=100.0).contains(&pct) {
-            return Err(format!(
-                "percentile {text:?} is out of range: expected p(N) with 0 <= N <= 100"
-            ));
+            return Err(format!("percentile {text:?} is out of range: expected p(N) with 0 <= N <= 100"));
         }
         Ok(Stat::Percentile(pct))
     }
@@ -186,9 +185,9 @@ pub struct Threshold {
 impl Threshold {
     pub fn parse(text: &str) -> Result<Threshold, String> {
         let trimmed = text.trim();
-        let op_at = trimmed
-            .find(['<', '>', '=', '!'])
-            .ok_or_else(|| format!("{text:?} has no comparison: expected e.g. \"p(95) < 400ms\" with one of < <= > >= == !="))?;
+        let op_at = trimmed.find(['<', '>', '=', '!']).ok_or_else(|| {
+            format!("{text:?} has no comparison: expected e.g. \"p(95) < 400ms\" with one of < <= > >= == !=")
+        })?;
         let stat = Stat::parse(&trimmed[..op_at])?;
         let rest = &trimmed[op_at..];
         let (op, width) = [
@@ -204,14 +203,8 @@ impl Threshold {
         .find(|(symbol, _)| rest.starts_with(symbol))
         .map(|(symbol, op)| (*op, symbol.len()))
         .ok_or_else(|| format!("{text:?}: expected one of < <= > >= == != after {stat}"))?;
-        let (limit, unit) =
-            parse_limit(rest[width..].trim()).map_err(|why| format!("{text:?}: {why}"))?;
-        Ok(Threshold {
-            stat,
-            op,
-            limit,
-            unit,
-        })
+        let (limit, unit) = parse_limit(rest[width..].trim()).map_err(|why| format!("{text:?}: {why}"))?;
+        Ok(Threshold { stat, op, limit, unit })
     }
 
     /// The limit on the figure's scale, or why this unit cannot apply to the figure.
@@ -221,23 +214,14 @@ impl Threshold {
             (Dimension::Duration { .. }, unit) => unit
                 .millis_per_unit()
                 .map(|factor| self.limit * factor)
-                .ok_or_else(|| {
-                    format!(
-                        "`{self}` uses a percentage, but {} is a duration",
-                        self.stat
-                    )
-                }),
+                .ok_or_else(|| format!("`{self}` uses a percentage, but {} is a duration", self.stat)),
             (Dimension::Ratio, Unit::Percent) => Ok(self.limit / 100.0),
             (Dimension::Ratio, Unit::Bare) => Ok(self.limit),
-            (Dimension::Ratio, _) => Err(format!(
-                "`{self}` uses a time unit, but {} is a ratio (write e.g. 1% or 0.01)",
-                self.stat
-            )),
+            (Dimension::Ratio, _) => {
+                Err(format!("`{self}` uses a time unit, but {} is a ratio (write e.g. 1% or 0.01)", self.stat))
+            }
             (Dimension::Plain, Unit::Bare) => Ok(self.limit),
-            (Dimension::Plain, _) => Err(format!(
-                "`{self}` has a unit, but {} is a plain number",
-                self.stat
-            )),
+            (Dimension::Plain, _) => Err(format!("`{self}` has a unit, but {} is a plain number", self.stat)),
         }
     }
 
@@ -254,26 +238,13 @@ impl Threshold {
 
     /// Plain-language form for `gatecheck gates`: "p95 below 400ms".
     pub fn human(&self) -> String {
-        format!(
-            "{} {} {}{}",
-            self.stat.human(),
-            self.op.human(),
-            self.limit,
-            self.unit.suffix()
-        )
+        format!("{} {} {}{}", self.stat.human(), self.op.human(), self.limit, self.unit.suffix())
     }
 }
 
 impl fmt::Display for Threshold {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} {} {}{}",
-            self.stat,
-            self.op.symbol(),
-            self.limit,
-            self.unit.suffix()
-        )
+        write!(f, "{} {} {}{}", self.stat, self.op.symbol(), self.limit, self.unit.suffix())
     }
 }
 
@@ -289,15 +260,14 @@ fn parse_limit(text: &str) -> Result<(f64, Unit), String> {
                 || ((c == '-' || c == '+') && (i == 0 || text[..i].ends_with(['e', 'E'])))
                 || ((c == 'e' || c == 'E')
                     && i > 0
-                    && text[i + 1..]
-                        .starts_with(|n: char| n.is_ascii_digit() || n == '-' || n == '+')))
+                    && text[i + 1..].starts_with(|n: char| n.is_ascii_digit() || n == '-' || n == '+')))
         })
         .map(|(i, _)| i)
         .unwrap_or(text.len());
     let (digits, suffix) = text.split_at(number_end);
-    let limit: f64 = digits.parse().map_err(|_| {
-        format!("limit {text:?} is not a number followed by an optional unit (us, ms, s, m, h, %)")
-    })?;
+    let limit: f64 = digits
+        .parse()
+        .map_err(|_| format!("limit {text:?} is not a number followed by an optional unit (us, ms, s, m, h, %)"))?;
     if !limit.is_finite() {
         return Err(format!("limit {text:?} is not a finite number"));
     }
@@ -309,11 +279,7 @@ fn parse_limit(text: &str) -> Result<(f64, Unit), String> {
         "m" => Unit::Minutes,
         "h" => Unit::Hours,
         "%" => Unit::Percent,
-        other => {
-            return Err(format!(
-                "unknown unit {other:?}: expected us, ms, s, m, h or %"
-            ))
-        }
+        other => return Err(format!("unknown unit {other:?}: expected us, ms, s, m, h or %")),
     };
     Ok((limit, unit))
 }
@@ -328,58 +294,23 @@ mod tests {
     #[test]
     fn parses_k6_and_spaced_forms() {
         let t = Threshold::parse("p(95)<400").unwrap();
-        assert_eq!(
-            t,
-            Threshold {
-                stat: Stat::Percentile(95.0),
-                op: Op::Lt,
-                limit: 400.0,
-                unit: Unit::Bare
-            }
-        );
+        assert_eq!(t, Threshold { stat: Stat::Percentile(95.0), op: Op::Lt, limit: 400.0, unit: Unit::Bare });
         let t = Threshold::parse("  p(99.9) <= 1.5s ").unwrap();
         assert_eq!(t.stat, Stat::Percentile(99.9));
         assert_eq!(t.op, Op::Le);
         assert_eq!(t.canonical_limit(K6_TREND).unwrap(), 1500.0);
-        assert_eq!(
-            Threshold::parse("rate>0.99")
-                .unwrap()
-                .canonical_limit(Dimension::Ratio)
-                .unwrap(),
-            0.99
-        );
-        assert_eq!(
-            Threshold::parse("rate < 1%")
-                .unwrap()
-                .canonical_limit(Dimension::Ratio)
-                .unwrap(),
-            0.01
-        );
-        assert_eq!(
-            Threshold::parse("max < 3m")
-                .unwrap()
-                .canonical_limit(K6_TREND)
-                .unwrap(),
-            180_000.0
-        );
+        assert_eq!(Threshold::parse("rate>0.99").unwrap().canonical_limit(Dimension::Ratio).unwrap(), 0.99);
+        assert_eq!(Threshold::parse("rate < 1%").unwrap().canonical_limit(Dimension::Ratio).unwrap(), 0.01);
+        assert_eq!(Threshold::parse("max < 3m").unwrap().canonical_limit(K6_TREND).unwrap(), 180_000.0);
         assert_eq!(Threshold::parse("value === 2").unwrap().op, Op::Eq);
         assert_eq!(Threshold::parse("value != -2e-3").unwrap().limit, -0.002);
-        assert_eq!(
-            Threshold::parse("p95 < 60s").unwrap().stat,
-            Stat::Percentile(95.0)
-        );
+        assert_eq!(Threshold::parse("p95 < 60s").unwrap().stat, Stat::Percentile(95.0));
     }
 
     #[test]
     fn bare_limit_takes_the_figure_unit() {
         let t = Threshold::parse("p(95) < 60").unwrap();
-        assert_eq!(
-            t.canonical_limit(Dimension::Duration {
-                bare_millis: 1000.0
-            })
-            .unwrap(),
-            60_000.0
-        );
+        assert_eq!(t.canonical_limit(Dimension::Duration { bare_millis: 1000.0 }).unwrap(), 60_000.0);
         assert_eq!(t.canonical_limit(K6_TREND).unwrap(), 60.0);
     }
 
@@ -402,18 +333,9 @@ mod tests {
 
     #[test]
     fn unit_must_fit_the_figure() {
-        assert!(Threshold::parse("rate < 400ms")
-            .unwrap()
-            .canonical_limit(Dimension::Ratio)
-            .is_err());
-        assert!(Threshold::parse("p(95) < 5%")
-            .unwrap()
-            .canonical_limit(K6_TREND)
-            .is_err());
-        assert!(Threshold::parse("value < 5s")
-            .unwrap()
-            .canonical_limit(Dimension::Plain)
-            .is_err());
+        assert!(Threshold::parse("rate < 400ms").unwrap().canonical_limit(Dimension::Ratio).is_err());
+        assert!(Threshold::parse("p(95) < 5%").unwrap().canonical_limit(K6_TREND).is_err());
+        assert!(Threshold::parse("value < 5s").unwrap().canonical_limit(Dimension::Plain).is_err());
     }
 
     #[test]
@@ -446,14 +368,7 @@ mod tests {
     }
 
     fn any_threshold() -> impl Strategy<Value = Threshold> {
-        let op = prop_oneof![
-            Just(Op::Lt),
-            Just(Op::Le),
-            Just(Op::Gt),
-            Just(Op::Ge),
-            Just(Op::Eq),
-            Just(Op::Ne)
-        ];
+        let op = prop_oneof![Just(Op::Lt), Just(Op::Le), Just(Op::Gt), Just(Op::Ge), Just(Op::Eq), Just(Op::Ne)];
         let unit = prop_oneof![
             Just(Unit::Bare),
             Just(Unit::Micros),
@@ -463,18 +378,8 @@ mod tests {
             Just(Unit::Hours),
             Just(Unit::Percent),
         ];
-        let limit = prop_oneof![
-            -1e12f64..1e12,
-            any::<u32>().prop_map(f64::from),
-            Just(0.0),
-            (1e-9f64..1e-3)
-        ];
-        (any_stat(), op, limit, unit).prop_map(|(stat, op, limit, unit)| Threshold {
-            stat,
-            op,
-            limit,
-            unit,
-        })
+        let limit = prop_oneof![-1e12f64..1e12, any::<u32>().prop_map(f64::from), Just(0.0), (1e-9f64..1e-3)];
+        (any_stat(), op, limit, unit).prop_map(|(stat, op, limit, unit)| Threshold { stat, op, limit, unit })
     }
 
     proptest! {

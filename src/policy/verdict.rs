@@ -72,6 +72,8 @@ pub struct Row {
     /// Why there is no data, what was overridden, or how to get the missing figure.
     pub detail: Option<String>,
     pub samples: Option<u64>,
+    /// The labels of the query series this row judges, when a query returned several.
+    pub series: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -80,6 +82,8 @@ pub struct Verdict {
     pub policy_source: String,
     /// The evidence files read, with their detected format.
     pub evidence: Vec<String>,
+    /// When queries were evaluated (RFC 3339), if any were.
+    pub evaluated_at: Option<String>,
     pub rows: Vec<Row>,
 }
 
@@ -121,15 +125,9 @@ impl Verdict {
             c.pass, c.fail, c.no_data, c.warn, c.skipped
         );
         if self.blocked() {
-            format!(
-                "RELEASE BLOCKED: {} blocking check(s) did not hold ({tally}; policy {})",
-                c.blocking, self.policy
-            )
+            format!("RELEASE BLOCKED: {} blocking check(s) did not hold ({tally}; policy {})", c.blocking, self.policy)
         } else {
-            format!(
-                "RELEASE OK: every blocking check holds ({tally}; policy {})",
-                self.policy
-            )
+            format!("RELEASE OK: every blocking check holds ({tally}; policy {})", self.policy)
         }
     }
 }

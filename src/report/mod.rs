@@ -1,14 +1,13 @@
 //! Outputs: renderers are pure functions of a verdict (or policy) writing into any `Write`.
 
 pub mod policy_text;
+pub mod probe;
 pub mod table;
 
 use std::io::IsTerminal;
 
 /// When to colour terminal output.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize, clap::ValueEnum,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum ColorChoice {
     Auto,

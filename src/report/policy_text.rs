@@ -16,11 +16,7 @@ pub fn render(policy: &Policy, out: &mut dyn Write) -> io::Result<()> {
             .as_ref()
             .map(|var| format!("; {var}=0 switches it off and its gates are SKIPPED"))
             .unwrap_or_default();
-        let state = if flow.enabled {
-            "on by default"
-        } else {
-            "off by default"
-        };
+        let state = if flow.enabled { "on by default" } else { "off by default" };
         writeln!(out, "Flow {}: {state}{switch}", flow.name)?;
     }
     writeln!(out)?;
@@ -31,25 +27,13 @@ pub fn render(policy: &Policy, out: &mut dyn Write) -> io::Result<()> {
         };
         writeln!(out, "{}: {}", gate.id, gate.description)?;
         let checks: Vec<String> = gate.thresholds.iter().map(|t| t.human()).collect();
-        writeln!(
-            out,
-            "  checks:     {} (breach {severity})",
-            checks.join("; ")
-        )?;
+        writeln!(out, "  checks:     {} (breach {severity})", checks.join("; "))?;
         if let Some((key, kind)) = &gate.metric {
             writeln!(out, "  evidence:   k6 {kind} {key}")?;
         }
         for (stat, var) in &gate.env {
-            let role = if gate.metric.is_some() {
-                "overrides it when set"
-            } else {
-                "environment"
-            };
-            writeln!(
-                out,
-                "  env:        {stat} from ${var} ({}; {role})",
-                gate.env_unit.name()
-            )?;
+            let role = if gate.metric.is_some() { "overrides it when set" } else { "environment" };
+            writeln!(out, "  env:        {stat} from ${var} ({}; {role})", gate.figure_unit.name())?;
         }
         if let Some(flow) = &gate.flow {
             writeln!(out, "  flow:       {flow}")?;
@@ -67,10 +51,7 @@ pub fn render(policy: &Policy, out: &mut dyn Write) -> io::Result<()> {
             Severity::Block => "blocks the release",
             Severity::Warn => "warns only",
         };
-        writeln!(
-            out,
-            "k6-thresholds: any threshold k6 itself marked failed in the summary {severity}"
-        )?;
+        writeln!(out, "k6-thresholds: any threshold k6 itself marked failed in the summary {severity}")?;
     }
     Ok(())
 }

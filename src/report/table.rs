@@ -9,18 +9,15 @@ use comfy_table::{Cell, Color, ContentArrangement, Table};
 use crate::policy::verdict::{Row, Status, Verdict};
 
 pub fn render(verdict: &Verdict, color: bool, out: &mut dyn Write) -> io::Result<()> {
-    writeln!(
-        out,
-        "gatecheck: policy {} ({})",
-        verdict.policy, verdict.policy_source
-    )?;
+    writeln!(out, "gatecheck: policy {} ({})", verdict.policy, verdict.policy_source)?;
     for evidence in &verdict.evidence {
         writeln!(out, "evidence: {evidence}")?;
     }
+    if let Some(at) = &verdict.evaluated_at {
+        writeln!(out, "queries evaluated at: {at}")?;
+    }
     let mut table = Table::new();
-    table
-        .load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic);
+    table.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
     if color {
         table.enforce_styling();
     } else {
@@ -29,7 +26,7 @@ pub fn render(verdict: &Verdict, color: bool, out: &mut dyn Write) -> io::Result
     table.set_header(vec!["Gate", "Threshold", "Observed", "Verdict", "Source"]);
     for row in &verdict.rows {
         table.add_row(vec![
-            Cell::new(&row.gate),
+            Cell::new(gate_label(row)),
             Cell::new(&row.check),
             Cell::new(row.observed.to_string()),
             status_cell(row, color),
@@ -37,24 +34,22 @@ pub fn render(verdict: &Verdict, color: bool, out: &mut dyn Write) -> io::Result
         ]);
     }
     writeln!(out, "{table}")?;
-    let notes: Vec<&Row> = verdict
-        .rows
-        .iter()
-        .filter(|row| row.detail.is_some())
-        .collect();
+    let notes: Vec<&Row> = verdict.rows.iter().filter(|row| row.detail.is_some()).collect();
     if !notes.is_empty() {
         writeln!(out, "notes:")?;
         for row in notes {
-            writeln!(
-                out,
-                "  {} `{}`: {}",
-                row.gate,
-                row.check,
-                row.detail.as_deref().unwrap_or_default()
-            )?;
+            writeln!(out, "  {} `{}`: {}", gate_label(row), row.check, row.detail.as_deref().unwrap_or_default())?;
         }
     }
     writeln!(out, "{}", verdict.summary_line())
+}
+
+/// The gate id, with the query series it judges when there are several.
+pub fn gate_label(row: &Row) -> String {
+    match &row.series {
+        Some(series) => format!("{} {series}", row.gate),
+        None => row.gate.clone(),
+    }
 }
 
 /// The verdict text; a NO DATA row that does not block says so.
@@ -81,18 +76,14 @@ fn status_cell(row: &Row, color: bool) -> Cell {
 
 /// The table names the evidence files in its header; rows keep only the file name and key.
 fn short_source(source: &str) -> String {
+    if source.starts_with("promql @ ") {
+        return source.to_string();
+    }
     match source.split_once(": ") {
         Some((path, key)) => {
-            let name = std::path::Path::new(path)
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or(path);
+            let name = std::path::Path::new(path).file_name().and_then(|n| n.to_str()).unwrap_or(path);
             format!("{name}: {key}")
         }
-        None => std::path::Path::new(source)
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or(source)
-            .to_string(),
+        None => std::path::Path::new(source).file_name().and_then(|n| n.to_str()).unwrap_or(source).to_string(),
     }
 }

@@ -22,14 +22,8 @@ pub fn read_figures(
             let Some(raw) = lookup(var).filter(|v| !v.trim().is_empty()) else {
                 continue;
             };
-            let value = parse_figure(var, &raw, gate.env_unit)?;
-            figures.insert(
-                var.clone(),
-                EnvFigure {
-                    value,
-                    provenance: Provenance::Env { name: var.clone() },
-                },
-            );
+            let value = parse_figure(var, &raw, gate.figure_unit)?;
+            figures.insert(var.clone(), EnvFigure { value, provenance: Provenance::Env { name: var.clone() } });
         }
     }
     Ok(figures)
@@ -39,10 +33,7 @@ fn parse_figure(var: &str, raw: &str, unit: FigureUnit) -> Result<f64, Error> {
     let fail = || Error::Env {
         name: var.to_string(),
         value: raw.to_string(),
-        expected: format!(
-            "expected a plain non-negative number ({}), e.g. 12.5",
-            unit.name()
-        ),
+        expected: format!("expected a plain non-negative number ({}), e.g. 12.5", unit.name()),
     };
     // Rust's parser accepts "NaN", "inf" and "infinity"; none of them is a measurement.
     let value: f64 = raw.trim().parse().map_err(|_| fail())?;
@@ -78,19 +69,12 @@ pub fn read_flows(
                         })
                     }
                 };
-                state = FlowState {
-                    enabled,
-                    reason: format!("{var}={}", raw.trim()),
-                };
+                state = FlowState { enabled, reason: format!("{var}={}", raw.trim()) };
             }
         }
         flows.insert(flow.name.clone(), state);
     }
-    let known: Vec<&str> = policy
-        .gates
-        .iter()
-        .filter_map(|g| g.flow.as_deref())
-        .collect();
+    let known: Vec<&str> = policy.gates.iter().filter_map(|g| g.flow.as_deref()).collect();
     for name in skipped_by_flag {
         if !known.contains(&name.as_str()) && !flows.contains_key(name) {
             return Err(Error::Settings(format!(
@@ -99,13 +83,7 @@ pub fn read_flows(
                 known.join(", ")
             )));
         }
-        flows.insert(
-            name.clone(),
-            FlowState {
-                enabled: false,
-                reason: format!("--skip-flow {name}"),
-            },
-        );
+        flows.insert(name.clone(), FlowState { enabled: false, reason: format!("--skip-flow {name}") });
     }
     Ok(flows)
 }
@@ -119,24 +97,14 @@ mod tests {
     }
 
     fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
-        move |name| {
-            pairs
-                .iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| v.to_string())
-        }
+        move |name| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
     }
 
     #[test]
     fn numbers_are_read_and_empty_is_unset() {
-        let figures = read_figures(
-            &policy(),
-            &env(&[
-                ("SCHEDULER_LAG_P95_SECONDS", " 12.5 "),
-                ("QUEUE_LAG_P95_SECONDS", ""),
-            ]),
-        )
-        .unwrap();
+        let figures =
+            read_figures(&policy(), &env(&[("SCHEDULER_LAG_P95_SECONDS", " 12.5 "), ("QUEUE_LAG_P95_SECONDS", "")]))
+                .unwrap();
         assert_eq!(figures["SCHEDULER_LAG_P95_SECONDS"].value, 12.5);
         assert!(!figures.contains_key("QUEUE_LAG_P95_SECONDS"));
     }
@@ -144,12 +112,10 @@ mod tests {
     #[test]
     fn anything_but_a_plain_number_is_an_error() {
         for bad in ["12s", "abc", "NaN", "inf", "-1", "1,5"] {
-            let lookup =
-                move |name: &str| (name == "QUEUE_LAG_P99_SECONDS").then(|| bad.to_string());
+            let lookup = move |name: &str| (name == "QUEUE_LAG_P99_SECONDS").then(|| bad.to_string());
             let err = read_figures(&policy(), &lookup).unwrap_err().to_string();
             assert!(
-                err.contains("QUEUE_LAG_P99_SECONDS")
-                    && err.contains("expected a plain non-negative number"),
+                err.contains("QUEUE_LAG_P99_SECONDS") && err.contains("expected a plain non-negative number"),
                 "{bad}: {err}"
             );
         }

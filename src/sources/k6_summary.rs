@@ -16,9 +16,7 @@ use std::path::Path;
 use serde_json::{Map, Value};
 
 use crate::error::Error;
-use crate::metrics::{
-    Aggregate, K6Verdict, Metric, MetricKey, MetricKind, MetricSet, Provenance, TrendStats,
-};
+use crate::metrics::{Aggregate, K6Verdict, Metric, MetricKey, MetricKind, MetricSet, Provenance, TrendStats};
 
 pub const FORMAT_EXPORT: &str = "k6 --summary-export";
 pub const FORMAT_HANDLE_SUMMARY: &str = "k6 handleSummary data";
@@ -27,43 +25,32 @@ pub const FORMAT_MACHINE_READABLE: &str = "k6 machine-readable summary (k6 >= 1.
 /// Reads and parses a k6 summary file of any shape.
 pub fn read(path: &Path) -> Result<MetricSet, Error> {
     let shown = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|source| Error::Read {
-        path: shown.clone(),
-        what: "k6 summary",
-        source,
-    })?;
+    let bytes =
+        std::fs::read(path).map_err(|source| Error::Read { path: shown.clone(), what: "k6 summary", source })?;
     parse(&shown, &bytes)
 }
 
 pub fn parse(path: &str, bytes: &[u8]) -> Result<MetricSet, Error> {
-    let fail = |message: String| Error::Evidence {
-        path: path.to_string(),
-        message,
-    };
+    let fail = |message: String| Error::Evidence { path: path.to_string(), message };
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(fail("the file is empty: expected a k6 JSON summary".into()));
     }
     let document: Value = serde_json::from_slice(bytes).map_err(|e| {
-        let what = if e.is_eof() {
-            "truncated JSON"
-        } else {
-            "not valid JSON"
-        };
+        let what = if e.is_eof() { "truncated JSON" } else { "not valid JSON" };
         fail(format!("{what} ({e}): expected a k6 JSON summary"))
     })?;
     let reader = Reader { path };
-    let root = document.as_object().ok_or_else(|| {
-        fail(format!(
-            "top level is {}, expected a JSON object (a k6 summary)",
-            type_name(&document)
-        ))
-    })?;
+    let root = document
+        .as_object()
+        .ok_or_else(|| fail(format!("top level is {}, expected a JSON object (a k6 summary)", type_name(&document))))?;
     if let Some(results) = root.get("results") {
         return reader.machine_readable(root, results);
     }
     let metrics = match root.get("metrics") {
         Some(Value::Object(metrics)) => metrics,
-        Some(other) => return Err(fail(format!("\"metrics\" is {}, expected an object keyed by metric name", type_name(other)))),
+        Some(other) => {
+            return Err(fail(format!("\"metrics\" is {}, expected an object keyed by metric name", type_name(other))))
+        }
         None => {
             return Err(fail(
                 "JSON of an unknown shape: expected a k6 summary with a top-level \"metrics\" object \
@@ -72,9 +59,7 @@ pub fn parse(path: &str, bytes: &[u8]) -> Result<MetricSet, Error> {
             ))
         }
     };
-    let is_handle_summary = metrics
-        .values()
-        .any(|m| m.get("values").is_some() && m.get("type").is_some());
+    let is_handle_summary = metrics.values().any(|m| m.get("values").is_some() && m.get("type").is_some());
     if is_handle_summary {
         reader.handle_summary(metrics)
     } else {
@@ -88,23 +73,16 @@ struct Reader<'a> {
 
 impl Reader<'_> {
     fn error(&self, key: &str, message: impl std::fmt::Display) -> Error {
-        Error::Evidence {
-            path: self.path.to_string(),
-            message: format!("{key}: {message}"),
-        }
+        Error::Evidence { path: self.path.to_string(), message: format!("{key}: {message}") }
     }
 
     fn provenance(&self, key: String) -> Provenance {
-        Provenance::File {
-            path: self.path.to_string(),
-            key,
-        }
+        Provenance::File { path: self.path.to_string(), key }
     }
 
     fn number(&self, key: &str, value: &Value) -> Result<f64, Error> {
-        let number = value.as_f64().ok_or_else(|| {
-            self.error(key, format!("expected a number, got {}", type_name(value)))
-        })?;
+        let number =
+            value.as_f64().ok_or_else(|| self.error(key, format!("expected a number, got {}", type_name(value))))?;
         if !number.is_finite() {
             return Err(self.error(key, "expected a finite number"));
         }
@@ -114,18 +92,13 @@ impl Reader<'_> {
     fn count(&self, key: &str, value: &Value) -> Result<u64, Error> {
         let number = self.number(key, value)?;
         if number < 0.0 || number.fract() != 0.0 {
-            return Err(self.error(
-                key,
-                format!("expected a whole, non-negative count, got {number}"),
-            ));
+            return Err(self.error(key, format!("expected a whole, non-negative count, got {number}")));
         }
         Ok(number as u64)
     }
 
     fn object<'v>(&self, key: &str, value: &'v Value) -> Result<&'v Map<String, Value>, Error> {
-        value
-            .as_object()
-            .ok_or_else(|| self.error(key, format!("expected an object, got {}", type_name(value))))
+        value.as_object().ok_or_else(|| self.error(key, format!("expected an object, got {}", type_name(value))))
     }
 
     fn metric_key(&self, key: &str, selector: &str) -> Result<MetricKey, Error> {
@@ -162,10 +135,7 @@ impl Reader<'_> {
                     let crossed = crossed.as_bool().ok_or_else(|| {
                         self.error(
                             &expr_key,
-                            format!(
-                                "expected true (failed) or false (passed), got {}",
-                                type_name(crossed)
-                            ),
+                            format!("expected true (failed) or false (passed), got {}", type_name(crossed)),
                         )
                     })?;
                     verdicts.push(K6Verdict {
@@ -177,12 +147,7 @@ impl Reader<'_> {
             }
             set.metrics.insert(
                 metric_key,
-                Metric {
-                    aggregate,
-                    is_time,
-                    k6_verdicts: verdicts,
-                    provenance: self.provenance(key),
-                },
+                Metric { aggregate, is_time, k6_verdicts: verdicts, provenance: self.provenance(key) },
             );
         }
         Ok(set)
@@ -218,22 +183,13 @@ impl Reader<'_> {
             }
             set.metrics.insert(
                 metric_key,
-                Metric {
-                    aggregate,
-                    is_time,
-                    k6_verdicts: verdicts,
-                    provenance: self.provenance(values_key),
-                },
+                Metric { aggregate, is_time, k6_verdicts: verdicts, provenance: self.provenance(values_key) },
             );
         }
         Ok(set)
     }
 
-    fn machine_readable(
-        &self,
-        root: &Map<String, Value>,
-        results: &Value,
-    ) -> Result<MetricSet, Error> {
+    fn machine_readable(&self, root: &Map<String, Value>, results: &Value) -> Result<MetricSet, Error> {
         let mut set = self.empty_set(FORMAT_MACHINE_READABLE, false);
         set.omitted.push((
             "checks".into(),
@@ -243,7 +199,10 @@ impl Reader<'_> {
         ));
         if let Some(version) = root.get("version").and_then(Value::as_str) {
             if !version.starts_with("1.") {
-                return Err(self.error("version", format!("machine-readable summary schema {version:?} is not supported: expected 1.x")));
+                return Err(self.error(
+                    "version",
+                    format!("machine-readable summary schema {version:?} is not supported: expected 1.x"),
+                ));
             }
         }
         let results = self.object("results", results)?;
@@ -267,39 +226,19 @@ impl Reader<'_> {
             let aggregate = self.aggregate(&values_key, kind, values, is_time)?;
             set.metrics.insert(
                 metric_key,
-                Metric {
-                    aggregate,
-                    is_time,
-                    k6_verdicts: Vec::new(),
-                    provenance: self.provenance(values_key),
-                },
+                Metric { aggregate, is_time, k6_verdicts: Vec::new(), provenance: self.provenance(values_key) },
             );
         }
         // The overall check rate is only in results.checks.metrics (as checks_succeeded).
-        if let Some(check_metrics) = results
-            .get("checks")
-            .and_then(|c| c.get("metrics"))
-            .and_then(Value::as_array)
-        {
+        if let Some(check_metrics) = results.get("checks").and_then(|c| c.get("metrics")).and_then(Value::as_array) {
             for entry in check_metrics {
                 if entry.get("name").and_then(Value::as_str) == Some("checks_succeeded") {
-                    let key =
-                        "results.checks.metrics[name=\"checks_succeeded\"].values".to_string();
+                    let key = "results.checks.metrics[name=\"checks_succeeded\"].values".to_string();
                     let values = self.object(&key, entry.get("values").unwrap_or(&Value::Null))?;
                     let aggregate = self.aggregate(&key, MetricKind::Rate, values, false)?;
-                    let metric = Metric {
-                        aggregate,
-                        is_time: false,
-                        k6_verdicts: Vec::new(),
-                        provenance: self.provenance(key),
-                    };
-                    set.metrics.insert(
-                        MetricKey {
-                            name: "checks".into(),
-                            tags: BTreeMap::new(),
-                        },
-                        metric,
-                    );
+                    let metric =
+                        Metric { aggregate, is_time: false, k6_verdicts: Vec::new(), provenance: self.provenance(key) };
+                    set.metrics.insert(MetricKey { name: "checks".into(), tags: BTreeMap::new() }, metric);
                 }
             }
         }
@@ -324,9 +263,8 @@ impl Reader<'_> {
         is_time: bool,
     ) -> Result<Aggregate, Error> {
         let field = |name: &str| values.get(name).filter(|v| !v.is_null());
-        let required = |name: &str| {
-            field(name).ok_or_else(|| self.error(key, format!("{kind} metric has no \"{name}\"")))
-        };
+        let required =
+            |name: &str| field(name).ok_or_else(|| self.error(key, format!("{kind} metric has no \"{name}\"")));
         let value_key = |name: &str| format!("{key}[\"{name}\"]");
         Ok(match kind {
             MetricKind::Trend => {
@@ -337,9 +275,7 @@ impl Reader<'_> {
                     }
                     let number = self.number(&value_key(name), value)?;
                     if is_time && number < 0.0 {
-                        return Err(
-                            self.error(&value_key(name), format!("negative duration {number} ms"))
-                        );
+                        return Err(self.error(&value_key(name), format!("negative duration {number} ms")));
                     }
                     stats.insert(canonical_stat_key(name), number);
                 }
@@ -348,36 +284,25 @@ impl Reader<'_> {
             MetricKind::Rate => {
                 // Legacy and handleSummary: passes/fails; machine-readable: matches/total.
                 let (matches, total) = if let Some(matches) = field("matches") {
-                    (
-                        self.count(&value_key("matches"), matches)?,
-                        self.count(&value_key("total"), required("total")?)?,
-                    )
+                    (self.count(&value_key("matches"), matches)?, self.count(&value_key("total"), required("total")?)?)
                 } else {
                     let passes = self.count(&value_key("passes"), required("passes")?)?;
                     let fails = self.count(&value_key("fails"), required("fails")?)?;
                     (passes, passes + fails)
                 };
                 if matches > total {
-                    return Err(
-                        self.error(key, format!("{matches} matching samples out of {total}"))
-                    );
+                    return Err(self.error(key, format!("{matches} matching samples out of {total}")));
                 }
                 Aggregate::Rate { matches, total }
             }
             MetricKind::Counter => Aggregate::Counter {
                 count: self.number(&value_key("count"), required("count")?)?,
-                per_second: field("rate")
-                    .map(|v| self.number(&value_key("rate"), v))
-                    .transpose()?,
+                per_second: field("rate").map(|v| self.number(&value_key("rate"), v)).transpose()?,
             },
             MetricKind::Gauge => Aggregate::Gauge {
                 value: self.number(&value_key("value"), required("value")?)?,
-                min: field("min")
-                    .map(|v| self.number(&value_key("min"), v))
-                    .transpose()?,
-                max: field("max")
-                    .map(|v| self.number(&value_key("max"), v))
-                    .transpose()?,
+                min: field("min").map(|v| self.number(&value_key("min"), v)).transpose()?,
+                max: field("max").map(|v| self.number(&value_key("max"), v)).transpose()?,
             },
         })
     }

@@ -3,3 +3,4 @@
 
 pub mod env;
 pub mod k6_summary;
+pub mod prometheus;

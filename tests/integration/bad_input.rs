@@ -10,21 +10,14 @@ fn verify_summary_text(text: &str) -> assert_cmd::assert::Assert {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("k6-summary.json");
     std::fs::write(&path, text).unwrap();
-    let assert = gatecheck_with_lag()
-        .args(["verify", "--summary"])
-        .arg(&path)
-        .assert();
+    let assert = gatecheck_with_lag().args(["verify", "--summary"]).arg(&path).assert();
     drop(dir);
     assert
 }
 
 fn one_line_error(assert: assert_cmd::assert::Assert, needles: &[&str]) {
     let output = assert.code(2).get_output().clone();
-    assert!(
-        output.stdout.is_empty(),
-        "nothing judged, nothing printed: {}",
-        String::from_utf8_lossy(&output.stdout)
-    );
+    assert!(output.stdout.is_empty(), "nothing judged, nothing printed: {}", String::from_utf8_lossy(&output.stdout));
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
     assert!(stderr.starts_with("gatecheck: error: "), "{stderr}");
@@ -44,9 +37,7 @@ fn export_with(metric: &str, body: &str) -> String {
 #[test]
 fn missing_summary() {
     one_line_error(
-        gatecheck_with_lag()
-            .args(["verify", "--summary", "nope/k6-summary.json"])
-            .assert(),
+        gatecheck_with_lag().args(["verify", "--summary", "nope/k6-summary.json"]).assert(),
         &["k6 summary nope/k6-summary.json", "cannot read"],
     );
 }
@@ -60,89 +51,54 @@ fn empty_summary() {
 #[test]
 fn truncated_summary() {
     let pass = std::fs::read_to_string(fixture("k6/1.1.0/pass/summary-export.json")).unwrap();
-    one_line_error(
-        verify_summary_text(&pass[..pass.len() / 2]),
-        &["k6-summary.json", "truncated JSON"],
-    );
+    one_line_error(verify_summary_text(&pass[..pass.len() / 2]), &["k6-summary.json", "truncated JSON"]);
 }
 
 #[test]
 fn non_json_summary() {
-    one_line_error(
-        verify_summary_text("level=error msg=\"thresholds crossed\""),
-        &["not valid JSON"],
-    );
+    one_line_error(verify_summary_text("level=error msg=\"thresholds crossed\""), &["not valid JSON"]);
 }
 
 #[test]
 fn json_of_an_unknown_shape() {
-    one_line_error(
-        verify_summary_text(r#"{"hello": "world"}"#),
-        &["unknown shape", "metrics"],
-    );
+    one_line_error(verify_summary_text(r#"{"hello": "world"}"#), &["unknown shape", "metrics"]);
     one_line_error(verify_summary_text("[1,2,3]"), &["top level is a list"]);
-    one_line_error(
-        verify_summary_text(r#"{"metrics": [1]}"#),
-        &["\"metrics\" is a list"],
-    );
+    one_line_error(verify_summary_text(r#"{"metrics": [1]}"#), &["\"metrics\" is a list"]);
 }
 
 #[test]
 fn wrong_types() {
-    let text = export_with(
-        "http_req_duration{flow:auth_list}",
-        r#"{"avg": 1, "med": 1, "p(95)": "fast"}"#,
-    );
+    let text = export_with("http_req_duration{flow:auth_list}", r#"{"avg": 1, "med": 1, "p(95)": "fast"}"#);
     one_line_error(
         verify_summary_text(&text),
-        &[
-            "metrics[\"http_req_duration{flow:auth_list}\"][\"p(95)\"]",
-            "expected a number, got a string",
-        ],
+        &["metrics[\"http_req_duration{flow:auth_list}\"][\"p(95)\"]", "expected a number, got a string"],
     );
-    let text = export_with(
-        "http_req_failed{flow:auth_list}",
-        r#"{"passes": 1.5, "fails": 3, "value": 0.3}"#,
-    );
-    one_line_error(
-        verify_summary_text(&text),
-        &["passes", "whole, non-negative count"],
-    );
+    let text = export_with("http_req_failed{flow:auth_list}", r#"{"passes": 1.5, "fails": 3, "value": 0.3}"#);
+    one_line_error(verify_summary_text(&text), &["passes", "whole, non-negative count"]);
     let text = export_with(
         "checks{flow:auth_list}",
         r#"{"passes": 1, "fails": 3, "value": 0.25, "thresholds": {"rate>0.99": "yes"}}"#,
     );
     one_line_error(
         verify_summary_text(&text),
-        &[
-            "thresholds[\"rate>0.99\"]",
-            "expected true (failed) or false (passed)",
-        ],
+        &["thresholds[\"rate>0.99\"]", "expected true (failed) or false (passed)"],
     );
 }
 
 #[test]
 fn nan_and_negative_durations() {
     // JSON has no NaN literal; k6 never writes one, and a file that does is not JSON.
-    let text = export_with("vus", r#"{"value": 1, "min": 1, "max": 1}"#)
-        .replace("\"value\":1", "\"value\":NaN");
+    let text = export_with("vus", r#"{"value": 1, "min": 1, "max": 1}"#).replace("\"value\":1", "\"value\":NaN");
     one_line_error(verify_summary_text(&text), &["not valid JSON"]);
-    let text = export_with(
-        "http_req_duration{flow:auth_list}",
-        r#"{"avg": 1, "med": 1, "p(95)": -3}"#,
-    );
+    let text = export_with("http_req_duration{flow:auth_list}", r#"{"avg": 1, "med": 1, "p(95)": -3}"#);
     one_line_error(verify_summary_text(&text), &["p(95)", "negative duration"]);
 }
 
 #[test]
 fn summary_without_the_metrics_the_policy_needs_is_no_data_exit_1() {
-    let assert =
-        verify_summary_text(r#"{"metrics": {"vus": {"value": 1, "min": 1, "max": 1}}}"#).code(1);
+    let assert = verify_summary_text(r#"{"metrics": {"vus": {"value": 1, "min": 1, "max": 1}}}"#).code(1);
     let out = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
-    assert!(
-        out.contains("NO DATA") && out.contains("http_req_duration{flow:auth_list} is not in"),
-        "{out}"
-    );
+    assert!(out.contains("NO DATA") && out.contains("http_req_duration{flow:auth_list} is not in"), "{out}");
     assert!(!out.contains("PASS    ┆ k6"), "{out}");
 }
 
@@ -152,26 +108,15 @@ fn env_figure_that_is_not_a_number() {
         one_line_error(
             gatecheck_with_lag()
                 .env("QUEUE_LAG_P95_SECONDS", bad)
-                .args([
-                    "verify",
-                    "--summary",
-                    "fixtures/k6/1.1.0/pass/summary-export.json",
-                ])
+                .args(["verify", "--summary", "fixtures/k6/1.1.0/pass/summary-export.json"])
                 .assert(),
-            &[
-                "QUEUE_LAG_P95_SECONDS",
-                "expected a plain non-negative number",
-            ],
+            &["QUEUE_LAG_P95_SECONDS", "expected a plain non-negative number"],
         );
     }
     // An empty string counts as unset: NO DATA, exit 1.
     gatecheck_with_lag()
         .env("QUEUE_LAG_P95_SECONDS", "")
-        .args([
-            "verify",
-            "--summary",
-            "fixtures/k6/1.1.0/pass/summary-export.json",
-        ])
+        .args(["verify", "--summary", "fixtures/k6/1.1.0/pass/summary-export.json"])
         .assert()
         .code(1)
         .stdout(contains("QUEUE_LAG_P95_SECONDS is not set"));
@@ -182,12 +127,7 @@ fn verify_policy_text(text: &str) -> assert_cmd::assert::Assert {
     let path = dir.path().join("bad.toml");
     std::fs::write(&path, text).unwrap();
     gatecheck_with_lag()
-        .args([
-            "verify",
-            "--summary",
-            "fixtures/k6/1.1.0/pass/summary-export.json",
-            "--policy",
-        ])
+        .args(["verify", "--summary", "fixtures/k6/1.1.0/pass/summary-export.json", "--policy"])
         .arg(&path)
         .assert()
 }
@@ -198,13 +138,7 @@ const GOOD_GATE: &str = "[[gate]]\nid = \"read-latency\"\nmetric = \"http_req_du
 fn policy_file_that_does_not_exist() {
     one_line_error(
         gatecheck_with_lag()
-            .args([
-                "verify",
-                "--summary",
-                "fixtures/k6/1.1.0/pass/summary-export.json",
-                "--policy",
-                "gates/nope.toml",
-            ])
+            .args(["verify", "--summary", "fixtures/k6/1.1.0/pass/summary-export.json", "--policy", "gates/nope.toml"])
             .assert(),
         &["policy gates/nope.toml", "cannot read"],
     );
@@ -215,66 +149,33 @@ fn malformed_expression_names_file_gate_and_value() {
     let text = GOOD_GATE.replace("p(95) < 400ms", "p(95) <<< 400ms");
     one_line_error(
         verify_policy_text(&text),
-        &[
-            "bad.toml",
-            "gate \"read-latency\"",
-            "thresholds[0] = \"p(95) <<< 400ms\"",
-        ],
+        &["bad.toml", "gate \"read-latency\"", "thresholds[0] = \"p(95) <<< 400ms\""],
     );
     let text = GOOD_GATE.replace("p(95) < 400ms", "p(95) < 400 parsecs");
     one_line_error(verify_policy_text(&text), &["unknown unit \"parsecs\""]);
     let text = GOOD_GATE.replace("p(95) < 400ms", "rate < 1%");
-    one_line_error(
-        verify_policy_text(&text),
-        &["rate does not apply to http_req_duration{flow:auth_list} (a trend"],
-    );
+    one_line_error(verify_policy_text(&text), &["rate does not apply to http_req_duration{flow:auth_list} (a trend"]);
 }
 
 #[test]
 fn unknown_metric_kind_and_unknown_keys() {
-    let text = GOOD_GATE.replace(
-        "metric = \"http_req_duration{flow:auth_list}\"",
-        "metric = \"my_metric\"\nkind = \"histogram\"",
-    );
-    one_line_error(
-        verify_policy_text(&text),
-        &["kind = \"histogram\"", "unknown metric kind"],
-    );
-    let text = GOOD_GATE.replace(
-        "metric = \"http_req_duration{flow:auth_list}\"",
-        "metric = \"my_metric\"",
-    );
+    let text = GOOD_GATE
+        .replace("metric = \"http_req_duration{flow:auth_list}\"", "metric = \"my_metric\"\nkind = \"histogram\"");
+    one_line_error(verify_policy_text(&text), &["kind = \"histogram\"", "unknown metric kind"]);
+    let text = GOOD_GATE.replace("metric = \"http_req_duration{flow:auth_list}\"", "metric = \"my_metric\"");
     one_line_error(verify_policy_text(&text), &["not a k6 built-in", "kind"]);
     let text = format!("{GOOD_GATE}threshold = \"p(99) < 1s\"\n");
-    one_line_error(
-        verify_policy_text(&text),
-        &["bad.toml", "unknown field `threshold`"],
-    );
+    one_line_error(verify_policy_text(&text), &["bad.toml", "unknown field `threshold`"]);
     let text = format!("{GOOD_GATE}severity = \"fatal\"\n");
-    one_line_error(
-        verify_policy_text(&text),
-        &["severity = \"fatal\"", "block or warn"],
-    );
+    one_line_error(verify_policy_text(&text), &["severity = \"fatal\"", "block or warn"]);
     one_line_error(verify_policy_text("[[gate]\n"), &["bad.toml", "line 1"]);
     one_line_error(verify_policy_text(""), &["defines no [[gate]]"]);
-    one_line_error(
-        verify_policy_text(&format!("{GOOD_GATE}{GOOD_GATE}")),
-        &["used by more than one gate"],
-    );
+    one_line_error(verify_policy_text(&format!("{GOOD_GATE}{GOOD_GATE}")), &["used by more than one gate"]);
 }
 
 #[test]
 fn a_kind_that_disagrees_with_the_summary_is_an_error() {
     let text = "[[gate]]\nid = \"odd\"\nmetric = \"vus\"\nkind = \"gauge\"\nthresholds = [\"value < 10\"]\n[[gate]]\nid = \"odd2\"\nmetric = \"iterations\"\nkind = \"gauge\"\nthresholds = [\"value < 10\"]\n";
-    one_line_error(
-        verify_policy_text(text),
-        &[
-            "gate \"odd2\"",
-            "iterations is a counter",
-            "reads it as a gauge",
-        ],
-    );
-    assert!(Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("gates/release.toml")
-        .exists());
+    one_line_error(verify_policy_text(text), &["gate \"odd2\"", "iterations is a counter", "reads it as a gauge"]);
+    assert!(Path::new(env!("CARGO_MANIFEST_DIR")).join("gates/release.toml").exists());
 }

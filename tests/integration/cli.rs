@@ -8,11 +8,7 @@ use crate::support::*;
 #[test]
 fn pass_exits_0_with_a_table_and_summary_line() {
     gatecheck_with_lag()
-        .args([
-            "verify",
-            "--summary",
-            "fixtures/k6/1.1.0/pass/summary-export.json",
-        ])
+        .args(["verify", "--summary", "fixtures/k6/1.1.0/pass/summary-export.json"])
         .assert()
         .code(0)
         .stdout(
@@ -26,29 +22,17 @@ fn pass_exits_0_with_a_table_and_summary_line() {
 #[test]
 fn breach_exits_1_naming_the_gate() {
     gatecheck_with_lag()
-        .args([
-            "verify",
-            "--summary",
-            "fixtures/k6/2.2.0/fail-errors/handle-summary.json",
-        ])
+        .args(["verify", "--summary", "fixtures/k6/2.2.0/fail-errors/handle-summary.json"])
         .assert()
         .code(1)
-        .stdout(
-            contains("write-errors")
-                .and(contains("FAIL"))
-                .and(contains("RELEASE BLOCKED")),
-        );
+        .stdout(contains("write-errors").and(contains("FAIL")).and(contains("RELEASE BLOCKED")));
 }
 
 #[test]
 fn missing_evidence_exits_1_not_2() {
     // No lag figures at all: fail closed, as NO DATA rows.
     gatecheck()
-        .args([
-            "verify",
-            "--summary",
-            "fixtures/k6/1.1.0/pass/summary-export.json",
-        ])
+        .args(["verify", "--summary", "fixtures/k6/1.1.0/pass/summary-export.json"])
         .assert()
         .code(1)
         .stdout(contains("NO DATA").and(contains("SCHEDULER_LAG_P95_SECONDS is not set")));
@@ -57,10 +41,7 @@ fn missing_evidence_exits_1_not_2() {
 #[test]
 fn summary_path_defaults_to_k6_summary_path() {
     gatecheck_with_lag()
-        .env(
-            "K6_SUMMARY_PATH",
-            "fixtures/k6/1.1.0/pass/handle-summary.json",
-        )
+        .env("K6_SUMMARY_PATH", "fixtures/k6/1.1.0/pass/handle-summary.json")
         .arg("verify")
         .assert()
         .code(0)
@@ -96,21 +77,12 @@ fn builtin_policy_is_used_outside_a_checkout() {
 fn env_figure_breach_and_no_env() {
     gatecheck_with_lag()
         .env("SCHEDULER_LAG_MAX_SECONDS", "180")
-        .args([
-            "verify",
-            "--summary",
-            "fixtures/k6/1.1.0/pass/summary-export.json",
-        ])
+        .args(["verify", "--summary", "fixtures/k6/1.1.0/pass/summary-export.json"])
         .assert()
         .code(1)
         .stdout(contains("180 s").and(contains("FAIL")));
     gatecheck_with_lag()
-        .args([
-            "verify",
-            "--no-env",
-            "--summary",
-            "fixtures/k6/1.1.0/pass/summary-export.json",
-        ])
+        .args(["verify", "--no-env", "--summary", "fixtures/k6/1.1.0/pass/summary-export.json"])
         .assert()
         .code(1)
         .stdout(contains("SCHEDULER_LAG_P95_SECONDS is not set"));
@@ -123,37 +95,20 @@ fn skip_flow_flag_and_rule_run_switch() {
         if args.is_empty() {
             cmd.env("PERF_ENABLE_RULE_RUN", "0");
         }
-        cmd.args([
-            "verify",
-            "--summary",
-            "fixtures/k6/1.1.0/rule-run-disabled/summary-export.json",
-        ])
-        .args(&args)
-        .assert()
-        .code(0)
-        .stdout(contains("SKIPPED").and(contains("flow rule_poll was switched off")));
+        cmd.args(["verify", "--summary", "fixtures/k6/1.1.0/rule-run-disabled/summary-export.json"])
+            .args(&args)
+            .assert()
+            .code(0)
+            .stdout(contains("SKIPPED").and(contains("flow rule_poll was switched off")));
     }
 }
 
 #[test]
 fn colour_only_when_asked_and_never_with_no_color() {
-    let args = [
-        "verify",
-        "--summary",
-        "fixtures/k6/1.1.0/pass/summary-export.json",
-    ];
+    let args = ["verify", "--summary", "fixtures/k6/1.1.0/pass/summary-export.json"];
     // Not a terminal: no escape codes.
-    gatecheck_with_lag()
-        .args(args)
-        .assert()
-        .code(0)
-        .stdout(contains("\u{1b}[").not());
-    gatecheck_with_lag()
-        .args(args)
-        .arg("--color=always")
-        .assert()
-        .code(0)
-        .stdout(contains("\u{1b}["));
+    gatecheck_with_lag().args(args).assert().code(0).stdout(contains("\u{1b}[").not());
+    gatecheck_with_lag().args(args).arg("--color=always").assert().code(0).stdout(contains("\u{1b}["));
     gatecheck_with_lag()
         .env("NO_COLOR", "1")
         .args(args)
@@ -170,25 +125,12 @@ fn help_documents_exit_codes() {
         .assert()
         .code(0)
         .stdout(contains("Exit codes:").and(contains("2  usage, input or policy error")));
-    gatecheck()
-        .args(["verify", "--help"])
-        .assert()
-        .code(0)
-        .stdout(contains("1  a blocking gate was breached"));
+    gatecheck().args(["verify", "--help"]).assert().code(0).stdout(contains("1  a blocking gate was breached"));
 }
 
 #[test]
 fn usage_errors_exit_2() {
-    gatecheck()
-        .arg("verify")
-        .arg("--bogus")
-        .assert()
-        .code(2)
-        .stderr(contains("--bogus"));
+    gatecheck().arg("verify").arg("--bogus").assert().code(2).stderr(contains("--bogus"));
     gatecheck().assert().code(2);
-    gatecheck()
-        .args(["verify", "--color", "sometimes"])
-        .assert()
-        .code(2)
-        .stderr(contains("sometimes"));
+    gatecheck().args(["verify", "--color", "sometimes"]).assert().code(2).stderr(contains("sometimes"));
 }

@@ -41,11 +41,7 @@ fn legacy_summaries() -> Vec<(String, String, std::path::PathBuf)> {
             }
         }
     }
-    assert_eq!(
-        out.len(),
-        34,
-        "2 versions x 9 cases x 2 shapes, less plain-text-summary's missing handleSummary"
-    );
+    assert_eq!(out.len(), 34, "2 versions x 9 cases x 2 shapes, less plain-text-summary's missing handleSummary");
     out
 }
 
@@ -62,18 +58,15 @@ fn every_policy_threshold_agrees_with_k6_where_the_metric_has_samples() {
         let empty_flow = case == "rule-run-disabled";
         for gate in policy.gates.iter().filter(|g| g.metric.is_some()) {
             let (key, _) = gate.metric.as_ref().unwrap();
-            let k6_metric = reported
-                .iter()
-                .find(|(name, _)| MetricKey::parse(name).unwrap() == *key);
+            let k6_metric = reported.iter().find(|(name, _)| MetricKey::parse(name).unwrap() == *key);
             let Some((_, expressions)) = k6_metric else {
                 continue;
             };
             for threshold in &gate.thresholds {
-                let matching = expressions.as_object().unwrap().iter().find(|(expr, _)| {
-                    Threshold::parse(expr)
-                        .unwrap()
-                        .same_test(threshold, key_dimension(&key.name))
-                });
+                let matching =
+                    expressions.as_object().unwrap().iter().find(|(expr, _)| {
+                        Threshold::parse(expr).unwrap().same_test(threshold, key_dimension(&key.name))
+                    });
                 let Some((_, k6_verdict)) = matching else {
                     continue;
                 };
@@ -88,27 +81,14 @@ fn every_policy_threshold_agrees_with_k6_where_the_metric_has_samples() {
                     continue;
                 }
                 let k6_passed = k6_verdict["passed"].as_bool().unwrap();
-                let expected = if k6_passed {
-                    Status::Pass
-                } else {
-                    Status::Fail
-                };
-                assert_eq!(
-                    row.status,
-                    expected,
-                    "{version}/{case} {} `{threshold}` in {}",
-                    gate.id,
-                    path.display()
-                );
+                let expected = if k6_passed { Status::Pass } else { Status::Fail };
+                assert_eq!(row.status, expected, "{version}/{case} {} `{threshold}` in {}", gate.id, path.display());
                 compared += 1;
             }
         }
     }
     // 30 legacy summaries with thresholds x 12 policy thresholds, less the empty rule_poll rows.
-    assert!(
-        compared >= 300,
-        "only {compared} thresholds compared with k6"
-    );
+    assert!(compared >= 300, "only {compared} thresholds compared with k6");
 }
 
 fn key_dimension(name: &str) -> gatecheck::policy::threshold::Dimension {
@@ -151,52 +131,24 @@ fn exit_outcome_per_case_matches_what_the_release_owner_expects() {
 fn breaches_fail_on_the_right_gate() {
     for version in VERSIONS {
         for file in ["summary-export.json", "handle-summary.json"] {
-            let latency = verdict_for(
-                &fixture(&format!("k6/{version}/fail-latency/{file}")),
-                &PASSING_LAG,
-            );
+            let latency = verdict_for(&fixture(&format!("k6/{version}/fail-latency/{file}")), &PASSING_LAG);
             let failed: Vec<_> = statuses(&latency, Status::Fail);
+            assert!(failed.contains(&"read-latency `p(95) < 400ms`".to_string()), "{version} {file}: {failed:?}");
             assert!(
-                failed.contains(&"read-latency `p(95) < 400ms`".to_string()),
-                "{version} {file}: {failed:?}"
-            );
-            assert!(
-                failed
-                    .iter()
-                    .all(|f| f.starts_with("read-latency") || f.starts_with("k6-thresholds")),
+                failed.iter().all(|f| f.starts_with("read-latency") || f.starts_with("k6-thresholds")),
                 "{failed:?}"
             );
             let observed = &row(&latency, "read-latency", "p(95) < 400ms").observed;
-            assert!(
-                matches!(observed, Observed::Figure { value, .. } if *value >= 400.0),
-                "{observed:?}"
-            );
+            assert!(matches!(observed, Observed::Figure { value, .. } if *value >= 400.0), "{observed:?}");
 
-            let errors = verdict_for(
-                &fixture(&format!("k6/{version}/fail-errors/{file}")),
-                &PASSING_LAG,
-            );
+            let errors = verdict_for(&fixture(&format!("k6/{version}/fail-errors/{file}")), &PASSING_LAG);
             let failed = statuses(&errors, Status::Fail);
-            let gates: Vec<_> = failed
-                .iter()
-                .filter(|f| !f.starts_with("k6-thresholds"))
-                .cloned()
-                .collect();
-            assert_eq!(
-                gates,
-                vec!["write-errors `rate < 1%`", "write-checks `rate > 99%`"],
-                "{version} {file}"
-            );
+            let gates: Vec<_> = failed.iter().filter(|f| !f.starts_with("k6-thresholds")).cloned().collect();
+            assert_eq!(gates, vec!["write-errors `rate < 1%`", "write-checks `rate > 99%`"], "{version} {file}");
             let rate = &row(&errors, "write-errors", "rate < 1%").observed;
-            assert!(
-                matches!(rate, Observed::Figure { value, .. } if (*value - 3.0 / 62.0).abs() < 1e-12),
-                "{rate:?}"
-            );
+            assert!(matches!(rate, Observed::Figure { value, .. } if (*value - 3.0 / 62.0).abs() < 1e-12), "{rate:?}");
             // k6's own failed thresholds are rows of their own.
-            let k6_rows: Vec<_> = failed
-                .iter()
-                .filter(|f| f.starts_with("k6-thresholds"))
-                .collect();
+            let k6_rows: Vec<_> = failed.iter().filter(|f| f.starts_with("k6-thresholds")).collect();
             assert_eq!(k6_rows.len(), 2, "{failed:?}");
         }
     }
@@ -205,28 +157,17 @@ fn breaches_fail_on_the_right_gate() {
 #[test]
 fn p99_missing_uses_k6_verdict_and_never_guesses() {
     for version in VERSIONS {
-        let path = fixture(&format!(
-            "k6/{version}/no-thresholds-p99-missing/summary-export.json"
-        ));
+        let path = fixture(&format!("k6/{version}/no-thresholds-p99-missing/summary-export.json"));
         let verdict = verdict_for(&path, &PASSING_LAG);
         let p99 = row(&verdict, "read-latency", "p(99) < 700ms");
         assert_eq!(p99.status, Status::Fail);
         assert_eq!(p99.observed, Observed::K6Verdict { passed: false });
-        assert!(
-            p99.source.contains("thresholds[\"p(99)<700\"]"),
-            "{}",
-            p99.source
-        );
-        assert_eq!(
-            row(&verdict, "write-latency", "p(99) < 1000ms").observed,
-            Observed::K6Verdict { passed: true }
-        );
+        assert!(p99.source.contains("thresholds[\"p(99)<700\"]"), "{}", p99.source);
+        assert_eq!(row(&verdict, "write-latency", "p(99) < 1000ms").observed, Observed::K6Verdict { passed: true });
 
         // With the trend stats asked for, the figure itself is used.
-        let with_stats = verdict_for(
-            &fixture(&format!("k6/{version}/trend-stats-p99/summary-export.json")),
-            &PASSING_LAG,
-        );
+        let with_stats =
+            verdict_for(&fixture(&format!("k6/{version}/trend-stats-p99/summary-export.json")), &PASSING_LAG);
         let p99 = row(&with_stats, "read-latency", "p(99) < 700ms");
         assert_eq!(p99.status, Status::Fail);
         assert!(
@@ -236,27 +177,12 @@ fn p99_missing_uses_k6_verdict_and_never_guesses() {
         );
 
         // --no-thresholds: no figure and no k6 verdict, so NO DATA with the way to get it.
-        let bare = verdict_for(
-            &fixture(&format!(
-                "k6/{version}/no-thresholds-flag/summary-export.json"
-            )),
-            &PASSING_LAG,
-        );
+        let bare = verdict_for(&fixture(&format!("k6/{version}/no-thresholds-flag/summary-export.json")), &PASSING_LAG);
         let p99 = row(&bare, "read-latency", "p(99) < 700ms");
         assert_eq!(p99.status, Status::NoData);
         assert!(p99.blocking);
-        assert!(
-            p99.detail
-                .as_deref()
-                .unwrap()
-                .contains("--summary-trend-stats"),
-            "{:?}",
-            p99.detail
-        );
-        assert_eq!(
-            row(&bare, "read-latency", "p(95) < 400ms").status,
-            Status::Fail
-        );
+        assert!(p99.detail.as_deref().unwrap().contains("--summary-trend-stats"), "{:?}", p99.detail);
+        assert_eq!(row(&bare, "read-latency", "p(95) < 400ms").status, Status::Fail);
         let k6 = row(&bare, "k6-thresholds", "every k6 threshold passed");
         assert_eq!(k6.status, Status::Skipped);
         assert!(k6.detail.as_deref().unwrap().contains("--no-thresholds"));
@@ -266,41 +192,23 @@ fn p99_missing_uses_k6_verdict_and_never_guesses() {
 #[test]
 fn a_flow_switched_off_is_skipped_not_passed_and_an_empty_one_is_no_data() {
     for version in VERSIONS {
-        for file in [
-            "summary-export.json",
-            "handle-summary.json",
-            "summary-v1.json",
-        ] {
+        for file in ["summary-export.json", "handle-summary.json", "summary-v1.json"] {
             let path = fixture(&format!("k6/{version}/rule-run-disabled/{file}"));
             if !path.exists() {
                 continue;
             }
             let empty = verdict_for(&path, &PASSING_LAG);
-            for (gate, check) in [
-                ("query-latency", "p(95) < 900ms"),
-                ("query-errors", "rate < 1%"),
-            ] {
+            for (gate, check) in [("query-latency", "p(95) < 900ms"), ("query-errors", "rate < 1%")] {
                 let r = row(&empty, gate, check);
                 assert_eq!(r.status, Status::NoData, "{version} {file} {gate}");
-                assert!(
-                    r.detail.as_deref().unwrap().contains("no samples"),
-                    "{:?}",
-                    r.detail
-                );
+                assert!(r.detail.as_deref().unwrap().contains("no samples"), "{:?}", r.detail);
             }
             let mut env = PASSING_LAG.to_vec();
             env.push(("PERF_ENABLE_RULE_RUN", "0"));
             let off = verdict_for(&path, &env);
             let skipped = statuses(&off, Status::Skipped);
-            assert!(
-                skipped.iter().any(|s| s.starts_with("query-latency")),
-                "{version} {file}: {skipped:?}"
-            );
-            assert!(off
-                .rows
-                .iter()
-                .filter(|r| r.gate.starts_with("query-"))
-                .all(|r| r.status == Status::Skipped));
+            assert!(skipped.iter().any(|s| s.starts_with("query-latency")), "{version} {file}: {skipped:?}");
+            assert!(off.rows.iter().filter(|r| r.gate.starts_with("query-")).all(|r| r.status == Status::Skipped));
             if file != "summary-v1.json" {
                 assert!(!off.blocked(), "{version} {file}: {}", off.summary_line());
             }
@@ -314,20 +222,13 @@ fn machine_readable_summary_is_read_and_its_gaps_are_no_data() {
         let path = fixture(&format!("k6/2.2.0/{case}/summary-v1.json"));
         let verdict = verdict_for(&path, &PASSING_LAG);
         // p(99) and checks{flow:…} are never in this format: fail closed, never pass.
-        for (gate, check) in [
-            ("read-latency", "p(99) < 700ms"),
-            ("read-checks", "rate > 99%"),
-        ] {
+        for (gate, check) in [("read-latency", "p(99) < 700ms"), ("read-checks", "rate > 99%")] {
             let r = row(&verdict, gate, check);
             if case == "rule-run-disabled" && gate.starts_with("query") {
                 continue;
             }
             assert_eq!(r.status, Status::NoData, "{case} {gate}");
-            assert!(
-                r.detail.as_deref().unwrap().contains("machine-readable"),
-                "{:?}",
-                r.detail
-            );
+            assert!(r.detail.as_deref().unwrap().contains("machine-readable"), "{:?}", r.detail);
         }
         assert!(verdict.blocked(), "{case}");
         // Every gate whose metric k6's log named as crossed shows up as FAIL or NO DATA; p(95) and
@@ -347,60 +248,34 @@ fn machine_readable_summary_is_read_and_its_gaps_are_no_data() {
             let rows: Vec<_> = verdict.rows.iter().filter(|r| r.gate == gate.id).collect();
             if crossed.iter().any(|c| MetricKey::parse(c).unwrap() == *key) {
                 assert!(
-                    rows.iter()
-                        .any(|r| matches!(r.status, Status::Fail | Status::NoData)),
+                    rows.iter().any(|r| matches!(r.status, Status::Fail | Status::NoData)),
                     "{case} {}: k6 failed it",
                     gate.id
                 );
             } else if case != "no-thresholds-flag" {
                 // (with --no-thresholds k6 judged nothing, so its silence is no pass)
-                assert!(
-                    rows.iter().all(|r| r.status != Status::Fail),
-                    "{case} {}: k6 passed it",
-                    gate.id
-                );
+                assert!(rows.iter().all(|r| r.status != Status::Fail), "{case} {}: k6 passed it", gate.id);
             }
         }
     }
-    let latency = verdict_for(
-        &fixture("k6/2.2.0/fail-latency/summary-v1.json"),
-        &PASSING_LAG,
-    );
-    assert_eq!(
-        row(&latency, "read-latency", "p(95) < 400ms").status,
-        Status::Fail
-    );
-    let errors = verdict_for(
-        &fixture("k6/2.2.0/fail-errors/summary-v1.json"),
-        &PASSING_LAG,
-    );
-    assert_eq!(
-        row(&errors, "write-errors", "rate < 1%").status,
-        Status::Fail
-    );
-    assert_eq!(
-        row(&errors, "read-errors", "rate < 1%").status,
-        Status::Pass
-    );
+    let latency = verdict_for(&fixture("k6/2.2.0/fail-latency/summary-v1.json"), &PASSING_LAG);
+    assert_eq!(row(&latency, "read-latency", "p(95) < 400ms").status, Status::Fail);
+    let errors = verdict_for(&fixture("k6/2.2.0/fail-errors/summary-v1.json"), &PASSING_LAG);
+    assert_eq!(row(&errors, "write-errors", "rate < 1%").status, Status::Fail);
+    assert_eq!(row(&errors, "read-errors", "rate < 1%").status, Status::Pass);
 }
 
 #[test]
 fn handle_summary_v1_parses_like_summary_v1() {
     for case in CASES {
-        let a = gatecheck::sources::k6_summary::read(&fixture(&format!(
-            "k6/2.2.0/{case}/summary-v1.json"
-        )))
-        .unwrap();
+        let a = gatecheck::sources::k6_summary::read(&fixture(&format!("k6/2.2.0/{case}/summary-v1.json"))).unwrap();
         let b_path = fixture(&format!("k6/2.2.0/{case}/handle-summary-v1.json"));
         if !b_path.exists() {
             continue;
         }
         let b = gatecheck::sources::k6_summary::read(&b_path).unwrap();
         let values = |set: &gatecheck::metrics::MetricSet| {
-            set.metrics
-                .iter()
-                .map(|(k, m)| (k.clone(), m.aggregate.clone()))
-                .collect::<Vec<_>>()
+            set.metrics.iter().map(|(k, m)| (k.clone(), m.aggregate.clone())).collect::<Vec<_>>()
         };
         assert_eq!(values(&a), values(&b), "{case}");
     }
@@ -414,22 +289,12 @@ fn export_and_handle_summary_of_one_run_give_the_same_verdict() {
             if !hs.exists() {
                 continue;
             }
-            let a = verdict_for(
-                &fixture(&format!("k6/{version}/{case}/summary-export.json")),
-                &PASSING_LAG,
-            );
+            let a = verdict_for(&fixture(&format!("k6/{version}/{case}/summary-export.json")), &PASSING_LAG);
             let b = verdict_for(&hs, &PASSING_LAG);
             let shape = |v: &gatecheck::policy::verdict::Verdict| {
                 v.rows
                     .iter()
-                    .map(|r| {
-                        (
-                            r.gate.clone(),
-                            r.check.clone(),
-                            r.status,
-                            r.observed.clone(),
-                        )
-                    })
+                    .map(|r| (r.gate.clone(), r.check.clone(), r.status, r.observed.clone()))
                     .collect::<Vec<_>>()
             };
             assert_eq!(shape(&a), shape(&b), "{version}/{case}");

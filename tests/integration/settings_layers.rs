@@ -16,18 +16,9 @@ fn config_file_env_and_flag_override_in_order() {
     let fail = fixture("k6/1.1.0/fail-latency/summary-export.json");
     let dir = workdir_with_config(&format!("summary = {:?}\n", fail.display().to_string()));
     // Config file alone: the failing summary.
-    gatecheck_with_lag()
-        .current_dir(dir.path())
-        .arg("verify")
-        .assert()
-        .code(1);
+    gatecheck_with_lag().current_dir(dir.path()).arg("verify").assert().code(1);
     // GATECHECK_SUMMARY beats the file.
-    gatecheck_with_lag()
-        .current_dir(dir.path())
-        .env("GATECHECK_SUMMARY", &pass)
-        .arg("verify")
-        .assert()
-        .code(0);
+    gatecheck_with_lag().current_dir(dir.path()).env("GATECHECK_SUMMARY", &pass).arg("verify").assert().code(0);
     // The flag beats both.
     gatecheck_with_lag()
         .current_dir(dir.path())
@@ -41,19 +32,10 @@ fn config_file_env_and_flag_override_in_order() {
 #[test]
 fn unknown_setting_is_an_error_naming_it() {
     let dir = workdir_with_config("summray = \"x.json\"\n");
-    gatecheck_with_lag()
-        .current_dir(dir.path())
-        .arg("verify")
-        .assert()
-        .code(2)
-        .stderr(contains("summray"));
+    gatecheck_with_lag().current_dir(dir.path()).arg("verify").assert().code(2).stderr(contains("summray"));
     gatecheck_with_lag()
         .env("GATECHECK_COLOUR", "never")
-        .args([
-            "verify",
-            "--summary",
-            "fixtures/k6/1.1.0/pass/summary-export.json",
-        ])
+        .args(["verify", "--summary", "fixtures/k6/1.1.0/pass/summary-export.json"])
         .assert()
         .code(2)
         .stderr(contains("colour"));
@@ -72,11 +54,7 @@ fn explicit_config_must_exist() {
 fn gatecheck_color_env_applies() {
     gatecheck_with_lag()
         .env("GATECHECK_COLOR", "always")
-        .args([
-            "verify",
-            "--summary",
-            "fixtures/k6/1.1.0/pass/summary-export.json",
-        ])
+        .args(["verify", "--summary", "fixtures/k6/1.1.0/pass/summary-export.json"])
         .assert()
         .code(0)
         .stdout(contains("\u{1b}["));

@@ -37,17 +37,13 @@ pub fn gatecheck_with_lag() -> Command {
 
 /// Evaluates a summary against the shipped release policy in-process, with `env` as the environment.
 pub fn verdict_for(summary: &Path, env: &[(&str, &str)]) -> Verdict {
-    let policy = gatecheck::policy::load_file(&repo().join("gates/release.toml"))
-        .expect("release policy loads");
-    let lookup = |name: &str| {
-        env.iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.to_string())
-    };
+    let policy = gatecheck::policy::load_file(&repo().join("gates/release.toml")).expect("release policy loads");
+    let lookup = |name: &str| env.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string());
     let evidence = Evidence {
         summary: Some(gatecheck::sources::k6_summary::read(summary).expect("fixture parses")),
         env: gatecheck::sources::env::read_figures(&policy, &lookup).expect("env figures"),
         flows: gatecheck::sources::env::read_flows(&policy, &[], &lookup).expect("flows"),
+        ..Evidence::default()
     };
     evaluate(&policy, &evidence).expect("evaluates")
 }
@@ -61,10 +57,5 @@ pub fn row<'a>(verdict: &'a Verdict, gate: &str, check: &str) -> &'a Row {
 }
 
 pub fn statuses(verdict: &Verdict, status: Status) -> Vec<String> {
-    verdict
-        .rows
-        .iter()
-        .filter(|r| r.status == status)
-        .map(|r| format!("{} `{}`", r.gate, r.check))
-        .collect()
+    verdict.rows.iter().filter(|r| r.status == status).map(|r| format!("{} `{}`", r.gate, r.check)).collect()
 }

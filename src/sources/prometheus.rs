@@ -1,0 +1,332 @@
+//! PromQL instant queries against Prometheus or a compatible API (Thanos, Mimir,
+//! VictoriaMetrics), through prometheus-http-query.
+//!
+//! Every query is evaluated at one fixed time so a verdict can be reproduced. Queries run
+//! with bounded concurrency, a hard client timeout and bounded retries with backoff on
+//! connection errors and 5xx (never on 4xx: a rejected query will not improve). Credentials
+//! live only in request headers, are never formatted, and are scrubbed from any message.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use prometheus_http_query::reqwest;
+use prometheus_http_query::response::Data;
+use prometheus_http_query::Client;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::error::Error;
+use crate::policy::evaluate::{QueryResult, Series};
+
+/// A credential: shown as `***` by Debug, and scrubbed from messages by `PrometheusPlan::redact`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Auth {
+    None,
+    Bearer(Secret),
+    Basic { user: String, password: Secret },
+}
+
+/// How to reach the server, validated from settings.
+#[derive(Debug, Clone)]
+pub struct PrometheusPlan {
+    pub url: String,
+    pub auth: Auth,
+    /// Extra headers (e.g. `X-Scope-OrgID`); values are treated as secrets.
+    pub headers: Vec<(String, Secret)>,
+    pub ca_file: Option<PathBuf>,
+    /// Per-query limit, on the client and sent to the server as `timeout`.
+    pub timeout: Duration,
+    /// Extra attempts after a connection error or 5xx.
+    pub retries: u32,
+    /// Queries in flight at once.
+    pub concurrency: usize,
+}
+
+impl PrometheusPlan {
+    /// Replaces every credential in `text` with `***`.
+    pub fn redact(&self, text: &str) -> String {
+        let mut secrets: Vec<&str> = self.headers.iter().map(|(_, v)| v.expose()).collect();
+        match &self.auth {
+            Auth::Bearer(token) => secrets.push(token.expose()),
+            Auth::Basic { password, .. } => secrets.push(password.expose()),
+            Auth::None => {}
+        }
+        secrets.iter().filter(|s| s.len() >= 3).fold(text.to_string(), |acc, secret| acc.replace(secret, "***"))
+    }
+
+    fn error(&self, message: impl fmt::Display) -> Error {
+        Error::Prometheus { url: self.url.clone(), message: self.redact(&message.to_string()) }
+    }
+
+    fn client(&self) -> Result<Client, Error> {
+        use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION};
+        let mut headers = HeaderMap::new();
+        for (name, value) in &self.headers {
+            let name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| Error::Settings(format!("--prometheus-header {name:?}: not a valid header name")))?;
+            let mut value = HeaderValue::from_str(value.expose()).map_err(|_| {
+                Error::Settings(format!("--prometheus-header {name}: the value is not a valid header value"))
+            })?;
+            value.set_sensitive(true);
+            headers.insert(name, value);
+        }
+        let authorization = match &self.auth {
+            Auth::None => None,
+            Auth::Bearer(token) => Some(format!("Bearer {}", token.expose())),
+            Auth::Basic { user, password } => {
+                use base64::Engine;
+                let pair = format!("{user}:{}", password.expose());
+                Some(format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair)))
+            }
+        };
+        if let Some(authorization) = authorization {
+            let mut value = HeaderValue::from_str(&authorization).map_err(|_| {
+                Error::Settings("the Prometheus credential holds characters a header cannot carry".into())
+            })?;
+            value.set_sensitive(true);
+            headers.insert(AUTHORIZATION, value);
+        }
+        let mut builder = reqwest::Client::builder()
+            .default_headers(headers)
+            .timeout(self.timeout)
+            .connect_timeout(self.timeout.min(Duration::from_secs(5)))
+            .user_agent(concat!("gatecheck/", env!("CARGO_PKG_VERSION")));
+        if let Some(ca_file) = &self.ca_file {
+            let pem = std::fs::read(ca_file).map_err(|source| Error::Read {
+                path: ca_file.display().to_string(),
+                what: "Prometheus CA file",
+                source,
+            })?;
+            let certificate = reqwest::Certificate::from_pem(&pem).map_err(|e| Error::Evidence {
+                path: ca_file.display().to_string(),
+                message: format!("not a PEM certificate: {e}"),
+            })?;
+            builder = builder.add_root_certificate(certificate);
+        }
+        let http = builder.build().map_err(|e| self.error(format!("cannot build the HTTP client: {e}")))?;
+        Client::from(http, &self.url).map_err(|e| Error::Settings(format!("--prometheus-url {}: {e}", self.url)))
+    }
+}
+
+/// Runs every `(gate id, query)` at `at` (unix seconds); results are keyed by query text.
+/// The first failure, in policy order, is the error.
+pub async fn run_queries(
+    plan: &PrometheusPlan,
+    queries: &[(String, String)],
+    at: i64,
+) -> Result<BTreeMap<String, QueryResult>, Error> {
+    let shown_at = rfc3339(at);
+    let mut results = BTreeMap::new();
+    for (_, query, outcome) in run_each(plan, queries, at).await? {
+        results.insert(query, QueryResult { series: outcome?, at: shown_at.clone() });
+    }
+    Ok(results)
+}
+
+/// One query's outcome: (gate id, query, series or why there are none).
+pub type QueryOutcome = (String, String, Result<Vec<Series>, Error>);
+
+/// Runs every query and keeps each outcome (for `probe`), in policy order.
+pub async fn run_each(
+    plan: &PrometheusPlan,
+    queries: &[(String, String)],
+    at: i64,
+) -> Result<Vec<QueryOutcome>, Error> {
+    let client = plan.client()?;
+    let permits = Arc::new(Semaphore::new(plan.concurrency.max(1)));
+    let shared = Arc::new(plan.clone());
+    let mut tasks = JoinSet::new();
+    for (index, (gate, query)) in queries.iter().enumerate() {
+        let (client, permits, plan) = (client.clone(), permits.clone(), shared.clone());
+        let (gate, query) = (gate.clone(), query.clone());
+        tasks.spawn(async move {
+            let _permit = permits.acquire_owned().await.expect("semaphore is never closed");
+            let outcome = run_one(&client, &plan, &gate, &query, at).await;
+            (index, gate, query, outcome)
+        });
+    }
+    let mut outcomes = Vec::with_capacity(queries.len());
+    while let Some(joined) = tasks.join_next().await {
+        outcomes.push(joined.map_err(|e| plan.error(format!("query task failed: {e}")))?);
+    }
+    outcomes.sort_by_key(|(index, ..)| *index);
+    Ok(outcomes.into_iter().map(|(_, gate, query, outcome)| (gate, query, outcome)).collect())
+}
+
+async fn run_one(
+    client: &Client,
+    plan: &PrometheusPlan,
+    gate: &str,
+    query: &str,
+    at: i64,
+) -> Result<Vec<Series>, Error> {
+    let mut attempt = 0;
+    loop {
+        let outcome = client.query(query).at(at).timeout(plan.timeout.as_millis() as i64).get().await;
+        let failure = match outcome {
+            Ok(result) => return to_series(plan, gate, query, result.data()),
+            Err(error) => classify(error),
+        };
+        match failure {
+            Failure::Rejected(message) => {
+                return Err(Error::Query {
+                    gate: gate.to_string(),
+                    query: query.to_string(),
+                    message: plan.redact(&message),
+                })
+            }
+            Failure::Fatal(message) => return Err(plan.error(format!("query {query:?} for gate {gate}: {message}"))),
+            Failure::Transient(message) if attempt >= plan.retries => {
+                return Err(plan.error(format!(
+                    "query {query:?} for gate {gate} failed after {} attempt(s): {message}",
+                    attempt + 1
+                )))
+            }
+            Failure::Transient(_) => {
+                tokio::time::sleep(backoff(attempt)).await;
+                attempt += 1;
+            }
+        }
+    }
+}
+
+/// 200 ms, 400 ms, 800 ms, ... capped at 3 s.
+fn backoff(attempt: u32) -> Duration {
+    Duration::from_millis(200u64.saturating_mul(1 << attempt.min(4))).min(Duration::from_secs(3))
+}
+
+enum Failure {
+    /// The server refused the query (4xx): a policy/input error, never retried.
+    Rejected(String),
+    /// Worth another attempt: connection errors, timeouts, 5xx.
+    Transient(String),
+    /// Neither: an answer that is not the Prometheus API, a client-side problem.
+    Fatal(String),
+}
+
+fn classify(error: prometheus_http_query::Error) -> Failure {
+    use prometheus_http_query::Error as E;
+    match error {
+        E::Prometheus(e) if e.is_timeout() || e.is_unavailable() || e.is_internal() => {
+            Failure::Transient(format!("{:?}: {}", e.error_type(), e.message()))
+        }
+        E::Prometheus(e) => Failure::Rejected(e.message().to_string()),
+        E::Client(e) => {
+            let chain = error_chain(&e);
+            match e.inner() {
+                Some(inner) if inner.status().is_some_and(|s| s.is_server_error()) => {
+                    Failure::Transient(format!("HTTP {}: {chain}", inner.status().map(|s| s.as_u16()).unwrap_or(0)))
+                }
+                Some(inner) if inner.status().is_some_and(|s| s.is_client_error()) => Failure::Fatal(format!(
+                    "HTTP {} (check the URL and credentials): {chain}",
+                    inner.status().map(|s| s.as_u16()).unwrap_or(0)
+                )),
+                Some(inner) if inner.is_connect() || inner.is_timeout() || inner.is_request() => {
+                    Failure::Transient(chain)
+                }
+                Some(inner) if inner.is_decode() => {
+                    Failure::Fatal(format!("the answer is not a Prometheus API response ({chain})"))
+                }
+                _ => Failure::Fatal(chain),
+            }
+        }
+        other => Failure::Fatal(error_chain(&other)),
+    }
+}
+
+/// "failed to send request to server: error sending request: ... Connection refused", deduplicated.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut parts = vec![error.to_string()];
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = cause.source();
+    }
+    parts.join(": ")
+}
+
+fn to_series(plan: &PrometheusPlan, gate: &str, query: &str, data: &Data) -> Result<Vec<Series>, Error> {
+    match data {
+        Data::Vector(vector) => Ok(vector
+            .iter()
+            .map(|sample| Series {
+                labels: sample.metric().iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                value: sample.sample().value(),
+            })
+            .collect()),
+        Data::Scalar(sample) => Ok(vec![Series { labels: BTreeMap::new(), value: sample.value() }]),
+        Data::Matrix(_) => Err(Error::Query {
+            gate: gate.to_string(),
+            query: plan.redact(query),
+            message: "the query returns a range vector; a gate needs an instant value: wrap the range in a \
+                      function such as max_over_time(...) or remove the [range]"
+                .into(),
+        }),
+    }
+}
+
+/// Unix seconds as RFC 3339 UTC, e.g. 2026-01-01T00:00:00Z.
+pub fn rfc3339(unix_seconds: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix_seconds)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_else(|| unix_seconds.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_scrubbed_and_hidden_from_debug() {
+        let plan = PrometheusPlan {
+            url: "http://127.0.0.1:9".into(),
+            auth: Auth::Bearer(Secret::new("s3cr3t-token")),
+            headers: vec![("X-Scope-OrgID".into(), Secret::new("tenant-a"))],
+            ca_file: None,
+            timeout: Duration::from_secs(1),
+            retries: 0,
+            concurrency: 1,
+        };
+        assert_eq!(plan.redact("Bearer s3cr3t-token for tenant-a"), "Bearer *** for ***");
+        let debug = format!("{plan:?}");
+        assert!(!debug.contains("s3cr3t") && !debug.contains("tenant-a"), "{debug}");
+    }
+
+    #[test]
+    fn evaluation_time_is_shown_in_utc() {
+        assert_eq!(rfc3339(1_767_225_600), "2026-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        assert_eq!(backoff(0), Duration::from_millis(200));
+        assert_eq!(backoff(1), Duration::from_millis(400));
+        assert_eq!(backoff(10), Duration::from_secs(3));
+    }
+}
