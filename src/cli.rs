@@ -160,6 +160,10 @@ pub struct PrometheusArgs {
     /// Evaluation time of every query: RFC 3339 or unix seconds [default: now]. Shown in the report.
     #[arg(long, value_name = "TIME")]
     pub at: Option<String>,
+
+    /// Override a policy variable used in queries, e.g. --var window=30m (repeatable).
+    #[arg(long, value_name = "NAME=VALUE")]
+    pub var: Vec<String>,
 }
 
 impl PrometheusArgs {
@@ -175,6 +179,7 @@ impl PrometheusArgs {
             prometheus_retries: self.prometheus_retries,
             prometheus_concurrency: self.prometheus_concurrency,
             at: self.at,
+            var: self.var,
             ..base
         }
     }

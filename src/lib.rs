@@ -58,7 +58,7 @@ pub async fn run(cli: Cli, env: &dyn Fn(&str) -> Option<String>, out: &mut dyn W
         Command::Verify(args) => {
             let base = Settings { policy: args.policy, summary: args.summary, color: cli.color, ..Settings::default() };
             let plan = settings::resolve(config, args.evidence.into_settings(base), env)?;
-            let policy = load_policy(&plan.policy)?;
+            let policy = load_policy(&plan)?;
             let verdict = judge(&policy, &plan, env).await?;
             write_out(report::table::render(&verdict, color(&plan, env), out))?;
             Ok(Outcome::of(verdict.blocked()))
@@ -78,7 +78,7 @@ pub async fn run(cli: Cli, env: &dyn Fn(&str) -> Option<String>, out: &mut dyn W
             if require == 0 || require > args.watch {
                 return Err(Error::Settings(format!("--require {require}: expected 1 to --watch ({})", args.watch)));
             }
-            let policy = load_policy(&plan.policy)?;
+            let policy = load_policy(&plan)?;
             check(&policy, &plan, env, args.watch, interval, require, out).await
         }
         Command::Probe(args) => {
@@ -90,7 +90,7 @@ pub async fn run(cli: Cli, env: &dyn Fn(&str) -> Option<String>, out: &mut dyn W
                 settings::DEFAULT_CHECK_POLICY,
                 PolicySource::BuiltinSaturation,
             )?;
-            let policy = load_policy(&plan.policy)?;
+            let policy = load_policy(&plan)?;
             let Some(prometheus) = &plan.prometheus else {
                 return Err(Error::Settings(
                     "probe needs a server: set --prometheus-url or GATECHECK_PROMETHEUS_URL".into(),
@@ -113,7 +113,7 @@ pub async fn run(cli: Cli, env: &dyn Fn(&str) -> Option<String>, out: &mut dyn W
         Command::Gates(args) => {
             let flags = Settings { policy: args.policy, color: cli.color, ..Settings::default() };
             let plan = settings::resolve(config, flags, env)?;
-            let policy = load_policy(&plan.policy)?;
+            let policy = load_policy(&plan)?;
             write_out(report::policy_text::render(&policy, out))?;
             Ok(Outcome::Pass)
         }
@@ -186,11 +186,18 @@ fn write_probe(result: std::io::Result<bool>) -> Result<bool, Error> {
     }
 }
 
-pub fn load_policy(source: &PolicySource) -> Result<Policy, Error> {
-    match source {
-        PolicySource::File(path) => policy::load_file(path),
-        PolicySource::BuiltinRelease => policy::builtin_release(),
-        PolicySource::BuiltinSaturation => policy::builtin_saturation(),
+pub fn load_policy(plan: &Plan) -> Result<Policy, Error> {
+    match &plan.policy {
+        PolicySource::File(path) => policy::load_file_with_vars(path, &plan.vars),
+        PolicySource::BuiltinRelease => {
+            policy::parse_with_vars(policy::BUILTIN_RELEASE_NAME, "release", policy::BUILTIN_RELEASE, &plan.vars)
+        }
+        PolicySource::BuiltinSaturation => policy::parse_with_vars(
+            policy::BUILTIN_SATURATION_NAME,
+            "saturation",
+            policy::BUILTIN_SATURATION,
+            &plan.vars,
+        ),
     }
 }
 

@@ -49,6 +49,9 @@ pub struct Settings {
     pub prometheus_retries: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub prometheus_concurrency: Option<usize>,
+    /// Policy variable overrides, NAME=VALUE.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub var: Vec<String>,
     /// Evaluation time: RFC 3339 or unix seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub at: Option<String>,
@@ -77,6 +80,7 @@ pub struct Plan {
     pub at: i64,
     /// True when `at` was given (else it is "now").
     pub at_is_fixed: bool,
+    pub vars: Vec<(String, String)>,
 }
 
 /// `env` is the process environment as a lookup, so layering is testable.
@@ -131,6 +135,16 @@ pub fn resolve_with_default_policy(
         prometheus,
         at,
         at_is_fixed,
+        vars: merged
+            .var
+            .iter()
+            .map(|pair| {
+                pair.split_once('=')
+                    .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                    .filter(|(k, _)| !k.is_empty())
+                    .ok_or_else(|| Error::Settings(format!("--var {pair:?}: expected NAME=VALUE")))
+            })
+            .collect::<Result<_, _>>()?,
     })
 }
 

@@ -186,11 +186,16 @@ impl Policy {
 
 /// Reads a policy file; a missing file is an error (exit 2), never an empty policy.
 pub fn load_file(path: &Path) -> Result<Policy, Error> {
+    load_file_with_vars(path, &[])
+}
+
+/// As `load_file`, with `--var NAME=VALUE` overrides of the policy's `[vars]`.
+pub fn load_file_with_vars(path: &Path, overrides: &[(String, String)]) -> Result<Policy, Error> {
     let shown = path.display().to_string();
     let text =
         std::fs::read_to_string(path).map_err(|source| Error::Read { path: shown.clone(), what: "policy", source })?;
     let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("policy");
-    parse(&shown, stem, &text)
+    parse_with_vars(&shown, stem, &text, overrides)
 }
 
 pub fn builtin_release() -> Result<Policy, Error> {
@@ -202,8 +207,29 @@ pub fn builtin_saturation() -> Result<Policy, Error> {
 }
 
 pub fn parse(source: &str, default_name: &str, text: &str) -> Result<Policy, Error> {
+    parse_with_vars(source, default_name, text, &[])
+}
+
+pub fn parse_with_vars(
+    source: &str,
+    default_name: &str,
+    text: &str,
+    overrides: &[(String, String)],
+) -> Result<Policy, Error> {
     let fail = |message: String| Error::Policy { path: source.to_string(), message };
-    let raw: file::PolicyFile = toml::from_str(text).map_err(|e| fail(one_line_toml_error(text, &e)))?;
+    let mut raw: file::PolicyFile = toml::from_str(text).map_err(|e| fail(one_line_toml_error(text, &e)))?;
+    for (name, value) in overrides {
+        match raw.vars.get_mut(name) {
+            Some(slot) => *slot = value.clone(),
+            None => {
+                let known: Vec<&str> = raw.vars.keys().map(String::as_str).collect();
+                return Err(Error::Settings(format!(
+                    "--var {name}={value}: policy {source} defines no variable {name} (it has: {})",
+                    if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                )));
+            }
+        }
+    }
 
     let mut flows = Vec::new();
     for (name, flow) in raw.flows {

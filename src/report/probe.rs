@@ -6,16 +6,11 @@ use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{ContentArrangement, Table};
 
 use crate::policy::evaluate::show_labels;
-use crate::sources::prometheus::QueryOutcome;
 use crate::policy::Policy;
+use crate::sources::prometheus::QueryOutcome;
 
 /// Renders the probe table; returns whether every query answered with at least one real value.
-pub fn render(
-    policy: &Policy,
-    at: &str,
-    outcomes: &[QueryOutcome],
-    out: &mut dyn Write,
-) -> io::Result<bool> {
+pub fn render(policy: &Policy, at: &str, outcomes: &[QueryOutcome], out: &mut dyn Write) -> io::Result<bool> {
     writeln!(out, "gatecheck probe: policy {} ({}) at {at}", policy.name, policy.source)?;
     let mut table = Table::new();
     table.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic).force_no_tty();

@@ -31,11 +31,12 @@ fn breach_exits_1_naming_the_gate() {
 #[test]
 fn missing_evidence_exits_1_not_2() {
     // No lag figures at all: fail closed, as NO DATA rows.
-    gatecheck()
-        .args(["verify", "--summary", "fixtures/k6/1.1.0/pass/summary-export.json"])
-        .assert()
-        .code(1)
-        .stdout(contains("NO DATA").and(contains("SCHEDULER_LAG_P95_SECONDS is not set")));
+    gatecheck().args(["verify", "--summary", "fixtures/k6/1.1.0/pass/summary-export.json"]).assert().code(1).stdout(
+        contains("NO DATA").and(
+            contains("no Prometheus server is configured")
+                .and(contains("or export SCHEDULER_LAG_P95_SECONDS (seconds)")),
+        ),
+    );
 }
 
 #[test]
@@ -85,7 +86,10 @@ fn env_figure_breach_and_no_env() {
         .args(["verify", "--no-env", "--summary", "fixtures/k6/1.1.0/pass/summary-export.json"])
         .assert()
         .code(1)
-        .stdout(contains("SCHEDULER_LAG_P95_SECONDS is not set"));
+        .stdout(
+            contains("no Prometheus server is configured")
+                .and(contains("or export SCHEDULER_LAG_P95_SECONDS (seconds)")),
+        );
 }
 
 #[test]

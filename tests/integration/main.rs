@@ -4,5 +4,6 @@ mod bad_input;
 mod cli;
 mod gates_command;
 mod k6_fixtures;
+mod prometheus;
 mod settings_layers;
 mod support;

@@ -59,3 +59,79 @@ pub fn row<'a>(verdict: &'a Verdict, gate: &str, check: &str) -> &'a Row {
 pub fn statuses(verdict: &Verdict, status: Status) -> Vec<String> {
     verdict.rows.iter().filter(|r| r.status == status).map(|r| format!("{} `{}`", r.gate, r.check)).collect()
 }
+
+/// The fixture's designed evaluation time (2026-01-01T00:00:00Z).
+pub const FIXTURE_T: &str = "1767225600";
+
+/// A real `prometheus` on a free loopback port, loaded from fixtures/prometheus/fixture.om,
+/// killed (and its directory removed) on drop, so a failing test never leaves it behind.
+pub struct PrometheusFixture {
+    pid: u32,
+    pub url: String,
+    workdir: tempfile::TempDir,
+}
+
+impl PrometheusFixture {
+    /// `None` (after saying SKIP) when prometheus is not installed and this is not CI; in CI a
+    /// missing prometheus fails the test.
+    pub fn start() -> Option<PrometheusFixture> {
+        let installed = std::process::Command::new("sh")
+            .args(["-c", "command -v prometheus && command -v promtool"])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !installed {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "prometheus is not installed: `make test` installs it (apt-get install prometheus)"
+            );
+            eprintln!("SKIP: prometheus is not installed (make test installs it)");
+            return None;
+        }
+        let workdir = tempfile::tempdir().expect("temp dir");
+        let out = std::process::Command::new("bash")
+            .arg(repo().join("fixtures/prometheus/start_prometheus_fixture.sh"))
+            .arg(repo().join("fixtures/prometheus/fixture.om"))
+            .arg("0")
+            .arg(workdir.path().join("prom"))
+            .output()
+            .expect("run the fixture script");
+        assert!(out.status.success(), "fixture script failed: {}", String::from_utf8_lossy(&out.stderr));
+        let pid = String::from_utf8_lossy(&out.stdout).trim().parse().expect("the script prints the pid");
+        let env = std::fs::read_to_string(workdir.path().join("prom/prometheus.env")).expect("prometheus.env");
+        let url = env.lines().find_map(|l| l.strip_prefix("PROM_URL=")).expect("PROM_URL").to_string();
+        Some(PrometheusFixture { pid, url, workdir })
+    }
+}
+
+impl Drop for PrometheusFixture {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("kill").arg(self.pid.to_string()).status();
+        // Give it a moment to release its files before the directory goes.
+        for _ in 0..50 {
+            let alive = std::process::Command::new("kill").args(["-0", &self.pid.to_string()]).status();
+            if !alive.is_ok_and(|s| s.success()) {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let _ = &self.workdir;
+    }
+}
+
+pub fn stdout_of(assert: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8_lossy(&assert.get_output().stdout).into_owned()
+}
+
+pub fn stderr_of(assert: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8_lossy(&assert.get_output().stderr).into_owned()
+}
+
+/// The table row (one line) for a gate label and threshold.
+pub fn table_line<'a>(out: &'a str, gate_label: &str, check: &str) -> &'a str {
+    out.lines()
+        .find(|l| {
+            let cells: Vec<&str> = l.split(['│', '┆']).map(str::trim).collect();
+            cells.len() > 3 && cells[1] == gate_label && cells[2] == check
+        })
+        .unwrap_or_else(|| panic!("no row {gate_label} `{check}` in:\n{out}"))
+}

@@ -1,0 +1,240 @@
+//! Query gates against a REAL Prometheus loaded with deterministic data (fixtures/prometheus),
+//! through the same code path users run: the binary with --prometheus-url and a fixed --at.
+
+use predicates::prelude::*;
+use predicates::str::contains;
+
+use crate::support::*;
+
+const AT: &str = "2026-01-01T00:00:00Z";
+
+#[test]
+fn release_gates_take_latency_from_the_summary_and_lag_from_prometheus() {
+    let Some(prom) = PrometheusFixture::start() else { return };
+    let assert = gatecheck()
+        .args([
+            "verify",
+            "--summary",
+            "fixtures/k6/1.1.0/pass/summary-export.json",
+            "--prometheus-url",
+            &prom.url,
+            "--at",
+            AT,
+        ])
+        .assert()
+        .code(0);
+    let out = stdout_of(&assert);
+    assert!(out.contains("queries evaluated at: 2026-01-01T00:00:00Z"), "{out}");
+    // Designed values: scheduler p95 12 s, max 45 s; queue p95 8 s, p99 26 s.
+    for (gate, check, figure) in [
+        ("scheduler-lag", "p(95) < 60s", "12 s"),
+        ("scheduler-lag", "max < 180s", "45 s"),
+        ("queue-lag", "p(95) < 30s", "8 s"),
+        ("queue-lag", "p(99) < 90s", "26 s"),
+    ] {
+        let line = table_line(&out, gate, check);
+        assert!(
+            line.contains(figure) && line.contains("PASS") && line.contains("promql @ 2026-01-01T00:00:00Z"),
+            "{line}"
+        );
+    }
+    let line = table_line(&out, "read-latency", "p(95) < 400ms");
+    assert!(line.contains("61.45 ms") && line.contains("summary-export.json"), "{line}");
+}
+
+#[test]
+fn a_wider_window_sees_the_incident_and_blocks() {
+    let Some(prom) = PrometheusFixture::start() else { return };
+    let assert = gatecheck()
+        .args(["verify", "--summary", "fixtures/k6/1.1.0/pass/summary-export.json", "--prometheus-url", &prom.url])
+        .args(["--at", FIXTURE_T, "--var", "window=30m"])
+        .assert()
+        .code(1);
+    let out = stdout_of(&assert);
+    let p95 = table_line(&out, "scheduler-lag", "p(95) < 60s");
+    assert!(p95.contains("120 s") && p95.contains("FAIL"), "{p95}");
+    let max = table_line(&out, "scheduler-lag", "max < 180s");
+    assert!(max.contains("300 s") && max.contains("FAIL"), "{max}");
+    assert!(out.contains("[30m]"), "the substituted query is shown: {out}");
+}
+
+#[test]
+fn an_env_figure_overrides_the_query_and_no_env_ignores_it() {
+    let Some(prom) = PrometheusFixture::start() else { return };
+    let args = [
+        "verify",
+        "--summary",
+        "fixtures/k6/1.1.0/pass/summary-export.json",
+        "--prometheus-url",
+        &prom.url,
+        "--at",
+        AT,
+    ];
+    let assert = gatecheck().env("SCHEDULER_LAG_P95_SECONDS", "75").args(args).assert().code(1);
+    let out = stdout_of(&assert);
+    let line = table_line(&out, "scheduler-lag", "p(95) < 60s");
+    assert!(line.contains("75 s") && line.contains("FAIL") && line.contains("env SCHEDULER_LAG_P95_SECONDS"), "{line}");
+    assert!(out.contains("SCHEDULER_LAG_P95_SECONDS is set and overrides the query for p(95)"), "{out}");
+    // The other statistic still comes from Prometheus.
+    assert!(table_line(&out, "scheduler-lag", "max < 180s").contains("45 s"));
+
+    let assert = gatecheck().env("SCHEDULER_LAG_P95_SECONDS", "75").args(args).arg("--no-env").assert().code(0);
+    assert!(table_line(&stdout_of(&assert), "scheduler-lag", "p(95) < 60s").contains("12 s"));
+}
+
+#[test]
+fn saturation_check_judges_every_series_and_finds_the_designed_breaches() {
+    let Some(prom) = PrometheusFixture::start() else { return };
+    let assert = gatecheck().args(["check", "--prometheus-url", &prom.url, "--at", FIXTURE_T]).assert().code(1);
+    let out = stdout_of(&assert);
+    for (gate, check, figure, verdict) in [
+        ("email-backlog {channel=\"email\"}", "value < 500", "180", "PASS"),
+        ("realtime-backlog {channel=\"realtime\"}", "value < 1000", "420", "PASS"),
+        ("db-pool", "p(95) < 0.7", "62%", "PASS"),
+        ("db-pool", "max < 0.85", "78%", "PASS"),
+        ("provider-errors-1h {provider=\"discogs\"}", "value < 3%", "5%", "FAIL"),
+        ("provider-errors-1h {provider=\"sendgrid\"}", "value < 3%", "1.667%", "PASS"),
+        ("provider-errors-1h {provider=\"twilio\"}", "value < 3%", "2.5%", "PASS"),
+        ("provider-errors-6h {provider=\"discogs\"}", "value < 2%", "1.25%", "PASS"),
+        ("provider-errors-24h {provider=\"twilio\"}", "value < 1.5%", "1.406%", "PASS"),
+        ("api-read-latency", "p(95) < 400ms", "212.5 ms", "PASS"),
+        ("api-write-latency", "p(95) < 700ms", "750 ms", "FAIL"),
+        ("api-query-latency", "p(95) < 900ms", "-", "NO DATA"),
+        ("api-5xx-ratio", "value < 1%", "0%", "PASS"),
+    ] {
+        let line = table_line(&out, gate, check);
+        let cells: Vec<&str> = line.split(['│', '┆']).map(str::trim).collect();
+        assert_eq!((cells[3], cells[4]), (figure, verdict), "{line}");
+    }
+    assert!(out.contains("the query returned no series"), "{out}");
+    assert!(out.contains("2 failed, 1 no data"), "{out}");
+}
+
+#[test]
+fn nan_series_are_no_data_and_reducers_leave_them_out() {
+    let Some(prom) = PrometheusFixture::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("queues.toml");
+    std::fs::write(
+        &policy,
+        r#"
+[vars]
+window = "10m"
+[[gate]]
+id = "per-queue"
+query = 'histogram_quantile(0.95, sum by (le, queue) (increase(celery_task_queue_lag_seconds_bucket[${window}])))'
+unit = "s"
+thresholds = ["p(95) < 30s"]
+[[gate]]
+id = "worst-queue"
+query = 'histogram_quantile(0.95, sum by (le, queue) (increase(celery_task_queue_lag_seconds_bucket[${window}])))'
+reduce = "max"
+unit = "s"
+thresholds = ["p(95) < 30s"]
+[[gate]]
+id = "idle-tolerated"
+query = 'histogram_quantile(0.95, sum by (le) (increase(celery_task_queue_lag_seconds_bucket{queue="reports"}[${window}])))'
+unit = "s"
+on_missing = "warn"
+thresholds = ["p(95) < 30s"]
+"#,
+    )
+    .unwrap();
+    let assert = gatecheck()
+        .args(["check", "--prometheus-url", &prom.url, "--at", FIXTURE_T, "--policy"])
+        .arg(&policy)
+        .assert()
+        .code(1);
+    let out = stdout_of(&assert);
+    assert!(table_line(&out, "per-queue {queue=\"default\"}", "p(95) < 30s").contains("PASS"));
+    assert!(table_line(&out, "per-queue {queue=\"reports\"}", "p(95) < 30s").contains("NO DATA"));
+    assert!(out.contains("returned NaN"), "{out}");
+    let worst = table_line(&out, "worst-queue", "p(95) < 30s");
+    assert!(worst.contains("8 s") && worst.contains("PASS"), "{worst}");
+    assert!(out.contains("max of 2 series (1 NaN series left out)"), "{out}");
+    assert!(table_line(&out, "idle-tolerated", "p(95) < 30s").contains("NO DATA (warn)"));
+}
+
+#[test]
+fn a_promql_error_is_exit_2_naming_the_gate_and_quoting_prometheus() {
+    let Some(prom) = PrometheusFixture::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("typo.toml");
+    std::fs::write(&policy, "[[gate]]\nid = \"broken\"\nquery = 'sum(rate(waxwatch_db_connection_utilization[10m])'\nunit = \"ratio\"\nthresholds = [\"value < 0.7\"]\n").unwrap();
+    let assert = gatecheck()
+        .args(["check", "--prometheus-url", &prom.url, "--at", FIXTURE_T, "--policy"])
+        .arg(&policy)
+        .assert()
+        .code(2)
+        .stdout("");
+    let err = stderr_of(&assert);
+    assert!(err.contains("gate \"broken\": Prometheus rejected the query") && err.contains("parse error"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+}
+
+#[test]
+fn probe_finds_queries_that_would_be_no_data() {
+    let Some(prom) = PrometheusFixture::start() else { return };
+    let assert = gatecheck().args(["probe", "--prometheus-url", &prom.url, "--at", FIXTURE_T]).assert().code(1);
+    let out = stdout_of(&assert);
+    assert!(out.contains("PROBE FAILED: 1 of 11 queries would give no figure"), "{out}");
+    assert!(out.contains("api-query-latency") && out.contains("no series"), "{out}");
+    assert!(out.contains("3 series: {provider=\"discogs\"} 0.05"), "{out}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("ok.toml");
+    std::fs::write(&policy, "[[gate]]\nid = \"db\"\nquery = 'max_over_time(waxwatch_db_connection_utilization[10m])'\nunit = \"ratio\"\nthresholds = [\"value < 0.85\"]\n[[gate]]\nid = \"typo\"\nquery = 'max_over_time(waxwatch_db_conection_utilization[10m])'\nunit = \"ratio\"\nthresholds = [\"value < 0.85\"]\n[[gate]]\nid = \"bad\"\nquery = 'max_over_time(('\nunit = \"ratio\"\nthresholds = [\"value < 0.85\"]\n").unwrap();
+    let assert = gatecheck()
+        .args(["probe", "--prometheus-url", &prom.url, "--at", FIXTURE_T, "--policy"])
+        .arg(&policy)
+        .assert()
+        .code(1);
+    let out = stdout_of(&assert);
+    assert!(out.contains("PROBE FAILED: 2 of 3"), "{out}");
+    assert!(out.contains("parse error"), "a rejected query is reported, not fatal: {out}");
+}
+
+#[test]
+fn check_watch_passes_only_when_the_last_evaluations_pass() {
+    let Some(prom) = PrometheusFixture::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("db.toml");
+    std::fs::write(&policy, "[[gate]]\nid = \"db\"\nquery = 'max_over_time(waxwatch_db_connection_utilization[10m])'\nunit = \"ratio\"\nthresholds = [\"value < 0.85\"]\n").unwrap();
+    gatecheck()
+        .args([
+            "check",
+            "--prometheus-url",
+            &prom.url,
+            "--at",
+            FIXTURE_T,
+            "--watch",
+            "3",
+            "--interval",
+            "10ms",
+            "--policy",
+        ])
+        .arg(&policy)
+        .assert()
+        .code(0)
+        .stdout(
+            contains("evaluation 3 of 3")
+                .and(contains("STABLE: the last 3 of 3 evaluations must pass; got pass, pass, pass")),
+        );
+    gatecheck()
+        .args([
+            "check",
+            "--prometheus-url",
+            &prom.url,
+            "--at",
+            FIXTURE_T,
+            "--watch",
+            "2",
+            "--interval",
+            "10ms",
+            "--var",
+            "window=30m",
+        ])
+        .assert()
+        .code(1)
+        .stdout(contains("NOT STABLE"));
+}
