@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Installs what the test suite needs when it is missing, or says clearly why it cannot.
-# Needs: a Rust toolchain (cargo), and for the formatting/lint steps rustfmt and clippy.
+# Installs what the test suite needs when it is missing, or says clearly why it cannot:
+# - a Rust toolchain with rustfmt and clippy;
+# - prometheus and promtool (Debian package `prometheus`) for the real-Prometheus tests.
 set -euo pipefail
 
 fail() { echo "ensure-test-deps: $*" >&2; exit 1; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null 2>&1; then sudo "$@"; else return 1; fi; }
 
 command -v cargo >/dev/null 2>&1 || fail "cargo is not installed: install Rust with rustup (https://rustup.rs), then re-run make test"
 for component in rustfmt clippy; do
@@ -12,4 +14,13 @@ for component in rustfmt clippy; do
     rustup component add "$component" || fail "could not install the $component component (rustup component add $component)"
   fi
 done
-echo "ensure-test-deps: cargo, rustfmt and clippy present"
+
+if ! command -v prometheus >/dev/null 2>&1 || ! command -v promtool >/dev/null 2>&1; then
+  echo "ensure-test-deps: installing prometheus (apt-get) for the real-Prometheus tests"
+  command -v apt-get >/dev/null 2>&1 || fail "prometheus is missing and apt-get is not available: install prometheus and promtool 2.x by hand"
+  as_root apt-get update -qq || fail "apt-get update failed (run as root, or with sudo): cannot install prometheus"
+  # policy-rc.d keeps the package from starting its own daemon on :9090.
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus \
+    || fail "apt-get install prometheus failed: install prometheus and promtool by hand"
+fi
+echo "ensure-test-deps: cargo, rustfmt, clippy, prometheus $(prometheus --version 2>&1 | head -1 | awk '{print $3}') present"

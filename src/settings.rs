@@ -106,7 +106,12 @@ pub fn resolve_with_default_policy(
         None => {}
     }
     // GATECHECK_CONFIG is read by the CLI layer, not a setting.
-    figment = figment.merge(Env::prefixed("GATECHECK_").ignore(&["config"])).merge(Serialized::defaults(flags));
+    figment = figment
+        .merge(Env::prefixed("GATECHECK_").filter(|key| {
+            // Credentials are read by name, never as settings; GATECHECK_CONFIG is not a setting either.
+            !["config", "prometheus_token", "prometheus_password"].iter().any(|k| key.as_str().eq_ignore_ascii_case(k))
+        }))
+        .merge(Serialized::defaults(flags));
     let merged: Settings = figment.extract().map_err(|e| Error::Settings(one_line_figment_error(&e)))?;
 
     let policy = match merged.policy.clone() {

@@ -5,5 +5,6 @@ mod cli;
 mod gates_command;
 mod k6_fixtures;
 mod prometheus;
+mod prometheus_faults;
 mod settings_layers;
 mod support;

@@ -1,0 +1,250 @@
+//! Fault injection with a scripted loopback HTTP server: down, hanging, 5xx then success,
+//! 400 with an error body, garbage; and credentials that never appear in any output.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use predicates::prelude::*;
+use predicates::str::contains;
+
+use crate::support::*;
+
+/// What the mock answers to one request.
+enum Reply {
+    Respond {
+        status: u16,
+        content_type: &'static str,
+        body: String,
+    },
+    /// Accept and read the request, then say nothing until the client gives up.
+    Hang,
+}
+
+fn json(status: u16, body: &str) -> Reply {
+    Reply::Respond { status, content_type: "application/json", body: body.to_string() }
+}
+
+const VECTOR_45: &str =
+    r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1767225600,"45"]}]}}"#;
+
+/// Serves the scripted replies in order (the last one repeats) and records each request head.
+struct MockServer {
+    url: String,
+    requests: Arc<Mutex<Vec<String>>>,
+    _thread: JoinHandle<()>,
+}
+
+impl MockServer {
+    fn start(replies: Vec<Reply>) -> MockServer {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let seen = requests.clone();
+        let thread = std::thread::spawn(move || {
+            let mut index = 0;
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { return };
+                let reply = &replies[index.min(replies.len() - 1)];
+                index += 1;
+                let head = read_head(&stream);
+                seen.lock().unwrap().push(head);
+                answer(stream, reply);
+            }
+        });
+        MockServer { url, requests, _thread: thread }
+    }
+
+    fn requests(&self) -> Vec<String> {
+        self.requests.lock().unwrap().clone()
+    }
+}
+
+fn read_head(stream: &TcpStream) -> String {
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut head = String::new();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+            break;
+        }
+        head.push_str(&line);
+    }
+    let length = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0))
+        })
+        .unwrap_or(0);
+    let mut body = vec![0; length];
+    let _ = reader.read_exact(&mut body);
+    head
+}
+
+fn answer(mut stream: TcpStream, reply: &Reply) {
+    match reply {
+        Reply::Respond { status, content_type, body } => {
+            let response = format!(
+                "HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(response.as_bytes());
+        }
+        Reply::Hang => {
+            std::thread::sleep(Duration::from_secs(3));
+        }
+    }
+}
+
+fn check_against(url: &str) -> assert_cmd::Command {
+    let mut cmd = gatecheck();
+    cmd.args(["check", "--policy", "fixtures/policies/one-query.toml", "--prometheus-url", url, "--at", FIXTURE_T]);
+    cmd
+}
+
+#[test]
+fn server_down_is_exit_2_with_the_cause() {
+    // Bind, then drop: nothing listens on that port any more.
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let assert = check_against(&format!("http://127.0.0.1:{port}"))
+        .args(["--prometheus-retries", "1"])
+        .assert()
+        .code(2)
+        .stdout("");
+    let err = stderr_of(&assert);
+    assert!(err.contains("failed after 2 attempt(s)") && err.contains("Connection refused"), "{err}");
+}
+
+#[test]
+fn a_hanging_server_times_out() {
+    let mock = MockServer::start(vec![Reply::Hang]);
+    let started = std::time::Instant::now();
+    let assert =
+        check_against(&mock.url).args(["--prometheus-timeout", "300ms", "--prometheus-retries", "0"]).assert().code(2);
+    let err = stderr_of(&assert);
+    assert!(err.contains("timed out") || err.contains("timeout"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(3), "the client timeout bounds the wait");
+}
+
+#[test]
+fn a_5xx_is_retried_then_the_answer_is_used() {
+    let mock = MockServer::start(vec![
+        Reply::Respond { status: 502, content_type: "text/html", body: "<html>bad gateway</html>".into() },
+        json(503, r#"{"status":"error","errorType":"unavailable","error":"warming up"}"#),
+        json(200, VECTOR_45),
+    ]);
+    check_against(&mock.url)
+        .args(["--prometheus-retries", "2"])
+        .assert()
+        .code(0)
+        .stdout(contains("45").and(contains("PASS")));
+    assert_eq!(mock.requests().len(), 3, "two failures, one success");
+}
+
+#[test]
+fn a_400_is_not_retried_and_its_message_is_quoted() {
+    let mock = MockServer::start(vec![json(
+        400,
+        r#"{"status":"error","errorType":"bad_data","error":"invalid parameter \"query\": 1:15: parse error: unexpected end of input"}"#,
+    )]);
+    let assert = check_against(&mock.url).args(["--prometheus-retries", "3"]).assert().code(2);
+    let err = stderr_of(&assert);
+    assert!(
+        err.contains("gate \"lag-max\": Prometheus rejected the query") && err.contains("unexpected end of input"),
+        "{err}"
+    );
+    assert_eq!(mock.requests().len(), 1, "a rejected query is not retried");
+}
+
+#[test]
+fn garbage_is_an_error_not_a_pass() {
+    let mock = MockServer::start(vec![json(200, "{this is not json")]);
+    let err = stderr_of(&check_against(&mock.url).assert().code(2));
+    assert!(err.contains("not a Prometheus API response"), "{err}");
+    let mock =
+        MockServer::start(vec![json(200, r#"{"status":"success","data":{"resultType":"string","result":[1,"x"]}}"#)]);
+    check_against(&mock.url).assert().code(2);
+    let mock = MockServer::start(vec![json(
+        200,
+        r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1767225600,"1"]]}]}}"#,
+    )]);
+    let err = stderr_of(&check_against(&mock.url).assert().code(2));
+    assert!(err.contains("range vector"), "{err}");
+}
+
+#[test]
+fn infinity_breaches_an_upper_bound_and_an_empty_vector_is_no_data() {
+    let mock = MockServer::start(vec![json(
+        200,
+        r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1767225600,"+Inf"]}]}}"#,
+    )]);
+    let out = stdout_of(&check_against(&mock.url).assert().code(1));
+    assert!(table_line(&out, "lag-max", "max < 180s").contains("+Inf"), "{out}");
+    assert!(table_line(&out, "lag-max", "max < 180s").contains("FAIL"), "{out}");
+    let mock = MockServer::start(vec![json(200, r#"{"status":"success","data":{"resultType":"vector","result":[]}}"#)]);
+    let out = stdout_of(&check_against(&mock.url).assert().code(1));
+    assert!(table_line(&out, "lag-max", "max < 180s").contains("NO DATA"), "{out}");
+}
+
+#[test]
+fn credentials_are_sent_but_never_shown() {
+    const TOKEN: &str = "tok-9f8e7d6c5b4a-SECRET";
+    const TENANT: &str = "tenant-hush-4711";
+    // A proxy that rejects us, then a server error, then a success: no output path may leak.
+    for reply in [
+        Reply::Respond { status: 401, content_type: "text/plain", body: format!("bad token {TOKEN}") },
+        json(500, &format!(r#"{{"status":"error","errorType":"internal","error":"boom {TOKEN}"}}"#)),
+        json(400, &format!(r#"{{"status":"error","errorType":"bad_data","error":"echo {TOKEN} {TENANT}"}}"#)),
+        json(200, VECTOR_45),
+    ] {
+        let mock = MockServer::start(vec![reply]);
+        let assert = check_against(&mock.url)
+            .env("GATECHECK_PROMETHEUS_TOKEN", TOKEN)
+            .args(["--prometheus-header", &format!("X-Scope-OrgID: {TENANT}"), "--prometheus-retries", "0"])
+            .assert();
+        let output = format!("{}{}", stdout_of(&assert), stderr_of(&assert));
+        assert!(!output.contains(TOKEN) && !output.contains(TENANT), "leaked: {output}");
+        let head = mock.requests().first().cloned().unwrap_or_default();
+        assert!(head.contains(&format!("authorization: Bearer {TOKEN}")), "the token is sent: {head}");
+        assert!(head.to_ascii_lowercase().contains(&format!("x-scope-orgid: {TENANT}")), "{head}");
+    }
+}
+
+#[test]
+fn basic_auth_password_comes_from_the_environment() {
+    let mock = MockServer::start(vec![json(200, VECTOR_45)]);
+    check_against(&mock.url)
+        .args(["--prometheus-user", "oncall"])
+        .env("GATECHECK_PROMETHEUS_PASSWORD", "pw-secret")
+        .assert()
+        .code(0);
+    // oncall:pw-secret
+    assert!(mock.requests()[0].contains("authorization: Basic b25jYWxsOnB3LXNlY3JldA=="), "{:?}", mock.requests());
+    check_against(&mock.url)
+        .args(["--prometheus-user", "oncall"])
+        .assert()
+        .code(2)
+        .stderr(contains("GATECHECK_PROMETHEUS_PASSWORD"));
+}
+
+#[test]
+fn bad_settings_fail_before_any_request() {
+    check_against("127.0.0.1:9090").assert().code(2).stderr(contains("expected http://HOST:PORT"));
+    check_against("http://u:hunter2@127.0.0.1:1")
+        .assert()
+        .code(2)
+        .stderr(contains("credentials do not belong").and(contains("hunter2").not()));
+    check_against("http://127.0.0.1:1").args(["--at", "yesterday"]).assert().code(2).stderr(contains("--at"));
+    check_against("http://127.0.0.1:1")
+        .args(["--prometheus-timeout", "soon"])
+        .assert()
+        .code(2)
+        .stderr(contains("--prometheus-timeout"));
+    check_against("http://127.0.0.1:1")
+        .args(["--var", "nope=1"])
+        .assert()
+        .code(2)
+        .stderr(contains("defines no variable nope"));
+}
