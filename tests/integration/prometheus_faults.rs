@@ -44,11 +44,9 @@ impl MockServer {
         let requests = Arc::new(Mutex::new(Vec::new()));
         let seen = requests.clone();
         let thread = std::thread::spawn(move || {
-            let mut index = 0;
-            for stream in listener.incoming() {
+            for (index, stream) in listener.incoming().enumerate() {
                 let Ok(stream) = stream else { return };
                 let reply = &replies[index.min(replies.len() - 1)];
-                index += 1;
                 let head = read_head(&stream);
                 seen.lock().unwrap().push(head);
                 answer(stream, reply);
