@@ -159,12 +159,7 @@ impl Reader<'_> {
             let key = format!("metrics[\"{selector}\"]");
             let fields = self.object(&key, body)?;
             let metric_key = self.metric_key(&key, selector)?;
-            let kind = self.kind_field(&key, fields)?;
-            let is_time = fields.get("contains").and_then(Value::as_str) == Some("time");
-            let values_key = format!("{key}.values");
-            let values = self.object(&values_key, fields.get("values").unwrap_or(&Value::Null))?;
-            let aggregate = self.aggregate(&values_key, kind, values, is_time)?;
-            let mut verdicts = Vec::new();
+            let mut metric = self.typed_metric(&key, fields)?;
             if let Some(thresholds) = fields.get("thresholds") {
                 let thresholds_key = format!("{key}.thresholds");
                 for (expression, result) in self.object(&thresholds_key, thresholds)? {
@@ -174,17 +169,14 @@ impl Reader<'_> {
                         .get("ok")
                         .and_then(Value::as_bool)
                         .ok_or_else(|| self.error(&expr_key, "expected {\"ok\": true|false}"))?;
-                    verdicts.push(K6Verdict {
+                    metric.k6_verdicts.push(K6Verdict {
                         expression: expression.clone(),
                         passed: ok,
                         provenance: self.provenance(format!("{expr_key}.ok")),
                     });
                 }
             }
-            set.metrics.insert(
-                metric_key,
-                Metric { aggregate, is_time, k6_verdicts: verdicts, provenance: self.provenance(values_key) },
-            );
+            set.metrics.insert(metric_key, metric);
         }
         Ok(set)
     }
@@ -219,15 +211,7 @@ impl Reader<'_> {
                 .ok_or_else(|| self.error(&key, "expected a \"name\" string"))?;
             let key = format!("results.metrics[name=\"{selector}\"]");
             let metric_key = self.metric_key(&key, selector)?;
-            let kind = self.kind_field(&key, fields)?;
-            let is_time = fields.get("contains").and_then(Value::as_str) == Some("time");
-            let values_key = format!("{key}.values");
-            let values = self.object(&values_key, fields.get("values").unwrap_or(&Value::Null))?;
-            let aggregate = self.aggregate(&values_key, kind, values, is_time)?;
-            set.metrics.insert(
-                metric_key,
-                Metric { aggregate, is_time, k6_verdicts: Vec::new(), provenance: self.provenance(values_key) },
-            );
+            set.metrics.insert(metric_key, self.typed_metric(&key, fields)?);
         }
         // The overall check rate is only in results.checks.metrics (as checks_succeeded).
         if let Some(check_metrics) = results.get("checks").and_then(|c| c.get("metrics")).and_then(Value::as_array) {
@@ -243,6 +227,17 @@ impl Reader<'_> {
             }
         }
         Ok(set)
+    }
+
+    /// A metric entry that states its `type`, `contains` and `values` (handleSummary and the
+    /// machine-readable summary); k6 verdicts are added by the caller.
+    fn typed_metric(&self, key: &str, fields: &Map<String, Value>) -> Result<Metric, Error> {
+        let kind = self.kind_field(key, fields)?;
+        let is_time = fields.get("contains").and_then(Value::as_str) == Some("time");
+        let values_key = format!("{key}.values");
+        let values = self.object(&values_key, fields.get("values").unwrap_or(&Value::Null))?;
+        let aggregate = self.aggregate(&values_key, kind, values, is_time)?;
+        Ok(Metric { aggregate, is_time, k6_verdicts: Vec::new(), provenance: self.provenance(values_key) })
     }
 
     fn kind_field(&self, key: &str, fields: &Map<String, Value>) -> Result<MetricKind, Error> {

@@ -113,10 +113,7 @@ fn saturation_check_judges_every_series_and_finds_the_designed_breaches() {
 #[test]
 fn nan_series_are_no_data_and_reducers_leave_them_out() {
     let Some(prom) = PrometheusFixture::start() else { return };
-    let dir = tempfile::tempdir().unwrap();
-    let policy = dir.path().join("queues.toml");
-    std::fs::write(
-        &policy,
+    let (_dir, policy) = policy_file(
         r#"
 [vars]
 window = "10m"
@@ -138,8 +135,7 @@ unit = "s"
 on_missing = "warn"
 thresholds = ["p(95) < 30s"]
 "#,
-    )
-    .unwrap();
+    );
     let assert = gatecheck()
         .args(["check", "--prometheus-url", &prom.url, "--at", FIXTURE_T, "--policy"])
         .arg(&policy)
@@ -158,9 +154,7 @@ thresholds = ["p(95) < 30s"]
 #[test]
 fn a_promql_error_is_exit_2_naming_the_gate_and_quoting_prometheus() {
     let Some(prom) = PrometheusFixture::start() else { return };
-    let dir = tempfile::tempdir().unwrap();
-    let policy = dir.path().join("typo.toml");
-    std::fs::write(&policy, "[[gate]]\nid = \"broken\"\nquery = 'sum(rate(waxwatch_db_connection_utilization[10m])'\nunit = \"ratio\"\nthresholds = [\"value < 0.7\"]\n").unwrap();
+    let (_dir, policy) = policy_file("[[gate]]\nid = \"broken\"\nquery = 'sum(rate(waxwatch_db_connection_utilization[10m])'\nunit = \"ratio\"\nthresholds = [\"value < 0.7\"]\n");
     let assert = gatecheck()
         .args(["check", "--prometheus-url", &prom.url, "--at", FIXTURE_T, "--policy"])
         .arg(&policy)
@@ -181,9 +175,7 @@ fn probe_finds_queries_that_would_be_no_data() {
     assert!(out.contains("api-query-latency") && out.contains("no series"), "{out}");
     assert!(out.contains("3 series: {provider=\"discogs\"} 0.05"), "{out}");
 
-    let dir = tempfile::tempdir().unwrap();
-    let policy = dir.path().join("ok.toml");
-    std::fs::write(&policy, "[[gate]]\nid = \"db\"\nquery = 'max_over_time(waxwatch_db_connection_utilization[10m])'\nunit = \"ratio\"\nthresholds = [\"value < 0.85\"]\n[[gate]]\nid = \"typo\"\nquery = 'max_over_time(waxwatch_db_conection_utilization[10m])'\nunit = \"ratio\"\nthresholds = [\"value < 0.85\"]\n[[gate]]\nid = \"bad\"\nquery = 'max_over_time(('\nunit = \"ratio\"\nthresholds = [\"value < 0.85\"]\n").unwrap();
+    let (_dir, policy) = policy_file("[[gate]]\nid = \"db\"\nquery = 'max_over_time(waxwatch_db_connection_utilization[10m])'\nunit = \"ratio\"\nthresholds = [\"value < 0.85\"]\n[[gate]]\nid = \"typo\"\nquery = 'max_over_time(waxwatch_db_conection_utilization[10m])'\nunit = \"ratio\"\nthresholds = [\"value < 0.85\"]\n[[gate]]\nid = \"bad\"\nquery = 'max_over_time(('\nunit = \"ratio\"\nthresholds = [\"value < 0.85\"]\n");
     let assert = gatecheck()
         .args(["probe", "--prometheus-url", &prom.url, "--at", FIXTURE_T, "--policy"])
         .arg(&policy)
@@ -197,9 +189,7 @@ fn probe_finds_queries_that_would_be_no_data() {
 #[test]
 fn check_watch_passes_only_when_the_last_evaluations_pass() {
     let Some(prom) = PrometheusFixture::start() else { return };
-    let dir = tempfile::tempdir().unwrap();
-    let policy = dir.path().join("db.toml");
-    std::fs::write(&policy, "[[gate]]\nid = \"db\"\nquery = 'max_over_time(waxwatch_db_connection_utilization[10m])'\nunit = \"ratio\"\nthresholds = [\"value < 0.85\"]\n").unwrap();
+    let (_dir, policy) = policy_file("[[gate]]\nid = \"db\"\nquery = 'max_over_time(waxwatch_db_connection_utilization[10m])'\nunit = \"ratio\"\nthresholds = [\"value < 0.85\"]\n");
     gatecheck()
         .args([
             "check",

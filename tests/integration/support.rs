@@ -135,3 +135,11 @@ pub fn table_line<'a>(out: &'a str, gate_label: &str, check: &str) -> &'a str {
         })
         .unwrap_or_else(|| panic!("no row {gate_label} `{check}` in:\n{out}"))
 }
+
+/// A policy file in a fresh temporary directory (kept alive by the returned guard).
+pub fn policy_file(text: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("policy.toml");
+    std::fs::write(&path, text).expect("write policy");
+    (dir, path)
+}
