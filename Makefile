@@ -16,7 +16,7 @@ test: ## install what the tests need, then fmt check, clippy and the whole test 
 	bash scripts/ensure-test-deps.sh
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
-	$(CARGO) test --benches --bench verify
+	$(CARGO) test --bench verify
 	$(CARGO) test --lib --bins --tests
 
 lint: ## formatting and clippy only
