@@ -49,6 +49,149 @@ pub enum Command {
     Probe(ProbeArgs),
     /// Print what a policy checks, in plain words.
     Gates(GatesArgs),
+    /// Run the core-flow smoke load natively and write a k6-compatible summary and a log.
+    #[command(
+        after_help = "Exit codes:\n  0  the run finished and wrote its summary\n  2  usage, scenario or input error, or the summary could not be written"
+    )]
+    Smoke(SmokeArgs),
+    /// The release-gates job in one process: smoke load, then verify against the policy.
+    #[command(after_help = EXIT_CODES)]
+    Run(RunArgs),
+    /// See the whole pipeline on one machine: an embedded API, a smoke load against it, lag read
+    /// from its /metrics, and the release verdict.
+    #[command(after_help = EXIT_CODES)]
+    Demo(DemoArgs),
+    /// A minimal loopback HTTP target for benchmarks (GET / answers 200).
+    #[command(hide = true)]
+    BenchTarget(BenchTargetArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExecutorKind {
+    /// Closed model: each flow has --vus workers looping request(s), sleep (the reference harness).
+    ConstantVus,
+    /// Open model: each flow starts --rate iterations per second, at most --vus in flight.
+    ConstantArrivalRate,
+}
+
+#[derive(Debug, Args)]
+pub struct LoadArgs {
+    /// Scenario file [default: gates/core-flows.toml, or the built-in core flows].
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<PathBuf>,
+
+    /// Target base URL (overrides PERF_BASE_URL).
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+
+    /// Virtual users per flow (overrides PERF_VUS); in the open model, the most in flight.
+    #[arg(long, value_name = "N")]
+    pub vus: Option<u32>,
+
+    /// Run length, e.g. 30s (overrides PERF_DURATION).
+    #[arg(long, value_name = "DURATION")]
+    pub duration: Option<String>,
+
+    #[arg(long, value_enum, default_value = "constant-vus")]
+    pub executor: ExecutorKind,
+
+    /// Iterations per second per flow (constant-arrival-rate).
+    #[arg(long, value_name = "N")]
+    pub rate: Option<f64>,
+
+    /// Stop after this many requests whatever the duration.
+    #[arg(long, value_name = "N")]
+    pub max_requests: Option<u64>,
+
+    /// Per-request timeout [default: the scenario's, 10s].
+    #[arg(long, value_name = "DURATION")]
+    pub request_timeout: Option<String>,
+
+    /// Leave out the scenario's sleeps between iterations (throughput runs).
+    #[arg(long)]
+    pub no_sleep: bool,
+
+    /// Where the k6-compatible summary goes [default: $K6_SUMMARY_PATH or artifacts/perf/k6-summary.json].
+    #[arg(long, value_name = "FILE")]
+    pub summary_out: Option<PathBuf>,
+
+    /// Where the readable run log goes.
+    #[arg(long, value_name = "FILE", default_value = "artifacts/perf/perf-smoke.log")]
+    pub log_out: PathBuf,
+
+    /// The target's Prometheus /metrics URL, scraped before and after the run for run-window
+    /// histograms (e.g. scheduler and queue lag).
+    #[arg(long, value_name = "URL")]
+    pub scrape_url: Option<String>,
+
+    /// No progress output.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SmokeArgs {
+    #[command(flatten)]
+    pub load: LoadArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub load: LoadArgs,
+
+    /// Policy file [default: gates/release.toml, or the built-in release policy when absent].
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub evidence: EvidenceArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Make one gate fail on purpose.
+    #[arg(long = "break", value_enum, value_name = "WHAT")]
+    pub broken: Option<crate::demo::Break>,
+
+    /// Only serve the demo target (for k6 or Prometheus to use) until Ctrl-C.
+    #[arg(long)]
+    pub serve: bool,
+
+    /// Port for --serve [default: a free one]; loopback only.
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<u16>,
+
+    /// Length of the demo load.
+    #[arg(long, value_name = "DURATION", default_value = "6s")]
+    pub duration: String,
+
+    /// Virtual users per flow.
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub vus: u32,
+
+    /// Where the demo writes its summary and log.
+    #[arg(long, value_name = "DIR", default_value = "artifacts/demo")]
+    pub out_dir: PathBuf,
+
+    /// Policy file [default: gates/release.toml, or the built-in release policy when absent].
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchTargetArgs {
+    /// Loopback port to listen on (0 = any; the chosen one is printed).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+
+    /// Seeded delay mix "PERCENT:DELAY,...", e.g. "90:10ms,9:50ms,1:200ms"; none = answer at once.
+    #[arg(long, value_name = "MIX")]
+    pub delay_mix: Option<String>,
+
+    /// With --delay-mix: write the server's own timing percentiles here on Ctrl-C / SIGTERM.
+    #[arg(long, value_name = "FILE")]
+    pub truth_out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

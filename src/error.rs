@@ -32,6 +32,10 @@ pub enum Error {
     #[error("gate {gate:?}: Prometheus rejected the query {query:?}: {message}")]
     Query { gate: String, query: String, message: String },
 
+    /// A load scenario file that does not describe a runnable load.
+    #[error("scenario {path}: {message}")]
+    Scenario { path: String, message: String },
+
     /// Settings (config file, GATECHECK_* variables, flags) that do not fit together.
     #[error("{0}")]
     Settings(String),

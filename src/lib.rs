@@ -110,6 +110,45 @@ pub async fn run(cli: Cli, env: &dyn Fn(&str) -> Option<String>, out: &mut dyn W
             let all_answered = write_probe(report::probe::render(&policy, &at, &outcomes, out))?;
             Ok(Outcome::of(!all_answered))
         }
+        Command::Smoke(args) => {
+            let load_plan = smoke::load_plan(&args.load, env)?;
+            let summary_path = smoke::summary_path(&args.load, env);
+            let scrape = args.load.scrape_url.as_deref();
+            smoke::smoke(load_plan, &summary_path, &args.load.log_out, scrape, args.load.quiet, out).await?;
+            Ok(Outcome::Pass)
+        }
+        Command::Run(args) => {
+            let load_plan = smoke::load_plan(&args.load, env)?;
+            let summary_path = smoke::summary_path(&args.load, env);
+            let base = Settings {
+                policy: args.policy,
+                summary: Some(summary_path.clone()),
+                color: cli.color,
+                ..Settings::default()
+            };
+            // Settings and policy are checked before any load is sent.
+            let plan = settings::resolve(config, args.evidence.into_settings(base), env)?;
+            let policy = load_policy(&plan)?;
+            let scrape = args.load.scrape_url.as_deref();
+            let result =
+                smoke::smoke(load_plan, &summary_path, &args.load.log_out, scrape, args.load.quiet, out).await?;
+            let evidence = gather(&policy, &plan, env, result.scraped).await?;
+            let verdict = policy::evaluate::evaluate(&policy, &evidence)?;
+            write_out(report::table::render(&verdict, color(&plan, env), out))?;
+            if let Some(reason) = &result.partial {
+                write_out(writeln!(
+                    out,
+                    "RELEASE BLOCKED: the load run was partial ({reason}); its figures cannot pass a release"
+                ))?;
+                return Ok(Outcome::Blocked);
+            }
+            Ok(Outcome::of(verdict.blocked()))
+        }
+        Command::Demo(args) => demo::run::demo(args, config, cli.color, env, out).await,
+        Command::BenchTarget(args) => {
+            demo::bench_target::serve(args.port, args.delay_mix.as_deref(), args.truth_out.as_deref(), out).await?;
+            Ok(Outcome::Pass)
+        }
         Command::Gates(args) => {
             let flags = Settings { policy: args.policy, color: cli.color, ..Settings::default() };
             let plan = settings::resolve(config, flags, env)?;
@@ -161,16 +200,16 @@ async fn check(
 }
 
 async fn judge(policy: &Policy, plan: &Plan, env: &dyn Fn(&str) -> Option<String>) -> Result<Verdict, Error> {
-    let evidence = gather(policy, plan, env).await?;
+    let evidence = gather(policy, plan, env, None).await?;
     policy::evaluate::evaluate(policy, &evidence)
 }
 
-fn color(plan: &Plan, env: &dyn Fn(&str) -> Option<String>) -> bool {
+pub fn color(plan: &Plan, env: &dyn Fn(&str) -> Option<String>) -> bool {
     plan.color.enabled(env("NO_COLOR").as_deref())
 }
 
 /// A reader that closed the pipe early (`| head`) is not a failure of the judgement.
-fn write_out(result: std::io::Result<()>) -> Result<(), Error> {
+pub fn write_out(result: std::io::Result<()>) -> Result<(), Error> {
     match result {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
             Err(Error::Write { path: "standard output".into(), source: e })
@@ -201,8 +240,14 @@ pub fn load_policy(plan: &Plan) -> Result<Policy, Error> {
     }
 }
 
-/// Reads every source the policy needs, validating as it goes.
-pub async fn gather(policy: &Policy, plan: &Plan, env: &dyn Fn(&str) -> Option<String>) -> Result<Evidence, Error> {
+/// Reads every source the policy needs, validating as it goes. `scraped` holds run-window
+/// histograms from a load run's target, when there was one.
+pub async fn gather(
+    policy: &Policy,
+    plan: &Plan,
+    env: &dyn Fn(&str) -> Option<String>,
+    scraped: Option<smoke::Scraped>,
+) -> Result<Evidence, Error> {
     let summary = if policy.needs_k6_summary() {
         let read = sources::k6_summary::read(&plan.summary);
         Some(match read {
@@ -217,13 +262,27 @@ pub async fn gather(policy: &Policy, plan: &Plan, env: &dyn Fn(&str) -> Option<S
         None
     };
     let figures = if plan.ignore_env_figures { Default::default() } else { sources::env::read_figures(policy, env)? };
-    let flows = sources::env::read_flows(policy, &plan.skip_flow, env)?;
+    let mut flows = sources::env::read_flows(policy, &plan.skip_flow, env)?;
+    // A native run records the flows it skipped; they are SKIPPED here too.
+    for (flow, because) in summary.iter().flat_map(|s| s.skipped_flows.iter()) {
+        flows.insert(
+            flow.clone(),
+            policy::evaluate::FlowState { enabled: false, reason: format!("the run skipped it: {because}") },
+        );
+    }
     let mut evidence = Evidence { summary, env: figures, flows, ..Evidence::default() };
+    if let Some((url, histograms)) = scraped {
+        evidence.scraped_from = Some(url);
+        evidence.scraped = histograms;
+    }
 
     // Only the queries whose figure is not given by a set env variable, on flows that ran.
     let mut needed: Vec<(String, String)> = Vec::new();
     for gate in &policy.gates {
         if gate.flow.as_ref().is_some_and(|f| evidence.flows.get(f).is_some_and(|s| !s.enabled)) {
+            continue;
+        }
+        if gate.scrape.is_some() && evidence.scraped_from.is_some() {
             continue;
         }
         for threshold in &gate.thresholds {
@@ -249,3 +308,6 @@ pub async fn gather(policy: &Policy, plan: &Plan, env: &dyn Fn(&str) -> Option<S
     }
     Ok(evidence)
 }
+pub mod demo;
+pub mod load;
+pub mod smoke;

@@ -13,7 +13,7 @@ pub use selector::MetricKey;
 use std::collections::BTreeMap;
 use std::fmt;
 
-/// Where a figure was read: a file and the key inside it, or an environment variable.
+/// Where a figure was read: a file and key, an environment variable, a query, or a scrape.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Provenance {
     File {
@@ -28,6 +28,11 @@ pub enum Provenance {
         query: String,
         at: String,
     },
+    /// A histogram on a /metrics endpoint, over the load run's window.
+    Scrape {
+        url: String,
+        metric: String,
+    },
 }
 
 impl fmt::Display for Provenance {
@@ -36,6 +41,7 @@ impl fmt::Display for Provenance {
             Provenance::File { path, key } => write!(f, "{path}: {key}"),
             Provenance::Env { name } => write!(f, "env {name}"),
             Provenance::Query { query, at } => write!(f, "promql @ {at}: {query}"),
+            Provenance::Scrape { url, metric } => write!(f, "scrape {url}: {metric} (run window)"),
         }
     }
 }
@@ -68,6 +74,8 @@ pub struct MetricSet {
     pub carries_thresholds: bool,
     /// Metrics that this format never includes, with the reason (e.g. `checks{…}` in summary-v1).
     pub omitted: Vec<(String, String)>,
+    /// Flows a native run switched off, with what switched them off.
+    pub skipped_flows: Vec<(String, String)>,
 }
 
 impl MetricSet {

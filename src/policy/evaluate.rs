@@ -13,10 +13,12 @@ use std::collections::BTreeMap;
 
 use crate::error::Error;
 use crate::metrics::{Lookup, MetricSet, Provenance};
+use crate::policy::threshold::Stat;
 use crate::policy::threshold::{Dimension, Threshold};
 use crate::policy::verdict::{Observed, Row, Status, Verdict};
 use crate::policy::{Gate, OnMissing, Policy, Severity};
-use crate::sources::k6_summary::FORMAT_MACHINE_READABLE;
+use crate::sources::k6_summary::{FORMAT_MACHINE_READABLE, FORMAT_NATIVE};
+use crate::sources::scrape::HistogramSnapshot;
 
 /// A figure read from an environment variable, as written (not yet scaled).
 #[derive(Debug, Clone, PartialEq)]
@@ -60,6 +62,10 @@ pub struct Evidence {
     pub queries_unavailable: Option<String>,
     /// The evaluation time of the queries, for the report header.
     pub evaluated_at: Option<String>,
+    /// Run-window histograms scraped from the load target, by metric name.
+    pub scraped: BTreeMap<String, HistogramSnapshot>,
+    /// Where they were scraped (the /metrics URL), for provenance.
+    pub scraped_from: Option<String>,
 }
 
 pub fn evaluate(policy: &Policy, evidence: &Evidence) -> Result<Verdict, Error> {
@@ -67,7 +73,7 @@ pub fn evaluate(policy: &Policy, evidence: &Evidence) -> Result<Verdict, Error> 
     for gate in &policy.gates {
         evaluate_gate(policy, gate, evidence, &mut rows)?;
     }
-    if let Some(summary) = &evidence.summary {
+    if let Some(summary) = evidence.summary.as_ref().filter(|s| s.format != FORMAT_NATIVE) {
         if policy.enforce_k6_thresholds {
             k6_threshold_rows(policy, summary, &mut rows);
         }
@@ -204,6 +210,9 @@ fn find_figures(policy: &Policy, gate: &Gate, threshold: &Threshold, evidence: &
             series: None,
         }]);
     }
+    if let (Some(name), Some(url)) = (&gate.scrape, &evidence.scraped_from) {
+        return Ok(vec![scraped_figure(gate, name, url, stat, evidence.scraped.get(name))]);
+    }
     if let Some(query) = gate.query_for(stat) {
         if let Some(result) = evidence.queries.get(query) {
             return Ok(query_figures(gate, query, result));
@@ -276,6 +285,48 @@ fn query_figures(gate: &Gate, query: &str, result: &QueryResult) -> Vec<Found> {
             }
         })
         .collect()
+}
+
+/// A statistic of a histogram over the run window (scraped before and after the load).
+fn scraped_figure(gate: &Gate, name: &str, url: &str, stat: Stat, window: Option<&HistogramSnapshot>) -> Found {
+    let provenance = Provenance::Scrape { url: url.to_string(), metric: name.to_string() };
+    let Some(window) = window else {
+        return Found::Missing {
+            why: format!("{url} has no histogram {name}"),
+            series: None,
+            source: Some(provenance.to_string()),
+        };
+    };
+    let value = match stat {
+        Stat::Percentile(p) => window.quantile(p / 100.0),
+        Stat::Med => window.quantile(0.5),
+        Stat::Max => window.quantile(1.0),
+        Stat::Avg => window.mean(),
+        Stat::Count => Some(window.count),
+        other => {
+            return Found::Missing {
+                why: format!("{other} cannot be read from a histogram (use p(N), med, max, avg or count)"),
+                series: None,
+                source: Some(provenance.to_string()),
+            }
+        }
+    };
+    match value {
+        Some(value) => Found::Figure {
+            value: value * gate.figure_unit.to_canonical(),
+            dimension: gate.figure_unit.dimension(),
+            provenance,
+            samples: Some(window.count as u64),
+            note: (stat == Stat::Max)
+                .then(|| "a histogram's max is the upper bound of its highest non-empty bucket".to_string()),
+            series: None,
+        },
+        None => Found::Missing {
+            why: format!("{name} had no observations during the run"),
+            series: None,
+            source: Some(provenance.to_string()),
+        },
+    }
 }
 
 /// `{provider="twilio"}`, without the metric name.

@@ -76,6 +76,9 @@ pub struct GateFile {
     pub env: BTreeMap<String, String>,
     /// PromQL instant queries giving the figures.
     pub query: Option<QueryFile>,
+    /// A histogram on the load target's `/metrics`, judged over the run window (scraped before
+    /// and after a native run).
+    pub scrape: Option<String>,
     /// How several series of one query become one figure: max, min, sum or avg.
     pub reduce: Option<String>,
     /// The unit of env and query figures: s, ms, ratio or number.

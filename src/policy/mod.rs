@@ -132,6 +132,8 @@ pub struct Gate {
     /// (statistic, PromQL with variables substituted); a query wins over the k6 metric.
     pub queries: Vec<(QueryStat, String)>,
     pub reduce: Option<Reducer>,
+    /// Histogram name on the load target's /metrics (run-window figures).
+    pub scrape: Option<String>,
     pub figure_unit: FigureUnit,
     pub flow: Option<String>,
     pub thresholds: Vec<Threshold>,
@@ -267,7 +269,7 @@ pub fn parse_with_vars(
             None if gate.kind.is_some() => return Err(gate_fail("kind is set but there is no metric".into())),
             None => None,
         };
-        let has_figures = !gate.env.is_empty() || gate.query.is_some();
+        let has_figures = !gate.env.is_empty() || gate.query.is_some() || gate.scrape.is_some();
         let figure_unit = match gate.unit.as_deref() {
             Some("s") => FigureUnit::Seconds,
             Some("ms") => FigureUnit::Millis,
@@ -321,7 +323,12 @@ pub fn parse_with_vars(
             check_env_name(var).map_err(|why| gate_fail(format!("env.{stat_text:?} = {var:?}: {why}")))?;
             env.push((stat, var.clone()));
         }
-        if metric.is_none() && env.is_empty() && queries.is_empty() {
+        if let Some(name) = &gate.scrape {
+            if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':') || name.is_empty() {
+                return Err(gate_fail(format!("scrape = {name:?}: expected a histogram metric name")));
+            }
+        }
+        if metric.is_none() && env.is_empty() && queries.is_empty() && gate.scrape.is_none() {
             return Err(gate_fail(
                 "has no evidence: set metric = \"...\", query = \"...\" or a [gate.env] table".into(),
             ));
@@ -333,7 +340,8 @@ pub fn parse_with_vars(
         for (index, text) in gate.thresholds.iter().enumerate() {
             let at = format!("thresholds[{index}] = {text:?}");
             let threshold = Threshold::parse(text).map_err(|why| gate_fail(format!("{at}: {why}")))?;
-            let figure_sourced = env.iter().any(|(s, _)| *s == threshold.stat)
+            let figure_sourced = gate.scrape.is_some()
+                || env.iter().any(|(s, _)| *s == threshold.stat)
                 || queries.iter().any(|(s, _)| *s == QueryStat::Every || *s == QueryStat::Only(threshold.stat));
             let dimension = match &metric {
                 _ if figure_sourced => figure_unit.dimension(),
@@ -374,6 +382,7 @@ pub fn parse_with_vars(
             env,
             queries,
             reduce,
+            scrape: gate.scrape.clone(),
             figure_unit,
             flow,
             thresholds,

@@ -28,3 +28,20 @@ impl ColorChoice {
         }
     }
 }
+
+/// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so
+/// a crash or Ctrl-C never leaves a truncated artifact. Creates the directory when missing.
+pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<(), crate::error::Error> {
+    use std::io::Write;
+    let fail = |source| crate::error::Error::Write { path: path.display().to_string(), source };
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir).map_err(fail)?;
+    let mut temp = tempfile::NamedTempFile::new_in(&dir).map_err(fail)?;
+    temp.write_all(bytes).map_err(fail)?;
+    temp.as_file().sync_all().map_err(fail)?;
+    temp.persist(path).map_err(|e| fail(e.error))?;
+    Ok(())
+}

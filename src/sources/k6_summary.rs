@@ -21,6 +21,7 @@ use crate::metrics::{Aggregate, K6Verdict, Metric, MetricKey, MetricKind, Metric
 pub const FORMAT_EXPORT: &str = "k6 --summary-export";
 pub const FORMAT_HANDLE_SUMMARY: &str = "k6 handleSummary data";
 pub const FORMAT_MACHINE_READABLE: &str = "k6 machine-readable summary (k6 >= 1.5)";
+pub const FORMAT_NATIVE: &str = "gatecheck native run (k6 --summary-export shape)";
 
 /// Reads and parses a k6 summary file of any shape.
 pub fn read(path: &Path) -> Result<MetricSet, Error> {
@@ -60,11 +61,21 @@ pub fn parse(path: &str, bytes: &[u8]) -> Result<MetricSet, Error> {
         }
     };
     let is_handle_summary = metrics.values().any(|m| m.get("values").is_some() && m.get("type").is_some());
-    if is_handle_summary {
-        reader.handle_summary(metrics)
-    } else {
-        reader.export(metrics)
+    let mut set = if is_handle_summary { reader.handle_summary(metrics)? } else { reader.export(metrics)? };
+    // gatecheck's native runner adds a `gatecheck` block; k6 never writes one.
+    if let Some(native) = root.get("gatecheck") {
+        set.format = FORMAT_NATIVE.into();
+        // It holds figures only: gatecheck judges them itself, there are no k6 verdicts to enforce.
+        set.carries_thresholds = false;
+        for entry in native.get("skipped_flows").and_then(Value::as_array).into_iter().flatten() {
+            let flow = entry.get("flow").and_then(Value::as_str);
+            let because = entry.get("because").and_then(Value::as_str).unwrap_or("switched off");
+            if let Some(flow) = flow {
+                set.skipped_flows.push((flow.to_string(), because.to_string()));
+            }
+        }
     }
+    Ok(set)
 }
 
 struct Reader<'a> {

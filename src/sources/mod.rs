@@ -4,3 +4,4 @@
 pub mod env;
 pub mod k6_summary;
 pub mod prometheus;
+pub mod scrape;

@@ -1,0 +1,80 @@
+//! `gatecheck demo`: the whole pipeline on one machine with no external service — the
+//! embedded target, the native smoke load against it, lag from its /metrics over the run
+//! window, and the release verdict.
+
+use std::io::Write;
+
+use crate::cli::DemoArgs;
+use crate::error::Error;
+use crate::load::plan::{self, Overrides};
+use crate::report::ColorChoice;
+use crate::settings::{self, Settings};
+use crate::{gather, load_policy, policy, report, smoke, write_out, Outcome};
+
+pub async fn demo(
+    args: DemoArgs,
+    config: Option<&std::path::Path>,
+    color: Option<ColorChoice>,
+    env: &dyn Fn(&str) -> Option<String>,
+    out: &mut dyn Write,
+) -> Result<Outcome, Error> {
+    if args.port.is_some() && !args.serve {
+        return Err(Error::Settings("--port applies to --serve".into()));
+    }
+    let demo_config = super::DemoConfig { broken: args.broken, ..super::DemoConfig::default() };
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port.unwrap_or(0)))
+        .await
+        .map_err(|e| Error::Settings(format!("cannot listen on 127.0.0.1:{}: {e}", args.port.unwrap_or(0))))?;
+    let address = listener.local_addr().map_err(|e| Error::Settings(format!("no local address: {e}")))?;
+    let url = format!("http://{address}");
+    let (token, rule_id) = (demo_config.token.clone(), demo_config.rule_id.clone());
+    let server = super::serve(listener, demo_config);
+
+    if args.serve {
+        write_out(writeln!(
+            out,
+            "demo target on {url} (bearer token {token}, PERF_RULE_ID={rule_id}); metrics on {url}/metrics; Ctrl-C stops"
+        ))?;
+        let _ = out.flush();
+        let _ = tokio::signal::ctrl_c().await;
+        server.abort();
+        return Ok(Outcome::Pass);
+    }
+
+    // The demo's own values; the caller's PERF_* variables do not leak into it.
+    let vus = args.vus.to_string();
+    let overlay = |name: &str| -> Option<String> {
+        match name {
+            "PERF_BASE_URL" => Some(url.clone()),
+            "PERF_BEARER_TOKEN" => Some(token.clone()),
+            "PERF_RULE_ID" => Some(rule_id.clone()),
+            "PERF_DURATION" => Some(args.duration.clone()),
+            "PERF_VUS" => Some(vus.clone()),
+            _ => None,
+        }
+    };
+    let scenario = std::path::Path::new("gates/core-flows.toml");
+    let load_plan = if scenario.is_file() {
+        plan::load_file(scenario, &Overrides::default(), &overlay)?
+    } else {
+        plan::parse(plan::BUILTIN_CORE_FLOWS_NAME, plan::BUILTIN_CORE_FLOWS, &Overrides::default(), &overlay)?
+    };
+    let summary_path = args.out_dir.join("k6-summary.json");
+    let log_path = args.out_dir.join("perf-smoke.log");
+    let flags = Settings { policy: args.policy, summary: Some(summary_path.clone()), color, ..Settings::default() };
+    let mut plan = settings::resolve(config, flags, env)?;
+    // The demo judges what it measured: no env figures, no outside Prometheus.
+    plan.ignore_env_figures = true;
+    plan.prometheus = None;
+    let policy = load_policy(&plan)?;
+
+    let metrics_url = format!("{url}/metrics");
+    let result = smoke::smoke(load_plan, &summary_path, &log_path, Some(&metrics_url), false, out).await;
+    server.abort();
+    let result = result?;
+    let evidence = gather(&policy, &plan, env, result.scraped).await?;
+    let verdict = policy::evaluate::evaluate(&policy, &evidence)?;
+    write_out(writeln!(out))?;
+    write_out(report::table::render(&verdict, crate::color(&plan, env), out))?;
+    Ok(if verdict.blocked() || result.partial.is_some() { Outcome::Blocked } else { Outcome::Pass })
+}

@@ -1,0 +1,192 @@
+//! The runner's HTTP client. Plain http uses hyper's low-level HTTP/1 connection directly
+//! (one connection per worker, body drained frame by frame): reqwest's per-request layers
+//! cost measurably more CPU on this hot path. https goes through reqwest (rustls).
+//!
+//! Every failure becomes an `Exchange` with its kind; nothing here panics or ends the run.
+
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http1::SendRequest;
+use hyper_util::rt::TokioIo;
+use prometheus_http_query::reqwest;
+use tokio::net::TcpStream;
+
+use crate::load::plan::{JsonCheck, RequestPlan, Scheme, Target};
+use crate::load::recorder::{ErrorKind, Exchange};
+use crate::sources::prometheus::Secret;
+
+/// Most of a body kept for a JSON check; the rest is drained and counted, never stored.
+const JSON_BODY_LIMIT: usize = 1 << 20;
+
+pub struct HttpClient {
+    target: Target,
+    authorization: http::HeaderValue,
+    timeout: Duration,
+    connection: Option<SendRequest<Full<Bytes>>>,
+    tls: Option<reqwest::Client>,
+}
+
+impl HttpClient {
+    pub fn new(target: &Target, token: &Secret, timeout: Duration, tls: Option<reqwest::Client>) -> HttpClient {
+        let mut authorization = http::HeaderValue::from_str(&format!("Bearer {}", token.expose()))
+            .unwrap_or_else(|_| http::HeaderValue::from_static("Bearer invalid"));
+        authorization.set_sensitive(true);
+        HttpClient { target: target.clone(), authorization, timeout, connection: None, tls }
+    }
+
+    /// A reqwest client for https targets, shared by every worker.
+    pub fn tls_client(timeout: Duration) -> Result<reqwest::Client, String> {
+        reqwest::Client::builder().timeout(timeout).build().map_err(|e| format!("cannot build the https client: {e}"))
+    }
+
+    pub async fn execute(&mut self, request: &RequestPlan) -> Exchange {
+        let outcome = tokio::time::timeout(self.timeout, async {
+            if self.target.scheme == Scheme::Https {
+                self.execute_tls(request).await
+            } else {
+                self.execute_plain(request).await
+            }
+        })
+        .await;
+        match outcome {
+            Ok(exchange) => exchange,
+            Err(_) => {
+                // The connection may hold a half-read answer: never reuse it.
+                self.connection = None;
+                failure(ErrorKind::Timeout)
+            }
+        }
+    }
+
+    async fn execute_plain(&mut self, request: &RequestPlan) -> Exchange {
+        let mut sender = match self.connection.take() {
+            Some(sender) if !sender.is_closed() => sender,
+            _ => match self.connect().await {
+                Ok(sender) => sender,
+                Err(kind) => return failure(kind),
+            },
+        };
+        if sender.ready().await.is_err() {
+            sender = match self.connect().await {
+                Ok(sender) => sender,
+                Err(kind) => return failure(kind),
+            };
+        }
+        let mut builder = http::Request::builder()
+            .method(request.method.clone())
+            .uri(request.path.as_str())
+            .header(http::header::HOST, self.target.authority.as_str())
+            .header(http::header::AUTHORIZATION, self.authorization.clone())
+            .header(http::header::USER_AGENT, "gatecheck-smoke");
+        if request.body.is_some() {
+            builder = builder.header(http::header::CONTENT_TYPE, "application/json");
+        }
+        let body = Full::new(request.body.clone().unwrap_or_default());
+        let Ok(http_request) = builder.body(body) else {
+            return failure(ErrorKind::Protocol);
+        };
+        let response = match sender.send_request(http_request).await {
+            Ok(response) => response,
+            Err(error) => return failure(classify_hyper(&error)),
+        };
+        let status = response.status().as_u16();
+        let keep_alive = !response
+            .headers()
+            .get(http::header::CONNECTION)
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"close"));
+        let mut body = response.into_body();
+        let mut received = 0u64;
+        let mut kept = request.expect_json.as_ref().map(|_| BytesMut::new());
+        while let Some(frame) = body.frame().await {
+            match frame {
+                Ok(frame) => {
+                    if let Some(data) = frame.data_ref() {
+                        received += data.len() as u64;
+                        if let Some(buffer) = kept.as_mut().filter(|b| b.len() + data.len() <= JSON_BODY_LIMIT) {
+                            buffer.extend_from_slice(data);
+                        }
+                    }
+                }
+                Err(_) => {
+                    return Exchange {
+                        status: Some(status),
+                        error: Some(ErrorKind::Reset),
+                        bytes_received: received,
+                        check_passed: false,
+                    }
+                }
+            }
+        }
+        if keep_alive {
+            self.connection = Some(sender);
+        }
+        let check_passed = status == request.expect_status
+            && request.expect_json.as_ref().is_none_or(|check| json_check(check, kept.as_deref().unwrap_or_default()));
+        Exchange { status: Some(status), error: None, bytes_received: received, check_passed }
+    }
+
+    async fn connect(&self) -> Result<SendRequest<Full<Bytes>>, ErrorKind> {
+        let stream =
+            TcpStream::connect((self.target.host.as_str(), self.target.port)).await.map_err(|_| ErrorKind::Connect)?;
+        let _ = stream.set_nodelay(true);
+        let (sender, connection) =
+            hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.map_err(|_| ErrorKind::Connect)?;
+        tokio::spawn(async move {
+            // Ends when the sender is dropped or the server closes; errors show up on the sender.
+            let _ = connection.await;
+        });
+        Ok(sender)
+    }
+
+    async fn execute_tls(&mut self, request: &RequestPlan) -> Exchange {
+        let Some(client) = &self.tls else { return failure(ErrorKind::Protocol) };
+        let url = format!("https://{}{}", self.target.authority, request.path);
+        let mut builder =
+            client.request(request.method.clone(), url).header(http::header::AUTHORIZATION, self.authorization.clone());
+        if let Some(body) = &request.body {
+            builder = builder.header(http::header::CONTENT_TYPE, "application/json").body(body.clone());
+        }
+        let response = match builder.send().await {
+            Ok(response) => response,
+            Err(error) if error.is_timeout() => return failure(ErrorKind::Timeout),
+            Err(error) if error.is_connect() => return failure(ErrorKind::Connect),
+            Err(_) => return failure(ErrorKind::Reset),
+        };
+        let status = response.status().as_u16();
+        match response.bytes().await {
+            Ok(bytes) => {
+                let check_passed = status == request.expect_status
+                    && request.expect_json.as_ref().is_none_or(|check| json_check(check, &bytes));
+                Exchange { status: Some(status), error: None, bytes_received: bytes.len() as u64, check_passed }
+            }
+            Err(_) => {
+                Exchange { status: Some(status), error: Some(ErrorKind::Reset), bytes_received: 0, check_passed: false }
+            }
+        }
+    }
+}
+
+fn failure(kind: ErrorKind) -> Exchange {
+    Exchange { status: None, error: Some(kind), bytes_received: 0, check_passed: false }
+}
+
+fn classify_hyper(error: &hyper::Error) -> ErrorKind {
+    if error.is_timeout() {
+        ErrorKind::Timeout
+    } else if error.is_parse() || error.is_user() {
+        ErrorKind::Protocol
+    } else {
+        ErrorKind::Reset
+    }
+}
+
+fn json_check(check: &JsonCheck, body: &[u8]) -> bool {
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) else { return false };
+    match (value.pointer(&check.pointer), &check.equals) {
+        (Some(found), Some(expected)) => found == expected,
+        (Some(_), None) => true,
+        (None, _) => false,
+    }
+}

@@ -1,0 +1,106 @@
+//! The native load runner: a scenario file becomes a `LoadPlan`; workers (one per virtual
+//! user per flow, each with its own connection and recorder) run until the duration, the
+//! request cap or Ctrl-C; recorders merge once at the end into a k6-shaped summary.
+//!
+//! Only loopback or hosts the user names are ever targeted; every run is bounded in time and
+//! in requests and stops by itself.
+
+pub mod client;
+pub mod plan;
+pub mod progress;
+pub mod recorder;
+pub mod summary;
+pub mod worker;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+use crate::error::Error;
+use client::HttpClient;
+use plan::{Executor, LoadPlan, Scheme};
+use recorder::Recorder;
+use summary::RunFacts;
+use worker::RunState;
+
+/// What a finished (or interrupted) run produced.
+pub struct RunOutcome {
+    pub summary: Value,
+    pub table: String,
+    pub log_lines: Vec<String>,
+    pub recorder: Recorder,
+    pub facts: RunFacts,
+}
+
+/// Runs the plan. `interrupt` resolves when the user asks to stop (Ctrl-C): workers stop
+/// within a second and the summary is still produced, marked partial.
+pub async fn run(
+    plan: LoadPlan,
+    quiet: bool,
+    interrupt: impl std::future::Future<Output = ()>,
+) -> Result<RunOutcome, Error> {
+    let tls = match plan.target.scheme {
+        Scheme::Https => Some(HttpClient::tls_client(plan.request_timeout).map_err(Error::Settings)?),
+        Scheme::Http => None,
+    };
+    let started_at = crate::sources::prometheus::rfc3339(time::OffsetDateTime::now_utc().unix_timestamp());
+    let state = Arc::new(RunState::new(plan.clone(), Instant::now()));
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let vus_per_flow = match plan.executor {
+        Executor::ConstantVus { vus } => vus,
+        Executor::ConstantArrivalRate { max_vus, .. } => max_vus,
+    };
+    let mut workers = tokio::task::JoinSet::new();
+    for flow_index in 0..plan.flows.len() {
+        for _ in 0..vus_per_flow {
+            let client = HttpClient::new(&plan.target, &plan.token, plan.request_timeout, tls.clone());
+            workers.spawn(worker::run_worker(state.clone(), flow_index, client, stop_rx.clone()));
+        }
+    }
+    let progress = tokio::spawn(progress::show(state.clone(), stop_rx.clone(), quiet));
+
+    // The run ends at its duration (plus the request timeout for the last answers), when every
+    // worker is done (request cap), or on interrupt.
+    let deadline = state.end + plan.request_timeout + Duration::from_secs(1);
+    let mut merged = Recorder::new(&plan);
+    let mut partial = None;
+    tokio::pin!(interrupt);
+    loop {
+        tokio::select! {
+            joined = workers.join_next() => match joined {
+                Some(Ok(recorder)) => merged.merge(&recorder),
+                Some(Err(e)) => return Err(Error::Settings(format!("a load worker failed: {e}"))),
+                None => break,
+            },
+            _ = &mut interrupt, if partial.is_none() => {
+                partial = Some("interrupted (Ctrl-C)".to_string());
+                let _ = stop_tx.send(true);
+            }
+            _ = tokio::time::sleep_until(deadline), if partial.is_none() => {
+                partial = Some("stopped at the deadline with requests still in flight".to_string());
+                let _ = stop_tx.send(true);
+            }
+        }
+    }
+    let _ = stop_tx.send(true);
+    let log_lines = progress.await.unwrap_or_default();
+    let elapsed = Instant::now().min(state.end).saturating_duration_since(state.start).as_secs_f64().max(1e-3);
+    if state.cap_reached.load(std::sync::atomic::Ordering::Relaxed) && partial.is_none() {
+        partial = Some(format!("request cap of {} reached before the duration", plan.max_requests));
+    }
+    if let Executor::ConstantArrivalRate { rate, .. } = plan.executor {
+        for (flow, stats) in plan.flows.iter().zip(merged.flows.iter_mut()) {
+            let window = plan.duration.saturating_sub(flow.start_after).as_secs_f64();
+            let due = (window * rate).ceil() as u64;
+            stats.dropped_iterations = due.saturating_sub(stats.iterations);
+        }
+    }
+    let facts = RunFacts { elapsed_secs: elapsed, partial, started_at };
+    let vus = u64::from(vus_per_flow) * plan.flows.len() as u64;
+    let summary = summary::export(&plan, &merged, &facts, vus);
+    let table = summary::table(&plan, &merged, &facts);
+    Ok(RunOutcome { summary, table, log_lines, recorder: merged, facts })
+}

@@ -1,0 +1,540 @@
+//! The scenario file (TOML) resolved against the environment into a `LoadPlan`.
+//!
+//! Raw structs stop here. Everything a run needs is checked before the first request: the
+//! base URL and scheme, the bearer token, every variable a running flow references, numbers
+//! and durations. A flow switched off (e.g. `PERF_ENABLE_RULE_RUN=0`) is kept as skipped so
+//! its gates are reported SKIPPED, not passed.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use bytes::Bytes;
+use serde::Deserialize;
+
+use crate::error::Error;
+use crate::sources::prometheus::Secret;
+
+/// The core-flow scenario shipped with gatecheck.
+pub const BUILTIN_CORE_FLOWS: &str = include_str!("../../gates/core-flows.toml");
+pub const BUILTIN_CORE_FLOWS_NAME: &str = "gates/core-flows.toml (built in)";
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScenarioFile {
+    scenario: ScenarioSection,
+    #[serde(default)]
+    defaults: BTreeMap<String, String>,
+    #[serde(rename = "flow")]
+    flows: Vec<FlowFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScenarioSection {
+    name: Option<String>,
+    base_url: String,
+    bearer_token_env: Option<String>,
+    vus: String,
+    duration: String,
+    request_timeout: Option<String>,
+    max_requests: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FlowFile {
+    name: String,
+    description: Option<String>,
+    enabled: Option<String>,
+    start_after: Option<String>,
+    sleep: Option<String>,
+    #[serde(rename = "request")]
+    requests: Vec<RequestFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RequestFile {
+    name: String,
+    method: String,
+    path: String,
+    #[serde(default)]
+    path_params: BTreeMap<String, String>,
+    check: Option<String>,
+    expect_status: Option<u16>,
+    json: Option<toml::Table>,
+    expect_json: Option<ExpectJsonFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExpectJsonFile {
+    /// RFC 6901 pointer into the response body, e.g. "/status".
+    pointer: String,
+    /// The value it must hold; absent means "must exist".
+    equals: Option<toml::Value>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Executor {
+    /// Closed model: each flow has `vus` workers looping iteration, sleep, iteration.
+    ConstantVus { vus: u32 },
+    /// Open model: each flow starts `rate` iterations per second whatever the latency, with at
+    /// most `max_vus` in flight; latency counts from each iteration's intended start.
+    ConstantArrivalRate { rate: f64, max_vus: u32 },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scheme {
+    Http,
+    Https,
+}
+
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub scheme: Scheme,
+    pub host: String,
+    pub port: u16,
+    /// `host:port` as the Host header carries it.
+    pub authority: String,
+    /// A path prefix of the base URL, without the trailing slash.
+    pub base_path: String,
+}
+
+impl Target {
+    pub fn url(&self) -> String {
+        let scheme = if self.scheme == Scheme::Https { "https" } else { "http" };
+        format!("{scheme}://{}{}", self.authority, self.base_path)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct JsonCheck {
+    pub pointer: String,
+    pub equals: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RequestPlan {
+    pub name: String,
+    pub method: http::Method,
+    /// Path and query, base path included.
+    pub path: String,
+    pub body: Option<Bytes>,
+    pub check: String,
+    pub expect_status: u16,
+    pub expect_json: Option<JsonCheck>,
+}
+
+#[derive(Debug, Clone)]
+pub struct FlowPlan {
+    pub name: String,
+    pub description: String,
+    pub start_after: Duration,
+    pub sleep: Duration,
+    pub requests: Vec<RequestPlan>,
+}
+
+#[derive(Debug, Clone)]
+pub struct LoadPlan {
+    pub scenario: String,
+    pub source: String,
+    pub target: Target,
+    pub token: Secret,
+    pub executor: Executor,
+    pub duration: Duration,
+    pub request_timeout: Duration,
+    pub max_requests: u64,
+    pub flows: Vec<FlowPlan>,
+    /// Flows switched off, with what switched them off.
+    pub skipped: Vec<(String, String)>,
+}
+
+/// What the command line overrides in the scenario.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub base_url: Option<String>,
+    pub vus: Option<u32>,
+    pub duration: Option<String>,
+    pub rate: Option<f64>,
+    pub max_requests: Option<u64>,
+    pub request_timeout: Option<String>,
+    pub no_sleep: bool,
+}
+
+pub fn load_file(path: &Path, overrides: &Overrides, env: &dyn Fn(&str) -> Option<String>) -> Result<LoadPlan, Error> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+        path: shown.clone(),
+        what: "scenario",
+        source,
+    })?;
+    parse(&shown, &text, overrides, env)
+}
+
+pub fn parse(
+    source: &str,
+    text: &str,
+    overrides: &Overrides,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<LoadPlan, Error> {
+    let fail = |message: String| Error::Scenario { path: source.to_string(), message };
+    let file: ScenarioFile = toml::from_str(text).map_err(|e| fail(e.message().replace('\n', " ")))?;
+    let vars = Vars { defaults: &file.defaults, env };
+
+    let base_url = match &overrides.base_url {
+        Some(url) => url.clone(),
+        None => vars.text(&file.scenario.base_url).map_err(&fail)?,
+    };
+    let target = parse_base_url(&base_url).map_err(|why| fail(format!("base URL {base_url:?}: {why}")))?;
+
+    let token_var = file.scenario.bearer_token_env.clone().unwrap_or_else(|| "PERF_BEARER_TOKEN".into());
+    let token = env(&token_var).filter(|t| !t.trim().is_empty()).ok_or_else(|| {
+        Error::Settings(format!("{token_var} is not set: the smoke run needs a bearer token for the API"))
+    })?;
+
+    let vus = match overrides.vus {
+        Some(vus) => vus,
+        None => {
+            let text = vars.text(&file.scenario.vus).map_err(&fail)?;
+            text.trim()
+                .parse()
+                .map_err(|_| fail(format!("vus = {text:?}: expected a whole number of virtual users")))?
+        }
+    };
+    if vus == 0 || vus > 10_000 {
+        return Err(fail(format!("vus = {vus}: expected 1 to 10000")));
+    }
+    let duration_text = match &overrides.duration {
+        Some(d) => d.clone(),
+        None => vars.text(&file.scenario.duration).map_err(&fail)?,
+    };
+    let duration = parse_duration("duration", &duration_text).map_err(&fail)?;
+    if duration.is_zero() || duration > Duration::from_secs(24 * 3600) {
+        return Err(fail(format!("duration {duration_text:?}: expected more than 0 and at most 24h")));
+    }
+    let timeout_text =
+        overrides.request_timeout.clone().or(file.scenario.request_timeout.clone()).unwrap_or_else(|| "10s".into());
+    let request_timeout = parse_duration("request_timeout", &timeout_text).map_err(&fail)?;
+    if request_timeout.is_zero() {
+        return Err(fail("request_timeout must be above zero".into()));
+    }
+    let max_requests = overrides.max_requests.or(file.scenario.max_requests).unwrap_or(1_000_000);
+    if max_requests == 0 {
+        return Err(fail("max_requests must be at least 1".into()));
+    }
+    let executor = match overrides.rate {
+        Some(rate) if !(rate.is_finite() && rate > 0.0 && rate <= 1_000_000.0) => {
+            return Err(Error::Settings(format!("--rate {rate}: expected iterations per second above 0")))
+        }
+        Some(rate) => Executor::ConstantArrivalRate { rate, max_vus: vus },
+        None => Executor::ConstantVus { vus },
+    };
+
+    let mut flows = Vec::new();
+    let mut skipped = Vec::new();
+    for flow in &file.flows {
+        let at = |what: &str| format!("flow {:?}: {what}", flow.name);
+        if let Some(switch) = &flow.enabled {
+            let value = vars.text(switch).map_err(|why| fail(at(&why)))?;
+            let on = match value.trim().to_ascii_lowercase().as_str() {
+                "1" | "true" | "yes" | "on" => true,
+                "0" | "false" | "no" | "off" => false,
+                other => {
+                    return Err(fail(at(&format!("enabled = {other:?}: expected 1/true/yes/on or 0/false/no/off"))))
+                }
+            };
+            if !on {
+                skipped.push((flow.name.clone(), format!("{switch} = {value}")));
+                continue;
+            }
+        }
+        let start_after =
+            parse_duration("start_after", flow.start_after.as_deref().unwrap_or("0s")).map_err(|w| fail(at(&w)))?;
+        let sleep = if overrides.no_sleep {
+            Duration::ZERO
+        } else {
+            parse_duration("sleep", flow.sleep.as_deref().unwrap_or("0s")).map_err(|w| fail(at(&w)))?
+        };
+        if flow.requests.is_empty() {
+            return Err(fail(at("has no [[flow.request]]")));
+        }
+        let mut requests = Vec::new();
+        for request in &flow.requests {
+            let at = |what: &str| at(&format!("request {:?}: {what}", request.name));
+            requests.push(request_plan(request, &vars, &target).map_err(|why| fail(at(&why)))?);
+        }
+        flows.push(FlowPlan {
+            name: flow.name.clone(),
+            description: flow.description.clone().unwrap_or_default(),
+            start_after,
+            sleep,
+            requests,
+        });
+    }
+    if flows.is_empty() {
+        return Err(fail("every flow is switched off: nothing to run".into()));
+    }
+    Ok(LoadPlan {
+        scenario: file.scenario.name.clone().unwrap_or_else(|| "scenario".into()),
+        source: source.to_string(),
+        target,
+        token: Secret::new(token.trim()),
+        executor,
+        duration,
+        request_timeout,
+        max_requests,
+        flows,
+        skipped,
+    })
+}
+
+fn request_plan(request: &RequestFile, vars: &Vars, target: &Target) -> Result<RequestPlan, String> {
+    let method = http::Method::from_bytes(request.method.to_ascii_uppercase().as_bytes())
+        .map_err(|_| format!("method {:?} is not an HTTP method", request.method))?;
+    let mut path = vars.text(&request.path)?;
+    for (name, value) in &request.path_params {
+        let value = vars.text(value)?;
+        let placeholder = format!("{{{name}}}");
+        if !path.contains(&placeholder) {
+            return Err(format!("path_params.{name}: the path {path:?} has no {placeholder}"));
+        }
+        path = path.replace(&placeholder, &percent_encode_segment(&value));
+    }
+    if !path.starts_with('/') {
+        return Err(format!("path {path:?} must start with /"));
+    }
+    if path.contains(['{', '}']) {
+        return Err(format!("path {path:?} still has a {{placeholder}}: add it to path_params"));
+    }
+    http::uri::PathAndQuery::try_from(format!("{}{path}", target.base_path).as_str())
+        .map_err(|e| format!("path {path:?} is not a valid request path: {e}"))?;
+    let body = match &request.json {
+        None => None,
+        Some(table) => {
+            let mut object = serde_json::Map::new();
+            for (key, value) in table {
+                object.insert(key.clone(), vars.json(value)?);
+            }
+            Some(Bytes::from(serde_json::to_vec(&serde_json::Value::Object(object)).map_err(|e| e.to_string())?))
+        }
+    };
+    let expect_json = match &request.expect_json {
+        None => None,
+        Some(check) => {
+            if !check.pointer.is_empty() && !check.pointer.starts_with('/') {
+                return Err(format!("expect_json.pointer {:?} must be empty or start with /", check.pointer));
+            }
+            let equals = check.equals.as_ref().map(|v| vars.json(v)).transpose()?;
+            Some(JsonCheck { pointer: check.pointer.clone(), equals })
+        }
+    };
+    let expect_status = request.expect_status.unwrap_or(200);
+    Ok(RequestPlan {
+        name: request.name.clone(),
+        check: request.check.clone().unwrap_or_else(|| format!("{} status is {expect_status}", request.name)),
+        method,
+        path: format!("{}{path}", target.base_path),
+        body,
+        expect_status,
+        expect_json,
+    })
+}
+
+/// Variables: the environment (non-empty values) first, then the scenario's [defaults].
+struct Vars<'a> {
+    defaults: &'a BTreeMap<String, String>,
+    env: &'a dyn Fn(&str) -> Option<String>,
+}
+
+impl Vars<'_> {
+    fn get(&self, name: &str) -> Result<String, String> {
+        (self.env)(name)
+            .filter(|v| !v.trim().is_empty())
+            .or_else(|| self.defaults.get(name).cloned())
+            .ok_or_else(|| format!("{name} is not set and has no default"))
+    }
+
+    /// Replaces every `${NAME}` in `text`; filters are not allowed inside text.
+    fn text(&self, text: &str) -> Result<String, String> {
+        let mut out = String::new();
+        let mut rest = text;
+        while let Some(start) = rest.find("${") {
+            out.push_str(&rest[..start]);
+            let after = &rest[start + 2..];
+            let end = after.find('}').ok_or_else(|| format!("unclosed ${{ in {text:?}"))?;
+            let name = &after[..end];
+            if name.contains('|') {
+                return Err(format!("${{{name}}}: a filter (|list, |int) needs the whole value to itself"));
+            }
+            out.push_str(&self.get(name)?);
+            rest = &after[end + 1..];
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+
+    /// A JSON value from TOML; a string that is exactly `${NAME|list}` or `${NAME|int}` becomes
+    /// a typed value.
+    fn json(&self, value: &toml::Value) -> Result<serde_json::Value, String> {
+        use serde_json::Value as J;
+        Ok(match value {
+            toml::Value::String(s) => {
+                let whole =
+                    s.strip_prefix("${").and_then(|r| r.strip_suffix('}')).filter(|inner| !inner.contains("${"));
+                match whole.and_then(|inner| inner.split_once('|')) {
+                    Some((name, "list")) => J::Array(
+                        self.get(name)?
+                            .split(',')
+                            .map(str::trim)
+                            .filter(|s| !s.is_empty())
+                            .map(|s| J::String(s.to_string()))
+                            .collect(),
+                    ),
+                    Some((name, "int")) => {
+                        let raw = self.get(name)?;
+                        J::from(
+                            raw.trim()
+                                .parse::<i64>()
+                                .map_err(|_| format!("{name}={raw:?}: expected a whole number"))?,
+                        )
+                    }
+                    Some((name, filter)) => return Err(format!("${{{name}|{filter}}}: unknown filter (list, int)")),
+                    None => J::String(self.text(s)?),
+                }
+            }
+            toml::Value::Integer(i) => J::from(*i),
+            toml::Value::Float(f) => serde_json::Number::from_f64(*f).map(J::Number).unwrap_or(J::Null),
+            toml::Value::Boolean(b) => J::Bool(*b),
+            toml::Value::Array(items) => J::Array(items.iter().map(|v| self.json(v)).collect::<Result<_, _>>()?),
+            toml::Value::Table(table) => {
+                J::Object(table.iter().map(|(k, v)| Ok((k.clone(), self.json(v)?))).collect::<Result<_, String>>()?)
+            }
+            toml::Value::Datetime(d) => J::String(d.to_string()),
+        })
+    }
+}
+
+/// `http://host:port/prefix` -> target; anything else is refused before any request.
+pub fn parse_base_url(url: &str) -> Result<Target, String> {
+    let url = url.trim().trim_end_matches('/');
+    let (scheme, rest) = url.split_once("://").ok_or("expected http://HOST[:PORT][/PREFIX]")?;
+    let scheme = match scheme.to_ascii_lowercase().as_str() {
+        "http" => Scheme::Http,
+        "https" => Scheme::Https,
+        other => return Err(format!("scheme {other:?} is not http or https")),
+    };
+    let (authority, base_path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, ""),
+    };
+    if authority.is_empty() || authority.contains('@') || base_path.contains(['?', '#']) {
+        return Err("expected http://HOST[:PORT][/PREFIX] with no credentials, query or fragment".into());
+    }
+    let default_port = if scheme == Scheme::Https { 443 } else { 80 };
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let (host, after) = v6.split_once(']').ok_or("unclosed [ in an IPv6 address")?;
+        let port = match after.strip_prefix(':') {
+            Some(p) => p.parse().map_err(|_| format!("port {p:?} is not a number"))?,
+            None if after.is_empty() => default_port,
+            None => return Err("unexpected text after the IPv6 address".into()),
+        };
+        (host.to_string(), port)
+    } else {
+        match authority.rsplit_once(':') {
+            Some((host, p)) => (host.to_string(), p.parse().map_err(|_| format!("port {p:?} is not a number"))?),
+            None => (authority.to_string(), default_port),
+        }
+    };
+    if host.is_empty() {
+        return Err("the host is empty".into());
+    }
+    Ok(Target { scheme, host, port, authority: authority.to_string(), base_path: base_path.to_string() })
+}
+
+pub fn parse_duration(what: &str, text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text.trim()).map_err(|e| format!("{what} {text:?}: {e} (expected e.g. 30s, 250ms, 2m)"))
+}
+
+fn percent_encode_segment(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |name| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
+    }
+
+    fn plan(pairs: &'static [(&'static str, &'static str)]) -> Result<LoadPlan, Error> {
+        parse("core-flows.toml", BUILTIN_CORE_FLOWS, &Overrides::default(), &env(pairs))
+    }
+
+    #[test]
+    fn reference_defaults() {
+        let plan = plan(&[("PERF_BEARER_TOKEN", "t"), ("PERF_RULE_ID", "rule 1")]).unwrap();
+        assert_eq!(plan.target.url(), "http://127.0.0.1:8000");
+        assert_eq!(plan.executor, Executor::ConstantVus { vus: 2 });
+        assert_eq!(plan.duration, Duration::from_secs(30));
+        let names: Vec<&str> = plan.flows.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["auth_list", "rule_poll", "provider_log_write"]);
+        assert_eq!(plan.flows[0].requests[1].path, "/api/watch-releases?limit=20");
+        assert_eq!(plan.flows[1].requests[0].path, "/api/dev/rules/rule%201/run?limit=20");
+        assert_eq!(plan.flows[1].start_after, Duration::from_secs(1));
+        assert_eq!(plan.flows[2].start_after, Duration::from_secs(2));
+        let body: serde_json::Value = serde_json::from_slice(plan.flows[2].requests[0].body.as_ref().unwrap()).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({"keywords": ["house", "techno"], "providers": ["discogs"], "page": 1, "page_size": 10})
+        );
+    }
+
+    #[test]
+    fn env_overrides_and_trailing_slash() {
+        let plan = plan(&[
+            ("PERF_BEARER_TOKEN", "t"),
+            ("PERF_RULE_ID", "r"),
+            ("PERF_BASE_URL", "http://[::1]:9000/v2/"),
+            ("PERF_SEARCH_KEYWORDS", "a, b ,c"),
+            ("PERF_VUS", "5"),
+        ])
+        .unwrap();
+        assert_eq!(plan.target.host, "::1");
+        assert_eq!(plan.target.base_path, "/v2");
+        assert_eq!(plan.flows[0].requests[0].path, "/v2/api/watch-rules?limit=20");
+        let body: serde_json::Value = serde_json::from_slice(plan.flows[2].requests[0].body.as_ref().unwrap()).unwrap();
+        assert_eq!(body["keywords"], serde_json::json!(["a", "b", "c"]));
+        assert_eq!(plan.executor, Executor::ConstantVus { vus: 5 });
+    }
+
+    #[test]
+    fn refusals() {
+        assert!(plan(&[("PERF_RULE_ID", "r")]).unwrap_err().to_string().contains("PERF_BEARER_TOKEN is not set"));
+        let err = plan(&[("PERF_BEARER_TOKEN", "t")]).unwrap_err().to_string();
+        assert!(err.contains("PERF_RULE_ID is not set"), "{err}");
+        let off = plan(&[("PERF_BEARER_TOKEN", "t"), ("PERF_ENABLE_RULE_RUN", "0")]).unwrap();
+        assert_eq!(off.flows.len(), 2);
+        assert_eq!(off.skipped[0].0, "rule_poll");
+        for bad in ["ftp://x", "127.0.0.1:8000", "http://u:p@h", "http://h:port"] {
+            let lookup = move |name: &str| match name {
+                "PERF_BASE_URL" => Some(bad.to_string()),
+                "PERF_BEARER_TOKEN" | "PERF_RULE_ID" => Some("x".into()),
+                _ => None,
+            };
+            let err = parse("s.toml", BUILTIN_CORE_FLOWS, &Overrides::default(), &lookup).unwrap_err().to_string();
+            assert!(err.contains("base URL"), "{bad}: {err}");
+        }
+        assert!(plan(&[("PERF_BEARER_TOKEN", "t"), ("PERF_RULE_ID", "r"), ("PERF_VUS", "many")]).is_err());
+        assert!(plan(&[("PERF_BEARER_TOKEN", "t"), ("PERF_RULE_ID", "r"), ("PERF_DURATION", "soon")]).is_err());
+        assert!(plan(&[("PERF_BEARER_TOKEN", "t"), ("PERF_RULE_ID", "r"), ("PERF_SEARCH_PAGE", "one")]).is_err());
+    }
+}

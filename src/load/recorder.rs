@@ -1,0 +1,160 @@
+//! Per-worker measurements: one HDR histogram per endpoint (fixed memory whatever the run's
+//! length), counters per flow, errors by kind. Each worker owns its recorder; recorders are
+//! merged once at the end, so the hot path takes no lock.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+
+use crate::load::plan::LoadPlan;
+
+/// Highest latency recorded exactly (µs); slower requests are clamped to it and counted.
+const MAX_MICROS: u64 = 3_600_000_000;
+
+/// Why a request failed at the transport level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ErrorKind {
+    Connect,
+    Timeout,
+    Reset,
+    Protocol,
+}
+
+impl ErrorKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorKind::Connect => "connect",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Reset => "reset",
+            ErrorKind::Protocol => "protocol",
+        }
+    }
+}
+
+/// What one request did.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    pub status: Option<u16>,
+    pub error: Option<ErrorKind>,
+    pub bytes_received: u64,
+    /// The check (status, and JSON field when asked) passed.
+    pub check_passed: bool,
+}
+
+impl Exchange {
+    /// k6's `http_req_failed`: a transport error or a status outside 200..=399.
+    pub fn failed(&self) -> bool {
+        self.error.is_some() || !self.status.is_some_and(|s| (200..400).contains(&s))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct EndpointStats {
+    /// Latency in microseconds.
+    pub latency: Histogram<u64>,
+    pub requests: u64,
+    pub failed: u64,
+    pub checks_passed: u64,
+    pub checks_failed: u64,
+    /// Non-2xx/3xx answers by status code.
+    pub statuses: BTreeMap<u16, u64>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct FlowStats {
+    pub endpoints: Vec<EndpointStats>,
+    pub iterations: u64,
+    /// Open model: iterations that started after their intended time (no worker was free).
+    pub late_iterations: u64,
+    /// Open model: iterations that never started before the run ended.
+    pub dropped_iterations: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Recorder {
+    pub flows: Vec<FlowStats>,
+    pub errors: BTreeMap<ErrorKind, u64>,
+    pub bytes_received: u64,
+    /// Requests slower than the histogram's range (recorded at its maximum).
+    pub clamped: u64,
+}
+
+impl Recorder {
+    pub fn new(plan: &LoadPlan) -> Recorder {
+        let flows = plan
+            .flows
+            .iter()
+            .map(|flow| FlowStats {
+                endpoints: flow
+                    .requests
+                    .iter()
+                    .map(|_| EndpointStats {
+                        latency: Histogram::new_with_bounds(1, MAX_MICROS, 3)
+                            .expect("static histogram bounds are valid"),
+                        requests: 0,
+                        failed: 0,
+                        checks_passed: 0,
+                        checks_failed: 0,
+                        statuses: BTreeMap::new(),
+                    })
+                    .collect(),
+                ..FlowStats::default()
+            })
+            .collect();
+        Recorder { flows, errors: BTreeMap::new(), bytes_received: 0, clamped: 0 }
+    }
+
+    pub fn record(&mut self, flow: usize, endpoint: usize, latency: Duration, exchange: &Exchange) {
+        let stats = &mut self.flows[flow].endpoints[endpoint];
+        let micros = (latency.as_micros() as u64).max(1);
+        if micros > MAX_MICROS {
+            self.clamped += 1;
+        }
+        stats.latency.saturating_record(micros.min(MAX_MICROS));
+        stats.requests += 1;
+        if exchange.failed() {
+            stats.failed += 1;
+        }
+        if exchange.check_passed {
+            stats.checks_passed += 1;
+        } else {
+            stats.checks_failed += 1;
+        }
+        if let Some(status) = exchange.status.filter(|s| !(200..400).contains(s)) {
+            *stats.statuses.entry(status).or_default() += 1;
+        }
+        if let Some(kind) = exchange.error {
+            *self.errors.entry(kind).or_default() += 1;
+        }
+        self.bytes_received += exchange.bytes_received;
+    }
+
+    /// Adds another worker's measurements (same plan) into this one.
+    pub fn merge(&mut self, other: &Recorder) {
+        for (mine, theirs) in self.flows.iter_mut().zip(&other.flows) {
+            for (a, b) in mine.endpoints.iter_mut().zip(&theirs.endpoints) {
+                a.latency.add(&b.latency).expect("histograms share bounds");
+                a.requests += b.requests;
+                a.failed += b.failed;
+                a.checks_passed += b.checks_passed;
+                a.checks_failed += b.checks_failed;
+                for (status, count) in &b.statuses {
+                    *a.statuses.entry(*status).or_default() += count;
+                }
+            }
+            mine.iterations += theirs.iterations;
+            mine.late_iterations += theirs.late_iterations;
+            mine.dropped_iterations += theirs.dropped_iterations;
+        }
+        for (kind, count) in &other.errors {
+            *self.errors.entry(*kind).or_default() += count;
+        }
+        self.bytes_received += other.bytes_received;
+        self.clamped += other.clamped;
+    }
+
+    pub fn requests(&self) -> u64 {
+        self.flows.iter().flat_map(|f| &f.endpoints).map(|e| e.requests).sum()
+    }
+}

@@ -1,0 +1,130 @@
+//! One loop for every executor: a worker runs its flow's iterations until the run's end, a
+//! stop request (Ctrl-C) or the request cap, recording into its own recorder.
+//!
+//! Closed model: iteration, sleep, iteration. Open model: iteration n is due at
+//! start + n / rate; a worker takes the next due ticket, and the first request's latency counts
+//! from that intended start, so a stalled server shows in the percentiles instead of silently
+//! slowing the load (coordinated omission).
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+use crate::load::client::HttpClient;
+use crate::load::plan::{Executor, LoadPlan};
+use crate::load::recorder::Recorder;
+
+/// Shared, lock-free state of one run.
+pub struct RunState {
+    pub plan: LoadPlan,
+    pub start: Instant,
+    pub end: Instant,
+    /// Requests started, for the cap and the progress display.
+    pub requests: AtomicU64,
+    pub failed: AtomicU64,
+    /// Next open-model ticket per flow.
+    pub tickets: Vec<AtomicU64>,
+    pub cap_reached: AtomicBool,
+}
+
+impl RunState {
+    pub fn new(plan: LoadPlan, start: Instant) -> RunState {
+        let tickets = plan.flows.iter().map(|_| AtomicU64::new(0)).collect();
+        let end = start + plan.duration;
+        RunState {
+            plan,
+            start,
+            end,
+            requests: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
+            tickets,
+            cap_reached: AtomicBool::new(false),
+        }
+    }
+
+    /// Claims one request under the cap.
+    fn take_request(&self) -> bool {
+        let taken = self.requests.fetch_add(1, Ordering::Relaxed) < self.plan.max_requests;
+        if !taken {
+            self.requests.fetch_sub(1, Ordering::Relaxed);
+            self.cap_reached.store(true, Ordering::Relaxed);
+        }
+        taken
+    }
+}
+
+/// Waits until `deadline`; false when a stop came first.
+async fn wait_until(deadline: Instant, stop: &mut watch::Receiver<bool>) -> bool {
+    if *stop.borrow() {
+        return false;
+    }
+    tokio::select! {
+        _ = tokio::time::sleep_until(deadline) => !*stop.borrow(),
+        _ = stop.changed() => false,
+    }
+}
+
+pub async fn run_worker(
+    state: Arc<RunState>,
+    flow_index: usize,
+    mut client: HttpClient,
+    mut stop: watch::Receiver<bool>,
+) -> Recorder {
+    let plan = &state.plan;
+    let flow = &plan.flows[flow_index];
+    let mut recorder = Recorder::new(plan);
+    let begin = state.start + flow.start_after;
+    if begin >= state.end || !wait_until(begin, &mut stop).await {
+        return recorder;
+    }
+    'iterations: loop {
+        let intended = match plan.executor {
+            Executor::ConstantVus { .. } => None,
+            Executor::ConstantArrivalRate { rate, .. } => {
+                let ticket = state.tickets[flow_index].fetch_add(1, Ordering::Relaxed);
+                let due = begin + Duration::from_secs_f64(ticket as f64 / rate);
+                if due >= state.end {
+                    break;
+                }
+                if due > Instant::now() {
+                    if !wait_until(due, &mut stop).await {
+                        break;
+                    }
+                } else if Instant::now() - due > Duration::from_millis(1) {
+                    recorder.flows[flow_index].late_iterations += 1;
+                }
+                Some(due)
+            }
+        };
+        if Instant::now() >= state.end || *stop.borrow() {
+            break;
+        }
+        for (index, request) in flow.requests.iter().enumerate() {
+            if !state.take_request() {
+                break 'iterations;
+            }
+            let sent = Instant::now();
+            let exchange = tokio::select! {
+                exchange = client.execute(request) => exchange,
+                _ = stop.changed() => break 'iterations,
+            };
+            // The iteration's first request waits from its intended start in the open model.
+            let from = if index == 0 { intended.unwrap_or(sent) } else { sent };
+            if exchange.failed() {
+                state.failed.fetch_add(1, Ordering::Relaxed);
+            }
+            recorder.record(flow_index, index, from.elapsed(), &exchange);
+        }
+        recorder.flows[flow_index].iterations += 1;
+        if !flow.sleep.is_zero() && intended.is_none() {
+            let wake = (Instant::now() + flow.sleep).min(state.end);
+            if !wait_until(wake, &mut stop).await {
+                break;
+            }
+        }
+    }
+    recorder
+}
