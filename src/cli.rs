@@ -192,6 +192,10 @@ pub struct BenchTargetArgs {
     /// With --delay-mix: write the server's own timing percentiles here on Ctrl-C / SIGTERM.
     #[arg(long, value_name = "FILE")]
     pub truth_out: Option<PathBuf>,
+
+    /// Size of every response body in bytes (for huge-body tests).
+    #[arg(long, value_name = "BYTES", default_value_t = 2)]
+    pub body_bytes: usize,
 }
 
 #[derive(Debug, Args)]

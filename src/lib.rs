@@ -146,7 +146,9 @@ pub async fn run(cli: Cli, env: &dyn Fn(&str) -> Option<String>, out: &mut dyn W
         }
         Command::Demo(args) => demo::run::demo(args, config, cli.color, env, out).await,
         Command::BenchTarget(args) => {
-            demo::bench_target::serve(args.port, args.delay_mix.as_deref(), args.truth_out.as_deref(), out).await?;
+            let body = args.body_bytes;
+            demo::bench_target::serve(args.port, args.delay_mix.as_deref(), args.truth_out.as_deref(), body, out)
+                .await?;
             Ok(Outcome::Pass)
         }
         Command::Gates(args) => {

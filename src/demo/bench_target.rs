@@ -42,9 +42,11 @@ pub async fn serve(
     port: u16,
     delay_mix: Option<&str>,
     truth_out: Option<&Path>,
+    body_bytes: usize,
     out: &mut dyn Write,
 ) -> Result<(), Error> {
     let mix = delay_mix.map(parse_mix).transpose()?;
+    let body = Bytes::from(vec![b'x'; body_bytes]);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await
         .map_err(|e| Error::Settings(format!("cannot listen on 127.0.0.1:{port}: {e}")))?;
@@ -58,10 +60,10 @@ pub async fn serve(
         loop {
             let Ok((stream, _)) = listener.accept().await else { continue };
             let _ = stream.set_nodelay(true);
-            let (truth, rng, mix) = (truth.clone(), rng.clone(), mix.clone());
+            let (truth, rng, mix, body) = (truth.clone(), rng.clone(), mix.clone(), body.clone());
             tokio::spawn(async move {
                 let service = service_fn(move |_request: hyper::Request<hyper::body::Incoming>| {
-                    let (truth, rng, mix) = (truth.clone(), rng.clone(), mix.clone());
+                    let (truth, rng, mix, body) = (truth.clone(), rng.clone(), mix.clone(), body.clone());
                     async move {
                         if let Some(steps) = mix.as_ref() {
                             let started = Instant::now();
@@ -75,7 +77,7 @@ pub async fn serve(
                             let micros = started.elapsed().as_micros() as u64;
                             let _ = truth.lock().unwrap_or_else(|e| e.into_inner()).record(micros.max(1));
                         }
-                        Ok::<_, Infallible>(hyper::Response::new(Full::new(Bytes::from_static(b"ok"))))
+                        Ok::<_, Infallible>(hyper::Response::new(Full::new(body)))
                     }
                 });
                 let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;

@@ -246,7 +246,11 @@ pub fn parse(
                 }
             };
             if !on {
-                skipped.push((flow.name.clone(), format!("{switch} = {value}")));
+                let why = match switch.strip_prefix("${").and_then(|r| r.strip_suffix('}')) {
+                    Some(var) => format!("{var}={}", value.trim()),
+                    None => format!("enabled = {value:?}"),
+                };
+                skipped.push((flow.name.clone(), why));
                 continue;
             }
         }

@@ -7,4 +7,5 @@ mod k6_fixtures;
 mod prometheus;
 mod prometheus_faults;
 mod settings_layers;
+mod smoke;
 mod support;

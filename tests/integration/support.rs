@@ -143,3 +143,44 @@ pub fn policy_file(text: &str) -> (tempfile::TempDir, std::path::PathBuf) {
     std::fs::write(&path, text).expect("write policy");
     (dir, path)
 }
+
+/// A gatecheck process serving a target in the background (demo --serve, bench-target),
+/// killed on drop. `url` is read from the first line it prints.
+pub struct Served {
+    child: std::process::Child,
+    pub url: String,
+}
+
+impl Served {
+    pub fn start(args: &[&str]) -> Served {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("gatecheck"))
+            .args(args)
+            .current_dir(repo())
+            .env_clear()
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn gatecheck");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut line = String::new();
+        std::io::BufReader::new(stdout).read_line(&mut line).expect("first line");
+        let url = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap_or_else(|| panic!("no URL in {line:?}"))
+            .to_string();
+        Served { child, url }
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The demo target's credentials (see src/demo).
+pub const DEMO_TOKEN: &str = "demo-token";
+pub const DEMO_RULE: &str = "rule-0001";

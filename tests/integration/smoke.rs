@@ -1,0 +1,247 @@
+//! The native runner end to end against the embedded target and scripted faults: closed and
+//! open model, the summary `verify` reads, refusals before any request, faults counted by
+//! kind, Ctrl-C, and the demo's red release.
+
+use std::time::{Duration, Instant};
+
+use predicates::prelude::*;
+use predicates::str::contains;
+use serde_json::Value;
+
+use crate::support::*;
+
+fn smoke_against(url: &str, dir: &std::path::Path) -> assert_cmd::Command {
+    let mut cmd = gatecheck();
+    cmd.env("PERF_BASE_URL", url)
+        .env("PERF_BEARER_TOKEN", DEMO_TOKEN)
+        .env("PERF_RULE_ID", DEMO_RULE)
+        .args(["smoke", "--quiet", "--summary-out"])
+        .arg(dir.join("k6-summary.json"))
+        .arg("--log-out")
+        .arg(dir.join("perf-smoke.log"));
+    cmd
+}
+
+fn summary(dir: &std::path::Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("k6-summary.json")).expect("summary written")).expect("JSON")
+}
+
+#[test]
+fn closed_model_summary_is_read_by_verify() {
+    let target = Served::start(&["demo", "--serve"]);
+    let dir = tempfile::tempdir().unwrap();
+    smoke_against(&target.url, dir.path()).args(["--duration", "3s"]).assert().code(0).stdout(contains("complete run"));
+    let doc = summary(dir.path());
+    let metrics = &doc["metrics"];
+    for flow in ["auth_list", "rule_poll", "provider_log_write"] {
+        let trend = &metrics[format!("http_req_duration{{flow:{flow}}}")];
+        assert!(trend["p(95)"].as_f64().unwrap() > 1.0 && trend["p(99)"].is_number(), "{flow}: {trend}");
+        assert!(trend["count"].as_u64().unwrap() > 0, "{flow}");
+        assert_eq!(metrics[format!("http_req_failed{{flow:{flow}}}")]["passes"], 0, "{flow}");
+        assert_eq!(metrics[format!("checks{{flow:{flow}}}")]["value"], 1.0, "{flow}");
+    }
+    // The reference harness's request mix: two list calls per auth_list iteration.
+    let lists = metrics["http_req_duration{flow:auth_list,name:watch-rules}"]["count"].as_u64().unwrap();
+    assert_eq!(metrics["http_req_duration{flow:auth_list,name:watch-releases}"]["count"].as_u64().unwrap(), lists);
+    assert_eq!(doc["gatecheck"]["partial"], false);
+    let log = std::fs::read_to_string(dir.path().join("perf-smoke.log")).unwrap();
+    assert!(log.contains("complete run") && !log.contains(DEMO_TOKEN), "{log}");
+
+    let summary_path = dir.path().join("k6-summary.json");
+    gatecheck_with_lag()
+        .args(["verify", "--summary"])
+        .arg(&summary_path)
+        .assert()
+        .code(0)
+        .stdout(contains("gatecheck native run").and(contains("RELEASE OK")));
+}
+
+#[test]
+fn open_model_counts_iterations_from_their_intended_start() {
+    let target = Served::start(&["demo", "--serve"]);
+    let dir = tempfile::tempdir().unwrap();
+    smoke_against(&target.url, dir.path())
+        .args(["--duration", "2s", "--executor", "constant-arrival-rate", "--rate", "10", "--vus", "4"])
+        .assert()
+        .code(0);
+    let doc = summary(dir.path());
+    // auth_list starts at 0 s: 2 s x 10/s = 20 iterations due; all start on time with 4 workers.
+    let iterations = doc["metrics"]["iterations{flow:auth_list}"]["count"].as_u64().unwrap();
+    assert!((18..=20).contains(&iterations), "{iterations}");
+    assert_eq!(doc["gatecheck"]["executor"]["type"], "constant-arrival-rate");
+    assert!(doc["metrics"]["dropped_iterations"]["count"].is_number());
+}
+
+#[test]
+fn a_stall_shows_in_open_model_percentiles_and_not_in_the_closed_model() {
+    // Every answer takes 300 ms: 2 workers can finish about 6.7 iterations/s, 20/s are due.
+    let target = Served::start(&["bench-target", "--delay-mix", "100:300ms"]);
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("one.toml");
+    std::fs::write(
+        &scenario,
+        "[scenario]\nbase_url = \"${T}\"\nvus = \"2\"\nduration = \"2s\"\n[defaults]\nT = \"x\"\n[[flow]]\nname = \"one\"\n[[flow.request]]\nname = \"root\"\nmethod = \"GET\"\npath = \"/\"\n",
+    )
+    .unwrap();
+    let run = |extra: &[&str], out: &str| {
+        let mut cmd = gatecheck();
+        cmd.env("T", &target.url).env("PERF_BEARER_TOKEN", "x").args(["smoke", "--quiet", "--scenario"]).arg(&scenario);
+        cmd.arg("--summary-out").arg(dir.path().join(out)).arg("--log-out").arg(dir.path().join("log"));
+        cmd.args(extra).assert().code(0);
+        let doc: Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join(out)).unwrap()).unwrap();
+        doc
+    };
+    let closed = run(&[], "closed.json");
+    let open = run(&["--executor", "constant-arrival-rate", "--rate", "20", "--vus", "2"], "open.json");
+    let p95 = |doc: &Value| doc["metrics"]["http_req_duration{flow:one}"]["p(95)"].as_f64().unwrap();
+    assert!(p95(&closed) < 400.0, "closed model sees the service time: {}", p95(&closed));
+    assert!(p95(&open) > 2.0 * p95(&closed), "open model must show the queueing: {} vs {}", p95(&open), p95(&closed));
+    assert!(open["gatecheck"]["late_iterations"].as_u64().unwrap() > 0);
+    assert!(open["gatecheck"]["dropped_iterations"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn refusals_before_any_request() {
+    let dir = tempfile::tempdir().unwrap();
+    for (url, needle) in
+        [("ftp://127.0.0.1:1", "scheme"), ("127.0.0.1:8000", "base URL"), ("http://u:p@127.0.0.1:1", "no credentials")]
+    {
+        smoke_against(url, dir.path()).assert().code(2).stderr(contains(needle));
+    }
+    gatecheck()
+        .env("PERF_RULE_ID", DEMO_RULE)
+        .args(["smoke", "--quiet"])
+        .assert()
+        .code(2)
+        .stderr(contains("PERF_BEARER_TOKEN is not set"));
+    gatecheck()
+        .env("PERF_BEARER_TOKEN", "t")
+        .args(["smoke", "--quiet"])
+        .assert()
+        .code(2)
+        .stderr(contains("PERF_RULE_ID is not set"));
+    smoke_against("http://127.0.0.1:1", dir.path())
+        .args(["--executor", "constant-arrival-rate"])
+        .assert()
+        .code(2)
+        .stderr(contains("--rate"));
+    assert!(!dir.path().join("k6-summary.json").exists(), "nothing ran, nothing written");
+}
+
+#[test]
+fn a_switched_off_flow_is_skipped_through_to_verify() {
+    let target = Served::start(&["demo", "--serve"]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = gatecheck();
+    cmd.env("PERF_BASE_URL", &target.url).env("PERF_BEARER_TOKEN", DEMO_TOKEN).env("PERF_ENABLE_RULE_RUN", "0");
+    cmd.args(["smoke", "--quiet", "--duration", "3s", "--summary-out"]).arg(dir.path().join("s.json"));
+    cmd.arg("--log-out").arg(dir.path().join("l.log")).assert().code(0).stdout(contains("flow rule_poll: skipped"));
+    // verify without PERF_ENABLE_RULE_RUN in its environment: the summary itself says so.
+    gatecheck_with_lag()
+        .args(["verify", "--summary"])
+        .arg(dir.path().join("s.json"))
+        .assert()
+        .code(0)
+        .stdout(contains("SKIPPED").and(contains("the run skipped it: PERF_ENABLE_RULE_RUN")));
+}
+
+#[test]
+fn faults_are_counted_by_kind_and_the_run_ends_on_time() {
+    let dir = tempfile::tempdir().unwrap();
+    // Refused: nothing listens on the port.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let started = Instant::now();
+    smoke_against(&format!("http://127.0.0.1:{port}"), dir.path()).args(["--duration", "1s"]).assert().code(0);
+    assert!(started.elapsed() < Duration::from_secs(6));
+    let doc = summary(dir.path());
+    assert!(doc["gatecheck"]["errors_by_kind"]["connect"].as_u64().unwrap() > 0, "{}", doc["gatecheck"]);
+    assert_eq!(doc["metrics"]["http_req_failed"]["value"], 1.0);
+
+    // Timeouts: every answer takes 2 s, the timeout is 200 ms.
+    let slow = Served::start(&["bench-target", "--delay-mix", "100:2s"]);
+    let started = Instant::now();
+    smoke_against(&slow.url, dir.path()).args(["--duration", "1s", "--request-timeout", "200ms"]).assert().code(0);
+    assert!(started.elapsed() < Duration::from_secs(6));
+    assert!(summary(dir.path())["gatecheck"]["errors_by_kind"]["timeout"].as_u64().unwrap() > 0);
+
+    // A huge body is drained and counted, not a failure.
+    let big = Served::start(&["bench-target", "--body-bytes", "5000000"]);
+    smoke_against(&big.url, dir.path()).args(["--duration", "1s", "--max-requests", "12"]).assert().code(0);
+    let doc = summary(dir.path());
+    assert!(
+        doc["metrics"]["data_received"]["count"].as_u64().unwrap() >= 5_000_000,
+        "{}",
+        doc["metrics"]["data_received"]
+    );
+    assert_eq!(doc["metrics"]["http_req_failed"]["passes"], 0);
+    assert_eq!(doc["gatecheck"]["partial_reason"], "request cap of 12 reached before the duration");
+    assert_eq!(doc["metrics"]["http_reqs"]["count"], 12);
+
+    // Resets: a server that accepts and closes at once.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            drop(stream);
+        }
+    });
+    smoke_against(&url, dir.path()).args(["--duration", "1s", "--max-requests", "50"]).assert().code(0);
+    let kinds = summary(dir.path())["gatecheck"]["errors_by_kind"].clone();
+    assert!(kinds.as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum::<u64>() > 0, "{kinds}");
+}
+
+#[test]
+fn ctrl_c_stops_within_a_second_and_still_writes_a_partial_summary() {
+    let target = Served::start(&["demo", "--serve"]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("gatecheck"))
+        .current_dir(repo())
+        .env_clear()
+        .env("PERF_BASE_URL", &target.url)
+        .env("PERF_BEARER_TOKEN", DEMO_TOKEN)
+        .env("PERF_RULE_ID", DEMO_RULE)
+        .args(["smoke", "--quiet", "--duration", "60s", "--summary-out"])
+        .arg(dir.path().join("k6-summary.json"))
+        .arg("--log-out")
+        .arg(dir.path().join("perf-smoke.log"))
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let interrupted = Instant::now();
+    std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let status = child.wait().unwrap();
+    assert!(interrupted.elapsed() < Duration::from_secs(1), "stopped after {:?}", interrupted.elapsed());
+    assert_eq!(status.code(), Some(0));
+    let doc = summary(dir.path());
+    assert_eq!(doc["gatecheck"]["partial"], true);
+    assert_eq!(doc["gatecheck"]["partial_reason"], "interrupted (Ctrl-C)");
+    assert!(doc["metrics"]["http_reqs"]["count"].as_u64().unwrap() > 0);
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert_eq!(leftovers.len(), 2, "only the two artifacts, no temp files: {leftovers:?}");
+}
+
+#[test]
+fn demo_passes_and_each_break_fails_its_gate() {
+    let dir = tempfile::tempdir().unwrap();
+    gatecheck()
+        .args(["demo", "--duration", "3s", "--out-dir"])
+        .arg(dir.path())
+        .assert()
+        .code(0)
+        .stdout(contains("RELEASE OK").and(contains("waxwatch_scheduler_lag_seconds (run window)")));
+    for (broken, gate) in [("latency", "read-latency"), ("errors", "write-errors"), ("lag", "scheduler-lag")] {
+        let assert = gatecheck()
+            .args(["demo", "--duration", "3s", "--break", broken, "--out-dir"])
+            .arg(dir.path())
+            .assert()
+            .code(1);
+        let out = stdout_of(&assert);
+        let failed: Vec<&str> = out.lines().filter(|l| l.contains(" FAIL ")).collect();
+        assert!(
+            !failed.is_empty()
+                && failed.iter().all(|l| l.contains(gate) || (broken == "errors" && l.contains("write-checks"))),
+            "{broken}: {failed:?}"
+        );
+    }
+}
