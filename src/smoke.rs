@@ -11,6 +11,7 @@ use crate::cli::{ExecutorKind, LoadArgs};
 use crate::error::Error;
 use crate::load::plan::{self, LoadPlan, Overrides};
 use crate::sources::scrape::{self, HistogramSnapshot};
+use crate::write_out;
 
 /// Histograms over the run window, and the /metrics URL they came from.
 pub type Scraped = (String, BTreeMap<String, HistogramSnapshot>);
@@ -166,13 +167,4 @@ pub async fn smoke(
         log_path.display()
     ))?;
     Ok(SmokeResult { plan, summary_path: summary_path.to_path_buf(), partial: outcome.facts.partial, scraped })
-}
-
-fn write_out(result: std::io::Result<()>) -> Result<(), Error> {
-    match result {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(Error::Write { path: "standard output".into(), source: e })
-        }
-        _ => Ok(()),
-    }
 }

@@ -238,13 +238,8 @@ pub fn parse(
         let at = |what: &str| format!("flow {:?}: {what}", flow.name);
         if let Some(switch) = &flow.enabled {
             let value = vars.text(switch).map_err(|why| fail(at(&why)))?;
-            let on = match value.trim().to_ascii_lowercase().as_str() {
-                "1" | "true" | "yes" | "on" => true,
-                "0" | "false" | "no" | "off" => false,
-                other => {
-                    return Err(fail(at(&format!("enabled = {other:?}: expected 1/true/yes/on or 0/false/no/off"))))
-                }
-            };
+            let on = crate::sources::env::parse_switch(&value)
+                .ok_or_else(|| fail(at(&format!("enabled = {value:?}: {}", crate::sources::env::SWITCH_VALUES))))?;
             if !on {
                 let why = match switch.strip_prefix("${").and_then(|r| r.strip_suffix('}')) {
                     Some(var) => format!("{var}={}", value.trim()),

@@ -43,6 +43,18 @@ fn parse_figure(var: &str, raw: &str, unit: FigureUnit) -> Result<f64, Error> {
     Ok(value)
 }
 
+/// What a flow switch may say.
+pub const SWITCH_VALUES: &str = "expected 1/true/yes/on or 0/false/no/off";
+
+/// An on/off switch as people write it; None when it is neither.
+pub fn parse_switch(text: &str) -> Option<bool> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Some(true),
+        "0" | "false" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
 /// Resolves which flows ran: a policy flow's switch variable ("0"/"false"/"no"/"off" switch it
 /// off), then `--skip-flow` names.
 pub fn read_flows(
@@ -58,17 +70,11 @@ pub fn read_flows(
         };
         if let Some(var) = &flow.switch_env {
             if let Some(raw) = lookup(var).filter(|v| !v.trim().is_empty()) {
-                let enabled = match raw.trim().to_ascii_lowercase().as_str() {
-                    "0" | "false" | "no" | "off" => false,
-                    "1" | "true" | "yes" | "on" => true,
-                    _ => {
-                        return Err(Error::Env {
-                            name: var.clone(),
-                            value: raw,
-                            expected: "expected 1/true/yes/on or 0/false/no/off".into(),
-                        })
-                    }
-                };
+                let enabled = parse_switch(&raw).ok_or_else(|| Error::Env {
+                    name: var.clone(),
+                    value: raw.clone(),
+                    expected: SWITCH_VALUES.into(),
+                })?;
                 state = FlowState { enabled, reason: format!("{var}={}", raw.trim()) };
             }
         }
