@@ -61,9 +61,46 @@ pub enum Command {
     /// from its /metrics, and the release verdict.
     #[command(after_help = EXIT_CODES)]
     Demo(DemoArgs),
+    /// CI helpers for the GitHub workflows.
+    #[command(subcommand)]
+    Ci(CiCommand),
+    /// Write what a scenario runs for another tool, e.g. a k6 script from gates/core-flows.toml.
+    #[command(subcommand)]
+    Export(ExportCommand),
     /// A minimal loopback HTTP target for benchmarks (GET / answers 200).
     #[command(hide = true)]
     BenchTarget(BenchTargetArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CiCommand {
+    /// Resolve PERF_BASE_URL and PERF_RULE_ID (input -> environment variable -> repository
+    /// variable, from INPUT_*, ENVIRONMENT_*, REPOSITORY_*), check PERF_BEARER_TOKEN, print a
+    /// diagnostic without values and append the results to $GITHUB_ENV. Exit 2 when unresolved.
+    Resolve,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// A k6 script running the same flows, requests, checks, sleeps, offsets and tags as the
+    /// native runner, with the policy's k6-metric thresholds. The token is read from
+    /// PERF_BEARER_TOKEN when k6 runs, never written into the script.
+    K6(ExportK6Args),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportK6Args {
+    /// Scenario file [default: gates/core-flows.toml, or the built-in core flows].
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<PathBuf>,
+
+    /// Policy whose thresholds the script carries [default: gates/release.toml or built in].
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+
+    /// Write the script here (atomically) instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -138,6 +175,9 @@ pub struct SmokeArgs {
 #[derive(Debug, Args)]
 pub struct RunArgs {
     #[command(flatten)]
+    pub report: ReportArgs,
+
+    #[command(flatten)]
     pub load: LoadArgs,
 
     /// Policy file [default: gates/release.toml, or the built-in release policy when absent].
@@ -150,6 +190,9 @@ pub struct RunArgs {
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
+    #[command(flatten)]
+    pub report: ReportArgs,
+
     /// Make one gate fail on purpose.
     #[arg(long = "break", value_enum, value_name = "WHAT")]
     pub broken: Option<crate::demo::Break>,
@@ -200,6 +243,9 @@ pub struct BenchTargetArgs {
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
+    #[command(flatten)]
+    pub report: ReportArgs,
+
     /// k6 summary (any JSON shape k6 writes) [default: $K6_SUMMARY_PATH or artifacts/perf/k6-summary.json].
     #[arg(long, value_name = "FILE")]
     pub summary: Option<PathBuf>,
@@ -214,6 +260,9 @@ pub struct VerifyArgs {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
+    #[command(flatten)]
+    pub report: ReportArgs,
+
     /// Policy file [default: gates/saturation.toml, or the built-in saturation policy when absent].
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
@@ -253,6 +302,16 @@ pub struct GatesArgs {
     /// Policy file [default: gates/release.toml, or the built-in release policy when absent].
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
+}
+
+/// Where the verdict goes besides the table.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Also write the verdict as json, junit or markdown, to a file or - for standard output
+    /// (repeatable), e.g. --report json=artifacts/perf/verdict.json --report junit=-.
+    /// Markdown is appended to $GITHUB_STEP_SUMMARY when set; GITHUB_ACTIONS=true adds annotations.
+    #[arg(long = "report", value_name = "FORMAT=PATH")]
+    pub reports: Vec<crate::report::outputs::ReportSpec>,
 }
 
 /// Where figures other than the k6 summary come from.

@@ -59,8 +59,10 @@ pub async fn run(cli: Cli, env: &dyn Fn(&str) -> Option<String>, out: &mut dyn W
             let base = Settings { policy: args.policy, summary: args.summary, color: cli.color, ..Settings::default() };
             let plan = settings::resolve(config, args.evidence.into_settings(base), env)?;
             let policy = load_policy(&plan)?;
+            let outputs = report::outputs::Outputs::claim(&args.report.reports, env)?;
             let verdict = judge(&policy, &plan, env).await?;
             write_out(report::table::render(&verdict, color(&plan, env), out))?;
+            outputs.write(&verdict, out)?;
             Ok(Outcome::of(verdict.blocked()))
         }
         Command::Check(args) => {
@@ -79,7 +81,8 @@ pub async fn run(cli: Cli, env: &dyn Fn(&str) -> Option<String>, out: &mut dyn W
                 return Err(Error::Settings(format!("--require {require}: expected 1 to --watch ({})", args.watch)));
             }
             let policy = load_policy(&plan)?;
-            check(&policy, &plan, env, args.watch, interval, require, out).await
+            let outputs = report::outputs::Outputs::claim(&args.report.reports, env)?;
+            check(&policy, &plan, env, args.watch, interval, require, outputs, out).await
         }
         Command::Probe(args) => {
             let base = Settings { policy: args.policy, color: cli.color, ..Settings::default() };
@@ -129,12 +132,14 @@ pub async fn run(cli: Cli, env: &dyn Fn(&str) -> Option<String>, out: &mut dyn W
             // Settings and policy are checked before any load is sent.
             let plan = settings::resolve(config, args.evidence.into_settings(base), env)?;
             let policy = load_policy(&plan)?;
+            let outputs = report::outputs::Outputs::claim(&args.report.reports, env)?;
             let scrape = args.load.scrape_url.as_deref();
             let result =
                 smoke::smoke(load_plan, &summary_path, &args.load.log_out, scrape, args.load.quiet, out).await?;
             let evidence = gather(&policy, &plan, env, result.scraped).await?;
             let verdict = policy::evaluate::evaluate(&policy, &evidence)?;
             write_out(report::table::render(&verdict, color(&plan, env), out))?;
+            outputs.write(&verdict, out)?;
             if let Some(reason) = &result.partial {
                 write_out(writeln!(
                     out,
@@ -151,6 +156,22 @@ pub async fn run(cli: Cli, env: &dyn Fn(&str) -> Option<String>, out: &mut dyn W
                 .await?;
             Ok(Outcome::Pass)
         }
+        Command::Ci(cli::CiCommand::Resolve) => {
+            ci::run(env, out)?;
+            Ok(Outcome::Pass)
+        }
+        Command::Export(cli::ExportCommand::K6(args)) => {
+            let load_args_scenario = args.scenario.clone();
+            let flags = Settings { policy: args.policy, ..Settings::default() };
+            let plan = settings::resolve(config, flags, env)?;
+            let policy = load_policy(&plan)?;
+            let script = load::k6_script::render(load_args_scenario.as_deref(), &policy, env)?;
+            match args.out {
+                Some(path) => report::write_atomically(&path, script.as_bytes())?,
+                None => write_out(out.write_all(script.as_bytes()))?,
+            }
+            Ok(Outcome::Pass)
+        }
         Command::Gates(args) => {
             let flags = Settings { policy: args.policy, color: cli.color, ..Settings::default() };
             let plan = settings::resolve(config, flags, env)?;
@@ -162,6 +183,7 @@ pub async fn run(cli: Cli, env: &dyn Fn(&str) -> Option<String>, out: &mut dyn W
 }
 
 /// Evaluates `watch` times, `interval` apart; passes when the last `require` evaluations passed.
+#[allow(clippy::too_many_arguments)]
 async fn check(
     policy: &Policy,
     plan: &Plan,
@@ -169,9 +191,11 @@ async fn check(
     watch: u32,
     interval: Duration,
     require: u32,
+    outputs: report::outputs::Outputs,
     out: &mut dyn Write,
 ) -> Result<Outcome, Error> {
     let mut passed = Vec::new();
+    let mut last = None;
     for round in 1..=watch {
         if round > 1 {
             tokio::time::sleep(interval).await;
@@ -187,6 +211,10 @@ async fn check(
         }
         write_out(report::table::render(&verdict, color(plan, env), out))?;
         passed.push(!verdict.blocked());
+        last = Some(verdict);
+    }
+    if let Some(verdict) = &last {
+        outputs.write(verdict, out)?;
     }
     let stable = passed.iter().rev().take(require as usize).all(|p| *p);
     if watch > 1 {
@@ -310,6 +338,7 @@ pub async fn gather(
     }
     Ok(evidence)
 }
+pub mod ci;
 pub mod demo;
 pub mod load;
 pub mod smoke;

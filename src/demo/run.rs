@@ -67,6 +67,7 @@ pub async fn demo(
     plan.ignore_env_figures = true;
     plan.prometheus = None;
     let policy = load_policy(&plan)?;
+    let outputs = report::outputs::Outputs::claim(&args.report.reports, env)?;
 
     let metrics_url = format!("{url}/metrics");
     let result = smoke::smoke(load_plan, &summary_path, &log_path, Some(&metrics_url), false, out).await;
@@ -76,5 +77,6 @@ pub async fn demo(
     let verdict = policy::evaluate::evaluate(&policy, &evidence)?;
     write_out(writeln!(out))?;
     write_out(report::table::render(&verdict, crate::color(&plan, env), out))?;
+    outputs.write(&verdict, out)?;
     Ok(if verdict.blocked() || result.partial.is_some() { Outcome::Blocked } else { Outcome::Pass })
 }

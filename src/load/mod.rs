@@ -6,6 +6,7 @@
 //! in requests and stops by itself.
 
 pub mod client;
+pub mod k6_script;
 pub mod plan;
 pub mod progress;
 pub mod recorder;

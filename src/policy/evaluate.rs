@@ -96,6 +96,7 @@ fn evaluate_gate(policy: &Policy, gate: &Gate, evidence: &Evidence, rows: &mut V
         let base = Row {
             gate: gate.id.clone(),
             description: gate.description.clone(),
+            subject: subject_of(gate, threshold.stat),
             check: threshold.to_string(),
             status: Status::Pass,
             blocking: false,
@@ -120,7 +121,8 @@ fn evaluate_gate(policy: &Policy, gate: &Gate, evidence: &Evidence, rows: &mut V
                     let limit = threshold
                         .canonical_limit(dimension)
                         .map_err(|why| policy_error(policy, gate, &format!("threshold `{threshold}`: {why}")))?;
-                    row.observed = Observed::Figure { value, shown: show_figure(value, dimension) };
+                    row.observed =
+                        Observed::Figure { value, unit: unit_name(dimension), shown: show_figure(value, dimension) };
                     row.source = provenance.to_string();
                     row.samples = samples;
                     row.detail = note;
@@ -153,6 +155,21 @@ fn evaluate_gate(policy: &Policy, gate: &Gate, evidence: &Evidence, rows: &mut V
         }
     }
     Ok(())
+}
+
+/// What a row measures, for the baseline snapshot: the statistic of the first source that applies.
+fn subject_of(gate: &Gate, stat: Stat) -> String {
+    if let Some(var) = gate.env_var_for(stat) {
+        if gate.metric.is_none() && gate.scrape.is_none() && gate.query_for(stat).is_none() {
+            return var.to_string();
+        }
+    }
+    let name = match (&gate.metric, &gate.scrape) {
+        (Some((key, _)), _) => key.to_string(),
+        (None, Some(histogram)) => histogram.clone(),
+        (None, None) => gate.id.clone(),
+    };
+    format!("{name} {stat}")
 }
 
 fn judge(gate: &Gate, holds: bool, row: &mut Row) {
@@ -413,6 +430,7 @@ fn k6_threshold_rows(policy: &Policy, summary: &MetricSet, rows: &mut Vec<Row>) 
     let base = Row {
         gate: "k6-thresholds".into(),
         description: "thresholds k6 itself evaluated during the run".into(),
+        subject: "k6 thresholds".into(),
         check: "every k6 threshold passed".into(),
         status: Status::Skipped,
         blocking: false,
@@ -446,7 +464,11 @@ fn k6_threshold_rows(policy: &Policy, summary: &MetricSet, rows: &mut Vec<Row>) 
     if failed.is_empty() {
         rows.push(Row {
             status: Status::Pass,
-            observed: Observed::Figure { value: verdicts.len() as f64, shown: format!("{} passed", verdicts.len()) },
+            observed: Observed::Figure {
+                value: verdicts.len() as f64,
+                unit: "number",
+                shown: format!("{} passed", verdicts.len()),
+            },
             ..base
         });
         return;
@@ -475,6 +497,15 @@ fn with_stat(provenance: &Provenance, stat_key: &str) -> Provenance {
 
 fn policy_error(policy: &Policy, gate: &Gate, message: &str) -> Error {
     Error::Policy { path: policy.source.clone(), message: format!("gate {:?}: {message}", gate.id) }
+}
+
+/// The canonical unit of a figure's scale, for machine-readable reports.
+pub fn unit_name(dimension: Dimension) -> &'static str {
+    match dimension {
+        Dimension::Duration { .. } => "ms",
+        Dimension::Ratio => "ratio",
+        Dimension::Plain => "number",
+    }
 }
 
 /// A figure for people: durations in ms (or s from 10 s up), ratios in %, numbers as they are.

@@ -34,9 +34,10 @@ impl fmt::Display for Status {
 /// What was observed for a row.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Observed {
-    /// A figure on its canonical scale (ms, fraction, number) and how to show it.
+    /// A figure on its canonical scale (`unit`: ms, ratio or number) and how to show it.
     Figure {
         value: f64,
+        unit: &'static str,
         shown: String,
     },
     /// No figure, only k6's own pass/fail for the identical expression.
@@ -61,6 +62,8 @@ impl fmt::Display for Observed {
 pub struct Row {
     pub gate: String,
     pub description: String,
+    /// What was measured: the k6 metric selector, histogram, env variable or "query".
+    pub subject: String,
     /// The threshold as the policy wrote it (or k6's expression, for k6's own rows).
     pub check: String,
     pub status: Status,

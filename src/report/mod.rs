@@ -1,8 +1,22 @@
 //! Outputs: renderers are pure functions of a verdict (or policy) writing into any `Write`.
 
+pub mod github;
+pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod outputs;
 pub mod policy_text;
 pub mod probe;
 pub mod table;
+
+/// The verdict word of a row in every format; a NO DATA row that does not block says so.
+pub fn verdict_label(row: &crate::policy::verdict::Row) -> &'static str {
+    use crate::policy::verdict::Status;
+    match row.status {
+        Status::NoData if !row.blocking => "NO DATA (warn)",
+        status => status.label(),
+    }
+}
 
 use std::io::IsTerminal;
 

@@ -52,16 +52,8 @@ pub fn gate_label(row: &Row) -> String {
     }
 }
 
-/// The verdict text; a NO DATA row that does not block says so.
-pub fn status_text(row: &Row) -> String {
-    match row.status {
-        Status::NoData if !row.blocking => "NO DATA (warn)".to_string(),
-        status => status.label().to_string(),
-    }
-}
-
 fn status_cell(row: &Row, color: bool) -> Cell {
-    let cell = Cell::new(status_text(row));
+    let cell = Cell::new(super::verdict_label(row));
     if !color {
         return cell;
     }

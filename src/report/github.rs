@@ -1,0 +1,36 @@
+//! GitHub Actions workflow commands: one `::error` per blocking row, one `::warning` per
+//! warning or non-blocking NO DATA, so the verdict shows on the job page.
+
+use crate::policy::verdict::{Status, Verdict};
+
+/// Workflow-command data escaping (the runner's own rules).
+fn escape_data(text: &str) -> String {
+    text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+fn escape_property(text: &str) -> String {
+    escape_data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+pub fn render(verdict: &Verdict) -> String {
+    let mut out = String::new();
+    for row in &verdict.rows {
+        let level = if row.blocking {
+            "error"
+        } else if matches!(row.status, Status::Warn | Status::NoData) {
+            "warning"
+        } else {
+            continue;
+        };
+        let title = format!("gatecheck {} {}", super::table::gate_label(row), super::verdict_label(row));
+        let message = format!(
+            "{} — observed {} ({}){}",
+            row.check,
+            row.observed,
+            row.source,
+            row.detail.as_ref().map(|d| format!(": {d}")).unwrap_or_default()
+        );
+        out.push_str(&format!("::{level} title={}::{}\n", escape_property(&title), escape_data(&message)));
+    }
+    out
+}

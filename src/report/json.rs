@@ -1,0 +1,123 @@
+//! The verdict as JSON for other programs: output-only DTOs with a `schema_version`, published
+//! as a JSON Schema (schemas/verdict-report.schema.json). Non-finite figures (+Inf) are
+//! `null` values with their display text, since JSON has no infinity.
+
+use serde::Serialize;
+
+use crate::policy::verdict::{Observed, Row, Verdict};
+
+pub const SCHEMA_VERSION: &str = "1";
+
+#[derive(Serialize)]
+struct Report<'a> {
+    schema_version: &'static str,
+    tool: &'static str,
+    policy: PolicyDto<'a>,
+    generated_at: &'a str,
+    evaluated_at: Option<&'a str>,
+    evidence: &'a [String],
+    outcome: &'static str,
+    exit_code: i32,
+    counts: Counts,
+    summary: String,
+    gates: Vec<GateDto<'a>>,
+}
+
+#[derive(Serialize)]
+struct PolicyDto<'a> {
+    name: &'a str,
+    source: &'a str,
+}
+
+#[derive(Serialize)]
+struct Counts {
+    pass: usize,
+    fail: usize,
+    warn: usize,
+    no_data: usize,
+    skipped: usize,
+    blocking: usize,
+}
+
+#[derive(Serialize)]
+struct GateDto<'a> {
+    id: &'a str,
+    description: &'a str,
+    subject: &'a str,
+    series: Option<&'a str>,
+    threshold: &'a str,
+    verdict: &'static str,
+    blocking: bool,
+    observed: ObservedDto,
+    source: &'a str,
+    detail: Option<&'a str>,
+    samples: Option<u64>,
+    evaluated_at: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct ObservedDto {
+    value: Option<f64>,
+    unit: Option<&'static str>,
+    display: String,
+    k6_passed: Option<bool>,
+}
+
+fn observed(row: &Row) -> ObservedDto {
+    match &row.observed {
+        Observed::Figure { value, unit, .. } => ObservedDto {
+            value: value.is_finite().then_some(*value),
+            unit: Some(unit),
+            display: row.observed.to_string(),
+            k6_passed: None,
+        },
+        Observed::K6Verdict { passed } => {
+            ObservedDto { value: None, unit: None, display: row.observed.to_string(), k6_passed: Some(*passed) }
+        }
+        Observed::Nothing => ObservedDto { value: None, unit: None, display: String::new(), k6_passed: None },
+    }
+}
+
+pub fn render(verdict: &Verdict, generated_at: &str) -> String {
+    let counts = verdict.counts();
+    let report = Report {
+        schema_version: SCHEMA_VERSION,
+        tool: concat!("gatecheck ", env!("CARGO_PKG_VERSION")),
+        policy: PolicyDto { name: &verdict.policy, source: &verdict.policy_source },
+        generated_at,
+        evaluated_at: verdict.evaluated_at.as_deref(),
+        evidence: &verdict.evidence,
+        outcome: if verdict.blocked() { "blocked" } else { "pass" },
+        exit_code: if verdict.blocked() { 1 } else { 0 },
+        counts: Counts {
+            pass: counts.pass,
+            fail: counts.fail,
+            warn: counts.warn,
+            no_data: counts.no_data,
+            skipped: counts.skipped,
+            blocking: counts.blocking,
+        },
+        summary: verdict.summary_line(),
+        gates: verdict
+            .rows
+            .iter()
+            .map(|row| GateDto {
+                id: &row.gate,
+                description: &row.description,
+                subject: &row.subject,
+                series: row.series.as_deref(),
+                threshold: &row.check,
+                verdict: super::verdict_label(row),
+                blocking: row.blocking,
+                observed: observed(row),
+                source: &row.source,
+                detail: row.detail.as_deref(),
+                samples: row.samples,
+                evaluated_at: verdict.evaluated_at.as_deref().filter(|_| row.source.starts_with("promql")),
+            })
+            .collect(),
+    };
+    let mut text = serde_json::to_string_pretty(&report).expect("report DTOs always serialize");
+    text.push('\n');
+    text
+}

@@ -1,0 +1,62 @@
+//! The verdict as Markdown: a summary table for `$GITHUB_STEP_SUMMARY`, and the ops-log
+//! "baseline snapshot" table (metric, value, threshold, verdict) for the release record.
+
+use crate::policy::verdict::Verdict;
+
+/// `|` ends a table cell and a newline ends the row; neither may come through raw.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace(['\n', '\r'], " ")
+}
+
+pub fn render(verdict: &Verdict) -> String {
+    let mut out = String::new();
+    let headline = if verdict.blocked() { "🔴 RELEASE BLOCKED" } else { "🟢 RELEASE OK" };
+    out.push_str(&format!("## gatecheck: {headline}\n\n"));
+    out.push_str(&format!("{}\n\n", cell(&verdict.summary_line())));
+    out.push_str(&format!("- policy: `{}` ({})\n", verdict.policy, cell(&verdict.policy_source)));
+    for evidence in &verdict.evidence {
+        out.push_str(&format!("- evidence: {}\n", cell(evidence)));
+    }
+    if let Some(at) = &verdict.evaluated_at {
+        out.push_str(&format!("- queries evaluated at: {at}\n"));
+    }
+    out.push_str("\n| Gate | Threshold | Observed | Verdict | Source |\n|---|---|---|---|---|\n");
+    for row in &verdict.rows {
+        out.push_str(&format!(
+            "| {} | `{}` | {} | **{}** | {} |\n",
+            cell(&super::table::gate_label(row)),
+            cell(&row.check),
+            cell(&row.observed.to_string()),
+            super::verdict_label(row),
+            cell(&row.source)
+        ));
+    }
+    let notes: Vec<_> = verdict.rows.iter().filter_map(|r| r.detail.as_ref().map(|d| (r, d))).collect();
+    if !notes.is_empty() {
+        out.push_str("\n<details><summary>Notes</summary>\n\n");
+        for (row, detail) in notes {
+            out.push_str(&format!(
+                "- **{}** `{}`: {}\n",
+                cell(&super::table::gate_label(row)),
+                cell(&row.check),
+                cell(detail)
+            ));
+        }
+        out.push_str("\n</details>\n");
+    }
+    out.push_str("\n### Baseline snapshot\n\n| Metric | Value | Threshold | Verdict |\n|---|---|---|---|\n");
+    for row in &verdict.rows {
+        let metric = match &row.series {
+            Some(series) => format!("{} {series}", row.subject),
+            None => row.subject.clone(),
+        };
+        out.push_str(&format!(
+            "| `{}` | {} | `{}` | {} |\n",
+            cell(&metric),
+            cell(&row.observed.to_string()),
+            cell(&row.check),
+            super::verdict_label(row)
+        ));
+    }
+    out
+}
