@@ -91,3 +91,48 @@ fn k6_and_the_native_runner_agree_on_structure_and_verdict() {
     };
     assert_eq!(verdict_rows(&k6_summary), verdict_rows(&native_summary));
 }
+
+/// `make perf-smoke` with PERF_RUNNER=k6 (the script `gatecheck export k6` writes) and with
+/// the native runner, against the same demo target: verify judges both summaries alike.
+#[test]
+fn make_perf_smoke_with_k6_and_native_are_judged_alike() {
+    if !k6_available() {
+        return;
+    }
+    let target = Served::start(&["demo", "--serve"]);
+    let dir = tempfile::tempdir().unwrap();
+    let binary = assert_cmd::cargo::cargo_bin("gatecheck");
+    let run = |runner: &str| {
+        let summary = dir.path().join(format!("{runner}/k6-summary.json"));
+        let output = std::process::Command::new("make")
+            .current_dir(repo())
+            .args(["-s", "perf-smoke"])
+            .arg(format!("PERF_RUNNER={runner}"))
+            .arg(format!("GATECHECK={}", binary.display()))
+            .arg(format!("K6_SUMMARY_PATH={}", summary.display()))
+            .arg(format!("PERF_LOG={}", dir.path().join(format!("{runner}/perf-smoke.log")).display()))
+            .env("PERF_BASE_URL", &target.url)
+            .env("PERF_BEARER_TOKEN", DEMO_TOKEN)
+            .env("PERF_RULE_ID", DEMO_RULE)
+            .env("PERF_DURATION", "4s")
+            .output()
+            .expect("run make");
+        assert!(output.status.success(), "make perf-smoke ({runner}): {}", String::from_utf8_lossy(&output.stderr));
+        let log = std::fs::read_to_string(dir.path().join(format!("{runner}/perf-smoke.log"))).unwrap();
+        assert!(!log.contains(DEMO_TOKEN), "the token never reaches the log");
+        let assert = gatecheck_with_lag().args(["verify", "--summary"]).arg(&summary).assert().code(0);
+        stdout_of(&assert)
+            .lines()
+            .filter(|l| l.contains("┆") && !l.contains("k6-thresholds") && !l.contains("Verdict"))
+            .map(|l| {
+                let cells: Vec<String> = l.split(['│', '┆']).map(|c| c.trim().to_string()).collect();
+                (cells[1].clone(), cells[2].clone(), cells[4].clone())
+            })
+            .collect::<Vec<_>>()
+    };
+    let (k6, native) = (run("k6"), run("native"));
+    assert_eq!(k6.len(), 16);
+    assert_eq!(k6, native);
+    let script = std::fs::read_to_string(dir.path().join("k6/core-flows.k6.js")).unwrap();
+    assert!(!script.contains(DEMO_TOKEN) && script.contains("__ENV.PERF_BEARER_TOKEN"));
+}

@@ -7,6 +7,7 @@ mod k6_fixtures;
 mod k6_native;
 mod prometheus;
 mod prometheus_faults;
+mod reports;
 mod settings_layers;
 mod smoke;
 mod support;

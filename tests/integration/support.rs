@@ -105,10 +105,14 @@ impl PrometheusFixture {
 
 impl Drop for PrometheusFixture {
     fn drop(&mut self) {
-        let _ = std::process::Command::new("kill").arg(self.pid.to_string()).status();
+        let _ =
+            std::process::Command::new("kill").arg(self.pid.to_string()).stderr(std::process::Stdio::null()).status();
         // Give it a moment to release its files before the directory goes.
         for _ in 0..50 {
-            let alive = std::process::Command::new("kill").args(["-0", &self.pid.to_string()]).status();
+            let alive = std::process::Command::new("kill")
+                .args(["-0", &self.pid.to_string()])
+                .stderr(std::process::Stdio::null())
+                .status();
             if !alive.is_ok_and(|s| s.success()) {
                 break;
             }

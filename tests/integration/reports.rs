@@ -1,0 +1,242 @@
+//! Reports from one verdict in every format (snapshot-tested), the JSON against its published
+//! schema, JUnit as XML with the right counts, step summary and annotations, and `ci resolve`.
+
+use predicates::prelude::*;
+use predicates::str::contains;
+use quick_xml::events::Event;
+use serde_json::Value;
+
+use gatecheck::policy::evaluate::{evaluate, Evidence};
+use gatecheck::policy::verdict::Verdict;
+
+use crate::support::*;
+
+/// fail-errors (k6 1.1.0) with lag figures: passes, failures and k6's own failed thresholds.
+/// Paths are given relative so the snapshots do not depend on where the repository lives.
+fn fixed_verdict() -> Verdict {
+    let relative = "fixtures/k6/1.1.0/fail-errors/summary-export.json";
+    let bytes = std::fs::read(repo().join(relative)).unwrap();
+    let policy = gatecheck::policy::parse(
+        "gates/release.toml",
+        "release",
+        &std::fs::read_to_string(repo().join("gates/release.toml")).unwrap(),
+    )
+    .unwrap();
+    let lookup = |name: &str| PASSING_LAG.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string());
+    let evidence = Evidence {
+        summary: Some(gatecheck::sources::k6_summary::parse(relative, &bytes).unwrap()),
+        env: gatecheck::sources::env::read_figures(&policy, &lookup).unwrap(),
+        flows: gatecheck::sources::env::read_flows(&policy, &[], &lookup).unwrap(),
+        ..Evidence::default()
+    };
+    evaluate(&policy, &evidence).unwrap()
+}
+
+const GENERATED_AT: &str = "2026-01-01T00:00:00Z";
+
+#[test]
+fn every_format_from_the_same_verdict() {
+    let verdict = fixed_verdict();
+    insta::assert_snapshot!("report_json", gatecheck::report::json::render(&verdict, GENERATED_AT));
+    insta::assert_snapshot!("report_junit", gatecheck::report::junit::render(&verdict, GENERATED_AT));
+    insta::assert_snapshot!("report_markdown", gatecheck::report::markdown::render(&verdict));
+    insta::assert_snapshot!("report_github", gatecheck::report::github::render(&verdict));
+    let mut table = Vec::new();
+    gatecheck::report::table::render(&verdict, false, &mut table).unwrap();
+    insta::assert_snapshot!("report_table", String::from_utf8(table).unwrap());
+}
+
+fn schema() -> jsonschema::Validator {
+    let schema: Value =
+        serde_json::from_str(&std::fs::read_to_string(repo().join("schemas/verdict-report.schema.json")).unwrap())
+            .unwrap();
+    jsonschema::validator_for(&schema).expect("the published schema is a valid JSON Schema")
+}
+
+fn assert_valid(report: &Value) {
+    let errors: Vec<String> = schema().iter_errors(report).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    assert!(errors.is_empty(), "schema violations: {errors:#?}\n{report:#}");
+}
+
+#[test]
+fn real_json_reports_validate_against_the_published_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    for (case, code) in [
+        ("k6/1.1.0/pass/summary-export.json", 0),
+        ("k6/1.1.0/fail-errors/handle-summary.json", 1),
+        ("k6/1.1.0/no-thresholds-p99-missing/summary-export.json", 1),
+        ("k6/2.2.0/rule-run-disabled/summary-v1.json", 1),
+    ] {
+        let out = dir.path().join("verdict.json");
+        gatecheck_with_lag()
+            .args(["verify", "--summary"])
+            .arg(fixture(case))
+            .arg("--report")
+            .arg(format!("json={}", out.display()))
+            .assert()
+            .code(code);
+        let report: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+        assert_valid(&report);
+        assert_eq!(report["exit_code"], code, "{case}");
+        assert_eq!(report["schema_version"], "1");
+    }
+    // A multi-series Prometheus verdict (series labels, evaluation time) validates too.
+    if let Some(prom) = PrometheusFixture::start() {
+        let assert = gatecheck()
+            .args(["check", "--prometheus-url", &prom.url, "--at", FIXTURE_T, "--report", "json=-"])
+            .assert()
+            .code(1);
+        let out = stdout_of(&assert);
+        let report: Value = serde_json::from_str(&out[out.find("{\n").unwrap()..]).unwrap();
+        assert_valid(&report);
+        let discogs = report["gates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["series"] == "{provider=\"discogs\"}" && g["id"] == "provider-errors-1h")
+            .unwrap();
+        assert_eq!(discogs["verdict"], "FAIL");
+        assert_eq!(discogs["observed"]["unit"], "ratio");
+        assert!((discogs["observed"]["value"].as_f64().unwrap() - 0.05).abs() < 1e-9);
+        assert_eq!(report["evaluated_at"], "2026-01-01T00:00:00Z");
+    }
+    // And the schema is not a rubber stamp: a report missing a field or with a bad verdict fails it.
+    let mut broken: Value =
+        serde_json::from_str(&gatecheck::report::json::render(&fixed_verdict(), GENERATED_AT)).unwrap();
+    broken["gates"][0]["verdict"] = Value::from("MAYBE");
+    assert!(!schema().is_valid(&broken));
+    let mut missing: Value =
+        serde_json::from_str(&gatecheck::report::json::render(&fixed_verdict(), GENERATED_AT)).unwrap();
+    missing.as_object_mut().unwrap().remove("outcome");
+    assert!(!schema().is_valid(&missing));
+}
+
+#[test]
+fn junit_parses_as_xml_with_the_expected_counts() {
+    let verdict = fixed_verdict();
+    let xml = gatecheck::report::junit::render(&verdict, GENERATED_AT);
+    let mut reader = quick_xml::Reader::from_str(&xml);
+    let (mut cases, mut failures, mut skipped) = (0, 0, 0);
+    let mut suite_failures = None;
+    loop {
+        match reader.read_event().expect("well-formed XML") {
+            Event::Start(e) | Event::Empty(e) => match e.name().as_ref() {
+                "testcase" => cases += 1,
+                "failure" => failures += 1,
+                "skipped" => skipped += 1,
+                "testsuite" => {
+                    let attr = e.try_get_attribute("failures").unwrap().unwrap();
+                    suite_failures = Some(attr.value.to_string());
+                }
+                _ => {}
+            },
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    let counts = verdict.counts();
+    assert_eq!(cases, verdict.rows.len());
+    assert_eq!(failures, counts.blocking);
+    assert_eq!(skipped, counts.skipped);
+    assert_eq!(suite_failures.as_deref(), Some(counts.blocking.to_string().as_str()));
+    assert_eq!(failures, 4, "write-errors, write-checks and two k6 thresholds");
+}
+
+#[test]
+fn reports_go_to_files_stdout_step_summary_and_annotations() {
+    let dir = tempfile::tempdir().unwrap();
+    let step_summary = dir.path().join("step-summary.md");
+    std::fs::write(&step_summary, "earlier step\n").unwrap();
+    let assert = gatecheck_with_lag()
+        .env("GITHUB_STEP_SUMMARY", &step_summary)
+        .env("GITHUB_ACTIONS", "true")
+        .args(["verify", "--summary", "fixtures/k6/1.1.0/fail-errors/summary-export.json"])
+        .arg("--report")
+        .arg(format!("junit={}", dir.path().join("nested/dir/verdict.xml").display()))
+        .args(["--report", "markdown=-"])
+        .assert()
+        .code(1);
+    let out = stdout_of(&assert);
+    assert!(out.contains("## gatecheck: 🔴 RELEASE BLOCKED") && out.contains("### Baseline snapshot"), "{out}");
+    assert!(out.contains("::error title=gatecheck write-errors FAIL::rate < 1%"), "{out}");
+    assert!(dir.path().join("nested/dir/verdict.xml").exists());
+    let summary = std::fs::read_to_string(&step_summary).unwrap();
+    assert!(
+        summary.starts_with("earlier step\n") && summary.contains("| write-errors | `rate < 1%` | 4.839% | **FAIL**"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn a_bad_report_destination_fails_before_any_work() {
+    gatecheck_with_lag()
+        .args([
+            "verify",
+            "--summary",
+            "fixtures/k6/1.1.0/pass/summary-export.json",
+            "--report",
+            "json=Cargo.toml/verdict.json",
+        ])
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(contains("Cargo.toml/verdict.json"));
+    gatecheck_with_lag()
+        .args(["verify", "--report", "pdf=x.pdf"])
+        .assert()
+        .code(2)
+        .stderr(contains("unknown report format \"pdf\""));
+    // The run itself never started: a missing summary would otherwise be the error.
+    gatecheck_with_lag()
+        .args(["verify", "--summary", "nope.json", "--report", "json=Cargo.toml/v.json"])
+        .assert()
+        .code(2)
+        .stderr(contains("Cargo.toml/v.json").and(contains("nope.json").not()));
+}
+
+#[test]
+fn ci_resolve_writes_github_env_and_never_prints_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let github_env = dir.path().join("github_env");
+    let assert = gatecheck()
+        .env("GITHUB_ENV", &github_env)
+        .env("INPUT_PERF_BASE_URL", "")
+        .env("ENVIRONMENT_PERF_BASE_URL", "http://env.example:8000")
+        .env("REPOSITORY_PERF_BASE_URL", "http://repo.example:8000")
+        .env("REPOSITORY_PERF_RULE_ID", "rule-77")
+        .env("PERF_BEARER_TOKEN", "tok-very-secret")
+        .args(["ci", "resolve"])
+        .assert()
+        .code(0);
+    let out = stdout_of(&assert);
+    assert!(out.contains("PERF_BASE_URL: set (from the perf-smoke environment variable)"), "{out}");
+    assert!(out.contains("PERF_RULE_ID: set (from the repository variable)"), "{out}");
+    assert!(!out.contains("example") && !out.contains("tok-very-secret") && !out.contains("rule-77"), "{out}");
+    assert_eq!(
+        std::fs::read_to_string(&github_env).unwrap(),
+        "PERF_BASE_URL=http://env.example:8000\nPERF_RULE_ID=rule-77\n"
+    );
+
+    let assert = gatecheck().env("REPOSITORY_PERF_BASE_URL", "http://x").args(["ci", "resolve"]).assert().code(2);
+    assert!(stderr_of(&assert).contains("PERF_BEARER_TOKEN is missing"));
+    let assert = gatecheck().env("PERF_BEARER_TOKEN", "t").args(["ci", "resolve"]).assert().code(2);
+    assert!(stderr_of(&assert).contains("PERF_BASE_URL is unresolved"));
+}
+
+#[test]
+fn make_perf_smoke_needs_its_variables() {
+    let make = std::process::Command::new("make").arg("--version").output();
+    if !make.is_ok_and(|o| o.status.success()) {
+        assert!(std::env::var_os("CI").is_none(), "make is required");
+        return;
+    }
+    let out = std::process::Command::new("make")
+        .current_dir(repo())
+        .args(["-s", "perf-smoke"])
+        .env_remove("PERF_BASE_URL")
+        .env_remove("PERF_BEARER_TOKEN")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("set PERF_BASE_URL"));
+}
