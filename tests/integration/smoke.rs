@@ -245,3 +245,41 @@ fn demo_passes_and_each_break_fails_its_gate() {
         );
     }
 }
+
+#[test]
+fn json_field_checks_pass_and_fail_on_the_answer() {
+    let target = Served::start(&["demo", "--serve"]);
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("json.toml");
+    let write = |equals: &str| {
+        std::fs::write(
+            &scenario,
+            format!(
+                "[scenario]\nbase_url = \"${{PERF_BASE_URL}}\"\nvus = \"1\"\nduration = \"1s\"\n\
+                 [[flow]]\nname = \"search\"\nsleep = \"100ms\"\n\
+                 [[flow.request]]\nname = \"search\"\nmethod = \"POST\"\npath = \"/api/search\"\n\
+                 [flow.request.json]\nkeywords = [\"house\"]\n\
+                 [flow.request.expect_json]\npointer = \"/page\"\nequals = {equals}\n"
+            ),
+        )
+        .unwrap();
+    };
+    let checks = |equals: &str| {
+        write(equals);
+        let mut cmd = gatecheck();
+        cmd.env("PERF_BASE_URL", &target.url).env("PERF_BEARER_TOKEN", DEMO_TOKEN);
+        cmd.args(["smoke", "--quiet", "--scenario"]).arg(&scenario);
+        cmd.arg("--summary-out").arg(dir.path().join("s.json")).arg("--log-out").arg(dir.path().join("l"));
+        cmd.assert().code(0);
+        let doc = summary_at(&dir.path().join("s.json"));
+        (doc["metrics"]["checks"]["passes"].as_u64().unwrap(), doc["metrics"]["checks"]["fails"].as_u64().unwrap())
+    };
+    let (passed, failed) = checks("1");
+    assert!(passed > 0 && failed == 0, "page is 1: {passed}/{failed}");
+    let (passed, failed) = checks("2");
+    assert!(passed == 0 && failed > 0, "page is not 2: {passed}/{failed}");
+}
+
+fn summary_at(path: &std::path::Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
