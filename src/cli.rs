@@ -254,6 +254,15 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
 
+    /// k6 raw results (`--out json=FILE`, .gz accepted; repeatable): exact percentiles computed
+    /// as k6 does, filling what the summary lacks (e.g. p(99)). With no summary, the only source.
+    #[arg(long, value_name = "FILE")]
+    pub raw: Vec<PathBuf>,
+
+    /// Skip and count malformed raw lines instead of stopping at the first one.
+    #[arg(long)]
+    pub raw_lenient: bool,
+
     #[command(flatten)]
     pub evidence: EvidenceArgs,
 }

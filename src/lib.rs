@@ -56,7 +56,14 @@ pub async fn run(cli: Cli, env: &dyn Fn(&str) -> Option<String>, out: &mut dyn W
     let config = cli.config.as_deref();
     match cli.command {
         Command::Verify(args) => {
-            let base = Settings { policy: args.policy, summary: args.summary, color: cli.color, ..Settings::default() };
+            let base = Settings {
+                policy: args.policy,
+                summary: args.summary,
+                color: cli.color,
+                raw: args.raw,
+                raw_lenient: args.raw_lenient.then_some(true),
+                ..Settings::default()
+            };
             let plan = settings::resolve(config, args.evidence.into_settings(base), env)?;
             let policy = load_policy(&plan)?;
             let outputs = report::outputs::Outputs::claim(&args.report.reports, env)?;
@@ -278,7 +285,9 @@ pub async fn gather(
     env: &dyn Fn(&str) -> Option<String>,
     scraped: Option<smoke::Scraped>,
 ) -> Result<Evidence, Error> {
-    let summary = if policy.needs_k6_summary() {
+    // With raw results and no summary chosen, the default summary path is optional.
+    let summary_optional = !plan.raw.is_empty() && plan.summary_is_default && !plan.summary.exists();
+    let summary = if policy.needs_k6_summary() && !summary_optional {
         let read = sources::k6_summary::read(&plan.summary);
         Some(match read {
             Err(Error::Read { path, what, source }) if plan.summary_is_default => {
@@ -300,7 +309,16 @@ pub async fn gather(
             policy::evaluate::FlowState { enabled: false, reason: format!("the run skipped it: {because}") },
         );
     }
-    let mut evidence = Evidence { summary, env: figures, flows, ..Evidence::default() };
+    let raw = if plan.raw.is_empty() || !policy.needs_k6_summary() {
+        None
+    } else {
+        let wanted: Vec<metrics::MetricKey> =
+            policy.gates.iter().filter_map(|g| g.metric.as_ref().map(|(k, _)| k.clone())).collect();
+        let paths: Vec<&std::path::Path> = plan.raw.iter().map(|p| p.as_path()).collect();
+        let (set, _stats) = sources::k6_ndjson::read(&paths, &wanted, plan.raw_lenient)?;
+        Some(set)
+    };
+    let mut evidence = Evidence { summary, raw, env: figures, flows, ..Evidence::default() };
     if let Some((url, histograms)) = scraped {
         evidence.scraped_from = Some(url);
         evidence.scraped = histograms;

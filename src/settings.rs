@@ -49,6 +49,11 @@ pub struct Settings {
     pub prometheus_retries: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub prometheus_concurrency: Option<usize>,
+    /// k6 raw results files.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub raw: Vec<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub raw_lenient: Option<bool>,
     /// Policy variable overrides, NAME=VALUE.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub var: Vec<String>,
@@ -81,6 +86,8 @@ pub struct Plan {
     /// True when `at` was given (else it is "now").
     pub at_is_fixed: bool,
     pub vars: Vec<(String, String)>,
+    pub raw: Vec<PathBuf>,
+    pub raw_lenient: bool,
 }
 
 /// `env` is the process environment as a lookup, so layering is testable.
@@ -140,6 +147,8 @@ pub fn resolve_with_default_policy(
         prometheus,
         at,
         at_is_fixed,
+        raw: merged.raw.clone(),
+        raw_lenient: merged.raw_lenient.unwrap_or(false),
         vars: merged
             .var
             .iter()

@@ -53,6 +53,8 @@ pub struct QueryResult {
 #[derive(Debug, Clone, Default)]
 pub struct Evidence {
     pub summary: Option<MetricSet>,
+    /// Figures computed from k6 raw results (`--raw`): they fill what the summary lacks.
+    pub raw: Option<MetricSet>,
     /// Set environment figures by variable name.
     pub env: BTreeMap<String, EnvFigure>,
     pub flows: BTreeMap<String, FlowState>,
@@ -81,7 +83,7 @@ pub fn evaluate(policy: &Policy, evidence: &Evidence) -> Result<Verdict, Error> 
     Ok(Verdict {
         policy: policy.name.clone(),
         policy_source: policy.source.clone(),
-        evidence: evidence.summary.iter().map(|s| format!("{} ({})", s.path, s.format)).collect(),
+        evidence: evidence.summary.iter().chain(&evidence.raw).map(|s| format!("{} ({})", s.path, s.format)).collect(),
         evaluated_at: evidence.evaluated_at.clone(),
         rows,
     })
@@ -355,13 +357,31 @@ pub fn show_labels(labels: &BTreeMap<String, String>) -> String {
 
 fn find_figure(policy: &Policy, gate: &Gate, threshold: &Threshold, evidence: &Evidence) -> Result<Found, Error> {
     let stat = threshold.stat;
-    let Some((key, kind)) = &gate.metric else {
+    let Some((key, _)) = &gate.metric else {
         return Ok(missing(format!("no source gives {stat}")));
     };
+    let raw = evidence.raw.as_ref().and_then(|set| set.get(key).map(|metric| (set, metric)));
     let Some(summary) = &evidence.summary else {
-        return Ok(missing(format!("no k6 summary was given for {key}: pass --summary FILE")));
+        return match raw {
+            Some((set, metric)) => from_metric(policy, gate, threshold, set, metric, None),
+            None if evidence.raw.is_some() => Ok(missing(format!(
+                "{key} has no samples in the raw results {}",
+                evidence.raw.as_ref().map(|r| r.path.as_str()).unwrap_or_default()
+            ))),
+            None => Ok(missing(format!("no k6 summary was given for {key}: pass --summary FILE (or --raw FILE)"))),
+        };
     };
     let Some(metric) = summary.get(key) else {
+        if let Some((set, metric)) = raw {
+            return from_metric(
+                policy,
+                gate,
+                threshold,
+                set,
+                metric,
+                Some(format!("{key} is not in the summary: computed from the raw results")),
+            );
+        }
         let why = summary
             .omission_reason(key)
             .map(|reason| format!("{key} is not in {}: {reason}", summary.path))
@@ -370,12 +390,44 @@ fn find_figure(policy: &Policy, gate: &Gate, threshold: &Threshold, evidence: &E
             });
         return Ok(missing(why));
     };
+    let found = from_metric(policy, gate, threshold, summary, metric, None)?;
+    // Raw results fill what the summary lacks (p(99) without --summary-trend-stats, ...).
+    match (&found, raw) {
+        (Found::K6Verdict { .. } | Found::Missing { .. }, Some((set, raw_metric)))
+            if matches!(raw_metric.aggregate.lookup(stat), Lookup::Value(_)) =>
+        {
+            from_metric(
+                policy,
+                gate,
+                threshold,
+                set,
+                raw_metric,
+                Some(format!("{stat} is not in the summary: computed from the raw results")),
+            )
+        }
+        _ => Ok(found),
+    }
+}
+
+/// A figure from one metric of one evidence set (summary or raw results).
+fn from_metric(
+    policy: &Policy,
+    gate: &Gate,
+    threshold: &Threshold,
+    set: &MetricSet,
+    metric: &crate::metrics::Metric,
+    note: Option<String>,
+) -> Result<Found, Error> {
+    let stat = threshold.stat;
+    let Some((key, kind)) = &gate.metric else {
+        return Ok(missing(format!("no source gives {stat}")));
+    };
     let found_kind = metric.aggregate.kind();
     if found_kind != *kind {
         return Err(policy_error(
             policy,
             gate,
-            &format!("{key} is a {found_kind} in {}, but the policy reads it as a {kind}", summary.path),
+            &format!("{key} is a {found_kind} in {}, but the policy reads it as a {kind}", set.path),
         ));
     }
     let dimension = kind.dimension(stat, metric.is_time);
@@ -387,7 +439,7 @@ fn find_figure(policy: &Policy, gate: &Gate, threshold: &Threshold, evidence: &E
     };
     match metric.aggregate.lookup(stat) {
         Lookup::Value(value) => {
-            let note = same_test_verdict().and_then(|verdict| {
+            let disagreement = same_test_verdict().and_then(|verdict| {
                 let limit = threshold.canonical_limit(dimension).ok()?;
                 (verdict.passed != threshold.op.holds(value, limit))
                     .then(|| format!("k6 judged `{}` {}", verdict.expression, if verdict.passed { "passed" } else { "failed" }))
@@ -397,13 +449,13 @@ fn find_figure(policy: &Policy, gate: &Gate, threshold: &Threshold, evidence: &E
                 dimension,
                 provenance: with_stat(&metric.provenance, &stat.key()),
                 samples: metric.aggregate.sample_count(),
-                note,
+                note: note.or(disagreement),
                 series: None,
             })
         }
         Lookup::Empty => Ok(missing(format!(
             "{key} has no samples in {} (k6 writes it with zeros and passes its thresholds); if the flow was switched off, say so (e.g. PERF_ENABLE_RULE_RUN=0)",
-            summary.path
+            set.path
         ))),
         Lookup::Absent => match same_test_verdict() {
             Some(verdict) => Ok(Found::K6Verdict {
@@ -411,15 +463,15 @@ fn find_figure(policy: &Policy, gate: &Gate, threshold: &Threshold, evidence: &E
                 provenance: verdict.provenance.clone(),
                 note: format!("{stat} is not in the summary; k6's own verdict on `{}` is used", verdict.expression),
             }),
-            None if summary.format == FORMAT_MACHINE_READABLE => Ok(missing(format!(
+            None if set.format == FORMAT_MACHINE_READABLE => Ok(missing(format!(
                 "{stat} of {key} is not in {}: k6's machine-readable summary carries only avg, min, med, max, p(90), p(95) and no thresholds; \
-                 use --summary-export without --new-machine-readable-summary",
-                summary.path
+                 use --summary-export without --new-machine-readable-summary, or give the raw results with --raw",
+                set.path
             ))),
             None => Ok(missing(format!(
-                "{stat} of {key} is not in {}: run k6 with --summary-trend-stats \"avg,min,med,max,p(90),p(95),{stat}\" \
-                 or define the threshold `{}` in the k6 script",
-                summary.path,
+                "{stat} of {key} is not in {}: run k6 with --summary-trend-stats \"avg,min,med,max,p(90),p(95),{stat}\", \
+                 give its raw results with --raw FILE, or define the threshold `{}` in the k6 script",
+                set.path,
                 threshold
             ))),
         },

@@ -2,6 +2,7 @@
 //! hand the evaluator typed figures with provenance; they never judge.
 
 pub mod env;
+pub mod k6_ndjson;
 pub mod k6_summary;
 pub mod prometheus;
 pub mod scrape;

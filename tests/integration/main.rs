@@ -5,6 +5,7 @@ mod cli;
 mod gates_command;
 mod k6_fixtures;
 mod k6_native;
+mod k6_raw;
 mod prometheus;
 mod prometheus_faults;
 mod reports;

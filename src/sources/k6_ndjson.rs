@@ -1,0 +1,302 @@
+//! k6 raw results (`--out json=FILE`, `.gz` accepted): newline-delimited `Metric` and `Point`
+//! records, streamed. Only the metrics a policy names are kept — every sample of a wanted trend
+//! (8 bytes each: exact percentiles need them), counts for rates — so memory follows what the
+//! gates need, not the file's size. Lines of other metrics are checked for shape and counted.
+//!
+//! Percentiles follow k6's own definition (`TrendSink.P`: linear interpolation between closest
+//! ranks over the sorted samples) and `avg` sums in file order, so figures are bit-identical to
+//! the summaries k6 writes. Bad lines are errors with their line number unless the user opted
+//! into `lenient`, which skips and counts them.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::error::Error;
+use crate::metrics::{Aggregate, Metric, MetricKey, MetricKind, MetricSet, Provenance, TrendStats};
+
+pub const FORMAT_RAW: &str = "k6 raw results (--out json)";
+
+/// What reading raw files met besides the figures.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RawStats {
+    pub lines: u64,
+    pub points_kept: u64,
+    pub skipped_unknown_type: u64,
+    pub skipped_bad: u64,
+}
+
+#[derive(Deserialize)]
+struct Line<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    metric: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    data: Data<'a>,
+}
+
+#[derive(Deserialize)]
+struct Data<'a> {
+    #[serde(default)]
+    value: Option<f64>,
+    #[serde(default, borrow)]
+    tags: Option<BTreeMap<std::borrow::Cow<'a, str>, std::borrow::Cow<'a, str>>>,
+    #[serde(default, rename = "type", borrow)]
+    metric_type: Option<std::borrow::Cow<'a, str>>,
+    #[serde(default, borrow)]
+    contains: Option<std::borrow::Cow<'a, str>>,
+}
+
+/// Samples gathered for one wanted selector.
+#[derive(Debug, Clone, Default)]
+struct Gathered {
+    values: Vec<f64>,
+    sum: f64,
+    nonzero: u64,
+}
+
+/// Reads every file; `wanted` are the selectors gates ask for (name plus tags).
+pub fn read(paths: &[&Path], wanted: &[MetricKey], lenient: bool) -> Result<(MetricSet, RawStats), Error> {
+    let mut gathered: BTreeMap<MetricKey, Gathered> = wanted.iter().map(|k| (k.clone(), Gathered::default())).collect();
+    let mut kinds: BTreeMap<String, (MetricKind, bool)> = BTreeMap::new();
+    let mut stats = RawStats::default();
+    let wanted_names: Vec<&str> = wanted.iter().map(|k| k.name.as_str()).collect();
+    for path in paths {
+        read_one(path, &wanted_names, lenient, &mut gathered, &mut kinds, &mut stats)?;
+    }
+    let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    let mut set = MetricSet {
+        format: FORMAT_RAW.into(),
+        path: shown.join(" + "),
+        carries_thresholds: false,
+        ..MetricSet::default()
+    };
+    for (key, samples) in gathered {
+        let Some((kind, is_time)) = kinds.get(&key.name).copied() else { continue };
+        if samples.values.is_empty() && samples.nonzero == 0 && kind != MetricKind::Rate {
+            continue;
+        }
+        let aggregate = match kind {
+            MetricKind::Trend => Aggregate::Trend(trend_stats(samples.values, samples.sum)),
+            MetricKind::Rate => Aggregate::Rate { matches: samples.nonzero, total: samples.values.len() as u64 },
+            MetricKind::Counter => Aggregate::Counter { count: samples.sum, per_second: None },
+            MetricKind::Gauge => {
+                let value = samples.values.last().copied().unwrap_or(0.0);
+                let min = samples.values.iter().copied().fold(f64::INFINITY, f64::min);
+                let max = samples.values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                Aggregate::Gauge { value, min: Some(min), max: Some(max) }
+            }
+        };
+        if aggregate.sample_count() == Some(0) {
+            continue;
+        }
+        let provenance = Provenance::File { path: set.path.clone(), key: format!("samples of {key}") };
+        set.metrics.insert(key, Metric { aggregate, is_time, k6_verdicts: Vec::new(), provenance });
+    }
+    Ok((set, stats))
+}
+
+fn read_one(
+    path: &Path,
+    wanted_names: &[&str],
+    lenient: bool,
+    gathered: &mut BTreeMap<MetricKey, Gathered>,
+    kinds: &mut BTreeMap<String, (MetricKind, bool)>,
+    stats: &mut RawStats,
+) -> Result<(), Error> {
+    let shown = path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|source| Error::Read {
+        path: shown.clone(),
+        what: "k6 raw results",
+        source,
+    })?;
+    let reader: Box<dyn Read> = if path.extension().is_some_and(|e| e == "gz") {
+        Box::new(flate2::read::MultiGzDecoder::new(file))
+    } else {
+        Box::new(file)
+    };
+    let mut reader = BufReader::with_capacity(1 << 20, reader);
+    let mut line = Vec::with_capacity(4096);
+    let mut number = 0u64;
+    loop {
+        line.clear();
+        let read = reader.read_until(b'\n', &mut line).map_err(|e| Error::Evidence {
+            path: shown.clone(),
+            message: format!("line {}: cannot read further ({e}): a gzip stream that ends early?", number + 1),
+        })?;
+        if read == 0 {
+            break;
+        }
+        number += 1;
+        stats.lines += 1;
+        let complete = line.last() == Some(&b'\n');
+        let text = trim_line(&line);
+        if text.is_empty() {
+            continue;
+        }
+        let bad = |why: &str| Error::Evidence { path: shown.clone(), message: format!("line {number}: {why}") };
+        if !complete && !(text.starts_with(b"{") && text.ends_with(b"}")) {
+            if lenient {
+                stats.skipped_bad += 1;
+                continue;
+            }
+            return Err(bad("truncated last line (no newline and not a whole JSON object)"));
+        }
+        // Lines of metrics no gate needs are only checked for shape: a full parse of every
+        // line would cost most of the time on files of hundreds of MB.
+        let name = metric_name(text);
+        let needed = name.is_some_and(|n| wanted_names.iter().any(|w| w.as_bytes() == n));
+        let metric_line = name.is_some() && text.windows(METRIC_TYPE.len()).any(|w| w == METRIC_TYPE);
+        if !needed && !metric_line {
+            if !(text.starts_with(b"{") && text.ends_with(b"}")) || name.is_none() {
+                if lenient {
+                    stats.skipped_bad += 1;
+                    continue;
+                }
+                return Err(bad("not a k6 JSON output record (expected {\"type\":...,\"metric\":...,\"data\":...})"));
+            }
+            continue;
+        }
+        let parsed: Line = match serde_json::from_slice(text) {
+            Ok(parsed) => parsed,
+            Err(e) if lenient => {
+                let _ = e;
+                stats.skipped_bad += 1;
+                continue;
+            }
+            Err(e) => return Err(bad(&format!("not valid JSON ({e})"))),
+        };
+        match parsed.kind.as_ref() {
+            "Metric" => {
+                let kind = parsed.data.metric_type.as_deref().and_then(MetricKind::parse);
+                let Some(kind) = kind else {
+                    if lenient {
+                        stats.skipped_bad += 1;
+                        continue;
+                    }
+                    return Err(bad("Metric record without a known data.type (trend, rate, counter, gauge)"));
+                };
+                let is_time = parsed.data.contains.as_deref() == Some("time");
+                kinds.insert(parsed.metric.to_string(), (kind, is_time));
+            }
+            "Point" => {
+                let Some((kind, is_time)) = kinds.get(parsed.metric.as_ref()).copied() else {
+                    if lenient {
+                        stats.skipped_bad += 1;
+                        continue;
+                    }
+                    return Err(bad(&format!("Point of {} before its Metric record", parsed.metric)));
+                };
+                let Some(value) = parsed.data.value.filter(|v| v.is_finite()) else {
+                    if lenient {
+                        stats.skipped_bad += 1;
+                        continue;
+                    }
+                    return Err(bad("Point without a finite numeric data.value"));
+                };
+                if is_time && value < 0.0 {
+                    if lenient {
+                        stats.skipped_bad += 1;
+                        continue;
+                    }
+                    return Err(bad(&format!("negative duration {value} for {}", parsed.metric)));
+                }
+                let tags = parsed.data.tags.unwrap_or_default();
+                for (key, samples) in gathered.iter_mut() {
+                    if key.name != parsed.metric.as_ref() {
+                        continue;
+                    }
+                    let matches = key.tags.iter().all(|(k, v)| tags.get(k.as_str()).is_some_and(|t| t.as_ref() == v));
+                    if matches {
+                        match kind {
+                            MetricKind::Trend | MetricKind::Gauge => samples.values.push(value),
+                            MetricKind::Rate => {
+                                samples.values.push(value);
+                                samples.nonzero += u64::from(value != 0.0);
+                            }
+                            MetricKind::Counter => {}
+                        }
+                        samples.sum += value;
+                        stats.points_kept += 1;
+                    }
+                }
+            }
+            _ => stats.skipped_unknown_type += 1,
+        }
+    }
+    Ok(())
+}
+
+const METRIC_TYPE: &[u8] = b"\"type\":\"Metric\"";
+
+fn trim_line(line: &[u8]) -> &[u8] {
+    let mut end = line.len();
+    while end > 0 && matches!(line[end - 1], b'\n' | b'\r' | b' ' | b'\t') {
+        end -= 1;
+    }
+    let mut start = 0;
+    while start < end && matches!(line[start], b' ' | b'\t') {
+        start += 1;
+    }
+    &line[start..end]
+}
+
+/// The value of the top-level `"metric":"..."` field, found without parsing the line.
+fn metric_name(line: &[u8]) -> Option<&[u8]> {
+    const KEY: &[u8] = b"\"metric\":\"";
+    let at = line.windows(KEY.len()).position(|w| w == KEY)? + KEY.len();
+    let rest = &line[at..];
+    let end = rest.iter().position(|&b| b == b'"' || b == b'\\')?;
+    Some(&rest[..end])
+}
+
+/// k6's TrendSink: sorted samples, percentiles by linear interpolation between closest ranks.
+fn trend_stats(mut values: Vec<f64>, sum: f64) -> TrendStats {
+    let mut stats = BTreeMap::new();
+    let count = values.len();
+    stats.insert("count".to_string(), count as f64);
+    if count == 0 {
+        return TrendStats(stats);
+    }
+    values.sort_by(f64::total_cmp);
+    let percentile = |pct: f64| -> f64 {
+        if count == 1 {
+            return values[0];
+        }
+        let i = pct * (count as f64 - 1.0);
+        let (lower, upper) = (values[i.floor() as usize], values[i.ceil() as usize]);
+        lower + (upper - lower) * (i - i.floor())
+    };
+    stats.insert("avg".into(), sum / count as f64);
+    stats.insert("min".into(), values[0]);
+    stats.insert("max".into(), values[count - 1]);
+    stats.insert("med".into(), percentile(0.5));
+    for p in [90.0, 95.0, 99.0, 99.9] {
+        stats.insert(crate::policy::threshold::Stat::Percentile(p).key(), percentile(p / 100.0));
+    }
+    TrendStats(stats)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn k6_interpolation() {
+        let stats = trend_stats(vec![4.0, 1.0, 3.0, 2.0], 10.0);
+        assert_eq!(stats.0["med"], 2.5);
+        assert_eq!(stats.0["p(90)"], 3.0 + (4.0 - 3.0) * (0.9 * 3.0 - 2.0));
+        assert_eq!(stats.0["avg"], 2.5);
+        assert_eq!(trend_stats(vec![7.0], 7.0).0["p(99)"], 7.0);
+    }
+
+    #[test]
+    fn metric_name_is_found_without_parsing() {
+        assert_eq!(metric_name(br#"{"metric":"http_reqs","type":"Point","data":{}}"#), Some(&b"http_reqs"[..]));
+        assert_eq!(metric_name(br#"{"type":"Metric","data":{},"metric":"vus"}"#), Some(&b"vus"[..]));
+        assert_eq!(metric_name(b"garbage"), None);
+    }
+}

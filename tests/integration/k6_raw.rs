@@ -1,0 +1,271 @@
+//! k6 raw results (`--out json`): figures bit-identical to what k6 wrote in its summaries,
+//! raw-only verdicts equal to k6's own, exact merging of split files, and bad input by line.
+
+use std::path::{Path, PathBuf};
+
+use gatecheck::metrics::{Aggregate, MetricKey, MetricSet};
+use serde_json::Value;
+
+use crate::support::*;
+
+const VERSIONS: [&str; 2] = ["1.1.0", "2.2.0"];
+const FLOWS: [&str; 3] = ["auth_list", "rule_poll", "provider_log_write"];
+
+fn wanted() -> Vec<MetricKey> {
+    FLOWS
+        .iter()
+        .flat_map(|flow| {
+            ["http_req_duration", "http_req_failed", "checks"]
+                .map(|m| MetricKey::parse(&format!("{m}{{flow:{flow}}}")).unwrap())
+        })
+        .collect()
+}
+
+fn read_raw(paths: &[&Path]) -> MetricSet {
+    gatecheck::sources::k6_ndjson::read(paths, &wanted(), false).expect("raw results parse").0
+}
+
+fn cases() -> Vec<(String, PathBuf)> {
+    let mut out = Vec::new();
+    for version in VERSIONS {
+        for entry in std::fs::read_dir(fixture(&format!("k6/{version}"))).unwrap().flatten() {
+            if entry.path().join("raw.ndjson").exists() {
+                out.push((format!("{version}/{}", entry.file_name().to_string_lossy()), entry.path()));
+            }
+        }
+    }
+    assert_eq!(out.len(), 18);
+    out
+}
+
+#[test]
+fn trend_figures_are_bit_identical_to_k6s_summaries() {
+    let mut compared = 0;
+    for (case, dir) in cases() {
+        let raw = read_raw(&[&dir.join("raw.ndjson")]);
+        let export: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("summary-export.json")).unwrap()).unwrap();
+        for flow in FLOWS {
+            let name = format!("http_req_duration{{flow:{flow}}}");
+            let Some(metric) = raw.get(&MetricKey::parse(&name).unwrap()) else {
+                assert!(case.ends_with("rule-run-disabled") && flow == "rule_poll", "{case} {flow} has no samples");
+                continue;
+            };
+            let Aggregate::Trend(stats) = &metric.aggregate else { panic!("{name} is a trend") };
+            for (key, value) in export["metrics"][&name].as_object().unwrap() {
+                if key == "thresholds" {
+                    continue;
+                }
+                let ours = stats.0[key];
+                assert_eq!(ours.to_bits(), value.as_f64().unwrap().to_bits(), "{case} {name} {key}: {ours} vs {value}");
+                compared += 1;
+            }
+            for rate in ["http_req_failed", "checks"] {
+                let name = format!("{rate}{{flow:{flow}}}");
+                let Aggregate::Rate { matches, total } = raw.get(&MetricKey::parse(&name).unwrap()).unwrap().aggregate
+                else {
+                    panic!("{name} is a rate")
+                };
+                let k6 = &export["metrics"][&name];
+                assert_eq!(
+                    (matches, total - matches),
+                    (k6["passes"].as_u64().unwrap(), k6["fails"].as_u64().unwrap()),
+                    "{case} {name}"
+                );
+            }
+        }
+    }
+    assert!(compared >= 18 * 2 * 6, "{compared}");
+}
+
+#[test]
+fn machine_readable_runs_match_their_gzipped_raw_results() {
+    for entry in std::fs::read_dir(fixture("k6/2.2.0")).unwrap().flatten() {
+        let dir = entry.path();
+        let raw = read_raw(&[&dir.join("raw-v1.ndjson.gz")]);
+        let v1: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("summary-v1.json")).unwrap()).unwrap();
+        for metric in v1["results"]["metrics"].as_array().unwrap() {
+            let name = metric["name"].as_str().unwrap();
+            if !name.starts_with("http_req_duration{flow:") {
+                continue;
+            }
+            let Some(ours) = raw.get(&MetricKey::parse(name).unwrap()) else { continue };
+            let Aggregate::Trend(stats) = &ours.aggregate else { panic!() };
+            for (key, ours_key) in [("p95", "p(95)"), ("p90", "p(90)"), ("med", "med"), ("avg", "avg")] {
+                assert_eq!(
+                    stats.0[ours_key].to_bits(),
+                    metric["values"][key].as_f64().unwrap().to_bits(),
+                    "{dir:?} {name} {key}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn raw_only_verdicts_equal_k6s_threshold_verdicts() {
+    let mut compared = 0;
+    for (case, dir) in cases() {
+        let k6: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("case.json")).unwrap()).unwrap();
+        let Some(reported) = k6["thresholds_reported"].as_object() else { continue };
+        let assert = gatecheck_with_lag()
+            .arg("verify")
+            .arg("--raw")
+            .arg(dir.join("raw.ndjson"))
+            .args(["--summary", "/nonexistent/none.json"])
+            .assert();
+        // An explicit summary that is missing stays an error; raw-only means no --summary at all.
+        assert.code(2);
+        let out = stdout_of(
+            &gatecheck_with_lag()
+                .current_dir(dir.as_path())
+                .args(["verify", "--policy"])
+                .arg(repo().join("gates/release.toml"))
+                .arg("--raw")
+                .arg("raw.ndjson")
+                .assert(),
+        );
+        let policy = gatecheck::policy::load_file(&repo().join("gates/release.toml")).unwrap();
+        for gate in policy.gates.iter().filter(|g| g.metric.is_some()) {
+            let (key, _) = gate.metric.as_ref().unwrap();
+            let Some((_, expressions)) = reported.iter().find(|(name, _)| MetricKey::parse(name).unwrap() == *key)
+            else {
+                continue;
+            };
+            for threshold in &gate.thresholds {
+                let line = table_line(&out, &gate.id, &threshold.to_string());
+                let dimension = if key.name == "http_req_duration" {
+                    gatecheck::policy::threshold::Dimension::Duration { bare_millis: 1.0 }
+                } else {
+                    gatecheck::policy::threshold::Dimension::Ratio
+                };
+                let k6_expr = expressions.as_object().unwrap().keys().find(|e| {
+                    gatecheck::policy::threshold::Threshold::parse(e).unwrap().same_test(threshold, dimension)
+                });
+                let Some(k6_expr) = k6_expr else { continue };
+                let passed = expressions[k6_expr]["passed"].as_bool().unwrap();
+                if case.ends_with("rule-run-disabled") && gate.flow.as_deref() == Some("rule_poll") {
+                    assert!(line.contains("NO DATA"), "{case} {line}: k6 passes empty sub-metrics; gatecheck must not");
+                } else {
+                    let expected = if passed { "PASS" } else { "FAIL" };
+                    assert!(line.contains(expected), "{case} `{threshold}`: k6 {expected}, gatecheck {line}");
+                }
+                compared += 1;
+            }
+        }
+    }
+    // 16 runs with thresholds (no-thresholds-flag has none) x 12 thresholds.
+    assert_eq!(compared, 16 * 12);
+}
+
+#[test]
+fn two_halves_merge_to_the_whole() {
+    let whole_path = fixture("k6/1.1.0/trend-stats-p99/raw.ndjson");
+    let text = std::fs::read_to_string(&whole_path).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let dir = tempfile::tempdir().unwrap();
+    let (first, second) = (dir.path().join("a.ndjson"), dir.path().join("b.ndjson"));
+    std::fs::write(&first, lines[..lines.len() / 2].join("\n") + "\n").unwrap();
+    std::fs::write(&second, lines[lines.len() / 2..].join("\n") + "\n").unwrap();
+    let whole = read_raw(&[&whole_path]);
+    let merged = read_raw(&[&first, &second]);
+    for (key, metric) in &whole.metrics {
+        assert_eq!(merged.get(key).unwrap().aggregate, metric.aggregate, "{key}");
+    }
+    // The same through the binary: identical rows.
+    let rows = |args: &[&Path]| {
+        let mut cmd = gatecheck_with_lag();
+        cmd.current_dir(dir.path()).args(["verify", "--policy"]).arg(repo().join("gates/release.toml"));
+        for path in args {
+            cmd.arg("--raw").arg(path);
+        }
+        stdout_of(&cmd.assert().code(1))
+            .lines()
+            .filter(|l| l.contains(" ms "))
+            .map(|l| l.split('┆').nth(2).unwrap_or("").to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(rows(&[&whole_path]), rows(&[&first, &second]));
+}
+
+#[test]
+fn order_and_time_zones_do_not_matter() {
+    let text = std::fs::read_to_string(fixture("k6/1.1.0/pass/raw.ndjson")).unwrap();
+    let mut lines: Vec<String> = text.lines().map(|l| l.replace("Z\",\"value\"", "+01:00\",\"value\"")).collect();
+    // Keep Metric records first, shuffle the Points deterministically.
+    lines.sort_by_key(|l| (!l.contains("\"type\":\"Metric\""), l.len() % 7, l.len()));
+    let dir = tempfile::tempdir().unwrap();
+    let shuffled = dir.path().join("shuffled.ndjson");
+    std::fs::write(&shuffled, lines.join("\n") + "\n").unwrap();
+    let a = read_raw(&[&fixture("k6/1.1.0/pass/raw.ndjson")]);
+    let b = read_raw(&[&shuffled]);
+    for (key, metric) in &a.metrics {
+        let (Aggregate::Trend(x), Aggregate::Trend(y)) = (&metric.aggregate, &b.get(key).unwrap().aggregate) else {
+            continue;
+        };
+        for stat in ["p(95)", "p(99)", "med", "min", "max"] {
+            assert_eq!(x.0[stat], y.0[stat], "{key} {stat}");
+        }
+    }
+}
+
+#[test]
+fn bad_raw_input_names_the_line_and_lenient_counts_it() {
+    let good = std::fs::read_to_string(fixture("k6/1.1.0/pass/raw.ndjson")).unwrap();
+    let lines: Vec<&str> = good.lines().collect();
+    let first_point =
+        lines.iter().position(|l| l.contains("\"metric\":\"http_req_duration\"") && l.contains("\"Point\"")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: String| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let with_line = |at: usize, extra: &str| {
+        let mut copy: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        copy.insert(at, extra.to_string());
+        copy.join("\n") + "\n"
+    };
+    let nan_point = lines[first_point].replacen("\"value\":", "\"value\":NaN,\"x\":", 1);
+    let negative = {
+        let line = lines[first_point];
+        let start = line.find("\"value\":").unwrap() + 8;
+        let end = start + line[start..].find([',', '}']).unwrap();
+        format!("{}-5{}", &line[..start], &line[end..])
+    };
+    let cases = [
+        ("truncated.ndjson", good[..good.len() - 40].to_string(), "truncated last line"),
+        ("garbage.ndjson", with_line(first_point + 1, "this is not json"), "not a k6 JSON output record"),
+        ("early.ndjson", lines[first_point..].join("\n") + "\n", "before its Metric record"),
+        ("nan.ndjson", with_line(first_point + 1, &nan_point), "not valid JSON"),
+        ("negative.ndjson", with_line(first_point + 1, &negative), "negative duration"),
+    ];
+    for (name, text, needle) in cases {
+        let path = write(name, text);
+        let assert = gatecheck_with_lag().args(["verify", "--raw"]).arg(&path).assert().code(2);
+        let err = stderr_of(&assert);
+        assert!(err.contains(needle) && err.contains("line ") && err.contains(name), "{name}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        // Opted in: the bad line is skipped and counted, the rest is judged.
+        let lenient = gatecheck_with_lag().args(["verify", "--raw-lenient", "--raw"]).arg(&path).assert();
+        assert_ne!(lenient.get_output().status.code(), Some(2), "{name} with --raw-lenient: {}", stderr_of(&lenient));
+    }
+    // A gzip stream that ends early.
+    let gz = std::fs::read(fixture("k6/2.2.0/pass/raw-v1.ndjson.gz")).unwrap();
+    let cut = write("cut.ndjson.gz", String::new());
+    std::fs::write(&cut, &gz[..gz.len() / 2]).unwrap();
+    let err = stderr_of(&gatecheck_with_lag().args(["verify", "--raw"]).arg(&cut).assert().code(2));
+    assert!(err.contains("line ") && (err.contains("ends early") || err.contains("truncated")), "{err}");
+}
+
+#[test]
+fn empty_flows_from_raw_are_no_data_or_skipped() {
+    let raw = fixture("k6/1.1.0/rule-run-disabled/raw.ndjson");
+    let out = stdout_of(&gatecheck_with_lag().args(["verify", "--raw"]).arg(&raw).assert().code(1));
+    assert!(table_line(&out, "query-latency", "p(95) < 900ms").contains("NO DATA"));
+    let out = stdout_of(
+        &gatecheck_with_lag().env("PERF_ENABLE_RULE_RUN", "0").args(["verify", "--raw"]).arg(&raw).assert().code(0),
+    );
+    assert!(table_line(&out, "query-latency", "p(95) < 900ms").contains("SKIPPED"));
+    assert!(table_line(&out, "read-latency", "p(99) < 700ms").contains("PASS"));
+}
