@@ -138,7 +138,8 @@ fn read_one(
             continue;
         }
         let bad = |why: &str| Error::Evidence { path: shown.clone(), message: format!("line {number}: {why}") };
-        if !complete && !(text.starts_with(b"{") && text.ends_with(b"}")) {
+        let whole_object = text.starts_with(b"{") && text.ends_with(b"}");
+        if !complete && !whole_object {
             if lenient {
                 stats.skipped_bad += 1;
                 continue;
