@@ -263,6 +263,11 @@ pub struct VerifyArgs {
     #[arg(long)]
     pub raw_lenient: bool,
 
+    /// The last accepted run (k6 summary, raw results or gatecheck JSON report) for thresholds
+    /// relative to it, e.g. `p(95) <= baseline * 1.2`.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
     #[command(flatten)]
     pub evidence: EvidenceArgs,
 }

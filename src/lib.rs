@@ -62,6 +62,7 @@ pub async fn run(cli: Cli, env: &dyn Fn(&str) -> Option<String>, out: &mut dyn W
                 color: cli.color,
                 raw: args.raw,
                 raw_lenient: args.raw_lenient.then_some(true),
+                baseline: args.baseline,
                 ..Settings::default()
             };
             let plan = settings::resolve(config, args.evidence.into_settings(base), env)?;
@@ -318,7 +319,10 @@ pub async fn gather(
         let (set, _stats) = sources::k6_ndjson::read(&paths, &wanted, plan.raw_lenient)?;
         Some(set)
     };
-    let mut evidence = Evidence { summary, raw, env: figures, flows, ..Evidence::default() };
+    let wanted: Vec<metrics::MetricKey> =
+        policy.gates.iter().filter_map(|g| g.metric.as_ref().map(|(k, _)| k.clone())).collect();
+    let baseline = plan.baseline.as_deref().map(|path| sources::baseline::read(path, &wanted)).transpose()?;
+    let mut evidence = Evidence { summary, raw, baseline, env: figures, flows, ..Evidence::default() };
     if let Some((url, histograms)) = scraped {
         evidence.scraped_from = Some(url);
         evidence.scraped = histograms;

@@ -54,6 +54,8 @@ pub struct Settings {
     pub raw: Vec<PathBuf>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub raw_lenient: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<PathBuf>,
     /// Policy variable overrides, NAME=VALUE.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub var: Vec<String>,
@@ -88,6 +90,7 @@ pub struct Plan {
     pub vars: Vec<(String, String)>,
     pub raw: Vec<PathBuf>,
     pub raw_lenient: bool,
+    pub baseline: Option<PathBuf>,
 }
 
 /// `env` is the process environment as a lookup, so layering is testable.
@@ -149,6 +152,7 @@ pub fn resolve_with_default_policy(
         at_is_fixed,
         raw: merged.raw.clone(),
         raw_lenient: merged.raw_lenient.unwrap_or(false),
+        baseline: merged.baseline.clone(),
         vars: merged
             .var
             .iter()

@@ -91,7 +91,7 @@ pub fn script(plan: &LoadPlan, policy: &Policy) -> String {
         let expressions: Vec<String> = gate
             .thresholds
             .iter()
-            .filter(|t| gate.env_var_for(t.stat).is_none() && gate.query_for(t.stat).is_none())
+            .filter(|t| t.baseline.is_none() && gate.env_var_for(t.stat).is_none() && gate.query_for(t.stat).is_none())
             .filter_map(|t| {
                 let time = MetricKind::of_builtin(&key.name) == Some(MetricKind::Trend);
                 let limit = t.canonical_limit(kind.dimension(t.stat, time)).ok()?;

@@ -55,6 +55,8 @@ pub struct Evidence {
     pub summary: Option<MetricSet>,
     /// Figures computed from k6 raw results (`--raw`): they fill what the summary lacks.
     pub raw: Option<MetricSet>,
+    /// The last accepted run, for thresholds relative to it.
+    pub baseline: Option<crate::sources::baseline::Baseline>,
     /// Set environment figures by variable name.
     pub env: BTreeMap<String, EnvFigure>,
     pub flows: BTreeMap<String, FlowState>,
@@ -120,16 +122,52 @@ fn evaluate_gate(policy: &Policy, gate: &Gate, evidence: &Evidence, rows: &mut V
             let mut row = base.clone();
             match found {
                 Found::Figure { value, dimension, provenance, samples, note, series } => {
-                    let limit = threshold
-                        .canonical_limit(dimension)
-                        .map_err(|why| policy_error(policy, gate, &format!("threshold `{threshold}`: {why}")))?;
-                    row.observed =
-                        Observed::Figure { value, unit: unit_name(dimension), shown: show_figure(value, dimension) };
                     row.source = provenance.to_string();
                     row.samples = samples;
                     row.detail = note;
                     row.series = series;
-                    judge(gate, threshold.op.holds(value, limit), &mut row);
+                    let baseline = match (&threshold.baseline, &gate.metric) {
+                        (Some(_), Some((key, _))) => {
+                            match evidence.baseline.as_ref().and_then(|b| b.figure(key, threshold.stat)) {
+                                Some(base) => Some(base),
+                                None => {
+                                    let why = match &evidence.baseline {
+                                        Some(b) => format!("{} of {key} is not in the baseline {}", threshold.stat, b.source),
+                                        None => "no baseline was given: pass --baseline FILE (a summary, raw results or gatecheck JSON report)".to_string(),
+                                    };
+                                    row.detail = Some(why);
+                                    mark_missing(gate, &mut row);
+                                    rows.push(row);
+                                    continue;
+                                }
+                            }
+                        }
+                        _ => None,
+                    };
+                    let limit = threshold
+                        .resolve_limit(dimension, baseline)
+                        .map_err(|why| policy_error(policy, gate, &format!("threshold `{threshold}`: {why}")))?;
+                    let mut holds = threshold.op.holds(value, limit);
+                    let mut shown = show_figure(value, dimension);
+                    if let Some(base) = baseline {
+                        let change =
+                            if base != 0.0 { format!("{:+.1}%", (value - base) / base * 100.0) } else { "n/a".into() };
+                        shown = format!("{shown} (baseline {}, {change})", show_figure(base, dimension));
+                        if let Some(floor) = &gate.noise_floor {
+                            let floor = floor
+                                .canonical_limit(dimension)
+                                .map_err(|why| policy_error(policy, gate, &format!("noise_floor: {why}")))?;
+                            if !holds && (value - base).abs() <= floor {
+                                holds = true;
+                                row.detail = Some(format!(
+                                    "the change is within the noise floor ({})",
+                                    show_figure(floor, dimension)
+                                ));
+                            }
+                        }
+                    }
+                    row.observed = Observed::Figure { value, unit: unit_name(dimension), shown };
+                    judge(gate, holds, &mut row);
                 }
                 Found::K6Verdict { passed, provenance, note } => {
                     row.observed = Observed::K6Verdict { passed };
@@ -143,14 +181,7 @@ fn evaluate_gate(policy: &Policy, gate: &Gate, evidence: &Evidence, rows: &mut V
                     if let Some(source) = source {
                         row.source = source;
                     }
-                    match gate.on_missing {
-                        OnMissing::Fail => {
-                            row.status = Status::NoData;
-                            row.blocking = true;
-                        }
-                        OnMissing::Warn => row.status = Status::NoData,
-                        OnMissing::Skip => row.status = Status::Skipped,
-                    }
+                    mark_missing(gate, &mut row);
                 }
             }
             rows.push(row);
@@ -172,6 +203,18 @@ fn subject_of(gate: &Gate, stat: Stat) -> String {
         (None, None) => gate.id.clone(),
     };
     format!("{name} {stat}")
+}
+
+/// No figure: the gate's `on_missing` decides (fail closed by default).
+fn mark_missing(gate: &Gate, row: &mut Row) {
+    match gate.on_missing {
+        OnMissing::Fail => {
+            row.status = Status::NoData;
+            row.blocking = true;
+        }
+        OnMissing::Warn => row.status = Status::NoData,
+        OnMissing::Skip => row.status = Status::Skipped,
+    }
 }
 
 fn judge(gate: &Gate, holds: bool, row: &mut Row) {

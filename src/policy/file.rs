@@ -88,6 +88,8 @@ pub struct GateFile {
     pub thresholds: Vec<String>,
     pub severity: Option<String>,
     pub on_missing: Option<String>,
+    /// For thresholds relative to the baseline: a change smaller than this never breaches.
+    pub noise_floor: Option<String>,
 }
 
 fn default_true() -> bool {

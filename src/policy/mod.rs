@@ -139,6 +139,8 @@ pub struct Gate {
     pub thresholds: Vec<Threshold>,
     pub severity: Severity,
     pub on_missing: OnMissing,
+    /// A change against the baseline within this many units never breaches (`value < 20ms`).
+    pub noise_floor: Option<Threshold>,
 }
 
 impl Gate {
@@ -365,6 +367,21 @@ pub fn parse_with_vars(
             threshold.canonical_limit(dimension).map_err(|why| gate_fail(format!("{at}: {why}")))?;
             thresholds.push(threshold);
         }
+        let relative = thresholds.iter().any(|t| t.baseline.is_some());
+        if relative && metric.is_none() {
+            return Err(gate_fail("thresholds relative to the baseline need a k6 metric (metric = \"...\")".into()));
+        }
+        let noise_floor = match &gate.noise_floor {
+            None => None,
+            Some(_) if !relative => {
+                return Err(gate_fail("noise_floor applies to thresholds relative to the baseline".into()))
+            }
+            Some(text) => {
+                let (limit, unit) =
+                    threshold::parse_limit(text).map_err(|why| gate_fail(format!("noise_floor = {text:?}: {why}")))?;
+                Some(Threshold { stat: Stat::Value, op: threshold::Op::Lt, limit, unit, baseline: None })
+            }
+        };
         let flow =
             gate.flow.clone().or_else(|| metric.as_ref().and_then(|(key, _)| key.tag("flow").map(str::to_string)));
         let severity = parse_severity(gate.severity.as_deref()).map_err(&gate_fail)?;
@@ -388,6 +405,7 @@ pub fn parse_with_vars(
             thresholds,
             severity,
             on_missing,
+            noise_floor,
         });
     }
     if gates.is_empty() {

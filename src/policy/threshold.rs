@@ -178,9 +178,16 @@ pub enum Dimension {
 pub struct Threshold {
     pub stat: Stat,
     pub op: Op,
+    /// The limit; with `baseline`, the offset added to the scaled baseline (0 when none).
     pub limit: f64,
     pub unit: Unit,
+    /// `baseline [* factor] [+ offset]`: the limit is relative to the last accepted run.
+    pub baseline: Option<BaselineFactor>,
 }
+
+/// The factor in `p(95) <= baseline * 1.2` (1 when written as plain `baseline`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BaselineFactor(pub f64);
 
 impl Threshold {
     pub fn parse(text: &str) -> Result<Threshold, String> {
@@ -203,8 +210,24 @@ impl Threshold {
         .find(|(symbol, _)| rest.starts_with(symbol))
         .map(|(symbol, op)| (*op, symbol.len()))
         .ok_or_else(|| format!("{text:?}: expected one of < <= > >= == != after {stat}"))?;
-        let (limit, unit) = parse_limit(rest[width..].trim()).map_err(|why| format!("{text:?}: {why}"))?;
-        Ok(Threshold { stat, op, limit, unit })
+        let limit_text = rest[width..].trim();
+        if let Some(relative) = limit_text.strip_prefix("baseline") {
+            let (baseline, limit, unit) = parse_relative(relative.trim()).map_err(|why| format!("{text:?}: {why}"))?;
+            return Ok(Threshold { stat, op, limit, unit, baseline: Some(baseline) });
+        }
+        let (limit, unit) = parse_limit(limit_text).map_err(|why| format!("{text:?}: {why}"))?;
+        Ok(Threshold { stat, op, limit, unit, baseline: None })
+    }
+
+    /// The limit on the figure's scale given the baseline figure (same scale), for relative
+    /// thresholds; fixed thresholds ignore `baseline`.
+    pub fn resolve_limit(&self, dimension: Dimension, baseline: Option<f64>) -> Result<f64, String> {
+        let offset = self.canonical_limit(dimension)?;
+        match (self.baseline, baseline) {
+            (None, _) => Ok(offset),
+            (Some(BaselineFactor(factor)), Some(base)) => Ok(base * factor + offset),
+            (Some(_), None) => Err(format!("`{self}` needs a baseline figure")),
+        }
     }
 
     /// The limit on the figure's scale, or why this unit cannot apply to the figure.
@@ -228,7 +251,9 @@ impl Threshold {
     /// True when both thresholds test the same statistic with the same operator against the
     /// same limit once units are resolved: `p(99)<700` is the same test as `p(99) < 0.7s`.
     pub fn same_test(&self, other: &Threshold, dimension: Dimension) -> bool {
-        self.stat == other.stat
+        self.baseline.is_none()
+            && other.baseline.is_none()
+            && self.stat == other.stat
             && self.op == other.op
             && matches!(
                 (self.canonical_limit(dimension), other.canonical_limit(dimension)),
@@ -238,17 +263,59 @@ impl Threshold {
 
     /// Plain-language form for `gatecheck gates`: "p95 below 400ms".
     pub fn human(&self) -> String {
-        format!("{} {} {}{}", self.stat.human(), self.op.human(), self.limit, self.unit.suffix())
+        format!("{} {} {}", self.stat.human(), self.op.human(), self.limit_text())
+    }
+
+    fn limit_text(&self) -> String {
+        match self.baseline {
+            None => format!("{}{}", self.limit, self.unit.suffix()),
+            Some(BaselineFactor(factor)) => {
+                let mut text = "baseline".to_string();
+                if factor != 1.0 {
+                    text.push_str(&format!(" * {factor}"));
+                }
+                if self.limit != 0.0 || self.unit != Unit::Bare {
+                    text.push_str(&format!(" + {}{}", self.limit, self.unit.suffix()));
+                }
+                text
+            }
+        }
     }
 }
 
 impl fmt::Display for Threshold {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {} {}{}", self.stat, self.op.symbol(), self.limit, self.unit.suffix())
+        write!(f, "{} {} {}", self.stat, self.op.symbol(), self.limit_text())
     }
 }
 
-fn parse_limit(text: &str) -> Result<(f64, Unit), String> {
+/// After `baseline`: nothing, `* F`, `+ D`, or `* F + D`.
+fn parse_relative(text: &str) -> Result<(BaselineFactor, f64, Unit), String> {
+    let (factor, rest) = match text.strip_prefix('*') {
+        Some(rest) => {
+            let rest = rest.trim_start();
+            let end = rest.find(|c: char| c.is_whitespace() || c == '+').unwrap_or(rest.len());
+            let factor: f64 = rest[..end].parse().map_err(|_| {
+                format!("baseline factor {:?} is not a number (write e.g. baseline * 1.2)", &rest[..end])
+            })?;
+            if !factor.is_finite() {
+                return Err("the baseline factor must be finite".into());
+            }
+            (factor, rest[end..].trim())
+        }
+        None => (1.0, text),
+    };
+    if rest.is_empty() {
+        return Ok((BaselineFactor(factor), 0.0, Unit::Bare));
+    }
+    let offset = rest
+        .strip_prefix('+')
+        .ok_or_else(|| format!("expected `* FACTOR` or `+ OFFSET` after baseline, got {rest:?}"))?;
+    let (limit, unit) = parse_limit(offset.trim())?;
+    Ok((BaselineFactor(factor), limit, unit))
+}
+
+pub fn parse_limit(text: &str) -> Result<(f64, Unit), String> {
     if text.is_empty() {
         return Err("expected a limit after the operator, e.g. 400ms, 1% or 0.7".into());
     }
@@ -294,7 +361,10 @@ mod tests {
     #[test]
     fn parses_k6_and_spaced_forms() {
         let t = Threshold::parse("p(95)<400").unwrap();
-        assert_eq!(t, Threshold { stat: Stat::Percentile(95.0), op: Op::Lt, limit: 400.0, unit: Unit::Bare });
+        assert_eq!(
+            t,
+            Threshold { stat: Stat::Percentile(95.0), op: Op::Lt, limit: 400.0, unit: Unit::Bare, baseline: None }
+        );
         let t = Threshold::parse("  p(99.9) <= 1.5s ").unwrap();
         assert_eq!(t.stat, Stat::Percentile(99.9));
         assert_eq!(t.op, Op::Le);
@@ -348,6 +418,22 @@ mod tests {
     }
 
     #[test]
+    fn relative_limits() {
+        let t = Threshold::parse("p(95) <= baseline * 1.2").unwrap();
+        assert_eq!(t.baseline, Some(BaselineFactor(1.2)));
+        assert_eq!(t.resolve_limit(K6_TREND, Some(100.0)).unwrap(), 100.0 * 1.2);
+        let t = Threshold::parse("p(99) < baseline + 20ms").unwrap();
+        assert_eq!(t.resolve_limit(K6_TREND, Some(100.0)).unwrap(), 120.0);
+        assert_eq!(t.to_string(), "p(99) < baseline + 20ms");
+        assert!(t.resolve_limit(K6_TREND, None).is_err());
+        assert!(Threshold::parse("p(95) < baseline * fast").is_err());
+        assert!(Threshold::parse("p(95) < baseline - 3").is_err());
+        assert!(!Threshold::parse("p(95)<400")
+            .unwrap()
+            .same_test(&Threshold::parse("p(95) < baseline + 400").unwrap(), K6_TREND));
+    }
+
+    #[test]
     fn comparisons_are_strict() {
         assert!(!Op::Lt.holds(400.0, 400.0));
         assert!(!Op::Gt.holds(0.99, 0.99));
@@ -379,7 +465,16 @@ mod tests {
             Just(Unit::Percent),
         ];
         let limit = prop_oneof![-1e12f64..1e12, any::<u32>().prop_map(f64::from), Just(0.0), (1e-9f64..1e-3)];
-        (any_stat(), op, limit, unit).prop_map(|(stat, op, limit, unit)| Threshold { stat, op, limit, unit })
+        let baseline = prop_oneof![
+            Just(None),
+            Just(Some(BaselineFactor(1.0))),
+            (0.5f64..3.0).prop_map(|f| Some(BaselineFactor(f)))
+        ];
+        (any_stat(), op, limit, unit, baseline).prop_map(|(stat, op, limit, unit, baseline)| {
+            // `baseline + 0` prints as plain `baseline`; keep such offsets in the form they print.
+            let (limit, unit) = if baseline.is_some() && limit == 0.0 { (0.0, Unit::Bare) } else { (limit, unit) };
+            Threshold { stat, op, limit, unit, baseline }
+        })
     }
 
     proptest! {

@@ -1,6 +1,7 @@
 //! One integration-test binary; one file per feature.
 
 mod bad_input;
+mod baseline;
 mod cli;
 mod gates_command;
 mod k6_fixtures;

@@ -1,0 +1,72 @@
+//! The last accepted run, for thresholds relative to it (`p(95) <= baseline * 1.2`): a k6
+//! summary of any shape, k6 raw results, or a gatecheck JSON report, detected from the content.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::error::Error;
+use crate::metrics::{Lookup, MetricKey, MetricSet};
+use crate::policy::threshold::Stat;
+
+/// Baseline figures by metric selector and statistic key (`p(95)`), on the canonical scale.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Baseline {
+    pub source: String,
+    figures: BTreeMap<(MetricKey, String), f64>,
+    set: Option<MetricSet>,
+}
+
+impl Baseline {
+    pub fn figure(&self, key: &MetricKey, stat: Stat) -> Option<f64> {
+        if let Some(value) = self.figures.get(&(key.clone(), stat.key())) {
+            return Some(*value);
+        }
+        match self.set.as_ref()?.get(key)?.aggregate.lookup(stat) {
+            Lookup::Value(value) => Some(value),
+            _ => None,
+        }
+    }
+}
+
+pub fn read(path: &Path, wanted: &[MetricKey]) -> Result<Baseline, Error> {
+    let shown = path.display().to_string();
+    let gz = path.extension().is_some_and(|e| e == "gz");
+    let bytes = if gz {
+        Vec::new()
+    } else {
+        std::fs::read(path).map_err(|source| Error::Read { path: shown.clone(), what: "baseline", source })?
+    };
+    let first_line_is_raw =
+        gz || bytes.split(|b| *b == b'\n').next().is_some_and(|l| l.windows(6).any(|w| w == b"\"type\""));
+    if first_line_is_raw && !bytes.starts_with(b"{\n") {
+        let (set, _) = crate::sources::k6_ndjson::read(&[path], wanted, false)?;
+        return Ok(Baseline { source: shown, figures: BTreeMap::new(), set: Some(set) });
+    }
+    if let Ok(report) = serde_json::from_slice::<Value>(&bytes) {
+        if report.get("schema_version").is_some() && report.get("gates").is_some() {
+            return Ok(Baseline { source: shown.clone(), figures: from_report(&shown, &report)?, set: None });
+        }
+    }
+    let set = crate::sources::k6_summary::parse(&shown, &bytes)?;
+    Ok(Baseline { source: shown, figures: BTreeMap::new(), set: Some(set) })
+}
+
+/// A gatecheck JSON report: each row's subject is "<selector> <stat>" with a figure.
+fn from_report(path: &str, report: &Value) -> Result<BTreeMap<(MetricKey, String), f64>, Error> {
+    let gates = report["gates"].as_array().ok_or_else(|| Error::Evidence {
+        path: path.into(),
+        message: "gates: expected a list (gatecheck JSON report)".into(),
+    })?;
+    let mut figures = BTreeMap::new();
+    for gate in gates {
+        let (Some(subject), Some(value)) = (gate["subject"].as_str(), gate["observed"]["value"].as_f64()) else {
+            continue;
+        };
+        let Some((selector, stat)) = subject.rsplit_once(' ') else { continue };
+        let (Ok(key), Ok(stat)) = (MetricKey::parse(selector), Stat::parse(stat)) else { continue };
+        figures.insert((key, stat.key()), value);
+    }
+    Ok(figures)
+}

@@ -1,0 +1,106 @@
+//! Thresholds relative to the last accepted baseline: a 25 % regression warns (exit 0) with the
+//! delta shown, blocks where the policy says so, respects the noise floor, and a missing
+//! baseline follows on_missing.
+
+use serde_json::Value;
+
+use crate::support::*;
+
+/// A copy of the pass summary with the rule_poll and auth_list p95 25 % higher.
+fn regressed(dir: &std::path::Path) -> std::path::PathBuf {
+    let mut doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("k6/1.1.0/pass/summary-export.json")).unwrap()).unwrap();
+    for flow in ["rule_poll", "auth_list"] {
+        let p95 = &mut doc["metrics"][format!("http_req_duration{{flow:{flow}}}")]["p(95)"];
+        *p95 = Value::from(p95.as_f64().unwrap() * 1.25);
+    }
+    let path = dir.join("current.json");
+    std::fs::write(&path, doc.to_string()).unwrap();
+    path
+}
+
+#[test]
+fn a_25_percent_regression_warns_with_the_delta() {
+    let dir = tempfile::tempdir().unwrap();
+    let current = regressed(dir.path());
+    let assert = gatecheck()
+        .args(["verify", "--policy", "gates/regression.toml", "--summary"])
+        .arg(&current)
+        .args(["--baseline", "fixtures/k6/1.1.0/pass/summary-export.json"])
+        .assert()
+        .code(0);
+    let out = stdout_of(&assert);
+    let line = table_line(&out, "query-regression", "p(95) <= baseline * 1.2");
+    assert!(
+        line.contains("WARN") && line.contains("(baseline 218.95 ms, +25.0%)") && line.contains("273.68 ms"),
+        "{line}"
+    );
+    // +25 % but only +15 ms: within the 20 ms noise floor.
+    let line = table_line(&out, "read-regression", "p(95) <= baseline * 1.2");
+    assert!(line.contains("PASS") && line.contains("+25.0%"), "{line}");
+    assert!(out.contains("within the noise floor (20 ms)"), "{out}");
+    // p(99) is in neither summary: NO DATA as a warning, never a pass.
+    assert!(table_line(&out, "write-regression", "p(99) <= baseline * 1.2").contains("NO DATA (warn)"));
+    assert!(out.contains("RELEASE OK"), "{out}");
+}
+
+#[test]
+fn a_blocking_regression_gate_fails_and_a_missing_baseline_follows_on_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let current = regressed(dir.path());
+    let policy = std::fs::read_to_string(repo().join("gates/regression.toml"))
+        .unwrap()
+        .replace("severity = \"warn\"", "severity = \"block\"");
+    let (_policy_dir, policy_path) = policy_file(&policy);
+    let assert = gatecheck()
+        .args(["verify", "--policy"])
+        .arg(&policy_path)
+        .arg("--summary")
+        .arg(&current)
+        .args(["--baseline", "fixtures/k6/1.1.0/pass/summary-export.json"])
+        .assert()
+        .code(1);
+    assert!(table_line(&stdout_of(&assert), "query-regression", "p(95) <= baseline * 1.2").contains("FAIL"));
+
+    let assert =
+        gatecheck().args(["verify", "--policy", "gates/regression.toml", "--summary"]).arg(&current).assert().code(0);
+    let out = stdout_of(&assert);
+    assert!(out.contains("no baseline was given: pass --baseline FILE"), "{out}");
+}
+
+#[test]
+fn a_gatecheck_json_report_and_raw_results_serve_as_baselines() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("accepted.json");
+    gatecheck_with_lag()
+        .args(["verify", "--summary", "fixtures/k6/1.1.0/pass/summary-export.json", "--report"])
+        .arg(format!("json={}", report.display()))
+        .assert()
+        .code(0);
+    let current = regressed(dir.path());
+    let out = stdout_of(
+        &gatecheck()
+            .args(["verify", "--policy", "gates/regression.toml", "--summary"])
+            .arg(&current)
+            .arg("--baseline")
+            .arg(&report)
+            .assert()
+            .code(0),
+    );
+    assert!(
+        table_line(&out, "query-regression", "p(95) <= baseline * 1.2").contains("(baseline 218.95 ms, +25.0%)"),
+        "{out}"
+    );
+
+    // Raw results of the same run as the baseline: the same figures, p(99) included.
+    let out = stdout_of(
+        &gatecheck()
+            .args(["verify", "--policy", "gates/regression.toml", "--summary"])
+            .arg(&current)
+            .args(["--raw", "fixtures/k6/1.1.0/pass/raw.ndjson", "--baseline", "fixtures/k6/1.1.0/pass/raw.ndjson"])
+            .assert()
+            .code(0),
+    );
+    let line = table_line(&out, "query-regression", "p(99) <= baseline * 1.2");
+    assert!(line.contains("PASS") && line.contains("+0.0%"), "{line}");
+}
