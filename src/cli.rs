@@ -61,6 +61,8 @@ pub enum Command {
     /// from its /metrics, and the release verdict.
     #[command(after_help = EXIT_CODES)]
     Demo(DemoArgs),
+    /// Two runs side by side (per flow p50/p95/p99, errors, checks, throughput, with deltas).
+    Compare(CompareArgs),
     /// CI helpers for the GitHub workflows.
     #[command(subcommand)]
     Ci(CiCommand),
@@ -70,6 +72,14 @@ pub enum Command {
     /// A minimal loopback HTTP target for benchmarks (GET / answers 200).
     #[command(hide = true)]
     BenchTarget(BenchTargetArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The earlier run: a k6 summary of any shape, or k6 raw results (.ndjson, .gz).
+    pub a: PathBuf,
+    /// The later run.
+    pub b: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]

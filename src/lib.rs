@@ -164,6 +164,27 @@ pub async fn run(cli: Cli, env: &dyn Fn(&str) -> Option<String>, out: &mut dyn W
                 .await?;
             Ok(Outcome::Pass)
         }
+        Command::Compare(args) => {
+            let read = |path: &std::path::Path| -> Result<metrics::MetricSet, Error> {
+                let name = path.to_string_lossy();
+                if name.ends_with(".ndjson") || name.ends_with(".gz") || name.ends_with(".jsonl") {
+                    let flows = ["auth_list", "rule_poll", "provider_log_write"];
+                    let wanted: Vec<metrics::MetricKey> = flows
+                        .iter()
+                        .flat_map(|f| {
+                            ["http_req_duration", "http_req_failed", "checks"].map(|m| format!("{m}{{flow:{f}}}"))
+                        })
+                        .filter_map(|s| metrics::MetricKey::parse(&s).ok())
+                        .collect();
+                    Ok(sources::k6_ndjson::read(&[path], &wanted, false)?.0)
+                } else {
+                    sources::k6_summary::read(path)
+                }
+            };
+            let (a, b) = (read(&args.a)?, read(&args.b)?);
+            write_out(out.write_all(report::compare::render(&a, &b).as_bytes()))?;
+            Ok(Outcome::Pass)
+        }
         Command::Ci(cli::CiCommand::Resolve) => {
             ci::run(env, out)?;
             Ok(Outcome::Pass)

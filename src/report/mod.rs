@@ -1,5 +1,6 @@
 //! Outputs: renderers are pure functions of a verdict (or policy) writing into any `Write`.
 
+pub mod compare;
 pub mod github;
 pub mod json;
 pub mod junit;

@@ -3,6 +3,7 @@
 mod bad_input;
 mod baseline;
 mod cli;
+mod compare;
 mod gates_command;
 mod k6_fixtures;
 mod k6_native;

@@ -1,0 +1,92 @@
+//! `gatecheck compare A B`: two runs side by side for the weekly trend review — per flow
+//! p50/p95/p99, error rate, checks and throughput, with the change from A to B.
+
+use std::collections::BTreeSet;
+
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::Table;
+
+use crate::metrics::{Aggregate, Lookup, MetricKey, MetricSet};
+use crate::policy::threshold::Stat;
+
+/// Run length in seconds, where the format lets it be derived (count / per-second rate).
+fn duration_secs(set: &MetricSet) -> Option<f64> {
+    let key = MetricKey::parse("http_reqs").ok()?;
+    match set.get(&key)?.aggregate {
+        Aggregate::Counter { count, per_second: Some(rate) } if rate > 0.0 => Some(count / rate),
+        _ => None,
+    }
+}
+
+fn figure(set: &MetricSet, selector: &str, stat: Stat) -> Option<f64> {
+    let key = MetricKey::parse(selector).ok()?;
+    match set.get(&key)?.aggregate.lookup(stat) {
+        Lookup::Value(value) => Some(value),
+        _ => None,
+    }
+}
+
+fn requests(set: &MetricSet, flow: &str) -> Option<u64> {
+    let key = MetricKey::parse(&format!("http_req_failed{{flow:{flow}}}")).ok()?;
+    set.get(&key)?.aggregate.sample_count()
+}
+
+/// The flows either run measured (from `http_req_duration{flow:...}`).
+pub fn flows(a: &MetricSet, b: &MetricSet) -> BTreeSet<String> {
+    a.metrics
+        .keys()
+        .chain(b.metrics.keys())
+        .filter(|k| k.name == "http_req_duration" && k.tags.len() == 1)
+        .filter_map(|k| k.tag("flow").map(str::to_string))
+        .collect()
+}
+
+fn cell(a: Option<f64>, b: Option<f64>, show: impl Fn(f64) -> String) -> String {
+    match (a, b) {
+        (Some(a), Some(b)) => {
+            let change = if a != 0.0 {
+                format!("{:+.1}%", (b - a) / a * 100.0)
+            } else if b == 0.0 {
+                "±0".into()
+            } else {
+                "new".into()
+            };
+            format!("{} → {} ({change})", show(a), show(b))
+        }
+        (Some(a), None) => format!("{} → -", show(a)),
+        (None, Some(b)) => format!("- → {}", show(b)),
+        (None, None) => "-".into(),
+    }
+}
+
+pub fn render(a: &MetricSet, b: &MetricSet) -> String {
+    let ms = |v: f64| format!("{v:.2} ms");
+    let pct = |v: f64| format!("{:.2}%", v * 100.0);
+    let rps = |v: f64| format!("{v:.1}/s");
+    let mut table = Table::new();
+    table.load_preset(UTF8_FULL_CONDENSED).force_no_tty();
+    table.set_header(vec!["Flow", "p50", "p95", "p99", "Errors", "Checks", "Throughput"]);
+    let (duration_a, duration_b) = (duration_secs(a), duration_secs(b));
+    for flow in flows(a, b) {
+        let trend = format!("http_req_duration{{flow:{flow}}}");
+        let throughput = |set: &MetricSet, duration: Option<f64>| Some(requests(set, &flow)? as f64 / duration?);
+        table.add_row(vec![
+            flow.clone(),
+            cell(figure(a, &trend, Stat::Med), figure(b, &trend, Stat::Med), ms),
+            cell(figure(a, &trend, Stat::Percentile(95.0)), figure(b, &trend, Stat::Percentile(95.0)), ms),
+            cell(figure(a, &trend, Stat::Percentile(99.0)), figure(b, &trend, Stat::Percentile(99.0)), ms),
+            cell(
+                figure(a, &format!("http_req_failed{{flow:{flow}}}"), Stat::Rate),
+                figure(b, &format!("http_req_failed{{flow:{flow}}}"), Stat::Rate),
+                pct,
+            ),
+            cell(
+                figure(a, &format!("checks{{flow:{flow}}}"), Stat::Rate),
+                figure(b, &format!("checks{{flow:{flow}}}"), Stat::Rate),
+                pct,
+            ),
+            cell(throughput(a, duration_a), throughput(b, duration_b), rps),
+        ]);
+    }
+    format!("A: {} ({})\nB: {} ({})\n{table}\n", a.path, a.format, b.path, b.format)
+}
