@@ -23,11 +23,11 @@ cat "$big" > /dev/null  # warm the page cache for both tools
 
 /usr/bin/time -f '%e %M' -o "$work/jq.time" \
   jq -c 'select(.type == "Point" and .metric == "http_req_duration" and .data.tags.flow == "auth_list") | .data.value' "$big" > "$work/jq.out"
-read -r jq_s jq_kb < "$work/jq.time"
+read -r jq_s jq_kb < <(tail -n 1 "$work/jq.time")
 
 /usr/bin/time -f '%e %M' -o "$work/g.time" \
   ./target/release/gatecheck verify --policy gates/release.toml --raw "$big" --no-env > "$work/g.out" || true
-read -r g_s g_kb < "$work/g.time"
+read -r g_s g_kb < <(tail -n 1 "$work/g.time")
 grep -q "read-latency" "$work/g.out" || { echo "gatecheck did not judge the file:" >&2; cat "$work/g.out" >&2; exit 1; }
 
 awk -v mb="$mb" -v js="$jq_s" -v jk="$jq_kb" -v gs="$g_s" -v gk="$g_kb" 'BEGIN {

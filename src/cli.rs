@@ -278,6 +278,10 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
 
+    /// Record this verdict in DIR and judge history gates (`consecutive_passes`) from it.
+    #[arg(long, value_name = "DIR")]
+    pub history: Option<PathBuf>,
+
     #[command(flatten)]
     pub evidence: EvidenceArgs,
 }

@@ -63,6 +63,7 @@ pub async fn run(cli: Cli, env: &dyn Fn(&str) -> Option<String>, out: &mut dyn W
                 raw: args.raw,
                 raw_lenient: args.raw_lenient.then_some(true),
                 baseline: args.baseline,
+                history: args.history,
                 ..Settings::default()
             };
             let plan = settings::resolve(config, args.evidence.into_settings(base), env)?;
@@ -71,6 +72,9 @@ pub async fn run(cli: Cli, env: &dyn Fn(&str) -> Option<String>, out: &mut dyn W
             let verdict = judge(&policy, &plan, env).await?;
             write_out(report::table::render(&verdict, color(&plan, env), out))?;
             outputs.write(&verdict, out)?;
+            if let Some(dir) = &plan.history {
+                sources::history::record(dir, &verdict)?;
+            }
             Ok(Outcome::of(verdict.blocked()))
         }
         Command::Check(args) => {
@@ -343,7 +347,8 @@ pub async fn gather(
     let wanted: Vec<metrics::MetricKey> =
         policy.gates.iter().filter_map(|g| g.metric.as_ref().map(|(k, _)| k.clone())).collect();
     let baseline = plan.baseline.as_deref().map(|path| sources::baseline::read(path, &wanted)).transpose()?;
-    let mut evidence = Evidence { summary, raw, baseline, env: figures, flows, ..Evidence::default() };
+    let history = plan.history.as_deref().map(|dir| sources::history::outcomes(dir, &policy.name)).transpose()?;
+    let mut evidence = Evidence { summary, raw, baseline, history, env: figures, flows, ..Evidence::default() };
     if let Some((url, histograms)) = scraped {
         evidence.scraped_from = Some(url);
         evidence.scraped = histograms;

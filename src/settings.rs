@@ -56,6 +56,8 @@ pub struct Settings {
     pub raw_lenient: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<PathBuf>,
     /// Policy variable overrides, NAME=VALUE.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub var: Vec<String>,
@@ -91,6 +93,7 @@ pub struct Plan {
     pub raw: Vec<PathBuf>,
     pub raw_lenient: bool,
     pub baseline: Option<PathBuf>,
+    pub history: Option<PathBuf>,
 }
 
 /// `env` is the process environment as a lookup, so layering is testable.
@@ -153,6 +156,7 @@ pub fn resolve_with_default_policy(
         raw: merged.raw.clone(),
         raw_lenient: merged.raw_lenient.unwrap_or(false),
         baseline: merged.baseline.clone(),
+        history: merged.history.clone(),
         vars: merged
             .var
             .iter()

@@ -57,6 +57,8 @@ pub struct Evidence {
     pub raw: Option<MetricSet>,
     /// The last accepted run, for thresholds relative to it.
     pub baseline: Option<crate::sources::baseline::Baseline>,
+    /// Outcomes of the recorded earlier runs of this policy, oldest first (true = passed).
+    pub history: Option<Vec<bool>>,
     /// Set environment figures by variable name.
     pub env: BTreeMap<String, EnvFigure>,
     pub flows: BTreeMap<String, FlowState>,
@@ -74,8 +76,15 @@ pub struct Evidence {
 
 pub fn evaluate(policy: &Policy, evidence: &Evidence) -> Result<Verdict, Error> {
     let mut rows = Vec::new();
-    for gate in &policy.gates {
+    for gate in policy.gates.iter().filter(|g| g.consecutive_passes.is_none()) {
         evaluate_gate(policy, gate, evidence, &mut rows)?;
+    }
+    // History gates judge this run as a whole, so they come after every other gate.
+    let this_run_passed = !rows.iter().any(|r| r.blocking);
+    for gate in &policy.gates {
+        if let Some(runs) = gate.consecutive_passes {
+            rows.push(history_row(gate, runs, this_run_passed, evidence.history.as_deref()));
+        }
     }
     if let Some(summary) = evidence.summary.as_ref().filter(|s| s.format != FORMAT_NATIVE) {
         if policy.enforce_k6_thresholds {
@@ -203,6 +212,45 @@ fn subject_of(gate: &Gate, stat: Stat) -> String {
         (None, None) => gate.id.clone(),
     };
     format!("{name} {stat}")
+}
+
+/// "The last N runs all passed": this run plus the N-1 recorded before it.
+fn history_row(gate: &Gate, runs: u32, this_run_passed: bool, history: Option<&[bool]>) -> Row {
+    let mut row = Row {
+        gate: gate.id.clone(),
+        description: gate.description.clone(),
+        subject: "run history".into(),
+        check: format!("last {runs} runs passed"),
+        status: Status::Pass,
+        blocking: false,
+        observed: Observed::Nothing,
+        source: "-".into(),
+        detail: None,
+        samples: None,
+        series: None,
+    };
+    let Some(history) = history else {
+        row.detail = Some("no run history: pass --history DIR (each verdict is recorded there)".into());
+        mark_missing(gate, &mut row);
+        return row;
+    };
+    let earlier = runs as usize - 1;
+    let mut window: Vec<bool> = history.iter().rev().take(earlier).rev().copied().collect();
+    window.push(this_run_passed);
+    let shown: Vec<&str> = window.iter().map(|p| if *p { "pass" } else { "fail" }).collect();
+    row.observed = Observed::Figure {
+        value: window.iter().filter(|p| **p).count() as f64,
+        unit: "number",
+        shown: format!("{} (oldest first)", shown.join(", ")),
+    };
+    row.source = "run history".into();
+    if window.len() < runs as usize {
+        row.detail = Some(format!("only {} run(s) recorded, {runs} needed", window.len()));
+        judge(gate, false, &mut row);
+    } else {
+        judge(gate, window.iter().all(|p| *p), &mut row);
+    }
+    row
 }
 
 /// No figure: the gate's `on_missing` decides (fail closed by default).

@@ -85,7 +85,10 @@ pub struct GateFile {
     pub unit: Option<String>,
     /// The load-test flow this gate belongs to; inferred from a `flow:` tag in `metric`.
     pub flow: Option<String>,
+    #[serde(default)]
     pub thresholds: Vec<String>,
+    /// A history gate: this run and the N-1 recorded before it (`--history DIR`) all passed.
+    pub consecutive_passes: Option<u32>,
     pub severity: Option<String>,
     pub on_missing: Option<String>,
     /// For thresholds relative to the baseline: a change smaller than this never breaches.

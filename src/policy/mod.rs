@@ -141,6 +141,8 @@ pub struct Gate {
     pub on_missing: OnMissing,
     /// A change against the baseline within this many units never breaches (`value < 20ms`).
     pub noise_floor: Option<Threshold>,
+    /// History gate: the last N runs (this one included) all passed.
+    pub consecutive_passes: Option<u32>,
 }
 
 impl Gate {
@@ -168,6 +170,11 @@ pub struct Policy {
 }
 
 impl Policy {
+    /// True when a gate asks for recorded history (`consecutive_passes`).
+    pub fn needs_history(&self) -> bool {
+        self.gates.iter().any(|g| g.consecutive_passes.is_some())
+    }
+
     /// True when some gate reads a k6 metric, so a summary is needed.
     pub fn needs_k6_summary(&self) -> bool {
         self.gates.iter().any(|g| g.metric.is_some())
@@ -330,6 +337,41 @@ pub fn parse_with_vars(
                 return Err(gate_fail(format!("scrape = {name:?}: expected a histogram metric name")));
             }
         }
+        if let Some(runs) = gate.consecutive_passes {
+            let has_evidence = metric.is_some() || !env.is_empty() || !queries.is_empty() || gate.scrape.is_some();
+            if has_evidence || !gate.thresholds.is_empty() {
+                return Err(gate_fail(
+                    "consecutive_passes is a gate of its own: no metric, query, env, scrape or thresholds".into(),
+                ));
+            }
+            if runs == 0 {
+                return Err(gate_fail("consecutive_passes = 0: expected at least 1 run".into()));
+            }
+            gates.push(Gate {
+                id: id.clone(),
+                description: gate.description.clone().unwrap_or_else(|| format!("the last {runs} runs all passed")),
+                metric: None,
+                env: Vec::new(),
+                queries: Vec::new(),
+                reduce: None,
+                scrape: None,
+                figure_unit,
+                flow: gate.flow.clone(),
+                thresholds: Vec::new(),
+                severity: parse_severity(gate.severity.as_deref()).map_err(&gate_fail)?,
+                on_missing: match gate.on_missing.as_deref() {
+                    None | Some("fail") => OnMissing::Fail,
+                    Some("warn") => OnMissing::Warn,
+                    Some("skip") => OnMissing::Skip,
+                    Some(other) => {
+                        return Err(gate_fail(format!("on_missing = {other:?}: expected fail, warn or skip")))
+                    }
+                },
+                noise_floor: None,
+                consecutive_passes: Some(runs),
+            });
+            continue;
+        }
         if metric.is_none() && env.is_empty() && queries.is_empty() && gate.scrape.is_none() {
             return Err(gate_fail(
                 "has no evidence: set metric = \"...\", query = \"...\" or a [gate.env] table".into(),
@@ -406,6 +448,7 @@ pub fn parse_with_vars(
             severity,
             on_missing,
             noise_floor,
+            consecutive_passes: None,
         });
     }
     if gates.is_empty() {

@@ -3,6 +3,7 @@
 
 pub mod baseline;
 pub mod env;
+pub mod history;
 pub mod k6_ndjson;
 pub mod k6_summary;
 pub mod prometheus;

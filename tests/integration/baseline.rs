@@ -104,3 +104,41 @@ fn a_gatecheck_json_report_and_raw_results_serve_as_baselines() {
     let line = table_line(&out, "query-regression", "p(99) <= baseline * 1.2");
     assert!(line.contains("PASS") && line.contains("+0.0%"), "{line}");
 }
+
+#[test]
+fn history_records_verdicts_and_the_scaling_change_rule_needs_two_passes() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = dir.path().join("history");
+    let verify = |summary: &str| {
+        let assert = gatecheck_with_lag().args(["verify", "--summary", summary, "--history"]).arg(&history).assert();
+        let code = assert.get_output().status.code();
+        (code, stdout_of(&assert))
+    };
+    // First passing run: no earlier run recorded, so the rule cannot hold yet.
+    let (code, out) = verify("fixtures/k6/1.1.0/pass/summary-export.json");
+    assert_eq!(code, Some(1), "{out}");
+    assert!(table_line(&out, "consecutive-passes", "last 2 runs passed").contains("FAIL"), "{out}");
+    assert!(out.contains("only 1 run(s) recorded, 2 needed"), "{out}");
+    // Second passing run: two consecutive passes.
+    let (code, out) = verify("fixtures/k6/1.1.0/pass/summary-export.json");
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        table_line(&out, "consecutive-passes", "last 2 runs passed").contains("pass, pass (oldest first)"),
+        "{out}"
+    );
+    // A failing run breaks the streak, and the next passing run is not enough on its own.
+    let (code, _) = verify("fixtures/k6/1.1.0/fail-latency/summary-export.json");
+    assert_eq!(code, Some(1));
+    let (code, out) = verify("fixtures/k6/1.1.0/pass/summary-export.json");
+    assert_eq!(code, Some(1), "{out}");
+    assert!(table_line(&out, "consecutive-passes", "last 2 runs passed").contains("fail, pass"), "{out}");
+    assert_eq!(std::fs::read_dir(&history).unwrap().count(), 4, "every verdict is recorded");
+    // Without --history the rule is skipped, not failed.
+    let out = stdout_of(
+        &gatecheck_with_lag()
+            .args(["verify", "--summary", "fixtures/k6/1.1.0/pass/summary-export.json"])
+            .assert()
+            .code(0),
+    );
+    assert!(table_line(&out, "consecutive-passes", "last 2 runs passed").contains("SKIPPED"));
+}

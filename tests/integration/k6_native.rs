@@ -131,7 +131,7 @@ fn make_perf_smoke_with_k6_and_native_are_judged_alike() {
             .collect::<Vec<_>>()
     };
     let (k6, native) = (run("k6"), run("native"));
-    assert_eq!(k6.len(), 16);
+    assert_eq!(k6.len(), 17, "16 gate rows and the skipped history gate");
     assert_eq!(k6, native);
     let script = std::fs::read_to_string(dir.path().join("k6/core-flows.k6.js")).unwrap();
     assert!(!script.contains(DEMO_TOKEN) && script.contains("__ENV.PERF_BEARER_TOKEN"));
