@@ -63,6 +63,9 @@ pub enum Command {
     Demo(DemoArgs),
     /// Two runs side by side (per flow p50/p95/p99, errors, checks, throughput, with deltas).
     Compare(CompareArgs),
+    /// One summary from several runs (native summaries or k6 raw results), percentiles over
+    /// the union of their samples.
+    Merge(MergeArgs),
     /// CI helpers for the GitHub workflows.
     #[command(subcommand)]
     Ci(CiCommand),
@@ -72,6 +75,18 @@ pub enum Command {
     /// A minimal loopback HTTP target for benchmarks (GET / answers 200).
     #[command(hide = true)]
     BenchTarget(BenchTargetArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Where the merged summary goes (written atomically).
+    pub out: PathBuf,
+    /// The runs: gatecheck native summaries, or k6 raw results (.ndjson, .gz).
+    #[arg(required = true, num_args = 2..)]
+    pub inputs: Vec<PathBuf>,
+    /// Policy whose metrics raw inputs are merged for [default: gates/release.toml or built in].
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

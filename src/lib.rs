@@ -168,6 +168,13 @@ pub async fn run(cli: Cli, env: &dyn Fn(&str) -> Option<String>, out: &mut dyn W
                 .await?;
             Ok(Outcome::Pass)
         }
+        Command::Merge(args) => {
+            let plan = settings::resolve(config, Settings { policy: args.policy, ..Settings::default() }, env)?;
+            let policy = load_policy(&plan)?;
+            let line = merge::merge(&args.out, &args.inputs, &policy)?;
+            write_out(writeln!(out, "{line}"))?;
+            Ok(Outcome::Pass)
+        }
         Command::Compare(args) => {
             let read = |path: &std::path::Path| -> Result<metrics::MetricSet, Error> {
                 let name = path.to_string_lossy();
@@ -389,4 +396,5 @@ pub async fn gather(
 pub mod ci;
 pub mod demo;
 pub mod load;
+pub mod merge;
 pub mod smoke;

@@ -158,3 +158,52 @@ impl Recorder {
         self.flows.iter().flat_map(|f| &f.endpoints).map(|e| e.requests).sum()
     }
 }
+
+impl Recorder {
+    /// The measurements with every histogram serialized (V2 + deflate, base64), so runs can be
+    /// merged later without losing precision.
+    pub fn to_json(&self, plan: &LoadPlan) -> serde_json::Value {
+        use base64::Engine;
+        use hdrhistogram::serialization::{Serializer, V2DeflateSerializer};
+        let flows: Vec<serde_json::Value> = plan
+            .flows
+            .iter()
+            .zip(&self.flows)
+            .map(|(flow, stats)| {
+                let endpoints: Vec<serde_json::Value> = flow
+                    .requests
+                    .iter()
+                    .zip(&stats.endpoints)
+                    .map(|(request, endpoint)| {
+                        let mut bytes = Vec::new();
+                        V2DeflateSerializer::new().serialize(&endpoint.latency, &mut bytes).expect("serializing into a Vec");
+                        serde_json::json!({
+                            "name": request.name,
+                            "method": request.method.as_str(),
+                            "check": request.check,
+                            "requests": endpoint.requests,
+                            "failed": endpoint.failed,
+                            "checks_passed": endpoint.checks_passed,
+                            "checks_failed": endpoint.checks_failed,
+                            "statuses": endpoint.statuses.iter().map(|(k, v)| (k.to_string(), *v)).collect::<BTreeMap<_, _>>(),
+                            "histogram_us": base64::engine::general_purpose::STANDARD.encode(bytes),
+                        })
+                    })
+                    .collect();
+                serde_json::json!({
+                    "name": flow.name,
+                    "iterations": stats.iterations,
+                    "late_iterations": stats.late_iterations,
+                    "dropped_iterations": stats.dropped_iterations,
+                    "endpoints": endpoints,
+                })
+            })
+            .collect();
+        serde_json::json!({
+            "flows": flows,
+            "errors": self.errors.iter().map(|(k, v)| (k.name().to_string(), *v)).collect::<BTreeMap<_, _>>(),
+            "bytes_received": self.bytes_received,
+            "clamped": self.clamped,
+        })
+    }
+}

@@ -122,6 +122,8 @@ pub fn export(plan: &LoadPlan, recorder: &Recorder, facts: &RunFacts, vus: u64) 
             "dropped_iterations": dropped,
             "request_cap": plan.max_requests,
             "percentile_method": PERCENTILE_METHOD,
+            // Lossless at the recorded precision: `gatecheck merge` adds these histograms.
+            "recorder": recorder.to_json(plan),
         }
     })
 }

@@ -8,6 +8,7 @@ mod gates_command;
 mod k6_fixtures;
 mod k6_native;
 mod k6_raw;
+mod merge;
 mod prometheus;
 mod prometheus_faults;
 mod reports;
