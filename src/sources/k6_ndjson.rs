@@ -42,8 +42,9 @@ struct Line<'a> {
 struct Data<'a> {
     #[serde(default)]
     value: Option<f64>,
+    /// Kept as raw text: a selector's tags are found in it without building a map per line.
     #[serde(default, borrow)]
-    tags: Option<BTreeMap<std::borrow::Cow<'a, str>, std::borrow::Cow<'a, str>>>,
+    tags: Option<&'a serde_json::value::RawValue>,
     #[serde(default, rename = "type", borrow)]
     metric_type: Option<std::borrow::Cow<'a, str>>,
     #[serde(default, borrow)]
@@ -150,7 +151,11 @@ fn read_one(
         // line would cost most of the time on files of hundreds of MB.
         let name = metric_name(text);
         let needed = name.is_some_and(|n| wanted_names.iter().any(|w| w.as_bytes() == n));
-        let metric_line = name.is_some() && text.windows(METRIC_TYPE.len()).any(|w| w == METRIC_TYPE);
+        // k6 writes Points as {"metric":... and Metric records as {"type":"Metric"...: the
+        // prefix answers for almost every line, a search only for other spellings.
+        let metric_line = name.is_some()
+            && !text.starts_with(POINT_PREFIX)
+            && (text.starts_with(METRIC_PREFIX) || memchr::memmem::find(text, METRIC_TYPE).is_some());
         if !needed && !metric_line {
             if !(text.starts_with(b"{") && text.ends_with(b"}")) || name.is_none() {
                 if lenient {
@@ -205,12 +210,12 @@ fn read_one(
                     }
                     return Err(bad(&format!("negative duration {value} for {}", parsed.metric)));
                 }
-                let tags = parsed.data.tags.unwrap_or_default();
+                let tags = parsed.data.tags.map(|t| t.get()).unwrap_or("{}");
                 for (key, samples) in gathered.iter_mut() {
                     if key.name != parsed.metric.as_ref() {
                         continue;
                     }
-                    let matches = key.tags.iter().all(|(k, v)| tags.get(k.as_str()).is_some_and(|t| t.as_ref() == v));
+                    let matches = key.tags.iter().all(|(k, v)| has_tag(tags, k, v));
                     if matches {
                         match kind {
                             MetricKind::Trend | MetricKind::Gauge => samples.values.push(value),
@@ -232,6 +237,22 @@ fn read_one(
 }
 
 const METRIC_TYPE: &[u8] = b"\"type\":\"Metric\"";
+const METRIC_PREFIX: &[u8] = b"{\"type\":\"Metric\"";
+const POINT_PREFIX: &[u8] = b"{\"metric\":\"";
+
+/// True when the tags object (raw JSON text) holds `"key":"value"` (k6 writes it unspaced;
+/// a spaced or escaped spelling is parsed the slow way).
+fn has_tag(tags: &str, key: &str, value: &str) -> bool {
+    let needle = format!("\"{key}\":\"{value}\"");
+    if memchr::memmem::find(tags.as_bytes(), needle.as_bytes()).is_some() {
+        return true;
+    }
+    if !tags.contains(['\\', ' ']) {
+        return false;
+    }
+    serde_json::from_str::<BTreeMap<String, serde_json::Value>>(tags)
+        .is_ok_and(|map| map.get(key).and_then(|v| v.as_str()) == Some(value))
+}
 
 fn trim_line(line: &[u8]) -> &[u8] {
     let mut end = line.len();
@@ -248,9 +269,9 @@ fn trim_line(line: &[u8]) -> &[u8] {
 /// The value of the top-level `"metric":"..."` field, found without parsing the line.
 fn metric_name(line: &[u8]) -> Option<&[u8]> {
     const KEY: &[u8] = b"\"metric\":\"";
-    let at = line.windows(KEY.len()).position(|w| w == KEY)? + KEY.len();
+    let at = if line.starts_with(POINT_PREFIX) { POINT_PREFIX.len() } else { memchr::memmem::find(line, KEY)? + KEY.len() };
     let rest = &line[at..];
-    let end = rest.iter().position(|&b| b == b'"' || b == b'\\')?;
+    let end = memchr::memchr2(b'"', b'\\', rest)?;
     Some(&rest[..end])
 }
 
