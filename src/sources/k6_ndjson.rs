@@ -57,11 +57,20 @@ struct Gathered {
     values: Vec<f64>,
     sum: f64,
     nonzero: u64,
+    /// `"key":"value"` for each tag of the selector, built once rather than per line.
+    needles: Vec<(String, String, Vec<u8>)>,
 }
 
 /// Reads every file; `wanted` are the selectors gates ask for (name plus tags).
 pub fn read(paths: &[&Path], wanted: &[MetricKey], lenient: bool) -> Result<(MetricSet, RawStats), Error> {
-    let mut gathered: BTreeMap<MetricKey, Gathered> = wanted.iter().map(|k| (k.clone(), Gathered::default())).collect();
+    let mut gathered: BTreeMap<MetricKey, Gathered> = wanted
+        .iter()
+        .map(|k| {
+            let needles =
+                k.tags.iter().map(|(t, v)| (t.clone(), v.clone(), format!("\"{t}\":\"{v}\"").into_bytes())).collect();
+            (k.clone(), Gathered { needles, ..Gathered::default() })
+        })
+        .collect();
     let mut kinds: BTreeMap<String, (MetricKind, bool)> = BTreeMap::new();
     let mut stats = RawStats::default();
     let wanted_names: Vec<&str> = wanted.iter().map(|k| k.name.as_str()).collect();
@@ -215,7 +224,7 @@ fn read_one(
                     if key.name != parsed.metric.as_ref() {
                         continue;
                     }
-                    let matches = key.tags.iter().all(|(k, v)| has_tag(tags, k, v));
+                    let matches = samples.needles.iter().all(|(k, v, needle)| has_tag(tags, k, v, needle));
                     if matches {
                         match kind {
                             MetricKind::Trend | MetricKind::Gauge => samples.values.push(value),
@@ -242,12 +251,13 @@ const POINT_PREFIX: &[u8] = b"{\"metric\":\"";
 
 /// True when the tags object (raw JSON text) holds `"key":"value"` (k6 writes it unspaced;
 /// a spaced or escaped spelling is parsed the slow way).
-fn has_tag(tags: &str, key: &str, value: &str) -> bool {
-    let needle = format!("\"{key}\":\"{value}\"");
-    if memchr::memmem::find(tags.as_bytes(), needle.as_bytes()).is_some() {
+fn has_tag(tags: &str, key: &str, value: &str, needle: &[u8]) -> bool {
+    if memchr::memmem::find(tags.as_bytes(), needle).is_some() {
         return true;
     }
-    if !tags.contains(['\\', ' ']) {
+    // Spaces inside values are normal ("GET /api/..."); only escapes or spaced JSON syntax
+    // could hide a match from the plain search.
+    if !(tags.contains('\\') || tags.contains("\": ") || tags.contains("\" :")) {
         return false;
     }
     serde_json::from_str::<BTreeMap<String, serde_json::Value>>(tags)
@@ -269,7 +279,8 @@ fn trim_line(line: &[u8]) -> &[u8] {
 /// The value of the top-level `"metric":"..."` field, found without parsing the line.
 fn metric_name(line: &[u8]) -> Option<&[u8]> {
     const KEY: &[u8] = b"\"metric\":\"";
-    let at = if line.starts_with(POINT_PREFIX) { POINT_PREFIX.len() } else { memchr::memmem::find(line, KEY)? + KEY.len() };
+    let at =
+        if line.starts_with(POINT_PREFIX) { POINT_PREFIX.len() } else { memchr::memmem::find(line, KEY)? + KEY.len() };
     let rest = &line[at..];
     let end = memchr::memchr2(b'"', b'\\', rest)?;
     Some(&rest[..end])
