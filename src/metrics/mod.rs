@@ -76,6 +76,8 @@ pub struct MetricSet {
     pub omitted: Vec<(String, String)>,
     /// Flows a native run switched off, with what switched them off.
     pub skipped_flows: Vec<(String, String)>,
+    /// What reading the evidence met besides figures (e.g. raw lines skipped), for the report.
+    pub notes: Vec<String>,
 }
 
 impl MetricSet {

@@ -94,7 +94,15 @@ pub fn evaluate(policy: &Policy, evidence: &Evidence) -> Result<Verdict, Error> 
     Ok(Verdict {
         policy: policy.name.clone(),
         policy_source: policy.source.clone(),
-        evidence: evidence.summary.iter().chain(&evidence.raw).map(|s| format!("{} ({})", s.path, s.format)).collect(),
+        evidence: evidence
+            .summary
+            .iter()
+            .chain(&evidence.raw)
+            .map(|s| match s.notes.is_empty() {
+                true => format!("{} ({})", s.path, s.format),
+                false => format!("{} ({}: {})", s.path, s.format, s.notes.join(", ")),
+            })
+            .collect(),
         evaluated_at: evidence.evaluated_at.clone(),
         rows,
     })

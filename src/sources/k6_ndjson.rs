@@ -78,10 +78,18 @@ pub fn read(paths: &[&Path], wanted: &[MetricKey], lenient: bool) -> Result<(Met
         read_one(path, &wanted_names, lenient, &mut gathered, &mut kinds, &mut stats)?;
     }
     let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    let mut notes = vec![format!("{} lines, {} samples kept", stats.lines, stats.points_kept)];
+    if stats.skipped_unknown_type > 0 {
+        notes.push(format!("{} lines of unknown type skipped", stats.skipped_unknown_type));
+    }
+    if stats.skipped_bad > 0 {
+        notes.push(format!("{} malformed lines skipped (--raw-lenient)", stats.skipped_bad));
+    }
     let mut set = MetricSet {
         format: FORMAT_RAW.into(),
         path: shown.join(" + "),
         carries_thresholds: false,
+        notes,
         ..MetricSet::default()
     };
     for (key, samples) in gathered {
@@ -172,6 +180,10 @@ fn read_one(
                     continue;
                 }
                 return Err(bad("not a k6 JSON output record (expected {\"type\":...,\"metric\":...,\"data\":...})"));
+            }
+            // Neither a Point nor a Metric record: a line type this reader does not know.
+            if !text.starts_with(POINT_PREFIX) && memchr::memmem::find(text, b"\"type\":\"Point\"").is_none() {
+                stats.skipped_unknown_type += 1;
             }
             continue;
         }

@@ -269,3 +269,14 @@ fn empty_flows_from_raw_are_no_data_or_skipped() {
     assert!(table_line(&out, "query-latency", "p(95) < 900ms").contains("SKIPPED"));
     assert!(table_line(&out, "read-latency", "p(99) < 700ms").contains("PASS"));
 }
+
+#[test]
+fn unknown_line_types_are_skipped_and_counted() {
+    let mut text = std::fs::read_to_string(fixture("k6/1.1.0/pass/raw.ndjson")).unwrap();
+    text.push_str("{\"type\":\"Annotation\",\"metric\":\"vus\",\"data\":{}}\n{\"type\":\"Annotation\",\"metric\":\"http_req_duration\",\"data\":{}}\n");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("raw.ndjson");
+    std::fs::write(&path, text).unwrap();
+    let out = stdout_of(&gatecheck_with_lag().args(["verify", "--raw"]).arg(&path).assert().code(0));
+    assert!(out.contains("2 lines of unknown type skipped"), "{out}");
+}
