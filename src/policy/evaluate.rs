@@ -13,8 +13,7 @@ use std::collections::BTreeMap;
 
 use crate::error::Error;
 use crate::metrics::{Lookup, MetricSet, Provenance};
-use crate::policy::threshold::Stat;
-use crate::policy::threshold::{Dimension, Threshold};
+use crate::policy::threshold::{Dimension, Stat, Threshold};
 use crate::policy::verdict::{Observed, Row, Status, Verdict};
 use crate::policy::{Gate, OnMissing, Policy, Severity};
 use crate::sources::k6_summary::{FORMAT_MACHINE_READABLE, FORMAT_NATIVE};
@@ -114,19 +113,7 @@ fn evaluate_gate(policy: &Policy, gate: &Gate, evidence: &Evidence, rows: &mut V
         .as_ref()
         .and_then(|flow| evidence.flows.get(flow).filter(|state| !state.enabled).map(|state| (flow, state)));
     for threshold in &gate.thresholds {
-        let base = Row {
-            gate: gate.id.clone(),
-            description: gate.description.clone(),
-            subject: subject_of(gate, threshold.stat),
-            check: threshold.to_string(),
-            status: Status::Pass,
-            blocking: false,
-            observed: Observed::Nothing,
-            source: "-".into(),
-            detail: None,
-            samples: None,
-            series: None,
-        };
+        let base = Row::new(&gate.id, &gate.description, subject_of(gate, threshold.stat), threshold.to_string());
         if let Some((flow, state)) = switched_off {
             rows.push(Row {
                 status: Status::Skipped,
@@ -224,19 +211,7 @@ fn subject_of(gate: &Gate, stat: Stat) -> String {
 
 /// "The last N runs all passed": this run plus the N-1 recorded before it.
 fn history_row(gate: &Gate, runs: u32, this_run_passed: bool, history: Option<&[bool]>) -> Row {
-    let mut row = Row {
-        gate: gate.id.clone(),
-        description: gate.description.clone(),
-        subject: "run history".into(),
-        check: format!("last {runs} runs passed"),
-        status: Status::Pass,
-        blocking: false,
-        observed: Observed::Nothing,
-        source: "-".into(),
-        detail: None,
-        samples: None,
-        series: None,
-    };
+    let mut row = Row::new(&gate.id, &gate.description, "run history".into(), format!("last {runs} runs passed"));
     let Some(history) = history else {
         row.detail = Some("no run history: pass --history DIR (each verdict is recorded there)".into());
         mark_missing(gate, &mut row);
@@ -579,17 +554,14 @@ fn from_metric(
 
 fn k6_threshold_rows(policy: &Policy, summary: &MetricSet, rows: &mut Vec<Row>) {
     let base = Row {
-        gate: "k6-thresholds".into(),
-        description: "thresholds k6 itself evaluated during the run".into(),
-        subject: "k6 thresholds".into(),
-        check: "every k6 threshold passed".into(),
         status: Status::Skipped,
-        blocking: false,
-        observed: Observed::Nothing,
         source: summary.path.clone(),
-        detail: None,
-        samples: None,
-        series: None,
+        ..Row::new(
+            "k6-thresholds",
+            "thresholds k6 itself evaluated during the run",
+            "k6 thresholds".into(),
+            "every k6 threshold passed".into(),
+        )
     };
     if !summary.carries_thresholds {
         rows.push(Row {

@@ -79,6 +79,25 @@ pub struct Row {
     pub series: Option<String>,
 }
 
+impl Row {
+    /// A row that has not been judged yet (PASS, nothing observed, no source).
+    pub fn new(gate: &str, description: &str, subject: String, check: String) -> Row {
+        Row {
+            gate: gate.to_string(),
+            description: description.to_string(),
+            subject,
+            check,
+            status: Status::Pass,
+            blocking: false,
+            observed: Observed::Nothing,
+            source: "-".into(),
+            detail: None,
+            samples: None,
+            series: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Verdict {
     pub policy: String,

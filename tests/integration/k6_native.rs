@@ -78,17 +78,6 @@ fn k6_and_the_native_runner_agree_on_structure_and_verdict() {
         |doc: &Value| doc["root_group"]["checks"].as_object().unwrap().keys().cloned().collect::<BTreeSet<_>>();
     assert_eq!(checks(&k6), checks(&native), "the same checks by name");
 
-    let verdict_rows = |summary: &std::path::Path| {
-        let assert = gatecheck_with_lag().args(["verify", "--summary"]).arg(summary).assert().code(0);
-        stdout_of(&assert)
-            .lines()
-            .filter(|l| l.contains("┆") && !l.contains("k6-thresholds") && !l.contains("Verdict"))
-            .map(|l| {
-                let cells: Vec<String> = l.split(['│', '┆']).map(|c| c.trim().to_string()).collect();
-                (cells[1].clone(), cells[2].clone(), cells[4].clone())
-            })
-            .collect::<Vec<_>>()
-    };
     assert_eq!(verdict_rows(&k6_summary), verdict_rows(&native_summary));
 }
 
@@ -120,15 +109,7 @@ fn make_perf_smoke_with_k6_and_native_are_judged_alike() {
         assert!(output.status.success(), "make perf-smoke ({runner}): {}", String::from_utf8_lossy(&output.stderr));
         let log = std::fs::read_to_string(dir.path().join(format!("{runner}/perf-smoke.log"))).unwrap();
         assert!(!log.contains(DEMO_TOKEN), "the token never reaches the log");
-        let assert = gatecheck_with_lag().args(["verify", "--summary"]).arg(&summary).assert().code(0);
-        stdout_of(&assert)
-            .lines()
-            .filter(|l| l.contains("┆") && !l.contains("k6-thresholds") && !l.contains("Verdict"))
-            .map(|l| {
-                let cells: Vec<String> = l.split(['│', '┆']).map(|c| c.trim().to_string()).collect();
-                (cells[1].clone(), cells[2].clone(), cells[4].clone())
-            })
-            .collect::<Vec<_>>()
+        verdict_rows(&summary)
     };
     let (k6, native) = (run("k6"), run("native"));
     assert_eq!(k6.len(), 17, "16 gate rows and the skipped history gate");

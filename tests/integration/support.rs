@@ -188,3 +188,17 @@ impl Drop for Served {
 /// The demo target's credentials (see src/demo).
 pub const DEMO_TOKEN: &str = "demo-token";
 pub const DEMO_RULE: &str = "rule-0001";
+
+/// (gate, threshold, verdict) of every gate row `verify` prints for a summary, k6's own
+/// threshold rows left out: the shape two runs are compared by.
+pub fn verdict_rows(summary: &Path) -> Vec<(String, String, String)> {
+    let assert = gatecheck_with_lag().args(["verify", "--summary"]).arg(summary).assert().code(0);
+    stdout_of(&assert)
+        .lines()
+        .filter(|l| l.contains('┆') && !l.contains("k6-thresholds") && !l.contains("Verdict"))
+        .map(|l| {
+            let cells: Vec<String> = l.split(['│', '┆']).map(|c| c.trim().to_string()).collect();
+            (cells[1].clone(), cells[2].clone(), cells[4].clone())
+        })
+        .collect()
+}
