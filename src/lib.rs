@@ -79,13 +79,7 @@ pub async fn run(cli: Cli, env: &dyn Fn(&str) -> Option<String>, out: &mut dyn W
         }
         Command::Check(args) => {
             let base = Settings { policy: args.policy, summary: args.summary, color: cli.color, ..Settings::default() };
-            let plan = settings::resolve_with_default_policy(
-                config,
-                args.evidence.into_settings(base),
-                env,
-                settings::DEFAULT_CHECK_POLICY,
-                PolicySource::BuiltinSaturation,
-            )?;
+            let plan = settings::resolve_on_call(config, args.evidence.into_settings(base), env)?;
             let interval = humantime::parse_duration(&args.interval)
                 .map_err(|e| Error::Settings(format!("--interval {:?}: {e} (expected e.g. 30s)", args.interval)))?;
             let require = args.require.unwrap_or(args.watch);
@@ -98,13 +92,7 @@ pub async fn run(cli: Cli, env: &dyn Fn(&str) -> Option<String>, out: &mut dyn W
         }
         Command::Probe(args) => {
             let base = Settings { policy: args.policy, color: cli.color, ..Settings::default() };
-            let plan = settings::resolve_with_default_policy(
-                config,
-                args.prometheus.into_settings(base),
-                env,
-                settings::DEFAULT_CHECK_POLICY,
-                PolicySource::BuiltinSaturation,
-            )?;
+            let plan = settings::resolve_on_call(config, args.prometheus.into_settings(base), env)?;
             let policy = load_policy(&plan)?;
             let Some(prometheus) = &plan.prometheus else {
                 return Err(Error::Settings(

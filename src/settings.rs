@@ -101,6 +101,15 @@ pub fn resolve(config: Option<&Path>, flags: Settings, env: &dyn Fn(&str) -> Opt
     resolve_with_default_policy(config, flags, env, DEFAULT_POLICY, PolicySource::BuiltinRelease)
 }
 
+/// Settings for the on-call commands (`check`, `probe`): the saturation policy by default.
+pub fn resolve_on_call(
+    config: Option<&Path>,
+    flags: Settings,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Plan, Error> {
+    resolve_with_default_policy(config, flags, env, DEFAULT_CHECK_POLICY, PolicySource::BuiltinSaturation)
+}
+
 /// As `resolve`, with the policy used when none is set (e.g. the saturation policy for `check`).
 pub fn resolve_with_default_policy(
     config: Option<&Path>,
