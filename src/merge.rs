@@ -131,6 +131,7 @@ fn read_native(path: &Path) -> Result<(LoadPlan, Recorder, RunFacts), Error> {
                 method: http::Method::from_bytes(endpoint["method"].as_str().unwrap_or("GET").as_bytes())
                     .unwrap_or(http::Method::GET),
                 path: String::new(),
+                uri: http::Uri::default(),
                 body: None,
                 check: endpoint["check"].as_str().unwrap_or_default().to_string(),
                 expect_status: 200,

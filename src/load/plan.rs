@@ -121,6 +121,8 @@ pub struct RequestPlan {
     pub method: http::Method,
     /// Path and query, base path included.
     pub path: String,
+    /// The same, parsed once for the hot path.
+    pub uri: http::Uri,
     pub body: Option<Bytes>,
     pub check: String,
     pub expect_status: u16,
@@ -307,7 +309,7 @@ fn request_plan(request: &RequestFile, vars: &Vars, target: &Target) -> Result<R
     if path.contains(['{', '}']) {
         return Err(format!("path {path:?} still has a {{placeholder}}: add it to path_params"));
     }
-    http::uri::PathAndQuery::try_from(format!("{}{path}", target.base_path).as_str())
+    let uri = http::Uri::try_from(format!("{}{path}", target.base_path))
         .map_err(|e| format!("path {path:?} is not a valid request path: {e}"))?;
     let body = match &request.json {
         None => None,
@@ -335,6 +337,7 @@ fn request_plan(request: &RequestFile, vars: &Vars, target: &Target) -> Result<R
         check: request.check.clone().unwrap_or_else(|| format!("{} status is {expect_status}", request.name)),
         method,
         path: format!("{}{path}", target.base_path),
+        uri,
         body,
         expect_status,
         expect_json,
