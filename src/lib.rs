@@ -165,8 +165,7 @@ pub async fn run(cli: Cli, env: &dyn Fn(&str) -> Option<String>, out: &mut dyn W
         }
         Command::Compare(args) => {
             let read = |path: &std::path::Path| -> Result<metrics::MetricSet, Error> {
-                let name = path.to_string_lossy();
-                if name.ends_with(".ndjson") || name.ends_with(".gz") || name.ends_with(".jsonl") {
+                if sources::k6_ndjson::is_raw_path(path) {
                     let flows = ["auth_list", "rule_poll", "provider_log_write"];
                     let wanted: Vec<metrics::MetricKey> = flows
                         .iter()
@@ -330,17 +329,14 @@ pub async fn gather(
             policy::evaluate::FlowState { enabled: false, reason: format!("the run skipped it: {because}") },
         );
     }
+    let wanted = policy.metric_keys();
     let raw = if plan.raw.is_empty() || !policy.needs_k6_summary() {
         None
     } else {
-        let wanted: Vec<metrics::MetricKey> =
-            policy.gates.iter().filter_map(|g| g.metric.as_ref().map(|(k, _)| k.clone())).collect();
         let paths: Vec<&std::path::Path> = plan.raw.iter().map(|p| p.as_path()).collect();
         let (set, _stats) = sources::k6_ndjson::read(&paths, &wanted, plan.raw_lenient)?;
         Some(set)
     };
-    let wanted: Vec<metrics::MetricKey> =
-        policy.gates.iter().filter_map(|g| g.metric.as_ref().map(|(k, _)| k.clone())).collect();
     let baseline = plan.baseline.as_deref().map(|path| sources::baseline::read(path, &wanted)).transpose()?;
     let history = plan.history.as_deref().map(|dir| sources::history::outcomes(dir, &policy.name)).transpose()?;
     let mut evidence = Evidence { summary, raw, baseline, history, env: figures, flows, ..Evidence::default() };

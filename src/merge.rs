@@ -17,17 +17,12 @@ use crate::metrics::{Aggregate, MetricKey};
 use crate::policy::Policy;
 use crate::sources::prometheus::Secret;
 
-fn is_raw(path: &Path) -> bool {
-    let name = path.to_string_lossy();
-    name.ends_with(".ndjson") || name.ends_with(".gz") || name.ends_with(".jsonl")
-}
-
 /// Merges `inputs` into the summary written at `out`; returns a one-line description.
 pub fn merge(out: &Path, inputs: &[PathBuf], policy: &Policy) -> Result<String, Error> {
     if inputs.len() < 2 {
         return Err(Error::Settings("merge needs at least two inputs".into()));
     }
-    let raw = inputs.iter().filter(|p| is_raw(p)).count();
+    let raw = inputs.iter().filter(|p| crate::sources::k6_ndjson::is_raw_path(p)).count();
     let document = if raw == inputs.len() {
         merge_raw(inputs, policy)?
     } else if raw == 0 {
@@ -47,8 +42,7 @@ fn merged_from(inputs: &[PathBuf]) -> Vec<String> {
 }
 
 fn merge_raw(inputs: &[PathBuf], policy: &Policy) -> Result<Value, Error> {
-    let mut wanted: Vec<MetricKey> =
-        policy.gates.iter().filter_map(|g| g.metric.as_ref().map(|(k, _)| k.clone())).collect();
+    let mut wanted = policy.metric_keys();
     for name in ["http_req_duration", "http_req_failed", "checks"] {
         wanted.push(MetricKey::parse(name).expect("static selector"));
     }

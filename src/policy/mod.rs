@@ -170,6 +170,11 @@ pub struct Policy {
 }
 
 impl Policy {
+    /// The k6 metric selectors the gates read (what raw results and baselines must keep).
+    pub fn metric_keys(&self) -> Vec<MetricKey> {
+        self.gates.iter().filter_map(|g| g.metric.as_ref().map(|(k, _)| k.clone())).collect()
+    }
+
     /// True when a gate asks for recorded history (`consecutive_passes`).
     pub fn needs_history(&self) -> bool {
         self.gates.iter().any(|g| g.consecutive_passes.is_some())

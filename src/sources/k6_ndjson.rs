@@ -19,6 +19,12 @@ use crate::metrics::{Aggregate, Metric, MetricKey, MetricKind, MetricSet, Proven
 
 pub const FORMAT_RAW: &str = "k6 raw results (--out json)";
 
+/// True for file names k6 raw results go by (`--out json=FILE`, gzipped or not).
+pub fn is_raw_path(path: &Path) -> bool {
+    let name = path.to_string_lossy();
+    name.ends_with(".ndjson") || name.ends_with(".gz") || name.ends_with(".jsonl")
+}
+
 /// What reading raw files met besides the figures.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RawStats {
