@@ -293,6 +293,11 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
 
+    /// Accept a gatecheck JSON report of a BLOCKED run as the baseline (refused by default:
+    /// a baseline is the last accepted run).
+    #[arg(long, requires = "baseline")]
+    pub baseline_allow_blocked: bool,
+
     /// Record this verdict in DIR and judge history gates (`consecutive_passes`) from it.
     #[arg(long, value_name = "DIR")]
     pub history: Option<PathBuf>,
@@ -413,6 +418,11 @@ pub struct PrometheusArgs {
     /// Override a policy variable used in queries, e.g. --var window=30m (repeatable).
     #[arg(long, value_name = "NAME=VALUE")]
     pub var: Vec<String>,
+
+    /// Judge figures from responses that carry warnings (Thanos/Mimir partial responses,
+    /// Prometheus infos); by default such a figure is NO DATA, quoting the warning.
+    #[arg(long)]
+    pub accept_partial_response: bool,
 }
 
 impl PrometheusArgs {
@@ -429,6 +439,7 @@ impl PrometheusArgs {
             prometheus_concurrency: self.prometheus_concurrency,
             at: self.at,
             var: self.var,
+            accept_partial_response: self.accept_partial_response.then_some(true),
             ..base
         }
     }

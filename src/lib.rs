@@ -63,10 +63,15 @@ pub async fn run(cli: Cli, env: &dyn Fn(&str) -> Option<String>, out: &mut dyn W
                 raw: args.raw,
                 raw_lenient: args.raw_lenient.then_some(true),
                 baseline: args.baseline,
+                baseline_allow_blocked: args.baseline_allow_blocked.then_some(true),
                 history: args.history,
                 ..Settings::default()
             };
             let plan = settings::resolve(config, args.evidence.into_settings(base), env)?;
+            let mut plan = plan;
+            // A summary the user named is always read, even when no gate reads a k6 metric:
+            // its own failed thresholds and a missing file must never pass silently.
+            plan.summary_explicit = !plan.summary_is_default;
             let policy = load_policy(&plan)?;
             let outputs = report::outputs::Outputs::claim(&args.report.reports, env)?;
             let verdict = judge(&policy, &plan, env).await?;
@@ -78,8 +83,10 @@ pub async fn run(cli: Cli, env: &dyn Fn(&str) -> Option<String>, out: &mut dyn W
             Ok(Outcome::of(verdict.blocked()))
         }
         Command::Check(args) => {
+            let summary_flag = args.summary.is_some();
             let base = Settings { policy: args.policy, summary: args.summary, color: cli.color, ..Settings::default() };
-            let plan = settings::resolve_on_call(config, args.evidence.into_settings(base), env)?;
+            let mut plan = settings::resolve_on_call(config, args.evidence.into_settings(base), env)?;
+            plan.summary_explicit = summary_flag;
             let interval = humantime::parse_duration(&args.interval)
                 .map_err(|e| Error::Settings(format!("--interval {:?}: {e} (expected e.g. 30s)", args.interval)))?;
             let require = args.require.unwrap_or(args.watch);
@@ -130,23 +137,20 @@ pub async fn run(cli: Cli, env: &dyn Fn(&str) -> Option<String>, out: &mut dyn W
                 ..Settings::default()
             };
             // Settings and policy are checked before any load is sent.
-            let plan = settings::resolve(config, args.evidence.into_settings(base), env)?;
+            let mut plan = settings::resolve(config, args.evidence.into_settings(base), env)?;
+            // The summary this run writes is its evidence: read it whatever the policy reads, so
+            // its run facts (partial, dropped) are rows of the verdict.
+            plan.summary_explicit = true;
             let policy = load_policy(&plan)?;
             let outputs = report::outputs::Outputs::claim(&args.report.reports, env)?;
             let scrape = args.load.scrape_url.as_deref();
             let result =
                 smoke::smoke(load_plan, &summary_path, &args.load.log_out, scrape, args.load.quiet, out).await?;
-            let evidence = gather(&policy, &plan, env, result.scraped).await?;
+            let mut evidence = gather(&policy, &plan, env, result.scraped).await?;
+            evidence.inputs.push(result.scenario_digest.clone());
             let verdict = policy::evaluate::evaluate(&policy, &evidence)?;
             write_out(report::table::render(&verdict, color(&plan, env), out))?;
             outputs.write(&verdict, out)?;
-            if let Some(reason) = &result.partial {
-                write_out(writeln!(
-                    out,
-                    "RELEASE BLOCKED: the load run was partial ({reason}); its figures cannot pass a release"
-                ))?;
-                return Ok(Outcome::Blocked);
-            }
             Ok(Outcome::of(verdict.blocked()))
         }
         Command::Demo(args) => demo::run::demo(args, config, cli.color, env, out).await,
@@ -222,7 +226,7 @@ async fn check(
     out: &mut dyn Write,
 ) -> Result<Outcome, Error> {
     let mut passed = Vec::new();
-    let mut last = None;
+    let mut last: Option<Verdict> = None;
     for round in 1..=watch {
         if round > 1 {
             tokio::time::sleep(interval).await;
@@ -240,10 +244,10 @@ async fn check(
         passed.push(!verdict.blocked());
         last = Some(verdict);
     }
-    if let Some(verdict) = &last {
-        outputs.write(verdict, out)?;
-    }
     let stable = passed.iter().rev().take(require as usize).all(|p| *p);
+    let Some(mut verdict) = last else {
+        return Err(Error::Settings("--watch 0: expected at least 1 evaluation".into()));
+    };
     if watch > 1 {
         let tally: Vec<&str> = passed.iter().map(|p| if *p { "pass" } else { "fail" }).collect();
         let word = if stable { "STABLE" } else { "NOT STABLE" };
@@ -252,8 +256,11 @@ async fn check(
             "{word}: the last {require} of {watch} evaluations must pass; got {}",
             tally.join(", ")
         ))?;
+        // Stability is part of the verdict, so the reports and the exit code agree.
+        verdict.rows.push(policy::integrity::stability_row(&passed, require));
     }
-    Ok(Outcome::of(!stable))
+    outputs.write(&verdict, out)?;
+    Ok(Outcome::of(verdict.blocked()))
 }
 
 async fn judge(policy: &Policy, plan: &Plan, env: &dyn Fn(&str) -> Option<String>) -> Result<Verdict, Error> {
@@ -282,6 +289,19 @@ fn write_probe(result: std::io::Result<bool>) -> Result<bool, Error> {
     }
 }
 
+/// The policy's digest: its file, or the built-in text.
+fn policy_digest(plan: &Plan) -> Result<policy::verdict::InputFile, Error> {
+    Ok(match &plan.policy {
+        PolicySource::File(path) => sources::digest::file("policy", path)?,
+        PolicySource::BuiltinRelease => {
+            sources::digest::bytes("policy", policy::BUILTIN_RELEASE_NAME, policy::BUILTIN_RELEASE.as_bytes())
+        }
+        PolicySource::BuiltinSaturation => {
+            sources::digest::bytes("policy", policy::BUILTIN_SATURATION_NAME, policy::BUILTIN_SATURATION.as_bytes())
+        }
+    })
+}
+
 pub fn load_policy(plan: &Plan) -> Result<Policy, Error> {
     match &plan.policy {
         PolicySource::File(path) => policy::load_file_with_vars(path, &plan.vars),
@@ -307,7 +327,8 @@ pub async fn gather(
 ) -> Result<Evidence, Error> {
     // With raw results and no summary chosen, the default summary path is optional.
     let summary_optional = !plan.raw.is_empty() && plan.summary_is_default && !plan.summary.exists();
-    let summary = if policy.needs_k6_summary() && !summary_optional {
+    let mut inputs = vec![policy_digest(plan)?];
+    let summary = if (policy.needs_k6_summary() || plan.summary_explicit) && !summary_optional {
         let read = sources::k6_summary::read(&plan.summary);
         Some(match read {
             Err(Error::Read { path, what, source }) if plan.summary_is_default => {
@@ -320,6 +341,9 @@ pub async fn gather(
     } else {
         None
     };
+    if summary.is_some() {
+        inputs.push(sources::digest::file("summary", &plan.summary)?);
+    }
     let figures = if plan.ignore_env_figures { Default::default() } else { sources::env::read_figures(policy, env)? };
     let mut flows = sources::env::read_flows(policy, &plan.skip_flow, env)?;
     // A native run records the flows it skipped; they are SKIPPED here too.
@@ -335,11 +359,30 @@ pub async fn gather(
     } else {
         let paths: Vec<&std::path::Path> = plan.raw.iter().map(|p| p.as_path()).collect();
         let (set, _stats) = sources::k6_ndjson::read(&paths, &wanted, plan.raw_lenient)?;
+        for path in &paths {
+            inputs.push(sources::digest::file("raw", path)?);
+        }
         Some(set)
     };
-    let baseline = plan.baseline.as_deref().map(|path| sources::baseline::read(path, &wanted)).transpose()?;
-    let history = plan.history.as_deref().map(|dir| sources::history::outcomes(dir, &policy.name)).transpose()?;
-    let mut evidence = Evidence { summary, raw, baseline, history, env: figures, flows, ..Evidence::default() };
+    let baseline = plan
+        .baseline
+        .as_deref()
+        .map(|path| sources::baseline::read(path, &wanted, plan.baseline_allow_blocked))
+        .transpose()?;
+    if let Some(path) = &plan.baseline {
+        inputs.push(sources::digest::file("baseline", path)?);
+    }
+    let mut evidence = Evidence {
+        summary,
+        raw,
+        baseline,
+        env: figures,
+        flows,
+        inputs,
+        judged_at: Some(sources::prometheus::rfc3339(time::OffsetDateTime::now_utc().unix_timestamp())),
+        accept_partial_responses: plan.accept_partial_response,
+        ..Evidence::default()
+    };
     if let Some((url, histograms)) = scraped {
         evidence.scraped_from = Some(url);
         evidence.scraped = histograms;
@@ -374,6 +417,11 @@ pub async fn gather(
                     .into(),
             ),
         }
+    }
+    // Read last, when the evidence (files and query time) is known: it counts once.
+    if let Some(dir) = plan.history.as_deref() {
+        let digest = sources::history::evidence_digest(&evidence.inputs, evidence.evaluated_at.as_deref());
+        evidence.history = Some(sources::history::outcomes(dir, &policy.name, &digest)?);
     }
     Ok(evidence)
 }

@@ -162,6 +162,7 @@ fn read_native(path: &Path) -> Result<(LoadPlan, Recorder, RunFacts), Error> {
             "connect" => ErrorKind::Connect,
             "timeout" => ErrorKind::Timeout,
             "reset" => ErrorKind::Reset,
+            "dropped" => ErrorKind::Dropped,
             _ => ErrorKind::Protocol,
         };
         *errors.entry(kind).or_default() += count.as_u64().unwrap_or(0);
@@ -205,6 +206,7 @@ fn read_native(path: &Path) -> Result<(LoadPlan, Recorder, RunFacts), Error> {
         elapsed_secs: elapsed,
         partial: native["partial_reason"].as_str().map(str::to_string),
         started_at: native["started_at"].as_str().unwrap_or_default().to_string(),
+        ended_at: native["ended_at"].as_str().unwrap_or_default().to_string(),
     };
     Ok((plan, recorder, facts))
 }
@@ -229,6 +231,7 @@ fn merge_native(inputs: &[PathBuf]) -> Result<Value, Error> {
         // Shards run side by side: the merged run lasts as long as the longest shard.
         facts.elapsed_secs = facts.elapsed_secs.max(other_facts.elapsed_secs);
         facts.started_at = facts.started_at.min(other_facts.started_at);
+        facts.ended_at = facts.ended_at.max(other_facts.ended_at);
         facts.partial = facts.partial.or(other_facts.partial);
     }
     let vus = match plan.executor {

@@ -64,6 +64,12 @@ pub struct Settings {
     /// Evaluation time: RFC 3339 or unix seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub at: Option<String>,
+    /// Judge figures from Prometheus responses that carry warnings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accept_partial_response: Option<bool>,
+    /// Accept a blocked run's report as the baseline.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline_allow_blocked: Option<bool>,
 }
 
 /// Where the policy comes from once settings are merged.
@@ -94,6 +100,11 @@ pub struct Plan {
     pub raw_lenient: bool,
     pub baseline: Option<PathBuf>,
     pub history: Option<PathBuf>,
+    /// Read the summary even when no gate reads a k6 metric (the user named it, or a run
+    /// just wrote it): its run facts and k6's own verdicts are evidence.
+    pub summary_explicit: bool,
+    pub accept_partial_response: bool,
+    pub baseline_allow_blocked: bool,
 }
 
 /// `env` is the process environment as a lookup, so layering is testable.
@@ -166,6 +177,9 @@ pub fn resolve_with_default_policy(
         raw_lenient: merged.raw_lenient.unwrap_or(false),
         baseline: merged.baseline.clone(),
         history: merged.history.clone(),
+        summary_explicit: false,
+        accept_partial_response: merged.accept_partial_response.unwrap_or(false),
+        baseline_allow_blocked: merged.baseline_allow_blocked.unwrap_or(false),
         vars: merged
             .var
             .iter()

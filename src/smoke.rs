@@ -22,6 +22,8 @@ pub struct SmokeResult {
     pub summary_path: PathBuf,
     pub partial: Option<String>,
     pub scraped: Option<Scraped>,
+    /// The scenario the run followed, for the verdict's list of inputs.
+    pub scenario_digest: crate::policy::verdict::InputFile,
 }
 
 pub fn overrides(args: &LoadArgs) -> Result<Overrides, Error> {
@@ -102,6 +104,10 @@ pub async fn smoke(
 ) -> Result<SmokeResult, Error> {
     prepare_output(summary_path)?;
     prepare_output(log_path)?;
+    let scenario_digest = match Path::new(&plan.source) {
+        file if file.is_file() => crate::sources::digest::file("scenario", file)?,
+        _ => crate::sources::digest::bytes("scenario", &plan.source, plan::BUILTIN_CORE_FLOWS.as_bytes()),
+    };
     let before = match scrape_url {
         Some(url) => Some(scrape_histograms(url).await?),
         None => None,
@@ -166,5 +172,11 @@ pub async fn smoke(
         summary_path.display(),
         log_path.display()
     ))?;
-    Ok(SmokeResult { plan, summary_path: summary_path.to_path_buf(), partial: outcome.facts.partial, scraped })
+    Ok(SmokeResult {
+        plan,
+        summary_path: summary_path.to_path_buf(),
+        partial: outcome.facts.partial,
+        scraped,
+        scenario_digest,
+    })
 }

@@ -93,13 +93,23 @@ pub async fn run(
         partial = Some(format!("request cap of {} reached before the duration", plan.max_requests));
     }
     if let Executor::ConstantArrivalRate { rate, .. } = plan.executor {
-        for (flow, stats) in plan.flows.iter().zip(merged.flows.iter_mut()) {
+        // Every iteration that was due is recorded: the ones that never started wait from
+        // their intended start (start + n / rate) until the end of the run.
+        let run_end = state.end.min(Instant::now()).max(state.start);
+        for (index, flow) in plan.flows.iter().enumerate() {
             let window = plan.duration.saturating_sub(flow.start_after).as_secs_f64();
             let due = (window * rate).ceil() as u64;
-            stats.dropped_iterations = due.saturating_sub(stats.iterations);
+            let dropped = due.saturating_sub(merged.flows[index].iterations);
+            merged.flows[index].dropped_iterations = dropped;
+            let begin = state.start + flow.start_after;
+            for n in due - dropped..due {
+                let intended = begin + Duration::from_secs_f64(n as f64 / rate);
+                merged.record_dropped(index, run_end.saturating_duration_since(intended));
+            }
         }
     }
-    let facts = RunFacts { elapsed_secs: elapsed, partial, started_at };
+    let ended_at = crate::sources::prometheus::rfc3339(time::OffsetDateTime::now_utc().unix_timestamp());
+    let facts = RunFacts { elapsed_secs: elapsed, partial, started_at, ended_at };
     let vus = u64::from(vus_per_flow) * plan.flows.len() as u64;
     let summary = summary::export(&plan, &merged, &facts, vus);
     let table = summary::table(&plan, &merged, &facts);

@@ -19,6 +19,8 @@ pub enum ErrorKind {
     Timeout,
     Reset,
     Protocol,
+    /// Open model: an iteration that was due but never started (no worker was free).
+    Dropped,
 }
 
 impl ErrorKind {
@@ -28,6 +30,7 @@ impl ErrorKind {
             ErrorKind::Timeout => "timeout",
             ErrorKind::Reset => "reset",
             ErrorKind::Protocol => "protocol",
+            ErrorKind::Dropped => "dropped",
         }
     }
 }
@@ -152,6 +155,21 @@ impl Recorder {
         }
         self.bytes_received += other.bytes_received;
         self.clamped += other.clamped;
+    }
+
+    /// Records an open-model iteration that never started: each of its requests counts as a
+    /// failed request of kind `dropped`, waiting from its intended start to the end of the run,
+    /// so a stalled server shows in the error rate and the percentiles (coordinated omission).
+    pub fn record_dropped(&mut self, flow: usize, waited: Duration) {
+        let micros = (waited.as_micros() as u64).clamp(1, MAX_MICROS);
+        let endpoints = self.flows[flow].endpoints.len() as u64;
+        for stats in &mut self.flows[flow].endpoints {
+            stats.latency.saturating_record(micros);
+            stats.requests += 1;
+            stats.failed += 1;
+            stats.checks_failed += 1;
+        }
+        *self.errors.entry(ErrorKind::Dropped).or_default() += endpoints;
     }
 
     pub fn requests(&self) -> u64 {

@@ -1,8 +1,9 @@
 //! A finished run as a k6 `--summary-export`-shaped document (what `verify` and k6 tooling
 //! read), plus the human tables for the log and the terminal.
 //!
-//! Percentiles come from HDR histograms (3 significant digits: value at quantile, within 0.1 %
-//! of the recorded value), not k6's interpolation; the `gatecheck` block says so.
+//! Percentiles follow k6's definition — linear interpolation between the closest ranks — over
+//! the values recorded in HDR histograms (3 significant digits: each value within 0.1 % of the
+//! measured one), so the native runner and k6 report the same figure for the same samples.
 
 use hdrhistogram::Histogram;
 use serde_json::{json, Map, Value};
@@ -11,7 +12,7 @@ use crate::load::plan::{Executor, LoadPlan};
 use crate::load::recorder::Recorder;
 
 pub const PERCENTILE_METHOD: &str =
-    "HDR histogram (3 significant digits), value at quantile; latency in ms from the request's (or, open model, the iteration's intended) start";
+    "k6's method (linear interpolation between closest ranks) over HDR-recorded values (3 significant digits); latency in ms from the request's (or, open model, the iteration's intended) start";
 
 /// How a run ended.
 #[derive(Debug, Clone)]
@@ -19,6 +20,37 @@ pub struct RunFacts {
     pub elapsed_secs: f64,
     pub partial: Option<String>,
     pub started_at: String,
+    pub ended_at: String,
+}
+
+/// k6's percentile of the recorded values (microseconds): with the values sorted, the rank is
+/// `p/100 * (n - 1)` and the figure is interpolated linearly between the two closest ranks.
+/// Each recorded value stands for its HDR bucket's highest equivalent value.
+pub fn k6_percentile(histogram: &Histogram<u64>, percentile: f64) -> f64 {
+    let count = histogram.len();
+    if count == 0 {
+        return 0.0;
+    }
+    let rank = (percentile / 100.0).clamp(0.0, 1.0) * (count - 1) as f64;
+    let lower_rank = rank.floor() as u64;
+    let fraction = rank - lower_rank as f64;
+    let (mut lower, mut upper) = (None, None);
+    let mut seen = 0u64;
+    for bucket in histogram.iter_recorded() {
+        let value = histogram.highest_equivalent(bucket.value_iterated_to()).min(histogram.max()) as f64;
+        let next = seen + bucket.count_since_last_iteration();
+        if lower.is_none() && lower_rank < next {
+            lower = Some(value);
+        }
+        if lower_rank + 1 < next {
+            upper = Some(value);
+            break;
+        }
+        seen = next;
+    }
+    let lower = lower.unwrap_or(histogram.max() as f64);
+    let upper = upper.unwrap_or(lower);
+    lower + (upper - lower) * fraction
 }
 
 fn trend(histogram: &Histogram<u64>) -> Value {
@@ -26,15 +58,16 @@ fn trend(histogram: &Histogram<u64>) -> Value {
         return json!({"avg": 0, "min": 0, "med": 0, "max": 0, "p(90)": 0, "p(95)": 0, "p(99)": 0, "p(99.9)": 0, "count": 0});
     }
     let ms = |micros: u64| micros as f64 / 1000.0;
+    let pct = |p: f64| k6_percentile(histogram, p) / 1000.0;
     json!({
         "avg": histogram.mean() / 1000.0,
         "min": ms(histogram.min()),
-        "med": ms(histogram.value_at_quantile(0.5)),
+        "med": pct(50.0),
         "max": ms(histogram.max()),
-        "p(90)": ms(histogram.value_at_quantile(0.90)),
-        "p(95)": ms(histogram.value_at_quantile(0.95)),
-        "p(99)": ms(histogram.value_at_quantile(0.99)),
-        "p(99.9)": ms(histogram.value_at_quantile(0.999)),
+        "p(90)": pct(90.0),
+        "p(95)": pct(95.0),
+        "p(99)": pct(99.0),
+        "p(99.9)": pct(99.9),
         "count": histogram.len(),
     })
 }
@@ -92,9 +125,8 @@ pub fn export(plan: &LoadPlan, recorder: &Recorder, facts: &RunFacts, vus: u64) 
     metrics.insert("iterations".into(), counter(iterations, facts.elapsed_secs));
     metrics.insert("data_received".into(), counter(recorder.bytes_received, facts.elapsed_secs));
     metrics.insert("vus".into(), json!({"value": vus, "min": vus, "max": vus}));
-    if matches!(plan.executor, Executor::ConstantArrivalRate { .. }) {
-        metrics.insert("dropped_iterations".into(), counter(dropped, facts.elapsed_secs));
-    }
+    // Always written (0 in the closed model), so the dropped-iterations gate has its figure.
+    metrics.insert("dropped_iterations".into(), counter(dropped, facts.elapsed_secs));
     let executor = match plan.executor {
         Executor::ConstantVus { vus } => json!({"type": "constant-vus", "vus_per_flow": vus}),
         Executor::ConstantArrivalRate { rate, max_vus } => {
@@ -113,6 +145,7 @@ pub fn export(plan: &LoadPlan, recorder: &Recorder, facts: &RunFacts, vus: u64) 
             "target": plan.target.url(),
             "executor": executor,
             "started_at": facts.started_at,
+            "ended_at": facts.ended_at,
             "duration_s": facts.elapsed_secs,
             "partial": facts.partial.is_some(),
             "partial_reason": facts.partial,
@@ -135,6 +168,7 @@ pub fn table(plan: &LoadPlan, recorder: &Recorder, facts: &RunFacts) -> String {
     table.load_preset(UTF8_FULL_CONDENSED).force_no_tty();
     table.set_header(vec!["Flow", "Endpoint", "Requests", "req/s", "p50", "p95", "p99", "max", "Failed", "Checks ok"]);
     let ms = |micros: u64| format!("{:.2} ms", micros as f64 / 1000.0);
+    let pct = |h: &Histogram<u64>, p: f64| format!("{:.2} ms", k6_percentile(h, p) / 1000.0);
     for (flow, stats) in plan.flows.iter().zip(&recorder.flows) {
         for (request, endpoint) in flow.requests.iter().zip(&stats.endpoints) {
             let h = &endpoint.latency;
@@ -144,9 +178,9 @@ pub fn table(plan: &LoadPlan, recorder: &Recorder, facts: &RunFacts) -> String {
                 format!("{} {}", request.method, request.name),
                 endpoint.requests.to_string(),
                 format!("{:.1}", endpoint.requests as f64 / facts.elapsed_secs.max(1e-9)),
-                if h.is_empty() { "-".into() } else { ms(h.value_at_quantile(0.5)) },
-                if h.is_empty() { "-".into() } else { ms(h.value_at_quantile(0.95)) },
-                if h.is_empty() { "-".into() } else { ms(h.value_at_quantile(0.99)) },
+                if h.is_empty() { "-".into() } else { pct(h, 50.0) },
+                if h.is_empty() { "-".into() } else { pct(h, 95.0) },
+                if h.is_empty() { "-".into() } else { pct(h, 99.0) },
                 if h.is_empty() { "-".into() } else { ms(h.max()) },
                 endpoint.failed.to_string(),
                 if checks == 0 {
@@ -174,4 +208,55 @@ pub fn table(plan: &LoadPlan, recorder: &Recorder, facts: &RunFacts) -> String {
         text.push_str(&format!("\n{} requests were slower than 1 h and recorded as 1 h", recorder.clamped));
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// k6's TrendSink percentile over plain values, for comparison.
+    fn k6_reference(sorted: &[f64], p: f64) -> f64 {
+        let rank = p / 100.0 * (sorted.len() - 1) as f64;
+        let lower = rank.floor() as usize;
+        let upper = (lower + 1).min(sorted.len() - 1);
+        sorted[lower] + (sorted[upper] - sorted[lower]) * (rank - lower as f64)
+    }
+
+    #[test]
+    fn percentiles_follow_k6_interpolation_between_closest_ranks() {
+        // The reproduced case: 90 % at 10 ms, 9 % at 50 ms, 1 % at 200 ms, 19,042 requests.
+        let mut histogram = Histogram::<u64>::new_with_bounds(1, 3_600_000_000, 3).unwrap();
+        let mut values = Vec::new();
+        for i in 0..19_042u64 {
+            let micros = match i {
+                0..=17_137 => 10_000,
+                17_138..=18_850 => 50_000,
+                _ => 200_000,
+            };
+            histogram.record(micros).unwrap();
+            values.push(micros as f64);
+        }
+        values.sort_by(f64::total_cmp);
+        for p in [50.0, 90.0, 95.0, 99.0, 99.9] {
+            let expected = k6_reference(&values, p);
+            let got = k6_percentile(&histogram, p);
+            // Within HDR's 3 significant digits of the exact figure.
+            assert!((got - expected).abs() <= expected * 0.001 + 1.0, "p({p}): {got} vs k6 {expected}");
+        }
+        // Rank 18,850.59 lies between the last 50 ms value and the first 200 ms one: k6 says
+        // 50 + 150 * 0.59 = 138.5 ms, where "value at quantile" said 200 ms.
+        let p99 = k6_percentile(&histogram, 99.0) / 1000.0;
+        assert!((p99 - 138.5).abs() < 0.2, "p(99) = {p99} ms");
+    }
+
+    #[test]
+    fn single_value_and_extremes() {
+        let mut histogram = Histogram::<u64>::new_with_bounds(1, 3_600_000_000, 3).unwrap();
+        histogram.record(5_000).unwrap();
+        assert!((k6_percentile(&histogram, 99.0) - 5_000.0).abs() <= 5.0);
+        histogram.record(7_000).unwrap();
+        assert!((k6_percentile(&histogram, 0.0) - 5_000.0).abs() <= 5.0);
+        assert!((k6_percentile(&histogram, 100.0) - 7_000.0).abs() <= 7.0);
+        assert!((k6_percentile(&histogram, 50.0) - 6_000.0).abs() <= 7.0);
+    }
 }

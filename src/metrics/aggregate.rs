@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use crate::policy::threshold::{Dimension, Stat};
+use crate::policy::threshold::{Dimension, Domain, Stat};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MetricKind {
@@ -62,6 +62,17 @@ impl MetricKind {
             MetricKind::Rate => stat == Stat::Rate,
             MetricKind::Counter => matches!(stat, Stat::Count | Stat::Rate),
             MetricKind::Gauge => matches!(stat, Stat::Value | Stat::Min | Stat::Max),
+        }
+    }
+
+    /// The values `stat` can take on a metric of this kind.
+    pub fn domain(self, stat: Stat) -> Domain {
+        match (self, stat) {
+            (MetricKind::Rate, _) => Domain::UNIT_INTERVAL,
+            (MetricKind::Trend, Stat::Count) | (MetricKind::Counter, _) => Domain::NON_NEGATIVE,
+            // Custom trends may hold negative numbers; k6's time trends are checked on input.
+            (MetricKind::Trend, _) => Domain::ANY,
+            (MetricKind::Gauge, _) => Domain::ANY,
         }
     }
 

@@ -78,6 +78,21 @@ pub struct MetricSet {
     pub skipped_flows: Vec<(String, String)>,
     /// What reading the evidence met besides figures (e.g. raw lines skipped), for the report.
     pub notes: Vec<String>,
+    /// Facts about the load run itself, when the evidence records them (native runs do).
+    pub run: Option<RunRecord>,
+}
+
+/// How a native load run went, as its summary's `gatecheck` block records it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunRecord {
+    /// Why the run is partial (request cap, interrupt, deadline), when it is.
+    pub partial: Option<String>,
+    pub started_at: Option<String>,
+    pub ended_at: Option<String>,
+    /// Open model: iterations that were due but never started.
+    pub dropped_iterations: u64,
+    /// Open model: iterations that started after their intended time.
+    pub late_iterations: u64,
 }
 
 impl MetricSet {
@@ -87,6 +102,24 @@ impl MetricSet {
 
     pub fn k6_verdicts(&self) -> impl Iterator<Item = (&MetricKey, &K6Verdict)> {
         self.metrics.iter().flat_map(|(key, metric)| metric.k6_verdicts.iter().map(move |verdict| (key, verdict)))
+    }
+
+    /// k6 creates some counters only when they first count: `dropped_iterations` is absent
+    /// from k6's output when no iteration was dropped. Such an absence is a known 0, said so
+    /// in its provenance, so the dropped-iterations gate judges k6 and native runs alike.
+    pub fn zero_absent_lazy_counters(&mut self) {
+        for name in ["dropped_iterations"] {
+            let Ok(key) = MetricKey::parse(name) else { continue };
+            self.metrics.entry(key).or_insert_with(|| Metric {
+                aggregate: Aggregate::Counter { count: 0.0, per_second: None },
+                is_time: false,
+                k6_verdicts: Vec::new(),
+                provenance: Provenance::File {
+                    path: self.path.clone(),
+                    key: format!("{name} absent (k6 writes it only once an iteration is dropped): 0"),
+                },
+            });
+        }
     }
 
     /// Why this format has no such metric, when the format is known to leave it out.

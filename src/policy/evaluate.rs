@@ -7,14 +7,20 @@
 //! - an empty sub-metric (k6 writes zeros and passes its thresholds) is NO DATA;
 //! - a flow switched off makes its gates SKIPPED, neither pass nor fail;
 //! - sources rank env figure (when set) > PromQL query > k6 metric, and rows say which won;
-//! - an empty query result or NaN is NO DATA, never 0; several series are judged one by one.
+//! - an empty query result or NaN is NO DATA, never 0; several series are judged one by one;
+//! - a figure outside its domain (a ratio of 1.5, a negative duration, -Inf) is NO DATA, and a
+//!   non-finite figure never passes;
+//! - a figure from a partial Prometheus response (warnings) is NO DATA unless the user accepts
+//!   partial responses, and then the warning shows on the row;
+//! - facts about the run itself (partial run) and "nothing was judged" are rows too, so the
+//!   exit code and every report agree by construction.
 
 use std::collections::BTreeMap;
 
 use crate::error::Error;
 use crate::metrics::{Lookup, MetricSet, Provenance};
-use crate::policy::threshold::{Dimension, Stat, Threshold};
-use crate::policy::verdict::{Observed, Row, Status, Verdict};
+use crate::policy::threshold::{Dimension, Domain, Stat, Threshold};
+use crate::policy::verdict::{InputFile, Observed, Row, Status, Verdict};
 use crate::policy::{Gate, OnMissing, Policy, Severity};
 use crate::sources::k6_summary::{FORMAT_MACHINE_READABLE, FORMAT_NATIVE};
 use crate::sources::scrape::HistogramSnapshot;
@@ -46,6 +52,9 @@ pub struct QueryResult {
     pub series: Vec<Series>,
     /// RFC 3339 evaluation time, shown with every figure.
     pub at: String,
+    /// Warnings and infos of the response (a Thanos/Mimir partial response, Prometheus 3's
+    /// infos): the figure may rest on incomplete data.
+    pub warnings: Vec<String>,
 }
 
 /// Everything the evaluator may look at, gathered beforehand by the sources.
@@ -71,12 +80,27 @@ pub struct Evidence {
     pub scraped: BTreeMap<String, HistogramSnapshot>,
     /// Where they were scraped (the /metrics URL), for provenance.
     pub scraped_from: Option<String>,
+    /// Judge figures from responses that carry warnings (they are NO DATA otherwise).
+    pub accept_partial_responses: bool,
+    /// Every input file the verdict rests on, with its digest.
+    pub inputs: Vec<InputFile>,
+    /// When the judgement was made (RFC 3339).
+    pub judged_at: Option<String>,
 }
 
 pub fn evaluate(policy: &Policy, evidence: &Evidence) -> Result<Verdict, Error> {
     let mut rows = Vec::new();
+    super::integrity::run_rows(policy, evidence, &mut rows);
+    let mut judged_blocking = 0;
     for gate in policy.gates.iter().filter(|g| g.consecutive_passes.is_none()) {
+        let first = rows.len();
         evaluate_gate(policy, gate, evidence, &mut rows)?;
+        if gate.severity == Severity::Block {
+            judged_blocking += rows[first..].iter().filter(|r| matches!(r.status, Status::Pass | Status::Fail)).count();
+        }
+    }
+    if judged_blocking == 0 {
+        rows.push(super::integrity::nothing_judged_row(policy));
     }
     // History gates judge this run as a whole, so they come after every other gate.
     let this_run_passed = !rows.iter().any(|r| r.blocking);
@@ -103,6 +127,8 @@ pub fn evaluate(policy: &Policy, evidence: &Evidence) -> Result<Verdict, Error> 
             })
             .collect(),
         evaluated_at: evidence.evaluated_at.clone(),
+        judged_at: evidence.judged_at.clone(),
+        inputs: evidence.inputs.clone(),
         rows,
     })
 }
@@ -112,7 +138,7 @@ fn evaluate_gate(policy: &Policy, gate: &Gate, evidence: &Evidence, rows: &mut V
         .flow
         .as_ref()
         .and_then(|flow| evidence.flows.get(flow).filter(|state| !state.enabled).map(|state| (flow, state)));
-    for threshold in &gate.thresholds {
+    for (threshold, domain) in gate.thresholds.iter().zip(&gate.domains) {
         let base = Row::new(&gate.id, &gate.description, subject_of(gate, threshold.stat), threshold.to_string());
         if let Some((flow, state)) = switched_off {
             rows.push(Row {
@@ -130,6 +156,20 @@ fn evaluate_gate(policy: &Policy, gate: &Gate, evidence: &Evidence, rows: &mut V
                     row.samples = samples;
                     row.detail = note;
                     row.series = series;
+                    if let Some(why) = unjudgeable(value, dimension, *domain) {
+                        row.observed = Observed::Figure {
+                            value,
+                            unit: unit_name(dimension),
+                            shown: show_figure(value, dimension),
+                        };
+                        row.detail = Some(match row.detail.take() {
+                            Some(note) => format!("{why}; {note}"),
+                            None => why,
+                        });
+                        mark_missing(gate, &mut row);
+                        rows.push(row);
+                        continue;
+                    }
                     let baseline = match (&threshold.baseline, &gate.metric) {
                         (Some(_), Some((key, _))) => {
                             match evidence.baseline.as_ref().and_then(|b| b.figure(key, threshold.stat)) {
@@ -148,10 +188,9 @@ fn evaluate_gate(policy: &Policy, gate: &Gate, evidence: &Evidence, rows: &mut V
                         }
                         _ => None,
                     };
-                    let limit = threshold
-                        .resolve_limit(dimension, baseline)
+                    let mut holds = threshold
+                        .holds(value, dimension, baseline)
                         .map_err(|why| policy_error(policy, gate, &format!("threshold `{threshold}`: {why}")))?;
-                    let mut holds = threshold.op.holds(value, limit);
                     let mut shown = show_figure(value, dimension);
                     if let Some(base) = baseline {
                         let change =
@@ -171,6 +210,13 @@ fn evaluate_gate(policy: &Policy, gate: &Gate, evidence: &Evidence, rows: &mut V
                         }
                     }
                     row.observed = Observed::Figure { value, unit: unit_name(dimension), shown };
+                    if holds && value.is_infinite() {
+                        // An infinite figure says "beyond every bound", never "within the limit".
+                        row.detail = Some(format!("the figure is {}: it cannot pass a gate", show_figure(value, dimension)));
+                        mark_missing(gate, &mut row);
+                        rows.push(row);
+                        continue;
+                    }
                     judge(gate, holds, &mut row);
                 }
                 Found::K6Verdict { passed, provenance, note } => {
@@ -192,6 +238,24 @@ fn evaluate_gate(policy: &Policy, gate: &Gate, evidence: &Evidence, rows: &mut V
         }
     }
     Ok(())
+}
+
+/// Why a figure cannot be judged: NaN, -Inf, or outside the values its statistic can take.
+fn unjudgeable(value: f64, dimension: Dimension, domain: Domain) -> Option<String> {
+    if value.is_nan() {
+        return Some("the figure is NaN: there is nothing to judge".into());
+    }
+    if value == f64::NEG_INFINITY {
+        return Some("the figure is -Inf: there is nothing to judge".into());
+    }
+    if value.is_finite() && !domain.contains(value) {
+        return Some(format!(
+            "the figure {} is outside what it can be ({}): the evidence is broken",
+            show_figure(value, dimension),
+            domain.describe()
+        ));
+    }
+    None
 }
 
 /// What a row measures, for the baseline snapshot: the statistic of the first source that applies.
@@ -308,6 +372,30 @@ fn find_figures(policy: &Policy, gate: &Gate, threshold: &Threshold, evidence: &
     }
     if let Some(query) = gate.query_for(stat) {
         if let Some(result) = evidence.queries.get(query) {
+            if !result.warnings.is_empty() {
+                let quoted = result.warnings.join("; ");
+                if !evidence.accept_partial_responses {
+                    let source = Provenance::Query { query: query.to_string(), at: result.at.clone() }.to_string();
+                    return Ok(vec![Found::Missing {
+                        why: format!(
+                            "Prometheus answered with warnings, so the figure may rest on partial data: {quoted} (pass --accept-partial-response to judge it anyway)"
+                        ),
+                        series: None,
+                        source: Some(source),
+                    }]);
+                }
+                let mut found = query_figures(gate, query, result);
+                for figure in &mut found {
+                    if let Found::Figure { note, .. } = figure {
+                        let warning = format!("partial response accepted: {quoted}");
+                        *note = Some(match note.take() {
+                            Some(n) => format!("{n}; {warning}"),
+                            None => warning,
+                        });
+                    }
+                }
+                return Ok(found);
+            }
             return Ok(query_figures(gate, query, result));
         }
         if gate.metric.is_none() {
@@ -514,7 +602,7 @@ fn from_metric(
     match metric.aggregate.lookup(stat) {
         Lookup::Value(value) => {
             let disagreement = same_test_verdict().and_then(|verdict| {
-                let limit = threshold.canonical_limit(dimension).ok()?;
+                let limit = threshold.exact_limit(dimension).ok()?;
                 (verdict.passed != threshold.op.holds(value, limit))
                     .then(|| format!("k6 judged `{}` {}", verdict.expression, if verdict.passed { "passed" } else { "failed" }))
             });

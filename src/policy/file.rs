@@ -14,6 +14,9 @@ pub struct PolicyFile {
     pub flows: BTreeMap<String, FlowFile>,
     #[serde(default)]
     pub k6_thresholds: K6ThresholdsFile,
+    /// Facts about the run itself (partial runs) and how hard they block.
+    #[serde(default)]
+    pub integrity: IntegrityFile,
     /// Variables substituted into queries as `${name}`, e.g. `window = "10m"`.
     #[serde(default)]
     pub vars: BTreeMap<String, String>,
@@ -45,6 +48,13 @@ pub struct FlowFile {
     #[serde(default = "default_true")]
     pub enabled: bool,
     pub description: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntegrityFile {
+    /// `block` (default) or `warn`: a partial load run (request cap, interrupt) and its figures.
+    pub partial_run: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

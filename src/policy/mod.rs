@@ -6,6 +6,7 @@
 
 pub mod evaluate;
 mod file;
+pub mod integrity;
 pub mod threshold;
 pub mod verdict;
 
@@ -14,7 +15,7 @@ use std::path::Path;
 
 use crate::error::Error;
 use crate::metrics::{MetricKey, MetricKind};
-use threshold::{Dimension, Stat, Threshold};
+use threshold::{Dimension, Domain, Stat, Threshold};
 
 /// The release policy shipped with gatecheck, used when no policy file is given or found.
 pub const BUILTIN_RELEASE: &str = include_str!("../../gates/release.toml");
@@ -137,6 +138,8 @@ pub struct Gate {
     pub figure_unit: FigureUnit,
     pub flow: Option<String>,
     pub thresholds: Vec<Threshold>,
+    /// The values each threshold's figure can take, in the order of `thresholds`.
+    pub domains: Vec<Domain>,
     pub severity: Severity,
     pub on_missing: OnMissing,
     /// A change against the baseline within this many units never breaches (`value < 20ms`).
@@ -166,6 +169,8 @@ pub struct Policy {
     pub flows: Vec<Flow>,
     pub enforce_k6_thresholds: bool,
     pub k6_threshold_severity: Severity,
+    /// What a partial load run (request cap, interrupt, deadline) does to the verdict.
+    pub partial_run_severity: Severity,
     pub gates: Vec<Gate>,
 }
 
@@ -363,6 +368,7 @@ pub fn parse_with_vars(
                 figure_unit,
                 flow: gate.flow.clone(),
                 thresholds: Vec::new(),
+                domains: Vec::new(),
                 severity: parse_severity(gate.severity.as_deref()).map_err(&gate_fail)?,
                 on_missing: match gate.on_missing.as_deref() {
                     None | Some("fail") => OnMissing::Fail,
@@ -386,6 +392,7 @@ pub fn parse_with_vars(
             return Err(gate_fail("thresholds is empty: a gate must check at least one expression".into()));
         }
         let mut thresholds = Vec::new();
+        let mut domains = Vec::new();
         for (index, text) in gate.thresholds.iter().enumerate() {
             let at = format!("thresholds[{index}] = {text:?}");
             let threshold = Threshold::parse(text).map_err(|why| gate_fail(format!("{at}: {why}")))?;
@@ -411,8 +418,39 @@ pub fn parse_with_vars(
                     )));
                 }
             };
-            threshold.canonical_limit(dimension).map_err(|why| gate_fail(format!("{at}: {why}")))?;
+            let domain = match &metric {
+                _ if figure_sourced => match figure_unit {
+                    FigureUnit::Seconds | FigureUnit::Millis => Domain::NON_NEGATIVE,
+                    FigureUnit::Ratio => Domain::UNIT_INTERVAL,
+                    FigureUnit::Number => Domain::ANY,
+                },
+                Some((key, MetricKind::Trend)) if is_builtin_time(&key.name) && threshold.stat != Stat::Count => {
+                    Domain::NON_NEGATIVE
+                }
+                Some((_, kind)) => kind.domain(threshold.stat),
+                None => Domain::ANY,
+            };
+            threshold.check_domain(dimension, domain).map_err(|why| gate_fail(format!("{at}: {why}")))?;
             thresholds.push(threshold);
+            domains.push(domain);
+        }
+        // One query gives one figure: answering several statistics with it would show p(95) as
+        // p(99) and max.
+        if let Some((_, query)) = queries.iter().find(|(s, _)| *s == QueryStat::Every) {
+            let mut answered: Vec<String> = Vec::new();
+            for threshold in &thresholds {
+                let has_own = queries.iter().any(|(s, _)| *s == QueryStat::Only(threshold.stat));
+                let key = threshold.stat.key();
+                if !has_own && !answered.contains(&key) {
+                    answered.push(key);
+                }
+            }
+            if answered.len() > 1 {
+                return Err(gate_fail(format!(
+                    "query = {query:?} gives one figure, but the thresholds read {}: give one query per statistic in [gate.query] (e.g. \"p(95)\" = '...')",
+                    answered.join(", ")
+                )));
+            }
         }
         let relative = thresholds.iter().any(|t| t.baseline.is_some());
         if relative && metric.is_none() {
@@ -450,6 +488,7 @@ pub fn parse_with_vars(
             figure_unit,
             flow,
             thresholds,
+            domains,
             severity,
             on_missing,
             noise_floor,
@@ -461,15 +500,33 @@ pub fn parse_with_vars(
     }
     let k6_threshold_severity =
         parse_severity(raw.k6_thresholds.severity.as_deref()).map_err(|why| fail(format!("k6_thresholds: {why}")))?;
+    let partial_run_severity =
+        parse_severity(raw.integrity.partial_run.as_deref()).map_err(|why| fail(format!("integrity.partial_run: {why}")))?;
+    let name = raw.policy.name.unwrap_or_else(|| default_name.to_string());
+    check_policy_name(&name).map_err(|why| fail(format!("policy.name = {name:?}: {why}")))?;
     Ok(Policy {
-        name: raw.policy.name.unwrap_or_else(|| default_name.to_string()),
+        name,
         description: raw.policy.description,
         source: source.to_string(),
         flows,
         enforce_k6_thresholds: raw.k6_thresholds.enforce,
         k6_threshold_severity,
+        partial_run_severity,
         gates,
     })
+}
+
+/// A policy name becomes part of history file names and reports: never a path.
+fn check_policy_name(name: &str) -> Result<(), String> {
+    let valid = !name.is_empty()
+        && !name.starts_with('.')
+        && name.len() <= 100
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
+    if valid {
+        Ok(())
+    } else {
+        Err("expected letters, digits, '-', '_' or '.' (not starting with '.'; it names history records)".into())
+    }
 }
 
 /// Replaces `${name}` with the policy variable `name`; an unknown name is an error.

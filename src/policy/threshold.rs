@@ -5,8 +5,16 @@
 //! are compared in canonical units: durations in milliseconds, percentages as fractions.
 //! A bare number means whatever the figure's own unit is (k6's convention: ms for trends),
 //! which is why canonicalisation takes the figure's `Dimension` from the caller.
+//!
+//! Limits are exact decimals (`1.1%` is 0.011, not 0.011000000000000001) and comparisons are
+//! made in decimal against the figure's shortest round-trip form, so a limit holds exactly as
+//! written: `rate < 1.1%` fails at 11/1000. A threshold that can never fail (or never pass)
+//! over its figure's domain (`rate < 101%`) is a policy error, checked by `check_domain`.
 
 use std::fmt;
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
 
 /// Which statistic of a figure a threshold reads.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -28,7 +36,20 @@ impl Stat {
         self.to_string()
     }
 
+    /// A statistic as k6's threshold grammar writes it: `p(95)`, never `p95` (k6 rejects that).
     pub fn parse(text: &str) -> Result<Stat, String> {
+        let trimmed = text.trim();
+        if trimmed.len() > 1 && trimmed.starts_with('p') && trimmed[1..].bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!(
+                "unknown statistic {trimmed:?}: write percentiles as p(N), e.g. p({}) (k6 rejects {trimmed:?})",
+                &trimmed[1..]
+            ));
+        }
+        Stat::parse_key(trimmed)
+    }
+
+    /// A statistic as summaries key it: also `p95` (k6's machine-readable summary writes that).
+    pub fn parse_key(text: &str) -> Result<Stat, String> {
         let text = text.trim();
         match text {
             "avg" => return Ok(Stat::Avg),
@@ -92,14 +113,38 @@ pub enum Op {
 }
 
 impl Op {
-    pub fn holds(self, observed: f64, limit: f64) -> bool {
+    /// Whether `observed op limit` holds, comparing exactly (see `decimal_cmp`). NaN never holds.
+    pub fn holds(self, observed: f64, limit: Decimal) -> bool {
+        use std::cmp::Ordering::*;
+        if observed.is_nan() {
+            return false;
+        }
+        let order = decimal_cmp(observed, limit);
         match self {
-            Op::Lt => observed < limit,
-            Op::Le => observed <= limit,
-            Op::Gt => observed > limit,
-            Op::Ge => observed >= limit,
-            Op::Eq => observed == limit,
-            Op::Ne => observed != limit,
+            Op::Lt => order == Less,
+            Op::Le => order != Greater,
+            Op::Gt => order == Greater,
+            Op::Ge => order != Less,
+            Op::Eq => order == Equal,
+            Op::Ne => order != Equal,
+        }
+    }
+
+    /// Whether some value in `domain` breaches `op limit`, and whether some value holds it.
+    fn can_fail_and_pass(self, limit: Decimal, domain: Domain) -> (bool, bool) {
+        let above_low = domain.low.is_none_or(|low| limit > low);
+        let at_or_above_low = domain.low.is_none_or(|low| limit >= low);
+        let below_high = domain.high.is_none_or(|high| limit < high);
+        let at_or_below_high = domain.high.is_none_or(|high| limit <= high);
+        let inside = at_or_above_low && at_or_below_high;
+        let single_point = matches!((domain.low, domain.high), (Some(a), Some(b)) if a == b);
+        match self {
+            Op::Lt => (at_or_below_high, above_low),
+            Op::Le => (below_high, at_or_above_low),
+            Op::Gt => (at_or_above_low, below_high),
+            Op::Ge => (above_low, at_or_below_high),
+            Op::Eq => (!single_point || !inside, inside),
+            Op::Ne => (inside, !single_point || !inside),
         }
     }
 
@@ -151,13 +196,13 @@ impl Unit {
         }
     }
 
-    fn millis_per_unit(self) -> Option<f64> {
+    fn millis_per_unit(self) -> Option<Decimal> {
         match self {
-            Unit::Micros => Some(0.001),
-            Unit::Millis => Some(1.0),
-            Unit::Seconds => Some(1_000.0),
-            Unit::Minutes => Some(60_000.0),
-            Unit::Hours => Some(3_600_000.0),
+            Unit::Micros => Some(Decimal::new(1, 3)),
+            Unit::Millis => Some(Decimal::ONE),
+            Unit::Seconds => Some(Decimal::from(1_000)),
+            Unit::Minutes => Some(Decimal::from(60_000)),
+            Unit::Hours => Some(Decimal::from(3_600_000)),
             Unit::Bare | Unit::Percent => None,
         }
     }
@@ -178,8 +223,9 @@ pub enum Dimension {
 pub struct Threshold {
     pub stat: Stat,
     pub op: Op,
-    /// The limit; with `baseline`, the offset added to the scaled baseline (0 when none).
-    pub limit: f64,
+    /// The limit exactly as written; with `baseline`, the offset added to the scaled baseline
+    /// (0 when none).
+    pub limit: Decimal,
     pub unit: Unit,
     /// `baseline [* factor] [+ offset]`: the limit is relative to the last accepted run.
     pub baseline: Option<BaselineFactor>,
@@ -187,7 +233,57 @@ pub struct Threshold {
 
 /// The factor in `p(95) <= baseline * 1.2` (1 when written as plain `baseline`).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct BaselineFactor(pub f64);
+pub struct BaselineFactor(pub Decimal);
+
+/// The values a figure can take, so a threshold that can never fail is caught at load.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Domain {
+    pub low: Option<Decimal>,
+    pub high: Option<Decimal>,
+}
+
+impl Domain {
+    /// Ratios: 0 to 1.
+    pub const UNIT_INTERVAL: Domain = Domain { low: Some(Decimal::ZERO), high: Some(Decimal::ONE) };
+    /// Durations and counts: never negative.
+    pub const NON_NEGATIVE: Domain = Domain { low: Some(Decimal::ZERO), high: None };
+    /// Gauges and plain figures: any number.
+    pub const ANY: Domain = Domain { low: None, high: None };
+
+    pub fn contains(&self, value: f64) -> bool {
+        let low_ok = self.low.is_none_or(|low| decimal_cmp(value, low).is_ge());
+        let high_ok = self.high.is_none_or(|high| decimal_cmp(value, high).is_le());
+        low_ok && high_ok
+    }
+
+    pub fn describe(&self) -> String {
+        match (self.low, self.high) {
+            (Some(low), Some(high)) => format!("{low} to {high}"),
+            (Some(low), None) => format!("at least {low}"),
+            (None, Some(high)) => format!("at most {high}"),
+            (None, None) => "any number".into(),
+        }
+    }
+}
+
+/// Compares a figure with an exact decimal: the figure is taken in its shortest round-trip
+/// form (what people see), so 11/1000 compares as 0.011. Infinities and figures beyond the
+/// decimal range compare as floats.
+pub fn decimal_cmp(value: f64, limit: Decimal) -> std::cmp::Ordering {
+    use rust_decimal::prelude::ToPrimitive;
+    match to_decimal(value) {
+        Some(exact) => exact.cmp(&limit),
+        None => value.total_cmp(&limit.to_f64().unwrap_or(f64::NAN)),
+    }
+}
+
+/// The shortest decimal that round-trips to `value`, when it fits a `Decimal`.
+pub fn to_decimal(value: f64) -> Option<Decimal> {
+    if !value.is_finite() {
+        return None;
+    }
+    Decimal::from_str(&format!("{value}")).ok().or_else(|| Decimal::from_scientific(&format!("{value:e}")).ok())
+}
 
 impl Threshold {
     pub fn parse(text: &str) -> Result<Threshold, String> {
@@ -219,26 +315,47 @@ impl Threshold {
         Ok(Threshold { stat, op, limit, unit, baseline: None })
     }
 
-    /// The limit on the figure's scale given the baseline figure (same scale), for relative
-    /// thresholds; fixed thresholds ignore `baseline`.
-    pub fn resolve_limit(&self, dimension: Dimension, baseline: Option<f64>) -> Result<f64, String> {
-        let offset = self.canonical_limit(dimension)?;
+    /// The exact limit on the figure's scale given the baseline figure (same scale), for
+    /// relative thresholds; fixed thresholds ignore `baseline`.
+    pub fn resolve_limit(&self, dimension: Dimension, baseline: Option<f64>) -> Result<Decimal, String> {
+        let offset = self.exact_limit(dimension)?;
         match (self.baseline, baseline) {
             (None, _) => Ok(offset),
-            (Some(BaselineFactor(factor)), Some(base)) => Ok(base * factor + offset),
+            (Some(BaselineFactor(factor)), Some(base)) => {
+                let base = to_decimal(base).ok_or_else(|| format!("`{self}`: the baseline figure {base} is not finite"))?;
+                base.checked_mul(factor)
+                    .and_then(|scaled| scaled.checked_add(offset))
+                    .ok_or_else(|| format!("`{self}`: the limit overflows"))
+            }
             (Some(_), None) => Err(format!("`{self}` needs a baseline figure")),
         }
     }
 
-    /// The limit on the figure's scale, or why this unit cannot apply to the figure.
+    /// Whether `observed` holds this threshold (exact comparison; see `decimal_cmp`).
+    pub fn holds(&self, observed: f64, dimension: Dimension, baseline: Option<f64>) -> Result<bool, String> {
+        Ok(self.op.holds(observed, self.resolve_limit(dimension, baseline)?))
+    }
+
+    /// The limit on the figure's scale as a float, for display and plots.
     pub fn canonical_limit(&self, dimension: Dimension) -> Result<f64, String> {
+        use rust_decimal::prelude::ToPrimitive;
+        self.exact_limit(dimension).map(|limit| limit.to_f64().unwrap_or(f64::NAN))
+    }
+
+    /// The limit on the figure's scale, exactly, or why this unit cannot apply to the figure.
+    pub fn exact_limit(&self, dimension: Dimension) -> Result<Decimal, String> {
+        let scaled = |factor: Decimal| {
+            self.limit.checked_mul(factor).ok_or_else(|| format!("`{self}`: the limit is too large"))
+        };
         match (dimension, self.unit) {
-            (Dimension::Duration { bare_millis }, Unit::Bare) => Ok(self.limit * bare_millis),
-            (Dimension::Duration { .. }, unit) => unit
-                .millis_per_unit()
-                .map(|factor| self.limit * factor)
-                .ok_or_else(|| format!("`{self}` uses a percentage, but {} is a duration", self.stat)),
-            (Dimension::Ratio, Unit::Percent) => Ok(self.limit / 100.0),
+            (Dimension::Duration { bare_millis }, Unit::Bare) => {
+                scaled(to_decimal(bare_millis).unwrap_or(Decimal::ONE))
+            }
+            (Dimension::Duration { .. }, unit) => match unit.millis_per_unit() {
+                Some(factor) => scaled(factor),
+                None => Err(format!("`{self}` uses a percentage, but {} is a duration", self.stat)),
+            },
+            (Dimension::Ratio, Unit::Percent) => scaled(Decimal::new(1, 2)),
             (Dimension::Ratio, Unit::Bare) => Ok(self.limit),
             (Dimension::Ratio, _) => {
                 Err(format!("`{self}` uses a time unit, but {} is a ratio (write e.g. 1% or 0.01)", self.stat))
@@ -246,6 +363,24 @@ impl Threshold {
             (Dimension::Plain, Unit::Bare) => Ok(self.limit),
             (Dimension::Plain, _) => Err(format!("`{self}` has a unit, but {} is a plain number", self.stat)),
         }
+    }
+
+    /// A threshold that can never fail over the figure's domain passes every release, and one
+    /// that can never pass blocks every release: both are mistakes in the policy.
+    pub fn check_domain(&self, dimension: Dimension, domain: Domain) -> Result<(), String> {
+        if self.baseline.is_some() {
+            return Ok(());
+        }
+        let limit = self.exact_limit(dimension)?;
+        let (can_fail, can_pass) = self.op.can_fail_and_pass(limit, domain);
+        let range = domain.describe();
+        if !can_fail {
+            return Err(format!("`{self}` can never fail: {} is {range}, so this gate would pass every release", self.stat));
+        }
+        if !can_pass {
+            return Err(format!("`{self}` can never pass: {} is {range}, so this gate would block every release", self.stat));
+        }
+        Ok(())
     }
 
     /// True when both thresholds test the same statistic with the same operator against the
@@ -256,7 +391,7 @@ impl Threshold {
             && self.stat == other.stat
             && self.op == other.op
             && matches!(
-                (self.canonical_limit(dimension), other.canonical_limit(dimension)),
+                (self.exact_limit(dimension), other.exact_limit(dimension)),
                 (Ok(a), Ok(b)) if a == b
             )
     }
@@ -271,10 +406,10 @@ impl Threshold {
             None => format!("{}{}", self.limit, self.unit.suffix()),
             Some(BaselineFactor(factor)) => {
                 let mut text = "baseline".to_string();
-                if factor != 1.0 {
+                if factor != Decimal::ONE {
                     text.push_str(&format!(" * {factor}"));
                 }
-                if self.limit != 0.0 || self.unit != Unit::Bare {
+                if !self.limit.is_zero() || self.unit != Unit::Bare {
                     text.push_str(&format!(" + {}{}", self.limit, self.unit.suffix()));
                 }
                 text
@@ -290,23 +425,20 @@ impl fmt::Display for Threshold {
 }
 
 /// After `baseline`: nothing, `* F`, `+ D`, or `* F + D`.
-fn parse_relative(text: &str) -> Result<(BaselineFactor, f64, Unit), String> {
+fn parse_relative(text: &str) -> Result<(BaselineFactor, Decimal, Unit), String> {
     let (factor, rest) = match text.strip_prefix('*') {
         Some(rest) => {
             let rest = rest.trim_start();
             let end = rest.find(|c: char| c.is_whitespace() || c == '+').unwrap_or(rest.len());
-            let factor: f64 = rest[..end].parse().map_err(|_| {
+            let factor = parse_decimal(&rest[..end]).map_err(|_| {
                 format!("baseline factor {:?} is not a number (write e.g. baseline * 1.2)", &rest[..end])
             })?;
-            if !factor.is_finite() {
-                return Err("the baseline factor must be finite".into());
-            }
             (factor, rest[end..].trim())
         }
-        None => (1.0, text),
+        None => (Decimal::ONE, text),
     };
     if rest.is_empty() {
-        return Ok((BaselineFactor(factor), 0.0, Unit::Bare));
+        return Ok((BaselineFactor(factor), Decimal::ZERO, Unit::Bare));
     }
     let offset = rest
         .strip_prefix('+')
@@ -315,7 +447,15 @@ fn parse_relative(text: &str) -> Result<(BaselineFactor, f64, Unit), String> {
     Ok((BaselineFactor(factor), limit, unit))
 }
 
-pub fn parse_limit(text: &str) -> Result<(f64, Unit), String> {
+/// A decimal number as written (`1.1`, `-2e-3`), kept exact; a number a `Decimal` cannot hold
+/// (beyond about 7.9e28, or more than 28 decimal places) is refused.
+fn parse_decimal(digits: &str) -> Result<Decimal, String> {
+    let plain = !digits.contains(['e', 'E']);
+    let parsed = if plain { Decimal::from_str_exact(digits) } else { Decimal::from_scientific(digits) };
+    parsed.map_err(|e| format!("{digits:?}: {e}"))
+}
+
+pub fn parse_limit(text: &str) -> Result<(Decimal, Unit), String> {
     if text.is_empty() {
         return Err("expected a limit after the operator, e.g. 400ms, 1% or 0.7".into());
     }
@@ -332,12 +472,13 @@ pub fn parse_limit(text: &str) -> Result<(f64, Unit), String> {
         .map(|(i, _)| i)
         .unwrap_or(text.len());
     let (digits, suffix) = text.split_at(number_end);
-    let limit: f64 = digits
-        .parse()
-        .map_err(|_| format!("limit {text:?} is not a number followed by an optional unit (us, ms, s, m, h, %)"))?;
-    if !limit.is_finite() {
+    if digits.parse::<f64>().is_ok_and(|v| v.is_infinite()) {
         return Err(format!("limit {text:?} is not a finite number"));
     }
+    if digits.parse::<f64>().is_err() {
+        return Err(format!("limit {text:?} is not a number followed by an optional unit (us, ms, s, m, h, %)"));
+    }
+    let limit = parse_decimal(digits).map_err(|why| format!("limit {text:?} is out of range ({why})"))?;
     let unit = match suffix.trim() {
         "" => Unit::Bare,
         "us" | "µs" => Unit::Micros,
@@ -363,7 +504,7 @@ mod tests {
         let t = Threshold::parse("p(95)<400").unwrap();
         assert_eq!(
             t,
-            Threshold { stat: Stat::Percentile(95.0), op: Op::Lt, limit: 400.0, unit: Unit::Bare, baseline: None }
+            Threshold { stat: Stat::Percentile(95.0), op: Op::Lt, limit: dec("400"), unit: Unit::Bare, baseline: None }
         );
         let t = Threshold::parse("  p(99.9) <= 1.5s ").unwrap();
         assert_eq!(t.stat, Stat::Percentile(99.9));
@@ -373,8 +514,57 @@ mod tests {
         assert_eq!(Threshold::parse("rate < 1%").unwrap().canonical_limit(Dimension::Ratio).unwrap(), 0.01);
         assert_eq!(Threshold::parse("max < 3m").unwrap().canonical_limit(K6_TREND).unwrap(), 180_000.0);
         assert_eq!(Threshold::parse("value === 2").unwrap().op, Op::Eq);
-        assert_eq!(Threshold::parse("value != -2e-3").unwrap().limit, -0.002);
-        assert_eq!(Threshold::parse("p95 < 60s").unwrap().stat, Stat::Percentile(95.0));
+        assert_eq!(Threshold::parse("value != -2e-3").unwrap().limit, dec("-0.002"));
+        assert_eq!(Stat::parse_key("p95").unwrap(), Stat::Percentile(95.0));
+    }
+
+    fn dec(text: &str) -> Decimal {
+        Decimal::from_str_exact(text).unwrap()
+    }
+
+    #[test]
+    fn k6_rejects_p95_without_parentheses_and_so_do_we() {
+        let err = Threshold::parse("p95 < 400").unwrap_err();
+        assert!(err.contains("p(95)"), "{err}");
+    }
+
+    #[test]
+    fn limits_compare_exactly_as_written() {
+        let below = Threshold::parse("rate < 1.1%").unwrap();
+        assert!(!below.holds(11.0 / 1000.0, Dimension::Ratio, None).unwrap(), "11/1000 is not below 1.1%");
+        assert!(below.holds(10.0 / 1000.0, Dimension::Ratio, None).unwrap());
+        let above = Threshold::parse("rate > 0.7%").unwrap();
+        assert!(!above.holds(7.0 / 1000.0, Dimension::Ratio, None).unwrap(), "7/1000 is not above 0.7%");
+        assert!(above.holds(8.0 / 1000.0, Dimension::Ratio, None).unwrap());
+        assert_eq!(below.exact_limit(Dimension::Ratio).unwrap().to_string(), "0.011");
+        assert!(Threshold::parse("p(95) < 0.3s").unwrap().holds(299.999, K6_TREND, None).unwrap());
+        assert!(!Threshold::parse("p(95) < 0.3s").unwrap().holds(300.0, K6_TREND, None).unwrap());
+        assert!(!Op::Lt.holds(f64::NAN, dec("1")));
+        assert!(!Op::Ne.holds(f64::NAN, dec("1")));
+        assert!(!Op::Lt.holds(f64::INFINITY, dec("1")));
+        assert!(Op::Lt.holds(f64::NEG_INFINITY, dec("1")));
+    }
+
+    #[test]
+    fn thresholds_that_cannot_fail_or_pass_over_the_domain_are_refused() {
+        let rate = |t: &str| Threshold::parse(t).unwrap().check_domain(Dimension::Ratio, Domain::UNIT_INTERVAL);
+        assert!(rate("rate < 101%").unwrap_err().contains("never fail"));
+        assert!(rate("rate <= 1").unwrap_err().contains("never fail"));
+        assert!(rate("rate >= 0").unwrap_err().contains("never fail"));
+        assert!(rate("rate > -1%").unwrap_err().contains("never fail"));
+        assert!(rate("rate < 0").unwrap_err().contains("never pass"));
+        assert!(rate("rate > 1").unwrap_err().contains("never pass"));
+        assert!(rate("rate != 2").unwrap_err().contains("never fail"));
+        assert!(rate("rate == 2").unwrap_err().contains("never pass"));
+        assert!(rate("rate < 1%").is_ok() && rate("rate > 99%").is_ok() && rate("rate < 100%").is_ok());
+        let duration = |t: &str| Threshold::parse(t).unwrap().check_domain(K6_TREND, Domain::NON_NEGATIVE);
+        assert!(duration("p(95) < -5ms").unwrap_err().contains("never pass"));
+        assert!(duration("p(95) >= 0").unwrap_err().contains("never fail"));
+        assert!(duration("p(95) < 400").is_ok());
+        let gauge = Threshold::parse("value > -5").unwrap().check_domain(Dimension::Plain, Domain::ANY);
+        assert!(gauge.is_ok());
+        assert!(Domain::UNIT_INTERVAL.contains(1.0) && !Domain::UNIT_INTERVAL.contains(1.5));
+        assert!(!Domain::NON_NEGATIVE.contains(-0.5));
     }
 
     #[test]
@@ -420,10 +610,10 @@ mod tests {
     #[test]
     fn relative_limits() {
         let t = Threshold::parse("p(95) <= baseline * 1.2").unwrap();
-        assert_eq!(t.baseline, Some(BaselineFactor(1.2)));
-        assert_eq!(t.resolve_limit(K6_TREND, Some(100.0)).unwrap(), 100.0 * 1.2);
+        assert_eq!(t.baseline, Some(BaselineFactor(dec("1.2"))));
+        assert_eq!(t.resolve_limit(K6_TREND, Some(100.0)).unwrap(), dec("120"));
         let t = Threshold::parse("p(99) < baseline + 20ms").unwrap();
-        assert_eq!(t.resolve_limit(K6_TREND, Some(100.0)).unwrap(), 120.0);
+        assert_eq!(t.resolve_limit(K6_TREND, Some(100.0)).unwrap(), dec("120"));
         assert_eq!(t.to_string(), "p(99) < baseline + 20ms");
         assert!(t.resolve_limit(K6_TREND, None).is_err());
         assert!(Threshold::parse("p(95) < baseline * fast").is_err());
@@ -435,9 +625,9 @@ mod tests {
 
     #[test]
     fn comparisons_are_strict() {
-        assert!(!Op::Lt.holds(400.0, 400.0));
-        assert!(!Op::Gt.holds(0.99, 0.99));
-        assert!(Op::Le.holds(400.0, 400.0));
+        assert!(!Op::Lt.holds(400.0, dec("400")));
+        assert!(!Op::Gt.holds(0.99, dec("0.99")));
+        assert!(Op::Le.holds(400.0, dec("400")));
     }
 
     fn any_stat() -> impl Strategy<Value = Stat> {
@@ -464,15 +654,17 @@ mod tests {
             Just(Unit::Hours),
             Just(Unit::Percent),
         ];
-        let limit = prop_oneof![-1e12f64..1e12, any::<u32>().prop_map(f64::from), Just(0.0), (1e-9f64..1e-3)];
+        // Decimals as people write them: a mantissa and a number of decimal places.
+        let limit = (-1_000_000_000_000i64..1_000_000_000_000, 0u32..10).prop_map(|(m, scale)| Decimal::new(m, scale));
         let baseline = prop_oneof![
             Just(None),
-            Just(Some(BaselineFactor(1.0))),
-            (0.5f64..3.0).prop_map(|f| Some(BaselineFactor(f)))
+            Just(Some(BaselineFactor(Decimal::ONE))),
+            (50i64..300).prop_map(|f| Some(BaselineFactor(Decimal::new(f, 2))))
         ];
         (any_stat(), op, limit, unit, baseline).prop_map(|(stat, op, limit, unit, baseline)| {
             // `baseline + 0` prints as plain `baseline`; keep such offsets in the form they print.
-            let (limit, unit) = if baseline.is_some() && limit == 0.0 { (0.0, Unit::Bare) } else { (limit, unit) };
+            let (limit, unit) =
+                if baseline.is_some() && limit.is_zero() { (Decimal::ZERO, Unit::Bare) } else { (limit, unit) };
             Threshold { stat, op, limit, unit, baseline }
         })
     }

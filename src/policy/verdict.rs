@@ -98,6 +98,20 @@ impl Row {
     }
 }
 
+/// One input file a verdict rests on, so an auditor can tell exactly what was judged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputFile {
+    /// What the file was to the judgement: summary, raw, baseline, policy, scenario.
+    pub role: String,
+    pub path: String,
+    /// Lowercase hex SHA-256 of the bytes read.
+    pub sha256: String,
+    pub bytes: u64,
+}
+
+/// The tool that produced a verdict, for every report.
+pub const TOOL: &str = concat!("gatecheck ", env!("CARGO_PKG_VERSION"));
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Verdict {
     pub policy: String,
@@ -106,6 +120,10 @@ pub struct Verdict {
     pub evidence: Vec<String>,
     /// When queries were evaluated (RFC 3339), if any were.
     pub evaluated_at: Option<String>,
+    /// When the judgement was made (RFC 3339).
+    pub judged_at: Option<String>,
+    /// Every input file with its digest and size.
+    pub inputs: Vec<InputFile>,
     pub rows: Vec<Row>,
 }
 
@@ -122,6 +140,11 @@ pub struct Counts {
 impl Verdict {
     pub fn blocked(&self) -> bool {
         self.rows.iter().any(|row| row.blocking)
+    }
+
+    /// The process exit code this verdict stands for: 1 when blocked, else 0.
+    pub fn exit_code(&self) -> i32 {
+        i32::from(self.blocked())
     }
 
     pub fn counts(&self) -> Counts {

@@ -30,22 +30,26 @@ impl Baseline {
     }
 }
 
-pub fn read(path: &Path, wanted: &[MetricKey]) -> Result<Baseline, Error> {
+/// Reads a baseline. A gatecheck report of a blocked run is not an accepted run: it is refused
+/// unless `allow_blocked` (the user asked for it explicitly).
+pub fn read(path: &Path, wanted: &[MetricKey], allow_blocked: bool) -> Result<Baseline, Error> {
     let shown = path.display().to_string();
-    let gz = path.extension().is_some_and(|e| e == "gz");
-    let bytes = if gz {
-        Vec::new()
-    } else {
-        std::fs::read(path).map_err(|source| Error::Read { path: shown.clone(), what: "baseline", source })?
-    };
-    let first_line_is_raw =
-        gz || bytes.split(|b| *b == b'\n').next().is_some_and(|l| l.windows(6).any(|w| w == b"\"type\""));
-    if first_line_is_raw && !bytes.starts_with(b"{\n") {
+    if crate::sources::detect::detect(path)? == crate::sources::detect::InputFormat::RawResults {
         let (set, _) = crate::sources::k6_ndjson::read(&[path], wanted, false)?;
         return Ok(Baseline { source: shown, figures: BTreeMap::new(), set: Some(set) });
     }
+    let bytes = std::fs::read(path).map_err(|source| Error::Read { path: shown.clone(), what: "baseline", source })?;
     if let Ok(report) = serde_json::from_slice::<Value>(&bytes) {
         if report.get("schema_version").is_some() && report.get("gates").is_some() {
+            let outcome = report.get("outcome").and_then(Value::as_str).unwrap_or("unknown");
+            if outcome != "pass" && !allow_blocked {
+                return Err(Error::Evidence {
+                    path: shown,
+                    message: format!(
+                        "outcome is {outcome:?}: a baseline must be an accepted run (pass --baseline-allow-blocked to use it anyway)"
+                    ),
+                });
+            }
             return Ok(Baseline { source: shown.clone(), figures: from_report(&shown, &report)?, set: None });
         }
     }

@@ -1,50 +1,73 @@
 //! Run history (`--history DIR`): every verdict is recorded as a gatecheck JSON report named
 //! `<UTC time>-<policy>.json`; the outcomes of earlier runs of the same policy feed history
 //! gates such as "the last 2 runs all passed" (the scaling-change rule).
+//!
+//! A record counts for a policy only when its `policy.name` is exactly that policy (never a
+//! file-name match: `pre-release` is not `release`), and the same evidence counts once: a
+//! record carries the digest of the evidence it judged, and records with the digest of this
+//! run's evidence, or repeating an earlier record's, are not counted again.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use serde_json::Value;
 
 use crate::error::Error;
-use crate::policy::verdict::Verdict;
+use crate::policy::verdict::{InputFile, Verdict};
 
-/// Outcomes of the recorded runs of `policy`, oldest first (true = passed).
-pub fn outcomes(dir: &Path, policy: &str) -> Result<Vec<bool>, Error> {
-    let suffix = format!("-{policy}.json");
+/// The digest of what a verdict judged: its evidence files (not the policy or scenario, which
+/// say how it was judged) and, for query evidence, the evaluation time.
+pub fn evidence_digest(inputs: &[InputFile], evaluated_at: Option<&str>) -> String {
+    let mut evidence: Vec<InputFile> =
+        inputs.iter().filter(|i| i.role != "policy" && i.role != "scenario").cloned().collect();
+    if let Some(at) = evaluated_at {
+        evidence.push(crate::sources::digest::bytes("queries evaluated at", at, at.as_bytes()));
+    }
+    crate::sources::digest::combined(&evidence)
+}
+
+/// Outcomes of the recorded runs of `policy`, oldest first (true = passed), each distinct
+/// evidence once and none of `current` (this run's evidence digest).
+pub fn outcomes(dir: &Path, policy: &str, current: &str) -> Result<Vec<bool>, Error> {
     let mut files: Vec<_> = match std::fs::read_dir(dir) {
         Ok(entries) => entries
             .flatten()
             .map(|e| e.path())
-            .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.ends_with(&suffix)))
+            .filter(|p| p.extension().is_some_and(|e| e == "json") && p.is_file())
             .collect(),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
         Err(source) => return Err(Error::Read { path: dir.display().to_string(), what: "history directory", source }),
     };
     // Names start with a sortable UTC time.
     files.sort();
-    files
-        .iter()
-        .map(|path| {
-            let shown = path.display().to_string();
-            let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
-                path: shown.clone(),
-                what: "history record",
-                source,
-            })?;
-            let report: Value = serde_json::from_str(&text).map_err(|e| Error::Evidence {
-                path: shown.clone(),
-                message: format!("not a gatecheck JSON report ({e})"),
-            })?;
-            // A run passed when nothing but history gates blocked it: otherwise a first run could
-            // never count, being blocked by the very rule that needs it.
-            let gates = report["gates"].as_array().ok_or_else(|| Error::Evidence {
-                path: shown.clone(),
-                message: "gates: expected a list (gatecheck JSON report)".into(),
-            })?;
-            Ok(!gates.iter().any(|g| g["blocking"] == Value::Bool(true) && g["subject"] != "run history"))
-        })
-        .collect()
+    let mut seen = BTreeSet::from([current.to_string()]);
+    let mut outcomes = Vec::new();
+    for path in &files {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+            path: shown.clone(),
+            what: "history record",
+            source,
+        })?;
+        let report: Value = serde_json::from_str(&text)
+            .map_err(|e| Error::Evidence { path: shown.clone(), message: format!("not a gatecheck JSON report ({e})") })?;
+        if report["policy"]["name"].as_str() != Some(policy) {
+            continue;
+        }
+        // A record that cannot say what it judged cannot be told apart from this run.
+        let Some(digest) = report["evidence_digest"].as_str() else { continue };
+        if !seen.insert(digest.to_string()) {
+            continue;
+        }
+        // A run passed when nothing but history gates blocked it: otherwise a first run could
+        // never count, being blocked by the very rule that needs it.
+        let gates = report["gates"].as_array().ok_or_else(|| Error::Evidence {
+            path: shown.clone(),
+            message: "gates: expected a list (gatecheck JSON report)".into(),
+        })?;
+        outcomes.push(!gates.iter().any(|g| g["blocking"] == Value::Bool(true) && g["subject"] != "run history"));
+    }
+    Ok(outcomes)
 }
 
 /// Records this verdict in `dir`.
@@ -61,6 +84,11 @@ pub fn record(dir: &Path, verdict: &Verdict) -> Result<(), Error> {
         now.second(),
         now.nanosecond()
     );
-    let path = dir.join(format!("{stamp}-{}.json", verdict.policy));
+    // Policy names are checked at load to be plain names; refuse anything else here too.
+    let name = &verdict.policy;
+    if name.is_empty() || name.starts_with('.') || name.contains(['/', '\\']) {
+        return Err(Error::Settings(format!("policy name {name:?} cannot name a history record")));
+    }
+    let path = dir.join(format!("{stamp}-{name}.json"));
     crate::report::write_atomically(&path, crate::report::json::render(verdict, &generated_at).as_bytes())
 }

@@ -20,9 +20,10 @@ use crate::metrics::{Aggregate, Metric, MetricKey, MetricKind, MetricSet, Proven
 pub const FORMAT_RAW: &str = "k6 raw results (--out json)";
 
 /// True for file names k6 raw results go by (`--out json=FILE`, gzipped or not).
+/// True when the file holds k6 raw results (decided from its content; an unreadable file is
+/// not raw results, and reading it as a document then says why).
 pub fn is_raw_path(path: &Path) -> bool {
-    let name = path.to_string_lossy();
-    name.ends_with(".ndjson") || name.ends_with(".gz") || name.ends_with(".jsonl")
+    matches!(crate::sources::detect::detect(path), Ok(crate::sources::detect::InputFormat::RawResults))
 }
 
 /// What reading raw files met besides the figures.
@@ -119,6 +120,14 @@ pub fn read(paths: &[&Path], wanted: &[MetricKey], lenient: bool) -> Result<(Met
         }
         let provenance = Provenance::File { path: set.path.clone(), key: format!("samples of {key}") };
         set.metrics.insert(key, Metric { aggregate, is_time, k6_verdicts: Vec::new(), provenance });
+    }
+    // Only what was asked for: an unasked counter's absence says nothing.
+    let mut lazy = MetricSet { path: set.path.clone(), ..MetricSet::default() };
+    lazy.zero_absent_lazy_counters();
+    for (key, metric) in lazy.metrics {
+        if wanted.contains(&key) {
+            set.metrics.entry(key).or_insert(metric);
+        }
     }
     Ok((set, stats))
 }

@@ -16,7 +16,9 @@ use std::path::Path;
 use serde_json::{Map, Value};
 
 use crate::error::Error;
-use crate::metrics::{Aggregate, K6Verdict, Metric, MetricKey, MetricKind, MetricSet, Provenance, TrendStats};
+use crate::metrics::{
+    Aggregate, K6Verdict, Metric, MetricKey, MetricKind, MetricSet, Provenance, RunRecord, TrendStats,
+};
 
 pub const FORMAT_EXPORT: &str = "k6 --summary-export";
 pub const FORMAT_HANDLE_SUMMARY: &str = "k6 handleSummary data";
@@ -74,6 +76,9 @@ pub fn parse(path: &str, bytes: &[u8]) -> Result<MetricSet, Error> {
                 set.skipped_flows.push((flow.to_string(), because.to_string()));
             }
         }
+        set.run = Some(reader.run_record(native)?);
+    } else {
+        set.zero_absent_lazy_counters();
     }
     Ok(set)
 }
@@ -313,6 +318,27 @@ impl Reader<'_> {
         })
     }
 
+    /// The run facts of a native summary. `partial` must be a boolean: a summary that cannot
+    /// say whether its run completed is not evidence a release can pass on.
+    fn run_record(&self, native: &Value) -> Result<RunRecord, Error> {
+        let partial = match native.get("partial") {
+            Some(Value::Bool(partial)) => *partial,
+            Some(other) => return Err(self.error("gatecheck.partial", format!("expected true or false, got {}", type_name(other)))),
+            None => return Err(self.error("gatecheck.partial", "missing: a native summary records whether its run completed")),
+        };
+        let text = |key: &str| native.get(key).and_then(Value::as_str).map(str::to_string);
+        let count = |key: &str| -> Result<u64, Error> {
+            native.get(key).map(|v| self.count(&format!("gatecheck.{key}"), v)).transpose().map(Option::unwrap_or_default)
+        };
+        Ok(RunRecord {
+            partial: partial.then(|| text("partial_reason").unwrap_or_else(|| "the run recorded itself as partial".into())),
+            started_at: text("started_at"),
+            ended_at: text("ended_at"),
+            dropped_iterations: count("dropped_iterations")?,
+            late_iterations: count("late_iterations")?,
+        })
+    }
+
     fn empty_set(&self, format: &str, carries_thresholds: bool) -> MetricSet {
         MetricSet {
             format: format.to_string(),
@@ -325,7 +351,7 @@ impl Reader<'_> {
 
 /// `p90` (machine-readable summary) and `p(90)` (legacy) name the same statistic.
 fn canonical_stat_key(name: &str) -> String {
-    match crate::policy::threshold::Stat::parse(name) {
+    match crate::policy::threshold::Stat::parse_key(name) {
         Ok(stat) => stat.key(),
         Err(_) => name.to_string(),
     }

@@ -2,6 +2,8 @@
 //! hand the evaluator typed figures with provenance; they never judge.
 
 pub mod baseline;
+pub mod detect;
+pub mod digest;
 pub mod env;
 pub mod history;
 pub mod k6_ndjson;

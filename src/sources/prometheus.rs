@@ -140,7 +140,7 @@ pub async fn run_queries(
     let shown_at = rfc3339(at);
     let mut results = BTreeMap::new();
     for (_, query, outcome) in run_each(plan, queries, at).await? {
-        results.insert(query, QueryResult { series: outcome?, at: shown_at.clone() });
+        results.insert(query, QueryResult { series: outcome?, at: shown_at.clone(), warnings: Vec::new() });
     }
     Ok(results)
 }

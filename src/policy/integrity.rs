@@ -1,0 +1,90 @@
+//! Run integrity: facts about the evidence itself that can stop a release, as verdict rows.
+//!
+//! A partial load run (request cap, interrupt, deadline) and a judgement in which no blocking
+//! gate was judged at all are rows of the verdict like any gate, computed here once, so the
+//! exit code and every report (table, JSON, JUnit, Markdown, annotations) say the same thing
+//! whichever command produced the verdict.
+
+use crate::policy::evaluate::Evidence;
+use crate::policy::verdict::{Observed, Row, Status};
+use crate::policy::{Policy, Severity};
+
+/// The gate id every integrity row carries.
+pub const GATE_ID: &str = "run-integrity";
+
+/// One row per load run whose evidence records how it ended (native runs and merges do).
+pub fn run_rows(policy: &Policy, evidence: &Evidence, rows: &mut Vec<Row>) {
+    for set in evidence.summary.iter().chain(&evidence.raw) {
+        let Some(run) = &set.run else { continue };
+        let mut row = Row::new(
+            GATE_ID,
+            "the load run completed: no request cap, interrupt or deadline cut it short",
+            "load run".into(),
+            "run completed (not partial)".into(),
+        );
+        row.source = format!("{}: gatecheck.partial", set.path);
+        match &run.partial {
+            None => {
+                row.status = Status::Pass;
+                row.observed = Observed::Figure { value: 0.0, unit: "number", shown: "complete".into() };
+            }
+            Some(reason) => {
+                row.observed = Observed::Figure { value: 1.0, unit: "number", shown: "partial".into() };
+                row.detail = Some(format!("the load run was partial ({reason}): its figures cannot pass a release"));
+                match policy.partial_run_severity {
+                    Severity::Block => {
+                        row.status = Status::Fail;
+                        row.blocking = true;
+                    }
+                    Severity::Warn => row.status = Status::Warn,
+                }
+            }
+        }
+        rows.push(row);
+    }
+}
+
+/// The row added when no gate that can block was judged on a figure: every such gate was
+/// skipped, had no data that blocks, or only warns. Nothing judged is never a pass.
+pub fn nothing_judged_row(policy: &Policy) -> Row {
+    let mut row = Row::new(
+        GATE_ID,
+        "at least one blocking gate was judged on evidence",
+        "judged gates".into(),
+        "at least 1 blocking gate judged".into(),
+    );
+    row.status = Status::NoData;
+    row.blocking = true;
+    row.observed = Observed::Figure { value: 0.0, unit: "number", shown: "0 judged".into() };
+    row.detail = Some(format!(
+        "no blocking gate of policy {} was judged on a figure (all skipped, without data, or warn-only): nothing was checked, so nothing can pass",
+        policy.name
+    ));
+    row
+}
+
+/// `check --watch`: the last `require` evaluations must all have passed.
+pub fn stability_row(passed: &[bool], require: u32) -> Row {
+    let mut row = Row::new(
+        GATE_ID,
+        "the verdict was stable over the watched evaluations",
+        "watched evaluations".into(),
+        format!("last {require} of {} evaluations passed", passed.len()),
+    );
+    let tally: Vec<&str> = passed.iter().map(|p| if *p { "pass" } else { "fail" }).collect();
+    let stable = passed.iter().rev().take(require as usize).all(|p| *p);
+    row.observed = Observed::Figure {
+        value: passed.iter().rev().take(require as usize).filter(|p| **p).count() as f64,
+        unit: "number",
+        shown: tally.join(", "),
+    };
+    row.source = "check --watch".into();
+    if stable {
+        row.status = Status::Pass;
+    } else {
+        row.status = Status::Fail;
+        row.blocking = true;
+        row.detail = Some(format!("the last {require} evaluations did not all pass ({})", tally.join(", ")));
+    }
+    row
+}
