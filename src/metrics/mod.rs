@@ -105,20 +105,33 @@ impl MetricSet {
     }
 
     /// k6 creates some counters only when they first count: `dropped_iterations` is absent
-    /// from k6's output when no iteration was dropped. Such an absence is a known 0, said so
-    /// in its provenance, so the dropped-iterations gate judges k6 and native runs alike.
+    /// from k6's output when no iteration was dropped. In the output of a run that ran
+    /// iterations (`iterations` or `http_reqs` present), such an absence is a known 0, said so
+    /// in the evidence notes, so the dropped-iterations gate judges k6 and native runs alike.
     pub fn zero_absent_lazy_counters(&mut self) {
-        for name in ["dropped_iterations"] {
+        let ran = ["iterations", "http_reqs"].iter().any(|name| self.metrics.keys().any(|k| k.name == *name));
+        if ran {
+            self.zero_lazy_counters(&["dropped_iterations"]);
+        }
+    }
+
+    /// Reads the named lazy counters as 0 where absent (the caller knows the run ran).
+    pub fn zero_lazy_counters(&mut self, names: &[&str]) {
+        for name in names {
             let Ok(key) = MetricKey::parse(name) else { continue };
-            self.metrics.entry(key).or_insert_with(|| Metric {
-                aggregate: Aggregate::Counter { count: 0.0, per_second: None },
-                is_time: false,
-                k6_verdicts: Vec::new(),
-                provenance: Provenance::File {
-                    path: self.path.clone(),
-                    key: format!("{name} absent (k6 writes it only once an iteration is dropped): 0"),
+            if self.metrics.contains_key(&key) {
+                continue;
+            }
+            self.metrics.insert(
+                key,
+                Metric {
+                    aggregate: Aggregate::Counter { count: 0.0, per_second: None },
+                    is_time: false,
+                    k6_verdicts: Vec::new(),
+                    provenance: Provenance::File { path: self.path.clone(), key: name.to_string() },
                 },
-            });
+            );
+            self.notes.push(format!("{name} absent, read as 0 (k6 writes it only once an iteration is dropped)"));
         }
     }
 

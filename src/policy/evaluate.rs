@@ -91,15 +91,22 @@ pub struct Evidence {
 pub fn evaluate(policy: &Policy, evidence: &Evidence) -> Result<Verdict, Error> {
     let mut rows = Vec::new();
     super::integrity::run_rows(policy, evidence, &mut rows);
-    let mut judged_blocking = 0;
+    // Judged: held against a figure (PASS, FAIL or WARN), not skipped or without data.
+    let (mut judged_blocking, mut judged_any) = (0, 0);
     for gate in policy.gates.iter().filter(|g| g.consecutive_passes.is_none()) {
         let first = rows.len();
         evaluate_gate(policy, gate, evidence, &mut rows)?;
+        let judged = rows[first..].iter().filter(|r| matches!(r.status, Status::Pass | Status::Fail | Status::Warn));
+        let judged = judged.count();
+        judged_any += judged;
         if gate.severity == Severity::Block {
-            judged_blocking += rows[first..].iter().filter(|r| matches!(r.status, Status::Pass | Status::Fail)).count();
+            judged_blocking += judged;
         }
     }
-    if judged_blocking == 0 {
+    // A policy with blocking gates must have judged one of them; a warn-only policy (a
+    // regression report) must have judged something.
+    let has_blocking = policy.gates.iter().any(|g| g.severity == Severity::Block && g.consecutive_passes.is_none());
+    if (has_blocking && judged_blocking == 0) || judged_any == 0 {
         rows.push(super::integrity::nothing_judged_row(policy));
     }
     // History gates judge this run as a whole, so they come after every other gate.
@@ -212,7 +219,8 @@ fn evaluate_gate(policy: &Policy, gate: &Gate, evidence: &Evidence, rows: &mut V
                     row.observed = Observed::Figure { value, unit: unit_name(dimension), shown };
                     if holds && value.is_infinite() {
                         // An infinite figure says "beyond every bound", never "within the limit".
-                        row.detail = Some(format!("the figure is {}: it cannot pass a gate", show_figure(value, dimension)));
+                        row.detail =
+                            Some(format!("the figure is {}: it cannot pass a gate", show_figure(value, dimension)));
                         mark_missing(gate, &mut row);
                         rows.push(row);
                         continue;
@@ -498,8 +506,18 @@ fn scraped_figure(gate: &Gate, name: &str, url: &str, stat: Stat, window: Option
             dimension: gate.figure_unit.dimension(),
             provenance,
             samples: Some(window.count as u64),
-            note: (stat == Stat::Max)
-                .then(|| "a histogram's max is the upper bound of its highest non-empty bucket".to_string()),
+            note: if value.is_infinite() {
+                Some(format!(
+                    "observations above the highest bucket ({}): no upper bound",
+                    window
+                        .highest_finite_bound()
+                        .map(|b| show_figure(b * gate.figure_unit.to_canonical(), gate.figure_unit.dimension()))
+                        .unwrap_or_else(|| "none".into())
+                ))
+            } else {
+                (stat == Stat::Max)
+                    .then(|| "a histogram's max is the upper bound of its highest non-empty bucket".to_string())
+            },
             series: None,
         },
         None => Found::Missing {

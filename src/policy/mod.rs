@@ -500,8 +500,8 @@ pub fn parse_with_vars(
     }
     let k6_threshold_severity =
         parse_severity(raw.k6_thresholds.severity.as_deref()).map_err(|why| fail(format!("k6_thresholds: {why}")))?;
-    let partial_run_severity =
-        parse_severity(raw.integrity.partial_run.as_deref()).map_err(|why| fail(format!("integrity.partial_run: {why}")))?;
+    let partial_run_severity = parse_severity(raw.integrity.partial_run.as_deref())
+        .map_err(|why| fail(format!("integrity.partial_run: {why}")))?;
     let name = raw.policy.name.unwrap_or_else(|| default_name.to_string());
     check_policy_name(&name).map_err(|why| fail(format!("policy.name = {name:?}: {why}")))?;
     Ok(Policy {

@@ -322,7 +322,8 @@ impl Threshold {
         match (self.baseline, baseline) {
             (None, _) => Ok(offset),
             (Some(BaselineFactor(factor)), Some(base)) => {
-                let base = to_decimal(base).ok_or_else(|| format!("`{self}`: the baseline figure {base} is not finite"))?;
+                let base =
+                    to_decimal(base).ok_or_else(|| format!("`{self}`: the baseline figure {base} is not finite"))?;
                 base.checked_mul(factor)
                     .and_then(|scaled| scaled.checked_add(offset))
                     .ok_or_else(|| format!("`{self}`: the limit overflows"))
@@ -344,9 +345,8 @@ impl Threshold {
 
     /// The limit on the figure's scale, exactly, or why this unit cannot apply to the figure.
     pub fn exact_limit(&self, dimension: Dimension) -> Result<Decimal, String> {
-        let scaled = |factor: Decimal| {
-            self.limit.checked_mul(factor).ok_or_else(|| format!("`{self}`: the limit is too large"))
-        };
+        let scaled =
+            |factor: Decimal| self.limit.checked_mul(factor).ok_or_else(|| format!("`{self}`: the limit is too large"));
         match (dimension, self.unit) {
             (Dimension::Duration { bare_millis }, Unit::Bare) => {
                 scaled(to_decimal(bare_millis).unwrap_or(Decimal::ONE))
@@ -375,10 +375,16 @@ impl Threshold {
         let (can_fail, can_pass) = self.op.can_fail_and_pass(limit, domain);
         let range = domain.describe();
         if !can_fail {
-            return Err(format!("`{self}` can never fail: {} is {range}, so this gate would pass every release", self.stat));
+            return Err(format!(
+                "`{self}` can never fail: {} is {range}, so this gate would pass every release",
+                self.stat
+            ));
         }
         if !can_pass {
-            return Err(format!("`{self}` can never pass: {} is {range}, so this gate would block every release", self.stat));
+            return Err(format!(
+                "`{self}` can never pass: {} is {range}, so this gate would block every release",
+                self.stat
+            ));
         }
         Ok(())
     }

@@ -15,12 +15,23 @@ struct Report<'a> {
     policy: PolicyDto<'a>,
     generated_at: &'a str,
     evaluated_at: Option<&'a str>,
+    judged_at: Option<&'a str>,
     evidence: &'a [String],
+    inputs: Vec<InputDto<'a>>,
+    evidence_digest: String,
     outcome: &'static str,
     exit_code: i32,
     counts: Counts,
     summary: String,
     gates: Vec<GateDto<'a>>,
+}
+
+#[derive(Serialize)]
+struct InputDto<'a> {
+    role: &'a str,
+    path: &'a str,
+    sha256: &'a str,
+    bytes: u64,
 }
 
 #[derive(Serialize)]
@@ -82,13 +93,20 @@ pub fn render(verdict: &Verdict, generated_at: &str) -> String {
     let counts = verdict.counts();
     let report = Report {
         schema_version: SCHEMA_VERSION,
-        tool: concat!("gatecheck ", env!("CARGO_PKG_VERSION")),
+        tool: crate::policy::verdict::TOOL,
         policy: PolicyDto { name: &verdict.policy, source: &verdict.policy_source },
         generated_at,
         evaluated_at: verdict.evaluated_at.as_deref(),
+        judged_at: verdict.judged_at.as_deref(),
         evidence: &verdict.evidence,
+        inputs: verdict
+            .inputs
+            .iter()
+            .map(|i| InputDto { role: &i.role, path: &i.path, sha256: &i.sha256, bytes: i.bytes })
+            .collect(),
+        evidence_digest: crate::sources::history::evidence_digest(&verdict.inputs, verdict.evaluated_at.as_deref()),
         outcome: if verdict.blocked() { "blocked" } else { "pass" },
-        exit_code: if verdict.blocked() { 1 } else { 0 },
+        exit_code: verdict.exit_code(),
         counts: Counts {
             pass: counts.pass,
             fail: counts.fail,

@@ -40,6 +40,16 @@ pub fn render(verdict: &Verdict, generated_at: &str) -> String {
     if let Some(at) = &verdict.evaluated_at {
         properties.push(("evaluated_at".into(), at.clone()));
     }
+    properties.push(("tool".into(), crate::policy::verdict::TOOL.into()));
+    if let Some(at) = &verdict.judged_at {
+        properties.push(("judged_at".into(), at.clone()));
+    }
+    properties.extend(
+        verdict
+            .inputs
+            .iter()
+            .map(|i| (format!("input.{}", i.role), format!("{} sha256:{} ({} bytes)", i.path, i.sha256, i.bytes))),
+    );
     for (name, value) in &properties {
         let mut property = BytesStart::new("property");
         property.push_attribute(("name", name.as_str()));

@@ -20,6 +20,18 @@ pub fn render(verdict: &Verdict) -> String {
     if let Some(at) = &verdict.evaluated_at {
         out.push_str(&format!("- queries evaluated at: {at}\n"));
     }
+    for input in &verdict.inputs {
+        out.push_str(&format!(
+            "- input ({}): {} `sha256:{}` ({} bytes)\n",
+            input.role,
+            cell(&input.path),
+            input.sha256,
+            input.bytes
+        ));
+    }
+    if let Some(at) = &verdict.judged_at {
+        out.push_str(&format!("- judged at {at} by {}\n", crate::policy::verdict::TOOL));
+    }
     out.push_str("\n| Gate | Threshold | Observed | Verdict | Source |\n|---|---|---|---|---|\n");
     for row in &verdict.rows {
         out.push_str(&format!(

@@ -16,6 +16,12 @@ pub fn render(verdict: &Verdict, color: bool, out: &mut dyn Write) -> io::Result
     if let Some(at) = &verdict.evaluated_at {
         writeln!(out, "queries evaluated at: {at}")?;
     }
+    for input in &verdict.inputs {
+        writeln!(out, "input ({}): {} sha256:{} ({} bytes)", input.role, input.path, input.sha256, input.bytes)?;
+    }
+    if let Some(at) = &verdict.judged_at {
+        writeln!(out, "judged at {at} by {}", crate::policy::verdict::TOOL)?;
+    }
     let mut table = Table::new();
     table.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
     if color {

@@ -2,8 +2,9 @@
 //! document (a k6 summary of any shape, or a gatecheck report)? Decided from the content, not
 //! the name, so a one-line `JSON.stringify(data)` summary is never taken for raw results.
 //!
-//! Every k6 output record is an object whose first key is `type` with the value `Metric` or
-//! `Point`; no summary or report starts that way. Whitespace between tokens is allowed (a file
+//! Every k6 output record is an object whose first key is `type` (`Metric` or `Point`) or
+//! `metric` (a name: k6 writes points as `{"metric":"…","type":"Point",…}`); no summary or
+//! report starts that way (their first keys are `root_group`, `options`, `metrics`, ...). Whitespace between tokens is allowed (a file
 //! re-serialized by jq). A `.gz` file is raw results (k6 writes `--out json=FILE.gz`).
 
 use std::io::Read;
@@ -25,11 +26,10 @@ pub fn detect(path: &Path) -> Result<InputFormat, Error> {
         return Ok(InputFormat::RawResults);
     }
     let shown = path.display().to_string();
-    let file = std::fs::File::open(path).map_err(|source| Error::Read { path: shown.clone(), what: "input", source })?;
+    let file =
+        std::fs::File::open(path).map_err(|source| Error::Read { path: shown.clone(), what: "input", source })?;
     let mut head = Vec::with_capacity(256);
-    file.take(256)
-        .read_to_end(&mut head)
-        .map_err(|source| Error::Read { path: shown, what: "input", source })?;
+    file.take(256).read_to_end(&mut head).map_err(|source| Error::Read { path: shown, what: "input", source })?;
     Ok(detect_bytes(&head))
 }
 
@@ -54,7 +54,13 @@ fn starts_like_raw_record(head: &[u8]) -> bool {
             None => false,
         }
     };
-    if !(expect(b"{") && expect(b"\"type\"") && expect(b":")) {
+    if !expect(b"{") {
+        return false;
+    }
+    if expect(b"\"metric\"") {
+        return expect(b":") && expect(b"\"");
+    }
+    if !(expect(b"\"type\"") && expect(b":")) {
         return false;
     }
     let value = trim_start(rest);
@@ -75,6 +81,8 @@ mod tests {
         assert_eq!(detect_bytes(br#"{"type":"Metric","data":{}}"#), InputFormat::RawResults);
         assert_eq!(detect_bytes(b"{ \"type\": \"Point\", \"metric\": \"x\"}"), InputFormat::RawResults);
         assert_eq!(detect_bytes(b"\n\n{\n  \"type\" :\"Metric\""), InputFormat::RawResults);
+        assert_eq!(detect_bytes(br#"{"metric":"http_reqs","type":"Point","data":{}}"#), InputFormat::RawResults);
+        assert_eq!(detect_bytes(br#"{"metrics":{"http_reqs":{"count":1}}}"#), InputFormat::Document);
     }
 
     #[test]

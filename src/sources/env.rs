@@ -30,14 +30,14 @@ pub fn read_figures(
 }
 
 fn parse_figure(var: &str, raw: &str, unit: FigureUnit) -> Result<f64, Error> {
-    let fail = || Error::Env {
-        name: var.to_string(),
-        value: raw.to_string(),
-        expected: format!("expected a plain non-negative number ({}), e.g. 12.5", unit.name()),
+    let expected = match unit {
+        FigureUnit::Ratio => "expected a ratio from 0 to 1, e.g. 0.02".to_string(),
+        other => format!("expected a plain non-negative number ({}), e.g. 12.5", other.name()),
     };
+    let fail = || Error::Env { name: var.to_string(), value: raw.to_string(), expected: expected.clone() };
     // Rust's parser accepts "NaN", "inf" and "infinity"; none of them is a measurement.
     let value: f64 = raw.trim().parse().map_err(|_| fail())?;
-    if !value.is_finite() || value < 0.0 {
+    if !value.is_finite() || value < 0.0 || (unit == FigureUnit::Ratio && value > 1.0) {
         return Err(fail());
     }
     Ok(value)

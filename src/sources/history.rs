@@ -49,8 +49,10 @@ pub fn outcomes(dir: &Path, policy: &str, current: &str) -> Result<Vec<bool>, Er
             what: "history record",
             source,
         })?;
-        let report: Value = serde_json::from_str(&text)
-            .map_err(|e| Error::Evidence { path: shown.clone(), message: format!("not a gatecheck JSON report ({e})") })?;
+        let report: Value = serde_json::from_str(&text).map_err(|e| Error::Evidence {
+            path: shown.clone(),
+            message: format!("not a gatecheck JSON report ({e})"),
+        })?;
         if report["policy"]["name"].as_str() != Some(policy) {
             continue;
         }

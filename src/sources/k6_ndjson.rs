@@ -121,13 +121,15 @@ pub fn read(paths: &[&Path], wanted: &[MetricKey], lenient: bool) -> Result<(Met
         let provenance = Provenance::File { path: set.path.clone(), key: format!("samples of {key}") };
         set.metrics.insert(key, Metric { aggregate, is_time, k6_verdicts: Vec::new(), provenance });
     }
-    // Only what was asked for: an unasked counter's absence says nothing.
-    let mut lazy = MetricSet { path: set.path.clone(), ..MetricSet::default() };
-    lazy.zero_absent_lazy_counters();
-    for (key, metric) in lazy.metrics {
-        if wanted.contains(&key) {
-            set.metrics.entry(key).or_insert(metric);
-        }
+    // Only what was asked for: an unasked counter's absence says nothing. Raw results with
+    // lines are a run that ran.
+    if stats.lines > 0 {
+        let asked: Vec<&str> = wanted
+            .iter()
+            .filter(|k| k.tags.is_empty() && k.name == "dropped_iterations")
+            .map(|k| k.name.as_str())
+            .collect();
+        set.zero_lazy_counters(&asked);
     }
     Ok((set, stats))
 }

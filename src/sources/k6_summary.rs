@@ -131,7 +131,8 @@ impl Reader<'_> {
             let has = |name: &str| fields.contains_key(name);
             let kind = if has("passes") || has("fails") {
                 MetricKind::Rate
-            } else if has("count") && has("rate") && !has("avg") {
+            } else if has("count") && !has("avg") && !has("med") && !fields.keys().any(|k| k.starts_with("p(")) {
+                // k6 writes count and rate; a merge of raw results knows no rate.
                 MetricKind::Counter
             } else if has("value") && !has("avg") {
                 MetricKind::Gauge
@@ -323,15 +324,26 @@ impl Reader<'_> {
     fn run_record(&self, native: &Value) -> Result<RunRecord, Error> {
         let partial = match native.get("partial") {
             Some(Value::Bool(partial)) => *partial,
-            Some(other) => return Err(self.error("gatecheck.partial", format!("expected true or false, got {}", type_name(other)))),
-            None => return Err(self.error("gatecheck.partial", "missing: a native summary records whether its run completed")),
+            Some(other) => {
+                return Err(self.error("gatecheck.partial", format!("expected true or false, got {}", type_name(other))))
+            }
+            None => {
+                return Err(
+                    self.error("gatecheck.partial", "missing: a native summary records whether its run completed")
+                )
+            }
         };
         let text = |key: &str| native.get(key).and_then(Value::as_str).map(str::to_string);
         let count = |key: &str| -> Result<u64, Error> {
-            native.get(key).map(|v| self.count(&format!("gatecheck.{key}"), v)).transpose().map(Option::unwrap_or_default)
+            native
+                .get(key)
+                .map(|v| self.count(&format!("gatecheck.{key}"), v))
+                .transpose()
+                .map(Option::unwrap_or_default)
         };
         Ok(RunRecord {
-            partial: partial.then(|| text("partial_reason").unwrap_or_else(|| "the run recorded itself as partial".into())),
+            partial: partial
+                .then(|| text("partial_reason").unwrap_or_else(|| "the run recorded itself as partial".into())),
             started_at: text("started_at"),
             ended_at: text("ended_at"),
             dropped_iterations: count("dropped_iterations")?,

@@ -2,12 +2,46 @@
 //! run: the difference of the cumulative buckets is the run window, and percentiles follow
 //! Prometheus's `histogram_quantile` (linear within a bucket; the max is the upper bound of
 //! the highest non-empty bucket). No Prometheus server is needed.
+//!
+//! The window is taken per series first, with Prometheus's `increase` semantics (a counter
+//! that went down restarted from 0, so its new value is the increase), and only then summed:
+//! one worker restarting must not hide the others' observations. Observations above the
+//! highest finite bucket have no upper bound, so a quantile that falls among them is +Inf,
+//! which breaches any upper limit, rather than the last finite bound.
 
 use std::collections::BTreeMap;
 
 use crate::error::Error;
 
-/// One histogram summed over its label sets (like `sum by (le)`).
+/// One histogram as scraped: its series by label set (without `le`), each cumulative.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ScrapedHistogram {
+    pub series: BTreeMap<String, HistogramSnapshot>,
+}
+
+impl ScrapedHistogram {
+    /// The run window: each series' increase since `earlier` (resets handled per series),
+    /// summed over the series (like `sum by (le) (increase(...))`).
+    pub fn since(&self, earlier: &ScrapedHistogram) -> HistogramSnapshot {
+        let mut total = HistogramSnapshot::default();
+        for (labels, after) in &self.series {
+            let before = earlier.series.get(labels).cloned().unwrap_or_default();
+            total.add(&after.increase_since(&before));
+        }
+        total
+    }
+
+    /// Every series summed, as they stand.
+    pub fn total(&self) -> HistogramSnapshot {
+        let mut total = HistogramSnapshot::default();
+        for series in self.series.values() {
+            total.add(series);
+        }
+        total
+    }
+}
+
+/// One histogram (one series, or a sum of series): cumulative buckets, sum and count.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct HistogramSnapshot {
     /// (upper bound, cumulative count), sorted by bound; +Inf last.
@@ -16,18 +50,50 @@ pub struct HistogramSnapshot {
     pub count: f64,
 }
 
+/// Prometheus's `increase` between two samples of one counter: a value that went down means
+/// the counter restarted from 0, so the new value is all of the increase.
+fn increase(after: f64, before: f64) -> f64 {
+    if after < before {
+        after
+    } else {
+        after - before
+    }
+}
+
 impl HistogramSnapshot {
-    /// `self - earlier`, bucket by bucket (a counter reset shows as negative and is refused).
-    pub fn since(&self, earlier: &HistogramSnapshot) -> Result<HistogramSnapshot, String> {
-        let mut buckets = Vec::with_capacity(self.buckets.len());
-        for (le, count) in &self.buckets {
-            let before = earlier.buckets.iter().find(|(b, _)| b == le).map(|(_, c)| *c).unwrap_or(0.0);
-            if *count < before {
-                return Err(format!("bucket le={le} went down from {before} to {count} (the target restarted?)"));
+    /// The increase of each bucket, the sum and the count since `earlier`, each a counter of
+    /// its own (a restart is detected per counter, as Prometheus does per series).
+    pub fn increase_since(&self, earlier: &HistogramSnapshot) -> HistogramSnapshot {
+        let buckets = self
+            .buckets
+            .iter()
+            .map(|(le, count)| {
+                let before = earlier.buckets.iter().find(|(b, _)| b == le).map(|(_, c)| *c).unwrap_or(0.0);
+                (*le, increase(*count, before))
+            })
+            .collect();
+        // A reset of the count resets the sum with it, whatever the sum did.
+        let reset = self.count < earlier.count;
+        let sum = if reset || self.sum < earlier.sum { self.sum } else { self.sum - earlier.sum };
+        HistogramSnapshot { buckets, sum, count: increase(self.count, earlier.count) }
+    }
+
+    /// Adds another histogram's buckets (matched by bound), sum and count.
+    pub fn add(&mut self, other: &HistogramSnapshot) {
+        for (le, count) in &other.buckets {
+            match self.buckets.iter_mut().find(|(b, _)| b == le) {
+                Some((_, mine)) => *mine += count,
+                None => self.buckets.push((*le, *count)),
             }
-            buckets.push((*le, count - before));
         }
-        Ok(HistogramSnapshot { buckets, sum: self.sum - earlier.sum, count: self.count - earlier.count })
+        self.buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
+        self.sum += other.sum;
+        self.count += other.count;
+    }
+
+    /// The highest finite bucket bound, for messages about observations above it.
+    pub fn highest_finite_bound(&self) -> Option<f64> {
+        self.buckets.iter().rev().map(|(le, _)| *le).find(|le| le.is_finite())
     }
 
     /// Prometheus's histogram_quantile over these buckets; None without observations.
@@ -41,8 +107,9 @@ impl HistogramSnapshot {
         for (index, (le, cumulative)) in self.buckets.iter().enumerate() {
             if *cumulative >= rank && *cumulative > 0.0 {
                 if le.is_infinite() {
-                    // The answer lies above the last finite bound: Prometheus returns that bound.
-                    return Some(self.buckets.get(index.wrapping_sub(1)).map(|(b, _)| *b).unwrap_or(0.0));
+                    // The answer lies above the last finite bound, with no upper bound at all:
+                    // Prometheus returns that bound, which would let 2 h pass `max < 180s`.
+                    return Some(f64::INFINITY);
                 }
                 if q >= 1.0 {
                     return Some(*le);
@@ -61,11 +128,12 @@ impl HistogramSnapshot {
     }
 }
 
-/// Parses the text exposition format, keeping histograms only (`_bucket`, `_sum`, `_count`).
-pub fn parse(url: &str, text: &str) -> Result<BTreeMap<String, HistogramSnapshot>, Error> {
+/// Parses the text exposition format, keeping histograms only (`_bucket`, `_sum`, `_count`),
+/// series by series.
+pub fn parse(url: &str, text: &str) -> Result<BTreeMap<String, ScrapedHistogram>, Error> {
     let fail =
         |line: usize, why: &str| Error::Evidence { path: url.to_string(), message: format!("line {line}: {why}") };
-    let mut histograms: BTreeMap<String, HistogramSnapshot> = BTreeMap::new();
+    let mut histograms: BTreeMap<String, ScrapedHistogram> = BTreeMap::new();
     for (number, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
@@ -93,22 +161,59 @@ pub fn parse(url: &str, text: &str) -> Result<BTreeMap<String, HistogramSnapshot
             } else {
                 le.parse().map_err(|_| fail(number + 1, "le is not a number"))?
             };
-            let snapshot = histograms.entry(base.to_string()).or_default();
+            let snapshot = series_of(&mut histograms, base, series);
             match snapshot.buckets.iter_mut().find(|(b, _)| *b == le) {
                 Some((_, count)) => *count += value,
                 None => snapshot.buckets.push((le, value)),
             }
         } else if let Some(base) = name.strip_suffix("_sum") {
-            histograms.entry(base.to_string()).or_default().sum += value;
+            series_of(&mut histograms, base, series).sum += value;
         } else if let Some(base) = name.strip_suffix("_count") {
-            histograms.entry(base.to_string()).or_default().count += value;
+            series_of(&mut histograms, base, series).count += value;
         }
     }
-    histograms.retain(|_, h| !h.buckets.is_empty());
     for histogram in histograms.values_mut() {
-        histogram.buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
+        histogram.series.retain(|_, h| !h.buckets.is_empty());
+        for series in histogram.series.values_mut() {
+            series.buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
+        }
     }
+    histograms.retain(|_, h| !h.series.is_empty());
     Ok(histograms)
+}
+
+/// The series of histogram `base` that `series` (a sample's name and labels) belongs to: its
+/// label set without `le`, in a canonical order.
+fn series_of<'a>(
+    histograms: &'a mut BTreeMap<String, ScrapedHistogram>,
+    base: &str,
+    series: &str,
+) -> &'a mut HistogramSnapshot {
+    let mut labels = all_labels(series);
+    labels.retain(|(k, _)| k != "le");
+    labels.sort();
+    let key: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
+    histograms.entry(base.to_string()).or_default().series.entry(key.join(",")).or_default()
+}
+
+/// Every label of a sample, as (name, value).
+fn all_labels(series: &str) -> Vec<(String, String)> {
+    let mut names = Vec::new();
+    let Some(open) = series.find('{') else { return names };
+    let inner = &series[open + 1..series.len().saturating_sub(1).max(open + 1)];
+    for part in inner.split(',') {
+        if let Some((key, _)) = part.split_once('=') {
+            let key = key.trim();
+            if !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                if let Some(value) = label(series, key) {
+                    if !names.iter().any(|(k, _): &(String, String)| k == key) {
+                        names.push((key.to_string(), value));
+                    }
+                }
+            }
+        }
+    }
+    names
 }
 
 /// The `}` closing the label set that opens at `open`, skipping braces inside quoted values.
@@ -171,7 +276,7 @@ mod tests {
     fn run_window_quantiles_follow_histogram_quantile() {
         let before = parse("before", BEFORE).unwrap();
         let after = parse("after", AFTER).unwrap();
-        let window = after["lag"].since(&before["lag"]).unwrap();
+        let window = after["lag"].since(&before["lag"]);
         assert_eq!(window.buckets, vec![(1.0, 0.0), (5.0, 90.0), (10.0, 100.0), (f64::INFINITY, 100.0)]);
         // rank 50 of 100 falls in (1, 5]: 1 + 4 * 50/90.
         assert!((window.quantile(0.5).unwrap() - (1.0 + 4.0 * 50.0 / 90.0)).abs() < 1e-12);
@@ -183,25 +288,40 @@ mod tests {
     }
 
     #[test]
-    fn above_the_last_finite_bucket_reads_that_bound_and_resets_are_refused() {
+    fn above_the_last_finite_bucket_is_unbounded() {
         let h = parse("x", "l_bucket{le=\"1\"} 0\nl_bucket{le=\"+Inf\"} 5\n").unwrap();
-        assert_eq!(h["l"].quantile(0.5), Some(1.0));
-        let before = parse("b", AFTER).unwrap();
-        let after = parse("a", BEFORE).unwrap();
-        assert!(after["lag"].since(&before["lag"]).is_err());
+        assert_eq!(h["l"].total().quantile(0.5), Some(f64::INFINITY));
+        // 4 of 100 observations above the highest bucket (120 s): the max is unbounded.
+        let h = parse("x", "q_bucket{le=\"120\"} 96\nq_bucket{le=\"+Inf\"} 100\nq_sum 30000\nq_count 100\n").unwrap();
+        let total = h["q"].total();
+        assert_eq!(total.quantile(1.0), Some(f64::INFINITY));
+        assert!((total.quantile(0.5).unwrap() - 62.5).abs() < 1e-9);
+        assert_eq!(total.highest_finite_bound(), Some(120.0));
         assert!(parse("bad", "l_bucket{le=\"1\"} many\n").unwrap_err().to_string().contains("line 1"));
+    }
+
+    #[test]
+    fn a_restart_of_one_series_is_its_own_increase_and_hides_no_other() {
+        // Worker a restarted (its counters went down to 5); worker b observed 95 slow values.
+        let before = parse("b", "lag_bucket{w=\"a\",le=\"1\"} 1000\nlag_bucket{w=\"a\",le=\"+Inf\"} 1000\nlag_count{w=\"a\"} 1000\nlag_sum{w=\"a\"} 500\nlag_bucket{w=\"b\",le=\"1\"} 0\nlag_bucket{w=\"b\",le=\"+Inf\"} 0\nlag_count{w=\"b\"} 0\nlag_sum{w=\"b\"} 0\n").unwrap();
+        let after = parse("a", "lag_bucket{w=\"a\",le=\"1\"} 5\nlag_bucket{w=\"a\",le=\"+Inf\"} 5\nlag_count{w=\"a\"} 5\nlag_sum{w=\"a\"} 2\nlag_bucket{w=\"b\",le=\"1\"} 0\nlag_bucket{w=\"b\",le=\"+Inf\"} 95\nlag_count{w=\"b\"} 95\nlag_sum{w=\"b\"} 9500\n").unwrap();
+        let window = after["lag"].since(&before["lag"]);
+        assert_eq!(window.buckets, vec![(1.0, 5.0), (f64::INFINITY, 100.0)]);
+        assert_eq!(window.count, 100.0);
+        assert_eq!(window.quantile(0.99), Some(f64::INFINITY));
     }
 
     #[test]
     fn quoted_label_values_may_hold_braces_and_commas() {
         let text = "r_bucket{path=\"/rules/{id}/run\",q=\"a,b\",le=\"0.5\"} 3\nr_bucket{path=\"/x\",le=\"+Inf\"} 4\n";
         let h = parse("x", text).unwrap();
-        assert_eq!(h["r"].buckets, vec![(0.5, 3.0), (f64::INFINITY, 4.0)]);
+        assert_eq!(h["r"].total().buckets, vec![(0.5, 3.0), (f64::INFINITY, 4.0)]);
+        assert_eq!(h["r"].series.len(), 2);
     }
 
     #[test]
     fn label_sets_are_summed() {
         let h = parse("x", "q_bucket{queue=\"a\",le=\"1\"} 1\nq_bucket{queue=\"b\",le=\"1\"} 2\nq_bucket{queue=\"a\",le=\"+Inf\"} 1\nq_bucket{queue=\"b\",le=\"+Inf\"} 4\n").unwrap();
-        assert_eq!(h["q"].buckets, vec![(1.0, 3.0), (f64::INFINITY, 5.0)]);
+        assert_eq!(h["q"].total().buckets, vec![(1.0, 3.0), (f64::INFINITY, 5.0)]);
     }
 }

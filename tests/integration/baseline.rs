@@ -62,10 +62,12 @@ fn a_blocking_regression_gate_fails_and_a_missing_baseline_follows_on_missing() 
         .code(1);
     assert!(table_line(&stdout_of(&assert), "query-regression", "p(95) <= baseline * 1.2").contains("FAIL"));
 
+    // Without a baseline nothing can be judged, and nothing judged is never a pass.
     let assert =
-        gatecheck().args(["verify", "--policy", "gates/regression.toml", "--summary"]).arg(&current).assert().code(0);
+        gatecheck().args(["verify", "--policy", "gates/regression.toml", "--summary"]).arg(&current).assert().code(1);
     let out = stdout_of(&assert);
     assert!(out.contains("no baseline was given: pass --baseline FILE"), "{out}");
+    assert!(table_line(&out, "run-integrity", "at least 1 blocking gate judged").contains("NO DATA"), "{out}");
 }
 
 #[test]
@@ -119,8 +121,16 @@ fn history_records_verdicts_and_the_scaling_change_rule_needs_two_passes() {
     assert_eq!(code, Some(1), "{out}");
     assert!(table_line(&out, "consecutive-passes", "last 2 runs passed").contains("FAIL"), "{out}");
     assert!(out.contains("only 1 run(s) recorded, 2 needed"), "{out}");
-    // Second passing run: two consecutive passes.
+    // The same evidence again is not a second run: it counts once.
     let (code, out) = verify("fixtures/k6/1.1.0/pass/summary-export.json");
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("only 1 run(s) recorded, 2 needed"), "{out}");
+    // Second passing run (new evidence): two consecutive passes.
+    let second = dir.path().join("second-run.json");
+    let mut text = std::fs::read_to_string(repo().join("fixtures/k6/1.1.0/pass/summary-export.json")).unwrap();
+    text.push('\n');
+    std::fs::write(&second, text).unwrap();
+    let (code, out) = verify(second.to_str().unwrap());
     assert_eq!(code, Some(0), "{out}");
     assert!(
         table_line(&out, "consecutive-passes", "last 2 runs passed").contains("pass, pass (oldest first)"),
@@ -129,10 +139,12 @@ fn history_records_verdicts_and_the_scaling_change_rule_needs_two_passes() {
     // A failing run breaks the streak, and the next passing run is not enough on its own.
     let (code, _) = verify("fixtures/k6/1.1.0/fail-latency/summary-export.json");
     assert_eq!(code, Some(1));
-    let (code, out) = verify("fixtures/k6/1.1.0/pass/summary-export.json");
+    let third = dir.path().join("third-run.json");
+    std::fs::write(&third, std::fs::read_to_string(&second).unwrap() + "\n").unwrap();
+    let (code, out) = verify(third.to_str().unwrap());
     assert_eq!(code, Some(1), "{out}");
     assert!(table_line(&out, "consecutive-passes", "last 2 runs passed").contains("fail, pass"), "{out}");
-    assert_eq!(std::fs::read_dir(&history).unwrap().count(), 4, "every verdict is recorded");
+    assert_eq!(std::fs::read_dir(&history).unwrap().count(), 5, "every verdict is recorded");
     // Without --history the rule is skipped, not failed.
     let out = stdout_of(
         &gatecheck_with_lag()

@@ -46,7 +46,7 @@ fn summary_path_defaults_to_k6_summary_path() {
         .arg("verify")
         .assert()
         .code(0)
-        .stdout(contains("handle-summary.json (k6 handleSummary data)"));
+        .stdout(contains("handle-summary.json (k6 handleSummary data"));
 }
 
 #[test]

@@ -67,11 +67,11 @@ fn native_shards_merge_their_histograms() {
         let stat = |d: &Value, s: &str| d["metrics"][&name][s].as_f64().unwrap();
         assert_eq!(stat(&dm, "max"), stat(&da, "max").max(stat(&db, "max")), "{name} max");
         assert_eq!(stat(&dm, "min"), stat(&da, "min").min(stat(&db, "min")), "{name} min");
+        // The union's percentile lies between the shards' (up to float rounding of k6's
+        // interpolation between closest ranks).
         let p95 = stat(&dm, "p(95)");
-        assert!(
-            p95 >= stat(&da, "p(95)").min(stat(&db, "p(95)")) && p95 <= stat(&da, "p(95)").max(stat(&db, "p(95)")),
-            "{name} p95 {p95}"
-        );
+        let (low, high) = (stat(&da, "p(95)").min(stat(&db, "p(95)")), stat(&da, "p(95)").max(stat(&db, "p(95)")));
+        assert!(p95 >= low * (1.0 - 1e-9) && p95 <= high * (1.0 + 1e-9), "{name} p95 {p95} not in [{low}, {high}]");
     }
     gatecheck_with_lag().args(["verify", "--summary"]).arg(&merged).assert().code(0);
     // Mixing kinds of input, or merging a k6 summary, is refused.

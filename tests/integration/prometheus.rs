@@ -90,7 +90,7 @@ fn saturation_check_judges_every_series_and_finds_the_designed_breaches() {
     for (gate, check, figure, verdict) in [
         ("email-backlog {channel=\"email\"}", "value < 500", "180", "PASS"),
         ("realtime-backlog {channel=\"realtime\"}", "value < 1000", "420", "PASS"),
-        ("db-pool", "p(95) < 0.7", "62%", "PASS"),
+        ("db-pool", "p(95) < 0.70", "62%", "PASS"),
         ("db-pool", "max < 0.85", "78%", "PASS"),
         ("provider-errors-1h {provider=\"discogs\"}", "value < 3%", "5%", "FAIL"),
         ("provider-errors-1h {provider=\"sendgrid\"}", "value < 3%", "1.667%", "PASS"),

@@ -27,6 +27,11 @@ fn fixed_verdict() -> Verdict {
         summary: Some(gatecheck::sources::k6_summary::parse(relative, &bytes).unwrap()),
         env: gatecheck::sources::env::read_figures(&policy, &lookup).unwrap(),
         flows: gatecheck::sources::env::read_flows(&policy, &[], &lookup).unwrap(),
+        inputs: vec![
+            gatecheck::sources::digest::file("policy", std::path::Path::new("gates/release.toml")).unwrap(),
+            gatecheck::sources::digest::file("summary", std::path::Path::new(relative)).unwrap(),
+        ],
+        judged_at: Some(GENERATED_AT.to_string()),
         ..Evidence::default()
     };
     evaluate(&policy, &evidence).unwrap()

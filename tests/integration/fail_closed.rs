@@ -1,0 +1,590 @@
+//! Fail closed: exit 0 only when every blocking figure was judged on complete evidence,
+//! exactly as written. One test per way a release used to pass when it must be blocked.
+
+use std::time::Duration;
+
+use predicates::str::contains;
+use serde_json::{json, Value};
+
+use crate::support::*;
+
+const PASS_EXPORT: &str = "fixtures/k6/1.1.0/pass/summary-export.json";
+
+fn read_json(path: &std::path::Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// The passing k6 export with a native run's `gatecheck` block saying it was partial.
+fn partial_native_summary(dir: &std::path::Path) -> std::path::PathBuf {
+    let mut doc = read_json(&repo().join(PASS_EXPORT));
+    // Native summaries always carry dropped_iterations (0 in the closed model).
+    doc["metrics"]["dropped_iterations"] = json!({"count": 0, "rate": 0});
+    doc["gatecheck"] = json!({
+        "runner": "gatecheck test",
+        "partial": true,
+        "partial_reason": "request cap of 12 reached before the duration",
+        "skipped_flows": [],
+    });
+    let path = dir.join("partial.json");
+    std::fs::write(&path, doc.to_string()).unwrap();
+    path
+}
+
+#[test]
+fn a_partial_native_run_blocks_unless_the_policy_downgrades_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = partial_native_summary(dir.path());
+    let out = stdout_of(&gatecheck_with_lag().args(["verify", "--summary"]).arg(&summary).assert().code(1));
+    let line = table_line(&out, "run-integrity", "run completed (not partial)");
+    assert!(line.contains("FAIL"), "{out}");
+    assert!(out.contains("request cap of 12 reached"), "{out}");
+    assert!(out.contains("RELEASE BLOCKED") && !out.contains("RELEASE OK"), "{out}");
+
+    // A policy may downgrade the partial-run row to a warning, explicitly.
+    let release = std::fs::read_to_string(repo().join("gates/release.toml")).unwrap();
+    let downgraded = release.replace("[k6_thresholds]", "[integrity]\npartial_run = \"warn\"\n\n[k6_thresholds]");
+    let (_guard, policy) = policy_file(&downgraded);
+    let out = stdout_of(
+        &gatecheck_with_lag().args(["verify", "--policy"]).arg(&policy).arg("--summary").arg(&summary).assert().code(0),
+    );
+    assert!(table_line(&out, "run-integrity", "run completed (not partial)").contains("WARN"), "{out}");
+    // A native summary that cannot say whether it completed is not evidence.
+    let mut doc = read_json(&summary);
+    doc["gatecheck"].as_object_mut().unwrap().remove("partial");
+    std::fs::write(&summary, doc.to_string()).unwrap();
+    let err = stderr_of(&gatecheck_with_lag().args(["verify", "--summary"]).arg(&summary).assert().code(2));
+    assert!(err.contains("gatecheck.partial"), "{err}");
+}
+
+#[test]
+fn a_partial_run_is_blocked_in_the_exit_code_and_every_report_alike() {
+    let target = Served::start(&["demo", "--serve"]);
+    let dir = tempfile::tempdir().unwrap();
+    let (json_path, junit_path) = (dir.path().join("v.json"), dir.path().join("v.xml"));
+    let assert = gatecheck_with_lag()
+        .env("PERF_BASE_URL", &target.url)
+        .env("PERF_BEARER_TOKEN", DEMO_TOKEN)
+        .env("PERF_RULE_ID", DEMO_RULE)
+        .args(["run", "--quiet", "--duration", "5s", "--max-requests", "30", "--summary-out"])
+        .arg(dir.path().join("k6-summary.json"))
+        .arg("--log-out")
+        .arg(dir.path().join("perf-smoke.log"))
+        .arg("--report")
+        .arg(format!("json={}", json_path.display()))
+        .arg("--report")
+        .arg(format!("junit={}", junit_path.display()))
+        .assert()
+        .code(1);
+    let out = stdout_of(&assert);
+    assert!(out.contains("RELEASE BLOCKED") && !out.contains("RELEASE OK"), "one verdict line: {out}");
+    let report = read_json(&json_path);
+    assert_eq!(report["outcome"], "blocked");
+    assert_eq!(report["exit_code"], 1);
+    let partial = report["gates"].as_array().unwrap().iter().find(|g| g["id"] == "run-integrity").unwrap().clone();
+    assert_eq!(partial["verdict"], "FAIL", "{partial}");
+    let junit = std::fs::read_to_string(&junit_path).unwrap();
+    assert!(junit.contains("<failure") && junit.contains("run-integrity"), "{junit}");
+}
+
+#[test]
+fn dropped_iterations_are_recorded_as_failed_requests_and_block() {
+    // Every answer takes 300 ms: 2 workers finish about 6.7 iterations/s while 20/s are due.
+    let target = Served::start(&["bench-target", "--delay-mix", "100:300ms"]);
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("one.toml");
+    std::fs::write(
+        &scenario,
+        "[scenario]\nbase_url = \"${T}\"\nvus = \"2\"\nduration = \"2s\"\n[defaults]\nT = \"x\"\n[[flow]]\nname = \"one\"\n[[flow.request]]\nname = \"root\"\nmethod = \"GET\"\npath = \"/\"\n",
+    )
+    .unwrap();
+    let summary = dir.path().join("open.json");
+    gatecheck()
+        .env("T", &target.url)
+        .env("PERF_BEARER_TOKEN", "x")
+        .args(["smoke", "--quiet", "--scenario"])
+        .arg(&scenario)
+        .args(["--executor", "constant-arrival-rate", "--rate", "20", "--vus", "2", "--summary-out"])
+        .arg(&summary)
+        .arg("--log-out")
+        .arg(dir.path().join("log"))
+        .assert()
+        .code(0);
+    let doc = read_json(&summary);
+    let dropped = doc["gatecheck"]["dropped_iterations"].as_u64().unwrap();
+    assert!(dropped > 0, "{}", doc["gatecheck"]);
+    assert_eq!(doc["metrics"]["dropped_iterations"]["count"].as_u64(), Some(dropped));
+    assert_eq!(doc["gatecheck"]["errors_by_kind"]["dropped"].as_u64(), Some(dropped), "each is a failed request");
+    let failed = &doc["metrics"]["http_req_failed{flow:one}"];
+    assert!(failed["passes"].as_u64().unwrap() >= dropped, "{failed}");
+    // The dropped ones waited from their intended start: the tail shows the stall.
+    let p99 = doc["metrics"]["http_req_duration{flow:one}"]["p(99)"].as_f64().unwrap();
+    assert!(p99 > 500.0, "p(99) {p99} ms");
+    let (_guard, policy) = policy_file(
+        "[[gate]]\nid = \"dropped-iterations\"\nmetric = \"dropped_iterations\"\nthresholds = [\"count < 1\"]\n",
+    );
+    let out = stdout_of(
+        &gatecheck().args(["verify", "--policy"]).arg(&policy).arg("--summary").arg(&summary).assert().code(1),
+    );
+    assert!(table_line(&out, "dropped-iterations", "count < 1").contains("FAIL"), "{out}");
+
+    // A k6 summary's dropped_iterations is judged by the same gate of the release policy.
+    let mut k6 = read_json(&repo().join(PASS_EXPORT));
+    k6["metrics"]["dropped_iterations"] = json!({"count": 292, "rate": 9.7});
+    let path = dir.path().join("k6.json");
+    std::fs::write(&path, k6.to_string()).unwrap();
+    let out = stdout_of(&gatecheck_with_lag().args(["verify", "--summary"]).arg(&path).assert().code(1));
+    assert!(table_line(&out, "dropped-iterations", "count < 1").contains("FAIL"), "{out}");
+    // k6 writes no dropped_iterations when none was dropped: that is 0, and said so.
+    let out = stdout_of(&gatecheck_with_lag().args(["verify", "--summary", PASS_EXPORT]).assert().code(0));
+    assert!(table_line(&out, "dropped-iterations", "count < 1").contains("PASS"), "{out}");
+    assert!(out.contains("dropped_iterations absent, read as 0"), "{out}");
+}
+
+#[test]
+fn an_explicit_summary_is_always_read() {
+    let (_guard, policy) = policy_file(
+        "[[gate]]\nid = \"lag\"\nunit = \"s\"\nthresholds = [\"p(95) < 60s\"]\n[gate.env]\n\"p(95)\" = \"SCHEDULER_LAG_P95_SECONDS\"\n",
+    );
+    let err = stderr_of(
+        &gatecheck_with_lag()
+            .args(["verify", "--policy"])
+            .arg(&policy)
+            .args(["--summary", "/nonexistent/k6-summary.json"])
+            .assert()
+            .code(2),
+    );
+    assert!(err.contains("/nonexistent/k6-summary.json"), "{err}");
+    // k6's own failed thresholds block even when no gate reads a k6 metric (k6 exited 99).
+    let out = stdout_of(
+        &gatecheck_with_lag()
+            .args(["verify", "--policy"])
+            .arg(&policy)
+            .args(["--summary", "fixtures/k6/1.1.0/fail-errors/summary-export.json"])
+            .assert()
+            .code(1),
+    );
+    assert!(out.contains("k6-thresholds") && out.contains("FAIL"), "{out}");
+}
+
+/// A summary export with one rate metric of `fails` matches out of `total`.
+fn rate_summary(dir: &std::path::Path, matches: u64, total: u64) -> std::path::PathBuf {
+    let doc = json!({"metrics": {
+        "http_reqs": {"count": total, "rate": 10.0},
+        "http_req_failed": {"passes": matches, "fails": total - matches, "value": matches as f64 / total as f64},
+    }});
+    let path = dir.join(format!("rate-{matches}-{total}.json"));
+    std::fs::write(&path, doc.to_string()).unwrap();
+    path
+}
+
+#[test]
+fn limits_compare_exactly_as_written_and_export_as_written() {
+    let dir = tempfile::tempdir().unwrap();
+    for (threshold, matches, code) in
+        [("rate < 1.1%", 11, 1), ("rate < 1.1%", 10, 0), ("rate > 0.7%", 7, 1), ("rate > 0.7%", 8, 0)]
+    {
+        let (_guard, policy) = policy_file(&format!(
+            "[[gate]]\nid = \"errors\"\nmetric = \"http_req_failed\"\nthresholds = [\"{threshold}\"]\n"
+        ));
+        let summary = rate_summary(dir.path(), matches, 1000);
+        let out = stdout_of(
+            &gatecheck().args(["verify", "--policy"]).arg(&policy).arg("--summary").arg(&summary).assert().code(code),
+        );
+        assert!(table_line(&out, "errors", threshold).contains(if code == 0 { "PASS" } else { "FAIL" }), "{out}");
+    }
+    let (_guard, policy) = policy_file(
+        "[[gate]]\nid = \"errors\"\nmetric = \"http_req_failed{flow:auth_list}\"\nthresholds = [\"rate < 1.1%\"]\n[[gate]]\nid = \"lat\"\nmetric = \"http_req_duration{flow:auth_list}\"\nthresholds = [\"p(95) < 0.3s\"]\n",
+    );
+    let script = stdout_of(
+        &gatecheck()
+            .env("PERF_RULE_ID", DEMO_RULE)
+            .env("PERF_BEARER_TOKEN", "x")
+            .args(["export", "k6", "--policy"])
+            .arg(&policy)
+            .assert()
+            .code(0),
+    );
+    assert!(script.contains("\"rate<0.011\""), "{script}");
+    assert!(script.contains("\"p(95)<300\""), "{script}");
+    assert!(!script.contains("0.011000000000000001"), "{script}");
+}
+
+#[test]
+fn policies_that_cannot_judge_as_written_are_refused_at_load() {
+    for (text, needles) in [
+        // One query cannot answer several statistics.
+        (
+            "[[gate]]\nid = \"lag\"\nquery = 'histogram_quantile(0.95, x)'\nunit = \"s\"\nthresholds = [\"p(95) < 30s\", \"p(99) < 90s\", \"max < 180s\"]\n",
+            vec!["gate \"lag\"", "one figure", "p(95), p(99), max"],
+        ),
+        // k6 rejects p95 without parentheses.
+        ("[[gate]]\nid = \"lat\"\nmetric = \"http_req_duration\"\nthresholds = [\"p95 < 400\"]\n", vec!["gate \"lat\"", "p(95)"]),
+        // A gate that can never fail.
+        ("[[gate]]\nid = \"err\"\nmetric = \"http_req_failed\"\nthresholds = [\"rate < 101%\"]\n", vec!["gate \"err\"", "never fail"]),
+        ("[[gate]]\nid = \"lat\"\nmetric = \"http_req_duration\"\nthresholds = [\"p(95) >= 0\"]\n", vec!["never fail"]),
+        ("[[gate]]\nid = \"lat\"\nmetric = \"http_req_duration\"\nthresholds = [\"p(95) < -5ms\"]\n", vec!["never pass"]),
+        // A policy name is never a path.
+        ("[policy]\nname = \"x/../../escaped\"\n[[gate]]\nid = \"g\"\nmetric = \"http_reqs\"\nthresholds = [\"count > 0\"]\n", vec!["policy.name"]),
+    ] {
+        let (_guard, policy) = policy_file(text);
+        let err = stderr_of(&gatecheck().args(["gates", "--policy"]).arg(&policy).assert().code(2));
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+        for needle in needles {
+            assert!(err.contains(needle), "{needle:?} not in {err}");
+        }
+    }
+    // Per-statistic queries are fine, and so is one query for one statistic.
+    let (_guard, policy) = policy_file(
+        "[[gate]]\nid = \"lag\"\nunit = \"s\"\nthresholds = [\"p(95) < 30s\", \"max < 180s\"]\n[gate.query]\n\"p(95)\" = 'a'\nmax = 'b'\n",
+    );
+    gatecheck().args(["gates", "--policy"]).arg(&policy).assert().code(0);
+}
+
+#[test]
+fn figures_out_of_their_domain_are_input_errors_or_no_data() {
+    let (_guard, policy) = policy_file(
+        "[[gate]]\nid = \"ratio\"\nunit = \"ratio\"\nthresholds = [\"value < 5%\"]\n[gate.env]\nvalue = \"ERROR_RATIO\"\n",
+    );
+    let err =
+        stderr_of(&gatecheck().env("ERROR_RATIO", "1.5").args(["verify", "--policy"]).arg(&policy).assert().code(2));
+    assert!(err.contains("ERROR_RATIO") && err.contains("0 to 1"), "{err}");
+    // A handleSummary rate above 1 cannot pass.
+    let dir = tempfile::tempdir().unwrap();
+    let doc = json!({"metrics": {
+        "http_reqs": {"type": "counter", "contains": "default", "values": {"count": 10, "rate": 1}},
+        "checks": {"type": "rate", "contains": "default", "values": {"rate": 1.5, "passes": 15, "fails": -5}},
+    }});
+    let path = dir.path().join("hs.json");
+    std::fs::write(&path, doc.to_string()).unwrap();
+    let (_g, policy) = policy_file("[[gate]]\nid = \"checks\"\nmetric = \"checks\"\nthresholds = [\"rate > 99%\"]\n");
+    let code = gatecheck().args(["verify", "--policy"]).arg(&policy).arg("--summary").arg(&path).output().unwrap();
+    assert_ne!(code.status.code(), Some(0), "{}", String::from_utf8_lossy(&code.stdout));
+}
+
+#[test]
+fn nothing_judged_is_never_a_pass() {
+    let (_guard, policy) = policy_file(
+        "[[gate]]\nid = \"lat\"\nmetric = \"http_req_duration\"\nthresholds = [\"p(95) < 400\"]\non_missing = \"skip\"\n[[gate]]\nid = \"lag\"\nunit = \"s\"\nthresholds = [\"p(95) < 60s\"]\non_missing = \"skip\"\n[gate.env]\n\"p(95)\" = \"SCHEDULER_LAG_P95_SECONDS\"\n",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.json");
+    std::fs::write(&empty, r#"{"metrics": {"vus": {"value": 1, "min": 1, "max": 1}}}"#).unwrap();
+    let out =
+        stdout_of(&gatecheck().args(["verify", "--policy"]).arg(&policy).arg("--summary").arg(&empty).assert().code(1));
+    assert!(table_line(&out, "run-integrity", "at least 1 blocking gate judged").contains("NO DATA"), "{out}");
+    assert!(out.contains("RELEASE BLOCKED"), "{out}");
+}
+
+#[test]
+fn prometheus_minus_infinity_is_no_data() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for mut stream in listener.incoming().flatten() {
+            let mut buffer = [0u8; 4096];
+            let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+            let _ = stream.read(&mut buffer);
+            let body = r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1767225600,"-Inf"]}]}}"#;
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    let (_guard, policy) = policy_file(
+        "[[gate]]\nid = \"backlog\"\nquery = 'max(x)'\nunit = \"number\"\nthresholds = [\"value < 500\"]\n",
+    );
+    let out = stdout_of(
+        &gatecheck()
+            .args(["check", "--policy"])
+            .arg(&policy)
+            .args(["--prometheus-url", &url, "--at", FIXTURE_T])
+            .assert()
+            .code(1),
+    );
+    let line = table_line(&out, "backlog", "value < 500");
+    assert!(line.contains("NO DATA") && line.contains("-Inf"), "{out}");
+}
+
+#[test]
+fn history_counts_each_policy_and_each_evidence_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = dir.path().join("history");
+    // A passing run of a `pre-release` policy must not count for `release`.
+    let release = std::fs::read_to_string(repo().join("gates/release.toml")).unwrap();
+    let pre = release.replace("name = \"release\"", "name = \"pre-release\"");
+    let (_guard, pre_policy) = policy_file(&pre);
+    gatecheck_with_lag()
+        .args(["verify", "--policy"])
+        .arg(&pre_policy)
+        .args(["--summary", PASS_EXPORT, "--history"])
+        .arg(&history)
+        .assert()
+        .code(1);
+    let copy = dir.path().join("another-run.json");
+    std::fs::write(&copy, std::fs::read_to_string(repo().join(PASS_EXPORT)).unwrap() + " ").unwrap();
+    let out = stdout_of(
+        &gatecheck_with_lag().args(["verify", "--summary"]).arg(&copy).arg("--history").arg(&history).assert().code(1),
+    );
+    assert!(out.contains("only 1 run(s) recorded, 2 needed"), "pre-release counted for release: {out}");
+    // Records name the policy exactly and the evidence they judged.
+    let records: Vec<Value> = std::fs::read_dir(&history).unwrap().flatten().map(|e| read_json(&e.path())).collect();
+    assert_eq!(records.len(), 2);
+    for record in &records {
+        assert_eq!(record["evidence_digest"].as_str().unwrap().len(), 64, "{record}");
+    }
+}
+
+#[test]
+fn a_blocked_report_is_no_baseline_unless_asked_and_one_line_summaries_are_summaries() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocked = dir.path().join("blocked.json");
+    gatecheck_with_lag()
+        .args(["verify", "--summary", "fixtures/k6/1.1.0/fail-errors/summary-export.json", "--report"])
+        .arg(format!("json={}", blocked.display()))
+        .assert()
+        .code(1);
+    let verify_against = |baseline: &std::path::Path, extra: &[&str]| {
+        let mut cmd = gatecheck();
+        cmd.args(["verify", "--policy", "gates/regression.toml", "--summary", PASS_EXPORT, "--baseline"])
+            .arg(baseline)
+            .args(extra);
+        cmd.assert()
+    };
+    let err = stderr_of(&verify_against(&blocked, &[]).code(2));
+    assert!(err.contains("blocked") && err.contains("--baseline-allow-blocked"), "{err}");
+    verify_against(&blocked, &["--baseline-allow-blocked"]).code(0);
+    // `JSON.stringify(data)`: a handleSummary on one line is a summary for every input.
+    let doc = read_json(&repo().join("fixtures/k6/1.1.0/pass/handle-summary.json"));
+    let one_line = dir.path().join("one-line.json");
+    std::fs::write(&one_line, doc.to_string()).unwrap();
+    verify_against(&one_line, &[]).code(0);
+    gatecheck_with_lag().args(["verify", "--summary"]).arg(&one_line).assert().code(0);
+}
+
+#[test]
+fn every_report_names_the_digest_of_every_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("v.json");
+    let out = stdout_of(
+        &gatecheck_with_lag()
+            .args(["verify", "--summary", PASS_EXPORT, "--report"])
+            .arg(format!("json={}", report.display()))
+            .assert()
+            .code(0),
+    );
+    let doc = read_json(&report);
+    let bytes = std::fs::read(repo().join(PASS_EXPORT)).unwrap();
+    let inputs = doc["inputs"].as_array().unwrap();
+    let summary = inputs.iter().find(|i| i["role"] == "summary").expect("summary digest");
+    assert_eq!(summary["bytes"].as_u64(), Some(bytes.len() as u64));
+    let sha = summary["sha256"].as_str().unwrap();
+    let expected = std::process::Command::new("sha256sum").arg(repo().join(PASS_EXPORT)).output().unwrap();
+    assert!(String::from_utf8_lossy(&expected.stdout).starts_with(sha), "{sha}");
+    assert!(inputs.iter().any(|i| i["role"] == "policy"), "{inputs:?}");
+    assert!(doc["tool"].as_str().unwrap().starts_with("gatecheck "));
+    assert!(doc["judged_at"].as_str().is_some());
+    assert!(out.contains(&format!("sha256:{sha}")), "{out}");
+}
+
+#[test]
+fn check_watch_outcome_and_report_agree() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("v.json");
+    let (_guard, policy) = policy_file(
+        "[[gate]]\nid = \"lag\"\nunit = \"s\"\nthresholds = [\"p(95) < 60s\"]\n[gate.env]\n\"p(95)\" = \"SCHEDULER_LAG_P95_SECONDS\"\n",
+    );
+    gatecheck_with_lag()
+        .args(["check", "--policy"])
+        .arg(&policy)
+        .args(["--watch", "2", "--interval", "10ms", "--report"])
+        .arg(format!("json={}", report.display()))
+        .assert()
+        .code(0)
+        .stdout(contains("STABLE"));
+    let doc = read_json(&report);
+    assert_eq!(doc["exit_code"], 0);
+    let stability = doc["gates"].as_array().unwrap().iter().find(|g| g["id"] == "run-integrity").unwrap().clone();
+    assert_eq!(stability["verdict"], "PASS", "{stability}");
+    assert_eq!(stability["observed"]["display"], "pass, pass", "{stability}");
+}
+
+mod property {
+    //! For any evidence in which a blocking gate's figure is missing, NaN, ±Inf, partial or out
+    //! of domain, the verdict blocks (exit code never 0), whatever the other figures are.
+
+    use std::collections::BTreeMap;
+
+    use gatecheck::metrics::{Aggregate, Metric, MetricKey, MetricSet, Provenance, RunRecord, TrendStats};
+    use gatecheck::policy::evaluate::{evaluate, EnvFigure, Evidence, QueryResult, Series};
+    use proptest::prelude::*;
+
+    const POLICY: &str = r#"
+[[gate]]
+id = "latency"
+metric = "http_req_duration"
+thresholds = ["p(95) < 400ms"]
+[[gate]]
+id = "errors"
+metric = "http_req_failed"
+thresholds = ["rate < 1%"]
+[[gate]]
+id = "lag"
+unit = "s"
+thresholds = ["p(95) < 60s"]
+[gate.env]
+"p(95)" = "LAG_P95"
+[[gate]]
+id = "backlog"
+query = "max(backlog)"
+unit = "number"
+thresholds = ["value < 500"]
+[[gate]]
+id = "db"
+query = "max(db)"
+unit = "ratio"
+thresholds = ["value < 0.85"]
+"#;
+
+    #[derive(Debug, Clone, Copy)]
+    enum Broken {
+        Missing,
+        NaN,
+        PlusInf,
+        MinusInf,
+        OutOfDomain,
+        Partial,
+    }
+
+    fn good_summary() -> MetricSet {
+        let mut set = MetricSet { path: "s.json".into(), format: "k6 --summary-export".into(), ..MetricSet::default() };
+        let provenance = Provenance::File { path: "s.json".into(), key: "k".into() };
+        let trend = TrendStats(BTreeMap::from([("p(95)".to_string(), 100.0), ("count".to_string(), 50.0)]));
+        set.metrics.insert(
+            MetricKey::parse("http_req_duration").unwrap(),
+            Metric {
+                aggregate: Aggregate::Trend(trend),
+                is_time: true,
+                k6_verdicts: vec![],
+                provenance: provenance.clone(),
+            },
+        );
+        set.metrics.insert(
+            MetricKey::parse("http_req_failed").unwrap(),
+            Metric {
+                aggregate: Aggregate::Rate { matches: 0, total: 50 },
+                is_time: false,
+                k6_verdicts: vec![],
+                provenance,
+            },
+        );
+        set
+    }
+
+    fn query(value: f64) -> QueryResult {
+        QueryResult { series: vec![Series { labels: BTreeMap::new(), value }], at: "t".into(), warnings: vec![] }
+    }
+
+    fn evidence(gate: usize, broken: Broken, noise: f64) -> Evidence {
+        let mut summary = good_summary();
+        let mut env = BTreeMap::new();
+        env.insert(
+            "LAG_P95".to_string(),
+            EnvFigure { value: 12.0 + noise, provenance: Provenance::Env { name: "LAG_P95".into() } },
+        );
+        let mut queries =
+            BTreeMap::from([("max(backlog)".to_string(), query(10.0)), ("max(db)".to_string(), query(0.5))]);
+        let bad = match broken {
+            Broken::Missing => None,
+            Broken::NaN => Some(f64::NAN),
+            Broken::PlusInf => Some(f64::INFINITY),
+            Broken::MinusInf => Some(f64::NEG_INFINITY),
+            Broken::OutOfDomain => Some(-1.0 - noise),
+            Broken::Partial => {
+                summary.run = Some(RunRecord { partial: Some("interrupted".into()), ..RunRecord::default() });
+                Some(1.0)
+            }
+        };
+        let is_partial = matches!(broken, Broken::Partial);
+        match (gate, bad) {
+            (_, Some(_)) if is_partial => {}
+            (0, value) => {
+                let key = MetricKey::parse("http_req_duration").unwrap();
+                match value {
+                    None => {
+                        summary.metrics.remove(&key);
+                    }
+                    Some(v) => {
+                        if let Some(m) = summary.metrics.get_mut(&key) {
+                            m.aggregate = Aggregate::Trend(TrendStats(BTreeMap::from([
+                                ("p(95)".to_string(), v),
+                                ("count".to_string(), 50.0),
+                            ])));
+                        }
+                    }
+                }
+            }
+            (1, None) => {
+                summary.metrics.remove(&MetricKey::parse("http_req_failed").unwrap());
+            }
+            (1, Some(_)) => {
+                // A rate from counts cannot be NaN or infinite; an empty one is the broken case.
+                if let Some(m) = summary.metrics.get_mut(&MetricKey::parse("http_req_failed").unwrap()) {
+                    m.aggregate = Aggregate::Rate { matches: 0, total: 0 };
+                }
+            }
+            (2, None) => {
+                env.clear();
+            }
+            (2, Some(v)) => {
+                env.get_mut("LAG_P95").unwrap().value = v;
+            }
+            (3, None) => {
+                queries.get_mut("max(backlog)").unwrap().series.clear();
+            }
+            (3, Some(v)) => queries.get_mut("max(backlog)").unwrap().series[0].value = v,
+            (_, None) => {
+                queries.remove("max(db)");
+            }
+            (_, Some(v)) => {
+                // A ratio above 1 is out of its domain too.
+                let v = if matches!(broken, Broken::OutOfDomain) { 1.5 + noise } else { v };
+                queries.get_mut("max(db)").unwrap().series[0].value = v;
+            }
+        }
+        Evidence { summary: Some(summary), env, queries, ..Evidence::default() }
+    }
+
+    fn any_broken() -> impl Strategy<Value = Broken> {
+        prop_oneof![
+            Just(Broken::Missing),
+            Just(Broken::NaN),
+            Just(Broken::PlusInf),
+            Just(Broken::MinusInf),
+            Just(Broken::OutOfDomain),
+            Just(Broken::Partial),
+        ]
+    }
+
+    #[test]
+    fn the_good_evidence_passes() {
+        let policy = gatecheck::policy::parse("p", "p", POLICY).unwrap();
+        let evidence = Evidence { summary: Some(good_summary()), ..evidence(0, Broken::Missing, 0.0) };
+        let verdict = evaluate(&policy, &evidence).unwrap();
+        assert!(!verdict.blocked(), "{:#?}", verdict.rows);
+    }
+
+    proptest! {
+        #[test]
+        fn a_broken_blocking_figure_never_exits_0(gate in 0usize..5, broken in any_broken(), noise in 0.0f64..10.0) {
+            // A plain number (unit = "number") has no domain to leave.
+            prop_assume!(!(gate == 3 && matches!(broken, Broken::OutOfDomain)));
+            let policy = gatecheck::policy::parse("p", "p", POLICY).unwrap();
+            let verdict = evaluate(&policy, &evidence(gate, broken, noise)).unwrap();
+            prop_assert!(verdict.blocked(), "gate {} {:?}: {:#?}", gate, broken, verdict.rows);
+            prop_assert_ne!(verdict.exit_code(), 0);
+        }
+    }
+}
