@@ -403,14 +403,29 @@ pub async fn gather(
                 if !needed.iter().any(|(_, q)| q == query) {
                     needed.push((gate.id.clone(), query.to_string()));
                 }
+                // The window coverage the figure needs is judged from a query of its own.
+                if let Some(coverage) = &gate.coverage {
+                    if !needed.iter().any(|(_, q)| *q == coverage.query()) {
+                        needed.push((gate.id.clone(), coverage.query()));
+                    }
+                }
             }
         }
     }
     if !needed.is_empty() {
+        // Query evidence has an age: every freshness requirement is checked with it.
+        for freshness in &policy.freshness {
+            for query in freshness.queries() {
+                if !needed.iter().any(|(_, q)| *q == query) {
+                    needed.push((freshness.id.clone(), query));
+                }
+            }
+        }
         match &plan.prometheus {
             Some(prometheus) => {
                 evidence.queries = sources::prometheus::run_queries(prometheus, &needed, plan.at).await?;
                 evidence.evaluated_at = Some(sources::prometheus::rfc3339(plan.at));
+                evidence.evaluated_at_unix = Some(plan.at);
             }
             None => evidence.queries_unavailable = Some(
                 "no Prometheus server is configured for this query: set --prometheus-url or GATECHECK_PROMETHEUS_URL"

@@ -86,11 +86,14 @@ pub struct Evidence {
     pub inputs: Vec<InputFile>,
     /// When the judgement was made (RFC 3339).
     pub judged_at: Option<String>,
+    /// The evaluation time of the queries, unix seconds (for the age of the newest sample).
+    pub evaluated_at_unix: Option<i64>,
 }
 
 pub fn evaluate(policy: &Policy, evidence: &Evidence) -> Result<Verdict, Error> {
     let mut rows = Vec::new();
     super::integrity::run_rows(policy, evidence, &mut rows);
+    super::freshness::rows(policy, evidence, &mut rows);
     // Judged: held against a figure (PASS, FAIL or WARN), not skipped or without data.
     let (mut judged_blocking, mut judged_any) = (0, 0);
     for gate in policy.gates.iter().filter(|g| g.consecutive_passes.is_none()) {
@@ -163,6 +166,22 @@ fn evaluate_gate(policy: &Policy, gate: &Gate, evidence: &Evidence, rows: &mut V
                     row.samples = samples;
                     row.detail = note;
                     row.series = series;
+                    if let (Some(coverage), Provenance::Query { .. }) = (&gate.coverage, &provenance) {
+                        match super::freshness::check_coverage(coverage, evidence) {
+                            Ok(note) => {
+                                row.detail = Some(match row.detail.take() {
+                                    Some(n) => format!("{n}; {note}"),
+                                    None => note,
+                                })
+                            }
+                            Err(why) => {
+                                row.detail = Some(why);
+                                mark_missing(gate, &mut row);
+                                rows.push(row);
+                                continue;
+                            }
+                        }
+                    }
                     if let Some(why) = unjudgeable(value, dimension, *domain) {
                         row.observed = Observed::Figure {
                             value,

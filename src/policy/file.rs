@@ -22,6 +22,36 @@ pub struct PolicyFile {
     pub vars: BTreeMap<String, String>,
     #[serde(default, rename = "gate")]
     pub gates: Vec<GateFile>,
+    /// What "fresh" means for the query evidence: a series whose newest sample must be young.
+    #[serde(default)]
+    pub freshness: Vec<FreshnessFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FreshnessFile {
+    pub id: String,
+    pub description: Option<String>,
+    /// A PromQL series selector, e.g. `up{job="api"}`.
+    pub selector: String,
+    /// The newest sample must be younger than this at the evaluation time, e.g. "2m".
+    pub max_age: String,
+    /// Optionally: the target was up (the selector's value was 1) for this whole window.
+    pub up_for: Option<String>,
+    /// How far back to look for the newest sample when it is older than Prometheus's lookback.
+    pub search: Option<String>,
+}
+
+/// The share of a window that a gate's series must cover.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CoverageFile {
+    /// The series the gate's query reads, e.g. `waxwatch_db_connection_utilization`.
+    pub selector: String,
+    /// The query's window, e.g. "${window}" or "24h".
+    pub window: String,
+    /// The series' scrape (or write) interval, e.g. "15s".
+    pub interval: String,
 }
 
 /// `query = "..."` (one figure for every threshold) or `[gate.query]` (statistic -> PromQL).
@@ -103,6 +133,9 @@ pub struct GateFile {
     pub on_missing: Option<String>,
     /// For thresholds relative to the baseline: a change smaller than this never breaches.
     pub noise_floor: Option<String>,
+    /// With `[gate.coverage]`: the share of the window the series must cover, e.g. "90%".
+    pub min_coverage: Option<String>,
+    pub coverage: Option<CoverageFile>,
 }
 
 fn default_true() -> bool {

@@ -6,6 +6,7 @@
 
 pub mod evaluate;
 mod file;
+pub mod freshness;
 pub mod integrity;
 pub mod threshold;
 pub mod verdict;
@@ -123,6 +124,60 @@ pub struct Flow {
     pub description: Option<String>,
 }
 
+/// A freshness requirement: the newest sample of `selector` is younger than `max_age` at the
+/// evaluation time (and, with `up_for`, the selector was 1 over that whole window).
+#[derive(Debug, Clone)]
+pub struct Freshness {
+    pub id: String,
+    pub description: String,
+    pub selector: String,
+    pub max_age: std::time::Duration,
+    /// The window text (PromQL duration) the target must have been up for.
+    pub up_for: Option<String>,
+    pub search: String,
+}
+
+impl Freshness {
+    /// The newest sample's time, within Prometheus's lookback (exact).
+    pub fn newest_query(&self) -> String {
+        format!("max(timestamp({}))", self.selector)
+    }
+
+    /// The newest sample's time when it is older than the lookback (to the subquery's step).
+    pub fn search_query(&self) -> String {
+        format!("max(max_over_time(timestamp({})[{}:]))", self.selector, self.search)
+    }
+
+    pub fn up_query(&self) -> Option<String> {
+        self.up_for.as_ref().map(|window| format!("min(min_over_time({}[{window}]))", self.selector))
+    }
+
+    pub fn queries(&self) -> Vec<String> {
+        let mut queries = vec![self.newest_query(), self.search_query()];
+        queries.extend(self.up_query());
+        queries
+    }
+}
+
+/// The share of its window a gate's series must cover for the window's figure to count.
+#[derive(Debug, Clone)]
+pub struct Coverage {
+    pub selector: String,
+    pub window_text: String,
+    pub window: std::time::Duration,
+    pub interval: std::time::Duration,
+    /// The minimum share, 0..=1.
+    pub min: f64,
+    pub min_text: String,
+}
+
+impl Coverage {
+    /// The fewest samples any series of the selector has in the window.
+    pub fn query(&self) -> String {
+        format!("min(count_over_time({}[{}]))", self.selector, self.window_text)
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Gate {
     pub id: String,
@@ -146,6 +201,8 @@ pub struct Gate {
     pub noise_floor: Option<Threshold>,
     /// History gate: the last N runs (this one included) all passed.
     pub consecutive_passes: Option<u32>,
+    /// Query gates: the window coverage the figure needs.
+    pub coverage: Option<Coverage>,
 }
 
 impl Gate {
@@ -172,6 +229,7 @@ pub struct Policy {
     /// What a partial load run (request cap, interrupt, deadline) does to the verdict.
     pub partial_run_severity: Severity,
     pub gates: Vec<Gate>,
+    pub freshness: Vec<Freshness>,
 }
 
 impl Policy {
@@ -190,15 +248,27 @@ impl Policy {
         self.gates.iter().any(|g| g.metric.is_some())
     }
 
-    /// Every distinct PromQL query with the first gate that uses it (for error messages).
-    pub fn queries(&self) -> Vec<(&str, &str)> {
+    /// Every distinct PromQL query with the first gate that uses it (for error messages),
+    /// freshness and coverage queries included.
+    pub fn queries(&self) -> Vec<(String, String)> {
         let mut seen = BTreeSet::new();
         let mut out = Vec::new();
+        let mut add = |id: &str, query: String| {
+            if seen.insert(query.clone()) {
+                out.push((id.to_string(), query));
+            }
+        };
         for gate in &self.gates {
             for (_, query) in &gate.queries {
-                if seen.insert(query.as_str()) {
-                    out.push((gate.id.as_str(), query.as_str()));
-                }
+                add(&gate.id, query.clone());
+            }
+            if let Some(coverage) = &gate.coverage {
+                add(&gate.id, coverage.query());
+            }
+        }
+        for freshness in &self.freshness {
+            for query in freshness.queries() {
+                add(&freshness.id, query);
             }
         }
         out
@@ -380,6 +450,7 @@ pub fn parse_with_vars(
                 },
                 noise_floor: None,
                 consecutive_passes: Some(runs),
+                coverage: None,
             });
             continue;
         }
@@ -476,6 +547,35 @@ pub fn parse_with_vars(
             Some("skip") => OnMissing::Skip,
             Some(other) => return Err(gate_fail(format!("on_missing = {other:?}: expected fail, warn or skip"))),
         };
+        let coverage = match (&gate.coverage, &gate.min_coverage) {
+            (None, None) => None,
+            (Some(_), None) | (None, Some(_)) => {
+                return Err(gate_fail("min_coverage and [gate.coverage] (selector, window, interval) go together".into()))
+            }
+            (Some(_), Some(_)) if queries.is_empty() => {
+                return Err(gate_fail("coverage applies to query gates, but the gate has no query".into()))
+            }
+            (Some(spec), Some(min_text)) => {
+                let min = match threshold::parse_limit(min_text) {
+                    Ok((value, threshold::Unit::Percent)) => value / rust_decimal::Decimal::ONE_HUNDRED,
+                    Ok((value, threshold::Unit::Bare)) => value,
+                    _ => return Err(gate_fail(format!("min_coverage = {min_text:?}: expected a share, e.g. \"90%\""))),
+                };
+                let min = rust_decimal::prelude::ToPrimitive::to_f64(&min).unwrap_or(f64::NAN);
+                if !(min > 0.0 && min <= 1.0) {
+                    return Err(gate_fail(format!("min_coverage = {min_text:?}: expected more than 0% and at most 100%")));
+                }
+                let window_text = substitute(&spec.window, &raw.vars)
+                    .map_err(|why| gate_fail(format!("coverage.window = {:?}: {why}", spec.window)))?;
+                let window = parse_duration(&window_text)
+                    .map_err(|why| gate_fail(format!("coverage.window = {window_text:?}: {why}")))?;
+                let interval = parse_duration(&spec.interval)
+                    .map_err(|why| gate_fail(format!("coverage.interval = {:?}: {why}", spec.interval)))?;
+                let selector = substitute(&spec.selector, &raw.vars)
+                    .map_err(|why| gate_fail(format!("coverage.selector = {:?}: {why}", spec.selector)))?;
+                Some(Coverage { selector, window_text, window, interval, min, min_text: min_text.clone() })
+            }
+        };
         let description = gate.description.clone().unwrap_or_else(|| id.clone());
         gates.push(Gate {
             id,
@@ -493,6 +593,46 @@ pub fn parse_with_vars(
             on_missing,
             noise_floor,
             consecutive_passes: None,
+            coverage,
+        });
+    }
+    let mut freshness = Vec::new();
+    for spec in raw.freshness {
+        let id = spec.id.clone();
+        let fresh_fail = |message: String| fail(format!("freshness {id:?}: {message}"));
+        if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.') {
+            return Err(fresh_fail("id must be non-empty letters, digits, '-', '_' or '.'".into()));
+        }
+        if !seen.insert(id.clone()) {
+            return Err(fresh_fail("id is used by another gate or freshness entry".into()));
+        }
+        let selector =
+            substitute(&spec.selector, &raw.vars).map_err(|why| fresh_fail(format!("selector: {why}")))?;
+        if selector.trim().is_empty() {
+            return Err(fresh_fail("selector is empty".into()));
+        }
+        let max_age = parse_duration(&spec.max_age)
+            .map_err(|why| fresh_fail(format!("max_age = {:?}: {why}", spec.max_age)))?;
+        let up_for = spec
+            .up_for
+            .as_ref()
+            .map(|w| {
+                let window = substitute(w, &raw.vars).map_err(|why| fresh_fail(format!("up_for: {why}")))?;
+                parse_duration(&window).map_err(|why| fresh_fail(format!("up_for = {window:?}: {why}")))?;
+                Ok(window)
+            })
+            .transpose()?;
+        let search = spec.search.clone().unwrap_or_else(|| "24h".into());
+        parse_duration(&search).map_err(|why| fresh_fail(format!("search = {search:?}: {why}")))?;
+        freshness.push(Freshness {
+            description: spec.description.clone().unwrap_or_else(|| {
+                format!("the newest sample of {selector} is younger than {}", spec.max_age)
+            }),
+            id,
+            selector,
+            max_age,
+            up_for,
+            search,
         });
     }
     if gates.is_empty() {
@@ -513,7 +653,17 @@ pub fn parse_with_vars(
         k6_threshold_severity,
         partial_run_severity,
         gates,
+        freshness,
     })
+}
+
+/// A duration as policies write it ("2m", "10m", "24h", "15s"); zero is refused.
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let duration = humantime::parse_duration(text.trim()).map_err(|e| format!("{e} (expected e.g. 2m, 15s, 24h)"))?;
+    if duration.is_zero() {
+        return Err("expected a duration above 0".into());
+    }
+    Ok(duration)
 }
 
 /// A policy name becomes part of history file names and reports: never a path.

@@ -1,0 +1,182 @@
+//! Stale evidence never passes: freshness rows and window coverage for query evidence.
+//!
+//! A dashboard check that is green because the data stopped is the most dangerous green there
+//! is: `max_over_time(x[10m])` at T+9m judges the one minute of data left in its window, and
+//! an error ratio over 24 h keeps passing for hours on data that stopped arriving. So a policy
+//! declares what fresh means — the newest sample of a selector (the API's `up`) younger than a
+//! maximum age at the evaluation time, optionally up for a whole window — and a gate may
+//! declare the share of its window its series must cover. Both are decided here from query
+//! results gathered beforehand; no I/O.
+
+use std::time::Duration;
+
+use crate::metrics::Provenance;
+use crate::policy::evaluate::{Evidence, QueryResult};
+use crate::policy::verdict::{Observed, Row, Status};
+use crate::policy::{Coverage, Freshness, Policy};
+
+/// One row per freshness requirement (and one more for `up_for`), when query evidence was
+/// used; SKIPPED when no figure came from Prometheus.
+pub fn rows(policy: &Policy, evidence: &Evidence, rows: &mut Vec<Row>) {
+    for spec in &policy.freshness {
+        let mut row = Row::new(
+            &spec.id,
+            &spec.description,
+            format!("newest sample of {}", spec.selector),
+            format!("age < {}", show_age(spec.max_age)),
+        );
+        let Some(at) = evidence.evaluated_at_unix.filter(|_| !evidence.queries.is_empty()) else {
+            row.status = Status::Skipped;
+            row.detail = Some("no figure came from Prometheus: there is no query evidence to be stale".into());
+            rows.push(row);
+            continue;
+        };
+        row.source = query_source(&spec.newest_query(), evidence.queries.get(&spec.newest_query()));
+        match newest_sample(spec, evidence) {
+            None => {
+                row.status = Status::NoData;
+                row.blocking = true;
+                row.detail = Some(format!(
+                    "no sample of {} in the last {} before {}: the target or its scrape is down, or the selector is wrong",
+                    spec.selector,
+                    spec.search,
+                    crate::sources::prometheus::rfc3339(at)
+                ));
+            }
+            Some((newest, exact)) => {
+                let age = Duration::from_secs_f64((at as f64 - newest).max(0.0));
+                row.samples = None;
+                row.observed = Observed::Figure {
+                    value: age.as_secs_f64() * 1000.0,
+                    unit: "ms",
+                    shown: format!("{} old", show_age(age)),
+                };
+                let when = crate::sources::prometheus::rfc3339(newest as i64);
+                if age < spec.max_age {
+                    row.status = Status::Pass;
+                } else {
+                    row.status = Status::Fail;
+                    row.blocking = true;
+                    row.detail = Some(format!(
+                        "the newest sample of {} is {} old (at {when}{}), over the {} allowed: the data stopped arriving",
+                        spec.selector,
+                        show_age(age),
+                        if exact { "" } else { ", found by a subquery" },
+                        show_age(spec.max_age)
+                    ));
+                }
+            }
+        }
+        rows.push(row);
+        if let Some(query) = spec.up_query() {
+            rows.push(up_row(spec, &query, evidence));
+        }
+    }
+}
+
+/// The newest sample's unix time: exactly, within Prometheus's lookback, else from the search
+/// subquery (to its step). The flag says which.
+fn newest_sample(spec: &Freshness, evidence: &Evidence) -> Option<(f64, bool)> {
+    let finite_max = |result: Option<&QueryResult>| {
+        result?.series.iter().map(|s| s.value).filter(|v| v.is_finite()).reduce(f64::max)
+    };
+    finite_max(evidence.queries.get(&spec.newest_query()))
+        .map(|t| (t, true))
+        .or_else(|| finite_max(evidence.queries.get(&spec.search_query())).map(|t| (t, false)))
+}
+
+fn up_row(spec: &Freshness, query: &str, evidence: &Evidence) -> Row {
+    let window = spec.up_for.as_deref().unwrap_or_default();
+    let mut row = Row::new(
+        &spec.id,
+        &spec.description,
+        format!("{} over {window}", spec.selector),
+        format!("up for the whole {window}"),
+    );
+    let result = evidence.queries.get(query);
+    row.source = query_source(query, result);
+    match result.and_then(|r| r.series.iter().map(|s| s.value).filter(|v| !v.is_nan()).reduce(f64::min)) {
+        Some(value) => {
+            row.observed = Observed::Figure { value, unit: "number", shown: format!("min {value}") };
+            if value >= 1.0 {
+                row.status = Status::Pass;
+            } else {
+                row.status = Status::Fail;
+                row.blocking = true;
+                row.detail = Some(format!("{} was not 1 for the whole {window} (min {value})", spec.selector));
+            }
+        }
+        None => {
+            row.status = Status::NoData;
+            row.blocking = true;
+            row.detail = Some(format!("no sample of {} in the last {window}", spec.selector));
+        }
+    }
+    row
+}
+
+/// Why a query figure's window is not covered well enough to be judged, or the coverage found.
+pub fn check_coverage(coverage: &Coverage, evidence: &Evidence) -> Result<String, String> {
+    let samples = evidence
+        .queries
+        .get(&coverage.query())
+        .and_then(|r| r.series.iter().map(|s| s.value).filter(|v| v.is_finite()).reduce(f64::min));
+    let Some(samples) = samples else {
+        return Err(format!(
+            "no samples of {} in the {} window: its coverage cannot be known",
+            coverage.selector, coverage.window_text
+        ));
+    };
+    let covered = (samples * coverage.interval.as_secs_f64() / coverage.window.as_secs_f64()).min(1.0);
+    let shown = format!(
+        "{}% of the {} window ({samples} samples at {})",
+        (covered * 1000.0).round() / 10.0,
+        coverage.window_text,
+        show_age(coverage.interval)
+    );
+    if covered + 1e-9 < coverage.min {
+        Err(format!(
+            "the series {} covers only {shown}; the threshold was written for at least {}",
+            coverage.selector, coverage.min_text
+        ))
+    } else {
+        Ok(format!("coverage {shown}"))
+    }
+}
+
+fn query_source(query: &str, result: Option<&QueryResult>) -> String {
+    match result {
+        Some(result) => Provenance::Query { query: query.to_string(), at: result.at.clone() }.to_string(),
+        None => format!("promql: {query}"),
+    }
+}
+
+/// "4m 12s", "2m", "45s": ages as on-call reads them.
+pub fn show_age(age: Duration) -> String {
+    let seconds = age.as_secs();
+    let (h, m, s) = (seconds / 3600, seconds / 60 % 60, seconds % 60);
+    let mut parts = Vec::new();
+    if h > 0 {
+        parts.push(format!("{h}h"));
+    }
+    if m > 0 {
+        parts.push(format!("{m}m"));
+    }
+    if s > 0 || parts.is_empty() {
+        parts.push(format!("{s}s"));
+    }
+    parts.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_read_as_people_say_them() {
+        assert_eq!(show_age(Duration::from_secs(252)), "4m 12s");
+        assert_eq!(show_age(Duration::from_secs(120)), "2m");
+        assert_eq!(show_age(Duration::from_secs(0)), "0s");
+        assert_eq!(show_age(Duration::from_secs(3 * 3600 + 5)), "3h 5s");
+    }
+}
