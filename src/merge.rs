@@ -80,11 +80,7 @@ fn bad(path: &Path, message: impl std::fmt::Display) -> Error {
 fn read_native(path: &Path) -> Result<(LoadPlan, Recorder, RunFacts), Error> {
     use base64::Engine;
     use hdrhistogram::serialization::Deserializer;
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
-        path: path.display().to_string(),
-        what: "summary",
-        source,
-    })?;
+    let text = crate::input::read_to_string(path, "summary")?;
     let doc: Value = serde_json::from_str(&text).map_err(|e| bad(path, format!("not valid JSON ({e})")))?;
     let native = &doc["gatecheck"];
     let recorded = &native["recorder"];

@@ -120,11 +120,17 @@ pub fn resolve_with_default_policy(
 ) -> Result<Plan, Error> {
     let mut figment = Figment::new();
     match config {
-        Some(path) if !path.is_file() => {
+        Some(path) if !path.exists() => {
             return Err(Error::Settings(format!("--config {}: no such file", path.display())));
         }
-        Some(path) => figment = figment.merge(Toml::file_exact(path)),
-        None if Path::new(DEFAULT_CONFIG).is_file() => figment = figment.merge(Toml::file_exact(DEFAULT_CONFIG)),
+        Some(path) => {
+            crate::input::check_regular(path, "config file")?;
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        None if Path::new(DEFAULT_CONFIG).exists() => {
+            crate::input::check_regular(Path::new(DEFAULT_CONFIG), "config file")?;
+            figment = figment.merge(Toml::file_exact(DEFAULT_CONFIG));
+        }
         None => {}
     }
     // GATECHECK_CONFIG is read by the CLI layer, not a setting.
@@ -183,32 +189,23 @@ fn prometheus_plan(settings: &Settings, env: &dyn Fn(&str) -> Option<String>) ->
     let Some(url) = settings.prometheus_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) else {
         return Ok(None);
     };
-    // Never echo credentials someone put in the URL.
-    let shown = match (url.find("://"), url.find('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => format!("{}***{}", &url[..scheme_end + 3], &url[at..]),
-        _ => url.to_string(),
-    };
-    let bad = |why: &str| Error::Settings(format!("--prometheus-url {shown:?}: {why}"));
+    crate::input::refuse_url_credentials(
+        "--prometheus-url",
+        url,
+        &format!("set {TOKEN_ENV}, --prometheus-token-file, or --prometheus-user with {PASSWORD_ENV}"),
+    )?;
+    let bad = |why: &str| Error::Settings(format!("--prometheus-url {url:?}: {why}"));
     let (scheme, rest) = url.split_once("://").ok_or_else(|| bad("expected http://HOST:PORT or https://HOST:PORT"))?;
     if scheme != "http" && scheme != "https" {
         return Err(bad("the scheme must be http or https"));
     }
     let authority = rest.split('/').next().unwrap_or_default();
-    if authority.contains('@') {
-        return Err(bad(&format!(
-            "credentials do not belong in the URL (they would show in logs): set {TOKEN_ENV}, --prometheus-token-file, or --prometheus-user with {PASSWORD_ENV}"
-        )));
-    }
     if authority.is_empty() {
         return Err(bad("has no host"));
     }
     let token_from_file = match &settings.prometheus_token_file {
         Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
-                path: path.display().to_string(),
-                what: "Prometheus token file",
-                source,
-            })?;
+            let text = crate::input::read_to_string(path, "Prometheus token file")?;
             let token = text.trim().to_string();
             if token.is_empty() {
                 return Err(Error::Settings(format!("--prometheus-token-file {}: the file is empty", path.display())));

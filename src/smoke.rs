@@ -100,6 +100,9 @@ pub async fn smoke(
     quiet: bool,
     out: &mut dyn Write,
 ) -> Result<SmokeResult, Error> {
+    if let Some(url) = scrape_url {
+        crate::input::refuse_url_credentials("--scrape-url", url, "serve /metrics without credentials on loopback")?;
+    }
     prepare_output(summary_path)?;
     prepare_output(log_path)?;
     let before = match scrape_url {

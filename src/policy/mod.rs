@@ -208,8 +208,7 @@ pub fn load_file(path: &Path) -> Result<Policy, Error> {
 /// As `load_file`, with `--var NAME=VALUE` overrides of the policy's `[vars]`.
 pub fn load_file_with_vars(path: &Path, overrides: &[(String, String)]) -> Result<Policy, Error> {
     let shown = path.display().to_string();
-    let text =
-        std::fs::read_to_string(path).map_err(|source| Error::Read { path: shown.clone(), what: "policy", source })?;
+    let text = crate::input::read_to_string(path, "policy")?;
     let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("policy");
     parse_with_vars(&shown, stem, &text, overrides)
 }

@@ -33,11 +33,7 @@ impl Baseline {
 pub fn read(path: &Path, wanted: &[MetricKey]) -> Result<Baseline, Error> {
     let shown = path.display().to_string();
     let gz = path.extension().is_some_and(|e| e == "gz");
-    let bytes = if gz {
-        Vec::new()
-    } else {
-        std::fs::read(path).map_err(|source| Error::Read { path: shown.clone(), what: "baseline", source })?
-    };
+    let bytes = if gz { Vec::new() } else { crate::input::read(path, "baseline")? };
     let first_line_is_raw =
         gz || bytes.split(|b| *b == b'\n').next().is_some_and(|l| l.windows(6).any(|w| w == b"\"type\""));
     if first_line_is_raw && !bytes.starts_with(b"{\n") {

@@ -132,11 +132,7 @@ fn read_one(
     stats: &mut RawStats,
 ) -> Result<(), Error> {
     let shown = path.display().to_string();
-    let file = std::fs::File::open(path).map_err(|source| Error::Read {
-        path: shown.clone(),
-        what: "k6 raw results",
-        source,
-    })?;
+    let file = crate::input::open(path, "k6 raw results")?;
     let reader: Box<dyn Read> = if path.extension().is_some_and(|e| e == "gz") {
         Box::new(flate2::read::MultiGzDecoder::new(file))
     } else {

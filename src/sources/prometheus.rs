@@ -114,11 +114,7 @@ impl PrometheusPlan {
             .connect_timeout(self.timeout.min(Duration::from_secs(5)))
             .user_agent(concat!("gatecheck/", env!("CARGO_PKG_VERSION")));
         if let Some(ca_file) = &self.ca_file {
-            let pem = std::fs::read(ca_file).map_err(|source| Error::Read {
-                path: ca_file.display().to_string(),
-                what: "Prometheus CA file",
-                source,
-            })?;
+            let pem = crate::input::read(ca_file, "Prometheus CA file")?;
             let certificate = reqwest::Certificate::from_pem(&pem).map_err(|e| Error::Evidence {
                 path: ca_file.display().to_string(),
                 message: format!("not a PEM certificate: {e}"),

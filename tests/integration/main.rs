@@ -5,6 +5,7 @@ mod baseline;
 mod cli;
 mod compare;
 mod gates_command;
+mod hostile_inputs;
 mod k6_fixtures;
 mod k6_native;
 mod k6_raw;
