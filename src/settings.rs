@@ -283,9 +283,72 @@ fn now_unix() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
+/// One line naming the key (as its layer spells it: `GATECHECK_X` or `x in FILE`) and what was
+/// expected. Never the value: a setting may hold a header value or another secret, and
+/// figment's own message quotes the value it found.
 fn one_line_figment_error(error: &figment::Error) -> String {
+    use figment::error::{Actual, Kind};
     let first = error.clone().into_iter().next().unwrap_or_else(|| error.clone());
-    format!("settings: {}", first.to_string().replace('\n', " "))
+    let key = match (&first.metadata, first.path.is_empty()) {
+        (Some(metadata), false) => {
+            // As the user wrote it: GATECHECK_X in the environment, the dotted key in a file.
+            let key = if metadata.name.contains("environment variable") {
+                format!("GATECHECK_{}", first.path.join(".").to_ascii_uppercase())
+            } else {
+                first.path.join(".")
+            };
+            match &metadata.source {
+                Some(source) => format!("{key} in {source}"),
+                None => key,
+            }
+        }
+        (_, false) => first.path.join("."),
+        (Some(metadata), true) => match &metadata.source {
+            Some(source) => source.to_string(),
+            None => metadata.name.to_string(),
+        },
+        (None, true) => "a setting".to_string(),
+    };
+    let kind_of = |actual: &Actual| match actual {
+        Actual::Bool(_) => "a boolean",
+        Actual::Unsigned(_) | Actual::Signed(_) | Actual::Float(_) => "a number",
+        Actual::Char(_) | Actual::Str(_) => "a string",
+        Actual::Bytes(_) => "bytes",
+        Actual::Unit | Actual::Option => "nothing",
+        Actual::Seq => "a list",
+        Actual::Map => "a table",
+        _ => "a value of another type",
+    };
+    let list_hint = |expected: &str| {
+        if expected.contains("sequence") {
+            " (a list: in the environment write [\"first\", \"second\"])"
+        } else {
+            ""
+        }
+    };
+    let what = match &first.kind {
+        Kind::InvalidType(actual, expected) => {
+            format!("expected {expected}, found {} (value not shown){}", kind_of(actual), list_hint(expected))
+        }
+        Kind::InvalidValue(actual, expected) => {
+            format!("expected {expected}, found another {} (value not shown)", kind_of(actual))
+        }
+        Kind::InvalidLength(length, expected) => format!("expected {expected}, found {length} items"),
+        Kind::UnknownVariant(_, expected) => format!("expected one of {} (value not shown)", expected.join(", ")),
+        Kind::UnknownField(field, _) => format!("unknown setting {field:?}"),
+        Kind::MissingField(field) => format!("missing {field:?}"),
+        Kind::DuplicateField(field) => format!("{field:?} is set twice"),
+        // A parser's message (e.g. TOML) quotes the offending line: keep its position and
+        // its reason, drop the quoted text.
+        Kind::Message(message) => message
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty() && !line.contains('|'))
+            .collect::<Vec<_>>()
+            .join(": "),
+        _ => "not a value this setting can take (value not shown)".to_string(),
+    };
+    format!("settings: {key}: {what}")
 }
 
 #[cfg(test)]

@@ -180,3 +180,33 @@ fn refusals_name_the_input_and_run_nothing() {
         .code(2)
         .stderr(contains("scenario").and(contains("a directory")));
 }
+
+#[test]
+fn a_settings_error_names_the_key_never_the_value() {
+    let summary = fixture("k6/1.1.0/pass/summary-export.json");
+    let assert = gatecheck_with_lag()
+        .env("GATECHECK_PROMETHEUS_HEADER", "X-Api-Key: s3cr3t-key")
+        .args(["verify", "--summary"])
+        .arg(&summary)
+        .assert()
+        .code(2);
+    let err = stderr_of(&assert);
+    assert!(err.contains("GATECHECK_PROMETHEUS_HEADER") && err.contains("expected a sequence"), "{err}");
+    assert!(!err.contains("s3cr3t"), "leaked: {err}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("gatecheck.toml");
+    for text in ["prometheus_user = [\"hunter2-secret\"]\n", "prometheus_timeout = hunter2-secret\n"] {
+        std::fs::write(&config, text).unwrap();
+        let assert = gatecheck_with_lag()
+            .arg("--config")
+            .arg(&config)
+            .args(["verify", "--summary"])
+            .arg(&summary)
+            .assert()
+            .code(2);
+        let err = stderr_of(&assert);
+        assert!(err.contains("gatecheck.toml") && !err.contains("hunter2"), "leaked: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    }
+}
