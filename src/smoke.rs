@@ -124,12 +124,7 @@ pub async fn smoke(
         plan.max_requests
     );
     write_out(writeln!(out, "{header}"))?;
-    let interrupt = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    let outcome = crate::load::run(plan.clone(), quiet, interrupt).await?;
+    let outcome = crate::load::run(plan.clone(), quiet, crate::load::interrupted()).await?;
     let scraped = match (scrape_url, before) {
         (Some(url), Some(before)) => {
             let after = scrape_histograms(url).await?;

@@ -222,6 +222,39 @@ fn ctrl_c_stops_within_a_second_and_still_writes_a_partial_summary() {
 }
 
 #[test]
+fn sigterm_stops_like_ctrl_c_with_a_partial_summary() {
+    let target = Served::start(&["demo", "--serve"]);
+    let dir = tempfile::tempdir().unwrap();
+    // `run` as well as `smoke`: a cancelled CI job still leaves its evidence, judged partial.
+    for (command, expected_code) in [("smoke", 0), ("run", 1)] {
+        let summary_path = dir.path().join(format!("{command}-summary.json"));
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("gatecheck"))
+            .current_dir(repo())
+            .env_clear()
+            .envs(PASSING_LAG)
+            .env("PERF_BASE_URL", &target.url)
+            .env("PERF_BEARER_TOKEN", DEMO_TOKEN)
+            .env("PERF_RULE_ID", DEMO_RULE)
+            .args([command, "--quiet", "--duration", "60s", "--summary-out"])
+            .arg(&summary_path)
+            .arg("--log-out")
+            .arg(dir.path().join(format!("{command}.log")))
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(1500));
+        let terminated = Instant::now();
+        std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+        let status = child.wait().unwrap();
+        assert!(terminated.elapsed() < Duration::from_secs(2), "{command} stopped after {:?}", terminated.elapsed());
+        assert_eq!(status.code(), Some(expected_code), "{command}");
+        let doc = summary_at(&summary_path);
+        assert_eq!(doc["gatecheck"]["partial"], true, "{command}");
+        assert_eq!(doc["gatecheck"]["partial_reason"], "interrupted (SIGTERM)", "{command}");
+    }
+}
+
+#[test]
 fn demo_passes_and_each_break_fails_its_gate() {
     let dir = tempfile::tempdir().unwrap();
     gatecheck()
