@@ -158,6 +158,7 @@ fn read_native(path: &Path) -> Result<(LoadPlan, Recorder, RunFacts), Error> {
             "connect" => ErrorKind::Connect,
             "timeout" => ErrorKind::Timeout,
             "reset" => ErrorKind::Reset,
+            "redirect" => ErrorKind::Redirect,
             _ => ErrorKind::Protocol,
         };
         *errors.entry(kind).or_default() += count.as_u64().unwrap_or(0);

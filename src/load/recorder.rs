@@ -19,6 +19,9 @@ pub enum ErrorKind {
     Timeout,
     Reset,
     Protocol,
+    /// A 3xx the request did not expect: the runner never follows one (the token would go
+    /// with it), so the request got no answer from the API.
+    Redirect,
 }
 
 impl ErrorKind {
@@ -28,6 +31,7 @@ impl ErrorKind {
             ErrorKind::Timeout => "timeout",
             ErrorKind::Reset => "reset",
             ErrorKind::Protocol => "protocol",
+            ErrorKind::Redirect => "redirect",
         }
     }
 }
@@ -57,7 +61,7 @@ pub struct EndpointStats {
     pub failed: u64,
     pub checks_passed: u64,
     pub checks_failed: u64,
-    /// Non-2xx/3xx answers by status code.
+    /// Non-2xx/3xx answers and unexpected redirects by status code.
     pub statuses: BTreeMap<u16, u64>,
 }
 
@@ -121,7 +125,8 @@ impl Recorder {
         } else {
             stats.checks_failed += 1;
         }
-        if let Some(status) = exchange.status.filter(|s| !(200..400).contains(s)) {
+        let redirected = exchange.error == Some(ErrorKind::Redirect);
+        if let Some(status) = exchange.status.filter(|s| redirected || !(200..400).contains(s)) {
             *stats.statuses.entry(status).or_default() += 1;
         }
         if let Some(kind) = exchange.error {
