@@ -210,3 +210,31 @@ fn a_settings_error_names_the_key_never_the_value() {
         assert_eq!(err.trim_end().lines().count(), 1, "{err}");
     }
 }
+
+#[test]
+fn temporaries_of_a_killed_run_are_named_as_ours_and_cleaned_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = std::time::SystemTime::now() - Duration::from_secs(3600);
+    let make = |name: &str| {
+        let path = dir.path().join(name);
+        std::fs::File::create(&path).unwrap().set_modified(old).unwrap();
+        path
+    };
+    // pid 4194305 is above Linux's pid_max: that process cannot be running.
+    let stale = make(".gatecheck-core.js.4194305.a1B2c3.tmp");
+    let live = make(&format!(".gatecheck-core.js.{}.d4E5f6.tmp", std::process::id()));
+    let foreign = make(".tmpXy12Ab");
+    let out = dir.path().join("core.js");
+    gatecheck().env("PERF_RULE_ID", DEMO_RULE).args(["export", "k6", "--out"]).arg(&out).assert().code(0);
+    assert!(out.is_file());
+    assert!(!stale.exists(), "a dead run's temporary is removed");
+    assert!(live.exists(), "a running process's temporary is left alone");
+    assert!(foreign.exists(), "only gatecheck's temporaries are touched");
+    let left: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.') && n != ".tmpXy12Ab" && !n.contains(&std::process::id().to_string()))
+        .collect();
+    assert!(left.is_empty(), "this run left temporaries: {left:?}");
+}
