@@ -192,7 +192,7 @@ fn read_native(path: &Path) -> Result<(LoadPlan, Recorder, RunFacts), Error> {
         token: Secret::new(""),
         executor,
         duration: Duration::try_from_secs_f64(elapsed.max(0.0))
-            .map_err(|_| bad(path, format!("gatecheck.duration_s: {elapsed} is not a duration in seconds")))?,
+            .map_err(|_| bad(path, format!("gatecheck.duration_s: {elapsed:?} is not a duration in seconds")))?,
         request_timeout: Duration::from_secs(10),
         max_requests: native["request_cap"].as_u64().unwrap_or(0),
         flows,
@@ -210,8 +210,9 @@ fn read_native(path: &Path) -> Result<(LoadPlan, Recorder, RunFacts), Error> {
 const MAX_COUNT: u64 = 1 << 48;
 /// Ours decode to a few KiB; a crafted input must not make us allocate more than this.
 const MAX_DECODED_HISTOGRAM: usize = 16 << 20;
-const V2_COOKIE: u32 = 0x1c84_9303;
-const V2_DEFLATE_COOKIE: u32 = 0x1c84_9304;
+/// The V2 cookies with the 0x10 word-size bits the library writes and expects.
+const V2_COOKIE: u32 = 0x1c84_9313;
+const V2_DEFLATE_COOKIE: u32 = 0x1c84_9314;
 
 /// Decodes an HdrHistogram V2 (optionally deflated) encoding from an untrusted file. The
 /// library trusts its header: a declared payload length becomes an allocation, and the range

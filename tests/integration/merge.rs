@@ -94,7 +94,7 @@ fn native_shards_merge_their_histograms() {
 /// A V2 histogram header (what precedes the counts) with the given fields.
 fn v2_header(payload_len: u32, digits: u32, lowest: u64, highest: u64) -> Vec<u8> {
     let mut bytes = Vec::new();
-    bytes.extend_from_slice(&0x1c84_9303u32.to_be_bytes());
+    bytes.extend_from_slice(&0x1c84_9313u32.to_be_bytes());
     bytes.extend_from_slice(&payload_len.to_be_bytes());
     bytes.extend_from_slice(&0u32.to_be_bytes());
     bytes.extend_from_slice(&digits.to_be_bytes());
@@ -109,7 +109,7 @@ fn deflated(plain: &[u8], declared: Option<u32>) -> Vec<u8> {
     let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
     encoder.write_all(plain).unwrap();
     let compressed = encoder.finish().unwrap();
-    let mut bytes = 0x1c84_9304u32.to_be_bytes().to_vec();
+    let mut bytes = 0x1c84_9314u32.to_be_bytes().to_vec();
     bytes.extend_from_slice(&declared.unwrap_or(compressed.len() as u32).to_be_bytes());
     bytes.extend_from_slice(&compressed);
     bytes
@@ -153,6 +153,8 @@ fn crafted_histograms_are_refused_without_allocating_what_they_declare() {
             .code(2);
         let err = stderr_of(&assert);
         assert!(err.contains("crafted.json") && !err.contains("panicked"), "{case}: {err}");
+        let reason = if duration > 1.0 { "gatecheck.duration_s" } else { "histogram_us does not decode" };
+        assert!(err.contains(reason), "{case}: {err}");
         assert!(started.elapsed() < std::time::Duration::from_secs(5), "{case}: took {:?}", started.elapsed());
     }
 }
