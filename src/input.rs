@@ -106,7 +106,8 @@ pub fn refuse_url_credentials(flag: &str, url: &str, instead: &str) -> Result<()
         return Ok(());
     }
     Err(Error::Settings(format!(
-        "{flag} {:?}: credentials do not belong in the URL (it is printed in logs and reports): {instead}",
+        "{flag} {:?}: credentials do not belong in the URL, which is printed in logs and reports; \
+         expected one with no credentials: {instead}",
         masked_url(url)
     )))
 }
