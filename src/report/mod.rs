@@ -82,7 +82,7 @@ fn remove_stale_temporaries(dir: &std::path::Path) {
         let name = entry.file_name().to_string_lossy().into_owned();
         let Some(rest) = name.strip_prefix(TEMP_PREFIX).and_then(|r| r.strip_suffix(".tmp")) else { continue };
         // <artifact>.<pid>.<random>
-        let Some(pid) = rest.rsplitn(3, '.').nth(1).and_then(|p| p.parse::<u32>().ok()) else { continue };
+        let Some(pid) = rest.rsplit('.').nth(1).and_then(|p| p.parse::<u32>().ok()) else { continue };
         let older = entry.metadata().and_then(|m| m.modified()).is_ok_and(|modified| modified < started);
         if older && pid != std::process::id() && !process_runs(pid) {
             let _ = std::fs::remove_file(entry.path());

@@ -372,7 +372,7 @@ mod tests {
         let rate = &gathered[&key];
         assert_eq!((rate.count, rate.nonzero), (20_000, 5_000));
         assert_eq!(rate.values.capacity(), 0, "no sample of a rate is kept");
-        let (set, _) = read(&[&path], &[key.clone()], false).unwrap();
+        let (set, _) = read(&[&path], std::slice::from_ref(&key), false).unwrap();
         assert_eq!(set.metrics[&key].aggregate, Aggregate::Rate { matches: 5_000, total: 20_000 });
     }
 
