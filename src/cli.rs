@@ -399,11 +399,13 @@ pub struct PrometheusArgs {
     #[arg(long, value_name = "FILE")]
     pub prometheus_ca_file: Option<PathBuf>,
 
-    /// Per-query timeout [default: 10s].
+    /// Total time limit of one query, retries and their waits included; each attempt gets what
+    /// remains [default: 10s].
     #[arg(long, value_name = "DURATION")]
     pub prometheus_timeout: Option<String>,
 
-    /// Extra attempts after a connection error or 5xx, with backoff [default: 2].
+    /// Extra attempts after a connection error, a 5xx or a 429 (honouring Retry-After), within
+    /// the time limit [default: 2].
     #[arg(long, value_name = "N")]
     pub prometheus_retries: Option<u32>,
 

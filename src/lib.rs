@@ -9,6 +9,7 @@
 
 pub mod cli;
 pub mod error;
+pub mod input;
 pub mod metrics;
 pub mod policy;
 pub mod report;

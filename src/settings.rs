@@ -131,11 +131,17 @@ pub fn resolve_with_default_policy(
 ) -> Result<Plan, Error> {
     let mut figment = Figment::new();
     match config {
-        Some(path) if !path.is_file() => {
+        Some(path) if !path.exists() => {
             return Err(Error::Settings(format!("--config {}: no such file", path.display())));
         }
-        Some(path) => figment = figment.merge(Toml::file_exact(path)),
-        None if Path::new(DEFAULT_CONFIG).is_file() => figment = figment.merge(Toml::file_exact(DEFAULT_CONFIG)),
+        Some(path) => {
+            crate::input::check_regular(path, "config file")?;
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        None if Path::new(DEFAULT_CONFIG).exists() => {
+            crate::input::check_regular(Path::new(DEFAULT_CONFIG), "config file")?;
+            figment = figment.merge(Toml::file_exact(DEFAULT_CONFIG));
+        }
         None => {}
     }
     // GATECHECK_CONFIG is read by the CLI layer, not a setting.
@@ -197,32 +203,23 @@ fn prometheus_plan(settings: &Settings, env: &dyn Fn(&str) -> Option<String>) ->
     let Some(url) = settings.prometheus_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) else {
         return Ok(None);
     };
-    // Never echo credentials someone put in the URL.
-    let shown = match (url.find("://"), url.find('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => format!("{}***{}", &url[..scheme_end + 3], &url[at..]),
-        _ => url.to_string(),
-    };
-    let bad = |why: &str| Error::Settings(format!("--prometheus-url {shown:?}: {why}"));
+    crate::input::refuse_url_credentials(
+        "--prometheus-url",
+        url,
+        &format!("set {TOKEN_ENV}, --prometheus-token-file, or --prometheus-user with {PASSWORD_ENV}"),
+    )?;
+    let bad = |why: &str| Error::Settings(format!("--prometheus-url {url:?}: {why}"));
     let (scheme, rest) = url.split_once("://").ok_or_else(|| bad("expected http://HOST:PORT or https://HOST:PORT"))?;
     if scheme != "http" && scheme != "https" {
         return Err(bad("the scheme must be http or https"));
     }
     let authority = rest.split('/').next().unwrap_or_default();
-    if authority.contains('@') {
-        return Err(bad(&format!(
-            "credentials do not belong in the URL (they would show in logs): set {TOKEN_ENV}, --prometheus-token-file, or --prometheus-user with {PASSWORD_ENV}"
-        )));
-    }
     if authority.is_empty() {
         return Err(bad("has no host"));
     }
     let token_from_file = match &settings.prometheus_token_file {
         Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
-                path: path.display().to_string(),
-                what: "Prometheus token file",
-                source,
-            })?;
+            let text = crate::input::read_to_string(path, "Prometheus token file")?;
             let token = text.trim().to_string();
             if token.is_empty() {
                 return Err(Error::Settings(format!("--prometheus-token-file {}: the file is empty", path.display())));
@@ -300,9 +297,72 @@ fn now_unix() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
+/// One line naming the key (as its layer spells it: `GATECHECK_X` or `x in FILE`) and what was
+/// expected. Never the value: a setting may hold a header value or another secret, and
+/// figment's own message quotes the value it found.
 fn one_line_figment_error(error: &figment::Error) -> String {
+    use figment::error::{Actual, Kind};
     let first = error.clone().into_iter().next().unwrap_or_else(|| error.clone());
-    format!("settings: {}", first.to_string().replace('\n', " "))
+    let key = match (&first.metadata, first.path.is_empty()) {
+        (Some(metadata), false) => {
+            // As the user wrote it: GATECHECK_X in the environment, the dotted key in a file.
+            let key = if metadata.name.contains("environment variable") {
+                format!("GATECHECK_{}", first.path.join(".").to_ascii_uppercase())
+            } else {
+                first.path.join(".")
+            };
+            match &metadata.source {
+                Some(source) => format!("{key} in {source}"),
+                None => key,
+            }
+        }
+        (_, false) => first.path.join("."),
+        (Some(metadata), true) => match &metadata.source {
+            Some(source) => source.to_string(),
+            None => metadata.name.to_string(),
+        },
+        (None, true) => "a setting".to_string(),
+    };
+    let kind_of = |actual: &Actual| match actual {
+        Actual::Bool(_) => "a boolean",
+        Actual::Unsigned(_) | Actual::Signed(_) | Actual::Float(_) => "a number",
+        Actual::Char(_) | Actual::Str(_) => "a string",
+        Actual::Bytes(_) => "bytes",
+        Actual::Unit | Actual::Option => "nothing",
+        Actual::Seq => "a list",
+        Actual::Map => "a table",
+        _ => "a value of another type",
+    };
+    let list_hint = |expected: &str| {
+        if expected.contains("sequence") {
+            " (a list: in the environment write [\"first\", \"second\"])"
+        } else {
+            ""
+        }
+    };
+    let what = match &first.kind {
+        Kind::InvalidType(actual, expected) => {
+            format!("expected {expected}, found {} (value not shown){}", kind_of(actual), list_hint(expected))
+        }
+        Kind::InvalidValue(actual, expected) => {
+            format!("expected {expected}, found another {} (value not shown)", kind_of(actual))
+        }
+        Kind::InvalidLength(length, expected) => format!("expected {expected}, found {length} items"),
+        Kind::UnknownVariant(_, expected) => format!("expected one of {} (value not shown)", expected.join(", ")),
+        Kind::UnknownField(field, _) => format!("unknown setting {field:?}"),
+        Kind::MissingField(field) => format!("missing {field:?}"),
+        Kind::DuplicateField(field) => format!("{field:?} is set twice"),
+        // A parser's message (e.g. TOML) quotes the offending line: keep its position and
+        // its reason, drop the quoted text.
+        Kind::Message(message) => message
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty() && !line.contains('|'))
+            .collect::<Vec<_>>()
+            .join(": "),
+        _ => "not a value this setting can take (value not shown)".to_string(),
+    };
+    format!("settings: {key}: {what}")
 }
 
 #[cfg(test)]

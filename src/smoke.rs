@@ -102,6 +102,9 @@ pub async fn smoke(
     quiet: bool,
     out: &mut dyn Write,
 ) -> Result<SmokeResult, Error> {
+    if let Some(url) = scrape_url {
+        crate::input::refuse_url_credentials("--scrape-url", url, "serve /metrics without credentials on loopback")?;
+    }
     prepare_output(summary_path)?;
     prepare_output(log_path)?;
     let scenario_digest = match Path::new(&plan.source) {
@@ -127,12 +130,7 @@ pub async fn smoke(
         plan.max_requests
     );
     write_out(writeln!(out, "{header}"))?;
-    let interrupt = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    let outcome = crate::load::run(plan.clone(), quiet, interrupt).await?;
+    let outcome = crate::load::run(plan.clone(), quiet, crate::load::interrupted()).await?;
     let scraped = match (scrape_url, before) {
         (Some(url), Some(before)) => {
             let after = scrape_histograms(url).await?;

@@ -41,7 +41,12 @@ impl HttpClient {
 
     /// A reqwest client for https targets, shared by every worker.
     pub fn tls_client(timeout: Duration) -> Result<reqwest::Client, String> {
-        reqwest::Client::builder().timeout(timeout).build().map_err(|e| format!("cannot build the https client: {e}"))
+        // Redirects are not followed: each one is counted as a failure of its own kind.
+        reqwest::Client::builder()
+            .timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| format!("cannot build the https client: {e}"))
     }
 
     pub async fn execute(&mut self, request: &RequestPlan) -> Exchange {
@@ -126,7 +131,7 @@ impl HttpClient {
         }
         let check_passed = status == request.expect_status
             && request.expect_json.as_ref().is_none_or(|check| json_check(check, kept.as_deref().unwrap_or_default()));
-        Exchange { status: Some(status), error: None, bytes_received: received, check_passed }
+        Exchange { status: Some(status), error: redirect(status, request), bytes_received: received, check_passed }
     }
 
     async fn connect(&self) -> Result<SendRequest<Full<Bytes>>, ErrorKind> {
@@ -161,13 +166,19 @@ impl HttpClient {
             Ok(bytes) => {
                 let check_passed = status == request.expect_status
                     && request.expect_json.as_ref().is_none_or(|check| json_check(check, &bytes));
-                Exchange { status: Some(status), error: None, bytes_received: bytes.len() as u64, check_passed }
+                let error = redirect(status, request);
+                Exchange { status: Some(status), error, bytes_received: bytes.len() as u64, check_passed }
             }
             Err(_) => {
                 Exchange { status: Some(status), error: Some(ErrorKind::Reset), bytes_received: 0, check_passed: false }
             }
         }
     }
+}
+
+/// A 3xx the request did not ask for is a failure of its own kind, never followed.
+fn redirect(status: u16, request: &RequestPlan) -> Option<ErrorKind> {
+    ((300..400).contains(&status) && status != request.expect_status).then_some(ErrorKind::Redirect)
 }
 
 fn failure(kind: ErrorKind) -> Exchange {

@@ -1,6 +1,6 @@
 //! The native load runner: a scenario file becomes a `LoadPlan`; workers (one per virtual
 //! user per flow, each with its own connection and recorder) run until the duration, the
-//! request cap or Ctrl-C; recorders merge once at the end into a k6-shaped summary.
+//! request cap, Ctrl-C or SIGTERM; recorders merge once at the end into a k6-shaped summary.
 //!
 //! Only loopback or hosts the user names are ever targeted; every run is bounded in time and
 //! in requests and stops by itself.
@@ -36,12 +36,39 @@ pub struct RunOutcome {
     pub facts: RunFacts,
 }
 
-/// Runs the plan. `interrupt` resolves when the user asks to stop (Ctrl-C): workers stop
-/// within a second and the summary is still produced, marked partial.
+/// Resolves when the process is asked to stop, naming how: Ctrl-C (SIGINT) or SIGTERM, which
+/// CI runners and Kubernetes send on cancel and which must not lose the run's summary.
+pub async fn interrupted() -> &'static str {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut stream) => {
+                stream.recv().await;
+            }
+            // Without a handler SIGTERM keeps its default action; Ctrl-C still works.
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => "Ctrl-C",
+        _ = terminate => "SIGTERM",
+    }
+}
+
+/// Runs the plan. `interrupt` resolves, naming the signal, when the process is asked to stop:
+/// workers stop within a second and the summary is still produced, marked partial.
 pub async fn run(
     plan: LoadPlan,
     quiet: bool,
-    interrupt: impl std::future::Future<Output = ()>,
+    interrupt: impl std::future::Future<Output = &'static str>,
 ) -> Result<RunOutcome, Error> {
     let tls = match plan.target.scheme {
         Scheme::Https => Some(HttpClient::tls_client(plan.request_timeout).map_err(Error::Settings)?),
@@ -76,8 +103,8 @@ pub async fn run(
                 Some(Err(e)) => return Err(Error::Settings(format!("a load worker failed: {e}"))),
                 None => break,
             },
-            _ = &mut interrupt, if partial.is_none() => {
-                partial = Some("interrupted (Ctrl-C)".to_string());
+            signal = &mut interrupt, if partial.is_none() => {
+                partial = Some(format!("interrupted ({signal})"));
                 let _ = stop_tx.send(true);
             }
             _ = tokio::time::sleep_until(deadline), if partial.is_none() => {

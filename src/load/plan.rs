@@ -167,11 +167,7 @@ pub struct Overrides {
 
 pub fn load_file(path: &Path, overrides: &Overrides, env: &dyn Fn(&str) -> Option<String>) -> Result<LoadPlan, Error> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
-        path: shown.clone(),
-        what: "scenario",
-        source,
-    })?;
+    let text = crate::input::read_to_string(path, "scenario")?;
     parse(&shown, &text, overrides, env)
 }
 
@@ -189,6 +185,11 @@ pub fn parse(
         Some(url) => url.clone(),
         None => vars.text(&file.scenario.base_url).map_err(&fail)?,
     };
+    crate::input::refuse_url_credentials(
+        "base URL (--base-url, PERF_BASE_URL or the scenario's base_url)",
+        &base_url,
+        "the bearer token is read from PERF_BEARER_TOKEN (or the scenario's bearer_token_env)",
+    )?;
     let target = parse_base_url(&base_url).map_err(|why| fail(format!("base URL {base_url:?}: {why}")))?;
 
     let token_var = file.scenario.bearer_token_env.clone().unwrap_or_else(|| "PERF_BEARER_TOKEN".into());

@@ -10,7 +10,7 @@ use hdrhistogram::Histogram;
 use crate::load::plan::LoadPlan;
 
 /// Highest latency recorded exactly (µs); slower requests are clamped to it and counted.
-const MAX_MICROS: u64 = 3_600_000_000;
+pub const MAX_MICROS: u64 = 3_600_000_000;
 
 /// Why a request failed at the transport level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -21,6 +21,9 @@ pub enum ErrorKind {
     Protocol,
     /// Open model: an iteration that was due but never started (no worker was free).
     Dropped,
+    /// A 3xx the request did not expect: the runner never follows one (the token would go
+    /// with it), so the request got no answer from the API.
+    Redirect,
 }
 
 impl ErrorKind {
@@ -31,6 +34,7 @@ impl ErrorKind {
             ErrorKind::Reset => "reset",
             ErrorKind::Protocol => "protocol",
             ErrorKind::Dropped => "dropped",
+            ErrorKind::Redirect => "redirect",
         }
     }
 }
@@ -60,7 +64,7 @@ pub struct EndpointStats {
     pub failed: u64,
     pub checks_passed: u64,
     pub checks_failed: u64,
-    /// Non-2xx/3xx answers by status code.
+    /// Non-2xx/3xx answers and unexpected redirects by status code.
     pub statuses: BTreeMap<u16, u64>,
 }
 
@@ -124,7 +128,8 @@ impl Recorder {
         } else {
             stats.checks_failed += 1;
         }
-        if let Some(status) = exchange.status.filter(|s| !(200..400).contains(s)) {
+        let redirected = exchange.error == Some(ErrorKind::Redirect);
+        if let Some(status) = exchange.status.filter(|s| redirected || !(200..400).contains(s)) {
             *stats.statuses.entry(status).or_default() += 1;
         }
         if let Some(kind) = exchange.error {

@@ -197,7 +197,7 @@ pub fn table(plan: &LoadPlan, recorder: &Recorder, facts: &RunFacts) -> String {
     }
     if !recorder.errors.is_empty() {
         let kinds: Vec<String> = recorder.errors.iter().map(|(k, n)| format!("{} {n}", k.name())).collect();
-        text.push_str(&format!("\ntransport errors: {}", kinds.join(", ")));
+        text.push_str(&format!("\nfailures by kind: {}", kinds.join(", ")));
     }
     let late: u64 = recorder.flows.iter().map(|f| f.late_iterations).sum();
     let dropped: u64 = recorder.flows.iter().map(|f| f.dropped_iterations).sum();

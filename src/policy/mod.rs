@@ -283,8 +283,7 @@ pub fn load_file(path: &Path) -> Result<Policy, Error> {
 /// As `load_file`, with `--var NAME=VALUE` overrides of the policy's `[vars]`.
 pub fn load_file_with_vars(path: &Path, overrides: &[(String, String)]) -> Result<Policy, Error> {
     let shown = path.display().to_string();
-    let text =
-        std::fs::read_to_string(path).map_err(|source| Error::Read { path: shown.clone(), what: "policy", source })?;
+    let text = crate::input::read_to_string(path, "policy")?;
     let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("policy");
     parse_with_vars(&shown, stem, &text, overrides)
 }
@@ -550,7 +549,9 @@ pub fn parse_with_vars(
         let coverage = match (&gate.coverage, &gate.min_coverage) {
             (None, None) => None,
             (Some(_), None) | (None, Some(_)) => {
-                return Err(gate_fail("min_coverage and [gate.coverage] (selector, window, interval) go together".into()))
+                return Err(gate_fail(
+                    "min_coverage and [gate.coverage] (selector, window, interval) go together".into(),
+                ))
             }
             (Some(_), Some(_)) if queries.is_empty() => {
                 return Err(gate_fail("coverage applies to query gates, but the gate has no query".into()))
@@ -563,7 +564,9 @@ pub fn parse_with_vars(
                 };
                 let min = rust_decimal::prelude::ToPrimitive::to_f64(&min).unwrap_or(f64::NAN);
                 if !(min > 0.0 && min <= 1.0) {
-                    return Err(gate_fail(format!("min_coverage = {min_text:?}: expected more than 0% and at most 100%")));
+                    return Err(gate_fail(format!(
+                        "min_coverage = {min_text:?}: expected more than 0% and at most 100%"
+                    )));
                 }
                 let window_text = substitute(&spec.window, &raw.vars)
                     .map_err(|why| gate_fail(format!("coverage.window = {:?}: {why}", spec.window)))?;
@@ -606,13 +609,12 @@ pub fn parse_with_vars(
         if !seen.insert(id.clone()) {
             return Err(fresh_fail("id is used by another gate or freshness entry".into()));
         }
-        let selector =
-            substitute(&spec.selector, &raw.vars).map_err(|why| fresh_fail(format!("selector: {why}")))?;
+        let selector = substitute(&spec.selector, &raw.vars).map_err(|why| fresh_fail(format!("selector: {why}")))?;
         if selector.trim().is_empty() {
             return Err(fresh_fail("selector is empty".into()));
         }
-        let max_age = parse_duration(&spec.max_age)
-            .map_err(|why| fresh_fail(format!("max_age = {:?}: {why}", spec.max_age)))?;
+        let max_age =
+            parse_duration(&spec.max_age).map_err(|why| fresh_fail(format!("max_age = {:?}: {why}", spec.max_age)))?;
         let up_for = spec
             .up_for
             .as_ref()
@@ -625,9 +627,10 @@ pub fn parse_with_vars(
         let search = spec.search.clone().unwrap_or_else(|| "24h".into());
         parse_duration(&search).map_err(|why| fresh_fail(format!("search = {search:?}: {why}")))?;
         freshness.push(Freshness {
-            description: spec.description.clone().unwrap_or_else(|| {
-                format!("the newest sample of {selector} is younger than {}", spec.max_age)
-            }),
+            description: spec
+                .description
+                .clone()
+                .unwrap_or_else(|| format!("the newest sample of {selector} is younger than {}", spec.max_age)),
             id,
             selector,
             max_age,

@@ -54,9 +54,53 @@ pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<(), crat
         _ => std::path::PathBuf::from("."),
     };
     std::fs::create_dir_all(&dir).map_err(fail)?;
-    let mut temp = tempfile::NamedTempFile::new_in(&dir).map_err(fail)?;
+    remove_stale_temporaries(&dir);
+    // Named so a temporary left by a killed run (SIGKILL) is recognisably ours and whose.
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut temp = tempfile::Builder::new()
+        .prefix(&format!("{TEMP_PREFIX}{name}.{}.", std::process::id()))
+        .suffix(".tmp")
+        .tempfile_in(&dir)
+        .map_err(fail)?;
     temp.write_all(bytes).map_err(fail)?;
     temp.as_file().sync_all().map_err(fail)?;
     temp.persist(path).map_err(|e| fail(e.error))?;
     Ok(())
+}
+
+const TEMP_PREFIX: &str = ".gatecheck-";
+
+/// Removes temporaries a killed gatecheck left in `dir`: our prefix only, older than this
+/// process's first atomic write, and written by a process that no longer runs (another run
+/// may be mid-write).
+/// Best effort: a file that cannot be removed is left alone.
+fn remove_stale_temporaries(dir: &std::path::Path) {
+    static STARTED: std::sync::OnceLock<std::time::SystemTime> = std::sync::OnceLock::new();
+    let started = *STARTED.get_or_init(std::time::SystemTime::now);
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name.strip_prefix(TEMP_PREFIX).and_then(|r| r.strip_suffix(".tmp")) else { continue };
+        // <artifact>.<pid>.<random>
+        let Some(pid) = rest.rsplit('.').nth(1).and_then(|p| p.parse::<u32>().ok()) else { continue };
+        let older = entry.metadata().and_then(|m| m.modified()).is_ok_and(|modified| modified < started);
+        if older && pid != std::process::id() && !process_runs(pid) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+fn process_runs(pid: u32) -> bool {
+    #[cfg(unix)]
+    {
+        let Ok(pid) = libc::pid_t::try_from(pid) else { return false };
+        // SAFETY: signal 0 only checks that the process exists; nothing is sent.
+        let result = unsafe { libc::kill(pid, 0) };
+        result == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = pid;
+        true
+    }
 }

@@ -38,7 +38,7 @@ pub fn read(path: &Path, wanted: &[MetricKey], allow_blocked: bool) -> Result<Ba
         let (set, _) = crate::sources::k6_ndjson::read(&[path], wanted, false)?;
         return Ok(Baseline { source: shown, figures: BTreeMap::new(), set: Some(set) });
     }
-    let bytes = std::fs::read(path).map_err(|source| Error::Read { path: shown.clone(), what: "baseline", source })?;
+    let bytes = crate::input::read(path, "baseline")?;
     if let Ok(report) = serde_json::from_slice::<Value>(&bytes) {
         if report.get("schema_version").is_some() && report.get("gates").is_some() {
             let outcome = report.get("outcome").and_then(Value::as_str).unwrap_or("unknown");

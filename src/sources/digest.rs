@@ -14,7 +14,7 @@ use crate::policy::verdict::InputFile;
 pub fn file(role: &str, path: &Path) -> Result<InputFile, Error> {
     let shown = path.display().to_string();
     let fail = |source| Error::Read { path: shown.clone(), what: "input file (for its digest)", source };
-    let mut reader = std::fs::File::open(path).map_err(fail)?;
+    let mut reader = crate::input::open(path, "input file")?;
     let mut hasher = Sha256::new();
     let mut buffer = vec![0u8; 1 << 16];
     let mut bytes = 0u64;

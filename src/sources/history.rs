@@ -44,11 +44,7 @@ pub fn outcomes(dir: &Path, policy: &str, current: &str) -> Result<Vec<bool>, Er
     let mut outcomes = Vec::new();
     for path in &files {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
-            path: shown.clone(),
-            what: "history record",
-            source,
-        })?;
+        let text = crate::input::read_to_string(path, "history record")?;
         let report: Value = serde_json::from_str(&text).map_err(|e| Error::Evidence {
             path: shown.clone(),
             message: format!("not a gatecheck JSON report ({e})"),

@@ -2,6 +2,7 @@
 //! records, streamed. Only the metrics a policy names are kept — every sample of a wanted trend
 //! (8 bytes each: exact percentiles need them), counts for rates — so memory follows what the
 //! gates need, not the file's size. Lines of other metrics are checked for shape and counted.
+//! k6's own byte layout takes a fast path; any other valid spelling is parsed in full.
 //!
 //! Percentiles follow k6's own definition (`TrendSink.P`: linear interpolation between closest
 //! ranks over the sorted samples) and `avg` sums in file order, so figures are bit-identical to
@@ -58,11 +59,14 @@ struct Data<'a> {
     contains: Option<std::borrow::Cow<'a, str>>,
 }
 
-/// Samples gathered for one wanted selector.
+/// Samples gathered for one wanted selector. Trends and gauges keep their values (exact
+/// percentiles and min/max need them); rates and counters keep counts only.
 #[derive(Debug, Clone, Default)]
 struct Gathered {
     values: Vec<f64>,
     sum: f64,
+    /// Points seen, of every kind.
+    count: u64,
     nonzero: u64,
     /// `"key":"value"` for each tag of the selector, built once rather than per line.
     needles: Vec<(String, String, Vec<u8>)>,
@@ -101,12 +105,14 @@ pub fn read(paths: &[&Path], wanted: &[MetricKey], lenient: bool) -> Result<(Met
     };
     for (key, samples) in gathered {
         let Some((kind, is_time)) = kinds.get(&key.name).copied() else { continue };
-        if samples.values.is_empty() && samples.nonzero == 0 && kind != MetricKind::Rate {
+        // Counters are left out as they always were: a k6 summary's counter carries a rate
+        // over the run's duration, which raw points alone do not give.
+        if kind == MetricKind::Counter || (samples.count == 0 && kind != MetricKind::Rate) {
             continue;
         }
         let aggregate = match kind {
             MetricKind::Trend => Aggregate::Trend(trend_stats(samples.values, samples.sum)),
-            MetricKind::Rate => Aggregate::Rate { matches: samples.nonzero, total: samples.values.len() as u64 },
+            MetricKind::Rate => Aggregate::Rate { matches: samples.nonzero, total: samples.count },
             MetricKind::Counter => Aggregate::Counter { count: samples.sum, per_second: None },
             MetricKind::Gauge => {
                 let value = samples.values.last().copied().unwrap_or(0.0);
@@ -143,11 +149,7 @@ fn read_one(
     stats: &mut RawStats,
 ) -> Result<(), Error> {
     let shown = path.display().to_string();
-    let file = std::fs::File::open(path).map_err(|source| Error::Read {
-        path: shown.clone(),
-        what: "k6 raw results",
-        source,
-    })?;
+    let file = crate::input::open(path, "k6 raw results")?;
     let reader: Box<dyn Read> = if path.extension().is_some_and(|e| e == "gz") {
         Box::new(flate2::read::MultiGzDecoder::new(file))
     } else {
@@ -184,12 +186,15 @@ fn read_one(
         // Lines of metrics no gate needs are only checked for shape: a full parse of every
         // line would cost most of the time on files of hundreds of MB.
         let name = metric_name(text);
-        let needed = name.is_some_and(|n| wanted_names.iter().any(|w| w.as_bytes() == n));
+        // Not k6's own byte layout (e.g. re-serialized with spaces after colons): parsed in
+        // full below, for the same figures.
+        let other_layout = name.is_none() && text.starts_with(b"{") && text.ends_with(b"}");
+        let needed = other_layout || name.is_some_and(|n| wanted_names.iter().any(|w| w.as_bytes() == n));
         // k6 writes Points as {"metric":... and Metric records as {"type":"Metric"...: the
         // prefix answers for almost every line, a search only for other spellings.
         let metric_line = name.is_some()
             && !text.starts_with(POINT_PREFIX)
-            && (text.starts_with(METRIC_PREFIX) || memchr::memmem::find(text, METRIC_TYPE).is_some());
+            && (text.starts_with(METRIC_PREFIX) || memchr::memmem::find(text, b"\"Metric\"").is_some());
         if !needed && !metric_line {
             if !(text.starts_with(b"{") && text.ends_with(b"}")) || name.is_none() {
                 if lenient {
@@ -210,6 +215,11 @@ fn read_one(
                 let _ = e;
                 stats.skipped_bad += 1;
                 continue;
+            }
+            Err(e) if other_layout => {
+                return Err(bad(&format!(
+                    "not a k6 JSON output record (expected {{\"type\":...,\"metric\":...,\"data\":...}}): {e}"
+                )))
             }
             Err(e) => return Err(bad(&format!("not valid JSON ({e})"))),
         };
@@ -257,12 +267,10 @@ fn read_one(
                     if matches {
                         match kind {
                             MetricKind::Trend | MetricKind::Gauge => samples.values.push(value),
-                            MetricKind::Rate => {
-                                samples.values.push(value);
-                                samples.nonzero += u64::from(value != 0.0);
-                            }
+                            MetricKind::Rate => samples.nonzero += u64::from(value != 0.0),
                             MetricKind::Counter => {}
                         }
+                        samples.count += 1;
                         samples.sum += value;
                         stats.points_kept += 1;
                     }
@@ -274,7 +282,6 @@ fn read_one(
     Ok(())
 }
 
-const METRIC_TYPE: &[u8] = b"\"type\":\"Metric\"";
 const METRIC_PREFIX: &[u8] = b"{\"type\":\"Metric\"";
 const POINT_PREFIX: &[u8] = b"{\"metric\":\"";
 
@@ -353,6 +360,31 @@ mod tests {
         assert_eq!(stats.0["p(90)"], 3.0 + (4.0 - 3.0) * (0.9 * 3.0 - 2.0));
         assert_eq!(stats.0["avg"], 2.5);
         assert_eq!(trend_stats(vec![7.0], 7.0).0["p(99)"], 7.0);
+    }
+
+    #[test]
+    fn rates_keep_counts_not_samples() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rates.ndjson");
+        let mut text = String::from(
+            "{\"type\":\"Metric\",\"data\":{\"name\":\"http_req_failed\",\"type\":\"rate\"},\"metric\":\"http_req_failed\"}\n",
+        );
+        for i in 0..20_000 {
+            text.push_str(&format!(
+                "{{\"metric\":\"http_req_failed\",\"type\":\"Point\",\"data\":{{\"value\":{},\"tags\":{{}}}}}}\n",
+                i % 4 / 3
+            ));
+        }
+        std::fs::write(&path, text).unwrap();
+        let key = MetricKey::parse("http_req_failed").unwrap();
+        let mut gathered = BTreeMap::from([(key.clone(), Gathered::default())]);
+        let (mut kinds, mut stats) = (BTreeMap::new(), RawStats::default());
+        read_one(&path, &["http_req_failed"], false, &mut gathered, &mut kinds, &mut stats).unwrap();
+        let rate = &gathered[&key];
+        assert_eq!((rate.count, rate.nonzero), (20_000, 5_000));
+        assert_eq!(rate.values.capacity(), 0, "no sample of a rate is kept");
+        let (set, _) = read(&[&path], std::slice::from_ref(&key), false).unwrap();
+        assert_eq!(set.metrics[&key].aggregate, Aggregate::Rate { matches: 5_000, total: 20_000 });
     }
 
     #[test]

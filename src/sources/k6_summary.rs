@@ -10,9 +10,12 @@
 //! Values are validated here (numbers, finite, durations not negative) so a broken file is an
 //! input error naming the key, never a silent pass.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
+use serde::de::{DeserializeSeed, Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use crate::error::Error;
@@ -25,27 +28,55 @@ pub const FORMAT_HANDLE_SUMMARY: &str = "k6 handleSummary data";
 pub const FORMAT_MACHINE_READABLE: &str = "k6 machine-readable summary (k6 >= 1.5)";
 pub const FORMAT_NATIVE: &str = "gatecheck native run (k6 --summary-export shape)";
 
-/// Reads and parses a k6 summary file of any shape.
+/// Reads and parses a k6 summary file of any shape; `-` reads standard input.
 pub fn read(path: &Path) -> Result<MetricSet, Error> {
+    if path.as_os_str() == "-" {
+        return parse_reader("standard input", std::io::stdin().lock());
+    }
     let shown = path.display().to_string();
-    let bytes =
-        std::fs::read(path).map_err(|source| Error::Read { path: shown.clone(), what: "k6 summary", source })?;
-    parse(&shown, &bytes)
+    let file = crate::input::open(path, "k6 summary")?;
+    parse_reader(&shown, file)
 }
 
 pub fn parse(path: &str, bytes: &[u8]) -> Result<MetricSet, Error> {
+    parse_reader(path, bytes)
+}
+
+/// Streams the document: only the top-level keys a summary is read from are kept, everything
+/// else is skipped as it goes by, so memory follows the metrics, not the file's size.
+pub fn parse_reader(path: &str, reader: impl Read) -> Result<MetricSet, Error> {
     let fail = |message: String| Error::Evidence { path: path.to_string(), message };
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(fail("the file is empty: expected a k6 JSON summary".into()));
+    let mut reader = BufReader::with_capacity(1 << 16, reader);
+    let read_failed = |e: std::io::Error| fail(format!("cannot read: {e}"));
+    loop {
+        let buffer = reader.fill_buf().map_err(read_failed)?;
+        if buffer.is_empty() {
+            return Err(fail("the file is empty: expected a k6 JSON summary".into()));
+        }
+        let blank = buffer.iter().take_while(|b| b.is_ascii_whitespace()).count();
+        if blank < buffer.len() {
+            break;
+        }
+        reader.consume(blank);
     }
-    let document: Value = serde_json::from_slice(bytes).map_err(|e| {
+    let mut deserializer = serde_json::Deserializer::from_reader(reader);
+    let invalid = |e: serde_json::Error| {
+        if e.is_data() {
+            // Raised by the strict reader itself (a duplicate key): its message names the key.
+            return fail(e.to_string());
+        }
         let what = if e.is_eof() { "truncated JSON" } else { "not valid JSON" };
         fail(format!("{what} ({e}): expected a k6 JSON summary"))
-    })?;
+    };
+    let top = serde::de::DeserializeSeed::deserialize(TopLevel, &mut deserializer).map_err(invalid)?;
+    deserializer.end().map_err(invalid)?;
+    let root = top.map_err(|kind| fail(format!("top level is {kind}, expected a JSON object (a k6 summary)")))?;
+    from_document(path, &root)
+}
+
+fn from_document(path: &str, root: &Map<String, Value>) -> Result<MetricSet, Error> {
+    let fail = |message: String| Error::Evidence { path: path.to_string(), message };
     let reader = Reader { path };
-    let root = document
-        .as_object()
-        .ok_or_else(|| fail(format!("top level is {}, expected a JSON object (a k6 summary)", type_name(&document))))?;
     if let Some(results) = root.get("results") {
         return reader.machine_readable(root, results);
     }
@@ -373,6 +404,153 @@ fn is_time_metric(name: &str) -> bool {
     name.starts_with("http_req_") && name != "http_req_failed"
         || name == "iteration_duration"
         || name == "group_duration"
+}
+
+/// The top-level keys any summary shape is read from; every other key is skipped unread.
+const KEPT_KEYS: [&str; 4] = ["metrics", "results", "version", "gatecheck"];
+
+/// The top-level object, reduced to `KEPT_KEYS`; `Err` names what the top level is instead.
+struct TopLevel;
+
+impl<'de> DeserializeSeed<'de> for TopLevel {
+    type Value = Result<Map<String, Value>, &'static str>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for TopLevel {
+    type Value = Result<Map<String, Value>, &'static str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut kept = Map::new();
+        // Key names only: the values of skipped keys are never held.
+        let mut seen = BTreeSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if !seen.insert(key.clone()) {
+                return Err(A::Error::custom(format!("duplicate top-level key {key:?}: k6 never writes a key twice")));
+            }
+            if KEPT_KEYS.contains(&key.as_str()) {
+                let value = map.next_value_seed(Strict { path: &key })?;
+                kept.insert(key, value);
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(Ok(kept))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Err("a list"))
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Err("a boolean"))
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(Err("a number"))
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(Err("a number"))
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(Err("a number"))
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(Err("a string"))
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Err("null"))
+    }
+}
+
+/// A JSON value that refuses an object holding one key twice. serde_json keeps the last of
+/// duplicates silently; k6 never writes them, so a duplicate means an edited file whose two
+/// figures disagree, and reading either one could pass a release the other fails.
+struct Strict<'p> {
+    /// Where the value sits, e.g. `metrics["http_req_duration"]`, for the message.
+    path: &'p str,
+}
+
+impl<'de> DeserializeSeed<'de> for Strict<'_> {
+    type Value = Value;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Strict<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut object = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let path = format!("{}[\"{key}\"]", self.path);
+            if object.contains_key(&key) {
+                return Err(A::Error::custom(format!(
+                    "{path}: duplicate key {key:?} (k6 never writes a key twice: which figure counts?)"
+                )));
+            }
+            let value = map.next_value_seed(Strict { path: &path })?;
+            object.insert(key, value);
+        }
+        Ok(Value::Object(object))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut list = Vec::new();
+        loop {
+            let path = format!("{}[{}]", self.path, list.len());
+            match seq.next_element_seed(Strict { path: &path })? {
+                Some(value) => list.push(value),
+                None => return Ok(Value::Array(list)),
+            }
+        }
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_string()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
 }
 
 fn type_name(value: &Value) -> &'static str {

@@ -2,8 +2,9 @@
 //! VictoriaMetrics), through prometheus-http-query.
 //!
 //! Every query is evaluated at one fixed time so a verdict can be reproduced. Queries run
-//! with bounded concurrency, a hard client timeout and bounded retries with backoff on
-//! connection errors and 5xx (never on 4xx: a rejected query will not improve). Credentials
+//! with bounded concurrency, one time budget per query (retries included) and bounded retries
+//! with backoff on connection errors, 5xx and 429 (never on other 4xx: a rejected query will
+//! not improve). Redirects are followed only within the server's origin. Credentials
 //! live only in request headers, are never formatted, and are scrubbed from any message.
 
 use std::collections::BTreeMap;
@@ -56,7 +57,8 @@ pub struct PrometheusPlan {
     /// Extra headers (e.g. `X-Scope-OrgID`); values are treated as secrets.
     pub headers: Vec<(String, Secret)>,
     pub ca_file: Option<PathBuf>,
-    /// Per-query limit, on the client and sent to the server as `timeout`.
+    /// Whole budget of one query, retries and waits included; what remains of it bounds each
+    /// attempt and is sent to the server as `timeout`.
     pub timeout: Duration,
     /// Extra attempts after a connection error or 5xx.
     pub retries: u32,
@@ -112,13 +114,10 @@ impl PrometheusPlan {
             .default_headers(headers)
             .timeout(self.timeout)
             .connect_timeout(self.timeout.min(Duration::from_secs(5)))
+            .redirect(same_origin_redirects())
             .user_agent(concat!("gatecheck/", env!("CARGO_PKG_VERSION")));
         if let Some(ca_file) = &self.ca_file {
-            let pem = std::fs::read(ca_file).map_err(|source| Error::Read {
-                path: ca_file.display().to_string(),
-                what: "Prometheus CA file",
-                source,
-            })?;
+            let pem = crate::input::read(ca_file, "Prometheus CA file")?;
             let certificate = reqwest::Certificate::from_pem(&pem).map_err(|e| Error::Evidence {
                 path: ca_file.display().to_string(),
                 message: format!("not a PEM certificate: {e}"),
@@ -128,6 +127,29 @@ impl PrometheusPlan {
         let http = builder.build().map_err(|e| self.error(format!("cannot build the HTTP client: {e}")))?;
         Client::from(http, &self.url).map_err(|e| Error::Settings(format!("--prometheus-url {}: {e}", self.url)))
     }
+}
+
+/// Redirects are followed only within the origin (scheme, host and port) of the first
+/// request: the token and every `--prometheus-header` go with each request, and reqwest strips
+/// only `Authorization` when a redirect leaves the origin.
+fn same_origin_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let origin = |url: &reqwest::Url| {
+            (url.scheme().to_string(), url.host_str().map(str::to_string), url.port_or_known_default())
+        };
+        let first = attempt.previous().first().map(origin);
+        if attempt.previous().len() > 5 {
+            attempt.error("more than 5 redirects")
+        } else if first.is_some_and(|first| first == origin(attempt.url())) {
+            attempt.follow()
+        } else {
+            let to = crate::input::masked_url(attempt.url().as_str());
+            attempt.error(format!(
+                "redirect to {to} refused: it leaves the origin of --prometheus-url, and credentials and headers \
+                 are never sent to another origin (give the final URL as --prometheus-url)"
+            ))
+        }
+    })
 }
 
 /// Runs every `(gate id, query)` at `at` (unix seconds); results are keyed by query text.
@@ -182,12 +204,18 @@ async fn run_one(
     query: &str,
     at: i64,
 ) -> Result<Vec<Series>, Error> {
+    // --prometheus-timeout is the whole budget of one query, retries and waits included.
+    let deadline = tokio::time::Instant::now() + plan.timeout;
     let mut attempt = 0;
     loop {
-        let outcome = client.query(query).at(at).timeout(plan.timeout.as_millis() as i64).get().await;
-        let failure = match outcome {
-            Ok(result) => return to_series(plan, gate, query, result.data()),
-            Err(error) => classify(error),
+        let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let failure = match tokio::time::timeout(remaining, attempt_once(client, query, at, remaining)).await {
+            Ok(Ok(result)) => return to_series(plan, gate, query, result.data()),
+            Ok(Err(failure)) => failure,
+            Err(_) => Failure::Transient {
+                message: format!("no answer within the time limit (--prometheus-timeout {})", shown(plan.timeout)),
+                retry_after: None,
+            },
         };
         match failure {
             Failure::Rejected(message) => {
@@ -198,18 +226,33 @@ async fn run_one(
                 })
             }
             Failure::Fatal(message) => return Err(plan.error(format!("query {query:?} for gate {gate}: {message}"))),
-            Failure::Transient(message) if attempt >= plan.retries => {
+            Failure::Transient { message, .. } if attempt >= plan.retries => {
                 return Err(plan.error(format!(
                     "query {query:?} for gate {gate} failed after {} attempt(s): {message}",
                     attempt + 1
                 )))
             }
-            Failure::Transient(_) => {
-                tokio::time::sleep(backoff(attempt)).await;
+            Failure::Transient { message, retry_after } => {
+                let wait = retry_after.unwrap_or_else(|| backoff(attempt));
+                let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
+                // A wait that would end past the budget cannot lead to an answer in time.
+                if wait >= remaining {
+                    return Err(plan.error(format!(
+                        "query {query:?} for gate {gate}: no answer within --prometheus-timeout {} \
+                         ({} attempt(s), retries included): {message}",
+                        shown(plan.timeout),
+                        attempt + 1
+                    )));
+                }
+                tokio::time::sleep(wait).await;
                 attempt += 1;
             }
         }
     }
+}
+
+fn shown(duration: Duration) -> String {
+    humantime::format_duration(duration).to_string()
 }
 
 /// 200 ms, 400 ms, 800 ms, ... capped at 3 s.
@@ -217,37 +260,88 @@ fn backoff(attempt: u32) -> Duration {
     Duration::from_millis(200u64.saturating_mul(1 << attempt.min(4))).min(Duration::from_secs(3))
 }
 
+/// The body of a Prometheus API answer.
+#[derive(serde::Deserialize)]
+#[serde(tag = "status")]
+enum ApiResponse {
+    #[serde(rename = "success")]
+    Success { data: prometheus_http_query::response::PromqlResult },
+    #[serde(rename = "error")]
+    Error(prometheus_http_query::error::PrometheusError),
+}
+
+/// One request within `limit`. The raw response is read here (not by the client library) so
+/// a 429's Retry-After header can be honoured.
+async fn attempt_once(
+    client: &Client,
+    query: &str,
+    at: i64,
+    limit: Duration,
+) -> Result<prometheus_http_query::response::PromqlResult, Failure> {
+    // The server stops evaluating when we would stop waiting.
+    let server_timeout = (limit.as_millis() as i64).max(1);
+    let response = client.query(query).at(at).timeout(server_timeout).get_raw().await.map_err(classify)?;
+    let status = response.status();
+    if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        return Err(Failure::Transient { message: "HTTP 429 Too Many Requests".into(), retry_after });
+    }
+    let is_json = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json")));
+    if !is_json {
+        let code = status.as_u16();
+        return Err(if status.is_server_error() {
+            Failure::Transient { message: format!("HTTP {code} without a Prometheus API answer"), retry_after: None }
+        } else if status.is_client_error() {
+            Failure::Fatal(format!("HTTP {code} (check the URL and credentials)"))
+        } else {
+            Failure::Fatal(format!("the answer is not a Prometheus API response (HTTP {code}, not JSON)"))
+        });
+    }
+    match response.json::<ApiResponse>().await {
+        Ok(ApiResponse::Success { data }) => Ok(data),
+        Ok(ApiResponse::Error(e)) if e.is_timeout() || e.is_unavailable() || e.is_internal() => {
+            Err(Failure::Transient { message: format!("{:?}: {}", e.error_type(), e.message()), retry_after: None })
+        }
+        Ok(ApiResponse::Error(e)) => Err(Failure::Rejected(e.message().to_string())),
+        Err(e) if e.is_timeout() || e.is_request() || e.is_body() => {
+            Err(Failure::Transient { message: error_chain(&e), retry_after: None })
+        }
+        Err(e) if status.is_server_error() => Err(Failure::Transient {
+            message: format!("HTTP {}: {}", status.as_u16(), error_chain(&e)),
+            retry_after: None,
+        }),
+        Err(e) => Err(Failure::Fatal(format!("the answer is not a Prometheus API response ({})", error_chain(&e)))),
+    }
+}
+
 enum Failure {
     /// The server refused the query (4xx): a policy/input error, never retried.
     Rejected(String),
-    /// Worth another attempt: connection errors, timeouts, 5xx.
-    Transient(String),
+    /// Worth another attempt: connection errors, timeouts, 5xx, 429 (after Retry-After).
+    Transient { message: String, retry_after: Option<Duration> },
     /// Neither: an answer that is not the Prometheus API, a client-side problem.
     Fatal(String),
 }
 
+/// A request that got no HTTP answer at all (connection, timeout, a refused redirect).
 fn classify(error: prometheus_http_query::Error) -> Failure {
     use prometheus_http_query::Error as E;
     match error {
-        E::Prometheus(e) if e.is_timeout() || e.is_unavailable() || e.is_internal() => {
-            Failure::Transient(format!("{:?}: {}", e.error_type(), e.message()))
-        }
-        E::Prometheus(e) => Failure::Rejected(e.message().to_string()),
         E::Client(e) => {
             let chain = error_chain(&e);
             match e.inner() {
-                Some(inner) if inner.status().is_some_and(|s| s.is_server_error()) => {
-                    Failure::Transient(format!("HTTP {}: {chain}", inner.status().map(|s| s.as_u16()).unwrap_or(0)))
-                }
-                Some(inner) if inner.status().is_some_and(|s| s.is_client_error()) => Failure::Fatal(format!(
-                    "HTTP {} (check the URL and credentials): {chain}",
-                    inner.status().map(|s| s.as_u16()).unwrap_or(0)
-                )),
+                Some(inner) if inner.is_redirect() => Failure::Fatal(chain),
                 Some(inner) if inner.is_connect() || inner.is_timeout() || inner.is_request() => {
-                    Failure::Transient(chain)
-                }
-                Some(inner) if inner.is_decode() => {
-                    Failure::Fatal(format!("the answer is not a Prometheus API response ({chain})"))
+                    Failure::Transient { message: chain, retry_after: None }
                 }
                 _ => Failure::Fatal(chain),
             }

@@ -280,3 +280,50 @@ fn unknown_line_types_are_skipped_and_counted() {
     let out = stdout_of(&gatecheck_with_lag().args(["verify", "--raw"]).arg(&path).assert().code(0));
     assert!(out.contains("2 lines of unknown type skipped"), "{out}");
 }
+
+/// serde_json with a space after every colon and comma, as `jq` or Python's json.dumps write.
+struct Spaced;
+
+impl serde_json::ser::Formatter for Spaced {
+    fn begin_object_key<W: ?Sized + std::io::Write>(&mut self, writer: &mut W, first: bool) -> std::io::Result<()> {
+        if first {
+            Ok(())
+        } else {
+            writer.write_all(b", ")
+        }
+    }
+
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        writer.write_all(b": ")
+    }
+
+    fn begin_array_value<W: ?Sized + std::io::Write>(&mut self, writer: &mut W, first: bool) -> std::io::Result<()> {
+        if first {
+            Ok(())
+        } else {
+            writer.write_all(b", ")
+        }
+    }
+}
+
+#[test]
+fn re_serialized_raw_results_give_the_same_figures() {
+    use serde::Serialize;
+    let original = fixture("k6/1.1.0/pass/raw.ndjson");
+    let dir = tempfile::tempdir().unwrap();
+    let spaced = dir.path().join("spaced.ndjson");
+    let mut text = Vec::new();
+    for line in std::fs::read_to_string(&original).unwrap().lines().filter(|l| !l.trim().is_empty()) {
+        let value: Value = serde_json::from_str(line).unwrap();
+        value.serialize(&mut serde_json::Serializer::with_formatter(&mut text, Spaced)).unwrap();
+        text.push(b'\n');
+    }
+    assert!(text.starts_with(b"{\"data\": {"), "{}", String::from_utf8_lossy(&text[..80]));
+    std::fs::write(&spaced, &text).unwrap();
+    let (a, b) = (read_raw(&[&original]), read_raw(&[&spaced]));
+    assert!(!a.metrics.is_empty());
+    let figures = |set: &MetricSet| -> Vec<(String, String)> {
+        set.metrics.iter().map(|(k, m)| (k.to_string(), format!("{:?}", m.aggregate))).collect()
+    };
+    assert_eq!(figures(&a), figures(&b));
+}

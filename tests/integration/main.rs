@@ -6,6 +6,7 @@ mod cli;
 mod compare;
 mod fail_closed;
 mod gates_command;
+mod hostile_inputs;
 mod k6_fixtures;
 mod k6_native;
 mod k6_raw;

@@ -90,3 +90,71 @@ fn native_shards_merge_their_histograms() {
         .assert()
         .code(2);
 }
+
+/// A V2 histogram header (what precedes the counts) with the given fields.
+fn v2_header(payload_len: u32, digits: u32, lowest: u64, highest: u64) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    bytes.extend_from_slice(&0x1c84_9313u32.to_be_bytes());
+    bytes.extend_from_slice(&payload_len.to_be_bytes());
+    bytes.extend_from_slice(&0u32.to_be_bytes());
+    bytes.extend_from_slice(&digits.to_be_bytes());
+    bytes.extend_from_slice(&lowest.to_be_bytes());
+    bytes.extend_from_slice(&highest.to_be_bytes());
+    bytes.extend_from_slice(&1f64.to_be_bytes());
+    bytes
+}
+
+fn deflated(plain: &[u8], declared: Option<u32>) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(plain).unwrap();
+    let compressed = encoder.finish().unwrap();
+    let mut bytes = 0x1c84_9314u32.to_be_bytes().to_vec();
+    bytes.extend_from_slice(&declared.unwrap_or(compressed.len() as u32).to_be_bytes());
+    bytes.extend_from_slice(&compressed);
+    bytes
+}
+
+#[test]
+fn crafted_histograms_are_refused_without_allocating_what_they_declare() {
+    use base64::Engine;
+    let dir = tempfile::tempdir().unwrap();
+    let native = |histogram: &[u8], duration: f64| {
+        serde_json::json!({"gatecheck": {
+            "target": "http://127.0.0.1:1", "duration_s": duration,
+            "recorder": {"flows": [{"name": "f", "endpoints": [{
+                "name": "e", "requests": 1, "failed": 0, "checks_passed": 1, "checks_failed": 0,
+                "histogram_us": base64::engine::general_purpose::STANDARD.encode(histogram),
+            }]}]},
+        }})
+        .to_string()
+    };
+    let mut bomb = v2_header(64 << 20, 3, 1, 3_600_000_000);
+    bomb.resize(bomb.len() + (64 << 20), 0);
+    let cases: Vec<(&str, Vec<u8>, f64)> = vec![
+        ("a 4 GiB payload length", v2_header(u32::MAX - 8, 3, 1, 3_600_000_000), 1.0),
+        ("a huge highest value and precision", v2_header(0, 5, 1, u64::MAX), 1.0),
+        ("too many significant digits", v2_header(0, 200, 1, 1000), 1.0),
+        ("a compressed length beyond the data", deflated(&v2_header(0, 3, 1, 1000), Some(u32::MAX)), 1.0),
+        ("a deflate bomb", deflated(&bomb, None), 1.0),
+        ("a duration beyond any clock", deflated(&v2_header(0, 3, 1, 3_600_000_000), None), 1e300),
+    ];
+    for (case, histogram, duration) in cases {
+        let path = dir.path().join("crafted.json");
+        std::fs::write(&path, native(&histogram, duration)).unwrap();
+        let started = std::time::Instant::now();
+        let assert = gatecheck()
+            .arg("merge")
+            .arg(dir.path().join("out.json"))
+            .arg(&path)
+            .arg(&path)
+            .timeout(std::time::Duration::from_secs(20))
+            .assert()
+            .code(2);
+        let err = stderr_of(&assert);
+        assert!(err.contains("crafted.json") && !err.contains("panicked"), "{case}: {err}");
+        let reason = if duration > 1.0 { "gatecheck.duration_s" } else { "histogram_us does not decode" };
+        assert!(err.contains(reason), "{case}: {err}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(5), "{case}: took {:?}", started.elapsed());
+    }
+}

@@ -1,5 +1,6 @@
 //! Fault injection with a scripted loopback HTTP server: down, hanging, 5xx then success,
-//! 400 with an error body, garbage; and credentials that never appear in any output.
+//! 429 with Retry-After, 400 with an error body, garbage, redirects; and credentials that never
+//! appear in any output nor reach another origin.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -21,6 +22,11 @@ enum Reply {
     },
     /// Accept and read the request, then say nothing until the client gives up.
     Hang,
+    /// Status line and extra headers as given, then an empty body.
+    Head {
+        status: u16,
+        headers: String,
+    },
 }
 
 fn json(status: u16, body: &str) -> Reply {
@@ -92,6 +98,10 @@ fn answer(mut stream: TcpStream, reply: &Reply) {
         }
         Reply::Hang => {
             std::thread::sleep(Duration::from_secs(3));
+        }
+        Reply::Head { status, headers } => {
+            let response = format!("HTTP/1.1 {status} X\r\n{headers}Content-Length: 0\r\nConnection: close\r\n\r\n");
+            let _ = stream.write_all(response.as_bytes());
         }
     }
 }
@@ -245,4 +255,61 @@ fn bad_settings_fail_before_any_request() {
         .assert()
         .code(2)
         .stderr(contains("defines no variable nope"));
+}
+
+#[test]
+fn the_time_limit_covers_every_attempt_of_a_query() {
+    let mock = MockServer::start(vec![Reply::Hang]);
+    let started = std::time::Instant::now();
+    // Default retries (2): the limit is still the whole budget.
+    let assert = check_against(&mock.url).args(["--prometheus-timeout", "2s"]).assert().code(2);
+    let took = started.elapsed();
+    let err = stderr_of(&assert);
+    assert!(err.contains("--prometheus-timeout 2s"), "{err}");
+    assert!(took < Duration::from_secs(4), "took {took:?} for a 2 s limit");
+    assert!(took >= Duration::from_millis(1900), "gave up early: {took:?}");
+}
+
+#[test]
+fn a_429_is_retried_after_the_time_the_server_asks_for() {
+    let mock = MockServer::start(vec![
+        Reply::Head { status: 429, headers: "Retry-After: 1\r\n".into() },
+        json(200, VECTOR_45),
+    ]);
+    let started = std::time::Instant::now();
+    check_against(&mock.url).assert().code(0).stdout(contains("45").and(contains("PASS")));
+    assert_eq!(mock.requests().len(), 2, "one 429, one answer");
+    assert!(started.elapsed() >= Duration::from_secs(1), "Retry-After was honoured");
+}
+
+#[test]
+fn a_redirect_to_another_origin_is_refused_and_nothing_reaches_it() {
+    const TOKEN: &str = "tok-redirect-7c1d";
+    const API_KEY: &str = "key-redirect-99ab";
+    let elsewhere = MockServer::start(vec![json(200, VECTOR_45)]);
+    let redirecting = MockServer::start(vec![Reply::Head {
+        status: 302,
+        headers: format!("Location: {}/api/v1/query?moved=1\r\n", elsewhere.url),
+    }]);
+    let assert = check_against(&redirecting.url)
+        .env("GATECHECK_PROMETHEUS_TOKEN", TOKEN)
+        .args(["--prometheus-header", &format!("X-Api-Key: {API_KEY}")])
+        .args(["--prometheus-header", "X-Scope-OrgID: tenant-r"])
+        .assert()
+        .code(2);
+    let err = stderr_of(&assert);
+    assert!(err.contains("redirect") && err.contains("never sent to another origin"), "{err}");
+    assert!(!err.contains(TOKEN) && !err.contains(API_KEY), "leaked: {err}");
+    assert!(elsewhere.requests().is_empty(), "the other origin was contacted: {:?}", elsewhere.requests());
+    assert_eq!(redirecting.requests().len(), 1, "a refused redirect is not retried");
+
+    // Within one origin a redirect is followed, credentials and all.
+    let same = MockServer::start(vec![
+        Reply::Head { status: 307, headers: "Location: /api/v1/query?moved=1\r\n".into() },
+        json(200, VECTOR_45),
+    ]);
+    check_against(&same.url).env("GATECHECK_PROMETHEUS_TOKEN", TOKEN).assert().code(0);
+    let requests = same.requests();
+    assert_eq!(requests.len(), 2, "{requests:?}");
+    assert!(requests[1].contains("moved=1") && requests[1].contains(TOKEN), "{requests:?}");
 }

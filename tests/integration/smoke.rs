@@ -191,6 +191,31 @@ fn faults_are_counted_by_kind_and_the_run_ends_on_time() {
 }
 
 #[test]
+fn redirects_from_the_target_are_a_failure_kind_of_their_own() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    // A target that sends every request elsewhere.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut buffer = [0u8; 4096];
+            let _ = stream.read(&mut buffer);
+            let _ = stream.write_all(
+                b"HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:9/elsewhere\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            );
+        }
+    });
+    smoke_against(&url, dir.path()).args(["--duration", "1s", "--max-requests", "20"]).assert().code(0);
+    let doc = summary(dir.path());
+    let redirects = doc["gatecheck"]["errors_by_kind"]["redirect"].as_u64().unwrap_or(0);
+    assert!(redirects > 0, "{}", doc["gatecheck"]["errors_by_kind"]);
+    assert_eq!(doc["metrics"]["http_req_failed"]["value"], 1.0, "a redirect is not an answer");
+    let log = std::fs::read_to_string(dir.path().join("perf-smoke.log")).unwrap();
+    assert!(log.contains(&format!("redirect {redirects}")), "{log}");
+}
+
+#[test]
 fn ctrl_c_stops_within_a_second_and_still_writes_a_partial_summary() {
     let target = Served::start(&["demo", "--serve"]);
     let dir = tempfile::tempdir().unwrap();
@@ -219,6 +244,39 @@ fn ctrl_c_stops_within_a_second_and_still_writes_a_partial_summary() {
     assert!(doc["metrics"]["http_reqs"]["count"].as_u64().unwrap() > 0);
     let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().map(|e| e.file_name()).collect();
     assert_eq!(leftovers.len(), 2, "only the two artifacts, no temp files: {leftovers:?}");
+}
+
+#[test]
+fn sigterm_stops_like_ctrl_c_with_a_partial_summary() {
+    let target = Served::start(&["demo", "--serve"]);
+    let dir = tempfile::tempdir().unwrap();
+    // `run` as well as `smoke`: a cancelled CI job still leaves its evidence, judged partial.
+    for (command, expected_code) in [("smoke", 0), ("run", 1)] {
+        let summary_path = dir.path().join(format!("{command}-summary.json"));
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("gatecheck"))
+            .current_dir(repo())
+            .env_clear()
+            .envs(PASSING_LAG)
+            .env("PERF_BASE_URL", &target.url)
+            .env("PERF_BEARER_TOKEN", DEMO_TOKEN)
+            .env("PERF_RULE_ID", DEMO_RULE)
+            .args([command, "--quiet", "--duration", "60s", "--summary-out"])
+            .arg(&summary_path)
+            .arg("--log-out")
+            .arg(dir.path().join(format!("{command}.log")))
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(1500));
+        let terminated = Instant::now();
+        std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+        let status = child.wait().unwrap();
+        assert!(terminated.elapsed() < Duration::from_secs(2), "{command} stopped after {:?}", terminated.elapsed());
+        assert_eq!(status.code(), Some(expected_code), "{command}");
+        let doc = summary_at(&summary_path);
+        assert_eq!(doc["gatecheck"]["partial"], true, "{command}");
+        assert_eq!(doc["gatecheck"]["partial_reason"], "interrupted (SIGTERM)", "{command}");
+    }
 }
 
 #[test]

@@ -1,0 +1,153 @@
+//! What the user points gatecheck at: input file paths and URLs, accepted in one place so every
+//! command applies the same rules.
+//!
+//! Files: only regular files are read. A FIFO with no writer would block forever, a device
+//! could stream without end, a directory cannot be read as one; each is refused at once
+//! (exit 2) naming the path. The file is opened non-blocking and checked again on the open
+//! handle, so swapping the path for a FIFO between the check and the open cannot hang us.
+//!
+//! URLs: credentials (`user:password@`) are refused in every URL the user gives. A URL is
+//! printed in logs, tables and reports; a password in it would be printed with it.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::Path;
+
+use crate::error::Error;
+
+/// Opens `path` for reading when it is a regular file; `what` names the input in errors.
+pub fn open(path: &Path, what: &'static str) -> Result<File, Error> {
+    let fail = |source| Error::Read { path: path.display().to_string(), what, source };
+    // Before the open: opening a FIFO for reading blocks until a writer appears.
+    let metadata = std::fs::metadata(path).map_err(fail)?;
+    if let Some(kind) = not_regular(&metadata) {
+        return Err(fail(not_regular_error(kind)));
+    }
+    let file = open_nonblocking(path).map_err(fail)?;
+    let metadata = file.metadata().map_err(fail)?;
+    if let Some(kind) = not_regular(&metadata) {
+        return Err(fail(not_regular_error(kind)));
+    }
+    Ok(file)
+}
+
+/// Checks that `path` is a regular file without keeping it open (for readers that open the
+/// path themselves, such as the settings layer).
+pub fn check_regular(path: &Path, what: &'static str) -> Result<(), Error> {
+    open(path, what).map(drop)
+}
+
+/// The whole file, when it is a regular file.
+pub fn read(path: &Path, what: &'static str) -> Result<Vec<u8>, Error> {
+    let mut bytes = Vec::new();
+    open(path, what)?.read_to_end(&mut bytes).map_err(|source| Error::Read {
+        path: path.display().to_string(),
+        what,
+        source,
+    })?;
+    Ok(bytes)
+}
+
+/// The whole file as UTF-8 text, when it is a regular file.
+pub fn read_to_string(path: &Path, what: &'static str) -> Result<String, Error> {
+    let mut text = String::new();
+    open(path, what)?.read_to_string(&mut text).map_err(|source| Error::Read {
+        path: path.display().to_string(),
+        what,
+        source,
+    })?;
+    Ok(text)
+}
+
+#[cfg(unix)]
+fn open_nonblocking(path: &Path) -> io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    // O_NONBLOCK has no effect on a regular file; on a FIFO it makes the open return at once.
+    std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path)
+}
+
+#[cfg(not(unix))]
+fn open_nonblocking(path: &Path) -> io::Result<File> {
+    File::open(path)
+}
+
+fn not_regular(metadata: &std::fs::Metadata) -> Option<&'static str> {
+    let kind = metadata.file_type();
+    if kind.is_file() {
+        return None;
+    }
+    if kind.is_dir() {
+        return Some("a directory");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return Some("a FIFO (named pipe)");
+        }
+        if kind.is_socket() {
+            return Some("a socket");
+        }
+        if kind.is_block_device() || kind.is_char_device() {
+            return Some("a device");
+        }
+    }
+    Some("not a regular file")
+}
+
+fn not_regular_error(kind: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, format!("it is {kind}; expected a regular file"))
+}
+
+/// Refuses a URL that carries credentials (`scheme://user:password@host`). `flag` names where
+/// the URL came from; the message shows the URL with the credentials masked.
+pub fn refuse_url_credentials(flag: &str, url: &str, instead: &str) -> Result<(), Error> {
+    if credentials_span(url).is_none() {
+        return Ok(());
+    }
+    Err(Error::Settings(format!(
+        "{flag} {:?}: credentials do not belong in the URL, which is printed in logs and reports; \
+         expected one with no credentials: {instead}",
+        masked_url(url)
+    )))
+}
+
+/// The URL with any `user:password@` replaced by `***@`, for messages.
+pub fn masked_url(url: &str) -> String {
+    match credentials_span(url) {
+        Some((start, end)) => format!("{}***{}", &url[..start], &url[end..]),
+        None => url.to_string(),
+    }
+}
+
+/// Byte range of the userinfo (what precedes `@` in the authority), when there is one.
+fn credentials_span(url: &str) -> Option<(usize, usize)> {
+    let start = url.find("://").map(|i| i + 3).unwrap_or(0);
+    let rest = &url[start..];
+    // The authority ends at the first of '/', '?' or '#'; an '@' after it is part of a path.
+    let authority_len = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let at = rest[..authority_len].rfind('@')?;
+    Some((start, start + at))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_are_found_only_in_the_authority() {
+        assert!(refuse_url_credentials("--x", "http://127.0.0.1:9/a@b", "").is_ok());
+        assert!(refuse_url_credentials("--x", "http://127.0.0.1:9/?q=a@b", "").is_ok());
+        let err = refuse_url_credentials("--x", "http://me:pw-123@127.0.0.1:9/m", "use a header").unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("--x \"http://***@127.0.0.1:9/m\"") && !text.contains("pw-123"), "{text}");
+        assert_eq!(masked_url("https://token@host/x"), "https://***@host/x");
+    }
+
+    #[test]
+    fn a_directory_is_refused_naming_the_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = read(dir.path(), "k6 summary").unwrap_err().to_string();
+        assert!(err.contains(&dir.path().display().to_string()) && err.contains("a directory"), "{err}");
+    }
+}

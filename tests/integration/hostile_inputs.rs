@@ -1,0 +1,240 @@
+//! Hostile inputs: paths that are not files, URLs with credentials, duplicate JSON keys, files
+//! far larger than their figures, re-serialized raw results, crafted histograms.
+
+use std::io::Write;
+use std::path::Path;
+use std::time::Duration;
+
+use predicates::prelude::*;
+use predicates::str::contains;
+
+use crate::support::*;
+
+fn mkfifo(path: &Path) {
+    use std::os::unix::ffi::OsStrExt;
+    let name = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path; mkfifo only creates a file system entry.
+    assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0, "mkfifo {}", path.display());
+}
+
+fn refused_at_once(mut cmd: assert_cmd::Command, path: &Path) {
+    let assert = cmd.timeout(Duration::from_secs(10)).assert().code(2);
+    let err = stderr_of(&assert);
+    assert!(err.contains(&path.display().to_string()) && err.contains("expected a regular file"), "{err}");
+}
+
+#[test]
+fn a_fifo_or_a_directory_as_an_input_file_is_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("k6-summary.json");
+    mkfifo(&fifo);
+    let raw_fifo = dir.path().join("raw.ndjson");
+    mkfifo(&raw_fifo);
+    let summary = fixture("k6/1.1.0/pass/summary-export.json");
+
+    let mut cmd = gatecheck_with_lag();
+    cmd.args(["verify", "--summary"]).arg(&fifo);
+    refused_at_once(cmd, &fifo);
+    let mut cmd = gatecheck_with_lag();
+    cmd.args(["verify", "--summary"]).arg(dir.path());
+    refused_at_once(cmd, dir.path());
+    let mut cmd = gatecheck_with_lag();
+    cmd.args(["verify", "--summary"]).arg(&summary).arg("--raw").arg(&raw_fifo);
+    refused_at_once(cmd, &raw_fifo);
+    let mut cmd = gatecheck_with_lag();
+    cmd.args(["verify", "--summary"]).arg(&summary).arg("--baseline").arg(&fifo);
+    refused_at_once(cmd, &fifo);
+    let mut cmd = gatecheck_with_lag();
+    cmd.args(["verify", "--summary"]).arg(&summary).arg("--policy").arg(&fifo);
+    refused_at_once(cmd, &fifo);
+    let mut cmd = gatecheck_with_lag();
+    cmd.arg("--config").arg(&fifo).args(["verify", "--summary"]).arg(&summary);
+    refused_at_once(cmd, &fifo);
+    let mut cmd = gatecheck();
+    cmd.env("PERF_BEARER_TOKEN", DEMO_TOKEN).args(["smoke", "--scenario"]).arg(&fifo);
+    refused_at_once(cmd, &fifo);
+    let mut cmd = gatecheck();
+    cmd.arg("merge").arg(dir.path().join("m.json")).arg(&fifo).arg(&summary);
+    refused_at_once(cmd, &fifo);
+}
+
+#[test]
+fn a_summary_can_come_from_standard_input() {
+    let summary = std::fs::read(fixture("k6/1.1.0/pass/summary-export.json")).unwrap();
+    gatecheck_with_lag().args(["verify", "--summary", "-"]).write_stdin(summary).assert().code(0);
+}
+
+#[test]
+fn credentials_in_any_url_are_refused_and_never_shown() {
+    const PASSWORD: &str = "pw-0f1e2d3c";
+    let dir = tempfile::tempdir().unwrap();
+    let smoke = |base_url: &str| {
+        let mut cmd = gatecheck();
+        cmd.env("PERF_BASE_URL", base_url)
+            .env("PERF_BEARER_TOKEN", DEMO_TOKEN)
+            .env("PERF_RULE_ID", DEMO_RULE)
+            .args(["smoke", "--quiet", "--duration", "1s", "--summary-out"])
+            .arg(dir.path().join("s.json"))
+            .arg("--log-out")
+            .arg(dir.path().join("l.log"));
+        cmd
+    };
+    let scrape = format!("http://metrics:{PASSWORD}@127.0.0.1:1/metrics");
+    for (mut cmd, flag) in [
+        (smoke("http://127.0.0.1:1"), "--scrape-url"),
+        (smoke(&format!("http://user:{PASSWORD}@127.0.0.1:1")), "base URL"),
+    ] {
+        if flag == "--scrape-url" {
+            cmd.args(["--scrape-url", &scrape]);
+        }
+        let assert = cmd.assert().code(2);
+        let output = format!("{}{}", stdout_of(&assert), stderr_of(&assert));
+        assert!(output.contains("credentials do not belong in the URL") && output.contains(flag), "{output}");
+        assert!(!output.contains(PASSWORD), "leaked: {output}");
+        assert!(!dir.path().join("s.json").exists(), "nothing ran");
+    }
+    let assert = gatecheck()
+        .args(["check", "--policy", "fixtures/policies/one-query.toml", "--prometheus-url"])
+        .arg(format!("http://user:{PASSWORD}@127.0.0.1:1"))
+        .assert()
+        .code(2);
+    let err = stderr_of(&assert);
+    assert!(err.contains("credentials do not belong in the URL") && !err.contains(PASSWORD), "{err}");
+}
+
+#[test]
+fn a_duplicate_key_in_a_summary_is_refused_naming_it() {
+    let pass = std::fs::read_to_string(fixture("k6/1.1.0/pass/summary-export.json")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dup.json");
+    // Inside one metric: the first p(95) breaches the gate, the second would pass it.
+    let inside = pass.replacen("\"http_req_duration\": {", "\"http_req_duration\": {\"p(95)\": 5000, ", 1);
+    assert_ne!(inside, pass);
+    // The same metric twice in the metrics map.
+    let body = serde_json::from_str::<serde_json::Value>(&pass).unwrap()["metrics"]["http_req_duration"].to_string();
+    let twice = pass.replacen("\"metrics\": {", &format!("\"metrics\": {{\"http_req_duration\": {body},"), 1);
+    assert_ne!(twice, pass, "the fixture starts its metrics map as expected");
+    for (text, key) in [(inside, "\"p(95)\""), (twice, "\"http_req_duration\"")] {
+        std::fs::write(&path, text).unwrap();
+        let assert = gatecheck_with_lag().args(["verify", "--summary"]).arg(&path).assert().code(2);
+        let err = stderr_of(&assert);
+        assert!(
+            err.contains("duplicate key") && err.contains(key) && err.contains(&path.display().to_string()),
+            "{err}"
+        );
+    }
+}
+
+/// Peak resident memory (KiB) of a finished child, from wait4: its own, not its siblings'.
+fn wait_peak_rss_kib(child: std::process::Child) -> (i32, i64) {
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value for wait4 to fill in.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `pid` is our unreaped child; status and usage point at live locals.
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(waited, pid, "wait4");
+    std::mem::forget(child);
+    (libc::WEXITSTATUS(status), usage.ru_maxrss)
+}
+
+#[test]
+fn a_huge_summary_is_streamed_not_held() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("huge.json");
+    let pass = std::fs::read_to_string(fixture("k6/1.1.0/pass/summary-export.json")).unwrap();
+    let head = pass.trim_end().strip_suffix('}').expect("an object");
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    write!(file, "{head}, \"setup_data\": \"").unwrap();
+    let chunk = vec![b'a'; 1 << 20];
+    for _ in 0..210 {
+        file.write_all(&chunk).unwrap();
+    }
+    file.write_all(b"\"}\n").unwrap();
+    file.flush().unwrap();
+    drop(file);
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("gatecheck"))
+        .current_dir(repo())
+        .env_clear()
+        .envs(PASSING_LAG)
+        .args(["verify", "--summary"])
+        .arg(&path)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let (code, peak_kib) = wait_peak_rss_kib(child);
+    assert_eq!(code, 0, "the figures beside the junk still pass");
+    assert!(peak_kib < 256 * 1024, "peak RSS {} MiB for a 210 MB file", peak_kib / 1024);
+}
+
+#[test]
+fn refusals_name_the_input_and_run_nothing() {
+    // A directory given as the scenario is refused before anything else is looked at.
+    let dir = tempfile::tempdir().unwrap();
+    gatecheck()
+        .env("PERF_BEARER_TOKEN", DEMO_TOKEN)
+        .args(["smoke", "--scenario"])
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(contains("scenario").and(contains("a directory")));
+}
+
+#[test]
+fn a_settings_error_names_the_key_never_the_value() {
+    let summary = fixture("k6/1.1.0/pass/summary-export.json");
+    let assert = gatecheck_with_lag()
+        .env("GATECHECK_PROMETHEUS_HEADER", "X-Api-Key: s3cr3t-key")
+        .args(["verify", "--summary"])
+        .arg(&summary)
+        .assert()
+        .code(2);
+    let err = stderr_of(&assert);
+    assert!(err.contains("GATECHECK_PROMETHEUS_HEADER") && err.contains("expected a sequence"), "{err}");
+    assert!(!err.contains("s3cr3t"), "leaked: {err}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("gatecheck.toml");
+    for text in ["prometheus_user = [\"hunter2-secret\"]\n", "prometheus_timeout = hunter2-secret\n"] {
+        std::fs::write(&config, text).unwrap();
+        let assert = gatecheck_with_lag()
+            .arg("--config")
+            .arg(&config)
+            .args(["verify", "--summary"])
+            .arg(&summary)
+            .assert()
+            .code(2);
+        let err = stderr_of(&assert);
+        assert!(err.contains("gatecheck.toml") && !err.contains("hunter2"), "leaked: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    }
+}
+
+#[test]
+fn temporaries_of_a_killed_run_are_named_as_ours_and_cleaned_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = std::time::SystemTime::now() - Duration::from_secs(3600);
+    let make = |name: &str| {
+        let path = dir.path().join(name);
+        std::fs::File::create(&path).unwrap().set_modified(old).unwrap();
+        path
+    };
+    // pid 4194305 is above Linux's pid_max: that process cannot be running.
+    let stale = make(".gatecheck-core.js.4194305.a1B2c3.tmp");
+    let live = make(&format!(".gatecheck-core.js.{}.d4E5f6.tmp", std::process::id()));
+    let foreign = make(".tmpXy12Ab");
+    let out = dir.path().join("core.js");
+    gatecheck().env("PERF_RULE_ID", DEMO_RULE).args(["export", "k6", "--out"]).arg(&out).assert().code(0);
+    assert!(out.is_file());
+    assert!(!stale.exists(), "a dead run's temporary is removed");
+    assert!(live.exists(), "a running process's temporary is left alone");
+    assert!(foreign.exists(), "only gatecheck's temporaries are touched");
+    let left: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.') && n != ".tmpXy12Ab" && !n.contains(&std::process::id().to_string()))
+        .collect();
+    assert!(left.is_empty(), "this run left temporaries: {left:?}");
+}
