@@ -329,8 +329,17 @@ pub async fn gather(
     // With raw results and no summary chosen, the default summary path is optional.
     let summary_optional = !plan.raw.is_empty() && plan.summary_is_default && !plan.summary.exists();
     let mut inputs = vec![policy_digest(plan)?];
-    let summary = if (policy.needs_k6_summary() || plan.summary_explicit) && !summary_optional {
-        let read = sources::k6_summary::read(&plan.summary);
+    let from_stdin = plan.summary.as_os_str() == "-";
+    let summary = if (policy.needs_k6_summary() || plan.summary_explicit || from_stdin) && !summary_optional {
+        let read = if from_stdin {
+            // Standard input cannot be read twice: digest it as it is read.
+            let mut hashing = sources::digest::Hashing::new(std::io::stdin().lock());
+            let read = sources::k6_summary::parse_reader("standard input", &mut hashing);
+            inputs.push(hashing.finish("summary", "standard input"));
+            read
+        } else {
+            sources::k6_summary::read(&plan.summary)
+        };
         Some(match read {
             Err(Error::Read { path, what, source }) if plan.summary_is_default => {
                 return Err(Error::Settings(format!(
@@ -342,7 +351,7 @@ pub async fn gather(
     } else {
         None
     };
-    if summary.is_some() {
+    if summary.is_some() && !from_stdin {
         inputs.push(sources::digest::file("summary", &plan.summary)?);
     }
     let figures = if plan.ignore_env_figures { Default::default() } else { sources::env::read_figures(policy, env)? };

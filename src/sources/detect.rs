@@ -26,8 +26,8 @@ pub fn detect(path: &Path) -> Result<InputFormat, Error> {
         return Ok(InputFormat::RawResults);
     }
     let shown = path.display().to_string();
-    let file =
-        std::fs::File::open(path).map_err(|source| Error::Read { path: shown.clone(), what: "input", source })?;
+    // Through the one opener: a FIFO or a directory is refused at once, never waited on.
+    let file = crate::input::open(path, "input")?;
     let mut head = Vec::with_capacity(256);
     file.take(256).read_to_end(&mut head).map_err(|source| Error::Read { path: shown, what: "input", source })?;
     Ok(detect_bytes(&head))

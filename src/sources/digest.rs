@@ -29,6 +29,39 @@ pub fn file(role: &str, path: &Path) -> Result<InputFile, Error> {
     Ok(InputFile { role: role.to_string(), path: shown, sha256: hex(&hasher.finalize()), bytes })
 }
 
+/// A reader that digests what passes through it: for standard input, which cannot be read
+/// twice.
+pub struct Hashing<R> {
+    inner: R,
+    hasher: Sha256,
+    bytes: u64,
+}
+
+impl<R: Read> Hashing<R> {
+    pub fn new(inner: R) -> Hashing<R> {
+        Hashing { inner, hasher: Sha256::new(), bytes: 0 }
+    }
+
+    /// The digest of everything read so far.
+    pub fn finish(self, role: &str, name: &str) -> InputFile {
+        InputFile {
+            role: role.to_string(),
+            path: name.to_string(),
+            sha256: hex(&self.hasher.finalize()),
+            bytes: self.bytes,
+        }
+    }
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        let read = self.inner.read(buffer)?;
+        self.hasher.update(&buffer[..read]);
+        self.bytes += read as u64;
+        Ok(read)
+    }
+}
+
 /// Digests bytes that have no file of their own (a built-in policy or scenario).
 pub fn bytes(role: &str, name: &str, content: &[u8]) -> InputFile {
     InputFile {
@@ -68,5 +101,8 @@ mod tests {
         let path = dir.path().join("f");
         std::fs::write(&path, b"abc").unwrap();
         assert_eq!(file("summary", &path).unwrap().sha256, input.sha256);
+        let mut hashing = Hashing::new(&b"abc"[..]);
+        std::io::copy(&mut hashing, &mut std::io::sink()).unwrap();
+        assert_eq!(hashing.finish("summary", "standard input").sha256, input.sha256);
     }
 }
