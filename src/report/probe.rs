@@ -17,7 +17,7 @@ pub fn render(policy: &Policy, at: &str, outcomes: &[QueryOutcome], out: &mut dy
     table.set_header(vec!["Gate", "Query", "Answer", "Result"]);
     let mut all_answered = true;
     for (gate, query, outcome) in outcomes {
-        let (answer, ok) = match outcome {
+        let (mut answer, ok) = match outcome.as_ref().map(|a| &a.series) {
             Err(error) => (format!("{error}"), false),
             Ok(series) if series.is_empty() => {
                 ("no series (NO DATA on release day: check metric names and labels)".into(), false)
@@ -41,12 +41,20 @@ pub fn render(policy: &Policy, at: &str, outcomes: &[QueryOutcome], out: &mut dy
                 (format!("{} series: {}{more}", series.len(), shown.join("; ")), true)
             }
         };
+        if let Ok(found) = outcome {
+            if !found.warnings.is_empty() {
+                answer.push_str(&format!(" — warnings: {}", found.warnings.join("; ")));
+            }
+        }
         all_answered &= ok;
         table.add_row(vec![gate.as_str(), query.as_str(), answer.as_str(), if ok { "OK" } else { "PROBLEM" }]);
     }
     writeln!(out, "{table}")?;
     let problems = outcomes.len()
-        - outcomes.iter().filter(|(_, _, o)| o.as_ref().is_ok_and(|s| s.iter().any(|x| !x.value.is_nan()))).count();
+        - outcomes
+            .iter()
+            .filter(|(_, _, o)| o.as_ref().is_ok_and(|a| a.series.iter().any(|x| !x.value.is_nan())))
+            .count();
     if all_answered {
         writeln!(out, "PROBE OK: all {} queries answered with data", outcomes.len())?;
     } else {

@@ -162,13 +162,22 @@ pub async fn run_queries(
     let shown_at = rfc3339(at);
     let mut results = BTreeMap::new();
     for (_, query, outcome) in run_each(plan, queries, at).await? {
-        results.insert(query, QueryResult { series: outcome?, at: shown_at.clone(), warnings: Vec::new() });
+        let answer = outcome?;
+        results.insert(query, QueryResult { series: answer.series, at: shown_at.clone(), warnings: answer.warnings });
     }
     Ok(results)
 }
 
-/// One query's outcome: (gate id, query, series or why there are none).
-pub type QueryOutcome = (String, String, Result<Vec<Series>, Error>);
+/// What one query answered: its series, and the warnings and infos that came with them (a
+/// Thanos/Mimir partial response, Prometheus 3's infos).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    pub series: Vec<Series>,
+    pub warnings: Vec<String>,
+}
+
+/// One query's outcome: (gate id, query, answer or why there is none).
+pub type QueryOutcome = (String, String, Result<Answer, Error>);
 
 /// Runs every query and keeps each outcome (for `probe`), in policy order.
 pub async fn run_each(
@@ -197,20 +206,17 @@ pub async fn run_each(
     Ok(outcomes.into_iter().map(|(_, gate, query, outcome)| (gate, query, outcome)).collect())
 }
 
-async fn run_one(
-    client: &Client,
-    plan: &PrometheusPlan,
-    gate: &str,
-    query: &str,
-    at: i64,
-) -> Result<Vec<Series>, Error> {
+async fn run_one(client: &Client, plan: &PrometheusPlan, gate: &str, query: &str, at: i64) -> Result<Answer, Error> {
     // --prometheus-timeout is the whole budget of one query, retries and waits included.
     let deadline = tokio::time::Instant::now() + plan.timeout;
     let mut attempt = 0;
     loop {
         let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
         let failure = match tokio::time::timeout(remaining, attempt_once(client, query, at, remaining)).await {
-            Ok(Ok(result)) => return to_series(plan, gate, query, result.data()),
+            Ok(Ok((result, warnings))) => {
+                let warnings = warnings.iter().map(|w| plan.redact(w)).collect();
+                return Ok(Answer { series: to_series(plan, gate, query, result.data())?, warnings });
+            }
             Ok(Err(failure)) => failure,
             Err(_) => Failure::Transient {
                 message: format!("no answer within the time limit (--prometheus-timeout {})", shown(plan.timeout)),
@@ -265,7 +271,13 @@ fn backoff(attempt: u32) -> Duration {
 #[serde(tag = "status")]
 enum ApiResponse {
     #[serde(rename = "success")]
-    Success { data: prometheus_http_query::response::PromqlResult },
+    Success {
+        data: prometheus_http_query::response::PromqlResult,
+        #[serde(default)]
+        warnings: Vec<String>,
+        #[serde(default)]
+        infos: Vec<String>,
+    },
     #[serde(rename = "error")]
     Error(prometheus_http_query::error::PrometheusError),
 }
@@ -277,7 +289,7 @@ async fn attempt_once(
     query: &str,
     at: i64,
     limit: Duration,
-) -> Result<prometheus_http_query::response::PromqlResult, Failure> {
+) -> Result<(prometheus_http_query::response::PromqlResult, Vec<String>), Failure> {
     // The server stops evaluating when we would stop waiting.
     let server_timeout = (limit.as_millis() as i64).max(1);
     let response = client.query(query).at(at).timeout(server_timeout).get_raw().await.map_err(classify)?;
@@ -307,7 +319,10 @@ async fn attempt_once(
         });
     }
     match response.json::<ApiResponse>().await {
-        Ok(ApiResponse::Success { data }) => Ok(data),
+        Ok(ApiResponse::Success { data, mut warnings, infos }) => {
+            warnings.extend(infos.into_iter().map(|info| format!("info: {info}")));
+            Ok((data, warnings))
+        }
         Ok(ApiResponse::Error(e)) if e.is_timeout() || e.is_unavailable() || e.is_internal() => {
             Err(Failure::Transient { message: format!("{:?}: {}", e.error_type(), e.message()), retry_after: None })
         }

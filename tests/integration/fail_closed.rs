@@ -275,8 +275,8 @@ fn nothing_judged_is_never_a_pass() {
     assert!(out.contains("RELEASE BLOCKED"), "{out}");
 }
 
-#[test]
-fn prometheus_minus_infinity_is_no_data() {
+/// A loopback server answering every request with `body` as a Prometheus API response.
+fn serve_json(body: &'static str) -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     std::thread::spawn(move || {
@@ -285,7 +285,6 @@ fn prometheus_minus_infinity_is_no_data() {
             let mut buffer = [0u8; 4096];
             let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
             let _ = stream.read(&mut buffer);
-            let body = r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1767225600,"-Inf"]}]}}"#;
             let _ = write!(
                 stream,
                 "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -293,19 +292,46 @@ fn prometheus_minus_infinity_is_no_data() {
             );
         }
     });
+    url
+}
+
+fn check_one_query(url: &str, extra: &[&str], code: i32) -> String {
     let (_guard, policy) = policy_file(
         "[[gate]]\nid = \"backlog\"\nquery = 'max(x)'\nunit = \"number\"\nthresholds = [\"value < 500\"]\n",
     );
-    let out = stdout_of(
+    stdout_of(
         &gatecheck()
             .args(["check", "--policy"])
             .arg(&policy)
-            .args(["--prometheus-url", &url, "--at", FIXTURE_T])
+            .args(["--prometheus-url", url, "--at", FIXTURE_T])
+            .args(extra)
             .assert()
-            .code(1),
+            .code(code),
+    )
+}
+
+#[test]
+fn prometheus_minus_infinity_is_no_data() {
+    let url = serve_json(
+        r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1767225600,"-Inf"]}]}}"#,
     );
+    let out = check_one_query(&url, &[], 1);
     let line = table_line(&out, "backlog", "value < 500");
     assert!(line.contains("NO DATA") && line.contains("-Inf"), "{out}");
+}
+
+#[test]
+fn a_partial_prometheus_response_is_no_data_unless_accepted_and_then_shows_its_warning() {
+    let url = serve_json(
+        r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1767225600,"45"]}]},"warnings":["partial response: store 10.0.0.7 unavailable"],"infos":["metric might not be a counter"]}"#,
+    );
+    let out = check_one_query(&url, &[], 1);
+    assert!(table_line(&out, "backlog", "value < 500").contains("NO DATA"), "{out}");
+    assert!(out.contains("partial response: store 10.0.0.7 unavailable"), "the warning is quoted: {out}");
+    assert!(out.contains("info: metric might not be a counter"), "{out}");
+    let out = check_one_query(&url, &["--accept-partial-response"], 0);
+    assert!(table_line(&out, "backlog", "value < 500").contains("PASS"), "{out}");
+    assert!(out.contains("partial response accepted: partial response: store 10.0.0.7 unavailable"), "{out}");
 }
 
 #[test]
