@@ -279,6 +279,11 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
 
+    /// Block on load-test evidence older than this, e.g. 24h (native summaries carry their end
+    /// time; k6 files are aged by their modification time).
+    #[arg(long, value_name = "DURATION")]
+    pub max_evidence_age: Option<String>,
+
     /// k6 raw results (`--out json=FILE`, .gz accepted; repeatable): exact percentiles computed
     /// as k6 does, filling what the summary lacks (e.g. p(99)). With no summary, the only source.
     #[arg(long, value_name = "FILE")]

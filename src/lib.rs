@@ -65,6 +65,7 @@ pub async fn run(cli: Cli, env: &dyn Fn(&str) -> Option<String>, out: &mut dyn W
                 raw_lenient: args.raw_lenient.then_some(true),
                 baseline: args.baseline,
                 baseline_allow_blocked: args.baseline_allow_blocked.then_some(true),
+                max_evidence_age: args.max_evidence_age,
                 history: args.history,
                 ..Settings::default()
             };
@@ -242,6 +243,9 @@ async fn check(
             write_out(writeln!(out, "evaluation {round} of {watch}"))?;
         }
         write_out(report::table::render(&verdict, color(plan, env), out))?;
+        for line in policy::freshness::age_lines(&verdict) {
+            write_out(writeln!(out, "{line}"))?;
+        }
         passed.push(!verdict.blocked());
         last = Some(verdict);
     }
@@ -354,6 +358,10 @@ pub async fn gather(
     if summary.is_some() && !from_stdin {
         inputs.push(sources::digest::file("summary", &plan.summary)?);
     }
+    let mut evidence_times = Vec::new();
+    if let Some(set) = &summary {
+        evidence_times.push(sources::age::of_summary(set, &plan.summary));
+    }
     let figures = if plan.ignore_env_figures { Default::default() } else { sources::env::read_figures(policy, env)? };
     let mut flows = sources::env::read_flows(policy, &plan.skip_flow, env)?;
     // A native run records the flows it skipped; they are SKIPPED here too.
@@ -371,6 +379,7 @@ pub async fn gather(
         let (set, _stats) = sources::k6_ndjson::read(&paths, &wanted, plan.raw_lenient)?;
         for path in &paths {
             inputs.push(sources::digest::file("raw", path)?);
+            evidence_times.push(sources::age::of_file(path));
         }
         Some(set)
     };
@@ -391,6 +400,9 @@ pub async fn gather(
         inputs,
         judged_at: Some(sources::prometheus::rfc3339(time::OffsetDateTime::now_utc().unix_timestamp())),
         accept_partial_responses: plan.accept_partial_response,
+        max_evidence_age: plan.max_evidence_age,
+        evidence_times,
+        now_unix: Some(time::OffsetDateTime::now_utc().unix_timestamp()),
         ..Evidence::default()
     };
     if let Some((url, histograms)) = scraped {

@@ -70,6 +70,9 @@ pub struct Settings {
     /// Accept a blocked run's report as the baseline.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline_allow_blocked: Option<bool>,
+    /// Load-test evidence older than this blocks, e.g. "24h".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_evidence_age: Option<String>,
 }
 
 /// Where the policy comes from once settings are merged.
@@ -105,6 +108,7 @@ pub struct Plan {
     pub summary_explicit: bool,
     pub accept_partial_response: bool,
     pub baseline_allow_blocked: bool,
+    pub max_evidence_age: Option<std::time::Duration>,
 }
 
 /// `env` is the process environment as a lookup, so layering is testable.
@@ -186,6 +190,16 @@ pub fn resolve_with_default_policy(
         summary_explicit: false,
         accept_partial_response: merged.accept_partial_response.unwrap_or(false),
         baseline_allow_blocked: merged.baseline_allow_blocked.unwrap_or(false),
+        max_evidence_age: merged
+            .max_evidence_age
+            .as_deref()
+            .map(|text| {
+                humantime::parse_duration(text.trim())
+                    .ok()
+                    .filter(|d| !d.is_zero())
+                    .ok_or_else(|| Error::Settings(format!("max_evidence_age {text:?}: expected a duration, e.g. 24h")))
+            })
+            .transpose()?,
         vars: merged
             .var
             .iter()

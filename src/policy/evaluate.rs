@@ -88,12 +88,29 @@ pub struct Evidence {
     pub judged_at: Option<String>,
     /// The evaluation time of the queries, unix seconds (for the age of the newest sample).
     pub evaluated_at_unix: Option<i64>,
+    /// `--max-evidence-age`: load-test evidence older than this blocks.
+    pub max_evidence_age: Option<std::time::Duration>,
+    /// When each load-test evidence file's run ended, as far as it can be told.
+    pub evidence_times: Vec<EvidenceTime>,
+    /// The time of the judgement, unix seconds.
+    pub now_unix: Option<i64>,
+}
+
+/// When the run behind an evidence file ended, and how that was found out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EvidenceTime {
+    pub path: String,
+    /// Unix seconds; None when it cannot be told (standard input).
+    pub ended_at: Option<i64>,
+    /// "its end time (gatecheck.ended_at)", "the file's modification time (k6 records none)".
+    pub how: String,
 }
 
 pub fn evaluate(policy: &Policy, evidence: &Evidence) -> Result<Verdict, Error> {
     let mut rows = Vec::new();
     super::integrity::run_rows(policy, evidence, &mut rows);
     super::freshness::rows(policy, evidence, &mut rows);
+    super::integrity::evidence_age_rows(evidence, &mut rows);
     // Judged: held against a figure (PASS, FAIL or WARN), not skipped or without data.
     let (mut judged_blocking, mut judged_any) = (0, 0);
     for gate in policy.gates.iter().filter(|g| g.consecutive_passes.is_none()) {

@@ -15,6 +15,27 @@ use crate::policy::evaluate::{Evidence, QueryResult};
 use crate::policy::verdict::{Observed, Row, Status};
 use crate::policy::{Coverage, Freshness, Policy};
 
+/// The subject of every freshness row, so the on-call view can list the ages.
+const NEWEST_SAMPLE_OF: &str = "newest sample of ";
+
+/// One line per freshness row: what `check --watch` prints every round, so a stalled scrape
+/// shows at once.
+pub fn age_lines(verdict: &crate::policy::verdict::Verdict) -> Vec<String> {
+    verdict
+        .rows
+        .iter()
+        .filter_map(|row| {
+            let selector = row.subject.strip_prefix(NEWEST_SAMPLE_OF)?;
+            let age = match (&row.observed, row.status) {
+                (Observed::Figure { shown, .. }, _) => shown.clone(),
+                (_, Status::Skipped) => "not checked (no query figures)".to_string(),
+                _ => "no sample found".to_string(),
+            };
+            Some(format!("data age: {} newest sample of {selector}: {age} ({})", row.gate, row.status))
+        })
+        .collect()
+}
+
 /// One row per freshness requirement (and one more for `up_for`), when query evidence was
 /// used; SKIPPED when no figure came from Prometheus.
 pub fn rows(policy: &Policy, evidence: &Evidence, rows: &mut Vec<Row>) {
@@ -22,7 +43,7 @@ pub fn rows(policy: &Policy, evidence: &Evidence, rows: &mut Vec<Row>) {
         let mut row = Row::new(
             &spec.id,
             &spec.description,
-            format!("newest sample of {}", spec.selector),
+            format!("{NEWEST_SAMPLE_OF}{}", spec.selector),
             format!("age < {}", show_age(spec.max_age)),
         );
         let Some(at) = evidence.evaluated_at_unix.filter(|_| !evidence.queries.is_empty()) else {

@@ -88,3 +88,43 @@ pub fn stability_row(passed: &[bool], require: u32) -> Row {
     }
     row
 }
+
+/// `--max-evidence-age`: one row per load-test evidence file, blocking when its run ended
+/// longer ago than allowed, or when its age cannot be told.
+pub fn evidence_age_rows(evidence: &Evidence, rows: &mut Vec<Row>) {
+    let (Some(max_age), Some(now)) = (evidence.max_evidence_age, evidence.now_unix) else { return };
+    let limit = crate::policy::freshness::show_age(max_age);
+    for time in &evidence.evidence_times {
+        let mut row = Row::new(
+            GATE_ID,
+            "the load-test evidence is recent (--max-evidence-age)",
+            format!("age of {}", time.path),
+            format!("evidence age < {limit}"),
+        );
+        row.source = format!("{}: {}", time.path, time.how);
+        match time.ended_at {
+            None => {
+                row.status = Status::NoData;
+                row.blocking = true;
+                row.detail = Some(format!("the age of {} cannot be told ({})", time.path, time.how));
+            }
+            Some(ended) => {
+                let age = std::time::Duration::from_secs(now.saturating_sub(ended).max(0) as u64);
+                let shown = crate::policy::freshness::show_age(age);
+                row.observed =
+                    Observed::Figure { value: age.as_secs_f64() * 1000.0, unit: "ms", shown: format!("{shown} old") };
+                if age < max_age {
+                    row.status = Status::Pass;
+                } else {
+                    row.status = Status::Fail;
+                    row.blocking = true;
+                    row.detail = Some(format!(
+                        "{} is {shown} old by {}, over the {limit} allowed: run the load test again",
+                        time.path, time.how
+                    ));
+                }
+            }
+        }
+        rows.push(row);
+    }
+}

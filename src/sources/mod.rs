@@ -1,6 +1,7 @@
 //! Inputs: each producer of evidence in its own file. Sources validate what they read and
 //! hand the evaluator typed figures with provenance; they never judge.
 
+pub mod age;
 pub mod baseline;
 pub mod detect;
 pub mod digest;

@@ -118,7 +118,11 @@ fn make_perf_smoke_with_k6_and_native_are_judged_alike() {
         verdict_rows(&summary)
     };
     let (k6, native) = (run("k6"), run("native"));
-    assert_eq!(k6.len(), 18, "17 gate rows (dropped iterations included) and the skipped history gate");
+    assert_eq!(
+        k6.len(),
+        20,
+        "17 gate rows (dropped iterations included), the skipped history gate and 2 skipped freshness rows (no query figures)"
+    );
     let native: Vec<_> = native.into_iter().filter(|r| r.0 != "run-integrity").collect();
     assert_eq!(k6, native);
     let script = std::fs::read_to_string(dir.path().join("k6/core-flows.k6.js")).unwrap();

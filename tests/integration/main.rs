@@ -5,6 +5,7 @@ mod baseline;
 mod cli;
 mod compare;
 mod fail_closed;
+mod freshness;
 mod gates_command;
 mod hostile_inputs;
 mod k6_fixtures;
