@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::report::ColorChoice;
+use crate::settings::ColorChoice;
 use crate::settings::Settings;
 
 const EXIT_CODES: &str = "\
@@ -75,6 +75,17 @@ pub enum Command {
     /// A minimal loopback HTTP target for benchmarks (GET / answers 200).
     #[command(hide = true)]
     BenchTarget(BenchTargetArgs),
+    /// Print shell completions: gatecheck completions bash > /etc/bash_completion.d/gatecheck
+    Completions(CompletionsArgs),
+    /// Print the man page (roff): gatecheck man > gatecheck.1
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]
@@ -95,6 +106,10 @@ pub struct CompareArgs {
     pub a: PathBuf,
     /// The later run.
     pub b: PathBuf,
+
+    /// Policy whose flows are compared [default: gates/release.toml, or the built-in one].
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -200,14 +215,10 @@ pub struct SmokeArgs {
 #[derive(Debug, Args)]
 pub struct RunArgs {
     #[command(flatten)]
-    pub report: ReportArgs,
-
-    #[command(flatten)]
     pub load: LoadArgs,
 
-    /// Policy file [default: gates/release.toml, or the built-in release policy when absent].
-    #[arg(long, value_name = "FILE")]
-    pub policy: Option<PathBuf>,
+    #[command(flatten)]
+    pub judge: JudgeArgs,
 
     #[command(flatten)]
     pub evidence: EvidenceArgs,
@@ -216,7 +227,7 @@ pub struct RunArgs {
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     #[command(flatten)]
-    pub report: ReportArgs,
+    pub judge: JudgeArgs,
 
     /// Make one gate fail on purpose.
     #[arg(long = "break", value_enum, value_name = "WHAT")]
@@ -241,10 +252,6 @@ pub struct DemoArgs {
     /// Where the demo writes its summary and log.
     #[arg(long, value_name = "DIR", default_value = "artifacts/demo")]
     pub out_dir: PathBuf,
-
-    /// Policy file [default: gates/release.toml, or the built-in release policy when absent].
-    #[arg(long, value_name = "FILE")]
-    pub policy: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -268,12 +275,23 @@ pub struct BenchTargetArgs {
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    #[command(flatten)]
-    pub report: ReportArgs,
-
-    /// k6 summary (any JSON shape k6 writes) [default: $K6_SUMMARY_PATH or artifacts/perf/k6-summary.json].
+    /// k6 summary (any JSON shape k6 writes; - for standard input) [default: $K6_SUMMARY_PATH or artifacts/perf/k6-summary.json].
     #[arg(long, value_name = "FILE")]
     pub summary: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub judge: JudgeArgs,
+
+    #[command(flatten)]
+    pub evidence: EvidenceArgs,
+}
+
+/// How a run's evidence is judged: the options every judging command shares (verify, run,
+/// demo), defined once so they cannot drift apart.
+#[derive(Debug, Args)]
+pub struct JudgeArgs {
+    #[command(flatten)]
+    pub report: ReportArgs,
 
     /// Policy file [default: gates/release.toml, or the built-in release policy when absent].
     #[arg(long, value_name = "FILE")]
@@ -306,9 +324,23 @@ pub struct VerifyArgs {
     /// Record this verdict in DIR and judge history gates (`consecutive_passes`) from it.
     #[arg(long, value_name = "DIR")]
     pub history: Option<PathBuf>,
+}
 
-    #[command(flatten)]
-    pub evidence: EvidenceArgs,
+impl JudgeArgs {
+    /// The flags given, as the top settings layer (the report destinations stay with the caller).
+    pub fn into_settings(self, base: Settings) -> (Settings, ReportArgs) {
+        let settings = Settings {
+            policy: self.policy,
+            max_evidence_age: self.max_evidence_age,
+            raw: self.raw,
+            raw_lenient: self.raw_lenient.then_some(true),
+            baseline: self.baseline,
+            baseline_allow_blocked: self.baseline_allow_blocked.then_some(true),
+            history: self.history,
+            ..base
+        };
+        (settings, self.report)
+    }
 }
 
 #[derive(Debug, Args)]

@@ -151,3 +151,35 @@ mod tests {
         assert!(err.contains(&dir.path().display().to_string()) && err.contains("a directory"), "{err}");
     }
 }
+
+/// A credential: shown as `***` by Debug, and scrubbed from messages by `PrometheusPlan::redact`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// What a flow switch may say.
+pub const SWITCH_VALUES: &str = "expected 1/true/yes/on or 0/false/no/off";
+
+/// An on/off switch as people write it; None when it is neither.
+pub fn parse_switch(text: &str) -> Option<bool> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Some(true),
+        "0" | "false" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}

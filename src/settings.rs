@@ -8,7 +8,6 @@ use figment::Figment;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
-use crate::report::ColorChoice;
 use crate::sources::prometheus::{Auth, PrometheusPlan, Secret};
 
 pub const DEFAULT_SUMMARY: &str = "artifacts/perf/k6-summary.json";
@@ -18,6 +17,29 @@ pub const DEFAULT_CHECK_POLICY: &str = "gates/saturation.toml";
 pub const TOKEN_ENV: &str = "GATECHECK_PROMETHEUS_TOKEN";
 pub const PASSWORD_ENV: &str = "GATECHECK_PROMETHEUS_PASSWORD";
 pub const DEFAULT_CONFIG: &str = "gatecheck.toml";
+
+/// When to colour terminal output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    /// NO_COLOR (any non-empty value) wins over everything; `auto` colours only a terminal.
+    pub fn enabled(self, no_color_env: Option<&str>) -> bool {
+        if no_color_env.is_some_and(|v| !v.is_empty()) {
+            return false;
+        }
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => std::io::IsTerminal::is_terminal(&std::io::stdout()),
+        }
+    }
+}
 
 /// Everything a setting can be, as the layers write it.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]

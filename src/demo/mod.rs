@@ -5,7 +5,6 @@
 
 pub mod bench_target;
 mod exposition;
-pub mod run;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};

@@ -13,9 +13,9 @@ use hyper_util::rt::TokioIo;
 use prometheus_http_query::reqwest;
 use tokio::net::TcpStream;
 
+use crate::input::Secret;
 use crate::load::plan::{JsonCheck, RequestPlan, Scheme, Target};
 use crate::load::recorder::{ErrorKind, Exchange};
-use crate::sources::prometheus::Secret;
 
 /// Most of a body kept for a JSON check; the rest is drained and counted, never stored.
 const JSON_BODY_LIMIT: usize = 1 << 20;

@@ -74,7 +74,7 @@ pub async fn run(
         Scheme::Https => Some(HttpClient::tls_client(plan.request_timeout).map_err(Error::Settings)?),
         Scheme::Http => None,
     };
-    let started_at = crate::sources::prometheus::rfc3339(time::OffsetDateTime::now_utc().unix_timestamp());
+    let started_at = crate::metrics::rfc3339(time::OffsetDateTime::now_utc().unix_timestamp());
     let state = Arc::new(RunState::new(plan.clone(), Instant::now()));
     let (stop_tx, stop_rx) = watch::channel(false);
     let vus_per_flow = match plan.executor {
@@ -135,7 +135,7 @@ pub async fn run(
             }
         }
     }
-    let ended_at = crate::sources::prometheus::rfc3339(time::OffsetDateTime::now_utc().unix_timestamp());
+    let ended_at = crate::metrics::rfc3339(time::OffsetDateTime::now_utc().unix_timestamp());
     let facts = RunFacts { elapsed_secs: elapsed, partial, started_at, ended_at };
     let vus = u64::from(vus_per_flow) * plan.flows.len() as u64;
     let summary = summary::export(&plan, &merged, &facts, vus);

@@ -13,7 +13,7 @@ use bytes::Bytes;
 use serde::Deserialize;
 
 use crate::error::Error;
-use crate::sources::prometheus::Secret;
+use crate::input::Secret;
 
 /// The core-flow scenario shipped with gatecheck.
 pub const BUILTIN_CORE_FLOWS: &str = include_str!("../../gates/core-flows.toml");
@@ -241,8 +241,8 @@ pub fn parse(
         let at = |what: &str| format!("flow {:?}: {what}", flow.name);
         if let Some(switch) = &flow.enabled {
             let value = vars.text(switch).map_err(|why| fail(at(&why)))?;
-            let on = crate::sources::env::parse_switch(&value)
-                .ok_or_else(|| fail(at(&format!("enabled = {value:?}: {}", crate::sources::env::SWITCH_VALUES))))?;
+            let on = crate::input::parse_switch(&value)
+                .ok_or_else(|| fail(at(&format!("enabled = {value:?}: {}", crate::input::SWITCH_VALUES))))?;
             if !on {
                 let why = match switch.strip_prefix("${").and_then(|r| r.strip_suffix('}')) {
                     Some(var) => format!("{var}={}", value.trim()),
@@ -361,21 +361,12 @@ impl Vars<'_> {
 
     /// Replaces every `${NAME}` in `text`; filters are not allowed inside text.
     fn text(&self, text: &str) -> Result<String, String> {
-        let mut out = String::new();
-        let mut rest = text;
-        while let Some(start) = rest.find("${") {
-            out.push_str(&rest[..start]);
-            let after = &rest[start + 2..];
-            let end = after.find('}').ok_or_else(|| format!("unclosed ${{ in {text:?}"))?;
-            let name = &after[..end];
+        crate::policy::template::substitute(text, &|name| {
             if name.contains('|') {
                 return Err(format!("${{{name}}}: a filter (|list, |int) needs the whole value to itself"));
             }
-            out.push_str(&self.get(name)?);
-            rest = &after[end + 1..];
-        }
-        out.push_str(rest);
-        Ok(out)
+            self.get(name)
+        })
     }
 
     /// A JSON value from TOML; a string that is exactly `${NAME|list}` or `${NAME|int}` becomes

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use crate::policy::threshold::{Dimension, Domain, Stat};
+use crate::metrics::figure::{Dimension, Domain, Stat};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MetricKind {

@@ -5,13 +5,37 @@
 //! tags), so selectors match however k6 spaced the braces.
 
 mod aggregate;
+pub mod figure;
+mod histogram;
 mod selector;
 
 pub use aggregate::{Aggregate, Lookup, MetricKind, TrendStats};
+pub use figure::{Dimension, Domain, Stat};
+pub use histogram::HistogramSnapshot;
 pub use selector::MetricKey;
 
 use std::collections::BTreeMap;
 use std::fmt;
+
+/// The evidence formats, named as reports show them.
+pub const FORMAT_EXPORT: &str = "k6 --summary-export";
+pub const FORMAT_HANDLE_SUMMARY: &str = "k6 handleSummary data";
+pub const FORMAT_MACHINE_READABLE: &str = "k6 machine-readable summary (k6 >= 1.5)";
+pub const FORMAT_NATIVE: &str = "gatecheck native run (k6 --summary-export shape)";
+
+/// True for k6's built-in metrics that hold durations in milliseconds (k6's `contains: time`):
+/// the one definition of a time metric, for summaries (which do not say) and policies.
+pub fn is_time_metric(name: &str) -> bool {
+    MetricKind::of_builtin(name) == Some(MetricKind::Trend)
+}
+
+/// Unix seconds as RFC 3339 UTC, e.g. 2026-01-01T00:00:00Z.
+pub fn rfc3339(unix_seconds: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix_seconds)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_else(|| unix_seconds.to_string())
+}
 
 /// Where a figure was read: a file and key, an environment variable, a query, or a scrape.
 #[derive(Debug, Clone, PartialEq)]
@@ -80,6 +104,28 @@ pub struct MetricSet {
     pub notes: Vec<String>,
     /// Facts about the load run itself, when the evidence records them (native runs do).
     pub run: Option<RunRecord>,
+}
+
+/// The last accepted run, for thresholds relative to it: figures by metric selector and
+/// statistic key (`p(95)`) on the canonical scale (from a gatecheck report), or a whole metric
+/// set (from a summary or raw results).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Baseline {
+    pub source: String,
+    pub figures: BTreeMap<(MetricKey, String), f64>,
+    pub set: Option<MetricSet>,
+}
+
+impl Baseline {
+    pub fn figure(&self, key: &MetricKey, stat: Stat) -> Option<f64> {
+        if let Some(value) = self.figures.get(&(key.clone(), stat.key())) {
+            return Some(*value);
+        }
+        match self.set.as_ref()?.get(key)?.aggregate.lookup(stat) {
+            Lookup::Value(value) => Some(value),
+            _ => None,
+        }
+    }
 }
 
 /// How a native load run went, as its summary's `gatecheck` block records it.

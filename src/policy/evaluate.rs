@@ -6,7 +6,8 @@
 //!   identical expression is used when present, otherwise the row is NO DATA with a hint;
 //! - an empty sub-metric (k6 writes zeros and passes its thresholds) is NO DATA;
 //! - a flow switched off makes its gates SKIPPED, neither pass nor fail;
-//! - sources rank env figure (when set) > PromQL query > k6 metric, and rows say which won;
+//! - sources rank env figure (when set) > run-window scrape > PromQL query > k6 metric (the
+//!   one rule is `Gate::source_for`), and rows say which won;
 //! - an empty query result or NaN is NO DATA, never 0; several series are judged one by one;
 //! - a figure outside its domain (a ratio of 1.5, a negative duration, -Inf) is NO DATA, and a
 //!   non-finite figure never passes;
@@ -18,12 +19,11 @@
 use std::collections::BTreeMap;
 
 use crate::error::Error;
+use crate::metrics::{HistogramSnapshot, FORMAT_MACHINE_READABLE, FORMAT_NATIVE};
 use crate::metrics::{Lookup, MetricSet, Provenance};
 use crate::policy::threshold::{Dimension, Domain, Stat, Threshold};
 use crate::policy::verdict::{InputFile, Observed, Row, Status, Verdict};
-use crate::policy::{Gate, OnMissing, Policy, Severity};
-use crate::sources::k6_summary::{FORMAT_MACHINE_READABLE, FORMAT_NATIVE};
-use crate::sources::scrape::HistogramSnapshot;
+use crate::policy::{FigureSource, Gate, OnMissing, Policy, Severity};
 
 /// A figure read from an environment variable, as written (not yet scaled).
 #[derive(Debug, Clone, PartialEq)]
@@ -57,6 +57,17 @@ pub struct QueryResult {
     pub warnings: Vec<String>,
 }
 
+/// What one query answered: its series, and the warnings and infos that came with them (a
+/// Thanos/Mimir partial response, Prometheus 3's infos).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    pub series: Vec<Series>,
+    pub warnings: Vec<String>,
+}
+
+/// One query's outcome: (gate id, query, answer or why there is none).
+pub type QueryOutcome = (String, String, Result<Answer, Error>);
+
 /// Everything the evaluator may look at, gathered beforehand by the sources.
 #[derive(Debug, Clone, Default)]
 pub struct Evidence {
@@ -64,7 +75,7 @@ pub struct Evidence {
     /// Figures computed from k6 raw results (`--raw`): they fill what the summary lacks.
     pub raw: Option<MetricSet>,
     /// The last accepted run, for thresholds relative to it.
-    pub baseline: Option<crate::sources::baseline::Baseline>,
+    pub baseline: Option<crate::metrics::Baseline>,
     /// Outcomes of the recorded earlier runs of this policy, oldest first (true = passed).
     pub history: Option<Vec<bool>>,
     /// Set environment figures by variable name.
@@ -395,63 +406,76 @@ fn missing(why: String) -> Found {
 /// Figures for one threshold: several when a query returns several series and no reducer.
 fn find_figures(policy: &Policy, gate: &Gate, threshold: &Threshold, evidence: &Evidence) -> Result<Vec<Found>, Error> {
     let stat = threshold.stat;
-    let env_var = gate.env_var_for(stat);
-    if let Some((var, figure)) = env_var.and_then(|var| evidence.env.get(var).map(|figure| (var, figure))) {
-        let overridden = match (gate.query_for(stat), &gate.metric) {
-            (Some(_), _) => Some("the query".to_string()),
-            (None, Some((key, _))) => Some(key.to_string()),
-            (None, None) => None,
-        };
-        return Ok(vec![Found::Figure {
-            value: figure.value * gate.figure_unit.to_canonical(),
-            dimension: gate.figure_unit.dimension(),
-            provenance: figure.provenance.clone(),
-            samples: None,
-            note: overridden.map(|what| format!("{var} is set and overrides {what} for {stat}")),
-            series: None,
-        }]);
-    }
-    if let (Some(name), Some(url)) = (&gate.scrape, &evidence.scraped_from) {
-        return Ok(vec![scraped_figure(gate, name, url, stat, evidence.scraped.get(name))]);
-    }
-    if let Some(query) = gate.query_for(stat) {
-        if let Some(result) = evidence.queries.get(query) {
-            if !result.warnings.is_empty() {
-                let quoted = result.warnings.join("; ");
-                if !evidence.accept_partial_responses {
-                    let source = Provenance::Query { query: query.to_string(), at: result.at.clone() }.to_string();
-                    return Ok(vec![Found::Missing {
-                        why: format!(
-                            "Prometheus answered with warnings, so the figure may rest on partial data: {quoted} (pass --accept-partial-response to judge it anyway)"
-                        ),
-                        series: None,
-                        source: Some(source),
-                    }]);
-                }
-                let mut found = query_figures(gate, query, result);
-                for figure in &mut found {
-                    if let Found::Figure { note, .. } = figure {
-                        let warning = format!("partial response accepted: {quoted}");
-                        *note = Some(match note.take() {
-                            Some(n) => format!("{n}; {warning}"),
-                            None => warning,
-                        });
-                    }
-                }
-                return Ok(found);
+    let env_is_set = |var: &str| evidence.env.contains_key(var);
+    match gate.source_for(stat, &env_is_set, evidence.scraped_from.is_some()) {
+        FigureSource::Env(var) => {
+            let figure = &evidence.env[var];
+            let overridden = match (gate.query_for(stat), &gate.metric) {
+                (Some(_), _) => Some("the query".to_string()),
+                (None, Some((key, _))) => Some(key.to_string()),
+                (None, None) => None,
+            };
+            Ok(vec![Found::Figure {
+                value: figure.value * gate.figure_unit.to_canonical(),
+                dimension: gate.figure_unit.dimension(),
+                provenance: figure.provenance.clone(),
+                samples: None,
+                note: overridden.map(|what| format!("{var} is set and overrides {what} for {stat}")),
+                series: None,
+            }])
+        }
+        FigureSource::Scrape(name) => {
+            let url = evidence.scraped_from.as_deref().unwrap_or_default();
+            Ok(vec![scraped_figure(gate, name, url, stat, evidence.scraped.get(name))])
+        }
+        FigureSource::Query(query) => match evidence.queries.get(query) {
+            Some(result) => Ok(answered_query(gate, query, result, evidence.accept_partial_responses)),
+            // No answer (no server): a gate with a k6 metric falls back to it.
+            None if gate.metric.is_some() => find_figure(policy, gate, threshold, evidence).map(|found| vec![found]),
+            None => {
+                let unavailable = evidence.queries_unavailable.as_deref().unwrap_or("the query was not run");
+                let env_hint = gate
+                    .env_var_for(stat)
+                    .map(|var| format!("; or export {var} ({})", gate.figure_unit.name()))
+                    .unwrap_or_default();
+                Ok(vec![missing(format!("{unavailable}{env_hint}"))])
             }
-            return Ok(query_figures(gate, query, result));
+        },
+        FigureSource::Unset(var) => {
+            Ok(vec![missing(format!("{var} is not set: export it ({})", gate.figure_unit.name()))])
         }
-        if gate.metric.is_none() {
-            let unavailable = evidence.queries_unavailable.as_deref().unwrap_or("the query was not run");
-            let env_hint =
-                env_var.map(|var| format!("; or export {var} ({})", gate.figure_unit.name())).unwrap_or_default();
-            return Ok(vec![missing(format!("{unavailable}{env_hint}"))]);
-        }
-    } else if let (Some(var), None) = (env_var, &gate.metric) {
-        return Ok(vec![missing(format!("{var} is not set: export it ({})", gate.figure_unit.name()))]);
+        FigureSource::Metric => find_figure(policy, gate, threshold, evidence).map(|found| vec![found]),
     }
-    find_figure(policy, gate, threshold, evidence).map(|found| vec![found])
+}
+
+/// The figures of an answered query; an answer with warnings (a partial response) is NO DATA
+/// quoting them unless partial responses are accepted, and then the warning shows.
+fn answered_query(gate: &Gate, query: &str, result: &QueryResult, accept_partial: bool) -> Vec<Found> {
+    if result.warnings.is_empty() {
+        return query_figures(gate, query, result);
+    }
+    let quoted = result.warnings.join("; ");
+    if !accept_partial {
+        let source = Provenance::Query { query: query.to_string(), at: result.at.clone() }.to_string();
+        return vec![Found::Missing {
+            why: format!(
+                "Prometheus answered with warnings, so the figure may rest on partial data: {quoted} (pass --accept-partial-response to judge it anyway)"
+            ),
+            series: None,
+            source: Some(source),
+        }];
+    }
+    let mut found = query_figures(gate, query, result);
+    for figure in &mut found {
+        if let Found::Figure { note, .. } = figure {
+            let warning = format!("partial response accepted: {quoted}");
+            *note = Some(match note.take() {
+                Some(n) => format!("{n}; {warning}"),
+                None => warning,
+            });
+        }
+    }
+    found
 }
 
 /// Result rules: empty is NO DATA (never 0); NaN is NO DATA; several series are judged one by

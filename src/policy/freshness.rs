@@ -61,7 +61,7 @@ pub fn rows(policy: &Policy, evidence: &Evidence, rows: &mut Vec<Row>) {
                     "no sample of {} in the last {} before {}: the target or its scrape is down, or the selector is wrong",
                     spec.selector,
                     spec.search,
-                    crate::sources::prometheus::rfc3339(at)
+                    crate::metrics::rfc3339(at)
                 ));
             }
             Some((newest, exact)) => {
@@ -72,7 +72,7 @@ pub fn rows(policy: &Policy, evidence: &Evidence, rows: &mut Vec<Row>) {
                     unit: "ms",
                     shown: format!("{} old", show_age(age)),
                 };
-                let when = crate::sources::prometheus::rfc3339(newest as i64);
+                let when = crate::metrics::rfc3339(newest as i64);
                 if age < spec.max_age {
                     row.status = Status::Pass;
                 } else {

@@ -8,6 +8,7 @@ pub mod evaluate;
 mod file;
 pub mod freshness;
 pub mod integrity;
+pub mod template;
 pub mod threshold;
 pub mod verdict;
 
@@ -205,7 +206,42 @@ pub struct Gate {
     pub coverage: Option<Coverage>,
 }
 
+/// Where a gate's figure for one statistic comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FigureSource<'a> {
+    /// An environment variable that is set.
+    Env(&'a str),
+    /// The load target's histogram over the run window (a native run scraped it).
+    Scrape(&'a str),
+    /// A PromQL query.
+    Query(&'a str),
+    /// The k6 metric (summary or raw results).
+    Metric,
+    /// None applies: the gate's env variable is unset and it has nothing else.
+    Unset(&'a str),
+}
+
 impl Gate {
+    /// The one rule of source precedence: an env figure that is set > the run window scraped
+    /// from the load target (when the run scraped it) > the PromQL query > the k6 metric.
+    /// `env_is_set` says whether a variable holds a figure; `scraped` whether the run scraped.
+    pub fn source_for(&self, stat: Stat, env_is_set: &dyn Fn(&str) -> bool, scraped: bool) -> FigureSource<'_> {
+        let env_var = self.env_var_for(stat);
+        if let Some(var) = env_var.filter(|var| env_is_set(var)) {
+            return FigureSource::Env(var);
+        }
+        if let (Some(name), true) = (&self.scrape, scraped) {
+            return FigureSource::Scrape(name);
+        }
+        if let Some(query) = self.query_for(stat) {
+            return FigureSource::Query(query);
+        }
+        match (env_var, &self.metric) {
+            (Some(var), None) => FigureSource::Unset(var),
+            _ => FigureSource::Metric,
+        }
+    }
+
     pub fn env_var_for(&self, stat: Stat) -> Option<&str> {
         self.env.iter().find(|(s, _)| *s == stat).map(|(_, var)| var.as_str())
     }
@@ -332,311 +368,17 @@ pub fn parse_with_vars(
     let mut seen = BTreeSet::new();
     let mut gates = Vec::new();
     for gate in raw.gates {
-        let id = gate.id.clone();
-        let gate_fail = |message: String| fail(format!("gate {id:?}: {message}"));
-        if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.') {
-            return Err(gate_fail("id must be non-empty letters, digits, '-', '_' or '.'".into()));
+        if !seen.insert(gate.id.clone()) {
+            return Err(fail(format!("gate {:?}: id is used by more than one gate", gate.id)));
         }
-        if !seen.insert(id.clone()) {
-            return Err(gate_fail("id is used by more than one gate".into()));
-        }
-        let metric = match &gate.metric {
-            Some(selector) => {
-                let key =
-                    MetricKey::parse(selector).map_err(|why| gate_fail(format!("metric = {selector:?}: {why}")))?;
-                let kind = match &gate.kind {
-                    Some(kind) => MetricKind::parse(kind).ok_or_else(|| {
-                        gate_fail(format!("kind = {kind:?}: unknown metric kind, expected trend, rate, counter or gauge"))
-                    })?,
-                    None => MetricKind::of_builtin(&key.name).ok_or_else(|| {
-                        gate_fail(format!("metric {:?} is not a k6 built-in: add kind = \"trend\" | \"rate\" | \"counter\" | \"gauge\"", key.name))
-                    })?,
-                };
-                Some((key, kind))
-            }
-            None if gate.kind.is_some() => return Err(gate_fail("kind is set but there is no metric".into())),
-            None => None,
-        };
-        let has_figures = !gate.env.is_empty() || gate.query.is_some() || gate.scrape.is_some();
-        let figure_unit = match gate.unit.as_deref() {
-            Some("s") => FigureUnit::Seconds,
-            Some("ms") => FigureUnit::Millis,
-            Some("ratio") => FigureUnit::Ratio,
-            Some("number") => FigureUnit::Number,
-            Some(other) => return Err(gate_fail(format!("unit = {other:?}: expected s, ms, ratio or number"))),
-            None if has_figures => {
-                return Err(gate_fail(
-                    "unit is required with [gate.env] or query figures: s, ms, ratio or number".into(),
-                ))
-            }
-            None => FigureUnit::Number,
-        };
-        if gate.unit.is_some() && !has_figures {
-            return Err(gate_fail("unit applies to [gate.env] and query figures, but the gate has none".into()));
-        }
-        let mut queries = Vec::new();
-        match &gate.query {
-            None => {}
-            Some(file::QueryFile::One(text)) => {
-                let query = substitute(text, &raw.vars).map_err(|why| gate_fail(format!("query = {text:?}: {why}")))?;
-                queries.push((QueryStat::Every, query));
-            }
-            Some(file::QueryFile::PerStat(map)) => {
-                for (stat_text, text) in map {
-                    let stat =
-                        Stat::parse(stat_text).map_err(|why| gate_fail(format!("query.{stat_text:?}: {why}")))?;
-                    let query = substitute(text, &raw.vars)
-                        .map_err(|why| gate_fail(format!("query.{stat_text:?} = {text:?}: {why}")))?;
-                    queries.push((QueryStat::Only(stat), query));
-                }
-            }
-        }
-        if queries.iter().any(|(_, q)| q.trim().is_empty()) {
-            return Err(gate_fail("a query is empty".into()));
-        }
-        let reduce = match gate.reduce.as_deref() {
-            None => None,
-            Some("max") => Some(Reducer::Max),
-            Some("min") => Some(Reducer::Min),
-            Some("sum") => Some(Reducer::Sum),
-            Some("avg") => Some(Reducer::Avg),
-            Some(other) => return Err(gate_fail(format!("reduce = {other:?}: expected max, min, sum or avg"))),
-        };
-        if reduce.is_some() && queries.is_empty() {
-            return Err(gate_fail("reduce applies to query results, but the gate has no query".into()));
-        }
-        let mut env = Vec::new();
-        for (stat_text, var) in &gate.env {
-            let stat = Stat::parse(stat_text).map_err(|why| gate_fail(format!("env.{stat_text:?}: {why}")))?;
-            check_env_name(var).map_err(|why| gate_fail(format!("env.{stat_text:?} = {var:?}: {why}")))?;
-            env.push((stat, var.clone()));
-        }
-        if let Some(name) = &gate.scrape {
-            if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':') || name.is_empty() {
-                return Err(gate_fail(format!("scrape = {name:?}: expected a histogram metric name")));
-            }
-        }
-        if let Some(runs) = gate.consecutive_passes {
-            let has_evidence = metric.is_some() || !env.is_empty() || !queries.is_empty() || gate.scrape.is_some();
-            if has_evidence || !gate.thresholds.is_empty() {
-                return Err(gate_fail(
-                    "consecutive_passes is a gate of its own: no metric, query, env, scrape or thresholds".into(),
-                ));
-            }
-            if runs == 0 {
-                return Err(gate_fail("consecutive_passes = 0: expected at least 1 run".into()));
-            }
-            gates.push(Gate {
-                id: id.clone(),
-                description: gate.description.clone().unwrap_or_else(|| format!("the last {runs} runs all passed")),
-                metric: None,
-                env: Vec::new(),
-                queries: Vec::new(),
-                reduce: None,
-                scrape: None,
-                figure_unit,
-                flow: gate.flow.clone(),
-                thresholds: Vec::new(),
-                domains: Vec::new(),
-                severity: parse_severity(gate.severity.as_deref()).map_err(&gate_fail)?,
-                on_missing: match gate.on_missing.as_deref() {
-                    None | Some("fail") => OnMissing::Fail,
-                    Some("warn") => OnMissing::Warn,
-                    Some("skip") => OnMissing::Skip,
-                    Some(other) => {
-                        return Err(gate_fail(format!("on_missing = {other:?}: expected fail, warn or skip")))
-                    }
-                },
-                noise_floor: None,
-                consecutive_passes: Some(runs),
-                coverage: None,
-            });
-            continue;
-        }
-        if metric.is_none() && env.is_empty() && queries.is_empty() && gate.scrape.is_none() {
-            return Err(gate_fail(
-                "has no evidence: set metric = \"...\", query = \"...\" or a [gate.env] table".into(),
-            ));
-        }
-        if gate.thresholds.is_empty() {
-            return Err(gate_fail("thresholds is empty: a gate must check at least one expression".into()));
-        }
-        let mut thresholds = Vec::new();
-        let mut domains = Vec::new();
-        for (index, text) in gate.thresholds.iter().enumerate() {
-            let at = format!("thresholds[{index}] = {text:?}");
-            let threshold = Threshold::parse(text).map_err(|why| gate_fail(format!("{at}: {why}")))?;
-            let figure_sourced = gate.scrape.is_some()
-                || env.iter().any(|(s, _)| *s == threshold.stat)
-                || queries.iter().any(|(s, _)| *s == QueryStat::Every || *s == QueryStat::Only(threshold.stat));
-            let dimension = match &metric {
-                _ if figure_sourced => figure_unit.dimension(),
-                Some((key, kind)) => {
-                    if !kind.accepts(threshold.stat) {
-                        return Err(gate_fail(format!(
-                            "{at}: {} does not apply to {key} (a {kind}: use {})",
-                            threshold.stat,
-                            kind.allowed_stats()
-                        )));
-                    }
-                    kind.dimension(threshold.stat, is_builtin_time(&key.name))
-                }
-                None => {
-                    return Err(gate_fail(format!(
-                        "{at}: no [gate.env] variable gives {} and there is no metric",
-                        threshold.stat
-                    )));
-                }
-            };
-            let domain = match &metric {
-                _ if figure_sourced => match figure_unit {
-                    FigureUnit::Seconds | FigureUnit::Millis => Domain::NON_NEGATIVE,
-                    FigureUnit::Ratio => Domain::UNIT_INTERVAL,
-                    FigureUnit::Number => Domain::ANY,
-                },
-                Some((key, MetricKind::Trend)) if is_builtin_time(&key.name) && threshold.stat != Stat::Count => {
-                    Domain::NON_NEGATIVE
-                }
-                Some((_, kind)) => kind.domain(threshold.stat),
-                None => Domain::ANY,
-            };
-            threshold.check_domain(dimension, domain).map_err(|why| gate_fail(format!("{at}: {why}")))?;
-            thresholds.push(threshold);
-            domains.push(domain);
-        }
-        // One query gives one figure: answering several statistics with it would show p(95) as
-        // p(99) and max.
-        if let Some((_, query)) = queries.iter().find(|(s, _)| *s == QueryStat::Every) {
-            let mut answered: Vec<String> = Vec::new();
-            for threshold in &thresholds {
-                let has_own = queries.iter().any(|(s, _)| *s == QueryStat::Only(threshold.stat));
-                let key = threshold.stat.key();
-                if !has_own && !answered.contains(&key) {
-                    answered.push(key);
-                }
-            }
-            if answered.len() > 1 {
-                return Err(gate_fail(format!(
-                    "query = {query:?} gives one figure, but the thresholds read {}: give one query per statistic in [gate.query] (e.g. \"p(95)\" = '...')",
-                    answered.join(", ")
-                )));
-            }
-        }
-        let relative = thresholds.iter().any(|t| t.baseline.is_some());
-        if relative && metric.is_none() {
-            return Err(gate_fail("thresholds relative to the baseline need a k6 metric (metric = \"...\")".into()));
-        }
-        let noise_floor = match &gate.noise_floor {
-            None => None,
-            Some(_) if !relative => {
-                return Err(gate_fail("noise_floor applies to thresholds relative to the baseline".into()))
-            }
-            Some(text) => {
-                let (limit, unit) =
-                    threshold::parse_limit(text).map_err(|why| gate_fail(format!("noise_floor = {text:?}: {why}")))?;
-                Some(Threshold { stat: Stat::Value, op: threshold::Op::Lt, limit, unit, baseline: None })
-            }
-        };
-        let flow =
-            gate.flow.clone().or_else(|| metric.as_ref().and_then(|(key, _)| key.tag("flow").map(str::to_string)));
-        let severity = parse_severity(gate.severity.as_deref()).map_err(&gate_fail)?;
-        let on_missing = match gate.on_missing.as_deref() {
-            None | Some("fail") => OnMissing::Fail,
-            Some("warn") => OnMissing::Warn,
-            Some("skip") => OnMissing::Skip,
-            Some(other) => return Err(gate_fail(format!("on_missing = {other:?}: expected fail, warn or skip"))),
-        };
-        let coverage = match (&gate.coverage, &gate.min_coverage) {
-            (None, None) => None,
-            (Some(_), None) | (None, Some(_)) => {
-                return Err(gate_fail(
-                    "min_coverage and [gate.coverage] (selector, window, interval) go together".into(),
-                ))
-            }
-            (Some(_), Some(_)) if queries.is_empty() => {
-                return Err(gate_fail("coverage applies to query gates, but the gate has no query".into()))
-            }
-            (Some(spec), Some(min_text)) => {
-                let min = match threshold::parse_limit(min_text) {
-                    Ok((value, threshold::Unit::Percent)) => value / rust_decimal::Decimal::ONE_HUNDRED,
-                    Ok((value, threshold::Unit::Bare)) => value,
-                    _ => return Err(gate_fail(format!("min_coverage = {min_text:?}: expected a share, e.g. \"90%\""))),
-                };
-                let min = rust_decimal::prelude::ToPrimitive::to_f64(&min).unwrap_or(f64::NAN);
-                if !(min > 0.0 && min <= 1.0) {
-                    return Err(gate_fail(format!(
-                        "min_coverage = {min_text:?}: expected more than 0% and at most 100%"
-                    )));
-                }
-                let window_text = substitute(&spec.window, &raw.vars)
-                    .map_err(|why| gate_fail(format!("coverage.window = {:?}: {why}", spec.window)))?;
-                let window = parse_duration(&window_text)
-                    .map_err(|why| gate_fail(format!("coverage.window = {window_text:?}: {why}")))?;
-                let interval = parse_duration(&spec.interval)
-                    .map_err(|why| gate_fail(format!("coverage.interval = {:?}: {why}", spec.interval)))?;
-                let selector = substitute(&spec.selector, &raw.vars)
-                    .map_err(|why| gate_fail(format!("coverage.selector = {:?}: {why}", spec.selector)))?;
-                Some(Coverage { selector, window_text, window, interval, min, min_text: min_text.clone() })
-            }
-        };
-        let description = gate.description.clone().unwrap_or_else(|| id.clone());
-        gates.push(Gate {
-            id,
-            description,
-            metric,
-            env,
-            queries,
-            reduce,
-            scrape: gate.scrape.clone(),
-            figure_unit,
-            flow,
-            thresholds,
-            domains,
-            severity,
-            on_missing,
-            noise_floor,
-            consecutive_passes: None,
-            coverage,
-        });
+        gates.push(parse_gate(gate, &raw.vars, &fail)?);
     }
     let mut freshness = Vec::new();
     for spec in raw.freshness {
-        let id = spec.id.clone();
-        let fresh_fail = |message: String| fail(format!("freshness {id:?}: {message}"));
-        if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.') {
-            return Err(fresh_fail("id must be non-empty letters, digits, '-', '_' or '.'".into()));
+        if !seen.insert(spec.id.clone()) {
+            return Err(fail(format!("freshness {:?}: id is used by another gate or freshness entry", spec.id)));
         }
-        if !seen.insert(id.clone()) {
-            return Err(fresh_fail("id is used by another gate or freshness entry".into()));
-        }
-        let selector = substitute(&spec.selector, &raw.vars).map_err(|why| fresh_fail(format!("selector: {why}")))?;
-        if selector.trim().is_empty() {
-            return Err(fresh_fail("selector is empty".into()));
-        }
-        let max_age =
-            parse_duration(&spec.max_age).map_err(|why| fresh_fail(format!("max_age = {:?}: {why}", spec.max_age)))?;
-        let up_for = spec
-            .up_for
-            .as_ref()
-            .map(|w| {
-                let window = substitute(w, &raw.vars).map_err(|why| fresh_fail(format!("up_for: {why}")))?;
-                parse_duration(&window).map_err(|why| fresh_fail(format!("up_for = {window:?}: {why}")))?;
-                Ok(window)
-            })
-            .transpose()?;
-        let search = spec.search.clone().unwrap_or_else(|| "24h".into());
-        parse_duration(&search).map_err(|why| fresh_fail(format!("search = {search:?}: {why}")))?;
-        freshness.push(Freshness {
-            description: spec
-                .description
-                .clone()
-                .unwrap_or_else(|| format!("the newest sample of {selector} is younger than {}", spec.max_age)),
-            id,
-            selector,
-            max_age,
-            up_for,
-            search,
-        });
+        freshness.push(parse_freshness(spec, &raw.vars, &fail)?);
     }
     if gates.is_empty() {
         return Err(fail("defines no [[gate]]: a policy must check something".into()));
@@ -669,6 +411,320 @@ fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     Ok(duration)
 }
 
+/// One `[[gate]]` as written into a checked gate; every error names the gate.
+fn parse_gate(
+    gate: file::GateFile,
+    vars: &std::collections::BTreeMap<String, String>,
+    fail: &dyn Fn(String) -> Error,
+) -> Result<Gate, Error> {
+    let id = gate.id.clone();
+    let gate_fail = |message: String| fail(format!("gate {id:?}: {message}"));
+    if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.') {
+        return Err(gate_fail("id must be non-empty letters, digits, '-', '_' or '.'".into()));
+    }
+    let metric = match &gate.metric {
+        Some(selector) => {
+            let key = MetricKey::parse(selector).map_err(|why| gate_fail(format!("metric = {selector:?}: {why}")))?;
+            let kind = match &gate.kind {
+                Some(kind) => MetricKind::parse(kind).ok_or_else(|| {
+                    gate_fail(format!("kind = {kind:?}: unknown metric kind, expected trend, rate, counter or gauge"))
+                })?,
+                None => MetricKind::of_builtin(&key.name).ok_or_else(|| {
+                    gate_fail(format!(
+                        "metric {:?} is not a k6 built-in: add kind = \"trend\" | \"rate\" | \"counter\" | \"gauge\"",
+                        key.name
+                    ))
+                })?,
+            };
+            Some((key, kind))
+        }
+        None if gate.kind.is_some() => return Err(gate_fail("kind is set but there is no metric".into())),
+        None => None,
+    };
+    let has_figures = !gate.env.is_empty() || gate.query.is_some() || gate.scrape.is_some();
+    let figure_unit = match gate.unit.as_deref() {
+        Some("s") => FigureUnit::Seconds,
+        Some("ms") => FigureUnit::Millis,
+        Some("ratio") => FigureUnit::Ratio,
+        Some("number") => FigureUnit::Number,
+        Some(other) => return Err(gate_fail(format!("unit = {other:?}: expected s, ms, ratio or number"))),
+        None if has_figures => {
+            return Err(gate_fail("unit is required with [gate.env] or query figures: s, ms, ratio or number".into()))
+        }
+        None => FigureUnit::Number,
+    };
+    if gate.unit.is_some() && !has_figures {
+        return Err(gate_fail("unit applies to [gate.env] and query figures, but the gate has none".into()));
+    }
+    let mut queries = Vec::new();
+    match &gate.query {
+        None => {}
+        Some(file::QueryFile::One(text)) => {
+            let query = substitute(text, vars).map_err(|why| gate_fail(format!("query = {text:?}: {why}")))?;
+            queries.push((QueryStat::Every, query));
+        }
+        Some(file::QueryFile::PerStat(map)) => {
+            for (stat_text, text) in map {
+                let stat = Stat::parse(stat_text).map_err(|why| gate_fail(format!("query.{stat_text:?}: {why}")))?;
+                let query = substitute(text, vars)
+                    .map_err(|why| gate_fail(format!("query.{stat_text:?} = {text:?}: {why}")))?;
+                queries.push((QueryStat::Only(stat), query));
+            }
+        }
+    }
+    if queries.iter().any(|(_, q)| q.trim().is_empty()) {
+        return Err(gate_fail("a query is empty".into()));
+    }
+    let reduce = match gate.reduce.as_deref() {
+        None => None,
+        Some("max") => Some(Reducer::Max),
+        Some("min") => Some(Reducer::Min),
+        Some("sum") => Some(Reducer::Sum),
+        Some("avg") => Some(Reducer::Avg),
+        Some(other) => return Err(gate_fail(format!("reduce = {other:?}: expected max, min, sum or avg"))),
+    };
+    if reduce.is_some() && queries.is_empty() {
+        return Err(gate_fail("reduce applies to query results, but the gate has no query".into()));
+    }
+    let mut env = Vec::new();
+    for (stat_text, var) in &gate.env {
+        let stat = Stat::parse(stat_text).map_err(|why| gate_fail(format!("env.{stat_text:?}: {why}")))?;
+        check_env_name(var).map_err(|why| gate_fail(format!("env.{stat_text:?} = {var:?}: {why}")))?;
+        env.push((stat, var.clone()));
+    }
+    if let Some(name) = &gate.scrape {
+        if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':') || name.is_empty() {
+            return Err(gate_fail(format!("scrape = {name:?}: expected a histogram metric name")));
+        }
+    }
+    if let Some(runs) = gate.consecutive_passes {
+        let has_evidence = metric.is_some() || !env.is_empty() || !queries.is_empty() || gate.scrape.is_some();
+        if has_evidence || !gate.thresholds.is_empty() {
+            return Err(gate_fail(
+                "consecutive_passes is a gate of its own: no metric, query, env, scrape or thresholds".into(),
+            ));
+        }
+        if runs == 0 {
+            return Err(gate_fail("consecutive_passes = 0: expected at least 1 run".into()));
+        }
+        return Ok(Gate {
+            id: id.clone(),
+            description: gate.description.clone().unwrap_or_else(|| format!("the last {runs} runs all passed")),
+            metric: None,
+            env: Vec::new(),
+            queries: Vec::new(),
+            reduce: None,
+            scrape: None,
+            figure_unit,
+            flow: gate.flow.clone(),
+            thresholds: Vec::new(),
+            domains: Vec::new(),
+            severity: parse_severity(gate.severity.as_deref()).map_err(&gate_fail)?,
+            on_missing: match gate.on_missing.as_deref() {
+                None | Some("fail") => OnMissing::Fail,
+                Some("warn") => OnMissing::Warn,
+                Some("skip") => OnMissing::Skip,
+                Some(other) => return Err(gate_fail(format!("on_missing = {other:?}: expected fail, warn or skip"))),
+            },
+            noise_floor: None,
+            consecutive_passes: Some(runs),
+            coverage: None,
+        });
+    }
+    if metric.is_none() && env.is_empty() && queries.is_empty() && gate.scrape.is_none() {
+        return Err(gate_fail("has no evidence: set metric = \"...\", query = \"...\" or a [gate.env] table".into()));
+    }
+    if gate.thresholds.is_empty() {
+        return Err(gate_fail("thresholds is empty: a gate must check at least one expression".into()));
+    }
+    let mut thresholds = Vec::new();
+    let mut domains = Vec::new();
+    for (index, text) in gate.thresholds.iter().enumerate() {
+        let at = format!("thresholds[{index}] = {text:?}");
+        let threshold = Threshold::parse(text).map_err(|why| gate_fail(format!("{at}: {why}")))?;
+        let figure_sourced = gate.scrape.is_some()
+            || env.iter().any(|(s, _)| *s == threshold.stat)
+            || queries.iter().any(|(s, _)| *s == QueryStat::Every || *s == QueryStat::Only(threshold.stat));
+        let dimension = match &metric {
+            _ if figure_sourced => figure_unit.dimension(),
+            Some((key, kind)) => {
+                if !kind.accepts(threshold.stat) {
+                    return Err(gate_fail(format!(
+                        "{at}: {} does not apply to {key} (a {kind}: use {})",
+                        threshold.stat,
+                        kind.allowed_stats()
+                    )));
+                }
+                kind.dimension(threshold.stat, crate::metrics::is_time_metric(&key.name))
+            }
+            None => {
+                return Err(gate_fail(format!(
+                    "{at}: no [gate.env] variable gives {} and there is no metric",
+                    threshold.stat
+                )));
+            }
+        };
+        let domain = match &metric {
+            _ if figure_sourced => match figure_unit {
+                FigureUnit::Seconds | FigureUnit::Millis => Domain::NON_NEGATIVE,
+                FigureUnit::Ratio => Domain::UNIT_INTERVAL,
+                FigureUnit::Number => Domain::ANY,
+            },
+            Some((key, MetricKind::Trend))
+                if crate::metrics::is_time_metric(&key.name) && threshold.stat != Stat::Count =>
+            {
+                Domain::NON_NEGATIVE
+            }
+            Some((_, kind)) => kind.domain(threshold.stat),
+            None => Domain::ANY,
+        };
+        threshold.check_domain(dimension, domain).map_err(|why| gate_fail(format!("{at}: {why}")))?;
+        thresholds.push(threshold);
+        domains.push(domain);
+    }
+    // One query gives one figure: answering several statistics with it would show p(95) as
+    // p(99) and max.
+    if let Some((_, query)) = queries.iter().find(|(s, _)| *s == QueryStat::Every) {
+        let mut answered: Vec<String> = Vec::new();
+        for threshold in &thresholds {
+            let has_own = queries.iter().any(|(s, _)| *s == QueryStat::Only(threshold.stat));
+            let key = threshold.stat.key();
+            if !has_own && !answered.contains(&key) {
+                answered.push(key);
+            }
+        }
+        if answered.len() > 1 {
+            return Err(gate_fail(format!(
+                "query = {query:?} gives one figure, but the thresholds read {}: give one query per statistic in [gate.query] (e.g. \"p(95)\" = '...')",
+                answered.join(", ")
+            )));
+        }
+    }
+    let relative = thresholds.iter().any(|t| t.baseline.is_some());
+    if relative && metric.is_none() {
+        return Err(gate_fail("thresholds relative to the baseline need a k6 metric (metric = \"...\")".into()));
+    }
+    let noise_floor = match &gate.noise_floor {
+        None => None,
+        Some(_) if !relative => {
+            return Err(gate_fail("noise_floor applies to thresholds relative to the baseline".into()))
+        }
+        Some(text) => {
+            let (limit, unit) =
+                threshold::parse_limit(text).map_err(|why| gate_fail(format!("noise_floor = {text:?}: {why}")))?;
+            Some(Threshold { stat: Stat::Value, op: threshold::Op::Lt, limit, unit, baseline: None })
+        }
+    };
+    let flow = gate.flow.clone().or_else(|| metric.as_ref().and_then(|(key, _)| key.tag("flow").map(str::to_string)));
+    let severity = parse_severity(gate.severity.as_deref()).map_err(&gate_fail)?;
+    let on_missing = match gate.on_missing.as_deref() {
+        None | Some("fail") => OnMissing::Fail,
+        Some("warn") => OnMissing::Warn,
+        Some("skip") => OnMissing::Skip,
+        Some(other) => return Err(gate_fail(format!("on_missing = {other:?}: expected fail, warn or skip"))),
+    };
+    let coverage = parse_coverage(&gate, queries.is_empty(), vars, &gate_fail)?;
+    let description = gate.description.clone().unwrap_or_else(|| id.clone());
+    Ok(Gate {
+        id,
+        description,
+        metric,
+        env,
+        queries,
+        reduce,
+        scrape: gate.scrape.clone(),
+        figure_unit,
+        flow,
+        thresholds,
+        domains,
+        severity,
+        on_missing,
+        noise_floor,
+        consecutive_passes: None,
+        coverage,
+    })
+}
+
+/// `min_coverage` with `[gate.coverage]`: the share of its window a query gate's series must
+/// cover.
+fn parse_coverage(
+    gate: &file::GateFile,
+    no_query: bool,
+    vars: &std::collections::BTreeMap<String, String>,
+    gate_fail: &dyn Fn(String) -> Error,
+) -> Result<Option<Coverage>, Error> {
+    Ok(match (&gate.coverage, &gate.min_coverage) {
+        (None, None) => None,
+        (Some(_), None) | (None, Some(_)) => {
+            return Err(gate_fail("min_coverage and [gate.coverage] (selector, window, interval) go together".into()))
+        }
+        (Some(_), Some(_)) if no_query => {
+            return Err(gate_fail("coverage applies to query gates, but the gate has no query".into()))
+        }
+        (Some(spec), Some(min_text)) => {
+            let min = match threshold::parse_limit(min_text) {
+                Ok((value, threshold::Unit::Percent)) => value / rust_decimal::Decimal::ONE_HUNDRED,
+                Ok((value, threshold::Unit::Bare)) => value,
+                _ => return Err(gate_fail(format!("min_coverage = {min_text:?}: expected a share, e.g. \"90%\""))),
+            };
+            let min = rust_decimal::prelude::ToPrimitive::to_f64(&min).unwrap_or(f64::NAN);
+            if !(min > 0.0 && min <= 1.0) {
+                return Err(gate_fail(format!("min_coverage = {min_text:?}: expected more than 0% and at most 100%")));
+            }
+            let window_text = substitute(&spec.window, vars)
+                .map_err(|why| gate_fail(format!("coverage.window = {:?}: {why}", spec.window)))?;
+            let window = parse_duration(&window_text)
+                .map_err(|why| gate_fail(format!("coverage.window = {window_text:?}: {why}")))?;
+            let interval = parse_duration(&spec.interval)
+                .map_err(|why| gate_fail(format!("coverage.interval = {:?}: {why}", spec.interval)))?;
+            let selector = substitute(&spec.selector, vars)
+                .map_err(|why| gate_fail(format!("coverage.selector = {:?}: {why}", spec.selector)))?;
+            Some(Coverage { selector, window_text, window, interval, min, min_text: min_text.clone() })
+        }
+    })
+}
+
+/// One `[[freshness]]` as written into a checked requirement.
+fn parse_freshness(
+    spec: file::FreshnessFile,
+    vars: &std::collections::BTreeMap<String, String>,
+    fail: &dyn Fn(String) -> Error,
+) -> Result<Freshness, Error> {
+    let id = spec.id.clone();
+    let fresh_fail = |message: String| fail(format!("freshness {id:?}: {message}"));
+    if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.') {
+        return Err(fresh_fail("id must be non-empty letters, digits, '-', '_' or '.'".into()));
+    }
+    let selector = substitute(&spec.selector, vars).map_err(|why| fresh_fail(format!("selector: {why}")))?;
+    if selector.trim().is_empty() {
+        return Err(fresh_fail("selector is empty".into()));
+    }
+    let max_age =
+        parse_duration(&spec.max_age).map_err(|why| fresh_fail(format!("max_age = {:?}: {why}", spec.max_age)))?;
+    let up_for = spec
+        .up_for
+        .as_ref()
+        .map(|w| {
+            let window = substitute(w, vars).map_err(|why| fresh_fail(format!("up_for: {why}")))?;
+            parse_duration(&window).map_err(|why| fresh_fail(format!("up_for = {window:?}: {why}")))?;
+            Ok(window)
+        })
+        .transpose()?;
+    let search = spec.search.clone().unwrap_or_else(|| "24h".into());
+    parse_duration(&search).map_err(|why| fresh_fail(format!("search = {search:?}: {why}")))?;
+    Ok(Freshness {
+        description: spec
+            .description
+            .clone()
+            .unwrap_or_else(|| format!("the newest sample of {selector} is younger than {}", spec.max_age)),
+        id,
+        selector,
+        max_age,
+        up_for,
+        search,
+    })
+}
+
 /// A policy name becomes part of history file names and reports: never a path.
 fn check_policy_name(name: &str) -> Result<(), String> {
     let valid = !name.is_empty()
@@ -684,25 +740,15 @@ fn check_policy_name(name: &str) -> Result<(), String> {
 
 /// Replaces `${name}` with the policy variable `name`; an unknown name is an error.
 fn substitute(text: &str, vars: &std::collections::BTreeMap<String, String>) -> Result<String, String> {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(start) = rest.find("${") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        let end = after.find('}').ok_or_else(|| "unclosed ${".to_string())?;
-        let name = &after[..end];
-        let value = vars.get(name).ok_or_else(|| {
+    template::substitute(text, &|name| {
+        vars.get(name).cloned().ok_or_else(|| {
             let known: Vec<&str> = vars.keys().map(String::as_str).collect();
             format!(
                 "unknown variable ${{{name}}} (defined in [vars]: {})",
                 if known.is_empty() { "none".into() } else { known.join(", ") }
             )
-        })?;
-        out.push_str(value);
-        rest = &after[end + 1..];
-    }
-    out.push_str(rest);
-    Ok(out)
+        })
+    })
 }
 
 fn parse_severity(text: Option<&str>) -> Result<Severity, String> {
@@ -711,10 +757,6 @@ fn parse_severity(text: Option<&str>) -> Result<Severity, String> {
         Some("warn") => Ok(Severity::Warn),
         Some(other) => Err(format!("severity = {other:?}: expected block or warn")),
     }
-}
-
-fn is_builtin_time(name: &str) -> bool {
-    MetricKind::of_builtin(name) == Some(MetricKind::Trend)
 }
 
 fn check_env_name(name: &str) -> Result<(), String> {

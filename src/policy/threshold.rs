@@ -12,95 +12,10 @@
 //! over its figure's domain (`rate < 101%`) is a policy error, checked by `check_domain`.
 
 use std::fmt;
-use std::str::FromStr;
 
 use rust_decimal::Decimal;
 
-/// Which statistic of a figure a threshold reads.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Stat {
-    Avg,
-    Min,
-    Med,
-    Max,
-    Count,
-    Rate,
-    Value,
-    /// A percentile, `p(95)`; the number is in 0..=100.
-    Percentile(f64),
-}
-
-impl Stat {
-    /// The key k6 uses for this statistic in summaries (`p(95)`, `avg`, ...).
-    pub fn key(&self) -> String {
-        self.to_string()
-    }
-
-    /// A statistic as k6's threshold grammar writes it: `p(95)`, never `p95` (k6 rejects that).
-    pub fn parse(text: &str) -> Result<Stat, String> {
-        let trimmed = text.trim();
-        if trimmed.len() > 1 && trimmed.starts_with('p') && trimmed[1..].bytes().all(|b| b.is_ascii_digit()) {
-            return Err(format!(
-                "unknown statistic {trimmed:?}: write percentiles as p(N), e.g. p({}) (k6 rejects {trimmed:?})",
-                &trimmed[1..]
-            ));
-        }
-        Stat::parse_key(trimmed)
-    }
-
-    /// A statistic as summaries key it: also `p95` (k6's machine-readable summary writes that).
-    pub fn parse_key(text: &str) -> Result<Stat, String> {
-        let text = text.trim();
-        match text {
-            "avg" => return Ok(Stat::Avg),
-            "min" => return Ok(Stat::Min),
-            "med" => return Ok(Stat::Med),
-            "max" => return Ok(Stat::Max),
-            "count" => return Ok(Stat::Count),
-            "rate" => return Ok(Stat::Rate),
-            "value" => return Ok(Stat::Value),
-            _ => {}
-        }
-        let inner = text
-            .strip_prefix("p(")
-            .and_then(|rest| rest.strip_suffix(')'))
-            .or_else(|| text.strip_prefix('p').filter(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit())))
-            .ok_or_else(|| {
-                format!("unknown statistic {text:?}: expected avg, min, med, max, count, rate, value or p(N)")
-            })?;
-        let pct: f64 = inner
-            .trim()
-            .parse()
-            .map_err(|_| format!("percentile {text:?} is not a number: expected p(N) with 0 <= N <= 100"))?;
-        if !(0.0..=100.0).contains(&pct) {
-            return Err(format!("percentile {text:?} is out of range: expected p(N) with 0 <= N <= 100"));
-        }
-        Ok(Stat::Percentile(pct))
-    }
-
-    /// Short human name: `p95`, `max`.
-    pub fn human(&self) -> String {
-        match self {
-            Stat::Percentile(p) => format!("p{p}"),
-            other => other.to_string(),
-        }
-    }
-}
-
-impl fmt::Display for Stat {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Stat::Avg => f.write_str("avg"),
-            Stat::Min => f.write_str("min"),
-            Stat::Med => f.write_str("med"),
-            Stat::Max => f.write_str("max"),
-            Stat::Count => f.write_str("count"),
-            Stat::Rate => f.write_str("rate"),
-            Stat::Value => f.write_str("value"),
-            Stat::Percentile(p) => write!(f, "p({p})"),
-        }
-    }
-}
+pub use crate::metrics::figure::{decimal_cmp, to_decimal, Dimension, Domain, Stat};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
@@ -208,17 +123,6 @@ impl Unit {
     }
 }
 
-/// What kind of quantity a figure is, so a limit can be brought to the figure's scale.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Dimension {
-    /// Milliseconds; a bare limit is multiplied by `bare_millis` (1 for k6 trends, 1000 for seconds).
-    Duration { bare_millis: f64 },
-    /// A fraction in 0..=1; `1%` is 0.01 and a bare limit is already a fraction.
-    Ratio,
-    /// Any other number (counts, gauges); only bare limits make sense.
-    Plain,
-}
-
 #[derive(Debug, Clone, PartialEq)]
 pub struct Threshold {
     pub stat: Stat,
@@ -234,56 +138,6 @@ pub struct Threshold {
 /// The factor in `p(95) <= baseline * 1.2` (1 when written as plain `baseline`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BaselineFactor(pub Decimal);
-
-/// The values a figure can take, so a threshold that can never fail is caught at load.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Domain {
-    pub low: Option<Decimal>,
-    pub high: Option<Decimal>,
-}
-
-impl Domain {
-    /// Ratios: 0 to 1.
-    pub const UNIT_INTERVAL: Domain = Domain { low: Some(Decimal::ZERO), high: Some(Decimal::ONE) };
-    /// Durations and counts: never negative.
-    pub const NON_NEGATIVE: Domain = Domain { low: Some(Decimal::ZERO), high: None };
-    /// Gauges and plain figures: any number.
-    pub const ANY: Domain = Domain { low: None, high: None };
-
-    pub fn contains(&self, value: f64) -> bool {
-        let low_ok = self.low.is_none_or(|low| decimal_cmp(value, low).is_ge());
-        let high_ok = self.high.is_none_or(|high| decimal_cmp(value, high).is_le());
-        low_ok && high_ok
-    }
-
-    pub fn describe(&self) -> String {
-        match (self.low, self.high) {
-            (Some(low), Some(high)) => format!("{low} to {high}"),
-            (Some(low), None) => format!("at least {low}"),
-            (None, Some(high)) => format!("at most {high}"),
-            (None, None) => "any number".into(),
-        }
-    }
-}
-
-/// Compares a figure with an exact decimal: the figure is taken in its shortest round-trip
-/// form (what people see), so 11/1000 compares as 0.011. Infinities and figures beyond the
-/// decimal range compare as floats.
-pub fn decimal_cmp(value: f64, limit: Decimal) -> std::cmp::Ordering {
-    use rust_decimal::prelude::ToPrimitive;
-    match to_decimal(value) {
-        Some(exact) => exact.cmp(&limit),
-        None => value.total_cmp(&limit.to_f64().unwrap_or(f64::NAN)),
-    }
-}
-
-/// The shortest decimal that round-trips to `value`, when it fits a `Decimal`.
-pub fn to_decimal(value: f64) -> Option<Decimal> {
-    if !value.is_finite() {
-        return None;
-    }
-    Decimal::from_str(&format!("{value}")).ok().or_else(|| Decimal::from_scientific(&format!("{value:e}")).ok())
-}
 
 impl Threshold {
     pub fn parse(text: &str) -> Result<Threshold, String> {

@@ -109,6 +109,25 @@ pub struct InputFile {
     pub bytes: u64,
 }
 
+/// The digest of what a verdict judged: its evidence files (not the policy or scenario, which
+/// say how it was judged) and, for query evidence, the evaluation time. History counts the
+/// same evidence once by it.
+pub fn evidence_digest(inputs: &[InputFile], evaluated_at: Option<&str>) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    for input in inputs.iter().filter(|i| i.role != "policy" && i.role != "scenario") {
+        hasher.update(input.role.as_bytes());
+        hasher.update([0]);
+        hasher.update(input.sha256.as_bytes());
+        hasher.update([0]);
+    }
+    if let Some(at) = evaluated_at {
+        hasher.update(b"queries evaluated at\0");
+        hasher.update(at.as_bytes());
+    }
+    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// The tool that produced a verdict, for every report.
 pub const TOOL: &str = concat!("gatecheck ", env!("CARGO_PKG_VERSION"));
 

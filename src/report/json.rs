@@ -104,7 +104,7 @@ pub fn render(verdict: &Verdict, generated_at: &str) -> String {
             .iter()
             .map(|i| InputDto { role: &i.role, path: &i.path, sha256: &i.sha256, bytes: i.bytes })
             .collect(),
-        evidence_digest: crate::sources::history::evidence_digest(&verdict.inputs, verdict.evaluated_at.as_deref()),
+        evidence_digest: crate::policy::verdict::evidence_digest(&verdict.inputs, verdict.evaluated_at.as_deref()),
         outcome: if verdict.blocked() { "blocked" } else { "pass" },
         exit_code: verdict.exit_code(),
         counts: Counts {

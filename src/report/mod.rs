@@ -19,31 +19,6 @@ pub fn verdict_label(row: &crate::policy::verdict::Row) -> &'static str {
     }
 }
 
-use std::io::IsTerminal;
-
-/// When to colour terminal output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum ColorChoice {
-    Auto,
-    Always,
-    Never,
-}
-
-impl ColorChoice {
-    /// NO_COLOR (any non-empty value) wins over everything; `auto` colours only a terminal.
-    pub fn enabled(self, no_color_env: Option<&str>) -> bool {
-        if no_color_env.is_some_and(|v| !v.is_empty()) {
-            return false;
-        }
-        match self {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => std::io::stdout().is_terminal(),
-        }
-    }
-}
-
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so
 /// a crash or Ctrl-C never leaves a truncated artifact. Creates the directory when missing.
 pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<(), crate::error::Error> {

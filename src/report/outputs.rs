@@ -96,7 +96,7 @@ impl Outputs {
 
     /// Writes every report of `verdict`; standard-output reports go to `out`.
     pub fn write(self, verdict: &Verdict, out: &mut dyn Write) -> Result<(), Error> {
-        let generated_at = crate::sources::prometheus::rfc3339(time::OffsetDateTime::now_utc().unix_timestamp());
+        let generated_at = crate::metrics::rfc3339(time::OffsetDateTime::now_utc().unix_timestamp());
         let stdout_error = |source| Error::Write { path: "standard output".into(), source };
         for claimed in self.claimed {
             let text = claimed.format.render(verdict, &generated_at);

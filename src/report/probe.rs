@@ -6,8 +6,8 @@ use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{ContentArrangement, Table};
 
 use crate::policy::evaluate::show_labels;
+use crate::policy::evaluate::QueryOutcome;
 use crate::policy::Policy;
-use crate::sources::prometheus::QueryOutcome;
 
 /// Renders the probe table; returns whether every query answered with at least one real value.
 pub fn render(policy: &Policy, at: &str, outcomes: &[QueryOutcome], out: &mut dyn Write) -> io::Result<bool> {

@@ -7,28 +7,10 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::error::Error;
-use crate::metrics::{Lookup, MetricKey, MetricSet};
+use crate::metrics::MetricKey;
 use crate::policy::threshold::Stat;
 
-/// Baseline figures by metric selector and statistic key (`p(95)`), on the canonical scale.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Baseline {
-    pub source: String,
-    figures: BTreeMap<(MetricKey, String), f64>,
-    set: Option<MetricSet>,
-}
-
-impl Baseline {
-    pub fn figure(&self, key: &MetricKey, stat: Stat) -> Option<f64> {
-        if let Some(value) = self.figures.get(&(key.clone(), stat.key())) {
-            return Some(*value);
-        }
-        match self.set.as_ref()?.get(key)?.aggregate.lookup(stat) {
-            Lookup::Value(value) => Some(value),
-            _ => None,
-        }
-    }
-}
+pub use crate::metrics::Baseline;
 
 /// Reads a baseline. A gatecheck report of a blocked run is not an accepted run: it is refused
 /// unless `allow_blocked` (the user asked for it explicitly).

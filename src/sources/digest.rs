@@ -72,18 +72,6 @@ pub fn bytes(role: &str, name: &str, content: &[u8]) -> InputFile {
     }
 }
 
-/// One digest over several inputs (role, digest), for "the same evidence" in history.
-pub fn combined(inputs: &[InputFile]) -> String {
-    let mut hasher = Sha256::new();
-    for input in inputs {
-        hasher.update(input.role.as_bytes());
-        hasher.update([0]);
-        hasher.update(input.sha256.as_bytes());
-        hasher.update([0]);
-    }
-    hex(&hasher.finalize())
-}
-
 fn hex(digest: &[u8]) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }

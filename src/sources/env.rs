@@ -43,17 +43,7 @@ fn parse_figure(var: &str, raw: &str, unit: FigureUnit) -> Result<f64, Error> {
     Ok(value)
 }
 
-/// What a flow switch may say.
-pub const SWITCH_VALUES: &str = "expected 1/true/yes/on or 0/false/no/off";
-
-/// An on/off switch as people write it; None when it is neither.
-pub fn parse_switch(text: &str) -> Option<bool> {
-    match text.trim().to_ascii_lowercase().as_str() {
-        "1" | "true" | "yes" | "on" => Some(true),
-        "0" | "false" | "no" | "off" => Some(false),
-        _ => None,
-    }
-}
+pub use crate::input::{parse_switch, SWITCH_VALUES};
 
 /// Resolves which flows ran: a policy flow's switch variable ("0"/"false"/"no"/"off" switch it
 /// off), then `--skip-flow` names.

@@ -13,18 +13,6 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::error::Error;
-use crate::policy::verdict::{InputFile, Verdict};
-
-/// The digest of what a verdict judged: its evidence files (not the policy or scenario, which
-/// say how it was judged) and, for query evidence, the evaluation time.
-pub fn evidence_digest(inputs: &[InputFile], evaluated_at: Option<&str>) -> String {
-    let mut evidence: Vec<InputFile> =
-        inputs.iter().filter(|i| i.role != "policy" && i.role != "scenario").cloned().collect();
-    if let Some(at) = evaluated_at {
-        evidence.push(crate::sources::digest::bytes("queries evaluated at", at, at.as_bytes()));
-    }
-    crate::sources::digest::combined(&evidence)
-}
 
 /// Outcomes of the recorded runs of `policy`, oldest first (true = passed), each distinct
 /// evidence once and none of `current` (this run's evidence digest).
@@ -66,27 +54,4 @@ pub fn outcomes(dir: &Path, policy: &str, current: &str) -> Result<Vec<bool>, Er
         outcomes.push(!gates.iter().any(|g| g["blocking"] == Value::Bool(true) && g["subject"] != "run history"));
     }
     Ok(outcomes)
-}
-
-/// Records this verdict in `dir`.
-pub fn record(dir: &Path, verdict: &Verdict) -> Result<(), Error> {
-    let now = time::OffsetDateTime::now_utc();
-    let generated_at = crate::sources::prometheus::rfc3339(now.unix_timestamp());
-    let stamp = format!(
-        "{:04}{:02}{:02}T{:02}{:02}{:02}.{:09}Z",
-        now.year(),
-        u8::from(now.month()),
-        now.day(),
-        now.hour(),
-        now.minute(),
-        now.second(),
-        now.nanosecond()
-    );
-    // Policy names are checked at load to be plain names; refuse anything else here too.
-    let name = &verdict.policy;
-    if name.is_empty() || name.starts_with('.') || name.contains(['/', '\\']) {
-        return Err(Error::Settings(format!("policy name {name:?} cannot name a history record")));
-    }
-    let path = dir.join(format!("{stamp}-{name}.json"));
-    crate::report::write_atomically(&path, crate::report::json::render(verdict, &generated_at).as_bytes())
 }

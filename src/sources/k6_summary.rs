@@ -23,10 +23,7 @@ use crate::metrics::{
     Aggregate, K6Verdict, Metric, MetricKey, MetricKind, MetricSet, Provenance, RunRecord, TrendStats,
 };
 
-pub const FORMAT_EXPORT: &str = "k6 --summary-export";
-pub const FORMAT_HANDLE_SUMMARY: &str = "k6 handleSummary data";
-pub const FORMAT_MACHINE_READABLE: &str = "k6 machine-readable summary (k6 >= 1.5)";
-pub const FORMAT_NATIVE: &str = "gatecheck native run (k6 --summary-export shape)";
+pub use crate::metrics::{FORMAT_EXPORT, FORMAT_HANDLE_SUMMARY, FORMAT_MACHINE_READABLE, FORMAT_NATIVE};
 
 /// Reads and parses a k6 summary file of any shape; `-` reads standard input.
 pub fn read(path: &Path) -> Result<MetricSet, Error> {
@@ -172,7 +169,7 @@ impl Reader<'_> {
             } else {
                 return Err(self.error(&key, "cannot tell the metric kind: expected trend stats (avg, p(95), ...), rate (passes, fails), counter (count, rate) or gauge (value) fields"));
             };
-            let is_time = is_time_metric(&metric_key.name);
+            let is_time = crate::metrics::is_time_metric(&metric_key.name);
             let aggregate = self.aggregate(&key, kind, fields, is_time)?;
             let mut verdicts = Vec::new();
             if let Some(thresholds) = fields.get("thresholds") {
@@ -398,12 +395,6 @@ fn canonical_stat_key(name: &str) -> String {
         Ok(stat) => stat.key(),
         Err(_) => name.to_string(),
     }
-}
-
-fn is_time_metric(name: &str) -> bool {
-    name.starts_with("http_req_") && name != "http_req_failed"
-        || name == "iteration_duration"
-        || name == "group_duration"
 }
 
 /// The top-level keys any summary shape is read from; every other key is skipped unread.

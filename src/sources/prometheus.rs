@@ -22,25 +22,7 @@ use tokio::task::JoinSet;
 use crate::error::Error;
 use crate::policy::evaluate::{QueryResult, Series};
 
-/// A credential: shown as `***` by Debug, and scrubbed from messages by `PrometheusPlan::redact`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Secret {
-        Secret(value.into())
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
+pub use crate::input::Secret;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Auth {
@@ -168,16 +150,7 @@ pub async fn run_queries(
     Ok(results)
 }
 
-/// What one query answered: its series, and the warnings and infos that came with them (a
-/// Thanos/Mimir partial response, Prometheus 3's infos).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Answer {
-    pub series: Vec<Series>,
-    pub warnings: Vec<String>,
-}
-
-/// One query's outcome: (gate id, query, answer or why there is none).
-pub type QueryOutcome = (String, String, Result<Answer, Error>);
+pub use crate::policy::evaluate::{Answer, QueryOutcome};
 
 /// Runs every query and keeps each outcome (for `probe`), in policy order.
 pub async fn run_each(
@@ -399,13 +372,7 @@ fn to_series(plan: &PrometheusPlan, gate: &str, query: &str, data: &Data) -> Res
     }
 }
 
-/// Unix seconds as RFC 3339 UTC, e.g. 2026-01-01T00:00:00Z.
-pub fn rfc3339(unix_seconds: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix_seconds)
-        .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
-        .unwrap_or_else(|| unix_seconds.to_string())
-}
+pub use crate::metrics::rfc3339;
 
 #[cfg(test)]
 mod tests {

@@ -17,6 +17,20 @@ use crate::metrics::{Aggregate, MetricKey};
 use crate::policy::Policy;
 use crate::sources::prometheus::Secret;
 
+/// `gatecheck merge OUT IN...` as a command: the policy says which raw metrics to keep.
+pub fn merge_command(
+    args: crate::cli::MergeArgs,
+    context: &super::Context<'_>,
+    out: &mut dyn std::io::Write,
+) -> Result<super::Outcome, Error> {
+    let flags = crate::settings::Settings { policy: args.policy, ..Default::default() };
+    let plan = crate::settings::resolve(context.config, flags, context.env)?;
+    let policy = super::evidence::load_policy(&plan)?;
+    let line = merge(&args.out, &args.inputs, &policy)?;
+    super::write_out(writeln!(out, "{line}"))?;
+    Ok(super::Outcome::Pass)
+}
+
 /// Merges `inputs` into the summary written at `out`; returns a one-line description.
 pub fn merge(out: &Path, inputs: &[PathBuf], policy: &Policy) -> Result<String, Error> {
     if inputs.len() < 2 {

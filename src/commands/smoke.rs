@@ -7,11 +7,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::{write_out, Context, Outcome};
 use crate::cli::{ExecutorKind, LoadArgs};
 use crate::error::Error;
 use crate::load::plan::{self, LoadPlan, Overrides};
 use crate::sources::scrape::{self, HistogramSnapshot, ScrapedHistogram};
-use crate::write_out;
 
 /// Histograms over the run window, and the /metrics URL they came from.
 pub type Scraped = (String, BTreeMap<String, HistogramSnapshot>);
@@ -24,6 +24,19 @@ pub struct SmokeResult {
     pub scraped: Option<Scraped>,
     /// The scenario the run followed, for the verdict's list of inputs.
     pub scenario_digest: crate::policy::verdict::InputFile,
+}
+
+/// `gatecheck smoke`: the load run alone, writing the summary and log.
+pub async fn smoke_command(
+    args: crate::cli::SmokeArgs,
+    context: &Context<'_>,
+    out: &mut dyn Write,
+) -> Result<Outcome, Error> {
+    let load_plan = load_plan(&args.load, context.env)?;
+    let summary_path = summary_path(&args.load, context.env);
+    let scrape = args.load.scrape_url.as_deref();
+    smoke(load_plan, &summary_path, &args.load.log_out, scrape, args.load.quiet, out).await?;
+    Ok(Outcome::Pass)
 }
 
 pub fn overrides(args: &LoadArgs) -> Result<Overrides, Error> {

@@ -101,10 +101,10 @@ impl Resolution {
 pub fn run(env: &dyn Fn(&str) -> Option<String>, out: &mut dyn Write) -> Result<(), Error> {
     let resolution = resolve(env);
     for line in resolution.diagnostic() {
-        crate::write_out(writeln!(out, "{line}"))?;
+        super::write_out(writeln!(out, "{line}"))?;
     }
     if resolution.rule_id.value.is_none() && env("PERF_ENABLE_RULE_RUN").as_deref().map(str::trim) != Some("0") {
-        crate::write_out(writeln!(
+        super::write_out(writeln!(
             out,
             "note: without PERF_RULE_ID the rule_poll flow refuses to start unless PERF_ENABLE_RULE_RUN=0"
         ))?;
@@ -119,11 +119,17 @@ pub fn run(env: &dyn Fn(&str) -> Option<String>, out: &mut dyn Write) -> Result<
             let fail = |source| Error::Write { path: format!("GITHUB_ENV ({path})"), source };
             let mut file = std::fs::OpenOptions::new().create(true).append(true).open(&path).map_err(fail)?;
             file.write_all(lines.as_bytes()).map_err(fail)?;
-            crate::write_out(writeln!(out, "resolved values written to GITHUB_ENV"))?;
+            super::write_out(writeln!(out, "resolved values written to GITHUB_ENV"))?;
         }
-        None => crate::write_out(writeln!(out, "GITHUB_ENV is not set: nothing written (outside GitHub Actions)"))?,
+        None => super::write_out(writeln!(out, "GITHUB_ENV is not set: nothing written (outside GitHub Actions)"))?,
     }
     Ok(())
+}
+
+/// `gatecheck ci resolve` as a command.
+pub fn resolve_command(context: &super::Context<'_>, out: &mut dyn Write) -> Result<super::Outcome, Error> {
+    run(context.env, out)?;
+    Ok(super::Outcome::Pass)
 }
 
 #[cfg(test)]

@@ -5,30 +5,29 @@
 use std::io::Write;
 
 use crate::cli::DemoArgs;
+use crate::demo::{serve, DemoConfig};
 use crate::error::Error;
 use crate::load::plan::{self, Overrides};
-use crate::report::ColorChoice;
+use crate::policy;
+use crate::report::outputs::Outputs;
 use crate::settings::{self, Settings};
-use crate::{gather, load_policy, policy, report, smoke, write_out, Outcome};
 
-pub async fn demo(
-    args: DemoArgs,
-    config: Option<&std::path::Path>,
-    color: Option<ColorChoice>,
-    env: &dyn Fn(&str) -> Option<String>,
-    out: &mut dyn Write,
-) -> Result<Outcome, Error> {
+use super::evidence::{gather, load_policy, publish};
+use super::{smoke, write_out, Context, Outcome};
+
+pub async fn demo(args: DemoArgs, context: &Context<'_>, out: &mut dyn Write) -> Result<Outcome, Error> {
+    let (config, env) = (context.config, context.env);
     if args.port.is_some() && !args.serve {
         return Err(Error::Settings("--port applies to --serve".into()));
     }
-    let demo_config = super::DemoConfig { broken: args.broken, ..super::DemoConfig::default() };
+    let demo_config = DemoConfig { broken: args.broken, ..DemoConfig::default() };
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port.unwrap_or(0)))
         .await
         .map_err(|e| Error::Settings(format!("cannot listen on 127.0.0.1:{}: {e}", args.port.unwrap_or(0))))?;
     let address = listener.local_addr().map_err(|e| Error::Settings(format!("no local address: {e}")))?;
     let url = format!("http://{address}");
     let (token, rule_id) = (demo_config.token.clone(), demo_config.rule_id.clone());
-    let server = super::serve(listener, demo_config);
+    let server = serve(listener, demo_config);
 
     if args.serve {
         write_out(writeln!(
@@ -61,14 +60,15 @@ pub async fn demo(
     };
     let summary_path = args.out_dir.join("k6-summary.json");
     let log_path = args.out_dir.join("perf-smoke.log");
-    let flags = Settings { policy: args.policy, summary: Some(summary_path.clone()), color, ..Settings::default() };
+    let flags = Settings { summary: Some(summary_path.clone()), color: context.color, ..Settings::default() };
+    let (flags, report) = args.judge.into_settings(flags);
     let mut plan = settings::resolve(config, flags, env)?;
     // The demo judges what it measured: no env figures, no outside Prometheus.
     plan.ignore_env_figures = true;
     plan.prometheus = None;
     plan.summary_explicit = true;
     let policy = load_policy(&plan)?;
-    let outputs = report::outputs::Outputs::claim(&args.report.reports, env)?;
+    let outputs = Outputs::claim(&report.reports, env)?;
 
     let metrics_url = format!("{url}/metrics");
     let result = smoke::smoke(load_plan, &summary_path, &log_path, Some(&metrics_url), false, out).await;
@@ -79,7 +79,6 @@ pub async fn demo(
     // The run's facts (partial, dropped) are rows of the verdict: one outcome everywhere.
     let verdict = policy::evaluate::evaluate(&policy, &evidence)?;
     write_out(writeln!(out))?;
-    write_out(report::table::render(&verdict, crate::color(&plan, env), out))?;
-    outputs.write(&verdict, out)?;
-    Ok(if verdict.blocked() { Outcome::Blocked } else { Outcome::Pass })
+    publish(&verdict, &plan, outputs, env, out)?;
+    Ok(Outcome::of(verdict.blocked()))
 }

@@ -1,0 +1,101 @@
+//! `gatecheck check`: the on-call view of the saturation policy against Prometheus, once or
+//! `--watch N` times; the last `--require K` evaluations must pass.
+
+use std::io::Write;
+use std::time::Duration;
+
+use crate::cli::CheckArgs;
+use crate::error::Error;
+use crate::policy::verdict::Verdict;
+use crate::policy::{self, Policy};
+use crate::report;
+use crate::settings::{self, Plan, Settings};
+
+use super::evidence::{judge, load_policy};
+use super::{color, write_out, Context, Outcome};
+
+pub async fn check(args: CheckArgs, context: &Context<'_>, out: &mut dyn Write) -> Result<Outcome, Error> {
+    let summary_flag = args.summary.is_some();
+    let base = Settings { policy: args.policy, summary: args.summary, color: context.color, ..Settings::default() };
+    let mut plan = settings::resolve_on_call(context.config, args.evidence.into_settings(base), context.env)?;
+    plan.summary_explicit = summary_flag;
+    let interval = humantime::parse_duration(&args.interval)
+        .map_err(|e| Error::Settings(format!("--interval {:?}: {e} (expected e.g. 30s)", args.interval)))?;
+    let require = args.require.unwrap_or(args.watch);
+    if require == 0 || require > args.watch {
+        return Err(Error::Settings(format!("--require {require}: expected 1 to --watch ({})", args.watch)));
+    }
+    let policy = load_policy(&plan)?;
+    // A policy of query gates with no server to ask would judge nothing: say so, exit 2.
+    if plan.prometheus.is_none()
+        && policy.gates.iter().any(|g| !g.queries.is_empty())
+        && !has_other_evidence(&policy, &plan, context.env)
+    {
+        return Err(Error::Settings(format!(
+            "check: policy {} reads Prometheus, but no server is configured: set --prometheus-url or GATECHECK_PROMETHEUS_URL",
+            policy.source
+        )));
+    }
+    let outputs = report::outputs::Outputs::claim(&args.report.reports, context.env)?;
+    watch(&policy, &plan, context.env, args.watch, interval, require, outputs, out).await
+}
+
+/// True when some gate has a figure from elsewhere (an env figure that is set, or a summary).
+fn has_other_evidence(policy: &Policy, plan: &Plan, env: &dyn Fn(&str) -> Option<String>) -> bool {
+    let env_figure = !plan.ignore_env_figures
+        && policy.gates.iter().any(|g| g.env.iter().any(|(_, var)| env(var).is_some_and(|v| !v.trim().is_empty())));
+    env_figure || plan.summary_explicit
+}
+
+/// Evaluates `watch` times, `interval` apart; passes when the last `require` evaluations passed.
+#[allow(clippy::too_many_arguments)]
+async fn watch(
+    policy: &Policy,
+    plan: &Plan,
+    env: &dyn Fn(&str) -> Option<String>,
+    watch: u32,
+    interval: Duration,
+    require: u32,
+    outputs: report::outputs::Outputs,
+    out: &mut dyn Write,
+) -> Result<Outcome, Error> {
+    let mut passed = Vec::new();
+    let mut last: Option<Verdict> = None;
+    for round in 1..=watch {
+        if round > 1 {
+            tokio::time::sleep(interval).await;
+        }
+        // Each round looks at "now" unless the user pinned the evaluation time.
+        let mut round_plan = plan.clone();
+        if !plan.at_is_fixed {
+            round_plan.at = time::OffsetDateTime::now_utc().unix_timestamp();
+        }
+        let verdict = judge(policy, &round_plan, env).await?;
+        if watch > 1 {
+            write_out(writeln!(out, "evaluation {round} of {watch}"))?;
+        }
+        write_out(report::table::render(&verdict, color(plan, env), out))?;
+        for line in policy::freshness::age_lines(&verdict) {
+            write_out(writeln!(out, "{line}"))?;
+        }
+        passed.push(!verdict.blocked());
+        last = Some(verdict);
+    }
+    let stable = passed.iter().rev().take(require as usize).all(|p| *p);
+    let Some(mut verdict) = last else {
+        return Err(Error::Settings("--watch 0: expected at least 1 evaluation".into()));
+    };
+    if watch > 1 {
+        let tally: Vec<&str> = passed.iter().map(|p| if *p { "pass" } else { "fail" }).collect();
+        let word = if stable { "STABLE" } else { "NOT STABLE" };
+        write_out(writeln!(
+            out,
+            "{word}: the last {require} of {watch} evaluations must pass; got {}",
+            tally.join(", ")
+        ))?;
+        // Stability is part of the verdict, so the reports and the exit code agree.
+        verdict.rows.push(policy::integrity::stability_row(&passed, require));
+    }
+    outputs.write(&verdict, out)?;
+    Ok(Outcome::of(verdict.blocked()))
+}

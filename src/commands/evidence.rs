@@ -1,0 +1,227 @@
+//! The building blocks every judging command shares: the policy as the settings name it, the
+//! evidence gathered from every source it needs, the verdict, the reports and history.
+
+use std::io::Write;
+
+use crate::error::Error;
+use crate::policy::evaluate::{Evidence, FlowState};
+use crate::policy::verdict::{InputFile, Verdict};
+use crate::policy::{self, Policy};
+use crate::report;
+use crate::settings::{Plan, PolicySource};
+use crate::sources;
+
+use super::smoke::Scraped;
+use super::{color, write_out};
+
+pub fn load_policy(plan: &Plan) -> Result<Policy, Error> {
+    match &plan.policy {
+        PolicySource::File(path) => policy::load_file_with_vars(path, &plan.vars),
+        PolicySource::BuiltinRelease => {
+            policy::parse_with_vars(policy::BUILTIN_RELEASE_NAME, "release", policy::BUILTIN_RELEASE, &plan.vars)
+        }
+        PolicySource::BuiltinSaturation => policy::parse_with_vars(
+            policy::BUILTIN_SATURATION_NAME,
+            "saturation",
+            policy::BUILTIN_SATURATION,
+            &plan.vars,
+        ),
+    }
+}
+
+/// The policy's digest: its file, or the built-in text.
+fn policy_digest(plan: &Plan) -> Result<InputFile, Error> {
+    Ok(match &plan.policy {
+        PolicySource::File(path) => sources::digest::file("policy", path)?,
+        PolicySource::BuiltinRelease => {
+            sources::digest::bytes("policy", policy::BUILTIN_RELEASE_NAME, policy::BUILTIN_RELEASE.as_bytes())
+        }
+        PolicySource::BuiltinSaturation => {
+            sources::digest::bytes("policy", policy::BUILTIN_SATURATION_NAME, policy::BUILTIN_SATURATION.as_bytes())
+        }
+    })
+}
+
+/// Gathers the evidence and judges it.
+pub async fn judge(policy: &Policy, plan: &Plan, env: &dyn Fn(&str) -> Option<String>) -> Result<Verdict, Error> {
+    let evidence = gather(policy, plan, env, None).await?;
+    policy::evaluate::evaluate(policy, &evidence)
+}
+
+/// Prints the verdict table, writes every report, and records the verdict in the history
+/// directory when there is one.
+pub fn publish(
+    verdict: &Verdict,
+    plan: &Plan,
+    outputs: report::outputs::Outputs,
+    env: &dyn Fn(&str) -> Option<String>,
+    out: &mut dyn Write,
+) -> Result<(), Error> {
+    write_out(report::table::render(verdict, color(plan, env), out))?;
+    outputs.write(verdict, out)?;
+    if let Some(dir) = &plan.history {
+        record_history(dir, verdict)?;
+    }
+    Ok(())
+}
+
+/// Records a verdict in the history directory as `<UTC time>-<policy>.json`.
+fn record_history(dir: &std::path::Path, verdict: &Verdict) -> Result<(), Error> {
+    let now = time::OffsetDateTime::now_utc();
+    let generated_at = sources::prometheus::rfc3339(now.unix_timestamp());
+    let stamp = format!(
+        "{:04}{:02}{:02}T{:02}{:02}{:02}.{:09}Z",
+        now.year(),
+        u8::from(now.month()),
+        now.day(),
+        now.hour(),
+        now.minute(),
+        now.second(),
+        now.nanosecond()
+    );
+    // Policy names are checked at load to be plain names; refuse anything else here too.
+    let name = &verdict.policy;
+    if name.is_empty() || name.starts_with('.') || name.contains(['/', '\\']) {
+        return Err(Error::Settings(format!("policy name {name:?} cannot name a history record")));
+    }
+    let path = dir.join(format!("{stamp}-{name}.json"));
+    report::write_atomically(&path, report::json::render(verdict, &generated_at).as_bytes())
+}
+
+/// Reads every source the policy needs, validating as it goes. `scraped` holds run-window
+/// histograms from a load run's target, when there was one.
+pub async fn gather(
+    policy: &Policy,
+    plan: &Plan,
+    env: &dyn Fn(&str) -> Option<String>,
+    scraped: Option<Scraped>,
+) -> Result<Evidence, Error> {
+    // With raw results and no summary chosen, the default summary path is optional.
+    let summary_optional = !plan.raw.is_empty() && plan.summary_is_default && !plan.summary.exists();
+    let mut inputs = vec![policy_digest(plan)?];
+    let from_stdin = plan.summary.as_os_str() == "-";
+    let summary = if (policy.needs_k6_summary() || plan.summary_explicit || from_stdin) && !summary_optional {
+        let read = if from_stdin {
+            // Standard input cannot be read twice: digest it as it is read.
+            let mut hashing = sources::digest::Hashing::new(std::io::stdin().lock());
+            let read = sources::k6_summary::parse_reader("standard input", &mut hashing);
+            inputs.push(hashing.finish("summary", "standard input"));
+            read
+        } else {
+            sources::k6_summary::read(&plan.summary)
+        };
+        Some(match read {
+            Err(Error::Read { path, what, source }) if plan.summary_is_default => {
+                return Err(Error::Settings(format!(
+                    "{what} {path}: cannot read: {source} (give --summary FILE or set K6_SUMMARY_PATH)"
+                )))
+            }
+            other => other?,
+        })
+    } else {
+        None
+    };
+    if summary.is_some() && !from_stdin {
+        inputs.push(sources::digest::file("summary", &plan.summary)?);
+    }
+    let mut evidence_times = Vec::new();
+    if let Some(set) = &summary {
+        evidence_times.push(sources::age::of_summary(set, &plan.summary));
+    }
+    let figures = if plan.ignore_env_figures { Default::default() } else { sources::env::read_figures(policy, env)? };
+    let mut flows = sources::env::read_flows(policy, &plan.skip_flow, env)?;
+    // A native run records the flows it skipped; they are SKIPPED here too.
+    for (flow, because) in summary.iter().flat_map(|s| s.skipped_flows.iter()) {
+        flows.insert(flow.clone(), FlowState { enabled: false, reason: format!("the run skipped it: {because}") });
+    }
+    let wanted = policy.metric_keys();
+    let raw = if plan.raw.is_empty() || !policy.needs_k6_summary() {
+        None
+    } else {
+        let paths: Vec<&std::path::Path> = plan.raw.iter().map(|p| p.as_path()).collect();
+        let (set, _stats) = sources::k6_ndjson::read(&paths, &wanted, plan.raw_lenient)?;
+        for path in &paths {
+            inputs.push(sources::digest::file("raw", path)?);
+            evidence_times.push(sources::age::of_file(path));
+        }
+        Some(set)
+    };
+    let baseline = plan
+        .baseline
+        .as_deref()
+        .map(|path| sources::baseline::read(path, &wanted, plan.baseline_allow_blocked))
+        .transpose()?;
+    if let Some(path) = &plan.baseline {
+        inputs.push(sources::digest::file("baseline", path)?);
+    }
+    let mut evidence = Evidence {
+        summary,
+        raw,
+        baseline,
+        env: figures,
+        flows,
+        inputs,
+        judged_at: Some(sources::prometheus::rfc3339(time::OffsetDateTime::now_utc().unix_timestamp())),
+        accept_partial_responses: plan.accept_partial_response,
+        max_evidence_age: plan.max_evidence_age,
+        evidence_times,
+        now_unix: Some(time::OffsetDateTime::now_utc().unix_timestamp()),
+        ..Evidence::default()
+    };
+    if let Some((url, histograms)) = scraped {
+        evidence.scraped_from = Some(url);
+        evidence.scraped = histograms;
+    }
+
+    // Only the queries whose figure is not given by a set env variable, on flows that ran.
+    let mut needed: Vec<(String, String)> = Vec::new();
+    let env_is_set = |var: &str| evidence.env.contains_key(var);
+    let scraped = evidence.scraped_from.is_some();
+    for gate in &policy.gates {
+        if gate.flow.as_ref().is_some_and(|f| evidence.flows.get(f).is_some_and(|s| !s.enabled)) {
+            continue;
+        }
+        for threshold in &gate.thresholds {
+            // Only the queries whose figure no higher-ranked source gives.
+            let policy::FigureSource::Query(query) = gate.source_for(threshold.stat, &env_is_set, scraped) else {
+                continue;
+            };
+            if !needed.iter().any(|(_, q)| q == query) {
+                needed.push((gate.id.clone(), query.to_string()));
+            }
+            // The window coverage the figure needs is judged from a query of its own.
+            if let Some(coverage) = &gate.coverage {
+                if !needed.iter().any(|(_, q)| *q == coverage.query()) {
+                    needed.push((gate.id.clone(), coverage.query()));
+                }
+            }
+        }
+    }
+    if !needed.is_empty() {
+        // Query evidence has an age: every freshness requirement is checked with it.
+        for freshness in &policy.freshness {
+            for query in freshness.queries() {
+                if !needed.iter().any(|(_, q)| *q == query) {
+                    needed.push((freshness.id.clone(), query));
+                }
+            }
+        }
+        match &plan.prometheus {
+            Some(prometheus) => {
+                evidence.queries = sources::prometheus::run_queries(prometheus, &needed, plan.at).await?;
+                evidence.evaluated_at = Some(sources::prometheus::rfc3339(plan.at));
+                evidence.evaluated_at_unix = Some(plan.at);
+            }
+            None => evidence.queries_unavailable = Some(
+                "no Prometheus server is configured for this query: set --prometheus-url or GATECHECK_PROMETHEUS_URL"
+                    .into(),
+            ),
+        }
+    }
+    // Read last, when the evidence (files and query time) is known: it counts once.
+    if let Some(dir) = plan.history.as_deref() {
+        let digest = crate::policy::verdict::evidence_digest(&evidence.inputs, evidence.evaluated_at.as_deref());
+        evidence.history = Some(sources::history::outcomes(dir, &policy.name, &digest)?);
+    }
+    Ok(evidence)
+}

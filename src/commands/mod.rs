@@ -1,0 +1,96 @@
+//! The commands, one file each: each is a short function that reads its settings, gathers
+//! evidence through `sources` (or runs the load), calls the pure evaluator and hands the
+//! verdict to `report`. The top of the layering: nothing below imports from here.
+
+mod bench_target;
+mod check;
+mod ci;
+mod compare;
+mod completions;
+mod demo;
+pub mod evidence;
+mod export;
+mod gates;
+mod merge;
+mod probe;
+mod run;
+pub mod smoke;
+mod verify;
+
+use std::io::Write;
+use std::path::Path;
+
+use crate::cli::{Cli, Command};
+use crate::error::Error;
+use crate::settings::{ColorChoice, Plan};
+
+/// How a judgement ended, for the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every blocking gate holds (or the command judges nothing).
+    Pass,
+    /// A blocking gate was breached or had no data.
+    Blocked,
+}
+
+impl Outcome {
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Outcome::Pass => 0,
+            Outcome::Blocked => 1,
+        }
+    }
+
+    pub fn of(blocked: bool) -> Outcome {
+        if blocked {
+            Outcome::Blocked
+        } else {
+            Outcome::Pass
+        }
+    }
+}
+
+/// What every command gets besides its own arguments.
+pub struct Context<'a> {
+    /// `--config FILE` (or GATECHECK_CONFIG).
+    pub config: Option<&'a Path>,
+    pub color: Option<ColorChoice>,
+    /// The process environment as a lookup, so tests control it.
+    pub env: &'a dyn Fn(&str) -> Option<String>,
+}
+
+/// Runs one command. `env` looks up environment variables; `out` receives the report.
+pub async fn run(cli: Cli, env: &dyn Fn(&str) -> Option<String>, out: &mut dyn Write) -> Result<Outcome, Error> {
+    let context = Context { config: cli.config.as_deref(), color: cli.color, env };
+    match cli.command {
+        Command::Verify(args) => verify::verify(args, &context, out).await,
+        Command::Check(args) => check::check(args, &context, out).await,
+        Command::Probe(args) => probe::probe(args, &context, out).await,
+        Command::Smoke(args) => smoke::smoke_command(args, &context, out).await,
+        Command::Run(args) => run::run(args, &context, out).await,
+        Command::Demo(args) => demo::demo(args, &context, out).await,
+        Command::BenchTarget(args) => bench_target::bench_target(args, out).await,
+        Command::Merge(args) => merge::merge_command(args, &context, out),
+        Command::Compare(args) => compare::compare(args, &context, out),
+        Command::Ci(crate::cli::CiCommand::Resolve) => ci::resolve_command(&context, out),
+        Command::Export(crate::cli::ExportCommand::K6(args)) => export::export_k6(args, &context, out),
+        Command::Gates(args) => gates::gates(args, &context, out),
+        Command::Completions(args) => completions::completions(args, out),
+        Command::Man => completions::man(out),
+    }
+}
+
+/// Colour for a terminal, as the settings and NO_COLOR say.
+pub fn color(plan: &Plan, env: &dyn Fn(&str) -> Option<String>) -> bool {
+    plan.color.enabled(env("NO_COLOR").as_deref())
+}
+
+/// A reader that closed the pipe early (`| head`) is not a failure of the judgement.
+pub fn write_out(result: std::io::Result<()>) -> Result<(), Error> {
+    match result {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Error::Write { path: "standard output".into(), source: e })
+        }
+        _ => Ok(()),
+    }
+}
