@@ -74,7 +74,7 @@ pub async fn demo(args: DemoArgs, context: &Context<'_>, out: &mut dyn Write) ->
     let result = smoke::smoke(load_plan, &summary_path, &log_path, Some(&metrics_url), false, out).await;
     server.abort();
     let result = result?;
-    let mut evidence = gather(&policy, &plan, env, result.scraped).await?;
+    let mut evidence = gather(&policy, &plan, env).await?;
     evidence.inputs.push(result.scenario_digest);
     // The run's facts (partial, dropped) are rows of the verdict: one outcome everywhere.
     let verdict = policy::evaluate::evaluate(&policy, &evidence)?;

@@ -11,7 +11,6 @@ use crate::report;
 use crate::settings::{Plan, PolicySource};
 use crate::sources;
 
-use super::smoke::Scraped;
 use super::{color, write_out};
 
 pub fn load_policy(plan: &Plan) -> Result<Policy, Error> {
@@ -44,7 +43,7 @@ fn policy_digest(plan: &Plan) -> Result<InputFile, Error> {
 
 /// Gathers the evidence and judges it.
 pub async fn judge(policy: &Policy, plan: &Plan, env: &dyn Fn(&str) -> Option<String>) -> Result<Verdict, Error> {
-    let evidence = gather(policy, plan, env, None).await?;
+    let evidence = gather(policy, plan, env).await?;
     policy::evaluate::evaluate(policy, &evidence)
 }
 
@@ -88,14 +87,10 @@ fn record_history(dir: &std::path::Path, verdict: &Verdict) -> Result<(), Error>
     report::write_atomically(&path, report::json::render(verdict, &generated_at).as_bytes())
 }
 
-/// Reads every source the policy needs, validating as it goes. `scraped` holds run-window
-/// histograms from a load run's target, when there was one.
-pub async fn gather(
-    policy: &Policy,
-    plan: &Plan,
-    env: &dyn Fn(&str) -> Option<String>,
-    scraped: Option<Scraped>,
-) -> Result<Evidence, Error> {
+/// Reads every source the policy needs, validating as it goes. A native summary brings the
+/// run-window histograms its run scraped from the target, so `smoke` then `verify` judges
+/// exactly what `run` judges.
+pub async fn gather(policy: &Policy, plan: &Plan, env: &dyn Fn(&str) -> Option<String>) -> Result<Evidence, Error> {
     // With raw results and no summary chosen, the default summary path is optional.
     let summary_optional = !plan.raw.is_empty() && plan.summary_is_default && !plan.summary.exists();
     let mut inputs = vec![policy_digest(plan)?];
@@ -168,7 +163,7 @@ pub async fn gather(
         now_unix: Some(time::OffsetDateTime::now_utc().unix_timestamp()),
         ..Evidence::default()
     };
-    if let Some((url, histograms)) = scraped {
+    if let Some((url, histograms)) = evidence.summary.as_ref().and_then(|s| s.scraped.clone()) {
         evidence.scraped_from = Some(url);
         evidence.scraped = histograms;
     }

@@ -27,7 +27,7 @@ pub async fn run(args: RunArgs, context: &Context<'_>, out: &mut dyn Write) -> R
     let outputs = Outputs::claim(&report.reports, context.env)?;
     let scrape = args.load.scrape_url.as_deref();
     let result = smoke::smoke(load_plan, &summary_path, &args.load.log_out, scrape, args.load.quiet, out).await?;
-    let mut evidence = gather(&policy, &plan, context.env, result.scraped).await?;
+    let mut evidence = gather(&policy, &plan, context.env).await?;
     evidence.inputs.push(result.scenario_digest.clone());
     let verdict = policy::evaluate::evaluate(&policy, &evidence)?;
     publish(&verdict, &plan, outputs, context.env, out)?;

@@ -156,8 +156,16 @@ pub async fn smoke(
         }
         _ => None,
     };
-    let mut summary = serde_json::to_vec_pretty(&outcome.summary)
-        .map_err(|e| Error::Settings(format!("cannot encode the summary: {e}")))?;
+    // The run window goes into the summary, so `verify` of it judges the lag gates exactly
+    // as `run` does.
+    let mut document = outcome.summary.clone();
+    if let Some((url, window)) = &scraped {
+        let histograms: serde_json::Map<String, serde_json::Value> =
+            window.iter().map(|(name, h)| (name.clone(), h.to_json())).collect();
+        document["gatecheck"]["scraped"] = serde_json::json!({"url": url, "histograms": histograms});
+    }
+    let mut summary =
+        serde_json::to_vec_pretty(&document).map_err(|e| Error::Settings(format!("cannot encode the summary: {e}")))?;
     summary.push(b'\n');
     crate::report::write_atomically(summary_path, &summary)?;
     let status = match &outcome.facts.partial {

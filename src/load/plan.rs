@@ -278,6 +278,20 @@ pub fn parse(
     if flows.is_empty() {
         return Err(fail("every flow is switched off: nothing to run".into()));
     }
+    // A flow that starts after the run ends (or too late for one iteration) would measure
+    // nothing and its gates would be NO DATA: refuse the duration instead.
+    if let Some(latest) = flows.iter().max_by_key(|f| f.start_after) {
+        let needed = latest.start_after + MIN_ITERATION_TIME;
+        if duration < needed {
+            return Err(Error::Settings(format!(
+                "--duration {}: flow {} starts {} into the run; give at least {} so it runs an iteration",
+                humantime::format_duration(duration),
+                latest.name,
+                humantime::format_duration(latest.start_after),
+                humantime::format_duration(needed)
+            )));
+        }
+    }
     Ok(LoadPlan {
         scenario: file.scenario.name.clone().unwrap_or_else(|| "scenario".into()),
         source: source.to_string(),
@@ -291,6 +305,9 @@ pub fn parse(
         skipped,
     })
 }
+
+/// The least time a flow needs after its start offset to run one iteration.
+const MIN_ITERATION_TIME: Duration = Duration::from_secs(1);
 
 fn request_plan(request: &RequestFile, vars: &Vars, target: &Target) -> Result<RequestPlan, String> {
     let method = http::Method::from_bytes(request.method.to_ascii_uppercase().as_bytes())

@@ -22,6 +22,50 @@ fn increase(after: f64, before: f64) -> f64 {
 }
 
 impl HistogramSnapshot {
+    /// As a native summary records it: bucket bounds as strings (`"+Inf"` has no JSON number).
+    pub fn to_json(&self) -> serde_json::Value {
+        let buckets: Vec<serde_json::Value> = self
+            .buckets
+            .iter()
+            .map(|(le, count)| {
+                let le = if le.is_infinite() { "+Inf".to_string() } else { le.to_string() };
+                serde_json::json!([le, count])
+            })
+            .collect();
+        serde_json::json!({"buckets": buckets, "sum": self.sum, "count": self.count})
+    }
+
+    /// The inverse of `to_json`, or why the value is not a recorded histogram.
+    pub fn from_json(value: &serde_json::Value) -> Result<HistogramSnapshot, String> {
+        let number = |v: &serde_json::Value, what: &str| {
+            v.as_f64()
+                .filter(|n| n.is_finite() && *n >= 0.0)
+                .ok_or_else(|| format!("{what}: expected a non-negative number"))
+        };
+        let mut buckets = Vec::new();
+        for bucket in value.get("buckets").and_then(|b| b.as_array()).ok_or("buckets: expected a list")? {
+            let pair = bucket.as_array().filter(|p| p.len() == 2).ok_or("buckets[]: expected [le, count]")?;
+            let le = match pair[0].as_str() {
+                Some("+Inf") => f64::INFINITY,
+                Some(text) => {
+                    text.parse::<f64>().ok().filter(|v| v.is_finite()).ok_or("buckets[]: le is not a number")?
+                }
+                None => return Err("buckets[]: le must be a string".into()),
+            };
+            buckets.push((le, number(&pair[1], "buckets[] count")?));
+        }
+        if buckets.windows(2).any(|w| w[0].0 >= w[1].0 || w[0].1 > w[1].1) {
+            return Err("buckets: expected increasing bounds with cumulative counts".into());
+        }
+        let sum =
+            value.get("sum").and_then(|v| v.as_f64()).filter(|v| v.is_finite()).ok_or("sum: expected a number")?;
+        Ok(HistogramSnapshot {
+            buckets,
+            sum,
+            count: number(value.get("count").unwrap_or(&serde_json::Value::Null), "count")?,
+        })
+    }
+
     /// The increase of each bucket, the sum and the count since `earlier`, each a counter of
     /// its own (a restart is detected per counter, as Prometheus does per series).
     pub fn increase_since(&self, earlier: &HistogramSnapshot) -> HistogramSnapshot {

@@ -104,6 +104,9 @@ pub struct MetricSet {
     pub notes: Vec<String>,
     /// Facts about the load run itself, when the evidence records them (native runs do).
     pub run: Option<RunRecord>,
+    /// Histograms scraped from the load target over the run window (`--scrape-url`), with the
+    /// URL they came from, as a native summary records them.
+    pub scraped: Option<(String, BTreeMap<String, HistogramSnapshot>)>,
 }
 
 /// The last accepted run, for thresholds relative to it: figures by metric selector and

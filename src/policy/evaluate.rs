@@ -694,8 +694,9 @@ fn from_metric(
             })
         }
         Lookup::Empty => Ok(missing(format!(
-            "{key} has no samples in {} (k6 writes it with zeros and passes its thresholds); if the flow was switched off, say so (e.g. PERF_ENABLE_RULE_RUN=0)",
-            set.path
+            "{key} has no samples in {} (k6 writes it with zeros and passes its thresholds); {}",
+            set.path,
+            switch_hint(policy, gate)
         ))),
         Lookup::Absent => match same_test_verdict() {
             Some(verdict) => Ok(Found::K6Verdict {
@@ -715,6 +716,17 @@ fn from_metric(
                 threshold
             ))),
         },
+    }
+}
+
+/// How to say a gate's flow was switched off: its own switch, or that it has none.
+fn switch_hint(policy: &Policy, gate: &Gate) -> String {
+    let Some(flow) = &gate.flow else {
+        return "did the run tag its requests with this metric?".into();
+    };
+    match policy.flows.iter().find(|f| &f.name == flow).and_then(|f| f.switch_env.as_deref()) {
+        Some(var) => format!("if flow {flow} was switched off, say so with {var}=0 (or --skip-flow {flow})"),
+        None => format!("flow {flow} has no switch: if it did not run, say so with --skip-flow {flow}"),
     }
 }
 

@@ -1,9 +1,9 @@
-//! `gatecheck gates`: a policy in plain words — what will be checked, from where, and what
-//! happens when a figure is missing.
+//! `gatecheck gates`: a policy in plain words — what will be checked, from where (every source
+//! in precedence order), and what happens when a figure is missing.
 
 use std::io::{self, Write};
 
-use crate::policy::{OnMissing, Policy, Severity};
+use crate::policy::{OnMissing, Policy, QueryStat, Severity};
 
 pub fn render(policy: &Policy, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "Policy {} ({})", policy.name, policy.source)?;
@@ -26,14 +26,48 @@ pub fn render(policy: &Policy, out: &mut dyn Write) -> io::Result<()> {
             Severity::Warn => "warns only",
         };
         writeln!(out, "{}: {}", gate.id, gate.description)?;
-        let checks: Vec<String> = gate.thresholds.iter().map(|t| t.human()).collect();
-        writeln!(out, "  checks:     {} (breach {severity})", checks.join("; "))?;
-        if let Some((key, kind)) = &gate.metric {
-            writeln!(out, "  evidence:   k6 {kind} {key}")?;
+        if let Some(runs) = gate.consecutive_passes {
+            writeln!(
+                out,
+                "  checks:     this run and the {} recorded before it all passed (breach {severity})",
+                runs - 1
+            )?;
+            writeln!(out, "  evidence:   run history (--history DIR)")?;
+        } else {
+            let checks: Vec<String> = gate.thresholds.iter().map(|t| t.human()).collect();
+            writeln!(out, "  checks:     {} (breach {severity})", checks.join("; "))?;
         }
+        // Sources in precedence order: env (when set) > run-window scrape > query > k6 metric.
+        let mut rank = 0;
+        let mut source = |out: &mut dyn Write, text: String| -> io::Result<()> {
+            rank += 1;
+            writeln!(out, "  source {rank}:   {text}")
+        };
         for (stat, var) in &gate.env {
-            let role = if gate.metric.is_some() { "overrides it when set" } else { "environment" };
-            writeln!(out, "  env:        {stat} from ${var} ({}; {role})", gate.figure_unit.name())?;
+            source(out, format!("env ${var} gives {stat} when set ({})", gate.figure_unit.name()))?;
+        }
+        if let Some(name) = &gate.scrape {
+            source(out, format!("histogram {name} on the load target's /metrics over the run window (native runs with --scrape-url)"))?;
+        }
+        for (stat, query) in &gate.queries {
+            let which = match stat {
+                QueryStat::Every => "the figure".to_string(),
+                QueryStat::Only(stat) => stat.to_string(),
+            };
+            source(out, format!("PromQL for {which}: {query}"))?;
+        }
+        if let Some((key, kind)) = &gate.metric {
+            source(out, format!("k6 {kind} {key} (summary or raw results)"))?;
+        }
+        if let Some(coverage) = &gate.coverage {
+            writeln!(
+                out,
+                "  coverage:   at least {} of the {} window of {} (sampled every {})",
+                coverage.min_text,
+                coverage.window_text,
+                coverage.selector,
+                humantime::format_duration(coverage.interval)
+            )?;
         }
         if let Some(flow) = &gate.flow {
             writeln!(out, "  flow:       {flow}")?;
@@ -44,6 +78,17 @@ pub fn render(policy: &Policy, out: &mut dyn Write) -> io::Result<()> {
             OnMissing::Skip => "SKIPPED",
         };
         writeln!(out, "  if missing: {missing}")?;
+        writeln!(out)?;
+    }
+    for freshness in &policy.freshness {
+        writeln!(out, "{}: {}", freshness.id, freshness.description)?;
+        writeln!(
+            out,
+            "  checks:     the newest sample of {} is younger than {}{} (with query figures; blocks the release)",
+            freshness.selector,
+            humantime::format_duration(freshness.max_age),
+            freshness.up_for.as_ref().map(|w| format!(", and it was 1 for the whole {w}")).unwrap_or_default()
+        )?;
         writeln!(out)?;
     }
     if policy.enforce_k6_thresholds {

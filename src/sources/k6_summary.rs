@@ -105,6 +105,9 @@ fn from_document(path: &str, root: &Map<String, Value>) -> Result<MetricSet, Err
             }
         }
         set.run = Some(reader.run_record(native)?);
+        if let Some(scraped) = native.get("scraped") {
+            set.scraped = Some(reader.scraped(scraped)?);
+        }
     } else {
         set.zero_absent_lazy_counters();
     }
@@ -377,6 +380,22 @@ impl Reader<'_> {
             dropped_iterations: count("dropped_iterations")?,
             late_iterations: count("late_iterations")?,
         })
+    }
+
+    /// The run-window histograms a native run scraped from its target (`--scrape-url`).
+    fn scraped(&self, value: &Value) -> Result<(String, BTreeMap<String, crate::metrics::HistogramSnapshot>), Error> {
+        let url = value
+            .get("url")
+            .and_then(Value::as_str)
+            .ok_or_else(|| self.error("gatecheck.scraped.url", "expected the /metrics URL"))?;
+        let mut histograms = BTreeMap::new();
+        for (name, histogram) in value.get("histograms").and_then(Value::as_object).into_iter().flatten() {
+            let key = format!("gatecheck.scraped.histograms[{name:?}]");
+            let snapshot =
+                crate::metrics::HistogramSnapshot::from_json(histogram).map_err(|why| self.error(&key, why))?;
+            histograms.insert(name.clone(), snapshot);
+        }
+        Ok((url.to_string(), histograms))
     }
 
     fn empty_set(&self, format: &str, carries_thresholds: bool) -> MetricSet {

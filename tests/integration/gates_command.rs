@@ -12,7 +12,7 @@ fn release_policy_in_human_form() {
             .and(contains("read-latency: Read flow (auth_list) latency"))
             .and(contains("p95 below 400ms; p99 below 700ms (breach blocks the release)"))
             .and(contains("k6 trend http_req_duration{flow:auth_list}"))
-            .and(contains("p(95) from $SCHEDULER_LAG_P95_SECONDS (seconds"))
+            .and(contains("env $SCHEDULER_LAG_P95_SECONDS gives p(95) when set (seconds)"))
             .and(contains("PERF_ENABLE_RULE_RUN=0 switches it off"))
             .and(contains("if missing: NO DATA, blocks the release")),
     );
@@ -25,4 +25,27 @@ fn gates_rejects_a_broken_policy() {
         .assert()
         .code(2)
         .stderr(contains("policy missing.toml: cannot read"));
+}
+
+#[test]
+fn every_source_is_shown_in_precedence_order_and_history_gates_say_what_they_check() {
+    let out = stdout_of(&gatecheck().arg("gates").assert().code(0));
+    let block: Vec<&str> =
+        out.split("\n\n").find(|b| b.starts_with("scheduler-lag:")).expect("scheduler-lag block").lines().collect();
+    let position = |needle: &str| {
+        block.iter().position(|l| l.contains(needle)).unwrap_or_else(|| panic!("{needle} in {block:#?}"))
+    };
+    // env > scrape > query, each numbered.
+    assert!(position("source 1:   env $") < position("histogram waxwatch_scheduler_lag_seconds on the load target"));
+    assert!(position("on the load target") < position("PromQL for p(95): histogram_quantile(0.95"));
+    assert!(out.contains("coverage:   at least 90% of the 10m window"), "{out}");
+    let history = out.split("\n\n").find(|b| b.starts_with("consecutive-passes:")).unwrap();
+    assert!(!history.contains("checks:     (breach") && history.contains("recorded before it all passed"), "{history}");
+    // The saturation policy's freshness requirement is listed too.
+    let out = stdout_of(&gatecheck().args(["gates", "--policy", "gates/saturation.toml"]).assert().code(0));
+    assert!(
+        out.contains("api-freshness:")
+            && out.contains("the newest sample of up{job=\"waxwatch-api\"} is younger than 2m"),
+        "{out}"
+    );
 }

@@ -73,7 +73,7 @@ fn credentials_in_any_url_are_refused_and_never_shown() {
         cmd.env("PERF_BASE_URL", base_url)
             .env("PERF_BEARER_TOKEN", DEMO_TOKEN)
             .env("PERF_RULE_ID", DEMO_RULE)
-            .args(["smoke", "--quiet", "--duration", "1s", "--summary-out"])
+            .args(["smoke", "--quiet", "--duration", "3s", "--summary-out"])
             .arg(dir.path().join("s.json"))
             .arg("--log-out")
             .arg(dir.path().join("l.log"));

@@ -61,13 +61,13 @@ fn open_model_counts_iterations_from_their_intended_start() {
     let target = Served::start(&["demo", "--serve"]);
     let dir = tempfile::tempdir().unwrap();
     smoke_against(&target.url, dir.path())
-        .args(["--duration", "2s", "--executor", "constant-arrival-rate", "--rate", "10", "--vus", "4"])
+        .args(["--duration", "3s", "--executor", "constant-arrival-rate", "--rate", "10", "--vus", "4"])
         .assert()
         .code(0);
     let doc = summary(dir.path());
-    // auth_list starts at 0 s: 2 s x 10/s = 20 iterations due; all start on time with 4 workers.
+    // auth_list starts at 0 s: 3 s x 10/s = 30 iterations due; all start on time with 4 workers.
     let iterations = doc["metrics"]["iterations{flow:auth_list}"]["count"].as_u64().unwrap();
-    assert!((18..=20).contains(&iterations), "{iterations}");
+    assert!((28..=30).contains(&iterations), "{iterations}");
     assert_eq!(doc["gatecheck"]["executor"]["type"], "constant-arrival-rate");
     assert!(doc["metrics"]["dropped_iterations"]["count"].is_number());
 }
@@ -151,7 +151,7 @@ fn faults_are_counted_by_kind_and_the_run_ends_on_time() {
     // Refused: nothing listens on the port.
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let started = Instant::now();
-    smoke_against(&format!("http://127.0.0.1:{port}"), dir.path()).args(["--duration", "1s"]).assert().code(0);
+    smoke_against(&format!("http://127.0.0.1:{port}"), dir.path()).args(["--duration", "3s"]).assert().code(0);
     assert!(started.elapsed() < Duration::from_secs(6));
     let doc = summary(dir.path());
     assert!(doc["gatecheck"]["errors_by_kind"]["connect"].as_u64().unwrap() > 0, "{}", doc["gatecheck"]);
@@ -160,13 +160,13 @@ fn faults_are_counted_by_kind_and_the_run_ends_on_time() {
     // Timeouts: every answer takes 2 s, the timeout is 200 ms.
     let slow = Served::start(&["bench-target", "--delay-mix", "100:2s"]);
     let started = Instant::now();
-    smoke_against(&slow.url, dir.path()).args(["--duration", "1s", "--request-timeout", "200ms"]).assert().code(0);
+    smoke_against(&slow.url, dir.path()).args(["--duration", "3s", "--request-timeout", "200ms"]).assert().code(0);
     assert!(started.elapsed() < Duration::from_secs(6));
     assert!(summary(dir.path())["gatecheck"]["errors_by_kind"]["timeout"].as_u64().unwrap() > 0);
 
     // A huge body is drained and counted, not a failure.
     let big = Served::start(&["bench-target", "--body-bytes", "5000000"]);
-    smoke_against(&big.url, dir.path()).args(["--duration", "1s", "--max-requests", "12"]).assert().code(0);
+    smoke_against(&big.url, dir.path()).args(["--duration", "3s", "--max-requests", "12"]).assert().code(0);
     let doc = summary(dir.path());
     assert!(
         doc["metrics"]["data_received"]["count"].as_u64().unwrap() >= 5_000_000,
@@ -185,7 +185,7 @@ fn faults_are_counted_by_kind_and_the_run_ends_on_time() {
             drop(stream);
         }
     });
-    smoke_against(&url, dir.path()).args(["--duration", "1s", "--max-requests", "50"]).assert().code(0);
+    smoke_against(&url, dir.path()).args(["--duration", "3s", "--max-requests", "50"]).assert().code(0);
     let kinds = summary(dir.path())["gatecheck"]["errors_by_kind"].clone();
     assert!(kinds.as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum::<u64>() > 0, "{kinds}");
 }
@@ -206,7 +206,7 @@ fn redirects_from_the_target_are_a_failure_kind_of_their_own() {
             );
         }
     });
-    smoke_against(&url, dir.path()).args(["--duration", "1s", "--max-requests", "20"]).assert().code(0);
+    smoke_against(&url, dir.path()).args(["--duration", "3s", "--max-requests", "20"]).assert().code(0);
     let doc = summary(dir.path());
     let redirects = doc["gatecheck"]["errors_by_kind"]["redirect"].as_u64().unwrap_or(0);
     assert!(redirects > 0, "{}", doc["gatecheck"]["errors_by_kind"]);
