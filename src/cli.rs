@@ -491,9 +491,44 @@ impl EvidenceArgs {
     }
 }
 
+/// clap's several-line message as one line: what is wrong with which flag, a tip when clap
+/// has one, and where help is (`gatecheck verify --help` for a subcommand's flags).
+pub fn one_line_error(rendered: &str) -> String {
+    let lines: Vec<&str> = rendered.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let what = lines.first().map(|l| l.trim_start_matches("error:").trim()).unwrap_or("invalid arguments");
+    let tip = lines.iter().find_map(|l| l.strip_prefix("tip:")).map(|t| format!("; {}", t.trim())).unwrap_or_default();
+    // "Usage: gatecheck verify [OPTIONS]" names the subcommand whose help to read.
+    let command = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("Usage: "))
+        .map(|usage| {
+            usage.split_whitespace().take_while(|w| !w.starts_with(['[', '<', '-'])).collect::<Vec<_>>().join(" ")
+        })
+        .filter(|c| !c.is_empty())
+        .unwrap_or_else(|| "gatecheck".to_string());
+    format!("{what}{tip} (see {command} --help)")
+}
+
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory;
+
+    #[test]
+    fn argument_errors_are_one_line_naming_the_flag_and_where_help_is() {
+        for args in [
+            &["gatecheck", "check", "--watch", "abc"][..],
+            &["gatecheck", "verify", "--nope"],
+            &["gatecheck", "frob"],
+            &["gatecheck", "verify", "--report", "xml=a"],
+        ] {
+            let error = super::Cli::try_parse_from(args).unwrap_err();
+            let line = super::one_line_error(&error.render().to_string());
+            assert!(!line.contains('\n') && line.contains("--help"), "{line}");
+            assert!(line.contains(args.last().unwrap().split('=').next().unwrap()), "{line}");
+        }
+        let error = super::Cli::try_parse_from(["gatecheck", "verify", "--nope"]).unwrap_err();
+        assert!(super::one_line_error(&error.render().to_string()).ends_with("(see gatecheck verify --help)"));
+    }
 
     #[test]
     fn cli_definition_is_consistent() {

@@ -7,10 +7,14 @@ use clap::Parser;
 fn main() -> ExitCode {
     let cli = match gatecheck::cli::Cli::try_parse() {
         Ok(cli) => cli,
-        Err(error) => {
-            // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
+        // Help and version go to stdout, exit 0.
+        Err(error) if !error.use_stderr() => {
             let _ = error.print();
-            return ExitCode::from(if error.use_stderr() { 2 } else { 0 });
+            return ExitCode::SUCCESS;
+        }
+        Err(error) => {
+            eprintln!("gatecheck: error: {}", gatecheck::cli::one_line_error(&error.render().to_string()));
+            return ExitCode::from(2);
         }
     };
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {

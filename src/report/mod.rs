@@ -19,6 +19,21 @@ pub fn verdict_label(row: &crate::policy::verdict::Row) -> &'static str {
     }
 }
 
+/// A temporary file in `dir` for the artifact `path`, renamed into place when complete. Named
+/// so one left by a killed run (SIGKILL) is recognisably ours and whose (stale ones are
+/// removed here), and created with mode 0666 less the process umask, like any other tool's
+/// files (tempfile's own default, 0600, would hide reports from the CI user that uploads them).
+pub fn temporary_beside(path: &std::path::Path, dir: &std::path::Path) -> std::io::Result<tempfile::NamedTempFile> {
+    use std::os::unix::fs::PermissionsExt;
+    remove_stale_temporaries(dir);
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    tempfile::Builder::new()
+        .prefix(&format!("{TEMP_PREFIX}{name}.{}.", std::process::id()))
+        .suffix(".tmp")
+        .permissions(std::fs::Permissions::from_mode(0o666))
+        .tempfile_in(dir)
+}
+
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so
 /// a crash or Ctrl-C never leaves a truncated artifact. Creates the directory when missing.
 pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<(), crate::error::Error> {
@@ -29,14 +44,7 @@ pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<(), crat
         _ => std::path::PathBuf::from("."),
     };
     std::fs::create_dir_all(&dir).map_err(fail)?;
-    remove_stale_temporaries(&dir);
-    // Named so a temporary left by a killed run (SIGKILL) is recognisably ours and whose.
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let mut temp = tempfile::Builder::new()
-        .prefix(&format!("{TEMP_PREFIX}{name}.{}.", std::process::id()))
-        .suffix(".tmp")
-        .tempfile_in(&dir)
-        .map_err(fail)?;
+    let mut temp = temporary_beside(path, &dir).map_err(fail)?;
     temp.write_all(bytes).map_err(fail)?;
     temp.as_file().sync_all().map_err(fail)?;
     temp.persist(path).map_err(|e| fail(e.error))?;

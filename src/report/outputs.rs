@@ -136,5 +136,5 @@ fn claim_file(path: &Path) -> Result<NamedTempFile, Error> {
         _ => PathBuf::from("."),
     };
     std::fs::create_dir_all(&dir).map_err(fail)?;
-    NamedTempFile::new_in(&dir).map_err(fail)
+    super::temporary_beside(path, &dir).map_err(fail)
 }

