@@ -511,7 +511,7 @@ pub fn one_line_error(rendered: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use clap::CommandFactory;
+    use clap::{CommandFactory, Parser};
 
     #[test]
     fn argument_errors_are_one_line_naming_the_flag_and_where_help_is() {
