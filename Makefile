@@ -10,7 +10,7 @@ K6_IMAGE ?= grafana/k6:1.1.0
 # Python-shipped test tools (k6, actionlint) live in a project-local venv; its bin comes first.
 TOOLS_VENV ?= $(CURDIR)/.tools/venv
 export PATH := $(TOOLS_VENV)/bin:$(PATH)
-export GATECHECK_VENV := $(TOOLS_VENV)
+export TOOLS_VENV
 # The release binary must stay small (no debug info): checked by make test.
 MAX_BINARY_BYTES ?= 15000000
 

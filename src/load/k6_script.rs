@@ -1,88 +1,169 @@
 //! `gatecheck export k6`: the scenario as a k6 script, so the native runner and k6 share one
 //! definition (flows, requests, bodies, checks, sleeps, start offsets, tags) and one set of
-//! thresholds (the policy's k6-metric gates). Variables are resolved now, from the same
-//! environment the native runner reads; the bearer token is read by k6 at run time and never
-//! written into the script.
+//! thresholds (the policy's k6-metric gates). Like the reference script, the exported one
+//! reads every `${VAR}` of the scenario at k6 run time (`__ENV`, else the scenario's
+//! `[defaults]`): the base URL, VUs, duration, paths, flow switches, the rule id and body
+//! values are never baked in at export time, and the bearer token never appears in it.
 
 use std::path::Path;
 
 use crate::error::Error;
-use crate::load::plan::{self, Executor, LoadPlan, Overrides};
+use crate::load::plan::{self, Executor, LoadPlan, Overrides, Templates};
 use crate::metrics::MetricKind;
 use crate::policy::Policy;
 
-pub fn render(scenario: Option<&Path>, policy: &Policy, env: &dyn Fn(&str) -> Option<String>) -> Result<String, Error> {
-    // The script reads the token itself; resolving the plan must not need it.
-    let with_placeholder = |name: &str| {
-        env(name)
-            .filter(|v| !v.trim().is_empty())
-            .or_else(|| (name == "PERF_BEARER_TOKEN").then(|| "from-k6-env".to_string()))
-    };
-    let plan = match scenario {
-        Some(path) => plan::load_file(path, &Overrides::default(), &with_placeholder)?,
+/// Stands in for a variable with no default while the plan is checked at export time; the
+/// script resolves the real value at k6 run time.
+const RUNTIME: &str = "resolved-at-k6-run-time";
+
+pub fn render(
+    scenario: Option<&Path>,
+    policy: &Policy,
+    _env: &dyn Fn(&str) -> Option<String>,
+) -> Result<String, Error> {
+    let (source, text) = match scenario {
+        Some(path) => (path.display().to_string(), crate::input::read_to_string(path, "scenario")?),
         None if Path::new("gates/core-flows.toml").is_file() => {
-            plan::load_file(Path::new("gates/core-flows.toml"), &Overrides::default(), &with_placeholder)?
+            let path = Path::new("gates/core-flows.toml");
+            (path.display().to_string(), crate::input::read_to_string(path, "scenario")?)
         }
-        None => plan::parse(
-            plan::BUILTIN_CORE_FLOWS_NAME,
-            plan::BUILTIN_CORE_FLOWS,
-            &Overrides::default(),
-            &with_placeholder,
-        )?,
+        None => (plan::BUILTIN_CORE_FLOWS_NAME.to_string(), plan::BUILTIN_CORE_FLOWS.to_string()),
     };
-    Ok(script(&plan, policy))
+    let templates = plan::templates(&source, &text)?;
+    // Checked with the scenario's own defaults, not this shell's environment: what k6 will
+    // use is decided when k6 runs.
+    let defaults_only = |name: &str| (!templates.defaults.contains_key(name)).then(|| RUNTIME.to_string());
+    let plan = plan::parse(&source, &text, &Overrides::default(), &defaults_only)?;
+    Ok(script(&plan, &templates, policy))
+}
+
+/// The JavaScript helpers that resolve variables at k6 run time, as the native runner does.
+const RUNTIME_HELPERS: &str = r#"function env(name) {
+  const value = __ENV[name];
+  if (value !== undefined && String(value).trim() !== '') return String(value);
+  if (Object.prototype.hasOwnProperty.call(DEFAULTS, name)) return DEFAULTS[name];
+  throw new Error(name + ' is not set and has no default');
+}
+function text(template) {
+  return template.replace(/\$\{([^}]+)\}/g, (_, name) => env(name));
+}
+function list(name) {
+  return env(name).split(',').map((s) => s.trim()).filter((s) => s !== '');
+}
+function int(name) {
+  const value = Number(env(name));
+  if (!Number.isInteger(value)) throw new Error(name + ' must be a whole number, got ' + env(name));
+  return value;
+}
+function on(value) {
+  const v = value.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off'].includes(v)) return false;
+  throw new Error('a flow switch is 1/true/yes/on or 0/false/no/off, got ' + value);
+}
+function millis(duration) {
+  const units = { ms: 1, s: 1000, m: 60000, h: 3600000 };
+  let total = 0;
+  const rest = duration.trim().replace(/(\d+(?:\.\d+)?)(ms|s|m|h)/g, (_, n, unit) => {
+    total += Number(n) * units[unit];
+    return '';
+  });
+  if (rest !== '' || total <= 0) throw new Error('a duration is e.g. 30s, 2m or 1m30s, got ' + duration);
+  return total;
+}
+function path(template, params) {
+  return Object.keys(params).reduce((p, key) => p.replace('{' + key + '}', encodeURIComponent(params[key])), template);
+}
+function pointer(value, path) {
+  if (path === '') return value;
+  return path.split('/').slice(1).reduce((v, key) => {
+    const k = key.replace(/~1/g, '/').replace(/~0/g, '~');
+    return v === undefined || v === null ? undefined : v[k];
+  }, value);
+}
+"#;
+
+/// A TOML body value as a JavaScript expression resolved at run time: `${X|list}` and
+/// `${X|int}` as typed values, other strings with their `${VAR}`s replaced.
+fn body_value(value: &toml::Value) -> String {
+    match value {
+        toml::Value::String(s) => {
+            let whole = s.strip_prefix("${").and_then(|r| r.strip_suffix('}')).filter(|inner| !inner.contains("${"));
+            match whole.and_then(|inner| inner.split_once('|')) {
+                Some((name, "list")) => format!("list({})", js(name)),
+                Some((name, "int")) => format!("int({})", js(name)),
+                _ => format!("text({})", js(s)),
+            }
+        }
+        toml::Value::Array(items) => format!("[{}]", items.iter().map(body_value).collect::<Vec<_>>().join(", ")),
+        toml::Value::Table(table) => format!(
+            "{{ {} }}",
+            table.iter().map(|(k, v)| format!("{}: {}", js(k), body_value(v))).collect::<Vec<_>>().join(", ")
+        ),
+        other => serde_json::to_string(&toml_to_json(other)).unwrap_or_else(|_| "null".into()),
+    }
+}
+
+fn toml_to_json(value: &toml::Value) -> serde_json::Value {
+    match value {
+        toml::Value::Integer(i) => serde_json::json!(i),
+        toml::Value::Float(f) => serde_json::json!(f),
+        toml::Value::Boolean(b) => serde_json::json!(b),
+        other => serde_json::json!(other.to_string()),
+    }
 }
 
 fn js(text: &str) -> String {
     serde_json::to_string(text).expect("strings always encode")
 }
 
-fn seconds(duration: std::time::Duration) -> String {
-    format!("{}ms", duration.as_millis())
-}
-
-pub fn script(plan: &LoadPlan, policy: &Policy) -> String {
+pub fn script(plan: &LoadPlan, templates: &Templates, policy: &Policy) -> String {
     let mut out = String::new();
     out.push_str(&format!(
         "// Generated by `gatecheck export k6` from {} and policy {} — regenerate, do not edit.\n",
         plan.source, policy.source
     ));
+    out.push_str(
+        "// Every ${VAR} is read when k6 runs (k6 -e NAME=VALUE or the environment), else the scenario's default.\n",
+    );
     for (flow, why) in &plan.skipped {
-        out.push_str(&format!("// flow {flow} is switched off ({why}) and not part of this script.\n"));
+        out.push_str(&format!(
+            "// flow {flow} is off by the scenario's defaults ({why}) and not part of this script.\n"
+        ));
     }
     out.push_str("import http from 'k6/http';\nimport { check, sleep } from 'k6';\n\n");
-    out.push_str("const TOKEN = __ENV.PERF_BEARER_TOKEN;\n");
+    let defaults = serde_json::to_string_pretty(&templates.defaults).unwrap_or_else(|_| "{}".into());
+    out.push_str(&format!("const DEFAULTS = {defaults};\n"));
+    out.push_str(RUNTIME_HELPERS);
+    out.push_str("\nconst TOKEN = __ENV.PERF_BEARER_TOKEN;\n");
     out.push_str("if (!TOKEN) {\n  throw new Error('PERF_BEARER_TOKEN is not set: the smoke run needs a bearer token for the API');\n}\n");
-    out.push_str(&format!(
-        "const BASE = {};\n\n",
-        js(&format!(
-            "{}://{}",
-            if plan.target.scheme == plan::Scheme::Https { "https" } else { "http" },
-            plan.target.authority
-        ))
-    ));
-    out.push_str("function pointer(value, path) {\n  if (path === '') return value;\n  return path.split('/').slice(1).reduce((v, key) => {\n    const k = key.replace(/~1/g, '/').replace(/~0/g, '~');\n    return v === undefined || v === null ? undefined : v[k];\n  }, value);\n}\n\n");
+    out.push_str(&format!("const BASE = text({}).replace(/\\/+$/, '');\n", js(&templates.base_url)));
+    out.push_str(&format!("const VUS = Number(text({}));\n", js(&templates.vus)));
+    out.push_str(&format!("const DURATION = millis(text({}));\n\n", js(&templates.duration)));
 
-    out.push_str("export const options = {\n  summaryTrendStats: ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)'],\n  scenarios: {\n");
+    out.push_str("const scenarios = {};\n");
     for flow in &plan.flows {
-        let window = plan.duration.saturating_sub(flow.start_after);
         let executor = match plan.executor {
-            Executor::ConstantVus { vus } => format!("executor: 'constant-vus', vus: {vus}"),
+            Executor::ConstantVus { .. } => "executor: 'constant-vus', vus: VUS".to_string(),
             Executor::ConstantArrivalRate { rate, max_vus } => format!(
-                "executor: 'constant-arrival-rate', rate: {}, timeUnit: '1s', preAllocatedVUs: {max_vus}, maxVUs: {max_vus}",
-                rate
+                "executor: 'constant-arrival-rate', rate: {rate}, timeUnit: '1s', preAllocatedVUs: {max_vus}, maxVUs: {max_vus}"
             ),
         };
+        let offset = flow.start_after.as_millis();
+        let switch = templates.flows.iter().find(|(name, _)| *name == flow.name).and_then(|(_, s)| s.as_ref());
+        let condition = match switch {
+            Some(template) => format!("if (on(text({}))) ", js(template)),
+            None => String::new(),
+        };
         out.push_str(&format!(
-            "    {}: {{ {executor}, duration: '{}', startTime: '{}', exec: {}, tags: {{ flow: {} }} }},\n",
+            "{condition}scenarios[{}] = {{ {executor}, duration: Math.max(0, DURATION - {offset}) + 'ms', startTime: '{offset}ms', exec: {}, tags: {{ flow: {} }} }};\n",
             js(&flow.name),
-            seconds(window),
-            seconds(flow.start_after),
             js(&format!("flow_{}", flow.name)),
             js(&flow.name)
         ));
     }
-    out.push_str("  },\n  thresholds: {\n");
+    out.push_str("\nexport const options = {\n  summaryTrendStats: ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)'],\n  scenarios,\n");
+    out.push_str("  thresholds: {\n");
     for gate in &policy.gates {
         let Some((key, kind)) = &gate.metric else { continue };
         if gate.flow.as_ref().is_some_and(|f| plan.skipped.iter().any(|(s, _)| s == f)) {
@@ -94,7 +175,8 @@ pub fn script(plan: &LoadPlan, policy: &Policy) -> String {
             .filter(|t| t.baseline.is_none() && gate.env_var_for(t.stat).is_none() && gate.query_for(t.stat).is_none())
             .filter_map(|t| {
                 let time = MetricKind::of_builtin(&key.name) == Some(MetricKind::Trend);
-                let limit = t.canonical_limit(kind.dimension(t.stat, time)).ok()?;
+                // The limit exactly as written, on k6's scale (1.1% is 0.011, 0.3s is 300).
+                let limit = t.exact_limit(kind.dimension(t.stat, time)).ok()?.normalize();
                 Some(js(&format!("{}{}{}", t.stat, t.op.symbol(), limit)))
             })
             .collect();
@@ -106,20 +188,37 @@ pub fn script(plan: &LoadPlan, policy: &Policy) -> String {
 
     for flow in &plan.flows {
         out.push_str(&format!("\nexport function flow_{}() {{\n  let res;\n", flow.name));
-        for request in &flow.requests {
+        let flow_templates = templates
+            .flows
+            .iter()
+            .position(|(name, _)| *name == flow.name)
+            .and_then(|index| templates.requests.get(index));
+        for (index, request) in flow.requests.iter().enumerate() {
+            let template = flow_templates.and_then(|requests| requests.get(index));
             let mut headers = vec![("Authorization", "`Bearer ${TOKEN}`".to_string())];
             if request.body.is_some() {
                 headers.push(("Content-Type", js("application/json")));
             }
             let headers: Vec<String> = headers.iter().map(|(k, v)| format!("{}: {v}", js(k))).collect();
-            let body = match &request.body {
-                Some(bytes) => js(&String::from_utf8_lossy(bytes)),
+            // Path and body resolved at k6 run time from the scenario's templates.
+            let body = match template.and_then(|t| t.json.as_ref()) {
+                Some(table) => format!("JSON.stringify({})", body_value(&toml::Value::Table(table.clone()))),
                 None => "null".to_string(),
             };
+            let url = match template {
+                Some(t) => {
+                    let params: Vec<String> = t
+                        .path_params
+                        .iter()
+                        .map(|(name, value)| format!("{}: text({})", js(name), js(value)))
+                        .collect();
+                    format!("BASE + path(text({}), {{ {} }})", js(&t.path), params.join(", "))
+                }
+                None => format!("BASE + {}", js(&request.path)),
+            };
             out.push_str(&format!(
-                "  res = http.request({}, BASE + {}, {body}, {{ headers: {{ {} }}, tags: {{ name: {} }} }});\n",
+                "  res = http.request({}, {url}, {body}, {{ headers: {{ {} }}, tags: {{ name: {} }} }});\n",
                 js(request.method.as_str()),
-                js(&request.path),
                 headers.join(", "),
                 js(&request.name)
             ));

@@ -165,6 +165,54 @@ pub struct Overrides {
     pub no_sleep: bool,
 }
 
+/// The scenario as written, before any variable is resolved: what `export k6` needs to resolve
+/// every `${VAR}` at k6 run time, as the reference script does.
+#[derive(Debug, Clone)]
+pub struct Templates {
+    pub defaults: BTreeMap<String, String>,
+    pub base_url: String,
+    pub vus: String,
+    pub duration: String,
+    /// Per flow, in file order: the name and its `enabled` switch as written.
+    pub flows: Vec<(String, Option<String>)>,
+    /// Per flow, per request: the path, its path parameters and the JSON body as written.
+    pub requests: Vec<Vec<RequestTemplate>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RequestTemplate {
+    pub path: String,
+    pub path_params: BTreeMap<String, String>,
+    pub json: Option<toml::Table>,
+}
+
+/// Reads the scenario's templates (no variable is resolved).
+pub fn templates(source: &str, text: &str) -> Result<Templates, Error> {
+    let fail = |message: String| Error::Scenario { path: source.to_string(), message };
+    let file: ScenarioFile = toml::from_str(text).map_err(|e| fail(e.message().replace('\n', " ")))?;
+    Ok(Templates {
+        defaults: file.defaults.clone(),
+        base_url: file.scenario.base_url.clone(),
+        vus: file.scenario.vus.clone(),
+        duration: file.scenario.duration.clone(),
+        flows: file.flows.iter().map(|f| (f.name.clone(), f.enabled.clone())).collect(),
+        requests: file
+            .flows
+            .iter()
+            .map(|f| {
+                f.requests
+                    .iter()
+                    .map(|r| RequestTemplate {
+                        path: r.path.clone(),
+                        path_params: r.path_params.clone(),
+                        json: r.json.clone(),
+                    })
+                    .collect()
+            })
+            .collect(),
+    })
+}
+
 pub fn load_file(path: &Path, overrides: &Overrides, env: &dyn Fn(&str) -> Option<String>) -> Result<LoadPlan, Error> {
     let shown = path.display().to_string();
     let text = crate::input::read_to_string(path, "scenario")?;

@@ -159,3 +159,42 @@ fn reports_and_artifacts_follow_the_umask() {
         assert_eq!(actual, mode, "umask {umask}: {actual:o}");
     }
 }
+
+#[test]
+fn the_exported_k6_script_reads_every_variable_when_k6_runs() {
+    // No PERF_* at export time at all: nothing is baked in.
+    let script = stdout_of(&gatecheck().args(["export", "k6"]).assert().code(0));
+    assert!(script.contains("const DEFAULTS = {") && script.contains("\"PERF_DURATION\": \"30s\""), "{script}");
+    assert!(script.contains("text(\"${PERF_BASE_URL}\")") && script.contains("text(\"${PERF_RULE_ID}\")"), "{script}");
+    assert!(script.contains("if (on(text(\"${PERF_ENABLE_RULE_RUN}\")))"), "{script}");
+    assert!(
+        script.contains("list(\"PERF_SEARCH_KEYWORDS\")") && script.contains("int(\"PERF_SEARCH_PAGE\")"),
+        "{script}"
+    );
+    // What k6 itself makes of it, with the variables given at k6 run time.
+    if std::process::Command::new("k6").arg("version").output().is_ok_and(|o| o.status.success()) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("core-flows.k6.js");
+        std::fs::write(&path, &script).unwrap();
+        let inspect = |extra: &[&str]| -> serde_json::Value {
+            let output = std::process::Command::new("k6")
+                .arg("inspect")
+                .args(["-e", "PERF_BEARER_TOKEN=x"])
+                .args(extra.iter().flat_map(|e| ["-e", e]))
+                .arg(&path)
+                .output()
+                .unwrap();
+            assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+            serde_json::from_slice(&output.stdout).unwrap()
+        };
+        let options = inspect(&["PERF_DURATION=7s", "PERF_VUS=3"]);
+        assert_eq!(options["scenarios"]["auth_list"]["duration"], "7s");
+        assert_eq!(options["scenarios"]["provider_log_write"]["duration"], "5s");
+        assert_eq!(options["scenarios"]["rule_poll"]["vus"], 3);
+        let options = inspect(&["PERF_ENABLE_RULE_RUN=0"]);
+        assert!(options["scenarios"]["rule_poll"].is_null(), "{options}");
+        assert_eq!(options["scenarios"]["auth_list"]["duration"], "30s");
+    } else {
+        record_skip("k6 is not installed: the script was checked as text only");
+    }
+}
