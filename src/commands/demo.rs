@@ -71,6 +71,11 @@ pub async fn demo(args: DemoArgs, context: &Context<'_>, out: &mut dyn Write) ->
     let outputs = Outputs::claim(&report.reports, env)?;
 
     let metrics_url = format!("{url}/metrics");
+    write_out(writeln!(
+        out,
+        "gatecheck demo: the target is the built-in demo API on {url} (a stand-in for your service, seeded \
+         latencies; no outside service), the load is gatecheck's native runner, lag comes from the demo's /metrics"
+    ))?;
     let result = smoke::smoke(load_plan, &summary_path, &log_path, Some(&metrics_url), false, out).await;
     server.abort();
     let result = result?;

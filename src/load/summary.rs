@@ -169,27 +169,49 @@ pub fn table(plan: &LoadPlan, recorder: &Recorder, facts: &RunFacts) -> String {
     table.set_header(vec!["Flow", "Endpoint", "Requests", "req/s", "p50", "p95", "p99", "max", "Failed", "Checks ok"]);
     let ms = |micros: u64| format!("{:.2} ms", micros as f64 / 1000.0);
     let pct = |h: &Histogram<u64>, p: f64| format!("{:.2} ms", k6_percentile(h, p) / 1000.0);
+    let seconds = facts.elapsed_secs.max(1e-9);
+    let row = |flow: String, endpoint: String, h: &Histogram<u64>, requests: u64, failed: u64, checks: (u64, u64)| {
+        vec![
+            flow,
+            endpoint,
+            requests.to_string(),
+            format!("{:.1}", requests as f64 / seconds),
+            if h.is_empty() { "-".into() } else { pct(h, 50.0) },
+            if h.is_empty() { "-".into() } else { pct(h, 95.0) },
+            if h.is_empty() { "-".into() } else { pct(h, 99.0) },
+            if h.is_empty() { "-".into() } else { ms(h.max()) },
+            failed.to_string(),
+            if checks.1 == 0 { "-".into() } else { format!("{:.2}%", 100.0 * checks.0 as f64 / checks.1 as f64) },
+        ]
+    };
     for (flow, stats) in plan.flows.iter().zip(&recorder.flows) {
+        let mut flow_latency = Histogram::<u64>::new_with_bounds(1, 3_600_000_000, 3).expect("static bounds");
+        let (mut requests, mut failed, mut passed, mut checks_total) = (0, 0, 0, 0);
         for (request, endpoint) in flow.requests.iter().zip(&stats.endpoints) {
-            let h = &endpoint.latency;
+            flow_latency.add(&endpoint.latency).expect("same bounds");
+            requests += endpoint.requests;
+            failed += endpoint.failed;
+            passed += endpoint.checks_passed;
+            checks_total += endpoint.checks_passed + endpoint.checks_failed;
             let checks = endpoint.checks_passed + endpoint.checks_failed;
-            table.add_row(vec![
+            table.add_row(row(
                 flow.name.clone(),
                 format!("{} {}", request.method, request.name),
-                endpoint.requests.to_string(),
-                format!("{:.1}", endpoint.requests as f64 / facts.elapsed_secs.max(1e-9)),
-                if h.is_empty() { "-".into() } else { pct(h, 50.0) },
-                if h.is_empty() { "-".into() } else { pct(h, 95.0) },
-                if h.is_empty() { "-".into() } else { pct(h, 99.0) },
-                if h.is_empty() { "-".into() } else { ms(h.max()) },
-                endpoint.failed.to_string(),
-                if checks == 0 {
-                    "-".into()
-                } else {
-                    format!("{:.2}%", 100.0 * endpoint.checks_passed as f64 / checks as f64)
-                },
-            ]);
+                &endpoint.latency,
+                endpoint.requests,
+                endpoint.failed,
+                (endpoint.checks_passed, checks),
+            ));
         }
+        // The flow as a whole: the figures the release gates judge (http_req_duration{flow:...}).
+        table.add_row(row(
+            flow.name.clone(),
+            "all (judged)".into(),
+            &flow_latency,
+            requests,
+            failed,
+            (passed, checks_total),
+        ));
     }
     let mut text = table.to_string();
     for (name, why) in &plan.skipped {

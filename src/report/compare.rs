@@ -44,10 +44,11 @@ pub fn flows(a: &MetricSet, b: &MetricSet) -> BTreeSet<String> {
 fn cell(a: Option<f64>, b: Option<f64>, show: impl Fn(f64) -> String) -> String {
     match (a, b) {
         (Some(a), Some(b)) => {
+            // One form for every change: a percentage, "+0.0%" when equal.
             let change = if a != 0.0 {
                 format!("{:+.1}%", (b - a) / a * 100.0)
             } else if b == 0.0 {
-                "±0".into()
+                "+0.0%".into()
             } else {
                 "new".into()
             };
@@ -88,5 +89,18 @@ pub fn render(a: &MetricSet, b: &MetricSet) -> String {
             cell(throughput(a, duration_a), throughput(b, duration_b), rps),
         ]);
     }
-    format!("A: {} ({})\nB: {} ({})\n{table}\n", a.path, a.format, b.path, b.format)
+    let mut notes = String::new();
+    let lacks_p99 = |set: &MetricSet| {
+        flows(a, b)
+            .iter()
+            .any(|flow| figure(set, &format!("http_req_duration{{flow:{flow}}}"), Stat::Percentile(99.0)).is_none())
+    };
+    for (label, set) in [("A", a), ("B", b)] {
+        if lacks_p99(set) {
+            notes.push_str(&format!(
+                "note: {label} has no p(99) (a k6 summary carries it only with --summary-trend-stats \"...,p(99)\"; give the raw results instead): shown as -\n"
+            ));
+        }
+    }
+    format!("A: {} ({})\nB: {} ({})\n{table}\n{notes}", a.path, a.format, b.path, b.format)
 }
