@@ -204,6 +204,27 @@ pub struct LoadArgs {
     /// No progress output.
     #[arg(long)]
     pub quiet: bool,
+
+    /// Run only segment I of N (0-based), like k6's execution segments: its share of the VUs,
+    /// of the open model's iterations (n mod N == I) and of --max-requests. N runners together
+    /// are the unsplit run. In a GitHub Actions matrix: --segment ${{ strategy.job-index }}/${{ strategy.job-total }}.
+    #[arg(long, value_name = "I/N", conflicts_with = "segments")]
+    pub segment: Option<String>,
+
+    /// The number of segments, with the index from JOB_COMPLETION_INDEX (a Kubernetes Indexed
+    /// Job, which does not pass the total).
+    #[arg(long, value_name = "N")]
+    pub segments: Option<u32>,
+
+    /// Start at this instant (RFC 3339 or unix seconds), so segments started seconds apart load
+    /// together; a time already past by more than 5 s is refused.
+    #[arg(long, value_name = "TIME")]
+    pub start_at: Option<String>,
+
+    /// The run the segments belong to [default: derived from the scenario digest and the start
+    /// time]; `merge` refuses segments of different runs.
+    #[arg(long, value_name = "ID")]
+    pub run_id: Option<String>,
 }
 
 #[derive(Debug, Args)]

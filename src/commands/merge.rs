@@ -212,6 +212,9 @@ fn read_native(path: &Path) -> Result<(LoadPlan, Recorder, RunFacts), Error> {
         max_requests: native["request_cap"].as_u64().unwrap_or(0),
         flows,
         skipped,
+        segment: crate::load::segment::Segment::WHOLE,
+        start_at: None,
+        run_id: None,
     };
     let facts = RunFacts {
         elapsed_secs: elapsed,
@@ -292,7 +295,89 @@ fn decode_histogram(bytes: &[u8]) -> Result<hdrhistogram::Histogram<u64>, String
     Ok(histogram)
 }
 
+/// Who a native summary is among the runners of one run (`gatecheck.shard`).
+#[derive(Debug, Clone, PartialEq)]
+struct Shard {
+    run_id: String,
+    index: u32,
+    count: u32,
+    scenario: String,
+    /// The VUs this runner ran (its `vus` metric).
+    vus: u64,
+}
+
+fn read_shard(path: &Path) -> Result<Shard, Error> {
+    let text = crate::input::read_to_string(path, "summary")?;
+    let doc: Value = serde_json::from_str(&text).map_err(|e| bad(path, format!("not valid JSON ({e})")))?;
+    let shard = &doc["gatecheck"]["shard"];
+    let field = |key: &str| shard[key].as_str().map(str::to_string);
+    let number = |key: &str| shard[key].as_u64().and_then(|n| u32::try_from(n).ok());
+    match (field("run_id"), number("index"), number("count"), field("scenario_sha256")) {
+        (Some(run_id), Some(index), Some(count), Some(scenario)) if index < count => Ok(Shard {
+            run_id,
+            index,
+            count,
+            scenario,
+            vus: doc["metrics"]["vus"]["value"].as_u64().unwrap_or(0),
+        }),
+        _ => Err(bad(
+            path,
+            "has no shard identity (gatecheck.shard: run_id, index < count, scenario_sha256): only summaries of one segmented run merge",
+        )),
+    }
+}
+
+/// The inputs must be every segment of one run, each once: a duplicate would double every
+/// count, a missing one would pass for the whole run.
+fn check_shards(inputs: &[PathBuf]) -> Result<u64, Error> {
+    let shards: Vec<Shard> = inputs.iter().map(|p| read_shard(p)).collect::<Result<_, _>>()?;
+    let (first, first_path) = (&shards[0], &inputs[0]);
+    for (shard, path) in shards.iter().zip(inputs).skip(1) {
+        if shard.run_id != first.run_id || shard.count != first.count {
+            return Err(bad(
+                path,
+                format!(
+                    "is segment {}/{} of run {}, but {} is segment {}/{} of run {}: only the segments of one run merge (give every runner the same --start-at or --run-id)",
+                    shard.index, shard.count, shard.run_id, first_path.display(), first.index, first.count, first.run_id
+                ),
+            ));
+        }
+        if shard.scenario != first.scenario {
+            return Err(bad(path, format!("ran another scenario than {} (its digest differs)", first_path.display())));
+        }
+    }
+    for (i, shard) in shards.iter().enumerate() {
+        if let Some(j) = shards[..i].iter().position(|s| s.index == shard.index) {
+            return Err(bad(
+                &inputs[i],
+                format!(
+                    "is segment {}/{} of run {} again ({} is the same segment): a duplicate would count it twice",
+                    shard.index,
+                    shard.count,
+                    shard.run_id,
+                    inputs[j].display()
+                ),
+            ));
+        }
+    }
+    let missing: Vec<String> = (0..first.count)
+        .filter(|i| !shards.iter().any(|s| s.index == *i))
+        .map(|i| format!("{i}/{}", first.count))
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::Settings(format!(
+            "merge: run {} has {} segments, but segment(s) {} are missing among {}",
+            first.run_id,
+            first.count,
+            missing.join(", "),
+            merged_from(inputs).join(", ")
+        )));
+    }
+    Ok(shards.iter().map(|s| s.vus).sum())
+}
+
 fn merge_native(inputs: &[PathBuf]) -> Result<Value, Error> {
+    let total_vus = check_shards(inputs)?;
     let (plan, mut recorder, mut facts) = read_native(&inputs[0])?;
     let shape = |plan: &LoadPlan| -> Vec<(String, Vec<String>)> {
         plan.flows.iter().map(|f| (f.name.clone(), f.requests.iter().map(|r| r.name.clone()).collect())).collect()
@@ -315,12 +400,17 @@ fn merge_native(inputs: &[PathBuf]) -> Result<Value, Error> {
         facts.ended_at = facts.ended_at.max(other_facts.ended_at);
         facts.partial = facts.partial.or(other_facts.partial);
     }
-    let vus = match plan.executor {
-        Executor::ConstantVus { vus } => u64::from(vus),
-        Executor::ConstantArrivalRate { max_vus, .. } => u64::from(max_vus),
-    } * plan.flows.len() as u64
-        * inputs.len() as u64;
-    let mut document = summary::export(&plan, &recorder, &facts, vus);
+    // The whole run's VUs: the sum of what each segment ran, not one shard's.
+    let mut document = summary::export(&plan, &recorder, &facts, total_vus);
+    let first = read_shard(&inputs[0])?;
+    document["gatecheck"]["shard"] = json!({
+        "run_id": first.run_id,
+        "segment": "all",
+        "index": 0,
+        "count": 1,
+        "merged_segments": first.count,
+        "scenario_sha256": first.scenario,
+    });
     document["gatecheck"]["merged_from"] = json!(merged_from(inputs));
     document["gatecheck"]["runner"] = json!(concat!("gatecheck ", env!("CARGO_PKG_VERSION"), " merge"));
     Ok(document)

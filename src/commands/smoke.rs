@@ -63,6 +63,51 @@ pub fn overrides(args: &LoadArgs) -> Result<Overrides, Error> {
 }
 
 pub fn load_plan(args: &LoadArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<LoadPlan, Error> {
+    let segment = segment(args, env)?;
+    let start_at = args.start_at.as_deref().map(|text| {
+        crate::settings::parse_at(text).map_err(|_| {
+            Error::Settings(format!("--start-at {text:?}: expected RFC 3339 (2026-01-01T00:00:00Z) or unix seconds"))
+        })
+    });
+    let start_at = start_at.transpose()?;
+    if let Some(id) = &args.run_id {
+        if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.') {
+            return Err(Error::Settings(format!("--run-id {id:?}: expected letters, digits, '-', '_' or '.'")));
+        }
+    }
+    let mut plan = scenario_plan(args, env)?.into_segment(segment);
+    plan.start_at = start_at;
+    plan.run_id = args.run_id.clone();
+    Ok(plan)
+}
+
+/// Which segment this runner runs: `--segment I/N`; else `--segments N` with the index from
+/// JOB_COMPLETION_INDEX; else the whole scenario. A Job index without a total is refused:
+/// every pod would otherwise run the whole scenario.
+pub fn segment(args: &LoadArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<crate::load::segment::Segment, Error> {
+    use crate::load::segment::Segment;
+    if let Some(text) = &args.segment {
+        return Segment::parse(text).map_err(|why| Error::Settings(format!("--segment {why}")));
+    }
+    let job_index = env("JOB_COMPLETION_INDEX").filter(|v| !v.trim().is_empty());
+    match (args.segments, job_index) {
+        (Some(count), Some(index)) => {
+            let index: u32 = index.trim().parse().map_err(|_| {
+                Error::Env { name: "JOB_COMPLETION_INDEX".into(), value: index.clone(), expected: "a whole number (the pod's index)".into() }
+            })?;
+            Segment::new(index, count).map_err(|why| Error::Settings(format!("--segments {count} with JOB_COMPLETION_INDEX={index}: {why}")))
+        }
+        (Some(count), None) => Err(Error::Settings(format!(
+            "--segments {count} needs the index: JOB_COMPLETION_INDEX (set by a Kubernetes Indexed Job) is not set; or give --segment I/{count}"
+        ))),
+        (None, Some(index)) => Err(Error::Settings(format!(
+            "JOB_COMPLETION_INDEX={index} is set but the number of segments is not: give --segments N (the Job's completions), or every pod runs the whole scenario"
+        ))),
+        (None, None) => Ok(Segment::WHOLE),
+    }
+}
+
+fn scenario_plan(args: &LoadArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<LoadPlan, Error> {
     let overrides = overrides(args)?;
     match &args.scenario {
         Some(path) => plan::load_file(path, &overrides, env),
@@ -78,6 +123,38 @@ pub fn summary_path(args: &LoadArgs, env: &dyn Fn(&str) -> Option<String>) -> Pa
         .clone()
         .or_else(|| env("K6_SUMMARY_PATH").filter(|p| !p.trim().is_empty()).map(PathBuf::from))
         .unwrap_or_else(|| PathBuf::from(crate::settings::DEFAULT_SUMMARY))
+}
+
+/// Waits for `--start-at` (interruptible); returns the start time (unix seconds).
+async fn wait_for_start(start_at: Option<i64>, out: &mut dyn Write) -> Result<i64, Error> {
+    let now = time::OffsetDateTime::now_utc();
+    let Some(start) = start_at else { return Ok(now.unix_timestamp()) };
+    let wait = start as f64 - (now.unix_timestamp_nanos() as f64 / 1e9);
+    if wait < -5.0 {
+        return Err(Error::Settings(format!(
+            "--start-at {}: already past by {:.0} s; segments must start together, so give a time still ahead",
+            crate::metrics::rfc3339(start),
+            -wait
+        )));
+    }
+    if wait > 0.0 {
+        write_out(writeln!(out, "waiting {wait:.1} s for the common start at {}", crate::metrics::rfc3339(start)))?;
+        let _ = out.flush();
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs_f64(wait)) => {}
+            _ = crate::load::interrupted() => {
+                return Err(Error::Settings("interrupted while waiting for --start-at: nothing was sent".into()));
+            }
+        }
+    }
+    Ok(start)
+}
+
+/// A run id from the scenario's digest and the start time: segments started with the same
+/// --start-at share it; separate runs never do.
+fn derived_run_id(scenario_sha256: &str, start: i64) -> String {
+    let digest = crate::sources::digest::bytes("run", "run", format!("{scenario_sha256}@{start}").as_bytes());
+    format!("run-{}", &digest.sha256[..16])
 }
 
 /// Creates the directory an artifact goes to, now, so a bad path fails before any load.
@@ -143,6 +220,8 @@ pub async fn smoke(
         plan.max_requests
     );
     write_out(writeln!(out, "{header}"))?;
+    let start = wait_for_start(plan.start_at, out).await?;
+    let run_id = plan.run_id.clone().unwrap_or_else(|| derived_run_id(&scenario_digest.sha256, start));
     let outcome = crate::load::run(plan.clone(), quiet, crate::load::interrupted()).await?;
     let scraped = match (scrape_url, before) {
         (Some(url), Some(before)) => {
@@ -159,6 +238,15 @@ pub async fn smoke(
     // The run window goes into the summary, so `verify` of it judges the lag gates exactly
     // as `run` does.
     let mut document = outcome.summary.clone();
+    // Who this summary is among the runners of one run: `merge` checks it.
+    document["gatecheck"]["shard"] = serde_json::json!({
+        "run_id": run_id,
+        "segment": plan.segment.to_string(),
+        "index": plan.segment.index,
+        "count": plan.segment.count,
+        "scenario_sha256": scenario_digest.sha256,
+        "start_at": crate::metrics::rfc3339(start),
+    });
     if let Some((url, window)) = &scraped {
         let histograms: serde_json::Map<String, serde_json::Value> =
             window.iter().map(|(name, h)| (name.clone(), h.to_json())).collect();

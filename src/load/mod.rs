@@ -10,6 +10,7 @@ pub mod k6_script;
 pub mod plan;
 pub mod progress;
 pub mod recorder;
+pub mod segment;
 pub mod summary;
 pub mod worker;
 
@@ -125,11 +126,13 @@ pub async fn run(
         let run_end = state.end.min(Instant::now()).max(state.start);
         for (index, flow) in plan.flows.iter().enumerate() {
             let window = plan.duration.saturating_sub(flow.start_after).as_secs_f64();
-            let due = (window * rate).ceil() as u64;
+            // This segment's iterations among those due on the unsplit schedule.
+            let due = plan.segment.due_of((window * rate).ceil() as u64);
             let dropped = due.saturating_sub(merged.flows[index].iterations);
             merged.flows[index].dropped_iterations = dropped;
             let begin = state.start + flow.start_after;
-            for n in due - dropped..due {
+            for local in due - dropped..due {
+                let n = plan.segment.iteration(local);
                 let intended = begin + Duration::from_secs_f64(n as f64 / rate);
                 merged.record_dropped(index, run_end.saturating_duration_since(intended));
             }

@@ -151,6 +151,31 @@ pub struct LoadPlan {
     pub flows: Vec<FlowPlan>,
     /// Flows switched off, with what switched them off.
     pub skipped: Vec<(String, String)>,
+    /// The part of the scenario this runner runs (the whole by default).
+    pub segment: crate::load::segment::Segment,
+    /// When every segment starts together (unix seconds), if given.
+    pub start_at: Option<i64>,
+    /// The run the segments belong to, if given (else derived when the run starts).
+    pub run_id: Option<String>,
+}
+
+impl LoadPlan {
+    /// Keeps only this runner's segment: its share of the VUs (and of the open model's
+    /// in-flight limit) and of the request cap; the open-model schedule is interleaved by the
+    /// workers (iteration n belongs to segment n mod N).
+    pub fn into_segment(mut self, segment: crate::load::segment::Segment) -> LoadPlan {
+        self.executor = match self.executor {
+            Executor::ConstantVus { vus } => Executor::ConstantVus { vus: segment.share(u64::from(vus)) as u32 },
+            Executor::ConstantArrivalRate { rate, max_vus } => Executor::ConstantArrivalRate {
+                rate,
+                // Every segment needs a worker to start its iterations at all.
+                max_vus: (segment.share(u64::from(max_vus)) as u32).max(1),
+            },
+        };
+        self.max_requests = segment.share(self.max_requests);
+        self.segment = segment;
+        self
+    }
 }
 
 /// What the command line overrides in the scenario.
@@ -351,6 +376,9 @@ pub fn parse(
         max_requests,
         flows,
         skipped,
+        segment: crate::load::segment::Segment::WHOLE,
+        start_at: None,
+        run_id: None,
     })
 }
 

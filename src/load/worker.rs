@@ -84,7 +84,8 @@ pub async fn run_worker(
         let intended = match plan.executor {
             Executor::ConstantVus { .. } => None,
             Executor::ConstantArrivalRate { rate, .. } => {
-                let ticket = state.tickets[flow_index].fetch_add(1, Ordering::Relaxed);
+                // This segment's next iteration on the unsplit schedule (n mod N == I).
+                let ticket = plan.segment.iteration(state.tickets[flow_index].fetch_add(1, Ordering::Relaxed));
                 let due = begin + Duration::from_secs_f64(ticket as f64 / rate);
                 if due >= state.end {
                     break;

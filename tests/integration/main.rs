@@ -16,6 +16,7 @@ mod merge;
 mod prometheus;
 mod prometheus_faults;
 mod reports;
+mod segments;
 mod settings_layers;
 mod smoke;
 mod support;

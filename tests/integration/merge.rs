@@ -41,13 +41,26 @@ fn raw_halves_merge_to_the_figures_of_the_whole_run() {
 fn native_shards_merge_their_histograms() {
     let target = Served::start(&["demo", "--serve"]);
     let dir = tempfile::tempdir().unwrap();
+    // Two segments of one run (one after the other here; tests/integration/segments.rs runs
+    // them side by side).
     let shard = |name: &str| {
         let path = dir.path().join(name);
+        let segment = if name == "a.json" { "0/2" } else { "1/2" };
         gatecheck()
             .env("PERF_BASE_URL", &target.url)
             .env("PERF_BEARER_TOKEN", DEMO_TOKEN)
             .env("PERF_RULE_ID", DEMO_RULE)
-            .args(["smoke", "--quiet", "--duration", "3s", "--summary-out"])
+            .args([
+                "smoke",
+                "--quiet",
+                "--duration",
+                "3s",
+                "--run-id",
+                "merge-test",
+                "--segment",
+                segment,
+                "--summary-out",
+            ])
             .arg(&path)
             .arg("--log-out")
             .arg(dir.path().join("log"))
@@ -139,9 +152,11 @@ fn deflated(plain: &[u8], declared: Option<u32>) -> Vec<u8> {
 fn crafted_histograms_are_refused_without_allocating_what_they_declare() {
     use base64::Engine;
     let dir = tempfile::tempdir().unwrap();
-    let native = |histogram: &[u8], duration: f64| {
+    // Two well-formed segments of one run, so merge goes on to decode the crafted histogram.
+    let native = |histogram: &[u8], duration: f64, index: u32| {
         serde_json::json!({"gatecheck": {
             "target": "http://127.0.0.1:1", "duration_s": duration,
+            "shard": {"run_id": "crafted", "index": index, "count": 2, "scenario_sha256": "0"},
             "recorder": {"flows": [{"name": "f", "endpoints": [{
                 "name": "e", "requests": 1, "failed": 0, "checks_passed": 1, "checks_failed": 0,
                 "histogram_us": base64::engine::general_purpose::STANDARD.encode(histogram),
@@ -161,13 +176,15 @@ fn crafted_histograms_are_refused_without_allocating_what_they_declare() {
     ];
     for (case, histogram, duration) in cases {
         let path = dir.path().join("crafted.json");
-        std::fs::write(&path, native(&histogram, duration)).unwrap();
+        std::fs::write(&path, native(&histogram, duration, 0)).unwrap();
+        let second = dir.path().join("second.json");
+        std::fs::write(&second, native(&histogram, duration, 1)).unwrap();
         let started = std::time::Instant::now();
         let assert = gatecheck()
             .arg("merge")
             .arg(dir.path().join("out.json"))
             .arg(&path)
-            .arg(&path)
+            .arg(&second)
             .timeout(std::time::Duration::from_secs(20))
             .assert()
             .code(2);
