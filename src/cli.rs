@@ -34,6 +34,8 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+// Parsed once per process: the size of the largest variant costs nothing worth a Box.
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// Judge a k6 summary, lag figures (env or Prometheus) against a policy (the release gate).
     #[command(after_help = EXIT_CODES)]
