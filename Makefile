@@ -29,6 +29,7 @@ test: install-tools ## install what the tests need, then fmt check, clippy, the 
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
 	actionlint .github/workflows/*.yml
+	bash scripts/validate-manifests.sh
 	$(MAKE) --no-print-directory size-check
 	$(CARGO) test --bench verify
 	rm -f target/tmp/skipped-tests.txt

