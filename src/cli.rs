@@ -227,6 +227,18 @@ pub struct LoadArgs {
     /// time]; `merge` refuses segments of different runs.
     #[arg(long, value_name = "ID")]
     pub run_id: Option<String>,
+
+    /// Push the measurements to a Prometheus remote-write endpoint (e.g.
+    /// http://127.0.0.1:9090/api/v1/write) when the run starts and when it ends: latency as
+    /// native histograms, request, failure and check counters, labelled run_id, segment, flow,
+    /// endpoint. A bearer token comes from GATECHECK_REMOTE_WRITE_TOKEN; a refused push is a
+    /// blocking row of the verdict.
+    #[arg(long, value_name = "URL")]
+    pub remote_write: Option<String>,
+
+    /// Extra header for --remote-write, e.g. "X-Scope-OrgID: tenant" (repeatable; never printed).
+    #[arg(long, value_name = "NAME: VALUE", requires = "remote_write")]
+    pub remote_write_header: Vec<String>,
 }
 
 #[derive(Debug, Args)]

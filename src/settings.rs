@@ -174,7 +174,9 @@ pub fn resolve_with_default_policy(
     figment = figment
         .merge(Env::prefixed("GATECHECK_").filter(|key| {
             // Credentials are read by name, never as settings; GATECHECK_CONFIG is not a setting either.
-            !["config", "prometheus_token", "prometheus_password"].iter().any(|k| key.as_str().eq_ignore_ascii_case(k))
+            !["config", "prometheus_token", "prometheus_password", "remote_write_token"]
+                .iter()
+                .any(|k| key.as_str().eq_ignore_ascii_case(k))
         }))
         .merge(Serialized::defaults(flags));
     let merged: Settings = figment.extract().map_err(|e| Error::Settings(one_line_figment_error(&e)))?;
@@ -329,8 +331,12 @@ pub fn parse_at(text: &str) -> Result<i64, Error> {
         })
 }
 
-fn now_unix() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
+/// "Now" as the evaluation time of queries, rounded UP to the second: a sample written a
+/// moment ago (a remote-write push in the same second) must not lie in the future of the
+/// evaluation, or the query would see the sample before it.
+pub fn now_unix() -> i64 {
+    let now = time::OffsetDateTime::now_utc();
+    now.unix_timestamp() + i64::from(now.nanosecond() > 0)
 }
 
 /// One line naming the key (as its layer spells it: `GATECHECK_X` or `x in FILE`) and what was

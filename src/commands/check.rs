@@ -68,7 +68,7 @@ async fn watch(
         // Each round looks at "now" unless the user pinned the evaluation time.
         let mut round_plan = plan.clone();
         if !plan.at_is_fixed {
-            round_plan.at = time::OffsetDateTime::now_utc().unix_timestamp();
+            round_plan.at = crate::settings::now_unix();
         }
         let verdict = judge(policy, &round_plan, env).await?;
         if watch > 1 {

@@ -215,6 +215,7 @@ fn read_native(path: &Path) -> Result<(LoadPlan, Recorder, RunFacts), Error> {
         segment: crate::load::segment::Segment::WHOLE,
         start_at: None,
         run_id: None,
+        remote_write: None,
     };
     let facts = RunFacts {
         elapsed_secs: elapsed,

@@ -78,7 +78,30 @@ pub fn load_plan(args: &LoadArgs, env: &dyn Fn(&str) -> Option<String>) -> Resul
     let mut plan = scenario_plan(args, env)?.into_segment(segment);
     plan.start_at = start_at;
     plan.run_id = args.run_id.clone();
+    plan.remote_write = remote_write_target(args, env)?;
     Ok(plan)
+}
+
+/// `--remote-write URL` with its headers and GATECHECK_REMOTE_WRITE_TOKEN, checked before any
+/// load: credentials never in the URL, headers `Name: value`.
+fn remote_write_target(
+    args: &LoadArgs,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<crate::load::remote_write::Target>, Error> {
+    let Some(url) = &args.remote_write else { return Ok(None) };
+    crate::input::refuse_url_credentials("--remote-write", url, "set GATECHECK_REMOTE_WRITE_TOKEN instead")?;
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(Error::Settings(format!("--remote-write {url:?}: expected an http:// or https:// URL")));
+    }
+    let mut headers = Vec::new();
+    for header in &args.remote_write_header {
+        let (name, value) = header.split_once(':').ok_or_else(|| {
+            Error::Settings("--remote-write-header: expected \"Name: value\" (the value is never printed)".into())
+        })?;
+        headers.push((name.trim().to_string(), crate::input::Secret::new(value.trim())));
+    }
+    let bearer = env("GATECHECK_REMOTE_WRITE_TOKEN").filter(|t| !t.trim().is_empty()).map(crate::input::Secret::new);
+    Ok(Some(crate::load::remote_write::Target { url: url.clone(), headers, bearer, timeout: Duration::from_secs(10) }))
 }
 
 /// Which segment this runner runs: `--segment I/N`; else `--segments N` with the index from
@@ -148,6 +171,10 @@ async fn wait_for_start(start_at: Option<i64>, out: &mut dyn Write) -> Result<i6
         }
     }
     Ok(start)
+}
+
+fn now_millis() -> i64 {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
 
 /// A run id from the scenario's digest and the start time: segments started with the same
@@ -222,7 +249,23 @@ pub async fn smoke(
     write_out(writeln!(out, "{header}"))?;
     let start = wait_for_start(plan.start_at, out).await?;
     let run_id = plan.run_id.clone().unwrap_or_else(|| derived_run_id(&scenario_digest.sha256, start));
+    let writer = crate::load::remote_write::Writer {
+        run_id: run_id.clone(),
+        segment: plan.segment.to_string(),
+        segments: plan.segment.count,
+    };
+    // Pushed when the run starts (the segment reports itself) and when it ends (everything).
+    let mut pushes: Vec<Result<(), String>> = Vec::new();
+    if let Some(target) = &plan.remote_write {
+        let empty = crate::load::recorder::Recorder::new(&plan);
+        let request = crate::load::remote_write::write_request(&plan, &empty, &writer, now_millis());
+        pushes.push(crate::load::remote_write::push(target, &request).await);
+    }
     let outcome = crate::load::run(plan.clone(), quiet, crate::load::interrupted()).await?;
+    if let Some(target) = &plan.remote_write {
+        let request = crate::load::remote_write::write_request(&plan, &outcome.recorder, &writer, now_millis());
+        pushes.push(crate::load::remote_write::push(target, &request).await);
+    }
     let scraped = match (scrape_url, before) {
         (Some(url), Some(before)) => {
             let after = scrape_histograms(url).await?;
@@ -238,6 +281,17 @@ pub async fn smoke(
     // The run window goes into the summary, so `verify` of it judges the lag gates exactly
     // as `run` does.
     let mut document = outcome.summary.clone();
+    if let Some(target) = &plan.remote_write {
+        let refused: Vec<&String> = pushes.iter().filter_map(|p| p.as_ref().err()).collect();
+        for why in &refused {
+            write_out(writeln!(out, "remote-write: {why}"))?;
+        }
+        document["gatecheck"]["remote_write"] = serde_json::json!({
+            "url": crate::input::masked_url(&target.url),
+            "pushes": pushes.len(),
+            "refused": refused,
+        });
+    }
     // Who this summary is among the runners of one run: `merge` checks it.
     document["gatecheck"]["shard"] = serde_json::json!({
         "run_id": run_id,

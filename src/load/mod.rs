@@ -10,6 +10,7 @@ pub mod k6_script;
 pub mod plan;
 pub mod progress;
 pub mod recorder;
+pub mod remote_write;
 pub mod segment;
 pub mod summary;
 pub mod worker;

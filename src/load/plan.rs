@@ -157,6 +157,8 @@ pub struct LoadPlan {
     pub start_at: Option<i64>,
     /// The run the segments belong to, if given (else derived when the run starts).
     pub run_id: Option<String>,
+    /// Where to push the measurements (Prometheus remote-write), if anywhere.
+    pub remote_write: Option<crate::load::remote_write::Target>,
 }
 
 impl LoadPlan {
@@ -379,6 +381,7 @@ pub fn parse(
         segment: crate::load::segment::Segment::WHOLE,
         start_at: None,
         run_id: None,
+        remote_write: None,
     })
 }
 

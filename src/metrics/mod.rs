@@ -142,6 +142,8 @@ pub struct RunRecord {
     pub dropped_iterations: u64,
     /// Open model: iterations that started after their intended time.
     pub late_iterations: u64,
+    /// With `--remote-write`: why each refused push was refused (empty when all were taken).
+    pub remote_write_refused: Option<Vec<String>>,
 }
 
 impl MetricSet {

@@ -41,7 +41,32 @@ pub fn run_rows(policy: &Policy, evidence: &Evidence, rows: &mut Vec<Row>) {
             }
         }
         rows.push(row);
+        if let Some(refused) = &run.remote_write_refused {
+            rows.push(remote_write_row(&set.path, refused));
+        }
     }
+}
+
+/// With `--remote-write`, every push must have been taken: a receiver that refused (e.g. native
+/// histograms disabled: HTTP 500) leaves the live view incomplete, and it never passes silently.
+fn remote_write_row(path: &str, refused: &[String]) -> Row {
+    let mut row = Row::new(
+        GATE_ID,
+        "every remote-write push of the run was accepted",
+        "remote-write".into(),
+        "every push accepted".into(),
+    );
+    row.source = format!("{path}: gatecheck.remote_write");
+    row.observed =
+        Observed::Figure { value: refused.len() as f64, unit: "number", shown: format!("{} refused", refused.len()) };
+    if refused.is_empty() {
+        row.status = Status::Pass;
+    } else {
+        row.status = Status::Fail;
+        row.blocking = true;
+        row.detail = Some(refused.join("; "));
+    }
+    row
 }
 
 /// The row added when no gate that can block was judged on a figure: every such gate was

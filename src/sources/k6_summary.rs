@@ -379,6 +379,13 @@ impl Reader<'_> {
             ended_at: text("ended_at"),
             dropped_iterations: count("dropped_iterations")?,
             late_iterations: count("late_iterations")?,
+            remote_write_refused: native.get("remote_write").map(|pushed| {
+                pushed
+                    .get("refused")
+                    .and_then(Value::as_array)
+                    .map(|refused| refused.iter().map(|r| r.as_str().unwrap_or("refused").to_string()).collect())
+                    .unwrap_or_else(|| vec!["the summary does not say which pushes were accepted".to_string()])
+            }),
         })
     }
 

@@ -15,6 +15,7 @@ mod k6_raw;
 mod merge;
 mod prometheus;
 mod prometheus_faults;
+mod remote_write;
 mod reports;
 mod segments;
 mod settings_layers;

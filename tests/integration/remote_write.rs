@@ -1,0 +1,185 @@
+//! The live path: segments push native histograms and counters to a REAL Prometheus
+//! (`--web.enable-remote-write-receiver --enable-feature=native-histograms`), and
+//! `gates/distributed.toml` judges the union there as `merge` + `verify` judges the files.
+//! A receiver that refuses the push makes the run's verdict block; it never passes silently.
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::support::*;
+
+/// A real prometheus with the remote-write receiver on a free loopback port, killed on drop.
+struct Receiver {
+    child: std::process::Child,
+    url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Receiver {
+    fn start(native_histograms: bool) -> Option<Receiver> {
+        let installed = std::process::Command::new("sh")
+            .args(["-c", "command -v prometheus"])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !installed {
+            assert!(std::env::var_os("CI").is_none(), "prometheus is not installed: `make test` installs it");
+            record_skip("prometheus is not installed (make test installs it)");
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("prometheus.yml"), "global:\n  scrape_interval: 15s\n").unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut command = std::process::Command::new("prometheus");
+        command
+            .arg(format!("--config.file={}", dir.path().join("prometheus.yml").display()))
+            .arg(format!("--storage.tsdb.path={}", dir.path().join("data").display()))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg("--web.enable-remote-write-receiver")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        if native_histograms {
+            command.arg("--enable-feature=native-histograms");
+        }
+        let child = command.spawn().expect("start prometheus");
+        let url = format!("http://127.0.0.1:{port}");
+        let started = Instant::now();
+        loop {
+            let ready = std::process::Command::new("curl")
+                .args(["-sf", &format!("{url}/-/ready")])
+                .output()
+                .is_ok_and(|o| o.status.success());
+            if ready {
+                break;
+            }
+            assert!(started.elapsed() < Duration::from_secs(30), "prometheus did not get ready");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        Some(Receiver { child, url, _dir: dir })
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn segment(target: &str, receiver: &str, dir: &std::path::Path, index: u32, run_id: &str) -> std::process::Child {
+    std::process::Command::new(assert_cmd::cargo::cargo_bin("gatecheck"))
+        .current_dir(repo())
+        .env_clear()
+        .env("PERF_BASE_URL", target)
+        .env("PERF_BEARER_TOKEN", DEMO_TOKEN)
+        .env("PERF_RULE_ID", DEMO_RULE)
+        .args(["smoke", "--quiet", "--duration", "6s", "--vus", "8", "--no-sleep", "--run-id", run_id])
+        .arg(format!("--segment={index}/2"))
+        .arg(format!("--remote-write={receiver}/api/v1/write"))
+        .arg("--summary-out")
+        .arg(dir.join(format!("s{index}.json")))
+        .arg("--log-out")
+        .arg(dir.join(format!("s{index}.log")))
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn a segment")
+}
+
+/// (gate, threshold) -> verdict, from a verdict table.
+fn verdicts(out: &str) -> std::collections::BTreeMap<(String, String), String> {
+    out.lines()
+        .filter(|l| l.contains('┆') && !l.contains("Verdict"))
+        .map(|l| {
+            let c: Vec<String> = l.split(['│', '┆']).map(|c| c.trim().to_string()).collect();
+            ((c[1].clone(), c[2].clone()), c[4].clone())
+        })
+        .collect()
+}
+
+#[test]
+fn the_union_of_pushed_segments_is_judged_in_prometheus_as_merge_and_verify_judge_the_files() {
+    let Some(receiver) = Receiver::start(true) else { return };
+    let target = Served::start(&["demo", "--serve"]);
+    let dir = tempfile::tempdir().unwrap();
+    let run_id = "rw-test-1";
+    let children: Vec<_> = (0..2).map(|i| segment(&target.url, &receiver.url, dir.path(), i, run_id)).collect();
+    for child in children {
+        assert!(child.wait_with_output().unwrap().status.success());
+    }
+    let merged = dir.path().join("merged.json");
+    gatecheck()
+        .arg("merge")
+        .arg(&merged)
+        .arg(dir.path().join("s0.json"))
+        .arg(dir.path().join("s1.json"))
+        .assert()
+        .code(0);
+    let files = stdout_of(&gatecheck_with_lag().args(["verify", "--summary"]).arg(&merged).assert());
+    let live = stdout_of(
+        &gatecheck()
+            .args(["check", "--policy", "gates/distributed.toml", "--var", &format!("run_id={run_id}")])
+            .args(["--prometheus-url", &receiver.url])
+            .assert(),
+    );
+    for key in ["segments-complete", "histograms-complete", "runners-reported"] {
+        assert!(verdicts(&live).iter().any(|((gate, _), v)| gate.starts_with(key) && v == "PASS"), "{key}: {live}");
+    }
+    let (from_files, from_prometheus) = (verdicts(&files), verdicts(&live));
+    let mut compared = 0;
+    for ((gate, check), verdict) in &from_prometheus {
+        if let Some(expected) = from_files.get(&(gate.clone(), check.clone())) {
+            assert_eq!(verdict, expected, "{gate} `{check}`:\n{live}\n{files}");
+            compared += 1;
+        }
+    }
+    assert!(compared >= 12, "compared {compared} rows:\n{live}");
+    // The live p95 is within 1 % of the exact p95 over the union of the samples.
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&merged).unwrap()).unwrap();
+    let exact = doc["metrics"]["http_req_duration{flow:auth_list}"]["p(95)"].as_f64().unwrap();
+    let query = format!(
+        "histogram_quantile(0.95, sum(gatecheck_http_req_duration_seconds{{run_id=\"{run_id}\",flow=\"auth_list\"}}))"
+    );
+    let answer = std::process::Command::new("curl")
+        .args([
+            "-sf",
+            "--get",
+            &format!("{}/api/v1/query", receiver.url),
+            "--data-urlencode",
+            &format!("query={query}"),
+        ])
+        .output()
+        .unwrap();
+    let answer: Value = serde_json::from_slice(&answer.stdout).unwrap();
+    let live_p95: f64 = answer["data"]["result"][0]["value"][1].as_str().unwrap().parse::<f64>().unwrap() * 1000.0;
+    let error = (live_p95 - exact).abs() / exact;
+    assert!(error < 0.01, "live p95 {live_p95} ms vs exact {exact} ms: {:.3} %", error * 100.0);
+    eprintln!("remote-write accuracy: live p95 {live_p95:.3} ms, exact {exact:.3} ms, error {:.3} %", error * 100.0);
+}
+
+#[test]
+fn a_receiver_that_refuses_the_push_blocks_the_run_and_the_live_view() {
+    // Prometheus without the native-histograms feature answers HTTP 500 and drops the write.
+    let Some(receiver) = Receiver::start(false) else { return };
+    let target = Served::start(&["demo", "--serve"]);
+    let dir = tempfile::tempdir().unwrap();
+    let child = segment(&target.url, &receiver.url, dir.path(), 0, "rw-refused");
+    assert!(child.wait_with_output().unwrap().status.success(), "smoke itself only measures");
+    let out =
+        stdout_of(&gatecheck_with_lag().args(["verify", "--summary"]).arg(dir.path().join("s0.json")).assert().code(1));
+    let line = table_line(&out, "run-integrity", "every push accepted");
+    assert!(line.contains("FAIL"), "{out}");
+    assert!(out.contains("refused the push: HTTP 5"), "{out}");
+    let live = gatecheck()
+        .args([
+            "check",
+            "--policy",
+            "gates/distributed.toml",
+            "--var",
+            "run_id=rw-refused",
+            "--prometheus-url",
+            &receiver.url,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(live.status.code(), Some(1), "{}", String::from_utf8_lossy(&live.stdout));
+}
