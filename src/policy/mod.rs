@@ -419,9 +419,7 @@ fn parse_gate(
 ) -> Result<Gate, Error> {
     let id = gate.id.clone();
     let gate_fail = |message: String| fail(format!("gate {id:?}: {message}"));
-    if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.') {
-        return Err(gate_fail("id must be non-empty letters, digits, '-', '_' or '.'".into()));
-    }
+    check_id(&id).map_err(&gate_fail)?;
     let metric = match &gate.metric {
         Some(selector) => {
             let key = MetricKey::parse(selector).map_err(|why| gate_fail(format!("metric = {selector:?}: {why}")))?;
@@ -692,9 +690,7 @@ fn parse_freshness(
 ) -> Result<Freshness, Error> {
     let id = spec.id.clone();
     let fresh_fail = |message: String| fail(format!("freshness {id:?}: {message}"));
-    if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.') {
-        return Err(fresh_fail("id must be non-empty letters, digits, '-', '_' or '.'".into()));
-    }
+    check_id(&id).map_err(&fresh_fail)?;
     let selector = substitute(&spec.selector, vars).map_err(|why| fresh_fail(format!("selector: {why}")))?;
     if selector.trim().is_empty() {
         return Err(fresh_fail("selector is empty".into()));
@@ -723,6 +719,14 @@ fn parse_freshness(
         up_for,
         search,
     })
+}
+
+/// Gate and freshness ids appear in every report and in waivers: plain names.
+fn check_id(id: &str) -> Result<(), String> {
+    if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.') {
+        return Err("id must be non-empty letters, digits, '-', '_' or '.'".into());
+    }
+    Ok(())
 }
 
 /// A policy name becomes part of history file names and reports: never a path.

@@ -91,12 +91,7 @@ fn dropped_iterations_are_recorded_as_failed_requests_and_block() {
     // Every answer takes 300 ms: 2 workers finish about 6.7 iterations/s while 20/s are due.
     let target = Served::start(&["bench-target", "--delay-mix", "100:300ms"]);
     let dir = tempfile::tempdir().unwrap();
-    let scenario = dir.path().join("one.toml");
-    std::fs::write(
-        &scenario,
-        "[scenario]\nbase_url = \"${T}\"\nvus = \"2\"\nduration = \"2s\"\n[defaults]\nT = \"x\"\n[[flow]]\nname = \"one\"\n[[flow.request]]\nname = \"root\"\nmethod = \"GET\"\npath = \"/\"\n",
-    )
-    .unwrap();
+    let scenario = one_flow_scenario(dir.path());
     let summary = dir.path().join("open.json");
     gatecheck()
         .env("T", &target.url)

@@ -77,12 +77,7 @@ fn a_stall_shows_in_open_model_percentiles_and_not_in_the_closed_model() {
     // Every answer takes 300 ms: 2 workers can finish about 6.7 iterations/s, 20/s are due.
     let target = Served::start(&["bench-target", "--delay-mix", "100:300ms"]);
     let dir = tempfile::tempdir().unwrap();
-    let scenario = dir.path().join("one.toml");
-    std::fs::write(
-        &scenario,
-        "[scenario]\nbase_url = \"${T}\"\nvus = \"2\"\nduration = \"2s\"\n[defaults]\nT = \"x\"\n[[flow]]\nname = \"one\"\n[[flow.request]]\nname = \"root\"\nmethod = \"GET\"\npath = \"/\"\n",
-    )
-    .unwrap();
+    let scenario = one_flow_scenario(dir.path());
     let run = |extra: &[&str], out: &str| {
         let mut cmd = gatecheck();
         cmd.env("T", &target.url).env("PERF_BEARER_TOKEN", "x").args(["smoke", "--quiet", "--scenario"]).arg(&scenario);

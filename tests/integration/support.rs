@@ -217,3 +217,14 @@ pub fn record_skip(reason: &str) {
         let _ = writeln!(log, "{test}: {reason}");
     }
 }
+
+/// A one-flow scenario (GET / on the base URL in variable T) for runs against `bench-target`.
+pub fn one_flow_scenario(dir: &Path) -> PathBuf {
+    let scenario = dir.join("one.toml");
+    std::fs::write(
+        &scenario,
+        "[scenario]\nbase_url = \"${T}\"\nvus = \"2\"\nduration = \"2s\"\n[defaults]\nT = \"x\"\n[[flow]]\nname = \"one\"\n[[flow.request]]\nname = \"root\"\nmethod = \"GET\"\npath = \"/\"\n",
+    )
+    .expect("write the scenario");
+    scenario
+}
