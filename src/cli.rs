@@ -324,6 +324,11 @@ pub struct JudgeArgs {
     /// Record this verdict in DIR and judge history gates (`consecutive_passes`) from it.
     #[arg(long, value_name = "DIR")]
     pub history: Option<PathBuf>,
+
+    /// Waivers: signed-off breaches that do not block until they expire [default:
+    /// gates/waivers.toml when present].
+    #[arg(long, value_name = "FILE")]
+    pub waivers: Option<PathBuf>,
 }
 
 impl JudgeArgs {
@@ -337,6 +342,7 @@ impl JudgeArgs {
             baseline: self.baseline,
             baseline_allow_blocked: self.baseline_allow_blocked.then_some(true),
             history: self.history,
+            waivers: self.waivers,
             ..base
         };
         (settings, self.report)
@@ -367,6 +373,11 @@ pub struct CheckArgs {
     /// How many of the last evaluations must pass [default: all of --watch].
     #[arg(long, value_name = "K")]
     pub require: Option<u32>,
+
+    /// Waivers: signed-off breaches that do not block until they expire [default:
+    /// gates/waivers.toml when present].
+    #[arg(long, value_name = "FILE")]
+    pub waivers: Option<PathBuf>,
 
     #[command(flatten)]
     pub evidence: EvidenceArgs,

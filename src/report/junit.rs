@@ -75,7 +75,7 @@ pub fn render(verdict: &Verdict, generated_at: &str) -> String {
             row.observed,
             row.source,
             row.detail.as_ref().map(|d| format!("; {d}")).unwrap_or_default()
-        );
+        ) + &row.waiver.as_ref().filter(|w| w.applied).map(|w| format!("; {}", w.describe())).unwrap_or_default();
         if row.blocking {
             let mut failure = BytesStart::new("failure");
             failure.push_attribute(("message", reason.as_str()));
