@@ -67,10 +67,7 @@ pub fn decode(bytes: &[u8]) -> Result<hdrhistogram::Histogram<u64>, String> {
         return Err(format!("{digits} significant digits: at most 5"));
     }
     if lowest < 1 || highest > MAX_MICROS || highest < lowest.saturating_mul(2) {
-        return Err(format!(
-            "range {lowest}..{highest} µs: a native run records 1..{} µs",
-            MAX_MICROS
-        ));
+        return Err(format!("range {lowest}..{highest} µs: a native run records 1..{} µs", MAX_MICROS));
     }
     let histogram: hdrhistogram::Histogram<u64> =
         hdrhistogram::serialization::Deserializer::new().deserialize(&mut &plain[..]).map_err(|e| format!("{e:?}"))?;
@@ -79,7 +76,6 @@ pub fn decode(bytes: &[u8]) -> Result<hdrhistogram::Histogram<u64>, String> {
     }
     Ok(histogram)
 }
-
 
 /// The percentile curve (percentile, ms) of a histogram of microseconds; empty when it is.
 pub fn curve(histogram: &hdrhistogram::Histogram<u64>) -> Vec<(f64, f64)> {

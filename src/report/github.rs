@@ -23,13 +23,14 @@ pub fn render(verdict: &Verdict) -> String {
             continue;
         };
         let title = format!("gatecheck {} {}", super::table::gate_label(row), super::verdict_label(row));
-        let message = format!(
-            "{} — observed {} ({}){}",
-            row.check,
-            row.observed,
-            row.source,
-            row.detail.as_ref().map(|d| format!(": {d}")).unwrap_or_default()
-        ) + &row.waiver.as_ref().filter(|w| w.applied).map(|w| format!("; {}", w.describe())).unwrap_or_default();
+        let message =
+            format!(
+                "{} — observed {} ({}){}",
+                row.check,
+                row.observed,
+                row.source,
+                row.detail.as_ref().map(|d| format!(": {d}")).unwrap_or_default()
+            ) + &row.waiver.as_ref().filter(|w| w.applied).map(|w| format!("; {}", w.describe())).unwrap_or_default();
         out.push_str(&format!("::{level} title={}::{}\n", escape_property(&title), escape_data(&message)));
     }
     out

@@ -44,9 +44,8 @@ pub fn render(verdict: &Verdict) -> String {
         ));
     }
     let mut notes: Vec<_> = verdict.rows.iter().filter_map(|r| r.detail.clone().map(|d| (r, d))).collect();
-    notes.extend(
-        verdict.rows.iter().filter_map(|r| r.waiver.as_ref().filter(|w| w.applied).map(|w| (r, w.describe()))),
-    );
+    notes
+        .extend(verdict.rows.iter().filter_map(|r| r.waiver.as_ref().filter(|w| w.applied).map(|w| (r, w.describe()))));
     if !notes.is_empty() {
         out.push_str("\n<details><summary>Notes</summary>\n\n");
         for (row, detail) in notes {

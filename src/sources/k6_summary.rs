@@ -430,8 +430,8 @@ impl Reader<'_> {
                 let bytes = base64::engine::general_purpose::STANDARD
                     .decode(encoded)
                     .map_err(|e| self.error(&key, format!("not base64 ({e})")))?;
-                let histogram =
-                    crate::metrics::hdr::decode(&bytes).map_err(|why| self.error(&key, format!("does not decode ({why})")))?;
+                let histogram = crate::metrics::hdr::decode(&bytes)
+                    .map_err(|why| self.error(&key, format!("does not decode ({why})")))?;
                 if let Some(request) = endpoint.get("name").and_then(Value::as_str) {
                     add(format!("http_req_duration{{flow:{name},name:{request}}}"), &histogram);
                 }

@@ -19,3 +19,4 @@ mod reports;
 mod settings_layers;
 mod smoke;
 mod support;
+mod waivers;
