@@ -403,8 +403,9 @@ pub struct GatesArgs {
 /// Where the verdict goes besides the table.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// Also write the verdict as json, junit or markdown, to a file or - for standard output
-    /// (repeatable), e.g. --report json=artifacts/perf/verdict.json --report junit=-.
+    /// Also write the verdict as json, junit, markdown or html (one self-contained page with
+    /// latency plots), to a file or - for standard output (repeatable), e.g.
+    /// --report json=artifacts/perf/verdict.json --report html=artifacts/perf/verdict.html.
     /// Markdown is appended to $GITHUB_STEP_SUMMARY when set; GITHUB_ACTIONS=true adds annotations.
     #[arg(long = "report", value_name = "FORMAT=PATH")]
     pub reports: Vec<crate::report::outputs::ReportSpec>,

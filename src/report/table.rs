@@ -96,7 +96,7 @@ fn status_cell(row: &Row, color: bool) -> Cell {
 }
 
 /// The table names the evidence files in its header; rows keep only the file name and key.
-fn short_source(source: &str) -> String {
+pub fn short_source(source: &str) -> String {
     if source.starts_with("promql @ ") || source.starts_with("scrape ") {
         return source.to_string();
     }
