@@ -102,3 +102,25 @@ pub fn curve_of_sorted(sorted: &[f64]) -> Vec<(f64, f64)> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn curves_follow_the_samples_and_never_invent_any() {
+        assert!(curve_of_sorted(&[]).is_empty());
+        let sorted: Vec<f64> = (1..=100).map(f64::from).collect();
+        let points = curve_of_sorted(&sorted);
+        assert_eq!(points.len(), CURVE_PERCENTILES.len());
+        assert_eq!(points[0], (0.0, 1.0));
+        assert_eq!(*points.last().unwrap(), (100.0, 100.0));
+        // k6's interpolation between closest ranks: p(50) of 1..=100 is 50.5.
+        assert!(points.iter().any(|&(p, v)| p == 50.0 && (v - 50.5).abs() < 1e-9));
+        assert!(points.windows(2).all(|w| w[0].1 <= w[1].1), "monotonic");
+        let mut histogram = hdrhistogram::Histogram::<u64>::new_with_bounds(1, MAX_MICROS, 3).unwrap();
+        assert!(curve(&histogram).is_empty());
+        histogram.record(250_000).unwrap();
+        assert!(curve(&histogram).iter().all(|(_, ms)| (ms - 250.0).abs() < 1.0));
+    }
+}

@@ -211,3 +211,108 @@ pub fn stale(waivers: &[Waiver], rows: &[Row]) -> Vec<StaleWaiver> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::verdict::Observed;
+
+    const POLICY: &str = r#"
+[policy]
+name = "t"
+max_waiver_days = 14
+
+[[gate]]
+id = "latency"
+metric = "http_req_duration"
+thresholds = ["p(95) < 400ms", "p(99) < 700ms"]
+
+[[gate]]
+id = "strict"
+metric = "http_req_failed"
+thresholds = ["rate < 1%"]
+waivable = false
+"#;
+
+    fn date(text: &str) -> Date {
+        Date::parse(text, time::macros::format_description!("[year]-[month]-[day]")).unwrap()
+    }
+
+    fn failed(gate: &str, check: &str) -> Row {
+        let mut row = Row::new(gate, gate, "x".into(), check.into());
+        row.status = Status::Fail;
+        row.blocking = true;
+        row.observed = Observed::Figure { value: 1.0, unit: "ms", shown: "1 ms".into() };
+        row
+    }
+
+    fn waivers(extra: &str) -> Vec<Waiver> {
+        let text = format!(
+            "[[waiver]]\ngate = \"latency\"\nowner = \"o\"\nreason = \"r\"\nticket = \"T-1\"\nexpires = 2026-03-10\n{extra}"
+        );
+        parse("w.toml", &text).unwrap()
+    }
+
+    #[test]
+    fn a_waiver_holds_through_its_last_day_and_not_after() {
+        let policy = crate::policy::parse("p.toml", "t", POLICY).unwrap();
+        for (today, waived) in [("2026-03-09", true), ("2026-03-10", true), ("2026-03-11", false)] {
+            let mut rows = vec![failed("latency", "p(95) < 400ms")];
+            apply(&policy, &waivers(""), date(today), &mut rows);
+            assert_eq!(rows[0].status == Status::Waived, waived, "{today}");
+            assert_eq!(rows[0].blocking, !waived, "{today}");
+            assert_eq!(rows[0].waiver.as_ref().map(|w| w.applied), Some(waived));
+        }
+    }
+
+    #[test]
+    fn a_threshold_narrows_the_waiver_whatever_its_spacing() {
+        let policy = crate::policy::parse("p.toml", "t", POLICY).unwrap();
+        let mut rows = vec![failed("latency", "p(95) < 400ms"), failed("latency", "p(99) < 700ms")];
+        let narrow = waivers("threshold = \"p(95)<400ms\"\n");
+        apply(&policy, &narrow, date("2026-03-01"), &mut rows);
+        assert_eq!(rows[0].status, Status::Waived);
+        assert_eq!(rows[1].status, Status::Fail);
+        assert!(stale(&narrow, &rows).is_empty());
+    }
+
+    #[test]
+    fn lengths_count_from_the_grant_or_today() {
+        let policy = crate::policy::parse("p.toml", "t", POLICY).unwrap();
+        assert!(check_lengths(&policy, &waivers(""), date("2026-02-24")).is_ok());
+        let err = check_lengths(&policy, &waivers(""), date("2026-02-23")).unwrap_err().to_string();
+        assert!(err.contains("15 days") && err.contains("max_waiver_days = 14"), "{err}");
+        let granted = waivers("granted = 2026-02-01\n");
+        assert!(check_lengths(&policy, &granted, date("2026-03-09")).is_err());
+    }
+
+    #[test]
+    fn forbidden_gates_and_other_rows_stay_blocking() {
+        let policy = crate::policy::parse("p.toml", "t", POLICY).unwrap();
+        let text = "[[waiver]]\ngate = \"strict\"\nowner = \"o\"\nreason = \"r\"\nticket = \"T\"\nexpires = \"2026-03-10\"\n\
+                    [[waiver]]\ngate = \"run-integrity\"\nowner = \"o\"\nreason = \"r\"\nticket = \"T\"\nexpires = 2026-03-10\n";
+        let waivers = parse("w.toml", text).unwrap();
+        let mut rows = vec![failed("strict", "rate < 1%"), failed("run-integrity", "run completed (not partial)")];
+        apply(&policy, &waivers, date("2026-03-01"), &mut rows);
+        assert!(rows.iter().all(|r| r.blocking && r.status == Status::Fail));
+        assert!(rows[0].detail.as_deref().unwrap().contains("forbids waivers"));
+        assert!(rows[1].detail.as_deref().unwrap().contains("never waived"));
+    }
+
+    #[test]
+    fn bad_files_name_the_waiver_and_the_key() {
+        for (text, expected) in [
+            ("[[waiver]]\nowner = \"o\"\n", "waiver 1: gate is missing"),
+            ("[[waiver]]\ngate = \"g\"\nreason = \"r\"\nticket = \"T\"\nexpires = 2026-01-01\n", "owner is missing"),
+            (
+                "[[waiver]]\ngate = \"g\"\nowner = \"o\"\nreason = \"r\"\nticket = \"T\"\nexpires = 5\n",
+                "expected a date",
+            ),
+            ("[[waiver]]\ngate = \"g\"\nwho = \"o\"\n", "unknown field"),
+        ] {
+            let err = parse("w.toml", text).unwrap_err().to_string();
+            assert!(err.starts_with("waivers w.toml: ") && err.contains(expected), "{err}");
+            assert!(!err.contains('\n'), "one line: {err}");
+        }
+    }
+}
