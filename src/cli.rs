@@ -359,6 +359,11 @@ pub struct JudgeArgs {
     /// Record this verdict in DIR and judge history gates (`consecutive_passes`) from it.
     #[arg(long, value_name = "DIR")]
     pub history: Option<PathBuf>,
+
+    /// Waivers: signed-off breaches that do not block until they expire [default:
+    /// gates/waivers.toml when present].
+    #[arg(long, value_name = "FILE")]
+    pub waivers: Option<PathBuf>,
 }
 
 impl JudgeArgs {
@@ -372,6 +377,7 @@ impl JudgeArgs {
             baseline: self.baseline,
             baseline_allow_blocked: self.baseline_allow_blocked.then_some(true),
             history: self.history,
+            waivers: self.waivers,
             ..base
         };
         (settings, self.report)
@@ -403,6 +409,11 @@ pub struct CheckArgs {
     #[arg(long, value_name = "K")]
     pub require: Option<u32>,
 
+    /// Waivers: signed-off breaches that do not block until they expire [default:
+    /// gates/waivers.toml when present].
+    #[arg(long, value_name = "FILE")]
+    pub waivers: Option<PathBuf>,
+
     #[command(flatten)]
     pub evidence: EvidenceArgs,
 }
@@ -427,8 +438,9 @@ pub struct GatesArgs {
 /// Where the verdict goes besides the table.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// Also write the verdict as json, junit or markdown, to a file or - for standard output
-    /// (repeatable), e.g. --report json=artifacts/perf/verdict.json --report junit=-.
+    /// Also write the verdict as json, junit, markdown or html (one self-contained page with
+    /// latency plots), to a file or - for standard output (repeatable), e.g.
+    /// --report json=artifacts/perf/verdict.json --report html=artifacts/perf/verdict.html.
     /// Markdown is appended to $GITHUB_STEP_SUMMARY when set; GITHUB_ACTIONS=true adds annotations.
     #[arg(long = "report", value_name = "FORMAT=PATH")]
     pub reports: Vec<crate::report::outputs::ReportSpec>,

@@ -36,6 +36,10 @@ pub enum Error {
     #[error("scenario {path}: {message}")]
     Scenario { path: String, message: String },
 
+    /// A waiver file that does not say who signed off what until when, or asks for too long.
+    #[error("waivers {path}: {message}")]
+    Waiver { path: String, message: String },
+
     /// Settings (config file, GATECHECK_* variables, flags) that do not fit together.
     #[error("{0}")]
     Settings(String),

@@ -80,6 +80,9 @@ pub struct Settings {
     pub baseline: Option<PathBuf>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub history: Option<PathBuf>,
+    /// Waiver file [default: gates/waivers.toml when present].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waivers: Option<PathBuf>,
     /// Policy variable overrides, NAME=VALUE.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub var: Vec<String>,
@@ -125,6 +128,8 @@ pub struct Plan {
     pub raw_lenient: bool,
     pub baseline: Option<PathBuf>,
     pub history: Option<PathBuf>,
+    /// The waiver file to apply, if any (given, or the default one that exists).
+    pub waivers: Option<PathBuf>,
     /// Read the summary even when no gate reads a k6 metric (the user named it, or a run
     /// just wrote it): its run facts and k6's own verdicts are evidence.
     pub summary_explicit: bool,
@@ -211,6 +216,10 @@ pub fn resolve_with_default_policy(
         raw_lenient: merged.raw_lenient.unwrap_or(false),
         baseline: merged.baseline.clone(),
         history: merged.history.clone(),
+        waivers: match merged.waivers.clone() {
+            Some(path) => Some(path),
+            None => Some(PathBuf::from(crate::policy::waiver::DEFAULT_PATH)).filter(|p| p.is_file()),
+        },
         summary_explicit: false,
         accept_partial_response: merged.accept_partial_response.unwrap_or(false),
         baseline_allow_blocked: merged.baseline_allow_blocked.unwrap_or(false),

@@ -16,7 +16,13 @@ use super::{color, write_out, Context, Outcome};
 
 pub async fn check(args: CheckArgs, context: &Context<'_>, out: &mut dyn Write) -> Result<Outcome, Error> {
     let summary_flag = args.summary.is_some();
-    let base = Settings { policy: args.policy, summary: args.summary, color: context.color, ..Settings::default() };
+    let base = Settings {
+        policy: args.policy,
+        summary: args.summary,
+        waivers: args.waivers,
+        color: context.color,
+        ..Settings::default()
+    };
     let mut plan = settings::resolve_on_call(context.config, args.evidence.into_settings(base), context.env)?;
     plan.summary_explicit = summary_flag;
     let interval = humantime::parse_duration(&args.interval)

@@ -149,6 +149,15 @@ pub async fn gather(policy: &Policy, plan: &Plan, env: &dyn Fn(&str) -> Option<S
     if let Some(path) = &plan.baseline {
         inputs.push(sources::digest::file("baseline", path)?);
     }
+    let waivers = match &plan.waivers {
+        Some(path) => {
+            let text = crate::input::read_to_string(path, "waivers")?;
+            inputs.push(sources::digest::file("waivers", path)?);
+            policy::waiver::parse(&path.display().to_string(), &text)?
+        }
+        None => Vec::new(),
+    };
+    let now = time::OffsetDateTime::now_utc();
     let mut evidence = Evidence {
         summary,
         raw,
@@ -156,11 +165,13 @@ pub async fn gather(policy: &Policy, plan: &Plan, env: &dyn Fn(&str) -> Option<S
         env: figures,
         flows,
         inputs,
-        judged_at: Some(sources::prometheus::rfc3339(time::OffsetDateTime::now_utc().unix_timestamp())),
+        judged_at: Some(sources::prometheus::rfc3339(now.unix_timestamp())),
+        waivers,
+        today: Some(now.date()),
         accept_partial_responses: plan.accept_partial_response,
         max_evidence_age: plan.max_evidence_age,
         evidence_times,
-        now_unix: Some(time::OffsetDateTime::now_utc().unix_timestamp()),
+        now_unix: Some(now.unix_timestamp()),
         ..Evidence::default()
     };
     if let Some((url, histograms)) = evidence.summary.as_ref().and_then(|s| s.scraped.clone()) {

@@ -10,7 +10,7 @@ use hdrhistogram::Histogram;
 use crate::load::plan::LoadPlan;
 
 /// Highest latency recorded exactly (µs); slower requests are clamped to it and counted.
-pub const MAX_MICROS: u64 = 3_600_000_000;
+pub const MAX_MICROS: u64 = crate::metrics::hdr::MAX_MICROS;
 
 /// Why a request failed at the transport level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

@@ -6,6 +6,7 @@
 
 mod aggregate;
 pub mod figure;
+pub mod hdr;
 mod histogram;
 mod selector;
 
@@ -107,6 +108,9 @@ pub struct MetricSet {
     /// Histograms scraped from the load target over the run window (`--scrape-url`), with the
     /// URL they came from, as a native summary records them.
     pub scraped: Option<(String, BTreeMap<String, HistogramSnapshot>)>,
+    /// Latency percentile curves (percentile, ms) of trend metrics whose samples the evidence
+    /// carries (native HDR histograms, raw results); summaries without samples have none.
+    pub curves: BTreeMap<MetricKey, Vec<(f64, f64)>>,
 }
 
 /// The last accepted run, for thresholds relative to it: figures by metric selector and
@@ -144,6 +148,8 @@ pub struct RunRecord {
     pub late_iterations: u64,
     /// With `--remote-write`: why each refused push was refused (empty when all were taken).
     pub remote_write_refused: Option<Vec<String>>,
+    /// Failed requests by kind (timeout, connect, status), as the run recorded them.
+    pub errors_by_kind: Vec<(String, u64)>,
 }
 
 impl MetricSet {

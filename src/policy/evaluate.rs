@@ -22,7 +22,7 @@ use crate::error::Error;
 use crate::metrics::{HistogramSnapshot, FORMAT_MACHINE_READABLE, FORMAT_NATIVE};
 use crate::metrics::{Lookup, MetricSet, Provenance};
 use crate::policy::threshold::{Dimension, Domain, Stat, Threshold};
-use crate::policy::verdict::{InputFile, Observed, Row, Status, Verdict};
+use crate::policy::verdict::{InputFile, Observed, Row, RunFacts, Status, Verdict};
 use crate::policy::{FigureSource, Gate, OnMissing, Policy, Severity};
 
 /// A figure read from an environment variable, as written (not yet scaled).
@@ -105,6 +105,10 @@ pub struct Evidence {
     pub evidence_times: Vec<EvidenceTime>,
     /// The time of the judgement, unix seconds.
     pub now_unix: Option<i64>,
+    /// Sign-offs of known breaches (`--waivers`), checked against the policy here.
+    pub waivers: Vec<super::waiver::Waiver>,
+    /// The judgement day, against which waivers expire (UTC).
+    pub today: Option<time::Date>,
 }
 
 /// When the run behind an evidence file ended, and how that was found out.
@@ -118,6 +122,24 @@ pub struct EvidenceTime {
 }
 
 pub fn evaluate(policy: &Policy, evidence: &Evidence) -> Result<Verdict, Error> {
+    let today = match (&evidence.waivers[..], evidence.today) {
+        ([], _) => None,
+        (_, Some(today)) => Some(today),
+        ([first, ..], None) => {
+            return Err(Error::Waiver {
+                path: first.source.clone(),
+                message: "waivers need the judgement day to expire against".into(),
+            })
+        }
+    };
+    if let Some(today) = today {
+        super::waiver::check_lengths(policy, &evidence.waivers, today)?;
+    }
+    let waive = |rows: &mut [Row]| {
+        if let Some(today) = today {
+            super::waiver::apply(policy, &evidence.waivers, today, rows);
+        }
+    };
     let mut rows = Vec::new();
     super::integrity::run_rows(policy, evidence, &mut rows);
     super::freshness::rows(policy, evidence, &mut rows);
@@ -140,6 +162,8 @@ pub fn evaluate(policy: &Policy, evidence: &Evidence) -> Result<Verdict, Error> 
     if (has_blocking && judged_blocking == 0) || judged_any == 0 {
         rows.push(super::integrity::nothing_judged_row(policy));
     }
+    // A waived breach does not fail this run for history gates either.
+    waive(&mut rows);
     // History gates judge this run as a whole, so they come after every other gate.
     let this_run_passed = !rows.iter().any(|r| r.blocking);
     for gate in &policy.gates {
@@ -152,6 +176,7 @@ pub fn evaluate(policy: &Policy, evidence: &Evidence) -> Result<Verdict, Error> 
             k6_threshold_rows(policy, summary, &mut rows);
         }
     }
+    waive(&mut rows);
     Ok(Verdict {
         policy: policy.name.clone(),
         policy_source: policy.source.clone(),
@@ -167,6 +192,15 @@ pub fn evaluate(policy: &Policy, evidence: &Evidence) -> Result<Verdict, Error> 
         evaluated_at: evidence.evaluated_at.clone(),
         judged_at: evidence.judged_at.clone(),
         inputs: evidence.inputs.clone(),
+        stale_waivers: super::waiver::stale(&evidence.waivers, &rows),
+        distributions: super::distribution::build(policy, evidence, &rows),
+        history: evidence.history.clone(),
+        run: evidence.summary.iter().chain(&evidence.raw).find_map(|s| s.run.as_ref()).map(|run| RunFacts {
+            partial: run.partial.clone(),
+            dropped_iterations: run.dropped_iterations,
+            late_iterations: run.late_iterations,
+            errors_by_kind: run.errors_by_kind.clone(),
+        }),
         rows,
     })
 }

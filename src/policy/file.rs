@@ -67,6 +67,8 @@ pub enum QueryFile {
 pub struct PolicyMeta {
     pub name: Option<String>,
     pub description: Option<String>,
+    /// The longest a waiver may run, in days (from its `granted` date, else the judgement day).
+    pub max_waiver_days: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -136,6 +138,11 @@ pub struct GateFile {
     /// With `[gate.coverage]`: the share of the window the series must cover, e.g. "90%".
     pub min_coverage: Option<String>,
     pub coverage: Option<CoverageFile>,
+    /// Whether a waiver may cover a breach of this gate (default true).
+    pub waivable: Option<bool>,
+    /// Whether a waiver may cover NO DATA too (default false: a missing figure is never waived).
+    #[serde(default)]
+    pub waive_no_data: bool,
 }
 
 fn default_true() -> bool {

@@ -4,6 +4,7 @@
 //! and the offending value); `evaluate` holds the evidence against it and returns a
 //! `Verdict` without doing any I/O.
 
+pub mod distribution;
 pub mod evaluate;
 mod file;
 pub mod freshness;
@@ -11,6 +12,7 @@ pub mod integrity;
 pub mod template;
 pub mod threshold;
 pub mod verdict;
+pub mod waiver;
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -204,6 +206,10 @@ pub struct Gate {
     pub consecutive_passes: Option<u32>,
     /// Query gates: the window coverage the figure needs.
     pub coverage: Option<Coverage>,
+    /// A waiver may cover a breach of this gate (`waivable`, default true).
+    pub waivable: bool,
+    /// A waiver may cover NO DATA too (`waive_no_data`, default false).
+    pub waive_no_data: bool,
 }
 
 /// Where a gate's figure for one statistic comes from.
@@ -266,6 +272,8 @@ pub struct Policy {
     pub partial_run_severity: Severity,
     pub gates: Vec<Gate>,
     pub freshness: Vec<Freshness>,
+    /// `[policy] max_waiver_days`: a longer waiver is a policy error.
+    pub max_waiver_days: Option<u32>,
 }
 
 impl Policy {
@@ -399,6 +407,7 @@ pub fn parse_with_vars(
         partial_run_severity,
         gates,
         freshness,
+        max_waiver_days: raw.policy.max_waiver_days,
     })
 }
 
@@ -527,6 +536,8 @@ fn parse_gate(
             noise_floor: None,
             consecutive_passes: Some(runs),
             coverage: None,
+            waivable: gate.waivable.unwrap_or(true),
+            waive_no_data: gate.waive_no_data,
         });
     }
     if metric.is_none() && env.is_empty() && queries.is_empty() && gate.scrape.is_none() {
@@ -640,6 +651,8 @@ fn parse_gate(
         noise_floor,
         consecutive_passes: None,
         coverage,
+        waivable: gate.waivable.unwrap_or(true),
+        waive_no_data: gate.waive_no_data,
     })
 }
 

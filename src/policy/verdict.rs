@@ -11,6 +11,8 @@ pub enum Status {
     Warn,
     NoData,
     Skipped,
+    /// A breach covered by a valid waiver: reported with who signed it off, never blocking.
+    Waived,
 }
 
 impl Status {
@@ -21,6 +23,7 @@ impl Status {
             Status::Warn => "WARN",
             Status::NoData => "NO DATA",
             Status::Skipped => "SKIPPED",
+            Status::Waived => "WAIVED",
         }
     }
 }
@@ -77,6 +80,80 @@ pub struct Row {
     pub samples: Option<u64>,
     /// The labels of the query series this row judges, when a query returned several.
     pub series: Option<String>,
+    /// The waiver that covers (WAIVED) or failed to cover this row's breach.
+    pub waiver: Option<WaiverNote>,
+}
+
+/// A waiver as it bears on one row: who signed off the breach, why, and until when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaiverNote {
+    pub owner: String,
+    pub reason: String,
+    pub ticket: String,
+    /// The last day the waiver holds (YYYY-MM-DD).
+    pub expires: String,
+    /// True when it covered the row (WAIVED); false when it did not apply (expired,
+    /// forbidden, NO DATA), and the row blocks.
+    pub applied: bool,
+    /// The status the row had before the waiver (FAIL, NO DATA).
+    pub breach: &'static str,
+}
+
+impl WaiverNote {
+    /// One line for every text report: "waived by OWNER until DATE (TICKET): REASON".
+    pub fn describe(&self) -> String {
+        let verb = if self.applied { "waived" } else { "waiver not applied" };
+        format!("{verb}: {} by {} until {} ({}): {}", self.breach, self.owner, self.expires, self.ticket, self.reason)
+    }
+}
+
+/// A waiver that covered no breached row: reported, never blocking, so it can be removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaleWaiver {
+    pub gate: String,
+    pub threshold: Option<String>,
+    pub series: Option<String>,
+    pub owner: String,
+    pub ticket: String,
+    pub expires: String,
+    /// Why it is stale: no such row, or the rows it names hold.
+    pub why: String,
+}
+
+/// Points of a latency distribution: (percentile 0..=100, milliseconds).
+pub type Curve = Vec<(f64, f64)>;
+
+/// The latency distribution behind a gate's percentile thresholds, for plots.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Distribution {
+    pub gate: String,
+    /// The metric selector the curve is of.
+    pub metric: String,
+    /// Where the samples came from (HDR histograms of a native run, k6 raw results).
+    pub source: String,
+    pub curve: Curve,
+    pub baseline: Option<Curve>,
+    /// (percentile, limit in ms, observed ms) of each percentile threshold of the gate.
+    pub marks: Vec<Mark>,
+}
+
+/// One percentile threshold on a distribution plot.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mark {
+    pub percentile: f64,
+    pub check: String,
+    pub limit_ms: f64,
+    pub observed_ms: Option<f64>,
+}
+
+/// Integrity facts of the load run, for reports that show them beside the gates.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunFacts {
+    pub partial: Option<String>,
+    pub dropped_iterations: u64,
+    pub late_iterations: u64,
+    /// Errors by kind (timeout, connect, status ...), as the run recorded them.
+    pub errors_by_kind: Vec<(String, u64)>,
 }
 
 impl Row {
@@ -94,6 +171,7 @@ impl Row {
             detail: None,
             samples: None,
             series: None,
+            waiver: None,
         }
     }
 }
@@ -109,13 +187,13 @@ pub struct InputFile {
     pub bytes: u64,
 }
 
-/// The digest of what a verdict judged: its evidence files (not the policy or scenario, which
-/// say how it was judged) and, for query evidence, the evaluation time. History counts the
+/// The digest of what a verdict judged: its evidence files (not the policy, scenario or
+/// waivers, which say how it was judged) and, for query evidence, the evaluation time. History counts the
 /// same evidence once by it.
 pub fn evidence_digest(inputs: &[InputFile], evaluated_at: Option<&str>) -> String {
     use sha2::{Digest, Sha256};
     let mut hasher = Sha256::new();
-    for input in inputs.iter().filter(|i| i.role != "policy" && i.role != "scenario") {
+    for input in inputs.iter().filter(|i| !["policy", "scenario", "waivers"].contains(&i.role.as_str())) {
         hasher.update(input.role.as_bytes());
         hasher.update([0]);
         hasher.update(input.sha256.as_bytes());
@@ -144,6 +222,14 @@ pub struct Verdict {
     /// Every input file with its digest and size.
     pub inputs: Vec<InputFile>,
     pub rows: Vec<Row>,
+    /// Waivers that covered nothing (reported; they never block).
+    pub stale_waivers: Vec<StaleWaiver>,
+    /// Latency distributions of gates whose evidence carries samples (for the HTML report).
+    pub distributions: Vec<Distribution>,
+    /// Outcomes of the recorded earlier runs (oldest first, true = passed), when history was read.
+    pub history: Option<Vec<bool>>,
+    /// The load run's own facts, when the evidence records them.
+    pub run: Option<RunFacts>,
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -153,6 +239,7 @@ pub struct Counts {
     pub warn: usize,
     pub no_data: usize,
     pub skipped: usize,
+    pub waived: usize,
     pub blocking: usize,
 }
 
@@ -175,6 +262,7 @@ impl Verdict {
                 Status::Warn => counts.warn += 1,
                 Status::NoData => counts.no_data += 1,
                 Status::Skipped => counts.skipped += 1,
+                Status::Waived => counts.waived += 1,
             }
             counts.blocking += usize::from(row.blocking);
         }
@@ -184,12 +272,21 @@ impl Verdict {
     /// One line for the end of any report.
     pub fn summary_line(&self) -> String {
         let c = self.counts();
-        let tally = format!(
+        let mut tally = format!(
             "{} passed, {} failed, {} no data, {} warnings, {} skipped",
             c.pass, c.fail, c.no_data, c.warn, c.skipped
         );
+        if c.waived > 0 {
+            tally.push_str(&format!(", {} waived", c.waived));
+        }
         if self.blocked() {
             format!("RELEASE BLOCKED: {} blocking check(s) did not hold ({tally}; policy {})", c.blocking, self.policy)
+        } else if c.waived > 0 {
+            let checks = if c.waived == 1 { "check" } else { "checks" };
+            format!(
+                "RELEASE OK with {} waived {checks}: every other blocking check holds ({tally}; policy {})",
+                c.waived, self.policy
+            )
         } else {
             format!("RELEASE OK: every blocking check holds ({tally}; policy {})", self.policy)
         }

@@ -17,19 +17,20 @@ pub fn render(verdict: &Verdict) -> String {
     for row in &verdict.rows {
         let level = if row.blocking {
             "error"
-        } else if matches!(row.status, Status::Warn | Status::NoData) {
+        } else if matches!(row.status, Status::Warn | Status::NoData | Status::Waived) {
             "warning"
         } else {
             continue;
         };
         let title = format!("gatecheck {} {}", super::table::gate_label(row), super::verdict_label(row));
-        let message = format!(
-            "{} — observed {} ({}){}",
-            row.check,
-            row.observed,
-            row.source,
-            row.detail.as_ref().map(|d| format!(": {d}")).unwrap_or_default()
-        );
+        let message =
+            format!(
+                "{} — observed {} ({}){}",
+                row.check,
+                row.observed,
+                row.source,
+                row.detail.as_ref().map(|d| format!(": {d}")).unwrap_or_default()
+            ) + &row.waiver.as_ref().filter(|w| w.applied).map(|w| format!("; {}", w.describe())).unwrap_or_default();
         out.push_str(&format!("::{level} title={}::{}\n", escape_property(&title), escape_data(&message)));
     }
     out

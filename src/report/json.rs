@@ -24,6 +24,29 @@ struct Report<'a> {
     counts: Counts,
     summary: String,
     gates: Vec<GateDto<'a>>,
+    /// Waivers that covered no breach (they never block).
+    stale_waivers: Vec<StaleDto<'a>>,
+}
+
+#[derive(Serialize)]
+struct WaiverDto<'a> {
+    owner: &'a str,
+    reason: &'a str,
+    ticket: &'a str,
+    expires: &'a str,
+    applied: bool,
+    breach: &'static str,
+}
+
+#[derive(Serialize)]
+struct StaleDto<'a> {
+    gate: &'a str,
+    threshold: Option<&'a str>,
+    series: Option<&'a str>,
+    owner: &'a str,
+    ticket: &'a str,
+    expires: &'a str,
+    why: &'a str,
 }
 
 #[derive(Serialize)]
@@ -47,6 +70,7 @@ struct Counts {
     warn: usize,
     no_data: usize,
     skipped: usize,
+    waived: usize,
     blocking: usize,
 }
 
@@ -64,6 +88,9 @@ struct GateDto<'a> {
     detail: Option<&'a str>,
     samples: Option<u64>,
     evaluated_at: Option<&'a str>,
+    /// Who signed off this row's breach, why and until when; absent when no waiver names it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    waiver: Option<WaiverDto<'a>>,
 }
 
 #[derive(Serialize)]
@@ -113,6 +140,7 @@ pub fn render(verdict: &Verdict, generated_at: &str) -> String {
             warn: counts.warn,
             no_data: counts.no_data,
             skipped: counts.skipped,
+            waived: counts.waived,
             blocking: counts.blocking,
         },
         summary: verdict.summary_line(),
@@ -132,6 +160,27 @@ pub fn render(verdict: &Verdict, generated_at: &str) -> String {
                 detail: row.detail.as_deref(),
                 samples: row.samples,
                 evaluated_at: verdict.evaluated_at.as_deref().filter(|_| row.source.starts_with("promql")),
+                waiver: row.waiver.as_ref().map(|w| WaiverDto {
+                    owner: &w.owner,
+                    reason: &w.reason,
+                    ticket: &w.ticket,
+                    expires: &w.expires,
+                    applied: w.applied,
+                    breach: w.breach,
+                }),
+            })
+            .collect(),
+        stale_waivers: verdict
+            .stale_waivers
+            .iter()
+            .map(|w| StaleDto {
+                gate: &w.gate,
+                threshold: w.threshold.as_deref(),
+                series: w.series.as_deref(),
+                owner: &w.owner,
+                ticket: &w.ticket,
+                expires: &w.expires,
+                why: &w.why,
             })
             .collect(),
     };

@@ -69,13 +69,14 @@ pub fn render(verdict: &Verdict, generated_at: &str) -> String {
         case.push_attribute(("name", name.as_str()));
         case.push_attribute(("time", "0"));
         write(&mut writer, Event::Start(case));
-        let reason = format!(
-            "{}: observed {} (source {}){}",
-            super::verdict_label(row),
-            row.observed,
-            row.source,
-            row.detail.as_ref().map(|d| format!("; {d}")).unwrap_or_default()
-        );
+        let reason =
+            format!(
+                "{}: observed {} (source {}){}",
+                super::verdict_label(row),
+                row.observed,
+                row.source,
+                row.detail.as_ref().map(|d| format!("; {d}")).unwrap_or_default()
+            ) + &row.waiver.as_ref().filter(|w| w.applied).map(|w| format!("; {}", w.describe())).unwrap_or_default();
         if row.blocking {
             let mut failure = BytesStart::new("failure");
             failure.push_attribute(("message", reason.as_str()));

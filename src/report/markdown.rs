@@ -43,7 +43,9 @@ pub fn render(verdict: &Verdict) -> String {
             cell(&row.source)
         ));
     }
-    let notes: Vec<_> = verdict.rows.iter().filter_map(|r| r.detail.as_ref().map(|d| (r, d))).collect();
+    let mut notes: Vec<_> = verdict.rows.iter().filter_map(|r| r.detail.clone().map(|d| (r, d))).collect();
+    notes
+        .extend(verdict.rows.iter().filter_map(|r| r.waiver.as_ref().filter(|w| w.applied).map(|w| (r, w.describe()))));
     if !notes.is_empty() {
         out.push_str("\n<details><summary>Notes</summary>\n\n");
         for (row, detail) in notes {
@@ -51,10 +53,16 @@ pub fn render(verdict: &Verdict) -> String {
                 "- **{}** `{}`: {}\n",
                 cell(&super::table::gate_label(row)),
                 cell(&row.check),
-                cell(detail)
+                cell(&detail)
             ));
         }
         out.push_str("\n</details>\n");
+    }
+    if !verdict.stale_waivers.is_empty() {
+        out.push('\n');
+        for stale in &verdict.stale_waivers {
+            out.push_str(&format!("- {}\n", cell(&super::table::stale_line(stale))));
+        }
     }
     out.push_str("\n### Baseline snapshot\n\n| Metric | Value | Threshold | Verdict |\n|---|---|---|---|\n");
     for row in &verdict.rows {

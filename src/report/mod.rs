@@ -2,6 +2,7 @@
 
 pub mod compare;
 pub mod github;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;

@@ -16,6 +16,7 @@ pub enum Format {
     Json,
     Junit,
     Markdown,
+    Html,
 }
 
 impl Format {
@@ -24,6 +25,7 @@ impl Format {
             Format::Json => super::json::render(verdict, generated_at),
             Format::Junit => super::junit::render(verdict, generated_at),
             Format::Markdown => super::markdown::render(verdict),
+            Format::Html => super::html::render(verdict, generated_at),
         }
     }
 }
@@ -47,7 +49,8 @@ impl std::str::FromStr for ReportSpec {
             "json" => Format::Json,
             "junit" => Format::Junit,
             "markdown" | "md" => Format::Markdown,
-            other => return Err(format!("unknown report format {other:?}: expected json, junit or markdown")),
+            "html" => Format::Html,
+            other => return Err(format!("unknown report format {other:?}: expected json, junit, markdown or html")),
         };
         let path = match path.trim() {
             "" => return Err(format!("{text:?}: the path is empty (use - for standard output)")),

@@ -40,14 +40,36 @@ pub fn render(verdict: &Verdict, color: bool, out: &mut dyn Write) -> io::Result
         ]);
     }
     writeln!(out, "{table}")?;
-    let notes: Vec<&Row> = verdict.rows.iter().filter(|row| row.detail.is_some()).collect();
+    let notes: Vec<&Row> = verdict.rows.iter().filter(|row| row.detail.is_some() || row.waiver.is_some()).collect();
     if !notes.is_empty() {
         writeln!(out, "notes:")?;
         for row in notes {
-            writeln!(out, "  {} `{}`: {}", gate_label(row), row.check, row.detail.as_deref().unwrap_or_default())?;
+            if let Some(detail) = &row.detail {
+                writeln!(out, "  {} `{}`: {detail}", gate_label(row), row.check)?;
+            }
+            if let Some(waiver) = row.waiver.as_ref().filter(|w| w.applied) {
+                writeln!(out, "  {} `{}`: {}", gate_label(row), row.check, waiver.describe())?;
+            }
         }
     }
+    for stale in &verdict.stale_waivers {
+        writeln!(out, "{}", stale_line(stale))?;
+    }
     writeln!(out, "{}", verdict.summary_line())
+}
+
+/// A waiver that covered nothing, in one line for every text report.
+pub fn stale_line(stale: &crate::policy::verdict::StaleWaiver) -> String {
+    let what = match (&stale.threshold, &stale.series) {
+        (Some(t), Some(s)) => format!(" `{t}` {s}"),
+        (Some(t), None) => format!(" `{t}`"),
+        (None, Some(s)) => format!(" {s}"),
+        (None, None) => String::new(),
+    };
+    format!(
+        "stale waiver: gate {}{what} by {} ({}, expires {}): {}",
+        stale.gate, stale.owner, stale.ticket, stale.expires, stale.why
+    )
 }
 
 /// The gate id, with the query series it judges when there are several.
@@ -69,11 +91,12 @@ fn status_cell(row: &Row, color: bool) -> Cell {
         Status::NoData if row.blocking => cell.fg(Color::Red),
         Status::Warn | Status::NoData => cell.fg(Color::Yellow),
         Status::Skipped => cell.fg(Color::DarkGrey),
+        Status::Waived => cell.fg(Color::Magenta),
     }
 }
 
 /// The table names the evidence files in its header; rows keep only the file name and key.
-fn short_source(source: &str) -> String {
+pub fn short_source(source: &str) -> String {
     if source.starts_with("promql @ ") || source.starts_with("scrape ") {
         return source.to_string();
     }

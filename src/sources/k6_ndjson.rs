@@ -111,7 +111,15 @@ pub fn read(paths: &[&Path], wanted: &[MetricKey], lenient: bool) -> Result<(Met
             continue;
         }
         let aggregate = match kind {
-            MetricKind::Trend => Aggregate::Trend(trend_stats(samples.values, samples.sum)),
+            MetricKind::Trend => {
+                let mut values = samples.values;
+                values.sort_by(f64::total_cmp);
+                // The curve for plots; only finite samples can be drawn.
+                if is_time && values.iter().all(|v| v.is_finite()) {
+                    set.curves.insert(key.clone(), crate::metrics::hdr::curve_of_sorted(&values));
+                }
+                Aggregate::Trend(trend_stats(values, samples.sum))
+            }
             MetricKind::Rate => Aggregate::Rate { matches: samples.nonzero, total: samples.count },
             MetricKind::Counter => Aggregate::Counter { count: samples.sum, per_second: None },
             MetricKind::Gauge => {

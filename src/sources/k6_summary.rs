@@ -105,6 +105,9 @@ fn from_document(path: &str, root: &Map<String, Value>) -> Result<MetricSet, Err
             }
         }
         set.run = Some(reader.run_record(native)?);
+        if let Some(recorder) = native.get("recorder") {
+            set.curves = reader.curves(recorder)?;
+        }
         if let Some(scraped) = native.get("scraped") {
             set.scraped = Some(reader.scraped(scraped)?);
         }
@@ -386,6 +389,13 @@ impl Reader<'_> {
                     .map(|refused| refused.iter().map(|r| r.as_str().unwrap_or("refused").to_string()).collect())
                     .unwrap_or_else(|| vec!["the summary does not say which pushes were accepted".to_string()])
             }),
+            errors_by_kind: native
+                .get("errors_by_kind")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+                .filter_map(|(kind, n)| Some((kind.clone(), n.as_u64()?)))
+                .collect(),
         })
     }
 
@@ -403,6 +413,43 @@ impl Reader<'_> {
             histograms.insert(name.clone(), snapshot);
         }
         Ok((url.to_string(), histograms))
+    }
+
+    /// Percentile curves of the native run's latency histograms (per endpoint, per flow, and
+    /// overall), keyed as the summary keys their figures.
+    fn curves(&self, recorder: &Value) -> Result<BTreeMap<MetricKey, Vec<(f64, f64)>>, Error> {
+        use base64::Engine;
+        type Hist = hdrhistogram::Histogram<u64>;
+        let new = || Hist::new_with_bounds(1, crate::metrics::hdr::MAX_MICROS, 3);
+        let Ok(mut all) = new() else { return Ok(BTreeMap::new()) };
+        let mut curves = BTreeMap::new();
+        let mut add = |selector: String, histogram: &Hist| {
+            if let Ok(key) = MetricKey::parse(&selector) {
+                curves.insert(key, crate::metrics::hdr::curve(histogram));
+            }
+        };
+        for flow in recorder.get("flows").and_then(Value::as_array).into_iter().flatten() {
+            let Some(name) = flow.get("name").and_then(Value::as_str) else { continue };
+            let Ok(mut flow_histogram) = new() else { continue };
+            for endpoint in flow.get("endpoints").and_then(Value::as_array).into_iter().flatten() {
+                let key = format!("gatecheck.recorder.flows[{name:?}].endpoints[].histogram_us");
+                let Some(encoded) = endpoint.get("histogram_us").and_then(Value::as_str) else { continue };
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(encoded)
+                    .map_err(|e| self.error(&key, format!("not base64 ({e})")))?;
+                let histogram = crate::metrics::hdr::decode(&bytes)
+                    .map_err(|why| self.error(&key, format!("does not decode ({why})")))?;
+                if let Some(request) = endpoint.get("name").and_then(Value::as_str) {
+                    add(format!("http_req_duration{{flow:{name},name:{request}}}"), &histogram);
+                }
+                // Same bounds as the recorder's; a foreign histogram is left out of the sum.
+                let _ = flow_histogram.add(&histogram);
+            }
+            add(format!("http_req_duration{{flow:{name}}}"), &flow_histogram);
+            let _ = all.add(&flow_histogram);
+        }
+        add("http_req_duration".into(), &all);
+        Ok(curves)
     }
 
     fn empty_set(&self, format: &str, carries_thresholds: bool) -> MetricSet {

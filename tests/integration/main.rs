@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod baseline;
+mod browser;
 mod cli;
 mod command_line;
 mod compare;
@@ -9,6 +10,7 @@ mod fail_closed;
 mod freshness;
 mod gates_command;
 mod hostile_inputs;
+mod html_report;
 mod k6_fixtures;
 mod k6_native;
 mod k6_raw;
@@ -21,3 +23,4 @@ mod segments;
 mod settings_layers;
 mod smoke;
 mod support;
+mod waivers;

@@ -1,0 +1,126 @@
+//! HdrHistogram encodings as native runs write them (V2, deflated, base64 in JSON), read from
+//! untrusted files, and the percentile curves plotted from them. Here, at the ground layer,
+//! because both the merge of native runs and the summary reader decode them.
+
+/// The highest latency a native run records, in microseconds (an hour).
+pub const MAX_MICROS: u64 = 3_600_000_000;
+/// Counts above this are not from a run (2^48 requests); bounding them keeps sums exact.
+const MAX_COUNT: u64 = 1 << 48;
+/// The percentiles a curve is drawn through: dense in the tail, where gates look.
+pub const CURVE_PERCENTILES: [f64; 23] = [
+    0.0, 1.0, 5.0, 10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 75.0, 80.0, 85.0, 90.0, 92.5, 95.0, 97.5, 98.0, 99.0,
+    99.5, 99.9, 99.99, 100.0,
+];
+
+/// Ours decode to a few KiB; a crafted input must not make us allocate more than this.
+const MAX_DECODED_HISTOGRAM: usize = 16 << 20;
+/// The V2 cookies with the 0x10 word-size bits the library writes and expects.
+const V2_COOKIE: u32 = 0x1c84_9313;
+const V2_DEFLATE_COOKIE: u32 = 0x1c84_9314;
+
+/// Decodes an HdrHistogram V2 (optionally deflated) encoding from an untrusted file. The
+/// library trusts its header: a declared payload length becomes an allocation, and the range
+/// and precision size the counts array. Both are checked here first against what a native run
+/// writes, so a crafted file is an error, never an abort.
+pub fn decode(bytes: &[u8]) -> Result<hdrhistogram::Histogram<u64>, String> {
+    use std::io::Read;
+    let u32_at = |data: &[u8], at: usize| -> Result<u32, String> {
+        let field = data.get(at..at + 4).ok_or("truncated header")?;
+        Ok(u32::from_be_bytes([field[0], field[1], field[2], field[3]]))
+    };
+    let u64_at = |data: &[u8], at: usize| -> Result<u64, String> {
+        Ok(u64::from(u32_at(data, at)?) << 32 | u64::from(u32_at(data, at + 4)?))
+    };
+    let plain: std::borrow::Cow<[u8]> = match u32_at(bytes, 0)? {
+        V2_COOKIE => bytes.into(),
+        V2_DEFLATE_COOKIE => {
+            let declared = u32_at(bytes, 4)? as usize;
+            let compressed = &bytes[8..];
+            if declared > compressed.len() {
+                return Err(format!("declares {declared} compressed bytes but holds {}", compressed.len()));
+            }
+            let mut plain = Vec::new();
+            flate2::read::ZlibDecoder::new(&compressed[..declared])
+                .take(MAX_DECODED_HISTOGRAM as u64 + 1)
+                .read_to_end(&mut plain)
+                .map_err(|e| format!("bad deflate data: {e}"))?;
+            if plain.len() > MAX_DECODED_HISTOGRAM {
+                return Err(format!("inflates to more than {} MiB", MAX_DECODED_HISTOGRAM >> 20));
+            }
+            plain.into()
+        }
+        _ => return Err("not an HdrHistogram V2 encoding".into()),
+    };
+    // V2 header: cookie, payload length, normalizing offset, significant digits (u32 each),
+    // lowest and highest trackable value (u64 each), integer-to-double ratio (f64).
+    const HEADER: usize = 40;
+    if u32_at(&plain, 0)? != V2_COOKIE || plain.len() < HEADER {
+        return Err("not an HdrHistogram V2 encoding".into());
+    }
+    let payload = u32_at(&plain, 4)? as usize;
+    if payload > plain.len() - HEADER {
+        return Err(format!("declares a {payload}-byte payload but holds {}", plain.len() - HEADER));
+    }
+    let digits = u32_at(&plain, 12)?;
+    let (lowest, highest) = (u64_at(&plain, 16)?, u64_at(&plain, 24)?);
+    if digits > 5 {
+        return Err(format!("{digits} significant digits: at most 5"));
+    }
+    if lowest < 1 || highest > MAX_MICROS || highest < lowest.saturating_mul(2) {
+        return Err(format!("range {lowest}..{highest} µs: a native run records 1..{} µs", MAX_MICROS));
+    }
+    let histogram: hdrhistogram::Histogram<u64> =
+        hdrhistogram::serialization::Deserializer::new().deserialize(&mut &plain[..]).map_err(|e| format!("{e:?}"))?;
+    if histogram.len() > MAX_COUNT {
+        return Err(format!("{} samples: more than 2^48", histogram.len()));
+    }
+    Ok(histogram)
+}
+
+/// The percentile curve (percentile, ms) of a histogram of microseconds; empty when it is.
+pub fn curve(histogram: &hdrhistogram::Histogram<u64>) -> Vec<(f64, f64)> {
+    if histogram.is_empty() {
+        return Vec::new();
+    }
+    CURVE_PERCENTILES.iter().map(|p| (*p, histogram.value_at_quantile(p / 100.0) as f64 / 1000.0)).collect()
+}
+
+/// The percentile curve (percentile, ms) of sorted samples in ms, by k6's interpolation
+/// between closest ranks.
+pub fn curve_of_sorted(sorted: &[f64]) -> Vec<(f64, f64)> {
+    if sorted.is_empty() {
+        return Vec::new();
+    }
+    let last = (sorted.len() - 1) as f64;
+    CURVE_PERCENTILES
+        .iter()
+        .map(|p| {
+            let rank = p / 100.0 * last;
+            let (low, high) = (rank.floor() as usize, rank.ceil() as usize);
+            let value = sorted[low] + (sorted[high] - sorted[low]) * (rank - low as f64);
+            (*p, value)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn curves_follow_the_samples_and_never_invent_any() {
+        assert!(curve_of_sorted(&[]).is_empty());
+        let sorted: Vec<f64> = (1..=100).map(f64::from).collect();
+        let points = curve_of_sorted(&sorted);
+        assert_eq!(points.len(), CURVE_PERCENTILES.len());
+        assert_eq!(points[0], (0.0, 1.0));
+        assert_eq!(*points.last().unwrap(), (100.0, 100.0));
+        // k6's interpolation between closest ranks: p(50) of 1..=100 is 50.5.
+        assert!(points.iter().any(|&(p, v)| p == 50.0 && (v - 50.5).abs() < 1e-9));
+        assert!(points.windows(2).all(|w| w[0].1 <= w[1].1), "monotonic");
+        let mut histogram = hdrhistogram::Histogram::<u64>::new_with_bounds(1, MAX_MICROS, 3).unwrap();
+        assert!(curve(&histogram).is_empty());
+        histogram.record(250_000).unwrap();
+        assert!(curve(&histogram).iter().all(|(_, ms)| (ms - 250.0).abs() < 1.0));
+    }
+}

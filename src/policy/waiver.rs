@@ -1,0 +1,318 @@
+//! Waivers: a named person signs off a known breach of one gate until a date, so a release can
+//! ship past it on the record. Fail closed: a waiver without an owner, or longer than the
+//! policy allows, is an error (exit 2); an expired one does not apply; rows about the run and
+//! its evidence (integrity, freshness, k6's own thresholds) are never waived; NO DATA is
+//! waived only where the gate says so. A waiver that covers no breach is reported as stale.
+//!
+//! Applying is pure: the judgement day is passed in, so the same evidence gives the same verdict.
+
+use serde::Deserialize;
+use time::Date;
+
+use crate::error::Error;
+use crate::policy::verdict::{Row, StaleWaiver, Status, WaiverNote};
+use crate::policy::Policy;
+
+/// The waiver file read when `--waivers` is not given and it exists.
+pub const DEFAULT_PATH: &str = "gates/waivers.toml";
+
+/// One checked waiver.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Waiver {
+    pub gate: String,
+    /// The threshold as the policy writes it (`p(95) < 300`); None covers every threshold.
+    pub threshold: Option<String>,
+    /// The query series labels as reports show them; None covers every series.
+    pub series: Option<String>,
+    pub owner: String,
+    pub reason: String,
+    pub ticket: String,
+    /// The last day the waiver holds.
+    pub expires: Date,
+    /// The day it was signed off; a waiver's length counts from it (else from the judgement day).
+    pub granted: Option<Date>,
+    /// The file it came from, for messages.
+    pub source: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WaiverFile {
+    #[serde(default, rename = "waiver")]
+    waivers: Vec<RawWaiver>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWaiver {
+    gate: Option<String>,
+    threshold: Option<String>,
+    series: Option<String>,
+    owner: Option<String>,
+    reason: Option<String>,
+    ticket: Option<String>,
+    expires: Option<toml::Value>,
+    granted: Option<toml::Value>,
+}
+
+/// Parses a waiver file; `source` names it in every error.
+pub fn parse(source: &str, text: &str) -> Result<Vec<Waiver>, Error> {
+    let fail = |message: String| Error::Waiver { path: source.to_string(), message };
+    let raw: WaiverFile =
+        toml::from_str(text).map_err(|e| fail(e.message().lines().next().unwrap_or("not valid TOML").to_string()))?;
+    let mut waivers = Vec::new();
+    for (index, raw) in raw.waivers.into_iter().enumerate() {
+        let at = format!("waiver {}", index + 1);
+        let required = |value: Option<String>, key: &str| -> Result<String, Error> {
+            match value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty()) {
+                Some(value) => Ok(value),
+                None => Err(fail(format!("{at}: {key} is missing: every waiver names its {key}"))),
+            }
+        };
+        let gate = required(raw.gate, "gate")?;
+        let at = format!("waiver {} (gate {gate:?})", index + 1);
+        let required = |value: Option<String>, key: &str| -> Result<String, Error> {
+            match value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty()) {
+                Some(value) => Ok(value),
+                None => Err(fail(format!("{at}: {key} is missing: every waiver names its {key}"))),
+            }
+        };
+        let owner = required(raw.owner, "owner")?;
+        let reason = required(raw.reason, "reason")?;
+        let ticket = required(raw.ticket, "ticket")?;
+        let expires = match raw.expires {
+            Some(value) => date(&value).map_err(|why| fail(format!("{at}: expires: {why}")))?,
+            None => return Err(fail(format!("{at}: expires is missing: every waiver ends on a date"))),
+        };
+        let granted =
+            raw.granted.map(|value| date(&value)).transpose().map_err(|why| fail(format!("{at}: granted: {why}")))?;
+        if let Some(granted) = granted.filter(|g| *g > expires) {
+            return Err(fail(format!("{at}: granted {granted} is after expires {expires}")));
+        }
+        waivers.push(Waiver {
+            gate,
+            threshold: raw.threshold,
+            series: raw.series,
+            owner,
+            reason,
+            ticket,
+            expires,
+            granted,
+            source: source.to_string(),
+        });
+    }
+    Ok(waivers)
+}
+
+/// A date written as TOML's local date (2026-12-01) or a string "2026-12-01".
+fn date(value: &toml::Value) -> Result<Date, String> {
+    let text = match value {
+        toml::Value::String(text) => text.clone(),
+        toml::Value::Datetime(datetime) => datetime.to_string(),
+        other => return Err(format!("expected a date such as 2026-12-01, got {}", other.type_str())),
+    };
+    Date::parse(text.trim(), time::macros::format_description!("[year]-[month]-[day]"))
+        .map_err(|_| format!("{text:?}: expected a date such as 2026-12-01"))
+}
+
+/// Refuses waivers longer than the policy's `max_waiver_days`.
+pub fn check_lengths(policy: &Policy, waivers: &[Waiver], today: Date) -> Result<(), Error> {
+    let Some(max) = policy.max_waiver_days else { return Ok(()) };
+    for waiver in waivers {
+        let start = waiver.granted.unwrap_or(today);
+        let days = (waiver.expires - start).whole_days();
+        if days > i64::from(max) {
+            let from = if waiver.granted.is_some() { "granted" } else { "today" };
+            return Err(Error::Waiver {
+                path: waiver.source.clone(),
+                message: format!(
+                    "waiver of gate {:?} by {} runs {days} days ({from} {start} to {}): policy {} allows at most max_waiver_days = {max}",
+                    waiver.gate, waiver.owner, waiver.expires, policy.name
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn squeeze(text: &str) -> String {
+    text.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+/// True when `waiver` names `row`: its gate, and its threshold and series when it gives them.
+fn names(waiver: &Waiver, row: &Row) -> bool {
+    waiver.gate == row.gate
+        && waiver.threshold.as_ref().is_none_or(|t| squeeze(t) == squeeze(&row.check))
+        && waiver.series.as_ref().is_none_or(|s| row.series.as_ref().is_some_and(|r| squeeze(r) == squeeze(s)))
+}
+
+/// Applies the waivers to the blocking rows not yet looked at: a valid waiver makes the row
+/// WAIVED (not blocking); one that cannot apply leaves it blocking and says why.
+pub fn apply(policy: &Policy, waivers: &[Waiver], today: Date, rows: &mut [Row]) {
+    for row in rows.iter_mut().filter(|r| r.blocking && r.waiver.is_none()) {
+        let named: Vec<&Waiver> = waivers.iter().filter(|w| names(w, row)).collect();
+        // The one still in force when there are several.
+        let Some(waiver) = named.iter().find(|w| w.expires >= today).or(named.first()).copied() else { continue };
+        let gate = policy.gates.iter().find(|g| g.id == row.gate);
+        let refused = match gate {
+            None => Some(format!("{} rows are facts about the run and its evidence: they are never waived", row.gate)),
+            Some(gate) if !gate.waivable => Some(format!("gate {} forbids waivers (waivable = false)", gate.id)),
+            Some(gate) if row.status == Status::NoData && !gate.waive_no_data => {
+                Some("NO DATA is never waived unless the gate sets waive_no_data = true".to_string())
+            }
+            Some(_) if waiver.expires < today => Some(format!("waiver expired on {}", waiver.expires)),
+            Some(_) => None,
+        };
+        let note = WaiverNote {
+            owner: waiver.owner.clone(),
+            reason: waiver.reason.clone(),
+            ticket: waiver.ticket.clone(),
+            expires: waiver.expires.to_string(),
+            applied: refused.is_none(),
+            breach: row.status.label(),
+        };
+        match refused {
+            Some(why) => {
+                let why = format!("{why} (waiver by {}, {})", waiver.owner, waiver.ticket);
+                row.detail = Some(match row.detail.take() {
+                    Some(detail) => format!("{detail}; {why}"),
+                    None => why,
+                });
+            }
+            None => {
+                row.status = Status::Waived;
+                row.blocking = false;
+            }
+        }
+        row.waiver = Some(note);
+    }
+}
+
+/// The waivers that bore on no breached row, with why.
+pub fn stale(waivers: &[Waiver], rows: &[Row]) -> Vec<StaleWaiver> {
+    waivers
+        .iter()
+        .filter(|w| !rows.iter().any(|r| r.waiver.is_some() && names(w, r)))
+        .map(|w| {
+            let why = if rows.iter().any(|r| names(w, r)) {
+                "the checks it names hold or do not block: it is no longer needed".to_string()
+            } else {
+                format!("no check of gate {:?} in this verdict matches it", w.gate)
+            };
+            StaleWaiver {
+                gate: w.gate.clone(),
+                threshold: w.threshold.clone(),
+                series: w.series.clone(),
+                owner: w.owner.clone(),
+                ticket: w.ticket.clone(),
+                expires: w.expires.to_string(),
+                why,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::verdict::Observed;
+
+    const POLICY: &str = r#"
+[policy]
+name = "t"
+max_waiver_days = 14
+
+[[gate]]
+id = "latency"
+metric = "http_req_duration"
+thresholds = ["p(95) < 400ms", "p(99) < 700ms"]
+
+[[gate]]
+id = "strict"
+metric = "http_req_failed"
+thresholds = ["rate < 1%"]
+waivable = false
+"#;
+
+    fn date(text: &str) -> Date {
+        Date::parse(text, time::macros::format_description!("[year]-[month]-[day]")).unwrap()
+    }
+
+    fn failed(gate: &str, check: &str) -> Row {
+        let mut row = Row::new(gate, gate, "x".into(), check.into());
+        row.status = Status::Fail;
+        row.blocking = true;
+        row.observed = Observed::Figure { value: 1.0, unit: "ms", shown: "1 ms".into() };
+        row
+    }
+
+    fn waivers(extra: &str) -> Vec<Waiver> {
+        let text = format!(
+            "[[waiver]]\ngate = \"latency\"\nowner = \"o\"\nreason = \"r\"\nticket = \"T-1\"\nexpires = 2026-03-10\n{extra}"
+        );
+        parse("w.toml", &text).unwrap()
+    }
+
+    #[test]
+    fn a_waiver_holds_through_its_last_day_and_not_after() {
+        let policy = crate::policy::parse("p.toml", "t", POLICY).unwrap();
+        for (today, waived) in [("2026-03-09", true), ("2026-03-10", true), ("2026-03-11", false)] {
+            let mut rows = vec![failed("latency", "p(95) < 400ms")];
+            apply(&policy, &waivers(""), date(today), &mut rows);
+            assert_eq!(rows[0].status == Status::Waived, waived, "{today}");
+            assert_eq!(rows[0].blocking, !waived, "{today}");
+            assert_eq!(rows[0].waiver.as_ref().map(|w| w.applied), Some(waived));
+        }
+    }
+
+    #[test]
+    fn a_threshold_narrows_the_waiver_whatever_its_spacing() {
+        let policy = crate::policy::parse("p.toml", "t", POLICY).unwrap();
+        let mut rows = vec![failed("latency", "p(95) < 400ms"), failed("latency", "p(99) < 700ms")];
+        let narrow = waivers("threshold = \"p(95)<400ms\"\n");
+        apply(&policy, &narrow, date("2026-03-01"), &mut rows);
+        assert_eq!(rows[0].status, Status::Waived);
+        assert_eq!(rows[1].status, Status::Fail);
+        assert!(stale(&narrow, &rows).is_empty());
+    }
+
+    #[test]
+    fn lengths_count_from_the_grant_or_today() {
+        let policy = crate::policy::parse("p.toml", "t", POLICY).unwrap();
+        assert!(check_lengths(&policy, &waivers(""), date("2026-02-24")).is_ok());
+        let err = check_lengths(&policy, &waivers(""), date("2026-02-23")).unwrap_err().to_string();
+        assert!(err.contains("15 days") && err.contains("max_waiver_days = 14"), "{err}");
+        let granted = waivers("granted = 2026-02-01\n");
+        assert!(check_lengths(&policy, &granted, date("2026-03-09")).is_err());
+    }
+
+    #[test]
+    fn forbidden_gates_and_other_rows_stay_blocking() {
+        let policy = crate::policy::parse("p.toml", "t", POLICY).unwrap();
+        let text = "[[waiver]]\ngate = \"strict\"\nowner = \"o\"\nreason = \"r\"\nticket = \"T\"\nexpires = \"2026-03-10\"\n\
+                    [[waiver]]\ngate = \"run-integrity\"\nowner = \"o\"\nreason = \"r\"\nticket = \"T\"\nexpires = 2026-03-10\n";
+        let waivers = parse("w.toml", text).unwrap();
+        let mut rows = vec![failed("strict", "rate < 1%"), failed("run-integrity", "run completed (not partial)")];
+        apply(&policy, &waivers, date("2026-03-01"), &mut rows);
+        assert!(rows.iter().all(|r| r.blocking && r.status == Status::Fail));
+        assert!(rows[0].detail.as_deref().unwrap().contains("forbids waivers"));
+        assert!(rows[1].detail.as_deref().unwrap().contains("never waived"));
+    }
+
+    #[test]
+    fn bad_files_name_the_waiver_and_the_key() {
+        for (text, expected) in [
+            ("[[waiver]]\nowner = \"o\"\n", "waiver 1: gate is missing"),
+            ("[[waiver]]\ngate = \"g\"\nreason = \"r\"\nticket = \"T\"\nexpires = 2026-01-01\n", "owner is missing"),
+            (
+                "[[waiver]]\ngate = \"g\"\nowner = \"o\"\nreason = \"r\"\nticket = \"T\"\nexpires = 5\n",
+                "expected a date",
+            ),
+            ("[[waiver]]\ngate = \"g\"\nwho = \"o\"\n", "unknown field"),
+        ] {
+            let err = parse("w.toml", text).unwrap_err().to_string();
+            assert!(err.starts_with("waivers w.toml: ") && err.contains(expected), "{err}");
+            assert!(!err.contains('\n'), "one line: {err}");
+        }
+    }
+}

@@ -1,0 +1,313 @@
+//! Waivers: a signed-off breach ships as WAIVED, on the record in every report and in history;
+//! everything else about waivers fails closed. One test per rule.
+
+use serde_json::Value;
+
+use crate::support::*;
+
+const FAIL_ERRORS: &str = "fixtures/k6/1.1.0/fail-errors/summary-export.json";
+const PASS_EXPORT: &str = "fixtures/k6/1.1.0/pass/summary-export.json";
+
+/// The release policy with k6's own failed thresholds not enforced (they are never waivable),
+/// so only the gate rows decide, plus `extra` in its [policy] table and `gate_extra` appended
+/// to the gate `gate_id`.
+fn release_policy(extra: &str, gate_id: &str, gate_extra: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let release = std::fs::read_to_string(repo().join("gates/release.toml")).unwrap();
+    let mut text = release.replace("[k6_thresholds]\nenforce = true", "[k6_thresholds]\nenforce = false");
+    assert_ne!(text, release, "the release policy still enforces k6 thresholds as written");
+    if !extra.is_empty() {
+        text = text.replacen("[policy]\n", &format!("[policy]\n{extra}\n"), 1);
+    }
+    if !gate_extra.is_empty() {
+        let marker = format!("id = \"{gate_id}\"\n");
+        assert!(text.contains(&marker), "no gate {gate_id}");
+        text = text.replacen(&marker, &format!("{marker}{gate_extra}\n"), 1);
+    }
+    policy_file(&text)
+}
+
+/// A day relative to today (UTC), as waivers write it.
+fn day(offset: i64) -> String {
+    (time::OffsetDateTime::now_utc().date() + time::Duration::days(offset)).to_string()
+}
+
+fn waiver(gate: &str, expires: &str) -> String {
+    format!(
+        "[[waiver]]\ngate = \"{gate}\"\nowner = \"dana@example.com\"\nreason = \"known provider outage, fix in flight\"\nticket = \"OPS-1234\"\nexpires = {expires}\n"
+    )
+}
+
+fn waivers_file(dir: &std::path::Path, text: &str) -> std::path::PathBuf {
+    let path = dir.join("waivers.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn verify(policy: &std::path::Path, summary: &str, waivers: &std::path::Path) -> assert_cmd::Command {
+    let mut cmd = gatecheck_with_lag();
+    cmd.args(["verify", "--policy"]).arg(policy).args(["--summary", summary, "--waivers"]).arg(waivers);
+    cmd
+}
+
+#[test]
+fn a_valid_waiver_turns_a_breach_into_waived_and_every_report_names_who_signed_it_off() {
+    let (dir, policy) = release_policy("", "", "");
+    let expires = day(7);
+    let waivers = waivers_file(
+        dir.path(),
+        &format!("{}\n{}", waiver("write-errors", &expires), waiver("write-checks", &expires)),
+    );
+    let json = dir.path().join("verdict.json");
+    let (md, junit) = (dir.path().join("verdict.md"), dir.path().join("verdict.xml"));
+    let out = stdout_of(
+        &verify(&policy, FAIL_ERRORS, &waivers)
+            .arg("--report")
+            .arg(format!("json={}", json.display()))
+            .arg("--report")
+            .arg(format!("markdown={}", md.display()))
+            .arg("--report")
+            .arg(format!("junit={}", junit.display()))
+            .assert()
+            .code(0),
+    );
+    assert!(table_line(&out, "write-errors", "rate < 1%").contains("WAIVED"), "{out}");
+    assert!(table_line(&out, "write-checks", "rate > 99%").contains("WAIVED"), "{out}");
+    assert!(out.contains("RELEASE OK with 2 waived checks"), "{out}");
+    assert!(
+        out.contains(&format!("waived: FAIL by dana@example.com until {expires} (OPS-1234): known provider outage"))
+    );
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(report["outcome"], "pass");
+    assert_eq!(report["counts"]["waived"], 2);
+    let row = report["gates"].as_array().unwrap().iter().find(|g| g["id"] == "write-errors").unwrap();
+    assert_eq!(row["verdict"], "WAIVED");
+    assert_eq!(row["blocking"], false);
+    assert_eq!(row["waiver"]["owner"], "dana@example.com");
+    assert_eq!(row["waiver"]["ticket"], "OPS-1234");
+    assert_eq!(row["waiver"]["expires"], expires.as_str());
+    assert_eq!(row["waiver"]["reason"], "known provider outage, fix in flight");
+    assert_eq!(row["waiver"]["applied"], true);
+    assert!(report["inputs"].as_array().unwrap().iter().any(|i| i["role"] == "waivers"));
+    assert_valid_report(&report);
+    let md = std::fs::read_to_string(&md).unwrap();
+    assert!(md.contains("**WAIVED**") && md.contains("dana@example.com") && md.contains("OPS-1234"), "{md}");
+    let junit = std::fs::read_to_string(&junit).unwrap();
+    assert!(junit.contains("failures=\"0\"") && junit.contains("dana@example.com"), "{junit}");
+}
+
+fn assert_valid_report(report: &Value) {
+    let schema: Value =
+        serde_json::from_str(&std::fs::read_to_string(repo().join("schemas/verdict-report.schema.json")).unwrap())
+            .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator.iter_errors(report).map(|e| format!("{e} at {}", e.instance_path())).collect();
+    assert!(errors.is_empty(), "schema violations: {errors:#?}");
+}
+
+#[test]
+fn an_expired_waiver_does_not_apply_and_the_row_blocks_saying_so() {
+    let (dir, policy) = release_policy("", "", "");
+    let yesterday = day(-1);
+    let waivers = waivers_file(dir.path(), &waiver("write-errors", &yesterday));
+    let out = stdout_of(&verify(&policy, FAIL_ERRORS, &waivers).assert().code(1));
+    assert!(table_line(&out, "write-errors", "rate < 1%").contains("FAIL"), "{out}");
+    assert!(out.contains(&format!("waiver expired on {yesterday}")), "{out}");
+    assert!(out.contains("RELEASE BLOCKED"), "{out}");
+    // The last day itself is still covered.
+    let waivers =
+        waivers_file(dir.path(), &format!("{}\n{}", waiver("write-errors", &day(0)), waiver("write-checks", &day(0))));
+    verify(&policy, FAIL_ERRORS, &waivers).assert().code(0);
+}
+
+#[test]
+fn a_waiver_longer_than_the_policy_allows_is_a_policy_error() {
+    let (dir, policy) = release_policy("max_waiver_days = 14", "", "");
+    let waivers = waivers_file(dir.path(), &waiver("write-errors", &day(30)));
+    let err = stderr_of(&verify(&policy, FAIL_ERRORS, &waivers).assert().code(2));
+    assert!(err.contains("max_waiver_days = 14") && err.contains("write-errors"), "{err}");
+    assert!(err.contains(&waivers.display().to_string()), "{err}");
+    // Counted from the day it was granted, when it says.
+    let text = waiver("write-errors", &day(5)) + &format!("granted = {}\n", day(-20));
+    let waivers = waivers_file(dir.path(), &text);
+    let err = stderr_of(&verify(&policy, FAIL_ERRORS, &waivers).assert().code(2));
+    assert!(err.contains("25 days"), "{err}");
+    // Within the maximum it applies.
+    let waivers = waivers_file(dir.path(), &waiver("write-errors", &day(14)));
+    verify(&policy, FAIL_ERRORS, &waivers).assert().code(1).stdout(predicates::str::contains("WAIVED"));
+}
+
+#[test]
+fn a_waiver_without_an_owner_reason_ticket_or_expiry_is_an_error() {
+    let (dir, policy) = release_policy("", "", "");
+    let full = waiver("write-errors", &day(3));
+    for (key, what) in [("owner", "owner"), ("reason", "reason"), ("ticket", "ticket"), ("expires", "expires")] {
+        let text: String = full.lines().filter(|l| !l.starts_with(key)).map(|l| format!("{l}\n")).collect();
+        let waivers = waivers_file(dir.path(), &text);
+        let err = stderr_of(&verify(&policy, FAIL_ERRORS, &waivers).assert().code(2));
+        assert!(err.contains(&format!("{what} is missing")) && err.contains("write-errors"), "{key}: {err}");
+    }
+    let waivers = waivers_file(dir.path(), &full.replace("owner = \"dana@example.com\"", "owner = \"  \""));
+    verify(&policy, FAIL_ERRORS, &waivers).assert().code(2).stderr(predicates::str::contains("owner is missing"));
+    let waivers = waivers_file(dir.path(), &full.replace(&day(3), "\"next week\""));
+    verify(&policy, FAIL_ERRORS, &waivers).assert().code(2).stderr(predicates::str::contains("expected a date"));
+    // A missing waiver file that was named is an error too, never "no waivers".
+    let missing = dir.path().join("nope.toml");
+    verify(&policy, FAIL_ERRORS, &missing).assert().code(2).stderr(predicates::str::contains("nope.toml"));
+}
+
+#[test]
+fn a_gate_may_forbid_waivers() {
+    let (dir, policy) = release_policy("", "write-errors", "waivable = false");
+    let waivers = waivers_file(dir.path(), &waiver("write-errors", &day(3)));
+    let out = stdout_of(&verify(&policy, FAIL_ERRORS, &waivers).assert().code(1));
+    assert!(table_line(&out, "write-errors", "rate < 1%").contains("FAIL"), "{out}");
+    assert!(out.contains("gate write-errors forbids waivers (waivable = false)"), "{out}");
+}
+
+#[test]
+fn run_integrity_freshness_and_k6_threshold_rows_are_never_waived() {
+    let dir = tempfile::tempdir().unwrap();
+    // k6's own failed thresholds, enforced by the shipped policy.
+    let text = [waiver("write-errors", &day(3)), waiver("write-checks", &day(3)), waiver("k6-thresholds", &day(3))];
+    let waivers = waivers_file(dir.path(), &text.join("\n"));
+    let out = stdout_of(
+        &gatecheck_with_lag().args(["verify", "--summary", FAIL_ERRORS, "--waivers"]).arg(&waivers).assert().code(1),
+    );
+    assert!(
+        out.contains("k6-thresholds rows are facts about the run and its evidence: they are never waived"),
+        "{out}"
+    );
+    assert!(table_line(&out, "write-errors", "rate < 1%").contains("WAIVED"), "{out}");
+    // A partial run's integrity row.
+    let mut doc: Value = serde_json::from_str(&std::fs::read_to_string(repo().join(PASS_EXPORT)).unwrap()).unwrap();
+    doc["metrics"]["dropped_iterations"] = serde_json::json!({"count": 0, "rate": 0});
+    doc["gatecheck"] =
+        serde_json::json!({"runner": "test", "partial": true, "partial_reason": "request cap", "skipped_flows": []});
+    let partial = dir.path().join("partial.json");
+    std::fs::write(&partial, doc.to_string()).unwrap();
+    let waivers = waivers_file(dir.path(), &waiver("run-integrity", &day(3)));
+    let out = stdout_of(
+        &gatecheck_with_lag()
+            .args(["verify", "--summary"])
+            .arg(&partial)
+            .arg("--waivers")
+            .arg(&waivers)
+            .assert()
+            .code(1),
+    );
+    assert!(table_line(&out, "run-integrity", "run completed (not partial)").contains("FAIL"), "{out}");
+    assert!(out.contains("run-integrity rows are facts about the run and its evidence"), "{out}");
+}
+
+#[test]
+fn no_data_is_never_waived_unless_the_gate_says_so() {
+    // Without lag figures or Prometheus, the lag gates have NO DATA (blocking).
+    let (dir, policy) = release_policy("", "", "");
+    let text = [waiver("scheduler-lag", &day(3)), waiver("queue-lag", &day(3))].join("\n");
+    let waivers = waivers_file(dir.path(), &text);
+    let run = |policy: &std::path::Path| {
+        let mut cmd = gatecheck();
+        cmd.args(["verify", "--policy"]).arg(policy).args(["--summary", PASS_EXPORT, "--waivers"]).arg(&waivers);
+        cmd
+    };
+    let out = stdout_of(&run(&policy).assert().code(1));
+    assert!(table_line(&out, "scheduler-lag", "p(95) < 60s").contains("NO DATA"), "{out}");
+    assert!(out.contains("NO DATA is never waived unless the gate sets waive_no_data = true"), "{out}");
+    let release = std::fs::read_to_string(&policy).unwrap();
+    let text = release
+        .replacen("id = \"scheduler-lag\"\n", "id = \"scheduler-lag\"\nwaive_no_data = true\n", 1)
+        .replacen("id = \"queue-lag\"\n", "id = \"queue-lag\"\nwaive_no_data = true\n", 1);
+    let (_guard, allowing) = policy_file(&text);
+    let out = stdout_of(&run(&allowing).assert().code(0));
+    assert!(table_line(&out, "scheduler-lag", "p(95) < 60s").contains("WAIVED"), "{out}");
+    assert!(out.contains("waived: NO DATA by dana@example.com"), "{out}");
+}
+
+#[test]
+fn a_waiver_that_covers_no_breach_is_reported_stale_and_does_not_block() {
+    let (dir, policy) = release_policy("", "", "");
+    let text = [
+        waiver("no-such-gate", &day(3)),
+        waiver("read-latency", &day(3)),
+        // Names a threshold the gate does not have: covers nothing.
+        waiver("write-errors", &day(3))
+            .replace("gate = \"write-errors\"\n", "gate = \"write-errors\"\nthreshold = \"rate < 5%\"\n"),
+    ];
+    let waivers = waivers_file(dir.path(), &text.join("\n"));
+    let json = dir.path().join("verdict.json");
+    let out = stdout_of(
+        &verify(&policy, FAIL_ERRORS, &waivers)
+            .arg("--report")
+            .arg(format!("json={}", json.display()))
+            .assert()
+            .code(1),
+    );
+    assert!(out.contains("stale waiver: gate no-such-gate by dana@example.com"), "{out}");
+    assert!(out.contains("stale waiver: gate read-latency by dana@example.com"), "{out}");
+    assert!(out.contains("stale waiver: gate write-errors `rate < 5%`"), "{out}");
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(report["stale_waivers"].as_array().unwrap().len(), 3, "{report:#}");
+    assert_valid_report(&report);
+    // Stale waivers alone never block: the pass fixture with one still passes.
+    let waivers = waivers_file(dir.path(), &waiver("no-such-gate", &day(3)));
+    verify(&policy, PASS_EXPORT, &waivers).assert().code(0).stdout(predicates::str::contains("stale waiver"));
+}
+
+#[test]
+fn a_threshold_or_series_narrows_what_a_waiver_covers() {
+    let (dir, policy) = release_policy("", "", "");
+    let text = [
+        waiver("write-errors", &day(3))
+            .replace("gate = \"write-errors\"\n", "gate = \"write-errors\"\nthreshold = \"rate<1%\"\n"),
+        waiver("write-checks", &day(3)),
+    ];
+    let waivers = waivers_file(dir.path(), &text.join("\n"));
+    verify(&policy, FAIL_ERRORS, &waivers).assert().code(0);
+}
+
+#[test]
+fn waivers_are_recorded_in_history() {
+    let (dir, policy) = release_policy("", "", "");
+    let text = [waiver("write-errors", &day(3)), waiver("write-checks", &day(3))].join("\n");
+    let waivers = waivers_file(dir.path(), &text);
+    let history = dir.path().join("history");
+    // The first recorded run cannot meet the policy's consecutive-passes gate: blocked, recorded.
+    verify(&policy, FAIL_ERRORS, &waivers).arg("--history").arg(&history).assert().code(1);
+    let records: Vec<_> = std::fs::read_dir(&history).unwrap().flatten().collect();
+    assert_eq!(records.len(), 1);
+    let record: Value = serde_json::from_str(&std::fs::read_to_string(records[0].path()).unwrap()).unwrap();
+    let waived: Vec<&Value> = record["gates"].as_array().unwrap().iter().filter(|g| g["verdict"] == "WAIVED").collect();
+    assert_eq!(waived.len(), 2);
+    assert!(waived.iter().all(|g| g["waiver"]["owner"] == "dana@example.com"));
+}
+
+#[test]
+fn the_default_waiver_file_and_the_settings_key_are_read() {
+    let (dir, policy) = release_policy("", "", "");
+    let text = [waiver("write-errors", &day(3)), waiver("write-checks", &day(3))].join("\n");
+    std::fs::create_dir_all(dir.path().join("gates")).unwrap();
+    std::fs::write(dir.path().join("gates/waivers.toml"), &text).unwrap();
+    let summary = repo().join(FAIL_ERRORS);
+    // gates/waivers.toml in the working directory applies without a flag.
+    gatecheck_with_lag()
+        .current_dir(dir.path())
+        .args(["verify", "--policy"])
+        .arg(&policy)
+        .arg("--summary")
+        .arg(&summary)
+        .assert()
+        .code(0)
+        .stdout(predicates::str::contains("RELEASE OK with 2 waived checks"));
+    // The settings key, through its environment variable.
+    let elsewhere = waivers_file(dir.path(), &text);
+    gatecheck_with_lag()
+        .env("GATECHECK_WAIVERS", &elsewhere)
+        .args(["verify", "--policy"])
+        .arg(&policy)
+        .args(["--summary", FAIL_ERRORS])
+        .assert()
+        .code(0);
+    // `check` takes the flag too.
+    let out = stdout_of(&gatecheck().args(["check", "--help"]).assert().code(0));
+    assert!(out.contains("--waivers"), "{out}");
+}
