@@ -5,11 +5,13 @@
 //! tags), so selectors match however k6 spaced the braces.
 
 mod aggregate;
+pub mod distribution;
 pub mod figure;
 mod histogram;
 mod selector;
 
 pub use aggregate::{Aggregate, Lookup, MetricKind, TrendStats};
+pub use distribution::Distribution;
 pub use figure::{Dimension, Domain, Stat};
 pub use histogram::HistogramSnapshot;
 pub use selector::MetricKey;
@@ -107,6 +109,9 @@ pub struct MetricSet {
     /// Histograms scraped from the load target over the run window (`--scrape-url`), with the
     /// URL they came from, as a native summary records them.
     pub scraped: Option<(String, BTreeMap<String, HistogramSnapshot>)>,
+    /// The samples behind trend metrics, on the metric's own scale, where the evidence holds
+    /// them (raw results, a native run's HDR histograms): what a significance test needs.
+    pub distributions: BTreeMap<MetricKey, Distribution>,
 }
 
 /// The last accepted run, for thresholds relative to it: figures by metric selector and

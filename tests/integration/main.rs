@@ -15,6 +15,7 @@ mod k6_raw;
 mod merge;
 mod prometheus;
 mod prometheus_faults;
+mod prometheus_rules;
 mod reports;
 mod settings_layers;
 mod smoke;
