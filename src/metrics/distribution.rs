@@ -91,10 +91,30 @@ impl Distribution {
         Distribution::from_weighted(self.points.iter().map(|(v, w)| (v * factor, *w)))
     }
 
-    /// The q-quantile, nearest rank: the smallest value with at least q of the weight at or
-    /// below it. None when empty.
+    /// The q-quantile as k6 computes it: rank q·(n-1) among the samples in order, interpolated
+    /// linearly between the two closest ranks. None when empty.
     pub fn quantile(&self, q: f64) -> Option<f64> {
-        self.value_at_fraction(q)
+        if self.is_empty() {
+            return None;
+        }
+        let rank = q.clamp(0.0, 1.0) * (self.total - 1.0).max(0.0);
+        let lower_rank = rank.floor();
+        let (mut lower, mut upper) = (None, None);
+        let mut seen = 0.0;
+        for (value, weight) in &self.points {
+            seen += weight;
+            if lower.is_none() && lower_rank < seen {
+                lower = Some(*value);
+            }
+            if lower_rank + 1.0 < seen {
+                upper = Some(*value);
+                break;
+            }
+        }
+        let last = self.points.last().map(|(v, _)| *v)?;
+        let lower = lower.unwrap_or(last);
+        let upper = upper.unwrap_or(lower);
+        Some(lower + (upper - lower) * (rank - lower_rank))
     }
 
     fn value_at_fraction(&self, fraction: f64) -> Option<f64> {
@@ -284,9 +304,14 @@ mod tests {
     #[test]
     fn quantiles_and_their_difference_interval() {
         let d = Distribution::from_values(&(1..=100).map(f64::from).collect::<Vec<_>>());
-        assert_eq!(d.quantile(0.95), Some(95.0));
-        assert_eq!(d.quantile(0.5), Some(50.0));
+        // k6: rank 0.95 * 99 = 94.05 -> 95 + 0.05 * (96 - 95).
+        assert!((d.quantile(0.95).unwrap() - 95.05).abs() < 1e-9);
+        assert_eq!(d.quantile(0.5), Some(50.5));
         assert_eq!(d.quantile(1.0), Some(100.0));
+        assert_eq!(d.quantile(0.0), Some(1.0));
+        let weighted = Distribution::from_weighted([(1.0, 50.0), (2.0, 50.0)]);
+        assert_eq!(weighted.quantile(0.5), Some(1.5));
+        assert_eq!(Distribution::from_values(&[7.0]).quantile(0.99), Some(7.0));
         let a = Distribution::from_values(&(0..5000).map(|i| 100.0 + (i % 100) as f64).collect::<Vec<_>>());
         let b = a.scaled(1.3);
         let (low, high) = quantile_difference_ci(&a, &b, 0.95, 0.95, 500).unwrap();

@@ -109,6 +109,15 @@ pub fn render(a: &MetricSet, b: &MetricSet) -> String {
     format!("A: {} ({})\nB: {} ({})\n{table}\n{notes}{significance}", a.path, a.format, b.path, b.format)
 }
 
+/// A p-value for people: 0.97, 0.012, 3.1e-7.
+fn show_p(p: f64) -> String {
+    if p >= 0.001 {
+        format!("{:.3}", p).trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        format!("{p:.1e}")
+    }
+}
+
 /// The level at which compare calls a shift real.
 const LEVEL: f64 = 0.01;
 
@@ -142,8 +151,8 @@ fn significance_table(a: &MetricSet, b: &MetricSet) -> String {
         };
         let test = mann_whitney(da, db, Direction::TwoSided);
         let (p, shift) = match test {
-            Some(t) if t.p_value < LEVEL => (format!("{:.2e}", t.p_value), if t.z > 0.0 { "slower (real)" } else { "faster (real)" }),
-            Some(t) => (format!("{:.2e}", t.p_value), "none (noise)"),
+            Some(t) if t.p_value < LEVEL => (show_p(t.p_value), if t.z > 0.0 { "slower (real)" } else { "faster (real)" }),
+            Some(t) => (show_p(t.p_value), "none (noise)"),
             None => ("-".into(), "-"),
         };
         table.add_row(vec![flow.clone(), change(0.5), change(0.95), change(0.99), p, shift.to_string()]);
@@ -151,12 +160,15 @@ fn significance_table(a: &MetricSet, b: &MetricSet) -> String {
     }
     let mut text = String::new();
     if rows > 0 {
-        text.push_str(&format!("Significance of B against A (samples: {} vs {}; shift at {LEVEL}):\n{table}\n", a.format, b.format));
+        text.push_str(&format!(
+            "Significance of B against A, from every sample (95% bootstrap intervals; Mann-Whitney U, two-sided, a real shift below p = {LEVEL}):\n{table}\n"
+        ));
     }
     if !without.is_empty() {
         text.push_str(&format!(
-            "note: no significance test for {}: it carries no samples (give k6 raw results from --out json, or a native run's summary)\n",
-            without.join(" and ")
+            "note: no significance test: {} {} no samples (give k6 raw results from --out json, or a native run's summary)\n",
+            without.join(" and "),
+            if without.len() == 1 { "carries" } else { "carry" }
         ));
     }
     text
