@@ -133,6 +133,15 @@ impl Distribution {
     }
 }
 
+/// A p-value for people: 0.97, 0.012, 3.1e-7.
+pub fn show_p_value(p: f64) -> String {
+    if p >= 0.001 {
+        format!("{p:.3}").trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        format!("{p:.1e}")
+    }
+}
+
 /// Mann-Whitney U of `b` against `a` with weighted mid-ranks and the tie-corrected variance;
 /// None when either side has no samples.
 pub fn mann_whitney(a: &Distribution, b: &Distribution, direction: Direction) -> Option<MannWhitney> {

@@ -350,8 +350,8 @@ fn significance(
     Ok((
         real,
         format!(
-            "Mann-Whitney p = {:.2e} over {} vs {} samples ({verdict} at {level})",
-            test.p_value,
+            "Mann-Whitney p = {} over {} vs {} samples ({verdict} at {level})",
+            crate::metrics::distribution::show_p_value(test.p_value),
             base.count(),
             current.count()
         ),

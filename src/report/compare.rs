@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::Table;
 
-use crate::metrics::distribution::{mann_whitney, quantile_difference_ci, Direction};
+use crate::metrics::distribution::{mann_whitney, quantile_difference_ci, show_p_value, Direction};
 use crate::metrics::{Aggregate, Distribution, Lookup, MetricKey, MetricSet};
 use crate::policy::threshold::Stat;
 
@@ -109,15 +109,6 @@ pub fn render(a: &MetricSet, b: &MetricSet) -> String {
     format!("A: {} ({})\nB: {} ({})\n{table}\n{notes}{significance}", a.path, a.format, b.path, b.format)
 }
 
-/// A p-value for people: 0.97, 0.012, 3.1e-7.
-fn show_p(p: f64) -> String {
-    if p >= 0.001 {
-        format!("{:.3}", p).trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        format!("{p:.1e}")
-    }
-}
-
 /// The level at which compare calls a shift real.
 const LEVEL: f64 = 0.01;
 
@@ -151,8 +142,8 @@ fn significance_table(a: &MetricSet, b: &MetricSet) -> String {
         };
         let test = mann_whitney(da, db, Direction::TwoSided);
         let (p, shift) = match test {
-            Some(t) if t.p_value < LEVEL => (show_p(t.p_value), if t.z > 0.0 { "slower (real)" } else { "faster (real)" }),
-            Some(t) => (show_p(t.p_value), "none (noise)"),
+            Some(t) if t.p_value < LEVEL => (show_p_value(t.p_value), if t.z > 0.0 { "slower (real)" } else { "faster (real)" }),
+            Some(t) => (show_p_value(t.p_value), "none (noise)"),
             None => ("-".into(), "-"),
         };
         table.add_row(vec![flow.clone(), change(0.5), change(0.95), change(0.99), p, shift.to_string()]);

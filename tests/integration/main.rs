@@ -18,5 +18,6 @@ mod prometheus_faults;
 mod prometheus_rules;
 mod reports;
 mod settings_layers;
+mod significance;
 mod smoke;
 mod support;
