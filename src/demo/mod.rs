@@ -45,7 +45,13 @@ pub struct DemoConfig {
 
 impl Default for DemoConfig {
     fn default() -> Self {
-        DemoConfig { token: "demo-token".into(), rule_id: "rule-0001".into(), broken: None, seed: 20240601, latency_factor: 1.0 }
+        DemoConfig {
+            token: "demo-token".into(),
+            rule_id: "rule-0001".into(),
+            broken: None,
+            seed: 20240601,
+            latency_factor: 1.0,
+        }
     }
 }
 

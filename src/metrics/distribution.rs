@@ -264,8 +264,8 @@ mod tests {
         // mannwhitneyu(..., alternative="greater", method="asymptotic") gives 9.1e-05).
         let a: Vec<f64> = (1..=10).map(f64::from).collect();
         let b: Vec<f64> = (11..=20).map(f64::from).collect();
-        let test = mann_whitney(&Distribution::from_values(&a), &Distribution::from_values(&b), Direction::Greater)
-            .unwrap();
+        let test =
+            mann_whitney(&Distribution::from_values(&a), &Distribution::from_values(&b), Direction::Greater).unwrap();
         assert_eq!(test.u, 100.0);
         assert!((test.z - 3.7417).abs() < 1e-3, "{test:?}");
         assert!((test.p_value - 9.14e-5).abs() < 1e-6, "{test:?}");
@@ -293,8 +293,9 @@ mod tests {
     #[test]
     fn identical_distributions_are_not_significant_and_a_clear_shift_is() {
         let base: Vec<f64> = (0..2000).map(|i| 50.0 + (i % 97) as f64 * 0.7 + (i % 13) as f64).collect();
-        let same = mann_whitney(&Distribution::from_values(&base), &Distribution::from_values(&base), Direction::Greater)
-            .unwrap();
+        let same =
+            mann_whitney(&Distribution::from_values(&base), &Distribution::from_values(&base), Direction::Greater)
+                .unwrap();
         assert!(same.p_value > 0.4, "{same:?}");
         let shifted: Vec<f64> = base.iter().map(|v| v * 1.3).collect();
         let shift =

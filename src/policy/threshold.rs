@@ -580,7 +580,8 @@ mod tests {
             Just(Some(BaselineFactor(Decimal::ONE))),
             (50i64..300).prop_map(|f| Some(BaselineFactor(Decimal::new(f, 2))))
         ];
-        let level = prop_oneof![Just(None), (1i64..1000, 1u32..6).prop_map(|(m, scale)| Some(Decimal::new(m, scale + 3)))];
+        let level =
+            prop_oneof![Just(None), (1i64..1000, 1u32..6).prop_map(|(m, scale)| Some(Decimal::new(m, scale + 3)))];
         (any_stat(), op, limit, unit, baseline, level).prop_map(|(stat, op, limit, unit, baseline, level)| {
             // `baseline + 0` prints as plain `baseline`; keep such offsets in the form they print.
             let (limit, unit) =

@@ -142,7 +142,9 @@ fn significance_table(a: &MetricSet, b: &MetricSet) -> String {
         };
         let test = mann_whitney(da, db, Direction::TwoSided);
         let (p, shift) = match test {
-            Some(t) if t.p_value < LEVEL => (show_p_value(t.p_value), if t.z > 0.0 { "slower (real)" } else { "faster (real)" }),
+            Some(t) if t.p_value < LEVEL => {
+                (show_p_value(t.p_value), if t.z > 0.0 { "slower (real)" } else { "faster (real)" })
+            }
             Some(t) => (show_p_value(t.p_value), "none (noise)"),
             None => ("-".into(), "-"),
         };

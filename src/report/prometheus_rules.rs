@@ -54,8 +54,7 @@ pub fn render(policy: &Policy, for_: Option<&str>) -> Result<String, String> {
         let selector = &freshness.selector;
         let max_age = freshness.max_age.as_secs_f64();
         // absent() of a plain selector takes its labels; under max() every branch has none.
-        let mut expr =
-            format!("absent(max({selector})) or (time() - max(timestamp({selector}))) >= {max_age}");
+        let mut expr = format!("absent(max({selector})) or (time() - max(timestamp({selector}))) >= {max_age}");
         if let Some(window) = &freshness.up_for {
             expr.push_str(&format!(" or min(min_over_time({selector}[{window}])) < 1"));
         }

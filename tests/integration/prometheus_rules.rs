@@ -45,7 +45,12 @@ fn saturation_rules_pass_promtool_check_with_limits_on_the_query_scale() {
         return;
     }
     let checked = std::process::Command::new("promtool").arg("check").arg("rules").arg(&rules).output().unwrap();
-    assert!(checked.status.success(), "{}{}", String::from_utf8_lossy(&checked.stdout), String::from_utf8_lossy(&checked.stderr));
+    assert!(
+        checked.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&checked.stdout),
+        String::from_utf8_lossy(&checked.stderr)
+    );
 }
 
 #[test]
@@ -130,7 +135,9 @@ fn expected_alerts(rules: &serde_yaml::Value, verdict: &Value) -> BTreeMap<Strin
                 s if s.starts_with("NO DATA") && row["blocking"] == true && !detail.contains("coverage") => {
                     same_gate
                         && name.ends_with("NoData")
-                        && r["annotations"]["statistic"].as_str().is_some_and(|s| s.replace(' ', "") == stat.replace(' ', ""))
+                        && r["annotations"]["statistic"]
+                            .as_str()
+                            .is_some_and(|s| s.replace(' ', "") == stat.replace(' ', ""))
                 }
                 _ => false,
             }
@@ -151,7 +158,8 @@ fn expected_alerts(rules: &serde_yaml::Value, verdict: &Value) -> BTreeMap<Strin
     let mut out: BTreeMap<String, Vec<serde_yaml::Value>> = BTreeMap::new();
     for rule in &alert_rules {
         let name = rule["alert"].as_str().unwrap().to_string();
-        let alerts = expected.get(&name).map(|keys| keys.iter().map(|k| by_key[k].clone()).collect()).unwrap_or_default();
+        let alerts =
+            expected.get(&name).map(|keys| keys.iter().map(|k| by_key[k].clone()).collect()).unwrap_or_default();
         out.insert(name, alerts);
     }
     out
@@ -222,7 +230,13 @@ fn alerts_fire_exactly_when_gatecheck_check_fails_the_gate_on_the_fixture_data()
     // Every kind of alert is seen firing somewhere and silent somewhere (the rule-run path has
     // no series in the fixture, so its absent() alert fires throughout).
     assert!(fired_somewhere.contains("GatecheckApiQueryLatencyNoData"), "{fired_somewhere:?}");
-    for name in ["GatecheckProviderErrors1h", "GatecheckEmailBacklog", "GatecheckDbPoolP95", "GatecheckApiReadLatencyNoData", "GatecheckApiFreshness"] {
+    for name in [
+        "GatecheckProviderErrors1h",
+        "GatecheckEmailBacklog",
+        "GatecheckDbPoolP95",
+        "GatecheckApiReadLatencyNoData",
+        "GatecheckApiFreshness",
+    ] {
         assert!(fired_somewhere.contains(name), "{name} never fired: {fired_somewhere:?}");
         assert!(silent_somewhere.contains(name), "{name} never silent");
     }

@@ -26,7 +26,8 @@ fn raw_with(dir: &std::path::Path, name: &str, change: impl Fn(f64) -> f64) -> s
     let mut out = String::new();
     for line in text.lines() {
         let mut doc: Value = serde_json::from_str(line).unwrap();
-        if doc["type"] == "Point" && doc["metric"] == "http_req_duration" && doc["data"]["tags"]["flow"] == "rule_poll" {
+        if doc["type"] == "Point" && doc["metric"] == "http_req_duration" && doc["data"]["tags"]["flow"] == "rule_poll"
+        {
             let value = doc["data"]["value"].as_f64().unwrap();
             doc["data"]["value"] = Value::from(change(value));
         }
@@ -70,7 +71,9 @@ fn a_real_shift_breaches_a_tail_blip_does_not_and_a_baseline_without_samples_is_
     let mut values: Vec<f64> = text
         .lines()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|d| d["type"] == "Point" && d["metric"] == "http_req_duration" && d["data"]["tags"]["flow"] == "rule_poll")
+        .filter(|d| {
+            d["type"] == "Point" && d["metric"] == "http_req_duration" && d["data"]["tags"]["flow"] == "rule_poll"
+        })
         .map(|d| d["data"]["value"].as_f64().unwrap())
         .collect();
     values.sort_by(f64::total_cmp);
