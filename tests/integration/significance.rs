@@ -138,3 +138,11 @@ fn native_runs_are_tested_over_their_hdr_histograms() {
     let line = out.lines().find(|l| l.contains("rule_poll") && l.contains("[")).unwrap_or_else(|| panic!("{out}"));
     assert!(line.contains("slower (real)") && line.contains("significant"), "{line}");
 }
+
+#[test]
+fn the_demo_latency_factor_must_be_a_positive_factor() {
+    for bad in ["0", "-1", "NaN", "1000"] {
+        let assert = gatecheck().args(["demo", "--serve", "--latency-factor", bad]).assert().code(2);
+        assert!(stderr_of(&assert).contains("--latency-factor"), "{bad}");
+    }
+}
