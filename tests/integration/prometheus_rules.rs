@@ -241,3 +241,101 @@ fn alerts_fire_exactly_when_gatecheck_check_fails_the_gate_on_the_fixture_data()
         assert!(silent_somewhere.contains(name), "{name} never silent");
     }
 }
+
+/// A policy over synthetic series, each alert seen at its exact limit: `p(95) < 400ms` on a
+/// query in seconds fires at 0.4 (not below it), `value < 3%` at 0.03, each of two recorded
+/// statistics on its own, and absent() only where NO DATA blocks.
+#[test]
+fn each_alert_fires_at_its_exact_limit_and_absent_only_where_no_data_blocks() {
+    if !promtool_installed() {
+        return;
+    }
+    let (dir, policy) = crate::support::policy_file(
+        r#"
+[policy]
+name = "synthetic"
+
+[[gate]]
+id = "latency"
+description = "Latency in seconds"
+query = "latency_seconds"
+unit = "s"
+thresholds = ["p(95) < 400ms"]
+
+[[gate]]
+id = "errors"
+description = "Error ratio"
+query = "error_ratio"
+unit = "ratio"
+thresholds = ["value < 3%"]
+on_missing = "warn"
+
+[[gate]]
+id = "pool"
+description = "Pool utilisation"
+unit = "ratio"
+thresholds = ["p(95) < 0.70", "max < 0.85"]
+[gate.query]
+"p(95)" = "pool_p95"
+max = "pool_max"
+"#,
+    );
+    let rules_path = dir.path().join("rules.yml");
+    gatecheck().args(["export", "prometheus-rules", "--policy"]).arg(&policy).arg("--out").arg(&rules_path).assert().success();
+    let rules: serde_yaml::Value = serde_yaml::from_str(&std::fs::read_to_string(&rules_path).unwrap()).unwrap();
+    let alerts: Vec<&serde_yaml::Value> = rules["groups"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .flat_map(|g| g["rules"].as_sequence().unwrap())
+        .filter(|r| r.get("alert").is_some())
+        .collect();
+    let names: BTreeSet<&str> = alerts.iter().map(|r| r["alert"].as_str().unwrap()).collect();
+    // NO DATA warns for the error ratio, so it has no absent() alert.
+    assert!(!names.contains("GatecheckErrorsNoData") && names.contains("GatecheckLatencyNoData"), "{names:?}");
+    let firing: [(&str, &[&str]); 4] = [
+        ("0m", &[]),
+        ("1m", &["GatecheckLatency", "GatecheckErrors", "GatecheckPoolP95"]),
+        ("2m", &["GatecheckPoolMax"]),
+        ("10m", &["GatecheckLatencyNoData", "GatecheckPoolP95NoData", "GatecheckPoolMaxNoData"]),
+    ];
+    let mut tests = Vec::new();
+    for (at, fired) in firing {
+        for rule in &alerts {
+            let name = rule["alert"].as_str().unwrap();
+            let expected: Vec<serde_json::Value> = if fired.contains(&name) {
+                let mut labels: BTreeMap<String, String> = BTreeMap::new();
+                for (key, value) in rule["labels"].as_mapping().unwrap() {
+                    labels.insert(key.as_str().unwrap().into(), value.as_str().unwrap().into());
+                }
+                vec![serde_json::json!({"exp_labels": labels, "exp_annotations": serde_json::to_value(&rule["annotations"]).unwrap()})]
+            } else {
+                Vec::new()
+            };
+            tests.push(serde_json::json!({"eval_time": at, "alertname": name, "exp_alerts": expected}));
+        }
+    }
+    let series = [
+        ("latency_seconds", "0.399 0.4 0.3"),
+        ("error_ratio", "0.029 0.03 0.029"),
+        ("pool_p95", "0.69 0.7 0.5"),
+        ("pool_max", "0.84 0.84 0.85"),
+    ];
+    let input: Vec<serde_json::Value> =
+        series.iter().map(|(s, v)| serde_json::json!({"series": s, "values": v})).collect();
+    let test = serde_json::json!({
+        "rule_files": [rules_path.display().to_string()],
+        "evaluation_interval": "1m",
+        "tests": [{"interval": "1m", "input_series": input, "alert_rule_test": tests}],
+    });
+    let test_path = dir.path().join("test.yml");
+    std::fs::write(&test_path, serde_yaml::to_string(&test).unwrap()).unwrap();
+    let run = std::process::Command::new("promtool").args(["test", "rules"]).arg(&test_path).output().unwrap();
+    assert!(
+        run.status.success(),
+        "{}{}\n{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr),
+        std::fs::read_to_string(&rules_path).unwrap()
+    );
+}
