@@ -1,9 +1,9 @@
 //! A run's latency samples as a weighted distribution, and the statistics that tell a real
 //! shift from runner noise.
 //!
-//! Samples are sorted (value, weight) pairs: k6 raw results give weight 1 per distinct value,
-//! and a native run's HDR buckets give the bucket's count, so memory stays bounded by the
-//! distinct values (HDR buckets are already compact).
+//! Samples are sorted (value, weight) pairs: k6 raw results give weight 1 per distinct value
+//! (the samples the raw reader already holds, 16 bytes per distinct value), and a native run's
+//! HDR buckets give the bucket's count, so a native run costs its few thousand buckets at most.
 //!
 //! The gate's test is Mann-Whitney U, one-sided in the direction a breach lies. Why: it uses
 //! every sample rather than one figure, assumes no distribution shape (latency is skewed and

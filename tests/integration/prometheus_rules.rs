@@ -281,7 +281,13 @@ max = "pool_max"
 "#,
     );
     let rules_path = dir.path().join("rules.yml");
-    gatecheck().args(["export", "prometheus-rules", "--policy"]).arg(&policy).arg("--out").arg(&rules_path).assert().success();
+    gatecheck()
+        .args(["export", "prometheus-rules", "--policy"])
+        .arg(&policy)
+        .arg("--out")
+        .arg(&rules_path)
+        .assert()
+        .success();
     let rules: serde_yaml::Value = serde_yaml::from_str(&std::fs::read_to_string(&rules_path).unwrap()).unwrap();
     let alerts: Vec<&serde_yaml::Value> = rules["groups"]
         .as_sequence()
@@ -308,7 +314,9 @@ max = "pool_max"
                 for (key, value) in rule["labels"].as_mapping().unwrap() {
                     labels.insert(key.as_str().unwrap().into(), value.as_str().unwrap().into());
                 }
-                vec![serde_json::json!({"exp_labels": labels, "exp_annotations": serde_json::to_value(&rule["annotations"]).unwrap()})]
+                vec![
+                    serde_json::json!({"exp_labels": labels, "exp_annotations": serde_json::to_value(&rule["annotations"]).unwrap()}),
+                ]
             } else {
                 Vec::new()
             };
