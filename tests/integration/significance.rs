@@ -142,7 +142,8 @@ fn native_runs_are_tested_over_their_hdr_histograms() {
 #[test]
 fn the_demo_latency_factor_must_be_a_positive_factor() {
     for bad in ["0", "-1", "NaN", "1000"] {
-        let assert = gatecheck().args(["demo", "--serve", "--latency-factor", bad]).assert().code(2);
+        let flag = format!("--latency-factor={bad}");
+        let assert = gatecheck().args(["demo", "--serve", &flag]).assert().code(2);
         assert!(stderr_of(&assert).contains("--latency-factor"), "{bad}");
     }
 }
