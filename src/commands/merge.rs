@@ -15,6 +15,7 @@ use crate::load::recorder::{EndpointStats, ErrorKind, FlowStats, Recorder};
 use crate::load::summary::{self, RunFacts};
 use crate::metrics::{Aggregate, MetricKey};
 use crate::policy::Policy;
+use crate::sources::hdr::{decode as decode_histogram, MAX_COUNT};
 use crate::sources::prometheus::Secret;
 
 /// `gatecheck merge OUT IN...` as a command: the policy says which raw metrics to keep.
@@ -221,8 +222,6 @@ fn read_native(path: &Path) -> Result<(LoadPlan, Recorder, RunFacts), Error> {
     };
     Ok((plan, recorder, facts))
 }
-
-use crate::sources::hdr::{decode as decode_histogram, MAX_COUNT};
 
 fn merge_native(inputs: &[PathBuf]) -> Result<Value, Error> {
     let (plan, mut recorder, mut facts) = read_native(&inputs[0])?;
