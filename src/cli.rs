@@ -128,6 +128,28 @@ pub enum ExportCommand {
     /// native runner, with the policy's k6-metric thresholds. The token is read from
     /// PERF_BEARER_TOKEN when k6 runs, never written into the script.
     K6(ExportK6Args),
+    /// A Prometheus rule file from a policy's query gates: one alert per threshold, firing
+    /// when the gate would fail at that instant, and absent() alerts where NO DATA blocks.
+    PrometheusRules(ExportRulesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportRulesArgs {
+    /// Policy whose query gates become alerts [default: gates/release.toml or built in].
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+
+    /// How long a breach must last before the alert fires, e.g. 5m [default: at once].
+    #[arg(long = "for", value_name = "DURATION")]
+    pub for_: Option<String>,
+
+    /// Override a policy variable used in queries, e.g. --var window=30m (repeatable).
+    #[arg(long, value_name = "NAME=VALUE")]
+    pub var: Vec<String>,
+
+    /// Write the rules here (atomically) instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -279,6 +301,11 @@ pub struct DemoArgs {
     /// Length of the demo load.
     #[arg(long, value_name = "DURATION", default_value = "6s")]
     pub duration: String,
+
+    /// Scale the rule_poll flow's latency (the rule-run endpoint), e.g. 1.3 for an injected
+    /// +30 % regression.
+    #[arg(long, value_name = "FACTOR", default_value_t = 1.0)]
+    pub latency_factor: f64,
 
     /// Virtual users per flow.
     #[arg(long, value_name = "N", default_value_t = 2)]

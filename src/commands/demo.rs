@@ -20,7 +20,13 @@ pub async fn demo(args: DemoArgs, context: &Context<'_>, out: &mut dyn Write) ->
     if args.port.is_some() && !args.serve {
         return Err(Error::Settings("--port applies to --serve".into()));
     }
-    let demo_config = DemoConfig { broken: args.broken, ..DemoConfig::default() };
+    if !(args.latency_factor.is_finite() && args.latency_factor > 0.0 && args.latency_factor <= 100.0) {
+        return Err(Error::Settings(format!(
+            "--latency-factor {}: expected a positive factor up to 100, e.g. 1.3",
+            args.latency_factor
+        )));
+    }
+    let demo_config = DemoConfig { broken: args.broken, latency_factor: args.latency_factor, ..DemoConfig::default() };
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port.unwrap_or(0)))
         .await
         .map_err(|e| Error::Settings(format!("cannot listen on 127.0.0.1:{}: {e}", args.port.unwrap_or(0))))?;

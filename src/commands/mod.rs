@@ -74,6 +74,9 @@ pub async fn run(cli: Cli, env: &dyn Fn(&str) -> Option<String>, out: &mut dyn W
         Command::Compare(args) => compare::compare(args, &context, out),
         Command::Ci(crate::cli::CiCommand::Resolve) => ci::resolve_command(&context, out),
         Command::Export(crate::cli::ExportCommand::K6(args)) => export::export_k6(args, &context, out),
+        Command::Export(crate::cli::ExportCommand::PrometheusRules(args)) => {
+            export::export_prometheus_rules(args, &context, out)
+        }
         Command::Gates(args) => gates::gates(args, &context, out),
         Command::Completions(args) => completions::completions(args, out),
         Command::Man => completions::man(out),

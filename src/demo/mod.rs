@@ -38,11 +38,20 @@ pub struct DemoConfig {
     pub rule_id: String,
     pub broken: Option<Break>,
     pub seed: u64,
+    /// Scales the rule-run endpoint's (the rule_poll flow's) latency: an injected regression
+    /// for measuring the regression gates (1 = none).
+    pub latency_factor: f64,
 }
 
 impl Default for DemoConfig {
     fn default() -> Self {
-        DemoConfig { token: "demo-token".into(), rule_id: "rule-0001".into(), broken: None, seed: 20240601 }
+        DemoConfig {
+            token: "demo-token".into(),
+            rule_id: "rule-0001".into(),
+            broken: None,
+            seed: 20240601,
+            latency_factor: 1.0,
+        }
     }
 }
 
@@ -139,7 +148,7 @@ async fn rule_run(State(target): State<Shared>, Path(rule_id): Path<String>, hea
         .respond(
             "POST",
             "/api/dev/rules/{rule_id}/run",
-            150.0,
+            150.0 * target.config.latency_factor,
             StatusCode::OK,
             json!({"rule_id": rule_id, "matches": 3}),
         )

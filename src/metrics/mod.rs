@@ -5,12 +5,14 @@
 //! tags), so selectors match however k6 spaced the braces.
 
 mod aggregate;
+pub mod distribution;
 pub mod figure;
 pub mod hdr;
 mod histogram;
 mod selector;
 
 pub use aggregate::{Aggregate, Lookup, MetricKind, TrendStats};
+pub use distribution::Distribution;
 pub use figure::{Dimension, Domain, Stat};
 pub use histogram::HistogramSnapshot;
 pub use selector::MetricKey;
@@ -111,6 +113,9 @@ pub struct MetricSet {
     /// Latency percentile curves (percentile, ms) of trend metrics whose samples the evidence
     /// carries (native HDR histograms, raw results); summaries without samples have none.
     pub curves: BTreeMap<MetricKey, Vec<(f64, f64)>>,
+    /// The samples behind trend metrics, on the metric's own scale, where the evidence holds
+    /// them (raw results, a native run's HDR histograms): what a significance test needs.
+    pub distributions: BTreeMap<MetricKey, Distribution>,
 }
 
 /// The last accepted run, for thresholds relative to it: figures by metric selector and

@@ -297,6 +297,25 @@ fn evaluate_gate(policy: &Policy, gate: &Gate, evidence: &Evidence, rows: &mut V
                             }
                         }
                     }
+                    if let (Some(level), Some((key, _))) = (threshold.significance, &gate.metric) {
+                        match significance(evidence, key, threshold, level) {
+                            Ok((real, note)) => {
+                                // Only a change past the relative limit that is also real breaches.
+                                holds = holds || !real;
+                                row.detail = Some(match row.detail.take() {
+                                    Some(n) => format!("{n}; {note}"),
+                                    None => note,
+                                });
+                            }
+                            Err(why) => {
+                                row.observed = Observed::Figure { value, unit: unit_name(dimension), shown };
+                                row.detail = Some(why);
+                                mark_missing(gate, &mut row);
+                                rows.push(row);
+                                continue;
+                            }
+                        }
+                    }
                     row.observed = Observed::Figure { value, unit: unit_name(dimension), shown };
                     if holds && value.is_infinite() {
                         // An infinite figure says "beyond every bound", never "within the limit".
@@ -327,6 +346,50 @@ fn evaluate_gate(policy: &Policy, gate: &Gate, evidence: &Evidence, rows: &mut V
         }
     }
     Ok(())
+}
+
+/// Whether the shift from the baseline's samples to this run's is real at `level` (Mann-Whitney
+/// U, one-sided towards a breach), with the test's figures for the row; or why it cannot be
+/// told (either run has no samples: summary figures alone never decide significance).
+fn significance(
+    evidence: &Evidence,
+    key: &crate::metrics::MetricKey,
+    threshold: &Threshold,
+    level: rust_decimal::Decimal,
+) -> Result<(bool, String), String> {
+    use crate::metrics::distribution::{mann_whitney, Direction};
+    use crate::policy::threshold::Op;
+    let current = evidence.raw.iter().chain(&evidence.summary).find_map(|set| set.distributions.get(key));
+    let Some(current) = current else {
+        return Err(format!(
+            "significant({level}) needs this run's samples of {key}: give its raw results (--raw FILE from k6 --out json) or a native run's summary"
+        ));
+    };
+    let baseline = evidence.baseline.as_ref().and_then(|b| Some((b, b.set.as_ref()?.distributions.get(key)?)));
+    let Some((_, base)) = baseline else {
+        let source = evidence.baseline.as_ref().map(|b| b.source.as_str()).unwrap_or("the baseline");
+        return Err(format!(
+            "significant({level}) needs the baseline's samples of {key}, and {source} holds none: use k6 raw results (--out json) or a native run's summary as the baseline"
+        ));
+    };
+    let direction = match threshold.op {
+        Op::Lt | Op::Le => Direction::Greater,
+        Op::Gt | Op::Ge => Direction::Less,
+        Op::Eq | Op::Ne => Direction::TwoSided,
+    };
+    let test = mann_whitney(base, current, direction)
+        .ok_or_else(|| format!("significant({level}): a run has no samples of {key}"))?;
+    let real = crate::policy::threshold::decimal_cmp(test.p_value, level) == std::cmp::Ordering::Less;
+    let verdict = if real { "a real shift" } else { "within run-to-run noise" };
+    Ok((
+        real,
+        format!(
+            "Mann-Whitney p = {} over {} vs {} samples ({verdict} at {level})",
+            crate::metrics::distribution::show_p_value(test.p_value),
+            base.count(),
+            current.count()
+        ),
+    ))
 }
 
 /// Why a figure cannot be judged: NaN, -Inf, or outside the values its statistic can take.

@@ -621,7 +621,14 @@ fn parse_gate(
         Some(text) => {
             let (limit, unit) =
                 threshold::parse_limit(text).map_err(|why| gate_fail(format!("noise_floor = {text:?}: {why}")))?;
-            Some(Threshold { stat: Stat::Value, op: threshold::Op::Lt, limit, unit, baseline: None })
+            Some(Threshold {
+                stat: Stat::Value,
+                op: threshold::Op::Lt,
+                limit,
+                unit,
+                baseline: None,
+                significance: None,
+            })
         }
     };
     let flow = gate.flow.clone().or_else(|| metric.as_ref().and_then(|(key, _)| key.tag("flow").map(str::to_string)));

@@ -133,6 +133,9 @@ pub struct Threshold {
     pub unit: Unit,
     /// `baseline [* factor] [+ offset]`: the limit is relative to the last accepted run.
     pub baseline: Option<BaselineFactor>,
+    /// `... and significant(0.01)`: a relative breach counts only when a test over both runs'
+    /// samples finds the shift real at this level (0 < level < 1).
+    pub significance: Option<Decimal>,
 }
 
 /// The factor in `p(95) <= baseline * 1.2` (1 when written as plain `baseline`).
@@ -162,11 +165,22 @@ impl Threshold {
         .ok_or_else(|| format!("{text:?}: expected one of < <= > >= == != after {stat}"))?;
         let limit_text = rest[width..].trim();
         if let Some(relative) = limit_text.strip_prefix("baseline") {
+            let (relative, significance) = match relative.split_once(" and ") {
+                Some((relative, test)) => {
+                    (relative, Some(parse_significance(test.trim()).map_err(|why| format!("{text:?}: {why}"))?))
+                }
+                None => (relative, None),
+            };
             let (baseline, limit, unit) = parse_relative(relative.trim()).map_err(|why| format!("{text:?}: {why}"))?;
-            return Ok(Threshold { stat, op, limit, unit, baseline: Some(baseline) });
+            return Ok(Threshold { stat, op, limit, unit, baseline: Some(baseline), significance });
+        }
+        if limit_text.contains("significant") {
+            return Err(format!(
+                "{text:?}: significant(...) tests a change, so it needs a limit relative to the baseline (e.g. p(95) <= baseline * 1.2 and significant(0.01))"
+            ));
         }
         let (limit, unit) = parse_limit(limit_text).map_err(|why| format!("{text:?}: {why}"))?;
-        Ok(Threshold { stat, op, limit, unit, baseline: None })
+        Ok(Threshold { stat, op, limit, unit, baseline: None, significance: None })
     }
 
     /// The exact limit on the figure's scale given the baseline figure (same scale), for
@@ -272,6 +286,9 @@ impl Threshold {
                 if !self.limit.is_zero() || self.unit != Unit::Bare {
                     text.push_str(&format!(" + {}{}", self.limit, self.unit.suffix()));
                 }
+                if let Some(level) = self.significance {
+                    text.push_str(&format!(" and significant({level})"));
+                }
                 text
             }
         }
@@ -282,6 +299,20 @@ impl fmt::Display for Threshold {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {} {}", self.stat, self.op.symbol(), self.limit_text())
     }
+}
+
+/// `significant(0.01)`: the level a significance test must reach, strictly between 0 and 1.
+fn parse_significance(text: &str) -> Result<Decimal, String> {
+    let level = text
+        .strip_prefix("significant(")
+        .and_then(|rest| rest.strip_suffix(')'))
+        .ok_or_else(|| format!("expected `significant(LEVEL)` after `and`, e.g. significant(0.01), got {text:?}"))?;
+    let level = parse_decimal(level.trim())
+        .map_err(|_| format!("significance level {level:?} is not a number (write e.g. significant(0.01))"))?;
+    if level <= Decimal::ZERO || level >= Decimal::ONE {
+        return Err(format!("significance level {level} must be between 0 and 1 (exclusive), e.g. 0.01"));
+    }
+    Ok(level)
 }
 
 /// After `baseline`: nothing, `* F`, `+ D`, or `* F + D`.
@@ -364,7 +395,14 @@ mod tests {
         let t = Threshold::parse("p(95)<400").unwrap();
         assert_eq!(
             t,
-            Threshold { stat: Stat::Percentile(95.0), op: Op::Lt, limit: dec("400"), unit: Unit::Bare, baseline: None }
+            Threshold {
+                stat: Stat::Percentile(95.0),
+                op: Op::Lt,
+                limit: dec("400"),
+                unit: Unit::Bare,
+                baseline: None,
+                significance: None
+            }
         );
         let t = Threshold::parse("  p(99.9) <= 1.5s ").unwrap();
         assert_eq!(t.stat, Stat::Percentile(99.9));
@@ -484,6 +522,27 @@ mod tests {
     }
 
     #[test]
+    fn significance_is_part_of_a_relative_limit() {
+        let t = Threshold::parse("p(95) <= baseline * 1.2 and significant(0.01)").unwrap();
+        assert_eq!(t.significance, Some(dec("0.01")));
+        assert_eq!(t.baseline, Some(BaselineFactor(dec("1.2"))));
+        assert_eq!(t.to_string(), "p(95) <= baseline * 1.2 and significant(0.01)");
+        let t = Threshold::parse("p(99) < baseline * 1.1 + 20ms and significant(0.05)").unwrap();
+        assert_eq!(t.resolve_limit(K6_TREND, Some(100.0)).unwrap(), dec("130"));
+        assert_eq!(t.to_string(), "p(99) < baseline * 1.1 + 20ms and significant(0.05)");
+        for (text, needle) in [
+            ("p(95) < 400ms and significant(0.01)", "relative to the baseline"),
+            ("p(95) <= baseline and significant(1)", "between 0 and 1"),
+            ("p(95) <= baseline and significant(0)", "between 0 and 1"),
+            ("p(95) <= baseline and significant(often)", "not a number"),
+            ("p(95) <= baseline and likely", "significant(LEVEL)"),
+        ] {
+            let err = Threshold::parse(text).unwrap_err();
+            assert!(err.contains(needle), "{text}: {err}");
+        }
+    }
+
+    #[test]
     fn comparisons_are_strict() {
         assert!(!Op::Lt.holds(400.0, dec("400")));
         assert!(!Op::Gt.holds(0.99, dec("0.99")));
@@ -521,11 +580,15 @@ mod tests {
             Just(Some(BaselineFactor(Decimal::ONE))),
             (50i64..300).prop_map(|f| Some(BaselineFactor(Decimal::new(f, 2))))
         ];
-        (any_stat(), op, limit, unit, baseline).prop_map(|(stat, op, limit, unit, baseline)| {
+        let level =
+            prop_oneof![Just(None), (1i64..1000, 1u32..6).prop_map(|(m, scale)| Some(Decimal::new(m, scale + 3)))];
+        (any_stat(), op, limit, unit, baseline, level).prop_map(|(stat, op, limit, unit, baseline, level)| {
             // `baseline + 0` prints as plain `baseline`; keep such offsets in the form they print.
             let (limit, unit) =
                 if baseline.is_some() && limit.is_zero() { (Decimal::ZERO, Unit::Bare) } else { (limit, unit) };
-            Threshold { stat, op, limit, unit, baseline }
+            // Only a relative limit can ask for significance.
+            let significance = baseline.and(level);
+            Threshold { stat, op, limit, unit, baseline, significance }
         })
     }
 

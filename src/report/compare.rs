@@ -1,12 +1,15 @@
 //! `gatecheck compare A B`: two runs side by side for the weekly trend review — per flow
-//! p50/p95/p99, error rate, checks and throughput, with the change from A to B.
+//! p50/p95/p99, error rate, checks and throughput, with the change from A to B; and, when both
+//! runs carry their samples (raw results, native runs), each percentile's change with a 95 %
+//! bootstrap interval and whether the shift is real (Mann-Whitney U, two-sided, at 1 %).
 
 use std::collections::BTreeSet;
 
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::Table;
 
-use crate::metrics::{Aggregate, Lookup, MetricKey, MetricSet};
+use crate::metrics::distribution::{mann_whitney, quantile_difference_ci, show_p_value, Direction};
+use crate::metrics::{Aggregate, Distribution, Lookup, MetricKey, MetricSet};
 use crate::policy::threshold::Stat;
 
 /// Run length in seconds, where the format lets it be derived (count / per-second rate).
@@ -102,5 +105,64 @@ pub fn render(a: &MetricSet, b: &MetricSet) -> String {
             ));
         }
     }
-    format!("A: {} ({})\nB: {} ({})\n{table}\n{notes}", a.path, a.format, b.path, b.format)
+    let significance = significance_table(a, b);
+    format!("A: {} ({})\nB: {} ({})\n{table}\n{notes}{significance}", a.path, a.format, b.path, b.format)
+}
+
+/// The level at which compare calls a shift real.
+const LEVEL: f64 = 0.01;
+
+fn samples<'a>(set: &'a MetricSet, flow: &str) -> Option<&'a Distribution> {
+    set.distributions.get(&MetricKey::parse(&format!("http_req_duration{{flow:{flow}}}")).ok()?)
+}
+
+/// Per flow: each percentile's change with its 95 % interval, and the test over every sample.
+fn significance_table(a: &MetricSet, b: &MetricSet) -> String {
+    let flows = flows(a, b);
+    let without: Vec<String> = [("A", a), ("B", b)]
+        .iter()
+        .filter(|(_, set)| flows.iter().any(|flow| samples(set, flow).is_none()))
+        .map(|(label, set)| format!("{label} ({})", set.format))
+        .collect();
+    let mut table = Table::new();
+    table.load_preset(UTF8_FULL_CONDENSED).force_no_tty();
+    table.set_header(vec!["Flow", "Δ p50 [95% CI]", "Δ p95 [95% CI]", "Δ p99 [95% CI]", "Mann-Whitney p", "Shift"]);
+    let mut rows = 0;
+    for flow in &flows {
+        let (Some(da), Some(db)) = (samples(a, flow), samples(b, flow)) else { continue };
+        let change = |q: f64| -> String {
+            let (Some(qa), Some(qb)) = (da.quantile(q), db.quantile(q)) else { return "-".into() };
+            match quantile_difference_ci(da, db, q, 0.95, 2000) {
+                Some((low, high)) => {
+                    let real = if low > 0.0 || high < 0.0 { "significant" } else { "not significant" };
+                    format!("{:+.2} ms [{low:+.2}, {high:+.2}] {real}", qb - qa)
+                }
+                None => format!("{:+.2} ms", qb - qa),
+            }
+        };
+        let test = mann_whitney(da, db, Direction::TwoSided);
+        let (p, shift) = match test {
+            Some(t) if t.p_value < LEVEL => {
+                (show_p_value(t.p_value), if t.z > 0.0 { "slower (real)" } else { "faster (real)" })
+            }
+            Some(t) => (show_p_value(t.p_value), "none (noise)"),
+            None => ("-".into(), "-"),
+        };
+        table.add_row(vec![flow.clone(), change(0.5), change(0.95), change(0.99), p, shift.to_string()]);
+        rows += 1;
+    }
+    let mut text = String::new();
+    if rows > 0 {
+        text.push_str(&format!(
+            "Significance of B against A, from every sample (95% bootstrap intervals; Mann-Whitney U, two-sided, a real shift below p = {LEVEL}):\n{table}\n"
+        ));
+    }
+    if !without.is_empty() {
+        text.push_str(&format!(
+            "note: no significance test: {} {} no samples (give k6 raw results from --out json, or a native run's summary)\n",
+            without.join(" and "),
+            if without.len() == 1 { "carries" } else { "carry" }
+        ));
+    }
+    text
 }

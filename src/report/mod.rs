@@ -9,6 +9,7 @@ pub mod markdown;
 pub mod outputs;
 pub mod policy_text;
 pub mod probe;
+pub mod prometheus_rules;
 pub mod table;
 
 /// The verdict word of a row in every format; a NO DATA row that does not block says so.

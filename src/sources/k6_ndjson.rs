@@ -16,7 +16,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::error::Error;
-use crate::metrics::{Aggregate, Metric, MetricKey, MetricKind, MetricSet, Provenance, TrendStats};
+use crate::metrics::{Aggregate, Distribution, Metric, MetricKey, MetricKind, MetricSet, Provenance, TrendStats};
 
 pub const FORMAT_RAW: &str = "k6 raw results (--out json)";
 
@@ -109,6 +109,10 @@ pub fn read(paths: &[&Path], wanted: &[MetricKey], lenient: bool) -> Result<(Met
         // over the run's duration, which raw points alone do not give.
         if kind == MetricKind::Counter || (samples.count == 0 && kind != MetricKind::Rate) {
             continue;
+        }
+        if kind == MetricKind::Trend && samples.count > 0 {
+            // Kept for significance tests against a baseline; duplicates merge into weights.
+            set.distributions.insert(key.clone(), Distribution::from_values(&samples.values));
         }
         let aggregate = match kind {
             MetricKind::Trend => {

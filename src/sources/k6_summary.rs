@@ -108,6 +108,17 @@ fn from_document(path: &str, root: &Map<String, Value>) -> Result<MetricSet, Err
         if let Some(recorder) = native.get("recorder") {
             set.curves = reader.curves(recorder)?;
         }
+        // The HDR histograms are the run's samples, bucketed: significance tests read them.
+        let flows = crate::sources::hdr::flow_distributions(native);
+        let all = crate::metrics::Distribution::from_weighted(flows.iter().flat_map(|(_, d)| d.points().to_vec()));
+        for (flow, distribution) in flows {
+            if let Ok(key) = MetricKey::parse(&format!("http_req_duration{{flow:{flow}}}")) {
+                set.distributions.insert(key, distribution);
+            }
+        }
+        if let (false, Ok(key)) = (all.is_empty(), MetricKey::parse("http_req_duration")) {
+            set.distributions.insert(key, all);
+        }
         if let Some(scraped) = native.get("scraped") {
             set.scraped = Some(reader.scraped(scraped)?);
         }

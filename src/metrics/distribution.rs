@@ -1,0 +1,333 @@
+//! A run's latency samples as a weighted distribution, and the statistics that tell a real
+//! shift from runner noise.
+//!
+//! Samples are sorted (value, weight) pairs: k6 raw results give weight 1 per distinct value
+//! (the samples the raw reader already holds, 16 bytes per distinct value), and a native run's
+//! HDR buckets give the bucket's count, so a native run costs its few thousand buckets at most.
+//!
+//! The gate's test is Mann-Whitney U, one-sided in the direction a breach lies. Why: it uses
+//! every sample rather than one figure, assumes no distribution shape (latency is skewed and
+//! multi-modal), is deterministic (no seed, so a verdict is reproducible), and handles the
+//! heavy ties of HDR buckets exactly with weighted mid-ranks and the tie-corrected variance.
+//! It asks "did the distribution move", not "did p95 move", so a gate pairs it with the
+//! relative limit on the percentile itself: a breach needs a change that is both big enough
+//! and real. For `compare`, where a figure's change is shown with its uncertainty, a bootstrap
+//! confidence interval of the percentile difference is given: the bootstrap k-th order
+//! statistic is F⁻¹ of a Beta(k, n+1-k) draw, so each replicate costs a lookup, not a resample.
+
+use rand::{Rng, SeedableRng};
+use statrs::distribution::{Beta, ContinuousCDF, Normal};
+
+/// Sorted distinct values with their weights (sample counts).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Distribution {
+    points: Vec<(f64, f64)>,
+    total: f64,
+}
+
+/// Which way a shift from A to B is tested.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// B is larger than A (latency went up).
+    Greater,
+    /// B is smaller than A.
+    Less,
+    TwoSided,
+}
+
+/// The outcome of a Mann-Whitney U test of B against A.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MannWhitney {
+    /// U of B: pairs (a, b) with b > a, ties counting one half.
+    pub u: f64,
+    /// The normal approximation's z (tie-corrected, with continuity correction).
+    pub z: f64,
+    pub p_value: f64,
+}
+
+impl Distribution {
+    /// From raw samples (each weighs 1); NaN samples are left out.
+    pub fn from_values(values: &[f64]) -> Distribution {
+        let mut sorted: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
+        sorted.sort_by(f64::total_cmp);
+        Distribution::from_sorted_weighted(sorted.into_iter().map(|v| (v, 1.0)))
+    }
+
+    /// From (value, weight) pairs in any order; pairs of equal value merge, empty ones drop.
+    pub fn from_weighted(pairs: impl IntoIterator<Item = (f64, f64)>) -> Distribution {
+        let mut pairs: Vec<(f64, f64)> =
+            pairs.into_iter().filter(|(v, w)| !v.is_nan() && w.is_finite() && *w > 0.0).collect();
+        pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+        Distribution::from_sorted_weighted(pairs)
+    }
+
+    fn from_sorted_weighted(pairs: impl IntoIterator<Item = (f64, f64)>) -> Distribution {
+        let mut points: Vec<(f64, f64)> = Vec::new();
+        for (value, weight) in pairs {
+            match points.last_mut() {
+                Some((last, w)) if *last == value => *w += weight,
+                _ => points.push((value, weight)),
+            }
+        }
+        let total = points.iter().map(|(_, w)| w).sum();
+        Distribution { points, total }
+    }
+
+    pub fn points(&self) -> &[(f64, f64)] {
+        &self.points
+    }
+
+    /// The number of samples (the sum of weights).
+    pub fn count(&self) -> f64 {
+        self.total
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.total <= 0.0
+    }
+
+    /// Scales every value (e.g. µs to ms).
+    pub fn scaled(&self, factor: f64) -> Distribution {
+        Distribution::from_weighted(self.points.iter().map(|(v, w)| (v * factor, *w)))
+    }
+
+    /// The q-quantile as k6 computes it: rank q·(n-1) among the samples in order, interpolated
+    /// linearly between the two closest ranks. None when empty.
+    pub fn quantile(&self, q: f64) -> Option<f64> {
+        if self.is_empty() {
+            return None;
+        }
+        let rank = q.clamp(0.0, 1.0) * (self.total - 1.0).max(0.0);
+        let lower_rank = rank.floor();
+        let (mut lower, mut upper) = (None, None);
+        let mut seen = 0.0;
+        for (value, weight) in &self.points {
+            seen += weight;
+            if lower.is_none() && lower_rank < seen {
+                lower = Some(*value);
+            }
+            if lower_rank + 1.0 < seen {
+                upper = Some(*value);
+                break;
+            }
+        }
+        let last = self.points.last().map(|(v, _)| *v)?;
+        let lower = lower.unwrap_or(last);
+        let upper = upper.unwrap_or(lower);
+        Some(lower + (upper - lower) * (rank - lower_rank))
+    }
+
+    fn value_at_fraction(&self, fraction: f64) -> Option<f64> {
+        if self.is_empty() {
+            return None;
+        }
+        let rank = (fraction.clamp(0.0, 1.0) * self.total).max(f64::MIN_POSITIVE);
+        let mut cumulative = 0.0;
+        for (value, weight) in &self.points {
+            cumulative += weight;
+            if cumulative >= rank - 1e-9 {
+                return Some(*value);
+            }
+        }
+        self.points.last().map(|(v, _)| *v)
+    }
+}
+
+/// A p-value for people: 0.97, 0.012, 3.1e-7.
+pub fn show_p_value(p: f64) -> String {
+    if p >= 0.001 {
+        format!("{p:.3}").trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        format!("{p:.1e}")
+    }
+}
+
+/// Mann-Whitney U of `b` against `a` with weighted mid-ranks and the tie-corrected variance;
+/// None when either side has no samples.
+pub fn mann_whitney(a: &Distribution, b: &Distribution, direction: Direction) -> Option<MannWhitney> {
+    let (n1, n2) = (a.total, b.total);
+    if n1 <= 0.0 || n2 <= 0.0 {
+        return None;
+    }
+    let n = n1 + n2;
+    // Walk both sorted lists together; each distinct value is one tie block.
+    let (mut i, mut j) = (0, 0);
+    let (mut below, mut rank_sum_b, mut tie_term) = (0.0, 0.0, 0.0);
+    while i < a.points.len() || j < b.points.len() {
+        let value = match (a.points.get(i), b.points.get(j)) {
+            (Some((va, _)), Some((vb, _))) => va.min(*vb),
+            (Some((va, _)), None) => *va,
+            (None, Some((vb, _))) => *vb,
+            (None, None) => break,
+        };
+        let mut weight_a = 0.0;
+        let mut weight_b = 0.0;
+        if a.points.get(i).is_some_and(|(v, _)| *v == value) {
+            weight_a = a.points[i].1;
+            i += 1;
+        }
+        if b.points.get(j).is_some_and(|(v, _)| *v == value) {
+            weight_b = b.points[j].1;
+            j += 1;
+        }
+        let t = weight_a + weight_b;
+        let mid_rank = below + (t + 1.0) / 2.0;
+        rank_sum_b += weight_b * mid_rank;
+        tie_term += t * t * t - t;
+        below += t;
+    }
+    let u = rank_sum_b - n2 * (n2 + 1.0) / 2.0;
+    let mean = n1 * n2 / 2.0;
+    let variance = n1 * n2 / 12.0 * ((n + 1.0) - tie_term / (n * (n - 1.0)));
+    let normal = Normal::new(0.0, 1.0).ok()?;
+    if variance <= 0.0 {
+        // Every sample is the same value: no shift at all.
+        return Some(MannWhitney { u, z: 0.0, p_value: 1.0 });
+    }
+    let sd = variance.sqrt();
+    let diff = u - mean;
+    let (z, p_value) = match direction {
+        Direction::Greater => {
+            let z = (diff - 0.5) / sd;
+            (z, 1.0 - normal.cdf(z))
+        }
+        Direction::Less => {
+            let z = (diff + 0.5) / sd;
+            (z, normal.cdf(z))
+        }
+        Direction::TwoSided => {
+            let z = (diff.abs() - 0.5).max(0.0) / sd * diff.signum();
+            (z, (2.0 * (1.0 - normal.cdf(z.abs()))).min(1.0))
+        }
+    };
+    Some(MannWhitney { u, z, p_value })
+}
+
+/// A bootstrap confidence interval of quantile(b) - quantile(a) at `confidence` (e.g. 0.95),
+/// from `replicates` draws with a fixed seed (the same inputs give the same interval).
+pub fn quantile_difference_ci(
+    a: &Distribution,
+    b: &Distribution,
+    q: f64,
+    confidence: f64,
+    replicates: usize,
+) -> Option<(f64, f64)> {
+    if a.is_empty() || b.is_empty() || replicates < 2 {
+        return None;
+    }
+    let mut rng = rand::rngs::SmallRng::seed_from_u64(0x9a7e_c4ec);
+    let draw_a = order_statistic_sampler(a, q)?;
+    let draw_b = order_statistic_sampler(b, q)?;
+    let mut differences: Vec<f64> = (0..replicates)
+        .filter_map(|_| {
+            let ua: f64 = rng.random();
+            let ub: f64 = rng.random();
+            Some(b.value_at_fraction(draw_b.inverse_cdf(ub))? - a.value_at_fraction(draw_a.inverse_cdf(ua))?)
+        })
+        .collect();
+    differences.sort_by(f64::total_cmp);
+    let tail = (1.0 - confidence) / 2.0;
+    let at = |p: f64| differences[((p * (differences.len() - 1) as f64).round() as usize).min(differences.len() - 1)];
+    Some((at(tail), at(1.0 - tail)))
+}
+
+/// The distribution of the k-th of n uniform order statistics, k = ceil(q n).
+fn order_statistic_sampler(d: &Distribution, q: f64) -> Option<Beta> {
+    let n = d.total.round().max(1.0);
+    let k = (q * n).ceil().clamp(1.0, n);
+    Beta::new(k, n + 1.0 - k).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn textbook_u_without_ties() {
+        // A = {1,2,3}, B = {4,5,6}: every b exceeds every a, U_B = 9.
+        let a = Distribution::from_values(&[1.0, 2.0, 3.0]);
+        let b = Distribution::from_values(&[4.0, 5.0, 6.0]);
+        let test = mann_whitney(&a, &b, Direction::Greater).unwrap();
+        assert_eq!(test.u, 9.0);
+        assert_eq!(mann_whitney(&b, &a, Direction::Greater).unwrap().u, 0.0);
+        // Classic example (Mann & Whitney's style): A = {19,22,16,29,24}, B = {20,11,17,12};
+        // U_B counts b > a pairs: 20>{19,16}, 17>{16} = 3.
+        let a = Distribution::from_values(&[19.0, 22.0, 16.0, 29.0, 24.0]);
+        let b = Distribution::from_values(&[20.0, 11.0, 17.0, 12.0]);
+        assert_eq!(mann_whitney(&a, &b, Direction::Greater).unwrap().u, 3.0);
+    }
+
+    #[test]
+    fn normal_approximation_matches_a_known_value() {
+        // n1 = n2 = 10, no overlap: U = 100, mean 50, sd = sqrt(10*10*21/12) = 13.229;
+        // z = (50 - 0.5) / 13.229 = 3.7417, one-sided p = 9.14e-5 (scipy's
+        // mannwhitneyu(..., alternative="greater", method="asymptotic") gives 9.1e-05).
+        let a: Vec<f64> = (1..=10).map(f64::from).collect();
+        let b: Vec<f64> = (11..=20).map(f64::from).collect();
+        let test =
+            mann_whitney(&Distribution::from_values(&a), &Distribution::from_values(&b), Direction::Greater).unwrap();
+        assert_eq!(test.u, 100.0);
+        assert!((test.z - 3.7417).abs() < 1e-3, "{test:?}");
+        assert!((test.p_value - 9.14e-5).abs() < 1e-6, "{test:?}");
+    }
+
+    #[test]
+    fn weighted_ties_equal_the_expanded_samples() {
+        // HDR buckets as weights give exactly what the same samples one by one give.
+        let a = Distribution::from_weighted([(1.0, 3.0), (2.0, 2.0), (3.0, 1.0)]);
+        let b = Distribution::from_weighted([(2.0, 2.0), (3.0, 3.0), (4.0, 1.0)]);
+        let a_flat = Distribution::from_values(&[1.0, 1.0, 1.0, 2.0, 2.0, 3.0]);
+        let b_flat = Distribution::from_values(&[2.0, 2.0, 3.0, 3.0, 3.0, 4.0]);
+        assert_eq!(a, a_flat);
+        let weighted = mann_whitney(&a, &b, Direction::Greater).unwrap();
+        let flat = mann_whitney(&a_flat, &b_flat, Direction::Greater).unwrap();
+        assert_eq!(weighted, flat);
+        // U_B by counting: b=2 (x2): >3 ones, =2 twos -> 3 + 1 = 4 each -> 8; b=3 (x3): 5 + 0.5 = 5.5
+        // each -> 16.5; b=4: 6. U = 30.5. Tie-corrected variance: ties 1:3, 2:4, 3:4, 4:1 ->
+        // sum(t^3-t) = 24+60+60+0 = 144; var = 36/12 * (13 - 144/132) = 35.727.
+        assert_eq!(weighted.u, 30.5);
+        let z = (30.5 - 18.0 - 0.5) / 35.727_f64.sqrt();
+        assert!((weighted.z - z).abs() < 1e-3, "{weighted:?} vs {z}");
+    }
+
+    #[test]
+    fn identical_distributions_are_not_significant_and_a_clear_shift_is() {
+        let base: Vec<f64> = (0..2000).map(|i| 50.0 + (i % 97) as f64 * 0.7 + (i % 13) as f64).collect();
+        let same =
+            mann_whitney(&Distribution::from_values(&base), &Distribution::from_values(&base), Direction::Greater)
+                .unwrap();
+        assert!(same.p_value > 0.4, "{same:?}");
+        let shifted: Vec<f64> = base.iter().map(|v| v * 1.3).collect();
+        let shift =
+            mann_whitney(&Distribution::from_values(&base), &Distribution::from_values(&shifted), Direction::Greater)
+                .unwrap();
+        assert!(shift.p_value < 1e-6, "{shift:?}");
+        let other_way =
+            mann_whitney(&Distribution::from_values(&base), &Distribution::from_values(&shifted), Direction::Less)
+                .unwrap();
+        assert!(other_way.p_value > 0.99, "{other_way:?}");
+        assert!(mann_whitney(&Distribution::default(), &Distribution::from_values(&base), Direction::Greater).is_none());
+        let constant = Distribution::from_values(&[5.0, 5.0]);
+        assert_eq!(mann_whitney(&constant, &constant, Direction::TwoSided).unwrap().p_value, 1.0);
+    }
+
+    #[test]
+    fn quantiles_and_their_difference_interval() {
+        let d = Distribution::from_values(&(1..=100).map(f64::from).collect::<Vec<_>>());
+        // k6: rank 0.95 * 99 = 94.05 -> 95 + 0.05 * (96 - 95).
+        assert!((d.quantile(0.95).unwrap() - 95.05).abs() < 1e-9);
+        assert_eq!(d.quantile(0.5), Some(50.5));
+        assert_eq!(d.quantile(1.0), Some(100.0));
+        assert_eq!(d.quantile(0.0), Some(1.0));
+        let weighted = Distribution::from_weighted([(1.0, 50.0), (2.0, 50.0)]);
+        assert_eq!(weighted.quantile(0.5), Some(1.5));
+        assert_eq!(Distribution::from_values(&[7.0]).quantile(0.99), Some(7.0));
+        let a = Distribution::from_values(&(0..5000).map(|i| 100.0 + (i % 100) as f64).collect::<Vec<_>>());
+        let b = a.scaled(1.3);
+        let (low, high) = quantile_difference_ci(&a, &b, 0.95, 0.95, 500).unwrap();
+        let true_diff = b.quantile(0.95).unwrap() - a.quantile(0.95).unwrap();
+        assert!(low <= true_diff && true_diff <= high && low > 0.0, "{low}..{high} vs {true_diff}");
+        let (low, high) = quantile_difference_ci(&a, &a, 0.95, 0.95, 500).unwrap();
+        assert!(low <= 0.0 && high >= 0.0, "{low}..{high}");
+    }
+}

@@ -1,0 +1,302 @@
+//! A policy as a Prometheus rule file: the on-call check becomes alerts that need no gatecheck.
+//!
+//! One alerting rule per threshold of each query gate, firing exactly when the gate's row would
+//! FAIL (or WARN) at that instant: the threshold is inverted (`value < 500` fires on `>= 500`)
+//! and its limit is written on the query's own scale from the exact decimal (`400ms` on a
+//! query in seconds is `0.4`, `3%` is `0.03`), so a limit holds as written, as in the gate. A
+//! gate judging several statistics gets one recording rule per statistic, and its alerts read
+//! the recorded series. NO DATA (an empty result or NaN) leaves a threshold alert silent, as it
+//! leaves the gate unjudged; where NO DATA blocks the gate (`on_missing = "fail"`), an
+//! `absent()` rule says so instead. Freshness requirements become alerts of their own; window
+//! coverage is judged only by `gatecheck check`. Gates without a query (k6 metrics, env
+//! figures) and baseline thresholds have nothing to alert on and are listed in a comment.
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::policy::threshold::{Op, Stat, Threshold};
+use crate::policy::{FigureUnit, Gate, OnMissing, Policy, Severity};
+
+#[derive(Serialize)]
+struct RuleFile {
+    groups: Vec<Group>,
+}
+
+#[derive(Serialize)]
+struct Group {
+    name: String,
+    rules: Vec<Rule>,
+}
+
+#[derive(Serialize)]
+struct Rule {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    record: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    alert: Option<String>,
+    expr: String,
+    #[serde(rename = "for", skip_serializing_if = "Option::is_none")]
+    for_: Option<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    labels: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    annotations: BTreeMap<String, String>,
+}
+
+/// The rule file for `policy`; `for_` is the PromQL duration an alert must hold before it
+/// fires (none: at once, like the gate).
+pub fn render(policy: &Policy, for_: Option<&str>) -> Result<String, String> {
+    let mut groups = Vec::new();
+    let mut left_out = Vec::new();
+    for freshness in &policy.freshness {
+        let selector = &freshness.selector;
+        let max_age = freshness.max_age.as_secs_f64();
+        // absent() of a plain selector takes its labels; under max() every branch has none.
+        let mut expr = format!("absent(max({selector})) or (time() - max(timestamp({selector}))) >= {max_age}");
+        if let Some(window) = &freshness.up_for {
+            expr.push_str(&format!(" or min(min_over_time({selector}[{window}])) < 1"));
+        }
+        let mut annotations = BTreeMap::new();
+        annotations.insert("summary".into(), format!("{}: the evidence is stale", freshness.description));
+        annotations.insert(
+            "description".into(),
+            format!(
+                "The newest sample of {selector} is older than {max_age} s{}, or there is none: every gate of policy {} is judged on stale data (gatecheck blocks).",
+                freshness.up_for.as_ref().map(|w| format!(", or it was not up for the whole {w}")).unwrap_or_default(),
+                policy.name
+            ),
+        );
+        groups.push(Group {
+            name: format!("gatecheck:{}:{}", policy.name, freshness.id),
+            rules: vec![Rule {
+                record: None,
+                alert: Some(alert_name(&freshness.id, None)),
+                expr,
+                for_: for_.map(str::to_string),
+                labels: labels(policy, &freshness.id, Severity::Block),
+                annotations,
+            }],
+        });
+    }
+    for gate in &policy.gates {
+        let judged: Vec<(&Threshold, &str)> = gate
+            .thresholds
+            .iter()
+            .filter(|t| t.baseline.is_none())
+            .filter_map(|t| gate.query_for(t.stat).map(|q| (t, q)))
+            .collect();
+        if judged.len() < gate.thresholds.len() {
+            left_out.push(gate.id.clone());
+        }
+        if judged.is_empty() {
+            continue;
+        }
+        let mut stats: Vec<Stat> = Vec::new();
+        for (threshold, _) in &judged {
+            if !stats.contains(&threshold.stat) {
+                stats.push(threshold.stat);
+            }
+        }
+        let several = stats.len() > 1;
+        let mut rules = Vec::new();
+        let mut recorded = BTreeMap::new();
+        let mut no_data_said = Vec::new();
+        for (threshold, query) in &judged {
+            let figure = match gate.reduce {
+                Some(reducer) => format!("{}({query})", reducer.name()),
+                None => query.to_string(),
+            };
+            if several && !recorded.contains_key(&threshold.stat.key()) {
+                let record = format!("gatecheck:{}:{}", snake(&gate.id), snake(&stat_name(threshold.stat)));
+                rules.push(Rule {
+                    record: Some(record.clone()),
+                    alert: None,
+                    expr: figure.clone(),
+                    for_: None,
+                    labels: BTreeMap::new(),
+                    annotations: BTreeMap::new(),
+                });
+                recorded.insert(threshold.stat.key(), record);
+            }
+        }
+        for (threshold, query) in &judged {
+            let figure = match (recorded.get(&threshold.stat.key()), gate.reduce) {
+                (Some(record), _) => record.clone(),
+                (None, Some(reducer)) => format!("{}({query})", reducer.name()),
+                (None, None) => format!("({query})"),
+            };
+            let limit = promql_limit(threshold, gate.figure_unit)
+                .map_err(|why| format!("gate {:?}, threshold `{threshold}`: {why}", gate.id))?;
+            let stat = several.then(|| stat_name(threshold.stat));
+            let mut annotations = BTreeMap::new();
+            annotations.insert("summary".into(), format!("{}: `{threshold}` is breached", gate.description));
+            annotations.insert(
+                "description".into(),
+                format!(
+                    "Gate {} of policy {} holds while the figure is {} {limit} (its query's unit: {}); this alert fires when it is not.",
+                    gate.id,
+                    policy.name,
+                    op_text(threshold.op),
+                    gate.figure_unit.name()
+                ),
+            );
+            annotations.insert("threshold".into(), threshold.to_string());
+            annotations.insert("statistic".into(), threshold.stat.key());
+            annotations.insert("no_data".into(), no_data_text(gate));
+            rules.push(Rule {
+                record: None,
+                alert: Some(alert_name(&gate.id, stat.as_deref())),
+                expr: format!("{figure} {} {limit}", inverted(threshold.op)),
+                for_: for_.map(str::to_string),
+                labels: labels(policy, &gate.id, gate.severity),
+                annotations,
+            });
+            if gate.on_missing == OnMissing::Fail && !no_data_said.contains(&threshold.stat) {
+                no_data_said.push(threshold.stat);
+                let mut annotations = BTreeMap::new();
+                annotations.insert(
+                    "summary".into(),
+                    format!("{}: NO DATA for {} (gatecheck blocks on it)", gate.description, threshold.stat),
+                );
+                annotations.insert(
+                    "description".into(),
+                    format!(
+                        "The query of gate {} returned no series or NaN: gatecheck judges that NO DATA, never 0, and blocks the release.",
+                        gate.id
+                    ),
+                );
+                annotations.insert("statistic".into(), threshold.stat.key());
+                let missing = stat.as_deref().map(|s| format!("{s}_no_data")).unwrap_or_else(|| "no_data".into());
+                rules.push(Rule {
+                    record: None,
+                    alert: Some(alert_name(&gate.id, Some(&missing))),
+                    expr: format!("absent({figure}) or ({figure} != {figure})"),
+                    for_: for_.map(str::to_string),
+                    labels: labels(policy, &gate.id, Severity::Block),
+                    annotations,
+                });
+            }
+        }
+        groups.push(Group { name: format!("gatecheck:{}:{}", policy.name, gate.id), rules });
+    }
+    let body = serde_yaml::to_string(&RuleFile { groups }).map_err(|e| format!("cannot write YAML: {e}"))?;
+    let mut text = format!("# Prometheus rules from gatecheck policy {:?} ({}).\n", policy.name, policy.source);
+    text.push_str("# Each alert fires exactly when its gate's row fails at that instant; NO DATA is said by the\n");
+    text.push_str("# absent() rules, not by silence. Regenerate rather than edit.\n");
+    if !left_out.is_empty() {
+        text.push_str(&format!(
+            "# Not here (no query, or relative to a baseline): thresholds of {}.\n",
+            left_out.join(", ")
+        ));
+    }
+    text.push_str(&body);
+    Ok(text)
+}
+
+/// The limit on the query's own scale, exactly: canonical figures are ms for durations, and a
+/// query in seconds reads them / 1000.
+pub fn promql_limit(threshold: &Threshold, unit: FigureUnit) -> Result<String, String> {
+    let canonical = threshold.exact_limit(unit.dimension())?;
+    let scaled = match unit {
+        FigureUnit::Seconds => canonical.checked_div(Decimal::from(1000)).ok_or("the limit overflows")?,
+        _ => canonical,
+    };
+    Ok(scaled.normalize().to_string())
+}
+
+fn inverted(op: Op) -> &'static str {
+    match op {
+        Op::Lt => ">=",
+        Op::Le => ">",
+        Op::Gt => "<=",
+        Op::Ge => "<",
+        Op::Eq => "!=",
+        Op::Ne => "==",
+    }
+}
+
+fn op_text(op: Op) -> &'static str {
+    match op {
+        Op::Lt => "below",
+        Op::Le => "at most",
+        Op::Gt => "above",
+        Op::Ge => "at least",
+        Op::Eq => "exactly",
+        Op::Ne => "not",
+    }
+}
+
+fn no_data_text(gate: &Gate) -> String {
+    let what = match gate.on_missing {
+        OnMissing::Fail => "blocks the release; the matching _no_data alert fires",
+        OnMissing::Warn => "warns without blocking; no alert fires",
+        OnMissing::Skip => "skips the gate; no alert fires",
+    };
+    format!("An empty result or NaN is NO DATA, never 0: this alert stays silent then, and gatecheck {what}.")
+}
+
+fn labels(policy: &Policy, id: &str, severity: Severity) -> BTreeMap<String, String> {
+    let mut labels = BTreeMap::new();
+    labels.insert("gate".into(), id.to_string());
+    labels.insert("policy".into(), policy.name.clone());
+    let (severity, word) = match severity {
+        Severity::Block => ("critical", "block"),
+        Severity::Warn => ("warning", "warn"),
+    };
+    labels.insert("severity".into(), severity.into());
+    labels.insert("gatecheck_severity".into(), word.into());
+    labels
+}
+
+/// `p(99.9)` -> `p99_9`, `max` -> `max`: a name part for rules.
+fn stat_name(stat: Stat) -> String {
+    stat.key().replace(['(', ')'], "").replace('.', "_")
+}
+
+fn snake(text: &str) -> String {
+    text.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect()
+}
+
+/// `db-pool` + `p95` -> `GatecheckDbPoolP95`.
+pub fn alert_name(id: &str, stat: Option<&str>) -> String {
+    let mut name = "Gatecheck".to_string();
+    let parts = id.split(|c: char| !c.is_ascii_alphanumeric()).chain(stat.into_iter().flat_map(|s| s.split('_')));
+    for part in parts.filter(|p| !p.is_empty()) {
+        let mut chars = part.chars();
+        if let Some(first) = chars.next() {
+            name.push(first.to_ascii_uppercase());
+            name.push_str(chars.as_str());
+        }
+    }
+    name
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_are_written_on_the_query_scale_exactly() {
+        let t = |text: &str| Threshold::parse(text).unwrap();
+        assert_eq!(promql_limit(&t("p(95) < 400ms"), FigureUnit::Seconds).unwrap(), "0.4");
+        assert_eq!(promql_limit(&t("p(95) < 1.1s"), FigureUnit::Seconds).unwrap(), "1.1");
+        assert_eq!(promql_limit(&t("p(95) < 250"), FigureUnit::Seconds).unwrap(), "250");
+        assert_eq!(promql_limit(&t("value < 3%"), FigureUnit::Ratio).unwrap(), "0.03");
+        assert_eq!(promql_limit(&t("value < 1.5%"), FigureUnit::Ratio).unwrap(), "0.015");
+        assert_eq!(promql_limit(&t("value < 0.70"), FigureUnit::Ratio).unwrap(), "0.7");
+        assert_eq!(promql_limit(&t("value < 500"), FigureUnit::Number).unwrap(), "500");
+        assert!(promql_limit(&t("value < 5s"), FigureUnit::Ratio).is_err());
+    }
+
+    #[test]
+    fn names_follow_prometheus_conventions() {
+        assert_eq!(alert_name("db-pool", Some("p95")), "GatecheckDbPoolP95");
+        assert_eq!(alert_name("email-backlog", None), "GatecheckEmailBacklog");
+        assert_eq!(alert_name("db-pool", Some("p99_9_no_data")), "GatecheckDbPoolP999NoData");
+        assert_eq!(stat_name(Stat::Percentile(99.9)), "p99_9");
+        assert_eq!(inverted(Op::Lt), ">=");
+        assert_eq!(inverted(Op::Ge), "<");
+    }
+}

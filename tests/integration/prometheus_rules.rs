@@ -1,0 +1,349 @@
+//! `gatecheck export prometheus-rules`, checked by the real tools: `promtool check rules`
+//! accepts the file, and `promtool test rules` over the fixture's own series shows each alert
+//! firing exactly when `gatecheck check --at T` fails (or finds NO DATA for) the same gate.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::support::{fixture, gatecheck, record_skip, PrometheusFixture, FIXTURE_T};
+
+/// True when promtool runs; outside CI a missing promtool is a recorded skip, in CI a failure.
+fn promtool_installed() -> bool {
+    let found = std::process::Command::new("promtool").arg("--version").output().is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(std::env::var_os("CI").is_none(), "promtool is not installed: `make test` installs it");
+        record_skip("promtool is not installed (make test installs it)");
+    }
+    found
+}
+
+fn export(dir: &Path, vars: &[&str], extra: &[&str]) -> std::path::PathBuf {
+    let out = dir.join("rules.yml");
+    let mut command = gatecheck();
+    command.args(["export", "prometheus-rules", "--policy", "gates/saturation.toml", "--out"]).arg(&out);
+    for var in vars {
+        command.args(["--var", var]);
+    }
+    command.args(extra).assert().success();
+    out
+}
+
+#[test]
+fn saturation_rules_pass_promtool_check_with_limits_on_the_query_scale() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = export(dir.path(), &[], &["--for", "5m"]);
+    let text = std::fs::read_to_string(&rules).unwrap();
+    // 400ms on a query in seconds is 0.4; 3% is 0.03; the DB pool's two statistics are recorded.
+    assert!(text.contains(r#"{method="GET"}[10m])))) >= 0.4"#), "{text}");
+    assert!(text.contains("[1h]))) >= 0.03"), "{text}");
+    assert!(text.contains("record: gatecheck:db_pool:p95") && text.contains("gatecheck:db_pool:max >= 0.85"), "{text}");
+    assert!(text.contains("alert: GatecheckApiQueryLatencyNoData") && text.contains("absent("), "{text}");
+    assert!(text.contains("for: 5m") && text.contains("NO DATA, never 0"), "{text}");
+    if !promtool_installed() {
+        return;
+    }
+    let checked = std::process::Command::new("promtool").arg("check").arg("rules").arg(&rules).output().unwrap();
+    assert!(
+        checked.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&checked.stdout),
+        String::from_utf8_lossy(&checked.stderr)
+    );
+}
+
+#[test]
+fn export_refuses_a_bad_for_duration() {
+    let assert = gatecheck()
+        .args(["export", "prometheus-rules", "--policy", "gates/saturation.toml", "--for", "soon"])
+        .assert()
+        .code(2);
+    assert!(crate::support::stderr_of(&assert).contains("--for"));
+}
+
+/// The fixture's OpenMetrics samples in promtool's series notation, one slot per 15 s from the
+/// earliest sample (`_xN` for N slots without a sample), and that earliest time.
+fn input_series(om: &str) -> (Vec<(String, String)>, i64) {
+    let mut samples: BTreeMap<String, Vec<(i64, String)>> = BTreeMap::new();
+    for line in om.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
+        let mut parts = line.rsplitn(3, ' ');
+        let (Some(ts), Some(value), Some(series)) = (parts.next(), parts.next(), parts.next()) else { continue };
+        samples.entry(series.to_string()).or_default().push((ts.parse().unwrap(), value.to_string()));
+    }
+    let t0 = samples.values().flatten().map(|(t, _)| *t).min().unwrap();
+    let series = samples
+        .into_iter()
+        .map(|(name, points)| {
+            let mut values = Vec::new();
+            let mut slot = 0;
+            for (t, value) in points {
+                let at = (t - t0) / 15;
+                assert_eq!((t - t0) % 15, 0, "the fixture samples on a 15 s grid");
+                if at > slot {
+                    values.push(format!("_x{}", at - slot));
+                }
+                values.push(value);
+                slot = at + 1;
+            }
+            (name, values.join(" "))
+        })
+        .collect();
+    (series, t0)
+}
+
+/// Parses `{provider="discogs"}` as a report shows a row's series.
+fn series_labels(shown: Option<&str>) -> BTreeMap<String, String> {
+    let mut labels = BTreeMap::new();
+    let Some(inner) = shown.and_then(|s| s.strip_prefix('{')).and_then(|s| s.strip_suffix('}')) else {
+        return labels;
+    };
+    for pair in inner.split(',').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap();
+        labels.insert(key.to_string(), value.trim_matches('"').to_string());
+    }
+    labels
+}
+
+/// For one evaluation time (and window), the alerts the rules must fire: one per FAIL/WARN row
+/// (threshold alert) and per blocking NO DATA row with no series (absent alert), from the
+/// verdict gatecheck reached against the real Prometheus on the same data.
+fn expected_alerts(rules: &serde_yaml::Value, verdict: &Value) -> BTreeMap<String, Vec<serde_yaml::Value>> {
+    let mut expected: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut by_key: BTreeMap<String, serde_yaml::Value> = BTreeMap::new();
+    let alert_rules: Vec<&serde_yaml::Value> = rules["groups"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .flat_map(|g| g["rules"].as_sequence().unwrap())
+        .filter(|r| r.get("alert").is_some())
+        .collect();
+    for row in verdict["gates"].as_array().unwrap() {
+        let gate = row["id"].as_str().unwrap();
+        let status = row["verdict"].as_str().unwrap();
+        let threshold = row["threshold"].as_str().unwrap_or_default();
+        let detail = row["detail"].as_str().unwrap_or_default();
+        let stat = threshold.split([' ', '<', '>', '=', '!']).next().unwrap_or_default();
+        let rule = alert_rules.iter().find(|r| {
+            let name = r["alert"].as_str().unwrap();
+            let same_gate = r["labels"]["gate"].as_str() == Some(gate);
+            let is_freshness = r["annotations"].get("statistic").is_none();
+            match status {
+                "FAIL" | "WARN" if is_freshness => same_gate,
+                "FAIL" | "WARN" => same_gate && r["annotations"]["threshold"].as_str() == Some(threshold),
+                s if s.starts_with("NO DATA") && row["blocking"] == true && is_freshness => same_gate,
+                s if s.starts_with("NO DATA") && row["blocking"] == true && !detail.contains("coverage") => {
+                    same_gate
+                        && name.ends_with("NoData")
+                        && r["annotations"]["statistic"]
+                            .as_str()
+                            .is_some_and(|s| s.replace(' ', "") == stat.replace(' ', ""))
+                }
+                _ => false,
+            }
+        });
+        let Some(rule) = rule else { continue };
+        let name = rule["alert"].as_str().unwrap().to_string();
+        let mut labels = series_labels(row["series"].as_str());
+        for (key, value) in rule["labels"].as_mapping().unwrap() {
+            labels.insert(key.as_str().unwrap().into(), value.as_str().unwrap().into());
+        }
+        let key = format!("{name}{labels:?}");
+        let mut alert = serde_yaml::Mapping::new();
+        alert.insert("exp_labels".into(), serde_yaml::to_value(&labels).unwrap());
+        alert.insert("exp_annotations".into(), rule["annotations"].clone());
+        by_key.insert(key.clone(), serde_yaml::Value::Mapping(alert));
+        expected.entry(name).or_default().insert(key);
+    }
+    let mut out: BTreeMap<String, Vec<serde_yaml::Value>> = BTreeMap::new();
+    for rule in &alert_rules {
+        let name = rule["alert"].as_str().unwrap().to_string();
+        let alerts =
+            expected.get(&name).map(|keys| keys.iter().map(|k| by_key[k].clone()).collect()).unwrap_or_default();
+        out.insert(name, alerts);
+    }
+    out
+}
+
+#[test]
+fn alerts_fire_exactly_when_gatecheck_check_fails_the_gate_on_the_fixture_data() {
+    if !promtool_installed() {
+        return;
+    }
+    let Some(prom) = PrometheusFixture::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let om = std::fs::read_to_string(fixture("prometheus/fixture.om")).unwrap();
+    let (series, t0) = input_series(&om);
+    let t: i64 = FIXTURE_T.parse().unwrap();
+    let mut fired_somewhere = BTreeSet::new();
+    let mut silent_somewhere = BTreeSet::new();
+    // At T (the provider budget breaches, one latency gate has no series), over the incident's
+    // 30 minute window (backlog and DB pool breach), and two days on (every query is empty).
+    for (window, at) in [("10m", t), ("30m", t), ("10m", t + 2 * 86_400)] {
+        let var = format!("window={window}");
+        let case = dir.path().join(format!("{window}-{at}"));
+        std::fs::create_dir_all(&case).unwrap();
+        let report = case.join("verdict.json");
+        let at_text = at.to_string();
+        gatecheck()
+            .args(["check", "--policy", "gates/saturation.toml", "--prometheus-url", &prom.url, "--at", &at_text])
+            .args(["--var", &var, "--report"])
+            .arg(format!("json={}", report.display()))
+            .assert()
+            .code(1);
+        let verdict: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+        let rules_path = export(&case, &[&var], &[]);
+        let rules: serde_yaml::Value = serde_yaml::from_str(&std::fs::read_to_string(&rules_path).unwrap()).unwrap();
+        let expected = expected_alerts(&rules, &verdict);
+        let eval_time = format!("{}s", at - t0);
+        let alert_tests: Vec<serde_json::Value> = expected
+            .iter()
+            .map(|(name, alerts)| {
+                if alerts.is_empty() {
+                    silent_somewhere.insert(name.clone());
+                } else {
+                    fired_somewhere.insert(name.clone());
+                }
+                serde_json::json!({"eval_time": eval_time, "alertname": name, "exp_alerts": serde_json::to_value(alerts).unwrap()})
+            })
+            .collect();
+        let input: Vec<serde_json::Value> =
+            series.iter().map(|(s, values)| serde_json::json!({"series": s, "values": values})).collect();
+        let test = serde_json::json!({
+            "rule_files": [rules_path.display().to_string()],
+            // Without `for`, an alert at eval_time depends on that evaluation alone: evaluating
+            // only there keeps promtool from stepping through a day of 15 s evaluations.
+            "evaluation_interval": eval_time,
+            "tests": [{"interval": "15s", "input_series": input, "alert_rule_test": alert_tests}],
+        });
+        let test_path = case.join("test.yml");
+        std::fs::write(&test_path, serde_yaml::to_string(&test).unwrap()).unwrap();
+        let run = std::process::Command::new("promtool").args(["test", "rules"]).arg(&test_path).output().unwrap();
+        assert!(
+            run.status.success(),
+            "window {window} at {at}: the alerts disagree with gatecheck's verdict\n{}{}\nverdict:\n{}",
+            String::from_utf8_lossy(&run.stdout),
+            String::from_utf8_lossy(&run.stderr),
+            serde_json::to_string_pretty(&verdict["gates"]).unwrap()
+        );
+    }
+    // Every kind of alert is seen firing somewhere and silent somewhere (the rule-run path has
+    // no series in the fixture, so its absent() alert fires throughout).
+    assert!(fired_somewhere.contains("GatecheckApiQueryLatencyNoData"), "{fired_somewhere:?}");
+    for name in [
+        "GatecheckProviderErrors1h",
+        "GatecheckEmailBacklog",
+        "GatecheckDbPoolP95",
+        "GatecheckApiReadLatencyNoData",
+        "GatecheckApiFreshness",
+    ] {
+        assert!(fired_somewhere.contains(name), "{name} never fired: {fired_somewhere:?}");
+        assert!(silent_somewhere.contains(name), "{name} never silent");
+    }
+}
+
+/// A policy over synthetic series, each alert seen at its exact limit: `p(95) < 400ms` on a
+/// query in seconds fires at 0.4 (not below it), `value < 3%` at 0.03, each of two recorded
+/// statistics on its own, and absent() only where NO DATA blocks.
+#[test]
+fn each_alert_fires_at_its_exact_limit_and_absent_only_where_no_data_blocks() {
+    if !promtool_installed() {
+        return;
+    }
+    let (dir, policy) = crate::support::policy_file(
+        r#"
+[policy]
+name = "synthetic"
+
+[[gate]]
+id = "latency"
+description = "Latency in seconds"
+query = "latency_seconds"
+unit = "s"
+thresholds = ["p(95) < 400ms"]
+
+[[gate]]
+id = "errors"
+description = "Error ratio"
+query = "error_ratio"
+unit = "ratio"
+thresholds = ["value < 3%"]
+on_missing = "warn"
+
+[[gate]]
+id = "pool"
+description = "Pool utilisation"
+unit = "ratio"
+thresholds = ["p(95) < 0.70", "max < 0.85"]
+[gate.query]
+"p(95)" = "pool_p95"
+max = "pool_max"
+"#,
+    );
+    let rules_path = dir.path().join("rules.yml");
+    gatecheck()
+        .args(["export", "prometheus-rules", "--policy"])
+        .arg(&policy)
+        .arg("--out")
+        .arg(&rules_path)
+        .assert()
+        .success();
+    let rules: serde_yaml::Value = serde_yaml::from_str(&std::fs::read_to_string(&rules_path).unwrap()).unwrap();
+    let alerts: Vec<&serde_yaml::Value> = rules["groups"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .flat_map(|g| g["rules"].as_sequence().unwrap())
+        .filter(|r| r.get("alert").is_some())
+        .collect();
+    let names: BTreeSet<&str> = alerts.iter().map(|r| r["alert"].as_str().unwrap()).collect();
+    // NO DATA warns for the error ratio, so it has no absent() alert.
+    assert!(!names.contains("GatecheckErrorsNoData") && names.contains("GatecheckLatencyNoData"), "{names:?}");
+    let firing: [(&str, &[&str]); 4] = [
+        ("0m", &[]),
+        ("1m", &["GatecheckLatency", "GatecheckErrors", "GatecheckPoolP95"]),
+        ("2m", &["GatecheckPoolMax"]),
+        ("10m", &["GatecheckLatencyNoData", "GatecheckPoolP95NoData", "GatecheckPoolMaxNoData"]),
+    ];
+    let mut tests = Vec::new();
+    for (at, fired) in firing {
+        for rule in &alerts {
+            let name = rule["alert"].as_str().unwrap();
+            let expected: Vec<serde_json::Value> = if fired.contains(&name) {
+                let mut labels: BTreeMap<String, String> = BTreeMap::new();
+                for (key, value) in rule["labels"].as_mapping().unwrap() {
+                    labels.insert(key.as_str().unwrap().into(), value.as_str().unwrap().into());
+                }
+                vec![
+                    serde_json::json!({"exp_labels": labels, "exp_annotations": serde_json::to_value(&rule["annotations"]).unwrap()}),
+                ]
+            } else {
+                Vec::new()
+            };
+            tests.push(serde_json::json!({"eval_time": at, "alertname": name, "exp_alerts": expected}));
+        }
+    }
+    let series = [
+        ("latency_seconds", "0.399 0.4 0.3"),
+        ("error_ratio", "0.029 0.03 0.029"),
+        ("pool_p95", "0.69 0.7 0.5"),
+        ("pool_max", "0.84 0.84 0.85"),
+    ];
+    let input: Vec<serde_json::Value> =
+        series.iter().map(|(s, v)| serde_json::json!({"series": s, "values": v})).collect();
+    let test = serde_json::json!({
+        "rule_files": [rules_path.display().to_string()],
+        "evaluation_interval": "1m",
+        "tests": [{"interval": "1m", "input_series": input, "alert_rule_test": tests}],
+    });
+    let test_path = dir.path().join("test.yml");
+    std::fs::write(&test_path, serde_yaml::to_string(&test).unwrap()).unwrap();
+    let run = std::process::Command::new("promtool").args(["test", "rules"]).arg(&test_path).output().unwrap();
+    assert!(
+        run.status.success(),
+        "{}{}\n{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr),
+        std::fs::read_to_string(&rules_path).unwrap()
+    );
+}

@@ -1,0 +1,149 @@
+//! `p(95) <= baseline * 1.2 and significant(0.01)`: a relative breach counts only when the
+//! shift over both runs' samples is real — from k6 raw results and from native runs' HDR
+//! histograms; a run without samples is NO DATA, never a pass.
+
+use serde_json::Value;
+
+use crate::support::*;
+
+const POLICY: &str = r#"
+[policy]
+name = "significance"
+
+[k6_thresholds]
+enforce = false
+
+[[gate]]
+id = "query-shift"
+description = "rule_poll p95 against the baseline, when the shift is real"
+metric = "http_req_duration{flow:rule_poll}"
+thresholds = ["p(95) <= baseline * 1.2 and significant(0.01)"]
+"#;
+
+/// The pass run's raw results with each rule_poll duration passed through `change`.
+fn raw_with(dir: &std::path::Path, name: &str, change: impl Fn(f64) -> f64) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(fixture("k6/1.1.0/pass/raw.ndjson")).unwrap();
+    let mut out = String::new();
+    for line in text.lines() {
+        let mut doc: Value = serde_json::from_str(line).unwrap();
+        if doc["type"] == "Point" && doc["metric"] == "http_req_duration" && doc["data"]["tags"]["flow"] == "rule_poll"
+        {
+            let value = doc["data"]["value"].as_f64().unwrap();
+            doc["data"]["value"] = Value::from(change(value));
+        }
+        out.push_str(&doc.to_string());
+        out.push('\n');
+    }
+    let path = dir.join(name);
+    std::fs::write(&path, out).unwrap();
+    path
+}
+
+fn verify(policy: &std::path::Path, current: &std::path::Path, baseline: &str) -> (i32, String) {
+    let output = gatecheck()
+        .args(["verify", "--policy"])
+        .arg(policy)
+        .arg("--raw")
+        .arg(current)
+        .args(["--baseline", baseline])
+        .output()
+        .unwrap();
+    (output.status.code().unwrap_or(-1), String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+#[test]
+fn a_real_shift_breaches_a_tail_blip_does_not_and_a_baseline_without_samples_is_no_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_policy_dir, policy) = policy_file(POLICY);
+    let baseline = "fixtures/k6/1.1.0/pass/raw.ndjson";
+
+    // Every request 30 % slower: past the +20 % limit and real.
+    let slower = raw_with(dir.path(), "slower.ndjson", |v| v * 1.3);
+    let (code, out) = verify(&policy, &slower, baseline);
+    assert_eq!(code, 1, "{out}");
+    let line = table_line(&out, "query-shift", "p(95) <= baseline * 1.2 and significant(0.01)");
+    assert!(line.contains("FAIL") && line.contains("+30.0%"), "{line}");
+    assert!(out.contains("a real shift at 0.01"), "{out}");
+
+    // Only the slowest tenth doubles: p95 is far past +20 %, but the distribution as a whole
+    // did not move; one noisy tail is not a regression.
+    let text = std::fs::read_to_string(fixture("k6/1.1.0/pass/raw.ndjson")).unwrap();
+    let mut values: Vec<f64> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|d| {
+            d["type"] == "Point" && d["metric"] == "http_req_duration" && d["data"]["tags"]["flow"] == "rule_poll"
+        })
+        .map(|d| d["data"]["value"].as_f64().unwrap())
+        .collect();
+    values.sort_by(f64::total_cmp);
+    let p90 = values[values.len() * 9 / 10];
+    let blip = raw_with(dir.path(), "blip.ndjson", |v| if v > p90 { v * 2.0 } else { v });
+    let (code, out) = verify(&policy, &blip, baseline);
+    assert_eq!(code, 0, "{out}");
+    let line = table_line(&out, "query-shift", "p(95) <= baseline * 1.2 and significant(0.01)");
+    assert!(line.contains("PASS"), "{line}");
+    assert!(out.contains("within run-to-run noise at 0.01"), "{out}");
+
+    // A summary carries figures, not samples: the test cannot be made, and it is never a pass.
+    let (code, out) = verify(&policy, &slower, "fixtures/k6/1.1.0/pass/summary-export.json");
+    assert_eq!(code, 1, "{out}");
+    let line = table_line(&out, "query-shift", "p(95) <= baseline * 1.2 and significant(0.01)");
+    assert!(line.contains("NO DATA"), "{line}");
+    assert!(out.contains("needs the baseline's samples"), "{out}");
+}
+
+#[test]
+fn native_runs_are_tested_over_their_hdr_histograms() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |factor: &str, name: &str| {
+        let target = Served::start(&["demo", "--serve", "--latency-factor", factor]);
+        gatecheck()
+            .env("PERF_BASE_URL", &target.url)
+            .env("PERF_BEARER_TOKEN", DEMO_TOKEN)
+            .env("PERF_RULE_ID", DEMO_RULE)
+            .args(["smoke", "--quiet", "--duration", "3s", "--vus", "4", "--no-sleep", "--summary-out"])
+            .arg(dir.path().join(name))
+            .arg("--log-out")
+            .arg(dir.path().join("log"))
+            .assert()
+            .code(0);
+        dir.path().join(name)
+    };
+    let a = run("1", "a.json");
+    let b = run("1.6", "b.json");
+    let (_policy_dir, policy) = policy_file(POLICY);
+    let judge = |current: &std::path::Path, baseline: &std::path::Path| {
+        let output = gatecheck()
+            .args(["verify", "--policy"])
+            .arg(&policy)
+            .arg("--summary")
+            .arg(current)
+            .arg("--baseline")
+            .arg(baseline)
+            .output()
+            .unwrap();
+        (output.status.code().unwrap_or(-1), String::from_utf8_lossy(&output.stdout).into_owned())
+    };
+    let (code, out) = judge(&b, &a);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("a real shift at 0.01"), "{out}");
+    let (code, out) = judge(&a, &a);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("within run-to-run noise"), "{out}");
+
+    // compare shows the shift with its interval from the same histograms.
+    let assert = gatecheck().arg("compare").arg(&a).arg(&b).assert().code(0);
+    let out = stdout_of(&assert);
+    let line = out.lines().find(|l| l.contains("rule_poll") && l.contains("[")).unwrap_or_else(|| panic!("{out}"));
+    assert!(line.contains("slower (real)") && line.contains("significant"), "{line}");
+}
+
+#[test]
+fn the_demo_latency_factor_must_be_a_positive_factor() {
+    for bad in ["0", "-1", "NaN", "1000"] {
+        let flag = format!("--latency-factor={bad}");
+        let assert = gatecheck().args(["demo", "--serve", &flag]).assert().code(2);
+        assert!(stderr_of(&assert).contains("--latency-factor"), "{bad}");
+    }
+}
