@@ -7,8 +7,9 @@ POLICY ?= gates/release.toml
 PERF_RUNNER ?= native
 GATECHECK ?= ./target/release/gatecheck
 K6_IMAGE ?= grafana/k6:1.1.0
+FUZZ_SECONDS ?= 60
 
-.PHONY: help build test lint bench bench-load demo verify-example release-gates perf-smoke
+.PHONY: help build test lint bench bench-load demo verify-example release-gates perf-smoke fuzz
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -40,6 +41,9 @@ perf-smoke: ## the core-flow smoke load against $$PERF_BASE_URL (PERF_RUNNER=nat
 	          run --no-usage-report --summary-export /work/$(notdir $(K6_SUMMARY_PATH)) /work/core-flows.k6.js 2>&1; echo "k6 exit code $$?"; } | tee $(PERF_LOG) ;; \
 	  *) echo "perf-smoke: PERF_RUNNER must be native, k6 or docker (got $(PERF_RUNNER))" >&2; exit 2 ;; \
 	esac
+
+fuzz: ## every fuzz target for $$FUZZ_SECONDS seconds each, one after another (nightly; installs cargo-fuzz)
+	bash scripts/fuzz.sh $(FUZZ_SECONDS)
 
 lint: ## formatting, clippy and actionlint on the workflows
 	$(CARGO) fmt --all -- --check
