@@ -45,7 +45,7 @@ for target in "${targets[@]}"; do
     bash -c 'cd fuzz && exec cargo +"$1" fuzz run "${@:4}" "$2" -- -max_total_time="$3" -rss_limit_mb=2048 -print_final_stats=1 $FUZZ_ARGS' \
     _ "$toolchain" "$target" "$seconds" "${build_flags[@]}" >"$log" 2>&1 || status=$?
   cpu=$(awk '/^cpu_seconds/ {printf "%.0f", $2 + $3}' "fuzz/logs/$target.time")
-  execs=$(awk -F: '/stat::number_of_executed_units/ {gsub(/ /, "", $2); print $2}' "$log" | tail -1)
+  execs=$(awk '/stat::number_of_executed_units/ {print $2}' "$log" | tail -1)
   after=$(find "fuzz/artifacts/$target" -type f | wc -l)
   crashes=$((after - before))
   if [ "$status" -ne 0 ] && [ "$crashes" -eq 0 ]; then

@@ -232,6 +232,16 @@ impl Threshold {
 
     /// The limit on the figure's scale, or why this unit cannot apply to the figure.
     pub fn canonical_limit(&self, dimension: Dimension) -> Result<f64, String> {
+        let limit = self.canonical_limit_unchecked(dimension)?;
+        // `1e306s` is finite as written but infinite in milliseconds: a gate that could never
+        // breach (or never pass). Refuse it rather than compare against infinity.
+        if !limit.is_finite() {
+            return Err(format!("`{self}`: the limit is out of range once converted to the figure's unit"));
+        }
+        Ok(limit)
+    }
+
+    fn canonical_limit_unchecked(&self, dimension: Dimension) -> Result<f64, String> {
         match (dimension, self.unit) {
             (Dimension::Duration { bare_millis }, Unit::Bare) => Ok(self.limit * bare_millis),
             (Dimension::Duration { .. }, unit) => unit

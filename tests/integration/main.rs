@@ -4,6 +4,7 @@ mod bad_input;
 mod baseline;
 mod cli;
 mod compare;
+mod fuzz_regressions;
 mod gates_command;
 mod k6_fixtures;
 mod k6_native;

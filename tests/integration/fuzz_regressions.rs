@@ -1,0 +1,66 @@
+//! Reproducers the fuzz targets in `fuzz/` found, kept under `fixtures/fuzz-regressions/<target>/`
+//! and fed through the same code path as their target. Each once panicked (or broke a target's
+//! invariant); each must now end in a clean error naming what is wrong.
+
+use std::path::PathBuf;
+
+use gatecheck::policy::threshold::{parse_limit, Dimension, Op, Stat, Threshold};
+
+use crate::support::*;
+
+/// Every reproducer saved for `target`, with its bytes (a target without any is a mistake).
+fn reproducers(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
+    let dir = fixture("fuzz-regressions").join(target);
+    let mut found: Vec<(PathBuf, Vec<u8>)> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| entry.expect("directory entry").path())
+        .map(|path| {
+            let bytes = std::fs::read(&path).expect("reproducer reads");
+            (path, bytes)
+        })
+        .collect();
+    found.sort();
+    assert!(!found.is_empty(), "no reproducers in {}", dir.display());
+    found
+}
+
+const DIMENSIONS: [Dimension; 4] = [
+    Dimension::Duration { bare_millis: 1.0 },
+    Dimension::Duration { bare_millis: 1000.0 },
+    Dimension::Ratio,
+    Dimension::Plain,
+];
+
+#[test]
+fn k6_rate_whose_passes_plus_fails_overflow_is_an_input_error() {
+    // `passes + fails` of counts near u64::MAX overflowed (a panic in debug builds, a wrapped
+    // total in release).
+    for (path, bytes) in reproducers("k6_handle_summary") {
+        let err = gatecheck::sources::k6_summary::parse("fuzz.json", &bytes).expect_err(&path.display().to_string());
+        assert!(err.to_string().contains("is not a count"), "{}: {err}", path.display());
+    }
+}
+
+#[test]
+fn limit_infinite_once_in_milliseconds_is_refused() {
+    // `1e306s` is finite as written but infinite in milliseconds: the gate compared against +inf.
+    for (path, bytes) in reproducers("threshold_expr") {
+        let text = String::from_utf8(bytes).expect("reproducer is text");
+        let mut thresholds: Vec<Threshold> = Threshold::parse(&text).into_iter().collect();
+        if let Ok((limit, unit)) = parse_limit(&text) {
+            thresholds.push(Threshold { stat: Stat::Value, op: Op::Lt, limit, unit, baseline: None });
+        }
+        assert!(!thresholds.is_empty(), "{}: parses neither as a threshold nor as a limit", path.display());
+        for threshold in &thresholds {
+            for dimension in DIMENSIONS {
+                if let Ok(limit) = threshold.canonical_limit(dimension) {
+                    assert!(limit.is_finite(), "{}: `{threshold}` on {dimension:?} gave {limit}", path.display());
+                }
+            }
+        }
+    }
+    // In a policy the same limit is a load error naming the gate, not a gate that never breaches.
+    let text = "[[gate]]\nid = \"p95\"\nmetric = \"http_req_duration\"\nthresholds = [\"max < 1e306s\"]\n";
+    let err = gatecheck::policy::parse("fuzz.toml", "fuzz", text).expect_err("policy with an infinite limit");
+    assert!(err.to_string().contains("out of range"), "{err}");
+}
