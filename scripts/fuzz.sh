@@ -6,7 +6,8 @@
 #   scripts/fuzz.sh SECONDS [TARGET...]     (default: every target; `make fuzz FUZZ_SECONDS=60`)
 #
 # Logs go to fuzz/logs/<target>.log, crash reproducers to fuzz/artifacts/<target>/.
-# FUZZ_ARGS adds libFuzzer flags; the exit status is 1 when any target crashed.
+# FUZZ_ARGS adds libFuzzer flags (FUZZ_ARGS="-fork=1 -ignore_crashes=1" keeps one worker going
+# past a crash, collecting every reproducer); the exit status is 1 when any target crashed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -46,6 +47,11 @@ for target in "${targets[@]}"; do
     _ "$toolchain" "$target" "$seconds" "${build_flags[@]}" >"$log" 2>&1 || status=$?
   cpu=$(awk '/^cpu_seconds/ {printf "%.0f", $2 + $3}' "fuzz/logs/$target.time")
   execs=$(awk '/stat::number_of_executed_units/ {print $2}' "$log" | tail -1)
+  if [ -z "$execs" ]; then
+    # -fork=1 (with FUZZ_ARGS="-fork=1 -ignore_crashes=1") prints no final stats: its last
+    # progress line "#N: cov: ..." holds the executions of every child together.
+    execs=$(awk '/^#[0-9]+: cov:/ {sub(/^#/, "", $1); sub(/:$/, "", $1); n = $1} END {print n}' "$log")
+  fi
   after=$(find "fuzz/artifacts/$target" -type f | wc -l)
   crashes=$((after - before))
   if [ "$status" -ne 0 ] && [ "$crashes" -eq 0 ]; then

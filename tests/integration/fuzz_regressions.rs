@@ -64,3 +64,19 @@ fn limit_infinite_once_in_milliseconds_is_refused() {
     let err = gatecheck::policy::parse("fuzz.toml", "fuzz", text).expect_err("policy with an infinite limit");
     assert!(err.to_string().contains("out of range"), "{err}");
 }
+
+#[test]
+fn histogram_counts_that_are_not_finite_counts_are_scrape_errors() {
+    // A bucket count of "5e225060" read as +Inf made every quantile NaN; negative counts and
+    // a NaN `le` did the same by other roads.
+    for (path, bytes) in reproducers("scrape_exposition") {
+        let text = String::from_utf8_lossy(&bytes);
+        let err = gatecheck::sources::scrape::parse("http://127.0.0.1:9/metrics", &text)
+            .expect_err(&path.display().to_string());
+        let message = err.to_string();
+        assert!(
+            message.contains("out of range for a histogram") || message.contains("le is not a number"),
+            "{message}"
+        );
+    }
+}
