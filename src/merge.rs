@@ -110,6 +110,7 @@ fn read_native(path: &Path) -> Result<(LoadPlan, Recorder, RunFacts), Error> {
             let bytes = base64::engine::general_purpose::STANDARD
                 .decode(encoded)
                 .map_err(|e| bad(path, format!("flow {name}: histogram_us is not base64 ({e})")))?;
+            let bytes = checked_hdr(&bytes).map_err(|why| bad(path, format!("flow {name}: histogram_us {why}")))?;
             let latency: hdrhistogram::Histogram<u64> = Deserializer::new()
                 .deserialize(&mut bytes.as_slice())
                 .map_err(|e| bad(path, format!("flow {name}: histogram_us does not decode ({e:?})")))?;
@@ -207,6 +208,62 @@ fn read_native(path: &Path) -> Result<(LoadPlan, Recorder, RunFacts), Error> {
         started_at: native["started_at"].as_str().unwrap_or_default().to_string(),
     };
     Ok((plan, recorder, facts))
+}
+
+const HDR_V2_COOKIE: u32 = 0x1c84_9313;
+const HDR_V2_DEFLATE_COOKIE: u32 = 0x1c84_9314;
+/// Far above a real recorder's histogram (about 24k counts of at most 9 bytes each).
+const HDR_MAX_BYTES: u64 = 8 << 20;
+
+/// The V2 (uncompressed) form of a serialized histogram, checked before hdrhistogram decodes
+/// it: hostile bytes made its decoder allocate the length a header claims (up to 4 GiB) and
+/// negate a zig-zag i64::MIN (a panic with overflow checks). Fuzzing found the second.
+fn checked_hdr(bytes: &[u8]) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let word = |at: usize, of: &[u8]| -> Option<u32> { Some(u32::from_be_bytes(of.get(at..at + 4)?.try_into().ok()?)) };
+    let v2 = match word(0, bytes) {
+        Some(HDR_V2_COOKIE) => bytes.to_vec(),
+        Some(HDR_V2_DEFLATE_COOKIE) => {
+            let length = word(4, bytes).ok_or("is cut short")? as usize;
+            let deflated = bytes.get(8..).ok_or("is cut short")?;
+            let mut inflated = Vec::new();
+            flate2::read::ZlibDecoder::new(&deflated[..length.min(deflated.len())])
+                .take(HDR_MAX_BYTES + 1)
+                .read_to_end(&mut inflated)
+                .map_err(|e| format!("does not inflate ({e})"))?;
+            if inflated.len() as u64 > HDR_MAX_BYTES {
+                return Err(format!("inflates to more than {HDR_MAX_BYTES} bytes"));
+            }
+            if word(0, &inflated) != Some(HDR_V2_COOKIE) {
+                return Err("is not an HDR V2 histogram inside its deflate wrapper".into());
+            }
+            inflated
+        }
+        _ => return Err("is not an HDR V2 histogram (unknown cookie)".into()),
+    };
+    let payload_length = word(4, &v2).ok_or("is cut short")? as usize;
+    let payload = v2.get(40..40 + payload_length).ok_or("claims a payload longer than it holds")?;
+    // LEB128-64b9B varints, zig-zag encoded: the ninth byte holds 8 bits.
+    let mut rest = payload;
+    while !rest.is_empty() {
+        let (mut value, mut used) = (0u64, 0);
+        for (index, byte) in rest.iter().take(9).enumerate() {
+            used = index + 1;
+            if index == 8 {
+                value |= u64::from(*byte) << 56;
+                break;
+            }
+            value |= u64::from(byte & 0x7f) << (7 * index);
+            if byte & 0x80 == 0 {
+                break;
+            }
+        }
+        if value == u64::MAX {
+            return Err("holds a count out of range".into());
+        }
+        rest = &rest[used..];
+    }
+    Ok(v2)
 }
 
 fn merge_native(inputs: &[PathBuf]) -> Result<Value, Error> {

@@ -80,3 +80,18 @@ fn histogram_counts_that_are_not_finite_counts_are_scrape_errors() {
         );
     }
 }
+
+#[test]
+fn hostile_hdr_histograms_in_native_summaries_do_not_merge() {
+    // A zig-zag count of i64::MIN made hdrhistogram negate with overflow (a panic wherever
+    // overflow checks are on); a header claiming a 4 GiB payload made it allocate that much.
+    let policy = gatecheck::policy::builtin_release().expect("release policy");
+    let dir = tempfile::tempdir().unwrap();
+    for (path, _) in reproducers("merge_native_hdr") {
+        let out = dir.path().join("merged.json");
+        let err = gatecheck::merge::merge(&out, &[path.clone(), path.clone()], &policy)
+            .expect_err(&path.display().to_string());
+        assert!(err.to_string().contains("histogram_us"), "{}: {err}", path.display());
+        assert!(!out.exists(), "{}: a failed merge wrote {}", path.display(), out.display());
+    }
+}
