@@ -214,10 +214,14 @@ const HDR_V2_COOKIE: u32 = 0x1c84_9313;
 const HDR_V2_DEFLATE_COOKIE: u32 = 0x1c84_9314;
 /// Far above a real recorder's histogram (about 24k counts of at most 9 bytes each).
 const HDR_MAX_BYTES: u64 = 8 << 20;
+/// A trillion requests in one shard: real runs stay far below, and sums of up to 2^23 shards
+/// stay below i64::MAX, the most hdrhistogram can count and serialize.
+const HDR_MAX_TOTAL: u64 = 1 << 40;
 
 /// The V2 (uncompressed) form of a serialized histogram, checked before hdrhistogram decodes
 /// it: hostile bytes made its decoder allocate the length a header claims (up to 4 GiB) and
-/// negate a zig-zag i64::MIN (a panic with overflow checks). Fuzzing found the second.
+/// negate a zig-zag i64::MIN (a panic with overflow checks), and counts near u64::MAX overflowed
+/// its sums and its serializer once merged. Fuzzing found the last two.
 fn checked_hdr(bytes: &[u8]) -> Result<Vec<u8>, String> {
     use std::io::Read;
     let word = |at: usize, of: &[u8]| -> Option<u32> { Some(u32::from_be_bytes(of.get(at..at + 4)?.try_into().ok()?)) };
@@ -245,6 +249,7 @@ fn checked_hdr(bytes: &[u8]) -> Result<Vec<u8>, String> {
     let payload = v2.get(40..40 + payload_length).ok_or("claims a payload longer than it holds")?;
     // LEB128-64b9B varints, zig-zag encoded: the ninth byte holds 8 bits.
     let mut rest = payload;
+    let mut total = 0u64;
     while !rest.is_empty() {
         let (mut value, mut used) = (0u64, 0);
         for (index, byte) in rest.iter().take(9).enumerate() {
@@ -258,7 +263,9 @@ fn checked_hdr(bytes: &[u8]) -> Result<Vec<u8>, String> {
                 break;
             }
         }
-        if value == u64::MAX {
+        // Zig-zag: even values are counts (value / 2), odd ones runs of empty buckets.
+        total = total.saturating_add(if value % 2 == 0 { value / 2 } else { 0 });
+        if value == u64::MAX || total > HDR_MAX_TOTAL {
             return Err("holds a count out of range".into());
         }
         rest = &rest[used..];

@@ -84,7 +84,9 @@ fn histogram_counts_that_are_not_finite_counts_are_scrape_errors() {
 #[test]
 fn hostile_hdr_histograms_in_native_summaries_do_not_merge() {
     // A zig-zag count of i64::MIN made hdrhistogram negate with overflow (a panic wherever
-    // overflow checks are on); a header claiming a 4 GiB payload made it allocate that much.
+    // overflow checks are on); counts near u64::MAX overflowed its sums and, once merged, made
+    // the recorder's serializer fail (an `expect`, so a panic in release too); a header claiming
+    // a 4 GiB payload made it allocate that much.
     let policy = gatecheck::policy::builtin_release().expect("release policy");
     let dir = tempfile::tempdir().unwrap();
     for (path, _) in reproducers("merge_native_hdr") {
