@@ -134,10 +134,16 @@ fn read_native(path: &Path) -> Result<(LoadPlan, Recorder, RunFacts), Error> {
             });
             let mut wide = hdrhistogram::Histogram::<u64>::new_with_bounds(1, 3_600_000_000, 3).expect("static bounds");
             wide.add(&latency).map_err(|e| bad(path, format!("flow {name}: histogram out of range ({e:?})")))?;
+            let (requests, failed) = (field("requests")?, field("failed")?);
+            // More failures than requests made the summary's `fails` underflow (found with the
+            // merge fuzz target's harness).
+            if failed > requests {
+                return Err(bad(path, format!("flow {name}: endpoint failed {failed} exceeds requests {requests}")));
+            }
             endpoints.push(EndpointStats {
                 latency: wide,
-                requests: field("requests")?,
-                failed: field("failed")?,
+                requests,
+                failed,
                 checks_passed: field("checks_passed")?,
                 checks_failed: field("checks_failed")?,
                 statuses,
@@ -196,7 +202,9 @@ fn read_native(path: &Path) -> Result<(LoadPlan, Recorder, RunFacts), Error> {
         target,
         token: Secret::new(""),
         executor,
-        duration: Duration::from_secs_f64(elapsed.max(0.0)),
+        // from_secs_f64 panics on a duration_s beyond Duration's range (e.g. 1e300).
+        duration: Duration::try_from_secs_f64(elapsed.max(0.0))
+            .map_err(|e| bad(path, format!("gatecheck.duration_s {elapsed}: {e}")))?,
         request_timeout: Duration::from_secs(10),
         max_requests: native["request_cap"].as_u64().unwrap_or(0),
         flows,
