@@ -121,6 +121,18 @@ fn read_native(path: &Path) -> Result<(LoadPlan, Recorder, RunFacts), Error> {
                 .filter_map(|(k, v)| Some((k.parse().ok()?, v.as_u64()?)))
                 .collect();
             let request_name = endpoint["name"].as_str().unwrap_or_default().to_string();
+            // The merged summary names metrics `http_req_duration{flow:F,name:N}`: names that
+            // cannot be read back from such a selector (a ',' say) made a summary verify
+            // refuses (found by the merge fuzz target).
+            let selector = format!("http_req_duration{{flow:{name},name:{request_name}}}");
+            let readable = MetricKey::parse(&selector)
+                .is_ok_and(|key| key.tag("flow") == Some(name) && key.tag("name") == Some(request_name.as_str()));
+            if !readable {
+                return Err(bad(
+                    path,
+                    format!("flow {name:?}, endpoint {request_name:?}: names unfit for a k6 selector"),
+                ));
+            }
             requests.push(RequestPlan {
                 name: request_name,
                 method: http::Method::from_bytes(endpoint["method"].as_str().unwrap_or("GET").as_bytes())
