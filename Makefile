@@ -7,6 +7,7 @@ POLICY ?= gates/release.toml
 PERF_RUNNER ?= native
 GATECHECK ?= ./target/release/gatecheck
 K6_IMAGE ?= grafana/k6:1.1.0
+FUZZ_SECONDS ?= 60
 # Python-shipped test tools (k6, actionlint) live in a project-local venv; its bin comes first.
 TOOLS_VENV ?= $(CURDIR)/.tools/venv
 export PATH := $(TOOLS_VENV)/bin:$(PATH)
@@ -14,7 +15,7 @@ export TOOLS_VENV
 # The release binary must stay small (no debug info): checked by make test.
 MAX_BINARY_BYTES ?= 15000000
 
-.PHONY: help build test lint bench bench-load demo verify-example release-gates perf-smoke size-check install-tools report-screenshot
+.PHONY: help build test lint bench bench-load demo verify-example release-gates perf-smoke size-check install-tools report-screenshot fuzz
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -58,6 +59,9 @@ perf-smoke: ## the core-flow smoke load against the API at PERF_BASE_URL (PERF_R
 	          run --no-usage-report --summary-export /work/$(notdir $(K6_SUMMARY_PATH)) /work/core-flows.k6.js 2>&1; echo "k6 exit code $$?"; } | tee $(PERF_LOG) ;; \
 	  *) echo "perf-smoke: PERF_RUNNER must be native, k6 or docker (got $(PERF_RUNNER))" >&2; exit 2 ;; \
 	esac
+
+fuzz: ## every fuzz target for $$FUZZ_SECONDS seconds each, one after another (nightly; installs cargo-fuzz)
+	bash scripts/fuzz.sh $(FUZZ_SECONDS)
 
 lint: ## formatting, clippy and actionlint on the workflows
 	$(CARGO) fmt --all -- --check

@@ -129,6 +129,18 @@ fn read_native(path: &Path) -> Result<(LoadPlan, Recorder, RunFacts), Error> {
                 .filter_map(|(k, v)| Some((k.parse().ok()?, v.as_u64()?)))
                 .collect();
             let request_name = endpoint["name"].as_str().unwrap_or_default().to_string();
+            // The merged summary names metrics `http_req_duration{flow:F,name:N}`: names that
+            // cannot be read back from such a selector (a ',' say) made a summary verify
+            // refuses (found by the merge fuzz target).
+            let selector = format!("http_req_duration{{flow:{name},name:{request_name}}}");
+            let readable = MetricKey::parse(&selector)
+                .is_ok_and(|key| key.tag("flow") == Some(name) && key.tag("name") == Some(request_name.as_str()));
+            if !readable {
+                return Err(bad(
+                    path,
+                    format!("flow {name:?}, endpoint {request_name:?}: names unfit for a k6 selector"),
+                ));
+            }
             requests.push(RequestPlan {
                 name: request_name,
                 method: http::Method::from_bytes(endpoint["method"].as_str().unwrap_or("GET").as_bytes())
@@ -142,10 +154,16 @@ fn read_native(path: &Path) -> Result<(LoadPlan, Recorder, RunFacts), Error> {
             });
             let mut wide = hdrhistogram::Histogram::<u64>::new_with_bounds(1, 3_600_000_000, 3).expect("static bounds");
             wide.add(&latency).map_err(|e| bad(path, format!("flow {name}: histogram out of range ({e:?})")))?;
+            let (requests, failed) = (field("requests")?, field("failed")?);
+            // More failures than requests made the summary's `fails` underflow (found with the
+            // merge fuzz target's harness).
+            if failed > requests {
+                return Err(bad(path, format!("flow {name}: endpoint failed {failed} exceeds requests {requests}")));
+            }
             endpoints.push(EndpointStats {
                 latency: wide,
-                requests: field("requests")?,
-                failed: field("failed")?,
+                requests,
+                failed,
                 checks_passed: field("checks_passed")?,
                 checks_failed: field("checks_failed")?,
                 statuses,
@@ -310,8 +328,13 @@ fn check_shards(inputs: &[PathBuf]) -> Result<u64, Error> {
 }
 
 fn merge_native(inputs: &[PathBuf]) -> Result<Value, Error> {
-    let total_vus = check_shards(inputs)?;
+    // Every input is read (and its histograms checked) before the shard identities, so a
+    // crafted file is refused for what it holds whatever it claims to be.
     let (plan, mut recorder, mut facts) = read_native(&inputs[0])?;
+    for path in &inputs[1..] {
+        read_native(path)?;
+    }
+    let total_vus = check_shards(inputs)?;
     let shape = |plan: &LoadPlan| -> Vec<(String, Vec<String>)> {
         plan.flows.iter().map(|f| (f.name.clone(), f.requests.iter().map(|r| r.name.clone()).collect())).collect()
     };

@@ -11,7 +11,7 @@ mod demo;
 pub mod evidence;
 mod export;
 mod gates;
-mod merge;
+pub mod merge;
 mod probe;
 mod run;
 pub mod smoke;

@@ -69,12 +69,47 @@ pub fn decode(bytes: &[u8]) -> Result<hdrhistogram::Histogram<u64>, String> {
     if lowest < 1 || highest > MAX_MICROS || highest < lowest.saturating_mul(2) {
         return Err(format!("range {lowest}..{highest} µs: a native run records 1..{} µs", MAX_MICROS));
     }
+    check_counts(&plain[HEADER..HEADER + payload])?;
     let histogram: hdrhistogram::Histogram<u64> =
         hdrhistogram::serialization::Deserializer::new().deserialize(&mut &plain[..]).map_err(|e| format!("{e:?}"))?;
     if histogram.len() > MAX_COUNT {
         return Err(format!("{} samples: more than 2^48", histogram.len()));
     }
     Ok(histogram)
+}
+
+/// A trillion requests in one histogram: real runs stay far below, and sums over up to 2^23
+/// shards stay below i64::MAX, the most hdrhistogram can count and serialize.
+const MAX_TOTAL: u64 = 1 << 40;
+
+/// Walks the counts (LEB128-64b9B varints, zig-zag encoded) before hdrhistogram does: a
+/// zig-zag i64::MIN made its decoder negate it (a panic with overflow checks), and counts near
+/// u64::MAX overflowed its sums and, once merged, its serializer. Fuzzing found both.
+fn check_counts(payload: &[u8]) -> Result<(), String> {
+    let mut rest = payload;
+    let mut total = 0u64;
+    while !rest.is_empty() {
+        let (mut value, mut used) = (0u64, 0);
+        for (index, byte) in rest.iter().take(9).enumerate() {
+            used = index + 1;
+            if index == 8 {
+                // The ninth byte holds 8 bits.
+                value |= u64::from(*byte) << 56;
+                break;
+            }
+            value |= u64::from(byte & 0x7f) << (7 * index);
+            if byte & 0x80 == 0 {
+                break;
+            }
+        }
+        // Zig-zag: even values are counts (value / 2), odd ones runs of empty buckets.
+        total = total.saturating_add(if value % 2 == 0 { value / 2 } else { 0 });
+        if value == u64::MAX || total > MAX_TOTAL {
+            return Err("holds a count out of range".into());
+        }
+        rest = &rest[used..];
+    }
+    Ok(())
 }
 
 /// The percentile curve (percentile, ms) of a histogram of microseconds; empty when it is.

@@ -208,7 +208,13 @@ impl Threshold {
     /// The limit on the figure's scale as a float, for display and plots.
     pub fn canonical_limit(&self, dimension: Dimension) -> Result<f64, String> {
         use rust_decimal::prelude::ToPrimitive;
-        self.exact_limit(dimension).map(|limit| limit.to_f64().unwrap_or(f64::NAN))
+        let limit = self.exact_limit(dimension).map(|limit| limit.to_f64().unwrap_or(f64::NAN))?;
+        // A limit too large for a float once converted would be a gate that could never
+        // breach (or never pass): refuse it (found by fuzzing).
+        if !limit.is_finite() {
+            return Err(format!("`{self}`: the limit is out of range once converted to the figure's unit"));
+        }
+        Ok(limit)
     }
 
     /// The limit on the figure's scale, exactly, or why this unit cannot apply to the figure.

@@ -345,7 +345,11 @@ impl Reader<'_> {
                 } else {
                     let passes = self.count(&value_key("passes"), required("passes")?)?;
                     let fails = self.count(&value_key("fails"), required("fails")?)?;
-                    (passes, passes + fails)
+                    // Counts near u64::MAX are hostile, not measured: refuse rather than overflow.
+                    let total = passes
+                        .checked_add(fails)
+                        .ok_or_else(|| self.error(key, format!("{passes} passes plus {fails} fails is not a count")))?;
+                    (passes, total)
                 };
                 if matches > total {
                     return Err(self.error(key, format!("{matches} matching samples out of {total}")));

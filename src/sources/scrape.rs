@@ -67,13 +67,19 @@ pub fn parse(url: &str, text: &str) -> Result<BTreeMap<String, ScrapedHistogram>
             other => other.parse().map_err(|_| fail(number + 1, &format!("value {other:?} is not a number")))?,
         };
         let name = series.split('{').next().unwrap_or(series);
+        // Counts of a histogram are finite and not negative, its sum finite ("5e999" reads as
+        // +Inf): anything else turns quantiles into NaN, a figure that can pass `!=` gates.
+        let is_count = name.ends_with("_bucket") || name.ends_with("_count");
+        if ((is_count || name.ends_with("_sum")) && !value.is_finite()) || (is_count && value < 0.0) {
+            return Err(fail(number + 1, &format!("{name} value {value_text:?} is out of range for a histogram")));
+        }
         if let Some(base) = name.strip_suffix("_bucket") {
             let le = label(series, "le").ok_or_else(|| fail(number + 1, "a _bucket sample without le"))?;
             let le = le.as_str();
             let le: f64 = if le == "+Inf" {
                 f64::INFINITY
             } else {
-                le.parse().map_err(|_| fail(number + 1, "le is not a number"))?
+                le.parse().ok().filter(|le: &f64| !le.is_nan()).ok_or_else(|| fail(number + 1, "le is not a number"))?
             };
             let snapshot = series_of(&mut histograms, base, series);
             match snapshot.buckets.iter_mut().find(|(b, _)| *b == le) {

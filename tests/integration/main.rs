@@ -8,6 +8,7 @@ mod command_line;
 mod compare;
 mod fail_closed;
 mod freshness;
+mod fuzz_regressions;
 mod gates_command;
 mod hostile_inputs;
 mod html_report;

@@ -1,0 +1,28 @@
+//! Fuzzes `sources::k6_summary::parse` seeded with the k6 `handleSummary(data)` JSON (typed metrics, `{ok}` thresholds meaning PASSED).
+//! The parser detects the shape from the content, so every seed set reaches every shape; the
+//! separate targets keep each corpus focused. A summary that parses must hold only finite,
+//! consistent figures, and judging it must not panic or pass a NaN.
+#![no_main]
+
+use gatecheck::sources::k6_summary;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(set) = k6_summary::parse("fuzz.json", data) else { return };
+    assert!(
+        [
+            k6_summary::FORMAT_EXPORT,
+            k6_summary::FORMAT_HANDLE_SUMMARY,
+            k6_summary::FORMAT_MACHINE_READABLE,
+            k6_summary::FORMAT_NATIVE
+        ]
+        .contains(&set.format.as_str()),
+        "unknown format {:?}",
+        set.format
+    );
+    // Only the handleSummary shape may yield verdicts read from `{"ok": ...}` objects.
+    if set.format == k6_summary::FORMAT_HANDLE_SUMMARY {
+        assert!(set.carries_thresholds);
+    }
+    gatecheck_fuzz::check_summary(set);
+});

@@ -1,0 +1,66 @@
+//! Fuzzes `gatecheck merge` of native run summaries (`merge::merge`), which decodes the
+//! base64 HDR histograms the runner serialized (V2 or V2+deflate) and adds them up. merge only
+//! takes paths, so inputs are written to scratch files. The first byte picks the mode:
+//! even: the rest is a whole native summary (JSON), merged with itself;
+//! odd: the rest is the serialized histogram, put into a fixed native summary (so the fuzzer
+//! works on the HDR bytes, not on their base64 spelling).
+//! Property: a merge that succeeds wrote a summary that `verify` reads back with sane figures.
+#![no_main]
+
+use base64::Engine;
+use libfuzzer_sys::fuzz_target;
+
+/// A native summary around one histogram: the parts `read_native` looks at.
+fn native_summary(histogram: &[u8]) -> Vec<u8> {
+    let encoded = base64::engine::general_purpose::STANDARD.encode(histogram);
+    serde_json::to_vec(&serde_json::json!({
+        "metrics": {},
+        "gatecheck": {
+            "scenario": "fuzz",
+            "target": "http://127.0.0.1:8000",
+            "executor": {"type": "constant-vus", "vus_per_flow": 2},
+            "started_at": "2026-11-30T00:00:00Z",
+            "duration_s": 3.0,
+            "partial_reason": null,
+            "skipped_flows": [],
+            "request_cap": 0,
+            "recorder": {
+                "flows": [{
+                    "name": "auth_list",
+                    "iterations": 10,
+                    "late_iterations": 0,
+                    "dropped_iterations": 0,
+                    "endpoints": [{
+                        "name": "list_rules",
+                        "method": "GET",
+                        "check": "list rules 200",
+                        "requests": 10,
+                        "failed": 1,
+                        "checks_passed": 9,
+                        "checks_failed": 1,
+                        "statuses": {"200": 9, "500": 1},
+                        "histogram_us": encoded,
+                    }],
+                }],
+                "errors": {},
+                "bytes_received": 1000,
+                "clamped": 0,
+            },
+        },
+    }))
+    .expect("static summary encodes")
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&mode, rest)) = data.split_first() else { return };
+    let document = if mode & 1 == 0 { rest.to_vec() } else { native_summary(rest) };
+    let a = gatecheck_fuzz::write_scratch("a.json", &document);
+    let b = gatecheck_fuzz::write_scratch("b.json", &document);
+    let out = gatecheck_fuzz::scratch("merged.json");
+    let policy = gatecheck_fuzz::release_policy();
+    if gatecheck::merge::merge(&out, &[a, b], policy).is_ok() {
+        let merged = gatecheck::sources::k6_summary::read(&out);
+        let set = merged.unwrap_or_else(|e| panic!("merge wrote a summary verify cannot read: {e}"));
+        gatecheck_fuzz::check_summary(set);
+    }
+});
