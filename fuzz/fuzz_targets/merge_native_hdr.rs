@@ -58,7 +58,7 @@ fuzz_target!(|data: &[u8]| {
     let b = gatecheck_fuzz::write_scratch("b.json", &document);
     let out = gatecheck_fuzz::scratch("merged.json");
     let policy = gatecheck_fuzz::release_policy();
-    if gatecheck::merge::merge(&out, &[a, b], policy).is_ok() {
+    if gatecheck::commands::merge::merge(&out, &[a, b], policy).is_ok() {
         let merged = gatecheck::sources::k6_summary::read(&out);
         let set = merged.unwrap_or_else(|e| panic!("merge wrote a summary verify cannot read: {e}"));
         gatecheck_fuzz::check_summary(set);

@@ -87,9 +87,13 @@ fuzz_target!(|data: &[u8]| {
     for (_, query, outcome) in &outcomes {
         match outcome {
             Err(e) => assert!(!e.to_string().contains(TOKEN), "the token leaked: {e}"),
-            Ok(series) => {
+            Ok(answer) => {
                 // Every query of the policy gets these series, so every query gate is judged.
-                let result = QueryResult { series: series.clone(), at: "2026-01-01T00:00:00Z".into() };
+                let result = QueryResult {
+                    series: answer.series.clone(),
+                    at: "2026-01-01T00:00:00Z".into(),
+                    warnings: answer.warnings.clone(),
+                };
                 let mut evidence = Evidence::default();
                 for (_, q) in policy.queries() {
                     evidence.queries.insert(q.to_string(), result.clone());

@@ -17,10 +17,11 @@ const DIMENSIONS: [Dimension; 4] = [
 fn check_threshold(threshold: &Threshold) {
     let printed = threshold.to_string();
     assert_eq!(Threshold::parse(&printed).as_ref(), Ok(threshold), "printed as {printed:?}");
-    assert!(threshold.limit.is_finite());
     for dimension in DIMENSIONS {
         if let Ok(limit) = threshold.canonical_limit(dimension) {
             assert!(limit.is_finite(), "`{printed}` on {dimension:?} has limit {limit}");
+            // The float is only for display: the exact limit it comes from is there too.
+            assert!(threshold.exact_limit(dimension).is_ok(), "`{printed}` on {dimension:?}");
         }
     }
     let _ = threshold.human();
@@ -40,6 +41,6 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok((limit, unit)) = parse_limit(text) {
         // A limit as written after any comparison: the same round trip through Display.
-        check_threshold(&Threshold { stat: Stat::Value, op: Op::Lt, limit, unit, baseline: None });
+        check_threshold(&Threshold { stat: Stat::Value, op: Op::Lt, limit, unit, baseline: None, significance: None });
     }
 });
