@@ -91,9 +91,17 @@ pub fn judge(policy: &Policy, evidence: &Evidence) {
     let _ = gatecheck::report::junit::render(&verdict, "2026-11-30T00:00:00Z");
 }
 
-/// A summary that parsed: its invariants hold, and judging it against the release policy
-/// neither panics nor lets a NaN figure pass.
+/// A summary that parsed: its shape is one gatecheck knows, its invariants hold, and judging it
+/// against the release policy neither panics nor lets a NaN figure pass.
 pub fn check_summary(set: MetricSet) {
+    use gatecheck::sources::k6_summary;
+    let known = [
+        k6_summary::FORMAT_EXPORT,
+        k6_summary::FORMAT_HANDLE_SUMMARY,
+        k6_summary::FORMAT_MACHINE_READABLE,
+        k6_summary::FORMAT_NATIVE,
+    ];
+    assert!(known.contains(&set.format.as_str()), "unknown format {:?}", set.format);
     assert_set_sane(&set);
     let evidence = Evidence { summary: Some(set), ..Evidence::default() };
     judge(release_policy(), &evidence);
