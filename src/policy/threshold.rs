@@ -74,7 +74,8 @@ impl Op {
         }
     }
 
-    fn human(self) -> &'static str {
+    /// The comparison in words: "below", "at most", ...
+    pub fn human(self) -> &'static str {
         match self {
             Op::Lt => "below",
             Op::Le => "at most",

@@ -138,7 +138,7 @@ pub fn render(policy: &Policy, for_: Option<&str>) -> Result<String, String> {
                     "Gate {} of policy {} holds while the figure is {} {limit} (its query's unit: {}); this alert fires when it is not.",
                     gate.id,
                     policy.name,
-                    op_text(threshold.op),
+                    threshold.op.human(),
                     gate.figure_unit.name()
                 ),
             );
@@ -214,17 +214,6 @@ fn inverted(op: Op) -> &'static str {
         Op::Ge => "<",
         Op::Eq => "!=",
         Op::Ne => "==",
-    }
-}
-
-fn op_text(op: Op) -> &'static str {
-    match op {
-        Op::Lt => "below",
-        Op::Le => "at most",
-        Op::Gt => "above",
-        Op::Ge => "at least",
-        Op::Eq => "exactly",
-        Op::Ne => "not",
     }
 }
 
