@@ -460,6 +460,10 @@ pub struct GatesArgs {
     /// Policy file [default: gates/release.toml, or the built-in release policy when absent].
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
+
+    /// Override a policy variable used in queries, e.g. --var window=30m (repeatable).
+    #[arg(long, value_name = "NAME=VALUE")]
+    pub var: Vec<String>,
 }
 
 /// Where the verdict goes besides the table.

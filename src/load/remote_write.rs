@@ -1,7 +1,7 @@
 //! Prometheus remote-write 1.0 (protobuf + snappy) of a native run: each endpoint's latency as
 //! a native histogram (schema 8: 256 buckets per doubling, so a PromQL percentile over the sum
-//! of all runners' histograms is within about 0.2 % of the exact one) and request, failure
-//! and check counters, labelled with run id, segment, flow and endpoint, so a policy can judge
+//! of all runners' histograms is within about 0.2 % of the exact one) and request, failure,
+//! check and dropped-iteration counters, labelled with run id, segment, flow and endpoint, so a policy can judge
 //! the union of every segment live in Prometheus or Mimir (`gates/distributed.toml`).
 //!
 //! No maintained crate writes native histograms (the ones checked send classic histograms
@@ -176,6 +176,12 @@ pub fn write_request(plan: &LoadPlan, recorder: &Recorder, writer: &Writer, time
         histograms: Vec::new(),
     });
     for (flow, stats) in plan.flows.iter().zip(&recorder.flows) {
+        // Open model: iterations due that never started (always 0 in the closed model).
+        timeseries.push(TimeSeries {
+            labels: labels("gatecheck_dropped_iterations_total", &[run[0], run[1], ("flow", flow.name.as_str())]),
+            samples: sample(stats.dropped_iterations as f64),
+            histograms: Vec::new(),
+        });
         for (request, endpoint) in flow.requests.iter().zip(&stats.endpoints) {
             let method = request.method.as_str();
             let series =

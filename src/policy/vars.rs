@@ -1,0 +1,237 @@
+//! A policy's variables: `[vars]`, the sets a switch variable picks (`[choice.NAME.VALUE]`),
+//! `--var NAME=VALUE` overrides, and the expansion of `${NAME}` in queries, selectors and
+//! windows. A value may itself use `${...}` (expanded when used, so an override of `run_id`
+//! reaches every variable built on it), and a gate that names a `flow` sees it as `${flow}`,
+//! so one query shape serves every flow.
+//!
+//! Choices exist because engines name and shape the same evidence differently: one switch
+//! (`--var engine=k6`) swaps every name and query fragment at once, and the gates stay one
+//! list.
+
+use std::collections::BTreeMap;
+
+use super::file::VarFile;
+use super::template;
+
+/// Deeper nesting than this is a cycle, or a policy nobody can read.
+const MAX_DEPTH: usize = 16;
+
+/// The resolved variables of one policy; a required variable nobody gave stays `Required`.
+#[derive(Debug, Clone, Default)]
+pub struct Vars {
+    values: BTreeMap<String, VarFile>,
+}
+
+/// Why the variables cannot be resolved; `Override` is a command-line mistake, `Policy` the file's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VarsError {
+    Override(String),
+    Policy(String),
+}
+
+impl Vars {
+    /// `[vars]`, then for each switch the set its value picks, then the overrides. An override
+    /// may name a plain variable, a switch, or a variable of any set (so a set's defaults can
+    /// be given on the command line whichever set is picked).
+    pub(super) fn resolve(
+        plain: &BTreeMap<String, VarFile>,
+        choices: &BTreeMap<String, BTreeMap<String, BTreeMap<String, VarFile>>>,
+        overrides: &[(String, String)],
+    ) -> Result<Vars, VarsError> {
+        let in_some_set =
+            |name: &str| choices.values().flat_map(|sets| sets.values()).any(|set| set.contains_key(name));
+        for (name, value) in overrides {
+            if !plain.contains_key(name) && !in_some_set(name) {
+                let mut known: Vec<&str> = plain.keys().map(String::as_str).collect();
+                for sets in choices.values() {
+                    for set in sets.values() {
+                        known.extend(set.keys().map(String::as_str));
+                    }
+                }
+                known.sort_unstable();
+                known.dedup();
+                return Err(VarsError::Override(format!(
+                    "--var {name}={value}: the policy defines no variable {name} (it has: {})",
+                    if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                )));
+            }
+        }
+        let overridden =
+            |name: &str| overrides.iter().rev().find(|(n, _)| n == name).map(|(_, v)| VarFile::Value(v.clone()));
+        let mut values: BTreeMap<String, VarFile> = plain
+            .iter()
+            .map(|(name, value)| (name.clone(), overridden(name).unwrap_or_else(|| value.clone())))
+            .collect();
+        for (switch, sets) in choices {
+            let picked = match values.get(switch) {
+                Some(VarFile::Value(picked)) => Some(picked.clone()),
+                Some(VarFile::Required { required }) => {
+                    return Err(VarsError::Override(format!(
+                        "the policy needs --var {switch}=... to pick one of {} ({required})",
+                        sets.keys().cloned().collect::<Vec<_>>().join(", ")
+                    )))
+                }
+                None => None,
+            };
+            let Some(picked) = picked else {
+                return Err(VarsError::Policy(format!(
+                    "choice.{switch}: [vars] has no variable {switch} to pick one of its sets ({})",
+                    sets.keys().cloned().collect::<Vec<_>>().join(", ")
+                )));
+            };
+            let Some(set) = sets.get(&picked) else {
+                let from = match overridden(switch) {
+                    Some(_) => format!("--var {switch}={picked}"),
+                    None => format!("[vars] {switch} = {picked:?}"),
+                };
+                return Err(VarsError::Policy(format!(
+                    "{from}: expected one of {} (the sets under [choice.{switch}])",
+                    sets.keys().cloned().collect::<Vec<_>>().join(", ")
+                )));
+            };
+            for (name, value) in set {
+                if values.contains_key(name) {
+                    return Err(VarsError::Policy(format!(
+                        "choice.{switch}.{picked}.{name}: {name} is already defined ([vars] or another choice); a variable has one home"
+                    )));
+                }
+                values.insert(name.clone(), overridden(name).unwrap_or_else(|| value.clone()));
+            }
+        }
+        Ok(Vars { values })
+    }
+
+    /// `text` with every `${NAME}` expanded, values expanded in turn; `flow` is the gate's flow,
+    /// seen as `${flow}`. Unknown names and cycles are errors that name them.
+    pub fn expand(&self, text: &str, flow: Option<&str>) -> Result<String, String> {
+        self.expand_within(text, flow, &mut Vec::new())
+    }
+
+    fn expand_within(&self, text: &str, flow: Option<&str>, chain: &mut Vec<String>) -> Result<String, String> {
+        template::substitute(text, &|name| {
+            if name == "flow" {
+                match (flow, self.values.contains_key("flow")) {
+                    (Some(_), true) => {
+                        return Err(
+                            "${flow} is both the gate's flow and a variable of the policy: rename the variable".into()
+                        )
+                    }
+                    (Some(flow), false) => return Ok(flow.to_string()),
+                    (None, _) => {}
+                }
+            }
+            let value = match self.values.get(name) {
+                Some(VarFile::Value(value)) => value,
+                Some(VarFile::Required { required }) => {
+                    return Err(format!("${{{name}}} has no default: give --var {name}=... ({required})"))
+                }
+                None => return Err(self.unknown(name, flow.is_none())),
+            };
+            if chain.iter().any(|n| n == name) || chain.len() >= MAX_DEPTH {
+                let mut cycle = chain.clone();
+                cycle.push(name.to_string());
+                return Err(format!("variables refer to each other in a cycle: {}", cycle.join(" → ")));
+            }
+            let mut inner = chain.clone();
+            inner.push(name.to_string());
+            self.expand_within(value, flow, &mut inner)
+        })
+    }
+
+    fn unknown(&self, name: &str, no_flow: bool) -> String {
+        let known: Vec<&str> = self.values.keys().map(String::as_str).collect();
+        let hint =
+            if name == "flow" && no_flow { "; ${flow} needs the gate to name its flow (flow = \"...\")" } else { "" };
+        format!(
+            "unknown variable ${{{name}}} (defined in [vars]: {}){hint}",
+            if known.is_empty() { "none".into() } else { known.join(", ") }
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, VarFile> {
+        pairs.iter().map(|(k, v)| (k.to_string(), VarFile::Value(v.to_string()))).collect()
+    }
+
+    fn engines() -> BTreeMap<String, BTreeMap<String, BTreeMap<String, VarFile>>> {
+        let mut sets = BTreeMap::new();
+        sets.insert("native".to_string(), map(&[("run", "run_id=\"${run_id}\""), ("latency", "native_seconds")]));
+        sets.insert("k6".to_string(), map(&[("run", "testid=\"${run_id}\""), ("latency", "k6_seconds")]));
+        let mut choices = BTreeMap::new();
+        choices.insert("engine".to_string(), sets);
+        choices
+    }
+
+    #[test]
+    fn a_switch_picks_one_set_and_values_expand_through_each_other() {
+        let plain = map(&[("engine", "native"), ("run_id", "R1")]);
+        let vars = Vars::resolve(&plain, &engines(), &[]).unwrap();
+        assert_eq!(
+            vars.expand("${latency}{${run},flow=\"${flow}\"}", Some("read")).unwrap(),
+            "native_seconds{run_id=\"R1\",flow=\"read\"}"
+        );
+        let overrides = [("engine".to_string(), "k6".to_string()), ("run_id".to_string(), "R2".to_string())];
+        let vars = Vars::resolve(&plain, &engines(), &overrides).unwrap();
+        assert_eq!(vars.expand("${latency}{${run}}", None).unwrap(), "k6_seconds{testid=\"R2\"}");
+    }
+
+    #[test]
+    fn every_mistake_is_named() {
+        let plain = map(&[("engine", "jmeter"), ("run_id", "R1")]);
+        let err = Vars::resolve(&plain, &engines(), &[]).unwrap_err();
+        assert_eq!(
+            err,
+            VarsError::Policy(
+                "[vars] engine = \"jmeter\": expected one of k6, native (the sets under [choice.engine])".into()
+            )
+        );
+        let plain = map(&[("engine", "k6")]);
+        let err = Vars::resolve(&plain, &engines(), &[("nope".into(), "1".into())]).unwrap_err();
+        assert!(
+            matches!(&err, VarsError::Override(m) if m.contains("no variable nope") && m.contains("latency")),
+            "{err:?}"
+        );
+        let clash = map(&[("engine", "k6"), ("latency", "x")]);
+        assert!(
+            matches!(Vars::resolve(&clash, &engines(), &[]).unwrap_err(), VarsError::Policy(m) if m.contains("one home"))
+        );
+        let vars = Vars::resolve(&map(&[("a", "${b}"), ("b", "${a}")]), &BTreeMap::new(), &[]).unwrap();
+        assert!(vars.expand("${a}", None).unwrap_err().contains("cycle: a → b → a"));
+        assert!(vars.expand("${flow}", None).unwrap_err().contains("needs the gate to name its flow"));
+        let flow_var = Vars::resolve(&map(&[("flow", "x")]), &BTreeMap::new(), &[]).unwrap();
+        assert!(flow_var.expand("${flow}", Some("read")).unwrap_err().contains("rename the variable"));
+        assert_eq!(flow_var.expand("no flow here", Some("read")).unwrap(), "no flow here");
+        assert_eq!(flow_var.expand("${flow}", None).unwrap(), "x");
+        // A set variable can be given on the command line whichever set is picked.
+        let vars = Vars::resolve(
+            &map(&[("engine", "native"), ("run_id", "R")]),
+            &engines(),
+            &[("latency".into(), "mine".into())],
+        )
+        .unwrap();
+        assert_eq!(vars.expand("${latency}", None).unwrap(), "mine");
+    }
+
+    #[test]
+    fn a_required_variable_is_an_error_until_given() {
+        let mut plain = map(&[("engine", "k6")]);
+        plain.insert("run_id".into(), VarFile::Required { required: "the run's id".into() });
+        let vars = Vars::resolve(&plain, &engines(), &[]).unwrap();
+        assert_eq!(
+            vars.expand("${run}", None).unwrap_err(),
+            "${run_id} has no default: give --var run_id=... (the run's id)"
+        );
+        assert_eq!(vars.expand("${latency}", None).unwrap(), "k6_seconds", "only a use of it is an error");
+        let vars = Vars::resolve(&plain, &engines(), &[("run_id".into(), "R9".into())]).unwrap();
+        assert_eq!(vars.expand("${run}", None).unwrap(), "testid=\"R9\"");
+        let mut plain = map(&[]);
+        plain.insert("engine".into(), VarFile::Required { required: "who pushed".into() });
+        assert!(
+            matches!(Vars::resolve(&plain, &engines(), &[]).unwrap_err(), VarsError::Override(m) if m.contains("--var engine=... to pick one of k6, native"))
+        );
+    }
+}
