@@ -104,10 +104,10 @@ impl Vars {
     /// `text` with every `${NAME}` expanded, values expanded in turn; `flow` is the gate's flow,
     /// seen as `${flow}`. Unknown names and cycles are errors that name them.
     pub fn expand(&self, text: &str, flow: Option<&str>) -> Result<String, String> {
-        self.expand_within(text, flow, &mut Vec::new())
+        self.expand_within(text, flow, &[])
     }
 
-    fn expand_within(&self, text: &str, flow: Option<&str>, chain: &mut Vec<String>) -> Result<String, String> {
+    fn expand_within(&self, text: &str, flow: Option<&str>, chain: &[String]) -> Result<String, String> {
         template::substitute(text, &|name| {
             if name == "flow" {
                 match (flow, self.values.contains_key("flow")) {
@@ -128,13 +128,13 @@ impl Vars {
                 None => return Err(self.unknown(name, flow.is_none())),
             };
             if chain.iter().any(|n| n == name) || chain.len() >= MAX_DEPTH {
-                let mut cycle = chain.clone();
+                let mut cycle = chain.to_vec();
                 cycle.push(name.to_string());
                 return Err(format!("variables refer to each other in a cycle: {}", cycle.join(" → ")));
             }
-            let mut inner = chain.clone();
+            let mut inner = chain.to_vec();
             inner.push(name.to_string());
-            self.expand_within(value, flow, &mut inner)
+            self.expand_within(value, flow, &inner)
         })
     }
 
