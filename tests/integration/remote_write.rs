@@ -195,7 +195,7 @@ fn k6_runner(
     segment: Option<(&str, u32)>,
     run_id: &str,
 ) -> std::process::Child {
-    // k6's REST API port must differ between runners on one host.
+    // k6's REST API port must differ between runners on one host: a port that was just free.
     let api = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
     let mut k6 = std::process::Command::new("k6");
     k6.current_dir(repo())
@@ -213,7 +213,6 @@ fn k6_runner(
         k6.args(["--execution-segment", segment, "--execution-segment-sequence", "0,1/2,1"])
             .args(["--tag", &format!("instance_id={instance}")]);
     }
-    drop(api);
     k6.arg(script).spawn().expect("spawn k6")
 }
 
