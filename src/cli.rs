@@ -251,12 +251,16 @@ pub struct LoadArgs {
     pub run_id: Option<String>,
 
     /// Push the measurements to a Prometheus remote-write endpoint (e.g.
-    /// http://127.0.0.1:9090/api/v1/write) when the run starts and when it ends: latency as
-    /// native histograms, request, failure and check counters, labelled run_id, segment, flow,
-    /// endpoint. A bearer token comes from GATECHECK_REMOTE_WRITE_TOKEN; a refused push is a
-    /// blocking row of the verdict.
+    /// http://127.0.0.1:9090/api/v1/write) when the run starts, every --remote-write-interval
+    /// while it goes, and when it ends: latency as native histograms, request, failure, check
+    /// and dropped-iteration counters, labelled run_id, segment, flow, endpoint. A bearer token
+    /// comes from GATECHECK_REMOTE_WRITE_TOKEN; a refused push is a blocking row of the verdict.
     #[arg(long, value_name = "URL")]
     pub remote_write: Option<String>,
+
+    /// How often to push the totals so far while the run goes, e.g. 1s [default: 5s, as k6].
+    #[arg(long, value_name = "DURATION", requires = "remote_write")]
+    pub remote_write_interval: Option<String>,
 
     /// Extra header for --remote-write, e.g. "X-Scope-OrgID: tenant" (repeatable; never printed).
     #[arg(long, value_name = "NAME: VALUE", requires = "remote_write")]

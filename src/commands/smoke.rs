@@ -101,7 +101,25 @@ fn remote_write_target(
         headers.push((name.trim().to_string(), crate::input::Secret::new(value.trim())));
     }
     let bearer = env("GATECHECK_REMOTE_WRITE_TOKEN").filter(|t| !t.trim().is_empty()).map(crate::input::Secret::new);
-    Ok(Some(crate::load::remote_write::Target { url: url.clone(), headers, bearer, timeout: Duration::from_secs(10) }))
+    let every = match &args.remote_write_interval {
+        None => crate::load::remote_write::DEFAULT_INTERVAL,
+        Some(text) => plan::parse_duration("--remote-write-interval", text).map_err(Error::Settings)?,
+    };
+    // Faster than a second floods the receiver with little news; it is also the timestamp grain
+    // two pushes of one series must differ by.
+    if every < Duration::from_secs(1) {
+        return Err(Error::Settings(format!(
+            "--remote-write-interval {}: expected 1s or more",
+            args.remote_write_interval.as_deref().unwrap_or_default()
+        )));
+    }
+    Ok(Some(crate::load::remote_write::Target {
+        url: url.clone(),
+        headers,
+        bearer,
+        timeout: Duration::from_secs(10),
+        every,
+    }))
 }
 
 /// Which segment this runner runs: `--segment I/N`; else `--segments N` with the index from
@@ -171,10 +189,6 @@ async fn wait_for_start(start_at: Option<i64>, out: &mut dyn Write) -> Result<i6
         }
     }
     Ok(start)
-}
-
-fn now_millis() -> i64 {
-    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
 
 /// A run id from the scenario's digest and the start time: segments started with the same
@@ -254,17 +268,33 @@ pub async fn smoke(
         segment: plan.segment.to_string(),
         segments: plan.segment.count,
     };
-    // Pushed when the run starts (the segment reports itself) and when it ends (everything).
-    let mut pushes: Vec<Result<(), String>> = Vec::new();
+    // Pushed when the run starts (the segment reports itself), every --remote-write-interval
+    // while it goes (the totals so far), and when it ends (everything, dropped iterations too).
+    let mut clock = crate::load::remote_write::PushClock::default();
+    let mut pushes = crate::load::remote_write::PushLog::default();
+    let mut live = None;
+    let mut pusher = None;
     if let Some(target) = &plan.remote_write {
         let empty = crate::load::recorder::Recorder::new(&plan);
-        let request = crate::load::remote_write::write_request(&plan, &empty, &writer, now_millis());
-        pushes.push(crate::load::remote_write::push(target, &request).await);
+        let request = crate::load::remote_write::write_request(&plan, &empty, &writer, clock.next());
+        pushes.record(crate::load::remote_write::push(target, &request).await);
+        let (totals, snapshots) = tokio::sync::watch::channel(None);
+        live = Some(crate::load::Live { every: target.every, totals });
+        pusher = Some(tokio::spawn(crate::load::remote_write::push_while_running(
+            target.clone(),
+            plan.clone(),
+            writer.clone(),
+            snapshots,
+            clock,
+            pushes,
+        )));
+        pushes = crate::load::remote_write::PushLog::default();
     }
-    let outcome = crate::load::run(plan.clone(), quiet, crate::load::interrupted()).await?;
-    if let Some(target) = &plan.remote_write {
-        let request = crate::load::remote_write::write_request(&plan, &outcome.recorder, &writer, now_millis());
-        pushes.push(crate::load::remote_write::push(target, &request).await);
+    let outcome = crate::load::run(plan.clone(), quiet, crate::load::interrupted(), live).await?;
+    if let (Some(target), Some(pusher)) = (&plan.remote_write, pusher) {
+        (clock, pushes) = pusher.await.map_err(|e| Error::Settings(format!("the remote-write pusher failed: {e}")))?;
+        let request = crate::load::remote_write::write_request(&plan, &outcome.recorder, &writer, clock.next());
+        pushes.record(crate::load::remote_write::push(target, &request).await);
     }
     let scraped = match (scrape_url, before) {
         (Some(url), Some(before)) => {
@@ -282,14 +312,14 @@ pub async fn smoke(
     // as `run` does.
     let mut document = outcome.summary.clone();
     if let Some(target) = &plan.remote_write {
-        let refused: Vec<&String> = pushes.iter().filter_map(|p| p.as_ref().err()).collect();
-        for why in &refused {
+        for why in pushes.refused() {
             write_out(writeln!(out, "remote-write: {why}"))?;
         }
         document["gatecheck"]["remote_write"] = serde_json::json!({
             "url": crate::input::masked_url(&target.url),
-            "pushes": pushes.len(),
-            "refused": refused,
+            "pushes": pushes.pushes,
+            "interval_seconds": target.every.as_secs_f64(),
+            "refused": pushes.refused(),
         });
     }
     // Who this summary is among the runners of one run: `merge` checks it.

@@ -1,6 +1,7 @@
 //! The native load runner: a scenario file becomes a `LoadPlan`; workers (one per virtual
 //! user per flow, each with its own connection and recorder) run until the duration, the
-//! request cap, Ctrl-C or SIGTERM; recorders merge once at the end into a k6-shaped summary.
+//! request cap, Ctrl-C or SIGTERM; recorders merge at the end into a k6-shaped summary (and,
+//! when the run pushes live, workers hand what they recorded over every few seconds).
 //!
 //! Only loopback or hosts the user names are ever targeted; every run is bounded in time and
 //! in requests and stops by itself.
@@ -65,12 +66,29 @@ pub async fn interrupted() -> &'static str {
     }
 }
 
+/// A live run publishes its totals so far on `totals` every `every` (for remote-write).
+pub struct Live {
+    pub every: Duration,
+    pub totals: watch::Sender<Option<Recorder>>,
+}
+
+/// Ticks of the publishing clock; never, for a run that is not live.
+async fn next_publish(clock: &mut Option<tokio::time::Interval>) {
+    match clock {
+        Some(clock) => {
+            clock.tick().await;
+        }
+        None => std::future::pending::<()>().await,
+    }
+}
+
 /// Runs the plan. `interrupt` resolves, naming the signal, when the process is asked to stop:
 /// workers stop within a second and the summary is still produced, marked partial.
 pub async fn run(
     plan: LoadPlan,
     quiet: bool,
     interrupt: impl std::future::Future<Output = &'static str>,
+    live: Option<Live>,
 ) -> Result<RunOutcome, Error> {
     let tls = match plan.target.scheme {
         Scheme::Https => Some(HttpClient::tls_client(plan.request_timeout).map_err(Error::Settings)?),
@@ -83,13 +101,24 @@ pub async fn run(
         Executor::ConstantVus { vus } => vus,
         Executor::ConstantArrivalRate { max_vus, .. } => max_vus,
     };
+    // Live runs: workers hand over what they recorded at start + k x every; the totals are
+    // published a quarter period later, when those hand-overs have come in.
+    let (deltas_tx, mut deltas) = tokio::sync::mpsc::unbounded_channel::<Recorder>();
+    let mut publish_clock = live.as_ref().map(|live| {
+        let mut clock = tokio::time::interval_at(state.start + live.every + live.every / 4, live.every);
+        clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        clock
+    });
     let mut workers = tokio::task::JoinSet::new();
     for flow_index in 0..plan.flows.len() {
         for _ in 0..vus_per_flow {
             let client = HttpClient::new(&plan.target, &plan.token, plan.request_timeout, tls.clone());
-            workers.spawn(worker::run_worker(state.clone(), flow_index, client, stop_rx.clone()));
+            let flush =
+                live.as_ref().map(|live| worker::Flush::new(live.every, state.start + live.every, deltas_tx.clone()));
+            workers.spawn(worker::run_worker(state.clone(), flow_index, client, stop_rx.clone(), flush));
         }
     }
+    drop(deltas_tx);
     let progress = tokio::spawn(progress::show(state.clone(), stop_rx.clone(), quiet));
 
     // The run ends at its duration (plus the request timeout for the last answers), when every
@@ -105,6 +134,12 @@ pub async fn run(
                 Some(Err(e)) => return Err(Error::Settings(format!("a load worker failed: {e}"))),
                 None => break,
             },
+            Some(delta) = deltas.recv() => merged.merge(&delta),
+            _ = next_publish(&mut publish_clock) => {
+                if let Some(live) = &live {
+                    live.totals.send_replace(Some(merged.clone()));
+                }
+            }
             signal = &mut interrupt, if partial.is_none() => {
                 partial = Some(format!("interrupted ({signal})"));
                 let _ = stop_tx.send(true);
@@ -116,6 +151,10 @@ pub async fn run(
         }
     }
     let _ = stop_tx.send(true);
+    // Hand-overs sent before the last workers finished.
+    while let Ok(delta) = deltas.try_recv() {
+        merged.merge(&delta);
+    }
     let log_lines = progress.await.unwrap_or_default();
     let elapsed = Instant::now().min(state.end).saturating_duration_since(state.start).as_secs_f64().max(1e-3);
     if state.cap_reached.load(std::sync::atomic::Ordering::Relaxed) && partial.is_none() {

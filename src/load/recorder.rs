@@ -177,6 +177,11 @@ impl Recorder {
         *self.errors.entry(ErrorKind::Dropped).or_default() += endpoints;
     }
 
+    /// Nothing recorded yet (no request, no iteration).
+    pub fn is_empty(&self) -> bool {
+        self.requests() == 0 && self.flows.iter().all(|f| f.iterations == 0 && f.late_iterations == 0)
+    }
+
     pub fn requests(&self) -> u64 {
         self.flows.iter().flat_map(|f| &f.endpoints).map(|e| e.requests).sum()
     }

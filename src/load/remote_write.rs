@@ -20,6 +20,9 @@ use crate::load::recorder::Recorder;
 /// Native histogram resolution: bucket bounds grow by 2^(1/256), about 0.27 % per bucket.
 pub const SCHEMA: i32 = 8;
 
+/// How often the totals so far are pushed while a run goes (k6's remote-write default).
+pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
+
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct WriteRequest {
     #[prost(message, repeated, tag = "1")]
@@ -221,6 +224,72 @@ pub struct Target {
     pub headers: Vec<(String, crate::input::Secret)>,
     pub bearer: Option<crate::input::Secret>,
     pub timeout: Duration,
+    /// How often to push while the run goes.
+    pub every: Duration,
+}
+
+/// Sample timestamps of one runner's pushes: wall-clock milliseconds, strictly increasing, as
+/// Prometheus refuses a second sample of a series at the same or an earlier time.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PushClock {
+    last_ms: i64,
+}
+
+impl PushClock {
+    pub fn next(&mut self) -> i64 {
+        let now = (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
+        self.last_ms = now.max(self.last_ms + 1);
+        self.last_ms
+    }
+}
+
+/// Every push of one run: how many, and each distinct reason a push was refused with how
+/// often (a receiver that refuses once usually refuses every push of the run the same way).
+#[derive(Debug, Default)]
+pub struct PushLog {
+    pub pushes: usize,
+    refusals: Vec<(String, usize)>,
+}
+
+impl PushLog {
+    pub fn record(&mut self, result: Result<(), String>) {
+        self.pushes += 1;
+        let Err(why) = result else { return };
+        match self.refusals.iter_mut().find(|(seen, _)| *seen == why) {
+            Some((_, count)) => *count += 1,
+            None => self.refusals.push((why, 1)),
+        }
+    }
+
+    /// The refusals as written into the summary: one line per reason, with its count.
+    pub fn refused(&self) -> Vec<String> {
+        let pushes = self.pushes;
+        self.refusals
+            .iter()
+            .map(|(why, count)| if *count == 1 { why.clone() } else { format!("{why} ({count} of {pushes} pushes)") })
+            .collect()
+    }
+}
+
+/// Pushes the newest totals each time the run publishes them (every `target.every`), until the
+/// run is over and drops its side of `snapshots`. A push still in flight when newer totals
+/// come is not queued behind: the newest totals go next.
+pub async fn push_while_running(
+    target: Target,
+    plan: LoadPlan,
+    writer: Writer,
+    mut snapshots: tokio::sync::watch::Receiver<Option<Recorder>>,
+    mut clock: PushClock,
+    mut log: PushLog,
+) -> (PushClock, PushLog) {
+    while snapshots.changed().await.is_ok() {
+        let request = match snapshots.borrow_and_update().as_ref() {
+            Some(totals) => write_request(&plan, totals, &writer, clock.next()),
+            None => continue,
+        };
+        log.record(push(&target, &request).await);
+    }
+    (clock, log)
 }
 
 /// Pushes one write request; the error says what the receiver answered (never a credential).

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 use crate::load::client::HttpClient;
@@ -67,11 +67,71 @@ async fn wait_until(deadline: Instant, stop: &mut watch::Receiver<bool>) -> bool
     }
 }
 
+/// Live runs: every `every` a worker hands what it recorded since its last hand-over to the
+/// run, which keeps the totals so far; the hot path stays lock-free (one clock read per
+/// iteration), and the deltas and the worker's remainder add up to exactly what it recorded.
+pub struct Flush {
+    every: Duration,
+    next: Instant,
+    deltas: mpsc::UnboundedSender<Recorder>,
+}
+
+impl Flush {
+    pub fn new(every: Duration, first: Instant, deltas: mpsc::UnboundedSender<Recorder>) -> Flush {
+        Flush { every, next: first, deltas }
+    }
+
+    /// Hands the recorder's contents over when a hand-over is due and there is something.
+    fn hand_over(&mut self, recorder: &mut Recorder, plan: &LoadPlan) {
+        let now = Instant::now();
+        if now < self.next {
+            return;
+        }
+        while self.next <= now {
+            self.next += self.every;
+        }
+        if recorder.is_empty() {
+            return;
+        }
+        let delta = std::mem::replace(recorder, Recorder::new(plan));
+        // The run keeps its side open until every worker is done; should it not, nothing is lost.
+        if let Err(mpsc::error::SendError(delta)) = self.deltas.send(delta) {
+            recorder.merge(&delta);
+        }
+    }
+}
+
+/// As `wait_until`, handing measurements over whenever a hand-over falls due meanwhile.
+async fn wait_handing_over(
+    deadline: Instant,
+    stop: &mut watch::Receiver<bool>,
+    flush: &mut Option<Flush>,
+    recorder: &mut Recorder,
+    plan: &LoadPlan,
+) -> bool {
+    loop {
+        let wake = match flush {
+            Some(flush) if flush.next < deadline => flush.next,
+            _ => deadline,
+        };
+        if !wait_until(wake, stop).await {
+            return false;
+        }
+        if let Some(flush) = flush {
+            flush.hand_over(recorder, plan);
+        }
+        if wake >= deadline {
+            return true;
+        }
+    }
+}
+
 pub async fn run_worker(
     state: Arc<RunState>,
     flow_index: usize,
     mut client: HttpClient,
     mut stop: watch::Receiver<bool>,
+    mut flush: Option<Flush>,
 ) -> Recorder {
     let plan = &state.plan;
     let flow = &plan.flows[flow_index];
@@ -91,7 +151,7 @@ pub async fn run_worker(
                     break;
                 }
                 if due > Instant::now() {
-                    if !wait_until(due, &mut stop).await {
+                    if !wait_handing_over(due, &mut stop, &mut flush, &mut recorder, plan).await {
                         break;
                     }
                 } else if Instant::now() - due > Duration::from_millis(1) {
@@ -120,9 +180,12 @@ pub async fn run_worker(
             recorder.record(flow_index, index, from.elapsed(), &exchange);
         }
         recorder.flows[flow_index].iterations += 1;
+        if let Some(flush) = &mut flush {
+            flush.hand_over(&mut recorder, plan);
+        }
         if !flow.sleep.is_zero() && intended.is_none() {
             let wake = (Instant::now() + flow.sleep).min(state.end);
-            if !wait_until(wake, &mut stop).await {
+            if !wait_handing_over(wake, &mut stop, &mut flush, &mut recorder, plan).await {
                 break;
             }
         }

@@ -335,3 +335,61 @@ fn a_k6_runner_whose_push_is_refused_exits_0_but_the_live_view_blocks() {
     assert_eq!(live.status.code(), Some(1), "{live_out}");
     assert!(table_line(&live_out, "segments-complete", "value == 1").contains("NO DATA"), "{live_out}");
 }
+
+/// Requests the demo target answered, from its own /metrics.
+fn served_requests(target: &str) -> u64 {
+    let metrics = std::process::Command::new("curl").args(["-sf", &format!("{target}/metrics")]).output().unwrap();
+    String::from_utf8_lossy(&metrics.stdout)
+        .lines()
+        .filter(|l| l.starts_with("waxwatch_request_latency_seconds_count{") && l.contains("path=\"/api/"))
+        .map(|l| l.rsplit(' ').next().unwrap().parse::<f64>().unwrap() as u64)
+        .sum()
+}
+
+#[test]
+fn totals_are_pushed_while_the_run_goes_and_the_summary_loses_nothing() {
+    let Some(receiver) = Receiver::start(true) else { return };
+    let target = Served::start(&["demo", "--serve"]);
+    let dir = tempfile::tempdir().unwrap();
+    let summary = dir.path().join("live.json");
+    gatecheck()
+        .env("PERF_BASE_URL", &target.url)
+        .env("PERF_BEARER_TOKEN", DEMO_TOKEN)
+        .env("PERF_RULE_ID", DEMO_RULE)
+        .args(["smoke", "--quiet", "--duration", "5s", "--vus", "3", "--run-id", "rw-live"])
+        .args(["--remote-write", &format!("{}/api/v1/write", receiver.url), "--remote-write-interval", "1s"])
+        .arg("--summary-out")
+        .arg(&summary)
+        .arg("--log-out")
+        .arg(dir.path().join("live.log"))
+        .assert()
+        .code(0);
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
+    let requests = doc["metrics"]["http_reqs"]["count"].as_u64().unwrap();
+    // The workers' hand-overs and their remainders add up to every request the target answered.
+    assert_eq!(requests, served_requests(&target.url), "the summary must hold every request sent");
+    let pushed = &doc["gatecheck"]["remote_write"];
+    assert!(pushed["refused"].as_array().unwrap().is_empty(), "{pushed}");
+    assert!(pushed["pushes"].as_u64().unwrap() >= 5, "start, about four while running, end: {pushed}");
+    // What Prometheus holds: the totals rising while the run went, the last one exact.
+    let series = std::process::Command::new("curl")
+        .args(["-sf", "--get", &format!("{}/api/v1/query", receiver.url)])
+        .args(["--data-urlencode", "query=gatecheck_requests_sent_total{run_id=\"rw-live\"}[5m]"])
+        .output()
+        .unwrap();
+    let series: Value = serde_json::from_slice(&series.stdout).unwrap();
+    let samples: Vec<(f64, f64)> = series["data"]["result"][0]["values"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{series}"))
+        .iter()
+        .map(|s| (s[0].as_f64().unwrap(), s[1].as_str().unwrap().parse::<f64>().unwrap()))
+        .collect();
+    let values: Vec<f64> = samples.iter().map(|(_, v)| *v).collect();
+    assert_eq!(values.first(), Some(&0.0), "the start push: {values:?}");
+    assert_eq!(values.last(), Some(&(requests as f64)), "the end push is exact: {values:?}");
+    assert!(values.windows(2).all(|w| w[0] <= w[1]), "totals never go down: {values:?}");
+    let while_running = values.iter().filter(|v| **v > 0.0 && **v < requests as f64).count();
+    assert!(while_running >= 3, "pushed while the run went: {values:?}");
+    let span = samples.last().unwrap().0 - samples.first().unwrap().0;
+    assert!(span >= 4.0, "pushes over the run's 5 s: {samples:?}");
+}
