@@ -276,7 +276,7 @@ pub async fn smoke(
     let mut pusher = None;
     if let Some(target) = &plan.remote_write {
         let empty = crate::load::recorder::Recorder::new(&plan);
-        let request = crate::load::remote_write::write_request(&plan, &empty, &writer, clock.next());
+        let request = crate::load::remote_write::write_request(&plan, &empty, &writer, clock.next_timestamp());
         pushes.record(crate::load::remote_write::push(target, &request).await);
         let (totals, snapshots) = tokio::sync::watch::channel(None);
         live = Some(crate::load::Live { every: target.every, totals });
@@ -293,7 +293,8 @@ pub async fn smoke(
     let outcome = crate::load::run(plan.clone(), quiet, crate::load::interrupted(), live).await?;
     if let (Some(target), Some(pusher)) = (&plan.remote_write, pusher) {
         (clock, pushes) = pusher.await.map_err(|e| Error::Settings(format!("the remote-write pusher failed: {e}")))?;
-        let request = crate::load::remote_write::write_request(&plan, &outcome.recorder, &writer, clock.next());
+        let request =
+            crate::load::remote_write::write_request(&plan, &outcome.recorder, &writer, clock.next_timestamp());
         pushes.record(crate::load::remote_write::push(target, &request).await);
     }
     let scraped = match (scrape_url, before) {

@@ -236,7 +236,7 @@ pub struct PushClock {
 }
 
 impl PushClock {
-    pub fn next(&mut self) -> i64 {
+    pub fn next_timestamp(&mut self) -> i64 {
         let now = (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
         self.last_ms = now.max(self.last_ms + 1);
         self.last_ms
@@ -284,7 +284,7 @@ pub async fn push_while_running(
 ) -> (PushClock, PushLog) {
     while snapshots.changed().await.is_ok() {
         let request = match snapshots.borrow_and_update().as_ref() {
-            Some(totals) => write_request(&plan, totals, &writer, clock.next()),
+            Some(totals) => write_request(&plan, totals, &writer, clock.next_timestamp()),
             None => continue,
         };
         log.record(push(&target, &request).await);

@@ -393,3 +393,14 @@ fn totals_are_pushed_while_the_run_goes_and_the_summary_loses_nothing() {
     let span = samples.last().unwrap().0 - samples.first().unwrap().0;
     assert!(span >= 4.0, "pushes over the run's 5 s: {samples:?}");
 }
+
+#[test]
+fn a_push_interval_below_a_second_or_without_a_receiver_is_a_usage_error() {
+    let fast = gatecheck()
+        .args(["smoke", "--remote-write", "http://127.0.0.1:9/api/v1/write", "--remote-write-interval", "500ms"])
+        .assert()
+        .code(2);
+    assert!(stderr_of(&fast).contains("--remote-write-interval 500ms: expected 1s or more"), "{}", stderr_of(&fast));
+    let alone = gatecheck().args(["smoke", "--remote-write-interval", "2s"]).assert().code(2);
+    assert!(stderr_of(&alone).contains("--remote-write"), "{}", stderr_of(&alone));
+}
