@@ -75,10 +75,12 @@ pub fn load_plan(args: &LoadArgs, env: &dyn Fn(&str) -> Option<String>) -> Resul
             return Err(Error::Settings(format!("--run-id {id:?}: expected letters, digits, '-', '_' or '.'")));
         }
     }
+    // The flags are checked before the scenario, so a mistake in them is named first.
+    let remote_write = remote_write_target(args, env)?;
     let mut plan = scenario_plan(args, env)?.into_segment(segment);
     plan.start_at = start_at;
     plan.run_id = args.run_id.clone();
-    plan.remote_write = remote_write_target(args, env)?;
+    plan.remote_write = remote_write;
     Ok(plan)
 }
 
