@@ -577,7 +577,19 @@ impl EvidenceArgs {
 /// has one, and where help is (`gatecheck verify --help` for a subcommand's flags).
 pub fn one_line_error(rendered: &str) -> String {
     let lines: Vec<&str> = rendered.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
-    let what = lines.first().map(|l| l.trim_start_matches("error:").trim()).unwrap_or("invalid arguments");
+    let first = lines.first().map(|l| l.trim_start_matches("error:").trim()).unwrap_or("invalid arguments");
+    // "the following required arguments were not provided:" lists them on the lines after.
+    let listed: Vec<&str> = lines
+        .iter()
+        .skip(1)
+        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("tip:") && !l.starts_with("For more information"))
+        .copied()
+        .collect();
+    let what = if first.ends_with(':') && !listed.is_empty() {
+        format!("{first} {}", listed.join(", "))
+    } else {
+        first.to_string()
+    };
     let tip = lines.iter().find_map(|l| l.strip_prefix("tip:")).map(|t| format!("; {}", t.trim())).unwrap_or_default();
     // "Usage: gatecheck verify [OPTIONS]" names the subcommand whose help to read.
     let command = lines
@@ -610,6 +622,10 @@ mod tests {
         }
         let error = super::Cli::try_parse_from(["gatecheck", "verify", "--nope"]).unwrap_err();
         assert!(super::one_line_error(&error.render().to_string()).ends_with("(see gatecheck verify --help)"));
+        // A missing required flag is named (clap lists it on the line after the message).
+        let error = super::Cli::try_parse_from(["gatecheck", "smoke", "--remote-write-interval", "2s"]).unwrap_err();
+        let line = super::one_line_error(&error.render().to_string());
+        assert!(line.contains("not provided: --remote-write <URL>") && !line.contains('\n'), "{line}");
     }
 
     #[test]
