@@ -67,6 +67,13 @@ if [ ! -x "$venv/bin/kubernetes-validate" ]; then
   "$venv/bin/python" -m pip install -q --disable-pip-version-check kubernetes-validate==1.37.0 \
     || fail "pip install kubernetes-validate into $venv failed: install it by hand"
 fi
+# The custom-resource validator (scripts/validate-crd.py) reads YAML and JSON Schema; both come
+# with kubernetes-validate, but a venv made by hand may lack them.
+if ! "$venv/bin/python" -c "import yaml, jsonschema" >/dev/null 2>&1; then
+  echo "ensure-test-deps: installing PyYAML and jsonschema (pip, into $venv) for deploy/k6-operator"
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check PyYAML==6.0.4 jsonschema==4.26.0 \
+    || fail "pip install PyYAML jsonschema into $venv failed: install them by hand"
+fi
 hash -r
 [ "$(command -v k6)" = "$venv/bin/k6" ] || fail "k6 in $venv is not first on PATH"
 # npm packages go into a project-local folder (git-ignored) too: the Argo Rollouts models that
