@@ -85,6 +85,19 @@ fn segment(target: &str, receiver: &str, dir: &std::path::Path, index: u32, run_
         .expect("spawn a segment")
 }
 
+/// Every row the live view and the files both judge has the same verdict; how many there were.
+fn assert_same_verdicts(live: &str, files: &str) -> usize {
+    let (from_files, from_prometheus) = (verdicts(files), verdicts(live));
+    let mut compared = 0;
+    for ((gate, check), verdict) in &from_prometheus {
+        if let Some(expected) = from_files.get(&(gate.clone(), check.clone())) {
+            assert_eq!(verdict, expected, "{gate} `{check}`:\n{live}\n{files}");
+            compared += 1;
+        }
+    }
+    compared
+}
+
 /// (gate, threshold) -> verdict, from a verdict table.
 fn verdicts(out: &str) -> std::collections::BTreeMap<(String, String), String> {
     out.lines()
@@ -124,14 +137,7 @@ fn the_union_of_pushed_segments_is_judged_in_prometheus_as_merge_and_verify_judg
     for key in ["segments-complete", "histograms-complete", "runners-reported"] {
         assert!(verdicts(&live).iter().any(|((gate, _), v)| gate.starts_with(key) && v == "PASS"), "{key}: {live}");
     }
-    let (from_files, from_prometheus) = (verdicts(&files), verdicts(&live));
-    let mut compared = 0;
-    for ((gate, check), verdict) in &from_prometheus {
-        if let Some(expected) = from_files.get(&(gate.clone(), check.clone())) {
-            assert_eq!(verdict, expected, "{gate} `{check}`:\n{live}\n{files}");
-            compared += 1;
-        }
-    }
+    let compared = assert_same_verdicts(&live, &files);
     assert!(compared >= 12, "compared {compared} rows:\n{live}");
     // The live p95 is within 1 % of the exact p95 over the union of the samples.
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(&merged).unwrap()).unwrap();
@@ -139,18 +145,7 @@ fn the_union_of_pushed_segments_is_judged_in_prometheus_as_merge_and_verify_judg
     let query = format!(
         "histogram_quantile(0.95, sum(gatecheck_http_req_duration_seconds{{run_id=\"{run_id}\",flow=\"auth_list\"}}))"
     );
-    let answer = std::process::Command::new("curl")
-        .args([
-            "-sf",
-            "--get",
-            &format!("{}/api/v1/query", receiver.url),
-            "--data-urlencode",
-            &format!("query={query}"),
-        ])
-        .output()
-        .unwrap();
-    let answer: Value = serde_json::from_slice(&answer.stdout).unwrap();
-    let live_p95: f64 = answer["data"]["result"][0]["value"][1].as_str().unwrap().parse::<f64>().unwrap() * 1000.0;
+    let live_p95 = instant(&receiver.url, &query) * 1000.0;
     let error = (live_p95 - exact).abs() / exact;
     assert!(error < 0.01, "live p95 {live_p95} ms vs exact {exact} ms: {:.3} %", error * 100.0);
     eprintln!("remote-write accuracy: live p95 {live_p95:.3} ms, exact {exact:.3} ms, error {:.3} %", error * 100.0);
@@ -234,16 +229,23 @@ fn instant(receiver: &str, query: &str) -> f64 {
     answer["data"]["result"][0]["value"][1].as_str().unwrap_or_else(|| panic!("{query}: {answer}")).parse().unwrap()
 }
 
-#[test]
-fn k6_runners_with_execution_segments_are_judged_by_the_same_policy_with_one_switch() {
-    let Some(receiver) = Receiver::start(true) else { return };
+/// A receiver, the demo target and the k6 script `gatecheck export k6` writes, in a fresh
+/// directory; None (recorded as skipped) without prometheus or k6.
+fn k6_setup(native_histograms: bool) -> Option<(Receiver, Served, tempfile::TempDir, std::path::PathBuf)> {
+    let receiver = Receiver::start(native_histograms)?;
     if !k6_available() {
-        return;
+        return None;
     }
     let target = Served::start(&["demo", "--serve"]);
     let dir = tempfile::tempdir().unwrap();
     let script = dir.path().join("core-flows.k6.js");
     gatecheck().args(["export", "k6", "--out"]).arg(&script).assert().code(0);
+    Some((receiver, target, dir, script))
+}
+
+#[test]
+fn k6_runners_with_execution_segments_are_judged_by_the_same_policy_with_one_switch() {
+    let Some((receiver, target, dir, script)) = k6_setup(true) else { return };
     let run_id = "k6-rw-test";
     let raws: Vec<_> = (0..2).map(|i| dir.path().join(format!("raw{i}.ndjson"))).collect();
     let runners: Vec<_> = [("0:1/2", 0), ("1/2:1", 1)]
@@ -287,14 +289,7 @@ fn k6_runners_with_execution_segments_are_judged_by_the_same_policy_with_one_swi
         verify.arg("--raw").arg(raw);
     }
     let files = stdout_of(&verify.assert().code(0));
-    let (from_files, from_prometheus) = (verdicts(&files), verdicts(&live_out));
-    let mut compared = 0;
-    for ((gate, check), verdict) in &from_prometheus {
-        if let Some(expected) = from_files.get(&(gate.clone(), check.clone())) {
-            assert_eq!(verdict, expected, "{gate} `{check}`:\n{live_out}\n{files}");
-            compared += 1;
-        }
-    }
+    let compared = assert_same_verdicts(&live_out, &files);
     assert!(compared >= 12, "compared {compared} rows:\n{live_out}");
     let observed = |out: &str, gate: &str, check: &str| {
         table_line(out, gate, check).split(['│', '┆']).nth(3).unwrap().trim().to_string()
@@ -319,14 +314,7 @@ fn k6_runners_with_execution_segments_are_judged_by_the_same_policy_with_one_swi
 #[test]
 fn a_k6_runner_whose_push_is_refused_exits_0_but_the_live_view_blocks() {
     // Without native histograms Prometheus answers HTTP 500 and drops the whole write.
-    let Some(receiver) = Receiver::start(false) else { return };
-    if !k6_available() {
-        return;
-    }
-    let target = Served::start(&["demo", "--serve"]);
-    let dir = tempfile::tempdir().unwrap();
-    let script = dir.path().join("core-flows.k6.js");
-    gatecheck().args(["export", "k6", "--out"]).arg(&script).assert().code(0);
+    let Some((receiver, target, dir, script)) = k6_setup(false) else { return };
     let raw = dir.path().join("raw.ndjson");
     let output = k6_runner(&script, &target.url, &receiver.url, &raw, None, "k6-refused").wait_with_output().unwrap();
     assert!(output.status.success(), "k6 1.1.0 exits 0 although every push was refused");
