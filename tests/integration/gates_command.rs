@@ -49,3 +49,33 @@ fn every_source_is_shown_in_precedence_order_and_history_gates_say_what_they_che
         "{out}"
     );
 }
+
+#[test]
+fn the_distributed_policy_needs_its_run_and_one_switch_picks_the_engine() {
+    gatecheck()
+        .args(["gates", "--policy", "gates/distributed.toml"])
+        .assert()
+        .code(2)
+        .stderr(contains("${run_id} has no default: give --var run_id=..."));
+    gatecheck().args(["gates", "--policy", "gates/distributed.toml", "--var", "run_id=R1"]).assert().code(0).stdout(
+        contains(
+            "histogram_quantile(0.95, sum(gatecheck_http_req_duration_seconds{run_id=\"R1\",flow=\"auth_list\"}))",
+        )
+        .and(contains("count(gatecheck_segment_info{run_id=\"R1\"}) / max(gatecheck_segment_info{run_id=\"R1\"})")),
+    );
+    gatecheck()
+        .args(["gates", "--policy", "gates/distributed.toml", "--var", "run_id=R1", "--var", "engine=k6"])
+        .args(["--var", "segments=4"])
+        .assert()
+        .code(0)
+        .stdout(
+            contains("histogram_quantile(0.95, sum(k6_http_req_duration_seconds{testid=\"R1\",flow=\"auth_list\"}))")
+                .and(contains("count(count by (instance_id) (k6_http_reqs_total{testid=\"R1\"})) / 4"))
+                .and(contains("gatecheck_").not()),
+        );
+    gatecheck()
+        .args(["gates", "--policy", "gates/distributed.toml", "--var", "run_id=R1", "--var", "engine=jmeter"])
+        .assert()
+        .code(2)
+        .stderr(contains("--var engine=jmeter: expected one of gatecheck, k6"));
+}
