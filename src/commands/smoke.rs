@@ -272,33 +272,18 @@ pub async fn smoke(
     };
     // Pushed when the run starts (the segment reports itself), every --remote-write-interval
     // while it goes (the totals so far), and when it ends (everything, dropped iterations too).
-    let mut clock = crate::load::remote_write::PushClock::default();
-    let mut pushes = crate::load::remote_write::PushLog::default();
-    let mut live = None;
-    let mut pusher = None;
-    if let Some(target) = &plan.remote_write {
-        let empty = crate::load::recorder::Recorder::new(&plan);
-        let request = crate::load::remote_write::write_request(&plan, &empty, &writer, clock.next_timestamp());
-        pushes.record(crate::load::remote_write::push(target, &request).await);
-        let (totals, snapshots) = tokio::sync::watch::channel(None);
-        live = Some(crate::load::Live { every: target.every, totals });
-        pusher = Some(tokio::spawn(crate::load::remote_write::push_while_running(
-            target.clone(),
-            plan.clone(),
-            writer.clone(),
-            snapshots,
-            clock,
-            pushes,
-        )));
-        pushes = crate::load::remote_write::PushLog::default();
-    }
+    let (pusher, live) = match &plan.remote_write {
+        Some(target) => {
+            let (pusher, live) = crate::load::remote_write::LivePusher::start(target, &plan, &writer);
+            (Some(pusher), Some(live))
+        }
+        None => (None, None),
+    };
     let outcome = crate::load::run(plan.clone(), quiet, crate::load::interrupted(), live).await?;
-    if let (Some(target), Some(pusher)) = (&plan.remote_write, pusher) {
-        (clock, pushes) = pusher.await.map_err(|e| Error::Settings(format!("the remote-write pusher failed: {e}")))?;
-        let request =
-            crate::load::remote_write::write_request(&plan, &outcome.recorder, &writer, clock.next_timestamp());
-        pushes.record(crate::load::remote_write::push(target, &request).await);
-    }
+    let pushes = match pusher {
+        Some(pusher) => Some(pusher.finish(&outcome.recorder, outcome.interrupted).await),
+        None => None,
+    };
     let scraped = match (scrape_url, before) {
         (Some(url), Some(before)) => {
             let after = scrape_histograms(url).await?;
@@ -314,7 +299,7 @@ pub async fn smoke(
     // The run window goes into the summary, so `verify` of it judges the lag gates exactly
     // as `run` does.
     let mut document = outcome.summary.clone();
-    if let Some(target) = &plan.remote_write {
+    if let (Some(target), Some(pushes)) = (&plan.remote_write, &pushes) {
         for why in pushes.refused() {
             write_out(writeln!(out, "remote-write: {why}"))?;
         }

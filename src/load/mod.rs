@@ -37,6 +37,8 @@ pub struct RunOutcome {
     pub log_lines: Vec<String>,
     pub recorder: Recorder,
     pub facts: RunFacts,
+    /// The process was asked to stop (Ctrl-C, SIGTERM) before the run ended by itself.
+    pub interrupted: bool,
 }
 
 /// Resolves when the process is asked to stop, naming how: Ctrl-C (SIGINT) or SIGTERM, which
@@ -126,6 +128,7 @@ pub async fn run(
     let deadline = state.end + plan.request_timeout + Duration::from_secs(1);
     let mut merged = Recorder::new(&plan);
     let mut partial = None;
+    let mut interrupted = false;
     tokio::pin!(interrupt);
     loop {
         tokio::select! {
@@ -142,6 +145,7 @@ pub async fn run(
             }
             signal = &mut interrupt, if partial.is_none() => {
                 partial = Some(format!("interrupted ({signal})"));
+                interrupted = true;
                 let _ = stop_tx.send(true);
             }
             _ = tokio::time::sleep_until(deadline), if partial.is_none() => {
@@ -183,5 +187,5 @@ pub async fn run(
     let vus = u64::from(vus_per_flow) * plan.flows.len() as u64;
     let summary = summary::export(&plan, &merged, &facts, vus);
     let table = summary::table(&plan, &merged, &facts);
-    Ok(RunOutcome { summary, table, log_lines, recorder: merged, facts })
+    Ok(RunOutcome { summary, table, log_lines, recorder: merged, facts, interrupted })
 }

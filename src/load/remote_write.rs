@@ -23,6 +23,10 @@ pub const SCHEMA: i32 = 8;
 /// How often the totals so far are pushed while a run goes (k6's remote-write default).
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
 
+/// How long the last pushes may take once the process is asked to stop (CI runners and
+/// Kubernetes wait some 10-30 s before they kill).
+pub const STOP_BUDGET: Duration = Duration::from_secs(2);
+
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct WriteRequest {
     #[prost(message, repeated, tag = "1")]
@@ -271,25 +275,74 @@ impl PushLog {
     }
 }
 
-/// Pushes the newest totals each time the run publishes them (every `target.every`), until the
-/// run is over and drops its side of `snapshots`. A push still in flight when newer totals
-/// come is not queued behind: the newest totals go next.
-pub async fn push_while_running(
+/// What the pusher task and the run's end share: one clock, one log (never touched by the
+/// load's hot path).
+#[derive(Debug, Default)]
+struct Pushes {
+    clock: PushClock,
+    log: PushLog,
+}
+
+/// One run's pushes: when it starts, each time it publishes its totals, and when it ends.
+pub struct LivePusher {
     target: Target,
     plan: LoadPlan,
     writer: Writer,
-    mut snapshots: tokio::sync::watch::Receiver<Option<Recorder>>,
-    mut clock: PushClock,
-    mut log: PushLog,
-) -> (PushClock, PushLog) {
-    while snapshots.changed().await.is_ok() {
-        let request = match snapshots.borrow_and_update().as_ref() {
-            Some(totals) => write_request(&plan, totals, &writer, clock.next_timestamp()),
-            None => continue,
+    shared: std::sync::Arc<std::sync::Mutex<Pushes>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl LivePusher {
+    /// Starts pushing in the background: first the segment reports itself (so a slow receiver
+    /// never delays a load that must start at --start-at), then the newest totals each time the
+    /// run publishes them on the returned `Live`. A push still in flight when newer totals
+    /// come is not queued behind: the newest totals go next.
+    pub fn start(target: &Target, plan: &LoadPlan, writer: &Writer) -> (LivePusher, crate::load::Live) {
+        let (totals, mut snapshots) = tokio::sync::watch::channel(Some(Recorder::new(plan)));
+        snapshots.mark_changed();
+        let shared = std::sync::Arc::new(std::sync::Mutex::new(Pushes::default()));
+        let task = {
+            let (target, plan, writer, shared) = (target.clone(), plan.clone(), writer.clone(), shared.clone());
+            tokio::spawn(async move {
+                while snapshots.changed().await.is_ok() {
+                    let Some(totals) = snapshots.borrow_and_update().clone() else { continue };
+                    let request = write_request(&plan, &totals, &writer, lock(&shared).clock.next_timestamp());
+                    let result = push(&target, &request).await;
+                    lock(&shared).log.record(result);
+                }
+            })
         };
-        log.record(push(&target, &request).await);
+        let pusher = LivePusher { target: target.clone(), plan: plan.clone(), writer: writer.clone(), shared, task };
+        (pusher, crate::load::Live { every: target.every, totals })
     }
-    (clock, log)
+
+    /// After the run (which has dropped its `Live`): a push in flight may finish within the
+    /// push timeout (within `STOP_BUDGET` when the process was asked to stop), else it is
+    /// abandoned and counted as refused; then the final totals are pushed, as briefly.
+    pub async fn finish(mut self, totals: &Recorder, interrupted: bool) -> PushLog {
+        let budget = if interrupted { STOP_BUDGET.min(self.target.timeout) } else { self.target.timeout };
+        let url = crate::input::masked_url(&self.target.url);
+        if tokio::time::timeout(budget, &mut self.task).await.is_err() {
+            self.task.abort();
+            lock(&self.shared).log.record(Err(format!(
+                "{url}: a push was still unanswered {} s after the run ended and was abandoned",
+                budget.as_secs()
+            )));
+        }
+        let request = write_request(&self.plan, totals, &self.writer, lock(&self.shared).clock.next_timestamp());
+        let result = match tokio::time::timeout(budget, push(&self.target, &request)).await {
+            Ok(result) => result,
+            Err(_) => Err(format!("{url}: the final push got no answer within {} s", budget.as_secs())),
+        };
+        let mut shared = lock(&self.shared);
+        shared.log.record(result);
+        std::mem::take(&mut shared.log)
+    }
+}
+
+/// The shared pushes; a panic elsewhere while holding the lock leaves the data usable.
+fn lock(shared: &std::sync::Mutex<Pushes>) -> std::sync::MutexGuard<'_, Pushes> {
+    shared.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Pushes one write request; the error says what the receiver answered (never a credential).

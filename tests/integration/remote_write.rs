@@ -392,3 +392,51 @@ fn a_push_interval_below_a_second_or_without_a_receiver_is_a_usage_error() {
     let alone = gatecheck().args(["smoke", "--remote-write-interval", "2s"]).assert().code(2);
     assert!(stderr_of(&alone).contains("--remote-write"), "{}", stderr_of(&alone));
 }
+
+#[test]
+fn a_receiver_that_never_answers_neither_delays_the_load_nor_a_stop() {
+    // A fault only a fake can make: it takes every connection and never answers.
+    let hanging = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let receiver = format!("http://{}/api/v1/write", hanging.local_addr().unwrap());
+    let held = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    {
+        let held = held.clone();
+        std::thread::spawn(move || {
+            for connection in hanging.incoming().flatten() {
+                held.lock().unwrap().push(connection);
+            }
+        });
+    }
+    let target = Served::start(&["demo", "--serve"]);
+    let dir = tempfile::tempdir().unwrap();
+    let summary = dir.path().join("hanging.json");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("gatecheck"))
+        .current_dir(repo())
+        .env_clear()
+        .env("PERF_BASE_URL", &target.url)
+        .env("PERF_BEARER_TOKEN", DEMO_TOKEN)
+        .env("PERF_RULE_ID", DEMO_RULE)
+        .args(["smoke", "--quiet", "--duration", "60s", "--vus", "2", "--remote-write", &receiver])
+        .args(["--remote-write-interval", "1s", "--summary-out"])
+        .arg(&summary)
+        .arg("--log-out")
+        .arg(dir.path().join("hanging.log"))
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(2500));
+    let terminated = Instant::now();
+    std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let status = child.wait().unwrap();
+    // The run stops within a second; the unanswered push in flight gets 2 s, the final one 2 s.
+    assert!(terminated.elapsed() < Duration::from_secs(7), "stopped after {:?}", terminated.elapsed());
+    assert_eq!(status.code(), Some(0), "smoke only measures");
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
+    assert!(doc["metrics"]["http_reqs"]["count"].as_u64().unwrap() > 0, "the load started at once");
+    let refused = doc["gatecheck"]["remote_write"]["refused"].as_array().unwrap();
+    let refused: Vec<&str> = refused.iter().filter_map(Value::as_str).collect();
+    assert!(refused.iter().any(|r| r.contains("was abandoned")), "{refused:?}");
+    assert!(refused.iter().any(|r| r.contains("the final push got no answer")), "{refused:?}");
+    let out = stdout_of(&gatecheck_with_lag().args(["verify", "--summary"]).arg(&summary).assert().code(1));
+    assert!(table_line(&out, "run-integrity", "every push accepted").contains("FAIL"), "{out}");
+}
