@@ -175,6 +175,29 @@ impl std::fmt::Debug for Secret {
 /// What a flow switch may say.
 pub const SWITCH_VALUES: &str = "expected 1/true/yes/on or 0/false/no/off";
 
+/// An extra header given on the command line as "Name: value" (--prometheus-header,
+/// --remote-write-header): checked at once, so a mistake is exit 2 before any work; errors name
+/// the flag and the header, never the value (it is often a credential).
+pub fn header(flag: &str, text: &str) -> Result<(String, Secret), Error> {
+    let (name, value) = text.split_once(':').ok_or_else(|| {
+        Error::Settings(format!(
+            "{flag}: expected \"Name: value\", got a value without ':' ({} characters)",
+            text.len()
+        ))
+    })?;
+    let name = name.trim();
+    if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
+        return Err(Error::Settings(format!("{flag} {name:?}: not a valid header name")));
+    }
+    let value = value.trim();
+    if http::HeaderValue::from_str(value).is_err() {
+        return Err(Error::Settings(format!(
+            "{flag} {name}: the value holds characters a header cannot carry (a line break or a control character)"
+        )));
+    }
+    Ok((name.to_string(), Secret::new(value)))
+}
+
 /// An on/off switch as people write it; None when it is neither.
 pub fn parse_switch(text: &str) -> Option<bool> {
     match text.trim().to_ascii_lowercase().as_str() {

@@ -294,13 +294,7 @@ fn prometheus_plan(settings: &Settings, env: &dyn Fn(&str) -> Option<String>) ->
     };
     let mut headers = Vec::new();
     for header in &settings.prometheus_header {
-        let (name, value) = header.split_once(':').ok_or_else(|| {
-            Error::Settings(format!(
-                "--prometheus-header: expected \"Name: value\", got a value without ':' ({} characters)",
-                header.len()
-            ))
-        })?;
-        headers.push((name.trim().to_string(), Secret::new(value.trim())));
+        headers.push(crate::input::header("--prometheus-header", header)?);
     }
     let timeout = match &settings.prometheus_timeout {
         Some(text) => humantime::parse_duration(text)

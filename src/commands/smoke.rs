@@ -97,10 +97,7 @@ fn remote_write_target(
     }
     let mut headers = Vec::new();
     for header in &args.remote_write_header {
-        let (name, value) = header.split_once(':').ok_or_else(|| {
-            Error::Settings("--remote-write-header: expected \"Name: value\" (the value is never printed)".into())
-        })?;
-        headers.push((name.trim().to_string(), crate::input::Secret::new(value.trim())));
+        headers.push(crate::input::header("--remote-write-header", header)?);
     }
     let bearer = env("GATECHECK_REMOTE_WRITE_TOKEN").filter(|t| !t.trim().is_empty()).map(crate::input::Secret::new);
     let every = match &args.remote_write_interval {

@@ -391,6 +391,25 @@ fn a_push_interval_below_a_second_or_without_a_receiver_is_a_usage_error() {
     assert!(stderr_of(&fast).contains("--remote-write-interval 500ms: expected 1s or more"), "{}", stderr_of(&fast));
     let alone = gatecheck().args(["smoke", "--remote-write-interval", "2s"]).assert().code(2);
     assert!(stderr_of(&alone).contains("--remote-write"), "{}", stderr_of(&alone));
+    // A header that cannot be sent is refused before any load, naming it but never its value.
+    for (header, expected) in [
+        ("X Scope OrgID: tenant-secret-1", "--remote-write-header \"X Scope OrgID\": not a valid header name"),
+        ("X-Scope-OrgID: tenant-secret-1\u{7}", "--remote-write-header X-Scope-OrgID: the value holds characters"),
+        ("no-colon-secret-1", "--remote-write-header: expected \"Name: value\""),
+    ] {
+        let bad = gatecheck()
+            .args(["smoke", "--remote-write", "http://127.0.0.1:9/api/v1/write", "--remote-write-header", header])
+            .assert()
+            .code(2);
+        let err = stderr_of(&bad);
+        assert!(err.contains(expected) && !err.contains("secret-1"), "{err}");
+    }
+    let bad = gatecheck()
+        .args(["check", "--prometheus-url", "http://127.0.0.1:9", "--prometheus-header", "A\nB: v"])
+        .assert()
+        .code(2);
+    let err = stderr_of(&bad);
+    assert!(err.contains("--prometheus-header \"A\\nB\": not a valid header name"), "{err}");
 }
 
 #[test]
