@@ -278,7 +278,10 @@ pub async fn smoke(
     };
     let outcome = crate::load::run(plan.clone(), quiet, crate::load::interrupted(), live).await?;
     let pushes = match pusher {
-        Some(pusher) => Some(pusher.finish(&outcome.recorder, outcome.interrupted).await),
+        Some(pusher) => {
+            let complete = outcome.facts.partial.is_none();
+            Some(pusher.finish(&outcome.recorder, complete, outcome.interrupted).await)
+        }
         None => None,
     };
     let scraped = match (scrape_url, before) {

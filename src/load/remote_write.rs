@@ -164,8 +164,15 @@ fn labels(name: &str, pairs: &[(&str, &str)]) -> Vec<Label> {
     labels
 }
 
-/// Every series of a run's measurements so far, at `timestamp_ms`.
-pub fn write_request(plan: &LoadPlan, recorder: &Recorder, writer: &Writer, timestamp_ms: i64) -> WriteRequest {
+/// Every series of a run's measurements so far, at `timestamp_ms`; `finished` says the segment
+/// ran to its end (only its last push can).
+pub fn write_request(
+    plan: &LoadPlan,
+    recorder: &Recorder,
+    writer: &Writer,
+    timestamp_ms: i64,
+    finished: bool,
+) -> WriteRequest {
     let mut timeseries = Vec::new();
     let sample = |value: f64| vec![Sample { value, timestamp: timestamp_ms }];
     let segments = writer.segments.to_string();
@@ -175,6 +182,13 @@ pub fn write_request(plan: &LoadPlan, recorder: &Recorder, writer: &Writer, time
     timeseries.push(TimeSeries {
         labels: labels("gatecheck_segment_info", &[run[0], run[1], ("segments", segments.as_str())]),
         samples: sample(f64::from(writer.segments)),
+        histograms: Vec::new(),
+    });
+    // 1 once the segment ran to its end, complete: a runner killed or stopped part-way leaves
+    // 0 behind, so the union of what was pushed never passes for the whole run.
+    timeseries.push(TimeSeries {
+        labels: labels("gatecheck_segment_finished", &run),
+        samples: sample(if finished { 1.0 } else { 0.0 }),
         histograms: Vec::new(),
     });
     timeseries.push(TimeSeries {
@@ -305,8 +319,12 @@ impl LivePusher {
             let (target, plan, writer, shared) = (target.clone(), plan.clone(), writer.clone(), shared.clone());
             tokio::spawn(async move {
                 while snapshots.changed().await.is_ok() {
+                    // Totals published just before the run ended are stale: the final push follows.
+                    if snapshots.has_changed().is_err() {
+                        break;
+                    }
                     let Some(totals) = snapshots.borrow_and_update().clone() else { continue };
-                    let request = write_request(&plan, &totals, &writer, lock(&shared).clock.next_timestamp());
+                    let request = write_request(&plan, &totals, &writer, lock(&shared).clock.next_timestamp(), false);
                     let result = push(&target, &request).await;
                     lock(&shared).log.record(result);
                 }
@@ -318,8 +336,9 @@ impl LivePusher {
 
     /// After the run (which has dropped its `Live`): a push in flight may finish within the
     /// push timeout (within `STOP_BUDGET` when the process was asked to stop), else it is
-    /// abandoned and counted as refused; then the final totals are pushed, as briefly.
-    pub async fn finish(mut self, totals: &Recorder, interrupted: bool) -> PushLog {
+    /// abandoned and counted as refused; then the final totals are pushed, as briefly, saying
+    /// whether the segment finished complete.
+    pub async fn finish(mut self, totals: &Recorder, complete: bool, interrupted: bool) -> PushLog {
         let budget = if interrupted { STOP_BUDGET.min(self.target.timeout) } else { self.target.timeout };
         let url = crate::input::masked_url(&self.target.url);
         if tokio::time::timeout(budget, &mut self.task).await.is_err() {
@@ -329,7 +348,8 @@ impl LivePusher {
                 budget.as_secs()
             )));
         }
-        let request = write_request(&self.plan, totals, &self.writer, lock(&self.shared).clock.next_timestamp());
+        let timestamp = lock(&self.shared).clock.next_timestamp();
+        let request = write_request(&self.plan, totals, &self.writer, timestamp, complete);
         let result = match tokio::time::timeout(budget, push(&self.target, &request)).await {
             Ok(result) => result,
             Err(_) => Err(format!("{url}: the final push got no answer within {} s", budget.as_secs())),

@@ -33,10 +33,17 @@ pub struct PolicyFile {
 /// A variable's default (`name = "value"`), or none: `name = { required = "what to give" }`
 /// makes every use of `${name}` an error until `--var name=...` gives it.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, expecting = "a string, or { required = \"what to give\" } for a variable without a default")]
 pub enum VarFile {
     Value(String),
-    Required { required: String },
+    Required(RequiredVar),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequiredVar {
+    /// What to give, shown when it is missing.
+    pub required: String,
 }
 
 #[derive(Debug, Deserialize)]

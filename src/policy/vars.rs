@@ -10,11 +10,18 @@
 
 use std::collections::BTreeMap;
 
-use super::file::VarFile;
+use super::file::{RequiredVar, VarFile};
 use super::template;
 
 /// Deeper nesting than this is a cycle, or a policy nobody can read.
 const MAX_DEPTH: usize = 16;
+
+/// Expansions of one text, at most: a few variables each used many times over could otherwise
+/// keep `gates` or `check` busy for ever.
+const MAX_EXPANSIONS: usize = 10_000;
+
+/// The longest text an expansion may give (a query is a few hundred characters).
+const MAX_EXPANDED_LEN: usize = 64 * 1024;
 
 /// The resolved variables of one policy; a required variable nobody gave stays `Required`.
 #[derive(Debug, Clone, Default)]
@@ -56,6 +63,18 @@ impl Vars {
                 )));
             }
         }
+        let is_required = |name: &str| {
+            matches!(plain.get(name), Some(VarFile::Required(_)))
+                || choices
+                    .values()
+                    .flat_map(|sets| sets.values())
+                    .any(|set| matches!(set.get(name), Some(VarFile::Required(_))))
+        };
+        for (name, value) in overrides {
+            if is_required(name) {
+                check_required_value(name, value)?;
+            }
+        }
         let overridden =
             |name: &str| overrides.iter().rev().find(|(n, _)| n == name).map(|(_, v)| VarFile::Value(v.clone()));
         let mut values: BTreeMap<String, VarFile> = plain
@@ -65,7 +84,7 @@ impl Vars {
         for (switch, sets) in choices {
             let picked = match values.get(switch) {
                 Some(VarFile::Value(picked)) => Some(picked.clone()),
-                Some(VarFile::Required { required }) => {
+                Some(VarFile::Required(RequiredVar { required })) => {
                     return Err(VarsError::Override(format!(
                         "the policy needs --var {switch}=... to pick one of {} ({required})",
                         sets.keys().cloned().collect::<Vec<_>>().join(", ")
@@ -104,11 +123,24 @@ impl Vars {
     /// `text` with every `${NAME}` expanded, values expanded in turn; `flow` is the gate's flow,
     /// seen as `${flow}`. Unknown names and cycles are errors that name them.
     pub fn expand(&self, text: &str, flow: Option<&str>) -> Result<String, String> {
-        self.expand_within(text, flow, &[])
+        let expansions = std::cell::Cell::new(0);
+        self.expand_within(text, flow, &[], &expansions)
     }
 
-    fn expand_within(&self, text: &str, flow: Option<&str>, chain: &[String]) -> Result<String, String> {
-        template::substitute(text, &|name| {
+    fn expand_within(
+        &self,
+        text: &str,
+        flow: Option<&str>,
+        chain: &[String],
+        expansions: &std::cell::Cell<usize>,
+    ) -> Result<String, String> {
+        let expanded = template::substitute(text, &|name| {
+            expansions.set(expansions.get() + 1);
+            if expansions.get() > MAX_EXPANSIONS {
+                return Err(format!(
+                    "more than {MAX_EXPANSIONS} variable expansions: variables use each other too often"
+                ));
+            }
             if name == "flow" {
                 match (flow, self.values.contains_key("flow")) {
                     (Some(_), true) => {
@@ -122,7 +154,7 @@ impl Vars {
             }
             let value = match self.values.get(name) {
                 Some(VarFile::Value(value)) => value,
-                Some(VarFile::Required { required }) => {
+                Some(VarFile::Required(RequiredVar { required })) => {
                     return Err(format!("${{{name}}} has no default: give --var {name}=... ({required})"))
                 }
                 None => return Err(self.unknown(name, flow.is_none())),
@@ -134,8 +166,14 @@ impl Vars {
             }
             let mut inner = chain.to_vec();
             inner.push(name.to_string());
-            self.expand_within(value, flow, &inner)
-        })
+            self.expand_within(value, flow, &inner, expansions)
+        })?;
+        if expanded.len() > MAX_EXPANDED_LEN {
+            return Err(format!(
+                "expands to more than {MAX_EXPANDED_LEN} characters: variables use each other too often"
+            ));
+        }
+        Ok(expanded)
     }
 
     fn unknown(&self, name: &str, no_flow: bool) -> String {
@@ -147,6 +185,23 @@ impl Vars {
             if known.is_empty() { "none".into() } else { known.join(", ") }
         )
     }
+}
+
+/// A required variable names something (a run, a count) that the policy places inside a
+/// query: an empty value would match every series without the label (`testid=""`), and quotes,
+/// backslashes, braces or line breaks could change what the query selects.
+fn check_required_value(name: &str, value: &str) -> Result<(), VarsError> {
+    if value.trim().is_empty() {
+        return Err(VarsError::Override(format!(
+            "--var {name}= is empty: {name} has no default and an empty value would match series without it"
+        )));
+    }
+    if let Some(c) = value.chars().find(|c| matches!(c, '"' | '\\' | '{' | '}' | '`') || c.is_control()) {
+        return Err(VarsError::Override(format!(
+            "--var {name}: {c:?} is not allowed in a required variable (it is placed inside a query; give a plain name or number)"
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -217,9 +272,30 @@ mod tests {
     }
 
     #[test]
+    fn expansion_is_bounded() {
+        // Six variables each using the next forty times: 40^5 expansions if unbounded.
+        let mut values = vec![("v6", "x".to_string())];
+        for i in (1..6).rev() {
+            values.push((["v1", "v2", "v3", "v4", "v5"][i - 1], format!("${{v{}}}", i + 1).repeat(40)));
+        }
+        let pairs: Vec<(&str, &str)> = values.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let vars = Vars::resolve(&map(&pairs), &BTreeMap::new(), &[]).unwrap();
+        let err = vars.expand("${v1}", None).unwrap_err();
+        assert!(err.contains("too often"), "{err}");
+        // Empty values do not escape the bound.
+        let mut empty = vec![("w6", String::new())];
+        for i in (1..6).rev() {
+            empty.push((["w1", "w2", "w3", "w4", "w5"][i - 1], format!("${{w{}}}", i + 1).repeat(40)));
+        }
+        let pairs: Vec<(&str, &str)> = empty.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let vars = Vars::resolve(&map(&pairs), &BTreeMap::new(), &[]).unwrap();
+        assert!(vars.expand("${w1}", None).unwrap_err().contains("more than 10000 variable expansions"));
+    }
+
+    #[test]
     fn a_required_variable_is_an_error_until_given() {
         let mut plain = map(&[("engine", "k6")]);
-        plain.insert("run_id".into(), VarFile::Required { required: "the run's id".into() });
+        plain.insert("run_id".into(), VarFile::Required(RequiredVar { required: "the run's id".into() }));
         let vars = Vars::resolve(&plain, &engines(), &[]).unwrap();
         assert_eq!(
             vars.expand("${run}", None).unwrap_err(),
@@ -228,8 +304,14 @@ mod tests {
         assert_eq!(vars.expand("${latency}", None).unwrap(), "k6_seconds", "only a use of it is an error");
         let vars = Vars::resolve(&plain, &engines(), &[("run_id".into(), "R9".into())]).unwrap();
         assert_eq!(vars.expand("${run}", None).unwrap(), "testid=\"R9\"");
+        // Given, it must name something: not empty (testid="" matches every unlabelled series),
+        // and nothing that could change the query's shape.
+        for bad in ["", "  ", "x\",testid=~\".*", "a\\b", "a}", "a\nb"] {
+            let err = Vars::resolve(&plain, &engines(), &[("run_id".into(), bad.into())]).unwrap_err();
+            assert!(matches!(&err, VarsError::Override(m) if m.starts_with("--var run_id")), "{bad:?}: {err:?}");
+        }
         let mut plain = map(&[]);
-        plain.insert("engine".into(), VarFile::Required { required: "who pushed".into() });
+        plain.insert("engine".into(), VarFile::Required(RequiredVar { required: "who pushed".into() }));
         assert!(
             matches!(Vars::resolve(&plain, &engines(), &[]).unwrap_err(), VarsError::Override(m) if m.contains("--var engine=... to pick one of k6, native"))
         );

@@ -182,3 +182,16 @@ fn a_kind_that_disagrees_with_the_summary_is_an_error() {
     one_line_error(verify_policy_text(text), &["gate \"odd2\"", "iterations is a counter", "reads it as a gauge"]);
     assert!(Path::new(env!("CARGO_MANIFEST_DIR")).join("gates/release.toml").exists());
 }
+
+#[test]
+fn policy_variables_that_cannot_be_resolved_are_named() {
+    let text = format!("[vars]\nrun = {{ required = \"the run\", default = \"R0\" }}\n{GOOD_GATE}");
+    // A default beside `required` is refused, not silently dropped.
+    one_line_error(verify_policy_text(&text), &["bad.toml", "line 2", "a string, or { required = \"what to give\" }"]);
+    let text = format!("[vars]\nrun = 5\n{GOOD_GATE}");
+    one_line_error(verify_policy_text(&text), &["bad.toml", "a string, or { required = \"what to give\" }"]);
+    let text = format!("[vars]\nengine = \"jmeter\"\n[choice.engine.k6]\nx = \"1\"\n{GOOD_GATE}");
+    one_line_error(verify_policy_text(&text), &["bad.toml", "[vars] engine = \"jmeter\": expected one of k6"]);
+    let text = format!("[choice.engine.k6]\nx = \"1\"\n{GOOD_GATE}");
+    one_line_error(verify_policy_text(&text), &["choice.engine: [vars] has no variable engine"]);
+}

@@ -220,6 +220,14 @@ fn live_check(receiver: &str, vars: &[&str]) -> std::process::Output {
     check.output().unwrap()
 }
 
+/// The live check of a k6 run pushed by `k6_runner` (5 s runs pushing every second).
+fn k6_check(receiver: &str, run_id: &str, more: &[&str]) -> std::process::Output {
+    let run = format!("run_id={run_id}");
+    let mut vars = vec!["engine=k6", run.as_str(), "duration_seconds=5", "push_interval_seconds=1"];
+    vars.extend_from_slice(more);
+    live_check(receiver, &vars)
+}
+
 fn instant(receiver: &str, query: &str) -> f64 {
     let answer = std::process::Command::new("curl")
         .args(["-sf", "--get", &format!("{receiver}/api/v1/query"), "--data-urlencode", &format!("query={query}")])
@@ -257,8 +265,7 @@ fn k6_runners_with_execution_segments_are_judged_by_the_same_policy_with_one_swi
         let output = runner.wait_with_output().unwrap();
         assert!(output.status.success(), "k6: {}", String::from_utf8_lossy(&output.stderr));
     }
-    let k6_vars = ["engine=k6", &format!("run_id={run_id}"), "segments=2"];
-    let live = live_check(&receiver.url, &k6_vars);
+    let live = k6_check(&receiver.url, run_id, &["segments=2"]);
     let live_out = String::from_utf8_lossy(&live.stdout).to_string();
     assert_eq!(live.status.code(), Some(0), "{live_out}{}", String::from_utf8_lossy(&live.stderr));
     for key in ["segments-complete", "histograms-complete", "runners-reported", "dropped-iterations"] {
@@ -301,12 +308,12 @@ fn k6_runners_with_execution_segments_are_judged_by_the_same_policy_with_one_swi
         eprintln!("k6 remote-write (schema 3) {gate} p95: live {live} vs exact {exact}");
     }
     // A runner missing from the union blocks: the policy expects three, two reported.
-    let three = live_check(&receiver.url, &["engine=k6", &format!("run_id={run_id}"), "segments=3"]);
+    let three = k6_check(&receiver.url, run_id, &["segments=3"]);
     let three_out = String::from_utf8_lossy(&three.stdout);
     assert_eq!(three.status.code(), Some(1), "{three_out}");
     assert!(table_line(&three_out, "segments-complete", "value == 1").contains("FAIL"), "{three_out}");
     // Forgetting a variable the k6 set needs is a usage error, not an empty verdict.
-    let forgot = live_check(&receiver.url, &["engine=k6", &format!("run_id={run_id}")]);
+    let forgot = k6_check(&receiver.url, run_id, &[]);
     assert_eq!(forgot.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&forgot.stderr).contains("give --var segments="), "{forgot:?}");
 }
@@ -318,7 +325,7 @@ fn a_k6_runner_whose_push_is_refused_exits_0_but_the_live_view_blocks() {
     let raw = dir.path().join("raw.ndjson");
     let output = k6_runner(&script, &target.url, &receiver.url, &raw, None, "k6-refused").wait_with_output().unwrap();
     assert!(output.status.success(), "k6 1.1.0 exits 0 although every push was refused");
-    let live = live_check(&receiver.url, &["engine=k6", "run_id=k6-refused", "segments=1"]);
+    let live = k6_check(&receiver.url, "k6-refused", &["segments=1"]);
     let live_out = String::from_utf8_lossy(&live.stdout);
     assert_eq!(live.status.code(), Some(1), "{live_out}");
     assert!(table_line(&live_out, "segments-complete", "value == 1").contains("NO DATA"), "{live_out}");
@@ -458,4 +465,48 @@ fn a_receiver_that_never_answers_neither_delays_the_load_nor_a_stop() {
     assert!(refused.iter().any(|r| r.contains("the final push got no answer")), "{refused:?}");
     let out = stdout_of(&gatecheck_with_lag().args(["verify", "--summary"]).arg(&summary).assert().code(1));
     assert!(table_line(&out, "run-integrity", "every push accepted").contains("FAIL"), "{out}");
+}
+
+#[test]
+fn a_k6_runner_killed_part_way_blocks_the_union_although_its_last_push_looks_whole() {
+    let Some((receiver, target, dir, script)) = k6_setup(true) else { return };
+    let run_id = "k6-killed";
+    let raws: Vec<_> = (0..2).map(|i| dir.path().join(format!("raw{i}.ndjson"))).collect();
+    let mut runners: Vec<_> = [("0:1/2", 0), ("1/2:1", 1)]
+        .iter()
+        .zip(&raws)
+        .map(|(segment, raw)| k6_runner(&script, &target.url, &receiver.url, raw, Some(*segment), run_id))
+        .collect();
+    std::thread::sleep(Duration::from_millis(2500));
+    runners[1].kill().unwrap();
+    for runner in runners {
+        runner.wait_with_output().unwrap();
+    }
+    let live = k6_check(&receiver.url, run_id, &["segments=2"]);
+    let out = String::from_utf8_lossy(&live.stdout);
+    assert_eq!(live.status.code(), Some(1), "{out}");
+    let line = table_line(&out, "segments-complete", "value == 1");
+    assert!(line.contains("FAIL") && line.contains("┆ 0.5 "), "one of two finished: {out}");
+    // Its last totals are consistent: only the runner's missing end shows what happened.
+    assert!(table_line(&out, "histograms-complete", "value == 0").contains("PASS"), "{out}");
+}
+
+#[test]
+fn a_native_segment_killed_or_stopped_part_way_blocks_the_union() {
+    let Some(receiver) = Receiver::start(true) else { return };
+    let target = Served::start(&["demo", "--serve"]);
+    let dir = tempfile::tempdir().unwrap();
+    for (run_id, signal) in [("rw-killed", "-KILL"), ("rw-stopped", "-TERM")] {
+        let mut children: Vec<_> = (0..2).map(|i| segment(&target.url, &receiver.url, dir.path(), i, run_id)).collect();
+        std::thread::sleep(Duration::from_millis(2500));
+        std::process::Command::new("kill").args([signal, &children[1].id().to_string()]).status().unwrap();
+        for child in children.iter_mut() {
+            child.wait().unwrap();
+        }
+        let live = live_check(&receiver.url, &[&format!("run_id={run_id}")]);
+        let out = String::from_utf8_lossy(&live.stdout);
+        assert_eq!(live.status.code(), Some(1), "{signal}: {out}");
+        let line = table_line(&out, "segments-complete", "value == 1");
+        assert!(line.contains("FAIL") && line.contains("┆ 0.5 "), "{signal}: one of two finished: {out}");
+    }
 }
