@@ -15,7 +15,7 @@ export TOOLS_VENV
 # The release binary must stay small (no debug info): checked by make test.
 MAX_BINARY_BYTES ?= 15000000
 
-.PHONY: help build test lint bench bench-load demo verify-example release-gates perf-smoke size-check install-tools report-screenshot fuzz
+.PHONY: help build test lint bench bench-load bench-remote-write demo verify-example release-gates perf-smoke size-check install-tools report-screenshot fuzz
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -73,6 +73,10 @@ bench: ## verify benchmark (timings printed as ratios to their goal)
 
 bench-load: ## load-runner benchmark against oha and k6, side by side (about 5 minutes; installs oha/k6 if missing)
 	bash benches/load.sh
+
+bench-remote-write: ## what live remote-write costs the native runner, side by side (needs prometheus; about 1 minute)
+	$(CARGO) build --release
+	python3 benches/remote_write.py
 
 demo: ## the whole pipeline on this machine: embedded API, native smoke load, lag from its /metrics, verdict
 	@echo "make demo: building the release binary (the first build takes several minutes; cargo shows its progress)"
