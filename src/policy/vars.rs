@@ -38,8 +38,8 @@ pub enum VarsError {
 
 impl Vars {
     /// `[vars]`, then for each switch the set its value picks, then the overrides. An override
-    /// may name a plain variable, a switch, or a variable of any set (so a set's defaults can
-    /// be given on the command line whichever set is picked).
+    /// may name a plain variable, a switch, or a variable of a picked set; one of a set not
+    /// picked is an error (it would be ignored, and the user meant that set).
     pub(super) fn resolve(
         plain: &BTreeMap<String, VarFile>,
         choices: &BTreeMap<String, BTreeMap<String, BTreeMap<String, VarFile>>>,
@@ -116,6 +116,25 @@ impl Vars {
                 }
                 values.insert(name.clone(), overridden(name).unwrap_or_else(|| value.clone()));
             }
+        }
+        // A variable of a set the switch did not pick would be ignored: say which switch.
+        for (name, value) in overrides {
+            if values.contains_key(name) {
+                continue;
+            }
+            let owners: Vec<String> = choices
+                .iter()
+                .flat_map(|(switch, sets)| {
+                    sets.iter()
+                        .filter(|(_, set)| set.contains_key(name))
+                        .map(move |(choice, _)| format!("{switch}={choice}"))
+                })
+                .collect();
+            return Err(VarsError::Override(format!(
+                "--var {name}={value}: {name} belongs to {}, which is not picked (add --var {})",
+                owners.join(" or "),
+                owners.first().map(String::as_str).unwrap_or_default()
+            )));
         }
         Ok(Vars { values })
     }
@@ -261,7 +280,7 @@ mod tests {
         assert!(flow_var.expand("${flow}", Some("read")).unwrap_err().contains("rename the variable"));
         assert_eq!(flow_var.expand("no flow here", Some("read")).unwrap(), "no flow here");
         assert_eq!(flow_var.expand("${flow}", None).unwrap(), "x");
-        // A set variable can be given on the command line whichever set is picked.
+        // A set variable can be given on the command line for the picked set, not another one.
         let vars = Vars::resolve(
             &map(&[("engine", "native"), ("run_id", "R")]),
             &engines(),
@@ -269,6 +288,11 @@ mod tests {
         )
         .unwrap();
         assert_eq!(vars.expand("${latency}", None).unwrap(), "mine");
+        let mut sets = engines();
+        sets.get_mut("engine").unwrap().get_mut("k6").unwrap().insert("segments".into(), VarFile::Value("0".into()));
+        let err = Vars::resolve(&map(&[("engine", "native")]), &sets, &[("segments".into(), "2".into())]).unwrap_err();
+        let expected = "--var segments=2: segments belongs to engine=k6, which is not picked (add --var engine=k6)";
+        assert_eq!(err, VarsError::Override(expected.into()));
     }
 
     #[test]
