@@ -24,6 +24,8 @@ pub enum ErrorKind {
     /// A 3xx the request did not expect: the runner never follows one (the token would go
     /// with it), so the request got no answer from the API.
     Redirect,
+    /// Sent, but the run stopped (Ctrl-C, SIGTERM, the deadline) before the answer came.
+    Interrupted,
 }
 
 impl ErrorKind {
@@ -35,7 +37,23 @@ impl ErrorKind {
             ErrorKind::Protocol => "protocol",
             ErrorKind::Dropped => "dropped",
             ErrorKind::Redirect => "redirect",
+            ErrorKind::Interrupted => "interrupted",
         }
+    }
+
+    /// The kind a summary names; None for a name this version does not write.
+    pub fn parse(name: &str) -> Option<ErrorKind> {
+        [
+            ErrorKind::Connect,
+            ErrorKind::Timeout,
+            ErrorKind::Reset,
+            ErrorKind::Protocol,
+            ErrorKind::Dropped,
+            ErrorKind::Redirect,
+            ErrorKind::Interrupted,
+        ]
+        .into_iter()
+        .find(|kind| kind.name() == name)
     }
 }
 
@@ -50,6 +68,11 @@ pub struct Exchange {
 }
 
 impl Exchange {
+    /// A request the run's stop cut off before its answer.
+    pub fn interrupted() -> Exchange {
+        Exchange { status: None, error: Some(ErrorKind::Interrupted), bytes_received: 0, check_passed: false }
+    }
+
     /// k6's `http_req_failed`: a transport error or a status outside 200..=399.
     pub fn failed(&self) -> bool {
         self.error.is_some() || !self.status.is_some_and(|s| (200..400).contains(&s))

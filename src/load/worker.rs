@@ -15,7 +15,7 @@ use tokio::time::Instant;
 
 use crate::load::client::HttpClient;
 use crate::load::plan::{Executor, LoadPlan};
-use crate::load::recorder::Recorder;
+use crate::load::recorder::{Exchange, Recorder};
 
 /// Shared, lock-free state of one run.
 pub struct RunState {
@@ -168,12 +168,18 @@ pub async fn run_worker(
                 break 'iterations;
             }
             let sent = Instant::now();
-            let exchange = tokio::select! {
-                exchange = client.execute(request) => exchange,
-                _ = stop.changed() => break 'iterations,
-            };
             // The iteration's first request waits from its intended start in the open model.
             let from = if index == 0 { intended.unwrap_or(sent) } else { sent };
+            let exchange = tokio::select! {
+                exchange = client.execute(request) => exchange,
+                _ = stop.changed() => {
+                    // Sent, and cut by the stop (Ctrl-C, SIGTERM, the deadline): the target saw
+                    // it, so it counts, failed, with the time it had waited.
+                    state.failed.fetch_add(1, Ordering::Relaxed);
+                    recorder.record(flow_index, index, from.elapsed(), &Exchange::interrupted());
+                    break 'iterations;
+                }
+            };
             if exchange.failed() {
                 state.failed.fetch_add(1, Ordering::Relaxed);
             }

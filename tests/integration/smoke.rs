@@ -336,3 +336,36 @@ fn json_field_checks_pass_and_fail_on_the_answer() {
 fn summary_at(path: &std::path::Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
+
+#[test]
+fn requests_in_flight_when_the_run_is_stopped_count_as_interrupted_failures() {
+    // Every answer takes 5 s: at SIGTERM both workers wait for an answer the target was sent.
+    let target = Served::start(&["bench-target", "--delay-mix", "100:5s"]);
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = one_flow_scenario(dir.path());
+    let summary = dir.path().join("cut.json");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("gatecheck"))
+        .current_dir(repo())
+        .env_clear()
+        .env("T", &target.url)
+        .env("PERF_BEARER_TOKEN", "x")
+        .args(["smoke", "--quiet", "--duration", "30s", "--request-timeout", "20s", "--scenario"])
+        .arg(&scenario)
+        .arg("--summary-out")
+        .arg(&summary)
+        .arg("--log-out")
+        .arg(dir.path().join("cut.log"))
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    let doc = summary_at(&summary);
+    assert_eq!(doc["metrics"]["http_reqs"]["count"], 2, "both requests sent count: {}", doc["metrics"]["http_reqs"]);
+    assert_eq!(doc["metrics"]["http_req_failed"]["passes"], 2, "and both failed");
+    assert_eq!(doc["gatecheck"]["errors_by_kind"]["interrupted"], 2, "{}", doc["gatecheck"]);
+    // They waited about as long as the run went before the stop.
+    let waited = doc["metrics"]["http_req_duration{flow:one}"]["max"].as_f64().unwrap();
+    assert!((1000.0..5000.0).contains(&waited), "{waited} ms");
+}
