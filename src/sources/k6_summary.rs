@@ -151,11 +151,7 @@ impl Reader<'_> {
     }
 
     fn count(&self, key: &str, value: &Value) -> Result<u64, Error> {
-        let number = self.number(key, value)?;
-        if number < 0.0 || number.fract() != 0.0 {
-            return Err(self.error(key, format!("expected a whole, non-negative count, got {number}")));
-        }
-        Ok(number as u64)
+        whole_count(value).map_err(|why| self.error(key, why))
     }
 
     fn object<'v>(&self, key: &str, value: &'v Value) -> Result<&'v Map<String, Value>, Error> {
@@ -330,7 +326,12 @@ impl Reader<'_> {
                     if name == "thresholds" || value.is_null() {
                         continue;
                     }
-                    let number = self.number(&value_key(name), value)?;
+                    // A trend's `count` is how many samples it holds, not a measurement.
+                    let number = if name == "count" {
+                        self.count(&value_key(name), value)? as f64
+                    } else {
+                        self.number(&value_key(name), value)?
+                    };
                     if is_time && number < 0.0 {
                         return Err(self.error(&value_key(name), format!("negative duration {number} ms")));
                     }
@@ -409,8 +410,8 @@ impl Reader<'_> {
                 .and_then(Value::as_object)
                 .into_iter()
                 .flatten()
-                .filter_map(|(kind, n)| Some((kind.clone(), n.as_u64()?)))
-                .collect(),
+                .map(|(kind, n)| Ok((kind.clone(), self.count(&format!("gatecheck.errors_by_kind[{kind:?}]"), n)?)))
+                .collect::<Result<_, Error>>()?,
         })
     }
 
@@ -474,6 +475,23 @@ impl Reader<'_> {
             carries_thresholds,
             ..MetricSet::default()
         }
+    }
+}
+
+/// A count as a summary writes it: a whole, non-negative number that fits a u64, or why not.
+/// The one reading of a count for every summary shape and for the native summaries `merge`
+/// reads: `as u64` would saturate 1e30 to u64::MAX and truncate 2.5, figures no run counted.
+pub fn whole_count(value: &Value) -> Result<u64, String> {
+    // Exact when written as an integer: above 2^53 the f64 reading would round.
+    if let Some(count) = value.as_u64() {
+        return Ok(count);
+    }
+    // 2^64: the first whole number a u64 cannot hold (exact as an f64).
+    const BEYOND_U64: f64 = 18_446_744_073_709_551_616.0;
+    match value.as_f64() {
+        Some(number) if (0.0..BEYOND_U64).contains(&number) && number.fract() == 0.0 => Ok(number as u64),
+        Some(_) => Err(format!("{value} is not a count: expected a whole, non-negative count below 2^64")),
+        None => Err(format!("expected a whole, non-negative count below 2^64, got {}", type_name(value))),
     }
 }
 
@@ -640,5 +658,23 @@ fn type_name(value: &Value) -> &'static str {
         Value::String(_) => "a string",
         Value::Array(_) => "a list",
         Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_count_is_whole_non_negative_and_fits_a_u64() {
+        let read = |text: &str| whole_count(&serde_json::from_str(text).unwrap());
+        assert_eq!(read("18446744073709551615"), Ok(u64::MAX), "exact as written, not rounded through f64");
+        assert_eq!(read("9007199254740993"), Ok((1 << 53) + 1));
+        assert_eq!(read("214.0"), Ok(214));
+        assert_eq!(read("1e3"), Ok(1000));
+        for bad in ["18446744073709551616", "1.8446744073709552e19", "1e30", "-1", "-0.5", "2.5", "\"7\"", "null"] {
+            let err = read(bad).expect_err(bad);
+            assert!(err.contains("whole, non-negative count below 2^64"), "{bad}: {err}");
+        }
     }
 }

@@ -130,3 +130,36 @@ fn native_summary_fields_out_of_range_do_not_merge() {
         assert!(named, "{message}");
     }
 }
+
+#[test]
+fn k6_counts_that_are_not_u64_counts_are_input_errors() {
+    // Left open by the fuzz runs: a count above 2^64 (1e30, 18446744073709551616) read as
+    // u64::MAX, so only an overflowing sum was refused. Every shape reads its counts through
+    // one check; a trend's count and a native summary's run counts are counts too.
+    let expected = [
+        ("export-rate-fails-1e30.json", r#"metrics["http_req_failed"]["fails"]"#),
+        ("export-rate-passes-2-pow-64.json", r#"metrics["checks"]["passes"]"#),
+        ("handle-summary-rate-passes-1e30.json", r#"metrics["http_req_failed"].values["passes"]"#),
+        ("handle-summary-trend-count-1e30.json", r#"metrics["http_req_duration"].values["count"]"#),
+        ("handle-summary-trend-count-fractional.json", r#"metrics["http_req_duration"].values["count"]"#),
+        (
+            "machine-readable-checks-matches-1e20.json",
+            r#"results.checks.metrics[name="checks_succeeded"].values["matches"]"#,
+        ),
+        ("machine-readable-rate-total-2-pow-64.json", r#"results.metrics[name="http_req_failed"].values["total"]"#),
+        ("native-dropped-iterations-1e30.json", "gatecheck.dropped_iterations"),
+        ("native-errors-by-kind-negative.json", r#"gatecheck.errors_by_kind["timeout"]"#),
+    ];
+    let found = reproducers("k6_summary-counts");
+    let names: Vec<String> = found.iter().map(|(p, _)| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    assert_eq!(names, expected.map(|(name, _)| name.to_string()), "every reproducer says which key it breaks");
+    for ((path, bytes), (_, key)) in found.iter().zip(expected) {
+        let err = gatecheck::sources::k6_summary::parse("fuzz.json", bytes).expect_err(&path.display().to_string());
+        let message = err.to_string();
+        assert!(
+            message.contains(key) && message.contains("whole, non-negative count"),
+            "{}: {message}",
+            path.display()
+        );
+    }
+}
