@@ -163,3 +163,42 @@ fn k6_counts_that_are_not_u64_counts_are_input_errors() {
         );
     }
 }
+
+#[test]
+fn native_summary_counts_whose_sum_exceeds_u64_do_not_merge() {
+    // Listed as left open by the fuzz runs: merge added the plain counts of native summaries
+    // with `+=`, so two segments' counts near 2^63 overflowed (a panic with overflow checks, a
+    // wrapped count in release). Each reproducer is segment 0/2 of a run; the same summary
+    // as segment 1/2 completes the run, so the merge gets past the shard identities.
+    let expected = [
+        ("bytes-received-sum-beyond-u64.json", "gatecheck.recorder.bytes_received"),
+        ("clamped-sum-beyond-u64.json", "gatecheck.recorder.clamped"),
+        ("dropped-iterations-sum-beyond-u64.json", "gatecheck.recorder.flows[].dropped_iterations"),
+        ("error-count-sum-beyond-u64.json", "gatecheck.recorder.errors"),
+        ("iterations-sum-beyond-u64.json", "gatecheck.recorder.flows[].iterations"),
+        ("late-iterations-sum-beyond-u64.json", "gatecheck.recorder.flows[].late_iterations"),
+        ("status-count-sum-beyond-u64.json", "gatecheck.recorder.flows[].endpoints[].statuses"),
+        // Unknown error kinds count as protocol errors: one file's two kinds overflowed.
+        ("unknown-error-kinds-sum-beyond-u64.json", "gatecheck.recorder.errors"),
+        ("vus-sum-beyond-u64.json", "metrics.vus.value"),
+    ];
+    let policy = gatecheck::policy::builtin_release().expect("release policy");
+    let dir = tempfile::tempdir().unwrap();
+    let found = reproducers("merge_native_hdr-counts");
+    let names: Vec<String> = found.iter().map(|(p, _)| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    assert_eq!(names, expected.map(|(name, _)| name.to_string()), "every reproducer says which field it overflows");
+    for ((path, bytes), (_, field)) in found.iter().zip(expected) {
+        let mut other: serde_json::Value = serde_json::from_slice(bytes).expect("reproducer is JSON");
+        other["gatecheck"]["shard"]["index"] = 1.into();
+        other["gatecheck"]["shard"]["segment"] = "1/2".into();
+        let second = dir.path().join("segment-1.json");
+        std::fs::write(&second, other.to_string()).unwrap();
+        let out = dir.path().join("merged.json");
+        let err = gatecheck::commands::merge::merge(&out, &[path.clone(), second.clone()], &policy)
+            .expect_err(&path.display().to_string());
+        let message = err.to_string();
+        assert!(message.contains(field) && message.contains("2^64"), "{}: {message}", path.display());
+        assert!(message.contains(&path.display().to_string()), "names the file: {message}");
+        assert!(!out.exists(), "{}: a failed merge wrote {}", path.display(), out.display());
+    }
+}
