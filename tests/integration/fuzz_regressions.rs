@@ -202,3 +202,27 @@ fn native_summary_counts_whose_sum_exceeds_u64_do_not_merge() {
         assert!(!out.exists(), "{}: a failed merge wrote {}", path.display(), out.display());
     }
 }
+
+#[test]
+fn k6_raw_trends_of_finite_samples_have_finite_figures() {
+    // Found by hand for the k6_ndjson_file target's "figures finite" property: samples near
+    // f64::MAX summed to +Inf (avg +Inf), and a spread beyond f64 (-1.5e308 to 1.5e308) made
+    // interpolated percentiles +Inf, though every sample was a valid finite value.
+    let wanted: Vec<gatecheck::metrics::MetricKey> = ["http_req_duration", "clock_skew"]
+        .iter()
+        .map(|name| gatecheck::metrics::MetricKey::parse(name).unwrap())
+        .collect();
+    for (path, _) in reproducers("k6_ndjson_file") {
+        let (set, _) = gatecheck::sources::k6_ndjson::read(&[path.as_path()], &wanted, false)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert_eq!(set.metrics.len(), 1, "{}", path.display());
+        for metric in set.metrics.values() {
+            let gatecheck::metrics::Aggregate::Trend(stats) = &metric.aggregate else { panic!("a trend") };
+            let (min, max) = (stats.0["min"], stats.0["max"]);
+            for (stat, value) in &stats.0 {
+                let within = stat == "count" || (min..=max).contains(value);
+                assert!(value.is_finite() && within, "{}: {stat} = {value}", path.display());
+            }
+        }
+    }
+}
