@@ -163,7 +163,7 @@ def native(histograms, failed=1):
     return json.dumps({"metrics": {}, "gatecheck": {
         "scenario": "core-flows", "target": "http://127.0.0.1:8000",
         "executor": {"type": "constant-arrival-rate", "iterations_per_second_per_flow": 5.0, "max_vus_per_flow": 4},
-        "started_at": "2026-11-30T00:00:00Z", "duration_s": 3.0, "partial_reason": None,
+        "started_at": "2026-11-30T00:00:00Z", "duration_s": 3.0, "partial": False, "partial_reason": None,
         "skipped_flows": [{"flow": "rule_run", "because": "PERF_ENABLE_RULE_RUN=0"}], "request_cap": 0,
         "recorder": {"flows": [{"name": f"flow{i}", "iterations": 10, "late_iterations": 1, "dropped_iterations": 0,
             "endpoints": [{"name": "list", "method": "GET", "check": "list 200", "requests": 10, "failed": failed,

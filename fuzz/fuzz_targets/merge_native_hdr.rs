@@ -24,6 +24,7 @@ fn native_summary(histogram: &[u8]) -> Vec<u8> {
             "executor": {"type": "constant-vus", "vus_per_flow": 2},
             "started_at": "2026-11-30T00:00:00Z",
             "duration_s": 3.0,
+            "partial": false,
             "partial_reason": null,
             "skipped_flows": [],
             "request_cap": 0,

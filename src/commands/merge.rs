@@ -15,7 +15,7 @@ use crate::load::recorder::{EndpointStats, ErrorKind, FlowStats, Recorder};
 use crate::load::summary::{self, RunFacts};
 use crate::metrics::{Aggregate, MetricKey};
 use crate::policy::Policy;
-use crate::sources::k6_summary::whole_count;
+use crate::sources::k6_summary::{partial_run, whole_count};
 use crate::sources::prometheus::Secret;
 
 /// `gatecheck merge OUT IN...` as a command: the policy says which raw metrics to keep.
@@ -254,7 +254,9 @@ fn read_native(path: &Path) -> Result<(LoadPlan, Recorder, RunFacts), Error> {
     };
     let facts = RunFacts {
         elapsed_secs: elapsed,
-        partial: native["partial_reason"].as_str().map(str::to_string),
+        // `partial` decides, as when the summary is judged alone: read from the reason alone,
+        // a segment with `partial: true` and no reason merged into a run that read as complete.
+        partial: partial_run(native).map_err(|why| bad(path, format!("gatecheck.partial: {why}")))?,
         started_at: native["started_at"].as_str().unwrap_or_default().to_string(),
         ended_at: native["ended_at"].as_str().unwrap_or_default().to_string(),
     };

@@ -369,20 +369,9 @@ impl Reader<'_> {
         })
     }
 
-    /// The run facts of a native summary. `partial` must be a boolean: a summary that cannot
-    /// say whether its run completed is not evidence a release can pass on.
+    /// The run facts of a native summary.
     fn run_record(&self, native: &Value) -> Result<RunRecord, Error> {
-        let partial = match native.get("partial") {
-            Some(Value::Bool(partial)) => *partial,
-            Some(other) => {
-                return Err(self.error("gatecheck.partial", format!("expected true or false, got {}", type_name(other))))
-            }
-            None => {
-                return Err(
-                    self.error("gatecheck.partial", "missing: a native summary records whether its run completed")
-                )
-            }
-        };
+        let partial = partial_run(native).map_err(|why| self.error("gatecheck.partial", why))?;
         let text = |key: &str| native.get(key).and_then(Value::as_str).map(str::to_string);
         let count = |key: &str| -> Result<u64, Error> {
             native
@@ -392,8 +381,7 @@ impl Reader<'_> {
                 .map(Option::unwrap_or_default)
         };
         Ok(RunRecord {
-            partial: partial
-                .then(|| text("partial_reason").unwrap_or_else(|| "the run recorded itself as partial".into())),
+            partial,
             started_at: text("started_at"),
             ended_at: text("ended_at"),
             dropped_iterations: count("dropped_iterations")?,
@@ -476,6 +464,19 @@ impl Reader<'_> {
             ..MetricSet::default()
         }
     }
+}
+
+/// Why a native run is partial (`None`: it completed), from its `gatecheck` block. `partial`
+/// must be a boolean: a summary that cannot say whether its run completed is not evidence a
+/// release can pass on, whether it is judged alone or merged with other segments.
+pub fn partial_run(native: &Value) -> Result<Option<String>, String> {
+    let partial = match native.get("partial") {
+        Some(Value::Bool(partial)) => *partial,
+        Some(other) => return Err(format!("expected true or false, got {}", type_name(other))),
+        None => return Err("missing: a native summary records whether its run completed".into()),
+    };
+    let reason = native.get("partial_reason").and_then(Value::as_str);
+    Ok(partial.then(|| reason.map_or_else(|| "the run recorded itself as partial".into(), str::to_string)))
 }
 
 /// A count as a summary writes it: a whole, non-negative number that fits a u64, or why not.

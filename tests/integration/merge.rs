@@ -207,7 +207,7 @@ fn segment(dir: &std::path::Path, index: u32, patch: Patch) -> std::path::PathBu
     let mut doc = serde_json::json!({
         "metrics": {"vus": {"value": 2, "min": 2, "max": 2}},
         "gatecheck": {
-            "target": "http://127.0.0.1:1", "duration_s": 1.0,
+            "target": "http://127.0.0.1:1", "duration_s": 1.0, "partial": false,
             "shard": {"run_id": "counts", "index": index, "count": 2, "scenario_sha256": "0"},
             "recorder": {
                 "flows": [{"name": "f", "iterations": 1, "late_iterations": 0, "dropped_iterations": 0, "endpoints": [{
@@ -281,4 +281,25 @@ fn counts_that_are_not_counts_are_refused_not_read_as_zero() {
         let (a, b) = (segment(dir.path(), 0, &patch), segment(dir.path(), 1, &|_| {}));
         refused_merge(dir.path(), &a, &b, &["segment-0.json", &format!("flow f: {key}"), "whole, non-negative count"]);
     }
+}
+
+#[test]
+fn a_segment_that_ran_partially_makes_the_merged_run_partial() {
+    // merge read `partial_reason` alone: a segment saying `partial: true` without a reason
+    // merged into a run that read as complete, and one that did not say merged too.
+    let dir = tempfile::tempdir().unwrap();
+    let b = segment(dir.path(), 1, &|_| {});
+    let a = segment(dir.path(), 0, &|d| d["gatecheck"]["partial"] = true.into());
+    let out = dir.path().join("merged.json");
+    gatecheck().arg("merge").arg(&out).arg(&a).arg(&b).assert().code(0);
+    let merged = read(&out);
+    assert_eq!(merged["gatecheck"]["partial"], true, "{merged}");
+    assert_eq!(merged["gatecheck"]["partial_reason"], "the run recorded itself as partial");
+    std::fs::remove_file(&out).unwrap();
+    let a = segment(dir.path(), 0, &|d| {
+        d["gatecheck"].as_object_mut().unwrap().remove("partial");
+    });
+    refused_merge(dir.path(), &a, &b, &["segment-0.json", "gatecheck.partial: missing"]);
+    let a = segment(dir.path(), 0, &|d| d["gatecheck"]["partial"] = "no".into());
+    refused_merge(dir.path(), &a, &b, &["segment-0.json", "gatecheck.partial: expected true or false"]);
 }
