@@ -411,6 +411,32 @@ fn check_shards(inputs: &[PathBuf]) -> Result<u64, Error> {
     Ok(vus)
 }
 
+/// Each input's histograms hold at most `hdr::MAX_TOTAL` samples, what the decoder accepts;
+/// their union may hold more, and merge wrote a summary verify could not read (found by the
+/// merge fuzz target). Checked before adding, so no union ever exceeds the bound.
+fn check_histogram_union(
+    plan: &LoadPlan,
+    merged: &Recorder,
+    other: &Recorder,
+    inputs: &[PathBuf],
+) -> Result<(), Error> {
+    fn endpoints(recorder: &Recorder) -> impl Iterator<Item = &EndpointStats> {
+        recorder.flows.iter().flat_map(|flow| &flow.endpoints)
+    }
+    let names = plan.flows.iter().flat_map(|flow| flow.requests.iter().map(move |request| (flow, request)));
+    for ((flow, request), (a, b)) in names.zip(endpoints(merged).zip(endpoints(other))) {
+        if a.latency.len() + b.latency.len() > crate::metrics::hdr::MAX_TOTAL {
+            return Err(Error::Settings(format!(
+                "merge: flow {}: endpoint {}: the histogram_us of {} hold more than 2^40 samples together, more than a summary may hold",
+                flow.name,
+                request.name,
+                merged_from(inputs).join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn merge_native(inputs: &[PathBuf]) -> Result<Value, Error> {
     // Every input is read (its histograms checked, its counts totalled) before the shard
     // identities, so a crafted file is refused for what it holds whatever it claims to be.
@@ -424,7 +450,7 @@ fn merge_native(inputs: &[PathBuf]) -> Result<Value, Error> {
     let shape = |plan: &LoadPlan| -> Vec<(String, Vec<String>)> {
         plan.flows.iter().map(|f| (f.name.clone(), f.requests.iter().map(|r| r.name.clone()).collect())).collect()
     };
-    for path in &inputs[1..] {
+    for (index, path) in inputs.iter().enumerate().skip(1) {
         let (other_plan, other, other_facts) = read_native(path)?;
         if shape(&other_plan) != shape(&plan) {
             return Err(bad(
@@ -435,6 +461,7 @@ fn merge_native(inputs: &[PathBuf]) -> Result<Value, Error> {
                 ),
             ));
         }
+        check_histogram_union(&plan, &recorder, &other, &inputs[..=index])?;
         recorder.merge(&other);
         // Shards run side by side: the merged run lasts as long as the longest shard.
         facts.elapsed_secs = facts.elapsed_secs.max(other_facts.elapsed_secs);

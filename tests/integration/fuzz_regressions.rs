@@ -164,6 +164,17 @@ fn k6_counts_that_are_not_u64_counts_are_input_errors() {
     }
 }
 
+/// The reproducer `bytes` (segment 0/2 of a run) as segment 1/2, written into `dir`: the two
+/// complete the run, so merge gets past the shard identities to what it adds up.
+fn second_segment(dir: &std::path::Path, bytes: &[u8]) -> PathBuf {
+    let mut other: serde_json::Value = serde_json::from_slice(bytes).expect("reproducer is JSON");
+    other["gatecheck"]["shard"]["index"] = 1.into();
+    other["gatecheck"]["shard"]["segment"] = "1/2".into();
+    let second = dir.join("segment-1.json");
+    std::fs::write(&second, other.to_string()).unwrap();
+    second
+}
+
 #[test]
 fn native_summary_counts_whose_sum_exceeds_u64_do_not_merge() {
     // Listed as left open by the fuzz runs: merge added the plain counts of native summaries
@@ -188,11 +199,7 @@ fn native_summary_counts_whose_sum_exceeds_u64_do_not_merge() {
     let names: Vec<String> = found.iter().map(|(p, _)| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
     assert_eq!(names, expected.map(|(name, _)| name.to_string()), "every reproducer says which field it overflows");
     for ((path, bytes), (_, field)) in found.iter().zip(expected) {
-        let mut other: serde_json::Value = serde_json::from_slice(bytes).expect("reproducer is JSON");
-        other["gatecheck"]["shard"]["index"] = 1.into();
-        other["gatecheck"]["shard"]["segment"] = "1/2".into();
-        let second = dir.path().join("segment-1.json");
-        std::fs::write(&second, other.to_string()).unwrap();
+        let second = second_segment(dir.path(), bytes);
         let out = dir.path().join("merged.json");
         let err = gatecheck::commands::merge::merge(&out, &[path.clone(), second.clone()], &policy)
             .expect_err(&path.display().to_string());
@@ -224,5 +231,27 @@ fn k6_raw_trends_of_finite_samples_have_finite_figures() {
                 assert!(value.is_finite() && within, "{}: {stat} = {value}", path.display());
             }
         }
+    }
+}
+
+#[test]
+fn merged_histograms_hold_no_more_samples_than_a_summary_may() {
+    // Found by merge_native_hdr once its two copies were segments of one run: each segment's
+    // histogram held at most 2^40 samples, what the decoder accepts, but their union more, so
+    // merge wrote a summary verify refused ("holds a count out of range"). The fuzzer's
+    // histogram wrapped in a native summary, and one bucket of 2^40 samples by hand.
+    let policy = gatecheck::policy::builtin_release().expect("release policy");
+    let dir = tempfile::tempdir().unwrap();
+    for (path, bytes) in reproducers("merge_native_hdr-union") {
+        let second = second_segment(dir.path(), &bytes);
+        let out = dir.path().join("merged.json");
+        let err = gatecheck::commands::merge::merge(&out, &[path.clone(), second.clone()], &policy)
+            .expect_err(&path.display().to_string());
+        let message = err.to_string();
+        assert!(message.contains("histogram_us") && message.contains("2^40"), "{}: {message}", path.display());
+        assert!(message.contains(&path.display().to_string()), "names the file: {message}");
+        assert!(!out.exists(), "{}: a failed merge wrote {}", path.display(), out.display());
+        // Each segment alone is a summary verify reads.
+        gatecheck::sources::k6_summary::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     }
 }
