@@ -183,7 +183,7 @@ impl Reader<'_> {
                 return Err(self.error(&key, "cannot tell the metric kind: expected trend stats (avg, p(95), ...), rate (passes, fails), counter (count, rate) or gauge (value) fields"));
             };
             let is_time = crate::metrics::is_time_metric(&metric_key.name);
-            let aggregate = self.aggregate(&key, kind, fields, is_time)?;
+            let aggregate = self.aggregate(&key, &metric_key.name, kind, fields, is_time)?;
             let mut verdicts = Vec::new();
             if let Some(thresholds) = fields.get("thresholds") {
                 let thresholds_key = format!("{key}.thresholds");
@@ -217,7 +217,7 @@ impl Reader<'_> {
             let key = format!("metrics[\"{selector}\"]");
             let fields = self.object(&key, body)?;
             let metric_key = self.metric_key(&key, selector)?;
-            let mut metric = self.typed_metric(&key, fields)?;
+            let mut metric = self.typed_metric(&key, &metric_key.name, fields)?;
             if let Some(thresholds) = fields.get("thresholds") {
                 let thresholds_key = format!("{key}.thresholds");
                 for (expression, result) in self.object(&thresholds_key, thresholds)? {
@@ -269,7 +269,8 @@ impl Reader<'_> {
                 .ok_or_else(|| self.error(&key, "expected a \"name\" string"))?;
             let key = format!("results.metrics[name=\"{selector}\"]");
             let metric_key = self.metric_key(&key, selector)?;
-            set.metrics.insert(metric_key, self.typed_metric(&key, fields)?);
+            let metric = self.typed_metric(&key, &metric_key.name, fields)?;
+            set.metrics.insert(metric_key, metric);
         }
         // The overall check rate is only in results.checks.metrics (as checks_succeeded).
         if let Some(check_metrics) = results.get("checks").and_then(|c| c.get("metrics")).and_then(Value::as_array) {
@@ -277,7 +278,7 @@ impl Reader<'_> {
                 if entry.get("name").and_then(Value::as_str) == Some("checks_succeeded") {
                     let key = "results.checks.metrics[name=\"checks_succeeded\"].values".to_string();
                     let values = self.object(&key, entry.get("values").unwrap_or(&Value::Null))?;
-                    let aggregate = self.aggregate(&key, MetricKind::Rate, values, false)?;
+                    let aggregate = self.aggregate(&key, "checks", MetricKind::Rate, values, false)?;
                     let metric =
                         Metric { aggregate, is_time: false, k6_verdicts: Vec::new(), provenance: self.provenance(key) };
                     set.metrics.insert(MetricKey { name: "checks".into(), tags: BTreeMap::new() }, metric);
@@ -289,12 +290,12 @@ impl Reader<'_> {
 
     /// A metric entry that states its `type`, `contains` and `values` (handleSummary and the
     /// machine-readable summary); k6 verdicts are added by the caller.
-    fn typed_metric(&self, key: &str, fields: &Map<String, Value>) -> Result<Metric, Error> {
+    fn typed_metric(&self, key: &str, metric: &str, fields: &Map<String, Value>) -> Result<Metric, Error> {
         let kind = self.kind_field(key, fields)?;
         let is_time = fields.get("contains").and_then(Value::as_str) == Some("time");
         let values_key = format!("{key}.values");
         let values = self.object(&values_key, fields.get("values").unwrap_or(&Value::Null))?;
-        let aggregate = self.aggregate(&values_key, kind, values, is_time)?;
+        let aggregate = self.aggregate(&values_key, metric, kind, values, is_time)?;
         Ok(Metric { aggregate, is_time, k6_verdicts: Vec::new(), provenance: self.provenance(values_key) })
     }
 
@@ -308,9 +309,11 @@ impl Reader<'_> {
         })
     }
 
+    /// The figures of a metric of the given kind; `metric` is k6's name for it (no tags).
     fn aggregate(
         &self,
         key: &str,
+        metric: &str,
         kind: MetricKind,
         values: &Map<String, Value>,
         is_time: bool,
@@ -358,7 +361,13 @@ impl Reader<'_> {
                 Aggregate::Rate { matches, total }
             }
             MetricKind::Counter => Aggregate::Counter {
-                count: self.number(&value_key("count"), required("count")?)?,
+                // k6's own counters count requests, iterations and bytes: whole numbers. A
+                // custom counter may add fractions (Counter.add(0.5)): its count is any figure.
+                count: if MetricKind::of_builtin(metric) == Some(MetricKind::Counter) {
+                    self.count(&value_key("count"), required("count")?)? as f64
+                } else {
+                    self.number(&value_key("count"), required("count")?)?
+                },
                 per_second: field("rate").map(|v| self.number(&value_key("rate"), v)).transpose()?,
             },
             MetricKind::Gauge => Aggregate::Gauge {

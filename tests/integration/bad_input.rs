@@ -92,6 +92,7 @@ fn counts_beyond_u64() {
     for (metric, body, key) in [
         ("http_req_failed{flow:auth_list}", r#"{"passes": 0, "fails": 1e30, "value": 0}"#, "[\"fails\"]"),
         ("checks", r#"{"passes": 18446744073709551616, "fails": 0, "value": 1}"#, "[\"passes\"]"),
+        ("http_reqs", r#"{"count": 1e30, "rate": 20.2}"#, "[\"count\"]"),
     ] {
         let text = export_with(metric, body);
         one_line_error(verify_summary_text(&text), &[metric, key, "whole, non-negative count below 2^64"]);

@@ -135,8 +135,10 @@ fn native_summary_fields_out_of_range_do_not_merge() {
 fn k6_counts_that_are_not_u64_counts_are_input_errors() {
     // Left open by the fuzz runs: a count above 2^64 (1e30, 18446744073709551616) read as
     // u64::MAX, so only an overflowing sum was refused. Every shape reads its counts through
-    // one check; a trend's count and a native summary's run counts are counts too.
+    // one check; a trend's count, k6's own counters (requests, iterations, bytes) and a native
+    // summary's run counts are counts too.
     let expected = [
+        ("export-http-reqs-count-1e30.json", r#"metrics["http_reqs"]["count"]"#),
         ("export-rate-fails-1e30.json", r#"metrics["http_req_failed"]["fails"]"#),
         ("export-rate-passes-2-pow-64.json", r#"metrics["checks"]["passes"]"#),
         ("handle-summary-rate-passes-1e30.json", r#"metrics["http_req_failed"].values["passes"]"#),
@@ -146,6 +148,7 @@ fn k6_counts_that_are_not_u64_counts_are_input_errors() {
             "machine-readable-checks-matches-1e20.json",
             r#"results.checks.metrics[name="checks_succeeded"].values["matches"]"#,
         ),
+        ("machine-readable-iterations-count-fractional.json", r#"results.metrics[name="iterations"].values["count"]"#),
         ("machine-readable-rate-total-2-pow-64.json", r#"results.metrics[name="http_req_failed"].values["total"]"#),
         ("native-dropped-iterations-1e30.json", "gatecheck.dropped_iterations"),
         ("native-errors-by-kind-negative.json", r#"gatecheck.errors_by_kind["timeout"]"#),
@@ -254,4 +257,16 @@ fn merged_histograms_hold_no_more_samples_than_a_summary_may() {
         // Each segment alone is a summary verify reads.
         gatecheck::sources::k6_summary::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     }
+}
+
+#[test]
+fn custom_k6_counters_may_count_fractions() {
+    // k6's Counter.add takes any number: only k6's own counters count whole events.
+    let text = br#"{"metrics": {"credits_spent": {"type": "counter", "contains": "default", "values": {"count": 2.5, "rate": 0.25}}}}"#;
+    let set = gatecheck::sources::k6_summary::parse("custom.json", text).expect("a custom counter of 2.5");
+    let key = gatecheck::metrics::MetricKey::parse("credits_spent").unwrap();
+    assert_eq!(
+        set.metrics[&key].aggregate,
+        gatecheck::metrics::Aggregate::Counter { count: 2.5, per_second: Some(0.25) }
+    );
 }
