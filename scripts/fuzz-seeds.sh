@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Seeds every fuzz target's corpus (fuzz/corpus/<target>/, git-ignored) from the real fixtures:
 # k6 outputs under fixtures/k6, the Prometheus exposition fixture, the policies in gates/ and
-# fixtures/policies, plus small hand-written inputs for what has no fixture file (Prometheus
-# API answers, settings, duration strings) and native summaries with HDR histograms encoded
-# the way the runner encodes them (V2 and V2+deflate, base64). Existing corpus files are kept,
-# so a corpus grown by earlier runs is not lost. Usage: scripts/fuzz-seeds.sh
+# fixtures/policies, the regression inputs in fixtures/fuzz-regressions, plus small hand-written
+# inputs for what has no fixture file (Prometheus API answers, settings, duration strings) and
+# native summaries with HDR histograms encoded the way the runner encodes them (V2 and
+# V2+deflate, base64). Existing corpus files are kept, so a corpus grown by earlier runs is not
+# lost. Usage: scripts/fuzz-seeds.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 exec python3 - <<'PY'
@@ -162,7 +163,7 @@ def native(histograms, failed=1):
     return json.dumps({"metrics": {}, "gatecheck": {
         "scenario": "core-flows", "target": "http://127.0.0.1:8000",
         "executor": {"type": "constant-arrival-rate", "iterations_per_second_per_flow": 5.0, "max_vus_per_flow": 4},
-        "started_at": "2026-11-30T00:00:00Z", "duration_s": 3.0, "partial_reason": None,
+        "started_at": "2026-11-30T00:00:00Z", "duration_s": 3.0, "partial": False, "partial_reason": None,
         "skipped_flows": [{"flow": "rule_run", "because": "PERF_ENABLE_RULE_RUN=0"}], "request_cap": 0,
         "recorder": {"flows": [{"name": f"flow{i}", "iterations": 10, "late_iterations": 1, "dropped_iterations": 0,
             "endpoints": [{"name": "list", "method": "GET", "check": "list 200", "requests": 10, "failed": failed,
@@ -182,6 +183,16 @@ for s in [
     'summray = "x.json"\n',
 ]:
     seed("settings_toml", s)
+
+# --- every regression input (fixtures/fuzz-regressions/<target>[-what]/), so each run starts
+# from the faults found before; merge inputs are whole summaries (mode byte 0).
+summary_targets = ["k6_summary_export", "k6_handle_summary", "k6_machine_readable"]
+for folder in sorted((root / "fixtures" / "fuzz-regressions").iterdir()):
+    name = folder.name.split("-")[0]
+    for f in sorted(folder.iterdir()):
+        data = f.read_bytes()
+        for target in summary_targets if name == "k6_summary" else [name]:
+            seed(target, b"\x00" + data if target == "merge_native_hdr" else data)
 
 for target in sorted(count):
     print(f"{target}: {count[target]} seeds")

@@ -4,6 +4,9 @@
 //! even: the rest is a whole native summary (JSON), merged with itself;
 //! odd: the rest is the serialized histogram, put into a fixed native summary (so the fuzzer
 //! works on the HDR bytes, not on their base64 spelling).
+//! The two copies are made segments 0/2 and 1/2 of one run (unless the summary names its
+//! shard): merge refuses a segment given twice, so without that no merge could succeed and
+//! the sums after the shard check were never reached.
 //! Property: a merge that succeeds wrote a summary that `verify` reads back with sane figures.
 #![no_main]
 
@@ -21,6 +24,7 @@ fn native_summary(histogram: &[u8]) -> Vec<u8> {
             "executor": {"type": "constant-vus", "vus_per_flow": 2},
             "started_at": "2026-11-30T00:00:00Z",
             "duration_s": 3.0,
+            "partial": false,
             "partial_reason": null,
             "skipped_flows": [],
             "request_cap": 0,
@@ -51,11 +55,26 @@ fn native_summary(histogram: &[u8]) -> Vec<u8> {
     .expect("static summary encodes")
 }
 
+/// `document` as segment `index` of a two-segment run; bytes that are not a native summary, or
+/// one that names its shard, are left as they are (so the shard checks are fuzzed too).
+fn as_segment(document: &[u8], index: u32) -> Vec<u8> {
+    let Ok(serde_json::Value::Object(mut doc)) = serde_json::from_slice(document) else { return document.to_vec() };
+    let Some(native) = doc.get_mut("gatecheck").and_then(serde_json::Value::as_object_mut) else {
+        return document.to_vec();
+    };
+    if native.contains_key("shard") {
+        return document.to_vec();
+    }
+    let shard = serde_json::json!({"run_id": "fuzz", "index": index, "count": 2, "scenario_sha256": "0"});
+    native.insert("shard".into(), shard);
+    serde_json::to_vec(&doc).expect("a parsed document encodes")
+}
+
 fuzz_target!(|data: &[u8]| {
     let Some((&mode, rest)) = data.split_first() else { return };
     let document = if mode & 1 == 0 { rest.to_vec() } else { native_summary(rest) };
-    let a = gatecheck_fuzz::write_scratch("a.json", &document);
-    let b = gatecheck_fuzz::write_scratch("b.json", &document);
+    let a = gatecheck_fuzz::write_scratch("a.json", &as_segment(&document, 0));
+    let b = gatecheck_fuzz::write_scratch("b.json", &as_segment(&document, 1));
     let out = gatecheck_fuzz::scratch("merged.json");
     let policy = gatecheck_fuzz::release_policy();
     if gatecheck::commands::merge::merge(&out, &[a, b], policy).is_ok() {

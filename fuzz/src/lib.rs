@@ -91,8 +91,15 @@ pub fn judge(policy: &Policy, evidence: &Evidence) {
     let _ = gatecheck::report::junit::render(&verdict, "2026-11-30T00:00:00Z");
 }
 
-/// A summary that parsed: its shape is one gatecheck knows, its invariants hold, and judging it
-/// against the release policy neither panics nor lets a NaN figure pass.
+/// Figures a source accepted: their invariants hold, and judging them against the release
+/// policy neither panics nor lets a NaN figure pass.
+pub fn check_figures(set: MetricSet) {
+    assert_set_sane(&set);
+    let evidence = Evidence { summary: Some(set), ..Evidence::default() };
+    judge(release_policy(), &evidence);
+}
+
+/// A summary that parsed: its shape is one gatecheck knows, and its figures pass `check_figures`.
 pub fn check_summary(set: MetricSet) {
     use gatecheck::sources::k6_summary;
     let known = [
@@ -102,7 +109,12 @@ pub fn check_summary(set: MetricSet) {
         k6_summary::FORMAT_NATIVE,
     ];
     assert!(known.contains(&set.format.as_str()), "unknown format {:?}", set.format);
-    assert_set_sane(&set);
-    let evidence = Evidence { summary: Some(set), ..Evidence::default() };
-    judge(release_policy(), &evidence);
+    check_figures(set);
+}
+
+/// Raw results that were read: labelled as raw results (no summary shape), figures checked.
+/// Kept apart from `check_summary`, whose shape check every raw set would fail.
+pub fn check_raw(set: MetricSet) {
+    assert_eq!(set.format, gatecheck::sources::k6_ndjson::FORMAT_RAW);
+    check_figures(set);
 }

@@ -15,6 +15,7 @@ use crate::load::recorder::{EndpointStats, ErrorKind, FlowStats, Recorder};
 use crate::load::summary::{self, RunFacts};
 use crate::metrics::{Aggregate, MetricKey};
 use crate::policy::Policy;
+use crate::sources::k6_summary::{partial_run, whole_count};
 use crate::sources::prometheus::Secret;
 
 /// `gatecheck merge OUT IN...` as a command: the policy says which raw metrics to keep.
@@ -90,6 +91,15 @@ fn bad(path: &Path, message: impl std::fmt::Display) -> Error {
     Error::Evidence { path: path.display().to_string(), message: message.to_string() }
 }
 
+/// A count a native summary may leave out (0, as the summary reader reads a native run's
+/// counts); one it holds must be a count, never read as 0 because it is not one.
+fn count_at(path: &Path, field: &str, value: &Value) -> Result<u64, Error> {
+    if value.is_null() {
+        return Ok(0);
+    }
+    whole_count(value).map_err(|why| bad(path, format!("{field}: {why}")))
+}
+
 /// A native summary's recorder, with the plan skeleton it was recorded under.
 fn read_native(path: &Path) -> Result<(LoadPlan, Recorder, RunFacts), Error> {
     use base64::Engine;
@@ -109,8 +119,8 @@ fn read_native(path: &Path) -> Result<(LoadPlan, Recorder, RunFacts), Error> {
         let mut endpoints = Vec::new();
         for endpoint in flow["endpoints"].as_array().into_iter().flatten() {
             let field = |key: &str| {
-                endpoint[key]
-                    .as_u64()
+                whole_count(&endpoint[key])
+                    .ok()
                     .filter(|count| *count <= MAX_COUNT)
                     .ok_or_else(|| bad(path, format!("flow {name}: endpoint {key}: expected a count up to 2^48")))
             };
@@ -122,13 +132,14 @@ fn read_native(path: &Path) -> Result<(LoadPlan, Recorder, RunFacts), Error> {
                 .map_err(|e| bad(path, format!("flow {name}: histogram_us is not base64 ({e})")))?;
             let latency = crate::metrics::hdr::decode(&bytes)
                 .map_err(|why| bad(path, format!("flow {name}: histogram_us does not decode ({why})")))?;
-            let statuses: BTreeMap<u16, u64> = endpoint["statuses"]
-                .as_object()
-                .into_iter()
-                .flatten()
-                .filter_map(|(k, v)| Some((k.parse().ok()?, v.as_u64()?)))
-                .collect();
             let request_name = endpoint["name"].as_str().unwrap_or_default().to_string();
+            let mut statuses = BTreeMap::new();
+            for (code, count) in endpoint["statuses"].as_object().into_iter().flatten() {
+                let field = format!("flow {name}: endpoint {request_name}: statuses[{code:?}]");
+                let status: u16 =
+                    code.parse().map_err(|_| bad(path, format!("{field}: expected an HTTP status code")))?;
+                statuses.insert(status, count_at(path, &field, count)?);
+            }
             // The merged summary names metrics `http_req_duration{flow:F,name:N}`: names that
             // cannot be read back from such a selector (a ',' say) made a summary verify
             // refuses (found by the merge fuzz target).
@@ -176,16 +187,17 @@ fn read_native(path: &Path) -> Result<(LoadPlan, Recorder, RunFacts), Error> {
             sleep: Duration::ZERO,
             requests,
         });
+        let count = |key: &str| count_at(path, &format!("flow {name}: {key}"), &flow[key]);
         stats.push(FlowStats {
             endpoints,
-            iterations: flow["iterations"].as_u64().unwrap_or(0),
-            late_iterations: flow["late_iterations"].as_u64().unwrap_or(0),
-            dropped_iterations: flow["dropped_iterations"].as_u64().unwrap_or(0),
+            iterations: count("iterations")?,
+            late_iterations: count("late_iterations")?,
+            dropped_iterations: count("dropped_iterations")?,
         });
     }
     let mut errors = BTreeMap::new();
-    for (kind, count) in recorded["errors"].as_object().into_iter().flatten() {
-        let kind = match kind.as_str() {
+    for (written, count) in recorded["errors"].as_object().into_iter().flatten() {
+        let kind = match written.as_str() {
             "connect" => ErrorKind::Connect,
             "timeout" => ErrorKind::Timeout,
             "reset" => ErrorKind::Reset,
@@ -193,13 +205,18 @@ fn read_native(path: &Path) -> Result<(LoadPlan, Recorder, RunFacts), Error> {
             "redirect" => ErrorKind::Redirect,
             _ => ErrorKind::Protocol,
         };
-        *errors.entry(kind).or_default() += count.as_u64().unwrap_or(0);
+        let count = count_at(path, &format!("gatecheck.recorder.errors[{written:?}]"), count)?;
+        let total: &mut u64 = errors.entry(kind).or_default();
+        // Kinds this version does not know count as protocol errors: two of them can overflow.
+        *total = total.checked_add(count).ok_or_else(|| {
+            bad(path, format!("gatecheck.recorder.errors: the {} errors total more than 2^64 - 1", kind.name()))
+        })?;
     }
     let recorder = Recorder {
         flows: stats,
         errors,
-        bytes_received: recorded["bytes_received"].as_u64().unwrap_or(0),
-        clamped: recorded["clamped"].as_u64().unwrap_or(0),
+        bytes_received: count_at(path, "gatecheck.recorder.bytes_received", &recorded["bytes_received"])?,
+        clamped: count_at(path, "gatecheck.recorder.clamped", &recorded["clamped"])?,
     };
     let target_text = native["target"].as_str().unwrap_or("http://merged.invalid");
     let target =
@@ -237,7 +254,9 @@ fn read_native(path: &Path) -> Result<(LoadPlan, Recorder, RunFacts), Error> {
     };
     let facts = RunFacts {
         elapsed_secs: elapsed,
-        partial: native["partial_reason"].as_str().map(str::to_string),
+        // `partial` decides, as when the summary is judged alone: read from the reason alone,
+        // a segment with `partial: true` and no reason merged into a run that read as complete.
+        partial: partial_run(native).map_err(|why| bad(path, format!("gatecheck.partial: {why}")))?,
         started_at: native["started_at"].as_str().unwrap_or_default().to_string(),
         ended_at: native["ended_at"].as_str().unwrap_or_default().to_string(),
     };
@@ -246,6 +265,66 @@ fn read_native(path: &Path) -> Result<(LoadPlan, Recorder, RunFacts), Error> {
 
 /// Counts above this are not from a run (2^48 requests); bounding them keeps sums exact.
 const MAX_COUNT: u64 = 1 << 48;
+
+/// The grand total, over every input, of each count merge adds, by the field the summary
+/// writes it under. A grand total bounds every sum taken from its field — per endpoint across
+/// inputs, per flow, for the run — so while it fits in a u64 they all do: checked here once,
+/// before the recorders are merged with plain `+=` (a panic with overflow checks, a wrapped
+/// count in release builds).
+struct Totals<'a> {
+    inputs: &'a [PathBuf],
+    /// Field -> (total so far, the inputs that counted in it).
+    sums: BTreeMap<&'static str, (u64, Vec<usize>)>,
+}
+
+impl<'a> Totals<'a> {
+    fn new(inputs: &'a [PathBuf]) -> Totals<'a> {
+        Totals { inputs, sums: BTreeMap::new() }
+    }
+
+    /// Adds `count` to `field`'s total; the error names the field and the inputs that add up.
+    fn add(&mut self, field: &'static str, count: u64, input: usize) -> Result<u64, Error> {
+        let (total, from) = self.sums.entry(field).or_default();
+        if count > 0 && from.last() != Some(&input) {
+            from.push(input);
+        }
+        *total = total.checked_add(count).ok_or_else(|| {
+            let files: Vec<String> = from.iter().map(|i| self.inputs[*i].display().to_string()).collect();
+            Error::Settings(format!(
+                "merge: {field} of {} total more than 2^64 - 1: no run counts that much",
+                files.join(", ")
+            ))
+        })?;
+        Ok(*total)
+    }
+
+    /// Every count of one input's recorder that the merge or the merged summary adds up.
+    fn add_recorder(&mut self, recorder: &Recorder, input: usize) -> Result<(), Error> {
+        for endpoint in recorder.flows.iter().flat_map(|f| &f.endpoints) {
+            self.add("gatecheck.recorder.flows[].endpoints[].requests", endpoint.requests, input)?;
+            self.add("gatecheck.recorder.flows[].endpoints[].failed", endpoint.failed, input)?;
+            // One total for both: the summary adds them up into the checks' count.
+            let checks = "gatecheck.recorder.flows[].endpoints[].checks_passed + checks_failed";
+            self.add(checks, endpoint.checks_passed, input)?;
+            self.add(checks, endpoint.checks_failed, input)?;
+            for count in endpoint.statuses.values() {
+                self.add("gatecheck.recorder.flows[].endpoints[].statuses", *count, input)?;
+            }
+        }
+        for flow in &recorder.flows {
+            self.add("gatecheck.recorder.flows[].iterations", flow.iterations, input)?;
+            self.add("gatecheck.recorder.flows[].late_iterations", flow.late_iterations, input)?;
+            self.add("gatecheck.recorder.flows[].dropped_iterations", flow.dropped_iterations, input)?;
+        }
+        for count in recorder.errors.values() {
+            self.add("gatecheck.recorder.errors", *count, input)?;
+        }
+        self.add("gatecheck.recorder.bytes_received", recorder.bytes_received, input)?;
+        self.add("gatecheck.recorder.clamped", recorder.clamped, input)?;
+        Ok(())
+    }
+}
+
 /// Who a native summary is among the runners of one run (`gatecheck.shard`).
 #[derive(Debug, Clone, PartialEq)]
 struct Shard {
@@ -269,7 +348,7 @@ fn read_shard(path: &Path) -> Result<Shard, Error> {
             index,
             count,
             scenario,
-            vus: doc["metrics"]["vus"]["value"].as_u64().unwrap_or(0),
+            vus: count_at(path, "metrics.vus.value", &doc["metrics"]["vus"]["value"])?,
         }),
         _ => Err(bad(
             path,
@@ -324,21 +403,54 @@ fn check_shards(inputs: &[PathBuf]) -> Result<u64, Error> {
             merged_from(inputs).join(", ")
         )));
     }
-    Ok(shards.iter().map(|s| s.vus).sum())
+    let mut totals = Totals::new(inputs);
+    let mut vus = 0;
+    for (input, shard) in shards.iter().enumerate() {
+        vus = totals.add("metrics.vus.value", shard.vus, input)?;
+    }
+    Ok(vus)
+}
+
+/// Each input's histograms hold at most `hdr::MAX_TOTAL` samples, what the decoder accepts;
+/// their union may hold more, and merge wrote a summary verify could not read (found by the
+/// merge fuzz target). Checked before adding, so no union ever exceeds the bound.
+fn check_histogram_union(
+    plan: &LoadPlan,
+    merged: &Recorder,
+    other: &Recorder,
+    inputs: &[PathBuf],
+) -> Result<(), Error> {
+    fn endpoints(recorder: &Recorder) -> impl Iterator<Item = &EndpointStats> {
+        recorder.flows.iter().flat_map(|flow| &flow.endpoints)
+    }
+    let names = plan.flows.iter().flat_map(|flow| flow.requests.iter().map(move |request| (flow, request)));
+    for ((flow, request), (a, b)) in names.zip(endpoints(merged).zip(endpoints(other))) {
+        if a.latency.len() + b.latency.len() > crate::metrics::hdr::MAX_TOTAL {
+            return Err(Error::Settings(format!(
+                "merge: flow {}: endpoint {}: the histogram_us of {} hold more than 2^40 samples together, more than a summary may hold",
+                flow.name,
+                request.name,
+                merged_from(inputs).join(", ")
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn merge_native(inputs: &[PathBuf]) -> Result<Value, Error> {
-    // Every input is read (and its histograms checked) before the shard identities, so a
-    // crafted file is refused for what it holds whatever it claims to be.
+    // Every input is read (its histograms checked, its counts totalled) before the shard
+    // identities, so a crafted file is refused for what it holds whatever it claims to be.
+    let mut totals = Totals::new(inputs);
     let (plan, mut recorder, mut facts) = read_native(&inputs[0])?;
-    for path in &inputs[1..] {
-        read_native(path)?;
+    totals.add_recorder(&recorder, 0)?;
+    for (input, path) in inputs.iter().enumerate().skip(1) {
+        totals.add_recorder(&read_native(path)?.1, input)?;
     }
     let total_vus = check_shards(inputs)?;
     let shape = |plan: &LoadPlan| -> Vec<(String, Vec<String>)> {
         plan.flows.iter().map(|f| (f.name.clone(), f.requests.iter().map(|r| r.name.clone()).collect())).collect()
     };
-    for path in &inputs[1..] {
+    for (index, path) in inputs.iter().enumerate().skip(1) {
         let (other_plan, other, other_facts) = read_native(path)?;
         if shape(&other_plan) != shape(&plan) {
             return Err(bad(
@@ -349,6 +461,7 @@ fn merge_native(inputs: &[PathBuf]) -> Result<Value, Error> {
                 ),
             ));
         }
+        check_histogram_union(&plan, &recorder, &other, &inputs[..=index])?;
         recorder.merge(&other);
         // Shards run side by side: the merged run lasts as long as the longest shard.
         facts.elapsed_secs = facts.elapsed_secs.max(other_facts.elapsed_secs);
@@ -370,4 +483,21 @@ fn merge_native(inputs: &[PathBuf]) -> Result<Value, Error> {
     document["gatecheck"]["merged_from"] = json!(merged_from(inputs));
     document["gatecheck"]["runner"] = json!(concat!("gatecheck ", env!("CARGO_PKG_VERSION"), " merge"));
     Ok(document)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn totals_refuse_a_sum_beyond_u64_naming_the_inputs_that_add_up() {
+        let inputs = [PathBuf::from("a.json"), PathBuf::from("b.json"), PathBuf::from("c.json")];
+        let mut totals = Totals::new(&inputs);
+        let field = "gatecheck.recorder.flows[].endpoints[].requests";
+        assert_eq!(totals.add(field, u64::MAX - 1, 0).unwrap(), u64::MAX - 1);
+        assert_eq!(totals.add(field, 0, 1).unwrap(), u64::MAX - 1);
+        assert_eq!(totals.add("gatecheck.recorder.clamped", 5, 1).unwrap(), 5, "each field has its own total");
+        let err = totals.add(field, 2, 2).unwrap_err().to_string();
+        assert!(err.contains(field) && err.contains("a.json, c.json") && !err.contains("b.json"), "{err}");
+    }
 }

@@ -79,8 +79,9 @@ pub fn decode(bytes: &[u8]) -> Result<hdrhistogram::Histogram<u64>, String> {
 }
 
 /// A trillion requests in one histogram: real runs stay far below, and sums over up to 2^23
-/// shards stay below i64::MAX, the most hdrhistogram can count and serialize.
-const MAX_TOTAL: u64 = 1 << 40;
+/// shards stay below i64::MAX, the most hdrhistogram can count and serialize. merge holds the
+/// union of shards to it too, so a summary it writes decodes again.
+pub const MAX_TOTAL: u64 = 1 << 40;
 
 /// Walks the counts (LEB128-64b9B varints, zig-zag encoded) before hdrhistogram does: a
 /// zig-zag i64::MIN made its decoder negate it (a panic with overflow checks), and counts near

@@ -349,9 +349,24 @@ fn trend_stats(mut values: Vec<f64>, sum: f64) -> TrendStats {
         }
         let i = pct * (count as f64 - 1.0);
         let (lower, upper) = (values[i.floor() as usize], values[i.ceil() as usize]);
-        lower + (upper - lower) * (i - i.floor())
+        let fraction = i - i.floor();
+        let figure = lower + (upper - lower) * fraction;
+        // Samples further apart than an f64 reaches (-1.5e308 and 1.5e308) overflow k6's
+        // `upper - lower`; weighting each end instead stays finite and between them.
+        if figure.is_finite() {
+            figure
+        } else {
+            lower * (1.0 - fraction) + upper * fraction
+        }
     };
-    stats.insert("avg".into(), sum / count as f64);
+    // Samples near f64::MAX overflow the file-order sum, yet the mean of finite samples lies
+    // between them: then each is scaled down before adding (clamped against rounding).
+    let avg = if sum.is_finite() {
+        sum / count as f64
+    } else {
+        values.iter().map(|v| v / count as f64).sum::<f64>().clamp(values[0], values[count - 1])
+    };
+    stats.insert("avg".into(), avg);
     stats.insert("min".into(), values[0]);
     stats.insert("max".into(), values[count - 1]);
     stats.insert("med".into(), percentile(0.5));
@@ -372,6 +387,15 @@ mod tests {
         assert_eq!(stats.0["p(90)"], 3.0 + (4.0 - 3.0) * (0.9 * 3.0 - 2.0));
         assert_eq!(stats.0["avg"], 2.5);
         assert_eq!(trend_stats(vec![7.0], 7.0).0["p(99)"], 7.0);
+    }
+
+    #[test]
+    fn figures_of_finite_samples_stay_finite_where_k6s_arithmetic_overflows() {
+        let near_max = trend_stats(vec![1e308, 1.5e308], f64::INFINITY);
+        assert_eq!(near_max.0["avg"], 1.25e308);
+        let spread = trend_stats(vec![-1.5e308, 1.5e308], 0.0);
+        assert_eq!(spread.0["med"], 0.0);
+        assert!((1.19e308..1.21e308).contains(&spread.0["p(90)"]), "{}", spread.0["p(90)"]);
     }
 
     #[test]

@@ -151,11 +151,7 @@ impl Reader<'_> {
     }
 
     fn count(&self, key: &str, value: &Value) -> Result<u64, Error> {
-        let number = self.number(key, value)?;
-        if number < 0.0 || number.fract() != 0.0 {
-            return Err(self.error(key, format!("expected a whole, non-negative count, got {number}")));
-        }
-        Ok(number as u64)
+        whole_count(value).map_err(|why| self.error(key, why))
     }
 
     fn object<'v>(&self, key: &str, value: &'v Value) -> Result<&'v Map<String, Value>, Error> {
@@ -187,7 +183,7 @@ impl Reader<'_> {
                 return Err(self.error(&key, "cannot tell the metric kind: expected trend stats (avg, p(95), ...), rate (passes, fails), counter (count, rate) or gauge (value) fields"));
             };
             let is_time = crate::metrics::is_time_metric(&metric_key.name);
-            let aggregate = self.aggregate(&key, kind, fields, is_time)?;
+            let aggregate = self.aggregate(&key, &metric_key.name, kind, fields, is_time)?;
             let mut verdicts = Vec::new();
             if let Some(thresholds) = fields.get("thresholds") {
                 let thresholds_key = format!("{key}.thresholds");
@@ -221,7 +217,7 @@ impl Reader<'_> {
             let key = format!("metrics[\"{selector}\"]");
             let fields = self.object(&key, body)?;
             let metric_key = self.metric_key(&key, selector)?;
-            let mut metric = self.typed_metric(&key, fields)?;
+            let mut metric = self.typed_metric(&key, &metric_key.name, fields)?;
             if let Some(thresholds) = fields.get("thresholds") {
                 let thresholds_key = format!("{key}.thresholds");
                 for (expression, result) in self.object(&thresholds_key, thresholds)? {
@@ -273,7 +269,8 @@ impl Reader<'_> {
                 .ok_or_else(|| self.error(&key, "expected a \"name\" string"))?;
             let key = format!("results.metrics[name=\"{selector}\"]");
             let metric_key = self.metric_key(&key, selector)?;
-            set.metrics.insert(metric_key, self.typed_metric(&key, fields)?);
+            let metric = self.typed_metric(&key, &metric_key.name, fields)?;
+            set.metrics.insert(metric_key, metric);
         }
         // The overall check rate is only in results.checks.metrics (as checks_succeeded).
         if let Some(check_metrics) = results.get("checks").and_then(|c| c.get("metrics")).and_then(Value::as_array) {
@@ -281,7 +278,7 @@ impl Reader<'_> {
                 if entry.get("name").and_then(Value::as_str) == Some("checks_succeeded") {
                     let key = "results.checks.metrics[name=\"checks_succeeded\"].values".to_string();
                     let values = self.object(&key, entry.get("values").unwrap_or(&Value::Null))?;
-                    let aggregate = self.aggregate(&key, MetricKind::Rate, values, false)?;
+                    let aggregate = self.aggregate(&key, "checks", MetricKind::Rate, values, false)?;
                     let metric =
                         Metric { aggregate, is_time: false, k6_verdicts: Vec::new(), provenance: self.provenance(key) };
                     set.metrics.insert(MetricKey { name: "checks".into(), tags: BTreeMap::new() }, metric);
@@ -293,12 +290,12 @@ impl Reader<'_> {
 
     /// A metric entry that states its `type`, `contains` and `values` (handleSummary and the
     /// machine-readable summary); k6 verdicts are added by the caller.
-    fn typed_metric(&self, key: &str, fields: &Map<String, Value>) -> Result<Metric, Error> {
+    fn typed_metric(&self, key: &str, metric: &str, fields: &Map<String, Value>) -> Result<Metric, Error> {
         let kind = self.kind_field(key, fields)?;
         let is_time = fields.get("contains").and_then(Value::as_str) == Some("time");
         let values_key = format!("{key}.values");
         let values = self.object(&values_key, fields.get("values").unwrap_or(&Value::Null))?;
-        let aggregate = self.aggregate(&values_key, kind, values, is_time)?;
+        let aggregate = self.aggregate(&values_key, metric, kind, values, is_time)?;
         Ok(Metric { aggregate, is_time, k6_verdicts: Vec::new(), provenance: self.provenance(values_key) })
     }
 
@@ -312,9 +309,11 @@ impl Reader<'_> {
         })
     }
 
+    /// The figures of a metric of the given kind; `metric` is k6's name for it (no tags).
     fn aggregate(
         &self,
         key: &str,
+        metric: &str,
         kind: MetricKind,
         values: &Map<String, Value>,
         is_time: bool,
@@ -330,7 +329,12 @@ impl Reader<'_> {
                     if name == "thresholds" || value.is_null() {
                         continue;
                     }
-                    let number = self.number(&value_key(name), value)?;
+                    // A trend's `count` is how many samples it holds, not a measurement.
+                    let number = if name == "count" {
+                        self.count(&value_key(name), value)? as f64
+                    } else {
+                        self.number(&value_key(name), value)?
+                    };
                     if is_time && number < 0.0 {
                         return Err(self.error(&value_key(name), format!("negative duration {number} ms")));
                     }
@@ -357,7 +361,13 @@ impl Reader<'_> {
                 Aggregate::Rate { matches, total }
             }
             MetricKind::Counter => Aggregate::Counter {
-                count: self.number(&value_key("count"), required("count")?)?,
+                // k6's own counters count requests, iterations and bytes: whole numbers. A
+                // custom counter may add fractions (Counter.add(0.5)): its count is any figure.
+                count: if MetricKind::of_builtin(metric) == Some(MetricKind::Counter) {
+                    self.count(&value_key("count"), required("count")?)? as f64
+                } else {
+                    self.number(&value_key("count"), required("count")?)?
+                },
                 per_second: field("rate").map(|v| self.number(&value_key("rate"), v)).transpose()?,
             },
             MetricKind::Gauge => Aggregate::Gauge {
@@ -368,20 +378,9 @@ impl Reader<'_> {
         })
     }
 
-    /// The run facts of a native summary. `partial` must be a boolean: a summary that cannot
-    /// say whether its run completed is not evidence a release can pass on.
+    /// The run facts of a native summary.
     fn run_record(&self, native: &Value) -> Result<RunRecord, Error> {
-        let partial = match native.get("partial") {
-            Some(Value::Bool(partial)) => *partial,
-            Some(other) => {
-                return Err(self.error("gatecheck.partial", format!("expected true or false, got {}", type_name(other))))
-            }
-            None => {
-                return Err(
-                    self.error("gatecheck.partial", "missing: a native summary records whether its run completed")
-                )
-            }
-        };
+        let partial = partial_run(native).map_err(|why| self.error("gatecheck.partial", why))?;
         let text = |key: &str| native.get(key).and_then(Value::as_str).map(str::to_string);
         let count = |key: &str| -> Result<u64, Error> {
             native
@@ -391,8 +390,7 @@ impl Reader<'_> {
                 .map(Option::unwrap_or_default)
         };
         Ok(RunRecord {
-            partial: partial
-                .then(|| text("partial_reason").unwrap_or_else(|| "the run recorded itself as partial".into())),
+            partial,
             started_at: text("started_at"),
             ended_at: text("ended_at"),
             dropped_iterations: count("dropped_iterations")?,
@@ -409,8 +407,8 @@ impl Reader<'_> {
                 .and_then(Value::as_object)
                 .into_iter()
                 .flatten()
-                .filter_map(|(kind, n)| Some((kind.clone(), n.as_u64()?)))
-                .collect(),
+                .map(|(kind, n)| Ok((kind.clone(), self.count(&format!("gatecheck.errors_by_kind[{kind:?}]"), n)?)))
+                .collect::<Result<_, Error>>()?,
         })
     }
 
@@ -474,6 +472,36 @@ impl Reader<'_> {
             carries_thresholds,
             ..MetricSet::default()
         }
+    }
+}
+
+/// Why a native run is partial (`None`: it completed), from its `gatecheck` block. `partial`
+/// must be a boolean: a summary that cannot say whether its run completed is not evidence a
+/// release can pass on, whether it is judged alone or merged with other segments.
+pub fn partial_run(native: &Value) -> Result<Option<String>, String> {
+    let partial = match native.get("partial") {
+        Some(Value::Bool(partial)) => *partial,
+        Some(other) => return Err(format!("expected true or false, got {}", type_name(other))),
+        None => return Err("missing: a native summary records whether its run completed".into()),
+    };
+    let reason = native.get("partial_reason").and_then(Value::as_str);
+    Ok(partial.then(|| reason.map_or_else(|| "the run recorded itself as partial".into(), str::to_string)))
+}
+
+/// A count as a summary writes it: a whole, non-negative number that fits a u64, or why not.
+/// The one reading of a count for every summary shape and for the native summaries `merge`
+/// reads: `as u64` would saturate 1e30 to u64::MAX and truncate 2.5, figures no run counted.
+pub fn whole_count(value: &Value) -> Result<u64, String> {
+    // Exact when written as an integer: above 2^53 the f64 reading would round.
+    if let Some(count) = value.as_u64() {
+        return Ok(count);
+    }
+    // 2^64: the first whole number a u64 cannot hold (exact as an f64).
+    const BEYOND_U64: f64 = 18_446_744_073_709_551_616.0;
+    match value.as_f64() {
+        Some(number) if (0.0..BEYOND_U64).contains(&number) && number.fract() == 0.0 => Ok(number as u64),
+        Some(_) => Err(format!("{value} is not a count: expected a whole, non-negative count below 2^64")),
+        None => Err(format!("expected a whole, non-negative count below 2^64, got {}", type_name(value))),
     }
 }
 
@@ -640,5 +668,23 @@ fn type_name(value: &Value) -> &'static str {
         Value::String(_) => "a string",
         Value::Array(_) => "a list",
         Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_count_is_whole_non_negative_and_fits_a_u64() {
+        let read = |text: &str| whole_count(&serde_json::from_str(text).unwrap());
+        assert_eq!(read("18446744073709551615"), Ok(u64::MAX), "exact as written, not rounded through f64");
+        assert_eq!(read("9007199254740993"), Ok((1 << 53) + 1));
+        assert_eq!(read("214.0"), Ok(214));
+        assert_eq!(read("1e3"), Ok(1000));
+        for bad in ["18446744073709551616", "1.8446744073709552e19", "1e30", "-1", "-0.5", "2.5", "\"7\"", "null"] {
+            let err = read(bad).expect_err(bad);
+            assert!(err.contains("whole, non-negative count below 2^64"), "{bad}: {err}");
+        }
     }
 }

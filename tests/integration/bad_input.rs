@@ -87,6 +87,19 @@ fn wrong_types() {
 }
 
 #[test]
+fn counts_beyond_u64() {
+    // Read as u64::MAX once: a figure no run counted, judged as if measured.
+    for (metric, body, key) in [
+        ("http_req_failed{flow:auth_list}", r#"{"passes": 0, "fails": 1e30, "value": 0}"#, "[\"fails\"]"),
+        ("checks", r#"{"passes": 18446744073709551616, "fails": 0, "value": 1}"#, "[\"passes\"]"),
+        ("http_reqs", r#"{"count": 1e30, "rate": 20.2}"#, "[\"count\"]"),
+    ] {
+        let text = export_with(metric, body);
+        one_line_error(verify_summary_text(&text), &[metric, key, "whole, non-negative count below 2^64"]);
+    }
+}
+
+#[test]
 fn nan_and_negative_durations() {
     // JSON has no NaN literal; k6 never writes one, and a file that does is not JSON.
     let text = export_with("vus", r#"{"value": 1, "min": 1, "max": 1}"#).replace("\"value\":1", "\"value\":NaN");

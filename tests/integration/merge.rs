@@ -195,3 +195,111 @@ fn crafted_histograms_are_refused_without_allocating_what_they_declare() {
         assert!(started.elapsed() < std::time::Duration::from_secs(5), "{case}: took {:?}", started.elapsed());
     }
 }
+
+/// A change to a summary document.
+type Patch<'a> = &'a dyn Fn(&mut Value);
+
+/// Segment `index` of a two-segment run: one flow, one endpoint with an empty histogram, and
+/// `patch` applied to the document (e.g. a count set to 2^63).
+fn segment(dir: &std::path::Path, index: u32, patch: Patch) -> std::path::PathBuf {
+    use base64::Engine;
+    let histogram = deflated(&v2_header(0, 3, 1, 3_600_000_000), None);
+    let mut doc = serde_json::json!({
+        "metrics": {"vus": {"value": 2, "min": 2, "max": 2}},
+        "gatecheck": {
+            "target": "http://127.0.0.1:1", "duration_s": 1.0, "partial": false,
+            "shard": {"run_id": "counts", "index": index, "count": 2, "scenario_sha256": "0"},
+            "recorder": {
+                "flows": [{"name": "f", "iterations": 1, "late_iterations": 0, "dropped_iterations": 0, "endpoints": [{
+                    "name": "e", "requests": 1, "failed": 0, "checks_passed": 1, "checks_failed": 0,
+                    "statuses": {"500": 1},
+                    "histogram_us": base64::engine::general_purpose::STANDARD.encode(histogram),
+                }]}],
+                "errors": {"timeout": 1}, "bytes_received": 10, "clamped": 0,
+            },
+        },
+    });
+    patch(&mut doc);
+    let path = dir.join(format!("segment-{index}.json"));
+    std::fs::write(&path, doc.to_string()).unwrap();
+    path
+}
+
+/// `merge OUT A B` that must fail with exit 2 and one line naming `needles`.
+fn refused_merge(dir: &std::path::Path, a: &std::path::Path, b: &std::path::Path, needles: &[&str]) {
+    let out = dir.join("merged.json");
+    let assert = gatecheck().arg("merge").arg(&out).arg(a).arg(b).assert().code(2);
+    let err = stderr_of(&assert);
+    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    for needle in needles {
+        assert!(err.contains(needle), "missing {needle:?} in {err}");
+    }
+    assert!(!out.exists(), "a refused merge wrote {}", out.display());
+}
+
+#[test]
+fn counts_whose_sum_exceeds_u64_are_refused_naming_the_files_and_the_field() {
+    // Each segment's count fits; their sum does not (it panicked with overflow checks and
+    // wrapped in release builds).
+    let half = u64::MAX / 2 + 1;
+    let cases: [(&str, Patch); 7] = [
+        ("gatecheck.recorder.flows[].iterations", &|d| {
+            d["gatecheck"]["recorder"]["flows"][0]["iterations"] = half.into()
+        }),
+        ("gatecheck.recorder.flows[].dropped_iterations", &|d| {
+            d["gatecheck"]["recorder"]["flows"][0]["dropped_iterations"] = half.into()
+        }),
+        ("gatecheck.recorder.flows[].endpoints[].statuses", &|d| {
+            d["gatecheck"]["recorder"]["flows"][0]["endpoints"][0]["statuses"]["500"] = half.into()
+        }),
+        ("gatecheck.recorder.errors", &|d| d["gatecheck"]["recorder"]["errors"]["timeout"] = half.into()),
+        ("gatecheck.recorder.bytes_received", &|d| d["gatecheck"]["recorder"]["bytes_received"] = half.into()),
+        ("gatecheck.recorder.clamped", &|d| d["gatecheck"]["recorder"]["clamped"] = half.into()),
+        ("metrics.vus.value", &|d| d["metrics"]["vus"]["value"] = half.into()),
+    ];
+    for (field, patch) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (segment(dir.path(), 0, patch), segment(dir.path(), 1, patch));
+        let names = [a.display().to_string(), b.display().to_string()];
+        refused_merge(dir.path(), &a, &b, &[field, "2^64", &names[0], &names[1]]);
+    }
+}
+
+#[test]
+fn counts_that_are_not_counts_are_refused_not_read_as_zero() {
+    // `as_u64().unwrap_or(0)` read these as 0: dropped iterations vanished from the merged run.
+    let cases: [(&str, Value); 4] = [
+        ("dropped_iterations", serde_json::json!(-4)),
+        ("dropped_iterations", serde_json::json!(2.5)),
+        ("dropped_iterations", serde_json::json!("12")),
+        ("iterations", serde_json::json!(1e30)),
+    ];
+    for (key, value) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let patch = |d: &mut Value| d["gatecheck"]["recorder"]["flows"][0][key] = value.clone();
+        let (a, b) = (segment(dir.path(), 0, &patch), segment(dir.path(), 1, &|_| {}));
+        refused_merge(dir.path(), &a, &b, &["segment-0.json", &format!("flow f: {key}"), "whole, non-negative count"]);
+    }
+}
+
+#[test]
+fn a_segment_that_ran_partially_makes_the_merged_run_partial() {
+    // merge read `partial_reason` alone: a segment saying `partial: true` without a reason
+    // merged into a run that read as complete, and one that did not say merged too.
+    let dir = tempfile::tempdir().unwrap();
+    let b = segment(dir.path(), 1, &|_| {});
+    let a = segment(dir.path(), 0, &|d| d["gatecheck"]["partial"] = true.into());
+    let out = dir.path().join("merged.json");
+    gatecheck().arg("merge").arg(&out).arg(&a).arg(&b).assert().code(0);
+    let merged = read(&out);
+    assert_eq!(merged["gatecheck"]["partial"], true, "{merged}");
+    assert_eq!(merged["gatecheck"]["partial_reason"], "the run recorded itself as partial");
+    std::fs::remove_file(&out).unwrap();
+    let a = segment(dir.path(), 0, &|d| {
+        d["gatecheck"].as_object_mut().unwrap().remove("partial");
+    });
+    refused_merge(dir.path(), &a, &b, &["segment-0.json", "gatecheck.partial: missing"]);
+    let a = segment(dir.path(), 0, &|d| d["gatecheck"]["partial"] = "no".into());
+    refused_merge(dir.path(), &a, &b, &["segment-0.json", "gatecheck.partial: expected true or false"]);
+}
