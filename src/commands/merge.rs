@@ -121,7 +121,7 @@ fn read_native(path: &Path) -> Result<(LoadPlan, Recorder, RunFacts), Error> {
             let field = |key: &str| {
                 whole_count(&endpoint[key])
                     .ok()
-                    .filter(|count| *count <= MAX_COUNT)
+                    .filter(|count| *count <= crate::metrics::hdr::MAX_COUNT)
                     .ok_or_else(|| bad(path, format!("flow {name}: endpoint {key}: expected a count up to 2^48")))
             };
             let encoded = endpoint["histogram_us"]
@@ -197,17 +197,15 @@ fn read_native(path: &Path) -> Result<(LoadPlan, Recorder, RunFacts), Error> {
     }
     let mut errors = BTreeMap::new();
     for (written, count) in recorded["errors"].as_object().into_iter().flatten() {
-        let kind = match written.as_str() {
-            "connect" => ErrorKind::Connect,
-            "timeout" => ErrorKind::Timeout,
-            "reset" => ErrorKind::Reset,
-            "dropped" => ErrorKind::Dropped,
-            "redirect" => ErrorKind::Redirect,
-            _ => ErrorKind::Protocol,
-        };
+        // A kind this version does not write cannot be merged faithfully: refuse, never relabel.
+        let kind = ErrorKind::parse(written).ok_or_else(|| {
+            bad(
+                path,
+                format!("gatecheck.recorder.errors: unknown error kind {written:?} (written by another version?)"),
+            )
+        })?;
         let count = count_at(path, &format!("gatecheck.recorder.errors[{written:?}]"), count)?;
         let total: &mut u64 = errors.entry(kind).or_default();
-        // Kinds this version does not know count as protocol errors: two of them can overflow.
         *total = total.checked_add(count).ok_or_else(|| {
             bad(path, format!("gatecheck.recorder.errors: the {} errors total more than 2^64 - 1", kind.name()))
         })?;
@@ -262,9 +260,6 @@ fn read_native(path: &Path) -> Result<(LoadPlan, Recorder, RunFacts), Error> {
     };
     Ok((plan, recorder, facts))
 }
-
-/// Counts above this are not from a run (2^48 requests); bounding them keeps sums exact.
-const MAX_COUNT: u64 = 1 << 48;
 
 /// The grand total, over every input, of each count merge adds, by the field the summary
 /// writes it under. A grand total bounds every sum taken from its field — per endpoint across

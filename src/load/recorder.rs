@@ -258,3 +258,26 @@ impl Recorder {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::ErrorKind;
+
+    #[test]
+    fn every_kind_written_is_read_back() {
+        // merge reads summaries through `parse`: a kind missing there would be refused.
+        let kinds = [
+            ErrorKind::Connect,
+            ErrorKind::Timeout,
+            ErrorKind::Reset,
+            ErrorKind::Protocol,
+            ErrorKind::Dropped,
+            ErrorKind::Redirect,
+            ErrorKind::Interrupted,
+        ];
+        for kind in kinds {
+            assert_eq!(ErrorKind::parse(kind.name()), Some(kind));
+        }
+        assert_eq!(ErrorKind::parse("gremlins"), None);
+    }
+}

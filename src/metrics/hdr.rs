@@ -5,7 +5,7 @@
 /// The highest latency a native run records, in microseconds (an hour).
 pub const MAX_MICROS: u64 = 3_600_000_000;
 /// Counts above this are not from a run (2^48 requests); bounding them keeps sums exact.
-const MAX_COUNT: u64 = 1 << 48;
+pub const MAX_COUNT: u64 = 1 << 48;
 /// The percentiles a curve is drawn through: dense in the tail, where gates look.
 pub const CURVE_PERCENTILES: [f64; 23] = [
     0.0, 1.0, 5.0, 10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 75.0, 80.0, 85.0, 90.0, 92.5, 95.0, 97.5, 98.0, 99.0,

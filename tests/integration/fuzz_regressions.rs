@@ -192,8 +192,9 @@ fn native_summary_counts_whose_sum_exceeds_u64_do_not_merge() {
         ("iterations-sum-beyond-u64.json", "gatecheck.recorder.flows[].iterations"),
         ("late-iterations-sum-beyond-u64.json", "gatecheck.recorder.flows[].late_iterations"),
         ("status-count-sum-beyond-u64.json", "gatecheck.recorder.flows[].endpoints[].statuses"),
-        // Unknown error kinds count as protocol errors: one file's two kinds overflowed.
-        ("unknown-error-kinds-sum-beyond-u64.json", "gatecheck.recorder.errors"),
+        // Unknown error kinds were counted as protocol errors (two of them overflowed); now a
+        // kind this version does not write is refused before any sum.
+        ("unknown-error-kinds-sum-beyond-u64.json", "gatecheck.recorder.errors: unknown error kind"),
         ("vus-sum-beyond-u64.json", "metrics.vus.value"),
     ];
     let policy = gatecheck::policy::builtin_release().expect("release policy");
@@ -207,7 +208,8 @@ fn native_summary_counts_whose_sum_exceeds_u64_do_not_merge() {
         let err = gatecheck::commands::merge::merge(&out, &[path.clone(), second.clone()], &policy)
             .expect_err(&path.display().to_string());
         let message = err.to_string();
-        assert!(message.contains(field) && message.contains("2^64"), "{}: {message}", path.display());
+        let names_the_limit = message.contains("2^64") || message.contains("unknown error kind");
+        assert!(message.contains(field) && names_the_limit, "{}: {message}", path.display());
         assert!(message.contains(&path.display().to_string()), "names the file: {message}");
         assert!(!out.exists(), "{}: a failed merge wrote {}", path.display(), out.display());
     }
