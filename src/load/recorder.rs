@@ -41,19 +41,20 @@ impl ErrorKind {
         }
     }
 
+    /// Every kind, in the order summaries list them.
+    pub const ALL: [ErrorKind; 7] = [
+        ErrorKind::Connect,
+        ErrorKind::Timeout,
+        ErrorKind::Reset,
+        ErrorKind::Protocol,
+        ErrorKind::Dropped,
+        ErrorKind::Redirect,
+        ErrorKind::Interrupted,
+    ];
+
     /// The kind a summary names; None for a name this version does not write.
     pub fn parse(name: &str) -> Option<ErrorKind> {
-        [
-            ErrorKind::Connect,
-            ErrorKind::Timeout,
-            ErrorKind::Reset,
-            ErrorKind::Protocol,
-            ErrorKind::Dropped,
-            ErrorKind::Redirect,
-            ErrorKind::Interrupted,
-        ]
-        .into_iter()
-        .find(|kind| kind.name() == name)
+        ErrorKind::ALL.into_iter().find(|kind| kind.name() == name)
     }
 }
 
@@ -265,18 +266,20 @@ mod tests {
 
     #[test]
     fn every_kind_written_is_read_back() {
-        // merge reads summaries through `parse`: a kind missing there would be refused.
-        let kinds = [
-            ErrorKind::Connect,
-            ErrorKind::Timeout,
-            ErrorKind::Reset,
-            ErrorKind::Protocol,
-            ErrorKind::Dropped,
-            ErrorKind::Redirect,
-            ErrorKind::Interrupted,
-        ];
-        for kind in kinds {
+        // merge reads summaries through `parse`: a kind missing there would be refused. The
+        // match makes a new kind a compile error here until it is in ALL.
+        for kind in ErrorKind::ALL {
             assert_eq!(ErrorKind::parse(kind.name()), Some(kind));
+            let position = match kind {
+                ErrorKind::Connect => 0,
+                ErrorKind::Timeout => 1,
+                ErrorKind::Reset => 2,
+                ErrorKind::Protocol => 3,
+                ErrorKind::Dropped => 4,
+                ErrorKind::Redirect => 5,
+                ErrorKind::Interrupted => 6,
+            };
+            assert_eq!(ErrorKind::ALL[position], kind);
         }
         assert_eq!(ErrorKind::parse("gremlins"), None);
     }
