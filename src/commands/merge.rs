@@ -219,12 +219,23 @@ fn read_native(path: &Path) -> Result<(LoadPlan, Recorder, RunFacts), Error> {
     let target_text = native["target"].as_str().unwrap_or("http://merged.invalid");
     let target =
         crate::load::plan::parse_base_url(target_text).map_err(|why| bad(path, format!("gatecheck.target: {why}")))?;
+    // VUs per flow are a u32 in a plan: a bigger figure is not from a run (never truncated).
+    let vus_at = |key: &str| -> Result<u32, Error> {
+        let value = &native["executor"][key];
+        match value.as_u64() {
+            None if value.is_null() => Ok(1),
+            Some(vus) => {
+                u32::try_from(vus).map_err(|_| bad(path, format!("gatecheck.executor.{key}: {vus} is not a VU count")))
+            }
+            None => Err(bad(path, format!("gatecheck.executor.{key}: expected a whole number of VUs, got {value}"))),
+        }
+    };
     let executor = match native["executor"]["type"].as_str() {
         Some("constant-arrival-rate") => Executor::ConstantArrivalRate {
             rate: native["executor"]["iterations_per_second_per_flow"].as_f64().unwrap_or(1.0),
-            max_vus: native["executor"]["max_vus_per_flow"].as_u64().unwrap_or(1) as u32,
+            max_vus: vus_at("max_vus_per_flow")?,
         },
-        _ => Executor::ConstantVus { vus: native["executor"]["vus_per_flow"].as_u64().unwrap_or(1) as u32 },
+        _ => Executor::ConstantVus { vus: vus_at("vus_per_flow")? },
     };
     let skipped = native["skipped_flows"]
         .as_array()

@@ -303,3 +303,14 @@ fn a_segment_that_ran_partially_makes_the_merged_run_partial() {
     let a = segment(dir.path(), 0, &|d| d["gatecheck"]["partial"] = "no".into());
     refused_merge(dir.path(), &a, &b, &["segment-0.json", "gatecheck.partial: expected true or false"]);
 }
+
+#[test]
+fn a_vu_count_that_does_not_fit_is_refused_not_truncated() {
+    // `as u32` turned 2^32 + 1 VUs per flow into 1.
+    for value in [serde_json::json!(4_294_967_297u64), serde_json::json!("8")] {
+        let dir = tempfile::tempdir().unwrap();
+        let patch = |d: &mut Value| d["gatecheck"]["executor"]["vus_per_flow"] = value.clone();
+        let (a, b) = (segment(dir.path(), 0, &patch), segment(dir.path(), 1, &|_| {}));
+        refused_merge(dir.path(), &a, &b, &["segment-0.json", "gatecheck.executor.vus_per_flow"]);
+    }
+}
