@@ -436,27 +436,27 @@ fn a_receiver_that_never_answers_neither_delays_the_load_nor_a_stop() {
     let target = Served::start(&["demo", "--serve"]);
     let dir = tempfile::tempdir().unwrap();
     let summary = dir.path().join("hanging.json");
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("gatecheck"))
-        .current_dir(repo())
-        .env_clear()
-        .env("PERF_BASE_URL", &target.url)
-        .env("PERF_BEARER_TOKEN", DEMO_TOKEN)
-        .env("PERF_RULE_ID", DEMO_RULE)
-        .args(["smoke", "--quiet", "--duration", "60s", "--vus", "2", "--remote-write", &receiver])
-        .args(["--remote-write-interval", "1s", "--summary-out"])
-        .arg(&summary)
-        .arg("--log-out")
-        .arg(dir.path().join("hanging.log"))
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(2500));
-    let terminated = Instant::now();
-    std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
-    let status = child.wait().unwrap();
+    let env = [("PERF_BASE_URL", target.url.as_str()), ("PERF_BEARER_TOKEN", DEMO_TOKEN), ("PERF_RULE_ID", DEMO_RULE)];
+    let log = dir.path().join("hanging.log");
+    let mut child = spawn_gatecheck(
+        &env,
+        &[
+            "smoke".as_ref(),
+            "--quiet".as_ref(),
+            "--duration=60s".as_ref(),
+            "--vus=2".as_ref(),
+            format!("--remote-write={receiver}").as_ref(),
+            "--remote-write-interval=1s".as_ref(),
+            "--summary-out".as_ref(),
+            summary.as_os_str(),
+            "--log-out".as_ref(),
+            log.as_os_str(),
+        ],
+    );
+    let (took, code) = stop_after(&mut child, Duration::from_millis(2500), "-TERM");
     // The run stops within a second; the unanswered push in flight gets 2 s, the final one 2 s.
-    assert!(terminated.elapsed() < Duration::from_secs(7), "stopped after {:?}", terminated.elapsed());
-    assert_eq!(status.code(), Some(0), "smoke only measures");
+    assert!(took < Duration::from_secs(7), "stopped after {took:?}");
+    assert_eq!(code, Some(0), "smoke only measures");
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
     assert!(doc["metrics"]["http_reqs"]["count"].as_u64().unwrap() > 0, "the load started at once");
     let refused = doc["gatecheck"]["remote_write"]["refused"].as_array().unwrap();
@@ -499,7 +499,7 @@ fn a_native_segment_killed_or_stopped_part_way_blocks_the_union() {
     for (run_id, signal) in [("rw-killed", "-KILL"), ("rw-stopped", "-TERM")] {
         let mut children: Vec<_> = (0..2).map(|i| segment(&target.url, &receiver.url, dir.path(), i, run_id)).collect();
         std::thread::sleep(Duration::from_millis(2500));
-        std::process::Command::new("kill").args([signal, &children[1].id().to_string()]).status().unwrap();
+        send_signal(&children[1], signal);
         for child in children.iter_mut() {
             child.wait().unwrap();
         }

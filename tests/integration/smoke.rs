@@ -210,29 +210,23 @@ fn redirects_from_the_target_are_a_failure_kind_of_their_own() {
     assert!(log.contains(&format!("redirect {redirects}")), "{log}");
 }
 
+/// A 60 s load command writing its summary and log where given, to be stopped by a signal.
+fn long_run(command: &str, summary: &std::path::Path, log: &std::path::Path) -> Vec<std::ffi::OsString> {
+    let mut args: Vec<std::ffi::OsString> = vec![command.into(), "--quiet".into(), "--duration=60s".into()];
+    args.extend(["--summary-out".into(), summary.into(), "--log-out".into(), log.into()]);
+    args
+}
+
 #[test]
 fn ctrl_c_stops_within_a_second_and_still_writes_a_partial_summary() {
     let target = Served::start(&["demo", "--serve"]);
     let dir = tempfile::tempdir().unwrap();
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("gatecheck"))
-        .current_dir(repo())
-        .env_clear()
-        .env("PERF_BASE_URL", &target.url)
-        .env("PERF_BEARER_TOKEN", DEMO_TOKEN)
-        .env("PERF_RULE_ID", DEMO_RULE)
-        .args(["smoke", "--quiet", "--duration", "60s", "--summary-out"])
-        .arg(dir.path().join("k6-summary.json"))
-        .arg("--log-out")
-        .arg(dir.path().join("perf-smoke.log"))
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
-    let interrupted = Instant::now();
-    std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
-    let status = child.wait().unwrap();
-    assert!(interrupted.elapsed() < Duration::from_secs(1), "stopped after {:?}", interrupted.elapsed());
-    assert_eq!(status.code(), Some(0));
+    let env = [("PERF_BASE_URL", target.url.as_str()), ("PERF_BEARER_TOKEN", DEMO_TOKEN), ("PERF_RULE_ID", DEMO_RULE)];
+    let (summary_path, log) = (dir.path().join("k6-summary.json"), dir.path().join("perf-smoke.log"));
+    let mut child = spawn_gatecheck(&env, &long_run("smoke", &summary_path, &log));
+    let (took, code) = stop_after(&mut child, Duration::from_millis(1500), "-INT");
+    assert!(took < Duration::from_secs(1), "stopped after {took:?}");
+    assert_eq!(code, Some(0));
     let doc = summary(dir.path());
     assert_eq!(doc["gatecheck"]["partial"], true);
     assert_eq!(doc["gatecheck"]["partial_reason"], "interrupted (Ctrl-C)");
@@ -248,26 +242,17 @@ fn sigterm_stops_like_ctrl_c_with_a_partial_summary() {
     // `run` as well as `smoke`: a cancelled CI job still leaves its evidence, judged partial.
     for (command, expected_code) in [("smoke", 0), ("run", 1)] {
         let summary_path = dir.path().join(format!("{command}-summary.json"));
-        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("gatecheck"))
-            .current_dir(repo())
-            .env_clear()
-            .envs(PASSING_LAG)
-            .env("PERF_BASE_URL", &target.url)
-            .env("PERF_BEARER_TOKEN", DEMO_TOKEN)
-            .env("PERF_RULE_ID", DEMO_RULE)
-            .args([command, "--quiet", "--duration", "60s", "--summary-out"])
-            .arg(&summary_path)
-            .arg("--log-out")
-            .arg(dir.path().join(format!("{command}.log")))
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(Duration::from_millis(1500));
-        let terminated = Instant::now();
-        std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
-        let status = child.wait().unwrap();
-        assert!(terminated.elapsed() < Duration::from_secs(2), "{command} stopped after {:?}", terminated.elapsed());
-        assert_eq!(status.code(), Some(expected_code), "{command}");
+        let mut env = PASSING_LAG.to_vec();
+        env.extend([
+            ("PERF_BASE_URL", target.url.as_str()),
+            ("PERF_BEARER_TOKEN", DEMO_TOKEN),
+            ("PERF_RULE_ID", DEMO_RULE),
+        ]);
+        let log = dir.path().join(format!("{command}.log"));
+        let mut child = spawn_gatecheck(&env, &long_run(command, &summary_path, &log));
+        let (took, code) = stop_after(&mut child, Duration::from_millis(1500), "-TERM");
+        assert!(took < Duration::from_secs(2), "{command} stopped after {took:?}");
+        assert_eq!(code, Some(expected_code), "{command}");
         let doc = summary_at(&summary_path);
         assert_eq!(doc["gatecheck"]["partial"], true, "{command}");
         assert_eq!(doc["gatecheck"]["partial_reason"], "interrupted (SIGTERM)", "{command}");
@@ -344,23 +329,21 @@ fn requests_in_flight_when_the_run_is_stopped_count_as_interrupted_failures() {
     let dir = tempfile::tempdir().unwrap();
     let scenario = one_flow_scenario(dir.path());
     let summary = dir.path().join("cut.json");
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("gatecheck"))
-        .current_dir(repo())
-        .env_clear()
-        .env("T", &target.url)
-        .env("PERF_BEARER_TOKEN", "x")
-        .args(["smoke", "--quiet", "--duration", "30s", "--request-timeout", "20s", "--scenario"])
-        .arg(&scenario)
-        .arg("--summary-out")
-        .arg(&summary)
-        .arg("--log-out")
-        .arg(dir.path().join("cut.log"))
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
-    std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
-    assert_eq!(child.wait().unwrap().code(), Some(0));
+    let log = dir.path().join("cut.log");
+    let args: [&std::ffi::OsStr; 10] = [
+        "smoke".as_ref(),
+        "--quiet".as_ref(),
+        "--duration=30s".as_ref(),
+        "--request-timeout=20s".as_ref(),
+        "--scenario".as_ref(),
+        scenario.as_os_str(),
+        "--summary-out".as_ref(),
+        summary.as_os_str(),
+        "--log-out".as_ref(),
+        log.as_os_str(),
+    ];
+    let mut child = spawn_gatecheck(&[("T", target.url.as_str()), ("PERF_BEARER_TOKEN", "x")], &args);
+    assert_eq!(stop_after(&mut child, Duration::from_millis(1500), "-TERM").1, Some(0));
     let doc = summary_at(&summary);
     assert_eq!(doc["metrics"]["http_reqs"]["count"], 2, "both requests sent count: {}", doc["metrics"]["http_reqs"]);
     assert_eq!(doc["metrics"]["http_req_failed"]["passes"], 2, "and both failed");

@@ -242,3 +242,35 @@ pub fn k6_available() -> bool {
     }
     found
 }
+
+/// gatecheck started in the background with only `env` (stdout discarded), for tests that
+/// signal it mid-run.
+pub fn spawn_gatecheck<S: AsRef<std::ffi::OsStr>>(env: &[(&str, &str)], args: &[S]) -> std::process::Child {
+    std::process::Command::new(assert_cmd::cargo::cargo_bin("gatecheck"))
+        .current_dir(repo())
+        .env_clear()
+        .envs(env.iter().copied())
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn gatecheck")
+}
+
+/// Sends `signal` ("-TERM", "-INT", "-KILL") to a process.
+pub fn send_signal(child: &std::process::Child, signal: &str) {
+    let sent = std::process::Command::new("kill").args([signal, &child.id().to_string()]).status().expect("run kill");
+    assert!(sent.success(), "kill {signal} {}", child.id());
+}
+
+/// Waits `after`, sends `signal`, waits for the process: how long it took to end, its exit code.
+pub fn stop_after(
+    child: &mut std::process::Child,
+    after: std::time::Duration,
+    signal: &str,
+) -> (std::time::Duration, Option<i32>) {
+    std::thread::sleep(after);
+    let sent = std::time::Instant::now();
+    send_signal(child, signal);
+    let status = child.wait().expect("wait for gatecheck");
+    (sent.elapsed(), status.code())
+}
