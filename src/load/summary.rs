@@ -272,6 +272,22 @@ mod tests {
     }
 
     #[test]
+    fn the_plotted_curve_passes_through_the_summary_figures() {
+        // Reports draw a native run's curve from its histogram's buckets as samples: each point
+        // is the figure this summary writes for that percentile, so observed marks sit on it.
+        let mut histogram = Histogram::<u64>::new_with_bounds(1, 3_600_000_000, 3).unwrap();
+        for (micros, count) in [(1_234, 7), (10_000, 17_138), (50_000, 1_713), (200_000, 191), (912_345, 1)] {
+            histogram.record_n(micros, count).unwrap();
+        }
+        let curve = crate::metrics::hdr::distribution(&histogram).curve();
+        assert!(!curve.is_empty());
+        for (p, ms) in curve {
+            let figure = k6_percentile(&histogram, p) / 1000.0;
+            assert!((ms - figure).abs() <= figure * 1e-12, "p({p}): curve {ms} vs summary {figure}");
+        }
+    }
+
+    #[test]
     fn single_value_and_extremes() {
         let mut histogram = Histogram::<u64>::new_with_bounds(1, 3_600_000_000, 3).unwrap();
         histogram.record(5_000).unwrap();

@@ -1,5 +1,5 @@
-//! A run's latency samples as a weighted distribution, and the statistics that tell a real
-//! shift from runner noise.
+//! A run's latency samples as a weighted distribution (the one store of samples; the curves
+//! reports plot come from it), and the statistics that tell a real shift from runner noise.
 //!
 //! Samples are sorted (value, weight) pairs: k6 raw results give weight 1 per distinct value
 //! (the samples the raw reader already holds, 16 bytes per distinct value), and a native run's
@@ -17,6 +17,12 @@
 
 use rand::{Rng, SeedableRng};
 use statrs::distribution::{Beta, ContinuousCDF, Normal};
+
+/// The percentiles a curve is drawn through: dense in the tail, where gates look.
+pub const CURVE_PERCENTILES: [f64; 23] = [
+    0.0, 1.0, 5.0, 10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 75.0, 80.0, 85.0, 90.0, 92.5, 95.0, 97.5, 98.0, 99.0,
+    99.5, 99.9, 99.99, 100.0,
+];
 
 /// Sorted distinct values with their weights (sample counts).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -59,6 +65,11 @@ impl Distribution {
             pairs.into_iter().filter(|(v, w)| !v.is_nan() && w.is_finite() && *w > 0.0).collect();
         pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
         Distribution::from_sorted_weighted(pairs)
+    }
+
+    /// The union of several distributions' samples (e.g. a flow's endpoints).
+    pub fn merged<'a>(parts: impl IntoIterator<Item = &'a Distribution>) -> Distribution {
+        Distribution::from_weighted(parts.into_iter().flat_map(|part| part.points.iter().copied()))
     }
 
     fn from_sorted_weighted(pairs: impl IntoIterator<Item = (f64, f64)>) -> Distribution {
@@ -115,6 +126,13 @@ impl Distribution {
         let lower = lower.unwrap_or(last);
         let upper = upper.unwrap_or(lower);
         Some(lower + (upper - lower) * (rank - lower_rank))
+    }
+
+    /// The percentile curve (percentile, value) through `CURVE_PERCENTILES`, each point the
+    /// k6 quantile above, so a plot agrees with the figures gates judge; empty when the
+    /// distribution is.
+    pub fn curve(&self) -> Vec<(f64, f64)> {
+        CURVE_PERCENTILES.iter().filter_map(|p| Some((*p, self.quantile(p / 100.0)?))).collect()
     }
 
     fn value_at_fraction(&self, fraction: f64) -> Option<f64> {
@@ -309,6 +327,58 @@ mod tests {
         assert!(mann_whitney(&Distribution::default(), &Distribution::from_values(&base), Direction::Greater).is_none());
         let constant = Distribution::from_values(&[5.0, 5.0]);
         assert_eq!(mann_whitney(&constant, &constant, Direction::TwoSided).unwrap().p_value, 1.0);
+    }
+
+    /// k6's `TrendSink.P` over sorted raw samples, point by point, as raw results' curves were
+    /// drawn before distributions held the samples: the reference the curve must equal.
+    fn k6_curve_of_sorted(sorted: &[f64]) -> Vec<(f64, f64)> {
+        if sorted.is_empty() {
+            return Vec::new();
+        }
+        let last = (sorted.len() - 1) as f64;
+        CURVE_PERCENTILES
+            .iter()
+            .map(|p| {
+                let rank = p / 100.0 * last;
+                let (low, high) = (rank.floor() as usize, rank.ceil() as usize);
+                (*p, sorted[low] + (sorted[high] - sorted[low]) * (rank - low as f64))
+            })
+            .collect()
+    }
+
+    fn bits(curve: &[(f64, f64)]) -> Vec<(u64, u64)> {
+        curve.iter().map(|(p, v)| (p.to_bits(), v.to_bits())).collect()
+    }
+
+    #[test]
+    fn the_curve_of_raw_values_is_k6s_bit_for_bit() {
+        // Ties, a lone sample, few samples (ranks between points) and many (a skewed tail).
+        let skewed: Vec<f64> = (0..10_007).map(|i| 3.0 + f64::from(i % 89) * 0.37 + 1e4 / f64::from(i + 1)).collect();
+        for values in [
+            vec![7.25],
+            vec![2.0, 1.0],
+            vec![5.0, 1.5, 1.5, 9.75, 3.0, 3.0, 3.0],
+            (1..=100).map(f64::from).collect(),
+            skewed,
+        ] {
+            let mut sorted = values.clone();
+            sorted.sort_by(f64::total_cmp);
+            let curve = Distribution::from_values(&values).curve();
+            assert_eq!(curve.len(), CURVE_PERCENTILES.len());
+            assert_eq!(bits(&curve), bits(&k6_curve_of_sorted(&sorted)), "{values:?}");
+        }
+    }
+
+    #[test]
+    fn a_weighted_curve_is_the_curve_of_its_expanded_values_and_empty_gives_none() {
+        let weighted = Distribution::from_weighted([(12.5, 3.0), (4.0, 1.0), (250.0, 2.0), (40.0, 994.0)]);
+        let expanded: Vec<f64> =
+            weighted.points().iter().flat_map(|(v, w)| std::iter::repeat_n(*v, *w as usize)).collect();
+        assert_eq!(expanded.len(), 1000);
+        assert_eq!(bits(&weighted.curve()), bits(&Distribution::from_values(&expanded).curve()));
+        assert_eq!(bits(&weighted.curve()), bits(&k6_curve_of_sorted(&expanded)));
+        assert!(Distribution::default().curve().is_empty());
+        assert!(Distribution::from_values(&[f64::NAN]).curve().is_empty());
     }
 
     #[test]

@@ -2,15 +2,13 @@
 //! untrusted files, and the percentile curves plotted from them. Here, at the ground layer,
 //! because both the merge of native runs and the summary reader decode them.
 
+use crate::metrics::distribution::CURVE_PERCENTILES;
+use crate::metrics::Distribution;
+
 /// The highest latency a native run records, in microseconds (an hour).
 pub const MAX_MICROS: u64 = 3_600_000_000;
 /// Counts above this are not from a run (2^48 requests); bounding them keeps sums exact.
 pub const MAX_COUNT: u64 = 1 << 48;
-/// The percentiles a curve is drawn through: dense in the tail, where gates look.
-pub const CURVE_PERCENTILES: [f64; 23] = [
-    0.0, 1.0, 5.0, 10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 75.0, 80.0, 85.0, 90.0, 92.5, 95.0, 97.5, 98.0, 99.0,
-    99.5, 99.9, 99.99, 100.0,
-];
 
 /// Ours decode to a few KiB; a crafted input must not make us allocate more than this.
 const MAX_DECODED_HISTOGRAM: usize = 16 << 20;
@@ -139,6 +137,16 @@ pub fn curve_of_sorted(sorted: &[f64]) -> Vec<(f64, f64)> {
         .collect()
 }
 
+/// A histogram of microseconds as weighted samples in milliseconds: each recorded bucket's
+/// count at the bucket's highest equivalent value (capped at the largest recorded), the value
+/// a native summary's percentiles read for it.
+pub fn distribution(histogram: &hdrhistogram::Histogram<u64>) -> Distribution {
+    Distribution::from_weighted(histogram.iter_recorded().map(|bucket| {
+        let micros = histogram.highest_equivalent(bucket.value_iterated_to()).min(histogram.max());
+        (micros as f64 / 1000.0, bucket.count_since_last_iteration() as f64)
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,5 +166,20 @@ mod tests {
         assert!(curve(&histogram).is_empty());
         histogram.record(250_000).unwrap();
         assert!(curve(&histogram).iter().all(|(_, ms)| (ms - 250.0).abs() < 1.0));
+    }
+
+    #[test]
+    fn buckets_become_weighted_samples_in_milliseconds() {
+        let mut histogram = hdrhistogram::Histogram::<u64>::new_with_bounds(1, MAX_MICROS, 3).unwrap();
+        assert!(distribution(&histogram).is_empty());
+        histogram.record_n(250_000, 3).unwrap();
+        histogram.record(1_234).unwrap();
+        let samples = distribution(&histogram);
+        assert_eq!(samples.count(), 4.0);
+        let points = samples.points();
+        assert_eq!(points.len(), 2);
+        // Each within the recorder's 3 significant digits, the largest exactly the max.
+        assert!((points[0].0 - 1.234).abs() <= 1.234e-3 && points[0].1 == 1.0, "{points:?}");
+        assert_eq!(points[1], (histogram.max() as f64 / 1000.0, 3.0));
     }
 }
