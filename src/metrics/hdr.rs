@@ -1,8 +1,7 @@
 //! HdrHistogram encodings as native runs write them (V2, deflated, base64 in JSON), read from
-//! untrusted files, and the percentile curves plotted from them. Here, at the ground layer,
+//! untrusted files, and a histogram's buckets as weighted samples. Here, at the ground layer,
 //! because both the merge of native runs and the summary reader decode them.
 
-use crate::metrics::distribution::CURVE_PERCENTILES;
 use crate::metrics::Distribution;
 
 /// The highest latency a native run records, in microseconds (an hour).
@@ -111,32 +110,6 @@ fn check_counts(payload: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
-/// The percentile curve (percentile, ms) of a histogram of microseconds; empty when it is.
-pub fn curve(histogram: &hdrhistogram::Histogram<u64>) -> Vec<(f64, f64)> {
-    if histogram.is_empty() {
-        return Vec::new();
-    }
-    CURVE_PERCENTILES.iter().map(|p| (*p, histogram.value_at_quantile(p / 100.0) as f64 / 1000.0)).collect()
-}
-
-/// The percentile curve (percentile, ms) of sorted samples in ms, by k6's interpolation
-/// between closest ranks.
-pub fn curve_of_sorted(sorted: &[f64]) -> Vec<(f64, f64)> {
-    if sorted.is_empty() {
-        return Vec::new();
-    }
-    let last = (sorted.len() - 1) as f64;
-    CURVE_PERCENTILES
-        .iter()
-        .map(|p| {
-            let rank = p / 100.0 * last;
-            let (low, high) = (rank.floor() as usize, rank.ceil() as usize);
-            let value = sorted[low] + (sorted[high] - sorted[low]) * (rank - low as f64);
-            (*p, value)
-        })
-        .collect()
-}
-
 /// A histogram of microseconds as weighted samples in milliseconds: each recorded bucket's
 /// count at the bucket's highest equivalent value (capped at the largest recorded), the value
 /// a native summary's percentiles read for it.
@@ -150,23 +123,6 @@ pub fn distribution(histogram: &hdrhistogram::Histogram<u64>) -> Distribution {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn curves_follow_the_samples_and_never_invent_any() {
-        assert!(curve_of_sorted(&[]).is_empty());
-        let sorted: Vec<f64> = (1..=100).map(f64::from).collect();
-        let points = curve_of_sorted(&sorted);
-        assert_eq!(points.len(), CURVE_PERCENTILES.len());
-        assert_eq!(points[0], (0.0, 1.0));
-        assert_eq!(*points.last().unwrap(), (100.0, 100.0));
-        // k6's interpolation between closest ranks: p(50) of 1..=100 is 50.5.
-        assert!(points.iter().any(|&(p, v)| p == 50.0 && (v - 50.5).abs() < 1e-9));
-        assert!(points.windows(2).all(|w| w[0].1 <= w[1].1), "monotonic");
-        let mut histogram = hdrhistogram::Histogram::<u64>::new_with_bounds(1, MAX_MICROS, 3).unwrap();
-        assert!(curve(&histogram).is_empty());
-        histogram.record(250_000).unwrap();
-        assert!(curve(&histogram).iter().all(|(_, ms)| (ms - 250.0).abs() < 1.0));
-    }
 
     #[test]
     fn buckets_become_weighted_samples_in_milliseconds() {

@@ -110,11 +110,9 @@ pub struct MetricSet {
     /// Histograms scraped from the load target over the run window (`--scrape-url`), with the
     /// URL they came from, as a native summary records them.
     pub scraped: Option<(String, BTreeMap<String, HistogramSnapshot>)>,
-    /// Latency percentile curves (percentile, ms) of trend metrics whose samples the evidence
-    /// carries (native HDR histograms, raw results); summaries without samples have none.
-    pub curves: BTreeMap<MetricKey, Vec<(f64, f64)>>,
     /// The samples behind trend metrics, on the metric's own scale, where the evidence holds
-    /// them (raw results, a native run's HDR histograms): what a significance test needs.
+    /// them (raw results, a native run's HDR histograms): what significance tests and the
+    /// plotted percentile curves read. Summaries without samples have none.
     pub distributions: BTreeMap<MetricKey, Distribution>,
 }
 

@@ -111,19 +111,11 @@ pub fn read(paths: &[&Path], wanted: &[MetricKey], lenient: bool) -> Result<(Met
             continue;
         }
         if kind == MetricKind::Trend && samples.count > 0 {
-            // Kept for significance tests against a baseline; duplicates merge into weights.
+            // Kept for plots and significance tests against a baseline; duplicates merge into weights.
             set.distributions.insert(key.clone(), Distribution::from_values(&samples.values));
         }
         let aggregate = match kind {
-            MetricKind::Trend => {
-                let mut values = samples.values;
-                values.sort_by(f64::total_cmp);
-                // The curve for plots; only finite samples can be drawn.
-                if is_time && values.iter().all(|v| v.is_finite()) {
-                    set.curves.insert(key.clone(), crate::metrics::hdr::curve_of_sorted(&values));
-                }
-                Aggregate::Trend(trend_stats(values, samples.sum))
-            }
+            MetricKind::Trend => Aggregate::Trend(trend_stats(samples.values, samples.sum)),
             MetricKind::Rate => Aggregate::Rate { matches: samples.nonzero, total: samples.count },
             MetricKind::Counter => Aggregate::Counter { count: samples.sum, per_second: None },
             MetricKind::Gauge => {

@@ -20,7 +20,7 @@ use serde_json::{Map, Value};
 
 use crate::error::Error;
 use crate::metrics::{
-    Aggregate, K6Verdict, Metric, MetricKey, MetricKind, MetricSet, Provenance, RunRecord, TrendStats,
+    Aggregate, Distribution, K6Verdict, Metric, MetricKey, MetricKind, MetricSet, Provenance, RunRecord, TrendStats,
 };
 
 pub use crate::metrics::{FORMAT_EXPORT, FORMAT_HANDLE_SUMMARY, FORMAT_MACHINE_READABLE, FORMAT_NATIVE};
@@ -106,18 +106,7 @@ fn from_document(path: &str, root: &Map<String, Value>) -> Result<MetricSet, Err
         }
         set.run = Some(reader.run_record(native)?);
         if let Some(recorder) = native.get("recorder") {
-            set.curves = reader.curves(recorder)?;
-        }
-        // The HDR histograms are the run's samples, bucketed: significance tests read them.
-        let flows = crate::sources::hdr::flow_distributions(native);
-        let all = crate::metrics::Distribution::from_weighted(flows.iter().flat_map(|(_, d)| d.points().to_vec()));
-        for (flow, distribution) in flows {
-            if let Ok(key) = MetricKey::parse(&format!("http_req_duration{{flow:{flow}}}")) {
-                set.distributions.insert(key, distribution);
-            }
-        }
-        if let (false, Ok(key)) = (all.is_empty(), MetricKey::parse("http_req_duration")) {
-            set.distributions.insert(key, all);
+            set.distributions = reader.distributions(recorder)?;
         }
         if let Some(scraped) = native.get("scraped") {
             set.scraped = Some(reader.scraped(scraped)?);
@@ -428,22 +417,21 @@ impl Reader<'_> {
         Ok((url.to_string(), histograms))
     }
 
-    /// Percentile curves of the native run's latency histograms (per endpoint, per flow, and
-    /// overall), keyed as the summary keys their figures.
-    fn curves(&self, recorder: &Value) -> Result<BTreeMap<MetricKey, Vec<(f64, f64)>>, Error> {
+    /// The native run's latency histograms as samples (the HDR buckets, weighted by their
+    /// counts), keyed as the summary keys their figures: per endpoint, per flow (its endpoints'
+    /// samples together) and overall. Plots and significance tests read them.
+    fn distributions(&self, recorder: &Value) -> Result<BTreeMap<MetricKey, Distribution>, Error> {
         use base64::Engine;
-        type Hist = hdrhistogram::Histogram<u64>;
-        let new = || Hist::new_with_bounds(1, crate::metrics::hdr::MAX_MICROS, 3);
-        let Ok(mut all) = new() else { return Ok(BTreeMap::new()) };
-        let mut curves = BTreeMap::new();
-        let mut add = |selector: String, histogram: &Hist| {
-            if let Ok(key) = MetricKey::parse(&selector) {
-                curves.insert(key, crate::metrics::hdr::curve(histogram));
+        let mut distributions = BTreeMap::new();
+        let mut add = |selector: String, distribution: Distribution| {
+            if let (false, Ok(key)) = (distribution.is_empty(), MetricKey::parse(&selector)) {
+                distributions.insert(key, distribution);
             }
         };
+        let mut flows = Vec::new();
         for flow in recorder.get("flows").and_then(Value::as_array).into_iter().flatten() {
             let Some(name) = flow.get("name").and_then(Value::as_str) else { continue };
-            let Ok(mut flow_histogram) = new() else { continue };
+            let mut endpoints = Vec::new();
             for endpoint in flow.get("endpoints").and_then(Value::as_array).into_iter().flatten() {
                 let key = format!("gatecheck.recorder.flows[{name:?}].endpoints[].histogram_us");
                 let Some(encoded) = endpoint.get("histogram_us").and_then(Value::as_str) else { continue };
@@ -452,17 +440,18 @@ impl Reader<'_> {
                     .map_err(|e| self.error(&key, format!("not base64 ({e})")))?;
                 let histogram = crate::metrics::hdr::decode(&bytes)
                     .map_err(|why| self.error(&key, format!("does not decode ({why})")))?;
+                let samples = crate::metrics::hdr::distribution(&histogram);
                 if let Some(request) = endpoint.get("name").and_then(Value::as_str) {
-                    add(format!("http_req_duration{{flow:{name},name:{request}}}"), &histogram);
+                    add(format!("http_req_duration{{flow:{name},name:{request}}}"), samples.clone());
                 }
-                // Same bounds as the recorder's; a foreign histogram is left out of the sum.
-                let _ = flow_histogram.add(&histogram);
+                endpoints.push(samples);
             }
-            add(format!("http_req_duration{{flow:{name}}}"), &flow_histogram);
-            let _ = all.add(&flow_histogram);
+            let samples = Distribution::merged(&endpoints);
+            add(format!("http_req_duration{{flow:{name}}}"), samples.clone());
+            flows.push(samples);
         }
-        add("http_req_duration".into(), &all);
-        Ok(curves)
+        add("http_req_duration".into(), Distribution::merged(&flows));
+        Ok(distributions)
     }
 
     fn empty_set(&self, format: &str, carries_thresholds: bool) -> MetricSet {

@@ -6,7 +6,6 @@ pub mod baseline;
 pub mod detect;
 pub mod digest;
 pub mod env;
-pub mod hdr;
 pub mod history;
 pub mod k6_ndjson;
 pub mod k6_summary;

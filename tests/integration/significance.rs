@@ -115,7 +115,17 @@ fn native_runs_are_tested_over_their_hdr_histograms() {
     // adds the same time to both runs, which shrank a 1.6x shift below the 1.2x limit once
     // (+18.7 %); 2.5x stays well above it while a real shift is still what is detected.
     let b = run("2.5", "b.json");
-    let (_policy_dir, policy) = policy_file(POLICY);
+    // Per endpoint as well: a native summary's histograms are samples under every key it has
+    // figures for (rule_poll's one endpoint shifts with it).
+    const ENDPOINT_GATE: &str = r#"
+[[gate]]
+id = "endpoint-shift"
+metric = "http_req_duration{flow:rule_poll,name:rule-run}"
+thresholds = ["p(95) <= baseline * 1.2 and significant(0.01)"]
+"#;
+    let (_policy_dir, policy) = policy_file(&format!("{POLICY}{ENDPOINT_GATE}"));
+    let endpoint_row =
+        |out: &str| table_line(out, "endpoint-shift", "p(95) <= baseline * 1.2 and significant(0.01)").to_string();
     let judge = |current: &std::path::Path, baseline: &std::path::Path| {
         let output = gatecheck()
             .args(["verify", "--policy"])
@@ -131,9 +141,11 @@ fn native_runs_are_tested_over_their_hdr_histograms() {
     let (code, out) = judge(&b, &a);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("a real shift at 0.01"), "{out}");
+    assert!(endpoint_row(&out).contains("FAIL"), "{out}");
     let (code, out) = judge(&a, &a);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("within run-to-run noise"), "{out}");
+    assert!(endpoint_row(&out).contains("PASS"), "{out}");
 
     // compare shows the shift with its interval from the same histograms.
     let assert = gatecheck().arg("compare").arg(&a).arg(&b).assert().code(0);
