@@ -82,7 +82,16 @@ pub async fn demo(args: DemoArgs, context: &Context<'_>, out: &mut dyn Write) ->
         "gatecheck demo: the target is the built-in demo API on {url} (a stand-in for your service, seeded \
          latencies; no outside service), the load is gatecheck's native runner, lag comes from the demo's /metrics"
     ))?;
-    let result = smoke::smoke(load_plan, &summary_path, &log_path, Some(&metrics_url), false, out).await;
+    let result = smoke::smoke(
+        load_plan,
+        &smoke::RunnerRole::default(),
+        &summary_path,
+        &log_path,
+        Some(&metrics_url),
+        false,
+        out,
+    )
+    .await;
     server.abort();
     let result = result?;
     let mut evidence = gather(&policy, &plan, env).await?;

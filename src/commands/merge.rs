@@ -257,9 +257,6 @@ fn read_native(path: &Path) -> Result<(LoadPlan, Recorder, RunFacts), Error> {
         flows,
         skipped,
         segment: crate::load::segment::Segment::WHOLE,
-        start_at: None,
-        run_id: None,
-        remote_write: None,
     };
     let facts = RunFacts {
         elapsed_secs: elapsed,

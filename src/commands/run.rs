@@ -14,7 +14,7 @@ use super::evidence::{gather, load_policy, publish};
 use super::{smoke, Context, Outcome};
 
 pub async fn run(args: RunArgs, context: &Context<'_>, out: &mut dyn Write) -> Result<Outcome, Error> {
-    let load_plan = smoke::load_plan(&args.load, context.env)?;
+    let (load_plan, role) = smoke::load_plan(&args.load, context.env)?;
     let summary_path = smoke::summary_path(&args.load, context.env);
     let base = Settings { summary: Some(summary_path.clone()), color: context.color, ..Settings::default() };
     let (base, report) = args.judge.into_settings(base);
@@ -26,7 +26,8 @@ pub async fn run(args: RunArgs, context: &Context<'_>, out: &mut dyn Write) -> R
     let policy = load_policy(&plan)?;
     let outputs = Outputs::claim(&report.reports, context.env)?;
     let scrape = args.load.scrape_url.as_deref();
-    let result = smoke::smoke(load_plan, &summary_path, &args.load.log_out, scrape, args.load.quiet, out).await?;
+    let result =
+        smoke::smoke(load_plan, &role, &summary_path, &args.load.log_out, scrape, args.load.quiet, out).await?;
     let mut evidence = gather(&policy, &plan, context.env).await?;
     evidence.inputs.push(result.scenario_digest.clone());
     let verdict = policy::evaluate::evaluate(&policy, &evidence)?;

@@ -32,10 +32,10 @@ pub async fn smoke_command(
     context: &Context<'_>,
     out: &mut dyn Write,
 ) -> Result<Outcome, Error> {
-    let load_plan = load_plan(&args.load, context.env)?;
+    let (load_plan, role) = load_plan(&args.load, context.env)?;
     let summary_path = summary_path(&args.load, context.env);
     let scrape = args.load.scrape_url.as_deref();
-    smoke(load_plan, &summary_path, &args.load.log_out, scrape, args.load.quiet, out).await?;
+    smoke(load_plan, &role, &summary_path, &args.load.log_out, scrape, args.load.quiet, out).await?;
     Ok(Outcome::Pass)
 }
 
@@ -62,7 +62,20 @@ pub fn overrides(args: &LoadArgs) -> Result<Overrides, Error> {
     })
 }
 
-pub fn load_plan(args: &LoadArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<LoadPlan, Error> {
+/// This runner's part in a run of several: when all start, the run's id, where it pushes. The
+/// load itself needs none of it (its segment is in the plan); the smoke command does.
+#[derive(Debug, Clone, Default)]
+pub struct RunnerRole {
+    /// When every segment starts together (unix seconds), if given.
+    pub start_at: Option<i64>,
+    /// The run the segments belong to, if given (else derived when the run starts).
+    pub run_id: Option<String>,
+    /// Where to push the measurements (Prometheus remote-write), if anywhere.
+    pub remote_write: Option<crate::load::remote_write::Target>,
+}
+
+/// The plan of this runner's segment, and its role in the run, from the load flags.
+pub fn load_plan(args: &LoadArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<(LoadPlan, RunnerRole), Error> {
     let segment = segment(args, env)?;
     let start_at = args.start_at.as_deref().map(|text| {
         crate::settings::parse_at(text).map_err(|_| {
@@ -77,11 +90,8 @@ pub fn load_plan(args: &LoadArgs, env: &dyn Fn(&str) -> Option<String>) -> Resul
     }
     // The flags are checked before the scenario, so a mistake in them is named first.
     let remote_write = remote_write_target(args, env)?;
-    let mut plan = scenario_plan(args, env)?.into_segment(segment);
-    plan.start_at = start_at;
-    plan.run_id = args.run_id.clone();
-    plan.remote_write = remote_write;
-    Ok(plan)
+    let plan = scenario_plan(args, env)?.into_segment(segment);
+    Ok((plan, RunnerRole { start_at, run_id: args.run_id.clone(), remote_write }))
 }
 
 /// `--remote-write URL` with its headers and GATECHECK_REMOTE_WRITE_TOKEN, checked before any
@@ -226,6 +236,7 @@ pub async fn scrape_histograms(url: &str) -> Result<BTreeMap<String, ScrapedHist
 /// Runs the load, writes summary and log atomically, prints the per-flow table.
 pub async fn smoke(
     plan: LoadPlan,
+    role: &RunnerRole,
     summary_path: &Path,
     log_path: &Path,
     scrape_url: Option<&str>,
@@ -260,8 +271,8 @@ pub async fn smoke(
         plan.max_requests
     );
     write_out(writeln!(out, "{header}"))?;
-    let start = wait_for_start(plan.start_at, out).await?;
-    let run_id = plan.run_id.clone().unwrap_or_else(|| derived_run_id(&scenario_digest.sha256, start));
+    let start = wait_for_start(role.start_at, out).await?;
+    let run_id = role.run_id.clone().unwrap_or_else(|| derived_run_id(&scenario_digest.sha256, start));
     let writer = crate::load::remote_write::Writer {
         run_id: run_id.clone(),
         segment: plan.segment.to_string(),
@@ -269,7 +280,7 @@ pub async fn smoke(
     };
     // Pushed when the run starts (the segment reports itself), every --remote-write-interval
     // while it goes (the totals so far), and when it ends (everything, dropped iterations too).
-    let (pusher, live) = match &plan.remote_write {
+    let (pusher, live) = match &role.remote_write {
         Some(target) => {
             let (pusher, live) = crate::load::remote_write::LivePusher::start(target, &plan, &writer);
             (Some(pusher), Some(live))
@@ -299,7 +310,7 @@ pub async fn smoke(
     // The run window goes into the summary, so `verify` of it judges the lag gates exactly
     // as `run` does.
     let mut document = outcome.summary.clone();
-    if let (Some(target), Some(pushes)) = (&plan.remote_write, &pushes) {
+    if let (Some(target), Some(pushes)) = (&role.remote_write, &pushes) {
         for why in pushes.refused() {
             write_out(writeln!(out, "remote-write: {why}"))?;
         }

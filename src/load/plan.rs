@@ -153,12 +153,6 @@ pub struct LoadPlan {
     pub skipped: Vec<(String, String)>,
     /// The part of the scenario this runner runs (the whole by default).
     pub segment: crate::load::segment::Segment,
-    /// When every segment starts together (unix seconds), if given.
-    pub start_at: Option<i64>,
-    /// The run the segments belong to, if given (else derived when the run starts).
-    pub run_id: Option<String>,
-    /// Where to push the measurements (Prometheus remote-write), if anywhere.
-    pub remote_write: Option<crate::load::remote_write::Target>,
 }
 
 impl LoadPlan {
@@ -379,9 +373,6 @@ pub fn parse(
         flows,
         skipped,
         segment: crate::load::segment::Segment::WHOLE,
-        start_at: None,
-        run_id: None,
-        remote_write: None,
     })
 }
 
