@@ -109,10 +109,8 @@ pub fn bucket_index(seconds: f64) -> i32 {
 pub fn native_histogram(latency: &Histogram<u64>, timestamp_ms: i64) -> NativeHistogram {
     let mut buckets: BTreeMap<i32, u64> = BTreeMap::new();
     let mut sum = 0.0;
-    for value in latency.iter_recorded() {
-        let micros = latency.highest_equivalent(value.value_iterated_to()).min(latency.max());
+    for (micros, count) in crate::metrics::hdr::buckets(latency) {
         let seconds = micros.max(1) as f64 / 1e6;
-        let count = value.count_since_last_iteration();
         *buckets.entry(bucket_index(seconds)).or_default() += count;
         sum += seconds * count as f64;
     }

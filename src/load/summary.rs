@@ -36,9 +36,9 @@ pub fn k6_percentile(histogram: &Histogram<u64>, percentile: f64) -> f64 {
     let fraction = rank - lower_rank as f64;
     let (mut lower, mut upper) = (None, None);
     let mut seen = 0u64;
-    for bucket in histogram.iter_recorded() {
-        let value = histogram.highest_equivalent(bucket.value_iterated_to()).min(histogram.max()) as f64;
-        let next = seen + bucket.count_since_last_iteration();
+    for (value, bucket_count) in crate::metrics::hdr::buckets(histogram) {
+        let value = value as f64;
+        let next = seen + bucket_count;
         if lower.is_none() && lower_rank < next {
             lower = Some(value);
         }

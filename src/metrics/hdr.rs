@@ -110,14 +110,19 @@ fn check_counts(payload: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
-/// A histogram of microseconds as weighted samples in milliseconds: each recorded bucket's
-/// count at the bucket's highest equivalent value (capped at the largest recorded), the value
-/// a native summary's percentiles read for it.
+/// Each recorded bucket of a histogram as (value, count): the value every sample of the bucket
+/// stands for is the bucket's highest equivalent value, capped at the largest recorded. The one
+/// rule for the native summary's percentiles, the samples significance reads, and remote-write.
+pub fn buckets(histogram: &hdrhistogram::Histogram<u64>) -> impl Iterator<Item = (u64, u64)> + '_ {
+    histogram.iter_recorded().map(|bucket| {
+        let value = histogram.highest_equivalent(bucket.value_iterated_to()).min(histogram.max());
+        (value, bucket.count_since_last_iteration())
+    })
+}
+
+/// A histogram of microseconds as weighted samples in milliseconds (see `buckets`).
 pub fn distribution(histogram: &hdrhistogram::Histogram<u64>) -> Distribution {
-    Distribution::from_weighted(histogram.iter_recorded().map(|bucket| {
-        let micros = histogram.highest_equivalent(bucket.value_iterated_to()).min(histogram.max());
-        (micros as f64 / 1000.0, bucket.count_since_last_iteration() as f64)
-    }))
+    Distribution::from_weighted(buckets(histogram).map(|(micros, count)| (micros as f64 / 1000.0, count as f64)))
 }
 
 #[cfg(test)]
