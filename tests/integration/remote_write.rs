@@ -67,22 +67,9 @@ impl Drop for Receiver {
 }
 
 fn segment(target: &str, receiver: &str, dir: &std::path::Path, index: u32, run_id: &str) -> std::process::Child {
-    std::process::Command::new(assert_cmd::cargo::cargo_bin("gatecheck"))
-        .current_dir(repo())
-        .env_clear()
-        .env("PERF_BASE_URL", target)
-        .env("PERF_BEARER_TOKEN", DEMO_TOKEN)
-        .env("PERF_RULE_ID", DEMO_RULE)
-        .args(["smoke", "--quiet", "--duration", "6s", "--vus", "8", "--no-sleep", "--run-id", run_id])
-        .arg(format!("--segment={index}/2"))
-        .arg(format!("--remote-write={receiver}/api/v1/write"))
-        .arg("--summary-out")
-        .arg(dir.join(format!("s{index}.json")))
-        .arg("--log-out")
-        .arg(dir.join(format!("s{index}.log")))
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("spawn a segment")
+    let (segment, push) = (format!("--segment={index}/2"), format!("--remote-write={receiver}/api/v1/write"));
+    let args = ["--duration", "6s", "--vus", "8", "--no-sleep", "--run-id", run_id, &segment, &push];
+    spawn_smoke(target, dir, &format!("s{index}"), &args)
 }
 
 /// Every row the live view and the files both judge has the same verdict; how many there were.
@@ -436,23 +423,9 @@ fn a_receiver_that_never_answers_neither_delays_the_load_nor_a_stop() {
     let target = Served::start(&["demo", "--serve"]);
     let dir = tempfile::tempdir().unwrap();
     let summary = dir.path().join("hanging.json");
-    let env = [("PERF_BASE_URL", target.url.as_str()), ("PERF_BEARER_TOKEN", DEMO_TOKEN), ("PERF_RULE_ID", DEMO_RULE)];
-    let log = dir.path().join("hanging.log");
-    let mut child = spawn_gatecheck(
-        &env,
-        &[
-            "smoke".as_ref(),
-            "--quiet".as_ref(),
-            "--duration=60s".as_ref(),
-            "--vus=2".as_ref(),
-            format!("--remote-write={receiver}").as_ref(),
-            "--remote-write-interval=1s".as_ref(),
-            "--summary-out".as_ref(),
-            summary.as_os_str(),
-            "--log-out".as_ref(),
-            log.as_os_str(),
-        ],
-    );
+    let push = format!("--remote-write={receiver}");
+    let args = ["--duration=60s", "--vus=2", push.as_str(), "--remote-write-interval=1s"];
+    let mut child = spawn_smoke(&target.url, dir.path(), "hanging", &args);
     let (took, code) = stop_after(&mut child, Duration::from_millis(2500), "-TERM");
     // The run stops within a second; the unanswered push in flight gets 2 s, the final one 2 s.
     assert!(took < Duration::from_secs(7), "stopped after {took:?}");

@@ -14,32 +14,9 @@ fn read(path: &std::path::Path) -> Value {
 
 /// An open-model smoke process against `url`, segment `segment`, writing `out`.
 fn open_model_smoke(url: &str, dir: &std::path::Path, name: &str, extra: &[&str]) -> std::process::Child {
-    std::process::Command::new(assert_cmd::cargo::cargo_bin("gatecheck"))
-        .current_dir(repo())
-        .env_clear()
-        .env("PERF_BASE_URL", url)
-        .env("PERF_BEARER_TOKEN", DEMO_TOKEN)
-        .env("PERF_RULE_ID", DEMO_RULE)
-        .args([
-            "smoke",
-            "--quiet",
-            "--duration",
-            "3s",
-            "--executor",
-            "constant-arrival-rate",
-            "--rate",
-            "7",
-            "--vus",
-            "5",
-        ])
-        .args(extra)
-        .arg("--summary-out")
-        .arg(dir.join(format!("{name}.json")))
-        .arg("--log-out")
-        .arg(dir.join(format!("{name}.log")))
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("spawn gatecheck smoke")
+    let mut args = vec!["--duration", "3s", "--executor", "constant-arrival-rate", "--rate", "7", "--vus", "5"];
+    args.extend_from_slice(extra);
+    spawn_smoke(url, dir, name, &args)
 }
 
 /// Per flow: (iterations that ran + dropped) = the iterations due.

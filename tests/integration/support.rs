@@ -274,3 +274,14 @@ pub fn stop_after(
     let status = child.wait().expect("wait for gatecheck");
     (sent.elapsed(), status.code())
 }
+
+/// `gatecheck smoke --quiet EXTRA…` in the background against the demo target at `target`,
+/// writing `NAME.json` and `NAME.log` into `dir`.
+pub fn spawn_smoke(target: &str, dir: &Path, name: &str, extra: &[&str]) -> std::process::Child {
+    let env = [("PERF_BASE_URL", target), ("PERF_BEARER_TOKEN", DEMO_TOKEN), ("PERF_RULE_ID", DEMO_RULE)];
+    let mut args: Vec<std::ffi::OsString> = vec!["smoke".into(), "--quiet".into()];
+    args.extend(extra.iter().map(|a| a.into()));
+    args.extend(["--summary-out".into(), dir.join(format!("{name}.json")).into()]);
+    args.extend(["--log-out".into(), dir.join(format!("{name}.log")).into()]);
+    spawn_gatecheck(&env, &args)
+}
