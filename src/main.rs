@@ -13,7 +13,10 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(error) => {
-            eprintln!("gatecheck: error: {}", gatecheck::cli::one_line_error(&error.render().to_string()));
+            eprintln!(
+                "gatecheck: error: {}",
+                gatecheck::escape::line(&gatecheck::cli::one_line_error(&error.render().to_string()))
+            );
             return ExitCode::from(2);
         }
     };
@@ -29,8 +32,7 @@ fn main() -> ExitCode {
     match runtime.block_on(gatecheck::run(cli, &env, &mut stdout)) {
         Ok(outcome) => ExitCode::from(outcome.exit_code() as u8),
         Err(error) => {
-            let error = anyhow::Error::from(error);
-            eprintln!("gatecheck: error: {error}");
+            eprintln!("{}", gatecheck::commands::error_line(&error));
             ExitCode::from(2)
         }
     }
