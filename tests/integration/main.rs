@@ -16,6 +16,7 @@ mod k6_fixtures;
 mod k6_native;
 mod k6_raw;
 mod merge;
+mod outside_text;
 mod prometheus;
 mod prometheus_faults;
 mod prometheus_rules;
