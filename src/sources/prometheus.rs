@@ -345,7 +345,12 @@ fn to_series(gate: &str, query: &str, data: &Data) -> Result<Vec<Series>, Error>
         Data::Vector(vector) => Ok(vector
             .iter()
             .map(|sample| Series {
-                labels: sample.metric().iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                // Label names and values are the server's text too.
+                labels: sample
+                    .metric()
+                    .iter()
+                    .map(|(k, v)| (crate::secret::scrub(k), crate::secret::scrub(v)))
+                    .collect(),
                 value: sample.sample().value(),
             })
             .collect()),
