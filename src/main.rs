@@ -27,6 +27,11 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // A GATECHECK_* variable that is not a setting is a warning, never a reason to stop.
+    let names = std::env::vars_os().filter_map(|(name, _)| name.into_string().ok());
+    for warning in gatecheck::settings::unknown_env_warnings(names) {
+        eprintln!("{warning}");
+    }
     let env = |name: &str| std::env::var(name).ok();
     let mut stdout = std::io::stdout().lock();
     match runtime.block_on(gatecheck::run(cli, &env, &mut stdout)) {
