@@ -649,7 +649,7 @@ proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig { cases: 48, ..Default::default() })]
 
     /// The escaping rules, stated once over every input gatecheck may print: k6 metric, tag,
-    /// threshold and check strings in both k6 summary shapes; waiver fields; a native
+    /// threshold and check strings in both k6 summary shapes and in raw results; waiver fields; a native
     /// summary's scenario, target, flow and endpoint names and skipped-flow reasons; the text
     /// of a Prometheus server's errors, warnings and labels. Every output — stdout, the exit-2
     /// line, the JSON, JUnit, Markdown and HTML reports, the step summary and annotations —
@@ -697,6 +697,27 @@ proptest::proptest! {
         let args: Vec<String> = ["verify", "--policy", &policy, "--summary", &summary.display().to_string()].map(String::from).to_vec();
         let reports = tempfile::tempdir().unwrap();
         assert_outputs_hold("verify k6 metric names", &run_in_process(&runtime, reports.path(), &args, &lag));
+
+        // k6 raw results (--raw): hostile tags, check names, thresholds and submetric names.
+        let raw = dir.path().join("raw.ndjson");
+        let mut lines = std::fs::read_to_string(repo().join("fixtures/k6/1.1.0/pass/raw.ndjson")).unwrap();
+        for line in [
+            serde_json::json!({"type": "Metric", "metric": "hostile_trend", "data": {"name": "hostile_trend", "type": "trend",
+                "contains": "time", "thresholds": [texts[2]], "submetrics": [{"name": format!("hostile_trend{{flow:{}}}", texts[1]),
+                "suffix": "x", "tags": {"flow": texts[1]}}]}}),
+            serde_json::json!({"type": "Point", "metric": "checks", "data": {"time": "2026-11-27T07:35:37Z", "value": 0,
+                "tags": {"check": texts[4], "flow": texts[1], "name": texts[0], "scenario": texts[3]}}}),
+            serde_json::json!({"type": "Point", "metric": "http_req_duration", "data": {"time": "2026-11-27T07:35:37Z",
+                "value": 12.5, "tags": {"flow": texts[1], "name": texts[0], "status": texts[3], "url": texts[4]}}}),
+        ] {
+            lines.push_str(&line.to_string());
+            lines.push('\n');
+        }
+        std::fs::write(&raw, lines).unwrap();
+        let args: Vec<String> = ["verify", "--policy", &policy, "--summary", "fixtures/k6/1.1.0/pass/summary-export.json",
+            "--raw", &raw.display().to_string()].map(String::from).to_vec();
+        let reports = tempfile::tempdir().unwrap();
+        assert_outputs_hold("verify k6 raw", &run_in_process(&runtime, reports.path(), &args, &lag));
 
         // k6 handleSummary: the same strings in the other shape.
         let mut handle: serde_json::Value = serde_json::from_str(
