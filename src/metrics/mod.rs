@@ -5,6 +5,7 @@
 //! tags), so selectors match however k6 spaced the braces.
 
 mod aggregate;
+pub mod clock;
 pub mod distribution;
 pub mod figure;
 pub mod hdr;

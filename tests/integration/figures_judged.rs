@@ -81,3 +81,154 @@ fn a_promql_figure_in_seconds_meets_a_millisecond_limit_exactly() {
     );
     assert!(table_line(&out, "lag", "value < 2010ms").contains("FAIL"), "{out}");
 }
+
+#[test]
+fn a_freshness_timestamp_far_outside_time_is_no_data_not_a_panic() {
+    // On dd0cb13 `Duration::from_secs_f64` panicked on -1e300: exit 101.
+    let (_guard, policy) = policy_file(
+        "[[freshness]]\nid = \"worker\"\nselector = 'up{job=\"w\"}'\nmax_age = \"2m\"\n[[gate]]\nid = \"backlog\"\nquery = 'max(x)'\nunit = \"number\"\nthresholds = [\"value < 500\"]\n",
+    );
+    for stamp in ["-1e300", "1e300", "NaN"] {
+        let url = serve_json(vector_answer(stamp));
+        let out = stdout_of(
+            &gatecheck()
+                .args(["check", "--policy"])
+                .arg(&policy)
+                .args(["--prometheus-url", &url, "--at", FIXTURE_T])
+                .assert()
+                .code(1),
+        );
+        assert!(table_line(&out, "worker", "age < 2m").contains("NO DATA"), "{stamp}: {out}");
+    }
+}
+
+#[test]
+fn a_freshness_sample_in_the_future_is_never_fresh() {
+    let (_guard, policy) = policy_file(
+        "[[freshness]]\nid = \"worker\"\nselector = 'up{job=\"w\"}'\nmax_age = \"2m\"\n[[gate]]\nid = \"backlog\"\nquery = 'max(x)'\nunit = \"number\"\nthresholds = [\"value < 4102444800\"]\n",
+    );
+    // 2100-01-01: every query answers it, so the gate passes and only the age can block.
+    let url = serve_json(vector_answer("4102444800"));
+    let out = stdout_of(
+        &gatecheck()
+            .args(["check", "--policy"])
+            .arg(&policy)
+            .args(["--prometheus-url", &url, "--at", FIXTURE_T])
+            .assert()
+            .code(1),
+    );
+    let line = table_line(&out, "worker", "age < 2m");
+    assert!(line.contains("NO DATA"), "{out}");
+    assert!(out.contains("in the future"), "{out}");
+}
+
+#[test]
+fn check_at_a_time_in_the_future_is_exit_2() {
+    let (_guard, policy) = policy_file(
+        "[[gate]]\nid = \"backlog\"\nquery = 'max(x)'\nunit = \"number\"\nthresholds = [\"value < 500\"]\n",
+    );
+    let url = serve_json(vector_answer("1"));
+    gatecheck()
+        .args(["check", "--policy"])
+        .arg(&policy)
+        .args(["--prometheus-url", &url, "--at", "2099-01-01T00:00:00Z"])
+        .assert()
+        .code(2)
+        .stderr(contains("--at").and(contains("in the future")));
+}
+
+/// Lag figures only: a policy that reads nothing from k6.
+const ENV_ONLY: &str = "[[gate]]\nid = \"lag\"\nunit = \"s\"\nthresholds = [\"p(95) < 60s\"]\n[gate.env]\n\"p(95)\" = \"SCHEDULER_LAG_P95_SECONDS\"\n";
+
+#[test]
+fn a_named_raw_file_is_read_even_when_no_gate_needs_it() {
+    let (guard, policy) = policy_file(ENV_ONLY);
+    gatecheck_with_lag()
+        .args(["verify", "--policy"])
+        .arg(&policy)
+        .args(["--raw", "/no/such/raw.ndjson"])
+        .assert()
+        .code(2)
+        .stderr(contains("/no/such/raw.ndjson"));
+    let corrupt = guard.path().join("raw.ndjson");
+    std::fs::write(&corrupt, "{\"type\":\"Metric\",\"metric\":\"x\",\"data\":{}}\nthis is not json\n").unwrap();
+    gatecheck_with_lag()
+        .args(["verify", "--policy"])
+        .arg(&policy)
+        .arg("--raw")
+        .arg(&corrupt)
+        .assert()
+        .code(2)
+        .stderr(contains("raw.ndjson"));
+}
+
+/// `fixture`'s points, every `time` moved to `year`.
+fn raw_dated(dir: &std::path::Path, year: &str) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(fixture("k6/1.1.0/pass/raw.ndjson")).unwrap();
+    let moved: String = text
+        .lines()
+        .map(|line| match line.find("\"time\":\"") {
+            Some(at) => format!("{}{year}{}\n", &line[..at + 8], &line[at + 12..]),
+            None => format!("{line}\n"),
+        })
+        .collect();
+    let path = dir.join(format!("raw-{year}.ndjson"));
+    std::fs::write(&path, moved).unwrap();
+    path
+}
+
+#[test]
+fn raw_results_are_dated_by_their_newest_point_not_the_files_mtime() {
+    let dir = tempfile::tempdir().unwrap();
+    // Points from 2020, in a file written just now (as a copied artifact is).
+    let old = raw_dated(dir.path(), "2020");
+    let out = stdout_of(
+        &gatecheck_with_lag()
+            .args(["verify", "--summary", "fixtures/k6/1.1.0/pass/summary-export.json", "--raw"])
+            .arg(&old)
+            .args(["--max-evidence-age", "7d"])
+            .assert()
+            .code(1),
+    );
+    let line = out.lines().find(|l| l.contains("raw-2020.ndjson: its newest point's time")).unwrap_or_default();
+    assert!(line.contains("FAIL") && line.contains("evidence age < 168h"), "{out}");
+    // Points from 2099 are never fresh, with or without --max-evidence-age.
+    let future = raw_dated(dir.path(), "2099");
+    for extra in [&["--max-evidence-age", "7d"][..], &[][..]] {
+        let out = stdout_of(
+            &gatecheck_with_lag()
+                .args(["verify", "--summary", "fixtures/k6/1.1.0/pass/summary-export.json", "--raw"])
+                .arg(&future)
+                .args(extra)
+                .assert()
+                .code(1),
+        );
+        assert!(out.contains("in the future"), "{extra:?}: {out}");
+    }
+}
+
+#[test]
+fn a_native_summary_ended_in_2099_is_never_fresh() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(fixture("k6/1.1.0/pass/summary-export.json")).unwrap();
+    let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    doc["metrics"]["dropped_iterations"] = serde_json::json!({"count": 0, "rate": 0});
+    doc["gatecheck"] = serde_json::json!({
+        "runner": "gatecheck test",
+        "partial": false,
+        "skipped_flows": [],
+        "started_at": "2099-01-01T00:00:00Z",
+        "ended_at": "2099-01-01T00:01:00Z",
+    });
+    let path = dir.path().join("native.json");
+    std::fs::write(&path, doc.to_string()).unwrap();
+    let out = stdout_of(
+        &gatecheck_with_lag()
+            .args(["verify", "--summary"])
+            .arg(&path)
+            .args(["--max-evidence-age", "7d"])
+            .assert()
+            .code(1),
+    );
+    assert!(out.contains("in the future"), "{out}");
+}
