@@ -183,6 +183,15 @@ fn read_one(
             continue;
         }
         let bad = |why: &str| Error::Evidence { path: shown.clone(), message: format!("line {number}: {why}") };
+        // Every line is text, needed or not: a byte that is not UTF-8 (FF FE in a check name)
+        // is a corrupt file, never read lossily.
+        if let Err(e) = std::str::from_utf8(text) {
+            if lenient {
+                stats.skipped_bad += 1;
+                continue;
+            }
+            return Err(bad(&format!("not UTF-8 text (byte {} of the line)", e.valid_up_to() + 1)));
+        }
         let whole_object = text.starts_with(b"{") && text.ends_with(b"}");
         if !complete && !whole_object {
             if lenient {

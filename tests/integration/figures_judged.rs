@@ -232,3 +232,89 @@ fn a_native_summary_ended_in_2099_is_never_fresh() {
     );
     assert!(out.contains("in the future"), "{out}");
 }
+
+fn verify_summary(text: &str) -> (i32, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("summary.json");
+    std::fs::write(&path, text).unwrap();
+    let output = gatecheck_with_lag().args(["verify", "--summary"]).arg(&path).output().unwrap();
+    (output.status.code().unwrap_or(-1), String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+/// The passing export with `edit` applied to its JSON text.
+fn edited_export(edit: impl Fn(&str) -> String) -> String {
+    edit(&std::fs::read_to_string(fixture("k6/1.1.0/pass/summary-export.json")).unwrap())
+}
+
+#[test]
+fn one_selector_in_two_spellings_is_exit_2_naming_both() {
+    let text = edited_export(|t| {
+        t.replacen(
+            "\"metrics\": {",
+            "\"metrics\": {\"http_req_duration{flow: auth_list}\": {\"avg\": 1, \"min\": 1, \"med\": 1, \"max\": 1, \"p(90)\": 1, \"p(95)\": 1},",
+            1,
+        )
+    });
+    assert!(text.contains("flow: auth_list"), "the fixture's layout changed");
+    let (code, err) = verify_summary(&text);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("{flow: auth_list}") && err.contains("{flow:auth_list}"), "{err}");
+}
+
+#[test]
+fn one_statistic_in_two_spellings_is_exit_2() {
+    let text = edited_export(|t| t.replacen("\"p(95)\":", "\"p95\": 1, \"p(95)\":", 1));
+    let (code, err) = verify_summary(&text);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("\"p95\"") && err.contains("\"p(95)\""), "{err}");
+}
+
+#[test]
+fn a_machine_readable_summary_listing_a_metric_twice_is_exit_2() {
+    let entry =
+        r#"{"name":"http_req_failed","type":"rate","contains":"default","values":{"rate":0,"matches":0,"total":10}}"#;
+    let text = format!(
+        r#"{{"version":"1.0","results":{{"metrics":[{entry},{}]}}}}"#,
+        entry.replace("\"matches\":0", "\"matches\":0 ")
+    );
+    let (code, err) = verify_summary(&text);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("written twice"), "{err}");
+}
+
+#[test]
+fn a_rate_that_contradicts_its_counts_is_exit_2_naming_the_field() {
+    let export = r#"{"metrics":{"http_req_failed":{"passes":0,"fails":120,"value":-0.5}}}"#;
+    let (code, err) = verify_summary(export);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("value") && err.contains("contradicts"), "{err}");
+    for (rate, name) in [("-0.5", "http_req_failed"), ("1.5", "checks")] {
+        let handle = format!(
+            r#"{{"metrics":{{"{name}":{{"type":"rate","contains":"default","values":{{"rate":{rate},"passes":3,"fails":1}}}}}}}}"#
+        );
+        let (code, err) = verify_summary(&handle);
+        assert_eq!(code, 2, "{rate}: {err}");
+        assert!(err.contains("[\"rate\"]") && err.contains("contradicts"), "{rate}: {err}");
+    }
+}
+
+#[test]
+fn raw_results_that_are_not_utf8_are_exit_2_even_on_lines_no_gate_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read(fixture("k6/1.1.0/pass/raw.ndjson")).unwrap();
+    // A line of a metric no gate reads (data_received), so only the UTF-8 rule can catch it.
+    let needle: &[u8] = b"{\"metric\":\"data_received\"";
+    let line = text.windows(needle.len()).position(|w| w == needle).expect("a data_received point");
+    let at = line + text[line..].windows(7).position(|w| w == b"\"url\":\"").expect("a url tag") + 7;
+    let mut bad = text[..at].to_vec();
+    bad.extend_from_slice(b"\xff\xfe");
+    bad.extend_from_slice(&text[at..]);
+    let path = dir.path().join("raw.ndjson");
+    std::fs::write(&path, bad).unwrap();
+    gatecheck_with_lag()
+        .args(["verify", "--summary", "fixtures/k6/1.1.0/pass/summary-export.json", "--raw"])
+        .arg(&path)
+        .assert()
+        .code(2)
+        .stderr(contains("raw.ndjson").and(contains("UTF-8")));
+}
