@@ -194,7 +194,13 @@ pub fn resolve_with_default_policy(
     };
     let prometheus = prometheus_plan(&merged, env)?;
     let (at, at_is_fixed) = match &merged.at {
-        Some(text) => (parse_at(text)?, true),
+        Some(text) => {
+            let at = parse_at(text)?;
+            // A judgement dated in the future would see evidence as younger than it is.
+            crate::metrics::clock::not_future(now_unix(), at)
+                .map_err(|why| Error::Settings(format!("--at {:?}: {why}", text.trim())))?;
+            (at, true)
+        }
         None => (now_unix(), false),
     };
     let k6_summary_path = env("K6_SUMMARY_PATH").filter(|v| !v.trim().is_empty());

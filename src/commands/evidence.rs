@@ -130,15 +130,17 @@ pub async fn gather(policy: &Policy, plan: &Plan, env: &dyn Fn(&str) -> Option<S
         flows.insert(flow.clone(), FlowState { enabled: false, reason: format!("the run skipped it: {because}") });
     }
     let wanted = policy.metric_keys();
-    let raw = if plan.raw.is_empty() || !policy.needs_k6_summary() {
+    // Every input the user names is read and checked, even when no gate reads from it: a
+    // missing or corrupt --raw is exit 2, never silently ignored.
+    let raw = if plan.raw.is_empty() {
         None
     } else {
         let paths: Vec<&std::path::Path> = plan.raw.iter().map(|p| p.as_path()).collect();
-        let (set, _stats) = sources::k6_ndjson::read(&paths, &wanted, plan.raw_lenient)?;
+        let (set, stats) = sources::k6_ndjson::read(&paths, &wanted, plan.raw_lenient)?;
         for path in &paths {
             inputs.push(sources::digest::file("raw", path)?);
-            evidence_times.push(sources::age::of_file(path));
         }
+        evidence_times.extend(sources::age::of_raw(&stats));
         Some(set)
     };
     let baseline = plan
