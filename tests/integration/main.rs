@@ -7,6 +7,7 @@ mod cli;
 mod command_line;
 mod compare;
 mod fail_closed;
+mod flow_switches;
 mod freshness;
 mod fuzz_regressions;
 mod gates_command;
