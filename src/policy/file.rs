@@ -44,6 +44,10 @@ pub enum VarFile {
 pub struct RequiredVar {
     /// What to give, shown when it is missing.
     pub required: String,
+    /// What the value is: "label" (a label value such as a run id; the default) or "count"
+    /// (a whole number above 0). A given value must be a plain value of this kind.
+    #[serde(default)]
+    pub kind: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
