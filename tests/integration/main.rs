@@ -8,6 +8,7 @@ mod command_line;
 mod compare;
 mod fail_closed;
 mod figures_judged;
+mod flow_switches;
 mod freshness;
 mod fuzz_regressions;
 mod gates_command;
