@@ -79,8 +79,16 @@ pub enum Command {
     BenchTarget(BenchTargetArgs),
     /// Print shell completions: gatecheck completions bash > /etc/bash_completion.d/gatecheck
     Completions(CompletionsArgs),
-    /// Print the man page (roff): gatecheck man > gatecheck.1
-    Man,
+    /// The man pages (roff): `gatecheck man --dir ~/.local/share/man/man1` writes gatecheck.1 and
+    /// one page per subcommand (gatecheck-verify.1, ...); without --dir the top page goes to stdout.
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Folder to write every page into (created when missing).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

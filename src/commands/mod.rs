@@ -79,7 +79,7 @@ pub async fn run(cli: Cli, env: &dyn Fn(&str) -> Option<String>, out: &mut dyn W
         }
         Command::Gates(args) => gates::gates(args, &context, out),
         Command::Completions(args) => completions::completions(args, out),
-        Command::Man => completions::man(out),
+        Command::Man(args) => completions::man(args, out),
     }
 }
 
