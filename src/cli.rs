@@ -222,7 +222,7 @@ pub struct LoadArgs {
     #[arg(long)]
     pub no_sleep: bool,
 
-    /// Where the k6-compatible summary goes [default: $K6_SUMMARY_PATH or artifacts/perf/k6-summary.json].
+    /// Where the k6-compatible summary goes [default: $K6_SUMMARY_PATH, else $K6_SUMMARY_EXPORT, else artifacts/perf/k6-summary.json].
     #[arg(long, value_name = "FILE")]
     pub summary_out: Option<PathBuf>,
 
@@ -351,7 +351,7 @@ pub struct BenchTargetArgs {
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// k6 summary (any JSON shape k6 writes; - for standard input) [default: $K6_SUMMARY_PATH or artifacts/perf/k6-summary.json].
+    /// k6 summary (any JSON shape k6 writes; - for standard input) [default: $K6_SUMMARY_PATH, else $K6_SUMMARY_EXPORT, else artifacts/perf/k6-summary.json].
     #[arg(long, value_name = "FILE")]
     pub summary: Option<PathBuf>,
 

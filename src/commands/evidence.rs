@@ -108,8 +108,16 @@ pub async fn gather(policy: &Policy, plan: &Plan, env: &dyn Fn(&str) -> Option<S
         Some(match read {
             Err(Error::Read { path, what, source }) if plan.summary_is_default => {
                 return Err(Error::Settings(format!(
-                    "{what} {path}: cannot read: {source} (give --summary FILE or set K6_SUMMARY_PATH)"
+                    "{what} {path}: cannot read: {source} (give --summary FILE or set K6_SUMMARY_PATH or K6_SUMMARY_EXPORT)"
                 )))
+            }
+            // The evidence line says which variable chose the file, so a summary picked up from
+            // the environment (e.g. k6's own K6_SUMMARY_EXPORT) is never a surprise.
+            Ok(mut set) => {
+                if let Some(var) = plan.summary_env {
+                    set.notes.push(format!("path from ${var}"));
+                }
+                set
             }
             other => other?,
         })
