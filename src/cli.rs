@@ -77,10 +77,48 @@ pub enum Command {
     /// A minimal loopback HTTP target for benchmarks (GET / answers 200).
     #[command(hide = true)]
     BenchTarget(BenchTargetArgs),
+    /// Check policies, scenarios, settings and waiver files without evidence: what loading
+    /// refuses, placeholders left in, PromQL Prometheus would refuse, gates no flow feeds.
+    #[command(
+        after_help = "Exit codes:\n  0  no error (warnings may be printed)\n  2  a finding blocks, or a file could not be read"
+    )]
+    Lint(LintArgs),
+    /// Print the JSON Schema of a file gatecheck reads (for editors: taplo, Even Better TOML).
+    Schema(SchemaArgs),
     /// Print shell completions: gatecheck completions bash > /etc/bash_completion.d/gatecheck
     Completions(CompletionsArgs),
     /// Print the man page (roff): gatecheck man > gatecheck.1
     Man,
+}
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// The files: policies, scenarios, gatecheck.toml, waiver files (kind from `#:schema` or keys).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Treat every file as this kind instead of detecting it.
+    #[arg(long, value_enum)]
+    pub kind: Option<FileKind>,
+}
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// The kind of file.
+    #[arg(value_enum)]
+    pub kind: FileKind,
+}
+
+/// The kinds of TOML file gatecheck reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
+pub enum FileKind {
+    /// A policy: gates/release.toml, gates/saturation.toml, ...
+    Policy,
+    /// A load scenario: gates/core-flows.toml.
+    Scenario,
+    /// The settings file: gatecheck.toml.
+    Settings,
+    /// A waiver file: gates/waivers.toml.
+    Waivers,
 }
 
 #[derive(Debug, Args)]

@@ -21,6 +21,7 @@ mod prometheus_faults;
 mod prometheus_rules;
 mod remote_write;
 mod reports;
+mod schemas;
 mod segments;
 mod settings_layers;
 mod significance;
