@@ -82,14 +82,15 @@ pub fn detect_kind(path: &Path, text: &str) -> Option<FileKind> {
         }
     }
     let table: toml::Table = toml::from_str(text).ok()?;
+    if path.file_name().is_some_and(|n| n == crate::settings::DEFAULT_CONFIG) {
+        return Some(FileKind::Settings);
+    }
     if table.contains_key("scenario") || table.contains_key("flow") {
         Some(FileKind::Scenario)
     } else if table.contains_key("waiver") {
         Some(FileKind::Waivers)
-    } else if table.contains_key("gate") || table.contains_key("policy") || table.contains_key("freshness") {
+    } else if table.contains_key("gate") || table.get("policy").is_some_and(toml::Value::is_table) {
         Some(FileKind::Policy)
-    } else if path.file_name().is_some_and(|n| n == crate::settings::DEFAULT_CONFIG) {
-        Some(FileKind::Settings)
     } else {
         None
     }

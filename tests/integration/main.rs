@@ -15,6 +15,7 @@ mod html_report;
 mod k6_fixtures;
 mod k6_native;
 mod k6_raw;
+mod lint;
 mod merge;
 mod prometheus;
 mod prometheus_faults;
