@@ -136,6 +136,20 @@ pub fn lint_text(
     linted
 }
 
+/// (line, placeholder) of the first placeholder on each line, comments left out.
+pub fn placeholders(text: &str) -> Vec<(usize, String)> {
+    let mut found = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        let code = line.split_once('#').map_or(line, |(code, _)| code);
+        if let Some(at) = code.find(PLACEHOLDER) {
+            let word: String =
+                code[at..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-').collect();
+            found.push((index + 1, word));
+        }
+    }
+    found
+}
+
 fn lint_policy(source: &str, path: &Path, text: &str, linted: &mut Linted) -> Option<String> {
     let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("policy");
     // Required variables get a value that is a number, a label value and a name at once, so

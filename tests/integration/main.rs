@@ -12,6 +12,7 @@ mod fuzz_regressions;
 mod gates_command;
 mod hostile_inputs;
 mod html_report;
+mod init;
 mod k6_fixtures;
 mod k6_native;
 mod k6_raw;
