@@ -23,7 +23,9 @@ pub const DEFAULT_CONFIG: &str = "gatecheck.toml";
 pub const SUMMARY_ENV: [&str; 2] = ["K6_SUMMARY_PATH", "K6_SUMMARY_EXPORT"];
 
 /// When to colour terminal output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize, clap::ValueEnum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize, clap::ValueEnum, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum ColorChoice {
     Auto,
@@ -45,8 +47,8 @@ impl ColorChoice {
     }
 }
 
-/// Everything a setting can be, as the layers write it.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+/// gatecheck settings (gatecheck.toml): defaults for the command-line options.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -102,6 +104,11 @@ pub struct Settings {
     /// Load-test evidence older than this blocks, e.g. "24h".
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_evidence_age: Option<String>,
+}
+
+/// The JSON Schema of the settings file, derived from the struct that parses it.
+pub fn json_schema() -> schemars::Schema {
+    schemars::schema_for!(Settings)
 }
 
 /// Where the policy comes from once settings are merged.
