@@ -94,7 +94,25 @@ pub struct PolicyMeta {
     pub description: Option<String>,
     /// The longest a waiver may run, in days (from its `granted` date, else the judgement day),
     /// or the word "unlimited"; checked into `WaiverCap`.
+    #[schemars(with = "Option<MaxWaiverDaysSchema>")]
     pub max_waiver_days: Option<toml::Value>,
+}
+
+/// What an editor may accept for `max_waiver_days`: a whole number of days or the word
+/// "unlimited". Only the schema uses it; the loader reads a `toml::Value` to name a wrong value.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum MaxWaiverDaysSchema {
+    Days(u32),
+    Unlimited(UnlimitedWord),
+}
+
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+enum UnlimitedWord {
+    #[serde(rename = "unlimited")]
+    Unlimited,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
