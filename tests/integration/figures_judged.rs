@@ -318,3 +318,43 @@ fn raw_results_that_are_not_utf8_are_exit_2_even_on_lines_no_gate_reads() {
         .code(2)
         .stderr(contains("raw.ndjson").and(contains("UTF-8")));
 }
+
+/// 97 of 100 observations at or below 10 s, 3 above every finite bound, as PromQL literals a
+/// real prometheus evaluates.
+const LAG_BUCKETS: &str =
+    r#"label_replace(vector(97), "le", "10", "", "") or label_replace(vector(100), "le", "+Inf", "", "")"#;
+
+#[test]
+fn a_promql_max_with_observations_in_the_inf_bucket_is_unbounded_not_the_last_finite_bound() {
+    let Some(prometheus) = PrometheusFixture::start() else { return };
+    // Prometheus answers 10 (the highest finite bound) for this max; on dd0cb13 it passed.
+    let (_guard, policy) = policy_file(&format!(
+        "[[gate]]\nid = \"lag\"\nunit = \"s\"\nthresholds = [\"max < 180s\", \"p(95) < 60s\"]\n[gate.query]\nmax = '''histogram_quantile(1, {LAG_BUCKETS})'''\n\"p(95)\" = '''histogram_quantile(0.95, {LAG_BUCKETS})'''\n"
+    ));
+    let out = stdout_of(
+        &gatecheck()
+            .args(["check", "--policy"])
+            .arg(&policy)
+            .args(["--prometheus-url", &prometheus.url, "--at", FIXTURE_T])
+            .assert()
+            .code(1),
+    );
+    assert!(table_line(&out, "lag", "max < 180s").contains("FAIL"), "{out}");
+    assert!(out.contains("3 of 100 observations lie above the highest finite bucket"), "{out}");
+    // The 95th percentile's rank lies within the finite buckets: Prometheus's figure stands.
+    assert!(table_line(&out, "lag", "p(95) < 60s").contains("PASS"), "{out}");
+}
+
+#[test]
+fn a_promql_max_that_cannot_be_checked_against_its_inf_bucket_is_refused_at_load() {
+    let (_guard, policy) = policy_file(&format!(
+        "[[gate]]\nid = \"lag\"\nunit = \"s\"\nthresholds = [\"max < 180s\"]\nquery = '''max(histogram_quantile(1, {LAG_BUCKETS}))'''\n"
+    ));
+    gatecheck()
+        .args(["check", "--policy"])
+        .arg(&policy)
+        .args(["--prometheus-url", "http://127.0.0.1:9", "--at", FIXTURE_T])
+        .assert()
+        .code(2)
+        .stderr(contains("\"lag\"").and(contains("+Inf")));
+}
