@@ -719,7 +719,12 @@ fn scraped_figure(gate: &Gate, name: &str, url: &str, stat: Stat, window: Option
             } else {
                 (stat == Stat::Max)
                     .then(|| "a histogram's max is the upper bound of its highest non-empty bucket".to_string())
-            },
+            }
+            .into_iter()
+            .chain((!window.is_cumulative()).then(|| {
+                "some bucket counters were reset between the scrapes (a target restart), so the window's buckets were not cumulative: repaired as Prometheus's histogram_quantile repairs them".to_string()
+            }))
+            .reduce(|a, b| format!("{a}; {b}")),
             series: None,
         },
         None => Found::Missing {

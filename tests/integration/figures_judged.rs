@@ -358,3 +358,42 @@ fn a_promql_max_that_cannot_be_checked_against_its_inf_bucket_is_refused_at_load
         .code(2)
         .stderr(contains("\"lag\"").and(contains("+Inf")));
 }
+
+#[test]
+fn a_run_window_left_non_cumulative_by_a_restart_is_judged_not_refused() {
+    // What `smoke --scrape-url` writes when the target restarted between its two scrapes: the
+    // le="1" counter went down (its new value is its increase), le="5" did not move. dd0cb13
+    // wrote this and then refused it: "expected increasing bounds with cumulative counts".
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(fixture("k6/1.1.0/pass/summary-export.json")).unwrap();
+    let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    doc["metrics"]["dropped_iterations"] = serde_json::json!({"count": 0, "rate": 0});
+    doc["gatecheck"] = serde_json::json!({
+        "runner": "gatecheck test",
+        "partial": false,
+        "skipped_flows": [],
+        "scraped": {
+            "url": "http://127.0.0.1:1/metrics",
+            "histograms": {
+                "waxwatch_scheduler_lag_seconds": {"buckets": [["1", 3.0], ["5", 0.0], ["+Inf", 4.0]], "sum": 4.5, "count": 4.0},
+            },
+        },
+    });
+    let path = dir.path().join("native.json");
+    std::fs::write(&path, doc.to_string()).unwrap();
+    let out = stdout_of(
+        &gatecheck()
+            .envs([("QUEUE_LAG_P95_SECONDS", "3"), ("QUEUE_LAG_P99_SECONDS", "8")])
+            .args(["verify", "--summary"])
+            .arg(&path)
+            .assert()
+            .code(1),
+    );
+    // Repaired as Prometheus repairs it: le=5 holds 3, so max (1 of 4 above 5 s) is +Inf.
+    let max = table_line(&out, "scheduler-lag", "max < 180s");
+    assert!(max.contains("FAIL") && max.contains("+Inf"), "{out}");
+    assert!(table_line(&out, "scheduler-lag", "p(95) < 60s").contains("FAIL"), "{out}");
+    assert!(out.contains("repaired as Prometheus"), "{out}");
+    // Unrelated gates are judged.
+    assert!(table_line(&out, "read-latency", "p(95) < 400ms").contains("PASS"), "{out}");
+}
