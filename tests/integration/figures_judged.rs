@@ -397,3 +397,77 @@ fn a_run_window_left_non_cumulative_by_a_restart_is_judged_not_refused() {
     // Unrelated gates are judged.
     assert!(table_line(&out, "read-latency", "p(95) < 400ms").contains("PASS"), "{out}");
 }
+
+#[test]
+fn merging_raw_results_keeps_their_age_and_never_claims_completeness() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = raw_dated(dir.path(), "2020");
+    let b = dir.path().join("raw-2020-b.ndjson");
+    std::fs::copy(&a, &b).unwrap();
+    let merged = dir.path().join("merged.json");
+    gatecheck().arg("merge").arg(&merged).arg(&a).arg(&b).assert().code(0);
+    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&merged).unwrap()).unwrap();
+    assert!(doc["gatecheck"]["ended_at"].as_str().unwrap_or_default().starts_with("2020-"), "{doc}");
+    assert_eq!(doc["gatecheck"]["partial"], true, "{doc}");
+    let out = stdout_of(
+        &gatecheck_with_lag()
+            .args(["verify", "--summary"])
+            .arg(&merged)
+            .args(["--max-evidence-age", "7d"])
+            .assert()
+            .code(1),
+    );
+    let age = out.lines().find(|l| l.contains("evidence age < 168h")).unwrap_or_default();
+    assert!(age.contains("FAIL"), "{out}");
+}
+
+fn dated_segment(dir: &std::path::Path, index: u32, started: &'static str, ended: &'static str) -> std::path::PathBuf {
+    crate::merge::segment(dir, index, &move |d| {
+        d["gatecheck"]["started_at"] = started.into();
+        d["gatecheck"]["ended_at"] = ended.into();
+    })
+}
+
+#[test]
+fn a_merged_run_is_as_old_as_its_stalest_shard() {
+    let dir = tempfile::tempdir().unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    let show = |t: time::OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).unwrap();
+    let started: &'static str = show(now - time::Duration::days(20)).leak();
+    let stale_end: &'static str = show(now - time::Duration::days(20) + time::Duration::minutes(1)).leak();
+    let fresh_end: &'static str = show(now - time::Duration::hours(1)).leak();
+    let a = dated_segment(dir.path(), 0, started, stale_end);
+    let b = dated_segment(dir.path(), 1, started, fresh_end);
+    let merged = dir.path().join("merged.json");
+    gatecheck().arg("merge").arg(&merged).arg(&a).arg(&b).assert().code(0);
+    let (_guard, policy) = policy_file(ENV_ONLY);
+    let out = stdout_of(
+        &gatecheck_with_lag()
+            .args(["verify", "--policy"])
+            .arg(&policy)
+            .arg("--summary")
+            .arg(&merged)
+            .args(["--max-evidence-age", "7d"])
+            .assert()
+            .code(1),
+    );
+    let age = out.lines().find(|l| l.contains("evidence age < 168h")).unwrap_or_default();
+    assert!(age.contains("FAIL"), "{out}");
+}
+
+#[test]
+fn segments_whose_starts_lie_weeks_apart_are_not_merged() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dated_segment(dir.path(), 0, "2026-11-20T00:00:00Z", "2026-11-20T00:01:00Z");
+    let b = dated_segment(dir.path(), 1, "2026-12-04T00:00:00Z", "2026-12-04T00:01:00Z");
+    let merged = dir.path().join("merged.json");
+    gatecheck()
+        .arg("merge")
+        .arg(&merged)
+        .arg(&a)
+        .arg(&b)
+        .assert()
+        .code(2)
+        .stderr(contains("segment-0.json").and(contains("segment-1.json")).and(contains("not one run")));
+    assert!(!merged.exists());
+}
