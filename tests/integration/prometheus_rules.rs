@@ -486,3 +486,142 @@ thresholds = ["value < 0.5"]
         std::fs::read_to_string(&files[0]).unwrap()
     );
 }
+
+/// The class: over generated gates (operator, limit, reducer, on_missing) and generated series
+/// (numbers, the limit itself, NaN), `promtool test rules` fires exactly the alerts for which
+/// `check`'s evaluator fails a row (threshold alert, with the series' labels) or blocks on NO
+/// DATA (`…NoData`). Each proptest case is one policy of 24 gates and one promtool run.
+mod exported_alerts_agree_with_check {
+    use super::*;
+    use gatecheck::policy::evaluate::{evaluate, Evidence, QueryResult, Series};
+    use gatecheck::policy::verdict::Status;
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone)]
+    struct Case {
+        op: &'static str,
+        limit: &'static str,
+        reduce: Option<&'static str>,
+        fail_on_missing: bool,
+        /// None: NaN; Some(None): the limit itself; Some(Some(v)): a number.
+        values: Vec<Option<Option<&'static str>>>,
+    }
+
+    fn case() -> impl Strategy<Value = Case> {
+        (
+            prop::sample::select(vec!["<", "<=", ">", ">="]),
+            prop::sample::select(vec!["0.3", "0.5", "0.7"]),
+            prop::sample::select(vec![None, Some("max"), Some("min"), Some("sum"), Some("avg")]),
+            any::<bool>(),
+            prop::collection::vec(
+                prop_oneof![
+                    Just(None),
+                    Just(Some(None)),
+                    prop::sample::select(vec!["0.2", "0.6", "1"]).prop_map(|v| Some(Some(v)))
+                ],
+                1..4,
+            ),
+        )
+            .prop_map(|(op, limit, reduce, fail_on_missing, values)| Case {
+                op,
+                limit,
+                reduce,
+                fail_on_missing,
+                values,
+            })
+    }
+
+    fn value_text(case: &Case, value: &Option<Option<&'static str>>) -> &'static str {
+        match value {
+            None => "NaN",
+            // Reducers would add or average the limit with others: floating sums are not exact.
+            Some(None) if case.reduce.is_some() => "0.2",
+            Some(None) => case.limit,
+            Some(Some(v)) => v,
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4))]
+        #[test]
+        fn promtool_fires_exactly_what_check_fails(cases in prop::collection::vec(case(), 24)) {
+            if !promtool_installed() {
+                return Ok(());
+            }
+            let mut text = String::from("[policy]\nname = \"generated\"\n");
+            for (i, case) in cases.iter().enumerate() {
+                text.push_str(&format!(
+                    "[[gate]]\nid = \"g{i}\"\nquery = 'm{i}'\nunit = \"number\"\nthresholds = [\"value {} {}\"]\non_missing = \"{}\"\n",
+                    case.op,
+                    case.limit,
+                    if case.fail_on_missing { "fail" } else { "warn" }
+                ));
+                if let Some(reduce) = case.reduce {
+                    text.push_str(&format!("reduce = \"{reduce}\"\n"));
+                }
+            }
+            let policy = gatecheck::policy::parse("generated.toml", "generated", &text).unwrap();
+            let mut evidence = Evidence::default();
+            let mut input = Vec::new();
+            for (i, case) in cases.iter().enumerate() {
+                let mut series = Vec::new();
+                for (j, value) in case.values.iter().enumerate() {
+                    let shown = value_text(case, value);
+                    series.push(Series {
+                        labels: [("__name__".to_string(), format!("m{i}")), ("instance".to_string(), format!("s{j}"))].into(),
+                        value: shown.parse::<f64>().unwrap(),
+                    });
+                    input.push(serde_json::json!({"series": format!("m{i}{{instance=\"s{j}\"}}"), "values": format!("{shown} {shown}")}));
+                }
+                evidence.queries.insert(format!("m{i}"), QueryResult { series, at: "t".into(), warnings: vec![] });
+            }
+            let verdict = evaluate(&policy, &evidence).unwrap();
+
+            let dir = tempfile::tempdir().unwrap();
+            let policy_path = dir.path().join("generated.toml");
+            std::fs::write(&policy_path, &text).unwrap();
+            let rules_path = dir.path().join("rules.yml");
+            gatecheck().args(["export", "prometheus-rules", "--policy"]).arg(&policy_path).arg("--out").arg(&rules_path).assert().success();
+            let rules: serde_yaml::Value = serde_yaml::from_str(&std::fs::read_to_string(&rules_path).unwrap()).unwrap();
+            let mut tests = Vec::new();
+            for rule in rules["groups"].as_sequence().unwrap().iter().flat_map(|g| g["rules"].as_sequence().unwrap()) {
+                let Some(name) = rule.get("alert").and_then(|a| a.as_str()) else { continue };
+                let gate = rule["labels"]["gate"].as_str().unwrap();
+                let no_data = name.ends_with("NoData");
+                let mut expected = Vec::new();
+                for row in verdict.rows.iter().filter(|r| r.gate == gate) {
+                    let fires = if no_data { row.status == Status::NoData && row.blocking } else { row.status == Status::Fail };
+                    if !fires {
+                        continue;
+                    }
+                    let mut labels = serde_json::to_value(&rule["labels"]).unwrap();
+                    // An unreduced row judges one series: its alert carries that series' labels.
+                    if let Some(shown) = &row.series {
+                        let instance = shown.trim_matches(|c| c == '{' || c == '}').trim_start_matches("instance=").trim_matches('"');
+                        labels["instance"] = instance.into();
+                    }
+                    expected.push(serde_json::json!({
+                        "exp_labels": labels,
+                        "exp_annotations": serde_json::to_value(&rule["annotations"]).unwrap(),
+                    }));
+                }
+                tests.push(serde_json::json!({"eval_time": "1m", "alertname": name, "exp_alerts": expected}));
+            }
+            let test = serde_json::json!({
+                "rule_files": [rules_path.display().to_string()],
+                "evaluation_interval": "1m",
+                "tests": [{"interval": "1m", "input_series": input, "alert_rule_test": tests}],
+            });
+            let test_path = dir.path().join("test.yml");
+            std::fs::write(&test_path, serde_yaml::to_string(&test).unwrap()).unwrap();
+            let run = std::process::Command::new("promtool").args(["test", "rules"]).arg(&test_path).output().unwrap();
+            prop_assert!(
+                run.status.success(),
+                "{}{}\n{}",
+                String::from_utf8_lossy(&run.stdout),
+                String::from_utf8_lossy(&run.stderr),
+                text
+            );
+        }
+    }
+}
