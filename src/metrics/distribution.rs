@@ -135,6 +135,10 @@ impl Distribution {
         CURVE_PERCENTILES.iter().filter_map(|p| Some((*p, self.quantile(p / 100.0)?))).collect()
     }
 
+    /// The first value whose cumulative weight reaches `fraction` of the sample, by a linear
+    /// scan: the reference the bootstrap's binary search (`Cumulative::value_at`) is tested
+    /// against.
+    #[cfg(test)]
     fn value_at_fraction(&self, fraction: f64) -> Option<f64> {
         if self.is_empty() {
             return None;
