@@ -58,6 +58,26 @@ pub struct QueryResult {
     pub warnings: Vec<String>,
 }
 
+impl QueryResult {
+    /// The one rule for a partial response, for every query gatecheck sends (gate queries,
+    /// freshness, `up_for`, coverage): a response with warnings or infos (a Thanos/Mimir store
+    /// that did not answer) gives no figure — `Err` quoting them — unless partial responses are
+    /// accepted, and then `Ok(Some(note))` so the row shows the warning.
+    pub fn partial(&self, accept: bool) -> Result<Option<String>, String> {
+        if self.warnings.is_empty() {
+            return Ok(None);
+        }
+        let quoted = self.warnings.join("; ");
+        if accept {
+            Ok(Some(format!("partial response accepted: {quoted}")))
+        } else {
+            Err(format!(
+                "Prometheus answered with warnings, so the figure may rest on partial data: {quoted} (pass --accept-partial-response to judge it anyway)"
+            ))
+        }
+    }
+}
+
 /// What one query answered: its series, and the warnings and infos that came with them (a
 /// Thanos/Mimir partial response, Prometheus 3's infos).
 #[derive(Debug, Clone, PartialEq)]
@@ -639,24 +659,18 @@ fn conservative_quantile(
 /// The figures of an answered query; an answer with warnings (a partial response) is NO DATA
 /// quoting them unless partial responses are accepted, and then the warning shows.
 fn answered_query(gate: &Gate, query: &str, result: &QueryResult, accept_partial: bool) -> Vec<Found> {
-    if result.warnings.is_empty() {
-        return query_figures(gate, query, result);
-    }
-    let quoted = result.warnings.join("; ");
-    if !accept_partial {
-        let source = Provenance::Query { query: query.to_string(), at: result.at.clone() }.to_string();
-        return vec![Found::Missing {
-            why: format!(
-                "Prometheus answered with warnings, so the figure may rest on partial data: {quoted} (pass --accept-partial-response to judge it anyway)"
-            ),
-            series: None,
-            source: Some(source),
-        }];
-    }
+    let warning = match result.partial(accept_partial) {
+        Ok(None) => return query_figures(gate, query, result),
+        Ok(Some(warning)) => warning,
+        Err(why) => {
+            let source = Provenance::Query { query: query.to_string(), at: result.at.clone() }.to_string();
+            return vec![Found::Missing { why, series: None, source: Some(source) }];
+        }
+    };
     let mut found = query_figures(gate, query, result);
     for figure in &mut found {
         if let Found::Figure { note, .. } = figure {
-            let warning = format!("partial response accepted: {quoted}");
+            let warning = warning.clone();
             *note = Some(match note.take() {
                 Some(n) => format!("{n}; {warning}"),
                 None => warning,
