@@ -162,7 +162,9 @@ pub struct CompletionsArgs {
 
 #[derive(Debug, Args)]
 pub struct MergeArgs {
-    /// Where the merged summary goes (written atomically).
+    /// Where the merged summary goes (written atomically). Never one of the inputs; an
+    /// existing file is replaced only when it is a gatecheck summary.
+    #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
     /// The runs: gatecheck native summaries, or k6 raw results (.ndjson, .gz).
     #[arg(required = true, num_args = 2..)]

@@ -17,6 +17,7 @@ use std::io::{self, Read};
 use std::path::Path;
 
 use crate::error::Error;
+pub use crate::secret::Secret;
 
 /// Opens `path` for reading when it is a regular file; `what` names the input in errors.
 pub fn open(path: &Path, what: &'static str) -> Result<File, Error> {
@@ -133,48 +134,6 @@ fn credentials_span(url: &str) -> Option<(usize, usize)> {
     Some((start, start + at))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn credentials_are_found_only_in_the_authority() {
-        assert!(refuse_url_credentials("--x", "http://127.0.0.1:9/a@b", "").is_ok());
-        assert!(refuse_url_credentials("--x", "http://127.0.0.1:9/?q=a@b", "").is_ok());
-        let err = refuse_url_credentials("--x", "http://me:pw-123@127.0.0.1:9/m", "use a header").unwrap_err();
-        let text = err.to_string();
-        assert!(text.contains("--x \"http://***@127.0.0.1:9/m\"") && !text.contains("pw-123"), "{text}");
-        assert_eq!(masked_url("https://token@host/x"), "https://***@host/x");
-    }
-
-    #[test]
-    fn a_directory_is_refused_naming_the_path() {
-        let dir = tempfile::tempdir().unwrap();
-        let err = read(dir.path(), "k6 summary").unwrap_err().to_string();
-        assert!(err.contains(&dir.path().display().to_string()) && err.contains("a directory"), "{err}");
-    }
-}
-
-/// A credential: shown as `***` by Debug, and scrubbed from messages by `PrometheusPlan::redact`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Secret {
-        Secret(value.into())
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("***")
-    }
-}
-
 /// What a flow switch may say.
 pub const SWITCH_VALUES: &str = "expected 1/true/yes/on or 0/false/no/off";
 
@@ -220,5 +179,27 @@ pub fn one_line_toml_error(text: &str, error: &toml::de::Error) -> String {
             format!("line {line}: {message}")
         }
         None => message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_are_found_only_in_the_authority() {
+        assert!(refuse_url_credentials("--x", "http://127.0.0.1:9/a@b", "").is_ok());
+        assert!(refuse_url_credentials("--x", "http://127.0.0.1:9/?q=a@b", "").is_ok());
+        let err = refuse_url_credentials("--x", "http://me:pw-123@127.0.0.1:9/m", "use a header").unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("--x \"http://***@127.0.0.1:9/m\"") && !text.contains("pw-123"), "{text}");
+        assert_eq!(masked_url("https://token@host/x"), "https://***@host/x");
+    }
+
+    #[test]
+    fn a_directory_is_refused_naming_the_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = read(dir.path(), "k6 summary").unwrap_err().to_string();
+        assert!(err.contains(&dir.path().display().to_string()) && err.contains("a directory"), "{err}");
     }
 }

@@ -184,12 +184,13 @@ pub fn resolve_with_default_policy(
     }
     // GATECHECK_CONFIG is read by the CLI layer, not a setting.
     figment = figment
-        .merge(Env::prefixed("GATECHECK_").filter(|key| {
-            // Credentials are read by name, never as settings; GATECHECK_CONFIG is not a setting either.
-            !["config", "prometheus_token", "prometheus_password", "remote_write_token"]
-                .iter()
-                .any(|k| key.as_str().eq_ignore_ascii_case(k))
-        }))
+        // Only the settings gatecheck defines are read from the environment: any other
+        // GATECHECK_* variable (a tool's own, or a misspelling) is left alone, and
+        // `unknown_env_warnings` names it once on stderr instead of failing every command.
+        .merge(
+            Env::prefixed("GATECHECK_")
+                .filter(|key| setting_names().iter().any(|k| key.as_str().eq_ignore_ascii_case(k))),
+        )
         .merge(Serialized::defaults(flags));
     let merged: Settings = figment.extract().map_err(|e| Error::Settings(one_line_figment_error(&e)))?;
 
@@ -349,6 +350,73 @@ pub fn now_unix() -> i64 {
     now.unix_timestamp() + i64::from(now.nanosecond() > 0)
 }
 
+/// The `GATECHECK_*` variables gatecheck (or its test suite) reads by name and that are not
+/// settings: the config path, credentials (never settings, so never printed back), and the
+/// test suite's Chromium binary and screenshot path, which the install script tells users to set.
+pub const NAMED_ENV: &[&str] = &[
+    "GATECHECK_CONFIG",
+    TOKEN_ENV,
+    PASSWORD_ENV,
+    "GATECHECK_REMOTE_WRITE_TOKEN",
+    "GATECHECK_CHROMIUM",
+    "GATECHECK_REPORT_SCREENSHOT",
+];
+
+/// The keys of `Settings`, in its own order. Taken from serde's derive (the field list a
+/// `deny_unknown_fields` struct reports for an unknown key), so the list the environment is
+/// filtered by can never drift from the struct.
+pub fn setting_names() -> &'static [&'static str] {
+    static NAMES: std::sync::OnceLock<&'static [&'static str]> = std::sync::OnceLock::new();
+    NAMES.get_or_init(|| {
+        let probe = Figment::from(Serialized::default("\u{0}not-a-setting", 0));
+        match probe.extract::<Settings>() {
+            Err(error) => error
+                .into_iter()
+                .find_map(|e| match e.kind {
+                    figment::error::Kind::UnknownField(_, expected) => Some(expected),
+                    _ => None,
+                })
+                .unwrap_or(&[]),
+            Ok(_) => &[],
+        }
+    })
+}
+
+/// One warning line per `GATECHECK_*` variable that gatecheck does not read, naming the
+/// closest known name when there is one (Jaro-Winkler, as clap suggests flags). Never the
+/// value: it may be a secret under a misspelled name.
+pub fn unknown_env_warnings<I: IntoIterator<Item = String>>(names: I) -> Vec<String> {
+    let known: Vec<String> = setting_names()
+        .iter()
+        .map(|k| format!("GATECHECK_{}", k.to_ascii_uppercase()))
+        .chain(NAMED_ENV.iter().map(|k| k.to_string()))
+        .collect();
+    let mut names: Vec<String> = names
+        .into_iter()
+        .filter(|name| name.starts_with("GATECHECK_") && !known.iter().any(|k| k.eq_ignore_ascii_case(name)))
+        .collect();
+    names.sort();
+    names
+        .into_iter()
+        .map(|name| {
+            // Compared after the shared prefix, which would otherwise make every name close.
+            let tail = |n: &str| n.to_ascii_uppercase().trim_start_matches("GATECHECK_").to_string();
+            let wanted = tail(&name);
+            let closest = known
+                .iter()
+                .map(|k| (strsim::jaro_winkler(&wanted, &tail(k)), k))
+                .filter(|(score, _)| *score > 0.8)
+                .max_by(|a, b| a.0.total_cmp(&b.0));
+            match closest {
+                Some((_, k)) => {
+                    format!("gatecheck: warning: {name} is not a gatecheck setting and is ignored; did you mean {k}?")
+                }
+                None => format!("gatecheck: warning: {name} is not a gatecheck setting and is ignored"),
+            }
+        })
+        .collect()
+}
+
 /// One line naming the key (as its layer spells it: `GATECHECK_X` or `x in FILE`) and what was
 /// expected. Never the value: a setting may hold a header value or another secret, and
 /// figment's own message quotes the value it found.
@@ -420,6 +488,34 @@ fn one_line_figment_error(error: &figment::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn setting_names_come_from_the_struct() {
+        let names = setting_names();
+        for field in ["policy", "summary", "color", "prometheus_url", "max_evidence_age", "waivers"] {
+            assert!(names.contains(&field), "{field} missing from {names:?}");
+        }
+        // Every name is a key the struct accepts: a value of the wrong type is a type error
+        // about that key, never "unknown setting".
+        for name in names {
+            let error = Figment::from(Serialized::default(name, serde_json::json!({"x": {"y": 1}})))
+                .extract::<Settings>()
+                .unwrap_err();
+            assert!(!matches!(error.kind, figment::error::Kind::UnknownField(..)), "{name}: {error}");
+        }
+    }
+
+    #[test]
+    fn unknown_gatecheck_variables_are_one_warning_each_naming_the_closest() {
+        let warnings = unknown_env_warnings(
+            ["GATECHECK_COLOUR", "GATECHECK_CHROMIUM", "GATECHECK_SUMMARY", "PATH", "GATECHECK_ZZZ_QQQ"]
+                .map(String::from),
+        );
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(warnings[0].contains("GATECHECK_COLOUR") && warnings[0].ends_with("did you mean GATECHECK_COLOR?"));
+        assert!(warnings[1].contains("GATECHECK_ZZZ_QQQ") && !warnings[1].contains("did you mean"));
+        assert!(warnings.iter().all(|w| !w.contains('\n')));
+    }
 
     #[test]
     fn evaluation_time_forms() {

@@ -94,6 +94,12 @@ pub fn color(plan: &Plan, env: &dyn Fn(&str) -> Option<String>) -> bool {
     plan.color.enabled(env("NO_COLOR").as_deref())
 }
 
+/// The one line an error (exit 2) prints on stderr: scrubbed, control characters visible, and
+/// starting with gatecheck's own words, whatever the error quotes.
+pub fn error_line(error: &Error) -> String {
+    format!("gatecheck: error: {}", crate::escape::line(&error.to_string()))
+}
+
 /// A reader that closed the pipe early (`| head`) is not a failure of the judgement.
 pub fn write_out(result: std::io::Result<()>) -> Result<(), Error> {
     match result {

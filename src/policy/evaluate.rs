@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 use crate::error::Error;
 use crate::metrics::{HistogramSnapshot, FORMAT_MACHINE_READABLE, FORMAT_NATIVE};
 use crate::metrics::{Lookup, MetricSet, Provenance};
-use crate::policy::threshold::{Dimension, Domain, Stat, Threshold};
+use crate::policy::threshold::{Dimension, Domain, Reading, Stat, Threshold};
 use crate::policy::verdict::{InputFile, Observed, Row, RunFacts, Status, Verdict};
 use crate::policy::{FigureSource, Gate, OnMissing, Policy, Severity};
 
@@ -223,7 +223,8 @@ fn evaluate_gate(policy: &Policy, gate: &Gate, evidence: &Evidence, rows: &mut V
         for found in find_figures(policy, gate, threshold, evidence)? {
             let mut row = base.clone();
             match found {
-                Found::Figure { value, dimension, provenance, samples, note, series } => {
+                Found::Figure { reading, dimension, provenance, samples, note, series } => {
+                    let value = reading.value();
                     row.source = provenance.to_string();
                     row.samples = samples;
                     row.detail = note;
@@ -277,7 +278,7 @@ fn evaluate_gate(policy: &Policy, gate: &Gate, evidence: &Evidence, rows: &mut V
                         _ => None,
                     };
                     let mut holds = threshold
-                        .holds(value, dimension, baseline)
+                        .holds_reading(reading, dimension, baseline)
                         .map_err(|why| policy_error(policy, gate, &format!("threshold `{threshold}`: {why}")))?;
                     let mut shown = show_figure(value, dimension);
                     if let Some(base) = baseline {
@@ -477,7 +478,8 @@ fn judge(gate: &Gate, holds: bool, row: &mut Row) {
 
 enum Found {
     Figure {
-        value: f64,
+        /// The figure in the unit it was read in; `Reading::cmp_limit` is the one comparison.
+        reading: Reading,
         dimension: Dimension,
         provenance: Provenance,
         samples: Option<u64>,
@@ -513,7 +515,7 @@ fn find_figures(policy: &Policy, gate: &Gate, threshold: &Threshold, evidence: &
                 (None, None) => None,
             };
             Ok(vec![Found::Figure {
-                value: figure.value * gate.figure_unit.to_canonical(),
+                reading: gate.figure_unit.reading(figure.value),
                 dimension: gate.figure_unit.dimension(),
                 provenance: figure.provenance.clone(),
                 samples: None,
@@ -581,7 +583,6 @@ fn query_figures(gate: &Gate, query: &str, result: &QueryResult) -> Vec<Found> {
     let provenance = Provenance::Query { query: query.to_string(), at: result.at.clone() };
     let source = provenance.to_string();
     let dimension = gate.figure_unit.dimension();
-    let scale = gate.figure_unit.to_canonical();
     let nan_why = "the query returned NaN (no observations in the window, or 0/0): there is no figure to judge";
     if result.series.is_empty() {
         return vec![Found::Missing {
@@ -604,7 +605,7 @@ fn query_figures(gate: &Gate, query: &str, result: &QueryResult) -> Vec<Found> {
             note.push_str(&format!(" ({left_out} NaN series left out)"));
         }
         return vec![Found::Figure {
-            value: reducer.apply(&values) * scale,
+            reading: gate.figure_unit.reading(reducer.apply(&values)),
             dimension,
             provenance,
             samples: Some(result.series.len() as u64),
@@ -621,7 +622,7 @@ fn query_figures(gate: &Gate, query: &str, result: &QueryResult) -> Vec<Found> {
                 Found::Missing { why: nan_why.to_string(), series: label, source: Some(source.clone()) }
             } else {
                 Found::Figure {
-                    value: series.value * scale,
+                    reading: gate.figure_unit.reading(series.value),
                     dimension,
                     provenance: provenance.clone(),
                     samples: None,
@@ -659,7 +660,7 @@ fn scraped_figure(gate: &Gate, name: &str, url: &str, stat: Stat, window: Option
     };
     match value {
         Some(value) => Found::Figure {
-            value: value * gate.figure_unit.to_canonical(),
+            reading: gate.figure_unit.reading(value),
             dimension: gate.figure_unit.dimension(),
             provenance,
             samples: Some(window.count as u64),
@@ -668,7 +669,7 @@ fn scraped_figure(gate: &Gate, name: &str, url: &str, stat: Stat, window: Option
                     "observations above the highest bucket ({}): no upper bound",
                     window
                         .highest_finite_bound()
-                        .map(|b| show_figure(b * gate.figure_unit.to_canonical(), gate.figure_unit.dimension()))
+                        .map(|b| show_figure(gate.figure_unit.reading(b).value(), gate.figure_unit.dimension()))
                         .unwrap_or_else(|| "none".into())
                 ))
             } else {
@@ -782,7 +783,7 @@ fn from_metric(
                     .then(|| format!("k6 judged `{}` {}", verdict.expression, if verdict.passed { "passed" } else { "failed" }))
             });
             Ok(Found::Figure {
-                value,
+                reading: Reading::canonical(value),
                 dimension,
                 provenance: with_stat(&metric.provenance, &stat.key()),
                 samples: metric.aggregate.sample_count(),

@@ -103,12 +103,17 @@ impl FigureUnit {
         }
     }
 
-    /// Factor that brings a figure in this unit to the canonical scale (ms for durations).
-    pub fn to_canonical(self) -> f64 {
+    /// Exact factor that brings a figure in this unit to the canonical scale (ms for durations).
+    pub fn to_canonical(self) -> rust_decimal::Decimal {
         match self {
-            FigureUnit::Seconds => 1000.0,
-            _ => 1.0,
+            FigureUnit::Seconds => rust_decimal::Decimal::ONE_THOUSAND,
+            _ => rust_decimal::Decimal::ONE,
         }
+    }
+
+    /// A figure written in this unit, as a reading the comparison brings to scale exactly.
+    pub fn reading(self, value: f64) -> crate::metrics::figure::Reading {
+        crate::metrics::figure::Reading::scaled(value, self.to_canonical())
     }
 
     pub fn name(self) -> &'static str {

@@ -34,11 +34,20 @@ fn parse_figure(var: &str, raw: &str, unit: FigureUnit) -> Result<f64, Error> {
         FigureUnit::Ratio => "expected a ratio from 0 to 1, e.g. 0.02".to_string(),
         other => format!("expected a plain non-negative number ({}), e.g. 12.5", other.name()),
     };
-    let fail = || Error::Env { name: var.to_string(), value: raw.to_string(), expected: expected.clone() };
-    // Rust's parser accepts "NaN", "inf" and "infinity"; none of them is a measurement.
-    let value: f64 = raw.trim().parse().map_err(|_| fail())?;
-    if !value.is_finite() || value < 0.0 || (unit == FigureUnit::Ratio && value > 1.0) {
-        return Err(fail());
+    let fail = |why: Option<String>| Error::Env {
+        name: var.to_string(),
+        value: raw.to_string(),
+        expected: match why {
+            Some(why) => format!("{expected}; the value {why}"),
+            None => expected.clone(),
+        },
+    };
+    // Kept exactly as written (see `parse_figure_text`): the comparison brings it to the
+    // limit's unit in decimal.
+    let value = crate::metrics::figure::parse_figure_text(raw)
+        .map_err(|why| fail(why.starts_with("has more").then_some(why)))?;
+    if value < 0.0 || (unit == FigureUnit::Ratio && value > 1.0) {
+        return Err(fail(None));
     }
     Ok(value)
 }
