@@ -90,8 +90,16 @@ pub enum Command {
     Schema(SchemaArgs),
     /// Print shell completions: gatecheck completions bash > /etc/bash_completion.d/gatecheck
     Completions(CompletionsArgs),
-    /// Print the man page (roff): gatecheck man > gatecheck.1
-    Man,
+    /// The man pages (roff): `gatecheck man --dir ~/.local/share/man/man1` writes gatecheck.1 and
+    /// one page per subcommand (gatecheck-verify.1, ...); without --dir the top page goes to stdout.
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Folder to write every page into (created when missing).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -284,7 +292,7 @@ pub struct LoadArgs {
     #[arg(long)]
     pub no_sleep: bool,
 
-    /// Where the k6-compatible summary goes [default: $K6_SUMMARY_PATH or artifacts/perf/k6-summary.json].
+    /// Where the k6-compatible summary goes [default: $K6_SUMMARY_PATH, else $K6_SUMMARY_EXPORT, else artifacts/perf/k6-summary.json].
     #[arg(long, value_name = "FILE")]
     pub summary_out: Option<PathBuf>,
 
@@ -413,7 +421,7 @@ pub struct BenchTargetArgs {
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// k6 summary (any JSON shape k6 writes; - for standard input) [default: $K6_SUMMARY_PATH or artifacts/perf/k6-summary.json].
+    /// k6 summary (any JSON shape k6 writes; - for standard input) [default: $K6_SUMMARY_PATH, else $K6_SUMMARY_EXPORT, else artifacts/perf/k6-summary.json].
     #[arg(long, value_name = "FILE")]
     pub summary: Option<PathBuf>,
 

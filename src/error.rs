@@ -28,6 +28,10 @@ pub enum Error {
     #[error("prometheus {url}: {message}")]
     Prometheus { url: String, message: String },
 
+    /// A server nobody answers at: said first, with what to check, whichever query asked.
+    #[error("cannot connect to {url} ({reason}): {hint}")]
+    Unreachable { url: String, reason: String, hint: String },
+
     /// A query the server rejected (HTTP 4xx): the policy must be fixed.
     #[error("gate {gate:?}: Prometheus rejected the query {query:?}: {message}")]
     Query { gate: String, query: String, message: String },

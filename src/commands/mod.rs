@@ -85,7 +85,7 @@ pub async fn run(cli: Cli, env: &dyn Fn(&str) -> Option<String>, out: &mut dyn W
         Command::Lint(args) => lint::lint_command(args, &context, out),
         Command::Schema(args) => schema::schema_command(args, out),
         Command::Completions(args) => completions::completions(args, out),
-        Command::Man => completions::man(out),
+        Command::Man(args) => completions::man(args, out),
     }
 }
 

@@ -261,6 +261,9 @@ mod tests {
         for bad in ["2.00999999999999999999", "NaN", "inf", "1e400", "abc", ""] {
             assert!(parse_figure_text(bad).is_err(), "{bad}");
         }
-        assert_eq!(Reading::scaled(2.01, Decimal::ONE_THOUSAND).cmp_limit(Decimal::from(2010)), std::cmp::Ordering::Equal);
+        assert_eq!(
+            Reading::scaled(2.01, Decimal::ONE_THOUSAND).cmp_limit(Decimal::from(2010)),
+            std::cmp::Ordering::Equal
+        );
     }
 }

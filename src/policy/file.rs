@@ -46,6 +46,10 @@ pub enum VarFile {
 pub struct RequiredVar {
     /// What to give, shown when it is missing.
     pub required: String,
+    /// What the value is: "label" (a label value such as a run id; the default) or "count"
+    /// (a whole number above 0). A given value must be a plain value of this kind.
+    #[serde(default)]
+    pub kind: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -88,8 +92,9 @@ pub enum QueryFile {
 pub struct PolicyMeta {
     pub name: Option<String>,
     pub description: Option<String>,
-    /// The longest a waiver may run, in days (from its `granted` date, else the judgement day).
-    pub max_waiver_days: Option<u32>,
+    /// The longest a waiver may run, in days (from its `granted` date, else the judgement day),
+    /// or the word "unlimited"; checked into `WaiverCap`.
+    pub max_waiver_days: Option<toml::Value>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -152,6 +157,9 @@ pub struct GateFile {
     pub thresholds: Vec<String>,
     /// A history gate: this run and the N-1 recorded before it (`--history DIR`) all passed.
     pub consecutive_passes: Option<u32>,
+    /// A history gate: a recorded run that passed only because of a waiver counts as a pass
+    /// (default false: it is not a clean pass).
+    pub count_waived: Option<bool>,
     pub severity: Option<String>,
     pub on_missing: Option<String>,
     /// For thresholds relative to the baseline: a change smaller than this never breaches.
