@@ -94,6 +94,7 @@ pub struct PolicyMeta {
     pub description: Option<String>,
     /// The longest a waiver may run, in days (from its `granted` date, else the judgement day),
     /// or the word "unlimited"; checked into `WaiverCap`.
+    #[schemars(schema_with = "max_waiver_days_schema")]
     pub max_waiver_days: Option<toml::Value>,
 }
 
@@ -172,6 +173,15 @@ pub struct GateFile {
     /// Whether a waiver may cover NO DATA too (default false: a missing figure is never waived).
     #[serde(default)]
     pub waive_no_data: bool,
+}
+
+/// What `max_waiver_days` accepts as written: a whole number of days or "unlimited" (the
+/// loader checks the range and says why; the schema gives the editor the shape).
+fn max_waiver_days_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "description": "The longest a waiver may run, in days, or \"unlimited\".",
+        "anyOf": [{ "type": "integer", "minimum": 1 }, { "const": "unlimited" }]
+    })
 }
 
 /// The JSON Schema of a policy file, derived from the structs that parse it so it cannot drift.

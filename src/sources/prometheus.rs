@@ -198,7 +198,7 @@ async fn run_one(client: &Client, plan: &PrometheusPlan, gate: &str, query: &str
                 // What to do first: the server is not there, whichever gate asked.
                 return Err(Error::Unreachable {
                     url: plan.url.clone(),
-                    reason: plan.redact(&message),
+                    reason: crate::secret::scrub(&message),
                     hint: format!(
                         "is Prometheus running there? check --prometheus-url (gate {gate}, {} attempt(s))",
                         attempt + 1
