@@ -17,9 +17,15 @@ pub const DEFAULT_CHECK_POLICY: &str = "gates/saturation.toml";
 pub const TOKEN_ENV: &str = "GATECHECK_PROMETHEUS_TOKEN";
 pub const PASSWORD_ENV: &str = "GATECHECK_PROMETHEUS_PASSWORD";
 pub const DEFAULT_CONFIG: &str = "gatecheck.toml";
+/// Variables that name the k6 summary when no setting does, first wins: the harness's own
+/// K6_SUMMARY_PATH (what it passes to `k6 run --summary-export`, a flag k6 prefers to its
+/// environment), then k6's own K6_SUMMARY_EXPORT.
+pub const SUMMARY_ENV: [&str; 2] = ["K6_SUMMARY_PATH", "K6_SUMMARY_EXPORT"];
 
 /// When to colour terminal output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize, clap::ValueEnum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize, clap::ValueEnum, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum ColorChoice {
     Auto,
@@ -41,8 +47,8 @@ impl ColorChoice {
     }
 }
 
-/// Everything a setting can be, as the layers write it.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+/// gatecheck settings (gatecheck.toml): defaults for the command-line options.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -100,6 +106,11 @@ pub struct Settings {
     pub max_evidence_age: Option<String>,
 }
 
+/// The JSON Schema of the settings file, derived from the struct that parses it.
+pub fn json_schema() -> schemars::Schema {
+    schemars::schema_for!(Settings)
+}
+
 /// Where the policy comes from once settings are merged.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PolicySource {
@@ -115,6 +126,8 @@ pub struct Plan {
     pub summary: PathBuf,
     /// True when the summary path was not chosen by the user (flag, config, env).
     pub summary_is_default: bool,
+    /// The variable of SUMMARY_ENV the summary path came from, when no setting named it.
+    pub summary_env: Option<&'static str>,
     pub color: ColorChoice,
     pub skip_flow: Vec<String>,
     pub ignore_env_figures: bool,
@@ -136,6 +149,12 @@ pub struct Plan {
     pub accept_partial_response: bool,
     pub baseline_allow_blocked: bool,
     pub max_evidence_age: Option<std::time::Duration>,
+}
+
+/// The first variable of SUMMARY_ENV that is set (not blank), with its value: where `verify`
+/// reads and `smoke` writes the summary when no setting names it.
+pub fn summary_from_env(env: &dyn Fn(&str) -> Option<String>) -> Option<(&'static str, String)> {
+    SUMMARY_ENV.iter().find_map(|var| env(var).filter(|v| !v.trim().is_empty()).map(|v| (*var, v)))
 }
 
 /// `env` is the process environment as a lookup, so layering is testable.
@@ -177,12 +196,13 @@ pub fn resolve_with_default_policy(
     }
     // GATECHECK_CONFIG is read by the CLI layer, not a setting.
     figment = figment
-        .merge(Env::prefixed("GATECHECK_").filter(|key| {
-            // Credentials are read by name, never as settings; GATECHECK_CONFIG is not a setting either.
-            !["config", "prometheus_token", "prometheus_password", "remote_write_token"]
-                .iter()
-                .any(|k| key.as_str().eq_ignore_ascii_case(k))
-        }))
+        // Only the settings gatecheck defines are read from the environment: any other
+        // GATECHECK_* variable (a tool's own, or a misspelling) is left alone, and
+        // `unknown_env_warnings` names it once on stderr instead of failing every command.
+        .merge(
+            Env::prefixed("GATECHECK_")
+                .filter(|key| setting_names().iter().any(|k| key.as_str().eq_ignore_ascii_case(k))),
+        )
         .merge(Serialized::defaults(flags));
     let merged: Settings = figment.extract().map_err(|e| Error::Settings(one_line_figment_error(&e)))?;
 
@@ -202,16 +222,18 @@ pub fn resolve_with_default_policy(
         }
         None => (now_unix(), false),
     };
-    let k6_summary_path = env("K6_SUMMARY_PATH").filter(|v| !v.trim().is_empty());
-    let (summary, summary_is_default) = match (merged.summary, k6_summary_path) {
-        (Some(path), _) => (path, false),
-        (None, Some(path)) => (PathBuf::from(path), false),
-        (None, None) => (PathBuf::from(DEFAULT_SUMMARY), true),
+    // The whole precedence of the summary path: --summary > GATECHECK_SUMMARY > the config
+    // file's `summary` (all merged above) > SUMMARY_ENV in order > DEFAULT_SUMMARY.
+    let (summary, summary_is_default, summary_env) = match (merged.summary, summary_from_env(env)) {
+        (Some(path), _) => (path, false, None),
+        (None, Some((var, path))) => (PathBuf::from(path), false, Some(var)),
+        (None, None) => (PathBuf::from(DEFAULT_SUMMARY), true, None),
     };
     Ok(Plan {
         policy,
         summary,
         summary_is_default,
+        summary_env,
         color: merged.color.unwrap_or(ColorChoice::Auto),
         skip_flow: merged.skip_flow,
         ignore_env_figures: merged.no_env.unwrap_or(false),
@@ -348,6 +370,73 @@ pub fn now_unix() -> i64 {
     now.unix_timestamp() + i64::from(now.nanosecond() > 0)
 }
 
+/// The `GATECHECK_*` variables gatecheck (or its test suite) reads by name and that are not
+/// settings: the config path, credentials (never settings, so never printed back), and the
+/// test suite's Chromium binary and screenshot path, which the install script tells users to set.
+pub const NAMED_ENV: &[&str] = &[
+    "GATECHECK_CONFIG",
+    TOKEN_ENV,
+    PASSWORD_ENV,
+    "GATECHECK_REMOTE_WRITE_TOKEN",
+    "GATECHECK_CHROMIUM",
+    "GATECHECK_REPORT_SCREENSHOT",
+];
+
+/// The keys of `Settings`, in its own order. Taken from serde's derive (the field list a
+/// `deny_unknown_fields` struct reports for an unknown key), so the list the environment is
+/// filtered by can never drift from the struct.
+pub fn setting_names() -> &'static [&'static str] {
+    static NAMES: std::sync::OnceLock<&'static [&'static str]> = std::sync::OnceLock::new();
+    NAMES.get_or_init(|| {
+        let probe = Figment::from(Serialized::default("\u{0}not-a-setting", 0));
+        match probe.extract::<Settings>() {
+            Err(error) => error
+                .into_iter()
+                .find_map(|e| match e.kind {
+                    figment::error::Kind::UnknownField(_, expected) => Some(expected),
+                    _ => None,
+                })
+                .unwrap_or(&[]),
+            Ok(_) => &[],
+        }
+    })
+}
+
+/// One warning line per `GATECHECK_*` variable that gatecheck does not read, naming the
+/// closest known name when there is one (Jaro-Winkler, as clap suggests flags). Never the
+/// value: it may be a secret under a misspelled name.
+pub fn unknown_env_warnings<I: IntoIterator<Item = String>>(names: I) -> Vec<String> {
+    let known: Vec<String> = setting_names()
+        .iter()
+        .map(|k| format!("GATECHECK_{}", k.to_ascii_uppercase()))
+        .chain(NAMED_ENV.iter().map(|k| k.to_string()))
+        .collect();
+    let mut names: Vec<String> = names
+        .into_iter()
+        .filter(|name| name.starts_with("GATECHECK_") && !known.iter().any(|k| k.eq_ignore_ascii_case(name)))
+        .collect();
+    names.sort();
+    names
+        .into_iter()
+        .map(|name| {
+            // Compared after the shared prefix, which would otherwise make every name close.
+            let tail = |n: &str| n.to_ascii_uppercase().trim_start_matches("GATECHECK_").to_string();
+            let wanted = tail(&name);
+            let closest = known
+                .iter()
+                .map(|k| (strsim::jaro_winkler(&wanted, &tail(k)), k))
+                .filter(|(score, _)| *score > 0.8)
+                .max_by(|a, b| a.0.total_cmp(&b.0));
+            match closest {
+                Some((_, k)) => {
+                    format!("gatecheck: warning: {name} is not a gatecheck setting and is ignored; did you mean {k}?")
+                }
+                None => format!("gatecheck: warning: {name} is not a gatecheck setting and is ignored"),
+            }
+        })
+        .collect()
+}
+
 /// One line naming the key (as its layer spells it: `GATECHECK_X` or `x in FILE`) and what was
 /// expected. Never the value: a setting may hold a header value or another secret, and
 /// figment's own message quotes the value it found.
@@ -421,6 +510,34 @@ mod tests {
     use super::*;
 
     #[test]
+    fn setting_names_come_from_the_struct() {
+        let names = setting_names();
+        for field in ["policy", "summary", "color", "prometheus_url", "max_evidence_age", "waivers"] {
+            assert!(names.contains(&field), "{field} missing from {names:?}");
+        }
+        // Every name is a key the struct accepts: a value of the wrong type is a type error
+        // about that key, never "unknown setting".
+        for name in names {
+            let error = Figment::from(Serialized::default(name, serde_json::json!({"x": {"y": 1}})))
+                .extract::<Settings>()
+                .unwrap_err();
+            assert!(!matches!(error.kind, figment::error::Kind::UnknownField(..)), "{name}: {error}");
+        }
+    }
+
+    #[test]
+    fn unknown_gatecheck_variables_are_one_warning_each_naming_the_closest() {
+        let warnings = unknown_env_warnings(
+            ["GATECHECK_COLOUR", "GATECHECK_CHROMIUM", "GATECHECK_SUMMARY", "PATH", "GATECHECK_ZZZ_QQQ"]
+                .map(String::from),
+        );
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(warnings[0].contains("GATECHECK_COLOUR") && warnings[0].ends_with("did you mean GATECHECK_COLOR?"));
+        assert!(warnings[1].contains("GATECHECK_ZZZ_QQQ") && !warnings[1].contains("did you mean"));
+        assert!(warnings.iter().all(|w| !w.contains('\n')));
+    }
+
+    #[test]
     fn evaluation_time_forms() {
         assert_eq!(parse_at("1767225600").unwrap(), 1_767_225_600);
         assert_eq!(parse_at("1767225600.9").unwrap(), 1_767_225_600);
@@ -444,5 +561,40 @@ mod tests {
         let plan = plan_for("http://127.0.0.1:9090/", &[(TOKEN_ENV, "tok-123")]).unwrap().unwrap();
         assert_eq!(plan.url, "http://127.0.0.1:9090");
         assert_eq!(plan.auth, Auth::Bearer(Secret::new("tok-123")));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// Every combination of the layers that can name the summary (set, blank or absent):
+        /// the first set one in precedence order wins, and only the variables say so.
+        #[test]
+        fn summary_path_is_the_first_layer_that_names_one(
+            layers in proptest::collection::vec(proptest::option::of(proptest::bool::ANY), 4)
+        ) {
+            // layers[i]: None = absent, Some(false) = blank, Some(true) = names "<layer>.json".
+            let names = ["flag", "config", SUMMARY_ENV[0], SUMMARY_ENV[1]];
+            let value = |i: usize| layers[i].map(|named| if named { format!("{}.json", names[i]) } else { " ".into() });
+            let dir = tempfile::tempdir().unwrap();
+            let config = dir.path().join("gatecheck.toml");
+            std::fs::write(&config, value(1).map(|v| format!("summary = {v:?}\n")).unwrap_or_default()).unwrap();
+            let flags = Settings { summary: value(0).map(PathBuf::from), ..Settings::default() };
+            let env = |name: &str| (2..4).find(|&i| names[i] == name).and_then(value);
+            let plan = resolve(Some(&config), flags, &env).unwrap();
+            // Flag and config file take any value they are given (a blank path fails at read);
+            // the variables only when not blank.
+            let winner = (0..4).find(|&i| match i { 0 | 1 => layers[i].is_some(), _ => layers[i] == Some(true) });
+            match winner {
+                Some(i) => {
+                    proptest::prop_assert_eq!(plan.summary, PathBuf::from(value(i).unwrap()));
+                    proptest::prop_assert_eq!(plan.summary_env, (i >= 2).then_some(names[i]));
+                    proptest::prop_assert!(!plan.summary_is_default);
+                }
+                None => {
+                    proptest::prop_assert_eq!(plan.summary, PathBuf::from(DEFAULT_SUMMARY));
+                    proptest::prop_assert_eq!(plan.summary_env, None);
+                    proptest::prop_assert!(plan.summary_is_default);
+                }
+            }
+        }
     }
 }

@@ -82,7 +82,7 @@ async fn watch(
         }
         write_out(report::table::render(&verdict, color(plan, env), out))?;
         for line in policy::freshness::age_lines(&verdict) {
-            write_out(writeln!(out, "{line}"))?;
+            write_out(writeln!(out, "{}", crate::escape::line(&line)))?;
         }
         passed.push(!verdict.blocked());
         last = Some(verdict);

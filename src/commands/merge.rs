@@ -1,4 +1,4 @@
-//! `gatecheck merge OUT IN...`: one summary from several runs (CI shards, several load
+//! `gatecheck merge --out OUT IN...`: one summary from several runs (CI shards, several load
 //! generators) whose percentiles are taken over the union of their samples — never an average
 //! of percentiles. Native runs merge their serialized HDR histograms (lossless at the recorded
 //! precision); k6 raw results merge their samples (exact, k6's percentile method).
@@ -18,7 +18,7 @@ use crate::policy::Policy;
 use crate::sources::k6_summary::{partial_run, whole_count};
 use crate::sources::prometheus::Secret;
 
-/// `gatecheck merge OUT IN...` as a command: the policy says which raw metrics to keep.
+/// `gatecheck merge --out OUT IN...` as a command: the policy says which raw metrics to keep.
 pub fn merge_command(
     args: crate::cli::MergeArgs,
     context: &super::Context<'_>,
@@ -28,7 +28,7 @@ pub fn merge_command(
     let plan = crate::settings::resolve(context.config, flags, context.env)?;
     let policy = super::evidence::load_policy(&plan)?;
     let line = merge(&args.out, &args.inputs, &policy)?;
-    super::write_out(writeln!(out, "{line}"))?;
+    super::write_out(writeln!(out, "{}", crate::escape::line(&line)))?;
     Ok(super::Outcome::Pass)
 }
 
@@ -37,6 +37,7 @@ pub fn merge(out: &Path, inputs: &[PathBuf], policy: &Policy) -> Result<String, 
     if inputs.len() < 2 {
         return Err(Error::Settings("merge needs at least two inputs".into()));
     }
+    guard_output(out, inputs)?;
     let raw = inputs.iter().filter(|p| crate::sources::k6_ndjson::is_raw_path(p)).count();
     let document = if raw == inputs.len() {
         merge_raw(inputs, policy)?
@@ -50,6 +51,47 @@ pub fn merge(out: &Path, inputs: &[PathBuf], policy: &Policy) -> Result<String, 
     text.push(b'\n');
     crate::report::write_atomically(out, &text)?;
     Ok(format!("merged {} inputs into {}", inputs.len(), out.display()))
+}
+
+/// The largest file read to tell whether it is a gatecheck summary; a summary is kilobytes.
+const SUMMARY_PROBE_LIMIT: u64 = 64 * 1024 * 1024;
+
+/// Where a merge may write: never one of its inputs (by any path: links and `./` included),
+/// and never over an existing file that is not a gatecheck summary (raw results or a k6
+/// export replaced by a summary are lost evidence). A summary written by an earlier merge or
+/// run may be replaced: that is how CI re-runs a merge step.
+fn guard_output(out: &Path, inputs: &[PathBuf]) -> Result<(), Error> {
+    // By device and inode from stat (never by opening: an input may be a FIFO, refused later
+    // by the input check, which opening here would block on).
+    let identity = |path: &Path| {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+    };
+    let out_identity = identity(out);
+    if let Some(input) = inputs.iter().find(|input| out_identity.is_some() && identity(input) == out_identity) {
+        return Err(Error::Settings(format!(
+            "merge --out {}: that is the input {}; name a new file for the merged summary",
+            out.display(),
+            input.display()
+        )));
+    }
+    let Ok(metadata) = std::fs::metadata(out) else { return Ok(()) };
+    let is_summary = metadata.is_file()
+        && metadata.len() <= SUMMARY_PROBE_LIMIT
+        && std::fs::read(out)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
+            .and_then(|doc| {
+                doc.pointer("/gatecheck/runner").and_then(Value::as_str).map(|r| r.starts_with("gatecheck "))
+            })
+            .unwrap_or(false);
+    if is_summary {
+        return Ok(());
+    }
+    Err(Error::Settings(format!(
+        "merge --out {}: the file exists and is not a gatecheck summary; it is never overwritten: name a new file",
+        out.display()
+    )))
 }
 
 fn merged_from(inputs: &[PathBuf]) -> Vec<String> {

@@ -5,7 +5,8 @@
 //! - a percentile the summary does not carry is never guessed: k6's own verdict on the
 //!   identical expression is used when present, otherwise the row is NO DATA with a hint;
 //! - an empty sub-metric (k6 writes zeros and passes its thresholds) is NO DATA;
-//! - a flow switched off makes its gates SKIPPED, neither pass nor fail;
+//! - a flow switched off makes its gates SKIPPED, neither pass nor fail — only when the policy
+//!   declares the flow optional (`Policy::optional_flow`): nothing outside it waives a gate;
 //! - sources rank env figure (when set) > run-window scrape > PromQL query > k6 metric (the
 //!   one rule is `Gate::source_for`), and rows say which won;
 //! - an empty query result or NaN is NO DATA, never 0; several series are judged one by one;
@@ -206,10 +207,20 @@ pub fn evaluate(policy: &Policy, evidence: &Evidence) -> Result<Verdict, Error> 
 }
 
 fn evaluate_gate(policy: &Policy, gate: &Gate, evidence: &Evidence, rows: &mut Vec<Row>) -> Result<(), Error> {
-    let switched_off = gate
+    let off = gate
         .flow
         .as_ref()
         .and_then(|flow| evidence.flows.get(flow).filter(|state| !state.enabled).map(|state| (flow, state)));
+    // Only the policy can switch a gate off (`Policy::optional_flow`); a flow it requires that
+    // the evidence says was off is judged, and its rows say why the evidence is missing.
+    let switched_off = off.filter(|(flow, _)| policy.optional_flow(flow).is_some());
+    let refused_switch = off.filter(|(flow, _)| policy.optional_flow(flow).is_none()).map(|(flow, state)| {
+        format!(
+            "flow {flow} was switched off ({}), but policy {} does not declare it optional ([flows.{flow}] switch_env): it is judged",
+            state.reason, policy.name
+        )
+    });
+    let first = rows.len();
     for (threshold, domain) in gate.thresholds.iter().zip(&gate.domains) {
         let base = Row::new(&gate.id, &gate.description, subject_of(gate, threshold.stat), threshold.to_string());
         if let Some((flow, state)) = switched_off {
@@ -346,6 +357,14 @@ fn evaluate_gate(policy: &Policy, gate: &Gate, evidence: &Evidence, rows: &mut V
             rows.push(row);
         }
     }
+    if let Some(note) = refused_switch {
+        for row in &mut rows[first..] {
+            row.detail = Some(match row.detail.take() {
+                Some(detail) => format!("{detail}; {note}"),
+                None => note.clone(),
+            });
+        }
+    }
     Ok(())
 }
 
@@ -378,6 +397,22 @@ fn significance(
         Op::Gt | Op::Ge => Direction::Less,
         Op::Eq | Op::Ne => Direction::TwoSided,
     };
+    // A test that cannot reach the level cannot fail: with too few samples no shift of any
+    // size is "real", so the row is NO DATA, naming the sizes that would do.
+    let floor = crate::metrics::distribution::smallest_p_value(base.count(), current.count(), direction);
+    if crate::policy::threshold::decimal_cmp(floor, level) != std::cmp::Ordering::Less {
+        let level_f = rust_decimal::prelude::ToPrimitive::to_f64(&level).unwrap_or(0.0);
+        let needed = match crate::metrics::distribution::samples_needed(level_f, direction) {
+            Some(n) => format!("at least {n} samples in each run"),
+            None => "more samples than any run holds".to_string(),
+        };
+        return Err(format!(
+            "significant({level}) cannot be reached with {} vs {} samples of {key}: the smallest attainable p is {}, so no shift could count as real; it needs {needed}",
+            base.count(),
+            current.count(),
+            crate::metrics::distribution::show_p_value(floor)
+        ));
+    }
     let test = mann_whitney(base, current, direction)
         .ok_or_else(|| format!("significant({level}): a run has no samples of {key}"))?;
     let real = crate::policy::threshold::decimal_cmp(test.p_value, level) == std::cmp::Ordering::Less;
@@ -445,6 +480,16 @@ fn history_row(gate: &Gate, runs: u32, this_run_passed: bool, history: Option<&[
     };
     row.source = "run history".into();
     if window.len() < runs as usize {
+        // A branch's first runs: say what is missing, not "FAIL: pass", so nobody reads the
+        // gate as broken. Still not held (and so blocking): the runs have not happened yet.
+        if window.iter().all(|p| *p) {
+            let more = runs as usize - window.len();
+            row.observed = Observed::Figure {
+                value: window.len() as f64,
+                unit: "number",
+                shown: format!("needs {more} more passing run{}", if more == 1 { "" } else { "s" }),
+            };
+        }
         row.detail = Some(format!("only {} run(s) recorded, {runs} needed", window.len()));
         judge(gate, false, &mut row);
     } else {
@@ -873,7 +918,10 @@ fn switch_hint(policy: &Policy, gate: &Gate) -> String {
     };
     match policy.flows.iter().find(|f| &f.name == flow).and_then(|f| f.switch_env.as_deref()) {
         Some(var) => format!("if flow {flow} was switched off, say so with {var}=0 (or --skip-flow {flow})"),
-        None => format!("flow {flow} has no switch: if it did not run, say so with --skip-flow {flow}"),
+        None => format!(
+            "flow {flow} is not optional in policy {}: it must run (only a flow the policy declares with [flows.{flow}] switch_env can be switched off)",
+            policy.name
+        ),
     }
 }
 
@@ -882,7 +930,7 @@ fn k6_threshold_rows(policy: &Policy, summary: &MetricSet, rows: &mut Vec<Row>) 
         status: Status::Skipped,
         source: summary.path.clone(),
         ..Row::new(
-            "k6-thresholds",
+            crate::policy::reserved::K6_THRESHOLDS,
             "thresholds k6 itself evaluated during the run",
             "k6 thresholds".into(),
             "every k6 threshold passed".into(),

@@ -9,8 +9,8 @@ use crate::policy::evaluate::Evidence;
 use crate::policy::verdict::{Observed, Row, Status};
 use crate::policy::{Policy, Severity};
 
-/// The gate id every integrity row carries.
-pub const GATE_ID: &str = "run-integrity";
+/// The gate id every integrity row carries (reserved: no policy gate may use it).
+pub const GATE_ID: &str = crate::policy::reserved::RUN_INTEGRITY;
 
 /// One row per load run whose evidence records how it ended (native runs and merges do).
 pub fn run_rows(policy: &Policy, evidence: &Evidence, rows: &mut Vec<Row>) {

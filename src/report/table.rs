@@ -1,23 +1,33 @@
 //! The verdict as a table for people: gate, threshold, observed, verdict, source; then the
-//! notes that explain NO DATA, SKIPPED and overrides; then one summary line.
+//! notes that explain NO DATA, SKIPPED and overrides; then one summary line. Every text from
+//! outside goes through `escape::line`, and every line starts with gatecheck's own words or a
+//! policy's gate id, so nothing from outside can start a line.
 
 use std::io::{self, Write};
 
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, Color, ContentArrangement, Table};
 
+use crate::escape::line;
 use crate::policy::verdict::{Row, Status, Verdict};
 
 pub fn render(verdict: &Verdict, color: bool, out: &mut dyn Write) -> io::Result<()> {
-    writeln!(out, "gatecheck: policy {} ({})", verdict.policy, verdict.policy_source)?;
+    writeln!(out, "gatecheck: policy {} ({})", line(&verdict.policy), line(&verdict.policy_source))?;
     for evidence in &verdict.evidence {
-        writeln!(out, "evidence: {evidence}")?;
+        writeln!(out, "evidence: {}", line(evidence))?;
     }
     if let Some(at) = &verdict.evaluated_at {
-        writeln!(out, "queries evaluated at: {at}")?;
+        writeln!(out, "queries evaluated at: {}", line(at))?;
     }
     for input in &verdict.inputs {
-        writeln!(out, "input ({}): {} sha256:{} ({} bytes)", input.role, input.path, input.sha256, input.bytes)?;
+        writeln!(
+            out,
+            "input ({}): {} sha256:{} ({} bytes)",
+            line(&input.role),
+            line(&input.path),
+            input.sha256,
+            input.bytes
+        )?;
     }
     if let Some(at) = &verdict.judged_at {
         writeln!(out, "judged at {at} by {}", crate::policy::verdict::TOOL)?;
@@ -32,11 +42,11 @@ pub fn render(verdict: &Verdict, color: bool, out: &mut dyn Write) -> io::Result
     table.set_header(vec!["Gate", "Threshold", "Observed", "Verdict", "Source"]);
     for row in &verdict.rows {
         table.add_row(vec![
-            Cell::new(gate_label(row)),
-            Cell::new(&row.check),
-            Cell::new(row.observed.to_string()),
+            Cell::new(line(&gate_label(row))),
+            Cell::new(line(&row.check)),
+            Cell::new(line(&row.observed.to_string())),
             status_cell(row, color),
-            Cell::new(short_source(&row.source)),
+            Cell::new(line(&short_source(&row.source))),
         ]);
     }
     writeln!(out, "{table}")?;
@@ -45,20 +55,21 @@ pub fn render(verdict: &Verdict, color: bool, out: &mut dyn Write) -> io::Result
         writeln!(out, "notes:")?;
         for row in notes {
             if let Some(detail) = &row.detail {
-                writeln!(out, "  {} `{}`: {detail}", gate_label(row), row.check)?;
+                writeln!(out, "  {} `{}`: {}", line(&gate_label(row)), line(&row.check), line(detail))?;
             }
             if let Some(waiver) = row.waiver.as_ref().filter(|w| w.applied) {
-                writeln!(out, "  {} `{}`: {}", gate_label(row), row.check, waiver.describe())?;
+                writeln!(out, "  {} `{}`: {}", line(&gate_label(row)), line(&row.check), line(&waiver.describe()))?;
             }
         }
     }
     for stale in &verdict.stale_waivers {
-        writeln!(out, "{}", stale_line(stale))?;
+        writeln!(out, "{}", line(&stale_line(stale)))?;
     }
-    writeln!(out, "{}", verdict.summary_line())
+    writeln!(out, "{}", line(&verdict.summary_line()))
 }
 
-/// A waiver that covered nothing, in one line for every text report.
+/// A waiver that covered nothing, for every text report (each escapes it for its kind); it
+/// starts with gatecheck's words, never with the waiver's.
 pub fn stale_line(stale: &crate::policy::verdict::StaleWaiver) -> String {
     let what = match (&stale.threshold, &stale.series) {
         (Some(t), Some(s)) => format!(" `{t}` {s}"),

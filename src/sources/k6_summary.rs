@@ -52,6 +52,11 @@ pub fn parse_reader(path: &str, reader: impl Read) -> Result<MetricSet, Error> {
         }
         let blank = buffer.iter().take_while(|b| b.is_ascii_whitespace()).count();
         if blank < buffer.len() {
+            // The one detector knows raw results by their first record: say what to do
+            // instead of a JSON parser's complaint about line 2.
+            if super::detect::detect_bytes(&buffer[blank..]) == super::detect::InputFormat::RawResults {
+                return Err(fail("this is k6 raw output (--out json), not a summary: pass it with --raw".into()));
+            }
             break;
         }
         reader.consume(blank);

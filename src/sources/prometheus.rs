@@ -5,7 +5,8 @@
 //! with bounded concurrency, one time budget per query (retries included) and bounded retries
 //! with backoff on connection errors, 5xx and 429 (never on other 4xx: a rejected query will
 //! not improve). Redirects are followed only within the server's origin. Credentials
-//! live only in request headers, are never formatted, and are scrubbed from any message.
+//! live only in request headers, are never formatted, and every message made from the
+//! server's answer goes through the one credential scrubber.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -49,19 +50,8 @@ pub struct PrometheusPlan {
 }
 
 impl PrometheusPlan {
-    /// Replaces every credential in `text` with `***`.
-    pub fn redact(&self, text: &str) -> String {
-        let mut secrets: Vec<&str> = self.headers.iter().map(|(_, v)| v.expose()).collect();
-        match &self.auth {
-            Auth::Bearer(token) => secrets.push(token.expose()),
-            Auth::Basic { password, .. } => secrets.push(password.expose()),
-            Auth::None => {}
-        }
-        secrets.iter().filter(|s| s.len() >= 3).fold(text.to_string(), |acc, secret| acc.replace(secret, "***"))
-    }
-
     fn error(&self, message: impl fmt::Display) -> Error {
-        Error::Prometheus { url: self.url.clone(), message: self.redact(&message.to_string()) }
+        Error::Prometheus { url: self.url.clone(), message: crate::secret::scrub(&message.to_string()) }
     }
 
     fn client(&self) -> Result<Client, Error> {
@@ -80,9 +70,7 @@ impl PrometheusPlan {
             Auth::None => None,
             Auth::Bearer(token) => Some(format!("Bearer {}", token.expose())),
             Auth::Basic { user, password } => {
-                use base64::Engine;
-                let pair = format!("{user}:{}", password.expose());
-                Some(format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair)))
+                Some(crate::secret::basic_authorization(user, password).expose().to_string())
             }
         };
         if let Some(authorization) = authorization {
@@ -187,13 +175,14 @@ async fn run_one(client: &Client, plan: &PrometheusPlan, gate: &str, query: &str
         let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
         let failure = match tokio::time::timeout(remaining, attempt_once(client, query, at, remaining)).await {
             Ok(Ok((result, warnings))) => {
-                let warnings = warnings.iter().map(|w| plan.redact(w)).collect();
-                return Ok(Answer { series: to_series(plan, gate, query, result.data())?, warnings });
+                let warnings = warnings.iter().map(|w| crate::secret::scrub(w)).collect();
+                return Ok(Answer { series: to_series(gate, query, result.data())?, warnings });
             }
             Ok(Err(failure)) => failure,
             Err(_) => Failure::Transient {
                 message: format!("no answer within the time limit (--prometheus-timeout {})", shown(plan.timeout)),
                 retry_after: None,
+                unreachable: false,
             },
         };
         match failure {
@@ -201,17 +190,28 @@ async fn run_one(client: &Client, plan: &PrometheusPlan, gate: &str, query: &str
                 return Err(Error::Query {
                     gate: gate.to_string(),
                     query: query.to_string(),
-                    message: plan.redact(&message),
+                    message: crate::secret::scrub(&message),
                 })
             }
             Failure::Fatal(message) => return Err(plan.error(format!("query {query:?} for gate {gate}: {message}"))),
+            Failure::Transient { message, unreachable: true, .. } if attempt >= plan.retries => {
+                // What to do first: the server is not there, whichever gate asked.
+                return Err(Error::Unreachable {
+                    url: plan.url.clone(),
+                    reason: crate::secret::scrub(&message),
+                    hint: format!(
+                        "is Prometheus running there? check --prometheus-url (gate {gate}, {} attempt(s))",
+                        attempt + 1
+                    ),
+                });
+            }
             Failure::Transient { message, .. } if attempt >= plan.retries => {
                 return Err(plan.error(format!(
                     "query {query:?} for gate {gate} failed after {} attempt(s): {message}",
                     attempt + 1
                 )))
             }
-            Failure::Transient { message, retry_after } => {
+            Failure::Transient { message, retry_after, .. } => {
                 let wait = retry_after.unwrap_or_else(|| backoff(attempt));
                 let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
                 // A wait that would end past the budget cannot lead to an answer in time.
@@ -274,7 +274,11 @@ async fn attempt_once(
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        return Err(Failure::Transient { message: "HTTP 429 Too Many Requests".into(), retry_after });
+        return Err(Failure::Transient {
+            message: "HTTP 429 Too Many Requests".into(),
+            retry_after,
+            unreachable: false,
+        });
     }
     let is_json = response
         .headers()
@@ -284,7 +288,11 @@ async fn attempt_once(
     if !is_json {
         let code = status.as_u16();
         return Err(if status.is_server_error() {
-            Failure::Transient { message: format!("HTTP {code} without a Prometheus API answer"), retry_after: None }
+            Failure::Transient {
+                message: format!("HTTP {code} without a Prometheus API answer"),
+                retry_after: None,
+                unreachable: false,
+            }
         } else if status.is_client_error() {
             Failure::Fatal(format!("HTTP {code} (check the URL and credentials)"))
         } else {
@@ -297,15 +305,20 @@ async fn attempt_once(
             Ok((data, warnings))
         }
         Ok(ApiResponse::Error(e)) if e.is_timeout() || e.is_unavailable() || e.is_internal() => {
-            Err(Failure::Transient { message: format!("{:?}: {}", e.error_type(), e.message()), retry_after: None })
+            Err(Failure::Transient {
+                message: format!("{:?}: {}", e.error_type(), e.message()),
+                retry_after: None,
+                unreachable: false,
+            })
         }
         Ok(ApiResponse::Error(e)) => Err(Failure::Rejected(e.message().to_string())),
         Err(e) if e.is_timeout() || e.is_request() || e.is_body() => {
-            Err(Failure::Transient { message: error_chain(&e), retry_after: None })
+            Err(Failure::Transient { message: error_chain(&e), retry_after: None, unreachable: false })
         }
         Err(e) if status.is_server_error() => Err(Failure::Transient {
             message: format!("HTTP {}: {}", status.as_u16(), error_chain(&e)),
             retry_after: None,
+            unreachable: false,
         }),
         Err(e) => Err(Failure::Fatal(format!("the answer is not a Prometheus API response ({})", error_chain(&e)))),
     }
@@ -315,7 +328,7 @@ enum Failure {
     /// The server refused the query (4xx): a policy/input error, never retried.
     Rejected(String),
     /// Worth another attempt: connection errors, timeouts, 5xx, 429 (after Retry-After).
-    Transient { message: String, retry_after: Option<Duration> },
+    Transient { message: String, retry_after: Option<Duration>, unreachable: bool },
     /// Neither: an answer that is not the Prometheus API, a client-side problem.
     Fatal(String),
 }
@@ -328,13 +341,38 @@ fn classify(error: prometheus_http_query::Error) -> Failure {
             let chain = error_chain(&e);
             match e.inner() {
                 Some(inner) if inner.is_redirect() => Failure::Fatal(chain),
-                Some(inner) if inner.is_connect() || inner.is_timeout() || inner.is_request() => {
-                    Failure::Transient { message: chain, retry_after: None }
+                Some(inner) if inner.is_connect() => {
+                    Failure::Transient { message: connect_reason(&e), retry_after: None, unreachable: true }
+                }
+                Some(inner) if inner.is_timeout() || inner.is_request() => {
+                    Failure::Transient { message: chain, retry_after: None, unreachable: false }
                 }
                 _ => Failure::Fatal(chain),
             }
         }
         other => Failure::Fatal(error_chain(&other)),
+    }
+}
+
+/// Why a connection failed, in a few words ("connection refused"), from the innermost I/O
+/// error; the whole chain when there is none.
+fn connect_reason(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    let mut io = None;
+    while let Some(cause) = source {
+        if let Some(e) = cause.downcast_ref::<std::io::Error>() {
+            io = Some(e);
+        }
+        source = cause.source();
+    }
+    match io.map(|e| e.kind()) {
+        Some(std::io::ErrorKind::ConnectionRefused) => "connection refused".into(),
+        Some(std::io::ErrorKind::TimedOut) => "connection timed out".into(),
+        Some(std::io::ErrorKind::ConnectionReset) => "connection reset".into(),
+        Some(std::io::ErrorKind::HostUnreachable) => "host unreachable".into(),
+        Some(std::io::ErrorKind::NetworkUnreachable) => "network unreachable".into(),
+        Some(_) => io.map(|e| e.to_string()).unwrap_or_default(),
+        None => error_chain(error),
     }
 }
 
@@ -352,19 +390,24 @@ fn error_chain(error: &dyn std::error::Error) -> String {
     parts.join(": ")
 }
 
-fn to_series(plan: &PrometheusPlan, gate: &str, query: &str, data: &Data) -> Result<Vec<Series>, Error> {
+fn to_series(gate: &str, query: &str, data: &Data) -> Result<Vec<Series>, Error> {
     match data {
         Data::Vector(vector) => Ok(vector
             .iter()
             .map(|sample| Series {
-                labels: sample.metric().iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                // Label names and values are the server's text too.
+                labels: sample
+                    .metric()
+                    .iter()
+                    .map(|(k, v)| (crate::secret::scrub(k), crate::secret::scrub(v)))
+                    .collect(),
                 value: sample.sample().value(),
             })
             .collect()),
         Data::Scalar(sample) => Ok(vec![Series { labels: BTreeMap::new(), value: sample.value() }]),
         Data::Matrix(_) => Err(Error::Query {
             gate: gate.to_string(),
-            query: plan.redact(query),
+            query: crate::secret::scrub(query),
             message: "the query returns a range vector; a gate needs an instant value: wrap the range in a \
                       function such as max_over_time(...) or remove the [range]"
                 .into(),
@@ -389,7 +432,7 @@ mod tests {
             retries: 0,
             concurrency: 1,
         };
-        assert_eq!(plan.redact("Bearer s3cr3t-token for tenant-a"), "Bearer *** for ***");
+        assert_eq!(crate::secret::scrub("Bearer s3cr3t-token for tenant-a"), "Bearer *** for ***");
         let debug = format!("{plan:?}");
         assert!(!debug.contains("s3cr3t") && !debug.contains("tenant-a"), "{debug}");
     }

@@ -54,7 +54,7 @@ fn a_fifo_or_a_directory_as_an_input_file_is_refused_at_once() {
     cmd.env("PERF_BEARER_TOKEN", DEMO_TOKEN).args(["smoke", "--scenario"]).arg(&fifo);
     refused_at_once(cmd, &fifo);
     let mut cmd = gatecheck();
-    cmd.arg("merge").arg(dir.path().join("m.json")).arg(&fifo).arg(&summary);
+    cmd.args(["merge", "--out"]).arg(dir.path().join("m.json")).arg(&fifo).arg(&summary);
     refused_at_once(cmd, &fifo);
 }
 

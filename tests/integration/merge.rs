@@ -18,7 +18,7 @@ fn raw_halves_merge_to_the_figures_of_the_whole_run() {
     std::fs::write(&a, lines[..lines.len() / 2].join("\n") + "\n").unwrap();
     std::fs::write(&b, lines[lines.len() / 2..].join("\n") + "\n").unwrap();
     let merged = dir.path().join("merged.json");
-    gatecheck().arg("merge").arg(&merged).arg(&a).arg(&b).assert().code(0);
+    gatecheck().args(["merge", "--out"]).arg(&merged).arg(&a).arg(&b).assert().code(0);
     let doc = read(&merged);
     let export = read(&fixture("k6/1.1.0/trend-stats-p99/summary-export.json"));
     for flow in ["auth_list", "rule_poll", "provider_log_write"] {
@@ -70,7 +70,7 @@ fn native_shards_merge_their_histograms() {
     };
     let (a, b) = (shard("a.json"), shard("b.json"));
     let merged = dir.path().join("merged.json");
-    gatecheck().arg("merge").arg(&merged).arg(&a).arg(&b).assert().code(0);
+    gatecheck().args(["merge", "--out"]).arg(&merged).arg(&a).arg(&b).assert().code(0);
     let (da, db, dm) = (read(&a), read(&b), read(&merged));
     let count = |d: &Value, key: &str| d["metrics"][key]["count"].as_u64().unwrap();
     assert_eq!(count(&dm, "http_reqs"), count(&da, "http_reqs") + count(&db, "http_reqs"));
@@ -93,14 +93,14 @@ fn native_shards_merge_their_histograms() {
     gatecheck_with_lag().args(["verify", "--summary"]).arg(&merged).assert().code(0);
     // Mixing kinds of input, or merging a k6 summary, is refused.
     gatecheck()
-        .arg("merge")
+        .args(["merge", "--out"])
         .arg(dir.path().join("x.json"))
         .arg(&a)
         .arg(fixture("k6/1.1.0/pass/raw.ndjson"))
         .assert()
         .code(2);
     gatecheck()
-        .arg("merge")
+        .args(["merge", "--out"])
         .arg(dir.path().join("x.json"))
         .arg(&a)
         .arg(fixture("k6/1.1.0/pass/summary-export.json"))
@@ -181,7 +181,7 @@ fn crafted_histograms_are_refused_without_allocating_what_they_declare() {
         std::fs::write(&second, native(&histogram, duration, 1)).unwrap();
         let started = std::time::Instant::now();
         let assert = gatecheck()
-            .arg("merge")
+            .args(["merge", "--out"])
             .arg(dir.path().join("out.json"))
             .arg(&path)
             .arg(&second)
@@ -225,10 +225,10 @@ pub fn segment(dir: &std::path::Path, index: u32, patch: Patch) -> std::path::Pa
     path
 }
 
-/// `merge OUT A B` that must fail with exit 2 and one line naming `needles`.
+/// `merge --out OUT A B` that must fail with exit 2 and one line naming `needles`.
 fn refused_merge(dir: &std::path::Path, a: &std::path::Path, b: &std::path::Path, needles: &[&str]) {
     let out = dir.join("merged.json");
-    let assert = gatecheck().arg("merge").arg(&out).arg(a).arg(b).assert().code(2);
+    let assert = gatecheck().args(["merge", "--out"]).arg(&out).arg(a).arg(b).assert().code(2);
     let err = stderr_of(&assert);
     assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
     assert!(!err.contains("panicked"), "{err}");
@@ -291,7 +291,7 @@ fn a_segment_that_ran_partially_makes_the_merged_run_partial() {
     let b = segment(dir.path(), 1, &|_| {});
     let a = segment(dir.path(), 0, &|d| d["gatecheck"]["partial"] = true.into());
     let out = dir.path().join("merged.json");
-    gatecheck().arg("merge").arg(&out).arg(&a).arg(&b).assert().code(0);
+    gatecheck().args(["merge", "--out"]).arg(&out).arg(&a).arg(&b).assert().code(0);
     let merged = read(&out);
     assert_eq!(merged["gatecheck"]["partial"], true, "{merged}");
     assert_eq!(merged["gatecheck"]["partial_reason"], "the run recorded itself as partial");
@@ -313,4 +313,42 @@ fn a_vu_count_that_does_not_fit_is_refused_not_truncated() {
         let (a, b) = (segment(dir.path(), 0, &patch), segment(dir.path(), 1, &|_| {}));
         refused_merge(dir.path(), &a, &b, &["segment-0.json", "gatecheck.executor.vus_per_flow"]);
     }
+}
+
+/// The output is named with `--out`, is never an input, and never replaces a file that is not
+/// a gatecheck summary (issue 23, item 12: `merge a.ndjson b.ndjson c.ndjson` replaced 760 KB of
+/// raw results with a summary).
+#[test]
+fn merge_never_overwrites_an_input_or_a_file_that_is_not_a_summary() {
+    let text = std::fs::read_to_string(fixture("k6/1.1.0/trend-stats-p99/raw.ndjson")).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b, c) = (dir.path().join("a.ndjson"), dir.path().join("b.ndjson"), dir.path().join("c.ndjson"));
+    let third = lines.len() / 3;
+    std::fs::write(&a, lines[..third].join("\n") + "\n").unwrap();
+    std::fs::write(&b, lines[third..2 * third].join("\n") + "\n").unwrap();
+    std::fs::write(&c, lines[2 * third..].join("\n") + "\n").unwrap();
+    let before = std::fs::read(&a).unwrap();
+    // The old form (first positional is the output) is a usage error now.
+    gatecheck().arg("merge").arg(&a).arg(&b).arg(&c).assert().code(2);
+    // An input as the output, by its own path or through a symlink: refused.
+    let assert = gatecheck().args(["merge", "--out"]).arg(&a).arg(&a).arg(&b).assert().code(2);
+    assert!(stderr_of(&assert).contains("that is the input"), "{}", stderr_of(&assert));
+    let link = dir.path().join("link.json");
+    std::os::unix::fs::symlink(&c, &link).unwrap();
+    gatecheck().args(["merge", "--out"]).arg(&link).arg(&a).arg(&b).arg(&c).assert().code(2);
+    // An existing file that is not a gatecheck summary (a k6 export): refused, untouched.
+    let export = dir.path().join("export.json");
+    std::fs::copy(fixture("k6/1.1.0/pass/summary-export.json"), &export).unwrap();
+    let export_before = std::fs::read(&export).unwrap();
+    let assert = gatecheck().args(["merge", "--out"]).arg(&export).arg(&a).arg(&b).assert().code(2);
+    let err = stderr_of(&assert);
+    assert!(err.contains("not a gatecheck summary") && err.trim_end().lines().count() == 1, "{err}");
+    assert_eq!(std::fs::read(&export).unwrap(), export_before);
+    assert_eq!(std::fs::read(&a).unwrap(), before);
+    // A new file, then the same file again (a re-run merge replaces its own summary).
+    let out = dir.path().join("merged.json");
+    gatecheck().args(["merge", "--out"]).arg(&out).arg(&a).arg(&b).arg(&c).assert().code(0);
+    gatecheck().args(["merge", "--out"]).arg(&out).arg(&a).arg(&b).arg(&c).assert().code(0);
+    assert_eq!(std::fs::read(&a).unwrap(), before);
 }

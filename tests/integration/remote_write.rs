@@ -108,7 +108,7 @@ fn the_union_of_pushed_segments_is_judged_in_prometheus_as_merge_and_verify_judg
     }
     let merged = dir.path().join("merged.json");
     gatecheck()
-        .arg("merge")
+        .args(["merge", "--out"])
         .arg(&merged)
         .arg(dir.path().join("s0.json"))
         .arg(dir.path().join("s1.json"))

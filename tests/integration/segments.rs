@@ -64,7 +64,7 @@ fn segments_run_side_by_side_and_merge_to_the_unsplit_run() {
     }
     let merged = dir.path().join("merged.json");
     let mut merge = gatecheck();
-    merge.arg("merge").arg(&merged).args(&shards);
+    merge.args(["merge", "--out"]).arg(&merged).args(&shards);
     merge.assert().code(0);
     let doc = read(&merged);
     assert_eq!(doc["metrics"]["vus"]["value"], whole["metrics"]["vus"]["value"], "the merged run shows the total VUs");
@@ -75,7 +75,7 @@ fn segments_run_side_by_side_and_merge_to_the_unsplit_run() {
     // Refusals, each naming the files: a duplicate, a missing segment, another run.
     let refuse = |inputs: &[&std::path::Path], needle: &str| {
         let mut cmd = gatecheck();
-        cmd.arg("merge").arg(dir.path().join("refused.json")).args(inputs);
+        cmd.args(["merge", "--out"]).arg(dir.path().join("refused.json")).args(inputs);
         let err = stderr_of(&cmd.assert().code(2));
         assert!(err.contains(needle), "{needle}: {err}");
         assert_eq!(err.trim_end().lines().count(), 1, "{err}");
