@@ -28,6 +28,10 @@ pub enum Error {
     #[error("prometheus {url}: {message}")]
     Prometheus { url: String, message: String },
 
+    /// A server nobody answers at: said first, with what to check, whichever query asked.
+    #[error("cannot connect to {url} ({reason}): {hint}")]
+    Unreachable { url: String, reason: String, hint: String },
+
     /// A query the server rejected (HTTP 4xx): the policy must be fixed.
     #[error("gate {gate:?}: Prometheus rejected the query {query:?}: {message}")]
     Query { gate: String, query: String, message: String },
@@ -39,6 +43,10 @@ pub enum Error {
     /// A waiver file that does not say who signed off what until when, or asks for too long.
     #[error("waivers {path}: {message}")]
     Waiver { path: String, message: String },
+
+    /// `gatecheck lint` found something that must be fixed (each finding was printed).
+    #[error("lint: {errors} finding(s) must be fixed before the files can gate a release")]
+    Lint { errors: usize },
 
     /// Settings (config file, GATECHECK_* variables, flags) that do not fit together.
     #[error("{0}")]

@@ -6,6 +6,9 @@
 //! (exit 2) naming the path. The file is opened non-blocking and checked again on the open
 //! handle, so swapping the path for a FIFO between the check and the open cannot hang us.
 //!
+//! TOML: a parse error of any file gatecheck reads is one line that starts with its line
+//! number, so `lint`, the editor and the user all point at the same place.
+//!
 //! URLs: credentials (`user:password@`) are refused in every URL the user gives. A URL is
 //! printed in logs, tables and reports; a password in it would be printed with it.
 
@@ -163,6 +166,19 @@ pub fn parse_switch(text: &str) -> Option<bool> {
         "1" | "true" | "yes" | "on" => Some(true),
         "0" | "false" | "no" | "off" => Some(false),
         _ => None,
+    }
+}
+
+/// A TOML parse error as one line, `line N: what was wrong`: toml's own message spans several
+/// lines with a source excerpt; keep the message and the line where toml found it.
+pub fn one_line_toml_error(text: &str, error: &toml::de::Error) -> String {
+    let message = error.message().trim().replace('\n', " ");
+    match error.span() {
+        Some(span) => {
+            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+            format!("line {line}: {message}")
+        }
+        None => message,
     }
 }
 

@@ -30,7 +30,8 @@ fn main() -> ExitCode {
     // A GATECHECK_* variable that is not a setting is a warning, never a reason to stop.
     let names = std::env::vars_os().filter_map(|(name, _)| name.into_string().ok());
     for warning in gatecheck::settings::unknown_env_warnings(names) {
-        eprintln!("{warning}");
+        // A variable's name is outside text too (it may hold a line break).
+        eprintln!("{}", gatecheck::escape::line(&warning));
     }
     let env = |name: &str| std::env::var(name).ok();
     let mut stdout = std::io::stdout().lock();

@@ -5,7 +5,7 @@ use std::io::Write;
 
 use clap::CommandFactory;
 
-use crate::cli::{Cli, CompletionsArgs};
+use crate::cli::{Cli, CompletionsArgs, ManArgs};
 use crate::error::Error;
 
 use super::{write_out, Outcome};
@@ -18,11 +18,20 @@ pub fn completions(args: CompletionsArgs, out: &mut dyn Write) -> Result<Outcome
     Ok(Outcome::Pass)
 }
 
-pub fn man(out: &mut dyn Write) -> Result<Outcome, Error> {
-    let mut buffer = Vec::new();
-    clap_mangen::Man::new(Cli::command())
-        .render(&mut buffer)
-        .map_err(|source| Error::Write { path: "the man page".into(), source })?;
-    write_out(out.write_all(&buffer))?;
+/// The top page on stdout, or with `--dir` every page: the top page's SEE ALSO names a page per
+/// subcommand, so writing only the top page would point at pages that do not exist.
+pub fn man(args: ManArgs, out: &mut dyn Write) -> Result<Outcome, Error> {
+    let Some(dir) = args.dir else {
+        let mut buffer = Vec::new();
+        clap_mangen::Man::new(Cli::command())
+            .render(&mut buffer)
+            .map_err(|source| Error::Write { path: "the man page".into(), source })?;
+        write_out(out.write_all(&buffer))?;
+        return Ok(Outcome::Pass);
+    };
+    let fail = |source| Error::Write { path: dir.display().to_string(), source };
+    std::fs::create_dir_all(&dir).map_err(fail)?;
+    clap_mangen::generate_to(Cli::command(), &dir).map_err(fail)?;
+    write_out(writeln!(out, "man pages written to {} (then: man gatecheck)", dir.display()))?;
     Ok(Outcome::Pass)
 }

@@ -11,9 +11,12 @@ mod demo;
 pub mod evidence;
 mod export;
 mod gates;
+mod init;
+pub mod lint;
 pub mod merge;
 mod probe;
 mod run;
+pub mod schema;
 pub mod smoke;
 mod verify;
 
@@ -78,8 +81,11 @@ pub async fn run(cli: Cli, env: &dyn Fn(&str) -> Option<String>, out: &mut dyn W
             export::export_prometheus_rules(args, &context, out)
         }
         Command::Gates(args) => gates::gates(args, &context, out),
+        Command::Init(args) => init::init(args, out),
+        Command::Lint(args) => lint::lint_command(args, &context, out),
+        Command::Schema(args) => schema::schema_command(args, out),
         Command::Completions(args) => completions::completions(args, out),
-        Command::Man => completions::man(out),
+        Command::Man(args) => completions::man(args, out),
     }
 }
 

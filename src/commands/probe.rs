@@ -25,7 +25,9 @@ pub async fn probe(args: ProbeArgs, context: &Context<'_>, out: &mut dyn Write) 
     }
     let mut outcomes = sources::prometheus::run_each(prometheus, &queries, plan.at).await?;
     // An unreachable server is not a finding about the queries: nothing was probed.
-    if let Some(index) = outcomes.iter().position(|(_, _, o)| matches!(o, Err(Error::Prometheus { .. }))) {
+    if let Some(index) =
+        outcomes.iter().position(|(_, _, o)| matches!(o, Err(Error::Prometheus { .. } | Error::Unreachable { .. })))
+    {
         return Err(outcomes.swap_remove(index).2.expect_err("position found an error"));
     }
     let at = sources::prometheus::rfc3339(plan.at);

@@ -171,7 +171,7 @@ fn scenario_plan(args: &LoadArgs, env: &dyn Fn(&str) -> Option<String>) -> Resul
 pub fn summary_path(args: &LoadArgs, env: &dyn Fn(&str) -> Option<String>) -> PathBuf {
     args.summary_out
         .clone()
-        .or_else(|| env("K6_SUMMARY_PATH").filter(|p| !p.trim().is_empty()).map(PathBuf::from))
+        .or_else(|| crate::settings::summary_from_env(env).map(|(_, path)| PathBuf::from(path)))
         .unwrap_or_else(|| PathBuf::from(crate::settings::DEFAULT_SUMMARY))
 }
 

@@ -500,6 +500,16 @@ fn history_row(gate: &Gate, runs: u32, this_run_passed: bool, history: Option<&[
     };
     row.source = "run history".into();
     if window.len() < runs as usize {
+        // A branch's first runs: say what is missing, not "FAIL: pass", so nobody reads the
+        // gate as broken. Still not held (and so blocking): the runs have not happened yet.
+        if window.iter().all(|p| *p) {
+            let more = runs as usize - window.len();
+            row.observed = Observed::Figure {
+                value: window.len() as f64,
+                unit: "number",
+                shown: format!("needs {more} more passing run{}", if more == 1 { "" } else { "s" }),
+            };
+        }
         row.detail = Some(format!("only {} run(s) recorded, {runs} needed", window.len()));
         judge(gate, false, &mut row);
     } else {

@@ -7,6 +7,7 @@
 pub mod distribution;
 pub mod evaluate;
 mod file;
+pub use file::json_schema;
 pub mod freshness;
 pub mod integrity;
 pub mod reserved;
@@ -378,7 +379,7 @@ pub fn parse_with_vars(
     overrides: &[(String, String)],
 ) -> Result<Policy, Error> {
     let fail = |message: String| Error::Policy { path: source.to_string(), message };
-    let raw: file::PolicyFile = toml::from_str(text).map_err(|e| fail(one_line_toml_error(text, &e)))?;
+    let raw: file::PolicyFile = toml::from_str(text).map_err(|e| fail(crate::input::one_line_toml_error(text, &e)))?;
     let vars = vars::Vars::resolve(&raw.vars, &raw.choice, overrides).map_err(|why| match why {
         vars::VarsError::Override(message) => Error::Settings(format!("{message} (policy {source})")),
         vars::VarsError::Policy(message) => fail(message),
@@ -830,17 +831,5 @@ fn check_env_name(name: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err("not an environment variable name (letters, digits and _)".into())
-    }
-}
-
-/// toml's messages span several lines with a source excerpt; keep the first line and the position.
-fn one_line_toml_error(text: &str, error: &toml::de::Error) -> String {
-    let message = error.message().trim().replace('\n', " ");
-    match error.span() {
-        Some(span) => {
-            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
-            format!("line {line}: {message}")
-        }
-        None => message,
     }
 }

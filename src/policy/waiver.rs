@@ -6,6 +6,7 @@
 //!
 //! Applying is pure: the judgement day is passed in, so the same evidence gives the same verdict.
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use time::Date;
 
@@ -35,14 +36,15 @@ pub struct Waiver {
     pub source: String,
 }
 
-#[derive(Debug, Deserialize)]
+/// A gatecheck waiver file: signed-off breaches, each until a date.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct WaiverFile {
     #[serde(default, rename = "waiver")]
     waivers: Vec<RawWaiver>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawWaiver {
     gate: Option<String>,
@@ -51,15 +53,23 @@ struct RawWaiver {
     owner: Option<String>,
     reason: Option<String>,
     ticket: Option<String>,
+    /// The last day the waiver holds: a TOML date (2026-12-01) or the same as a string.
+    #[schemars(with = "Option<String>")]
     expires: Option<toml::Value>,
+    /// The day it was signed off; its length counts from here.
+    #[schemars(with = "Option<String>")]
     granted: Option<toml::Value>,
+}
+
+/// The JSON Schema of a waiver file, derived from the structs that parse it.
+pub fn json_schema() -> schemars::Schema {
+    schemars::schema_for!(WaiverFile)
 }
 
 /// Parses a waiver file; `source` names it in every error.
 pub fn parse(source: &str, text: &str) -> Result<Vec<Waiver>, Error> {
     let fail = |message: String| Error::Waiver { path: source.to_string(), message };
-    let raw: WaiverFile =
-        toml::from_str(text).map_err(|e| fail(e.message().lines().next().unwrap_or("not valid TOML").to_string()))?;
+    let raw: WaiverFile = toml::from_str(text).map_err(|e| fail(crate::input::one_line_toml_error(text, &e)))?;
     let mut waivers = Vec::new();
     for (index, raw) in raw.waivers.into_iter().enumerate() {
         let at = format!("waiver {}", index + 1);

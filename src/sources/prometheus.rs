@@ -182,6 +182,7 @@ async fn run_one(client: &Client, plan: &PrometheusPlan, gate: &str, query: &str
             Err(_) => Failure::Transient {
                 message: format!("no answer within the time limit (--prometheus-timeout {})", shown(plan.timeout)),
                 retry_after: None,
+                unreachable: false,
             },
         };
         match failure {
@@ -193,13 +194,24 @@ async fn run_one(client: &Client, plan: &PrometheusPlan, gate: &str, query: &str
                 })
             }
             Failure::Fatal(message) => return Err(plan.error(format!("query {query:?} for gate {gate}: {message}"))),
+            Failure::Transient { message, unreachable: true, .. } if attempt >= plan.retries => {
+                // What to do first: the server is not there, whichever gate asked.
+                return Err(Error::Unreachable {
+                    url: plan.url.clone(),
+                    reason: crate::secret::scrub(&message),
+                    hint: format!(
+                        "is Prometheus running there? check --prometheus-url (gate {gate}, {} attempt(s))",
+                        attempt + 1
+                    ),
+                });
+            }
             Failure::Transient { message, .. } if attempt >= plan.retries => {
                 return Err(plan.error(format!(
                     "query {query:?} for gate {gate} failed after {} attempt(s): {message}",
                     attempt + 1
                 )))
             }
-            Failure::Transient { message, retry_after } => {
+            Failure::Transient { message, retry_after, .. } => {
                 let wait = retry_after.unwrap_or_else(|| backoff(attempt));
                 let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
                 // A wait that would end past the budget cannot lead to an answer in time.
@@ -262,7 +274,11 @@ async fn attempt_once(
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        return Err(Failure::Transient { message: "HTTP 429 Too Many Requests".into(), retry_after });
+        return Err(Failure::Transient {
+            message: "HTTP 429 Too Many Requests".into(),
+            retry_after,
+            unreachable: false,
+        });
     }
     let is_json = response
         .headers()
@@ -272,7 +288,11 @@ async fn attempt_once(
     if !is_json {
         let code = status.as_u16();
         return Err(if status.is_server_error() {
-            Failure::Transient { message: format!("HTTP {code} without a Prometheus API answer"), retry_after: None }
+            Failure::Transient {
+                message: format!("HTTP {code} without a Prometheus API answer"),
+                retry_after: None,
+                unreachable: false,
+            }
         } else if status.is_client_error() {
             Failure::Fatal(format!("HTTP {code} (check the URL and credentials)"))
         } else {
@@ -285,15 +305,20 @@ async fn attempt_once(
             Ok((data, warnings))
         }
         Ok(ApiResponse::Error(e)) if e.is_timeout() || e.is_unavailable() || e.is_internal() => {
-            Err(Failure::Transient { message: format!("{:?}: {}", e.error_type(), e.message()), retry_after: None })
+            Err(Failure::Transient {
+                message: format!("{:?}: {}", e.error_type(), e.message()),
+                retry_after: None,
+                unreachable: false,
+            })
         }
         Ok(ApiResponse::Error(e)) => Err(Failure::Rejected(e.message().to_string())),
         Err(e) if e.is_timeout() || e.is_request() || e.is_body() => {
-            Err(Failure::Transient { message: error_chain(&e), retry_after: None })
+            Err(Failure::Transient { message: error_chain(&e), retry_after: None, unreachable: false })
         }
         Err(e) if status.is_server_error() => Err(Failure::Transient {
             message: format!("HTTP {}: {}", status.as_u16(), error_chain(&e)),
             retry_after: None,
+            unreachable: false,
         }),
         Err(e) => Err(Failure::Fatal(format!("the answer is not a Prometheus API response ({})", error_chain(&e)))),
     }
@@ -303,7 +328,7 @@ enum Failure {
     /// The server refused the query (4xx): a policy/input error, never retried.
     Rejected(String),
     /// Worth another attempt: connection errors, timeouts, 5xx, 429 (after Retry-After).
-    Transient { message: String, retry_after: Option<Duration> },
+    Transient { message: String, retry_after: Option<Duration>, unreachable: bool },
     /// Neither: an answer that is not the Prometheus API, a client-side problem.
     Fatal(String),
 }
@@ -316,13 +341,38 @@ fn classify(error: prometheus_http_query::Error) -> Failure {
             let chain = error_chain(&e);
             match e.inner() {
                 Some(inner) if inner.is_redirect() => Failure::Fatal(chain),
-                Some(inner) if inner.is_connect() || inner.is_timeout() || inner.is_request() => {
-                    Failure::Transient { message: chain, retry_after: None }
+                Some(inner) if inner.is_connect() => {
+                    Failure::Transient { message: connect_reason(&e), retry_after: None, unreachable: true }
+                }
+                Some(inner) if inner.is_timeout() || inner.is_request() => {
+                    Failure::Transient { message: chain, retry_after: None, unreachable: false }
                 }
                 _ => Failure::Fatal(chain),
             }
         }
         other => Failure::Fatal(error_chain(&other)),
+    }
+}
+
+/// Why a connection failed, in a few words ("connection refused"), from the innermost I/O
+/// error; the whole chain when there is none.
+fn connect_reason(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    let mut io = None;
+    while let Some(cause) = source {
+        if let Some(e) = cause.downcast_ref::<std::io::Error>() {
+            io = Some(e);
+        }
+        source = cause.source();
+    }
+    match io.map(|e| e.kind()) {
+        Some(std::io::ErrorKind::ConnectionRefused) => "connection refused".into(),
+        Some(std::io::ErrorKind::TimedOut) => "connection timed out".into(),
+        Some(std::io::ErrorKind::ConnectionReset) => "connection reset".into(),
+        Some(std::io::ErrorKind::HostUnreachable) => "host unreachable".into(),
+        Some(std::io::ErrorKind::NetworkUnreachable) => "network unreachable".into(),
+        Some(_) => io.map(|e| e.to_string()).unwrap_or_default(),
+        None => error_chain(error),
     }
 }
 
@@ -345,7 +395,12 @@ fn to_series(gate: &str, query: &str, data: &Data) -> Result<Vec<Series>, Error>
         Data::Vector(vector) => Ok(vector
             .iter()
             .map(|sample| Series {
-                labels: sample.metric().iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                // Label names and values are the server's text too.
+                labels: sample
+                    .metric()
+                    .iter()
+                    .map(|(k, v)| (crate::secret::scrub(k), crate::secret::scrub(v)))
+                    .collect(),
                 value: sample.sample().value(),
             })
             .collect()),

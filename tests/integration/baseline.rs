@@ -120,6 +120,9 @@ fn history_records_verdicts_and_the_scaling_change_rule_needs_two_passes() {
     let (code, out) = verify("fixtures/k6/1.1.0/pass/summary-export.json");
     assert_eq!(code, Some(1), "{out}");
     assert!(table_line(&out, "consecutive-passes", "last 2 runs passed").contains("FAIL"), "{out}");
+    // Issue 23, item 14: the first run says what is missing, not "pass" under FAIL (on dd0cb13
+    // the row read "pass (oldest first)").
+    assert!(table_line(&out, "consecutive-passes", "last 2 runs passed").contains("needs 1 more passing run"), "{out}");
     assert!(out.contains("only 1 run(s) recorded, 2 needed"), "{out}");
     // The same evidence again is not a second run: it counts once.
     let (code, out) = verify("fixtures/k6/1.1.0/pass/summary-export.json");

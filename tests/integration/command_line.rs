@@ -136,6 +136,39 @@ fn completions_for_every_shell_and_a_man_page() {
     assert!(man.contains(".TH gatecheck") && man.contains("verify"), "{man}");
 }
 
+/// Issue 23, item 13: `man --dir` creates the folder and writes every page the top page points
+/// to (on dd0cb13 `man` took no --dir, and its SEE ALSO named gatecheck-verify(1) and others
+/// that were never written).
+#[test]
+fn man_writes_a_page_for_every_subcommand_the_top_page_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let man1 = dir.path().join("share/man/man1");
+    gatecheck().args(["man", "--dir"]).arg(&man1).assert().code(0);
+    let top = std::fs::read_to_string(man1.join("gatecheck.1")).unwrap();
+    let mut named = 0;
+    for word in top.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '\\')) {
+        let word = word.replace("\\-", "-");
+        if let Some(sub) = word.strip_prefix("gatecheck-") {
+            named += 1;
+            assert!(man1.join(format!("gatecheck-{sub}.1")).is_file(), "{word} is named but not written");
+        }
+    }
+    assert!(named >= 10, "the top page names the subcommands' pages: {top}");
+    assert!(man1.join("gatecheck-verify.1").is_file() && man1.join("gatecheck-export-k6.1").is_file());
+}
+
+/// Issue 23, item 13: the README installs with the lock file and creates the folders its
+/// completions and man lines write into.
+#[test]
+fn readme_install_lines_use_the_lock_file_and_create_their_folders() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let install = readme.split("## Install").nth(1).unwrap().split("```").nth(1).unwrap();
+    assert!(install.contains("cargo install --locked --path ."), "{install}");
+    for line in install.lines().filter(|l| l.contains("gatecheck completions") || l.contains("gatecheck man")) {
+        assert!(line.contains("mkdir -p") || line.contains("--dir"), "creates its folder: {line}");
+    }
+}
+
 #[test]
 fn reports_and_artifacts_follow_the_umask() {
     let dir = tempfile::tempdir().unwrap();

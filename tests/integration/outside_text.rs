@@ -386,3 +386,384 @@ fn a_servers_echo_of_the_request_puts_no_credential_anywhere() {
     assert_no_canary("check stderr", &err, &[PASSWORD, &pair]);
     assert_no_canary("check stdout", &stdout_of(&assert), &[PASSWORD, &pair]);
 }
+
+/// One process's output and every file it wrote under `dir`, searched for every canary.
+fn assert_nothing_leaks(what: &str, output: &std::process::Output, dir: &Path, canaries: &[&str]) {
+    assert_no_canary(&format!("{what} stdout"), &String::from_utf8_lossy(&output.stdout), canaries);
+    assert_no_canary(&format!("{what} stderr"), &String::from_utf8_lossy(&output.stderr), canaries);
+    for (path, text) in files_under(dir) {
+        assert_no_canary(&format!("{what}: {}", path.display()), &text, canaries);
+    }
+}
+
+/// The proof of the scrubber: a distinct canary in every credential and header gatecheck can
+/// send, servers that answer in every way with an echo of the whole request (all headers,
+/// plain and base64), and no canary in stdout, stderr, any report, the step summary, a
+/// summary, a log or a history record — for every command that talks to a server.
+#[test]
+fn no_canary_credential_reaches_any_output_of_any_command() {
+    const PROM_TOKEN: &str = "canary-prom-token-a1b2c3";
+    const PROM_HEADER: &str = "canary-prom-header-d4e5f6";
+    const PROM_HEADER_2: &str = "canary-prom-tenant-0a9b8c";
+    const PROM_PASSWORD: &str = "canary-prom-password-7e6d";
+    const TARGET_TOKEN: &str = "canary-target-token-5c4b3a";
+    const RW_TOKEN: &str = "canary-rw-token-2f1e0d";
+    const RW_HEADER: &str = "canary-rw-header-9a8b7c";
+    let pair = format!("oncall:{PROM_PASSWORD}");
+    let all = [PROM_TOKEN, PROM_HEADER, PROM_HEADER_2, PROM_PASSWORD, pair.as_str(), TARGET_TOKEN, RW_TOKEN, RW_HEADER];
+    let prometheus_headers = [
+        "--prometheus-header",
+        &format!("X-Scope-OrgID: {PROM_HEADER}"),
+        "--prometheus-header",
+        &format!("X-Tenant: {PROM_HEADER_2}"),
+    ];
+    let prometheus = EchoServer::start(Echo::PromError);
+
+    // Prometheus: check, verify and probe, with a bearer token and with basic auth, against
+    // every kind of answer (a rejected query, warnings, 401, 500, 200 that is not the API).
+    for mode in [Echo::PromError, Echo::PromWarning, Echo::Plain(401), Echo::Plain(500), Echo::Plain(200)] {
+        *prometheus.mode.lock().unwrap() = mode;
+        for basic in [false, true] {
+            for command in ["check", "verify", "probe"] {
+                let dir = tempfile::tempdir().unwrap();
+                let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("gatecheck"));
+                // No lag figures from the environment: every query goes to the echoing server.
+                cmd.current_dir(repo()).env_clear();
+                cmd.env("GITHUB_STEP_SUMMARY", dir.path().join("step-summary.md")).env("GITHUB_ACTIONS", "true");
+                cmd.args([command, "--policy", "gates/release.toml", "--prometheus-url", &prometheus.url]);
+                cmd.args(["--prometheus-retries", "0", "--prometheus-timeout", "3s"]).args(prometheus_headers);
+                if basic {
+                    cmd.args(["--prometheus-user", "oncall"]).env("GATECHECK_PROMETHEUS_PASSWORD", PROM_PASSWORD);
+                } else {
+                    cmd.env("GATECHECK_PROMETHEUS_TOKEN", PROM_TOKEN);
+                }
+                if command != "probe" {
+                    cmd.args(["--summary", FAIL_ERRORS]);
+                }
+                if command == "verify" {
+                    cmd.arg("--history").arg(dir.path().join("history"));
+                }
+                if command != "probe" {
+                    for format in ["json", "junit", "markdown", "html"] {
+                        cmd.arg("--report")
+                            .arg(format!("{format}={}", dir.path().join(format!("r.{format}")).display()));
+                    }
+                }
+                let output = cmd.output().unwrap();
+                let what = format!("{command} ({mode:?}, basic auth {basic})");
+                assert_nothing_leaks(&what, &output, dir.path(), &all);
+                if matches!(mode, Echo::PromError | Echo::PromWarning) {
+                    // The echo did come through, scrubbed: no pass by silence.
+                    let shown = format!(
+                        "{}{}",
+                        String::from_utf8_lossy(&output.stdout),
+                        String::from_utf8_lossy(&output.stderr)
+                    );
+                    assert!(
+                        shown.contains("authorization: ***")
+                            || shown.contains("authorization: Bearer ***")
+                            || shown.contains("authorization: Basic ***"),
+                        "{what}: {shown}"
+                    );
+                }
+            }
+        }
+    }
+
+    // The load: run (smoke, then judge) against a target and a remote-write receiver that both
+    // echo, with Prometheus evidence from the echoing server too.
+    *prometheus.mode.lock().unwrap() = Echo::PromWarning;
+    let target = EchoServer::start(Echo::Plain(500));
+    let receiver = EchoServer::start(Echo::Plain(400));
+    let dir = tempfile::tempdir().unwrap();
+    let push = format!("--remote-write={}/api/v1/write", receiver.url);
+    let output = std::process::Command::new(assert_cmd::cargo::cargo_bin("gatecheck"))
+        .current_dir(repo())
+        .env_clear()
+        .envs([
+            ("PERF_BASE_URL", target.url.as_str()),
+            ("PERF_BEARER_TOKEN", TARGET_TOKEN),
+            ("PERF_RULE_ID", DEMO_RULE),
+            ("GATECHECK_REMOTE_WRITE_TOKEN", RW_TOKEN),
+            ("GATECHECK_PROMETHEUS_TOKEN", PROM_TOKEN),
+            ("GITHUB_ACTIONS", "true"),
+        ])
+        .env("GITHUB_STEP_SUMMARY", dir.path().join("step-summary.md"))
+        .args(["run", "--quiet", "--duration", "3s", "--vus", "2", &push])
+        .args(["--remote-write-header", &format!("X-Scope-OrgID: {RW_HEADER}")])
+        .args(["--prometheus-url", &prometheus.url, "--prometheus-retries", "0"])
+        .args(prometheus_headers)
+        .arg("--summary-out")
+        .arg(dir.path().join("s.json"))
+        .arg("--log-out")
+        .arg(dir.path().join("s.log"))
+        .arg("--history")
+        .arg(dir.path().join("history"))
+        .args(["--report", &format!("json={}", dir.path().join("r.json").display())])
+        .args(["--report", &format!("junit={}", dir.path().join("r.xml").display())])
+        .args(["--report", &format!("markdown={}", dir.path().join("r.md").display())])
+        .args(["--report", &format!("html={}", dir.path().join("r.html").display())])
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert!(out.contains("refused the push"), "the receiver's echo was read: {out}");
+    assert!(dir.path().join("s.json").exists() && dir.path().join("r.json").exists(), "{out}");
+    assert_nothing_leaks("run", &output, dir.path(), &all);
+}
+
+/// Headless Chromium, as a witness: a threshold key that closes its cell and opens a script
+/// and an image with an onerror handler stays text in the HTML report; nothing of it runs.
+#[test]
+fn hostile_text_in_the_html_report_is_text_in_a_real_browser() {
+    let Some(chromium) = crate::browser::chromium_or_skip() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let hostile = "rate<0.01</td><script>document.body.setAttribute('data-pwned','script')</script>\
+                   <img src=x onerror=\"document.body.setAttribute('data-pwned','img')\">\u{1b}[31m\n::x";
+    let summary = summary_with_threshold(dir.path(), hostile);
+    let html = dir.path().join("verdict.html");
+    gatecheck_with_lag()
+        .args(["verify", "--summary"])
+        .arg(&summary)
+        .arg("--report")
+        .arg(format!("html={}", html.display()))
+        .assert()
+        .code(1);
+    let probe = "JSON.stringify({pwned: document.body.getAttribute('data-pwned'), scripts: document.scripts.length, \
+                 images: document.images.length, shown: [...document.querySelectorAll('td.check')].some(td => \
+                 td.textContent.includes(\"</td><script>document.body\") && td.textContent.includes('\\\\u001b[31m\\\\n::x'))})";
+    let run = crate::browser::open(&chromium, &html, probe);
+    let seen: serde_json::Value = serde_json::from_str(run.probe.as_str().expect("a JSON string")).unwrap();
+    assert_eq!(seen["pwned"], serde_json::Value::Null, "{seen}");
+    assert_eq!(seen["scripts"], 1, "only gatecheck's own script: {seen}");
+    assert_eq!(seen["images"], 0, "{seen}");
+    assert_eq!(seen["shown"], true, "the text is shown as text: {seen}");
+}
+
+/// One piece of the hostile alphabet the issue names, plus link, HTML, entity, emphasis and
+/// math openers and Unicode line separators.
+fn hostile_piece() -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    prop_oneof![
+        Just("\n::add-mask::x".to_string()),
+        Just("\n::error::pwned".to_string()),
+        Just("\r".to_string()),
+        Just("\u{1b}[31m".to_string()),
+        Just("\0".to_string()),
+        Just("</td><script>alert(1)</script>".to_string()),
+        Just("`".to_string()),
+        Just("|".to_string()),
+        Just("]]>".to_string()),
+        Just("<img src=https://evil.example/x.png>".to_string()),
+        Just("[l](https://evil.example)".to_string()),
+        Just("![i](https://evil.example/i.png)".to_string()),
+        Just("https://evil.example www.evil.example a@evil.example".to_string()),
+        Just("&amp;&#x3c;".to_string()),
+        Just("*_~$\\".to_string()),
+        Just("\u{2028}\u{202e}\u{85}".to_string()),
+        Just("\"'".to_string()),
+        "[a-z0-9 ]{1,6}",
+    ]
+}
+
+/// A hostile string: a few pieces, sometimes past 4 KB.
+fn hostile() -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    (proptest::collection::vec(hostile_piece(), 1..6), any::<bool>(), 0..4u8).prop_map(|(pieces, long, _)| {
+        let text = pieces.concat();
+        if long {
+            format!("{}{text}", "y".repeat(4096))
+        } else {
+            text
+        }
+    })
+}
+
+/// What one in-process command printed and wrote.
+struct Outputs {
+    stdout: String,
+    stderr: String,
+    files: Vec<(PathBuf, String)>,
+}
+
+/// Runs `args` in-process as the binary would (the exit-2 line through the same function
+/// main uses), with `env` as the whole environment and GitHub's step summary and annotations
+/// on; every report format is written under `dir`.
+fn run_in_process(runtime: &tokio::runtime::Runtime, dir: &Path, args: &[String], env: &[(&str, String)]) -> Outputs {
+    use clap::Parser;
+    let step_summary = dir.join("step-summary.md");
+    let mut env: std::collections::HashMap<String, String> =
+        env.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+    env.insert("GITHUB_STEP_SUMMARY".into(), step_summary.display().to_string());
+    env.insert("GITHUB_ACTIONS".into(), "true".into());
+    let mut argv: Vec<String> = vec!["gatecheck".into()];
+    argv.extend(args.iter().cloned());
+    for format in ["json", "junit", "markdown", "html"] {
+        argv.push("--report".into());
+        argv.push(format!("{format}={}", dir.join(format!("report.{format}")).display()));
+    }
+    let cli = gatecheck::cli::Cli::try_parse_from(&argv).unwrap_or_else(|e| panic!("{argv:?}: {e}"));
+    let lookup = |name: &str| env.get(name).cloned();
+    let mut stdout = Vec::new();
+    let stderr = match runtime.block_on(gatecheck::run(cli, &lookup, &mut stdout)) {
+        Ok(_) => String::new(),
+        Err(error) => gatecheck::commands::error_line(&error) + "\n",
+    };
+    Outputs { stdout: String::from_utf8(stdout).expect("stdout is UTF-8"), stderr, files: files_under(dir) }
+}
+
+/// Every output of one command parses with a real parser and no line starts with outside text.
+fn assert_outputs_hold(what: &str, outputs: &Outputs) {
+    assert_no_workflow_command(&format!("{what} stdout"), &outputs.stdout);
+    assert_no_workflow_command(&format!("{what} stderr"), &outputs.stderr);
+    assert!(outputs.stderr.lines().count() <= 1, "{what}: the error is one line: {}", outputs.stderr);
+    for (path, text) in &outputs.files {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let what = format!("{what}: {name}");
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("json") if name.starts_with("report") => {
+                serde_json::from_str::<serde_json::Value>(text).unwrap_or_else(|e| panic!("{what}: {e}\n{text}"));
+            }
+            Some("junit") => {
+                roxmltree::Document::parse(text).unwrap_or_else(|e| panic!("{what}: not XML 1.0: {e}\n{text}"));
+            }
+            Some("md") | Some("markdown") => assert_markdown_is_inert(&what, text),
+            _ => {}
+        }
+    }
+}
+
+/// A native summary from one real (short) smoke run against the demo target, made once.
+fn native_summary() -> &'static serde_json::Value {
+    static SUMMARY: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    SUMMARY.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let target = Served::start(&["demo", "--serve"]);
+        let status =
+            spawn_smoke(&target.url, dir.path(), "native", &["--duration", "3s", "--vus", "2"]).wait().unwrap();
+        assert!(status.success(), "smoke: {status:?}");
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("native.json")).unwrap()).unwrap()
+    })
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 48, ..Default::default() })]
+
+    /// The escaping rules, stated once over every input gatecheck may print: k6 metric, tag,
+    /// threshold and check strings in both k6 summary shapes and in raw results; waiver fields; a native
+    /// summary's scenario, target, flow and endpoint names and skipped-flow reasons; the text
+    /// of a Prometheus server's errors, warnings and labels. Every output — stdout, the exit-2
+    /// line, the JSON, JUnit, Markdown and HTML reports, the step summary and annotations —
+    /// parses with a real parser, and no line starts with outside text.
+    #[test]
+    fn hostile_text_in_any_input_leaves_every_output_parseable(texts in proptest::collection::vec(hostile(), 12)) {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let lag: Vec<(&str, String)> = PASSING_LAG.iter().map(|(k, v)| (*k, v.to_string())).collect();
+        let policy = repo().join("gates/release.toml").display().to_string();
+
+        // k6 --summary-export: a metric with a hostile name and tag, failed hostile thresholds.
+        let dir = tempfile::tempdir().unwrap();
+        let mut export: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(repo().join(FAIL_ERRORS)).unwrap()).unwrap();
+        export["metrics"]["checks{flow:rule_poll}"]["thresholds"][texts[3].clone()] = serde_json::Value::Bool(true);
+        export["metrics"]["http_req_failed{flow:auth_list}"]["thresholds"][texts[2].clone()] = serde_json::Value::Bool(true);
+        export["root_group"]["checks"][texts[4].clone()] =
+            serde_json::json!({"name": texts[4], "path": format!("::{}", texts[4]), "id": "x", "passes": 1, "fails": 1});
+        let summary = dir.path().join("export.json");
+        std::fs::write(&summary, export.to_string()).unwrap();
+        let waivers = dir.path().join("waivers.toml");
+        std::fs::write(&waivers, format!(
+            "[[waiver]]\ngate = \"write-errors\"\nowner = {}\nreason = {}\nticket = {}\nexpires = {}\n\n\
+             [[waiver]]\ngate = {}\nowner = \"dana\"\nreason = {}\nticket = \"T-1\"\nexpires = {}\n",
+            // Never blank: a blank field is refused, and this run must reach every report.
+            toml_string(&format!("o{}", texts[5])), toml_string(&format!("r{}", texts[6])),
+            toml_string(&format!("t{}", texts[7])), day(3),
+            toml_string(&format!("g{}", texts[8])), toml_string(&format!("r{}", texts[9])), day(3),
+        )).unwrap();
+        let args: Vec<String> = ["verify", "--policy", &policy, "--summary", &summary.display().to_string(), "--waivers",
+            &waivers.display().to_string()].map(String::from).to_vec();
+        let reports = tempfile::tempdir().unwrap();
+        let outputs = run_in_process(&runtime, reports.path(), &args, &lag);
+        assert_outputs_hold("verify k6 export", &outputs);
+        // Judged, not refused: the hostile text reached every report.
+        proptest::prop_assert!(outputs.stderr.is_empty() && reports.path().join("report.html").exists(), "verify k6 export: {}", outputs.stderr);
+
+        // A hostile metric name and tag: refused (exit 2) or judged, every output holds.
+        let mut named = export.clone();
+        named["metrics"][format!("{}{{flow:{}}}", texts[0], texts[1])] =
+            serde_json::json!({"count": 3, "rate": 0.5, "thresholds": {texts[2].clone(): true}});
+        named["metrics"][format!("http_reqs{{flow:{}}}", texts[1])] = serde_json::json!({"count": 3, "rate": 0.5});
+        let summary = dir.path().join("named.json");
+        std::fs::write(&summary, named.to_string()).unwrap();
+        let args: Vec<String> = ["verify", "--policy", &policy, "--summary", &summary.display().to_string()].map(String::from).to_vec();
+        let reports = tempfile::tempdir().unwrap();
+        assert_outputs_hold("verify k6 metric names", &run_in_process(&runtime, reports.path(), &args, &lag));
+
+        // k6 raw results (--raw): hostile tags, check names, thresholds and submetric names.
+        let raw = dir.path().join("raw.ndjson");
+        let mut lines = std::fs::read_to_string(repo().join("fixtures/k6/1.1.0/pass/raw.ndjson")).unwrap();
+        for line in [
+            serde_json::json!({"type": "Metric", "metric": "hostile_trend", "data": {"name": "hostile_trend", "type": "trend",
+                "contains": "time", "thresholds": [texts[2]], "submetrics": [{"name": format!("hostile_trend{{flow:{}}}", texts[1]),
+                "suffix": "x", "tags": {"flow": texts[1]}}]}}),
+            serde_json::json!({"type": "Point", "metric": "checks", "data": {"time": "2026-11-27T07:35:37Z", "value": 0,
+                "tags": {"check": texts[4], "flow": texts[1], "name": texts[0], "scenario": texts[3]}}}),
+            serde_json::json!({"type": "Point", "metric": "http_req_duration", "data": {"time": "2026-11-27T07:35:37Z",
+                "value": 12.5, "tags": {"flow": texts[1], "name": texts[0], "status": texts[3], "url": texts[4]}}}),
+        ] {
+            lines.push_str(&line.to_string());
+            lines.push('\n');
+        }
+        std::fs::write(&raw, lines).unwrap();
+        let args: Vec<String> = ["verify", "--policy", &policy, "--summary", "fixtures/k6/1.1.0/pass/summary-export.json",
+            "--raw", &raw.display().to_string()].map(String::from).to_vec();
+        let reports = tempfile::tempdir().unwrap();
+        assert_outputs_hold("verify k6 raw", &run_in_process(&runtime, reports.path(), &args, &lag));
+
+        // k6 handleSummary: the same strings in the other shape.
+        let mut handle: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(repo().join("fixtures/k6/1.1.0/pass/handle-summary.json")).unwrap()).unwrap();
+        handle["metrics"]["checks{flow:rule_poll}"]["thresholds"][texts[2].clone()] = serde_json::json!({"ok": false});
+        handle["root_group"]["checks"] = serde_json::json!([{"name": texts[4], "path": "::x", "id": "x", "passes": 1, "fails": 1}]);
+        let summary = dir.path().join("handle.json");
+        std::fs::write(&summary, handle.to_string()).unwrap();
+        let args: Vec<String> = ["verify", "--policy", &policy, "--summary", &summary.display().to_string()].map(String::from).to_vec();
+        let reports = tempfile::tempdir().unwrap();
+        let outputs = run_in_process(&runtime, reports.path(), &args, &lag);
+        assert_outputs_hold("verify handleSummary", &outputs);
+        // Judged, not refused: the hostile text reached every report.
+        proptest::prop_assert!(outputs.stderr.is_empty() && reports.path().join("report.html").exists(), "verify handleSummary: {}", outputs.stderr);
+
+        // A native summary: scenario, target, flow and endpoint names, skipped-flow reasons.
+        let mut native = native_summary().clone();
+        native["gatecheck"]["scenario"] = serde_json::json!(texts[10]);
+        native["gatecheck"]["skipped_flows"] = serde_json::json!([{"flow": "rule_poll", "because": texts[11]}]);
+        if let Some(endpoint) = native["gatecheck"]["recorder"]["flows"][0]["endpoints"].get_mut(0) {
+            endpoint["name"] = serde_json::json!(texts[1]);
+        }
+        let summary = dir.path().join("native.json");
+        std::fs::write(&summary, native.to_string()).unwrap();
+        let args: Vec<String> = ["verify", "--policy", &policy, "--summary", &summary.display().to_string()].map(String::from).to_vec();
+        let reports = tempfile::tempdir().unwrap();
+        let outputs = run_in_process(&runtime, reports.path(), &args, &lag);
+        assert_outputs_hold("verify native", &outputs);
+        // Judged, not refused: the hostile text reached every report.
+        proptest::prop_assert!(outputs.stderr.is_empty() && reports.path().join("report.html").exists(), "verify native: {}", outputs.stderr);
+
+        // A Prometheus server whose errors, warnings and labels carry the hostile text.
+        for (index, mode) in [Echo::PromWarning, Echo::PromError].into_iter().enumerate() {
+            let server = prometheus_server();
+            *server.mode.lock().unwrap() = mode;
+            *server.extra.lock().unwrap() = texts[2 + index].clone();
+            let args: Vec<String> = ["check", "--policy", &policy, "--summary", FAIL_ERRORS, "--prometheus-url", &server.url,
+                "--prometheus-retries", "0"].map(String::from).to_vec();
+            let reports = tempfile::tempdir().unwrap();
+            assert_outputs_hold(&format!("check {mode:?}"), &run_in_process(&runtime, reports.path(), &args, &[]));
+        }
+    }
+}
+
+/// One echoing Prometheus for every case of the generative test (cases run one at a time).
+fn prometheus_server() -> &'static EchoServer {
+    static SERVER: std::sync::OnceLock<EchoServer> = std::sync::OnceLock::new();
+    SERVER.get_or_init(|| EchoServer::start(Echo::PromWarning))
+}

@@ -122,7 +122,30 @@ fn server_down_is_exit_2_with_the_cause() {
         .code(2)
         .stdout("");
     let err = stderr_of(&assert);
-    assert!(err.contains("failed after 2 attempt(s)") && err.contains("Connection refused"), "{err}");
+    // Issue 23, item 6: what is wrong and what to check come first, not 450 characters into a
+    // query URL (on dd0cb13 the line began with the query and ended in "Connection refused").
+    assert!(
+        err.starts_with(&format!("gatecheck: error: cannot connect to http://127.0.0.1:{port} (connection refused): ")),
+        "{err}"
+    );
+    assert!(err.contains("--prometheus-url") && err.contains("2 attempt(s)") && err.lines().count() == 1, "{err}");
+    assert!(err.len() < 200, "one short line: {err}");
+}
+
+/// Issue 23, item 6: k6 raw results given as --summary say how to pass them (on dd0cb13:
+/// "not valid JSON (trailing characters at line 2 column 1)").
+#[test]
+fn raw_results_given_as_summary_say_to_pass_them_with_raw() {
+    let assert = gatecheck_with_lag()
+        .args(["verify", "--summary", "fixtures/k6/1.1.0/pass/raw.ndjson"])
+        .assert()
+        .code(2)
+        .stdout("");
+    let err = stderr_of(&assert);
+    assert_eq!(
+        err.trim_end(),
+        "gatecheck: error: fixtures/k6/1.1.0/pass/raw.ndjson: this is k6 raw output (--out json), not a summary: pass it with --raw"
+    );
 }
 
 #[test]
