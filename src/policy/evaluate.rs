@@ -593,7 +593,21 @@ fn find_figures(policy: &Policy, gate: &Gate, threshold: &Threshold, evidence: &
             Ok(vec![scraped_figure(gate, name, url, stat, evidence.scraped.get(name))])
         }
         FigureSource::Query(query) => match evidence.queries.get(query) {
-            Some(result) => Ok(answered_query(gate, query, result, evidence.accept_partial_responses)),
+            Some(result) => match conservative_quantile(query, result, evidence) {
+                Ok((result, note)) => {
+                    let mut found = answered_query(gate, query, &result, evidence.accept_partial_responses);
+                    for figure in &mut found {
+                        if let (Found::Figure { note: row_note, .. }, Some(extra)) = (figure, &note) {
+                            *row_note = Some(match row_note.take() {
+                                Some(n) => format!("{n}; {extra}"),
+                                None => extra.clone(),
+                            });
+                        }
+                    }
+                    Ok(found)
+                }
+                Err(why) => Ok(vec![missing(why)]),
+            },
             // No answer (no server): a gate with a k6 metric falls back to it.
             None if gate.metric.is_some() => find_figure(policy, gate, threshold, evidence).map(|found| vec![found]),
             None => {
@@ -610,6 +624,36 @@ fn find_figures(policy: &Policy, gate: &Gate, threshold: &Threshold, evidence: &
         }
         FigureSource::Metric => find_figure(policy, gate, threshold, evidence).map(|found| vec![found]),
     }
+}
+
+/// A `histogram_quantile` answer checked against its own buckets (see `quantile_query`): a
+/// series whose rank lies in the `+Inf` bucket is +Inf, never the highest finite bound.
+fn conservative_quantile(
+    query: &str,
+    result: &QueryResult,
+    evidence: &Evidence,
+) -> Result<(QueryResult, Option<String>), String> {
+    use super::quantile_query::{beyond_finite, companion, Bucket};
+    let Some(quantile) = companion(query) else { return Ok((result.clone(), None)) };
+    let Some(buckets) = evidence.queries.get(&quantile.buckets) else {
+        return Err(format!(
+            "the histogram's buckets ({}) gave no answer, so whether observations lie above its highest finite bound cannot be told (Prometheus would answer that bound)",
+            quantile.buckets
+        ));
+    };
+    let buckets: Vec<Bucket> = buckets.series.iter().map(|s| Bucket { labels: &s.labels, count: s.value }).collect();
+    let mut adjusted = result.clone();
+    let mut note = None;
+    for series in &mut adjusted.series {
+        if let Some((above, total)) = beyond_finite(quantile.q, &series.labels, &buckets) {
+            note = Some(format!(
+                "{above} of {total} observations lie above the highest finite bucket: the {} quantile has no upper bound (Prometheus answered {})",
+                quantile.q, series.value
+            ));
+            series.value = f64::INFINITY;
+        }
+    }
+    Ok((adjusted, note))
 }
 
 /// The figures of an answered query; an answer with warnings (a partial response) is NO DATA
@@ -734,7 +778,12 @@ fn scraped_figure(gate: &Gate, name: &str, url: &str, stat: Stat, window: Option
             } else {
                 (stat == Stat::Max)
                     .then(|| "a histogram's max is the upper bound of its highest non-empty bucket".to_string())
-            },
+            }
+            .into_iter()
+            .chain((!window.is_cumulative()).then(|| {
+                "some bucket counters were reset between the scrapes (a target restart), so the window's buckets were not cumulative: repaired as Prometheus's histogram_quantile repairs them".to_string()
+            }))
+            .reduce(|a, b| format!("{a}; {b}")),
             series: None,
         },
         None => Found::Missing {

@@ -189,8 +189,19 @@ pub fn render(policy: &Policy, for_: Option<&str>) -> Result<String, String> {
         }
         groups.push(Group { name: format!("gatecheck:{}:{}", policy.name, gate.id), rules });
     }
+    // Annotations are text for people, quoting the policy's descriptions: one line each, as
+    // in every other output, so none becomes a YAML block whose lines start with its text.
+    for rule in groups.iter_mut().flat_map(|group| group.rules.iter_mut()) {
+        for value in rule.annotations.values_mut() {
+            *value = crate::escape::line(value);
+        }
+    }
     let body = serde_yaml::to_string(&RuleFile { groups }).map_err(|e| format!("cannot write YAML: {e}"))?;
-    let mut text = format!("# Prometheus rules from gatecheck policy {:?} ({}).\n", policy.name, policy.source);
+    let mut text = format!(
+        "# Prometheus rules from gatecheck policy {:?} ({}).\n",
+        policy.name,
+        crate::escape::line(&policy.source)
+    );
     text.push_str("# Each alert fires exactly when its gate's row fails at that instant; NO DATA is said by the\n");
     text.push_str("# absent() rules, not by silence. Regenerate rather than edit.\n");
     if !left_out.is_empty() {
