@@ -15,7 +15,7 @@ export TOOLS_VENV
 # The release binary must stay small (no debug info): checked by make test.
 MAX_BINARY_BYTES ?= 15000000
 
-.PHONY: help build test lint bench bench-load bench-remote-write demo verify-example release-gates perf-smoke size-check install-tools report-screenshot fuzz
+.PHONY: help build test lint policy-lint bench bench-load bench-remote-write demo verify-example release-gates perf-smoke size-check install-tools report-screenshot fuzz
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -32,10 +32,18 @@ test: install-tools ## install what the tests need, then fmt check, clippy, the 
 	actionlint .github/workflows/*.yml
 	bash scripts/validate-manifests.sh
 	$(MAKE) --no-print-directory size-check
+	$(MAKE) --no-print-directory policy-lint
 	$(CARGO) test --bench verify
 	rm -f target/tmp/skipped-tests.txt
 	$(CARGO) test --lib --bins --tests
 	bash scripts/report-skips.sh target/tmp/skipped-tests.txt
+
+# Every TOML file shipped for users to read or copy: policies, scenarios, settings, waivers.
+SHIPPED_TOML = $(wildcard gates/*.toml) $(wildcard examples/*.toml) benches/one-endpoint.toml $(wildcard fixtures/policies/*.toml)
+
+policy-lint: ## gatecheck lint over every shipped policy, scenario, settings and waiver file
+	$(CARGO) build --release --quiet
+	./target/release/gatecheck lint $(SHIPPED_TOML)
 
 size-check: ## build the release binary and check it stays under 15 MB (no debug info)
 	$(CARGO) build --release

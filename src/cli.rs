@@ -77,6 +77,17 @@ pub enum Command {
     /// A minimal loopback HTTP target for benchmarks (GET / answers 200).
     #[command(hide = true)]
     BenchTarget(BenchTargetArgs),
+    /// Write a working starting point for your own API into the current directory (scenario,
+    /// release and saturation policies, workflow, schemas); never overwrites.
+    Init(InitArgs),
+    /// Check policies, scenarios, settings and waiver files without evidence: what loading
+    /// refuses, placeholders left in, PromQL Prometheus would refuse, gates no flow feeds.
+    #[command(
+        after_help = "Exit codes:\n  0  no error (warnings may be printed)\n  2  a finding blocks, or a file could not be read"
+    )]
+    Lint(LintArgs),
+    /// Print the JSON Schema of a file gatecheck reads (for editors: taplo, Even Better TOML).
+    Schema(SchemaArgs),
     /// Print shell completions: gatecheck completions bash > /etc/bash_completion.d/gatecheck
     Completions(CompletionsArgs),
     /// The man pages (roff): `gatecheck man --dir ~/.local/share/man/man1` writes gatecheck.1 and
@@ -89,6 +100,65 @@ pub struct ManArgs {
     /// Folder to write every page into (created when missing).
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// An endpoint to load: "METHOD PATH", optionally followed by a JSON body (repeatable), e.g.
+    /// --endpoint "GET /api/items" --endpoint 'POST /api/search {"q": ["x"]}'. With --openapi,
+    /// names the operations that write which the scenario may call.
+    #[arg(long = "endpoint", value_name = "METHOD PATH [JSON]")]
+    pub endpoints: Vec<String>,
+    /// An OpenAPI 3 document (JSON or YAML): every GET, one flow per tag (else path group).
+    #[arg(long, value_name = "FILE")]
+    pub openapi: Option<PathBuf>,
+    /// The scenario's name.
+    #[arg(long, default_value = "my-api")]
+    pub name: String,
+    /// The API's base URL by default (PERF_BASE_URL overrides it at run time).
+    #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8000")]
+    pub base_url: String,
+    /// The API takes no bearer token (by default PERF_BEARER_TOKEN is required and sent).
+    #[arg(long)]
+    pub no_auth: bool,
+    /// The Prometheus histogram of request latency in seconds, for the saturation policy
+    /// [default: a placeholder lint refuses].
+    #[arg(long, value_name = "NAME")]
+    pub latency_histogram: Option<String>,
+    /// A Prometheus gauge of pool utilization (0..1), for the saturation policy [default: a
+    /// placeholder lint refuses].
+    #[arg(long, value_name = "NAME")]
+    pub utilization_gauge: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// The files: policies, scenarios, gatecheck.toml, waiver files (kind from `#:schema` or keys).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Treat every file as this kind instead of detecting it.
+    #[arg(long, value_enum)]
+    pub kind: Option<FileKind>,
+}
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// The kind of file.
+    #[arg(value_enum)]
+    pub kind: FileKind,
+}
+
+/// The kinds of TOML file gatecheck reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
+pub enum FileKind {
+    /// A policy: gates/release.toml, gates/saturation.toml, ...
+    Policy,
+    /// A load scenario: gates/core-flows.toml.
+    Scenario,
+    /// The settings file: gatecheck.toml.
+    Settings,
+    /// A waiver file: gates/waivers.toml.
+    Waivers,
 }
 
 #[derive(Debug, Args)]
@@ -222,7 +292,7 @@ pub struct LoadArgs {
     #[arg(long)]
     pub no_sleep: bool,
 
-    /// Where the k6-compatible summary goes [default: $K6_SUMMARY_PATH or artifacts/perf/k6-summary.json].
+    /// Where the k6-compatible summary goes [default: $K6_SUMMARY_PATH, else $K6_SUMMARY_EXPORT, else artifacts/perf/k6-summary.json].
     #[arg(long, value_name = "FILE")]
     pub summary_out: Option<PathBuf>,
 
@@ -351,7 +421,7 @@ pub struct BenchTargetArgs {
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// k6 summary (any JSON shape k6 writes; - for standard input) [default: $K6_SUMMARY_PATH or artifacts/perf/k6-summary.json].
+    /// k6 summary (any JSON shape k6 writes; - for standard input) [default: $K6_SUMMARY_PATH, else $K6_SUMMARY_EXPORT, else artifacts/perf/k6-summary.json].
     #[arg(long, value_name = "FILE")]
     pub summary: Option<PathBuf>,
 

@@ -44,6 +44,10 @@ pub enum Error {
     #[error("waivers {path}: {message}")]
     Waiver { path: String, message: String },
 
+    /// `gatecheck lint` found something that must be fixed (each finding was printed).
+    #[error("lint: {errors} finding(s) must be fixed before the files can gate a release")]
+    Lint { errors: usize },
+
     /// Settings (config file, GATECHECK_* variables, flags) that do not fit together.
     #[error("{0}")]
     Settings(String),

@@ -6,6 +6,9 @@
 //! (exit 2) naming the path. The file is opened non-blocking and checked again on the open
 //! handle, so swapping the path for a FIFO between the check and the open cannot hang us.
 //!
+//! TOML: a parse error of any file gatecheck reads is one line that starts with its line
+//! number, so `lint`, the editor and the user all point at the same place.
+//!
 //! URLs: credentials (`user:password@`) are refused in every URL the user gives. A URL is
 //! printed in logs, tables and reports; a password in it would be printed with it.
 
@@ -14,6 +17,7 @@ use std::io::{self, Read};
 use std::path::Path;
 
 use crate::error::Error;
+pub use crate::secret::Secret;
 
 /// Opens `path` for reading when it is a regular file; `what` names the input in errors.
 pub fn open(path: &Path, what: &'static str) -> Result<File, Error> {
@@ -130,48 +134,6 @@ fn credentials_span(url: &str) -> Option<(usize, usize)> {
     Some((start, start + at))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn credentials_are_found_only_in_the_authority() {
-        assert!(refuse_url_credentials("--x", "http://127.0.0.1:9/a@b", "").is_ok());
-        assert!(refuse_url_credentials("--x", "http://127.0.0.1:9/?q=a@b", "").is_ok());
-        let err = refuse_url_credentials("--x", "http://me:pw-123@127.0.0.1:9/m", "use a header").unwrap_err();
-        let text = err.to_string();
-        assert!(text.contains("--x \"http://***@127.0.0.1:9/m\"") && !text.contains("pw-123"), "{text}");
-        assert_eq!(masked_url("https://token@host/x"), "https://***@host/x");
-    }
-
-    #[test]
-    fn a_directory_is_refused_naming_the_path() {
-        let dir = tempfile::tempdir().unwrap();
-        let err = read(dir.path(), "k6 summary").unwrap_err().to_string();
-        assert!(err.contains(&dir.path().display().to_string()) && err.contains("a directory"), "{err}");
-    }
-}
-
-/// A credential: shown as `***` by Debug, and scrubbed from messages by `PrometheusPlan::redact`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Secret {
-        Secret(value.into())
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("***")
-    }
-}
-
 /// What a flow switch may say.
 pub const SWITCH_VALUES: &str = "expected 1/true/yes/on or 0/false/no/off";
 
@@ -204,5 +166,40 @@ pub fn parse_switch(text: &str) -> Option<bool> {
         "1" | "true" | "yes" | "on" => Some(true),
         "0" | "false" | "no" | "off" => Some(false),
         _ => None,
+    }
+}
+
+/// A TOML parse error as one line, `line N: what was wrong`: toml's own message spans several
+/// lines with a source excerpt; keep the message and the line where toml found it.
+pub fn one_line_toml_error(text: &str, error: &toml::de::Error) -> String {
+    let message = error.message().trim().replace('\n', " ");
+    match error.span() {
+        Some(span) => {
+            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+            format!("line {line}: {message}")
+        }
+        None => message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_are_found_only_in_the_authority() {
+        assert!(refuse_url_credentials("--x", "http://127.0.0.1:9/a@b", "").is_ok());
+        assert!(refuse_url_credentials("--x", "http://127.0.0.1:9/?q=a@b", "").is_ok());
+        let err = refuse_url_credentials("--x", "http://me:pw-123@127.0.0.1:9/m", "use a header").unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("--x \"http://***@127.0.0.1:9/m\"") && !text.contains("pw-123"), "{text}");
+        assert_eq!(masked_url("https://token@host/x"), "https://***@host/x");
+    }
+
+    #[test]
+    fn a_directory_is_refused_naming_the_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = read(dir.path(), "k6 summary").unwrap_err().to_string();
+        assert!(err.contains(&dir.path().display().to_string()) && err.contains("a directory"), "{err}");
     }
 }

@@ -18,11 +18,13 @@ pub mod cli;
 pub mod commands;
 pub mod demo;
 pub mod error;
+pub mod escape;
 pub mod input;
 pub mod load;
 pub mod metrics;
 pub mod policy;
 pub mod report;
+pub mod secret;
 pub mod settings;
 pub mod sources;
 

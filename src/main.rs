@@ -13,7 +13,10 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(error) => {
-            eprintln!("gatecheck: error: {}", gatecheck::cli::one_line_error(&error.render().to_string()));
+            eprintln!(
+                "gatecheck: error: {}",
+                gatecheck::escape::line(&gatecheck::cli::one_line_error(&error.render().to_string()))
+            );
             return ExitCode::from(2);
         }
     };
@@ -27,15 +30,15 @@ fn main() -> ExitCode {
     // A GATECHECK_* variable that is not a setting is a warning, never a reason to stop.
     let names = std::env::vars_os().filter_map(|(name, _)| name.into_string().ok());
     for warning in gatecheck::settings::unknown_env_warnings(names) {
-        eprintln!("{warning}");
+        // A variable's name is outside text too (it may hold a line break).
+        eprintln!("{}", gatecheck::escape::line(&warning));
     }
     let env = |name: &str| std::env::var(name).ok();
     let mut stdout = std::io::stdout().lock();
     match runtime.block_on(gatecheck::run(cli, &env, &mut stdout)) {
         Ok(outcome) => ExitCode::from(outcome.exit_code() as u8),
         Err(error) => {
-            let error = anyhow::Error::from(error);
-            eprintln!("gatecheck: error: {error}");
+            eprintln!("{}", gatecheck::commands::error_line(&error));
             ExitCode::from(2)
         }
     }

@@ -17,9 +17,15 @@ pub const DEFAULT_CHECK_POLICY: &str = "gates/saturation.toml";
 pub const TOKEN_ENV: &str = "GATECHECK_PROMETHEUS_TOKEN";
 pub const PASSWORD_ENV: &str = "GATECHECK_PROMETHEUS_PASSWORD";
 pub const DEFAULT_CONFIG: &str = "gatecheck.toml";
+/// Variables that name the k6 summary when no setting does, first wins: the harness's own
+/// K6_SUMMARY_PATH (what it passes to `k6 run --summary-export`, a flag k6 prefers to its
+/// environment), then k6's own K6_SUMMARY_EXPORT.
+pub const SUMMARY_ENV: [&str; 2] = ["K6_SUMMARY_PATH", "K6_SUMMARY_EXPORT"];
 
 /// When to colour terminal output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize, clap::ValueEnum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize, clap::ValueEnum, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum ColorChoice {
     Auto,
@@ -41,8 +47,8 @@ impl ColorChoice {
     }
 }
 
-/// Everything a setting can be, as the layers write it.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+/// gatecheck settings (gatecheck.toml): defaults for the command-line options.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -100,6 +106,11 @@ pub struct Settings {
     pub max_evidence_age: Option<String>,
 }
 
+/// The JSON Schema of the settings file, derived from the struct that parses it.
+pub fn json_schema() -> schemars::Schema {
+    schemars::schema_for!(Settings)
+}
+
 /// Where the policy comes from once settings are merged.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PolicySource {
@@ -115,6 +126,8 @@ pub struct Plan {
     pub summary: PathBuf,
     /// True when the summary path was not chosen by the user (flag, config, env).
     pub summary_is_default: bool,
+    /// The variable of SUMMARY_ENV the summary path came from, when no setting named it.
+    pub summary_env: Option<&'static str>,
     pub color: ColorChoice,
     pub skip_flow: Vec<String>,
     pub ignore_env_figures: bool,
@@ -136,6 +149,12 @@ pub struct Plan {
     pub accept_partial_response: bool,
     pub baseline_allow_blocked: bool,
     pub max_evidence_age: Option<std::time::Duration>,
+}
+
+/// The first variable of SUMMARY_ENV that is set (not blank), with its value: where `verify`
+/// reads and `smoke` writes the summary when no setting names it.
+pub fn summary_from_env(env: &dyn Fn(&str) -> Option<String>) -> Option<(&'static str, String)> {
+    SUMMARY_ENV.iter().find_map(|var| env(var).filter(|v| !v.trim().is_empty()).map(|v| (*var, v)))
 }
 
 /// `env` is the process environment as a lookup, so layering is testable.
@@ -194,19 +213,27 @@ pub fn resolve_with_default_policy(
     };
     let prometheus = prometheus_plan(&merged, env)?;
     let (at, at_is_fixed) = match &merged.at {
-        Some(text) => (parse_at(text)?, true),
+        Some(text) => {
+            let at = parse_at(text)?;
+            // A judgement dated in the future would see evidence as younger than it is.
+            crate::metrics::clock::not_future(now_unix(), at)
+                .map_err(|why| Error::Settings(format!("--at {:?}: {why}", text.trim())))?;
+            (at, true)
+        }
         None => (now_unix(), false),
     };
-    let k6_summary_path = env("K6_SUMMARY_PATH").filter(|v| !v.trim().is_empty());
-    let (summary, summary_is_default) = match (merged.summary, k6_summary_path) {
-        (Some(path), _) => (path, false),
-        (None, Some(path)) => (PathBuf::from(path), false),
-        (None, None) => (PathBuf::from(DEFAULT_SUMMARY), true),
+    // The whole precedence of the summary path: --summary > GATECHECK_SUMMARY > the config
+    // file's `summary` (all merged above) > SUMMARY_ENV in order > DEFAULT_SUMMARY.
+    let (summary, summary_is_default, summary_env) = match (merged.summary, summary_from_env(env)) {
+        (Some(path), _) => (path, false, None),
+        (None, Some((var, path))) => (PathBuf::from(path), false, Some(var)),
+        (None, None) => (PathBuf::from(DEFAULT_SUMMARY), true, None),
     };
     Ok(Plan {
         policy,
         summary,
         summary_is_default,
+        summary_env,
         color: merged.color.unwrap_or(ColorChoice::Auto),
         skip_flow: merged.skip_flow,
         ignore_env_figures: merged.no_env.unwrap_or(false),
@@ -534,5 +561,40 @@ mod tests {
         let plan = plan_for("http://127.0.0.1:9090/", &[(TOKEN_ENV, "tok-123")]).unwrap().unwrap();
         assert_eq!(plan.url, "http://127.0.0.1:9090");
         assert_eq!(plan.auth, Auth::Bearer(Secret::new("tok-123")));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// Every combination of the layers that can name the summary (set, blank or absent):
+        /// the first set one in precedence order wins, and only the variables say so.
+        #[test]
+        fn summary_path_is_the_first_layer_that_names_one(
+            layers in proptest::collection::vec(proptest::option::of(proptest::bool::ANY), 4)
+        ) {
+            // layers[i]: None = absent, Some(false) = blank, Some(true) = names "<layer>.json".
+            let names = ["flag", "config", SUMMARY_ENV[0], SUMMARY_ENV[1]];
+            let value = |i: usize| layers[i].map(|named| if named { format!("{}.json", names[i]) } else { " ".into() });
+            let dir = tempfile::tempdir().unwrap();
+            let config = dir.path().join("gatecheck.toml");
+            std::fs::write(&config, value(1).map(|v| format!("summary = {v:?}\n")).unwrap_or_default()).unwrap();
+            let flags = Settings { summary: value(0).map(PathBuf::from), ..Settings::default() };
+            let env = |name: &str| (2..4).find(|&i| names[i] == name).and_then(value);
+            let plan = resolve(Some(&config), flags, &env).unwrap();
+            // Flag and config file take any value they are given (a blank path fails at read);
+            // the variables only when not blank.
+            let winner = (0..4).find(|&i| match i { 0 | 1 => layers[i].is_some(), _ => layers[i] == Some(true) });
+            match winner {
+                Some(i) => {
+                    proptest::prop_assert_eq!(plan.summary, PathBuf::from(value(i).unwrap()));
+                    proptest::prop_assert_eq!(plan.summary_env, (i >= 2).then_some(names[i]));
+                    proptest::prop_assert!(!plan.summary_is_default);
+                }
+                None => {
+                    proptest::prop_assert_eq!(plan.summary, PathBuf::from(DEFAULT_SUMMARY));
+                    proptest::prop_assert_eq!(plan.summary_env, None);
+                    proptest::prop_assert!(plan.summary_is_default);
+                }
+            }
+        }
     }
 }

@@ -90,12 +90,16 @@ async fn watch(
         if watch > 1 {
             write_out(writeln!(block, "evaluation {round} of {watch}"))?;
             if let Some(previous) = &last {
-                write_out(writeln!(block, "{}", report::table::changes_line(previous, &verdict)))?;
+                write_out(writeln!(
+                    block,
+                    "{}",
+                    crate::escape::line(&report::table::changes_line(previous, &verdict))
+                ))?;
             }
         }
         // Data age before the table, so the last line of every round names what blocked.
         for line in policy::freshness::age_lines(&verdict) {
-            write_out(writeln!(block, "{line}"))?;
+            write_out(writeln!(block, "{}", crate::escape::line(&line)))?;
         }
         write_out(report::table::render(&verdict, &view, &mut block))?;
         if round < watch && view.width.is_some() {

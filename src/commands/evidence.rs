@@ -108,8 +108,16 @@ pub async fn gather(policy: &Policy, plan: &Plan, env: &dyn Fn(&str) -> Option<S
         Some(match read {
             Err(Error::Read { path, what, source }) if plan.summary_is_default => {
                 return Err(Error::Settings(format!(
-                    "{what} {path}: cannot read: {source} (give --summary FILE or set K6_SUMMARY_PATH)"
+                    "{what} {path}: cannot read: {source} (give --summary FILE or set K6_SUMMARY_PATH or K6_SUMMARY_EXPORT)"
                 )))
+            }
+            // The evidence line says which variable chose the file, so a summary picked up from
+            // the environment (e.g. k6's own K6_SUMMARY_EXPORT) is never a surprise.
+            Ok(mut set) => {
+                if let Some(var) = plan.summary_env {
+                    set.notes.push(format!("path from ${var}"));
+                }
+                set
             }
             other => other?,
         })
@@ -125,20 +133,23 @@ pub async fn gather(policy: &Policy, plan: &Plan, env: &dyn Fn(&str) -> Option<S
     }
     let figures = if plan.ignore_env_figures { Default::default() } else { sources::env::read_figures(policy, env)? };
     let mut flows = sources::env::read_flows(policy, &plan.skip_flow, env)?;
-    // A native run records the flows it skipped; they are SKIPPED here too.
+    // A native run records the flows it skipped; the evaluator honours that only for flows the
+    // policy declares optional (`Policy::optional_flow`).
     for (flow, because) in summary.iter().flat_map(|s| s.skipped_flows.iter()) {
         flows.insert(flow.clone(), FlowState { enabled: false, reason: format!("the run skipped it: {because}") });
     }
     let wanted = policy.metric_keys();
-    let raw = if plan.raw.is_empty() || !policy.needs_k6_summary() {
+    // Every input the user names is read and checked, even when no gate reads from it: a
+    // missing or corrupt --raw is exit 2, never silently ignored.
+    let raw = if plan.raw.is_empty() {
         None
     } else {
         let paths: Vec<&std::path::Path> = plan.raw.iter().map(|p| p.as_path()).collect();
-        let (set, _stats) = sources::k6_ndjson::read(&paths, &wanted, plan.raw_lenient)?;
+        let (set, stats) = sources::k6_ndjson::read(&paths, &wanted, plan.raw_lenient)?;
         for path in &paths {
             inputs.push(sources::digest::file("raw", path)?);
-            evidence_times.push(sources::age::of_file(path));
         }
+        evidence_times.extend(sources::age::of_raw(&stats));
         Some(set)
     };
     let baseline = plan
@@ -227,7 +238,8 @@ pub async fn gather(policy: &Policy, plan: &Plan, env: &dyn Fn(&str) -> Option<S
     // Read last, when the evidence (files and query time) is known: it counts once.
     if let Some(dir) = plan.history.as_deref() {
         let digest = crate::policy::verdict::evidence_digest(&evidence.inputs, evidence.evaluated_at.as_deref());
-        evidence.history = Some(sources::history::outcomes(dir, &policy.name, &digest)?);
+        let count_waived = policy.gates.iter().any(|g| g.consecutive_passes.is_some() && g.count_waived);
+        evidence.history = Some(sources::history::outcomes(dir, &policy.name, &digest, count_waived)?);
     }
     Ok(evidence)
 }

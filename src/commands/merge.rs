@@ -28,7 +28,7 @@ pub fn merge_command(
     let plan = crate::settings::resolve(context.config, flags, context.env)?;
     let policy = super::evidence::load_policy(&plan)?;
     let line = merge(&args.out, &args.inputs, &policy)?;
-    super::write_out(writeln!(out, "{line}"))?;
+    super::write_out(writeln!(out, "{}", crate::escape::line(&line)))?;
     Ok(super::Outcome::Pass)
 }
 

@@ -11,9 +11,12 @@ mod demo;
 pub mod evidence;
 mod export;
 mod gates;
+mod init;
+pub mod lint;
 pub mod merge;
 mod probe;
 mod run;
+pub mod schema;
 pub mod smoke;
 mod verify;
 
@@ -78,6 +81,9 @@ pub async fn run(cli: Cli, env: &dyn Fn(&str) -> Option<String>, out: &mut dyn W
             export::export_prometheus_rules(args, &context, out)
         }
         Command::Gates(args) => gates::gates(args, &context, out),
+        Command::Init(args) => init::init(args, out),
+        Command::Lint(args) => lint::lint_command(args, &context, out),
+        Command::Schema(args) => schema::schema_command(args, out),
         Command::Completions(args) => completions::completions(args, out),
         Command::Man(args) => completions::man(args, out),
     }
@@ -101,6 +107,12 @@ pub fn table_view(
 
 pub fn color(plan: &Plan, env: &dyn Fn(&str) -> Option<String>) -> bool {
     plan.color.enabled(env("NO_COLOR").as_deref())
+}
+
+/// The one line an error (exit 2) prints on stderr: scrubbed, control characters visible, and
+/// starting with gatecheck's own words, whatever the error quotes.
+pub fn error_line(error: &Error) -> String {
+    format!("gatecheck: error: {}", crate::escape::line(&error.to_string()))
 }
 
 /// A reader that closed the pipe early (`| head`) is not a failure of the judgement.

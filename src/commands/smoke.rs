@@ -171,7 +171,7 @@ fn scenario_plan(args: &LoadArgs, env: &dyn Fn(&str) -> Option<String>) -> Resul
 pub fn summary_path(args: &LoadArgs, env: &dyn Fn(&str) -> Option<String>) -> PathBuf {
     args.summary_out
         .clone()
-        .or_else(|| env("K6_SUMMARY_PATH").filter(|p| !p.trim().is_empty()).map(PathBuf::from))
+        .or_else(|| crate::settings::summary_from_env(env).map(|(_, path)| PathBuf::from(path)))
         .unwrap_or_else(|| PathBuf::from(crate::settings::DEFAULT_SUMMARY))
 }
 
@@ -220,7 +220,8 @@ fn prepare_output(path: &Path) -> Result<(), Error> {
 }
 
 pub async fn scrape_histograms(url: &str) -> Result<BTreeMap<String, ScrapedHistogram>, Error> {
-    let fail = |message: String| Error::Evidence { path: url.to_string(), message };
+    // What the server answers is outside text: scrubbed like every server's answer.
+    let fail = |message: String| Error::Evidence { path: url.to_string(), message: crate::secret::scrub(&message) };
     let client = prometheus_http_query::reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()
@@ -264,9 +265,9 @@ pub async fn smoke(
     };
     let header = format!(
         "gatecheck smoke: scenario {} ({}) against {}, {model}, {:?}, request cap {}",
-        plan.scenario,
-        plan.source,
-        plan.target.url(),
+        crate::escape::line(&plan.scenario),
+        crate::escape::line(&plan.source),
+        crate::escape::line(&plan.target.url()),
         plan.duration,
         plan.max_requests
     );
@@ -312,7 +313,7 @@ pub async fn smoke(
     let mut document = outcome.summary.clone();
     if let (Some(target), Some(pushes)) = (&role.remote_write, &pushes) {
         for why in pushes.refused() {
-            write_out(writeln!(out, "remote-write: {why}"))?;
+            write_out(writeln!(out, "remote-write: {}", crate::escape::line(&why)))?;
         }
         document["gatecheck"]["remote_write"] = serde_json::json!({
             "url": crate::input::masked_url(&target.url),

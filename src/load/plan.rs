@@ -10,6 +10,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use bytes::Bytes;
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::error::Error;
@@ -19,7 +20,8 @@ use crate::input::Secret;
 pub const BUILTIN_CORE_FLOWS: &str = include_str!("../../gates/core-flows.toml");
 pub const BUILTIN_CORE_FLOWS_NAME: &str = "gates/core-flows.toml (built in)";
 
-#[derive(Debug, Deserialize)]
+/// A gatecheck load scenario: the flows and requests the native runner (or k6) sends.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ScenarioFile {
     scenario: ScenarioSection,
@@ -29,7 +31,7 @@ struct ScenarioFile {
     flows: Vec<FlowFile>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ScenarioSection {
     name: Option<String>,
@@ -41,7 +43,7 @@ struct ScenarioSection {
     max_requests: Option<u64>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct FlowFile {
     name: String,
@@ -53,7 +55,7 @@ struct FlowFile {
     requests: Vec<RequestFile>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RequestFile {
     name: String,
@@ -63,16 +65,19 @@ struct RequestFile {
     path_params: BTreeMap<String, String>,
     check: Option<String>,
     expect_status: Option<u16>,
+    /// The request body, sent as JSON; string values may hold `${VAR}` templates.
+    #[schemars(with = "Option<serde_json::Map<String, serde_json::Value>>")]
     json: Option<toml::Table>,
     expect_json: Option<ExpectJsonFile>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ExpectJsonFile {
     /// RFC 6901 pointer into the response body, e.g. "/status".
     pointer: String,
     /// The value it must hold; absent means "must exist".
+    #[schemars(with = "Option<serde_json::Value>")]
     equals: Option<toml::Value>,
 }
 
@@ -207,10 +212,15 @@ pub struct RequestTemplate {
     pub json: Option<toml::Table>,
 }
 
+/// The JSON Schema of a scenario file, derived from the structs that parse it.
+pub fn json_schema() -> schemars::Schema {
+    schemars::schema_for!(ScenarioFile)
+}
+
 /// Reads the scenario's templates (no variable is resolved).
 pub fn templates(source: &str, text: &str) -> Result<Templates, Error> {
     let fail = |message: String| Error::Scenario { path: source.to_string(), message };
-    let file: ScenarioFile = toml::from_str(text).map_err(|e| fail(e.message().replace('\n', " ")))?;
+    let file: ScenarioFile = toml::from_str(text).map_err(|e| fail(crate::input::one_line_toml_error(text, &e)))?;
     Ok(Templates {
         defaults: file.defaults.clone(),
         base_url: file.scenario.base_url.clone(),
@@ -247,7 +257,7 @@ pub fn parse(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<LoadPlan, Error> {
     let fail = |message: String| Error::Scenario { path: source.to_string(), message };
-    let file: ScenarioFile = toml::from_str(text).map_err(|e| fail(e.message().replace('\n', " ")))?;
+    let file: ScenarioFile = toml::from_str(text).map_err(|e| fail(crate::input::one_line_toml_error(text, &e)))?;
     let vars = Vars { defaults: &file.defaults, env };
 
     let base_url = match &overrides.base_url {

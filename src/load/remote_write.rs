@@ -363,8 +363,13 @@ fn lock(shared: &std::sync::Mutex<Pushes>) -> std::sync::MutexGuard<'_, Pushes> 
     shared.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// Pushes one write request; the error says what the receiver answered (never a credential).
+/// Pushes one write request; the error says what the receiver answered, scrubbed of every
+/// credential (a receiver may quote the request's headers back).
 pub async fn push(target: &Target, request: &WriteRequest) -> Result<(), String> {
+    push_once(target, request).await.map_err(|why| crate::secret::scrub(&why))
+}
+
+async fn push_once(target: &Target, request: &WriteRequest) -> Result<(), String> {
     use prometheus_http_query::reqwest;
     use prost::Message;
     let body = snap::raw::Encoder::new()

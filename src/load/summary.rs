@@ -195,8 +195,8 @@ pub fn table(plan: &LoadPlan, recorder: &Recorder, facts: &RunFacts) -> String {
             checks_total += endpoint.checks_passed + endpoint.checks_failed;
             let checks = endpoint.checks_passed + endpoint.checks_failed;
             table.add_row(row(
-                flow.name.clone(),
-                format!("{} {}", request.method, request.name),
+                crate::escape::line(&flow.name),
+                crate::escape::line(&format!("{} {}", request.method, request.name)),
                 &endpoint.latency,
                 endpoint.requests,
                 endpoint.failed,
@@ -205,7 +205,7 @@ pub fn table(plan: &LoadPlan, recorder: &Recorder, facts: &RunFacts) -> String {
         }
         // The flow as a whole: the figures the release gates judge (http_req_duration{flow:...}).
         table.add_row(row(
-            flow.name.clone(),
+            crate::escape::line(&flow.name),
             "all (judged)".into(),
             &flow_latency,
             requests,
@@ -215,7 +215,7 @@ pub fn table(plan: &LoadPlan, recorder: &Recorder, facts: &RunFacts) -> String {
     }
     let mut text = table.to_string();
     for (name, why) in &plan.skipped {
-        text.push_str(&format!("\nflow {name}: skipped ({why})"));
+        text.push_str(&format!("\nflow {}: skipped ({})", crate::escape::line(name), crate::escape::line(why)));
     }
     if !recorder.errors.is_empty() {
         let kinds: Vec<String> = recorder.errors.iter().map(|(k, n)| format!("{} {n}", k.name())).collect();

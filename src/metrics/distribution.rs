@@ -221,6 +221,30 @@ pub fn mann_whitney(a: &Distribution, b: &Distribution, direction: Direction) ->
     Some(MannWhitney { u, z, p_value })
 }
 
+/// The smallest p-value `mann_whitney` can give for samples of these sizes: that of the most
+/// extreme arrangement (every sample of one run beyond every sample of the other, no ties).
+/// Where it is not below a level, no shift of any size can be called real at that level, so a
+/// test at it cannot fail (3 against 3 samples: 0.040; one baseline sample against any
+/// number: about 0.042). Ties within a run lower the variance and can reach below it, so
+/// refusing such sizes is the conservative side.
+pub fn smallest_p_value(n1: f64, n2: f64, direction: Direction) -> f64 {
+    if n1 <= 0.0 || n2 <= 0.0 {
+        return 1.0;
+    }
+    let Ok(normal) = Normal::new(0.0, 1.0) else { return 1.0 };
+    let z = (n1 * n2 / 2.0 - 0.5) / (n1 * n2 * (n1 + n2 + 1.0) / 12.0).sqrt();
+    let one_sided = 1.0 - normal.cdf(z);
+    match direction {
+        Direction::Greater | Direction::Less => one_sided,
+        Direction::TwoSided => (2.0 * one_sided).min(1.0),
+    }
+}
+
+/// The fewest samples per run (equal sizes) at which `smallest_p_value` is below `level`.
+pub fn samples_needed(level: f64, direction: Direction) -> Option<u64> {
+    (1..=1_000_000u64).find(|n| smallest_p_value(*n as f64, *n as f64, direction) < level)
+}
+
 /// A bootstrap confidence interval of quantile(b) - quantile(a) at `confidence` (e.g. 0.95),
 /// from `replicates` draws with a fixed seed (the same inputs give the same interval).
 pub fn quantile_difference_ci(
@@ -399,5 +423,43 @@ mod tests {
         assert!(low <= true_diff && true_diff <= high && low > 0.0, "{low}..{high} vs {true_diff}");
         let (low, high) = quantile_difference_ci(&a, &a, 0.95, 0.95, 500).unwrap();
         assert!(low <= 0.0 && high >= 0.0, "{low}..{high}");
+    }
+
+    #[test]
+    fn few_samples_cannot_reach_a_small_level() {
+        let p = smallest_p_value(3.0, 3.0, Direction::Greater);
+        assert!((p - 0.0401).abs() < 1e-3, "{p}");
+        assert!(smallest_p_value(1.0, 1e6, Direction::Greater) > 0.04);
+        assert_eq!(samples_needed(0.01, Direction::Greater), Some(5));
+        assert!(smallest_p_value(5.0, 5.0, Direction::Greater) < 0.01);
+    }
+
+    mod floor {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+            /// No arrangement of distinct samples gets below the floor, and full separation
+            /// reaches it: the floor is the test's own.
+            #[test]
+            fn no_arrangement_of_distinct_samples_beats_the_floor(
+                a in proptest::collection::btree_set(0u32..10_000, 1..40),
+                b in proptest::collection::btree_set(0u32..10_000, 1..40),
+            ) {
+                let a: Vec<f64> = a.into_iter().map(f64::from).collect();
+                let b: Vec<f64> = b.into_iter().map(|v| f64::from(v) + 0.5).collect();
+                let (da, db) = (Distribution::from_values(&a), Distribution::from_values(&b));
+                for direction in [Direction::Greater, Direction::Less, Direction::TwoSided] {
+                    let floor = smallest_p_value(da.count(), db.count(), direction);
+                    let test = mann_whitney(&da, &db, direction).unwrap();
+                    prop_assert!(test.p_value >= floor - 1e-12, "{} < floor {}", test.p_value, floor);
+                }
+                let separated: Vec<f64> = (0..b.len()).map(|i| 20_000.0 + i as f64).collect();
+                let test = mann_whitney(&da, &Distribution::from_values(&separated), Direction::Greater).unwrap();
+                let floor = smallest_p_value(da.count(), separated.len() as f64, Direction::Greater);
+                prop_assert!((test.p_value - floor).abs() < 1e-12);
+            }
+        }
     }
 }

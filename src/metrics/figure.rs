@@ -2,6 +2,12 @@
 //! a plain number), the values it can take, and the exact comparison of a figure with a limit.
 //! The ground every other layer stands on: sources produce figures of these kinds, policies
 //! hold limits against them.
+//!
+//! The one comparison home is `Reading::cmp_limit`: a figure is kept in the unit it arrived in (its
+//! shortest decimal form is the decimal text its producer wrote) and brought to the limit's
+//! scale in decimal, never in binary floating point, so `2.01` seconds is 2010 ms exactly.
+//! Decimal text that a binary64 cannot hold to its last digit is refused where it is read
+//! (`parse_figure_text`), so the f64 a source keeps *is* the figure it was given.
 
 use std::fmt;
 use std::str::FromStr;
@@ -140,10 +146,77 @@ impl Domain {
 /// form (what people see), so 11/1000 compares as 0.011. Infinities and figures beyond the
 /// decimal range compare as floats.
 pub fn decimal_cmp(value: f64, limit: Decimal) -> std::cmp::Ordering {
-    use rust_decimal::prelude::ToPrimitive;
+    Reading::canonical(value).cmp_limit(limit)
+}
+
+/// A figure as read: `value` in the unit it arrived in, and the exact factor that brings it to
+/// the canonical scale (1000 for seconds read against millisecond limits, 1 otherwise).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Reading {
+    pub value: f64,
+    pub scale: Decimal,
+}
+
+impl Reading {
+    /// A figure already on the canonical scale.
+    pub fn canonical(value: f64) -> Reading {
+        Reading { value, scale: Decimal::ONE }
+    }
+
+    pub fn scaled(value: f64, scale: Decimal) -> Reading {
+        Reading { value, scale }
+    }
+
+    /// The canonical figure exactly, when it fits a `Decimal`.
+    pub fn exact(&self) -> Option<Decimal> {
+        to_decimal(self.value)?.checked_mul(self.scale)
+    }
+
+    /// The canonical figure as the float nearest to its exact value (for display, domains and
+    /// plots; never for the comparison, which is `cmp_limit`).
+    pub fn value(&self) -> f64 {
+        use rust_decimal::prelude::ToPrimitive;
+        if self.scale == Decimal::ONE {
+            return self.value;
+        }
+        match self.exact().and_then(|exact| exact.to_f64()) {
+            Some(value) => value,
+            None => self.value * self.scale.to_f64().unwrap_or(f64::NAN),
+        }
+    }
+
+    /// The one comparison of a figure with a limit on the canonical scale: exact decimal
+    /// arithmetic on the figure's shortest form times its scale. Infinities and figures beyond
+    /// the decimal range compare as floats (they are far from any limit a policy can write).
+    pub fn cmp_limit(&self, limit: Decimal) -> std::cmp::Ordering {
+        use rust_decimal::prelude::ToPrimitive;
+        match self.exact() {
+            Some(exact) => exact.cmp(&limit),
+            None => self.value().total_cmp(&limit.to_f64().unwrap_or(f64::NAN)),
+        }
+    }
+}
+
+/// Reads a figure written as decimal text (an env variable, a PromQL sample, an exposition
+/// value): the text must be a finite number that a binary64 holds to its last significant digit
+/// (about 15), so comparing the kept f64 is comparing the text. More digits than that are
+/// refused rather than rounded: a rounded figure could land on the limit's other side.
+pub fn parse_figure_text(text: &str) -> Result<f64, String> {
+    let text = text.trim();
+    // Rust's parser accepts "NaN", "inf" and "infinity"; none of them is a measurement.
+    let value: f64 = text.parse().map_err(|_| "not a number".to_string())?;
+    if !value.is_finite() {
+        return Err("not a finite number".into());
+    }
+    let written = Decimal::from_str_exact(text)
+        .or_else(|_| Decimal::from_scientific(text))
+        .map_err(|_| "beyond the range of an exact decimal".to_string())?;
     match to_decimal(value) {
-        Some(exact) => exact.cmp(&limit),
-        None => value.total_cmp(&limit.to_f64().unwrap_or(f64::NAN)),
+        Some(kept) if kept == written => Ok(value),
+        _ => Err(format!(
+            "has more significant digits than a figure can hold exactly ({} would be read as {value})",
+            text
+        )),
     }
 }
 
@@ -153,4 +226,44 @@ pub fn to_decimal(value: f64) -> Option<Decimal> {
         return None;
     }
     Decimal::from_str(&format!("{value}")).ok().or_else(|| Decimal::from_scientific(&format!("{value:e}")).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Rule: a figure written as decimal text in one unit compares with a limit written in
+        /// another exactly as the decimal arithmetic says: at the limit is equal, one unit of
+        /// the last written digit either side is less or greater.
+        #[test]
+        fn a_scaled_figure_compares_as_its_decimal_text(mantissa in 0i64..10_000_000_000, places in 0u32..9, scale_exp in 0u32..7) {
+            let written = Decimal::new(mantissa, places);
+            let text = written.to_string();
+            let value = parse_figure_text(&text).unwrap();
+            let scale = Decimal::from(10i64.pow(scale_exp));
+            let reading = Reading::scaled(value, scale);
+            let exact = written * scale;
+            let step = Decimal::new(1, places) * scale;
+            prop_assert_eq!(reading.cmp_limit(exact), std::cmp::Ordering::Equal, "{} × {}", text, scale);
+            prop_assert_eq!(reading.cmp_limit(exact + step), std::cmp::Ordering::Less);
+            prop_assert_eq!(reading.cmp_limit(exact - step), std::cmp::Ordering::Greater);
+        }
+    }
+
+    #[test]
+    fn decimal_text_a_figure_cannot_hold_is_refused() {
+        assert_eq!(parse_figure_text(" 2.01 "), Ok(2.01));
+        assert_eq!(parse_figure_text("1e-3"), Ok(0.001));
+        for bad in ["2.00999999999999999999", "NaN", "inf", "1e400", "abc", ""] {
+            assert!(parse_figure_text(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            Reading::scaled(2.01, Decimal::ONE_THOUSAND).cmp_limit(Decimal::from(2010)),
+            std::cmp::Ordering::Equal
+        );
+    }
 }

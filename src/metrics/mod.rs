@@ -5,6 +5,7 @@
 //! tags), so selectors match however k6 spaced the braces.
 
 mod aggregate;
+pub mod clock;
 pub mod distribution;
 pub mod figure;
 pub mod hdr;
@@ -156,6 +157,20 @@ pub struct RunRecord {
 }
 
 impl MetricSet {
+    /// The one check that a figure is read once: a metric selector met a second time, in any
+    /// spelling (`{flow:a}` and `{flow: a}` are one selector), is refused naming both places,
+    /// never "first wins" or "last wins".
+    pub fn insert_once(&mut self, key: MetricKey, metric: Metric) -> Result<(), String> {
+        if let Some(first) = self.metrics.get(&key) {
+            return Err(format!(
+                "{} and {} are the same figure ({key}) written twice: which one counts?",
+                first.provenance, metric.provenance
+            ));
+        }
+        self.metrics.insert(key, metric);
+        Ok(())
+    }
+
     pub fn get(&self, key: &MetricKey) -> Option<&Metric> {
         self.metrics.get(key)
     }

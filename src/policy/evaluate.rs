@@ -5,7 +5,8 @@
 //! - a percentile the summary does not carry is never guessed: k6's own verdict on the
 //!   identical expression is used when present, otherwise the row is NO DATA with a hint;
 //! - an empty sub-metric (k6 writes zeros and passes its thresholds) is NO DATA;
-//! - a flow switched off makes its gates SKIPPED, neither pass nor fail;
+//! - a flow switched off makes its gates SKIPPED, neither pass nor fail — only when the policy
+//!   declares the flow optional (`Policy::optional_flow`): nothing outside it waives a gate;
 //! - sources rank env figure (when set) > run-window scrape > PromQL query > k6 metric (the
 //!   one rule is `Gate::source_for`), and rows say which won;
 //! - an empty query result or NaN is NO DATA, never 0; several series are judged one by one;
@@ -21,7 +22,7 @@ use std::collections::BTreeMap;
 use crate::error::Error;
 use crate::metrics::{HistogramSnapshot, FORMAT_MACHINE_READABLE, FORMAT_NATIVE};
 use crate::metrics::{Lookup, MetricSet, Provenance};
-use crate::policy::threshold::{Dimension, Domain, Stat, Threshold};
+use crate::policy::threshold::{Dimension, Domain, Reading, Stat, Threshold};
 use crate::policy::verdict::{InputFile, Observed, Row, RunFacts, Status, Verdict};
 use crate::policy::{FigureSource, Gate, OnMissing, Policy, Severity};
 
@@ -206,10 +207,20 @@ pub fn evaluate(policy: &Policy, evidence: &Evidence) -> Result<Verdict, Error> 
 }
 
 fn evaluate_gate(policy: &Policy, gate: &Gate, evidence: &Evidence, rows: &mut Vec<Row>) -> Result<(), Error> {
-    let switched_off = gate
+    let off = gate
         .flow
         .as_ref()
         .and_then(|flow| evidence.flows.get(flow).filter(|state| !state.enabled).map(|state| (flow, state)));
+    // Only the policy can switch a gate off (`Policy::optional_flow`); a flow it requires that
+    // the evidence says was off is judged, and its rows say why the evidence is missing.
+    let switched_off = off.filter(|(flow, _)| policy.optional_flow(flow).is_some());
+    let refused_switch = off.filter(|(flow, _)| policy.optional_flow(flow).is_none()).map(|(flow, state)| {
+        format!(
+            "flow {flow} was switched off ({}), but policy {} does not declare it optional ([flows.{flow}] switch_env): it is judged",
+            state.reason, policy.name
+        )
+    });
+    let first = rows.len();
     for (threshold, domain) in gate.thresholds.iter().zip(&gate.domains) {
         let base = Row::new(&gate.id, &gate.description, subject_of(gate, threshold.stat), threshold.to_string());
         if let Some((flow, state)) = switched_off {
@@ -223,7 +234,8 @@ fn evaluate_gate(policy: &Policy, gate: &Gate, evidence: &Evidence, rows: &mut V
         for found in find_figures(policy, gate, threshold, evidence)? {
             let mut row = base.clone();
             match found {
-                Found::Figure { value, dimension, provenance, samples, note, series } => {
+                Found::Figure { reading, dimension, provenance, samples, note, series } => {
+                    let value = reading.value();
                     row.source = provenance.to_string();
                     row.samples = samples;
                     row.detail = note;
@@ -277,7 +289,7 @@ fn evaluate_gate(policy: &Policy, gate: &Gate, evidence: &Evidence, rows: &mut V
                         _ => None,
                     };
                     let mut holds = threshold
-                        .holds(value, dimension, baseline)
+                        .holds_reading(reading, dimension, baseline)
                         .map_err(|why| policy_error(policy, gate, &format!("threshold `{threshold}`: {why}")))?;
                     let mut shown = show_figure(value, dimension);
                     if let Some(base) = baseline {
@@ -345,6 +357,14 @@ fn evaluate_gate(policy: &Policy, gate: &Gate, evidence: &Evidence, rows: &mut V
             rows.push(row);
         }
     }
+    if let Some(note) = refused_switch {
+        for row in &mut rows[first..] {
+            row.detail = Some(match row.detail.take() {
+                Some(detail) => format!("{detail}; {note}"),
+                None => note.clone(),
+            });
+        }
+    }
     Ok(())
 }
 
@@ -377,6 +397,22 @@ fn significance(
         Op::Gt | Op::Ge => Direction::Less,
         Op::Eq | Op::Ne => Direction::TwoSided,
     };
+    // A test that cannot reach the level cannot fail: with too few samples no shift of any
+    // size is "real", so the row is NO DATA, naming the sizes that would do.
+    let floor = crate::metrics::distribution::smallest_p_value(base.count(), current.count(), direction);
+    if crate::policy::threshold::decimal_cmp(floor, level) != std::cmp::Ordering::Less {
+        let level_f = rust_decimal::prelude::ToPrimitive::to_f64(&level).unwrap_or(0.0);
+        let needed = match crate::metrics::distribution::samples_needed(level_f, direction) {
+            Some(n) => format!("at least {n} samples in each run"),
+            None => "more samples than any run holds".to_string(),
+        };
+        return Err(format!(
+            "significant({level}) cannot be reached with {} vs {} samples of {key}: the smallest attainable p is {}, so no shift could count as real; it needs {needed}",
+            base.count(),
+            current.count(),
+            crate::metrics::distribution::show_p_value(floor)
+        ));
+    }
     let test = mann_whitney(base, current, direction)
         .ok_or_else(|| format!("significant({level}): a run has no samples of {key}"))?;
     let real = crate::policy::threshold::decimal_cmp(test.p_value, level) == std::cmp::Ordering::Less;
@@ -487,7 +523,8 @@ fn judge(gate: &Gate, holds: bool, row: &mut Row) {
 
 enum Found {
     Figure {
-        value: f64,
+        /// The figure in the unit it was read in; `Reading::cmp_limit` is the one comparison.
+        reading: Reading,
         dimension: Dimension,
         provenance: Provenance,
         samples: Option<u64>,
@@ -523,7 +560,7 @@ fn find_figures(policy: &Policy, gate: &Gate, threshold: &Threshold, evidence: &
                 (None, None) => None,
             };
             Ok(vec![Found::Figure {
-                value: figure.value * gate.figure_unit.to_canonical(),
+                reading: gate.figure_unit.reading(figure.value),
                 dimension: gate.figure_unit.dimension(),
                 provenance: figure.provenance.clone(),
                 samples: None,
@@ -591,7 +628,6 @@ fn query_figures(gate: &Gate, query: &str, result: &QueryResult) -> Vec<Found> {
     let provenance = Provenance::Query { query: query.to_string(), at: result.at.clone() };
     let source = provenance.to_string();
     let dimension = gate.figure_unit.dimension();
-    let scale = gate.figure_unit.to_canonical();
     let nan_why = "the query returned NaN (no observations in the window, or 0/0): there is no figure to judge";
     if result.series.is_empty() {
         return vec![Found::Missing {
@@ -614,7 +650,7 @@ fn query_figures(gate: &Gate, query: &str, result: &QueryResult) -> Vec<Found> {
             note.push_str(&format!(" ({left_out} NaN series left out)"));
         }
         return vec![Found::Figure {
-            value: reducer.apply(&values) * scale,
+            reading: gate.figure_unit.reading(reducer.apply(&values)),
             dimension,
             provenance,
             samples: Some(result.series.len() as u64),
@@ -631,7 +667,7 @@ fn query_figures(gate: &Gate, query: &str, result: &QueryResult) -> Vec<Found> {
                 Found::Missing { why: nan_why.to_string(), series: label, source: Some(source.clone()) }
             } else {
                 Found::Figure {
-                    value: series.value * scale,
+                    reading: gate.figure_unit.reading(series.value),
                     dimension,
                     provenance: provenance.clone(),
                     samples: None,
@@ -669,7 +705,7 @@ fn scraped_figure(gate: &Gate, name: &str, url: &str, stat: Stat, window: Option
     };
     match value {
         Some(value) => Found::Figure {
-            value: value * gate.figure_unit.to_canonical(),
+            reading: gate.figure_unit.reading(value),
             dimension: gate.figure_unit.dimension(),
             provenance,
             samples: Some(window.count as u64),
@@ -678,7 +714,7 @@ fn scraped_figure(gate: &Gate, name: &str, url: &str, stat: Stat, window: Option
                     "observations above the highest bucket ({}): no upper bound",
                     window
                         .highest_finite_bound()
-                        .map(|b| show_figure(b * gate.figure_unit.to_canonical(), gate.figure_unit.dimension()))
+                        .map(|b| show_figure(gate.figure_unit.reading(b).value(), gate.figure_unit.dimension()))
                         .unwrap_or_else(|| "none".into())
                 ))
             } else {
@@ -792,7 +828,7 @@ fn from_metric(
                     .then(|| format!("k6 judged `{}` {}", verdict.expression, if verdict.passed { "passed" } else { "failed" }))
             });
             Ok(Found::Figure {
-                value,
+                reading: Reading::canonical(value),
                 dimension,
                 provenance: with_stat(&metric.provenance, &stat.key()),
                 samples: metric.aggregate.sample_count(),
@@ -833,7 +869,10 @@ fn switch_hint(policy: &Policy, gate: &Gate) -> String {
     };
     match policy.flows.iter().find(|f| &f.name == flow).and_then(|f| f.switch_env.as_deref()) {
         Some(var) => format!("if flow {flow} was switched off, say so with {var}=0 (or --skip-flow {flow})"),
-        None => format!("flow {flow} has no switch: if it did not run, say so with --skip-flow {flow}"),
+        None => format!(
+            "flow {flow} is not optional in policy {}: it must run (only a flow the policy declares with [flows.{flow}] switch_env can be switched off)",
+            policy.name
+        ),
     }
 }
 
@@ -842,7 +881,7 @@ fn k6_threshold_rows(policy: &Policy, summary: &MetricSet, rows: &mut Vec<Row>) 
         status: Status::Skipped,
         source: summary.path.clone(),
         ..Row::new(
-            "k6-thresholds",
+            crate::policy::reserved::K6_THRESHOLDS,
             "thresholds k6 itself evaluated during the run",
             "k6 thresholds".into(),
             "every k6 threshold passed".into(),

@@ -3,9 +3,11 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 
-#[derive(Debug, Deserialize)]
+/// A gatecheck policy: the gates a release (or an on-call check) must pass.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyFile {
     #[serde(default)]
@@ -32,21 +34,25 @@ pub struct PolicyFile {
 
 /// A variable's default (`name = "value"`), or none: `name = { required = "what to give" }`
 /// makes every use of `${name}` an error until `--var name=...` gives it.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(untagged, expecting = "a string, or { required = \"what to give\" } for a variable without a default")]
 pub enum VarFile {
     Value(String),
     Required(RequiredVar),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RequiredVar {
     /// What to give, shown when it is missing.
     pub required: String,
+    /// What the value is: "label" (a label value such as a run id; the default) or "count"
+    /// (a whole number above 0). A given value must be a plain value of this kind.
+    #[serde(default)]
+    pub kind: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FreshnessFile {
     pub id: String,
@@ -62,7 +68,7 @@ pub struct FreshnessFile {
 }
 
 /// The share of a window that a gate's series must cover.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CoverageFile {
     /// The series the gate's query reads, e.g. `waxwatch_db_connection_utilization`.
@@ -74,23 +80,42 @@ pub struct CoverageFile {
 }
 
 /// `query = "..."` (one figure for every threshold) or `[gate.query]` (statistic -> PromQL).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum QueryFile {
     One(String),
     PerStat(BTreeMap<String, String>),
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyMeta {
     pub name: Option<String>,
     pub description: Option<String>,
-    /// The longest a waiver may run, in days (from its `granted` date, else the judgement day).
-    pub max_waiver_days: Option<u32>,
+    /// The longest a waiver may run, in days (from its `granted` date, else the judgement day),
+    /// or the word "unlimited"; checked into `WaiverCap`.
+    #[schemars(with = "Option<MaxWaiverDaysSchema>")]
+    pub max_waiver_days: Option<toml::Value>,
 }
 
-#[derive(Debug, Deserialize)]
+/// What an editor may accept for `max_waiver_days`: a whole number of days or the word
+/// "unlimited". Only the schema uses it; the loader reads a `toml::Value` to name a wrong value.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum MaxWaiverDaysSchema {
+    Days(u32),
+    Unlimited(UnlimitedWord),
+}
+
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+enum UnlimitedWord {
+    #[serde(rename = "unlimited")]
+    Unlimited,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FlowFile {
     /// Environment variable that switches the flow off when "0"/"false" (e.g. PERF_ENABLE_RULE_RUN).
@@ -101,14 +126,14 @@ pub struct FlowFile {
     pub description: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IntegrityFile {
     /// `block` (default) or `warn`: a partial load run (request cap, interrupt) and its figures.
     pub partial_run: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct K6ThresholdsFile {
     /// Whether thresholds that k6 itself marked failed in the summary are gates too.
@@ -123,7 +148,7 @@ impl Default for K6ThresholdsFile {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GateFile {
     pub id: String,
@@ -150,6 +175,9 @@ pub struct GateFile {
     pub thresholds: Vec<String>,
     /// A history gate: this run and the N-1 recorded before it (`--history DIR`) all passed.
     pub consecutive_passes: Option<u32>,
+    /// A history gate: a recorded run that passed only because of a waiver counts as a pass
+    /// (default false: it is not a clean pass).
+    pub count_waived: Option<bool>,
     pub severity: Option<String>,
     pub on_missing: Option<String>,
     /// For thresholds relative to the baseline: a change smaller than this never breaches.
@@ -162,6 +190,11 @@ pub struct GateFile {
     /// Whether a waiver may cover NO DATA too (default false: a missing figure is never waived).
     #[serde(default)]
     pub waive_no_data: bool,
+}
+
+/// The JSON Schema of a policy file, derived from the structs that parse it so it cannot drift.
+pub fn json_schema() -> schemars::Schema {
+    schemars::schema_for!(PolicyFile)
 }
 
 fn default_true() -> bool {

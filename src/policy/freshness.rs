@@ -64,8 +64,14 @@ pub fn rows(policy: &Policy, evidence: &Evidence, rows: &mut Vec<Row>) {
                     crate::metrics::rfc3339(at)
                 ));
             }
+            Some((newest, _)) if crate::metrics::clock::age(at, newest).is_err() => {
+                let why = crate::metrics::clock::age(at, newest).err().map(|e| e.to_string()).unwrap_or_default();
+                row.status = Status::NoData;
+                row.blocking = true;
+                row.detail = Some(format!("the newest sample of {} is dated {newest}: {why}", spec.selector));
+            }
             Some((newest, exact)) => {
-                let age = Duration::from_secs_f64((at as f64 - newest).max(0.0));
+                let age = crate::metrics::clock::age(at, newest).unwrap_or(Duration::MAX);
                 row.samples = None;
                 row.observed = Observed::Figure {
                     value: age.as_secs_f64() * 1000.0,

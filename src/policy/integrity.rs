@@ -9,8 +9,8 @@ use crate::policy::evaluate::Evidence;
 use crate::policy::verdict::{Observed, Row, Status};
 use crate::policy::{Policy, Severity};
 
-/// The gate id every integrity row carries.
-pub const GATE_ID: &str = "run-integrity";
+/// The gate id every integrity row carries (reserved: no policy gate may use it).
+pub const GATE_ID: &str = crate::policy::reserved::RUN_INTEGRITY;
 
 /// One row per load run whose evidence records how it ended (native runs and merges do).
 pub fn run_rows(policy: &Policy, evidence: &Evidence, rows: &mut Vec<Row>) {
@@ -118,14 +118,24 @@ pub fn stability_row(passed: &[bool], require: u32) -> Row {
 /// `--max-evidence-age`: one row per load-test evidence file, blocking when its run ended
 /// longer ago than allowed, or when its age cannot be told.
 pub fn evidence_age_rows(evidence: &Evidence, rows: &mut Vec<Row>) {
-    let (Some(max_age), Some(now)) = (evidence.max_evidence_age, evidence.now_unix) else { return };
+    let Some(now) = evidence.now_unix else { return };
+    // Without --max-evidence-age no age is judged, but evidence dated in the future still
+    // blocks: it is a wrong clock or a forged file, never fresh.
+    let max_age = evidence.max_evidence_age.unwrap_or(std::time::Duration::MAX);
     let limit = crate::policy::freshness::show_age(max_age);
     for time in &evidence.evidence_times {
+        let future = time.ended_at.is_some_and(|ended| crate::metrics::clock::not_future(now, ended).is_err());
+        if evidence.max_evidence_age.is_none() && !future {
+            continue;
+        }
         let mut row = Row::new(
             GATE_ID,
             "the load-test evidence is recent (--max-evidence-age)",
             format!("age of {}", time.path),
-            format!("evidence age < {limit}"),
+            match evidence.max_evidence_age {
+                Some(_) => format!("evidence age < {limit}"),
+                None => "evidence is not dated in the future".to_string(),
+            },
         );
         row.source = format!("{}: {}", time.path, time.how);
         match time.ended_at {
@@ -134,8 +144,16 @@ pub fn evidence_age_rows(evidence: &Evidence, rows: &mut Vec<Row>) {
                 row.blocking = true;
                 row.detail = Some(format!("the age of {} cannot be told ({})", time.path, time.how));
             }
+            Some(ended) if crate::metrics::clock::not_future(now, ended).is_err() => {
+                let why =
+                    crate::metrics::clock::not_future(now, ended).err().map(|e| e.to_string()).unwrap_or_default();
+                row.status = Status::NoData;
+                row.blocking = true;
+                row.detail =
+                    Some(format!("{} is dated {} by {}: {why}", time.path, crate::metrics::rfc3339(ended), time.how));
+            }
             Some(ended) => {
-                let age = std::time::Duration::from_secs(now.saturating_sub(ended).max(0) as u64);
+                let age = crate::metrics::clock::age(now, ended as f64).unwrap_or(std::time::Duration::MAX);
                 let shown = crate::policy::freshness::show_age(age);
                 row.observed =
                     Observed::Figure { value: age.as_secs_f64() * 1000.0, unit: "ms", shown: format!("{shown} old") };

@@ -7,8 +7,10 @@
 pub mod distribution;
 pub mod evaluate;
 mod file;
+pub use file::json_schema;
 pub mod freshness;
 pub mod integrity;
+pub mod reserved;
 pub mod template;
 pub mod threshold;
 pub mod vars;
@@ -102,12 +104,17 @@ impl FigureUnit {
         }
     }
 
-    /// Factor that brings a figure in this unit to the canonical scale (ms for durations).
-    pub fn to_canonical(self) -> f64 {
+    /// Exact factor that brings a figure in this unit to the canonical scale (ms for durations).
+    pub fn to_canonical(self) -> rust_decimal::Decimal {
         match self {
-            FigureUnit::Seconds => 1000.0,
-            _ => 1.0,
+            FigureUnit::Seconds => rust_decimal::Decimal::ONE_THOUSAND,
+            _ => rust_decimal::Decimal::ONE,
         }
+    }
+
+    /// A figure written in this unit, as a reading the comparison brings to scale exactly.
+    pub fn reading(self, value: f64) -> crate::metrics::figure::Reading {
+        crate::metrics::figure::Reading::scaled(value, self.to_canonical())
     }
 
     pub fn name(self) -> &'static str {
@@ -118,6 +125,14 @@ impl FigureUnit {
             FigureUnit::Number => "a number",
         }
     }
+}
+
+/// How long a waiver may run: a number of days, or no limit — which a policy must say in
+/// words (`max_waiver_days = "unlimited"`), never by leaving the key out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaiverCap {
+    Days(u32),
+    Unlimited,
 }
 
 #[derive(Debug, Clone)]
@@ -205,6 +220,8 @@ pub struct Gate {
     pub noise_floor: Option<Threshold>,
     /// History gate: the last N runs (this one included) all passed.
     pub consecutive_passes: Option<u32>,
+    /// History gate: recorded runs that passed only by a waiver count (`count_waived = true`).
+    pub count_waived: bool,
     /// Query gates: the window coverage the figure needs.
     pub coverage: Option<Coverage>,
     /// A waiver may cover a breach of this gate (`waivable`, default true).
@@ -273,11 +290,21 @@ pub struct Policy {
     pub partial_run_severity: Severity,
     pub gates: Vec<Gate>,
     pub freshness: Vec<Freshness>,
-    /// `[policy] max_waiver_days`: a longer waiver is a policy error.
-    pub max_waiver_days: Option<u32>,
+    /// `[policy] max_waiver_days`: a longer waiver is a policy error; without one in force
+    /// (and not "unlimited" explicitly) every waiver is.
+    pub max_waiver_days: Option<WaiverCap>,
 }
 
 impl Policy {
+    /// The one rule of who may switch a gate off: only a flow the policy itself declares
+    /// optional (`[flows.NAME]` with a `switch_env`, or `enabled = false`). Its switch,
+    /// `--skip-flow` or a run that recorded the flow skipped may then make its gates SKIPPED;
+    /// any other flow is judged whatever the evidence says (without samples it is NO DATA), so
+    /// a scenario, a summary or a flag cannot waive a gate the policy requires.
+    pub fn optional_flow(&self, name: &str) -> Option<&Flow> {
+        self.flows.iter().find(|f| f.name == name && (f.switch_env.is_some() || !f.enabled))
+    }
+
     /// The k6 metric selectors the gates read (what raw results and baselines must keep).
     pub fn metric_keys(&self) -> Vec<MetricKey> {
         self.gates.iter().filter_map(|g| g.metric.as_ref().map(|(k, _)| k.clone())).collect()
@@ -352,7 +379,7 @@ pub fn parse_with_vars(
     overrides: &[(String, String)],
 ) -> Result<Policy, Error> {
     let fail = |message: String| Error::Policy { path: source.to_string(), message };
-    let raw: file::PolicyFile = toml::from_str(text).map_err(|e| fail(one_line_toml_error(text, &e)))?;
+    let raw: file::PolicyFile = toml::from_str(text).map_err(|e| fail(crate::input::one_line_toml_error(text, &e)))?;
     let vars = vars::Vars::resolve(&raw.vars, &raw.choice, overrides).map_err(|why| match why {
         vars::VarsError::Override(message) => Error::Settings(format!("{message} (policy {source})")),
         vars::VarsError::Policy(message) => fail(message),
@@ -372,6 +399,7 @@ pub fn parse_with_vars(
         if !seen.insert(gate.id.clone()) {
             return Err(fail(format!("gate {:?}: id is used by more than one gate", gate.id)));
         }
+        reserved::check_policy_id(&gate.id).map_err(|why| fail(format!("gate {:?}: {why}", gate.id)))?;
         gates.push(parse_gate(gate, &vars, &fail)?);
     }
     let mut freshness = Vec::new();
@@ -379,6 +407,7 @@ pub fn parse_with_vars(
         if !seen.insert(spec.id.clone()) {
             return Err(fail(format!("freshness {:?}: id is used by another gate or freshness entry", spec.id)));
         }
+        reserved::check_policy_id(&spec.id).map_err(|why| fail(format!("freshness {:?}: {why}", spec.id)))?;
         freshness.push(parse_freshness(spec, &vars, &fail)?);
     }
     if gates.is_empty() {
@@ -388,6 +417,18 @@ pub fn parse_with_vars(
         parse_severity(raw.k6_thresholds.severity.as_deref()).map_err(|why| fail(format!("k6_thresholds: {why}")))?;
     let partial_run_severity = parse_severity(raw.integrity.partial_run.as_deref())
         .map_err(|why| fail(format!("integrity.partial_run: {why}")))?;
+    let max_waiver_days = match &raw.policy.max_waiver_days {
+        None => None,
+        Some(toml::Value::Integer(days)) if (1..=i64::from(u32::MAX)).contains(days) => {
+            Some(WaiverCap::Days(*days as u32))
+        }
+        Some(toml::Value::String(word)) if word == "unlimited" => Some(WaiverCap::Unlimited),
+        Some(other) => {
+            return Err(fail(format!(
+                "policy.max_waiver_days = {other}: expected a number of days above 0, or \"unlimited\""
+            )))
+        }
+    };
     let name = raw.policy.name.unwrap_or_else(|| default_name.to_string());
     check_policy_name(&name).map_err(|why| fail(format!("policy.name = {name:?}: {why}")))?;
     Ok(Policy {
@@ -400,7 +441,7 @@ pub fn parse_with_vars(
         partial_run_severity,
         gates,
         freshness,
-        max_waiver_days: raw.policy.max_waiver_days,
+        max_waiver_days,
     })
 }
 
@@ -528,10 +569,14 @@ fn parse_gate(gate: file::GateFile, vars: &vars::Vars, fail: &dyn Fn(String) -> 
             },
             noise_floor: None,
             consecutive_passes: Some(runs),
+            count_waived: gate.count_waived.unwrap_or(false),
             coverage: None,
             waivable: gate.waivable.unwrap_or(true),
             waive_no_data: gate.waive_no_data,
         });
+    }
+    if gate.count_waived.is_some() {
+        return Err(gate_fail("count_waived applies to a consecutive_passes gate".into()));
     }
     if metric.is_none() && env.is_empty() && queries.is_empty() && gate.scrape.is_none() {
         return Err(gate_fail("has no evidence: set metric = \"...\", query = \"...\" or a [gate.env] table".into()));
@@ -541,6 +586,7 @@ fn parse_gate(gate: file::GateFile, vars: &vars::Vars, fail: &dyn Fn(String) -> 
     }
     let mut thresholds = Vec::new();
     let mut domains = Vec::new();
+    let mut dimensions = Vec::new();
     for (index, text) in gate.thresholds.iter().enumerate() {
         let at = format!("thresholds[{index}] = {text:?}");
         let threshold = Threshold::parse(text).map_err(|why| gate_fail(format!("{at}: {why}")))?;
@@ -583,6 +629,7 @@ fn parse_gate(gate: file::GateFile, vars: &vars::Vars, fail: &dyn Fn(String) -> 
         threshold.check_domain(dimension, domain).map_err(|why| gate_fail(format!("{at}: {why}")))?;
         thresholds.push(threshold);
         domains.push(domain);
+        dimensions.push(dimension);
     }
     // One query gives one figure: answering several statistics with it would show p(95) as
     // p(99) and max.
@@ -614,14 +661,25 @@ fn parse_gate(gate: file::GateFile, vars: &vars::Vars, fail: &dyn Fn(String) -> 
         Some(text) => {
             let (limit, unit) =
                 threshold::parse_limit(text).map_err(|why| gate_fail(format!("noise_floor = {text:?}: {why}")))?;
-            Some(Threshold {
-                stat: Stat::Value,
-                op: threshold::Op::Lt,
-                limit,
-                unit,
-                baseline: None,
-                significance: None,
-            })
+            let floor =
+                Threshold { stat: Stat::Value, op: threshold::Op::Lt, limit, unit, baseline: None, significance: None };
+            // The floor is on the figure's own scale: a unit the figure cannot have ("5%" on a
+            // latency) is a policy error here, not NO DATA at every evaluation.
+            for (threshold, dimension) in thresholds.iter().zip(&dimensions).filter(|(t, _)| t.baseline.is_some()) {
+                floor.canonical_limit(*dimension).map_err(|_| {
+                    gate_fail(format!(
+                        "noise_floor = {text:?} is not in the unit of {} of this gate (figures in {}): write e.g. {}",
+                        threshold.stat,
+                        crate::policy::evaluate::unit_name(*dimension),
+                        match dimension {
+                            Dimension::Duration { .. } => "\"20ms\"",
+                            Dimension::Ratio => "\"0.5%\"",
+                            Dimension::Plain => "\"5\"",
+                        }
+                    ))
+                })?;
+            }
+            Some(floor)
         }
     };
     let severity = parse_severity(gate.severity.as_deref()).map_err(&gate_fail)?;
@@ -649,6 +707,7 @@ fn parse_gate(gate: file::GateFile, vars: &vars::Vars, fail: &dyn Fn(String) -> 
         on_missing,
         noise_floor,
         consecutive_passes: None,
+        count_waived: false,
         coverage,
         waivable: gate.waivable.unwrap_or(true),
         waive_no_data: gate.waive_no_data,
@@ -772,17 +831,5 @@ fn check_env_name(name: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err("not an environment variable name (letters, digits and _)".into())
-    }
-}
-
-/// toml's messages span several lines with a source excerpt; keep the first line and the position.
-fn one_line_toml_error(text: &str, error: &toml::de::Error) -> String {
-    let message = error.message().trim().replace('\n', " ");
-    match error.span() {
-        Some(span) => {
-            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
-            format!("line {line}: {message}")
-        }
-        None => message,
     }
 }

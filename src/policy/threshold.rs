@@ -15,7 +15,7 @@ use std::fmt;
 
 use rust_decimal::Decimal;
 
-pub use crate::metrics::figure::{decimal_cmp, to_decimal, Dimension, Domain, Stat};
+pub use crate::metrics::figure::{decimal_cmp, to_decimal, Dimension, Domain, Reading, Stat};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
@@ -28,13 +28,18 @@ pub enum Op {
 }
 
 impl Op {
-    /// Whether `observed op limit` holds, comparing exactly (see `decimal_cmp`). NaN never holds.
+    /// Whether `observed op limit` holds, comparing exactly (see `Reading::cmp_limit`). NaN never holds.
     pub fn holds(self, observed: f64, limit: Decimal) -> bool {
+        self.holds_reading(Reading::canonical(observed), limit)
+    }
+
+    /// Whether a figure read in its own unit holds `op limit` (limit on the canonical scale).
+    pub fn holds_reading(self, observed: Reading, limit: Decimal) -> bool {
         use std::cmp::Ordering::*;
-        if observed.is_nan() {
+        if observed.value.is_nan() {
             return false;
         }
-        let order = decimal_cmp(observed, limit);
+        let order = observed.cmp_limit(limit);
         match self {
             Op::Lt => order == Less,
             Op::Le => order != Greater,
@@ -203,7 +208,17 @@ impl Threshold {
 
     /// Whether `observed` holds this threshold (exact comparison; see `decimal_cmp`).
     pub fn holds(&self, observed: f64, dimension: Dimension, baseline: Option<f64>) -> Result<bool, String> {
-        Ok(self.op.holds(observed, self.resolve_limit(dimension, baseline)?))
+        self.holds_reading(Reading::canonical(observed), dimension, baseline)
+    }
+
+    /// Whether a figure read in its own unit holds this threshold (exact; see `Reading::cmp_limit`).
+    pub fn holds_reading(
+        &self,
+        observed: Reading,
+        dimension: Dimension,
+        baseline: Option<f64>,
+    ) -> Result<bool, String> {
+        Ok(self.op.holds_reading(observed, self.resolve_limit(dimension, baseline)?))
     }
 
     /// The limit on the figure's scale as a float, for display and plots.

@@ -63,16 +63,17 @@ impl Vars {
                 )));
             }
         }
-        let is_required = |name: &str| {
-            matches!(plain.get(name), Some(VarFile::Required(_)))
-                || choices
-                    .values()
-                    .flat_map(|sets| sets.values())
-                    .any(|set| matches!(set.get(name), Some(VarFile::Required(_))))
-        };
+        // Every required variable declares a kind the checker knows, given or not.
+        let declared = plain.iter().chain(choices.values().flat_map(|sets| sets.values()).flat_map(|set| set.iter()));
+        let mut kinds: BTreeMap<&str, RequiredKind> = BTreeMap::new();
+        for (name, value) in declared {
+            if let VarFile::Required(required) = value {
+                kinds.insert(name, RequiredKind::parse(name, required.kind.as_deref())?);
+            }
+        }
         for (name, value) in overrides {
-            if is_required(name) {
-                check_required_value(name, value)?;
+            if let Some(kind) = kinds.get(name.as_str()) {
+                check_required_value(name, value, *kind)?;
             }
         }
         let overridden =
@@ -84,7 +85,7 @@ impl Vars {
         for (switch, sets) in choices {
             let picked = match values.get(switch) {
                 Some(VarFile::Value(picked)) => Some(picked.clone()),
-                Some(VarFile::Required(RequiredVar { required })) => {
+                Some(VarFile::Required(RequiredVar { required, .. })) => {
                     return Err(VarsError::Override(format!(
                         "the policy needs --var {switch}=... to pick one of {} ({required})",
                         sets.keys().cloned().collect::<Vec<_>>().join(", ")
@@ -173,7 +174,7 @@ impl Vars {
             }
             let value = match self.values.get(name) {
                 Some(VarFile::Value(value)) => value,
-                Some(VarFile::Required(RequiredVar { required })) => {
+                Some(VarFile::Required(RequiredVar { required, .. })) => {
                     return Err(format!("${{{name}}} has no default: give --var {name}=... ({required})"))
                 }
                 None => return Err(self.unknown(name, flow.is_none())),
@@ -206,18 +207,64 @@ impl Vars {
     }
 }
 
-/// A required variable names something (a run, a count) that the policy places inside a
-/// query: an empty value would match every series without the label (`testid=""`), and quotes,
-/// backslashes, braces or line breaks could change what the query selects.
-fn check_required_value(name: &str, value: &str) -> Result<(), VarsError> {
+/// What a required variable holds: it is placed inside a query, so its value must be a plain
+/// value of that kind and nothing more (`segments=4 or vector(1)` would make a completeness
+/// query read 1 when no runner finished).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequiredKind {
+    /// A label value (a run id): letters, digits, '-', '_', '.' or ':', at most 128.
+    Label,
+    /// A whole number above 0 (segments, seconds): digits only.
+    Count,
+}
+
+impl RequiredKind {
+    fn parse(name: &str, kind: Option<&str>) -> Result<RequiredKind, VarsError> {
+        match kind {
+            None | Some("label") => Ok(RequiredKind::Label),
+            Some("count") => Ok(RequiredKind::Count),
+            Some(other) => Err(VarsError::Policy(format!(
+                "vars.{name}: kind = {other:?}: expected \"label\" (a label value) or \"count\" (a whole number)"
+            ))),
+        }
+    }
+
+    /// True when `value` is a plain value of this kind.
+    pub fn accepts(self, value: &str) -> bool {
+        match self {
+            RequiredKind::Label => {
+                !value.is_empty()
+                    && value.len() <= 128
+                    && value.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'))
+            }
+            RequiredKind::Count => {
+                !value.is_empty()
+                    && value.len() <= 18
+                    && value.chars().all(|c| c.is_ascii_digit())
+                    && value.chars().any(|c| c != '0')
+            }
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            RequiredKind::Label => "a label value: letters, digits, '-', '_', '.' or ':'",
+            RequiredKind::Count => "a whole number above 0, digits only",
+        }
+    }
+}
+
+/// The one check of a required variable's value, naming the variable and what it expects.
+fn check_required_value(name: &str, value: &str, kind: RequiredKind) -> Result<(), VarsError> {
     if value.trim().is_empty() {
         return Err(VarsError::Override(format!(
             "--var {name}= is empty: {name} has no default and an empty value would match series without it"
         )));
     }
-    if let Some(c) = value.chars().find(|c| matches!(c, '"' | '\\' | '{' | '}' | '`') || c.is_control()) {
+    if !kind.accepts(value) {
         return Err(VarsError::Override(format!(
-            "--var {name}: {c:?} is not allowed in a required variable (it is placed inside a query; give a plain name or number)"
+            "--var {name}: expected {} (it is placed inside a query as it is)",
+            kind.describe()
         )));
     }
     Ok(())
@@ -319,7 +366,7 @@ mod tests {
     #[test]
     fn a_required_variable_is_an_error_until_given() {
         let mut plain = map(&[("engine", "k6")]);
-        plain.insert("run_id".into(), VarFile::Required(RequiredVar { required: "the run's id".into() }));
+        plain.insert("run_id".into(), VarFile::Required(RequiredVar { required: "the run's id".into(), kind: None }));
         let vars = Vars::resolve(&plain, &engines(), &[]).unwrap();
         assert_eq!(
             vars.expand("${run}", None).unwrap_err(),
@@ -335,9 +382,55 @@ mod tests {
             assert!(matches!(&err, VarsError::Override(m) if m.starts_with("--var run_id")), "{bad:?}: {err:?}");
         }
         let mut plain = map(&[]);
-        plain.insert("engine".into(), VarFile::Required(RequiredVar { required: "who pushed".into() }));
+        plain.insert("engine".into(), VarFile::Required(RequiredVar { required: "who pushed".into(), kind: None }));
         assert!(
             matches!(Vars::resolve(&plain, &engines(), &[]).unwrap_err(), VarsError::Override(m) if m.contains("--var engine=... to pick one of k6, native"))
         );
+    }
+
+    /// The class: whatever text a user gives a required variable, it is accepted only as a
+    /// plain value of its declared kind, and then it reaches the query as exactly that value.
+    mod plain_values {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn policy_vars(kind: &str) -> BTreeMap<String, VarFile> {
+            let mut plain = BTreeMap::new();
+            plain.insert(
+                "x".to_string(),
+                VarFile::Required(RequiredVar { required: "x".into(), kind: Some(kind.to_string()) }),
+            );
+            plain
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+            #[test]
+            fn only_plain_values_of_the_kind_are_accepted(
+                value in prop_oneof![
+                    "[0-9]{1,4}",
+                    "[a-zA-Z0-9_.:-]{1,12}",
+                    "[0-9a-z \"'(){}=|,+*/<>!~\\\\-]{0,16}",
+                    Just("4 or vector(1)".to_string()),
+                    Just("0".to_string()),
+                ],
+                count in any::<bool>(),
+            ) {
+                let kind = if count { "count" } else { "label" };
+                let resolved = Vars::resolve(&policy_vars(kind), &BTreeMap::new(), &[("x".into(), value.clone())]);
+                let plain = if count {
+                    value.parse::<u64>().is_ok_and(|n| n > 0) && value.chars().all(|c| c.is_ascii_digit())
+                } else {
+                    !value.is_empty() && value.chars().all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c))
+                };
+                prop_assert_eq!(resolved.is_ok(), plain, "{:?} as {}", value, kind);
+                if let Ok(vars) = resolved {
+                    prop_assert_eq!(vars.expand("up{run=\"${x}\"} / ${x}", None).unwrap(), format!("up{{run=\"{value}\"}} / {value}"));
+                } else {
+                    let err = resolved.unwrap_err();
+                    prop_assert!(matches!(&err, VarsError::Override(m) if m.starts_with("--var x")), "{:?}", err);
+                }
+            }
+        }
     }
 }

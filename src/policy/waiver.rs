@@ -6,12 +6,13 @@
 //!
 //! Applying is pure: the judgement day is passed in, so the same evidence gives the same verdict.
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use time::Date;
 
 use crate::error::Error;
 use crate::policy::verdict::{Row, StaleWaiver, Status, WaiverNote};
-use crate::policy::Policy;
+use crate::policy::{Policy, WaiverCap};
 
 /// The waiver file read when `--waivers` is not given and it exists.
 pub const DEFAULT_PATH: &str = "gates/waivers.toml";
@@ -35,14 +36,15 @@ pub struct Waiver {
     pub source: String,
 }
 
-#[derive(Debug, Deserialize)]
+/// A gatecheck waiver file: signed-off breaches, each until a date.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct WaiverFile {
     #[serde(default, rename = "waiver")]
     waivers: Vec<RawWaiver>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawWaiver {
     gate: Option<String>,
@@ -51,15 +53,23 @@ struct RawWaiver {
     owner: Option<String>,
     reason: Option<String>,
     ticket: Option<String>,
+    /// The last day the waiver holds: a TOML date (2026-12-01) or the same as a string.
+    #[schemars(with = "Option<String>")]
     expires: Option<toml::Value>,
+    /// The day it was signed off; its length counts from here.
+    #[schemars(with = "Option<String>")]
     granted: Option<toml::Value>,
+}
+
+/// The JSON Schema of a waiver file, derived from the structs that parse it.
+pub fn json_schema() -> schemars::Schema {
+    schemars::schema_for!(WaiverFile)
 }
 
 /// Parses a waiver file; `source` names it in every error.
 pub fn parse(source: &str, text: &str) -> Result<Vec<Waiver>, Error> {
     let fail = |message: String| Error::Waiver { path: source.to_string(), message };
-    let raw: WaiverFile =
-        toml::from_str(text).map_err(|e| fail(e.message().lines().next().unwrap_or("not valid TOML").to_string()))?;
+    let raw: WaiverFile = toml::from_str(text).map_err(|e| fail(crate::input::one_line_toml_error(text, &e)))?;
     let mut waivers = Vec::new();
     for (index, raw) in raw.waivers.into_iter().enumerate() {
         let at = format!("waiver {}", index + 1);
@@ -115,11 +125,38 @@ fn date(value: &toml::Value) -> Result<Date, String> {
         .map_err(|_| format!("{text:?}: expected a date such as 2026-12-01"))
 }
 
-/// Refuses waivers longer than the policy's `max_waiver_days`.
+/// The one check of a waiver's span, before any is applied: the policy must set a cap
+/// (`max_waiver_days = N`, or `"unlimited"` in words); a waiver granted after the judgement day
+/// is refused (it would apply now while its length counts from a future day); and the length
+/// counts from the earlier of `granted` and the judgement day, so neither a grant in the past
+/// nor one in the future shortens it.
 pub fn check_lengths(policy: &Policy, waivers: &[Waiver], today: Date) -> Result<(), Error> {
-    let Some(max) = policy.max_waiver_days else { return Ok(()) };
+    let Some(first) = waivers.first() else { return Ok(()) };
+    let max = match policy.max_waiver_days {
+        Some(WaiverCap::Unlimited) => None,
+        Some(WaiverCap::Days(days)) => Some(days),
+        None => {
+            return Err(Error::Waiver {
+                path: first.source.clone(),
+                message: format!(
+                    "policy {} ({}) sets no waiver length cap: set [policy] max_waiver_days = N (days), or max_waiver_days = \"unlimited\" to allow any length",
+                    policy.name, policy.source
+                ),
+            })
+        }
+    };
     for waiver in waivers {
-        let start = waiver.granted.unwrap_or(today);
+        if let Some(granted) = waiver.granted.filter(|g| *g > today) {
+            return Err(Error::Waiver {
+                path: waiver.source.clone(),
+                message: format!(
+                    "waiver of gate {:?} by {} is granted {granted}, after the judgement day {today}: a waiver is signed off before it applies",
+                    waiver.gate, waiver.owner
+                ),
+            });
+        }
+        let Some(max) = max else { continue };
+        let start = waiver.granted.map_or(today, |granted| granted.min(today));
         let days = (waiver.expires - start).whole_days();
         if days > i64::from(max) {
             let from = if waiver.granted.is_some() { "granted" } else { "today" };
@@ -153,7 +190,9 @@ pub fn apply(policy: &Policy, waivers: &[Waiver], today: Date, rows: &mut [Row])
         let named: Vec<&Waiver> = waivers.iter().filter(|w| names(w, row)).collect();
         // The one still in force when there are several.
         let Some(waiver) = named.iter().find(|w| w.expires >= today).or(named.first()).copied() else { continue };
-        let gate = policy.gates.iter().find(|g| g.id == row.gate);
+        // gatecheck's own rows are never waived, whatever the policy names its gates.
+        let gate =
+            policy.gates.iter().find(|g| g.id == row.gate).filter(|_| !super::reserved::is_own_row(policy, &row.gate));
         let refused = match gate {
             None => Some(format!("{} rows are facts about the run and its evidence: they are never waived", row.gate)),
             Some(gate) if !gate.waivable => Some(format!("gate {} forbids waivers (waivable = false)", gate.id)),
@@ -313,6 +352,61 @@ waivable = false
             let err = parse("w.toml", text).unwrap_err().to_string();
             assert!(err.starts_with("waivers w.toml: ") && err.contains(expected), "{err}");
             assert!(!err.contains('\n'), "one line: {err}");
+        }
+    }
+
+    /// Rows of gatecheck's own, under any spelling of a reserved id or a freshness id, are
+    /// never waived, whatever the waiver says; and no policy can name a gate after them.
+    mod own_rows {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn spelling() -> impl Strategy<Value = String> {
+            (prop::sample::select(crate::policy::reserved::IDS.to_vec()), any::<u64>()).prop_map(|(id, bits)| {
+                id.chars()
+                    .enumerate()
+                    .map(|(i, c)| match (c, bits >> (i % 64) & 1) {
+                        ('-', 1) => '_',
+                        (c, 1) => c.to_ascii_uppercase(),
+                        (c, _) => c,
+                    })
+                    .collect()
+            })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(128))]
+            #[test]
+            fn no_waiver_covers_them(
+                id in prop_oneof![spelling(), Just("api-fresh".to_string())],
+                no_data in any::<bool>(),
+                narrow in any::<bool>(),
+            ) {
+                let text = format!(
+                    "{POLICY}\n[[gate]]\nid = \"open\"\nmetric = \"http_reqs\"\nthresholds = [\"count > 1\"]\nwaive_no_data = true\n\
+                     [[freshness]]\nid = \"api-fresh\"\nselector = 'up'\nmax_age = \"2m\"\n"
+                );
+                let policy = crate::policy::parse("p.toml", "t", &text).unwrap();
+                let mut row = failed(&id, "check");
+                if no_data {
+                    row.status = Status::NoData;
+                }
+                let threshold = if narrow { "threshold = \"check\"\n" } else { "" };
+                let waivers = parse(
+                    "w.toml",
+                    &format!("[[waiver]]\ngate = {id:?}\nowner = \"o\"\nreason = \"r\"\nticket = \"T\"\nexpires = 2026-03-10\n{threshold}"),
+                )
+                .unwrap();
+                let mut rows = vec![row];
+                apply(&policy, &waivers, date("2026-03-01"), &mut rows);
+                prop_assert!(rows[0].blocking && rows[0].status != Status::Waived, "{:?}", rows[0]);
+
+                let named = POLICY.replacen("id = \"latency\"", &format!("id = {id:?}"), 1);
+                if id != "api-fresh" {
+                    let err = crate::policy::parse("p.toml", "t", &named).unwrap_err().to_string();
+                    prop_assert!(err.contains("reserved for gatecheck's own rows"), "{}", err);
+                }
+            }
         }
     }
 }

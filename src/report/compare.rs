@@ -75,7 +75,7 @@ pub fn render(a: &MetricSet, b: &MetricSet) -> String {
         let trend = format!("http_req_duration{{flow:{flow}}}");
         let throughput = |set: &MetricSet, duration: Option<f64>| Some(requests(set, &flow)? as f64 / duration?);
         table.add_row(vec![
-            flow.clone(),
+            crate::escape::line(&flow),
             cell(figure(a, &trend, Stat::Med), figure(b, &trend, Stat::Med), ms),
             cell(figure(a, &trend, Stat::Percentile(95.0)), figure(b, &trend, Stat::Percentile(95.0)), ms),
             cell(figure(a, &trend, Stat::Percentile(99.0)), figure(b, &trend, Stat::Percentile(99.0)), ms),
@@ -106,7 +106,13 @@ pub fn render(a: &MetricSet, b: &MetricSet) -> String {
         }
     }
     let significance = significance_table(a, b);
-    format!("A: {} ({})\nB: {} ({})\n{table}\n{notes}{significance}", a.path, a.format, b.path, b.format)
+    format!(
+        "A: {} ({})\nB: {} ({})\n{table}\n{notes}{significance}",
+        crate::escape::line(&a.path),
+        a.format,
+        crate::escape::line(&b.path),
+        b.format
+    )
 }
 
 /// The level at which compare calls a shift real.
@@ -148,7 +154,7 @@ fn significance_table(a: &MetricSet, b: &MetricSet) -> String {
             Some(t) => (show_p_value(t.p_value), "none (noise)"),
             None => ("-".into(), "-"),
         };
-        table.add_row(vec![flow.clone(), change(0.5), change(0.95), change(0.99), p, shift.to_string()]);
+        table.add_row(vec![crate::escape::line(flow), change(0.5), change(0.95), change(0.99), p, shift.to_string()]);
         rows += 1;
     }
     let mut text = String::new();

@@ -1,16 +1,8 @@
 //! GitHub Actions workflow commands: one `::error` per blocking row, one `::warning` per
 //! warning or non-blocking NO DATA, so the verdict shows on the job page.
 
+use crate::escape::{workflow_data as escape_data, workflow_property as escape_property};
 use crate::policy::verdict::{Status, Verdict};
-
-/// Workflow-command data escaping (the runner's own rules).
-fn escape_data(text: &str) -> String {
-    text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
-}
-
-fn escape_property(text: &str) -> String {
-    escape_data(text).replace(':', "%3A").replace(',', "%2C")
-}
 
 pub fn render(verdict: &Verdict) -> String {
     let mut out = String::new();

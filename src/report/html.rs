@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 
 use plotters::prelude::*;
 
+use crate::escape::html as escape;
 use crate::policy::verdict::{Distribution, Row, Status, Verdict};
 
 /// The colours plots mark things with; the browser test finds the threshold marker by its own.
@@ -17,21 +18,6 @@ const CURVE_COLOR: RGBColor = RGBColor(0x2c, 0x3e, 0x50);
 const BASELINE_COLOR: RGBColor = RGBColor(0x99, 0x99, 0x99);
 /// The tail is where gates look: the percentile axis stops at 99.99.
 const TOP_NINES: f64 = 4.0;
-
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 fn status_class(row: &Row) -> &'static str {
     match row.status {

@@ -1,10 +1,13 @@
 //! The verdict as JUnit XML for CI test-report tabs: one testsuite per policy, one testcase
 //! per checked threshold (per series for multi-series queries). FAIL and blocking NO DATA are
 //! failures carrying the reason; SKIPPED is skipped; WARN passes with the warning in its output.
+//! Every text from outside goes through `escape::xml` (XML 1.0 forbids most C0 controls even
+//! as references); quick-xml then escapes the markup characters.
 
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::Writer;
 
+use crate::escape::xml;
 use crate::policy::verdict::{Status, Verdict};
 
 pub fn render(verdict: &Verdict, generated_at: &str) -> String {
@@ -25,7 +28,7 @@ pub fn render(verdict: &Verdict, generated_at: &str) -> String {
     suites.push_attribute(("skipped", skipped.as_str()));
     write(&mut writer, Event::Start(suites));
     let mut suite = BytesStart::new("testsuite");
-    let suite_name = format!("policy {}", verdict.policy);
+    let suite_name = xml(&format!("policy {}", verdict.policy));
     suite.push_attribute(("name", suite_name.as_str()));
     suite.push_attribute(("tests", tests.as_str()));
     suite.push_attribute(("failures", failures.as_str()));
@@ -53,30 +56,34 @@ pub fn render(verdict: &Verdict, generated_at: &str) -> String {
     for (name, value) in &properties {
         let mut property = BytesStart::new("property");
         property.push_attribute(("name", name.as_str()));
-        property.push_attribute(("value", value.as_str()));
+        property.push_attribute(("value", xml(value).as_str()));
         write(&mut writer, Event::Empty(property));
     }
     write(&mut writer, Event::End(BytesEnd::new("properties")));
 
     for row in &verdict.rows {
         let mut case = BytesStart::new("testcase");
-        let classname = format!("{}.{}", verdict.policy, row.gate);
-        let name = match &row.series {
+        let classname = xml(&format!("{}.{}", verdict.policy, row.gate));
+        let name = xml(&match &row.series {
             Some(series) => format!("{} {series}", row.check),
             None => row.check.clone(),
-        };
+        });
         case.push_attribute(("classname", classname.as_str()));
         case.push_attribute(("name", name.as_str()));
         case.push_attribute(("time", "0"));
         write(&mut writer, Event::Start(case));
-        let reason =
-            format!(
-                "{}: observed {} (source {}){}",
-                super::verdict_label(row),
-                row.observed,
-                row.source,
-                row.detail.as_ref().map(|d| format!("; {d}")).unwrap_or_default()
-            ) + &row.waiver.as_ref().filter(|w| w.applied).map(|w| format!("; {}", w.describe())).unwrap_or_default();
+        let reason = xml(&(format!(
+            "{}: observed {} (source {}){}",
+            super::verdict_label(row),
+            row.observed,
+            row.source,
+            row.detail.as_ref().map(|d| format!("; {d}")).unwrap_or_default()
+        ) + &row
+            .waiver
+            .as_ref()
+            .filter(|w| w.applied)
+            .map(|w| format!("; {}", w.describe()))
+            .unwrap_or_default()));
         if row.blocking {
             let mut failure = BytesStart::new("failure");
             failure.push_attribute(("message", reason.as_str()));

@@ -1,13 +1,11 @@
 //! The verdict as Markdown for `$GITHUB_STEP_SUMMARY` and the release record: a heading that
 //! names what blocked, then one table, blocking rows first (each row's source names the
-//! metric it read), then the notes. Nothing is said twice.
+//! metric it read), then the notes. Nothing is said twice. Every text
+//! from outside goes through `escape::markdown`: never inside a code span, where backslash
+//! escapes do not work.
 
+use crate::escape::markdown as cell;
 use crate::policy::verdict::Verdict;
-
-/// `|` ends a table cell and a newline ends the row; neither may come through raw.
-fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace(['\n', '\r'], " ")
-}
 
 pub fn render(verdict: &Verdict) -> String {
     let mut out = String::new();
@@ -22,29 +20,29 @@ pub fn render(verdict: &Verdict) -> String {
     // The heading names what blocked; the counts follow once.
     let counts = if verdict.blocked() { verdict.blocked_tally() } else { verdict.summary_line() };
     out.push_str(&format!("{}\n\n", cell(&counts)));
-    out.push_str(&format!("- policy: `{}` ({})\n", verdict.policy, cell(&verdict.policy_source)));
+    out.push_str(&format!("- policy: {} ({})\n", cell(&verdict.policy), cell(&verdict.policy_source)));
     for evidence in &verdict.evidence {
         out.push_str(&format!("- evidence: {}\n", cell(evidence)));
     }
     if let Some(at) = &verdict.evaluated_at {
-        out.push_str(&format!("- queries evaluated at: {at}\n"));
+        out.push_str(&format!("- queries evaluated at: {}\n", cell(at)));
     }
     for input in &verdict.inputs {
         out.push_str(&format!(
             "- input ({}): {} `sha256:{}` ({} bytes)\n",
-            input.role,
+            cell(&input.role),
             cell(&input.path),
             input.sha256,
             input.bytes
         ));
     }
     if let Some(at) = &verdict.judged_at {
-        out.push_str(&format!("- judged at {at} by {}\n", crate::policy::verdict::TOOL));
+        out.push_str(&format!("- judged at {} by {}\n", cell(at), crate::policy::verdict::TOOL));
     }
     out.push_str("\n| Gate | Threshold | Observed | Verdict | Source |\n|---|---|---|---|---|\n");
     for row in super::ordered_rows(&verdict.rows) {
         out.push_str(&format!(
-            "| {} | `{}` | {} | **{}** | {} |\n",
+            "| {} | {} | {} | **{}** | {} |\n",
             cell(&super::table::gate_label(row)),
             cell(&row.check),
             cell(&row.observed.to_string()),
@@ -59,7 +57,7 @@ pub fn render(verdict: &Verdict) -> String {
         out.push_str("\n<details><summary>Notes</summary>\n\n");
         for (row, detail) in notes {
             out.push_str(&format!(
-                "- **{}** `{}`: {}\n",
+                "- **{}** {}: {}\n",
                 cell(&super::table::gate_label(row)),
                 cell(&row.check),
                 cell(&detail)

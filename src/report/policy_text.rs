@@ -3,12 +3,13 @@
 
 use std::io::{self, Write};
 
+use crate::escape::line;
 use crate::policy::{OnMissing, Policy, QueryStat, Severity};
 
 pub fn render(policy: &Policy, out: &mut dyn Write) -> io::Result<()> {
-    writeln!(out, "Policy {} ({})", policy.name, policy.source)?;
+    writeln!(out, "Policy {} ({})", line(&policy.name), line(&policy.source))?;
     if let Some(description) = &policy.description {
-        writeln!(out, "{description}")?;
+        writeln!(out, "about: {}", line(description))?;
     }
     for flow in &policy.flows {
         let switch = flow
@@ -17,7 +18,7 @@ pub fn render(policy: &Policy, out: &mut dyn Write) -> io::Result<()> {
             .map(|var| format!("; {var}=0 switches it off and its gates are SKIPPED"))
             .unwrap_or_default();
         let state = if flow.enabled { "on by default" } else { "off by default" };
-        writeln!(out, "Flow {}: {state}{switch}", flow.name)?;
+        writeln!(out, "Flow {}: {state}{}", line(&flow.name), line(&switch))?;
     }
     writeln!(out)?;
     for gate in &policy.gates {
@@ -25,7 +26,7 @@ pub fn render(policy: &Policy, out: &mut dyn Write) -> io::Result<()> {
             Severity::Block => "blocks the release",
             Severity::Warn => "warns only",
         };
-        writeln!(out, "{}: {}", gate.id, gate.description)?;
+        writeln!(out, "{}: {}", line(&gate.id), line(&gate.description))?;
         if let Some(runs) = gate.consecutive_passes {
             writeln!(
                 out,
@@ -35,13 +36,13 @@ pub fn render(policy: &Policy, out: &mut dyn Write) -> io::Result<()> {
             writeln!(out, "  evidence:   run history (--history DIR)")?;
         } else {
             let checks: Vec<String> = gate.thresholds.iter().map(|t| t.human()).collect();
-            writeln!(out, "  checks:     {} (breach {severity})", checks.join("; "))?;
+            writeln!(out, "  checks:     {} (breach {severity})", line(&checks.join("; ")))?;
         }
         // Sources in precedence order: env (when set) > run-window scrape > query > k6 metric.
         let mut rank = 0;
         let mut source = |out: &mut dyn Write, text: String| -> io::Result<()> {
             rank += 1;
-            writeln!(out, "  source {rank}:   {text}")
+            writeln!(out, "  source {rank}:   {}", line(&text))
         };
         for (stat, var) in &gate.env {
             source(out, format!("env ${var} gives {stat} when set ({})", gate.figure_unit.name()))?;
@@ -65,12 +66,12 @@ pub fn render(policy: &Policy, out: &mut dyn Write) -> io::Result<()> {
                 "  coverage:   at least {} of the {} window of {} (sampled every {})",
                 coverage.min_text,
                 coverage.window_text,
-                coverage.selector,
+                line(&coverage.selector.to_string()),
                 humantime::format_duration(coverage.interval)
             )?;
         }
         if let Some(flow) = &gate.flow {
-            writeln!(out, "  flow:       {flow}")?;
+            writeln!(out, "  flow:       {}", line(flow))?;
         }
         let missing = match gate.on_missing {
             OnMissing::Fail => "NO DATA, blocks the release",
@@ -81,11 +82,11 @@ pub fn render(policy: &Policy, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out)?;
     }
     for freshness in &policy.freshness {
-        writeln!(out, "{}: {}", freshness.id, freshness.description)?;
+        writeln!(out, "{}: {}", line(&freshness.id), line(&freshness.description))?;
         writeln!(
             out,
             "  checks:     the newest sample of {} is younger than {}{} (with query figures; blocks the release)",
-            freshness.selector,
+            line(&freshness.selector.to_string()),
             humantime::format_duration(freshness.max_age),
             freshness.up_for.as_ref().map(|w| format!(", and it was 1 for the whole {w}")).unwrap_or_default()
         )?;

@@ -5,13 +5,14 @@ use std::io::{self, Write};
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{ContentArrangement, Table};
 
+use crate::escape::line;
 use crate::policy::evaluate::show_labels;
 use crate::policy::evaluate::QueryOutcome;
 use crate::policy::Policy;
 
 /// Renders the probe table; returns whether every query answered with at least one real value.
 pub fn render(policy: &Policy, at: &str, outcomes: &[QueryOutcome], out: &mut dyn Write) -> io::Result<bool> {
-    writeln!(out, "gatecheck probe: policy {} ({}) at {at}", policy.name, policy.source)?;
+    writeln!(out, "gatecheck probe: policy {} ({}) at {at}", line(&policy.name), line(&policy.source))?;
     let mut table = Table::new();
     table.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic).force_no_tty();
     table.set_header(vec!["Gate", "Query", "Answer", "Result"]);
@@ -47,7 +48,7 @@ pub fn render(policy: &Policy, at: &str, outcomes: &[QueryOutcome], out: &mut dy
             }
         }
         all_answered &= ok;
-        table.add_row(vec![gate.as_str(), query.as_str(), answer.as_str(), if ok { "OK" } else { "PROBLEM" }]);
+        table.add_row(vec![line(gate), line(query), line(&answer), (if ok { "OK" } else { "PROBLEM" }).to_string()]);
     }
     writeln!(out, "{table}")?;
     let problems = outcomes.len()

@@ -6,11 +6,16 @@
 //! rows that block come first, the Source column names the source kind and metric (the full
 //! provenance is in `--verbose`, the JSON report and the notes of rows that are not PASS),
 //! passing rows carry no notes unless `--verbose`, and the last line names what blocked.
+//!
+//! Every text from outside goes through `escape::line` before it is measured or printed,
+//! and every line starts with gatecheck's own words or a policy's gate id, so nothing from
+//! outside can start a line.
 
 use std::io::{self, Write};
 
 use unicode_width::UnicodeWidthStr;
 
+use crate::escape::line;
 use crate::policy::verdict::{Row, Status, Verdict};
 
 /// How the table is shown; the verdict is the same in every view.
@@ -35,15 +40,22 @@ const FAIR_SOURCE_WIDTH: usize = 24;
 const HEADER: [&str; 5] = ["Gate", "Threshold", "Observed", "Verdict", "Source"];
 
 pub fn render(verdict: &Verdict, view: &View, out: &mut dyn Write) -> io::Result<()> {
-    writeln!(out, "gatecheck: policy {} ({})", verdict.policy, verdict.policy_source)?;
+    writeln!(out, "gatecheck: policy {} ({})", line(&verdict.policy), line(&verdict.policy_source))?;
     for evidence in &verdict.evidence {
-        writeln!(out, "evidence: {evidence}")?;
+        writeln!(out, "evidence: {}", line(evidence))?;
     }
     if let Some(at) = &verdict.evaluated_at {
-        writeln!(out, "queries evaluated at: {at}")?;
+        writeln!(out, "queries evaluated at: {}", line(at))?;
     }
     for input in &verdict.inputs {
-        writeln!(out, "input ({}): {} sha256:{} ({} bytes)", input.role, input.path, input.sha256, input.bytes)?;
+        writeln!(
+            out,
+            "input ({}): {} sha256:{} ({} bytes)",
+            line(&input.role),
+            line(&input.path),
+            input.sha256,
+            input.bytes
+        )?;
     }
     if let Some(at) = &verdict.judged_at {
         writeln!(out, "judged at {at} by {}", crate::policy::verdict::TOOL)?;
@@ -55,11 +67,11 @@ pub fn render(verdict: &Verdict, view: &View, out: &mut dyn Write) -> io::Result
         .map(|row| {
             let source = if view.verbose { row.source.clone() } else { short_source(&row.source) };
             [
-                gate_label(row),
-                row.check.clone(),
-                row.observed.to_string(),
+                line(&gate_label(row)),
+                line(&row.check),
+                line(&row.observed.to_string()),
                 super::verdict_label(row).to_string(),
-                source,
+                line(&source),
             ]
         })
         .collect();
@@ -92,13 +104,13 @@ pub fn render(verdict: &Verdict, view: &View, out: &mut dyn Write) -> io::Result
     if !notes.is_empty() {
         writeln!(out, "notes:")?;
         for note in notes {
-            writeln!(out, "  {note}")?;
+            writeln!(out, "  {}", line(&note))?;
         }
     }
     for stale in &verdict.stale_waivers {
-        writeln!(out, "{}", stale_line(stale))?;
+        writeln!(out, "{}", line(&stale_line(stale)))?;
     }
-    writeln!(out, "{}", verdict.summary_line())
+    writeln!(out, "{}", line(&verdict.summary_line()))
 }
 
 /// "changed since the last round: db-pool `max < 0.85` PASS → FAIL; …", or "no change since
@@ -192,7 +204,7 @@ fn column_widths(rows: &[&Row], cells: &[[String; 5]], width: Option<usize>) -> 
         }
     }
     let Some(total) = width else { return natural };
-    let ids = rows.iter().map(|row| width_of(&row.gate)).max().unwrap_or(0).max(width_of(HEADER[0]));
+    let ids = rows.iter().map(|row| width_of(&line(&row.gate))).max().unwrap_or(0).max(width_of(HEADER[0]));
     let two_lines = |c: usize| {
         cells.iter().map(|row| narrowest(&row[c], MAX_ROW_LINES)).max().unwrap_or(0).max(width_of(HEADER[c]))
     };
@@ -235,13 +247,13 @@ fn narrowest(text: &str, lines: usize) -> usize {
 /// The gate id on the first line, never cut; the series it judges after it when it fits,
 /// else on the second line (shortened with … when even that is too narrow).
 fn wrap_gate(row: &Row, width: usize) -> Vec<String> {
-    let label = gate_label(row);
+    let label = line(&gate_label(row));
     if width_of(&label) <= width {
         return vec![label];
     }
     match &row.series {
-        Some(series) => vec![row.gate.clone(), shorten(series, width)],
-        None => vec![row.gate.clone()],
+        Some(series) => vec![line(&row.gate), shorten(&line(series), width)],
+        None => vec![line(&row.gate)],
     }
 }
 

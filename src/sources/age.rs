@@ -1,6 +1,8 @@
 //! How old load-test evidence is (`--max-evidence-age`): a native summary records when its run
 //! ended; k6's files record no time of their own, so their modification time stands in, and
-//! the verdict row says which was used.
+//! the verdict row says which was used. Raw results carry their points' times: their date is
+//! the newest point's, so copying an artifact (which resets its modification time) changes
+//! nothing.
 
 use std::path::Path;
 
@@ -45,4 +47,20 @@ pub fn of_file(path: &Path) -> EvidenceTime {
             None => "the file's modification time cannot be read".into(),
         },
     }
+}
+
+/// The end of the runs behind raw results: each file's newest point.
+pub fn of_raw(stats: &crate::sources::k6_ndjson::RawStats) -> Vec<EvidenceTime> {
+    stats
+        .newest_point
+        .iter()
+        .map(|(path, newest)| EvidenceTime {
+            path: path.clone(),
+            ended_at: *newest,
+            how: match newest {
+                Some(_) => "its newest point's time".into(),
+                None => "it holds no point with a time".into(),
+            },
+        })
+        .collect()
 }

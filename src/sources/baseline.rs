@@ -12,30 +12,58 @@ use crate::policy::threshold::Stat;
 
 pub use crate::metrics::Baseline;
 
-/// Reads a baseline. A gatecheck report of a blocked run is not an accepted run: it is refused
-/// unless `allow_blocked` (the user asked for it explicitly).
+/// Reads a baseline. A baseline must be evidence of a passing, complete run: a gatecheck
+/// report of a blocked run or of one that passed only by a waiver, a k6 summary whose own
+/// thresholds failed (k6 exited 99), a partial native run, or one segment of a run of several
+/// is refused (exit 2, naming why) unless `allow_blocked` (the user asked for it explicitly).
 pub fn read(path: &Path, wanted: &[MetricKey], allow_blocked: bool) -> Result<Baseline, Error> {
     let shown = path.display().to_string();
+    let refuse = |why: String| -> Result<(), Error> {
+        match allow_blocked {
+            true => Ok(()),
+            false => Err(Error::Evidence {
+                path: shown.clone(),
+                message: format!(
+                    "{why}: a baseline must be a passing, complete run (pass --baseline-allow-blocked to use it anyway)"
+                ),
+            }),
+        }
+    };
     if crate::sources::detect::detect(path)? == crate::sources::detect::InputFormat::RawResults {
         let (set, _) = crate::sources::k6_ndjson::read(&[path], wanted, false)?;
         return Ok(Baseline { source: shown, figures: BTreeMap::new(), set: Some(set) });
     }
     let bytes = crate::input::read(path, "baseline")?;
-    if let Ok(report) = serde_json::from_slice::<Value>(&bytes) {
-        if report.get("schema_version").is_some() && report.get("gates").is_some() {
-            let outcome = report.get("outcome").and_then(Value::as_str).unwrap_or("unknown");
-            if outcome != "pass" && !allow_blocked {
-                return Err(Error::Evidence {
-                    path: shown,
-                    message: format!(
-                        "outcome is {outcome:?}: a baseline must be an accepted run (pass --baseline-allow-blocked to use it anyway)"
-                    ),
-                });
+    let document = serde_json::from_slice::<Value>(&bytes).ok();
+    if let Some(report) = document.as_ref().filter(|r| r.get("schema_version").is_some() && r.get("gates").is_some()) {
+        let outcome = report.get("outcome").and_then(Value::as_str).unwrap_or("unknown");
+        use crate::sources::history::{standing, Standing};
+        match standing(report) {
+            _ if outcome != "pass" => refuse(format!("outcome is {outcome:?}"))?,
+            Some(Standing::Waived(gates)) => {
+                refuse(format!("the run passed only because waivers covered {}", gates.join(", ")))?
             }
-            return Ok(Baseline { source: shown.clone(), figures: from_report(&shown, &report)?, set: None });
+            Some(Standing::Blocked) | None => refuse("a blocking row did not hold".into())?,
+            Some(Standing::Clean) => {}
         }
+        return Ok(Baseline { source: shown.clone(), figures: from_report(&shown, report)?, set: None });
     }
     let set = crate::sources::k6_summary::parse(&shown, &bytes)?;
+    let failed: Vec<String> =
+        set.k6_verdicts().filter(|(_, v)| !v.passed).map(|(key, v)| format!("{key}: {}", v.expression)).collect();
+    if !failed.is_empty() {
+        refuse(format!("k6's own thresholds failed in it ({}; k6 exited 99)", failed.join(", ")))?;
+    }
+    if let Some(reason) = set.run.as_ref().and_then(|run| run.partial.as_ref()) {
+        refuse(format!("the load run was partial ({reason})"))?;
+    }
+    let shard = document.as_ref().map(|d| &d["gatecheck"]["shard"]);
+    if let Some(count) = shard.and_then(|s| s["count"].as_u64()).filter(|count| *count > 1) {
+        let segment = shard.and_then(|s| s["segment"].as_str()).unwrap_or("?");
+        refuse(format!(
+            "it is segment {segment} of a run of {count} segments, not the whole run (merge the segments with gatecheck merge)"
+        ))?;
+    }
     Ok(Baseline { source: shown, figures: BTreeMap::new(), set: Some(set) })
 }
 

@@ -34,11 +34,20 @@ fn parse_figure(var: &str, raw: &str, unit: FigureUnit) -> Result<f64, Error> {
         FigureUnit::Ratio => "expected a ratio from 0 to 1, e.g. 0.02".to_string(),
         other => format!("expected a plain non-negative number ({}), e.g. 12.5", other.name()),
     };
-    let fail = || Error::Env { name: var.to_string(), value: raw.to_string(), expected: expected.clone() };
-    // Rust's parser accepts "NaN", "inf" and "infinity"; none of them is a measurement.
-    let value: f64 = raw.trim().parse().map_err(|_| fail())?;
-    if !value.is_finite() || value < 0.0 || (unit == FigureUnit::Ratio && value > 1.0) {
-        return Err(fail());
+    let fail = |why: Option<String>| Error::Env {
+        name: var.to_string(),
+        value: raw.to_string(),
+        expected: match why {
+            Some(why) => format!("{expected}; the value {why}"),
+            None => expected.clone(),
+        },
+    };
+    // Kept exactly as written (see `parse_figure_text`): the comparison brings it to the
+    // limit's unit in decimal.
+    let value = crate::metrics::figure::parse_figure_text(raw)
+        .map_err(|why| fail(why.starts_with("has more").then_some(why)))?;
+    if value < 0.0 || (unit == FigureUnit::Ratio && value > 1.0) {
+        return Err(fail(None));
     }
     Ok(value)
 }
@@ -46,7 +55,7 @@ fn parse_figure(var: &str, raw: &str, unit: FigureUnit) -> Result<f64, Error> {
 pub use crate::input::{parse_switch, SWITCH_VALUES};
 
 /// Resolves which flows ran: a policy flow's switch variable ("0"/"false"/"no"/"off" switch it
-/// off), then `--skip-flow` names.
+/// off), then `--skip-flow` names — only of flows the policy declares optional.
 pub fn read_flows(
     policy: &Policy,
     skipped_by_flag: &[String],
@@ -77,6 +86,19 @@ pub fn read_flows(
                 "--skip-flow {name}: no gate of policy {} belongs to a flow of that name (known: {})",
                 policy.source,
                 known.join(", ")
+            )));
+        }
+        if policy.optional_flow(name).is_none() {
+            let optional: Vec<&str> = policy
+                .flows
+                .iter()
+                .filter(|f| policy.optional_flow(&f.name).is_some())
+                .map(|f| f.name.as_str())
+                .collect();
+            return Err(Error::Settings(format!(
+                "--skip-flow {name}: policy {} does not declare flow {name} optional, so its gates are judged (optional flows: {})",
+                policy.source,
+                if optional.is_empty() { "none".to_string() } else { optional.join(", ") }
             )));
         }
         flows.insert(name.clone(), FlowState { enabled: false, reason: format!("--skip-flow {name}") });
@@ -125,8 +147,12 @@ mod tests {
         let flows = read_flows(&policy(), &[], &env(&[])).unwrap();
         assert!(flows["rule_poll"].enabled);
         assert!(read_flows(&policy(), &[], &env(&[("PERF_ENABLE_RULE_RUN", "maybe")])).is_err());
-        let flows = read_flows(&policy(), &["auth_list".into()], &env(&[])).unwrap();
-        assert!(!flows["auth_list"].enabled);
+        // Only a flow the policy declares optional can be switched off by the flag (issue 20:
+        // `--skip-flow auth_list` once turned the read gates SKIPPED).
+        let flows = read_flows(&policy(), &["rule_poll".into()], &env(&[])).unwrap();
+        assert!(!flows["rule_poll"].enabled);
+        let err = read_flows(&policy(), &["auth_list".into()], &env(&[])).unwrap_err().to_string();
+        assert!(err.contains("does not declare flow auth_list optional"), "{err}");
         assert!(read_flows(&policy(), &["nope".into()], &env(&[])).is_err());
     }
 }

@@ -5,7 +5,9 @@
 //! A record counts for a policy only when its `policy.name` is exactly that policy (never a
 //! file-name match: `pre-release` is not `release`), and the same evidence counts once: a
 //! record carries the digest of the evidence it judged, and records with the digest of this
-//! run's evidence, or repeating an earlier record's, are not counted again.
+//! run's evidence, or repeating an earlier record's, are not counted again. A run that passed
+//! only because of a waiver is not a clean pass: it counts only where the gate says
+//! `count_waived = true`.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -14,9 +16,40 @@ use serde_json::Value;
 
 use crate::error::Error;
 
+/// How a recorded verdict (a gatecheck JSON report) stands for what comes after it: the one
+/// rule shared by history and `--baseline`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Standing {
+    /// Nothing but history gates blocked it, and no waiver was needed.
+    Clean,
+    /// It passed only because waivers covered these gates' breaches: not a clean pass.
+    Waived(Vec<String>),
+    /// It was blocked (or cannot say).
+    Blocked,
+}
+
+/// A run passed when nothing but history gates blocked it (otherwise a first run could never
+/// count, being blocked by the very rule that needs it); it passed cleanly when no row was
+/// WAIVED.
+pub fn standing(report: &Value) -> Option<Standing> {
+    let gates = report["gates"].as_array()?;
+    let own = |g: &&Value| g["subject"] != "run history";
+    if gates.iter().filter(own).any(|g| g["blocking"] != Value::Bool(false)) {
+        return Some(Standing::Blocked);
+    }
+    let mut waived: Vec<String> = gates
+        .iter()
+        .filter(|g| g["verdict"] == "WAIVED")
+        .filter_map(|g| g["id"].as_str().map(str::to_string))
+        .collect();
+    waived.dedup();
+    Some(if waived.is_empty() { Standing::Clean } else { Standing::Waived(waived) })
+}
+
 /// Outcomes of the recorded runs of `policy`, oldest first (true = passed), each distinct
-/// evidence once and none of `current` (this run's evidence digest).
-pub fn outcomes(dir: &Path, policy: &str, current: &str) -> Result<Vec<bool>, Error> {
+/// evidence once and none of `current` (this run's evidence digest). A run that passed only
+/// by a waiver counts as passed only with `count_waived` (the gate's `count_waived = true`).
+pub fn outcomes(dir: &Path, policy: &str, current: &str, count_waived: bool) -> Result<Vec<bool>, Error> {
     let mut files: Vec<_> = match std::fs::read_dir(dir) {
         Ok(entries) => entries
             .flatten()
@@ -45,13 +78,15 @@ pub fn outcomes(dir: &Path, policy: &str, current: &str) -> Result<Vec<bool>, Er
         if !seen.insert(digest.to_string()) {
             continue;
         }
-        // A run passed when nothing but history gates blocked it: otherwise a first run could
-        // never count, being blocked by the very rule that needs it.
-        let gates = report["gates"].as_array().ok_or_else(|| Error::Evidence {
+        let standing = standing(&report).ok_or_else(|| Error::Evidence {
             path: shown.clone(),
             message: "gates: expected a list (gatecheck JSON report)".into(),
         })?;
-        outcomes.push(!gates.iter().any(|g| g["blocking"] == Value::Bool(true) && g["subject"] != "run history"));
+        outcomes.push(match standing {
+            Standing::Clean => true,
+            Standing::Waived(_) => count_waived,
+            Standing::Blocked => false,
+        });
     }
     Ok(outcomes)
 }

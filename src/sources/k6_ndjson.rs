@@ -34,6 +34,9 @@ pub struct RawStats {
     pub points_kept: u64,
     pub skipped_unknown_type: u64,
     pub skipped_bad: u64,
+    /// Per file, in the order read: the newest point's time (unix seconds), the evidence's own
+    /// date (a copied file's modification time says nothing about the run).
+    pub newest_point: Vec<(String, Option<i64>)>,
 }
 
 #[derive(Deserialize)]
@@ -162,6 +165,7 @@ fn read_one(
     let mut reader = BufReader::with_capacity(1 << 20, reader);
     let mut line = Vec::with_capacity(4096);
     let mut number = 0u64;
+    let mut newest = NewestTime::default();
     loop {
         line.clear();
         let read = reader.read_until(b'\n', &mut line).map_err(|e| Error::Evidence {
@@ -179,6 +183,15 @@ fn read_one(
             continue;
         }
         let bad = |why: &str| Error::Evidence { path: shown.clone(), message: format!("line {number}: {why}") };
+        // Every line is text, needed or not: a byte that is not UTF-8 (FF FE in a check name)
+        // is a corrupt file, never read lossily.
+        if let Err(e) = std::str::from_utf8(text) {
+            if lenient {
+                stats.skipped_bad += 1;
+                continue;
+            }
+            return Err(bad(&format!("not UTF-8 text (byte {} of the line)", e.valid_up_to() + 1)));
+        }
         let whole_object = text.starts_with(b"{") && text.ends_with(b"}");
         if !complete && !whole_object {
             if lenient {
@@ -199,6 +212,9 @@ fn read_one(
         let metric_line = name.is_some()
             && !text.starts_with(POINT_PREFIX)
             && (text.starts_with(METRIC_PREFIX) || memchr::memmem::find(text, b"\"Metric\"").is_some());
+        if !metric_line {
+            newest.see(text);
+        }
         if !needed && !metric_line {
             if !(text.starts_with(b"{") && text.ends_with(b"}")) || name.is_none() {
                 if lenient {
@@ -283,7 +299,49 @@ fn read_one(
             _ => stats.skipped_unknown_type += 1,
         }
     }
+    stats.newest_point.push((shown, newest.unix()));
     Ok(())
+}
+
+/// The newest `data.time` of a file's points, found without parsing every line: k6 writes one
+/// RFC 3339 layout per file, so same-length texts with the same offset compare as bytes; a
+/// text of another layout is parsed and compared as a time.
+#[derive(Default)]
+struct NewestTime {
+    text: Vec<u8>,
+}
+
+impl NewestTime {
+    fn see(&mut self, line: &[u8]) {
+        const KEY: &[u8] = b"\"time\":\"";
+        let Some(at) = memchr::memmem::find(line, KEY) else { return };
+        let rest = &line[at + KEY.len()..];
+        let Some(end) = memchr::memchr(b'"', rest) else { return };
+        let candidate = &rest[..end];
+        let same_layout = candidate.len() == self.text.len()
+            && candidate.len() >= 6
+            && candidate[candidate.len() - 6..] == self.text[self.text.len() - 6..];
+        let later = if self.text.is_empty() {
+            parse_time(candidate).is_some()
+        } else if same_layout {
+            candidate > self.text.as_slice()
+        } else {
+            matches!((parse_time(candidate), parse_time(&self.text)), (Some(new), Some(old)) if new > old)
+        };
+        if later {
+            self.text.clear();
+            self.text.extend_from_slice(candidate);
+        }
+    }
+
+    fn unix(&self) -> Option<i64> {
+        parse_time(&self.text)
+    }
+}
+
+fn parse_time(text: &[u8]) -> Option<i64> {
+    let text = std::str::from_utf8(text).ok()?;
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok().map(|t| t.unix_timestamp())
 }
 
 const METRIC_PREFIX: &[u8] = b"{\"type\":\"Metric\"";

@@ -197,10 +197,8 @@ impl Reader<'_> {
                     });
                 }
             }
-            set.metrics.insert(
-                metric_key,
-                Metric { aggregate, is_time, k6_verdicts: verdicts, provenance: self.provenance(key) },
-            );
+            let metric = Metric { aggregate, is_time, k6_verdicts: verdicts, provenance: self.provenance(key.clone()) };
+            set.insert_once(metric_key, metric).map_err(|why| self.error(&key, why))?;
         }
         Ok(set)
     }
@@ -228,7 +226,7 @@ impl Reader<'_> {
                     });
                 }
             }
-            set.metrics.insert(metric_key, metric);
+            set.insert_once(metric_key, metric).map_err(|why| self.error(&key, why))?;
         }
         Ok(set)
     }
@@ -264,7 +262,7 @@ impl Reader<'_> {
             let key = format!("results.metrics[name=\"{selector}\"]");
             let metric_key = self.metric_key(&key, selector)?;
             let metric = self.typed_metric(&key, &metric_key.name, fields)?;
-            set.metrics.insert(metric_key, metric);
+            set.insert_once(metric_key, metric).map_err(|why| self.error(&key, why))?;
         }
         // The overall check rate is only in results.checks.metrics (as checks_succeeded).
         if let Some(check_metrics) = results.get("checks").and_then(|c| c.get("metrics")).and_then(Value::as_array) {
@@ -319,6 +317,7 @@ impl Reader<'_> {
         Ok(match kind {
             MetricKind::Trend => {
                 let mut stats = BTreeMap::new();
+                let mut spelled: BTreeMap<String, String> = BTreeMap::new();
                 for (name, value) in values {
                     if name == "thresholds" || value.is_null() {
                         continue;
@@ -332,7 +331,14 @@ impl Reader<'_> {
                     if is_time && number < 0.0 {
                         return Err(self.error(&value_key(name), format!("negative duration {number} ms")));
                     }
-                    stats.insert(canonical_stat_key(name), number);
+                    let stat = canonical_stat_key(name);
+                    if let Some(first) = spelled.insert(stat.clone(), name.clone()) {
+                        return Err(self.error(
+                            &value_key(name),
+                            format!("{stat} is written twice, as {first:?} and {name:?}: which one counts?"),
+                        ));
+                    }
+                    stats.insert(stat, number);
                 }
                 Aggregate::Trend(TrendStats(stats))
             }
@@ -351,6 +357,21 @@ impl Reader<'_> {
                 };
                 if matches > total {
                     return Err(self.error(key, format!("{matches} matching samples out of {total}")));
+                }
+                // A stored rate is the same figure as the counts: one that contradicts them
+                // (-0.5 next to 0 of 120, 1.5 anywhere) means an edited file; neither reading
+                // can be trusted.
+                // (The export writes it as `value`, the other shapes as `rate`.)
+                for name in ["rate", "value"] {
+                    let Some(stored) = field(name) else { continue };
+                    let stored = self.number(&value_key(name), stored)?;
+                    let counted = if total == 0 { 0.0 } else { matches as f64 / total as f64 };
+                    if !(0.0..=1.0).contains(&stored) || (stored - counted).abs() > 1e-9 {
+                        return Err(self.error(
+                            &value_key(name),
+                            format!("{name} {stored} contradicts its own counts ({matches} of {total} is {counted})"),
+                        ));
+                    }
                 }
                 Aggregate::Rate { matches, total }
             }

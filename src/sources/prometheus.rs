@@ -5,7 +5,8 @@
 //! with bounded concurrency, one time budget per query (retries included) and bounded retries
 //! with backoff on connection errors, 5xx and 429 (never on other 4xx: a rejected query will
 //! not improve). Redirects are followed only within the server's origin. Credentials
-//! live only in request headers, are never formatted, and are scrubbed from any message.
+//! live only in request headers, are never formatted, and every message made from the
+//! server's answer goes through the one credential scrubber.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -49,19 +50,8 @@ pub struct PrometheusPlan {
 }
 
 impl PrometheusPlan {
-    /// Replaces every credential in `text` with `***`.
-    pub fn redact(&self, text: &str) -> String {
-        let mut secrets: Vec<&str> = self.headers.iter().map(|(_, v)| v.expose()).collect();
-        match &self.auth {
-            Auth::Bearer(token) => secrets.push(token.expose()),
-            Auth::Basic { password, .. } => secrets.push(password.expose()),
-            Auth::None => {}
-        }
-        secrets.iter().filter(|s| s.len() >= 3).fold(text.to_string(), |acc, secret| acc.replace(secret, "***"))
-    }
-
     fn error(&self, message: impl fmt::Display) -> Error {
-        Error::Prometheus { url: self.url.clone(), message: self.redact(&message.to_string()) }
+        Error::Prometheus { url: self.url.clone(), message: crate::secret::scrub(&message.to_string()) }
     }
 
     fn client(&self) -> Result<Client, Error> {
@@ -80,9 +70,7 @@ impl PrometheusPlan {
             Auth::None => None,
             Auth::Bearer(token) => Some(format!("Bearer {}", token.expose())),
             Auth::Basic { user, password } => {
-                use base64::Engine;
-                let pair = format!("{user}:{}", password.expose());
-                Some(format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair)))
+                Some(crate::secret::basic_authorization(user, password).expose().to_string())
             }
         };
         if let Some(authorization) = authorization {
@@ -187,8 +175,8 @@ async fn run_one(client: &Client, plan: &PrometheusPlan, gate: &str, query: &str
         let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
         let failure = match tokio::time::timeout(remaining, attempt_once(client, query, at, remaining)).await {
             Ok(Ok((result, warnings))) => {
-                let warnings = warnings.iter().map(|w| plan.redact(w)).collect();
-                return Ok(Answer { series: to_series(plan, gate, query, result.data())?, warnings });
+                let warnings = warnings.iter().map(|w| crate::secret::scrub(w)).collect();
+                return Ok(Answer { series: to_series(gate, query, result.data())?, warnings });
             }
             Ok(Err(failure)) => failure,
             Err(_) => Failure::Transient {
@@ -202,7 +190,7 @@ async fn run_one(client: &Client, plan: &PrometheusPlan, gate: &str, query: &str
                 return Err(Error::Query {
                     gate: gate.to_string(),
                     query: query.to_string(),
-                    message: plan.redact(&message),
+                    message: crate::secret::scrub(&message),
                 })
             }
             Failure::Fatal(message) => return Err(plan.error(format!("query {query:?} for gate {gate}: {message}"))),
@@ -210,7 +198,7 @@ async fn run_one(client: &Client, plan: &PrometheusPlan, gate: &str, query: &str
                 // What to do first: the server is not there, whichever gate asked.
                 return Err(Error::Unreachable {
                     url: plan.url.clone(),
-                    reason: plan.redact(&message),
+                    reason: crate::secret::scrub(&message),
                     hint: format!(
                         "is Prometheus running there? check --prometheus-url (gate {gate}, {} attempt(s))",
                         attempt + 1
@@ -402,19 +390,24 @@ fn error_chain(error: &dyn std::error::Error) -> String {
     parts.join(": ")
 }
 
-fn to_series(plan: &PrometheusPlan, gate: &str, query: &str, data: &Data) -> Result<Vec<Series>, Error> {
+fn to_series(gate: &str, query: &str, data: &Data) -> Result<Vec<Series>, Error> {
     match data {
         Data::Vector(vector) => Ok(vector
             .iter()
             .map(|sample| Series {
-                labels: sample.metric().iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                // Label names and values are the server's text too.
+                labels: sample
+                    .metric()
+                    .iter()
+                    .map(|(k, v)| (crate::secret::scrub(k), crate::secret::scrub(v)))
+                    .collect(),
                 value: sample.sample().value(),
             })
             .collect()),
         Data::Scalar(sample) => Ok(vec![Series { labels: BTreeMap::new(), value: sample.value() }]),
         Data::Matrix(_) => Err(Error::Query {
             gate: gate.to_string(),
-            query: plan.redact(query),
+            query: crate::secret::scrub(query),
             message: "the query returns a range vector; a gate needs an instant value: wrap the range in a \
                       function such as max_over_time(...) or remove the [range]"
                 .into(),
@@ -439,7 +432,7 @@ mod tests {
             retries: 0,
             concurrency: 1,
         };
-        assert_eq!(plan.redact("Bearer s3cr3t-token for tenant-a"), "Bearer *** for ***");
+        assert_eq!(crate::secret::scrub("Bearer s3cr3t-token for tenant-a"), "Bearer *** for ***");
         let debug = format!("{plan:?}");
         assert!(!debug.contains("s3cr3t") && !debug.contains("tenant-a"), "{debug}");
     }

@@ -159,3 +159,67 @@ fn history_records_verdicts_and_the_scaling_change_rule_needs_two_passes() {
     );
     assert!(table_line(&out, "consecutive-passes", "last 2 runs passed").contains("SKIPPED"));
 }
+
+/// A baseline must be evidence of a passing, complete run: a k6 summary whose own thresholds
+/// failed (k6 exited 99), a partial native run, and one segment of a run of several are
+/// refused (exit 2, naming why) unless `--baseline-allow-blocked`.
+#[test]
+fn a_baseline_must_be_a_passing_complete_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let pass: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("k6/1.1.0/pass/summary-export.json")).unwrap()).unwrap();
+    let native = |name: &str, block: Value| {
+        let mut doc = pass.clone();
+        doc["metrics"]["dropped_iterations"] = serde_json::json!({"count": 0, "rate": 0});
+        doc["gatecheck"] = block;
+        let path = dir.path().join(name);
+        std::fs::write(&path, doc.to_string()).unwrap();
+        path
+    };
+    let partial = native(
+        "partial.json",
+        serde_json::json!({"runner": "test", "partial": true, "partial_reason": "interrupted (SIGTERM)", "skipped_flows": []}),
+    );
+    let segment = native(
+        "segment.json",
+        serde_json::json!({"runner": "test", "partial": false, "skipped_flows": [],
+            "shard": {"run_id": "r1", "segment": "1/3", "index": 1, "count": 3, "scenario_sha256": "00"}}),
+    );
+    let cases = [
+        (fixture("k6/1.1.0/fail-errors/summary-export.json"), "k6's own thresholds failed in it"),
+        (partial, "the load run was partial (interrupted (SIGTERM))"),
+        (segment, "segment 1/3 of a run of 3 segments"),
+    ];
+    for (baseline, why) in cases {
+        let run = |extra: &[&str]| {
+            let mut cmd = gatecheck();
+            cmd.args([
+                "verify",
+                "--policy",
+                "gates/regression.toml",
+                "--summary",
+                "fixtures/k6/1.1.0/pass/summary-export.json",
+                "--baseline",
+            ])
+            .arg(&baseline)
+            .args(extra);
+            cmd
+        };
+        let err = stderr_of(&run(&[]).assert().code(2));
+        assert!(err.contains(why) && err.contains("--baseline-allow-blocked"), "{why}: {err}");
+        assert!(err.contains(&baseline.display().to_string()), "{err}");
+        run(&["--baseline-allow-blocked"]).assert().code(0);
+    }
+}
+
+/// A noise floor in a unit the gate's figure cannot have is a policy error at load, naming the
+/// gate (it once loaded, and every row turned NO DATA at evaluation).
+#[test]
+fn a_noise_floor_in_the_wrong_unit_is_a_policy_error() {
+    let text = std::fs::read_to_string(repo().join("gates/regression.toml")).unwrap();
+    let wrong = text.replacen("noise_floor = \"20ms\"", "noise_floor = \"5%\"", 1);
+    assert_ne!(wrong, text, "the regression policy has no 20ms noise floor");
+    let (_dir, policy) = policy_file(&wrong);
+    let err = stderr_of(&gatecheck().args(["gates", "--policy"]).arg(&policy).assert().code(2));
+    assert!(err.contains("read-regression") && err.contains("noise_floor = \"5%\""), "{err}");
+}

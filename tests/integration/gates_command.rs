@@ -81,3 +81,29 @@ fn the_distributed_policy_needs_its_run_and_one_switch_picks_the_engine() {
         .code(2)
         .stderr(contains("--var engine=jmeter: expected one of gatecheck, k6"));
 }
+
+/// A required variable is a plain value of its declared kind: `segments=4 or vector(1)` once
+/// passed and made the completeness query read 1 when no runner finished.
+#[test]
+fn a_required_variable_is_a_plain_value_of_its_kind() {
+    let k6 = |vars: &[&str]| {
+        let mut cmd = gatecheck();
+        cmd.args(["gates", "--policy", "gates/distributed.toml", "--var", "engine=k6"]);
+        for var in vars {
+            cmd.args(["--var", var]);
+        }
+        cmd
+    };
+    for (bad, name) in [
+        ("segments=4 or vector(1)", "segments"),
+        ("segments=0", "segments"),
+        ("duration_seconds=120s", "duration_seconds"),
+        ("run_id=R1 or up", "run_id"),
+    ] {
+        let mut vars = vec!["run_id=R1", "segments=4", "duration_seconds=120"];
+        vars.retain(|v| !v.starts_with(&format!("{name}=")));
+        vars.push(bad);
+        k6(&vars).assert().code(2).stderr(contains(format!("--var {name}: expected")));
+    }
+    k6(&["run_id=run-1a2b.c", "segments=4", "duration_seconds=120"]).assert().code(0);
+}

@@ -9,6 +9,8 @@ use serde_json::Value;
 use gatecheck::policy::evaluate::{evaluate, Evidence};
 use gatecheck::policy::verdict::Verdict;
 
+use gatecheck::escape::markdown;
+
 use crate::support::*;
 
 /// fail-errors (k6 1.1.0) with lag figures: passes, failures and k6's own failed thresholds.
@@ -181,7 +183,13 @@ fn reports_go_to_files_stdout_step_summary_and_annotations() {
     assert!(dir.path().join("nested/dir/verdict.xml").exists());
     let summary = std::fs::read_to_string(&step_summary).unwrap();
     assert!(
-        summary.starts_with("earlier step\n") && summary.contains("| write-errors | `rate < 1%` | 4.839% | **FAIL**"),
+        summary.starts_with("earlier step\n")
+            && summary.contains(&format!(
+                "| {} | {} | {} | **FAIL**",
+                markdown("write-errors"),
+                markdown("rate < 1%"),
+                markdown("4.839%")
+            )),
         "{summary}"
     );
 }

@@ -78,3 +78,68 @@ fn gatecheck_color_env_applies() {
         .code(0)
         .stdout(contains("\u{1b}["));
 }
+
+/// The whole precedence of the summary path, each layer beating the ones below it:
+/// --summary > GATECHECK_SUMMARY > gatecheck.toml > K6_SUMMARY_PATH > K6_SUMMARY_EXPORT > default.
+/// Each layer names a different file; the evidence line shows which one was read.
+#[test]
+fn summary_path_precedence_ends_with_k6_summary_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let layers = ["flag", "gatecheck", "config", "k6-path", "k6-export", "default"];
+    let pass = fixture("k6/1.1.0/pass/summary-export.json");
+    for name in layers {
+        std::fs::copy(&pass, dir.path().join(format!("{name}.json"))).unwrap();
+    }
+    std::fs::create_dir_all(dir.path().join("artifacts/perf")).unwrap();
+    std::fs::copy(&pass, dir.path().join("artifacts/perf/k6-summary.json")).unwrap();
+    for top in 0..layers.len() {
+        let mut cmd = gatecheck_with_lag();
+        cmd.current_dir(dir.path()).env_remove("K6_SUMMARY_PATH").env_remove("K6_SUMMARY_EXPORT");
+        let set = |layer: &str| layers[top..].contains(&layer);
+        if set("config") {
+            std::fs::write(dir.path().join("gatecheck.toml"), "summary = \"config.json\"\n").unwrap();
+        } else {
+            let _ = std::fs::remove_file(dir.path().join("gatecheck.toml"));
+        }
+        if set("gatecheck") {
+            cmd.env("GATECHECK_SUMMARY", "gatecheck.json");
+        }
+        if set("k6-path") {
+            cmd.env("K6_SUMMARY_PATH", "k6-path.json");
+        }
+        if set("k6-export") {
+            cmd.env("K6_SUMMARY_EXPORT", "k6-export.json");
+        }
+        cmd.arg("verify");
+        if set("flag") {
+            cmd.args(["--summary", "flag.json"]);
+        }
+        let (file, note) = match layers[top] {
+            "default" => ("artifacts/perf/k6-summary.json".to_string(), None),
+            "k6-path" => ("k6-path.json".to_string(), Some("path from $K6_SUMMARY_PATH")),
+            "k6-export" => ("k6-export.json".to_string(), Some("path from $K6_SUMMARY_EXPORT")),
+            other => (format!("{other}.json"), None),
+        };
+        let out = String::from_utf8(cmd.assert().code(0).get_output().stdout.clone()).unwrap();
+        let line = out.lines().find(|l| l.starts_with("evidence: ")).expect("an evidence line");
+        assert!(line.starts_with(&format!("evidence: {file} (k6 --summary-export")), "{}: {line}", layers[top]);
+        match note {
+            Some(note) => assert!(line.ends_with(&format!("{note})")), "{}: {line}", layers[top]),
+            None => assert!(!line.contains("path from"), "{}: {line}", layers[top]),
+        }
+    }
+}
+
+/// k6's own variable alone is enough for `verify` (the reference harness's workflow sets it).
+#[test]
+fn k6_summary_export_alone_is_read_and_named() {
+    let dir = tempfile::tempdir().unwrap();
+    gatecheck_with_lag()
+        .current_dir(dir.path())
+        .env_remove("K6_SUMMARY_PATH")
+        .env("K6_SUMMARY_EXPORT", fixture("k6/1.1.0/fail-latency/summary-export.json"))
+        .arg("verify")
+        .assert()
+        .code(1)
+        .stdout(contains("path from $K6_SUMMARY_EXPORT"));
+}

@@ -165,3 +165,69 @@ fn the_demo_latency_factor_must_be_a_positive_factor() {
         assert!(stderr_of(&assert).contains("--latency-factor"), "{bad}");
     }
 }
+
+/// The pass run's raw results with only the first `keep` rule_poll durations, each times `factor`.
+fn raw_keeping(dir: &std::path::Path, name: &str, keep: usize, factor: f64) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(fixture("k6/1.1.0/pass/raw.ndjson")).unwrap();
+    let (mut out, mut kept) = (String::new(), 0);
+    for line in text.lines() {
+        let mut doc: Value = serde_json::from_str(line).unwrap();
+        if doc["type"] == "Point" && doc["data"]["tags"]["flow"] == "rule_poll" {
+            if doc["metric"] != "http_req_duration" {
+                continue;
+            }
+            if kept == keep {
+                continue;
+            }
+            kept += 1;
+            let value = doc["data"]["value"].as_f64().unwrap();
+            doc["data"]["value"] = Value::from(value * factor);
+            out.push_str(&doc.to_string());
+        } else {
+            // Unchanged records as written: a baseline's format is told from its first record.
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    assert_eq!(kept, keep, "the fixture has too few rule_poll samples");
+    let path = dir.join(name);
+    std::fs::write(&path, out).unwrap();
+    path
+}
+
+/// significant(α) must be able to fail: with samples too few for any difference to reach α,
+/// a 10x regression once passed as "within noise" (3 against 3 at 0.01). It is NO DATA now,
+/// naming the sizes that would do.
+#[test]
+fn a_test_that_cannot_reach_its_level_is_no_data_naming_the_sizes_needed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_policy_dir, policy) = policy_file(POLICY);
+    for (base_n, current_n) in [(3, 3), (1, 30)] {
+        let baseline = raw_keeping(dir.path(), "base.ndjson", base_n, 1.0);
+        let current = raw_keeping(dir.path(), "current.ndjson", current_n, 10.0);
+        let out = stdout_of(
+            &gatecheck()
+                .args(["verify", "--policy"])
+                .arg(&policy)
+                .arg("--raw")
+                .arg(&current)
+                .arg("--baseline")
+                .arg(&baseline)
+                .assert()
+                .code(1),
+        );
+        let line = table_line(&out, "query-shift", "p(95) <= baseline * 1.2 and significant(0.01)");
+        assert!(line.contains("NO DATA"), "{line}");
+        assert!(
+            out.contains(&format!("cannot be reached with {base_n} vs {current_n} samples"))
+                && out.contains("at least 5 samples in each run"),
+            "{out}"
+        );
+    }
+    // With enough samples on both sides the same 10x shift is found real.
+    let baseline = raw_keeping(dir.path(), "base.ndjson", 6, 1.0);
+    let current = raw_keeping(dir.path(), "current.ndjson", 6, 10.0);
+    let (code, out) = verify(&policy, &current, baseline.to_str().unwrap());
+    assert_eq!(code, 1, "{out}");
+    assert!(table_line(&out, "query-shift", "p(95) <= baseline * 1.2 and significant(0.01)").contains("FAIL"), "{out}");
+}

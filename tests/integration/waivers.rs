@@ -16,6 +16,9 @@ fn release_policy(extra: &str, gate_id: &str, gate_extra: &str) -> (tempfile::Te
     let mut text = release.replace("[k6_thresholds]\nenforce = true", "[k6_thresholds]\nenforce = false");
     assert_ne!(text, release, "the release policy still enforces k6 thresholds as written");
     if !extra.is_empty() {
+        // A key `extra` sets replaces the shipped policy's own (it ships max_waiver_days).
+        let key = format!("\n{} =", extra.split(" =").next().unwrap_or_default());
+        text = text.lines().filter(|line| !format!("\n{line}").starts_with(&key)).collect::<Vec<_>>().join("\n") + "\n";
         text = text.replacen("[policy]\n", &format!("[policy]\n{extra}\n"), 1);
     }
     if !gate_extra.is_empty() {
@@ -90,7 +93,9 @@ fn a_valid_waiver_turns_a_breach_into_waived_and_every_report_names_who_signed_i
     assert!(report["inputs"].as_array().unwrap().iter().any(|i| i["role"] == "waivers"));
     assert_valid_report(&report);
     let md = std::fs::read_to_string(&md).unwrap();
-    assert!(md.contains("**WAIVED**") && md.contains("dana@example.com") && md.contains("OPS-1234"), "{md}");
+    // The Markdown report escapes every outside text (`@`, `.` and `-` included).
+    let (owner, ticket) = (gatecheck::escape::markdown("dana@example.com"), gatecheck::escape::markdown("OPS-1234"));
+    assert!(md.contains("**WAIVED**") && md.contains(&owner) && md.contains(&ticket), "{md}");
     let junit = std::fs::read_to_string(&junit).unwrap();
     assert!(junit.contains("failures=\"0\"") && junit.contains("dana@example.com"), "{junit}");
 }
@@ -310,4 +315,123 @@ fn the_default_waiver_file_and_the_settings_key_are_read() {
     // `check` takes the flag too.
     let out = stdout_of(&gatecheck().args(["check", "--help"]).assert().code(0));
     assert!(out.contains("--waivers"), "{out}");
+}
+
+/// A policy gate cannot take a reserved id, so its waiver can never reach gatecheck's own rows:
+/// a gate named `run-integrity` once let its waiver ship a six-year-old partial summary.
+#[test]
+fn a_policy_gate_with_a_reserved_id_is_a_policy_error() {
+    let mut doc: Value = serde_json::from_str(&std::fs::read_to_string(repo().join(PASS_EXPORT)).unwrap()).unwrap();
+    doc["metrics"]["dropped_iterations"] = serde_json::json!({"count": 0, "rate": 0});
+    doc["gatecheck"] = serde_json::json!({
+        "runner": "test", "partial": true, "partial_reason": "request cap", "skipped_flows": [],
+        "ended_at": "2020-01-01T00:00:00Z",
+    });
+    for id in ["run-integrity", "Run_Integrity", "k6-thresholds"] {
+        let (dir, policy) = release_policy("", "", "");
+        let text =
+            std::fs::read_to_string(&policy).unwrap().replacen("id = \"read-latency\"", &format!("id = \"{id}\""), 1);
+        std::fs::write(&policy, text).unwrap();
+        let summary = dir.path().join("old.json");
+        std::fs::write(&summary, doc.to_string()).unwrap();
+        let waivers = waivers_file(dir.path(), &waiver(id, &day(3)));
+        let err = stderr_of(
+            &verify(&policy, summary.to_str().unwrap(), &waivers).args(["--max-evidence-age", "24h"]).assert().code(2),
+        );
+        assert!(err.contains(&format!("gate {id:?}")) && err.contains("reserved for gatecheck's own rows"), "{err}");
+    }
+}
+
+/// A grant after the judgement day would apply now while its length counted from the future
+/// (`granted = 2099-12-25, expires = 2099-12-31` passed a 14-day cap and shipped today).
+#[test]
+fn a_waiver_granted_in_the_future_is_refused() {
+    let (dir, policy) = release_policy("", "", "");
+    let text = [
+        waiver("write-errors", "2099-12-31") + "granted = 2099-12-25\n",
+        waiver("write-checks", "2099-12-31") + "granted = 2099-12-25\n",
+    ]
+    .join("\n");
+    let waivers = waivers_file(dir.path(), &text);
+    let err = stderr_of(&verify(&policy, FAIL_ERRORS, &waivers).assert().code(2));
+    assert!(err.contains("granted 2099-12-25, after the judgement day"), "{err}");
+    // Granted today is in force today.
+    let text = waiver("write-errors", &day(5)) + &format!("granted = {}\n", day(0));
+    verify(&policy, FAIL_ERRORS, &waivers_file(dir.path(), &text))
+        .assert()
+        .code(1)
+        .stdout(predicates::str::contains("WAIVED"));
+}
+
+/// Every shipped policy caps waivers; a policy without a cap refuses every waiver, unless it
+/// says `max_waiver_days = "unlimited"` in words.
+#[test]
+fn a_waiver_needs_a_cap_in_force_and_unlimited_is_written_out() {
+    for name in ["release", "saturation", "regression", "distributed"] {
+        let policy = gatecheck::policy::load_file_with_vars(
+            &repo().join(format!("gates/{name}.toml")),
+            &if name == "distributed" { vec![("run_id".into(), "r1".into())] } else { vec![] },
+        )
+        .unwrap();
+        assert!(
+            matches!(policy.max_waiver_days, Some(gatecheck::policy::WaiverCap::Days(1..=90))),
+            "gates/{name}.toml ships no waiver cap: {:?}",
+            policy.max_waiver_days
+        );
+    }
+    let (dir, policy) = release_policy("", "", "");
+    let uncapped: String = std::fs::read_to_string(&policy)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with("max_waiver_days"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&policy, uncapped).unwrap();
+    let long = [waiver("write-errors", &day(400)), waiver("write-checks", &day(400))].join("\n");
+    let waivers = waivers_file(dir.path(), &long);
+    let err = stderr_of(&verify(&policy, FAIL_ERRORS, &waivers).assert().code(2));
+    assert!(err.contains("sets no waiver length cap") && err.contains("max_waiver_days = \"unlimited\""), "{err}");
+    let (dir, unlimited) = release_policy("max_waiver_days = \"unlimited\"", "", "");
+    let waivers = waivers_file(dir.path(), &long);
+    verify(&unlimited, FAIL_ERRORS, &waivers).assert().code(0).stdout(predicates::str::contains("WAIVED"));
+    // Anything else is a policy error naming the key.
+    let (_dir, bad) = release_policy("max_waiver_days = \"forever\"", "", "");
+    let err = stderr_of(&verify(&bad, FAIL_ERRORS, &waivers).assert().code(2));
+    assert!(err.contains("max_waiver_days") && err.contains("unlimited"), "{err}");
+}
+
+/// A run that passed only because of a waiver is not a clean pass for what comes after it: its
+/// report is refused as a baseline and it does not count toward consecutive_passes, unless
+/// asked explicitly (`--baseline-allow-blocked`; `count_waived = true` on the history gate).
+#[test]
+fn a_waived_pass_is_no_baseline_and_no_consecutive_pass_unless_asked() {
+    let (dir, policy) = release_policy("", "", "");
+    let text = [waiver("write-errors", &day(3)), waiver("write-checks", &day(3))].join("\n");
+    let waivers = waivers_file(dir.path(), &text);
+    let report = dir.path().join("waived.json");
+    verify(&policy, FAIL_ERRORS, &waivers).arg("--report").arg(format!("json={}", report.display())).assert().code(0);
+    let baseline = |extra: &[&str]| {
+        let mut cmd = gatecheck();
+        cmd.args(["verify", "--policy", "gates/regression.toml", "--summary", PASS_EXPORT, "--baseline"])
+            .arg(&report)
+            .args(extra);
+        cmd
+    };
+    let err = stderr_of(&baseline(&[]).assert().code(2));
+    assert!(err.contains("passed only because waivers covered write-errors, write-checks"), "{err}");
+    baseline(&["--baseline-allow-blocked"]).assert().code(0);
+
+    for (count_waived, code) in [(false, 1), (true, 0)] {
+        let gate_extra = if count_waived { "count_waived = true" } else { "" };
+        let (dir, policy) = release_policy("", "consecutive-passes", gate_extra);
+        let waivers = waivers_file(dir.path(), &text);
+        let history = dir.path().join("history");
+        // The first run passes by waivers only (and is blocked by the history gate itself).
+        verify(&policy, FAIL_ERRORS, &waivers).arg("--history").arg(&history).assert().code(1);
+        // The next run is clean; it needs the waived one to count.
+        let empty = waivers_file(dir.path(), "");
+        let out = stdout_of(&verify(&policy, PASS_EXPORT, &empty).arg("--history").arg(&history).assert().code(code));
+        let line = table_line(&out, "consecutive-passes", "last 2 runs passed");
+        assert!(line.contains(if count_waived { "PASS" } else { "FAIL" }), "count_waived = {count_waived}: {out}");
+    }
 }

@@ -1,0 +1,416 @@
+//! `gatecheck init`: a working starting point for another team's API, written into the current
+//! directory: the scenario (`gates/core-flows.toml`, the path `smoke` and `run` read by
+//! default), a release policy with latency, error and check gates per flow, a saturation
+//! policy skeleton, a release-gates workflow, and the JSON Schemas the files' `#:schema` lines
+//! name. Like `cargo init`, it never overwrites: if any of those files exists, nothing is
+//! written and the existing ones are named.
+//!
+//! Endpoints come from `--endpoint "METHOD PATH [JSON body]"` or an OpenAPI 3 document (JSON
+//! or YAML). From OpenAPI, GET endpoints are read by default and anything that writes only when
+//! also named with `--endpoint`: a scaffold must never start writing to someone's API unasked.
+//! Flows are one per OpenAPI tag, else one per path group (the first path segment after `api`
+//! and a version), so gates read like the API's own sections.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::cli::{FileKind, InitArgs};
+use crate::error::Error;
+
+use super::lint::PLACEHOLDER;
+use super::{write_out, Outcome};
+
+/// One endpoint the scenario loads.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Endpoint {
+    pub method: String,
+    pub path: String,
+    pub body: Option<serde_json::Value>,
+    /// The flow it belongs to (a tag or a path group), already a valid flow name.
+    pub flow: String,
+    pub expect_status: u16,
+}
+
+impl Endpoint {
+    fn writes(&self) -> bool {
+        !matches!(self.method.as_str(), "GET" | "HEAD" | "OPTIONS")
+    }
+}
+
+pub fn init(args: InitArgs, out: &mut dyn Write) -> Result<Outcome, Error> {
+    let endpoints = endpoints(&args)?;
+    let files = render(&args, &endpoints)?;
+    let existing: Vec<String> =
+        files.iter().filter(|(path, _)| path.exists()).map(|(path, _)| path.display().to_string()).collect();
+    if !existing.is_empty() {
+        return Err(Error::Settings(format!(
+            "init: {} already exist(s); nothing was written (init never overwrites: move them away or start in an empty directory)",
+            existing.join(", ")
+        )));
+    }
+    let mut report = String::new();
+    for (path, text) in &files {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| Error::Write { path: dir.display().to_string(), source })?;
+        }
+        std::fs::write(path, text).map_err(|source| Error::Write { path: path.display().to_string(), source })?;
+        report.push_str(&format!("wrote {}\n", path.display()));
+    }
+    let flows: Vec<&str> = {
+        let mut flows: Vec<&str> = endpoints.iter().map(|e| e.flow.as_str()).collect();
+        flows.dedup();
+        flows
+    };
+    report.push_str(&format!(
+        "gatecheck init: {} endpoint(s) in {} flow(s) ({}); next: gatecheck lint gates/*.toml, then gatecheck run\n",
+        endpoints.len(),
+        flows.len(),
+        flows.join(", ")
+    ));
+    let placeholders = files.iter().filter(|(_, text)| !super::lint::placeholders(text).is_empty()).count();
+    if placeholders > 0 {
+        report.push_str(&format!(
+            "{placeholders} file(s) hold {PLACEHOLDER}... placeholders (Prometheus metric names): lint refuses them until they are filled in\n"
+        ));
+    }
+    write_out(out.write_all(report.as_bytes()))?;
+    Ok(Outcome::Pass)
+}
+
+/// The endpoints from `--endpoint` and `--openapi`, in a stable order, grouped into flows.
+fn endpoints(args: &InitArgs) -> Result<Vec<Endpoint>, Error> {
+    let mut named = Vec::new();
+    for text in &args.endpoints {
+        named.push(parse_endpoint(text).map_err(|why| Error::Settings(format!("--endpoint {text:?}: {why}")))?);
+    }
+    let mut all = match &args.openapi {
+        Some(path) => {
+            let text = crate::input::read_to_string(path, "OpenAPI document")?;
+            from_openapi(&text, &named)
+                .map_err(|why| Error::Evidence { path: path.display().to_string(), message: why })?
+        }
+        None => named,
+    };
+    if all.is_empty() {
+        return Err(Error::Settings(
+            "init: no endpoint: give --endpoint \"GET /api/items\" (repeatable) or --openapi FILE".into(),
+        ));
+    }
+    all.sort_by(|a, b| (&a.flow, &a.path, &a.method).cmp(&(&b.flow, &b.path, &b.method)));
+    all.dedup_by(|a, b| a.method == b.method && a.path == b.path);
+    Ok(all)
+}
+
+/// `METHOD PATH [JSON]`, e.g. `POST /api/search {"keywords": ["house"]}`.
+pub fn parse_endpoint(text: &str) -> Result<Endpoint, String> {
+    let text = text.trim();
+    let (method, rest) =
+        text.split_once(char::is_whitespace).ok_or("expected \"METHOD PATH\", e.g. \"GET /api/items\"")?;
+    let method = method.to_ascii_uppercase();
+    if !["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"].contains(&method.as_str()) {
+        return Err(format!("{method:?} is not an HTTP method"));
+    }
+    let rest = rest.trim_start();
+    let (path, body) = match rest.split_once(char::is_whitespace) {
+        Some((path, body)) => (path, Some(body.trim())),
+        None => (rest, None),
+    };
+    if !path.starts_with('/') {
+        return Err(format!("the path {path:?} must start with /"));
+    }
+    let body = match body {
+        Some(body) => {
+            let value: serde_json::Value =
+                serde_json::from_str(body).map_err(|e| format!("the body is not JSON: {e}"))?;
+            if !value.is_object() {
+                return Err("the body must be a JSON object".into());
+            }
+            Some(value)
+        }
+        None => None,
+    };
+    Ok(Endpoint { method, path: path.to_string(), body, flow: path_group(path), expect_status: 200 })
+}
+
+/// The flow of a path: its first segment after `api` and a version (`/api/v1/items/{id}` ->
+/// `items`), as a flow name (letters, digits, `_`).
+fn path_group(path: &str) -> String {
+    let path = path.split('?').next().unwrap_or_default();
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let is_version = |s: &str| s.len() > 1 && s.starts_with('v') && s[1..].chars().all(|c| c.is_ascii_digit());
+    let group =
+        segments.iter().find(|s| **s != "api" && !is_version(s) && !s.starts_with('{')).copied().unwrap_or("root");
+    flow_name(group)
+}
+
+fn flow_name(text: &str) -> String {
+    let name: String =
+        text.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect();
+    let name = name.trim_matches('_').to_string();
+    if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("flow_{name}")
+    } else {
+        name
+    }
+}
+
+/// Endpoints of an OpenAPI 3 document: every GET, and every other operation also `named`.
+fn from_openapi(text: &str, named: &[Endpoint]) -> Result<Vec<Endpoint>, String> {
+    let doc: serde_json::Value = serde_yaml::from_str(text).map_err(|e| format!("not JSON or YAML: {e}"))?;
+    let version = doc.get("openapi").and_then(|v| v.as_str()).unwrap_or_default();
+    if !version.starts_with('3') {
+        return Err(format!("openapi = {version:?}: expected an OpenAPI 3 document"));
+    }
+    let paths = doc.get("paths").and_then(|p| p.as_object()).ok_or("has no paths object")?;
+    let mut out = Vec::new();
+    for (path, item) in paths {
+        let Some(item) = item.as_object() else { continue };
+        for (method, operation) in item {
+            let method = method.to_ascii_uppercase();
+            if !["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"].contains(&method.as_str()) {
+                continue;
+            }
+            let given = named.iter().find(|e| e.method == method && e.path == *path);
+            if method != "GET" && given.is_none() {
+                continue;
+            }
+            let tag = operation.get("tags").and_then(|t| t.get(0)).and_then(|t| t.as_str());
+            let expect_status = operation
+                .get("responses")
+                .and_then(|r| r.as_object())
+                .and_then(|r| r.keys().filter_map(|k| k.parse::<u16>().ok()).find(|s| (200..300).contains(s)))
+                .unwrap_or(200);
+            let example =
+                operation.pointer("/requestBody/content/application~1json/example").filter(|e| e.is_object()).cloned();
+            out.push(Endpoint {
+                method: method.clone(),
+                path: path.clone(),
+                body: given.and_then(|e| e.body.clone()).or(example),
+                flow: tag.map_or_else(|| path_group(path), flow_name),
+                expect_status,
+            });
+        }
+    }
+    for endpoint in named {
+        if !out.iter().any(|e| e.method == endpoint.method && e.path == endpoint.path) {
+            return Err(format!(
+                "--endpoint \"{} {}\" is not an operation of the document",
+                endpoint.method, endpoint.path
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// Every file init writes, with its text.
+fn render(args: &InitArgs, endpoints: &[Endpoint]) -> Result<Vec<(PathBuf, String)>, Error> {
+    let mut files = vec![
+        (PathBuf::from("gates/core-flows.toml"), scenario(args, endpoints)?),
+        (PathBuf::from("gates/release.toml"), release(endpoints)),
+        (PathBuf::from("gates/saturation.toml"), saturation(args)),
+        (PathBuf::from(".github/workflows/release-gates.yml"), workflow(endpoints)),
+    ];
+    for kind in [FileKind::Policy, FileKind::Scenario, FileKind::Settings, FileKind::Waivers] {
+        files.push((Path::new("schemas").join(super::schema::file_name(kind)), super::schema::schema_text(kind)));
+    }
+    Ok(files)
+}
+
+fn quoted(text: &str) -> String {
+    toml::Value::String(text.to_string()).to_string()
+}
+
+/// `{name}` path parameters, each read from `PERF_<NAME>` (no default: the run asks for it).
+fn path_params(path: &str) -> Vec<(String, String)> {
+    path.split('{')
+        .skip(1)
+        .filter_map(|rest| rest.split_once('}').map(|(name, _)| name.to_string()))
+        .map(|name| {
+            let var = format!("PERF_{}", flow_name(&name).to_ascii_uppercase());
+            (name, var)
+        })
+        .collect()
+}
+
+fn scenario(args: &InitArgs, endpoints: &[Endpoint]) -> Result<String, Error> {
+    let mut text = format!(
+        "#:schema ../schemas/scenario.schema.json\n\
+         # The smoke load of this API, written by `gatecheck init`: one flow per group of endpoints.\n\
+         # `${{VAR}}` takes the environment variable, else its default below; a path parameter's\n\
+         # variable has no default, so a run refuses to start without it.\n\n\
+         [scenario]\nname = {}\nbase_url = \"${{PERF_BASE_URL}}\"\n",
+        quoted(&args.name)
+    );
+    if !args.no_auth {
+        text.push_str("# Sent as `Authorization: Bearer <token>`; the run refuses to start without it. Never printed.\nbearer_token_env = \"PERF_BEARER_TOKEN\"\n");
+    }
+    text.push_str(&format!(
+        "vus = \"${{PERF_VUS}}\"\nduration = \"${{PERF_DURATION}}\"\nrequest_timeout = \"10s\"\n\
+         # Hard cap on requests, whatever the duration: every run stops by itself.\nmax_requests = 200000\n\n\
+         [defaults]\nPERF_BASE_URL = {}\nPERF_VUS = \"2\"\nPERF_DURATION = \"30s\"\n",
+        quoted(&args.base_url)
+    ));
+    let mut flows: BTreeMap<&str, Vec<&Endpoint>> = BTreeMap::new();
+    for endpoint in endpoints {
+        flows.entry(&endpoint.flow).or_default().push(endpoint);
+    }
+    for (flow, members) in &flows {
+        let kind = if members.iter().any(|e| e.writes()) { "writes" } else { "read" };
+        text.push_str(&format!(
+            "\n[[flow]]\nname = {}\ndescription = {}\nsleep = \"250ms\"\n",
+            quoted(flow),
+            quoted(&format!("{flow} ({kind})"))
+        ));
+        for endpoint in members {
+            // The method is shown beside the name in every table: the name is the bare path.
+            let name = endpoint.path.split('?').next().unwrap_or_default().to_string();
+            text.push_str(&format!(
+                "\n[[flow.request]]\nname = {}\nmethod = {}\npath = {}\n",
+                quoted(&name),
+                quoted(&endpoint.method),
+                quoted(&endpoint.path)
+            ));
+            let params = path_params(&endpoint.path);
+            if !params.is_empty() {
+                let inner: Vec<String> =
+                    params.iter().map(|(name, var)| format!("{name} = {}", quoted(&format!("${{{var}}}")))).collect();
+                text.push_str(&format!("path_params = {{ {} }}\n", inner.join(", ")));
+            }
+            text.push_str(&format!(
+                "check = {}\nexpect_status = {}\n",
+                quoted(&format!("{} {name} status is {}", endpoint.method, endpoint.expect_status)),
+                endpoint.expect_status
+            ));
+            if let Some(body) = &endpoint.body {
+                let value: toml::Value = serde_json::from_value(body.clone())
+                    .map_err(|e| Error::Settings(format!("the body of {name} has no TOML form (null?): {e}")))?;
+                text.push_str(&format!("json = {value}\n"));
+            }
+        }
+    }
+    Ok(text)
+}
+
+fn release(endpoints: &[Endpoint]) -> String {
+    let mut text = String::from(
+        "#:schema ../schemas/policy.schema.json\n\
+         # The release gates of this API, written by `gatecheck init`: per flow, latency, failed\n\
+         # requests and checks. Every comparison is strict: a value equal to its limit breaches it.\n\
+         # A gate without evidence blocks the release (on_missing = \"fail\", the default).\n\n\
+         [policy]\nname = \"release\"\ndescription = \"Per-flow latency, errors and checks of the smoke load\"\n\n\
+         [k6_thresholds]\nenforce = true\n",
+    );
+    let mut flows: BTreeMap<&str, bool> = BTreeMap::new();
+    for endpoint in endpoints {
+        *flows.entry(&endpoint.flow).or_default() |= endpoint.writes();
+    }
+    for (flow, writes) in flows {
+        let (p95, p99) = if writes { ("700ms", "1500ms") } else { ("400ms", "1000ms") };
+        let id = flow.replace('_', "-");
+        let selector = |metric: &str| quoted(&format!("{metric}{{flow:{flow}}}"));
+        text.push_str(&format!(
+            "\n[[gate]]\nid = \"{id}-latency\"\ndescription = \"{flow} latency\"\nmetric = {}\nthresholds = [\"p(95) < {p95}\", \"p(99) < {p99}\"]\n\
+             \n[[gate]]\nid = \"{id}-errors\"\ndescription = \"{flow} failed requests\"\nmetric = {}\nthresholds = [\"rate < 1%\"]\n\
+             \n[[gate]]\nid = \"{id}-checks\"\ndescription = \"{flow} checks passing\"\nmetric = {}\nthresholds = [\"rate > 99%\"]\n",
+            selector("http_req_duration"),
+            selector("http_req_failed"),
+            selector("checks"),
+        ));
+    }
+    text.push_str(
+        "\n# Open model: an iteration that was due but could not start means the target could not keep up.\n\
+         [[gate]]\nid = \"dropped-iterations\"\ndescription = \"Every iteration that was due started\"\nmetric = \"dropped_iterations\"\nthresholds = [\"count < 1\"]\n",
+    );
+    text
+}
+
+fn saturation(args: &InitArgs) -> String {
+    let histogram = args
+        .latency_histogram
+        .as_deref()
+        .map(|name| name.trim_end_matches("_bucket").to_string())
+        .unwrap_or_else(|| format!("{PLACEHOLDER}request_latency_seconds"));
+    let gauge = args.utilization_gauge.clone().unwrap_or_else(|| format!("{PLACEHOLDER}pool_utilization_ratio"));
+    format!(
+        "#:schema ../schemas/policy.schema.json\n\
+         # What to check on dashboards before a release (gatecheck check --policy gates/saturation.toml\n\
+         # --prometheus-url URL), written by `gatecheck init`. Names starting with {PLACEHOLDER} are\n\
+         # placeholders for your Prometheus metric names: `gatecheck lint` refuses them until filled in.\n\n\
+         [policy]\nname = \"saturation\"\ndescription = \"Request latency and pool saturation over the last window\"\n\n\
+         [vars]\nwindow = \"10m\"\n\n\
+         [[gate]]\nid = \"api-latency\"\ndescription = \"API p95 latency from the request histogram (seconds)\"\n\
+         query = 'histogram_quantile(0.95, sum by (le) (rate({histogram}_bucket[${{window}}])))'\nunit = \"s\"\nthresholds = [\"p(95) < 400ms\"]\n\n\
+         [[gate]]\nid = \"pool-utilization\"\ndescription = \"The busiest pool's utilization (0..1)\"\n\
+         query = 'max(max_over_time({gauge}[${{window}}]))'\nunit = \"ratio\"\nthresholds = [\"value < 80%\"]\n"
+    )
+}
+
+fn workflow(endpoints: &[Endpoint]) -> String {
+    let mut params: Vec<String> = endpoints.iter().flat_map(|e| path_params(&e.path)).map(|(_, var)| var).collect();
+    params.sort();
+    params.dedup();
+    let mut env = String::from(
+        "      PERF_BASE_URL: ${{ inputs.base_url || vars.PERF_BASE_URL }}\n      PERF_BEARER_TOKEN: ${{ secrets.PERF_BEARER_TOKEN }}\n",
+    );
+    for var in params {
+        env.push_str(&format!("      {var}: ${{{{ vars.{var} }}}}\n"));
+    }
+    format!(
+        "# Written by `gatecheck init`: lint the policies, run their unit tests, then the smoke load\n\
+         # and the release verdict (exit 0 ship, 1 blocked, 2 could not evaluate).\n\
+         name: Release Gates\n\n\
+         on:\n  workflow_dispatch:\n    inputs:\n      base_url:\n        description: \"API base URL (overrides the PERF_BASE_URL variable)\"\n        required: false\n        type: string\n\n\
+         permissions:\n  contents: read\n\n\
+         jobs:\n  release-gates:\n    runs-on: ubuntu-24.04\n    timeout-minutes: 30\n    env:\n{env}\
+         \x20   steps:\n\
+         \x20     - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2\n\
+         \x20     - name: Install gatecheck\n\
+         \x20       run: cargo install --locked --git https://github.com/gatecheck-dev/gatecheck gatecheck\n\
+         \x20     - name: Lint the policies\n\
+         \x20       run: gatecheck lint gates/*.toml\n\
+         \x20     - name: Policy unit tests\n\
+         \x20       run: if ls tests/policy/*.toml >/dev/null 2>&1; then gatecheck test tests/policy/*.toml; fi\n\
+         \x20     - name: Release gates\n\
+         \x20       run: mkdir -p artifacts/perf && gatecheck run --report junit=artifacts/perf/verdict.xml --report markdown=artifacts/perf/verdict.md\n\
+         \x20     - name: Keep the verdict\n\
+         \x20       if: always()\n\
+         \x20       uses: actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02 # v4.6.2\n\
+         \x20       with:\n\
+         \x20         name: release-gates\n\
+         \x20         path: artifacts/perf/\n"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_group_by_the_first_segment_after_api_and_version() {
+        let e = parse_endpoint("post /api/v2/dev/rules/{rule_id}/run").unwrap();
+        assert_eq!((e.method.as_str(), e.flow.as_str()), ("POST", "dev"));
+        assert_eq!(parse_endpoint("GET /api/watch-rules?limit=20").unwrap().flow, "watch_rules");
+        assert_eq!(
+            path_params("/a/{rule_id}/b/{x}"),
+            vec![("rule_id".into(), "PERF_RULE_ID".into()), ("x".into(), "PERF_X".into())]
+        );
+        assert!(parse_endpoint("FETCH /a").is_err());
+        assert!(parse_endpoint("GET a").is_err());
+        assert!(parse_endpoint("POST /a [1]").is_err());
+        assert_eq!(parse_endpoint("POST /a {\"k\": [1]}").unwrap().body, Some(serde_json::json!({"k": [1]})));
+    }
+
+    #[test]
+    fn openapi_reads_gets_and_only_named_writes() {
+        let doc = "openapi: 3.0.3\npaths:\n  /api/items:\n    get:\n      tags: [Items]\n      responses: {'200': {description: ok}}\n    post:\n      tags: [Items]\n      responses: {'201': {description: created}}\n  /api/orders/{id}:\n    delete:\n      responses: {'204': {description: gone}}\n";
+        let gets = from_openapi(doc, &[]).unwrap();
+        assert_eq!(gets.len(), 1);
+        assert_eq!((gets[0].flow.as_str(), gets[0].expect_status), ("items", 200));
+        let named = [parse_endpoint("POST /api/items").unwrap()];
+        let both = from_openapi(doc, &named).unwrap();
+        assert_eq!(both.iter().find(|e| e.method == "POST").unwrap().expect_status, 201);
+        assert!(from_openapi(doc, &[parse_endpoint("PUT /api/nope").unwrap()]).is_err());
+        assert!(from_openapi("swagger: '2.0'\npaths: {}\n", &[]).is_err());
+    }
+}

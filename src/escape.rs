@@ -1,0 +1,145 @@
+//! Text gatecheck did not write — k6 metric, tag, check and threshold strings, flow, endpoint
+//! and gate names, waiver fields, server answers — goes into terminals, CI logs, GitHub step
+//! summaries and annotations, JUnit, JSON and HTML. Each output kind has exactly one escaping
+//! rule, here, and every writer calls it; nothing else escapes.
+//!
+//! The ground rule for all of them is `line`: control characters (C0, DEL, C1), Unicode line
+//! and paragraph separators, bidi overrides and the XML-forbidden U+FFFE/U+FFFF are rendered
+//! visibly (`\n`, `\r`, `\t`, `\u001b`), so outside text is always one line and can never
+//! start a line of its own (a CI runner reads a line starting with `::` as a workflow command).
+//! The other kinds build on it: Markdown backslash-escapes every ASCII punctuation character
+//! (no emphasis, code span, raw HTML, entity, link or GFM autolink can form); XML and HTML
+//! escape their markup characters. JSON needs no rule here: serde_json escapes every control
+//! character and quote itself.
+
+use std::fmt::Write as _;
+
+/// Whether `c` is shown as an escape rather than itself.
+fn hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+                | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
+        )
+}
+
+/// One line for a terminal or CI log: scrubbed of credentials, every control character
+/// visible, nothing else changed.
+pub fn line(text: &str) -> String {
+    let text = crate::secret::scrub(text);
+    if !text.chars().any(hidden) {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if hidden(c) => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Markdown text, safe in a paragraph, a list item and a GFM table cell: `line`, then every
+/// ASCII punctuation character backslash-escaped (CommonMark allows that for all of them), so
+/// `|` cannot end a cell, `` ` `` cannot open a code span, `<` cannot open raw HTML or an
+/// autolink, `[`/`]`/`(`/`!` cannot form a link or an image, `&` cannot form an entity, and
+/// `:`, `.` and `@` are never literal, so no GFM autolink (`www.`, `http://`, `a@b.c`) forms.
+pub fn markdown(text: &str) -> String {
+    let text = line(text);
+    let mut out = String::with_capacity(text.len() * 2);
+    for c in text.chars() {
+        if c.is_ascii_punctuation() {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// GitHub workflow-command data (`::error title=…::DATA`): `line`, then the runner's own
+/// escapes, so the message stays one command.
+pub fn workflow_data(text: &str) -> String {
+    line(text).replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+/// A workflow-command property value (`title=…`): data escaping plus `:` and `,`.
+pub fn workflow_property(text: &str) -> String {
+    workflow_data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// XML 1.0 character data or an attribute value, before the XML writer escapes markup
+/// (`<`, `>`, `&`, quotes). XML 1.0 forbids most C0 controls even as character references,
+/// so `line` renders them visibly; everything left is a legal XML character.
+pub fn xml(text: &str) -> String {
+    line(text)
+}
+
+/// HTML text or a quoted attribute value: `line`, then the five markup characters as entities.
+pub fn html(text: &str) -> String {
+    let text = line(text);
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn controls_are_shown_not_obeyed() {
+        assert_eq!(line("a\n::add-mask::x\r\u{1b}[31m\0"), "a\\n::add-mask::x\\r\\u001b[31m\\u0000");
+        assert_eq!(line("plain text: ok"), "plain text: ok");
+        assert_eq!(markdown("`a|b` <img src=x>"), "\\`a\\|b\\` \\<img src\\=x\\>");
+        assert_eq!(workflow_data("50%\n::x"), "50%25\\n::x");
+        assert_eq!(html("</td><script>"), "&lt;/td&gt;&lt;script&gt;");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// The ground rule: whatever comes in, one line out with no hidden character, and the
+        /// visible text (everything that was not a control) is kept in order.
+        #[test]
+        fn every_escape_is_one_visible_line(text in "\\PC*|[\\x00-\\x1f\\x7f\\u{80}-\\u{9f}\\u{2028}\\u{202e}:`|<>\\[\\]()!*_&@.a-z ]{0,64}") {
+            for escaped in [line(&text), markdown(&text), xml(&text), html(&text), workflow_data(&text), workflow_property(&text)] {
+                prop_assert!(!escaped.chars().any(hidden), "{escaped:?}");
+                prop_assert!(!escaped.contains('\n') && !escaped.contains('\r'));
+            }
+            // Text with nothing hidden is shown exactly as it is.
+            let visible: String = text.chars().filter(|c| !hidden(*c)).collect();
+            prop_assert_eq!(line(&visible), visible);
+        }
+
+        /// Markdown: every ASCII punctuation character of the output is escaped by the one
+        /// backslash before it, so CommonMark and GFM read all of it as literal text.
+        #[test]
+        fn markdown_leaves_no_punctuation_live(text in "\\PC*|[\\x00-\\x1f:`|<>\\[\\]()!*_&@.\\\\a-z ]{0,64}") {
+            let escaped = markdown(&text);
+            let mut chars = escaped.chars();
+            while let Some(c) = chars.next() {
+                if c.is_ascii_punctuation() {
+                    prop_assert_eq!(c, '\\', "{:?}", escaped);
+                    prop_assert!(chars.next().is_some_and(|next| next.is_ascii_punctuation()), "{:?}", escaped);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,148 @@
+//! Credentials, and the one scrubber that keeps them out of every output.
+//!
+//! Every credential gatecheck sends anywhere — the Prometheus token or basic-auth password
+//! (and the `user:password` pair, plain and base64, as the header carries it), every
+//! `--prometheus-header` and remote-write header value, the remote-write token, the load
+//! target's token — is a `Secret`, and making a `Secret` is what tells the scrubber about it:
+//! no list to keep in step, so a new credential or a new server cannot be forgotten.
+//!
+//! `scrub` replaces each with `***`, also inside base64 at any alignment (a server that echoes
+//! a request base64-encoded carries the credential at an arbitrary offset: each of the three
+//! alignments has a stable run of base64 characters that depends on the credential alone).
+//! It runs where a server's text becomes a message (errors, warnings, refusals), and again in
+//! every escaper of `escape`, so no printed or reported text carries a credential.
+
+use std::sync::RwLock;
+
+use base64::Engine;
+
+/// A credential: shown as `***` by Debug, and scrubbed from every message and output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Secret {
+        let secret = Secret(value.into());
+        remember(&secret.0);
+        secret
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// The `Authorization` value of HTTP basic auth; the scrubber learns the `user:password` pair
+/// and its base64, besides the password itself.
+pub fn basic_authorization(user: &str, password: &Secret) -> Secret {
+    let pair = Secret::new(format!("{user}:{}", password.expose()));
+    Secret::new(format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair.expose())))
+}
+
+/// Shorter values are not scrubbed: masking every two-letter run of every message would make
+/// errors unreadable, and such a value is no credential.
+const SHORTEST: usize = 3;
+/// The shortest base64 run worth masking (one whole 3-byte group).
+const SHORTEST_ENCODED: usize = 4;
+
+/// Every form to mask, longest first so a longer form is never broken up by a shorter one.
+static FORMS: RwLock<Vec<String>> = RwLock::new(Vec::new());
+
+fn remember(value: &str) {
+    if value.chars().count() < SHORTEST {
+        return;
+    }
+    let mut forms = FORMS.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+    for form in std::iter::once(value.to_string()).chain(encoded_forms(value.as_bytes())) {
+        if !forms.contains(&form) {
+            forms.push(form);
+        }
+    }
+    forms.sort_by_key(|form| std::cmp::Reverse(form.len()));
+}
+
+/// The base64 characters (standard and URL-safe alphabets) that depend on `value` alone, for
+/// each of the three byte offsets it can have in a longer encoded text.
+fn encoded_forms(value: &[u8]) -> Vec<String> {
+    use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+    let mut forms = Vec::new();
+    for offset in 0..3usize {
+        let mut bytes = vec![0u8; offset];
+        bytes.extend_from_slice(value);
+        // Character i covers bits [6i, 6i + 6); the value's bits are [8 * offset, 8 * (offset + len)).
+        let first = (8 * offset).div_ceil(6);
+        let end = (8 * (offset + value.len())) / 6;
+        for engine in [&STANDARD_NO_PAD, &URL_SAFE_NO_PAD] {
+            let encoded = engine.encode(&bytes);
+            if let Some(stable) = encoded.get(first..end).filter(|s| s.len() >= SHORTEST_ENCODED) {
+                forms.push(stable.to_string());
+            }
+        }
+    }
+    forms
+}
+
+/// `text` with every credential gatecheck knows replaced by `***`.
+pub fn scrub(text: &str) -> String {
+    let forms = FORMS.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut text = text.to_string();
+    for form in forms.iter() {
+        if text.contains(form.as_str()) {
+            text = text.replace(form.as_str(), "***");
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn every_form_of_a_credential_is_scrubbed() {
+        let password = Secret::new("pw-canary-7f3e");
+        let header = basic_authorization("alice", &password);
+        let echoed = format!("got Authorization: {} for alice:pw-canary-7f3e", header.expose());
+        let scrubbed = scrub(&echoed);
+        assert!(!scrubbed.contains("canary") && !scrubbed.contains(&header.expose()[6..]), "{scrubbed}");
+        assert_eq!(format!("{password:?}"), "***");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        /// A credential never survives scrubbing, plain or base64-encoded at any offset
+        /// within any surrounding text, in either alphabet.
+        #[test]
+        fn a_credential_never_survives(
+            secret in "[A-Za-z0-9+/=:._~-]{3,40}",
+            before in proptest::collection::vec(any::<u8>(), 0..8),
+            after in proptest::collection::vec(any::<u8>(), 0..8),
+            prefix in "\\PC{0,12}",
+        ) {
+            use base64::engine::general_purpose::{STANDARD, URL_SAFE};
+            let _kept = Secret::new(secret.clone());
+            let mut echoed = before.clone();
+            echoed.extend_from_slice(secret.as_bytes());
+            echoed.extend_from_slice(&after);
+            for text in [
+                format!("{prefix}{secret}{prefix}"),
+                format!("{prefix}{}", STANDARD.encode(&echoed)),
+                format!("{prefix}{}", URL_SAFE.encode(&echoed)),
+            ] {
+                let scrubbed = scrub(&text);
+                prop_assert!(!scrubbed.contains(secret.as_str()), "{} -> {}", text, scrubbed);
+                for form in encoded_forms(secret.as_bytes()) {
+                    prop_assert!(!scrubbed.contains(form.as_str()), "{} -> {}", text, scrubbed);
+                }
+            }
+        }
+    }
+}

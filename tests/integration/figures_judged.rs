@@ -1,0 +1,320 @@
+//! Issue 19's listed examples, one regression test each: every figure read once, exactly, in
+//! range and in time. The classes are stated generatively in `invariants.rs`; these are the
+//! witnesses that were given.
+
+use std::time::Duration;
+
+use predicates::prelude::*;
+use predicates::str::contains;
+
+use crate::support::*;
+
+/// A loopback server answering every request with `body` as a Prometheus API response.
+pub fn serve_json(body: String) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for mut stream in listener.incoming().flatten() {
+            let mut buffer = [0u8; 4096];
+            let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+            let _ = stream.read(&mut buffer);
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    url
+}
+
+/// A PromQL vector answer with one series of value `text`.
+pub fn vector_answer(text: &str) -> String {
+    format!(
+        r#"{{"status":"success","data":{{"resultType":"vector","result":[{{"metric":{{}},"value":[1767225600,"{text}"]}}]}}}}"#
+    )
+}
+
+const LAG_IN_SECONDS: &str = "[[gate]]\nid = \"lag\"\nunit = \"s\"\nthresholds = [\"p(95) < 2010ms\"]\n[gate.env]\n\"p(95)\" = \"SCHEDULER_LAG_P95_SECONDS\"\n";
+
+#[test]
+fn an_env_figure_in_seconds_meets_a_millisecond_limit_exactly() {
+    // 2.01 × 1000 is 2009.9999999999998 in binary floating point: it passed on dd0cb13.
+    let (_guard, policy) = policy_file(LAG_IN_SECONDS);
+    let out = stdout_of(
+        &gatecheck()
+            .env("SCHEDULER_LAG_P95_SECONDS", "2.01")
+            .args(["verify", "--policy"])
+            .arg(&policy)
+            .assert()
+            .code(1),
+    );
+    assert!(table_line(&out, "lag", "p(95) < 2010ms").contains("FAIL"), "{out}");
+    gatecheck().env("SCHEDULER_LAG_P95_SECONDS", "2.009").args(["verify", "--policy"]).arg(&policy).assert().code(0);
+}
+
+#[test]
+fn an_env_figure_with_more_digits_than_a_figure_holds_is_refused() {
+    let (_guard, policy) = policy_file(LAG_IN_SECONDS);
+    gatecheck()
+        .env("SCHEDULER_LAG_P95_SECONDS", "2.00999999999999999999")
+        .args(["verify", "--policy"])
+        .arg(&policy)
+        .assert()
+        .code(2)
+        .stderr(contains("SCHEDULER_LAG_P95_SECONDS").and(contains("significant digits")));
+}
+
+#[test]
+fn a_promql_figure_in_seconds_meets_a_millisecond_limit_exactly() {
+    let (_guard, policy) =
+        policy_file("[[gate]]\nid = \"lag\"\nquery = 'max(lag)'\nunit = \"s\"\nthresholds = [\"value < 2010ms\"]\n");
+    let url = serve_json(vector_answer("2.01"));
+    let out = stdout_of(
+        &gatecheck()
+            .args(["check", "--policy"])
+            .arg(&policy)
+            .args(["--prometheus-url", &url, "--at", FIXTURE_T])
+            .assert()
+            .code(1),
+    );
+    assert!(table_line(&out, "lag", "value < 2010ms").contains("FAIL"), "{out}");
+}
+
+#[test]
+fn a_freshness_timestamp_far_outside_time_is_no_data_not_a_panic() {
+    // On dd0cb13 `Duration::from_secs_f64` panicked on -1e300: exit 101.
+    let (_guard, policy) = policy_file(
+        "[[freshness]]\nid = \"worker\"\nselector = 'up{job=\"w\"}'\nmax_age = \"2m\"\n[[gate]]\nid = \"backlog\"\nquery = 'max(x)'\nunit = \"number\"\nthresholds = [\"value < 500\"]\n",
+    );
+    for stamp in ["-1e300", "1e300", "NaN"] {
+        let url = serve_json(vector_answer(stamp));
+        let out = stdout_of(
+            &gatecheck()
+                .args(["check", "--policy"])
+                .arg(&policy)
+                .args(["--prometheus-url", &url, "--at", FIXTURE_T])
+                .assert()
+                .code(1),
+        );
+        assert!(table_line(&out, "worker", "age < 2m").contains("NO DATA"), "{stamp}: {out}");
+    }
+}
+
+#[test]
+fn a_freshness_sample_in_the_future_is_never_fresh() {
+    let (_guard, policy) = policy_file(
+        "[[freshness]]\nid = \"worker\"\nselector = 'up{job=\"w\"}'\nmax_age = \"2m\"\n[[gate]]\nid = \"backlog\"\nquery = 'max(x)'\nunit = \"number\"\nthresholds = [\"value < 4102444800\"]\n",
+    );
+    // 2100-01-01: every query answers it, so the gate passes and only the age can block.
+    let url = serve_json(vector_answer("4102444800"));
+    let out = stdout_of(
+        &gatecheck()
+            .args(["check", "--policy"])
+            .arg(&policy)
+            .args(["--prometheus-url", &url, "--at", FIXTURE_T])
+            .assert()
+            .code(1),
+    );
+    let line = table_line(&out, "worker", "age < 2m");
+    assert!(line.contains("NO DATA"), "{out}");
+    assert!(out.contains("in the future"), "{out}");
+}
+
+#[test]
+fn check_at_a_time_in_the_future_is_exit_2() {
+    let (_guard, policy) = policy_file(
+        "[[gate]]\nid = \"backlog\"\nquery = 'max(x)'\nunit = \"number\"\nthresholds = [\"value < 500\"]\n",
+    );
+    let url = serve_json(vector_answer("1"));
+    gatecheck()
+        .args(["check", "--policy"])
+        .arg(&policy)
+        .args(["--prometheus-url", &url, "--at", "2099-01-01T00:00:00Z"])
+        .assert()
+        .code(2)
+        .stderr(contains("--at").and(contains("in the future")));
+}
+
+/// Lag figures only: a policy that reads nothing from k6.
+const ENV_ONLY: &str = "[[gate]]\nid = \"lag\"\nunit = \"s\"\nthresholds = [\"p(95) < 60s\"]\n[gate.env]\n\"p(95)\" = \"SCHEDULER_LAG_P95_SECONDS\"\n";
+
+#[test]
+fn a_named_raw_file_is_read_even_when_no_gate_needs_it() {
+    let (guard, policy) = policy_file(ENV_ONLY);
+    gatecheck_with_lag()
+        .args(["verify", "--policy"])
+        .arg(&policy)
+        .args(["--raw", "/no/such/raw.ndjson"])
+        .assert()
+        .code(2)
+        .stderr(contains("/no/such/raw.ndjson"));
+    let corrupt = guard.path().join("raw.ndjson");
+    std::fs::write(&corrupt, "{\"type\":\"Metric\",\"metric\":\"x\",\"data\":{}}\nthis is not json\n").unwrap();
+    gatecheck_with_lag()
+        .args(["verify", "--policy"])
+        .arg(&policy)
+        .arg("--raw")
+        .arg(&corrupt)
+        .assert()
+        .code(2)
+        .stderr(contains("raw.ndjson"));
+}
+
+/// `fixture`'s points, every `time` moved to `year`.
+fn raw_dated(dir: &std::path::Path, year: &str) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(fixture("k6/1.1.0/pass/raw.ndjson")).unwrap();
+    let moved: String = text
+        .lines()
+        .map(|line| match line.find("\"time\":\"") {
+            Some(at) => format!("{}{year}{}\n", &line[..at + 8], &line[at + 12..]),
+            None => format!("{line}\n"),
+        })
+        .collect();
+    let path = dir.join(format!("raw-{year}.ndjson"));
+    std::fs::write(&path, moved).unwrap();
+    path
+}
+
+#[test]
+fn raw_results_are_dated_by_their_newest_point_not_the_files_mtime() {
+    let dir = tempfile::tempdir().unwrap();
+    // Points from 2020, in a file written just now (as a copied artifact is).
+    let old = raw_dated(dir.path(), "2020");
+    let out = stdout_of(
+        &gatecheck_with_lag()
+            .args(["verify", "--summary", "fixtures/k6/1.1.0/pass/summary-export.json", "--raw"])
+            .arg(&old)
+            .args(["--max-evidence-age", "7d"])
+            .assert()
+            .code(1),
+    );
+    let line = out.lines().find(|l| l.contains("raw-2020.ndjson: its newest point's time")).unwrap_or_default();
+    assert!(line.contains("FAIL") && line.contains("evidence age < 168h"), "{out}");
+    // Points from 2099 are never fresh, with or without --max-evidence-age.
+    let future = raw_dated(dir.path(), "2099");
+    for extra in [&["--max-evidence-age", "7d"][..], &[][..]] {
+        let out = stdout_of(
+            &gatecheck_with_lag()
+                .args(["verify", "--summary", "fixtures/k6/1.1.0/pass/summary-export.json", "--raw"])
+                .arg(&future)
+                .args(extra)
+                .assert()
+                .code(1),
+        );
+        assert!(out.contains("in the future"), "{extra:?}: {out}");
+    }
+}
+
+#[test]
+fn a_native_summary_ended_in_2099_is_never_fresh() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(fixture("k6/1.1.0/pass/summary-export.json")).unwrap();
+    let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    doc["metrics"]["dropped_iterations"] = serde_json::json!({"count": 0, "rate": 0});
+    doc["gatecheck"] = serde_json::json!({
+        "runner": "gatecheck test",
+        "partial": false,
+        "skipped_flows": [],
+        "started_at": "2099-01-01T00:00:00Z",
+        "ended_at": "2099-01-01T00:01:00Z",
+    });
+    let path = dir.path().join("native.json");
+    std::fs::write(&path, doc.to_string()).unwrap();
+    let out = stdout_of(
+        &gatecheck_with_lag()
+            .args(["verify", "--summary"])
+            .arg(&path)
+            .args(["--max-evidence-age", "7d"])
+            .assert()
+            .code(1),
+    );
+    assert!(out.contains("in the future"), "{out}");
+}
+
+fn verify_summary(text: &str) -> (i32, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("summary.json");
+    std::fs::write(&path, text).unwrap();
+    let output = gatecheck_with_lag().args(["verify", "--summary"]).arg(&path).output().unwrap();
+    (output.status.code().unwrap_or(-1), String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+/// The passing export with `edit` applied to its JSON text.
+fn edited_export(edit: impl Fn(&str) -> String) -> String {
+    edit(&std::fs::read_to_string(fixture("k6/1.1.0/pass/summary-export.json")).unwrap())
+}
+
+#[test]
+fn one_selector_in_two_spellings_is_exit_2_naming_both() {
+    let text = edited_export(|t| {
+        t.replacen(
+            "\"metrics\": {",
+            "\"metrics\": {\"http_req_duration{flow: auth_list}\": {\"avg\": 1, \"min\": 1, \"med\": 1, \"max\": 1, \"p(90)\": 1, \"p(95)\": 1},",
+            1,
+        )
+    });
+    assert!(text.contains("flow: auth_list"), "the fixture's layout changed");
+    let (code, err) = verify_summary(&text);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("{flow: auth_list}") && err.contains("{flow:auth_list}"), "{err}");
+}
+
+#[test]
+fn one_statistic_in_two_spellings_is_exit_2() {
+    let text = edited_export(|t| t.replacen("\"p(95)\":", "\"p95\": 1, \"p(95)\":", 1));
+    let (code, err) = verify_summary(&text);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("\"p95\"") && err.contains("\"p(95)\""), "{err}");
+}
+
+#[test]
+fn a_machine_readable_summary_listing_a_metric_twice_is_exit_2() {
+    let entry =
+        r#"{"name":"http_req_failed","type":"rate","contains":"default","values":{"rate":0,"matches":0,"total":10}}"#;
+    let text = format!(
+        r#"{{"version":"1.0","results":{{"metrics":[{entry},{}]}}}}"#,
+        entry.replace("\"matches\":0", "\"matches\":0 ")
+    );
+    let (code, err) = verify_summary(&text);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("written twice"), "{err}");
+}
+
+#[test]
+fn a_rate_that_contradicts_its_counts_is_exit_2_naming_the_field() {
+    let export = r#"{"metrics":{"http_req_failed":{"passes":0,"fails":120,"value":-0.5}}}"#;
+    let (code, err) = verify_summary(export);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("value") && err.contains("contradicts"), "{err}");
+    for (rate, name) in [("-0.5", "http_req_failed"), ("1.5", "checks")] {
+        let handle = format!(
+            r#"{{"metrics":{{"{name}":{{"type":"rate","contains":"default","values":{{"rate":{rate},"passes":3,"fails":1}}}}}}}}"#
+        );
+        let (code, err) = verify_summary(&handle);
+        assert_eq!(code, 2, "{rate}: {err}");
+        assert!(err.contains("[\"rate\"]") && err.contains("contradicts"), "{rate}: {err}");
+    }
+}
+
+#[test]
+fn raw_results_that_are_not_utf8_are_exit_2_even_on_lines_no_gate_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read(fixture("k6/1.1.0/pass/raw.ndjson")).unwrap();
+    // A line of a metric no gate reads (data_received), so only the UTF-8 rule can catch it.
+    let needle: &[u8] = b"{\"metric\":\"data_received\"";
+    let line = text.windows(needle.len()).position(|w| w == needle).expect("a data_received point");
+    let at = line + text[line..].windows(7).position(|w| w == b"\"url\":\"").expect("a url tag") + 7;
+    let mut bad = text[..at].to_vec();
+    bad.extend_from_slice(b"\xff\xfe");
+    bad.extend_from_slice(&text[at..]);
+    let path = dir.path().join("raw.ndjson");
+    std::fs::write(&path, bad).unwrap();
+    gatecheck_with_lag()
+        .args(["verify", "--summary", "fixtures/k6/1.1.0/pass/summary-export.json", "--raw"])
+        .arg(&path)
+        .assert()
+        .code(2)
+        .stderr(contains("raw.ndjson").and(contains("UTF-8")));
+}

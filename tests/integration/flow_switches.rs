@@ -1,0 +1,133 @@
+//! Only the policy can switch a gate off: a flow is skipped only when the policy declares it
+//! optional (`[flows.NAME] switch_env`); a scenario, a summary or a flag cannot waive the
+//! gates of a flow the policy requires.
+
+use predicates::prelude::*;
+use predicates::str::contains;
+use serde_json::{json, Value};
+
+use crate::support::*;
+
+const PASS_EXPORT: &str = "fixtures/k6/1.1.0/pass/summary-export.json";
+
+/// The passing k6 export as a native run whose scenario switched `flow` off: its sub-metrics
+/// are gone and the run records the flow as skipped.
+fn summary_without(dir: &std::path::Path, flow: &str) -> std::path::PathBuf {
+    let mut doc: Value = serde_json::from_str(&std::fs::read_to_string(repo().join(PASS_EXPORT)).unwrap()).unwrap();
+    let metrics = doc["metrics"].as_object_mut().unwrap();
+    metrics.retain(|key, _| !key.contains(&format!("flow:{flow}}}")));
+    // Native summaries always carry dropped_iterations (0 in the closed model).
+    metrics.insert("dropped_iterations".into(), json!({"count": 0, "rate": 0}));
+    doc["gatecheck"] = json!({
+        "partial": false,
+        "skipped_flows": [{"flow": flow, "because": format!("PERF_ENABLE_{}=0", flow.to_uppercase())}],
+    });
+    let path = dir.join("summary.json");
+    std::fs::write(&path, serde_json::to_string(&doc).unwrap()).unwrap();
+    path
+}
+
+#[test]
+fn a_scenario_that_switches_off_a_required_flow_does_not_skip_its_gates() {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = summary_without(dir.path(), "auth_list");
+    let out = stdout_of(
+        &gatecheck_with_lag()
+            .args(["verify", "--policy", "gates/release.toml", "--summary"])
+            .arg(&summary)
+            .assert()
+            .code(1),
+    );
+    for (gate, check) in
+        [("read-latency", "p(95) < 400ms"), ("read-errors", "rate < 1%"), ("read-checks", "rate > 99%")]
+    {
+        let line = table_line(&out, gate, check);
+        assert!(line.contains("NO DATA") && !line.contains("SKIPPED"), "{gate}: {out}");
+    }
+    assert!(out.contains("does not declare it optional"), "{out}");
+}
+
+#[test]
+fn a_flow_the_policy_declares_optional_is_still_skipped_by_its_switch() {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = summary_without(dir.path(), "rule_poll");
+    gatecheck_with_lag()
+        .args(["verify", "--policy", "gates/release.toml", "--summary"])
+        .arg(&summary)
+        .assert()
+        .code(0)
+        .stdout(contains("SKIPPED").and(contains("flow rule_poll was switched off")));
+}
+
+#[test]
+fn skip_flow_of_a_flow_the_policy_requires_is_refused() {
+    gatecheck_with_lag()
+        .args(["verify", "--summary", PASS_EXPORT, "--skip-flow", "auth_list"])
+        .assert()
+        .code(2)
+        .stderr(contains("--skip-flow auth_list").and(contains("optional flows: rule_poll")));
+}
+
+/// The class: whatever the evidence says about which flows ran (switch variables, a summary's
+/// skipped flows, `--skip-flow`), a gate is SKIPPED only when the policy declares its flow
+/// optional and it was switched off; every other gate is judged (here NO DATA, blocking).
+mod nothing_outside_the_policy_switches_a_gate_off {
+    use gatecheck::policy::evaluate::{evaluate, Evidence, FlowState};
+    use gatecheck::policy::verdict::Status;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+        #[test]
+        fn only_declared_optional_flows_skip(
+            optional in proptest::collection::vec(any::<bool>(), 4),
+            off in proptest::collection::vec(proptest::option::of(any::<bool>()), 4),
+            skip_flag in proptest::collection::vec(any::<bool>(), 4),
+        ) {
+            let mut text = String::from("[policy]\nname = \"p\"\n");
+            for (i, opt) in optional.iter().enumerate() {
+                if *opt {
+                    text.push_str(&format!("[flows.f{i}]\nswitch_env = \"F{i}_ON\"\n"));
+                }
+            }
+            for i in 0..4 {
+                text.push_str(&format!(
+                    "[[gate]]\nid = \"g{i}\"\nmetric = \"http_req_duration{{flow:f{i}}}\"\nthresholds = [\"p(95) < 400ms\"]\n"
+                ));
+            }
+            let policy = gatecheck::policy::parse("p.toml", "p", &text).unwrap();
+            // What the environment says (Some(false): its switch is 0).
+            let env: Vec<(String, String)> = off
+                .iter()
+                .enumerate()
+                .filter_map(|(i, state)| state.map(|on| (format!("F{i}_ON"), if on { "1" } else { "0" }.to_string())))
+                .collect();
+            let lookup = |name: &str| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+            let flagged: Vec<String> =
+                skip_flag.iter().enumerate().filter(|(_, s)| **s).map(|(i, _)| format!("f{i}")).collect();
+            let read = gatecheck::sources::env::read_flows(&policy, &flagged, &lookup);
+            let refused_flag = flagged.iter().any(|f| policy.optional_flow(f).is_none());
+            prop_assert_eq!(read.is_err(), refused_flag);
+            let mut flows = read.unwrap_or_default();
+            // A summary (or scenario) that says every flow was skipped.
+            for (i, (state, flag)) in off.iter().zip(&skip_flag).enumerate() {
+                if *state == Some(false) || *flag || i % 2 == 0 {
+                    flows.insert(format!("f{i}"), FlowState { enabled: false, reason: "the run skipped it".into() });
+                }
+            }
+            let verdict = evaluate(&policy, &Evidence { flows: flows.clone(), ..Evidence::default() }).unwrap();
+            for (i, optional) in optional.iter().enumerate() {
+                let rows: Vec<_> = verdict.rows.iter().filter(|r| r.gate == format!("g{i}")).collect();
+                let switched = *optional && flows.get(&format!("f{i}")).is_some_and(|s| !s.enabled);
+                for row in rows {
+                    if switched {
+                        prop_assert_eq!(row.status, Status::Skipped);
+                    } else {
+                        prop_assert!(row.status == Status::NoData && row.blocking, "{:?}", row);
+                    }
+                }
+            }
+            prop_assert!(verdict.blocked());
+        }
+    }
+}

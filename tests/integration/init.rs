@@ -1,0 +1,167 @@
+//! `gatecheck init`: the scaffold for another team's API runs on the first try. It is written
+//! for the embedded demo target's own endpoints, then `gatecheck run` judges the demo end to
+//! end: exit 0 against the healthy target, exit 1 naming the read-latency gate against
+//! `--break latency`. It never overwrites, and what it writes lints clean (or names its
+//! placeholders).
+
+use std::path::Path;
+
+use crate::support::{gatecheck, stdout_of, Served, DEMO_RULE, DEMO_TOKEN};
+
+const DEMO_ENDPOINTS: [&str; 4] = [
+    "GET /api/watch-rules?limit=20",
+    "GET /api/watch-releases?limit=20",
+    "POST /api/dev/rules/{rule_id}/run?limit=20",
+    r#"POST /api/search {"keywords": ["house", "techno"], "providers": ["discogs"], "page": 1, "page_size": 10}"#,
+];
+
+fn init_for_the_demo(dir: &Path, extra: &[&str]) -> String {
+    let mut command = gatecheck();
+    command.current_dir(dir).arg("init");
+    for endpoint in DEMO_ENDPOINTS {
+        command.args(["--endpoint", endpoint]);
+    }
+    stdout_of(&command.args(extra).assert().code(0))
+}
+
+fn run_against(dir: &Path, target: &Served) -> (i32, String) {
+    let out = gatecheck()
+        .current_dir(dir)
+        .env("PERF_BASE_URL", &target.url)
+        .env("PERF_BEARER_TOKEN", DEMO_TOKEN)
+        .env("PERF_RULE_ID", DEMO_RULE)
+        .env("PERF_DURATION", "4s")
+        .env("NO_COLOR", "1")
+        .arg("run")
+        .output()
+        .unwrap();
+    (out.status.code().unwrap(), String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[test]
+fn init_for_the_demo_endpoints_then_run_ships_and_a_latency_break_blocks() {
+    let dir = tempfile::tempdir().unwrap();
+    let said = init_for_the_demo(
+        dir.path(),
+        &[
+            "--latency-histogram",
+            "waxwatch_request_latency_seconds",
+            "--utilization-gauge",
+            "waxwatch_db_connection_utilization",
+        ],
+    );
+    assert!(said.contains("4 endpoint(s) in 4 flow(s) (dev, search, watch_releases, watch_rules)"), "{said}");
+    for file in
+        ["gates/core-flows.toml", "gates/release.toml", "gates/saturation.toml", ".github/workflows/release-gates.yml"]
+    {
+        assert!(dir.path().join(file).is_file(), "{file} missing: {said}");
+    }
+    let lint = gatecheck()
+        .current_dir(dir.path())
+        .args(["lint", "gates/release.toml", "gates/saturation.toml", "gates/core-flows.toml"])
+        .assert()
+        .code(0);
+    assert!(stdout_of(&lint).contains("3 file(s), 0 error(s), 0 warning(s)"));
+
+    let healthy = Served::start(&["demo", "--serve"]);
+    let (code, out) = run_against(dir.path(), &healthy);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("RELEASE OK") && out.contains("watch-rules-latency") && out.contains("search-checks"),
+        "{out}"
+    );
+
+    let broken = Served::start(&["demo", "--serve", "--break", "latency"]);
+    let (code, out) = run_against(dir.path(), &broken);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("RELEASE BLOCKED"), "{out}");
+    let failed: Vec<&str> = out.lines().filter(|l| l.contains("FAIL")).collect();
+    assert!(failed.iter().all(|l| l.contains("-latency")) && !failed.is_empty(), "{out}");
+}
+
+#[test]
+fn init_never_overwrites_and_writes_nothing_when_a_file_exists() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("gates")).unwrap();
+    std::fs::write(dir.path().join("gates/release.toml"), "# mine\n").unwrap();
+    let mut command = gatecheck();
+    command.current_dir(dir.path()).args(["init", "--endpoint", "GET /api/items"]);
+    let out = command.assert().code(2);
+    let stderr = crate::support::stderr_of(&out);
+    assert!(stderr.contains("gates/release.toml already exist"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(dir.path().join("gates/release.toml")).unwrap(), "# mine\n");
+    assert!(!dir.path().join("gates/core-flows.toml").exists() && !dir.path().join("schemas").exists());
+}
+
+#[test]
+fn init_without_metric_names_leaves_placeholders_that_lint_refuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let said = init_for_the_demo(dir.path(), &[]);
+    assert!(said.contains("1 file(s) hold FILL_IN_... placeholders"), "{said}");
+    let out = gatecheck().current_dir(dir.path()).args(["lint", "gates/saturation.toml"]).assert().code(2);
+    let stdout = stdout_of(&out);
+    assert!(
+        stdout.contains("gates/saturation.toml:") && stdout.contains("placeholder FILL_IN_request_latency_seconds"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("placeholder FILL_IN_pool_utilization_ratio"), "{stdout}");
+}
+
+#[test]
+fn init_from_openapi_reads_gets_and_only_named_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let doc = dir.path().join("openapi.yaml");
+    std::fs::write(
+        &doc,
+        "openapi: 3.0.3\ninfo: {title: shop, version: '1'}\npaths:\n  /api/v1/items:\n    get:\n      tags: [Catalog]\n      responses: {'200': {description: ok}}\n    post:\n      tags: [Catalog]\n      responses: {'201': {description: created}}\n  /api/v1/orders/{order_id}:\n    get:\n      responses: {'200': {description: ok}}\n    delete:\n      responses: {'204': {description: gone}}\n",
+    )
+    .unwrap();
+    let said = stdout_of(
+        &gatecheck().current_dir(dir.path()).args(["init", "--openapi", "openapi.yaml", "--no-auth"]).assert().code(0),
+    );
+    assert!(said.contains("2 endpoint(s) in 2 flow(s) (catalog, orders)"), "{said}");
+    let scenario = std::fs::read_to_string(dir.path().join("gates/core-flows.toml")).unwrap();
+    assert!(
+        !scenario.contains("method = \"POST\"")
+            && !scenario.contains("DELETE")
+            && !scenario.contains("bearer_token_env"),
+        "{scenario}"
+    );
+    assert!(scenario.contains("path_params = { order_id = \"${PERF_ORDER_ID}\" }"), "{scenario}");
+    let workflow = std::fs::read_to_string(dir.path().join(".github/workflows/release-gates.yml")).unwrap();
+    assert!(workflow.contains("PERF_ORDER_ID: ${{ vars.PERF_ORDER_ID }}"), "{workflow}");
+
+    let named = tempfile::tempdir().unwrap();
+    std::fs::copy(&doc, named.path().join("openapi.yaml")).unwrap();
+    let said = stdout_of(
+        &gatecheck()
+            .current_dir(named.path())
+            .args(["init", "--openapi", "openapi.yaml", "--endpoint", r#"POST /api/v1/items {"name": "x"}"#])
+            .assert()
+            .code(0),
+    );
+    assert!(said.contains("3 endpoint(s)"), "{said}");
+    let scenario = std::fs::read_to_string(named.path().join("gates/core-flows.toml")).unwrap();
+    assert!(scenario.contains("expect_status = 201") && scenario.contains("json = { name = \"x\" }"), "{scenario}");
+}
+
+#[test]
+fn the_written_workflow_passes_actionlint() {
+    if which("actionlint").is_none() {
+        assert!(std::env::var_os("CI").is_none(), "actionlint is missing in CI (make install-tools)");
+        crate::support::record_skip("actionlint not on PATH (make install-tools)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    init_for_the_demo(dir.path(), &[]);
+    let status = std::process::Command::new("actionlint")
+        .current_dir(dir.path())
+        .arg(".github/workflows/release-gates.yml")
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+fn which(tool: &str) -> Option<std::path::PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| std::env::split_paths(&paths).map(|p| p.join(tool)).find(|p| p.is_file()))
+}

@@ -1,0 +1,268 @@
+//! The rules of issue 19 stated once each and generated, over the real readers and the real
+//! evaluator (and, for PromQL, a real `prometheus` evaluating the figure's decimal text). An
+//! example elsewhere is a witness; these are the proof. Budget: about 20 s in all on 2 cores.
+//!
+//! - sources × units: a figure at, one written digit above and one below its limit, in any
+//!   unit the limit may be written in, gives the verdict decimal arithmetic gives
+//!   (`a_figure_meets_its_limit_as_decimal_arithmetic_says_from_every_source`, 192 cases;
+//!   `a_promql_figure_meets_its_limit_exactly_through_a_real_prometheus`, 64 cases);
+//! - monotonicity: a worse figure never turns exit 1 into exit 0
+//!   (`a_worse_figure_never_passes_where_a_better_one_failed`, 128 cases);
+//! - duplication: the same figure twice in any spelling is refused
+//!   (`the_same_figure_twice_in_any_spelling_is_refused`, 128 cases);
+//! - time: no evidence dated in the future passes, whatever --max-evidence-age says
+//!   (`no_evidence_dated_in_the_future_passes`, 128 cases).
+
+use std::str::FromStr;
+
+use gatecheck::policy::evaluate::{evaluate, Evidence, EvidenceTime};
+use proptest::prelude::*;
+use rust_decimal::Decimal;
+
+use crate::support::*;
+
+/// Units a duration limit may be written in, with their size in milliseconds.
+const UNITS: [(&str, &str); 5] = [("us", "0.001"), ("ms", "1"), ("s", "1000"), ("m", "60000"), ("h", "3600000")];
+
+const OPS: [&str; 4] = ["<", "<=", ">", ">="];
+
+fn holds(op: &str, figure: Decimal, limit: Decimal) -> bool {
+    match op {
+        "<" => figure < limit,
+        "<=" => figure <= limit,
+        ">" => figure > limit,
+        ">=" => figure >= limit,
+        other => unreachable!("{other}"),
+    }
+}
+
+/// Where a latency figure can come from.
+#[derive(Debug, Clone, Copy)]
+enum Source {
+    Env,
+    SummaryExport,
+    HandleSummary,
+    MachineReadable,
+    Raw,
+}
+
+const SOURCES: [Source; 5] =
+    [Source::Env, Source::SummaryExport, Source::HandleSummary, Source::MachineReadable, Source::Raw];
+
+fn policy(text: &str) -> gatecheck::policy::Policy {
+    gatecheck::policy::parse("generated.toml", "generated", text).expect("the generated policy loads")
+}
+
+/// The exit code of judging `figure_ms` (exact decimal, milliseconds) from `source` against
+/// `p(95) {op} {limit}`.
+fn judge(source: Source, figure_ms: Decimal, op: &str, limit: &str) -> i32 {
+    let dir = tempfile::tempdir().unwrap();
+    let threshold = format!("p(95) {op} {limit}");
+    let ms = figure_ms.normalize().to_string();
+    let evidence = match source {
+        Source::Env => {
+            let policy = policy(&format!(
+                "[[gate]]\nid = \"lag\"\nunit = \"s\"\nthresholds = [\"{threshold}\"]\n[gate.env]\n\"p(95)\" = \"LAG\"\n"
+            ));
+            let seconds = (figure_ms / Decimal::ONE_THOUSAND).normalize().to_string();
+            let lookup = |name: &str| (name == "LAG").then(|| seconds.clone());
+            let evidence = Evidence {
+                env: gatecheck::sources::env::read_figures(&policy, &lookup).expect("env figure"),
+                ..Evidence::default()
+            };
+            return evaluate(&policy, &evidence).expect("evaluates").exit_code();
+        }
+        Source::SummaryExport => {
+            let doc = format!(
+                r#"{{"metrics":{{"http_req_duration":{{"avg":{ms},"min":{ms},"med":{ms},"max":{ms},"p(90)":{ms},"p(95)":{ms}}}}}}}"#
+            );
+            Evidence {
+                summary: Some(gatecheck::sources::k6_summary::parse("e.json", doc.as_bytes()).unwrap()),
+                ..Evidence::default()
+            }
+        }
+        Source::HandleSummary => {
+            let doc = format!(
+                r#"{{"metrics":{{"http_req_duration":{{"type":"trend","contains":"time","values":{{"avg":{ms},"min":{ms},"med":{ms},"max":{ms},"p(90)":{ms},"p(95)":{ms}}}}}}}}}"#
+            );
+            Evidence {
+                summary: Some(gatecheck::sources::k6_summary::parse("h.json", doc.as_bytes()).unwrap()),
+                ..Evidence::default()
+            }
+        }
+        Source::MachineReadable => {
+            let doc = format!(
+                r#"{{"version":"1.0","results":{{"metrics":[{{"name":"http_req_duration","type":"trend","contains":"time","values":{{"avg":{ms},"min":{ms},"med":{ms},"max":{ms},"p90":{ms},"p95":{ms}}}}}]}}}}"#
+            );
+            Evidence {
+                summary: Some(gatecheck::sources::k6_summary::parse("m.json", doc.as_bytes()).unwrap()),
+                ..Evidence::default()
+            }
+        }
+        Source::Raw => {
+            let path = dir.path().join("raw.ndjson");
+            std::fs::write(
+                &path,
+                format!(
+                    "{{\"type\":\"Metric\",\"data\":{{\"name\":\"http_req_duration\",\"type\":\"trend\",\"contains\":\"time\",\"thresholds\":[],\"submetrics\":null}},\"metric\":\"http_req_duration\"}}\n{{\"metric\":\"http_req_duration\",\"type\":\"Point\",\"data\":{{\"time\":\"2026-11-27T07:35:36Z\",\"value\":{ms},\"tags\":{{}}}}}}\n"
+                ),
+            )
+            .unwrap();
+            let key = gatecheck::metrics::MetricKey::parse("http_req_duration").unwrap();
+            let (set, _) = gatecheck::sources::k6_ndjson::read(&[path.as_path()], &[key], false).unwrap();
+            Evidence { raw: Some(set), ..Evidence::default() }
+        }
+    };
+    let policy =
+        policy(&format!("[[gate]]\nid = \"lat\"\nmetric = \"http_req_duration\"\nthresholds = [\"{threshold}\"]\n"));
+    evaluate(&policy, &evidence).expect("evaluates").exit_code()
+}
+
+/// A figure (ms, exact), a limit one written step away or at it, written in `unit`.
+fn case() -> impl Strategy<Value = (Decimal, i64, usize, usize)> {
+    // Figures from 0.002 ms to about 100 s, with 0 to 3 decimal places in milliseconds.
+    (
+        (2i64..100_000_000, 0u32..4).prop_map(|(m, places)| Decimal::new(m, places)),
+        -1i64..=1,
+        0..UNITS.len(),
+        0..OPS.len(),
+    )
+}
+
+/// The limit `figure_ms + delta × step` in `unit`, where `step` is one unit of the figure's last
+/// written digit, as decimal text; None when the unit cannot write it within 28 places.
+fn limit_text(figure_ms: Decimal, delta: i64, unit: usize) -> Option<(Decimal, String)> {
+    let step = Decimal::new(1, figure_ms.scale());
+    let limit_ms = figure_ms + step * Decimal::from(delta);
+    let (name, size) = UNITS[unit];
+    let in_unit = limit_ms.checked_div(Decimal::from_str(size).unwrap())?;
+    // Only limits a unit writes exactly (an hour divides few figures): the rest is skipped.
+    (in_unit.checked_mul(Decimal::from_str(size).unwrap())? == limit_ms)
+        .then(|| (limit_ms, format!("{}{name}", in_unit.normalize())))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 192, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn a_figure_meets_its_limit_as_decimal_arithmetic_says_from_every_source(
+        (figure, delta, unit, op) in case(),
+        source in 0..SOURCES.len(),
+    ) {
+        let Some((limit_ms, limit)) = limit_text(figure, delta, unit) else { return Ok(()) };
+        let op = OPS[op];
+        let expected = if holds(op, figure, limit_ms) { 0 } else { 1 };
+        let source = SOURCES[source];
+        prop_assert_eq!(judge(source, figure, op, &limit), expected, "{:?}: {} ms against p(95) {} {}", source, figure, op, limit);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn a_worse_figure_never_passes_where_a_better_one_failed(
+        (figure, _delta, unit, _op) in case(),
+        worse_by in (0i64..1_000_000, 0u32..4).prop_map(|(m, p)| Decimal::new(m, p)),
+        source in 0..SOURCES.len(),
+        limit_ms in (1i64..100_000_000, 0u32..3).prop_map(|(m, p)| Decimal::new(m, p)),
+    ) {
+        // Latency: higher is worse, judged by `<`.
+        let (name, size) = UNITS[unit];
+        let Some(in_unit) = limit_ms.checked_div(Decimal::from_str(size).unwrap()) else { return Ok(()) };
+        let limit = format!("{}{name}", in_unit.normalize());
+        let source = SOURCES[source];
+        let better = judge(source, figure, "<", &limit);
+        let worse = judge(source, figure + worse_by, "<", &limit);
+        prop_assert!(!(better == 1 && worse == 0), "{:?}: {} ms blocked but {} ms passed p(95) < {}", source, figure, figure + worse_by, limit);
+    }
+
+    #[test]
+    fn a_worse_error_rate_never_passes_where_a_better_one_failed(
+        passes in 0u64..1_000, fails in 0u64..100_000, more in 0u64..1_000, limit in 1i64..10_000,
+    ) {
+        // http_req_failed: `passes` are failed requests; `rate < limit/100 %`.
+        let exit = |failed: u64, ok: u64| {
+            let total = failed + ok;
+            let rate = if total == 0 { 0.0 } else { failed as f64 / total as f64 };
+            let doc = format!(r#"{{"metrics":{{"http_req_failed":{{"passes":{failed},"fails":{ok},"value":{rate}}}}}}}"#);
+            let evidence = Evidence { summary: Some(gatecheck::sources::k6_summary::parse("e.json", doc.as_bytes()).unwrap()), ..Evidence::default() };
+            let policy = policy(&format!("[[gate]]\nid = \"err\"\nmetric = \"http_req_failed\"\nthresholds = [\"rate < {}%\"]\n", Decimal::new(limit, 2)));
+            evaluate(&policy, &evidence).expect("evaluates").exit_code()
+        };
+        let better = exit(passes, fails + 1);
+        let worse = exit(passes + more, fails + 1);
+        prop_assert!(!(better == 1 && worse == 0));
+    }
+
+    #[test]
+    fn the_same_figure_twice_in_any_spelling_is_refused(
+        spaces in "[ ]{0,3}", shape in 0usize..3, stat_twice in any::<bool>(),
+    ) {
+        let doc = match (shape, stat_twice) {
+            (0, false) => format!(r#"{{"metrics":{{"lat{{flow:a}}":{{"avg":1,"p(95)":1}},"lat{{flow:{spaces}a}}{spaces}":{{"avg":2,"p(95)":2}}}}}}"#),
+            (0, true) => r#"{"metrics":{"lat":{"avg":1,"p(95)":1,"p95":2}}}"#.to_string(),
+            (1, false) => format!(r#"{{"metrics":{{"lat{{flow:a}}":{{"type":"trend","contains":"time","values":{{"p(95)":1}}}},"lat{{{spaces}flow:a}}":{{"type":"trend","contains":"time","values":{{"p(95)":2}}}}}}}}"#),
+            (1, true) => r#"{"metrics":{"lat":{"type":"trend","contains":"time","values":{"p95":1,"p(95)":2}}}}"#.to_string(),
+            (_, false) => format!(r#"{{"version":"1.0","results":{{"metrics":[{{"name":"lat{{flow:a}}","type":"trend","contains":"time","values":{{"p95":1}}}},{{"name":"lat{{flow:{spaces}a}}","type":"trend","contains":"time","values":{{"p95":2}}}}]}}}}"#),
+            (_, true) => r#"{"version":"1.0","results":{"metrics":[{"name":"lat","type":"trend","contains":"time","values":{"p95":1,"p(95)":2}}]}}"#.to_string(),
+        };
+        prop_assert!(gatecheck::sources::k6_summary::parse("d.json", doc.as_bytes()).is_err(), "read once: {}", doc);
+    }
+
+    #[test]
+    fn no_evidence_dated_in_the_future_passes(
+        ahead in (gatecheck::metrics::clock::SKEW_ALLOWANCE_SECS + 1)..4_000_000_000i64,
+        max_age in proptest::option::of(1u64..100_000_000),
+    ) {
+        let now = 1_767_225_600i64;
+        let doc = r#"{"metrics":{"http_req_duration":{"avg":1,"p(95)":1}}}"#;
+        let evidence = Evidence {
+            summary: Some(gatecheck::sources::k6_summary::parse("e.json", doc.as_bytes()).unwrap()),
+            now_unix: Some(now),
+            max_evidence_age: max_age.map(std::time::Duration::from_secs),
+            evidence_times: vec![EvidenceTime { path: "e.json".into(), ended_at: Some(now + ahead), how: "generated".into() }],
+            ..Evidence::default()
+        };
+        let policy = policy("[[gate]]\nid = \"lat\"\nmetric = \"http_req_duration\"\nthresholds = [\"p(95) < 400\"]\n");
+        let verdict = evaluate(&policy, &evidence).expect("evaluates");
+        prop_assert_eq!(verdict.exit_code(), 1, "{:?}", verdict.rows);
+    }
+}
+
+#[test]
+fn a_promql_figure_meets_its_limit_exactly_through_a_real_prometheus() {
+    // One real prometheus for every case (it only evaluates literals), stopped on drop.
+    let Some(prometheus) = PrometheusFixture::start() else { return };
+    let config = ProptestConfig { cases: 64, failure_persistence: None, ..ProptestConfig::default() };
+    let mut runner = proptest::test_runner::TestRunner::new(config);
+    let outcome = runner.run(&case(), |(figure, delta, unit, op)| {
+        let Some((limit_ms, limit)) = limit_text(figure, delta, unit) else { return Ok(()) };
+        let op = OPS[op];
+        let expected = if holds(op, figure, limit_ms) { 0 } else { 1 };
+        // The figure in seconds as decimal text, evaluated by Prometheus itself.
+        let seconds = (figure / Decimal::ONE_THOUSAND).normalize();
+        let (_guard, policy) = policy_file(&format!(
+            "[[gate]]\nid = \"lag\"\nquery = 'vector({seconds})'\nunit = \"s\"\nthresholds = [\"value {op} {limit}\"]\n"
+        ));
+        let output = gatecheck()
+            .args(["check", "--policy"])
+            .arg(&policy)
+            .args(["--prometheus-url", &prometheus.url, "--at", FIXTURE_T])
+            .output()
+            .unwrap();
+        prop_assert_eq!(
+            output.status.code(),
+            Some(expected),
+            "{} s against value {} {}: {}",
+            seconds,
+            op,
+            limit,
+            String::from_utf8_lossy(&output.stdout)
+        );
+        Ok(())
+    });
+    if let Err(failure) = outcome {
+        panic!("{failure}");
+    }
+}

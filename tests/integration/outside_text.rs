@@ -1,0 +1,769 @@
+//! Outside text and secrets never escape (issue 21). Text gatecheck did not write — k6 metric,
+//! tag, check and threshold strings, waiver fields, a native summary's skipped-flow reasons,
+//! server answers — leaves every output parseable by a real parser (serde_json, roxmltree,
+//! pulldown-cmark) and never starts a line of stdout or stderr; a credential gatecheck sends
+//! never comes back out, whatever a server echoes. Fault servers here are mocks on purpose:
+//! they echo the whole request (every header, plain and base64), which no real server does.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use base64::Engine;
+
+use crate::support::*;
+
+pub const FAIL_ERRORS: &str = "fixtures/k6/1.1.0/fail-errors/summary-export.json";
+
+/// How the echo server answers; `{echo}` is the request, every header, plain and base64.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Echo {
+    /// A Prometheus API error (HTTP 400, JSON) quoting the request.
+    PromError,
+    /// A Prometheus API success whose warnings quote the request.
+    PromWarning,
+    /// Plain text with this status, quoting the request on its first line.
+    Plain(u16),
+}
+
+/// A loopback server answering every request as `Echo` says, with `extra` (settable while it
+/// runs) added to each echo. Stops with the test process (its thread only accepts).
+pub struct EchoServer {
+    pub url: String,
+    pub extra: Arc<Mutex<String>>,
+    pub mode: Arc<Mutex<Echo>>,
+}
+
+impl EchoServer {
+    pub fn start(mode: Echo) -> EchoServer {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let extra = Arc::new(Mutex::new(String::new()));
+        let mode = Arc::new(Mutex::new(mode));
+        let (shared_extra, shared_mode) = (extra.clone(), mode.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let (extra, mode) = (shared_extra.lock().unwrap().clone(), *shared_mode.lock().unwrap());
+                std::thread::spawn(move || answer(stream, mode, &extra));
+            }
+        });
+        EchoServer { url, extra, mode }
+    }
+}
+
+fn answer(stream: TcpStream, mode: Echo, extra: &str) {
+    let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(5)));
+    let mut reader = BufReader::new(stream);
+    loop {
+        let mut head = Vec::new();
+        let mut length = 0usize;
+        loop {
+            let mut line = String::new();
+            match reader.read_line(&mut line) {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+            if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                length = value.trim().parse().unwrap_or(0);
+            }
+            if line == "\r\n" {
+                break;
+            }
+            head.push(line.trim_end().to_string());
+        }
+        let mut body = vec![0u8; length];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        let whole = head.join("\r\n");
+        let echo = format!(
+            "{extra} request: {} | base64: {} | url-safe: {} | body-base64: {}",
+            head.join(" | "),
+            base64::engine::general_purpose::STANDARD.encode(&whole),
+            base64::engine::general_purpose::URL_SAFE.encode(&whole),
+            base64::engine::general_purpose::STANDARD.encode(&body),
+        );
+        let (status, content_type, text) = match mode {
+            Echo::PromError => (
+                400,
+                "application/json",
+                serde_json::json!({"status": "error", "errorType": "bad_data", "error": echo}).to_string(),
+            ),
+            Echo::PromWarning => (
+                200,
+                "application/json",
+                serde_json::json!({
+                    "status": "success",
+                    "data": {"resultType": "vector", "result": [{"metric": {"echo": echo}, "value": [1767225600, "45"]}]},
+                    "warnings": [echo],
+                })
+                .to_string(),
+            ),
+            Echo::Plain(status) => (status, "text/plain", echo),
+        };
+        let response = format!(
+            "HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n{text}",
+            text.len()
+        );
+        if reader.get_mut().write_all(response.as_bytes()).is_err() {
+            return;
+        }
+    }
+}
+
+/// Every form a canary can take in an echo: itself and its base64 (both alphabets) at each of
+/// the three byte offsets, the characters that depend on the canary alone.
+pub fn canary_forms(canary: &str) -> Vec<String> {
+    use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+    let mut forms = vec![canary.to_string()];
+    for offset in 0..3usize {
+        let mut bytes = vec![b'x'; offset];
+        bytes.extend_from_slice(canary.as_bytes());
+        let (first, end) = ((8 * offset).div_ceil(6), (8 * (offset + canary.len())) / 6);
+        for engine in [&STANDARD_NO_PAD, &URL_SAFE_NO_PAD] {
+            forms.push(engine.encode(&bytes)[first..end].to_string());
+        }
+    }
+    forms
+}
+
+/// Panics when any form of any canary appears in `text` (named `what`).
+pub fn assert_no_canary(what: &str, text: &str, canaries: &[&str]) {
+    for canary in canaries {
+        for form in canary_forms(canary) {
+            assert!(!text.contains(&form), "{what} leaks {canary} (as {form:?}):\n{text}");
+        }
+    }
+}
+
+/// Every file under `dir`, with its text.
+pub fn files_under(dir: &Path) -> Vec<(PathBuf, String)> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(files_under(&path));
+        } else {
+            found.push((path.clone(), String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned()));
+        }
+    }
+    found
+}
+
+/// No line of `text` starts — after the leading spaces a CI runner ignores — with `::`, except
+/// gatecheck's own annotations (`::error title=gatecheck …`), each one whole line.
+pub fn assert_no_workflow_command(what: &str, text: &str) {
+    for line in text.split(['\n', '\r']) {
+        let line = line.trim_start();
+        if line.starts_with("::") {
+            assert!(
+                line.starts_with("::error title=gatecheck ") || line.starts_with("::warning title=gatecheck "),
+                "{what}: a line starts with outside text: {line:?}\n{text}"
+            );
+        }
+    }
+}
+
+fn day(offset: i64) -> String {
+    (time::OffsetDateTime::now_utc().date() + time::Duration::days(offset)).to_string()
+}
+
+fn toml_string(text: &str) -> String {
+    toml::Value::String(text.to_string()).to_string()
+}
+
+/// Item 1: a line break in a waiver's reason, ticket or gate, in a k6 summary key, or in a
+/// duplicate key named by the exit-2 error, never starts a line of stdout or stderr.
+#[test]
+fn a_line_break_in_outside_text_never_starts_a_line_of_stdout_or_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let waivers = dir.path().join("waivers.toml");
+    std::fs::write(
+        &waivers,
+        format!(
+            "[[waiver]]\ngate = \"write-errors\"\nowner = \"dana\"\nreason = {}\nticket = {}\nexpires = {}\n\n\
+             [[waiver]]\ngate = {}\nowner = \"dana\"\nreason = {}\nticket = \"OPS-2\"\nexpires = {}\n",
+            toml_string("outage\n::add-mask::from-reason"),
+            toml_string("OPS-1\n::notice::from-ticket"),
+            day(7),
+            toml_string("write-checks\n::warning::from-gate"),
+            toml_string("stale\r\n::error::stale-reason"),
+            day(7),
+        ),
+    )
+    .unwrap();
+    let mut summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(repo().join(FAIL_ERRORS)).unwrap()).unwrap();
+    summary["metrics"]["checks{flow:rule_poll}"]["thresholds"]["rate>0.5\n::add-mask::from-threshold"] =
+        serde_json::Value::Bool(true);
+    let summary_path = dir.path().join("summary.json");
+    std::fs::write(&summary_path, summary.to_string()).unwrap();
+    let assert = gatecheck_with_lag()
+        .arg("verify")
+        .arg("--summary")
+        .arg(&summary_path)
+        .arg("--waivers")
+        .arg(&waivers)
+        .assert()
+        .code(1);
+    let (out, err) = (stdout_of(&assert), stderr_of(&assert));
+    assert_no_workflow_command("stdout", &out);
+    assert_no_workflow_command("stderr", &err);
+    assert!(out.contains("outage\\n::add-mask::from-reason"), "shown visibly: {out}");
+    assert!(out.contains("write-checks\\n::warning::from-gate"), "{out}");
+
+    // The exit-2 error names the duplicate key: one line, the line break shown.
+    let text = std::fs::read_to_string(repo().join(FAIL_ERRORS)).unwrap();
+    let key = r#""http_reqs\n::add-mask::dup""#;
+    let duplicated = text.replacen(
+        "\"metrics\": {",
+        &format!("\"metrics\": {{{key}: {{\"count\": 1}}, {key}: {{\"count\": 2}},"),
+        1,
+    );
+    assert_ne!(duplicated, text);
+    let path = dir.path().join("dup.json");
+    std::fs::write(&path, duplicated).unwrap();
+    let assert = gatecheck_with_lag().args(["verify", "--summary"]).arg(&path).assert().code(2);
+    let err = stderr_of(&assert);
+    assert_no_workflow_command("stderr", &err);
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.starts_with("gatecheck: error: ") && err.contains("duplicate key"), "{err}");
+}
+
+/// Item 1, the native runner's summary: a skipped flow's reason is shown, on no line of its own.
+#[test]
+fn a_skipped_flows_reason_in_a_native_summary_never_starts_a_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = Served::start(&["demo", "--serve"]);
+    let status = spawn_smoke(&target.url, dir.path(), "native", &["--duration", "3s", "--vus", "2"]).wait().unwrap();
+    assert!(status.success(), "smoke: {status:?}");
+    let path = dir.path().join("native.json");
+    let mut summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    summary["gatecheck"]["skipped_flows"] =
+        serde_json::json!([{"flow": "rule_poll", "because": "switched off\n::add-mask::from-because"}]);
+    std::fs::write(&path, summary.to_string()).unwrap();
+    let assert = gatecheck_with_lag().args(["verify", "--summary"]).arg(&path).assert();
+    let out = stdout_of(&assert);
+    assert_no_workflow_command("stdout", &out);
+    assert_no_workflow_command("stderr", &stderr_of(&assert));
+    assert!(out.contains("switched off\\n::add-mask::from-because"), "{out}");
+}
+
+/// A k6 summary with `threshold` added to one metric's thresholds (k6 marked it failed).
+fn summary_with_threshold(dir: &Path, threshold: &str) -> PathBuf {
+    let mut summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(repo().join(FAIL_ERRORS)).unwrap()).unwrap();
+    summary["metrics"]["checks{flow:rule_poll}"]["thresholds"][threshold] = serde_json::Value::Bool(true);
+    let path = dir.join("summary.json");
+    std::fs::write(&path, summary.to_string()).unwrap();
+    path
+}
+
+/// Item 2: ESC and NUL in a k6 threshold key leave the JUnit report well-formed XML 1.0.
+#[test]
+fn esc_and_nul_in_a_threshold_key_leave_junit_well_formed() {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = summary_with_threshold(dir.path(), "rate<0.01\u{1b}[31m\u{0}]]></failure>");
+    let junit = dir.path().join("verdict.xml");
+    gatecheck_with_lag()
+        .args(["verify", "--summary"])
+        .arg(&summary)
+        .arg("--report")
+        .arg(format!("junit={}", junit.display()))
+        .assert()
+        .code(1);
+    let text = std::fs::read_to_string(&junit).unwrap();
+    let document = roxmltree::Document::parse(&text).unwrap_or_else(|e| panic!("not XML 1.0: {e}\n{text}"));
+    let names: Vec<&str> = document.descendants().filter_map(|n| n.attribute("name")).collect();
+    assert!(names.iter().any(|n| n.contains("\\u001b[31m\\u0000]]></failure>")), "shown visibly: {names:?}");
+}
+
+/// The HTML and Markdown events of a Markdown text, with the links and images it holds.
+pub fn markdown_events(text: &str) -> (Vec<String>, Vec<String>) {
+    use pulldown_cmark::{Event, Options, Parser, Tag};
+    let (mut html, mut links) = (Vec::new(), Vec::new());
+    for event in Parser::new_ext(text, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH) {
+        match event {
+            Event::Html(h) | Event::InlineHtml(h) => html.push(h.trim().to_string()),
+            Event::Start(Tag::Link { dest_url, .. }) | Event::Start(Tag::Image { dest_url, .. }) => {
+                links.push(dest_url.to_string())
+            }
+            _ => {}
+        }
+    }
+    (html, links)
+}
+
+/// The only HTML the Markdown report holds is gatecheck's own collapsible notes.
+pub fn assert_markdown_is_inert(what: &str, text: &str) {
+    let (html, links) = markdown_events(text);
+    let own = ["<details><summary>Notes</summary>", "</details>"];
+    assert!(html.iter().all(|h| own.contains(&h.as_str())), "{what}: raw HTML from outside: {html:?}\n{text}");
+    assert!(links.is_empty(), "{what}: live links from outside: {links:?}\n{text}");
+}
+
+/// Item 3: k6 summary text cannot close its code span and become raw HTML or a live link in the
+/// step summary.
+#[test]
+fn k6_text_becomes_neither_html_nor_a_link_in_the_step_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = summary_with_threshold(
+        dir.path(),
+        "rate<0.01` <img src=\"https://evil.example/p.png\"> [click](https://evil.example) | ![i](https://evil.example/i.png) `",
+    );
+    let step_summary = dir.path().join("step-summary.md");
+    let assert = gatecheck_with_lag()
+        .env("GITHUB_STEP_SUMMARY", &step_summary)
+        .args(["verify", "--summary"])
+        .arg(&summary)
+        .assert()
+        .code(1);
+    assert_no_workflow_command("stdout", &stdout_of(&assert));
+    let text = std::fs::read_to_string(&step_summary).unwrap();
+    assert_markdown_is_inert("step summary", &text);
+    assert!(text.contains("\\<img src\\=\\\"https\\:"), "the text is kept, escaped: {text}");
+}
+
+/// Item 4: a remote-write receiver and a Prometheus server that quote the request's headers
+/// (bearer token, basic auth plain and base64, every extra header) put none of them anywhere.
+#[test]
+fn a_servers_echo_of_the_request_puts_no_credential_anywhere() {
+    const RW_TOKEN: &str = "canary-rw-token-5b1c9e";
+    const RW_HEADER: &str = "canary-rw-header-77d0aa";
+    const PASSWORD: &str = "canary-password-3f9a42";
+    let dir = tempfile::tempdir().unwrap();
+    let target = Served::start(&["demo", "--serve"]);
+    let receiver = EchoServer::start(Echo::Plain(400));
+    let push = format!("--remote-write={}/api/v1/write", receiver.url);
+    let header = format!("X-Scope-OrgID: {RW_HEADER}");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("gatecheck"))
+        .current_dir(repo())
+        .env_clear()
+        .envs([
+            ("PERF_BASE_URL", target.url.as_str()),
+            ("PERF_BEARER_TOKEN", DEMO_TOKEN),
+            ("PERF_RULE_ID", DEMO_RULE),
+            ("GATECHECK_REMOTE_WRITE_TOKEN", RW_TOKEN),
+        ])
+        .args(["smoke", "--quiet", "--duration", "3s", "--vus", "2", &push, "--remote-write-header", &header])
+        .arg("--summary-out")
+        .arg(dir.path().join("s.json"))
+        .arg("--log-out")
+        .arg(dir.path().join("s.log"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (mut out, mut err) = (String::new(), String::new());
+    child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    child.wait().unwrap();
+    assert!(out.contains("remote-write: ") && out.contains("refused the push: HTTP 400"), "{out}\n{err}");
+    assert_no_canary("smoke stdout", &out, &[RW_TOKEN, RW_HEADER]);
+    assert_no_canary("smoke stderr", &err, &[RW_TOKEN, RW_HEADER]);
+    for (path, text) in files_under(dir.path()) {
+        assert_no_canary(&path.display().to_string(), &text, &[RW_TOKEN, RW_HEADER]);
+    }
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("s.json")).unwrap()).unwrap();
+    assert!(
+        summary["gatecheck"]["remote_write"]["refused"][0].as_str().is_some_and(|r| r.contains("***")),
+        "{summary}"
+    );
+
+    // Basic auth: the password, user:password and its base64 are all scrubbed.
+    let prometheus = EchoServer::start(Echo::PromError);
+    let assert = gatecheck()
+        .env("GATECHECK_PROMETHEUS_PASSWORD", PASSWORD)
+        .args(["check", "--policy", "fixtures/policies/one-query.toml", "--prometheus-url", &prometheus.url])
+        .args(["--prometheus-user", "oncall", "--prometheus-retries", "0"])
+        .assert()
+        .code(2);
+    let err = stderr_of(&assert);
+    assert!(err.contains("Prometheus rejected the query"), "{err}");
+    let pair = format!("oncall:{PASSWORD}");
+    assert_no_canary("check stderr", &err, &[PASSWORD, &pair]);
+    assert_no_canary("check stdout", &stdout_of(&assert), &[PASSWORD, &pair]);
+}
+
+/// One process's output and every file it wrote under `dir`, searched for every canary.
+fn assert_nothing_leaks(what: &str, output: &std::process::Output, dir: &Path, canaries: &[&str]) {
+    assert_no_canary(&format!("{what} stdout"), &String::from_utf8_lossy(&output.stdout), canaries);
+    assert_no_canary(&format!("{what} stderr"), &String::from_utf8_lossy(&output.stderr), canaries);
+    for (path, text) in files_under(dir) {
+        assert_no_canary(&format!("{what}: {}", path.display()), &text, canaries);
+    }
+}
+
+/// The proof of the scrubber: a distinct canary in every credential and header gatecheck can
+/// send, servers that answer in every way with an echo of the whole request (all headers,
+/// plain and base64), and no canary in stdout, stderr, any report, the step summary, a
+/// summary, a log or a history record — for every command that talks to a server.
+#[test]
+fn no_canary_credential_reaches_any_output_of_any_command() {
+    const PROM_TOKEN: &str = "canary-prom-token-a1b2c3";
+    const PROM_HEADER: &str = "canary-prom-header-d4e5f6";
+    const PROM_HEADER_2: &str = "canary-prom-tenant-0a9b8c";
+    const PROM_PASSWORD: &str = "canary-prom-password-7e6d";
+    const TARGET_TOKEN: &str = "canary-target-token-5c4b3a";
+    const RW_TOKEN: &str = "canary-rw-token-2f1e0d";
+    const RW_HEADER: &str = "canary-rw-header-9a8b7c";
+    let pair = format!("oncall:{PROM_PASSWORD}");
+    let all = [PROM_TOKEN, PROM_HEADER, PROM_HEADER_2, PROM_PASSWORD, pair.as_str(), TARGET_TOKEN, RW_TOKEN, RW_HEADER];
+    let prometheus_headers = [
+        "--prometheus-header",
+        &format!("X-Scope-OrgID: {PROM_HEADER}"),
+        "--prometheus-header",
+        &format!("X-Tenant: {PROM_HEADER_2}"),
+    ];
+    let prometheus = EchoServer::start(Echo::PromError);
+
+    // Prometheus: check, verify and probe, with a bearer token and with basic auth, against
+    // every kind of answer (a rejected query, warnings, 401, 500, 200 that is not the API).
+    for mode in [Echo::PromError, Echo::PromWarning, Echo::Plain(401), Echo::Plain(500), Echo::Plain(200)] {
+        *prometheus.mode.lock().unwrap() = mode;
+        for basic in [false, true] {
+            for command in ["check", "verify", "probe"] {
+                let dir = tempfile::tempdir().unwrap();
+                let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("gatecheck"));
+                // No lag figures from the environment: every query goes to the echoing server.
+                cmd.current_dir(repo()).env_clear();
+                cmd.env("GITHUB_STEP_SUMMARY", dir.path().join("step-summary.md")).env("GITHUB_ACTIONS", "true");
+                cmd.args([command, "--policy", "gates/release.toml", "--prometheus-url", &prometheus.url]);
+                cmd.args(["--prometheus-retries", "0", "--prometheus-timeout", "3s"]).args(prometheus_headers);
+                if basic {
+                    cmd.args(["--prometheus-user", "oncall"]).env("GATECHECK_PROMETHEUS_PASSWORD", PROM_PASSWORD);
+                } else {
+                    cmd.env("GATECHECK_PROMETHEUS_TOKEN", PROM_TOKEN);
+                }
+                if command != "probe" {
+                    cmd.args(["--summary", FAIL_ERRORS]);
+                }
+                if command == "verify" {
+                    cmd.arg("--history").arg(dir.path().join("history"));
+                }
+                if command != "probe" {
+                    for format in ["json", "junit", "markdown", "html"] {
+                        cmd.arg("--report")
+                            .arg(format!("{format}={}", dir.path().join(format!("r.{format}")).display()));
+                    }
+                }
+                let output = cmd.output().unwrap();
+                let what = format!("{command} ({mode:?}, basic auth {basic})");
+                assert_nothing_leaks(&what, &output, dir.path(), &all);
+                if matches!(mode, Echo::PromError | Echo::PromWarning) {
+                    // The echo did come through, scrubbed: no pass by silence.
+                    let shown = format!(
+                        "{}{}",
+                        String::from_utf8_lossy(&output.stdout),
+                        String::from_utf8_lossy(&output.stderr)
+                    );
+                    assert!(
+                        shown.contains("authorization: ***")
+                            || shown.contains("authorization: Bearer ***")
+                            || shown.contains("authorization: Basic ***"),
+                        "{what}: {shown}"
+                    );
+                }
+            }
+        }
+    }
+
+    // The load: run (smoke, then judge) against a target and a remote-write receiver that both
+    // echo, with Prometheus evidence from the echoing server too.
+    *prometheus.mode.lock().unwrap() = Echo::PromWarning;
+    let target = EchoServer::start(Echo::Plain(500));
+    let receiver = EchoServer::start(Echo::Plain(400));
+    let dir = tempfile::tempdir().unwrap();
+    let push = format!("--remote-write={}/api/v1/write", receiver.url);
+    let output = std::process::Command::new(assert_cmd::cargo::cargo_bin("gatecheck"))
+        .current_dir(repo())
+        .env_clear()
+        .envs([
+            ("PERF_BASE_URL", target.url.as_str()),
+            ("PERF_BEARER_TOKEN", TARGET_TOKEN),
+            ("PERF_RULE_ID", DEMO_RULE),
+            ("GATECHECK_REMOTE_WRITE_TOKEN", RW_TOKEN),
+            ("GATECHECK_PROMETHEUS_TOKEN", PROM_TOKEN),
+            ("GITHUB_ACTIONS", "true"),
+        ])
+        .env("GITHUB_STEP_SUMMARY", dir.path().join("step-summary.md"))
+        .args(["run", "--quiet", "--duration", "3s", "--vus", "2", &push])
+        .args(["--remote-write-header", &format!("X-Scope-OrgID: {RW_HEADER}")])
+        .args(["--prometheus-url", &prometheus.url, "--prometheus-retries", "0"])
+        .args(prometheus_headers)
+        .arg("--summary-out")
+        .arg(dir.path().join("s.json"))
+        .arg("--log-out")
+        .arg(dir.path().join("s.log"))
+        .arg("--history")
+        .arg(dir.path().join("history"))
+        .args(["--report", &format!("json={}", dir.path().join("r.json").display())])
+        .args(["--report", &format!("junit={}", dir.path().join("r.xml").display())])
+        .args(["--report", &format!("markdown={}", dir.path().join("r.md").display())])
+        .args(["--report", &format!("html={}", dir.path().join("r.html").display())])
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert!(out.contains("refused the push"), "the receiver's echo was read: {out}");
+    assert!(dir.path().join("s.json").exists() && dir.path().join("r.json").exists(), "{out}");
+    assert_nothing_leaks("run", &output, dir.path(), &all);
+}
+
+/// Headless Chromium, as a witness: a threshold key that closes its cell and opens a script
+/// and an image with an onerror handler stays text in the HTML report; nothing of it runs.
+#[test]
+fn hostile_text_in_the_html_report_is_text_in_a_real_browser() {
+    let Some(chromium) = crate::browser::chromium_or_skip() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let hostile = "rate<0.01</td><script>document.body.setAttribute('data-pwned','script')</script>\
+                   <img src=x onerror=\"document.body.setAttribute('data-pwned','img')\">\u{1b}[31m\n::x";
+    let summary = summary_with_threshold(dir.path(), hostile);
+    let html = dir.path().join("verdict.html");
+    gatecheck_with_lag()
+        .args(["verify", "--summary"])
+        .arg(&summary)
+        .arg("--report")
+        .arg(format!("html={}", html.display()))
+        .assert()
+        .code(1);
+    let probe = "JSON.stringify({pwned: document.body.getAttribute('data-pwned'), scripts: document.scripts.length, \
+                 images: document.images.length, shown: [...document.querySelectorAll('td.check')].some(td => \
+                 td.textContent.includes(\"</td><script>document.body\") && td.textContent.includes('\\\\u001b[31m\\\\n::x'))})";
+    let run = crate::browser::open(&chromium, &html, probe);
+    let seen: serde_json::Value = serde_json::from_str(run.probe.as_str().expect("a JSON string")).unwrap();
+    assert_eq!(seen["pwned"], serde_json::Value::Null, "{seen}");
+    assert_eq!(seen["scripts"], 1, "only gatecheck's own script: {seen}");
+    assert_eq!(seen["images"], 0, "{seen}");
+    assert_eq!(seen["shown"], true, "the text is shown as text: {seen}");
+}
+
+/// One piece of the hostile alphabet the issue names, plus link, HTML, entity, emphasis and
+/// math openers and Unicode line separators.
+fn hostile_piece() -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    prop_oneof![
+        Just("\n::add-mask::x".to_string()),
+        Just("\n::error::pwned".to_string()),
+        Just("\r".to_string()),
+        Just("\u{1b}[31m".to_string()),
+        Just("\0".to_string()),
+        Just("</td><script>alert(1)</script>".to_string()),
+        Just("`".to_string()),
+        Just("|".to_string()),
+        Just("]]>".to_string()),
+        Just("<img src=https://evil.example/x.png>".to_string()),
+        Just("[l](https://evil.example)".to_string()),
+        Just("![i](https://evil.example/i.png)".to_string()),
+        Just("https://evil.example www.evil.example a@evil.example".to_string()),
+        Just("&amp;&#x3c;".to_string()),
+        Just("*_~$\\".to_string()),
+        Just("\u{2028}\u{202e}\u{85}".to_string()),
+        Just("\"'".to_string()),
+        "[a-z0-9 ]{1,6}",
+    ]
+}
+
+/// A hostile string: a few pieces, sometimes past 4 KB.
+fn hostile() -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    (proptest::collection::vec(hostile_piece(), 1..6), any::<bool>(), 0..4u8).prop_map(|(pieces, long, _)| {
+        let text = pieces.concat();
+        if long {
+            format!("{}{text}", "y".repeat(4096))
+        } else {
+            text
+        }
+    })
+}
+
+/// What one in-process command printed and wrote.
+struct Outputs {
+    stdout: String,
+    stderr: String,
+    files: Vec<(PathBuf, String)>,
+}
+
+/// Runs `args` in-process as the binary would (the exit-2 line through the same function
+/// main uses), with `env` as the whole environment and GitHub's step summary and annotations
+/// on; every report format is written under `dir`.
+fn run_in_process(runtime: &tokio::runtime::Runtime, dir: &Path, args: &[String], env: &[(&str, String)]) -> Outputs {
+    use clap::Parser;
+    let step_summary = dir.join("step-summary.md");
+    let mut env: std::collections::HashMap<String, String> =
+        env.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+    env.insert("GITHUB_STEP_SUMMARY".into(), step_summary.display().to_string());
+    env.insert("GITHUB_ACTIONS".into(), "true".into());
+    let mut argv: Vec<String> = vec!["gatecheck".into()];
+    argv.extend(args.iter().cloned());
+    for format in ["json", "junit", "markdown", "html"] {
+        argv.push("--report".into());
+        argv.push(format!("{format}={}", dir.join(format!("report.{format}")).display()));
+    }
+    let cli = gatecheck::cli::Cli::try_parse_from(&argv).unwrap_or_else(|e| panic!("{argv:?}: {e}"));
+    let lookup = |name: &str| env.get(name).cloned();
+    let mut stdout = Vec::new();
+    let stderr = match runtime.block_on(gatecheck::run(cli, &lookup, &mut stdout)) {
+        Ok(_) => String::new(),
+        Err(error) => gatecheck::commands::error_line(&error) + "\n",
+    };
+    Outputs { stdout: String::from_utf8(stdout).expect("stdout is UTF-8"), stderr, files: files_under(dir) }
+}
+
+/// Every output of one command parses with a real parser and no line starts with outside text.
+fn assert_outputs_hold(what: &str, outputs: &Outputs) {
+    assert_no_workflow_command(&format!("{what} stdout"), &outputs.stdout);
+    assert_no_workflow_command(&format!("{what} stderr"), &outputs.stderr);
+    assert!(outputs.stderr.lines().count() <= 1, "{what}: the error is one line: {}", outputs.stderr);
+    for (path, text) in &outputs.files {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let what = format!("{what}: {name}");
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("json") if name.starts_with("report") => {
+                serde_json::from_str::<serde_json::Value>(text).unwrap_or_else(|e| panic!("{what}: {e}\n{text}"));
+            }
+            Some("junit") => {
+                roxmltree::Document::parse(text).unwrap_or_else(|e| panic!("{what}: not XML 1.0: {e}\n{text}"));
+            }
+            Some("md") | Some("markdown") => assert_markdown_is_inert(&what, text),
+            _ => {}
+        }
+    }
+}
+
+/// A native summary from one real (short) smoke run against the demo target, made once.
+fn native_summary() -> &'static serde_json::Value {
+    static SUMMARY: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    SUMMARY.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let target = Served::start(&["demo", "--serve"]);
+        let status =
+            spawn_smoke(&target.url, dir.path(), "native", &["--duration", "3s", "--vus", "2"]).wait().unwrap();
+        assert!(status.success(), "smoke: {status:?}");
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("native.json")).unwrap()).unwrap()
+    })
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 48, ..Default::default() })]
+
+    /// The escaping rules, stated once over every input gatecheck may print: k6 metric, tag,
+    /// threshold and check strings in both k6 summary shapes and in raw results; waiver fields; a native
+    /// summary's scenario, target, flow and endpoint names and skipped-flow reasons; the text
+    /// of a Prometheus server's errors, warnings and labels. Every output — stdout, the exit-2
+    /// line, the JSON, JUnit, Markdown and HTML reports, the step summary and annotations —
+    /// parses with a real parser, and no line starts with outside text.
+    #[test]
+    fn hostile_text_in_any_input_leaves_every_output_parseable(texts in proptest::collection::vec(hostile(), 12)) {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let lag: Vec<(&str, String)> = PASSING_LAG.iter().map(|(k, v)| (*k, v.to_string())).collect();
+        let policy = repo().join("gates/release.toml").display().to_string();
+
+        // k6 --summary-export: a metric with a hostile name and tag, failed hostile thresholds.
+        let dir = tempfile::tempdir().unwrap();
+        let mut export: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(repo().join(FAIL_ERRORS)).unwrap()).unwrap();
+        export["metrics"]["checks{flow:rule_poll}"]["thresholds"][texts[3].clone()] = serde_json::Value::Bool(true);
+        export["metrics"]["http_req_failed{flow:auth_list}"]["thresholds"][texts[2].clone()] = serde_json::Value::Bool(true);
+        export["root_group"]["checks"][texts[4].clone()] =
+            serde_json::json!({"name": texts[4], "path": format!("::{}", texts[4]), "id": "x", "passes": 1, "fails": 1});
+        let summary = dir.path().join("export.json");
+        std::fs::write(&summary, export.to_string()).unwrap();
+        let waivers = dir.path().join("waivers.toml");
+        std::fs::write(&waivers, format!(
+            "[[waiver]]\ngate = \"write-errors\"\nowner = {}\nreason = {}\nticket = {}\nexpires = {}\n\n\
+             [[waiver]]\ngate = {}\nowner = \"dana\"\nreason = {}\nticket = \"T-1\"\nexpires = {}\n",
+            // Never blank: a blank field is refused, and this run must reach every report.
+            toml_string(&format!("o{}", texts[5])), toml_string(&format!("r{}", texts[6])),
+            toml_string(&format!("t{}", texts[7])), day(3),
+            toml_string(&format!("g{}", texts[8])), toml_string(&format!("r{}", texts[9])), day(3),
+        )).unwrap();
+        let args: Vec<String> = ["verify", "--policy", &policy, "--summary", &summary.display().to_string(), "--waivers",
+            &waivers.display().to_string()].map(String::from).to_vec();
+        let reports = tempfile::tempdir().unwrap();
+        let outputs = run_in_process(&runtime, reports.path(), &args, &lag);
+        assert_outputs_hold("verify k6 export", &outputs);
+        // Judged, not refused: the hostile text reached every report.
+        proptest::prop_assert!(outputs.stderr.is_empty() && reports.path().join("report.html").exists(), "verify k6 export: {}", outputs.stderr);
+
+        // A hostile metric name and tag: refused (exit 2) or judged, every output holds.
+        let mut named = export.clone();
+        named["metrics"][format!("{}{{flow:{}}}", texts[0], texts[1])] =
+            serde_json::json!({"count": 3, "rate": 0.5, "thresholds": {texts[2].clone(): true}});
+        named["metrics"][format!("http_reqs{{flow:{}}}", texts[1])] = serde_json::json!({"count": 3, "rate": 0.5});
+        let summary = dir.path().join("named.json");
+        std::fs::write(&summary, named.to_string()).unwrap();
+        let args: Vec<String> = ["verify", "--policy", &policy, "--summary", &summary.display().to_string()].map(String::from).to_vec();
+        let reports = tempfile::tempdir().unwrap();
+        assert_outputs_hold("verify k6 metric names", &run_in_process(&runtime, reports.path(), &args, &lag));
+
+        // k6 raw results (--raw): hostile tags, check names, thresholds and submetric names.
+        let raw = dir.path().join("raw.ndjson");
+        let mut lines = std::fs::read_to_string(repo().join("fixtures/k6/1.1.0/pass/raw.ndjson")).unwrap();
+        for line in [
+            serde_json::json!({"type": "Metric", "metric": "hostile_trend", "data": {"name": "hostile_trend", "type": "trend",
+                "contains": "time", "thresholds": [texts[2]], "submetrics": [{"name": format!("hostile_trend{{flow:{}}}", texts[1]),
+                "suffix": "x", "tags": {"flow": texts[1]}}]}}),
+            serde_json::json!({"type": "Point", "metric": "checks", "data": {"time": "2026-11-27T07:35:37Z", "value": 0,
+                "tags": {"check": texts[4], "flow": texts[1], "name": texts[0], "scenario": texts[3]}}}),
+            serde_json::json!({"type": "Point", "metric": "http_req_duration", "data": {"time": "2026-11-27T07:35:37Z",
+                "value": 12.5, "tags": {"flow": texts[1], "name": texts[0], "status": texts[3], "url": texts[4]}}}),
+        ] {
+            lines.push_str(&line.to_string());
+            lines.push('\n');
+        }
+        std::fs::write(&raw, lines).unwrap();
+        let args: Vec<String> = ["verify", "--policy", &policy, "--summary", "fixtures/k6/1.1.0/pass/summary-export.json",
+            "--raw", &raw.display().to_string()].map(String::from).to_vec();
+        let reports = tempfile::tempdir().unwrap();
+        assert_outputs_hold("verify k6 raw", &run_in_process(&runtime, reports.path(), &args, &lag));
+
+        // k6 handleSummary: the same strings in the other shape.
+        let mut handle: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(repo().join("fixtures/k6/1.1.0/pass/handle-summary.json")).unwrap()).unwrap();
+        handle["metrics"]["checks{flow:rule_poll}"]["thresholds"][texts[2].clone()] = serde_json::json!({"ok": false});
+        handle["root_group"]["checks"] = serde_json::json!([{"name": texts[4], "path": "::x", "id": "x", "passes": 1, "fails": 1}]);
+        let summary = dir.path().join("handle.json");
+        std::fs::write(&summary, handle.to_string()).unwrap();
+        let args: Vec<String> = ["verify", "--policy", &policy, "--summary", &summary.display().to_string()].map(String::from).to_vec();
+        let reports = tempfile::tempdir().unwrap();
+        let outputs = run_in_process(&runtime, reports.path(), &args, &lag);
+        assert_outputs_hold("verify handleSummary", &outputs);
+        // Judged, not refused: the hostile text reached every report.
+        proptest::prop_assert!(outputs.stderr.is_empty() && reports.path().join("report.html").exists(), "verify handleSummary: {}", outputs.stderr);
+
+        // A native summary: scenario, target, flow and endpoint names, skipped-flow reasons.
+        let mut native = native_summary().clone();
+        native["gatecheck"]["scenario"] = serde_json::json!(texts[10]);
+        native["gatecheck"]["skipped_flows"] = serde_json::json!([{"flow": "rule_poll", "because": texts[11]}]);
+        if let Some(endpoint) = native["gatecheck"]["recorder"]["flows"][0]["endpoints"].get_mut(0) {
+            endpoint["name"] = serde_json::json!(texts[1]);
+        }
+        let summary = dir.path().join("native.json");
+        std::fs::write(&summary, native.to_string()).unwrap();
+        let args: Vec<String> = ["verify", "--policy", &policy, "--summary", &summary.display().to_string()].map(String::from).to_vec();
+        let reports = tempfile::tempdir().unwrap();
+        let outputs = run_in_process(&runtime, reports.path(), &args, &lag);
+        assert_outputs_hold("verify native", &outputs);
+        // Judged, not refused: the hostile text reached every report.
+        proptest::prop_assert!(outputs.stderr.is_empty() && reports.path().join("report.html").exists(), "verify native: {}", outputs.stderr);
+
+        // A Prometheus server whose errors, warnings and labels carry the hostile text.
+        for (index, mode) in [Echo::PromWarning, Echo::PromError].into_iter().enumerate() {
+            let server = prometheus_server();
+            *server.mode.lock().unwrap() = mode;
+            *server.extra.lock().unwrap() = texts[2 + index].clone();
+            let args: Vec<String> = ["check", "--policy", &policy, "--summary", FAIL_ERRORS, "--prometheus-url", &server.url,
+                "--prometheus-retries", "0"].map(String::from).to_vec();
+            let reports = tempfile::tempdir().unwrap();
+            assert_outputs_hold(&format!("check {mode:?}"), &run_in_process(&runtime, reports.path(), &args, &[]));
+        }
+    }
+}
+
+/// One echoing Prometheus for every case of the generative test (cases run one at a time).
+fn prometheus_server() -> &'static EchoServer {
+    static SERVER: std::sync::OnceLock<EchoServer> = std::sync::OnceLock::new();
+    SERVER.get_or_init(|| EchoServer::start(Echo::PromWarning))
+}
