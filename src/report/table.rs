@@ -209,33 +209,58 @@ fn column_widths(rows: &[&Row], cells: &[[String; 5]], width: Option<usize>) -> 
         cells.iter().map(|row| narrowest(&row[c], MAX_ROW_LINES)).max().unwrap_or(0).max(width_of(HEADER[c]))
     };
     let minimum = [ids, two_lines(1), two_lines(2), natural[3], MIN_SOURCE_WIDTH.min(natural[4])];
+    // Candidate layouts: with and without Source, shrinking thresholds or gate series first.
+    // Of those that fit, the one whose rows take the fewest lines wins (ties: the first, which
+    // keeps Source); when none fits, the narrowest.
+    let fair = FAIR_SOURCE_WIDTH.max(minimum[4]).min(natural[4]);
+    let orders: [&[(usize, usize)]; 2] = [
+        &[(4, fair), (1, minimum[1]), (4, minimum[4]), (2, minimum[2]), (0, minimum[0])],
+        &[(4, fair), (0, minimum[0]), (4, minimum[4]), (1, minimum[1]), (2, minimum[2])],
+    ];
+    let mut best: Option<([usize; 5], usize)> = None;
+    let mut narrowest_layout: Option<[usize; 5]> = None;
     for columns in [5, 4] {
         // "│ " + " ┆ " between columns + " │".
         let available = total.saturating_sub(4 + 3 * (columns - 1));
-        let mut widths = natural;
-        if columns == 4 {
-            widths[4] = 0;
-        }
-        // Source keeps room for a kind and a short name until Threshold has wrapped.
-        let steps = [
-            (4, FAIR_SOURCE_WIDTH.max(minimum[4]).min(natural[4])),
-            (1, minimum[1]),
-            (4, minimum[4]),
-            (2, minimum[2]),
-            (0, minimum[0]),
-        ];
-        for (c, floor) in steps {
-            let sum: usize = widths.iter().sum();
-            if sum <= available || widths[c] == 0 {
-                continue;
+        for steps in orders {
+            let mut widths = natural;
+            if columns == 4 {
+                widths[4] = 0;
             }
-            widths[c] = widths[c].saturating_sub(sum - available).max(floor);
-        }
-        if widths.iter().sum::<usize>() <= available || columns == 4 {
-            return widths;
+            for &(c, floor) in steps {
+                let sum: usize = widths.iter().sum();
+                if sum <= available || widths[c] == 0 {
+                    continue;
+                }
+                widths[c] = widths[c].saturating_sub(sum - available).max(floor);
+            }
+            let sum: usize = widths.iter().sum();
+            if narrowest_layout.is_none_or(|n| sum < n.iter().sum()) {
+                narrowest_layout = Some(widths);
+            }
+            if sum <= available {
+                let lines = row_lines(rows, cells, &widths);
+                if best.is_none_or(|(_, fewest)| lines < fewest) {
+                    best = Some((widths, lines));
+                }
+            }
         }
     }
-    natural
+    best.map(|(widths, _)| widths).or(narrowest_layout).unwrap_or(natural)
+}
+
+/// The lines all rows take at these widths.
+fn row_lines(rows: &[&Row], cells: &[[String; 5]], widths: &[usize; 5]) -> usize {
+    rows.iter()
+        .zip(cells)
+        .map(|(row, cells)| {
+            let gate = wrap_gate(row, widths[0]).len();
+            let threshold = wrap(&cells[1], widths[1], usize::MAX).len();
+            let observed = wrap(&cells[2], widths[2], usize::MAX).len();
+            let source = if widths[4] > 0 { wrap(&cells[4], widths[4], MAX_ROW_LINES).len() } else { 1 };
+            gate.max(threshold).max(observed).max(source)
+        })
+        .sum()
 }
 
 /// The narrowest width at which `text` wraps into `lines` lines (a word longer than a line

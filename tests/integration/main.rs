@@ -26,6 +26,7 @@ mod outside_text;
 mod prometheus;
 mod prometheus_faults;
 mod prometheus_rules;
+mod readme;
 mod remote_write;
 mod reports;
 mod schemas;
