@@ -172,10 +172,10 @@ fn reports_go_to_files_stdout_step_summary_and_annotations() {
     // Issue 23, item 7: the heading names what blocked, one table with blocking rows first,
     // nothing repeated (on dd0cb13 a second "Baseline snapshot" table repeated every row).
     assert!(
-        out.contains("## gatecheck: 🔴 RELEASE BLOCKED: write-errors 4.839% ≥ 1%; write-checks 95.161% ≤ 99%;"),
+        out.contains("## gatecheck: 🔴 RELEASE BLOCKED: write\\-errors 4\\.839\\% ≥ 1\\%\\; write\\-checks 95\\.161\\% ≤ 99\\%\\;"),
         "{out}"
     );
-    assert!(!out.contains("Baseline snapshot") && out.matches("| write-errors |").count() == 1, "{out}");
+    assert!(!out.contains("Baseline snapshot") && out.matches("| write\\-errors |").count() == 1, "{out}");
     let table: Vec<&str> = out.lines().filter(|l| l.starts_with("| ") && !l.starts_with("| Gate")).collect();
     let first_pass = table.iter().position(|l| l.contains("**PASS**")).unwrap();
     assert!(table[first_pass..].iter().all(|l| !l.contains("**FAIL**") && !l.contains("**NO DATA**")), "{out}");
