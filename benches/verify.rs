@@ -38,7 +38,7 @@ fn main() {
         };
         let verdict = evaluate(&policy, &evidence).unwrap();
         let mut out = Vec::with_capacity(16 * 1024);
-        gatecheck::report::table::render(&verdict, false, &mut out).unwrap();
+        gatecheck::report::table::render(&verdict, &Default::default(), &mut out).unwrap();
         assert!(verdict.blocked(), "fail-errors must block");
         rows = verdict.rows.len();
     });

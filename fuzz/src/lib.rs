@@ -85,7 +85,11 @@ pub fn judge(policy: &Policy, evidence: &Evidence) {
         }
     }
     let mut out = Vec::new();
-    let _ = gatecheck::report::table::render(&verdict, false, &mut out);
+    let _ = gatecheck::report::table::render(
+        &verdict,
+        &gatecheck::report::table::View { width: Some(80), ..Default::default() },
+        &mut out,
+    );
     let _ = gatecheck::report::markdown::render(&verdict);
     let _ = gatecheck::report::json::render(&verdict, "2026-11-30T00:00:00Z");
     let _ = gatecheck::report::junit::render(&verdict, "2026-11-30T00:00:00Z");

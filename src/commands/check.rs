@@ -12,7 +12,7 @@ use crate::report;
 use crate::settings::{self, Plan, Settings};
 
 use super::evidence::{judge, load_policy};
-use super::{color, write_out, Context, Outcome};
+use super::{write_out, Context, Outcome};
 
 pub async fn check(args: CheckArgs, context: &Context<'_>, out: &mut dyn Write) -> Result<Outcome, Error> {
     let summary_flag = args.summary.is_some();
@@ -42,7 +42,8 @@ pub async fn check(args: CheckArgs, context: &Context<'_>, out: &mut dyn Write) 
             policy.source
         )));
     }
-    let outputs = report::outputs::Outputs::claim(&args.report.reports, context.env)?;
+    let outputs = report::outputs::Outputs::claim(&args.report.reports, context.env)?
+        .with_view(args.report.verbose, args.report.only_failures);
     watch(&policy, &plan, context.env, args.watch, interval, require, outputs, out).await
 }
 
@@ -65,8 +66,16 @@ async fn watch(
     outputs: report::outputs::Outputs,
     out: &mut dyn Write,
 ) -> Result<Outcome, Error> {
+    if watch > 1 && plan.at_is_fixed {
+        // Not an error (a fixed instant is how a past incident is replayed), but every round
+        // judges the same data, so the watch cannot see anything change.
+        eprintln!("gatecheck: warning: --watch {watch} with --at: every round judges the same instant; drop --at to watch the present");
+    }
+    let view = super::table_view(plan, env, outputs.view);
     let mut passed = Vec::new();
     let mut last: Option<Verdict> = None;
+    // Lines the last round took on the terminal, to redraw it in place.
+    let mut drawn = 0usize;
     for round in 1..=watch {
         if round > 1 {
             tokio::time::sleep(interval).await;
@@ -77,12 +86,38 @@ async fn watch(
             round_plan.at = crate::settings::now_unix();
         }
         let verdict = judge(policy, &round_plan, env).await?;
+        let mut block: Vec<u8> = Vec::new();
         if watch > 1 {
-            write_out(writeln!(out, "evaluation {round} of {watch}"))?;
+            write_out(writeln!(block, "evaluation {round} of {watch}"))?;
+            if let Some(previous) = &last {
+                write_out(writeln!(
+                    block,
+                    "{}",
+                    crate::escape::line(&report::table::changes_line(previous, &verdict))
+                ))?;
+            }
         }
-        write_out(report::table::render(&verdict, color(plan, env), out))?;
+        // Data age before the table, so the last line of every round names what blocked.
         for line in policy::freshness::age_lines(&verdict) {
-            write_out(writeln!(out, "{}", crate::escape::line(&line)))?;
+            write_out(writeln!(block, "{}", crate::escape::line(&line)))?;
+        }
+        write_out(report::table::render(&verdict, &view, &mut block))?;
+        if round < watch && view.width.is_some() {
+            write_out(writeln!(
+                block,
+                "next round in {} ({} of {watch} done)",
+                humantime::format_duration(interval),
+                round
+            ))?;
+        }
+        // A terminal shows one live verdict: the previous round is redrawn in place (cursor up,
+        // clear below). A pipe or a file gets one block per round, for the log.
+        if view.width.is_some() && drawn > 0 {
+            write_out(write!(out, "\x1b[{drawn}F\x1b[J"))?;
+        }
+        write_out(out.write_all(&block))?;
+        if let Some(width) = view.width {
+            drawn = report::table::screen_lines(&String::from_utf8_lossy(&block), width);
         }
         passed.push(!verdict.blocked());
         last = Some(verdict);

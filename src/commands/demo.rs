@@ -74,7 +74,7 @@ pub async fn demo(args: DemoArgs, context: &Context<'_>, out: &mut dyn Write) ->
     plan.prometheus = None;
     plan.summary_explicit = true;
     let policy = load_policy(&plan)?;
-    let outputs = Outputs::claim(&report.reports, env)?;
+    let outputs = Outputs::claim(&report.reports, env)?.with_view(report.verbose, report.only_failures);
 
     let metrics_url = format!("{url}/metrics");
     write_out(writeln!(

@@ -11,7 +11,7 @@ use crate::report;
 use crate::settings::{Plan, PolicySource};
 use crate::sources;
 
-use super::{color, write_out};
+use super::write_out;
 
 pub fn load_policy(plan: &Plan) -> Result<Policy, Error> {
     match &plan.policy {
@@ -56,7 +56,7 @@ pub fn publish(
     env: &dyn Fn(&str) -> Option<String>,
     out: &mut dyn Write,
 ) -> Result<(), Error> {
-    write_out(report::table::render(verdict, color(plan, env), out))?;
+    write_out(report::table::render(verdict, &super::table_view(plan, env, outputs.view), out))?;
     outputs.write(verdict, out)?;
     if let Some(dir) = &plan.history {
         record_history(dir, verdict)?;

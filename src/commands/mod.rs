@@ -90,6 +90,21 @@ pub async fn run(cli: Cli, env: &dyn Fn(&str) -> Option<String>, out: &mut dyn W
 }
 
 /// Colour for a terminal, as the settings and NO_COLOR say.
+/// The table's view for this process: colour from the settings, width from the terminal
+/// standard output is (none on a pipe or a file: rows then take one line each).
+pub fn table_view(
+    plan: &Plan,
+    env: &dyn Fn(&str) -> Option<String>,
+    view: crate::report::table::View,
+) -> crate::report::table::View {
+    let width = if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        terminal_size::terminal_size_of(std::io::stdout()).map(|(w, _)| usize::from(w.0))
+    } else {
+        None
+    };
+    crate::report::table::View { color: color(plan, env), width, ..view }
+}
+
 pub fn color(plan: &Plan, env: &dyn Fn(&str) -> Option<String>) -> bool {
     plan.color.enabled(env("NO_COLOR").as_deref())
 }

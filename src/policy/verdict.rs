@@ -232,6 +232,39 @@ pub struct Verdict {
     pub run: Option<RunFacts>,
 }
 
+/// How many blocking rows the summary line names before "(+N more)": enough for the usual
+/// incident, short enough to read in one glance.
+pub const BLOCKING_NAMED: usize = 3;
+
+/// One blocking row in a few words for the summary line.
+fn blocking_name(row: &Row) -> String {
+    let label = match &row.series {
+        Some(series) => format!("{}{series}", row.gate),
+        None => row.gate.clone(),
+    };
+    if row.status == Status::NoData {
+        return format!("{label} NO DATA");
+    }
+    let parts: Vec<&str> = row.check.split_whitespace().collect();
+    let inverted = match parts.get(1) {
+        Some(&"<") => Some("≥"),
+        Some(&"<=") => Some(">"),
+        Some(&">") => Some("≤"),
+        Some(&">=") => Some("<"),
+        Some(&"==") => Some("≠"),
+        Some(&"!=") => Some("="),
+        _ => None,
+    };
+    match (parts.as_slice(), inverted, &row.observed) {
+        ([stat, _, limit], Some(op), Observed::Figure { shown, .. }) => {
+            // A rate or value is named by its figure alone ("5% ≥ 3%"); a statistic is kept.
+            let stat = if matches!(*stat, "rate" | "value" | "count") { String::new() } else { format!("{stat} ") };
+            format!("{label} {stat}{shown} {op} {limit}")
+        }
+        _ => format!("{label} `{}` ({})", row.check, row.observed),
+    }
+}
+
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Counts {
     pub pass: usize,
@@ -269,9 +302,38 @@ impl Verdict {
         counts
     }
 
+    /// What blocked, by name, in the verdict's order: the first `max` blocking rows as
+    /// "gate{series} p(95) 750 ms ≥ 700ms" (the breached bound inverted, so it reads as the
+    /// finding), "gate NO DATA", or "gate `check`: observed" when the threshold is not a plain
+    /// comparison; then "(+N more)".
+    pub fn blocking_names(&self, max: usize) -> String {
+        let blocking: Vec<&Row> = self.rows.iter().filter(|row| row.blocking).collect();
+        let names: Vec<String> = blocking.iter().take(max).map(|row| blocking_name(row)).collect();
+        let mut names = names.join("; ");
+        if blocking.len() > max {
+            names.push_str(&format!(" (+{} more)", blocking.len() - max));
+        }
+        names
+    }
+
     /// One line for the end of any report.
     pub fn summary_line(&self) -> String {
         let c = self.counts();
+        if self.blocked() {
+            format!("RELEASE BLOCKED: {} — {}", self.blocking_names(BLOCKING_NAMED), self.blocked_tally())
+        } else {
+            self.ok_line(&c)
+        }
+    }
+
+    /// "N blocking check(s) did not hold (counts; policy P)": the counts without the names,
+    /// for a report whose heading already names what blocked.
+    pub fn blocked_tally(&self) -> String {
+        let c = self.counts();
+        format!("{} blocking check(s) did not hold ({}; policy {})", c.blocking, Self::tally(&c), self.policy)
+    }
+
+    fn tally(c: &Counts) -> String {
         let mut tally = format!(
             "{} passed, {} failed, {} no data, {} warnings, {} skipped",
             c.pass, c.fail, c.no_data, c.warn, c.skipped
@@ -279,9 +341,12 @@ impl Verdict {
         if c.waived > 0 {
             tally.push_str(&format!(", {} waived", c.waived));
         }
-        if self.blocked() {
-            format!("RELEASE BLOCKED: {} blocking check(s) did not hold ({tally}; policy {})", c.blocking, self.policy)
-        } else if c.waived > 0 {
+        tally
+    }
+
+    fn ok_line(&self, c: &Counts) -> String {
+        let tally = Self::tally(c);
+        if c.waived > 0 {
             let checks = if c.waived == 1 { "check" } else { "checks" };
             format!(
                 "RELEASE OK with {} waived {checks}: every other blocking check holds ({tally}; policy {})",

@@ -31,16 +31,10 @@ fn status_class(row: &Row) -> &'static str {
     }
 }
 
-/// Blocking rows first, then waived ones, then the rest, each group in the verdict's order.
+/// Blocking rows first, then waived ones and warnings, then the rest: the one order of
+/// every report.
 fn ordered(rows: &[Row]) -> Vec<&Row> {
-    let rank = |row: &Row| match (row.blocking, row.status) {
-        (true, _) => 0,
-        (false, Status::Waived) => 1,
-        _ => 2,
-    };
-    let mut ordered: Vec<&Row> = rows.iter().collect();
-    ordered.sort_by_key(|row| rank(row));
-    ordered
+    super::ordered_rows(rows)
 }
 
 const STYLE: &str = r#"

@@ -1,16 +1,25 @@
-//! The verdict as Markdown: a summary table for `$GITHUB_STEP_SUMMARY`, and the ops-log
-//! "baseline snapshot" table (metric, value, threshold, verdict) for the release record.
-//! Every text from outside goes through `escape::markdown`: never inside a code span, where
-//! backslash escapes do not work.
+//! The verdict as Markdown for `$GITHUB_STEP_SUMMARY` and the release record: a heading that
+//! names what blocked, then one table, blocking rows first (each row's source names the
+//! metric it read), then the notes. Nothing is said twice. Every text
+//! from outside goes through `escape::markdown`: never inside a code span, where backslash
+//! escapes do not work.
 
 use crate::escape::markdown as cell;
 use crate::policy::verdict::Verdict;
 
 pub fn render(verdict: &Verdict) -> String {
     let mut out = String::new();
-    let headline = if verdict.blocked() { "🔴 RELEASE BLOCKED" } else { "🟢 RELEASE OK" };
-    out.push_str(&format!("## gatecheck: {headline}\n\n"));
-    out.push_str(&format!("{}\n\n", cell(&verdict.summary_line())));
+    if verdict.blocked() {
+        out.push_str(&format!(
+            "## gatecheck: 🔴 RELEASE BLOCKED: {}\n\n",
+            cell(&verdict.blocking_names(crate::policy::verdict::BLOCKING_NAMED))
+        ));
+    } else {
+        out.push_str("## gatecheck: 🟢 RELEASE OK\n\n");
+    }
+    // The heading names what blocked; the counts follow once.
+    let counts = if verdict.blocked() { verdict.blocked_tally() } else { verdict.summary_line() };
+    out.push_str(&format!("{}\n\n", cell(&counts)));
     out.push_str(&format!("- policy: {} ({})\n", cell(&verdict.policy), cell(&verdict.policy_source)));
     for evidence in &verdict.evidence {
         out.push_str(&format!("- evidence: {}\n", cell(evidence)));
@@ -31,7 +40,7 @@ pub fn render(verdict: &Verdict) -> String {
         out.push_str(&format!("- judged at {} by {}\n", cell(at), crate::policy::verdict::TOOL));
     }
     out.push_str("\n| Gate | Threshold | Observed | Verdict | Source |\n|---|---|---|---|---|\n");
-    for row in &verdict.rows {
+    for row in super::ordered_rows(&verdict.rows) {
         out.push_str(&format!(
             "| {} | {} | {} | **{}** | {} |\n",
             cell(&super::table::gate_label(row)),
@@ -41,9 +50,9 @@ pub fn render(verdict: &Verdict) -> String {
             cell(&row.source)
         ));
     }
-    let mut notes: Vec<_> = verdict.rows.iter().filter_map(|r| r.detail.clone().map(|d| (r, d))).collect();
-    notes
-        .extend(verdict.rows.iter().filter_map(|r| r.waiver.as_ref().filter(|w| w.applied).map(|w| (r, w.describe()))));
+    let ordered = super::ordered_rows(&verdict.rows);
+    let mut notes: Vec<_> = ordered.iter().filter_map(|r| r.detail.clone().map(|d| (*r, d))).collect();
+    notes.extend(ordered.iter().filter_map(|r| r.waiver.as_ref().filter(|w| w.applied).map(|w| (*r, w.describe()))));
     if !notes.is_empty() {
         out.push_str("\n<details><summary>Notes</summary>\n\n");
         for (row, detail) in notes {
@@ -61,20 +70,6 @@ pub fn render(verdict: &Verdict) -> String {
         for stale in &verdict.stale_waivers {
             out.push_str(&format!("- {}\n", cell(&super::table::stale_line(stale))));
         }
-    }
-    out.push_str("\n### Baseline snapshot\n\n| Metric | Value | Threshold | Verdict |\n|---|---|---|---|\n");
-    for row in &verdict.rows {
-        let metric = match &row.series {
-            Some(series) => format!("{} {series}", row.subject),
-            None => row.subject.clone(),
-        };
-        out.push_str(&format!(
-            "| {} | {} | {} | {} |\n",
-            cell(&metric),
-            cell(&row.observed.to_string()),
-            cell(&row.check),
-            super::verdict_label(row)
-        ));
     }
     out
 }

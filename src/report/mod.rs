@@ -21,6 +21,24 @@ pub fn verdict_label(row: &crate::policy::verdict::Row) -> &'static str {
     }
 }
 
+/// The order every report shows rows in: what blocks first, then what a person should look at
+/// (waived breaches, warnings, NO DATA that does not block), then passes, then skipped rows;
+/// the verdict's own order within each group. Sorting is stable, so the group order is the
+/// policy's.
+pub fn ordered_rows(rows: &[crate::policy::verdict::Row]) -> Vec<&crate::policy::verdict::Row> {
+    use crate::policy::verdict::Status;
+    let rank = |row: &crate::policy::verdict::Row| match (row.blocking, row.status) {
+        (true, _) => 0,
+        (false, Status::Waived) => 1,
+        (false, Status::Warn | Status::NoData | Status::Fail) => 2,
+        (false, Status::Pass) => 3,
+        (false, Status::Skipped) => 4,
+    };
+    let mut ordered: Vec<_> = rows.iter().collect();
+    ordered.sort_by_key(|row| rank(row));
+    ordered
+}
+
 /// A temporary file in `dir` for the artifact `path`, renamed into place when complete. Named
 /// so one left by a killed run (SIGKILL) is recognisably ours and whose (stale ones are
 /// removed here), and created with mode 0666 less the process umask, like any other tool's

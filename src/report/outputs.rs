@@ -68,12 +68,22 @@ struct Claimed {
 
 /// Every destination of one command, claimed up front.
 pub struct Outputs {
+    /// How the terminal table is shown (`--verbose`, `--only-failures`); colour and width are
+    /// the caller's to fill in from the terminal.
+    pub view: super::table::View,
     claimed: Vec<Claimed>,
     step_summary: Option<PathBuf>,
     annotations: bool,
 }
 
 impl Outputs {
+    /// The table's `--verbose` and `--only-failures`.
+    pub fn with_view(mut self, verbose: bool, only_failures: bool) -> Outputs {
+        self.view.verbose = verbose;
+        self.view.only_failures = only_failures;
+        self
+    }
+
     /// Claims every file now. `env` supplies GITHUB_STEP_SUMMARY and GITHUB_ACTIONS.
     pub fn claim(specs: &[ReportSpec], env: &dyn Fn(&str) -> Option<String>) -> Result<Outputs, Error> {
         let mut claimed = Vec::new();
@@ -94,7 +104,7 @@ impl Outputs {
                 .map_err(|source| Error::Write { path: format!("GITHUB_STEP_SUMMARY ({})", path.display()), source })?;
         }
         let annotations = env("GITHUB_ACTIONS").is_some_and(|v| v == "true");
-        Ok(Outputs { claimed, step_summary, annotations })
+        Ok(Outputs { view: super::table::View::default(), claimed, step_summary, annotations })
     }
 
     /// Writes every report of `verdict`; standard-output reports go to `out`.

@@ -1,17 +1,45 @@
 //! The verdict as a table for people: gate, threshold, observed, verdict, source; then the
-//! notes that explain NO DATA, SKIPPED and overrides; then one summary line. Every text from
-//! outside goes through `escape::line`, and every line starts with gatecheck's own words or a
-//! policy's gate id, so nothing from outside can start a line.
+//! notes that explain what did not pass; then one line naming what blocked.
+//!
+//! Readable at a glance in any terminal (cargo's and ripgrep's habits): the table is laid out
+//! for the terminal's width, a row never takes more than two lines, gate ids are never cut,
+//! rows that block come first, the Source column names the source kind and metric (the full
+//! provenance is in `--verbose`, the JSON report and the notes of rows that are not PASS),
+//! passing rows carry no notes unless `--verbose`, and the last line names what blocked.
+//!
+//! Every text from outside goes through `escape::line` before it is measured or printed,
+//! and every line starts with gatecheck's own words or a policy's gate id, so nothing from
+//! outside can start a line.
 
 use std::io::{self, Write};
 
-use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{Cell, Color, ContentArrangement, Table};
+use unicode_width::UnicodeWidthStr;
 
 use crate::escape::line;
 use crate::policy::verdict::{Row, Status, Verdict};
 
-pub fn render(verdict: &Verdict, color: bool, out: &mut dyn Write) -> io::Result<()> {
+/// How the table is shown; the verdict is the same in every view.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct View {
+    /// Colour the verdict words.
+    pub color: bool,
+    /// The terminal's width in columns; `None` (a pipe, a file) lays rows out on one line.
+    pub width: Option<usize>,
+    /// Full sources and notes for every row.
+    pub verbose: bool,
+    /// Only the rows that block (the summary line still counts every row).
+    pub only_failures: bool,
+}
+
+/// A row takes at most this many lines at any width.
+pub const MAX_ROW_LINES: usize = 2;
+/// The Source column never gets narrower than this; its text is shortened to fit instead.
+const MIN_SOURCE_WIDTH: usize = 12;
+/// The Source width kept while other columns can still wrap instead.
+const FAIR_SOURCE_WIDTH: usize = 24;
+const HEADER: [&str; 5] = ["Gate", "Threshold", "Observed", "Verdict", "Source"];
+
+pub fn render(verdict: &Verdict, view: &View, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "gatecheck: policy {} ({})", line(&verdict.policy), line(&verdict.policy_source))?;
     for evidence in &verdict.evidence {
         writeln!(out, "evidence: {}", line(evidence))?;
@@ -32,34 +60,51 @@ pub fn render(verdict: &Verdict, color: bool, out: &mut dyn Write) -> io::Result
     if let Some(at) = &verdict.judged_at {
         writeln!(out, "judged at {at} by {}", crate::policy::verdict::TOOL)?;
     }
-    let mut table = Table::new();
-    table.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
-    if color {
-        table.enforce_styling();
-    } else {
-        table.force_no_tty();
+    let rows: Vec<&Row> =
+        super::ordered_rows(&verdict.rows).into_iter().filter(|row| !view.only_failures || row.blocking).collect();
+    let cells: Vec<[String; 5]> = rows
+        .iter()
+        .map(|row| {
+            let source = if view.verbose { row.source.clone() } else { short_source(&row.source) };
+            [
+                line(&gate_label(row)),
+                line(&row.check),
+                line(&row.observed.to_string()),
+                super::verdict_label(row).to_string(),
+                line(&source),
+            ]
+        })
+        .collect();
+    let widths = column_widths(&rows, &cells, view.width);
+    write_rule(out, '┌', '┬', '┐', '─', &widths)?;
+    write_line(out, &HEADER.map(String::from), &widths, None)?;
+    write_rule(out, '╞', '╪', '╡', '═', &widths)?;
+    for (row, cells) in rows.iter().zip(&cells) {
+        let gate = wrap_gate(row, widths[0]);
+        let lines: Vec<Vec<String>> = [
+            gate,
+            wrap(&cells[1], widths[1], usize::MAX),
+            wrap(&cells[2], widths[2], usize::MAX),
+            vec![cells[3].clone()],
+            if widths[4] > 0 { wrap(&cells[4], widths[4], MAX_ROW_LINES) } else { Vec::new() },
+        ]
+        .into();
+        let height = lines.iter().map(Vec::len).max().unwrap_or(1);
+        for i in 0..height {
+            let line: [String; 5] = std::array::from_fn(|c| lines[c].get(i).cloned().unwrap_or_default());
+            write_line(out, &line, &widths, if i == 0 && view.color { Some(row) } else { None })?;
+        }
     }
-    table.set_header(vec!["Gate", "Threshold", "Observed", "Verdict", "Source"]);
-    for row in &verdict.rows {
-        table.add_row(vec![
-            Cell::new(line(&gate_label(row))),
-            Cell::new(line(&row.check)),
-            Cell::new(line(&row.observed.to_string())),
-            status_cell(row, color),
-            Cell::new(line(&short_source(&row.source))),
-        ]);
+    write_rule(out, '└', '┴', '┘', '─', &widths)?;
+    let hidden = verdict.rows.len() - rows.len();
+    if hidden > 0 {
+        writeln!(out, "{hidden} row(s) that do not block are not shown (--only-failures)")?;
     }
-    writeln!(out, "{table}")?;
-    let notes: Vec<&Row> = verdict.rows.iter().filter(|row| row.detail.is_some() || row.waiver.is_some()).collect();
+    let notes: Vec<String> = rows.iter().flat_map(|row| notes_of(row, view.verbose)).collect();
     if !notes.is_empty() {
         writeln!(out, "notes:")?;
-        for row in notes {
-            if let Some(detail) = &row.detail {
-                writeln!(out, "  {} `{}`: {}", line(&gate_label(row)), line(&row.check), line(detail))?;
-            }
-            if let Some(waiver) = row.waiver.as_ref().filter(|w| w.applied) {
-                writeln!(out, "  {} `{}`: {}", line(&gate_label(row)), line(&row.check), line(&waiver.describe()))?;
-            }
+        for note in notes {
+            writeln!(out, "  {}", line(&note))?;
         }
     }
     for stale in &verdict.stale_waivers {
@@ -68,8 +113,261 @@ pub fn render(verdict: &Verdict, color: bool, out: &mut dyn Write) -> io::Result
     writeln!(out, "{}", line(&verdict.summary_line()))
 }
 
-/// A waiver that covered nothing, for every text report (each escapes it for its kind); it
-/// starts with gatecheck's words, never with the waiver's.
+/// "changed since the last round: db-pool `max < 0.85` PASS → FAIL; …", or "no change since
+/// the last round", by row (gate, series and threshold).
+pub fn changes_line(previous: &Verdict, current: &Verdict) -> String {
+    let key = |row: &Row| (gate_label(row), row.check.clone());
+    let mut changes: Vec<String> = Vec::new();
+    for row in &current.rows {
+        match previous.rows.iter().find(|p| key(p) == key(row)) {
+            Some(before) if super::verdict_label(before) != super::verdict_label(row) => changes.push(format!(
+                "{} `{}` {} → {}",
+                gate_label(row),
+                row.check,
+                super::verdict_label(before),
+                super::verdict_label(row)
+            )),
+            Some(_) => {}
+            None => changes.push(format!("{} `{}` new: {}", gate_label(row), row.check, super::verdict_label(row))),
+        }
+    }
+    for row in previous.rows.iter().filter(|p| !current.rows.iter().any(|r| key(r) == key(p))) {
+        changes.push(format!("{} `{}` gone", gate_label(row), row.check));
+    }
+    if changes.is_empty() {
+        "no change since the last round".to_string()
+    } else {
+        format!("changed since the last round: {}", changes.join("; "))
+    }
+}
+
+/// How many terminal lines `text` takes at `width` columns (long lines wrap), so a redraw
+/// moves the cursor up exactly over it.
+pub fn screen_lines(text: &str, width: usize) -> usize {
+    let width = width.max(1);
+    text.lines().map(|line| width_of(&strip_ansi(line)).div_ceil(width).max(1)).sum()
+}
+
+/// `line` without ANSI colour sequences (they take no columns).
+fn strip_ansi(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for next in chars.by_ref() {
+                if next.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The notes of one row: its detail, its waiver, and (when not PASS) the full source the
+/// Source column shortened. A passing row has none unless asked: "coverage 100%" on every
+/// green row hides the one note that matters.
+fn notes_of(row: &Row, verbose: bool) -> Vec<String> {
+    let mut notes = Vec::new();
+    let explain = verbose || row.status != Status::Pass;
+    let label = format!("{} `{}`", gate_label(row), row.check);
+    if let Some(detail) = row.detail.as_ref().filter(|_| explain) {
+        notes.push(format!("{label}: {detail}"));
+    }
+    if let Some(waiver) = row.waiver.as_ref().filter(|w| w.applied) {
+        notes.push(format!("{label}: {}", waiver.describe()));
+    }
+    if !verbose && row.status != Status::Pass && short_source(&row.source) != row.source {
+        notes.push(format!("{label}: from {}", row.source));
+    }
+    notes
+}
+
+/// Display width of a text on a terminal.
+fn width_of(text: &str) -> usize {
+    UnicodeWidthStr::width(text)
+}
+
+/// Column widths for the terminal's width (0 = the column is left out): each column as wide
+/// as its longest line when that fits; otherwise Source gives way first (its text is
+/// shortened), then Threshold and Observed down to the width that holds each of their cells
+/// in two lines; when even that does not fit, the Source column is left out (the notes of
+/// rows that are not PASS still name their source). Gate ids and verdict words are never
+/// narrowed.
+fn column_widths(rows: &[&Row], cells: &[[String; 5]], width: Option<usize>) -> [usize; 5] {
+    let mut natural: [usize; 5] = HEADER.map(width_of);
+    for row in cells {
+        for (c, text) in row.iter().enumerate() {
+            natural[c] = natural[c].max(width_of(text));
+        }
+    }
+    let Some(total) = width else { return natural };
+    let ids = rows.iter().map(|row| width_of(&line(&row.gate))).max().unwrap_or(0).max(width_of(HEADER[0]));
+    let two_lines = |c: usize| {
+        cells.iter().map(|row| narrowest(&row[c], MAX_ROW_LINES)).max().unwrap_or(0).max(width_of(HEADER[c]))
+    };
+    let minimum = [ids, two_lines(1), two_lines(2), natural[3], MIN_SOURCE_WIDTH.min(natural[4])];
+    // Candidate layouts: with and without Source, shrinking thresholds or gate series first.
+    // Of those that fit, the one whose rows take the fewest lines wins (ties: the first, which
+    // keeps Source); when none fits, the narrowest.
+    let fair = FAIR_SOURCE_WIDTH.max(minimum[4]).min(natural[4]);
+    let orders: [&[(usize, usize)]; 2] = [
+        &[(4, fair), (1, minimum[1]), (4, minimum[4]), (2, minimum[2]), (0, minimum[0])],
+        &[(4, fair), (0, minimum[0]), (4, minimum[4]), (1, minimum[1]), (2, minimum[2])],
+    ];
+    let mut best: Option<([usize; 5], usize)> = None;
+    let mut narrowest_layout: Option<[usize; 5]> = None;
+    for columns in [5, 4] {
+        // "│ " + " ┆ " between columns + " │".
+        let available = total.saturating_sub(4 + 3 * (columns - 1));
+        for steps in orders {
+            let mut widths = natural;
+            if columns == 4 {
+                widths[4] = 0;
+            }
+            for &(c, floor) in steps {
+                let sum: usize = widths.iter().sum();
+                if sum <= available || widths[c] == 0 {
+                    continue;
+                }
+                widths[c] = widths[c].saturating_sub(sum - available).max(floor);
+            }
+            let sum: usize = widths.iter().sum();
+            if narrowest_layout.is_none_or(|n| sum < n.iter().sum()) {
+                narrowest_layout = Some(widths);
+            }
+            if sum <= available {
+                let lines = row_lines(rows, cells, &widths);
+                if best.is_none_or(|(_, fewest)| lines < fewest) {
+                    best = Some((widths, lines));
+                }
+            }
+        }
+    }
+    best.map(|(widths, _)| widths).or(narrowest_layout).unwrap_or(natural)
+}
+
+/// The lines all rows take at these widths.
+fn row_lines(rows: &[&Row], cells: &[[String; 5]], widths: &[usize; 5]) -> usize {
+    rows.iter()
+        .zip(cells)
+        .map(|(row, cells)| {
+            let gate = wrap_gate(row, widths[0]).len();
+            let threshold = wrap(&cells[1], widths[1], usize::MAX).len();
+            let observed = wrap(&cells[2], widths[2], usize::MAX).len();
+            let source = if widths[4] > 0 { wrap(&cells[4], widths[4], MAX_ROW_LINES).len() } else { 1 };
+            gate.max(threshold).max(observed).max(source)
+        })
+        .sum()
+}
+
+/// The narrowest width at which `text` wraps into `lines` lines (a word longer than a line
+/// is split, as a long k6 expression must be).
+fn narrowest(text: &str, lines: usize) -> usize {
+    (1..=width_of(text).max(1)).find(|w| wrap(text, *w, usize::MAX).len() <= lines).unwrap_or(1)
+}
+
+/// The gate id on the first line, never cut; the series it judges after it when it fits,
+/// else on the second line (shortened with … when even that is too narrow).
+fn wrap_gate(row: &Row, width: usize) -> Vec<String> {
+    let label = line(&gate_label(row));
+    if width_of(&label) <= width {
+        return vec![label];
+    }
+    match &row.series {
+        Some(series) => vec![line(&row.gate), shorten(&line(series), width)],
+        None => vec![line(&row.gate)],
+    }
+}
+
+/// Word-wraps `text` at spaces into lines of at most `width` columns; a word longer than a
+/// line is split; past `max_lines` the last line ends in "…".
+fn wrap(text: &str, width: usize, max_lines: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut lines: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for word in text.split(' ') {
+        let needed = if current.is_empty() { width_of(word) } else { width_of(&current) + 1 + width_of(word) };
+        if needed <= width {
+            if !current.is_empty() {
+                current.push(' ');
+            }
+            current.push_str(word);
+            continue;
+        }
+        if !current.is_empty() {
+            lines.push(std::mem::take(&mut current));
+        }
+        let mut rest = word;
+        while width_of(rest) > width {
+            let cut = split_at_width(rest, width);
+            lines.push(rest[..cut].to_string());
+            rest = &rest[cut..];
+        }
+        current = rest.to_string();
+    }
+    if !current.is_empty() || lines.is_empty() {
+        lines.push(current);
+    }
+    if lines.len() > max_lines {
+        let kept = lines[max_lines - 1..].join(" ");
+        lines.truncate(max_lines - 1);
+        lines.push(shorten(&kept, width));
+    }
+    lines
+}
+
+/// `text` in at most `width` columns, ending in "…" when it had to be cut.
+fn shorten(text: &str, width: usize) -> String {
+    if width_of(text) <= width {
+        return text.to_string();
+    }
+    let cut = split_at_width(text, width.saturating_sub(1));
+    format!("{}…", &text[..cut])
+}
+
+/// The byte index of the longest prefix of `text` at most `width` columns wide (at least one
+/// character, so wrapping always moves on).
+fn split_at_width(text: &str, width: usize) -> usize {
+    let mut used = 0;
+    for (index, ch) in text.char_indices() {
+        let w = unicode_width::UnicodeWidthChar::width(ch).unwrap_or(0);
+        if used + w > width && index > 0 {
+            return index;
+        }
+        used += w;
+    }
+    text.len()
+}
+
+fn write_rule(
+    out: &mut dyn Write,
+    left: char,
+    mid: char,
+    right: char,
+    fill: char,
+    widths: &[usize; 5],
+) -> io::Result<()> {
+    let parts: Vec<String> = widths.iter().filter(|w| **w > 0).map(|w| fill.to_string().repeat(w + 2)).collect();
+    writeln!(out, "{left}{}{right}", parts.join(&mid.to_string()))
+}
+
+/// One line of a row; `status` colours the verdict word (padding is computed on the plain text).
+fn write_line(out: &mut dyn Write, cells: &[String; 5], widths: &[usize; 5], status: Option<&Row>) -> io::Result<()> {
+    let mut parts = Vec::new();
+    for (c, text) in cells.iter().enumerate().filter(|(c, _)| widths[*c] > 0) {
+        let pad = " ".repeat(widths[c].saturating_sub(width_of(text)));
+        parts.push(match (c, status) {
+            (3, Some(row)) => format!("\u{1b}[{}m{text}\u{1b}[0m{pad}", status_color(row)),
+            _ => format!("{text}{pad}"),
+        });
+    }
+    writeln!(out, "│ {} │", parts.join(" ┆ "))
+}
+
+/// A waiver that covered nothing, in one line for every text report.
 pub fn stale_line(stale: &crate::policy::verdict::StaleWaiver) -> String {
     let what = match (&stale.threshold, &stale.series) {
         (Some(t), Some(s)) => format!(" `{t}` {s}"),
@@ -91,31 +389,263 @@ pub fn gate_label(row: &Row) -> String {
     }
 }
 
-fn status_cell(row: &Row, color: bool) -> Cell {
-    let cell = Cell::new(super::verdict_label(row));
-    if !color {
-        return cell;
-    }
+/// ANSI colour of a row's verdict word.
+fn status_color(row: &Row) -> &'static str {
     match row.status {
-        Status::Pass => cell.fg(Color::Green),
-        Status::Fail => cell.fg(Color::Red),
-        Status::NoData if row.blocking => cell.fg(Color::Red),
-        Status::Warn | Status::NoData => cell.fg(Color::Yellow),
-        Status::Skipped => cell.fg(Color::DarkGrey),
-        Status::Waived => cell.fg(Color::Magenta),
+        Status::Pass => "32",
+        Status::Fail => "31",
+        Status::NoData if row.blocking => "31",
+        Status::Warn | Status::NoData => "33",
+        Status::Skipped => "90",
+        Status::Waived => "35",
     }
 }
 
-/// The table names the evidence files in its header; rows keep only the file name and key.
+/// The Source column: the source kind and what it read, never a whole query or path (those
+/// are in `--verbose`, the JSON report and the notes of rows that are not PASS):
+/// `promql waxwatch_db_connection_utilization`, `scrape waxwatch_scheduler_lag_seconds`,
+/// `env QUEUE_LAG_P95_SECONDS`, `http_req_duration{flow:auth_list} p(95) in summary-export.json`.
 pub fn short_source(source: &str) -> String {
-    if source.starts_with("promql @ ") || source.starts_with("scrape ") {
+    if let Some(rest) = source.strip_prefix("promql @ ") {
+        let query = rest.split_once(": ").map_or(rest, |(_, q)| q);
+        return match first_metric(query) {
+            Some(metric) => format!("promql {metric}"),
+            None => "promql".to_string(),
+        };
+    }
+    if let Some(rest) = source.strip_prefix("scrape ") {
+        let metric = rest.rsplit_once(": ").map_or(rest, |(_, m)| m);
+        return format!("scrape {}", metric.trim_end_matches(" (run window)"));
+    }
+    if source.starts_with("env ") || source == "-" {
         return source.to_string();
     }
     match source.split_once(": ") {
         Some((path, key)) => {
             let name = std::path::Path::new(path).file_name().and_then(|n| n.to_str()).unwrap_or(path);
-            format!("{name}: {key}")
+            // metrics["http_req_duration{flow:x}"]["p(95)"] -> http_req_duration{flow:x} p(95)
+            let quoted: Vec<&str> = key.split('"').skip(1).step_by(2).collect();
+            // dropped_iterations["count"] keeps the name outside the brackets.
+            let outside = key.split('[').next().unwrap_or("").trim_end_matches('.');
+            let named: Vec<&str> = std::iter::once(outside)
+                .filter(|o| !o.is_empty() && *o != "metrics")
+                .chain(quoted.iter().copied())
+                .collect();
+            let key = if quoted.is_empty() { key.to_string() } else { named.join(" ") };
+            format!("{key} in {name}")
         }
         None => std::path::Path::new(source).file_name().and_then(|n| n.to_str()).unwrap_or(source).to_string(),
+    }
+}
+
+/// The first metric name a PromQL expression reads: an identifier that is not a function
+/// call, a keyword, a label inside `{...}` or a label list after `by`/`without`/`on`/`ignoring`.
+fn first_metric(query: &str) -> Option<String> {
+    const KEYWORDS: [&str; 11] =
+        ["by", "without", "on", "ignoring", "group_left", "group_right", "and", "or", "unless", "bool", "offset"];
+    let bytes = query.as_bytes();
+    let mut i = 0;
+    let mut skip_list = false;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match b {
+            b'"' | b'\'' | b'`' => {
+                // A string literal: skip to its closing quote.
+                i += 1;
+                while i < bytes.len() && bytes[i] != b {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            b'{' | b'[' => {
+                let close = if b == b'{' { b'}' } else { b']' };
+                while i < bytes.len() && bytes[i] != close {
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'(' if skip_list => {
+                while i < bytes.len() && bytes[i] != b')' {
+                    i += 1;
+                }
+                skip_list = false;
+                i += 1;
+            }
+            b if b.is_ascii_alphabetic() || b == b'_' || b == b':' => {
+                let start = i;
+                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_' || bytes[i] == b':') {
+                    i += 1;
+                }
+                let word = &query[start..i];
+                let after = query[i..].trim_start();
+                let next = after.as_bytes().first().copied();
+                // `sum by (le) (...)`: an aggregation, not a metric.
+                let aggregation = ["by", "without"]
+                    .iter()
+                    .any(|k| after.strip_prefix(k).is_some_and(|rest| rest.trim_start().starts_with('(')));
+                if aggregation {
+                    continue;
+                }
+                if KEYWORDS.contains(&word) {
+                    skip_list = matches!(word, "by" | "without" | "on" | "ignoring" | "group_left" | "group_right");
+                } else if next != Some(b'(') && !word.eq_ignore_ascii_case("inf") && !word.eq_ignore_ascii_case("nan") {
+                    return Some(word.to_string());
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_sources_name_the_kind_and_the_metric() {
+        let q = "promql @ 2026-01-01T00:00:00Z: histogram_quantile(0.95, sum by (le) (rate(waxwatch_request_latency_seconds_bucket{method=\"GET\"}[10m])))";
+        assert_eq!(short_source(q), "promql waxwatch_request_latency_seconds_bucket");
+        let q = "promql @ T: (sum(rate(a_count{status_code=~\"5..\"}[10m])) or vector(0)) / sum(rate(a_count[10m]))";
+        assert_eq!(short_source(q), "promql a_count");
+        assert_eq!(short_source("promql @ T: max(timestamp(up{job=\"x\"}))"), "promql up");
+        assert_eq!(short_source("scrape http://h:1/metrics: lag_seconds (run window)"), "scrape lag_seconds");
+        assert_eq!(short_source("env QUEUE_LAG_P95_SECONDS"), "env QUEUE_LAG_P95_SECONDS");
+        assert_eq!(short_source("s.json: dropped_iterations[\"count\"]"), "dropped_iterations count in s.json");
+        assert_eq!(
+            short_source("a/b/summary-export.json: metrics[\"http_req_duration{flow:x}\"][\"p(95)\"]"),
+            "http_req_duration{flow:x} p(95) in summary-export.json"
+        );
+    }
+
+    use crate::policy::verdict::Observed;
+    use proptest::prelude::*;
+
+    fn arb_row() -> impl Strategy<Value = Row> {
+        let status = prop_oneof![
+            Just(Status::Pass),
+            Just(Status::Fail),
+            Just(Status::Warn),
+            Just(Status::NoData),
+            Just(Status::Skipped),
+            Just(Status::Waived)
+        ];
+        let source = prop_oneof![
+            Just("-".to_string()),
+            "[A-Z_]{3,30}".prop_map(|v| format!("env {v}")),
+            "[a-z_]{3,40}".prop_map(|m| format!(
+                "promql @ 2026-01-01T00:00:00Z: sum by (le) (rate({m}{{path=~\"/api/.+\"}}[10m])) / sum(rate({m}[10m]))"
+            )),
+            "[a-z_]{3,40}".prop_map(|m| format!("dir/summary.json: metrics[\"{m}{{flow:x}}\"][\"p(95)\"]")),
+            "[a-z_]{3,30}".prop_map(|m| format!("scrape http://127.0.0.1:9/metrics: {m} (run window)")),
+        ];
+        (
+            "[a-z][a-z0-9-]{1,28}",
+            prop::option::of("[a-z]{1,10}=\"[a-z]{1,12}\""),
+            prop_oneof![
+                "(p\\(95\\)|rate|value|max) < [0-9]{1,4}(ms|%|s)?",
+                "[a-z_]{5,40}\\{flow:[a-z_]{3,20}\\}: rate<0\\.0[0-9]",
+                Just("up for the whole 10m".to_string())
+            ],
+            "[0-9.]{1,7}( ms| s|%)?",
+            status,
+            any::<bool>(),
+            source,
+            prop::option::of("[a-z ]{10,120}"),
+        )
+            .prop_map(|(gate, series, check, shown, status, blocking, source, detail)| {
+                let mut row = Row::new(&gate, "d", "s".into(), check);
+                row.series = series.map(|s| format!("{{{s}}}"));
+                row.observed = Observed::Figure { value: 1.0, unit: "number", shown };
+                row.blocking = blocking && matches!(status, Status::Fail | Status::NoData);
+                row.status = status;
+                row.source = source;
+                row.detail = detail;
+                row
+            })
+    }
+
+    fn verdict_of(rows: Vec<Row>) -> Verdict {
+        Verdict {
+            policy: "p".into(),
+            policy_source: "p.toml".into(),
+            evidence: vec![],
+            evaluated_at: None,
+            judged_at: None,
+            inputs: vec![],
+            rows,
+            stale_waivers: vec![],
+            distributions: vec![],
+            history: None,
+            run: None,
+        }
+    }
+
+    proptest! {
+        // 128 cases, about 1 s: the layout rule over every source kind and width.
+        #![proptest_config(ProptestConfig::with_cases(128))]
+        #[test]
+        fn rows_take_at_most_two_lines_gate_ids_whole_blocking_first(
+            rows in prop::collection::vec(arb_row(), 1..25),
+            width in prop::option::of(60usize..200),
+        ) {
+            let verdict = verdict_of(rows);
+            let mut out = Vec::new();
+            render(&verdict, &View { width, ..View::default() }, &mut out).unwrap();
+            let out = String::from_utf8(out).unwrap();
+            let body: Vec<&str> =
+                out.lines().skip_while(|l| !l.starts_with('╞')).skip(1).take_while(|l| !l.starts_with('└')).collect();
+            let ordered = super::super::ordered_rows(&verdict.rows);
+            // Every row in the order of the one ordering, each starting with its whole gate id,
+            // its continuation lines at most MAX_ROW_LINES - 1 (one line each on a pipe).
+            let mut at = 0;
+            for row in &ordered {
+                let first = body[at];
+                let gate = first.trim_start_matches("│ ").split(" ┆ ").next().unwrap().trim_end();
+                prop_assert!(gate == row.gate || gate.starts_with(&format!("{} ", row.gate)), "{gate} vs {}\n{out}", row.gate);
+                at += 1;
+                let mut lines = 1;
+                while at < body.len() {
+                    let next = body[at].trim_start_matches("│ ").split(" ┆ ").next().unwrap().trim();
+                    if !(next.is_empty() || next.starts_with('{') || next.ends_with('…')) { break; }
+                    lines += 1;
+                    at += 1;
+                }
+                prop_assert!(lines <= if width.is_some() { MAX_ROW_LINES } else { 1 }, "{lines} lines\n{out}");
+            }
+            prop_assert_eq!(at, body.len());
+            // Blocking rows before any other.
+            let first_other = ordered.iter().position(|r| !r.blocking).unwrap_or(ordered.len());
+            prop_assert!(ordered[first_other..].iter().all(|r| !r.blocking));
+            // Within the width whenever gate ids, verdict words, thresholds and figures fit in it
+            // unwrapped (Source and series give way; narrower still, thresholds wrap first).
+            if let Some(width) = width {
+                let longest = |f: &dyn Fn(&Row) -> usize| verdict.rows.iter().map(f).max().unwrap_or(0);
+                let needed = longest(&|r| width_of(&r.gate))
+                    + longest(&|r| width_of(&r.check))
+                    + longest(&|r| width_of(&r.observed.to_string()))
+                    + 14
+                    + 13;
+                if needed <= width {
+                    for line in out.lines().filter(|l| l.starts_with(['│', '┌', '╞', '└'])) {
+                        prop_assert!(width_of(line) <= width, "{} > {width}: {line}", width_of(line));
+                    }
+                }
+            }
+            // Notes only for rows that are not PASS.
+            for row in verdict.rows.iter().filter(|r| r.status == Status::Pass && r.waiver.is_none()) {
+                let label = format!("  {} `{}`:", gate_label(row), row.check);
+                let clash = verdict.rows.iter().filter(|r| format!("  {} `{}`:", gate_label(r), r.check) == label).count();
+                prop_assert!(clash > 1 || !out.lines().any(|l| l.starts_with(&label)), "{label}\n{out}");
+            }
+        }
+    }
+
+    #[test]
+    fn wrapping_never_exceeds_the_width_and_cuts_only_past_the_last_line() {
+        assert_eq!(wrap("a bb ccc", 4, 9), vec!["a bb", "ccc"]);
+        assert_eq!(wrap("abcdefgh", 3, 9), vec!["abc", "def", "gh"]);
+        assert_eq!(wrap("one two three four", 7, 2), vec!["one two", "three …"]);
+        assert_eq!(narrowest("p(95) < 400ms", 2), 7);
     }
 }

@@ -27,6 +27,8 @@ fn a_25_percent_regression_warns_with_the_delta() {
         .args(["verify", "--policy", "gates/regression.toml", "--summary"])
         .arg(&current)
         .args(["--baseline", "fixtures/k6/1.1.0/pass/summary-export.json"])
+        // The noise-floor note is on a passing row: shown with --verbose.
+        .arg("--verbose")
         .assert()
         .code(0);
     let out = stdout_of(&assert);

@@ -187,6 +187,8 @@ fn raw_results_are_dated_by_their_newest_point_not_the_files_mtime() {
             .args(["verify", "--summary", "fixtures/k6/1.1.0/pass/summary-export.json", "--raw"])
             .arg(&old)
             .args(["--max-evidence-age", "7d"])
+            // The row's full source (file and how it was dated) stands in the table with --verbose.
+            .arg("--verbose")
             .assert()
             .code(1),
     );

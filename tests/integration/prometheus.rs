@@ -20,6 +20,8 @@ fn release_gates_take_latency_from_the_summary_and_lag_from_prometheus() {
             &prom.url,
             "--at",
             AT,
+            // The whole query of a passing row: shown with --verbose.
+            "--verbose",
         ])
         .assert()
         .code(0);
@@ -137,7 +139,7 @@ thresholds = ["p(95) < 30s"]
 "#,
     );
     let assert = gatecheck()
-        .args(["check", "--prometheus-url", &prom.url, "--at", FIXTURE_T, "--policy"])
+        .args(["check", "--prometheus-url", &prom.url, "--at", FIXTURE_T, "--verbose", "--policy"])
         .arg(&policy)
         .assert()
         .code(1);

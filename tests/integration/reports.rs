@@ -49,8 +49,13 @@ fn every_format_from_the_same_verdict() {
     insta::assert_snapshot!("report_markdown", gatecheck::report::markdown::render(&verdict));
     insta::assert_snapshot!("report_github", gatecheck::report::github::render(&verdict));
     let mut table = Vec::new();
-    gatecheck::report::table::render(&verdict, false, &mut table).unwrap();
+    gatecheck::report::table::render(&verdict, &Default::default(), &mut table).unwrap();
     insta::assert_snapshot!("report_table", String::from_utf8(table).unwrap());
+    // The same verdict laid out for an 80-column terminal.
+    let mut table = Vec::new();
+    let view = gatecheck::report::table::View { width: Some(80), ..Default::default() };
+    gatecheck::report::table::render(&verdict, &view, &mut table).unwrap();
+    insta::assert_snapshot!("report_table_80", String::from_utf8(table).unwrap());
 }
 
 fn schema() -> jsonschema::Validator {
@@ -164,7 +169,16 @@ fn reports_go_to_files_stdout_step_summary_and_annotations() {
         .assert()
         .code(1);
     let out = stdout_of(&assert);
-    assert!(out.contains("## gatecheck: 🔴 RELEASE BLOCKED") && out.contains("### Baseline snapshot"), "{out}");
+    // Issue 23, item 7: the heading names what blocked, one table with blocking rows first,
+    // nothing repeated (on dd0cb13 a second "Baseline snapshot" table repeated every row).
+    assert!(
+        out.contains("## gatecheck: 🔴 RELEASE BLOCKED: write\\-errors 4\\.839\\% ≥ 1\\%\\; write\\-checks 95\\.161\\% ≤ 99\\%\\;"),
+        "{out}"
+    );
+    assert!(!out.contains("Baseline snapshot") && out.matches("| write\\-errors |").count() == 1, "{out}");
+    let table: Vec<&str> = out.lines().filter(|l| l.starts_with("| ") && !l.starts_with("| Gate")).collect();
+    let first_pass = table.iter().position(|l| l.contains("**PASS**")).unwrap();
+    assert!(table[first_pass..].iter().all(|l| !l.contains("**FAIL**") && !l.contains("**NO DATA**")), "{out}");
     assert!(out.contains("::error title=gatecheck write-errors FAIL::rate < 1%"), "{out}");
     assert!(dir.path().join("nested/dir/verdict.xml").exists());
     let summary = std::fs::read_to_string(&step_summary).unwrap();

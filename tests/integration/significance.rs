@@ -46,6 +46,8 @@ fn verify(policy: &std::path::Path, current: &std::path::Path, baseline: &str) -
         .arg("--raw")
         .arg(current)
         .args(["--baseline", baseline])
+        // Notes of passing rows ("within run-to-run noise"): shown with --verbose.
+        .arg("--verbose")
         .output()
         .unwrap();
     (output.status.code().unwrap_or(-1), String::from_utf8_lossy(&output.stdout).into_owned())
@@ -134,6 +136,7 @@ thresholds = ["p(95) <= baseline * 1.2 and significant(0.01)"]
             .arg(current)
             .arg("--baseline")
             .arg(baseline)
+            .arg("--verbose")
             .output()
             .unwrap();
         (output.status.code().unwrap_or(-1), String::from_utf8_lossy(&output.stdout).into_owned())

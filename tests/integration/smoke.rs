@@ -263,7 +263,7 @@ fn sigterm_stops_like_ctrl_c_with_a_partial_summary() {
 fn demo_passes_and_each_break_fails_its_gate() {
     let dir = tempfile::tempdir().unwrap();
     gatecheck()
-        .args(["demo", "--duration", "3s", "--out-dir"])
+        .args(["demo", "--duration", "3s", "--verbose", "--out-dir"])
         .arg(dir.path())
         .assert()
         .code(0)
