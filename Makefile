@@ -40,11 +40,12 @@ test: install-tools ## install what the tests need, then fmt check, clippy, the 
 	bash scripts/report-skips.sh target/tmp/skipped-tests.txt
 
 # Every TOML file shipped for users to read or copy: policies, scenarios, settings, waivers.
-SHIPPED_TOML = $(wildcard gates/*.toml) $(wildcard examples/*.toml) benches/one-endpoint.toml $(wildcard fixtures/policies/*.toml)
+SHIPPED_TOML = $(wildcard gates/*.toml) $(wildcard examples/*.toml) benches/one-endpoint.toml $(wildcard fixtures/policies/*.toml) $(wildcard tests/policy/*.toml)
 
-policy-lint: ## gatecheck lint over every shipped policy, scenario, settings and waiver file
+policy-lint: ## gatecheck lint over every shipped policy, scenario, settings, waiver and policy test file; then the policy tests
 	$(CARGO) build --release --quiet
 	./target/release/gatecheck lint $(SHIPPED_TOML)
+	./target/release/gatecheck test $(wildcard tests/policy/*.toml)
 
 size-check: ## build the release binary and check it stays under 15 MB (no debug info)
 	$(CARGO) build --release

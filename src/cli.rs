@@ -86,6 +86,11 @@ pub enum Command {
         after_help = "Exit codes:\n  0  no error (warnings may be printed)\n  2  a finding blocks, or a file could not be read"
     )]
     Lint(LintArgs),
+    /// Policy unit tests: judge inline evidence against a policy and compare the verdict per gate.
+    #[command(
+        after_help = "Exit codes:\n  0  every case gave the expected verdict\n  1  a case did not (each difference is printed)\n  2  a test file or its policy could not be read"
+    )]
+    Test(TestArgs),
     /// Print the JSON Schema of a file gatecheck reads (for editors: taplo, Even Better TOML).
     Schema(SchemaArgs),
     /// Print shell completions: gatecheck completions bash > /etc/bash_completion.d/gatecheck
@@ -142,6 +147,13 @@ pub struct LintArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct TestArgs {
+    /// Policy test files (TOML: policy = "...", [[case]] with k6/env evidence and [case.expect]).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
 pub struct SchemaArgs {
     /// The kind of file.
     #[arg(value_enum)]
@@ -159,6 +171,8 @@ pub enum FileKind {
     Settings,
     /// A waiver file: gates/waivers.toml.
     Waivers,
+    /// A policy test file for `gatecheck test`: tests/policy/*.toml.
+    PolicyTest,
 }
 
 #[derive(Debug, Args)]

@@ -210,8 +210,9 @@ fn render(args: &InitArgs, endpoints: &[Endpoint]) -> Result<Vec<(PathBuf, Strin
         (PathBuf::from("gates/release.toml"), release(endpoints)),
         (PathBuf::from("gates/saturation.toml"), saturation(args)),
         (PathBuf::from(".github/workflows/release-gates.yml"), workflow(endpoints)),
+        (PathBuf::from("tests/policy/release.toml"), release_tests(endpoints)),
     ];
-    for kind in [FileKind::Policy, FileKind::Scenario, FileKind::Settings, FileKind::Waivers] {
+    for kind in [FileKind::Policy, FileKind::Scenario, FileKind::Settings, FileKind::Waivers, FileKind::PolicyTest] {
         files.push((Path::new("schemas").join(super::schema::file_name(kind)), super::schema::schema_text(kind)));
     }
     Ok(files)
@@ -306,7 +307,8 @@ fn release(endpoints: &[Endpoint]) -> String {
         *flows.entry(&endpoint.flow).or_default() |= endpoint.writes();
     }
     for (flow, writes) in flows {
-        let (p95, p99) = if writes { ("700ms", "1500ms") } else { ("400ms", "1000ms") };
+        let (p95, p99) = limits(writes);
+        let (p95, p99) = (format!("{p95}ms"), format!("{p99}ms"));
         let id = flow.replace('_', "-");
         let selector = |metric: &str| quoted(&format!("{metric}{{flow:{flow}}}"));
         text.push_str(&format!(
@@ -322,6 +324,57 @@ fn release(endpoints: &[Endpoint]) -> String {
         "\n# Open model: an iteration that was due but could not start means the target could not keep up.\n\
          [[gate]]\nid = \"dropped-iterations\"\ndescription = \"Every iteration that was due started\"\nmetric = \"dropped_iterations\"\nthresholds = [\"count < 1\"]\n",
     );
+    text
+}
+
+/// The latency limits init writes for a flow: (p95, p99) in ms, stricter for read-only flows.
+fn limits(writes: bool) -> (u32, u32) {
+    if writes {
+        (700, 1500)
+    } else {
+        (400, 1000)
+    }
+}
+
+/// Starter unit tests of the release policy (`gatecheck test`): healthy figures ship, and each
+/// flow's p95 exactly at its limit blocks (every comparison is strict).
+fn release_tests(endpoints: &[Endpoint]) -> String {
+    let mut flows: BTreeMap<&str, bool> = BTreeMap::new();
+    for endpoint in endpoints {
+        *flows.entry(&endpoint.flow).or_default() |= endpoint.writes();
+    }
+    let figures = |at_limit: Option<&str>| -> String {
+        let mut text = String::new();
+        for (flow, writes) in &flows {
+            let (p95, p99) = limits(*writes);
+            let p95 = if at_limit == Some(*flow) { p95 } else { p95 / 2 };
+            text.push_str(&format!(
+                "[case.k6.\"http_req_duration{{flow:{flow}}}\"]\n\"p(95)\" = {p95}\n\"p(99)\" = {}\n\
+                 [case.k6.\"http_req_failed{{flow:{flow}}}\"]\npasses = 0\nfails = 1000\nvalue = 0\n\
+                 [case.k6.\"checks{{flow:{flow}}}\"]\npasses = 1000\nfails = 0\nvalue = 1\n",
+                p99 / 2
+            ));
+        }
+        text.push_str("[case.k6.dropped_iterations]\ncount = 0\nrate = 0\n");
+        text
+    };
+    let mut text = String::from(
+        "#:schema ../../schemas/policy-test.schema.json\n\
+         # Unit tests of gates/release.toml, written by `gatecheck init`: gatecheck test tests/policy/*.toml\n\
+         # Each case gives k6 figures as --summary-export writes them and the verdict it must give.\n\
+         policy = \"../../gates/release.toml\"\n\n[[case]]\nname = \"healthy figures ship\"\n",
+    );
+    text.push_str(&figures(None));
+    text.push_str("[case.expect]\noutcome = \"ship\"\n");
+    for (flow, writes) in &flows {
+        let (p95, _) = limits(*writes);
+        let id = flow.replace('_', "-");
+        text.push_str(&format!("\n[[case]]\nname = \"{flow} p95 at its limit blocks\"\n"));
+        text.push_str(&figures(Some(flow)));
+        text.push_str(&format!(
+            "[case.expect]\noutcome = \"blocked\"\ngates = {{ \"{id}-latency p(95) < {p95}ms\" = \"FAIL\", \"{id}-errors\" = \"PASS\" }}\n"
+        ));
+    }
     text
 }
 

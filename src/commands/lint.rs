@@ -75,7 +75,9 @@ pub fn lint_command(args: LintArgs, context: &Context, out: &mut dyn Write) -> R
 pub fn detect_kind(path: &Path, text: &str) -> Option<FileKind> {
     for line in text.lines().take_while(|l| l.trim_start().starts_with('#') || l.trim().is_empty()) {
         if let Some(target) = line.trim().strip_prefix("#:schema") {
-            for kind in [FileKind::Policy, FileKind::Scenario, FileKind::Settings, FileKind::Waivers] {
+            for kind in
+                [FileKind::Policy, FileKind::Scenario, FileKind::Settings, FileKind::Waivers, FileKind::PolicyTest]
+            {
                 if target.trim().ends_with(super::schema::file_name(kind)) {
                     return Some(kind);
                 }
@@ -86,7 +88,9 @@ pub fn detect_kind(path: &Path, text: &str) -> Option<FileKind> {
     if path.file_name().is_some_and(|n| n == crate::settings::DEFAULT_CONFIG) {
         return Some(FileKind::Settings);
     }
-    if table.contains_key("scenario") || table.contains_key("flow") {
+    if table.contains_key("case") {
+        Some(FileKind::PolicyTest)
+    } else if table.contains_key("scenario") || table.contains_key("flow") {
         Some(FileKind::Scenario)
     } else if table.contains_key("waiver") {
         Some(FileKind::Waivers)
@@ -129,6 +133,9 @@ pub fn lint_text(
         FileKind::Scenario => lint_scenario(source, text, &mut linted),
         FileKind::Waivers => crate::policy::waiver::parse(source, text).err().map(|e| error_message(&e)),
         FileKind::Settings => lint_settings(path, text, env),
+        FileKind::PolicyTest => {
+            toml::from_str::<super::test::TestFile>(text).err().map(|e| crate::input::one_line_toml_error(text, &e))
+        }
     };
     if let Some(message) = refusal {
         let (line, message) = locate(text, &message);

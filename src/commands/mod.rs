@@ -18,6 +18,7 @@ mod probe;
 mod run;
 pub mod schema;
 pub mod smoke;
+pub mod test;
 mod verify;
 
 use std::io::Write;
@@ -82,6 +83,7 @@ pub async fn run(cli: Cli, env: &dyn Fn(&str) -> Option<String>, out: &mut dyn W
         }
         Command::Gates(args) => gates::gates(args, &context, out),
         Command::Init(args) => init::init(args, out),
+        Command::Test(args) => test::test(args, &context, out).await,
         Command::Lint(args) => lint::lint_command(args, &context, out),
         Command::Schema(args) => schema::schema_command(args, out),
         Command::Completions(args) => completions::completions(args, out),

@@ -23,6 +23,7 @@ pub fn file_name(kind: FileKind) -> &'static str {
         FileKind::Scenario => "scenario.schema.json",
         FileKind::Settings => "settings.schema.json",
         FileKind::Waivers => "waivers.schema.json",
+        FileKind::PolicyTest => "policy-test.schema.json",
     }
 }
 
@@ -32,6 +33,7 @@ fn title(kind: FileKind) -> &'static str {
         FileKind::Scenario => "gatecheck load scenario",
         FileKind::Settings => "gatecheck settings (gatecheck.toml)",
         FileKind::Waivers => "gatecheck waivers",
+        FileKind::PolicyTest => "gatecheck policy test",
     }
 }
 
@@ -42,6 +44,7 @@ pub fn schema_text(kind: FileKind) -> String {
         FileKind::Scenario => crate::load::plan::json_schema(),
         FileKind::Settings => crate::settings::json_schema(),
         FileKind::Waivers => crate::policy::waiver::json_schema(),
+        FileKind::PolicyTest => super::test::json_schema(),
     };
     schema.insert("$id".into(), format!("https://gatecheck.invalid/schemas/{}", file_name(kind)).into());
     schema.insert("title".into(), title(kind).into());

@@ -63,6 +63,9 @@ fn init_for_the_demo_endpoints_then_run_ships_and_a_latency_break_blocks() {
         .code(0);
     assert!(stdout_of(&lint).contains("3 file(s), 0 error(s), 0 warning(s)"));
 
+    let tested = gatecheck().current_dir(dir.path()).args(["test", "tests/policy/release.toml"]).assert().code(0);
+    assert!(stdout_of(&tested).contains("gatecheck test: 5 passed, 0 failed"), "{}", stdout_of(&tested));
+
     let healthy = Served::start(&["demo", "--serve"]);
     let (code, out) = run_against(dir.path(), &healthy);
     assert_eq!(code, 0, "{out}");

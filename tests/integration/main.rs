@@ -23,6 +23,7 @@ mod k6_raw;
 mod lint;
 mod merge;
 mod outside_text;
+mod policy_tests;
 mod prometheus;
 mod prometheus_faults;
 mod prometheus_rules;
