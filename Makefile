@@ -15,7 +15,7 @@ export TOOLS_VENV
 # The release binary must stay small (no debug info): checked by make test.
 MAX_BINARY_BYTES ?= 15000000
 
-.PHONY: help build test lint policy-lint bench bench-load bench-remote-write demo verify-example release-gates perf-smoke size-check install-tools report-screenshot fuzz
+.PHONY: help build test lint policy-lint bench bench-load bench-remote-write demo verify-example release-gates perf-smoke size-check ship-check install-tools report-screenshot fuzz
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -33,6 +33,7 @@ test: install-tools ## install what the tests need, then fmt check, clippy, the 
 	bash scripts/validate-manifests.sh
 	$(MAKE) --no-print-directory size-check
 	$(MAKE) --no-print-directory policy-lint
+	$(MAKE) --no-print-directory ship-check
 	$(CARGO) test --bench verify
 	rm -f target/tmp/skipped-tests.txt
 	$(CARGO) test --lib --bins --tests
@@ -50,6 +51,9 @@ size-check: ## build the release binary and check it stays under 15 MB (no debug
 	@size=$$(stat -c %s target/release/gatecheck); \
 	  if [ "$$size" -ge $(MAX_BINARY_BYTES) ]; then echo "size-check: target/release/gatecheck is $$size bytes, over $(MAX_BINARY_BYTES)" >&2; exit 1; fi; \
 	  echo "size-check: target/release/gatecheck is $$size bytes (limit $(MAX_BINARY_BYTES))"
+
+ship-check: ## every shipping path: dist plan, the static musl archive in an empty chroot (https with a test CA), the action's script, the installer, the FROM scratch image (buildah), cargo publish --dry-run and binstall (root; about 6 minutes cold)
+	bash scripts/ship-check.sh
 
 perf-smoke: ## the core-flow smoke load against the API at PERF_BASE_URL (PERF_RUNNER=native|k6|docker), writing the summary and log
 	@test -n "$$PERF_BASE_URL" || { echo "perf-smoke: set PERF_BASE_URL to the API under test (e.g. http://127.0.0.1:8000)" >&2; exit 2; }

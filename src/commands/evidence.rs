@@ -206,6 +206,12 @@ pub async fn gather(policy: &Policy, plan: &Plan, env: &dyn Fn(&str) -> Option<S
             if !needed.iter().any(|(_, q)| q == query) {
                 needed.push((gate.id.clone(), query.to_string()));
             }
+            // A histogram quantile is judged with its buckets: the +Inf bucket bounds it.
+            if let Some(quantile) = policy::quantile_query::companion(query) {
+                if !needed.iter().any(|(_, q)| *q == quantile.buckets) {
+                    needed.push((gate.id.clone(), quantile.buckets));
+                }
+            }
             // The window coverage the figure needs is judged from a query of its own.
             if let Some(coverage) = &gate.coverage {
                 if !needed.iter().any(|(_, q)| *q == coverage.query()) {

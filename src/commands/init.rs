@@ -55,7 +55,7 @@ pub fn init(args: InitArgs, out: &mut dyn Write) -> Result<Outcome, Error> {
             std::fs::create_dir_all(dir).map_err(|source| Error::Write { path: dir.display().to_string(), source })?;
         }
         std::fs::write(path, text).map_err(|source| Error::Write { path: path.display().to_string(), source })?;
-        report.push_str(&format!("wrote {}\n", path.display()));
+        report.push_str(&format!("wrote {}\n", crate::escape::line(&path.display().to_string())));
     }
     let flows: Vec<&str> = {
         let mut flows: Vec<&str> = endpoints.iter().map(|e| e.flow.as_str()).collect();
@@ -66,7 +66,7 @@ pub fn init(args: InitArgs, out: &mut dyn Write) -> Result<Outcome, Error> {
         "gatecheck init: {} endpoint(s) in {} flow(s) ({}); next: gatecheck lint gates/*.toml, then gatecheck run\n",
         endpoints.len(),
         flows.len(),
-        flows.join(", ")
+        crate::escape::line(&flows.join(", "))
     ));
     let placeholders = files.iter().filter(|(_, text)| !super::lint::placeholders(text).is_empty()).count();
     if placeholders > 0 {

@@ -58,7 +58,8 @@ pub fn lint_command(args: LintArgs, context: &Context, out: &mut dyn Write) -> R
     findings.extend(cross_file(&linted, &args.files));
     let mut text = String::new();
     for finding in &findings {
-        text.push_str(&format!("{finding}\n"));
+        // A finding quotes the file's text: one line, as every message (escape::line).
+        text.push_str(&format!("{}\n", crate::escape::line(&finding.to_string())));
     }
     let errors = findings.iter().filter(|f| f.blocks).count();
     let warnings = findings.len() - errors;

@@ -104,7 +104,17 @@ fn merge_raw(inputs: &[PathBuf], policy: &Policy) -> Result<Value, Error> {
         wanted.push(MetricKey::parse(name).expect("static selector"));
     }
     let paths: Vec<&Path> = inputs.iter().map(|p| p.as_path()).collect();
-    let (set, _) = crate::sources::k6_ndjson::read(&paths, &wanted, false)?;
+    let (set, stats) = crate::sources::k6_ndjson::read(&paths, &wanted, false)?;
+    // Dated by the points themselves: the stalest file's newest point is the merge's end.
+    let ends: Vec<String> =
+        stats.newest_point.iter().map(|(_, newest)| newest.map(crate::metrics::rfc3339).unwrap_or_default()).collect();
+    let dated: Vec<crate::sources::age::Dated> = stats
+        .newest_point
+        .iter()
+        .zip(&ends)
+        .map(|((path, _), end)| crate::sources::age::Dated { path, started_at: "", ended_at: end })
+        .collect();
+    let (_, ended_at) = crate::sources::age::merged_dates(&dated).map_err(Error::Settings)?;
     let mut metrics = Map::new();
     for (key, metric) in &set.metrics {
         let value = match &metric.aggregate {
@@ -122,7 +132,11 @@ fn merge_raw(inputs: &[PathBuf], policy: &Policy) -> Result<Value, Error> {
         "gatecheck": {
             "runner": concat!("gatecheck ", env!("CARGO_PKG_VERSION"), " merge"),
             "merged_from": merged_from(inputs),
-            "partial": false,
+            // k6's raw results do not record whether the run completed: the merge cannot say
+            // it did.
+            "partial": true,
+            "partial_reason": "merged from k6 raw results, which do not record whether the run completed (judge the raw files with --raw, or downgrade with [integrity] partial_run = \"warn\")",
+            "ended_at": ended_at,
             "skipped_flows": [],
             "percentile_method": "k6's TrendSink method (linear interpolation between closest ranks) over the union of the raw samples",
         }
@@ -488,9 +502,19 @@ fn merge_native(inputs: &[PathBuf]) -> Result<Value, Error> {
     let mut totals = Totals::new(inputs);
     let (plan, mut recorder, mut facts) = read_native(&inputs[0])?;
     totals.add_recorder(&recorder, 0)?;
+    let mut times = vec![(facts.started_at.clone(), facts.ended_at.clone())];
     for (input, path) in inputs.iter().enumerate().skip(1) {
-        totals.add_recorder(&read_native(path)?.1, input)?;
+        let (_, other, other_facts) = read_native(path)?;
+        totals.add_recorder(&other, input)?;
+        times.push((other_facts.started_at, other_facts.ended_at));
     }
+    let shown = merged_from(inputs);
+    let dated: Vec<crate::sources::age::Dated> = shown
+        .iter()
+        .zip(&times)
+        .map(|(path, (started_at, ended_at))| crate::sources::age::Dated { path, started_at, ended_at })
+        .collect();
+    let (started_at, ended_at) = crate::sources::age::merged_dates(&dated).map_err(Error::Settings)?;
     let total_vus = check_shards(inputs)?;
     let shape = |plan: &LoadPlan| -> Vec<(String, Vec<String>)> {
         plan.flows.iter().map(|f| (f.name.clone(), f.requests.iter().map(|r| r.name.clone()).collect())).collect()
@@ -510,10 +534,11 @@ fn merge_native(inputs: &[PathBuf]) -> Result<Value, Error> {
         recorder.merge(&other);
         // Shards run side by side: the merged run lasts as long as the longest shard.
         facts.elapsed_secs = facts.elapsed_secs.max(other_facts.elapsed_secs);
-        facts.started_at = facts.started_at.min(other_facts.started_at);
-        facts.ended_at = facts.ended_at.max(other_facts.ended_at);
         facts.partial = facts.partial.or(other_facts.partial);
     }
+    // The merged run's age is its stalest shard's (see `merged_dates`).
+    facts.started_at = started_at;
+    facts.ended_at = ended_at;
     // The whole run's VUs: the sum of what each segment ran, not one shard's.
     let mut document = summary::export(&plan, &recorder, &facts, total_vus);
     let first = read_shard(&inputs[0])?;

@@ -135,6 +135,10 @@ impl Distribution {
         CURVE_PERCENTILES.iter().filter_map(|p| Some((*p, self.quantile(p / 100.0)?))).collect()
     }
 
+    /// The first value whose cumulative weight reaches `fraction` of the sample, by a linear
+    /// scan: the reference the bootstrap's binary search (`Cumulative::value_at`) is tested
+    /// against.
+    #[cfg(test)]
     fn value_at_fraction(&self, fraction: f64) -> Option<f64> {
         if self.is_empty() {
             return None;
@@ -247,6 +251,11 @@ pub fn samples_needed(level: f64, direction: Direction) -> Option<u64> {
 
 /// A bootstrap confidence interval of quantile(b) - quantile(a) at `confidence` (e.g. 0.95),
 /// from `replicates` draws with a fixed seed (the same inputs give the same interval).
+///
+/// The work is bounded by the replicates and the distinct values, never by the sample count:
+/// each draw is one order-statistic fraction (below) and one binary search over the
+/// cumulative weights, so a native run whose histograms hold 2^40 samples costs what one with
+/// a thousand does.
 pub fn quantile_difference_ci(
     a: &Distribution,
     b: &Distribution,
@@ -258,26 +267,93 @@ pub fn quantile_difference_ci(
         return None;
     }
     let mut rng = rand::rngs::SmallRng::seed_from_u64(0x9a7e_c4ec);
-    let draw_a = order_statistic_sampler(a, q)?;
-    let draw_b = order_statistic_sampler(b, q)?;
+    let draw_a = OrderStatistic::new(a, q)?;
+    let draw_b = OrderStatistic::new(b, q)?;
+    let (cumulative_a, cumulative_b) = (Cumulative::new(a), Cumulative::new(b));
     let mut differences: Vec<f64> = (0..replicates)
         .filter_map(|_| {
             let ua: f64 = rng.random();
             let ub: f64 = rng.random();
-            Some(b.value_at_fraction(draw_b.inverse_cdf(ub))? - a.value_at_fraction(draw_a.inverse_cdf(ua))?)
+            Some(cumulative_b.value_at(draw_b.fraction(ub))? - cumulative_a.value_at(draw_a.fraction(ua))?)
         })
         .collect();
+    if differences.is_empty() {
+        return None;
+    }
     differences.sort_by(f64::total_cmp);
     let tail = (1.0 - confidence) / 2.0;
     let at = |p: f64| differences[((p * (differences.len() - 1) as f64).round() as usize).min(differences.len() - 1)];
     Some((at(tail), at(1.0 - tail)))
 }
 
-/// The distribution of the k-th of n uniform order statistics, k = ceil(q n).
-fn order_statistic_sampler(d: &Distribution, q: f64) -> Option<Beta> {
-    let n = d.total.round().max(1.0);
-    let k = (q * n).ceil().clamp(1.0, n);
-    Beta::new(k, n + 1.0 - k).ok()
+/// Up to this many samples the order statistic is drawn from its exact Beta distribution;
+/// beyond, from the normal with the Beta's own mean and variance. The Beta's inverse CDF
+/// iterates for minutes with parameters near 2^40, while the normal is exact to far below
+/// one bucket's width at such sizes (its error shrinks as 1/sqrt(n)).
+const EXACT_ORDER_STATISTIC_MAX: f64 = 100_000.0;
+
+/// The fraction of the sample at which the bootstrap's k-th of n order statistic falls,
+/// k = ceil(q n): a Beta(k, n+1-k) draw.
+enum OrderStatistic {
+    Exact(Beta),
+    Normal { mean: f64, sd: f64, normal: Normal },
+}
+
+impl OrderStatistic {
+    fn new(d: &Distribution, q: f64) -> Option<OrderStatistic> {
+        let n = d.total.round().max(1.0);
+        let k = (q * n).ceil().clamp(1.0, n);
+        if n <= EXACT_ORDER_STATISTIC_MAX {
+            return Beta::new(k, n + 1.0 - k).ok().map(OrderStatistic::Exact);
+        }
+        let (alpha, beta) = (k, n + 1.0 - k);
+        let mean = alpha / (alpha + beta);
+        let sd = (alpha * beta / ((alpha + beta).powi(2) * (alpha + beta + 1.0))).sqrt();
+        Some(OrderStatistic::Normal { mean, sd, normal: Normal::new(0.0, 1.0).ok()? })
+    }
+
+    fn fraction(&self, u: f64) -> f64 {
+        match self {
+            OrderStatistic::Exact(beta) => beta.inverse_cdf(u),
+            OrderStatistic::Normal { mean, sd, normal } => {
+                (mean + sd * normal.inverse_cdf(u.clamp(1e-12, 1.0 - 1e-12))).clamp(0.0, 1.0)
+            }
+        }
+    }
+}
+
+/// Cumulative weights of a distribution's distinct values, for a value at a fraction of the
+/// sample in O(log distinct values).
+struct Cumulative<'a> {
+    points: &'a [(f64, f64)],
+    running: Vec<f64>,
+    total: f64,
+}
+
+impl<'a> Cumulative<'a> {
+    fn new(d: &'a Distribution) -> Cumulative<'a> {
+        let mut sum = 0.0;
+        let running = d
+            .points
+            .iter()
+            .map(|(_, w)| {
+                sum += w;
+                sum
+            })
+            .collect();
+        Cumulative { points: &d.points, running, total: d.total }
+    }
+
+    /// As `Distribution::value_at_fraction`: the first value whose cumulative weight reaches
+    /// the rank.
+    fn value_at(&self, fraction: f64) -> Option<f64> {
+        if self.points.is_empty() || !fraction.is_finite() {
+            return None;
+        }
+        let rank = (fraction.clamp(0.0, 1.0) * self.total).max(f64::MIN_POSITIVE) - 1e-9;
+        let index = self.running.partition_point(|c| *c < rank).min(self.points.len() - 1);
+        Some(self.points[index].0)
+    }
 }
 
 #[cfg(test)]
@@ -461,5 +537,26 @@ mod tests {
                 prop_assert!((test.p_value - floor).abs() < 1e-12);
             }
         }
+    }
+
+    #[test]
+    fn the_bootstrap_reads_values_as_the_linear_scan_does() {
+        let d = Distribution::from_weighted([(1.0, 3.0), (2.0, 0.5), (5.0, 2.5), (9.0, 4.0)]);
+        let cumulative = Cumulative::new(&d);
+        for i in 0..=100 {
+            let f = f64::from(i) / 100.0;
+            assert_eq!(cumulative.value_at(f), d.value_at_fraction(f), "{f}");
+        }
+    }
+
+    #[test]
+    fn the_bootstrap_of_a_histogram_of_2_pow_40_samples_is_the_normal_limit() {
+        // Every sample of A at 10 or 20 (half each), B the same shifted by 5: the p95
+        // difference is 5 and, with 2^40 samples, no draw moves it.
+        let half = 2f64.powi(39);
+        let a = Distribution::from_weighted([(10.0, half), (20.0, half)]);
+        let b = Distribution::from_weighted([(15.0, half), (25.0, half)]);
+        assert!(matches!(OrderStatistic::new(&a, 0.95), Some(OrderStatistic::Normal { .. })));
+        assert_eq!(quantile_difference_ci(&a, &b, 0.95, 0.95, 2000), Some((5.0, 5.0)));
     }
 }

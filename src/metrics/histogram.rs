@@ -54,8 +54,11 @@ impl HistogramSnapshot {
             };
             buckets.push((le, number(&pair[1], "buckets[] count")?));
         }
-        if buckets.windows(2).any(|w| w[0].0 >= w[1].0 || w[0].1 > w[1].1) {
-            return Err("buckets: expected increasing bounds with cumulative counts".into());
+        // Counts that are not cumulative are what a counter reset between two scrapes leaves
+        // in a window; they are read as written and repaired where a quantile is taken, as
+        // Prometheus does. Bounds out of order are no histogram at all.
+        if buckets.windows(2).any(|w| w[0].0 >= w[1].0) {
+            return Err("buckets: expected increasing bounds".into());
         }
         let sum =
             value.get("sum").and_then(|v| v.as_f64()).filter(|v| v.is_finite()).ok_or("sum: expected a number")?;
@@ -101,22 +104,44 @@ impl HistogramSnapshot {
         self.buckets.iter().rev().map(|(le, _)| *le).find(|le| le.is_finite())
     }
 
-    /// Prometheus's histogram_quantile over these buckets; None without observations.
+    /// True when each bucket counts at least as many observations as the one below it.
+    pub fn is_cumulative(&self) -> bool {
+        self.buckets.windows(2).all(|w| w[0].1 <= w[1].1)
+    }
+
+    /// The buckets made cumulative as Prometheus's `histogram_quantile` makes them (each count
+    /// raised to the largest below it): what a counter reset in some buckets leaves behind.
+    fn monotonic_buckets(&self) -> Vec<(f64, f64)> {
+        let mut highest = 0.0f64;
+        self.buckets
+            .iter()
+            .map(|(le, count)| {
+                highest = highest.max(*count);
+                (*le, highest)
+            })
+            .collect()
+    }
+
+    /// Prometheus's histogram_quantile over these buckets (repaired to be cumulative, as it
+    /// does); None without observations.
     pub fn quantile(&self, q: f64) -> Option<f64> {
-        let total = self.buckets.last().map(|(_, c)| *c)?;
-        if total <= 0.0 {
+        let buckets = self.monotonic_buckets();
+        let total = buckets.last().map(|(_, c)| *c)?;
+        if total <= 0.0 || !total.is_finite() {
             return None;
         }
         let rank = q * total;
         let mut previous = (0.0, 0.0);
-        for (index, (le, cumulative)) in self.buckets.iter().enumerate() {
+        for (index, (le, cumulative)) in buckets.iter().enumerate() {
             if *cumulative >= rank && *cumulative > 0.0 {
                 if le.is_infinite() {
                     // The answer lies above the last finite bound, with no upper bound at all:
                     // Prometheus returns that bound, which would let 2 h pass `max < 180s`.
                     return Some(f64::INFINITY);
                 }
-                if q >= 1.0 {
+                // The top of the range, and a lowest bucket bounded at or below 0 (nothing to
+                // interpolate from), answer the bound itself, as histogram_quantile does.
+                if q >= 1.0 || (index == 0 && *le <= 0.0) {
                     return Some(*le);
                 }
                 let (lower, below) = if index == 0 { (0.0, 0.0) } else { previous };
@@ -130,5 +155,54 @@ impl HistogramSnapshot {
 
     pub fn mean(&self) -> Option<f64> {
         (self.count > 0.0).then(|| self.sum / self.count)
+    }
+}
+
+#[cfg(test)]
+mod restart_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A cumulative snapshot over bounds 0.1, 1, 10, +Inf from per-bucket counts.
+    fn snapshot(per_bucket: &[u32]) -> HistogramSnapshot {
+        let bounds = [0.1, 1.0, 10.0, f64::INFINITY];
+        let mut running = 0.0;
+        let buckets = bounds
+            .iter()
+            .zip(per_bucket)
+            .map(|(le, n)| {
+                running += f64::from(*n);
+                (*le, running)
+            })
+            .collect();
+        HistogramSnapshot { buckets, sum: running, count: running }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Rule: any counter resets between two scrapes leave a window the writer writes and the
+        /// reader reads back, whose quantiles are figures (or none without observations).
+        #[test]
+        fn any_restart_between_two_scrapes_gives_a_figure_or_none(
+            before in proptest::collection::vec(0u32..1000, 4),
+            after in proptest::collection::vec(0u32..1000, 4),
+            q in 0.0f64..=1.0,
+        ) {
+            let window = snapshot(&after).increase_since(&snapshot(&before));
+            let read = HistogramSnapshot::from_json(&window.to_json());
+            prop_assert!(read.is_ok(), "{:?}: {:?}", window, read);
+            let read = read.unwrap();
+            match read.quantile(q) {
+                Some(figure) => prop_assert!(!figure.is_nan() && figure >= 0.0, "{figure}"),
+                None => prop_assert!(read.buckets.iter().all(|(_, c)| *c == 0.0) || read.buckets.last().is_some_and(|(_, c)| *c == 0.0)),
+            }
+        }
+    }
+
+    #[test]
+    fn a_lowest_bound_at_or_below_zero_is_answered_as_the_bound() {
+        let h = HistogramSnapshot { buckets: vec![(-1.0, 4.0), (f64::INFINITY, 4.0)], sum: -4.0, count: 4.0 };
+        assert_eq!(h.quantile(0.5), Some(-1.0));
     }
 }

@@ -58,6 +58,26 @@ pub struct QueryResult {
     pub warnings: Vec<String>,
 }
 
+impl QueryResult {
+    /// The one rule for a partial response, for every query gatecheck sends (gate queries,
+    /// freshness, `up_for`, coverage): a response with warnings or infos (a Thanos/Mimir store
+    /// that did not answer) gives no figure — `Err` quoting them — unless partial responses are
+    /// accepted, and then `Ok(Some(note))` so the row shows the warning.
+    pub fn partial(&self, accept: bool) -> Result<Option<String>, String> {
+        if self.warnings.is_empty() {
+            return Ok(None);
+        }
+        let quoted = self.warnings.join("; ");
+        if accept {
+            Ok(Some(format!("partial response accepted: {quoted}")))
+        } else {
+            Err(format!(
+                "Prometheus answered with warnings, so the figure may rest on partial data: {quoted} (pass --accept-partial-response to judge it anyway)"
+            ))
+        }
+    }
+}
+
 /// What one query answered: its series, and the warnings and infos that came with them (a
 /// Thanos/Mimir partial response, Prometheus 3's infos).
 #[derive(Debug, Clone, PartialEq)]
@@ -573,7 +593,21 @@ fn find_figures(policy: &Policy, gate: &Gate, threshold: &Threshold, evidence: &
             Ok(vec![scraped_figure(gate, name, url, stat, evidence.scraped.get(name))])
         }
         FigureSource::Query(query) => match evidence.queries.get(query) {
-            Some(result) => Ok(answered_query(gate, query, result, evidence.accept_partial_responses)),
+            Some(result) => match conservative_quantile(query, result, evidence) {
+                Ok((result, note)) => {
+                    let mut found = answered_query(gate, query, &result, evidence.accept_partial_responses);
+                    for figure in &mut found {
+                        if let (Found::Figure { note: row_note, .. }, Some(extra)) = (figure, &note) {
+                            *row_note = Some(match row_note.take() {
+                                Some(n) => format!("{n}; {extra}"),
+                                None => extra.clone(),
+                            });
+                        }
+                    }
+                    Ok(found)
+                }
+                Err(why) => Ok(vec![missing(why)]),
+            },
             // No answer (no server): a gate with a k6 metric falls back to it.
             None if gate.metric.is_some() => find_figure(policy, gate, threshold, evidence).map(|found| vec![found]),
             None => {
@@ -592,27 +626,51 @@ fn find_figures(policy: &Policy, gate: &Gate, threshold: &Threshold, evidence: &
     }
 }
 
+/// A `histogram_quantile` answer checked against its own buckets (see `quantile_query`): a
+/// series whose rank lies in the `+Inf` bucket is +Inf, never the highest finite bound.
+fn conservative_quantile(
+    query: &str,
+    result: &QueryResult,
+    evidence: &Evidence,
+) -> Result<(QueryResult, Option<String>), String> {
+    use super::quantile_query::{beyond_finite, companion, Bucket};
+    let Some(quantile) = companion(query) else { return Ok((result.clone(), None)) };
+    let Some(buckets) = evidence.queries.get(&quantile.buckets) else {
+        return Err(format!(
+            "the histogram's buckets ({}) gave no answer, so whether observations lie above its highest finite bound cannot be told (Prometheus would answer that bound)",
+            quantile.buckets
+        ));
+    };
+    let buckets: Vec<Bucket> = buckets.series.iter().map(|s| Bucket { labels: &s.labels, count: s.value }).collect();
+    let mut adjusted = result.clone();
+    let mut note = None;
+    for series in &mut adjusted.series {
+        if let Some((above, total)) = beyond_finite(quantile.q, &series.labels, &buckets) {
+            note = Some(format!(
+                "{above} of {total} observations lie above the highest finite bucket: the {} quantile has no upper bound (Prometheus answered {})",
+                quantile.q, series.value
+            ));
+            series.value = f64::INFINITY;
+        }
+    }
+    Ok((adjusted, note))
+}
+
 /// The figures of an answered query; an answer with warnings (a partial response) is NO DATA
 /// quoting them unless partial responses are accepted, and then the warning shows.
 fn answered_query(gate: &Gate, query: &str, result: &QueryResult, accept_partial: bool) -> Vec<Found> {
-    if result.warnings.is_empty() {
-        return query_figures(gate, query, result);
-    }
-    let quoted = result.warnings.join("; ");
-    if !accept_partial {
-        let source = Provenance::Query { query: query.to_string(), at: result.at.clone() }.to_string();
-        return vec![Found::Missing {
-            why: format!(
-                "Prometheus answered with warnings, so the figure may rest on partial data: {quoted} (pass --accept-partial-response to judge it anyway)"
-            ),
-            series: None,
-            source: Some(source),
-        }];
-    }
+    let warning = match result.partial(accept_partial) {
+        Ok(None) => return query_figures(gate, query, result),
+        Ok(Some(warning)) => warning,
+        Err(why) => {
+            let source = Provenance::Query { query: query.to_string(), at: result.at.clone() }.to_string();
+            return vec![Found::Missing { why, series: None, source: Some(source) }];
+        }
+    };
     let mut found = query_figures(gate, query, result);
     for figure in &mut found {
         if let Found::Figure { note, .. } = figure {
-            let warning = format!("partial response accepted: {quoted}");
+            let warning = warning.clone();
             *note = Some(match note.take() {
                 Some(n) => format!("{n}; {warning}"),
                 None => warning,
@@ -720,7 +778,12 @@ fn scraped_figure(gate: &Gate, name: &str, url: &str, stat: Stat, window: Option
             } else {
                 (stat == Stat::Max)
                     .then(|| "a histogram's max is the upper bound of its highest non-empty bucket".to_string())
-            },
+            }
+            .into_iter()
+            .chain((!window.is_cumulative()).then(|| {
+                "some bucket counters were reset between the scrapes (a target restart), so the window's buckets were not cumulative: repaired as Prometheus's histogram_quantile repairs them".to_string()
+            }))
+            .reduce(|a, b| format!("{a}; {b}")),
             series: None,
         },
         None => Found::Missing {

@@ -94,25 +94,8 @@ pub struct PolicyMeta {
     pub description: Option<String>,
     /// The longest a waiver may run, in days (from its `granted` date, else the judgement day),
     /// or the word "unlimited"; checked into `WaiverCap`.
-    #[schemars(with = "Option<MaxWaiverDaysSchema>")]
+    #[schemars(schema_with = "max_waiver_days_schema")]
     pub max_waiver_days: Option<toml::Value>,
-}
-
-/// What an editor may accept for `max_waiver_days`: a whole number of days or the word
-/// "unlimited". Only the schema uses it; the loader reads a `toml::Value` to name a wrong value.
-#[derive(JsonSchema)]
-#[serde(untagged)]
-#[allow(dead_code)]
-enum MaxWaiverDaysSchema {
-    Days(u32),
-    Unlimited(UnlimitedWord),
-}
-
-#[derive(JsonSchema)]
-#[allow(dead_code)]
-enum UnlimitedWord {
-    #[serde(rename = "unlimited")]
-    Unlimited,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -190,6 +173,15 @@ pub struct GateFile {
     /// Whether a waiver may cover NO DATA too (default false: a missing figure is never waived).
     #[serde(default)]
     pub waive_no_data: bool,
+}
+
+/// What `max_waiver_days` accepts as written: a whole number of days or "unlimited" (the
+/// loader checks the range and says why; the schema gives the editor the shape).
+fn max_waiver_days_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "description": "The longest a waiver may run, in days, or \"unlimited\".",
+        "anyOf": [{ "type": "integer", "minimum": 1 }, { "const": "unlimited" }]
+    })
 }
 
 /// The JSON Schema of a policy file, derived from the structs that parse it so it cannot drift.

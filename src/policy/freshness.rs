@@ -53,8 +53,19 @@ pub fn rows(policy: &Policy, evidence: &Evidence, rows: &mut Vec<Row>) {
             continue;
         };
         row.source = query_source(&spec.newest_query(), evidence.queries.get(&spec.newest_query()));
-        match newest_sample(spec, evidence) {
-            None => {
+        let newest = newest_sample(spec, evidence);
+        // The answers the age rests on: the exact query's, and the search's when it was used.
+        let used = match newest {
+            Some((_, true)) => vec![spec.newest_query()],
+            _ => vec![spec.newest_query(), spec.search_query()],
+        };
+        match (newest, partial_of(&used, evidence)) {
+            (_, Err(why)) => {
+                row.status = Status::NoData;
+                row.blocking = true;
+                row.detail = Some(why);
+            }
+            (None, _) => {
                 row.status = Status::NoData;
                 row.blocking = true;
                 row.detail = Some(format!(
@@ -64,13 +75,14 @@ pub fn rows(policy: &Policy, evidence: &Evidence, rows: &mut Vec<Row>) {
                     crate::metrics::rfc3339(at)
                 ));
             }
-            Some((newest, _)) if crate::metrics::clock::age(at, newest).is_err() => {
+            (Some((newest, _)), Ok(_)) if crate::metrics::clock::age(at, newest).is_err() => {
                 let why = crate::metrics::clock::age(at, newest).err().map(|e| e.to_string()).unwrap_or_default();
                 row.status = Status::NoData;
                 row.blocking = true;
                 row.detail = Some(format!("the newest sample of {} is dated {newest}: {why}", spec.selector));
             }
-            Some((newest, exact)) => {
+            (Some((newest, exact)), Ok(note)) => {
+                row.detail = note;
                 let age = crate::metrics::clock::age(at, newest).unwrap_or(Duration::MAX);
                 row.samples = None;
                 row.observed = Observed::Figure {
@@ -122,6 +134,16 @@ fn up_row(spec: &Freshness, query: &str, evidence: &Evidence) -> Row {
     );
     let result = evidence.queries.get(query);
     row.source = query_source(query, result);
+    let note = match partial_of(&[query.to_string()], evidence) {
+        Ok(note) => note,
+        Err(why) => {
+            row.status = Status::NoData;
+            row.blocking = true;
+            row.detail = Some(why);
+            return row;
+        }
+    };
+    row.detail = note;
     match result.and_then(|r| r.series.iter().map(|s| s.value).filter(|v| !v.is_nan()).reduce(f64::min)) {
         Some(value) => {
             row.observed = Observed::Figure { value, unit: "number", shown: format!("min {value}") };
@@ -144,6 +166,7 @@ fn up_row(spec: &Freshness, query: &str, evidence: &Evidence) -> Row {
 
 /// Why a query figure's window is not covered well enough to be judged, or the coverage found.
 pub fn check_coverage(coverage: &Coverage, evidence: &Evidence) -> Result<String, String> {
+    let partial = partial_of(&[coverage.query()], evidence).map_err(|why| format!("window coverage: {why}"))?;
     let samples = evidence
         .queries
         .get(&coverage.query())
@@ -167,8 +190,22 @@ pub fn check_coverage(coverage: &Coverage, evidence: &Evidence) -> Result<String
             coverage.selector, coverage.min_text
         ))
     } else {
-        Ok(format!("coverage {shown}"))
+        Ok(match partial {
+            Some(note) => format!("coverage {shown} ({note})"),
+            None => format!("coverage {shown}"),
+        })
     }
+}
+
+/// `QueryResult::partial` over the answers these queries got: the first refusal, else the
+/// notes of accepted partial answers.
+fn partial_of(queries: &[String], evidence: &Evidence) -> Result<Option<String>, String> {
+    let mut notes = Vec::new();
+    for result in queries.iter().filter_map(|q| evidence.queries.get(q)) {
+        notes.extend(result.partial(evidence.accept_partial_responses)?);
+    }
+    notes.dedup();
+    Ok((!notes.is_empty()).then(|| notes.join("; ")))
 }
 
 fn query_source(query: &str, result: Option<&QueryResult>) -> String {
@@ -205,5 +242,54 @@ mod tests {
         assert_eq!(show_age(Duration::from_secs(120)), "2m");
         assert_eq!(show_age(Duration::from_secs(0)), "0s");
         assert_eq!(show_age(Duration::from_secs(3 * 3600 + 5)), "3h 5s");
+    }
+
+    /// The class: whichever query a figure rests on (gate query, newest sample, `up_for`,
+    /// coverage), a partial answer blocks unless accepted, and then shows on a row.
+    mod partial_answers {
+        use super::*;
+        use crate::policy::evaluate::{evaluate, Series};
+        use proptest::prelude::*;
+
+        const POLICY: &str =
+            "[[gate]]\nid = \"pool\"\nquery = 'max(pool)'\nunit = \"number\"\nthresholds = [\"value < 10000000000\"]\n\
+            min_coverage = \"90%\"\ncoverage = { selector = 'pool', window = \"10m\", interval = \"15s\" }\n\
+            [[freshness]]\nid = \"api-fresh\"\nselector = 'up'\nmax_age = \"2m\"\nup_for = \"10m\"\n";
+        const T: i64 = 1_767_225_600;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(128))]
+            #[test]
+            fn a_partial_answer_never_passes_silently(warns in proptest::collection::vec(any::<bool>(), 5), accept in any::<bool>()) {
+                let policy = crate::policy::parse("p.toml", "p", POLICY).unwrap();
+                let queries: Vec<String> = policy.queries().into_iter().map(|(_, q)| q).collect();
+                prop_assert_eq!(queries.len(), 5);
+                let search = policy.freshness[0].search_query();
+                let mut evidence = Evidence {
+                    evaluated_at_unix: Some(T),
+                    accept_partial_responses: accept,
+                    ..Evidence::default()
+                };
+                for (query, warn) in queries.iter().zip(&warns) {
+                    evidence.queries.insert(query.clone(), QueryResult {
+                        series: vec![Series { labels: Default::default(), value: T as f64 }],
+                        at: "2026-01-01T00:00:00Z".into(),
+                        warnings: if *warn { vec![format!("partial: {query}")] } else { vec![] },
+                    });
+                }
+                let verdict = evaluate(&policy, &evidence).unwrap();
+                let used_warned: Vec<&String> =
+                    queries.iter().zip(&warns).filter(|(q, w)| **w && **q != search).map(|(q, _)| q).collect();
+                if accept {
+                    prop_assert!(!verdict.blocked(), "{:?}", verdict.rows);
+                    for query in used_warned {
+                        let shown = verdict.rows.iter().any(|r| r.detail.as_deref().is_some_and(|d| d.contains(&format!("partial: {query}"))));
+                        prop_assert!(shown, "{} not shown: {:?}", query, verdict.rows);
+                    }
+                } else {
+                    prop_assert_eq!(verdict.blocked(), !used_warned.is_empty(), "{:?}", verdict.rows);
+                }
+            }
+        }
     }
 }

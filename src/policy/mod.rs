@@ -10,6 +10,7 @@ mod file;
 pub use file::json_schema;
 pub mod freshness;
 pub mod integrity;
+pub mod quantile_query;
 pub mod reserved;
 pub mod template;
 pub mod threshold;
@@ -333,6 +334,9 @@ impl Policy {
         for gate in &self.gates {
             for (_, query) in &gate.queries {
                 add(&gate.id, query.clone());
+                if let Some(quantile) = quantile_query::companion(query) {
+                    add(&gate.id, quantile.buckets);
+                }
             }
             if let Some(coverage) = &gate.coverage {
                 add(&gate.id, coverage.query());
@@ -515,6 +519,23 @@ fn parse_gate(gate: file::GateFile, vars: &vars::Vars, fail: &dyn Fn(String) -> 
     }
     if queries.iter().any(|(_, q)| q.trim().is_empty()) {
         return Err(gate_fail("a query is empty".into()));
+    }
+    for (stat, query) in &queries {
+        let stats: Vec<Stat> = match stat {
+            QueryStat::Only(stat) => vec![*stat],
+            QueryStat::Every => Vec::new(),
+        };
+        let stats = if stats.is_empty() {
+            // A single query answers every threshold's statistic.
+            gate.thresholds.iter().filter_map(|t| threshold::Threshold::parse(t).ok().map(|t| t.stat)).collect()
+        } else {
+            stats
+        };
+        for stat in stats {
+            if let Some(why) = quantile_query::can_under_report(stat, query) {
+                return Err(gate_fail(why));
+            }
+        }
     }
     let reduce = match gate.reduce.as_deref() {
         None => None,

@@ -48,6 +48,17 @@ struct Rule {
 /// The rule file for `policy`; `for_` is the PromQL duration an alert must hold before it
 /// fires (none: at once, like the gate).
 pub fn render(policy: &Policy, for_: Option<&str>) -> Result<String, String> {
+    // Rule names come from ids; two ids that read the same in a rule name would share series.
+    let mut names: BTreeMap<String, &str> = BTreeMap::new();
+    for id in policy.gates.iter().map(|g| g.id.as_str()).chain(policy.freshness.iter().map(|f| f.id.as_str())) {
+        if let Some(other) = names.insert(snake(id), id) {
+            return Err(format!(
+                "gates {other:?} and {id:?} would have the same rule names (gatecheck:{}:{}:...): rename one",
+                snake(&policy.name),
+                snake(id)
+            ));
+        }
+    }
     let mut groups = Vec::new();
     let mut left_out = Vec::new();
     for freshness in &policy.freshness {
@@ -104,12 +115,9 @@ pub fn render(policy: &Policy, for_: Option<&str>) -> Result<String, String> {
         let mut recorded = BTreeMap::new();
         let mut no_data_said = Vec::new();
         for (threshold, query) in &judged {
-            let figure = match gate.reduce {
-                Some(reducer) => format!("{}({query})", reducer.name()),
-                None => query.to_string(),
-            };
+            let figure = reduced(gate, query);
             if several && !recorded.contains_key(&threshold.stat.key()) {
-                let record = format!("gatecheck:{}:{}", snake(&gate.id), snake(&stat_name(threshold.stat)));
+                let record = record_name(policy, &gate.id, &stat_name(threshold.stat));
                 rules.push(Rule {
                     record: Some(record.clone()),
                     alert: None,
@@ -124,7 +132,7 @@ pub fn render(policy: &Policy, for_: Option<&str>) -> Result<String, String> {
         for (threshold, query) in &judged {
             let figure = match (recorded.get(&threshold.stat.key()), gate.reduce) {
                 (Some(record), _) => record.clone(),
-                (None, Some(reducer)) => format!("{}({query})", reducer.name()),
+                (None, Some(_)) => reduced(gate, query),
                 (None, None) => format!("({query})"),
             };
             let limit = promql_limit(threshold, gate.figure_unit)
@@ -181,8 +189,19 @@ pub fn render(policy: &Policy, for_: Option<&str>) -> Result<String, String> {
         }
         groups.push(Group { name: format!("gatecheck:{}:{}", policy.name, gate.id), rules });
     }
+    // Annotations are text for people, quoting the policy's descriptions: one line each, as
+    // in every other output, so none becomes a YAML block whose lines start with its text.
+    for rule in groups.iter_mut().flat_map(|group| group.rules.iter_mut()) {
+        for value in rule.annotations.values_mut() {
+            *value = crate::escape::line(value);
+        }
+    }
     let body = serde_yaml::to_string(&RuleFile { groups }).map_err(|e| format!("cannot write YAML: {e}"))?;
-    let mut text = format!("# Prometheus rules from gatecheck policy {:?} ({}).\n", policy.name, policy.source);
+    let mut text = format!(
+        "# Prometheus rules from gatecheck policy {:?} ({}).\n",
+        policy.name,
+        crate::escape::line(&policy.source)
+    );
     text.push_str("# Each alert fires exactly when its gate's row fails at that instant; NO DATA is said by the\n");
     text.push_str("# absent() rules, not by silence. Regenerate rather than edit.\n");
     if !left_out.is_empty() {
@@ -237,6 +256,23 @@ fn labels(policy: &Policy, id: &str, severity: Severity) -> BTreeMap<String, Str
     labels.insert("severity".into(), severity.into());
     labels.insert("gatecheck_severity".into(), word.into());
     labels
+}
+
+/// The figure a reducing gate judges: `check` leaves NaN series out before it reduces (an idle
+/// instance's 0/0), so the rule does too (`>= -Inf` keeps every number and drops NaN);
+/// otherwise one NaN series would make `avg` NaN and the alert silent where `check` blocks.
+fn reduced(gate: &Gate, query: &str) -> String {
+    match gate.reduce {
+        Some(reducer) => format!("{}(({query}) >= -Inf)", reducer.name()),
+        None => query.to_string(),
+    }
+}
+
+/// `gatecheck:<policy>:<gate>:<statistic>`: the policy's name keeps two policies' rules apart
+/// when both judge a `db-pool` gate (the same record name from two rule files is a duplicate
+/// sample, and one service's alert would read the other's figure).
+fn record_name(policy: &Policy, id: &str, stat: &str) -> String {
+    format!("gatecheck:{}:{}:{}", snake(&policy.name), snake(id), snake(stat))
 }
 
 /// `p(99.9)` -> `p99_9`, `max` -> `max`: a name part for rules.

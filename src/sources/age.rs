@@ -9,14 +9,57 @@ use std::path::Path;
 use crate::metrics::MetricSet;
 use crate::policy::evaluate::EvidenceTime;
 
+/// Segments of one run start together (a common `--start-at`): a segment whose start lies
+/// further than this from another's belongs to another run (a stale file left on the volume).
+pub const SEGMENT_START_TOLERANCE_SECS: i64 = 600;
+
+fn parse(text: &str) -> Option<i64> {
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok().map(|t| t.unix_timestamp())
+}
+
+/// One input of a merge, with the times it records (RFC 3339, empty when it records none).
+pub struct Dated<'a> {
+    pub path: &'a str,
+    pub started_at: &'a str,
+    pub ended_at: &'a str,
+}
+
+/// The times a merged summary records: the earliest start, and as its end the *earliest* end,
+/// so its age is the stalest input's and `--max-evidence-age` sees every shard; an empty end
+/// when any input records none (the merge cannot be dated, never "0 s old"). Inputs whose
+/// starts lie more than `SEGMENT_START_TOLERANCE_SECS` apart are not one run.
+pub fn merged_dates(inputs: &[Dated]) -> Result<(String, String), String> {
+    let starts: Vec<(&Dated, i64)> = inputs.iter().filter_map(|d| parse(d.started_at).map(|t| (d, t))).collect();
+    if let (Some(first), Some(last)) = (starts.iter().min_by_key(|(_, t)| *t), starts.iter().max_by_key(|(_, t)| *t)) {
+        if last.1 - first.1 > SEGMENT_START_TOLERANCE_SECS {
+            return Err(format!(
+                "{} started at {} and {} at {}: segments of one run start within {} s of each other, so these are not one run",
+                first.0.path, first.0.started_at, last.0.path, last.0.started_at, SEGMENT_START_TOLERANCE_SECS
+            ));
+        }
+    }
+    let started = starts.iter().min_by_key(|(_, t)| *t).map(|(d, _)| d.started_at.to_string()).unwrap_or_default();
+    let ends: Option<Vec<(&Dated, i64)>> = inputs.iter().map(|d| parse(d.ended_at).map(|t| (d, t))).collect();
+    let ended = ends
+        .and_then(|ends| ends.into_iter().min_by_key(|(_, t)| *t).map(|(d, _)| d.ended_at.to_string()))
+        .unwrap_or_default();
+    Ok((started, ended))
+}
+
 /// The end of the run behind a summary: `gatecheck.ended_at` when recorded, else the file's
-/// modification time.
+/// modification time. A gatecheck summary (native or merged) always records its end: one
+/// without it cannot be dated, and its modification time (a merge written today) would
+/// launder its age.
 pub fn of_summary(set: &MetricSet, path: &Path) -> EvidenceTime {
-    let recorded = set
-        .run
-        .as_ref()
-        .and_then(|run| run.ended_at.as_deref())
-        .and_then(|text| time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok());
+    let recorded = set.run.as_ref().and_then(|run| run.ended_at.as_deref()).and_then(parse);
+    if recorded.is_none() && set.run.is_some() {
+        return EvidenceTime {
+            path: set.path.clone(),
+            ended_at: None,
+            how: "the summary records no end time (gatecheck.ended_at), so its age cannot be told".into(),
+        };
+    }
+    let recorded = recorded.and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok());
     match recorded {
         Some(ended) => EvidenceTime {
             path: set.path.clone(),

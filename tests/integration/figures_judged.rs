@@ -320,3 +320,156 @@ fn raw_results_that_are_not_utf8_are_exit_2_even_on_lines_no_gate_reads() {
         .code(2)
         .stderr(contains("raw.ndjson").and(contains("UTF-8")));
 }
+
+/// 97 of 100 observations at or below 10 s, 3 above every finite bound, as PromQL literals a
+/// real prometheus evaluates.
+const LAG_BUCKETS: &str =
+    r#"label_replace(vector(97), "le", "10", "", "") or label_replace(vector(100), "le", "+Inf", "", "")"#;
+
+#[test]
+fn a_promql_max_with_observations_in_the_inf_bucket_is_unbounded_not_the_last_finite_bound() {
+    let Some(prometheus) = PrometheusFixture::start() else { return };
+    // Prometheus answers 10 (the highest finite bound) for this max; on dd0cb13 it passed.
+    let (_guard, policy) = policy_file(&format!(
+        "[[gate]]\nid = \"lag\"\nunit = \"s\"\nthresholds = [\"max < 180s\", \"p(95) < 60s\"]\n[gate.query]\nmax = '''histogram_quantile(1, {LAG_BUCKETS})'''\n\"p(95)\" = '''histogram_quantile(0.95, {LAG_BUCKETS})'''\n"
+    ));
+    let out = stdout_of(
+        &gatecheck()
+            .args(["check", "--policy"])
+            .arg(&policy)
+            .args(["--prometheus-url", &prometheus.url, "--at", FIXTURE_T])
+            .assert()
+            .code(1),
+    );
+    assert!(table_line(&out, "lag", "max < 180s").contains("FAIL"), "{out}");
+    assert!(out.contains("3 of 100 observations lie above the highest finite bucket"), "{out}");
+    // The 95th percentile's rank lies within the finite buckets: Prometheus's figure stands.
+    assert!(table_line(&out, "lag", "p(95) < 60s").contains("PASS"), "{out}");
+}
+
+#[test]
+fn a_promql_max_that_cannot_be_checked_against_its_inf_bucket_is_refused_at_load() {
+    let (_guard, policy) = policy_file(&format!(
+        "[[gate]]\nid = \"lag\"\nunit = \"s\"\nthresholds = [\"max < 180s\"]\nquery = '''max(histogram_quantile(1, {LAG_BUCKETS}))'''\n"
+    ));
+    gatecheck()
+        .args(["check", "--policy"])
+        .arg(&policy)
+        .args(["--prometheus-url", "http://127.0.0.1:9", "--at", FIXTURE_T])
+        .assert()
+        .code(2)
+        .stderr(contains("\"lag\"").and(contains("+Inf")));
+}
+
+#[test]
+fn a_run_window_left_non_cumulative_by_a_restart_is_judged_not_refused() {
+    // What `smoke --scrape-url` writes when the target restarted between its two scrapes: the
+    // le="1" counter went down (its new value is its increase), le="5" did not move. dd0cb13
+    // wrote this and then refused it: "expected increasing bounds with cumulative counts".
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(fixture("k6/1.1.0/pass/summary-export.json")).unwrap();
+    let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    doc["metrics"]["dropped_iterations"] = serde_json::json!({"count": 0, "rate": 0});
+    doc["gatecheck"] = serde_json::json!({
+        "runner": "gatecheck test",
+        "partial": false,
+        "skipped_flows": [],
+        "scraped": {
+            "url": "http://127.0.0.1:1/metrics",
+            "histograms": {
+                "waxwatch_scheduler_lag_seconds": {"buckets": [["1", 3.0], ["5", 0.0], ["+Inf", 4.0]], "sum": 4.5, "count": 4.0},
+            },
+        },
+    });
+    let path = dir.path().join("native.json");
+    std::fs::write(&path, doc.to_string()).unwrap();
+    let out = stdout_of(
+        &gatecheck()
+            .envs([("QUEUE_LAG_P95_SECONDS", "3"), ("QUEUE_LAG_P99_SECONDS", "8")])
+            .args(["verify", "--summary"])
+            .arg(&path)
+            .assert()
+            .code(1),
+    );
+    // Repaired as Prometheus repairs it: le=5 holds 3, so max (1 of 4 above 5 s) is +Inf.
+    let max = table_line(&out, "scheduler-lag", "max < 180s");
+    assert!(max.contains("FAIL") && max.contains("+Inf"), "{out}");
+    assert!(table_line(&out, "scheduler-lag", "p(95) < 60s").contains("FAIL"), "{out}");
+    assert!(out.contains("repaired as Prometheus"), "{out}");
+    // Unrelated gates are judged.
+    assert!(table_line(&out, "read-latency", "p(95) < 400ms").contains("PASS"), "{out}");
+}
+
+#[test]
+fn merging_raw_results_keeps_their_age_and_never_claims_completeness() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = raw_dated(dir.path(), "2020");
+    let b = dir.path().join("raw-2020-b.ndjson");
+    std::fs::copy(&a, &b).unwrap();
+    let merged = dir.path().join("merged.json");
+    gatecheck().arg("merge").arg(&merged).arg(&a).arg(&b).assert().code(0);
+    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&merged).unwrap()).unwrap();
+    assert!(doc["gatecheck"]["ended_at"].as_str().unwrap_or_default().starts_with("2020-"), "{doc}");
+    assert_eq!(doc["gatecheck"]["partial"], true, "{doc}");
+    let out = stdout_of(
+        &gatecheck_with_lag()
+            .args(["verify", "--summary"])
+            .arg(&merged)
+            .args(["--max-evidence-age", "7d"])
+            .assert()
+            .code(1),
+    );
+    let age = out.lines().find(|l| l.contains("evidence age < 168h")).unwrap_or_default();
+    assert!(age.contains("FAIL"), "{out}");
+}
+
+fn dated_segment(dir: &std::path::Path, index: u32, started: &'static str, ended: &'static str) -> std::path::PathBuf {
+    crate::merge::segment(dir, index, &move |d| {
+        d["gatecheck"]["started_at"] = started.into();
+        d["gatecheck"]["ended_at"] = ended.into();
+    })
+}
+
+#[test]
+fn a_merged_run_is_as_old_as_its_stalest_shard() {
+    let dir = tempfile::tempdir().unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    let show = |t: time::OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).unwrap();
+    let started: &'static str = show(now - time::Duration::days(20)).leak();
+    let stale_end: &'static str = show(now - time::Duration::days(20) + time::Duration::minutes(1)).leak();
+    let fresh_end: &'static str = show(now - time::Duration::hours(1)).leak();
+    let a = dated_segment(dir.path(), 0, started, stale_end);
+    let b = dated_segment(dir.path(), 1, started, fresh_end);
+    let merged = dir.path().join("merged.json");
+    gatecheck().arg("merge").arg(&merged).arg(&a).arg(&b).assert().code(0);
+    let (_guard, policy) = policy_file(ENV_ONLY);
+    let out = stdout_of(
+        &gatecheck_with_lag()
+            .args(["verify", "--policy"])
+            .arg(&policy)
+            .arg("--summary")
+            .arg(&merged)
+            .args(["--max-evidence-age", "7d"])
+            .assert()
+            .code(1),
+    );
+    let age = out.lines().find(|l| l.contains("evidence age < 168h")).unwrap_or_default();
+    assert!(age.contains("FAIL"), "{out}");
+}
+
+#[test]
+fn segments_whose_starts_lie_weeks_apart_are_not_merged() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dated_segment(dir.path(), 0, "2026-11-20T00:00:00Z", "2026-11-20T00:01:00Z");
+    let b = dated_segment(dir.path(), 1, "2026-12-04T00:00:00Z", "2026-12-04T00:01:00Z");
+    let merged = dir.path().join("merged.json");
+    gatecheck()
+        .arg("merge")
+        .arg(&merged)
+        .arg(&a)
+        .arg(&b)
+        .assert()
+        .code(2)
+        .stderr(contains("segment-0.json").and(contains("segment-1.json")).and(contains("not one run")));
+    assert!(!merged.exists());
+}

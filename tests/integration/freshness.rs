@@ -135,3 +135,76 @@ fn load_test_evidence_older_than_the_maximum_age_blocks() {
     );
     assert!(table_line(&out, "run-integrity", "evidence age < 24h").contains("FAIL"), "{out}");
 }
+
+/// Every query gatecheck sends treats a partial response alike: the `up_for` row and window
+/// coverage once passed on a Thanos/Mimir partial response and showed nothing.
+#[test]
+fn up_for_and_coverage_on_a_partial_response_are_no_data_unless_accepted() {
+    // Answers every query with the fixture time as its value (a fresh timestamp, up, plenty
+    // of samples, a small figure); the up_for and coverage queries carry a warning.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for mut stream in listener.incoming().flatten() {
+            let _ = stream.set_read_timeout(Some(std::time::Duration::from_millis(200)));
+            let mut request = Vec::new();
+            let mut buffer = [0u8; 4096];
+            while let Ok(n) = stream.read(&mut buffer) {
+                if n == 0 {
+                    break;
+                }
+                request.extend_from_slice(&buffer[..n]);
+                let text = String::from_utf8_lossy(&request);
+                if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                    let length = head
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_string())
+                        })
+                        .and_then(|v| v.parse::<usize>().ok())
+                        .unwrap_or(0);
+                    if body.len() >= length {
+                        break;
+                    }
+                }
+            }
+            let text = String::from_utf8_lossy(&request);
+            let warn = text.contains("min_over_time") || text.contains("count_over_time");
+            let warnings = if warn { r#","warnings":["partial response: store 10.0.0.7 unavailable"]"# } else { "" };
+            let body = format!(
+                r#"{{"status":"success","data":{{"resultType":"vector","result":[{{"metric":{{}},"value":[{FIXTURE_T},"{FIXTURE_T}"]}}]}}{warnings}}}"#
+            );
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    let (_guard, policy) = policy_file(
+        "[[gate]]\nid = \"pool\"\nquery = 'max(pool)'\nunit = \"number\"\nthresholds = [\"value < 10000000000\"]\n\
+         min_coverage = \"90%\"\ncoverage = { selector = 'pool', window = \"10m\", interval = \"15s\" }\n\
+         [[freshness]]\nid = \"api-fresh\"\nselector = 'up'\nmax_age = \"2m\"\nup_for = \"10m\"\n",
+    );
+    let check = |extra: &[&str], code: i32| {
+        stdout_of(
+            &gatecheck()
+                .args(["check", "--policy"])
+                .arg(&policy)
+                .args(["--prometheus-url", &url, "--at", FIXTURE_T])
+                .args(extra)
+                .assert()
+                .code(code),
+        )
+    };
+    let out = check(&[], 1);
+    assert!(table_line(&out, "api-fresh", "up for the whole 10m").contains("NO DATA"), "{out}");
+    assert!(table_line(&out, "api-fresh", "age < 2m").contains("PASS"), "{out}");
+    assert!(table_line(&out, "pool", "value < 10000000000").contains("NO DATA"), "{out}");
+    assert!(out.contains("window coverage: Prometheus answered with warnings"), "{out}");
+    assert!(out.contains("partial response: store 10.0.0.7 unavailable"), "{out}");
+    let out = check(&["--accept-partial-response"], 0);
+    assert!(table_line(&out, "pool", "value < 10000000000").contains("PASS"), "{out}");
+    assert!(out.contains("partial response accepted: partial response: store 10.0.0.7 unavailable"), "{out}");
+}

@@ -197,11 +197,11 @@ fn crafted_histograms_are_refused_without_allocating_what_they_declare() {
 }
 
 /// A change to a summary document.
-type Patch<'a> = &'a dyn Fn(&mut Value);
+pub type Patch<'a> = &'a dyn Fn(&mut Value);
 
 /// Segment `index` of a two-segment run: one flow, one endpoint with an empty histogram, and
 /// `patch` applied to the document (e.g. a count set to 2^63).
-fn segment(dir: &std::path::Path, index: u32, patch: Patch) -> std::path::PathBuf {
+pub fn segment(dir: &std::path::Path, index: u32, patch: Patch) -> std::path::PathBuf {
     use base64::Engine;
     let histogram = deflated(&v2_header(0, 3, 1, 3_600_000_000), None);
     let mut doc = serde_json::json!({

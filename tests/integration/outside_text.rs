@@ -589,6 +589,17 @@ struct Outputs {
 /// main uses), with `env` as the whole environment and GitHub's step summary and annotations
 /// on; every report format is written under `dir`.
 fn run_in_process(runtime: &tokio::runtime::Runtime, dir: &Path, args: &[String], env: &[(&str, String)]) -> Outputs {
+    run_in_process_with(runtime, dir, args, env, true)
+}
+
+/// `run_in_process`, with `--report` flags only when the command takes them.
+fn run_in_process_with(
+    runtime: &tokio::runtime::Runtime,
+    dir: &Path,
+    args: &[String],
+    env: &[(&str, String)],
+    reports: bool,
+) -> Outputs {
     use clap::Parser;
     let step_summary = dir.join("step-summary.md");
     let mut env: std::collections::HashMap<String, String> =
@@ -597,7 +608,7 @@ fn run_in_process(runtime: &tokio::runtime::Runtime, dir: &Path, args: &[String]
     env.insert("GITHUB_ACTIONS".into(), "true".into());
     let mut argv: Vec<String> = vec!["gatecheck".into()];
     argv.extend(args.iter().cloned());
-    for format in ["json", "junit", "markdown", "html"] {
+    for format in ["json", "junit", "markdown", "html"].into_iter().filter(|_| reports) {
         argv.push("--report".into());
         argv.push(format!("{format}={}", dir.join(format!("report.{format}")).display()));
     }
@@ -748,6 +759,32 @@ proptest::proptest! {
         assert_outputs_hold("verify native", &outputs);
         // Judged, not refused: the hostile text reached every report.
         proptest::prop_assert!(outputs.stderr.is_empty() && reports.path().join("report.html").exists(), "verify native: {}", outputs.stderr);
+
+        // A policy's own words (policy, flow and gate descriptions) in gates, export and verify.
+        let release = std::fs::read_to_string(repo().join("gates/release.toml")).unwrap();
+        let hostile_policy: String = release
+            .lines()
+            .enumerate()
+            .map(|(n, line)| if line.starts_with("description = ") {
+                format!("description = {}\n", toml_string(&format!("d{}", texts[n % texts.len()])))
+            } else {
+                format!("{line}\n")
+            })
+            .collect();
+        let policy_path = dir.path().join("policy.toml");
+        std::fs::write(&policy_path, hostile_policy).unwrap();
+        let hostile = policy_path.display().to_string();
+        for (args, reports) in [
+            (vec!["gates", "--policy", &hostile], false),
+            (vec!["export", "prometheus-rules", "--policy", &hostile], false),
+            (vec!["verify", "--policy", &hostile, "--summary", FAIL_ERRORS], true),
+        ] {
+            let args: Vec<String> = args.into_iter().map(String::from).collect();
+            let reports_dir = tempfile::tempdir().unwrap();
+            let outputs = run_in_process_with(&runtime, reports_dir.path(), &args, &lag, reports);
+            assert_outputs_hold(&args[..2].join(" "), &outputs);
+            proptest::prop_assert!(outputs.stderr.is_empty(), "{:?}: {}", args, outputs.stderr);
+        }
 
         // A Prometheus server whose errors, warnings and labels carry the hostile text.
         for (index, mode) in [Echo::PromWarning, Echo::PromError].into_iter().enumerate() {

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::support::{fixture, gatecheck, record_skip, PrometheusFixture, FIXTURE_T};
+use crate::support::{fixture, gatecheck, record_skip, row, stderr_of, PrometheusFixture, FIXTURE_T};
 
 /// True when promtool runs; outside CI a missing promtool is a recorded skip, in CI a failure.
 fn promtool_installed() -> bool {
@@ -38,7 +38,12 @@ fn saturation_rules_pass_promtool_check_with_limits_on_the_query_scale() {
     // 400ms on a query in seconds is 0.4; 3% is 0.03; the DB pool's two statistics are recorded.
     assert!(text.contains(r#"{method="GET"}[10m])))) >= 0.4"#), "{text}");
     assert!(text.contains("[1h]))) >= 0.03"), "{text}");
-    assert!(text.contains("record: gatecheck:db_pool:p95") && text.contains("gatecheck:db_pool:max >= 0.85"), "{text}");
+    // Recording rules carry the policy's name (issue 20: two policies' db-pool gates collided).
+    assert!(
+        text.contains("record: gatecheck:saturation:db_pool:p95")
+            && text.contains("gatecheck:saturation:db_pool:max >= 0.85"),
+        "{text}"
+    );
     assert!(text.contains("alert: GatecheckApiQueryLatencyNoData") && text.contains("absent("), "{text}");
     assert!(text.contains("for: 5m") && text.contains("NO DATA, never 0"), "{text}");
     if !promtool_installed() {
@@ -346,4 +351,277 @@ max = "pool_max"
         String::from_utf8_lossy(&run.stderr),
         std::fs::read_to_string(&rules_path).unwrap()
     );
+}
+
+/// Exported alerts agree with `check` where the old ones did not: `reduce = "avg"` over an
+/// idle instance's NaN series (check leaves NaN out and blocks; the alert was NaN and silent),
+/// and two policies with a `db-pool` gate (their recording rules collided: "duplicate sample
+/// for timestamp", and one service's alert read the other's figure). `db-pool` and `db_pool`
+/// in one policy are refused.
+#[test]
+fn exported_rules_agree_with_check_on_nan_series_and_keep_policies_apart() {
+    let policy_text = |name: &str, svc: &str| {
+        format!(
+            r#"
+[policy]
+name = "{name}"
+
+[[gate]]
+id = "db-pool"
+description = "Pool utilisation of {svc}"
+unit = "ratio"
+thresholds = ["p(95) < 0.70", "max < 0.85"]
+[gate.query]
+"p(95)" = 'pool_p95{{svc="{svc}"}}'
+max = 'pool_max{{svc="{svc}"}}'
+
+[[gate]]
+id = "util"
+description = "Mean utilisation of {svc}'s instances"
+query = 'util{{svc="{svc}"}}'
+reduce = "avg"
+unit = "ratio"
+thresholds = ["value < 0.5"]
+"#
+        )
+    };
+    // check itself: the NaN series is left out, so the mean is 0.9 and the gate fails.
+    let policy = gatecheck::policy::parse("a.toml", "svc-a", &policy_text("svc-a", "a")).unwrap();
+    let series = |value: f64, instance: &str| gatecheck::policy::evaluate::Series {
+        labels: [("instance".to_string(), instance.to_string())].into(),
+        value,
+    };
+    let mut evidence = gatecheck::policy::evaluate::Evidence::default();
+    for (_, query) in policy.queries() {
+        let values = if query.starts_with("util") {
+            vec![series(0.9, "busy"), series(f64::NAN, "idle")]
+        } else {
+            vec![series(0.1, "x")]
+        };
+        evidence.queries.insert(
+            query,
+            gatecheck::policy::evaluate::QueryResult { series: values, at: "t".into(), warnings: vec![] },
+        );
+    }
+    let verdict = gatecheck::policy::evaluate::evaluate(&policy, &evidence).unwrap();
+    assert_eq!(row(&verdict, "util", "value < 0.5").status, gatecheck::policy::verdict::Status::Fail);
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for (name, svc) in [("svc-a", "a"), ("svc-b", "b")] {
+        let policy = dir.path().join(format!("{name}.toml"));
+        std::fs::write(&policy, policy_text(name, svc)).unwrap();
+        let out = dir.path().join(format!("{name}.yml"));
+        gatecheck()
+            .args(["export", "prometheus-rules", "--policy"])
+            .arg(&policy)
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .success();
+        files.push(out);
+    }
+    let text = std::fs::read_to_string(&files[0]).unwrap();
+    assert!(
+        text.contains("record: gatecheck:svc_a:db_pool:p95") && text.contains("avg((util{svc=\"a\"}) >= -Inf)"),
+        "{text}"
+    );
+    // Within one policy, ids that read the same in a rule name are refused.
+    let clash = policy_text("svc-a", "a").replace("id = \"util\"", "id = \"db_pool\"");
+    let (_guard, clash) = crate::support::policy_file(&clash);
+    let err = stderr_of(&gatecheck().args(["export", "prometheus-rules", "--policy"]).arg(&clash).assert().code(2));
+    assert!(err.contains("\"db-pool\" and \"db_pool\""), "{err}");
+
+    if !promtool_installed() {
+        return;
+    }
+    // svc-a breaches both gates; svc-b holds (its pool is idle, one instance NaN).
+    let fired: [(&str, &str); 2] = [("svc-a", "GatecheckDbPoolP95"), ("svc-a", "GatecheckUtil")];
+    let mut expected: BTreeMap<String, Vec<serde_json::Value>> = BTreeMap::new();
+    for file in &files {
+        let rules: serde_yaml::Value = serde_yaml::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+        for rule in rules["groups"].as_sequence().unwrap().iter().flat_map(|g| g["rules"].as_sequence().unwrap()) {
+            let Some(name) = rule.get("alert").and_then(|a| a.as_str()) else { continue };
+            let entry = expected.entry(name.to_string()).or_default();
+            if fired.contains(&(rule["labels"]["policy"].as_str().unwrap(), name)) {
+                let mut labels = serde_json::to_value(&rule["labels"]).unwrap();
+                // An unreduced query's alert carries its series' labels, as check's row does.
+                if name == "GatecheckDbPoolP95" {
+                    labels["svc"] = "a".into();
+                }
+                entry.push(serde_json::json!({
+                    "exp_labels": labels,
+                    "exp_annotations": serde_json::to_value(&rule["annotations"]).unwrap(),
+                }));
+            }
+        }
+    }
+    let tests: Vec<serde_json::Value> = expected
+        .into_iter()
+        .map(|(name, alerts)| serde_json::json!({"eval_time": "1m", "alertname": name, "exp_alerts": alerts}))
+        .collect();
+    let input = serde_json::json!([
+        {"series": "pool_p95{svc=\"a\"}", "values": "0.9 0.9"},
+        {"series": "pool_max{svc=\"a\"}", "values": "0.1 0.1"},
+        {"series": "pool_p95{svc=\"b\"}", "values": "0.1 0.1"},
+        {"series": "pool_max{svc=\"b\"}", "values": "0.1 0.1"},
+        {"series": "util{svc=\"a\",instance=\"busy\"}", "values": "0.9 0.9"},
+        {"series": "util{svc=\"a\",instance=\"idle\"}", "values": "NaN NaN"},
+        {"series": "util{svc=\"b\",instance=\"busy\"}", "values": "0.2 0.2"},
+        {"series": "util{svc=\"b\",instance=\"idle\"}", "values": "NaN NaN"},
+    ]);
+    let test = serde_json::json!({
+        "rule_files": files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
+        "evaluation_interval": "1m",
+        "tests": [{"interval": "1m", "input_series": input, "alert_rule_test": tests}],
+    });
+    let test_path = dir.path().join("test.yml");
+    std::fs::write(&test_path, serde_yaml::to_string(&test).unwrap()).unwrap();
+    let run = std::process::Command::new("promtool").args(["test", "rules"]).arg(&test_path).output().unwrap();
+    assert!(
+        run.status.success(),
+        "{}{}\n{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr),
+        std::fs::read_to_string(&files[0]).unwrap()
+    );
+}
+
+/// The class: over generated gates (operator, limit, reducer, on_missing) and generated series
+/// (numbers, the limit itself, NaN), `promtool test rules` fires exactly the alerts for which
+/// `check`'s evaluator fails a row (threshold alert, with the series' labels) or blocks on NO
+/// DATA (`…NoData`). Each proptest case is one policy of 24 gates and one promtool run.
+mod exported_alerts_agree_with_check {
+    use super::*;
+    use gatecheck::policy::evaluate::{evaluate, Evidence, QueryResult, Series};
+    use gatecheck::policy::verdict::Status;
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone)]
+    struct Case {
+        op: &'static str,
+        limit: &'static str,
+        reduce: Option<&'static str>,
+        fail_on_missing: bool,
+        /// None: NaN; Some(None): the limit itself; Some(Some(v)): a number.
+        values: Vec<Option<Option<&'static str>>>,
+    }
+
+    fn case() -> impl Strategy<Value = Case> {
+        (
+            prop::sample::select(vec!["<", "<=", ">", ">="]),
+            prop::sample::select(vec!["0.3", "0.5", "0.7"]),
+            prop::sample::select(vec![None, Some("max"), Some("min"), Some("sum"), Some("avg")]),
+            any::<bool>(),
+            prop::collection::vec(
+                prop_oneof![
+                    Just(None),
+                    Just(Some(None)),
+                    prop::sample::select(vec!["0.2", "0.6", "1"]).prop_map(|v| Some(Some(v)))
+                ],
+                1..4,
+            ),
+        )
+            .prop_map(|(op, limit, reduce, fail_on_missing, values)| Case {
+                op,
+                limit,
+                reduce,
+                fail_on_missing,
+                values,
+            })
+    }
+
+    fn value_text(case: &Case, value: &Option<Option<&'static str>>) -> &'static str {
+        match value {
+            None => "NaN",
+            // Reducers would add or average the limit with others: floating sums are not exact.
+            Some(None) if case.reduce.is_some() => "0.2",
+            Some(None) => case.limit,
+            Some(Some(v)) => v,
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4))]
+        #[test]
+        fn promtool_fires_exactly_what_check_fails(cases in prop::collection::vec(case(), 24)) {
+            if !promtool_installed() {
+                return Ok(());
+            }
+            let mut text = String::from("[policy]\nname = \"generated\"\n");
+            for (i, case) in cases.iter().enumerate() {
+                text.push_str(&format!(
+                    "[[gate]]\nid = \"g{i}\"\nquery = 'm{i}'\nunit = \"number\"\nthresholds = [\"value {} {}\"]\non_missing = \"{}\"\n",
+                    case.op,
+                    case.limit,
+                    if case.fail_on_missing { "fail" } else { "warn" }
+                ));
+                if let Some(reduce) = case.reduce {
+                    text.push_str(&format!("reduce = \"{reduce}\"\n"));
+                }
+            }
+            let policy = gatecheck::policy::parse("generated.toml", "generated", &text).unwrap();
+            let mut evidence = Evidence::default();
+            let mut input = Vec::new();
+            for (i, case) in cases.iter().enumerate() {
+                let mut series = Vec::new();
+                for (j, value) in case.values.iter().enumerate() {
+                    let shown = value_text(case, value);
+                    series.push(Series {
+                        labels: [("__name__".to_string(), format!("m{i}")), ("instance".to_string(), format!("s{j}"))].into(),
+                        value: shown.parse::<f64>().unwrap(),
+                    });
+                    input.push(serde_json::json!({"series": format!("m{i}{{instance=\"s{j}\"}}"), "values": format!("{shown} {shown}")}));
+                }
+                evidence.queries.insert(format!("m{i}"), QueryResult { series, at: "t".into(), warnings: vec![] });
+            }
+            let verdict = evaluate(&policy, &evidence).unwrap();
+
+            let dir = tempfile::tempdir().unwrap();
+            let policy_path = dir.path().join("generated.toml");
+            std::fs::write(&policy_path, &text).unwrap();
+            let rules_path = dir.path().join("rules.yml");
+            gatecheck().args(["export", "prometheus-rules", "--policy"]).arg(&policy_path).arg("--out").arg(&rules_path).assert().success();
+            let rules: serde_yaml::Value = serde_yaml::from_str(&std::fs::read_to_string(&rules_path).unwrap()).unwrap();
+            let mut tests = Vec::new();
+            for rule in rules["groups"].as_sequence().unwrap().iter().flat_map(|g| g["rules"].as_sequence().unwrap()) {
+                let Some(name) = rule.get("alert").and_then(|a| a.as_str()) else { continue };
+                let gate = rule["labels"]["gate"].as_str().unwrap();
+                let no_data = name.ends_with("NoData");
+                let mut expected = Vec::new();
+                for row in verdict.rows.iter().filter(|r| r.gate == gate) {
+                    let fires = if no_data { row.status == Status::NoData && row.blocking } else { row.status == Status::Fail };
+                    if !fires {
+                        continue;
+                    }
+                    let mut labels = serde_json::to_value(&rule["labels"]).unwrap();
+                    // An unreduced row judges one series: its alert carries that series' labels.
+                    if let Some(shown) = &row.series {
+                        let instance = shown.trim_matches(|c| c == '{' || c == '}').trim_start_matches("instance=").trim_matches('"');
+                        labels["instance"] = instance.into();
+                    }
+                    expected.push(serde_json::json!({
+                        "exp_labels": labels,
+                        "exp_annotations": serde_json::to_value(&rule["annotations"]).unwrap(),
+                    }));
+                }
+                tests.push(serde_json::json!({"eval_time": "1m", "alertname": name, "exp_alerts": expected}));
+            }
+            let test = serde_json::json!({
+                "rule_files": [rules_path.display().to_string()],
+                "evaluation_interval": "1m",
+                "tests": [{"interval": "1m", "input_series": input, "alert_rule_test": tests}],
+            });
+            let test_path = dir.path().join("test.yml");
+            std::fs::write(&test_path, serde_yaml::to_string(&test).unwrap()).unwrap();
+            let run = std::process::Command::new("promtool").args(["test", "rules"]).arg(&test_path).output().unwrap();
+            prop_assert!(
+                run.status.success(),
+                "{}{}\n{}",
+                String::from_utf8_lossy(&run.stdout),
+                String::from_utf8_lossy(&run.stderr),
+                text
+            );
+        }
+    }
 }

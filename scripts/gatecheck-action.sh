@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# The logic of the gatecheck GitHub Action (action.yml), kept here so it is tested directly
+# (scripts/test-action.sh runs it under a simulated runner against an archive built by dist).
+#
+#   gatecheck-action.sh install   download the release archive for this runner, refuse it unless
+#                                 its SHA-256 matches the pinned checksum, put gatecheck on PATH;
+#                                 or, with INPUT_BUILD_FROM_SOURCE=true, build this checkout.
+#   gatecheck-action.sh judge     run `gatecheck INPUT_COMMAND` with the inputs as flags; gatecheck
+#                                 itself appends the Markdown verdict to GITHUB_STEP_SUMMARY; sets
+#                                 the outputs outcome, exit-code and report-json; exits with
+#                                 gatecheck's exit code (0 ship, 1 blocked, 2 could not evaluate).
+#
+# Inputs arrive as INPUT_* variables (action.yml maps them); the runner supplies GITHUB_OUTPUT,
+# GITHUB_PATH, GITHUB_STEP_SUMMARY, RUNNER_TEMP, RUNNER_OS and RUNNER_ARCH.
+set -euo pipefail
+
+fail() { echo "::error title=gatecheck action::$*" >&2; exit 2; }
+need() { [ -n "${!1:-}" ] || fail "$1 is not set (the runner sets it; run this script from action.yml)"; }
+output() { echo "$1=$2" >> "$GITHUB_OUTPUT"; }
+
+# The release archive dist builds for this runner: the Linux ones are static (musl).
+archive_name() {
+  local arch
+  case "${RUNNER_ARCH:-X64}" in
+    X64) arch=x86_64 ;;
+    ARM64) arch=aarch64 ;;
+    *) fail "RUNNER_ARCH=${RUNNER_ARCH}: gatecheck ships for X64 and ARM64 runners" ;;
+  esac
+  case "$RUNNER_OS" in
+    Linux) echo "gatecheck-$arch-unknown-linux-musl.tar.xz" ;;
+    macOS) echo "gatecheck-$arch-apple-darwin.tar.xz" ;;
+    Windows)
+      [ "$arch" = x86_64 ] || fail "RUNNER_OS=Windows RUNNER_ARCH=${RUNNER_ARCH}: gatecheck ships for x86_64 Windows only"
+      echo "gatecheck-x86_64-pc-windows-msvc.zip" ;;
+    *) fail "RUNNER_OS=$RUNNER_OS: expected Linux, macOS or Windows" ;;
+  esac
+}
+
+sha256_of() {
+  if command -v sha256sum >/dev/null 2>&1; then sha256sum "$1" | awk '{print $1}'; else shasum -a 256 "$1" | awk '{print $1}'; fi
+}
+
+# INPUT_SHA256 is the archive's checksum, or several `<sha256>  <archive>` lines (dist's
+# sha256.sum as published with the release) from which this runner's line is taken.
+expected_sha256() {
+  local archive=$1 pinned="" single="" hash name
+  while read -r hash name _; do
+    [ -n "${hash:-}" ] || continue
+    if [ -z "${name:-}" ]; then
+      single=$hash
+    elif [ "${name#\*}" = "$archive" ]; then
+      pinned=$hash
+    fi
+  done <<< "${INPUT_SHA256:-}"
+  pinned=${pinned:-$single}
+  [ -n "$pinned" ] || fail "sha256: no checksum pinned for $archive (give the archive's SHA-256, or the release's sha256.sum lines); an unpinned download is refused"
+  [[ "$pinned" =~ ^[0-9A-Fa-f]{64}$ ]] || fail "sha256: expected 64 hex digits for $archive, got ${pinned:0:80}"
+  echo "$pinned" | tr 'A-F' 'a-f'
+}
+
+install_release() {
+  local version=${INPUT_VERSION:-} base=${INPUT_RELEASE_URL:-https://github.com/gatecheck-dev/gatecheck/releases/download}
+  [[ "$version" =~ ^v?[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.-]+)?$ ]] \
+    || fail "version: expected a released version such as 0.1.0 (got '${version}'); to test an unreleased commit set build-from-source: true"
+  version=${version#v}
+  local archive expected url dir got
+  archive=$(archive_name)
+  expected=$(expected_sha256 "$archive")
+  url="${base%/}/v$version/$archive"
+  dir="$RUNNER_TEMP/gatecheck-$version"
+  mkdir -p "$dir"
+  # A second use in the same job (install, then judge) checks the archive already fetched.
+  if [ ! -f "$dir/$archive" ]; then
+    echo "gatecheck action: downloading $url"
+    curl --proto '=https,http' -fsSL --retry 3 --retry-delay 2 -o "$dir/$archive.part" "$url" \
+      || fail "could not download $url (is $version released for $archive?)"
+    mv "$dir/$archive.part" "$dir/$archive"
+  fi
+  got=$(sha256_of "$dir/$archive")
+  if [ "$got" != "$expected" ]; then
+    rm -f "$dir/$archive"
+    fail "checksum mismatch for $archive: expected $expected, got $got; the download is refused and nothing was installed"
+  fi
+  echo "gatecheck action: $archive sha256 $got matches the pinned checksum"
+  case "$archive" in
+    *.zip) unzip -q -o "$dir/$archive" -d "$dir" ;;
+    *) tar -xJf "$dir/$archive" -C "$dir" ;;
+  esac
+  local bin
+  bin=$(find "$dir" -type f \( -name gatecheck -o -name gatecheck.exe \) | head -n 1)
+  [ -n "$bin" ] || fail "$archive holds no gatecheck binary"
+  chmod +x "$bin"
+  install_path "$(dirname "$bin")"
+}
+
+install_from_source() {
+  # Only for testing an unreleased commit of gatecheck itself: the checkout is the source.
+  command -v cargo >/dev/null 2>&1 || fail "build-from-source: true needs a Rust toolchain (cargo) on the runner"
+  echo "gatecheck action: building this checkout (cargo build --release --locked)"
+  cargo build --release --locked
+  install_path "$(pwd)/target/release"
+}
+
+install_path() {
+  echo "$1" >> "${GITHUB_PATH:-/dev/null}"
+  export PATH="$1:$PATH"
+  output path "$1"
+  echo "gatecheck action: installed $("$1/gatecheck" --version)"
+}
+
+cmd_install() {
+  need GITHUB_OUTPUT; need RUNNER_TEMP; need RUNNER_OS
+  case "${INPUT_BUILD_FROM_SOURCE:-false}" in
+    true) install_from_source ;;
+    false | "") install_release ;;
+    *) fail "build-from-source: expected true or false, got ${INPUT_BUILD_FROM_SOURCE}" ;;
+  esac
+}
+
+# Says how much history the consecutive_passes gates will see, so a first run on a branch (or
+# an evicted cache) is named as such rather than read as a mysterious failure.
+history_notice() {
+  local dir=$1 count=0
+  [ -d "$dir" ] && count=$(find "$dir" -maxdepth 1 -type f -name '*.json' | wc -l | tr -d ' ')
+  if [ "$count" = 0 ]; then
+    local text="no earlier verdicts in $dir: the first run on this branch and policy, or its cache was evicted; consecutive_passes gates count this run alone until enough runs are recorded"
+    echo "::notice title=gatecheck history::$text"
+    [ -n "${GITHUB_STEP_SUMMARY:-}" ] && printf '> gatecheck history: %s\n\n' "$text" >> "$GITHUB_STEP_SUMMARY"
+  else
+    echo "gatecheck action: $count earlier verdict(s) in $dir"
+  fi
+  output history-runs "$count"
+}
+
+cmd_judge() {
+  need GITHUB_OUTPUT
+  local command=${INPUT_COMMAND:-verify}
+  case "$command" in verify | check | run) ;; *) fail "command: expected verify, check or run, got '$command'" ;; esac
+  command -v gatecheck >/dev/null 2>&1 || fail "gatecheck is not on PATH: run the install step first"
+  local reports=${INPUT_REPORTS_DIR:-gatecheck-reports}
+  mkdir -p "$reports"
+  local -a args=("$command")
+  [ -n "${INPUT_POLICY:-}" ] && args+=(--policy "$INPUT_POLICY")
+  if [ -n "${INPUT_SUMMARY:-}" ]; then
+    [ "$command" = run ] && fail "summary: \`gatecheck run\` makes its own load; give summary only to verify or check"
+    args+=(--summary "$INPUT_SUMMARY")
+  fi
+  [ -n "${INPUT_PROMETHEUS_URL:-}" ] && args+=(--prometheus-url "$INPUT_PROMETHEUS_URL")
+  if [ -n "${INPUT_HISTORY:-}" ]; then
+    history_notice "$INPUT_HISTORY"
+    mkdir -p "$INPUT_HISTORY"
+    args+=(--history "$INPUT_HISTORY")
+  fi
+  args+=(--report "json=$reports/verdict.json" --report "junit=$reports/verdict.junit.xml"
+    --report "markdown=$reports/verdict.md" --report "html=$reports/verdict.html")
+  if [ -n "${INPUT_ARGS:-}" ]; then
+    # Extra flags, split on whitespace (no shell evaluation of the input).
+    local -a extra
+    read -r -a extra <<< "$INPUT_ARGS"
+    args+=("${extra[@]}")
+  fi
+  local code=0
+  GITHUB_ACTIONS=${GITHUB_ACTIONS:-true} gatecheck "${args[@]}" || code=$?
+  local outcome
+  case "$code" in 0) outcome=ship ;; 1) outcome=blocked ;; *) outcome=error ;; esac
+  output outcome "$outcome"
+  output exit-code "$code"
+  if [ -f "$reports/verdict.json" ]; then output report-json "$reports/verdict.json"; else output report-json ""; fi
+  if [ "$outcome" = error ] && [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then
+    # No verdict to append: say so, so an empty summary is never read as a pass.
+    printf '> gatecheck could not evaluate (exit code %s): the step log names the input at fault; the release does not ship.\n\n' "$code" >> "$GITHUB_STEP_SUMMARY"
+  fi
+  echo "gatecheck action: outcome $outcome (exit code $code)"
+  exit "$code"
+}
+
+case "${1:-}" in
+  install) cmd_install ;;
+  judge) cmd_judge ;;
+  *) echo "usage: $0 install|judge (inputs as INPUT_* variables)" >&2; exit 2 ;;
+esac

@@ -1,0 +1,178 @@
+//! Upper bounds from histograms are conservative on the PromQL path too.
+//!
+//! Prometheus's `histogram_quantile` answers the highest finite bucket's bound when the rank
+//! falls in the `+Inf` bucket, so `histogram_quantile(1, …)` reads "10 s" while 3 % of lags sit
+//! above every bound. Every query of the form `histogram_quantile(q, BUCKETS)` is therefore
+//! judged together with a companion query, `BUCKETS` itself: when the rank `q × count` lies
+//! beyond the highest finite bucket's count, the figure is +Inf (it breaches any upper
+//! bound), exactly as a `/metrics` run window says. A `max` or high-percentile query that
+//! uses `histogram_quantile` in any other shape cannot be checked that way and is refused at
+//! load.
+
+use std::collections::BTreeMap;
+
+/// Percentiles at or above this are "high": their rank can reach the `+Inf` bucket of any
+/// histogram whose last finite bound is below the tail.
+const HIGH_PERCENTILE: f64 = 90.0;
+
+/// `histogram_quantile(q, BUCKETS)` taken apart: `q` and the bucket query text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuantileQuery {
+    pub q: f64,
+    pub buckets: String,
+}
+
+/// The bucket query to judge a quantile query with, for classic histograms (`_bucket` series
+/// or a `le` label). A native histogram has no `+Inf` bucket: its exponential buckets cover
+/// every observation, so its quantile needs no companion.
+pub fn companion(query: &str) -> Option<QuantileQuery> {
+    parse(query).filter(|quantile| is_classic(&quantile.buckets))
+}
+
+fn is_classic(buckets: &str) -> bool {
+    let word = |text: &str, at: usize, len: usize| {
+        let before = text[..at].chars().next_back().is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
+        let after = text[at + len..].chars().next().is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
+        before && after
+    };
+    buckets.contains("_bucket") || buckets.match_indices("le").any(|(at, _)| word(buckets, at, 2))
+}
+
+/// The query's parts when it is `histogram_quantile(<number>, <buckets>)` at the top level.
+pub fn parse(query: &str) -> Option<QuantileQuery> {
+    let inner = query.trim().strip_prefix("histogram_quantile")?.trim_start().strip_prefix('(')?;
+    // The argument list must close at the query's very end.
+    let close = closing_paren(inner)?;
+    if !inner[close + 1..].trim().is_empty() {
+        return None;
+    }
+    let args = &inner[..close];
+    let comma = top_level_comma(args)?;
+    let q: f64 = args[..comma].trim().parse().ok()?;
+    let buckets = args[comma + 1..].trim().to_string();
+    (!buckets.is_empty()).then_some(QuantileQuery { q, buckets })
+}
+
+/// Why a query for `stat` can under-report an upper bound, if it can.
+pub fn can_under_report(stat: crate::metrics::Stat, query: &str) -> Option<String> {
+    use crate::metrics::Stat;
+    let high = match stat {
+        Stat::Max => true,
+        Stat::Percentile(p) => p >= HIGH_PERCENTILE,
+        _ => false,
+    };
+    if !high || !query.contains("histogram_quantile") || parse(query).is_some() {
+        return None;
+    }
+    Some(format!(
+        "{stat} is read with histogram_quantile inside another expression ({query:?}), so gatecheck cannot check its +Inf bucket and Prometheus answers the highest finite bound when observations lie above it: write the query as histogram_quantile(q, <buckets by le>) at the top level"
+    ))
+}
+
+/// One series of the companion bucket query: its labels (with `le`) and cumulative count.
+pub struct Bucket<'a> {
+    pub labels: &'a BTreeMap<String, String>,
+    pub count: f64,
+}
+
+/// Whether the rank of `q` lies beyond the highest finite bucket for the series labelled
+/// `labels` (without `le`), by Prometheus's own rank rule; None when the buckets say nothing
+/// (no `+Inf` bucket, no observations).
+pub fn beyond_finite(q: f64, labels: &BTreeMap<String, String>, buckets: &[Bucket]) -> Option<(f64, f64)> {
+    let mut finite: Option<(f64, f64)> = None;
+    let mut total: Option<f64> = None;
+    for bucket in buckets {
+        let same = bucket
+            .labels
+            .iter()
+            .filter(|(k, _)| k.as_str() != "le" && k.as_str() != "__name__")
+            .eq(labels.iter().filter(|(k, _)| k.as_str() != "le" && k.as_str() != "__name__"));
+        if !same {
+            continue;
+        }
+        let Some(le) = bucket.labels.get("le") else { continue };
+        if le == "+Inf" {
+            total = Some(bucket.count);
+        } else if let Ok(bound) = le.parse::<f64>() {
+            if finite.is_none_or(|(b, _)| bound > b) {
+                finite = Some((bound, bucket.count));
+            }
+        }
+    }
+    let total = total.filter(|t| *t > 0.0)?;
+    let highest_finite_count = finite.map_or(0.0, |(_, count)| count);
+    (highest_finite_count < q * total).then_some((total - highest_finite_count, total))
+}
+
+fn closing_paren(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for (i, c) in text.char_indices() {
+        match quote {
+            Some(open) => {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' {
+                    escaped = true;
+                } else if c == open {
+                    quote = None;
+                }
+            }
+            None => match c {
+                '"' | '\'' | '`' => quote = Some(c),
+                '(' | '[' | '{' => depth += 1,
+                ')' if depth == 0 => return Some(i),
+                ')' | ']' | '}' => depth = depth.checked_sub(1)?,
+                _ => {}
+            },
+        }
+    }
+    None
+}
+
+fn top_level_comma(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, c) in text.char_indices() {
+        match c {
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth = depth.checked_sub(1)?,
+            ',' if depth == 0 => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::Stat;
+
+    #[test]
+    fn the_shipped_form_is_taken_apart() {
+        let q = parse("histogram_quantile(1, sum by (le) (increase(lag_bucket[30m])))").unwrap();
+        assert_eq!(q.q, 1.0);
+        assert_eq!(q.buckets, "sum by (le) (increase(lag_bucket[30m]))");
+        assert_eq!(parse("max(histogram_quantile(1, sum by (le) (x)))"), None);
+        assert_eq!(parse("histogram_quantile(1, x) * 2"), None);
+        assert!(can_under_report(Stat::Max, "max(histogram_quantile(1, sum by (le) (x)))").is_some());
+        assert!(can_under_report(Stat::Max, "histogram_quantile(1, sum by (le) (x))").is_none());
+        assert!(can_under_report(Stat::Max, "max_over_time(gauge[10m])").is_none());
+        assert!(can_under_report(Stat::Percentile(50.0), "2 * histogram_quantile(0.5, x)").is_none());
+        assert!(companion("histogram_quantile(0.99, sum(latency{run=\"a\"}))").is_none(), "native");
+        assert!(companion("histogram_quantile(1, sum by (le) (x))").is_some());
+        assert!(companion("histogram_quantile(1, sum(rate(x_bucket[5m])) by (le))").is_some());
+        assert!(companion("histogram_quantile(1, sum by (leader) (x))").is_none());
+    }
+
+    #[test]
+    fn a_rank_in_the_inf_bucket_is_beyond_every_finite_bound() {
+        let labels = |le: &str| BTreeMap::from([("le".to_string(), le.to_string())]);
+        let (l10, linf) = (labels("10"), labels("+Inf"));
+        let buckets = [Bucket { labels: &l10, count: 97.0 }, Bucket { labels: &linf, count: 100.0 }];
+        assert_eq!(beyond_finite(1.0, &BTreeMap::new(), &buckets), Some((3.0, 100.0)));
+        assert_eq!(beyond_finite(0.95, &BTreeMap::new(), &buckets), None);
+        assert_eq!(beyond_finite(0.98, &BTreeMap::new(), &buckets), Some((3.0, 100.0)));
+    }
+}
