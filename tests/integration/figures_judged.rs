@@ -407,7 +407,7 @@ fn merging_raw_results_keeps_their_age_and_never_claims_completeness() {
     let b = dir.path().join("raw-2020-b.ndjson");
     std::fs::copy(&a, &b).unwrap();
     let merged = dir.path().join("merged.json");
-    gatecheck().arg("merge").arg(&merged).arg(&a).arg(&b).assert().code(0);
+    gatecheck().args(["merge", "--out"]).arg(&merged).arg(&a).arg(&b).assert().code(0);
     let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&merged).unwrap()).unwrap();
     assert!(doc["gatecheck"]["ended_at"].as_str().unwrap_or_default().starts_with("2020-"), "{doc}");
     assert_eq!(doc["gatecheck"]["partial"], true, "{doc}");
@@ -441,7 +441,7 @@ fn a_merged_run_is_as_old_as_its_stalest_shard() {
     let a = dated_segment(dir.path(), 0, started, stale_end);
     let b = dated_segment(dir.path(), 1, started, fresh_end);
     let merged = dir.path().join("merged.json");
-    gatecheck().arg("merge").arg(&merged).arg(&a).arg(&b).assert().code(0);
+    gatecheck().args(["merge", "--out"]).arg(&merged).arg(&a).arg(&b).assert().code(0);
     let (_guard, policy) = policy_file(ENV_ONLY);
     let out = stdout_of(
         &gatecheck_with_lag()
@@ -464,7 +464,7 @@ fn segments_whose_starts_lie_weeks_apart_are_not_merged() {
     let b = dated_segment(dir.path(), 1, "2026-12-04T00:00:00Z", "2026-12-04T00:01:00Z");
     let merged = dir.path().join("merged.json");
     gatecheck()
-        .arg("merge")
+        .args(["merge", "--out"])
         .arg(&merged)
         .arg(&a)
         .arg(&b)
