@@ -162,9 +162,12 @@ fn man_writes_a_page_for_every_subcommand_the_top_page_names() {
 #[test]
 fn readme_install_lines_use_the_lock_file_and_create_their_folders() {
     let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
-    let install = readme.split("## Install").nth(1).unwrap().split("```").nth(1).unwrap();
-    assert!(install.contains("cargo install --locked --path ."), "{install}");
-    for line in install.lines().filter(|l| l.contains("gatecheck completions") || l.contains("gatecheck man")) {
+    let install = readme.split("\n## Install").nth(1).unwrap().split("\n## ").next().unwrap();
+    let commands: Vec<&str> = install.split("```").skip(1).step_by(2).flat_map(str::lines).collect();
+    let cargo_install: Vec<&&str> = commands.iter().filter(|l| l.starts_with("cargo install")).collect();
+    assert!(!cargo_install.is_empty() && cargo_install.iter().all(|l| l.contains("--locked")), "{install}");
+    assert!(install.contains("cargo install --path . --locked"), "{install}");
+    for line in commands.iter().filter(|l| l.contains("gatecheck completions") || l.contains("gatecheck man")) {
         assert!(line.contains("mkdir -p") || line.contains("--dir"), "creates its folder: {line}");
     }
 }
