@@ -14,9 +14,36 @@
 # GITHUB_PATH, GITHUB_STEP_SUMMARY, RUNNER_TEMP, RUNNER_OS and RUNNER_ARCH.
 set -euo pipefail
 
-fail() { echo "::error title=gatecheck action::$*" >&2; exit 2; }
+# Every way this script stops without a verdict is exit 2 with outcome=error: an input the action
+# cannot use never reads as "blocked" (1), let alone "ship".
+fail() {
+  echo "::error title=gatecheck action::$(one_line "$*")" >&2
+  if [ -n "${GITHUB_OUTPUT:-}" ] && [ -z "${stopping:-}" ]; then
+    stopping=1
+    output outcome error || true
+    output exit-code 2 || true
+  fi
+  exit 2
+}
 need() { [ -n "${!1:-}" ] || fail "$1 is not set (the runner sets it; run this script from action.yml)"; }
-output() { echo "$1=$2" >> "$GITHUB_OUTPUT"; }
+# Text for a workflow command or the step summary: line breaks and carriage returns escaped as
+# GitHub escapes them (%0A, %0D, with % first), so no input can start a line of its own.
+one_line() { local t=${1//%/%25}; t=${t//$'\r'/%0D}; printf '%s' "${t//$'\n'/%0A}"; }
+# Markdown text for the step summary: HTML and Markdown punctuation escaped, on one line.
+markdown_text() { one_line "$1" | sed -e 's/&/\&amp;/g; s/</\&lt;/g; s/>/\&gt;/g' -e 's/[][`|()*_!\\]/\\&/g'; }
+# An output is one `name=value` line: a value holding a line break would write lines of its own
+# (outcome=ship after a blocked run), so it is refused.
+output() {
+  case "$2" in *$'\n'* | *$'\r'*) fail "output $1: the value holds a line break (check the inputs it is made of)" ;; esac
+  echo "$1=$2" >> "$GITHUB_OUTPUT"
+}
+# Inputs that name files or URLs are one line each: refused otherwise, naming the input.
+single_line_inputs() {
+  local name
+  for name in "$@"; do
+    case "${!name:-}" in *$'\n'* | *$'\r'*) fail "${name#INPUT_}: expected one line (a path or URL), got text with a line break" ;; esac
+  done
+}
 
 # The release archive dist builds for this runner: the Linux ones are static (musl).
 archive_name() {
@@ -124,8 +151,8 @@ history_notice() {
   [ -d "$dir" ] && count=$(find "$dir" -maxdepth 1 -type f -name '*.json' | wc -l | tr -d ' ')
   if [ "$count" = 0 ]; then
     local text="no earlier verdicts in $dir: the first run on this branch and policy, or its cache was evicted; consecutive_passes gates count this run alone until enough runs are recorded"
-    echo "::notice title=gatecheck history::$text"
-    [ -n "${GITHUB_STEP_SUMMARY:-}" ] && printf '> gatecheck history: %s\n\n' "$text" >> "$GITHUB_STEP_SUMMARY"
+    echo "::notice title=gatecheck history::$(one_line "$text")"
+    [ -n "${GITHUB_STEP_SUMMARY:-}" ] && printf '> gatecheck history: %s\n\n' "$(markdown_text "$text")" >> "$GITHUB_STEP_SUMMARY"
   else
     echo "gatecheck action: $count earlier verdict(s) in $dir"
   fi
@@ -137,8 +164,9 @@ cmd_judge() {
   local command=${INPUT_COMMAND:-verify}
   case "$command" in verify | check | run) ;; *) fail "command: expected verify, check or run, got '$command'" ;; esac
   command -v gatecheck >/dev/null 2>&1 || fail "gatecheck is not on PATH: run the install step first"
+  single_line_inputs INPUT_REPORTS_DIR INPUT_HISTORY INPUT_POLICY INPUT_SUMMARY INPUT_PROMETHEUS_URL
   local reports=${INPUT_REPORTS_DIR:-gatecheck-reports}
-  mkdir -p "$reports"
+  mkdir -p "$reports" 2>/dev/null || fail "reports-dir: cannot create the folder $reports"
   local -a args=("$command")
   [ -n "${INPUT_POLICY:-}" ] && args+=(--policy "$INPUT_POLICY")
   if [ -n "${INPUT_SUMMARY:-}" ]; then
@@ -148,15 +176,16 @@ cmd_judge() {
   [ -n "${INPUT_PROMETHEUS_URL:-}" ] && args+=(--prometheus-url "$INPUT_PROMETHEUS_URL")
   if [ -n "${INPUT_HISTORY:-}" ]; then
     history_notice "$INPUT_HISTORY"
-    mkdir -p "$INPUT_HISTORY"
+    mkdir -p "$INPUT_HISTORY" 2>/dev/null || fail "history: cannot create the folder $INPUT_HISTORY"
     args+=(--history "$INPUT_HISTORY")
   fi
   args+=(--report "json=$reports/verdict.json" --report "junit=$reports/verdict.junit.xml"
     --report "markdown=$reports/verdict.md" --report "html=$reports/verdict.html")
   if [ -n "${INPUT_ARGS:-}" ]; then
-    # Extra flags, split on whitespace (no shell evaluation of the input).
+    # Extra flags, split on whitespace and line breaks alike (an `args: |` block gives one flag
+    # per line; every line counts), with no shell evaluation of the input.
     local -a extra
-    read -r -a extra <<< "$INPUT_ARGS"
+    read -r -d '' -a extra <<< "$INPUT_ARGS" || true
     args+=("${extra[@]}")
   fi
   local code=0

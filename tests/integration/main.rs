@@ -1,5 +1,6 @@
 //! One integration-test binary; one file per feature.
 
+mod action_script;
 mod bad_input;
 mod baseline;
 mod browser;

@@ -1,0 +1,146 @@
+//! The GitHub Action's judge step (scripts/gatecheck-action.sh judge) run directly under a
+//! simulated runner with the test build of gatecheck on PATH: its outputs must say what
+//! gatecheck said, whatever the inputs hold. (The install step, which needs a release archive,
+//! is exercised by scripts/ship-check.sh.)
+
+use crate::support::{fixture, repo, PASSING_LAG};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+struct Step {
+    code: i32,
+    stdout: String,
+    stderr: String,
+    outputs: String,
+}
+
+impl Step {
+    /// The value the runner reads for an output: the last line naming it.
+    fn output(&self, name: &str) -> Option<&str> {
+        self.outputs.lines().filter_map(|l| l.strip_prefix(&format!("{name}="))).last()
+    }
+}
+
+/// A folder holding only the test build of gatecheck, for PATH.
+fn bin_dir(dir: &Path) -> PathBuf {
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    if !bin.join("gatecheck").exists() {
+        std::os::unix::fs::symlink(assert_cmd::cargo::cargo_bin("gatecheck"), bin.join("gatecheck")).unwrap();
+    }
+    bin
+}
+
+fn judge(dir: &Path, inputs: &[(&str, &str)]) -> Step {
+    let outputs = dir.join("github-output");
+    std::fs::write(&outputs, "").unwrap();
+    let path = format!("{}:{}", bin_dir(dir).display(), std::env::var("PATH").unwrap_or_default());
+    let out = Command::new("bash")
+        .arg(repo().join("scripts/gatecheck-action.sh"))
+        .arg("judge")
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", path)
+        .env("GITHUB_OUTPUT", &outputs)
+        .env("GITHUB_STEP_SUMMARY", dir.join("step-summary.md"))
+        .envs(PASSING_LAG)
+        .envs(inputs.iter().copied())
+        .output()
+        .unwrap();
+    Step {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        outputs: std::fs::read_to_string(&outputs).unwrap(),
+    }
+}
+
+fn pass_summary() -> String {
+    fixture("k6/1.1.0/pass/summary-export.json").display().to_string()
+}
+
+#[test]
+fn every_line_of_args_reaches_gatecheck() {
+    // An `args: |` block gives one flag per line; the second line here is the age limit that
+    // must block this day-old summary (the action used to read the first line only: ship).
+    let dir = tempfile::tempdir().unwrap();
+    let summary = dir.path().join("summary.json");
+    std::fs::copy(pass_summary(), &summary).unwrap();
+    let day_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(86_400);
+    std::fs::File::options().write(true).open(&summary).unwrap().set_modified(day_ago).unwrap();
+    let args = format!("--policy {}\n--max-evidence-age 1h", repo().join("gates/release.toml").display());
+    let step = judge(
+        dir.path(),
+        &[
+            ("INPUT_COMMAND", "verify"),
+            ("INPUT_SUMMARY", summary.to_str().unwrap()),
+            ("INPUT_REPORTS_DIR", "reports"),
+            ("INPUT_ARGS", &args),
+        ],
+    );
+    assert_eq!(step.code, 1, "{}{}", step.stdout, step.stderr);
+    assert_eq!(step.output("outcome"), Some("blocked"), "{}", step.outputs);
+    assert_eq!(step.output("exit-code"), Some("1"), "{}", step.outputs);
+}
+
+#[test]
+fn an_input_with_a_line_break_writes_no_output_line_of_its_own() {
+    // A reports-dir holding a line break used to add `outcome=ship` after a blocked run.
+    let dir = tempfile::tempdir().unwrap();
+    let step = judge(
+        dir.path(),
+        &[
+            ("INPUT_COMMAND", "verify"),
+            ("INPUT_SUMMARY", fixture("k6/1.1.0/fail-latency/summary-export.json").to_str().unwrap()),
+            ("INPUT_REPORTS_DIR", "r\noutcome=ship\nexit-code=0\nx="),
+        ],
+    );
+    assert_eq!(step.code, 2, "{}{}", step.stdout, step.stderr);
+    assert_eq!(step.output("outcome"), Some("error"), "{}", step.outputs);
+    assert_eq!(step.output("exit-code"), Some("2"), "{}", step.outputs);
+    assert!(!step.outputs.lines().any(|l| l == "outcome=ship" || l == "exit-code=0"), "{}", step.outputs);
+}
+
+#[test]
+fn the_history_input_never_starts_a_line_of_the_log_or_the_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let step = judge(
+        dir.path(),
+        &[
+            ("INPUT_COMMAND", "verify"),
+            ("INPUT_SUMMARY", &pass_summary()),
+            ("INPUT_HISTORY", "h\n::error title=injected::x\n<img src=https://evil.example/p>"),
+        ],
+    );
+    assert_eq!(step.code, 2, "{}{}", step.stdout, step.stderr);
+    assert_eq!(step.output("outcome"), Some("error"), "{}", step.outputs);
+    for line in step.stdout.lines().chain(step.stderr.lines()) {
+        assert!(!line.starts_with("::error title=injected") && !line.starts_with("<img"), "{line}");
+    }
+    let summary = std::fs::read_to_string(dir.path().join("step-summary.md")).unwrap_or_default();
+    assert!(!summary.contains("<img"), "{summary}");
+
+    // A history folder whose name holds markup is named as text, not HTML, in the step summary.
+    let step = judge(
+        dir.path(),
+        &[("INPUT_COMMAND", "verify"), ("INPUT_SUMMARY", &pass_summary()), ("INPUT_HISTORY", "h<img src=x>")],
+    );
+    assert_eq!(step.output("history-runs"), Some("0"), "{}{}", step.outputs, step.stderr);
+    let summary = std::fs::read_to_string(dir.path().join("step-summary.md")).unwrap();
+    assert!(summary.contains("h&lt;img src=x&gt;") && !summary.contains("<img"), "{summary}");
+}
+
+#[test]
+fn a_folder_the_action_cannot_create_is_an_error_not_a_block() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("afile"), "x").unwrap();
+    for input in ["INPUT_REPORTS_DIR", "INPUT_HISTORY"] {
+        let step = judge(
+            dir.path(),
+            &[("INPUT_COMMAND", "verify"), ("INPUT_SUMMARY", &pass_summary()), (input, "afile/below")],
+        );
+        assert_eq!(step.code, 2, "{input}: {}{}", step.stdout, step.stderr);
+        assert_eq!(step.output("outcome"), Some("error"), "{input}: {}", step.outputs);
+        assert_eq!(step.output("exit-code"), Some("2"), "{input}: {}", step.outputs);
+    }
+}
