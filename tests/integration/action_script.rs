@@ -17,7 +17,7 @@ struct Step {
 impl Step {
     /// The value the runner reads for an output: the last line naming it.
     fn output(&self, name: &str) -> Option<&str> {
-        self.outputs.lines().filter_map(|l| l.strip_prefix(&format!("{name}="))).last()
+        self.outputs.lines().rev().find_map(|l| l.strip_prefix(&format!("{name}=")))
     }
 }
 
