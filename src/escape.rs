@@ -50,7 +50,11 @@ pub fn line(text: &str) -> String {
 /// ASCII punctuation character backslash-escaped (CommonMark allows that for all of them), so
 /// `|` cannot end a cell, `` ` `` cannot open a code span, `<` cannot open raw HTML or an
 /// autolink, `[`/`]`/`(`/`!` cannot form a link or an image, `&` cannot form an entity, and
-/// `:`, `.` and `@` are never literal, so no GFM autolink (`www.`, `http://`, `a@b.c`) forms.
+/// `:` and `.` are never literal, so no GFM URL autolink (`www.`, `http://`) forms. GitHub's
+/// renderer (cmark-gfm) runs its e-mail autolink (`a@b.c`, `mailto:`, `xmpp:`) on the text
+/// after backslash escapes are resolved, so `\@` alone does not stop it: every `@` is also
+/// followed by a zero-width joiner (U+200D), which no e-mail domain may start with (checked
+/// with the cmarkgfm binding; `&#64;` is resolved first and links too).
 pub fn markdown(text: &str) -> String {
     let text = line(text);
     let mut out = String::with_capacity(text.len() * 2);
@@ -59,9 +63,15 @@ pub fn markdown(text: &str) -> String {
             out.push('\\');
         }
         out.push(c);
+        if c == '@' {
+            out.push(NO_AUTOLINK);
+        }
     }
     out
 }
+
+/// What follows every `@` in Markdown, so GFM's e-mail autolink finds no domain after it.
+pub const NO_AUTOLINK: char = '\u{200d}';
 
 /// GitHub workflow-command data (`::error title=…::DATA`): `line`, then the runner's own
 /// escapes, so the message stays one command.
@@ -131,13 +141,19 @@ mod tests {
         /// Markdown: every ASCII punctuation character of the output is escaped by the one
         /// backslash before it, so CommonMark and GFM read all of it as literal text.
         #[test]
-        fn markdown_leaves_no_punctuation_live(text in "\\PC*|[\\x00-\\x1f:`|<>\\[\\]()!*_&@.\\\\a-z ]{0,64}") {
+        fn markdown_leaves_no_punctuation_live(text in "\\PC*|[\\x00-\\x1f:`|<>\\[\\]()!*_&@.\\\\a-z ]{0,64}|(mailto:|xmpp:|www\\.)?[a-z.@+/-]{1,24}\\.(com|co)") {
             let escaped = markdown(&text);
             let mut chars = escaped.chars();
             while let Some(c) = chars.next() {
                 if c.is_ascii_punctuation() {
                     prop_assert_eq!(c, '\\', "{:?}", escaped);
-                    prop_assert!(chars.next().is_some_and(|next| next.is_ascii_punctuation()), "{:?}", escaped);
+                    let next = chars.next();
+                    prop_assert!(next.is_some_and(|next| next.is_ascii_punctuation()), "{:?}", escaped);
+                    // No e-mail autolink (cmark-gfm resolves `\@` first): `@` is never followed by
+                    // a character a domain could start with.
+                    if next == Some('@') {
+                        prop_assert_eq!(chars.next(), Some(NO_AUTOLINK), "{:?}", escaped);
+                    }
                 }
             }
         }

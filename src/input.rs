@@ -105,6 +105,11 @@ fn not_regular_error(kind: &str) -> io::Error {
 
 /// Refuses a URL that carries credentials (`scheme://user:password@host`). `flag` names where
 /// the URL came from; the message shows the URL with the credentials masked.
+///
+/// Credentials are looked for in the URL as the HTTP client parses it (WHATWG: `http:/u:p@h`
+/// and `http:\\u:p@h` are `http://u:p@h` to it), and in the text (a URL with no scheme). A URL
+/// that does not parse but holds an `@` is refused too: a password holding `/`, `?` or `#`
+/// makes it unparseable, and the later "invalid URL" error would quote it whole.
 pub fn refuse_url_credentials(flag: &str, url: &str, instead: &str) -> Result<(), Error> {
     if credentials_span(url).is_none() {
         return Ok(());
@@ -124,10 +129,27 @@ pub fn masked_url(url: &str) -> String {
     }
 }
 
-/// Byte range of the userinfo (what precedes `@` in the authority), when there is one.
+/// Byte range of what may be userinfo, when there may be some: from the end of the scheme
+/// to the last `@` of the authority — of the whole URL when it does not parse, or when it
+/// parses with credentials (the parser may see an authority where the text has no `://`).
 fn credentials_span(url: &str) -> Option<(usize, usize)> {
-    let start = url.find("://").map(|i| i + 3).unwrap_or(0);
+    let after_scheme = |text: &str| {
+        text.find("://").map(|i| i + 3).or_else(|| {
+            // `http:/…` or `http:\\…`: the scheme, then the slashes the parser skips.
+            let colon = text.find(':')?;
+            let rest = &text[colon + 1..];
+            rest.starts_with(['/', '\\']).then(|| colon + 1 + (rest.len() - rest.trim_start_matches(['/', '\\']).len()))
+        })
+    };
+    let start = after_scheme(url).unwrap_or(0);
+    let parsed = prometheus_http_query::reqwest::Url::parse(url);
+    let parsed_has_credentials = parsed.as_ref().is_ok_and(|u| !u.username().is_empty() || u.password().is_some());
     let rest = &url[start..];
+    if parsed.is_err() || parsed_has_credentials {
+        // Everything up to the last `@` that precedes the host may be the password.
+        let at = rest.rfind('@')?;
+        return Some((start, start + at));
+    }
     // The authority ends at the first of '/', '?' or '#'; an '@' after it is part of a path.
     let authority_len = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let at = rest[..authority_len].rfind('@')?;
@@ -149,7 +171,14 @@ pub fn header(flag: &str, text: &str) -> Result<(String, Secret), Error> {
     })?;
     let name = name.trim();
     if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
-        return Err(Error::Settings(format!("{flag} {name:?}: not a valid header name")));
+        // Not quoted: what failed to be a name is often half a credential (`Key=user:token`
+        // split at its first ':'); its length and first bad character's position suffice.
+        let bad = name.chars().position(|c| !(c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c)));
+        return Err(Error::Settings(format!(
+            "{flag}: the text before ':' is not a valid header name ({} characters{}); expected \"Name: value\"",
+            name.chars().count(),
+            bad.map(|i| format!(", the first one not allowed in a name at position {}", i + 1)).unwrap_or_default()
+        )));
     }
     let value = value.trim();
     if http::HeaderValue::from_str(value).is_err() {
@@ -194,6 +223,18 @@ mod tests {
         let text = err.to_string();
         assert!(text.contains("--x \"http://***@127.0.0.1:9/m\"") && !text.contains("pw-123"), "{text}");
         assert_eq!(masked_url("https://token@host/x"), "https://***@host/x");
+        // Parsed as the client parses it, or masked to the last `@` when it does not parse.
+        for (url, masked) in [
+            ("http:/admin:pw-123@127.0.0.1:9/metrics", "http:/***@127.0.0.1:9/metrics"),
+            ("http:\\\\admin:pw-123@127.0.0.1:9/metrics", "http:\\\\***@127.0.0.1:9/metrics"),
+            ("http://admin:pa/ss-pw-123@127.0.0.1:9", "http://***@127.0.0.1:9"),
+            ("http://admin:pa?ss-pw-123@127.0.0.1:9", "http://***@127.0.0.1:9"),
+            ("http://admin:pa#ss-pw-123@127.0.0.1:9", "http://***@127.0.0.1:9"),
+            ("admin:pw-123@127.0.0.1:9", "***@127.0.0.1:9"),
+        ] {
+            assert_eq!(masked_url(url), masked, "{url}");
+            assert!(refuse_url_credentials("--x", url, "").is_err(), "{url}");
+        }
     }
 
     #[test]

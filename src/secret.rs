@@ -9,6 +9,9 @@
 //! `scrub` replaces each with `***`, also inside base64 at any alignment (a server that echoes
 //! a request base64-encoded carries the credential at an arbitrary offset: each of the three
 //! alignments has a stable run of base64 characters that depends on the credential alone).
+//! A server may also quote it transformed: upper-cased, percent-encoded, JSON-escaped, as hex,
+//! or split by a line break; `scrub` matches each of those too (one per-character rule,
+//! `echo_at`, so a mixture matches as well).
 //! It runs where a server's text becomes a message (errors, warnings, refusals), and again in
 //! every escaper of `escape`, so no printed or reported text carries a credential.
 
@@ -59,7 +62,8 @@ fn remember(value: &str) {
         return;
     }
     let mut forms = FORMS.write().unwrap_or_else(std::sync::PoisonError::into_inner);
-    for form in std::iter::once(value.to_string()).chain(encoded_forms(value.as_bytes())) {
+    let hex: String = value.bytes().map(|b| format!("{b:02x}")).collect();
+    for form in [value.to_string(), hex].into_iter().chain(encoded_forms(value.as_bytes())) {
         if !forms.contains(&form) {
             forms.push(form);
         }
@@ -88,16 +92,88 @@ fn encoded_forms(value: &[u8]) -> Vec<String> {
     forms
 }
 
-/// `text` with every credential gatecheck knows replaced by `***`.
+/// `text` with every credential gatecheck knows replaced by `***`, in each form a server may
+/// have turned it into when it echoes it (see `echo_at`).
 pub fn scrub(text: &str) -> String {
     let forms = FORMS.read().unwrap_or_else(std::sync::PoisonError::into_inner);
     let mut text = text.to_string();
     for form in forms.iter() {
-        if text.contains(form.as_str()) {
-            text = text.replace(form.as_str(), "***");
-        }
+        text = mask(&text, form);
     }
     text
+}
+
+/// `text` with every echo of `form` replaced by `***`.
+fn mask(text: &str, form: &str) -> String {
+    let mut out = String::new();
+    let (mut at, mut copied) = (0, 0);
+    while let Some(c) = text[at..].chars().next() {
+        match echo_at(text, at, form) {
+            Some(end) => {
+                out.push_str(&text[copied..at]);
+                out.push_str("***");
+                (at, copied) = (end, end);
+            }
+            None => at += c.len_utf8(),
+        }
+    }
+    if copied == 0 {
+        return text.to_string();
+    }
+    out.push_str(&text[copied..]);
+    out
+}
+
+/// Where an echo of `form` that starts at byte `at` of `text` ends. One rule for every way a
+/// server transforms what it quotes, applied per character so mixtures match too: ASCII case
+/// folded (an upper-cased echo), percent-encoded (`%2F`, either hex case, each UTF-8 byte),
+/// JSON-escaped (`\/`, `\"`, `\uXXXX`), and control characters between two characters skipped
+/// (an echo split by a line break, which `escape::line` would later show as `\n` between the
+/// halves: scrubbing runs on the raw text, before that). Hex is a remembered form of its own.
+fn echo_at(text: &str, at: usize, form: &str) -> Option<usize> {
+    let mut at = at;
+    for (k, c) in form.chars().enumerate() {
+        if k > 0 {
+            while let Some(skipped) = text[at..].chars().next().filter(|c| c.is_control()) {
+                at += skipped.len_utf8();
+            }
+        }
+        at += one_char_at(&text[at..], c)?;
+    }
+    Some(at)
+}
+
+/// The length of `rest`'s prefix that is `c`, plain or transformed (see `echo_at`).
+fn one_char_at(rest: &str, c: char) -> Option<usize> {
+    let first = rest.chars().next()?;
+    if first == c || first.eq_ignore_ascii_case(&c) {
+        return Some(first.len_utf8());
+    }
+    let bytes = rest.as_bytes();
+    let hex_at = |i: usize, len: usize| -> Option<u32> {
+        let digits = rest.get(i..i + len)?;
+        digits.bytes().all(|b| b.is_ascii_hexdigit()).then(|| u32::from_str_radix(digits, 16).ok())?
+    };
+    // Percent-encoding, one `%XX` per UTF-8 byte.
+    let mut buffer = [0u8; 4];
+    let encoded = c.encode_utf8(&mut buffer).as_bytes();
+    if encoded
+        .iter()
+        .enumerate()
+        .all(|(i, &b)| bytes.get(3 * i) == Some(&b'%') && hex_at(3 * i + 1, 2) == Some(u32::from(b)))
+    {
+        return Some(3 * encoded.len());
+    }
+    if bytes.first() == Some(&b'\\') {
+        // JSON: `\/`, `\"`, `\\` and any `\` before punctuation; `\uXXXX`.
+        if c.is_ascii_punctuation() && bytes.get(1) == Some(&(c as u8)) {
+            return Some(2);
+        }
+        if bytes.get(1) == Some(&b'u') && hex_at(2, 4) == Some(u32::from(c)) {
+            return Some(6);
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -118,20 +194,32 @@ mod tests {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(128))]
 
-        /// A credential never survives scrubbing, plain or base64-encoded at any offset
-        /// within any surrounding text, in either alphabet.
+        /// A credential never survives scrubbing, plain, transformed (upper case, percent-encoded,
+        /// JSON-escaped, hex, split by a line break) or base64-encoded at any offset within any
+        /// surrounding text, in either alphabet.
         #[test]
         fn a_credential_never_survives(
             secret in "[A-Za-z0-9+/=:._~-]{3,40}",
             before in proptest::collection::vec(any::<u8>(), 0..8),
             after in proptest::collection::vec(any::<u8>(), 0..8),
             prefix in "\\PC{0,12}",
+            cut in 1..40usize,
         ) {
             use base64::engine::general_purpose::{STANDARD, URL_SAFE};
             let _kept = Secret::new(secret.clone());
             let mut echoed = before.clone();
             echoed.extend_from_slice(secret.as_bytes());
             echoed.extend_from_slice(&after);
+            let percent: String = secret.bytes().map(|b| format!("%{b:02X}")).collect();
+            let hex: String = secret.bytes().map(|b| format!("{b:02x}")).collect();
+            let middle = cut.clamp(1, secret.len() - 1);
+            let split = format!("{}\n{}", &secret[..middle], &secret[middle..]);
+            let json = serde_json::to_string(&secret).unwrap().replace('/', "\\/");
+            // Each echo a server may make of it: all of it is masked.
+            for echo in [secret.clone(), secret.to_uppercase(), percent.to_lowercase(), percent, json, hex.to_uppercase(), split] {
+                let scrubbed = scrub(&format!("{prefix}{echo}{prefix}"));
+                prop_assert!(scrubbed.contains("***") && !scrubbed.contains(echo.trim_matches('"')), "{} -> {}", echo, scrubbed);
+            }
             for text in [
                 format!("{prefix}{secret}{prefix}"),
                 format!("{prefix}{}", STANDARD.encode(&echoed)),

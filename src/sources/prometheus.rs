@@ -59,7 +59,7 @@ impl PrometheusPlan {
         let mut headers = HeaderMap::new();
         for (name, value) in &self.headers {
             let name = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| Error::Settings(format!("--prometheus-header {name:?}: not a valid header name")))?;
+                .map_err(|_| Error::Settings("--prometheus-header: not a valid header name".to_string()))?;
             let mut value = HeaderValue::from_str(value.expose()).map_err(|_| {
                 Error::Settings(format!("--prometheus-header {name}: the value is not a valid header value"))
             })?;

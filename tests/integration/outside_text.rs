@@ -77,9 +77,18 @@ fn answer(stream: TcpStream, mode: Echo, extra: &str) {
             return;
         }
         let whole = head.join("\r\n");
+        // Transformed echoes too (finding text-secrets 03): every byte percent-encoded, upper
+        // case, hex, JSON-escaped and split by line breaks.
+        let joined = head.join(" | ");
+        let percent: String = joined.bytes().map(|b| format!("%{b:02X}")).collect();
+        let hex: String = joined.bytes().map(|b| format!("{b:02x}")).collect();
+        let json = serde_json::to_string(&joined).unwrap().replace('/', "\\/");
+        let split: String =
+            joined.chars().enumerate().flat_map(|(i, c)| (i % 7 == 6).then_some('\n').into_iter().chain([c])).collect();
         let echo = format!(
-            "{extra} request: {} | base64: {} | url-safe: {} | body-base64: {}",
-            head.join(" | "),
+            "{extra} request: {} | pct: {percent} | upper: {} | hex: {hex} | json: {json} | split: {split} | base64: {} | url-safe: {} | body-base64: {}",
+            joined,
+            joined.to_uppercase(),
             base64::engine::general_purpose::STANDARD.encode(&whole),
             base64::engine::general_purpose::URL_SAFE.encode(&whole),
             base64::engine::general_purpose::STANDARD.encode(&body),
@@ -128,11 +137,23 @@ pub fn canary_forms(canary: &str) -> Vec<String> {
     forms
 }
 
-/// Panics when any form of any canary appears in `text` (named `what`).
+/// Panics when any form of any canary appears in `text` (named `what`): in any case, as
+/// percent-encoding or hex, and with the line breaks `escape::line` shows as `\n` taken out.
 pub fn assert_no_canary(what: &str, text: &str, canaries: &[&str]) {
+    let folded = text.to_lowercase();
+    let joined = folded.replace("\\n", "");
     for canary in canaries {
-        for form in canary_forms(canary) {
-            assert!(!text.contains(&form), "{what} leaks {canary} (as {form:?}):\n{text}");
+        let percent: String = canary.bytes().map(|b| format!("%{b:02x}")).collect();
+        let hex: String = canary.bytes().map(|b| format!("{b:02x}")).collect();
+        let json = canary.replace('/', "\\/");
+        for form in canary_forms(canary).into_iter().chain([percent, hex, json]) {
+            // Base64 forms are case-sensitive: matching them folded would find chance runs.
+            let exact = canary_forms(canary).contains(&form) && form != *canary;
+            let (text, form_folded) = if exact { (text, form.clone()) } else { (joined.as_str(), form.to_lowercase()) };
+            assert!(!text.contains(&form_folded), "{what} leaks {canary} (as {form:?}):\n{text}");
+            if !exact {
+                assert!(!folded.contains(&form_folded), "{what} leaks {canary} (as {form:?}):\n{folded}");
+            }
         }
     }
 }
@@ -303,6 +324,35 @@ pub fn assert_markdown_is_inert(what: &str, text: &str) {
     assert!(links.is_empty(), "{what}: live links from outside: {links:?}\n{text}");
 }
 
+/// Finding text-secrets 06: an e-mail address in k6 text is no live `mailto:` link in the step
+/// summary or the Markdown report as GitHub renders it (cmark-gfm autolinks e-mail addresses
+/// after resolving `\@`): every `@` is followed by a zero-width joiner.
+#[test]
+fn an_email_address_in_k6_text_is_no_autolink_in_the_step_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = summary_with_threshold(
+        dir.path(),
+        "rate<0.01 report to security@evil-phish.com or mailto:a@b.co xmpp:a@b.co/r",
+    );
+    let step_summary = dir.path().join("step-summary.md");
+    let report = dir.path().join("r.md");
+    gatecheck_with_lag()
+        .env("GITHUB_STEP_SUMMARY", &step_summary)
+        .args(["verify", "--summary"])
+        .arg(&summary)
+        .arg("--report")
+        .arg(format!("markdown={}", report.display()))
+        .assert()
+        .code(1);
+    for path in [&step_summary, &report] {
+        let text = std::fs::read_to_string(path).unwrap();
+        assert!(text.contains("security\\@\u{200d}evil\\-phish"), "the address is kept: {text}");
+        for (i, _) in text.match_indices('@') {
+            assert!(text[i + 1..].starts_with('\u{200d}'), "{}: a bare @ at {i}: {text}", path.display());
+        }
+    }
+}
+
 /// Item 3: k6 summary text cannot close its code span and become raw HTML or a live link in the
 /// step summary.
 #[test]
@@ -323,6 +373,31 @@ fn k6_text_becomes_neither_html_nor_a_link_in_the_step_summary() {
     let text = std::fs::read_to_string(&step_summary).unwrap();
     assert_markdown_is_inert("step summary", &text);
     assert!(text.contains("\\<img src\\=\\\"https\\:"), "the text is kept, escaped: {text}");
+}
+
+/// Finding text-secrets 03: a server that quotes the token transformed (percent-encoded,
+/// JSON-escaped, split by a line break, hex, upper case) gets none of it printed; nor does a
+/// remote-write receiver's URL-encoded echo reach stdout or the summary.
+#[test]
+fn a_transformed_echo_of_a_token_is_scrubbed() {
+    const TOKEN: &str = "glc/Canary+Tok3n=Zz";
+    let prometheus = EchoServer::start(Echo::PromError);
+    *prometheus.extra.lock().unwrap() =
+        "bad auth glc%2FCanary%2BTok3n%3DZz glc\\/Canary+Tok3n=Zz glc/Canar\ny+Tok3n=Zz \
+        676c632f43616e6172792b546f6b336e3d5a7a GLC/CANARY+TOK3N=ZZ"
+            .to_string();
+    let assert = gatecheck()
+        .env("GATECHECK_PROMETHEUS_TOKEN", TOKEN)
+        .args(["check", "--policy", "fixtures/policies/one-query.toml", "--prometheus-url", &prometheus.url])
+        .args(["--prometheus-retries", "0"])
+        .assert()
+        .code(2);
+    let err = stderr_of(&assert);
+    assert!(err.contains("Prometheus rejected the query") && err.contains("bad auth ***"), "{err}");
+    assert_no_canary("check stderr", &err, &[TOKEN]);
+    for piece in ["Canary", "CANARY", "Tok3n", "43616e617279"] {
+        assert!(!err.contains(piece), "{piece}: {err}");
+    }
 }
 
 /// Item 4: a remote-write receiver and a Prometheus server that quote the request's headers
@@ -803,4 +878,85 @@ proptest::proptest! {
 fn prometheus_server() -> &'static EchoServer {
     static SERVER: std::sync::OnceLock<EchoServer> = std::sync::OnceLock::new();
     SERVER.get_or_init(|| EchoServer::start(Echo::PromWarning))
+}
+
+/// Findings text-secrets 01 and 02: a URL with credentials the client would send — a password
+/// holding `/`, `?` or `#`, or `http:/` with one slash, which the client reads as `http://` —
+/// is refused at every URL input (exit 2, nothing sent), and no error quotes the password.
+#[test]
+fn credentials_in_any_url_form_are_refused_and_never_quoted() {
+    const PASSWORD: &str = "CanaryPw77";
+    let forms = [
+        format!("http:/admin:{PASSWORD}@127.0.0.1:9/metrics"),
+        format!("http:\\\\admin:{PASSWORD}@127.0.0.1:9/metrics"),
+        format!("http://admin:pa/ss{PASSWORD}@127.0.0.1:9"),
+        format!("http://admin:pa?ss{PASSWORD}@127.0.0.1:9"),
+        format!("http://admin:pa#ss{PASSWORD}@127.0.0.1:9"),
+        format!("http:/admin:pa/ss{PASSWORD}@127.0.0.1:9"),
+    ];
+    let (dir, config) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let toml = config.path().join("gatecheck.toml");
+    for url in &forms {
+        std::fs::write(&toml, format!("prometheus_url = {}\n", toml_string(url))).unwrap();
+        let runs: Vec<(&str, std::process::Output)> = vec![
+            (
+                "--prometheus-url",
+                gatecheck()
+                    .args(["check", "--policy", "gates/release.toml", "--prometheus-url", url])
+                    .output()
+                    .unwrap(),
+            ),
+            (
+                "GATECHECK_PROMETHEUS_URL",
+                gatecheck()
+                    .env("GATECHECK_PROMETHEUS_URL", url)
+                    .args(["check", "--policy", "gates/release.toml"])
+                    .output()
+                    .unwrap(),
+            ),
+            (
+                "gatecheck.toml",
+                gatecheck()
+                    .arg("--config")
+                    .arg(&toml)
+                    .args(["check", "--policy", "gates/release.toml"])
+                    .output()
+                    .unwrap(),
+            ),
+            (
+                "--scrape-url",
+                gatecheck()
+                    .envs([
+                        ("PERF_BASE_URL", "http://127.0.0.1:9"),
+                        ("PERF_BEARER_TOKEN", DEMO_TOKEN),
+                        ("PERF_RULE_ID", DEMO_RULE),
+                    ])
+                    .args(["smoke", "--quiet", "--duration", "3s", "--scrape-url", url])
+                    .arg("--summary-out")
+                    .arg(dir.path().join("s.json"))
+                    .output()
+                    .unwrap(),
+            ),
+            (
+                "PERF_BASE_URL",
+                gatecheck()
+                    .envs([
+                        ("PERF_BASE_URL", url.as_str()),
+                        ("PERF_BEARER_TOKEN", DEMO_TOKEN),
+                        ("PERF_RULE_ID", DEMO_RULE),
+                    ])
+                    .args(["smoke", "--quiet", "--duration", "3s"])
+                    .arg("--summary-out")
+                    .arg(dir.path().join("s.json"))
+                    .output()
+                    .unwrap(),
+            ),
+        ];
+        for (input, output) in runs {
+            let err = String::from_utf8_lossy(&output.stderr);
+            assert_eq!(output.status.code(), Some(2), "{input} {url}: {err}");
+            assert!(err.contains("credentials do not belong in the URL"), "{input} {url}: {err}");
+            assert_nothing_leaks(&format!("{input} {url}"), &output, dir.path(), &[PASSWORD]);
+        }
+    }
 }
