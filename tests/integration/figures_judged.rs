@@ -519,3 +519,25 @@ fn segments_whose_starts_lie_weeks_apart_are_not_merged() {
         .stderr(contains("segment-0.json").and(contains("segment-1.json")).and(contains("not one run")));
     assert!(!merged.exists());
 }
+
+/// Finding 01 (figures): a machine-readable summary's checks figure listed twice (or beside a
+/// `checks` rate in results.metrics) was taken last-wins; it is exit 2 naming both places.
+#[test]
+fn a_machine_readable_checks_figure_given_twice_is_exit_2_naming_both() {
+    let text = std::fs::read_to_string(fixture("k6/2.2.0/pass/handle-summary-v1.json")).unwrap();
+    let half = r#"{"contains":"default","name":"checks_succeeded","type":"rate","values":{"matches":107,"rate":0.5,"total":214}},"#;
+    let twice = text.replacen(r#""checks":{"metrics":["#, &format!(r#""checks":{{"metrics":[{half}"#), 1);
+    let rate =
+        r#"{"contains":"default","name":"checks","type":"rate","values":{"matches":107,"rate":0.5,"total":214}},"#;
+    let beside = text.replacen(r#""results":[{"contains":"time""#, "", 1).replacen(
+        r#""metrics":[{"contains":"time","name":"http_req_duration{flow:provider_log_write}""#,
+        &format!(r#""metrics":[{rate}{{"contains":"time","name":"http_req_duration{{flow:provider_log_write}}""#),
+        1,
+    );
+    for doc in [twice, beside] {
+        assert_ne!(doc, text, "the fixture's layout changed");
+        let (code, err) = verify_summary(&doc);
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains("checks_succeeded") && err.contains("written twice"), "{err}");
+    }
+}

@@ -197,7 +197,7 @@ proptest! {
 
     #[test]
     fn the_same_figure_twice_in_any_spelling_is_refused(
-        spaces in "[ ]{0,3}", shape in 0usize..3, stat_twice in any::<bool>(),
+        spaces in "[ ]{0,3}", shape in 0usize..4, stat_twice in any::<bool>(),
     ) {
         let doc = match (shape, stat_twice) {
             (0, false) => format!(r#"{{"metrics":{{"lat{{flow:a}}":{{"avg":1,"p(95)":1}},"lat{{flow:{spaces}a}}{spaces}":{{"avg":2,"p(95)":2}}}}}}"#),
@@ -205,7 +205,19 @@ proptest! {
             (1, false) => format!(r#"{{"metrics":{{"lat{{flow:a}}":{{"type":"trend","contains":"time","values":{{"p(95)":1}}}},"lat{{{spaces}flow:a}}":{{"type":"trend","contains":"time","values":{{"p(95)":2}}}}}}}}"#),
             (1, true) => r#"{"metrics":{"lat":{"type":"trend","contains":"time","values":{"p95":1,"p(95)":2}}}}"#.to_string(),
             (_, false) => format!(r#"{{"version":"1.0","results":{{"metrics":[{{"name":"lat{{flow:a}}","type":"trend","contains":"time","values":{{"p95":1}}}},{{"name":"lat{{flow:{spaces}a}}","type":"trend","contains":"time","values":{{"p95":2}}}}]}}}}"#),
-            (_, true) => r#"{"version":"1.0","results":{"metrics":[{"name":"lat","type":"trend","contains":"time","values":{"p95":1,"p(95)":2}}]}}"#.to_string(),
+            (2, true) => r#"{"version":"1.0","results":{"metrics":[{"name":"lat","type":"trend","contains":"time","values":{"p95":1,"p(95)":2}}]}}"#.to_string(),
+            // The checks figure of a machine-readable summary lives in results.checks.metrics
+            // (checks_succeeded): listed twice, or beside a `checks` rate in results.metrics.
+            (_, twice) => {
+                let succeeded = format!(r#"{{"name":"checks_succeeded",{spaces}"type":"rate","contains":"default","values":{{"matches":214,"rate":1,"total":214}}}}"#);
+                let half = r#"{"name":"checks_succeeded","type":"rate","contains":"default","values":{"matches":107,"rate":0.5,"total":214}}"#;
+                let (metrics, checks) = if twice {
+                    (String::new(), format!("{half},{succeeded}"))
+                } else {
+                    (r#"{"name":"checks","type":"rate","contains":"default","values":{"matches":107,"rate":0.5,"total":214}}"#.to_string(), succeeded)
+                };
+                format!(r#"{{"version":"1.0","results":{{"metrics":[{metrics}],"checks":{{"metrics":[{checks}]}}}}}}"#)
+            }
         };
         prop_assert!(gatecheck::sources::k6_summary::parse("d.json", doc.as_bytes()).is_err(), "read once: {}", doc);
     }
