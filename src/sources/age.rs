@@ -102,7 +102,7 @@ pub fn of_raw(stats: &crate::sources::k6_ndjson::RawStats) -> Vec<EvidenceTime> 
             ended_at: *newest,
             how: match newest {
                 Some(_) => "its newest point's time".into(),
-                None => "it holds no point with a time".into(),
+                None => "it holds no point with a time, or a point without one (data.time)".into(),
             },
         })
         .collect()

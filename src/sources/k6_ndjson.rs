@@ -60,6 +60,10 @@ struct Data<'a> {
     metric_type: Option<std::borrow::Cow<'a, str>>,
     #[serde(default, borrow)]
     contains: Option<std::borrow::Cow<'a, str>>,
+    /// A Point's own time: the date of raw evidence is read from here, never found by a byte
+    /// search (a tag named `time`, or spaces after colons, would fool one).
+    #[serde(default, borrow)]
+    time: Option<std::borrow::Cow<'a, str>>,
 }
 
 /// Samples gathered for one wanted selector. Trends and gauges keep their values (exact
@@ -206,14 +210,26 @@ fn read_one(
         // Not k6's own byte layout (e.g. re-serialized with spaces after colons): parsed in
         // full below, for the same figures.
         let other_layout = name.is_none() && text.starts_with(b"{") && text.ends_with(b"}");
-        let needed = other_layout || name.is_some_and(|n| wanted_names.iter().any(|w| w.as_bytes() == n));
         // k6 writes Points as {"metric":... and Metric records as {"type":"Metric"...: the
         // prefix answers for almost every line, a search only for other spellings.
         let metric_line = name.is_some()
             && !text.starts_with(POINT_PREFIX)
             && (text.starts_with(METRIC_PREFIX) || memchr::memmem::find(text, b"\"Metric\"").is_some());
-        if !metric_line {
-            newest.see(text);
+        // A Point's time is read without a parse only from k6's exact layout, where
+        // `data.time` is the first key of `data`; a line that may be a Point in any other
+        // layout is parsed in full, so its date comes from the same parse as its figures.
+        let k6_time = if metric_line { None } else { k6_point_time(text) };
+        let maybe_point = !metric_line && k6_time.is_none() && memchr::memmem::find(text, b"Point").is_some();
+        let needed =
+            other_layout || maybe_point || name.is_some_and(|n| wanted_names.iter().any(|w| w.as_bytes() == n));
+        if let Some(time) = k6_time {
+            if let Err(why) = newest.see(time) {
+                if lenient {
+                    stats.skipped_bad += 1;
+                    continue;
+                }
+                return Err(bad(&why));
+            }
         }
         if !needed && !metric_line {
             if !(text.starts_with(b"{") && text.ends_with(b"}")) || name.is_none() {
@@ -257,6 +273,22 @@ fn read_one(
                 kinds.insert(parsed.metric.to_string(), (kind, is_time));
             }
             "Point" => {
+                if k6_time.is_none() {
+                    match parsed.data.time.as_deref() {
+                        Some(time) => {
+                            if let Err(why) = newest.see(time.as_bytes()) {
+                                if lenient {
+                                    stats.skipped_bad += 1;
+                                    continue;
+                                }
+                                return Err(bad(&why));
+                            }
+                        }
+                        // k6 dates every point: one without a time leaves the file undated
+                        // (its age cannot be told), never dated by its other points.
+                        None => newest.undated = true,
+                    }
+                }
                 let Some((kind, is_time)) = kinds.get(parsed.metric.as_ref()).copied() else {
                     if lenient {
                         stats.skipped_bad += 1;
@@ -303,38 +335,51 @@ fn read_one(
     Ok(())
 }
 
-/// The newest `data.time` of a file's points, found without parsing every line: k6 writes one
-/// RFC 3339 layout per file, so same-length texts with the same offset compare as bytes; a
-/// text of another layout is parsed and compared as a time.
+/// `data.time` of a Point in k6's exact byte layout
+/// (`{"metric":"NAME","type":"Point","data":{"time":"…"`), read at its fixed place; `None`
+/// for any other layout, which is then parsed in full.
+fn k6_point_time(line: &[u8]) -> Option<&[u8]> {
+    const AFTER_NAME: &[u8] = b"\",\"type\":\"Point\",\"data\":{\"time\":\"";
+    let rest = line.strip_prefix(POINT_PREFIX)?;
+    let name_end = memchr::memchr2(b'"', b'\\', rest)?;
+    let rest = rest[name_end..].strip_prefix(AFTER_NAME)?;
+    let end = memchr::memchr2(b'"', b'\\', rest)?;
+    (rest[end] == b'"').then(|| &rest[..end])
+}
+
+/// The newest `data.time` of a file's points: k6 writes one RFC 3339 layout per file, so
+/// same-length texts with the same offset compare as bytes (parsed only when one becomes the
+/// newest); a text of another layout is parsed and compared as a time. A time that would be
+/// the newest and is not RFC 3339 is a bad line.
 #[derive(Default)]
 struct NewestTime {
     text: Vec<u8>,
+    /// A point without a time was met: the file cannot be dated.
+    undated: bool,
 }
 
 impl NewestTime {
-    fn see(&mut self, line: &[u8]) {
-        const KEY: &[u8] = b"\"time\":\"";
-        let Some(at) = memchr::memmem::find(line, KEY) else { return };
-        let rest = &line[at + KEY.len()..];
-        let Some(end) = memchr::memchr(b'"', rest) else { return };
-        let candidate = &rest[..end];
+    fn see(&mut self, candidate: &[u8]) -> Result<(), String> {
         let same_layout = candidate.len() == self.text.len()
             && candidate.len() >= 6
             && candidate[candidate.len() - 6..] == self.text[self.text.len() - 6..];
-        let later = if self.text.is_empty() {
-            parse_time(candidate).is_some()
-        } else if same_layout {
-            candidate > self.text.as_slice()
-        } else {
-            matches!((parse_time(candidate), parse_time(&self.text)), (Some(new), Some(old)) if new > old)
+        if same_layout && candidate <= self.text.as_slice() {
+            return Ok(());
+        }
+        let Some(new) = parse_time(candidate) else {
+            return Err(format!("data.time {:?} is not an RFC 3339 time", String::from_utf8_lossy(candidate)));
         };
-        if later {
+        if self.text.is_empty() || same_layout || parse_time(&self.text).is_some_and(|old| new > old) {
             self.text.clear();
             self.text.extend_from_slice(candidate);
         }
+        Ok(())
     }
 
     fn unix(&self) -> Option<i64> {
+        if self.undated {
+            return None;
+        }
         parse_time(&self.text)
     }
 }

@@ -266,14 +266,23 @@ impl Reader<'_> {
         }
         // The overall check rate is only in results.checks.metrics (as checks_succeeded).
         if let Some(check_metrics) = results.get("checks").and_then(|c| c.get("metrics")).and_then(Value::as_array) {
-            for entry in check_metrics {
+            for (at, entry) in check_metrics.iter().enumerate() {
                 if entry.get("name").and_then(Value::as_str) == Some("checks_succeeded") {
                     let key = "results.checks.metrics[name=\"checks_succeeded\"].values".to_string();
                     let values = self.object(&key, entry.get("values").unwrap_or(&Value::Null))?;
                     let aggregate = self.aggregate(&key, "checks", MetricKind::Rate, values, false)?;
-                    let metric =
-                        Metric { aggregate, is_time: false, k6_verdicts: Vec::new(), provenance: self.provenance(key) };
-                    set.metrics.insert(MetricKey { name: "checks".into(), tags: BTreeMap::new() }, metric);
+                    let metric = Metric {
+                        aggregate,
+                        is_time: false,
+                        k6_verdicts: Vec::new(),
+                        provenance: self.provenance(key.clone()),
+                    };
+                    // One figure, one reading: a second listing, or a `checks` rate among
+                    // results.metrics, is refused rather than taken last-wins.
+                    let metric_key = MetricKey { name: "checks".into(), tags: BTreeMap::new() };
+                    // The index tells two listings of one spelling apart.
+                    let place = format!("results.checks.metrics[{at}]");
+                    set.insert_once(metric_key, metric).map_err(|why| self.error(&place, why))?;
                 }
             }
         }

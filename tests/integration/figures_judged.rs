@@ -209,6 +209,52 @@ fn raw_results_are_dated_by_their_newest_point_not_the_files_mtime() {
     }
 }
 
+/// Finding 03 (figures): raw points were dated by a byte search for the first `"time":"`, so a
+/// re-serialized file (spaces after colons) was undated and a tag named `time` placed before
+/// `data.time` (keys sorted as `jq -S` writes them) dated stale points as fresh. The date is
+/// now the parsed `data.time` of each Point, whatever the layout.
+#[test]
+fn raw_points_are_dated_by_their_parsed_time_in_any_json_layout() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(fixture("k6/1.1.0/pass/raw.ndjson")).unwrap();
+    let now = time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap();
+    let (mut spaced, mut sorted) = (String::new(), String::new());
+    for line in text.lines() {
+        let mut doc: serde_json::Value = serde_json::from_str(line).unwrap();
+        let mut decoy = doc.clone();
+        if doc["type"] == "Point" {
+            let at = doc["data"]["time"].as_str().unwrap().to_string();
+            doc["data"]["time"] = serde_json::Value::from(format!("2099{}", &at[4..]));
+            decoy["data"]["tags"]["time"] = serde_json::Value::from(now.clone());
+        }
+        // serde_json's default map sorts keys: `data` first, `tags` before `time`.
+        spaced.push_str(&serde_json::to_string(&doc).unwrap().replace("\":", "\": ").replace(",\"", ", \""));
+        spaced.push('\n');
+        sorted.push_str(&serde_json::to_string(&decoy).unwrap());
+        sorted.push('\n');
+    }
+    let (future, stale) = (dir.path().join("future-spaced.ndjson"), dir.path().join("stale-sorted.ndjson"));
+    std::fs::write(&future, spaced).unwrap();
+    std::fs::write(&stale, sorted).unwrap();
+    let verify = |raw: &std::path::Path, extra: &[&str]| {
+        stdout_of(
+            &gatecheck_with_lag()
+                .args(["verify", "--summary", "fixtures/k6/1.1.0/pass/summary-export.json", "--raw"])
+                .arg(raw)
+                .args(extra)
+                .assert()
+                .code(1),
+        )
+    };
+    for extra in [&["--max-evidence-age", "7d"][..], &[][..]] {
+        let out = verify(&future, extra);
+        assert!(out.contains("in the future"), "{extra:?}: {out}");
+    }
+    let out = verify(&stale, &["--max-evidence-age", "1h", "--verbose"]);
+    let line = out.lines().find(|l| l.contains("stale-sorted.ndjson: its newest point's time")).unwrap_or_default();
+    assert!(line.contains("FAIL") && line.contains("evidence age < 1h"), "{out}");
+}
+
 #[test]
 fn a_native_summary_ended_in_2099_is_never_fresh() {
     let dir = tempfile::tempdir().unwrap();
@@ -472,4 +518,26 @@ fn segments_whose_starts_lie_weeks_apart_are_not_merged() {
         .code(2)
         .stderr(contains("segment-0.json").and(contains("segment-1.json")).and(contains("not one run")));
     assert!(!merged.exists());
+}
+
+/// Finding 01 (figures): a machine-readable summary's checks figure listed twice (or beside a
+/// `checks` rate in results.metrics) was taken last-wins; it is exit 2 naming both places.
+#[test]
+fn a_machine_readable_checks_figure_given_twice_is_exit_2_naming_both() {
+    let text = std::fs::read_to_string(fixture("k6/2.2.0/pass/handle-summary-v1.json")).unwrap();
+    let half = r#"{"contains":"default","name":"checks_succeeded","type":"rate","values":{"matches":107,"rate":0.5,"total":214}},"#;
+    let twice = text.replacen(r#""checks":{"metrics":["#, &format!(r#""checks":{{"metrics":[{half}"#), 1);
+    let rate =
+        r#"{"contains":"default","name":"checks","type":"rate","values":{"matches":107,"rate":0.5,"total":214}},"#;
+    let beside = text.replacen(r#""results":[{"contains":"time""#, "", 1).replacen(
+        r#""metrics":[{"contains":"time","name":"http_req_duration{flow:provider_log_write}""#,
+        &format!(r#""metrics":[{rate}{{"contains":"time","name":"http_req_duration{{flow:provider_log_write}}""#),
+        1,
+    );
+    for doc in [twice, beside] {
+        assert_ne!(doc, text, "the fixture's layout changed");
+        let (code, err) = verify_summary(&doc);
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains("checks_succeeded") && err.contains("written twice"), "{err}");
+    }
 }

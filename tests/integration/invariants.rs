@@ -11,7 +11,9 @@
 //! - duplication: the same figure twice in any spelling is refused
 //!   (`the_same_figure_twice_in_any_spelling_is_refused`, 128 cases);
 //! - time: no evidence dated in the future passes, whatever --max-evidence-age says
-//!   (`no_evidence_dated_in_the_future_passes`, 128 cases).
+//!   (`no_evidence_dated_in_the_future_passes`, 128 cases), and raw results are dated by their
+//!   points' parsed `data.time` in any JSON layout
+//!   (`raw_points_are_dated_by_their_time_in_any_layout`, 128 cases).
 
 use std::str::FromStr;
 
@@ -197,7 +199,7 @@ proptest! {
 
     #[test]
     fn the_same_figure_twice_in_any_spelling_is_refused(
-        spaces in "[ ]{0,3}", shape in 0usize..3, stat_twice in any::<bool>(),
+        spaces in "[ ]{0,3}", shape in 0usize..4, stat_twice in any::<bool>(),
     ) {
         let doc = match (shape, stat_twice) {
             (0, false) => format!(r#"{{"metrics":{{"lat{{flow:a}}":{{"avg":1,"p(95)":1}},"lat{{flow:{spaces}a}}{spaces}":{{"avg":2,"p(95)":2}}}}}}"#),
@@ -205,7 +207,19 @@ proptest! {
             (1, false) => format!(r#"{{"metrics":{{"lat{{flow:a}}":{{"type":"trend","contains":"time","values":{{"p(95)":1}}}},"lat{{{spaces}flow:a}}":{{"type":"trend","contains":"time","values":{{"p(95)":2}}}}}}}}"#),
             (1, true) => r#"{"metrics":{"lat":{"type":"trend","contains":"time","values":{"p95":1,"p(95)":2}}}}"#.to_string(),
             (_, false) => format!(r#"{{"version":"1.0","results":{{"metrics":[{{"name":"lat{{flow:a}}","type":"trend","contains":"time","values":{{"p95":1}}}},{{"name":"lat{{flow:{spaces}a}}","type":"trend","contains":"time","values":{{"p95":2}}}}]}}}}"#),
-            (_, true) => r#"{"version":"1.0","results":{"metrics":[{"name":"lat","type":"trend","contains":"time","values":{"p95":1,"p(95)":2}}]}}"#.to_string(),
+            (2, true) => r#"{"version":"1.0","results":{"metrics":[{"name":"lat","type":"trend","contains":"time","values":{"p95":1,"p(95)":2}}]}}"#.to_string(),
+            // The checks figure of a machine-readable summary lives in results.checks.metrics
+            // (checks_succeeded): listed twice, or beside a `checks` rate in results.metrics.
+            (_, twice) => {
+                let succeeded = format!(r#"{{"name":"checks_succeeded",{spaces}"type":"rate","contains":"default","values":{{"matches":214,"rate":1,"total":214}}}}"#);
+                let half = r#"{"name":"checks_succeeded","type":"rate","contains":"default","values":{"matches":107,"rate":0.5,"total":214}}"#;
+                let (metrics, checks) = if twice {
+                    (String::new(), format!("{half},{succeeded}"))
+                } else {
+                    (r#"{"name":"checks","type":"rate","contains":"default","values":{"matches":107,"rate":0.5,"total":214}}"#.to_string(), succeeded)
+                };
+                format!(r#"{{"version":"1.0","results":{{"metrics":[{metrics}],"checks":{{"metrics":[{checks}]}}}}}}"#)
+            }
         };
         prop_assert!(gatecheck::sources::k6_summary::parse("d.json", doc.as_bytes()).is_err(), "read once: {}", doc);
     }
@@ -227,6 +241,43 @@ proptest! {
         let policy = policy("[[gate]]\nid = \"lat\"\nmetric = \"http_req_duration\"\nthresholds = [\"p(95) < 400\"]\n");
         let verdict = evaluate(&policy, &evidence).expect("evaluates");
         prop_assert_eq!(verdict.exit_code(), 1, "{:?}", verdict.rows);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Raw results are dated by the parsed `data.time` of their points in every JSON layout:
+    /// spaces after colons, keys in any order, a tag named `time` beside the real one, the
+    /// metric wanted by a gate or not.
+    #[test]
+    fn raw_points_are_dated_by_their_time_in_any_layout(
+        times in proptest::collection::vec(0i64..4_102_444_800, 1..4),
+        spaced in any::<bool>(), tags_first in any::<bool>(), decoy in proptest::option::of(0i64..4_102_444_800),
+        wanted in any::<bool>(),
+    ) {
+        let rfc = |t: i64| time::OffsetDateTime::from_unix_timestamp(t).unwrap().format(&time::format_description::well_known::Rfc3339).unwrap();
+        let tags = match decoy {
+            Some(t) => format!(r#"{{"flow":"a","time":"{}"}}"#, rfc(t)),
+            None => r#"{"flow":"a"}"#.to_string(),
+        };
+        let mut text = String::from("{\"type\":\"Metric\",\"data\":{\"name\":\"lat\",\"type\":\"trend\",\"contains\":\"time\"},\"metric\":\"lat\"}\n");
+        for t in &times {
+            let data = if tags_first {
+                format!(r#"{{"tags":{tags},"time":"{}","value":1}}"#, rfc(*t))
+            } else {
+                format!(r#"{{"time":"{}","value":1,"tags":{tags}}}"#, rfc(*t))
+            };
+            let line = format!(r#"{{"metric":"lat","type":"Point","data":{data}}}"#);
+            text.push_str(&if spaced { line.replace("\":", "\": ") } else { line });
+            text.push('\n');
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("raw.ndjson");
+        std::fs::write(&path, text).unwrap();
+        let keys = if wanted { vec![gatecheck::metrics::MetricKey::parse("lat").unwrap()] } else { Vec::new() };
+        let (_, stats) = gatecheck::sources::k6_ndjson::read(&[path.as_path()], &keys, false).unwrap();
+        prop_assert_eq!(stats.newest_point[0].1, times.iter().copied().max());
     }
 }
 
