@@ -183,12 +183,16 @@ pub fn evaluate(policy: &Policy, evidence: &Evidence) -> Result<Verdict, Error> 
     if (has_blocking && judged_blocking == 0) || judged_any == 0 {
         rows.push(super::integrity::nothing_judged_row(policy));
     }
-    // A waived breach does not fail this run for history gates either.
+    // History gates judge this run as a whole, so they come after every other gate, and by the
+    // one rule that `sources::history::standing` applies to the recorded runs: a run that passes
+    // only because a waiver covered a breach is not a clean pass, and counts only where the gate
+    // says `count_waived = true`. So "clean" is told before the waivers are applied.
+    let clean = !rows.iter().any(|r| r.blocking);
     waive(&mut rows);
-    // History gates judge this run as a whole, so they come after every other gate.
-    let this_run_passed = !rows.iter().any(|r| r.blocking);
+    let passed_with_waivers = !rows.iter().any(|r| r.blocking);
     for gate in &policy.gates {
         if let Some(runs) = gate.consecutive_passes {
+            let this_run_passed = clean || (gate.count_waived && passed_with_waivers);
             rows.push(history_row(gate, runs, this_run_passed, evidence.history.as_deref()));
         }
     }

@@ -71,7 +71,29 @@ impl Vars {
                 kinds.insert(name, RequiredKind::parse(name, required.kind.as_deref())?);
             }
         }
+        // A defaulted variable is placed inside the queries exactly as a required one is, so the
+        // same check holds for it: its default declares its kind (a count if it is one, else a
+        // label value), and a default that is neither is a query fragment, which no --var may
+        // replace (it would put any PromQL in the gates: `run=run_id=~".+"`).
+        let declared = plain.iter().chain(choices.values().flat_map(|sets| sets.values()).flat_map(|set| set.iter()));
+        let mut fragments: BTreeMap<&str, &str> = BTreeMap::new();
+        for (name, value) in declared {
+            if let VarFile::Value(default) = value {
+                if RequiredKind::Count.accepts(default) {
+                    kinds.entry(name).or_insert(RequiredKind::Count);
+                } else if RequiredKind::Label.accepts(default) {
+                    kinds.entry(name).or_insert(RequiredKind::Label);
+                } else {
+                    fragments.insert(name, default);
+                }
+            }
+        }
         for (name, value) in overrides {
+            if let Some(default) = fragments.get(name.as_str()) {
+                return Err(VarsError::Override(format!(
+                    "--var {name}: cannot be overridden: its default ({default}) is a query fragment, placed inside the queries as it is; edit the policy instead"
+                )));
+            }
             if let Some(kind) = kinds.get(name.as_str()) {
                 check_required_value(name, value, *kind)?;
             }
@@ -258,7 +280,7 @@ impl RequiredKind {
 fn check_required_value(name: &str, value: &str, kind: RequiredKind) -> Result<(), VarsError> {
     if value.trim().is_empty() {
         return Err(VarsError::Override(format!(
-            "--var {name}= is empty: {name} has no default and an empty value would match series without it"
+            "--var {name}= is empty: an empty value would match series without it"
         )));
     }
     if !kind.accepts(value) {

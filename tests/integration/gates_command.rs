@@ -107,3 +107,32 @@ fn a_required_variable_is_a_plain_value_of_its_kind() {
     }
     k6(&["run_id=run-1a2b.c", "segments=4", "duration_seconds=120"]).assert().code(0);
 }
+
+/// Every overridable variable is checked, not only the required ones: a default declares its
+/// kind (a count or a label value), and a variable whose default is a query fragment cannot be
+/// overridden at all. `push_interval_seconds=5 or vector(1)` once made the completeness gate
+/// pass on an empty Prometheus; `run=run_id=~".+"` judged every run's series as this run's.
+#[test]
+fn a_defaulted_variable_is_a_plain_value_of_its_default_kind_and_fragments_are_not_overridden() {
+    let k6 = |extra: &str| {
+        let mut cmd = gatecheck();
+        cmd.args(["gates", "--policy", "gates/distributed.toml", "--var", "engine=k6"]);
+        cmd.args(["--var", "run_id=R1", "--var", "segments=4", "--var", "duration_seconds=120", "--var", extra]);
+        cmd
+    };
+    for (bad, name) in [
+        ("push_interval_seconds=5 or vector(1)", "push_interval_seconds"),
+        ("push_interval_seconds=0", "push_interval_seconds"),
+        ("engine=k6 or up", "engine"),
+    ] {
+        k6(bad).assert().code(2).stderr(contains(format!("--var {name}: expected")));
+    }
+    for (bad, name) in [
+        ("run=run_id=~\".+\"", "run"),
+        ("segments_finished=vector(1)", "segments_finished"),
+        ("dropped=vector(0)", "dropped"),
+    ] {
+        k6(bad).assert().code(2).stderr(contains(format!("--var {name}: cannot be overridden")));
+    }
+    k6("push_interval_seconds=10").assert().code(0);
+}

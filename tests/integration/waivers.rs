@@ -435,3 +435,25 @@ fn a_waived_pass_is_no_baseline_and_no_consecutive_pass_unless_asked() {
         assert!(line.contains(if count_waived { "PASS" } else { "FAIL" }), "count_waived = {count_waived}: {out}");
     }
 }
+
+/// The run being judged is held to the same rule as the recorded ones: a run that passes only
+/// by a waiver is not a clean pass for its own consecutive_passes row either (unless the gate
+/// says `count_waived = true`), so a clean run followed by a waived one does not ship the
+/// scaling change, and the row reads what a later run will read of it.
+#[test]
+fn a_waived_current_run_is_no_consecutive_pass_unless_asked() {
+    let text = [waiver("write-errors", &day(3)), waiver("write-checks", &day(3))].join("\n");
+    for (count_waived, code, shown) in [(false, 1, "pass, fail"), (true, 0, "pass, pass")] {
+        let gate_extra = if count_waived { "count_waived = true" } else { "" };
+        let (dir, policy) = release_policy("", "consecutive-passes", gate_extra);
+        let empty = waivers_file(dir.path(), "");
+        let history = dir.path().join("history");
+        // A clean first run, recorded (blocked only by the history gate itself).
+        verify(&policy, PASS_EXPORT, &empty).arg("--history").arg(&history).assert().code(1);
+        // The next run breaches and is waived.
+        let waivers = waivers_file(dir.path(), &text);
+        let out = stdout_of(&verify(&policy, FAIL_ERRORS, &waivers).arg("--history").arg(&history).assert().code(code));
+        let line = table_line(&out, "consecutive-passes", "last 2 runs passed");
+        assert!(line.contains(shown), "count_waived = {count_waived}: {out}");
+    }
+}
