@@ -541,3 +541,26 @@ fn a_machine_readable_checks_figure_given_twice_is_exit_2_naming_both() {
         assert!(err.contains("checks_succeeded") && err.contains("written twice"), "{err}");
     }
 }
+
+/// Finding 07 (figures): a bucket series written twenty times in one exposition was summed
+/// (50 became 1000), the window looked like a restart and two-thirds of the truth vanished.
+/// A sample written twice in one scrape is refused, naming both lines.
+#[test]
+fn a_series_written_twice_in_one_scrape_is_refused_naming_both_lines() {
+    let mut text = String::from("# TYPE lag_seconds histogram\n");
+    for _ in 0..20 {
+        text.push_str("lag_seconds_bucket{le=\"1\"} 50\n");
+    }
+    text.push_str("lag_seconds_bucket{le=\"10\"} 50\nlag_seconds_bucket{le=\"+Inf\"} 100\nlag_seconds_sum 6000\nlag_seconds_count 100\n");
+    let err = gatecheck::sources::scrape::parse("http://127.0.0.1:9/metrics", &text).expect_err("a duplicate sample");
+    let message = err.to_string();
+    assert!(message.contains("line 3") && message.contains("line 2") && message.contains("twice"), "{message}");
+    // The same series in another label order or `le` spelling is the same sample.
+    let reordered = "a_bucket{x=\"1\",le=\"1\"} 1\na_bucket{le=\"1.0\",x=\"1\"} 1\n";
+    assert!(gatecheck::sources::scrape::parse("u", reordered).is_err());
+    let counted = "a_count{x=\"1\"} 1\na_count{x=\"1\"} 1\n";
+    assert!(gatecheck::sources::scrape::parse("u", counted).is_err());
+    // Distinct series stay distinct.
+    let distinct = "a_bucket{x=\"1\",le=\"1\"} 1\na_bucket{x=\"2\",le=\"1\"} 1\na_bucket{x=\"1\",le=\"+Inf\"} 1\n";
+    assert!(gatecheck::sources::scrape::parse("u", distinct).is_ok());
+}
