@@ -564,3 +564,28 @@ fn a_series_written_twice_in_one_scrape_is_refused_naming_both_lines() {
     let distinct = "a_bucket{x=\"1\",le=\"1\"} 1\na_bucket{x=\"2\",le=\"1\"} 1\na_bucket{x=\"1\",le=\"+Inf\"} 1\n";
     assert!(gatecheck::sources::scrape::parse("u", distinct).is_ok());
 }
+
+/// Finding 06 (figures): a histogram without a `+Inf` bucket whose `_count` rose by 1000 while
+/// its finite buckets held 100 read p(95) 9.5 s and max 10 s; the 900 observations the count
+/// holds beyond every finite bound are above every bound (+Inf), in a scrape and in a
+/// native summary's recorded snapshot alike.
+#[test]
+fn observations_counted_beyond_the_finite_buckets_lie_above_every_bound() {
+    let scrape = |count: u32, low: u32, high: u32, sum: u32| {
+        format!("lag_seconds_bucket{{le=\"1\"}} {low}\nlag_seconds_bucket{{le=\"10\"}} {high}\nlag_seconds_sum {sum}\nlag_seconds_count {count}\n")
+    };
+    let before = gatecheck::sources::scrape::parse("u", &scrape(0, 0, 0, 0)).unwrap();
+    let after = gatecheck::sources::scrape::parse("u", &scrape(1000, 10, 100, 7_200_000)).unwrap();
+    let window = after["lag_seconds"].since(&before["lag_seconds"]);
+    assert_eq!(window.quantile(0.95), Some(f64::INFINITY));
+    assert_eq!(window.quantile(1.0), Some(f64::INFINITY));
+    // Counted exactly by the finite buckets: read as before.
+    let exact = gatecheck::sources::scrape::parse("u", &scrape(100, 10, 100, 50)).unwrap();
+    assert_eq!(exact["lag_seconds"].since(&before["lag_seconds"]).quantile(1.0), Some(10.0));
+    // The recorded snapshot of a native summary, read back.
+    let snapshot = gatecheck::metrics::HistogramSnapshot::from_json(&serde_json::json!({
+        "buckets": [["1", 10], ["10", 100]], "sum": 7_200_000, "count": 1000,
+    }))
+    .unwrap();
+    assert_eq!(snapshot.quantile(0.95), Some(f64::INFINITY));
+}
