@@ -589,3 +589,36 @@ fn observations_counted_beyond_the_finite_buckets_lie_above_every_bound() {
     .unwrap();
     assert_eq!(snapshot.quantile(0.95), Some(f64::INFINITY));
 }
+
+/// Finding 02 (figures): `--prometheus-token-file` and `--prometheus-ca-file` were never
+/// opened when no gate queries Prometheus, so a broken secret mount passed silently. Every
+/// input named is read and checked.
+#[test]
+fn credential_files_named_are_read_even_when_no_gate_queries_prometheus() {
+    let (guard, policy) = policy_file(
+        "[[gate]]\nid = \"lag\"\nunit = \"s\"\nthresholds = [\"p(95) < 60s\"]\n[gate.env]\n\"p(95)\" = \"LAG_P95\"\n",
+    );
+    let garbage = guard.path().join("garbage.pem");
+    std::fs::write(&garbage, [0xffu8, 0xfe, 0x00, 0x01]).unwrap();
+    let empty = guard.path().join("empty-token");
+    std::fs::write(&empty, "\n").unwrap();
+    let cases: [(&str, &std::path::Path); 4] = [
+        ("--prometheus-token-file", std::path::Path::new("/no/such/token")),
+        ("--prometheus-token-file", &empty),
+        ("--prometheus-ca-file", std::path::Path::new("/no/such/ca.pem")),
+        ("--prometheus-ca-file", &garbage),
+    ];
+    for (flag, path) in cases {
+        let assert = gatecheck()
+            .env("LAG_P95", "1")
+            .args(["verify", "--policy"])
+            .arg(&policy)
+            .arg(flag)
+            .arg(path)
+            .assert()
+            .code(2);
+        let err = stderr_of(&assert);
+        assert!(err.contains(&*path.display().to_string()), "{flag} {}: {err}", path.display());
+    }
+    gatecheck().env("LAG_P95", "1").args(["verify", "--policy"]).arg(&policy).assert().code(0);
+}
