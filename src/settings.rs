@@ -275,6 +275,22 @@ pub fn resolve_with_default_policy(
 }
 
 fn prometheus_plan(settings: &Settings, env: &dyn Fn(&str) -> Option<String>) -> Result<Option<PrometheusPlan>, Error> {
+    // Every input named is read and checked, also when no gate queries Prometheus: a broken
+    // secret mount is told at once, not the day a Prometheus gate is added.
+    let token_from_file = match &settings.prometheus_token_file {
+        Some(path) => {
+            let text = crate::input::read_to_string(path, "Prometheus token file")?;
+            let token = text.trim().to_string();
+            if token.is_empty() {
+                return Err(Error::Settings(format!("--prometheus-token-file {}: the file is empty", path.display())));
+            }
+            Some(token)
+        }
+        None => None,
+    };
+    if let Some(ca_file) = &settings.prometheus_ca_file {
+        crate::sources::prometheus::read_ca_file(ca_file)?;
+    }
     let Some(url) = settings.prometheus_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) else {
         return Ok(None);
     };
@@ -292,17 +308,6 @@ fn prometheus_plan(settings: &Settings, env: &dyn Fn(&str) -> Option<String>) ->
     if authority.is_empty() {
         return Err(bad("has no host"));
     }
-    let token_from_file = match &settings.prometheus_token_file {
-        Some(path) => {
-            let text = crate::input::read_to_string(path, "Prometheus token file")?;
-            let token = text.trim().to_string();
-            if token.is_empty() {
-                return Err(Error::Settings(format!("--prometheus-token-file {}: the file is empty", path.display())));
-            }
-            Some(token)
-        }
-        None => None,
-    };
     let token =
         token_from_file.or_else(|| env(TOKEN_ENV).filter(|t| !t.trim().is_empty()).map(|t| t.trim().to_string()));
     let auth = match (&settings.prometheus_user, token) {

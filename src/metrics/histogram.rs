@@ -125,7 +125,20 @@ impl HistogramSnapshot {
     /// Prometheus's histogram_quantile over these buckets (repaired to be cumulative, as it
     /// does); None without observations.
     pub fn quantile(&self, q: f64) -> Option<f64> {
-        let buckets = self.monotonic_buckets();
+        let mut buckets = self.monotonic_buckets();
+        // Without a `+Inf` bucket (a hand-rolled exporter), observations the count holds
+        // beyond the highest finite bucket lie above every bound: they are a `+Inf` bucket,
+        // never dropped (taking the last finite bucket as the total read 2 h lags as 10 s).
+        // Fewer counted than the buckets hold says nothing about what lies above: no figure.
+        if let Some(&(le, top)) = buckets.last() {
+            if le.is_finite() {
+                if self.count > top {
+                    buckets.push((f64::INFINITY, self.count));
+                } else if self.count < top {
+                    return None;
+                }
+            }
+        }
         let total = buckets.last().map(|(_, c)| *c)?;
         if total <= 0.0 || !total.is_finite() {
             return None;

@@ -29,6 +29,17 @@ pub struct Dated<'a> {
 /// when any input records none (the merge cannot be dated, never "0 s old"). Inputs whose
 /// starts lie more than `SEGMENT_START_TOLERANCE_SECS` apart are not one run.
 pub fn merged_dates(inputs: &[Dated]) -> Result<(String, String), String> {
+    // A time in the future is refused here, not averaged away: the merged end is the
+    // earliest, so one segment from a wrong clock or a forged file would otherwise vanish
+    // behind a current one and the merge read as fresh.
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    for input in inputs {
+        for (field, text) in [("started_at", input.started_at), ("ended_at", input.ended_at)] {
+            if let Some(Err(why)) = parse(text).map(|t| crate::metrics::clock::not_future(now, t)) {
+                return Err(format!("{}: {field} {text}: {why}", input.path));
+            }
+        }
+    }
     let starts: Vec<(&Dated, i64)> = inputs.iter().filter_map(|d| parse(d.started_at).map(|t| (d, t))).collect();
     if let (Some(first), Some(last)) = (starts.iter().min_by_key(|(_, t)| *t), starts.iter().max_by_key(|(_, t)| *t)) {
         if last.1 - first.1 > SEGMENT_START_TOLERANCE_SECS {

@@ -87,12 +87,7 @@ impl PrometheusPlan {
             .redirect(same_origin_redirects())
             .user_agent(concat!("gatecheck/", env!("CARGO_PKG_VERSION")));
         if let Some(ca_file) = &self.ca_file {
-            let pem = crate::input::read(ca_file, "Prometheus CA file")?;
-            let certificate = reqwest::Certificate::from_pem(&pem).map_err(|e| Error::Evidence {
-                path: ca_file.display().to_string(),
-                message: format!("not a PEM certificate: {e}"),
-            })?;
-            builder = builder.add_root_certificate(certificate);
+            builder = builder.add_root_certificate(read_ca_file(ca_file)?);
         }
         let http = builder.build().map_err(|e| self.error(format!("cannot build the HTTP client: {e}")))?;
         Client::from(http, &self.url).map_err(|e| Error::Settings(format!("--prometheus-url {}: {e}", self.url)))
@@ -416,6 +411,21 @@ fn to_series(gate: &str, query: &str, data: &Data) -> Result<Vec<Series>, Error>
 }
 
 pub use crate::metrics::rfc3339;
+
+/// `--prometheus-ca-file`, read and checked as a PEM certificate (also when no gate queries
+/// Prometheus: every input named is read and checked).
+pub fn read_ca_file(ca_file: &std::path::Path) -> Result<reqwest::Certificate, Error> {
+    let pem = crate::input::read(ca_file, "Prometheus CA file")?;
+    let not_pem = |why: String| Error::Evidence { path: ca_file.display().to_string(), message: why };
+    // The bundle reader says how many certificates the file holds: a file of garbage holds
+    // none, which the single-certificate reader lets through until a TLS handshake fails.
+    let found =
+        reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| not_pem(format!("not a PEM certificate: {e}")))?;
+    if found.is_empty() {
+        return Err(not_pem("not a PEM certificate: the file holds no -----BEGIN CERTIFICATE----- block".into()));
+    }
+    reqwest::Certificate::from_pem(&pem).map_err(|e| not_pem(format!("not a PEM certificate: {e}")))
+}
 
 #[cfg(test)]
 mod tests {

@@ -48,6 +48,9 @@ pub fn parse(url: &str, text: &str) -> Result<BTreeMap<String, ScrapedHistogram>
     let fail =
         |line: usize, why: &str| Error::Evidence { path: url.to_string(), message: format!("line {line}: {why}") };
     let mut histograms: BTreeMap<String, ScrapedHistogram> = BTreeMap::new();
+    // Each sample once: a series written twice in one scrape (Prometheus refuses it as a
+    // duplicate sample) has no one reading, and adding the copies invents observations.
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     for (number, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
@@ -67,6 +70,25 @@ pub fn parse(url: &str, text: &str) -> Result<BTreeMap<String, ScrapedHistogram>
             other => other.parse().map_err(|_| fail(number + 1, &format!("value {other:?} is not a number")))?,
         };
         let name = series.split('{').next().unwrap_or(series);
+        if name.ends_with("_bucket") || name.ends_with("_sum") || name.ends_with("_count") {
+            let mut labels = all_labels(series);
+            for (key, value) in labels.iter_mut() {
+                // `le="1"` and `le="1.0"` are one bucket to the reader, so one sample here.
+                if key == "le" {
+                    if let Ok(bound) = value.parse::<f64>() {
+                        *value = format!("{bound:?}");
+                    }
+                }
+            }
+            labels.sort();
+            let identity = format!("{name}{labels:?}");
+            if let Some(first) = seen.insert(identity, number + 1) {
+                return Err(fail(
+                    number + 1,
+                    &format!("{series} was already written on line {first}: a series written twice in one scrape has no one reading"),
+                ));
+            }
+        }
         // Counts of a histogram are finite and not negative, its sum finite ("5e999" reads as
         // +Inf): anything else turns quantiles into NaN, a figure that can pass `!=` gates.
         let is_count = name.ends_with("_bucket") || name.ends_with("_count");

@@ -541,3 +541,84 @@ fn a_machine_readable_checks_figure_given_twice_is_exit_2_naming_both() {
         assert!(err.contains("checks_succeeded") && err.contains("written twice"), "{err}");
     }
 }
+
+/// Finding 07 (figures): a bucket series written twenty times in one exposition was summed
+/// (50 became 1000), the window looked like a restart and two-thirds of the truth vanished.
+/// A sample written twice in one scrape is refused, naming both lines.
+#[test]
+fn a_series_written_twice_in_one_scrape_is_refused_naming_both_lines() {
+    let mut text = String::from("# TYPE lag_seconds histogram\n");
+    for _ in 0..20 {
+        text.push_str("lag_seconds_bucket{le=\"1\"} 50\n");
+    }
+    text.push_str("lag_seconds_bucket{le=\"10\"} 50\nlag_seconds_bucket{le=\"+Inf\"} 100\nlag_seconds_sum 6000\nlag_seconds_count 100\n");
+    let err = gatecheck::sources::scrape::parse("http://127.0.0.1:9/metrics", &text).expect_err("a duplicate sample");
+    let message = err.to_string();
+    assert!(message.contains("line 3") && message.contains("line 2") && message.contains("twice"), "{message}");
+    // The same series in another label order or `le` spelling is the same sample.
+    let reordered = "a_bucket{x=\"1\",le=\"1\"} 1\na_bucket{le=\"1.0\",x=\"1\"} 1\n";
+    assert!(gatecheck::sources::scrape::parse("u", reordered).is_err());
+    let counted = "a_count{x=\"1\"} 1\na_count{x=\"1\"} 1\n";
+    assert!(gatecheck::sources::scrape::parse("u", counted).is_err());
+    // Distinct series stay distinct.
+    let distinct = "a_bucket{x=\"1\",le=\"1\"} 1\na_bucket{x=\"2\",le=\"1\"} 1\na_bucket{x=\"1\",le=\"+Inf\"} 1\n";
+    assert!(gatecheck::sources::scrape::parse("u", distinct).is_ok());
+}
+
+/// Finding 06 (figures): a histogram without a `+Inf` bucket whose `_count` rose by 1000 while
+/// its finite buckets held 100 read p(95) 9.5 s and max 10 s; the 900 observations the count
+/// holds beyond every finite bound are above every bound (+Inf), in a scrape and in a
+/// native summary's recorded snapshot alike.
+#[test]
+fn observations_counted_beyond_the_finite_buckets_lie_above_every_bound() {
+    let scrape = |count: u32, low: u32, high: u32, sum: u32| {
+        format!("lag_seconds_bucket{{le=\"1\"}} {low}\nlag_seconds_bucket{{le=\"10\"}} {high}\nlag_seconds_sum {sum}\nlag_seconds_count {count}\n")
+    };
+    let before = gatecheck::sources::scrape::parse("u", &scrape(0, 0, 0, 0)).unwrap();
+    let after = gatecheck::sources::scrape::parse("u", &scrape(1000, 10, 100, 7_200_000)).unwrap();
+    let window = after["lag_seconds"].since(&before["lag_seconds"]);
+    assert_eq!(window.quantile(0.95), Some(f64::INFINITY));
+    assert_eq!(window.quantile(1.0), Some(f64::INFINITY));
+    // Counted exactly by the finite buckets: read as before.
+    let exact = gatecheck::sources::scrape::parse("u", &scrape(100, 10, 100, 50)).unwrap();
+    assert_eq!(exact["lag_seconds"].since(&before["lag_seconds"]).quantile(1.0), Some(10.0));
+    // The recorded snapshot of a native summary, read back.
+    let snapshot = gatecheck::metrics::HistogramSnapshot::from_json(&serde_json::json!({
+        "buckets": [["1", 10], ["10", 100]], "sum": 7_200_000, "count": 1000,
+    }))
+    .unwrap();
+    assert_eq!(snapshot.quantile(0.95), Some(f64::INFINITY));
+}
+
+/// Finding 02 (figures): `--prometheus-token-file` and `--prometheus-ca-file` were never
+/// opened when no gate queries Prometheus, so a broken secret mount passed silently. Every
+/// input named is read and checked.
+#[test]
+fn credential_files_named_are_read_even_when_no_gate_queries_prometheus() {
+    let (guard, policy) = policy_file(
+        "[[gate]]\nid = \"lag\"\nunit = \"s\"\nthresholds = [\"p(95) < 60s\"]\n[gate.env]\n\"p(95)\" = \"LAG_P95\"\n",
+    );
+    let garbage = guard.path().join("garbage.pem");
+    std::fs::write(&garbage, [0xffu8, 0xfe, 0x00, 0x01]).unwrap();
+    let empty = guard.path().join("empty-token");
+    std::fs::write(&empty, "\n").unwrap();
+    let cases: [(&str, &std::path::Path); 4] = [
+        ("--prometheus-token-file", std::path::Path::new("/no/such/token")),
+        ("--prometheus-token-file", &empty),
+        ("--prometheus-ca-file", std::path::Path::new("/no/such/ca.pem")),
+        ("--prometheus-ca-file", &garbage),
+    ];
+    for (flag, path) in cases {
+        let assert = gatecheck()
+            .env("LAG_P95", "1")
+            .args(["verify", "--policy"])
+            .arg(&policy)
+            .arg(flag)
+            .arg(path)
+            .assert()
+            .code(2);
+        let err = stderr_of(&assert);
+        assert!(err.contains(&*path.display().to_string()), "{flag} {}: {err}", path.display());
+    }
+    gatecheck().env("LAG_P95", "1").args(["verify", "--policy"]).arg(&policy).assert().code(0);
+}

@@ -352,3 +352,23 @@ fn merge_never_overwrites_an_input_or_a_file_that_is_not_a_summary() {
     gatecheck().args(["merge", "--out"]).arg(&out).arg(&a).arg(&b).arg(&c).assert().code(0);
     assert_eq!(std::fs::read(&a).unwrap(), before);
 }
+
+/// Finding 04 (figures): a segment ended in 2099 was hidden by merge, which keeps the earliest
+/// end, so the merged summary read as fresh. An input dated in the future (beyond the clock
+/// skew allowance) is refused, naming it; the raw path is dated the same way.
+#[test]
+fn a_segment_dated_in_the_future_is_refused_not_hidden_by_the_merge() {
+    let dir = tempfile::tempdir().unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    let rfc = |t: time::OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).unwrap();
+    let (start, end) = (rfc(now - time::Duration::minutes(1)), rfc(now));
+    let future = segment(dir.path(), 0, &|doc| {
+        doc["gatecheck"]["started_at"] = start.clone().into();
+        doc["gatecheck"]["ended_at"] = "2099-01-01T00:00:00Z".into();
+    });
+    let current = segment(dir.path(), 1, &|doc| {
+        doc["gatecheck"]["started_at"] = start.clone().into();
+        doc["gatecheck"]["ended_at"] = end.clone().into();
+    });
+    refused_merge(dir.path(), &future, &current, &["segment-0.json", "2099-01-01T00:00:00Z", "in the future"]);
+}
