@@ -125,7 +125,7 @@ tls_url="https://127.0.0.1:$(cat "$work/tls-port")"
 expect 0 "chroot: https PromQL query trusted through --prometheus-ca-file" -- \
   in_root check --policy /fixtures/one-query.toml --prometheus-url "$tls_url" --prometheus-ca-file /fixtures/test-ca.pem --at 1767225600
 contains "$work/out.txt" "PASS"
-grep -q 'waxwatch_scheduler_lag_seconds_bucket' "$work/tls-queries" || fail "the https server saw no PromQL query"
+grep -q 'waxwatch_scheduler_lag_max_seconds' "$work/tls-queries" || fail "the https server saw no PromQL query"
 expect 2 "chroot: the same server refused without the test CA (system bundle only)" -- \
   in_root check --policy /fixtures/one-query.toml --prometheus-url "$tls_url" --prometheus-retries 0 --at 1767225600
 grep -qi 'certificate\|UnknownIssuer' "$work/out.txt" || { cat "$work/out.txt" >&2; fail "the refusal does not name the certificate"; }
