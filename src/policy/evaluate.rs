@@ -244,6 +244,24 @@ fn evaluate_gate(policy: &Policy, gate: &Gate, evidence: &Evidence, rows: &mut V
             state.reason, policy.name
         )
     });
+    // A switch says the flow did not run; evidence holding samples of it says it did. The
+    // evidence wins: an environment variable or --skip-flow never discards measured samples,
+    // so the gate is judged and its rows say why.
+    let mut ran_anyway = None;
+    if let Some((flow, state)) = switched_off {
+        for threshold in &gate.thresholds {
+            let found = find_figures(policy, gate, threshold, evidence)?;
+            if found.iter().any(|f| matches!(f, Found::Figure { samples: Some(n), .. } if *n > 0)) {
+                ran_anyway = Some(format!(
+                    "flow {flow} was switched off ({}), but the evidence holds samples of it: it is judged",
+                    state.reason
+                ));
+                break;
+            }
+        }
+    }
+    let switched_off = switched_off.filter(|_| ran_anyway.is_none());
+    let refused_switch = refused_switch.or(ran_anyway);
     let first = rows.len();
     for (threshold, domain) in gate.thresholds.iter().zip(&gate.domains) {
         let base = Row::new(&gate.id, &gate.description, subject_of(gate, threshold.stat), threshold.to_string());

@@ -131,3 +131,25 @@ mod nothing_outside_the_policy_switches_a_gate_off {
         }
     }
 }
+
+/// A switch (an environment variable or `--skip-flow`) says an optional flow did not run; when
+/// the judged evidence holds samples of it, the evidence wins: its gates are judged, and their
+/// rows say the switch was overruled. Here rule_poll ran with every request failed.
+#[test]
+fn a_switch_never_skips_a_flow_the_evidence_shows_ran() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut doc: Value = serde_json::from_str(&std::fs::read_to_string(repo().join(PASS_EXPORT)).unwrap()).unwrap();
+    let failed = &mut doc["metrics"]["http_req_failed{flow:rule_poll}"];
+    (failed["passes"], failed["fails"], failed["value"]) = (json!(32), json!(0), json!(1.0));
+    let summary = dir.path().join("summary.json");
+    std::fs::write(&summary, serde_json::to_string(&doc).unwrap()).unwrap();
+    for (env, args) in [(Some("0"), vec![]), (None, vec!["--skip-flow", "rule_poll"])] {
+        let mut cmd = gatecheck_with_lag();
+        if let Some(value) = env {
+            cmd.env("PERF_ENABLE_RULE_RUN", value);
+        }
+        cmd.args(["verify", "--policy", "gates/release.toml", "--summary"]).arg(&summary).args(&args);
+        let out = stdout_of(&cmd.assert().code(1));
+        assert!(out.contains("but the evidence holds samples of it: it is judged"), "{out}");
+    }
+}
