@@ -92,8 +92,10 @@ pub struct Settings {
     /// Policy variable overrides, NAME=VALUE.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub var: Vec<String>,
-    /// Evaluation time: RFC 3339 or unix seconds.
+    /// Evaluation time: RFC 3339 or unix seconds. Command line only (`--at`): refused from a
+    /// config file or GATECHECK_AT, so it is left out of the settings file's schema.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(skip)]
     pub at: Option<String>,
     /// Judge figures from Prometheus responses that carry warnings.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -179,6 +181,9 @@ pub fn resolve_with_default_policy(
     default_policy: &str,
     builtin: PolicySource,
 ) -> Result<Plan, Error> {
+    // `at` pins the instant every query is judged at: given in a config file or GATECHECK_AT it
+    // would judge every later run at the same past instant, unseen in the workflow that runs it.
+    let at_from_flag = flags.at.is_some();
     let mut figment = Figment::new();
     match config {
         Some(path) if !path.exists() => {
@@ -213,6 +218,11 @@ pub fn resolve_with_default_policy(
     };
     let prometheus = prometheus_plan(&merged, env)?;
     let (at, at_is_fixed) = match &merged.at {
+        Some(_) if !at_from_flag => {
+            return Err(Error::Settings(
+                "at: the evaluation time is taken only from the command line (--at), never from a config file or GATECHECK_AT: a pinned time would judge every run at the same past instant".into(),
+            ))
+        }
         Some(text) => {
             let at = parse_at(text)?;
             // A judgement dated in the future would see evidence as younger than it is.
@@ -255,7 +265,7 @@ pub fn resolve_with_default_policy(
             .max_evidence_age
             .as_deref()
             .map(|text| {
-                humantime::parse_duration(text.trim())
+                crate::metrics::clock::parse_duration(text)
                     .ok()
                     .filter(|d| !d.is_zero())
                     .ok_or_else(|| Error::Settings(format!("max_evidence_age {text:?}: expected a duration, e.g. 24h")))
@@ -330,7 +340,7 @@ fn prometheus_plan(settings: &Settings, env: &dyn Fn(&str) -> Option<String>) ->
         headers.push(crate::input::header("--prometheus-header", header)?);
     }
     let timeout = match &settings.prometheus_timeout {
-        Some(text) => humantime::parse_duration(text)
+        Some(text) => crate::metrics::clock::parse_duration(text)
             .map_err(|e| Error::Settings(format!("--prometheus-timeout {text:?}: {e} (expected e.g. 10s or 500ms)")))?,
         None => std::time::Duration::from_secs(10),
     };

@@ -25,7 +25,7 @@ pub async fn check(args: CheckArgs, context: &Context<'_>, out: &mut dyn Write) 
     };
     let mut plan = settings::resolve_on_call(context.config, args.evidence.into_settings(base), context.env)?;
     plan.summary_explicit = summary_flag;
-    let interval = humantime::parse_duration(&args.interval)
+    let interval = crate::metrics::clock::parse_duration(&args.interval)
         .map_err(|e| Error::Settings(format!("--interval {:?}: {e} (expected e.g. 30s)", args.interval)))?;
     let require = args.require.unwrap_or(args.watch);
     if require == 0 || require > args.watch {

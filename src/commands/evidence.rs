@@ -146,6 +146,9 @@ pub async fn gather(policy: &Policy, plan: &Plan, env: &dyn Fn(&str) -> Option<S
     } else {
         let paths: Vec<&std::path::Path> = plan.raw.iter().map(|p| p.as_path()).collect();
         let (set, stats) = sources::k6_ndjson::read(&paths, &wanted, plan.raw_lenient)?;
+        if let Some(summary) = &summary {
+            sources::k6_ndjson::check_same_run(summary, &set.path, &stats)?;
+        }
         for path in &paths {
             inputs.push(sources::digest::file("raw", path)?);
         }
@@ -234,6 +237,15 @@ pub async fn gather(policy: &Policy, plan: &Plan, env: &dyn Fn(&str) -> Option<S
                 evidence.queries = sources::prometheus::run_queries(prometheus, &needed, plan.at).await?;
                 evidence.evaluated_at = Some(sources::prometheus::rfc3339(plan.at));
                 evidence.evaluated_at_unix = Some(plan.at);
+                // Queries judged at a fixed past instant are evidence of that instant: their
+                // age counts against --max-evidence-age like a summary's.
+                if plan.at_is_fixed {
+                    evidence.evidence_times.push(crate::policy::evaluate::EvidenceTime {
+                        path: "Prometheus queries".into(),
+                        ended_at: Some(plan.at),
+                        how: "the evaluation time given with --at".into(),
+                    });
+                }
             }
             None => evidence.queries_unavailable = Some(
                 "no Prometheus server is configured for this query: set --prometheus-url or GATECHECK_PROMETHEUS_URL"
@@ -243,9 +255,16 @@ pub async fn gather(policy: &Policy, plan: &Plan, env: &dyn Fn(&str) -> Option<S
     }
     // Read last, when the evidence (files and query time) is known: it counts once.
     if let Some(dir) = plan.history.as_deref() {
-        let digest = crate::policy::verdict::evidence_digest(&evidence.inputs, evidence.evaluated_at.as_deref());
-        let count_waived = policy.gates.iter().any(|g| g.consecutive_passes.is_some() && g.count_waived);
-        evidence.history = Some(sources::history::outcomes(dir, &policy.name, &digest, count_waived)?);
+        let current_runs = evidence.run_identities();
+        let policy_sha256 = evidence.inputs.iter().find(|i| i.role == "policy").map(|i| i.sha256.clone());
+        let query = sources::history::Query {
+            policy: &policy.name,
+            policy_sha256: policy_sha256.as_deref().unwrap_or_default(),
+            current_runs: &current_runs,
+            count_waived: policy.gates.iter().any(|g| g.consecutive_passes.is_some() && g.count_waived),
+            now: now.unix_timestamp(),
+        };
+        evidence.history = Some(sources::history::outcomes(dir, &query)?);
     }
     Ok(evidence)
 }

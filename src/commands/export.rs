@@ -32,7 +32,7 @@ pub fn export_prometheus_rules(
 ) -> Result<Outcome, Error> {
     if let Some(text) = &args.for_ {
         // Prometheus reads `for` as its own duration; refuse what it would refuse, early.
-        humantime::parse_duration(text)
+        crate::metrics::clock::parse_duration(text)
             .ok()
             .filter(|_| text.chars().all(|c| c.is_ascii_alphanumeric()))
             .ok_or_else(|| Error::Settings(format!("--for {text:?}: expected a duration such as 5m or 90s")))?;

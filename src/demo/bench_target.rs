@@ -28,7 +28,7 @@ fn parse_mix(text: &str) -> Result<Vec<(f64, Duration)>, Error> {
     for part in text.split(',') {
         let (percent, delay) = part.split_once(':').ok_or_else(|| bad(format!("{part:?} is not PERCENT:DELAY")))?;
         let percent: f64 = percent.trim().parse().map_err(|_| bad(format!("{percent:?} is not a percentage")))?;
-        let delay = humantime::parse_duration(delay.trim()).map_err(|e| bad(format!("{delay:?}: {e}")))?;
+        let delay = crate::metrics::clock::parse_duration(delay).map_err(|e| bad(format!("{delay:?}: {e}")))?;
         total += percent;
         steps.push((total, delay));
     }

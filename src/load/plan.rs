@@ -545,7 +545,8 @@ pub fn parse_base_url(url: &str) -> Result<Target, String> {
 }
 
 pub fn parse_duration(what: &str, text: &str) -> Result<Duration, String> {
-    humantime::parse_duration(text.trim()).map_err(|e| format!("{what} {text:?}: {e} (expected e.g. 30s, 250ms, 2m)"))
+    crate::metrics::clock::parse_duration(text)
+        .map_err(|e| format!("{what} {text:?}: {e} (expected e.g. 30s, 250ms, 2m)"))
 }
 
 fn percent_encode_segment(value: &str) -> String {

@@ -56,6 +56,22 @@ pub fn not_future(now: i64, then: i64) -> Result<(), ClockError> {
     age(now, then as f64).map(|_| ())
 }
 
+/// The longest duration any setting or policy may give (a timeout, interval, window, age):
+/// 366 days. Longer is a typo or an attack, and a huge one (`1e20s`) would overflow the clock
+/// arithmetic of a timer: it is refused, never a panic.
+pub const LONGEST_DURATION: Duration = Duration::from_secs(366 * 86_400);
+
+/// The one parser of durations a user writes (`10s`, `500ms`, `24h`): humantime's syntax,
+/// bounded by `LONGEST_DURATION`. The error says what was expected, for the caller to name
+/// the flag or field.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let duration = humantime::parse_duration(text.trim()).map_err(|e| e.to_string())?;
+    if duration > LONGEST_DURATION {
+        return Err(format!("{} is longer than the longest allowed, 366 days", text.trim()));
+    }
+    Ok(duration)
+}
+
 fn show_seconds(seconds: f64) -> String {
     if seconds >= 86_400.0 * 2.0 {
         format!("{:.0} days", seconds / 86_400.0)

@@ -154,9 +154,50 @@ pub struct RunRecord {
     pub remote_write_refused: Option<Vec<String>>,
     /// Failed requests by kind (timeout, connect, status), as the run recorded them.
     pub errors_by_kind: Vec<(String, u64)>,
+    /// One segment of a run of several (`gatecheck.shard`): its segment and the runner count.
+    pub segment: Option<(String, u64)>,
 }
 
 impl MetricSet {
+    /// Why this evidence cannot stand as a baseline (empty when it can): the one rule for
+    /// `--baseline`, whether the run is given as a summary or as a gatecheck report of it. A
+    /// baseline must be a passing, complete run: k6's own thresholds held, the run was not
+    /// partial, and it is the whole run rather than one segment.
+    pub fn unfit_as_baseline(&self) -> Vec<String> {
+        let mut why = Vec::new();
+        let failed: Vec<String> = self
+            .metrics
+            .iter()
+            .flat_map(|(key, metric)| metric.k6_verdicts.iter().map(move |v| (key, v)))
+            .filter(|(_, v)| !v.passed)
+            .map(|(key, v)| format!("{key}: {}", v.expression))
+            .collect();
+        if !failed.is_empty() {
+            why.push(format!("k6's own thresholds failed in it ({}; k6 exited 99)", failed.join(", ")));
+        }
+        if let Some(reason) = self.run.as_ref().and_then(|run| run.partial.as_ref()) {
+            why.push(format!("the load run was partial ({reason})"));
+        }
+        if let Some((segment, count)) = self.run.as_ref().and_then(|run| run.segment.as_ref()) {
+            why.push(format!(
+                "it is segment {segment} of a run of {count} segments, not the whole run (merge the segments with gatecheck merge)"
+            ));
+        }
+        why
+    }
+
+    /// A digest of the figures themselves (every metric key and its aggregate), not of the
+    /// bytes that spelled them: the same run re-serialized, reformatted or renamed has the same
+    /// digest, so history counts it once (issue 20).
+    pub fn figures_digest(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut hasher = Sha256::new();
+        for (key, metric) in &self.metrics {
+            hasher.update(format!("{key}\0{:?}\0", metric.aggregate).as_bytes());
+        }
+        format!("{:x}", hasher.finalize())
+    }
+
     /// The one check that a figure is read once: a metric selector met a second time, in any
     /// spelling (`{flow:a}` and `{flow: a}` are one selector), is refused naming both places,
     /// never "first wins" or "last wins".

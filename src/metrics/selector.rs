@@ -40,11 +40,14 @@ impl MetricKey {
             let (key, value) = pair
                 .split_once(':')
                 .ok_or_else(|| format!("tag {:?} in {selector:?} is not key:value", pair.trim()))?;
-            let key = key.trim();
+            // k6's own rule (ParseMetricName): quotes are trimmed, then spaces, so
+            // `{flow:"auth_list"}` is `{flow:auth_list}` — one selector, never two figures.
+            let unquote = |text: &str| text.trim_matches(['"', '\'']).trim().to_string();
+            let key = unquote(key);
             if key.is_empty() {
                 return Err(format!("tag {:?} in {selector:?} has an empty key", pair.trim()));
             }
-            tags.insert(key.to_string(), value.trim().to_string());
+            tags.insert(key, unquote(value));
         }
         Ok(MetricKey { name: name.to_string(), tags })
     }
@@ -75,6 +78,9 @@ mod tests {
         let b = MetricKey::parse("probe_trend{kind:a}").unwrap();
         assert_eq!(a, b);
         assert_eq!(a.to_string(), "probe_trend{kind:a}");
+        // Quoted as k6 allows: quotes trimmed first, then spaces, exactly as k6 does.
+        assert_eq!(MetricKey::parse("probe_trend{kind:\"a\"}").unwrap(), b);
+        assert_eq!(MetricKey::parse("probe_trend{'kind':'a'}").unwrap(), b);
         let multi = MetricKey::parse("http_req_duration{flow:auth_list,status:200}").unwrap();
         assert_eq!(multi.tag("status"), Some("200"));
         assert_eq!(MetricKey::parse("http_reqs").unwrap().tags.len(), 0);

@@ -132,6 +132,29 @@ pub struct Evidence {
     pub today: Option<time::Date>,
 }
 
+impl Evidence {
+    /// The runs this evidence measured, each named by a digest of its figures (never of the
+    /// bytes that spelled them): the summary's and the raw results'. Evidence with no file (only
+    /// queries and environment figures) is one run per query evaluation time and figure values.
+    /// History counts a record only when none of its runs was already counted, so one run
+    /// judged twice — reformatted, with and without `--raw`, or queried again later — counts once.
+    pub fn run_identities(&self) -> Vec<String> {
+        let files: Vec<String> = self.summary.iter().chain(&self.raw).map(|s| s.figures_digest()).collect();
+        if !files.is_empty() {
+            return files;
+        }
+        use sha2::{Digest, Sha256};
+        let mut hasher = Sha256::new();
+        if let Some(at) = &self.evaluated_at {
+            hasher.update(format!("queries evaluated at {at}\0"));
+        }
+        for (name, figure) in &self.env {
+            hasher.update(format!("env {name}={:?}\0", figure.value));
+        }
+        vec![format!("{:x}", hasher.finalize())]
+    }
+}
+
 /// When the run behind an evidence file ended, and how that was found out.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EvidenceTime {
@@ -220,6 +243,8 @@ pub fn evaluate(policy: &Policy, evidence: &Evidence) -> Result<Verdict, Error> 
         stale_waivers: super::waiver::stale(&evidence.waivers, &rows),
         distributions: super::distribution::build(policy, evidence, &rows),
         history: evidence.history.clone(),
+        evidence_runs: evidence.run_identities(),
+        baseline_unfit: evidence.summary.iter().chain(&evidence.raw).flat_map(|s| s.unfit_as_baseline()).collect(),
         run: evidence.summary.iter().chain(&evidence.raw).find_map(|s| s.run.as_ref()).map(|run| RunFacts {
             partial: run.partial.clone(),
             dropped_iterations: run.dropped_iterations,
@@ -663,15 +688,24 @@ fn conservative_quantile(
             quantile.buckets
         ));
     };
+    // The companion is a query like any other: a partial answer (a store that did not reply)
+    // may hide the +Inf bucket's observations, so it follows the one partial-response rule.
+    let mut note = buckets
+        .partial(evidence.accept_partial_responses)
+        .map_err(|why| format!("the histogram's buckets ({}): {why}", quantile.buckets))?
+        .map(|warning| format!("the histogram's buckets: {warning}"));
     let buckets: Vec<Bucket> = buckets.series.iter().map(|s| Bucket { labels: &s.labels, count: s.value }).collect();
     let mut adjusted = result.clone();
-    let mut note = None;
     for series in &mut adjusted.series {
         if let Some((above, total)) = beyond_finite(quantile.q, &series.labels, &buckets) {
-            note = Some(format!(
+            let beyond = format!(
                 "{above} of {total} observations lie above the highest finite bucket: the {} quantile has no upper bound (Prometheus answered {})",
                 quantile.q, series.value
-            ));
+            );
+            note = Some(match note.take() {
+                Some(warning) => format!("{beyond}; {warning}"),
+                None => beyond,
+            });
             series.value = f64::INFINITY;
         }
     }

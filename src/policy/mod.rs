@@ -451,7 +451,8 @@ pub fn parse_with_vars(
 
 /// A duration as policies write it ("2m", "10m", "24h", "15s"); zero is refused.
 fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
-    let duration = humantime::parse_duration(text.trim()).map_err(|e| format!("{e} (expected e.g. 2m, 15s, 24h)"))?;
+    let duration =
+        crate::metrics::clock::parse_duration(text).map_err(|e| format!("{e} (expected e.g. 2m, 15s, 24h)"))?;
     if duration.is_zero() {
         return Err("expected a duration above 0".into());
     }

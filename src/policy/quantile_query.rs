@@ -53,6 +53,31 @@ pub fn parse(query: &str) -> Option<QuantileQuery> {
     (!buckets.is_empty()).then_some(QuantileQuery { q, buckets })
 }
 
+/// The `le` values that are +Inf to `histogram_quantile` (Go's ParseFloat): exporters write
+/// `+Inf`, a few `Inf` or `inf`.
+const INF_SPELLINGS: [&str; 4] = ["+Inf", "Inf", "inf", "+inf"];
+
+/// The same rule in PromQL, for exported alert rules: the quantile query with every series
+/// whose rank lies beyond the highest finite bucket (by `beyond_finite`'s rank rule) replaced
+/// by +Inf, so an alert reads the figure `check` judges. The `+Inf` bucket is picked out of
+/// any bucket expression with `and on (le)` against a one-series vector labelled `le="+Inf"`.
+/// None for queries that need no companion.
+pub fn conservative_promql(query: &str) -> Option<String> {
+    let quantile = companion(query)?;
+    let (buckets, q) = (&quantile.buckets, quantile.q);
+    // Every spelling of the bound Prometheus parses as +Inf (exporters write `+Inf`; some `Inf`).
+    let inf = INF_SPELLINGS
+        .iter()
+        .map(|spelling| format!(r#"label_replace(vector(0), "le", "{spelling}", "", "")"#))
+        .collect::<Vec<_>>()
+        .join(" or ");
+    let inf = format!("({inf})");
+    let total = format!("max without (le) (({buckets}) and on (le) {inf})");
+    let highest_finite = format!("max without (le) (({buckets}) unless on (le) {inf})");
+    let beyond = format!("({total} * {q} > {highest_finite})");
+    Some(format!("((({query}) unless {beyond}) or ({beyond} * 0 + Inf))"))
+}
+
 /// Why a query for `stat` can under-report an upper bound, if it can.
 pub fn can_under_report(stat: crate::metrics::Stat, query: &str) -> Option<String> {
     use crate::metrics::Stat;
@@ -91,12 +116,14 @@ pub fn beyond_finite(q: f64, labels: &BTreeMap<String, String>, buckets: &[Bucke
             continue;
         }
         let Some(le) = bucket.labels.get("le") else { continue };
-        if le == "+Inf" {
-            total = Some(bucket.count);
-        } else if let Ok(bound) = le.parse::<f64>() {
-            if finite.is_none_or(|(b, _)| bound > b) {
-                finite = Some((bound, bucket.count));
+        // Bounds are numbers, however spelled (`+Inf`, `Inf`, `inf`, `1`, `1.0`), as
+        // histogram_quantile parses them: a `+Inf` bucket spelled `Inf` is still the total.
+        match le.trim().parse::<f64>() {
+            Ok(bound) if bound == f64::INFINITY => total = Some(bucket.count),
+            Ok(bound) if bound.is_finite() && finite.is_none_or(|(b, _)| bound > b) => {
+                finite = Some((bound, bucket.count))
             }
+            _ => {}
         }
     }
     let total = total.filter(|t| *t > 0.0)?;
@@ -174,5 +201,9 @@ mod tests {
         assert_eq!(beyond_finite(1.0, &BTreeMap::new(), &buckets), Some((3.0, 100.0)));
         assert_eq!(beyond_finite(0.95, &BTreeMap::new(), &buckets), None);
         assert_eq!(beyond_finite(0.98, &BTreeMap::new(), &buckets), Some((3.0, 100.0)));
+        // Another spelling of the same bounds (finding figures/08): `Inf`, `10.0`.
+        let (l10, linf) = (labels("10.0"), labels("Inf"));
+        let buckets = [Bucket { labels: &l10, count: 97.0 }, Bucket { labels: &linf, count: 100.0 }];
+        assert_eq!(beyond_finite(1.0, &BTreeMap::new(), &buckets), Some((3.0, 100.0)));
     }
 }

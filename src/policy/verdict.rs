@@ -187,23 +187,15 @@ pub struct InputFile {
     pub bytes: u64,
 }
 
-/// The digest of what a verdict judged: its evidence files (not the policy, scenario or
-/// waivers, which say how it was judged) and, for query evidence, the evaluation time. History counts the
-/// same evidence once by it.
-pub fn evidence_digest(inputs: &[InputFile], evaluated_at: Option<&str>) -> String {
+/// One digest over the runs a verdict judged (`Verdict::evidence_runs`), for the report.
+pub fn evidence_digest(runs: &[String]) -> String {
     use sha2::{Digest, Sha256};
     let mut hasher = Sha256::new();
-    for input in inputs.iter().filter(|i| !["policy", "scenario", "waivers"].contains(&i.role.as_str())) {
-        hasher.update(input.role.as_bytes());
-        hasher.update([0]);
-        hasher.update(input.sha256.as_bytes());
+    for run in runs {
+        hasher.update(run.as_bytes());
         hasher.update([0]);
     }
-    if let Some(at) = evaluated_at {
-        hasher.update(b"queries evaluated at\0");
-        hasher.update(at.as_bytes());
-    }
-    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    format!("{:x}", hasher.finalize())
 }
 
 /// The tool that produced a verdict, for every report.
@@ -228,6 +220,12 @@ pub struct Verdict {
     pub distributions: Vec<Distribution>,
     /// Outcomes of the recorded earlier runs (oldest first, true = passed), when history was read.
     pub history: Option<Vec<bool>>,
+    /// The runs judged, each named by a digest of what it measured (`Evidence::run_identities`):
+    /// history counts a run once however often, and in whatever form, it is judged.
+    pub evidence_runs: Vec<String>,
+    /// Why the evidence judged here cannot stand as a `--baseline` (`MetricSet::unfit_as_baseline`),
+    /// carried into the JSON report so a report never launders a run the rule refuses.
+    pub baseline_unfit: Vec<String>,
     /// The load run's own facts, when the evidence records them.
     pub run: Option<RunFacts>,
 }

@@ -19,6 +19,9 @@ struct Report<'a> {
     evidence: &'a [String],
     inputs: Vec<InputDto<'a>>,
     evidence_digest: String,
+    evidence_runs: &'a [String],
+    /// Why the evidence cannot stand as a `--baseline` (empty when it can).
+    baseline_unfit: &'a [String],
     outcome: &'static str,
     exit_code: i32,
     counts: Counts,
@@ -131,7 +134,9 @@ pub fn render(verdict: &Verdict, generated_at: &str) -> String {
             .iter()
             .map(|i| InputDto { role: &i.role, path: &i.path, sha256: &i.sha256, bytes: i.bytes })
             .collect(),
-        evidence_digest: crate::policy::verdict::evidence_digest(&verdict.inputs, verdict.evaluated_at.as_deref()),
+        evidence_digest: crate::policy::verdict::evidence_digest(&verdict.evidence_runs),
+        evidence_runs: &verdict.evidence_runs,
+        baseline_unfit: &verdict.baseline_unfit,
         outcome: if verdict.blocked() { "blocked" } else { "pass" },
         exit_code: verdict.exit_code(),
         counts: Counts {

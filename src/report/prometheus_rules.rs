@@ -133,7 +133,7 @@ pub fn render(policy: &Policy, for_: Option<&str>) -> Result<String, String> {
             let figure = match (recorded.get(&threshold.stat.key()), gate.reduce) {
                 (Some(record), _) => record.clone(),
                 (None, Some(_)) => reduced(gate, query),
-                (None, None) => format!("({query})"),
+                (None, None) => format!("({})", conservative(query)),
             };
             let limit = promql_limit(threshold, gate.figure_unit)
                 .map_err(|why| format!("gate {:?}, threshold `{threshold}`: {why}", gate.id))?;
@@ -262,10 +262,17 @@ fn labels(policy: &Policy, id: &str, severity: Severity) -> BTreeMap<String, Str
 /// instance's 0/0), so the rule does too (`>= -Inf` keeps every number and drops NaN);
 /// otherwise one NaN series would make `avg` NaN and the alert silent where `check` blocks.
 fn reduced(gate: &Gate, query: &str) -> String {
+    let query = conservative(query);
     match gate.reduce {
         Some(reducer) => format!("{}(({query}) >= -Inf)", reducer.name()),
-        None => query.to_string(),
+        None => query,
     }
+}
+
+/// A `histogram_quantile` query as `check` judges it: +Inf where observations lie above the
+/// highest finite bucket (`quantile_query`), never Prometheus's last finite bound.
+fn conservative(query: &str) -> String {
+    crate::policy::quantile_query::conservative_promql(query).unwrap_or_else(|| query.to_string())
 }
 
 /// `gatecheck:<policy>:<gate>:<statistic>`: the policy's name keeps two policies' rules apart

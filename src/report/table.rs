@@ -577,6 +577,8 @@ mod tests {
             stale_waivers: vec![],
             distributions: vec![],
             history: None,
+            evidence_runs: vec![],
+            baseline_unfit: vec![],
             run: None,
         }
     }

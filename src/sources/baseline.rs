@@ -46,23 +46,24 @@ pub fn read(path: &Path, wanted: &[MetricKey], allow_blocked: bool) -> Result<Ba
             Some(Standing::Blocked) | None => refuse("a blocking row did not hold".into())?,
             Some(Standing::Clean) => {}
         }
+        // The report says whether the evidence it judged could stand as a baseline (by the rule
+        // a summary given directly meets), so judging a refused run under a policy that does
+        // not look at k6's thresholds or partial runs never launders it into one.
+        match report.get("baseline_unfit").and_then(Value::as_array) {
+            None => refuse(
+                "the report does not say whether its evidence can be a baseline (baseline_unfit; written by an older gatecheck): judge the run again".into(),
+            )?,
+            Some(why) => {
+                for reason in why {
+                    refuse(reason.as_str().unwrap_or("baseline_unfit: expected text").to_string())?;
+                }
+            }
+        }
         return Ok(Baseline { source: shown.clone(), figures: from_report(&shown, report)?, set: None });
     }
     let set = crate::sources::k6_summary::parse(&shown, &bytes)?;
-    let failed: Vec<String> =
-        set.k6_verdicts().filter(|(_, v)| !v.passed).map(|(key, v)| format!("{key}: {}", v.expression)).collect();
-    if !failed.is_empty() {
-        refuse(format!("k6's own thresholds failed in it ({}; k6 exited 99)", failed.join(", ")))?;
-    }
-    if let Some(reason) = set.run.as_ref().and_then(|run| run.partial.as_ref()) {
-        refuse(format!("the load run was partial ({reason})"))?;
-    }
-    let shard = document.as_ref().map(|d| &d["gatecheck"]["shard"]);
-    if let Some(count) = shard.and_then(|s| s["count"].as_u64()).filter(|count| *count > 1) {
-        let segment = shard.and_then(|s| s["segment"].as_str()).unwrap_or("?");
-        refuse(format!(
-            "it is segment {segment} of a run of {count} segments, not the whole run (merge the segments with gatecheck merge)"
-        ))?;
+    for why in set.unfit_as_baseline() {
+        refuse(why)?;
     }
     Ok(Baseline { source: shown, figures: BTreeMap::new(), set: Some(set) })
 }

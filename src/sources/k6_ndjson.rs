@@ -37,6 +37,50 @@ pub struct RawStats {
     /// Per file, in the order read: the newest point's time (unix seconds), the evidence's own
     /// date (a copied file's modification time says nothing about the run).
     pub newest_point: Vec<(String, Option<i64>)>,
+    /// Points of each of `RUN_COUNTS` over every file: a run's identity against its summary.
+    pub run_counts: [u64; 2],
+}
+
+/// The counters whose totals a summary and the raw results of the same run share exactly.
+pub const RUN_COUNTS: [&str; 2] = ["http_reqs", "iterations"];
+
+/// Raw results fill what a summary lacks only when they are the run the summary describes:
+/// a k6 run writes one point per request and per iteration, so both totals must match the
+/// summary's counters. Raw results of another run (a p99 borrowed from yesterday) are exit 2.
+pub fn check_same_run(summary: &MetricSet, raw_path: &str, stats: &RawStats) -> Result<(), Error> {
+    let mut compared = 0;
+    for (name, raw_count) in RUN_COUNTS.iter().zip(stats.run_counts) {
+        let key = MetricKey::parse(name).expect("a plain metric name");
+        let Some(Aggregate::Counter { count, .. }) = summary.get(&key).map(|m| &m.aggregate) else { continue };
+        compared += 1;
+        // Lines skipped under --raw-lenient may have been this counter's points.
+        let lowest = (*count - stats.skipped_bad as f64).max(0.0);
+        if !(lowest..=*count).contains(&(raw_count as f64)) {
+            return Err(Error::Evidence {
+                path: raw_path.to_string(),
+                message: format!(
+                    "holds {raw_count} {name} points, but the summary {} counts {count}: not the run the summary describes (raw results only fill in figures of the same run)",
+                    summary.path
+                ),
+            });
+        }
+    }
+    if compared == 0 {
+        return Err(Error::Evidence {
+            path: raw_path.to_string(),
+            message: format!(
+                "cannot tell whether these raw results are the run the summary {} describes: it counts neither http_reqs nor iterations",
+                summary.path
+            ),
+        });
+    }
+    Ok(())
+}
+
+fn count_run_point(stats: &mut RawStats, name: &[u8]) {
+    if let Some(i) = RUN_COUNTS.iter().position(|n| n.as_bytes() == name) {
+        stats.run_counts[i] += 1;
+    }
 }
 
 #[derive(Deserialize)]
@@ -242,6 +286,8 @@ fn read_one(
             // Neither a Point nor a Metric record: a line type this reader does not know.
             if !text.starts_with(POINT_PREFIX) && memchr::memmem::find(text, b"\"type\":\"Point\"").is_none() {
                 stats.skipped_unknown_type += 1;
+            } else if let Some(name) = name {
+                count_run_point(stats, name);
             }
             continue;
         }
@@ -310,6 +356,7 @@ fn read_one(
                     }
                     return Err(bad(&format!("negative duration {value} for {}", parsed.metric)));
                 }
+                count_run_point(stats, parsed.metric.as_bytes());
                 let tags = parsed.data.tags.map(|t| t.get()).unwrap_or("{}");
                 for (key, samples) in gathered.iter_mut() {
                     if key.name != parsed.metric.as_ref() {

@@ -433,6 +433,10 @@ impl Reader<'_> {
                 .flatten()
                 .map(|(kind, n)| Ok((kind.clone(), self.count(&format!("gatecheck.errors_by_kind[{kind:?}]"), n)?)))
                 .collect::<Result<_, Error>>()?,
+            segment: native
+                .get("shard")
+                .and_then(|shard| Some((shard, shard.get("count")?.as_u64().filter(|count| *count > 1)?)))
+                .map(|(shard, count)| (shard.get("segment").and_then(Value::as_str).unwrap_or("?").to_string(), count)),
         })
     }
 

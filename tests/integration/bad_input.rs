@@ -208,3 +208,42 @@ fn policy_variables_that_cannot_be_resolved_are_named() {
     let text = format!("[choice.engine.k6]\nx = \"1\"\n{GOOD_GATE}");
     one_line_error(verify_policy_text(&text), &["choice.engine: [vars] has no variable engine"]);
 }
+
+/// Finding figures/12: a duration too long for any clock (`18446744073709551615s`, or a year
+/// of days) is exit 2 naming the flag or field, never a panic (exit 101) or a hang, wherever
+/// durations are written: flags, settings and policies.
+#[test]
+fn a_huge_duration_is_an_input_error_everywhere() {
+    const SUMMARY: &str = "fixtures/k6/1.1.0/pass/summary-export.json";
+    for huge in ["18446744073709551615s", "99999999d", "367days"] {
+        one_line_error(
+            gatecheck_with_lag()
+                .args(["verify", "--summary", SUMMARY, "--prometheus-url", "http://127.0.0.1:9"])
+                .args(["--prometheus-timeout", huge])
+                .assert(),
+            &["--prometheus-timeout"],
+        );
+        one_line_error(
+            gatecheck_with_lag().args(["verify", "--summary", SUMMARY, "--max-evidence-age", huge]).assert(),
+            &["max_evidence_age"],
+        );
+        let (_guard, policy) = policy_file(&format!(
+            "[[gate]]\nid = \"q\"\nquery = 'up'\nunit = \"number\"\nthresholds = [\"value < 1\"]\n[[freshness]]\nid = \"fresh\"\nselector = 'up'\nmax_age = \"{huge}\"\n"
+        ));
+        one_line_error(
+            gatecheck()
+                .args(["check", "--policy"])
+                .arg(&policy)
+                .args(["--prometheus-url", "http://127.0.0.1:9"])
+                .assert(),
+            &["max_age"],
+        );
+        one_line_error(
+            gatecheck()
+                .args(["check", "--policy", "gates/saturation.toml", "--prometheus-url", "http://127.0.0.1:9"])
+                .args(["--watch", "2", "--interval", huge])
+                .assert(),
+            &["--interval"],
+        );
+    }
+}

@@ -130,11 +130,21 @@ fn history_records_verdicts_and_the_scaling_change_rule_needs_two_passes() {
     let (code, out) = verify("fixtures/k6/1.1.0/pass/summary-export.json");
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("only 1 run(s) recorded, 2 needed"), "{out}");
+    // Another run: the passing export with `extra` more iterations counted (the same figures
+    // in other bytes would be the same run, counted once).
+    let another_run = |name: &str, extra: u64| {
+        let mut doc: Value = serde_json::from_str(
+            &std::fs::read_to_string(repo().join("fixtures/k6/1.1.0/pass/summary-export.json")).unwrap(),
+        )
+        .unwrap();
+        doc["metrics"]["iterations"]["count"] =
+            Value::from(doc["metrics"]["iterations"]["count"].as_u64().unwrap() + extra);
+        let path = dir.path().join(name);
+        std::fs::write(&path, doc.to_string()).unwrap();
+        path
+    };
     // Second passing run (new evidence): two consecutive passes.
-    let second = dir.path().join("second-run.json");
-    let mut text = std::fs::read_to_string(repo().join("fixtures/k6/1.1.0/pass/summary-export.json")).unwrap();
-    text.push('\n');
-    std::fs::write(&second, text).unwrap();
+    let second = another_run("second-run.json", 1);
     let (code, out) = verify(second.to_str().unwrap());
     assert_eq!(code, Some(0), "{out}");
     assert!(
@@ -144,8 +154,7 @@ fn history_records_verdicts_and_the_scaling_change_rule_needs_two_passes() {
     // A failing run breaks the streak, and the next passing run is not enough on its own.
     let (code, _) = verify("fixtures/k6/1.1.0/fail-latency/summary-export.json");
     assert_eq!(code, Some(1));
-    let third = dir.path().join("third-run.json");
-    std::fs::write(&third, std::fs::read_to_string(&second).unwrap() + "\n").unwrap();
+    let third = another_run("third-run.json", 2);
     let (code, out) = verify(third.to_str().unwrap());
     assert_eq!(code, Some(1), "{out}");
     assert!(table_line(&out, "consecutive-passes", "last 2 runs passed").contains("fail, pass"), "{out}");
@@ -209,7 +218,66 @@ fn a_baseline_must_be_a_passing_complete_run() {
         assert!(err.contains(why) && err.contains("--baseline-allow-blocked"), "{why}: {err}");
         assert!(err.contains(&baseline.display().to_string()), "{err}");
         run(&["--baseline-allow-blocked"]).assert().code(0);
+        // Finding judgement/08: judged under a permissive policy (k6's thresholds and partial
+        // runs not its business), the refused run passes and writes a report; that report is
+        // no baseline either, because the report carries the baseline rule's answer.
+        let report = dir.path().join("laundered.json");
+        let permissive = "[k6_thresholds]\nenforce = false\n[integrity]\npartial_run = \"warn\"\n[[gate]]\nid = \"read\"\nmetric = \"http_req_duration{flow:auth_list}\"\nthresholds = [\"p(95) < 100000\"]\n";
+        let (_guard, permissive) = policy_file(permissive);
+        let judged = gatecheck()
+            .args(["verify", "--policy"])
+            .arg(&permissive)
+            .arg("--summary")
+            .arg(&baseline)
+            .arg("--report")
+            .arg(format!("json={}", report.display()))
+            .output()
+            .unwrap();
+        let doc: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+        let laundered = |extra: &[&str]| {
+            let mut cmd = gatecheck();
+            cmd.args([
+                "verify",
+                "--policy",
+                "gates/regression.toml",
+                "--summary",
+                "fixtures/k6/1.1.0/pass/summary-export.json",
+                "--baseline",
+            ])
+            .arg(&report)
+            .args(extra);
+            cmd.assert()
+        };
+        let err = stderr_of(&laundered(&[]).code(2));
+        if why != "segment 1/3 of a run of 3 segments" {
+            assert_eq!(doc["outcome"], "pass", "{why}: {}", String::from_utf8_lossy(&judged.stdout));
+        }
+        if doc["outcome"] == "pass" {
+            assert!(err.contains(why), "a {why} run laundered through a passing report: {err}");
+        }
+        assert!(err.contains("--baseline-allow-blocked"), "{err}");
+        laundered(&["--baseline-allow-blocked"]).code(predicates::ord::ne(2));
     }
+    // A passing, complete run's report is a baseline.
+    let report = dir.path().join("clean.json");
+    gatecheck_with_lag()
+        .args(["verify", "--summary", "fixtures/k6/1.1.0/pass/summary-export.json"])
+        .arg("--report")
+        .arg(format!("json={}", report.display()))
+        .assert()
+        .code(0);
+    gatecheck()
+        .args([
+            "verify",
+            "--policy",
+            "gates/regression.toml",
+            "--summary",
+            "fixtures/k6/1.1.0/pass/summary-export.json",
+            "--baseline",
+        ])
+        .arg(&report)
+        .assert()
+        .code(0);
 }
 
 /// A noise floor in a unit the gate's figure cannot have is a policy error at load, naming the

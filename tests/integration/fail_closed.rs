@@ -305,6 +305,83 @@ fn check_one_query(url: &str, extra: &[&str], code: i32) -> String {
     )
 }
 
+/// A loopback server answering each Prometheus request with the body of the first rule whose
+/// needle its (URL-encoded) query holds.
+fn serve_by_query(rules: Vec<(&'static str, &'static str)>) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for mut stream in listener.incoming().flatten() {
+            let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+            let mut request = Vec::new();
+            let mut buffer = [0u8; 4096];
+            // Headers, then as much body as Content-Length says.
+            while let Ok(read) = stream.read(&mut buffer) {
+                if read == 0 {
+                    break;
+                }
+                request.extend_from_slice(&buffer[..read]);
+                let text = String::from_utf8_lossy(&request).to_lowercase();
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let length = text
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0)))
+                        .unwrap_or(0);
+                    if request.len() >= end + 4 + length {
+                        break;
+                    }
+                }
+            }
+            let text = String::from_utf8_lossy(&request).into_owned();
+            let body = rules.iter().find(|(needle, _)| text.contains(needle)).map_or("{}", |(_, body)| body);
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    url
+}
+
+/// Finding judgement/06: the +Inf companion of a `histogram_quantile` is a query like any other:
+/// a partial answer (a store that did not reply may hold the observations above every bound)
+/// makes the row NO DATA, quoting the warning, unless partial responses are accepted.
+#[test]
+fn a_partial_answer_to_the_buckets_of_a_quantile_is_no_data() {
+    let url = serve_by_query(vec![
+        (
+            "histogram_quantile",
+            r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1767225600,"10"]}]}}"#,
+        ),
+        (
+            "lag_seconds_bucket",
+            r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"le":"10"},"value":[1767225600,"100"]},{"metric":{"le":"+Inf"},"value":[1767225600,"100"]}]},"warnings":["partial response: store 10.0.0.9 unavailable"]}"#,
+        ),
+    ]);
+    let (_guard, policy) = policy_file(
+        "[[gate]]\nid = \"lag\"\nunit = \"s\"\nthresholds = [\"max < 180s\"]\nquery = 'histogram_quantile(1, sum by (le) (lag_seconds_bucket))'\n",
+    );
+    let check = |extra: &[&str], code: i32| {
+        stdout_of(
+            &gatecheck()
+                .args(["check", "--policy"])
+                .arg(&policy)
+                .args(["--prometheus-url", &url, "--at", FIXTURE_T])
+                .args(extra)
+                .assert()
+                .code(code),
+        )
+    };
+    let out = check(&[], 1);
+    let line = table_line(&out, "lag", "max < 180s");
+    assert!(line.contains("NO DATA"), "{out}");
+    assert!(out.contains("store 10.0.0.9 unavailable"), "the warning is quoted: {out}");
+    let out = check(&["--accept-partial-response", "--verbose"], 0);
+    assert!(out.contains("the histogram's buckets: partial response accepted"), "{out}");
+}
+
 #[test]
 fn prometheus_minus_infinity_is_no_data() {
     let url = serve_json(
@@ -328,6 +405,33 @@ fn a_partial_prometheus_response_is_no_data_unless_accepted_and_then_shows_its_w
     let out = check_one_query(&url, &["--accept-partial-response", "--verbose"], 0);
     assert!(table_line(&out, "backlog", "value < 500").contains("PASS"), "{out}");
     assert!(out.contains("partial response accepted: partial response: store 10.0.0.7 unavailable"), "{out}");
+}
+
+/// Finding judgement/10: queries judged at a fixed past instant (`--at`) are evidence of that
+/// instant, and `--max-evidence-age` judges their age like a summary's.
+#[test]
+fn queries_at_a_fixed_past_instant_are_as_old_as_it() {
+    let url = serve_json(
+        r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1767225600,"45"]}]}}"#,
+    );
+    let (_guard, policy) = policy_file(
+        "[[gate]]\nid = \"backlog\"\nquery = 'max(x)'\nunit = \"number\"\nthresholds = [\"value < 500\"]\n",
+    );
+    let verify = |extra: &[&str], code: i32| {
+        stdout_of(
+            &gatecheck()
+                .args(["verify", "--policy"])
+                .arg(&policy)
+                .args(["--prometheus-url", &url, "--at", FIXTURE_T])
+                .args(extra)
+                .assert()
+                .code(code),
+        )
+    };
+    verify(&[], 0);
+    let out = verify(&["--max-evidence-age", "1h"], 1);
+    let line = table_line(&out, "run-integrity", "evidence age < 1h");
+    assert!(line.contains("FAIL") && line.contains("given with --at"), "{out}");
 }
 
 #[test]

@@ -393,6 +393,28 @@ fn a_promql_max_with_observations_in_the_inf_bucket_is_unbounded_not_the_last_fi
     assert!(table_line(&out, "lag", "p(95) < 60s").contains("PASS"), "{out}");
 }
 
+/// Finding figures/08: the `+Inf` bucket spelled `Inf` (and the finite one `10.0`) is still the
+/// total to histogram_quantile, so the companion check must read it so too.
+#[test]
+fn a_promql_max_sees_the_inf_bucket_however_its_bound_is_spelled() {
+    let Some(prometheus) = PrometheusFixture::start() else { return };
+    let buckets =
+        r#"label_replace(vector(97), "le", "10.0", "", "") or label_replace(vector(100), "le", "Inf", "", "")"#;
+    let (_guard, policy) = policy_file(&format!(
+        "[[gate]]\nid = \"lag\"\nunit = \"s\"\nthresholds = [\"max < 180s\"]\nquery = '''histogram_quantile(1, {buckets})'''\n"
+    ));
+    let out = stdout_of(
+        &gatecheck()
+            .args(["check", "--policy"])
+            .arg(&policy)
+            .args(["--prometheus-url", &prometheus.url, "--at", FIXTURE_T])
+            .assert()
+            .code(1),
+    );
+    assert!(table_line(&out, "lag", "max < 180s").contains("FAIL"), "{out}");
+    assert!(out.contains("3 of 100 observations lie above the highest finite bucket"), "{out}");
+}
+
 #[test]
 fn a_promql_max_that_cannot_be_checked_against_its_inf_bucket_is_refused_at_load() {
     let (_guard, policy) = policy_file(&format!(
@@ -621,4 +643,27 @@ fn credential_files_named_are_read_even_when_no_gate_queries_prometheus() {
         assert!(err.contains(&*path.display().to_string()), "{flag} {}: {err}", path.display());
     }
     gatecheck().env("LAG_P95", "1").args(["verify", "--policy"]).arg(&policy).assert().code(0);
+}
+
+/// Finding judgement/11: raw results of another run never fill in a summary's figures (a p99
+/// the summary lacks borrowed from yesterday's run). A run writes one point per request and
+/// per iteration, so the totals must match the summary's counters.
+#[test]
+fn raw_results_of_another_run_never_fill_in_a_summary() {
+    let other_run = "fixtures/k6/1.1.0/fail-latency/raw.ndjson";
+    let err = stderr_of(
+        &gatecheck_with_lag()
+            .args(["verify", "--summary", "fixtures/k6/1.1.0/no-thresholds-p99-missing/summary-export.json"])
+            .args(["--raw", other_run])
+            .assert()
+            .code(2),
+    );
+    assert!(err.contains(other_run) && err.contains("not the run the summary describes"), "{err}");
+    assert!(err.contains("136 http_reqs points") && err.contains("counts 196"), "{err}");
+    // The run's own raw results fill it in.
+    gatecheck_with_lag()
+        .args(["verify", "--summary", "fixtures/k6/1.1.0/no-thresholds-p99-missing/summary-export.json"])
+        .args(["--raw", "fixtures/k6/1.1.0/no-thresholds-p99-missing/raw.ndjson"])
+        .assert()
+        .code(predicates::ord::ne(2));
 }

@@ -200,13 +200,20 @@ proptest! {
     #[test]
     fn the_same_figure_twice_in_any_spelling_is_refused(
         spaces in "[ ]{0,3}", shape in 0usize..4, stat_twice in any::<bool>(),
+        quote in prop::sample::select(vec!["", "\\\"", "'"]),
     ) {
+        // The tag as k6 reads it (quotes trimmed, then spaces): `flow:a`, `flow: a`,
+        // `"flow":"a"`, `'flow':'a'` are one selector.
+        let (key, value) = match quote {
+            "" => ("flow".to_string(), format!("{spaces}a")),
+            q => (format!("{q}flow{q}"), format!("{q}a{q}")),
+        };
         let doc = match (shape, stat_twice) {
-            (0, false) => format!(r#"{{"metrics":{{"lat{{flow:a}}":{{"avg":1,"p(95)":1}},"lat{{flow:{spaces}a}}{spaces}":{{"avg":2,"p(95)":2}}}}}}"#),
+            (0, false) => format!(r#"{{"metrics":{{"lat{{flow:a}}":{{"avg":1,"p(95)":1}},"lat{{{key}:{value}}}{spaces}":{{"avg":2,"p(95)":2}}}}}}"#),
             (0, true) => r#"{"metrics":{"lat":{"avg":1,"p(95)":1,"p95":2}}}"#.to_string(),
             (1, false) => format!(r#"{{"metrics":{{"lat{{flow:a}}":{{"type":"trend","contains":"time","values":{{"p(95)":1}}}},"lat{{{spaces}flow:a}}":{{"type":"trend","contains":"time","values":{{"p(95)":2}}}}}}}}"#),
             (1, true) => r#"{"metrics":{"lat":{"type":"trend","contains":"time","values":{"p95":1,"p(95)":2}}}}"#.to_string(),
-            (_, false) => format!(r#"{{"version":"1.0","results":{{"metrics":[{{"name":"lat{{flow:a}}","type":"trend","contains":"time","values":{{"p95":1}}}},{{"name":"lat{{flow:{spaces}a}}","type":"trend","contains":"time","values":{{"p95":2}}}}]}}}}"#),
+            (_, false) => format!(r#"{{"version":"1.0","results":{{"metrics":[{{"name":"lat{{flow:a}}","type":"trend","contains":"time","values":{{"p95":1}}}},{{"name":"lat{{{key}:{value}}}","type":"trend","contains":"time","values":{{"p95":2}}}}]}}}}"#),
             (2, true) => r#"{"version":"1.0","results":{"metrics":[{"name":"lat","type":"trend","contains":"time","values":{"p95":1,"p(95)":2}}]}}"#.to_string(),
             // The checks figure of a machine-readable summary lives in results.checks.metrics
             // (checks_succeeded): listed twice, or beside a `checks` rate in results.metrics.

@@ -257,10 +257,20 @@ fn a_line_break_in_outside_text_never_starts_a_line_of_stdout_or_stderr() {
 fn a_skipped_flows_reason_in_a_native_summary_never_starts_a_line() {
     let dir = tempfile::tempdir().unwrap();
     let target = Served::start(&["demo", "--serve"]);
-    let status = spawn_smoke(&target.url, dir.path(), "native", &["--duration", "3s", "--vus", "2"]).wait().unwrap();
-    assert!(status.success(), "smoke: {status:?}");
+    // rule_poll really is switched off, so the summary holds no samples of it and its gates are
+    // SKIPPED with the summary's reason (samples of a switched-off flow overrule the switch).
     let path = dir.path().join("native.json");
+    let env = [
+        ("PERF_BASE_URL", target.url.as_str()),
+        ("PERF_BEARER_TOKEN", DEMO_TOKEN),
+        ("PERF_RULE_ID", DEMO_RULE),
+        ("PERF_ENABLE_RULE_RUN", "0"),
+    ];
+    let args = ["smoke", "--quiet", "--duration", "3s", "--vus", "2", "--summary-out", path.to_str().unwrap()];
+    let status = spawn_gatecheck(&env, &args).wait().unwrap();
+    assert!(status.success(), "smoke: {status:?}");
     let mut summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(summary["gatecheck"]["skipped_flows"][0]["flow"], "rule_poll", "{summary}");
     summary["gatecheck"]["skipped_flows"] =
         serde_json::json!([{"flow": "rule_poll", "because": "switched off\n::add-mask::from-because"}]);
     std::fs::write(&path, summary.to_string()).unwrap();

@@ -143,3 +143,22 @@ fn k6_summary_export_alone_is_read_and_named() {
         .code(1)
         .stdout(contains("path from $K6_SUMMARY_EXPORT"));
 }
+
+/// Finding judgement/10: an evaluation time pinned in gatecheck.toml or GATECHECK_AT would judge
+/// every later run at the same past instant, unseen in the workflow: only `--at` sets it.
+#[test]
+fn the_evaluation_time_is_taken_from_the_command_line_only() {
+    let pass = fixture("k6/1.1.0/pass/summary-export.json");
+    let dir = workdir_with_config("at = \"2026-01-01T00:00:00Z\"\n");
+    let out = gatecheck_with_lag().current_dir(dir.path()).args(["verify", "--summary"]).arg(&pass).assert().code(2);
+    assert!(stderr_of(&out).contains("--at"), "{}", stderr_of(&out));
+    let out = gatecheck_with_lag()
+        .env("GATECHECK_AT", "2026-01-01T00:00:00Z")
+        .args(["verify", "--summary"])
+        .arg(&pass)
+        .assert()
+        .code(2);
+    assert!(stderr_of(&out).contains("GATECHECK_AT"), "{}", stderr_of(&out));
+    // On the command line it stands.
+    gatecheck_with_lag().args(["verify", "--at", "2026-01-01T00:00:00Z", "--summary"]).arg(&pass).assert().code(0);
+}

@@ -1,0 +1,123 @@
+//! Run history (`--history`) as a hostile but plausible user would try it: one run judged twice
+//! in another spelling, a record of another policy that shares the name, a record renamed to
+//! sort first, a record dated in the future. Each must leave `consecutive_passes` unmet.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::support::*;
+
+const PASS_EXPORT: &str = "fixtures/k6/1.1.0/pass/summary-export.json";
+const FAIL_ERRORS: &str = "fixtures/k6/1.1.0/fail-errors/summary-export.json";
+const TOO_FEW: &str = "only 1 run(s) recorded, 2 needed";
+
+fn read_json(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// Another passing run: the shipped passing export with one more iteration counted.
+fn another_passing_run(dir: &Path) -> PathBuf {
+    let mut doc = read_json(&repo().join(PASS_EXPORT));
+    doc["metrics"]["iterations"]["count"] = Value::from(doc["metrics"]["iterations"]["count"].as_u64().unwrap() + 1);
+    let path = dir.join("another-run.json");
+    std::fs::write(&path, doc.to_string()).unwrap();
+    path
+}
+
+/// `verify` of the shipped release policy (or `policy`) with history in `history`.
+fn verify(summary: &Path, history: &Path, policy: Option<&Path>) -> assert_cmd::assert::Assert {
+    let mut cmd = gatecheck_with_lag();
+    cmd.arg("verify").arg("--summary").arg(summary).arg("--history").arg(history);
+    if let Some(policy) = policy {
+        cmd.arg("--policy").arg(policy);
+    }
+    cmd.assert()
+}
+
+fn records(history: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(history).unwrap().flatten().map(|e| e.path()).collect();
+    files.sort();
+    files
+}
+
+/// Finding judgement/01: the same run, pretty-printed, with other lag figures, or with its raw
+/// results beside it, is still one run.
+#[test]
+fn one_run_judged_twice_in_another_spelling_counts_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = dir.path().join("history");
+    let first = stdout_of(&verify(&repo().join(PASS_EXPORT), &history, None).code(1));
+    assert!(first.contains(TOO_FEW), "{first}");
+    // Pretty-printed: other bytes, the same figures.
+    let pretty = dir.path().join("pretty.json");
+    let doc = read_json(&repo().join(PASS_EXPORT));
+    std::fs::write(&pretty, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
+    let out = stdout_of(&verify(&pretty, &history, None).code(1));
+    assert!(out.contains(TOO_FEW), "a reformatted copy of one run counted as a second run: {out}");
+    // The same summary judged later with other environment figures is still the same load run.
+    let out = stdout_of(
+        &gatecheck_with_lag()
+            .env("SCHEDULER_LAG_P95_SECONDS", "1.5")
+            .args(["verify", "--summary", PASS_EXPORT, "--history"])
+            .arg(&history)
+            .assert()
+            .code(1),
+    );
+    assert!(out.contains(TOO_FEW), "judging one run again later counted it twice: {out}");
+    // A truly different run counts.
+    let other = another_passing_run(dir.path());
+    verify(&other, &history, None).code(0);
+    let doc = read_json(records(&history).last().unwrap());
+    assert_eq!(doc["evidence_runs"].as_array().map(Vec::len), Some(1), "{doc}");
+}
+
+/// Finding judgement/03: a record judged by another policy text that happens to be called
+/// `release` (another team's copy, an older edit) never counts for this one.
+#[test]
+fn a_record_of_another_policy_text_with_the_same_name_never_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = dir.path().join("history");
+    let release = std::fs::read_to_string(repo().join("gates/release.toml")).unwrap();
+    let another = format!("{release}\n# another team's copy, changed since\n");
+    let (_guard, another_policy) = policy_file(&another);
+    verify(&repo().join(PASS_EXPORT), &history, Some(&another_policy)).code(1);
+    assert_eq!(read_json(&records(&history)[0])["policy"]["name"], "release");
+    let other = another_passing_run(dir.path());
+    let out = stdout_of(&verify(&other, &history, None).code(1));
+    assert!(out.contains(TOO_FEW), "a record of another policy text counted: {out}");
+}
+
+/// Finding judgement/09: records are ordered by their own judgement time. A blocked run whose
+/// record was renamed to sort first is still the last run.
+#[test]
+fn history_is_ordered_by_judgement_time_not_file_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = dir.path().join("history");
+    verify(&repo().join(PASS_EXPORT), &history, None).code(1);
+    verify(&repo().join(FAIL_ERRORS), &history, None).code(1);
+    let files = records(&history);
+    assert_eq!(files.len(), 2);
+    let blocked = files.iter().find(|f| read_json(f)["outcome"] == "blocked").unwrap().clone();
+    std::fs::rename(&blocked, history.join("00000000T000000.000000000Z-release.json")).unwrap();
+    let other = another_passing_run(dir.path());
+    let out = stdout_of(&verify(&other, &history, None).code(1));
+    let row = out.lines().find(|l| l.contains("consecutive-passes")).unwrap_or_else(|| panic!("{out}"));
+    assert!(row.contains("FAIL"), "a renamed blocked record was skipped: {out}");
+}
+
+/// A record dated in the future is refused, naming it (time is never in the future).
+#[test]
+fn a_history_record_dated_in_the_future_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = dir.path().join("history");
+    verify(&repo().join(PASS_EXPORT), &history, None).code(1);
+    let record = records(&history).remove(0);
+    let mut doc = read_json(&record);
+    doc["judged_at"] = Value::from("2099-01-01T00:00:00Z");
+    std::fs::write(&record, doc.to_string()).unwrap();
+    let other = another_passing_run(dir.path());
+    let err = stderr_of(&verify(&other, &history, None).code(2));
+    assert!(err.contains("judged_at") && err.contains("in the future"), "{err}");
+    assert!(err.contains(&record.display().to_string()), "{err}");
+}
