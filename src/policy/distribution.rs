@@ -4,7 +4,7 @@
 //! threshold's limit and observed figure sit. Pure: built from the evidence and the rows.
 
 use crate::metrics::{Aggregate, MetricKey, MetricKind, MetricSet, Stat};
-use crate::policy::evaluate::Evidence;
+use crate::policy::evidence::Evidence;
 use crate::policy::verdict::{Curve, Distribution, Mark, Observed, Row, Status};
 use crate::policy::Policy;
 

@@ -11,7 +11,7 @@
 use std::time::Duration;
 
 use crate::metrics::Provenance;
-use crate::policy::evaluate::{Evidence, QueryResult};
+use crate::policy::evidence::{Evidence, QueryResult};
 use crate::policy::verdict::{Observed, Row, Status};
 use crate::policy::{Coverage, Freshness, Policy};
 

@@ -5,7 +5,7 @@
 //! exit code and every report (table, JSON, JUnit, Markdown, annotations) say the same thing
 //! whichever command produced the verdict.
 
-use crate::policy::evaluate::Evidence;
+use crate::policy::evidence::Evidence;
 use crate::policy::verdict::{Observed, Row, Status};
 use crate::policy::{Policy, Severity};
 
