@@ -87,13 +87,15 @@ fn record_history(dir: &std::path::Path, verdict: &Verdict) -> Result<(), Error>
     report::write_atomically(&path, report::json::render(verdict, &generated_at).as_bytes())
 }
 
-/// Reads every source the policy needs, validating as it goes. A native summary brings the
-/// run-window histograms its run scraped from the target, so `smoke` then `verify` judges
-/// exactly what `run` judges.
-pub async fn gather(policy: &Policy, plan: &Plan, env: &dyn Fn(&str) -> Option<String>) -> Result<Evidence, Error> {
-    // With raw results and no summary chosen, the default summary path is optional.
+/// The k6 (or native) summary, when the policy needs one or the user named it, with its
+/// digest pushed to `inputs`. With raw results and no summary chosen, the default path is
+/// optional.
+fn read_summary(
+    policy: &Policy,
+    plan: &Plan,
+    inputs: &mut Vec<InputFile>,
+) -> Result<Option<crate::metrics::MetricSet>, Error> {
     let summary_optional = !plan.raw.is_empty() && plan.summary_is_default && !plan.summary.exists();
-    let mut inputs = vec![policy_digest(plan)?];
     let from_stdin = plan.summary.as_os_str() == "-";
     let summary = if (policy.needs_k6_summary() || plan.summary_explicit || from_stdin) && !summary_optional {
         let read = if from_stdin {
@@ -127,6 +129,15 @@ pub async fn gather(policy: &Policy, plan: &Plan, env: &dyn Fn(&str) -> Option<S
     if summary.is_some() && !from_stdin {
         inputs.push(sources::digest::file("summary", &plan.summary)?);
     }
+    Ok(summary)
+}
+
+/// Reads every source the policy needs, validating as it goes. A native summary brings the
+/// run-window histograms its run scraped from the target, so `smoke` then `verify` judges
+/// exactly what `run` judges.
+pub async fn gather(policy: &Policy, plan: &Plan, env: &dyn Fn(&str) -> Option<String>) -> Result<Evidence, Error> {
+    let mut inputs = vec![policy_digest(plan)?];
+    let summary = read_summary(policy, plan, &mut inputs)?;
     let mut evidence_times = Vec::new();
     if let Some(set) = &summary {
         evidence_times.push(sources::age::of_summary(set, &plan.summary));
@@ -193,45 +204,10 @@ pub async fn gather(policy: &Policy, plan: &Plan, env: &dyn Fn(&str) -> Option<S
         evidence.scraped = histograms;
     }
 
-    // Only the queries whose figure is not given by a set env variable, on flows that ran.
-    let mut needed: Vec<(String, String)> = Vec::new();
     let env_is_set = |var: &str| evidence.env.contains_key(var);
-    let scraped = evidence.scraped_from.is_some();
-    for gate in &policy.gates {
-        if gate.flow.as_ref().is_some_and(|f| evidence.flows.get(f).is_some_and(|s| !s.enabled)) {
-            continue;
-        }
-        for threshold in &gate.thresholds {
-            // Only the queries whose figure no higher-ranked source gives.
-            let policy::FigureSource::Query(query) = gate.source_for(threshold.stat, &env_is_set, scraped) else {
-                continue;
-            };
-            if !needed.iter().any(|(_, q)| q == query) {
-                needed.push((gate.id.clone(), query.to_string()));
-            }
-            // A histogram quantile is judged with its buckets: the +Inf bucket bounds it.
-            if let Some(quantile) = policy::quantile_query::companion(query) {
-                if !needed.iter().any(|(_, q)| *q == quantile.buckets) {
-                    needed.push((gate.id.clone(), quantile.buckets));
-                }
-            }
-            // The window coverage the figure needs is judged from a query of its own.
-            if let Some(coverage) = &gate.coverage {
-                if !needed.iter().any(|(_, q)| *q == coverage.query()) {
-                    needed.push((gate.id.clone(), coverage.query()));
-                }
-            }
-        }
-    }
+    let flow_ran = |flow: &str| evidence.flows.get(flow).is_none_or(|s| s.enabled);
+    let needed = policy.queries_needed(&env_is_set, evidence.scraped_from.is_some(), &flow_ran);
     if !needed.is_empty() {
-        // Query evidence has an age: every freshness requirement is checked with it.
-        for freshness in &policy.freshness {
-            for query in freshness.queries() {
-                if !needed.iter().any(|(_, q)| *q == query) {
-                    needed.push((freshness.id.clone(), query));
-                }
-            }
-        }
         match &plan.prometheus {
             Some(prometheus) => {
                 evidence.queries = sources::prometheus::run_queries(prometheus, &needed, plan.at).await?;

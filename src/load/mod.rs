@@ -8,6 +8,7 @@
 
 pub mod client;
 pub mod k6_script;
+pub mod merge;
 pub mod plan;
 pub mod progress;
 pub mod recorder;

@@ -323,6 +323,47 @@ impl Policy {
         self.gates.iter().any(|g| g.metric.is_some())
     }
 
+    /// The queries a judgement must send, with the first gate that needs each: only where no
+    /// higher-ranked source gives the figure (a set env variable, a run-window scrape) and on
+    /// flows that ran; with each a histogram quantile's bucket companion (its +Inf bucket bounds
+    /// it) and a gate's window-coverage query; and, when any query is sent, every freshness
+    /// requirement's queries, since query evidence has an age.
+    pub fn queries_needed(
+        &self,
+        env_is_set: &dyn Fn(&str) -> bool,
+        scraped: bool,
+        flow_ran: &dyn Fn(&str) -> bool,
+    ) -> Vec<(String, String)> {
+        let mut needed: Vec<(String, String)> = Vec::new();
+        let add = |needed: &mut Vec<(String, String)>, id: &str, query: String| {
+            if !needed.iter().any(|(_, q)| *q == query) {
+                needed.push((id.to_string(), query));
+            }
+        };
+        for gate in self.gates.iter().filter(|g| g.flow.as_deref().is_none_or(flow_ran)) {
+            for threshold in &gate.thresholds {
+                let FigureSource::Query(query) = gate.source_for(threshold.stat, env_is_set, scraped) else {
+                    continue;
+                };
+                add(&mut needed, &gate.id, query.to_string());
+                if let Some(quantile) = quantile_query::companion(query) {
+                    add(&mut needed, &gate.id, quantile.buckets);
+                }
+                if let Some(coverage) = &gate.coverage {
+                    add(&mut needed, &gate.id, coverage.query());
+                }
+            }
+        }
+        if !needed.is_empty() {
+            for freshness in &self.freshness {
+                for query in freshness.queries() {
+                    add(&mut needed, &freshness.id, query);
+                }
+            }
+        }
+        needed
+    }
+
     /// Every distinct PromQL query with the first gate that uses it (for error messages),
     /// freshness and coverage queries included.
     pub fn queries(&self) -> Vec<(String, String)> {

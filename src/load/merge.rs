@@ -1,0 +1,499 @@
+//! Merging several runs into one summary (CI shards, several load generators): percentiles are
+//! taken over the union of the samples, never an average of percentiles. Native runs merge
+//! their serialized HDR histograms (lossless at the recorded precision) after their shard
+//! identities, ages and histogram unions are checked; k6 raw results merge their samples
+//! (exact, k6's percentile method). The `merge` command only picks the inputs and the output.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::{json, Map, Value};
+
+use crate::error::Error;
+use crate::load::plan::{Executor, FlowPlan, LoadPlan, RequestPlan};
+use crate::load::recorder::{EndpointStats, ErrorKind, FlowStats, Recorder};
+use crate::load::summary::{self, RunFacts};
+use crate::metrics::{Aggregate, MetricKey};
+use crate::policy::Policy;
+use crate::sources::k6_summary::{partial_run, whole_count};
+use crate::sources::prometheus::Secret;
+
+fn merged_from(inputs: &[PathBuf]) -> Vec<String> {
+    inputs.iter().map(|p| p.display().to_string()).collect()
+}
+
+/// The summary document of k6 raw results merged (the policy says which metrics to keep).
+pub fn merge_raw(inputs: &[PathBuf], policy: &Policy) -> Result<Value, Error> {
+    let mut wanted = policy.metric_keys();
+    for name in ["http_req_duration", "http_req_failed", "checks"] {
+        wanted.push(MetricKey::parse(name).expect("static selector"));
+    }
+    let paths: Vec<&Path> = inputs.iter().map(|p| p.as_path()).collect();
+    let (set, stats) = crate::sources::k6_ndjson::read(&paths, &wanted, false)?;
+    // Dated by the points themselves: the stalest file's newest point is the merge's end.
+    let ends: Vec<String> =
+        stats.newest_point.iter().map(|(_, newest)| newest.map(crate::metrics::rfc3339).unwrap_or_default()).collect();
+    let dated: Vec<crate::sources::age::Dated> = stats
+        .newest_point
+        .iter()
+        .zip(&ends)
+        .map(|((path, _), end)| crate::sources::age::Dated { path, started_at: "", ended_at: end })
+        .collect();
+    let (_, ended_at) = crate::sources::age::merged_dates(&dated).map_err(Error::Settings)?;
+    let mut metrics = Map::new();
+    for (key, metric) in &set.metrics {
+        let value = match &metric.aggregate {
+            Aggregate::Trend(stats) => json!(stats.0),
+            Aggregate::Rate { matches, total } => {
+                json!({"passes": matches, "fails": total - matches, "value": *matches as f64 / (*total).max(1) as f64})
+            }
+            Aggregate::Counter { count, .. } => json!({"count": count}),
+            Aggregate::Gauge { value, min, max } => json!({"value": value, "min": min, "max": max}),
+        };
+        metrics.insert(key.to_string(), value);
+    }
+    Ok(json!({
+        "metrics": metrics,
+        "gatecheck": {
+            "runner": concat!("gatecheck ", env!("CARGO_PKG_VERSION"), " merge"),
+            "merged_from": merged_from(inputs),
+            // k6's raw results do not record whether the run completed: the merge cannot say
+            // it did.
+            "partial": true,
+            "partial_reason": "merged from k6 raw results, which do not record whether the run completed (judge the raw files with --raw, or downgrade with [integrity] partial_run = \"warn\")",
+            "ended_at": ended_at,
+            "skipped_flows": [],
+            "percentile_method": "k6's TrendSink method (linear interpolation between closest ranks) over the union of the raw samples",
+        }
+    }))
+}
+
+fn bad(path: &Path, message: impl std::fmt::Display) -> Error {
+    Error::Evidence { path: path.display().to_string(), message: message.to_string() }
+}
+
+/// A count a native summary may leave out (0, as the summary reader reads a native run's
+/// counts); one it holds must be a count, never read as 0 because it is not one.
+fn count_at(path: &Path, field: &str, value: &Value) -> Result<u64, Error> {
+    if value.is_null() {
+        return Ok(0);
+    }
+    whole_count(value).map_err(|why| bad(path, format!("{field}: {why}")))
+}
+
+/// A native summary's recorder, with the plan skeleton it was recorded under.
+fn read_native(path: &Path) -> Result<(LoadPlan, Recorder, RunFacts), Error> {
+    use base64::Engine;
+    let text = crate::input::read_to_string(path, "summary")?;
+    let doc: Value = serde_json::from_str(&text).map_err(|e| bad(path, format!("not valid JSON ({e})")))?;
+    let native = &doc["gatecheck"];
+    let recorded = &native["recorder"];
+    let flows_json = recorded["flows"]
+        .as_array()
+        .ok_or_else(|| bad(path, "not a gatecheck native run summary with histograms (gatecheck.recorder.flows)"))?;
+    let mut flows = Vec::new();
+    let mut stats = Vec::new();
+    for flow in flows_json {
+        let name =
+            flow["name"].as_str().ok_or_else(|| bad(path, "gatecheck.recorder.flows[].name: expected a string"))?;
+        let mut requests = Vec::new();
+        let mut endpoints = Vec::new();
+        for endpoint in flow["endpoints"].as_array().into_iter().flatten() {
+            let field = |key: &str| {
+                whole_count(&endpoint[key])
+                    .ok()
+                    .filter(|count| *count <= crate::metrics::hdr::MAX_COUNT)
+                    .ok_or_else(|| bad(path, format!("flow {name}: endpoint {key}: expected a count up to 2^48")))
+            };
+            let encoded = endpoint["histogram_us"]
+                .as_str()
+                .ok_or_else(|| bad(path, format!("flow {name}: histogram_us missing")))?;
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(encoded)
+                .map_err(|e| bad(path, format!("flow {name}: histogram_us is not base64 ({e})")))?;
+            let latency = crate::metrics::hdr::decode(&bytes)
+                .map_err(|why| bad(path, format!("flow {name}: histogram_us does not decode ({why})")))?;
+            let request_name = endpoint["name"].as_str().unwrap_or_default().to_string();
+            let mut statuses = BTreeMap::new();
+            for (code, count) in endpoint["statuses"].as_object().into_iter().flatten() {
+                let field = format!("flow {name}: endpoint {request_name}: statuses[{code:?}]");
+                let status: u16 =
+                    code.parse().map_err(|_| bad(path, format!("{field}: expected an HTTP status code")))?;
+                statuses.insert(status, count_at(path, &field, count)?);
+            }
+            // The merged summary names metrics `http_req_duration{flow:F,name:N}`: names that
+            // cannot be read back from such a selector (a ',' say) made a summary verify
+            // refuses (found by the merge fuzz target).
+            let selector = format!("http_req_duration{{flow:{name},name:{request_name}}}");
+            let readable = MetricKey::parse(&selector)
+                .is_ok_and(|key| key.tag("flow") == Some(name) && key.tag("name") == Some(request_name.as_str()));
+            if !readable {
+                return Err(bad(
+                    path,
+                    format!("flow {name:?}, endpoint {request_name:?}: names unfit for a k6 selector"),
+                ));
+            }
+            requests.push(RequestPlan {
+                name: request_name,
+                method: http::Method::from_bytes(endpoint["method"].as_str().unwrap_or("GET").as_bytes())
+                    .unwrap_or(http::Method::GET),
+                path: String::new(),
+                uri: http::Uri::default(),
+                body: None,
+                check: endpoint["check"].as_str().unwrap_or_default().to_string(),
+                expect_status: 200,
+                expect_json: None,
+            });
+            let mut wide = hdrhistogram::Histogram::<u64>::new_with_bounds(1, 3_600_000_000, 3).expect("static bounds");
+            wide.add(&latency).map_err(|e| bad(path, format!("flow {name}: histogram out of range ({e:?})")))?;
+            let (requests, failed) = (field("requests")?, field("failed")?);
+            // More failures than requests made the summary's `fails` underflow (found with the
+            // merge fuzz target's harness).
+            if failed > requests {
+                return Err(bad(path, format!("flow {name}: endpoint failed {failed} exceeds requests {requests}")));
+            }
+            endpoints.push(EndpointStats {
+                latency: wide,
+                requests,
+                failed,
+                checks_passed: field("checks_passed")?,
+                checks_failed: field("checks_failed")?,
+                statuses,
+            });
+        }
+        flows.push(FlowPlan {
+            name: name.to_string(),
+            description: String::new(),
+            start_after: Duration::ZERO,
+            sleep: Duration::ZERO,
+            requests,
+        });
+        let count = |key: &str| count_at(path, &format!("flow {name}: {key}"), &flow[key]);
+        stats.push(FlowStats {
+            endpoints,
+            iterations: count("iterations")?,
+            late_iterations: count("late_iterations")?,
+            dropped_iterations: count("dropped_iterations")?,
+        });
+    }
+    let mut errors = BTreeMap::new();
+    for (written, count) in recorded["errors"].as_object().into_iter().flatten() {
+        // A kind this version does not write cannot be merged faithfully: refuse, never relabel.
+        let kind = ErrorKind::parse(written).ok_or_else(|| {
+            bad(
+                path,
+                format!("gatecheck.recorder.errors: unknown error kind {written:?} (written by another version?)"),
+            )
+        })?;
+        let count = count_at(path, &format!("gatecheck.recorder.errors[{written:?}]"), count)?;
+        let total: &mut u64 = errors.entry(kind).or_default();
+        *total = total.checked_add(count).ok_or_else(|| {
+            bad(path, format!("gatecheck.recorder.errors: the {} errors total more than 2^64 - 1", kind.name()))
+        })?;
+    }
+    let recorder = Recorder {
+        flows: stats,
+        errors,
+        bytes_received: count_at(path, "gatecheck.recorder.bytes_received", &recorded["bytes_received"])?,
+        clamped: count_at(path, "gatecheck.recorder.clamped", &recorded["clamped"])?,
+    };
+    let target_text = native["target"].as_str().unwrap_or("http://merged.invalid");
+    let target =
+        crate::load::plan::parse_base_url(target_text).map_err(|why| bad(path, format!("gatecheck.target: {why}")))?;
+    // VUs per flow are a u32 in a plan: a bigger figure is not from a run (never truncated).
+    let vus_at = |key: &str| -> Result<u32, Error> {
+        let value = &native["executor"][key];
+        match value.as_u64() {
+            None if value.is_null() => Ok(1),
+            Some(vus) => {
+                u32::try_from(vus).map_err(|_| bad(path, format!("gatecheck.executor.{key}: {vus} is not a VU count")))
+            }
+            None => Err(bad(path, format!("gatecheck.executor.{key}: expected a whole number of VUs, got {value}"))),
+        }
+    };
+    let executor = match native["executor"]["type"].as_str() {
+        Some("constant-arrival-rate") => Executor::ConstantArrivalRate {
+            rate: native["executor"]["iterations_per_second_per_flow"].as_f64().unwrap_or(1.0),
+            max_vus: vus_at("max_vus_per_flow")?,
+        },
+        _ => Executor::ConstantVus { vus: vus_at("vus_per_flow")? },
+    };
+    let skipped = native["skipped_flows"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| Some((e["flow"].as_str()?.to_string(), e["because"].as_str().unwrap_or_default().to_string())))
+        .collect();
+    let elapsed = native["duration_s"].as_f64().unwrap_or(0.0);
+    let plan = LoadPlan {
+        scenario: native["scenario"].as_str().unwrap_or("merged").to_string(),
+        source: path.display().to_string(),
+        target,
+        token: Secret::new(""),
+        executor,
+        duration: Duration::try_from_secs_f64(elapsed.max(0.0))
+            .map_err(|_| bad(path, format!("gatecheck.duration_s: {elapsed:?} is not a duration in seconds")))?,
+        request_timeout: Duration::from_secs(10),
+        max_requests: native["request_cap"].as_u64().unwrap_or(0),
+        flows,
+        skipped,
+        segment: crate::load::segment::Segment::WHOLE,
+    };
+    let facts = RunFacts {
+        elapsed_secs: elapsed,
+        // `partial` decides, as when the summary is judged alone: read from the reason alone,
+        // a segment with `partial: true` and no reason merged into a run that read as complete.
+        partial: partial_run(native).map_err(|why| bad(path, format!("gatecheck.partial: {why}")))?,
+        started_at: native["started_at"].as_str().unwrap_or_default().to_string(),
+        ended_at: native["ended_at"].as_str().unwrap_or_default().to_string(),
+    };
+    Ok((plan, recorder, facts))
+}
+
+/// The grand total, over every input, of each count merge adds, by the field the summary
+/// writes it under. A grand total bounds every sum taken from its field — per endpoint across
+/// inputs, per flow, for the run — so while it fits in a u64 they all do: checked here once,
+/// before the recorders are merged with plain `+=` (a panic with overflow checks, a wrapped
+/// count in release builds).
+struct Totals<'a> {
+    inputs: &'a [PathBuf],
+    /// Field -> (total so far, the inputs that counted in it).
+    sums: BTreeMap<&'static str, (u64, Vec<usize>)>,
+}
+
+impl<'a> Totals<'a> {
+    fn new(inputs: &'a [PathBuf]) -> Totals<'a> {
+        Totals { inputs, sums: BTreeMap::new() }
+    }
+
+    /// Adds `count` to `field`'s total; the error names the field and the inputs that add up.
+    fn add(&mut self, field: &'static str, count: u64, input: usize) -> Result<u64, Error> {
+        let (total, from) = self.sums.entry(field).or_default();
+        if count > 0 && from.last() != Some(&input) {
+            from.push(input);
+        }
+        *total = total.checked_add(count).ok_or_else(|| {
+            let files: Vec<String> = from.iter().map(|i| self.inputs[*i].display().to_string()).collect();
+            Error::Settings(format!(
+                "merge: {field} of {} total more than 2^64 - 1: no run counts that much",
+                files.join(", ")
+            ))
+        })?;
+        Ok(*total)
+    }
+
+    /// Every count of one input's recorder that the merge or the merged summary adds up.
+    fn add_recorder(&mut self, recorder: &Recorder, input: usize) -> Result<(), Error> {
+        for endpoint in recorder.flows.iter().flat_map(|f| &f.endpoints) {
+            self.add("gatecheck.recorder.flows[].endpoints[].requests", endpoint.requests, input)?;
+            self.add("gatecheck.recorder.flows[].endpoints[].failed", endpoint.failed, input)?;
+            // One total for both: the summary adds them up into the checks' count.
+            let checks = "gatecheck.recorder.flows[].endpoints[].checks_passed + checks_failed";
+            self.add(checks, endpoint.checks_passed, input)?;
+            self.add(checks, endpoint.checks_failed, input)?;
+            for count in endpoint.statuses.values() {
+                self.add("gatecheck.recorder.flows[].endpoints[].statuses", *count, input)?;
+            }
+        }
+        for flow in &recorder.flows {
+            self.add("gatecheck.recorder.flows[].iterations", flow.iterations, input)?;
+            self.add("gatecheck.recorder.flows[].late_iterations", flow.late_iterations, input)?;
+            self.add("gatecheck.recorder.flows[].dropped_iterations", flow.dropped_iterations, input)?;
+        }
+        for count in recorder.errors.values() {
+            self.add("gatecheck.recorder.errors", *count, input)?;
+        }
+        self.add("gatecheck.recorder.bytes_received", recorder.bytes_received, input)?;
+        self.add("gatecheck.recorder.clamped", recorder.clamped, input)?;
+        Ok(())
+    }
+}
+
+/// Who a native summary is among the runners of one run (`gatecheck.shard`).
+#[derive(Debug, Clone, PartialEq)]
+struct Shard {
+    run_id: String,
+    index: u32,
+    count: u32,
+    scenario: String,
+    /// The VUs this runner ran (its `vus` metric).
+    vus: u64,
+}
+
+fn read_shard(path: &Path) -> Result<Shard, Error> {
+    let text = crate::input::read_to_string(path, "summary")?;
+    let doc: Value = serde_json::from_str(&text).map_err(|e| bad(path, format!("not valid JSON ({e})")))?;
+    let shard = &doc["gatecheck"]["shard"];
+    let field = |key: &str| shard[key].as_str().map(str::to_string);
+    let number = |key: &str| shard[key].as_u64().and_then(|n| u32::try_from(n).ok());
+    match (field("run_id"), number("index"), number("count"), field("scenario_sha256")) {
+        (Some(run_id), Some(index), Some(count), Some(scenario)) if index < count => Ok(Shard {
+            run_id,
+            index,
+            count,
+            scenario,
+            vus: count_at(path, "metrics.vus.value", &doc["metrics"]["vus"]["value"])?,
+        }),
+        _ => Err(bad(
+            path,
+            "has no shard identity (gatecheck.shard: run_id, index < count, scenario_sha256): only summaries of one segmented run merge",
+        )),
+    }
+}
+
+/// The inputs must be every segment of one run, each once: a duplicate would double every
+/// count, a missing one would pass for the whole run.
+fn check_shards(inputs: &[PathBuf]) -> Result<u64, Error> {
+    let shards: Vec<Shard> = inputs.iter().map(|p| read_shard(p)).collect::<Result<_, _>>()?;
+    let (first, first_path) = (&shards[0], &inputs[0]);
+    for (shard, path) in shards.iter().zip(inputs).skip(1) {
+        if shard.run_id != first.run_id || shard.count != first.count {
+            return Err(bad(
+                path,
+                format!(
+                    "is segment {}/{} of run {}, but {} is segment {}/{} of run {}: only the segments of one run merge (give every runner the same --start-at or --run-id)",
+                    shard.index, shard.count, shard.run_id, first_path.display(), first.index, first.count, first.run_id
+                ),
+            ));
+        }
+        if shard.scenario != first.scenario {
+            return Err(bad(path, format!("ran another scenario than {} (its digest differs)", first_path.display())));
+        }
+    }
+    for (i, shard) in shards.iter().enumerate() {
+        if let Some(j) = shards[..i].iter().position(|s| s.index == shard.index) {
+            return Err(bad(
+                &inputs[i],
+                format!(
+                    "is segment {}/{} of run {} again ({} is the same segment): a duplicate would count it twice",
+                    shard.index,
+                    shard.count,
+                    shard.run_id,
+                    inputs[j].display()
+                ),
+            ));
+        }
+    }
+    let missing: Vec<String> = (0..first.count)
+        .filter(|i| !shards.iter().any(|s| s.index == *i))
+        .map(|i| format!("{i}/{}", first.count))
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::Settings(format!(
+            "merge: run {} has {} segments, but segment(s) {} are missing among {}",
+            first.run_id,
+            first.count,
+            missing.join(", "),
+            merged_from(inputs).join(", ")
+        )));
+    }
+    let mut totals = Totals::new(inputs);
+    let mut vus = 0;
+    for (input, shard) in shards.iter().enumerate() {
+        vus = totals.add("metrics.vus.value", shard.vus, input)?;
+    }
+    Ok(vus)
+}
+
+/// Each input's histograms hold at most `hdr::MAX_TOTAL` samples, what the decoder accepts;
+/// their union may hold more, and merge wrote a summary verify could not read (found by the
+/// merge fuzz target). Checked before adding, so no union ever exceeds the bound.
+fn check_histogram_union(
+    plan: &LoadPlan,
+    merged: &Recorder,
+    other: &Recorder,
+    inputs: &[PathBuf],
+) -> Result<(), Error> {
+    fn endpoints(recorder: &Recorder) -> impl Iterator<Item = &EndpointStats> {
+        recorder.flows.iter().flat_map(|flow| &flow.endpoints)
+    }
+    let names = plan.flows.iter().flat_map(|flow| flow.requests.iter().map(move |request| (flow, request)));
+    for ((flow, request), (a, b)) in names.zip(endpoints(merged).zip(endpoints(other))) {
+        if a.latency.len() + b.latency.len() > crate::metrics::hdr::MAX_TOTAL {
+            return Err(Error::Settings(format!(
+                "merge: flow {}: endpoint {}: the histogram_us of {} hold more than 2^40 samples together, more than a summary may hold",
+                flow.name,
+                request.name,
+                merged_from(inputs).join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
+pub fn merge_native(inputs: &[PathBuf]) -> Result<Value, Error> {
+    // Every input is read (its histograms checked, its counts totalled) before the shard
+    // identities, so a crafted file is refused for what it holds whatever it claims to be.
+    let mut totals = Totals::new(inputs);
+    let (plan, mut recorder, mut facts) = read_native(&inputs[0])?;
+    totals.add_recorder(&recorder, 0)?;
+    let mut times = vec![(facts.started_at.clone(), facts.ended_at.clone())];
+    for (input, path) in inputs.iter().enumerate().skip(1) {
+        let (_, other, other_facts) = read_native(path)?;
+        totals.add_recorder(&other, input)?;
+        times.push((other_facts.started_at, other_facts.ended_at));
+    }
+    let shown = merged_from(inputs);
+    let dated: Vec<crate::sources::age::Dated> = shown
+        .iter()
+        .zip(&times)
+        .map(|(path, (started_at, ended_at))| crate::sources::age::Dated { path, started_at, ended_at })
+        .collect();
+    let (started_at, ended_at) = crate::sources::age::merged_dates(&dated).map_err(Error::Settings)?;
+    let total_vus = check_shards(inputs)?;
+    let shape = |plan: &LoadPlan| -> Vec<(String, Vec<String>)> {
+        plan.flows.iter().map(|f| (f.name.clone(), f.requests.iter().map(|r| r.name.clone()).collect())).collect()
+    };
+    for (index, path) in inputs.iter().enumerate().skip(1) {
+        let (other_plan, other, other_facts) = read_native(path)?;
+        if shape(&other_plan) != shape(&plan) {
+            return Err(bad(
+                path,
+                format!(
+                    "its flows and endpoints differ from {}'s: only runs of one scenario merge",
+                    inputs[0].display()
+                ),
+            ));
+        }
+        check_histogram_union(&plan, &recorder, &other, &inputs[..=index])?;
+        recorder.merge(&other);
+        // Shards run side by side: the merged run lasts as long as the longest shard.
+        facts.elapsed_secs = facts.elapsed_secs.max(other_facts.elapsed_secs);
+        facts.partial = facts.partial.or(other_facts.partial);
+    }
+    // The merged run's age is its stalest shard's (see `merged_dates`).
+    facts.started_at = started_at;
+    facts.ended_at = ended_at;
+    // The whole run's VUs: the sum of what each segment ran, not one shard's.
+    let mut document = summary::export(&plan, &recorder, &facts, total_vus);
+    let first = read_shard(&inputs[0])?;
+    document["gatecheck"]["shard"] = json!({
+        "run_id": first.run_id,
+        "segment": "all",
+        "index": 0,
+        "count": 1,
+        "merged_segments": first.count,
+        "scenario_sha256": first.scenario,
+    });
+    document["gatecheck"]["merged_from"] = json!(merged_from(inputs));
+    document["gatecheck"]["runner"] = json!(concat!("gatecheck ", env!("CARGO_PKG_VERSION"), " merge"));
+    Ok(document)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn totals_refuse_a_sum_beyond_u64_naming_the_inputs_that_add_up() {
+        let inputs = [PathBuf::from("a.json"), PathBuf::from("b.json"), PathBuf::from("c.json")];
+        let mut totals = Totals::new(&inputs);
+        let field = "gatecheck.recorder.flows[].endpoints[].requests";
+        assert_eq!(totals.add(field, u64::MAX - 1, 0).unwrap(), u64::MAX - 1);
+        assert_eq!(totals.add(field, 0, 1).unwrap(), u64::MAX - 1);
+        assert_eq!(totals.add("gatecheck.recorder.clamped", 5, 1).unwrap(), 5, "each field has its own total");
+        let err = totals.add(field, 2, 2).unwrap_err().to_string();
+        assert!(err.contains(field) && err.contains("a.json, c.json") && !err.contains("b.json"), "{err}");
+    }
+}
