@@ -97,9 +97,13 @@ async fn watch(
                 ))?;
             }
         }
-        // Data age before the table, so the last line of every round names what blocked.
-        for line in policy::freshness::age_lines(&verdict) {
-            write_out(writeln!(block, "{}", crate::escape::line(&line)))?;
+        // Data age before the table of every --watch round (or with --verbose), so a stalled
+        // scrape shows at once and the last line still names what blocked; a single check has
+        // the freshness rows in its table already.
+        if watch > 1 || view.verbose {
+            for line in policy::freshness::age_lines(&verdict) {
+                write_out(writeln!(block, "{}", crate::escape::line(&line)))?;
+            }
         }
         write_out(report::table::render(&verdict, &view, &mut block))?;
         if round < watch && view.width.is_some() {

@@ -609,7 +609,7 @@ fn query_figures(gate: &Gate, query: &str, result: &QueryResult) -> Vec<Found> {
     if result.series.is_empty() {
         return vec![Found::Missing {
             why: format!(
-                "the query returned no series at {} (an empty result is NO DATA, never 0): check metric names and labels with `gatecheck probe`",
+                "no series at {} (empty is NO DATA, never 0): check metric names and labels with `gatecheck probe`",
                 result.at
             ),
             series: None,

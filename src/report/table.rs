@@ -40,24 +40,25 @@ const FAIR_SOURCE_WIDTH: usize = 24;
 const HEADER: [&str; 5] = ["Gate", "Threshold", "Observed", "Verdict", "Source"];
 
 pub fn render(verdict: &Verdict, view: &View, out: &mut dyn Write) -> io::Result<()> {
-    writeln!(out, "gatecheck: policy {} ({})", line(&verdict.policy), line(&verdict.policy_source))?;
+    // The policy's digest stands beside its name (12 hex digits, as git shows a commit); with
+    // --verbose every input has its own line with all 64, and the reports always give them.
+    let policy_input = verdict.inputs.iter().find(|i| i.role == "policy").filter(|_| !view.verbose);
+    let policy_digest =
+        policy_input.map(|i| format!(" sha256:{}", &i.sha256[..i.sha256.len().min(12)])).unwrap_or_default();
+    writeln!(out, "gatecheck: policy {} ({}{policy_digest})", line(&verdict.policy), line(&verdict.policy_source))?;
     for evidence in &verdict.evidence {
         writeln!(out, "evidence: {}", line(evidence))?;
     }
     if let Some(at) = &verdict.evaluated_at {
         writeln!(out, "queries evaluated at: {}", line(at))?;
     }
-    for input in &verdict.inputs {
-        writeln!(
-            out,
-            "input ({}): {} sha256:{} ({} bytes)",
-            line(&input.role),
-            line(&input.path),
-            input.sha256,
-            input.bytes
-        )?;
+    for input in verdict.inputs.iter().filter(|i| view.verbose || i.role != "policy") {
+        let digest = if view.verbose { &input.sha256[..] } else { &input.sha256[..input.sha256.len().min(12)] };
+        writeln!(out, "input ({}): {} sha256:{digest} ({} bytes)", line(&input.role), line(&input.path), input.bytes)?;
     }
-    if let Some(at) = &verdict.judged_at {
+    // When and by what: in every report; on the terminal with --verbose (a verdict on screen
+    // is judged now).
+    if let Some(at) = verdict.judged_at.as_ref().filter(|_| view.verbose) {
         writeln!(out, "judged at {at} by {}", crate::policy::verdict::TOOL)?;
     }
     let rows: Vec<&Row> =
@@ -67,7 +68,7 @@ pub fn render(verdict: &Verdict, view: &View, out: &mut dyn Write) -> io::Result
         .map(|row| {
             let source = if view.verbose { row.source.clone() } else { short_source(&row.source) };
             [
-                line(&gate_label(row)),
+                line(&table_gate_label(row, view.verbose)),
                 line(&row.check),
                 line(&row.observed.to_string()),
                 super::verdict_label(row).to_string(),
@@ -80,7 +81,7 @@ pub fn render(verdict: &Verdict, view: &View, out: &mut dyn Write) -> io::Result
     write_line(out, &HEADER.map(String::from), &widths, None)?;
     write_rule(out, '╞', '╪', '╡', '═', &widths)?;
     for (row, cells) in rows.iter().zip(&cells) {
-        let gate = wrap_gate(row, widths[0]);
+        let gate = wrap_gate(row, &cells[0], widths[0]);
         let lines: Vec<Vec<String>> = [
             gate,
             wrap(&cells[1], widths[1], usize::MAX),
@@ -100,7 +101,8 @@ pub fn render(verdict: &Verdict, view: &View, out: &mut dyn Write) -> io::Result
     if hidden > 0 {
         writeln!(out, "{hidden} row(s) that do not block are not shown (--only-failures)")?;
     }
-    let notes: Vec<String> = rows.iter().flat_map(|row| notes_of(row, view.verbose)).collect();
+    let notes: Vec<String> =
+        rows.iter().flat_map(|row| notes_of(row, view.verbose, verdict.evaluated_at.as_deref())).collect();
     if !notes.is_empty() {
         writeln!(out, "notes:")?;
         for note in notes {
@@ -169,20 +171,78 @@ fn strip_ansi(line: &str) -> String {
 /// The notes of one row: its detail, its waiver, and (when not PASS) the full source the
 /// Source column shortened. A passing row has none unless asked: "coverage 100%" on every
 /// green row hides the one note that matters.
-fn notes_of(row: &Row, verbose: bool) -> Vec<String> {
+///
+/// Without --verbose a note says only what explains the verdict: context that holds (a window
+/// "coverage 100% of …" on a FAILed row) is left to --verbose and the reports, and a query's
+/// evaluation time is left out when the header already gives it.
+fn notes_of(row: &Row, verbose: bool, evaluated_at: Option<&str>) -> Vec<String> {
     let mut notes = Vec::new();
     let explain = verbose || row.status != Status::Pass;
-    let label = format!("{} `{}`", gate_label(row), row.check);
-    if let Some(detail) = row.detail.as_ref().filter(|_| explain) {
+    let label = format!("{} `{}`", table_gate_label(row, verbose), row.check);
+    let detail = row.detail.as_deref().filter(|_| explain).map(|detail| match verbose {
+        true => detail.to_string(),
+        false => detail.split("; ").filter(|part| !is_context(part)).collect::<Vec<_>>().join("; "),
+    });
+    if let Some(detail) = detail.filter(|d| !d.is_empty()) {
         notes.push(format!("{label}: {detail}"));
     }
     if let Some(waiver) = row.waiver.as_ref().filter(|w| w.applied) {
         notes.push(format!("{label}: {}", waiver.describe()));
     }
     if !verbose && row.status != Status::Pass && short_source(&row.source) != row.source {
-        notes.push(format!("{label}: from {}", row.source));
+        let source = match evaluated_at {
+            Some(at) => row.source.replacen(&format!("promql @ {at}: "), "promql: ", 1),
+            None => row.source.clone(),
+        };
+        notes.push(format!("{label}: from {source}"));
     }
     notes
+}
+
+/// A note part that holds and so explains no verdict: a window's coverage that met its minimum
+/// (`freshness::check_coverage`'s "coverage N% of the W window (…)"; a shortfall reads "covers
+/// only").
+fn is_context(part: &str) -> bool {
+    part.starts_with("coverage ") && part.contains("% of the ")
+}
+
+/// The terminal's short form of a row's series, its label values (`provider-errors-1h
+/// discogs`), so a verdict fits 80 columns; --verbose and every other report keep the labels
+/// (`{provider="discogs"}`).
+fn table_gate_label(row: &Row, verbose: bool) -> String {
+    match (&row.series, verbose) {
+        (Some(series), false) => format!("{} {}", row.gate, label_values(series).join(",")),
+        _ => gate_label(row),
+    }
+}
+
+/// The values of `{a="x",b="y\"z"}` as written (escapes kept): `["x", "y\"z"]`.
+fn label_values(series: &str) -> Vec<String> {
+    let mut values = Vec::new();
+    let mut rest = series;
+    while let Some(at) = rest.find("=\"") {
+        rest = &rest[at + 2..];
+        let mut end = None;
+        let mut escaped = false;
+        for (i, c) in rest.char_indices() {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => {
+                    end = Some(i);
+                    break;
+                }
+                _ => {}
+            }
+        }
+        let Some(end) = end else { break };
+        values.push(rest[..end].to_string());
+        rest = &rest[end + 1..];
+    }
+    if values.is_empty() {
+        values.push(series.to_string());
+    }
+    values
 }
 
 /// Display width of a text on a terminal.
@@ -254,7 +314,7 @@ fn row_lines(rows: &[&Row], cells: &[[String; 5]], widths: &[usize; 5]) -> usize
     rows.iter()
         .zip(cells)
         .map(|(row, cells)| {
-            let gate = wrap_gate(row, widths[0]).len();
+            let gate = wrap_gate(row, &cells[0], widths[0]).len();
             let threshold = wrap(&cells[1], widths[1], usize::MAX).len();
             let observed = wrap(&cells[2], widths[2], usize::MAX).len();
             let source = if widths[4] > 0 { wrap(&cells[4], widths[4], MAX_ROW_LINES).len() } else { 1 };
@@ -271,14 +331,14 @@ fn narrowest(text: &str, lines: usize) -> usize {
 
 /// The gate id on the first line, never cut; the series it judges after it when it fits,
 /// else on the second line (shortened with … when even that is too narrow).
-fn wrap_gate(row: &Row, width: usize) -> Vec<String> {
-    let label = line(&gate_label(row));
-    if width_of(&label) <= width {
-        return vec![label];
+fn wrap_gate(row: &Row, label: &str, width: usize) -> Vec<String> {
+    if width_of(label) <= width {
+        return vec![label.to_string()];
     }
-    match &row.series {
-        Some(series) => vec![line(&row.gate), shorten(&line(series), width)],
-        None => vec![line(&row.gate)],
+    let gate = line(&row.gate);
+    match label.strip_prefix(gate.as_str()).map(str::trim_start).filter(|series| !series.is_empty()) {
+        Some(series) => vec![gate.clone(), shorten(series, width)],
+        None => vec![gate],
     }
 }
 
@@ -609,7 +669,10 @@ mod tests {
                 let mut lines = 1;
                 while at < body.len() {
                     let next = body[at].trim_start_matches("│ ").split(" ┆ ").next().unwrap().trim();
-                    if !(next.is_empty() || next.starts_with('{') || next.ends_with('…')) { break; }
+                    // A continuation: empty, the row's series (its label values) moved under
+                    // the gate id, or that shortened with "…".
+                    let series = row.series.as_deref().map(|s| label_values(s).join(","));
+                    if !(next.is_empty() || series.as_deref() == Some(next) || next.ends_with('…')) { break; }
                     lines += 1;
                     at += 1;
                 }

@@ -512,7 +512,11 @@ fn every_report_names_the_digest_of_every_input() {
     assert!(inputs.iter().any(|i| i["role"] == "policy"), "{inputs:?}");
     assert!(doc["tool"].as_str().unwrap().starts_with("gatecheck "));
     assert!(doc["judged_at"].as_str().is_some());
-    assert!(out.contains(&format!("sha256:{sha}")), "{out}");
+    // The terminal shows the first 12 hex digits (as git shows a commit); --verbose all 64.
+    assert!(out.contains(&format!("sha256:{} ", &sha[..12])), "{out}");
+    let verbose =
+        stdout_of(&gatecheck_with_lag().args(["verify", "--verbose", "--summary", PASS_EXPORT]).assert().code(0));
+    assert!(verbose.contains(&format!("sha256:{sha}")), "{verbose}");
 }
 
 #[test]

@@ -108,7 +108,7 @@ fn saturation_check_judges_every_series_and_finds_the_designed_breaches() {
         let cells: Vec<&str> = line.split(['│', '┆']).map(str::trim).collect();
         assert_eq!((cells[3], cells[4]), (figure, verdict), "{line}");
     }
-    assert!(out.contains("the query returned no series"), "{out}");
+    assert!(out.contains("no series at 2026-01-01T00:00:00Z (empty is NO DATA, never 0)"), "{out}");
     assert!(out.contains("2 failed, 1 no data"), "{out}");
 }
 

@@ -141,8 +141,64 @@ fn every_command_and_output_in_the_readme_is_what_gatecheck_prints() {
             example.at,
             example.command
         );
+        // Issue 23: the whole verdict of the saturation policy fits one 80x40 screen (long
+        // lines counted as the terminal wraps them).
+        if example.terminal {
+            let screen = gatecheck::report::table::screen_lines(&actual.join("\n"), 80);
+            assert!(screen <= 40, "README.md line {}: {screen} screen lines at 80 columns", example.at);
+        }
         if let Some(code) = example.code {
             assert_eq!(output.status.code(), Some(code), "README.md line {}: exit code", example.at);
         }
     }
+}
+
+/// Table rows of `text` as their first `n` trimmed cells.
+fn table_rows(text: &str, n: usize) -> Vec<Vec<String>> {
+    text.lines()
+        .filter(|l| l.starts_with('│'))
+        .map(|l| l.split(['│', '┆']).map(str::trim).skip(1).take(n).map(str::to_string).collect::<Vec<_>>())
+        .filter(|cells| cells.len() == n && !cells[0].is_empty() && cells[0] != "Gate" && cells[0] != "Flow")
+        .collect()
+}
+
+/// Issue 23, item 8: the README's demo output is real output of the same command. Its figures,
+/// ports and times differ run to run, so what is compared is everything else: the flows and
+/// endpoints of the load table, every (gate, threshold) row of the verdict in order, the
+/// injected breach failing, the last line's verdict and the exit code.
+#[test]
+fn the_readme_demo_output_has_the_rows_gatecheck_demo_prints() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let intro = readme.find("Real output of `gatecheck demo --break latency`").expect("the demo output in the README");
+    let open = intro + readme[intro..].find("\n```\n").expect("its block") + 5;
+    let shown = &readme[open..open + readme[open..].find("\n```").expect("the block ends")];
+    let dir = tempfile::tempdir().unwrap();
+    let output = gatecheck()
+        .args(["demo", "--break", "latency", "--out-dir"])
+        .arg(dir.path())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "the README says exit 1");
+    let real = String::from_utf8_lossy(&output.stdout).into_owned();
+    let rows = |text: &str| -> (Vec<Vec<String>>, Vec<Vec<String>>) {
+        let all = table_rows(text, 2);
+        let split = all.iter().position(|r| r[0].ends_with("-latency") || r[0] == "run-integrity").unwrap_or(all.len());
+        (all[..split].to_vec(), all[split..].to_vec())
+    };
+    let (shown_load, shown_verdict) = rows(shown);
+    let (real_load, real_verdict) = rows(&real);
+    assert_eq!(shown_load, real_load, "the load table's flows and endpoints\n{real}");
+    let sorted = |mut rows: Vec<Vec<String>>| {
+        rows.sort();
+        rows
+    };
+    assert_eq!(sorted(shown_verdict), sorted(real_verdict), "the verdict's gates and thresholds\n{real}");
+    let failing = |text: &str| {
+        text.lines().any(|l| l.starts_with("│ read-latency") && l.contains("p(95) < 400ms") && l.contains("FAIL"))
+    };
+    assert!(failing(shown) && failing(&real), "the injected breach fails in both\n{real}");
+    let last = |text: &str| text.lines().last().unwrap_or_default().split(':').next().unwrap_or_default().to_string();
+    assert_eq!(last(shown), "RELEASE BLOCKED");
+    assert_eq!(last(&real), "RELEASE BLOCKED", "{real}");
 }

@@ -130,12 +130,21 @@ pub fn stderr_of(assert: &assert_cmd::assert::Assert) -> String {
     String::from_utf8_lossy(&assert.get_output().stderr).into_owned()
 }
 
-/// The table row (one line) for a gate label and threshold.
+/// The table row (one line) for a gate label and threshold. A query series may be given as
+/// the reports write it (`provider-errors-1h {provider="discogs"}`); the terminal shows its
+/// label values (`provider-errors-1h discogs`), and either spelling finds the row.
 pub fn table_line<'a>(out: &'a str, gate_label: &str, check: &str) -> &'a str {
+    let terminal_label = match gate_label.split_once(" {") {
+        Some((gate, series)) => {
+            let values: Vec<&str> = series.split("=\"").skip(1).filter_map(|v| v.split('"').next()).collect();
+            format!("{gate} {}", values.join(","))
+        }
+        None => gate_label.to_string(),
+    };
     out.lines()
         .find(|l| {
             let cells: Vec<&str> = l.split(['│', '┆']).map(str::trim).collect();
-            cells.len() > 3 && cells[1] == gate_label && cells[2] == check
+            cells.len() > 3 && (cells[1] == gate_label || cells[1] == terminal_label) && cells[2] == check
         })
         .unwrap_or_else(|| panic!("no row {gate_label} `{check}` in:\n{out}"))
 }
