@@ -97,10 +97,13 @@ install_release() {
   dir="$RUNNER_TEMP/gatecheck-$version"
   mkdir -p "$dir"
   # A second use in the same job (install, then judge) checks the archive already fetched.
+  # A mirror URL may carry user:password: the log and annotations show it without them.
+  local shown
+  shown=$(printf '%s' "$url" | sed -E 's#^([A-Za-z][A-Za-z0-9+.-]*://)[^/]*@#\1***@#')
   if [ ! -f "$dir/$archive" ]; then
-    echo "gatecheck action: downloading $url"
+    echo "gatecheck action: downloading $shown"
     curl --proto '=https,http' -fsSL --retry 3 --retry-delay 2 -o "$dir/$archive.part" "$url" \
-      || fail "could not download $url (is $version released for $archive?)"
+      || fail "could not download $shown (is $version released for $archive?)"
     mv "$dir/$archive.part" "$dir/$archive"
   fi
   got=$(sha256_of "$dir/$archive")
@@ -167,6 +170,9 @@ cmd_judge() {
   single_line_inputs INPUT_REPORTS_DIR INPUT_HISTORY INPUT_POLICY INPUT_SUMMARY INPUT_PROMETHEUS_URL
   local reports=${INPUT_REPORTS_DIR:-gatecheck-reports}
   mkdir -p "$reports" 2>/dev/null || fail "reports-dir: cannot create the folder $reports"
+  # Reports of an earlier use in this job (or a kept self-hosted workspace) are never passed
+  # off as this run's: a run that writes no verdict leaves none behind.
+  rm -f "$reports/verdict.json" "$reports/verdict.junit.xml" "$reports/verdict.md" "$reports/verdict.html"
   local -a args=("$command")
   [ -n "${INPUT_POLICY:-}" ] && args+=(--policy "$INPUT_POLICY")
   if [ -n "${INPUT_SUMMARY:-}" ]; then
@@ -192,9 +198,15 @@ cmd_judge() {
   GITHUB_ACTIONS=${GITHUB_ACTIONS:-true} gatecheck "${args[@]}" || code=$?
   local outcome
   case "$code" in 0) outcome=ship ;; 1) outcome=blocked ;; *) outcome=error ;; esac
+  # Exit 0 or 1 without a verdict written (e.g. `args: --help`) judged nothing: never a ship.
+  if [ "$outcome" != error ] && [ ! -f "$reports/verdict.json" ]; then
+    echo "gatecheck action: gatecheck exited $code but wrote no verdict to $reports/verdict.json: nothing was judged" >&2
+    outcome=error
+    code=2
+  fi
   output outcome "$outcome"
   output exit-code "$code"
-  if [ -f "$reports/verdict.json" ]; then output report-json "$reports/verdict.json"; else output report-json ""; fi
+  if [ "$outcome" != error ]; then output report-json "$reports/verdict.json"; else output report-json ""; fi
   if [ "$outcome" = error ] && [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then
     # No verdict to append: say so, so an empty summary is never read as a pass.
     printf '> gatecheck could not evaluate (exit code %s): the step log names the input at fault; the release does not ship.\n\n' "$code" >> "$GITHUB_STEP_SUMMARY"

@@ -144,3 +144,53 @@ fn a_folder_the_action_cannot_create_is_an_error_not_a_block() {
         assert_eq!(step.output("exit-code"), Some("2"), "{input}: {}", step.outputs);
     }
 }
+
+/// Finding text2/07: a second use in one job whose gatecheck exits 2 must not hand on the first
+/// use's verdict: report-json is empty and the stale reports are gone. And exit 0 without a
+/// verdict written (`args: --help`) judged nothing: outcome error, never ship.
+#[test]
+fn a_run_that_writes_no_verdict_leaves_no_earlier_one_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = pass_summary();
+    let first = judge(dir.path(), &[("INPUT_SUMMARY", &summary)]);
+    assert_eq!((first.code, first.output("outcome")), (0, Some("ship")), "{}", first.stderr);
+    assert!(dir.path().join("gatecheck-reports/verdict.json").exists());
+    let second = judge(dir.path(), &[("INPUT_SUMMARY", "/no/such/summary.json")]);
+    assert_eq!((second.code, second.output("outcome")), (2, Some("error")), "{}", second.stderr);
+    assert_eq!(second.output("report-json"), Some(""), "{}", second.outputs);
+    for stale in ["verdict.json", "verdict.junit.xml", "verdict.md", "verdict.html"] {
+        assert!(!dir.path().join("gatecheck-reports").join(stale).exists(), "{stale} of the earlier run is left");
+    }
+    let help = judge(dir.path(), &[("INPUT_SUMMARY", &summary), ("INPUT_ARGS", "--help")]);
+    assert_eq!((help.code, help.output("outcome")), (2, Some("error")), "{}\n{}", help.stdout, help.outputs);
+}
+
+/// Finding text2/06: a mirror's user:password in `release-url` never reaches the log or an
+/// annotation (the download here fails: nothing listens on the port).
+#[test]
+fn a_release_url_password_is_never_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let outputs = dir.path().join("github-output");
+    std::fs::write(&outputs, "").unwrap();
+    let out = Command::new("bash")
+        .arg(repo().join("scripts/gatecheck-action.sh"))
+        .arg("install")
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("GITHUB_OUTPUT", &outputs)
+        .env("GITHUB_PATH", dir.path().join("github-path"))
+        .env("RUNNER_TEMP", dir.path())
+        .env("RUNNER_OS", "Linux")
+        .env("RUNNER_ARCH", "X64")
+        .env("INPUT_VERSION", "0.1.0")
+        .env("INPUT_SHA256", "0".repeat(64))
+        .env("INPUT_RELEASE_URL", format!("http://mirror:MirrorPassw0rd@127.0.0.1:{port}"))
+        .output()
+        .unwrap();
+    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_ne!(out.status.code(), Some(0), "{all}");
+    assert!(all.contains("downloading http://***@127.0.0.1:"), "{all}");
+    assert!(!all.contains("MirrorPassw0rd"), "{all}");
+}
