@@ -9,8 +9,9 @@
 //! start a line of its own (a CI runner reads a line starting with `::` as a workflow command).
 //! The other kinds build on it: Markdown backslash-escapes every ASCII punctuation character
 //! (no emphasis, code span, raw HTML, entity, link or GFM autolink can form); XML and HTML
-//! escape their markup characters. JSON needs no rule here: serde_json escapes every control
-//! character and quote itself.
+//! escape their markup characters; Prometheus rule annotations are Go templates, so `{{` is
+//! written as a template that prints it. JSON needs no rule here: serde_json escapes every
+//! control character and quote itself.
 
 use std::fmt::Write as _;
 
@@ -87,6 +88,13 @@ pub fn workflow_property(text: &str) -> String {
 /// XML 1.0 character data or an attribute value, before the XML writer escapes markup
 /// (`<`, `>`, `&`, quotes). XML 1.0 forbids most C0 controls even as character references,
 /// so `line` renders them visibly; everything left is a legal XML character.
+/// A Prometheus alert annotation (a Go text/template): one `line`, with every `{{` — the only
+/// sequence that opens an action — written as the action `{{ "{{" }}`, which prints it. So a
+/// policy's description can neither break the rule file nor make Prometheus run a query.
+pub fn go_template(text: &str) -> String {
+    line(text).replace("{{", r#"{{ "{{" }}"#)
+}
+
 pub fn xml(text: &str) -> String {
     line(text)
 }

@@ -87,9 +87,11 @@ pub async fn test(args: TestArgs, context: &Context<'_>, out: &mut dyn Write) ->
                 passed += 1;
             } else {
                 failures += 1;
-                let mut text = format!("FAIL {shown}: case {:?}\n", case.name);
+                // Gate keys, checks and figures come from the test file and the verdict: each
+                // problem stays on its own line (escape::line), so none can start a line.
+                let mut text = format!("FAIL {}: case {:?}\n", crate::escape::line(&shown), case.name);
                 for problem in problems {
-                    text.push_str(&format!("  {problem}\n"));
+                    text.push_str(&format!("  {}\n", crate::escape::line(&problem)));
                 }
                 write_out(out.write_all(text.as_bytes()))?;
             }

@@ -210,6 +210,9 @@ pub struct RequestTemplate {
     pub path: String,
     pub path_params: BTreeMap<String, String>,
     pub json: Option<toml::Table>,
+    /// `expect_json.equals` as written (its `${VAR}`s resolved when k6 runs, as the native
+    /// runner resolves them when it runs).
+    pub expect_equals: Option<toml::Value>,
 }
 
 /// The JSON Schema of a scenario file, derived from the structs that parse it.
@@ -237,6 +240,7 @@ pub fn templates(source: &str, text: &str) -> Result<Templates, Error> {
                         path: r.path.clone(),
                         path_params: r.path_params.clone(),
                         json: r.json.clone(),
+                        expect_equals: r.expect_json.as_ref().and_then(|check| check.equals.clone()),
                     })
                     .collect()
             })
@@ -318,6 +322,13 @@ pub fn parse(
     let mut skipped = Vec::new();
     for flow in &file.flows {
         let at = |what: &str| format!("flow {:?}: {what}", flow.name);
+        // A flow's name is a k6 scenario and function name and a tag in metric selectors
+        // (`{flow:NAME}`): an identifier, never text that could become code or split a selector.
+        let identifier = flow.name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && flow.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !identifier {
+            return Err(fail(at("name: expected letters, digits and _ (not starting with a digit)")));
+        }
         if let Some(switch) = &flow.enabled {
             let value = vars.text(switch).map_err(|why| fail(at(&why)))?;
             let on = crate::input::parse_switch(&value)

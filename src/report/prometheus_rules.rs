@@ -190,10 +190,11 @@ pub fn render(policy: &Policy, for_: Option<&str>) -> Result<String, String> {
         groups.push(Group { name: format!("gatecheck:{}:{}", policy.name, gate.id), rules });
     }
     // Annotations are text for people, quoting the policy's descriptions: one line each, as
-    // in every other output, so none becomes a YAML block whose lines start with its text.
+    // in every other output, so none becomes a YAML block whose lines start with its text; and
+    // Prometheus renders them as Go templates, so no `{{` of theirs opens an action.
     for rule in groups.iter_mut().flat_map(|group| group.rules.iter_mut()) {
         for value in rule.annotations.values_mut() {
-            *value = crate::escape::line(value);
+            *value = crate::escape::go_template(value);
         }
     }
     let body = serde_yaml::to_string(&RuleFile { groups }).map_err(|e| format!("cannot write YAML: {e}"))?;

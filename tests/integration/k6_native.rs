@@ -116,3 +116,117 @@ fn make_perf_smoke_with_k6_and_native_are_judged_alike() {
     let script = std::fs::read_to_string(dir.path().join("k6/core-flows.k6.js")).unwrap();
     assert!(!script.contains(DEMO_TOKEN) && script.contains("__ENV.PERF_BEARER_TOKEN"));
 }
+
+/// A loopback API answering every request with `body` (JSON), until the test ends.
+fn serve_body(body: &'static str) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for mut stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(2)));
+                let mut buffer = [0u8; 8192];
+                // Keep-alive: answer each request on the connection until it closes.
+                while let Ok(read) = stream.read(&mut buffer) {
+                    if read == 0 {
+                        break;
+                    }
+                    let head = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                        body.len()
+                    );
+                    if stream.write_all(head.as_bytes()).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    url
+}
+
+/// Finding text2/12: `expect_json.equals = "${PERF_EXPECTED_VERSION}"` is read when k6 runs,
+/// as the native runner reads it: an API still answering the old version fails the check in
+/// both, never only in one. And scenario text never becomes code: a flow name that is not an
+/// identifier is refused (finding text2/01).
+#[test]
+fn the_exported_script_reads_expected_values_when_k6_runs_and_names_stay_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("sc.toml");
+    let text = r#"[scenario]
+name = "x"
+base_url = "${PERF_BASE_URL}"
+vus = "1"
+duration = "2s"
+[defaults]
+PERF_BASE_URL = "http://127.0.0.1:8000"
+PERF_EXPECTED_VERSION = "1.0.0"
+[[flow]]
+name = "version"
+sleep = "200ms"
+[[flow.request]]
+name = "version"
+method = "GET"
+path = "/api/version"
+check = "the candidate is deployed"
+expect_json = { pointer = "/version", equals = "${PERF_EXPECTED_VERSION}" }
+"#;
+    std::fs::write(&scenario, text).unwrap();
+    let policy = dir.path().join("p.toml");
+    std::fs::write(
+        &policy,
+        "[[gate]]\nid = \"deployed\"\nmetric = \"checks{flow:version}\"\nthresholds = [\"rate > 99%\"]\n",
+    )
+    .unwrap();
+    let script = dir.path().join("s.js");
+    gatecheck()
+        .args(["export", "k6", "--scenario"])
+        .arg(&scenario)
+        .arg("--policy")
+        .arg(&policy)
+        .arg("--out")
+        .arg(&script)
+        .assert()
+        .success();
+    let js = std::fs::read_to_string(&script).unwrap();
+    assert!(js.contains(r#"JSON.stringify(text("${PERF_EXPECTED_VERSION}"))"#), "{js}");
+
+    let hostile =
+        text.replace("name = \"version\"\nsleep", "name = \"a() {} console.log('X'); export function b\"\nsleep");
+    std::fs::write(&scenario, hostile).unwrap();
+    let err = stderr_of(
+        &gatecheck()
+            .args(["export", "k6", "--scenario"])
+            .arg(&scenario)
+            .arg("--policy")
+            .arg(&policy)
+            .arg("--out")
+            .arg(dir.path().join("bad.js"))
+            .assert()
+            .code(2),
+    );
+    assert!(err.contains("letters, digits and _"), "{err}");
+
+    if !k6_available() {
+        return;
+    }
+    let api = serve_body(r#"{"version": "1.0.0"}"#);
+    let summary = dir.path().join("k6.json");
+    let k6 = std::process::Command::new("k6")
+        .args(["run", "-q", "--no-usage-report", "--summary-export"])
+        .arg(&summary)
+        .arg(&script)
+        .env("PERF_BASE_URL", &api)
+        .env("PERF_BEARER_TOKEN", "t")
+        .env("PERF_EXPECTED_VERSION", "2.0.0")
+        .output()
+        .unwrap();
+    assert_eq!(
+        k6.status.code(),
+        Some(99),
+        "k6's own threshold on the check fails: {}",
+        String::from_utf8_lossy(&k6.stderr)
+    );
+    gatecheck().args(["verify", "--policy"]).arg(&policy).arg("--summary").arg(&summary).assert().code(1);
+}

@@ -970,3 +970,24 @@ fn credentials_in_any_url_form_are_refused_and_never_quoted() {
         }
     }
 }
+
+/// Finding text2/04: `gatecheck test` quotes a test file's gate keys and the verdict's checks
+/// in its failures; a key holding a line break never starts a line of its own.
+#[test]
+fn a_policy_tests_gate_key_never_starts_a_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("p.toml"),
+        "[[gate]]\nid = \"lag\"\nunit = \"s\"\nthresholds = [\"p(95) < 60s\"]\n[gate.env]\n\"p(95)\" = \"LAG_P95\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("t.toml"),
+        "policy = \"p.toml\"\n[[case]]\nname = \"x\"\nenv = { LAG_P95 = \"1\" }\n[case.expect]\noutcome = \"ship\"\n[case.expect.gates]\n\"lag\\n::error title=pwned::owned\" = \"PASS\"\n",
+    )
+    .unwrap();
+    let out = gatecheck().current_dir(dir.path()).args(["test", "t.toml"]).assert().code(1);
+    let stdout = stdout_of(&out);
+    assert_no_workflow_command("stdout", &stdout);
+    assert!(stdout.contains("lag\\n::error title=pwned::owned"), "{stdout}");
+}

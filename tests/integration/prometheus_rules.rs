@@ -710,3 +710,55 @@ max = 'histogram_quantile(1, sum by (le, svc) (lag_bucket))'
         String::from_utf8_lossy(&run.stderr)
     );
 }
+
+/// Finding text2/11: a gate's description is text in the alert's annotations, never a Go
+/// template: `{{service}}` once made promtool refuse the whole file (export exited 0) and
+/// `{{ query "..." }}` would be run by Prometheus. The rendered annotation reads as written.
+#[test]
+fn descriptions_are_annotation_text_never_templates() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("t.toml");
+    let description = r#"Lag of {{service}} and {{ query "count(up)" }}"#;
+    std::fs::write(
+        &policy,
+        format!(
+            "[policy]\nname = \"t\"\n[[gate]]\nid = \"lag\"\ndescription = '{description}'\nunit = \"number\"\nquery = 'lag'\nthresholds = [\"value < 5\"]\n"
+        ),
+    )
+    .unwrap();
+    let rules = dir.path().join("t.yml");
+    gatecheck()
+        .args(["export", "prometheus-rules", "--policy"])
+        .arg(&policy)
+        .arg("--out")
+        .arg(&rules)
+        .assert()
+        .success();
+    if !promtool_installed() {
+        return;
+    }
+    let checked = std::process::Command::new("promtool").arg("check").arg("rules").arg(&rules).output().unwrap();
+    assert!(checked.status.success(), "{}", String::from_utf8_lossy(&checked.stderr));
+    let file: serde_yaml::Value = serde_yaml::from_str(&std::fs::read_to_string(&rules).unwrap()).unwrap();
+    let alert =
+        file["groups"][0]["rules"].as_sequence().unwrap().iter().find(|r| r.get("alert").is_some()).unwrap().clone();
+    let mut annotations = serde_json::to_value(&alert["annotations"]).unwrap();
+    // What people read once Prometheus renders it: the description as written.
+    annotations["summary"] = serde_json::Value::from(format!("{description}: `value < 5` is breached"));
+    let test = serde_json::json!({
+        "rule_files": [rules.display().to_string()],
+        "evaluation_interval": "1m",
+        "tests": [{
+            "interval": "1m",
+            "input_series": [{"series": "lag", "values": "9 9"}],
+            "alert_rule_test": [{"eval_time": "1m", "alertname": alert["alert"].as_str().unwrap(), "exp_alerts": [{
+                "exp_labels": serde_json::to_value(&alert["labels"]).unwrap(),
+                "exp_annotations": annotations,
+            }]}],
+        }],
+    });
+    let test_path = dir.path().join("test.yml");
+    std::fs::write(&test_path, serde_yaml::to_string(&test).unwrap()).unwrap();
+    let run = std::process::Command::new("promtool").args(["test", "rules"]).arg(&test_path).output().unwrap();
+    assert!(run.status.success(), "{}{}", String::from_utf8_lossy(&run.stdout), String::from_utf8_lossy(&run.stderr));
+}
