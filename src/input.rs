@@ -186,6 +186,11 @@ pub fn header(flag: &str, text: &str) -> Result<(String, Secret), Error> {
             "{flag} {name}: the value holds characters a header cannot carry (a line break or a control character)"
         )));
     }
+    // `Authorization: Bearer T`: a server may quote the credential without its scheme, so the
+    // credential after the last space is a secret of its own too.
+    if let Some((_, credential)) = value.rsplit_once(char::is_whitespace) {
+        let _ = Secret::new(credential.trim());
+    }
     Ok((name.to_string(), Secret::new(value)))
 }
 

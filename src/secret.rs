@@ -127,20 +127,44 @@ fn mask(text: &str, form: &str) -> String {
 /// Where an echo of `form` that starts at byte `at` of `text` ends. One rule for every way a
 /// server transforms what it quotes, applied per character so mixtures match too: ASCII case
 /// folded (an upper-cased echo), percent-encoded (`%2F`, either hex case, each UTF-8 byte),
-/// JSON-escaped (`\/`, `\"`, `\uXXXX`), and control characters between two characters skipped
-/// (an echo split by a line break, which `escape::line` would later show as `\n` between the
-/// halves: scrubbing runs on the raw text, before that). Hex is a remembered form of its own.
+/// JSON-escaped (`\/`, `\"`, `\uXXXX`), and line breaks between two characters skipped, raw or
+/// JSON-escaped (an echo split across lines; `escape::line` would later show a raw one as `\n`
+/// between the halves: scrubbing runs on the raw text, before that). Hex is a remembered form
+/// of its own.
 fn echo_at(text: &str, at: usize, form: &str) -> Option<usize> {
     let mut at = at;
     for (k, c) in form.chars().enumerate() {
         if k > 0 {
-            while let Some(skipped) = text[at..].chars().next().filter(|c| c.is_control()) {
-                at += skipped.len_utf8();
+            while let Some(skipped) = line_break_at(&text[at..]) {
+                at += skipped;
             }
         }
         at += one_char_at(&text[at..], c)?;
     }
     Some(at)
+}
+
+/// The length of a line break (or other control character) at the start of `rest`, raw or as a
+/// JSON/C escape (`\n`, `\r`, `\t`, `\u000a`): a body that JSON-encodes an echo split across
+/// lines carries the break as those two or six characters.
+fn line_break_at(rest: &str) -> Option<usize> {
+    if let Some(c) = rest.chars().next().filter(|c| c.is_control()) {
+        return Some(c.len_utf8());
+    }
+    let bytes = rest.as_bytes();
+    if bytes.first() != Some(&b'\\') {
+        return None;
+    }
+    match bytes.get(1) {
+        Some(b'n' | b'r' | b't') => Some(2),
+        Some(b'u') => rest
+            .get(2..6)
+            .and_then(|hex| u32::from_str_radix(hex, 16).ok())
+            .and_then(char::from_u32)
+            .filter(|c| c.is_control())
+            .map(|_| 6),
+        _ => None,
+    }
 }
 
 /// The length of `rest`'s prefix that is `c`, plain or transformed (see `echo_at`).

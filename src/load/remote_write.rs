@@ -399,7 +399,9 @@ async fn push_once(target: &Target, request: &WriteRequest) -> Result<(), String
     if status.is_success() {
         return Ok(());
     }
-    let text = response.text().await.unwrap_or_default();
+    // Scrubbed whole, then cut to one line of 200 characters: a credential straddling the cut
+    // would otherwise no longer be whole, and nothing would mask its first part.
+    let text = crate::secret::scrub(&response.text().await.unwrap_or_default());
     let first = text.lines().next().unwrap_or_default().chars().take(200).collect::<String>();
     Err(format!("{} refused the push: HTTP {} {first}", target.url, status.as_u16()))
 }

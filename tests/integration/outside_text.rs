@@ -85,8 +85,10 @@ fn answer(stream: TcpStream, mode: Echo, extra: &str) {
         let json = serde_json::to_string(&joined).unwrap().replace('/', "\\/");
         let split: String =
             joined.chars().enumerate().flat_map(|(i, c)| (i % 7 == 6).then_some('\n').into_iter().chain([c])).collect();
+        // The split echo JSON-encoded: its breaks are the two characters `\n` (finding text2/05).
+        let json_split = serde_json::to_string(&split).unwrap();
         let echo = format!(
-            "{extra} request: {} | pct: {percent} | upper: {} | hex: {hex} | json: {json} | split: {split} | base64: {} | url-safe: {} | body-base64: {}",
+            "{extra} request: {} | pct: {percent} | upper: {} | hex: {hex} | json: {json} | split: {split} | json-split: {json_split} | base64: {} | url-safe: {} | body-base64: {}",
             joined,
             joined.to_uppercase(),
             base64::engine::general_purpose::STANDARD.encode(&whole),
@@ -490,19 +492,34 @@ fn no_canary_credential_reaches_any_output_of_any_command() {
     const PROM_TOKEN: &str = "canary-prom-token-a1b2c3";
     const PROM_HEADER: &str = "canary-prom-header-d4e5f6";
     const PROM_HEADER_2: &str = "canary-prom-tenant-0a9b8c";
+    // A header with a scheme; the server quotes the credential alone (finding text2/08).
+    const PROM_HEADER_3: &str = "canary-prom-scheme-9e8d7c";
     const PROM_PASSWORD: &str = "canary-prom-password-7e6d";
     const TARGET_TOKEN: &str = "canary-target-token-5c4b3a";
     const RW_TOKEN: &str = "canary-rw-token-2f1e0d";
     const RW_HEADER: &str = "canary-rw-header-9a8b7c";
     let pair = format!("oncall:{PROM_PASSWORD}");
-    let all = [PROM_TOKEN, PROM_HEADER, PROM_HEADER_2, PROM_PASSWORD, pair.as_str(), TARGET_TOKEN, RW_TOKEN, RW_HEADER];
+    let all = [
+        PROM_TOKEN,
+        PROM_HEADER,
+        PROM_HEADER_2,
+        PROM_HEADER_3,
+        PROM_PASSWORD,
+        pair.as_str(),
+        TARGET_TOKEN,
+        RW_TOKEN,
+        RW_HEADER,
+    ];
     let prometheus_headers = [
         "--prometheus-header",
         &format!("X-Scope-OrgID: {PROM_HEADER}"),
         "--prometheus-header",
         &format!("X-Tenant: {PROM_HEADER_2}"),
+        "--prometheus-header",
+        &format!("X-Api-Auth: Bearer {PROM_HEADER_3}"),
     ];
     let prometheus = EchoServer::start(Echo::PromError);
+    *prometheus.extra.lock().unwrap() = format!("token {PROM_HEADER_3} is expired;");
 
     // Prometheus: check, verify and probe, with a bearer token and with basic auth, against
     // every kind of answer (a rejected query, warnings, 401, 500, 200 that is not the API).
