@@ -38,23 +38,56 @@ impl Endpoint {
     }
 }
 
+/// Writes a file that must not exist yet (`create_new`: never through a link, never over a
+/// file that appeared meanwhile), creating its folders.
+fn write_new(path: &std::path::Path, text: &str) -> Result<(), Error> {
+    use std::io::Write as _;
+    let fail = |source| Error::Write { path: path.display().to_string(), source };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|source| Error::Write { path: dir.display().to_string(), source })?;
+    }
+    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(path).map_err(fail)?;
+    file.write_all(text.as_bytes()).map_err(fail)
+}
+
 pub fn init(args: InitArgs, out: &mut dyn Write) -> Result<Outcome, Error> {
     let endpoints = endpoints(&args)?;
     let files = render(&args, &endpoints)?;
-    let existing: Vec<String> =
-        files.iter().filter(|(path, _)| path.exists()).map(|(path, _)| path.display().to_string()).collect();
+    // Nothing that exists is replaced, and nothing is written through a link: a dangling link
+    // counts as existing (it would be followed out of this directory), and every folder on the
+    // way must be a real folder.
+    let existing: Vec<String> = files
+        .iter()
+        .filter(|(path, _)| path.symlink_metadata().is_ok())
+        .map(|(path, _)| path.display().to_string())
+        .collect();
     if !existing.is_empty() {
         return Err(Error::Settings(format!(
             "init: {} already exist(s); nothing was written (init never overwrites: move them away or start in an empty directory)",
-            existing.join(", ")
+            crate::escape::line(&existing.join(", "))
         )));
     }
+    for (path, _) in &files {
+        for dir in path.ancestors().skip(1).filter(|d| !d.as_os_str().is_empty()) {
+            if dir.symlink_metadata().is_ok_and(|m| !m.is_dir()) {
+                return Err(Error::Settings(format!(
+                    "init: {} is not a folder (a file or a link); nothing was written: init writes only into real folders below this one",
+                    crate::escape::line(&dir.display().to_string())
+                )));
+            }
+        }
+    }
+    let mut written: Vec<&std::path::Path> = Vec::new();
     let mut report = String::new();
     for (path, text) in &files {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| Error::Write { path: dir.display().to_string(), source })?;
+        if let Err(error) = write_new(path, text) {
+            // All or nothing: a half-written scaffold would make the next init refuse.
+            for done in written.iter().rev() {
+                let _ = std::fs::remove_file(done);
+            }
+            return Err(error);
         }
-        std::fs::write(path, text).map_err(|source| Error::Write { path: path.display().to_string(), source })?;
+        written.push(path);
         report.push_str(&format!("wrote {}\n", crate::escape::line(&path.display().to_string())));
     }
     let flows: Vec<&str> = {
@@ -222,6 +255,16 @@ fn quoted(text: &str) -> String {
     toml::Value::String(text.to_string()).to_string()
 }
 
+/// A TOML key: bare when TOML allows it, else quoted (a path parameter such as `{item.id}`).
+fn toml_key(name: &str) -> String {
+    let bare = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if bare {
+        name.to_string()
+    } else {
+        quoted(name)
+    }
+}
+
 /// `{name}` path parameters, each read from `PERF_<NAME>` (no default: the run asks for it).
 fn path_params(path: &str) -> Vec<(String, String)> {
     path.split('{')
@@ -274,8 +317,10 @@ fn scenario(args: &InitArgs, endpoints: &[Endpoint]) -> Result<String, Error> {
             ));
             let params = path_params(&endpoint.path);
             if !params.is_empty() {
-                let inner: Vec<String> =
-                    params.iter().map(|(name, var)| format!("{name} = {}", quoted(&format!("${{{var}}}")))).collect();
+                let inner: Vec<String> = params
+                    .iter()
+                    .map(|(name, var)| format!("{} = {}", toml_key(name), quoted(&format!("${{{var}}}"))))
+                    .collect();
                 text.push_str(&format!("path_params = {{ {} }}\n", inner.join(", ")));
             }
             text.push_str(&format!(

@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use crate::support::{gatecheck, stdout_of, Served, DEMO_RULE, DEMO_TOKEN};
+use crate::support::{gatecheck, stderr_of, stdout_of, Served, DEMO_RULE, DEMO_TOKEN};
 
 const DEMO_ENDPOINTS: [&str; 4] = [
     "GET /api/watch-rules?limit=20",
@@ -167,4 +167,47 @@ fn the_written_workflow_passes_actionlint() {
 
 fn which(tool: &str) -> Option<std::path::PathBuf> {
     std::env::var_os("PATH").and_then(|paths| std::env::split_paths(&paths).map(|p| p.join(tool)).find(|p| p.is_file()))
+}
+
+/// Findings text2/02, 03, 09: init never writes through a link (a dangling `gates/release.toml`
+/// once created its target outside the directory), writes all or nothing (a failure half-way
+/// once left five files behind), and a path parameter that is no bare TOML key is quoted, so
+/// the scenario it writes loads.
+#[test]
+fn init_writes_no_link_nothing_half_way_and_quotes_odd_parameters() {
+    let outside = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("gates")).unwrap();
+    let target = outside.path().join("escaped.toml");
+    std::os::unix::fs::symlink(&target, dir.path().join("gates/release.toml")).unwrap();
+    let err =
+        stderr_of(&gatecheck().current_dir(dir.path()).args(["init", "--endpoint", "GET /api/items"]).assert().code(2));
+    assert!(err.contains("gates/release.toml") && err.contains("already exist"), "{err}");
+    assert!(!target.exists(), "init wrote through a dangling link");
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("schemas"), "a file where init needs a folder").unwrap();
+    let err =
+        stderr_of(&gatecheck().current_dir(dir.path()).args(["init", "--endpoint", "GET /api/items"]).assert().code(2));
+    assert!(err.contains("schemas"), "{err}");
+    let left: Vec<_> = walk(dir.path()).into_iter().filter(|p| !p.ends_with("schemas")).collect();
+    assert!(left.is_empty(), "init left {left:?} behind");
+
+    let dir = tempfile::tempdir().unwrap();
+    gatecheck().current_dir(dir.path()).args(["init", "--endpoint", "GET /api/items/{item.id}"]).assert().code(0);
+    gatecheck().current_dir(dir.path()).args(["lint", "gates/core-flows.toml"]).assert().code(0);
+}
+
+/// Every file below `dir`.
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
 }
