@@ -25,6 +25,9 @@ pub enum Echo {
     PromWarning,
     /// Plain text with this status, quoting the request on its first line.
     Plain(u16),
+    /// HTTP 401 whose first line quotes the Authorization value so that a cut at 200
+    /// characters falls 3 characters before its end (finding text2/10).
+    AuthorizationAtTheCut,
 }
 
 /// A loopback server answering every request as `Echo` says, with `extra` (settable while it
@@ -112,6 +115,14 @@ fn answer(stream: TcpStream, mode: Echo, extra: &str) {
                 .to_string(),
             ),
             Echo::Plain(status) => (status, "text/plain", echo),
+            Echo::AuthorizationAtTheCut => {
+                let auth = head
+                    .iter()
+                    .find_map(|l| l.split_once(':').filter(|(k, _)| k.eq_ignore_ascii_case("authorization")))
+                    .map(|(_, v)| v.trim().to_string())
+                    .unwrap_or_default();
+                (401, "text/plain", format!("{}{auth}\n", "x".repeat((200 + 3usize).saturating_sub(auth.len()))))
+            }
         };
         let response = format!(
             "HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n{text}",
@@ -1007,4 +1018,36 @@ fn a_policy_tests_gate_key_never_starts_a_line() {
     let stdout = stdout_of(&out);
     assert_no_workflow_command("stdout", &stdout);
     assert!(stdout.contains("lag\\n::error title=pwned::owned"), "{stdout}");
+}
+
+/// Finding text2/10: a remote-write refusal was cut to 200 characters before it was scrubbed,
+/// so a token straddling the cut was no longer whole and 38 of its 41 characters were printed
+/// and stored. Scrubbed whole, then cut: no part of it survives.
+#[test]
+fn a_token_straddling_the_refusal_cut_is_scrubbed() {
+    const RW_TOKEN: &str = "canary-cut-token-5f1c9a7e3b2d4c68a0e1f2";
+    let dir = tempfile::tempdir().unwrap();
+    let target = Served::start(&["demo", "--serve"]);
+    let receiver = EchoServer::start(Echo::AuthorizationAtTheCut);
+    let push = format!("--remote-write={}/api/v1/write", receiver.url);
+    let summary = dir.path().join("s.json");
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("gatecheck"))
+        .current_dir(repo())
+        .env_clear()
+        .envs([
+            ("PERF_BASE_URL", target.url.as_str()),
+            ("PERF_BEARER_TOKEN", DEMO_TOKEN),
+            ("PERF_RULE_ID", DEMO_RULE),
+            ("GATECHECK_REMOTE_WRITE_TOKEN", RW_TOKEN),
+        ])
+        .args(["smoke", "--quiet", "--duration", "3s", "--vus", "1", &push, "--summary-out"])
+        .arg(&summary)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("refused the push: HTTP 401"), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    let prefix = &RW_TOKEN[..20];
+    for (what, text) in [("stdout", stdout.to_string()), ("summary", std::fs::read_to_string(&summary).unwrap())] {
+        assert!(!text.contains(prefix), "{what} carries part of the token: {text}");
+    }
 }
