@@ -463,8 +463,14 @@ fn workflow(endpoints: &[Endpoint]) -> String {
          jobs:\n  release-gates:\n    runs-on: ubuntu-24.04\n    timeout-minutes: 30\n    env:\n{env}\
          \x20   steps:\n\
          \x20     - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2\n\
+         \x20     # A released gatecheck, its archive's SHA-256 checked (no compiler): set the repository\n\
+         \x20     # variable GATECHECK_SHA256 to the release's sha256.sum lines.\n\
          \x20     - name: Install gatecheck\n\
-         \x20       run: cargo install --locked --git https://github.com/gatecheck-dev/gatecheck gatecheck\n\
+         \x20       uses: gatecheck-dev/gatecheck@v{version}\n\
+         \x20       with:\n\
+         \x20         version: {version}\n\
+         \x20         sha256: ${{{{ vars.GATECHECK_SHA256 }}}}\n\
+         \x20         judge: \"false\"\n\
          \x20     - name: Lint the policies\n\
          \x20       run: gatecheck lint gates/*.toml\n\
          \x20     - name: Policy unit tests\n\
@@ -476,7 +482,8 @@ fn workflow(endpoints: &[Endpoint]) -> String {
          \x20       uses: actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02 # v4.6.2\n\
          \x20       with:\n\
          \x20         name: release-gates\n\
-         \x20         path: artifacts/perf/\n"
+         \x20         path: artifacts/perf/\n",
+        version = env!("CARGO_PKG_VERSION")
     )
 }
 

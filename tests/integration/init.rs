@@ -157,6 +157,11 @@ fn the_written_workflow_passes_actionlint() {
     }
     let dir = tempfile::tempdir().unwrap();
     init_for_the_demo(dir.path(), &[]);
+    // It installs a released, checksum-pinned gatecheck through the action: no compiler.
+    let workflow = std::fs::read_to_string(dir.path().join(".github/workflows/release-gates.yml")).unwrap();
+    let version = env!("CARGO_PKG_VERSION");
+    assert!(workflow.contains(&format!("uses: gatecheck-dev/gatecheck@v{version}")), "{workflow}");
+    assert!(workflow.contains("sha256: ${{ vars.GATECHECK_SHA256 }}") && !workflow.contains("cargo"), "{workflow}");
     let status = std::process::Command::new("actionlint")
         .current_dir(dir.path())
         .arg(".github/workflows/release-gates.yml")
