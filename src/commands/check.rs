@@ -66,6 +66,13 @@ async fn watch(
     outputs: report::outputs::Outputs,
     out: &mut dyn Write,
 ) -> Result<Outcome, Error> {
+    if watch > 1 && plan.at_is_fixed && require > 1 {
+        // Stability is K passing rounds of changing data: one pinned instant read K times is
+        // one reading, never K (finding judgement2/06).
+        return Err(Error::Settings(format!(
+            "--require {require} with --at: every round judges the same instant, so {require} rounds cannot show the figures are stable; drop --at (or give --require 1 to replay an instant)"
+        )));
+    }
     if watch > 1 && plan.at_is_fixed {
         // Not an error (a fixed instant is how a past incident is replayed), but every round
         // judges the same data, so the watch cannot see anything change.

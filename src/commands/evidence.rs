@@ -205,8 +205,7 @@ pub async fn gather(policy: &Policy, plan: &Plan, env: &dyn Fn(&str) -> Option<S
     }
 
     let env_is_set = |var: &str| evidence.env.contains_key(var);
-    let flow_ran = |flow: &str| evidence.flows.get(flow).is_none_or(|s| s.enabled);
-    let needed = policy.queries_needed(&env_is_set, evidence.scraped_from.is_some(), &flow_ran);
+    let needed = policy.queries_needed(&env_is_set, evidence.scraped_from.is_some());
     if !needed.is_empty() {
         match &plan.prometheus {
             Some(prometheus) => {
@@ -231,7 +230,7 @@ pub async fn gather(policy: &Policy, plan: &Plan, env: &dyn Fn(&str) -> Option<S
     }
     // Read last, when the evidence (files and query time) is known: it counts once.
     if let Some(dir) = plan.history.as_deref() {
-        let current_runs = evidence.run_identities();
+        let current_runs = evidence.run_identities(&policy.metric_keys());
         let policy_sha256 = evidence.inputs.iter().find(|i| i.role == "policy").map(|i| i.sha256.clone());
         let query = sources::history::Query {
             policy: &policy.name,

@@ -115,6 +115,8 @@ pub struct MetricSet {
     /// them (raw results, a native run's HDR histograms): what significance tests and the
     /// plotted percentile curves read. Summaries without samples have none.
     pub distributions: BTreeMap<MetricKey, Distribution>,
+    /// When the evidence says it was written (k6 >= 1.5's `metadata.generated_at`), RFC 3339.
+    pub generated_at: Option<String>,
 }
 
 /// The last accepted run, for thresholds relative to it: figures by metric selector and
@@ -186,14 +188,34 @@ impl MetricSet {
         why
     }
 
-    /// A digest of the figures themselves (every metric key and its aggregate), not of the
-    /// bytes that spelled them: the same run re-serialized, reformatted or renamed has the same
-    /// digest, so history counts it once (issue 20).
-    pub fn figures_digest(&self) -> String {
+    /// A digest naming the run these figures measured, the same for every form of it: the
+    /// `wanted` metrics' figures that every k6 shape and its raw results carry alike (a trend's
+    /// avg, min, med, max, p(90) and p(95), bit-identical from raw samples by k6's method; a
+    /// rate's counts), not the bytes that spelled them. So one run re-serialized, given as
+    /// summary-export, handleSummary or raw results, counts once in history (issue 20).
+    pub fn run_digest(&self, wanted: &[MetricKey]) -> String {
         use sha2::{Digest, Sha256};
+        let mut keys: Vec<&MetricKey> = wanted.iter().collect();
+        keys.sort();
+        keys.dedup();
         let mut hasher = Sha256::new();
-        for (key, metric) in &self.metrics {
-            hasher.update(format!("{key}\0{:?}\0", metric.aggregate).as_bytes());
+        for key in keys {
+            let Some(metric) = self.metrics.get(key) else { continue };
+            hasher.update(format!("{key}\0").as_bytes());
+            match &metric.aggregate {
+                Aggregate::Rate { matches, total } => hasher.update(format!("{matches}/{total}\0").as_bytes()),
+                Aggregate::Trend(_) => {
+                    for stat in
+                        [Stat::Avg, Stat::Min, Stat::Med, Stat::Max, Stat::Percentile(90.0), Stat::Percentile(95.0)]
+                    {
+                        if let Lookup::Value(value) = metric.aggregate.lookup(stat) {
+                            hasher.update(format!("{stat}={:?}\0", value).as_bytes());
+                        }
+                    }
+                }
+                // Counters and gauges: raw results do not carry them alike.
+                Aggregate::Counter { .. } | Aggregate::Gauge { .. } => {}
+            }
         }
         format!("{:x}", hasher.finalize())
     }

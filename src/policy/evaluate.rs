@@ -106,7 +106,7 @@ pub fn evaluate(policy: &Policy, evidence: &Evidence) -> Result<Verdict, Error> 
         stale_waivers: super::waiver::stale(&evidence.waivers, &rows),
         distributions: super::distribution::build(policy, evidence, &rows),
         history: evidence.history.clone(),
-        evidence_runs: evidence.run_identities(),
+        evidence_runs: evidence.run_identities(&policy.metric_keys()),
         baseline_unfit: evidence.summary.iter().chain(&evidence.raw).flat_map(|s| s.unfit_as_baseline()).collect(),
         run: evidence.summary.iter().chain(&evidence.raw).find_map(|s| s.run.as_ref()).map(|run| RunFacts {
             partial: run.partial.clone(),
@@ -139,7 +139,14 @@ fn evaluate_gate(policy: &Policy, gate: &Gate, evidence: &Evidence, rows: &mut V
     if let Some((flow, state)) = switched_off {
         for threshold in &gate.thresholds {
             let found = find_figures(policy, gate, threshold, evidence)?;
-            if found.iter().any(|f| matches!(f, Found::Figure { samples: Some(n), .. } if *n > 0)) {
+            // Samples of the flow, or a series Prometheus answered for its query: either says
+            // the flow ran (finding judgement2/02: a switch once skipped a query gate unasked).
+            let measured = |f: &Found| match f {
+                Found::Figure { samples: Some(n), .. } => *n > 0,
+                Found::Figure { provenance: Provenance::Query { .. }, .. } => true,
+                _ => false,
+            };
+            if found.iter().any(measured) {
                 ran_anyway = Some(format!(
                     "flow {flow} was switched off ({}), but the evidence holds samples of it: it is judged",
                     state.reason
@@ -617,6 +624,28 @@ fn query_figures(gate: &Gate, query: &str, result: &QueryResult) -> Vec<Found> {
         }];
     }
     if let Some(reducer) = gate.reduce {
+        // Each series is a figure of its own before it is a term of the reduction: one outside
+        // the figure's domain (a -5 s "unknown" sentinel, a ratio of 1.5, -Inf) is broken
+        // evidence, never averaged into a figure that passes (finding judgement2/12).
+        let domain = gate.figure_unit.domain();
+        if let Some(bad) = result
+            .series
+            .iter()
+            .find(|s| !s.value.is_nan() && (!domain.contains(s.value) || s.value == f64::NEG_INFINITY))
+        {
+            return vec![Found::Missing {
+                why: format!(
+                    "series {} is {}, outside what {} can be ({}): the evidence is broken, so the {} of the series is no figure",
+                    show_labels(&bad.labels),
+                    bad.value,
+                    gate.figure_unit.name(),
+                    domain.describe(),
+                    reducer.name()
+                ),
+                series: None,
+                source: Some(source),
+            }];
+        }
         let values: Vec<f64> = result.series.iter().map(|s| s.value).filter(|v| !v.is_nan()).collect();
         if values.is_empty() {
             return vec![Found::Missing { why: nan_why.to_string(), series: None, source: Some(source) }];

@@ -120,8 +120,8 @@ impl Evidence {
     /// queries and environment figures) is one run per query evaluation time and figure values.
     /// History counts a record only when none of its runs was already counted, so one run
     /// judged twice — reformatted, with and without `--raw`, or queried again later — counts once.
-    pub fn run_identities(&self) -> Vec<String> {
-        let files: Vec<String> = self.summary.iter().chain(&self.raw).map(|s| s.figures_digest()).collect();
+    pub fn run_identities(&self, wanted: &[crate::metrics::MetricKey]) -> Vec<String> {
+        let files: Vec<String> = self.summary.iter().chain(&self.raw).map(|s| s.run_digest(wanted)).collect();
         if !files.is_empty() {
             return files;
         }

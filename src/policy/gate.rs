@@ -30,6 +30,11 @@ pub(super) fn parse_gate(gate: file::GateFile, vars: &vars::Vars, fail: Fail<'_>
     let mut env = Vec::new();
     for (stat_text, var) in &gate.env {
         let stat = Stat::parse(stat_text).map_err(|why| gate_fail(format!("env.{stat_text:?}: {why}")))?;
+        if env.iter().any(|(s, _)| *s == stat) {
+            return Err(gate_fail(format!(
+                "env.{stat_text:?}: {stat} is given a variable twice (another spelling of the same statistic): which one counts?"
+            )));
+        }
         check_env_name(var).map_err(|why| gate_fail(format!("env.{stat_text:?} = {var:?}: {why}")))?;
         env.push((stat, var.clone()));
     }
@@ -146,6 +151,13 @@ fn parse_queries(
         Some(file::QueryFile::PerStat(map)) => {
             for (stat_text, text) in map {
                 let stat = Stat::parse(stat_text).map_err(|why| gate_fail(format!("query.{stat_text:?}: {why}")))?;
+                // One statistic, one query: `"p(95)"` and `"p(95.0)"` are the same statistic,
+                // and only one of two queries would ever be sent.
+                if queries.iter().any(|(s, _)| *s == QueryStat::Only(stat)) {
+                    return Err(gate_fail(format!(
+                        "query.{stat_text:?}: {stat} is given a query twice (another spelling of the same statistic): which one counts?"
+                    )));
+                }
                 let query = vars
                     .expand(text, flow)
                     .map_err(|why| gate_fail(format!("query.{stat_text:?} = {text:?}: {why}")))?;
@@ -262,11 +274,7 @@ fn parse_thresholds(texts: &[String], sources: &Sources<'_>, gate_fail: Fail<'_>
             }
         };
         let domain = match sources.metric {
-            _ if figure_sourced => match sources.figure_unit {
-                FigureUnit::Seconds | FigureUnit::Millis => Domain::NON_NEGATIVE,
-                FigureUnit::Ratio => Domain::UNIT_INTERVAL,
-                FigureUnit::Number => Domain::ANY,
-            },
+            _ if figure_sourced => sources.figure_unit.domain(),
             Some((key, MetricKind::Trend))
                 if crate::metrics::is_time_metric(&key.name) && threshold.stat != Stat::Count =>
             {

@@ -41,6 +41,25 @@ pub fn run_rows(policy: &Policy, evidence: &Evidence, rows: &mut Vec<Row>) {
             }
         }
         rows.push(row);
+        // One segment of a run of several is not the run: the other segments may hold every
+        // error. Merge them first (`gatecheck merge`).
+        if let Some((segment, count)) = &run.segment {
+            let mut row = Row::new(
+                GATE_ID,
+                "the evidence is the whole run, not one segment of it",
+                "load run".into(),
+                "whole run (not one segment)".into(),
+            );
+            row.source = format!("{}: gatecheck.shard", set.path);
+            row.observed = Observed::Figure { value: 1.0, unit: "number", shown: format!("segment {segment}") };
+            row.status = Status::Fail;
+            row.blocking = true;
+            row.detail = Some(format!(
+                "{} is segment {segment} of a run of {count} segments: merge the segments with gatecheck merge and judge the merged summary",
+                set.path
+            ));
+            rows.push(row);
+        }
         if let Some(refused) = &run.remote_write_refused {
             rows.push(remote_write_row(&set.path, refused));
         }

@@ -107,6 +107,16 @@ impl FigureUnit {
         }
     }
 
+    /// The values a figure in this unit can have: durations are never negative, ratios lie in
+    /// 0..1; a plain number may be anything.
+    pub fn domain(self) -> Domain {
+        match self {
+            FigureUnit::Seconds | FigureUnit::Millis => Domain::NON_NEGATIVE,
+            FigureUnit::Ratio => Domain::UNIT_INTERVAL,
+            FigureUnit::Number => Domain::ANY,
+        }
+    }
+
     /// Exact factor that brings a figure in this unit to the canonical scale (ms for durations).
     pub fn to_canonical(self) -> rust_decimal::Decimal {
         match self {
@@ -324,23 +334,19 @@ impl Policy {
     }
 
     /// The queries a judgement must send, with the first gate that needs each: only where no
-    /// higher-ranked source gives the figure (a set env variable, a run-window scrape) and on
-    /// flows that ran; with each a histogram quantile's bucket companion (its +Inf bucket bounds
-    /// it) and a gate's window-coverage query; and, when any query is sent, every freshness
-    /// requirement's queries, since query evidence has an age.
-    pub fn queries_needed(
-        &self,
-        env_is_set: &dyn Fn(&str) -> bool,
-        scraped: bool,
-        flow_ran: &dyn Fn(&str) -> bool,
-    ) -> Vec<(String, String)> {
+    /// higher-ranked source gives the figure (a set env variable, a run-window scrape); with
+    /// each a histogram quantile's bucket companion (its +Inf bucket bounds it) and a gate's
+    /// window-coverage query; and, when any query is sent, every freshness requirement's
+    /// queries, since query evidence has an age. Gates of a flow switched off are asked too:
+    /// an answer with series shows the flow ran, and overrules the switch.
+    pub fn queries_needed(&self, env_is_set: &dyn Fn(&str) -> bool, scraped: bool) -> Vec<(String, String)> {
         let mut needed: Vec<(String, String)> = Vec::new();
         let add = |needed: &mut Vec<(String, String)>, id: &str, query: String| {
             if !needed.iter().any(|(_, q)| *q == query) {
                 needed.push((id.to_string(), query));
             }
         };
-        for gate in self.gates.iter().filter(|g| g.flow.as_deref().is_none_or(flow_ran)) {
+        for gate in &self.gates {
             for threshold in &gate.thresholds {
                 let FigureSource::Query(query) = gate.source_for(threshold.stat, env_is_set, scraped) else {
                     continue;

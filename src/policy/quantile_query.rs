@@ -53,27 +53,20 @@ pub fn parse(query: &str) -> Option<QuantileQuery> {
     (!buckets.is_empty()).then_some(QuantileQuery { q, buckets })
 }
 
-/// The `le` values that are +Inf to `histogram_quantile` (Go's ParseFloat): exporters write
-/// `+Inf`, a few `Inf` or `inf`.
-const INF_SPELLINGS: [&str; 4] = ["+Inf", "Inf", "inf", "+inf"];
-
 /// The same rule in PromQL, for exported alert rules: the quantile query with every series
 /// whose rank lies beyond the highest finite bucket (by `beyond_finite`'s rank rule) replaced
-/// by +Inf, so an alert reads the figure `check` judges. The `+Inf` bucket is picked out of
-/// any bucket expression with `and on (le)` against a one-series vector labelled `le="+Inf"`.
-/// None for queries that need no companion.
+/// by +Inf, so an alert reads the figure `check` judges. Every spelling of an infinite bound
+/// that histogram_quantile (Go's ParseFloat) reads as +Inf — `+Inf`, `Inf`, `INF`, `Infinity`,
+/// `+infinity` — is first relabelled `+Inf` (label_replace, an anchored case-insensitive
+/// regex), and the `+Inf` bucket is then picked out of any bucket expression with `and on (le)`
+/// against a one-series vector labelled `le="+Inf"`. None for queries that need no companion.
 pub fn conservative_promql(query: &str) -> Option<String> {
     let quantile = companion(query)?;
-    let (buckets, q) = (&quantile.buckets, quantile.q);
-    // Every spelling of the bound Prometheus parses as +Inf (exporters write `+Inf`; some `Inf`).
-    let inf = INF_SPELLINGS
-        .iter()
-        .map(|spelling| format!(r#"label_replace(vector(0), "le", "{spelling}", "", "")"#))
-        .collect::<Vec<_>>()
-        .join(" or ");
-    let inf = format!("({inf})");
-    let total = format!("max without (le) (({buckets}) and on (le) {inf})");
-    let highest_finite = format!("max without (le) (({buckets}) unless on (le) {inf})");
+    let q = quantile.q;
+    let buckets = format!(r#"label_replace(({}), "le", "+Inf", "le", "(?i)[+]?inf(inity)?")"#, quantile.buckets);
+    let inf = r#"label_replace(vector(0), "le", "+Inf", "", "")"#;
+    let total = format!("max without (le) ({buckets} and on (le) {inf})");
+    let highest_finite = format!("max without (le) ({buckets} unless on (le) {inf})");
     let beyond = format!("({total} * {q} > {highest_finite})");
     Some(format!("((({query}) unless {beyond}) or ({beyond} * 0 + Inf))"))
 }

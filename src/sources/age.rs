@@ -62,7 +62,30 @@ pub fn merged_dates(inputs: &[Dated]) -> Result<(String, String), String> {
 /// without it cannot be dated, and its modification time (a merge written today) would
 /// launder its age.
 pub fn of_summary(set: &MetricSet, path: &Path) -> EvidenceTime {
+    if let Some(text) = &set.generated_at {
+        // The summary's own date (k6 >= 1.5): a copy keeps it, its modification time does not.
+        return EvidenceTime {
+            path: set.path.clone(),
+            ended_at: parse(text),
+            how: match parse(text) {
+                Some(_) => "its generation time (metadata.generated_at)".into(),
+                None => format!("metadata.generated_at {text:?} is not an RFC 3339 time"),
+            },
+        };
+    }
     let recorded = set.run.as_ref().and_then(|run| run.ended_at.as_deref()).and_then(parse);
+    // A start recorded later than the end contradicts it; the later time dates the run, so a
+    // start in the future is never "0 s old" (finding judgement2/11).
+    let started = set.run.as_ref().and_then(|run| run.started_at.as_deref()).and_then(parse);
+    if let (Some(start), Some(end)) = (started, recorded) {
+        if start > end {
+            return EvidenceTime {
+                path: set.path.clone(),
+                ended_at: Some(start),
+                how: "its recorded start time (gatecheck.started_at), which is later than its end".into(),
+            };
+        }
+    }
     if recorded.is_none() && set.run.is_some() {
         return EvidenceTime {
             path: set.path.clone(),

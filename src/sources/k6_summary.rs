@@ -247,6 +247,12 @@ impl Reader<'_> {
                 ));
             }
         }
+        // k6 >= 1.5 dates its summary (metadata.generated_at): the evidence's own time, which a
+        // copy keeps and its modification time does not.
+        if let Some(at) = root.get("metadata").and_then(|m| m.get("generated_at")) {
+            let text = at.as_str().ok_or_else(|| self.error("metadata.generated_at", "expected an RFC 3339 time"))?;
+            set.generated_at = Some(text.to_string());
+        }
         let results = self.object("results", results)?;
         let list = results
             .get("metrics")
@@ -542,7 +548,7 @@ fn canonical_stat_key(name: &str) -> String {
 }
 
 /// The top-level keys any summary shape is read from; every other key is skipped unread.
-const KEPT_KEYS: [&str; 4] = ["metrics", "results", "version", "gatecheck"];
+const KEPT_KEYS: [&str; 5] = ["metrics", "results", "version", "gatecheck", "metadata"];
 
 /// The top-level object, reduced to `KEPT_KEYS`; `Err` names what the top level is instead.
 struct TopLevel;

@@ -718,3 +718,118 @@ thresholds = ["value < 0.85"]
         }
     }
 }
+
+/// A native summary of the passing run with `block` as its `gatecheck` block.
+fn native_summary(dir: &std::path::Path, name: &str, block: Value) -> std::path::PathBuf {
+    let mut doc = read_json(&repo().join(PASS_EXPORT));
+    doc["metrics"]["dropped_iterations"] = json!({"count": 0, "rate": 0});
+    doc["gatecheck"] = block;
+    let path = dir.join(name);
+    std::fs::write(&path, doc.to_string()).unwrap();
+    path
+}
+
+/// Finding judgement2/09: one segment of a run of several is not the run (the other segment may
+/// hold every error): a blocking row says to merge first. Finding judgement2/11: a start
+/// recorded in the future (after the run's own end) dates the run, so it is never fresh.
+#[test]
+fn a_lone_segment_or_a_start_in_the_future_never_ships() {
+    let dir = tempfile::tempdir().unwrap();
+    let segment = native_summary(
+        dir.path(),
+        "segment.json",
+        json!({"runner": "gatecheck test", "partial": false, "skipped_flows": [],
+            "shard": {"run_id": "r1", "segment": "1/2", "index": 1, "count": 2, "scenario_sha256": "00"}}),
+    );
+    let out = stdout_of(&gatecheck_with_lag().args(["verify", "--summary"]).arg(&segment).assert().code(1));
+    let line = table_line(&out, "run-integrity", "whole run (not one segment)");
+    assert!(line.contains("FAIL"), "{out}");
+    assert!(out.contains("merge the segments with gatecheck merge"), "{out}");
+
+    let now = time::OffsetDateTime::now_utc();
+    let rfc = |t: time::OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).unwrap();
+    let future = native_summary(
+        dir.path(),
+        "future-start.json",
+        json!({"runner": "gatecheck test", "partial": false, "skipped_flows": [],
+            "started_at": rfc(now + time::Duration::days(180)), "ended_at": rfc(now - time::Duration::minutes(5))}),
+    );
+    let out = stdout_of(
+        &gatecheck_with_lag().args(["verify", "--max-evidence-age", "24h", "--summary"]).arg(&future).assert().code(1),
+    );
+    assert!(out.contains("in the future"), "{out}");
+}
+
+/// Finding judgement2/05: k6 >= 1.5's machine-readable summary dates itself
+/// (metadata.generated_at); a copy (new modification time) is as old as that says.
+#[test]
+fn a_machine_readable_summary_is_as_old_as_its_generated_at() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut doc = read_json(&repo().join("fixtures/k6/2.2.0/trend-stats-p99/summary-v1.json"));
+    let nine_days_ago = (time::OffsetDateTime::now_utc() - time::Duration::days(9))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    doc["metadata"]["generated_at"] = Value::from(nine_days_ago);
+    let copy = dir.path().join("copied.json");
+    std::fs::write(&copy, doc.to_string()).unwrap();
+    let out = stdout_of(
+        &gatecheck_with_lag().args(["verify", "--max-evidence-age", "24h", "--summary"]).arg(&copy).assert().code(1),
+    );
+    assert!(out.contains("metadata.generated_at") && out.contains("216h"), "{out}");
+    doc["metadata"]["generated_at"] = Value::from("2099-01-01T00:00:00Z");
+    std::fs::write(&copy, doc.to_string()).unwrap();
+    let out = stdout_of(&gatecheck_with_lag().args(["verify", "--summary"]).arg(&copy).assert().code(1));
+    assert!(out.contains("in the future"), "{out}");
+}
+
+/// Finding judgement2/10: one statistic given two queries (or two variables) in two spellings
+/// is a policy error: only one would ever be sent.
+#[test]
+fn one_statistic_given_twice_in_a_gate_is_a_policy_error() {
+    for table in [
+        "[gate.query]\n\"p(95)\" = 'a'\n\"p(95.0)\" = 'b'\n",
+        "[gate.env]\n\"p(95)\" = \"LAG_A\"\n\"p(95.0)\" = \"LAG_B\"\n",
+    ] {
+        let (_guard, policy) =
+            policy_file(&format!("[[gate]]\nid = \"lag\"\nunit = \"s\"\nthresholds = [\"p(95) < 1s\"]\n{table}"));
+        let assert = gatecheck().arg("lint").arg(&policy).assert().code(2);
+        let said = format!("{}{}", stdout_of(&assert), stderr_of(&assert));
+        assert!(said.contains("p(95)") && said.contains("twice"), "{said}");
+    }
+}
+
+/// Finding judgement2/12: a series outside the figure's domain (an exporter's -5 s "unknown")
+/// is broken evidence, never a term of an average that then passes.
+#[test]
+fn a_reduced_figure_never_hides_a_series_outside_its_domain() {
+    let url = serve_json(
+        r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"instance":"a"},"value":[1767225600,"-5"]},{"metric":{"instance":"b"},"value":[1767225600,"6.5"]}]}}"#,
+    );
+    let (_guard, policy) = policy_file(
+        "[[gate]]\nid = \"lag\"\nquery = 'lag_seconds'\nunit = \"s\"\nreduce = \"avg\"\nthresholds = [\"value < 1s\"]\n",
+    );
+    let out = stdout_of(
+        &gatecheck()
+            .args(["check", "--policy"])
+            .arg(&policy)
+            .args(["--prometheus-url", &url, "--at", FIXTURE_T])
+            .assert()
+            .code(1),
+    );
+    assert!(table_line(&out, "lag", "value < 1s").contains("NO DATA"), "{out}");
+    assert!(out.contains("{instance=\"a\"} is -5"), "{out}");
+}
+
+/// Finding judgement2/06: stability over K rounds is K readings of changing data; one pinned
+/// instant read K times is refused.
+#[test]
+fn watch_with_a_pinned_instant_cannot_require_several_rounds() {
+    let err = stderr_of(
+        &gatecheck()
+            .args(["check", "--policy", "gates/saturation.toml", "--prometheus-url", "http://127.0.0.1:9"])
+            .args(["--at", FIXTURE_T, "--watch", "3", "--require", "3", "--interval", "10ms"])
+            .assert()
+            .code(2),
+    );
+    assert!(err.contains("--require 3 with --at"), "{err}");
+}

@@ -153,3 +153,39 @@ fn a_switch_never_skips_a_flow_the_evidence_shows_ran() {
         assert!(out.contains("but the evidence holds samples of it: it is judged"), "{out}");
     }
 }
+
+/// Finding judgement2/02: a query gate of a switched-off flow is still asked; Prometheus
+/// answering with the flow's series shows it ran (5 s against 1 s), so it is judged, never
+/// SKIPPED unasked while the exported alert for the same gate fires.
+#[test]
+fn a_switched_off_flows_query_gate_is_asked_and_judged_when_it_has_series() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let body =
+            r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1767225600,"5"]}]}}"#;
+        for mut stream in listener.incoming().flatten() {
+            let _ = stream.set_read_timeout(Some(std::time::Duration::from_millis(500)));
+            let _ = stream.read(&mut [0u8; 4096]);
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    let (_guard, policy) = policy_file(
+        "[flows.rule_poll]\nswitch_env = \"PERF_ENABLE_RULE_RUN\"\n[[gate]]\nid = \"poll-latency\"\nflow = \"rule_poll\"\nquery = 'poll_seconds'\nunit = \"s\"\nthresholds = [\"value < 1s\"]\n",
+    );
+    let out = stdout_of(
+        &gatecheck()
+            .env("PERF_ENABLE_RULE_RUN", "0")
+            .args(["check", "--policy"])
+            .arg(&policy)
+            .args(["--prometheus-url", &url, "--at", FIXTURE_T])
+            .assert()
+            .code(1),
+    );
+    assert!(table_line(&out, "poll-latency", "value < 1s").contains("FAIL"), "{out}");
+}

@@ -16,10 +16,11 @@ fn read_json(path: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-/// Another passing run: the shipped passing export with one more iteration counted.
+/// Another passing run: the shipped passing export with its read-flow latency 1 ms slower.
 fn another_passing_run(dir: &Path) -> PathBuf {
     let mut doc = read_json(&repo().join(PASS_EXPORT));
-    doc["metrics"]["iterations"]["count"] = Value::from(doc["metrics"]["iterations"]["count"].as_u64().unwrap() + 1);
+    let avg = &mut doc["metrics"]["http_req_duration{flow:auth_list}"]["avg"];
+    *avg = Value::from(avg.as_f64().unwrap() + 1.0);
     let path = dir.join("another-run.json");
     std::fs::write(&path, doc.to_string()).unwrap();
     path
@@ -120,4 +121,22 @@ fn a_history_record_dated_in_the_future_is_refused() {
     let err = stderr_of(&verify(&other, &history, None).code(2));
     assert!(err.contains("judged_at") && err.contains("in the future"), "{err}");
     assert!(err.contains(&record.display().to_string()), "{err}");
+}
+
+/// Finding judgement2/03: one k6 run judged from its raw results alone, then from its summary
+/// alone, is one run (the figures both carry are identical by k6's own method).
+#[test]
+fn one_run_as_raw_results_then_as_its_summary_counts_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = dir.path().join("history");
+    let out = stdout_of(
+        &gatecheck_with_lag()
+            .args(["verify", "--raw", "fixtures/k6/1.1.0/pass/raw.ndjson", "--history"])
+            .arg(&history)
+            .assert()
+            .code(1),
+    );
+    assert!(out.contains(TOO_FEW), "{out}");
+    let out = stdout_of(&verify(&repo().join(PASS_EXPORT), &history, None).code(1));
+    assert!(out.contains(TOO_FEW), "the summary of the run the raw results were counted again: {out}");
 }

@@ -662,7 +662,7 @@ max = 'histogram_quantile(1, sum by (le, svc) (lag_bucket))'
         .assert()
         .success();
     let text = std::fs::read_to_string(&rules).unwrap();
-    assert!(text.contains(r#"and on (le) (label_replace(vector(0), "le", "+Inf", "", "") or"#), "{text}");
+    assert!(text.contains(r#"and on (le) label_replace(vector(0), "le", "+Inf", "", "")"#), "{text}");
     if !promtool_installed() {
         return;
     }
@@ -686,7 +686,8 @@ max = 'histogram_quantile(1, sum by (le, svc) (lag_bucket))'
             "interval": "1m",
             "input_series": [
                 {"series": "lag_bucket{svc=\"late\",le=\"10\"}", "values": "97 97"},
-                {"series": "lag_bucket{svc=\"late\",le=\"+Inf\"}", "values": "100 100"},
+                // An infinite bound in another spelling Go reads as +Inf (finding judgement2/04).
+                {"series": "lag_bucket{svc=\"late\",le=\"Infinity\"}", "values": "100 100"},
                 {"series": "lag_bucket{svc=\"bounded\",le=\"10\"}", "values": "100 100"},
                 {"series": "lag_bucket{svc=\"bounded\",le=\"+Inf\"}", "values": "100 100"},
             ],
