@@ -1,12 +1,18 @@
 //! `gatecheck test TESTFILE...`: policy unit tests in the spirit of `promtool test rules`. A
 //! test file names a policy and lists cases; each case gives evidence inline (a k6
-//! summary-export-shaped table of figures, env values) and the verdict expected per gate and
-//! overall. Each case is judged by the real `verify` pipeline in this process (the summary is
-//! written to a temporary file and read back by the same parser a release uses), so a test
-//! pins what a release would decide, not what a second evaluator thinks. No network is used.
+//! summary-export-shaped table of figures, env values, Prometheus series in promtool's
+//! `input_series` notation) and the verdict expected per gate and overall. Each case is judged
+//! by the real `verify` pipeline in this process (the summary is written to a temporary file
+//! and read back by the same parser a release uses), so a test pins what a release would
+//! decide, not what a second evaluator thinks.
 //!
-//! Prometheus series (`input_series`) are not supported yet: a case that needs query figures
-//! is refused rather than judged without them.
+//! Series are evaluated by a REAL Prometheus started for the file on 127.0.0.1 (backfilled with
+//! promtool; there is no PromQL engine in Rust, and a look-alike would let a test pass that
+//! Prometheus decides otherwise). One server per file, started only when a case has series.
+//! Cases are told apart by time, not by a label: every case gets its own window, far enough
+//! from its neighbours that no query reaches another case's samples, because a label would
+//! have to be added to every selector of the policy's PromQL, which then would not be the
+//! query a release runs. No network beyond loopback is used.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -17,6 +23,7 @@ use serde::Deserialize;
 
 use crate::cli::{Cli, Command, TestArgs};
 use crate::error::Error;
+use crate::sources::{input_series, test_prometheus};
 
 use super::{write_out, Context, Outcome};
 
@@ -48,7 +55,35 @@ pub struct CaseFile {
     /// Flows switched off, as `--skip-flow`.
     #[serde(default)]
     pub skip_flows: Vec<String>,
+    /// Prometheus series as promtool's `input_series`, judged by a real Prometheus started for
+    /// the file (prometheus and promtool must be on PATH).
+    #[serde(default)]
+    pub series: Vec<SeriesFile>,
+    /// Time between two values of a series that gives no `interval` of its own, e.g. "15s"
+    /// [default: 1m].
+    #[serde(default)]
+    pub interval: Option<String>,
+    /// When the policy's queries are evaluated (`--at`), after the series' first sample, like
+    /// promtool's `eval_time`, e.g. "10m". Sample ages (freshness) are measured from it.
+    /// Required with `series`.
+    #[serde(default)]
+    pub at: Option<String>,
     pub expect: ExpectFile,
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+/// One input series, as promtool writes it.
+pub struct SeriesFile {
+    /// The series: `metric{label="value",...}` (equality only).
+    pub series: String,
+    /// Expanding values, one per interval from the case's start: `a`, `_` (no sample), `_xn`,
+    /// `axn` (a, n+1 times), `a+bxn` / `a-bxn` (a, a±b, ... a±n·b). `stale` is refused: a
+    /// backfilled TSDB cannot hold staleness markers.
+    pub values: String,
+    /// Time between two values of this series, e.g. "15m" [default: the case's interval].
+    #[serde(default)]
+    pub interval: Option<String>,
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
@@ -68,35 +103,213 @@ pub fn json_schema() -> schemars::Schema {
 }
 
 pub async fn test(args: TestArgs, context: &Context<'_>, out: &mut dyn Write) -> Result<Outcome, Error> {
-    let mut failures = 0;
-    let mut passed = 0;
+    let mut tally = Tally::default();
     for path in &args.files {
-        let shown = path.display().to_string();
-        let text = crate::input::read_to_string(path, "policy test")?;
-        let fail = |message: String| Error::Evidence { path: shown.clone(), message };
-        let file: TestFile = toml::from_str(&text).map_err(|e| fail(crate::input::one_line_toml_error(&text, &e)))?;
-        if file.cases.is_empty() {
-            return Err(fail("has no [[case]]: a test file must test something".into()));
-        }
-        let policy = path.parent().unwrap_or(Path::new(".")).join(&file.policy);
-        for case in &file.cases {
-            let problems = run_case(&policy, &file.vars, case, context)
-                .await
-                .map_err(|e| fail(format!("case {:?}: {e}", case.name)))?;
-            if problems.is_empty() {
-                passed += 1;
-            } else {
-                failures += 1;
-                let mut text = format!("FAIL {shown}: case {:?}\n", case.name);
-                for problem in problems {
-                    text.push_str(&format!("  {problem}\n"));
-                }
-                write_out(out.write_all(text.as_bytes()))?;
+        // Ctrl-C or SIGTERM drops the file's future, and with it the test Prometheus (killed,
+        // its directory removed), before saying so.
+        tokio::select! {
+            result = test_file(path, context, out, &mut tally) => result?,
+            how = crate::load::interrupted() => {
+                return Err(Error::Settings(format!(
+                    "gatecheck test: stopped by {how} during {}; its test Prometheus was stopped and removed",
+                    path.display()
+                )));
             }
         }
     }
-    write_out(writeln!(out, "gatecheck test: {passed} passed, {failures} failed"))?;
-    Ok(Outcome::of(failures > 0))
+    write_out(writeln!(out, "gatecheck test: {} passed, {} failed", tally.passed, tally.failed))?;
+    Ok(Outcome::of(tally.failed > 0))
+}
+
+#[derive(Default)]
+struct Tally {
+    passed: usize,
+    failed: usize,
+}
+
+async fn test_file(path: &Path, context: &Context<'_>, out: &mut dyn Write, tally: &mut Tally) -> Result<(), Error> {
+    let shown = path.display().to_string();
+    let text = crate::input::read_to_string(path, "policy test")?;
+    let fail = |message: String| Error::Evidence { path: shown.clone(), message };
+    let file: TestFile = toml::from_str(&text).map_err(|e| fail(crate::input::one_line_toml_error(&text, &e)))?;
+    if file.cases.is_empty() {
+        return Err(fail("has no [[case]]: a test file must test something".into()));
+    }
+    let policy = path.parent().unwrap_or(Path::new(".")).join(&file.policy);
+    let windows = plan_windows(&file, &policy).map_err(fail)?;
+    // One server for the file's series, started only when some case has series.
+    let server = if windows.iter().any(Option::is_some) {
+        if let Some(name) = test_prometheus::missing_binary() {
+            let case = file.cases.iter().find(|c| !c.series.is_empty()).map_or("", |c| c.name.as_str());
+            return Err(fail(format!(
+                "case {case:?} has Prometheus series, judged by a real Prometheus, but `{name}` is not on PATH: {}",
+                test_prometheus::INSTALL_HINT
+            )));
+        }
+        let inputs: Vec<(String, usize)> =
+            windows.iter().flatten().map(|w| (w.openmetrics.clone(), w.samples)).collect();
+        Some(
+            test_prometheus::TestPrometheus::start(&inputs)
+                .await
+                .map_err(|why| fail(format!("test Prometheus: {why}")))?,
+        )
+    } else {
+        None
+    };
+    for (case, window) in file.cases.iter().zip(&windows) {
+        let prometheus = match (&server, window) {
+            (Some(server), Some(window)) => Some((server.url.as_str(), window.at_ms)),
+            _ => None,
+        };
+        let problems = run_case(&policy, &file.vars, case, prometheus, context)
+            .await
+            .map_err(|e| fail(format!("case {:?}: {e}", case.name)))?;
+        if problems.is_empty() {
+            tally.passed += 1;
+        } else {
+            tally.failed += 1;
+            let mut text = format!("FAIL {shown}: case {:?}\n", case.name);
+            if let Some(window) = window {
+                text.push_str(&format!("  (series evaluated at {})\n", rfc3339(window.at_ms)));
+            }
+            for problem in problems {
+                text.push_str(&format!("  {problem}\n"));
+            }
+            write_out(out.write_all(text.as_bytes()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Where one case's series sit in the shared server: its OpenMetrics text, how many samples
+/// that holds, and its evaluation time (unix ms).
+struct Window {
+    openmetrics: String,
+    samples: usize,
+    at_ms: i64,
+}
+
+/// The first case's series start here (2020-01-01T00:00:00Z): fixed, so a run is reproducible,
+/// and in the past, as evidence must be.
+const FIRST_START_MS: i64 = 1_577_836_800_000;
+/// Case windows start on promtool's 2 h block boundaries, so no block holds two cases.
+const BLOCK_MS: i64 = 2 * 3_600_000;
+/// Prometheus' default lookback of an instant selector.
+const LOOKBACK_MS: i64 = 5 * 60_000;
+
+/// Lays the cases with series end to end in time: each starts after the previous one's last
+/// sample and evaluation time by more than the longest duration written in the policy or the
+/// test's vars (the farthest back any of its queries can read), plus the selector lookback.
+fn plan_windows(file: &TestFile, policy: &Path) -> Result<Vec<Option<Window>>, String> {
+    let policy_text = std::fs::read_to_string(policy).unwrap_or_default();
+    let mut reach = longest_duration_ms(&policy_text);
+    for value in file.vars.values() {
+        reach = reach.max(longest_duration_ms(value));
+    }
+    let gap = reach.max(3_600_000) + LOOKBACK_MS;
+    let mut next_start = FIRST_START_MS;
+    let mut windows = Vec::new();
+    for case in &file.cases {
+        let name = &case.name;
+        if case.series.is_empty() {
+            if case.at.is_some() || case.interval.is_some() {
+                return Err(format!("case {name:?}: `at` and `interval` are for cases with `series`"));
+            }
+            windows.push(None);
+            continue;
+        }
+        let ms = |field: &str, text: &str| -> Result<i64, String> {
+            let duration = crate::metrics::clock::parse_duration(text)
+                .map_err(|e| format!("case {name:?}: {field} {text:?}: {e} (expected e.g. 10m)"))?;
+            Ok(duration.as_millis() as i64)
+        };
+        let at_text = case.at.as_deref().ok_or_else(|| {
+            format!(
+                "case {name:?}: has series but no `at` (when to evaluate, after the first sample, e.g. at = \"10m\")"
+            )
+        })?;
+        let at = ms("at", at_text)?;
+        if at % 1000 != 0 {
+            return Err(format!("case {name:?}: at {at_text:?}: give whole seconds"));
+        }
+        let interval = ms("interval", case.interval.as_deref().unwrap_or("1m"))?;
+        let mut parsed = Vec::new();
+        for one in &case.series {
+            let step = match &one.interval {
+                Some(text) => ms("interval", text)?,
+                None => interval,
+            };
+            if step <= 0 {
+                return Err(format!("case {name:?}: series {:?}: the interval must be above 0", one.series));
+            }
+            parsed.push(
+                input_series::Series::parse(&one.series, &one.values, step)
+                    .map_err(|e| format!("case {name:?}: {e}"))?,
+            );
+        }
+        let start = next_start;
+        let shifted: Vec<(i64, &input_series::Series)> = parsed.iter().map(|s| (start, s)).collect();
+        let (openmetrics, samples) = input_series::openmetrics(&shifted).map_err(|e| format!("case {name:?}: {e}"))?;
+        let last = parsed.iter().flat_map(|s| s.samples.last()).map(|(t, _)| *t).max().unwrap_or(0);
+        let end = start + last.max(at);
+        next_start = (end + gap).div_euclid(BLOCK_MS) * BLOCK_MS + BLOCK_MS;
+        windows.push(Some(Window { openmetrics, samples, at_ms: start + at }));
+    }
+    Ok(windows)
+}
+
+/// The longest Prometheus-style duration (`90s`, `1h30m`, `7d`) written in `text`, in ms.
+fn longest_duration_ms(text: &str) -> i64 {
+    let mut longest = 0;
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let starts = bytes[i].is_ascii_digit() && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric());
+        if !starts {
+            i += 1;
+            continue;
+        }
+        let mut j = i;
+        while j < bytes.len() && bytes[j].is_ascii_alphanumeric() {
+            j += 1;
+        }
+        if let Some(ms) = prometheus_duration_ms(&text[i..j]) {
+            longest = longest.max(ms);
+        }
+        i = j;
+    }
+    longest
+}
+
+fn prometheus_duration_ms(token: &str) -> Option<i64> {
+    let mut total = 0i64;
+    let mut rest = token;
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let number: i64 = rest[..digits].parse().ok()?;
+        rest = &rest[digits..];
+        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        let unit = match &rest[..unit_len] {
+            "ms" => 1,
+            "s" => 1000,
+            "m" => 60_000,
+            "h" => 3_600_000,
+            "d" => 86_400_000,
+            "w" => 7 * 86_400_000,
+            "y" => 365 * 86_400_000,
+            _ => return None,
+        };
+        rest = &rest[unit_len..];
+        total = total.checked_add(number.checked_mul(unit)?)?;
+    }
+    Some(total)
+}
+
+fn rfc3339(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_else(|| format!("{} (unix seconds)", ms / 1000))
 }
 
 /// Judges one case; returns what differs from its expectations (empty: the case passes).
@@ -104,6 +317,7 @@ async fn run_case(
     policy: &Path,
     vars: &BTreeMap<String, String>,
     case: &CaseFile,
+    prometheus: Option<(&str, i64)>,
     context: &Context<'_>,
 ) -> Result<Vec<String>, Error> {
     let dir = tempfile::tempdir().map_err(|source| Error::Write { path: "a temporary directory".into(), source })?;
@@ -133,6 +347,9 @@ async fn run_case(
     }
     for flow in &case.skip_flows {
         argv.extend(["--skip-flow".into(), flow.clone()]);
+    }
+    if let Some((url, at_ms)) = prometheus {
+        argv.extend(["--prometheus-url".into(), url.to_string(), "--at".into(), (at_ms / 1000).to_string()]);
     }
     let Command::Verify(verify_args) = Cli::try_parse_from(&argv)
         .map_err(|e| Error::Settings(crate::cli::one_line_error(&e.render().to_string())))?

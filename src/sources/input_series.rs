@@ -1,0 +1,249 @@
+//! Synthetic Prometheus series for policy unit tests, in promtool's `input_series` notation: a
+//! series selector (`metric{label="v"}`) and expanding values (`1+1x10 _ 3x4 _x2`), one value
+//! per interval from the series' start. Parsed here into samples and written as OpenMetrics
+//! text, the format `promtool tsdb create-blocks-from openmetrics` backfills, so the policy's
+//! PromQL is evaluated by a real Prometheus rather than by a second evaluator of ours.
+//!
+//! promtool's `stale` is refused, not approximated: a staleness marker is a NaN payload that
+//! OpenMetrics text cannot carry, so a backfilled series stays visible to an instant selector
+//! for Prometheus' 5 minute lookback after its last sample. `_` (no sample) is the honest
+//! spelling of a gap.
+
+/// One series: its metric name, its labels (sorted, without `__name__`) and its samples as
+/// (milliseconds from the series' start, value).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    pub name: String,
+    pub labels: Vec<(String, String)>,
+    pub samples: Vec<(i64, f64)>,
+}
+
+impl Series {
+    /// `values` expanded one `interval_ms` apart from 0; `_` leaves its slot empty.
+    pub fn parse(selector: &str, values: &str, interval_ms: i64) -> Result<Series, String> {
+        let (name, labels) = parse_selector(selector)?;
+        let mut samples = Vec::new();
+        for (slot, value) in expand(values)?.into_iter().enumerate() {
+            if let Some(value) = value {
+                samples.push((slot as i64 * interval_ms, value));
+            }
+        }
+        Ok(Series { name, labels, samples })
+    }
+
+    /// The series' identity in OpenMetrics spelling: `name{a="x",b="y"}`.
+    pub fn key(&self) -> String {
+        if self.labels.is_empty() {
+            return self.name.clone();
+        }
+        let pairs: Vec<String> = self.labels.iter().map(|(k, v)| format!("{k}=\"{}\"", escape(v))).collect();
+        format!("{}{{{}}}", self.name, pairs.join(","))
+    }
+}
+
+/// OpenMetrics text of `series`, each shifted by its base time (unix milliseconds). Samples of
+/// one identity are written together in time order, as the format requires; two samples of one
+/// identity at the same time are refused (promtool would silently keep one).
+pub fn openmetrics(series: &[(i64, &Series)]) -> Result<(String, usize), String> {
+    let mut by_key: std::collections::BTreeMap<String, Vec<(i64, f64)>> = std::collections::BTreeMap::new();
+    for (base, one) in series {
+        let entry = by_key.entry(one.key()).or_default();
+        entry.extend(one.samples.iter().map(|(offset, value)| (base + offset, *value)));
+    }
+    let mut text = String::new();
+    let mut count = 0;
+    for (key, mut samples) in by_key {
+        samples.sort_by_key(|(t, _)| *t);
+        if let Some(pair) = samples.windows(2).find(|w| w[0].0 == w[1].0) {
+            return Err(format!("series {key} is given twice at the same time ({} ms)", pair[0].0));
+        }
+        for (t, value) in samples {
+            text.push_str(&format!("{key} {} {}.{:03}\n", number(value), t.div_euclid(1000), t.rem_euclid(1000)));
+            count += 1;
+        }
+    }
+    text.push_str("# EOF\n");
+    Ok((text, count))
+}
+
+fn number(value: f64) -> String {
+    if value.is_nan() {
+        "NaN".into()
+    } else if value.is_infinite() {
+        if value > 0.0 { "+Inf" } else { "-Inf" }.into()
+    } else {
+        format!("{value:?}")
+    }
+}
+
+fn escape(value: &str) -> String {
+    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+fn is_name(text: &str, colon: bool) -> bool {
+    let mut chars = text.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || (colon && c == ':'))
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || (colon && c == ':'))
+}
+
+/// `name{label="value",...}` or `{__name__="name",...}`: equality matchers only, as promtool.
+fn parse_selector(text: &str) -> Result<(String, Vec<(String, String)>), String> {
+    let text = text.trim();
+    let (mut name, rest) = match text.find('{') {
+        Some(at) => (text[..at].trim().to_string(), &text[at + 1..]),
+        None => (text.to_string(), "}"),
+    };
+    let body = rest.trim_end().strip_suffix('}').ok_or_else(|| format!("series {text:?}: expected a closing `}}`"))?;
+    let mut labels = Vec::new();
+    let mut chars = body.chars().peekable();
+    loop {
+        while chars.peek().is_some_and(|c| c.is_whitespace() || *c == ',') {
+            chars.next();
+        }
+        if chars.peek().is_none() {
+            break;
+        }
+        let label: String = std::iter::from_fn(|| chars.next_if(|c| c.is_ascii_alphanumeric() || *c == '_')).collect();
+        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        if !is_name(&label, false) || chars.next() != Some('=') || chars.peek() == Some(&'~') {
+            return Err(format!("series {text:?}: expected label=\"value\" pairs (equality only)"));
+        }
+        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        if chars.next() != Some('"') {
+            return Err(format!("series {text:?}: label {label} needs a double-quoted value"));
+        }
+        let mut value = String::new();
+        loop {
+            match chars.next() {
+                Some('"') => break,
+                Some('\\') => match chars.next() {
+                    Some('n') => value.push('\n'),
+                    Some(c) => value.push(c),
+                    None => return Err(format!("series {text:?}: unterminated label value")),
+                },
+                Some(c) => value.push(c),
+                None => return Err(format!("series {text:?}: unterminated label value")),
+            }
+        }
+        if label == "__name__" {
+            if !name.is_empty() {
+                return Err(format!("series {text:?}: the metric name is given twice"));
+            }
+            name = value;
+        } else if labels.iter().any(|(k, _)| *k == label) {
+            return Err(format!("series {text:?}: label {label} is given twice"));
+        } else if !value.is_empty() {
+            // An empty label value is no label at all, in Prometheus as here.
+            labels.push((label, value));
+        }
+    }
+    if !is_name(&name, true) {
+        return Err(format!("series {text:?}: expected a metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)"));
+    }
+    labels.sort();
+    Ok((name, labels))
+}
+
+fn value(text: &str, whole: &str) -> Result<f64, String> {
+    match text {
+        "Inf" | "+Inf" | "inf" | "+inf" => Ok(f64::INFINITY),
+        "-Inf" | "-inf" => Ok(f64::NEG_INFINITY),
+        "NaN" | "nan" => Ok(f64::NAN),
+        _ => text.parse::<f64>().map_err(|_| format!("values {whole:?}: {text:?} is not a number")),
+    }
+}
+
+/// promtool's expanding notation, one `Option` per interval: `a` one value; `_` none; `_xn` n
+/// empty slots; `axn` a, n+1 times; `a+bxn` / `a-bxn` a, a±b, ... a±n·b (n+1 values).
+pub fn expand(values: &str) -> Result<Vec<Option<f64>>, String> {
+    let mut out = Vec::new();
+    for token in values.split_whitespace() {
+        if token == "_" {
+            out.push(None);
+            continue;
+        }
+        if token == "stale" {
+            return Err(format!(
+                "values {values:?}: `stale` cannot be backfilled (OpenMetrics has no staleness marker); end the series with `_` (it stays visible for Prometheus' 5m lookback)"
+            ));
+        }
+        if let Ok(one) = value(token, values) {
+            out.push(Some(one));
+            continue;
+        }
+        let (head, times) = token
+            .rsplit_once('x')
+            .ok_or_else(|| format!("values {values:?}: {token:?} is neither a number, `_`, `axn` nor `a+bxn`"))?;
+        let times: usize =
+            times.parse().map_err(|_| format!("values {values:?}: {token:?} needs a whole number after `x`"))?;
+        if times > 100_000 {
+            return Err(format!("values {values:?}: {token:?} expands to more than 100000 values"));
+        }
+        if head == "_" {
+            out.extend(std::iter::repeat_n(None, times));
+            continue;
+        }
+        // The step's sign is the last + or - that does not start the number or an exponent.
+        let bytes = head.as_bytes();
+        let split = (1..bytes.len())
+            .rev()
+            .find(|&i| (bytes[i] == b'+' || bytes[i] == b'-') && !matches!(bytes[i - 1], b'e' | b'E'));
+        let (start, step) = match split {
+            Some(i) => {
+                let step = value(&head[i + 1..], values)?;
+                (value(&head[..i], values)?, if bytes[i] == b'-' { -step } else { step })
+            }
+            None => (value(head, values)?, 0.0),
+        };
+        out.extend((0..=times).map(|i| Some(start + step * i as f64)));
+    }
+    if out.is_empty() {
+        return Err("values is empty: give at least one value".into());
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expands_promtool_notation() {
+        let got = expand("1+1x3 _ 5x2 _x2 10-2.5x2 -1 1e3").unwrap();
+        let want = vec![
+            Some(1.0),
+            Some(2.0),
+            Some(3.0),
+            Some(4.0),
+            None,
+            Some(5.0),
+            Some(5.0),
+            Some(5.0),
+            None,
+            None,
+            Some(10.0),
+            Some(7.5),
+            Some(5.0),
+            Some(-1.0),
+            Some(1000.0),
+        ];
+        assert_eq!(got, want);
+        assert!(expand("1 stale").unwrap_err().contains("stale"));
+        assert!(expand("1+x3").is_err());
+        assert!(expand("").is_err());
+    }
+
+    #[test]
+    fn selectors_become_openmetrics_identities() {
+        let s = Series::parse(r#"up{job="api", instance="a\"b"}"#, "1 _ 1", 15_000).unwrap();
+        assert_eq!(s.key(), r#"up{instance="a\"b",job="api"}"#);
+        assert_eq!(s.samples, vec![(0, 1.0), (30_000, 1.0)]);
+        let named = Series::parse(r#"{__name__="x:y", a="1"}"#, "2", 1000).unwrap();
+        assert_eq!(named.key(), r#"x:y{a="1"}"#);
+        assert!(Series::parse(r#"x{a=~"1"}"#, "1", 1000).is_err());
+        let (text, count) = openmetrics(&[(1_000_000, &s)]).unwrap();
+        assert_eq!(count, 2);
+        assert!(text.starts_with("up{instance=\"a\\\"b\",job=\"api\"} 1.0 1000.000\n"), "{text}");
+        assert!(openmetrics(&[(0, &s), (0, &s)]).is_err());
+    }
+}
