@@ -388,8 +388,12 @@ fn compare(verdict: &serde_json::Value, outcome: Outcome, expect: &ExpectFile) -
         .flatten()
         .map(|row| {
             let text = |key: &str| row[key].as_str().unwrap_or_default().to_string();
-            let observed =
+            let mut observed =
                 row["observed"]["display"].as_str().map_or_else(|| row["observed"].to_string(), str::to_string);
+            // A row without a figure (NO DATA) says why in its detail.
+            if observed.trim().is_empty() || observed == "null" {
+                observed = row["detail"].as_str().unwrap_or("nothing").to_string();
+            }
             (text("id"), text("threshold"), text("verdict"), observed)
         })
         .collect();

@@ -73,8 +73,21 @@ impl TestPrometheus {
             .tempdir()
             .map_err(|e| format!("cannot create a temporary directory: {e}"))?;
         let data = dir.path().join("data");
+        // promtool writes (and syncs) one block per 2 h range: a core each keeps it short. The
+        // set aborts what still runs when dropped, and an aborted backfill kills its promtool.
+        let parallel = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let mut running = tokio::task::JoinSet::new();
         for (index, (text, want)) in inputs.iter().enumerate() {
-            backfill(dir.path(), &data, index, text, *want).await?;
+            if running.len() >= parallel {
+                if let Some(done) = running.join_next().await {
+                    done.map_err(|e| format!("promtool: {e}"))??;
+                }
+            }
+            let (base, data, text, want) = (dir.path().to_path_buf(), data.clone(), text.clone(), *want);
+            running.spawn(async move { backfill(&base, &data, index, &text, want).await });
+        }
+        while let Some(done) = running.join_next().await {
+            done.map_err(|e| format!("promtool: {e}"))??;
         }
         let config = dir.path().join("prometheus.yml");
         std::fs::write(&config, "global:\n  scrape_interval: 1m\n  evaluation_interval: 1m\nscrape_configs: []\n")
