@@ -189,9 +189,11 @@ struct Window {
     at_ms: i64,
 }
 
-/// The first case's series start here (2020-01-01T00:00:00Z): fixed, so a run is reproducible,
-/// and in the past, as evidence must be.
-const FIRST_START_MS: i64 = 1_577_836_800_000;
+/// The first case's series start here (2000-01-01T00:00:00Z): fixed, so a run is reproducible,
+/// and far in the past, as evidence must be, leaving room for many windows.
+const FIRST_START_MS: i64 = 946_684_800_000;
+/// No window may reach past this (2025-01-01T00:00:00Z): evidence from the future is refused.
+const LAST_END_MS: i64 = 1_735_689_600_000;
 /// Case windows start on promtool's 2 h block boundaries, so no block holds two cases.
 const BLOCK_MS: i64 = 2 * 3_600_000;
 /// Prometheus' default lookback of an instant selector.
@@ -252,6 +254,12 @@ fn plan_windows(file: &TestFile, policy: &Path) -> Result<Vec<Option<Window>>, S
         let (openmetrics, samples) = input_series::openmetrics(&shifted).map_err(|e| format!("case {name:?}: {e}"))?;
         let last = parsed.iter().flat_map(|s| s.samples.last()).map(|(t, _)| *t).max().unwrap_or(0);
         let end = start + last.max(at);
+        if end > LAST_END_MS {
+            return Err(format!(
+                "case {name:?}: the cases' time windows run out ({} apart, from the longest duration in the policy): split the file",
+                crate::policy::freshness::show_age(std::time::Duration::from_millis(gap as u64))
+            ));
+        }
         next_start = (end + gap).div_euclid(BLOCK_MS) * BLOCK_MS + BLOCK_MS;
         windows.push(Some(Window { openmetrics, samples, at_ms: start + at }));
     }
@@ -418,4 +426,20 @@ fn compare(verdict: &serde_json::Value, outcome: Outcome, expect: &ExpectFile) -
         }
     }
     problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_reach_of_a_policy_is_its_longest_written_duration() {
+        let text = "query = 'increase(x[24h]) / y[1h30m]' # over 2 weeks, 90s, 5 min, 3%\nwindow = \"10m\"";
+        assert_eq!(longest_duration_ms(text), 24 * 3_600_000);
+        assert_eq!(prometheus_duration_ms("1h30m"), Some(5_400_000));
+        assert_eq!(prometheus_duration_ms("2w"), Some(14 * 86_400_000));
+        assert_eq!(prometheus_duration_ms("15"), None);
+        assert_eq!(prometheus_duration_ms("3x"), None);
+        assert_eq!(longest_duration_ms("run_id = \"r1\" a1m"), 0);
+    }
 }
