@@ -147,12 +147,32 @@ async fn test_file(path: &Path, context: &Context<'_>, out: &mut dyn Write, tall
             )));
         }
         let inputs: Vec<(String, usize)> =
-            windows.iter().flatten().map(|w| (w.openmetrics.clone(), w.samples)).collect();
-        Some(
-            test_prometheus::TestPrometheus::start(&inputs)
-                .await
-                .map_err(|why| fail(format!("test Prometheus: {why}")))?,
-        )
+            windows.iter().flatten().filter(|w| w.samples > 0).map(|w| (w.openmetrics.clone(), w.samples)).collect();
+        let receive = windows.iter().flatten().any(|w| w.remote.is_some());
+        let server = test_prometheus::TestPrometheus::start(&inputs, receive)
+            .await
+            .map_err(|why| fail(format!("test Prometheus: {why}")))?;
+        let mut pushed: Vec<(&Window, &str)> = windows
+            .iter()
+            .zip(&file.cases)
+            .filter_map(|(w, case)| w.as_ref().filter(|w| w.remote.is_some()).map(|w| (w, case.name.as_str())))
+            .collect();
+        pushed.sort_by_key(|(w, _)| w.at_ms);
+        let target = crate::load::remote_write::Target {
+            url: format!("{}/api/v1/write", server.url),
+            headers: Vec::new(),
+            bearer: None,
+            timeout: std::time::Duration::from_secs(30),
+            every: std::time::Duration::from_secs(5),
+        };
+        for (window, name) in pushed {
+            if let Some(request) = &window.remote {
+                crate::load::remote_write::push(&target, request)
+                    .await
+                    .map_err(|why| fail(format!("case {name:?}: remote write of its series: {why}")))?;
+            }
+        }
+        Some(server)
     } else {
         None
     };
@@ -187,6 +207,10 @@ struct Window {
     openmetrics: String,
     samples: usize,
     at_ms: i64,
+    /// Set when the case has native histograms, which OpenMetrics cannot carry: then every
+    /// series of the case is sent by remote write once the server runs, and `openmetrics` is
+    /// empty.
+    remote: Option<crate::load::remote_write::WriteRequest>,
 }
 
 /// The first case's series start here (2000-01-01T00:00:00Z): fixed, so a run is reproducible,
@@ -202,6 +226,9 @@ const LOOKBACK_MS: i64 = 5 * 60_000;
 /// Lays the cases with series end to end in time: each starts after the previous one's last
 /// sample and evaluation time by more than the longest duration written in the policy or the
 /// test's vars (the farthest back any of its queries can read), plus the selector lookback.
+/// Cases sent by remote write come after every backfilled one: Prometheus accepts a pushed
+/// sample only after its newest block and within an hour of its newest sample, so they are
+/// placed, and later pushed, in time order.
 fn plan_windows(file: &TestFile, policy: &Path) -> Result<Vec<Option<Window>>, String> {
     let policy_text = std::fs::read_to_string(policy).unwrap_or_default();
     let mut reach = longest_duration_ms(&policy_text);
@@ -210,15 +237,56 @@ fn plan_windows(file: &TestFile, policy: &Path) -> Result<Vec<Option<Window>>, S
     }
     let gap = reach.max(3_600_000) + LOOKBACK_MS;
     let mut next_start = FIRST_START_MS;
-    let mut windows = Vec::new();
+    let mut windows: Vec<Option<Window>> = file.cases.iter().map(|_| None).collect();
+    let mut parsed_cases = Vec::new();
     for case in &file.cases {
+        parsed_cases.push(parse_case(case)?);
+    }
+    // Backfilled cases first, then the pushed ones, each group in file order.
+    let mut order: Vec<usize> = (0..file.cases.len()).collect();
+    order.sort_by_key(|&i| {
+        parsed_cases[i].as_ref().is_some_and(|(_, series)| series.iter().any(|s| !s.histograms.is_empty()))
+    });
+    for index in order {
+        let Some((at, parsed)) = &parsed_cases[index] else { continue };
+        let (at, name) = (*at, &file.cases[index].name);
+        let start = next_start;
+        let pushed = parsed.iter().any(|s| !s.histograms.is_empty());
+        let (openmetrics, samples, remote) = if pushed {
+            (String::new(), 0, Some(write_request(start, parsed).map_err(|e| format!("case {name:?}: {e}"))?))
+        } else {
+            let shifted: Vec<(i64, &input_series::Series)> = parsed.iter().map(|s| (start, s)).collect();
+            let (text, count) = input_series::openmetrics(&shifted).map_err(|e| format!("case {name:?}: {e}"))?;
+            (text, count, None)
+        };
+        let last = parsed
+            .iter()
+            .flat_map(|s| s.samples.last().map(|(t, _)| *t).into_iter().chain(s.histograms.last().map(|(t, _)| *t)))
+            .max()
+            .unwrap_or(0);
+        let end = start + last.max(at);
+        if end > LAST_END_MS {
+            return Err(format!(
+                "case {name:?}: the cases' time windows run out ({} apart, from the longest duration in the policy): split the file",
+                crate::policy::freshness::show_age(std::time::Duration::from_millis(gap as u64))
+            ));
+        }
+        next_start = (end + gap).div_euclid(BLOCK_MS) * BLOCK_MS + BLOCK_MS;
+        windows[index] = Some(Window { openmetrics, samples, at_ms: start + at, remote });
+    }
+    Ok(windows)
+}
+
+/// A case's evaluation offset (ms) and its series, or `None` when it has no series.
+#[allow(clippy::type_complexity)]
+fn parse_case(case: &CaseFile) -> Result<Option<(i64, Vec<input_series::Series>)>, String> {
+    {
         let name = &case.name;
         if case.series.is_empty() {
             if case.at.is_some() || case.interval.is_some() {
                 return Err(format!("case {name:?}: `at` and `interval` are for cases with `series`"));
             }
-            windows.push(None);
-            continue;
+            return Ok(None);
         }
         let ms = |field: &str, text: &str| -> Result<i64, String> {
             let duration = crate::metrics::clock::parse_duration(text)
@@ -249,21 +317,51 @@ fn plan_windows(file: &TestFile, policy: &Path) -> Result<Vec<Option<Window>>, S
                     .map_err(|e| format!("case {name:?}: {e}"))?,
             );
         }
-        let start = next_start;
-        let shifted: Vec<(i64, &input_series::Series)> = parsed.iter().map(|s| (start, s)).collect();
-        let (openmetrics, samples) = input_series::openmetrics(&shifted).map_err(|e| format!("case {name:?}: {e}"))?;
-        let last = parsed.iter().flat_map(|s| s.samples.last()).map(|(t, _)| *t).max().unwrap_or(0);
-        let end = start + last.max(at);
-        if end > LAST_END_MS {
-            return Err(format!(
-                "case {name:?}: the cases' time windows run out ({} apart, from the longest duration in the policy): split the file",
-                crate::policy::freshness::show_age(std::time::Duration::from_millis(gap as u64))
-            ));
-        }
-        next_start = (end + gap).div_euclid(BLOCK_MS) * BLOCK_MS + BLOCK_MS;
-        windows.push(Some(Window { openmetrics, samples, at_ms: start + at }));
+        Ok(Some((at, parsed)))
     }
-    Ok(windows)
+}
+
+/// One remote-write request holding every series of a case, shifted to `start` (unix ms).
+fn write_request(
+    start: i64,
+    series: &[input_series::Series],
+) -> Result<crate::load::remote_write::WriteRequest, String> {
+    use crate::load::remote_write::{encode_histogram, HistogramCounts, Label, Sample, TimeSeries, WriteRequest};
+    let whole = |value: f64, what: &str, key: &str| -> Result<u64, String> {
+        if value >= 0.0 && value.fract() == 0.0 && value < 2f64.powi(53) {
+            Ok(value as u64)
+        } else {
+            Err(format!("series {key}: histogram {what} {value} is not a whole number of observations"))
+        }
+    };
+    let mut timeseries = Vec::new();
+    for one in series {
+        let key = one.key();
+        let mut labels: Vec<Label> = std::iter::once(("__name__".to_string(), one.name.clone()))
+            .chain(one.labels.iter().cloned())
+            .map(|(name, value)| Label { name, value })
+            .collect();
+        labels.sort_by(|a, b| a.name.cmp(&b.name));
+        let samples = one.samples.iter().map(|(t, value)| Sample { value: *value, timestamp: start + t }).collect();
+        let mut histograms = Vec::new();
+        for (t, h) in &one.histograms {
+            let mut buckets = std::collections::BTreeMap::new();
+            for (index, count) in &h.buckets {
+                buckets.insert(*index, whole(*count, "bucket count", &key)?);
+            }
+            let counts = HistogramCounts {
+                schema: h.schema,
+                count: whole(h.count, "count", &key)?,
+                sum: h.sum,
+                zero_threshold: h.zero_threshold,
+                zero_count: whole(h.zero_count, "zero bucket count", &key)?,
+                buckets,
+            };
+            histograms.push(encode_histogram(&counts, start + t));
+        }
+        timeseries.push(TimeSeries { labels, samples, histograms });
+    }
+    Ok(WriteRequest { timeseries })
 }
 
 /// The longest Prometheus-style duration (`90s`, `1h30m`, `7d`) written in `text`, in ms.

@@ -64,7 +64,9 @@ impl TestPrometheus {
     /// Backfills each OpenMetrics text (one promtool run each: promtool re-reads its whole input
     /// once per 2 h block range, so small inputs spanning little time stay fast) holding
     /// `samples` samples, then starts the server and waits until it is ready.
-    pub async fn start(inputs: &[(String, usize)]) -> Result<TestPrometheus, String> {
+    /// With `receive`, the server also takes remote writes with native histograms (for what
+    /// OpenMetrics cannot carry).
+    pub async fn start(inputs: &[(String, usize)], receive: bool) -> Result<TestPrometheus, String> {
         if let Some(name) = missing_binary() {
             return Err(format!("`{name}` is not on PATH: {INSTALL_HINT}"));
         }
@@ -96,7 +98,7 @@ impl TestPrometheus {
         // A port found free can be taken before prometheus binds it: then try another.
         for _ in 0..5 {
             let port = free_port()?;
-            let mut running = Running(spawn(&config, &data, port, &log_path)?);
+            let mut running = Running(spawn(&config, &data, port, &log_path, receive)?);
             match wait_ready(&mut running.0, port, &log_path).await {
                 Ok(()) => {
                     return Ok(TestPrometheus { _server: running, url: format!("http://127.0.0.1:{port}"), _dir: dir })
@@ -183,10 +185,14 @@ fn free_port() -> Result<u16, String> {
     listener.local_addr().map(|a| a.port()).map_err(|e| format!("no free port on 127.0.0.1: {e}"))
 }
 
-fn spawn(config: &Path, data: &Path, port: u16, log: &Path) -> Result<Child, String> {
+fn spawn(config: &Path, data: &Path, port: u16, log: &Path, receive: bool) -> Result<Child, String> {
     let log_file = std::fs::File::create(log).map_err(|e| format!("{}: cannot write: {e}", log.display()))?;
     let err_file = log_file.try_clone().map_err(|e| format!("{}: cannot write: {e}", log.display()))?;
-    Command::new("prometheus")
+    let mut command = Command::new("prometheus");
+    if receive {
+        command.args(["--web.enable-remote-write-receiver", "--enable-feature=native-histograms"]);
+    }
+    command
         .arg(format!("--config.file={}", config.display()))
         .arg(format!("--storage.tsdb.path={}", data.display()))
         // Retention counts back from the newest block: a short one would delete the earlier
