@@ -8,7 +8,8 @@
 //!
 //! Series are evaluated by a REAL Prometheus started for the file on 127.0.0.1 (backfilled with
 //! promtool; there is no PromQL engine in Rust, and a look-alike would let a test pass that
-//! Prometheus decides otherwise). One server per file, started only when a case has series.
+//! Prometheus decides otherwise). One server per file, started only when a case has series;
+//! a case with native histograms, which OpenMetrics cannot carry, is sent by remote write.
 //! Cases are told apart by time, not by a label: every case gets its own window, far enough
 //! from its neighbours that no query reaches another case's samples, because a label would
 //! have to be added to every selector of the policy's PromQL, which then would not be the
@@ -78,8 +79,10 @@ pub struct SeriesFile {
     /// The series: `metric{label="value",...}` (equality only).
     pub series: String,
     /// Expanding values, one per interval from the case's start: `a`, `_` (no sample), `_xn`,
-    /// `axn` (a, n+1 times), `a+bxn` / `a-bxn` (a, a±b, ... a±n·b). `stale` is refused: a
-    /// backfilled TSDB cannot hold staleness markers.
+    /// `axn` (a, n+1 times), `a+bxn` / `a-bxn` (a, a±b, ... a±n·b); native histograms as
+    /// `{{schema:0 sum:5 count:4 z_bucket:0 z_bucket_w:0 buckets:[1 2 1] offset:-2}}`,
+    /// `{{...}}xn` or `{{A}}+{{B}}xn`. `stale` is refused: a backfilled TSDB cannot hold
+    /// staleness markers.
     pub values: String,
     /// Time between two values of this series, e.g. "15m" [default: the case's interval].
     #[serde(default)]

@@ -419,7 +419,7 @@ mod tests {
         let Slot::Histogram(last_grown) = &slots[2] else { panic!("{slots:?}") };
         assert_eq!(last_grown.count, 5.0);
         assert_eq!(last_grown.sum, 7.0);
-        assert_eq!(last_grown.buckets, [(-1, 1.0), (0, 4.0)].into_iter().collect());
+        assert_eq!(last_grown.buckets, [(-1, 1.0), (0, 2.0), (1, 2.0)].into_iter().collect());
         assert_eq!(slots[3], Slot::Empty);
         let Slot::Histogram(given) = &slots[5] else { panic!("{slots:?}") };
         assert_eq!(given.count, 3.0);

@@ -205,7 +205,7 @@ fn the_shipped_series_policy_tests_pass() {
     if !prometheus_installed() {
         return;
     }
-    for (file, count) in [("saturation.toml", 43), ("distributed.toml", 28)] {
+    for (file, count) in [("saturation.toml", 43), ("distributed.toml", 49)] {
         let out = gatecheck()
             .env_clear()
             .env("PATH", path_env())
