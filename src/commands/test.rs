@@ -9,7 +9,8 @@
 //! Series are evaluated by a REAL Prometheus started for the file on 127.0.0.1 (backfilled with
 //! promtool; there is no PromQL engine in Rust, and a look-alike would let a test pass that
 //! Prometheus decides otherwise). One server per file, started only when a case has series;
-//! a case with native histograms, which OpenMetrics cannot carry, is sent by remote write.
+//! a case with native histograms or `stale`, which OpenMetrics cannot carry, is sent by remote
+//! write.
 //! Cases are told apart by time, not by a label: every case gets its own window, far enough
 //! from its neighbours that no query reaches another case's samples, because a label would
 //! have to be added to every selector of the policy's PromQL, which then would not be the
@@ -81,8 +82,7 @@ pub struct SeriesFile {
     /// Expanding values, one per interval from the case's start: `a`, `_` (no sample), `_xn`,
     /// `axn` (a, n+1 times), `a+bxn` / `a-bxn` (a, a±b, ... a±n·b); native histograms as
     /// `{{schema:0 sum:5 count:4 z_bucket:0 z_bucket_w:0 buckets:[1 2 1] offset:-2}}`,
-    /// `{{...}}xn` or `{{A}}+{{B}}xn`. `stale` is refused: a backfilled TSDB cannot hold
-    /// staleness markers.
+    /// `{{...}}xn` or `{{A}}+{{B}}xn`; `stale` (a staleness marker: the series ends at once).
     pub values: String,
     /// Time between two values of this series, e.g. "15m" [default: the case's interval].
     #[serde(default)]
@@ -210,7 +210,8 @@ struct Window {
     openmetrics: String,
     samples: usize,
     at_ms: i64,
-    /// Set when the case has native histograms, which OpenMetrics cannot carry: then every
+    /// Set when the case has native histograms or staleness markers, which OpenMetrics cannot
+    /// carry: then every
     /// series of the case is sent by remote write once the server runs, and `openmetrics` is
     /// empty.
     remote: Option<crate::load::remote_write::WriteRequest>,
@@ -248,13 +249,13 @@ fn plan_windows(file: &TestFile, policy: &Path) -> Result<Vec<Option<Window>>, S
     // Backfilled cases first, then the pushed ones, each group in file order.
     let mut order: Vec<usize> = (0..file.cases.len()).collect();
     order.sort_by_key(|&i| {
-        parsed_cases[i].as_ref().is_some_and(|(_, series)| series.iter().any(|s| !s.histograms.is_empty()))
+        parsed_cases[i].as_ref().is_some_and(|(_, series)| series.iter().any(input_series::Series::needs_remote_write))
     });
     for index in order {
         let Some((at, parsed)) = &parsed_cases[index] else { continue };
         let (at, name) = (*at, &file.cases[index].name);
         let start = next_start;
-        let pushed = parsed.iter().any(|s| !s.histograms.is_empty());
+        let pushed = parsed.iter().any(input_series::Series::needs_remote_write);
         let (openmetrics, samples, remote) = if pushed {
             (String::new(), 0, Some(write_request(start, parsed).map_err(|e| format!("case {name:?}: {e}"))?))
         } else {

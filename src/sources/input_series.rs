@@ -9,10 +9,10 @@
 //! `{{...}}xn` or grown as `{{A}}+{{B}}xn`; OpenMetrics cannot carry them, so the caller sends
 //! a series holding them by remote write instead.
 //!
-//! promtool's `stale` is refused, not approximated: a staleness marker is a NaN payload that
-//! OpenMetrics text cannot carry, so a backfilled series stays visible to an instant selector
-//! for Prometheus' 5 minute lookback after its last sample. `_` (no sample) is the honest
-//! spelling of a gap.
+//! promtool's `stale` writes Prometheus' staleness marker (a NaN with a fixed payload), which
+//! OpenMetrics text cannot carry either: a series holding one is sent by remote write too.
+//! Without it a series stays visible to an instant selector for the 5 minute lookback after
+//! its last sample, which is what `_` (no sample) gives.
 
 /// One series: its metric name, its labels (sorted, without `__name__`) and its samples as
 /// (milliseconds from the series' start, value); a series holds floats or histograms, not both.
@@ -36,6 +36,14 @@ pub struct Histogram {
     pub buckets: std::collections::BTreeMap<i32, f64>,
 }
 
+/// The bits of Prometheus' staleness marker (value.StaleNaN): a NaN no arithmetic produces.
+pub const STALE_NAN_BITS: u64 = 0x7ff0_0000_0000_0002;
+
+/// True for a staleness marker (and for no other NaN).
+pub fn is_stale(value: f64) -> bool {
+    value.to_bits() == STALE_NAN_BITS
+}
+
 impl Histogram {
     /// self + times·step, field by field, buckets by index.
     fn plus(&self, step: &Histogram, times: f64) -> Histogram {
@@ -56,6 +64,8 @@ pub enum Slot {
     Empty,
     Float(f64),
     Histogram(Histogram),
+    /// promtool's `stale`: the series ends here, for instant selectors at once.
+    Stale,
 }
 
 impl Series {
@@ -69,12 +79,24 @@ impl Series {
                 Slot::Empty => {}
                 Slot::Float(value) => samples.push((at, value)),
                 Slot::Histogram(histogram) => histograms.push((at, histogram)),
+                Slot::Stale => samples.push((at, f64::from_bits(STALE_NAN_BITS))),
             }
+        }
+        if !histograms.is_empty() && samples.iter().any(|(_, v)| is_stale(*v)) {
+            return Err(format!(
+                "series {selector:?}: `stale` in a histogram series is not supported; end it with `_`"
+            ));
         }
         if !samples.is_empty() && !histograms.is_empty() {
             return Err(format!("series {selector:?}: holds both numbers and histograms; give each its own series"));
         }
         Ok(Series { name, labels, samples, histograms })
+    }
+
+    /// Histograms and staleness markers cannot be written as OpenMetrics: such a series is
+    /// sent by remote write.
+    pub fn needs_remote_write(&self) -> bool {
+        !self.histograms.is_empty() || self.samples.iter().any(|(_, v)| is_stale(*v))
     }
 
     /// The series' identity in OpenMetrics spelling: `name{a="x",b="y"}`.
@@ -93,8 +115,11 @@ impl Series {
 pub fn openmetrics(series: &[(i64, &Series)]) -> Result<(String, usize), String> {
     let mut by_key: std::collections::BTreeMap<String, Vec<(i64, f64)>> = std::collections::BTreeMap::new();
     for (base, one) in series {
-        if !one.histograms.is_empty() {
-            return Err(format!("series {} holds native histograms, which OpenMetrics cannot carry", one.key()));
+        if one.needs_remote_write() {
+            return Err(format!(
+                "series {} holds native histograms or staleness markers, which OpenMetrics cannot carry",
+                one.key()
+            ));
         }
         let entry = by_key.entry(one.key()).or_default();
         entry.extend(one.samples.iter().map(|(offset, value)| (base + offset, *value)));
@@ -211,7 +236,9 @@ pub fn expand(values: &str) -> Result<Vec<Option<f64>>, String> {
         .map(|slot| match slot {
             Slot::Empty => Ok(None),
             Slot::Float(value) => Ok(Some(value)),
-            Slot::Histogram(_) => Err(format!("values {values:?}: a histogram where numbers are expected")),
+            Slot::Histogram(_) | Slot::Stale => {
+                Err(format!("values {values:?}: a histogram or `stale` where numbers are expected"))
+            }
         })
         .collect()
 }
@@ -247,9 +274,8 @@ pub fn expand_slots(values: &str) -> Result<Vec<Slot>, String> {
             continue;
         }
         if token == "stale" {
-            return Err(format!(
-                "values {values:?}: `stale` cannot be backfilled (OpenMetrics has no staleness marker); end the series with `_` (it stays visible for Prometheus' 5m lookback)"
-            ));
+            out.push(Slot::Stale);
+            continue;
         }
         if token.starts_with("{{") {
             out.extend(histogram_token(token, values)?.into_iter().map(Slot::Histogram));
@@ -406,6 +432,10 @@ mod tests {
         ];
         assert_eq!(got, want);
         assert!(expand("1 stale").unwrap_err().contains("stale"));
+        let gone = Series::parse("up", "1 1 stale", 1000).unwrap();
+        assert!(gone.needs_remote_write() && is_stale(gone.samples[2].1) && !is_stale(f64::NAN));
+        assert!(openmetrics(&[(0, &gone)]).is_err());
+        assert!(Series::parse("h", "{{count:1}} stale", 1000).is_err());
         assert!(expand("1+x3").is_err());
         assert!(expand("").is_err());
     }

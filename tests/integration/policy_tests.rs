@@ -72,7 +72,7 @@ unit = "number"
 thresholds = ["value < 500"]
 "#;
 
-/// Three cases of series: the peak at the limit first, so that were the next case's window to
+/// Cases of series (one sent by remote write, for its staleness marker): the peak at the limit first, so that were the next case's window to
 /// reach back into it, the peak under the limit would read 500 and fail.
 fn series_tests(peak_under_expected: &str) -> String {
     format!(
@@ -118,6 +118,21 @@ outcome = "blocked"
 [case.expect.gates]
 "api-freshness age < 2m" = "FAIL"
 "backlog" = "PASS"
+
+# A staleness marker at 9m ends the series at once: the newest sample is found by the search
+# (at 8m, 2m old). Written `_` instead, the 8m45s sample would be 1m15s old and pass.
+[[case]]
+name = "scrape target gone (stale) 1m before the judgement"
+at = "10m"
+interval = "15s"
+series = [
+  {{ series = 'up{{job="api"}}', values = '1x35 stale' }},
+  {{ series = 'backlog_items', values = '100x40' }},
+]
+[case.expect]
+outcome = "blocked"
+[case.expect.gates]
+"api-freshness age < 2m" = "FAIL"
 "#
     )
 }
@@ -148,7 +163,7 @@ fn cases_with_series_are_judged_by_a_real_prometheus_each_in_its_own_window() {
         .assert()
         .code(0);
     let stdout = stdout_of(&out);
-    assert!(stdout.contains("gatecheck test: 3 passed, 0 failed"), "{stdout}");
+    assert!(stdout.contains("gatecheck test: 4 passed, 0 failed"), "{stdout}");
     // The test Prometheus and its storage are gone once gatecheck has exited.
     let left: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
@@ -177,7 +192,7 @@ fn a_wrong_expectation_on_series_fails_naming_the_gate_expected_and_got() {
         stdout.contains("backlog value < 500: expected FAIL, got PASS: `value < 500` PASS (observed 499)"),
         "{stdout}"
     );
-    assert!(stdout.contains("gatecheck test: 2 passed, 1 failed"), "{stdout}");
+    assert!(stdout.contains("gatecheck test: 3 passed, 1 failed"), "{stdout}");
 }
 
 #[test]
