@@ -148,7 +148,7 @@ pub struct LintArgs {
 
 #[derive(Debug, Args)]
 pub struct TestArgs {
-    /// Policy test files (TOML: policy = "...", [[case]] with k6/env evidence and [case.expect]).
+    /// Policy test files (TOML: policy = "...", [[case]] with k6, env and Prometheus series evidence and [case.expect]; series need prometheus and promtool on PATH).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
 }

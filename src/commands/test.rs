@@ -1,12 +1,20 @@
 //! `gatecheck test TESTFILE...`: policy unit tests in the spirit of `promtool test rules`. A
 //! test file names a policy and lists cases; each case gives evidence inline (a k6
-//! summary-export-shaped table of figures, env values) and the verdict expected per gate and
-//! overall. Each case is judged by the real `verify` pipeline in this process (the summary is
-//! written to a temporary file and read back by the same parser a release uses), so a test
-//! pins what a release would decide, not what a second evaluator thinks. No network is used.
+//! summary-export-shaped table of figures, env values, Prometheus series in promtool's
+//! `input_series` notation) and the verdict expected per gate and overall. Each case is judged
+//! by the real `verify` pipeline in this process (the summary is written to a temporary file
+//! and read back by the same parser a release uses), so a test pins what a release would
+//! decide, not what a second evaluator thinks.
 //!
-//! Prometheus series (`input_series`) are not supported yet: a case that needs query figures
-//! is refused rather than judged without them.
+//! Series are evaluated by a REAL Prometheus started for the file on 127.0.0.1 (backfilled with
+//! promtool; there is no PromQL engine in Rust, and a look-alike would let a test pass that
+//! Prometheus decides otherwise). One server per file, started only when a case has series;
+//! a case with native histograms or `stale`, which OpenMetrics cannot carry, is sent by remote
+//! write.
+//! Cases are told apart by time, not by a label: every case gets its own window, far enough
+//! from its neighbours that no query reaches another case's samples, because a label would
+//! have to be added to every selector of the policy's PromQL, which then would not be the
+//! query a release runs. No network beyond loopback is used.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -17,6 +25,7 @@ use serde::Deserialize;
 
 use crate::cli::{Cli, Command, TestArgs};
 use crate::error::Error;
+use crate::sources::{input_series, test_prometheus};
 
 use super::{write_out, Context, Outcome};
 
@@ -48,7 +57,36 @@ pub struct CaseFile {
     /// Flows switched off, as `--skip-flow`.
     #[serde(default)]
     pub skip_flows: Vec<String>,
+    /// Prometheus series as promtool's `input_series`, judged by a real Prometheus started for
+    /// the file (prometheus and promtool must be on PATH).
+    #[serde(default)]
+    pub series: Vec<SeriesFile>,
+    /// Time between two values of a series that gives no `interval` of its own, e.g. "15s"
+    /// [default: 1m].
+    #[serde(default)]
+    pub interval: Option<String>,
+    /// When the policy's queries are evaluated (`--at`), after the series' first sample, like
+    /// promtool's `eval_time`, e.g. "10m". Sample ages (freshness) are measured from it.
+    /// Required with `series`.
+    #[serde(default)]
+    pub at: Option<String>,
     pub expect: ExpectFile,
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+/// One input series, as promtool writes it.
+pub struct SeriesFile {
+    /// The series: `metric{label="value",...}` (equality only).
+    pub series: String,
+    /// Expanding values, one per interval from the case's start: `a`, `_` (no sample), `_xn`,
+    /// `axn` (a, n+1 times), `a+bxn` / `a-bxn` (a, a±b, ... a±n·b); native histograms as
+    /// `{{schema:0 sum:5 count:4 z_bucket:0 z_bucket_w:0 buckets:[1 2 1] offset:-2}}`,
+    /// `{{...}}xn` or `{{A}}+{{B}}xn`; `stale` (a staleness marker: the series ends at once).
+    pub values: String,
+    /// Time between two values of this series, e.g. "15m" [default: the case's interval].
+    #[serde(default)]
+    pub interval: Option<String>,
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
@@ -68,37 +106,322 @@ pub fn json_schema() -> schemars::Schema {
 }
 
 pub async fn test(args: TestArgs, context: &Context<'_>, out: &mut dyn Write) -> Result<Outcome, Error> {
-    let mut failures = 0;
-    let mut passed = 0;
+    let mut tally = Tally::default();
     for path in &args.files {
-        let shown = path.display().to_string();
-        let text = crate::input::read_to_string(path, "policy test")?;
-        let fail = |message: String| Error::Evidence { path: shown.clone(), message };
-        let file: TestFile = toml::from_str(&text).map_err(|e| fail(crate::input::one_line_toml_error(&text, &e)))?;
-        if file.cases.is_empty() {
-            return Err(fail("has no [[case]]: a test file must test something".into()));
-        }
-        let policy = path.parent().unwrap_or(Path::new(".")).join(&file.policy);
-        for case in &file.cases {
-            let problems = run_case(&policy, &file.vars, case, context)
-                .await
-                .map_err(|e| fail(format!("case {:?}: {e}", case.name)))?;
-            if problems.is_empty() {
-                passed += 1;
-            } else {
-                failures += 1;
-                // Gate keys, checks and figures come from the test file and the verdict: each
-                // problem stays on its own line (escape::line), so none can start a line.
-                let mut text = format!("FAIL {}: case {:?}\n", crate::escape::line(&shown), case.name);
-                for problem in problems {
-                    text.push_str(&format!("  {}\n", crate::escape::line(&problem)));
-                }
-                write_out(out.write_all(text.as_bytes()))?;
+        // Ctrl-C or SIGTERM drops the file's future, and with it the test Prometheus (killed,
+        // its directory removed), before saying so.
+        tokio::select! {
+            result = test_file(path, context, out, &mut tally) => result?,
+            how = crate::load::interrupted() => {
+                return Err(Error::Settings(format!(
+                    "gatecheck test: stopped by {how} during {}; its test Prometheus was stopped and removed",
+                    path.display()
+                )));
             }
         }
     }
-    write_out(writeln!(out, "gatecheck test: {passed} passed, {failures} failed"))?;
-    Ok(Outcome::of(failures > 0))
+    write_out(writeln!(out, "gatecheck test: {} passed, {} failed", tally.passed, tally.failed))?;
+    Ok(Outcome::of(tally.failed > 0))
+}
+
+#[derive(Default)]
+struct Tally {
+    passed: usize,
+    failed: usize,
+}
+
+async fn test_file(path: &Path, context: &Context<'_>, out: &mut dyn Write, tally: &mut Tally) -> Result<(), Error> {
+    let shown = path.display().to_string();
+    let text = crate::input::read_to_string(path, "policy test")?;
+    let fail = |message: String| Error::Evidence { path: shown.clone(), message };
+    let file: TestFile = toml::from_str(&text).map_err(|e| fail(crate::input::one_line_toml_error(&text, &e)))?;
+    if file.cases.is_empty() {
+        return Err(fail("has no [[case]]: a test file must test something".into()));
+    }
+    let policy = path.parent().unwrap_or(Path::new(".")).join(&file.policy);
+    let windows = plan_windows(&file, &policy).map_err(fail)?;
+    // One server for the file's series, started only when some case has series.
+    let server = if windows.iter().any(Option::is_some) {
+        if let Some(name) = test_prometheus::missing_binary() {
+            let case = file.cases.iter().find(|c| !c.series.is_empty()).map_or("", |c| c.name.as_str());
+            return Err(fail(format!(
+                "case {case:?} has Prometheus series, judged by a real Prometheus, but `{name}` is not on PATH: {}",
+                test_prometheus::INSTALL_HINT
+            )));
+        }
+        let inputs: Vec<(String, usize)> =
+            windows.iter().flatten().filter(|w| w.samples > 0).map(|w| (w.openmetrics.clone(), w.samples)).collect();
+        let receive = windows.iter().flatten().any(|w| w.remote.is_some());
+        let server = test_prometheus::TestPrometheus::start(&inputs, receive)
+            .await
+            .map_err(|why| fail(format!("test Prometheus: {why}")))?;
+        let mut pushed: Vec<(&Window, &str)> = windows
+            .iter()
+            .zip(&file.cases)
+            .filter_map(|(w, case)| w.as_ref().filter(|w| w.remote.is_some()).map(|w| (w, case.name.as_str())))
+            .collect();
+        pushed.sort_by_key(|(w, _)| w.at_ms);
+        let target = crate::load::remote_write::Target {
+            url: format!("{}/api/v1/write", server.url),
+            headers: Vec::new(),
+            bearer: None,
+            timeout: std::time::Duration::from_secs(30),
+            every: std::time::Duration::from_secs(5),
+        };
+        for (window, name) in pushed {
+            if let Some(request) = &window.remote {
+                crate::load::remote_write::push(&target, request)
+                    .await
+                    .map_err(|why| fail(format!("case {name:?}: remote write of its series: {why}")))?;
+            }
+        }
+        Some(server)
+    } else {
+        None
+    };
+    for (case, window) in file.cases.iter().zip(&windows) {
+        let prometheus = match (&server, window) {
+            (Some(server), Some(window)) => Some((server.url.as_str(), window.at_ms)),
+            _ => None,
+        };
+        let problems = run_case(&policy, &file.vars, case, prometheus, context)
+            .await
+            .map_err(|e| fail(format!("case {:?}: {e}", case.name)))?;
+        if problems.is_empty() {
+            tally.passed += 1;
+        } else {
+            tally.failed += 1;
+            // Gate keys, checks and figures come from the test file and the verdict: each
+            // problem stays on its own line (escape::line), so none can start a line.
+            let mut text = format!("FAIL {}: case {:?}\n", crate::escape::line(&shown), case.name);
+            if let Some(window) = window {
+                text.push_str(&format!("  (series evaluated at {})\n", rfc3339(window.at_ms)));
+            }
+            for problem in problems {
+                text.push_str(&format!("  {}\n", crate::escape::line(&problem)));
+            }
+            write_out(out.write_all(text.as_bytes()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Where one case's series sit in the shared server: its OpenMetrics text, how many samples
+/// that holds, and its evaluation time (unix ms).
+struct Window {
+    openmetrics: String,
+    samples: usize,
+    at_ms: i64,
+    /// Set when the case has native histograms or staleness markers, which OpenMetrics cannot
+    /// carry: then every
+    /// series of the case is sent by remote write once the server runs, and `openmetrics` is
+    /// empty.
+    remote: Option<crate::load::remote_write::WriteRequest>,
+}
+
+/// The first case's series start here (2000-01-01T00:00:00Z): fixed, so a run is reproducible,
+/// and far in the past, as evidence must be, leaving room for many windows.
+const FIRST_START_MS: i64 = 946_684_800_000;
+/// No window may reach past this (2025-01-01T00:00:00Z): evidence from the future is refused.
+const LAST_END_MS: i64 = 1_735_689_600_000;
+/// Case windows start on promtool's 2 h block boundaries, so no block holds two cases.
+const BLOCK_MS: i64 = 2 * 3_600_000;
+/// Prometheus' default lookback of an instant selector.
+const LOOKBACK_MS: i64 = 5 * 60_000;
+
+/// Lays the cases with series end to end in time: each starts after the previous one's last
+/// sample and evaluation time by more than the longest duration written in the policy or the
+/// test's vars (the farthest back any of its queries can read), plus the selector lookback.
+/// Cases sent by remote write come after every backfilled one: Prometheus accepts a pushed
+/// sample only after its newest block and within an hour of its newest sample, so they are
+/// placed, and later pushed, in time order.
+fn plan_windows(file: &TestFile, policy: &Path) -> Result<Vec<Option<Window>>, String> {
+    let policy_text = std::fs::read_to_string(policy).unwrap_or_default();
+    let mut reach = longest_duration_ms(&policy_text);
+    for value in file.vars.values() {
+        reach = reach.max(longest_duration_ms(value));
+    }
+    let gap = reach.max(3_600_000) + LOOKBACK_MS;
+    let mut next_start = FIRST_START_MS;
+    let mut windows: Vec<Option<Window>> = file.cases.iter().map(|_| None).collect();
+    let mut parsed_cases = Vec::new();
+    for case in &file.cases {
+        parsed_cases.push(parse_case(case)?);
+    }
+    // Backfilled cases first, then the pushed ones, each group in file order.
+    let mut order: Vec<usize> = (0..file.cases.len()).collect();
+    order.sort_by_key(|&i| {
+        parsed_cases[i].as_ref().is_some_and(|(_, series)| series.iter().any(input_series::Series::needs_remote_write))
+    });
+    for index in order {
+        let Some((at, parsed)) = &parsed_cases[index] else { continue };
+        let (at, name) = (*at, &file.cases[index].name);
+        let start = next_start;
+        let pushed = parsed.iter().any(input_series::Series::needs_remote_write);
+        let (openmetrics, samples, remote) = if pushed {
+            (String::new(), 0, Some(write_request(start, parsed).map_err(|e| format!("case {name:?}: {e}"))?))
+        } else {
+            let shifted: Vec<(i64, &input_series::Series)> = parsed.iter().map(|s| (start, s)).collect();
+            let (text, count) = input_series::openmetrics(&shifted).map_err(|e| format!("case {name:?}: {e}"))?;
+            (text, count, None)
+        };
+        let last = parsed
+            .iter()
+            .flat_map(|s| s.samples.last().map(|(t, _)| *t).into_iter().chain(s.histograms.last().map(|(t, _)| *t)))
+            .max()
+            .unwrap_or(0);
+        let end = start + last.max(at);
+        if end > LAST_END_MS {
+            return Err(format!(
+                "case {name:?}: the cases' time windows run out ({} apart, from the longest duration in the policy): split the file",
+                crate::policy::freshness::show_age(std::time::Duration::from_millis(gap as u64))
+            ));
+        }
+        next_start = (end + gap).div_euclid(BLOCK_MS) * BLOCK_MS + BLOCK_MS;
+        windows[index] = Some(Window { openmetrics, samples, at_ms: start + at, remote });
+    }
+    Ok(windows)
+}
+
+/// A case's evaluation offset (ms) and its series, or `None` when it has no series.
+#[allow(clippy::type_complexity)]
+fn parse_case(case: &CaseFile) -> Result<Option<(i64, Vec<input_series::Series>)>, String> {
+    {
+        let name = &case.name;
+        if case.series.is_empty() {
+            if case.at.is_some() || case.interval.is_some() {
+                return Err(format!("case {name:?}: `at` and `interval` are for cases with `series`"));
+            }
+            return Ok(None);
+        }
+        let ms = |field: &str, text: &str| -> Result<i64, String> {
+            let duration = crate::metrics::clock::parse_duration(text)
+                .map_err(|e| format!("case {name:?}: {field} {text:?}: {e} (expected e.g. 10m)"))?;
+            Ok(duration.as_millis() as i64)
+        };
+        let at_text = case.at.as_deref().ok_or_else(|| {
+            format!(
+                "case {name:?}: has series but no `at` (when to evaluate, after the first sample, e.g. at = \"10m\")"
+            )
+        })?;
+        let at = ms("at", at_text)?;
+        if at % 1000 != 0 {
+            return Err(format!("case {name:?}: at {at_text:?}: give whole seconds"));
+        }
+        let interval = ms("interval", case.interval.as_deref().unwrap_or("1m"))?;
+        let mut parsed = Vec::new();
+        for one in &case.series {
+            let step = match &one.interval {
+                Some(text) => ms("interval", text)?,
+                None => interval,
+            };
+            if step <= 0 {
+                return Err(format!("case {name:?}: series {:?}: the interval must be above 0", one.series));
+            }
+            parsed.push(
+                input_series::Series::parse(&one.series, &one.values, step)
+                    .map_err(|e| format!("case {name:?}: {e}"))?,
+            );
+        }
+        Ok(Some((at, parsed)))
+    }
+}
+
+/// One remote-write request holding every series of a case, shifted to `start` (unix ms).
+fn write_request(
+    start: i64,
+    series: &[input_series::Series],
+) -> Result<crate::load::remote_write::WriteRequest, String> {
+    use crate::load::remote_write::{encode_histogram, HistogramCounts, Label, Sample, TimeSeries, WriteRequest};
+    let whole = |value: f64, what: &str, key: &str| -> Result<u64, String> {
+        if value >= 0.0 && value.fract() == 0.0 && value < 2f64.powi(53) {
+            Ok(value as u64)
+        } else {
+            Err(format!("series {key}: histogram {what} {value} is not a whole number of observations"))
+        }
+    };
+    let mut timeseries = Vec::new();
+    for one in series {
+        let key = one.key();
+        let mut labels: Vec<Label> = std::iter::once(("__name__".to_string(), one.name.clone()))
+            .chain(one.labels.iter().cloned())
+            .map(|(name, value)| Label { name, value })
+            .collect();
+        labels.sort_by(|a, b| a.name.cmp(&b.name));
+        let samples = one.samples.iter().map(|(t, value)| Sample { value: *value, timestamp: start + t }).collect();
+        let mut histograms = Vec::new();
+        for (t, h) in &one.histograms {
+            let mut buckets = std::collections::BTreeMap::new();
+            for (index, count) in &h.buckets {
+                buckets.insert(*index, whole(*count, "bucket count", &key)?);
+            }
+            let counts = HistogramCounts {
+                schema: h.schema,
+                count: whole(h.count, "count", &key)?,
+                sum: h.sum,
+                zero_threshold: h.zero_threshold,
+                zero_count: whole(h.zero_count, "zero bucket count", &key)?,
+                buckets,
+            };
+            histograms.push(encode_histogram(&counts, start + t));
+        }
+        timeseries.push(TimeSeries { labels, samples, histograms });
+    }
+    Ok(WriteRequest { timeseries })
+}
+
+/// The longest Prometheus-style duration (`90s`, `1h30m`, `7d`) written in `text`, in ms.
+fn longest_duration_ms(text: &str) -> i64 {
+    let mut longest = 0;
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let starts = bytes[i].is_ascii_digit() && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric());
+        if !starts {
+            i += 1;
+            continue;
+        }
+        let mut j = i;
+        while j < bytes.len() && bytes[j].is_ascii_alphanumeric() {
+            j += 1;
+        }
+        if let Some(ms) = prometheus_duration_ms(&text[i..j]) {
+            longest = longest.max(ms);
+        }
+        i = j;
+    }
+    longest
+}
+
+fn prometheus_duration_ms(token: &str) -> Option<i64> {
+    let mut total = 0i64;
+    let mut rest = token;
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let number: i64 = rest[..digits].parse().ok()?;
+        rest = &rest[digits..];
+        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        let unit = match &rest[..unit_len] {
+            "ms" => 1,
+            "s" => 1000,
+            "m" => 60_000,
+            "h" => 3_600_000,
+            "d" => 86_400_000,
+            "w" => 7 * 86_400_000,
+            "y" => 365 * 86_400_000,
+            _ => return None,
+        };
+        rest = &rest[unit_len..];
+        total = total.checked_add(number.checked_mul(unit)?)?;
+    }
+    Some(total)
+}
+
+fn rfc3339(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_else(|| format!("{} (unix seconds)", ms / 1000))
 }
 
 /// Judges one case; returns what differs from its expectations (empty: the case passes).
@@ -106,6 +429,7 @@ async fn run_case(
     policy: &Path,
     vars: &BTreeMap<String, String>,
     case: &CaseFile,
+    prometheus: Option<(&str, i64)>,
     context: &Context<'_>,
 ) -> Result<Vec<String>, Error> {
     let dir = tempfile::tempdir().map_err(|source| Error::Write { path: "a temporary directory".into(), source })?;
@@ -135,6 +459,9 @@ async fn run_case(
     }
     for flow in &case.skip_flows {
         argv.extend(["--skip-flow".into(), flow.clone()]);
+    }
+    if let Some((url, at_ms)) = prometheus {
+        argv.extend(["--prometheus-url".into(), url.to_string(), "--at".into(), (at_ms / 1000).to_string()]);
     }
     let Command::Verify(verify_args) = Cli::try_parse_from(&argv)
         .map_err(|e| Error::Settings(crate::cli::one_line_error(&e.render().to_string())))?
@@ -173,8 +500,12 @@ fn compare(verdict: &serde_json::Value, outcome: Outcome, expect: &ExpectFile) -
         .flatten()
         .map(|row| {
             let text = |key: &str| row[key].as_str().unwrap_or_default().to_string();
-            let observed =
+            let mut observed =
                 row["observed"]["display"].as_str().map_or_else(|| row["observed"].to_string(), str::to_string);
+            // A row without a figure (NO DATA) says why in its detail.
+            if observed.trim().is_empty() || observed == "null" {
+                observed = row["detail"].as_str().unwrap_or("nothing").to_string();
+            }
             (text("id"), text("threshold"), text("verdict"), observed)
         })
         .collect();
@@ -199,4 +530,20 @@ fn compare(verdict: &serde_json::Value, outcome: Outcome, expect: &ExpectFile) -
         }
     }
     problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_reach_of_a_policy_is_its_longest_written_duration() {
+        let text = "query = 'increase(x[24h]) / y[1h30m]' # over 2 weeks, 90s, 5 min, 3%\nwindow = \"10m\"";
+        assert_eq!(longest_duration_ms(text), 24 * 3_600_000);
+        assert_eq!(prometheus_duration_ms("1h30m"), Some(5_400_000));
+        assert_eq!(prometheus_duration_ms("2w"), Some(14 * 86_400_000));
+        assert_eq!(prometheus_duration_ms("15"), None);
+        assert_eq!(prometheus_duration_ms("3x"), None);
+        assert_eq!(longest_duration_ms("run_id = \"r1\" a1m"), 0);
+    }
 }

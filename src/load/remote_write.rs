@@ -114,10 +114,29 @@ pub fn native_histogram(latency: &Histogram<u64>, timestamp_ms: i64) -> NativeHi
         *buckets.entry(bucket_index(seconds)).or_default() += count;
         sum += seconds * count as f64;
     }
+    encode_histogram(
+        &HistogramCounts { schema: SCHEMA, count: latency.len(), sum, zero_threshold: 0.0, zero_count: 0, buckets },
+        timestamp_ms,
+    )
+}
+
+/// A cumulative native histogram as plain numbers: positive bucket index -> count.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistogramCounts {
+    pub schema: i32,
+    pub count: u64,
+    pub sum: f64,
+    pub zero_threshold: f64,
+    pub zero_count: u64,
+    pub buckets: BTreeMap<i32, u64>,
+}
+
+/// The wire form: buckets as spans of consecutive indexes and count deltas.
+pub fn encode_histogram(counts: &HistogramCounts, timestamp_ms: i64) -> NativeHistogram {
     let mut spans: Vec<BucketSpan> = Vec::new();
-    let mut deltas = Vec::with_capacity(buckets.len());
+    let mut deltas = Vec::with_capacity(counts.buckets.len());
     let (mut previous_index, mut previous_count): (Option<i32>, i64) = (None, 0);
-    for (index, count) in &buckets {
+    for (index, count) in &counts.buckets {
         match previous_index {
             Some(previous) if *index == previous + 1 => {
                 if let Some(span) = spans.last_mut() {
@@ -132,11 +151,11 @@ pub fn native_histogram(latency: &Histogram<u64>, timestamp_ms: i64) -> NativeHi
         previous_index = Some(*index);
     }
     NativeHistogram {
-        count_int: latency.len(),
-        sum,
-        schema: SCHEMA,
-        zero_threshold: 0.0,
-        zero_count_int: 0,
+        count_int: counts.count,
+        sum: counts.sum,
+        schema: counts.schema,
+        zero_threshold: counts.zero_threshold,
+        zero_count_int: counts.zero_count,
         positive_spans: spans,
         positive_deltas: deltas,
         reset_hint: 2,

@@ -41,3 +41,228 @@ fn a_test_file_without_cases_or_with_a_typo_is_an_input_error() {
     let stderr = crate::support::stderr_of(&out);
     assert!(stderr.contains("line 5: unknown field `outcom`"), "{stderr}");
 }
+
+/// True when prometheus and promtool are on PATH; outside CI a missing one is a recorded skip,
+/// in CI a failure (`make test` installs them).
+fn prometheus_installed() -> bool {
+    let installed = std::process::Command::new("sh")
+        .args(["-c", "command -v prometheus && command -v promtool"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !installed {
+        assert!(std::env::var_os("CI").is_none(), "prometheus is not installed: `make test` installs it");
+        crate::support::record_skip("prometheus is not installed (make test installs it)");
+    }
+    installed
+}
+
+const SERIES_POLICY: &str = r#"
+[policy]
+name = "backlog"
+
+[[freshness]]
+id = "api-freshness"
+selector = 'up{job="api"}'
+max_age = "2m"
+
+[[gate]]
+id = "backlog"
+query = 'max_over_time(backlog_items[10m])'
+unit = "number"
+thresholds = ["value < 500"]
+"#;
+
+/// Cases of series (one sent by remote write, for its staleness marker): the peak at the limit first, so that were the next case's window to
+/// reach back into it, the peak under the limit would read 500 and fail.
+fn series_tests(peak_under_expected: &str) -> String {
+    format!(
+        r#"
+policy = "policy.toml"
+
+[[case]]
+name = "peak at 500"
+at = "10m"
+interval = "15s"
+series = [
+  {{ series = 'up{{job="api"}}', values = '1x40' }},
+  {{ series = 'backlog_items', values = '100x20 500 100x18' }},
+]
+[case.expect]
+outcome = "blocked"
+[case.expect.gates]
+"backlog value < 500" = "FAIL"
+"api-freshness" = "PASS"
+
+[[case]]
+name = "peak just under 500"
+at = "10m"
+interval = "15s"
+series = [
+  {{ series = 'up{{job="api"}}', values = '1x40' }},
+  {{ series = 'backlog_items', values = '100x20 499 100x18' }},
+]
+[case.expect]
+outcome = "ship"
+[case.expect.gates]
+"backlog value < 500" = "{peak_under_expected}"
+
+[[case]]
+name = "scrape stopped 3m before the judgement"
+at = "10m"
+series = [
+  {{ series = 'up{{job="api"}}', values = '1x7 _x3', interval = "1m" }},
+  {{ series = 'backlog_items', values = '100x40', interval = "15s" }},
+]
+[case.expect]
+outcome = "blocked"
+[case.expect.gates]
+"api-freshness age < 2m" = "FAIL"
+"backlog" = "PASS"
+
+# A staleness marker at 9m ends the series at once: the newest sample is found by the search
+# (at 8m, 2m old). Written `_` instead, the 8m45s sample would be 1m15s old and pass.
+[[case]]
+name = "scrape target gone (stale) 1m before the judgement"
+at = "10m"
+interval = "15s"
+series = [
+  {{ series = 'up{{job="api"}}', values = '1x35 stale' }},
+  {{ series = 'backlog_items', values = '100x40' }},
+]
+[case.expect]
+outcome = "blocked"
+[case.expect.gates]
+"api-freshness age < 2m" = "FAIL"
+"#
+    )
+}
+
+fn write_series_tests(expected: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("policy.toml"), SERIES_POLICY).unwrap();
+    std::fs::write(dir.path().join("t.toml"), series_tests(expected)).unwrap();
+    dir
+}
+
+fn path_env() -> String {
+    std::env::var("PATH").unwrap_or_default()
+}
+
+#[test]
+fn cases_with_series_are_judged_by_a_real_prometheus_each_in_its_own_window() {
+    if !prometheus_installed() {
+        return;
+    }
+    let dir = write_series_tests("PASS");
+    let out = gatecheck()
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", path_env())
+        .env("TMPDIR", dir.path())
+        .args(["test", "t.toml"])
+        .assert()
+        .code(0);
+    let stdout = stdout_of(&out);
+    assert!(stdout.contains("gatecheck test: 4 passed, 0 failed"), "{stdout}");
+    // The test Prometheus and its storage are gone once gatecheck has exited.
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|name| name.starts_with("gatecheck-test-prometheus"))
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+#[test]
+fn a_wrong_expectation_on_series_fails_naming_the_gate_expected_and_got() {
+    if !prometheus_installed() {
+        return;
+    }
+    let dir = write_series_tests("FAIL");
+    let out = gatecheck()
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", path_env())
+        .args(["test", "t.toml"])
+        .assert()
+        .code(1);
+    let stdout = stdout_of(&out);
+    assert!(stdout.contains("FAIL t.toml: case \"peak just under 500\""), "{stdout}");
+    assert!(
+        stdout.contains("backlog value < 500: expected FAIL, got PASS: `value < 500` PASS (observed 499)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("gatecheck test: 3 passed, 1 failed"), "{stdout}");
+}
+
+#[test]
+fn series_without_prometheus_on_path_is_an_error_naming_what_to_install() {
+    let dir = write_series_tests("PASS");
+    let empty = tempfile::tempdir().unwrap();
+    let out = gatecheck()
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", empty.path())
+        .args(["test", "t.toml"])
+        .assert()
+        .code(2);
+    let stderr = crate::support::stderr_of(&out);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("t.toml: case \"peak at 500\" has Prometheus series, judged by a real Prometheus, but `prometheus` is not on PATH: install Prometheus (Debian/Ubuntu: apt-get install prometheus"),
+        "{stderr}"
+    );
+    assert!(stdout_of(&out).is_empty(), "nothing may look like a pass");
+}
+
+#[test]
+fn the_shipped_series_policy_tests_pass() {
+    if !prometheus_installed() {
+        return;
+    }
+    for (file, count) in [("saturation.toml", 43), ("distributed.toml", 49)] {
+        let out = gatecheck()
+            .env_clear()
+            .env("PATH", path_env())
+            .arg("test")
+            .arg(repo().join("tests/policy").join(file))
+            .assert()
+            .code(0);
+        let stdout = stdout_of(&out);
+        assert!(stdout.contains(&format!("gatecheck test: {count} passed, 0 failed")), "{file}: {stdout}");
+    }
+}
+
+#[test]
+fn ctrl_c_stops_the_test_prometheus_and_removes_its_files() {
+    if !prometheus_installed() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let tmpdir = tmp.path().to_string_lossy().to_string();
+    let file = repo().join("tests/policy/saturation.toml").to_string_lossy().to_string();
+    let path = path_env();
+    let mut child = crate::support::spawn_gatecheck(&[("PATH", &path), ("TMPDIR", &tmpdir)], &["test", &file]);
+    // Wait until the server's log exists (promtool done, prometheus started).
+    let started = std::time::Instant::now();
+    let log = loop {
+        let found = std::fs::read_dir(tmp.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.path().join("prometheus.log"))
+            .find(|p| p.exists());
+        if let Some(log) = found {
+            break log;
+        }
+        assert!(child.try_wait().unwrap().is_none(), "gatecheck ended before prometheus started");
+        assert!(started.elapsed() < std::time::Duration::from_secs(60), "prometheus never started");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    crate::support::send_signal(&child, "-INT");
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(2), "interrupted is not a verdict");
+    assert!(!log.exists(), "the test Prometheus's directory was left behind");
+    let server = log.parent().unwrap().to_string_lossy().to_string();
+    let running = std::process::Command::new("pgrep").args(["-f", &server]).output().unwrap();
+    assert!(running.stdout.is_empty(), "a prometheus still runs on {server}");
+}
