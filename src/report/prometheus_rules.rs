@@ -177,10 +177,23 @@ pub fn render(policy: &Policy, for_: Option<&str>) -> Result<String, String> {
                 );
                 annotations.insert("statistic".into(), threshold.stat.key());
                 let missing = stat.as_deref().map(|s| format!("{s}_no_data")).unwrap_or_else(|| "no_data".into());
+                // NO DATA as check finds it: no series, NaN, and a figure outside its domain
+                // (a negative duration, a ratio beyond 0..1, -Inf; +Inf against a lower bound).
+                let mut no_data = format!("absent({figure}) or ({figure} != {figure}) or ({figure} == -Inf)");
+                let domain = gate.figure_unit.domain();
+                if let Some(low) = domain.low {
+                    no_data.push_str(&format!(" or ({figure} < {low})"));
+                }
+                if let Some(high) = domain.high {
+                    no_data.push_str(&format!(" or ({figure} > {high})"));
+                }
+                if matches!(threshold.op, Op::Gt | Op::Ge) {
+                    no_data.push_str(&format!(" or ({figure} == +Inf)"));
+                }
                 rules.push(Rule {
                     record: None,
                     alert: Some(alert_name(&gate.id, Some(&missing))),
-                    expr: format!("absent({figure}) or ({figure} != {figure})"),
+                    expr: no_data,
                     for_: for_.map(str::to_string),
                     labels: labels(policy, &gate.id, Severity::Block),
                     annotations,

@@ -87,7 +87,7 @@ fn a_target_down_during_the_window_fails_up_for_the_whole_window() {
 #[test]
 fn check_watch_shows_the_age_of_the_newest_sample_every_round() {
     let Some(prom) = PrometheusFixture::start() else { return };
-    let (_, out) = check_at(&prom, &at_plus(4), &["--watch", "2", "--interval", "10ms"]);
+    let (_, out) = check_at(&prom, &at_plus(4), &["--watch", "2", "--require", "1", "--interval", "10ms"]);
     let ages: Vec<&str> = out.lines().filter(|l| l.starts_with("data age: api-freshness")).collect();
     assert_eq!(ages.len(), 2, "{out}");
     assert!(ages.iter().all(|l| l.contains("4m old") && l.contains("FAIL")), "{ages:?}");

@@ -763,3 +763,79 @@ fn descriptions_are_annotation_text_never_templates() {
     let run = std::process::Command::new("promtool").args(["test", "rules"]).arg(&test_path).output().unwrap();
     assert!(run.status.success(), "{}{}", String::from_utf8_lossy(&run.stdout), String::from_utf8_lossy(&run.stderr));
 }
+
+/// Finding judgement2/01: a figure outside its domain is NO DATA to `check` (it blocks), and the
+/// exported `…NoData` alert fires for it too: a ratio of -1%, -Inf, and +Inf against a lower
+/// bound; a figure in its domain leaves it silent.
+#[test]
+fn an_out_of_domain_figure_fires_the_no_data_alert_as_check_blocks_on_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("d.toml");
+    std::fs::write(
+        &policy,
+        "[policy]\nname = \"d\"\n[[gate]]\nid = \"errors\"\nunit = \"ratio\"\nquery = 'err_ratio'\nthresholds = [\"value < 3%\"]\n[[gate]]\nid = \"success\"\nunit = \"ratio\"\nquery = 'ok_ratio'\nthresholds = [\"value > 90%\"]\n",
+    )
+    .unwrap();
+    let rules = dir.path().join("d.yml");
+    gatecheck()
+        .args(["export", "prometheus-rules", "--policy"])
+        .arg(&policy)
+        .arg("--out")
+        .arg(&rules)
+        .assert()
+        .success();
+    if !promtool_installed() {
+        return;
+    }
+    let file: serde_yaml::Value = serde_yaml::from_str(&std::fs::read_to_string(&rules).unwrap()).unwrap();
+    let alert = |name: &str| {
+        file["groups"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .flat_map(|g| g["rules"].as_sequence().unwrap())
+            .find(|r| r.get("alert").and_then(|a| a.as_str()) == Some(name))
+            .unwrap_or_else(|| panic!("no alert {name}"))
+            .clone()
+    };
+    let fired = |name: &str| {
+        let rule = alert(name);
+        serde_json::json!([{
+            "exp_labels": serde_json::to_value(&rule["labels"]).unwrap(),
+            "exp_annotations": serde_json::to_value(&rule["annotations"]).unwrap(),
+        }])
+    };
+    // err_ratio -1% (below 0), ok_ratio +Inf (against a lower bound): both NO DATA.
+    let cases = [
+        ("-0.01", "Inf", fired("GatecheckErrorsNoData"), fired("GatecheckSuccessNoData")),
+        ("-Inf", "0.95", fired("GatecheckErrorsNoData"), serde_json::json!([])),
+        ("0.01", "0.95", serde_json::json!([]), serde_json::json!([])),
+    ];
+    for (err, ok, errors_alerts, success_alerts) in cases {
+        let test = serde_json::json!({
+            "rule_files": [rules.display().to_string()],
+            "evaluation_interval": "1m",
+            "tests": [{
+                "interval": "1m",
+                "input_series": [
+                    {"series": "err_ratio", "values": format!("{err} {err}")},
+                    {"series": "ok_ratio", "values": format!("{ok} {ok}")},
+                ],
+                "alert_rule_test": [
+                    {"eval_time": "1m", "alertname": "GatecheckErrorsNoData", "exp_alerts": errors_alerts},
+                    {"eval_time": "1m", "alertname": "GatecheckSuccessNoData", "exp_alerts": success_alerts},
+                ],
+            }],
+        });
+        let test_path = dir.path().join("test.yml");
+        std::fs::write(&test_path, serde_yaml::to_string(&test).unwrap()).unwrap();
+        let run = std::process::Command::new("promtool").args(["test", "rules"]).arg(&test_path).output().unwrap();
+        assert!(
+            run.status.success(),
+            "err {err}, ok {ok}: {}{}\n{}",
+            String::from_utf8_lossy(&run.stdout),
+            String::from_utf8_lossy(&run.stderr),
+            std::fs::read_to_string(&rules).unwrap()
+        );
+    }
+}
