@@ -158,7 +158,7 @@ pub async fn gather(policy: &Policy, plan: &Plan, env: &dyn Fn(&str) -> Option<S
         let paths: Vec<&std::path::Path> = plan.raw.iter().map(|p| p.as_path()).collect();
         let (set, stats) = sources::k6_ndjson::read(&paths, &wanted, plan.raw_lenient)?;
         if let Some(summary) = &summary {
-            sources::k6_ndjson::check_same_run(summary, &set.path, &stats)?;
+            sources::k6_ndjson::check_same_run(summary, &set, &stats)?;
         }
         for path in &paths {
             inputs.push(sources::digest::file("raw", path)?);

@@ -177,6 +177,14 @@ impl MetricSet {
         if !failed.is_empty() {
             why.push(format!("k6's own thresholds failed in it ({}; k6 exited 99)", failed.join(", ")));
         }
+        // A format that records no threshold results (k6 >= 1.5's machine-readable summary)
+        // cannot show the run passed them: the same run as summary-export may say it failed.
+        if self.format == FORMAT_MACHINE_READABLE {
+            why.push(format!(
+                "{} records no threshold results, so whether k6's own thresholds held cannot be told (give the run's --summary-export)",
+                self.format
+            ));
+        }
         if let Some(reason) = self.run.as_ref().and_then(|run| run.partial.as_ref()) {
             why.push(format!("the load run was partial ({reason})"));
         }
@@ -192,23 +200,31 @@ impl MetricSet {
     /// `wanted` metrics' figures that every k6 shape and its raw results carry alike (a trend's
     /// avg, min, med, max and p(95), bit-identical from raw samples by k6's method; a
     /// rate's counts), not the bytes that spelled them. So one run re-serialized, given as
-    /// summary-export, handleSummary or raw results, counts once in history (issue 20).
-    pub fn run_digest(&self, wanted: &[MetricKey]) -> String {
+    /// summary-export, handleSummary or raw results, counts once in history (issue 20). None
+    /// when no figure measured anything: such runs cannot be told apart by their figures.
+    pub fn run_digest(&self, wanted: &[MetricKey]) -> Option<String> {
         use sha2::{Digest, Sha256};
         let mut keys: Vec<&MetricKey> = wanted.iter().collect();
         keys.sort();
         keys.dedup();
         let mut hasher = Sha256::new();
+        // Whether any figure measured something: runs that measured nothing (k6 writes zeros
+        // for flows that sent no request) would all share one digest.
+        let mut measured = false;
         for key in keys {
             let Some(metric) = self.metrics.get(key) else { continue };
             hasher.update(format!("{key}\0").as_bytes());
             match &metric.aggregate {
-                Aggregate::Rate { matches, total } => hasher.update(format!("{matches}/{total}\0").as_bytes()),
+                Aggregate::Rate { matches, total } => {
+                    measured |= *total > 0;
+                    hasher.update(format!("{matches}/{total}\0").as_bytes())
+                }
                 Aggregate::Trend(_) => {
                     // Not p(90): k6's export writes it a last digit apart from what the same
                     // run's raw samples give (110.1435926 vs 110.14359259999999).
                     for stat in [Stat::Avg, Stat::Min, Stat::Med, Stat::Max, Stat::Percentile(95.0)] {
                         if let Lookup::Value(value) = metric.aggregate.lookup(stat) {
+                            measured = true;
                             hasher.update(format!("{stat}={:?}\0", value).as_bytes());
                         }
                     }
@@ -217,7 +233,7 @@ impl MetricSet {
                 Aggregate::Counter { .. } | Aggregate::Gauge { .. } => {}
             }
         }
-        format!("{:x}", hasher.finalize())
+        measured.then(|| format!("{:x}", hasher.finalize()))
     }
 
     /// The one check that a figure is read once: a metric selector met a second time, in any

@@ -121,7 +121,23 @@ impl Evidence {
     /// History counts a record only when none of its runs was already counted, so one run
     /// judged twice — reformatted, with and without `--raw`, or queried again later — counts once.
     pub fn run_identities(&self, wanted: &[crate::metrics::MetricKey]) -> Vec<String> {
-        let files: Vec<String> = self.summary.iter().chain(&self.raw).map(|s| s.run_digest(wanted)).collect();
+        // A run whose figures measured nothing is named by its file's bytes (or, read from
+        // standard input, by when it was judged), never by a digest every empty run shares.
+        let files: Vec<String> = self
+            .summary
+            .iter()
+            .map(|s| (s, "summary"))
+            .chain(self.raw.iter().map(|s| (s, "raw")))
+            .map(|(set, role)| {
+                set.run_digest(wanted).unwrap_or_else(|| {
+                    let bytes: Vec<&str> =
+                        self.inputs.iter().filter(|i| i.role == role).map(|i| i.sha256.as_str()).collect();
+                    let fallback = format!("unmeasured {role} {} {:?}", bytes.join(","), self.judged_at);
+                    use sha2::{Digest, Sha256};
+                    format!("{:x}", Sha256::digest(fallback.as_bytes()))
+                })
+            })
+            .collect();
         if !files.is_empty() {
             return files;
         }

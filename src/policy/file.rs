@@ -180,7 +180,7 @@ pub struct GateFile {
 fn max_waiver_days_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
     schemars::json_schema!({
         "description": "The longest a waiver may run, in days, or \"unlimited\".",
-        "anyOf": [{ "type": "integer", "minimum": 1 }, { "const": "unlimited" }]
+        "anyOf": [{ "type": "integer", "minimum": 1, "maximum": 366 }, { "const": "unlimited" }]
     })
 }
 

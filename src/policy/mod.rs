@@ -472,13 +472,13 @@ pub fn parse_with_vars(
         .map_err(|why| fail(format!("integrity.partial_run: {why}")))?;
     let max_waiver_days = match &raw.policy.max_waiver_days {
         None => None,
-        Some(toml::Value::Integer(days)) if (1..=i64::from(u32::MAX)).contains(days) => {
-            Some(WaiverCap::Days(*days as u32))
-        }
+        // At most 366 days, as every duration gatecheck reads: a longer cap is a waiver without
+        // end in disguise; "unlimited" says so in words (finding judgement3/04).
+        Some(toml::Value::Integer(days)) if (1..=366).contains(days) => Some(WaiverCap::Days(*days as u32)),
         Some(toml::Value::String(word)) if word == "unlimited" => Some(WaiverCap::Unlimited),
         Some(other) => {
             return Err(fail(format!(
-                "policy.max_waiver_days = {other}: expected a number of days above 0, or \"unlimited\""
+                "policy.max_waiver_days = {other}: expected a number of days from 1 to 366, or \"unlimited\""
             )))
         }
     };

@@ -179,13 +179,19 @@ pub fn render(policy: &Policy, for_: Option<&str>) -> Result<String, String> {
                 let missing = stat.as_deref().map(|s| format!("{s}_no_data")).unwrap_or_else(|| "no_data".into());
                 // NO DATA as check finds it: no series, NaN, and a figure outside its domain
                 // (a negative duration, a ratio beyond 0..1, -Inf; +Inf against a lower bound).
-                let mut no_data = format!("absent({figure}) or ({figure} != {figure}) or ({figure} == -Inf)");
+                // A reduced gate checks each series before reducing (finding judgement3/01):
+                // the domain conditions read the series, not the reduced figure.
+                let each = match gate.reduce {
+                    Some(_) => format!("({})", conservative(query)),
+                    None => figure.clone(),
+                };
+                let mut no_data = format!("absent({figure}) or ({figure} != {figure}) or ({each} == -Inf)");
                 let domain = gate.figure_unit.domain();
                 if let Some(low) = domain.low {
-                    no_data.push_str(&format!(" or ({figure} < {low})"));
+                    no_data.push_str(&format!(" or ({each} < {low})"));
                 }
                 if let Some(high) = domain.high {
-                    no_data.push_str(&format!(" or ({figure} > {high})"));
+                    no_data.push_str(&format!(" or ({each} > {high})"));
                 }
                 if matches!(threshold.op, Op::Gt | Op::Ge) {
                     no_data.push_str(&format!(" or ({figure} == +Inf)"));

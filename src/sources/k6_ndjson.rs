@@ -16,7 +16,9 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::error::Error;
-use crate::metrics::{Aggregate, Distribution, Metric, MetricKey, MetricKind, MetricSet, Provenance, TrendStats};
+use crate::metrics::{
+    Aggregate, Distribution, Lookup, Metric, MetricKey, MetricKind, MetricSet, Provenance, TrendStats,
+};
 
 pub const FORMAT_RAW: &str = "k6 raw results (--out json)";
 
@@ -46,8 +48,12 @@ pub const RUN_COUNTS: [&str; 2] = ["http_reqs", "iterations"];
 
 /// Raw results fill what a summary lacks only when they are the run the summary describes:
 /// a k6 run writes one point per request and per iteration, so both totals must match the
-/// summary's counters. Raw results of another run (a p99 borrowed from yesterday) are exit 2.
-pub fn check_same_run(summary: &MetricSet, raw_path: &str, stats: &RawStats) -> Result<(), Error> {
+/// summary's counters; and every metric both hold must have the same extremes and counts (a
+/// trend's min and max are samples themselves, a rate's counts are counts), which two runs of a
+/// fixed-iteration script, alike in totals, do not share. Raw results of another run (a p99
+/// borrowed from yesterday) are exit 2.
+pub fn check_same_run(summary: &MetricSet, raw: &MetricSet, stats: &RawStats) -> Result<(), Error> {
+    let raw_path = raw.path.as_str();
     let mut compared = 0;
     for (name, raw_count) in RUN_COUNTS.iter().zip(stats.run_counts) {
         let key = MetricKey::parse(name).expect("a plain metric name");
@@ -73,6 +79,40 @@ pub fn check_same_run(summary: &MetricSet, raw_path: &str, stats: &RawStats) -> 
                 summary.path
             ),
         });
+    }
+    if stats.skipped_bad == 0 {
+        for (key, from_raw) in &raw.metrics {
+            let Some(from_summary) = summary.get(key) else { continue };
+            let differs = |what: String, raw_value: String, summary_value: String| {
+                Error::Evidence {
+                path: raw_path.to_string(),
+                message: format!(
+                    "{key} {what} is {raw_value} in the raw results but {summary_value} in the summary {}: not the run the summary describes (raw results only fill in figures of the same run)",
+                    summary.path
+                ),
+            }
+            };
+            match (&from_raw.aggregate, &from_summary.aggregate) {
+                (Aggregate::Rate { matches: a, total: b }, Aggregate::Rate { matches: c, total: d })
+                    if (a, b) != (c, d) =>
+                {
+                    return Err(differs("counts".into(), format!("{a} of {b}"), format!("{c} of {d}")));
+                }
+                (Aggregate::Trend(_), Aggregate::Trend(_)) => {
+                    for stat in [crate::metrics::Stat::Min, crate::metrics::Stat::Max] {
+                        let (Lookup::Value(r), Lookup::Value(s)) =
+                            (from_raw.aggregate.lookup(stat), from_summary.aggregate.lookup(stat))
+                        else {
+                            continue;
+                        };
+                        if r != s {
+                            return Err(differs(stat.to_string(), r.to_string(), s.to_string()));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
     }
     Ok(())
 }

@@ -833,3 +833,58 @@ fn watch_with_a_pinned_instant_cannot_require_several_rounds() {
     );
     assert!(err.contains("--require 3 with --at"), "{err}");
 }
+
+/// Findings judgement3/03 and 04: a machine-readable summary records no threshold results, so
+/// it cannot show k6's own thresholds held: no baseline unless asked; and a waiver cap above
+/// 366 days is a waiver without end in disguise: a policy error.
+#[test]
+fn a_summary_without_threshold_results_is_no_baseline_and_waiver_caps_stop_at_366_days() {
+    let err = stderr_of(
+        &gatecheck()
+            .args(["verify", "--policy", "gates/regression.toml", "--summary", PASS_EXPORT, "--baseline"])
+            .arg(repo().join("fixtures/k6/2.2.0/trend-stats-p99/summary-v1.json"))
+            .assert()
+            .code(2),
+    );
+    assert!(err.contains("records no threshold results"), "{err}");
+    let release = std::fs::read_to_string(repo().join("gates/release.toml")).unwrap();
+    let long = release.replace("max_waiver_days = 14", "max_waiver_days = 3000000");
+    assert_ne!(long, release);
+    let (_guard, policy) = policy_file(&long);
+    let assert = gatecheck().arg("lint").arg(&policy).assert().code(2);
+    let said = format!("{}{}", stdout_of(&assert), stderr_of(&assert));
+    assert!(said.contains("max_waiver_days") && said.contains("366"), "{said}");
+}
+
+/// Finding judgement3/02: runs that measured nothing (k6 writes zeros for flows that sent no
+/// request) all had one identity, so history skipped a blocked one between two passes.
+#[test]
+fn runs_that_measured_nothing_never_share_a_history_identity() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = |name: &str, extra: u64| {
+        let path = dir.path().join(name);
+        std::fs::write(
+            &path,
+            format!(r#"{{"metrics":{{"vus":{{"value":{extra},"min":1,"max":1}},"http_req_duration":{{"avg":0,"min":0,"med":0,"max":0,"p(90)":0,"p(95)":0}}}}}}"#),
+        )
+        .unwrap();
+        path
+    };
+    let (_guard, policy) =
+        policy_file("[[gate]]\nid = \"lat\"\nmetric = \"http_req_duration\"\nthresholds = [\"p(95) < 400\"]\n");
+    let record = |summary: &std::path::Path| {
+        let report = dir.path().join("r.json");
+        gatecheck()
+            .args(["verify", "--policy"])
+            .arg(&policy)
+            .arg("--summary")
+            .arg(summary)
+            .arg("--report")
+            .arg(format!("json={}", report.display()))
+            .output()
+            .unwrap();
+        read_json(&report)["evidence_runs"].clone()
+    };
+    let (a, b) = (record(&empty("a.json", 1)), record(&empty("b.json", 2)));
+    assert_ne!(a, b, "two runs that measured nothing share an identity");
+}

@@ -667,3 +667,53 @@ fn raw_results_of_another_run_never_fill_in_a_summary() {
         .assert()
         .code(predicates::ord::ne(2));
 }
+
+/// Finding figures3/03: two runs of a fixed-iteration script share their request and
+/// iteration totals; the raw results of another such run still never fill in the summary,
+/// since their extremes differ (a trend's min and max are samples themselves).
+#[test]
+fn raw_results_of_another_run_with_the_same_totals_never_fill_in_a_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(fixture("k6/1.1.0/pass/raw.ndjson")).unwrap();
+    let mut slowed = false;
+    let other: String = text
+        .lines()
+        .map(|line| {
+            let mut doc: serde_json::Value = serde_json::from_str(line).unwrap();
+            if !slowed
+                && doc["type"] == "Point"
+                && doc["metric"] == "http_req_duration"
+                && doc["data"]["tags"]["flow"] == "auth_list"
+            {
+                doc["data"]["value"] = serde_json::Value::from(1247.0);
+                slowed = true;
+            }
+            format!("{doc}\n")
+        })
+        .collect();
+    assert!(slowed);
+    let raw = dir.path().join("other-run.ndjson");
+    std::fs::write(&raw, other).unwrap();
+    let err = stderr_of(
+        &gatecheck_with_lag()
+            .args(["verify", "--summary", "fixtures/k6/1.1.0/pass/summary-export.json", "--raw"])
+            .arg(&raw)
+            .assert()
+            .code(2),
+    );
+    assert!(err.contains("max is 1247") && err.contains("not the run the summary describes"), "{err}");
+}
+
+/// Finding figures3/02: a median (or p(85), or a value) read through a wrapped
+/// histogram_quantile (`… * 1`) can fall in the +Inf bucket as well as a max: refused at load.
+#[test]
+fn any_wrapped_histogram_quantile_is_refused_at_load() {
+    for (stat, threshold) in [("p(85)", "p(85) < 20s"), ("p(50)", "p(50) < 20s"), ("value", "value < 20s")] {
+        let (_guard, policy) = policy_file(&format!(
+            "[[gate]]\nid = \"lag\"\nunit = \"s\"\nthresholds = [\"{threshold}\"]\n[gate.query]\n\"{stat}\" = 'histogram_quantile(0.85, sum by (le) (rate(lag_bucket[5m]))) * 1'\n"
+        ));
+        let assert = gatecheck().arg("lint").arg(&policy).assert().code(2);
+        let said = format!("{}{}", stdout_of(&assert), stderr_of(&assert));
+        assert!(said.contains("inside another expression"), "{stat}: {said}");
+    }
+}

@@ -839,3 +839,62 @@ fn an_out_of_domain_figure_fires_the_no_data_alert_as_check_blocks_on_it() {
         );
     }
 }
+
+/// Finding judgement3/01: a reduced gate checks each series before reducing (check blocks on a
+/// -5 s series even when the max is 6.5 s); the exported NoData alert reads the series too.
+#[test]
+fn a_reduced_gates_no_data_alert_sees_an_out_of_domain_series() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("r.toml");
+    std::fs::write(
+        &policy,
+        "[policy]\nname = \"r\"\n[[gate]]\nid = \"lag\"\nunit = \"s\"\nquery = 'lag_seconds'\nreduce = \"max\"\nthresholds = [\"value < 10s\"]\n",
+    )
+    .unwrap();
+    let rules = dir.path().join("r.yml");
+    gatecheck()
+        .args(["export", "prometheus-rules", "--policy"])
+        .arg(&policy)
+        .arg("--out")
+        .arg(&rules)
+        .assert()
+        .success();
+    if !promtool_installed() {
+        return;
+    }
+    let file: serde_yaml::Value = serde_yaml::from_str(&std::fs::read_to_string(&rules).unwrap()).unwrap();
+    let rule = file["groups"][0]["rules"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|r| r.get("alert").and_then(|a| a.as_str()) == Some("GatecheckLagNoData"))
+        .unwrap()
+        .clone();
+    let mut labels = serde_json::to_value(&rule["labels"]).unwrap();
+    labels["instance"] = "a".into();
+    let test = serde_json::json!({
+        "rule_files": [rules.display().to_string()],
+        "evaluation_interval": "1m",
+        "tests": [{
+            "interval": "1m",
+            "input_series": [
+                {"series": "lag_seconds{instance=\"a\"}", "values": "-5 -5"},
+                {"series": "lag_seconds{instance=\"b\"}", "values": "6.5 6.5"},
+            ],
+            "alert_rule_test": [{"eval_time": "1m", "alertname": "GatecheckLagNoData", "exp_alerts": [{
+                "exp_labels": labels,
+                "exp_annotations": serde_json::to_value(&rule["annotations"]).unwrap(),
+            }]}],
+        }],
+    });
+    let test_path = dir.path().join("test.yml");
+    std::fs::write(&test_path, serde_yaml::to_string(&test).unwrap()).unwrap();
+    let run = std::process::Command::new("promtool").args(["test", "rules"]).arg(&test_path).output().unwrap();
+    assert!(
+        run.status.success(),
+        "{}{}\n{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr),
+        std::fs::read_to_string(&rules).unwrap()
+    );
+}
