@@ -510,7 +510,7 @@ fn find_figures(policy: &Policy, gate: &Gate, threshold: &Threshold, evidence: &
             Ok(vec![scraped_figure(gate, name, url, stat, evidence.scraped.get(name))])
         }
         FigureSource::Query(query) => match evidence.queries.get(query) {
-            Some(result) => match conservative_quantile(query, result, evidence) {
+            Some(result) => match conservative_quantile(gate, query, result, evidence) {
                 Ok((result, note)) => {
                     let mut found = answered_query(gate, query, &result, evidence.accept_partial_responses);
                     for figure in &mut found {
@@ -546,12 +546,13 @@ fn find_figures(policy: &Policy, gate: &Gate, threshold: &Threshold, evidence: &
 /// A `histogram_quantile` answer checked against its own buckets (see `quantile_query`): a
 /// series whose rank lies in the `+Inf` bucket is +Inf, never the highest finite bound.
 fn conservative_quantile(
+    gate: &Gate,
     query: &str,
     result: &QueryResult,
     evidence: &Evidence,
 ) -> Result<(QueryResult, Option<String>), String> {
-    use super::quantile_query::{beyond_finite, companion, Bucket};
-    let Some(quantile) = companion(query) else { return Ok((result.clone(), None)) };
+    use super::quantile_query::{beyond_finite, Bucket};
+    let Some(quantile) = gate.quantile_companion(query) else { return Ok((result.clone(), None)) };
     let Some(buckets) = evidence.queries.get(&quantile.buckets) else {
         return Err(format!(
             "the histogram's buckets ({}) gave no answer, so whether observations lie above its highest finite bound cannot be told (Prometheus would answer that bound)",

@@ -173,6 +173,10 @@ pub struct GateFile {
     /// Whether a waiver may cover NO DATA too (default false: a missing figure is never waived).
     #[serde(default)]
     pub waive_no_data: bool,
+    /// The kind of histogram its `histogram_quantile` queries read, when the query text does
+    /// not show it (a recording rule's name): "classic" (`le` buckets, judged with the `+Inf`
+    /// bucket) or "native".
+    pub histogram: Option<String>,
 }
 
 /// What `max_waiver_days` accepts as written: a whole number of days or "unlimited" (the

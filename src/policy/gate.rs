@@ -16,6 +16,7 @@ pub(super) fn parse_gate(gate: file::GateFile, vars: &vars::Vars, fail: Fail<'_>
     // The gate's flow, named or from its metric's tag; queries see it as ${flow}.
     let flow = gate.flow.clone().or_else(|| metric.as_ref().and_then(|(key, _)| key.tag("flow").map(str::to_string)));
     let queries = parse_queries(&gate, vars, flow.as_deref(), &gate_fail)?;
+    let histogram = parse_histogram(&gate, &queries, &gate_fail)?;
     let reduce = match gate.reduce.as_deref() {
         None => None,
         Some("max") => Some(Reducer::Max),
@@ -88,7 +89,35 @@ pub(super) fn parse_gate(gate: file::GateFile, vars: &vars::Vars, fail: Fail<'_>
         coverage,
         waivable: gate.waivable.unwrap_or(true),
         waive_no_data: gate.waive_no_data,
+        histogram,
     })
+}
+
+/// `histogram`: what the gate's `histogram_quantile` queries read. Required when a query's
+/// text does not show it (no `_bucket` series, no `le`): a recording rule over classic buckets
+/// would otherwise be judged without its `+Inf` bucket and answer the highest finite bound
+/// (finding figures3/01), so the policy must say which it is.
+fn parse_histogram(
+    gate: &file::GateFile,
+    queries: &[(QueryStat, String)],
+    gate_fail: Fail<'_>,
+) -> Result<Option<HistogramKind>, Error> {
+    let kind = match gate.histogram.as_deref() {
+        None => None,
+        Some("classic") => Some(HistogramKind::Classic),
+        Some("native") => Some(HistogramKind::Native),
+        Some(other) => return Err(gate_fail(format!("histogram = {other:?}: expected classic or native"))),
+    };
+    if kind.is_none() {
+        let unknown =
+            queries.iter().find(|(_, q)| quantile_query::parse(q).is_some() && quantile_query::companion(q).is_none());
+        if let Some((_, query)) = unknown {
+            return Err(gate_fail(format!(
+                "query {query:?}: its text does not show whether it reads classic (le) buckets or a native histogram: add histogram = \"classic\" (judged with its +Inf bucket) or histogram = \"native\""
+            )));
+        }
+    }
+    Ok(kind)
 }
 
 /// `metric` with its kind: given, or k6's own for a built-in.
@@ -221,6 +250,7 @@ fn history_gate(
         coverage: None,
         waivable: gate.waivable.unwrap_or(true),
         waive_no_data: gate.waive_no_data,
+        histogram: None,
     })
 }
 

@@ -241,6 +241,29 @@ pub struct Gate {
     pub waivable: bool,
     /// A waiver may cover NO DATA too (`waive_no_data`, default false).
     pub waive_no_data: bool,
+    /// `histogram = "classic"` / `"native"`: what its histogram_quantile queries read, when the
+    /// query text does not show it. None: the text shows it (`_bucket`, `le`) or there is none.
+    pub histogram: Option<HistogramKind>,
+}
+
+/// What a `histogram_quantile` reads: classic `le` buckets (judged together with the `+Inf`
+/// bucket) or a native histogram (no `+Inf` bucket: its buckets cover every observation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HistogramKind {
+    Classic,
+    Native,
+}
+
+impl Gate {
+    /// The bucket query to judge `query` with (`quantile_query`), when it reads a classic
+    /// histogram: shown by its text, or declared with `histogram = "classic"`.
+    pub fn quantile_companion(&self, query: &str) -> Option<quantile_query::QuantileQuery> {
+        match self.histogram {
+            Some(HistogramKind::Native) => None,
+            Some(HistogramKind::Classic) => quantile_query::parse(query),
+            None => quantile_query::companion(query),
+        }
+    }
 }
 
 /// Where a gate's figure for one statistic comes from.
@@ -352,7 +375,7 @@ impl Policy {
                     continue;
                 };
                 add(&mut needed, &gate.id, query.to_string());
-                if let Some(quantile) = quantile_query::companion(query) {
+                if let Some(quantile) = gate.quantile_companion(query) {
                     add(&mut needed, &gate.id, quantile.buckets);
                 }
                 if let Some(coverage) = &gate.coverage {
@@ -383,7 +406,7 @@ impl Policy {
         for gate in &self.gates {
             for (_, query) in &gate.queries {
                 add(&gate.id, query.clone());
-                if let Some(quantile) = quantile_query::companion(query) {
+                if let Some(quantile) = gate.quantile_companion(query) {
                     add(&gate.id, quantile.buckets);
                 }
             }

@@ -55,16 +55,15 @@ pub fn parse(query: &str) -> Option<QuantileQuery> {
 /// that histogram_quantile (Go's ParseFloat) reads as +Inf — `+Inf`, `Inf`, `INF`, `Infinity`,
 /// `+infinity` — is first relabelled `+Inf` (label_replace, an anchored case-insensitive
 /// regex), and the `+Inf` bucket is then picked out of any bucket expression with `and on (le)`
-/// against a one-series vector labelled `le="+Inf"`. None for queries that need no companion.
-pub fn conservative_promql(query: &str) -> Option<String> {
-    let quantile = companion(query)?;
+/// against a one-series vector labelled `le="+Inf"`.
+pub fn conservative_promql(query: &str, quantile: &QuantileQuery) -> String {
     let q = quantile.q;
     let buckets = format!(r#"label_replace(({}), "le", "+Inf", "le", "(?i)[+]?inf(inity)?")"#, quantile.buckets);
     let inf = r#"label_replace(vector(0), "le", "+Inf", "", "")"#;
     let total = format!("max without (le) ({buckets} and on (le) {inf})");
     let highest_finite = format!("max without (le) ({buckets} unless on (le) {inf})");
     let beyond = format!("({total} * {q} > {highest_finite})");
-    Some(format!("((({query}) unless {beyond}) or ({beyond} * 0 + Inf))"))
+    format!("((({query}) unless {beyond}) or ({beyond} * 0 + Inf))")
 }
 
 /// Why a query for `stat` can under-report an upper bound, if it can: any `histogram_quantile`

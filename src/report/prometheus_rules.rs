@@ -133,7 +133,7 @@ pub fn render(policy: &Policy, for_: Option<&str>) -> Result<String, String> {
             let figure = match (recorded.get(&threshold.stat.key()), gate.reduce) {
                 (Some(record), _) => record.clone(),
                 (None, Some(_)) => reduced(gate, query),
-                (None, None) => format!("({})", conservative(query)),
+                (None, None) => format!("({})", conservative(gate, query)),
             };
             let limit = promql_limit(threshold, gate.figure_unit)
                 .map_err(|why| format!("gate {:?}, threshold `{threshold}`: {why}", gate.id))?;
@@ -182,7 +182,7 @@ pub fn render(policy: &Policy, for_: Option<&str>) -> Result<String, String> {
                 // A reduced gate checks each series before reducing (finding judgement3/01):
                 // the domain conditions read the series, not the reduced figure.
                 let each = match gate.reduce {
-                    Some(_) => format!("({})", conservative(query)),
+                    Some(_) => format!("({})", conservative(gate, query)),
                     None => figure.clone(),
                 };
                 let mut no_data = format!("absent({figure}) or ({figure} != {figure}) or ({each} == -Inf)");
@@ -282,7 +282,7 @@ fn labels(policy: &Policy, id: &str, severity: Severity) -> BTreeMap<String, Str
 /// instance's 0/0), so the rule does too (`>= -Inf` keeps every number and drops NaN);
 /// otherwise one NaN series would make `avg` NaN and the alert silent where `check` blocks.
 fn reduced(gate: &Gate, query: &str) -> String {
-    let query = conservative(query);
+    let query = conservative(gate, query);
     match gate.reduce {
         Some(reducer) => format!("{}(({query}) >= -Inf)", reducer.name()),
         None => query,
@@ -291,8 +291,11 @@ fn reduced(gate: &Gate, query: &str) -> String {
 
 /// A `histogram_quantile` query as `check` judges it: +Inf where observations lie above the
 /// highest finite bucket (`quantile_query`), never Prometheus's last finite bound.
-fn conservative(query: &str) -> String {
-    crate::policy::quantile_query::conservative_promql(query).unwrap_or_else(|| query.to_string())
+fn conservative(gate: &Gate, query: &str) -> String {
+    match gate.quantile_companion(query) {
+        Some(quantile) => crate::policy::quantile_query::conservative_promql(query, &quantile),
+        None => query.to_string(),
+    }
 }
 
 /// `gatecheck:<policy>:<gate>:<statistic>`: the policy's name keeps two policies' rules apart

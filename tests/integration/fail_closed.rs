@@ -209,7 +209,7 @@ fn policies_that_cannot_judge_as_written_are_refused_at_load() {
     for (text, needles) in [
         // One query cannot answer several statistics.
         (
-            "[[gate]]\nid = \"lag\"\nquery = 'histogram_quantile(0.95, x)'\nunit = \"s\"\nthresholds = [\"p(95) < 30s\", \"p(99) < 90s\", \"max < 180s\"]\n",
+            "[[gate]]\nid = \"lag\"\nquery = 'histogram_quantile(0.95, x)'\nunit = \"s\"\nhistogram = \"native\"\nthresholds = [\"p(95) < 30s\", \"p(99) < 90s\", \"max < 180s\"]\n",
             vec!["gate \"lag\"", "one figure", "p(95), p(99), max"],
         ),
         // k6 rejects p95 without parentheses.
@@ -887,4 +887,39 @@ fn runs_that_measured_nothing_never_share_a_history_identity() {
     };
     let (a, b) = (record(&empty("a.json", 1)), record(&empty("b.json", 2)));
     assert_ne!(a, b, "two runs that measured nothing share an identity");
+}
+
+/// Finding figures3/01: a histogram_quantile over a recording rule (`job:lag:buckets`) does not
+/// show in its text whether it reads classic buckets; unless the gate says so it is refused at
+/// load, and with `histogram = "classic"` it is judged with its +Inf bucket like any other.
+#[test]
+fn a_quantile_whose_text_hides_its_histogram_kind_must_declare_it() {
+    let text = |declared: &str| {
+        format!("[[gate]]\nid = \"lag\"\nunit = \"s\"\n{declared}thresholds = [\"max < 180s\"]\nquery = 'histogram_quantile(1, job:lag:buckets)'\n")
+    };
+    let (_guard, undeclared) = policy_file(&text(""));
+    let assert = gatecheck().arg("lint").arg(&undeclared).assert().code(2);
+    let said = format!("{}{}", stdout_of(&assert), stderr_of(&assert));
+    assert!(said.contains("histogram = \"classic\""), "{said}");
+    let url = serve_by_query(vec![
+        (
+            "histogram_quantile",
+            r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1767225600,"10"]}]}}"#,
+        ),
+        (
+            "buckets",
+            r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"le":"10"},"value":[1767225600,"80"]},{"metric":{"le":"+Inf"},"value":[1767225600,"100"]}]}}"#,
+        ),
+    ]);
+    let (_guard, classic) = policy_file(&text("histogram = \"classic\"\n"));
+    let out = stdout_of(
+        &gatecheck()
+            .args(["check", "--policy"])
+            .arg(&classic)
+            .args(["--prometheus-url", &url, "--at", FIXTURE_T])
+            .assert()
+            .code(1),
+    );
+    assert!(table_line(&out, "lag", "max < 180s").contains("FAIL"), "{out}");
+    assert!(out.contains("20 of 100 observations lie above the highest finite bucket"), "{out}");
 }
