@@ -27,7 +27,8 @@ ARCHIVE=gatecheck-$TARGET.tar.xz
 VERSION=$(cargo metadata --no-deps --format-version 1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["packages"][0]["version"])')
 LAG_ENV=(SCHEDULER_LAG_P95_SECONDS=12 SCHEDULER_LAG_MAX_SECONDS=45 QUEUE_LAG_P95_SECONDS=3 QUEUE_LAG_P99_SECONDS=8)
 PASS_SUMMARY=fixtures/k6/1.1.0/pass/summary-export.json
-PASS_SUMMARY_2=fixtures/k6/1.1.0/pass/handle-summary.json
+# Another passing run (the same run in another shape would count once in the history).
+PASS_SUMMARY_2=fixtures/k6/1.1.0/pass-trend-stats-p99/summary-export.json
 FAIL_SUMMARY=fixtures/k6/1.1.0/fail-latency/summary-export.json
 
 say() { echo "ship-check: $*"; }
