@@ -108,7 +108,11 @@ pub fn rows(policy: &Policy, evidence: &Evidence, rows: &mut Vec<Row>) {
         }
         rows.push(row);
         if let Some(query) = spec.up_query() {
-            rows.push(up_row(spec, &query, evidence));
+            let mut row = up_row(spec, &query, evidence);
+            if row.status == Status::Pass {
+                check_gaps(spec, evidence, &mut row);
+            }
+            rows.push(row);
         }
     }
 }
@@ -122,6 +126,60 @@ fn newest_sample(spec: &Freshness, evidence: &Evidence) -> Option<(f64, bool)> {
     finite_max(evidence.queries.get(&spec.newest_query()))
         .map(|t| (t, true))
         .or_else(|| finite_max(evidence.queries.get(&spec.search_query())).map(|t| (t, false)))
+}
+
+/// A window that read "up" from the samples it has is up for the whole window only when it has
+/// no hole: at every step the newest sample (of any series) is younger than `max_age`, and
+/// there is one at every step.
+fn check_gaps(spec: &Freshness, evidence: &Evidence, row: &mut Row) {
+    let (Some((age_query, steps_query)), Some(window)) = (spec.gap_queries(), spec.up_for.as_deref()) else {
+        return;
+    };
+    let no_data = |row: &mut Row, why: String| {
+        row.status = Status::NoData;
+        row.blocking = true;
+        row.detail = Some(why);
+    };
+    if let Err(why) = partial_of(&[age_query.clone(), steps_query.clone()], evidence) {
+        return no_data(row, why);
+    }
+    let value = |query: &str| {
+        evidence
+            .queries
+            .get(query)
+            .and_then(|r| r.series.iter().map(|s| s.value).filter(|v| v.is_finite()).reduce(f64::max))
+    };
+    let (Some(oldest), Some(steps)) = (value(&age_query), value(&steps_query)) else {
+        return no_data(
+            row,
+            format!("whether {} had a hole in the {window} cannot be told (no answer)", spec.selector),
+        );
+    };
+    let window_secs = crate::metrics::clock::parse_duration(window).map(|d| d.as_secs()).unwrap_or(0);
+    let expected = (window_secs / super::GAP_STEP_SECS) as f64;
+    let max_age = spec.max_age.as_secs_f64();
+    if oldest > max_age || steps < expected {
+        row.status = Status::Fail;
+        row.blocking = true;
+        row.detail = Some(if steps < expected {
+            format!(
+                "{} had no sample at all for part of the {window} (at {steps} of {expected} steps of {}): a hole, not up for the whole window",
+                spec.selector,
+                super::GAP_STEP
+            )
+        } else {
+            format!(
+                "{} went {} without a new sample within the {window}, over the {} allowed: a hole, not up for the whole window",
+                spec.selector,
+                // An outside number: converted without a panic, however large.
+                show_age(
+                    std::time::Duration::try_from_secs_f64(oldest.max(0.0))
+                        .unwrap_or(crate::metrics::clock::LONGEST_DURATION)
+                ),
+                show_age(spec.max_age)
+            )
+        });
+    }
 }
 
 fn up_row(spec: &Freshness, query: &str, evidence: &Evidence) -> Row {

@@ -184,12 +184,33 @@ impl Freshness {
         self.up_for.as_ref().map(|window| format!("min(min_over_time({}[{window}]))", self.selector))
     }
 
+    /// With `up_for`, the holes in the window (finding judgement2/07: `min_over_time` sees only
+    /// the samples there are, so a pod gone for 5 of 10 minutes read "up"): stepping through
+    /// the window every `GAP_STEP`, the oldest the newest sample of any of the selector's
+    /// series ever was, and at how many steps there was one at all (none beyond the lookback).
+    /// Over the union of series, so a rolling replacement is no hole.
+    pub fn gap_queries(&self) -> Option<(String, String)> {
+        let window = self.up_for.as_ref()?;
+        let newest = format!("max(timestamp({}))", self.selector);
+        Some((
+            format!("max_over_time((time() - {newest})[{window}:{GAP_STEP}])"),
+            format!("count_over_time(({newest})[{window}:{GAP_STEP}])"),
+        ))
+    }
+
     pub fn queries(&self) -> Vec<String> {
         let mut queries = vec![self.newest_query(), self.search_query()];
         queries.extend(self.up_query());
+        if let Some((age, steps)) = self.gap_queries() {
+            queries.extend([age, steps]);
+        }
         queries
     }
 }
+
+/// The step at which `up_for` looks for holes in its window.
+pub const GAP_STEP: &str = "15s";
+pub const GAP_STEP_SECS: u64 = 15;
 
 /// The share of its window a gate's series must cover for the window's figure to count.
 #[derive(Debug, Clone)]

@@ -69,6 +69,12 @@ pub fn render(policy: &Policy, for_: Option<&str>) -> Result<String, String> {
         if let Some(window) = &freshness.up_for {
             expr.push_str(&format!(" or min(min_over_time({selector}[{window}])) < 1"));
         }
+        // A hole in the window, as check finds it (`Freshness::gap_queries`).
+        if let (Some((age, steps)), Some(window)) = (freshness.gap_queries(), &freshness.up_for) {
+            let expected = crate::metrics::clock::parse_duration(window).map(|d| d.as_secs()).unwrap_or(0)
+                / crate::policy::GAP_STEP_SECS;
+            expr.push_str(&format!(" or ({age}) > {max_age} or ({steps}) < {expected}"));
+        }
         let mut annotations = BTreeMap::new();
         annotations.insert("summary".into(), format!("{}: the evidence is stale", freshness.description));
         annotations.insert(

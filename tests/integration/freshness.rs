@@ -174,8 +174,17 @@ fn up_for_and_coverage_on_a_partial_response_are_no_data_unless_accepted() {
             let text = String::from_utf8_lossy(&request);
             let warn = text.contains("min_over_time") || text.contains("count_over_time");
             let warnings = if warn { r#","warnings":["partial response: store 10.0.0.7 unavailable"]"# } else { "" };
+            // up_for's hole queries: the newest sample was at most 30 s old at every one of the
+            // 40 steps (no hole); every other query answers the fixture time.
+            let value = if text.contains("time%28%29") || text.contains("time()") {
+                "30".to_string()
+            } else if text.contains("count_over_time") {
+                "40".to_string()
+            } else {
+                FIXTURE_T.to_string()
+            };
             let body = format!(
-                r#"{{"status":"success","data":{{"resultType":"vector","result":[{{"metric":{{}},"value":[{FIXTURE_T},"{FIXTURE_T}"]}}]}}{warnings}}}"#
+                r#"{{"status":"success","data":{{"resultType":"vector","result":[{{"metric":{{}},"value":[{FIXTURE_T},"{value}"]}}]}}{warnings}}}"#
             );
             let _ = write!(
                 stream,
