@@ -140,8 +140,17 @@ fn check_gaps(spec: &Freshness, evidence: &Evidence, row: &mut Row) {
         row.blocking = true;
         row.detail = Some(why);
     };
-    if let Err(why) = partial_of(&[age_query.clone(), steps_query.clone()], evidence) {
-        return no_data(row, why);
+    match partial_of(&[age_query.clone(), steps_query.clone()], evidence) {
+        Err(why) => return no_data(row, why),
+        // An accepted partial answer shows on the row, as every other query's does.
+        Ok(Some(note)) => {
+            row.detail = Some(match row.detail.take() {
+                Some(detail) if !detail.contains(&note) => format!("{detail}; {note}"),
+                Some(detail) => detail,
+                None => note,
+            })
+        }
+        Ok(None) => {}
     }
     let value = |query: &str| {
         evidence
@@ -318,19 +327,24 @@ mod tests {
         proptest! {
             #![proptest_config(ProptestConfig::with_cases(128))]
             #[test]
-            fn a_partial_answer_never_passes_silently(warns in proptest::collection::vec(any::<bool>(), 5), accept in any::<bool>()) {
+            fn a_partial_answer_never_passes_silently(warns in proptest::collection::vec(any::<bool>(), 7), accept in any::<bool>()) {
                 let policy = crate::policy::parse("p.toml", "p", POLICY).unwrap();
                 let queries: Vec<String> = policy.queries().into_iter().map(|(_, q)| q).collect();
-                prop_assert_eq!(queries.len(), 5);
+                // The gate, its coverage, the newest sample, its search, up_for and its two
+                // hole queries.
+                prop_assert_eq!(queries.len(), 7);
                 let search = policy.freshness[0].search_query();
+                let (oldest, steps) = policy.freshness[0].gap_queries().unwrap();
                 let mut evidence = Evidence {
                     evaluated_at_unix: Some(T),
                     accept_partial_responses: accept,
                     ..Evidence::default()
                 };
                 for (query, warn) in queries.iter().zip(&warns) {
+                    // No hole: the newest sample at most 30 s old at each of the 40 steps.
+                    let value = if *query == oldest { 30.0 } else if *query == steps { 40.0 } else { T as f64 };
                     evidence.queries.insert(query.clone(), QueryResult {
-                        series: vec![Series { labels: Default::default(), value: T as f64 }],
+                        series: vec![Series { labels: Default::default(), value }],
                         at: "2026-01-01T00:00:00Z".into(),
                         warnings: if *warn { vec![format!("partial: {query}")] } else { vec![] },
                     });
