@@ -531,6 +531,18 @@ fn first_metric(query: &str) -> Option<String> {
                 skip_list = false;
                 i += 1;
             }
+            // A number (`1e0`, `0.95`, `0x1F`, `2.5e-3`) is no metric: its exponent is not a
+            // name (finding figures3/04 showed `histogram_quantile(1e0, …)` as "promql e0").
+            b if b.is_ascii_digit() || (b == b'.' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit)) => {
+                i += 1;
+                while i < bytes.len()
+                    && (bytes[i].is_ascii_alphanumeric()
+                        || bytes[i] == b'.'
+                        || (matches!(bytes[i], b'+' | b'-') && matches!(bytes[i - 1], b'e' | b'E')))
+                {
+                    i += 1;
+                }
+            }
             b if b.is_ascii_alphabetic() || b == b'_' || b == b':' => {
                 let start = i;
                 while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_' || bytes[i] == b':') {
@@ -569,6 +581,8 @@ mod tests {
         let q = "promql @ T: (sum(rate(a_count{status_code=~\"5..\"}[10m])) or vector(0)) / sum(rate(a_count[10m]))";
         assert_eq!(short_source(q), "promql a_count");
         assert_eq!(short_source("promql @ T: max(timestamp(up{job=\"x\"}))"), "promql up");
+        assert_eq!(short_source("promql @ T: histogram_quantile(1e0, sum by (le) (lag_bucket))"), "promql lag_bucket");
+        assert_eq!(short_source("promql @ T: 2.5e-3 * errors_total"), "promql errors_total");
         assert_eq!(short_source("scrape http://h:1/metrics: lag_seconds (run window)"), "scrape lag_seconds");
         assert_eq!(short_source("env QUEUE_LAG_P95_SECONDS"), "env QUEUE_LAG_P95_SECONDS");
         assert_eq!(short_source("s.json: dropped_iterations[\"count\"]"), "dropped_iterations count in s.json");
