@@ -140,7 +140,7 @@ pub async fn gather(policy: &Policy, plan: &Plan, env: &dyn Fn(&str) -> Option<S
     let summary = read_summary(policy, plan, &mut inputs)?;
     let mut evidence_times = Vec::new();
     if let Some(set) = &summary {
-        evidence_times.push(sources::age::of_summary(set, &plan.summary));
+        evidence_times.extend(sources::age::of_summary(set, &plan.summary));
     }
     let figures = if plan.ignore_env_figures { Default::default() } else { sources::env::read_figures(policy, env)? };
     let mut flows = sources::env::read_flows(policy, &plan.skip_flow, env)?;
@@ -157,11 +157,22 @@ pub async fn gather(policy: &Policy, plan: &Plan, env: &dyn Fn(&str) -> Option<S
     } else {
         let paths: Vec<&std::path::Path> = plan.raw.iter().map(|p| p.as_path()).collect();
         let (set, stats) = sources::k6_ndjson::read(&paths, &wanted, plan.raw_lenient)?;
+        sources::age::check_one_run(&stats.newest_point).map_err(Error::Settings)?;
         if let Some(summary) = &summary {
             sources::k6_ndjson::check_same_run(summary, &set, &stats)?;
         }
         for path in &paths {
-            inputs.push(sources::digest::file("raw", path)?);
+            let digest = sources::digest::file("raw", path)?;
+            // The same raw results twice would count every sample twice (finding judge4/01).
+            if let Some(first) = inputs.iter().find(|i| i.role == "raw" && i.sha256 == digest.sha256) {
+                return Err(Error::Settings(format!(
+                    "--raw {} and --raw {} are the same raw results (sha256 {}): each sample would count twice",
+                    crate::escape::line(&first.path),
+                    crate::escape::line(&digest.path),
+                    &digest.sha256[..12]
+                )));
+            }
+            inputs.push(digest);
         }
         evidence_times.extend(sources::age::of_raw(&stats));
         Some(set)

@@ -108,6 +108,13 @@ fn parse_histogram(
         Some("native") => Some(HistogramKind::Native),
         Some(other) => return Err(gate_fail(format!("histogram = {other:?}: expected classic or native"))),
     };
+    if kind == Some(HistogramKind::Native) {
+        if let Some((_, query)) = queries.iter().find(|(_, q)| quantile_query::companion(q).is_some()) {
+            return Err(gate_fail(format!(
+                "query {query:?} reads classic (le) buckets, but the gate says histogram = \"native\": give that query its own gate (or histogram = \"classic\")"
+            )));
+        }
+    }
     if kind.is_none() {
         let unknown =
             queries.iter().find(|(_, q)| quantile_query::parse(q).is_some() && quantile_query::companion(q).is_none());

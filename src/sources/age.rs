@@ -40,6 +40,18 @@ pub fn merged_dates(inputs: &[Dated]) -> Result<(String, String), String> {
             }
         }
     }
+    // A run cannot end before it starts: contradictory times (a stepped clock, an edited file)
+    // date nothing (finding figures4/03).
+    for input in inputs {
+        if let (Some(start), Some(end)) = (parse(input.started_at), parse(input.ended_at)) {
+            if start > end {
+                return Err(format!(
+                    "{}: started_at {} is later than ended_at {}: the times contradict each other",
+                    input.path, input.started_at, input.ended_at
+                ));
+            }
+        }
+    }
     let starts: Vec<(&Dated, i64)> = inputs.iter().filter_map(|d| parse(d.started_at).map(|t| (d, t))).collect();
     if let (Some(first), Some(last)) = (starts.iter().min_by_key(|(_, t)| *t), starts.iter().max_by_key(|(_, t)| *t)) {
         if last.1 - first.1 > SEGMENT_START_TOLERANCE_SECS {
@@ -57,11 +69,62 @@ pub fn merged_dates(inputs: &[Dated]) -> Result<(String, String), String> {
     Ok((started, ended))
 }
 
+/// Several raw files judged together are one run (its segments, written side by side), never
+/// runs hours apart whose samples would be judged as one (finding figures4/04): their newest
+/// points lie within the tolerance segments of one run start within.
+pub fn check_one_run(newest: &[(String, Option<i64>)]) -> Result<(), String> {
+    if newest.len() < 2 {
+        return Ok(());
+    }
+    let dated: Vec<(&String, i64)> = newest.iter().filter_map(|(path, t)| t.map(|t| (path, t))).collect();
+    if dated.len() < newest.len() {
+        return Ok(()); // an undated file is NO DATA for its age already
+    }
+    let (first, last) = (dated.iter().min_by_key(|(_, t)| *t), dated.iter().max_by_key(|(_, t)| *t));
+    if let (Some(first), Some(last)) = (first, last) {
+        if last.1 - first.1 > SEGMENT_START_TOLERANCE_SECS {
+            return Err(format!(
+                "--raw {} ends at {} and --raw {} at {}: raw files judged together must be one run (ending within {} s of each other); judge each run on its own",
+                crate::escape::line(first.0),
+                crate::metrics::rfc3339(first.1),
+                crate::escape::line(last.0),
+                crate::metrics::rfc3339(last.1),
+                SEGMENT_START_TOLERANCE_SECS
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The end of the run behind a summary: `gatecheck.ended_at` when recorded, else the file's
 /// modification time. A gatecheck summary (native or merged) always records its end: one
 /// without it cannot be dated, and its modification time (a merge written today) would
 /// launder its age.
-pub fn of_summary(set: &MetricSet, path: &Path) -> EvidenceTime {
+pub fn of_summary(set: &MetricSet, path: &Path) -> Vec<EvidenceTime> {
+    let recorded = set.run.as_ref().and_then(|run| run.ended_at.as_deref()).and_then(parse);
+    let started = set.run.as_ref().and_then(|run| run.started_at.as_deref()).and_then(parse);
+    // A start recorded later than the end contradicts it: both times are judged, so a start in
+    // the future is never "0 s old" (judge2/11) and an old end still ages the run (figures4/03).
+    if let (Some(start), Some(end)) = (started, recorded) {
+        if start > end {
+            return vec![
+                EvidenceTime {
+                    path: set.path.clone(),
+                    ended_at: Some(end),
+                    how: "its recorded end time (gatecheck.ended_at), earlier than its start".into(),
+                },
+                EvidenceTime {
+                    path: set.path.clone(),
+                    ended_at: Some(start),
+                    how: "its recorded start time (gatecheck.started_at), later than its end".into(),
+                },
+            ];
+        }
+    }
+    vec![date_summary(set, path)]
+}
+
+fn date_summary(set: &MetricSet, path: &Path) -> EvidenceTime {
     if let Some(text) = &set.generated_at {
         // The summary's own date (k6 >= 1.5): a copy keeps it, its modification time does not.
         return EvidenceTime {
@@ -74,17 +137,14 @@ pub fn of_summary(set: &MetricSet, path: &Path) -> EvidenceTime {
         };
     }
     let recorded = set.run.as_ref().and_then(|run| run.ended_at.as_deref()).and_then(parse);
-    // A start recorded later than the end contradicts it; the later time dates the run, so a
-    // start in the future is never "0 s old" (finding judgement2/11).
-    let started = set.run.as_ref().and_then(|run| run.started_at.as_deref()).and_then(parse);
-    if let (Some(start), Some(end)) = (started, recorded) {
-        if start > end {
-            return EvidenceTime {
-                path: set.path.clone(),
-                ended_at: Some(start),
-                how: "its recorded start time (gatecheck.started_at), which is later than its end".into(),
-            };
-        }
+    // k6 >= 1.5's machine-readable summary always records when it was written: one without
+    // that time cannot be dated, and its modification time (a copy) would launder its age.
+    if set.format == crate::metrics::FORMAT_MACHINE_READABLE {
+        return EvidenceTime {
+            path: set.path.clone(),
+            ended_at: None,
+            how: "the machine-readable summary records no generation time (metadata.generated_at)".into(),
+        };
     }
     if recorded.is_none() && set.run.is_some() {
         return EvidenceTime {

@@ -249,7 +249,9 @@ impl Reader<'_> {
         }
         // k6 >= 1.5 dates its summary (metadata.generated_at): the evidence's own time, which a
         // copy keeps and its modification time does not.
-        if let Some(at) = root.get("metadata").and_then(|m| m.get("generated_at")) {
+        // `generated_at` as k6 writes it; `generatedAt` as its published schema spells it.
+        let metadata = root.get("metadata");
+        if let Some(at) = metadata.and_then(|m| m.get("generated_at").or_else(|| m.get("generatedAt"))) {
             let text = at.as_str().ok_or_else(|| self.error("metadata.generated_at", "expected an RFC 3339 time"))?;
             set.generated_at = Some(text.to_string());
         }

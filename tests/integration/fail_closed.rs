@@ -962,3 +962,46 @@ fn up_for_fails_on_a_hole_in_the_window() {
     let gone = check("30", "20");
     assert!(table_line(&gone, "api", "up for the whole 10m").contains("FAIL"), "{gone}");
 }
+
+/// Findings figures4/01-03: a gate declared native whose query visibly reads classic buckets is
+/// refused; a machine-readable summary is dated by `generatedAt` too, and one with no time is
+/// not dated by its file; a native summary whose end precedes its start is aged by its end.
+#[test]
+fn contradictions_and_other_spellings_of_dates_never_ship() {
+    let (_guard, policy) = policy_file(
+        "[[gate]]\nid = \"lag\"\nunit = \"s\"\nhistogram = \"native\"\nthresholds = [\"max < 180s\"]\nquery = 'histogram_quantile(1, sum by (le) (increase(lag_seconds_bucket[10m])))'\n",
+    );
+    let assert = gatecheck().arg("lint").arg(&policy).assert().code(2);
+    let said = format!("{}{}", stdout_of(&assert), stderr_of(&assert));
+    assert!(said.contains("reads classic (le) buckets"), "{said}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let nine_days_ago = (time::OffsetDateTime::now_utc() - time::Duration::days(9))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let mut doc = read_json(&repo().join("fixtures/k6/2.2.0/trend-stats-p99/summary-v1.json"));
+    doc["metadata"] = json!({"generatedAt": nine_days_ago});
+    let copy = dir.path().join("camel.json");
+    std::fs::write(&copy, doc.to_string()).unwrap();
+    let verify_aged = |path: &std::path::Path| {
+        stdout_of(
+            &gatecheck_with_lag().args(["verify", "--max-evidence-age", "24h", "--summary"]).arg(path).assert().code(1),
+        )
+    };
+    assert!(verify_aged(&copy).contains("216h"), "generatedAt is read");
+    doc["metadata"] = json!({});
+    std::fs::write(&copy, doc.to_string()).unwrap();
+    let out = verify_aged(&copy);
+    assert!(out.contains("records no generation time"), "{out}");
+
+    let now = time::OffsetDateTime::now_utc();
+    let rfc = |t: time::OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).unwrap();
+    let contradictory = native_summary(
+        dir.path(),
+        "end-before-start.json",
+        json!({"runner": "gatecheck test", "partial": false, "skipped_flows": [],
+            "started_at": rfc(now), "ended_at": rfc(now - time::Duration::days(9))}),
+    );
+    let out = verify_aged(&contradictory);
+    assert!(out.contains("216h") && out.contains("earlier than its start"), "{out}");
+}

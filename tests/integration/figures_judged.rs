@@ -717,3 +717,16 @@ fn any_wrapped_histogram_quantile_is_refused_at_load() {
         assert!(said.contains("inside another expression"), "{stat}: {said}");
     }
 }
+
+/// Findings judge4/01 and figures4/04: raw results judged together are one run. The same file
+/// twice would count every sample twice; files of runs hours apart would be judged as one.
+#[test]
+fn raw_files_judged_together_are_one_run_given_once() {
+    let pass = "fixtures/k6/1.1.0/pass/raw.ndjson";
+    let err = stderr_of(&gatecheck_with_lag().args(["verify", "--raw", pass, "--raw", pass]).assert().code(2));
+    assert!(err.contains("the same raw results"), "{err}");
+    let dir = tempfile::tempdir().unwrap();
+    let old = raw_dated(dir.path(), "2020");
+    let err = stderr_of(&gatecheck_with_lag().args(["verify", "--raw", pass, "--raw"]).arg(&old).assert().code(2));
+    assert!(err.contains("must be one run"), "{err}");
+}
