@@ -66,6 +66,14 @@ async fn watch(
     outputs: report::outputs::Outputs,
     out: &mut dyn Write,
 ) -> Result<Outcome, Error> {
+    if watch > 1 && require > 1 && interval < Duration::from_secs(1) {
+        // Rounds are evaluated at whole seconds: rounds less than a second apart read one
+        // instant, and K readings of one instant are one reading (finding judge4/05).
+        return Err(Error::Settings(format!(
+            "--interval {}: with --require {require}, rounds must be at least 1s apart, or they read the same instant",
+            humantime::format_duration(interval)
+        )));
+    }
     if watch > 1 && plan.at_is_fixed && require > 1 {
         // Stability is K passing rounds of changing data: one pinned instant read K times is
         // one reading, never K (finding judgement2/06).

@@ -146,7 +146,11 @@ fn evaluate_gate(policy: &Policy, gate: &Gate, evidence: &Evidence, rows: &mut V
                 Found::Figure { provenance: Provenance::Query { .. }, .. } => true,
                 _ => false,
             };
-            if found.iter().any(measured) {
+            // A partial answer may hide the flow's series (a store that did not reply): the
+            // switch cannot be taken on it, so the gate is judged (NO DATA with the warning).
+            let partial =
+                gate.queries.iter().any(|(_, q)| evidence.queries.get(q).is_some_and(|r| !r.warnings.is_empty()));
+            if found.iter().any(measured) || partial {
                 ran_anyway = Some(format!(
                     "flow {flow} was switched off ({}), but the evidence holds samples of it: it is judged",
                     state.reason

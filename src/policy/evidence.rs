@@ -117,7 +117,7 @@ pub struct Evidence {
 impl Evidence {
     /// The runs this evidence measured, each named by a digest of its figures (never of the
     /// bytes that spelled them): the summary's and the raw results'. Evidence with no file (only
-    /// queries and environment figures) is one run per query evaluation time and figure values.
+    /// queries and environment figures) is named by what the queries answered and the figures.
     /// History counts a record only when none of its runs was already counted, so one run
     /// judged twice — reformatted, with and without `--raw`, or queried again later — counts once.
     pub fn run_identities(&self, wanted: &[crate::metrics::MetricKey]) -> Vec<String> {
@@ -143,8 +143,14 @@ impl Evidence {
         }
         use sha2::{Digest, Sha256};
         let mut hasher = Sha256::new();
-        if let Some(at) = &self.evaluated_at {
-            hasher.update(format!("queries evaluated at {at}\0"));
+        // Query and env evidence only: the run is what the queries answered (their series and
+        // values), never the second they were asked (finding judge4/06: one run judged twice
+        // a second apart counted twice).
+        for (query, result) in &self.queries {
+            hasher.update(format!("query {query}\0").as_bytes());
+            for series in &result.series {
+                hasher.update(format!("{:?}={:?}\0", series.labels, series.value).as_bytes());
+            }
         }
         for (name, figure) in &self.env {
             hasher.update(format!("env {name}={:?}\0", figure.value));

@@ -162,7 +162,12 @@ pub fn render(policy: &Policy, for_: Option<&str>) -> Result<String, String> {
             rules.push(Rule {
                 record: None,
                 alert: Some(alert_name(&gate.id, stat.as_deref())),
-                expr: format!("{figure} {} {limit}", inverted(threshold.op)),
+                // `!=` is true for NaN, which check judges NO DATA: an `==` gate's alert must
+                // stay silent then, as every other comparison does (finding judge4/03).
+                expr: match threshold.op {
+                    Op::Eq => format!("{figure} != {limit} and {figure} == {figure}"),
+                    op => format!("{figure} {} {limit}", inverted(op)),
+                },
                 for_: for_.map(str::to_string),
                 labels: labels(policy, &gate.id, gate.severity),
                 annotations,

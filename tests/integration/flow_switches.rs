@@ -189,3 +189,38 @@ fn a_switched_off_flows_query_gate_is_asked_and_judged_when_it_has_series() {
     );
     assert!(table_line(&out, "poll-latency", "value < 1s").contains("FAIL"), "{out}");
 }
+
+/// Finding judge4/02: an empty answer with warnings (a store that did not reply may hold the
+/// flow's series) cannot show a switched-off flow did not run: NO DATA, the warning quoted.
+#[test]
+fn a_partial_answer_never_lets_a_switch_skip_a_query_gate() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let body = r#"{"status":"success","data":{"resultType":"vector","result":[]},"warnings":["partial response: store 10.0.0.7 unavailable"]}"#;
+        for mut stream in listener.incoming().flatten() {
+            let _ = stream.set_read_timeout(Some(std::time::Duration::from_millis(500)));
+            let _ = stream.read(&mut [0u8; 4096]);
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    let (_guard, policy) = policy_file(
+        "[flows.rule_poll]\nswitch_env = \"PERF_ENABLE_RULE_RUN\"\n[[gate]]\nid = \"poll-latency\"\nflow = \"rule_poll\"\nquery = 'poll_seconds'\nunit = \"s\"\nthresholds = [\"value < 1s\"]\n",
+    );
+    let out = stdout_of(
+        &gatecheck()
+            .env("PERF_ENABLE_RULE_RUN", "0")
+            .args(["check", "--policy"])
+            .arg(&policy)
+            .args(["--prometheus-url", &url, "--at", FIXTURE_T])
+            .assert()
+            .code(1),
+    );
+    assert!(table_line(&out, "poll-latency", "value < 1s").contains("NO DATA"), "{out}");
+    assert!(out.contains("store 10.0.0.7 unavailable"), "{out}");
+}

@@ -898,3 +898,54 @@ fn a_reduced_gates_no_data_alert_sees_an_out_of_domain_series() {
         std::fs::read_to_string(&rules).unwrap()
     );
 }
+
+/// Finding judge4/03: `!=` is true for NaN, which check judges NO DATA: an `==` gate's alert
+/// stays silent on NaN as every other comparison does, and fires on another value.
+#[test]
+fn an_equality_gates_alert_is_silent_on_nan() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("e.toml");
+    std::fs::write(&policy, "[policy]\nname = \"e\"\n[[gate]]\nid = \"replicas\"\nunit = \"number\"\nquery = 'ready'\nthresholds = [\"value == 1\"]\non_missing = \"warn\"\n").unwrap();
+    let rules = dir.path().join("e.yml");
+    gatecheck()
+        .args(["export", "prometheus-rules", "--policy"])
+        .arg(&policy)
+        .arg("--out")
+        .arg(&rules)
+        .assert()
+        .success();
+    if !promtool_installed() {
+        return;
+    }
+    let file: serde_yaml::Value = serde_yaml::from_str(&std::fs::read_to_string(&rules).unwrap()).unwrap();
+    let rule =
+        file["groups"][0]["rules"].as_sequence().unwrap().iter().find(|r| r.get("alert").is_some()).unwrap().clone();
+    for (value, fires) in [("NaN", false), ("2", true), ("1", false)] {
+        let expected = if fires {
+            serde_json::json!([{
+                "exp_labels": serde_json::to_value(&rule["labels"]).unwrap(),
+                "exp_annotations": serde_json::to_value(&rule["annotations"]).unwrap(),
+            }])
+        } else {
+            serde_json::json!([])
+        };
+        let test = serde_json::json!({
+            "rule_files": [rules.display().to_string()],
+            "evaluation_interval": "1m",
+            "tests": [{
+                "interval": "1m",
+                "input_series": [{"series": "ready", "values": format!("{value} {value}")}],
+                "alert_rule_test": [{"eval_time": "1m", "alertname": rule["alert"].as_str().unwrap(), "exp_alerts": expected}],
+            }],
+        });
+        let test_path = dir.path().join("test.yml");
+        std::fs::write(&test_path, serde_yaml::to_string(&test).unwrap()).unwrap();
+        let run = std::process::Command::new("promtool").args(["test", "rules"]).arg(&test_path).output().unwrap();
+        assert!(
+            run.status.success(),
+            "{value}: {}{}",
+            String::from_utf8_lossy(&run.stdout),
+            String::from_utf8_lossy(&run.stderr)
+        );
+    }
+}
