@@ -949,3 +949,58 @@ fn an_equality_gates_alert_is_silent_on_nan() {
         );
     }
 }
+
+/// Finding judge4/08: a freshness max_age beyond Prometheus's 5-minute lookback (distributed's
+/// 10m): check finds an older newest sample by its search and passes it; the exported alert
+/// does too, instead of paging from minute 5 on `absent()`.
+#[test]
+fn a_freshness_alert_beyond_the_lookback_waits_for_its_max_age() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("f.toml");
+    std::fs::write(
+        &policy,
+        "[policy]\nname = \"f\"\n[[freshness]]\nid = \"pushes\"\nselector = 'up'\nmax_age = \"10m\"\n[[gate]]\nid = \"g\"\nunit = \"number\"\nquery = 'up'\nthresholds = [\"value > 0\"]\non_missing = \"warn\"\n",
+    )
+    .unwrap();
+    let rules = dir.path().join("f.yml");
+    gatecheck()
+        .args(["export", "prometheus-rules", "--policy"])
+        .arg(&policy)
+        .arg("--out")
+        .arg(&rules)
+        .assert()
+        .success();
+    if !promtool_installed() {
+        return;
+    }
+    let file: serde_yaml::Value = serde_yaml::from_str(&std::fs::read_to_string(&rules).unwrap()).unwrap();
+    let rule = file["groups"][0]["rules"][0].clone();
+    assert_eq!(rule["alert"].as_str(), Some("GatecheckPushes"), "{rule:?}");
+    let fired = serde_json::json!([{
+        "exp_labels": serde_json::to_value(&rule["labels"]).unwrap(),
+        "exp_annotations": serde_json::to_value(&rule["annotations"]).unwrap(),
+    }]);
+    let test = serde_json::json!({
+        "rule_files": [rules.display().to_string()],
+        "evaluation_interval": "1m",
+        "tests": [{
+            "interval": "1m",
+            // Samples at 0 and 1m, then none: 6 minutes old at 7m, 11 at 12m.
+            "input_series": [{"series": "up", "values": "1 1"}],
+            "alert_rule_test": [
+                {"eval_time": "7m", "alertname": "GatecheckPushes", "exp_alerts": []},
+                {"eval_time": "12m", "alertname": "GatecheckPushes", "exp_alerts": fired},
+            ],
+        }],
+    });
+    let test_path = dir.path().join("test.yml");
+    std::fs::write(&test_path, serde_yaml::to_string(&test).unwrap()).unwrap();
+    let run = std::process::Command::new("promtool").args(["test", "rules"]).arg(&test_path).output().unwrap();
+    assert!(
+        run.status.success(),
+        "{}{}\n{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr),
+        std::fs::read_to_string(&rules).unwrap()
+    );
+}
