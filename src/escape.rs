@@ -6,7 +6,8 @@
 //! The ground rule for all of them is `line`: control characters (C0, DEL, C1), Unicode line
 //! and paragraph separators, bidi overrides and the XML-forbidden U+FFFE/U+FFFF are rendered
 //! visibly (`\n`, `\r`, `\t`, `\u001b`), so outside text is always one line and can never
-//! start a line of its own (a CI runner reads a line starting with `::` as a workflow command).
+//! start a line of its own (a CI runner reads a line starting with `::` as a workflow command),
+//! and its legacy `##[cmd]` form, obeyed anywhere in a line, is broken up (`##\[`).
 //! The other kinds build on it: Markdown backslash-escapes every ASCII punctuation character
 //! (no emphasis, code span, raw HTML, entity, link or GFM autolink can form); XML and HTML
 //! escape their markup characters; Prometheus rule annotations are Go templates, so `{{` is
@@ -29,22 +30,30 @@ fn hidden(c: char) -> bool {
 /// visible, nothing else changed.
 pub fn line(text: &str) -> String {
     let text = crate::secret::scrub(text);
-    if !text.chars().any(hidden) {
-        return text;
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if hidden(c) => {
-                let _ = write!(out, "\\u{:04x}", u32::from(c));
+    let out = if !text.chars().any(hidden) {
+        text
+    } else {
+        let mut out = String::with_capacity(text.len() + 8);
+        for c in text.chars() {
+            match c {
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                c if hidden(c) => {
+                    let _ = write!(out, "\\u{:04x}", u32::from(c));
+                }
+                c => out.push(c),
             }
-            c => out.push(c),
         }
+        out
+    };
+    // The Actions runner also obeys its legacy command form `##[cmd]data`, found anywhere in a
+    // line, not only at its start (finding text3/01): outside text never carries one intact.
+    if out.contains("##[") {
+        out.replace("##[", "##\\[")
+    } else {
+        out
     }
-    out
 }
 
 /// Markdown text, safe in a paragraph, a list item and a GFM table cell: `line`, then every

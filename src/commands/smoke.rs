@@ -349,7 +349,8 @@ pub async fn smoke(
     log.push(outcome.table.clone());
     log.push(format!("{status}, {:.1} s, {} requests", outcome.facts.elapsed_secs, outcome.recorder.requests()));
     log.push(format!("percentiles: {}", crate::load::summary::PERCENTILE_METHOD));
-    log.push(format!("summary: {}", summary_path.display()));
+    // Paths are the user's text: one line each, like every other outside text.
+    log.push(format!("summary: {}", crate::escape::line(&summary_path.display().to_string())));
     crate::report::write_atomically(log_path, (log.join("\n") + "\n").as_bytes())?;
     write_out(writeln!(out, "{}", outcome.table))?;
     write_out(writeln!(
@@ -357,8 +358,8 @@ pub async fn smoke(
         "{status}: {} requests in {:.1} s; summary {}, log {}",
         outcome.recorder.requests(),
         outcome.facts.elapsed_secs,
-        summary_path.display(),
-        log_path.display()
+        crate::escape::line(&summary_path.display().to_string()),
+        crate::escape::line(&log_path.display().to_string())
     ))?;
     Ok(SmokeResult {
         plan,

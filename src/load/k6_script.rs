@@ -72,7 +72,11 @@ function millis(duration) {
   return total;
 }
 function path(template, params) {
-  return Object.keys(params).reduce((p, key) => p.replace('{' + key + '}', encodeURIComponent(params[key])), template);
+  // Every {param}, as the native runner fills them; a path must start with '/', so a value can
+  // never move the bearer token to another host or port.
+  const filled = Object.keys(params).reduce((p, key) => p.split('{' + key + '}').join(encodeURIComponent(params[key])), template);
+  if (!filled.startsWith('/')) throw new Error('path ' + JSON.stringify(filled) + ' must start with /');
+  return filled;
 }
 function pointer(value, path) {
   if (path === '') return value;

@@ -230,3 +230,16 @@ expect_json = { pointer = "/version", equals = "${PERF_EXPECTED_VERSION}" }
     );
     gatecheck().args(["verify", "--policy"]).arg(&policy).arg("--summary").arg(&summary).assert().code(1);
 }
+
+/// Finding text3/02: the exported script fills every `{param}` and refuses a path that does not
+/// start with '/', as the native runner does, so a variable can never move the bearer token to
+/// another host or port (`PERF_BASE_URL=http://127.0.0.1:1849` + `3/collect`).
+#[test]
+fn the_exported_script_keeps_every_request_on_its_base_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("s.js");
+    gatecheck().args(["export", "k6", "--out"]).arg(&script).assert().success();
+    let js = std::fs::read_to_string(&script).unwrap();
+    assert!(js.contains("if (!filled.startsWith('/')) throw new Error("), "{js}");
+    assert!(js.contains(".split('{' + key + '}').join("), "every {{param}} is filled: {js}");
+}

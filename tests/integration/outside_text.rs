@@ -188,6 +188,8 @@ pub fn files_under(dir: &Path) -> Vec<(PathBuf, String)> {
 /// No line of `text` starts — after the leading spaces a CI runner ignores — with `::`, except
 /// gatecheck's own annotations (`::error title=gatecheck …`), each one whole line.
 pub fn assert_no_workflow_command(what: &str, text: &str) {
+    // The runner's legacy form `##[cmd]` is obeyed anywhere in a line (finding text3/01).
+    assert!(!text.contains("##["), "{what}: a legacy workflow command `##[` in:\n{text}");
     for line in text.split(['\n', '\r']) {
         let line = line.trim_start();
         if line.starts_with("::") {
@@ -659,6 +661,8 @@ fn hostile_piece() -> impl proptest::strategy::Strategy<Value = String> {
     prop_oneof![
         Just("\n::add-mask::x".to_string()),
         Just("\n::error::pwned".to_string()),
+        // The runner's legacy form, obeyed anywhere in a line (finding text3/01).
+        Just("##[add-mask]x ##[stop-commands]t".to_string()),
         Just("\r".to_string()),
         Just("\u{1b}[31m".to_string()),
         Just("\0".to_string()),
@@ -1050,4 +1054,49 @@ fn a_token_straddling_the_refusal_cut_is_scrubbed() {
     for (what, text) in [("stdout", stdout.to_string()), ("summary", std::fs::read_to_string(&summary).unwrap())] {
         assert!(!text.contains(prefix), "{what} carries part of the token: {text}");
     }
+}
+
+/// Finding text3/01: the runner obeys `##[cmd]data` anywhere in a line; a k6 threshold string
+/// carrying one is shown broken up, in the table, the notes and the last line alike.
+#[test]
+fn a_legacy_workflow_command_in_k6_text_is_broken_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = summary_with_threshold(dir.path(), "rate>0.99 ##[add-mask]secret ##[stop-commands]tok");
+    let assert = gatecheck_with_lag().args(["verify", "--summary"]).arg(&summary).assert();
+    let out = stdout_of(&assert);
+    assert_no_workflow_command("stdout", &out);
+    assert!(out.contains("##\\[add-mask]"), "{out}");
+}
+
+/// Finding text3/03: smoke's summary and log paths are the user's text: one line each in its
+/// stdout and in the run log.
+#[test]
+fn smoke_output_paths_never_start_a_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = Served::start(&["demo", "--serve"]);
+    let summary = dir.path().join("s\n::error title=pwned::summary.json");
+    let log = dir.path().join("l\n::add-mask::log.txt");
+    let env = [("PERF_BASE_URL", target.url.as_str()), ("PERF_BEARER_TOKEN", DEMO_TOKEN), ("PERF_RULE_ID", DEMO_RULE)];
+    let args: Vec<std::ffi::OsString> = vec![
+        "smoke".into(),
+        "--quiet".into(),
+        "--duration".into(),
+        "3s".into(),
+        "--vus".into(),
+        "1".into(),
+        "--summary-out".into(),
+        summary.clone().into(),
+        "--log-out".into(),
+        log.clone().into(),
+    ];
+    let output = std::process::Command::new(assert_cmd::cargo::cargo_bin("gatecheck"))
+        .current_dir(repo())
+        .env_clear()
+        .envs(env)
+        .args(&args)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_no_workflow_command("stdout", &String::from_utf8_lossy(&output.stdout));
+    assert_no_workflow_command("run log", &std::fs::read_to_string(&log).unwrap());
 }
