@@ -270,26 +270,6 @@ fn nothing_judged_is_never_a_pass() {
     assert!(out.contains("RELEASE BLOCKED"), "{out}");
 }
 
-/// A loopback server answering every request with `body` as a Prometheus API response.
-fn serve_json(body: &'static str) -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        use std::io::{Read, Write};
-        for mut stream in listener.incoming().flatten() {
-            let mut buffer = [0u8; 4096];
-            let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
-            let _ = stream.read(&mut buffer);
-            let _ = write!(
-                stream,
-                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-        }
-    });
-    url
-}
-
 fn check_one_query(url: &str, extra: &[&str], code: i32) -> String {
     let (_guard, policy) = policy_file(
         "[[gate]]\nid = \"backlog\"\nquery = 'max(x)'\nunit = \"number\"\nthresholds = [\"value < 500\"]\n",
@@ -384,7 +364,7 @@ fn a_partial_answer_to_the_buckets_of_a_quantile_is_no_data() {
 
 #[test]
 fn prometheus_minus_infinity_is_no_data() {
-    let url = serve_json(
+    let url = serve_prometheus_answer(
         r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1767225600,"-Inf"]}]}}"#,
     );
     let out = check_one_query(&url, &[], 1);
@@ -394,7 +374,7 @@ fn prometheus_minus_infinity_is_no_data() {
 
 #[test]
 fn a_partial_prometheus_response_is_no_data_unless_accepted_and_then_shows_its_warning() {
-    let url = serve_json(
+    let url = serve_prometheus_answer(
         r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1767225600,"45"]}]},"warnings":["partial response: store 10.0.0.7 unavailable"],"infos":["metric might not be a counter"]}"#,
     );
     let out = check_one_query(&url, &[], 1);
@@ -411,7 +391,7 @@ fn a_partial_prometheus_response_is_no_data_unless_accepted_and_then_shows_its_w
 /// instant, and `--max-evidence-age` judges their age like a summary's.
 #[test]
 fn queries_at_a_fixed_past_instant_are_as_old_as_it() {
-    let url = serve_json(
+    let url = serve_prometheus_answer(
         r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1767225600,"45"]}]}}"#,
     );
     let (_guard, policy) = policy_file(
@@ -802,7 +782,7 @@ fn one_statistic_given_twice_in_a_gate_is_a_policy_error() {
 /// is broken evidence, never a term of an average that then passes.
 #[test]
 fn a_reduced_figure_never_hides_a_series_outside_its_domain() {
-    let url = serve_json(
+    let url = serve_prometheus_answer(
         r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"instance":"a"},"value":[1767225600,"-5"]},{"metric":{"instance":"b"},"value":[1767225600,"6.5"]}]}}"#,
     );
     let (_guard, policy) = policy_file(
@@ -1027,7 +1007,7 @@ fn limits_instants_and_query_runs_mean_one_thing() {
     );
     assert!(err.contains("at least 1s apart"), "{err}");
 
-    let url = serve_json(
+    let url = serve_prometheus_answer(
         r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1767225600,"45"]}]}}"#,
     );
     let (_guard, policy) = policy_file(

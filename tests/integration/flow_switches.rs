@@ -159,22 +159,9 @@ fn a_switch_never_skips_a_flow_the_evidence_shows_ran() {
 /// SKIPPED unasked while the exported alert for the same gate fires.
 #[test]
 fn a_switched_off_flows_query_gate_is_asked_and_judged_when_it_has_series() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        use std::io::{Read, Write};
-        let body =
-            r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1767225600,"5"]}]}}"#;
-        for mut stream in listener.incoming().flatten() {
-            let _ = stream.set_read_timeout(Some(std::time::Duration::from_millis(500)));
-            let _ = stream.read(&mut [0u8; 4096]);
-            let _ = write!(
-                stream,
-                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-        }
-    });
+    let url = serve_prometheus_answer(
+        r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1767225600,"5"]}]}}"#,
+    );
     let (_guard, policy) = policy_file(
         "[flows.rule_poll]\nswitch_env = \"PERF_ENABLE_RULE_RUN\"\n[[gate]]\nid = \"poll-latency\"\nflow = \"rule_poll\"\nquery = 'poll_seconds'\nunit = \"s\"\nthresholds = [\"value < 1s\"]\n",
     );
@@ -194,21 +181,9 @@ fn a_switched_off_flows_query_gate_is_asked_and_judged_when_it_has_series() {
 /// flow's series) cannot show a switched-off flow did not run: NO DATA, the warning quoted.
 #[test]
 fn a_partial_answer_never_lets_a_switch_skip_a_query_gate() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        use std::io::{Read, Write};
-        let body = r#"{"status":"success","data":{"resultType":"vector","result":[]},"warnings":["partial response: store 10.0.0.7 unavailable"]}"#;
-        for mut stream in listener.incoming().flatten() {
-            let _ = stream.set_read_timeout(Some(std::time::Duration::from_millis(500)));
-            let _ = stream.read(&mut [0u8; 4096]);
-            let _ = write!(
-                stream,
-                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-        }
-    });
+    let url = serve_prometheus_answer(
+        r#"{"status":"success","data":{"resultType":"vector","result":[]},"warnings":["partial response: store 10.0.0.7 unavailable"]}"#,
+    );
     let (_guard, policy) = policy_file(
         "[flows.rule_poll]\nswitch_env = \"PERF_ENABLE_RULE_RUN\"\n[[gate]]\nid = \"poll-latency\"\nflow = \"rule_poll\"\nquery = 'poll_seconds'\nunit = \"s\"\nthresholds = [\"value < 1s\"]\n",
     );

@@ -294,3 +294,24 @@ pub fn spawn_smoke(target: &str, dir: &Path, name: &str, extra: &[&str]) -> std:
     args.extend(["--log-out".into(), dir.join(format!("{name}.log")).into()]);
     spawn_gatecheck(&env, &args)
 }
+
+/// A loopback server answering every request with `body` as a Prometheus API response (for
+/// answers no real Prometheus gives: warnings, out-of-domain values, fixed series).
+pub fn serve_prometheus_answer(body: &'static str) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for mut stream in listener.incoming().flatten() {
+            let mut buffer = [0u8; 4096];
+            let _ = stream.set_read_timeout(Some(std::time::Duration::from_millis(500)));
+            let _ = stream.read(&mut buffer);
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    url
+}
