@@ -89,8 +89,15 @@ pub struct Bucket<'a> {
 /// Whether the rank of `q` lies beyond the highest finite bucket for the series labelled
 /// `labels` (without `le`), by Prometheus's own rank rule; None when the buckets say nothing
 /// (no `+Inf` bucket, no observations).
+///
+/// Buckets summed over instances with different layouts are not cumulative (`le="1"` 100,
+/// `le="10"` 50). histogram_quantile repairs them to the running maximum, so the highest finite
+/// bucket holds the largest finite count; the companion reads the same count, as the exported
+/// rule's `max without (le)` does (finding judge4/07: check used the highest bound's own count
+/// and disagreed with the rule). It stays conservative: the counts can only match when every
+/// instance has one finite bound with all of its observations at or below it.
 pub fn beyond_finite(q: f64, labels: &BTreeMap<String, String>, buckets: &[Bucket]) -> Option<(f64, f64)> {
-    let mut finite: Option<(f64, f64)> = None;
+    let mut largest_finite_count: Option<f64> = None;
     let mut total: Option<f64> = None;
     for bucket in buckets {
         let same = bucket
@@ -106,14 +113,14 @@ pub fn beyond_finite(q: f64, labels: &BTreeMap<String, String>, buckets: &[Bucke
         // histogram_quantile parses them: a `+Inf` bucket spelled `Inf` is still the total.
         match le.trim().parse::<f64>() {
             Ok(bound) if bound == f64::INFINITY => total = Some(bucket.count),
-            Ok(bound) if bound.is_finite() && finite.is_none_or(|(b, _)| bound > b) => {
-                finite = Some((bound, bucket.count))
+            Ok(bound) if bound.is_finite() && largest_finite_count.is_none_or(|c| bucket.count > c) => {
+                largest_finite_count = Some(bucket.count)
             }
             _ => {}
         }
     }
     let total = total.filter(|t| *t > 0.0)?;
-    let highest_finite_count = finite.map_or(0.0, |(_, count)| count);
+    let highest_finite_count = largest_finite_count.unwrap_or(0.0);
     (highest_finite_count < q * total).then_some((total - highest_finite_count, total))
 }
 
@@ -191,5 +198,56 @@ mod tests {
         let (l10, linf) = (labels("10.0"), labels("Inf"));
         let buckets = [Bucket { labels: &l10, count: 97.0 }, Bucket { labels: &linf, count: 100.0 }];
         assert_eq!(beyond_finite(1.0, &BTreeMap::new(), &buckets), Some((3.0, 100.0)));
+    }
+
+    #[test]
+    fn summed_layouts_are_repaired_as_histogram_quantile_repairs_them() {
+        // Finding judge4/07: instance a has le=1,10,+Inf, instance b only le=1,+Inf; every
+        // observation is at or below 1 s, and Prometheus and the exported rule read 1 s.
+        let labels = |le: &str| BTreeMap::from([("le".to_string(), le.to_string())]);
+        let (l1, l10, linf) = (labels("1"), labels("10"), labels("+Inf"));
+        let buckets = [
+            Bucket { labels: &l1, count: 100.0 },
+            Bucket { labels: &l10, count: 50.0 },
+            Bucket { labels: &linf, count: 100.0 },
+        ];
+        assert_eq!(beyond_finite(1.0, &BTreeMap::new(), &buckets), None);
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+        /// The companion never under-reports, whatever layouts are summed: when it says the
+        /// maximum is finite, every observation of every instance lies at or below the highest
+        /// finite bound any instance has.
+        #[test]
+        fn a_finite_answer_means_no_observation_lies_above_every_bound(
+            instances in prop::collection::vec(
+                (prop::sample::subsequence(vec![1.0, 2.5, 10.0, 60.0], 0..=4),
+                 prop::collection::vec(0.0f64..120.0, 0..6)),
+                1..4)
+        ) {
+            let mut sums: BTreeMap<String, f64> = BTreeMap::new();
+            let mut highest_bound = f64::NEG_INFINITY;
+            let mut largest_observation = f64::NEG_INFINITY;
+            for (bounds, observations) in &instances {
+                for bound in bounds {
+                    highest_bound = highest_bound.max(*bound);
+                    let below = observations.iter().filter(|o| *o <= bound).count() as f64;
+                    *sums.entry(bound.to_string()).or_default() += below;
+                }
+                *sums.entry("+Inf".to_string()).or_default() += observations.len() as f64;
+                largest_observation = observations.iter().copied().fold(largest_observation, f64::max);
+            }
+            let labels: Vec<(BTreeMap<String, String>, f64)> = sums
+                .into_iter()
+                .map(|(le, count)| (BTreeMap::from([("le".to_string(), le)]), count))
+                .collect();
+            let buckets: Vec<Bucket> = labels.iter().map(|(l, c)| Bucket { labels: l, count: *c }).collect();
+            if beyond_finite(1.0, &BTreeMap::new(), &buckets).is_none() && largest_observation.is_finite() {
+                prop_assert!(largest_observation <= highest_bound, "{instances:?}");
+            }
+        }
     }
 }
