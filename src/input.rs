@@ -111,6 +111,13 @@ fn not_regular_error(kind: &str) -> io::Error {
 /// that does not parse but holds an `@` is refused too: a password holding `/`, `?` or `#`
 /// makes it unparseable, and the later "invalid URL" error would quote it whole.
 pub fn refuse_url_credentials(flag: &str, url: &str, instead: &str) -> Result<(), Error> {
+    if let Some(name) = credential_parameter(url) {
+        // Named, never quoted: the value is the credential.
+        return Err(Error::Settings(format!(
+            "{flag}: the query parameter {name:?} is named as a credential's, and credentials do not belong in \
+             the URL, which is printed in logs and reports; expected a URL without credentials: {instead}"
+        )));
+    }
     if credentials_span(url).is_none() {
         return Ok(());
     }
@@ -119,6 +126,48 @@ pub fn refuse_url_credentials(flag: &str, url: &str, instead: &str) -> Result<()
          expected one with no credentials: {instead}",
         masked_url(url)
     )))
+}
+
+/// Words that make a query parameter's name a credential's (`?token=`, `?api_key=`,
+/// `?X-Amz-Signature=`, `?access_token=`, `?sessionid=`), compared case-insensitively.
+const CREDENTIAL_PARAMETER_WORDS: [&str; 11] =
+    ["token", "key", "secret", "pass", "pwd", "auth", "sig", "credential", "session", "jwt", "bearer"];
+
+/// The name of the first query parameter of `url` whose name says it carries a credential:
+/// such a URL is refused like one with `user:password@`, since its value would be printed.
+fn credential_parameter(url: &str) -> Option<String> {
+    let query = url.split_once('?')?.1;
+    let query = query.split('#').next().unwrap_or_default();
+    query.split('&').map(|pair| pair.split('=').next().unwrap_or_default()).find_map(|name| {
+        let decoded = percent_decoded(name).to_ascii_lowercase();
+        CREDENTIAL_PARAMETER_WORDS.iter().any(|word| decoded.contains(word)).then(|| escape_parameter_name(&decoded))
+    })
+}
+
+/// `%XX` sequences decoded (a name may hide `token` as `%74oken`); others kept as written.
+fn percent_decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = (bytes[i] == b'%').then(|| text.get(i + 1..i + 3)).flatten();
+        match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+            Some(byte) => {
+                out.push(byte);
+                i += 3;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A parameter name for a message: at most 40 characters, nothing but printable ASCII.
+fn escape_parameter_name(name: &str) -> String {
+    name.chars().filter(|c| c.is_ascii_graphic()).take(40).collect()
 }
 
 /// The URL with any `user:password@` replaced by `***@`, for messages.
@@ -186,12 +235,10 @@ pub fn header(flag: &str, text: &str) -> Result<(String, Secret), Error> {
             "{flag} {name}: the value holds characters a header cannot carry (a line break or a control character)"
         )));
     }
-    // `Authorization: Bearer T`: a server may quote the credential without its scheme, so the
-    // credential after the last space is a secret of its own too.
-    if let Some((_, credential)) = value.rsplit_once(char::is_whitespace) {
-        let _ = Secret::new(credential.trim());
-    }
-    Ok((name.to_string(), Secret::new(value)))
+    // A server may quote a part of the value (the credential after `Bearer `, one cookie):
+    // `header_value` makes those parts secrets too, and refuses a value too short to scrub.
+    let secret = crate::secret::header_value(&format!("{flag} {name}"), value).map_err(Error::Settings)?;
+    Ok((name.to_string(), secret))
 }
 
 /// An on/off switch as people write it; None when it is neither.
@@ -239,6 +286,26 @@ mod tests {
         ] {
             assert_eq!(masked_url(url), masked, "{url}");
             assert!(refuse_url_credentials("--x", url, "").is_err(), "{url}");
+        }
+    }
+
+    #[test]
+    fn a_query_parameter_named_as_a_credential_is_refused_by_name_never_by_value() {
+        for url in [
+            "http://127.0.0.1:9090/?token=pw-123",
+            "http://127.0.0.1:9090/api/prom?x=1&API_KEY=pw-123",
+            "http://127.0.0.1:9090/?access_token=pw-123#frag",
+            "http://127.0.0.1:9090/?X-Amz-Signature=pw-123",
+            "http://127.0.0.1:9090/?%74oken=pw-123",
+            "http://127.0.0.1:9090/?sessionid=pw-123",
+            "127.0.0.1:9090/?password",
+        ] {
+            let text = refuse_url_credentials("--prometheus-url", url, "use a header").unwrap_err().to_string();
+            assert!(text.starts_with("--prometheus-url: the query parameter "), "{url}: {text}");
+            assert!(!text.contains("pw-123"), "{url}: {text}");
+        }
+        for url in ["http://127.0.0.1:9100/metrics?format=text&collect[]=cpu", "http://127.0.0.1:9/#token"] {
+            assert!(refuse_url_credentials("--scrape-url", url, "").is_ok(), "{url}");
         }
     }
 

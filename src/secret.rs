@@ -41,6 +41,61 @@ impl std::fmt::Debug for Secret {
     }
 }
 
+/// A credential the user gave gatecheck (`what` names where: a flag, a variable), refused when
+/// shorter than `SHORTEST` characters: the scrubber could not keep it out of outputs, so it is
+/// an input error rather than a credential that may leak.
+pub fn from_input(what: &str, value: &str) -> Result<Secret, String> {
+    let length = value.chars().count();
+    if length < SHORTEST {
+        return Err(format!(
+            "{what}: the credential is {length} character(s) long; expected at least {SHORTEST}, \
+             since a shorter one cannot be kept out of gatecheck's outputs"
+        ));
+    }
+    Ok(Secret::new(value))
+}
+
+/// A header value the user gave (`--prometheus-header`, `--remote-write-header`), refused like
+/// any credential when too short. A server may quote only a part of it, so the parts that can
+/// be credentials of their own are secrets too: each `;`/`,`-separated item (one cookie of
+/// `Cookie: a=1; session=…`), the value after an item's `=`, the credential after a scheme
+/// (`Bearer T`), and a Basic pair decoded (`user:password` and the password). Parts shorter
+/// than `SHORTEST` are not credentials by themselves; the whole value still is one.
+pub fn header_value(what: &str, value: &str) -> Result<Secret, String> {
+    let secret = from_input(what, value)?;
+    for part in header_parts(value) {
+        remember(&part);
+    }
+    Ok(secret)
+}
+
+/// The parts of a header value a server may quote alone (see `header_value`).
+fn header_parts(value: &str) -> Vec<String> {
+    let mut parts = Vec::new();
+    for item in value.split([';', ',']).map(str::trim) {
+        parts.push(item.to_string());
+        if let Some((_, after)) = item.split_once('=') {
+            parts.push(after.trim().trim_matches('"').to_string());
+        }
+        if let Some((scheme, credential)) = item.rsplit_once(char::is_whitespace) {
+            parts.push(credential.trim().to_string());
+            let decoded = scheme
+                .trim()
+                .eq_ignore_ascii_case("basic")
+                .then(|| base64::engine::general_purpose::STANDARD.decode(credential.trim()).ok())
+                .flatten()
+                .and_then(|bytes| String::from_utf8(bytes).ok());
+            if let Some(pair) = decoded {
+                if let Some((_, password)) = pair.split_once(':') {
+                    parts.push(password.to_string());
+                }
+                parts.push(pair);
+            }
+        }
+    }
+    parts
+}
+
 /// The `Authorization` value of HTTP basic auth; the scrubber learns the `user:password` pair
 /// and its base64, besides the password itself.
 pub fn basic_authorization(user: &str, password: &Secret) -> Secret {
@@ -48,9 +103,9 @@ pub fn basic_authorization(user: &str, password: &Secret) -> Secret {
     Secret::new(format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair.expose())))
 }
 
-/// Shorter values are not scrubbed: masking every two-letter run of every message would make
-/// errors unreadable, and such a value is no credential.
-const SHORTEST: usize = 3;
+/// Shorter values cannot be scrubbed (masking every two-letter run of every message would make
+/// errors unreadable), so `from_input` refuses a credential shorter than this.
+pub const SHORTEST: usize = 3;
 /// The shortest base64 run worth masking (one whole 3-byte group).
 const SHORTEST_ENCODED: usize = 4;
 
@@ -228,8 +283,48 @@ mod tests {
         assert_eq!(format!("{password:?}"), "***");
     }
 
+    #[test]
+    fn a_credential_too_short_to_scrub_is_refused_naming_where_it_came_from() {
+        let refused = from_input("PERF_BEARER_TOKEN", "ab").unwrap_err();
+        assert!(refused.starts_with("PERF_BEARER_TOKEN: the credential is 2 character(s) long"), "{refused}");
+        assert!(!refused.contains("ab\"") && !refused.contains("'ab'"), "{refused}");
+        assert!(header_value("--prometheus-header X-Scope-OrgID", "7").is_err());
+        let kept = from_input("PERF_BEARER_TOKEN", "s3cr3t-q").unwrap();
+        assert_eq!(scrub("token s3cr3t-q"), "token ***");
+        forget(kept.expose());
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(128))]
+
+        /// Every part of a header value a server may quote alone is scrubbed: one cookie's value
+        /// or the whole `name=value` item, the credential after a scheme, and a Basic pair's
+        /// password and `user:password` decoded from its base64.
+        #[test]
+        fn a_quoted_part_of_a_header_value_never_survives(
+            cookies in proptest::collection::vec(("[a-z]{1,6}", "s3cr3t[A-Za-z0-9_-]{0,12}"), 1..4),
+            user in "[a-z]{1,8}",
+            password in "s3cr3t[A-Za-z0-9!-]{0,12}",
+            basic in any::<bool>(),
+            prefix in "\\PC{0,12}",
+        ) {
+            use base64::engine::general_purpose::STANDARD;
+            let (value, quoted): (String, Vec<String>) = if basic {
+                (format!("Basic {}", STANDARD.encode(format!("{user}:{password}"))), vec![password.clone(), format!("{user}:{password}")])
+            } else {
+                let items: Vec<String> = cookies.iter().map(|(name, value)| format!("{name}={value}")).collect();
+                (items.join("; "), cookies.iter().map(|(_, value)| value.clone()).chain(items.iter().cloned()).collect())
+            };
+            let _kept = header_value("--prometheus-header Cookie", &value).unwrap();
+            for part in &quoted {
+                let scrubbed = scrub(&format!("{prefix}{part}{prefix}"));
+                prop_assert!(!scrubbed.contains(part.as_str()), "{} quoted from {} -> {}", part, value, scrubbed);
+            }
+            for part in header_parts(&value) {
+                forget(&part);
+            }
+            forget(&value);
+        }
 
         /// A credential never survives scrubbing, plain, transformed (upper case, percent-encoded,
         /// JSON-escaped, hex, split by a line break) or base64-encoded at any offset within any

@@ -8,7 +8,7 @@ use figment::Figment;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
-use crate::sources::prometheus::{Auth, PrometheusPlan, Secret};
+use crate::sources::prometheus::{Auth, PrometheusPlan};
 
 pub const DEFAULT_SUMMARY: &str = "artifacts/perf/k6-summary.json";
 pub const DEFAULT_POLICY: &str = "gates/release.toml";
@@ -330,9 +330,16 @@ fn prometheus_plan(settings: &Settings, env: &dyn Fn(&str) -> Option<String>) ->
             let password = env(PASSWORD_ENV).ok_or_else(|| {
                 Error::Settings(format!("--prometheus-user {user}: set the password in {PASSWORD_ENV}"))
             })?;
-            Auth::Basic { user: user.clone(), password: Secret::new(password) }
+            let password = crate::secret::from_input(PASSWORD_ENV, &password).map_err(Error::Settings)?;
+            Auth::Basic { user: user.clone(), password }
         }
-        (None, Some(token)) => Auth::Bearer(Secret::new(token)),
+        (None, Some(token)) => Auth::Bearer(
+            crate::secret::from_input(
+                &format!("the Prometheus token ({TOKEN_ENV} or --prometheus-token-file)"),
+                &token,
+            )
+            .map_err(Error::Settings)?,
+        ),
         (None, None) => Auth::None,
     };
     let mut headers = Vec::new();
@@ -523,6 +530,7 @@ fn one_line_figment_error(error: &figment::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sources::prometheus::Secret;
 
     #[test]
     fn setting_names_come_from_the_struct() {

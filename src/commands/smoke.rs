@@ -109,7 +109,11 @@ fn remote_write_target(
     for header in &args.remote_write_header {
         headers.push(crate::input::header("--remote-write-header", header)?);
     }
-    let bearer = env("GATECHECK_REMOTE_WRITE_TOKEN").filter(|t| !t.trim().is_empty()).map(crate::input::Secret::new);
+    let bearer = env("GATECHECK_REMOTE_WRITE_TOKEN")
+        .filter(|t| !t.trim().is_empty())
+        .map(|t| crate::secret::from_input("GATECHECK_REMOTE_WRITE_TOKEN", &t))
+        .transpose()
+        .map_err(Error::Settings)?;
     let every = match &args.remote_write_interval {
         None => crate::load::remote_write::DEFAULT_INTERVAL,
         Some(text) => plan::parse_duration("--remote-write-interval", text).map_err(Error::Settings)?,

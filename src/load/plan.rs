@@ -386,7 +386,7 @@ pub fn parse(
         scenario: file.scenario.name.clone().unwrap_or_else(|| "scenario".into()),
         source: source.to_string(),
         target,
-        token: Secret::new(token.trim()),
+        token: crate::secret::from_input(&token_var, token.trim()).map_err(Error::Settings)?,
         executor,
         duration,
         request_timeout,

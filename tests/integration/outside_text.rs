@@ -508,11 +508,19 @@ fn no_canary_credential_reaches_any_output_of_any_command() {
     // A header with a scheme; the server quotes the credential alone (finding text2/08).
     const PROM_HEADER_3: &str = "canary-prom-scheme-9e8d7c";
     const PROM_PASSWORD: &str = "canary-prom-password-7e6d";
+    // Parts of a header value quoted alone: one cookie's value, and the password of a Basic
+    // pair sent as an extra header, decoded.
+    const PROM_COOKIE: &str = "canary-prom-cookie-3d2c1b";
+    const PROM_BASIC_PASSWORD: &str = "canary-prom-basic-8f7e6d";
     const TARGET_TOKEN: &str = "canary-target-token-5c4b3a";
     const RW_TOKEN: &str = "canary-rw-token-2f1e0d";
     const RW_HEADER: &str = "canary-rw-header-9a8b7c";
     let pair = format!("oncall:{PROM_PASSWORD}");
+    let upstream_pair = format!("svc:{PROM_BASIC_PASSWORD}");
     let all = [
+        PROM_COOKIE,
+        PROM_BASIC_PASSWORD,
+        upstream_pair.as_str(),
         PROM_TOKEN,
         PROM_HEADER,
         PROM_HEADER_2,
@@ -530,9 +538,19 @@ fn no_canary_credential_reaches_any_output_of_any_command() {
         &format!("X-Tenant: {PROM_HEADER_2}"),
         "--prometheus-header",
         &format!("X-Api-Auth: Bearer {PROM_HEADER_3}"),
+        "--prometheus-header",
+        &format!("Cookie: theme=dark; session={PROM_COOKIE}"),
+        "--prometheus-header",
+        &format!(
+            "X-Upstream-Authorization: Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(&upstream_pair)
+        ),
     ];
     let prometheus = EchoServer::start(Echo::PromError);
-    *prometheus.extra.lock().unwrap() = format!("token {PROM_HEADER_3} is expired;");
+    *prometheus.extra.lock().unwrap() = format!(
+        "token {PROM_HEADER_3} is expired; session {PROM_COOKIE} unknown; user {upstream_pair} (password \
+         {PROM_BASIC_PASSWORD}) denied;"
+    );
 
     // Prometheus: check, verify and probe, with a bearer token and with basic auth, against
     // every kind of answer (a rejected query, warnings, 401, 500, 200 that is not the API).
@@ -935,6 +953,10 @@ fn credentials_in_any_url_form_are_refused_and_never_quoted() {
         format!("http://admin:pa?ss{PASSWORD}@127.0.0.1:9"),
         format!("http://admin:pa#ss{PASSWORD}@127.0.0.1:9"),
         format!("http:/admin:pa/ss{PASSWORD}@127.0.0.1:9"),
+        // In the query string, under a credential's name (issue 21, session 6).
+        format!("http://127.0.0.1:9/?access_token={PASSWORD}"),
+        format!("http://127.0.0.1:9/api/v1/push?x=1&Api-Key={PASSWORD}"),
+        format!("http://127.0.0.1:9/?%74oken={PASSWORD}"),
     ];
     let (dir, config) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let toml = config.path().join("gatecheck.toml");
@@ -974,6 +996,20 @@ fn credentials_in_any_url_form_are_refused_and_never_quoted() {
                         ("PERF_RULE_ID", DEMO_RULE),
                     ])
                     .args(["smoke", "--quiet", "--duration", "3s", "--scrape-url", url])
+                    .arg("--summary-out")
+                    .arg(dir.path().join("s.json"))
+                    .output()
+                    .unwrap(),
+            ),
+            (
+                "--remote-write",
+                gatecheck()
+                    .envs([
+                        ("PERF_BASE_URL", "http://127.0.0.1:9"),
+                        ("PERF_BEARER_TOKEN", DEMO_TOKEN),
+                        ("PERF_RULE_ID", DEMO_RULE),
+                    ])
+                    .args(["smoke", "--quiet", "--duration", "3s", "--remote-write", url])
                     .arg("--summary-out")
                     .arg(dir.path().join("s.json"))
                     .output()
