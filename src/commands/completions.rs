@@ -32,6 +32,7 @@ pub fn man(args: ManArgs, out: &mut dyn Write) -> Result<Outcome, Error> {
     let fail = |source| Error::Write { path: dir.display().to_string(), source };
     std::fs::create_dir_all(&dir).map_err(fail)?;
     clap_mangen::generate_to(Cli::command(), &dir).map_err(fail)?;
-    write_out(writeln!(out, "man pages written to {} (then: man gatecheck)", dir.display()))?;
+    let shown = crate::escape::line(&dir.display().to_string());
+    write_out(writeln!(out, "man pages written to {shown} (then: man gatecheck)"))?;
     Ok(Outcome::Pass)
 }

@@ -1136,3 +1136,44 @@ fn smoke_output_paths_never_start_a_line() {
     assert_no_workflow_command("stdout", &String::from_utf8_lossy(&output.stdout));
     assert_no_workflow_command("run log", &std::fs::read_to_string(&log).unwrap());
 }
+
+/// Findings text3/03 and text4/02, as a class: a path the user gives a command that writes files
+/// (`man --dir`, `export … --out`, `merge --out`) is outside text wherever it is printed: a
+/// line break in it never starts a line of stdout or stderr, and `##[` is broken up.
+#[test]
+fn paths_given_to_any_command_never_start_a_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let hostile = |name: &str| dir.path().join(format!("{name}\n::error title=pwned::x ##[add-mask]y\n::add-mask::z"));
+    let first = crate::merge::segment(dir.path(), 0, &|_| {});
+    let second = crate::merge::segment(dir.path(), 1, &|_| {});
+    let runs: Vec<(&str, std::process::Output)> = vec![
+        ("man --dir", gatecheck().args(["man", "--dir"]).arg(hostile("man")).output().unwrap()),
+        (
+            "export prometheus-rules --out",
+            gatecheck()
+                .args(["export", "prometheus-rules", "--policy", "gates/saturation.toml", "--out"])
+                .arg(hostile("rules.yml"))
+                .output()
+                .unwrap(),
+        ),
+        (
+            "export k6 --out",
+            gatecheck()
+                .env("PERF_RULE_ID", DEMO_RULE)
+                .args(["export", "k6", "--out"])
+                .arg(hostile("s.js"))
+                .output()
+                .unwrap(),
+        ),
+        (
+            "merge --out",
+            gatecheck().arg("merge").arg(&first).arg(&second).arg("--out").arg(hostile("m.json")).output().unwrap(),
+        ),
+    ];
+    for (what, output) in runs {
+        let (out, err) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        assert_eq!(output.status.code(), Some(0), "{what}: {out}{err}");
+        assert_no_workflow_command(&format!("{what} stdout"), &out);
+        assert_no_workflow_command(&format!("{what} stderr"), &err);
+    }
+}
