@@ -147,6 +147,21 @@ pub fn script(plan: &LoadPlan, templates: &Templates, policy: &Policy) -> String
     out.push_str("\nconst TOKEN = __ENV.PERF_BEARER_TOKEN;\n");
     out.push_str("if (!TOKEN) {\n  throw new Error('PERF_BEARER_TOKEN is not set: the smoke run needs a bearer token for the API');\n}\n");
     out.push_str(&format!("const BASE = text({}).replace(/\\/+$/, '');\n", js(&templates.base_url)));
+    // As the native runner: a redirect is never followed (`maxRedirects: 0` below), so the
+    // token never reaches another origin, and a 3xx the request does not expect is a failed
+    // request (finding text4/01). One response callback per expected status, made at init.
+    let mut redirects_expected: Vec<u16> = plan
+        .flows
+        .iter()
+        .flat_map(|flow| flow.requests.iter().map(|r| r.expect_status))
+        .filter(|status| (300..400).contains(status))
+        .collect();
+    redirects_expected.sort_unstable();
+    redirects_expected.dedup();
+    out.push_str("const EXPECTED = { ok: http.expectedStatuses({ min: 200, max: 299 }) };\n");
+    for status in &redirects_expected {
+        out.push_str(&format!("EXPECTED[{status}] = http.expectedStatuses({{ min: 200, max: 299 }}, {status});\n"));
+    }
     out.push_str(&format!("const VUS = Number(text({}));\n", js(&templates.vus)));
     out.push_str(&format!("const DURATION = millis(text({}));\n\n", js(&templates.duration)));
 
@@ -171,7 +186,7 @@ pub fn script(plan: &LoadPlan, templates: &Templates, policy: &Policy) -> String
             js(&flow.name)
         ));
     }
-    out.push_str("\nexport const options = {\n  summaryTrendStats: ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)'],\n  scenarios,\n");
+    out.push_str("\nexport const options = {\n  summaryTrendStats: ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)'],\n  maxRedirects: 0,\n  scenarios,\n");
     out.push_str("  thresholds: {\n");
     for gate in &policy.gates {
         let Some((key, kind)) = &gate.metric else { continue };
@@ -225,8 +240,13 @@ pub fn script(plan: &LoadPlan, templates: &Templates, policy: &Policy) -> String
                 }
                 None => format!("BASE + {}", js(&request.path)),
             };
+            let expected = if (300..400).contains(&request.expect_status) {
+                format!("EXPECTED[{}]", request.expect_status)
+            } else {
+                "EXPECTED.ok".to_string()
+            };
             out.push_str(&format!(
-                "  res = http.request({}, {url}, {body}, {{ headers: {{ {} }}, tags: {{ name: {} }} }});\n",
+                "  res = http.request({}, {url}, {body}, {{ headers: {{ {} }}, tags: {{ name: {} }}, responseCallback: {expected} }});\n",
                 js(request.method.as_str()),
                 headers.join(", "),
                 js(&request.name)

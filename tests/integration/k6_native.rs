@@ -119,11 +119,22 @@ fn make_perf_smoke_with_k6_and_native_are_judged_alike() {
 
 /// A loopback API answering every request with `body` (JSON), until the test ends.
 fn serve_body(body: &'static str) -> String {
+    let head =
+        format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len());
+    serve_answer(head).0
+}
+
+/// A loopback server answering every request with `answer` (a whole HTTP response), and the
+/// number of requests it has read, until the test ends.
+fn serve_answer(answer: String) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
+    let requests = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = requests.clone();
     std::thread::spawn(move || {
         use std::io::{Read, Write};
         for mut stream in listener.incoming().flatten() {
+            let (answer, counted) = (answer.clone(), counted.clone());
             std::thread::spawn(move || {
                 let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(2)));
                 let mut buffer = [0u8; 8192];
@@ -132,18 +143,15 @@ fn serve_body(body: &'static str) -> String {
                     if read == 0 {
                         break;
                     }
-                    let head = format!(
-                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-                        body.len()
-                    );
-                    if stream.write_all(head.as_bytes()).is_err() {
+                    counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    if stream.write_all(answer.as_bytes()).is_err() {
                         break;
                     }
                 }
             });
         }
     });
-    url
+    (url, requests)
 }
 
 /// Finding text2/12: `expect_json.equals = "${PERF_EXPECTED_VERSION}"` is read when k6 runs,
@@ -242,4 +250,87 @@ fn the_exported_script_keeps_every_request_on_its_base_url() {
     let js = std::fs::read_to_string(&script).unwrap();
     assert!(js.contains("if (!filled.startsWith('/')) throw new Error("), "{js}");
     assert!(js.contains(".split('{' + key + '}').join("), "every {{param}} is filled: {js}");
+}
+
+/// Finding text4/01: the exported script never follows a redirect, as the native runner never
+/// does: a target answering 302 to another port of the same host never sees the bearer token
+/// arrive there (k6 follows up to 10 redirects by default and Go keeps `Authorization` for the
+/// same host), and the 302 counts as a failed request in k6's evidence, as natively, so both
+/// block the release.
+#[test]
+fn the_exported_script_never_follows_a_redirect_and_counts_it_failed() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("sc.toml");
+    std::fs::write(
+        &scenario,
+        r#"[scenario]
+name = "x"
+base_url = "${PERF_BASE_URL}"
+vus = "1"
+duration = "2s"
+[defaults]
+PERF_BASE_URL = "http://127.0.0.1:8000"
+[[flow]]
+name = "version"
+sleep = "200ms"
+[[flow.request]]
+name = "version"
+method = "GET"
+path = "/api/version"
+check = "answers 200"
+"#,
+    )
+    .unwrap();
+    let policy = dir.path().join("p.toml");
+    std::fs::write(
+        &policy,
+        "[[gate]]\nid = \"errors\"\nmetric = \"http_req_failed{flow:version}\"\nthresholds = [\"rate < 1%\"]\n",
+    )
+    .unwrap();
+    let script = dir.path().join("s.js");
+    gatecheck()
+        .args(["export", "k6", "--scenario"])
+        .arg(&scenario)
+        .arg("--policy")
+        .arg(&policy)
+        .arg("--out")
+        .arg(&script)
+        .assert()
+        .success();
+    if !k6_available() {
+        return;
+    }
+    let body = r#"{"version": "1.0.0"}"#;
+    let (elsewhere, reached) = serve_answer(format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    ));
+    let (target, asked) =
+        serve_answer(format!("HTTP/1.1 302 Found\r\nLocation: {elsewhere}/api/version\r\nContent-Length: 0\r\n\r\n"));
+    let summary = dir.path().join("k6.json");
+    let k6 = std::process::Command::new("k6")
+        .args(["run", "-q", "--no-usage-report", "--summary-export"])
+        .arg(&summary)
+        .arg(&script)
+        .env("PERF_BASE_URL", &target)
+        .env("PERF_BEARER_TOKEN", "canary-redirected-token")
+        .output()
+        .unwrap();
+    let load = std::sync::atomic::Ordering::SeqCst;
+    assert!(asked.load(load) > 0, "k6 ran against the target: {}", String::from_utf8_lossy(&k6.stderr));
+    assert_eq!(reached.load(load), 0, "no request (and no token) reached the redirect's origin");
+    gatecheck().args(["verify", "--policy"]).arg(&policy).arg("--summary").arg(&summary).assert().code(1);
+    // The native runner on the same target: blocked alike.
+    let native = dir.path().join("native.json");
+    gatecheck()
+        .args(["smoke", "--quiet", "--scenario"])
+        .arg(&scenario)
+        .arg("--summary-out")
+        .arg(&native)
+        .env("PERF_BASE_URL", &target)
+        .env("PERF_BEARER_TOKEN", "canary-redirected-token")
+        .assert()
+        .success();
+    assert_eq!(reached.load(load), 0, "the native runner never follows it either");
+    gatecheck().args(["verify", "--policy"]).arg(&policy).arg("--summary").arg(&native).assert().code(1);
 }
