@@ -235,7 +235,12 @@ fn lint_scenario(source: &str, text: &str, linted: &mut Linted) -> Option<String
     // Variables the scenario gives no default for are given at run time; lint stands in for
     // them (and for the token) so the rest of the file is still checked.
     let defaults: BTreeMap<String, String> = templates.defaults.clone();
-    let env = move |name: &str| if defaults.contains_key(name) { None } else { Some("1".to_string()) };
+    let token_env = templates.token_env.clone();
+    let env = move |name: &str| match name {
+        _ if name == token_env => Some("lint-stand-in-token".to_string()),
+        _ if defaults.contains_key(name) => None,
+        _ => Some("1".to_string()),
+    };
     crate::load::plan::parse(source, text, &crate::load::plan::Overrides::default(), &env)
         .err()
         .map(|e| error_message(&e))

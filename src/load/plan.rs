@@ -203,7 +203,12 @@ pub struct Templates {
     pub flows: Vec<(String, Option<String>)>,
     /// Per flow, per request: the path, its path parameters and the JSON body as written.
     pub requests: Vec<Vec<RequestTemplate>>,
+    /// The variable the bearer token is read from.
+    pub token_env: String,
 }
+
+/// Where the bearer token is read from when the scenario does not say (`bearer_token_env`).
+pub const DEFAULT_TOKEN_ENV: &str = "PERF_BEARER_TOKEN";
 
 #[derive(Debug, Clone)]
 pub struct RequestTemplate {
@@ -245,6 +250,7 @@ pub fn templates(source: &str, text: &str) -> Result<Templates, Error> {
                     .collect()
             })
             .collect(),
+        token_env: file.scenario.bearer_token_env.clone().unwrap_or_else(|| DEFAULT_TOKEN_ENV.into()),
     })
 }
 
@@ -275,7 +281,7 @@ pub fn parse(
     )?;
     let target = parse_base_url(&base_url).map_err(|why| fail(format!("base URL {base_url:?}: {why}")))?;
 
-    let token_var = file.scenario.bearer_token_env.clone().unwrap_or_else(|| "PERF_BEARER_TOKEN".into());
+    let token_var = file.scenario.bearer_token_env.clone().unwrap_or_else(|| DEFAULT_TOKEN_ENV.into());
     let token = env(&token_var).filter(|t| !t.trim().is_empty()).ok_or_else(|| {
         Error::Settings(format!("{token_var} is not set: the smoke run needs a bearer token for the API"))
     })?;
@@ -584,7 +590,7 @@ mod tests {
 
     #[test]
     fn reference_defaults() {
-        let plan = plan(&[("PERF_BEARER_TOKEN", "t"), ("PERF_RULE_ID", "rule 1")]).unwrap();
+        let plan = plan(&[("PERF_BEARER_TOKEN", "plan-test-token"), ("PERF_RULE_ID", "rule 1")]).unwrap();
         assert_eq!(plan.target.url(), "http://127.0.0.1:8000");
         assert_eq!(plan.executor, Executor::ConstantVus { vus: 2 });
         assert_eq!(plan.duration, Duration::from_secs(30));
@@ -604,7 +610,7 @@ mod tests {
     #[test]
     fn env_overrides_and_trailing_slash() {
         let plan = plan(&[
-            ("PERF_BEARER_TOKEN", "t"),
+            ("PERF_BEARER_TOKEN", "plan-test-token"),
             ("PERF_RULE_ID", "r"),
             ("PERF_BASE_URL", "http://[::1]:9000/v2/"),
             ("PERF_SEARCH_KEYWORDS", "a, b ,c"),
@@ -622,22 +628,24 @@ mod tests {
     #[test]
     fn refusals() {
         assert!(plan(&[("PERF_RULE_ID", "r")]).unwrap_err().to_string().contains("PERF_BEARER_TOKEN is not set"));
-        let err = plan(&[("PERF_BEARER_TOKEN", "t")]).unwrap_err().to_string();
+        let err = plan(&[("PERF_BEARER_TOKEN", "plan-test-token")]).unwrap_err().to_string();
         assert!(err.contains("PERF_RULE_ID is not set"), "{err}");
-        let off = plan(&[("PERF_BEARER_TOKEN", "t"), ("PERF_ENABLE_RULE_RUN", "0")]).unwrap();
+        let off = plan(&[("PERF_BEARER_TOKEN", "plan-test-token"), ("PERF_ENABLE_RULE_RUN", "0")]).unwrap();
         assert_eq!(off.flows.len(), 2);
         assert_eq!(off.skipped[0].0, "rule_poll");
         for bad in ["ftp://x", "127.0.0.1:8000", "http://u:p@h", "http://h:port"] {
             let lookup = move |name: &str| match name {
                 "PERF_BASE_URL" => Some(bad.to_string()),
-                "PERF_BEARER_TOKEN" | "PERF_RULE_ID" => Some("x".into()),
+                "PERF_BEARER_TOKEN" | "PERF_RULE_ID" => Some("plan-test-value".into()),
                 _ => None,
             };
             let err = parse("s.toml", BUILTIN_CORE_FLOWS, &Overrides::default(), &lookup).unwrap_err().to_string();
             assert!(err.contains("base URL"), "{bad}: {err}");
         }
-        assert!(plan(&[("PERF_BEARER_TOKEN", "t"), ("PERF_RULE_ID", "r"), ("PERF_VUS", "many")]).is_err());
-        assert!(plan(&[("PERF_BEARER_TOKEN", "t"), ("PERF_RULE_ID", "r"), ("PERF_DURATION", "soon")]).is_err());
-        assert!(plan(&[("PERF_BEARER_TOKEN", "t"), ("PERF_RULE_ID", "r"), ("PERF_SEARCH_PAGE", "one")]).is_err());
+        assert!(plan(&[("PERF_BEARER_TOKEN", "plan-test-token"), ("PERF_RULE_ID", "r"), ("PERF_VUS", "many")]).is_err());
+        assert!(plan(&[("PERF_BEARER_TOKEN", "plan-test-token"), ("PERF_RULE_ID", "r"), ("PERF_DURATION", "soon")])
+            .is_err());
+        assert!(plan(&[("PERF_BEARER_TOKEN", "plan-test-token"), ("PERF_RULE_ID", "r"), ("PERF_SEARCH_PAGE", "one")])
+            .is_err());
     }
 }

@@ -215,7 +215,7 @@ fn the_exported_k6_script_reads_every_variable_when_k6_runs() {
         let inspect = |extra: &[&str]| -> serde_json::Value {
             let output = std::process::Command::new("k6")
                 .arg("inspect")
-                .args(["-e", "PERF_BEARER_TOKEN=x"])
+                .args(["-e", "PERF_BEARER_TOKEN=test-bearer-token"])
                 .args(extra.iter().flat_map(|e| ["-e", e]))
                 .arg(&path)
                 .output()

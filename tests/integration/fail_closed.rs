@@ -95,7 +95,7 @@ fn dropped_iterations_are_recorded_as_failed_requests_and_block() {
     let summary = dir.path().join("open.json");
     gatecheck()
         .env("T", &target.url)
-        .env("PERF_BEARER_TOKEN", "x")
+        .env("PERF_BEARER_TOKEN", "test-bearer-token")
         .args(["smoke", "--quiet", "--scenario"])
         .arg(&scenario)
         .args(["--executor", "constant-arrival-rate", "--rate", "20", "--vus", "2", "--summary-out"])
@@ -193,7 +193,7 @@ fn limits_compare_exactly_as_written_and_export_as_written() {
     let script = stdout_of(
         &gatecheck()
             .env("PERF_RULE_ID", DEMO_RULE)
-            .env("PERF_BEARER_TOKEN", "x")
+            .env("PERF_BEARER_TOKEN", "test-bearer-token")
             .args(["export", "k6", "--policy"])
             .arg(&policy)
             .assert()

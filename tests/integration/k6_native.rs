@@ -226,7 +226,7 @@ expect_json = { pointer = "/version", equals = "${PERF_EXPECTED_VERSION}" }
         .arg(&summary)
         .arg(&script)
         .env("PERF_BASE_URL", &api)
-        .env("PERF_BEARER_TOKEN", "t")
+        .env("PERF_BEARER_TOKEN", "test-bearer-token")
         .env("PERF_EXPECTED_VERSION", "2.0.0")
         .output()
         .unwrap();

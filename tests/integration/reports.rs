@@ -246,7 +246,7 @@ fn ci_resolve_writes_github_env_and_never_prints_values() {
 
     let assert = gatecheck().env("REPOSITORY_PERF_BASE_URL", "http://x").args(["ci", "resolve"]).assert().code(2);
     assert!(stderr_of(&assert).contains("PERF_BEARER_TOKEN is missing"));
-    let assert = gatecheck().env("PERF_BEARER_TOKEN", "t").args(["ci", "resolve"]).assert().code(2);
+    let assert = gatecheck().env("PERF_BEARER_TOKEN", "test-bearer-token").args(["ci", "resolve"]).assert().code(2);
     assert!(stderr_of(&assert).contains("PERF_BASE_URL is unresolved"));
 }
 

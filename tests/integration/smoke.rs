@@ -80,7 +80,10 @@ fn a_stall_shows_in_open_model_percentiles_and_not_in_the_closed_model() {
     let scenario = one_flow_scenario(dir.path());
     let run = |extra: &[&str], out: &str| {
         let mut cmd = gatecheck();
-        cmd.env("T", &target.url).env("PERF_BEARER_TOKEN", "x").args(["smoke", "--quiet", "--scenario"]).arg(&scenario);
+        cmd.env("T", &target.url)
+            .env("PERF_BEARER_TOKEN", "test-bearer-token")
+            .args(["smoke", "--quiet", "--scenario"])
+            .arg(&scenario);
         cmd.arg("--summary-out").arg(dir.path().join(out)).arg("--log-out").arg(dir.path().join("log"));
         cmd.args(extra).assert().code(0);
         let doc: Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join(out)).unwrap()).unwrap();
@@ -110,7 +113,7 @@ fn refusals_before_any_request() {
         .code(2)
         .stderr(contains("PERF_BEARER_TOKEN is not set"));
     gatecheck()
-        .env("PERF_BEARER_TOKEN", "t")
+        .env("PERF_BEARER_TOKEN", "test-bearer-token")
         .args(["smoke", "--quiet"])
         .assert()
         .code(2)
@@ -342,7 +345,7 @@ fn requests_in_flight_when_the_run_is_stopped_count_as_interrupted_failures() {
         "--log-out".as_ref(),
         log.as_os_str(),
     ];
-    let mut child = spawn_gatecheck(&[("T", target.url.as_str()), ("PERF_BEARER_TOKEN", "x")], &args);
+    let mut child = spawn_gatecheck(&[("T", target.url.as_str()), ("PERF_BEARER_TOKEN", "test-bearer-token")], &args);
     assert_eq!(stop_after(&mut child, Duration::from_millis(1500), "-TERM").1, Some(0));
     let doc = summary_at(&summary);
     assert_eq!(doc["metrics"]["http_reqs"]["count"], 2, "both requests sent count: {}", doc["metrics"]["http_reqs"]);

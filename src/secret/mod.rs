@@ -9,11 +9,14 @@
 //! `scrub` replaces each with `***`, also inside base64 at any alignment (a server that echoes
 //! a request base64-encoded carries the credential at an arbitrary offset: each of the three
 //! alignments has a stable run of base64 characters that depends on the credential alone).
-//! A server may also quote it transformed: upper-cased, percent-encoded, JSON-escaped, as hex,
-//! or split by a line break; `scrub` matches each of those too (one per-character rule,
-//! `echo_at`, so a mixture matches as well).
+//! A server may also quote it transformed: upper-cased, percent-encoded (in layers), in hex
+//! (a dump, `\x` escapes), JSON- or HTML-escaped, split across lines, or cut at a length
+//! limit; `scrub` matches each of those too (one reading per character, `echo`, so a mixture
+//! matches as well).
 //! It runs where a server's text becomes a message (errors, warnings, refusals), and again in
 //! every escaper of `escape`, so no printed or reported text carries a credential.
+
+mod echo;
 
 use std::sync::RwLock;
 
@@ -109,26 +112,31 @@ pub const SHORTEST: usize = 3;
 /// The shortest base64 run worth masking (one whole 3-byte group).
 const SHORTEST_ENCODED: usize = 4;
 
-/// Every form to mask, longest first so a longer form is never broken up by a shorter one.
-static FORMS: RwLock<Vec<String>> = RwLock::new(Vec::new());
+/// Every form to mask, and the index `scrub` looks them up by.
+static FORMS: RwLock<Option<echo::Forms>> = RwLock::new(None);
 
 fn remember(value: &str) {
     if value.chars().count() < SHORTEST {
         return;
     }
-    let mut forms = FORMS.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut guard = FORMS.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let forms = guard.get_or_insert_with(echo::Forms::default);
     for form in forms_of(value) {
-        if !forms.contains(&form) {
-            forms.push(form);
+        match forms.forms.iter_mut().find(|known| known.text == form) {
+            Some(known) => known.holders += 1,
+            None => {
+                let cut = form == value;
+                forms.forms.push(echo::Form::new(form, cut))
+            }
         }
     }
-    forms.sort_by_key(|form| std::cmp::Reverse(form.len()));
+    forms.reindex();
 }
 
-/// The value itself, its hex, and its stable base64 runs.
+/// The value itself (which `echo` also finds in hex, percent-encoded, escaped…) and its
+/// stable base64 runs.
 fn forms_of(value: &str) -> Vec<String> {
-    let hex: String = value.bytes().map(|b| format!("{b:02x}")).collect();
-    [value.to_string(), hex].into_iter().chain(encoded_forms(value.as_bytes())).collect()
+    std::iter::once(value.to_string()).chain(encoded_forms(value.as_bytes())).collect()
 }
 
 /// Tests that make many generated secrets take them back, so the process-wide scrubber does
@@ -136,7 +144,16 @@ fn forms_of(value: &str) -> Vec<String> {
 #[cfg(test)]
 fn forget(value: &str) {
     let gone = forms_of(value);
-    FORMS.write().unwrap_or_else(std::sync::PoisonError::into_inner).retain(|form| !gone.contains(form));
+    let mut guard = FORMS.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let Some(forms) = guard.as_mut() else { return };
+    // Once per time `remember` counted it (a value's two base64 alphabets may agree).
+    for text in &gone {
+        if let Some(form) = forms.forms.iter_mut().find(|form| &form.text == text && form.holders > 0) {
+            form.holders -= 1;
+        }
+    }
+    forms.forms.retain(|form| form.holders > 0);
+    forms.reindex();
 }
 
 /// The base64 characters (standard and URL-safe alphabets) that depend on `value` alone, for
@@ -161,115 +178,18 @@ fn encoded_forms(value: &[u8]) -> Vec<String> {
 }
 
 /// `text` with every credential gatecheck knows replaced by `***`, in each form a server may
-/// have turned it into when it echoes it (see `echo_at`).
+/// have turned it into when it echoes it, whole or cut at either end (see `echo`).
 pub fn scrub(text: &str) -> String {
     let forms = FORMS.read().unwrap_or_else(std::sync::PoisonError::into_inner);
-    let mut text = text.to_string();
-    for form in forms.iter() {
-        text = mask(&text, form);
+    match forms.as_ref() {
+        Some(forms) => forms.scrub(text),
+        None => text.to_string(),
     }
-    text
-}
-
-/// `text` with every echo of `form` replaced by `***`.
-fn mask(text: &str, form: &str) -> String {
-    let mut out = String::new();
-    let (mut at, mut copied) = (0, 0);
-    while let Some(c) = text[at..].chars().next() {
-        match echo_at(text, at, form) {
-            Some(end) => {
-                out.push_str(&text[copied..at]);
-                out.push_str("***");
-                (at, copied) = (end, end);
-            }
-            None => at += c.len_utf8(),
-        }
-    }
-    if copied == 0 {
-        return text.to_string();
-    }
-    out.push_str(&text[copied..]);
-    out
-}
-
-/// Where an echo of `form` that starts at byte `at` of `text` ends. One rule for every way a
-/// server transforms what it quotes, applied per character so mixtures match too: ASCII case
-/// folded (an upper-cased echo), percent-encoded (`%2F`, either hex case, each UTF-8 byte),
-/// JSON-escaped (`\/`, `\"`, `\uXXXX`), and line breaks between two characters skipped, raw or
-/// JSON-escaped (an echo split across lines; `escape::line` would later show a raw one as `\n`
-/// between the halves: scrubbing runs on the raw text, before that). Hex is a remembered form
-/// of its own.
-fn echo_at(text: &str, at: usize, form: &str) -> Option<usize> {
-    let mut at = at;
-    for (k, c) in form.chars().enumerate() {
-        if k > 0 {
-            while let Some(skipped) = line_break_at(&text[at..]) {
-                at += skipped;
-            }
-        }
-        at += one_char_at(&text[at..], c)?;
-    }
-    Some(at)
-}
-
-/// The length of a line break (or other control character) at the start of `rest`, raw or as a
-/// JSON/C escape (`\n`, `\r`, `\t`, `\u000a`): a body that JSON-encodes an echo split across
-/// lines carries the break as those two or six characters.
-fn line_break_at(rest: &str) -> Option<usize> {
-    if let Some(c) = rest.chars().next().filter(|c| c.is_control()) {
-        return Some(c.len_utf8());
-    }
-    let bytes = rest.as_bytes();
-    if bytes.first() != Some(&b'\\') {
-        return None;
-    }
-    match bytes.get(1) {
-        Some(b'n' | b'r' | b't') => Some(2),
-        Some(b'u') => rest
-            .get(2..6)
-            .and_then(|hex| u32::from_str_radix(hex, 16).ok())
-            .and_then(char::from_u32)
-            .filter(|c| c.is_control())
-            .map(|_| 6),
-        _ => None,
-    }
-}
-
-/// The length of `rest`'s prefix that is `c`, plain or transformed (see `echo_at`).
-fn one_char_at(rest: &str, c: char) -> Option<usize> {
-    let first = rest.chars().next()?;
-    if first == c || first.eq_ignore_ascii_case(&c) {
-        return Some(first.len_utf8());
-    }
-    let bytes = rest.as_bytes();
-    let hex_at = |i: usize, len: usize| -> Option<u32> {
-        let digits = rest.get(i..i + len)?;
-        digits.bytes().all(|b| b.is_ascii_hexdigit()).then(|| u32::from_str_radix(digits, 16).ok())?
-    };
-    // Percent-encoding, one `%XX` per UTF-8 byte.
-    let mut buffer = [0u8; 4];
-    let encoded = c.encode_utf8(&mut buffer).as_bytes();
-    if encoded
-        .iter()
-        .enumerate()
-        .all(|(i, &b)| bytes.get(3 * i) == Some(&b'%') && hex_at(3 * i + 1, 2) == Some(u32::from(b)))
-    {
-        return Some(3 * encoded.len());
-    }
-    if bytes.first() == Some(&b'\\') {
-        // JSON: `\/`, `\"`, `\\` and any `\` before punctuation; `\uXXXX`.
-        if c.is_ascii_punctuation() && bytes.get(1) == Some(&(c as u8)) {
-            return Some(2);
-        }
-        if bytes.get(1) == Some(&b'u') && hex_at(2, 4) == Some(u32::from(c)) {
-            return Some(6);
-        }
-    }
-    None
 }
 
 #[cfg(test)]
 mod tests {
+    use super::echo::SHORTEST_CUT;
     use super::*;
     use proptest::prelude::*;
 
@@ -348,8 +268,18 @@ mod tests {
             let middle = cut.clamp(1, secret.len() - 1);
             let split = format!("{}\n{}", &secret[..middle], &secret[middle..]);
             let json = serde_json::to_string(&secret).unwrap().replace('/', "\\/");
+            // Findings text4/04 and text4/05: folded or indented splits, hex dumps, `\x`
+            // escapes, HTML character references, a URL quoted in a URL.
+            let folded = format!("{}\r\n {}", &secret[..middle], &secret[middle..]);
+            let indented = format!("{}\n    {}", &secret[..middle], &secret[middle..]);
+            let hex_bytes: Vec<String> = secret.bytes().map(|b| format!("{b:02x}")).collect();
+            let html: String = secret.chars().map(|c| format!("&#{};", u32::from(c))).collect();
+            let html_hex: String = secret.chars().map(|c| format!("&#x{:X};", u32::from(c))).collect();
+            let double_percent: String = secret.bytes().map(|b| format!("%25{b:02X}")).collect();
+            let escapes: String = secret.bytes().map(|b| format!("\\x{b:02x}")).collect();
             // Each echo a server may make of it: all of it is masked.
-            for echo in [secret.clone(), secret.to_uppercase(), percent.to_lowercase(), percent, json, hex.to_uppercase(), split] {
+            for echo in [secret.clone(), secret.to_uppercase(), percent.to_lowercase(), percent, json, hex.to_uppercase(), split,
+                         folded, indented, hex_bytes.join(" "), hex_bytes.join(":"), escapes, html, html_hex, double_percent] {
                 let scrubbed = scrub(&format!("{prefix}{echo}{prefix}"));
                 prop_assert!(scrubbed.contains("***") && !scrubbed.contains(echo.trim_matches('"')), "{} -> {}", echo, scrubbed);
             }
@@ -362,6 +292,19 @@ mod tests {
                 prop_assert!(!scrubbed.contains(secret.as_str()), "{} -> {}", text, scrubbed);
                 for form in encoded_forms(secret.as_bytes()) {
                     prop_assert!(!scrubbed.contains(form.as_str()), "{} -> {}", text, scrubbed);
+                }
+            }
+            // Finding text4/03: an echo cut at a length limit, or only its tail, keeps no run of
+            // `SHORTEST_CUT` characters of either end.
+            let length = secret.chars().count();
+            if length > SHORTEST_CUT {
+                let kept = cut.clamp(SHORTEST_CUT, length - 1);
+                for echo in [format!("{}...", &secret[..kept]), format!("...{}", &secret[length - kept..])] {
+                    let scrubbed = scrub(&format!("{prefix}{echo}{prefix}"));
+                    prop_assert!(
+                        !scrubbed.contains(&secret[..SHORTEST_CUT]) && !scrubbed.contains(&secret[length - SHORTEST_CUT..]),
+                        "{} -> {}", echo, scrubbed
+                    );
                 }
             }
             forget(&secret);

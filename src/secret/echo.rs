@@ -1,0 +1,354 @@
+//! Where a text holds an echo of a credential: the credential as a server may have quoted it —
+//! ASCII case folded, percent-encoded (each UTF-8 byte, with any number of `%25` layers, as a
+//! URL quoted in a URL), hex per byte (`746f6b`, `74 6f 6b`, `74:6f`, `0x74`, `\x74`),
+//! JSON-escaped (`\/`, `\"`, `\uXXXX`), HTML character references (`&#116;`, `&#x74;`,
+//! `&amp;`), split across lines with the indentation a wrapped or folded line adds — in any
+//! mixture, whole or cut at either end (`SHORTEST_CUT`).
+//!
+//! The text is read once into a *view*: at each position, every character (or byte) it may
+//! stand for there and where that reading ends. Matching a form is then a walk over the view,
+//! following every reading as a set of positions, so `3` read plainly or as the start of the
+//! hex pair `33` are both tried, and the work stays within the form's length times the text's,
+//! whatever a server sends. `scrub` runs on every printed cell, so the forms are indexed by the
+//! reading their echo can begin with.
+
+use std::collections::HashMap;
+
+/// The fewest characters of one end of a credential that count as an echo of it when the rest
+/// was cut off (a server quoting it up to a length limit, or only its tail): fewer reveal
+/// little, and would mask ordinary words that happen to share them.
+pub const SHORTEST_CUT: usize = 8;
+
+/// A reading of a UTF-8 byte of a non-ASCII character (percent-encoded or hex), told apart from
+/// a whole character with the same code.
+const BYTE: u32 = 1 << 31;
+
+/// One form to mask.
+pub struct Form {
+    pub text: String,
+    chars: Vec<char>,
+    /// Whether an echo of one end of it counts (the value itself, not its base64 runs, whose
+    /// cut ends reveal a few bytes at most).
+    cut: bool,
+    /// How many credentials have this form: tests take theirs back, and two of them may share
+    /// one, so it goes only with the last.
+    pub holders: usize,
+}
+
+impl Form {
+    pub fn new(text: String, cut: bool) -> Form {
+        let chars = text.chars().collect();
+        Form { text, chars, cut, holders: 1 }
+    }
+
+    /// Character offsets an echo of this form may begin at: the start, and with `cut` every
+    /// tail of at least `SHORTEST_CUT` characters.
+    fn starts(&self) -> std::ops::RangeInclusive<usize> {
+        let last = if self.cut && self.chars.len() > SHORTEST_CUT { self.chars.len() - SHORTEST_CUT } else { 0 };
+        0..=last
+    }
+}
+
+/// Every form, and where each of their echoes may begin by the reading it begins with.
+#[derive(Default)]
+pub struct Forms {
+    pub forms: Vec<Form>,
+    /// (form, character offset) by the code of the first reading.
+    starts: HashMap<u32, Vec<(usize, usize)>>,
+}
+
+impl Forms {
+    /// Rebuilds the index after forms came or went.
+    pub fn reindex(&mut self) {
+        self.starts.clear();
+        for (index, form) in self.forms.iter().enumerate() {
+            for offset in form.starts() {
+                for code in first_codes(form.chars[offset]) {
+                    self.starts.entry(code).or_default().push((index, offset));
+                }
+            }
+        }
+    }
+
+    /// `text` with every echo of every form replaced by `***`; overlapping echoes are masked
+    /// as one.
+    pub fn scrub(&self, text: &str) -> String {
+        if self.forms.is_empty() || text.is_empty() {
+            return text.to_string();
+        }
+        let view = View::new(text);
+        let mut masked: Vec<(usize, usize)> = Vec::new();
+        for at in (0..text.len()).filter(|at| text.is_char_boundary(*at)) {
+            let mut tried: Vec<(usize, usize)> = Vec::new();
+            for &(code, _) in view.readings(at) {
+                for &(form_index, offset) in self.starts.get(&code).map_or(&[][..], Vec::as_slice) {
+                    if tried.contains(&(form_index, offset)) {
+                        continue;
+                    }
+                    tried.push((form_index, offset));
+                    let form = &self.forms[form_index];
+                    let (end, matched) = view.echo(at, &form.chars[offset..]);
+                    let whole_tail = matched == form.chars.len() - offset;
+                    let cut_head = offset == 0 && form.cut && matched >= SHORTEST_CUT;
+                    if matched > 0 && (whole_tail || cut_head) {
+                        masked.push((at, end));
+                    }
+                }
+            }
+        }
+        if masked.is_empty() {
+            return text.to_string();
+        }
+        masked.sort_unstable();
+        let mut out = String::with_capacity(text.len());
+        let mut copied = 0;
+        let mut open: Option<(usize, usize)> = None;
+        for (start, end) in masked {
+            match open {
+                Some((_, open_end)) if start <= open_end => open = open.map(|(s, e)| (s, e.max(end))),
+                _ => {
+                    if let Some((s, e)) = open {
+                        out.push_str(&text[copied..s]);
+                        out.push_str("***");
+                        copied = e;
+                    }
+                    open = Some((start, end));
+                }
+            }
+        }
+        if let Some((s, e)) = open {
+            out.push_str(&text[copied..s]);
+            out.push_str("***");
+            copied = e;
+        }
+        out.push_str(&text[copied..]);
+        out
+    }
+}
+
+/// The codes a reading of `c` may have: the character (ASCII case folded) and, for a
+/// non-ASCII one, its first UTF-8 byte read alone.
+fn first_codes(c: char) -> Vec<u32> {
+    let mut codes = vec![fold(u32::from(c))];
+    if !c.is_ascii() {
+        let mut buffer = [0u8; 4];
+        codes.push(BYTE | u32::from(c.encode_utf8(&mut buffer).as_bytes()[0]));
+    }
+    codes
+}
+
+fn fold(code: u32) -> u32 {
+    match char::from_u32(code) {
+        Some(c) if c.is_ascii_uppercase() => u32::from(c.to_ascii_lowercase()),
+        _ => code,
+    }
+}
+
+/// The code of a byte read from an encoding: the character itself for ASCII.
+fn byte_code(byte: u8) -> u32 {
+    if byte.is_ascii() {
+        fold(u32::from(byte))
+    } else {
+        BYTE | u32::from(byte)
+    }
+}
+
+/// Every reading of every position of a text (see the module doc).
+struct View {
+    /// (code, end) readings, those of position `p` at `index[p]..index[p + 1]`.
+    readings: Vec<(u32, usize)>,
+    index: Vec<usize>,
+    /// The length of the line break (with the indentation after it) at each position.
+    folds: Vec<usize>,
+}
+
+impl View {
+    fn new(text: &str) -> View {
+        let mut readings = Vec::with_capacity(text.len() + text.len() / 4);
+        let mut index = Vec::with_capacity(text.len() + 1);
+        let mut folds = vec![0; text.len() + 1];
+        for at in 0..text.len() {
+            index.push(readings.len());
+            if !text.is_char_boundary(at) {
+                continue;
+            }
+            read_at(text, at, &mut readings);
+            folds[at] = fold_at(&text[at..]).unwrap_or(0);
+        }
+        index.push(readings.len());
+        View { readings, index, folds }
+    }
+
+    fn readings(&self, at: usize) -> &[(u32, usize)] {
+        match (self.index.get(at), self.index.get(at + 1)) {
+            (Some(&start), Some(&end)) => &self.readings[start..end],
+            _ => &[],
+        }
+    }
+
+    /// Where the readings of `c` that start at `at` end.
+    fn ends_of(&self, at: usize, c: char, out: &mut Vec<usize>) {
+        let code = fold(u32::from(c));
+        for &(read, end) in self.readings(at) {
+            if read == code && !out.contains(&end) {
+                out.push(end);
+            }
+        }
+        if !c.is_ascii() {
+            // Byte by byte, each in any encoding.
+            let mut buffer = [0u8; 4];
+            let mut reached = vec![at];
+            for &byte in c.encode_utf8(&mut buffer).as_bytes() {
+                let mut next = Vec::new();
+                for &position in &reached {
+                    for &(read, end) in self.readings(position) {
+                        if read == BYTE | u32::from(byte) && !next.contains(&end) {
+                            next.push(end);
+                        }
+                    }
+                }
+                reached = next;
+            }
+            for end in reached {
+                if !out.contains(&end) {
+                    out.push(end);
+                }
+            }
+        }
+    }
+
+    /// How far an echo of `chars` reaches from `at`: the furthest end and how many characters
+    /// matched. Line breaks (with their indentation) between two characters are skipped.
+    fn echo(&self, at: usize, chars: &[char]) -> (usize, usize) {
+        let mut reached = vec![at];
+        let (mut end, mut matched) = (at, 0);
+        for (k, &c) in chars.iter().enumerate() {
+            let mut next = Vec::new();
+            for &position in &reached {
+                let start = if k > 0 { position + self.folds.get(position).copied().unwrap_or(0) } else { position };
+                self.ends_of(start, c, &mut next);
+            }
+            if next.is_empty() {
+                break;
+            }
+            matched += 1;
+            end = next.iter().copied().max().unwrap_or(end);
+            reached = next;
+        }
+        (end, matched)
+    }
+}
+
+/// Every reading that starts at byte `at` of `text` (a character boundary).
+fn read_at(text: &str, at: usize, out: &mut Vec<(u32, usize)>) {
+    let rest = &text[at..];
+    let Some(first) = rest.chars().next() else { return };
+    out.push((fold(u32::from(first)), at + first.len_utf8()));
+    match first {
+        '%' => {
+            // `%XX`, and `%25XX`… for a URL quoted in a URL: every layer is a reading.
+            let mut layer = 1;
+            while let Some(byte) = hex_pair(rest, layer) {
+                out.push((byte_code(byte), at + layer + 2));
+                if byte != b'%' || rest.get(layer..layer + 2) != Some("25") {
+                    break;
+                }
+                layer += 2;
+            }
+        }
+        '\\' => {
+            let bytes = rest.as_bytes();
+            match bytes.get(1) {
+                Some(b'u') => {
+                    if let Some(code) = rest.get(2..6).and_then(|hex| u32::from_str_radix(hex, 16).ok()) {
+                        out.push((fold(code), at + 6));
+                    }
+                }
+                Some(&punctuation) if punctuation.is_ascii_punctuation() => {
+                    out.push((fold(u32::from(punctuation)), at + 2))
+                }
+                _ => {}
+            }
+        }
+        '&' => {
+            if let Some((code, length)) = html_reference(rest) {
+                out.push((fold(code), at + length));
+            }
+        }
+        _ => {}
+    }
+    // Hex per byte, after an optional `0x` or `\x`, with or without a dump's separator after.
+    for prefix in ["", "0x", "0X", "\\x"] {
+        if !rest.starts_with(prefix) {
+            continue;
+        }
+        if let Some(byte) = hex_pair(rest, prefix.len()) {
+            let end = at + prefix.len() + 2;
+            out.push((byte_code(byte), end));
+            if text[end..].starts_with([' ', ':', '-', ',']) {
+                out.push((byte_code(byte), end + 1));
+            }
+        }
+    }
+}
+
+/// The byte two hex digits at `rest[i..i + 2]` spell.
+fn hex_pair(rest: &str, i: usize) -> Option<u8> {
+    let digits = rest.get(i..i + 2)?;
+    digits.bytes().all(|b| b.is_ascii_hexdigit()).then(|| u8::from_str_radix(digits, 16).ok())?
+}
+
+/// An HTML character reference at the start of `rest` (`&#116;`, `&#x74;`, leading zeros, or
+/// one of the named ones an error page uses): the code it stands for and its length.
+fn html_reference(rest: &str) -> Option<(u32, usize)> {
+    let end = rest.char_indices().take(12).find(|(_, c)| *c == ';')?.0;
+    let body = &rest[1..end];
+    let named = [("amp", '&'), ("lt", '<'), ("gt", '>'), ("quot", '"'), ("apos", '\''), ("sol", '/'), ("colon", ':')];
+    let code = if let Some(number) = body.strip_prefix('#') {
+        match number.strip_prefix(['x', 'X']) {
+            Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+            None => number.parse::<u32>().ok()?,
+        }
+    } else {
+        named.iter().find(|(name, _)| name.eq_ignore_ascii_case(body)).map(|(_, c)| u32::from(*c))?
+    };
+    Some((code, end + 1))
+}
+
+/// The length of a line break at the start of `rest` with what may follow it before the echo
+/// goes on: more breaks, and the spaces or tabs of an indented or folded line (`\r\n `).
+fn fold_at(rest: &str) -> Option<usize> {
+    let mut length = line_break_at(rest)?;
+    loop {
+        if let Some(more) = line_break_at(&rest[length..]) {
+            length += more;
+        } else if rest[length..].starts_with([' ', '\t']) {
+            length += 1;
+        } else {
+            return Some(length);
+        }
+    }
+}
+
+/// The length of a line break (or other control character) at the start of `rest`, raw or as a
+/// JSON/C escape (`\n`, `\r`, `\t`, `\u000a`): a body that JSON-encodes an echo split across
+/// lines carries the break as those two or six characters.
+fn line_break_at(rest: &str) -> Option<usize> {
+    if let Some(c) = rest.chars().next().filter(|c| c.is_control()) {
+        return Some(c.len_utf8());
+    }
+    let bytes = rest.as_bytes();
+    if bytes.first() != Some(&b'\\') {
+        return None;
+    }
+    match bytes.get(1) {
+        Some(b'n' | b'r' | b't') => Some(2),
+        Some(b'u') => rest
+            .get(2..6)
+            .and_then(|hex| u32::from_str_radix(hex, 16).ok())
+            .and_then(char::from_u32)
+            .filter(|c| c.is_control())
+            .map(|_| 6),
+        _ => None,
+    }
+}
