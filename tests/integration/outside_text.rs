@@ -90,8 +90,33 @@ fn answer(stream: TcpStream, mode: Echo, extra: &str) {
             joined.chars().enumerate().flat_map(|(i, c)| (i % 7 == 6).then_some('\n').into_iter().chain([c])).collect();
         // The split echo JSON-encoded: its breaks are the two characters `\n` (finding text2/05).
         let json_split = serde_json::to_string(&split).unwrap();
+        // Findings text4/03-05: each header value cut to its first or last 20 characters, a
+        // split folded like a header (`\r\n `), a hex dump, `\x` escapes, HTML character
+        // references and a URL quoted in a URL.
+        let cut: String = head
+            .iter()
+            .filter_map(|line| line.split_once(": ").map(|(_, value)| value.chars().collect::<Vec<char>>()))
+            .map(|value| {
+                let keep = value.len().min(20);
+                format!(
+                    "{}... ...{}",
+                    value[..keep].iter().collect::<String>(),
+                    value[value.len() - keep..].iter().collect::<String>()
+                )
+            })
+            .collect::<Vec<String>>()
+            .join(" | ");
+        let folded: String = joined
+            .chars()
+            .enumerate()
+            .flat_map(|(i, c)| (i % 9 == 8).then_some("\r\n ").into_iter().flat_map(str::chars).chain([c]))
+            .collect();
+        let dump: String = joined.bytes().map(|b| format!("{b:02x}")).collect::<Vec<String>>().join(" ");
+        let escapes: String = joined.bytes().map(|b| format!("\\x{b:02x}")).collect();
+        let html: String = joined.chars().map(|c| format!("&#{};", u32::from(c))).collect();
+        let double_percent: String = joined.bytes().map(|b| format!("%25{b:02X}")).collect();
         let echo = format!(
-            "{extra} request: {} | pct: {percent} | upper: {} | hex: {hex} | json: {json} | split: {split} | json-split: {json_split} | base64: {} | url-safe: {} | body-base64: {}",
+            "{extra} request: {} | pct: {percent} | upper: {} | hex: {hex} | json: {json} | split: {split} | json-split: {json_split} | base64: {} | url-safe: {} | body-base64: {} | cut: {cut} | folded: {folded} | dump: {dump} | escapes: {escapes} | html: {html} | pct2: {double_percent}",
             joined,
             joined.to_uppercase(),
             base64::engine::general_purpose::STANDARD.encode(&whole),
@@ -150,11 +175,70 @@ pub fn canary_forms(canary: &str) -> Vec<String> {
     forms
 }
 
+/// `text` with the encodings a server may quote a credential in undone, for the canary search:
+/// `%25` layers and `%XX`, `\xXX`, HTML character references, hex dumps' separators.
+fn decoded(text: &str) -> String {
+    let mut text = text.to_string();
+    while text.contains("%25") {
+        text = text.replace("%25", "%");
+    }
+    let decode = |text: &str, opening: &str, radix_hex: bool, closing: &str| -> String {
+        let mut out = String::new();
+        let mut rest = text;
+        while let Some(at) = rest.find(opening) {
+            out.push_str(&rest[..at]);
+            let after = &rest[at + opening.len()..];
+            let digits: String = after
+                .chars()
+                .take_while(|c| if radix_hex { c.is_ascii_hexdigit() } else { c.is_ascii_digit() })
+                .take(if radix_hex && closing.is_empty() { 2 } else { 8 })
+                .collect();
+            let code = u32::from_str_radix(&digits, if radix_hex { 16 } else { 10 }).ok().and_then(char::from_u32);
+            match code.filter(|_| !digits.is_empty() && after[digits.len()..].starts_with(closing)) {
+                Some(c) => {
+                    out.push(c);
+                    rest = &after[digits.len() + closing.len()..];
+                }
+                None => {
+                    out.push_str(opening);
+                    rest = after;
+                }
+            }
+        }
+        out.push_str(rest);
+        out
+    };
+    let text = decode(&text, "%", true, "");
+    let text = decode(&text, "\\x", true, "");
+    let text = decode(&text, "&#x", true, ";");
+    decode(&text, "&#", false, ";")
+}
+
 /// Panics when any form of any canary appears in `text` (named `what`): in any case, as
-/// percent-encoding or hex, and with the line breaks `escape::line` shows as `\n` taken out.
+/// percent-encoding or hex (a dump too), HTML- or `\x`-escaped, with the line breaks
+/// `escape::line` shows as `\n` taken out (with a folded line's indentation), or cut to its
+/// first or last 8 characters.
 pub fn assert_no_canary(what: &str, text: &str, canaries: &[&str]) {
     let folded = text.to_lowercase();
-    let joined = folded.replace("\\n", "");
+    let joined = folded.replace("\\r\\n ", "").replace("\\n", "");
+    let undone = decoded(text).to_lowercase();
+    for canary in canaries {
+        let canary = canary.to_lowercase();
+        let chars: Vec<char> = canary.chars().collect();
+        let head: String = chars[..8.min(chars.len())].iter().collect();
+        let tail: String = chars[chars.len().saturating_sub(8)..].iter().collect();
+        let dump =
+            |separator: &str| canary.bytes().map(|b| format!("{b:02x}")).collect::<Vec<String>>().join(separator);
+        for (form, seen) in [
+            (head.as_str(), joined.as_str()),
+            (tail.as_str(), joined.as_str()),
+            (canary.as_str(), undone.as_str()),
+            (dump(" ").as_str(), folded.as_str()),
+            (dump(":").as_str(), folded.as_str()),
+        ] {
+            assert!(!seen.contains(form), "{what} leaks {canary} (as {form:?}):\n{text}");
+        }
+    }
     for canary in canaries {
         let percent: String = canary.bytes().map(|b| format!("%{b:02x}")).collect();
         let hex: String = canary.bytes().map(|b| format!("{b:02x}")).collect();
