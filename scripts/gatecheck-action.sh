@@ -30,7 +30,11 @@ need() { [ -n "${!1:-}" ] || fail "$1 is not set (the runner sets it; run this s
 # GitHub escapes them (%0A, %0D, with % first), so no input can start a line of its own.
 one_line() { local t=${1//%/%25}; t=${t//$'\r'/%0D}; printf '%s' "${t//$'\n'/%0A}"; }
 # Markdown text for the step summary: HTML and Markdown punctuation escaped, on one line.
-markdown_text() { one_line "$1" | sed -e 's/&/\&amp;/g; s/</\&lt;/g; s/>/\&gt;/g' -e 's/[][`|()*_!\\]/\\&/g'; }
+# The rule of gatecheck's own Markdown (src/escape.rs `markdown`): every ASCII punctuation
+# character backslash-escaped, so no HTML, link, autolink, emphasis or strikethrough forms, and a
+# zero-width joiner after each `@`, so GFM's e-mail autolink finds no domain (finding text4/06).
+zwj=$'\xe2\x80\x8d'
+markdown_text() { one_line "$1" | LC_ALL=C sed -e 's/[[:punct:]]/\\&/g' -e "s/@/@$zwj/g"; }
 # An output is one `name=value` line: a value holding a line break would write lines of its own
 # (outcome=ship after a blocked run), so it is refused.
 output() {

@@ -127,7 +127,51 @@ fn the_history_input_never_starts_a_line_of_the_log_or_the_summary() {
     );
     assert_eq!(step.output("history-runs"), Some("0"), "{}{}", step.outputs, step.stderr);
     let summary = std::fs::read_to_string(dir.path().join("step-summary.md")).unwrap();
-    assert!(summary.contains("h&lt;img src=x&gt;") && !summary.contains("<img"), "{summary}");
+    assert!(summary.contains("h\\<img src\\=x\\>"), "{summary}");
+    crate::outside_text::assert_markdown_is_inert("step summary", &summary);
+}
+
+/// Finding text4/06: the action's own step-summary line follows gatecheck's Markdown rule (every
+/// ASCII punctuation escaped, a zero-width joiner after `@`), so a `history` input makes no
+/// link, autolink, e-mail link, strikethrough or HTML.
+#[test]
+fn the_action_escapes_markdown_by_gatecheck_rule() {
+    for history in
+        [".hist/https://evil.example/login", ".hist/ops@evil.example", ".hist/~~x~~", "h/www.evil.example/[a](b)<i>*e*"]
+    {
+        let dir = tempfile::tempdir().unwrap();
+        let step = judge(
+            dir.path(),
+            &[("INPUT_COMMAND", "verify"), ("INPUT_SUMMARY", &pass_summary()), ("INPUT_HISTORY", history)],
+        );
+        assert_eq!(step.output("history-runs"), Some("0"), "{}{}", step.outputs, step.stderr);
+        let summary = std::fs::read_to_string(dir.path().join("step-summary.md")).unwrap();
+        let line =
+            summary.lines().find(|l| l.starts_with("> gatecheck history: ")).unwrap_or_else(|| panic!("{summary}"));
+        let text = &line["> gatecheck history: ".len()..];
+        // Every punctuation character is escaped; every `@` is followed by the joiner.
+        let chars: Vec<char> = text.chars().collect();
+        let mut i = 0;
+        while i < chars.len() {
+            if chars[i] == '\\' {
+                assert!(
+                    chars.get(i + 1).is_some_and(|c| c.is_ascii_punctuation()),
+                    "{history}: a bare backslash in {text}"
+                );
+                if chars[i + 1] == '@' {
+                    assert_eq!(chars.get(i + 2), Some(&'\u{200d}'), "{history}: {text}");
+                }
+                i += 2;
+                continue;
+            }
+            assert!(!chars[i].is_ascii_punctuation(), "{history}: {:?} unescaped in {text}", chars[i]);
+            i += 1;
+        }
+        crate::outside_text::assert_markdown_is_inert(history, &summary);
+        let struck = pulldown_cmark::Parser::new_ext(&summary, pulldown_cmark::Options::ENABLE_STRIKETHROUGH)
+            .any(|e| matches!(e, pulldown_cmark::Event::Start(pulldown_cmark::Tag::Strikethrough)));
+        assert!(!struck, "{history}: {summary}");
+    }
 }
 
 #[test]
