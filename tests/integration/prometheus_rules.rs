@@ -37,7 +37,7 @@ fn saturation_rules_pass_promtool_check_with_limits_on_the_query_scale() {
     let text = std::fs::read_to_string(&rules).unwrap();
     // 400ms on a query in seconds is 0.4; 3% is 0.03; the DB pool's two statistics are recorded.
     // A quantile is read as check reads it: +Inf where observations lie above every bucket.
-    assert!(text.contains(r#"{method="GET"}[10m])))) unless (max without (le)"#), "{text}");
+    assert!(text.contains(r#"{method="GET"}[10m])))) unless (sum without (le, gatecheck_inf)"#), "{text}");
     assert!(text.contains(r#" * 0 + Inf))) >= 0.4"#), "{text}");
     assert!(text.contains("[1h]))) >= 0.03"), "{text}");
     // Recording rules carry the policy's name (issue 20: two policies' db-pool gates collided).
@@ -662,7 +662,10 @@ max = 'histogram_quantile(1, sum by (le, svc) (lag_bucket))'
         .assert()
         .success();
     let text = std::fs::read_to_string(&rules).unwrap();
-    assert!(text.contains(r#"and on (le) label_replace(vector(0), "le", "+Inf", "", "")"#), "{text}");
+    assert!(
+        text.contains(r#"and on (gatecheck_inf) label_replace(vector(0), "gatecheck_inf", "1", "", "")"#),
+        "{text}"
+    );
     if !promtool_installed() {
         return;
     }
@@ -1123,5 +1126,132 @@ outcome = "{outcome}"
             String::from_utf8_lossy(&run.stdout),
             String::from_utf8_lossy(&run.stderr)
         );
+    }
+}
+
+/// Finding figures5/02: two instances spell the top bucket differently (`le="+Inf"` and
+/// `le="Inf"`), so `sum by (le)` answers two +Inf series, which histogram_quantile adds. check
+/// (here through `gatecheck test` on a real Prometheus) adds them too: with b's 100 observations
+/// above 10 s the max is +Inf and FAILs (the last spelling seen was taken alone, and it passed at
+/// 10 s). The exported alert fires then (relabelling both spellings to `le="+Inf"` made the
+/// evaluation fail on a duplicate label set, so it never fired), and both stay quiet when every
+/// observation is bounded.
+#[test]
+fn two_spellings_of_the_inf_bucket_are_added_by_check_and_the_exported_alert() {
+    if !promtool_installed() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("p.toml"),
+        r#"
+[policy]
+name = "p"
+max_waiver_days = 14
+[[gate]]
+id = "lag"
+description = "scheduler lag max"
+query = 'histogram_quantile(1, sum by (le) (lag_seconds_bucket))'
+unit = "s"
+thresholds = ["max < 60s"]
+"#,
+    )
+    .unwrap();
+    // (b's le="10" count of its 100, expected row, the alert fires): every observation of b
+    // at or below 10 s, then none.
+    let cases = [("100", "PASS", false), ("0", "FAIL", true)];
+    let buckets = |b_low: &str| {
+        [
+            (r#"instance="a",le="10""#, "1000x10".to_string()),
+            (r#"instance="a",le="+Inf""#, "1000x10".to_string()),
+            (r#"instance="b",le="10""#, format!("{b_low}x10")),
+            (r#"instance="b",le="Inf""#, "100x10".to_string()),
+        ]
+    };
+    let outcome = |row: &str| if row == "PASS" { "ship" } else { "blocked" };
+    let mut tests = String::from("policy = \"p.toml\"\n");
+    for (b_low, expected, _) in cases {
+        let series: String = buckets(b_low)
+            .iter()
+            .map(|(labels, values)| {
+                format!("  {{ series = 'lag_seconds_bucket{{{labels}}}', values = '{values}' }},\n")
+            })
+            .collect();
+        tests.push_str(&format!(
+            r#"
+[[case]]
+name = "b has {b_low} of 100 at or below 10 s"
+at = "5m"
+interval = "1m"
+series = [
+{series}]
+[case.expect]
+outcome = "{outcome}"
+[case.expect.gates]
+"lag max < 60s" = "{expected}"
+"#,
+            outcome = outcome(expected)
+        ));
+    }
+    std::fs::write(dir.path().join("t.toml"), tests).unwrap();
+    let prometheus_on_path = std::process::Command::new("sh")
+        .args(["-c", "command -v prometheus"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(prometheus_on_path, "prometheus is not installed: `make test` installs it with promtool");
+    let out = gatecheck()
+        .current_dir(dir.path())
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("TMPDIR", dir.path())
+        .args(["test", "t.toml"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("2 passed, 0 failed"), "{stdout}");
+
+    let rules = dir.path().join("rules.yml");
+    gatecheck()
+        .args(["export", "prometheus-rules", "--policy"])
+        .arg(dir.path().join("p.toml"))
+        .arg("--out")
+        .arg(&rules)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&rules).unwrap();
+    let file: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    let alert = file["groups"][0]["rules"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|r| r.get("alert").and_then(|a| a.as_str()) == Some("GatecheckLag"))
+        .unwrap_or_else(|| panic!("no alert GatecheckLag in {text}"))
+        .clone();
+    for (b_low, _, fires) in cases {
+        let exp_alerts = if fires {
+            serde_json::json!([{ "exp_labels": serde_json::to_value(&alert["labels"]).unwrap(),
+                                 "exp_annotations": serde_json::to_value(&alert["annotations"]).unwrap() }])
+        } else {
+            serde_json::json!([])
+        };
+        let input_series: Vec<serde_json::Value> = buckets(b_low)
+            .iter()
+            .map(|(labels, values)| serde_json::json!({"series": format!("lag_seconds_bucket{{{labels}}}"), "values": values}))
+            .collect();
+        let test = serde_json::json!({
+            "rule_files": [rules.display().to_string()],
+            "evaluation_interval": "1m",
+            "tests": [{
+                "interval": "1m",
+                "input_series": input_series,
+                "alert_rule_test": [{"eval_time": "5m", "alertname": "GatecheckLag", "exp_alerts": exp_alerts}],
+            }],
+        });
+        let test_path = dir.path().join("test.yml");
+        std::fs::write(&test_path, serde_yaml::to_string(&test).unwrap()).unwrap();
+        let run = std::process::Command::new("promtool").args(["test", "rules"]).arg(&test_path).output().unwrap();
+        let said = format!("{}{}", String::from_utf8_lossy(&run.stdout), String::from_utf8_lossy(&run.stderr));
+        // An evaluation error is no silence: promtool may log it and still pass an empty exp_alerts.
+        assert!(run.status.success() && !said.contains("same labelset"), "b_low {b_low}: {said}\n{text}");
     }
 }
