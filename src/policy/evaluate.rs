@@ -52,21 +52,17 @@ pub fn evaluate(policy: &Policy, evidence: &Evidence) -> Result<Verdict, Error> 
     super::freshness::rows(policy, evidence, &mut rows);
     super::integrity::evidence_age_rows(evidence, &mut rows);
     // Judged: held against a figure (PASS, FAIL or WARN), not skipped or without data.
-    let (mut judged_blocking, mut judged_any) = (0, 0);
+    let mut judged_gates: Vec<&str> = Vec::new();
     for gate in policy.gates.iter().filter(|g| g.consecutive_passes.is_none()) {
         let first = rows.len();
         evaluate_gate(policy, gate, evidence, &mut rows)?;
-        let judged = rows[first..].iter().filter(|r| matches!(r.status, Status::Pass | Status::Fail | Status::Warn));
-        let judged = judged.count();
-        judged_any += judged;
-        if gate.severity == Severity::Block {
-            judged_blocking += judged;
+        if rows[first..].iter().any(|r| matches!(r.status, Status::Pass | Status::Fail | Status::Warn)) {
+            judged_gates.push(&gate.id);
         }
     }
     // A policy with blocking gates must have judged one of them; a warn-only policy (a
     // regression report) must have judged something.
-    let has_blocking = policy.gates.iter().any(|g| g.severity == Severity::Block && g.consecutive_passes.is_none());
-    if (has_blocking && judged_blocking == 0) || judged_any == 0 {
+    if !super::integrity::counted_gates(policy).iter().any(|g| judged_gates.contains(&g.id.as_str())) {
         rows.push(super::integrity::nothing_judged_row(policy));
     }
     // History gates judge this run as a whole, so they come after every other gate, and by the

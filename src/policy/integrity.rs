@@ -89,6 +89,20 @@ fn remote_write_row(path: &str, refused: &[String]) -> Row {
     row
 }
 
+/// The gates the nothing-judged row counts: the blocking ones (history gates, which judge the
+/// run as a whole afterwards, aside), or every gate of a policy without one (a warn-only
+/// regression report must have judged something). When none of them was judged, the verdict is
+/// NO DATA; `export prometheus-rules` says the same of the same gates (`GatecheckNothingJudged`).
+pub fn counted_gates(policy: &Policy) -> Vec<&crate::policy::Gate> {
+    let gates = policy.gates.iter().filter(|g| g.consecutive_passes.is_none());
+    let blocking: Vec<_> = gates.clone().filter(|g| g.severity == Severity::Block).collect();
+    if blocking.is_empty() {
+        gates.collect()
+    } else {
+        blocking
+    }
+}
+
 /// The row added when no gate that can block was judged on a figure: every such gate was
 /// skipped, had no data that blocks, or only warns. Nothing judged is never a pass.
 pub fn nothing_judged_row(policy: &Policy) -> Row {

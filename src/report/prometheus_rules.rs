@@ -7,7 +7,9 @@
 //! gate judging several statistics gets one recording rule per statistic, and its alerts read
 //! the recorded series. NO DATA (an empty result or NaN) leaves a threshold alert silent, as it
 //! leaves the gate unjudged; where NO DATA blocks the gate (`on_missing = "fail"`), an
-//! `absent()` rule says so instead. Freshness requirements become alerts of their own; window
+//! `absent()` rule says so instead, and where no such rule would say that no blocking gate has a
+//! figure at all (check's run-integrity row), `GatecheckNothingJudged` does. Freshness
+//! requirements become alerts of their own; window
 //! coverage is judged only by `gatecheck check`. Gates without a query (k6 metrics, env
 //! figures) and baseline thresholds have nothing to alert on and are listed in a comment.
 
@@ -61,6 +63,8 @@ pub fn render(policy: &Policy, for_: Option<&str>) -> Result<String, String> {
     }
     let mut groups = Vec::new();
     let mut left_out = Vec::new();
+    // Each query gate with the thresholds its rules judge, for the nothing-judged alert.
+    let mut exported: Vec<(&Gate, Vec<(&Threshold, &str)>)> = Vec::new();
     for freshness in &policy.freshness {
         let selector = &freshness.selector;
         let max_age = freshness.max_age.as_secs_f64();
@@ -116,6 +120,7 @@ pub fn render(policy: &Policy, for_: Option<&str>) -> Result<String, String> {
         if judged.is_empty() {
             continue;
         }
+        exported.push((gate, judged.clone()));
         let mut stats: Vec<Stat> = Vec::new();
         for (threshold, _) in &judged {
             if !stats.contains(&threshold.stat) {
@@ -210,7 +215,7 @@ pub fn render(policy: &Policy, for_: Option<&str>) -> Result<String, String> {
                 if let Some(high) = domain.high {
                     no_data.push_str(&format!(" or ({each} > {high})"));
                 }
-                if matches!(threshold.op, Op::Gt | Op::Ge) {
+                if holds_at_infinity(threshold.op) {
                     no_data.push_str(&format!(" or ({figure} == +Inf)"));
                 }
                 rules.push(Rule {
@@ -224,6 +229,9 @@ pub fn render(policy: &Policy, for_: Option<&str>) -> Result<String, String> {
             }
         }
         groups.push(Group { name: format!("gatecheck:{}:{}", policy.name, gate.id), rules });
+    }
+    if let Some(group) = nothing_judged(policy, for_, &exported) {
+        groups.push(group);
     }
     // Annotations are text for people, quoting the policy's descriptions: one line each, as
     // in every other output, so none becomes a YAML block whose lines start with its text; and
@@ -240,7 +248,8 @@ pub fn render(policy: &Policy, for_: Option<&str>) -> Result<String, String> {
         crate::escape::line(&policy.source)
     );
     text.push_str("# Each alert fires exactly when its gate's row fails at that instant; NO DATA is said by the\n");
-    text.push_str("# absent() rules, not by silence. Regenerate rather than edit.\n");
+    text.push_str("# absent() rules (and GatecheckNothingJudged where no blocking gate has a figure), not by\n");
+    text.push_str("# silence. Regenerate rather than edit.\n");
     if !left_out.is_empty() {
         text.push_str(&format!(
             "# Not here (no query, or relative to a baseline): thresholds of {}.\n",
@@ -249,6 +258,93 @@ pub fn render(policy: &Policy, for_: Option<&str>) -> Result<String, String> {
     }
     text.push_str(&body);
     Ok(text)
+}
+
+/// The alert for check's run-integrity row `at least 1 blocking gate judged`: it fires when no
+/// gate that row counts (`integrity::counted_gates`) has a figure to judge, each threshold's
+/// judgeable figure absent, all of them `and on ()`. Written only where the policy can reach that
+/// state unannounced: when one of those gates blocks on NO DATA (`on_missing = "fail"`), its own
+/// `…NoData` alert already fires whenever the gate is not judged, so a second alert would only
+/// repeat it. Gates without a query (k6 metrics, env figures) are not seen by Prometheus: the
+/// alert reads the query gates alone, and none when the counted gates have no query at all.
+fn nothing_judged(policy: &Policy, for_: Option<&str>, exported: &[(&Gate, Vec<(&Threshold, &str)>)]) -> Option<Group> {
+    let counted = crate::policy::integrity::counted_gates(policy);
+    let seen: Vec<_> = exported.iter().filter(|(gate, _)| counted.iter().any(|c| c.id == gate.id)).collect();
+    if seen.is_empty() || seen.iter().any(|(gate, _)| gate.on_missing == OnMissing::Fail) {
+        return None;
+    }
+    let expr = seen
+        .iter()
+        .flat_map(|(gate, judged)| {
+            judged.iter().map(|(threshold, query)| format!("absent({})", judgeable(gate, threshold.op, query)))
+        })
+        .collect::<Vec<_>>()
+        .join(" and on () ");
+    let ids: Vec<&str> = seen.iter().map(|(gate, _)| gate.id.as_str()).collect();
+    let id = crate::policy::integrity::GATE_ID;
+    let mut annotations = BTreeMap::new();
+    annotations.insert("summary".into(), format!("Policy {}: no gate can be judged (NO DATA)", policy.name));
+    annotations.insert(
+        "description".into(),
+        format!(
+            "No gate of {} has a figure to judge (no series, NaN, or a figure outside what it can be): gatecheck judges nothing, its {id} row `at least 1 blocking gate judged` is NO DATA, and it blocks the release.",
+            ids.join(", ")
+        ),
+    );
+    Some(Group {
+        name: format!("gatecheck:{}:{id}", policy.name),
+        rules: vec![Rule {
+            record: None,
+            alert: Some("GatecheckNothingJudged".into()),
+            expr,
+            for_: for_.map(str::to_string),
+            labels: labels(policy, id, Severity::Block),
+            annotations,
+        }],
+    })
+}
+
+/// The series of a query gate's figure that check would judge for a threshold with `op`: none
+/// NaN or -Inf, none outside the figure's domain (+Inf aside: it breaches an upper bound), and no
+/// +Inf where it would hold (`>`, `>=`, `!=`: an infinite figure never passes, so it is NO DATA).
+/// A reduced gate has no figure when any series is outside the domain, as check finds it.
+fn judgeable(gate: &Gate, op: Op, query: &str) -> String {
+    let domain = gate.figure_unit.domain();
+    let filter = |figure: String| {
+        let mut kept = format!("({figure}) > -Inf");
+        if holds_at_infinity(op) {
+            kept = format!("({kept}) < +Inf");
+        }
+        if let Some(low) = domain.low {
+            kept = format!("({kept}) >= {low}");
+        }
+        if let Some(high) = domain.high {
+            kept = match holds_at_infinity(op) {
+                true => format!("({kept}) <= {high}"),
+                false => format!("({kept}) <= {high} or ({kept}) == +Inf"),
+            };
+        }
+        kept
+    };
+    match gate.reduce {
+        None => filter(conservative(gate, query)),
+        Some(_) => {
+            let each = conservative(gate, query);
+            let mut broken = format!("({each}) == -Inf");
+            if let Some(low) = domain.low {
+                broken.push_str(&format!(" or ({each}) < {low}"));
+            }
+            if let Some(high) = domain.high {
+                broken.push_str(&format!(" or ({each}) > {high}"));
+            }
+            format!("({}) unless on () ({broken})", filter(reduced(gate, query)))
+        }
+    }
+}
+
+/// Whether an infinite figure holds `op`: then check makes it NO DATA, never a pass.
+fn holds_at_infinity(op: Op) -> bool {
+    matches!(op, Op::Gt | Op::Ge | Op::Ne)
 }
 
 /// The limit on the query's own scale, exactly: canonical figures are ms for durations, and a

@@ -37,7 +37,7 @@ fn saturation_rules_pass_promtool_check_with_limits_on_the_query_scale() {
     let text = std::fs::read_to_string(&rules).unwrap();
     // 400ms on a query in seconds is 0.4; 3% is 0.03; the DB pool's two statistics are recorded.
     // A quantile is read as check reads it: +Inf where observations lie above every bucket.
-    assert!(text.contains(r#"{method="GET"}[10m])))) unless (max without (le)"#), "{text}");
+    assert!(text.contains(r#"{method="GET"}[10m])))) unless (sum without (le, gatecheck_inf)"#), "{text}");
     assert!(text.contains(r#" * 0 + Inf))) >= 0.4"#), "{text}");
     assert!(text.contains("[1h]))) >= 0.03"), "{text}");
     // Recording rules carry the policy's name (issue 20: two policies' db-pool gates collided).
@@ -489,10 +489,12 @@ thresholds = ["value < 0.5"]
     );
 }
 
-/// The class: over generated gates (operator, limit, reducer, on_missing) and generated series
-/// (numbers, the limit itself, NaN), `promtool test rules` fires exactly the alerts for which
-/// `check`'s evaluator fails a row (threshold alert, with the series' labels) or blocks on NO
-/// DATA (`…NoData`). Each proptest case is one policy of 24 gates and one promtool run.
+/// The class: over generated gates (operator, limit, reducer, on_missing, severity) and generated
+/// series (numbers, the limit itself, NaN, none), `promtool test rules` fires exactly the alerts
+/// for which `check`'s evaluator fails (or warns on) a row (threshold alert, with the series'
+/// labels), blocks on NO DATA (`…NoData`) or judges no gate (`GatecheckNothingJudged`, finding
+/// judge5/04; policies of a few gates reach that state often, 24 gates almost never). Each
+/// proptest case is one policy and one promtool run.
 mod exported_alerts_agree_with_check {
     use super::*;
     use gatecheck::policy::evaluate::{evaluate, Evidence, QueryResult, Series};
@@ -504,7 +506,8 @@ mod exported_alerts_agree_with_check {
         op: &'static str,
         limit: &'static str,
         reduce: Option<&'static str>,
-        fail_on_missing: bool,
+        on_missing: &'static str,
+        block: bool,
         /// None: NaN; Some(None): the limit itself; Some(Some(v)): a number.
         values: Vec<Option<Option<&'static str>>>,
     }
@@ -514,6 +517,7 @@ mod exported_alerts_agree_with_check {
             prop::sample::select(vec!["<", "<=", ">", ">="]),
             prop::sample::select(vec!["0.3", "0.5", "0.7"]),
             prop::sample::select(vec![None, Some("max"), Some("min"), Some("sum"), Some("avg")]),
+            prop::sample::select(vec!["fail", "warn", "skip"]),
             any::<bool>(),
             prop::collection::vec(
                 prop_oneof![
@@ -521,14 +525,15 @@ mod exported_alerts_agree_with_check {
                     Just(Some(None)),
                     prop::sample::select(vec!["0.2", "0.6", "1"]).prop_map(|v| Some(Some(v)))
                 ],
-                1..4,
+                0..4,
             ),
         )
-            .prop_map(|(op, limit, reduce, fail_on_missing, values)| Case {
+            .prop_map(|(op, limit, reduce, on_missing, block, values)| Case {
                 op,
                 limit,
                 reduce,
-                fail_on_missing,
+                on_missing,
+                block,
                 values,
             })
     }
@@ -547,84 +552,115 @@ mod exported_alerts_agree_with_check {
         #![proptest_config(ProptestConfig::with_cases(4))]
         #[test]
         fn promtool_fires_exactly_what_check_fails(cases in prop::collection::vec(case(), 24)) {
-            if !promtool_installed() {
-                return Ok(());
-            }
-            let mut text = String::from("[policy]\nname = \"generated\"\n");
-            for (i, case) in cases.iter().enumerate() {
-                text.push_str(&format!(
-                    "[[gate]]\nid = \"g{i}\"\nquery = 'm{i}'\nunit = \"number\"\nthresholds = [\"value {} {}\"]\non_missing = \"{}\"\n",
+            agree(&cases)?;
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(16))]
+        #[test]
+        fn promtool_fires_exactly_what_check_fails_in_small_policies(cases in prop::collection::vec(case(), 1..4)) {
+            agree(&cases)?;
+        }
+    }
+
+    fn agree(cases: &[Case]) -> Result<(), TestCaseError> {
+        if !promtool_installed() {
+            return Ok(());
+        }
+        let mut text = String::from("[policy]\nname = \"generated\"\n");
+        for (i, case) in cases.iter().enumerate() {
+            text.push_str(&format!(
+                    "[[gate]]\nid = \"g{i}\"\nquery = 'm{i}'\nunit = \"number\"\nthresholds = [\"value {} {}\"]\non_missing = \"{}\"\nseverity = \"{}\"\n",
                     case.op,
                     case.limit,
-                    if case.fail_on_missing { "fail" } else { "warn" }
+                    case.on_missing,
+                    if case.block { "block" } else { "warn" }
                 ));
-                if let Some(reduce) = case.reduce {
-                    text.push_str(&format!("reduce = \"{reduce}\"\n"));
-                }
+            if let Some(reduce) = case.reduce {
+                text.push_str(&format!("reduce = \"{reduce}\"\n"));
             }
-            let policy = gatecheck::policy::parse("generated.toml", "generated", &text).unwrap();
-            let mut evidence = Evidence::default();
-            let mut input = Vec::new();
-            for (i, case) in cases.iter().enumerate() {
-                let mut series = Vec::new();
-                for (j, value) in case.values.iter().enumerate() {
-                    let shown = value_text(case, value);
-                    series.push(Series {
-                        labels: [("__name__".to_string(), format!("m{i}")), ("instance".to_string(), format!("s{j}"))].into(),
-                        value: shown.parse::<f64>().unwrap(),
-                    });
-                    input.push(serde_json::json!({"series": format!("m{i}{{instance=\"s{j}\"}}"), "values": format!("{shown} {shown}")}));
-                }
-                evidence.queries.insert(format!("m{i}"), QueryResult { series, at: "t".into(), warnings: vec![] });
-            }
-            let verdict = evaluate(&policy, &evidence).unwrap();
-
-            let dir = tempfile::tempdir().unwrap();
-            let policy_path = dir.path().join("generated.toml");
-            std::fs::write(&policy_path, &text).unwrap();
-            let rules_path = dir.path().join("rules.yml");
-            gatecheck().args(["export", "prometheus-rules", "--policy"]).arg(&policy_path).arg("--out").arg(&rules_path).assert().success();
-            let rules: serde_yaml::Value = serde_yaml::from_str(&std::fs::read_to_string(&rules_path).unwrap()).unwrap();
-            let mut tests = Vec::new();
-            for rule in rules["groups"].as_sequence().unwrap().iter().flat_map(|g| g["rules"].as_sequence().unwrap()) {
-                let Some(name) = rule.get("alert").and_then(|a| a.as_str()) else { continue };
-                let gate = rule["labels"]["gate"].as_str().unwrap();
-                let no_data = name.ends_with("NoData");
-                let mut expected = Vec::new();
-                for row in verdict.rows.iter().filter(|r| r.gate == gate) {
-                    let fires = if no_data { row.status == Status::NoData && row.blocking } else { row.status == Status::Fail };
-                    if !fires {
-                        continue;
-                    }
-                    let mut labels = serde_json::to_value(&rule["labels"]).unwrap();
-                    // An unreduced row judges one series: its alert carries that series' labels.
-                    if let Some(shown) = &row.series {
-                        let instance = shown.trim_matches(|c| c == '{' || c == '}').trim_start_matches("instance=").trim_matches('"');
-                        labels["instance"] = instance.into();
-                    }
-                    expected.push(serde_json::json!({
-                        "exp_labels": labels,
-                        "exp_annotations": serde_json::to_value(&rule["annotations"]).unwrap(),
-                    }));
-                }
-                tests.push(serde_json::json!({"eval_time": "1m", "alertname": name, "exp_alerts": expected}));
-            }
-            let test = serde_json::json!({
-                "rule_files": [rules_path.display().to_string()],
-                "evaluation_interval": "1m",
-                "tests": [{"interval": "1m", "input_series": input, "alert_rule_test": tests}],
-            });
-            let test_path = dir.path().join("test.yml");
-            std::fs::write(&test_path, serde_yaml::to_string(&test).unwrap()).unwrap();
-            let run = std::process::Command::new("promtool").args(["test", "rules"]).arg(&test_path).output().unwrap();
-            prop_assert!(
-                run.status.success(),
-                "{}{}\n{}",
-                String::from_utf8_lossy(&run.stdout),
-                String::from_utf8_lossy(&run.stderr),
-                text
-            );
         }
+        let policy = gatecheck::policy::parse("generated.toml", "generated", &text).unwrap();
+        let mut evidence = Evidence::default();
+        let mut input = Vec::new();
+        for (i, case) in cases.iter().enumerate() {
+            let mut series = Vec::new();
+            for (j, value) in case.values.iter().enumerate() {
+                let shown = value_text(case, value);
+                series.push(Series {
+                    labels: [("__name__".to_string(), format!("m{i}")), ("instance".to_string(), format!("s{j}"))]
+                        .into(),
+                    value: shown.parse::<f64>().unwrap(),
+                });
+                input.push(serde_json::json!({"series": format!("m{i}{{instance=\"s{j}\"}}"), "values": format!("{shown} {shown}")}));
+            }
+            evidence.queries.insert(format!("m{i}"), QueryResult { series, at: "t".into(), warnings: vec![] });
+        }
+        let verdict = evaluate(&policy, &evidence).unwrap();
+
+        let dir = tempfile::tempdir().unwrap();
+        let policy_path = dir.path().join("generated.toml");
+        std::fs::write(&policy_path, &text).unwrap();
+        let rules_path = dir.path().join("rules.yml");
+        gatecheck()
+            .args(["export", "prometheus-rules", "--policy"])
+            .arg(&policy_path)
+            .arg("--out")
+            .arg(&rules_path)
+            .assert()
+            .success();
+        let rules: serde_yaml::Value = serde_yaml::from_str(&std::fs::read_to_string(&rules_path).unwrap()).unwrap();
+        let mut tests = Vec::new();
+        // A critical alert fires exactly when check blocks, whatever row blocks it: an alert
+        // checked only where one is written would miss a state no rule covers.
+        let mut critical_alert = false;
+        for rule in rules["groups"].as_sequence().unwrap().iter().flat_map(|g| g["rules"].as_sequence().unwrap()) {
+            let Some(name) = rule.get("alert").and_then(|a| a.as_str()) else { continue };
+            let gate = rule["labels"]["gate"].as_str().unwrap();
+            let no_data = name.ends_with("NoData") || name == "GatecheckNothingJudged";
+            let mut expected = Vec::new();
+            for row in verdict.rows.iter().filter(|r| r.gate == gate) {
+                let fires = match no_data {
+                    true => row.status == Status::NoData && row.blocking,
+                    false => matches!(row.status, Status::Fail | Status::Warn),
+                };
+                if !fires {
+                    continue;
+                }
+                let mut labels = serde_json::to_value(&rule["labels"]).unwrap();
+                // An unreduced row judges one series: its alert carries that series' labels.
+                if let Some(shown) = &row.series {
+                    let instance =
+                        shown.trim_matches(|c| c == '{' || c == '}').trim_start_matches("instance=").trim_matches('"');
+                    labels["instance"] = instance.into();
+                }
+                expected.push(serde_json::json!({
+                    "exp_labels": labels,
+                    "exp_annotations": serde_json::to_value(&rule["annotations"]).unwrap(),
+                }));
+            }
+            critical_alert |= !expected.is_empty() && rule["labels"]["severity"].as_str() == Some("critical");
+            tests.push(serde_json::json!({"eval_time": "1m", "alertname": name, "exp_alerts": expected}));
+        }
+        let blocks = verdict.rows.iter().any(|r| r.blocking);
+        prop_assert_eq!(critical_alert, blocks, "{:#?}\n{}", verdict.rows, text);
+        let test = serde_json::json!({
+            "rule_files": [rules_path.display().to_string()],
+            "evaluation_interval": "1m",
+            "tests": [{"interval": "1m", "input_series": input, "alert_rule_test": tests}],
+        });
+        let test_path = dir.path().join("test.yml");
+        std::fs::write(&test_path, serde_yaml::to_string(&test).unwrap()).unwrap();
+        let run = std::process::Command::new("promtool").args(["test", "rules"]).arg(&test_path).output().unwrap();
+        prop_assert!(
+            run.status.success(),
+            "{}{}\n{}",
+            String::from_utf8_lossy(&run.stdout),
+            String::from_utf8_lossy(&run.stderr),
+            text
+        );
+        Ok(())
     }
 }
 
@@ -662,7 +698,10 @@ max = 'histogram_quantile(1, sum by (le, svc) (lag_bucket))'
         .assert()
         .success();
     let text = std::fs::read_to_string(&rules).unwrap();
-    assert!(text.contains(r#"and on (le) label_replace(vector(0), "le", "+Inf", "", "")"#), "{text}");
+    assert!(
+        text.contains(r#"and on (gatecheck_inf) label_replace(vector(0), "gatecheck_inf", "1", "", "")"#),
+        "{text}"
+    );
     if !promtool_installed() {
         return;
     }
@@ -1123,5 +1162,284 @@ outcome = "{outcome}"
             String::from_utf8_lossy(&run.stdout),
             String::from_utf8_lossy(&run.stderr)
         );
+    }
+}
+
+/// Finding figures5/02: two instances spell the top bucket differently (`le="+Inf"` and
+/// `le="Inf"`), so `sum by (le)` answers two +Inf series, which histogram_quantile adds. check
+/// (here through `gatecheck test` on a real Prometheus) adds them too: with b's 100 observations
+/// above 10 s the max is +Inf and FAILs (the last spelling seen was taken alone, and it passed at
+/// 10 s). The exported alert fires then (relabelling both spellings to `le="+Inf"` made the
+/// evaluation fail on a duplicate label set, so it never fired), and both stay quiet when every
+/// observation is bounded.
+#[test]
+fn two_spellings_of_the_inf_bucket_are_added_by_check_and_the_exported_alert() {
+    if !promtool_installed() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("p.toml"),
+        r#"
+[policy]
+name = "p"
+max_waiver_days = 14
+[[gate]]
+id = "lag"
+description = "scheduler lag max"
+query = 'histogram_quantile(1, sum by (le) (lag_seconds_bucket))'
+unit = "s"
+thresholds = ["max < 60s"]
+"#,
+    )
+    .unwrap();
+    // (b's le="10" count of its 100, expected row, the alert fires): every observation of b
+    // at or below 10 s, then none.
+    let cases = [("100", "PASS", false), ("0", "FAIL", true)];
+    let buckets = |b_low: &str| {
+        [
+            (r#"instance="a",le="10""#, "1000x10".to_string()),
+            (r#"instance="a",le="+Inf""#, "1000x10".to_string()),
+            (r#"instance="b",le="10""#, format!("{b_low}x10")),
+            (r#"instance="b",le="Inf""#, "100x10".to_string()),
+        ]
+    };
+    let outcome = |row: &str| if row == "PASS" { "ship" } else { "blocked" };
+    let mut tests = String::from("policy = \"p.toml\"\n");
+    for (b_low, expected, _) in cases {
+        let series: String = buckets(b_low)
+            .iter()
+            .map(|(labels, values)| {
+                format!("  {{ series = 'lag_seconds_bucket{{{labels}}}', values = '{values}' }},\n")
+            })
+            .collect();
+        tests.push_str(&format!(
+            r#"
+[[case]]
+name = "b has {b_low} of 100 at or below 10 s"
+at = "5m"
+interval = "1m"
+series = [
+{series}]
+[case.expect]
+outcome = "{outcome}"
+[case.expect.gates]
+"lag max < 60s" = "{expected}"
+"#,
+            outcome = outcome(expected)
+        ));
+    }
+    std::fs::write(dir.path().join("t.toml"), tests).unwrap();
+    let prometheus_on_path = std::process::Command::new("sh")
+        .args(["-c", "command -v prometheus"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(prometheus_on_path, "prometheus is not installed: `make test` installs it with promtool");
+    let out = gatecheck()
+        .current_dir(dir.path())
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("TMPDIR", dir.path())
+        .args(["test", "t.toml"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("2 passed, 0 failed"), "{stdout}");
+
+    let rules = dir.path().join("rules.yml");
+    gatecheck()
+        .args(["export", "prometheus-rules", "--policy"])
+        .arg(dir.path().join("p.toml"))
+        .arg("--out")
+        .arg(&rules)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&rules).unwrap();
+    let file: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    let alert = file["groups"][0]["rules"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|r| r.get("alert").and_then(|a| a.as_str()) == Some("GatecheckLag"))
+        .unwrap_or_else(|| panic!("no alert GatecheckLag in {text}"))
+        .clone();
+    for (b_low, _, fires) in cases {
+        let exp_alerts = if fires {
+            serde_json::json!([{ "exp_labels": serde_json::to_value(&alert["labels"]).unwrap(),
+                                 "exp_annotations": serde_json::to_value(&alert["annotations"]).unwrap() }])
+        } else {
+            serde_json::json!([])
+        };
+        let input_series: Vec<serde_json::Value> = buckets(b_low)
+            .iter()
+            .map(|(labels, values)| serde_json::json!({"series": format!("lag_seconds_bucket{{{labels}}}"), "values": values}))
+            .collect();
+        let test = serde_json::json!({
+            "rule_files": [rules.display().to_string()],
+            "evaluation_interval": "1m",
+            "tests": [{
+                "interval": "1m",
+                "input_series": input_series,
+                "alert_rule_test": [{"eval_time": "5m", "alertname": "GatecheckLag", "exp_alerts": exp_alerts}],
+            }],
+        });
+        let test_path = dir.path().join("test.yml");
+        std::fs::write(&test_path, serde_yaml::to_string(&test).unwrap()).unwrap();
+        let run = std::process::Command::new("promtool").args(["test", "rules"]).arg(&test_path).output().unwrap();
+        let said = format!("{}{}", String::from_utf8_lossy(&run.stdout), String::from_utf8_lossy(&run.stderr));
+        // An evaluation error is no silence: promtool may log it and still pass an empty exp_alerts.
+        assert!(run.status.success() && !said.contains("same labelset"), "b_low {b_low}: {said}\n{text}");
+    }
+}
+
+/// Finding judge5/04: with every blocking query gate `on_missing = "warn"`, `check` blocks when no
+/// blocking gate has a figure to judge (run-integrity `at least 1 blocking gate judged`: NO
+/// DATA), and the exported rules said nothing. `GatecheckNothingJudged` fires exactly then: no
+/// series, NaN only, a figure outside its domain (a ratio of 1.5) — and a warn gate's figure does
+/// not count —, and stays silent once one blocking gate has a figure, even a failing one. Each
+/// case is judged by check through `gatecheck test` (a real Prometheus) and by promtool. A
+/// policy in which a blocking gate has its own NoData alert (`on_missing = "fail"`) already
+/// alerts in that state, and gets no second alert.
+#[test]
+fn the_nothing_judged_alert_fires_exactly_when_check_judges_no_blocking_gate() {
+    if !promtool_installed() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let policy = |errs_on_missing: &str| {
+        format!(
+            r#"
+[policy]
+name = "onc"
+max_waiver_days = 14
+[[gate]]
+id = "backlog"
+query = 'max_over_time(backlog[10m])'
+unit = "number"
+thresholds = ["value < 500"]
+on_missing = "warn"
+[[gate]]
+id = "errs"
+query = 'err_ratio'
+unit = "ratio"
+thresholds = ["value < 5%"]
+on_missing = "{errs_on_missing}"
+[[gate]]
+id = "info"
+query = 'info_gauge'
+unit = "number"
+severity = "warn"
+thresholds = ["value < 10"]
+on_missing = "warn"
+"#
+        )
+    };
+    std::fs::write(dir.path().join("p.toml"), policy("warn")).unwrap();
+    std::fs::write(dir.path().join("covered.toml"), policy("fail")).unwrap();
+    // (case, series, check's outcome, the run-integrity row blocks, the alert fires)
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str, bool);
+    let cases: [Case; 6] = [
+        // No series of the policy's (a case with series is judged against Prometheus).
+        ("no series", &[("unrelated", "1x10")], "blocked", true),
+        ("a backlog figure", &[("backlog", "10x10")], "ship", false),
+        (
+            "a ratio of 1.5 and a warn gate's figure",
+            &[("err_ratio", "1.5x10"), ("info_gauge", "1x10")],
+            "blocked",
+            true,
+        ),
+        ("NaN only", &[("err_ratio", "NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN")], "blocked", true),
+        ("a failing figure is judged", &[("err_ratio", "0.5x10")], "blocked", false),
+        (
+            "a figure beside NaN",
+            &[("err_ratio", "0.01x10"), ("backlog", "NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN NaN")],
+            "ship",
+            false,
+        ),
+    ];
+    let mut tests = String::from("policy = \"p.toml\"\n");
+    for (name, series, outcome, nothing_judged) in cases {
+        let series: String = series
+            .iter()
+            .map(|(metric, values)| format!("  {{ series = '{metric}', values = '{values}' }},\n"))
+            .collect();
+        let row = if nothing_judged { "\"run-integrity at least 1 blocking gate judged\" = \"NO DATA\"\n" } else { "" };
+        tests.push_str(&format!(
+            "\n[[case]]\nname = \"{name}\"\nat = \"5m\"\ninterval = \"1m\"\nseries = [\n{series}]\n[case.expect]\noutcome = \"{outcome}\"\n[case.expect.gates]\n{row}"
+        ));
+    }
+    std::fs::write(dir.path().join("t.toml"), tests).unwrap();
+    let out = gatecheck()
+        .current_dir(dir.path())
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("TMPDIR", dir.path())
+        .args(["test", "t.toml"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("6 passed, 0 failed"), "{stdout}");
+
+    let export = |name: &str| {
+        let rules = dir.path().join(format!("{name}.yml"));
+        gatecheck()
+            .args(["export", "prometheus-rules", "--policy"])
+            .arg(dir.path().join(format!("{name}.toml")))
+            .arg("--out")
+            .arg(&rules)
+            .assert()
+            .success();
+        (rules.clone(), std::fs::read_to_string(&rules).unwrap())
+    };
+    let alert_of = |text: &str, name: &str| -> serde_yaml::Value {
+        let file: serde_yaml::Value = serde_yaml::from_str(text).unwrap();
+        file["groups"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .flat_map(|g| g["rules"].as_sequence().unwrap())
+            .find(|r| r.get("alert").and_then(|a| a.as_str()) == Some(name))
+            .unwrap_or_else(|| panic!("no alert {name} in {text}"))
+            .clone()
+    };
+    let (covered, covered_text) = export("covered");
+    assert!(!covered_text.contains("alert: GatecheckNothingJudged"), "{covered_text}");
+    let errs_no_data = alert_of(&covered_text, "GatecheckErrsNoData");
+    let (rules, text) = export("p");
+    let alert = alert_of(&text, "GatecheckNothingJudged");
+    assert_eq!(alert["labels"]["policy"].as_str(), Some("onc"), "{text}");
+    assert_eq!(alert["labels"]["gate"].as_str(), Some("run-integrity"), "{text}");
+    assert_eq!(alert["labels"]["severity"].as_str(), Some("critical"), "{text}");
+    let firing = |alert: &serde_yaml::Value| {
+        serde_json::json!([{ "exp_labels": serde_json::to_value(&alert["labels"]).unwrap(),
+                             "exp_annotations": serde_json::to_value(&alert["annotations"]).unwrap() }])
+    };
+    for (name, series, _, fires) in cases {
+        let input: Vec<serde_json::Value> =
+            series.iter().map(|(metric, values)| serde_json::json!({"series": metric, "values": values})).collect();
+        let mut runs =
+            vec![(&rules, "GatecheckNothingJudged", if fires { firing(&alert) } else { serde_json::json!([]) })];
+        // The covered policy's errs gate says it by its own NoData alert whenever nothing is judged.
+        if fires {
+            runs.push((&covered, "GatecheckErrsNoData", firing(&errs_no_data)));
+        }
+        for (path, alertname, exp_alerts) in runs {
+            let test = serde_json::json!({
+                "rule_files": [path.display().to_string()],
+                "evaluation_interval": "1m",
+                "tests": [{"interval": "1m", "input_series": input, "alert_rule_test": [
+                    {"eval_time": "5m", "alertname": alertname, "exp_alerts": exp_alerts}]}],
+            });
+            let test_path = dir.path().join("test.yml");
+            std::fs::write(&test_path, serde_yaml::to_string(&test).unwrap()).unwrap();
+            let run = std::process::Command::new("promtool").args(["test", "rules"]).arg(&test_path).output().unwrap();
+            assert!(
+                run.status.success(),
+                "case {name:?}, {alertname}: {}{}\n{}",
+                String::from_utf8_lossy(&run.stdout),
+                String::from_utf8_lossy(&run.stderr),
+                std::fs::read_to_string(path).unwrap()
+            );
+        }
     }
 }
