@@ -3,8 +3,9 @@
 //! gates such as "the last 2 runs all passed" (the scaling-change rule).
 //!
 //! A record counts for a policy only when its `policy.name` is exactly that policy (never a
-//! file-name match: `pre-release` is not `release`) and it was judged by the same policy text
-//! (its `inputs` list the policy's SHA-256); records are ordered by their own `judged_at`, and
+//! file-name match: `pre-release` is not `release`), it was judged by the same policy text
+//! (its `inputs` list the policy's SHA-256) and it judged a candidate's evidence (`"demo":
+//! false`; the demo's runs against gatecheck's own API never count); records are ordered by their own `judged_at`, and
 //! one dated in the future is refused. The same run counts once: a record lists the runs it
 //! judged (`evidence_runs`, digests of their figures), and a record naming a run this verdict
 //! judges, or one an earlier record counted, is not counted again. A run that passed
@@ -122,6 +123,12 @@ fn read_record(path: &Path, query: &Query<'_>) -> Result<Option<Record>, Error> 
         .as_array()
         .is_some_and(|inputs| inputs.iter().any(|i| i["role"] == "policy" && i["sha256"] == query.policy_sha256));
     if !same_text {
+        return Ok(None);
+    }
+    // Only a judgement of a candidate's evidence is a run of the candidate (finding judge5/02):
+    // the demo's records say `"demo": true`, and a record that does not say `false` (written
+    // before the rule) cannot tell; neither ever counts.
+    if report.get("demo") != Some(&Value::Bool(false)) {
         return Ok(None);
     }
     let judged_at = report["judged_at"]

@@ -140,3 +140,29 @@ fn one_run_as_raw_results_then_as_its_summary_counts_once() {
     let out = stdout_of(&verify(&repo().join(PASS_EXPORT), &history, None).code(1));
     assert!(out.contains(TOO_FEW), "the summary of the run the raw results were counted again: {out}");
 }
+
+/// Finding judge5/02: `demo --history DIR` recorded a run against gatecheck's own embedded API
+/// as a release run, and the candidate's first real `verify` counted it as the pass before it.
+/// A record marked as the demo's never counts in history, and is no baseline either.
+#[test]
+fn a_demo_run_never_counts_as_a_run_of_the_candidate() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = dir.path().join("history");
+    let out = stdout_of(
+        &gatecheck()
+            .args(["demo", "--duration", "3s", "--out-dir"])
+            .arg(dir.path().join("demo"))
+            .arg("--history")
+            .arg(&history)
+            .assert(),
+    );
+    let written = records(&history);
+    assert_eq!(written.len(), 1, "{out}");
+    assert_eq!(read_json(&written[0])["demo"], true, "the demo's record does not say so: {out}");
+    // The candidate's first run: only 1 run recorded (its own), blocked.
+    let out = stdout_of(&verify(&repo().join(PASS_EXPORT), &history, None).code(1));
+    assert!(out.contains(TOO_FEW), "the demo's run counted as the candidate's: {out}");
+    // Nor does the demo's report stand as a baseline (the reasons `--baseline` refuses).
+    let unfit = read_json(&written[0])["baseline_unfit"].to_string();
+    assert!(unfit.contains("demo"), "{unfit}");
+}
