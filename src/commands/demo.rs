@@ -96,6 +96,8 @@ pub async fn demo(args: DemoArgs, context: &Context<'_>, out: &mut dyn Write) ->
     let result = result?;
     let mut evidence = gather(&policy, &plan, env).await?;
     evidence.inputs.push(result.scenario_digest);
+    // What it measured is gatecheck's own API: its record never counts as a candidate's run.
+    evidence.demo = true;
     // The run's facts (partial, dropped) are rows of the verdict: one outcome everywhere.
     let verdict = policy::evaluate::evaluate(&policy, &evidence)?;
     write_out(writeln!(out))?;

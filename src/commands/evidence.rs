@@ -201,7 +201,8 @@ pub async fn gather(policy: &Policy, plan: &Plan, env: &dyn Fn(&str) -> Option<S
         env: figures,
         flows,
         inputs,
-        judged_at: Some(sources::prometheus::rfc3339(now.unix_timestamp())),
+        // To the nanosecond: two judgements of the same second are still ordered in history.
+        judged_at: Some(crate::metrics::rfc3339_nanos(now)),
         waivers,
         today: Some(now.date()),
         accept_partial_responses: plan.accept_partial_response,

@@ -41,6 +41,13 @@ pub fn rfc3339(unix_seconds: i64) -> String {
         .unwrap_or_else(|| unix_seconds.to_string())
 }
 
+/// A moment as RFC 3339 to the nanosecond, always nine digits (`2026-01-01T00:00:00.000000000Z`):
+/// when a verdict was judged, so history can order two judgements of the same second.
+pub fn rfc3339_nanos(at: time::OffsetDateTime) -> String {
+    let at = at.to_offset(time::UtcOffset::UTC);
+    format!("{}.{:09}Z", rfc3339(at.unix_timestamp()).trim_end_matches('Z'), at.nanosecond())
+}
+
 /// Where a figure was read: a file and key, an environment variable, a query, or a scrape.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Provenance {

@@ -26,6 +26,9 @@ use crate::policy::threshold::{Dimension, Domain, Reading, Stat, Threshold};
 use crate::policy::verdict::{Observed, Row, RunFacts, Status, Verdict};
 use crate::policy::{FigureSource, Gate, OnMissing, Policy, Severity};
 
+/// Why the demo's verdict is no baseline: it measured gatecheck's own embedded API.
+const DEMO_UNFIT: &str = "it judged the demo (gatecheck's own embedded API), not a candidate";
+
 pub use super::evidence::{Answer, EnvFigure, Evidence, EvidenceTime, FlowState, QueryOutcome, QueryResult, Series};
 
 pub fn evaluate(policy: &Policy, evidence: &Evidence) -> Result<Verdict, Error> {
@@ -103,7 +106,14 @@ pub fn evaluate(policy: &Policy, evidence: &Evidence) -> Result<Verdict, Error> 
         distributions: super::distribution::build(policy, evidence, &rows),
         history: evidence.history.clone(),
         evidence_runs: evidence.run_identities(&policy.metric_keys()),
-        baseline_unfit: evidence.summary.iter().chain(&evidence.raw).flat_map(|s| s.unfit_as_baseline()).collect(),
+        baseline_unfit: evidence
+            .summary
+            .iter()
+            .chain(&evidence.raw)
+            .flat_map(|s| s.unfit_as_baseline())
+            .chain(evidence.demo.then(|| DEMO_UNFIT.to_string()))
+            .collect(),
+        demo: evidence.demo,
         run: evidence.summary.iter().chain(&evidence.raw).find_map(|s| s.run.as_ref()).map(|run| RunFacts {
             partial: run.partial.clone(),
             dropped_iterations: run.dropped_iterations,

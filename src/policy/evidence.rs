@@ -108,6 +108,9 @@ pub struct Evidence {
     pub evidence_times: Vec<EvidenceTime>,
     /// The time of the judgement, unix seconds.
     pub now_unix: Option<i64>,
+    /// The evidence is the demo's (`gatecheck demo`: gatecheck's own embedded API), not a
+    /// candidate's: its verdict never counts in history nor stands as a baseline.
+    pub demo: bool,
     /// Sign-offs of known breaches (`--waivers`), checked against the policy here.
     pub waivers: Vec<super::waiver::Waiver>,
     /// The judgement day, against which waivers expire (UTC).

@@ -234,21 +234,26 @@ fn up_row(spec: &Freshness, query: &str, evidence: &Evidence) -> Row {
 /// Why a query figure's window is not covered well enough to be judged, or the coverage found.
 pub fn check_coverage(coverage: &Coverage, evidence: &Evidence) -> Result<String, String> {
     let partial = partial_of(&[coverage.query()], evidence).map_err(|why| format!("window coverage: {why}"))?;
-    let samples = evidence
+    // The fewest steps of the window any series covers (see `Coverage::query`): the share of
+    // the window's time with a sample no older than the declared interval.
+    let covered_steps = evidence
         .queries
         .get(&coverage.query())
         .and_then(|r| r.series.iter().map(|s| s.value).filter(|v| v.is_finite()).reduce(f64::min));
-    let Some(samples) = samples else {
+    let Some(covered_steps) = covered_steps else {
         return Err(format!(
             "no samples of {} in the {} window: its coverage cannot be known",
             coverage.selector, coverage.window_text
         ));
     };
-    let covered = (samples * coverage.interval.as_secs_f64() / coverage.window.as_secs_f64()).min(1.0);
+    let steps = coverage.steps();
+    let covered_steps = covered_steps.clamp(0.0, steps);
+    let covered = covered_steps / steps;
     let shown = format!(
-        "{}% of the {} window ({samples} samples at {})",
-        (covered * 1000.0).round() / 10.0,
+        "{}% of the {} window ({covered_steps} of {steps} steps of {} within {} of a sample)",
+        (covered * 1000.0).floor() / 10.0,
         coverage.window_text,
+        show_step(coverage.step()),
         show_age(coverage.interval)
     );
     if covered + 1e-9 < coverage.min {
@@ -279,6 +284,15 @@ fn query_source(query: &str, result: Option<&QueryResult>) -> String {
     match result {
         Some(result) => Provenance::Query { query: query.to_string(), at: result.at.clone() }.to_string(),
         None => format!("promql: {query}"),
+    }
+}
+
+/// A step as people read it: "15s", "3.75s".
+fn show_step(step: Duration) -> String {
+    if step.subsec_nanos() == 0 {
+        show_age(step)
+    } else {
+        format!("{}s", step.as_secs_f64())
     }
 }
 

@@ -228,6 +228,8 @@ pub struct Verdict {
     pub baseline_unfit: Vec<String>,
     /// The load run's own facts, when the evidence records them.
     pub run: Option<RunFacts>,
+    /// It judged the demo (`Evidence::demo`), not a candidate.
+    pub demo: bool,
 }
 
 /// How many blocking rows the summary line names before "(+N more)": enough for the usual

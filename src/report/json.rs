@@ -22,6 +22,9 @@ struct Report<'a> {
     evidence_runs: &'a [String],
     /// Why the evidence cannot stand as a `--baseline` (empty when it can).
     baseline_unfit: &'a [String],
+    /// The demo's run (gatecheck's own embedded API), not a candidate's: never counted in
+    /// history (`sources::history`).
+    demo: bool,
     outcome: &'static str,
     exit_code: i32,
     counts: Counts,
@@ -137,6 +140,7 @@ pub fn render(verdict: &Verdict, generated_at: &str) -> String {
         evidence_digest: crate::policy::verdict::evidence_digest(&verdict.evidence_runs),
         evidence_runs: &verdict.evidence_runs,
         baseline_unfit: &verdict.baseline_unfit,
+        demo: verdict.demo,
         outcome: if verdict.blocked() { "blocked" } else { "pass" },
         exit_code: verdict.exit_code(),
         counts: Counts {

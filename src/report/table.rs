@@ -654,6 +654,7 @@ mod tests {
             evidence_runs: vec![],
             baseline_unfit: vec![],
             run: None,
+            demo: false,
         }
     }
 

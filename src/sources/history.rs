@@ -3,12 +3,14 @@
 //! gates such as "the last 2 runs all passed" (the scaling-change rule).
 //!
 //! A record counts for a policy only when its `policy.name` is exactly that policy (never a
-//! file-name match: `pre-release` is not `release`) and it was judged by the same policy text
-//! (its `inputs` list the policy's SHA-256); records are ordered by their own `judged_at`, and
-//! one dated in the future is refused. The same run counts once: a record lists the runs it
-//! judged (`evidence_runs`, digests of their figures), and a record naming a run this verdict
-//! judges, or one an earlier record counted, is not counted again. A run that passed
-//! only because of a waiver is not a clean pass: it counts only where the gate says
+//! file-name match: `pre-release` is not `release`), it was judged by the same policy text
+//! (its `inputs` list the policy's SHA-256) and it judged a candidate's evidence (`"demo":
+//! false`; the demo's runs against gatecheck's own API never count). Records are ordered by
+//! their own `judged_at` (to the nanosecond; where two cannot be ordered, the blocked one counts
+//! as the newer), and one dated in the future is refused. The same run counts once: a record
+//! lists the runs it judged (`evidence_runs`, digests of their figures), and a record naming a
+//! run this verdict judges, or one an earlier record counted, is not counted again. A run that
+//! passed only because of a waiver is not a clean pass: it counts only where the gate says
 //! `count_waived = true`.
 
 use std::collections::BTreeSet;
@@ -65,7 +67,10 @@ pub struct Query<'a> {
 
 /// One record read from the history directory.
 struct Record {
-    judged_at: i64,
+    /// The earliest and the latest time (unix nanoseconds) its `judged_at` may stand for: the
+    /// same instant when written to the nanosecond, a whole second when written to the second
+    /// (as gatecheck once wrote it).
+    judged_at: (i128, i128),
     shown: String,
     runs: Vec<String>,
     standing: Standing,
@@ -91,19 +96,29 @@ pub fn outcomes(dir: &Path, query: &Query<'_>) -> Result<Vec<bool>, Error> {
             records.push(record);
         }
     }
-    records.sort_by(|a, b| a.judged_at.cmp(&b.judged_at).then_with(|| a.shown.cmp(&b.shown)));
+    let passed = |record: &Record| match record.standing {
+        Standing::Clean => true,
+        Standing::Waived(_) => query.count_waived,
+        Standing::Blocked => false,
+    };
+    // Fail closed where the times cannot order two records (finding judge5/03): a pass is
+    // placed at the earliest time its `judged_at` may mean and any other record at the latest,
+    // and on an exact tie the other record is the newer; so a blocked run that may have been
+    // judged at or after a pass always ends the passes before it. The file name, which anyone
+    // can choose, orders only records of the same outcome at the same time.
+    let key = |record: &Record| {
+        let passed = passed(record);
+        (if passed { record.judged_at.0 } else { record.judged_at.1 }, !passed)
+    };
+    records.sort_by(|a, b| key(a).cmp(&key(b)).then_with(|| a.shown.cmp(&b.shown)));
     let mut seen: BTreeSet<String> = query.current_runs.iter().cloned().collect();
     let mut outcomes = Vec::new();
     for record in records {
         if record.runs.is_empty() || record.runs.iter().any(|run| seen.contains(run)) {
             continue;
         }
+        outcomes.push(passed(&record));
         seen.extend(record.runs);
-        outcomes.push(match record.standing {
-            Standing::Clean => true,
-            Standing::Waived(_) => query.count_waived,
-            Standing::Blocked => false,
-        });
     }
     Ok(outcomes)
 }
@@ -124,12 +139,20 @@ fn read_record(path: &Path, query: &Query<'_>) -> Result<Option<Record>, Error> 
     if !same_text {
         return Ok(None);
     }
-    let judged_at = report["judged_at"]
-        .as_str()
-        .and_then(|t| time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok())
-        .ok_or_else(|| refuse("judged_at: expected an RFC 3339 time (gatecheck JSON report)".into()))?
-        .unix_timestamp();
-    crate::metrics::clock::not_future(query.now, judged_at).map_err(|e| refuse(format!("judged_at: {e}")))?;
+    // Only a judgement of a candidate's evidence is a run of the candidate (finding judge5/02):
+    // the demo's records say `"demo": true`, and a record that does not say `false` (written
+    // before the rule) cannot tell; neither ever counts.
+    if report.get("demo") != Some(&Value::Bool(false)) {
+        return Ok(None);
+    }
+    let written = report["judged_at"].as_str().unwrap_or_default();
+    let at = time::OffsetDateTime::parse(written, &time::format_description::well_known::Rfc3339)
+        .map_err(|_| refuse("judged_at: expected an RFC 3339 time (gatecheck JSON report)".into()))?;
+    crate::metrics::clock::not_future(query.now, at.unix_timestamp()).map_err(|e| refuse(format!("judged_at: {e}")))?;
+    // The digits written after the seconds say how precise the time is.
+    let digits = written.split_once('.').map_or(0, |(_, rest)| rest.chars().take_while(char::is_ascii_digit).count());
+    let unit = 10i128.pow(9 - digits.min(9) as u32);
+    let judged_at = (at.unix_timestamp_nanos(), at.unix_timestamp_nanos() + unit - 1);
     // Records written before evidence_runs existed name their evidence by one digest.
     let runs: Vec<String> = match report["evidence_runs"].as_array() {
         Some(runs) => runs.iter().filter_map(|r| r.as_str().map(str::to_string)).collect(),
@@ -137,4 +160,90 @@ fn read_record(path: &Path, query: &Query<'_>) -> Result<Option<Record>, Error> 
     };
     let standing = standing(&report).ok_or_else(|| refuse("gates: expected a list (gatecheck JSON report)".into()))?;
     Ok(Some(Record { judged_at, shown, runs, standing }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const SHA: &str = "0000000000000000000000000000000000000000000000000000000000000001";
+    /// 2026-01-01T00:00:00Z.
+    const BASE: i64 = 1_767_225_600;
+
+    /// One record: its file name, its second after BASE, its fraction (None: whole seconds, as
+    /// older records were written; else the digits written), and whether it passed.
+    type Spec = (String, i64, Option<String>, bool);
+
+    fn judged_at(second: i64, fraction: &Option<String>) -> String {
+        let whole = crate::metrics::rfc3339(BASE + second);
+        match fraction {
+            None => whole,
+            Some(digits) => format!("{}.{digits}Z", whole.trim_end_matches('Z')),
+        }
+    }
+
+    /// The earliest and the latest time (ns) a written `judged_at` may stand for.
+    fn bounds(second: i64, fraction: &Option<String>) -> (i128, i128) {
+        let lo = i128::from(BASE + second) * 1_000_000_000;
+        match fraction {
+            None => (lo, lo + 999_999_999),
+            Some(digits) => {
+                let unit = 10i128.pow(9 - digits.len() as u32);
+                let at = lo + digits.parse::<i128>().unwrap() * unit;
+                (at, at + unit - 1)
+            }
+        }
+    }
+
+    fn record(spec: &Spec, run: usize) -> String {
+        let (_, second, fraction, passed) = spec;
+        serde_json::json!({
+            "policy": {"name": "release", "source": "release.toml"},
+            "inputs": [{"role": "policy", "path": "release.toml", "sha256": SHA, "bytes": 1}],
+            "demo": false,
+            "judged_at": judged_at(*second, fraction),
+            "evidence_runs": [format!("run-{run}")],
+            "gates": [{"id": "g", "subject": "g value", "verdict": if *passed { "PASS" } else { "FAIL" }, "blocking": !passed}],
+        })
+        .to_string()
+    }
+
+    fn spec() -> impl Strategy<Value = Spec> {
+        ("[a-z0-9-]{1,12}", 0i64..3, proptest::option::of(proptest::collection::vec(0u8..10, 1..=9)), any::<bool>())
+            .prop_map(|(name, second, digits, passed)| {
+                let fraction = digits.map(|d| d.iter().map(|d| char::from(b'0' + d)).collect::<String>());
+                (name, second, fraction, passed)
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(96))]
+        /// Finding judge5/03, the class: whatever the file names and however the times tie (the
+        /// same nanosecond, the same second in whole-second records, mixed precisions), a
+        /// blocked record that may have been judged at or after a pass is counted after it:
+        /// the passes that end the history are exactly those judged surely after every
+        /// blocked record.
+        #[test]
+        fn a_blocked_record_at_or_after_a_pass_is_never_counted_before_it(
+            specs in proptest::collection::vec(spec(), 1..8),
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let mut names = BTreeSet::new();
+            let mut kept = Vec::new();
+            for spec in &specs {
+                if names.insert(spec.0.clone()) {
+                    std::fs::write(dir.path().join(format!("{}.json", spec.0)), record(spec, kept.len())).unwrap();
+                    kept.push(spec.clone());
+                }
+            }
+            let query = Query { policy: "release", policy_sha256: SHA, current_runs: &[], count_waived: false, now: BASE + 100 };
+            let outcomes = outcomes(dir.path(), &query).unwrap();
+            prop_assert_eq!(outcomes.len(), kept.len());
+            let trailing = outcomes.iter().rev().take_while(|passed| **passed).count();
+            let cut = kept.iter().filter(|s| !s.3).map(|s| bounds(s.1, &s.2).1).max();
+            let surely_after = kept.iter().filter(|s| s.3 && cut.is_none_or(|cut| bounds(s.1, &s.2).0 > cut)).count();
+            prop_assert_eq!(trailing, surely_after, "{:?} -> {:?}", kept, outcomes);
+        }
+    }
 }

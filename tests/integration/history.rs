@@ -140,3 +140,73 @@ fn one_run_as_raw_results_then_as_its_summary_counts_once() {
     let out = stdout_of(&verify(&repo().join(PASS_EXPORT), &history, None).code(1));
     assert!(out.contains(TOO_FEW), "the summary of the run the raw results were counted again: {out}");
 }
+
+/// Finding judge5/02: `demo --history DIR` recorded a run against gatecheck's own embedded API
+/// as a release run, and the candidate's first real `verify` counted it as the pass before it.
+/// A record marked as the demo's never counts in history, and is no baseline either.
+#[test]
+fn a_demo_run_never_counts_as_a_run_of_the_candidate() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = dir.path().join("history");
+    let out = stdout_of(
+        &gatecheck()
+            .args(["demo", "--duration", "3s", "--out-dir"])
+            .arg(dir.path().join("demo"))
+            .arg("--history")
+            .arg(&history)
+            .assert(),
+    );
+    let written = records(&history);
+    assert_eq!(written.len(), 1, "{out}");
+    assert_eq!(read_json(&written[0])["demo"], true, "the demo's record does not say so: {out}");
+    // The candidate's first run: only 1 run recorded (its own), blocked.
+    let out = stdout_of(&verify(&repo().join(PASS_EXPORT), &history, None).code(1));
+    assert!(out.contains(TOO_FEW), "the demo's run counted as the candidate's: {out}");
+    // Nor does the demo's report stand as a baseline (the reasons `--baseline` refuses).
+    let unfit = read_json(&written[0])["baseline_unfit"].to_string();
+    assert!(unfit.contains("demo"), "{unfit}");
+}
+
+/// Finding judge5/03: `judged_at` was whole seconds, and two records of the same second were
+/// ordered by file name, so a blocked run judged just after a pass, its record copied back
+/// under another name (as `verdict.json` artifacts are), read as the older one. Records carry
+/// `judged_at` to the nanosecond, and a tie (or an old whole-second record) that cannot be
+/// ordered puts the blocked record last.
+#[test]
+fn records_of_the_same_second_are_ordered_by_time_and_ties_put_the_blocked_one_last() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = dir.path().join("history");
+    verify(&repo().join(PASS_EXPORT), &history, None).code(1);
+    verify(&repo().join(FAIL_ERRORS), &history, None).code(1);
+    let files = records(&history);
+    assert_eq!(files.len(), 2);
+    // Written in turn, their file names (the time written) say which came first: the passing
+    // run (blocked only by the history gate itself), then the blocked one.
+    let (passed, blocked) = (read_json(&files[0]), read_json(&files[1]));
+    let judged_at = blocked["judged_at"].as_str().unwrap().to_string();
+    assert!(judged_at.contains('.'), "judged_at is not finer than a second: {judged_at}");
+    let copied = dir.path().join("copied");
+    std::fs::create_dir(&copied).unwrap();
+    let other = another_passing_run(dir.path());
+    // The blocked record named to sort first: still the newer.
+    std::fs::write(copied.join("verdict-a.json"), blocked.to_string()).unwrap();
+    std::fs::write(copied.join("verdict-b.json"), passed.to_string()).unwrap();
+    let out = stdout_of(&verify(&other, &copied, None).code(1));
+    let row = out.lines().find(|l| l.contains("consecutive-passes")).unwrap_or_else(|| panic!("{out}"));
+    assert!(row.contains("FAIL"), "the later blocked record read as the older: {out}");
+    // Both written to the same whole second (as an older gatecheck wrote them): they cannot be
+    // ordered, and the blocked one counts as the newer whatever the names.
+    let second = &judged_at[..judged_at.find('.').unwrap()];
+    for (blocked_name, passed_name) in [("verdict-a.json", "verdict-b.json"), ("verdict-b.json", "verdict-a.json")] {
+        let tied = dir.path().join(format!("tied-{blocked_name}"));
+        std::fs::create_dir(&tied).unwrap();
+        for (name, doc) in [(blocked_name, &blocked), (passed_name, &passed)] {
+            let mut doc = doc.clone();
+            doc["judged_at"] = Value::from(format!("{second}Z"));
+            std::fs::write(tied.join(name), doc.to_string()).unwrap();
+        }
+        let out = stdout_of(&verify(&other, &tied, None).code(1));
+        let row = out.lines().find(|l| l.contains("consecutive-passes")).unwrap_or_else(|| panic!("{out}"));
+        assert!(row.contains("FAIL"), "a tie let the pass count as the newer ({blocked_name}): {out}");
+    }
+}

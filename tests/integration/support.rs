@@ -75,6 +75,12 @@ impl PrometheusFixture {
     /// `None` (after saying SKIP) when prometheus is not installed and this is not CI; in CI a
     /// missing prometheus fails the test.
     pub fn start() -> Option<PrometheusFixture> {
+        Self::start_with(&repo().join("fixtures/prometheus/fixture.om"))
+    }
+
+    /// As `start`, loaded from another OpenMetrics file (a test's own data, backfilled with
+    /// promtool as the fixture is).
+    pub fn start_with(openmetrics: &Path) -> Option<PrometheusFixture> {
         let installed = std::process::Command::new("sh")
             .args(["-c", "command -v prometheus && command -v promtool"])
             .output()
@@ -90,7 +96,7 @@ impl PrometheusFixture {
         let workdir = tempfile::tempdir().expect("temp dir");
         let out = std::process::Command::new("bash")
             .arg(repo().join("fixtures/prometheus/start_prometheus_fixture.sh"))
-            .arg(repo().join("fixtures/prometheus/fixture.om"))
+            .arg(openmetrics)
             .arg("0")
             .arg(workdir.path().join("prom"))
             .output()
