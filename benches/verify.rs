@@ -26,7 +26,7 @@ fn main() {
     let policy_path = root.join("gates/release.toml");
     let (library_runs, process_runs) = if measuring { (2000, 60) } else { (1, 1) };
 
-    let lookup = |name: &str| LAG.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string());
+    let lookup = |name: &str| Ok(LAG.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string()));
     let mut rows = 0;
     let library = time_runs(library_runs, || {
         let policy = gatecheck::policy::load_file(&policy_path).unwrap();

@@ -24,6 +24,10 @@ pub enum Error {
     #[error("environment variable {name}={value:?}: {expected}")]
     Env { name: String, value: String, expected: String },
 
+    /// An environment variable whose value is not UTF-8: never read as unset, never shown.
+    #[error("environment variable {name}: the value is not UTF-8 text (not shown); set it to text or unset it")]
+    EnvNotText { name: String },
+
     /// A Prometheus server that could not be reached or did not answer as the API does.
     #[error("prometheus {url}: {message}")]
     Prometheus { url: String, message: String },

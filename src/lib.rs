@@ -17,6 +17,7 @@
 pub mod cli;
 pub mod commands;
 pub mod demo;
+pub mod env;
 pub mod error;
 pub mod escape;
 pub mod input;

@@ -33,7 +33,7 @@ fn main() -> ExitCode {
         // A variable's name is outside text too (it may hold a line break).
         eprintln!("{}", gatecheck::escape::line(&warning));
     }
-    let env = |name: &str| std::env::var(name).ok();
+    let env = |name: &str| gatecheck::env::var(name);
     let mut stdout = std::io::stdout().lock();
     match runtime.block_on(gatecheck::run(cli, &env, &mut stdout)) {
         Ok(outcome) => ExitCode::from(outcome.exit_code() as u8),

@@ -17,6 +17,8 @@ pub const DEFAULT_CHECK_POLICY: &str = "gates/saturation.toml";
 pub const TOKEN_ENV: &str = "GATECHECK_PROMETHEUS_TOKEN";
 pub const PASSWORD_ENV: &str = "GATECHECK_PROMETHEUS_PASSWORD";
 pub const DEFAULT_CONFIG: &str = "gatecheck.toml";
+/// The prefix of the settings read from the environment (`GATECHECK_SUMMARY`, ...).
+const PREFIX: &str = "GATECHECK_";
 /// Variables that name the k6 summary when no setting does, first wins: the harness's own
 /// K6_SUMMARY_PATH (what it passes to `k6 run --summary-export`, a flag k6 prefers to its
 /// environment), then k6's own K6_SUMMARY_EXPORT.
@@ -155,21 +157,22 @@ pub struct Plan {
 
 /// The first variable of SUMMARY_ENV that is set (not blank), with its value: where `verify`
 /// reads and `smoke` writes the summary when no setting names it.
-pub fn summary_from_env(env: &dyn Fn(&str) -> Option<String>) -> Option<(&'static str, String)> {
-    SUMMARY_ENV.iter().find_map(|var| env(var).filter(|v| !v.trim().is_empty()).map(|v| (*var, v)))
+pub fn summary_from_env(env: &crate::env::Lookup<'_>) -> Result<Option<(&'static str, String)>, Error> {
+    for var in SUMMARY_ENV {
+        if let Some(value) = env(var)?.filter(|v| !v.trim().is_empty()) {
+            return Ok(Some((var, value)));
+        }
+    }
+    Ok(None)
 }
 
 /// `env` is the process environment as a lookup, so layering is testable.
-pub fn resolve(config: Option<&Path>, flags: Settings, env: &dyn Fn(&str) -> Option<String>) -> Result<Plan, Error> {
+pub fn resolve(config: Option<&Path>, flags: Settings, env: &crate::env::Lookup<'_>) -> Result<Plan, Error> {
     resolve_with_default_policy(config, flags, env, DEFAULT_POLICY, PolicySource::BuiltinRelease)
 }
 
 /// Settings for the on-call commands (`check`, `probe`): the saturation policy by default.
-pub fn resolve_on_call(
-    config: Option<&Path>,
-    flags: Settings,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Plan, Error> {
+pub fn resolve_on_call(config: Option<&Path>, flags: Settings, env: &crate::env::Lookup<'_>) -> Result<Plan, Error> {
     resolve_with_default_policy(config, flags, env, DEFAULT_CHECK_POLICY, PolicySource::BuiltinSaturation)
 }
 
@@ -177,7 +180,7 @@ pub fn resolve_on_call(
 pub fn resolve_with_default_policy(
     config: Option<&Path>,
     flags: Settings,
-    env: &dyn Fn(&str) -> Option<String>,
+    env: &crate::env::Lookup<'_>,
     default_policy: &str,
     builtin: PolicySource,
 ) -> Result<Plan, Error> {
@@ -199,15 +202,17 @@ pub fn resolve_with_default_policy(
         }
         None => {}
     }
-    // GATECHECK_CONFIG is read by the CLI layer, not a setting.
+    // GATECHECK_CONFIG is read by the CLI layer, not a setting; it is text like every variable.
+    crate::env::check_settings(|name| {
+        let name = name.trim();
+        name.get(..PREFIX.len()).is_some_and(|p| p.eq_ignore_ascii_case(PREFIX))
+            && setting_names().iter().chain(&["config"]).any(|k| name[PREFIX.len()..].eq_ignore_ascii_case(k))
+    })?;
     figment = figment
         // Only the settings gatecheck defines are read from the environment: any other
         // GATECHECK_* variable (a tool's own, or a misspelling) is left alone, and
         // `unknown_env_warnings` names it once on stderr instead of failing every command.
-        .merge(
-            Env::prefixed("GATECHECK_")
-                .filter(|key| setting_names().iter().any(|k| key.as_str().eq_ignore_ascii_case(k))),
-        )
+        .merge(Env::prefixed(PREFIX).filter(|key| setting_names().iter().any(|k| key.as_str().eq_ignore_ascii_case(k))))
         .merge(Serialized::defaults(flags));
     let merged: Settings = figment.extract().map_err(|e| Error::Settings(one_line_figment_error(&e)))?;
 
@@ -234,7 +239,7 @@ pub fn resolve_with_default_policy(
     };
     // The whole precedence of the summary path: --summary > GATECHECK_SUMMARY > the config
     // file's `summary` (all merged above) > SUMMARY_ENV in order > DEFAULT_SUMMARY.
-    let (summary, summary_is_default, summary_env) = match (merged.summary, summary_from_env(env)) {
+    let (summary, summary_is_default, summary_env) = match (merged.summary, summary_from_env(env)?) {
         (Some(path), _) => (path, false, None),
         (None, Some((var, path))) => (PathBuf::from(path), false, Some(var)),
         (None, None) => (PathBuf::from(DEFAULT_SUMMARY), true, None),
@@ -284,7 +289,7 @@ pub fn resolve_with_default_policy(
     })
 }
 
-fn prometheus_plan(settings: &Settings, env: &dyn Fn(&str) -> Option<String>) -> Result<Option<PrometheusPlan>, Error> {
+fn prometheus_plan(settings: &Settings, env: &crate::env::Lookup<'_>) -> Result<Option<PrometheusPlan>, Error> {
     // Every input named is read and checked, also when no gate queries Prometheus: a broken
     // secret mount is told at once, not the day a Prometheus gate is added.
     let token_from_file = match &settings.prometheus_token_file {
@@ -318,8 +323,8 @@ fn prometheus_plan(settings: &Settings, env: &dyn Fn(&str) -> Option<String>) ->
     if authority.is_empty() {
         return Err(bad("has no host"));
     }
-    let token =
-        token_from_file.or_else(|| env(TOKEN_ENV).filter(|t| !t.trim().is_empty()).map(|t| t.trim().to_string()));
+    let token_from_env = env(TOKEN_ENV)?.filter(|t| !t.trim().is_empty()).map(|t| t.trim().to_string());
+    let token = token_from_file.or(token_from_env);
     let auth = match (&settings.prometheus_user, token) {
         (Some(_), Some(_)) => {
             return Err(Error::Settings(format!(
@@ -327,7 +332,7 @@ fn prometheus_plan(settings: &Settings, env: &dyn Fn(&str) -> Option<String>) ->
             )))
         }
         (Some(user), None) => {
-            let password = env(PASSWORD_ENV).ok_or_else(|| {
+            let password = env(PASSWORD_ENV)?.ok_or_else(|| {
                 Error::Settings(format!("--prometheus-user {user}: set the password in {PASSWORD_ENV}"))
             })?;
             let password = crate::secret::from_input(PASSWORD_ENV, &password).map_err(Error::Settings)?;
@@ -572,7 +577,7 @@ mod tests {
 
     fn plan_for(url: &str, env: &'static [(&'static str, &'static str)]) -> Result<Option<PrometheusPlan>, Error> {
         let settings = Settings { prometheus_url: Some(url.into()), ..Settings::default() };
-        prometheus_plan(&settings, &|name| env.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string()))
+        prometheus_plan(&settings, &|name| Ok(env.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())))
     }
 
     #[test]
@@ -601,7 +606,7 @@ mod tests {
             let config = dir.path().join("gatecheck.toml");
             std::fs::write(&config, value(1).map(|v| format!("summary = {v:?}\n")).unwrap_or_default()).unwrap();
             let flags = Settings { summary: value(0).map(PathBuf::from), ..Settings::default() };
-            let env = |name: &str| (2..4).find(|&i| names[i] == name).and_then(value);
+            let env = |name: &str| Ok((2..4).find(|&i| names[i] == name).and_then(value));
             let plan = resolve(Some(&config), flags, &env).unwrap();
             // Flag and config file take any value they are given (a blank path fails at read);
             // the variables only when not blank.

@@ -25,7 +25,7 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     let policy = gatecheck_fuzz::release_policy();
-    if let Ok(figures) = gatecheck::sources::env::read_figures(policy, &|_| Some(text.to_string())) {
+    if let Ok(figures) = gatecheck::sources::env::read_figures(policy, &|_| Ok::<_, gatecheck::error::Error>(Some(text.to_string()))) {
         for (var, figure) in &figures {
             assert!(figure.value.is_finite() && figure.value >= 0.0, "{var} = {}", figure.value);
         }

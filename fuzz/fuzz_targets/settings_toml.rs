@@ -28,7 +28,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     let path = gatecheck_fuzz::write_scratch("gatecheck.toml", data);
-    let env = |_: &str| None;
+    let env = |_: &str| Ok::<_, gatecheck::error::Error>(None);
     if let Ok(plan) = resolve(Some(&path), Settings::default(), &env) {
         check_plan(&plan);
     }

@@ -35,7 +35,7 @@ pub async fn check(args: CheckArgs, context: &Context<'_>, out: &mut dyn Write) 
     // A policy of query gates with no server to ask would judge nothing: say so, exit 2.
     if plan.prometheus.is_none()
         && policy.gates.iter().any(|g| !g.queries.is_empty())
-        && !has_other_evidence(&policy, &plan, context.env)
+        && !has_other_evidence(&policy, &plan, context.env)?
     {
         return Err(Error::Settings(format!(
             "check: policy {} reads Prometheus, but no server is configured: set --prometheus-url or GATECHECK_PROMETHEUS_URL",
@@ -48,10 +48,16 @@ pub async fn check(args: CheckArgs, context: &Context<'_>, out: &mut dyn Write) 
 }
 
 /// True when some gate has a figure from elsewhere (an env figure that is set, or a summary).
-fn has_other_evidence(policy: &Policy, plan: &Plan, env: &dyn Fn(&str) -> Option<String>) -> bool {
-    let env_figure = !plan.ignore_env_figures
-        && policy.gates.iter().any(|g| g.env.iter().any(|(_, var)| env(var).is_some_and(|v| !v.trim().is_empty())));
-    env_figure || plan.summary_explicit
+fn has_other_evidence(policy: &Policy, plan: &Plan, env: &crate::env::Lookup<'_>) -> Result<bool, Error> {
+    if plan.ignore_env_figures {
+        return Ok(plan.summary_explicit);
+    }
+    for (_, var) in policy.gates.iter().flat_map(|g| &g.env) {
+        if env(var)?.is_some_and(|v| !v.trim().is_empty()) {
+            return Ok(true);
+        }
+    }
+    Ok(plan.summary_explicit)
 }
 
 /// Evaluates `watch` times, `interval` apart; passes when the last `require` evaluations passed.
@@ -59,7 +65,7 @@ fn has_other_evidence(policy: &Policy, plan: &Plan, env: &dyn Fn(&str) -> Option
 async fn watch(
     policy: &Policy,
     plan: &Plan,
-    env: &dyn Fn(&str) -> Option<String>,
+    env: &crate::env::Lookup<'_>,
     watch: u32,
     interval: Duration,
     require: u32,
@@ -86,7 +92,7 @@ async fn watch(
         // judges the same data, so the watch cannot see anything change.
         eprintln!("gatecheck: warning: --watch {watch} with --at: every round judges the same instant; drop --at to watch the present");
     }
-    let view = super::table_view(plan, env, outputs.view);
+    let view = super::table_view(plan, env, outputs.view)?;
     let mut passed = Vec::new();
     let mut last: Option<Verdict> = None;
     // Lines the last round took on the terminal, to redraw it in place.

@@ -31,20 +31,23 @@ pub struct Resolution {
     pub token_present: bool,
 }
 
-fn resolve_one(name: &'static str, env: &dyn Fn(&str) -> Option<String>) -> Resolved {
-    let value = LAYERS.iter().find_map(|(prefix, layer)| {
-        env(&format!("{prefix}{name}")).map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).map(|v| (v, *layer))
-    });
-    Resolved { name, value }
+fn resolve_one(name: &'static str, env: &crate::env::Lookup<'_>) -> Result<Resolved, Error> {
+    for (prefix, layer) in LAYERS {
+        let value = env(&format!("{prefix}{name}"))?.map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        if let Some(value) = value {
+            return Ok(Resolved { name, value: Some((value, layer)) });
+        }
+    }
+    Ok(Resolved { name, value: None })
 }
 
 /// Pure: what the environment resolves to.
-pub fn resolve(env: &dyn Fn(&str) -> Option<String>) -> Resolution {
-    Resolution {
-        base_url: resolve_one("PERF_BASE_URL", env),
-        rule_id: resolve_one("PERF_RULE_ID", env),
-        token_present: env("PERF_BEARER_TOKEN").is_some_and(|t| !t.trim().is_empty()),
-    }
+pub fn resolve(env: &crate::env::Lookup<'_>) -> Result<Resolution, Error> {
+    Ok(Resolution {
+        base_url: resolve_one("PERF_BASE_URL", env)?,
+        rule_id: resolve_one("PERF_RULE_ID", env)?,
+        token_present: env("PERF_BEARER_TOKEN")?.is_some_and(|t| !t.trim().is_empty()),
+    })
 }
 
 impl Resolution {
@@ -98,12 +101,12 @@ impl Resolution {
 }
 
 /// The command: diagnostic, then `$GITHUB_ENV`, or exit 2 when the run cannot go ahead.
-pub fn run(env: &dyn Fn(&str) -> Option<String>, out: &mut dyn Write) -> Result<(), Error> {
-    let resolution = resolve(env);
+pub fn run(env: &crate::env::Lookup<'_>, out: &mut dyn Write) -> Result<(), Error> {
+    let resolution = resolve(env)?;
     for line in resolution.diagnostic() {
         super::write_out(writeln!(out, "{line}"))?;
     }
-    if resolution.rule_id.value.is_none() && env("PERF_ENABLE_RULE_RUN").as_deref().map(str::trim) != Some("0") {
+    if resolution.rule_id.value.is_none() && env("PERF_ENABLE_RULE_RUN")?.as_deref().map(str::trim) != Some("0") {
         super::write_out(writeln!(
             out,
             "note: without PERF_RULE_ID the rule_poll flow refuses to start unless PERF_ENABLE_RULE_RUN=0"
@@ -113,7 +116,7 @@ pub fn run(env: &dyn Fn(&str) -> Option<String>, out: &mut dyn Write) -> Result<
     if !problems.is_empty() {
         return Err(Error::Settings(problems.join("; ")));
     }
-    match env("GITHUB_ENV").filter(|p| !p.trim().is_empty()) {
+    match env("GITHUB_ENV")?.filter(|p| !p.trim().is_empty()) {
         Some(path) => {
             let lines = resolution.github_env_lines()?;
             let fail = |source| Error::Write { path: format!("GITHUB_ENV ({path})"), source };
@@ -136,8 +139,8 @@ pub fn resolve_command(context: &super::Context<'_>, out: &mut dyn Write) -> Res
 mod tests {
     use super::*;
 
-    fn env_of(pairs: Vec<(String, String)>) -> impl Fn(&str) -> Option<String> {
-        move |name| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+    fn env_of(pairs: Vec<(String, String)>) -> impl Fn(&str) -> Result<Option<String>, Error> {
+        move |name| Ok(pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
     }
 
     /// Every combination of the three layers for both variables, with and without the token.
@@ -155,7 +158,7 @@ mod tests {
                 if token {
                     pairs.push(("PERF_BEARER_TOKEN".into(), "s3cret-token".into()));
                 }
-                let resolution = resolve(&env_of(pairs));
+                let resolution = resolve(&env_of(pairs)).unwrap();
                 let winner = (0..3).find(|bit| mask & (1 << bit) != 0);
                 match winner {
                     Some(bit) => {
@@ -185,8 +188,11 @@ mod tests {
             ("INPUT_PERF_BASE_URL".into(), "  ".into()),
             ("ENVIRONMENT_PERF_BASE_URL".into(), "http://env".into()),
         ]);
-        assert_eq!(resolve(&env).base_url.value, Some(("http://env".into(), "perf-smoke environment variable")));
+        assert_eq!(
+            resolve(&env).unwrap().base_url.value,
+            Some(("http://env".into(), "perf-smoke environment variable"))
+        );
         let env = env_of(vec![("INPUT_PERF_BASE_URL".into(), "http://a\nEVIL=1".into())]);
-        assert!(resolve(&env).github_env_lines().is_err());
+        assert!(resolve(&env).unwrap().github_env_lines().is_err());
     }
 }

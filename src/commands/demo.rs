@@ -48,15 +48,15 @@ pub async fn demo(args: DemoArgs, context: &Context<'_>, out: &mut dyn Write) ->
 
     // The demo's own values; the caller's PERF_* variables do not leak into it.
     let vus = args.vus.to_string();
-    let overlay = |name: &str| -> Option<String> {
-        match name {
+    let overlay = |name: &str| -> Result<Option<String>, Error> {
+        Ok(match name {
             "PERF_BASE_URL" => Some(url.clone()),
             "PERF_BEARER_TOKEN" => Some(token.clone()),
             "PERF_RULE_ID" => Some(rule_id.clone()),
             "PERF_DURATION" => Some(args.duration.clone()),
             "PERF_VUS" => Some(vus.clone()),
             _ => None,
-        }
+        })
     };
     let scenario = std::path::Path::new("gates/core-flows.toml");
     let load_plan = if scenario.is_file() {

@@ -42,7 +42,7 @@ fn policy_digest(plan: &Plan) -> Result<InputFile, Error> {
 }
 
 /// Gathers the evidence and judges it.
-pub async fn judge(policy: &Policy, plan: &Plan, env: &dyn Fn(&str) -> Option<String>) -> Result<Verdict, Error> {
+pub async fn judge(policy: &Policy, plan: &Plan, env: &crate::env::Lookup<'_>) -> Result<Verdict, Error> {
     let evidence = gather(policy, plan, env).await?;
     policy::evaluate::evaluate(policy, &evidence)
 }
@@ -53,10 +53,10 @@ pub fn publish(
     verdict: &Verdict,
     plan: &Plan,
     outputs: report::outputs::Outputs,
-    env: &dyn Fn(&str) -> Option<String>,
+    env: &crate::env::Lookup<'_>,
     out: &mut dyn Write,
 ) -> Result<(), Error> {
-    write_out(report::table::render(verdict, &super::table_view(plan, env, outputs.view), out))?;
+    write_out(report::table::render(verdict, &super::table_view(plan, env, outputs.view)?, out))?;
     outputs.write(verdict, out)?;
     if let Some(dir) = &plan.history {
         record_history(dir, verdict)?;
@@ -135,7 +135,7 @@ fn read_summary(
 /// Reads every source the policy needs, validating as it goes. A native summary brings the
 /// run-window histograms its run scraped from the target, so `smoke` then `verify` judges
 /// exactly what `run` judges.
-pub async fn gather(policy: &Policy, plan: &Plan, env: &dyn Fn(&str) -> Option<String>) -> Result<Evidence, Error> {
+pub async fn gather(policy: &Policy, plan: &Plan, env: &crate::env::Lookup<'_>) -> Result<Evidence, Error> {
     let mut inputs = vec![policy_digest(plan)?];
     let summary = read_summary(policy, plan, &mut inputs)?;
     let mut evidence_times = Vec::new();

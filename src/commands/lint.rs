@@ -107,7 +107,7 @@ pub fn lint_text(
     source: &str,
     path: &Path,
     text: &str,
-    env: &dyn Fn(&str) -> Option<String>,
+    env: &crate::env::Lookup<'_>,
 ) -> Linted {
     let mut linted = Linted { kind: kind.or_else(|| detect_kind(path, text)), ..Linted::default() };
     let finding = |line: usize, message: String| Finding { file: source.to_string(), line, message, blocks: true };
@@ -236,17 +236,19 @@ fn lint_scenario(source: &str, text: &str, linted: &mut Linted) -> Option<String
     // them (and for the token) so the rest of the file is still checked.
     let defaults: BTreeMap<String, String> = templates.defaults.clone();
     let token_env = templates.token_env.clone();
-    let env = move |name: &str| match name {
-        _ if name == token_env => Some("lint-stand-in-token".to_string()),
-        _ if defaults.contains_key(name) => None,
-        _ => Some("1".to_string()),
+    let env = move |name: &str| {
+        Ok(match name {
+            _ if name == token_env => Some("lint-stand-in-token".to_string()),
+            _ if defaults.contains_key(name) => None,
+            _ => Some("1".to_string()),
+        })
     };
     crate::load::plan::parse(source, text, &crate::load::plan::Overrides::default(), &env)
         .err()
         .map(|e| error_message(&e))
 }
 
-fn lint_settings(path: &Path, text: &str, env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+fn lint_settings(path: &Path, text: &str, env: &crate::env::Lookup<'_>) -> Option<String> {
     // The same struct figment fills, parsed directly so a wrong key has its line.
     if let Err(e) = toml::from_str::<crate::settings::Settings>(text) {
         return Some(crate::input::one_line_toml_error(text, &e));

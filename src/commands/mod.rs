@@ -60,11 +60,11 @@ pub struct Context<'a> {
     pub config: Option<&'a Path>,
     pub color: Option<ColorChoice>,
     /// The process environment as a lookup, so tests control it.
-    pub env: &'a dyn Fn(&str) -> Option<String>,
+    pub env: &'a crate::env::Lookup<'a>,
 }
 
 /// Runs one command. `env` looks up environment variables; `out` receives the report.
-pub async fn run(cli: Cli, env: &dyn Fn(&str) -> Option<String>, out: &mut dyn Write) -> Result<Outcome, Error> {
+pub async fn run(cli: Cli, env: &crate::env::Lookup<'_>, out: &mut dyn Write) -> Result<Outcome, Error> {
     let context = Context { config: cli.config.as_deref(), color: cli.color, env };
     match cli.command {
         Command::Verify(args) => verify::verify(args, &context, out).await,
@@ -96,19 +96,19 @@ pub async fn run(cli: Cli, env: &dyn Fn(&str) -> Option<String>, out: &mut dyn W
 /// standard output is (none on a pipe or a file: rows then take one line each).
 pub fn table_view(
     plan: &Plan,
-    env: &dyn Fn(&str) -> Option<String>,
+    env: &crate::env::Lookup<'_>,
     view: crate::report::table::View,
-) -> crate::report::table::View {
+) -> Result<crate::report::table::View, Error> {
     let width = if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
         terminal_size::terminal_size_of(std::io::stdout()).map(|(w, _)| usize::from(w.0))
     } else {
         None
     };
-    crate::report::table::View { color: color(plan, env), width, ..view }
+    Ok(crate::report::table::View { color: color(plan, env)?, width, ..view })
 }
 
-pub fn color(plan: &Plan, env: &dyn Fn(&str) -> Option<String>) -> bool {
-    plan.color.enabled(env("NO_COLOR").as_deref())
+pub fn color(plan: &Plan, env: &crate::env::Lookup<'_>) -> Result<bool, Error> {
+    Ok(plan.color.enabled(env("NO_COLOR")?.as_deref()))
 }
 
 /// The one line an error (exit 2) prints on stderr: scrubbed, control characters visible, and

@@ -15,7 +15,7 @@ use super::{smoke, Context, Outcome};
 
 pub async fn run(args: RunArgs, context: &Context<'_>, out: &mut dyn Write) -> Result<Outcome, Error> {
     let (load_plan, role) = smoke::load_plan(&args.load, context.env)?;
-    let summary_path = smoke::summary_path(&args.load, context.env);
+    let summary_path = smoke::summary_path(&args.load, context.env)?;
     let base = Settings { summary: Some(summary_path.clone()), color: context.color, ..Settings::default() };
     let (base, report) = args.judge.into_settings(base);
     // Settings and policy are checked before any load is sent.

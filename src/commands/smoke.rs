@@ -11,10 +11,10 @@ use super::{write_out, Context, Outcome};
 use crate::cli::{ExecutorKind, LoadArgs};
 use crate::error::Error;
 use crate::load::plan::{self, LoadPlan, Overrides};
-use crate::sources::scrape::{self, HistogramSnapshot, ScrapedHistogram};
+use crate::sources::scrape::{self, ScrapedHistogram};
 
 /// Histograms over the run window, and the /metrics URL they came from.
-pub type Scraped = (String, BTreeMap<String, HistogramSnapshot>);
+pub type Scraped = (String, BTreeMap<String, crate::metrics::Window>);
 
 /// What a smoke run left behind.
 pub struct SmokeResult {
@@ -33,7 +33,7 @@ pub async fn smoke_command(
     out: &mut dyn Write,
 ) -> Result<Outcome, Error> {
     let (load_plan, role) = load_plan(&args.load, context.env)?;
-    let summary_path = summary_path(&args.load, context.env);
+    let summary_path = summary_path(&args.load, context.env)?;
     let scrape = args.load.scrape_url.as_deref();
     smoke(load_plan, &role, &summary_path, &args.load.log_out, scrape, args.load.quiet, out).await?;
     Ok(Outcome::Pass)
@@ -75,7 +75,7 @@ pub struct RunnerRole {
 }
 
 /// The plan of this runner's segment, and its role in the run, from the load flags.
-pub fn load_plan(args: &LoadArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<(LoadPlan, RunnerRole), Error> {
+pub fn load_plan(args: &LoadArgs, env: &crate::env::Lookup<'_>) -> Result<(LoadPlan, RunnerRole), Error> {
     let segment = segment(args, env)?;
     let start_at = args.start_at.as_deref().map(|text| {
         crate::settings::parse_at(text).map_err(|_| {
@@ -98,7 +98,7 @@ pub fn load_plan(args: &LoadArgs, env: &dyn Fn(&str) -> Option<String>) -> Resul
 /// load: credentials never in the URL, headers `Name: value`.
 fn remote_write_target(
     args: &LoadArgs,
-    env: &dyn Fn(&str) -> Option<String>,
+    env: &crate::env::Lookup<'_>,
 ) -> Result<Option<crate::load::remote_write::Target>, Error> {
     let Some(url) = &args.remote_write else { return Ok(None) };
     crate::input::refuse_url_credentials("--remote-write", url, "set GATECHECK_REMOTE_WRITE_TOKEN instead")?;
@@ -109,7 +109,7 @@ fn remote_write_target(
     for header in &args.remote_write_header {
         headers.push(crate::input::header("--remote-write-header", header)?);
     }
-    let bearer = env("GATECHECK_REMOTE_WRITE_TOKEN")
+    let bearer = env("GATECHECK_REMOTE_WRITE_TOKEN")?
         .filter(|t| !t.trim().is_empty())
         .map(|t| crate::secret::from_input("GATECHECK_REMOTE_WRITE_TOKEN", &t))
         .transpose()
@@ -138,12 +138,12 @@ fn remote_write_target(
 /// Which segment this runner runs: `--segment I/N`; else `--segments N` with the index from
 /// JOB_COMPLETION_INDEX; else the whole scenario. A Job index without a total is refused:
 /// every pod would otherwise run the whole scenario.
-pub fn segment(args: &LoadArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<crate::load::segment::Segment, Error> {
+pub fn segment(args: &LoadArgs, env: &crate::env::Lookup<'_>) -> Result<crate::load::segment::Segment, Error> {
     use crate::load::segment::Segment;
     if let Some(text) = &args.segment {
         return Segment::parse(text).map_err(|why| Error::Settings(format!("--segment {why}")));
     }
-    let job_index = env("JOB_COMPLETION_INDEX").filter(|v| !v.trim().is_empty());
+    let job_index = env("JOB_COMPLETION_INDEX")?.filter(|v| !v.trim().is_empty());
     match (args.segments, job_index) {
         (Some(count), Some(index)) => {
             let index: u32 = index.trim().parse().map_err(|_| {
@@ -161,7 +161,7 @@ pub fn segment(args: &LoadArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<
     }
 }
 
-fn scenario_plan(args: &LoadArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<LoadPlan, Error> {
+fn scenario_plan(args: &LoadArgs, env: &crate::env::Lookup<'_>) -> Result<LoadPlan, Error> {
     let overrides = overrides(args)?;
     match &args.scenario {
         Some(path) => plan::load_file(path, &overrides, env),
@@ -172,11 +172,9 @@ fn scenario_plan(args: &LoadArgs, env: &dyn Fn(&str) -> Option<String>) -> Resul
     }
 }
 
-pub fn summary_path(args: &LoadArgs, env: &dyn Fn(&str) -> Option<String>) -> PathBuf {
-    args.summary_out
-        .clone()
-        .or_else(|| crate::settings::summary_from_env(env).map(|(_, path)| PathBuf::from(path)))
-        .unwrap_or_else(|| PathBuf::from(crate::settings::DEFAULT_SUMMARY))
+pub fn summary_path(args: &LoadArgs, env: &crate::env::Lookup<'_>) -> Result<PathBuf, Error> {
+    let from_env = crate::settings::summary_from_env(env)?.map(|(_, path)| PathBuf::from(path));
+    Ok(args.summary_out.clone().or(from_env).unwrap_or_else(|| PathBuf::from(crate::settings::DEFAULT_SUMMARY)))
 }
 
 /// Waits for `--start-at` (interruptible); returns the start time (unix seconds).
@@ -220,6 +218,15 @@ fn prepare_output(path: &Path) -> Result<(), Error> {
     match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir).map_err(fail),
         _ => Ok(()),
+    }
+}
+
+/// A run window as the summary records it: the histogram, or `{"no_data": why}` when the
+/// window gives no figure (`verify` reads both, see `k6_summary`).
+fn window_json(window: &crate::metrics::Window) -> serde_json::Value {
+    match window {
+        Ok(histogram) => histogram.to_json(),
+        Err(why) => serde_json::json!({ "no_data": why }),
     }
 }
 
@@ -337,7 +344,7 @@ pub async fn smoke(
     });
     if let Some((url, window)) = &scraped {
         let histograms: serde_json::Map<String, serde_json::Value> =
-            window.iter().map(|(name, h)| (name.clone(), h.to_json())).collect();
+            window.iter().map(|(name, h)| (name.clone(), window_json(h))).collect();
         document["gatecheck"]["scraped"] = serde_json::json!({"url": url, "histograms": histograms});
     }
     let mut summary =

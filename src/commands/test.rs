@@ -471,7 +471,7 @@ async fn run_case(
     };
     // Only the case's env is seen: a developer's shell must not change a unit test's verdict.
     let env_values = case.env.clone();
-    let env = move |name: &str| env_values.get(name).cloned();
+    let env = move |name: &str| Ok(env_values.get(name).cloned());
     let inner = Context { config: context.config, color: Some(crate::settings::ColorChoice::Never), env: &env };
     let mut sink = Vec::new();
     let outcome = super::verify::verify(verify_args, &inner, &mut sink).await?;

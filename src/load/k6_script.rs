@@ -16,11 +16,7 @@ use crate::policy::Policy;
 /// script resolves the real value at k6 run time.
 const RUNTIME: &str = "resolved-at-k6-run-time";
 
-pub fn render(
-    scenario: Option<&Path>,
-    policy: &Policy,
-    _env: &dyn Fn(&str) -> Option<String>,
-) -> Result<String, Error> {
+pub fn render(scenario: Option<&Path>, policy: &Policy, _env: &crate::env::Lookup<'_>) -> Result<String, Error> {
     let (source, text) = match scenario {
         Some(path) => (path.display().to_string(), crate::input::read_to_string(path, "scenario")?),
         None if Path::new("gates/core-flows.toml").is_file() => {
@@ -32,7 +28,7 @@ pub fn render(
     let templates = plan::templates(&source, &text)?;
     // Checked with the scenario's own defaults, not this shell's environment: what k6 will
     // use is decided when k6 runs.
-    let defaults_only = |name: &str| (!templates.defaults.contains_key(name)).then(|| RUNTIME.to_string());
+    let defaults_only = |name: &str| Ok((!templates.defaults.contains_key(name)).then(|| RUNTIME.to_string()));
     let plan = plan::parse(&source, &text, &Overrides::default(), &defaults_only)?;
     Ok(script(&plan, &templates, policy))
 }

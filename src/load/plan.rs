@@ -254,18 +254,13 @@ pub fn templates(source: &str, text: &str) -> Result<Templates, Error> {
     })
 }
 
-pub fn load_file(path: &Path, overrides: &Overrides, env: &dyn Fn(&str) -> Option<String>) -> Result<LoadPlan, Error> {
+pub fn load_file(path: &Path, overrides: &Overrides, env: &crate::env::Lookup<'_>) -> Result<LoadPlan, Error> {
     let shown = path.display().to_string();
     let text = crate::input::read_to_string(path, "scenario")?;
     parse(&shown, &text, overrides, env)
 }
 
-pub fn parse(
-    source: &str,
-    text: &str,
-    overrides: &Overrides,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<LoadPlan, Error> {
+pub fn parse(source: &str, text: &str, overrides: &Overrides, env: &crate::env::Lookup<'_>) -> Result<LoadPlan, Error> {
     let fail = |message: String| Error::Scenario { path: source.to_string(), message };
     let file: ScenarioFile = toml::from_str(text).map_err(|e| fail(crate::input::one_line_toml_error(text, &e)))?;
     let vars = Vars { defaults: &file.defaults, env };
@@ -282,7 +277,7 @@ pub fn parse(
     let target = parse_base_url(&base_url).map_err(|why| fail(format!("base URL {base_url:?}: {why}")))?;
 
     let token_var = file.scenario.bearer_token_env.clone().unwrap_or_else(|| DEFAULT_TOKEN_ENV.into());
-    let token = env(&token_var).filter(|t| !t.trim().is_empty()).ok_or_else(|| {
+    let token = env(&token_var)?.filter(|t| !t.trim().is_empty()).ok_or_else(|| {
         Error::Settings(format!("{token_var} is not set: the smoke run needs a bearer token for the API"))
     })?;
 
@@ -462,12 +457,13 @@ fn request_plan(request: &RequestFile, vars: &Vars, target: &Target) -> Result<R
 /// Variables: the environment (non-empty values) first, then the scenario's [defaults].
 struct Vars<'a> {
     defaults: &'a BTreeMap<String, String>,
-    env: &'a dyn Fn(&str) -> Option<String>,
+    env: &'a crate::env::Lookup<'a>,
 }
 
 impl Vars<'_> {
     fn get(&self, name: &str) -> Result<String, String> {
         (self.env)(name)
+            .map_err(|e| e.to_string())?
             .filter(|v| !v.trim().is_empty())
             .or_else(|| self.defaults.get(name).cloned())
             .ok_or_else(|| format!("{name} is not set and has no default"))
@@ -580,8 +576,8 @@ fn percent_encode_segment(value: &str) -> String {
 mod tests {
     use super::*;
 
-    fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
-        move |name| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
+    fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Result<Option<String>, Error> {
+        move |name| Ok(pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string()))
     }
 
     fn plan(pairs: &'static [(&'static str, &'static str)]) -> Result<LoadPlan, Error> {
@@ -634,10 +630,12 @@ mod tests {
         assert_eq!(off.flows.len(), 2);
         assert_eq!(off.skipped[0].0, "rule_poll");
         for bad in ["ftp://x", "127.0.0.1:8000", "http://u:p@h", "http://h:port"] {
-            let lookup = move |name: &str| match name {
-                "PERF_BASE_URL" => Some(bad.to_string()),
-                "PERF_BEARER_TOKEN" | "PERF_RULE_ID" => Some("plan-test-value".into()),
-                _ => None,
+            let lookup = move |name: &str| {
+                Ok(match name {
+                    "PERF_BASE_URL" => Some(bad.to_string()),
+                    "PERF_BEARER_TOKEN" | "PERF_RULE_ID" => Some("plan-test-value".into()),
+                    _ => None,
+                })
             };
             let err = parse("s.toml", BUILTIN_CORE_FLOWS, &Overrides::default(), &lookup).unwrap_err().to_string();
             assert!(err.contains("base URL"), "{bad}: {err}");

@@ -10,6 +10,7 @@ use serde_json::{json, Map, Value};
 
 use crate::load::plan::{Executor, LoadPlan};
 use crate::load::recorder::Recorder;
+use crate::metrics::Stat;
 
 pub const PERCENTILE_METHOD: &str =
     "k6's method (linear interpolation between closest ranks) over HDR-recorded values (3 significant digits); latency in ms from the request's (or, open model, the iteration's intended) start";
@@ -23,53 +24,20 @@ pub struct RunFacts {
     pub ended_at: String,
 }
 
-/// k6's percentile of the recorded values (microseconds): with the values sorted, the rank is
-/// `p/100 * (n - 1)` and the figure is interpolated linearly between the two closest ranks.
-/// Each recorded value stands for its HDR bucket's highest equivalent value.
-pub fn k6_percentile(histogram: &Histogram<u64>, percentile: f64) -> f64 {
-    let count = histogram.len();
-    if count == 0 {
-        return 0.0;
-    }
-    let rank = (percentile / 100.0).clamp(0.0, 1.0) * (count - 1) as f64;
-    let lower_rank = rank.floor() as u64;
-    let fraction = rank - lower_rank as f64;
-    let (mut lower, mut upper) = (None, None);
-    let mut seen = 0u64;
-    for (value, bucket_count) in crate::metrics::hdr::buckets(histogram) {
-        let value = value as f64;
-        let next = seen + bucket_count;
-        if lower.is_none() && lower_rank < next {
-            lower = Some(value);
-        }
-        if lower_rank + 1 < next {
-            upper = Some(value);
-            break;
-        }
-        seen = next;
-    }
-    let lower = lower.unwrap_or(histogram.max() as f64);
-    let upper = upper.unwrap_or(lower);
-    lower + (upper - lower) * fraction
-}
+pub use crate::metrics::hdr::k6_percentile;
 
+/// A latency trend as k6 writes it, each statistic by `hdr::trend_stat` (so `verify` can check
+/// a native summary's figures against its own histograms by the same computation).
 fn trend(histogram: &Histogram<u64>) -> Value {
-    if histogram.is_empty() {
-        return json!({"avg": 0, "min": 0, "med": 0, "max": 0, "p(90)": 0, "p(95)": 0, "p(99)": 0, "p(99.9)": 0, "count": 0});
+    let mut stats = Map::new();
+    for stat in crate::metrics::hdr::TREND_STATS {
+        let value = match stat {
+            Stat::Count => json!(histogram.len()),
+            stat => json!(crate::metrics::hdr::trend_stat(histogram, stat).expect("a trend statistic")),
+        };
+        stats.insert(stat.key(), value);
     }
-    let ms = |micros: u64| micros as f64 / 1000.0;
-    let pct = |p: f64| k6_percentile(histogram, p) / 1000.0;
-    json!({
-        "avg": histogram.mean() / 1000.0,
-        "min": ms(histogram.min()),
-        "med": pct(50.0),
-        "max": ms(histogram.max()),
-        "p(90)": pct(90.0),
-        "p(95)": pct(95.0),
-        "p(99)": pct(99.0),
-        "p(99.9)": pct(99.9),
-        "count": histogram.len(),
-    })
+    Value::Object(stats)
 }
 
 fn rate(matches: u64, total: u64) -> Value {
@@ -235,6 +203,7 @@ pub fn table(plan: &LoadPlan, recorder: &Recorder, facts: &RunFacts) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     /// k6's TrendSink percentile over plain values, for comparison.
     fn k6_reference(sorted: &[f64], p: f64) -> f64 {
@@ -284,6 +253,80 @@ mod tests {
         for (p, ms) in curve {
             let figure = k6_percentile(&histogram, p) / 1000.0;
             assert!((ms - figure).abs() <= figure * 1e-12, "p({p}): curve {ms} vs summary {figure}");
+        }
+    }
+
+    /// The built-in scenario with `samples` recorded as (flow, endpoint, µs), as a summary text.
+    fn written_summary(samples: &[(usize, usize, u64)]) -> serde_json::Value {
+        use crate::load::plan::{parse, Overrides, BUILTIN_CORE_FLOWS, BUILTIN_CORE_FLOWS_NAME};
+        let env = |name: &str| {
+            Ok(match name {
+                "PERF_BASE_URL" => Some("http://127.0.0.1:1".to_string()),
+                "PERF_BEARER_TOKEN" | "PERF_RULE_ID" => Some("token-1".to_string()),
+                _ => None,
+            })
+        };
+        let plan = parse(BUILTIN_CORE_FLOWS_NAME, BUILTIN_CORE_FLOWS, &Overrides::default(), &env).unwrap();
+        let mut recorder = Recorder::new(&plan);
+        let exchange =
+            crate::load::recorder::Exchange { status: Some(200), error: None, bytes_received: 1, check_passed: true };
+        for (flow, endpoint, micros) in samples {
+            let flow = flow % recorder.flows.len();
+            let endpoint = endpoint % recorder.flows[flow].endpoints.len();
+            recorder.record(flow, endpoint, std::time::Duration::from_micros(*micros), &exchange);
+        }
+        let facts = RunFacts {
+            elapsed_secs: 1.0,
+            partial: None,
+            started_at: "2026-01-01T00:00:00Z".into(),
+            ended_at: "2026-01-01T00:00:01Z".into(),
+        };
+        export(&plan, &recorder, &facts, 1)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        /// Finding figures5/03. Rule: a native summary's latency stats are its histograms'
+        /// (the writer's computation, `hdr::trend_stat`): whatever the runner writes reads back,
+        /// and any one stat changed by any amount (one ULP up to far off) is refused naming the
+        /// metric and the field.
+        #[test]
+        fn native_stats_read_back_and_any_changed_stat_is_refused(
+            samples in proptest::collection::vec((0usize..8, 0usize..8, 1u64..5_000_000), 0..60),
+            pick in (0usize..1000, 0usize..9),
+            change in prop_oneof![
+                (1u64..4).prop_map(|ulps| (ulps as f64, true)),
+                (-1e6f64..1e6).prop_map(|by| (by, false)),
+            ],
+        ) {
+            let written = written_summary(&samples);
+            let text = written.to_string();
+            let read = crate::sources::k6_summary::parse("native.json", text.as_bytes());
+            prop_assert!(read.is_ok(), "{:?}", read.err());
+            let trends: Vec<String> = written["metrics"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .filter(|k| k.starts_with("http_req_duration"))
+                .cloned()
+                .collect();
+            let metric = &trends[pick.0 % trends.len()];
+            let field = crate::metrics::hdr::TREND_STATS[pick.1].key();
+            let value = written["metrics"][metric][&field].as_f64().unwrap();
+            let changed = match change {
+                (ulps, true) => f64::from_bits(value.to_bits() + ulps as u64),
+                (by, false) => value + by,
+            };
+            prop_assume!(changed != value && changed.is_finite());
+            let mut edited = written.clone();
+            edited["metrics"][metric][&field] = serde_json::json!(changed);
+            let refused = crate::sources::k6_summary::parse("native.json", edited.to_string().as_bytes());
+            let message = refused.err().map(|e| e.to_string()).unwrap_or_default();
+            prop_assert!(
+                message.contains(&format!("{metric:?}")) && message.contains(&format!("{field:?}")),
+                "{metric} {field}: {value} -> {changed}: {message:?}"
+            );
         }
     }
 

@@ -2,7 +2,7 @@
 //! untrusted files, and a histogram's buckets as weighted samples. Here, at the ground layer,
 //! because both the merge of native runs and the summary reader decode them.
 
-use crate::metrics::Distribution;
+use crate::metrics::{Distribution, Stat};
 
 /// The highest latency a native run records, in microseconds (an hour).
 pub const MAX_MICROS: u64 = 3_600_000_000;
@@ -117,6 +117,65 @@ pub fn buckets(histogram: &hdrhistogram::Histogram<u64>) -> impl Iterator<Item =
     histogram.iter_recorded().map(|bucket| {
         let value = histogram.highest_equivalent(bucket.value_iterated_to()).min(histogram.max());
         (value, bucket.count_since_last_iteration())
+    })
+}
+
+/// k6's percentile of the recorded values (microseconds): with the values sorted, the rank is
+/// `p/100 * (n - 1)` and the figure is interpolated linearly between the two closest ranks.
+/// Each recorded value stands for its HDR bucket's highest equivalent value.
+pub fn k6_percentile(histogram: &hdrhistogram::Histogram<u64>, percentile: f64) -> f64 {
+    let count = histogram.len();
+    if count == 0 {
+        return 0.0;
+    }
+    let rank = (percentile / 100.0).clamp(0.0, 1.0) * (count - 1) as f64;
+    let lower_rank = rank.floor() as u64;
+    let fraction = rank - lower_rank as f64;
+    let (mut lower, mut upper) = (None, None);
+    let mut seen = 0u64;
+    for (value, bucket_count) in buckets(histogram) {
+        let value = value as f64;
+        let next = seen + bucket_count;
+        if lower.is_none() && lower_rank < next {
+            lower = Some(value);
+        }
+        if lower_rank + 1 < next {
+            upper = Some(value);
+            break;
+        }
+        seen = next;
+    }
+    let lower = lower.unwrap_or(histogram.max() as f64);
+    let upper = upper.unwrap_or(lower);
+    lower + (upper - lower) * fraction
+}
+
+/// The statistics a native run writes for each latency trend, in the order it writes them.
+pub const TREND_STATS: [Stat; 9] = [
+    Stat::Avg,
+    Stat::Min,
+    Stat::Med,
+    Stat::Max,
+    Stat::Percentile(90.0),
+    Stat::Percentile(95.0),
+    Stat::Percentile(99.0),
+    Stat::Percentile(99.9),
+    Stat::Count,
+];
+
+/// A statistic of a latency trend (ms; count as a number) from its histogram (µs): the one
+/// computation behind the figures a native run writes and the reader's check that a native
+/// summary's figures are its histograms' (`None`: a histogram gives no rate or value).
+pub fn trend_stat(histogram: &hdrhistogram::Histogram<u64>, stat: Stat) -> Option<f64> {
+    let ms = |micros: u64| micros as f64 / 1000.0;
+    Some(match stat {
+        Stat::Avg => histogram.mean() / 1000.0,
+        Stat::Min => ms(histogram.min()),
+        Stat::Med => k6_percentile(histogram, 50.0) / 1000.0,
+        Stat::Max => ms(histogram.max()),
+        Stat::Percentile(p) => k6_percentile(histogram, p) / 1000.0,
+        Stat::Count => histogram.len() as f64,
+        Stat::Rate | Stat::Value => return None,
     })
 }
 

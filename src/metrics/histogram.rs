@@ -11,6 +11,10 @@ pub struct HistogramSnapshot {
     pub count: f64,
 }
 
+/// A histogram over a run window, or why the window gives no figure (its bucket layout changed
+/// between the two scrapes): what `smoke --scrape-url` records and gates judge.
+pub type Window = Result<HistogramSnapshot, String>;
+
 /// Prometheus's `increase` between two samples of one counter: a value that went down means
 /// the counter restarted from 0, so the new value is all of the increase.
 fn increase(after: f64, before: f64) -> f64 {
@@ -70,20 +74,26 @@ impl HistogramSnapshot {
     }
 
     /// The increase of each bucket, the sum and the count since `earlier`, each a counter of
-    /// its own (a restart is detected per counter, as Prometheus does per series).
-    pub fn increase_since(&self, earlier: &HistogramSnapshot) -> HistogramSnapshot {
+    /// its own (a restart is detected per counter, as Prometheus does per series). Both must
+    /// have one bucket layout (`same_layout`); otherwise `Err` says how they differ.
+    pub fn increase_since(&self, earlier: &HistogramSnapshot) -> Window {
+        same_layout([earlier, self])?;
         let buckets = self
             .buckets
             .iter()
-            .map(|(le, count)| {
-                let before = earlier.buckets.iter().find(|(b, _)| b == le).map(|(_, c)| *c).unwrap_or(0.0);
-                (*le, increase(*count, before))
-            })
+            .zip(&earlier.buckets)
+            .map(|((le, count), (_, before))| (*le, increase(*count, *before)))
             .collect();
         // A reset of the count resets the sum with it, whatever the sum did.
         let reset = self.count < earlier.count;
         let sum = if reset || self.sum < earlier.sum { self.sum } else { self.sum - earlier.sum };
-        HistogramSnapshot { buckets, sum, count: increase(self.count, earlier.count) }
+        Ok(HistogramSnapshot { buckets, sum, count: increase(self.count, earlier.count) })
+    }
+
+    /// The same buckets with nothing counted: the sample before a series' first, when the
+    /// series began during the window.
+    pub fn zeroed(&self) -> HistogramSnapshot {
+        HistogramSnapshot { buckets: self.buckets.iter().map(|(le, _)| (*le, 0.0)).collect(), sum: 0.0, count: 0.0 }
     }
 
     /// Adds another histogram's buckets (matched by bound), sum and count.
@@ -171,6 +181,31 @@ impl HistogramSnapshot {
     }
 }
 
+/// A window is taken only between samples of one bucket layout (the same bounds): a bucket
+/// present in one and not the other has no increase (Prometheus's `increase` gives a series
+/// of one sample none), and reading it as 0 in the earlier sample counted its whole lifetime
+/// as the window's observations; summing series of different layouts mixes their buckets.
+/// `Err` says which layouts met.
+pub fn same_layout<'a>(histograms: impl IntoIterator<Item = &'a HistogramSnapshot>) -> Result<(), String> {
+    let bounds = |h: &HistogramSnapshot| -> Vec<f64> { h.buckets.iter().map(|(le, _)| *le).collect() };
+    let shown = |bounds: &[f64]| -> String {
+        let les: Vec<String> =
+            bounds.iter().map(|le| if le.is_infinite() { "+Inf".to_string() } else { le.to_string() }).collect();
+        format!("le {{{}}}", les.join(", "))
+    };
+    let mut histograms = histograms.into_iter();
+    let Some(first) = histograms.next().map(bounds) else { return Ok(()) };
+    match histograms.map(bounds).find(|other| *other != first) {
+        None => Ok(()),
+        Some(other) => Err(format!(
+            "its bucket layout changed between the scrapes ({} and {}): no figure from mixed layouts \
+             (a new bucket's whole count is not the window's; Prometheus's increase gives a new series none)",
+            shown(&first),
+            shown(&other)
+        )),
+    }
+}
+
 #[cfg(test)]
 mod restart_tests {
     use super::*;
@@ -178,7 +213,18 @@ mod restart_tests {
 
     /// A cumulative snapshot over bounds 0.1, 1, 10, +Inf from per-bucket counts.
     fn snapshot(per_bucket: &[u32]) -> HistogramSnapshot {
-        let bounds = [0.1, 1.0, 10.0, f64::INFINITY];
+        layout_snapshot(per_bucket, 0b1111)
+    }
+
+    /// As `snapshot`, keeping only the bounds whose bit is set in `layout` (bit 0: 0.1, ...
+    /// bit 3: +Inf): an exporter whose bucket layout is another.
+    fn layout_snapshot(per_bucket: &[u32], layout: u8) -> HistogramSnapshot {
+        let bounds: Vec<f64> = [0.1, 1.0, 10.0, f64::INFINITY]
+            .into_iter()
+            .enumerate()
+            .filter(|(bit, _)| layout & (1 << bit) != 0)
+            .map(|(_, le)| le)
+            .collect();
         let mut running = 0.0;
         let buckets = bounds
             .iter()
@@ -202,13 +248,35 @@ mod restart_tests {
             after in proptest::collection::vec(0u32..1000, 4),
             q in 0.0f64..=1.0,
         ) {
-            let window = snapshot(&after).increase_since(&snapshot(&before));
+            let window = snapshot(&after).increase_since(&snapshot(&before)).unwrap();
             let read = HistogramSnapshot::from_json(&window.to_json());
             prop_assert!(read.is_ok(), "{:?}: {:?}", window, read);
             let read = read.unwrap();
             match read.quantile(q) {
                 Some(figure) => prop_assert!(!figure.is_nan() && figure >= 0.0, "{figure}"),
                 None => prop_assert!(read.buckets.iter().all(|(_, c)| *c == 0.0) || read.buckets.last().is_some_and(|(_, c)| *c == 0.0)),
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Finding figures5/04. Rule: a window is taken only between samples of one bucket
+        /// layout; any bucket present in one scrape and not the other gives no window (never a
+        /// figure counting the new bucket's lifetime), and one layout always gives one.
+        #[test]
+        fn a_window_across_a_bucket_layout_change_is_no_figure(
+            before in proptest::collection::vec(0u32..1000, 4),
+            after in proptest::collection::vec(0u32..1000, 4),
+            layouts in (0u8..16, 0u8..16),
+        ) {
+            let (earlier, later) = (layout_snapshot(&before, layouts.0), layout_snapshot(&after, layouts.1));
+            let window = later.increase_since(&earlier);
+            if layouts.0 == layouts.1 {
+                prop_assert!(window.is_ok(), "{:?}", window);
+            } else {
+                prop_assert!(window.as_ref().is_err_and(|why| why.contains("bucket layout")), "{:?}", window);
             }
         }
     }

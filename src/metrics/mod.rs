@@ -15,7 +15,7 @@ mod selector;
 pub use aggregate::{Aggregate, Lookup, MetricKind, TrendStats};
 pub use distribution::Distribution;
 pub use figure::{Dimension, Domain, Stat};
-pub use histogram::HistogramSnapshot;
+pub use histogram::{same_layout, HistogramSnapshot, Window};
 pub use selector::MetricKey;
 
 use std::collections::BTreeMap;
@@ -117,7 +117,7 @@ pub struct MetricSet {
     pub run: Option<RunRecord>,
     /// Histograms scraped from the load target over the run window (`--scrape-url`), with the
     /// URL they came from, as a native summary records them.
-    pub scraped: Option<(String, BTreeMap<String, HistogramSnapshot>)>,
+    pub scraped: Option<(String, BTreeMap<String, Window>)>,
     /// The samples behind trend metrics, on the metric's own scale, where the evidence holds
     /// them (raw results, a native run's HDR histograms): what significance tests and the
     /// plotted percentile curves read. Summaries without samples have none.

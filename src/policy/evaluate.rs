@@ -20,8 +20,8 @@
 use std::collections::BTreeMap;
 
 use crate::error::Error;
-use crate::metrics::{HistogramSnapshot, FORMAT_MACHINE_READABLE, FORMAT_NATIVE};
 use crate::metrics::{Lookup, MetricSet, Provenance};
+use crate::metrics::{FORMAT_MACHINE_READABLE, FORMAT_NATIVE};
 use crate::policy::threshold::{Dimension, Domain, Reading, Stat, Threshold};
 use crate::policy::verdict::{Observed, Row, RunFacts, Status, Verdict};
 use crate::policy::{FigureSource, Gate, OnMissing, Policy, Severity};
@@ -697,14 +697,20 @@ fn query_figures(gate: &Gate, query: &str, result: &QueryResult) -> Vec<Found> {
 }
 
 /// A statistic of a histogram over the run window (scraped before and after the load).
-fn scraped_figure(gate: &Gate, name: &str, url: &str, stat: Stat, window: Option<&HistogramSnapshot>) -> Found {
+fn scraped_figure(gate: &Gate, name: &str, url: &str, stat: Stat, window: Option<&crate::metrics::Window>) -> Found {
     let provenance = Provenance::Scrape { url: url.to_string(), metric: name.to_string() };
-    let Some(window) = window else {
-        return Found::Missing {
-            why: format!("{url} has no histogram {name}"),
-            series: None,
-            source: Some(provenance.to_string()),
-        };
+    let window = match window {
+        Some(Ok(window)) => window,
+        Some(Err(why)) => {
+            return Found::Missing { why: format!("{name}: {why}"), series: None, source: Some(provenance.to_string()) }
+        }
+        None => {
+            return Found::Missing {
+                why: format!("{url} has no histogram {name}"),
+                series: None,
+                source: Some(provenance.to_string()),
+            }
+        }
     };
     let value = match stat {
         Stat::Percentile(p) => window.quantile(p / 100.0),

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use crate::error::Error;
-use crate::metrics::{HistogramSnapshot, MetricSet, Provenance};
+use crate::metrics::{MetricSet, Provenance};
 use crate::policy::verdict::InputFile;
 /// A figure read from an environment variable, as written (not yet scaled).
 #[derive(Debug, Clone, PartialEq)]
@@ -91,7 +91,7 @@ pub struct Evidence {
     /// The evaluation time of the queries, for the report header.
     pub evaluated_at: Option<String>,
     /// Run-window histograms scraped from the load target, by metric name.
-    pub scraped: BTreeMap<String, HistogramSnapshot>,
+    pub scraped: BTreeMap<String, crate::metrics::Window>,
     /// Where they were scraped (the /metrics URL), for provenance.
     pub scraped_from: Option<String>,
     /// Judge figures from responses that carry warnings (they are NO DATA otherwise).

@@ -85,7 +85,7 @@ impl Outputs {
     }
 
     /// Claims every file now. `env` supplies GITHUB_STEP_SUMMARY and GITHUB_ACTIONS.
-    pub fn claim(specs: &[ReportSpec], env: &dyn Fn(&str) -> Option<String>) -> Result<Outputs, Error> {
+    pub fn claim(specs: &[ReportSpec], env: &crate::env::Lookup<'_>) -> Result<Outputs, Error> {
         let mut claimed = Vec::new();
         for spec in specs {
             let target = match &spec.path {
@@ -94,7 +94,7 @@ impl Outputs {
             };
             claimed.push(Claimed { format: spec.format, target });
         }
-        let step_summary = env("GITHUB_STEP_SUMMARY").filter(|p| !p.trim().is_empty()).map(PathBuf::from);
+        let step_summary = env("GITHUB_STEP_SUMMARY")?.filter(|p| !p.trim().is_empty()).map(PathBuf::from);
         if let Some(path) = &step_summary {
             // Appended to, never replaced: other steps write to the same file.
             std::fs::OpenOptions::new()
@@ -103,7 +103,7 @@ impl Outputs {
                 .open(path)
                 .map_err(|source| Error::Write { path: format!("GITHUB_STEP_SUMMARY ({})", path.display()), source })?;
         }
-        let annotations = env("GITHUB_ACTIONS").is_some_and(|v| v == "true");
+        let annotations = env("GITHUB_ACTIONS")?.is_some_and(|v| v == "true");
         Ok(Outputs { view: super::table::View::default(), claimed, step_summary, annotations })
     }
 

@@ -12,14 +12,11 @@ use crate::policy::evaluate::{EnvFigure, FlowState};
 use crate::policy::{FigureUnit, Policy};
 
 /// Reads every environment figure the policy names. Unset or empty variables are absent.
-pub fn read_figures(
-    policy: &Policy,
-    lookup: &dyn Fn(&str) -> Option<String>,
-) -> Result<BTreeMap<String, EnvFigure>, Error> {
+pub fn read_figures(policy: &Policy, lookup: &crate::env::Lookup<'_>) -> Result<BTreeMap<String, EnvFigure>, Error> {
     let mut figures = BTreeMap::new();
     for gate in &policy.gates {
         for (_, var) in &gate.env {
-            let Some(raw) = lookup(var).filter(|v| !v.trim().is_empty()) else {
+            let Some(raw) = lookup(var)?.filter(|v| !v.trim().is_empty()) else {
                 continue;
             };
             let value = parse_figure(var, &raw, gate.figure_unit)?;
@@ -59,7 +56,7 @@ pub use crate::input::{parse_switch, SWITCH_VALUES};
 pub fn read_flows(
     policy: &Policy,
     skipped_by_flag: &[String],
-    lookup: &dyn Fn(&str) -> Option<String>,
+    lookup: &crate::env::Lookup<'_>,
 ) -> Result<BTreeMap<String, FlowState>, Error> {
     let mut flows = BTreeMap::new();
     for flow in &policy.flows {
@@ -68,7 +65,7 @@ pub fn read_flows(
             reason: format!("policy {} sets enabled = {}", policy.source, flow.enabled),
         };
         if let Some(var) = &flow.switch_env {
-            if let Some(raw) = lookup(var).filter(|v| !v.trim().is_empty()) {
+            if let Some(raw) = lookup(var)?.filter(|v| !v.trim().is_empty()) {
                 let enabled = parse_switch(&raw).ok_or_else(|| Error::Env {
                     name: var.clone(),
                     value: raw.clone(),
@@ -114,8 +111,8 @@ mod tests {
         crate::policy::builtin_release().unwrap()
     }
 
-    fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
-        move |name| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
+    fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Result<Option<String>, Error> {
+        move |name| Ok(pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string()))
     }
 
     #[test]
@@ -130,7 +127,7 @@ mod tests {
     #[test]
     fn anything_but_a_plain_number_is_an_error() {
         for bad in ["12s", "abc", "NaN", "inf", "-1", "1,5"] {
-            let lookup = move |name: &str| (name == "QUEUE_LAG_P99_SECONDS").then(|| bad.to_string());
+            let lookup = move |name: &str| Ok((name == "QUEUE_LAG_P99_SECONDS").then(|| bad.to_string()));
             let err = read_figures(&policy(), &lookup).unwrap_err().to_string();
             assert!(
                 err.contains("QUEUE_LAG_P99_SECONDS") && err.contains("expected a plain non-negative number"),

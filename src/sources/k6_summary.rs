@@ -111,7 +111,7 @@ fn from_document(path: &str, root: &Map<String, Value>) -> Result<MetricSet, Err
         }
         set.run = Some(reader.run_record(native)?);
         if let Some(recorder) = native.get("recorder") {
-            set.distributions = reader.distributions(recorder)?;
+            set.distributions = reader.distributions(recorder, metrics)?;
         }
         if let Some(scraped) = native.get("scraped") {
             set.scraped = Some(reader.scraped(scraped)?);
@@ -449,7 +449,7 @@ impl Reader<'_> {
     }
 
     /// The run-window histograms a native run scraped from its target (`--scrape-url`).
-    fn scraped(&self, value: &Value) -> Result<(String, BTreeMap<String, crate::metrics::HistogramSnapshot>), Error> {
+    fn scraped(&self, value: &Value) -> Result<(String, BTreeMap<String, crate::metrics::Window>), Error> {
         let url = value
             .get("url")
             .and_then(Value::as_str)
@@ -457,9 +457,15 @@ impl Reader<'_> {
         let mut histograms = BTreeMap::new();
         for (name, histogram) in value.get("histograms").and_then(Value::as_object).into_iter().flatten() {
             let key = format!("gatecheck.scraped.histograms[{name:?}]");
+            // A window the run could not take (its bucket layout changed) says why: no figure.
+            if let Some(why) = histogram.get("no_data") {
+                let why = why.as_str().ok_or_else(|| self.error(&key, "no_data: expected the reason as text"))?;
+                histograms.insert(name.clone(), Err(why.to_string()));
+                continue;
+            }
             let snapshot =
                 crate::metrics::HistogramSnapshot::from_json(histogram).map_err(|why| self.error(&key, why))?;
-            histograms.insert(name.clone(), snapshot);
+            histograms.insert(name.clone(), Ok(snapshot));
         }
         Ok((url.to_string(), histograms))
     }
@@ -467,8 +473,22 @@ impl Reader<'_> {
     /// The native run's latency histograms as samples (the HDR buckets, weighted by their
     /// counts), keyed as the summary keys their figures: per endpoint, per flow (its endpoints'
     /// samples together) and overall. Plots and significance tests read them.
-    fn distributions(&self, recorder: &Value) -> Result<BTreeMap<MetricKey, Distribution>, Error> {
+    ///
+    /// The summary's figures of those trends (`metrics`) must be what the histograms give by
+    /// the runner's own computation (`hdr::trend_stat`): one figure, one reading. Stats that
+    /// contradict the file's own histograms are refused naming the metric and field.
+    fn distributions(
+        &self,
+        recorder: &Value,
+        metrics: &Map<String, Value>,
+    ) -> Result<BTreeMap<MetricKey, Distribution>, Error> {
         use base64::Engine;
+        let new_histogram = || {
+            hdrhistogram::Histogram::<u64>::new_with_bounds(1, crate::metrics::hdr::MAX_MICROS, 3)
+                .expect("static bounds")
+        };
+        let mut histograms: Vec<(String, hdrhistogram::Histogram<u64>)> = Vec::new();
+        let mut overall = new_histogram();
         let mut distributions = BTreeMap::new();
         let mut add = |selector: String, distribution: Distribution| {
             if let (false, Ok(key)) = (distribution.is_empty(), MetricKey::parse(&selector)) {
@@ -479,6 +499,7 @@ impl Reader<'_> {
         for flow in recorder.get("flows").and_then(Value::as_array).into_iter().flatten() {
             let Some(name) = flow.get("name").and_then(Value::as_str) else { continue };
             let mut endpoints = Vec::new();
+            let mut flow_histogram = new_histogram();
             for endpoint in flow.get("endpoints").and_then(Value::as_array).into_iter().flatten() {
                 let key = format!("gatecheck.recorder.flows[{name:?}].endpoints[].histogram_us");
                 let Some(encoded) = endpoint.get("histogram_us").and_then(Value::as_str) else { continue };
@@ -490,15 +511,61 @@ impl Reader<'_> {
                 let samples = crate::metrics::hdr::distribution(&histogram);
                 if let Some(request) = endpoint.get("name").and_then(Value::as_str) {
                     add(format!("http_req_duration{{flow:{name},name:{request}}}"), samples.clone());
+                    histograms.push((format!("http_req_duration{{flow:{name},name:{request}}}"), histogram.clone()));
                 }
+                flow_histogram.add(&histogram).map_err(|e| self.error(&key, format!("cannot be added ({e:?})")))?;
                 endpoints.push(samples);
             }
             let samples = Distribution::merged(&endpoints);
             add(format!("http_req_duration{{flow:{name}}}"), samples.clone());
             flows.push(samples);
+            overall
+                .add(&flow_histogram)
+                .map_err(|e| self.error("gatecheck.recorder.flows", format!("cannot be added ({e:?})")))?;
+            histograms.push((format!("http_req_duration{{flow:{name}}}"), flow_histogram));
         }
         add("http_req_duration".into(), Distribution::merged(&flows));
+        histograms.push(("http_req_duration".into(), overall));
+        self.check_trends(metrics, &histograms)?;
         Ok(distributions)
+    }
+
+    /// Every statistic the summary gives for a trend one of `histograms` records must be the
+    /// figure `hdr::trend_stat` (the writer's own computation) gives from that histogram, to the
+    /// last bit: the summary is written from the histograms, so any other figure was changed.
+    fn check_trends(
+        &self,
+        metrics: &Map<String, Value>,
+        histograms: &[(String, hdrhistogram::Histogram<u64>)],
+    ) -> Result<(), Error> {
+        for (name, stats) in metrics {
+            // Matched as selectors: the same trend written with its tags in another order is
+            // the same figure.
+            let Ok(key) = MetricKey::parse(name) else { continue };
+            let recorded = histograms.iter().find(|(selector, _)| MetricKey::parse(selector).is_ok_and(|k| k == key));
+            let (Some((_, histogram)), Some(stats)) = (recorded, stats.as_object()) else { continue };
+            for (field, value) in stats {
+                let at = format!("metrics[{name:?}][{field:?}]");
+                let stat = crate::policy::threshold::Stat::parse_key(field);
+                let Some(expected) = stat.ok().and_then(|stat| crate::metrics::hdr::trend_stat(histogram, stat)) else {
+                    return Err(self.error(
+                        &at,
+                        "not a statistic of a latency histogram: a native run writes only avg, min, med, max, count and p(N) for it",
+                    ));
+                };
+                let Some(written) = value.as_f64() else { continue };
+                if written != expected {
+                    return Err(self.error(
+                        &at,
+                        format!(
+                            "{written} contradicts the run's own histogram (gatecheck.recorder), which gives {expected} \
+                             by the runner's computation: one figure, one reading"
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     fn empty_set(&self, format: &str, carries_thresholds: bool) -> MetricSet {

@@ -171,7 +171,7 @@ async fn run_one(client: &Client, plan: &PrometheusPlan, gate: &str, query: &str
         let failure = match tokio::time::timeout(remaining, attempt_once(client, query, at, remaining)).await {
             Ok(Ok((result, warnings))) => {
                 let warnings = warnings.iter().map(|w| crate::secret::scrub(w)).collect();
-                return Ok(Answer { series: to_series(gate, query, result.data())?, warnings });
+                return Ok(Answer { series: to_series(plan, gate, query, result.data())?, warnings });
             }
             Ok(Err(failure)) => failure,
             Err(_) => Failure::Transient {
@@ -385,7 +385,25 @@ fn error_chain(error: &dyn std::error::Error) -> String {
     parts.join(": ")
 }
 
-fn to_series(gate: &str, query: &str, data: &Data) -> Result<Vec<Series>, Error> {
+/// The answer as series. One figure, one reading: Prometheus never answers one label set twice
+/// ("vector cannot contain metrics with the same labelset"); an answer that does (a proxy or
+/// federation layer in between) has two readings of one series, which neither a row per series
+/// nor `reduce` can judge, and is refused like any answer that is not the API's (exit 2).
+fn to_series(plan: &PrometheusPlan, gate: &str, query: &str, data: &Data) -> Result<Vec<Series>, Error> {
+    if let Data::Vector(vector) = data {
+        let mut seen = std::collections::BTreeSet::new();
+        for sample in vector {
+            let labels: BTreeMap<&String, &String> = sample.metric().iter().collect();
+            if !seen.insert(labels.clone()) {
+                let labels: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
+                return Err(plan.error(format!(
+                    "query {query:?} for gate {gate}: the answer lists the series {{{}}} twice: one series, one \
+                     reading (Prometheus never answers a label set twice; a proxy or federation layer in between may)",
+                    labels.join(",")
+                )));
+            }
+        }
+    }
     match data {
         Data::Vector(vector) => Ok(vector
             .iter()

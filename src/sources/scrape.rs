@@ -8,11 +8,15 @@
 //! one worker restarting must not hide the others' observations. Observations above the
 //! highest finite bucket have no upper bound, so a quantile that falls among them is +Inf,
 //! which breaches any upper limit, rather than the last finite bound.
+//!
+//! A histogram whose bucket layout is not one (a bucket in one scrape and not the other, or
+//! series of different bounds) gives no window: that gate has no data, the others are judged.
+//! A series that first appears in the later scrape began during the run: counted from zero.
 
 use std::collections::BTreeMap;
 
 use crate::error::Error;
-pub use crate::metrics::HistogramSnapshot;
+pub use crate::metrics::{HistogramSnapshot, Window};
 
 /// One histogram as scraped: its series by label set (without `le`), each cumulative.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -22,14 +26,16 @@ pub struct ScrapedHistogram {
 
 impl ScrapedHistogram {
     /// The run window: each series' increase since `earlier` (resets handled per series),
-    /// summed over the series (like `sum by (le) (increase(...))`).
-    pub fn since(&self, earlier: &ScrapedHistogram) -> HistogramSnapshot {
+    /// summed over the series (like `sum by (le) (increase(...))`). Every series of both
+    /// scrapes must have one bucket layout, or there is no window (`Err` says why).
+    pub fn since(&self, earlier: &ScrapedHistogram) -> Window {
+        crate::metrics::same_layout(self.series.values().chain(earlier.series.values()))?;
         let mut total = HistogramSnapshot::default();
         for (labels, after) in &self.series {
-            let before = earlier.series.get(labels).cloned().unwrap_or_default();
-            total.add(&after.increase_since(&before));
+            let before = earlier.series.get(labels).cloned().unwrap_or_else(|| after.zeroed());
+            total.add(&after.increase_since(&before)?);
         }
-        total
+        Ok(total)
     }
 
     /// Every series summed, as they stand.
@@ -218,7 +224,7 @@ mod tests {
     fn run_window_quantiles_follow_histogram_quantile() {
         let before = parse("before", BEFORE).unwrap();
         let after = parse("after", AFTER).unwrap();
-        let window = after["lag"].since(&before["lag"]);
+        let window = after["lag"].since(&before["lag"]).unwrap();
         assert_eq!(window.buckets, vec![(1.0, 0.0), (5.0, 90.0), (10.0, 100.0), (f64::INFINITY, 100.0)]);
         // rank 50 of 100 falls in (1, 5]: 1 + 4 * 50/90.
         assert!((window.quantile(0.5).unwrap() - (1.0 + 4.0 * 50.0 / 90.0)).abs() < 1e-12);
@@ -247,10 +253,74 @@ mod tests {
         // Worker a restarted (its counters went down to 5); worker b observed 95 slow values.
         let before = parse("b", "lag_bucket{w=\"a\",le=\"1\"} 1000\nlag_bucket{w=\"a\",le=\"+Inf\"} 1000\nlag_count{w=\"a\"} 1000\nlag_sum{w=\"a\"} 500\nlag_bucket{w=\"b\",le=\"1\"} 0\nlag_bucket{w=\"b\",le=\"+Inf\"} 0\nlag_count{w=\"b\"} 0\nlag_sum{w=\"b\"} 0\n").unwrap();
         let after = parse("a", "lag_bucket{w=\"a\",le=\"1\"} 5\nlag_bucket{w=\"a\",le=\"+Inf\"} 5\nlag_count{w=\"a\"} 5\nlag_sum{w=\"a\"} 2\nlag_bucket{w=\"b\",le=\"1\"} 0\nlag_bucket{w=\"b\",le=\"+Inf\"} 95\nlag_count{w=\"b\"} 95\nlag_sum{w=\"b\"} 9500\n").unwrap();
-        let window = after["lag"].since(&before["lag"]);
+        let window = after["lag"].since(&before["lag"]).unwrap();
         assert_eq!(window.buckets, vec![(1.0, 5.0), (f64::INFINITY, 100.0)]);
         assert_eq!(window.count, 100.0);
         assert_eq!(window.quantile(0.99), Some(f64::INFINITY));
+    }
+
+    /// Finding figures5/04: a bucket absent from the first scrape was taken as 0 there, so its
+    /// lifetime count (1000) became window observations beside a _count that grew by 50.
+    #[test]
+    fn a_bucket_layout_change_gives_no_window_and_a_new_series_counts_from_zero() {
+        let before =
+            parse("b", "lag_bucket{le=\"1\"} 1000\nlag_bucket{le=\"+Inf\"} 1000\nlag_sum 100\nlag_count 1000\n")
+                .unwrap();
+        let after = parse("a", "lag_bucket{le=\"1\"} 1000\nlag_bucket{le=\"10\"} 1000\nlag_bucket{le=\"+Inf\"} 1050\nlag_sum 100000\nlag_count 1050\n").unwrap();
+        let why = after["lag"].since(&before["lag"]).unwrap_err();
+        assert!(
+            why.contains("bucket layout") && why.contains("le {1, +Inf}") && why.contains("le {1, 10, +Inf}"),
+            "{why}"
+        );
+        // A series that began during the run (no sample before) is all window.
+        let grown = parse("a", "lag_bucket{le=\"1\"} 1000\nlag_bucket{le=\"+Inf\"} 1050\nlag_sum 200\nlag_count 1050\nlag_bucket{w=\"new\",le=\"1\"} 0\nlag_bucket{w=\"new\",le=\"+Inf\"} 3\nlag_sum{w=\"new\"} 300\nlag_count{w=\"new\"} 3\n").unwrap();
+        let window = grown["lag"].since(&before["lag"]).unwrap();
+        assert_eq!(window.buckets, vec![(1.0, 0.0), (f64::INFINITY, 53.0)]);
+        assert_eq!(window.count, 53.0);
+        // A new series of another layout mixes layouts: no window either.
+        let mixed = parse("a", "lag_bucket{le=\"1\"} 1000\nlag_bucket{le=\"+Inf\"} 1050\nlag_count 1050\nlag_bucket{w=\"new\",le=\"10\"} 0\nlag_bucket{w=\"new\",le=\"+Inf\"} 3\nlag_count{w=\"new\"} 3\n").unwrap();
+        assert!(mixed["lag"].since(&before["lag"]).is_err());
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Finding figures5/04. Rule: the run window is a figure exactly when every series of
+        /// both scrapes has one bucket layout; a series absent before counts from zero.
+        #[test]
+        fn a_window_is_a_figure_exactly_when_every_series_has_one_layout(
+            series in proptest::collection::vec((proptest::option::of(1u8..16), 1u8..16, 0u32..100, 0u32..100), 1..4),
+        ) {
+            let bounds = [0.1, 1.0, 10.0, f64::INFINITY];
+            let snapshot = |layout: u8, step: u32| {
+                let buckets: Vec<(f64, f64)> = bounds
+                    .iter()
+                    .enumerate()
+                    .filter(|(bit, _)| layout & (1 << bit) != 0)
+                    .map(|(bit, le)| (*le, f64::from(step) * (bit as f64 + 1.0)))
+                    .collect();
+                let count = buckets.last().map_or(0.0, |b| b.1);
+                HistogramSnapshot { buckets, sum: count, count }
+            };
+            let (mut earlier, mut later) = (ScrapedHistogram::default(), ScrapedHistogram::default());
+            let mut layouts = Vec::new();
+            for (index, (before, after, low, high)) in series.iter().enumerate() {
+                if let Some(before) = before {
+                    earlier.series.insert(format!("w={index}"), snapshot(*before, *low));
+                    layouts.push(*before);
+                }
+                later.series.insert(format!("w={index}"), snapshot(*after, low + high));
+                layouts.push(*after);
+            }
+            let window = later.since(&earlier);
+            if layouts.iter().all(|l| *l == layouts[0]) {
+                let window = window.unwrap();
+                // Nothing invented: the window counts no more than the later scrape holds.
+                proptest::prop_assert!(window.count <= later.total().count);
+            } else {
+                proptest::prop_assert!(window.is_err());
+            }
+        }
     }
 
     #[test]

@@ -1032,3 +1032,112 @@ fn limits_instants_and_query_runs_mean_one_thing() {
         std::thread::sleep(Duration::from_millis(1100));
     }
 }
+
+/// `check` of one ratio gate over `answer`, with `reduce` when given: the exit code and output.
+fn check_pool_answer(answer: &'static str, reduce: Option<&str>) -> (Option<i32>, String, String) {
+    let url = serve_prometheus_answer(answer);
+    let reduce = reduce.map(|r| format!("reduce = \"{r}\"\n")).unwrap_or_default();
+    let (_guard, policy) = policy_file(&format!(
+        "[[gate]]\nid = \"db-util\"\nunit = \"ratio\"\nthresholds = [\"value < 80%\"]\n{reduce}query = 'max_over_time(db_util{{pool=\"main\"}}[10m])'\n"
+    ));
+    let output = gatecheck()
+        .args(["check", "--policy"])
+        .arg(&policy)
+        .args(["--prometheus-url", &url, "--at", FIXTURE_T])
+        .output()
+        .unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// Finding figures5/05: a PromQL answer listing one label set twice (a misbehaving proxy or
+/// federation layer; Prometheus itself never does) was judged as two rows, or averaged by
+/// `reduce` (95% and 50% read as 72.5%, PASS). One figure, one reading: the answer is refused,
+/// exit 2 naming the gate, the query and the label set, with and without `reduce`, whatever
+/// the answer's shape.
+#[test]
+fn a_promql_answer_holding_one_label_set_twice_is_refused() {
+    const TWICE: &str = r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"pool":"main","instance":"a"},"value":[1767225600,"0.95"]},{"metric":{"pool":"other"},"value":[1767225600,"0.1"]},{"metric":{"instance":"a","pool":"main"},"value":[1767225600,"0.5"]}]}}"#;
+    const MATRIX_TWICE: &str = r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"pool":"main"},"values":[[1767225600,"0.95"]]},{"metric":{"pool":"main"},"values":[[1767225600,"0.5"]]}]}}"#;
+    const DISTINCT: &str = r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"pool":"main","instance":"a"},"value":[1767225600,"0.5"]},{"metric":{"pool":"main","instance":"b"},"value":[1767225600,"0.6"]},{"metric":{"__name__":"db_util","pool":"main","instance":"a"},"value":[1767225600,"0.7"]}]}}"#;
+    for reduce in [None, Some("avg"), Some("max")] {
+        let (code, out, err) = check_pool_answer(TWICE, reduce);
+        assert_eq!(code, Some(2), "reduce {reduce:?}: {out}{err}");
+        assert!(
+            err.contains("db-util")
+                && err.contains(r#"instance="a""#)
+                && err.contains(r#"pool="main""#)
+                && err.contains("twice"),
+            "reduce {reduce:?}: {err}"
+        );
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        let (code, out, err) = check_pool_answer(MATRIX_TWICE, reduce);
+        assert_eq!(code, Some(2), "matrix, reduce {reduce:?}: {out}{err}");
+        // Distinct label sets (the metric name is one of the labels) are each a reading.
+        let (code, out, err) = check_pool_answer(DISTINCT, reduce);
+        assert_eq!(code, Some(0), "distinct series, reduce {reduce:?}: {out}{err}");
+    }
+}
+
+/// Finding figures5/03: a native summary carries each latency figure twice, as k6-shaped stats
+/// and as the HDR histograms they were computed from (`gatecheck.recorder`); verify judged the
+/// stats alone, so stats of 1.5 ms beside histograms whose p(95) is 69 ms passed `p(95) < 2ms`.
+/// Each stat must be what the histograms give by the writer's own computation: a summary as
+/// written is judged, any stat changed by any amount (one ULP too) is exit 2 naming it.
+#[test]
+fn native_stats_that_contradict_their_own_histograms_are_refused() {
+    let target = Served::start(&["demo", "--serve"]);
+    let dir = tempfile::tempdir().unwrap();
+    let run = spawn_smoke(&target.url, dir.path(), "native", &["--duration", "3s"]).wait_with_output().unwrap();
+    assert!(run.status.success(), "{run:?}");
+    let written = read_json(&dir.path().join("native.json"));
+    let (_guard, policy) = policy_file(
+        "[[gate]]\nid = \"read-latency\"\nmetric = \"http_req_duration{flow:auth_list}\"\nthresholds = [\"p(95) < 60s\"]\n",
+    );
+    let verify = |doc: &Value| {
+        let path = dir.path().join("edited.json");
+        std::fs::write(&path, doc.to_string()).unwrap();
+        gatecheck().args(["verify", "--policy"]).arg(&policy).arg("--summary").arg(&path).output().unwrap()
+    };
+    let as_written = verify(&written);
+    assert_eq!(as_written.status.code(), Some(0), "{}", String::from_utf8_lossy(&as_written.stderr));
+    let endpoint = written["metrics"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .find(|k| k.starts_with("http_req_duration{flow:auth_list,name:"))
+        .unwrap()
+        .clone();
+    let cases = [
+        ("http_req_duration{flow:auth_list}", "p(95)"),
+        ("http_req_duration{flow:auth_list}", "min"),
+        ("http_req_duration", "avg"),
+        ("http_req_duration", "med"),
+        (endpoint.as_str(), "max"),
+        (endpoint.as_str(), "p(99.9)"),
+    ];
+    for (metric, field) in cases {
+        let value = written["metrics"][metric][field].as_f64().unwrap();
+        for changed in [f64::from_bits(value.to_bits() + 1), value / 40.0 + 0.001, value * 2.0 + 1.0] {
+            let mut doc = written.clone();
+            doc["metrics"][metric][field] = json!(changed);
+            let out = verify(&doc);
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{metric} {field} = {changed} (written {value}): {err}");
+            assert!(
+                err.contains(&format!("{metric:?}"))
+                    && err.contains(&format!("{field:?}"))
+                    && err.contains("histogram"),
+                "{metric} {field}: {err}"
+            );
+        }
+    }
+    // A statistic the runner never writes for a trend is not an unchecked second reading.
+    let mut doc = written.clone();
+    doc["metrics"]["http_req_duration{flow:auth_list}"]["p(97)"] = json!(0.5);
+    let out = verify(&doc);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+}

@@ -598,12 +598,12 @@ fn observations_counted_beyond_the_finite_buckets_lie_above_every_bound() {
     };
     let before = gatecheck::sources::scrape::parse("u", &scrape(0, 0, 0, 0)).unwrap();
     let after = gatecheck::sources::scrape::parse("u", &scrape(1000, 10, 100, 7_200_000)).unwrap();
-    let window = after["lag_seconds"].since(&before["lag_seconds"]);
+    let window = after["lag_seconds"].since(&before["lag_seconds"]).unwrap();
     assert_eq!(window.quantile(0.95), Some(f64::INFINITY));
     assert_eq!(window.quantile(1.0), Some(f64::INFINITY));
     // Counted exactly by the finite buckets: read as before.
     let exact = gatecheck::sources::scrape::parse("u", &scrape(100, 10, 100, 50)).unwrap();
-    assert_eq!(exact["lag_seconds"].since(&before["lag_seconds"]).quantile(1.0), Some(10.0));
+    assert_eq!(exact["lag_seconds"].since(&before["lag_seconds"]).unwrap().quantile(1.0), Some(10.0));
     // The recorded snapshot of a native summary, read back.
     let snapshot = gatecheck::metrics::HistogramSnapshot::from_json(&serde_json::json!({
         "buckets": [["1", 10], ["10", 100]], "sum": 7_200_000, "count": 1000,
@@ -729,4 +729,81 @@ fn raw_files_judged_together_are_one_run_given_once() {
     let old = raw_dated(dir.path(), "2020");
     let err = stderr_of(&gatecheck_with_lag().args(["verify", "--raw", pass, "--raw"]).arg(&old).assert().code(2));
     assert!(err.contains("must be one run"), "{err}");
+}
+
+/// A loopback load target for one fault: every request gets `{}`, except `/metrics`, which
+/// answers `before` the first time and `after` from then on (an exporter whose bucket layout
+/// changes between the run's two scrapes).
+fn serve_changing_metrics(before: &'static str, after: &'static str) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let mut scrapes = 0;
+        for mut stream in listener.incoming().flatten() {
+            let _ = stream.set_read_timeout(Some(std::time::Duration::from_millis(500)));
+            let mut head = Vec::new();
+            let mut buffer = [0u8; 4096];
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut buffer) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => head.extend_from_slice(&buffer[..n]),
+                }
+            }
+            let (body, kind) = if head.starts_with(b"GET /metrics") {
+                scrapes += 1;
+                (if scrapes == 1 { before } else { after }, "text/plain; version=0.0.4")
+            } else {
+                ("{}", "application/json")
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    url
+}
+
+/// Finding figures5/04: a `/metrics` bucket absent from the first scrape was taken as 0 there,
+/// so its lifetime count (1000) became run-window observations beside a _count that grew by
+/// 50; the window was "repaired" and `max < 60s` passed at 10 s (50 lags averaging 1998 s).
+/// A histogram whose bucket layout changed gives no data for its gate only (saying why); the
+/// other histograms of the same scrapes are judged, and the run is not exit 2.
+#[test]
+fn a_scraped_histogram_whose_bucket_layout_changed_is_no_data_for_its_gate_only() {
+    const BEFORE: &str = "lag_seconds_bucket{le=\"1\"} 1000\nlag_seconds_bucket{le=\"+Inf\"} 1000\nlag_seconds_sum 100\nlag_seconds_count 1000\nok_seconds_bucket{le=\"1\"} 10\nok_seconds_bucket{le=\"+Inf\"} 10\nok_seconds_sum 1\nok_seconds_count 10\n";
+    const AFTER: &str = "lag_seconds_bucket{le=\"1\"} 1000\nlag_seconds_bucket{le=\"10\"} 1000\nlag_seconds_bucket{le=\"+Inf\"} 1050\nlag_seconds_sum 100000\nlag_seconds_count 1050\nok_seconds_bucket{le=\"1\"} 30\nok_seconds_bucket{le=\"+Inf\"} 30\nok_seconds_sum 3\nok_seconds_count 30\n";
+    let url = serve_changing_metrics(BEFORE, AFTER);
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = one_flow_scenario(dir.path());
+    let summary = dir.path().join("run.json");
+    gatecheck()
+        .envs([("T", url.as_str()), ("PERF_BEARER_TOKEN", "token-123456")])
+        .args(["smoke", "--quiet", "--scenario"])
+        .arg(&scenario)
+        .args(["--duration", "1s", "--scrape-url", &format!("{url}/metrics"), "--summary-out"])
+        .arg(&summary)
+        .arg("--log-out")
+        .arg(dir.path().join("run.log"))
+        .assert()
+        .code(0);
+    let (_guard, policy) = policy_file(
+        "[[gate]]\nid = \"lag\"\nunit = \"s\"\nthresholds = [\"max < 60s\"]\nscrape = \"lag_seconds\"\n\
+         [[gate]]\nid = \"ok\"\nunit = \"s\"\nthresholds = [\"max < 60s\"]\nscrape = \"ok_seconds\"\n",
+    );
+    let out = stdout_of(
+        &gatecheck()
+            .args(["verify", "--verbose", "--policy"])
+            .arg(&policy)
+            .arg("--summary")
+            .arg(&summary)
+            .assert()
+            .code(1),
+    );
+    let lag = table_line(&out, "lag", "max < 60s");
+    assert!(lag.contains("NO DATA") && !lag.contains("10 s"), "{out}");
+    assert!(out.contains("bucket layout changed between the scrapes"), "the reason is said: {out}");
+    assert!(table_line(&out, "ok", "max < 60s").contains("PASS"), "the other histogram is judged: {out}");
 }

@@ -102,7 +102,7 @@ mod nothing_outside_the_policy_switches_a_gate_off {
                 .enumerate()
                 .filter_map(|(i, state)| state.map(|on| (format!("F{i}_ON"), if on { "1" } else { "0" }.to_string())))
                 .collect();
-            let lookup = |name: &str| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+            let lookup = |name: &str| Ok(env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()));
             let flagged: Vec<String> =
                 skip_flag.iter().enumerate().filter(|(_, s)| **s).map(|(i, _)| format!("f{i}")).collect();
             let read = gatecheck::sources::env::read_flows(&policy, &flagged, &lookup);

@@ -67,7 +67,7 @@ fn judge(source: Source, figure_ms: Decimal, op: &str, limit: &str) -> i32 {
                 "[[gate]]\nid = \"lag\"\nunit = \"s\"\nthresholds = [\"{threshold}\"]\n[gate.env]\n\"p(95)\" = \"LAG\"\n"
             ));
             let seconds = (figure_ms / Decimal::ONE_THOUSAND).normalize().to_string();
-            let lookup = |name: &str| (name == "LAG").then(|| seconds.clone());
+            let lookup = |name: &str| Ok((name == "LAG").then(|| seconds.clone()));
             let evidence = Evidence {
                 env: gatecheck::sources::env::read_figures(&policy, &lookup).expect("env figure"),
                 ..Evidence::default()

@@ -832,7 +832,7 @@ fn run_in_process_with(
         argv.push(format!("{format}={}", dir.join(format!("report.{format}")).display()));
     }
     let cli = gatecheck::cli::Cli::try_parse_from(&argv).unwrap_or_else(|e| panic!("{argv:?}: {e}"));
-    let lookup = |name: &str| env.get(name).cloned();
+    let lookup = |name: &str| Ok(env.get(name).cloned());
     let mut stdout = Vec::new();
     let stderr = match runtime.block_on(gatecheck::run(cli, &lookup, &mut stdout)) {
         Ok(_) => String::new(),

@@ -24,7 +24,7 @@ fn fixed_verdict() -> Verdict {
         &std::fs::read_to_string(repo().join("gates/release.toml")).unwrap(),
     )
     .unwrap();
-    let lookup = |name: &str| PASSING_LAG.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string());
+    let lookup = |name: &str| Ok(PASSING_LAG.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string()));
     let evidence = Evidence {
         summary: Some(gatecheck::sources::k6_summary::parse(relative, &bytes).unwrap()),
         env: gatecheck::sources::env::read_figures(&policy, &lookup).unwrap(),

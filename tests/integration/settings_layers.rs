@@ -162,3 +162,84 @@ fn the_evaluation_time_is_taken_from_the_command_line_only() {
     // On the command line it stands.
     gatecheck_with_lag().args(["verify", "--at", "2026-01-01T00:00:00Z", "--summary"]).arg(&pass).assert().code(0);
 }
+
+/// Finding figures5/01: a variable whose value is not UTF-8 bytes, and the text that must
+/// never appear in gatecheck's output (its value is not shown).
+fn not_utf8(text: &str) -> std::ffi::OsString {
+    use std::os::unix::ffi::OsStringExt;
+    let mut bytes = text.as_bytes().to_vec();
+    bytes.push(0xFF);
+    std::ffi::OsString::from_vec(bytes)
+}
+
+/// `verify` in `dir` with `name` set to a non-UTF-8 value: exit 2, one line naming the
+/// variable, never its value.
+fn refused_naming(dir: &std::path::Path, name: &str, args: &[&str]) {
+    let assert = gatecheck_with_lag().current_dir(dir).env(name, not_utf8("hidden-value-")).args(args).assert().code(2);
+    let err = stderr_of(&assert);
+    assert!(err.contains(name) && err.contains("not UTF-8"), "{err}");
+    assert!(!err.contains("hidden-value") && err.trim_end().lines().count() == 1, "{err}");
+}
+
+/// Finding figures5/01 (summary path): K6_SUMMARY_PATH holding a non-UTF-8 path was read as
+/// unset, so a passing summary left at the default path was judged (exit 0) instead of the one
+/// named. Every variable is read by one function: not UTF-8 is exit 2 naming the variable.
+#[test]
+fn a_summary_path_variable_that_is_not_utf8_is_refused_not_read_as_unset() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("artifacts/perf")).unwrap();
+    std::fs::copy(fixture("k6/1.1.0/pass/summary-export.json"), dir.path().join("artifacts/perf/k6-summary.json"))
+        .unwrap();
+    let policy = repo().join("gates/release.toml");
+    let policy = policy.to_str().unwrap();
+    // The default summary passes: it is not what the user named.
+    gatecheck_with_lag().current_dir(dir.path()).args(["verify", "--policy", policy]).assert().code(0);
+    for name in ["K6_SUMMARY_PATH", "K6_SUMMARY_EXPORT", "GATECHECK_SUMMARY", "gatecheck_summary"] {
+        refused_naming(dir.path(), name, &["verify", "--policy", policy]);
+    }
+}
+
+/// Finding figures5/01 (figure variable): a `[gate.env]` figure whose value is not UTF-8 was
+/// read as "not set", so the gate took its figure from elsewhere or had none.
+#[test]
+fn a_figure_variable_that_is_not_utf8_is_refused_not_read_as_unset() {
+    let pass = fixture("k6/1.1.0/pass/summary-export.json");
+    let pass = pass.to_str().unwrap();
+    for name in ["SCHEDULER_LAG_P95_SECONDS", "QUEUE_LAG_P99_SECONDS"] {
+        refused_naming(repo(), name, &["verify", "--policy", "gates/release.toml", "--summary", pass]);
+    }
+}
+
+/// Finding figures5/01 (flow switch and run variables): a switch whose value is not UTF-8 was
+/// read as unset (the policy's default); PERF_* scenario variables, tokens and CI variables are
+/// read through the same function.
+#[test]
+fn a_switch_or_run_variable_that_is_not_utf8_is_refused_not_read_as_unset() {
+    let pass = fixture("k6/1.1.0/pass/summary-export.json");
+    refused_naming(
+        repo(),
+        "PERF_ENABLE_RULE_RUN",
+        &["verify", "--policy", "gates/release.toml", "--summary", pass.to_str().unwrap()],
+    );
+    refused_naming(repo(), "NO_COLOR", &["verify", "--summary", pass.to_str().unwrap()]);
+    // Checked before any load is sent: the target here would not answer.
+    for name in ["PERF_BEARER_TOKEN", "PERF_BASE_URL"] {
+        let dir = tempfile::tempdir().unwrap();
+        let assert = gatecheck()
+            .env("PERF_BASE_URL", "http://127.0.0.1:9")
+            .env("PERF_BEARER_TOKEN", "token-123456")
+            .env(name, not_utf8("hidden-value-"))
+            .args(["smoke", "--quiet", "--duration", "1s", "--summary-out"])
+            .arg(dir.path().join("s.json"))
+            .arg("--log-out")
+            .arg(dir.path().join("s.log"))
+            .assert()
+            .code(2);
+        let err = stderr_of(&assert);
+        assert!(err.contains(name) && err.contains("not UTF-8") && !err.contains("hidden-value"), "{name}: {err}");
+    }
+    let assert =
+        gatecheck().env("INPUT_PERF_BASE_URL", not_utf8("hidden-value-")).args(["ci", "resolve"]).assert().code(2);
+    let err = stderr_of(&assert);
+    assert!(err.contains("INPUT_PERF_BASE_URL") && !err.contains("hidden-value"), "{err}");
+}

@@ -38,7 +38,7 @@ pub fn gatecheck_with_lag() -> Command {
 /// Evaluates a summary against the shipped release policy in-process, with `env` as the environment.
 pub fn verdict_for(summary: &Path, env: &[(&str, &str)]) -> Verdict {
     let policy = gatecheck::policy::load_file(&repo().join("gates/release.toml")).expect("release policy loads");
-    let lookup = |name: &str| env.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string());
+    let lookup = |name: &str| Ok(env.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string()));
     let evidence = Evidence {
         summary: Some(gatecheck::sources::k6_summary::read(summary).expect("fixture parses")),
         env: gatecheck::sources::env::read_figures(&policy, &lookup).expect("env figures"),
