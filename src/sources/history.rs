@@ -9,7 +9,8 @@
 //! their own `judged_at` (to the nanosecond; where two cannot be ordered, the blocked one counts
 //! as the newer), and one dated in the future is refused. The same run counts once: a record
 //! lists the runs it judged (`evidence_runs`, digests of their figures), and a record naming a
-//! run this verdict judges, or one an earlier record counted, is not counted again. A run that
+//! run this verdict judges, or one a newer record counted, is not counted again; a run judged
+//! more than once stands as its worst judgement, at its latest record. A run that
 //! passed only because of a waiver is not a clean pass: it counts only where the gate says
 //! `count_waived = true`.
 
@@ -111,16 +112,24 @@ pub fn outcomes(dir: &Path, query: &Query<'_>) -> Result<Vec<bool>, Error> {
         (if passed { record.judged_at.0 } else { record.judged_at.1 }, !passed)
     };
     records.sort_by(|a, b| key(a).cmp(&key(b)).then_with(|| a.shown.cmp(&b.shown)));
+    // A run judged more than once stands as its worst judgement, at the time of its latest
+    // record: judged a pass and later re-judged blocked (fresh lag figures), it is blocked,
+    // never the first judgement kept.
+    let mut blocked_runs: BTreeSet<&String> = BTreeSet::new();
+    for record in records.iter().filter(|record| !passed(record)) {
+        blocked_runs.extend(record.runs.iter());
+    }
     let mut seen: BTreeSet<String> = query.current_runs.iter().cloned().collect();
-    let mut outcomes = Vec::new();
-    for record in records {
+    let mut newest_first = Vec::new();
+    for record in records.iter().rev() {
         if record.runs.is_empty() || record.runs.iter().any(|run| seen.contains(run)) {
             continue;
         }
-        outcomes.push(passed(&record));
-        seen.extend(record.runs);
+        newest_first.push(passed(record) && !record.runs.iter().any(|run| blocked_runs.contains(run)));
+        seen.extend(record.runs.iter().cloned());
     }
-    Ok(outcomes)
+    newest_first.reverse();
+    Ok(newest_first)
 }
 
 /// Reads one record; None when it belongs to another policy (by name or by text).

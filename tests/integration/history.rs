@@ -73,6 +73,29 @@ fn one_run_judged_twice_in_another_spelling_counts_once() {
     assert_eq!(doc["evidence_runs"].as_array().map(Vec::len), Some(1), "{doc}");
 }
 
+/// A run judged a pass and later re-judged blocked (the same load run, fresh lag figures over
+/// the limit) stands as blocked: the re-judgement is never dropped as "the same run again", so a
+/// passing candidate after it still needs another pass.
+#[test]
+fn a_run_re_judged_blocked_stands_as_blocked() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = dir.path().join("history");
+    verify(&repo().join(PASS_EXPORT), &history, None).code(1);
+    let out = stdout_of(
+        &gatecheck_with_lag()
+            .env("SCHEDULER_LAG_P95_SECONDS", "600")
+            .args(["verify", "--summary", PASS_EXPORT, "--history"])
+            .arg(&history)
+            .assert()
+            .code(1),
+    );
+    assert!(out.contains("RELEASE BLOCKED"), "{out}");
+    let other = another_passing_run(dir.path());
+    let out = stdout_of(&verify(&other, &history, None).code(1));
+    let row = out.lines().find(|l| l.contains("consecutive-passes")).unwrap_or_else(|| panic!("{out}"));
+    assert!(row.contains("FAIL"), "the earlier pass of a run re-judged blocked counted: {out}");
+}
+
 /// Finding judgement/03: a record judged by another policy text that happens to be called
 /// `release` (another team's copy, an older edit) never counts for this one.
 #[test]
