@@ -130,15 +130,15 @@ pub fn refuse_url_credentials(flag: &str, url: &str, instead: &str) -> Result<()
 
 /// Words that make a query parameter's name a credential's (`?token=`, `?api_key=`,
 /// `?X-Amz-Signature=`, `?access_token=`, `?sessionid=`), compared case-insensitively.
-const CREDENTIAL_PARAMETER_WORDS: [&str; 11] =
-    ["token", "key", "secret", "pass", "pwd", "auth", "sig", "credential", "session", "jwt", "bearer"];
+const CREDENTIAL_PARAMETER_WORDS: [&str; 13] =
+    ["token", "key", "secret", "pass", "pwd", "auth", "sig", "credential", "session", "sid", "jwt", "bearer", "code"];
 
 /// The name of the first query parameter of `url` whose name says it carries a credential:
 /// such a URL is refused like one with `user:password@`, since its value would be printed.
 fn credential_parameter(url: &str) -> Option<String> {
     let query = url.split_once('?')?.1;
     let query = query.split('#').next().unwrap_or_default();
-    query.split('&').map(|pair| pair.split('=').next().unwrap_or_default()).find_map(|name| {
+    query.split(['&', ';']).map(|pair| pair.split('=').next().unwrap_or_default()).find_map(|name| {
         let decoded = percent_decoded(name).to_ascii_lowercase();
         CREDENTIAL_PARAMETER_WORDS.iter().any(|word| decoded.contains(word)).then(|| escape_parameter_name(&decoded))
     })
@@ -298,6 +298,8 @@ mod tests {
             "http://127.0.0.1:9090/?X-Amz-Signature=pw-123",
             "http://127.0.0.1:9090/?%74oken=pw-123",
             "http://127.0.0.1:9090/?sessionid=pw-123",
+            "http://127.0.0.1:9090/?a=1;sid=pw-123",
+            "http://127.0.0.1:9090/?code=pw-123",
             "127.0.0.1:9090/?password",
         ] {
             let text = refuse_url_credentials("--prometheus-url", url, "use a header").unwrap_err().to_string();

@@ -84,7 +84,7 @@ pub async fn demo(args: DemoArgs, context: &Context<'_>, out: &mut dyn Write) ->
     ))?;
     let result = smoke::smoke(
         load_plan,
-        &smoke::RunnerRole::default(),
+        &smoke::RunnerRole { demo: true, ..smoke::RunnerRole::default() },
         &summary_path,
         &log_path,
         Some(&metrics_url),

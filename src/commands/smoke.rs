@@ -72,6 +72,9 @@ pub struct RunnerRole {
     pub run_id: Option<String>,
     /// Where to push the measurements (Prometheus remote-write), if anywhere.
     pub remote_write: Option<crate::load::remote_write::Target>,
+    /// The target is gatecheck's built-in demo API (`gatecheck demo`): the summary says so, and
+    /// no verdict on it ever counts as a candidate's run.
+    pub demo: bool,
 }
 
 /// The plan of this runner's segment, and its role in the run, from the load flags.
@@ -91,7 +94,7 @@ pub fn load_plan(args: &LoadArgs, env: &crate::env::Lookup<'_>) -> Result<(LoadP
     // The flags are checked before the scenario, so a mistake in them is named first.
     let remote_write = remote_write_target(args, env)?;
     let plan = scenario_plan(args, env)?.into_segment(segment);
-    Ok((plan, RunnerRole { start_at, run_id: args.run_id.clone(), remote_write }))
+    Ok((plan, RunnerRole { start_at, run_id: args.run_id.clone(), remote_write, demo: false }))
 }
 
 /// `--remote-write URL` with its headers and GATECHECK_REMOTE_WRITE_TOKEN, checked before any
@@ -332,6 +335,9 @@ pub async fn smoke(
             "interval_seconds": target.every.as_secs_f64(),
             "refused": pushes.refused(),
         });
+    }
+    if role.demo {
+        document["gatecheck"]["demo"] = serde_json::json!(true);
     }
     // Who this summary is among the runners of one run: `merge` checks it.
     document["gatecheck"]["shard"] = serde_json::json!({

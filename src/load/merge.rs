@@ -247,6 +247,8 @@ fn read_native(path: &Path) -> Result<(LoadPlan, Recorder, RunFacts), Error> {
         partial: partial_run(native).map_err(|why| bad(path, format!("gatecheck.partial: {why}")))?,
         started_at: native["started_at"].as_str().unwrap_or_default().to_string(),
         ended_at: native["ended_at"].as_str().unwrap_or_default().to_string(),
+        demo: crate::sources::k6_summary::demo_run(native)
+            .map_err(|why| bad(path, format!("gatecheck.demo: {why}")))?,
     };
     Ok((plan, recorder, facts))
 }
@@ -461,6 +463,8 @@ pub fn merge_native(inputs: &[PathBuf]) -> Result<Value, Error> {
         // Shards run side by side: the merged run lasts as long as the longest shard.
         facts.elapsed_secs = facts.elapsed_secs.max(other_facts.elapsed_secs);
         facts.partial = facts.partial.or(other_facts.partial);
+        // A demo segment makes the merged run a demo run: it never stands for a candidate.
+        facts.demo |= other_facts.demo;
     }
     // The merged run's age is its stalest shard's (see `merged_dates`).
     facts.started_at = started_at;

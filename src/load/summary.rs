@@ -22,6 +22,8 @@ pub struct RunFacts {
     pub partial: Option<String>,
     pub started_at: String,
     pub ended_at: String,
+    /// The run loaded gatecheck's built-in demo API (written as `gatecheck.demo: true`).
+    pub demo: bool,
 }
 
 pub use crate::metrics::hdr::k6_percentile;
@@ -104,7 +106,7 @@ pub fn export(plan: &LoadPlan, recorder: &Recorder, facts: &RunFacts, vus: u64) 
     let errors: Map<String, Value> =
         recorder.errors.iter().map(|(kind, count)| (kind.name().to_string(), json!(count))).collect();
     let late: u64 = recorder.flows.iter().map(|f| f.late_iterations).sum();
-    json!({
+    let mut document = json!({
         "root_group": {"name": "", "path": "", "id": "d41d8cd98f00b204e9800998ecf8427e", "groups": {}, "checks": checks},
         "metrics": metrics,
         "gatecheck": {
@@ -126,7 +128,11 @@ pub fn export(plan: &LoadPlan, recorder: &Recorder, facts: &RunFacts, vus: u64) 
             // Lossless at the recorded precision: `gatecheck merge` adds these histograms.
             "recorder": recorder.to_json(plan),
         }
-    })
+    });
+    if facts.demo {
+        document["gatecheck"]["demo"] = json!(true);
+    }
+    document
 }
 
 /// The per-flow table for people (log and terminal).
@@ -280,6 +286,7 @@ mod tests {
             partial: None,
             started_at: "2026-01-01T00:00:00Z".into(),
             ended_at: "2026-01-01T00:00:01Z".into(),
+            demo: false,
         };
         export(&plan, &recorder, &facts, 1)
     }

@@ -165,6 +165,8 @@ pub struct RunRecord {
     pub errors_by_kind: Vec<(String, u64)>,
     /// One segment of a run of several (`gatecheck.shard`): its segment and the runner count.
     pub segment: Option<(String, u64)>,
+    /// The run loaded gatecheck's built-in demo API (`gatecheck.demo`), not a candidate.
+    pub demo: bool,
 }
 
 impl MetricSet {

@@ -111,9 +111,9 @@ pub fn evaluate(policy: &Policy, evidence: &Evidence) -> Result<Verdict, Error> 
             .iter()
             .chain(&evidence.raw)
             .flat_map(|s| s.unfit_as_baseline())
-            .chain(evidence.demo.then(|| DEMO_UNFIT.to_string()))
+            .chain(evidence.is_demo().then(|| DEMO_UNFIT.to_string()))
             .collect(),
-        demo: evidence.demo,
+        demo: evidence.is_demo(),
         run: evidence.summary.iter().chain(&evidence.raw).find_map(|s| s.run.as_ref()).map(|run| RunFacts {
             partial: run.partial.clone(),
             dropped_iterations: run.dropped_iterations,

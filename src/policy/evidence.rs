@@ -118,6 +118,13 @@ pub struct Evidence {
 }
 
 impl Evidence {
+    /// Whether the evidence is the demo's: gathered by `gatecheck demo`, or a native summary
+    /// its run wrote (`gatecheck.demo`) judged again by `verify`, alone or merged (finding
+    /// judge5/02: only the demo command's own verdict was marked).
+    pub fn is_demo(&self) -> bool {
+        self.demo || self.summary.iter().chain(&self.raw).any(|set| set.run.as_ref().is_some_and(|run| run.demo))
+    }
+
     /// The runs this evidence measured, each named by a digest of its figures (never of the
     /// bytes that spelled them): the summary's and the raw results'. Evidence with no file (only
     /// queries and environment figures) is named by what the queries answered and the figures.

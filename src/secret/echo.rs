@@ -3,7 +3,7 @@
 //! URL quoted in a URL), hex per byte (`746f6b`, `74 6f 6b`, `74:6f`, `0x74`, `\x74`),
 //! JSON-escaped (`\/`, `\"`, `\uXXXX`), HTML character references (`&#116;`, `&#x74;`,
 //! `&amp;`), split across lines with the indentation a wrapped or folded line adds — in any
-//! mixture, whole or cut at either end (`SHORTEST_CUT`).
+//! mixture, whole or cut at either end or both (any run of `SHORTEST_CUT` characters of it).
 //!
 //! The text is read once into a *view*: at each position, every character (or byte) it may
 //! stand for there and where that reading ends. Matching a form is then a walk over the view,
@@ -14,9 +14,10 @@
 
 use std::collections::HashMap;
 
-/// The fewest characters of one end of a credential that count as an echo of it when the rest
-/// was cut off (a server quoting it up to a length limit, or only its tail): fewer reveal
-/// little, and would mask ordinary words that happen to share them.
+/// The fewest characters of a credential that count as an echo of it when the rest was cut off
+/// (a server quoting it up to a length limit, only its tail, or a piece of it: one line of a hex
+/// dump, finding round6/01): fewer reveal little, and would mask ordinary words that happen to
+/// share them.
 pub const SHORTEST_CUT: usize = 8;
 
 /// A reading of a UTF-8 byte of a non-ASCII character (percent-encoded or hex), told apart from
@@ -42,7 +43,7 @@ impl Form {
     }
 
     /// Character offsets an echo of this form may begin at: the start, and with `cut` every
-    /// tail of at least `SHORTEST_CUT` characters.
+    /// offset with at least `SHORTEST_CUT` characters after it.
     fn starts(&self) -> std::ops::RangeInclusive<usize> {
         let last = if self.cut && self.chars.len() > SHORTEST_CUT { self.chars.len() - SHORTEST_CUT } else { 0 };
         0..=last
@@ -88,9 +89,9 @@ impl Forms {
                     tried.push((form_index, offset));
                     let form = &self.forms[form_index];
                     let (end, matched) = view.echo(at, &form.chars[offset..]);
-                    let whole_tail = matched == form.chars.len() - offset;
-                    let cut_head = offset == 0 && form.cut && matched >= SHORTEST_CUT;
-                    if matched > 0 && (whole_tail || cut_head) {
+                    let whole = offset == 0 && matched == form.chars.len();
+                    let piece = form.cut && matched >= SHORTEST_CUT;
+                    if matched > 0 && (whole || piece) {
                         masked.push((at, end));
                     }
                 }

@@ -294,15 +294,23 @@ mod tests {
                     prop_assert!(!scrubbed.contains(form.as_str()), "{} -> {}", text, scrubbed);
                 }
             }
-            // Finding text4/03: an echo cut at a length limit, or only its tail, keeps no run of
-            // `SHORTEST_CUT` characters of either end.
+            // Findings text4/03 and round6/01: an echo cut at a length limit, only its tail, or a
+            // piece cut at both ends keeps no run of `SHORTEST_CUT` characters of it.
             let length = secret.chars().count();
             if length > SHORTEST_CUT {
                 let kept = cut.clamp(SHORTEST_CUT, length - 1);
-                for echo in [format!("{}...", &secret[..kept]), format!("...{}", &secret[length - kept..])] {
+                let middle_start = (cut % (length - SHORTEST_CUT + 1)).min(length - SHORTEST_CUT);
+                let middle = &secret[middle_start..middle_start + SHORTEST_CUT];
+                for echo in [
+                    format!("{}...", &secret[..kept]),
+                    format!("...{}", &secret[length - kept..]),
+                    format!("...{middle}..."),
+                ] {
                     let scrubbed = scrub(&format!("{prefix}{echo}{prefix}"));
                     prop_assert!(
-                        !scrubbed.contains(&secret[..SHORTEST_CUT]) && !scrubbed.contains(&secret[length - SHORTEST_CUT..]),
+                        !scrubbed.contains(&secret[..SHORTEST_CUT])
+                            && !scrubbed.contains(&secret[length - SHORTEST_CUT..])
+                            && !scrubbed.contains(middle),
                         "{} -> {}", echo, scrubbed
                     );
                 }

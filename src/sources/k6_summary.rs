@@ -110,8 +110,17 @@ fn from_document(path: &str, root: &Map<String, Value>) -> Result<MetricSet, Err
             }
         }
         set.run = Some(reader.run_record(native)?);
-        if let Some(recorder) = native.get("recorder") {
-            set.distributions = reader.distributions(recorder, metrics)?;
+        // The histograms are what the figures were computed from: a summary the native runner
+        // wrote without them has figures nothing can check (finding round6/02: deleting the
+        // recorder let lowered stats pass). A merge of k6 raw results has none to carry.
+        let by_native_runner = native.get("runner").and_then(Value::as_str).is_some_and(|r| r.ends_with(" native"));
+        match native.get("recorder") {
+            Some(recorder) => set.distributions = reader.distributions(recorder, metrics)?,
+            None if by_native_runner => return Err(reader.error(
+                "gatecheck.recorder",
+                "missing: the native runner's summary carries the histograms its latency figures were computed from",
+            )),
+            None => {}
         }
         if let Some(scraped) = native.get("scraped") {
             set.scraped = Some(reader.scraped(scraped)?);
@@ -413,6 +422,7 @@ impl Reader<'_> {
     /// The run facts of a native summary.
     fn run_record(&self, native: &Value) -> Result<RunRecord, Error> {
         let partial = partial_run(native).map_err(|why| self.error("gatecheck.partial", why))?;
+        let demo = demo_run(native).map_err(|why| self.error("gatecheck.demo", why))?;
         let text = |key: &str| native.get(key).and_then(Value::as_str).map(str::to_string);
         let count = |key: &str| -> Result<u64, Error> {
             native
@@ -423,6 +433,7 @@ impl Reader<'_> {
         };
         Ok(RunRecord {
             partial,
+            demo,
             started_at: text("started_at"),
             ended_at: text("ended_at"),
             dropped_iterations: count("dropped_iterations")?,
@@ -543,7 +554,19 @@ impl Reader<'_> {
             // the same figure.
             let Ok(key) = MetricKey::parse(name) else { continue };
             let recorded = histograms.iter().find(|(selector, _)| MetricKey::parse(selector).is_ok_and(|k| k == key));
-            let (Some((_, histogram)), Some(stats)) = (recorded, stats.as_object()) else { continue };
+            let Some(stats) = stats.as_object() else { continue };
+            let Some((_, histogram)) = recorded else {
+                // A trend the recorder does not hold (its flow or endpoint deleted from
+                // `gatecheck.recorder`, or added to `metrics`) is a figure with no source.
+                let trend = stats.keys().any(|field| field == "avg" || field == "med" || field.starts_with("p("));
+                if trend {
+                    return Err(self.error(
+                        &format!("metrics[{name:?}]"),
+                        "a latency trend with no histogram in gatecheck.recorder: a native run writes every trend from its histograms",
+                    ));
+                }
+                continue;
+            };
             for (field, value) in stats {
                 let at = format!("metrics[{name:?}][{field:?}]");
                 let stat = crate::policy::threshold::Stat::parse_key(field);
@@ -589,6 +612,17 @@ pub fn partial_run(native: &Value) -> Result<Option<String>, String> {
     };
     let reason = native.get("partial_reason").and_then(Value::as_str);
     Ok(partial.then(|| reason.map_or_else(|| "the run recorded itself as partial".into(), str::to_string)))
+}
+
+/// Whether a native run loaded gatecheck's built-in demo API (`gatecheck.demo`, written by
+/// `gatecheck demo` and carried by `merge`): such a run is never a candidate's evidence, judged
+/// from its summary or merged. Absent is false; anything but a boolean is refused.
+pub fn demo_run(native: &Value) -> Result<bool, String> {
+    match native.get("demo") {
+        None => Ok(false),
+        Some(Value::Bool(demo)) => Ok(*demo),
+        Some(other) => Err(format!("expected true or false, got {}", type_name(other))),
+    }
 }
 
 /// A count as a summary writes it: a whole, non-negative number that fits a u64, or why not.

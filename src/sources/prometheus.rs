@@ -388,12 +388,14 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 /// The answer as series. One figure, one reading: Prometheus never answers one label set twice
 /// ("vector cannot contain metrics with the same labelset"); an answer that does (a proxy or
 /// federation layer in between) has two readings of one series, which neither a row per series
-/// nor `reduce` can judge, and is refused like any answer that is not the API's (exit 2).
+/// nor `reduce` can judge, and is refused like any answer that is not the API's (exit 2). A label
+/// with an empty value is no label to Prometheus (`{a="1"}` and `{a="1",b=""}` are one series,
+/// finding round6/03), so label sets are compared, and kept, without empty values.
 fn to_series(plan: &PrometheusPlan, gate: &str, query: &str, data: &Data) -> Result<Vec<Series>, Error> {
     if let Data::Vector(vector) = data {
         let mut seen = std::collections::BTreeSet::new();
         for sample in vector {
-            let labels: BTreeMap<&String, &String> = sample.metric().iter().collect();
+            let labels: BTreeMap<&String, &String> = sample.metric().iter().filter(|(_, v)| !v.is_empty()).collect();
             if !seen.insert(labels.clone()) {
                 let labels: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
                 return Err(plan.error(format!(
@@ -412,6 +414,7 @@ fn to_series(plan: &PrometheusPlan, gate: &str, query: &str, data: &Data) -> Res
                 labels: sample
                     .metric()
                     .iter()
+                    .filter(|(_, v)| !v.is_empty())
                     .map(|(k, v)| (crate::secret::scrub(k), crate::secret::scrub(v)))
                     .collect(),
                 value: sample.sample().value(),

@@ -1061,6 +1061,8 @@ fn check_pool_answer(answer: &'static str, reduce: Option<&str>) -> (Option<i32>
 #[test]
 fn a_promql_answer_holding_one_label_set_twice_is_refused() {
     const TWICE: &str = r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"pool":"main","instance":"a"},"value":[1767225600,"0.95"]},{"metric":{"pool":"other"},"value":[1767225600,"0.1"]},{"metric":{"instance":"a","pool":"main"},"value":[1767225600,"0.5"]}]}}"#;
+    // Finding round6/03: an empty label is no label to Prometheus, so this is one series twice.
+    const EMPTY_LABEL_TWICE: &str = r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"pool":"main","instance":"a"},"value":[1767225600,"0.95"]},{"metric":{"pool":"main","instance":"a","shard":""},"value":[1767225600,"0.5"]}]}}"#;
     const MATRIX_TWICE: &str = r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"pool":"main"},"values":[[1767225600,"0.95"]]},{"metric":{"pool":"main"},"values":[[1767225600,"0.5"]]}]}}"#;
     const DISTINCT: &str = r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"pool":"main","instance":"a"},"value":[1767225600,"0.5"]},{"metric":{"pool":"main","instance":"b"},"value":[1767225600,"0.6"]},{"metric":{"__name__":"db_util","pool":"main","instance":"a"},"value":[1767225600,"0.7"]}]}}"#;
     for reduce in [None, Some("avg"), Some("max")] {
@@ -1074,6 +1076,9 @@ fn a_promql_answer_holding_one_label_set_twice_is_refused() {
             "reduce {reduce:?}: {err}"
         );
         assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        let (code, out, err) = check_pool_answer(EMPTY_LABEL_TWICE, reduce);
+        assert_eq!(code, Some(2), "an empty label, reduce {reduce:?}: {out}{err}");
+        assert!(err.contains("twice"), "{err}");
         let (code, out, err) = check_pool_answer(MATRIX_TWICE, reduce);
         assert_eq!(code, Some(2), "matrix, reduce {reduce:?}: {out}{err}");
         // Distinct label sets (the metric name is one of the labels) are each a reading.
@@ -1140,4 +1145,32 @@ fn native_stats_that_contradict_their_own_histograms_are_refused() {
     doc["metrics"]["http_req_duration{flow:auth_list}"]["p(97)"] = json!(0.5);
     let out = verify(&doc);
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    // Finding round6/02: lowered stats with the histograms deleted (the whole recorder, or the
+    // flow they belong to) have nothing left to check them against: refused, not judged.
+    let lowered = |doc: &mut Value| {
+        doc["metrics"]["http_req_duration{flow:auth_list}"]["p(95)"] = json!(0.001);
+    };
+    let mut doc = written.clone();
+    lowered(&mut doc);
+    doc["gatecheck"].as_object_mut().unwrap().remove("recorder");
+    let out = verify(&doc);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("gatecheck.recorder") && err.contains("missing"), "{err}");
+    let mut doc = written.clone();
+    lowered(&mut doc);
+    doc["gatecheck"]["recorder"]["flows"].as_array_mut().unwrap().retain(|flow| flow["name"] != "auth_list");
+    let out = verify(&doc);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("gatecheck.recorder"), "{err}");
+    // A trend the recorder never held, added beside the others, has no source either.
+    let mut doc = written.clone();
+    doc["metrics"]["http_req_duration{flow:auth_list,expected_response:true}"] =
+        written["metrics"]["http_req_duration{flow:auth_list}"].clone();
+    doc["metrics"]["http_req_duration{flow:auth_list,expected_response:true}"]["p(95)"] = json!(0.001);
+    let out = verify(&doc);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("no histogram in gatecheck.recorder"), "{err}");
 }

@@ -188,6 +188,34 @@ fn a_demo_run_never_counts_as_a_run_of_the_candidate() {
     // Nor does the demo's report stand as a baseline (the reasons `--baseline` refuses).
     let unfit = read_json(&written[0])["baseline_unfit"].to_string();
     assert!(unfit.contains("demo"), "{unfit}");
+    // The demo's own summary judged again by `verify`, alone or merged, is still the demo's:
+    // it says so, and neither its record nor its report counts.
+    let summary = std::fs::read_dir(dir.path().join("demo"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| read_json_opt(p).is_some_and(|doc| doc["gatecheck"]["recorder"].is_object()))
+        .unwrap_or_else(|| panic!("no native summary in the demo's folder: {out}"));
+    assert_eq!(read_json(&summary)["gatecheck"]["demo"], true, "{}", summary.display());
+    let again = dir.path().join("again");
+    let report = dir.path().join("again.json");
+    gatecheck_with_lag()
+        .args(["verify", "--policy", "gates/release.toml", "--summary"])
+        .arg(&summary)
+        .arg("--history")
+        .arg(&again)
+        .arg("--report")
+        .arg(format!("json={}", report.display()))
+        .assert()
+        .code(1);
+    let judged = read_json(&report);
+    assert_eq!(judged["demo"], true, "verify of the demo's summary: {judged}");
+    assert!(judged["baseline_unfit"].to_string().contains("demo"), "{judged}");
+    assert_eq!(read_json(&records(&again)[0])["demo"], true);
+}
+
+fn read_json_opt(path: &Path) -> Option<Value> {
+    serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
 }
 
 /// Finding judge5/03: `judged_at` was whole seconds, and two records of the same second were
