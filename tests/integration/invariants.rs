@@ -5,7 +5,7 @@
 //! - sources × units: a figure at, one written digit above and one below its limit, in any
 //!   unit the limit may be written in, gives the verdict decimal arithmetic gives
 //!   (`a_figure_meets_its_limit_as_decimal_arithmetic_says_from_every_source`, 192 cases;
-//!   `a_promql_figure_meets_its_limit_exactly_through_a_real_prometheus`, 64 cases);
+//!   `a_promql_figure_meets_its_limit_exactly_through_a_real_prometheus`, 64 cases, vector and scalar answers);
 //! - monotonicity: a worse figure never turns exit 1 into exit 0
 //!   (`a_worse_figure_never_passes_where_a_better_one_failed`, 128 cases);
 //! - duplication: the same figure twice in any spelling is refused
@@ -298,26 +298,30 @@ fn a_promql_figure_meets_its_limit_exactly_through_a_real_prometheus() {
         let Some((limit_ms, limit)) = limit_text(figure, delta, unit) else { return Ok(()) };
         let op = OPS[op];
         let expected = if holds(op, figure, limit_ms) { 0 } else { 1 };
-        // The figure in seconds as decimal text, evaluated by Prometheus itself.
+        // The figure in seconds as decimal text, evaluated by Prometheus itself: an instant
+        // vector, and a scalar answer (a literal, and `scalar(…)`).
         let seconds = (figure / Decimal::ONE_THOUSAND).normalize();
-        let (_guard, policy) = policy_file(&format!(
-            "[[gate]]\nid = \"lag\"\nquery = 'vector({seconds})'\nunit = \"s\"\nthresholds = [\"value {op} {limit}\"]\n"
-        ));
-        let output = gatecheck()
-            .args(["check", "--policy"])
-            .arg(&policy)
-            .args(["--prometheus-url", &prometheus.url, "--at", FIXTURE_T])
-            .output()
-            .unwrap();
-        prop_assert_eq!(
-            output.status.code(),
-            Some(expected),
-            "{} s against value {} {}: {}",
-            seconds,
-            op,
-            limit,
-            String::from_utf8_lossy(&output.stdout)
-        );
+        for query in [format!("vector({seconds})"), format!("{seconds}"), format!("scalar(vector({seconds}))")] {
+            let (_guard, policy) = policy_file(&format!(
+                "[[gate]]\nid = \"lag\"\nquery = '{query}'\nunit = \"s\"\nthresholds = [\"value {op} {limit}\"]\n"
+            ));
+            let output = gatecheck()
+                .args(["check", "--policy"])
+                .arg(&policy)
+                .args(["--prometheus-url", &prometheus.url, "--at", FIXTURE_T])
+                .output()
+                .unwrap();
+            prop_assert_eq!(
+                output.status.code(),
+                Some(expected),
+                "{} against value {} {}: {}{}",
+                query,
+                op,
+                limit,
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
         Ok(())
     });
     if let Err(failure) = outcome {
