@@ -7,7 +7,8 @@
 //! and paragraph separators, bidi overrides and the XML-forbidden U+FFFE/U+FFFF are rendered
 //! visibly (`\n`, `\r`, `\t`, `\u001b`), so outside text is always one line and can never
 //! start a line of its own (a CI runner reads a line starting with `::` as a workflow command),
-//! and its legacy `##[cmd]` form, obeyed anywhere in a line, is broken up (`##\[`).
+//! and its legacy `##[cmd]` form, obeyed anywhere in a line, is broken up (`##\[`), and a
+//! `::` that would open it (after any indentation, which the runner trims) is written `\::`.
 //! The other kinds build on it: Markdown backslash-escapes every ASCII punctuation character
 //! (no emphasis, code span, raw HTML, entity, link or GFM autolink can form); XML and HTML
 //! escape their markup characters; Prometheus rule annotations are Go templates, so `{{` is
@@ -49,8 +50,13 @@ pub fn line(text: &str) -> String {
     };
     // The Actions runner also obeys its legacy command form `##[cmd]data`, found anywhere in a
     // line, not only at its start (finding text3/01): outside text never carries one intact.
-    if out.contains("##[") {
-        out.replace("##[", "##\\[")
+    let out = if out.contains("##[") { out.replace("##[", "##\\[") } else { out };
+    // The runner trims leading whitespace before it looks for `::` (finding round7-text/05: an
+    // indented line of outside text was obeyed), and a piece of outside text may open a line
+    // after gatecheck's indentation or be printed first: it never begins with `::` intact.
+    let indent = out.len() - out.trim_start().len();
+    if out[indent..].starts_with("::") {
+        format!("{}\\{}", &out[..indent], &out[indent..])
     } else {
         out
     }
@@ -134,6 +140,7 @@ mod tests {
     fn controls_are_shown_not_obeyed() {
         assert_eq!(line("a\n::add-mask::x\r\u{1b}[31m\0"), "a\\n::add-mask::x\\r\\u001b[31m\\u0000");
         assert_eq!(line("plain text: ok"), "plain text: ok");
+        assert_eq!(line("  ::add-mask::x"), "  \\::add-mask::x");
         assert_eq!(markdown("`a|b` <img src=x>"), "\\`a\\|b\\` \\<img src\\=x\\>");
         assert_eq!(workflow_data("50%\n::x"), "50%25\\n::x");
         assert_eq!(html("</td><script>"), "&lt;/td&gt;&lt;script&gt;");
@@ -150,9 +157,16 @@ mod tests {
                 prop_assert!(!escaped.chars().any(hidden), "{escaped:?}");
                 prop_assert!(!escaped.contains('\n') && !escaped.contains('\r'));
             }
-            // Text with nothing hidden is shown exactly as it is.
+            // Never a workflow command, even after the indentation the runner trims.
+            prop_assert!(!line(&text).trim_start().starts_with("::"), "{:?}", line(&text));
+            // Text with nothing hidden is shown exactly as it is, but for a `::` it opens with.
             let visible: String = text.chars().filter(|c| !hidden(*c)).collect();
-            prop_assert_eq!(line(&visible), visible);
+            let indent = visible.len() - visible.trim_start().len();
+            if visible[indent..].starts_with("::") {
+                prop_assert_eq!(line(&visible), format!("{}\\{}", &visible[..indent], &visible[indent..]));
+            } else {
+                prop_assert_eq!(line(&visible), visible);
+            }
         }
 
         /// Markdown: every ASCII punctuation character of the output is escaped by the one

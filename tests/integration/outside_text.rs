@@ -1152,6 +1152,33 @@ fn a_policy_tests_gate_key_never_starts_a_line() {
     assert!(stdout.contains("lag\\n::error title=pwned::owned"), "{stdout}");
 }
 
+/// Findings round7-text/05 and /06: the runner trims a line's leading whitespace before it
+/// looks for `::`, so outside text printed after gatecheck's indentation (a `gatecheck test`
+/// problem) or first on a line (a `lint` finding's file name) is a command unless broken up.
+#[test]
+fn outside_text_opening_an_indented_or_first_piece_of_a_line_is_no_command() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("p.toml"),
+        "[[gate]]\nid = \"lag\"\nunit = \"s\"\nthresholds = [\"p(95) < 60s\"]\n[gate.env]\n\"p(95)\" = \"LAG_P95\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("t.toml"),
+        "policy = \"p.toml\"\n[[case]]\nname = \"x\"\nenv = { LAG_P95 = \"1\" }\n[case.expect]\noutcome = \"ship\"\n[case.expect.gates]\n\"::add-mask::hunter2\" = \"PASS\"\n",
+    )
+    .unwrap();
+    let out = gatecheck().current_dir(dir.path()).args(["test", "t.toml"]).assert().code(1);
+    assert_no_workflow_command("gatecheck test stdout", &stdout_of(&out));
+    assert_no_workflow_command("gatecheck test stderr", &stderr_of(&out));
+    std::fs::write(dir.path().join("::add-mask::hunter2.toml"), "[[gate]]\nid = \"x\"\nthresholds = [\"p(95) < 1s\"]\n")
+        .unwrap();
+    let out = gatecheck().current_dir(dir.path()).args(["lint", "::add-mask::hunter2.toml"]).output().unwrap();
+    assert_no_workflow_command("lint stdout", &String::from_utf8_lossy(&out.stdout));
+    assert_no_workflow_command("lint stderr", &String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("hunter2"), "{out:?}");
+}
+
 /// Finding text2/10: a remote-write refusal was cut to 200 characters before it was scrubbed,
 /// so a token straddling the cut was no longer whole and 38 of its 41 characters were printed
 /// and stored. Scrubbed whole, then cut: no part of it survives.
