@@ -130,8 +130,8 @@ pub fn refuse_url_credentials(flag: &str, url: &str, instead: &str) -> Result<()
 
 /// Words that make a query parameter's name a credential's (`?token=`, `?api_key=`,
 /// `?X-Amz-Signature=`, `?access_token=`, `?sessionid=`), compared case-insensitively.
-const CREDENTIAL_PARAMETER_WORDS: [&str; 13] =
-    ["token", "key", "secret", "pass", "pwd", "auth", "sig", "credential", "session", "sid", "jwt", "bearer", "code"];
+const CREDENTIAL_PARAMETER_WORDS: [&str; 14] =
+    ["token", "key", "secret", "pass", "pw", "auth", "sig", "cred", "session", "sid", "jwt", "bearer", "code", "otp"];
 
 /// The name of the first query parameter of `url` whose name says it carries a credential:
 /// such a URL is refused like one with `user:password@`, since its value would be printed.
@@ -300,6 +300,8 @@ mod tests {
             "http://127.0.0.1:9090/?sessionid=pw-123",
             "http://127.0.0.1:9090/?a=1;sid=pw-123",
             "http://127.0.0.1:9090/?code=pw-123",
+            "http://127.0.0.1:9090/?user=alice&pw=pw-123",
+            "http://127.0.0.1:9090/?cred=pw-123",
             "127.0.0.1:9090/?password",
         ] {
             let text = refuse_url_credentials("--prometheus-url", url, "use a header").unwrap_err().to_string();

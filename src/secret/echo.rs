@@ -1,6 +1,6 @@
 //! Where a text holds an echo of a credential: the credential as a server may have quoted it —
 //! ASCII case folded, percent-encoded (each UTF-8 byte, with any number of `%25` layers, as a
-//! URL quoted in a URL), hex per byte (`746f6b`, `74 6f 6b`, `74:6f`, `0x74`, `\x74`),
+//! URL quoted in a URL; `+` for a space, as a form encodes it), hex per byte (`746f6b`, `74 6f 6b`, `74:6f`, `0x74`, `\x74`),
 //! JSON-escaped (`\/`, `\"`, `\uXXXX`), HTML character references (`&#116;`, `&#x74;`,
 //! `&amp;`), split across lines with the indentation a wrapped or folded line adds — in any
 //! mixture, whole or cut at either end or both (any run of `SHORTEST_CUT` characters of it).
@@ -28,8 +28,7 @@ const BYTE: u32 = 1 << 31;
 pub struct Form {
     pub text: String,
     chars: Vec<char>,
-    /// Whether an echo of one end of it counts (the value itself, not its base64 runs, whose
-    /// cut ends reveal a few bytes at most).
+    /// Whether a piece of it (`SHORTEST_CUT` characters or more) counts as an echo of it.
     cut: bool,
     /// How many credentials have this form: tests take theirs back, and two of them may share
     /// one, so it goes only with the last.
@@ -246,6 +245,9 @@ fn read_at(text: &str, at: usize, out: &mut Vec<(u32, usize)>) {
     let Some(first) = rest.chars().next() else { return };
     out.push((fold(u32::from(first)), at + first.len_utf8()));
     match first {
+        // A form-encoded body (`password=correct+horse`) writes a space as `+` (finding
+        // round7-text/02).
+        '+' => out.push((u32::from(' '), at + 1)),
         '%' => {
             // `%XX`, and `%25XX`… for a URL quoted in a URL: every layer is a reading.
             let mut layer = 1;

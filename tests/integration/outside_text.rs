@@ -1171,8 +1171,11 @@ fn outside_text_opening_an_indented_or_first_piece_of_a_line_is_no_command() {
     let out = gatecheck().current_dir(dir.path()).args(["test", "t.toml"]).assert().code(1);
     assert_no_workflow_command("gatecheck test stdout", &stdout_of(&out));
     assert_no_workflow_command("gatecheck test stderr", &stderr_of(&out));
-    std::fs::write(dir.path().join("::add-mask::hunter2.toml"), "[[gate]]\nid = \"x\"\nthresholds = [\"p(95) < 1s\"]\n")
-        .unwrap();
+    std::fs::write(
+        dir.path().join("::add-mask::hunter2.toml"),
+        "[[gate]]\nid = \"x\"\nthresholds = [\"p(95) < 1s\"]\n",
+    )
+    .unwrap();
     let out = gatecheck().current_dir(dir.path()).args(["lint", "::add-mask::hunter2.toml"]).output().unwrap();
     assert_no_workflow_command("lint stdout", &String::from_utf8_lossy(&out.stdout));
     assert_no_workflow_command("lint stderr", &String::from_utf8_lossy(&out.stderr));
