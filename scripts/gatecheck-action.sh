@@ -144,6 +144,9 @@ install_path() {
 
 cmd_install() {
   need GITHUB_OUTPUT; need RUNNER_TEMP; need RUNNER_OS
+  # As judge's inputs: one line each, or a line break in them would print lines of their own.
+  # (INPUT_SHA256 may hold several checksum lines; it is never printed.)
+  single_line_inputs INPUT_VERSION INPUT_RELEASE_URL INPUT_BUILD_FROM_SOURCE
   case "${INPUT_BUILD_FROM_SOURCE:-false}" in
     true) install_from_source ;;
     false | "") install_release ;;

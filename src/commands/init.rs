@@ -51,6 +51,19 @@ fn write_new(path: &std::path::Path, text: &str) -> Result<(), Error> {
 }
 
 pub fn init(args: InitArgs, out: &mut dyn Write) -> Result<Outcome, Error> {
+    // Written into PromQL inside TOML strings: a metric name and nothing else (finding
+    // round7-text/03: a quote and a line break wrote lines of their own into the policy).
+    for (flag, name) in [
+        ("--latency-histogram", args.latency_histogram.as_deref()),
+        ("--utilization-gauge", args.utilization_gauge.as_deref()),
+    ] {
+        if let Some(name) = name.filter(|name| !is_metric_name(name)) {
+            return Err(Error::Settings(format!(
+                "init {flag} {}: expected a Prometheus metric name (letters, digits, _ and :, not starting with a digit)",
+                crate::escape::line(&format!("{name:?}"))
+            )));
+        }
+    }
     let endpoints = endpoints(&args)?;
     let files = render(&args, &endpoints)?;
     // Nothing that exists is replaced, and nothing is written through a link: a dangling link
@@ -421,6 +434,13 @@ fn release_tests(endpoints: &[Endpoint]) -> String {
         ));
     }
     text
+}
+
+/// A Prometheus metric name: `[a-zA-Z_:][a-zA-Z0-9_:]*`.
+fn is_metric_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == ':')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
 }
 
 fn saturation(args: &InitArgs) -> String {

@@ -238,3 +238,33 @@ fn a_release_url_password_is_never_printed() {
     assert!(all.contains("downloading http://***@127.0.0.1:"), "{all}");
     assert!(!all.contains("MirrorPassw0rd"), "{all}");
 }
+
+/// Found in review round 7 (text): `install` did not hold its inputs to one line, so a line
+/// break in `release-url` printed a line of its own (`::error title=forged::…`).
+#[test]
+fn install_inputs_are_one_line_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let outputs = dir.path().join("github-output");
+    std::fs::write(&outputs, "").unwrap();
+    let out = Command::new("bash")
+        .arg(repo().join("scripts/gatecheck-action.sh"))
+        .arg("install")
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("GITHUB_OUTPUT", &outputs)
+        .env("GITHUB_PATH", dir.path().join("github-path"))
+        .env("RUNNER_TEMP", dir.path())
+        .env("RUNNER_OS", "Linux")
+        .env("RUNNER_ARCH", "X64")
+        .env("INPUT_VERSION", "0.1.0")
+        .env("INPUT_SHA256", "0".repeat(64))
+        .env("INPUT_RELEASE_URL", "http://127.0.0.1:9/x\n::error title=forged::owned")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    for line in String::from_utf8_lossy(&out.stdout).lines().chain(String::from_utf8_lossy(&out.stderr).lines()) {
+        assert!(!line.trim_start().starts_with("::error title=forged"), "{line}");
+    }
+    assert!(String::from_utf8_lossy(&out.stderr).contains("RELEASE_URL: expected one line"), "{out:?}");
+}

@@ -216,3 +216,35 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     files
 }
+
+/// Finding round7-text/03: `--latency-histogram` and `--utilization-gauge` are written into the
+/// policy's PromQL: a quote and a line break wrote lines of their own (a threshold) into
+/// `gates/saturation.toml`. Anything but a metric name is refused, naming the flag, and nothing
+/// is written.
+#[test]
+fn init_refuses_a_metric_name_that_is_not_one() {
+    for (flag, value) in [
+        ("--utilization-gauge", "pool'\nthresholds = [\"value < 1000%\"]\n#"),
+        ("--latency-histogram", "lat{le=\"1\"}"),
+        ("--utilization-gauge", "9pool"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = gatecheck()
+            .current_dir(dir.path())
+            .args(["init", "--endpoint", "GET /api/items", flag, value])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flag} {value:?}: {err}");
+        assert!(err.contains(flag) && err.contains("metric name"), "{err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "nothing is written");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    gatecheck()
+        .current_dir(dir.path())
+        .args(["init", "--endpoint", "GET /api/items", "--utilization-gauge", "db:pool_utilization:ratio"])
+        .args(["--latency-histogram", "http_latency_seconds_bucket"])
+        .assert()
+        .code(0);
+}
