@@ -111,14 +111,13 @@ fn not_regular_error(kind: &str) -> io::Error {
 /// that does not parse but holds an `@` is refused too: a password holding `/`, `?` or `#`
 /// makes it unparseable, and the later "invalid URL" error would quote it whole.
 pub fn refuse_url_credentials(flag: &str, url: &str, instead: &str) -> Result<(), Error> {
-    if let Some(name) = credential_parameter(url) {
-        // Named, never quoted: the value is the credential.
-        return Err(Error::Settings(format!(
-            "{flag}: the query parameter {name:?} is named as a credential's, and credentials do not belong in \
-             the URL, which is printed in logs and reports; expected a URL without credentials: {instead}"
-        )));
-    }
     if credentials_span(url).is_none() {
+        if let Some(word) = credential_parameter(url) {
+            return Err(Error::Settings(format!(
+                "{flag}: a query parameter is named as a credential's ({word:?} in its name), and credentials do not \
+                 belong in the URL, which is printed in logs and reports; expected a URL without credentials: {instead}"
+            )));
+        }
         return Ok(());
     }
     Err(Error::Settings(format!(
@@ -135,12 +134,15 @@ const CREDENTIAL_PARAMETER_WORDS: [&str; 14] =
 
 /// The name of the first query parameter of `url` whose name says it carries a credential:
 /// such a URL is refused like one with `user:password@`, since its value would be printed.
-fn credential_parameter(url: &str) -> Option<String> {
+///
+/// Only the word is named, never the parameter: what looks like a query may be the end of a
+/// password holding `?` (`http://u:pa?ss@h`), which the userinfo rule masks first anyway.
+fn credential_parameter(url: &str) -> Option<&'static str> {
     let query = url.split_once('?')?.1;
     let query = query.split('#').next().unwrap_or_default();
     query.split(['&', ';']).map(|pair| pair.split('=').next().unwrap_or_default()).find_map(|name| {
         let decoded = percent_decoded(name).to_ascii_lowercase();
-        CREDENTIAL_PARAMETER_WORDS.iter().any(|word| decoded.contains(word)).then(|| escape_parameter_name(&decoded))
+        CREDENTIAL_PARAMETER_WORDS.iter().find(|word| decoded.contains(*word)).copied()
     })
 }
 
@@ -163,11 +165,6 @@ fn percent_decoded(text: &str) -> String {
         }
     }
     String::from_utf8_lossy(&out).into_owned()
-}
-
-/// A parameter name for a message: at most 40 characters, nothing but printable ASCII.
-fn escape_parameter_name(name: &str) -> String {
-    name.chars().filter(|c| c.is_ascii_graphic()).take(40).collect()
 }
 
 /// The URL with any `user:password@` replaced by `***@`, for messages.
@@ -305,7 +302,10 @@ mod tests {
             "127.0.0.1:9090/?password",
         ] {
             let text = refuse_url_credentials("--prometheus-url", url, "use a header").unwrap_err().to_string();
-            assert!(text.starts_with("--prometheus-url: the query parameter "), "{url}: {text}");
+            assert!(
+                text.starts_with("--prometheus-url: a query parameter is named as a credential's"),
+                "{url}: {text}"
+            );
             assert!(!text.contains("pw-123"), "{url}: {text}");
         }
         for url in ["http://127.0.0.1:9100/metrics?format=text&collect[]=cpu", "http://127.0.0.1:9/#token"] {

@@ -53,7 +53,11 @@ impl Form {
 #[derive(Default)]
 pub struct Forms {
     pub forms: Vec<Form>,
-    /// (form, character offset) by the code of the first reading.
+    /// (form, character offset) by the codes of the first two readings, for starts whose first
+    /// two characters are ASCII (nearly all): a text position is tried only against the starts
+    /// its first two readings agree with, so a long text with many credentials stays fast.
+    pairs: HashMap<(u32, u32), Vec<(usize, usize)>>,
+    /// The other starts, by the code of the first reading.
     starts: HashMap<u32, Vec<(usize, usize)>>,
 }
 
@@ -61,10 +65,20 @@ impl Forms {
     /// Rebuilds the index after forms came or went.
     pub fn reindex(&mut self) {
         self.starts.clear();
+        self.pairs.clear();
         for (index, form) in self.forms.iter().enumerate() {
             for offset in form.starts() {
-                for code in first_codes(form.chars[offset]) {
-                    self.starts.entry(code).or_default().push((index, offset));
+                match (form.chars.get(offset), form.chars.get(offset + 1)) {
+                    (Some(first), Some(second)) if first.is_ascii() && second.is_ascii() => {
+                        let key = (fold(u32::from(*first)), fold(u32::from(*second)));
+                        self.pairs.entry(key).or_default().push((index, offset));
+                    }
+                    (Some(first), _) => {
+                        for code in first_codes(*first) {
+                            self.starts.entry(code).or_default().push((index, offset));
+                        }
+                    }
+                    _ => {}
                 }
             }
         }
@@ -80,19 +94,25 @@ impl Forms {
         let mut masked: Vec<(usize, usize)> = Vec::new();
         for at in (0..text.len()).filter(|at| text.is_char_boundary(*at)) {
             let mut tried: Vec<(usize, usize)> = Vec::new();
-            for &(code, _) in view.readings(at) {
-                for &(form_index, offset) in self.starts.get(&code).map_or(&[][..], Vec::as_slice) {
-                    if tried.contains(&(form_index, offset)) {
-                        continue;
-                    }
-                    tried.push((form_index, offset));
-                    let form = &self.forms[form_index];
-                    let (end, matched) = view.echo(at, &form.chars[offset..]);
-                    let whole = offset == 0 && matched == form.chars.len();
-                    let piece = form.cut && matched >= SHORTEST_CUT;
-                    if matched > 0 && (whole || piece) {
-                        masked.push((at, end));
-                    }
+            let mut candidates: Vec<(usize, usize)> = Vec::new();
+            for &(code, end) in view.readings(at) {
+                candidates.extend_from_slice(self.starts.get(&code).map_or(&[][..], Vec::as_slice));
+                let second = end + view.folds.get(end).copied().unwrap_or(0);
+                for &(next, _) in view.readings(second) {
+                    candidates.extend_from_slice(self.pairs.get(&(code, next)).map_or(&[][..], Vec::as_slice));
+                }
+            }
+            for (form_index, offset) in candidates {
+                if tried.contains(&(form_index, offset)) {
+                    continue;
+                }
+                tried.push((form_index, offset));
+                let form = &self.forms[form_index];
+                let (end, matched) = view.echo(at, &form.chars[offset..]);
+                let whole = offset == 0 && matched == form.chars.len();
+                let piece = form.cut && matched >= SHORTEST_CUT;
+                if matched > 0 && (whole || piece) {
+                    masked.push((at, end));
                 }
             }
         }

@@ -171,7 +171,7 @@ async fn run_one(client: &Client, plan: &PrometheusPlan, gate: &str, query: &str
         let failure = match tokio::time::timeout(remaining, attempt_once(client, query, at, remaining)).await {
             Ok(Ok((result, warnings))) => {
                 let warnings = warnings.iter().map(|w| crate::secret::scrub(w)).collect();
-                return Ok(Answer { series: to_series(plan, gate, query, result.data())?, warnings });
+                return Ok(Answer { series: to_series(plan, gate, query, result.data(), at)?, warnings });
             }
             Ok(Err(failure)) => failure,
             Err(_) => Failure::Transient {
@@ -391,7 +391,26 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 /// nor `reduce` can judge, and is refused like any answer that is not the API's (exit 2). A label
 /// with an empty value is no label to Prometheus (`{a="1"}` and `{a="1",b=""}` are one series,
 /// finding round6/03), so label sets are compared, and kept, without empty values.
-fn to_series(plan: &PrometheusPlan, gate: &str, query: &str, data: &Data) -> Result<Vec<Series>, Error> {
+fn to_series(plan: &PrometheusPlan, gate: &str, query: &str, data: &Data, at: i64) -> Result<Vec<Series>, Error> {
+    // An instant query's samples are dated at the time asked for: an answer dated otherwise
+    // (a result cache or proxy replaying another evaluation, finding round7-judge/02) is not
+    // the figure of that instant.
+    let dated = |timestamp: f64| -> Result<(), Error> {
+        // Written so a NaN timestamp is refused too.
+        if !((timestamp - at as f64).abs() <= 0.000_5) {
+            return Err(plan.error(format!(
+                "query {query:?} for gate {gate}: the answer is dated {timestamp} (unix seconds), not the time asked \
+                 for ({at}, {}): a cache or proxy in between answered another evaluation",
+                rfc3339(at)
+            )));
+        }
+        Ok(())
+    };
+    match data {
+        Data::Vector(vector) => vector.iter().try_for_each(|sample| dated(sample.sample().timestamp()))?,
+        Data::Scalar(sample) => dated(sample.timestamp())?,
+        Data::Matrix(_) => {}
+    }
     if let Data::Vector(vector) = data {
         let mut seen = std::collections::BTreeSet::new();
         for sample in vector {

@@ -392,7 +392,7 @@ fn a_partial_prometheus_response_is_no_data_unless_accepted_and_then_shows_its_w
 #[test]
 fn queries_at_a_fixed_past_instant_are_as_old_as_it() {
     let url = serve_prometheus_answer(
-        r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1767225600,"45"]}]}}"#,
+        r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[ASKED_T,"45"]}]}}"#,
     );
     let (_guard, policy) = policy_file(
         "[[gate]]\nid = \"backlog\"\nquery = 'max(x)'\nunit = \"number\"\nthresholds = [\"value < 500\"]\n",
@@ -1008,7 +1008,7 @@ fn limits_instants_and_query_runs_mean_one_thing() {
     assert!(err.contains("at least 1s apart"), "{err}");
 
     let url = serve_prometheus_answer(
-        r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1767225600,"45"]}]}}"#,
+        r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[ASKED_T,"45"]}]}}"#,
     );
     let (_guard, policy) = policy_file(
         "[[gate]]\nid = \"backlog\"\nquery = 'backlog'\nunit = \"number\"\nthresholds = [\"value < 500\"]\n[[gate]]\nid = \"twice\"\nconsecutive_passes = 2\n",
@@ -1085,6 +1085,32 @@ fn a_promql_answer_holding_one_label_set_twice_is_refused() {
         let (code, out, err) = check_pool_answer(DISTINCT, reduce);
         assert_eq!(code, Some(0), "distinct series, reduce {reduce:?}: {out}{err}");
     }
+}
+
+/// Finding round7-judge/02: an instant query's samples are dated at the time asked for; an
+/// answer dated 10 days before or after (a result cache or proxy replaying another evaluation),
+/// as a vector or a scalar, is not the figure of that instant: exit 2, naming the gate.
+#[test]
+fn a_promql_answer_dated_at_another_time_is_refused() {
+    const DAY: i64 = 86_400;
+    let asked: i64 = FIXTURE_T.parse().unwrap();
+    for (shape, dated) in [("vector", asked - 10 * DAY), ("vector", asked + 10 * DAY), ("scalar", asked - 10 * DAY)] {
+        let body = match shape {
+            "vector" => format!(
+                r#"{{"status":"success","data":{{"resultType":"vector","result":[{{"metric":{{"pool":"main"}},"value":[{dated},"0.1"]}}]}}}}"#
+            ),
+            _ => format!(r#"{{"status":"success","data":{{"resultType":"scalar","result":[{dated},"0.1"]}}}}"#),
+        };
+        let (code, out, err) = check_pool_answer(Box::leak(body.into_boxed_str()), None);
+        assert_eq!(code, Some(2), "{shape} dated {dated}: {out}{err}");
+        assert!(err.contains("db-util") && err.contains("dated"), "{err}");
+    }
+    // Dated as asked: judged.
+    let (code, out, err) = check_pool_answer(
+        r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"pool":"main"},"value":[ASKED_T,"0.1"]}]}}"#,
+        None,
+    );
+    assert_eq!(code, Some(0), "{out}{err}");
 }
 
 /// Finding figures5/03: a native summary carries each latency figure twice, as k6-shaped stats

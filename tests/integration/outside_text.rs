@@ -80,6 +80,8 @@ fn answer(stream: TcpStream, mode: Echo, extra: &str) {
             return;
         }
         let whole = head.join("\r\n");
+        // Samples dated at the evaluation time asked for, as Prometheus dates them.
+        let asked: f64 = asked_time(&format!("{}\n{}", whole, String::from_utf8_lossy(&body))).parse().unwrap_or(0.0);
         // Transformed echoes too (finding text-secrets 03): every byte percent-encoded, upper
         // case, hex, JSON-escaped and split by line breaks.
         let joined = head.join(" | ");
@@ -134,7 +136,7 @@ fn answer(stream: TcpStream, mode: Echo, extra: &str) {
                 "application/json",
                 serde_json::json!({
                     "status": "success",
-                    "data": {"resultType": "vector", "result": [{"metric": {"echo": echo}, "value": [1767225600, "45"]}]},
+                    "data": {"resultType": "vector", "result": [{"metric": {"echo": echo}, "value": [asked, "45"]}]},
                     "warnings": [echo],
                 })
                 .to_string(),

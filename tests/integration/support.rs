@@ -311,7 +311,10 @@ pub fn serve_prometheus_answer(body: &'static str) -> String {
         for mut stream in listener.incoming().flatten() {
             let mut buffer = [0u8; 4096];
             let _ = stream.set_read_timeout(Some(std::time::Duration::from_millis(500)));
-            let _ = stream.read(&mut buffer);
+            let read = stream.read(&mut buffer).unwrap_or(0);
+            // `ASKED_T` in the body stands for the evaluation time the request asked for, as
+            // Prometheus dates an instant query's samples.
+            let body = body.replace("ASKED_T", &asked_time(&String::from_utf8_lossy(&buffer[..read])));
             let _ = write!(
                 stream,
                 "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -320,4 +323,13 @@ pub fn serve_prometheus_answer(body: &'static str) -> String {
         }
     });
     url
+}
+
+/// The `time=` an HTTP request to the Prometheus API asked for (query string or form body).
+pub fn asked_time(request: &str) -> String {
+    request
+        .split(['?', '&', '\n', ' '])
+        .find_map(|part| part.trim().strip_prefix("time="))
+        .map(|t| t.trim().to_string())
+        .unwrap_or_else(|| "0".into())
 }
