@@ -397,7 +397,7 @@ fn to_series(plan: &PrometheusPlan, gate: &str, query: &str, data: &Data, at: i6
     // the figure of that instant.
     let dated = |timestamp: f64| -> Result<(), Error> {
         // Written so a NaN timestamp is refused too.
-        if !((timestamp - at as f64).abs() <= 0.000_5) {
+        if timestamp.is_nan() || (timestamp - at as f64).abs() > 0.000_5 {
             return Err(plan.error(format!(
                 "query {query:?} for gate {gate}: the answer is dated {timestamp} (unix seconds), not the time asked \
                  for ({at}, {}): a cache or proxy in between answered another evaluation",
