@@ -569,7 +569,13 @@ thresholds = ["value < 0.85"]
     }
 
     fn good_summary() -> MetricSet {
-        let mut set = MetricSet { path: "s.json".into(), format: "k6 --summary-export".into(), ..MetricSet::default() };
+        // A summary-export records k6's verdicts (none failed here).
+        let mut set = MetricSet {
+            path: "s.json".into(),
+            format: "k6 --summary-export".into(),
+            carries_thresholds: true,
+            ..MetricSet::default()
+        };
         let provenance = Provenance::File { path: "s.json".into(), key: "k".into() };
         let trend = TrendStats(BTreeMap::from([("p(95)".to_string(), 100.0), ("count".to_string(), 50.0)]));
         set.metrics.insert(
@@ -1199,4 +1205,33 @@ fn native_stats_that_contradict_their_own_histograms_are_refused() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("no histogram in gatecheck.recorder"), "{err}");
+}
+
+/// Finding round7-judge/04: a policy enforcing k6's own threshold verdicts, and a k6 2.2.0 run
+/// that failed them (exit 99) given as its machine-readable summary, which records no verdicts:
+/// the `k6-thresholds` row was SKIPPED and the run shipped. Unknown is NO DATA, blocking; the
+/// same run's raw results alone show a row saying they record no verdicts (never silence).
+#[test]
+fn k6_verdicts_a_policy_enforces_are_no_data_where_the_evidence_records_none() {
+    let fixture = repo().join("fixtures/k6/2.2.0/fail-errors");
+    let dir = tempfile::tempdir().unwrap();
+    let mut doc = read_json(&fixture.join("summary-v1.json"));
+    doc["metadata"]["generated_at"] =
+        json!(time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap());
+    let summary = dir.path().join("s.json");
+    std::fs::write(&summary, doc.to_string()).unwrap();
+    let (_guard, policy) = policy_file(
+        "[k6_thresholds]\nenforce = true\n[[gate]]\nid = \"read-latency\"\nmetric = \"http_req_duration{flow:auth_list}\"\nthresholds = [\"p(95) < 400ms\"]\n",
+    );
+    let out = stdout_of(
+        &gatecheck().args(["verify", "--policy"]).arg(&policy).arg("--summary").arg(&summary).assert().code(1),
+    );
+    let row = out.lines().find(|l| l.contains("k6-thresholds")).unwrap_or_else(|| panic!("{out}"));
+    assert!(row.contains("NO DATA"), "{out}");
+    let out = stdout_of(
+        &gatecheck().args(["verify", "--policy"]).arg(&policy).arg("--raw").arg(fixture.join("raw.ndjson")).assert(),
+    );
+    let row = out.lines().find(|l| l.contains("k6-thresholds")).unwrap_or_else(|| panic!("{out}"));
+    assert!(row.contains("SKIPPED"), "{out}");
+    assert!(out.contains("raw results record no k6 threshold verdicts"), "{out}");
 }
