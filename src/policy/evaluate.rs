@@ -142,6 +142,31 @@ pub fn evaluate(policy: &Policy, evidence: &Evidence) -> Result<Verdict, Error> 
     })
 }
 
+/// Whether the evidence says `flow` ran, by any gate of it (finding round7-judge/01: samples of
+/// the flow for one gate overruled its switch for that gate only, and another gate of the same
+/// flow, its metric missing, was SKIPPED): samples of the flow, a series Prometheus answered for
+/// one of its queries (finding judgement2/02), or a partial answer that may hide them (a store
+/// that did not reply: the switch cannot be taken on it).
+fn flow_measured(policy: &Policy, flow: &str, evidence: &Evidence) -> Result<bool, Error> {
+    let measured = |f: &Found| match f {
+        Found::Figure { samples: Some(n), .. } => *n > 0,
+        Found::Figure { provenance: Provenance::Query { .. }, .. } => true,
+        _ => false,
+    };
+    for gate in policy.gates.iter().filter(|gate| gate.flow.as_deref() == Some(flow)) {
+        let partial = gate.queries.iter().any(|(_, q)| evidence.queries.get(q).is_some_and(|r| !r.warnings.is_empty()));
+        if partial {
+            return Ok(true);
+        }
+        for threshold in &gate.thresholds {
+            if find_figures(policy, gate, threshold, evidence)?.iter().any(measured) {
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
+}
+
 fn evaluate_gate(policy: &Policy, gate: &Gate, evidence: &Evidence, rows: &mut Vec<Row>) -> Result<(), Error> {
     let off = gate
         .flow
@@ -161,26 +186,11 @@ fn evaluate_gate(policy: &Policy, gate: &Gate, evidence: &Evidence, rows: &mut V
     // so the gate is judged and its rows say why.
     let mut ran_anyway = None;
     if let Some((flow, state)) = switched_off {
-        for threshold in &gate.thresholds {
-            let found = find_figures(policy, gate, threshold, evidence)?;
-            // Samples of the flow, or a series Prometheus answered for its query: either says
-            // the flow ran (finding judgement2/02: a switch once skipped a query gate unasked).
-            let measured = |f: &Found| match f {
-                Found::Figure { samples: Some(n), .. } => *n > 0,
-                Found::Figure { provenance: Provenance::Query { .. }, .. } => true,
-                _ => false,
-            };
-            // A partial answer may hide the flow's series (a store that did not reply): the
-            // switch cannot be taken on it, so the gate is judged (NO DATA with the warning).
-            let partial =
-                gate.queries.iter().any(|(_, q)| evidence.queries.get(q).is_some_and(|r| !r.warnings.is_empty()));
-            if found.iter().any(measured) || partial {
-                ran_anyway = Some(format!(
-                    "flow {flow} was switched off ({}), but the evidence holds samples of it: it is judged",
-                    state.reason
-                ));
-                break;
-            }
+        if flow_measured(policy, flow, evidence)? {
+            ran_anyway = Some(format!(
+                "flow {flow} was switched off ({}), but the evidence holds samples of it: it is judged",
+                state.reason
+            ));
         }
     }
     let switched_off = switched_off.filter(|_| ran_anyway.is_none());

@@ -199,3 +199,35 @@ fn a_partial_answer_never_lets_a_switch_skip_a_query_gate() {
     assert!(table_line(&out, "poll-latency", "value < 1s").contains("NO DATA"), "{out}");
     assert!(out.contains("store 10.0.0.7 unavailable"), "{out}");
 }
+
+/// Finding round7-judge/01: samples of a switched-off flow overrule its switch for every gate
+/// of the flow, not gate by gate: with `query-errors` judged on the flow's samples, a missing
+/// `http_req_duration{flow:rule_poll}` is NO DATA for `query-latency`, never SKIPPED.
+#[test]
+fn samples_of_a_switched_off_flow_overrule_the_switch_for_all_its_gates() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut doc: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("fixtures/k6/1.1.0/pass/summary-export.json")).unwrap(),
+    )
+    .unwrap();
+    doc["metrics"].as_object_mut().unwrap().remove("http_req_duration{flow:rule_poll}");
+    let summary = dir.path().join("s.json");
+    std::fs::write(&summary, doc.to_string()).unwrap();
+    let (_guard, policy) = policy_file(
+        "[flows.rule_poll]\nswitch_env = \"PERF_ENABLE_RULE_RUN\"\n\
+         [[gate]]\nid = \"query-latency\"\nmetric = \"http_req_duration{flow:rule_poll}\"\nflow = \"rule_poll\"\nthresholds = [\"p(95) < 900ms\"]\n\
+         [[gate]]\nid = \"query-errors\"\nmetric = \"http_req_failed{flow:rule_poll}\"\nflow = \"rule_poll\"\nthresholds = [\"rate < 1%\"]\n",
+    );
+    let out = stdout_of(
+        &gatecheck()
+            .env("PERF_ENABLE_RULE_RUN", "0")
+            .args(["verify", "--policy"])
+            .arg(&policy)
+            .arg("--summary")
+            .arg(&summary)
+            .assert()
+            .code(1),
+    );
+    assert!(table_line(&out, "query-latency", "p(95) < 900ms").contains("NO DATA"), "{out}");
+    assert!(table_line(&out, "query-errors", "rate < 1%").contains("PASS"), "{out}");
+}
