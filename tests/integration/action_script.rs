@@ -215,24 +215,7 @@ fn a_run_that_writes_no_verdict_leaves_no_earlier_one_behind() {
 fn a_release_url_password_is_never_printed() {
     let dir = tempfile::tempdir().unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let outputs = dir.path().join("github-output");
-    std::fs::write(&outputs, "").unwrap();
-    let out = Command::new("bash")
-        .arg(repo().join("scripts/gatecheck-action.sh"))
-        .arg("install")
-        .current_dir(dir.path())
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("GITHUB_OUTPUT", &outputs)
-        .env("GITHUB_PATH", dir.path().join("github-path"))
-        .env("RUNNER_TEMP", dir.path())
-        .env("RUNNER_OS", "Linux")
-        .env("RUNNER_ARCH", "X64")
-        .env("INPUT_VERSION", "0.1.0")
-        .env("INPUT_SHA256", "0".repeat(64))
-        .env("INPUT_RELEASE_URL", format!("http://mirror:MirrorPassw0rd@127.0.0.1:{port}"))
-        .output()
-        .unwrap();
+    let out = install(dir.path(), &format!("http://mirror:MirrorPassw0rd@127.0.0.1:{port}"));
     let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert_ne!(out.status.code(), Some(0), "{all}");
     assert!(all.contains("downloading http://***@127.0.0.1:"), "{all}");
@@ -244,27 +227,32 @@ fn a_release_url_password_is_never_printed() {
 #[test]
 fn install_inputs_are_one_line_each() {
     let dir = tempfile::tempdir().unwrap();
-    let outputs = dir.path().join("github-output");
-    std::fs::write(&outputs, "").unwrap();
-    let out = Command::new("bash")
-        .arg(repo().join("scripts/gatecheck-action.sh"))
-        .arg("install")
-        .current_dir(dir.path())
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("GITHUB_OUTPUT", &outputs)
-        .env("GITHUB_PATH", dir.path().join("github-path"))
-        .env("RUNNER_TEMP", dir.path())
-        .env("RUNNER_OS", "Linux")
-        .env("RUNNER_ARCH", "X64")
-        .env("INPUT_VERSION", "0.1.0")
-        .env("INPUT_SHA256", "0".repeat(64))
-        .env("INPUT_RELEASE_URL", "http://127.0.0.1:9/x\n::error title=forged::owned")
-        .output()
-        .unwrap();
+    let out = install(dir.path(), "http://127.0.0.1:9/x\n::error title=forged::owned");
     assert_eq!(out.status.code(), Some(2));
     for line in String::from_utf8_lossy(&out.stdout).lines().chain(String::from_utf8_lossy(&out.stderr).lines()) {
         assert!(!line.trim_start().starts_with("::error title=forged"), "{line}");
     }
     assert!(String::from_utf8_lossy(&out.stderr).contains("RELEASE_URL: expected one line"), "{out:?}");
+}
+
+/// The action's `install` step under a simulated Linux runner, from `release_url`.
+fn install(dir: &Path, release_url: &str) -> std::process::Output {
+    let outputs = dir.join("github-output");
+    std::fs::write(&outputs, "").unwrap();
+    Command::new("bash")
+        .arg(repo().join("scripts/gatecheck-action.sh"))
+        .arg("install")
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("GITHUB_OUTPUT", &outputs)
+        .env("GITHUB_PATH", dir.join("github-path"))
+        .env("RUNNER_TEMP", dir)
+        .env("RUNNER_OS", "Linux")
+        .env("RUNNER_ARCH", "X64")
+        .env("INPUT_VERSION", "0.1.0")
+        .env("INPUT_SHA256", "0".repeat(64))
+        .env("INPUT_RELEASE_URL", release_url)
+        .output()
+        .unwrap()
 }
