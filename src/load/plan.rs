@@ -265,6 +265,14 @@ pub fn parse(source: &str, text: &str, overrides: &Overrides, env: &crate::env::
     let file: ScenarioFile = toml::from_str(text).map_err(|e| fail(crate::input::one_line_toml_error(text, &e)))?;
     let vars = Vars { defaults: &file.defaults, env };
 
+    let token_var = file.scenario.bearer_token_env.clone().unwrap_or_else(|| DEFAULT_TOKEN_ENV.into());
+    let token = env(&token_var)?.filter(|t| !t.trim().is_empty()).ok_or_else(|| {
+        Error::Settings(format!("{token_var} is not set: the smoke run needs a bearer token for the API"))
+    })?;
+    // A secret from here on: any later message that quotes a variable (the base URL, a switch, a count) the
+    // scenario filled from the token's own variable is scrubbed of it.
+    let token = crate::secret::from_input(&token_var, token.trim()).map_err(Error::Settings)?;
+
     let base_url = match &overrides.base_url {
         Some(url) => url.clone(),
         None => vars.text(&file.scenario.base_url).map_err(&fail)?,
@@ -275,11 +283,6 @@ pub fn parse(source: &str, text: &str, overrides: &Overrides, env: &crate::env::
         "the bearer token is read from PERF_BEARER_TOKEN (or the scenario's bearer_token_env)",
     )?;
     let target = parse_base_url(&base_url).map_err(|why| fail(format!("base URL {base_url:?}: {why}")))?;
-
-    let token_var = file.scenario.bearer_token_env.clone().unwrap_or_else(|| DEFAULT_TOKEN_ENV.into());
-    let token = env(&token_var)?.filter(|t| !t.trim().is_empty()).ok_or_else(|| {
-        Error::Settings(format!("{token_var} is not set: the smoke run needs a bearer token for the API"))
-    })?;
 
     let vus = match overrides.vus {
         Some(vus) => vus,
@@ -387,7 +390,7 @@ pub fn parse(source: &str, text: &str, overrides: &Overrides, env: &crate::env::
         scenario: file.scenario.name.clone().unwrap_or_else(|| "scenario".into()),
         source: source.to_string(),
         target,
-        token: crate::secret::from_input(&token_var, token.trim()).map_err(Error::Settings)?,
+        token,
         executor,
         duration,
         request_timeout,
@@ -645,5 +648,27 @@ mod tests {
             .is_err());
         assert!(plan(&[("PERF_BEARER_TOKEN", "plan-test-token"), ("PERF_RULE_ID", "r"), ("PERF_SEARCH_PAGE", "one")])
             .is_err());
+        // The token is a secret before anything else is read: a scenario that (wrongly) fills
+        // its base URL or a count from the token's variable never quotes it in the error.
+        for (key, line) in
+            [("base_url", "base_url = \"${PERF_BEARER_TOKEN}\""), ("vus", "vus = \"${PERF_BEARER_TOKEN}\"")]
+        {
+            let text: String = BUILTIN_CORE_FLOWS
+                .lines()
+                .map(|l| if l.starts_with(&format!("{key} = ")) { line.to_string() } else { l.to_string() })
+                .collect::<Vec<_>>()
+                .join("\n");
+            let err = parse(
+                "s.toml",
+                &text,
+                &Overrides::default(),
+                &env(&[("PERF_BEARER_TOKEN", "s3cr3t-plan-order-77"), ("PERF_RULE_ID", "r")]),
+            )
+            .unwrap_err()
+            .to_string();
+            // As every error is printed: through the one scrubber.
+            let shown = crate::secret::scrub(&err);
+            assert!(!shown.contains("s3cr3t-plan-order-77") && shown.contains("***"), "{key}: {shown}");
+        }
     }
 }
