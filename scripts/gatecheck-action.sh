@@ -28,7 +28,9 @@ fail() {
 need() { [ -n "${!1:-}" ] || fail "$1 is not set (the runner sets it; run this script from action.yml)"; }
 # Text for a workflow command or the step summary: line breaks and carriage returns escaped as
 # GitHub escapes them (%0A, %0D, with % first), so no input can start a line of its own.
-one_line() { local t=${1//%/%25}; t=${t//$'\r'/%0D}; printf '%s' "${t//$'\n'/%0A}"; }
+# The runner also obeys its legacy `##[cmd]` form anywhere in a line: broken up as gatecheck
+# breaks it (`##\[`).
+one_line() { local t=${1//%/%25}; t=${t//$'\r'/%0D}; t=${t//$'\n'/%0A}; printf '%s' "${t//'##['/'##\['}"; }
 # Markdown text for the step summary: HTML and Markdown punctuation escaped, on one line.
 # The rule of gatecheck's own Markdown (src/escape.rs `markdown`): every ASCII punctuation
 # character backslash-escaped, so no HTML, link, autolink, emphasis or strikethrough forms, and a
@@ -103,9 +105,12 @@ install_release() {
   # A second use in the same job (install, then judge) checks the archive already fetched.
   # A mirror URL may carry user:password: the log and annotations show it without them.
   local shown
-  shown=$(printf '%s' "$url" | sed -E 's#^([A-Za-z][A-Za-z0-9+.-]*://)[^/]*@#\1***@#')
+  # Everything up to the last `@`, with or without a scheme (curl reads `user:pass@host/...`
+  # as http with basic auth, finding round8-text/01), as gatecheck masks its own URLs.
+  shown=$(printf '%s' "$url" | sed -E 's#^(([A-Za-z][A-Za-z0-9+.-]*:)?//)?.*@#\1***@#')
+  case "$url" in http://* | https://*) ;; *) fail "release-url: expected an http:// or https:// URL, got $shown" ;; esac
   if [ ! -f "$dir/$archive" ]; then
-    echo "gatecheck action: downloading $shown"
+    echo "gatecheck action: downloading $(one_line "$shown")"
     curl --proto '=https,http' -fsSL --retry 3 --retry-delay 2 -o "$dir/$archive.part" "$url" \
       || fail "could not download $shown (is $version released for $archive?)"
     mv "$dir/$archive.part" "$dir/$archive"
@@ -164,7 +169,7 @@ history_notice() {
     echo "::notice title=gatecheck history::$(one_line "$text")"
     [ -n "${GITHUB_STEP_SUMMARY:-}" ] && printf '> gatecheck history: %s\n\n' "$(markdown_text "$text")" >> "$GITHUB_STEP_SUMMARY"
   else
-    echo "gatecheck action: $count earlier verdict(s) in $dir"
+    echo "gatecheck action: $count earlier verdict(s) in $(one_line "$dir")"
   fi
   output history-runs "$count"
 }
@@ -207,7 +212,7 @@ cmd_judge() {
   case "$code" in 0) outcome=ship ;; 1) outcome=blocked ;; *) outcome=error ;; esac
   # Exit 0 or 1 without a verdict written (e.g. `args: --help`) judged nothing: never a ship.
   if [ "$outcome" != error ] && [ ! -f "$reports/verdict.json" ]; then
-    echo "gatecheck action: gatecheck exited $code but wrote no verdict to $reports/verdict.json: nothing was judged" >&2
+    echo "gatecheck action: gatecheck exited $code but wrote no verdict to $(one_line "$reports")/verdict.json: nothing was judged" >&2
     outcome=error
     code=2
   fi

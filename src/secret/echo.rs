@@ -2,7 +2,7 @@
 //! ASCII case folded, percent-encoded (each UTF-8 byte, with any number of `%25` layers, as a
 //! URL quoted in a URL; `+` for a space, as a form encodes it), hex per byte (`746f6b`, `74 6f 6b`, `74:6f`, `0x74`, `\x74`),
 //! JSON-escaped (`\/`, `\"`, `\uXXXX`), HTML character references (`&#116;`, `&#x74;`,
-//! `&amp;`), split across lines with the indentation a wrapped or folded line adds — in any
+//! `&amp;`), UTF-8 read back as Latin-1 (mojibake), split across lines with the indentation a wrapped or folded line adds — in any
 //! mixture, whole or cut at either end or both (any run of `SHORTEST_CUT` characters of it).
 //!
 //! The text is read once into a *view*: at each position, every character (or byte) it may
@@ -264,6 +264,12 @@ fn read_at(text: &str, at: usize, out: &mut Vec<(u32, usize)>) {
     let rest = &text[at..];
     let Some(first) = rest.chars().next() else { return };
     out.push((fold(u32::from(first)), at + first.len_utf8()));
+    // A character U+0080..U+00FF may be one byte of UTF-8 read as Latin-1 by a server that
+    // echoes it so (Python's http.server, servlet containers): `ключ` comes back as `ÐºÐ»Ñ`
+    // (finding round8-text/02).
+    if (0x80..=0xff).contains(&u32::from(first)) {
+        out.push((BYTE | u32::from(first), at + first.len_utf8()));
+    }
     match first {
         // A form-encoded body (`password=correct+horse`) writes a space as `+` (finding
         // round7-text/02).

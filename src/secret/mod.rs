@@ -200,6 +200,13 @@ mod tests {
         let scrubbed = scrub(&echoed);
         assert!(!scrubbed.contains("canary") && !scrubbed.contains(&header.expose()[6..]), "{scrubbed}");
         assert_eq!(format!("{password:?}"), "***");
+        // Finding round8-text/02: a non-ASCII credential sent as UTF-8 and echoed by a server that
+        // read its bytes as Latin-1.
+        let cyrillic = Secret::new("s3cr3t-ключ-доступа-2024");
+        let mojibake: String = cyrillic.expose().bytes().map(char::from).collect();
+        let scrubbed = scrub(&format!("unknown api key {mojibake}"));
+        assert_eq!(scrubbed, "unknown api key ***");
+        forget(cyrillic.expose());
         // Finding round7-text/02: a form-encoded echo writes spaces as `+`.
         let phrase = Secret::new("s3cr3t correct horse battery staple");
         let scrubbed = scrub("password=s3cr3t+correct+horse+battery+staple&user=x");

@@ -256,3 +256,39 @@ fn install(dir: &Path, release_url: &str) -> std::process::Output {
         .output()
         .unwrap()
 }
+
+/// Finding round8-text/01: a `release-url` without a scheme (`mirror:PASS@host/...`, which curl
+/// reads as http with basic auth) is refused, and its password is never printed.
+#[test]
+fn a_release_url_without_a_scheme_is_refused_and_its_password_never_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = install(dir.path(), "mirror:MirrorPassw0rd@127.0.0.1:9/releases");
+    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    assert!(all.contains("release-url: expected an http:// or https:// URL, got ***@127.0.0.1:9/releases"), "{all}");
+    assert!(!all.contains("MirrorPassw0rd"), "{all}");
+}
+
+/// Finding round8-text/03: the history notice names the folder once it holds records; the
+/// runner's legacy `##[cmd]` form in it is broken up, as gatecheck breaks it.
+#[test]
+fn the_history_notice_never_carries_a_legacy_workflow_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = dir.path().join("h ##[error]forged");
+    for _ in 0..2 {
+        let step = judge(
+            dir.path(),
+            &[
+                ("INPUT_COMMAND", "verify"),
+                ("INPUT_SUMMARY", &pass_summary()),
+                ("INPUT_HISTORY", &history.display().to_string()),
+            ],
+        );
+        assert!(
+            step.stdout.contains("verdict(s) in") || step.stdout.contains("no earlier verdicts"),
+            "{}",
+            step.stdout
+        );
+        assert!(!step.stdout.contains("##[") && !step.stderr.contains("##["), "{}{}", step.stdout, step.stderr);
+    }
+}
