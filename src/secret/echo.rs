@@ -1,9 +1,10 @@
 //! Where a text holds an echo of a credential: the credential as a server may have quoted it —
 //! ASCII case folded, percent-encoded (each UTF-8 byte, with any number of `%25` layers, as a
-//! URL quoted in a URL; `+` for a space, as a form encodes it), hex per byte (`746f6b`, `74 6f 6b`, `74:6f`, `0x74`, `\x74`),
-//! JSON-escaped (`\/`, `\"`, `\uXXXX`), HTML character references (`&#116;`, `&#x74;`,
-//! `&amp;`), UTF-8 read back as Latin-1 (mojibake), split across lines with the indentation a wrapped or folded line adds — in any
-//! mixture, whole or cut at either end or both (any run of `SHORTEST_CUT` characters of it).
+//! URL quoted in a URL; `+` for a space, as a form encodes it), hex per byte (`746f6b`,
+//! `74 6f 6b`, `74:6f`, `0x74`, `\x74`), JSON-escaped (`\/`, `\"`, `\uXXXX`), HTML character
+//! references (`&#116;`, `&#x74;`, `&amp;`), UTF-8 read back as Latin-1 (mojibake), split
+//! across lines with the indentation a wrapped or folded line adds — in any mixture, whole or
+//! cut at either end or both (any run of `SHORTEST_CUT` characters of it).
 //!
 //! The text is read once into a *view*: at each position, every character (or byte) it may
 //! stand for there and where that reading ends. Matching a form is then a walk over the view,
@@ -28,24 +29,21 @@ const BYTE: u32 = 1 << 31;
 pub struct Form {
     pub text: String,
     chars: Vec<char>,
-    /// Whether a piece of it (`SHORTEST_CUT` characters or more) counts as an echo of it.
-    cut: bool,
     /// How many credentials have this form: tests take theirs back, and two of them may share
     /// one, so it goes only with the last.
     pub holders: usize,
 }
 
 impl Form {
-    pub fn new(text: String, cut: bool) -> Form {
+    pub fn new(text: String) -> Form {
         let chars = text.chars().collect();
-        Form { text, chars, cut, holders: 1 }
+        Form { text, chars, holders: 1 }
     }
 
-    /// Character offsets an echo of this form may begin at: the start, and with `cut` every
-    /// offset with at least `SHORTEST_CUT` characters after it.
+    /// Character offsets an echo of this form may begin at: the start, and every offset with at
+    /// least `SHORTEST_CUT` characters after it (a piece of it counts as an echo of it).
     fn starts(&self) -> std::ops::RangeInclusive<usize> {
-        let last = if self.cut && self.chars.len() > SHORTEST_CUT { self.chars.len() - SHORTEST_CUT } else { 0 };
-        0..=last
+        0..=self.chars.len().saturating_sub(SHORTEST_CUT)
     }
 }
 
@@ -110,7 +108,7 @@ impl Forms {
                 let form = &self.forms[form_index];
                 let (end, matched) = view.echo(at, &form.chars[offset..]);
                 let whole = offset == 0 && matched == form.chars.len();
-                let piece = form.cut && matched >= SHORTEST_CUT;
+                let piece = matched >= SHORTEST_CUT;
                 if matched > 0 && (whole || piece) {
                     masked.push((at, end));
                 }

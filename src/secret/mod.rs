@@ -126,7 +126,7 @@ fn remember(value: &str) {
             Some(known) => known.holders += 1,
             // Pieces count for every form, its base64 runs too: a base64 echo cut at 80
             // characters decoded to 25 of a token's 32 (finding round7-text/01).
-            None => forms.forms.push(echo::Form::new(form, true)),
+            None => forms.forms.push(echo::Form::new(form)),
         }
     }
     forms.reindex();
