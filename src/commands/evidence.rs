@@ -157,7 +157,7 @@ pub async fn gather(policy: &Policy, plan: &Plan, env: &crate::env::Lookup<'_>) 
     } else {
         let paths: Vec<&std::path::Path> = plan.raw.iter().map(|p| p.as_path()).collect();
         let (set, stats) = sources::k6_ndjson::read(&paths, &wanted, plan.raw_lenient)?;
-        sources::age::check_one_run(&stats.newest_point).map_err(Error::Settings)?;
+        sources::age::check_one_run(&stats.newest_point, &stats.oldest_point).map_err(Error::Settings)?;
         if let Some(summary) = &summary {
             sources::k6_ndjson::check_same_run(summary, &set, &stats)?;
         }

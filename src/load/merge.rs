@@ -31,14 +31,17 @@ pub fn merge_raw(inputs: &[PathBuf], policy: &Policy) -> Result<Value, Error> {
     }
     let paths: Vec<&Path> = inputs.iter().map(|p| p.as_path()).collect();
     let (set, stats) = crate::sources::k6_ndjson::read(&paths, &wanted, false)?;
-    // Dated by the points themselves: the stalest file's newest point is the merge's end.
-    let ends: Vec<String> =
-        stats.newest_point.iter().map(|(_, newest)| newest.map(crate::metrics::rfc3339).unwrap_or_default()).collect();
+    // Dated by the points themselves: the stalest file's newest point is the merge's end, and
+    // the files must overlap in time as segments of one run do (`merged_dates`).
+    let shown = |times: &[(String, Option<i64>)]| -> Vec<String> {
+        times.iter().map(|(_, t)| t.map(crate::metrics::rfc3339).unwrap_or_default()).collect()
+    };
+    let (starts, ends) = (shown(&stats.oldest_point), shown(&stats.newest_point));
     let dated: Vec<crate::sources::age::Dated> = stats
         .newest_point
         .iter()
-        .zip(&ends)
-        .map(|((path, _), end)| crate::sources::age::Dated { path, started_at: "", ended_at: end })
+        .zip(starts.iter().zip(&ends))
+        .map(|((path, _), (start, end))| crate::sources::age::Dated { path, started_at: start, ended_at: end })
         .collect();
     let (_, ended_at) = crate::sources::age::merged_dates(&dated).map_err(Error::Settings)?;
     let mut metrics = Map::new();

@@ -39,6 +39,8 @@ pub struct RawStats {
     /// Per file, in the order read: the newest point's time (unix seconds), the evidence's own
     /// date (a copied file's modification time says nothing about the run).
     pub newest_point: Vec<(String, Option<i64>)>,
+    /// Per file, in the same order: the oldest point's time.
+    pub oldest_point: Vec<(String, Option<i64>)>,
     /// Points of each of `RUN_COUNTS` over every file: a run's identity against its summary.
     pub run_counts: [u64; 2],
 }
@@ -418,6 +420,7 @@ fn read_one(
             _ => stats.skipped_unknown_type += 1,
         }
     }
+    stats.oldest_point.push((shown.clone(), newest.oldest_unix()));
     stats.newest_point.push((shown, newest.unix()));
     Ok(())
 }
@@ -438,29 +441,19 @@ fn k6_point_time(line: &[u8]) -> Option<&[u8]> {
 /// same-length texts with the same offset compare as bytes (parsed only when one becomes the
 /// newest); a text of another layout is parsed and compared as a time. A time that would be
 /// the newest and is not RFC 3339 is a bad line.
+/// The oldest is kept the same way: raw files judged together must overlap in time.
 #[derive(Default)]
 struct NewestTime {
     text: Vec<u8>,
+    oldest: Vec<u8>,
     /// A point without a time was met: the file cannot be dated.
     undated: bool,
 }
 
 impl NewestTime {
     fn see(&mut self, candidate: &[u8]) -> Result<(), String> {
-        let same_layout = candidate.len() == self.text.len()
-            && candidate.len() >= 6
-            && candidate[candidate.len() - 6..] == self.text[self.text.len() - 6..];
-        if same_layout && candidate <= self.text.as_slice() {
-            return Ok(());
-        }
-        let Some(new) = parse_time(candidate) else {
-            return Err(format!("data.time {:?} is not an RFC 3339 time", String::from_utf8_lossy(candidate)));
-        };
-        if self.text.is_empty() || same_layout || parse_time(&self.text).is_some_and(|old| new > old) {
-            self.text.clear();
-            self.text.extend_from_slice(candidate);
-        }
-        Ok(())
+        keep_extreme(&mut self.text, candidate, std::cmp::Ordering::Greater)?;
+        keep_extreme(&mut self.oldest, candidate, std::cmp::Ordering::Less)
     }
 
     fn unix(&self) -> Option<i64> {
@@ -469,6 +462,32 @@ impl NewestTime {
         }
         parse_time(&self.text)
     }
+
+    fn oldest_unix(&self) -> Option<i64> {
+        if self.undated {
+            return None;
+        }
+        parse_time(&self.oldest)
+    }
+}
+
+/// Keeps in `kept` the newest (`Greater`) or oldest (`Less`) of the times seen, comparing
+/// same-layout texts as bytes and parsing only a candidate that may replace it.
+fn keep_extreme(kept: &mut Vec<u8>, candidate: &[u8], wanted: std::cmp::Ordering) -> Result<(), String> {
+    let same_layout = candidate.len() == kept.len()
+        && candidate.len() >= 6
+        && candidate[candidate.len() - 6..] == kept[kept.len() - 6..];
+    if same_layout && candidate.cmp(kept.as_slice()) != wanted {
+        return Ok(());
+    }
+    let Some(new) = parse_time(candidate) else {
+        return Err(format!("data.time {:?} is not an RFC 3339 time", String::from_utf8_lossy(candidate)));
+    };
+    if kept.is_empty() || same_layout || parse_time(kept).is_some_and(|old| new.cmp(&old) == wanted) {
+        kept.clear();
+        kept.extend_from_slice(candidate);
+    }
+    Ok(())
 }
 
 fn parse_time(text: &[u8]) -> Option<i64> {

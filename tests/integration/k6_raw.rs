@@ -327,3 +327,20 @@ fn re_serialized_raw_results_give_the_same_figures() {
     };
     assert_eq!(figures(&a), figures(&b));
 }
+
+/// Finding round8-judge/02: raw files of k6 runs made one after another, each ending within the
+/// tolerance of the next, were judged (and merged) as one run, diluting a failing run's error
+/// rate. Segments of one run run side by side: files that share no moment are refused.
+#[test]
+fn raw_files_of_runs_one_after_another_are_not_one_run() {
+    let (pass, failing) = (fixture("k6/1.1.0/pass/raw.ndjson"), fixture("k6/1.1.0/fail-errors/raw.ndjson"));
+    let err = stderr_of(
+        &gatecheck_with_lag().args(["verify", "--raw"]).arg(&pass).arg("--raw").arg(&failing).assert().code(2),
+    );
+    assert!(err.contains("before --raw") && err.contains("side by side"), "{err}");
+    let dir = tempfile::tempdir().unwrap();
+    let err = stderr_of(
+        &gatecheck().arg("merge").arg(&pass).arg(&failing).arg("--out").arg(dir.path().join("m.json")).assert().code(2),
+    );
+    assert!(err.contains("side by side"), "{err}");
+}
