@@ -87,6 +87,19 @@ async fn watch(
             "--require {require} with --at: every round judges the same instant, so {require} rounds cannot show the figures are stable; drop --at (or give --require 1 to replay an instant)"
         )));
     }
+    if watch > 1 && require > 1 {
+        // Only Prometheus answers change between rounds; figures from the environment or a
+        // file are the same reading every round (finding round8-judge/04: env-only figures
+        // read 3 times printed STABLE).
+        let env_is_set = |var: &str| env(var).ok().flatten().is_some_and(|v| !v.trim().is_empty());
+        if policy.queries_needed(&env_is_set, false).is_empty() {
+            return Err(Error::Settings(format!(
+                "--require {require}: no gate of policy {} is read from Prometheus here (its figures come from the \
+                 environment or a file, read once), so {require} rounds cannot show the figures are stable; give --require 1",
+                policy.name
+            )));
+        }
+    }
     if watch > 1 && plan.at_is_fixed {
         // Not an error (a fixed instant is how a past incident is replayed), but every round
         // judges the same data, so the watch cannot see anything change.

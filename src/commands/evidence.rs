@@ -219,6 +219,21 @@ pub async fn gather(policy: &Policy, plan: &Plan, env: &crate::env::Lookup<'_>) 
     let env_is_set = |var: &str| evidence.env.contains_key(var);
     let needed = policy.queries_needed(&env_is_set, evidence.scraped_from.is_some());
     if !needed.is_empty() {
+        // Queries read the windows that end at `--at`: an instant before the judged run ended
+        // reads lag windows before the load (finding round8-judge/01: a quiet hour before the
+        // run passed where the run's own window blocks).
+        if plan.at_is_fixed {
+            let run_end = evidence.evidence_times.iter().filter_map(|t| t.ended_at.map(|end| (end, &t.path))).max();
+            if let Some((end, path)) = run_end.filter(|(end, _)| plan.at < *end) {
+                return Err(Error::Settings(format!(
+                    "--at {} is before the run judged ended ({}, {}): its queries would read the windows before the \
+                     load; give an --at at or after the run's end",
+                    sources::prometheus::rfc3339(plan.at),
+                    sources::prometheus::rfc3339(end),
+                    crate::escape::line(path)
+                )));
+            }
+        }
         match &plan.prometheus {
             Some(prometheus) => {
                 evidence.queries = sources::prometheus::run_queries(prometheus, &needed, plan.at).await?;

@@ -1235,3 +1235,65 @@ fn k6_verdicts_a_policy_enforces_are_no_data_where_the_evidence_records_none() {
     assert!(row.contains("SKIPPED"), "{out}");
     assert!(out.contains("raw results record no k6 threshold verdicts"), "{out}");
 }
+
+/// Finding round8-judge/01: `--at` before the judged run ended makes the queries read windows
+/// before the load (a quiet hour passed where the run's own window blocks): refused, naming both
+/// times; an `--at` after the run's end is judged.
+#[test]
+fn queries_at_an_instant_before_the_run_ended_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = dir.path().join("s.json");
+    // Copied now: dated by its modification time, now.
+    std::fs::copy(repo().join("fixtures/k6/1.1.0/pass/summary-export.json"), &summary).unwrap();
+    let url = serve_prometheus_answer(
+        r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[ASKED_T,"45"]}]}}"#,
+    );
+    let (_guard, policy) = policy_file(
+        "[[gate]]\nid = \"backlog\"\nquery = 'max(x)'\nunit = \"number\"\nthresholds = [\"value < 500\"]\n",
+    );
+    let verify = |at: &str| {
+        gatecheck()
+            .args(["verify", "--policy"])
+            .arg(&policy)
+            .arg("--summary")
+            .arg(&summary)
+            .args(["--prometheus-url", &url, "--at", at])
+            .output()
+            .unwrap()
+    };
+    let out = verify(FIXTURE_T);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("is before the run judged ended"), "{err}");
+    let now = time::OffsetDateTime::now_utc().unix_timestamp() + 1;
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let out = verify(&now.to_string());
+    assert_ne!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// Finding round8-judge/04: `check --watch 3 --require 3` on figures that are not re-read each
+/// round (environment variables) read one value three times and printed STABLE: refused, as a
+/// pinned instant is.
+#[test]
+fn watch_cannot_require_several_rounds_of_figures_read_once() {
+    let (_guard, policy) = policy_file(
+        "[[gate]]\nid = \"lag\"\nunit = \"s\"\nthresholds = [\"p(95) < 60s\"]\n[gate.env]\n\"p(95)\" = \"LAG_P95\"\n",
+    );
+    let err = stderr_of(
+        &gatecheck()
+            .env("LAG_P95", "1")
+            .args(["check", "--policy"])
+            .arg(&policy)
+            .args(["--watch", "3", "--require", "3", "--interval", "1s"])
+            .assert()
+            .code(2),
+    );
+    assert!(err.contains("--require 3") && err.contains("read once"), "{err}");
+    gatecheck()
+        .env("LAG_P95", "1")
+        .args(["check", "--policy"])
+        .arg(&policy)
+        .args(["--watch", "2", "--require", "1", "--interval", "1s"])
+        .assert()
+        .code(0);
+}
