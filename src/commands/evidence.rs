@@ -139,8 +139,16 @@ pub async fn gather(policy: &Policy, plan: &Plan, env: &crate::env::Lookup<'_>) 
     let mut inputs = vec![policy_digest(plan)?];
     let summary = read_summary(policy, plan, &mut inputs)?;
     let mut evidence_times = Vec::new();
+    // The end the evidence itself records (not a file's modification time, which a copy
+    // resets): what an `--at` may not precede.
+    let mut recorded_ends: Vec<crate::policy::evaluate::EvidenceTime> = Vec::new();
     if let Some(set) = &summary {
-        evidence_times.extend(sources::age::of_summary(set, &plan.summary));
+        let times = sources::age::of_summary(set, &plan.summary);
+        let own = set.run.as_ref().is_some_and(|r| r.ended_at.is_some()) || set.generated_at.is_some();
+        if own {
+            recorded_ends.extend(times.iter().cloned());
+        }
+        evidence_times.extend(times);
     }
     let figures = if plan.ignore_env_figures { Default::default() } else { sources::env::read_figures(policy, env)? };
     let mut flows = sources::env::read_flows(policy, &plan.skip_flow, env)?;
@@ -174,6 +182,7 @@ pub async fn gather(policy: &Policy, plan: &Plan, env: &crate::env::Lookup<'_>) 
             }
             inputs.push(digest);
         }
+        recorded_ends.extend(sources::age::of_raw(&stats));
         evidence_times.extend(sources::age::of_raw(&stats));
         Some(set)
     };
@@ -223,7 +232,7 @@ pub async fn gather(policy: &Policy, plan: &Plan, env: &crate::env::Lookup<'_>) 
         // reads lag windows before the load (finding round8-judge/01: a quiet hour before the
         // run passed where the run's own window blocks).
         if plan.at_is_fixed {
-            let run_end = evidence.evidence_times.iter().filter_map(|t| t.ended_at.map(|end| (end, &t.path))).max();
+            let run_end = recorded_ends.iter().filter_map(|t| t.ended_at.map(|end| (end, &t.path))).max();
             if let Some((end, path)) = run_end.filter(|(end, _)| plan.at < *end) {
                 return Err(Error::Settings(format!(
                     "--at {} is before the run judged ended ({}, {}): its queries would read the windows before the \

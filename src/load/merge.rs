@@ -445,8 +445,10 @@ pub fn merge_native(inputs: &[PathBuf]) -> Result<Value, Error> {
         .zip(&times)
         .map(|(path, (started_at, ended_at))| crate::sources::age::Dated { path, started_at, ended_at })
         .collect();
-    let (started_at, ended_at) = crate::sources::age::merged_dates(&dated).map_err(Error::Settings)?;
+    // Which run each input belongs to first (its identity says more than its times), then
+    // whether their times make one run.
     let total_vus = check_shards(inputs)?;
+    let (started_at, ended_at) = crate::sources::age::merged_dates(&dated).map_err(Error::Settings)?;
     let shape = |plan: &LoadPlan| -> Vec<(String, Vec<String>)> {
         plan.flows.iter().map(|f| (f.name.clone(), f.requests.iter().map(|r| r.name.clone()).collect())).collect()
     };

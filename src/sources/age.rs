@@ -52,6 +52,15 @@ pub fn merged_dates(inputs: &[Dated]) -> Result<(String, String), String> {
             }
         }
     }
+    let starts: Vec<(&Dated, i64)> = inputs.iter().filter_map(|d| parse(d.started_at).map(|t| (d, t))).collect();
+    if let (Some(first), Some(last)) = (starts.iter().min_by_key(|(_, t)| *t), starts.iter().max_by_key(|(_, t)| *t)) {
+        if last.1 - first.1 > SEGMENT_START_TOLERANCE_SECS {
+            return Err(format!(
+                "{} started at {} and {} at {}: segments of one run start within {} s of each other, so these are not one run",
+                first.0.path, first.0.started_at, last.0.path, last.0.started_at, SEGMENT_START_TOLERANCE_SECS
+            ));
+        }
+    }
     // Segments of one run run side by side: each one's [start, end] shares a moment with every
     // other's (finding round8-judge/03: two halves run one after the other, each at half the
     // concurrency, merged into a run that never was).
@@ -67,15 +76,6 @@ pub fn merged_dates(inputs: &[Dated]) -> Result<(String, String), String> {
             ));
         }
     }
-    let starts: Vec<(&Dated, i64)> = inputs.iter().filter_map(|d| parse(d.started_at).map(|t| (d, t))).collect();
-    if let (Some(first), Some(last)) = (starts.iter().min_by_key(|(_, t)| *t), starts.iter().max_by_key(|(_, t)| *t)) {
-        if last.1 - first.1 > SEGMENT_START_TOLERANCE_SECS {
-            return Err(format!(
-                "{} started at {} and {} at {}: segments of one run start within {} s of each other, so these are not one run",
-                first.0.path, first.0.started_at, last.0.path, last.0.started_at, SEGMENT_START_TOLERANCE_SECS
-            ));
-        }
-    }
     let started = starts.iter().min_by_key(|(_, t)| *t).map(|(d, _)| d.started_at.to_string()).unwrap_or_default();
     let ends: Option<Vec<(&Dated, i64)>> = inputs.iter().map(|d| parse(d.ended_at).map(|t| (d, t))).collect();
     let ended = ends
@@ -88,25 +88,6 @@ pub fn merged_dates(inputs: &[Dated]) -> Result<(String, String), String> {
 /// runs hours apart whose samples would be judged as one (finding figures4/04): their newest
 /// points lie within the tolerance segments of one run start within.
 pub fn check_one_run(newest: &[(String, Option<i64>)], oldest: &[(String, Option<i64>)]) -> Result<(), String> {
-    // Segments of one run run side by side: every file's points span a common moment. Runs
-    // one after another, each within the tolerance, are not one run (finding
-    // round8-judge/02: five sequential runs diluted a failing one's error rate).
-    let spans: Vec<(&String, i64, i64)> =
-        newest.iter().zip(oldest).filter_map(|((path, end), (_, start))| Some((path, (*start)?, (*end)?))).collect();
-    if let (Some(latest_start), Some(earliest_end)) =
-        (spans.iter().max_by_key(|(_, start, _)| *start), spans.iter().min_by_key(|(_, _, end)| *end))
-    {
-        if latest_start.1 > earliest_end.2 {
-            return Err(format!(
-                "--raw {} ends at {} before --raw {} starts at {}: raw files judged together are segments of one run, \
-                 written side by side; judge each run on its own",
-                crate::escape::line(earliest_end.0),
-                crate::metrics::rfc3339(earliest_end.2),
-                crate::escape::line(latest_start.0),
-                crate::metrics::rfc3339(latest_start.1)
-            ));
-        }
-    }
     if newest.len() < 2 {
         return Ok(());
     }
@@ -124,6 +105,25 @@ pub fn check_one_run(newest: &[(String, Option<i64>)], oldest: &[(String, Option
                 crate::escape::line(last.0),
                 crate::metrics::rfc3339(last.1),
                 SEGMENT_START_TOLERANCE_SECS
+            ));
+        }
+    }
+    // Segments of one run run side by side: every file's points span a common moment. Runs
+    // one after another, each within the tolerance, are not one run (finding
+    // round8-judge/02: five sequential runs diluted a failing one's error rate).
+    let spans: Vec<(&String, i64, i64)> =
+        newest.iter().zip(oldest).filter_map(|((path, end), (_, start))| Some((path, (*start)?, (*end)?))).collect();
+    if let (Some(latest_start), Some(earliest_end)) =
+        (spans.iter().max_by_key(|(_, start, _)| *start), spans.iter().min_by_key(|(_, _, end)| *end))
+    {
+        if latest_start.1 > earliest_end.2 {
+            return Err(format!(
+                "--raw {} ends at {} before --raw {} starts at {}: raw files judged together are segments of one run, \
+                 written side by side; judge each run on its own",
+                crate::escape::line(earliest_end.0),
+                crate::metrics::rfc3339(earliest_end.2),
+                crate::escape::line(latest_start.0),
+                crate::metrics::rfc3339(latest_start.1)
             ));
         }
     }

@@ -503,12 +503,16 @@ fn every_report_names_the_digest_of_every_input() {
 fn check_watch_outcome_and_report_agree() {
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("v.json");
-    let (_guard, policy) = policy_file(
-        "[[gate]]\nid = \"lag\"\nunit = \"s\"\nthresholds = [\"p(95) < 60s\"]\n[gate.env]\n\"p(95)\" = \"SCHEDULER_LAG_P95_SECONDS\"\n",
+    // Read from Prometheus each round (figures read once cannot show stability).
+    let url = serve_prometheus_answer(
+        r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[ASKED_T,"12"]}]}}"#,
     );
-    gatecheck_with_lag()
+    let (_guard, policy) =
+        policy_file("[[gate]]\nid = \"lag\"\nunit = \"s\"\nthresholds = [\"value < 60s\"]\nquery = 'max(lag)'\n");
+    gatecheck()
         .args(["check", "--policy"])
         .arg(&policy)
+        .args(["--prometheus-url", &url])
         .args(["--watch", "2", "--interval", "1s", "--report"])
         .arg(format!("json={}", report.display()))
         .assert()
@@ -1238,13 +1242,11 @@ fn k6_verdicts_a_policy_enforces_are_no_data_where_the_evidence_records_none() {
 
 /// Finding round8-judge/01: `--at` before the judged run ended makes the queries read windows
 /// before the load (a quiet hour passed where the run's own window blocks): refused, naming both
-/// times; an `--at` after the run's end is judged.
+/// times; an `--at` after the run's end is judged. The end is the one the evidence records (raw
+/// results' newest point, 2026-11-27 here), not a copied file's modification time.
 #[test]
 fn queries_at_an_instant_before_the_run_ended_are_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let summary = dir.path().join("s.json");
-    // Copied now: dated by its modification time, now.
-    std::fs::copy(repo().join("fixtures/k6/1.1.0/pass/summary-export.json"), &summary).unwrap();
+    let raw = repo().join("fixtures/k6/1.1.0/pass/raw.ndjson");
     let url = serve_prometheus_answer(
         r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[ASKED_T,"45"]}]}}"#,
     );
@@ -1255,8 +1257,8 @@ fn queries_at_an_instant_before_the_run_ended_are_refused() {
         gatecheck()
             .args(["verify", "--policy"])
             .arg(&policy)
-            .arg("--summary")
-            .arg(&summary)
+            .arg("--raw")
+            .arg(&raw)
             .args(["--prometheus-url", &url, "--at", at])
             .output()
             .unwrap()

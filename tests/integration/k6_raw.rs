@@ -162,11 +162,13 @@ fn raw_only_verdicts_equal_k6s_threshold_verdicts() {
 fn two_halves_merge_to_the_whole() {
     let whole_path = fixture("k6/1.1.0/trend-stats-p99/raw.ndjson");
     let text = std::fs::read_to_string(&whole_path).unwrap();
-    let lines: Vec<&str> = text.lines().collect();
     let dir = tempfile::tempdir().unwrap();
     let (first, second) = (dir.path().join("a.ndjson"), dir.path().join("b.ndjson"));
-    std::fs::write(&first, lines[..lines.len() / 2].join("\n") + "\n").unwrap();
-    std::fs::write(&second, lines[lines.len() / 2..].join("\n") + "\n").unwrap();
+    // Segments of one run are written side by side (raw files judged together must share a
+    // moment): the points dealt out in turn.
+    let (a, b) = raw_segments_side_by_side(&text);
+    std::fs::write(&first, a).unwrap();
+    std::fs::write(&second, b).unwrap();
     let whole = read_raw(&[&whole_path]);
     let merged = read_raw(&[&first, &second]);
     for (key, metric) in &whole.metrics {

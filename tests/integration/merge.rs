@@ -12,11 +12,12 @@ fn read(path: &std::path::Path) -> Value {
 fn raw_halves_merge_to_the_figures_of_the_whole_run() {
     let whole = fixture("k6/1.1.0/trend-stats-p99/raw.ndjson");
     let text = std::fs::read_to_string(&whole).unwrap();
-    let lines: Vec<&str> = text.lines().collect();
     let dir = tempfile::tempdir().unwrap();
     let (a, b) = (dir.path().join("a.ndjson"), dir.path().join("b.ndjson"));
-    std::fs::write(&a, lines[..lines.len() / 2].join("\n") + "\n").unwrap();
-    std::fs::write(&b, lines[lines.len() / 2..].join("\n") + "\n").unwrap();
+    // Two segments written side by side (merged parts must share a moment).
+    let (first, second) = raw_segments_side_by_side(&text);
+    std::fs::write(&a, first).unwrap();
+    std::fs::write(&b, second).unwrap();
     let merged = dir.path().join("merged.json");
     gatecheck().args(["merge", "--out"]).arg(&merged).arg(&a).arg(&b).assert().code(0);
     let doc = read(&merged);
@@ -321,13 +322,13 @@ fn a_vu_count_that_does_not_fit_is_refused_not_truncated() {
 #[test]
 fn merge_never_overwrites_an_input_or_a_file_that_is_not_a_summary() {
     let text = std::fs::read_to_string(fixture("k6/1.1.0/trend-stats-p99/raw.ndjson")).unwrap();
-    let lines: Vec<&str> = text.lines().collect();
     let dir = tempfile::tempdir().unwrap();
     let (a, b, c) = (dir.path().join("a.ndjson"), dir.path().join("b.ndjson"), dir.path().join("c.ndjson"));
-    let third = lines.len() / 3;
-    std::fs::write(&a, lines[..third].join("\n") + "\n").unwrap();
-    std::fs::write(&b, lines[third..2 * third].join("\n") + "\n").unwrap();
-    std::fs::write(&c, lines[2 * third..].join("\n") + "\n").unwrap();
+    // Three segments written side by side (merged parts must share a moment).
+    let parts = raw_parts_side_by_side(&text, 3);
+    std::fs::write(&a, &parts[0]).unwrap();
+    std::fs::write(&b, &parts[1]).unwrap();
+    std::fs::write(&c, &parts[2]).unwrap();
     let before = std::fs::read(&a).unwrap();
     // The old form (first positional is the output) is a usage error now.
     gatecheck().arg("merge").arg(&a).arg(&b).arg(&c).assert().code(2);

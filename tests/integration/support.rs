@@ -333,3 +333,29 @@ pub fn asked_time(request: &str) -> String {
         .map(|t| t.trim().to_string())
         .unwrap_or_else(|| "0".into())
 }
+
+/// One k6 run's raw results as two segments written side by side (as execution segments are):
+/// every Metric record in both, the points dealt out in turn, so both span the run's time.
+pub fn raw_segments_side_by_side(text: &str) -> (String, String) {
+    let mut parts = raw_parts_side_by_side(text, 2).into_iter();
+    (parts.next().unwrap_or_default(), parts.next().unwrap_or_default())
+}
+
+/// The same in `n` parts.
+pub fn raw_parts_side_by_side(text: &str, n: usize) -> Vec<String> {
+    let mut parts = vec![String::new(); n];
+    let mut turn = 0;
+    for line in text.lines() {
+        if line.contains("\"type\":\"Metric\"") {
+            for part in parts.iter_mut() {
+                part.push_str(line);
+                part.push('\n');
+            }
+        } else {
+            parts[turn].push_str(line);
+            parts[turn].push('\n');
+            turn = (turn + 1) % n;
+        }
+    }
+    parts
+}
