@@ -2,6 +2,7 @@
 //! their summaries agree on structure and `verify` judges both the same way.
 
 use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
@@ -43,8 +44,7 @@ fn k6_and_the_native_runner_agree_on_structure_and_verdict() {
         .assert()
         .code(0);
 
-    let read =
-        |path: &std::path::Path| -> Value { serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap() };
+    let read = |path: &Path| -> Value { serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap() };
     let (k6, native) = (read(&k6_summary), read(&native_summary));
     let mut compared = 0;
     for (name, metric) in k6["metrics"].as_object().unwrap() {
@@ -187,16 +187,7 @@ expect_json = { pointer = "/version", equals = "${PERF_EXPECTED_VERSION}" }
         "[[gate]]\nid = \"deployed\"\nmetric = \"checks{flow:version}\"\nthresholds = [\"rate > 99%\"]\n",
     )
     .unwrap();
-    let script = dir.path().join("s.js");
-    gatecheck()
-        .args(["export", "k6", "--scenario"])
-        .arg(&scenario)
-        .arg("--policy")
-        .arg(&policy)
-        .arg("--out")
-        .arg(&script)
-        .assert()
-        .success();
+    let script = export_k6_script(&scenario, &policy, dir.path());
     let js = std::fs::read_to_string(&script).unwrap();
     assert!(js.contains(r#"JSON.stringify(text("${PERF_EXPECTED_VERSION}"))"#), "{js}");
 
@@ -287,16 +278,7 @@ check = "answers 200"
         "[[gate]]\nid = \"errors\"\nmetric = \"http_req_failed{flow:version}\"\nthresholds = [\"rate < 1%\"]\n",
     )
     .unwrap();
-    let script = dir.path().join("s.js");
-    gatecheck()
-        .args(["export", "k6", "--scenario"])
-        .arg(&scenario)
-        .arg("--policy")
-        .arg(&policy)
-        .arg("--out")
-        .arg(&script)
-        .assert()
-        .success();
+    let script = export_k6_script(&scenario, &policy, dir.path());
     if !k6_available() {
         return;
     }
@@ -333,4 +315,19 @@ check = "answers 200"
         .success();
     assert_eq!(reached.load(load), 0, "the native runner never follows it either");
     gatecheck().args(["verify", "--policy"]).arg(&policy).arg("--summary").arg(&native).assert().code(1);
+}
+
+/// Exports the k6 script for `scenario` judged by `policy` into `dir`/s.js, which must succeed.
+fn export_k6_script(scenario: &Path, policy: &Path, dir: &Path) -> PathBuf {
+    let script = dir.join("s.js");
+    gatecheck()
+        .args(["export", "k6", "--scenario"])
+        .arg(scenario)
+        .arg("--policy")
+        .arg(policy)
+        .arg("--out")
+        .arg(&script)
+        .assert()
+        .success();
+    script
 }

@@ -1138,20 +1138,27 @@ fn credentials_in_any_url_form_are_refused_and_never_quoted() {
 #[test]
 fn a_policy_tests_gate_key_never_starts_a_line() {
     let dir = tempfile::tempdir().unwrap();
+    let out = policy_test_with_gate_key(dir.path(), "lag\\n::error title=pwned::owned");
+    let stdout = stdout_of(&out);
+    assert_no_workflow_command("stdout", &stdout);
+    assert!(stdout.contains("lag\\n::error title=pwned::owned"), "{stdout}");
+}
+
+/// Runs `gatecheck test` in `dir` on a one-gate policy and one case expecting a gate keyed
+/// `gate_key` (TOML basic-string text, so `\\n` is a line break) that the verdict does not
+/// have: the test fails (exit 1) and quotes the key.
+fn policy_test_with_gate_key(dir: &Path, gate_key: &str) -> assert_cmd::assert::Assert {
     std::fs::write(
-        dir.path().join("p.toml"),
+        dir.join("p.toml"),
         "[[gate]]\nid = \"lag\"\nunit = \"s\"\nthresholds = [\"p(95) < 60s\"]\n[gate.env]\n\"p(95)\" = \"LAG_P95\"\n",
     )
     .unwrap();
     std::fs::write(
-        dir.path().join("t.toml"),
-        "policy = \"p.toml\"\n[[case]]\nname = \"x\"\nenv = { LAG_P95 = \"1\" }\n[case.expect]\noutcome = \"ship\"\n[case.expect.gates]\n\"lag\\n::error title=pwned::owned\" = \"PASS\"\n",
+        dir.join("t.toml"),
+        format!("policy = \"p.toml\"\n[[case]]\nname = \"x\"\nenv = {{ LAG_P95 = \"1\" }}\n[case.expect]\noutcome = \"ship\"\n[case.expect.gates]\n\"{gate_key}\" = \"PASS\"\n"),
     )
     .unwrap();
-    let out = gatecheck().current_dir(dir.path()).args(["test", "t.toml"]).assert().code(1);
-    let stdout = stdout_of(&out);
-    assert_no_workflow_command("stdout", &stdout);
-    assert!(stdout.contains("lag\\n::error title=pwned::owned"), "{stdout}");
+    gatecheck().current_dir(dir).args(["test", "t.toml"]).assert().code(1)
 }
 
 /// Findings round7-text/05 and /06: the runner trims a line's leading whitespace before it
@@ -1160,17 +1167,7 @@ fn a_policy_tests_gate_key_never_starts_a_line() {
 #[test]
 fn outside_text_opening_an_indented_or_first_piece_of_a_line_is_no_command() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("p.toml"),
-        "[[gate]]\nid = \"lag\"\nunit = \"s\"\nthresholds = [\"p(95) < 60s\"]\n[gate.env]\n\"p(95)\" = \"LAG_P95\"\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("t.toml"),
-        "policy = \"p.toml\"\n[[case]]\nname = \"x\"\nenv = { LAG_P95 = \"1\" }\n[case.expect]\noutcome = \"ship\"\n[case.expect.gates]\n\"::add-mask::hunter2\" = \"PASS\"\n",
-    )
-    .unwrap();
-    let out = gatecheck().current_dir(dir.path()).args(["test", "t.toml"]).assert().code(1);
+    let out = policy_test_with_gate_key(dir.path(), "::add-mask::hunter2");
     assert_no_workflow_command("gatecheck test stdout", &stdout_of(&out));
     assert_no_workflow_command("gatecheck test stderr", &stderr_of(&out));
     std::fs::write(

@@ -1054,62 +1054,17 @@ fn summed_bucket_layouts_are_judged_alike_by_check_and_the_exported_alert() {
     if !promtool_installed() {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("p.toml"),
-        r#"
-[policy]
-name = "p"
-max_waiver_days = 14
-[[gate]]
-id = "lag"
-description = "scheduler lag max"
-query = 'histogram_quantile(1, sum by (le) (lag_seconds_bucket))'
-unit = "s"
-thresholds = ["max < 180s"]
-"#,
-    )
-    .unwrap();
-    // (b's le="1" count, expected row, expected alerts): 50 of 50 at or below 1 s, then 20 of 50.
+    // (b's le="1" count, expected row, the alert fires): 50 of 50 at or below 1 s, then 20 of 50.
     let cases = [("50", "PASS", false), ("20", "FAIL", true)];
-    let outcome = |row: &str| if row == "PASS" { "ship" } else { "blocked" };
-    let mut tests = String::from("policy = \"p.toml\"\n");
-    for (b_low, expected, _) in cases {
-        tests.push_str(&format!(
-            r#"
-[[case]]
-name = "b has {b_low} of 50 at or below 1 s"
-at = "5m"
-interval = "1m"
-series = [
-  {{ series = 'lag_seconds_bucket{{instance="a",le="1"}}', values = '50x10' }},
-  {{ series = 'lag_seconds_bucket{{instance="a",le="10"}}', values = '50x10' }},
-  {{ series = 'lag_seconds_bucket{{instance="a",le="+Inf"}}', values = '50x10' }},
-  {{ series = 'lag_seconds_bucket{{instance="b",le="1"}}', values = '{b_low}x10' }},
-  {{ series = 'lag_seconds_bucket{{instance="b",le="+Inf"}}', values = '50x10' }},
-]
-[case.expect]
-outcome = "{outcome}"
-[case.expect.gates]
-"lag max < 180s" = "{expected}"
-"#,
-            outcome = outcome(expected)
-        ));
-    }
-    std::fs::write(dir.path().join("t.toml"), tests).unwrap();
-    assert_policy_tests_pass(dir.path(), cases.len());
-    let lag = ExportedAlert::of(dir.path(), "GatecheckLag");
-    for (b_low, _, fires) in cases {
-        let series = |labels: &str, values: &str| serde_json::json!({"series": format!("lag_seconds_bucket{{{labels}}}"), "values": values});
-        let input_series = vec![
-            series(r#"instance="a",le="1""#, "50x10"),
-            series(r#"instance="a",le="10""#, "50x10"),
-            series(r#"instance="a",le="+Inf""#, "50x10"),
-            series(r#"instance="b",le="1""#, &format!("{b_low}x10")),
-            series(r#"instance="b",le="+Inf""#, "50x10"),
-        ];
-        lag.assert_fires_at_5m(dir.path(), input_series, fires, &format!("b_low {b_low}"));
-    }
+    assert_check_and_alert_agree_on_lag_buckets("180s", &cases, |b_low| {
+        vec![
+            (r#"instance="a",le="1""#, "50x10".to_string()),
+            (r#"instance="a",le="10""#, "50x10".to_string()),
+            (r#"instance="a",le="+Inf""#, "50x10".to_string()),
+            (r#"instance="b",le="1""#, format!("{b_low}x10")),
+            (r#"instance="b",le="+Inf""#, "50x10".to_string()),
+        ]
+    });
 }
 
 /// Finding figures5/02: two instances spell the top bucket differently (`le="+Inf"` and
@@ -1124,10 +1079,33 @@ fn two_spellings_of_the_inf_bucket_are_added_by_check_and_the_exported_alert() {
     if !promtool_installed() {
         return;
     }
+    // (b's le="10" count of its 100, expected row, the alert fires): every observation of b
+    // at or below 10 s, then none.
+    let cases = [("100", "PASS", false), ("0", "FAIL", true)];
+    assert_check_and_alert_agree_on_lag_buckets("60s", &cases, |b_low| {
+        vec![
+            (r#"instance="a",le="10""#, "1000x10".to_string()),
+            (r#"instance="a",le="+Inf""#, "1000x10".to_string()),
+            (r#"instance="b",le="10""#, format!("{b_low}x10")),
+            (r#"instance="b",le="Inf""#, "100x10".to_string()),
+        ]
+    });
+}
+
+/// One `lag` gate, `histogram_quantile(1, sum by (le) (lag_seconds_bucket))` against
+/// `max < {limit}`, judged for each case by check (`gatecheck test`, a real Prometheus) and by
+/// its exported alert (promtool) on the same buckets: `cases` are (b's low count, the row check
+/// must give, whether the alert fires) and `buckets` spells the series for one low count.
+fn assert_check_and_alert_agree_on_lag_buckets(
+    limit: &str,
+    cases: &[(&str, &str, bool)],
+    buckets: impl Fn(&str) -> Vec<(&'static str, String)>,
+) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("p.toml"),
-        r#"
+        format!(
+            r#"
 [policy]
 name = "p"
 max_waiver_days = 14
@@ -1136,21 +1114,11 @@ id = "lag"
 description = "scheduler lag max"
 query = 'histogram_quantile(1, sum by (le) (lag_seconds_bucket))'
 unit = "s"
-thresholds = ["max < 60s"]
-"#,
+thresholds = ["max < {limit}"]
+"#
+        ),
     )
     .unwrap();
-    // (b's le="10" count of its 100, expected row, the alert fires): every observation of b
-    // at or below 10 s, then none.
-    let cases = [("100", "PASS", false), ("0", "FAIL", true)];
-    let buckets = |b_low: &str| {
-        [
-            (r#"instance="a",le="10""#, "1000x10".to_string()),
-            (r#"instance="a",le="+Inf""#, "1000x10".to_string()),
-            (r#"instance="b",le="10""#, format!("{b_low}x10")),
-            (r#"instance="b",le="Inf""#, "100x10".to_string()),
-        ]
-    };
     let outcome = |row: &str| if row == "PASS" { "ship" } else { "blocked" };
     let mut tests = String::from("policy = \"p.toml\"\n");
     for (b_low, expected, _) in cases {
@@ -1163,7 +1131,7 @@ thresholds = ["max < 60s"]
         tests.push_str(&format!(
             r#"
 [[case]]
-name = "b has {b_low} of 100 at or below 10 s"
+name = "b has {b_low} low"
 at = "5m"
 interval = "1m"
 series = [
@@ -1171,7 +1139,7 @@ series = [
 [case.expect]
 outcome = "{outcome}"
 [case.expect.gates]
-"lag max < 60s" = "{expected}"
+"lag max < {limit}" = "{expected}"
 "#,
             outcome = outcome(expected)
         ));
@@ -1184,7 +1152,7 @@ outcome = "{outcome}"
             .iter()
             .map(|(labels, values)| serde_json::json!({"series": format!("lag_seconds_bucket{{{labels}}}"), "values": values}))
             .collect();
-        lag.assert_fires_at_5m(dir.path(), input_series, fires, &format!("b_low {b_low}"));
+        lag.assert_fires_at_5m(dir.path(), input_series, *fires, &format!("b_low {b_low}"));
     }
 }
 
