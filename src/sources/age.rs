@@ -66,15 +66,11 @@ pub fn merged_dates(inputs: &[Dated]) -> Result<(String, String), String> {
     // concurrency, merged into a run that never was).
     let spans: Vec<(&Dated, i64, i64)> =
         inputs.iter().filter_map(|d| Some((d, parse(d.started_at)?, parse(d.ended_at)?))).collect();
-    if let (Some(latest_start), Some(earliest_end)) =
-        (spans.iter().max_by_key(|(_, start, _)| *start), spans.iter().min_by_key(|(_, _, end)| *end))
-    {
-        if latest_start.1 > earliest_end.2 {
-            return Err(format!(
-                "{} ended at {} before {} started at {}: segments of one run run side by side, so these are not one run",
-                earliest_end.0.path, earliest_end.0.ended_at, latest_start.0.path, latest_start.0.started_at
-            ));
-        }
+    if let Some((ended_first, started_after)) = apart(&spans) {
+        return Err(format!(
+            "{} ended at {} before {} started at {}: segments of one run run side by side, so these are not one run",
+            ended_first.0.path, ended_first.0.ended_at, started_after.0.path, started_after.0.started_at
+        ));
     }
     let started = starts.iter().min_by_key(|(_, t)| *t).map(|(d, _)| d.started_at.to_string()).unwrap_or_default();
     let ends: Option<Vec<(&Dated, i64)>> = inputs.iter().map(|d| parse(d.ended_at).map(|t| (d, t))).collect();
@@ -82,6 +78,16 @@ pub fn merged_dates(inputs: &[Dated]) -> Result<(String, String), String> {
         .and_then(|ends| ends.into_iter().min_by_key(|(_, t)| *t).map(|(d, _)| d.ended_at.to_string()))
         .unwrap_or_default();
     Ok((started, ended))
+}
+
+/// The rule that parts of one run run side by side, in one place for merged segments and raw
+/// files judged together: every part's `[start, end]` (unix seconds) shares a moment with
+/// every other's, which holds exactly when the latest start is no later than the earliest end.
+/// When it does not hold, the part that ended first and the one that started after it.
+fn apart<T>(spans: &[(T, i64, i64)]) -> Option<(&(T, i64, i64), &(T, i64, i64))> {
+    let latest_start = spans.iter().max_by_key(|(_, start, _)| *start)?;
+    let earliest_end = spans.iter().min_by_key(|(_, _, end)| *end)?;
+    (latest_start.1 > earliest_end.2).then_some((earliest_end, latest_start))
 }
 
 /// Several raw files judged together are one run (its segments, written side by side), never
@@ -113,19 +119,15 @@ pub fn check_one_run(newest: &[(String, Option<i64>)], oldest: &[(String, Option
     // round8-judge/02: five sequential runs diluted a failing one's error rate).
     let spans: Vec<(&String, i64, i64)> =
         newest.iter().zip(oldest).filter_map(|((path, end), (_, start))| Some((path, (*start)?, (*end)?))).collect();
-    if let (Some(latest_start), Some(earliest_end)) =
-        (spans.iter().max_by_key(|(_, start, _)| *start), spans.iter().min_by_key(|(_, _, end)| *end))
-    {
-        if latest_start.1 > earliest_end.2 {
-            return Err(format!(
-                "--raw {} ends at {} before --raw {} starts at {}: raw files judged together are segments of one run, \
-                 written side by side; judge each run on its own",
-                crate::escape::line(earliest_end.0),
-                crate::metrics::rfc3339(earliest_end.2),
-                crate::escape::line(latest_start.0),
-                crate::metrics::rfc3339(latest_start.1)
-            ));
-        }
+    if let Some((ended_first, started_after)) = apart(&spans) {
+        return Err(format!(
+            "--raw {} ends at {} before --raw {} starts at {}: raw files judged together are segments of one run, \
+             written side by side; judge each run on its own",
+            crate::escape::line(ended_first.0),
+            crate::metrics::rfc3339(ended_first.2),
+            crate::escape::line(started_after.0),
+            crate::metrics::rfc3339(started_after.1)
+        ));
     }
     Ok(())
 }
@@ -264,5 +266,26 @@ mod tests {
         let names = |a: Option<i64>, b: Option<i64>| vec![("r0".to_string(), a), ("r1".to_string(), b)];
         assert!(check_one_run(&names(at(3), at(7)), &names(at(0), at(4))).is_err());
         assert!(check_one_run(&names(at(3), at(5)), &names(at(0), at(2))).is_ok());
+    }
+
+    proptest::proptest! {
+        /// The side-by-side rule, generated: parts are refused exactly when no moment lies in
+        /// every part's span (searched by brute force over their ends and starts), whatever
+        /// their number, order and lengths.
+        #[test]
+        fn parts_are_apart_exactly_when_no_moment_is_common_to_all(
+            spans in proptest::collection::vec((0i64..50, 0i64..20), 1..6),
+        ) {
+            let spans: Vec<(usize, i64, i64)> =
+                spans.iter().enumerate().map(|(i, (start, length))| (i, *start, start + length)).collect();
+            let common = spans.iter().flat_map(|(_, s, e)| [*s, *e]).any(|t| spans.iter().all(|(_, s, e)| *s <= t && t <= *e));
+            match apart(&spans) {
+                None => proptest::prop_assert!(common, "{:?}", spans),
+                Some((ended_first, started_after)) => {
+                    proptest::prop_assert!(!common, "{:?}", spans);
+                    proptest::prop_assert!(ended_first.2 < started_after.1, "the witnesses are apart: {:?}", spans);
+                }
+            }
+        }
     }
 }
