@@ -80,11 +80,14 @@ pub fn merged_dates(inputs: &[Dated]) -> Result<(String, String), String> {
     Ok((started, ended))
 }
 
+/// A part of a run (what names it) and its span: start and end, unix seconds.
+type Span<T> = (T, i64, i64);
+
 /// The rule that parts of one run run side by side, in one place for merged segments and raw
 /// files judged together: every part's `[start, end]` (unix seconds) shares a moment with
 /// every other's, which holds exactly when the latest start is no later than the earliest end.
 /// When it does not hold, the part that ended first and the one that started after it.
-fn apart<T>(spans: &[(T, i64, i64)]) -> Option<(&(T, i64, i64), &(T, i64, i64))> {
+fn apart<T>(spans: &[Span<T>]) -> Option<(&Span<T>, &Span<T>)> {
     let latest_start = spans.iter().max_by_key(|(_, start, _)| *start)?;
     let earliest_end = spans.iter().min_by_key(|(_, _, end)| *end)?;
     (latest_start.1 > earliest_end.2).then_some((earliest_end, latest_start))
