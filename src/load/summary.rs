@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 
 use crate::load::plan::{Executor, LoadPlan};
 use crate::load::recorder::Recorder;
-use crate::metrics::Stat;
+use crate::metrics::native::{Recorded, RecordedEndpoint, RecordedFlow};
 
 pub const PERCENTILE_METHOD: &str =
     "k6's method (linear interpolation between closest ranks) over HDR-recorded values (3 significant digits); latency in ms from the request's (or, open model, the iteration's intended) start";
@@ -28,75 +28,42 @@ pub struct RunFacts {
 
 pub use crate::metrics::hdr::k6_percentile;
 
-/// A latency trend as k6 writes it, each statistic by `hdr::trend_stat` (so `verify` can check
-/// a native summary's figures against its own histograms by the same computation).
-fn trend(histogram: &Histogram<u64>) -> Value {
-    let mut stats = Map::new();
-    for stat in crate::metrics::hdr::TREND_STATS {
-        let value = match stat {
-            Stat::Count => json!(histogram.len()),
-            stat => json!(crate::metrics::hdr::trend_stat(histogram, stat).expect("a trend statistic")),
-        };
-        stats.insert(stat.key(), value);
-    }
-    Value::Object(stats)
-}
-
-fn rate(matches: u64, total: u64) -> Value {
-    let value = if total == 0 { 0.0 } else { matches as f64 / total as f64 };
-    json!({"passes": matches, "fails": total - matches, "value": value})
-}
-
-fn counter(count: u64, seconds: f64) -> Value {
-    json!({"count": count, "rate": if seconds > 0.0 { count as f64 / seconds } else { 0.0 }})
+/// What the recorder holds, as the one derivation of a native summary's figures reads it.
+pub fn recorded<'a>(plan: &'a LoadPlan, recorder: &'a Recorder, facts: &RunFacts, vus: u64) -> Recorded<'a> {
+    let flows = plan
+        .flows
+        .iter()
+        .zip(&recorder.flows)
+        .map(|(flow, stats)| RecordedFlow {
+            name: &flow.name,
+            endpoints: flow
+                .requests
+                .iter()
+                .zip(&stats.endpoints)
+                .map(|(request, endpoint)| RecordedEndpoint {
+                    name: &request.name,
+                    check: &request.check,
+                    latency: &endpoint.latency,
+                    requests: endpoint.requests,
+                    failed: endpoint.failed,
+                    checks_passed: endpoint.checks_passed,
+                    checks_failed: endpoint.checks_failed,
+                })
+                .collect(),
+            iterations: stats.iterations,
+            late_iterations: stats.late_iterations,
+            dropped_iterations: stats.dropped_iterations,
+        })
+        .collect();
+    Recorded { flows, bytes_received: recorder.bytes_received, elapsed_secs: facts.elapsed_secs, vus }
 }
 
 /// The summary document; `vus` is the number of workers that ran.
 pub fn export(plan: &LoadPlan, recorder: &Recorder, facts: &RunFacts, vus: u64) -> Value {
-    let mut metrics = Map::new();
-    let mut all = Histogram::<u64>::new_with_bounds(1, 3_600_000_000, 3).expect("static bounds");
-    let (mut requests, mut failed, mut checks_passed, mut checks_total, mut iterations, mut dropped) =
-        (0, 0, 0, 0, 0, 0);
-    let mut checks = Map::new();
-    for (flow, stats) in plan.flows.iter().zip(&recorder.flows) {
-        let mut flow_histogram = Histogram::<u64>::new_with_bounds(1, 3_600_000_000, 3).expect("static bounds");
-        let (mut flow_requests, mut flow_failed, mut flow_passed, mut flow_checks) = (0, 0, 0, 0);
-        for (request, endpoint) in flow.requests.iter().zip(&stats.endpoints) {
-            flow_histogram.add(&endpoint.latency).expect("same bounds");
-            metrics.insert(
-                format!("http_req_duration{{flow:{},name:{}}}", flow.name, request.name),
-                trend(&endpoint.latency),
-            );
-            flow_requests += endpoint.requests;
-            flow_failed += endpoint.failed;
-            flow_passed += endpoint.checks_passed;
-            flow_checks += endpoint.checks_passed + endpoint.checks_failed;
-            checks.insert(
-                request.check.clone(),
-                json!({"name": request.check, "path": format!("::{}", request.check), "passes": endpoint.checks_passed, "fails": endpoint.checks_failed}),
-            );
-        }
-        all.add(&flow_histogram).expect("same bounds");
-        metrics.insert(format!("http_req_duration{{flow:{}}}", flow.name), trend(&flow_histogram));
-        metrics.insert(format!("http_req_failed{{flow:{}}}", flow.name), rate(flow_failed, flow_requests));
-        metrics.insert(format!("checks{{flow:{}}}", flow.name), rate(flow_passed, flow_checks));
-        metrics.insert(format!("iterations{{flow:{}}}", flow.name), counter(stats.iterations, facts.elapsed_secs));
-        requests += flow_requests;
-        failed += flow_failed;
-        checks_passed += flow_passed;
-        checks_total += flow_checks;
-        iterations += stats.iterations;
-        dropped += stats.dropped_iterations;
-    }
-    metrics.insert("http_req_duration".into(), trend(&all));
-    metrics.insert("http_req_failed".into(), rate(failed, requests));
-    metrics.insert("checks".into(), rate(checks_passed, checks_total));
-    metrics.insert("http_reqs".into(), counter(requests, facts.elapsed_secs));
-    metrics.insert("iterations".into(), counter(iterations, facts.elapsed_secs));
-    metrics.insert("data_received".into(), counter(recorder.bytes_received, facts.elapsed_secs));
-    metrics.insert("vus".into(), json!({"value": vus, "min": vus, "max": vus}));
-    // Always written (0 in the closed model), so the dropped-iterations gate has its figure.
-    metrics.insert("dropped_iterations".into(), counter(dropped, facts.elapsed_secs));
+    let recorded = recorded(plan, recorder, facts, vus);
+    let metrics = recorded.metrics().expect("a recorder's histograms share their bounds");
+    let checks = recorded.checks();
+    let counts = recorded.run_counts();
     let executor = match plan.executor {
         Executor::ConstantVus { vus } => json!({"type": "constant-vus", "vus_per_flow": vus}),
         Executor::ConstantArrivalRate { rate, max_vus } => {
@@ -105,7 +72,6 @@ pub fn export(plan: &LoadPlan, recorder: &Recorder, facts: &RunFacts, vus: u64) 
     };
     let errors: Map<String, Value> =
         recorder.errors.iter().map(|(kind, count)| (kind.name().to_string(), json!(count))).collect();
-    let late: u64 = recorder.flows.iter().map(|f| f.late_iterations).sum();
     let mut document = json!({
         "root_group": {"name": "", "path": "", "id": "d41d8cd98f00b204e9800998ecf8427e", "groups": {}, "checks": checks},
         "metrics": metrics,
@@ -121,8 +87,8 @@ pub fn export(plan: &LoadPlan, recorder: &Recorder, facts: &RunFacts, vus: u64) 
             "partial_reason": facts.partial,
             "skipped_flows": plan.skipped.iter().map(|(name, why)| json!({"flow": name, "because": why})).collect::<Vec<_>>(),
             "errors_by_kind": errors,
-            "late_iterations": late,
-            "dropped_iterations": dropped,
+            "late_iterations": counts["late_iterations"],
+            "dropped_iterations": counts["dropped_iterations"],
             "request_cap": plan.max_requests,
             "percentile_method": PERCENTILE_METHOD,
             // Lossless at the recorded precision: `gatecheck merge` adds these histograms.
@@ -159,7 +125,7 @@ pub fn table(plan: &LoadPlan, recorder: &Recorder, facts: &RunFacts) -> String {
         ]
     };
     for (flow, stats) in plan.flows.iter().zip(&recorder.flows) {
-        let mut flow_latency = Histogram::<u64>::new_with_bounds(1, 3_600_000_000, 3).expect("static bounds");
+        let mut flow_latency = crate::metrics::native::new_histogram();
         let (mut requests, mut failed, mut passed, mut checks_total) = (0, 0, 0, 0);
         for (request, endpoint) in flow.requests.iter().zip(&stats.endpoints) {
             flow_latency.add(&endpoint.latency).expect("same bounds");
@@ -262,8 +228,9 @@ mod tests {
         }
     }
 
-    /// The built-in scenario with `samples` recorded as (flow, endpoint, µs), as a summary text.
-    fn written_summary(samples: &[(usize, usize, u64)]) -> serde_json::Value {
+    /// The built-in scenario with `samples` recorded as (flow, endpoint, µs, failed), as a
+    /// summary text.
+    fn written_summary(samples: &[(usize, usize, u64, bool)]) -> serde_json::Value {
         use crate::load::plan::{parse, Overrides, BUILTIN_CORE_FLOWS, BUILTIN_CORE_FLOWS_NAME};
         let env = |name: &str| {
             Ok(match name {
@@ -274,15 +241,25 @@ mod tests {
         };
         let plan = parse(BUILTIN_CORE_FLOWS_NAME, BUILTIN_CORE_FLOWS, &Overrides::default(), &env).unwrap();
         let mut recorder = Recorder::new(&plan);
-        let exchange =
-            crate::load::recorder::Exchange { status: Some(200), error: None, bytes_received: 1, check_passed: true };
-        for (flow, endpoint, micros) in samples {
+        for (flow, endpoint, micros, failed) in samples {
             let flow = flow % recorder.flows.len();
             let endpoint = endpoint % recorder.flows[flow].endpoints.len();
+            let exchange = crate::load::recorder::Exchange {
+                status: Some(if *failed { 500 } else { 200 }),
+                error: None,
+                bytes_received: 1,
+                check_passed: !failed,
+            };
             recorder.record(flow, endpoint, std::time::Duration::from_micros(*micros), &exchange);
+            recorder.flows[flow].iterations += 1;
+            if *failed {
+                recorder.flows[flow].late_iterations += 1;
+                recorder.record_dropped(flow, std::time::Duration::from_micros(*micros));
+                recorder.flows[flow].dropped_iterations += 1;
+            }
         }
         let facts = RunFacts {
-            elapsed_secs: 1.0,
+            elapsed_secs: 1.5,
             partial: None,
             started_at: "2026-01-01T00:00:00Z".into(),
             ended_at: "2026-01-01T00:00:01Z".into(),
@@ -292,16 +269,18 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(24))]
+        #![proptest_config(ProptestConfig::with_cases(32))]
 
-        /// Finding figures5/03. Rule: a native summary's latency stats are its histograms'
-        /// (the writer's computation, `hdr::trend_stat`): whatever the runner writes reads back,
-        /// and any one stat changed by any amount (one ULP up to far off) is refused naming the
-        /// metric and the field.
+        /// Findings figures5/03 and round9-figures/01. Rule: every figure of a native summary
+        /// is its recorder's, by the writer's own derivation (`metrics::native`): whatever the
+        /// runner writes reads back, and any one figure changed by any amount (one ULP up to
+        /// far off) — a trend's stat, a rate's passes, fails or value, a counter's count or
+        /// rate, the run's late or dropped iterations — is refused naming the metric and the
+        /// field (a rate's passes or fails, the metric); so is a metric the recorder cannot give.
         #[test]
-        fn native_stats_read_back_and_any_changed_stat_is_refused(
-            samples in proptest::collection::vec((0usize..8, 0usize..8, 1u64..5_000_000), 0..60),
-            pick in (0usize..1000, 0usize..9),
+        fn native_figures_read_back_and_any_changed_figure_is_refused(
+            samples in proptest::collection::vec((0usize..8, 0usize..8, 1u64..5_000_000, proptest::bool::weighted(0.2)), 0..60),
+            pick in (0usize..1000, 0usize..1000),
             change in prop_oneof![
                 (1u64..4).prop_map(|ulps| (ulps as f64, true)),
                 (-1e6f64..1e6).prop_map(|by| (by, false)),
@@ -311,29 +290,49 @@ mod tests {
             let text = written.to_string();
             let read = crate::sources::k6_summary::parse("native.json", text.as_bytes());
             prop_assert!(read.is_ok(), "{:?}", read.err());
-            let trends: Vec<String> = written["metrics"]
-                .as_object()
-                .unwrap()
-                .keys()
-                .filter(|k| k.starts_with("http_req_duration"))
-                .cloned()
-                .collect();
-            let metric = &trends[pick.0 % trends.len()];
-            let field = crate::metrics::hdr::TREND_STATS[pick.1].key();
-            let value = written["metrics"][metric][&field].as_f64().unwrap();
+            // Every figure: (its place in the document, how the refusal names it).
+            let mut figures: Vec<(Vec<String>, String)> = Vec::new();
+            for (metric, fields) in written["metrics"].as_object().unwrap() {
+                if metric == "vus" {
+                    continue; // the workers that ran: not a recorder count
+                }
+                for field in fields.as_object().unwrap().keys() {
+                    // A rate's count changed alone may be refused first for contradicting its
+                    // own value: the metric is named either way.
+                    let rate = fields.get("passes").is_some() && field != "value";
+                    let named = if rate { format!("{metric:?}]") } else { format!("{metric:?}][{field:?}") };
+                    figures.push((vec!["metrics".into(), metric.clone(), field.clone()], named));
+                }
+            }
+            for field in ["late_iterations", "dropped_iterations"] {
+                figures.push((vec!["gatecheck".into(), field.into()], format!("gatecheck.{field}")));
+            }
+            let (place, named) = &figures[pick.0 % figures.len()];
+            let value = place.iter().fold(&written, |doc, key| &doc[key]).as_f64().unwrap();
             let changed = match change {
                 (ulps, true) => f64::from_bits(value.to_bits() + ulps as u64),
                 (by, false) => value + by,
             };
             prop_assume!(changed != value && changed.is_finite());
+            let whole = place[0] == "gatecheck" || place[2] == "count" || place[2] == "passes" || place[2] == "fails";
             let mut edited = written.clone();
-            edited["metrics"][metric][&field] = serde_json::json!(changed);
+            let slot = place.iter().fold(&mut edited, |doc, key| &mut doc[key]);
+            *slot = if whole { serde_json::json!(changed.abs().round() as u64) } else { serde_json::json!(changed) };
+            prop_assume!(*slot != *place.iter().fold(&written, |doc, key| &doc[key]));
             let refused = crate::sources::k6_summary::parse("native.json", edited.to_string().as_bytes());
             let message = refused.err().map(|e| e.to_string()).unwrap_or_default();
-            prop_assert!(
-                message.contains(&format!("{metric:?}")) && message.contains(&format!("{field:?}")),
-                "{metric} {field}: {value} -> {changed}: {message:?}"
-            );
+            prop_assert!(message.contains(named.as_str()), "{:?}: {} -> {}: {:?}", place, value, changed, message);
+
+            // A figure the recorder cannot give: an existing metric's tags spelled as another
+            // endpoint's, or a rate per endpoint, which the runner never writes.
+            let mut added = written.clone();
+            let flows: Vec<String> = written["gatecheck"]["recorder"]["flows"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap().to_string()).collect();
+            let flow = &flows[pick.1 % flows.len()];
+            let extra = format!("http_req_failed{{flow:{flow},name:other}}");
+            added["metrics"][&extra] = serde_json::json!({"passes": 0, "fails": 1, "value": 0.0});
+            let refused = crate::sources::k6_summary::parse("native.json", added.to_string().as_bytes());
+            let message = refused.err().map(|e| e.to_string()).unwrap_or_default();
+            prop_assert!(message.contains("no source in gatecheck.recorder"), "{}: {:?}", extra, message);
         }
     }
 

@@ -10,6 +10,7 @@ pub mod distribution;
 pub mod figure;
 pub mod hdr;
 mod histogram;
+pub mod native;
 mod selector;
 
 pub use aggregate::{Aggregate, Lookup, MetricKind, TrendStats};

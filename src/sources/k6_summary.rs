@@ -115,7 +115,7 @@ fn from_document(path: &str, root: &Map<String, Value>) -> Result<MetricSet, Err
         // recorder let lowered stats pass). A merge of k6 raw results has none to carry.
         let by_native_runner = native.get("runner").and_then(Value::as_str).is_some_and(|r| r.ends_with(" native"));
         match native.get("recorder") {
-            Some(recorder) => set.distributions = reader.distributions(recorder, metrics)?,
+            Some(_) => set.distributions = reader.distributions(native, metrics)?,
             None if by_native_runner => return Err(reader.error(
                 "gatecheck.recorder",
                 "missing: the native runner's summary carries the histograms its latency figures were computed from",
@@ -133,6 +133,21 @@ fn from_document(path: &str, root: &Map<String, Value>) -> Result<MetricSet, Err
 
 struct Reader<'a> {
     path: &'a str,
+}
+
+/// A flow of a native run's recorder: iterations, late and dropped iterations.
+struct HeldFlow {
+    name: String,
+    endpoints: Vec<HeldEndpoint>,
+    counts: [u64; 3],
+}
+
+/// An endpoint of a native run's recorder: requests, failed, checks passed and failed.
+struct HeldEndpoint {
+    name: String,
+    check: String,
+    latency: hdrhistogram::Histogram<u64>,
+    counts: [u64; 4],
 }
 
 impl Reader<'_> {
@@ -485,21 +500,63 @@ impl Reader<'_> {
     /// counts), keyed as the summary keys their figures: per endpoint, per flow (its endpoints'
     /// samples together) and overall. Plots and significance tests read them.
     ///
-    /// The summary's figures of those trends (`metrics`) must be what the histograms give by
-    /// the runner's own computation (`hdr::trend_stat`): one figure, one reading. Stats that
-    /// contradict the file's own histograms are refused naming the metric and field.
+    /// Every figure the summary gives (`metrics`: trends, rates, counters; the run's own late
+    /// and dropped iterations) must be what its recorder gives by the writer's own derivation
+    /// (`metrics::native`): one figure, one reading. A figure that contradicts the file's own
+    /// recorder, or that the recorder cannot give, is refused naming the metric and field.
     fn distributions(
         &self,
-        recorder: &Value,
+        native: &Value,
         metrics: &Map<String, Value>,
     ) -> Result<BTreeMap<MetricKey, Distribution>, Error> {
-        use base64::Engine;
-        let new_histogram = || {
-            hdrhistogram::Histogram::<u64>::new_with_bounds(1, crate::metrics::hdr::MAX_MICROS, 3)
-                .expect("static bounds")
+        let recorder = &native["recorder"];
+        let held = self.recorder(recorder)?;
+        let elapsed_secs = match native.get("duration_s") {
+            Some(value) => self.number("gatecheck.duration_s", value)?,
+            None => return Err(self.error("gatecheck.duration_s", "missing: a native run records how long it ran")),
         };
-        let mut histograms: Vec<(String, hdrhistogram::Histogram<u64>)> = Vec::new();
-        let mut overall = new_histogram();
+        // The workers that ran are not a recorder count: the summary's own figure stands.
+        let vus = metrics.get("vus").and_then(|vus| vus.get("value")).and_then(Value::as_u64).unwrap_or(0);
+        let recorded = crate::metrics::native::Recorded {
+            flows: held
+                .iter()
+                .map(|flow| crate::metrics::native::RecordedFlow {
+                    name: &flow.name,
+                    endpoints: flow
+                        .endpoints
+                        .iter()
+                        .map(|endpoint| crate::metrics::native::RecordedEndpoint {
+                            name: &endpoint.name,
+                            check: &endpoint.check,
+                            latency: &endpoint.latency,
+                            requests: endpoint.counts[0],
+                            failed: endpoint.counts[1],
+                            checks_passed: endpoint.counts[2],
+                            checks_failed: endpoint.counts[3],
+                        })
+                        .collect(),
+                    iterations: flow.counts[0],
+                    late_iterations: flow.counts[1],
+                    dropped_iterations: flow.counts[2],
+                })
+                .collect(),
+            bytes_received: self.count("gatecheck.recorder.bytes_received", &recorder["bytes_received"])?,
+            elapsed_secs,
+            vus,
+        };
+        let derived = recorded.metrics().map_err(|why| self.error("gatecheck.recorder.flows", why))?;
+        self.check_against_recorder(metrics, &derived)?;
+        for (field, count) in recorded.run_counts() {
+            let Some(written) = native.get(field) else { continue };
+            if self.count(&format!("gatecheck.{field}"), written)? != count {
+                return Err(self.error(
+                    &format!("gatecheck.{field}"),
+                    format!(
+                        "{written} contradicts the run's own recorder, which counts {count}: one figure, one reading"
+                    ),
+                ));
+            }
+        }
         let mut distributions = BTreeMap::new();
         let mut add = |selector: String, distribution: Distribution| {
             if let (false, Ok(key)) = (distribution.is_empty(), MetricKey::parse(&selector)) {
@@ -507,81 +564,120 @@ impl Reader<'_> {
             }
         };
         let mut flows = Vec::new();
-        for flow in recorder.get("flows").and_then(Value::as_array).into_iter().flatten() {
-            let Some(name) = flow.get("name").and_then(Value::as_str) else { continue };
+        for flow in &held {
             let mut endpoints = Vec::new();
-            let mut flow_histogram = new_histogram();
-            for endpoint in flow.get("endpoints").and_then(Value::as_array).into_iter().flatten() {
-                let key = format!("gatecheck.recorder.flows[{name:?}].endpoints[].histogram_us");
-                let Some(encoded) = endpoint.get("histogram_us").and_then(Value::as_str) else { continue };
-                let bytes = base64::engine::general_purpose::STANDARD
-                    .decode(encoded)
-                    .map_err(|e| self.error(&key, format!("not base64 ({e})")))?;
-                let histogram = crate::metrics::hdr::decode(&bytes)
-                    .map_err(|why| self.error(&key, format!("does not decode ({why})")))?;
-                let samples = crate::metrics::hdr::distribution(&histogram);
-                if let Some(request) = endpoint.get("name").and_then(Value::as_str) {
-                    add(format!("http_req_duration{{flow:{name},name:{request}}}"), samples.clone());
-                    histograms.push((format!("http_req_duration{{flow:{name},name:{request}}}"), histogram.clone()));
-                }
-                flow_histogram.add(&histogram).map_err(|e| self.error(&key, format!("cannot be added ({e:?})")))?;
+            for endpoint in &flow.endpoints {
+                let samples = crate::metrics::hdr::distribution(&endpoint.latency);
+                add(format!("http_req_duration{{flow:{},name:{}}}", flow.name, endpoint.name), samples.clone());
                 endpoints.push(samples);
             }
             let samples = Distribution::merged(&endpoints);
-            add(format!("http_req_duration{{flow:{name}}}"), samples.clone());
+            add(format!("http_req_duration{{flow:{}}}", flow.name), samples.clone());
             flows.push(samples);
-            overall
-                .add(&flow_histogram)
-                .map_err(|e| self.error("gatecheck.recorder.flows", format!("cannot be added ({e:?})")))?;
-            histograms.push((format!("http_req_duration{{flow:{name}}}"), flow_histogram));
         }
         add("http_req_duration".into(), Distribution::merged(&flows));
-        histograms.push(("http_req_duration".into(), overall));
-        self.check_trends(metrics, &histograms)?;
         Ok(distributions)
     }
 
-    /// Every statistic the summary gives for a trend one of `histograms` records must be the
-    /// figure `hdr::trend_stat` (the writer's own computation) gives from that histogram, to the
-    /// last bit: the summary is written from the histograms, so any other figure was changed.
-    fn check_trends(
-        &self,
-        metrics: &Map<String, Value>,
-        histograms: &[(String, hdrhistogram::Histogram<u64>)],
-    ) -> Result<(), Error> {
-        for (name, stats) in metrics {
-            // Matched as selectors: the same trend written with its tags in another order is
-            // the same figure.
-            let Ok(key) = MetricKey::parse(name) else { continue };
-            let recorded = histograms.iter().find(|(selector, _)| MetricKey::parse(selector).is_ok_and(|k| k == key));
-            let Some(stats) = stats.as_object() else { continue };
-            let Some((_, histogram)) = recorded else {
-                // A trend the recorder does not hold (its flow or endpoint deleted from
-                // `gatecheck.recorder`, or added to `metrics`) is a figure with no source.
-                let trend = stats.keys().any(|field| field == "avg" || field == "med" || field.starts_with("p("));
-                if trend {
-                    return Err(self.error(
-                        &format!("metrics[{name:?}]"),
-                        "a latency trend with no histogram in gatecheck.recorder: a native run writes every trend from its histograms",
-                    ));
-                }
-                continue;
+    /// What `gatecheck.recorder` holds, every field required: the figures are derived from it.
+    fn recorder(&self, recorder: &Value) -> Result<Vec<HeldFlow>, Error> {
+        use base64::Engine;
+        let flows = recorder
+            .get("flows")
+            .and_then(Value::as_array)
+            .ok_or_else(|| self.error("gatecheck.recorder.flows", "expected the list of flows the run recorded"))?;
+        let mut held = Vec::new();
+        for flow in flows {
+            let name = flow
+                .get("name")
+                .and_then(Value::as_str)
+                .ok_or_else(|| self.error("gatecheck.recorder.flows[].name", "expected the flow's name"))?;
+            let at = |field: &str| format!("gatecheck.recorder.flows[{name:?}].{field}");
+            let count = |field: &str| -> Result<u64, Error> {
+                let value = flow.get(field).ok_or_else(|| self.error(&at(field), "missing"))?;
+                self.bounded_count(&at(field), value)
             };
-            for (field, value) in stats {
-                let at = format!("metrics[{name:?}][{field:?}]");
-                let stat = crate::policy::threshold::Stat::parse_key(field);
-                let Some(expected) = stat.ok().and_then(|stat| crate::metrics::hdr::trend_stat(histogram, stat)) else {
-                    return Err(self.error(
-                        &at,
-                        "not a statistic of a latency histogram: a native run writes only avg, min, med, max, count and p(N) for it",
-                    ));
+            let counts = [count("iterations")?, count("late_iterations")?, count("dropped_iterations")?];
+            let mut endpoints = Vec::new();
+            let listed = flow
+                .get("endpoints")
+                .and_then(Value::as_array)
+                .ok_or_else(|| self.error(&at("endpoints"), "expected the flow's endpoints"))?;
+            for endpoint in listed {
+                let text = |field: &str| {
+                    endpoint
+                        .get(field)
+                        .and_then(Value::as_str)
+                        .ok_or_else(|| self.error(&at(&format!("endpoints[].{field}")), "expected text"))
                 };
-                let Some(written) = value.as_f64() else { continue };
+                let request = text("name")?;
+                let at = |field: &str| at(&format!("endpoints[{request:?}].{field}"));
+                let count = |field: &str| -> Result<u64, Error> {
+                    let value = endpoint.get(field).ok_or_else(|| self.error(&at(field), "missing"))?;
+                    self.bounded_count(&at(field), value)
+                };
+                let counts = [count("requests")?, count("failed")?, count("checks_passed")?, count("checks_failed")?];
+                if counts[1] > counts[0] {
+                    return Err(self.error(&at("failed"), format!("{} failed of {} requests", counts[1], counts[0])));
+                }
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(text("histogram_us")?)
+                    .map_err(|e| self.error(&at("histogram_us"), format!("not base64 ({e})")))?;
+                let decoded = crate::metrics::hdr::decode(&bytes)
+                    .map_err(|why| self.error(&at("histogram_us"), format!("does not decode ({why})")))?;
+                let mut latency = crate::metrics::native::new_histogram();
+                latency.add(&decoded).map_err(|e| self.error(&at("histogram_us"), format!("out of range ({e:?})")))?;
+                endpoints.push(HeldEndpoint {
+                    name: request.to_string(),
+                    check: text("check")?.to_string(),
+                    latency,
+                    counts,
+                });
+            }
+            held.push(HeldFlow { name: name.to_string(), endpoints, counts });
+        }
+        Ok(held)
+    }
+
+    /// A count from a recorder, bounded as a run's counts are (sums of them stay exact).
+    fn bounded_count(&self, key: &str, value: &Value) -> Result<u64, Error> {
+        let count = self.count(key, value)?;
+        if count > crate::metrics::hdr::MAX_COUNT {
+            return Err(self.error(key, format!("{count} is more than a run counts (2^48)")));
+        }
+        Ok(count)
+    }
+
+    /// Every figure the summary writes must be the one `derived` (the writer's derivation from
+    /// the summary's own recorder) gives, to the last bit, matched by selector (the same metric
+    /// written with its tags in another order is the same figure); a metric or field the
+    /// derivation does not give has no source.
+    fn check_against_recorder(&self, metrics: &Map<String, Value>, derived: &Map<String, Value>) -> Result<(), Error> {
+        let derived: Vec<(MetricKey, &Value)> =
+            derived.iter().filter_map(|(name, figures)| Some((MetricKey::parse(name).ok()?, figures))).collect();
+        for (name, figures) in metrics {
+            let at = format!("metrics[{name:?}]");
+            let expected = MetricKey::parse(name)
+                .ok()
+                .and_then(|key| derived.iter().find(|(derived, _)| *derived == key))
+                .map(|(_, figures)| figures);
+            let Some(expected) = expected else {
+                return Err(self.error(
+                    &at,
+                    "a figure with no source in gatecheck.recorder: a native run writes every metric from its recorder",
+                ));
+            };
+            for (field, value) in self.object(&at, figures)? {
+                let at = format!("{at}[{field:?}]");
+                let Some(expected) = expected.get(field).and_then(Value::as_f64) else {
+                    return Err(self.error(&at, "not a figure a native run writes for this metric"));
+                };
+                let written = self.number(&at, value)?;
                 if written != expected {
                     return Err(self.error(
                         &at,
                         format!(
-                            "{written} contradicts the run's own histogram (gatecheck.recorder), which gives {expected} \
+                            "{written} contradicts the run's own recorder (its histograms and counts in gatecheck.recorder), which gives {expected} \
                              by the runner's computation: one figure, one reading"
                         ),
                     ));

@@ -1176,6 +1176,37 @@ fn native_stats_that_contradict_their_own_histograms_are_refused() {
             );
         }
     }
+    // Finding round9-figures/01: the counts are the recorder's too — a rate's passes, fails
+    // and value, a counter's count, the run's dropped iterations: a summary whose error counts
+    // were lowered beside its recorder's failures read 0 % and shipped.
+    let counts: [(&[&str], Value); 4] = [
+        (&["metrics", "http_reqs", "count"], json!(7)),
+        (&["metrics", "iterations{flow:auth_list}", "rate"], json!(0.25)),
+        (&["metrics", "data_received", "count"], json!(1)),
+        (&["gatecheck", "dropped_iterations"], json!(2)),
+    ];
+    for (place, changed) in counts {
+        let mut doc = written.clone();
+        *place.iter().fold(&mut doc, |doc, key| &mut doc[*key]) = changed.clone();
+        let out = verify(&doc);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{place:?} = {changed}: {err}");
+        assert!(err.contains("recorder") && err.contains(place[place.len() - 1]), "{place:?}: {err}");
+    }
+    // A rate flipped in itself (passes and fails swapped, its value agreeing with them): only
+    // the recorder can tell.
+    for rate in ["http_req_failed{flow:auth_list}", "http_req_failed", "checks{flow:auth_list}", "checks"] {
+        let mut doc = written.clone();
+        let (passes, fails) =
+            (written["metrics"][rate]["passes"].as_u64().unwrap(), written["metrics"][rate]["fails"].as_u64().unwrap());
+        assert_ne!(passes, fails, "{rate}");
+        doc["metrics"][rate] =
+            json!({"passes": fails, "fails": passes, "value": fails as f64 / (passes + fails) as f64});
+        let out = verify(&doc);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{rate} flipped: {err}");
+        assert!(err.contains("recorder") && err.contains(&format!("{rate:?}")), "{rate}: {err}");
+    }
     // A statistic the runner never writes for a trend is not an unchecked second reading.
     let mut doc = written.clone();
     doc["metrics"]["http_req_duration{flow:auth_list}"]["p(97)"] = json!(0.5);
@@ -1208,7 +1239,7 @@ fn native_stats_that_contradict_their_own_histograms_are_refused() {
     let out = verify(&doc);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("no histogram in gatecheck.recorder"), "{err}");
+    assert!(err.contains("no source in gatecheck.recorder"), "{err}");
 }
 
 /// Finding round7-judge/04: a policy enforcing k6's own threshold verdicts, and a k6 2.2.0 run
