@@ -178,8 +178,10 @@ pub fn read(paths: &[&Path], wanted: &[MetricKey], lenient: bool) -> Result<(Met
     let mut kinds: BTreeMap<String, (MetricKind, bool)> = BTreeMap::new();
     let mut stats = RawStats::default();
     let wanted_names: Vec<&str> = wanted.iter().map(|k| k.name.as_str()).collect();
-    for path in paths {
-        read_one(path, &wanted_names, lenient, &mut gathered, &mut kinds, &mut stats)?;
+    let mut seen = SeenSamples::default();
+    for (index, path) in paths.iter().enumerate() {
+        let mut samples_of_file = FileRead { index, paths, seen: &mut seen };
+        read_one(path, &wanted_names, lenient, &mut gathered, &mut kinds, &mut stats, &mut samples_of_file)?;
     }
     let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
     let mut notes = vec![format!("{} lines, {} samples kept", stats.lines, stats.points_kept)];
@@ -244,6 +246,7 @@ fn read_one(
     gathered: &mut BTreeMap<MetricKey, Gathered>,
     kinds: &mut BTreeMap<String, (MetricKind, bool)>,
     stats: &mut RawStats,
+    samples_of_file: &mut FileRead<'_, '_>,
 ) -> Result<(), Error> {
     let shown = path.display().to_string();
     let file = crate::input::open(path, "k6 raw results")?;
@@ -398,6 +401,9 @@ fn read_one(
                     }
                     return Err(bad(&format!("negative duration {value} for {}", parsed.metric)));
                 }
+                if let Some(time) = parsed.data.time.as_deref() {
+                    samples_of_file.see(&parsed.metric, time, value)?;
+                }
                 count_run_point(stats, parsed.metric.as_bytes());
                 let tags = parsed.data.tags.map(|t| t.get()).unwrap_or("{}");
                 for (key, samples) in gathered.iter_mut() {
@@ -423,6 +429,61 @@ fn read_one(
     stats.oldest_point.push((shown.clone(), newest.oldest_unix()));
     stats.newest_point.push((shown, newest.unix()));
     Ok(())
+}
+
+/// Samples of one file met again in another: raw files judged together are segments of one
+/// run, each sample in exactly one of them, so the same results given twice — compressed,
+/// copied with a blank line, re-serialized — are refused, not counted twice (finding
+/// round9-figures/02: only identical bytes were caught). A sample is known by its metric, its
+/// `data.time` text (no layout changes a string) and its value; only samples that tell runs
+/// apart count (a value with a fraction, or a time to the microsecond: two runners never write
+/// one alike), and of those one in `SAMPLED_ONE_IN` by its hash, so memory stays a small share
+/// of the points while a copy of more than a few hundred samples is caught all but surely.
+#[derive(Default)]
+struct SeenSamples {
+    /// Hash of a sample → the file it was first met in.
+    first_seen: std::collections::HashMap<u64, usize>,
+}
+
+const SAMPLED_ONE_IN: u64 = 16;
+
+/// One file's part in a read of several.
+struct FileRead<'a, 'p> {
+    index: usize,
+    paths: &'p [&'p Path],
+    seen: &'a mut SeenSamples,
+}
+
+impl FileRead<'_, '_> {
+    fn see(&mut self, metric: &str, time: &str, value: f64) -> Result<(), Error> {
+        use std::hash::{Hash, Hasher};
+        let fine_time = time
+            .split_once('.')
+            .is_some_and(|(_, fraction)| fraction.bytes().take_while(u8::is_ascii_digit).count() >= 6);
+        if value.fract() == 0.0 && !fine_time {
+            return Ok(());
+        }
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        (metric, time, value.to_bits()).hash(&mut hasher);
+        let hash = hasher.finish();
+        if !hash.is_multiple_of(SAMPLED_ONE_IN) {
+            return Ok(());
+        }
+        match self.seen.first_seen.get(&hash) {
+            Some(first) if *first != self.index => Err(Error::Settings(format!(
+                "--raw {} and --raw {} hold the same samples ({metric} at {}): the same raw results twice would count each sample \
+                 twice (raw files judged together are segments of one run, each sample in one of them)",
+                crate::escape::line(&self.paths[*first].display().to_string()),
+                crate::escape::line(&self.paths[self.index].display().to_string()),
+                crate::escape::line(time)
+            ))),
+            Some(_) => Ok(()),
+            None => {
+                self.seen.first_seen.insert(hash, self.index);
+                Ok(())
+            }
+        }
+    }
 }
 
 /// `data.time` of a Point in k6's exact byte layout
@@ -616,7 +677,10 @@ mod tests {
         let key = MetricKey::parse("http_req_failed").unwrap();
         let mut gathered = BTreeMap::from([(key.clone(), Gathered::default())]);
         let (mut kinds, mut stats) = (BTreeMap::new(), RawStats::default());
-        read_one(&path, &["http_req_failed"], false, &mut gathered, &mut kinds, &mut stats).unwrap();
+        let (paths, mut seen) = ([path.as_path()], SeenSamples::default());
+        let mut samples_of_file = FileRead { index: 0, paths: &paths, seen: &mut seen };
+        read_one(&path, &["http_req_failed"], false, &mut gathered, &mut kinds, &mut stats, &mut samples_of_file)
+            .unwrap();
         let rate = &gathered[&key];
         assert_eq!((rate.count, rate.nonzero), (20_000, 5_000));
         assert_eq!(rate.values.capacity(), 0, "no sample of a rate is kept");
@@ -629,5 +693,51 @@ mod tests {
         assert_eq!(metric_name(br#"{"metric":"http_reqs","type":"Point","data":{}}"#), Some(&b"http_reqs"[..]));
         assert_eq!(metric_name(br#"{"type":"Metric","data":{},"metric":"vus"}"#), Some(&b"vus"[..]));
         assert_eq!(metric_name(b"garbage"), None);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 24, failure_persistence: None, ..Default::default() })]
+
+        /// The one-sample-one-file rule, generated: a second file holding a few hundred of the
+        /// first's samples, in k6's layout or re-serialized with spaces, in any order, is
+        /// refused; the same points dealt out to two files (segments side by side) are not.
+        #[test]
+        fn samples_met_in_two_files_are_refused_and_segments_are_not(
+            points in proptest::collection::vec((0u64..1_000_000_000, 1u32..5_000_000), 600..900),
+            copied in 250usize..600,
+            spaced in proptest::prelude::any::<bool>(),
+            reversed in proptest::prelude::any::<bool>(),
+        ) {
+            let header = "{\"type\":\"Metric\",\"data\":{\"name\":\"lat\",\"type\":\"trend\",\"contains\":\"time\"},\"metric\":\"lat\"}\n";
+            let lines: Vec<String> = points
+                .iter()
+                .map(|(nanos, micros)| {
+                    format!(
+                        "{{\"metric\":\"lat\",\"type\":\"Point\",\"data\":{{\"time\":\"2026-11-27T07:35:36.{nanos:09}Z\",\"value\":{}.{:03},\"tags\":{{}}}}}}\n",
+                        micros / 1000,
+                        micros % 1000 + 1
+                    )
+                })
+                .collect();
+            let dir = tempfile::tempdir().unwrap();
+            let (first, second) = (dir.path().join("a.ndjson"), dir.path().join("b.ndjson"));
+            let key = MetricKey::parse("lat").unwrap();
+            std::fs::write(&first, format!("{header}{}", lines.concat())).unwrap();
+            let mut copy: Vec<String> = lines[..copied].to_vec();
+            if reversed {
+                copy.reverse();
+            }
+            let copy = copy.concat();
+            std::fs::write(&second, format!("{header}{}", if spaced { copy.replace("\":", "\": ") } else { copy })).unwrap();
+            let refused = read(&[first.as_path(), second.as_path()], std::slice::from_ref(&key), false);
+            let message = refused.err().map(|e| e.to_string()).unwrap_or_default();
+            proptest::prop_assert!(message.contains("hold the same samples"), "{}", message);
+            let (odd, even): (Vec<_>, Vec<_>) = lines.iter().enumerate().partition(|(i, _)| i % 2 == 1);
+            let concat = |part: Vec<(usize, &String)>| part.into_iter().map(|(_, l)| l.as_str()).collect::<String>();
+            std::fs::write(&first, format!("{header}{}", concat(odd))).unwrap();
+            std::fs::write(&second, format!("{header}{}", concat(even))).unwrap();
+            let read_apart = read(&[first.as_path(), second.as_path()], std::slice::from_ref(&key), false);
+            proptest::prop_assert!(read_apart.is_ok(), "{:?}", read_apart.err());
+        }
     }
 }

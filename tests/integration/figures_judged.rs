@@ -731,6 +731,70 @@ fn raw_files_judged_together_are_one_run_given_once() {
     assert!(err.contains("must be one run"), "{err}");
 }
 
+/// Finding round9-figures/02: the same raw results given twice in any other bytes — gzip
+/// compressed, copied with a blank line, re-serialized with spaces, or a part of them — were
+/// not "the same raw results" (only identical bytes were), so every sample counted twice and
+/// one run got a second history identity. Any sample met in two files is refused, by `verify`
+/// and by `merge`; segments of one run written side by side are still judged together.
+#[test]
+fn the_same_samples_in_two_raw_files_are_refused_in_any_bytes() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(repo().join("fixtures/k6/1.1.0/pass/raw.ndjson")).unwrap();
+    let original = dir.path().join("p.ndjson");
+    std::fs::write(&original, &text).unwrap();
+    let gz = dir.path().join("p.ndjson.gz");
+    let mut encoder =
+        flate2::write::GzEncoder::new(std::fs::File::create(&gz).unwrap(), flate2::Compression::default());
+    encoder.write_all(text.as_bytes()).unwrap();
+    encoder.finish().unwrap();
+    let blank = dir.path().join("blank.ndjson");
+    std::fs::write(&blank, format!("{text}\n")).unwrap();
+    let spaced = dir.path().join("spaced.ndjson");
+    std::fs::write(&spaced, text.replace("\":", "\": ")).unwrap();
+    // A part of it: the metric records and every third point.
+    let part: String = text
+        .lines()
+        .enumerate()
+        .filter(|(i, line)| line.contains("\"type\":\"Metric\"") || i % 3 == 0)
+        .map(|(_, line)| format!("{line}\n"))
+        .collect();
+    let partial = dir.path().join("part.ndjson");
+    std::fs::write(&partial, part).unwrap();
+    for copy in [&gz, &blank, &spaced, &partial] {
+        let err = stderr_of(
+            &gatecheck_with_lag().args(["verify", "--raw"]).arg(&original).arg("--raw").arg(copy).assert().code(2),
+        );
+        assert!(err.contains("hold the same samples"), "{}: {err}", copy.display());
+        let err = stderr_of(
+            &gatecheck()
+                .args(["merge", "--out"])
+                .arg(dir.path().join("m.json"))
+                .arg(&original)
+                .arg(copy)
+                .assert()
+                .code(2),
+        );
+        assert!(err.contains("hold the same samples"), "merge {}: {err}", copy.display());
+    }
+    let err = stderr_of(
+        &gatecheck()
+            .args(["merge", "--out"])
+            .arg(dir.path().join("m.json"))
+            .arg(&original)
+            .arg(&original)
+            .assert()
+            .code(2),
+    );
+    assert!(err.contains("hold the same samples"), "merge of one file twice: {err}");
+    // Two segments of one run, side by side: each sample in one of them.
+    let (first, second) = raw_segments_side_by_side(&text);
+    let (a, b) = (dir.path().join("a.ndjson"), dir.path().join("b.ndjson"));
+    std::fs::write(&a, first).unwrap();
+    std::fs::write(&b, second).unwrap();
+    gatecheck_with_lag().args(["verify", "--raw"]).arg(&a).arg("--raw").arg(&b).assert().code(0);
+}
+
 /// A loopback load target for one fault: every request gets `{}`, except `/metrics`, which
 /// answers `before` the first time and `after` from then on (an exporter whose bucket layout
 /// changes between the run's two scrapes).
