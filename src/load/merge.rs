@@ -324,6 +324,8 @@ struct Shard {
     scenario: String,
     /// The VUs this runner ran (its `vus` metric).
     vus: u64,
+    /// Where it pushed its measurements and what was refused (`gatecheck.remote_write`).
+    remote_write: Option<Value>,
 }
 
 fn read_shard(path: &Path) -> Result<Shard, Error> {
@@ -339,12 +341,42 @@ fn read_shard(path: &Path) -> Result<Shard, Error> {
             count,
             scenario,
             vus: count_at(path, "metrics.vus.value", &doc["metrics"]["vus"]["value"])?,
+            remote_write: doc["gatecheck"].get("remote_write").cloned(),
         }),
         _ => Err(bad(
             path,
             "has no shard identity (gatecheck.shard: run_id, index < count, scenario_sha256): only summaries of one segmented run merge",
         )),
     }
+}
+
+/// What the segments' pushes to Prometheus remote-write add up to, when any segment pushed: a
+/// refusal of any segment stays a refusal of the merged run, named by its segment (finding
+/// round9-figures/03: the merge dropped `gatecheck.remote_write`, and with it the blocking
+/// "every push accepted" row), and a segment that pushed nowhere, or does not say what was
+/// refused, leaves the merged run's series incomplete: a refusal too.
+fn merged_remote_write(inputs: &[PathBuf]) -> Result<Option<Value>, Error> {
+    let shards: Vec<Shard> = inputs.iter().map(|p| read_shard(p)).collect::<Result<_, _>>()?;
+    let Some(url) = shards.iter().find_map(|shard| shard.remote_write.as_ref()).map(|pushed| pushed["url"].clone())
+    else {
+        return Ok(None);
+    };
+    let (mut pushes, mut refused) = (0u64, Vec::new());
+    for (shard, path) in shards.iter().zip(inputs) {
+        let shown = path.display();
+        let Some(pushed) = &shard.remote_write else {
+            refused.push(json!(format!("{shown}: this segment pushed nowhere while others pushed")));
+            continue;
+        };
+        pushes = pushes.saturating_add(pushed["pushes"].as_u64().unwrap_or(0));
+        match pushed["refused"].as_array() {
+            Some(list) => {
+                refused.extend(list.iter().map(|why| json!(format!("{shown}: {}", why.as_str().unwrap_or("refused")))))
+            }
+            None => refused.push(json!(format!("{shown}: the summary does not say which pushes were accepted"))),
+        }
+    }
+    Ok(Some(json!({"url": url, "pushes": pushes, "refused": refused})))
 }
 
 /// The inputs must be every segment of one run, each once: a duplicate would double every
@@ -485,6 +517,9 @@ pub fn merge_native(inputs: &[PathBuf]) -> Result<Value, Error> {
         "merged_segments": first.count,
         "scenario_sha256": first.scenario,
     });
+    if let Some(pushed) = merged_remote_write(inputs)? {
+        document["gatecheck"]["remote_write"] = pushed;
+    }
     document["gatecheck"]["merged_from"] = json!(merged_from(inputs));
     document["gatecheck"]["runner"] = json!(concat!("gatecheck ", env!("CARGO_PKG_VERSION"), " merge"));
     Ok(document)

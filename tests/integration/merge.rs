@@ -373,3 +373,54 @@ fn a_segment_dated_in_the_future_is_refused_not_hidden_by_the_merge() {
     });
     refused_merge(dir.path(), &future, &current, &["segment-0.json", "2099-01-01T00:00:00Z", "in the future"]);
 }
+
+/// Finding round9-figures/03: `merge` rebuilt the `gatecheck` block without the segments'
+/// `remote_write`, so pushes every segment saw refused (each segment's verify: "every push
+/// accepted" FAIL) vanished from the merged run, which shipped. Every run fact of a segment
+/// that blocks it stays in the merged run: a refusal (named by its segment), a segment that
+/// does not say what was refused or pushed nowhere while the other pushed; all pushes taken
+/// stays a pass.
+#[test]
+fn a_segment_whose_pushes_were_refused_blocks_the_merged_run() {
+    let pushed = |refused: Value| {
+        move |d: &mut Value| {
+            d["gatecheck"]["remote_write"] =
+                serde_json::json!({"url": "http://127.0.0.1:1/api/v1/write", "pushes": 3, "refused": refused.clone()})
+        }
+    };
+    let without_refused = |d: &mut Value| {
+        d["gatecheck"]["remote_write"] = serde_json::json!({"url": "http://127.0.0.1:1/api/v1/write", "pushes": 3})
+    };
+    let (refused, accepted) = (
+        pushed(serde_json::json!(["HTTP 500: native histograms are disabled (3 pushes)"])),
+        pushed(serde_json::json!([])),
+    );
+    let cases: [(&str, Patch, Patch, Option<&str>); 4] = [
+        ("both refused", &refused, &refused, Some("native histograms are disabled")),
+        ("one says nothing of refusals", &accepted, &without_refused, Some("does not say which pushes were accepted")),
+        ("one pushed nowhere", &accepted, &|_| {}, Some("pushed nowhere")),
+        ("all accepted", &accepted, &accepted, None),
+    ];
+    let (_guard, policy) =
+        policy_file("[[gate]]\nid = \"errors\"\nmetric = \"http_req_failed\"\nthresholds = [\"rate < 1%\"]\n");
+    for (case, first, second, blocked_by) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (segment(dir.path(), 0, first), segment(dir.path(), 1, second));
+        let out = dir.path().join("merged.json");
+        gatecheck().args(["merge", "--out"]).arg(&out).arg(&a).arg(&b).assert().code(0);
+        let verify = gatecheck().args(["verify", "--policy"]).arg(&policy).arg("--summary").arg(&out).output().unwrap();
+        let stdout = String::from_utf8_lossy(&verify.stdout);
+        let push_row = stdout.lines().find(|l| l.contains("every push accepted")).unwrap_or_default();
+        match blocked_by {
+            Some(reason) => {
+                assert_eq!(verify.status.code(), Some(1), "{case}: {stdout}");
+                assert!(push_row.contains("FAIL"), "{case}: {stdout}");
+                assert!(stdout.contains(reason) && stdout.contains("segment-"), "{case}: {stdout}");
+            }
+            None => {
+                assert_eq!(verify.status.code(), Some(0), "{case}: {stdout}");
+                assert!(push_row.contains("PASS"), "{case}: {stdout}");
+            }
+        }
+    }
+}
