@@ -16,9 +16,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::error::Error;
-use crate::metrics::{
-    Aggregate, Distribution, Lookup, Metric, MetricKey, MetricKind, MetricSet, Provenance, TrendStats,
-};
+use crate::metrics::{Aggregate, Distribution, Metric, MetricKey, MetricKind, MetricSet, Provenance, TrendStats};
 
 pub const FORMAT_RAW: &str = "k6 raw results (--out json)";
 
@@ -53,7 +51,8 @@ pub const RUN_COUNTS: [&str; 2] = ["http_reqs", "iterations"];
 /// summary's counters; and every metric both hold must have the same extremes and counts (a
 /// trend's min and max are samples themselves, a rate's counts are counts), which two runs of a
 /// fixed-iteration script, alike in totals, do not share. Raw results of another run (a p99
-/// borrowed from yesterday) are exit 2.
+/// borrowed from yesterday) are exit 2. Every other figure both give is compared too: one
+/// figure, one reading.
 pub fn check_same_run(summary: &MetricSet, raw: &MetricSet, stats: &RawStats) -> Result<(), Error> {
     let raw_path = raw.path.as_str();
     let mut compared = 0;
@@ -100,15 +99,38 @@ pub fn check_same_run(summary: &MetricSet, raw: &MetricSet, stats: &RawStats) ->
                 {
                     return Err(differs("counts".into(), format!("{a} of {b}"), format!("{c} of {d}")));
                 }
-                (Aggregate::Trend(_), Aggregate::Trend(_)) => {
-                    for stat in [crate::metrics::Stat::Min, crate::metrics::Stat::Max] {
-                        let (Lookup::Value(r), Lookup::Value(s)) =
-                            (from_raw.aggregate.lookup(stat), from_summary.aggregate.lookup(stat))
+                // Every statistic both give is one figure read twice: k6 computes it from the
+                // samples the raw results hold, by the method the raw reader follows, so it is
+                // the same to the bit (finding round9-figures/04: a p(95) edited in the summary
+                // was judged beside raw samples giving another). Only `avg` may differ in its
+                // last bits, when segments are summed in another order than k6's.
+                (Aggregate::Trend(raw_stats), Aggregate::Trend(summary_stats)) => {
+                    // The extremes first: they are samples themselves, the plainest witness.
+                    let mut stats: Vec<(&String, &f64)> = raw_stats.0.iter().collect();
+                    stats.sort_by_key(|(stat, _)| !matches!(stat.as_str(), "min" | "max"));
+                    for (stat, r) in stats {
+                        let Some(s) = summary_stats
+                            .0
+                            .get(stat)
+                            .or_else(|| (stat == "med").then(|| summary_stats.0.get("p(50)")).flatten())
                         else {
                             continue;
                         };
-                        if r != s {
-                            return Err(differs(stat.to_string(), r.to_string(), s.to_string()));
+                        let same = if stat == "avg" { (r - s).abs() <= 1e-9 * r.abs().max(s.abs()) } else { r == s };
+                        if !same {
+                            return Err(differs(stat.clone(), r.to_string(), s.to_string()));
+                        }
+                    }
+                }
+                // A gauge's value is its last sample, which the order of segments decides; its
+                // extremes are samples whatever the order.
+                (Aggregate::Gauge { min: b, max: c, .. }, Aggregate::Gauge { min: e, max: f, .. }) => {
+                    let pairs = [("min", *b, *e), ("max", *c, *f)];
+                    for (what, r, s) in pairs {
+                        if let (Some(r), Some(s)) = (r, s) {
+                            if r != s {
+                                return Err(differs(what.into(), r.to_string(), s.to_string()));
+                            }
                         }
                     }
                 }

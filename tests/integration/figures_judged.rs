@@ -471,9 +471,11 @@ fn a_run_window_left_non_cumulative_by_a_restart_is_judged_not_refused() {
 #[test]
 fn merging_raw_results_keeps_their_age_and_never_claims_completeness() {
     let dir = tempfile::tempdir().unwrap();
-    let a = raw_dated(dir.path(), "2020");
-    let b = dir.path().join("raw-2020-b.ndjson");
-    std::fs::copy(&a, &b).unwrap();
+    // Two segments of one run from 2020, side by side (the same file twice is refused).
+    let (first, second) = raw_segments_side_by_side(&std::fs::read_to_string(raw_dated(dir.path(), "2020")).unwrap());
+    let (a, b) = (dir.path().join("raw-2020-a.ndjson"), dir.path().join("raw-2020-b.ndjson"));
+    std::fs::write(&a, first).unwrap();
+    std::fs::write(&b, second).unwrap();
     let merged = dir.path().join("merged.json");
     gatecheck().args(["merge", "--out"]).arg(&merged).arg(&a).arg(&b).assert().code(0);
     let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&merged).unwrap()).unwrap();
@@ -870,4 +872,72 @@ fn a_scraped_histogram_whose_bucket_layout_changed_is_no_data_for_its_gate_only(
     assert!(lag.contains("NO DATA") && !lag.contains("10 s"), "{out}");
     assert!(out.contains("bucket layout changed between the scrapes"), "the reason is said: {out}");
     assert!(table_line(&out, "ok", "max < 60s").contains("PASS"), "the other histogram is judged: {out}");
+}
+
+/// Finding round9-figures/04: with a summary and the raw results of its run, a figure the
+/// summary carries was judged as written, never compared with the raw samples' (p(95) edited
+/// to 380 ms beside raw samples giving 445.92 ms passed). Every statistic both give is one
+/// figure read twice: every real k6 summary (1.1.0 and 2.2.0, each shape) beside its own raw
+/// results is accepted (k6's figures are the raw samples' to the bit), and any one statistic
+/// of any trend changed by any amount, one ULP too, is exit 2 naming it.
+#[test]
+fn a_summary_figure_that_contradicts_its_own_raw_samples_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut checked = 0;
+    for version in ["1.1.0", "2.2.0"] {
+        for case in ["pass", "fail-latency", "fail-errors"] {
+            let folder = repo().join("fixtures/k6").join(version).join(case);
+            for (summary, raw) in [
+                ("summary-export.json", "raw.ndjson"),
+                ("handle-summary.json", "raw.ndjson"),
+                ("summary-v1.json", "raw-v1.ndjson.gz"),
+            ] {
+                let (summary, raw) = (folder.join(summary), folder.join(raw));
+                if !summary.exists() || !raw.exists() {
+                    continue;
+                }
+                let out = gatecheck_with_lag()
+                    .args(["verify", "--summary"])
+                    .arg(&summary)
+                    .arg("--raw")
+                    .arg(&raw)
+                    .output()
+                    .unwrap();
+                let err = String::from_utf8_lossy(&out.stderr);
+                assert!(matches!(out.status.code(), Some(0 | 1)), "{}: {err}", summary.display());
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 12, "the real fixtures were read: {checked}");
+    // Each statistic of a trend of the export, changed by one ULP or by a tenth.
+    let written: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("fixtures/k6/1.1.0/pass/summary-export.json")).unwrap(),
+    )
+    .unwrap();
+    let metric = "http_req_duration{flow:auth_list}";
+    for stat in ["avg", "min", "med", "max", "p(90)", "p(95)"] {
+        let value = written["metrics"][metric][stat].as_f64().unwrap();
+        for changed in [f64::from_bits(value.to_bits() + 1), value * 0.9] {
+            if stat == "avg" && changed == f64::from_bits(value.to_bits() + 1) {
+                continue; // avg may differ in its last bits (summed in another order)
+            }
+            let mut doc = written.clone();
+            doc["metrics"][metric][stat] = serde_json::json!(changed);
+            let path = dir.path().join("edited.json");
+            std::fs::write(&path, doc.to_string()).unwrap();
+            let err = stderr_of(
+                &gatecheck_with_lag()
+                    .args(["verify", "--summary"])
+                    .arg(&path)
+                    .args(["--raw", "fixtures/k6/1.1.0/pass/raw.ndjson"])
+                    .assert()
+                    .code(2),
+            );
+            assert!(
+                err.contains(&format!("{metric} {stat} is")) && err.contains("not the run the summary describes"),
+                "{stat} {value} -> {changed}: {err}"
+            );
+        }
+    }
 }
