@@ -170,11 +170,14 @@ pub struct RunRecord {
     pub demo: bool,
 }
 
+/// Why the demo's verdict is no baseline: it measured gatecheck's own embedded API.
+pub const DEMO_UNFIT: &str = "it judged the demo (gatecheck's own embedded API), not a candidate";
+
 impl MetricSet {
     /// Why this evidence cannot stand as a baseline (empty when it can): the one rule for
     /// `--baseline`, whether the run is given as a summary or as a gatecheck report of it. A
     /// baseline must be a passing, complete run: k6's own thresholds held, the run was not
-    /// partial, and it is the whole run rather than one segment.
+    /// partial, it is the whole run rather than one segment, and it is not the demo's.
     pub fn unfit_as_baseline(&self) -> Vec<String> {
         let mut why = Vec::new();
         let failed: Vec<String> = self
@@ -197,6 +200,11 @@ impl MetricSet {
         }
         if let Some(reason) = self.run.as_ref().and_then(|run| run.partial.as_ref()) {
             why.push(format!("the load run was partial ({reason})"));
+        }
+        // The demo measured gatecheck's own embedded API: no candidate's run (finding
+        // round9-judge/02: its summary given directly was taken while a report of it was not).
+        if self.run.as_ref().is_some_and(|run| run.demo) {
+            why.push(DEMO_UNFIT.to_string());
         }
         if let Some((segment, count)) = self.run.as_ref().and_then(|run| run.segment.as_ref()) {
             why.push(format!(

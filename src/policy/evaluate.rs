@@ -26,8 +26,6 @@ use crate::policy::threshold::{Dimension, Domain, Reading, Stat, Threshold};
 use crate::policy::verdict::{Observed, Row, RunFacts, Status, Verdict};
 use crate::policy::{FigureSource, Gate, OnMissing, Policy, Severity};
 
-/// Why the demo's verdict is no baseline: it measured gatecheck's own embedded API.
-const DEMO_UNFIT: &str = "it judged the demo (gatecheck's own embedded API), not a candidate";
 
 pub use super::evidence::{Answer, EnvFigure, Evidence, EvidenceTime, FlowState, QueryOutcome, QueryResult, Series};
 
@@ -124,13 +122,15 @@ pub fn evaluate(policy: &Policy, evidence: &Evidence) -> Result<Verdict, Error> 
         distributions: super::distribution::build(policy, evidence, &rows),
         history: evidence.history.clone(),
         evidence_runs: evidence.run_identities(&policy.metric_keys()),
-        baseline_unfit: evidence
-            .summary
-            .iter()
-            .chain(&evidence.raw)
-            .flat_map(|s| s.unfit_as_baseline())
-            .chain(evidence.is_demo().then(|| DEMO_UNFIT.to_string()))
-            .collect(),
+        baseline_unfit: {
+            let mut why: Vec<String> =
+                evidence.summary.iter().chain(&evidence.raw).flat_map(|s| s.unfit_as_baseline()).collect();
+            // `gatecheck demo` says so of its evidence even where no summary does.
+            if evidence.is_demo() && !why.iter().any(|w| w == crate::metrics::DEMO_UNFIT) {
+                why.push(crate::metrics::DEMO_UNFIT.to_string());
+            }
+            why
+        },
         demo: evidence.is_demo(),
         run: evidence.summary.iter().chain(&evidence.raw).find_map(|s| s.run.as_ref()).map(|run| RunFacts {
             partial: run.partial.clone(),

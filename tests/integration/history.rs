@@ -212,6 +212,16 @@ fn a_demo_run_never_counts_as_a_run_of_the_candidate() {
     assert_eq!(judged["demo"], true, "verify of the demo's summary: {judged}");
     assert!(judged["baseline_unfit"].to_string().contains("demo"), "{judged}");
     assert_eq!(read_json(&records(&again)[0])["demo"], true);
+    // Finding round9-judge/02: nor is the demo's summary given directly a baseline (its report
+    // was refused, the summary itself taken): one rule for both.
+    let err = stderr_of(
+        &gatecheck()
+            .args(["verify", "--policy", "gates/regression.toml", "--summary", PASS_EXPORT, "--baseline"])
+            .arg(&summary)
+            .assert()
+            .code(2),
+    );
+    assert!(err.contains("it judged the demo") && err.contains("a baseline must be"), "{err}");
 }
 
 fn read_json_opt(path: &Path) -> Option<Value> {
