@@ -26,7 +26,6 @@ use crate::policy::threshold::{Dimension, Domain, Reading, Stat, Threshold};
 use crate::policy::verdict::{Observed, Row, RunFacts, Status, Verdict};
 use crate::policy::{FigureSource, Gate, OnMissing, Policy, Severity};
 
-
 pub use super::evidence::{Answer, EnvFigure, Evidence, EvidenceTime, FlowState, QueryOutcome, QueryResult, Series};
 
 pub fn evaluate(policy: &Policy, evidence: &Evidence) -> Result<Verdict, Error> {

@@ -245,6 +245,11 @@ enum ApiResponse {
         warnings: Vec<String>,
         #[serde(default)]
         infos: Vec<String>,
+        /// VictoriaMetrics marks an answer some of its storage nodes did not contribute to
+        /// with `isPartial: true`, and no warning: partial all the same (finding
+        /// round9-judge/03).
+        #[serde(default, rename = "isPartial")]
+        is_partial: bool,
     },
     #[serde(rename = "error")]
     Error(prometheus_http_query::error::PrometheusError),
@@ -295,8 +300,11 @@ async fn attempt_once(
         });
     }
     match response.json::<ApiResponse>().await {
-        Ok(ApiResponse::Success { data, mut warnings, infos }) => {
+        Ok(ApiResponse::Success { data, mut warnings, infos, is_partial }) => {
             warnings.extend(infos.into_iter().map(|info| format!("info: {info}")));
+            if is_partial && warnings.is_empty() {
+                warnings.push("isPartial: true (some storage nodes did not answer)".into());
+            }
             Ok((data, warnings))
         }
         Ok(ApiResponse::Error(e)) if e.is_timeout() || e.is_unavailable() || e.is_internal() => {

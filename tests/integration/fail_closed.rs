@@ -385,6 +385,13 @@ fn a_partial_prometheus_response_is_no_data_unless_accepted_and_then_shows_its_w
     let out = check_one_query(&url, &["--accept-partial-response", "--verbose"], 0);
     assert!(table_line(&out, "backlog", "value < 500").contains("PASS"), "{out}");
     assert!(out.contains("partial response accepted: partial response: store 10.0.0.7 unavailable"), "{out}");
+    // Finding round9-judge/03: VictoriaMetrics says it with `isPartial`, and no warning.
+    let url = serve_prometheus_answer(
+        r#"{"status":"success","isPartial":true,"data":{"resultType":"vector","result":[{"metric":{},"value":[1767225600,"45"]}]}}"#,
+    );
+    let out = check_one_query(&url, &[], 1);
+    assert!(table_line(&out, "backlog", "value < 500").contains("NO DATA"), "{out}");
+    assert!(out.contains("isPartial: true"), "{out}");
 }
 
 /// Finding judgement/10: queries judged at a fixed past instant (`--at`) are evidence of that

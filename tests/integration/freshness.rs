@@ -150,8 +150,23 @@ fn load_test_evidence_older_than_the_maximum_age_blocks() {
 /// coverage once passed on a Thanos/Mimir partial response and showed nothing.
 #[test]
 fn up_for_and_coverage_on_a_partial_response_are_no_data_unless_accepted() {
-    // Answers every query with the fixture time as its value (a fresh timestamp, up, plenty
-    // of samples, a small figure); the up_for and coverage queries carry a warning.
+    assert_partial_up_for_and_coverage_are_no_data(
+        r#","warnings":["partial response: store 10.0.0.7 unavailable"]"#,
+        "partial response: store 10.0.0.7 unavailable",
+    );
+}
+
+/// Finding round9-judge/03: VictoriaMetrics marks a partial answer `"isPartial": true`, with no
+/// warning; it was judged as whole. It is partial for every query, as a warning is.
+#[test]
+fn a_victoriametrics_partial_answer_is_partial_for_every_query() {
+    assert_partial_up_for_and_coverage_are_no_data(r#","isPartial":true"#, "isPartial: true");
+}
+
+/// Answers every query with the fixture time as its value (a fresh timestamp, up, plenty of
+/// samples, a small figure); the up_for and coverage queries carry `marker` (JSON members
+/// added to the answer), which the rows must quote as `quoted`.
+fn assert_partial_up_for_and_coverage_are_no_data(marker: &'static str, quoted: &str) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     std::thread::spawn(move || {
@@ -181,7 +196,7 @@ fn up_for_and_coverage_on_a_partial_response_are_no_data_unless_accepted() {
             }
             let text = String::from_utf8_lossy(&request);
             let warn = text.contains("min_over_time") || text.contains("count_over_time");
-            let warnings = if warn { r#","warnings":["partial response: store 10.0.0.7 unavailable"]"# } else { "" };
+            let warnings = if warn { marker } else { "" };
             // up_for's hole queries: the newest sample was at most 30 s old at every one of the
             // 40 steps (no hole); coverage: a sample at every one of the 160 steps of 3.75 s;
             // every other query answers the fixture time.
@@ -225,11 +240,11 @@ fn up_for_and_coverage_on_a_partial_response_are_no_data_unless_accepted() {
     assert!(table_line(&out, "api-fresh", "age < 2m").contains("PASS"), "{out}");
     assert!(table_line(&out, "pool", "value < 10000000000").contains("NO DATA"), "{out}");
     assert!(out.contains("window coverage: Prometheus answered with warnings"), "{out}");
-    assert!(out.contains("partial response: store 10.0.0.7 unavailable"), "{out}");
+    assert!(out.contains(quoted), "{out}");
     // The accepted warning is a note on a passing row: shown with --verbose.
     let out = check(&["--accept-partial-response", "--verbose"], 0);
     assert!(table_line(&out, "pool", "value < 10000000000").contains("PASS"), "{out}");
-    assert!(out.contains("partial response accepted: partial response: store 10.0.0.7 unavailable"), "{out}");
+    assert!(out.contains(&format!("partial response accepted: {quoted}")), "{out}");
 }
 
 /// The evaluation time of the coverage tests' own data.
