@@ -207,6 +207,12 @@ async fn simulate(target: Shared) {
     }
 }
 
+/// Every answer says it is the demo's: a run that loads this API is never a candidate's run.
+async fn mark_as_demo(mut response: Response) -> Response {
+    response.headers_mut().insert(crate::load::client::DEMO_TARGET_HEADER, axum::http::HeaderValue::from_static("1"));
+    response
+}
+
 /// Serves the demo target on `listener` until the returned task is aborted.
 pub fn serve(listener: tokio::net::TcpListener, config: DemoConfig) -> tokio::task::JoinHandle<()> {
     let target = Arc::new(Target {
@@ -232,6 +238,7 @@ pub fn serve(listener: tokio::net::TcpListener, config: DemoConfig) -> tokio::ta
         .route("/api/search", post(search))
         .route("/metrics", get(metrics))
         .route("/healthz", get(|| async { "ok" }))
+        .layer(axum::middleware::map_response(mark_as_demo))
         .with_state(target.clone());
     tokio::spawn(async move {
         let simulation = tokio::spawn(simulate(target));

@@ -17,6 +17,10 @@ use crate::input::Secret;
 use crate::load::plan::{JsonCheck, RequestPlan, Scheme, Target};
 use crate::load::recorder::{ErrorKind, Exchange};
 
+/// The header gatecheck's built-in demo API sets on every answer, so a run against it is
+/// known as the demo's whichever command loaded it (`run` or `smoke` against `demo --serve`).
+pub const DEMO_TARGET_HEADER: &str = "x-gatecheck-demo";
+
 /// Most of a body kept for a JSON check; the rest is drained and counted, never stored.
 const JSON_BODY_LIMIT: usize = 1 << 20;
 
@@ -103,6 +107,7 @@ impl HttpClient {
             .headers()
             .get(http::header::CONNECTION)
             .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"close"));
+        let demo_target = response.headers().contains_key(DEMO_TARGET_HEADER);
         let mut body = response.into_body();
         let mut received = 0u64;
         let mut kept = request.expect_json.as_ref().map(|_| BytesMut::new());
@@ -122,6 +127,7 @@ impl HttpClient {
                         error: Some(ErrorKind::Reset),
                         bytes_received: received,
                         check_passed: false,
+                        demo_target,
                     }
                 }
             }
@@ -131,7 +137,13 @@ impl HttpClient {
         }
         let check_passed = status == request.expect_status
             && request.expect_json.as_ref().is_none_or(|check| json_check(check, kept.as_deref().unwrap_or_default()));
-        Exchange { status: Some(status), error: redirect(status, request), bytes_received: received, check_passed }
+        Exchange {
+            status: Some(status),
+            error: redirect(status, request),
+            bytes_received: received,
+            check_passed,
+            demo_target,
+        }
     }
 
     async fn connect(&self) -> Result<SendRequest<Full<Bytes>>, ErrorKind> {
@@ -162,16 +174,21 @@ impl HttpClient {
             Err(_) => return failure(ErrorKind::Reset),
         };
         let status = response.status().as_u16();
+        let demo_target = response.headers().contains_key(DEMO_TARGET_HEADER);
         match response.bytes().await {
             Ok(bytes) => {
                 let check_passed = status == request.expect_status
                     && request.expect_json.as_ref().is_none_or(|check| json_check(check, &bytes));
                 let error = redirect(status, request);
-                Exchange { status: Some(status), error, bytes_received: bytes.len() as u64, check_passed }
+                Exchange { status: Some(status), error, bytes_received: bytes.len() as u64, check_passed, demo_target }
             }
-            Err(_) => {
-                Exchange { status: Some(status), error: Some(ErrorKind::Reset), bytes_received: 0, check_passed: false }
-            }
+            Err(_) => Exchange {
+                status: Some(status),
+                error: Some(ErrorKind::Reset),
+                bytes_received: 0,
+                check_passed: false,
+                demo_target,
+            },
         }
     }
 }
@@ -182,7 +199,7 @@ fn redirect(status: u16, request: &RequestPlan) -> Option<ErrorKind> {
 }
 
 fn failure(kind: ErrorKind) -> Exchange {
-    Exchange { status: None, error: Some(kind), bytes_received: 0, check_passed: false }
+    Exchange { status: None, error: Some(kind), bytes_received: 0, check_passed: false, demo_target: false }
 }
 
 fn classify_hyper(error: &hyper::Error) -> ErrorKind {

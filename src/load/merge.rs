@@ -200,6 +200,8 @@ fn read_native(path: &Path) -> Result<(LoadPlan, Recorder, RunFacts), Error> {
         errors,
         bytes_received: count_at(path, "gatecheck.recorder.bytes_received", &recorded["bytes_received"])?,
         clamped: count_at(path, "gatecheck.recorder.clamped", &recorded["clamped"])?,
+        // Carried by the run's facts (`gatecheck.demo`), below.
+        demo_target: false,
     };
     let target_text = native["target"].as_str().unwrap_or("http://merged.invalid");
     let target =

@@ -184,7 +184,8 @@ pub async fn run(
         }
     }
     let ended_at = crate::metrics::rfc3339(time::OffsetDateTime::now_utc().unix_timestamp());
-    let facts = RunFacts { elapsed_secs: elapsed, partial, started_at, ended_at, demo: false };
+    // A run against gatecheck's own demo API is the demo's, whichever command ran it.
+    let facts = RunFacts { elapsed_secs: elapsed, partial, started_at, ended_at, demo: merged.demo_target };
     let vus = u64::from(vus_per_flow) * plan.flows.len() as u64;
     let summary = summary::export(&plan, &merged, &facts, vus);
     let table = summary::table(&plan, &merged, &facts);

@@ -66,12 +66,20 @@ pub struct Exchange {
     pub bytes_received: u64,
     /// The check (status, and JSON field when asked) passed.
     pub check_passed: bool,
+    /// The answer came from gatecheck's built-in demo API (`client::DEMO_TARGET_HEADER`).
+    pub demo_target: bool,
 }
 
 impl Exchange {
     /// A request the run's stop cut off before its answer.
     pub fn interrupted() -> Exchange {
-        Exchange { status: None, error: Some(ErrorKind::Interrupted), bytes_received: 0, check_passed: false }
+        Exchange {
+            status: None,
+            error: Some(ErrorKind::Interrupted),
+            bytes_received: 0,
+            check_passed: false,
+            demo_target: false,
+        }
     }
 
     /// k6's `http_req_failed`: a transport error or a status outside 200..=399.
@@ -109,6 +117,9 @@ pub struct Recorder {
     pub bytes_received: u64,
     /// Requests slower than the histogram's range (recorded at its maximum).
     pub clamped: u64,
+    /// Some answer came from gatecheck's built-in demo API: the run is the demo's, whichever
+    /// command ran it (`run`, `smoke` against `demo --serve`), never a candidate's.
+    pub demo_target: bool,
 }
 
 impl Recorder {
@@ -133,7 +144,7 @@ impl Recorder {
                 ..FlowStats::default()
             })
             .collect();
-        Recorder { flows, errors: BTreeMap::new(), bytes_received: 0, clamped: 0 }
+        Recorder { flows, errors: BTreeMap::new(), bytes_received: 0, clamped: 0, demo_target: false }
     }
 
     pub fn record(&mut self, flow: usize, endpoint: usize, latency: Duration, exchange: &Exchange) {
@@ -160,6 +171,7 @@ impl Recorder {
             *self.errors.entry(kind).or_default() += 1;
         }
         self.bytes_received += exchange.bytes_received;
+        self.demo_target |= exchange.demo_target;
     }
 
     /// Adds another worker's measurements (same plan) into this one.
@@ -184,6 +196,7 @@ impl Recorder {
         }
         self.bytes_received += other.bytes_received;
         self.clamped += other.clamped;
+        self.demo_target |= other.demo_target;
     }
 
     /// Records an open-model iteration that never started: each of its requests counts as a

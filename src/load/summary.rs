@@ -249,6 +249,7 @@ mod tests {
                 error: None,
                 bytes_received: 1,
                 check_passed: !failed,
+                demo_target: false,
             };
             recorder.record(flow, endpoint, std::time::Duration::from_micros(*micros), &exchange);
             recorder.flows[flow].iterations += 1;

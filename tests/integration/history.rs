@@ -271,3 +271,47 @@ fn records_of_the_same_second_are_ordered_by_time_and_ties_put_the_blocked_one_l
         assert!(row.contains("FAIL"), "a tie let the pass count as the newer ({blocked_name}): {out}");
     }
 }
+
+/// A run of any command that loads gatecheck's own demo API (`run` or `smoke` against `demo
+/// --serve`) is the demo's: the API says so on every answer, the summary and the record say
+/// `demo`, history does not count it and it is no baseline. A run against another target is
+/// not marked.
+#[test]
+fn a_run_against_the_demo_api_is_the_demos_whichever_command_ran_it() {
+    let target = Served::start(&["demo", "--serve"]);
+    let dir = tempfile::tempdir().unwrap();
+    let smoke = spawn_smoke(&target.url, dir.path(), "smoke", &["--duration", "3s"]).wait_with_output().unwrap();
+    assert!(smoke.status.success(), "{smoke:?}");
+    let summary = dir.path().join("smoke.json");
+    assert_eq!(read_json(&summary)["gatecheck"]["demo"], true, "smoke against the demo API");
+    let history = dir.path().join("history");
+    let run = gatecheck_with_lag()
+        .envs([("PERF_BASE_URL", target.url.as_str()), ("PERF_BEARER_TOKEN", DEMO_TOKEN), ("PERF_RULE_ID", DEMO_RULE)])
+        .args(["run", "--quiet", "--duration", "3s", "--summary-out"])
+        .arg(dir.path().join("run.json"))
+        .arg("--log-out")
+        .arg(dir.path().join("run.log"))
+        .arg("--history")
+        .arg(&history)
+        .output()
+        .unwrap();
+    assert!(matches!(run.status.code(), Some(0 | 1)), "{run:?}");
+    assert_eq!(read_json(&dir.path().join("run.json"))["gatecheck"]["demo"], true, "run against the demo API");
+    assert_eq!(read_json(&records(&history)[0])["demo"], true, "the run's record");
+    // The candidate's first run counts alone.
+    let out = stdout_of(&verify(&repo().join(PASS_EXPORT), &history, None).code(1));
+    assert!(out.contains(TOO_FEW), "{out}");
+    let err = stderr_of(
+        &gatecheck()
+            .args(["verify", "--policy", "gates/regression.toml", "--summary", PASS_EXPORT, "--baseline"])
+            .arg(&summary)
+            .assert()
+            .code(2),
+    );
+    assert!(err.contains("it judged the demo"), "{err}");
+    // Another target's run is the candidate's.
+    let other = serve_body(r#"{"items": []}"#);
+    let smoke = spawn_smoke(&other, dir.path(), "other", &["--duration", "3s"]).wait_with_output().unwrap();
+    assert!(dir.path().join("other.json").exists(), "{smoke:?}");
+    assert!(read_json(&dir.path().join("other.json"))["gatecheck"].get("demo").is_none());
+}

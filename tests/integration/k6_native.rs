@@ -117,43 +117,6 @@ fn make_perf_smoke_with_k6_and_native_are_judged_alike() {
     assert!(!script.contains(DEMO_TOKEN) && script.contains("__ENV.PERF_BEARER_TOKEN"));
 }
 
-/// A loopback API answering every request with `body` (JSON), until the test ends.
-fn serve_body(body: &'static str) -> String {
-    let head =
-        format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len());
-    serve_answer(head).0
-}
-
-/// A loopback server answering every request with `answer` (a whole HTTP response), and the
-/// number of requests it has read, until the test ends.
-fn serve_answer(answer: String) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let requests = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let counted = requests.clone();
-    std::thread::spawn(move || {
-        use std::io::{Read, Write};
-        for mut stream in listener.incoming().flatten() {
-            let (answer, counted) = (answer.clone(), counted.clone());
-            std::thread::spawn(move || {
-                let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(2)));
-                let mut buffer = [0u8; 8192];
-                // Keep-alive: answer each request on the connection until it closes.
-                while let Ok(read) = stream.read(&mut buffer) {
-                    if read == 0 {
-                        break;
-                    }
-                    counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                    if stream.write_all(answer.as_bytes()).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-    });
-    (url, requests)
-}
-
 /// Finding text2/12: `expect_json.equals = "${PERF_EXPECTED_VERSION}"` is read when k6 runs,
 /// as the native runner reads it: an API still answering the old version fails the check in
 /// both, never only in one. And scenario text never becomes code: a flow name that is not an

@@ -359,3 +359,40 @@ pub fn raw_parts_side_by_side(text: &str, n: usize) -> Vec<String> {
     }
     parts
 }
+
+/// A loopback API answering every request with `body` (JSON), until the test ends.
+pub fn serve_body(body: &'static str) -> String {
+    let head =
+        format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len());
+    serve_answer(head).0
+}
+
+/// A loopback server answering every request with `answer` (a whole HTTP response), and the
+/// number of requests it has read, until the test ends.
+pub fn serve_answer(answer: String) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let requests = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = requests.clone();
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for mut stream in listener.incoming().flatten() {
+            let (answer, counted) = (answer.clone(), counted.clone());
+            std::thread::spawn(move || {
+                let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(2)));
+                let mut buffer = [0u8; 8192];
+                // Keep-alive: answer each request on the connection until it closes.
+                while let Ok(read) = stream.read(&mut buffer) {
+                    if read == 0 {
+                        break;
+                    }
+                    counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    if stream.write_all(answer.as_bytes()).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    (url, requests)
+}
