@@ -214,10 +214,15 @@ fn a_demo_run_never_counts_as_a_run_of_the_candidate() {
     assert_eq!(read_json(&records(&again)[0])["demo"], true);
     // Finding round9-judge/02: nor is the demo's summary given directly a baseline (its report
     // was refused, the summary itself taken): one rule for both.
+    assert_the_demos_summary_is_no_baseline(&summary);
+}
+
+/// `--baseline SUMMARY` of the demo's run is refused, saying why.
+fn assert_the_demos_summary_is_no_baseline(summary: &Path) {
     let err = stderr_of(
         &gatecheck()
             .args(["verify", "--policy", "gates/regression.toml", "--summary", PASS_EXPORT, "--baseline"])
-            .arg(&summary)
+            .arg(summary)
             .assert()
             .code(2),
     );
@@ -301,14 +306,7 @@ fn a_run_against_the_demo_api_is_the_demos_whichever_command_ran_it() {
     // The candidate's first run counts alone.
     let out = stdout_of(&verify(&repo().join(PASS_EXPORT), &history, None).code(1));
     assert!(out.contains(TOO_FEW), "{out}");
-    let err = stderr_of(
-        &gatecheck()
-            .args(["verify", "--policy", "gates/regression.toml", "--summary", PASS_EXPORT, "--baseline"])
-            .arg(&summary)
-            .assert()
-            .code(2),
-    );
-    assert!(err.contains("it judged the demo"), "{err}");
+    assert_the_demos_summary_is_no_baseline(&summary);
     // Another target's run is the candidate's.
     let other = serve_body(r#"{"items": []}"#);
     let smoke = spawn_smoke(&other, dir.path(), "other", &["--duration", "3s"]).wait_with_output().unwrap();
