@@ -113,10 +113,7 @@ fn from_document(path: &str, root: &Map<String, Value>) -> Result<MetricSet, Err
         // The histograms are what the figures were computed from: a summary the native runner
         // wrote without them has figures nothing can check (finding round6/02: deleting the
         // recorder let lowered stats pass). A merge of k6 raw results has none to carry.
-        // A run's shard identity is written by the native runner and kept by a merge of its
-        // segments, never by a merge of k6 raw results: a summary carrying one had a recorder.
-        let by_native_runner = native.get("runner").and_then(Value::as_str).is_some_and(|r| r.ends_with(" native"))
-            || native.get("shard").is_some();
+        let by_native_runner = native.get("runner").and_then(Value::as_str).is_some_and(|r| r.ends_with(" native"));
         match native.get("recorder") {
             Some(_) => set.distributions = reader.distributions(native, metrics)?,
             None if by_native_runner => return Err(reader.error(
