@@ -396,6 +396,12 @@ pub struct DemoArgs {
     #[arg(long, value_name = "PORT")]
     pub port: Option<u16>,
 
+    /// With --serve: do not mark answers as the demo's (`x-gatecheck-demo`), so runs against
+    /// it count as a candidate's in history and as baselines. Only for trying those features
+    /// (and gatecheck's own tests) on a stand-in; never for judging a release.
+    #[arg(long, requires = "serve")]
+    pub as_candidate: bool,
+
     /// Length of the demo load.
     #[arg(long, value_name = "DURATION", default_value = "6s")]
     pub duration: String,

@@ -26,7 +26,12 @@ pub async fn demo(args: DemoArgs, context: &Context<'_>, out: &mut dyn Write) ->
             args.latency_factor
         )));
     }
-    let demo_config = DemoConfig { broken: args.broken, latency_factor: args.latency_factor, ..DemoConfig::default() };
+    let demo_config = DemoConfig {
+        broken: args.broken,
+        latency_factor: args.latency_factor,
+        marked: !args.as_candidate,
+        ..DemoConfig::default()
+    };
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port.unwrap_or(0)))
         .await
         .map_err(|e| Error::Settings(format!("cannot listen on 127.0.0.1:{}: {e}", args.port.unwrap_or(0))))?;

@@ -41,6 +41,9 @@ pub struct DemoConfig {
     /// Scales the rule-run endpoint's (the rule_poll flow's) latency: an injected regression
     /// for measuring the regression gates (1 = none).
     pub latency_factor: f64,
+    /// Answers say they are the demo's (`x-gatecheck-demo`): off only when asked for
+    /// (`demo --serve --as-candidate`).
+    pub marked: bool,
 }
 
 impl Default for DemoConfig {
@@ -51,6 +54,7 @@ impl Default for DemoConfig {
             broken: None,
             seed: 20240601,
             latency_factor: 1.0,
+            marked: true,
         }
     }
 }
@@ -238,8 +242,8 @@ pub fn serve(listener: tokio::net::TcpListener, config: DemoConfig) -> tokio::ta
         .route("/api/search", post(search))
         .route("/metrics", get(metrics))
         .route("/healthz", get(|| async { "ok" }))
-        .layer(axum::middleware::map_response(mark_as_demo))
         .with_state(target.clone());
+    let app = if target.config.marked { app.layer(axum::middleware::map_response(mark_as_demo)) } else { app };
     tokio::spawn(async move {
         let simulation = tokio::spawn(simulate(target));
         let _ = axum::serve(listener, app).await;

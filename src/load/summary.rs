@@ -277,7 +277,7 @@ mod tests {
         /// runner writes reads back, and any one figure changed by any amount (one ULP up to
         /// far off) — a trend's stat, a rate's passes, fails or value, a counter's count or
         /// rate, the run's late or dropped iterations — is refused naming the metric and the
-        /// field (a rate's passes or fails, the metric); so is a metric the recorder cannot give.
+        /// metric; so is a metric the recorder cannot give.
         #[test]
         fn native_figures_read_back_and_any_changed_figure_is_refused(
             samples in proptest::collection::vec((0usize..8, 0usize..8, 1u64..5_000_000, proptest::bool::weighted(0.2)), 0..60),
@@ -299,9 +299,9 @@ mod tests {
                 }
                 for field in fields.as_object().unwrap().keys() {
                     // A rate's count changed alone may be refused first for contradicting its
-                    // own value: the metric is named either way.
-                    let rate = fields.get("passes").is_some() && field != "value";
-                    let named = if rate { format!("{metric:?}]") } else { format!("{metric:?}][{field:?}") };
+                    // own value, a trend's statistic for leaving its rank: the metric is named
+                    // either way.
+                    let named = format!("{metric:?}]");
                     figures.push((vec!["metrics".into(), metric.clone(), field.clone()], named));
                 }
             }

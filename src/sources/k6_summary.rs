@@ -381,6 +381,7 @@ impl Reader<'_> {
                     }
                     stats.insert(stat, number);
                 }
+                self.check_trend_order(key, &stats, &spelled)?;
                 Aggregate::Trend(TrendStats(stats))
             }
             MetricKind::Rate => {
@@ -682,6 +683,54 @@ impl Reader<'_> {
                         ),
                     ));
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// A trend's statistics are taken from one sorted set of samples: each rises with its rank
+    /// (min ≤ med ≤ p(N) ≤ max, by N) and the mean lies between the extremes. Statistics out
+    /// of that order were changed after they were written (a p(95) lowered below the median):
+    /// the file is refused, naming both, rather than judged on the one a gate reads.
+    fn check_trend_order(
+        &self,
+        key: &str,
+        stats: &BTreeMap<String, f64>,
+        spelled: &BTreeMap<String, String>,
+    ) -> Result<(), Error> {
+        let rank = |stat: &str| -> Option<f64> {
+            match stat {
+                "min" => Some(0.0),
+                "med" => Some(50.0),
+                "max" => Some(100.0),
+                other => other.strip_prefix("p(")?.strip_suffix(')')?.parse().ok(),
+            }
+        };
+        let mut ranked: Vec<(f64, &String, f64)> =
+            stats.iter().filter_map(|(stat, value)| Some((rank(stat)?, stat, *value))).collect();
+        ranked.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let shown = |stat: &String| spelled.get(stat).unwrap_or(stat).clone();
+        for pair in ranked.windows(2) {
+            let ((_, low, low_value), (_, high, high_value)) = (pair[0], pair[1]);
+            if high_value < low_value {
+                return Err(self.error(
+                    &format!("{key}[{:?}]", shown(high)),
+                    format!(
+                        "{high_value} is below {:?} {low_value}: a trend's statistics rise with their rank \
+                         (min <= med <= p(N) <= max), so these were changed after they were written",
+                        shown(low)
+                    ),
+                ));
+            }
+        }
+        if let (Some(avg), Some(min), Some(max)) = (stats.get("avg"), stats.get("min"), stats.get("max")) {
+            // The mean of samples in [min, max], up to the rounding of their sum.
+            let slack = 1e-9 * min.abs().max(max.abs());
+            if *avg < min - slack || *avg > max + slack {
+                return Err(self.error(
+                    &format!("{key}[\"avg\"]"),
+                    format!("{avg} lies outside min {min} and max {max}: a mean lies between the extremes"),
+                ));
             }
         }
         Ok(())

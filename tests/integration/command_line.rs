@@ -12,7 +12,8 @@ fn load_env(cmd: &mut assert_cmd::Command, url: &str) {
 
 #[test]
 fn run_takes_every_verify_option_so_the_scaling_change_rule_applies_in_one_process() {
-    let target = Served::start(&["demo", "--serve"]);
+    // A stand-in candidate: runs against the marked demo API never count in history.
+    let target = Served::start(&["demo", "--serve", "--as-candidate"]);
     let dir = tempfile::tempdir().unwrap();
     let history = dir.path().join("history");
     let run = |expected: i32| {

@@ -40,20 +40,6 @@ fn huge_native_summary(name: &str, factor: u64) -> std::path::PathBuf {
     let template =
         repo().join("fixtures/fuzz-regressions/merge_native_hdr/count-sum-overflows-in-value-at-quantile.json");
     let mut doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(template).unwrap()).unwrap();
-    // The figures a native summary carries beside its histograms (ms), as the runner writes them
-    // (verify refuses figures its histograms contradict).
-    let mut flow = hdrhistogram::Histogram::<u64>::new_with_bounds(1, gatecheck::metrics::hdr::MAX_MICROS, 3).unwrap();
-    flow.add(&histogram).unwrap();
-    let figure = |key: &str| {
-        let stat = gatecheck::metrics::Stat::parse_key(key).unwrap();
-        gatecheck::metrics::hdr::trend_stat(&flow, stat).unwrap()
-    };
-    doc["metrics"] = serde_json::json!({
-        "http_req_duration{flow:auth_list}": {"avg": figure("avg"), "min": figure("min"), "med": figure("med"),
-            "max": figure("max"), "p(90)": figure("p(90)"), "p(95)": figure("p(95)"), "p(99)": figure("p(99)")},
-        "http_reqs{flow:auth_list}": {"count": 1u64 << 40, "rate": 1.0},
-        "dropped_iterations": {"count": 0, "rate": 0},
-    });
     let native = &mut doc["gatecheck"];
     native["partial"] = false.into();
     native["ended_at"] = "2026-11-30T00:00:03Z".into();
@@ -66,6 +52,31 @@ fn huge_native_summary(name: &str, factor: u64) -> std::path::PathBuf {
     endpoint["checks_failed"] = 0.into();
     endpoint["statuses"] = serde_json::json!({"200": 1u64 << 40});
     endpoint["histogram_us"] = base64::engine::general_purpose::STANDARD.encode(&bytes).into();
+    // Every figure a native summary carries beside its recorder, as the runner writes them
+    // (verify refuses figures its recorder contradicts).
+    let mut latency = gatecheck::metrics::native::new_histogram();
+    latency.add(&histogram).unwrap();
+    let recorded = gatecheck::metrics::native::Recorded {
+        flows: vec![gatecheck::metrics::native::RecordedFlow {
+            name: "auth_list",
+            endpoints: vec![gatecheck::metrics::native::RecordedEndpoint {
+                name: "list_rules",
+                check: "list rules 200",
+                latency: &latency,
+                requests: 1 << 40,
+                failed: 0,
+                checks_passed: 1 << 40,
+                checks_failed: 0,
+            }],
+            iterations: 1 << 40,
+            late_iterations: 0,
+            dropped_iterations: 0,
+        }],
+        bytes_received: doc["gatecheck"]["recorder"]["bytes_received"].as_u64().unwrap(),
+        elapsed_secs: doc["gatecheck"]["duration_s"].as_f64().unwrap(),
+        vus: 1,
+    };
+    doc["metrics"] = serde_json::Value::Object(recorded.metrics().unwrap());
     let dir = repo().join("target/tmp");
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(name);

@@ -307,6 +307,11 @@ fn a_run_against_the_demo_api_is_the_demos_whichever_command_ran_it() {
     let out = stdout_of(&verify(&repo().join(PASS_EXPORT), &history, None).code(1));
     assert!(out.contains(TOO_FEW), "{out}");
     assert_the_demos_summary_is_no_baseline(&summary);
+    // Asked for explicitly, the demo API stands in for a candidate (gatecheck's own tests).
+    let stand_in = Served::start(&["demo", "--serve", "--as-candidate"]);
+    let smoke = spawn_smoke(&stand_in.url, dir.path(), "stand-in", &["--duration", "3s"]).wait_with_output().unwrap();
+    assert!(smoke.status.success(), "{smoke:?}");
+    assert!(read_json(&dir.path().join("stand-in.json"))["gatecheck"].get("demo").is_none());
     // Another target's run is the candidate's.
     let other = serve_body(r#"{"items": []}"#);
     let smoke = spawn_smoke(&other, dir.path(), "other", &["--duration", "3s"]).wait_with_output().unwrap();

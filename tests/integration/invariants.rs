@@ -331,3 +331,57 @@ fn a_promql_figure_meets_its_limit_exactly_through_a_real_prometheus() {
         panic!("{failure}");
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// A trend's statistics come from one sorted set of samples (review round 9, read but not
+    /// filed: a p(95) lowered below the median was judged as written). In every shape, stats
+    /// taken from sorted samples are read; any ranked statistic moved below one of lower rank
+    /// (or above one of higher rank), or a mean outside the extremes, is refused.
+    #[test]
+    fn trend_statistics_out_of_rank_order_are_refused_in_every_shape(
+        mut samples in proptest::collection::vec(1u32..1_000_000, 1..40),
+        shape in 0usize..3,
+        broken in proptest::option::of((0usize..6, any::<bool>())),
+    ) {
+        samples.sort_unstable();
+        let at = |p: f64| {
+            let i = p * (samples.len() - 1) as f64;
+            let (low, high) = (samples[i.floor() as usize] as f64, samples[i.ceil() as usize] as f64);
+            (low + (high - low) * (i - i.floor())) / 1000.0
+        };
+        let avg = samples.iter().map(|s| *s as f64).sum::<f64>() / samples.len() as f64 / 1000.0;
+        // (k6 key in the export/handleSummary shapes, machine-readable key, figure), by rank.
+        let mut stats = [
+            ("min", "min", at(0.0)),
+            ("med", "med", at(0.5)),
+            ("p(90)", "p90", at(0.9)),
+            ("p(95)", "p95", at(0.95)),
+            ("max", "max", at(1.0)),
+            ("avg", "avg", avg),
+        ];
+        let spread = stats[4].2 - stats[0].2;
+        if let Some((which, up)) = broken {
+            // Below the lowest figure, or above the highest, by more than rounding.
+            let by = 1.0 + spread;
+            stats[which].2 = if up { stats[4].2 + by } else { stats[0].2 - by };
+            prop_assume!(stats[which].2 >= 0.0);
+            // Moved to an extreme, a figure stays in order only when it is that extreme.
+            prop_assume!((which != 0 || up) && (which != 4 || !up));
+        }
+        let fields = |machine: bool| {
+            stats.iter().map(|(k6, mr, v)| format!("\"{}\":{v}", if machine { mr } else { k6 })).collect::<Vec<_>>().join(",")
+        };
+        let doc = match shape {
+            0 => format!(r#"{{"metrics":{{"http_req_duration":{{{}}}}}}}"#, fields(false)),
+            1 => format!(r#"{{"metrics":{{"http_req_duration":{{"type":"trend","contains":"time","values":{{{}}}}}}}}}"#, fields(false)),
+            _ => format!(r#"{{"version":"1.0","results":{{"metrics":[{{"name":"http_req_duration","type":"trend","contains":"time","values":{{{}}}}}]}}}}"#, fields(true)),
+        };
+        let read = gatecheck::sources::k6_summary::parse("t.json", doc.as_bytes());
+        match broken {
+            None => prop_assert!(read.is_ok(), "{:?}: {}", read.err(), doc),
+            Some(_) => prop_assert!(read.is_err(), "{}", doc),
+        }
+    }
+}
