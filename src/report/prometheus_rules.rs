@@ -11,13 +11,16 @@
 //! figure at all (check's run-integrity row), `GatecheckNothingJudged` does. Freshness
 //! requirements become alerts of their own; window
 //! coverage is judged only by `gatecheck check`. Gates without a query (k6 metrics, env
-//! figures) and baseline thresholds have nothing to alert on and are listed in a comment.
+//! figures) and baseline thresholds have nothing to alert on and are listed in a comment. A
+//! scalar query is read as `vector(...)`, as check reads it, and a query check cannot judge (a
+//! range vector) is refused: one rule Prometheus cannot load would silence the whole file.
 
 use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
 use serde::Serialize;
 
+use crate::policy::query_answer;
 use crate::policy::threshold::{Op, Stat, Threshold};
 use crate::policy::{FigureUnit, Gate, OnMissing, Policy, Severity};
 
@@ -119,6 +122,13 @@ pub fn render(policy: &Policy, for_: Option<&str>) -> Result<String, String> {
         }
         if judged.is_empty() {
             continue;
+        }
+        // Only what check can judge becomes a rule: a range vector or a string would make
+        // Prometheus refuse the whole file, and with it every other gate's alert.
+        if let Some((query, why)) =
+            judged.iter().find_map(|(_, q)| query_answer::Answer::of(q).unjudgeable().map(|why| (q, why)))
+        {
+            return Err(format!("gate {:?}: query {query:?}: {why}", gate.id));
         }
         exported.push((gate, judged.clone()));
         let mut stats: Vec<Stat> = Vec::new();
@@ -413,12 +423,14 @@ fn reduced(gate: &Gate, query: &str) -> String {
     }
 }
 
-/// A `histogram_quantile` query as `check` judges it: +Inf where observations lie above the
-/// highest finite bucket (`quantile_query`), never Prometheus's last finite bound.
+/// A query as `check` judges it, as an instant vector every rule can compare and pass to
+/// `absent()`: a `histogram_quantile` query is +Inf where observations lie above the highest
+/// finite bucket (`quantile_query`), never Prometheus's last finite bound; a scalar query is
+/// `vector(...)`, the one label-less series check reads from a scalar answer (`query_answer`).
 fn conservative(gate: &Gate, query: &str) -> String {
     match gate.quantile_companion(query) {
         Some(quantile) => crate::policy::quantile_query::conservative_promql(query, &quantile),
-        None => query.to_string(),
+        None => query_answer::as_vector(query),
     }
 }
 

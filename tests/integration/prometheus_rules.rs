@@ -1308,6 +1308,123 @@ on_missing = "warn"
     }
 }
 
+/// Finding judge9/05: a gate whose query is scalar-typed (`scalar(..) / scalar(..)`, the ratio
+/// idiom without label matching) is judged by check as one figure; its exported rules were
+/// `(scalar) >= 0.01` and `absent((scalar))`, which Prometheus refuses, so the whole file failed
+/// to load and no alert of the policy fired. The rules now read it as `vector(..)`, as check
+/// reads it: promtool loads the file, and each alert fires exactly where check (a real
+/// Prometheus, through `gatecheck test`) fails the gate or finds NO DATA.
+#[test]
+fn a_scalar_query_exports_rules_prometheus_loads_that_agree_with_check() {
+    if !promtool_installed() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("p.toml"),
+        r#"
+[policy]
+name = "api"
+[k6_thresholds]
+enforce = false
+[[gate]]
+id = "api-errors"
+query = 'scalar(sum(rate(http_requests_total{code=~"5.."}[10m]))) / scalar(sum(rate(http_requests_total[10m])))'
+unit = "ratio"
+thresholds = ["rate < 1%"]
+[[gate]]
+id = "pool-peak"
+query = 'scalar(max(db_pool_utilization))'
+unit = "ratio"
+reduce = "max"
+thresholds = ["value < 90%"]
+on_missing = "warn"
+"#,
+    )
+    .unwrap();
+    // (case, 5xx per minute, 2xx per minute, pool utilisation, api-errors, pool-peak, outcome)
+    type Case<'a> = (&'a str, Option<u32>, u32, &'a str, &'a str, &'a str, &'a str);
+    let cases: [Case; 4] = [
+        ("5% errors", Some(30), 570, "0.5", "FAIL", "PASS", "blocked"),
+        ("0.5% errors", Some(3), 597, "0.5", "PASS", "PASS", "ship"),
+        ("no 5xx series: NaN", None, 600, "0.5", "NO DATA", "PASS", "blocked"),
+        ("pool at 97%", Some(0), 600, "0.97", "PASS", "FAIL", "blocked"),
+    ];
+    let series = |errors: Option<u32>, ok: u32, pool: &str| {
+        let mut series = vec![
+            ("http_requests_total{code=\"200\"}".to_string(), format!("0+{ok}x10")),
+            ("db_pool_utilization".to_string(), format!("{pool}x10")),
+        ];
+        if let Some(errors) = errors {
+            series.push(("http_requests_total{code=\"500\"}".to_string(), format!("0+{errors}x10")));
+        }
+        series
+    };
+    let mut tests = String::from("policy = \"p.toml\"\n");
+    for (name, errors, ok, pool, api, peak, outcome) in cases {
+        let listed: String = series(errors, ok, pool)
+            .iter()
+            .map(|(metric, values)| format!("  {{ series = '{metric}', values = '{values}' }},\n"))
+            .collect();
+        tests.push_str(&format!(
+            "\n[[case]]\nname = \"{name}\"\nat = \"5m\"\ninterval = \"1m\"\nseries = [\n{listed}]\n[case.expect]\noutcome = \"{outcome}\"\n[case.expect.gates]\n\"api-errors\" = \"{api}\"\n\"pool-peak\" = \"{peak}\"\n"
+        ));
+    }
+    std::fs::write(dir.path().join("t.toml"), tests).unwrap();
+    assert_policy_tests_pass(dir.path(), cases.len());
+
+    let errors = ExportedAlert::of(dir.path(), "GatecheckApiErrors");
+    let check = std::process::Command::new("promtool").args(["check", "rules"]).arg(&errors.rules).output().unwrap();
+    assert!(
+        check.status.success(),
+        "{}{}\n{}",
+        String::from_utf8_lossy(&check.stdout),
+        String::from_utf8_lossy(&check.stderr),
+        errors.text
+    );
+    let no_data = ExportedAlert::of(dir.path(), "GatecheckApiErrorsNoData");
+    let peak = ExportedAlert::of(dir.path(), "GatecheckPoolPeak");
+    for (name, errors_per_minute, ok, pool, api, peak_verdict, _) in cases {
+        let input: Vec<Value> = series(errors_per_minute, ok, pool)
+            .into_iter()
+            .map(|(metric, values)| serde_json::json!({"series": metric, "values": values}))
+            .collect();
+        errors.assert_fires_at_5m(dir.path(), input.clone(), api == "FAIL", name);
+        no_data.assert_fires_at_5m(dir.path(), input.clone(), api == "NO DATA", name);
+        peak.assert_fires_at_5m(dir.path(), input, peak_verdict == "FAIL", name);
+    }
+}
+
+/// Finding judge9/05, the other side: a query check cannot judge (a range vector, which check
+/// refuses at run time) is refused by export (exit 2, naming the gate) and flagged by lint,
+/// never written into a file Prometheus would refuse whole.
+#[test]
+fn a_range_vector_query_is_refused_by_export_and_lint() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("p.toml");
+    std::fs::write(
+        &policy,
+        "[policy]\nname = \"r\"\n[[gate]]\nid = \"pool\"\nunit = \"ratio\"\nquery = 'db_pool_utilization[5m]'\nthresholds = [\"value < 90%\"]\n",
+    )
+    .unwrap();
+    let err = stderr_of(
+        &gatecheck()
+            .args(["export", "prometheus-rules", "--policy"])
+            .arg(&policy)
+            .arg("--out")
+            .arg(dir.path().join("rules.yml"))
+            .assert()
+            .code(2),
+    );
+    assert!(err.contains("gate \"pool\"") && err.contains("a range vector"), "{err}");
+    assert!(!dir.path().join("rules.yml").exists());
+    let linted = crate::support::stdout_of(&gatecheck().arg("lint").arg(&policy).assert().code(2));
+    assert!(
+        linted.contains("p.toml:4") && linted.contains("gate \"pool\": the query returns a range vector"),
+        "{linted}"
+    );
+}
+
 /// `gatecheck test t.toml` in `dir` (its policy `p.toml`) on a real Prometheus: all `cases` pass.
 fn assert_policy_tests_pass(dir: &Path, cases: usize) {
     let prometheus_on_path = std::process::Command::new("sh")
@@ -1347,10 +1464,11 @@ impl ExportedAlert {
             .success();
         let text = std::fs::read_to_string(&rules).unwrap();
         let file: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
-        let rule = file["groups"][0]["rules"]
+        let rule = file["groups"]
             .as_sequence()
             .unwrap()
             .iter()
+            .flat_map(|g| g["rules"].as_sequence().unwrap())
             .find(|r| r.get("alert").and_then(|a| a.as_str()) == Some(name))
             .unwrap_or_else(|| panic!("no alert {name} in {text}"))
             .clone();
