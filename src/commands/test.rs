@@ -109,7 +109,8 @@ pub enum ExpectedOutcome {
     Blocked,
 }
 
-/// A verdict word exactly as the verdict report writes it.
+/// A verdict word exactly as the verdict report writes it; `NO DATA` also holds for a NO DATA
+/// row that does not block, which the report writes `NO DATA (warn)`.
 // Nothing else is an expectation: an empty or partial word (`W`) would hold whatever the row
 // says, and a test that cannot fail pins nothing (finding judge9/04).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -118,6 +119,8 @@ pub enum ExpectedVerdict {
     Fail,
     #[serde(rename = "NO DATA")]
     NoData,
+    #[serde(rename = "NO DATA (warn)")]
+    NoDataWarn,
     #[serde(rename = "WARN")]
     Warn,
     #[serde(rename = "WAIVED")]
@@ -130,29 +133,37 @@ pub enum ExpectedVerdict {
 
 impl ExpectedVerdict {
     /// Worst first: a gate's verdict is the worst of its rows.
-    const ORDER: [ExpectedVerdict; 6] = [
+    const ORDER: [ExpectedVerdict; 7] = [
         ExpectedVerdict::Fail,
         ExpectedVerdict::NoData,
+        ExpectedVerdict::NoDataWarn,
         ExpectedVerdict::Warn,
         ExpectedVerdict::Waived,
         ExpectedVerdict::Pass,
         ExpectedVerdict::Skipped,
     ];
 
-    fn status(self) -> Status {
+    /// The word as the report writes it (`report::verdict_label`).
+    fn word(self) -> &'static str {
         match self {
-            ExpectedVerdict::Fail => Status::Fail,
-            ExpectedVerdict::NoData => Status::NoData,
-            ExpectedVerdict::Warn => Status::Warn,
-            ExpectedVerdict::Waived => Status::Waived,
-            ExpectedVerdict::Pass => Status::Pass,
-            ExpectedVerdict::Skipped => Status::Skipped,
+            ExpectedVerdict::Fail => Status::Fail.label(),
+            ExpectedVerdict::NoData => Status::NoData.label(),
+            ExpectedVerdict::NoDataWarn => "NO DATA (warn)",
+            ExpectedVerdict::Warn => Status::Warn.label(),
+            ExpectedVerdict::Waived => Status::Waived.label(),
+            ExpectedVerdict::Pass => Status::Pass.label(),
+            ExpectedVerdict::Skipped => Status::Skipped.label(),
         }
     }
 
     /// The verdict a report row carries, matched whole.
     fn of_row(label: &str) -> Option<ExpectedVerdict> {
-        Self::ORDER.into_iter().find(|verdict| verdict.status().label() == label)
+        Self::ORDER.into_iter().find(|verdict| verdict.word() == label)
+    }
+
+    /// Whether a row (or gate) whose verdict is `got` meets this expectation.
+    fn holds_for(self, got: ExpectedVerdict) -> bool {
+        self == got || (self == ExpectedVerdict::NoData && got == ExpectedVerdict::NoDataWarn)
     }
 }
 
@@ -568,7 +579,7 @@ fn compare(verdict: &serde_json::Value, outcome: Outcome, expect: &ExpectFile) -
         })
         .collect();
     for (key, expected) in &expect.gates {
-        let expected_word = expected.status().label();
+        let expected_word = expected.word();
         let matching: Vec<&(String, String, String, String)> =
             rows.iter().filter(|(id, check, _, _)| *id == *key || format!("{id} {check}") == *key).collect();
         if matching.is_empty() {
@@ -586,7 +597,7 @@ fn compare(verdict: &serde_json::Value, outcome: Outcome, expect: &ExpectFile) -
             .min_by_key(|(_, _, status, _)| rank(status))
             .map(|(_, _, status, _)| status.clone())
             .unwrap_or_default();
-        if ExpectedVerdict::of_row(&worst) != Some(*expected) {
+        if !ExpectedVerdict::of_row(&worst).is_some_and(|got| expected.holds_for(got)) {
             let seen: Vec<String> = matching
                 .iter()
                 .map(|(_, check, status, observed)| format!("`{check}` {status} (observed {observed})"))
@@ -610,16 +621,24 @@ impl ExpectedOutcome {
 mod tests {
     use super::*;
 
-    /// The words a test file may expect are the report's verdict words, each read back whole.
+    /// The words a test file may expect are the report's verdict words, each read back whole:
+    /// every word a report row can carry is one.
     #[test]
     fn expected_verdicts_are_the_report_words() {
+        use crate::policy::verdict::Row;
         for verdict in ExpectedVerdict::ORDER {
-            let word = verdict.status().label();
-            let parsed: ExpectedVerdict = serde_json::from_value(serde_json::json!(word)).unwrap();
+            let parsed: ExpectedVerdict = serde_json::from_value(serde_json::json!(verdict.word())).unwrap();
             assert_eq!(parsed, verdict);
-            assert_eq!(ExpectedVerdict::of_row(word), Some(verdict));
         }
-        for partial in ["", "W", "FAI", "fail", "PASS "] {
+        let statuses = [Status::Fail, Status::NoData, Status::Warn, Status::Waived, Status::Pass, Status::Skipped];
+        for (status, blocking) in statuses.into_iter().flat_map(|s| [(s, true), (s, false)]) {
+            let row = Row { status, blocking, ..Row::new("g", "g", "s".into(), "t".into()) };
+            let word = crate::report::verdict_label(&row);
+            let read = ExpectedVerdict::of_row(word).unwrap_or_else(|| panic!("{word:?} is no expected verdict"));
+            assert!(ExpectedVerdict::of_row(status.label()).unwrap().holds_for(read), "{word}");
+        }
+        assert!(!ExpectedVerdict::NoDataWarn.holds_for(ExpectedVerdict::NoData));
+        for partial in ["", "W", "FAI", "fail", "PASS ", "NO DATA (block)"] {
             assert!(serde_json::from_value::<ExpectedVerdict>(serde_json::json!(partial)).is_err(), "{partial:?}");
             assert_eq!(ExpectedVerdict::of_row(partial), None);
         }

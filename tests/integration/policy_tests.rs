@@ -66,7 +66,10 @@ fn an_expected_verdict_that_is_not_a_verdict_word_is_refused_by_test_and_lint() 
         );
         let linted =
             stdout_of(&gatecheck().current_dir(dir.path()).env_clear().args(["lint", "t.toml"]).assert().code(2));
-        assert!(linted.contains("t.toml:10") && linted.contains("`FAIL`, `NO DATA`, `WARN`"), "{expected:?}: {linted}");
+        assert!(
+            linted.contains("t.toml:10") && linted.contains("`FAIL`, `NO DATA`, `NO DATA (warn)`, `WARN`"),
+            "{expected:?}: {linted}"
+        );
     }
     // The words themselves are matched exactly: FAIL is the row's verdict, WARN is not.
     std::fs::write(dir.path().join("t.toml"), case("FAIL")).unwrap();
