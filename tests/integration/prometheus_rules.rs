@@ -1425,6 +1425,128 @@ fn a_range_vector_query_is_refused_by_export_and_lint() {
     );
 }
 
+/// Finding judge9/06: a gate of a flow the policy itself switches off (`[flows.batch] enabled =
+/// false`) is SKIPPED by check while no gate of the flow has a series, and judged once one has
+/// (the evidence overrules the switch); its exported `…NoData` alert fired regardless, a
+/// critical page where check ships. The alerts now follow check: the NoData alert fires only
+/// once a series of the flow shows it ran, the threshold alert where the gate FAILs, and
+/// `GatecheckNothingJudged` is kept where a switched-off gate's NoData alert cannot stand in for
+/// it. Each case is judged by check (`gatecheck test`, a real Prometheus) and by promtool.
+#[test]
+fn a_gate_of_a_flow_the_policy_switches_off_alerts_only_where_check_judges_it() {
+    if !promtool_installed() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("p.toml"),
+        r#"
+[policy]
+name = "off"
+[k6_thresholds]
+enforce = false
+[flows.batch]
+enabled = false
+description = "nightly batch endpoint, not deployed in this environment"
+[[gate]]
+id = "api-errors"
+query = 'sum(rate(http_requests_total{code=~"5.."}[10m])) / sum(rate(http_requests_total[10m]))'
+unit = "ratio"
+thresholds = ["rate < 1%"]
+on_missing = "warn"
+[[gate]]
+id = "batch-latency"
+flow = "batch"
+query = 'histogram_quantile(0.95, sum by (le) (rate(batch_duration_seconds_bucket{flow="${flow}"}[10m])))'
+unit = "s"
+thresholds = ["p(95) < 2s"]
+[[gate]]
+id = "batch-errors"
+flow = "batch"
+query = 'sum(rate(batch_errors_total{flow="${flow}"}[10m])) / sum(rate(batch_requests_total{flow="${flow}"}[10m]))'
+unit = "ratio"
+thresholds = ["rate < 5%"]
+"#,
+    )
+    .unwrap();
+    let api: &[(&str, &str)] =
+        &[("http_requests_total{code=\"200\"}", "0+600x10"), ("http_requests_total{code=\"500\"}", "0+0x10")];
+    let batch: &[(&str, &str)] =
+        &[("batch_requests_total{flow=\"batch\"}", "0+100x10"), ("batch_errors_total{flow=\"batch\"}", "0+0x10")];
+    let slow: &[(&str, &str)] = &[
+        ("batch_duration_seconds_bucket{flow=\"batch\",le=\"1\"}", "0x10"),
+        ("batch_duration_seconds_bucket{flow=\"batch\",le=\"5\"}", "0+10x10"),
+        ("batch_duration_seconds_bucket{flow=\"batch\",le=\"+Inf\"}", "0+10x10"),
+    ];
+    // (case, series, outcome, expected rows, the alerts that fire)
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a str, &'a [(&'a str, &'a str)], &'a [&'a str]);
+    let cases: [Case; 4] = [
+        (
+            "batch off by policy, API healthy",
+            api.to_vec(),
+            "ship",
+            &[("api-errors", "PASS"), ("batch-latency", "SKIPPED"), ("batch-errors", "SKIPPED")],
+            &[],
+        ),
+        (
+            "batch ran, without latency buckets",
+            [api, batch].concat(),
+            "blocked",
+            &[("batch-latency", "NO DATA"), ("batch-errors", "PASS")],
+            &["GatecheckBatchLatencyNoData"],
+        ),
+        (
+            "batch ran, slow",
+            [api, batch, slow].concat(),
+            "blocked",
+            &[("batch-latency", "FAIL"), ("batch-errors", "PASS")],
+            &["GatecheckBatchLatency"],
+        ),
+        (
+            "no series at all",
+            vec![("unrelated", "1x10")],
+            "blocked",
+            &[
+                ("api-errors", "NO DATA"),
+                ("batch-latency", "SKIPPED"),
+                ("run-integrity at least 1 blocking gate judged", "NO DATA"),
+            ],
+            &["GatecheckNothingJudged"],
+        ),
+    ];
+    let mut tests = String::from("policy = \"p.toml\"\n");
+    for (name, series, outcome, rows, _) in &cases {
+        let listed: String = series
+            .iter()
+            .map(|(metric, values)| format!("  {{ series = '{metric}', values = '{values}' }},\n"))
+            .collect();
+        let rows: String = rows.iter().map(|(key, verdict)| format!("\"{key}\" = \"{verdict}\"\n")).collect();
+        tests.push_str(&format!(
+            "\n[[case]]\nname = \"{name}\"\nat = \"5m\"\ninterval = \"1m\"\nseries = [\n{listed}]\n[case.expect]\noutcome = \"{outcome}\"\n[case.expect.gates]\n{rows}"
+        ));
+    }
+    std::fs::write(dir.path().join("t.toml"), tests).unwrap();
+    assert_policy_tests_pass(dir.path(), cases.len());
+
+    let alerts: Vec<ExportedAlert> = [
+        "GatecheckBatchLatencyNoData",
+        "GatecheckBatchErrorsNoData",
+        "GatecheckBatchLatency",
+        "GatecheckBatchErrors",
+        "GatecheckNothingJudged",
+    ]
+    .iter()
+    .map(|name| ExportedAlert::of(dir.path(), name))
+    .collect();
+    for (name, series, _, _, firing) in &cases {
+        let input: Vec<Value> =
+            series.iter().map(|(metric, values)| serde_json::json!({"series": metric, "values": values})).collect();
+        for alert in &alerts {
+            alert.assert_fires_at_5m(dir.path(), input.clone(), firing.contains(&alert.name.as_str()), name);
+        }
+    }
+}
+
 /// `gatecheck test t.toml` in `dir` (its policy `p.toml`) on a real Prometheus: all `cases` pass.
 fn assert_policy_tests_pass(dir: &Path, cases: usize) {
     let prometheus_on_path = std::process::Command::new("sh")
