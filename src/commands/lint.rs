@@ -197,6 +197,22 @@ fn lint_policy(source: &str, path: &Path, text: &str, linted: &mut Linted) -> Op
                 });
             }
         }
+        // A query the grammar reads but no gate can judge (a range vector): check refuses it
+        // at run time and export refuses to write it, so lint says so now.
+        for gate in &policy.gates {
+            for (_, query) in &gate.queries {
+                if let Some(why) = crate::policy::query_answer::Answer::of(query).unjudgeable() {
+                    if parsed_queries.insert(format!("unjudgeable {query}")) {
+                        linted.findings.push(Finding {
+                            file: source.to_string(),
+                            line: line_of_id(text, &gate.id),
+                            message: format!("gate {:?}: {why}: {query}", gate.id),
+                            blocks: true,
+                        });
+                    }
+                }
+            }
+        }
     }
     None
 }

@@ -21,10 +21,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::Parser;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::cli::{Cli, Command, TestArgs};
 use crate::error::Error;
+use crate::policy::verdict::Status;
 use crate::sources::{input_series, test_prometheus};
 
 use super::{write_out, Context, Outcome};
@@ -93,11 +94,77 @@ pub struct SeriesFile {
 #[serde(deny_unknown_fields)]
 pub struct ExpectFile {
     /// "ship" (exit 0) or "blocked" (exit 1).
-    pub outcome: String,
+    pub outcome: ExpectedOutcome,
     /// Gate id -> its verdict (the worst of its rows: FAIL, NO DATA, WARN, WAIVED, PASS,
     /// SKIPPED), or "gate-id threshold" (e.g. "read-latency p(95) < 400ms") -> that row's.
     #[serde(default)]
-    pub gates: BTreeMap<String, String>,
+    pub gates: BTreeMap<String, ExpectedVerdict>,
+}
+
+/// The release decision a case expects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ExpectedOutcome {
+    Ship,
+    Blocked,
+}
+
+/// A verdict word exactly as the verdict report writes it; `NO DATA` also holds for a NO DATA
+/// row that does not block, which the report writes `NO DATA (warn)`.
+// Nothing else is an expectation: an empty or partial word (`W`) would hold whatever the row
+// says, and a test that cannot fail pins nothing (finding judge9/04).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub enum ExpectedVerdict {
+    #[serde(rename = "FAIL")]
+    Fail,
+    #[serde(rename = "NO DATA")]
+    NoData,
+    #[serde(rename = "NO DATA (warn)")]
+    NoDataWarn,
+    #[serde(rename = "WARN")]
+    Warn,
+    #[serde(rename = "WAIVED")]
+    Waived,
+    #[serde(rename = "PASS")]
+    Pass,
+    #[serde(rename = "SKIPPED")]
+    Skipped,
+}
+
+impl ExpectedVerdict {
+    /// Worst first: a gate's verdict is the worst of its rows.
+    const ORDER: [ExpectedVerdict; 7] = [
+        ExpectedVerdict::Fail,
+        ExpectedVerdict::NoData,
+        ExpectedVerdict::NoDataWarn,
+        ExpectedVerdict::Warn,
+        ExpectedVerdict::Waived,
+        ExpectedVerdict::Pass,
+        ExpectedVerdict::Skipped,
+    ];
+
+    /// The word as the report writes it (`report::verdict_label`).
+    fn word(self) -> &'static str {
+        match self {
+            ExpectedVerdict::Fail => Status::Fail.label(),
+            ExpectedVerdict::NoData => Status::NoData.label(),
+            ExpectedVerdict::NoDataWarn => "NO DATA (warn)",
+            ExpectedVerdict::Warn => Status::Warn.label(),
+            ExpectedVerdict::Waived => Status::Waived.label(),
+            ExpectedVerdict::Pass => Status::Pass.label(),
+            ExpectedVerdict::Skipped => Status::Skipped.label(),
+        }
+    }
+
+    /// The verdict a report row carries, matched whole.
+    fn of_row(label: &str) -> Option<ExpectedVerdict> {
+        Self::ORDER.into_iter().find(|verdict| verdict.word() == label)
+    }
+
+    /// Whether a row (or gate) whose verdict is `got` meets this expectation.
+    fn holds_for(self, got: ExpectedVerdict) -> bool {
+        self == got || (self == ExpectedVerdict::NoData && got == ExpectedVerdict::NoDataWarn)
+    }
 }
 
 /// The JSON Schema of a policy test file, from the structs that parse it.
@@ -485,14 +552,16 @@ async fn run_case(
     Ok(compare(&verdict, outcome, &case.expect))
 }
 
-/// Worst first: a gate's verdict is the worst of its rows.
-const ORDER: [&str; 6] = ["FAIL", "NO DATA", "WARN", "WAIVED", "PASS", "SKIPPED"];
-
 fn compare(verdict: &serde_json::Value, outcome: Outcome, expect: &ExpectFile) -> Vec<String> {
     let mut problems = Vec::new();
-    let got = if outcome == Outcome::Pass { "ship" } else { "blocked" };
+    let got = if outcome == Outcome::Pass { ExpectedOutcome::Ship } else { ExpectedOutcome::Blocked };
     if expect.outcome != got {
-        problems.push(format!("overall: expected {}, got {got} ({})", expect.outcome, verdict["summary"]));
+        problems.push(format!(
+            "overall: expected {}, got {} ({})",
+            expect.outcome.word(),
+            got.word(),
+            verdict["summary"]
+        ));
     }
     let rows: Vec<(String, String, String, String)> = verdict["gates"]
         .as_array()
@@ -510,31 +579,70 @@ fn compare(verdict: &serde_json::Value, outcome: Outcome, expect: &ExpectFile) -
         })
         .collect();
     for (key, expected) in &expect.gates {
+        let expected_word = expected.word();
         let matching: Vec<&(String, String, String, String)> =
             rows.iter().filter(|(id, check, _, _)| *id == *key || format!("{id} {check}") == *key).collect();
         if matching.is_empty() {
-            problems.push(format!("{key}: expected {expected}, got no such gate or row"));
+            problems.push(format!("{key}: expected {expected_word}, got no such gate or row"));
             continue;
         }
+        // A row whose verdict is no known word counts as the worst, so it never matches.
+        let rank = |status: &str| {
+            ExpectedVerdict::of_row(status)
+                .and_then(|verdict| ExpectedVerdict::ORDER.iter().position(|o| *o == verdict))
+                .unwrap_or(0)
+        };
         let worst = matching
             .iter()
-            .min_by_key(|(_, _, status, _)| ORDER.iter().position(|o| status.starts_with(o)).unwrap_or(0))
+            .min_by_key(|(_, _, status, _)| rank(status))
             .map(|(_, _, status, _)| status.clone())
             .unwrap_or_default();
-        if !worst.starts_with(expected.as_str()) {
+        if !ExpectedVerdict::of_row(&worst).is_some_and(|got| expected.holds_for(got)) {
             let seen: Vec<String> = matching
                 .iter()
                 .map(|(_, check, status, observed)| format!("`{check}` {status} (observed {observed})"))
                 .collect();
-            problems.push(format!("{key}: expected {expected}, got {worst}: {}", seen.join("; ")));
+            problems.push(format!("{key}: expected {expected_word}, got {worst}: {}", seen.join("; ")));
         }
     }
     problems
 }
 
+impl ExpectedOutcome {
+    fn word(self) -> &'static str {
+        match self {
+            ExpectedOutcome::Ship => "ship",
+            ExpectedOutcome::Blocked => "blocked",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The words a test file may expect are the report's verdict words, each read back whole:
+    /// every word a report row can carry is one.
+    #[test]
+    fn expected_verdicts_are_the_report_words() {
+        use crate::policy::verdict::Row;
+        for verdict in ExpectedVerdict::ORDER {
+            let parsed: ExpectedVerdict = serde_json::from_value(serde_json::json!(verdict.word())).unwrap();
+            assert_eq!(parsed, verdict);
+        }
+        let statuses = [Status::Fail, Status::NoData, Status::Warn, Status::Waived, Status::Pass, Status::Skipped];
+        for (status, blocking) in statuses.into_iter().flat_map(|s| [(s, true), (s, false)]) {
+            let row = Row { status, blocking, ..Row::new("g", "g", "s".into(), "t".into()) };
+            let word = crate::report::verdict_label(&row);
+            let read = ExpectedVerdict::of_row(word).unwrap_or_else(|| panic!("{word:?} is no expected verdict"));
+            assert!(ExpectedVerdict::of_row(status.label()).unwrap().holds_for(read), "{word}");
+        }
+        assert!(!ExpectedVerdict::NoDataWarn.holds_for(ExpectedVerdict::NoData));
+        for partial in ["", "W", "FAI", "fail", "PASS ", "NO DATA (block)"] {
+            assert!(serde_json::from_value::<ExpectedVerdict>(serde_json::json!(partial)).is_err(), "{partial:?}");
+            assert_eq!(ExpectedVerdict::of_row(partial), None);
+        }
+    }
 
     #[test]
     fn the_reach_of_a_policy_is_its_longest_written_duration() {

@@ -13,6 +13,7 @@ pub mod freshness;
 mod gate;
 pub mod integrity;
 pub mod quantile_query;
+pub mod query_answer;
 pub mod reserved;
 pub mod template;
 pub mod threshold;

@@ -9,7 +9,8 @@
 //! Limits are exact decimals (`1.1%` is 0.011, not 0.011000000000000001) and comparisons are
 //! made in decimal against the figure's shortest round-trip form, so a limit holds exactly as
 //! written: `rate < 1.1%` fails at 11/1000. A threshold that can never fail (or never pass)
-//! over its figure's domain (`rate < 101%`) is a policy error, checked by `check_domain`.
+//! over its figure's domain (`rate < 101%`), or whatever the baseline (`rate <= baseline + 100%`),
+//! is a policy error, checked by `check_domain`.
 
 use std::fmt;
 
@@ -50,21 +51,24 @@ impl Op {
         }
     }
 
-    /// Whether some value in `domain` breaches `op limit`, and whether some value holds it.
-    fn can_fail_and_pass(self, limit: Decimal, domain: Domain) -> (bool, bool) {
-        let above_low = domain.low.is_none_or(|low| limit > low);
-        let at_or_above_low = domain.low.is_none_or(|low| limit >= low);
-        let below_high = domain.high.is_none_or(|high| limit < high);
-        let at_or_below_high = domain.high.is_none_or(|high| limit <= high);
-        let inside = at_or_above_low && at_or_below_high;
-        let single_point = matches!((domain.low, domain.high), (Some(a), Some(b)) if a == b);
+    /// Whether some figure in `domain` breaches `op L` for some limit L in `limits`, and whether
+    /// some holds it. `limits` is one point for a fixed limit and an interval for a relative one.
+    fn can_fail_and_pass(self, limits: Domain, domain: Domain) -> (bool, bool) {
+        // Some limit lies below (`strict`) or at most at some figure, or the other way round.
+        let limit_below_figure = |strict: bool| ends_ordered(limits.low, domain.high, strict);
+        let figure_below_limit = |strict: bool| ends_ordered(domain.low, limits.high, strict);
+        let meet = limit_below_figure(false) && figure_below_limit(false);
+        let one_same_point = matches!(
+            (limits.low, limits.high, domain.low, domain.high),
+            (Some(a), Some(b), Some(c), Some(d)) if a == b && c == d && a == c
+        );
         match self {
-            Op::Lt => (at_or_below_high, above_low),
-            Op::Le => (below_high, at_or_above_low),
-            Op::Gt => (at_or_above_low, below_high),
-            Op::Ge => (above_low, at_or_below_high),
-            Op::Eq => (!single_point || !inside, inside),
-            Op::Ne => (inside, !single_point || !inside),
+            Op::Lt => (limit_below_figure(false), figure_below_limit(true)),
+            Op::Le => (limit_below_figure(true), figure_below_limit(false)),
+            Op::Gt => (figure_below_limit(false), limit_below_figure(true)),
+            Op::Ge => (figure_below_limit(true), limit_below_figure(false)),
+            Op::Eq => (!one_same_point, meet),
+            Op::Ne => (meet, !one_same_point),
         }
     }
 
@@ -89,6 +93,16 @@ impl Op {
             Op::Eq => "exactly",
             Op::Ne => "not",
         }
+    }
+}
+
+/// Whether a lower end comes before (`strict`) or at most at an upper end; a missing end is
+/// unbounded (minus or plus infinity), which always leaves room.
+fn ends_ordered(low: Option<Decimal>, high: Option<Decimal>, strict: bool) -> bool {
+    match (low, high) {
+        (Some(low), Some(high)) if strict => low < high,
+        (Some(low), Some(high)) => low <= high,
+        _ => true,
     }
 }
 
@@ -256,27 +270,44 @@ impl Threshold {
     }
 
     /// A threshold that can never fail over the figure's domain passes every release, and one
-    /// that can never pass blocks every release: both are mistakes in the policy.
+    /// that can never pass blocks every release: both are mistakes in the policy. A relative
+    /// threshold is judged over every (figure, baseline) pair: the baseline is the same statistic
+    /// of another run, so it ranges over the same domain (`rate <= baseline + 100%` never fails).
     pub fn check_domain(&self, dimension: Dimension, domain: Domain) -> Result<(), String> {
-        if self.baseline.is_some() {
-            return Ok(());
-        }
-        let limit = self.exact_limit(dimension)?;
-        let (can_fail, can_pass) = self.op.can_fail_and_pass(limit, domain);
+        let (can_fail, can_pass) = self.op.can_fail_and_pass(self.limits(dimension, domain)?, domain);
         let range = domain.describe();
+        let whatever_baseline = if self.baseline.is_some() { ", and so is its baseline" } else { "" };
         if !can_fail {
             return Err(format!(
-                "`{self}` can never fail: {} is {range}, so this gate would pass every release",
+                "`{self}` can never fail: {} is {range}{whatever_baseline}, so this gate would pass every release",
                 self.stat
             ));
         }
         if !can_pass {
             return Err(format!(
-                "`{self}` can never pass: {} is {range}, so this gate would block every release",
+                "`{self}` can never pass: {} is {range}{whatever_baseline}, so this gate would block every release",
                 self.stat
             ));
         }
         Ok(())
+    }
+
+    /// The values the limit can take on the figure's scale: the limit as written, or
+    /// `baseline * factor + offset` for every baseline in the figure's domain. An end that
+    /// overflows lies beyond every figure, so it counts as unbounded.
+    fn limits(&self, dimension: Dimension, domain: Domain) -> Result<Domain, String> {
+        let offset = self.exact_limit(dimension)?;
+        let point = Domain { low: Some(offset), high: Some(offset) };
+        let factor = match self.baseline {
+            Some(BaselineFactor(factor)) if !factor.is_zero() => factor,
+            _ => return Ok(point),
+        };
+        let at = |baseline: Option<Decimal>| baseline?.checked_mul(factor)?.checked_add(offset);
+        Ok(if factor > Decimal::ZERO {
+            Domain { low: at(domain.low), high: at(domain.high) }
+        } else {
+            Domain { low: at(domain.high), high: at(domain.low) }
+        })
     }
 
     /// True when both thresholds test the same statistic with the same operator against the
@@ -487,6 +518,26 @@ mod tests {
         assert!(!Domain::NON_NEGATIVE.contains(-0.5));
     }
 
+    /// Finding judge9/01: the relative forms of `rate < 101%` and `p(95) >= 0` are refused too.
+    #[test]
+    fn relative_thresholds_that_cannot_fail_or_pass_whatever_the_baseline_are_refused() {
+        let rate = |t: &str| Threshold::parse(t).unwrap().check_domain(Dimension::Ratio, Domain::UNIT_INTERVAL);
+        assert!(rate("rate <= baseline + 100%").unwrap_err().contains("never fail"));
+        assert!(rate("rate < baseline + 101%").unwrap_err().contains("never fail"));
+        assert!(rate("rate >= baseline * 0 + -1%").unwrap_err().contains("never fail"));
+        assert!(rate("rate > baseline + 100%").unwrap_err().contains("never pass"));
+        assert!(rate("rate < baseline + 100%").is_ok() && rate("rate <= baseline * 1.2").is_ok());
+        let duration = |t: &str| Threshold::parse(t).unwrap().check_domain(K6_TREND, Domain::NON_NEGATIVE);
+        assert!(duration("p(95) >= baseline * 0").unwrap_err().contains("never fail"));
+        assert!(duration("p(95) >= baseline * -1").unwrap_err().contains("never fail"));
+        // Like `p(95) > 0`, it fails at a figure of 0 (here with a baseline of 0).
+        assert!(duration("p(95) > baseline * -1").is_ok());
+        assert!(duration("p(95) < baseline * -1").unwrap_err().contains("never pass"));
+        assert!(duration("p(95) < baseline * -1 + 5ms").is_ok());
+        assert!(duration("p(95) < baseline + -10ms").is_ok(), "a baseline above 10 ms leaves room to pass");
+        assert!(duration("p(95) <= baseline * 1.2").is_ok());
+    }
+
     #[test]
     fn bare_limit_takes_the_figure_unit() {
         let t = Threshold::parse("p(95) < 60").unwrap();
@@ -612,6 +663,113 @@ mod tests {
             let significance = baseline.and(level);
             Threshold { stat, op, limit, unit, baseline, significance }
         })
+    }
+
+    /// A statistic with its figure's scale and domain, and the units its limits may be written in.
+    const FIGURES: [(&str, Dimension, Domain, &[Unit]); 4] = [
+        ("rate", Dimension::Ratio, Domain::UNIT_INTERVAL, &[Unit::Bare, Unit::Percent]),
+        ("p(95)", K6_TREND, Domain::NON_NEGATIVE, &[Unit::Bare, Unit::Millis, Unit::Seconds]),
+        ("count", Dimension::Plain, Domain::NON_NEGATIVE, &[Unit::Bare]),
+        ("value", Dimension::Plain, Domain::ANY, &[Unit::Bare]),
+    ];
+
+    /// A threshold in every form (`L`, `baseline`, `baseline * k`, `baseline + c`,
+    /// `baseline * k + c`) over one of `FIGURES`. Factors are ±2^i·5^j/100 or 0, so the baseline
+    /// at which the limit meets a domain end is an exact decimal the search below can try.
+    fn any_form() -> impl Strategy<Value = (String, usize)> {
+        let op = prop_oneof![Just("<"), Just("<="), Just(">"), Just(">="), Just("=="), Just("!=")];
+        let factor = prop_oneof![
+            Just(Decimal::ZERO),
+            (any::<bool>(), 0u32..4, 0u32..4).prop_map(|(negative, i, j)| {
+                let m = Decimal::from(2i64.pow(i) * 5i64.pow(j)) / Decimal::from(100);
+                if negative {
+                    -m
+                } else {
+                    m
+                }
+            }),
+        ];
+        let constant = prop_oneof![
+            Just(Decimal::ZERO),
+            Just(Decimal::ONE),
+            Just(Decimal::from(-1)),
+            Just(Decimal::from(100)),
+            Just(Decimal::from(101)),
+            (-300i64..=300, 0u32..=2).prop_map(|(m, scale)| Decimal::new(m, scale)),
+        ];
+        (0..FIGURES.len(), op, 0usize..5, factor, constant, 0usize..3).prop_map(|(figure, op, form, k, c, unit)| {
+            let (stat, _, _, units) = FIGURES[figure];
+            let c = format!("{c}{}", units[unit % units.len()].suffix());
+            let limit = match form {
+                0 => c,
+                1 => "baseline".to_string(),
+                2 => format!("baseline * {k}"),
+                3 => format!("baseline + {c}"),
+                _ => format!("baseline * {k} + {c}"),
+            };
+            (format!("{stat} {op} {limit}"), figure)
+        })
+    }
+
+    /// By search: whether some (figure, baseline) pair of the domain breaches `threshold`, and
+    /// whether some pair holds it, judged by `holds` itself. The outcome for one limit changes
+    /// only at the limit, so the limit, a point either side and the domain's ends stand for every
+    /// figure; the baselines tried are the domain's ends (or ±1e9), 0, 1 and those at which the
+    /// limit meets a domain end.
+    fn search_fail_and_pass(threshold: &Threshold, dimension: Dimension, domain: Domain) -> (bool, bool) {
+        use rust_decimal::prelude::ToPrimitive;
+        let inside = |v: &Decimal| domain.low.is_none_or(|low| *v >= low) && domain.high.is_none_or(|high| *v <= high);
+        let float = |v: Decimal| {
+            let f = v.to_f64().unwrap();
+            assert_eq!(to_decimal(f), Some(v.normalize()), "{v} is not exact as a float");
+            f
+        };
+        let far = Decimal::from(1_000_000_000);
+        let ends = [domain.low.unwrap_or(-far), domain.high.unwrap_or(far)];
+        let mut baselines = vec![ends[0], ends[1], Decimal::ZERO, Decimal::ONE];
+        let offset = threshold.exact_limit(dimension).unwrap();
+        if let Some(BaselineFactor(factor)) = threshold.baseline.filter(|f| !f.0.is_zero()) {
+            baselines.extend(ends.iter().map(|end| (end - offset) / factor));
+        }
+        let (mut can_fail, mut can_pass) = (false, false);
+        for base in baselines.into_iter().filter(inside) {
+            let limit = threshold.resolve_limit(dimension, Some(float(base))).unwrap();
+            let near = Decimal::new(1, 3);
+            let figures = [
+                ends[0] * Decimal::from(1000),
+                ends[1] * Decimal::from(1000),
+                ends[0],
+                ends[1],
+                limit - near,
+                limit,
+                limit + near,
+            ];
+            for figure in figures.into_iter().filter(inside) {
+                let holds = threshold.holds(float(figure), dimension, Some(float(base))).unwrap();
+                can_fail |= !holds;
+                can_pass |= holds;
+            }
+        }
+        (can_fail, can_pass)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        /// Finding judge9/01: a threshold, fixed or relative to the baseline, is refused as "can
+        /// never fail" exactly when no (figure, baseline) pair of the domain breaches it, and as
+        /// "can never pass" exactly when none holds it.
+        #[test]
+        fn refused_exactly_when_no_figure_and_baseline_fail_or_pass((text, figure) in any_form()) {
+            let (_, dimension, domain, _) = FIGURES[figure];
+            let threshold = Threshold::parse(&text).unwrap();
+            let (can_fail, can_pass) = search_fail_and_pass(&threshold, dimension, domain);
+            let verdict = threshold.check_domain(dimension, domain);
+            match (can_fail, can_pass) {
+                (true, true) => prop_assert!(verdict.is_ok(), "{}: {:?}", text, verdict),
+                (false, _) => prop_assert!(verdict.as_ref().is_err_and(|why| why.contains("never fail")), "{}: {:?}", text, verdict),
+                (true, false) => prop_assert!(verdict.as_ref().is_err_and(|why| why.contains("never pass")), "{}: {:?}", text, verdict),
+            }
+        }
     }
 
     proptest! {

@@ -11,13 +11,16 @@
 //! figure at all (check's run-integrity row), `GatecheckNothingJudged` does. Freshness
 //! requirements become alerts of their own; window
 //! coverage is judged only by `gatecheck check`. Gates without a query (k6 metrics, env
-//! figures) and baseline thresholds have nothing to alert on and are listed in a comment.
+//! figures) and baseline thresholds have nothing to alert on and are listed in a comment. A
+//! scalar query is read as `vector(...)`, as check reads it, and a query check cannot judge (a
+//! range vector) is refused: one rule Prometheus cannot load would silence the whole file.
 
 use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
 use serde::Serialize;
 
+use crate::policy::query_answer;
 use crate::policy::threshold::{Op, Stat, Threshold};
 use crate::policy::{FigureUnit, Gate, OnMissing, Policy, Severity};
 
@@ -120,6 +123,13 @@ pub fn render(policy: &Policy, for_: Option<&str>) -> Result<String, String> {
         if judged.is_empty() {
             continue;
         }
+        // Only what check can judge becomes a rule: a range vector or a string would make
+        // Prometheus refuse the whole file, and with it every other gate's alert.
+        if let Some((query, why)) =
+            judged.iter().find_map(|(_, q)| query_answer::Answer::of(q).unjudgeable().map(|why| (q, why)))
+        {
+            return Err(format!("gate {:?}: query {query:?}: {why}", gate.id));
+        }
         exported.push((gate, judged.clone()));
         let mut stats: Vec<Stat> = Vec::new();
         for (threshold, _) in &judged {
@@ -190,10 +200,17 @@ pub fn render(policy: &Policy, for_: Option<&str>) -> Result<String, String> {
                     "summary".into(),
                     format!("{}: NO DATA for {} (gatecheck blocks on it)", gate.description, threshold.stat),
                 );
+                let switched_off = match (&gate.flow, flow_ran(policy, gate)) {
+                    (Some(flow), Some(_)) => format!(
+                        " Policy {} switches flow {flow} off, so this fires only once a series of the flow shows it ran (until then gatecheck skips the gate).",
+                        policy.name
+                    ),
+                    _ => String::new(),
+                };
                 annotations.insert(
                     "description".into(),
                     format!(
-                        "The query of gate {} returned no series or NaN: gatecheck judges that NO DATA, never 0, and blocks the release.",
+                        "The query of gate {} returned no series or NaN: gatecheck judges that NO DATA, never 0, and blocks the release.{switched_off}",
                         gate.id
                     ),
                 );
@@ -217,6 +234,9 @@ pub fn render(policy: &Policy, for_: Option<&str>) -> Result<String, String> {
                 }
                 if holds_at_infinity(threshold.op) {
                     no_data.push_str(&format!(" or ({figure} == +Inf)"));
+                }
+                if let Some(ran) = flow_ran(policy, gate) {
+                    no_data = format!("({no_data}) and on () ({ran})");
                 }
                 rules.push(Rule {
                     record: None,
@@ -270,7 +290,11 @@ pub fn render(policy: &Policy, for_: Option<&str>) -> Result<String, String> {
 fn nothing_judged(policy: &Policy, for_: Option<&str>, exported: &[(&Gate, Vec<(&Threshold, &str)>)]) -> Option<Group> {
     let counted = crate::policy::integrity::counted_gates(policy);
     let seen: Vec<_> = exported.iter().filter(|(gate, _)| counted.iter().any(|c| c.id == gate.id)).collect();
-    if seen.is_empty() || seen.iter().any(|(gate, _)| gate.on_missing == OnMissing::Fail) {
+    // A gate of a flow the policy switches off has a NoData alert that waits for the flow to
+    // run, so it cannot stand in for this one (finding judge9/06).
+    if seen.is_empty()
+        || seen.iter().any(|(gate, _)| gate.on_missing == OnMissing::Fail && flow_ran(policy, gate).is_none())
+    {
         return None;
     }
     let expr = seen
@@ -340,6 +364,27 @@ fn judgeable(gate: &Gate, op: Op, query: &str) -> String {
             format!("({}) unless on () ({broken})", filter(reduced(gate, query)))
         }
     }
+}
+
+/// For a gate of a flow the policy itself switches off (`[flows.NAME] enabled = false`), the
+/// condition under which check judges it anyway: some query of some gate of that flow answers a
+/// series (NaN or outside its domain too), as `evaluate::flow_measured` finds it; until then
+/// check SKIPs the gate, and its NoData alert must stay silent (finding judge9/06). None for
+/// any other gate. An env switch or `--skip-flow` is not seen by Prometheus: the rules judge as
+/// check does with the policy's own switches.
+fn flow_ran(policy: &Policy, gate: &Gate) -> Option<String> {
+    let flow = gate.flow.as_deref()?;
+    policy.flows.iter().find(|f| f.name == flow && !f.enabled)?;
+    let mut counts: Vec<String> = Vec::new();
+    for member in policy.gates.iter().filter(|g| g.flow.as_deref() == Some(flow)) {
+        for (_, query) in &member.queries {
+            let count = format!("count({})", conservative(member, query));
+            if !counts.contains(&count) {
+                counts.push(count);
+            }
+        }
+    }
+    Some(counts.join(" or "))
 }
 
 /// Whether an infinite figure holds `op`: then check makes it NO DATA, never a pass.
@@ -413,12 +458,14 @@ fn reduced(gate: &Gate, query: &str) -> String {
     }
 }
 
-/// A `histogram_quantile` query as `check` judges it: +Inf where observations lie above the
-/// highest finite bucket (`quantile_query`), never Prometheus's last finite bound.
+/// A query as `check` judges it, as an instant vector every rule can compare and pass to
+/// `absent()`: a `histogram_quantile` query is +Inf where observations lie above the highest
+/// finite bucket (`quantile_query`), never Prometheus's last finite bound; a scalar query is
+/// `vector(...)`, the one label-less series check reads from a scalar answer (`query_answer`).
 fn conservative(gate: &Gate, query: &str) -> String {
     match gate.quantile_companion(query) {
         Some(quantile) => crate::policy::quantile_query::conservative_promql(query, &quantile),
-        None => query.to_string(),
+        None => query_answer::as_vector(query),
     }
 }
 

@@ -218,6 +218,18 @@ fn policies_that_cannot_judge_as_written_are_refused_at_load() {
         ("[[gate]]\nid = \"err\"\nmetric = \"http_req_failed\"\nthresholds = [\"rate < 101%\"]\n", vec!["gate \"err\"", "never fail"]),
         ("[[gate]]\nid = \"lat\"\nmetric = \"http_req_duration\"\nthresholds = [\"p(95) >= 0\"]\n", vec!["never fail"]),
         ("[[gate]]\nid = \"lat\"\nmetric = \"http_req_duration\"\nthresholds = [\"p(95) < -5ms\"]\n", vec!["never pass"]),
+        // Finding judge9/01: the same rule holds relative to the baseline, whatever the baseline.
+        (
+            "[[gate]]\nid = \"write-errors\"\nmetric = \"http_req_failed\"\nthresholds = [\"rate <= baseline + 100%\"]\n",
+            vec!["gate \"write-errors\"", "rate <= baseline + 100%", "never fail"],
+        ),
+        ("[[gate]]\nid = \"err\"\nmetric = \"http_req_failed\"\nthresholds = [\"rate < baseline + 101%\"]\n", vec!["never fail"]),
+        ("[[gate]]\nid = \"lat\"\nmetric = \"http_req_duration\"\nthresholds = [\"p(95) >= baseline * 0\"]\n", vec!["never fail"]),
+        (
+            "[[gate]]\nid = \"write-latency\"\nmetric = \"http_req_duration\"\nthresholds = [\"p(95) >= baseline * -1\"]\n",
+            vec!["gate \"write-latency\"", "p(95) >= baseline * -1", "never fail"],
+        ),
+        ("[[gate]]\nid = \"lat\"\nmetric = \"http_req_duration\"\nthresholds = [\"p(95) < baseline * -1\"]\n", vec!["never pass"]),
         // A policy name is never a path.
         ("[policy]\nname = \"x/../../escaped\"\n[[gate]]\nid = \"g\"\nmetric = \"http_reqs\"\nthresholds = [\"count > 0\"]\n", vec!["policy.name"]),
     ] {
@@ -231,6 +243,11 @@ fn policies_that_cannot_judge_as_written_are_refused_at_load() {
     // Per-statistic queries are fine, and so is one query for one statistic.
     let (_guard, policy) = policy_file(
         "[[gate]]\nid = \"lag\"\nunit = \"s\"\nthresholds = [\"p(95) < 30s\", \"max < 180s\"]\n[gate.query]\n\"p(95)\" = 'a'\nmax = 'b'\n",
+    );
+    gatecheck().args(["gates", "--policy"]).arg(&policy).assert().code(0);
+    // Relative thresholds that some run can breach still load.
+    let (_guard, policy) = policy_file(
+        "[[gate]]\nid = \"lat\"\nmetric = \"http_req_duration\"\nthresholds = [\"p(95) <= baseline * 1.2\", \"p(99) < baseline + -10ms\"]\n[[gate]]\nid = \"err\"\nmetric = \"http_req_failed\"\nthresholds = [\"rate < baseline + 100%\"]\n",
     );
     gatecheck().args(["gates", "--policy"]).arg(&policy).assert().code(0);
 }

@@ -42,6 +42,43 @@ fn a_test_file_without_cases_or_with_a_typo_is_an_input_error() {
     assert!(stderr.contains("line 5: unknown field `outcom`"), "{stderr}");
 }
 
+/// Finding judge9/04: an expected verdict is one of the verdict words exactly. An empty word, a
+/// prefix (`W` is both WARN and WAIVED) or another spelling matched every row that starts with
+/// it, so a case "expecting" it asserted nothing; `test` and `lint` now refuse it (exit 2).
+#[test]
+fn an_expected_verdict_that_is_not_a_verdict_word_is_refused_by_test_and_lint() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("gates")).unwrap();
+    std::fs::copy(repo().join("gates/release.toml"), dir.path().join("gates/release.toml")).unwrap();
+    let case = |expected: &str| {
+        format!(
+            "policy = \"gates/release.toml\"\n[[case]]\nname = \"read p95 450 ms\"\n[case.k6.\"http_req_duration{{flow:auth_list}}\"]\n\"p(95)\" = 450.0\n\"p(99)\" = 500.0\n[case.expect]\noutcome = \"blocked\"\n[case.expect.gates]\n\"read-latency p(95) < 400ms\" = {expected:?}\n"
+        )
+    };
+    for expected in ["", "F", "W", "fail", "NO_DATA", "FAIL "] {
+        std::fs::write(dir.path().join("t.toml"), case(expected)).unwrap();
+        let tested = crate::support::stderr_of(
+            &gatecheck().current_dir(dir.path()).env_clear().args(["test", "t.toml"]).assert().code(2),
+        );
+        assert!(
+            tested.contains("t.toml") && tested.contains("line 10") && tested.contains("`NO DATA`"),
+            "{expected:?}: {tested}"
+        );
+        let linted =
+            stdout_of(&gatecheck().current_dir(dir.path()).env_clear().args(["lint", "t.toml"]).assert().code(2));
+        assert!(
+            linted.contains("t.toml:10") && linted.contains("`FAIL`, `NO DATA`, `NO DATA (warn)`, `WARN`"),
+            "{expected:?}: {linted}"
+        );
+    }
+    // The words themselves are matched exactly: FAIL is the row's verdict, WARN is not.
+    std::fs::write(dir.path().join("t.toml"), case("FAIL")).unwrap();
+    gatecheck().current_dir(dir.path()).env_clear().args(["test", "t.toml"]).assert().code(0);
+    std::fs::write(dir.path().join("t.toml"), case("WARN")).unwrap();
+    let out = gatecheck().current_dir(dir.path()).env_clear().args(["test", "t.toml"]).assert().code(1);
+    assert!(stdout_of(&out).contains("expected WARN, got FAIL"), "{}", stdout_of(&out));
+}
+
 /// True when prometheus and promtool are on PATH; outside CI a missing one is a recorded skip,
 /// in CI a failure (`make test` installs them).
 fn prometheus_installed() -> bool {

@@ -1308,6 +1308,245 @@ on_missing = "warn"
     }
 }
 
+/// Finding judge9/05: a gate whose query is scalar-typed (`scalar(..) / scalar(..)`, the ratio
+/// idiom without label matching) is judged by check as one figure; its exported rules were
+/// `(scalar) >= 0.01` and `absent((scalar))`, which Prometheus refuses, so the whole file failed
+/// to load and no alert of the policy fired. The rules now read it as `vector(..)`, as check
+/// reads it: promtool loads the file, and each alert fires exactly where check (a real
+/// Prometheus, through `gatecheck test`) fails the gate or finds NO DATA.
+#[test]
+fn a_scalar_query_exports_rules_prometheus_loads_that_agree_with_check() {
+    if !promtool_installed() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("p.toml"),
+        r#"
+[policy]
+name = "api"
+[k6_thresholds]
+enforce = false
+[[gate]]
+id = "api-errors"
+query = 'scalar(sum(rate(http_requests_total{code=~"5.."}[10m]))) / scalar(sum(rate(http_requests_total[10m])))'
+unit = "ratio"
+thresholds = ["rate < 1%"]
+[[gate]]
+id = "pool-peak"
+query = 'scalar(max(db_pool_utilization))'
+unit = "ratio"
+reduce = "max"
+thresholds = ["value < 90%"]
+on_missing = "warn"
+"#,
+    )
+    .unwrap();
+    // (case, 5xx per minute, 2xx per minute, pool utilisation, api-errors, pool-peak, outcome)
+    type Case<'a> = (&'a str, Option<u32>, u32, &'a str, &'a str, &'a str, &'a str);
+    let cases: [Case; 4] = [
+        ("5% errors", Some(30), 570, "0.5", "FAIL", "PASS", "blocked"),
+        ("0.5% errors", Some(3), 597, "0.5", "PASS", "PASS", "ship"),
+        ("no 5xx series: NaN", None, 600, "0.5", "NO DATA", "PASS", "blocked"),
+        ("pool at 97%", Some(0), 600, "0.97", "PASS", "FAIL", "blocked"),
+    ];
+    let series = |errors: Option<u32>, ok: u32, pool: &str| {
+        let mut series = vec![
+            ("http_requests_total{code=\"200\"}".to_string(), format!("0+{ok}x10")),
+            ("db_pool_utilization".to_string(), format!("{pool}x10")),
+        ];
+        if let Some(errors) = errors {
+            series.push(("http_requests_total{code=\"500\"}".to_string(), format!("0+{errors}x10")));
+        }
+        series
+    };
+    let mut tests = String::from("policy = \"p.toml\"\n");
+    for (name, errors, ok, pool, api, peak, outcome) in cases {
+        let listed: String = series(errors, ok, pool)
+            .iter()
+            .map(|(metric, values)| format!("  {{ series = '{metric}', values = '{values}' }},\n"))
+            .collect();
+        tests.push_str(&format!(
+            "\n[[case]]\nname = \"{name}\"\nat = \"5m\"\ninterval = \"1m\"\nseries = [\n{listed}]\n[case.expect]\noutcome = \"{outcome}\"\n[case.expect.gates]\n\"api-errors\" = \"{api}\"\n\"pool-peak\" = \"{peak}\"\n"
+        ));
+    }
+    std::fs::write(dir.path().join("t.toml"), tests).unwrap();
+    assert_policy_tests_pass(dir.path(), cases.len());
+
+    let errors = ExportedAlert::of(dir.path(), "GatecheckApiErrors");
+    let check = std::process::Command::new("promtool").args(["check", "rules"]).arg(&errors.rules).output().unwrap();
+    assert!(
+        check.status.success(),
+        "{}{}\n{}",
+        String::from_utf8_lossy(&check.stdout),
+        String::from_utf8_lossy(&check.stderr),
+        errors.text
+    );
+    let no_data = ExportedAlert::of(dir.path(), "GatecheckApiErrorsNoData");
+    let peak = ExportedAlert::of(dir.path(), "GatecheckPoolPeak");
+    for (name, errors_per_minute, ok, pool, api, peak_verdict, _) in cases {
+        let input: Vec<Value> = series(errors_per_minute, ok, pool)
+            .into_iter()
+            .map(|(metric, values)| serde_json::json!({"series": metric, "values": values}))
+            .collect();
+        errors.assert_fires_at_5m(dir.path(), input.clone(), api == "FAIL", name);
+        no_data.assert_fires_at_5m(dir.path(), input.clone(), api == "NO DATA", name);
+        peak.assert_fires_at_5m(dir.path(), input, peak_verdict == "FAIL", name);
+    }
+}
+
+/// Finding judge9/05, the other side: a query check cannot judge (a range vector, which check
+/// refuses at run time) is refused by export (exit 2, naming the gate) and flagged by lint,
+/// never written into a file Prometheus would refuse whole.
+#[test]
+fn a_range_vector_query_is_refused_by_export_and_lint() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("p.toml");
+    std::fs::write(
+        &policy,
+        "[policy]\nname = \"r\"\n[[gate]]\nid = \"pool\"\nunit = \"ratio\"\nquery = 'db_pool_utilization[5m]'\nthresholds = [\"value < 90%\"]\n",
+    )
+    .unwrap();
+    let err = stderr_of(
+        &gatecheck()
+            .args(["export", "prometheus-rules", "--policy"])
+            .arg(&policy)
+            .arg("--out")
+            .arg(dir.path().join("rules.yml"))
+            .assert()
+            .code(2),
+    );
+    assert!(err.contains("gate \"pool\"") && err.contains("a range vector"), "{err}");
+    assert!(!dir.path().join("rules.yml").exists());
+    let linted = crate::support::stdout_of(&gatecheck().arg("lint").arg(&policy).assert().code(2));
+    assert!(
+        linted.contains("p.toml:4") && linted.contains("gate \"pool\": the query returns a range vector"),
+        "{linted}"
+    );
+}
+
+/// Finding judge9/06: a gate of a flow the policy itself switches off (`[flows.batch] enabled =
+/// false`) is SKIPPED by check while no gate of the flow has a series, and judged once one has
+/// (the evidence overrules the switch); its exported `…NoData` alert fired regardless, a
+/// critical page where check ships. The alerts now follow check: the NoData alert fires only
+/// once a series of the flow shows it ran, the threshold alert where the gate FAILs, and
+/// `GatecheckNothingJudged` is kept where a switched-off gate's NoData alert cannot stand in for
+/// it. Each case is judged by check (`gatecheck test`, a real Prometheus) and by promtool.
+#[test]
+fn a_gate_of_a_flow_the_policy_switches_off_alerts_only_where_check_judges_it() {
+    if !promtool_installed() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("p.toml"),
+        r#"
+[policy]
+name = "off"
+[k6_thresholds]
+enforce = false
+[flows.batch]
+enabled = false
+description = "nightly batch endpoint, not deployed in this environment"
+[[gate]]
+id = "api-errors"
+query = 'sum(rate(http_requests_total{code=~"5.."}[10m])) / sum(rate(http_requests_total[10m]))'
+unit = "ratio"
+thresholds = ["rate < 1%"]
+on_missing = "warn"
+[[gate]]
+id = "batch-latency"
+flow = "batch"
+query = 'histogram_quantile(0.95, sum by (le) (rate(batch_duration_seconds_bucket{flow="${flow}"}[10m])))'
+unit = "s"
+thresholds = ["p(95) < 2s"]
+[[gate]]
+id = "batch-errors"
+flow = "batch"
+query = 'sum(rate(batch_errors_total{flow="${flow}"}[10m])) / sum(rate(batch_requests_total{flow="${flow}"}[10m]))'
+unit = "ratio"
+thresholds = ["rate < 5%"]
+"#,
+    )
+    .unwrap();
+    let api: &[(&str, &str)] =
+        &[("http_requests_total{code=\"200\"}", "0+600x10"), ("http_requests_total{code=\"500\"}", "0+0x10")];
+    let batch: &[(&str, &str)] =
+        &[("batch_requests_total{flow=\"batch\"}", "0+100x10"), ("batch_errors_total{flow=\"batch\"}", "0+0x10")];
+    let slow: &[(&str, &str)] = &[
+        ("batch_duration_seconds_bucket{flow=\"batch\",le=\"1\"}", "0x10"),
+        ("batch_duration_seconds_bucket{flow=\"batch\",le=\"5\"}", "0+10x10"),
+        ("batch_duration_seconds_bucket{flow=\"batch\",le=\"+Inf\"}", "0+10x10"),
+    ];
+    // (case, series, outcome, expected rows, the alerts that fire)
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a str, &'a [(&'a str, &'a str)], &'a [&'a str]);
+    let cases: [Case; 4] = [
+        (
+            "batch off by policy, API healthy",
+            api.to_vec(),
+            "ship",
+            &[("api-errors", "PASS"), ("batch-latency", "SKIPPED"), ("batch-errors", "SKIPPED")],
+            &[],
+        ),
+        (
+            "batch ran, without latency buckets",
+            [api, batch].concat(),
+            "blocked",
+            &[("batch-latency", "NO DATA"), ("batch-errors", "PASS")],
+            &["GatecheckBatchLatencyNoData"],
+        ),
+        (
+            "batch ran, slow",
+            [api, batch, slow].concat(),
+            "blocked",
+            &[("batch-latency", "FAIL"), ("batch-errors", "PASS")],
+            &["GatecheckBatchLatency"],
+        ),
+        (
+            "no series at all",
+            vec![("unrelated", "1x10")],
+            "blocked",
+            &[
+                ("api-errors", "NO DATA"),
+                ("batch-latency", "SKIPPED"),
+                ("run-integrity at least 1 blocking gate judged", "NO DATA"),
+            ],
+            &["GatecheckNothingJudged"],
+        ),
+    ];
+    let mut tests = String::from("policy = \"p.toml\"\n");
+    for (name, series, outcome, rows, _) in &cases {
+        let listed: String = series
+            .iter()
+            .map(|(metric, values)| format!("  {{ series = '{metric}', values = '{values}' }},\n"))
+            .collect();
+        let rows: String = rows.iter().map(|(key, verdict)| format!("\"{key}\" = \"{verdict}\"\n")).collect();
+        tests.push_str(&format!(
+            "\n[[case]]\nname = \"{name}\"\nat = \"5m\"\ninterval = \"1m\"\nseries = [\n{listed}]\n[case.expect]\noutcome = \"{outcome}\"\n[case.expect.gates]\n{rows}"
+        ));
+    }
+    std::fs::write(dir.path().join("t.toml"), tests).unwrap();
+    assert_policy_tests_pass(dir.path(), cases.len());
+
+    let alerts: Vec<ExportedAlert> = [
+        "GatecheckBatchLatencyNoData",
+        "GatecheckBatchErrorsNoData",
+        "GatecheckBatchLatency",
+        "GatecheckBatchErrors",
+        "GatecheckNothingJudged",
+    ]
+    .iter()
+    .map(|name| ExportedAlert::of(dir.path(), name))
+    .collect();
+    for (name, series, _, _, firing) in &cases {
+        let input: Vec<Value> =
+            series.iter().map(|(metric, values)| serde_json::json!({"series": metric, "values": values})).collect();
+        for alert in &alerts {
+            alert.assert_fires_at_5m(dir.path(), input.clone(), firing.contains(&alert.name.as_str()), name);
+        }
+    }
+}
+
 /// `gatecheck test t.toml` in `dir` (its policy `p.toml`) on a real Prometheus: all `cases` pass.
 fn assert_policy_tests_pass(dir: &Path, cases: usize) {
     let prometheus_on_path = std::process::Command::new("sh")
@@ -1347,10 +1586,11 @@ impl ExportedAlert {
             .success();
         let text = std::fs::read_to_string(&rules).unwrap();
         let file: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
-        let rule = file["groups"][0]["rules"]
+        let rule = file["groups"]
             .as_sequence()
             .unwrap()
             .iter()
+            .flat_map(|g| g["rules"].as_sequence().unwrap())
             .find(|r| r.get("alert").and_then(|a| a.as_str()) == Some(name))
             .unwrap_or_else(|| panic!("no alert {name} in {text}"))
             .clone();
