@@ -1051,6 +1051,8 @@ fn credentials_in_any_url_form_are_refused_and_never_quoted() {
         format!("http://127.0.0.1:9/?access_token={PASSWORD}"),
         format!("http://127.0.0.1:9/api/v1/push?x=1&Api-Key={PASSWORD}"),
         format!("http://127.0.0.1:9/?%74oken={PASSWORD}"),
+        // Finding round9-text/04: InfluxDB 1.x's documented remote-write URL (`u=`, `p=`).
+        format!("http://127.0.0.1:9/api/v1/prom/write?db=prometheus&u=admin&p={PASSWORD}"),
     ];
     let (dir, config) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let toml = config.path().join("gatecheck.toml");
