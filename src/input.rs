@@ -127,10 +127,17 @@ pub fn refuse_url_credentials(flag: &str, url: &str, instead: &str) -> Result<()
     )))
 }
 
-/// Words that make a query parameter's name a credential's (`?token=`, `?api_key=`,
-/// `?X-Amz-Signature=`, `?access_token=`, `?sessionid=`), compared case-insensitively.
+/// Words that make a query parameter's name a credential's when the name holds them anywhere
+/// (`?token=`, `?api_key=`, `?X-Amz-Signature=`, `?access_token=`, `?sessionid=`), compared
+/// case-insensitively.
 const CREDENTIAL_PARAMETER_WORDS: [&str; 14] =
     ["token", "key", "secret", "pass", "pw", "auth", "sig", "cred", "session", "sid", "jwt", "bearer", "code", "otp"];
+
+/// Names that are a credential's only as the whole name, compared case-insensitively: too short
+/// to look for inside other names (`p` is in `step`, `up` and `page`). InfluxDB 1.x takes its
+/// password as `p=` (with the user as `u=`, which is no secret by itself); `ak`/`sk` are an
+/// access and a secret key (finding round9-text/04).
+const CREDENTIAL_PARAMETER_NAMES: [&str; 3] = ["p", "ak", "sk"];
 
 /// The name of the first query parameter of `url` whose name says it carries a credential:
 /// such a URL is refused like one with `user:password@`, since its value would be printed.
@@ -142,7 +149,13 @@ fn credential_parameter(url: &str) -> Option<&'static str> {
     let query = query.split('#').next().unwrap_or_default();
     query.split(['&', ';']).map(|pair| pair.split('=').next().unwrap_or_default()).find_map(|name| {
         let decoded = percent_decoded(name).to_ascii_lowercase();
-        CREDENTIAL_PARAMETER_WORDS.iter().find(|word| decoded.contains(*word)).copied()
+        // `p[]=` is PHP's spelling of a list named `p`.
+        let whole = decoded.split('[').next().unwrap_or_default().trim();
+        CREDENTIAL_PARAMETER_NAMES
+            .iter()
+            .find(|word| whole == **word)
+            .or_else(|| CREDENTIAL_PARAMETER_WORDS.iter().find(|word| decoded.contains(*word)))
+            .copied()
     })
 }
 
@@ -263,6 +276,7 @@ pub fn one_line_toml_error(text: &str, error: &toml::de::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn credentials_are_found_only_in_the_authority() {
@@ -300,6 +314,10 @@ mod tests {
             "http://127.0.0.1:9090/?user=alice&pw=pw-123",
             "http://127.0.0.1:9090/?cred=pw-123",
             "127.0.0.1:9090/?password",
+            // Finding round9-text/04: InfluxDB 1.x's `u=`/`p=`, any case, percent-encoded too.
+            "http://127.0.0.1:8086/api/v1/prom/write?db=prometheus&u=admin&p=pw-123",
+            "http://127.0.0.1:8086/?P=pw-123",
+            "http://127.0.0.1:8086/?%70=pw-123",
         ] {
             let text = refuse_url_credentials("--prometheus-url", url, "use a header").unwrap_err().to_string();
             assert!(
@@ -308,10 +326,61 @@ mod tests {
             );
             assert!(!text.contains("pw-123"), "{url}: {text}");
         }
-        for url in ["http://127.0.0.1:9100/metrics?format=text&collect[]=cpu", "http://127.0.0.1:9/#token"] {
+        // Ordinary names holding a one-letter credential name are not credentials' names.
+        for url in [
+            "http://127.0.0.1:9100/metrics?format=text&collect[]=cpu",
+            "http://127.0.0.1:9/#token",
+            "http://127.0.0.1:9090/api/v1/query_range?query=up&step=15s&page=2&up=1&pp=3&ap=x",
+        ] {
             assert!(refuse_url_credentials("--scrape-url", url, "").is_ok(), "{url}");
         }
     }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Finding round9-text/04, as a rule: a parameter named as a credential's — one of the
+        /// whole names, or any name holding one of the words — in any case, percent-encoded or
+        /// not, among ordinary parameters, is refused without its value; the ordinary ones
+        /// alone (`step`, `up`, `page`, InfluxDB's `u`) are not.
+        #[test]
+        fn a_credential_parameter_anywhere_in_the_query_is_refused(
+            (name, encode) in prop_oneof![
+                proptest::sample::select(CREDENTIAL_PARAMETER_NAMES.to_vec()).prop_map(str::to_string),
+                ("[a-z_]{0,4}", proptest::sample::select(CREDENTIAL_PARAMETER_WORDS.to_vec()), "[a-z_]{0,4}")
+                    .prop_map(|(before, word, after)| format!("{before}{word}{after}")),
+            ]
+            .prop_flat_map(|name| {
+                let length = name.len();
+                (Just(name), proptest::collection::vec((any::<bool>(), any::<bool>()), length))
+            }),
+            before in proptest::collection::vec(proptest::sample::select(ORDINARY.to_vec()), 0..3),
+            after in proptest::collection::vec(proptest::sample::select(ORDINARY.to_vec()), 0..3),
+            value in "pw-[A-Za-z0-9]{6,12}",
+        ) {
+            let spelled: String = name
+                .chars()
+                .zip(encode)
+                .map(|(c, (upper, percent))| {
+                    let c = if upper { c.to_ascii_uppercase() } else { c };
+                    if percent { format!("%{:02X}", u32::from(c)) } else { c.to_string() }
+                })
+                .collect();
+            let ordinary = |names: &[&'static str]| names.iter().map(|n| format!("{n}=1")).collect::<Vec<String>>();
+            let mut pairs = ordinary(&before);
+            pairs.push(format!("{spelled}={value}"));
+            pairs.extend(ordinary(&after));
+            let url = format!("http://127.0.0.1:8086/api/v1/prom/write?{}", pairs.join("&"));
+            let refused = refuse_url_credentials("--remote-write", &url, "use a header");
+            prop_assert!(refused.as_ref().is_err_and(|e| !e.to_string().contains(&value)), "{}: {:?}", url, refused);
+            let plain = format!("http://127.0.0.1:8086/?{}", ordinary(&[before.as_slice(), after.as_slice()].concat()).join("&"));
+            prop_assert!(refuse_url_credentials("--remote-write", &plain, "").is_ok(), "{}", plain);
+        }
+    }
+
+    /// Ordinary query parameter names, none a credential's.
+    const ORDINARY: [&str; 12] =
+        ["db", "u", "step", "up", "page", "query", "time", "limit", "format", "ap", "pp", "precision"];
 
     #[test]
     fn a_directory_is_refused_naming_the_path() {

@@ -1,10 +1,14 @@
 //! Where a text holds an echo of a credential: the credential as a server may have quoted it —
-//! ASCII case folded, percent-encoded (each UTF-8 byte, with any number of `%25` layers, as a
-//! URL quoted in a URL; `+` for a space, as a form encodes it), hex per byte (`746f6b`,
-//! `74 6f 6b`, `74:6f`, `0x74`, `\x74`), JSON-escaped (`\/`, `\"`, `\uXXXX`), HTML character
-//! references (`&#116;`, `&#x74;`, `&amp;`), UTF-8 read back as Latin-1 (mojibake), split
-//! across lines with the indentation a wrapped or folded line adds — in any mixture, whole or
-//! cut at either end or both (any run of `SHORTEST_CUT` characters of it).
+//! case folded (Unicode simple case folding, and `ß` as `SS`), percent-encoded (each UTF-8
+//! byte, with any number of `%25` layers, as a URL quoted in a URL; `+` for a space, as a form
+//! encodes it), hex per byte (`746f6b`, `74 6f 6b`, `74:6f`, `0x74`, `\x74`), JSON-escaped
+//! (`\/`, `\"`, `\uXXXX`), HTML character references (`&#116;`, `&#x74;`, any HTML5 name:
+//! `&auml;`), split across lines with the indentation a wrapped or folded line adds — in any
+//! mixture, whole or cut at either end or both (any run of `SHORTEST_CUT` characters of it).
+//! A byte reading (`%D0%BA`, `\xd0`) stands for a UTF-8 byte; the bytes of one character are
+//! decoded and compared case folded, so `%D0%9A` (`К`) is an echo of `к`. Legacy charsets (UTF-8
+//! read back as Latin-1 or windows-1252) are not readings here but forms of their own
+//! (`super::forms_of`), so every reading applies to them too.
 //!
 //! The text is read once into a *view*: at each position, every character (or byte) it may
 //! stand for there and where that reading ends. Matching a form is then a walk over the view,
@@ -25,10 +29,16 @@ pub const SHORTEST_CUT: usize = 8;
 /// a whole character with the same code.
 const BYTE: u32 = 1 << 31;
 
+/// The longest HTML character reference read, `&` and `;` included: the longest HTML5 name
+/// (`&CounterClockwiseContourIntegral;`), which is longer than any numeric one worth reading.
+const LONGEST_REFERENCE: usize = htmlize::ENTITY_MAX_LENGTH;
+
 /// One form to mask.
 pub struct Form {
     pub text: String,
     chars: Vec<char>,
+    /// Each character as matching compares it, worked out once (it runs on every output line).
+    wanted: Vec<Wanted>,
     /// How many credentials have this form: tests take theirs back, and two of them may share
     /// one, so it goes only with the last.
     pub holders: usize,
@@ -36,14 +46,29 @@ pub struct Form {
 
 impl Form {
     pub fn new(text: String) -> Form {
-        let chars = text.chars().collect();
-        Form { text, chars, holders: 1 }
+        let chars: Vec<char> = text.chars().collect();
+        let wanted = chars.iter().map(|&c| Wanted::new(c)).collect();
+        Form { text, chars, wanted, holders: 1 }
     }
 
     /// Character offsets an echo of this form may begin at: the start, and every offset with at
     /// least `SHORTEST_CUT` characters after it (a piece of it counts as an echo of it).
     fn starts(&self) -> std::ops::RangeInclusive<usize> {
         0..=self.chars.len().saturating_sub(SHORTEST_CUT)
+    }
+}
+
+/// One character of a form: its folded code, and what else a server may write for it.
+struct Wanted {
+    code: u32,
+    ascii: bool,
+    /// Its cases longer than one character (see `longer_cases`), folded.
+    longer: Vec<Vec<u32>>,
+}
+
+impl Wanted {
+    fn new(c: char) -> Wanted {
+        Wanted { code: fold(u32::from(c)), ascii: c.is_ascii(), longer: longer_cases(c) }
     }
 }
 
@@ -106,7 +131,7 @@ impl Forms {
                 }
                 tried.push((form_index, offset));
                 let form = &self.forms[form_index];
-                let (end, matched) = view.echo(at, &form.chars[offset..]);
+                let (end, matched) = view.echo(at, &form.wanted[offset..]);
                 let whole = offset == 0 && matched == form.chars.len();
                 let piece = matched >= SHORTEST_CUT;
                 if matched > 0 && (whole || piece) {
@@ -144,21 +169,73 @@ impl Forms {
     }
 }
 
-/// The codes a reading of `c` may have: the character (ASCII case folded) and, for a
-/// non-ASCII one, its first UTF-8 byte read alone.
+/// The codes the first reading of an echo of `c` may have: the character case folded and, for
+/// a non-ASCII one, the first UTF-8 byte of each of its cases read alone (`ю` is D1 8E, `Ю`
+/// D0 AE), and the first character of a longer upper case (`ß` as `SS`).
 fn first_codes(c: char) -> Vec<u32> {
     let mut codes = vec![fold(u32::from(c))];
     if !c.is_ascii() {
-        let mut buffer = [0u8; 4];
-        codes.push(BYTE | u32::from(c.encode_utf8(&mut buffer).as_bytes()[0]));
+        for spelling in [c, fold_char(c), single(c.to_uppercase()).unwrap_or(c)] {
+            let mut buffer = [0u8; 4];
+            let code = BYTE | u32::from(spelling.encode_utf8(&mut buffer).as_bytes()[0]);
+            if !codes.contains(&code) {
+                codes.push(code);
+            }
+        }
+        for expansion in longer_cases(c) {
+            if let Some(first) = expansion.first().filter(|first| !codes.contains(first)) {
+                codes.push(*first);
+            }
+        }
     }
     codes
 }
 
+/// A code case folded: ASCII lowered; another character by Unicode simple case folding (its
+/// upper case lowered, where each is one character: `Σ`, `σ` and `ς` are one, `К` is `к`), so a
+/// server that upper- or lower-cases a non-ASCII credential still echoes it.
 fn fold(code: u32) -> u32 {
-    match char::from_u32(code) {
-        Some(c) if c.is_ascii_uppercase() => u32::from(c.to_ascii_lowercase()),
-        _ => code,
+    if code < 0x80 {
+        return u32::from((code as u8).to_ascii_lowercase());
+    }
+    char::from_u32(code).map_or(code, |c| u32::from(fold_char(c)))
+}
+
+fn fold_char(c: char) -> char {
+    if c.is_ascii() {
+        return c.to_ascii_lowercase();
+    }
+    let upper = single(c.to_uppercase()).unwrap_or(c);
+    single(upper.to_lowercase()).unwrap_or(upper)
+}
+
+/// The one character `chars` yields, if it yields one.
+fn single(mut chars: impl Iterator<Item = char>) -> Option<char> {
+    let first = chars.next()?;
+    chars.next().is_none().then_some(first)
+}
+
+/// The folded codes of each case of `c` that is more than one character (`ß` upper-cased is
+/// `SS`, `İ` lower-cased is `i̇`): a server that changes the case writes those instead.
+fn longer_cases(c: char) -> Vec<Vec<u32>> {
+    if c.is_ascii() {
+        return Vec::new();
+    }
+    [c.to_uppercase().collect::<Vec<char>>(), c.to_lowercase().collect()]
+        .into_iter()
+        .filter(|chars| chars.len() > 1)
+        .map(|chars| chars.into_iter().map(|c| fold(u32::from(c))).collect())
+        .collect()
+}
+
+/// How many bytes a UTF-8 character that starts with `lead` has (none for a byte that cannot
+/// start one).
+fn utf8_length(lead: u8) -> Option<usize> {
+    match lead {
+        0xc2..=0xdf => Some(2),
+        0xe0..=0xef => Some(3),
+        0xf0..=0xf4 => Some(4),
+        _ => None,
     }
 }
 
@@ -205,22 +282,49 @@ impl View {
     }
 
     /// Where the readings of `c` that start at `at` end.
-    fn ends_of(&self, at: usize, c: char, out: &mut Vec<usize>) {
-        let code = fold(u32::from(c));
+    fn ends_of(&self, at: usize, c: &Wanted, out: &mut Vec<usize>) {
+        let code = c.code;
         for &(read, end) in self.readings(at) {
             if read == code && !out.contains(&end) {
                 out.push(end);
             }
         }
-        if !c.is_ascii() {
-            // Byte by byte, each in any encoding.
-            let mut buffer = [0u8; 4];
+        if c.ascii {
+            return;
+        }
+        // Byte by byte, each in any encoding: the UTF-8 bytes of one character, decoded and
+        // compared case folded.
+        for &(lead, end) in self.readings(at) {
+            let Some(length) = (lead & BYTE != 0).then(|| utf8_length(lead as u8)).flatten() else { continue };
+            let mut reached = vec![(end, vec![lead as u8])];
+            for _ in 1..length {
+                let mut next = Vec::new();
+                for (position, bytes) in &reached {
+                    for &(read, end) in self.readings(*position) {
+                        if read & BYTE != 0 && (0x80..=0xbf).contains(&(read as u8)) {
+                            let mut longer = bytes.clone();
+                            longer.push(read as u8);
+                            next.push((end, longer));
+                        }
+                    }
+                }
+                reached = next;
+            }
+            for (end, bytes) in reached {
+                let decoded = std::str::from_utf8(&bytes).ok().and_then(|text| text.chars().next());
+                if decoded.is_some_and(|d| fold(u32::from(d)) == code) && !out.contains(&end) {
+                    out.push(end);
+                }
+            }
+        }
+        // A case longer than one character, one reading each (`SS` for `ß`).
+        for expansion in &c.longer {
             let mut reached = vec![at];
-            for &byte in c.encode_utf8(&mut buffer).as_bytes() {
+            for &code in expansion {
                 let mut next = Vec::new();
                 for &position in &reached {
                     for &(read, end) in self.readings(position) {
-                        if read == BYTE | u32::from(byte) && !next.contains(&end) {
+                        if read == code && !next.contains(&end) {
                             next.push(end);
                         }
                     }
@@ -237,14 +341,19 @@ impl View {
 
     /// How far an echo of `chars` reaches from `at`: the furthest end and how many characters
     /// matched. Line breaks (with their indentation) between two characters are skipped.
-    fn echo(&self, at: usize, chars: &[char]) -> (usize, usize) {
+    fn echo(&self, at: usize, chars: &[Wanted]) -> (usize, usize) {
         let mut reached = vec![at];
         let (mut end, mut matched) = (at, 0);
-        for (k, &c) in chars.iter().enumerate() {
+        for (k, c) in chars.iter().enumerate() {
             let mut next = Vec::new();
             for &position in &reached {
-                let start = if k > 0 { position + self.folds.get(position).copied().unwrap_or(0) } else { position };
-                self.ends_of(start, c, &mut next);
+                // After a line break, or at it: a control character may be one of the form's
+                // own (a Latin-1 reading's U+0080..U+009F).
+                self.ends_of(position, c, &mut next);
+                let skipped = self.folds.get(position).copied().unwrap_or(0);
+                if k > 0 && skipped > 0 {
+                    self.ends_of(position + skipped, c, &mut next);
+                }
             }
             if next.is_empty() {
                 break;
@@ -262,12 +371,6 @@ fn read_at(text: &str, at: usize, out: &mut Vec<(u32, usize)>) {
     let rest = &text[at..];
     let Some(first) = rest.chars().next() else { return };
     out.push((fold(u32::from(first)), at + first.len_utf8()));
-    // A character U+0080..U+00FF may be one byte of UTF-8 read as Latin-1 by a server that
-    // echoes it so (Python's http.server, servlet containers): `ключ` comes back as `ÐºÐ»Ñ`
-    // (finding round8-text/02).
-    if (0x80..=0xff).contains(&u32::from(first)) {
-        out.push((BYTE | u32::from(first), at + first.len_utf8()));
-    }
     match first {
         // A form-encoded body (`password=correct+horse`) writes a space as `+` (finding
         // round7-text/02).
@@ -315,6 +418,11 @@ fn read_at(text: &str, at: usize, out: &mut Vec<(u32, usize)>) {
             if text[end..].starts_with([' ', ':', '-', ',']) {
                 out.push((byte_code(byte), end + 1));
             }
+            // In a Python or JavaScript string `\xd0` is the character U+00D0, not a byte: the
+            // repr of a Latin-1 reading (finding round8-text/02).
+            if prefix == "\\x" && !byte.is_ascii() {
+                out.push((fold(u32::from(byte)), end));
+            }
         }
     }
 }
@@ -326,18 +434,28 @@ fn hex_pair(rest: &str, i: usize) -> Option<u8> {
 }
 
 /// An HTML character reference at the start of `rest` (`&#116;`, `&#x74;`, leading zeros, or
-/// one of the named ones an error page uses): the code it stands for and its length.
+/// any name of HTML5's set that stands for one character: `&auml;`, `&szlig;`, as PHP's
+/// htmlentities() writes every non-ASCII letter, finding round9-text/03): the code it stands
+/// for and its length.
 fn html_reference(rest: &str) -> Option<(u32, usize)> {
-    let end = rest.char_indices().take(12).find(|(_, c)| *c == ';')?.0;
+    let end = rest.bytes().take(LONGEST_REFERENCE).position(|b| b == b';')?;
     let body = &rest[1..end];
-    let named = [("amp", '&'), ("lt", '<'), ("gt", '>'), ("quot", '"'), ("apos", '\''), ("sol", '/'), ("colon", ':')];
     let code = if let Some(number) = body.strip_prefix('#') {
         match number.strip_prefix(['x', 'X']) {
             Some(hex) => u32::from_str_radix(hex, 16).ok()?,
             None => number.parse::<u32>().ok()?,
         }
     } else {
-        named.iter().find(|(name, _)| name.eq_ignore_ascii_case(body)).map(|(_, c)| u32::from(*c))?
+        // Names are case-sensitive (`&Auml;`, `&auml;`); an upper-cased page's `&AMP;` is read
+        // by its lower case too.
+        let reference = &rest[..=end];
+        let glyph = htmlize::ENTITIES.get(reference.as_bytes()).or_else(|| {
+            let upper = reference.bytes().any(|b| b.is_ascii_uppercase());
+            upper.then(|| htmlize::ENTITIES.get(reference.to_ascii_lowercase().as_bytes())).flatten()
+        })?;
+        let mut chars = std::str::from_utf8(glyph).ok()?.chars();
+        let c = chars.next().filter(|_| chars.next().is_none())?;
+        u32::from(c)
     };
     Some((code, end + 1))
 }

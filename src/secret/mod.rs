@@ -9,10 +9,11 @@
 //! `scrub` replaces each with `***`, also inside base64 at any alignment (a server that echoes
 //! a request base64-encoded carries the credential at an arbitrary offset: each of the three
 //! alignments has a stable run of base64 characters that depends on the credential alone).
-//! A server may also quote it transformed: upper-cased, percent-encoded (in layers), in hex
-//! (a dump, `\x` escapes), JSON- or HTML-escaped, split across lines, or cut at a length
+//! A server may also quote it transformed: upper- or lower-cased, percent-encoded (in layers),
+//! in hex (a dump, `\x` escapes), JSON- or HTML-escaped, split across lines, or cut at a length
 //! limit; `scrub` matches each of those too (one reading per character, `echo`, so a mixture
-//! matches as well).
+//! matches as well). Its UTF-8 read back in a legacy charset (ISO-8859-1, windows-1252) is a
+//! form of its own, so each of those transformations applies to it as well.
 //! It runs where a server's text becomes a message (errors, warnings, refusals), and again in
 //! every escaper of `escape`, so no printed or reported text carries a credential.
 
@@ -132,10 +133,37 @@ fn remember(value: &str) {
     forms.reindex();
 }
 
-/// The value itself (which `echo` also finds in hex, percent-encoded, escaped…) and its
-/// stable base64 runs.
+/// The value itself (which `echo` also finds in hex, percent-encoded, escaped, case folded…),
+/// its UTF-8 read back in a legacy charset, and its stable base64 runs.
+///
+/// A server that reads a header's bytes as ISO-8859-1 (Python's http.server, WSGI, servlet
+/// containers) or as windows-1252 (WHATWG's TextDecoder('latin1') in Node, Deno and Workers;
+/// .NET) quotes `ключ` as `ÐºÐ»Ñ\u{8e}Ñ\u{87}` or `ÐºÐ»ÑŽÑ‡` (findings round8-text/02,
+/// round9-text/01). Those are forms of their own, not readings of single bytes, so every
+/// reading `echo` has — JSON `\u00d0` (round9-text/02), HTML `&Ntilde;`, `%C3%90`, case, a
+/// piece — applies to them in any mixture. An ASCII value reads the same in both.
 fn forms_of(value: &str) -> Vec<String> {
-    std::iter::once(value.to_string()).chain(encoded_forms(value.as_bytes())).collect()
+    let mut forms = vec![value.to_string()];
+    if !value.is_ascii() {
+        for form in [value.bytes().map(char::from).collect(), windows_1252(value.as_bytes())] {
+            if !forms.contains(&form) {
+                forms.push(form);
+            }
+        }
+    }
+    forms.extend(encoded_forms(value.as_bytes()));
+    forms
+}
+
+/// `bytes` decoded as windows-1252 the way WHATWG's Encoding Standard does (checked against
+/// encoding_rs in a test): ISO-8859-1 but for 0x80..0x9F, where the five bytes the code page
+/// leaves undefined stay U+0081, U+008D, U+008F, U+0090 and U+009D.
+fn windows_1252(bytes: &[u8]) -> String {
+    const HIGH: [char; 32] = [
+        '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž', '\u{8f}', //
+        '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}', 'ž', 'Ÿ',
+    ];
+    bytes.iter().map(|&b| if (0x80..0xa0).contains(&b) { HIGH[usize::from(b - 0x80)] } else { char::from(b) }).collect()
 }
 
 /// Tests that make many generated secrets take them back, so the process-wide scrubber does
@@ -214,6 +242,57 @@ mod tests {
         forget(phrase.expose());
     }
 
+    /// Findings round9-text/01, 02 and 03: a non-ASCII credential echoed by a server that read
+    /// its UTF-8 as windows-1252 (WHATWG's TextDecoder('latin1'), .NET), read it as Latin-1 and
+    /// JSON-escaped it (json.dumps' default on a WSGI header), or wrote it with htmlentities();
+    /// and one upper- or lower-cased by the server (Unicode case, `ß` as `SS` too).
+    #[test]
+    fn a_non_ascii_credential_in_a_legacy_charset_or_by_entity_name_is_scrubbed() {
+        let cyrillic = Secret::new("s3cr3t-ключ-доступа-секрет-2024");
+        let (cp1252, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(cyrillic.expose().as_bytes());
+        assert!(cp1252.contains('Ž'), "{cp1252}");
+        assert_eq!(scrub(&format!("unknown api key {cp1252}")), "unknown api key ***");
+        for cased in [cyrillic.expose().to_uppercase(), cyrillic.expose().to_uppercase().to_lowercase()] {
+            assert_eq!(scrub(&format!("unknown api key {cased}")), "unknown api key ***");
+        }
+        // Python's repr of the Latin-1 reading: printable characters raw, the others `\x` (held
+        // before; still held).
+        let latin1: String = cyrillic.expose().bytes().map(char::from).collect();
+        let repr: String = latin1
+            .chars()
+            .map(|c| if ('\u{80}'..'\u{a0}').contains(&c) { format!("\\x{:02x}", u32::from(c)) } else { c.to_string() })
+            .collect();
+        assert_eq!(scrub(&format!("key '{repr}'")), "key '***'");
+        forget(cyrillic.expose());
+
+        let german = Secret::new("s3cr3t-Pässwörd-Grüße-ÄÖÜ-2024");
+        let latin1: String = german.expose().bytes().map(char::from).collect();
+        let json = serde_json::to_string(&latin1).unwrap();
+        let ascii_json: String = json
+            .chars()
+            .map(|c| if c.is_ascii() { c.to_string() } else { format!("\\u{:04x}", u32::from(c)) })
+            .collect();
+        assert!(ascii_json.contains("P\\u00c3\\u00a4ssw"), "{ascii_json}");
+        assert_eq!(
+            scrub(&format!("{{\"error\": \"unknown api key {}\"}}", ascii_json.trim_matches('"'))),
+            "{\"error\": \"unknown api key ***\"}"
+        );
+        let entities = "s3cr3t-P&auml;ssw&ouml;rd-Gr&uuml;&szlig;e-&Auml;&Ouml;&Uuml;-2024";
+        assert_eq!(scrub(&format!("<p>Unknown API key {entities}</p>")), "<p>Unknown API key ***</p>");
+        assert_eq!(scrub("key S3CR3T-PÄSSWÖRD-GRÜSSE-ÄÖÜ-2024!"), "key ***!");
+        forget(german.expose());
+    }
+
+    /// The scrubber's windows-1252 table is WHATWG's (encoding_rs, Firefox's decoder).
+    #[test]
+    fn the_windows_1252_reading_is_whatwgs() {
+        for byte in 0x80..=0xffu8 {
+            let bytes = [byte];
+            let (expected, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(&bytes);
+            assert_eq!(windows_1252(&bytes), expected, "byte {byte:#x}");
+        }
+    }
+
     #[test]
     fn a_credential_too_short_to_scrub_is_refused_naming_where_it_came_from() {
         let refused = from_input("PERF_BEARER_TOKEN", "ab").unwrap_err();
@@ -255,6 +334,73 @@ mod tests {
                 forget(&part);
             }
             forget(&value);
+        }
+
+        /// Findings round9-text/01-03, as a class: a credential (non-ASCII, or plain ASCII)
+        /// through a drawn encoding pipeline — its UTF-8 read in a charset (UTF-8, ISO-8859-1,
+        /// windows-1252), upper- or lower-cased, cut to a piece of `SHORTEST_CUT` or more
+        /// characters or kept whole, then each character escaped its own drawn way (raw, JSON
+        /// `\uXXXX`, HTML decimal, hex or named reference, `%XX` and `%25XX` or `\x` per UTF-8
+        /// byte, Python's `\xXX` for a character below U+0100) — leaves no run of
+        /// `SHORTEST_CUT` escaped characters of the echo in the scrubbed text.
+        #[test]
+        fn a_credential_through_any_encoding_pipeline_never_survives(
+            // A prefix no other test's text carries: the scrubber is process-wide.
+            secret in "s3cr3t-[äöüßéñçøπλσςжюяшеЖЮЯ€密]{1,3}[a-zA-Z0-9äöüßÄÖÜéñπλσςΣжюяшеЖЮЯ€密.:_-]{0,10}|s3cr3t-[A-Za-z0-9._-]{2,14}",
+            charset in 0..3usize,
+            case in 0..3usize,
+            piece in (0..4usize, any::<proptest::sample::Index>(), any::<proptest::sample::Index>()),
+            escapes in proptest::collection::vec(0..10usize, 1..4),
+            prefix in "\\PC{0,8}",
+        ) {
+            let _kept = Secret::new(secret.clone());
+            // The charset the server read the UTF-8 bytes in, then the case it put them in.
+            let read: String = match charset {
+                0 => secret.clone(),
+                1 => secret.bytes().map(char::from).collect(),
+                _ => encoding_rs::WINDOWS_1252.decode_without_bom_handling(secret.as_bytes()).0.into_owned(),
+            };
+            // Each character of that cased (`ß` upper-cased is `SS`: one unit of the echo).
+            let chars: Vec<String> = read.chars().map(|c| match case {
+                0 => c.to_string(),
+                1 => c.to_uppercase().collect(),
+                _ => c.to_lowercase().collect(),
+            }).collect();
+            // Whole, its head, its tail, or a piece from the middle.
+            let (kind, length, start) = piece;
+            let length = if kind == 0 { chars.len() } else { SHORTEST_CUT + length.index(chars.len() - SHORTEST_CUT + 1) };
+            let start = match kind { 0 | 1 => 0, 2 => chars.len() - length, _ => start.index(chars.len() - length + 1) };
+            let escape = |(i, c): (usize, char)| {
+                let utf8 = c.to_string();
+                match escapes[i % escapes.len()] {
+                    1 => format!("\\u{:04x}", u32::from(c)),
+                    2 => format!("&#{};", u32::from(c)),
+                    3 => format!("&#x{:X};", u32::from(c)),
+                    4 => htmlize::ENTITIES.entries()
+                        .filter(|(name, glyph)| **glyph == utf8.as_bytes() && name.ends_with(b";"))
+                        .map(|(name, _)| String::from_utf8(name.to_vec()).unwrap())
+                        .min()
+                        .unwrap_or(utf8),
+                    5 => utf8.bytes().map(|b| format!("%{b:02X}")).collect(),
+                    6 => utf8.bytes().map(|b| format!("%25{b:02x}")).collect(),
+                    7 => utf8.bytes().map(|b| format!("\\x{b:02x}")).collect(),
+                    8 if u32::from(c) < 0x100 && !c.is_ascii() => format!("\\x{:02x}", u32::from(c)),
+                    _ => utf8,
+                }
+            };
+            let units: Vec<String> = chars[start..start + length]
+                .iter()
+                .enumerate()
+                .map(|(i, cased)| cased.chars().map(|c| escape((i, c))).collect())
+                .collect();
+            let echo: String = units.concat();
+            let scrubbed = scrub(&format!("{prefix}{echo} {prefix}"));
+            let window = SHORTEST_CUT.min(units.len());
+            for run in units.windows(window) {
+                let run = run.concat();
+                prop_assert!(!scrubbed.contains(&run), "{} ({:?}) -> {} keeps {}", echo, secret, scrubbed, run);
+            }
+            forget(&secret);
         }
 
         /// A credential never survives scrubbing, plain, transformed (upper case, percent-encoded,

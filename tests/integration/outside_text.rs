@@ -511,6 +511,31 @@ fn a_transformed_echo_of_a_token_is_scrubbed() {
     }
 }
 
+/// Findings round9-text/01, 02 and 03: non-ASCII `--prometheus-header` credentials quoted back
+/// read as windows-1252 (WHATWG TextDecoder('latin1')), read as Latin-1 and JSON-escaped
+/// (json.dumps' default), written with htmlentities(), and upper-cased: each is masked whole.
+#[test]
+fn a_non_ascii_header_credential_echoed_in_a_legacy_charset_or_by_entity_name_is_scrubbed() {
+    const CYRILLIC: &str = "ключ-доступа-секрет-2024";
+    const GERMAN: &str = "Pässwörd-Grüße-ÄÖÜ-2024";
+    let (cp1252, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(CYRILLIC.as_bytes());
+    let latin1_json: String =
+        GERMAN.bytes().map(|b| if b.is_ascii() { char::from(b).to_string() } else { format!("\\u{b:04x}") }).collect();
+    let entities = "P&auml;ssw&ouml;rd-Gr&uuml;&szlig;e-&Auml;&Ouml;&Uuml;-2024";
+    let prometheus = EchoServer::start(Echo::PromError);
+    *prometheus.extra.lock().unwrap() =
+        format!("bad keys {cp1252} | {latin1_json} | {entities} | {};", CYRILLIC.to_uppercase());
+    let assert = gatecheck()
+        .args(["check", "--policy", "fixtures/policies/one-query.toml", "--prometheus-url", &prometheus.url])
+        .args(["--prometheus-retries", "0"])
+        .args(["--prometheus-header", &format!("X-Api-Key: {CYRILLIC}")])
+        .args(["--prometheus-header", &format!("X-Org-Key: {GERMAN}")])
+        .assert()
+        .code(2);
+    let err = stderr_of(&assert);
+    assert!(err.contains("Prometheus rejected the query") && err.contains("bad keys *** | *** | *** | ***;"), "{err}");
+}
+
 /// Item 4: a remote-write receiver and a Prometheus server that quote the request's headers
 /// (bearer token, basic auth plain and base64, every extra header) put none of them anywhere.
 #[test]
@@ -1051,6 +1076,8 @@ fn credentials_in_any_url_form_are_refused_and_never_quoted() {
         format!("http://127.0.0.1:9/?access_token={PASSWORD}"),
         format!("http://127.0.0.1:9/api/v1/push?x=1&Api-Key={PASSWORD}"),
         format!("http://127.0.0.1:9/?%74oken={PASSWORD}"),
+        // Finding round9-text/04: InfluxDB 1.x's documented remote-write URL (`u=`, `p=`).
+        format!("http://127.0.0.1:9/api/v1/prom/write?db=prometheus&u=admin&p={PASSWORD}"),
     ];
     let (dir, config) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let toml = config.path().join("gatecheck.toml");
