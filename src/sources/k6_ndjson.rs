@@ -81,7 +81,20 @@ pub fn check_same_run(summary: &MetricSet, raw: &MetricSet, stats: &RawStats) ->
             ),
         });
     }
-    if stats.skipped_bad == 0 {
+    // Lines skipped under --raw-lenient may have been samples of any metric: the figures both
+    // give can no longer be compared, so the raw results cannot show they are the summary's
+    // run, and a summary edited beside them would stand unchecked (finding round10-figures/01).
+    if stats.skipped_bad > 0 {
+        return Err(Error::Evidence {
+            path: raw_path.to_string(),
+            message: format!(
+                "{} malformed lines were skipped (--raw-lenient), so these raw results cannot be checked against the summary {}: \
+                 judge the summary alone, or the raw results alone",
+                stats.skipped_bad, summary.path
+            ),
+        });
+    }
+    {
         for (key, from_raw) in &raw.metrics {
             let Some(from_summary) = summary.get(key) else { continue };
             let differs = |what: String, raw_value: String, summary_value: String| {
@@ -105,6 +118,27 @@ pub fn check_same_run(summary: &MetricSet, raw: &MetricSet, stats: &RawStats) ->
                 // was judged beside raw samples giving another). Only `avg` may differ in its
                 // last bits, when segments are summed in another order than k6's.
                 (Aggregate::Trend(raw_stats), Aggregate::Trend(summary_stats)) => {
+                    // A percentile the raw reader does not list (p(98), p(97.5)) is taken from
+                    // the raw samples by the same method (finding round10-figures/03).
+                    if let Some(samples) = raw.distributions.get(key) {
+                        for (stat, s) in &summary_stats.0 {
+                            let Some(percent) = stat
+                                .strip_prefix("p(")
+                                .and_then(|p| p.strip_suffix(')'))
+                                .and_then(|p| p.parse::<f64>().ok())
+                            else {
+                                continue;
+                            };
+                            if raw_stats.0.contains_key(stat) {
+                                continue;
+                            }
+                            if let Some(r) = samples.quantile(percent / 100.0) {
+                                if r != *s {
+                                    return Err(differs(stat.clone(), r.to_string(), s.to_string()));
+                                }
+                            }
+                        }
+                    }
                     // The extremes first: they are samples themselves, the plainest witness.
                     let mut stats: Vec<(&String, &f64)> = raw_stats.0.iter().collect();
                     stats.sort_by_key(|(stat, _)| !matches!(stat.as_str(), "min" | "max"));
@@ -456,8 +490,8 @@ fn read_one(
 /// Samples of one file met again in another: raw files judged together are segments of one
 /// run, each sample in exactly one of them, so the same results given twice — compressed,
 /// copied with a blank line, re-serialized — are refused, not counted twice (finding
-/// round9-figures/02: only identical bytes were caught). A sample is known by its metric, its
-/// `data.time` text (no layout changes a string) and its value; only samples that tell runs
+/// round9-figures/02: only identical bytes were caught). A sample is known by its metric, the
+/// instant its `data.time` names (however spelled) and its value; only samples that tell runs
 /// apart count (a value with a fraction, or a time to the microsecond: two runners never write
 /// one alike), and of those one in `SAMPLED_ONE_IN` by its hash, so memory stays a small share
 /// of the points while a copy of more than a few hundred samples is caught all but surely.
@@ -485,12 +519,24 @@ impl FileRead<'_, '_> {
         if value.fract() == 0.0 && !fine_time {
             return Ok(());
         }
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        (metric, time, value.to_bits()).hash(&mut hasher);
-        let hash = hasher.finish();
-        if !hash.is_multiple_of(SAMPLED_ONE_IN) {
+        // Sampled by what no spelling changes (the metric and the value), then known by the
+        // instant its time names: `Z` or `+00:00`, any case, is one moment (finding
+        // round10-figures/02: a copy with its times respelled was another sample).
+        let mut sampler = std::collections::hash_map::DefaultHasher::new();
+        (metric, value.to_bits()).hash(&mut sampler);
+        if !sampler.finish().is_multiple_of(SAMPLED_ONE_IN) {
             return Ok(());
         }
+        let spelled = time.to_ascii_uppercase().replacen(' ', "T", 1);
+        let instant = time::OffsetDateTime::parse(&spelled, &time::format_description::well_known::Rfc3339)
+            .ok()
+            .map(|t| t.unix_timestamp_nanos());
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        match instant {
+            Some(nanos) => (metric, nanos, value.to_bits()).hash(&mut hasher),
+            None => (metric, spelled, value.to_bits()).hash(&mut hasher),
+        }
+        let hash = hasher.finish();
         match self.seen.first_seen.get(&hash) {
             Some(first) if *first != self.index => Err(Error::Settings(format!(
                 "--raw {} and --raw {} hold the same samples ({metric} at {}): the same raw results twice would count each sample \
@@ -721,7 +767,8 @@ mod tests {
         #![proptest_config(proptest::prelude::ProptestConfig { cases: 24, failure_persistence: None, ..Default::default() })]
 
         /// The one-sample-one-file rule, generated: a second file holding a few hundred of the
-        /// first's samples, in k6's layout or re-serialized with spaces, in any order, is
+        /// first's samples, in k6's layout or re-serialized with spaces, its times respelled or
+        /// not, in any order, is
         /// refused; the same points dealt out to two files (segments side by side) are not.
         #[test]
         fn samples_met_in_two_files_are_refused_and_segments_are_not(
@@ -729,6 +776,7 @@ mod tests {
             copied in 250usize..600,
             spaced in proptest::prelude::any::<bool>(),
             reversed in proptest::prelude::any::<bool>(),
+            respelled in proptest::prelude::any::<bool>(),
         ) {
             let header = "{\"type\":\"Metric\",\"data\":{\"name\":\"lat\",\"type\":\"trend\",\"contains\":\"time\"},\"metric\":\"lat\"}\n";
             let lines: Vec<String> = points
@@ -750,6 +798,8 @@ mod tests {
                 copy.reverse();
             }
             let copy = copy.concat();
+            // The same instants spelled `+00:00` and in lower case: the same samples.
+            let copy = if respelled { copy.replace("Z\"", "+00:00\"").replace("T07", "t07") } else { copy };
             std::fs::write(&second, format!("{header}{}", if spaced { copy.replace("\":", "\": ") } else { copy })).unwrap();
             let refused = read(&[first.as_path(), second.as_path()], std::slice::from_ref(&key), false);
             let message = refused.err().map(|e| e.to_string()).unwrap_or_default();

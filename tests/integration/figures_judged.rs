@@ -763,7 +763,11 @@ fn the_same_samples_in_two_raw_files_are_refused_in_any_bytes() {
         .collect();
     let partial = dir.path().join("part.ndjson");
     std::fs::write(&partial, part).unwrap();
-    for copy in [&gz, &blank, &spaced, &partial] {
+    // Finding round10-figures/02: the same instants spelled another way (`+00:00` for `Z`,
+    // lower case) are the same samples.
+    let respelled = dir.path().join("respelled.ndjson");
+    std::fs::write(&respelled, text.replace("Z\",\"value\"", "+00:00\",\"value\"").replace("T07:", "t07:")).unwrap();
+    for copy in [&gz, &blank, &spaced, &partial, &respelled] {
         let err = stderr_of(
             &gatecheck_with_lag().args(["verify", "--raw"]).arg(&original).arg("--raw").arg(copy).assert().code(2),
         );
@@ -944,4 +948,63 @@ fn a_summary_figure_that_contradicts_its_own_raw_samples_is_refused() {
             );
         }
     }
+}
+
+/// Findings round10-figures/01 and /03: with a summary and the raw results of its run, one junk
+/// line skipped under `--raw-lenient` turned the comparison of their figures off, and a
+/// percentile the raw reader does not list (p(98)) was never compared: an edited figure stood
+/// beside raw samples giving another. Skipped lines make the raw results unfit to fill in a
+/// summary (exit 2, saying so); any percentile the summary carries is taken from the raw
+/// samples by k6's method and must agree to the bit.
+#[test]
+fn raw_results_that_skipped_lines_or_an_unlisted_percentile_never_leave_a_summary_unchecked() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw_text = std::fs::read_to_string(repo().join("fixtures/k6/1.1.0/pass/raw.ndjson")).unwrap();
+    let junk = dir.path().join("junk.ndjson");
+    std::fs::write(&junk, format!("{raw_text}not json at all\n")).unwrap();
+    let err = stderr_of(
+        &gatecheck_with_lag()
+            .args(["verify", "--summary", "fixtures/k6/1.1.0/pass/summary-export.json", "--raw-lenient", "--raw"])
+            .arg(&junk)
+            .assert()
+            .code(2),
+    );
+    assert!(err.contains("cannot be checked against the summary"), "{err}");
+    // The raw results alone are still judged, leniently.
+    gatecheck_with_lag().args(["verify", "--raw-lenient", "--raw"]).arg(&junk).assert().code(0);
+
+    let key = gatecheck::metrics::MetricKey::parse("http_req_duration{flow:auth_list}").unwrap();
+    let raw_path = repo().join("fixtures/k6/1.1.0/pass/raw.ndjson");
+    let (set, _) =
+        gatecheck::sources::k6_ndjson::read(&[raw_path.as_path()], std::slice::from_ref(&key), false).unwrap();
+    let p98 = set.distributions[&key].quantile(0.98).unwrap();
+    let mut doc: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("fixtures/k6/1.1.0/pass/summary-export.json")).unwrap(),
+    )
+    .unwrap();
+    let summary = dir.path().join("p98.json");
+    let (_guard, policy) = policy_file(
+        "[k6_thresholds]\nenforce = false\n[[gate]]\nid = \"lat\"\nmetric = \"http_req_duration{flow:auth_list}\"\nthresholds = [\"p(98) < 10s\"]\n",
+    );
+    let p95 = doc["metrics"]["http_req_duration{flow:auth_list}"]["p(95)"].as_f64().unwrap();
+    let mut verify = |p98: f64| {
+        doc["metrics"]["http_req_duration{flow:auth_list}"]["p(98)"] = serde_json::json!(p98);
+        std::fs::write(&summary, doc.to_string()).unwrap();
+        gatecheck()
+            .args(["verify", "--policy"])
+            .arg(&policy)
+            .arg("--summary")
+            .arg(&summary)
+            .arg("--raw")
+            .arg(&raw_path)
+            .output()
+            .unwrap()
+    };
+    let out = verify(p98);
+    assert_eq!(out.status.code(), Some(0), "the true p(98): {}", String::from_utf8_lossy(&out.stderr));
+    // Lowered, yet still between p(95) and max (in rank order): only the raw samples tell.
+    let out = verify((p95 + p98) / 2.0);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("p(98) is") && err.contains("not the run the summary describes"), "{err}");
 }
