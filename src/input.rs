@@ -120,6 +120,14 @@ pub fn refuse_url_credentials(flag: &str, url: &str, instead: &str) -> Result<()
         }
         return Ok(());
     }
+    // Userinfo and a credential-named query parameter together: masking the userinfo would
+    // still print the parameter's value (finding round10-text/03), so neither is shown.
+    if let Some(word) = credential_parameter(&masked_url(url)) {
+        return Err(Error::Settings(format!(
+            "{flag}: credentials do not belong in the URL (it holds user:password@ and a query parameter named as a \
+             credential's, {word:?} in its name), which is printed in logs and reports; expected one with no credentials: {instead}"
+        )));
+    }
     Err(Error::Settings(format!(
         "{flag} {:?}: credentials do not belong in the URL, which is printed in logs and reports; \
          expected one with no credentials: {instead}",
@@ -342,7 +350,8 @@ mod tests {
         /// Finding round9-text/04, as a rule: a parameter named as a credential's — one of the
         /// whole names, or any name holding one of the words — in any case, percent-encoded or
         /// not, among ordinary parameters, is refused without its value; the ordinary ones
-        /// alone (`step`, `up`, `page`, InfluxDB's `u`) are not.
+        /// alone (`step`, `up`, `page`, InfluxDB's `u`) are not. Userinfo beside it never lets
+        /// its value be printed.
         #[test]
         fn a_credential_parameter_anywhere_in_the_query_is_refused(
             (name, encode) in prop_oneof![
@@ -357,6 +366,7 @@ mod tests {
             before in proptest::collection::vec(proptest::sample::select(ORDINARY.to_vec()), 0..3),
             after in proptest::collection::vec(proptest::sample::select(ORDINARY.to_vec()), 0..3),
             value in "pw-[A-Za-z0-9]{6,12}",
+            userinfo in proptest::option::of(prop_oneof![Just("alice@"), Just("alice:s3cr3t-x@"), Just("***@")]),
         ) {
             let spelled: String = name
                 .chars()
@@ -370,7 +380,9 @@ mod tests {
             let mut pairs = ordinary(&before);
             pairs.push(format!("{spelled}={value}"));
             pairs.extend(ordinary(&after));
-            let url = format!("http://127.0.0.1:8086/api/v1/prom/write?{}", pairs.join("&"));
+            // With userinfo as well, whose refusal came first and printed the query (finding
+            // round10-text/03).
+            let url = format!("http://{}127.0.0.1:8086/api/v1/prom/write?{}", userinfo.unwrap_or(""), pairs.join("&"));
             let refused = refuse_url_credentials("--remote-write", &url, "use a header");
             prop_assert!(refused.as_ref().is_err_and(|e| !e.to_string().contains(&value)), "{}: {:?}", url, refused);
             let plain = format!("http://127.0.0.1:8086/?{}", ordinary(&[before.as_slice(), after.as_slice()].concat()).join("&"));
