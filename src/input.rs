@@ -208,6 +208,14 @@ fn credentials_span(url: &str) -> Option<(usize, usize)> {
             rest.starts_with(['/', '\\']).then(|| colon + 1 + (rest.len() - rest.trim_start_matches(['/', '\\']).len()))
         })
     };
+    // Text with no `://` is no URL gatecheck takes (refused for that next): an `@` anywhere in
+    // it may end a password, which may itself hold `/` or `#` (`admin:pa/ss@host`, which the
+    // parser reads as the scheme `admin:` with a path; finding round10-text/05).
+    if !url.contains("://") {
+        let start = after_scheme(url).unwrap_or(0);
+        let at = url[start..].rfind('@')?;
+        return Some((start, start + at));
+    }
     let start = after_scheme(url).unwrap_or(0);
     let parsed = prometheus_http_query::reqwest::Url::parse(url);
     let parsed_has_credentials = parsed.as_ref().is_ok_and(|u| !u.username().is_empty() || u.password().is_some());
@@ -217,8 +225,14 @@ fn credentials_span(url: &str) -> Option<(usize, usize)> {
         let at = rest.rfind('@')?;
         return Some((start, start + at));
     }
-    // The authority ends at the first of '/', '?' or '#'; an '@' after it is part of a path.
+    // The authority ends at the first of '/', '?' or '#'; an '@' after it is part of a path —
+    // unless the authority ends in an empty port (`http://user:?pa#ss@host`): then the `:` was
+    // a password's, which began with one of those, and the `@` after it ends the password.
     let authority_len = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    if rest[..authority_len].ends_with(':') {
+        let at = rest.rfind('@')?;
+        return Some((start, start + at));
+    }
     let at = rest[..authority_len].rfind('@')?;
     Some((start, start + at))
 }
@@ -302,9 +316,35 @@ mod tests {
             ("http://admin:pa?ss-pw-123@127.0.0.1:9", "http://***@127.0.0.1:9"),
             ("http://admin:pa#ss-pw-123@127.0.0.1:9", "http://***@127.0.0.1:9"),
             ("admin:pw-123@127.0.0.1:9", "***@127.0.0.1:9"),
+            // Finding round10-text/05: no scheme, a `/` or `#` in the password.
+            ("admin:pa/ss-pw-123@127.0.0.1:9090", "***@127.0.0.1:9090"),
+            ("admin:pa#ss-pw-123@127.0.0.1:9090/", "***@127.0.0.1:9090/"),
         ] {
             assert_eq!(masked_url(url), masked, "{url}");
             assert!(refuse_url_credentials("--x", url, "").is_err(), "{url}");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// A URL's password, whatever characters it holds and however the URL is spelled
+        /// (any scheme form, none, a path, a query), is refused and never printed, in the
+        /// refusal or in the URL as masked for any other message.
+        #[test]
+        fn a_url_password_of_any_characters_is_refused_and_never_printed(
+            scheme in prop_oneof![Just(""), Just("http://"), Just("https://"), Just("HTTP://"), Just("http:/"), Just("http:\\\\")],
+            user in "[a-z]{0,6}",
+            // Beginning with a letter: `a:0/x#y@host` (a password opening with digits, then
+            // `/`, `?` or `#`) is a valid URL to host `a`, port 0, and read as one.
+            password in "[A-Za-z][A-Za-z0-9/#?:%+=!$&'()*,;~._-]{7,15}",
+            tail in prop_oneof![Just(""), Just("/"), Just("/api/v1/write"), Just("/?db=x"), Just("#frag")],
+        ) {
+            prop_assume!(password.chars().any(|c| c.is_ascii_alphanumeric()));
+            let url = format!("{scheme}{user}:{password}@127.0.0.1:9090{tail}");
+            let refused = refuse_url_credentials("--x", &url, "use a header");
+            prop_assert!(refused.as_ref().is_err_and(|e| !e.to_string().contains(&password)), "{}: {:?}", url, refused);
+            prop_assert!(!masked_url(&url).contains(&password), "{}: {}", url, masked_url(&url));
         }
     }
 

@@ -314,7 +314,7 @@ fn prometheus_plan(settings: &Settings, env: &crate::env::Lookup<'_>) -> Result<
         url,
         &format!("set {TOKEN_ENV}, --prometheus-token-file, or --prometheus-user with {PASSWORD_ENV}"),
     )?;
-    let bad = |why: &str| Error::Settings(format!("--prometheus-url {url:?}: {why}"));
+    let bad = |why: &str| Error::Settings(format!("--prometheus-url {:?}: {why}", crate::input::masked_url(url)));
     let (scheme, rest) = url.split_once("://").ok_or_else(|| bad("expected http://HOST:PORT or https://HOST:PORT"))?;
     if scheme != "http" && scheme != "https" {
         return Err(bad("the scheme must be http or https"));

@@ -106,7 +106,10 @@ fn remote_write_target(
     let Some(url) = &args.remote_write else { return Ok(None) };
     crate::input::refuse_url_credentials("--remote-write", url, "set GATECHECK_REMOTE_WRITE_TOKEN instead")?;
     if !(url.starts_with("http://") || url.starts_with("https://")) {
-        return Err(Error::Settings(format!("--remote-write {url:?}: expected an http:// or https:// URL")));
+        return Err(Error::Settings(format!(
+            "--remote-write {:?}: expected an http:// or https:// URL",
+            crate::input::masked_url(url)
+        )));
     }
     let mut headers = Vec::new();
     for header in &args.remote_write_header {

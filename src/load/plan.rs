@@ -282,7 +282,8 @@ pub fn parse(source: &str, text: &str, overrides: &Overrides, env: &crate::env::
         &base_url,
         "the bearer token is read from PERF_BEARER_TOKEN (or the scenario's bearer_token_env)",
     )?;
-    let target = parse_base_url(&base_url).map_err(|why| fail(format!("base URL {base_url:?}: {why}")))?;
+    let target = parse_base_url(&base_url)
+        .map_err(|why| fail(format!("base URL {:?}: {why}", crate::input::masked_url(&base_url))))?;
 
     let vus = match overrides.vus {
         Some(vus) => vus,
