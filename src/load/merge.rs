@@ -370,6 +370,11 @@ fn merged_remote_write(inputs: &[PathBuf]) -> Result<Option<Value>, Error> {
             refused.push(json!(format!("{shown}: this segment pushed nowhere while others pushed")));
             continue;
         };
+        // The segments' series make one run only where they were all pushed: another
+        // receiver holds this segment's part, which the merged run's URL does not.
+        if pushed["url"] != url {
+            refused.push(json!(format!("{shown}: this segment pushed to another URL than the first segment")));
+        }
         pushes = pushes.saturating_add(pushed["pushes"].as_u64().unwrap_or(0));
         match pushed["refused"].as_array() {
             Some(list) => {

@@ -395,8 +395,13 @@ fn a_segment_whose_pushes_were_refused_blocks_the_merged_run() {
         pushed(serde_json::json!(["HTTP 500: native histograms are disabled (3 pushes)"])),
         pushed(serde_json::json!([])),
     );
-    let cases: [(&str, Patch, Patch, Option<&str>); 4] = [
+    let elsewhere = |d: &mut Value| {
+        d["gatecheck"]["remote_write"] =
+            serde_json::json!({"url": "http://127.0.0.1:2/api/v1/write", "pushes": 3, "refused": []})
+    };
+    let cases: [(&str, Patch, Patch, Option<&str>); 5] = [
         ("both refused", &refused, &refused, Some("native histograms are disabled")),
+        ("pushed to two receivers", &accepted, &elsewhere, Some("pushed to another URL")),
         ("one says nothing of refusals", &accepted, &without_refused, Some("does not say which pushes were accepted")),
         ("one pushed nowhere", &accepted, &|_| {}, Some("pushed nowhere")),
         ("all accepted", &accepted, &accepted, None),
