@@ -64,7 +64,8 @@ pub(super) fn parse_gate(gate: file::GateFile, vars: &vars::Vars, fail: Fail<'_>
     if relative && metric.is_none() {
         return Err(gate_fail("thresholds relative to the baseline need a k6 metric (metric = \"...\")".into()));
     }
-    let noise_floor = parse_noise_floor(gate.noise_floor.as_deref(), relative, &thresholds, &dimensions, &gate_fail)?;
+    let noise_floor =
+        parse_noise_floor(gate.noise_floor.as_deref(), relative, &thresholds, &domains, &dimensions, &gate_fail)?;
     let severity = parse_severity(gate.severity.as_deref()).map_err(&gate_fail)?;
     let on_missing = parse_on_missing(gate.on_missing.as_deref(), &gate_fail)?;
     let coverage = parse_coverage(&gate, queries.is_empty(), vars, flow.as_deref(), &gate_fail)?;
@@ -203,6 +204,11 @@ fn parse_queries(
     }
     if queries.iter().any(|(_, q)| q.trim().is_empty()) {
         return Err(gate_fail("a query is empty".into()));
+    }
+    if let Some((_, query)) = queries.iter().find(|(_, q)| crate::policy::query_answer::selects_nothing(q)) {
+        return Err(gate_fail(format!(
+            "query {query:?} selects no series (no metric name or {{...}} selector in it): its figure is a constant, so this gate could never fail (or never pass)"
+        )));
     }
     for (stat, query) in &queries {
         let stats: Vec<Stat> = match stat {
@@ -359,6 +365,7 @@ fn parse_noise_floor(
     text: Option<&str>,
     relative: bool,
     thresholds: &[Threshold],
+    domains: &[Domain],
     dimensions: &[Dimension],
     gate_fail: Fail<'_>,
 ) -> Result<Option<Threshold>, Error> {
@@ -369,8 +376,10 @@ fn parse_noise_floor(
     let (limit, unit) =
         threshold::parse_limit(text).map_err(|why| gate_fail(format!("noise_floor = {text:?}: {why}")))?;
     let floor = Threshold { stat: Stat::Value, op: threshold::Op::Lt, limit, unit, baseline: None, significance: None };
-    for (threshold, dimension) in thresholds.iter().zip(dimensions).filter(|(t, _)| t.baseline.is_some()) {
-        floor.canonical_limit(*dimension).map_err(|_| {
+    let relative_ones = thresholds.iter().zip(domains).zip(dimensions).filter(|((t, _), _)| t.baseline.is_some());
+    for ((threshold, domain), dimension) in relative_ones {
+        let exact = floor.exact_limit(*dimension).ok().filter(|_| floor.canonical_limit(*dimension).is_ok());
+        let exact = exact.ok_or_else(|| {
             gate_fail(format!(
                 "noise_floor = {text:?} is not in the unit of {} of this gate (figures in {}): write e.g. {}",
                 threshold.stat,
@@ -382,6 +391,9 @@ fn parse_noise_floor(
                 }
             ))
         })?;
+        threshold
+            .check_noise_floor(*dimension, *domain, exact)
+            .map_err(|why| gate_fail(format!("noise_floor = {text:?}: {why}")))?;
     }
     Ok(Some(floor))
 }

@@ -43,6 +43,28 @@ impl Answer {
     }
 }
 
+/// Whether the query's text selects no series at all (no vector or range selector anywhere:
+/// `vector(0)`, `0`, `time() * 0`): its figure is the same whatever the system does, so a gate
+/// on it can never fail (or never pass) — a policy error (finding judge10/03). A query with a
+/// selector whose value is still constant (`scalar(x) * 0`) is the policy text's own concern.
+/// False when the grammar refuses the text (lint says why).
+pub fn selects_nothing(query: &str) -> bool {
+    struct Selectors(bool);
+    impl promql_parser::util::ExprVisitor for Selectors {
+        type Error = std::convert::Infallible;
+        fn pre_visit(&mut self, expr: &parser::Expr) -> Result<bool, Self::Error> {
+            if matches!(expr, parser::Expr::VectorSelector(_) | parser::Expr::MatrixSelector(_)) {
+                self.0 = true;
+            }
+            Ok(!self.0)
+        }
+    }
+    let Ok(expr) = parser::parse(query) else { return false };
+    let mut selectors = Selectors(false);
+    let Ok(_) = promql_parser::util::walk_expr(&mut selectors, &expr);
+    !selectors.0
+}
+
 /// `query` as an instant vector with the figures check reads from it: a scalar query becomes
 /// `vector(query)`, any other stays as written.
 pub fn as_vector(query: &str) -> String {
@@ -55,6 +77,24 @@ pub fn as_vector(query: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Finding judge10/03: a query with no selector anywhere is a constant figure.
+    #[test]
+    fn a_query_without_a_selector_selects_nothing() {
+        for constant in ["vector(0)", "0", "time() * 0", "scalar(vector(1)) / 2", "(vector(1) + 1)[5m:1m]"] {
+            assert!(selects_nothing(constant), "{constant}");
+        }
+        for selecting in [
+            "up",
+            "scalar(x) * 0",
+            "sum(rate(http_requests_total[5m]))",
+            "max_over_time(up[5m:1m])",
+            "vector(0) or up",
+            "not a query (",
+        ] {
+            assert!(!selects_nothing(selecting), "{selecting}");
+        }
+    }
 
     #[test]
     fn the_answer_is_read_from_the_grammar() {

@@ -292,6 +292,70 @@ impl Threshold {
         Ok(())
     }
 
+    /// With the gate's noise floor, a breach counts only when the figure is more than `floor`
+    /// away from its baseline; a floor that excuses every breach over the domain (`100%` on a
+    /// rate) makes the gate unable to fail, which is a policy error like any other threshold
+    /// that can never fail (finding judge10/01). Exact over every (figure, baseline) pair: for
+    /// one baseline the failing figures are an interval set; whether it is empty changes only
+    /// where two of the baseline's bounds (the domain's ends, the limit, baseline ± floor) meet,
+    /// so those baselines, the points between them and beyond them stand for every baseline.
+    pub fn check_noise_floor(&self, dimension: Dimension, domain: Domain, floor: Decimal) -> Result<(), String> {
+        let Some(BaselineFactor(factor)) = self.baseline else { return Ok(()) };
+        let offset = self.exact_limit(dimension)?;
+        let limit_at = |b: Decimal| b.checked_mul(factor).and_then(|v| v.checked_add(offset));
+        // Baselines at which two of the bounds on the figure meet.
+        let mut critical: Vec<Decimal> = [domain.low, domain.high].into_iter().flatten().collect();
+        for end in [domain.low, domain.high].into_iter().flatten() {
+            critical.extend([end.checked_add(floor), end.checked_sub(floor)].into_iter().flatten());
+            if !factor.is_zero() {
+                critical.extend(end.checked_sub(offset).and_then(|v| v.checked_div(factor)));
+            }
+        }
+        let slope = factor - Decimal::ONE;
+        if !slope.is_zero() {
+            for side in [floor, -floor] {
+                critical.extend(side.checked_sub(offset).and_then(|v| v.checked_div(slope)));
+            }
+        }
+        critical.sort();
+        critical.dedup();
+        let mut baselines = critical.clone();
+        baselines.extend(critical.windows(2).map(|w| (w[0] + w[1]) / Decimal::TWO));
+        if let (Some(first), Some(last)) = (critical.first(), critical.last()) {
+            baselines.extend([first.checked_sub(Decimal::ONE), last.checked_add(Decimal::ONE)].into_iter().flatten());
+        } else {
+            baselines.push(Decimal::ZERO);
+        }
+        let inside = |v: Decimal| domain.low.is_none_or(|low| v >= low) && domain.high.is_none_or(|high| v <= high);
+        let can_fail = baselines.into_iter().filter(|b| inside(*b)).any(|base| {
+            let Some(limit) = limit_at(base) else { return false };
+            // Figures the threshold refuses, as (low, high) bounds each open or closed.
+            let failing: Vec<Span> = match self.op {
+                Op::Lt => vec![Span::from(Some((limit, true)), None)],
+                Op::Le => vec![Span::from(Some((limit, false)), None)],
+                Op::Gt => vec![Span::from(None, Some((limit, true)))],
+                Op::Ge => vec![Span::from(None, Some((limit, false)))],
+                Op::Eq => vec![Span::from(None, Some((limit, false))), Span::from(Some((limit, false)), None)],
+                Op::Ne => vec![Span::from(Some((limit, true)), Some((limit, true)))],
+            };
+            let figures = Span::from(domain.low.map(|v| (v, true)), domain.high.map(|v| (v, true)));
+            // Beyond the noise floor on either side of the baseline.
+            let beyond = [
+                Span::from(None, base.checked_sub(floor).map(|v| (v, false))),
+                Span::from(base.checked_add(floor).map(|v| (v, false)), None),
+            ];
+            failing.iter().any(|f| beyond.iter().any(|b| f.meet(figures).meet(*b).is_some_non_empty()))
+        });
+        if !can_fail {
+            return Err(format!(
+                "`{self}` can never fail with noise_floor {floor}: {} is {}, and so is its baseline, so every breach is within the noise floor and this gate would pass every release",
+                self.stat,
+                domain.describe()
+            ));
+        }
+        Ok(())
+    }
+
     /// The values the limit can take on the figure's scale: the limit as written, or
     /// `baseline * factor + offset` for every baseline in the figure's domain. An end that
     /// overflows lies beyond every figure, so it counts as unbounded.
@@ -351,6 +415,36 @@ impl Threshold {
 impl fmt::Display for Threshold {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {} {}", self.stat, self.op.symbol(), self.limit_text())
+    }
+}
+
+/// A set of numbers between two ends, each end a value and whether it is included; no end is
+/// unbounded on that side.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    low: Option<(Decimal, bool)>,
+    high: Option<(Decimal, bool)>,
+}
+
+impl Span {
+    fn from(low: Option<(Decimal, bool)>, high: Option<(Decimal, bool)>) -> Span {
+        Span { low, high }
+    }
+
+    fn meet(self, other: Span) -> Span {
+        let tighter = |a: Option<(Decimal, bool)>, b: Option<(Decimal, bool)>, low: bool| match (a, b) {
+            (None, x) | (x, None) => x,
+            (Some(a), Some(b)) if a.0 == b.0 => Some((a.0, a.1 && b.1)),
+            (Some(a), Some(b)) => Some(if (a.0 > b.0) == low { a } else { b }),
+        };
+        Span { low: tighter(self.low, other.low, true), high: tighter(self.high, other.high, false) }
+    }
+
+    fn is_some_non_empty(self) -> bool {
+        match (self.low, self.high) {
+            (Some((low, low_in)), Some((high, high_in))) => low < high || (low == high && low_in && high_in),
+            _ => true,
+        }
     }
 }
 
@@ -673,6 +767,16 @@ mod tests {
         ("value", Dimension::Plain, Domain::ANY, &[Unit::Bare]),
     ];
 
+    /// No noise floor, or one on the figure's scale: none, narrow, about a rate's whole range, or
+    /// wider (negative: never met).
+    fn any_floor() -> impl Strategy<Value = Option<Decimal>> {
+        prop_oneof![
+            Just(None),
+            prop::sample::select(vec!["0", "0.01", "0.5", "0.99", "1", "2", "1000", "-1"])
+                .prop_map(|d| Some(Decimal::from_str_exact(d).unwrap())),
+        ]
+    }
+
     /// A threshold in every form (`L`, `baseline`, `baseline * k`, `baseline + c`,
     /// `baseline * k + c`) over one of `FIGURES`. Factors are ±2^i·5^j/100 or 0, so the baseline
     /// at which the limit meets a domain end is an exact decimal the search below can try.
@@ -715,8 +819,15 @@ mod tests {
     /// whether some pair holds it, judged by `holds` itself. The outcome for one limit changes
     /// only at the limit, so the limit, a point either side and the domain's ends stand for every
     /// figure; the baselines tried are the domain's ends (or ±1e9), 0, 1 and those at which the
-    /// limit meets a domain end.
-    fn search_fail_and_pass(threshold: &Threshold, dimension: Dimension, domain: Domain) -> (bool, bool) {
+    /// limit meets a domain end. With a noise floor, a breach within the floor of the baseline
+    /// holds (as `evaluate` judges it), and the baselines and figures at the floor's edges, and
+    /// the baselines between every two tried, are tried too.
+    fn search_fail_and_pass(
+        threshold: &Threshold,
+        dimension: Dimension,
+        domain: Domain,
+        floor: Option<Decimal>,
+    ) -> (bool, bool) {
         use rust_decimal::prelude::ToPrimitive;
         let inside = |v: &Decimal| domain.low.is_none_or(|low| *v >= low) && domain.high.is_none_or(|high| *v <= high);
         let float = |v: Decimal| {
@@ -731,11 +842,25 @@ mod tests {
         if let Some(BaselineFactor(factor)) = threshold.baseline.filter(|f| !f.0.is_zero()) {
             baselines.extend(ends.iter().map(|end| (end - offset) / factor));
         }
+        let floor = floor.filter(|_| threshold.baseline.is_some());
+        if let (Some(floor), Some(BaselineFactor(factor))) = (floor, threshold.baseline) {
+            baselines.extend(ends.iter().flat_map(|end| [end - floor, end + floor]));
+            if factor != Decimal::ONE {
+                baselines.extend(
+                    [floor, -floor].map(|side| ((side - offset) / (factor - Decimal::ONE)).round_sf(12).unwrap()),
+                );
+            }
+            baselines.sort();
+            baselines.dedup();
+            let between: Vec<Decimal> =
+                baselines.windows(2).map(|w| ((w[0] + w[1]) / Decimal::TWO).round_sf(12).unwrap()).collect();
+            baselines.extend(between);
+        }
         let (mut can_fail, mut can_pass) = (false, false);
         for base in baselines.into_iter().filter(inside) {
             let limit = threshold.resolve_limit(dimension, Some(float(base))).unwrap();
             let near = Decimal::new(1, 3);
-            let figures = [
+            let mut figures = vec![
                 ends[0] * Decimal::from(1000),
                 ends[1] * Decimal::from(1000),
                 ends[0],
@@ -744,8 +869,12 @@ mod tests {
                 limit,
                 limit + near,
             ];
+            if let Some(floor) = floor {
+                figures.extend([base - floor - near, base - floor, base + floor, base + floor + near]);
+            }
             for figure in figures.into_iter().filter(inside) {
-                let holds = threshold.holds(float(figure), dimension, Some(float(base))).unwrap();
+                let within_floor = floor.is_some_and(|floor| (figure - base).abs() <= floor);
+                let holds = within_floor || threshold.holds(float(figure), dimension, Some(float(base))).unwrap();
                 can_fail |= !holds;
                 can_pass |= holds;
             }
@@ -757,17 +886,28 @@ mod tests {
         #![proptest_config(ProptestConfig::with_cases(2000))]
         /// Finding judge9/01: a threshold, fixed or relative to the baseline, is refused as "can
         /// never fail" exactly when no (figure, baseline) pair of the domain breaches it, and as
-        /// "can never pass" exactly when none holds it.
+        /// "can never pass" exactly when none holds it. Finding judge10/01: with the gate's noise
+        /// floor, a relative threshold is refused as "can never fail" exactly when every breach
+        /// over the domain lies within the floor of its baseline.
         #[test]
-        fn refused_exactly_when_no_figure_and_baseline_fail_or_pass((text, figure) in any_form()) {
+        fn refused_exactly_when_no_figure_and_baseline_fail_or_pass((text, figure) in any_form(), floor in any_floor()) {
             let (_, dimension, domain, _) = FIGURES[figure];
             let threshold = Threshold::parse(&text).unwrap();
-            let (can_fail, can_pass) = search_fail_and_pass(&threshold, dimension, domain);
+            let (can_fail, can_pass) = search_fail_and_pass(&threshold, dimension, domain, None);
             let verdict = threshold.check_domain(dimension, domain);
             match (can_fail, can_pass) {
                 (true, true) => prop_assert!(verdict.is_ok(), "{}: {:?}", text, verdict),
                 (false, _) => prop_assert!(verdict.as_ref().is_err_and(|why| why.contains("never fail")), "{}: {:?}", text, verdict),
                 (true, false) => prop_assert!(verdict.as_ref().is_err_and(|why| why.contains("never pass")), "{}: {:?}", text, verdict),
+            }
+            if let (Some(floor), true) = (floor, verdict.is_ok()) {
+                let (can_fail, _) = search_fail_and_pass(&threshold, dimension, domain, Some(floor));
+                let verdict = threshold.check_noise_floor(dimension, domain, floor);
+                if can_fail {
+                    prop_assert!(verdict.is_ok(), "{} floor {}: {:?}", text, floor, verdict);
+                } else {
+                    prop_assert!(verdict.as_ref().is_err_and(|why| why.contains("never fail")), "{} floor {}: {:?}", text, floor, verdict);
+                }
             }
         }
     }

@@ -368,17 +368,28 @@ fn judgeable(gate: &Gate, op: Op, query: &str) -> String {
 
 /// For a gate of a flow the policy itself switches off (`[flows.NAME] enabled = false`), the
 /// condition under which check judges it anyway: some query of some gate of that flow answers a
-/// series (NaN or outside its domain too), as `evaluate::flow_measured` finds it; until then
-/// check SKIPs the gate, and its NoData alert must stay silent (finding judge9/06). None for
-/// any other gate. An env switch or `--skip-flow` is not seen by Prometheus: the rules judge as
-/// check does with the policy's own switches.
+/// figure, as `evaluate::flow_measured` finds it — a series that is not NaN (a NaN series, and
+/// a NaN scalar, is no figure: `x == x` drops it, and a scalar query's `vector(...)` always has
+/// its one series, finding judge10/02), and for a reduced gate none outside the figure's domain
+/// (check makes the reduction no figure then); until then check SKIPs the gate, and its NoData
+/// alert must stay silent (finding judge9/06). None for any other gate. An env switch,
+/// `--skip-flow` or a partial response is not seen by Prometheus: the rules judge as check
+/// does with the policy's own switches.
 fn flow_ran(policy: &Policy, gate: &Gate) -> Option<String> {
     let flow = gate.flow.as_deref()?;
     policy.flows.iter().find(|f| f.name == flow && !f.enabled)?;
     let mut counts: Vec<String> = Vec::new();
     for member in policy.gates.iter().filter(|g| g.flow.as_deref() == Some(flow)) {
         for (_, query) in &member.queries {
-            let count = format!("count({})", conservative(member, query));
+            let each = format!("({})", conservative(member, query));
+            let mut count = format!("count({each} == {each})");
+            if member.reduce.is_some() {
+                let domain = member.figure_unit.domain();
+                let mut outside = vec![format!("({each} == -Inf)")];
+                outside.extend(domain.low.map(|low| format!("({each} < {low})")));
+                outside.extend(domain.high.map(|high| format!("({each} > {high})")));
+                count = format!("({count} unless on() ({}))", outside.join(" or "));
+            }
             if !counts.contains(&count) {
                 counts.push(count);
             }

@@ -230,6 +230,19 @@ fn policies_that_cannot_judge_as_written_are_refused_at_load() {
             vec!["gate \"write-latency\"", "p(95) >= baseline * -1", "never fail"],
         ),
         ("[[gate]]\nid = \"lat\"\nmetric = \"http_req_duration\"\nthresholds = [\"p(95) < baseline * -1\"]\n", vec!["never pass"]),
+        // Finding judge10/01: the gate's noise floor counts too: one as wide as a rate's whole
+        // range excuses every change, so the gate could never fail.
+        (
+            "[[gate]]\nid = \"write-errors\"\nmetric = \"http_req_failed\"\nthresholds = [\"rate <= baseline + 1%\"]\nnoise_floor = \"100%\"\n",
+            vec!["gate \"write-errors\"", "noise_floor", "never fail"],
+        ),
+        // Finding judge10/03: a query that selects no series is a constant figure.
+        (
+            "[[gate]]\nid = \"api-errors\"\nquery = 'vector(0)'\nunit = \"ratio\"\nthresholds = [\"rate < 1%\"]\n",
+            vec!["gate \"api-errors\"", "selects no series"],
+        ),
+        ("[[gate]]\nid = \"g\"\nquery = 'time() * 0'\nunit = \"number\"\nthresholds = [\"value < 1\"]\n", vec!["selects no series"]),
+        ("[[gate]]\nid = \"g\"\nunit = \"s\"\nthresholds = [\"p(95) < 1s\"]\n[gate.query]\n\"p(95)\" = '0'\n", vec!["selects no series"]),
         // A policy name is never a path.
         ("[policy]\nname = \"x/../../escaped\"\n[[gate]]\nid = \"g\"\nmetric = \"http_reqs\"\nthresholds = [\"count > 0\"]\n", vec!["policy.name"]),
     ] {
@@ -243,6 +256,11 @@ fn policies_that_cannot_judge_as_written_are_refused_at_load() {
     // Per-statistic queries are fine, and so is one query for one statistic.
     let (_guard, policy) = policy_file(
         "[[gate]]\nid = \"lag\"\nunit = \"s\"\nthresholds = [\"p(95) < 30s\", \"max < 180s\"]\n[gate.query]\n\"p(95)\" = 'a'\nmax = 'b'\n",
+    );
+    gatecheck().args(["gates", "--policy"]).arg(&policy).assert().code(0);
+    // A noise floor narrower than the figure's range still lets the gate fail.
+    let (_guard, policy) = policy_file(
+        "[[gate]]\nid = \"err\"\nmetric = \"http_req_failed\"\nthresholds = [\"rate <= baseline + 1%\"]\nnoise_floor = \"0.5%\"\n",
     );
     gatecheck().args(["gates", "--policy"]).arg(&policy).assert().code(0);
     // Relative thresholds that some run can breach still load.

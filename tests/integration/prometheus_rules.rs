@@ -1547,6 +1547,109 @@ thresholds = ["rate < 5%"]
     }
 }
 
+/// Finding judge10/02: a scalar query exports as `vector(...)`, which has its one series at
+/// every instant, NaN or not, so `count(...)` of it could not say whether a flow the policy
+/// switches off ran: the critical NoData alert of a scalar-query gate fired where check SKIPs
+/// the gate and ships. The "flow ran" condition counts figures only (a NaN series or scalar is
+/// none), as check does; a reduced gate's flow ran only where no series lies outside its domain.
+/// Each case is judged by check (`gatecheck test`, a real Prometheus) and by promtool.
+#[test]
+fn a_scalar_query_of_a_flow_the_policy_switches_off_alerts_only_where_check_judges_it() {
+    if !promtool_installed() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("p.toml"),
+        r#"
+[policy]
+name = "off"
+[k6_thresholds]
+enforce = false
+[flows.batch]
+enabled = false
+description = "nightly batch endpoint, not deployed in this environment"
+[flows.queue]
+enabled = false
+description = "queue workers, not deployed in this environment"
+[[gate]]
+id = "api-errors"
+query = 'sum(rate(http_requests_total{code=~"5.."}[10m])) / sum(rate(http_requests_total[10m]))'
+unit = "ratio"
+thresholds = ["rate < 1%"]
+[[gate]]
+id = "batch-errors"
+flow = "batch"
+query = 'scalar(sum(rate(batch_requests_total{code=~"5.."}[10m]))) / scalar(sum(rate(batch_requests_total[10m])))'
+unit = "ratio"
+thresholds = ["rate < 1%"]
+[[gate]]
+id = "queue-errors"
+flow = "queue"
+query = 'queue_error_ratio'
+reduce = "max"
+unit = "ratio"
+thresholds = ["rate < 1%"]
+"#,
+    )
+    .unwrap();
+    let api: &[(&str, &str)] =
+        &[("http_requests_total{code=\"200\"}", "0+600x10"), ("http_requests_total{code=\"500\"}", "0+0x10")];
+    let idle: &[(&str, &str)] = &[("batch_requests_total{code=\"200\"}", "0x10")];
+    let failing: &[(&str, &str)] =
+        &[("batch_requests_total{code=\"200\"}", "0+90x10"), ("batch_requests_total{code=\"500\"}", "0+10x10")];
+    let healthy: &[(&str, &str)] =
+        &[("batch_requests_total{code=\"200\"}", "0+100x10"), ("batch_requests_total{code=\"500\"}", "0+0x10")];
+    let queue_broken: &[(&str, &str)] = &[("queue_error_ratio{worker=\"a\"}", "1.5x10")];
+    // (case, series, outcome, expected rows, the alerts that fire)
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a str, &'a [(&'a str, &'a str)], &'a [&'a str]);
+    let cases: [Case; 5] = [
+        (
+            "batch off by policy, API healthy",
+            api.to_vec(),
+            "ship",
+            &[("api-errors", "PASS"), ("batch-errors", "SKIPPED"), ("queue-errors", "SKIPPED")],
+            &[],
+        ),
+        ("batch idle: 0/0 is NaN", [api, idle].concat(), "ship", &[("batch-errors", "SKIPPED")], &[]),
+        ("batch ran, healthy", [api, healthy].concat(), "ship", &[("batch-errors", "PASS")], &[]),
+        (
+            "batch ran, failing",
+            [api, failing].concat(),
+            "blocked",
+            &[("batch-errors", "FAIL")],
+            &["GatecheckBatchErrors"],
+        ),
+        ("queue series outside its domain", [api, queue_broken].concat(), "ship", &[("queue-errors", "SKIPPED")], &[]),
+    ];
+    let mut tests = String::from("policy = \"p.toml\"\n");
+    for (name, series, outcome, rows, _) in &cases {
+        let listed: String = series
+            .iter()
+            .map(|(metric, values)| format!("  {{ series = '{metric}', values = '{values}' }},\n"))
+            .collect();
+        let rows: String = rows.iter().map(|(key, verdict)| format!("\"{key}\" = \"{verdict}\"\n")).collect();
+        tests.push_str(&format!(
+            "\n[[case]]\nname = \"{name}\"\nat = \"5m\"\ninterval = \"1m\"\nseries = [\n{listed}]\n[case.expect]\noutcome = \"{outcome}\"\n[case.expect.gates]\n{rows}"
+        ));
+    }
+    std::fs::write(dir.path().join("t.toml"), tests).unwrap();
+    assert_policy_tests_pass(dir.path(), cases.len());
+
+    let alerts: Vec<ExportedAlert> =
+        ["GatecheckBatchErrorsNoData", "GatecheckBatchErrors", "GatecheckQueueErrorsNoData"]
+            .iter()
+            .map(|name| ExportedAlert::of(dir.path(), name))
+            .collect();
+    for (name, series, _, _, firing) in &cases {
+        let input: Vec<Value> =
+            series.iter().map(|(metric, values)| serde_json::json!({"series": metric, "values": values})).collect();
+        for alert in &alerts {
+            alert.assert_fires_at_5m(dir.path(), input.clone(), firing.contains(&alert.name.as_str()), name);
+        }
+    }
+}
+
 /// `gatecheck test t.toml` in `dir` (its policy `p.toml`) on a real Prometheus: all `cases` pass.
 fn assert_policy_tests_pass(dir: &Path, cases: usize) {
     let prometheus_on_path = std::process::Command::new("sh")
