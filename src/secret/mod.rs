@@ -142,13 +142,26 @@ fn remember(value: &str) {
 /// round9-text/01). Those are forms of their own, not readings of single bytes, so every
 /// reading `echo` has — JSON `\u00d0` (round9-text/02), HTML `&Ntilde;`, `%C3%90`, case, a
 /// piece — applies to them in any mixture. An ASCII value reads the same in both.
+///
+/// A server may also normalise a non-ASCII value it read right before quoting it (NFD writes
+/// `ü` as `u` and U+0308, NFKC writes `ﬁ` as `fi`): each of the four Unicode normal forms is a
+/// form too.
 fn forms_of(value: &str) -> Vec<String> {
-    let mut forms = vec![value.to_string()];
+    use unicode_normalization::UnicodeNormalization;
+    let mut forms: Vec<String> = Vec::new();
+    let mut add = |form: String| {
+        if !forms.contains(&form) {
+            forms.push(form);
+        }
+    };
+    add(value.to_string());
     if !value.is_ascii() {
-        for form in [value.bytes().map(char::from).collect(), windows_1252(value.as_bytes())] {
-            if !forms.contains(&form) {
-                forms.push(form);
-            }
+        add(value.bytes().map(char::from).collect());
+        add(windows_1252(value.as_bytes()));
+        // A server that read the bytes right may normalise; one that misread them has no
+        // character to normalise (each form costs every scrub a little).
+        for form in [value.nfc().collect(), value.nfd().collect(), value.nfkc().collect(), value.nfkd().collect()] {
+            add(form);
         }
     }
     forms.extend(encoded_forms(value.as_bytes()));
@@ -283,6 +296,108 @@ mod tests {
         forget(german.expose());
     }
 
+    /// Findings round10-text/01, 02 and 04 (and the forms seen with them): a credential
+    /// echoed with surrogate pairs (json.dumps' default, Jackson ESCAPE_NON_ASCII), Python's
+    /// `\U0001f511`, Rust's and ES6's `\u{1f511}`, JS escape()'s `%uXXXX`, JSON escapes in
+    /// layers (a JSON error quoted in a JSON string: `\\u00fc`, of the UTF-8 or the Latin-1
+    /// reading), decimal bytes (Node's Buffer JSON, Rust's `{:?}` of bytes, Java's signed
+    /// Arrays.toString) and normalised by the server (NFD, NFKC) is masked whole.
+    #[test]
+    fn a_credential_echoed_with_surrogates_json_layers_decimal_bytes_or_normalised_is_scrubbed() {
+        let astral = Secret::new("key🔑Tür🔒2024🗝Wüste🐪");
+        let json = serde_json::to_string(astral.expose()).unwrap();
+        let ensure_ascii: String = astral
+            .expose()
+            .encode_utf16()
+            .map(|unit| if unit < 0x80 { char::from(unit as u8).to_string() } else { format!("\\u{unit:04x}") })
+            .collect();
+        assert!(ensure_ascii.contains("\\ud83d\\udd11") && json.contains('🔑'), "{ensure_ascii}");
+        assert_eq!(
+            scrub(&format!("{{\"error\": \"unknown api key {ensure_ascii}\"}}")),
+            "{\"error\": \"unknown api key ***\"}"
+        );
+        let python: String = astral
+            .expose()
+            .chars()
+            .map(|c| match u32::from(c) {
+                code if code < 0x80 => c.to_string(),
+                code if code < 0x100 => format!("\\x{code:02x}"),
+                code if code < 0x10000 => format!("\\u{code:04x}"),
+                code => format!("\\U{code:08x}"),
+            })
+            .collect();
+        assert_eq!(scrub(&format!("unknown api key '{python}'")), "unknown api key '***'");
+        let rust: String = astral
+            .expose()
+            .chars()
+            .map(|c| if c.is_ascii() { c.to_string() } else { format!("\\u{{{:x}}}", u32::from(c)) })
+            .collect();
+        assert_eq!(scrub(&format!("unknown api key \"{rust}\"")), "unknown api key \"***\"");
+        let escape: String = astral
+            .expose()
+            .encode_utf16()
+            .map(|unit| {
+                if unit < 0x80 {
+                    char::from(unit as u8).to_string()
+                } else if unit < 0x100 {
+                    format!("%{unit:02X}")
+                } else {
+                    format!("%u{unit:04X}")
+                }
+            })
+            .collect();
+        assert_eq!(scrub(&format!("key={escape}&x=1")), "key=***&x=1");
+        forget(astral.expose());
+
+        let german = Secret::new("Schlüssel-Tür-Größe-2024");
+        let latin1: String = german.expose().bytes().map(char::from).collect();
+        for reading in [german.expose().to_string(), latin1] {
+            let escaped: String = reading
+                .chars()
+                .map(|c| if c.is_ascii() { c.to_string() } else { format!("\\u{:04x}", u32::from(c)) })
+                .collect();
+            for depth in 1..4 {
+                let layered = escaped.replace('\\', &"\\".repeat(1 << depth));
+                assert_eq!(
+                    scrub(&format!("upstream refused: {{\\\"error\\\": \\\"unknown api key {layered}\\\"}}")),
+                    "upstream refused: {\\\"error\\\": \\\"unknown api key ***\\\"}",
+                    "{layered}"
+                );
+            }
+        }
+        // Normalised by the server: decomposed, or compatibility-mapped.
+        use unicode_normalization::UnicodeNormalization;
+        let nfd: String = german.expose().nfd().collect();
+        assert_ne!(nfd, german.expose());
+        assert_eq!(scrub(&format!("unknown api key {nfd}")), "unknown api key ***");
+        forget(german.expose());
+        let ligature = Secret::new("ﬁle-Key-²⁰²⁴-ｐａｓｓ");
+        let nfkc: String = ligature.expose().nfkc().collect();
+        assert_eq!(nfkc, "file-Key-2024-pass");
+        assert_eq!(scrub(&format!("unknown api key {nfkc}")), "unknown api key ***");
+        forget(ligature.expose());
+
+        let token = Secret::new("rw-token-4f9a2c71e8d3b6a5");
+        let bytes: Vec<String> = token.expose().bytes().map(|b| b.to_string()).collect();
+        assert_eq!(
+            scrub(&format!("{{\"type\":\"Buffer\",\"data\":[{}]}}", bytes.join(","))),
+            "{\"type\":\"Buffer\",\"data\":[***]}"
+        );
+        assert_eq!(scrub(&format!("unknown token: [{}]", bytes.join(", "))), "unknown token: [***]");
+        // A piece of eight bytes is masked; seven are not (`SHORTEST_CUT`).
+        // (the separator after the last byte read goes with it, as after a hex dump's byte)
+        assert_eq!(scrub(&format!("[1, {}, 2]", bytes[3..11].join(", "))), "[1, ***2]");
+        let seven = format!("[1, {}, 2]", bytes[3..10].join(", "));
+        assert_eq!(scrub(&seven), seven);
+        forget(token.expose());
+        let cyrillic = Secret::new("ключ-доступа");
+        let signed: Vec<String> = cyrillic.expose().bytes().map(|b| (b as i8).to_string()).collect();
+        assert_eq!(scrub(&format!("[{}]", signed.join(", "))), "[***]");
+        let unsigned: Vec<String> = cyrillic.expose().bytes().map(|b| b.to_string()).collect();
+        assert_eq!(scrub(&format!("[{}]", unsigned.join(" "))), "[***]");
+        forget(cyrillic.expose());
+    }
+
     /// The scrubber's windows-1252 table is WHATWG's (encoding_rs, Firefox's decoder).
     #[test]
     fn the_windows_1252_reading_is_whatwgs() {
@@ -336,29 +451,43 @@ mod tests {
             forget(&value);
         }
 
-        /// Findings round9-text/01-03, as a class: a credential (non-ASCII, or plain ASCII)
-        /// through a drawn encoding pipeline — its UTF-8 read in a charset (UTF-8, ISO-8859-1,
+        /// Findings round9-text/01-03 and round10-text/01, 02, 04, as a class: a credential
+        /// (non-ASCII, astral, or plain ASCII) through a drawn encoding pipeline — put in a
+        /// Unicode normal form (or not), its UTF-8 read in a charset (UTF-8, ISO-8859-1,
         /// windows-1252), upper- or lower-cased, cut to a piece of `SHORTEST_CUT` or more
         /// characters or kept whole, then each character escaped its own drawn way (raw, JSON
         /// `\uXXXX`, HTML decimal, hex or named reference, `%XX` and `%25XX` or `\x` per UTF-8
-        /// byte, Python's `\xXX` for a character below U+0100) — leaves no run of
+        /// byte, Python's `\xXX` for a character below U+0100, UTF-16 `\uXXXX` with surrogate
+        /// pairs, in 2 to 4 JSON layers, Python's `\U`, Rust's `\u{…}`, JS escape()'s `%XX`/`%uXXXX`,
+        /// decimal bytes in a list, signed or not) — leaves no run of
         /// `SHORTEST_CUT` escaped characters of the echo in the scrubbed text.
         #[test]
         fn a_credential_through_any_encoding_pipeline_never_survives(
             // A prefix no other test's text carries: the scrubber is process-wide.
-            secret in "s3cr3t-[äöüßéñçøπλσςжюяшеЖЮЯ€密]{1,3}[a-zA-Z0-9äöüßÄÖÜéñπλσςΣжюяшеЖЮЯ€密.:_-]{0,10}|s3cr3t-[A-Za-z0-9._-]{2,14}",
+            secret in "s3cr3t-[äöüßéñçøπλσςжюяшеЖЮЯ€密🔑🐪ﬁ²]{1,3}[a-zA-Z0-9äöüßÄÖÜéñπλσςΣжюяшеЖЮЯ€密🔑🐪ﬁ².:_-]{0,10}|s3cr3t-[A-Za-z0-9._-]{2,14}",
+            normal in 0..5usize,
             charset in 0..3usize,
             case in 0..3usize,
             piece in (0..4usize, any::<proptest::sample::Index>(), any::<proptest::sample::Index>()),
-            escapes in proptest::collection::vec(0..10usize, 1..4),
+            escapes in proptest::collection::vec(0..17usize, 1..4),
             prefix in "\\PC{0,8}",
         ) {
+            use unicode_normalization::UnicodeNormalization;
             let _kept = Secret::new(secret.clone());
-            // The charset the server read the UTF-8 bytes in, then the case it put them in.
-            let read: String = match charset {
+            // The normal form the server put it in, the charset it read those UTF-8 bytes in,
+            // then the case it put them in.
+            let normalised: String = match normal {
                 0 => secret.clone(),
-                1 => secret.bytes().map(char::from).collect(),
-                _ => encoding_rs::WINDOWS_1252.decode_without_bom_handling(secret.as_bytes()).0.into_owned(),
+                1 => secret.nfc().collect(),
+                2 => secret.nfd().collect(),
+                3 => secret.nfkc().collect(),
+                _ => secret.nfkd().collect(),
+            };
+            // A misread has nothing to normalise: the charset reads the value itself.
+            let read: String = match if normal == 0 { charset } else { 0 } {
+                0 => normalised,
+                1 => normalised.bytes().map(char::from).collect(),
+                _ => encoding_rs::WINDOWS_1252.decode_without_bom_handling(normalised.as_bytes()).0.into_owned(),
             };
             // Each character of that cased (`ß` upper-cased is `SS`: one unit of the echo).
             let chars: Vec<String> = read.chars().map(|c| match case {
@@ -370,10 +499,13 @@ mod tests {
             let (kind, length, start) = piece;
             let length = if kind == 0 { chars.len() } else { SHORTEST_CUT + length.index(chars.len() - SHORTEST_CUT + 1) };
             let start = match kind { 0 | 1 => 0, 2 => chars.len() - length, _ => start.index(chars.len() - length + 1) };
+            // A list of decimal bytes is the whole echo (a raw digit before a number would read
+            // as part of it).
+            let list = escapes.iter().copied().find(|e| (14..17).contains(e));
             let escape = |(i, c): (usize, char)| {
                 let utf8 = c.to_string();
-                match escapes[i % escapes.len()] {
-                    1 => format!("\\u{:04x}", u32::from(c)),
+                match list.unwrap_or(escapes[i % escapes.len()]) {
+                    1 => c.encode_utf16(&mut [0; 2]).iter().map(|unit| format!("\\u{unit:04x}")).collect(),
                     2 => format!("&#{};", u32::from(c)),
                     3 => format!("&#x{:X};", u32::from(c)),
                     4 => htmlize::ENTITIES.entries()
@@ -385,6 +517,16 @@ mod tests {
                     6 => utf8.bytes().map(|b| format!("%25{b:02x}")).collect(),
                     7 => utf8.bytes().map(|b| format!("\\x{b:02x}")).collect(),
                     8 if u32::from(c) < 0x100 && !c.is_ascii() => format!("\\x{:02x}", u32::from(c)),
+                    // Findings round10-text/01, 02 and 04, and the forms seen with them.
+                    9 => c.encode_utf16(&mut [0; 2]).iter().map(|unit| format!("\\u{unit:04X}")).collect(),
+                    10 => c.encode_utf16(&mut [0; 2]).iter().map(|unit| format!("{}u{unit:04x}", "\\".repeat(2 << (i % 3)))).collect(),
+                    11 if u32::from(c) > 0xffff => format!("\\U{:08x}", u32::from(c)),
+                    12 => format!("\\u{{{:x}}}", u32::from(c)),
+                    13 if u32::from(c) < 0x100 => format!("%{:02X}", u32::from(c)),
+                    13 => c.encode_utf16(&mut [0; 2]).iter().map(|unit| format!("%u{unit:04X}")).collect(),
+                    14 => utf8.bytes().map(|b| format!("{b},")).collect(),
+                    15 => utf8.bytes().map(|b| format!("{b}, ")).collect(),
+                    16 => utf8.bytes().map(|b| format!("{} ", b as i8)).collect(),
                     _ => utf8,
                 }
             };
@@ -394,7 +536,8 @@ mod tests {
                 .map(|(i, cased)| cased.chars().map(|c| escape((i, c))).collect())
                 .collect();
             let echo: String = units.concat();
-            let scrubbed = scrub(&format!("{prefix}{echo} {prefix}"));
+            let (open, close) = if list.is_some() { ("[", "]") } else { ("", " ") };
+            let scrubbed = scrub(&format!("{prefix}{open}{echo}{close}{prefix}"));
             let window = SHORTEST_CUT.min(units.len());
             for run in units.windows(window) {
                 let run = run.concat();

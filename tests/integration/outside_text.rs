@@ -536,6 +536,42 @@ fn a_non_ascii_header_credential_echoed_in_a_legacy_charset_or_by_entity_name_is
     assert!(err.contains("Prometheus rejected the query") && err.contains("bad keys *** | *** | *** | ***;"), "{err}");
 }
 
+/// Findings round10-text/01, 02 and 04: header credentials quoted back as json.dumps' ASCII
+/// output (a character beyond U+FFFF as a surrogate pair `\ud83d\udd11`), as a JSON error quoted
+/// in another JSON string (`Schl\\u00fcssel`) and as a list of decimal bytes (Node's Buffer
+/// JSON): each is masked whole.
+#[test]
+fn a_header_credential_echoed_as_surrogates_json_layers_or_decimal_bytes_is_scrubbed() {
+    const ASTRAL: &str = "key🔑Tür🔒2024🗝Wüste🐪";
+    const GERMAN: &str = "Schlüssel-Tür-Größe-2024";
+    const TOKEN: &str = "rw-token-4f9a2c71e8d3b6a5";
+    let ascii_json = |text: &str, backslashes: usize| -> String {
+        text.encode_utf16()
+            .map(|unit| {
+                if unit < 0x80 {
+                    char::from(unit as u8).to_string()
+                } else {
+                    format!("{}u{unit:04x}", "\\".repeat(backslashes))
+                }
+            })
+            .collect()
+    };
+    let decimal: Vec<String> = TOKEN.bytes().map(|b| b.to_string()).collect();
+    let prometheus = EchoServer::start(Echo::PromError);
+    *prometheus.extra.lock().unwrap() =
+        format!("bad keys {} | {} | [{}];", ascii_json(ASTRAL, 1), ascii_json(GERMAN, 2), decimal.join(","));
+    let assert = gatecheck()
+        .args(["check", "--policy", "fixtures/policies/one-query.toml", "--prometheus-url", &prometheus.url])
+        .args(["--prometheus-retries", "0"])
+        .args(["--prometheus-header", &format!("X-Api-Key: {ASTRAL}")])
+        .args(["--prometheus-header", &format!("X-Org-Key: {GERMAN}")])
+        .args(["--prometheus-header", &format!("X-Token: {TOKEN}")])
+        .assert()
+        .code(2);
+    let err = stderr_of(&assert);
+    assert!(err.contains("Prometheus rejected the query") && err.contains("bad keys *** | *** | [***];"), "{err}");
+}
+
 /// Item 4: a remote-write receiver and a Prometheus server that quote the request's headers
 /// (bearer token, basic auth plain and base64, every extra header) put none of them anywhere.
 #[test]
