@@ -153,9 +153,17 @@ const CREDENTIAL_PARAMETER_NAMES: [&str; 3] = ["p", "ak", "sk"];
 /// Only the word is named, never the parameter: what looks like a query may be the end of a
 /// password holding `?` (`http://u:pa?ss@h`), which the userinfo rule masks first anyway.
 fn credential_parameter(url: &str) -> Option<&'static str> {
-    let query = url.split_once('?')?.1;
-    let query = query.split('#').next().unwrap_or_default();
-    query.split(['&', ';']).map(|pair| pair.split('=').next().unwrap_or_default()).find_map(|name| {
+    let (before_fragment, fragment) = url.split_once('#').unwrap_or((url, ""));
+    let query = before_fragment.split_once('?').map(|(_, query)| query).unwrap_or_default();
+    let names = query.split(['&', ';']).map(|pair| pair.split('=').next().unwrap_or_default());
+    // Outside the query, a `name=value` pair is a parameter too: in the fragment (OAuth's
+    // `#access_token=…`) and in a path segment (`/prom;jsessionid=…`), finding round11-text/04.
+    let path = before_fragment.split('?').next().unwrap_or_default();
+    let elsewhere = fragment
+        .split(['&', ';'])
+        .chain(path.split('/').flat_map(|segment| segment.split(';').skip(1)))
+        .filter_map(|pair| pair.split_once('=').map(|(name, _)| name));
+    names.chain(elsewhere).find_map(|name| {
         let decoded = percent_decoded(name).to_ascii_lowercase();
         // `p[]=` is PHP's spelling of a list named `p`.
         let whole = decoded.split('[').next().unwrap_or_default().trim();
@@ -200,23 +208,29 @@ pub fn masked_url(url: &str) -> String {
 /// to the last `@` of the authority — of the whole URL when it does not parse, or when it
 /// parses with credentials (the parser may see an authority where the text has no `://`).
 fn credentials_span(url: &str) -> Option<(usize, usize)> {
-    let after_scheme = |text: &str| {
-        text.find("://").map(|i| i + 3).or_else(|| {
-            // `http:/…` or `http:\\…`: the scheme, then the slashes the parser skips.
-            let colon = text.find(':')?;
-            let rest = &text[colon + 1..];
-            rest.starts_with(['/', '\\']).then(|| colon + 1 + (rest.len() - rest.trim_start_matches(['/', '\\']).len()))
-        })
-    };
-    // Text with no `://` is no URL gatecheck takes (refused for that next): an `@` anywhere in
-    // it may end a password, which may itself hold `/` or `#` (`admin:pa/ss@host`, which the
-    // parser reads as the scheme `admin:` with a path; finding round10-text/05).
-    if !url.contains("://") {
-        let start = after_scheme(url).unwrap_or(0);
+    // The scheme is the text's start (a letter, then letters, digits, `+`, `-`, `.`) up to its
+    // first `:`; a `://` further on belongs to a path or query (`?next=http://x`), never to it
+    // (finding round11-text/01).
+    let scheme = url.find(':').filter(|&colon| {
+        colon > 0
+            && url.as_bytes()[0].is_ascii_alphabetic()
+            && url[..colon].bytes().all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
+    });
+    // `http:/…` or `http:\\…`: the scheme, then the slashes the parser skips.
+    let after_scheme = scheme.and_then(|colon| {
+        let rest = &url[colon + 1..];
+        rest.starts_with(['/', '\\']).then(|| colon + 1 + (rest.len() - rest.trim_start_matches(['/', '\\']).len()))
+    });
+    // Text whose scheme is not followed by `//` is no URL gatecheck takes (refused for that
+    // next): an `@` anywhere in it may end a password, which may itself hold `/`, `#` or `://`
+    // (`admin:pa/ss@host`, which the parser reads as the scheme `admin:` with a path; finding
+    // round10-text/05).
+    if !scheme.is_some_and(|colon| url[colon + 1..].starts_with("//")) {
+        let start = after_scheme.unwrap_or(0);
         let at = url[start..].rfind('@')?;
         return Some((start, start + at));
     }
-    let start = after_scheme(url).unwrap_or(0);
+    let start = after_scheme.unwrap_or(0);
     let parsed = prometheus_http_query::reqwest::Url::parse(url);
     let parsed_has_credentials = parsed.as_ref().is_ok_and(|u| !u.username().is_empty() || u.password().is_some());
     let rest = &url[start..];
@@ -338,7 +352,8 @@ mod tests {
             // Beginning with a letter: `a:0/x#y@host` (a password opening with digits, then
             // `/`, `?` or `#`) is a valid URL to host `a`, port 0, and read as one.
             password in "[A-Za-z][A-Za-z0-9/#?:%+=!$&'()*,;~._-]{7,15}",
-            tail in prop_oneof![Just(""), Just("/"), Just("/api/v1/write"), Just("/?db=x"), Just("#frag")],
+            // A `://` after the host (finding round11-text/01) is a path's or a query's.
+            tail in prop_oneof![Just(""), Just("/"), Just("/api/v1/write"), Just("/?db=x"), Just("#frag"), Just("/?next=http://x"), Just("#http://x")],
         ) {
             prop_assume!(password.chars().any(|c| c.is_ascii_alphanumeric()));
             let url = format!("{scheme}{user}:{password}@127.0.0.1:9090{tail}");
@@ -366,6 +381,9 @@ mod tests {
             "http://127.0.0.1:8086/api/v1/prom/write?db=prometheus&u=admin&p=pw-123",
             "http://127.0.0.1:8086/?P=pw-123",
             "http://127.0.0.1:8086/?%70=pw-123",
+            // Finding round11-text/04: in the fragment and in a path segment's parameters.
+            "http://127.0.0.1:9090/#access_token=pw-123",
+            "http://127.0.0.1:9090/prom;jsessionid=pw-123/api",
         ] {
             let text = refuse_url_credentials("--prometheus-url", url, "use a header").unwrap_err().to_string();
             assert!(

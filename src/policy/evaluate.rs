@@ -144,12 +144,16 @@ pub fn evaluate(policy: &Policy, evidence: &Evidence) -> Result<Verdict, Error> 
 /// Whether the evidence says `flow` ran, by any gate of it (finding round7-judge/01: samples of
 /// the flow for one gate overruled its switch for that gate only, and another gate of the same
 /// flow, its metric missing, was SKIPPED): samples of the flow, a series Prometheus answered for
-/// one of its queries (finding judgement2/02), or a partial answer that may hide them (a store
+/// one of its queries (finding judgement2/02), a figure set in the environment, or a partial
+/// answer that may hide them (a store
 /// that did not reply: the switch cannot be taken on it).
 fn flow_measured(policy: &Policy, flow: &str, evidence: &Evidence) -> Result<bool, Error> {
     let measured = |f: &Found| match f {
         Found::Figure { samples: Some(n), .. } => *n > 0,
         Found::Figure { provenance: Provenance::Query { .. }, .. } => true,
+        // A figure set in the environment was measured by whoever set it (finding
+        // round11-judge/01: a lag of 9999 s set for a switched-off flow was discarded).
+        Found::Figure { provenance: Provenance::Env { .. }, .. } => true,
         _ => false,
     };
     for gate in policy.gates.iter().filter(|gate| gate.flow.as_deref() == Some(flow)) {

@@ -443,8 +443,13 @@ fn read_at(text: &str, at: usize, out: &mut Vec<(u32, usize)>) {
         if let Some(byte) = hex_pair(rest, prefix.len()) {
             let end = at + prefix.len() + 2;
             out.push((byte_code(byte), end));
-            if text[end..].starts_with([' ', ':', '-', ',']) {
-                out.push((byte_code(byte), end + 1));
+            // A dump's or a list's separator: `74 6f`, `74:6f`, `74-6f`, Go's `0x74, 0x6f`,
+            // Rust's `[74, 6f]`, Python's `['0x74', '0x6f']` (finding round11-text/03).
+            if let Some(separator) = ["', '", "\", \"", ", ", " ", ":", "-", ","]
+                .iter()
+                .find(|separator| text[end..].starts_with(**separator))
+            {
+                out.push((byte_code(byte), end + separator.len()));
             }
             // In a Python or JavaScript string `\xd0` is the character U+00D0, not a byte: the
             // repr of a Latin-1 reading (finding round8-text/02).

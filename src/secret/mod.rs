@@ -303,6 +303,25 @@ mod tests {
     /// reading), decimal bytes (Node's Buffer JSON, Rust's `{:?}` of bytes, Java's signed
     /// Arrays.toString) and normalised by the server (NFD, NFKC) is masked whole.
     #[test]
+    fn a_credential_echoed_as_a_hex_list_is_scrubbed() {
+        // Finding round11-text/03: Go's `%#v` of a []byte, Rust's `{:x?}`, Python's list of
+        // hex strings: one hex byte per item, items separated by `, ` (and quotes).
+        let token = Secret::new("s3cr3tHexListTok9");
+        let bytes = token.expose().as_bytes();
+        let go = bytes.iter().map(|b| format!("0x{b:x}")).collect::<Vec<_>>().join(", ");
+        let rust = bytes.iter().map(|b| format!("{b:x}")).collect::<Vec<_>>().join(", ");
+        let python = bytes.iter().map(|b| format!("'0x{b:02x}'")).collect::<Vec<_>>().join(", ");
+        for (echo, masked) in [
+            (format!("invalid token []byte{{{go}}}"), "invalid token []byte{***}"),
+            (format!("invalid token [{rust}]"), "invalid token [***]"),
+            (format!("invalid token [{python}]"), "invalid token ['***']"),
+        ] {
+            assert_eq!(scrub(&echo), masked, "{echo}");
+        }
+        forget(token.expose());
+    }
+
+    #[test]
     fn a_credential_echoed_with_surrogates_json_layers_decimal_bytes_or_normalised_is_scrubbed() {
         let astral = Secret::new("key🔑Tür🔒2024🗝Wüste🐪");
         let json = serde_json::to_string(astral.expose()).unwrap();

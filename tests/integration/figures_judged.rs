@@ -792,6 +792,24 @@ fn the_same_samples_in_two_raw_files_are_refused_in_any_bytes() {
             .code(2),
     );
     assert!(err.contains("hold the same samples"), "merge of one file twice: {err}");
+    // Finding round11-figures/01: a time between the file's extremes is a time too (a comma
+    // for its dot, or a month 13, was compared as bytes and never read), in k6's `Z` layout or
+    // with an offset.
+    for (layout, text) in [("Z", text.clone()), ("+00:00", text.replace("Z\",\"value\"", "+00:00\",\"value\""))] {
+        let lines: Vec<&str> = text.lines().collect();
+        let middle = lines.len() / 2;
+        for broken in [".", "-11-"] {
+            let replacement = if broken == "." { "," } else { "-13-" };
+            let mut spoiled: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+            let line = &mut spoiled[middle];
+            assert!(line.contains(broken), "{layout}: {line}");
+            *line = line.replacen(broken, replacement, 1);
+            let path = dir.path().join("spoiled.ndjson");
+            std::fs::write(&path, spoiled.join("\n") + "\n").unwrap();
+            let err = stderr_of(&gatecheck_with_lag().args(["verify", "--raw"]).arg(&path).assert().code(2));
+            assert!(err.contains("is not an RFC 3339 time"), "{layout} {replacement}: {err}");
+        }
+    }
     // Two segments of one run, side by side: each sample in one of them.
     let (first, second) = raw_segments_side_by_side(&text);
     let (a, b) = (dir.path().join("a.ndjson"), dir.path().join("b.ndjson"));

@@ -231,3 +231,29 @@ fn samples_of_a_switched_off_flow_overrule_the_switch_for_all_its_gates() {
     assert!(table_line(&out, "query-latency", "p(95) < 900ms").contains("NO DATA"), "{out}");
     assert!(table_line(&out, "query-errors", "rate < 1%").contains("PASS"), "{out}");
 }
+
+/// Finding round11-judge/01: a gate of an optional flow read from the environment (`[gate.env]`)
+/// was SKIPPED when the flow was switched off, its figure set (9999 s against `p(95) < 30s`)
+/// discarded, and the release shipped; samples and query series of the flow overrule the
+/// switch, and so does a figure set in the environment: it is judged (a breach blocks, a figure
+/// within the limit passes), and only a gate with no figure at all is SKIPPED.
+#[test]
+fn a_figure_set_in_the_environment_overrules_the_switch_of_its_flow() {
+    let (_guard, policy) = policy_file(
+        "[policy]\nname = \"p\"\n[flows.rule_poll]\nswitch_env = \"PERF_ENABLE_RULE_RUN\"\n\
+         [[gate]]\nid = \"read-latency\"\nmetric = \"http_req_duration{flow:auth_list}\"\nthresholds = [\"p(95) < 400ms\"]\n\
+         [[gate]]\nid = \"rule-lag\"\nflow = \"rule_poll\"\nunit = \"s\"\nthresholds = [\"p(95) < 30s\"]\n\
+         [gate.env]\n\"p(95)\" = \"RULE_LAG_P95_SECONDS\"\n",
+    );
+    let summary = repo().join("fixtures/k6/1.1.0/rule-run-disabled/summary-export.json");
+    for (figure, code, row) in [(Some("9999"), 1, "FAIL"), (Some("2"), 0, "PASS"), (None, 0, "SKIPPED")] {
+        let mut cmd = gatecheck();
+        cmd.env("PERF_ENABLE_RULE_RUN", "0");
+        if let Some(value) = figure {
+            cmd.env("RULE_LAG_P95_SECONDS", value);
+        }
+        cmd.args(["check", "--policy"]).arg(&policy).arg("--summary").arg(&summary);
+        let out = stdout_of(&cmd.assert().code(code));
+        assert!(table_line(&out, "rule-lag", "p(95) < 30s").contains(row), "{figure:?}: {out}");
+    }
+}
