@@ -42,34 +42,19 @@ fn raw_halves_merge_to_the_figures_of_the_whole_run() {
 fn native_shards_merge_their_histograms() {
     let target = Served::start(&["demo", "--serve"]);
     let dir = tempfile::tempdir().unwrap();
-    // Two segments of one run (one after the other here; tests/integration/segments.rs runs
-    // them side by side).
-    let shard = |name: &str| {
-        let path = dir.path().join(name);
-        let segment = if name == "a.json" { "0/2" } else { "1/2" };
-        gatecheck()
-            .env("PERF_BASE_URL", &target.url)
-            .env("PERF_BEARER_TOKEN", DEMO_TOKEN)
-            .env("PERF_RULE_ID", DEMO_RULE)
-            .args([
-                "smoke",
-                "--quiet",
-                "--duration",
-                "3s",
-                "--run-id",
-                "merge-test",
-                "--segment",
-                segment,
-                "--summary-out",
-            ])
-            .arg(&path)
-            .arg("--log-out")
-            .arg(dir.path().join("log"))
-            .assert()
-            .code(0);
-        path
+    // Two segments of one run, side by side (segments of one run share a moment: run one after
+    // the other, a loaded machine once put a whole second between them and merge refused).
+    let shard = |name: &str, segment: &str| {
+        let extra = ["--duration", "3s", "--run-id", "merge-test", "--segment", segment];
+        spawn_smoke(&target.url, dir.path(), name, &extra).wait_with_output().unwrap()
     };
-    let (a, b) = (shard("a.json"), shard("b.json"));
+    let (first, second) = std::thread::scope(|scope| {
+        let first = scope.spawn(|| shard("a", "0/2"));
+        let second = scope.spawn(|| shard("b", "1/2"));
+        (first.join().unwrap(), second.join().unwrap())
+    });
+    assert!(first.status.success() && second.status.success(), "{first:?} {second:?}");
+    let (a, b) = (dir.path().join("a.json"), dir.path().join("b.json"));
     let merged = dir.path().join("merged.json");
     gatecheck().args(["merge", "--out"]).arg(&merged).arg(&a).arg(&b).assert().code(0);
     let (da, db, dm) = (read(&a), read(&b), read(&merged));
