@@ -332,6 +332,14 @@ fn prometheus_plan(settings: &Settings, env: &crate::env::Lookup<'_>) -> Result<
             )))
         }
         (Some(user), None) => {
+            // RFC 7617: the user-id holds no `:`; ASCII for the reason `secret::from_input` gives.
+            if user.contains(':') || !user.chars().all(|c| (' '..='~').contains(&c)) {
+                return Err(Error::Settings(
+                    "--prometheus-user: expected printable ASCII without ':' (the user travels inside the \
+                     basic-auth credential)"
+                        .into(),
+                ));
+            }
             let password = env(PASSWORD_ENV)?.ok_or_else(|| {
                 Error::Settings(format!("--prometheus-user {user}: set the password in {PASSWORD_ENV}"))
             })?;
@@ -589,6 +597,22 @@ mod tests {
         let plan = plan_for("http://127.0.0.1:9090/", &[(TOKEN_ENV, "tok-123")]).unwrap().unwrap();
         assert_eq!(plan.url, "http://127.0.0.1:9090");
         assert_eq!(plan.auth, Auth::Bearer(Secret::new("tok-123")));
+    }
+
+    /// The basic-auth user travels inside the credential (`user:password`, base64): like the
+    /// password it must be printable ASCII (see `secret::from_input`), and hold no `:`.
+    #[test]
+    fn a_basic_auth_user_outside_printable_ascii_or_with_a_colon_is_refused() {
+        for user in ["jürgen", "ops:team", "tab\tuser"] {
+            let settings = Settings {
+                prometheus_url: Some("http://127.0.0.1:9090".into()),
+                prometheus_user: Some(user.into()),
+                ..Settings::default()
+            };
+            let env = |name: &str| Ok((name == PASSWORD_ENV).then(|| "pw-basic-9c1d".to_string()));
+            let refused = prometheus_plan(&settings, &env).unwrap_err().to_string();
+            assert!(refused.starts_with("--prometheus-user: expected printable ASCII without ':'"), "{refused}");
+        }
     }
 
     proptest::proptest! {

@@ -46,9 +46,24 @@ impl std::fmt::Debug for Secret {
 }
 
 /// A credential the user gave gatecheck (`what` names where: a flag, a variable), refused when
-/// shorter than `SHORTEST` characters: the scrubber could not keep it out of outputs, so it is
-/// an input error rather than a credential that may leak.
+/// shorter than `SHORTEST` characters or when not printable ASCII: the scrubber could not keep
+/// it out of outputs, so it is an input error rather than a credential that may leak.
+///
+/// Why ASCII: HTTP sends a header value as bytes, and a server reads and quotes bytes beyond
+/// ASCII its own way (a legacy charset, a normal form, a list of bytes or of code points, one
+/// byte per line): an open set of forms no scrubber can list. Printable ASCII is one byte per
+/// character in every reading, so each form the scrubber reads covers it; it is also what
+/// bearer tokens (RFC 6750) and header values (RFC 9110) are.
 pub fn from_input(what: &str, value: &str) -> Result<Secret, String> {
+    if let Some(position) = value.chars().position(|c| !(' '..='~').contains(&c)) {
+        // The position, not the character: the character is a part of the credential.
+        return Err(format!(
+            "{what}: the credential holds a character that is not printable ASCII (character {}); \
+             expected printable ASCII, since a server may quote other characters in forms gatecheck \
+             cannot all recognise, so it could not keep the credential out of its outputs",
+            position + 1
+        ));
+    }
     let length = value.chars().count();
     if length < SHORTEST {
         return Err(format!(
@@ -425,6 +440,29 @@ mod tests {
             let (expected, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(&bytes);
             assert_eq!(windows_1252(&bytes), expected, "byte {byte:#x}");
         }
+    }
+
+    /// Finding round11-text/02, and the class behind rounds 8-11's non-ASCII echoes (mojibake,
+    /// normal forms, case, pretty-printed UTF-8 byte lists, code point lists): a credential that is
+    /// not printable ASCII is refused, naming where it came from and never quoting it.
+    #[test]
+    fn a_credential_that_is_not_printable_ascii_is_refused_without_quoting_it() {
+        for (what, value) in [
+            ("--prometheus-header X-Api-Key", "Schlüssel-Grüße-Tür"),
+            ("PERF_BEARER_TOKEN", "tok\tabc-def"),
+            ("GATECHECK_PROMETHEUS_PASSWORD", "pässword-2024"),
+            ("PERF_BEARER_TOKEN", "key-\u{7f}-2024"),
+        ] {
+            let refused = if what.starts_with("--") { header_value(what, value) } else { from_input(what, value) };
+            let refused = refused.expect_err(value);
+            assert!(
+                refused.starts_with(&format!("{what}: the credential holds a character that is not printable ASCII")),
+                "{refused}"
+            );
+            assert!(!refused.contains(value) && !refused.contains("ssel") && !refused.contains("word"), "{refused}");
+        }
+        let kept = from_input("PERF_BEARER_TOKEN", "s3cr3t ~!@#$%^&*()_+{}|:<>?`-=[];',./\"").unwrap();
+        forget(kept.expose());
     }
 
     #[test]
