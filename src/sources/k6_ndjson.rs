@@ -94,82 +94,87 @@ pub fn check_same_run(summary: &MetricSet, raw: &MetricSet, stats: &RawStats) ->
             ),
         });
     }
-    {
-        for (key, from_raw) in &raw.metrics {
-            let Some(from_summary) = summary.get(key) else { continue };
-            let differs = |what: String, raw_value: String, summary_value: String| {
-                Error::Evidence {
-                path: raw_path.to_string(),
-                message: format!(
-                    "{key} {what} is {raw_value} in the raw results but {summary_value} in the summary {}: not the run the summary describes (raw results only fill in figures of the same run)",
-                    summary.path
-                ),
+    compare_shared_figures(summary, raw)
+}
+
+/// Every figure the summary and the raw results both give is one figure read twice: each must
+/// be the same (see `check_same_run`).
+fn compare_shared_figures(summary: &MetricSet, raw: &MetricSet) -> Result<(), Error> {
+    let raw_path = raw.path.as_str();
+    for (key, from_raw) in &raw.metrics {
+        let Some(from_summary) = summary.get(key) else { continue };
+        let differs = |what: String, raw_value: String, summary_value: String| {
+            Error::Evidence {
+            path: raw_path.to_string(),
+            message: format!(
+                "{key} {what} is {raw_value} in the raw results but {summary_value} in the summary {}: not the run the summary describes (raw results only fill in figures of the same run)",
+                summary.path
+            ),
+        }
+        };
+        match (&from_raw.aggregate, &from_summary.aggregate) {
+            (Aggregate::Rate { matches: a, total: b }, Aggregate::Rate { matches: c, total: d })
+                if (a, b) != (c, d) =>
+            {
+                return Err(differs("counts".into(), format!("{a} of {b}"), format!("{c} of {d}")));
             }
-            };
-            match (&from_raw.aggregate, &from_summary.aggregate) {
-                (Aggregate::Rate { matches: a, total: b }, Aggregate::Rate { matches: c, total: d })
-                    if (a, b) != (c, d) =>
-                {
-                    return Err(differs("counts".into(), format!("{a} of {b}"), format!("{c} of {d}")));
-                }
-                // Every statistic both give is one figure read twice: k6 computes it from the
-                // samples the raw results hold, by the method the raw reader follows, so it is
-                // the same to the bit (finding round9-figures/04: a p(95) edited in the summary
-                // was judged beside raw samples giving another). Only `avg` may differ in its
-                // last bits, when segments are summed in another order than k6's.
-                (Aggregate::Trend(raw_stats), Aggregate::Trend(summary_stats)) => {
-                    // A percentile the raw reader does not list (p(98), p(97.5)) is taken from
-                    // the raw samples by the same method (finding round10-figures/03).
-                    if let Some(samples) = raw.distributions.get(key) {
-                        for (stat, s) in &summary_stats.0 {
-                            let Some(percent) = stat
-                                .strip_prefix("p(")
-                                .and_then(|p| p.strip_suffix(')'))
-                                .and_then(|p| p.parse::<f64>().ok())
-                            else {
-                                continue;
-                            };
-                            if raw_stats.0.contains_key(stat) {
-                                continue;
-                            }
-                            if let Some(r) = samples.quantile(percent / 100.0) {
-                                if r != *s {
-                                    return Err(differs(stat.clone(), r.to_string(), s.to_string()));
-                                }
-                            }
-                        }
-                    }
-                    // The extremes first: they are samples themselves, the plainest witness.
-                    let mut stats: Vec<(&String, &f64)> = raw_stats.0.iter().collect();
-                    stats.sort_by_key(|(stat, _)| !matches!(stat.as_str(), "min" | "max"));
-                    for (stat, r) in stats {
-                        let Some(s) = summary_stats
-                            .0
-                            .get(stat)
-                            .or_else(|| (stat == "med").then(|| summary_stats.0.get("p(50)")).flatten())
+            // Every statistic both give is one figure read twice: k6 computes it from the
+            // samples the raw results hold, by the method the raw reader follows, so it is
+            // the same to the bit (finding round9-figures/04: a p(95) edited in the summary
+            // was judged beside raw samples giving another). Only `avg` may differ in its
+            // last bits, when segments are summed in another order than k6's.
+            (Aggregate::Trend(raw_stats), Aggregate::Trend(summary_stats)) => {
+                // A percentile the raw reader does not list (p(98), p(97.5)) is taken from
+                // the raw samples by the same method (finding round10-figures/03).
+                if let Some(samples) = raw.distributions.get(key) {
+                    for (stat, s) in &summary_stats.0 {
+                        let Some(percent) = stat
+                            .strip_prefix("p(")
+                            .and_then(|p| p.strip_suffix(')'))
+                            .and_then(|p| p.parse::<f64>().ok())
                         else {
                             continue;
                         };
-                        let same = if stat == "avg" { (r - s).abs() <= 1e-9 * r.abs().max(s.abs()) } else { r == s };
-                        if !same {
-                            return Err(differs(stat.clone(), r.to_string(), s.to_string()));
+                        if raw_stats.0.contains_key(stat) {
+                            continue;
                         }
-                    }
-                }
-                // A gauge's value is its last sample, which the order of segments decides; its
-                // extremes are samples whatever the order.
-                (Aggregate::Gauge { min: b, max: c, .. }, Aggregate::Gauge { min: e, max: f, .. }) => {
-                    let pairs = [("min", *b, *e), ("max", *c, *f)];
-                    for (what, r, s) in pairs {
-                        if let (Some(r), Some(s)) = (r, s) {
-                            if r != s {
-                                return Err(differs(what.into(), r.to_string(), s.to_string()));
+                        if let Some(r) = samples.quantile(percent / 100.0) {
+                            if r != *s {
+                                return Err(differs(stat.clone(), r.to_string(), s.to_string()));
                             }
                         }
                     }
                 }
-                _ => {}
+                // The extremes first: they are samples themselves, the plainest witness.
+                let mut stats: Vec<(&String, &f64)> = raw_stats.0.iter().collect();
+                stats.sort_by_key(|(stat, _)| !matches!(stat.as_str(), "min" | "max"));
+                for (stat, r) in stats {
+                    let Some(s) = summary_stats
+                        .0
+                        .get(stat)
+                        .or_else(|| (stat == "med").then(|| summary_stats.0.get("p(50)")).flatten())
+                    else {
+                        continue;
+                    };
+                    let same = if stat == "avg" { (r - s).abs() <= 1e-9 * r.abs().max(s.abs()) } else { r == s };
+                    if !same {
+                        return Err(differs(stat.clone(), r.to_string(), s.to_string()));
+                    }
+                }
             }
+            // A gauge's value is its last sample, which the order of segments decides; its
+            // extremes are samples whatever the order.
+            (Aggregate::Gauge { min: b, max: c, .. }, Aggregate::Gauge { min: e, max: f, .. }) => {
+                let pairs = [("min", *b, *e), ("max", *c, *f)];
+                for (what, r, s) in pairs {
+                    if let (Some(r), Some(s)) = (r, s) {
+                        if r != s {
+                            return Err(differs(what.into(), r.to_string(), s.to_string()));
+                        }
+                    }
+                }
+            }
+            _ => {}
         }
     }
     Ok(())

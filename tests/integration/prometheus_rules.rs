@@ -1478,9 +1478,7 @@ thresholds = ["rate < 5%"]
         ("batch_duration_seconds_bucket{flow=\"batch\",le=\"5\"}", "0+10x10"),
         ("batch_duration_seconds_bucket{flow=\"batch\",le=\"+Inf\"}", "0+10x10"),
     ];
-    // (case, series, outcome, expected rows, the alerts that fire)
-    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a str, &'a [(&'a str, &'a str)], &'a [&'a str]);
-    let cases: [Case; 4] = [
+    let cases: [AlertCase; 4] = [
         (
             "batch off by policy, API healthy",
             api.to_vec(),
@@ -1514,37 +1512,17 @@ thresholds = ["rate < 5%"]
             &["GatecheckNothingJudged"],
         ),
     ];
-    let mut tests = String::from("policy = \"p.toml\"\n");
-    for (name, series, outcome, rows, _) in &cases {
-        let listed: String = series
-            .iter()
-            .map(|(metric, values)| format!("  {{ series = '{metric}', values = '{values}' }},\n"))
-            .collect();
-        let rows: String = rows.iter().map(|(key, verdict)| format!("\"{key}\" = \"{verdict}\"\n")).collect();
-        tests.push_str(&format!(
-            "\n[[case]]\nname = \"{name}\"\nat = \"5m\"\ninterval = \"1m\"\nseries = [\n{listed}]\n[case.expect]\noutcome = \"{outcome}\"\n[case.expect.gates]\n{rows}"
-        ));
-    }
-    std::fs::write(dir.path().join("t.toml"), tests).unwrap();
-    assert_policy_tests_pass(dir.path(), cases.len());
-
-    let alerts: Vec<ExportedAlert> = [
-        "GatecheckBatchLatencyNoData",
-        "GatecheckBatchErrorsNoData",
-        "GatecheckBatchLatency",
-        "GatecheckBatchErrors",
-        "GatecheckNothingJudged",
-    ]
-    .iter()
-    .map(|name| ExportedAlert::of(dir.path(), name))
-    .collect();
-    for (name, series, _, _, firing) in &cases {
-        let input: Vec<Value> =
-            series.iter().map(|(metric, values)| serde_json::json!({"series": metric, "values": values})).collect();
-        for alert in &alerts {
-            alert.assert_fires_at_5m(dir.path(), input.clone(), firing.contains(&alert.name.as_str()), name);
-        }
-    }
+    assert_check_and_alerts_agree(
+        dir.path(),
+        &cases,
+        &[
+            "GatecheckBatchLatencyNoData",
+            "GatecheckBatchErrorsNoData",
+            "GatecheckBatchLatency",
+            "GatecheckBatchErrors",
+            "GatecheckNothingJudged",
+        ],
+    );
 }
 
 /// Finding judge10/02: a scalar query exports as `vector(...)`, which has its one series at
@@ -1601,9 +1579,7 @@ thresholds = ["rate < 1%"]
     let healthy: &[(&str, &str)] =
         &[("batch_requests_total{code=\"200\"}", "0+100x10"), ("batch_requests_total{code=\"500\"}", "0+0x10")];
     let queue_broken: &[(&str, &str)] = &[("queue_error_ratio{worker=\"a\"}", "1.5x10")];
-    // (case, series, outcome, expected rows, the alerts that fire)
-    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a str, &'a [(&'a str, &'a str)], &'a [&'a str]);
-    let cases: [Case; 5] = [
+    let cases: [AlertCase; 5] = [
         (
             "batch off by policy, API healthy",
             api.to_vec(),
@@ -1622,8 +1598,22 @@ thresholds = ["rate < 1%"]
         ),
         ("queue series outside its domain", [api, queue_broken].concat(), "ship", &[("queue-errors", "SKIPPED")], &[]),
     ];
+    assert_check_and_alerts_agree(
+        dir.path(),
+        &cases,
+        &["GatecheckBatchErrorsNoData", "GatecheckBatchErrors", "GatecheckQueueErrorsNoData"],
+    );
+}
+
+/// A case of a policy in `p.toml`: its name, the series, the outcome and rows check must give,
+/// and the exported alerts that fire.
+type AlertCase<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a str, &'a [(&'a str, &'a str)], &'a [&'a str]);
+
+/// Each case judged by check (`gatecheck test`, a real Prometheus) as expected, and by promtool
+/// on the exported `alerts`: exactly the case's firing ones fire at 5m.
+fn assert_check_and_alerts_agree(dir: &Path, cases: &[AlertCase], alerts: &[&str]) {
     let mut tests = String::from("policy = \"p.toml\"\n");
-    for (name, series, outcome, rows, _) in &cases {
+    for (name, series, outcome, rows, _) in cases {
         let listed: String = series
             .iter()
             .map(|(metric, values)| format!("  {{ series = '{metric}', values = '{values}' }},\n"))
@@ -1633,19 +1623,14 @@ thresholds = ["rate < 1%"]
             "\n[[case]]\nname = \"{name}\"\nat = \"5m\"\ninterval = \"1m\"\nseries = [\n{listed}]\n[case.expect]\noutcome = \"{outcome}\"\n[case.expect.gates]\n{rows}"
         ));
     }
-    std::fs::write(dir.path().join("t.toml"), tests).unwrap();
-    assert_policy_tests_pass(dir.path(), cases.len());
-
-    let alerts: Vec<ExportedAlert> =
-        ["GatecheckBatchErrorsNoData", "GatecheckBatchErrors", "GatecheckQueueErrorsNoData"]
-            .iter()
-            .map(|name| ExportedAlert::of(dir.path(), name))
-            .collect();
-    for (name, series, _, _, firing) in &cases {
+    std::fs::write(dir.join("t.toml"), tests).unwrap();
+    assert_policy_tests_pass(dir, cases.len());
+    let alerts: Vec<ExportedAlert> = alerts.iter().map(|name| ExportedAlert::of(dir, name)).collect();
+    for (name, series, _, _, firing) in cases {
         let input: Vec<Value> =
             series.iter().map(|(metric, values)| serde_json::json!({"series": metric, "values": values})).collect();
         for alert in &alerts {
-            alert.assert_fires_at_5m(dir.path(), input.clone(), firing.contains(&alert.name.as_str()), name);
+            alert.assert_fires_at_5m(dir, input.clone(), firing.contains(&alert.name.as_str()), name);
         }
     }
 }
