@@ -91,6 +91,8 @@ pub struct Forms {
     pairs: HashMap<(u32, u32), Vec<(usize, usize)>>,
     /// The other starts, by the code of the first reading.
     starts: HashMap<u32, Vec<(usize, usize)>>,
+    /// The forms' characters in order with other text between them (see `skeleton`).
+    skeletons: super::skeleton::Skeletons,
 }
 
 impl Forms {
@@ -98,6 +100,7 @@ impl Forms {
     pub fn reindex(&mut self) {
         self.starts.clear();
         self.pairs.clear();
+        self.skeletons = super::skeleton::Skeletons::new(self.forms.iter().map(|form| form.text.as_str()));
         for (index, form) in self.forms.iter().enumerate() {
             for offset in form.starts() {
                 match (form.chars.get(offset), form.chars.get(offset + 1)) {
@@ -151,33 +154,7 @@ impl Forms {
                 }
             }
         }
-        if masked.is_empty() {
-            return text.to_string();
-        }
-        masked.sort_unstable();
-        let mut out = String::with_capacity(text.len());
-        let mut copied = 0;
-        let mut open: Option<(usize, usize)> = None;
-        for (start, end) in masked {
-            match open {
-                Some((_, open_end)) if start <= open_end => open = open.map(|(s, e)| (s, e.max(end))),
-                _ => {
-                    if let Some((s, e)) = open {
-                        out.push_str(&text[copied..s]);
-                        out.push_str("***");
-                        copied = e;
-                    }
-                    open = Some((start, end));
-                }
-            }
-        }
-        if let Some((s, e)) = open {
-            out.push_str(&text[copied..s]);
-            out.push_str("***");
-            copied = e;
-        }
-        out.push_str(&text[copied..]);
-        out
+        self.skeletons.scrub(&super::mask(text, masked))
     }
 }
 
@@ -547,7 +524,7 @@ fn hex_pair(rest: &str, i: usize) -> Option<u8> {
 /// any name of HTML5's set that stands for one character: `&auml;`, `&szlig;`, as PHP's
 /// htmlentities() writes every non-ASCII letter, finding round9-text/03): the code it stands
 /// for and its length.
-fn html_reference(rest: &str) -> Option<(u32, usize)> {
+pub(super) fn html_reference(rest: &str) -> Option<(u32, usize)> {
     let end = rest.bytes().take(LONGEST_REFERENCE).position(|b| b == b';')?;
     let body = &rest[1..end];
     let code = if let Some(number) = body.strip_prefix('#') {

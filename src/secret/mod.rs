@@ -14,10 +14,14 @@
 //! limit; `scrub` matches each of those too (one reading per character, `echo`, so a mixture
 //! matches as well). Its UTF-8 read back in a legacy charset (ISO-8859-1, windows-1252) is a
 //! form of its own, so each of those transformations applies to it as well.
+//! Beyond the encodings, `skeleton` masks every echo that keeps the credential's letters and
+//! digits in order with other text between them (a list of its characters, shell quoting), so a
+//! new way to list it needs no new reading.
 //! It runs where a server's text becomes a message (errors, warnings, refusals), and again in
 //! every escaper of `escape`, so no printed or reported text carries a credential.
 
 mod echo;
+mod skeleton;
 
 use std::sync::RwLock;
 
@@ -240,6 +244,37 @@ pub fn scrub(text: &str) -> String {
         Some(forms) => forms.scrub(text),
         None => text.to_string(),
     }
+}
+
+/// `text` with each range of `masked` (merged where they overlap) replaced by `***`.
+fn mask(text: &str, mut masked: Vec<(usize, usize)>) -> String {
+    if masked.is_empty() {
+        return text.to_string();
+    }
+    masked.sort_unstable();
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    let mut open: Option<(usize, usize)> = None;
+    for (start, end) in masked {
+        match open {
+            Some((_, open_end)) if start <= open_end => open = open.map(|(s, e)| (s, e.max(end))),
+            _ => {
+                if let Some((s, e)) = open {
+                    out.push_str(&text[copied..s]);
+                    out.push_str("***");
+                    copied = e;
+                }
+                open = Some((start, end));
+            }
+        }
+    }
+    if let Some((s, e)) = open {
+        out.push_str(&text[copied..s]);
+        out.push_str("***");
+        copied = e;
+    }
+    out.push_str(&text[copied..]);
+    out
 }
 
 #[cfg(test)]

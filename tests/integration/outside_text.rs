@@ -567,6 +567,34 @@ fn a_header_credential_echoed_as_decimal_bytes_is_scrubbed() {
     assert!(err.contains("Prometheus rejected the query") && err.contains("bad keys [***] | [\\n  ***\\n];"), "{err}");
 }
 
+/// Finding round12-text/01: a bearer token quoted back as a list of its characters (Java's
+/// `Arrays.toString(char[])`, Python's `list(s)`, JSON, Go's `%c` of a rune slice) and the
+/// forms seen with it (shell `printf %q`, UTF-16 hex, Perl `\x{70}`): each is masked whole.
+#[test]
+fn a_credential_echoed_character_by_character_is_scrubbed() {
+    const TOKEN: &str = "prom-token-8c2f1e9a77";
+    let chars: Vec<String> = TOKEN.chars().map(String::from).collect();
+    let utf16: Vec<String> = TOKEN.bytes().map(|b| format!("{b:02X}-00")).collect();
+    let perl: String = TOKEN.bytes().map(|b| format!("\\x{{{b:x}}}")).collect();
+    let prometheus = EchoServer::start(Echo::PromError);
+    *prometheus.extra.lock().unwrap() = format!(
+        "keys [{}] | ['{}'] | [\"{}\"] | [{}] | {} | \"{perl}\";",
+        chars.join(", "),
+        chars.join("', '"),
+        chars.join("\",\""),
+        chars.join(" "),
+        utf16.join("-"),
+    );
+    let assert = gatecheck()
+        .args(["check", "--policy", "fixtures/policies/one-query.toml", "--prometheus-url", &prometheus.url])
+        .args(["--prometheus-retries", "0"])
+        .env("GATECHECK_PROMETHEUS_TOKEN", TOKEN)
+        .assert()
+        .code(2);
+    let err = stderr_of(&assert);
+    assert!(err.contains("keys [***] | ['***'] | [\"***\"] | [***] | *** | \"\\***}\";"), "{err}");
+}
+
 /// Item 4: a remote-write receiver and a Prometheus server that quote the request's headers
 /// (bearer token, basic auth plain and base64, every extra header) put none of them anywhere.
 #[test]

@@ -1,0 +1,356 @@
+//! Where a text holds a credential's characters in order with other text between them: the
+//! class behind every "new way to quote it" that is not an encoding of the whole value — a
+//! list of its characters (Java's `[p, r, o]`, Python's `['p', 'r']`, JSON's `["p","r"]`, Go's
+//! `[p r o]`), shell quoting (`pass\ word`), quote doubling (`it''s`), an escaped or
+//! entity-quoted separator (`\"p\", \"r\"`, `&#39;p&#39;`), and each byte written as a number
+//! (`70-00-72-00` for UTF-16, Perl's `\x{70}`, `&#112` without its `;`, octal `\160`).
+//!
+//! Both sides are reduced to their *skeleton*: the ASCII letters and digits, lower-cased, in
+//! order. In the text, a run of anything else of at most `MAX_GAP` bytes (punctuation, quotes,
+//! spaces, line breaks, `\n`-style escapes, character references and `%XX` of such characters)
+//! joins the letters around it; a longer run, or a letter beyond ASCII, breaks the skeleton. A
+//! credential's skeleton is taken from the value itself and from each per-byte rendering a
+//! server may print (hex, `x` + hex, `0x` + hex, `u` + 4 hex, decimal, octal, UTF-16 hex either
+//! way round). A run of the text's skeleton equal to a piece of a target covering at least
+//! `SHORTEST_CUT` bytes of the credential and as many skeleton characters is masked, from its
+//! first character to its last. A target with less is masked only whole and only as a word of
+//! its own (no letter or digit right before or after it), since short skeletons occur in
+//! ordinary text.
+//! Credentials are printable ASCII (`super::from_input`), so every one has these renderings.
+
+use std::collections::HashMap;
+
+use super::echo::SHORTEST_CUT;
+
+/// The longest run of other characters that still joins two letters of an echo: a quoted item
+/// of a pretty-printed list, entity-quoted and indented four deep (`&#39;,\n    &#39;`), fits;
+/// a sentence does not.
+const MAX_GAP: usize = 16;
+/// What a byte with no letter or digit adds to the gap: an item of its own in a list, written
+/// itself or escaped (`&#x2d;`, `\u002d`), with its separator.
+const ITEM: usize = MAX_GAP + 8;
+
+/// A credential's skeleton in one rendering, with where each of its bytes' renderings begins.
+struct Target {
+    skeleton: Vec<u8>,
+    /// `starts[i]`: where byte i's rendering begins in `skeleton`; `starts[len]` = the end. A
+    /// byte with no letter or digit in the plain rendering has an empty rendering.
+    starts: Vec<usize>,
+    /// The longest gap the text may have before each skeleton character: `MAX_GAP`, and `ITEM`
+    /// more for each byte with an empty rendering since the one before (a `-` of the
+    /// credential is an item of a list of its own).
+    allowance: Vec<usize>,
+}
+
+impl Target {
+    fn bytes(&self) -> usize {
+        self.starts.len() - 1
+    }
+}
+
+/// Per-byte renderings a server may print a credential in (letters and digits only: whatever
+/// else it writes around each byte is a gap).
+const RENDERINGS: [fn(u8) -> String; 10] = [
+    |b| if b.is_ascii_alphanumeric() { char::from(b.to_ascii_lowercase()).to_string() } else { String::new() },
+    |b| format!("{b:02x}"),
+    |b| format!("x{b:02x}"),
+    |b| format!("0x{b:02x}"),
+    |b| format!("u{b:04x}"),
+    |b| format!("{b}"),
+    |b| format!("{b:03o}"),
+    |b| format!("{b:02x}00"),
+    |b| format!("00{b:02x}"),
+    |b| format!("u{b:x}"),
+];
+
+/// The skeleton targets of every credential form, indexed by their first `KEY` characters.
+#[derive(Default)]
+pub struct Skeletons {
+    targets: Vec<Target>,
+    /// Where a match may begin: (target, byte) by the `KEY` skeleton characters from there.
+    index: HashMap<[u8; KEY], Vec<(usize, usize)>>,
+    /// Targets of credentials shorter than `SHORTEST_CUT` bytes: matched whole, as a word.
+    short: Vec<usize>,
+}
+
+/// Skeleton characters looked up at once: every piece worth masking has at least as many.
+const KEY: usize = 4;
+
+impl Skeletons {
+    /// The targets of `forms` (ASCII ones: a non-ASCII form has no byte-for-character skeleton).
+    pub fn new<'a>(forms: impl Iterator<Item = &'a str>) -> Skeletons {
+        let mut skeletons = Skeletons::default();
+        for form in forms.filter(|form| form.is_ascii()) {
+            for render in RENDERINGS {
+                let mut target = Target { skeleton: Vec::new(), starts: Vec::new(), allowance: Vec::new() };
+                let mut skipped = 0;
+                for byte in form.bytes() {
+                    target.starts.push(target.skeleton.len());
+                    let rendered = render(byte);
+                    for (i, c) in rendered.bytes().enumerate() {
+                        target.skeleton.push(c);
+                        target.allowance.push(if i == 0 { MAX_GAP + ITEM * skipped } else { MAX_GAP });
+                    }
+                    skipped = if rendered.is_empty() { skipped + 1 } else { 0 };
+                }
+                target.starts.push(target.skeleton.len());
+                // Too little left to tell it from ordinary text (`a-1`).
+                if target.skeleton.len() < super::SHORTEST {
+                    continue;
+                }
+                let index = skeletons.targets.len();
+                if target.bytes() < SHORTEST_CUT || target.skeleton.len() < SHORTEST_CUT {
+                    skeletons.short.push(index);
+                } else {
+                    for start in 0..=target.bytes() - SHORTEST_CUT {
+                        let from = target.starts[start];
+                        if let Some(key) = target.skeleton.get(from..from + KEY) {
+                            let key: [u8; KEY] = key.try_into().expect("KEY bytes");
+                            skeletons.index.entry(key).or_default().push((index, start));
+                        }
+                    }
+                }
+                skeletons.targets.push(target);
+            }
+        }
+        skeletons
+    }
+
+    /// `text` with every skeleton echo replaced by `***` (overlapping ones as one).
+    pub fn scrub(&self, text: &str) -> String {
+        if self.targets.is_empty() {
+            return text.to_string();
+        }
+        let letters = TextSkeleton::new(text);
+        let mut masked: Vec<(usize, usize)> = Vec::new();
+        for at in 0..letters.chars.len() {
+            if let Some(key) = letters.key(at) {
+                for &(target, byte) in self.index.get(&key).map_or(&[][..], Vec::as_slice) {
+                    let target = &self.targets[target];
+                    let from = target.starts[byte];
+                    let matched = letters.common(at, &target.skeleton[from..], &target.allowance[from..]);
+                    // The longest piece that ends where a byte's rendering ends.
+                    let end = (byte + 1..=target.bytes())
+                        .rev()
+                        .find(|&end| target.starts[end] - target.starts[byte] <= matched)
+                        .unwrap_or(byte);
+                    let length = target.starts[end] - target.starts[byte];
+                    if end - byte >= SHORTEST_CUT && length >= SHORTEST_CUT {
+                        masked.push(letters.span(at, length));
+                    }
+                }
+            }
+            for &target in &self.short {
+                let Target { skeleton, allowance, .. } = &self.targets[target];
+                if letters.common(at, skeleton, allowance) == skeleton.len() && letters.is_word(at, skeleton.len()) {
+                    masked.push(letters.span(at, skeleton.len()));
+                }
+            }
+        }
+        super::mask(text, masked)
+    }
+}
+
+/// A text's skeleton: each ASCII letter or digit, lower-cased, with where it lies in the text
+/// and the gap between it and the one before it.
+struct TextSkeleton {
+    chars: Vec<u8>,
+    /// Byte range of each character in the text.
+    at: Vec<(usize, usize)>,
+    /// Bytes of other text between character i - 1 and character i; `None` where something
+    /// that is no gap (a letter beyond ASCII) or nothing (the text's start) comes before.
+    gap: Vec<Option<usize>>,
+}
+
+impl TextSkeleton {
+    fn new(text: &str) -> TextSkeleton {
+        let bytes = text.as_bytes();
+        let mut skeleton = TextSkeleton { chars: Vec::new(), at: Vec::new(), gap: Vec::new() };
+        let mut gap = 0usize;
+        let mut broken = true;
+        let mut i = 0;
+        while i < bytes.len() {
+            let byte = bytes[i];
+            if byte.is_ascii_alphanumeric() {
+                skeleton.chars.push(byte.to_ascii_lowercase());
+                skeleton.at.push((i, i + 1));
+                skeleton.gap.push((!broken).then_some(gap));
+                gap = 0;
+                broken = false;
+                i += 1;
+                continue;
+            }
+            let length = separator_at(&text[i..]);
+            match length {
+                Some(length) => {
+                    gap += length;
+                    i += length;
+                }
+                None => {
+                    // A letter beyond ASCII (or an escape of a letter) is no gap.
+                    broken = true;
+                    i += text[i..].chars().next().map_or(1, char::len_utf8);
+                }
+            }
+        }
+        skeleton
+    }
+
+    /// The `KEY` joined characters from `at`, when there are as many.
+    fn key(&self, at: usize) -> Option<[u8; KEY]> {
+        let end = at + KEY;
+        if end > self.chars.len() || !self.gap[at + 1..end].iter().all(|gap| gap.is_some_and(|g| g <= MAX_GAP)) {
+            return None;
+        }
+        self.chars[at..end].try_into().ok()
+    }
+
+    /// How many characters from `at` equal `wanted`'s first ones, each gap within what
+    /// `allowance` allows before that character.
+    fn common(&self, at: usize, wanted: &[u8], allowance: &[usize]) -> usize {
+        let mut length = 0;
+        while length < wanted.len()
+            && at + length < self.chars.len()
+            && self.chars[at + length] == wanted[length]
+            && (length == 0 || self.gap[at + length].is_some_and(|gap| gap <= allowance[length]))
+        {
+            length += 1;
+        }
+        length
+    }
+
+    /// Whether `length` characters from `at` stand as a word: no letter or digit right before
+    /// or right after them.
+    fn is_word(&self, at: usize, length: usize) -> bool {
+        let before = self.gap[at] == Some(0);
+        let after = self.gap.get(at + length).is_some_and(|gap| *gap == Some(0));
+        !before && !after
+    }
+
+    /// Byte range in the text from character `at`'s start to the end of the `length`th.
+    fn span(&self, at: usize, length: usize) -> (usize, usize) {
+        (self.at[at].0, self.at[at + length - 1].1)
+    }
+}
+
+/// The length of a separator at the start of `rest`: a character that is not an ASCII letter
+/// or digit, or an escape of one (`\n`, `\"`, `&#39;`, `&quot;`, `%2C`), read as what it stands
+/// for. `None` for a letter beyond ASCII: it is text, not a gap.
+fn separator_at(rest: &str) -> Option<usize> {
+    let c = rest.chars().next()?;
+    let escaped = |code: u32| char::from_u32(code).is_some_and(|c| !c.is_alphanumeric());
+    match c {
+        '\\' => match rest.as_bytes().get(1) {
+            Some(b'n' | b'r' | b't' | b'"' | b'\'' | b'\\' | b'/' | b' ') => Some(2),
+            _ => Some(1),
+        },
+        '&' => match super::echo::html_reference(rest) {
+            Some((code, length)) if escaped(code) => Some(length),
+            _ => Some(1),
+        },
+        '%' => match rest.get(1..3).and_then(|hex| u8::from_str_radix(hex, 16).ok()) {
+            Some(byte) if byte.is_ascii() && !byte.is_ascii_alphanumeric() => Some(3),
+            _ => Some(1),
+        },
+        c if c.is_alphanumeric() => None,
+        c => Some(c.len_utf8()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn scrubber(credentials: &[&str]) -> Skeletons {
+        Skeletons::new(credentials.iter().copied())
+    }
+
+    /// Finding round12-text/01 (a list of the characters) and the forms seen with it: each is
+    /// masked from its first character to its last, whatever a language puts between them.
+    #[test]
+    fn a_credential_quoted_character_by_character_is_masked() {
+        const TOKEN: &str = "prom-token-8c2f1e9a";
+        const PHRASE: &str = "correct horse battery staple";
+        const QUOTED: &str = "it's-a-s3cret-key";
+        let skeletons = scrubber(&[TOKEN, PHRASE, QUOTED]);
+        let chars: Vec<String> = TOKEN.chars().map(String::from).collect();
+        let bytes = TOKEN.bytes();
+        for (echo, expected) in [
+            (format!("[{}]", chars.join(", ")), "[***]"),
+            (format!("['{}']", chars.join("', '")), "['***']"),
+            (format!("[\"{}\"]", chars.join("\",\"")), "[\"***\"]"),
+            (format!("[{}]", chars.join(" ")), "[***]"),
+            (format!("[\n  \"{}\"\n]", chars.join("\",\n  \"")), "[\n  \"***\"\n]"),
+            (format!("[\\\"{}\\\"]", chars.join("\\\", \\\"")), "[\\\"***\\\"]"),
+            (format!("[&#39;{}&#39;]", chars.join("&#39;, &#39;")), "[&#39;***&#39;]"),
+            (bytes.clone().map(|b| format!("{b:02x}-00")).collect::<Vec<_>>().join("-"), "***"),
+            (bytes.clone().map(|b| format!("\\x{{{b:x}}}")).collect(), "\\***}"),
+            (bytes.clone().map(|b| format!("&#{b}")).collect(), "&#***"),
+            (bytes.clone().map(|b| format!("\\{b:03o}")).collect(), "\\***"),
+            ("correct\\ horse\\ battery\\ staple".to_string(), "***"),
+            ("'it''s-a-s3cret-key'".to_string(), "'***'"),
+        ] {
+            assert_eq!(
+                skeletons.scrub(&format!("invalid token {echo};")),
+                format!("invalid token {expected};"),
+                "{echo}"
+            );
+        }
+    }
+
+    /// Ordinary text keeps every word; a short credential is masked only as a word of its own.
+    #[test]
+    fn ordinary_text_and_words_that_hold_a_short_credential_are_kept() {
+        let skeletons = scrubber(&["prom-token-8c2f1e9a", "prod"]);
+        for text in [
+            "bad_data: invalid parameter \"query\": 1:5: parse error: unexpected character: '}'",
+            "production reproduced: p-r-o tokens 8c2f",
+        ] {
+            assert_eq!(skeletons.scrub(text), text);
+        }
+        assert_eq!(skeletons.scrub("tenant [p, r, o, d] refused"), "tenant [***] refused");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        /// Any echo that keeps a credential's bytes in order — as themselves or in any per-byte
+        /// rendering — with runs of other characters of at most `MAX_GAP` bytes between them
+        /// (and around them) is masked from its first letter to its last.
+        #[test]
+        fn every_echo_that_keeps_the_bytes_in_order_is_masked(
+            credential in "[a-z0-9][a-z0-9._-]{6,22}[a-z0-9]",
+            rendering in 0..RENDERINGS.len(),
+            separators in proptest::collection::vec("[ ,;:'\"`\\[\\](){}<>|=+*~^#!?.\n\t-]{0,4}", 32),
+        ) {
+            let render = RENDERINGS[rendering];
+            let alnum = credential.bytes().filter(u8::is_ascii_alphanumeric).count();
+            prop_assume!(alnum >= SHORTEST_CUT || rendering != 0);
+            let rendered: Vec<String> =
+                credential.bytes().map(render).filter(|r| !r.is_empty()).collect();
+            let mut echo = String::new();
+            for (i, piece) in rendered.iter().enumerate() {
+                if i > 0 {
+                    echo.push_str(&separators[i % separators.len()]);
+                }
+                echo.push_str(piece);
+            }
+            let skeletons = scrubber(&[credential.as_str()]);
+            let scrubbed = skeletons.scrub(&format!("refused key ({echo}) here"));
+            prop_assert_eq!(scrubbed, "refused key (***) here".to_string(), "{}", echo);
+        }
+
+        /// Text with no credential in it is kept as it is, byte for byte.
+        #[test]
+        fn text_without_the_credential_is_kept(
+            credential in "[a-z0-9]{12,24}",
+            words in proptest::collection::vec("[a-zA-Z0-9]{1,7}", 1..40),
+            separators in proptest::collection::vec("[ ,;:'\"\n-]{1,3}", 40),
+        ) {
+            let text: String = words.iter().zip(&separators).map(|(w, s)| format!("{w}{s}")).collect();
+            prop_assume!(!text.to_lowercase().contains(&credential[..8]));
+            let skeletons = scrubber(&[credential.as_str()]);
+            prop_assert_eq!(skeletons.scrub(&text), text);
+        }
+    }
+}
