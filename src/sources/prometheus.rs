@@ -299,7 +299,11 @@ async fn attempt_once(
             Failure::Fatal(format!("the answer is not a Prometheus API response (HTTP {code}, not JSON)"))
         });
     }
-    match response.json::<ApiResponse>().await {
+    let body = match response.bytes().await {
+        Ok(body) => body,
+        Err(e) => return Err(Failure::Transient { message: error_chain(&e), retry_after: None, unreachable: false }),
+    };
+    match serde_json::from_slice::<ApiResponse>(&body) {
         Ok(ApiResponse::Success { data, mut warnings, infos, is_partial }) => {
             warnings.extend(infos.into_iter().map(|info| format!("info: {info}")));
             if is_partial && warnings.is_empty() {
@@ -315,9 +319,12 @@ async fn attempt_once(
             })
         }
         Ok(ApiResponse::Error(e)) => Err(Failure::Rejected(e.message().to_string())),
-        Err(e) if e.is_timeout() || e.is_request() || e.is_body() => {
-            Err(Failure::Transient { message: error_chain(&e), retry_after: None, unreachable: false })
-        }
+        // A well-formed answer all the same (finding round12-figures/04): say what it holds.
+        Err(_) if holds_native_histograms(&body) => Err(Failure::Fatal(
+            "the answer holds native histogram samples, not numbers: a gate needs one number per series; ask for \
+             histogram_quantile(...), histogram_count(...), histogram_sum(...) or histogram_fraction(...) of them"
+                .into(),
+        )),
         Err(e) if status.is_server_error() => Err(Failure::Transient {
             message: format!("HTTP {}: {}", status.as_u16(), error_chain(&e)),
             retry_after: None,
@@ -334,6 +341,15 @@ enum Failure {
     Transient { message: String, retry_after: Option<Duration>, unreachable: bool },
     /// Neither: an answer that is not the Prometheus API, a client-side problem.
     Fatal(String),
+}
+
+/// Whether an answer's result lists native histogram samples (`histogram`/`histograms` in
+/// place of `value`/`values`), which are no numbers a gate can judge.
+fn holds_native_histograms(body: &[u8]) -> bool {
+    let Ok(answer) = serde_json::from_slice::<serde_json::Value>(body) else { return false };
+    answer.pointer("/data/result").and_then(serde_json::Value::as_array).is_some_and(|result| {
+        result.iter().any(|series| series.get("histogram").or(series.get("histograms")).is_some())
+    })
 }
 
 /// A request that got no HTTP answer at all (connection, timeout, a refused redirect).
@@ -418,6 +434,25 @@ fn to_series(plan: &PrometheusPlan, gate: &str, query: &str, data: &Data, at: i6
         Data::Vector(vector) => vector.iter().try_for_each(|sample| dated(sample.sample().timestamp()))?,
         Data::Scalar(sample) => dated(sample.timestamp())?,
         Data::Matrix(_) => {}
+    }
+    // The query's grammar says what it returns: an answer of another kind is another query's
+    // (a proxy or result cache in between, finding round12-figures/05). A scalar may come as
+    // the one label-less series VictoriaMetrics answers it with.
+    let contradiction = match (crate::policy::query_answer::Answer::of(query), data) {
+        (crate::policy::query_answer::Answer::Vector, Data::Scalar(_)) => {
+            Some("the query returns an instant vector, but the answer is a scalar")
+        }
+        (crate::policy::query_answer::Answer::Scalar, Data::Vector(vector))
+            if vector.len() > 1 || vector.iter().any(|sample| sample.metric().values().any(|v| !v.is_empty())) =>
+        {
+            Some("the query returns a scalar, but the answer is a vector of labelled or several series")
+        }
+        _ => None,
+    };
+    if let Some(why) = contradiction {
+        return Err(plan.error(format!(
+            "query {query:?} for gate {gate}: {why}: the answer of another query (a proxy or result cache in between?)"
+        )));
     }
     if let Data::Vector(vector) = data {
         let mut seen = std::collections::BTreeSet::new();

@@ -338,3 +338,47 @@ fn a_redirect_to_another_origin_is_refused_and_nothing_reaches_it() {
     assert_eq!(requests.len(), 2, "{requests:?}");
     assert!(requests[1].contains("moved=1") && requests[1].contains(TOKEN), "{requests:?}");
 }
+
+/// Finding round12-figures/05: an answer whose kind contradicts the query's grammar (a scalar
+/// for an instant-vector query: a proxy or result cache answering another query) was read as
+/// one label-less series and judged. The grammar says what a query returns: a vector query
+/// answered with a scalar is refused; a scalar query may be answered as one label-less series
+/// (VictoriaMetrics answers scalars so), never as several or labelled ones.
+#[test]
+fn an_answer_of_another_kind_than_the_query_returns_is_refused() {
+    const SCALAR_45: &str = r#"{"status":"success","data":{"resultType":"scalar","result":[1767225600,"45"]}}"#;
+    let mock = MockServer::start(vec![json(200, SCALAR_45)]);
+    let err = stderr_of(&check_against(&mock.url).assert().code(2));
+    assert!(err.contains("the query returns an instant vector, but the answer is a scalar"), "{err}");
+
+    let (_dir, policy) = policy_file(
+        "[[gate]]\nid = \"lag-scalar\"\nquery = \"scalar(max(waxwatch_scheduler_lag_max_seconds))\"\nunit = \"s\"\nthresholds = [\"max < 180s\"]\n",
+    );
+    let run = |answer: &str| {
+        let mock = MockServer::start(vec![json(200, answer)]);
+        let mut cmd = gatecheck();
+        cmd.args(["check", "--policy"]).arg(&policy);
+        cmd.args(["--prometheus-url", &mock.url, "--at", FIXTURE_T]);
+        cmd.assert()
+    };
+    run(SCALAR_45).code(0);
+    run(VECTOR_45).code(0);
+    let labelled = r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"provider":"a"},"value":[1767225600,"45"]}]}}"#;
+    let err = stderr_of(&run(labelled).code(2));
+    assert!(
+        err.contains("the query returns a scalar, but the answer is a vector of labelled or several series"),
+        "{err}"
+    );
+}
+
+/// Finding round12-figures/04: native histogram samples (`"histogram": [t, {...}]`), a
+/// well-formed answer to a query over a native histogram, were called "not a Prometheus API
+/// response" with a serde field name; they are named, with what to ask for instead.
+#[test]
+fn native_histogram_samples_are_named_as_such() {
+    let answer = r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"histogram":[1767225600,{"count":"3","sum":"1.5","buckets":[[0,"0.5","1","3"]]}]}]}}"#;
+    let mock = MockServer::start(vec![json(200, answer)]);
+    let err = stderr_of(&check_against(&mock.url).assert().code(2));
+    assert!(err.contains("native histogram samples, not numbers") && err.contains("histogram_quantile("), "{err}");
+    assert!(!err.contains("`sample`") && err.lines().count() == 1, "{err}");
+}
