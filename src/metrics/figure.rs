@@ -220,6 +220,90 @@ pub fn parse_figure_text(text: &str) -> Result<f64, String> {
     }
 }
 
+/// Every number of a JSON text must be one a binary64 holds to its last significant digit, as
+/// `parse_figure_text` asks of decimal text: a JSON reader rounds `400.00000000000000001` to
+/// 400, a figure on the limit's other side (whole numbers a u64 or i64 holds are read exactly).
+/// `Err` names the number and the key it is the value of (or follows).
+pub fn check_json_numbers(json: &str) -> Result<(), String> {
+    let bytes = json.as_bytes();
+    let mut key: Option<&str> = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                let start = i + 1;
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                let text = json.get(start..i.min(bytes.len())).unwrap_or_default();
+                i += 1;
+                let rest = bytes.get(i..).unwrap_or_default();
+                if rest.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b':') {
+                    key = Some(text);
+                }
+            }
+            b'-' | b'0'..=b'9' => {
+                let start = i;
+                while i < bytes.len() && matches!(bytes[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9') {
+                    i += 1;
+                }
+                let number = &json[start..i];
+                if !held_exactly(number) {
+                    let at = key.map(|key| format!(" (the value of {key:?})")).unwrap_or_default();
+                    return Err(format!(
+                        "the number {number}{at} has more significant digits than a figure can hold exactly: it would be read as {}",
+                        number.parse::<f64>().unwrap_or(f64::NAN)
+                    ));
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    Ok(())
+}
+
+/// Whether a JSON number's text is the figure its reader keeps (see `check_json_numbers`).
+fn held_exactly(number: &str) -> bool {
+    let mantissa = number.split(['e', 'E']).next().unwrap_or_default();
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let significant = digits.trim_start_matches('0').trim_end_matches('0').len();
+    // Fifteen significant digits always survive a binary64 and back (DBL_DIG).
+    if significant <= 15 {
+        return true;
+    }
+    let whole = !number.contains(['.', 'e', 'E']);
+    if whole && (number.parse::<u64>().is_ok() || number.parse::<i64>().is_ok()) {
+        return true;
+    }
+    // Its digits and scale against those of the shortest text of the f64 read (any exponent:
+    // a `Decimal` holds only 28 digits).
+    match number.parse::<f64>() {
+        Ok(value) if value.is_finite() => scientific(number) == scientific(&format!("{value:e}")),
+        _ => false,
+    }
+}
+
+/// A number's text as (negative, significant digits, the power of ten of the first one), so
+/// `400.0`, `4e2` and `0.4E3` are one; zero is (false, "", 0) whatever its sign.
+fn scientific(number: &str) -> (bool, String, i64) {
+    let (mantissa, exponent) = match number.find(['e', 'E']) {
+        Some(at) => (&number[..at], number[at + 1..].parse::<i64>().unwrap_or(0)),
+        None => (number, 0),
+    };
+    let negative = mantissa.starts_with('-');
+    let mantissa = mantissa.trim_start_matches(['-', '+']);
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = format!("{whole}{fraction}");
+    let leading = digits.len() - digits.trim_start_matches('0').len();
+    let significant = digits.trim_start_matches('0').trim_end_matches('0');
+    if significant.is_empty() {
+        return (false, String::new(), 0);
+    }
+    let power = whole.len() as i64 - 1 - leading as i64 + exponent;
+    (negative, significant.to_string(), power)
+}
+
 /// The shortest decimal that round-trips to `value`, when it fits a `Decimal`.
 pub fn to_decimal(value: f64) -> Option<Decimal> {
     if !value.is_finite() {
@@ -235,6 +319,25 @@ mod tests {
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Rule: a JSON number is read only when the f64 kept is its figure. Every f64's own
+        /// text (as k6, Go and serde write it) passes; the same text with a non-zero digit
+        /// appended past the 17th significant one is refused whenever it reads as that f64.
+        #[test]
+        fn a_json_number_is_read_only_when_its_text_is_the_figure_kept(value in proptest::num::f64::NORMAL, digit in 1u8..10) {
+            let text = format!("{value}");
+            let json = format!("{{\"p(95)\": {text}, \"count\": 18446744073709551615}}");
+            prop_assert!(check_json_numbers(&json).is_ok(), "{}", json);
+            let longer = if text.contains(['e', 'E']) || !text.contains('.') {
+                format!("{value:.20e}").replace('e', &format!("{digit}e"))
+            } else {
+                format!("{text}{}{digit}", "0".repeat(20))
+            };
+            if longer.parse::<f64>() == Ok(value) {
+                let refused = check_json_numbers(&format!("{{\"p(95)\": {longer}}}")).unwrap_err();
+                prop_assert!(refused.contains("\"p(95)\"") && refused.contains(&longer), "{}", refused);
+            }
+        }
 
         /// Rule: a figure written as decimal text in one unit compares with a limit written in
         /// another exactly as the decimal arithmetic says: at the limit is equal, one unit of

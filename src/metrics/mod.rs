@@ -15,7 +15,7 @@ mod selector;
 
 pub use aggregate::{Aggregate, Lookup, MetricKind, TrendStats};
 pub use distribution::Distribution;
-pub use figure::{Dimension, Domain, Stat};
+pub use figure::{check_json_numbers, Dimension, Domain, Stat};
 pub use histogram::{same_layout, HistogramSnapshot, Window};
 pub use selector::MetricKey;
 

@@ -72,8 +72,15 @@ pub fn parse_reader(path: &str, reader: impl Read) -> Result<MetricSet, Error> {
     };
     let top = serde::de::DeserializeSeed::deserialize(TopLevel, &mut deserializer).map_err(invalid)?;
     deserializer.end().map_err(invalid)?;
-    let root = top.map_err(|kind| fail(format!("top level is {kind}, expected a JSON object (a k6 summary)")))?;
-    from_document(path, &root)
+    let (root, inexact) =
+        top.map_err(|kind| fail(format!("top level is {kind}, expected a JSON object (a k6 summary)")))?;
+    let set = from_document(path, &root)?;
+    // After the document's own rules, whose messages name the field (a count beyond u64 is
+    // refused there as no count).
+    match inexact {
+        Some(why) => Err(fail(why)),
+        None => Ok(set),
+    }
 }
 
 fn from_document(path: &str, root: &Map<String, Value>) -> Result<MetricSet, Error> {
@@ -798,11 +805,14 @@ fn canonical_stat_key(name: &str) -> String {
 /// The top-level keys any summary shape is read from; every other key is skipped unread.
 const KEPT_KEYS: [&str; 5] = ["metrics", "results", "version", "gatecheck", "metadata"];
 
-/// The top-level object, reduced to `KEPT_KEYS`; `Err` names what the top level is instead.
+/// The top-level object, reduced to `KEPT_KEYS`, with the first number whose text is not the
+/// figure read (`metrics::check_json_numbers`); `Err` names what the top level is instead.
 struct TopLevel;
 
+type Kept = Result<(Map<String, Value>, Option<String>), &'static str>;
+
 impl<'de> DeserializeSeed<'de> for TopLevel {
-    type Value = Result<Map<String, Value>, &'static str>;
+    type Value = Kept;
 
     fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
         deserializer.deserialize_any(self)
@@ -810,7 +820,7 @@ impl<'de> DeserializeSeed<'de> for TopLevel {
 }
 
 impl<'de> Visitor<'de> for TopLevel {
-    type Value = Result<Map<String, Value>, &'static str>;
+    type Value = Kept;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON object")
@@ -818,6 +828,7 @@ impl<'de> Visitor<'de> for TopLevel {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut kept = Map::new();
+        let mut inexact = None;
         // Key names only: the values of skipped keys are never held.
         let mut seen = BTreeSet::new();
         while let Some(key) = map.next_key::<String>()? {
@@ -825,13 +836,20 @@ impl<'de> Visitor<'de> for TopLevel {
                 return Err(A::Error::custom(format!("duplicate top-level key {key:?}: k6 never writes a key twice")));
             }
             if KEPT_KEYS.contains(&key.as_str()) {
-                let value = map.next_value_seed(Strict { path: &key })?;
+                // Held as text first: a number's text says whether the f64 read is its figure.
+                let raw: Box<serde_json::value::RawValue> = map.next_value()?;
+                if let (None, Err(why)) = (&inexact, crate::metrics::check_json_numbers(raw.get())) {
+                    inexact = Some(format!("{key}: {why}"));
+                }
+                let value = Strict { path: &key }
+                    .deserialize(&mut serde_json::Deserializer::from_str(raw.get()))
+                    .map_err(|e| A::Error::custom(without_position(&e)))?;
                 kept.insert(key, value);
             } else {
                 map.next_value::<IgnoredAny>()?;
             }
         }
-        Ok(Ok(kept))
+        Ok(Ok((kept, inexact)))
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
@@ -861,6 +879,16 @@ impl<'de> Visitor<'de> for TopLevel {
 
     fn visit_unit<E>(self) -> Result<Self::Value, E> {
         Ok(Err("null"))
+    }
+}
+
+/// A JSON error's message without the position serde_json adds (" at line 1 column 9"): a
+/// position within one top-level value is not the file's, and the outer reader adds its own.
+fn without_position(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    match text.rfind(" at line ") {
+        Some(at) => text[..at].to_string(),
+        None => text,
     }
 }
 

@@ -1025,3 +1025,33 @@ fn raw_results_that_skipped_lines_or_an_unlisted_percentile_never_leave_a_summar
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("p(98) is") && err.contains("not the run the summary describes"), "{err}");
 }
+
+/// Figures seen by round12-figures (filed as borderline): a summary value with more digits than
+/// a binary64 holds (`400.00000000000000001`) was read as 400 and passed `p(95) <= 400ms`. A
+/// number of a summary whose text is not the figure read is refused, naming it (issue 19 rule 1:
+/// exact from the decimal text, summary JSON included).
+#[test]
+fn a_summary_number_with_more_digits_than_a_figure_holds_is_refused() {
+    let text = std::fs::read_to_string(repo().join("fixtures/k6/1.1.0/pass/summary-export.json")).unwrap();
+    let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let p95 = doc["metrics"]["http_req_duration"]["p(95)"].as_f64().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (_policy_dir, policy) = policy_file(&format!(
+        "[k6_thresholds]\nenforce = false\n[[gate]]\nid = \"latency\"\nmetric = \"http_req_duration\"\nthresholds = [\"p(95) <= {p95}ms\"]\n"
+    ));
+    doc["metrics"]["http_req_duration"]["p(95)"] = serde_json::json!(p95);
+    let written = serde_json::to_string_pretty(&doc).unwrap();
+    let exact = dir.path().join("exact.json");
+    std::fs::write(&exact, &written).unwrap();
+    gatecheck().args(["verify", "--policy"]).arg(&policy).arg("--summary").arg(&exact).assert().code(0);
+    let longer = format!("{p95}00000000000000000001");
+    assert_eq!(longer.parse::<f64>().unwrap(), p95);
+    let edited = dir.path().join("edited.json");
+    std::fs::write(&edited, written.replacen(&format!("\"p(95)\": {p95}"), &format!("\"p(95)\": {longer}"), 1))
+        .unwrap();
+    let err = stderr_of(
+        &gatecheck().args(["verify", "--policy"]).arg(&policy).arg("--summary").arg(&edited).assert().code(2),
+    );
+    assert!(err.contains(&longer) && err.contains("\"p(95)\"") && err.contains("more significant digits"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+}
