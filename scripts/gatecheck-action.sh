@@ -91,6 +91,42 @@ expected_sha256() {
   echo "$pinned" | tr 'A-F' 'a-f'
 }
 
+# gatecheck's rule for a URL parameter named as a credential's (src/input.rs
+# CREDENTIAL_PARAMETER_WORDS, held anywhere in the name, and CREDENTIAL_PARAMETER_NAMES, the whole
+# name; tests/integration/action_script.rs keeps the lists equal): its value would be printed
+# with the URL, so such a URL is refused naming the word, never quoting it (finding round12-text/03).
+credential_words=(token key secret pass pw auth sig cred session sid jwt bearer code otp)
+credential_names=(p ak sk)
+# `%XX` decoded (a name may hide `token` as `%74oken`), other text kept as written.
+percent_decoded() { local t=${1//\\/\\\\}; printf '%b' "$(printf '%s' "$t" | sed -E 's/%([0-9A-Fa-f]{2})/\\x\1/g')"; }
+# The word of the first parameter of URL $1 named as a credential's, or nothing: the query's
+# names, then `name=value` pairs of the fragment and of path segments' `;` parameters.
+credential_parameter() {
+  local url=$1 before fragment="" query="" path pair seg name decoded whole word
+  local -a names=() pairs=() segs=()
+  before=${url%%#*}
+  [ "$before" = "$url" ] || fragment=${url#*#}
+  case "$before" in *\?*) query=${before#*\?} ;; esac
+  path=${before%%\?*}
+  IFS='&;' read -ra pairs <<< "$query" || true
+  for pair in "${pairs[@]}"; do names+=("${pair%%=*}"); done
+  IFS='&;' read -ra pairs <<< "$fragment" || true
+  for pair in "${pairs[@]}"; do [[ $pair != *=* ]] || names+=("${pair%%=*}"); done
+  IFS='/' read -ra segs <<< "$path" || true
+  for seg in "${segs[@]}"; do
+    IFS=';' read -ra pairs <<< "$seg" || true
+    for pair in "${pairs[@]:1}"; do [[ $pair != *=* ]] || names+=("${pair%%=*}"); done
+  done
+  for name in "${names[@]}"; do
+    decoded=$(percent_decoded "$name" | LC_ALL=C tr 'A-Z' 'a-z')
+    # `p[]=` is PHP's spelling of a list named `p`.
+    whole=${decoded%%\[*}
+    whole=$(printf '%s' "$whole" | sed -E 's/^[[:space:]]+|[[:space:]]+$//g')
+    for word in "${credential_names[@]}"; do [ "$whole" != "$word" ] || { printf '%s' "$word"; return; }; done
+    for word in "${credential_words[@]}"; do [[ $decoded != *"$word"* ]] || { printf '%s' "$word"; return; }; done
+  done
+}
+
 install_release() {
   local version=${INPUT_VERSION:-} base=${INPUT_RELEASE_URL:-https://github.com/gatecheck-dev/gatecheck/releases/download}
   [[ "$version" =~ ^v?[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.-]+)?$ ]] \
@@ -104,7 +140,10 @@ install_release() {
   mkdir -p "$dir"
   # A second use in the same job (install, then judge) checks the archive already fetched.
   # A mirror URL may carry user:password: the log and annotations show it without them.
-  local shown
+  local shown word
+  # Checked on the URL as given, before any masking: a `@` in the value would hide the name.
+  word=$(credential_parameter "$url")
+  [ -z "$word" ] || fail "release-url: a query parameter is named as a credential's (\"$word\" in its name), and credentials do not belong in the URL, which is printed in the log; expected the release base URL without credentials"
   # Everything up to the last `@`, with or without a scheme (curl reads `user:pass@host/...`
   # as http with basic auth, finding round8-text/01), as gatecheck masks its own URLs.
   shown=$(printf '%s' "$url" | sed -E 's#^(([A-Za-z][A-Za-z0-9+.-]*:)?//)?.*@#\1***@#')

@@ -79,7 +79,9 @@ pub async fn demo(args: DemoArgs, context: &Context<'_>, out: &mut dyn Write) ->
     plan.prometheus = None;
     plan.summary_explicit = true;
     let policy = load_policy(&plan)?;
-    let outputs = Outputs::claim(&report.reports, env)?.with_view(report.verbose, report.only_failures);
+    let outputs = Outputs::claim(&report.reports, env)?
+        .with_view(report.verbose, report.only_failures)
+        .with_history(plan.history.as_deref())?;
 
     let metrics_url = format!("{url}/metrics");
     write_out(writeln!(

@@ -47,8 +47,8 @@ pub async fn judge(policy: &Policy, plan: &Plan, env: &crate::env::Lookup<'_>) -
     policy::evaluate::evaluate(policy, &evidence)
 }
 
-/// Prints the verdict table, writes every report, and records the verdict in the history
-/// directory when there is one.
+/// Prints the verdict table, then writes every output of it (reports, step summary,
+/// annotations, the history record when `outputs` has one) through their one home.
 pub fn publish(
     verdict: &Verdict,
     plan: &Plan,
@@ -57,34 +57,7 @@ pub fn publish(
     out: &mut dyn Write,
 ) -> Result<(), Error> {
     write_out(report::table::render(verdict, &super::table_view(plan, env, outputs.view)?, out))?;
-    outputs.write(verdict, out)?;
-    if let Some(dir) = &plan.history {
-        record_history(dir, verdict)?;
-    }
-    Ok(())
-}
-
-/// Records a verdict in the history directory as `<UTC time>-<policy>.json`.
-fn record_history(dir: &std::path::Path, verdict: &Verdict) -> Result<(), Error> {
-    let now = time::OffsetDateTime::now_utc();
-    let generated_at = sources::prometheus::rfc3339(now.unix_timestamp());
-    let stamp = format!(
-        "{:04}{:02}{:02}T{:02}{:02}{:02}.{:09}Z",
-        now.year(),
-        u8::from(now.month()),
-        now.day(),
-        now.hour(),
-        now.minute(),
-        now.second(),
-        now.nanosecond()
-    );
-    // Policy names are checked at load to be plain names; refuse anything else here too.
-    let name = &verdict.policy;
-    if name.is_empty() || name.starts_with('.') || name.contains(['/', '\\']) {
-        return Err(Error::Settings(format!("policy name {name:?} cannot name a history record")));
-    }
-    let path = dir.join(format!("{stamp}-{name}.json"));
-    report::write_atomically(&path, report::json::render(verdict, &generated_at).as_bytes())
+    outputs.write(verdict, out)
 }
 
 /// The k6 (or native) summary, when the policy needs one or the user named it, with its

@@ -24,7 +24,9 @@ pub async fn run(args: RunArgs, context: &Context<'_>, out: &mut dyn Write) -> R
     // run facts (partial, dropped) are rows of the verdict.
     plan.summary_explicit = true;
     let policy = load_policy(&plan)?;
-    let outputs = Outputs::claim(&report.reports, context.env)?.with_view(report.verbose, report.only_failures);
+    let outputs = Outputs::claim(&report.reports, context.env)?
+        .with_view(report.verbose, report.only_failures)
+        .with_history(plan.history.as_deref())?;
     let scrape = args.load.scrape_url.as_deref();
     let result =
         smoke::smoke(load_plan, &role, &summary_path, &args.load.log_out, scrape, args.load.quiet, out).await?;

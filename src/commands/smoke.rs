@@ -359,7 +359,6 @@ pub async fn smoke(
     let mut summary =
         serde_json::to_vec_pretty(&document).map_err(|e| Error::Settings(format!("cannot encode the summary: {e}")))?;
     summary.push(b'\n');
-    crate::report::write_atomically(summary_path, &summary)?;
     let status = match &outcome.facts.partial {
         Some(reason) => format!("PARTIAL run: {reason}"),
         None => "complete run".to_string(),
@@ -371,7 +370,12 @@ pub async fn smoke(
     log.push(format!("percentiles: {}", crate::load::summary::PERCENTILE_METHOD));
     // Paths are the user's text: one line each, like every other outside text.
     log.push(format!("summary: {}", crate::escape::line(&summary_path.display().to_string())));
-    crate::report::write_atomically(log_path, (log.join("\n") + "\n").as_bytes())?;
+    // The summary and its log are kept together or not at all: a summary beside a failed
+    // write is never left for a later `verify` to take as this run's.
+    let mut staged = crate::report::Staged::default();
+    staged.stage(summary_path, &summary)?;
+    staged.stage(log_path, (log.join("\n") + "\n").as_bytes())?;
+    staged.commit()?;
     write_out(writeln!(out, "{}", outcome.table))?;
     write_out(writeln!(
         out,

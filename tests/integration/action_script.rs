@@ -292,3 +292,79 @@ fn the_history_notice_never_carries_a_legacy_workflow_command() {
         assert!(!step.stdout.contains("##[") && !step.stderr.contains("##["), "{}{}", step.stdout, step.stderr);
     }
 }
+
+/// Finding round12-text/03: a credential carried as a query parameter of `release-url`
+/// (`?private_token=…`, GitLab) was printed whole in "downloading …" and in the ::error
+/// annotation. It is refused (exit 2) naming the word, never quoting the URL.
+#[test]
+fn a_release_url_credential_parameter_is_refused_and_never_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let out =
+        install(dir.path(), &format!("http://127.0.0.1:{port}/releases/download?private_token=glpat-S3cr3tT0ken"));
+    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    assert!(all.contains("\"token\" in its name"), "{all}");
+    assert!(!all.contains("S3cr3tT0ken") && !all.contains("downloading"), "{all}");
+}
+
+/// The credential words and names of the action's rule are gatecheck's own (src/input.rs), so
+/// the two rules cannot drift apart.
+#[test]
+fn the_action_refuses_the_credential_parameter_names_gatecheck_refuses() {
+    let source = std::fs::read_to_string(repo().join("src/input.rs")).unwrap();
+    let script = std::fs::read_to_string(repo().join("scripts/gatecheck-action.sh")).unwrap();
+    let list = |text: &str, start: &str, end: char| -> Vec<String> {
+        let at = text.find(start).unwrap_or_else(|| panic!("{start} not found"));
+        let rest = &text[at + start.len()..];
+        let body = &rest[rest.find(['[', '(']).unwrap() + 1..];
+        body[..body.find(end).unwrap()]
+            .split([',', ' ', '\n'])
+            .map(|w| w.trim().trim_matches('"').to_string())
+            .filter(|w| !w.is_empty())
+            .collect()
+    };
+    let words_rs = list(&source, "const CREDENTIAL_PARAMETER_WORDS: [&str; 14] =", ']');
+    let names_rs = list(&source, "const CREDENTIAL_PARAMETER_NAMES: [&str; 3] =", ']');
+    assert_eq!(list(&script, "credential_words=", ')'), words_rs);
+    assert_eq!(list(&script, "credential_names=", ')'), names_rs);
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(32))]
+    /// Finding round12-text/03, as a class: every `release-url` gatecheck's own rule refuses for
+    /// a credential-named parameter (in the query, the fragment or a path segment's `;`
+    /// parameters; any case, percent-encoded, with text around the word) the action refuses
+    /// too, and its value never reaches the log.
+    #[test]
+    fn every_credential_parameter_gatecheck_refuses_the_action_refuses(
+        word in proptest::sample::select(vec!["token", "key", "secret", "pass", "pw", "auth", "sig", "cred", "session", "sid", "jwt", "bearer", "code", "otp", "p", "ak", "sk", "page", "version", "x"]),
+        before in "[a-z_-]{0,3}",
+        after in "[a-z_\\[\\]-]{0,3}",
+        upper in proptest::bool::ANY,
+        encode_first in proptest::bool::ANY,
+        place in 0usize..3,
+    ) {
+        let mut name = format!("{before}{word}{after}");
+        if upper {
+            name = name.to_ascii_uppercase();
+        }
+        if encode_first {
+            name = format!("%{:02X}{}", name.as_bytes()[0], &name[1..]);
+        }
+        let secret = "Zq7VaLuE9sEcReT";
+        let url = match place {
+            0 => format!("http://127.0.0.1:9/releases/download?a=b&{name}={secret}"),
+            1 => format!("http://127.0.0.1:9/releases/download#{name}={secret}"),
+            _ => format!("http://127.0.0.1:9/releases;{name}={secret}/download"),
+        };
+        let refused_by_gatecheck = gatecheck::input::refuse_url_credentials("--x", &url, "").is_err();
+        if refused_by_gatecheck {
+            let dir = tempfile::tempdir().unwrap();
+            let out = install(dir.path(), &url);
+            let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+            proptest::prop_assert_eq!(out.status.code(), Some(2), "{}: {}", url, all);
+            proptest::prop_assert!(all.contains("named as a credential's") && !all.contains(secret), "{}: {}", url, all);
+        }
+    }
+}
