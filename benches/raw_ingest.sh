@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Raw NDJSON ingest: gatecheck verify --raw beside jq streaming over the same file, in one run.
-# The file is real k6 output (fixtures/k6/1.1.0/fail-latency/raw.ndjson) repeated to
-# BENCH_RAW_MB megabytes (default 1024) in a temporary directory, deleted afterwards.
+# The file is real k6 output (fixtures/k6/1.1.0/fail-latency/raw.ndjson, every point within
+# 07:35) repeated to BENCH_RAW_MB megabytes (default 1024) in a temporary directory, deleted
+# afterwards. It must stay one run: a run's points written twice are refused, and so is a
+# metric declared twice in one file. So the Metric records are written once, and copy i is the
+# same points i minutes later (one long run, each sample once).
 # Prints MB/s for both, the ratio (goal >= 7x jq streaming, i.e. >= 300 MB/s) and gatecheck's
 # peak RSS (goal < 50 MB for 1 GB).
 set -euo pipefail
@@ -15,7 +18,14 @@ src=fixtures/k6/1.1.0/fail-latency/raw.ndjson
 big="$work/raw.ndjson"
 src_bytes=$(stat -c %s "$src")
 copies=$(( size_mb * 1024 * 1024 / src_bytes + 1 ))
-for _ in $(seq 1 "$copies"); do cat "$src"; done > "$big"
+{
+  cat "$src"
+  for i in $(seq 1 $(( copies - 1 ))); do
+    minutes=$(( 7 * 60 + 35 + i ))
+    prefix=$(date -u -d "2026-11-27 00:00 UTC + $minutes minutes" '+%Y-%m-%dT%H:%M:')
+    grep -v '"type":"Metric"' "$src" | sed "s/\"time\":\"2026-11-27T07:35:/\"time\":\"$prefix/"
+  done
+} > "$big"
 bytes=$(stat -c %s "$big")
 mb=$(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1048576 }')
 echo "# raw ingest — $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs; $mb MiB of real k6 1.1.0 NDJSON ($copies copies of $src)"

@@ -346,3 +346,192 @@ fn raw_files_of_runs_one_after_another_are_not_one_run() {
     );
     assert!(err.contains("side by side"), "{err}");
 }
+
+/// The release policy's dropped-iterations gate alone.
+const DROPPED_POLICY: &str = r#"[policy]
+name = "drop"
+description = "dropped iterations only"
+[[gate]]
+id = "dropped-iterations"
+description = "Every iteration that was due started"
+metric = "dropped_iterations"
+thresholds = ["count < 1"]
+"#;
+
+/// The dropped-iterations gate's row of a verify run's table.
+fn dropped_row(out: &str) -> String {
+    out.lines().find(|l| l.contains("dropped-iterations")).unwrap_or_default().to_string()
+}
+
+/// Finding round12-figures/01: real k6 1.1.0 raw results of an open-model run that dropped 30
+/// iterations (fixtures/k6/open-model-dropped) were judged `count 0` (the raw reader left every
+/// counter out, then read dropped_iterations as absent), and the release shipped. Raw results
+/// carry every counter k6 wrote.
+#[test]
+fn raw_results_carry_the_dropped_iterations_k6_wrote() {
+    let (dir, policy) = policy_file(DROPPED_POLICY);
+    let raw = fixture("k6/open-model-dropped/raw.ndjson.gz");
+    let assert = gatecheck().arg("verify").arg("--policy").arg(&policy).arg("--raw").arg(&raw).assert().code(1);
+    let out = stdout_of(&assert);
+    let row = dropped_row(&out);
+    assert!(row.contains("30") && row.contains("FAIL"), "{out}");
+    assert!(!out.contains("read as 0"), "{out}");
+    // merge of the run's halves (side by side) sums the counter's points.
+    let text = {
+        use std::io::Read;
+        let mut text = String::new();
+        flate2::read::MultiGzDecoder::new(std::fs::File::open(&raw).unwrap()).read_to_string(&mut text).unwrap();
+        text
+    };
+    let (a, b) = raw_segments_side_by_side(&text);
+    let (first, second, merged) = (dir.path().join("a.ndjson"), dir.path().join("b.ndjson"), dir.path().join("m.json"));
+    std::fs::write(&first, a).unwrap();
+    std::fs::write(&second, b).unwrap();
+    gatecheck()
+        .arg("merge")
+        .arg(&first)
+        .arg(&second)
+        .arg("--policy")
+        .arg(&policy)
+        .arg("--out")
+        .arg(&merged)
+        .assert()
+        .success();
+    let doc: Value = serde_json::from_slice(&std::fs::read(&merged).unwrap()).unwrap();
+    assert_eq!(doc["metrics"]["dropped_iterations"]["count"], 30.0, "{doc}");
+}
+
+/// Finding round12-figures/01 (summary beside raw): a summary without dropped_iterations (read
+/// as 0) beside raw results of the same run holding dropped_iterations points is one figure read
+/// twice, two ways: exit 2 naming the counter. The same summary beside the raw results as k6
+/// wrote them (no such points) stands.
+#[test]
+fn a_summary_counter_is_compared_with_the_raw_points_of_its_run() {
+    let (dir, policy) = policy_file(DROPPED_POLICY);
+    let summary = fixture("k6/1.1.0/pass/summary-export.json");
+    let text = std::fs::read_to_string(fixture("k6/1.1.0/pass/raw.ndjson")).unwrap();
+    let time = text.lines().nth(1).and_then(|l| l.split("\"time\":\"").nth(1)).unwrap().split('"').next().unwrap();
+    let mut with_drops = text.clone();
+    with_drops.push_str(
+        "{\"type\":\"Metric\",\"data\":{\"name\":\"dropped_iterations\",\"type\":\"counter\",\"contains\":\"default\",\"thresholds\":[],\"submetrics\":null},\"metric\":\"dropped_iterations\"}\n",
+    );
+    for _ in 0..3 {
+        with_drops.push_str(&format!(
+            "{{\"metric\":\"dropped_iterations\",\"type\":\"Point\",\"data\":{{\"time\":\"{time}\",\"value\":1,\"tags\":{{\"scenario\":\"auth_list\"}}}}}}\n"
+        ));
+    }
+    let raw = dir.path().join("raw.ndjson");
+    std::fs::write(&raw, with_drops).unwrap();
+    let verify = |raw: &Path| {
+        let mut cmd = gatecheck();
+        cmd.arg("verify").arg("--policy").arg(&policy).arg("--summary").arg(&summary).arg("--raw").arg(raw);
+        cmd.assert()
+    };
+    let err = stderr_of(&verify(&raw).code(2));
+    assert!(err.contains("dropped_iterations") && err.contains("not the run the summary describes"), "{err}");
+    let out = stdout_of(&verify(&fixture("k6/1.1.0/pass/raw.ndjson")).code(0));
+    assert!(dropped_row(&out).contains("PASS"), "{out}");
+}
+
+/// Lines of `text` without its `Metric` records.
+fn points_only(text: &str) -> String {
+    text.lines().filter(|l| !l.contains("\"type\":\"Metric\"")).map(|l| format!("{l}\n")).collect()
+}
+
+/// Finding round12-figures/02: five k6 runs made one after another, concatenated into ONE raw
+/// file (or one .gz of five gzip members), were judged as one run (the failing run's 4.839 %
+/// write errors diluted to 0.968 %), while as five --raw files they are refused. The runs found
+/// in one file (each begins where a metric is declared again) are held to the rule between
+/// files: they run side by side. Exit 2 naming the file and the line.
+#[test]
+fn runs_concatenated_in_one_raw_file_are_not_one_run() {
+    let cases = ["fail-errors", "pass", "rule-run-disabled", "pass-trend-stats-p99", "no-thresholds-flag"];
+    let texts: Vec<String> =
+        cases.iter().map(|c| std::fs::read_to_string(fixture(&format!("k6/1.1.0/{c}/raw.ndjson"))).unwrap()).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let joined = dir.path().join("raw.ndjson");
+    std::fs::write(&joined, texts.concat()).unwrap();
+    let members = dir.path().join("raw.ndjson.gz");
+    let mut gz = Vec::new();
+    for text in &texts {
+        use std::io::Write;
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        encoder.write_all(text.as_bytes()).unwrap();
+        gz.extend(encoder.finish().unwrap());
+    }
+    std::fs::write(&members, gz).unwrap();
+    for path in [&joined, &members] {
+        let err = stderr_of(&gatecheck_with_lag().arg("verify").arg("--raw").arg(path).assert().code(2));
+        assert!(err.contains(&path.display().to_string()) && err.contains("line") && err.contains("one run"), "{err}");
+        // merge takes two files at least: the joined runs, then one of them alone.
+        let mut merge = gatecheck();
+        merge
+            .arg("merge")
+            .arg(path)
+            .arg(fixture("k6/1.1.0/pass/raw.ndjson"))
+            .arg("--out")
+            .arg(dir.path().join("m.json"));
+        let err = stderr_of(&merge.assert().code(2));
+        assert!(err.contains("line") && err.contains("one run"), "{err}");
+    }
+    // The segments of one run, side by side, joined in one file are that run, figure for figure.
+    let whole_path = fixture("k6/1.1.0/fail-errors/raw.ndjson");
+    let parts = raw_parts_side_by_side(&texts[0], 3);
+    let segments = dir.path().join("segments.ndjson");
+    std::fs::write(&segments, parts.concat()).unwrap();
+    let (whole, joined) = (read_raw(&[&whole_path]), read_raw(&[&segments]));
+    assert!(!whole.metrics.is_empty());
+    for (key, metric) in &whole.metrics {
+        let other = &joined.get(key).unwrap_or_else(|| panic!("{key} missing")).aggregate;
+        match (&metric.aggregate, other) {
+            // `avg` sums in file order, which the segments change: equal to 1e-9 of itself.
+            (Aggregate::Trend(a), Aggregate::Trend(b)) => {
+                for (stat, x) in &a.0 {
+                    let y = b.0[stat];
+                    let same = if stat == "avg" { (x - y).abs() <= 1e-9 * x.abs() } else { *x == y };
+                    assert!(same, "{key} {stat}: {x} vs {y}");
+                }
+            }
+            (a, b) => assert_eq!(a, b, "{key}"),
+        }
+    }
+}
+
+/// Finding round12-figures/03: one run's raw results written twice in ONE file (`cat raw raw`,
+/// an artifact step that appends) doubled every count, gave a new figures' digest, and history
+/// counted one run as two consecutive passes. A sample met twice in one file is refused as one
+/// met in two files is, naming the file and both lines — also when the copy's Metric records
+/// were left out, and in one of two files judged together.
+#[test]
+fn a_run_written_twice_in_one_raw_file_is_refused() {
+    let text = std::fs::read_to_string(fixture("k6/1.1.0/pass/raw.ndjson")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let history = dir.path().join("history");
+    std::fs::create_dir(&history).unwrap();
+    let copies = [
+        ("twice.ndjson", format!("{text}{text}")),
+        ("twice-without-metric-records.ndjson", format!("{text}{}", points_only(&text))),
+        // The second half of the run again, after the whole.
+        (
+            "tail-again.ndjson",
+            format!("{text}{}", points_only(&text).lines().skip(1200).map(|l| format!("{l}\n")).collect::<String>()),
+        ),
+    ];
+    for (name, body) in copies {
+        let path = dir.path().join(name);
+        std::fs::write(&path, body).unwrap();
+        let assert = gatecheck_with_lag()
+            .arg("verify")
+            .arg("--policy")
+            .arg(repo().join("gates/release.toml"))
+            .arg("--raw")
+            .arg(&path)
+            .arg("--history")
+            .arg(&history)
+            .assert()
+            .code(2);
+        let err = stderr_of(&assert);
+        assert!(err.contains(name) && err.contains("same samples") && err.contains("line"), "{name}: {err}");
+    }
+    assert_eq!(std::fs::read_dir(&history).unwrap().count(), 0, "a refused run is not recorded");
+}
