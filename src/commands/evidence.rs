@@ -245,7 +245,6 @@ pub async fn gather(policy: &Policy, plan: &Plan, env: &crate::env::Lookup<'_>) 
             policy: &policy.name,
             policy_sha256: policy_sha256.as_deref().unwrap_or_default(),
             current_runs: &current_runs,
-            count_waived: policy.gates.iter().any(|g| g.consecutive_passes.is_some() && g.count_waived),
             now: now.unix_timestamp(),
         };
         evidence.history = Some(sources::history::outcomes(dir, &query)?);

@@ -10,6 +10,7 @@ pub mod distribution;
 pub mod figure;
 pub mod hdr;
 mod histogram;
+mod identity;
 pub mod native;
 mod selector;
 
@@ -17,6 +18,7 @@ pub use aggregate::{Aggregate, Lookup, MetricKind, TrendStats};
 pub use distribution::Distribution;
 pub use figure::{check_json_numbers, Dimension, Domain, Stat};
 pub use histogram::{same_layout, HistogramSnapshot, Window};
+pub use identity::{is_identity, same_run, RunIdentity, ANSWERS_PREFIX};
 pub use selector::MetricKey;
 
 use std::collections::BTreeMap;
@@ -223,46 +225,6 @@ impl MetricSet {
             ));
         }
         why
-    }
-
-    /// A digest naming the run these figures measured, the same for every form of it: the
-    /// `wanted` metrics' figures that every k6 shape and its raw results carry alike (a trend's
-    /// avg, min, med, max and p(95), bit-identical from raw samples by k6's method; a
-    /// rate's counts), not the bytes that spelled them. So one run re-serialized, given as
-    /// summary-export, handleSummary or raw results, counts once in history (issue 20). None
-    /// when no figure measured anything: such runs cannot be told apart by their figures.
-    pub fn run_digest(&self, wanted: &[MetricKey]) -> Option<String> {
-        use sha2::{Digest, Sha256};
-        let mut keys: Vec<&MetricKey> = wanted.iter().collect();
-        keys.sort();
-        keys.dedup();
-        let mut hasher = Sha256::new();
-        // Whether any figure measured something: runs that measured nothing (k6 writes zeros
-        // for flows that sent no request) would all share one digest.
-        let mut measured = false;
-        for key in keys {
-            let Some(metric) = self.metrics.get(key) else { continue };
-            hasher.update(format!("{key}\0").as_bytes());
-            match &metric.aggregate {
-                Aggregate::Rate { matches, total } => {
-                    measured |= *total > 0;
-                    hasher.update(format!("{matches}/{total}\0").as_bytes())
-                }
-                Aggregate::Trend(_) => {
-                    // Not p(90): k6's export writes it a last digit apart from what the same
-                    // run's raw samples give (110.1435926 vs 110.14359259999999).
-                    for stat in [Stat::Avg, Stat::Min, Stat::Med, Stat::Max, Stat::Percentile(95.0)] {
-                        if let Lookup::Value(value) = metric.aggregate.lookup(stat) {
-                            measured = true;
-                            hasher.update(format!("{stat}={:?}\0", value).as_bytes());
-                        }
-                    }
-                }
-                // Counters and gauges: raw results do not carry them alike.
-                Aggregate::Counter { .. } | Aggregate::Gauge { .. } => {}
-            }
-        }
-        measured.then(|| format!("{:x}", hasher.finalize()))
     }
 
     /// The one check that a figure is read once: a metric selector met a second time, in any

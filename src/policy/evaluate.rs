@@ -26,7 +26,9 @@ use crate::policy::threshold::{Dimension, Domain, Reading, Stat, Threshold};
 use crate::policy::verdict::{Observed, Row, RunFacts, Status, Verdict};
 use crate::policy::{FigureSource, Gate, OnMissing, Policy, Severity};
 
-pub use super::evidence::{Answer, EnvFigure, Evidence, EvidenceTime, FlowState, QueryOutcome, QueryResult, Series};
+pub use super::evidence::{
+    Answer, EnvFigure, Evidence, EvidenceTime, FlowState, History, QueryOutcome, QueryResult, RunOutcomes, Series,
+};
 
 pub fn evaluate(policy: &Policy, evidence: &Evidence) -> Result<Verdict, Error> {
     let today = match (&evidence.waivers[..], evidence.today) {
@@ -72,10 +74,11 @@ pub fn evaluate(policy: &Policy, evidence: &Evidence) -> Result<Verdict, Error> 
     let clean = !rows.iter().any(|r| r.blocking);
     waive(&mut rows);
     let passed_with_waivers = !rows.iter().any(|r| r.blocking);
+    let identified = !evidence.run_identities(&policy.metric_keys()).is_empty();
     for gate in &policy.gates {
         if let Some(runs) = gate.consecutive_passes {
-            let this_run_passed = clean || (gate.count_waived && passed_with_waivers);
-            rows.push(history_row(gate, runs, this_run_passed, evidence.history.as_deref()));
+            let this_run = ThisRun { passed: clean || (gate.count_waived && passed_with_waivers), identified };
+            rows.push(history_row(gate, runs, this_run, evidence.history.as_ref()));
         }
     }
     if policy.enforce_k6_thresholds {
@@ -119,7 +122,13 @@ pub fn evaluate(policy: &Policy, evidence: &Evidence) -> Result<Verdict, Error> 
         inputs: evidence.inputs.clone(),
         stale_waivers: super::waiver::stale(&evidence.waivers, &rows),
         distributions: super::distribution::build(policy, evidence, &rows),
-        history: evidence.history.clone(),
+        // Shown as the policy's history gates read it: clean passes unless every one of them
+        // counts waived runs.
+        history: evidence.history.as_ref().map(|history| {
+            let mut gates = policy.gates.iter().filter(|g| g.consecutive_passes.is_some()).peekable();
+            let count_waived = gates.peek().is_some() && gates.all(|g| g.count_waived);
+            history.read_as(count_waived).earlier.clone()
+        }),
         evidence_runs: evidence.run_identities(&policy.metric_keys()),
         baseline_unfit: {
             let mut why: Vec<String> =
@@ -439,17 +448,38 @@ fn subject_of(gate: &Gate, stat: Stat) -> String {
     format!("{name} {stat}")
 }
 
-/// "The last N runs all passed": this run plus the N-1 recorded before it.
-fn history_row(gate: &Gate, runs: u32, this_run_passed: bool, history: Option<&[bool]>) -> Row {
+/// The run judged now, as a history gate counts it.
+struct ThisRun {
+    /// It passed by the gate's own reading (a waived pass only with `count_waived`).
+    passed: bool,
+    /// Its figures identify it (`Evidence::run_identities` is not empty).
+    identified: bool,
+}
+
+/// "The last N runs all passed": this run plus the N-1 recorded before it, each as its worst judgement, read
+/// with the gate's own `count_waived`. A run its figures cannot identify never counts as a pass:
+/// history could not tell it from an earlier judgement of itself.
+fn history_row(gate: &Gate, runs: u32, this_run: ThisRun, history: Option<&History>) -> Row {
     let mut row = Row::new(&gate.id, &gate.description, "run history".into(), format!("last {runs} runs passed"));
-    let Some(history) = history else {
+    let Some(history) = history.map(|h| h.read_as(gate.count_waived)) else {
         row.detail = Some("no run history: pass --history DIR (each verdict is recorded there)".into());
         mark_missing(gate, &mut row);
         return row;
     };
     let earlier = runs as usize - 1;
-    let mut window: Vec<bool> = history.iter().rev().take(earlier).rev().copied().collect();
-    window.push(this_run_passed);
+    let mut window: Vec<bool> = history.earlier.iter().rev().take(earlier).rev().copied().collect();
+    window.push(this_run.passed && this_run.identified && !history.this_run_failed_before);
+    let mut why_not: Vec<&str> = Vec::new();
+    if this_run.passed && !this_run.identified {
+        why_not.push(
+            "this run's figures cannot identify it (only counters or gauges, or nothing measured), so history could \
+             not tell it from an earlier judgement of itself: it cannot count toward consecutive passes (give the policy \
+             a trend or rate gate)",
+        );
+    }
+    if this_run.passed && this_run.identified && history.this_run_failed_before {
+        why_not.push("this run was judged before and did not pass then: a run stands as its worst judgement");
+    }
     let shown: Vec<&str> = window.iter().map(|p| if *p { "pass" } else { "fail" }).collect();
     row.observed = Observed::Figure {
         value: window.iter().filter(|p| **p).count() as f64,
@@ -472,6 +502,10 @@ fn history_row(gate: &Gate, runs: u32, this_run_passed: bool, history: Option<&[
         judge(gate, false, &mut row);
     } else {
         judge(gate, window.iter().all(|p| *p), &mut row);
+    }
+    if !why_not.is_empty() {
+        why_not.extend(row.detail.as_deref());
+        row.detail = Some(why_not.join("; "));
     }
     row
 }

@@ -79,8 +79,8 @@ pub struct Evidence {
     pub raw: Option<MetricSet>,
     /// The last accepted run, for thresholds relative to it.
     pub baseline: Option<crate::metrics::Baseline>,
-    /// Outcomes of the recorded earlier runs of this policy, oldest first (true = passed).
-    pub history: Option<Vec<bool>>,
+    /// The recorded earlier runs of this policy, as history gates read them.
+    pub history: Option<History>,
     /// Set environment figures by variable name.
     pub env: BTreeMap<String, EnvFigure>,
     pub flows: BTreeMap<String, FlowState>,
@@ -125,30 +125,25 @@ impl Evidence {
         self.demo || self.summary.iter().chain(&self.raw).any(|set| set.run.as_ref().is_some_and(|run| run.demo))
     }
 
-    /// The runs this evidence measured, each named by a digest of its figures (never of the
-    /// bytes that spelled them): the summary's and the raw results'. Evidence with no file (only
-    /// queries and environment figures) is named by what the queries answered and the figures.
-    /// History counts a record only when none of its runs was already counted, so one run
-    /// judged twice — reformatted, with and without `--raw`, or queried again later — counts once.
+    /// The runs this evidence measured, each named by its figures (`metrics::RunIdentity`,
+    /// never the bytes that spelled them nor when they were judged): the summary's and the raw
+    /// results'. Evidence with no file (only queries and environment figures) is named by what
+    /// the queries answered and the figures. Empty when the files' figures cannot identify the
+    /// run (counters only, nothing measured): such a run never counts toward consecutive passes
+    /// (finding round12-judge/01: a per-judgement fallback made one run count twice). History
+    /// counts a record only when none of its runs was already counted, so one run judged twice
+    /// — reformatted, with and without `--raw`, or queried again later — counts once.
     pub fn run_identities(&self, wanted: &[crate::metrics::MetricKey]) -> Vec<String> {
-        // A run whose figures measured nothing is named by its file's bytes (or, read from
-        // standard input, by when it was judged), never by a digest every empty run shares.
+        let has_files = self.summary.is_some() || self.raw.is_some();
         let files: Vec<String> = self
             .summary
             .iter()
-            .map(|s| (s, "summary"))
-            .chain(self.raw.iter().map(|s| (s, "raw")))
-            .map(|(set, role)| {
-                set.run_digest(wanted).unwrap_or_else(|| {
-                    let bytes: Vec<&str> =
-                        self.inputs.iter().filter(|i| i.role == role).map(|i| i.sha256.as_str()).collect();
-                    let fallback = format!("unmeasured {role} {} {:?}", bytes.join(","), self.judged_at);
-                    use sha2::{Digest, Sha256};
-                    format!("{:x}", Sha256::digest(fallback.as_bytes()))
-                })
-            })
+            .chain(&self.raw)
+            .filter_map(|set| crate::metrics::RunIdentity::of(set, wanted))
+            .map(|identity| identity.to_string())
             .collect();
-        if !files.is_empty() {
+        // A policy that reads no k6 figure names its run by its queries even when a file is given.
+        if !files.is_empty() || (has_files && !wanted.is_empty()) {
             return files;
         }
         use sha2::{Digest, Sha256};
@@ -165,8 +160,40 @@ impl Evidence {
         for (name, figure) in &self.env {
             hasher.update(format!("env {name}={:?}\0", figure.value));
         }
-        vec![format!("{:x}", hasher.finalize())]
+        vec![format!("{}{:x}", crate::metrics::ANSWERS_PREFIX, hasher.finalize())]
     }
+}
+
+/// The recorded runs of the policy, as each history gate reads them: by its own `count_waived`
+/// (finding round12-judge/03: one reading for every gate let a warn-only gate's setting count
+/// waived runs for the blocking one).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct History {
+    /// A run that passed only by a waiver is not a pass (the default).
+    pub clean: RunOutcomes,
+    /// A run that passed by a waiver counts as a pass (`count_waived = true`).
+    pub counting_waived: RunOutcomes,
+}
+
+impl History {
+    /// History as a gate with this `count_waived` reads it.
+    pub fn read_as(&self, count_waived: bool) -> &RunOutcomes {
+        if count_waived {
+            &self.counting_waived
+        } else {
+            &self.clean
+        }
+    }
+}
+
+/// The recorded runs read one way.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunOutcomes {
+    /// The earlier runs, oldest first, each as its worst judgement (true = passed).
+    pub earlier: Vec<bool>,
+    /// The run judged now was judged before and did not pass then: a run stands as its worst
+    /// judgement, the current one included (finding round12-judge/02).
+    pub this_run_failed_before: bool,
 }
 
 /// When the run behind an evidence file ended, and how that was found out.

@@ -8,18 +8,20 @@
 //! false`; the demo's runs against gatecheck's own API never count). Records are ordered by
 //! their own `judged_at` (to the nanosecond; where two cannot be ordered, the blocked one counts
 //! as the newer), and one dated in the future is refused. The same run counts once: a record
-//! lists the runs it judged (`evidence_runs`, digests of their figures), and a record naming a
-//! run this verdict judges, or one a newer record counted, is not counted again; a run judged
-//! more than once stands as its worst judgement, at its latest record. A run that
-//! passed only because of a waiver is not a clean pass: it counts only where the gate says
-//! `count_waived = true`.
+//! lists the runs it judged (`evidence_runs`, their identities by `metrics::RunIdentity`), and a
+//! record naming a run this verdict judges, or one a newer record counted, is not counted again;
+//! a run judged more than once stands as its worst judgement, at its latest record, and the run
+//! judged now stands as its worst judgement too. A record whose figures could not identify its
+//! run lists none and never counts as a pass. A run that passed only because of a waiver is not
+//! a clean pass: it counts only for a gate that says `count_waived = true`, so history is read
+//! both ways and each history gate reads it its own way.
 
-use std::collections::BTreeSet;
 use std::path::Path;
 
 use serde_json::Value;
 
 use crate::error::Error;
+use crate::policy::evaluate::{History, RunOutcomes};
 
 /// How a recorded verdict (a gatecheck JSON report) stands for what comes after it: the one
 /// rule shared by history and `--baseline`.
@@ -60,8 +62,6 @@ pub struct Query<'a> {
     pub policy_sha256: &'a str,
     /// This verdict's `evidence_runs`.
     pub current_runs: &'a [String],
-    /// Count a run that passed only by a waiver (the gate's `count_waived = true`).
-    pub count_waived: bool,
     /// The judgement time (unix seconds): records dated later are refused.
     pub now: i64,
 }
@@ -77,11 +77,9 @@ struct Record {
     standing: Standing,
 }
 
-/// Outcomes of the recorded runs of the policy, oldest first by each record's own judgement
-/// time (never its file name, which anyone can choose), true = passed. A record counts only
-/// when none of the runs it judged has been counted already (nor is judged now). A record dated
-/// in the future is refused: exit 2, naming it.
-pub fn outcomes(dir: &Path, query: &Query<'_>) -> Result<Vec<bool>, Error> {
+/// The recorded runs of the policy, as a gate that counts waived runs and one that does not
+/// read them (each history gate reads with its own `count_waived`).
+pub fn outcomes(dir: &Path, query: &Query<'_>) -> Result<History, Error> {
     let files: Vec<_> = match std::fs::read_dir(dir) {
         Ok(entries) => entries
             .flatten()
@@ -97,9 +95,27 @@ pub fn outcomes(dir: &Path, query: &Query<'_>) -> Result<Vec<bool>, Error> {
             records.push(record);
         }
     }
+    Ok(History {
+        clean: read_as(&mut records, query.current_runs, false),
+        counting_waived: read_as(&mut records, query.current_runs, true),
+    })
+}
+
+/// Whether a record judged one of these runs (`metrics::same_run`, the one rule for it).
+fn names_any(record: &Record, runs: &[String]) -> bool {
+    record.runs.iter().any(|run| runs.iter().any(|other| crate::metrics::same_run(run, other)))
+}
+
+/// Outcomes of the recorded runs, oldest first by each record's own judgement time (never its
+/// file name, which anyone can choose), true = passed, with waived runs counted as passes or
+/// not. A record counts only when none of the runs it judged has been counted already (nor is
+/// judged now); a run judged more than once, the current one included, stands as its worst
+/// judgement. A record whose figures could not identify its run (no `evidence_runs`) cannot be
+/// told from any other judgement: it never counts as a pass.
+fn read_as(records: &mut [Record], current_runs: &[String], count_waived: bool) -> RunOutcomes {
     let passed = |record: &Record| match record.standing {
-        Standing::Clean => true,
-        Standing::Waived(_) => query.count_waived,
+        Standing::Clean => !record.runs.is_empty(),
+        Standing::Waived(_) => count_waived && !record.runs.is_empty(),
         Standing::Blocked => false,
     };
     // Fail closed where the times cannot order two records (finding judge5/03): a pass is
@@ -114,22 +130,26 @@ pub fn outcomes(dir: &Path, query: &Query<'_>) -> Result<Vec<bool>, Error> {
     records.sort_by(|a, b| key(a).cmp(&key(b)).then_with(|| a.shown.cmp(&b.shown)));
     // A run judged more than once stands as its worst judgement, at the time of its latest
     // record: judged a pass and later re-judged blocked (fresh lag figures), it is blocked,
-    // never the first judgement kept.
-    let mut blocked_runs: BTreeSet<&String> = BTreeSet::new();
-    for record in records.iter().filter(|record| !passed(record)) {
-        blocked_runs.extend(record.runs.iter());
-    }
-    let mut seen: BTreeSet<String> = query.current_runs.iter().cloned().collect();
+    // never the first judgement kept; judged blocked and re-judged now, it is blocked now
+    // (finding round12-judge/02).
+    let failed: Vec<&Record> = records.iter().filter(|record| !passed(record)).collect();
+    let failed_before = |runs: &[String]| failed.iter().any(|record| names_any(record, runs));
+    let this_run_failed_before = failed_before(current_runs);
+    let mut seen: Vec<String> = current_runs.to_vec();
     let mut newest_first = Vec::new();
     for record in records.iter().rev() {
-        if record.runs.is_empty() || record.runs.iter().any(|run| seen.contains(run)) {
+        if record.runs.is_empty() {
+            newest_first.push(false);
             continue;
         }
-        newest_first.push(passed(record) && !record.runs.iter().any(|run| blocked_runs.contains(run)));
+        if names_any(record, &seen) {
+            continue;
+        }
+        newest_first.push(passed(record) && !failed_before(&record.runs));
         seen.extend(record.runs.iter().cloned());
     }
     newest_first.reverse();
-    Ok(newest_first)
+    RunOutcomes { earlier: newest_first, this_run_failed_before }
 }
 
 /// Reads one record; None when it belongs to another policy (by name or by text).
@@ -163,10 +183,15 @@ fn read_record(path: &Path, query: &Query<'_>) -> Result<Option<Record>, Error> 
     let unit = 10i128.pow(9 - digits.min(9) as u32);
     let judged_at = (at.unix_timestamp_nanos(), at.unix_timestamp_nanos() + unit - 1);
     // Records written before evidence_runs existed name their evidence by one digest.
-    let runs: Vec<String> = match report["evidence_runs"].as_array() {
+    // Their digests (and any token not of the forms written now) cannot be compared with the
+    // identities written now: such a record names no run, and never counts as a pass.
+    let mut runs: Vec<String> = match report["evidence_runs"].as_array() {
         Some(runs) => runs.iter().filter_map(|r| r.as_str().map(str::to_string)).collect(),
         None => report["evidence_digest"].as_str().map(str::to_string).into_iter().collect(),
     };
+    if !runs.iter().all(|run| crate::metrics::is_identity(run)) {
+        runs.clear();
+    }
     let standing = standing(&report).ok_or_else(|| refuse("gates: expected a list (gatecheck JSON report)".into()))?;
     Ok(Some(Record { judged_at, shown, runs, standing }))
 }
@@ -175,6 +200,7 @@ fn read_record(path: &Path, query: &Query<'_>) -> Result<Option<Record>, Error> 
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use std::collections::BTreeSet;
 
     const SHA: &str = "0000000000000000000000000000000000000000000000000000000000000001";
     /// 2026-01-01T00:00:00Z.
@@ -205,6 +231,11 @@ mod tests {
         }
     }
 
+    /// An identity as evidence with no file is named.
+    fn run_token(run: usize) -> String {
+        format!("{}{run:064x}", crate::metrics::ANSWERS_PREFIX)
+    }
+
     fn record(spec: &Spec, run: usize) -> String {
         let (_, second, fraction, passed) = spec;
         serde_json::json!({
@@ -212,7 +243,7 @@ mod tests {
             "inputs": [{"role": "policy", "path": "release.toml", "sha256": SHA, "bytes": 1}],
             "demo": false,
             "judged_at": judged_at(*second, fraction),
-            "evidence_runs": [format!("run-{run}")],
+            "evidence_runs": [run_token(run)],
             "gates": [{"id": "g", "subject": "g value", "verdict": if *passed { "PASS" } else { "FAIL" }, "blocking": !passed}],
         })
         .to_string()
@@ -246,13 +277,89 @@ mod tests {
                     kept.push(spec.clone());
                 }
             }
-            let query = Query { policy: "release", policy_sha256: SHA, current_runs: &[], count_waived: false, now: BASE + 100 };
-            let outcomes = outcomes(dir.path(), &query).unwrap();
+            let query = Query { policy: "release", policy_sha256: SHA, current_runs: &[], now: BASE + 100 };
+            let outcomes = outcomes(dir.path(), &query).unwrap().clean.earlier;
             prop_assert_eq!(outcomes.len(), kept.len());
             let trailing = outcomes.iter().rev().take_while(|passed| **passed).count();
             let cut = kept.iter().filter(|s| !s.3).map(|s| bounds(s.1, &s.2).1).max();
             let surely_after = kept.iter().filter(|s| s.3 && cut.is_none_or(|cut| bounds(s.1, &s.2).0 > cut)).count();
             prop_assert_eq!(trailing, surely_after, "{:?} -> {:?}", kept, outcomes);
         }
+    }
+
+    /// A judgement of one run: which run (None: a record its figures could not identify), its
+    /// standing (0 clean, 1 waived, 2 blocked).
+    type Judgement = (Option<usize>, u8);
+
+    fn judgement_record(index: usize, (run, standing): &Judgement) -> String {
+        let verdict = ["PASS", "WAIVED", "FAIL"][usize::from(*standing)];
+        let runs: Vec<String> = run.iter().map(|r| run_token(*r)).collect();
+        serde_json::json!({
+            "policy": {"name": "release", "source": "release.toml"},
+            "inputs": [{"role": "policy", "path": "release.toml", "sha256": SHA, "bytes": 1}],
+            "demo": false,
+            "judged_at": judged_at(0, &Some(format!("{index:09}"))),
+            "evidence_runs": runs,
+            "gates": [{"id": "g", "subject": "g value", "verdict": verdict, "blocking": *standing == 2}],
+        })
+        .to_string()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(96))]
+        /// Findings round12-judge/02 and /03, the class: whatever judgements were recorded, for
+        /// either `count_waived`, every earlier run counts once, at its latest judgement and as
+        /// its worst one; the run judged now stands as failed when any earlier judgement of it
+        /// did not pass; and a record with no identity is never a pass.
+        #[test]
+        fn every_run_stands_as_its_worst_judgement_the_current_one_included(
+            judgements in proptest::collection::vec((proptest::option::of(0usize..4), 0u8..3), 0..10),
+            current in 0usize..4,
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            for (index, judgement) in judgements.iter().enumerate() {
+                std::fs::write(dir.path().join(format!("{index}.json")), judgement_record(index, judgement)).unwrap();
+            }
+            let current_runs = [run_token(current)];
+            let query = Query { policy: "release", policy_sha256: SHA, current_runs: &current_runs, now: BASE + 100 };
+            let history = outcomes(dir.path(), &query).unwrap();
+            for count_waived in [false, true] {
+                let passes = |standing: u8| standing == 0 || (count_waived && standing == 1);
+                // The model: each identified run other than the current one at its latest
+                // judgement, passed when all its judgements did; an unidentified record is a fail.
+                let mut expected: Vec<(usize, bool)> = Vec::new();
+                for (index, (run, _)) in judgements.iter().enumerate() {
+                    match run {
+                        None => expected.push((index, false)),
+                        Some(run) if *run == current => {}
+                        Some(run) => {
+                            let all: Vec<(usize, u8)> = judgements.iter().enumerate()
+                                .filter(|(_, j)| j.0 == Some(*run)).map(|(i, j)| (i, j.1)).collect();
+                            if all.last().map(|(i, _)| *i) == Some(index) {
+                                expected.push((index, all.iter().all(|(_, standing)| passes(*standing))));
+                            }
+                        }
+                    }
+                }
+                let expected: Vec<bool> = expected.into_iter().map(|(_, passed)| passed).collect();
+                let read = history.read_as(count_waived);
+                prop_assert_eq!(&read.earlier, &expected, "count_waived {} {:?}", count_waived, judgements);
+                let failed_before = judgements.iter().any(|(run, standing)| *run == Some(current) && !passes(*standing));
+                prop_assert_eq!(read.this_run_failed_before, failed_before, "count_waived {} {:?}", count_waived, judgements);
+            }
+        }
+    }
+
+    /// A record of an older gatecheck names its run by a digest that cannot be compared with the
+    /// identities written now: the same run judged again would count twice, so its record names
+    /// no run and never counts as a pass (a blocked one still counts as blocked).
+    #[test]
+    fn a_record_whose_run_token_cannot_be_compared_never_counts_as_a_pass() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = judgement_record(0, &(Some(0), 0)).replace(&run_token(0), &format!("{:064x}", 7));
+        std::fs::write(dir.path().join("old.json"), old).unwrap();
+        std::fs::write(dir.path().join("new.json"), judgement_record(1, &(Some(1), 0))).unwrap();
+        let query = Query { policy: "release", policy_sha256: SHA, current_runs: &[], now: BASE + 100 };
+        assert_eq!(outcomes(dir.path(), &query).unwrap().clean.earlier, vec![false, true]);
     }
 }

@@ -889,7 +889,9 @@ fn a_summary_without_threshold_results_is_no_baseline_and_waiver_caps_stop_at_36
 }
 
 /// Finding judgement3/02: runs that measured nothing (k6 writes zeros for flows that sent no
-/// request) all had one identity, so history skipped a blocked one between two passes.
+/// request) all had one identity, so history skipped a blocked one between two passes. They have
+/// no identity at all (finding round12-judge/01: one made of the file and the judgement time
+/// counted one run twice), and history never counts such a record as a pass nor skips it.
 #[test]
 fn runs_that_measured_nothing_never_share_a_history_identity() {
     let dir = tempfile::tempdir().unwrap();
@@ -918,7 +920,7 @@ fn runs_that_measured_nothing_never_share_a_history_identity() {
         read_json(&report)["evidence_runs"].clone()
     };
     let (a, b) = (record(&empty("a.json", 1)), record(&empty("b.json", 2)));
-    assert_ne!(a, b, "two runs that measured nothing share an identity");
+    assert_eq!((a, b), (serde_json::json!([]), serde_json::json!([])), "a run that measured nothing has an identity");
 }
 
 /// Finding figures3/01: a histogram_quantile over a recording rule (`job:lag:buckets`) does not

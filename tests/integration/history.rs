@@ -318,3 +318,134 @@ fn a_run_against_the_demo_api_is_the_demos_whichever_command_ran_it() {
     assert!(dir.path().join("other.json").exists(), "{smoke:?}");
     assert!(read_json(&dir.path().join("other.json"))["gatecheck"].get("demo").is_none());
 }
+
+/// The consecutive-passes row of a verdict's table.
+fn history_row(out: &str, gate: &str) -> String {
+    let prefix = format!("│ {gate} ");
+    out.lines().find(|l| l.starts_with(&prefix)).unwrap_or_else(|| panic!("no {gate} row: {out}")).to_string()
+}
+
+/// Finding round12-judge/01: a policy whose k6 figures are counters only measured nothing a run
+/// can be told by, and each judgement got an identity of its own (the file's digest and the
+/// judgement time), so one summary judged twice met `consecutive_passes = 2`. Such a run has no
+/// identity: it never counts toward consecutive passes, and the row says why.
+#[test]
+fn a_run_its_figures_cannot_identify_never_counts_toward_consecutive_passes() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = dir.path().join("history");
+    let (_guard, policy) = policy_file(
+        "[policy]\nname = \"throughput\"\ndescription = \"enough load\"\nmax_waiver_days = 14\n\n\
+         [[gate]]\nid = \"requests\"\ndescription = \"enough requests\"\nmetric = \"http_reqs\"\nthresholds = [\"count > 100\"]\n\n\
+         [[gate]]\nid = \"consecutive-passes\"\ndescription = \"two passing runs\"\nconsecutive_passes = 2\non_missing = \"skip\"\n",
+    );
+    for _ in 0..2 {
+        let out = stdout_of(&verify(&repo().join(PASS_EXPORT), &history, Some(&policy)).code(1));
+        let row = history_row(&out, "consecutive-passes");
+        assert!(row.contains("FAIL"), "one run judged twice met consecutive passes: {out}");
+        assert!(out.contains("cannot identify"), "the row does not say why the run cannot count: {out}");
+    }
+    for record in records(&history) {
+        assert_eq!(read_json(&record)["evidence_runs"], serde_json::json!([]), "an unidentified run got an identity");
+    }
+}
+
+/// Finding round12-judge/02: run C judged BLOCKED and then re-judged with passing lag figures
+/// read "pass, pass" with the run before it: records naming the run judged now were skipped
+/// before its blocked judgement was consulted. A run stands as its worst judgement, the current
+/// one included.
+#[test]
+fn a_blocked_run_re_judged_to_a_pass_still_stands_as_blocked() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = dir.path().join("history");
+    let run_c = repo().join("fixtures/k6/1.1.0/pass-trend-stats-p99/summary-export.json");
+    verify(&repo().join(PASS_EXPORT), &history, None).code(1);
+    let judge_c = |lag: &str| {
+        gatecheck_with_lag()
+            .env("SCHEDULER_LAG_P95_SECONDS", lag)
+            .arg("verify")
+            .arg("--summary")
+            .arg(&run_c)
+            .arg("--history")
+            .arg(&history)
+            .assert()
+    };
+    judge_c("100").code(1);
+    let out = stdout_of(&judge_c("5").code(1));
+    let row = history_row(&out, "consecutive-passes");
+    assert!(row.contains("FAIL"), "a blocked run re-judged until it passed shipped: {out}");
+}
+
+/// Finding round12-judge/03: history was read once with `count_waived` of ANY history gate, so
+/// a warn-only gate counting waived runs made the blocking gate count them too. Each history
+/// gate reads history with its own setting.
+#[test]
+fn each_history_gate_counts_waived_runs_by_its_own_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let expires = (time::OffsetDateTime::now_utc() + time::Duration::days(3)).date();
+    let waivers = dir.path().join("waivers.toml");
+    std::fs::write(
+        &waivers,
+        format!("[[waiver]]\ngate = \"read-latency\"\nowner = \"dana@example.com\"\nreason = \"cold cache\"\nticket = \"OPS-1\"\nexpires = {expires}\n"),
+    )
+    .unwrap();
+    let (_guard, policy) = policy_file(
+        "[policy]\nname = \"rel\"\ndescription = \"read latency\"\nmax_waiver_days = 14\n\n[k6_thresholds]\nenforce = false\n\n\
+         [[gate]]\nid = \"read-latency\"\ndescription = \"read flow latency\"\nmetric = \"http_req_duration{flow:auth_list}\"\nthresholds = [\"p(95) < 400ms\"]\n\n\
+         [[gate]]\nid = \"consecutive-passes\"\ndescription = \"two clean passes\"\nconsecutive_passes = 2\non_missing = \"skip\"\n\n\
+         [[gate]]\nid = \"recent-passes\"\ndescription = \"two passes, waived ones included\"\nconsecutive_passes = 2\ncount_waived = true\nseverity = \"warn\"\non_missing = \"skip\"\n",
+    );
+    let history = dir.path().join("history");
+    gatecheck()
+        .args(["verify", "--summary", "fixtures/k6/1.1.0/fail-latency/summary-export.json", "--policy"])
+        .arg(&policy)
+        .arg("--waivers")
+        .arg(&waivers)
+        .arg("--history")
+        .arg(&history)
+        .assert()
+        .code(1);
+    let out = stdout_of(&verify(&repo().join(PASS_EXPORT), &history, Some(&policy)).code(1));
+    assert!(history_row(&out, "consecutive-passes").contains("FAIL"), "the blocking gate counted a waived run: {out}");
+    assert!(history_row(&out, "recent-passes").contains("PASS"), "the count_waived gate did not count it: {out}");
+}
+
+/// Finding round12-judge/06: a summary written with `--summary-trend-stats "med,p(99)"` carries
+/// med and p(99) only, its raw results all five digested stats, so the two shapes of one run got
+/// two identities and one run met `consecutive_passes = 2`.
+#[test]
+fn one_run_as_a_summary_with_other_trend_stats_then_as_raw_results_counts_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = repo().join("fixtures/k6/1.1.0/pass-trend-stats-p99");
+    let mut doc = read_json(&fixture.join("summary-export.json"));
+    for (_, metric) in doc["metrics"].as_object_mut().unwrap() {
+        let metric = metric.as_object_mut().unwrap();
+        if metric.contains_key("med") {
+            for stat in ["avg", "min", "max", "p(90)", "p(95)"] {
+                metric.remove(stat);
+            }
+        }
+    }
+    let summary = dir.path().join("summary.json");
+    std::fs::write(&summary, doc.to_string()).unwrap();
+    let (_guard, policy) = policy_file(
+        "[policy]\nname = \"p99\"\ndescription = \"tail latency\"\nmax_waiver_days = 14\n\n[k6_thresholds]\nenforce = false\n\n\
+         [[gate]]\nid = \"read-latency\"\ndescription = \"tail\"\nmetric = \"http_req_duration{flow:auth_list}\"\nthresholds = [\"p(99) < 700ms\"]\n\n\
+         [[gate]]\nid = \"read-errors\"\ndescription = \"errors\"\nmetric = \"http_req_failed{flow:auth_list}\"\nthresholds = [\"rate < 1%\"]\n\n\
+         [[gate]]\nid = \"consecutive-passes\"\ndescription = \"two passing runs\"\nconsecutive_passes = 2\non_missing = \"skip\"\n",
+    );
+    let history = dir.path().join("history");
+    stdout_of(&verify(&summary, &history, Some(&policy)).code(1));
+    let out = stdout_of(
+        &gatecheck()
+            .arg("verify")
+            .arg("--policy")
+            .arg(&policy)
+            .arg("--raw")
+            .arg(fixture.join("raw.ndjson"))
+            .arg("--history")
+            .arg(&history)
+            .assert()
+            .code(1),
+    );
+    assert!(out.contains(TOO_FEW), "the raw results of the run the summary was counted again: {out}");
+}
