@@ -167,6 +167,10 @@ pub async fn gather(policy: &Policy, plan: &Plan, env: &crate::env::Lookup<'_>) 
     if let Some(path) = &plan.baseline {
         inputs.push(sources::digest::file("baseline", path)?);
     }
+    if let Some(baseline) = &baseline {
+        let judged: Vec<&crate::metrics::MetricSet> = summary.iter().chain(&raw).collect();
+        sources::baseline::refuse_the_run_judged_now(baseline, &judged, &wanted)?;
+    }
     let waivers = match &plan.waivers {
         Some(path) => {
             let text = crate::input::read_to_string(path, "waivers")?;

@@ -137,6 +137,9 @@ pub struct Baseline {
     pub source: String,
     pub figures: BTreeMap<(MetricKey, String), f64>,
     pub set: Option<MetricSet>,
+    /// The run it is, as far as its figures tell (a report's `evidence_runs`, or the
+    /// identity of the summary or raw results): never the run judged now.
+    pub runs: Vec<RunIdentity>,
 }
 
 impl Baseline {

@@ -7,7 +7,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::error::Error;
-use crate::metrics::MetricKey;
+use crate::metrics::{MetricKey, MetricSet, RunIdentity};
 use crate::policy::threshold::Stat;
 
 pub use crate::metrics::Baseline;
@@ -31,7 +31,8 @@ pub fn read(path: &Path, wanted: &[MetricKey], allow_blocked: bool) -> Result<Ba
     };
     if crate::sources::detect::detect(path)? == crate::sources::detect::InputFormat::RawResults {
         let (set, _) = crate::sources::k6_ndjson::read(&[path], wanted, false)?;
-        return Ok(Baseline { source: shown, figures: BTreeMap::new(), set: Some(set) });
+        let runs = RunIdentity::of(&set, wanted).into_iter().collect();
+        return Ok(Baseline { source: shown, figures: BTreeMap::new(), set: Some(set), runs });
     }
     let bytes = crate::input::read(path, "baseline")?;
     let document = serde_json::from_slice::<Value>(&bytes).ok();
@@ -59,13 +60,67 @@ pub fn read(path: &Path, wanted: &[MetricKey], allow_blocked: bool) -> Result<Ba
                 }
             }
         }
-        return Ok(Baseline { source: shown.clone(), figures: from_report(&shown, report)?, set: None });
+        let runs = report
+            .get("evidence_runs")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|token| RunIdentity::parse(token.as_str()?))
+            .collect();
+        return Ok(Baseline { source: shown.clone(), figures: from_report(&shown, report)?, set: None, runs });
     }
     let set = crate::sources::k6_summary::parse(&shown, &bytes)?;
     for why in set.unfit_as_baseline() {
         refuse(why)?;
     }
-    Ok(Baseline { source: shown, figures: BTreeMap::new(), set: Some(set) })
+    let runs = RunIdentity::of(&set, wanted).into_iter().collect();
+    Ok(Baseline { source: shown, figures: BTreeMap::new(), set: Some(set), runs })
+}
+
+/// A baseline is an earlier run to compare with: the run judged now (its summary, its raw
+/// results, a report of it) compared with itself cannot regress, so every relative gate would
+/// pass by construction. Refused (exit 2) whatever `--baseline-allow-blocked` says, when its
+/// identity (`RunIdentity`) is that of any evidence judged now.
+///
+/// A report's identities were taken under its own policy's metrics, which may not be this
+/// one's: a report is also the run judged now when it shows a latency statistic of this run and
+/// every figure it shows is this run's, to the bit.
+pub fn refuse_the_run_judged_now(
+    baseline: &Baseline,
+    judged: &[&MetricSet],
+    wanted: &[MetricKey],
+) -> Result<(), Error> {
+    for set in judged {
+        let same_identity =
+            RunIdentity::of(set, wanted).is_some_and(|now| baseline.runs.iter().any(|run| run.same_run(&now)));
+        if same_identity || same_figures(baseline, set) {
+            return Err(Error::Evidence {
+                path: baseline.source.clone(),
+                message: format!(
+                    "this baseline is the run judged now ({}: the same figures): a baseline is an earlier run, and a run \
+                     compared with itself never regresses",
+                    crate::escape::line(&set.path)
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Whether a report's figures are `set`'s: at least one trend statistic in common, and no
+/// figure in common that differs.
+fn same_figures(baseline: &Baseline, set: &MetricSet) -> bool {
+    let mut trend_shared = false;
+    for ((key, stat), value) in &baseline.figures {
+        let Some(metric) = set.get(key) else { continue };
+        let Ok(parsed) = Stat::parse(stat) else { continue };
+        let crate::metrics::Lookup::Value(now) = metric.aggregate.lookup(parsed) else { continue };
+        if now.to_bits() != value.to_bits() {
+            return false;
+        }
+        trend_shared |= matches!(metric.aggregate, crate::metrics::Aggregate::Trend(_));
+    }
+    trend_shared
 }
 
 /// A gatecheck JSON report: each row's subject is "<selector> <stat>" with a figure.
