@@ -157,12 +157,16 @@ pub fn evaluate(policy: &Policy, evidence: &Evidence) -> Result<Verdict, Error> 
 /// answer that may hide them (a store
 /// that did not reply: the switch cannot be taken on it).
 fn flow_measured(policy: &Policy, flow: &str, evidence: &Evidence) -> Result<bool, Error> {
+    // Every figure found is a measurement: k6's zero-filled metrics of a flow that sent nothing
+    // are found as missing (`Lookup::Empty`), never as figures. A count says so where the
+    // format gives one; without one (a summary's latency trend, finding round13-judge/03; a
+    // query series; a figure set in the environment, finding round11-judge/01) the figure
+    // itself shows the flow ran — from a file, unless it is 0.
     let measured = |f: &Found| match f {
         Found::Figure { samples: Some(n), .. } => *n > 0,
-        Found::Figure { provenance: Provenance::Query { .. }, .. } => true,
-        // A figure set in the environment was measured by whoever set it (finding
-        // round11-judge/01: a lag of 9999 s set for a switched-off flow was discarded).
-        Found::Figure { provenance: Provenance::Env { .. }, .. } => true,
+        // A counter k6 wrote as 0 for a flow that sent nothing counted nothing.
+        Found::Figure { provenance: Provenance::File { .. }, reading, .. } => reading.value() != 0.0,
+        Found::Figure { samples: None, .. } => true,
         _ => false,
     };
     for gate in policy.gates.iter().filter(|gate| gate.flow.as_deref() == Some(flow)) {

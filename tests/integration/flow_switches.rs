@@ -257,3 +257,34 @@ fn a_figure_set_in_the_environment_overrules_the_switch_of_its_flow() {
         assert!(table_line(&out, "rule-lag", "p(95) < 30s").contains(row), "{figure:?}: {out}");
     }
 }
+
+/// Finding round13-judge/03: a summary's latency trend carries no sample count (k6 writes
+/// `count` only when asked), so a flow whose only figure in the summary was its latency read as
+/// unmeasured and its switch SKIPPED a p95 over the limit. Any figure a file gives as a value —
+/// not k6's zero trend of a flow that sent nothing — shows the flow ran.
+#[test]
+fn a_latency_figure_without_a_count_shows_the_flow_ran() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut doc: Value = serde_json::from_str(&std::fs::read_to_string(repo().join(PASS_EXPORT)).unwrap()).unwrap();
+    let metrics = doc["metrics"].as_object_mut().unwrap();
+    metrics.retain(|key, _| !key.contains("flow:rule_poll}") || key.starts_with("http_req_duration"));
+    let p95 = metrics["http_req_duration{flow:rule_poll}"]["p(95)"].as_f64().unwrap();
+    let summary = dir.path().join("summary.json");
+    std::fs::write(&summary, serde_json::to_string(&doc).unwrap()).unwrap();
+    let (_policy_dir, policy) = policy_file(&format!(
+        "[k6_thresholds]\nenforce = false\n[flows.rule_poll]\nswitch_env = \"PERF_ENABLE_RULE_RUN\"\n\
+         [[gate]]\nid = \"query-latency\"\nflow = \"rule_poll\"\nmetric = \"http_req_duration{{flow:rule_poll}}\"\n\
+         thresholds = [\"p(95) < {}ms\"]\n",
+        (p95 / 2.0).floor()
+    ));
+    for (env, args) in [(Some("0"), vec![]), (None, vec!["--skip-flow", "rule_poll"])] {
+        let mut cmd = gatecheck();
+        if let Some(value) = env {
+            cmd.env("PERF_ENABLE_RULE_RUN", value);
+        }
+        cmd.args(["verify", "--policy"]).arg(&policy).arg("--summary").arg(&summary).args(&args);
+        let out = stdout_of(&cmd.assert().code(1));
+        assert!(out.lines().any(|line| line.contains("query-latency") && line.contains("FAIL")), "{out}");
+        assert!(out.contains("but the evidence holds samples of it: it is judged"), "{out}");
+    }
+}
