@@ -2,17 +2,21 @@
 //! whatever shape the run was given in (summary-export, handleSummary, raw results, any
 //! `--summary-trend-stats`), re-serialized, or judged at another time.
 //!
-//! An identity holds the figures every shape carries alike, each digested on its own: a rate's
-//! counts (every shape writes them) and, per trend, those of avg, min, med, max and p(95) the
-//! shape carries (bit-identical from raw samples by k6's method; which of them a summary carries
-//! depends on `--summary-trend-stats`, so no single digest over "what is there" can name the run).
-//! Two identities name the same run when their counts agree and no figure both carry differs: a
-//! summary with med only and the raw results with all five are one run, two runs whose common
-//! figures differ are two. A run whose figures measured nothing (counters and gauges only, which
-//! raw results do not carry alike, or a flow that sent no request) has no identity at all, never
-//! one made of when or from which bytes it was judged, which would make it count twice.
+//! An identity holds the figures every shape carries alike, each digested on its own: each
+//! rate's counts that counted anything (every shape writes a rate it carries with its counts;
+//! a rate of 0/0 — a flow that sent nothing, written by k6 as zeros in a summary and absent from
+//! raw results — is no figure, finding round13-judge/01) and, per trend, those of avg, min, med,
+//! max and p(95) the shape carries (bit-identical from raw samples by k6's method; which of them
+//! a summary carries depends on `--summary-trend-stats`, so no single digest over "what is
+//! there" can name the run). Two identities name the same run when they share a figure and no
+//! figure both carry differs: a summary with med only and the raw results with all five are one
+//! run, two runs whose common figures differ are two, and a rate one shape carries and the
+//! other does not splits nothing. A run whose figures measured nothing (counters and gauges
+//! only, which raw results do not carry alike, or a flow that sent no request) has no identity
+//! at all, never one made of when or from which bytes it was judged, which would make it count
+//! twice.
 //!
-//! Written into a record's `evidence_runs` as `run1:<counts>;<figure>=<value>;…` (digests only);
+//! Written into a record's `evidence_runs` as `run2:<figure>=<value>;…` (digests only);
 //! evidence with no file is named `answers1:<digest of the query answers and env figures>`, the
 //! same run as an equal token only. A token of neither form is an older gatecheck's digest, which
 //! cannot be compared with these: `is_identity` says so, and history never counts its record as a
@@ -24,7 +28,7 @@ use sha2::{Digest, Sha256};
 
 use super::{Aggregate, Lookup, MetricKey, MetricSet, Stat};
 
-const PREFIX: &str = "run1:";
+const PREFIX: &str = "run2:";
 /// The prefix of the identity of evidence with no file (only queries and environment figures).
 pub const ANSWERS_PREFIX: &str = "answers1:";
 
@@ -33,11 +37,10 @@ pub const ANSWERS_PREFIX: &str = "answers1:";
 /// digit apart (110.1435926 vs 110.14359259999999).
 const TREND_STATS: [Stat; 5] = [Stat::Avg, Stat::Min, Stat::Med, Stat::Max, Stat::Percentile(95.0)];
 
-/// A run's identity: the digest of its rates' counts and, by figure, the digest of each trend
+/// A run's identity: by figure (a rate's counts, a trend's statistic), the digest of each
 /// figure the evidence carries.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunIdentity {
-    counts: String,
     figures: BTreeMap<String, String>,
 }
 
@@ -52,22 +55,20 @@ impl RunIdentity {
         let mut keys: Vec<&MetricKey> = wanted.iter().collect();
         keys.sort();
         keys.dedup();
-        let mut counts = Sha256::new();
         let mut figures = BTreeMap::new();
-        // Runs that measured nothing (k6 writes zeros for flows that sent no request) would all
-        // share one identity.
-        let mut measured = false;
         for key in keys {
             let Some(metric) = set.metrics.get(key) else { continue };
             match &metric.aggregate {
+                // A rate that counted nothing (k6's zeros for a flow that sent no request) is
+                // no figure: raw results of the same run do not hold it at all.
+                Aggregate::Rate { total: 0, .. } => {}
                 Aggregate::Rate { matches, total } => {
-                    measured |= *total > 0;
-                    counts.update(format!("{key}\0{matches}/{total}\0").as_bytes());
+                    let label = format!("{key}\0counts");
+                    figures.insert(short(&label), short(&format!("{label}\0{matches}/{total}")));
                 }
                 Aggregate::Trend(_) => {
                     for stat in TREND_STATS {
                         if let Lookup::Value(value) = metric.aggregate.lookup(stat) {
-                            measured = true;
                             let label = format!("{key}\0{stat}");
                             figures.insert(short(&label), short(&format!("{label}\0{value:?}")));
                         }
@@ -77,36 +78,40 @@ impl RunIdentity {
                 Aggregate::Counter { .. } | Aggregate::Gauge { .. } => {}
             }
         }
-        measured.then(|| RunIdentity { counts: format!("{:x}", counts.finalize()), figures })
+        // Runs that measured nothing would all share one identity.
+        (!figures.is_empty()).then_some(RunIdentity { figures })
     }
 
     /// Reads an identity as a record writes it; None for a token of another form.
     pub fn parse(token: &str) -> Option<RunIdentity> {
-        let mut parts = token.strip_prefix(PREFIX)?.split(';');
-        let counts = parts.next()?.to_string();
         let mut figures = BTreeMap::new();
-        for part in parts {
+        for part in token.strip_prefix(PREFIX)?.split(';').filter(|part| !part.is_empty()) {
             let (label, value) = part.split_once('=')?;
             figures.insert(label.to_string(), value.to_string());
         }
-        Some(RunIdentity { counts, figures })
+        (!figures.is_empty()).then_some(RunIdentity { figures })
     }
 
-    /// Whether two identities name the same run: the same counts, and no figure both carry
-    /// differs. Which figures one shape carries (the trend stats chosen) never splits a run.
+    /// Whether two identities name the same run: a figure in common, and no figure both carry
+    /// differs. Which figures one shape carries (the trend stats chosen, a rate only one shape
+    /// writes) never splits a run.
     pub fn same_run(&self, other: &RunIdentity) -> bool {
-        self.counts == other.counts
-            && self.figures.iter().all(|(label, value)| other.figures.get(label).is_none_or(|v| v == value))
+        let mut shared = false;
+        for (label, value) in &self.figures {
+            match other.figures.get(label) {
+                Some(theirs) if theirs != value => return false,
+                Some(_) => shared = true,
+                None => {}
+            }
+        }
+        shared
     }
 }
 
 impl std::fmt::Display for RunIdentity {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{PREFIX}{}", self.counts)?;
-        for (label, value) in &self.figures {
-            write!(f, ";{label}={value}")?;
-        }
-        Ok(())
+        let entries: Vec<String> = self.figures.iter().map(|(label, value)| format!("{label}={value}")).collect();
+        write!(f, "{PREFIX}{}", entries.join(";"))
     }
 }
 
@@ -190,6 +195,34 @@ mod tests {
             let (four, _) = set(&pick(&a, &values), 1);
             prop_assert!(!same_run(&one.to_string(), &RunIdentity::of(&four, &wanted).unwrap().to_string()));
         }
+    }
+
+    /// Finding round13-judge/01: a rate that counted nothing (k6's 0/0 for a flow that sent no
+    /// request, which raw results do not hold) and a rate only one shape carries split no run;
+    /// a shared rate whose counts differ does.
+    #[test]
+    fn a_rate_that_counted_nothing_or_that_one_shape_lacks_splits_no_run() {
+        let (summary, wanted) = set(&[(Stat::Avg, 1.5), (Stat::Percentile(95.0), 3.0)], 2);
+        let mut with_empty = summary.clone();
+        let empty = MetricKey::parse("checks{flow:off}").unwrap();
+        with_empty.metrics.insert(
+            empty.clone(),
+            crate::metrics::Metric {
+                aggregate: Aggregate::Rate { matches: 0, total: 0 },
+                is_time: false,
+                k6_verdicts: vec![],
+                provenance: Provenance::File { path: "s.json".into(), key: "k".into() },
+            },
+        );
+        let mut raw = summary.clone();
+        raw.metrics.retain(|key, _| key.to_string().starts_with("http_req_duration"));
+        let mut wanted_all = wanted.clone();
+        wanted_all.push(empty);
+        let one = RunIdentity::of(&with_empty, &wanted_all).unwrap();
+        let two = RunIdentity::of(&raw, &wanted_all).unwrap();
+        assert!(one.same_run(&two) && two.same_run(&one), "{one} vs {two}");
+        let (other_counts, _) = set(&[(Stat::Avg, 1.5), (Stat::Percentile(95.0), 3.0)], 3);
+        assert!(!one.same_run(&RunIdentity::of(&other_counts, &wanted).unwrap()));
     }
 
     /// Finding round12-judge/01: figures that measured nothing the run can be told by (here a

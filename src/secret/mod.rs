@@ -102,12 +102,9 @@ fn header_parts(value: &str) -> Vec<String> {
         }
         if let Some((scheme, credential)) = item.rsplit_once(char::is_whitespace) {
             parts.push(credential.trim().to_string());
-            let decoded = scheme
-                .trim()
-                .eq_ignore_ascii_case("basic")
-                .then(|| base64::engine::general_purpose::STANDARD.decode(credential.trim()).ok())
-                .flatten()
-                .and_then(|bytes| String::from_utf8(bytes).ok());
+            // Padded or not, in either alphabet: a server decodes each (finding round13-text/06:
+            // a Basic value without its `=` was never read, so its password was no credential).
+            let decoded = scheme.trim().eq_ignore_ascii_case("basic").then(|| basic_pair(credential.trim())).flatten();
             if let Some(pair) = decoded {
                 if let Some((_, password)) = pair.split_once(':') {
                     parts.push(password.to_string());
@@ -117,6 +114,21 @@ fn header_parts(value: &str) -> Vec<String> {
         }
     }
     parts
+}
+
+/// A Basic credential's `user:password`, decoded from base64 with or without padding, in the
+/// standard or the URL-safe alphabet.
+fn basic_pair(encoded: &str) -> Option<String> {
+    use base64::engine::{general_purpose, DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+    let lenient = GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
+    [
+        GeneralPurpose::new(&base64::alphabet::STANDARD, lenient),
+        GeneralPurpose::new(&base64::alphabet::URL_SAFE, lenient),
+    ]
+    .iter()
+    .find_map(|engine| engine.decode(encoded).ok())
+    .or_else(|| general_purpose::STANDARD.decode(encoded).ok())
+    .and_then(|bytes| String::from_utf8(bytes).ok())
 }
 
 /// The `Authorization` value of HTTP basic auth; the scrubber learns the `user:password` pair
@@ -498,6 +510,44 @@ mod tests {
         }
         let kept = from_input("PERF_BEARER_TOKEN", "s3cr3t ~!@#$%^&*()_+{}|:<>?`-=[];',./\"").unwrap();
         forget(kept.expose());
+    }
+
+    /// Finding round13-text/06: a Basic header value without its `=` padding (or in the
+    /// URL-safe alphabet) was never decoded, so its password was printed when a server quoted it.
+    #[test]
+    fn a_basic_header_value_without_padding_still_makes_its_password_a_credential() {
+        use base64::Engine;
+        let pair = "ops:pw-unpadded-7c1e9a2";
+        for encoded in [
+            base64::engine::general_purpose::STANDARD_NO_PAD.encode(pair),
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(pair),
+        ] {
+            assert!(!encoded.ends_with('='));
+            let _kept = header_value("--prometheus-header Authorization", &format!("Basic {encoded}")).unwrap();
+            assert_eq!(scrub("bad password pw-unpadded-7c1e9a2 for ops"), "bad password *** for ops");
+            forget(&format!("Basic {encoded}"));
+            for part in header_parts(&format!("Basic {encoded}")) {
+                forget(&part);
+            }
+        }
+    }
+
+    /// Finding round13-text/05 and its kin: no answer stalls the scrubber. Each unit a reading
+    /// looks ahead over (breaks, backslashes, `%25` layers, references, digit lists, tags,
+    /// index keys) repeated over 200 KB is scrubbed in one pass: the quadratic walks took
+    /// minutes at this size, so the generous deadline (a hang guard, not a speed claim) holds
+    /// only for a linear one.
+    #[test]
+    fn no_answer_stalls_the_scrubber() {
+        let token = Secret::new("prom-token-stall-5d1e9f0a");
+        for unit in ["\n", "\\", "%25", "&", "&#", "0x", "\\u", "1,", "\r\n ", "\\\\u00", "<a", "{\"1\":", " ", "\\n"] {
+            let text = format!("parse error{}", unit.repeat(200_000 / unit.len()));
+            let start = std::time::Instant::now();
+            let scrubbed = scrub(&text);
+            assert_eq!(scrubbed.len(), text.len(), "{unit:?}");
+            assert!(start.elapsed() < std::time::Duration::from_secs(30), "{unit:?}: {:?}", start.elapsed());
+        }
+        forget(token.expose());
     }
 
     #[test]

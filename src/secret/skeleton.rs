@@ -23,9 +23,9 @@ use std::collections::HashMap;
 use super::echo::SHORTEST_CUT;
 
 /// The longest run of other characters that still joins two letters of an echo: a quoted item
-/// of a pretty-printed list, entity-quoted and indented four deep (`&#39;,\n    &#39;`), fits;
-/// a sentence does not.
-const MAX_GAP: usize = 16;
+/// of a pretty-printed list indented eight levels deep (`",\n` and 32 spaces, finding
+/// round13-text/03), entity-quoted too, fits.
+const MAX_GAP: usize = 48;
 /// What a byte with no letter or digit adds to the gap: an item of its own in a list, written
 /// itself or escaped (`&#x2d;`, `\u002d`), with its separator.
 const ITEM: usize = MAX_GAP + 8;
@@ -50,18 +50,39 @@ impl Target {
 
 /// Per-byte renderings a server may print a credential in (letters and digits only: whatever
 /// else it writes around each byte is a gap).
-const RENDERINGS: [fn(u8) -> String; 10] = [
-    |b| if b.is_ascii_alphanumeric() { char::from(b.to_ascii_lowercase()).to_string() } else { String::new() },
+const RENDERINGS: [fn(u8) -> String; 19] = [
+    plain,
     |b| format!("{b:02x}"),
     |b| format!("x{b:02x}"),
     |b| format!("0x{b:02x}"),
     |b| format!("u{b:04x}"),
     |b| format!("{b}"),
     |b| format!("{b:03o}"),
+    |b| format!("u{b:x}"),
+    // Octal and binary as Go's `%o`/`%b` and Python's `oct()`/`bin()` write them.
+    |b| format!("{b:o}"),
+    |b| format!("0o{b:o}"),
+    |b| format!("{b:b}"),
+    |b| format!("{b:08b}"),
+    |b| format!("0b{b:b}"),
+    // UTF-16 (either byte order): hex, decimal bytes, and Python's repr of the bytes, where a
+    // printable byte is itself and the zero byte `\x00` (finding round13-text/02).
     |b| format!("{b:02x}00"),
     |b| format!("00{b:02x}"),
-    |b| format!("u{b:x}"),
+    |b| format!("{b}0"),
+    |b| format!("0{b}"),
+    |b| format!("{}x00", plain(b)),
+    |b| format!("x00{}", plain(b)),
 ];
+
+/// A byte as itself: an ASCII letter or digit lower-cased, anything else nothing (a gap).
+fn plain(b: u8) -> String {
+    if b.is_ascii_alphanumeric() {
+        char::from(b.to_ascii_lowercase()).to_string()
+    } else {
+        String::new()
+    }
+}
 
 /// The skeleton targets of every credential form, indexed by their first `KEY` characters.
 #[derive(Default)]
@@ -69,8 +90,9 @@ pub struct Skeletons {
     targets: Vec<Target>,
     /// Where a match may begin: (target, byte) by the `KEY` skeleton characters from there.
     index: HashMap<[u8; KEY], Vec<(usize, usize)>>,
-    /// Targets of credentials shorter than `SHORTEST_CUT` bytes: matched whole, as a word.
-    short: Vec<usize>,
+    /// Targets of credentials shorter than `SHORTEST_CUT` bytes, matched whole and as a word,
+    /// by their first two skeleton characters (every target has at least `SHORTEST`).
+    short: HashMap<[u8; 2], Vec<usize>>,
 }
 
 /// Skeleton characters looked up at once: every piece worth masking has at least as many.
@@ -100,7 +122,8 @@ impl Skeletons {
                 }
                 let index = skeletons.targets.len();
                 if target.bytes() < SHORTEST_CUT || target.skeleton.len() < SHORTEST_CUT {
-                    skeletons.short.push(index);
+                    let first = [target.skeleton[0], target.skeleton[1]];
+                    skeletons.short.entry(first).or_default().push(index);
                 } else {
                     for start in 0..=target.bytes() - SHORTEST_CUT {
                         let from = target.starts[start];
@@ -121,8 +144,15 @@ impl Skeletons {
         if self.targets.is_empty() {
             return text.to_string();
         }
-        let letters = TextSkeleton::new(text);
         let mut masked: Vec<(usize, usize)> = Vec::new();
+        for letters in [TextSkeleton::new(text, false), TextSkeleton::new(text, true)] {
+            self.find(&letters, &mut masked);
+        }
+        super::mask(text, masked)
+    }
+
+    /// The byte ranges of `letters`' text that echo a target.
+    fn find(&self, letters: &TextSkeleton, masked: &mut Vec<(usize, usize)>) {
         for at in 0..letters.chars.len() {
             if let Some(key) = letters.key(at) {
                 for &(target, byte) in self.index.get(&key).map_or(&[][..], Vec::as_slice) {
@@ -140,14 +170,14 @@ impl Skeletons {
                     }
                 }
             }
-            for &target in &self.short {
+            let first = letters.chars.get(at..at + 2).and_then(|pair| <[u8; 2]>::try_from(pair).ok());
+            for &target in first.and_then(|pair| self.short.get(&pair)).map_or(&[][..], Vec::as_slice) {
                 let Target { skeleton, allowance, .. } = &self.targets[target];
                 if letters.common(at, skeleton, allowance) == skeleton.len() && letters.is_word(at, skeleton.len()) {
                     masked.push(letters.span(at, skeleton.len()));
                 }
             }
         }
-        super::mask(text, masked)
     }
 }
 
@@ -163,7 +193,10 @@ struct TextSkeleton {
 }
 
 impl TextSkeleton {
-    fn new(text: &str) -> TextSkeleton {
+    /// The skeleton of `text`; with `index_keys`, digits that key an object by position and
+    /// XML/HTML tags are read as gaps (both readings are tried: `45:` may be a key or an item
+    /// and a separator, `<x00>` a tag or items).
+    fn new(text: &str, index_keys: bool) -> TextSkeleton {
         let bytes = text.as_bytes();
         let mut skeleton = TextSkeleton { chars: Vec::new(), at: Vec::new(), gap: Vec::new() };
         let mut gap = 0usize;
@@ -171,6 +204,11 @@ impl TextSkeleton {
         let mut i = 0;
         while i < bytes.len() {
             let byte = bytes[i];
+            if let Some(length) = index_keys.then(|| index_key_at(&bytes[..i], &bytes[i..])).flatten() {
+                gap += length;
+                i += length;
+                continue;
+            }
             if byte.is_ascii_alphanumeric() {
                 skeleton.chars.push(byte.to_ascii_lowercase());
                 skeleton.at.push((i, i + 1));
@@ -180,7 +218,7 @@ impl TextSkeleton {
                 i += 1;
                 continue;
             }
-            let length = separator_at(&text[i..]);
+            let length = separator_at(&text[i..], index_keys);
             match length {
                 Some(length) => {
                     gap += length;
@@ -233,10 +271,56 @@ impl TextSkeleton {
     }
 }
 
+/// The length of an XML or HTML tag at the start of `rest` (`<char>`, `</string>`, `<li
+/// class="x">`), when it is one: a name after `<` or `</`, and its `>` within 128 bytes.
+fn tag_length(rest: &str) -> Option<usize> {
+    let bytes = rest.as_bytes();
+    let name = if bytes.get(1) == Some(&b'/') { 2 } else { 1 };
+    if !bytes.get(name)?.is_ascii_alphabetic() {
+        return None;
+    }
+    let end = bytes.iter().take(128).position(|b| *b == b'>')?;
+    (!bytes[1..end].contains(&b'<')).then_some(end + 1)
+}
+
+/// The length of an index key at the start of `bytes` (`before` is the text before it) —
+/// digits after `{` or `,` closed by `:`, quoted or not (`"0":`, `0: `, `'12':`), as an
+/// object keyed by position writes each item (a
+/// Uint8Array's JSON `{"0":112,…}`, `dict(enumerate(t))`, finding round13-text/01) — when
+/// it is one; it is no text of the item.
+fn index_key_at(before: &[u8], bytes: &[u8]) -> Option<usize> {
+    if !bytes.first()?.is_ascii_digit() {
+        return None;
+    }
+    // A key opens an object or follows its `,` (a quote and blanks between; looked for within
+    // as many bytes as a gap holds, so a long run of blanks costs no more than once).
+    let near = &before[before.len().saturating_sub(MAX_GAP)..];
+    let mut back = near.iter().rev().skip_while(|b| b.is_ascii_whitespace());
+    let mut opener = back.next();
+    if matches!(opener, Some(b'"' | b'\'')) {
+        opener = back.find(|b| !b.is_ascii_whitespace());
+    }
+    if !matches!(opener, Some(b'{' | b',')) {
+        return None;
+    }
+    let digits = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
+    if digits == 0 || digits > 6 {
+        return None;
+    }
+    let mut at = digits;
+    if matches!(bytes.get(at), Some(b'"' | b'\'')) {
+        at += 1;
+    }
+    while bytes.get(at) == Some(&b' ') {
+        at += 1;
+    }
+    (bytes.get(at) == Some(&b':')).then_some(at + 1)
+}
+
 /// The length of a separator at the start of `rest`: a character that is not an ASCII letter
 /// or digit, or an escape of one (`\n`, `\"`, `&#39;`, `&quot;`, `%2C`), read as what it stands
 /// for. `None` for a letter beyond ASCII: it is text, not a gap.
-fn separator_at(rest: &str) -> Option<usize> {
+fn separator_at(rest: &str, markup: bool) -> Option<usize> {
     let c = rest.chars().next()?;
     let escaped = |code: u32| char::from_u32(code).is_some_and(|c| !c.is_alphanumeric());
     match c {
@@ -244,6 +328,8 @@ fn separator_at(rest: &str) -> Option<usize> {
             Some(b'n' | b'r' | b't' | b'"' | b'\'' | b'\\' | b'/' | b' ') => Some(2),
             _ => Some(1),
         },
+        // A tag is markup around an item (`<char>112</char>`, `<li>p</li>`), not its text.
+        '<' => Some(markup.then(|| tag_length(rest)).flatten().unwrap_or(1)),
         '&' => match super::echo::html_reference(rest) {
             Some((code, length)) if escaped(code) => Some(length),
             _ => Some(1),
@@ -290,6 +376,41 @@ mod tests {
             (bytes.clone().map(|b| format!("\\{b:03o}")).collect(), "\\***"),
             ("correct\\ horse\\ battery\\ staple".to_string(), "***"),
             ("'it''s-a-s3cret-key'".to_string(), "'***'"),
+            // Round 13: index-keyed objects, UTF-16 decimal and repr, XML element lists, deep
+            // indentation, octal and binary as Go and Python write them.
+            (
+                format!(
+                    "{{{}}}",
+                    bytes.clone().enumerate().map(|(i, b)| format!("\"{i}\":{b}")).collect::<Vec<_>>().join(",")
+                ),
+                "{\"0\":***}",
+            ),
+            (
+                format!(
+                    "{{{}}}",
+                    chars.iter().enumerate().map(|(i, c)| format!("{i}: '{c}'")).collect::<Vec<_>>().join(", ")
+                ),
+                "{0: '***'}",
+            ),
+            (format!("[{}]", bytes.clone().map(|b| format!("{b}, 0")).collect::<Vec<_>>().join(", ")), "[***]"),
+            (
+                format!(
+                    "b'\\xff\\xfe{}'",
+                    bytes.clone().map(|b| format!("{}\\x00", char::from(b))).collect::<String>()
+                ),
+                "b'\\xff\\xfe***'",
+            ),
+            (bytes.clone().map(|b| format!("<char>{b}</char>")).collect(), "<char>***</char>"),
+            (
+                format!(
+                    "[\n{}\n]",
+                    chars.iter().map(|c| format!("{}\"{c}\"", " ".repeat(32))).collect::<Vec<_>>().join(",\n")
+                ),
+                "[\n                                \"***\"\n]",
+            ),
+            (format!("[{}]", bytes.clone().map(|b| format!("{b:o}")).collect::<Vec<_>>().join(" ")), "[***]"),
+            (format!("[{}]", bytes.clone().map(|b| format!("'0o{b:o}'")).collect::<Vec<_>>().join(", ")), "['***']"),
+            (format!("[{}]", bytes.clone().map(|b| format!("{b:b}")).collect::<Vec<_>>().join(" ")), "[***]"),
         ] {
             assert_eq!(
                 skeletons.scrub(&format!("invalid token {echo};")),
@@ -322,22 +443,39 @@ mod tests {
             credential in "[a-z0-9][a-z0-9._-]{6,22}[a-z0-9]",
             rendering in 0..RENDERINGS.len(),
             separators in proptest::collection::vec("[ ,;:'\"`\\[\\](){}<>|=+*~^#!?.\n\t-]{0,4}", 32),
+            wrapping in 0..3usize,
         ) {
             let render = RENDERINGS[rendering];
             let alnum = credential.bytes().filter(u8::is_ascii_alphanumeric).count();
             prop_assume!(alnum >= SHORTEST_CUT || rendering != 0);
             let rendered: Vec<String> =
                 credential.bytes().map(render).filter(|r| !r.is_empty()).collect();
+            // Each item as it is, in an element (`<c>p</c>`), or keyed by its position (`"3":p`).
+            let item = |i: usize, piece: &str| match wrapping {
+                1 => format!("<c>{piece}</c>"),
+                2 => format!("\"{i}\":{piece}"),
+                _ => piece.to_string(),
+            };
             let mut echo = String::new();
             for (i, piece) in rendered.iter().enumerate() {
                 if i > 0 {
                     echo.push_str(&separators[i % separators.len()]);
+                    // An object's keys follow its commas.
+                    if wrapping == 2 {
+                        echo.push(',');
+                    }
                 }
-                echo.push_str(piece);
+                echo.push_str(&item(i, piece));
             }
             let skeletons = scrubber(&[credential.as_str()]);
+            let echo = if wrapping == 2 { format!("{{{echo}}}") } else { echo };
             let scrubbed = skeletons.scrub(&format!("refused key ({echo}) here"));
-            prop_assert_eq!(scrubbed, "refused key (***) here".to_string(), "{}", echo);
+            let (open, close) = match wrapping {
+                1 => ("<c>", "</c>"),
+                2 => ("{\"0\":", "}"),
+                _ => ("", ""),
+            };
+            prop_assert_eq!(scrubbed, format!("refused key ({open}***{close}) here"), "{}", echo);
         }
 
         /// Text with no credential in it is kept as it is, byte for byte.

@@ -449,3 +449,27 @@ fn one_run_as_a_summary_with_other_trend_stats_then_as_raw_results_counts_once()
     );
     assert!(out.contains(TOO_FEW), "the raw results of the run the summary was counted again: {out}");
 }
+
+/// Finding round13-judge/01: a real k6 run with `rule_poll` switched off carries that flow's
+/// thresholded rates at 0/0 in its summary and nothing of them in its raw results, so the two
+/// shapes of one run had two identities and met `consecutive_passes = 2`. A rate that counted
+/// nothing is no figure of the run, and each count stands on its own like each trend figure.
+#[test]
+fn a_run_with_an_empty_flow_judged_as_summary_then_as_raw_results_counts_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = repo().join("fixtures/k6/1.1.0/rule-run-disabled");
+    let history = dir.path().join("history");
+    let judge = |input: &[&str], path: PathBuf| {
+        let mut cmd = gatecheck_with_lag();
+        cmd.env("PERF_ENABLE_RULE_RUN", "0").args(["verify", "--policy", "gates/release.toml"]);
+        cmd.args(input).arg(path).arg("--history").arg(&history);
+        stdout_of(&cmd.assert().code(1))
+    };
+    judge(&["--summary"], fixture.join("summary-export.json"));
+    let out = judge(&["--raw"], fixture.join("raw.ndjson"));
+    assert!(
+        out.lines().any(|line| line.contains("consecutive-passes") && line.contains("FAIL"))
+            && !out.contains("pass, pass"),
+        "the raw results of the run the summary was counted again: {out}"
+    );
+}

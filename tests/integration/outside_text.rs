@@ -595,6 +595,24 @@ fn a_credential_echoed_character_by_character_is_scrubbed() {
     assert!(err.contains("keys [***] | ['***'] | [\"***\"] | [***] | *** | \"\\***}\";"), "{err}");
 }
 
+/// Finding round13-text/05: with a credential set, an error answer made of line breaks kept
+/// `check` busy for minutes (the scrubber looked ahead over every following break at each
+/// position: n breaks cost n²). 200,000 breaks are read in one pass: exit 2 well within the
+/// limit here, which the quadratic walk exceeded by far.
+#[test]
+fn a_server_answer_of_line_breaks_never_stalls_the_scrubber() {
+    let prometheus = EchoServer::start(Echo::PromError);
+    *prometheus.extra.lock().unwrap() = format!("a{}b", "\n".repeat(200_000));
+    let assert = gatecheck()
+        .args(["check", "--policy", "fixtures/policies/one-query.toml", "--prometheus-url", &prometheus.url])
+        .args(["--prometheus-retries", "0", "--prometheus-timeout", "60s"])
+        .env("GATECHECK_PROMETHEUS_TOKEN", "prom-token-5d1e9f0a")
+        .timeout(std::time::Duration::from_secs(90))
+        .assert()
+        .code(2);
+    assert!(stderr_of(&assert).contains("Prometheus rejected the query"));
+}
+
 /// Item 4: a remote-write receiver and a Prometheus server that quote the request's headers
 /// (bearer token, basic auth plain and base64, every extra header) put none of them anywhere.
 #[test]
