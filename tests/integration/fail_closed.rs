@@ -508,7 +508,14 @@ fn a_blocked_report_is_no_baseline_unless_asked_and_one_line_summaries_are_summa
     let doc = read_json(&repo().join("fixtures/k6/1.1.0/pass/handle-summary.json"));
     let one_line = dir.path().join("one-line.json");
     std::fs::write(&one_line, doc.to_string()).unwrap();
-    verify_against(&one_line, &[]).code(0);
+    // As the baseline of another run (the pass run itself is no baseline of its own).
+    gatecheck()
+        .args(["verify", "--policy", "gates/regression.toml", "--summary"])
+        .arg(repo().join("fixtures/k6/1.1.0/pass-trend-stats-p99/summary-export.json"))
+        .arg("--baseline")
+        .arg(&one_line)
+        .assert()
+        .code(0);
     gatecheck_with_lag().args(["verify", "--summary"]).arg(&one_line).assert().code(0);
 }
 
