@@ -23,6 +23,7 @@ fn native_summary(histogram: &[u8]) -> Vec<u8> {
             "target": "http://127.0.0.1:8000",
             "executor": {"type": "constant-vus", "vus_per_flow": 2},
             "started_at": "2026-11-30T00:00:00Z",
+            "ended_at": "2026-11-30T00:00:03Z",
             "duration_s": 3.0,
             "partial": false,
             "partial_reason": null,

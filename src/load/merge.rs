@@ -16,7 +16,7 @@ use crate::load::recorder::{EndpointStats, ErrorKind, FlowStats, Recorder};
 use crate::load::summary::{self, RunFacts};
 use crate::metrics::{Aggregate, MetricKey};
 use crate::policy::Policy;
-use crate::sources::k6_summary::{partial_run, whole_count};
+use crate::sources::k6_summary::{partial_run, whole_count, RunSpan};
 use crate::sources::prometheus::Secret;
 
 fn merged_from(inputs: &[PathBuf]) -> Vec<String> {
@@ -86,7 +86,7 @@ fn count_at(path: &Path, field: &str, value: &Value) -> Result<u64, Error> {
 }
 
 /// A native summary's recorder, with the plan skeleton it was recorded under.
-fn read_native(path: &Path) -> Result<(LoadPlan, Recorder, RunFacts), Error> {
+fn read_native(path: &Path) -> Result<(LoadPlan, Recorder, RunFacts, RunSpan), Error> {
     use base64::Engine;
     let text = crate::input::read_to_string(path, "summary")?;
     let doc: Value = serde_json::from_str(&text).map_err(|e| bad(path, format!("not valid JSON ({e})")))?;
@@ -230,7 +230,10 @@ fn read_native(path: &Path) -> Result<(LoadPlan, Recorder, RunFacts), Error> {
         .flatten()
         .filter_map(|e| Some((e["flow"].as_str()?.to_string(), e["because"].as_str().unwrap_or_default().to_string())))
         .collect();
-    let elapsed = native["duration_s"].as_f64().unwrap_or(0.0);
+    // The duration every counter rate is derived from, held to the run's own start and end.
+    let span =
+        crate::sources::k6_summary::run_span(native).map_err(|(field, why)| bad(path, format!("{field}: {why}")))?;
+    let elapsed = span.duration_s;
     let plan = LoadPlan {
         scenario: native["scenario"].as_str().unwrap_or("merged").to_string(),
         source: path.display().to_string(),
@@ -255,7 +258,7 @@ fn read_native(path: &Path) -> Result<(LoadPlan, Recorder, RunFacts), Error> {
         demo: crate::sources::k6_summary::demo_run(native)
             .map_err(|why| bad(path, format!("gatecheck.demo: {why}")))?,
     };
-    Ok((plan, recorder, facts))
+    Ok((plan, recorder, facts, span))
 }
 
 /// The grand total, over every input, of each count merge adds, by the field the summary
@@ -470,14 +473,19 @@ pub fn merge_native(inputs: &[PathBuf]) -> Result<Value, Error> {
     // Every input is read (its histograms checked, its counts totalled) before the shard
     // identities, so a crafted file is refused for what it holds whatever it claims to be.
     let mut totals = Totals::new(inputs);
-    let (plan, mut recorder, mut facts) = read_native(&inputs[0])?;
+    let (plan, mut recorder, mut facts, first_span) = read_native(&inputs[0])?;
     totals.add_recorder(&recorder, 0)?;
     let mut times = vec![(facts.started_at.clone(), facts.ended_at.clone())];
+    let mut spans = vec![first_span];
     for (input, path) in inputs.iter().enumerate().skip(1) {
-        let (_, other, other_facts) = read_native(path)?;
+        let (_, other, other_facts, span) = read_native(path)?;
         totals.add_recorder(&other, input)?;
         times.push((other_facts.started_at, other_facts.ended_at));
+        spans.push(span);
     }
+    // The merged `ended_at` is the earliest end; the latest bounds the merged (longest)
+    // duration, so it is written too (`k6_summary::run_span`).
+    let last_ended_at = spans.iter().max_by_key(|span| span.last_ended).map(|span| span.last_ended_at.clone());
     let shown = merged_from(inputs);
     let dated: Vec<crate::sources::age::Dated> = shown
         .iter()
@@ -492,7 +500,7 @@ pub fn merge_native(inputs: &[PathBuf]) -> Result<Value, Error> {
         plan.flows.iter().map(|f| (f.name.clone(), f.requests.iter().map(|r| r.name.clone()).collect())).collect()
     };
     for (index, path) in inputs.iter().enumerate().skip(1) {
-        let (other_plan, other, other_facts) = read_native(path)?;
+        let (other_plan, other, other_facts, _) = read_native(path)?;
         if shape(&other_plan) != shape(&plan) {
             return Err(bad(
                 path,
@@ -526,6 +534,9 @@ pub fn merge_native(inputs: &[PathBuf]) -> Result<Value, Error> {
     });
     if let Some(pushed) = merged_remote_write(inputs)? {
         document["gatecheck"]["remote_write"] = pushed;
+    }
+    if let Some(last) = last_ended_at {
+        document["gatecheck"]["last_ended_at"] = json!(last);
     }
     document["gatecheck"]["merged_from"] = json!(merged_from(inputs));
     document["gatecheck"]["runner"] = json!(concat!("gatecheck ", env!("CARGO_PKG_VERSION"), " merge"));

@@ -161,7 +161,13 @@ pub async fn run(
         merged.merge(&delta);
     }
     let log_lines = progress.await.unwrap_or_default();
-    let elapsed = Instant::now().min(state.end).saturating_duration_since(state.start).as_secs_f64().max(1e-3);
+    // The duration runs to the scheduled end at most (the drain of in-flight answers after it
+    // is no part of the rate window), and `ended_at` is dated at the same moment: one figure
+    // written twice, which `k6_summary::run_span` holds every reader to.
+    let now = Instant::now();
+    let elapsed = now.min(state.end).saturating_duration_since(state.start).as_secs_f64().max(1e-3);
+    let drained = now.saturating_duration_since(state.end);
+    let ended_at = crate::metrics::rfc3339((time::OffsetDateTime::now_utc() - drained).unix_timestamp());
     if state.cap_reached.load(std::sync::atomic::Ordering::Relaxed) && partial.is_none() {
         partial = Some(format!("request cap of {} reached before the duration", plan.max_requests));
     }
@@ -183,7 +189,6 @@ pub async fn run(
             }
         }
     }
-    let ended_at = crate::metrics::rfc3339(time::OffsetDateTime::now_utc().unix_timestamp());
     // A run against gatecheck's own demo API is the demo's, whichever command ran it.
     let facts = RunFacts { elapsed_secs: elapsed, partial, started_at, ended_at, demo: merged.demo_target };
     let vus = u64::from(vus_per_flow) * plan.flows.len() as u64;

@@ -519,10 +519,7 @@ impl Reader<'_> {
     ) -> Result<BTreeMap<MetricKey, Distribution>, Error> {
         let recorder = &native["recorder"];
         let held = self.recorder(recorder)?;
-        let elapsed_secs = match native.get("duration_s") {
-            Some(value) => self.number("gatecheck.duration_s", value)?,
-            None => return Err(self.error("gatecheck.duration_s", "missing: a native run records how long it ran")),
-        };
+        let elapsed_secs = run_span(native).map_err(|(field, why)| self.error(&field, why))?.duration_s;
         // The workers that ran are not a recorder count: the summary's own figure stands.
         let vus = metrics.get("vus").and_then(|vus| vus.get("value")).and_then(Value::as_u64).unwrap_or(0);
         let recorded = crate::metrics::native::Recorded {
@@ -766,6 +763,89 @@ pub fn partial_run(native: &Value) -> Result<Option<String>, String> {
     Ok(partial.then(|| reason.map_or_else(|| "the run recorded itself as partial".into(), str::to_string)))
 }
 
+/// Slack of the rule tying `gatecheck.duration_s` to `started_at`..`ended_at`, beyond the 1 s
+/// their flooring to whole seconds moves the span: the writer reads the wall clock for
+/// `started_at` just before the monotonic start it measures the duration from.
+pub const RUN_SPAN_SLACK_S: f64 = 0.25;
+
+/// A native run's duration, checked against its own start and end (`run_span`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunSpan {
+    pub duration_s: f64,
+    /// The latest end of the run's parts: `gatecheck.last_ended_at` of a merged summary (whose
+    /// `ended_at` is its earliest end, see `age::merged_dates`), else `ended_at`.
+    pub last_ended_at: String,
+    /// `last_ended_at` in unix seconds.
+    pub last_ended: i64,
+}
+
+/// The rule tying `gatecheck.duration_s` to `started_at`..`ended_at` (whole seconds, each
+/// floored), given `span` = ended_at - started_at and `longest` = (last_ended_at or ended_at) -
+/// started_at. The writer (src/load/mod.rs) measures the duration on the monotonic clock from
+/// just after reading `started_at`, capped at the scheduled end, and dates `ended_at` at the
+/// moment the duration was measured to (the drain of in-flight requests after the scheduled
+/// end is in neither); flooring both times moves the span by less than 1 s. So
+/// `span - 1 - RUN_SPAN_SLACK_S <= duration_s <= longest + 1 + RUN_SPAN_SLACK_S`. A merged
+/// run's duration is its longest part's, its span the earliest start to the earliest end, and
+/// `longest` runs to the latest end: the same bounds hold. `Err` says which bound is broken.
+pub fn duration_fits(duration_s: f64, span: i64, longest: i64) -> Result<(), String> {
+    let most = longest as f64 + 1.0 + RUN_SPAN_SLACK_S;
+    let least = span as f64 - 1.0 - RUN_SPAN_SLACK_S;
+    if duration_s > most {
+        return Err(format!(
+            "{duration_s} s is longer than the run's own started_at..ended_at ({longest} s, whole seconds) allows: at most {most} s"
+        ));
+    }
+    if duration_s < least {
+        return Err(format!(
+            "{duration_s} s is shorter than the run's own started_at..ended_at ({span} s, whole seconds) allows: at least {least} s"
+        ));
+    }
+    Ok(())
+}
+
+/// `gatecheck.duration_s` of a native summary, held to its own `started_at`/`ended_at`
+/// (`duration_fits`): one figure written twice, so a duration edited alone (which scales every
+/// counter rate) is refused. Every field the rule reads is required. `Err` is (field, why).
+pub fn run_span(native: &Value) -> Result<RunSpan, (String, String)> {
+    let field = |name: &str| format!("gatecheck.{name}");
+    let duration_s = match native.get("duration_s") {
+        None => return Err((field("duration_s"), "missing: a native run records how long it ran".into())),
+        Some(value) => value
+            .as_f64()
+            .filter(|d| d.is_finite() && *d >= 0.0)
+            .ok_or_else(|| (field("duration_s"), format!("{value} is not a duration in seconds")))?,
+    };
+    let time = |name: &str| -> Result<(String, i64), (String, String)> {
+        let text = native.get(name).and_then(Value::as_str).ok_or_else(|| {
+            (
+                field(name),
+                "missing: a native run records when it started and ended (the span of gatecheck.duration_s)"
+                    .to_string(),
+            )
+        })?;
+        let at = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+            .map_err(|e| (field(name), format!("{text:?} is not an RFC 3339 time ({e})")))?;
+        Ok((text.to_string(), at.unix_timestamp()))
+    };
+    let (_, started) = time("started_at")?;
+    let (ended_text, ended) = time("ended_at")?;
+    let (last_ended_at, last) = match native.get("last_ended_at") {
+        None => (ended_text, ended),
+        Some(_) => time("last_ended_at")?,
+    };
+    if last < ended {
+        return Err((
+            field("last_ended_at"),
+            "earlier than gatecheck.ended_at, the earliest end of the run's parts".into(),
+        ));
+    }
+    duration_fits(duration_s, ended - started, last - started).map_err(|why| {
+        (field("duration_s"), format!("{why}: it contradicts gatecheck.started_at and gatecheck.ended_at"))
+    })?;
+    Ok(RunSpan { duration_s, last_ended_at, last_ended: last })
+}
+
 /// Whether a native run loaded gatecheck's built-in demo API (`gatecheck.demo`, written by
 /// `gatecheck demo` and carried by `merge`): such a run is never a candidate's evidence, judged
 /// from its summary or merged. Absent is false; anything but a boolean is refused.
@@ -996,5 +1076,45 @@ mod tests {
             let err = read(bad).expect_err(bad);
             assert!(err.contains("whole, non-negative count below 2^64"), "{bad}: {err}");
         }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        /// Finding round13-figures/01. Rule: `duration_s` agrees with its own whole-second
+        /// `started_at`..`ended_at` within 1 s + RUN_SPAN_SLACK_S either way. Every duration the
+        /// writer measures (the wall clock at the start, the same moment at the end, each
+        /// floored) is accepted; one edited beyond the bound is refused.
+        #[test]
+        fn a_native_duration_agrees_with_its_own_start_and_end(
+            start in 1.7e9f64..1.8e9,
+            duration in 1e-3f64..20_000.0,
+            edited in -30_000.0f64..30_000.0,
+        ) {
+            let span = ((start + duration).floor() - start.floor()) as i64;
+            proptest::prop_assert!(duration_fits(duration, span, span).is_ok(), "{} s over {} s", duration, span);
+            let edited = (duration + edited).max(0.0);
+            let fits = duration_fits(edited, span, span).is_ok();
+            let within = (edited - span as f64).abs() <= 1.0 + RUN_SPAN_SLACK_S;
+            proptest::prop_assert_eq!(fits, within, "{} s over {} s", edited, span);
+            // A merged run's latest end only lengthens what the duration may be.
+            proptest::prop_assert!(duration_fits(duration, span, span + 5).is_ok());
+        }
+    }
+
+    #[test]
+    fn run_span_names_the_field_it_refuses() {
+        let native = |duration: Value| serde_json::json!({"duration_s": duration, "started_at": "2026-01-01T00:00:00Z", "ended_at": "2026-01-01T00:00:03Z"});
+        assert_eq!(run_span(&native(3.2.into())).unwrap().duration_s, 3.2);
+        let (field, why) = run_span(&native(0.3.into())).unwrap_err();
+        assert!(field == "gatecheck.duration_s" && why.contains("started_at") && why.contains("3 s"), "{why}");
+        let mut missing = native(3.0.into());
+        missing.as_object_mut().unwrap().remove("ended_at");
+        assert_eq!(run_span(&missing).unwrap_err().0, "gatecheck.ended_at");
+        let mut merged = native(30.0.into());
+        merged["last_ended_at"] = "2026-01-01T00:00:30Z".into();
+        assert!(run_span(&merged).is_ok(), "the longest part ran to the latest end");
+        merged["last_ended_at"] = "2025-12-31T00:00:00Z".into();
+        assert_eq!(run_span(&merged).unwrap_err().0, "gatecheck.last_ended_at");
     }
 }

@@ -12,6 +12,8 @@
 //! A histogram whose bucket layout is not one (a bucket in one scrape and not the other, or
 //! series of different bounds) gives no window: that gate has no data, the others are judged.
 //! A series that first appears in the later scrape began during the run: counted from zero.
+//! A series of the first scrape missing from the later one (its worker crashed or was
+//! replaced) observed an unknown number of values: no window either, naming it.
 
 use std::collections::BTreeMap;
 
@@ -27,9 +29,25 @@ pub struct ScrapedHistogram {
 impl ScrapedHistogram {
     /// The run window: each series' increase since `earlier` (resets handled per series),
     /// summed over the series (like `sum by (le) (increase(...))`). Every series of both
-    /// scrapes must have one bucket layout, or there is no window (`Err` says why).
+    /// scrapes must have one bucket layout, and every series of the first scrape a sample in
+    /// the second, or there is no window (`Err` says why).
     pub fn since(&self, earlier: &ScrapedHistogram) -> Window {
         crate::metrics::same_layout(self.series.values().chain(earlier.series.values()))?;
+        // A series with no second sample (its worker crashed or was replaced during the run)
+        // observed an unknown number of values in the window: a regularly scraping Prometheus
+        // would count them, so no figure leaves them out.
+        let vanished: Vec<String> = earlier
+            .series
+            .keys()
+            .filter(|labels| !self.series.contains_key(*labels))
+            .map(|labels| format!("{{{labels}}}"))
+            .collect();
+        if !vanished.is_empty() {
+            return Err(format!(
+                "series {} of the first scrape are missing from the second: their observations during the run are unknown (a worker crashed or was replaced?), so the run window is no figure",
+                vanished.join(", ")
+            ));
+        }
         let mut total = HistogramSnapshot::default();
         for (labels, after) in &self.series {
             let before = earlier.series.get(labels).cloned().unwrap_or_else(|| after.zeroed());
@@ -272,6 +290,20 @@ mod tests {
         assert_eq!(window.quantile(0.99), Some(f64::INFINITY));
     }
 
+    /// Finding round13-figures/02: a series of the first scrape missing from the second (a pod
+    /// crashed or replaced during the run) has unknown run-window observations: no window,
+    /// naming it, never the surviving series' window judged as the whole run's.
+    #[test]
+    fn a_series_vanished_between_the_scrapes_gives_no_window_naming_it() {
+        let series = |pod: &str, n: u32| {
+            format!("lag_bucket{{pod=\"{pod}\",le=\"1\"}} {n}\nlag_bucket{{pod=\"{pod}\",le=\"+Inf\"}} {n}\nlag_sum{{pod=\"{pod}\"}} 100\nlag_count{{pod=\"{pod}\"}} {n}\n")
+        };
+        let before = parse("b", &(series("api-a", 1000) + &series("api-b", 1000))).unwrap();
+        let after = parse("a", &series("api-a", 1050)).unwrap();
+        let why = after["lag"].since(&before["lag"]).unwrap_err();
+        assert!(why.contains("pod=\"api-b\"") && !why.contains("api-a"), "{why}");
+    }
+
     /// Finding figures5/04: a bucket absent from the first scrape was taken as 0 there, so its
     /// lifetime count (1000) became window observations beside a _count that grew by 50.
     #[test]
@@ -298,11 +330,16 @@ mod tests {
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
 
-        /// Finding figures5/04. Rule: the run window is a figure exactly when every series of
-        /// both scrapes has one bucket layout; a series absent before counts from zero.
+        /// Findings figures5/04 and round13-figures/02. Rule: the run window is a figure
+        /// exactly when every series of both scrapes has one bucket layout and every series of
+        /// the first scrape is in the second; a series absent before counts from zero, one
+        /// that restarted (went down) counts its new value.
         #[test]
         fn a_window_is_a_figure_exactly_when_every_series_has_one_layout(
-            series in proptest::collection::vec((proptest::option::of(1u8..16), 1u8..16, 0u32..100, 0u32..100), 1..4),
+            series in proptest::collection::vec(
+                (proptest::option::of(1u8..16), proptest::option::of(1u8..16), 0u32..100, 0u32..100, proptest::bool::ANY),
+                1..4,
+            ),
         ) {
             let bounds = [0.1, 1.0, 10.0, f64::INFINITY];
             let snapshot = |layout: u8, step: u32| {
@@ -317,21 +354,35 @@ mod tests {
             };
             let (mut earlier, mut later) = (ScrapedHistogram::default(), ScrapedHistogram::default());
             let mut layouts = Vec::new();
-            for (index, (before, after, low, high)) in series.iter().enumerate() {
+            let mut vanished = Vec::new();
+            for (index, (before, after, low, high, restarted)) in series.iter().enumerate() {
                 if let Some(before) = before {
                     earlier.series.insert(format!("w={index}"), snapshot(*before, *low));
                     layouts.push(*before);
                 }
-                later.series.insert(format!("w={index}"), snapshot(*after, low + high));
-                layouts.push(*after);
+                match after {
+                    // A restart leaves counters below the first scrape's (the new process's own).
+                    Some(after) => {
+                        later.series.insert(format!("w={index}"), snapshot(*after, if *restarted { *high } else { low + high }));
+                        layouts.push(*after);
+                    }
+                    None if before.is_some() => vanished.push(format!("{{w={index}}}")),
+                    None => {}
+                }
             }
             let window = later.since(&earlier);
-            if layouts.iter().all(|l| *l == layouts[0]) {
-                let window = window.unwrap();
-                // Nothing invented: the window counts no more than the later scrape holds.
-                proptest::prop_assert!(window.count <= later.total().count);
-            } else {
-                proptest::prop_assert!(window.is_err());
+            let one_layout = layouts.iter().all(|l| *l == layouts[0]);
+            match (one_layout, vanished.is_empty()) {
+                (true, true) => {
+                    let window = window.unwrap();
+                    // Nothing invented: the window counts no more than the later scrape holds.
+                    proptest::prop_assert!(window.count <= later.total().count);
+                }
+                (true, false) => {
+                    let why = window.unwrap_err();
+                    proptest::prop_assert!(vanished.iter().all(|name| why.contains(name.as_str())), "{}", why);
+                }
+                (false, _) => proptest::prop_assert!(window.is_err()),
             }
         }
     }

@@ -1391,3 +1391,58 @@ fn watch_cannot_require_several_rounds_of_figures_read_once() {
         .assert()
         .code(0);
 }
+
+/// Finding round13-figures/01: a native summary's `gatecheck.duration_s` is one figure written
+/// twice (also as the span of `started_at`..`ended_at`): shrunk tenfold with the counter rates
+/// rescaled to match, it inflated a throughput gate past its floor. Every reader refuses a
+/// duration its own start and end contradict, and merge refuses one that is missing.
+#[test]
+fn a_native_duration_its_own_start_and_end_contradict_is_refused() {
+    let target = Served::start(&["bench-target"]);
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = one_flow_scenario(dir.path());
+    let summary = dir.path().join("run.json");
+    gatecheck()
+        .env("T", &target.url)
+        .env("PERF_BEARER_TOKEN", "test-bearer-token")
+        .args(["smoke", "--quiet", "--duration", "3s", "--vus", "1", "--scenario"])
+        .arg(&scenario)
+        .arg("--summary-out")
+        .arg(&summary)
+        .arg("--log-out")
+        .arg(dir.path().join("log"))
+        .assert()
+        .code(0);
+    let (_guard, policy) =
+        policy_file("[[gate]]\nid = \"throughput\"\nmetric = \"http_reqs\"\nthresholds = [\"rate > 0\"]\n");
+    let verify = |path: &std::path::Path| {
+        gatecheck().args(["verify", "--policy"]).arg(&policy).arg("--summary").arg(path).assert()
+    };
+    verify(&summary).code(0);
+    let real = read_json(&summary);
+    let merge = |a: &std::path::Path| {
+        gatecheck().args(["merge", "--out"]).arg(dir.path().join("merged.json")).arg(a).arg(a).assert()
+    };
+    for (name, factor) in [("shrunk", 0.1), ("stretched", 10.0)] {
+        let mut doc = real.clone();
+        let duration = doc["gatecheck"]["duration_s"].as_f64().unwrap() * factor;
+        doc["gatecheck"]["duration_s"] = json!(duration);
+        for metric in doc["metrics"].as_object_mut().unwrap().values_mut() {
+            if let (Some(count), true) = (metric["count"].as_f64(), metric.get("rate").is_some()) {
+                metric["rate"] = json!(count / duration);
+            }
+        }
+        let path = dir.path().join(format!("{name}.json"));
+        std::fs::write(&path, doc.to_string()).unwrap();
+        let err = stderr_of(&verify(&path).code(2));
+        assert!(err.contains("gatecheck.duration_s") && err.contains("started_at"), "{name}: {err}");
+        let err = stderr_of(&merge(&path).code(2));
+        assert!(err.contains("gatecheck.duration_s") && err.contains("started_at"), "{name}: {err}");
+    }
+    let mut doc = real.clone();
+    doc["gatecheck"].as_object_mut().unwrap().remove("duration_s");
+    let path = dir.path().join("undated.json");
+    std::fs::write(&path, doc.to_string()).unwrap();
+    assert!(stderr_of(&merge(&path).code(2)).contains("gatecheck.duration_s"));
+    assert!(stderr_of(&verify(&path).code(2)).contains("gatecheck.duration_s"));
+}

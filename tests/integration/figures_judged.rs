@@ -493,9 +493,13 @@ fn merging_raw_results_keeps_their_age_and_never_claims_completeness() {
 }
 
 fn dated_segment(dir: &std::path::Path, index: u32, started: &'static str, ended: &'static str) -> std::path::PathBuf {
+    let at = |t: &str| time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).unwrap();
+    // The duration agrees with its own start and end (`k6_summary::run_span`).
+    let duration = (at(ended) - at(started)).whole_seconds() as f64;
     crate::merge::segment(dir, index, &move |d| {
         d["gatecheck"]["started_at"] = started.into();
         d["gatecheck"]["ended_at"] = ended.into();
+        d["gatecheck"]["duration_s"] = duration.into();
     })
 }
 

@@ -142,6 +142,7 @@ fn crafted_histograms_are_refused_without_allocating_what_they_declare() {
     let native = |histogram: &[u8], duration: f64, index: u32| {
         serde_json::json!({"gatecheck": {
             "target": "http://127.0.0.1:1", "duration_s": duration,
+            "started_at": "2026-01-01T00:00:00Z", "ended_at": "2026-01-01T00:00:01Z",
             "shard": {"run_id": "crafted", "index": index, "count": 2, "scenario_sha256": "0"},
             "recorder": {"flows": [{"name": "f", "endpoints": [{
                 "name": "e", "requests": 1, "failed": 0, "checks_passed": 1, "checks_failed": 0,
@@ -194,6 +195,7 @@ pub fn segment(dir: &std::path::Path, index: u32, patch: Patch) -> std::path::Pa
         "metrics": {"vus": {"value": 2, "min": 2, "max": 2}},
         "gatecheck": {
             "target": "http://127.0.0.1:1", "duration_s": 1.0, "partial": false,
+            "started_at": "2026-01-01T00:00:00Z", "ended_at": "2026-01-01T00:00:01Z",
             "shard": {"run_id": "counts", "index": index, "count": 2, "scenario_sha256": "0"},
             "recorder": {
                 "flows": [{"name": "f", "iterations": 1, "late_iterations": 0, "dropped_iterations": 0, "endpoints": [{
@@ -348,13 +350,18 @@ fn a_segment_dated_in_the_future_is_refused_not_hidden_by_the_merge() {
     let now = time::OffsetDateTime::now_utc();
     let rfc = |t: time::OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).unwrap();
     let (start, end) = (rfc(now - time::Duration::minutes(1)), rfc(now));
+    // Each duration agrees with its own start and end (`k6_summary::run_span`).
+    let until_2099 =
+        (time::macros::datetime!(2099-01-01 00:00 UTC) - (now - time::Duration::minutes(1))).whole_seconds();
     let future = segment(dir.path(), 0, &|doc| {
         doc["gatecheck"]["started_at"] = start.clone().into();
         doc["gatecheck"]["ended_at"] = "2099-01-01T00:00:00Z".into();
+        doc["gatecheck"]["duration_s"] = (until_2099 as f64).into();
     });
     let current = segment(dir.path(), 1, &|doc| {
         doc["gatecheck"]["started_at"] = start.clone().into();
         doc["gatecheck"]["ended_at"] = end.clone().into();
+        doc["gatecheck"]["duration_s"] = 60.0.into();
     });
     refused_merge(dir.path(), &future, &current, &["segment-0.json", "2099-01-01T00:00:00Z", "in the future"]);
 }
