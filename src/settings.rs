@@ -184,11 +184,39 @@ pub fn resolve_with_default_policy(
     default_policy: &str,
     builtin: PolicySource,
 ) -> Result<Plan, Error> {
+    resolve_layers(config, flags, env, default_policy, builtin, Layers::All)
+}
+
+/// Settings from `flags` alone: no config file (`--config` or `gatecheck.toml` in the working
+/// directory) and no `GATECHECK_*` variable of the process. `gatecheck test` judges each case
+/// so: a policy unit test sees only its case, and never writes a release history or report
+/// the working directory's configuration names (finding round14-judge/03).
+pub fn resolve_sealed(flags: Settings, env: &crate::env::Lookup<'_>) -> Result<Plan, Error> {
+    resolve_layers(None, flags, env, DEFAULT_POLICY, PolicySource::BuiltinRelease, Layers::FlagsOnly)
+}
+
+/// Which layers settings are read from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Layers {
+    /// Config file, `GATECHECK_*` variables, flags.
+    All,
+    /// Flags only.
+    FlagsOnly,
+}
+
+fn resolve_layers(
+    config: Option<&Path>,
+    flags: Settings,
+    env: &crate::env::Lookup<'_>,
+    default_policy: &str,
+    builtin: PolicySource,
+    layers: Layers,
+) -> Result<Plan, Error> {
     // `at` pins the instant every query is judged at: given in a config file or GATECHECK_AT it
     // would judge every later run at the same past instant, unseen in the workflow that runs it.
     let at_from_flag = flags.at.is_some();
     let mut figment = Figment::new();
-    match config {
+    match config.filter(|_| layers == Layers::All) {
         Some(path) if !path.exists() => {
             return Err(Error::Settings(format!("--config {}: no such file", path.display())));
         }
@@ -196,7 +224,7 @@ pub fn resolve_with_default_policy(
             crate::input::check_regular(path, "config file")?;
             figment = figment.merge(Toml::file_exact(path));
         }
-        None if Path::new(DEFAULT_CONFIG).exists() => {
+        None if layers == Layers::All && Path::new(DEFAULT_CONFIG).exists() => {
             crate::input::check_regular(Path::new(DEFAULT_CONFIG), "config file")?;
             figment = figment.merge(Toml::file_exact(DEFAULT_CONFIG));
         }
@@ -208,12 +236,15 @@ pub fn resolve_with_default_policy(
         name.get(..PREFIX.len()).is_some_and(|p| p.eq_ignore_ascii_case(PREFIX))
             && setting_names().iter().chain(&["config"]).any(|k| name[PREFIX.len()..].eq_ignore_ascii_case(k))
     })?;
-    figment = figment
+    if layers == Layers::All {
         // Only the settings gatecheck defines are read from the environment: any other
         // GATECHECK_* variable (a tool's own, or a misspelling) is left alone, and
         // `unknown_env_warnings` names it once on stderr instead of failing every command.
-        .merge(Env::prefixed(PREFIX).filter(|key| setting_names().iter().any(|k| key.as_str().eq_ignore_ascii_case(k))))
-        .merge(Serialized::defaults(flags));
+        figment = figment.merge(
+            Env::prefixed(PREFIX).filter(|key| setting_names().iter().any(|k| key.as_str().eq_ignore_ascii_case(k))),
+        );
+    }
+    figment = figment.merge(Serialized::defaults(flags));
     let merged: Settings = figment.extract().map_err(|e| Error::Settings(one_line_figment_error(&e)))?;
 
     let policy = match merged.policy.clone() {

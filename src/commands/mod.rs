@@ -61,11 +61,14 @@ pub struct Context<'a> {
     pub color: Option<ColorChoice>,
     /// The process environment as a lookup, so tests control it.
     pub env: &'a crate::env::Lookup<'a>,
+    /// Settings from the command line alone (`settings::resolve_sealed`): how `gatecheck test`
+    /// judges a case.
+    pub sealed: bool,
 }
 
 /// Runs one command. `env` looks up environment variables; `out` receives the report.
 pub async fn run(cli: Cli, env: &crate::env::Lookup<'_>, out: &mut dyn Write) -> Result<Outcome, Error> {
-    let context = Context { config: cli.config.as_deref(), color: cli.color, env };
+    let context = Context { config: cli.config.as_deref(), color: cli.color, env, sealed: false };
     match cli.command {
         Command::Verify(args) => verify::verify(args, &context, out).await,
         Command::Check(args) => check::check(args, &context, out).await,

@@ -172,13 +172,15 @@ pub fn json_schema() -> schemars::Schema {
     schemars::schema_for!(TestFile)
 }
 
-pub async fn test(args: TestArgs, context: &Context<'_>, out: &mut dyn Write) -> Result<Outcome, Error> {
+/// Each case is judged sealed from the caller's settings (`settings::resolve_sealed`), so the
+/// command's own context is not passed on.
+pub async fn test(args: TestArgs, _context: &Context<'_>, out: &mut dyn Write) -> Result<Outcome, Error> {
     let mut tally = Tally::default();
     for path in &args.files {
         // Ctrl-C or SIGTERM drops the file's future, and with it the test Prometheus (killed,
         // its directory removed), before saying so.
         tokio::select! {
-            result = test_file(path, context, out, &mut tally) => result?,
+            result = test_file(path, out, &mut tally) => result?,
             how = crate::load::interrupted() => {
                 return Err(Error::Settings(format!(
                     "gatecheck test: stopped by {how} during {}; its test Prometheus was stopped and removed",
@@ -197,7 +199,7 @@ struct Tally {
     failed: usize,
 }
 
-async fn test_file(path: &Path, context: &Context<'_>, out: &mut dyn Write, tally: &mut Tally) -> Result<(), Error> {
+async fn test_file(path: &Path, out: &mut dyn Write, tally: &mut Tally) -> Result<(), Error> {
     let shown = path.display().to_string();
     let text = crate::input::read_to_string(path, "policy test")?;
     let fail = |message: String| Error::Evidence { path: shown.clone(), message };
@@ -251,7 +253,7 @@ async fn test_file(path: &Path, context: &Context<'_>, out: &mut dyn Write, tall
             (Some(server), Some(window)) => Some((server.url.as_str(), window.at_ms)),
             _ => None,
         };
-        let problems = run_case(&policy, &file.vars, case, prometheus, context)
+        let problems = run_case(&policy, &file.vars, case, prometheus)
             .await
             .map_err(|e| fail(format!("case {:?}: {e}", case.name)))?;
         if problems.is_empty() {
@@ -497,7 +499,6 @@ async fn run_case(
     vars: &BTreeMap<String, String>,
     case: &CaseFile,
     prometheus: Option<(&str, i64)>,
-    context: &Context<'_>,
 ) -> Result<Vec<String>, Error> {
     let dir = tempfile::tempdir().map_err(|source| Error::Write { path: "a temporary directory".into(), source })?;
     let summary = dir.path().join("k6-summary.json");
@@ -536,10 +537,11 @@ async fn run_case(
     else {
         return Err(Error::Settings("verify arguments did not parse as verify".into()));
     };
-    // Only the case's env is seen: a developer's shell must not change a unit test's verdict.
+    // Only the case's env is seen: a developer's shell, the working directory's gatecheck.toml
+    // or GATECHECK_* variables must not change a unit test's verdict nor write its records.
     let env_values = case.env.clone();
     let env = move |name: &str| Ok(env_values.get(name).cloned());
-    let inner = Context { config: context.config, color: Some(crate::settings::ColorChoice::Never), env: &env };
+    let inner = Context { config: None, color: Some(crate::settings::ColorChoice::Never), env: &env, sealed: true };
     let mut sink = Vec::new();
     let outcome = super::verify::verify(verify_args, &inner, &mut sink).await?;
     let text = std::fs::read_to_string(&report).map_err(|source| Error::Read {

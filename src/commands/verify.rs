@@ -14,7 +14,12 @@ use super::{Context, Outcome};
 pub async fn verify(args: VerifyArgs, context: &Context<'_>, out: &mut dyn Write) -> Result<Outcome, Error> {
     let base = Settings { summary: args.summary, color: context.color, ..Settings::default() };
     let (base, report) = args.judge.into_settings(base);
-    let mut plan = settings::resolve(context.config, args.evidence.into_settings(base), context.env)?;
+    let flags = args.evidence.into_settings(base);
+    let mut plan = if context.sealed {
+        settings::resolve_sealed(flags, context.env)?
+    } else {
+        settings::resolve(context.config, flags, context.env)?
+    };
     // A summary the user named is always read, even when no gate reads a k6 metric: its own
     // failed thresholds and a missing file must never pass silently.
     plan.summary_explicit = !plan.summary_is_default;

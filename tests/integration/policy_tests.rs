@@ -303,3 +303,35 @@ fn ctrl_c_stops_the_test_prometheus_and_removes_its_files() {
     let running = std::process::Command::new("pgrep").args(["-f", &server]).output().unwrap();
     assert!(running.stdout.is_empty(), "a prometheus still runs on {server}");
 }
+
+/// Finding round14-judge/03: `gatecheck test` judged its cases with the working directory's
+/// `gatecheck.toml` (and `GATECHECK_*` variables): with `history = ...` there, every case's
+/// made-up figures were recorded in the real release history, and the first real run read
+/// "pass, pass". A case is judged from its own file alone: no configuration file or variable
+/// reaches it, and it writes no record.
+#[test]
+fn a_policy_test_never_reads_the_working_directorys_settings_nor_writes_history() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("p.toml"),
+        "[policy]\nname = \"release\"\n[k6_thresholds]\nenforce = false\n[[gate]]\nid = \"read-latency\"\nmetric = \"http_req_duration{flow:auth_list}\"\nthresholds = [\"p(95) < 400ms\"]\n[[gate]]\nid = \"consecutive-passes\"\nconsecutive_passes = 2\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("t.toml"),
+        "policy = \"p.toml\"\n[[case]]\nname = \"healthy\"\n[case.k6.\"http_req_duration{flow:auth_list}\"]\n\"p(95)\" = 200\n[case.expect]\noutcome = \"blocked\"\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("gatecheck.toml"), "history = \"release-history\"\n").unwrap();
+    // From the file, then from the variable.
+    gatecheck().current_dir(dir.path()).args(["test", "t.toml"]).assert().code(0);
+    assert!(!dir.path().join("release-history").exists(), "a policy test wrote the release history");
+    std::fs::remove_file(dir.path().join("gatecheck.toml")).unwrap();
+    gatecheck()
+        .current_dir(dir.path())
+        .env("GATECHECK_HISTORY", "env-history")
+        .args(["test", "t.toml"])
+        .assert()
+        .code(0);
+    assert!(!dir.path().join("env-history").exists(), "a policy test wrote the history GATECHECK_HISTORY named");
+}
