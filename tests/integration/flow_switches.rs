@@ -288,3 +288,26 @@ fn a_latency_figure_without_a_count_shows_the_flow_ran() {
         assert!(out.contains("but the evidence holds samples of it: it is judged"), "{out}");
     }
 }
+
+/// Finding round14-judge/02: the summary held rule_poll's latency (p95, avg, med, max) and its
+/// failed-request rate, but the gate asked `p(99)`, which a default summary does not carry: the
+/// switch SKIPPED it, where the raw results FAIL it. Any figure of the flow in the evidence —
+/// not only the statistic a gate asks — shows it ran, and the gate is NO DATA.
+#[test]
+fn any_figure_of_a_flow_in_the_evidence_overrules_its_switch() {
+    let (_policy_dir, policy) = policy_file(
+        "[k6_thresholds]\nenforce = false\n[flows.rule_poll]\nswitch_env = \"PERF_ENABLE_RULE_RUN\"\n\
+         [[gate]]\nid = \"query-tail\"\nflow = \"rule_poll\"\nmetric = \"http_req_duration{flow:rule_poll}\"\n\
+         thresholds = [\"p(99) < 150ms\"]\n",
+    );
+    for (env, args) in [(Some("0"), vec![]), (None, vec!["--skip-flow", "rule_poll"])] {
+        let mut cmd = gatecheck();
+        if let Some(value) = env {
+            cmd.env("PERF_ENABLE_RULE_RUN", value);
+        }
+        cmd.args(["verify", "--policy"]).arg(&policy).args(["--summary", PASS_EXPORT]).args(&args);
+        let out = stdout_of(&cmd.assert().code(1));
+        assert!(out.lines().any(|line| line.contains("query-tail") && line.contains("NO DATA")), "{out}");
+        assert!(out.contains("but the evidence holds samples of it: it is judged"), "{out}");
+    }
+}
