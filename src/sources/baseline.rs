@@ -107,18 +107,45 @@ pub fn refuse_the_run_judged_now(
     Ok(())
 }
 
-/// Whether a report's figures are `set`'s: at least one trend statistic in common, and no
-/// figure in common that differs.
+/// Whether the baseline's figures are `set`'s: at least one trend statistic in common, and no
+/// figure in common that differs. Any statistic counts, not only those of an identity (a
+/// summary carrying p(99) alone has none, finding round14-judge/01); two readings of one run
+/// (a summary and its raw results) agree to the last digits, which k6 may write one apart.
 fn same_figures(baseline: &Baseline, set: &MetricSet) -> bool {
+    let same = |a: f64, b: f64| a == b || (a - b).abs() <= 1e-9 * a.abs().max(b.abs());
     let mut trend_shared = false;
+    let mut agree = |key: &MetricKey, stat: &str, value: f64| -> bool {
+        let Some(metric) = set.get(key) else { return true };
+        let Ok(parsed) = Stat::parse(stat) else { return true };
+        let crate::metrics::Lookup::Value(now) = metric.aggregate.lookup(parsed) else { return true };
+        trend_shared |= matches!(metric.aggregate, crate::metrics::Aggregate::Trend(_));
+        same(now, value)
+    };
     for ((key, stat), value) in &baseline.figures {
-        let Some(metric) = set.get(key) else { continue };
-        let Ok(parsed) = Stat::parse(stat) else { continue };
-        let crate::metrics::Lookup::Value(now) = metric.aggregate.lookup(parsed) else { continue };
-        if now.to_bits() != value.to_bits() {
+        if !agree(key, stat, *value) {
             return false;
         }
-        trend_shared |= matches!(metric.aggregate, crate::metrics::Aggregate::Trend(_));
+    }
+    for (key, metric) in baseline.set.iter().flat_map(|set| set.metrics.iter()) {
+        match &metric.aggregate {
+            crate::metrics::Aggregate::Trend(stats) => {
+                for (stat, value) in &stats.0 {
+                    if stat != "count" && !agree(key, stat, *value) {
+                        return false;
+                    }
+                }
+            }
+            crate::metrics::Aggregate::Rate { matches, total } if *total > 0 => {
+                let differs = set.get(key).is_some_and(|now| match &now.aggregate {
+                    crate::metrics::Aggregate::Rate { matches: m, total: t } => (m, t) != (matches, total),
+                    _ => false,
+                });
+                if differs {
+                    return false;
+                }
+            }
+            _ => {}
+        }
     }
     trend_shared
 }

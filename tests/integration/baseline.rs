@@ -150,6 +150,45 @@ fn the_run_judged_now_is_no_baseline_in_any_form() {
             assert_eq!(err.lines().count(), 1, "{err}");
         }
     }
+    // Finding round14-judge/01: a summary carrying p(99) alone (`--summary-trend-stats
+    // 'p(99)'`) has no identity: the run was taken as its own baseline, as the same file and
+    // against its own raw results. Its figures are compared as such.
+    let fixture = repo().join("fixtures/k6/1.1.0/pass-trend-stats-p99");
+    let mut doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture.join("summary-export.json")).unwrap()).unwrap();
+    for metric in doc["metrics"].as_object_mut().unwrap().values_mut() {
+        let metric = metric.as_object_mut().unwrap();
+        if metric.contains_key("p(99)") {
+            metric.retain(|stat, _| stat == "p(99)" || stat == "thresholds");
+        }
+    }
+    let p99_only = dir.path().join("p99-only.json");
+    std::fs::write(&p99_only, doc.to_string()).unwrap();
+    let raw = fixture.join("raw.ndjson");
+    for (current, baseline) in [(&["--summary"], &p99_only), (&["--raw"], &p99_only)] {
+        let current_file = if current[0] == "--raw" { &raw } else { &p99_only };
+        let err = stderr_of(
+            &gatecheck()
+                .args(["verify", "--policy", "gates/regression.toml"])
+                .args(current)
+                .arg(current_file)
+                .arg("--baseline")
+                .arg(baseline)
+                .assert()
+                .code(2),
+        );
+        assert!(err.contains("this baseline is the run judged now"), "{err}");
+    }
+    let err = stderr_of(
+        &gatecheck()
+            .args(["verify", "--policy", "gates/regression.toml", "--summary"])
+            .arg(&p99_only)
+            .arg("--baseline")
+            .arg(&raw)
+            .assert()
+            .code(2),
+    );
+    assert!(err.contains("this baseline is the run judged now"), "{err}");
     // Another passing run is a baseline.
     gatecheck()
         .args(["verify", "--policy", "gates/regression.toml", "--summary"])
