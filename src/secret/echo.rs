@@ -135,6 +135,10 @@ impl Forms {
         // Kept across positions: allocating them at each one cost a sixth of a long scrub.
         let mut tried: Vec<(usize, usize)> = Vec::new();
         let mut candidates: Vec<(usize, usize)> = Vec::new();
+        // Per form, where its last echo found ends: a piece of it starting inside that echo is
+        // masked already, and walking it again made a long credential's echo cost its length
+        // squared (finding round14-text/02).
+        let mut covered = vec![0usize; self.forms.len()];
         for at in (0..text.len()).filter(|at| text.is_char_boundary(*at)) {
             tried.clear();
             candidates.clear();
@@ -146,7 +150,7 @@ impl Forms {
                 }
             }
             for &(form_index, offset) in &candidates {
-                if tried.contains(&(form_index, offset)) {
+                if at < covered[form_index] || tried.contains(&(form_index, offset)) {
                     continue;
                 }
                 tried.push((form_index, offset));
@@ -156,6 +160,7 @@ impl Forms {
                 let piece = matched >= SHORTEST_CUT;
                 if matched > 0 && (whole || piece) {
                     masked.push((at, end));
+                    covered[form_index] = covered[form_index].max(end);
                 }
             }
         }

@@ -153,20 +153,28 @@ impl Skeletons {
 
     /// The byte ranges of `letters`' text that echo a target.
     fn find(&self, letters: &TextSkeleton, masked: &mut Vec<(usize, usize)>) {
+        // Per target, where its last echo found ends (in skeleton characters): a piece starting
+        // inside it is masked already (walking each again cost a long credential's length
+        // squared, finding round14-text/02).
+        let mut covered: HashMap<usize, usize> = HashMap::new();
         for at in 0..letters.chars.len() {
             if let Some(key) = letters.key(at) {
-                for &(target, byte) in self.index.get(&key).map_or(&[][..], Vec::as_slice) {
-                    let target = &self.targets[target];
+                for &(index, byte) in self.index.get(&key).map_or(&[][..], Vec::as_slice) {
+                    if covered.get(&index).is_some_and(|&end| at < end) {
+                        continue;
+                    }
+                    let target = &self.targets[index];
                     let from = target.starts[byte];
                     let matched = letters.common(at, &target.skeleton[from..], &target.allowance[from..]);
-                    // The longest piece that ends where a byte's rendering ends.
-                    let end = (byte + 1..=target.bytes())
-                        .rev()
-                        .find(|&end| target.starts[end] - target.starts[byte] <= matched)
-                        .unwrap_or(byte);
+                    // The longest piece that ends where a byte's rendering ends (`starts` rises:
+                    // a search, not a walk from the far end, which made a long credential cost
+                    // its length at every key met, finding round14-text/02).
+                    let limit = from + matched;
+                    let end = byte + target.starts[byte + 1..].partition_point(|&start| start <= limit);
                     let length = target.starts[end] - target.starts[byte];
                     if end - byte >= SHORTEST_CUT && length >= SHORTEST_CUT {
                         masked.push(letters.span(at, length));
+                        covered.insert(index, at + length);
                     }
                 }
             }
