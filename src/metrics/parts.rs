@@ -166,6 +166,11 @@ mod tests {
                         _ => ("count", whole.0["count"] + beyond as f64),
                     };
                     stats.insert(stat.to_string(), value);
+                    if which != 5 {
+                        // Extremes of a part holding samples (an empty trend has none).
+                        let count = stats.get("count").copied().unwrap_or(0.0).max(1.0);
+                        stats.insert("count".to_string(), count);
+                    }
                     if which != 5 && !whole.0.contains_key(stat) {
                         return Ok(()); // an empty parent states no extremes to exceed
                     }
