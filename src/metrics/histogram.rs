@@ -1,5 +1,6 @@
 //! A Prometheus histogram as a figure: cumulative buckets, sum and count, the increase over
-//! a window with Prometheus's `increase` semantics, and `histogram_quantile`. Observations
+//! a window (Prometheus's `increase`, except that a series whose counters went down — it
+//! restarted — gives no figure), and `histogram_quantile`. Observations
 //! above the highest finite bucket have no upper bound, so a quantile among them is +Inf.
 
 /// One histogram (one series, or a sum of series): cumulative buckets, sum and count.
@@ -14,16 +15,6 @@ pub struct HistogramSnapshot {
 /// A histogram over a run window, or why the window gives no figure (its bucket layout changed
 /// between the two scrapes): what `smoke --scrape-url` records and gates judge.
 pub type Window = Result<HistogramSnapshot, String>;
-
-/// Prometheus's `increase` between two samples of one counter: a value that went down means
-/// the counter restarted from 0, so the new value is all of the increase.
-fn increase(after: f64, before: f64) -> f64 {
-    if after < before {
-        after
-    } else {
-        after - before
-    }
-}
 
 impl HistogramSnapshot {
     /// As a native summary records it: bucket bounds as strings (`"+Inf"` has no JSON number).
@@ -73,21 +64,26 @@ impl HistogramSnapshot {
         })
     }
 
-    /// The increase of each bucket, the sum and the count since `earlier`, each a counter of
-    /// its own (a restart is detected per counter, as Prometheus does per series). Both must
-    /// have one bucket layout (`same_layout`); otherwise `Err` says how they differ.
+    /// The increase of each bucket, the sum and the count since `earlier`. Both must have one
+    /// bucket layout (`same_layout`), and no bucket counter nor the count may have gone down:
+    /// a counter that went down restarted (finding round14-figures/02), and what the series
+    /// observed between `earlier` and its restart is lost to two samples (a regularly scraping
+    /// Prometheus would count it), so the increase is no figure. `Err` says which.
     pub fn increase_since(&self, earlier: &HistogramSnapshot) -> Window {
         same_layout([earlier, self])?;
-        let buckets = self
-            .buckets
-            .iter()
-            .zip(&earlier.buckets)
-            .map(|((le, count), (_, before))| (*le, increase(*count, *before)))
-            .collect();
-        // A reset of the count resets the sum with it, whatever the sum did.
-        let reset = self.count < earlier.count;
-        let sum = if reset || self.sum < earlier.sum { self.sum } else { self.sum - earlier.sum };
-        Ok(HistogramSnapshot { buckets, sum, count: increase(self.count, earlier.count) })
+        let went_down = self.count < earlier.count
+            || self.buckets.iter().zip(&earlier.buckets).any(|((_, after), (_, before))| after < before);
+        if went_down {
+            return Err(format!(
+                "its counters went down between the two samples (count {} to {}): it restarted, and what it observed before the restart is unknown",
+                earlier.count, self.count
+            ));
+        }
+        let buckets =
+            self.buckets.iter().zip(&earlier.buckets).map(|((le, count), (_, before))| (*le, count - before)).collect();
+        // A sum may fall without a restart (negative observations); it is the sum's increase
+        // as written.
+        Ok(HistogramSnapshot { buckets, sum: self.sum - earlier.sum, count: self.count - earlier.count })
     }
 
     /// The same buckets with nothing counted: the sample before a series' first, when the
@@ -240,15 +236,27 @@ mod restart_tests {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
 
-        /// Rule: any counter resets between two scrapes leave a window the writer writes and the
-        /// reader reads back, whose quantiles are figures (or none without observations).
+        /// Finding round14-figures/02. Rule: a window between two samples of one series is a
+        /// figure exactly when none of its counters (a bucket or the count) went down; one that
+        /// went down restarted, and what it observed before the restart is unknown, so the
+        /// window is no figure, saying so. A figure is written and read back, and its quantiles
+        /// are figures (or none without observations).
         #[test]
-        fn any_restart_between_two_scrapes_gives_a_figure_or_none(
+        fn a_window_is_a_figure_exactly_when_no_counter_went_down(
             before in proptest::collection::vec(0u32..1000, 4),
             after in proptest::collection::vec(0u32..1000, 4),
             q in 0.0f64..=1.0,
         ) {
-            let window = snapshot(&after).increase_since(&snapshot(&before)).unwrap();
+            let (earlier, later) = (snapshot(&before), snapshot(&after));
+            let went_down = later.count < earlier.count
+                || later.buckets.iter().zip(&earlier.buckets).any(|(a, b)| a.1 < b.1);
+            let window = later.increase_since(&earlier);
+            if went_down {
+                prop_assert!(window.as_ref().is_err_and(|why| why.contains("restarted")), "{:?}", window);
+                return Ok(());
+            }
+            let window = window.unwrap();
+            prop_assert_eq!(window.count, later.count - earlier.count);
             let read = HistogramSnapshot::from_json(&window.to_json());
             prop_assert!(read.is_ok(), "{:?}: {:?}", window, read);
             let read = read.unwrap();
@@ -271,7 +279,9 @@ mod restart_tests {
             after in proptest::collection::vec(0u32..1000, 4),
             layouts in (0u8..16, 0u8..16),
         ) {
-            let (earlier, later) = (layout_snapshot(&before, layouts.0), layout_snapshot(&after, layouts.1));
+            // The later sample counts at least as much in every bucket: no restart.
+            let grown: Vec<u32> = before.iter().zip(&after).map(|(b, a)| b + a).collect();
+            let (earlier, later) = (layout_snapshot(&before, layouts.0), layout_snapshot(&grown, layouts.1));
             let window = later.increase_since(&earlier);
             if layouts.0 == layouts.1 {
                 prop_assert!(window.is_ok(), "{:?}", window);

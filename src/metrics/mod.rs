@@ -12,6 +12,7 @@ pub mod hdr;
 mod histogram;
 mod identity;
 pub mod native;
+mod parts;
 mod selector;
 
 pub use aggregate::{Aggregate, Lookup, MetricKind, TrendStats};
@@ -161,6 +162,8 @@ pub struct RunRecord {
     pub partial: Option<String>,
     pub started_at: Option<String>,
     pub ended_at: Option<String>,
+    /// A merged run's latest end of its parts (`gatecheck.last_ended_at`): an evidence time.
+    pub last_ended_at: Option<String>,
     /// Open model: iterations that were due but never started.
     pub dropped_iterations: u64,
     /// Open model: iterations that started after their intended time.

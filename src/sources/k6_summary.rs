@@ -87,7 +87,9 @@ fn from_document(path: &str, root: &Map<String, Value>) -> Result<MetricSet, Err
     let fail = |message: String| Error::Evidence { path: path.to_string(), message };
     let reader = Reader { path };
     if let Some(results) = root.get("results") {
-        return reader.machine_readable(root, results);
+        let set = reader.machine_readable(root, results)?;
+        set.check_parts_within_wholes().map_err(fail)?;
+        return Ok(set);
     }
     let metrics = match root.get("metrics") {
         Some(Value::Object(metrics)) => metrics,
@@ -133,8 +135,12 @@ fn from_document(path: &str, root: &Map<String, Value>) -> Result<MetricSet, Err
             set.scraped = Some(reader.scraped(scraped)?);
         }
     } else {
+        reader.root_group_checks_agree(root, &set)?;
         set.zero_absent_lazy_counters();
     }
+    // The shapes' own rules held, the figures are held to each other (finding
+    // round14-figures/04).
+    set.check_parts_within_wholes().map_err(fail)?;
     Ok(set)
 }
 
@@ -280,10 +286,23 @@ impl Reader<'_> {
         }
         // k6 >= 1.5 dates its summary (metadata.generated_at): the evidence's own time, which a
         // copy keeps and its modification time does not.
-        // `generated_at` as k6 writes it; `generatedAt` as its published schema spells it.
+        // `generated_at` as k6 writes it; `generatedAt` as its published schema spells it. One
+        // date, one reading: both spellings given is refused (finding round14-figures/01).
         let metadata = root.get("metadata");
-        if let Some(at) = metadata.and_then(|m| m.get("generated_at").or_else(|| m.get("generatedAt"))) {
-            let text = at.as_str().ok_or_else(|| self.error("metadata.generated_at", "expected an RFC 3339 time"))?;
+        let spellings: Vec<(&str, &Value)> =
+            ["generated_at", "generatedAt"].into_iter().filter_map(|name| Some((name, metadata?.get(name)?))).collect();
+        if spellings.len() > 1 {
+            return Err(self.error(
+                "metadata",
+                format!(
+                    "metadata.generated_at ({}) and metadata.generatedAt ({}) both given: one date written twice, which one counts?",
+                    spellings[0].1, spellings[1].1
+                ),
+            ));
+        }
+        if let Some((name, at)) = spellings.first() {
+            let text =
+                at.as_str().ok_or_else(|| self.error(&format!("metadata.{name}"), "expected an RFC 3339 time"))?;
             set.generated_at = Some(text.to_string());
         }
         let results = self.object("results", results)?;
@@ -325,7 +344,127 @@ impl Reader<'_> {
                 }
             }
         }
+        self.machine_readable_checks_agree(results)?;
         Ok(set)
+    }
+
+    /// k6 >= 1.5 writes the run's check outcome three times: `checks_succeeded`,
+    /// `checks_failed` and `checks_total`, and per check in `results.checks.results`. One
+    /// figure, one reading (finding round14-figures/03): succeeded + failed = total, all three
+    /// over one total, and the per-check passes and fails sum to them (at most them when the
+    /// summary also lists groups or scenarios, whose checks may be listed apart).
+    fn machine_readable_checks_agree(&self, results: &Map<String, Value>) -> Result<(), Error> {
+        let Some(checks) = results.get("checks") else { return Ok(()) };
+        let place = |name: &str| format!("results.checks.metrics[name=\"{name}\"].values");
+        let listed = |name: &str| {
+            checks
+                .get("metrics")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .find(|entry| entry.get("name").and_then(Value::as_str) == Some(name))
+                .map(|entry| self.object(&place(name), entry.get("values").unwrap_or(&Value::Null)))
+                .transpose()
+        };
+        let rate = |name: &str| -> Result<Option<(u64, u64)>, Error> {
+            let Some(values) = listed(name)? else { return Ok(None) };
+            let count = |field: &str| {
+                let key = format!("{}[\"{field}\"]", place(name));
+                self.count(&key, values.get(field).unwrap_or(&Value::Null))
+            };
+            Ok(Some((count("matches")?, count("total")?)))
+        };
+        let succeeded = rate("checks_succeeded")?;
+        let failed = rate("checks_failed")?;
+        let total = listed("checks_total")?
+            .map(|values| {
+                let key = format!("{}[\"count\"]", place("checks_total"));
+                self.count(&key, values.get("count").unwrap_or(&Value::Null))
+            })
+            .transpose()?;
+        let disagree = |what: String| {
+            Err(self.error("results.checks.metrics", format!("{what}: one figure written twice, which one counts?")))
+        };
+        if let (Some((passed, of)), Some((failed, failed_of))) = (succeeded, failed) {
+            if of != failed_of || passed.checked_add(failed) != Some(of) {
+                return disagree(format!(
+                    "checks_succeeded ({passed} of {of}) and checks_failed ({failed} of {failed_of}) do not add up to one total"
+                ));
+            }
+        }
+        for (name, counts) in [("checks_succeeded", succeeded), ("checks_failed", failed)] {
+            if let (Some((_, of)), Some(total)) = (counts, total) {
+                if of != total {
+                    return disagree(format!("{name} counts {of} checks and checks_total {total}"));
+                }
+            }
+        }
+        let Some(list) = checks.get("results").and_then(Value::as_array) else { return Ok(()) };
+        let (mut passes, mut fails) = (0u64, 0u64);
+        for (index, entry) in list.iter().enumerate() {
+            let count = |field: &str| {
+                let key = format!("results.checks.results[{index}].{field}");
+                self.count(&key, entry.get(field).unwrap_or(&Value::Null))
+            };
+            passes = passes.saturating_add(count("passes")?);
+            fails = fails.saturating_add(count("fails")?);
+        }
+        let apart = results.keys().any(|key| key != "checks" && key != "metrics");
+        for (listed, name, counted) in
+            [(passes, "checks_succeeded", succeeded.map(|c| c.0)), (fails, "checks_failed", failed.map(|c| c.0))]
+        {
+            let Some(counted) = counted else { continue };
+            if listed > counted || (!apart && listed != counted) {
+                return disagree(format!(
+                    "results.checks.results sum to {listed} ({}) and {name} counts {counted}",
+                    if name == "checks_succeeded" { "passes" } else { "fails" }
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The legacy export and handleSummary write each check's passes and fails in
+    /// `root_group` (its checks and its groups', nested) beside the `checks` rate: the sums
+    /// are that rate's counts, one figure written twice (finding round14-figures/03).
+    fn root_group_checks_agree(&self, root: &Map<String, Value>, set: &MetricSet) -> Result<(), Error> {
+        let Some(group) = root.get("root_group") else { return Ok(()) };
+        let Some(checks) = set.get(&MetricKey { name: "checks".into(), tags: BTreeMap::new() }) else { return Ok(()) };
+        let Aggregate::Rate { matches, total } = checks.aggregate else { return Ok(()) };
+        // Objects keyed by name (the export) or lists (handleSummary).
+        fn members(value: Option<&Value>) -> Vec<&Value> {
+            match value {
+                Some(Value::Object(map)) => map.values().collect(),
+                Some(Value::Array(list)) => list.iter().collect(),
+                _ => Vec::new(),
+            }
+        }
+        let (mut passes, mut fails) = (0u64, 0u64);
+        let mut pending = vec![("root_group".to_string(), group)];
+        while let Some((at, group)) = pending.pop() {
+            for (index, check) in members(group.get("checks")).into_iter().enumerate() {
+                let count = |field: &str| {
+                    let key = format!("{at}.checks[{index}].{field}");
+                    self.count(&key, check.get(field).unwrap_or(&Value::Null))
+                };
+                passes = passes.saturating_add(count("passes")?);
+                fails = fails.saturating_add(count("fails")?);
+            }
+            for (index, inner) in members(group.get("groups")).into_iter().enumerate() {
+                pending.push((format!("{at}.groups[{index}]"), inner));
+            }
+        }
+        if (passes, passes.saturating_add(fails)) != (matches, total) {
+            return Err(self.error(
+                "root_group.checks",
+                format!(
+                    "its checks sum to {passes} passes and {fails} fails, and {} counts {matches} passes and {} fails: one figure written twice, which one counts?",
+                    checks.provenance,
+                    total - matches
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// A metric entry that states its `type`, `contains` and `values` (handleSummary and the
@@ -392,17 +531,39 @@ impl Reader<'_> {
                 Aggregate::Trend(TrendStats(stats))
             }
             MetricKind::Rate => {
-                // Legacy and handleSummary: passes/fails; machine-readable: matches/total.
-                let (matches, total) = if let Some(matches) = field("matches") {
-                    (self.count(&value_key("matches"), matches)?, self.count(&value_key("total"), required("total")?)?)
-                } else {
-                    let passes = self.count(&value_key("passes"), required("passes")?)?;
-                    let fails = self.count(&value_key("fails"), required("fails")?)?;
-                    // Counts near u64::MAX are hostile, not measured: refuse rather than overflow.
-                    let total = passes
-                        .checked_add(fails)
-                        .ok_or_else(|| self.error(key, format!("{passes} passes plus {fails} fails is not a count")))?;
-                    (passes, total)
+                // Legacy and handleSummary: passes/fails; machine-readable: matches/total. Both
+                // spellings given must be one figure (finding round14-figures/01).
+                let by_matches = field("matches")
+                    .map(|matches| -> Result<(u64, u64), Error> {
+                        Ok((
+                            self.count(&value_key("matches"), matches)?,
+                            self.count(&value_key("total"), required("total")?)?,
+                        ))
+                    })
+                    .transpose()?;
+                let by_passes = (by_matches.is_none() || field("passes").is_some() || field("fails").is_some())
+                    .then(|| -> Result<(u64, u64), Error> {
+                        let passes = self.count(&value_key("passes"), required("passes")?)?;
+                        let fails = self.count(&value_key("fails"), required("fails")?)?;
+                        // Counts near u64::MAX are hostile, not measured: refuse rather than overflow.
+                        let total = passes.checked_add(fails).ok_or_else(|| {
+                            self.error(key, format!("{passes} passes plus {fails} fails is not a count"))
+                        })?;
+                        Ok((passes, total))
+                    })
+                    .transpose()?;
+                let (matches, total) = match (by_matches, by_passes) {
+                    (Some(a), Some(b)) if a != b => {
+                        return Err(self.error(
+                            key,
+                            format!(
+                                "matches/total ({} of {}) and passes/fails ({} of {}) are one figure written twice and disagree: which one counts?",
+                                a.0, a.1, b.0, b.1
+                            ),
+                        ))
+                    }
+                    (Some(counts), _) | (None, Some(counts)) => counts,
+                    (None, None) => unreachable!("passes/fails are read when matches is absent"),
                 };
                 if matches > total {
                     return Err(self.error(key, format!("{matches} matching samples out of {total}")));
@@ -446,6 +607,7 @@ impl Reader<'_> {
     fn run_record(&self, native: &Value) -> Result<RunRecord, Error> {
         let partial = partial_run(native).map_err(|why| self.error("gatecheck.partial", why))?;
         let demo = demo_run(native).map_err(|why| self.error("gatecheck.demo", why))?;
+        let last_ended_at = last_ended_at(native).map_err(|(field, why)| self.error(&field, why))?;
         let text = |key: &str| native.get(key).and_then(Value::as_str).map(str::to_string);
         let count = |key: &str| -> Result<u64, Error> {
             native
@@ -459,6 +621,7 @@ impl Reader<'_> {
             demo,
             started_at: text("started_at"),
             ended_at: text("ended_at"),
+            last_ended_at: last_ended_at.map(|(text, _)| text),
             dropped_iterations: count("dropped_iterations")?,
             late_iterations: count("late_iterations")?,
             remote_write_refused: native.get("remote_write").map(|pushed| {
@@ -715,7 +878,18 @@ impl Reader<'_> {
         ranked.sort_by(|a, b| a.0.total_cmp(&b.0));
         let shown = |stat: &String| spelled.get(stat).unwrap_or(stat).clone();
         for pair in ranked.windows(2) {
-            let ((_, low, low_value), (_, high, high_value)) = (pair[0], pair[1]);
+            let ((low_rank, low, low_value), (high_rank, high, high_value)) = (pair[0], pair[1]);
+            // One rank is one statistic in two spellings (med and p(50), max and p(100)): k6
+            // computes both alike, so they are one figure (finding round14-figures/01).
+            if low_rank == high_rank && low_value != high_value {
+                return Err(self.error(
+                    &format!("{key}[{:?}]", shown(high)),
+                    format!(
+                        "{high_value} and {:?} {low_value} are one statistic written twice and disagree: which one counts?",
+                        shown(low)
+                    ),
+                ));
+            }
             if high_value < low_value {
                 return Err(self.error(
                     &format!("{key}[{:?}]", shown(high)),
@@ -830,20 +1004,41 @@ pub fn run_span(native: &Value) -> Result<RunSpan, (String, String)> {
     };
     let (_, started) = time("started_at")?;
     let (ended_text, ended) = time("ended_at")?;
-    let (last_ended_at, last) = match native.get("last_ended_at") {
-        None => (ended_text, ended),
-        Some(_) => time("last_ended_at")?,
-    };
-    if last < ended {
-        return Err((
-            field("last_ended_at"),
-            "earlier than gatecheck.ended_at, the earliest end of the run's parts".into(),
-        ));
-    }
+    let (last_ended_at, last) = last_ended_at(native)?.unwrap_or((ended_text, ended));
     duration_fits(duration_s, ended - started, last - started).map_err(|why| {
         (field("duration_s"), format!("{why}: it contradicts gatecheck.started_at and gatecheck.ended_at"))
     })?;
     Ok(RunSpan { duration_s, last_ended_at, last_ended: last })
+}
+
+/// `gatecheck.last_ended_at`, the latest end of a merged run's parts (text, unix seconds), or
+/// `None` when absent. Only `merge` writes it (beside `merged_from`), and it lengthens what
+/// `duration_s` may be, so it is held like every evidence time (finding round14-figures/05):
+/// valid only in a merged summary, never in the future, never before `ended_at` (the earliest
+/// end). `Err` is (field, why).
+pub fn last_ended_at(native: &Value) -> Result<Option<(String, i64)>, (String, String)> {
+    let Some(value) = native.get("last_ended_at") else { return Ok(None) };
+    let field = "gatecheck.last_ended_at".to_string();
+    if native.get("merged_from").is_none() {
+        return Err((
+            field,
+            "only a merged summary (gatecheck.merged_from) records the latest end of its parts, and this one is no merge"
+                .into(),
+        ));
+    }
+    let text = value.as_str().ok_or_else(|| (field.clone(), format!("{value} is not an RFC 3339 time")))?;
+    let rfc3339 = &time::format_description::well_known::Rfc3339;
+    let at = time::OffsetDateTime::parse(text, rfc3339)
+        .map_err(|e| (field.clone(), format!("{text:?} is not an RFC 3339 time ({e})")))?
+        .unix_timestamp();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    crate::metrics::clock::not_future(now, at).map_err(|why| (field.clone(), format!("{text}: {why}")))?;
+    let ended =
+        native.get("ended_at").and_then(Value::as_str).and_then(|t| time::OffsetDateTime::parse(t, rfc3339).ok());
+    if ended.is_some_and(|ended| at < ended.unix_timestamp()) {
+        return Err((field, "earlier than gatecheck.ended_at, the earliest end of the run's parts".into()));
+    }
+    Ok(Some((text.to_string(), at)))
 }
 
 /// Whether a native run loaded gatecheck's built-in demo API (`gatecheck.demo`, written by
@@ -883,7 +1078,7 @@ fn canonical_stat_key(name: &str) -> String {
 }
 
 /// The top-level keys any summary shape is read from; every other key is skipped unread.
-const KEPT_KEYS: [&str; 5] = ["metrics", "results", "version", "gatecheck", "metadata"];
+const KEPT_KEYS: [&str; 6] = ["metrics", "results", "version", "gatecheck", "metadata", "root_group"];
 
 /// The top-level object, reduced to `KEPT_KEYS`, with the first number whose text is not the
 /// figure read (`metrics::check_json_numbers`); `Err` names what the top level is instead.
@@ -1112,9 +1307,44 @@ mod tests {
         missing.as_object_mut().unwrap().remove("ended_at");
         assert_eq!(run_span(&missing).unwrap_err().0, "gatecheck.ended_at");
         let mut merged = native(30.0.into());
+        merged["merged_from"] = serde_json::json!(["s0.json", "s1.json"]);
         merged["last_ended_at"] = "2026-01-01T00:00:30Z".into();
         assert!(run_span(&merged).is_ok(), "the longest part ran to the latest end");
         merged["last_ended_at"] = "2025-12-31T00:00:00Z".into();
         assert_eq!(run_span(&merged).unwrap_err().0, "gatecheck.last_ended_at");
+    }
+
+    /// Finding round14-figures/05: `gatecheck.last_ended_at` is an evidence time of a merged
+    /// summary only: in a summary without `merged_from`, in the future, or before `ended_at`
+    /// it is refused, naming the field, and it never lifts the bound on `duration_s`.
+    #[test]
+    fn last_ended_at_belongs_to_a_merge_and_never_lies_in_the_future() {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let at = |offset: i64| crate::metrics::rfc3339(now + offset);
+        let native = |last: String, merged: bool| {
+            let mut native =
+                serde_json::json!({"duration_s": 3.0, "started_at": at(-3), "ended_at": at(0), "last_ended_at": last});
+            if merged {
+                native["merged_from"] = serde_json::json!(["s0.json", "s1.json"]);
+            }
+            native
+        };
+        assert!(last_ended_at(&native(at(0), true)).unwrap().is_some());
+        assert!(run_span(&native(at(0), true)).is_ok());
+        for (doc, needle) in [
+            (native(at(0), false), "merged_from"),
+            (native("2099-01-01T00:00:00Z".into(), true), "future"),
+            (native(at(3600), true), "future"),
+            (native(at(-60), true), "earlier than gatecheck.ended_at"),
+        ] {
+            let (field, why) = last_ended_at(&doc).unwrap_err();
+            assert!(field == "gatecheck.last_ended_at" && why.contains(needle), "{doc}: {why}");
+            assert_eq!(run_span(&doc).unwrap_err().0, "gatecheck.last_ended_at", "{doc}");
+        }
+        // Within the clock-skew allowance counts as now.
+        assert!(last_ended_at(&native(at(60), true)).is_ok());
+        let mut stretched = native("2099-01-01T00:00:00Z".into(), true);
+        stretched["duration_s"] = 30_000.0.into();
+        assert!(run_span(&stretched).is_err(), "a future end never lengthens the duration");
     }
 }

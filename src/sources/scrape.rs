@@ -3,9 +3,10 @@
 //! Prometheus's `histogram_quantile` (linear within a bucket; the max is the upper bound of
 //! the highest non-empty bucket). No Prometheus server is needed.
 //!
-//! The window is taken per series first, with Prometheus's `increase` semantics (a counter
-//! that went down restarted from 0, so its new value is the increase), and only then summed:
-//! one worker restarting must not hide the others' observations. Observations above the
+//! The window is taken per series first, as Prometheus's `increase` takes it, and only then
+//! summed. A series whose counters went down restarted between the scrapes: what it observed
+//! before the restart is lost to two scrapes, so its histogram gives no window, naming it (as
+//! for a series that vanished). Observations above the
 //! highest finite bucket have no upper bound, so a quantile that falls among them is +Inf,
 //! which breaches any upper limit, rather than the last finite bound.
 //!
@@ -48,10 +49,23 @@ impl ScrapedHistogram {
                 vanished.join(", ")
             ));
         }
+        // A series whose counters went down restarted during the run (finding
+        // round14-figures/02): like a vanished one, its observations before the restart are
+        // unknown, so no figure leaves them out.
         let mut total = HistogramSnapshot::default();
+        let mut restarted = Vec::new();
         for (labels, after) in &self.series {
             let before = earlier.series.get(labels).cloned().unwrap_or_else(|| after.zeroed());
-            total.add(&after.increase_since(&before)?);
+            match after.increase_since(&before) {
+                Ok(increase) => total.add(&increase),
+                Err(_) => restarted.push(format!("{{{labels}}}")),
+            }
+        }
+        if !restarted.is_empty() {
+            return Err(format!(
+                "series {} counted less in the second scrape than in the first: each restarted during the run, and what it observed before the restart is unknown, so the run window is no figure",
+                restarted.join(", ")
+            ));
         }
         Ok(total)
     }
@@ -279,12 +293,22 @@ mod tests {
         assert!(parse("bad", "l_bucket{le=\"1\"} many\n").unwrap_err().to_string().contains("line 1"));
     }
 
+    /// Finding round14-figures/02: a series whose counters went down between the scrapes (a
+    /// pod restarted in place, same labels) lost what it observed before the restart: no
+    /// window, naming it, never the other series' window plus its post-restart counts.
     #[test]
-    fn a_restart_of_one_series_is_its_own_increase_and_hides_no_other() {
+    fn a_series_restarted_between_the_scrapes_gives_no_window_naming_it() {
         // Worker a restarted (its counters went down to 5); worker b observed 95 slow values.
         let before = parse("b", "lag_bucket{w=\"a\",le=\"1\"} 1000\nlag_bucket{w=\"a\",le=\"+Inf\"} 1000\nlag_count{w=\"a\"} 1000\nlag_sum{w=\"a\"} 500\nlag_bucket{w=\"b\",le=\"1\"} 0\nlag_bucket{w=\"b\",le=\"+Inf\"} 0\nlag_count{w=\"b\"} 0\nlag_sum{w=\"b\"} 0\n").unwrap();
         let after = parse("a", "lag_bucket{w=\"a\",le=\"1\"} 5\nlag_bucket{w=\"a\",le=\"+Inf\"} 5\nlag_count{w=\"a\"} 5\nlag_sum{w=\"a\"} 2\nlag_bucket{w=\"b\",le=\"1\"} 0\nlag_bucket{w=\"b\",le=\"+Inf\"} 95\nlag_count{w=\"b\"} 95\nlag_sum{w=\"b\"} 9500\n").unwrap();
-        let window = after["lag"].since(&before["lag"]).unwrap();
+        let why = after["lag"].since(&before["lag"]).unwrap_err();
+        assert!(why.contains("w=\"a\"") && !why.contains("w=\"b\"") && why.contains("restarted"), "{why}");
+        // One bucket counter down is a restart too, whatever the count did.
+        let bucket = parse("a", "lag_bucket{w=\"a\",le=\"1\"} 999\nlag_bucket{w=\"a\",le=\"+Inf\"} 1001\nlag_count{w=\"a\"} 1001\nlag_sum{w=\"a\"} 600\nlag_bucket{w=\"b\",le=\"1\"} 0\nlag_bucket{w=\"b\",le=\"+Inf\"} 95\nlag_count{w=\"b\"} 95\nlag_sum{w=\"b\"} 9500\n").unwrap();
+        assert!(bucket["lag"].since(&before["lag"]).unwrap_err().contains("w=\"a\""));
+        // Without a restart, the series' increases are summed.
+        let grown = parse("a", "lag_bucket{w=\"a\",le=\"1\"} 1005\nlag_bucket{w=\"a\",le=\"+Inf\"} 1005\nlag_count{w=\"a\"} 1005\nlag_sum{w=\"a\"} 502\nlag_bucket{w=\"b\",le=\"1\"} 0\nlag_bucket{w=\"b\",le=\"+Inf\"} 95\nlag_count{w=\"b\"} 95\nlag_sum{w=\"b\"} 9500\n").unwrap();
+        let window = grown["lag"].since(&before["lag"]).unwrap();
         assert_eq!(window.buckets, vec![(1.0, 5.0), (f64::INFINITY, 100.0)]);
         assert_eq!(window.count, 100.0);
         assert_eq!(window.quantile(0.99), Some(f64::INFINITY));
@@ -330,10 +354,11 @@ mod tests {
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
 
-        /// Findings figures5/04 and round13-figures/02. Rule: the run window is a figure
-        /// exactly when every series of both scrapes has one bucket layout and every series of
-        /// the first scrape is in the second; a series absent before counts from zero, one
-        /// that restarted (went down) counts its new value.
+        /// Findings figures5/04, round13-figures/02 and round14-figures/02. Rule: the run
+        /// window is a figure exactly when every series of both scrapes has one bucket layout,
+        /// every series of the first scrape is in the second and none of them went down (it
+        /// restarted); a series absent before counts from zero. A series that vanished or
+        /// restarted is named.
         #[test]
         fn a_window_is_a_figure_exactly_when_every_series_has_one_layout(
             series in proptest::collection::vec(
@@ -355,6 +380,7 @@ mod tests {
             let (mut earlier, mut later) = (ScrapedHistogram::default(), ScrapedHistogram::default());
             let mut layouts = Vec::new();
             let mut vanished = Vec::new();
+            let mut restarts = Vec::new();
             for (index, (before, after, low, high, restarted)) in series.iter().enumerate() {
                 if let Some(before) = before {
                     earlier.series.insert(format!("w={index}"), snapshot(*before, *low));
@@ -365,6 +391,9 @@ mod tests {
                     Some(after) => {
                         later.series.insert(format!("w={index}"), snapshot(*after, if *restarted { *high } else { low + high }));
                         layouts.push(*after);
+                        if before.is_some() && *restarted && high < low {
+                            restarts.push(format!("{{w={index}}}"));
+                        }
                     }
                     None if before.is_some() => vanished.push(format!("{{w={index}}}")),
                     None => {}
@@ -372,17 +401,21 @@ mod tests {
             }
             let window = later.since(&earlier);
             let one_layout = layouts.iter().all(|l| *l == layouts[0]);
-            match (one_layout, vanished.is_empty()) {
-                (true, true) => {
+            match (one_layout, vanished.is_empty(), restarts.is_empty()) {
+                (true, true, true) => {
                     let window = window.unwrap();
                     // Nothing invented: the window counts no more than the later scrape holds.
                     proptest::prop_assert!(window.count <= later.total().count);
                 }
-                (true, false) => {
+                (true, false, _) => {
                     let why = window.unwrap_err();
                     proptest::prop_assert!(vanished.iter().all(|name| why.contains(name.as_str())), "{}", why);
                 }
-                (false, _) => proptest::prop_assert!(window.is_err()),
+                (true, true, false) => {
+                    let why = window.unwrap_err();
+                    proptest::prop_assert!(restarts.iter().all(|name| why.contains(name.as_str())), "{}", why);
+                }
+                (false, _, _) => proptest::prop_assert!(window.is_err()),
             }
         }
     }

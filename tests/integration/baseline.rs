@@ -20,6 +20,13 @@ fn regressed(dir: &std::path::Path) -> std::path::PathBuf {
             }
         }
     }
+    // The parent holds every flow's samples: its extremes reach the slowed flows' (a part
+    // never exceeds its whole).
+    for flow in ["rule_poll", "auth_list"] {
+        let max = doc["metrics"][format!("http_req_duration{{flow:{flow}}}")]["max"].as_f64().unwrap();
+        let parent = &mut doc["metrics"]["http_req_duration"]["max"];
+        *parent = Value::from(parent.as_f64().unwrap().max(max));
+    }
     let path = dir.join("current.json");
     std::fs::write(&path, doc.to_string()).unwrap();
     path

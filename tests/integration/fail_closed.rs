@@ -1439,6 +1439,24 @@ fn a_native_duration_its_own_start_and_end_contradict_is_refused() {
         let err = stderr_of(&merge(&path).code(2));
         assert!(err.contains("gatecheck.duration_s") && err.contains("started_at"), "{name}: {err}");
     }
+    // Finding round14-figures/05: `gatecheck.last_ended_at` (the latest end of a merge's
+    // parts) in a summary that is no merge, or in the future, is refused: it never lifts the
+    // bound on the duration.
+    for (name, last, merged) in
+        [("not-merged", "2099-01-01T00:00:00Z", false), ("future", "2099-01-01T00:00:00Z", true)]
+    {
+        let mut doc = real.clone();
+        doc["gatecheck"]["last_ended_at"] = json!(last);
+        if merged {
+            doc["gatecheck"]["merged_from"] = json!(["a.json", "b.json"]);
+        }
+        let path = dir.path().join(format!("{name}.json"));
+        std::fs::write(&path, doc.to_string()).unwrap();
+        let err = stderr_of(&verify(&path).code(2));
+        assert!(err.contains("gatecheck.last_ended_at"), "{name}: {err}");
+        let err = stderr_of(&merge(&path).code(2));
+        assert!(err.contains("gatecheck.last_ended_at"), "{name}: {err}");
+    }
     let mut doc = real.clone();
     doc["gatecheck"].as_object_mut().unwrap().remove("duration_s");
     let path = dir.path().join("undated.json");

@@ -8,6 +8,11 @@ use predicates::prelude::*;
 use predicates::str::contains;
 
 use crate::support::*;
+use serde_json::json;
+
+fn read_json(path: &std::path::Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
 
 /// A loopback server answering every request with `body` as a Prometheus API response.
 pub fn serve_json(body: String) -> String {
@@ -959,12 +964,17 @@ fn a_summary_figure_that_contradicts_its_own_raw_samples_is_refused() {
                     .assert()
                     .code(2),
             );
-            // Refused as contradicting the raw samples, or (moved past a neighbour) as out of
-            // rank order among the summary's own statistics.
-            let named =
-                err.contains(&format!("{metric} {stat} is")) || err.contains(&format!("{metric}\"][\"{stat}\"]"));
+            // Refused as contradicting the raw samples, (moved past a neighbour) as out of
+            // rank order among the summary's own statistics, or (below the parent's min) as a
+            // part beyond its whole.
+            let named = err.contains(&format!("{metric} {stat} is"))
+                || err.contains(&format!("{metric}\"][\"{stat}\"]"))
+                || err.contains(&format!("{metric} {stat} {changed} is below its parent"));
             assert!(
-                named && (err.contains("not the run the summary describes") || err.contains("rise with their rank")),
+                named
+                    && (err.contains("not the run the summary describes")
+                        || err.contains("rise with their rank")
+                        || err.contains("among its parent's")),
                 "{stat} {value} -> {changed}: {err}"
             );
         }
@@ -1061,4 +1071,125 @@ fn a_summary_number_with_more_digits_than_a_figure_holds_is_refused() {
     );
     assert!(err.contains(&longer) && err.contains("\"p(95)\"") && err.contains("more significant digits"), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
+}
+
+/// Finding round14-figures/01: a machine-readable summary's date written twice
+/// (`metadata.generated_at` and `metadata.generatedAt`) was read once, the other ignored, so a
+/// stale run dated fresh in one spelling shipped; a rate written as matches/total and as
+/// passes/fails, and a trend's med beside a different p(50), are one figure twice too. Each is
+/// exit 2 naming both.
+#[test]
+fn one_figure_in_two_spellings_is_exit_2_naming_both() {
+    let text = std::fs::read_to_string(fixture("k6/2.2.0/pass/summary-v1.json")).unwrap();
+    let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let real = doc["metadata"]["generated_at"].clone();
+    doc["metadata"]["generatedAt"] = real;
+    doc["metadata"]["generated_at"] = json!("2026-12-06T00:00:00Z");
+    let (code, err) = verify_summary(&doc.to_string());
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("metadata.generated_at") && err.contains("metadata.generatedAt"), "{err}");
+    // The schema's spelling alone is read.
+    let mut alone: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let date = alone["metadata"].as_object_mut().unwrap().remove("generated_at").unwrap();
+    alone["metadata"]["generatedAt"] = date;
+    assert_ne!(verify_summary(&alone.to_string()).0, 2);
+
+    let export = read_json(&fixture("k6/1.1.0/pass/summary-export.json"));
+    let mut rate = export.clone();
+    rate["metrics"]["http_req_failed"]["matches"] = json!(0);
+    rate["metrics"]["http_req_failed"]["total"] = rate["metrics"]["http_req_failed"]["fails"].clone();
+    rate["metrics"]["http_req_failed"]["passes"] = json!(5);
+    let (code, err) = verify_summary(&rate.to_string());
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("matches/total") && err.contains("passes/fails"), "{err}");
+    let mut median = export.clone();
+    let med = median["metrics"]["http_req_duration"]["med"].as_f64().unwrap();
+    median["metrics"]["http_req_duration"]["p(50)"] = json!(med + 1.0);
+    let (code, err) = verify_summary(&median.to_string());
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("p(50)") && err.contains("med") && err.contains("written twice"), "{err}");
+}
+
+/// Finding round14-figures/03: the check outcome a summary writes more than once must agree.
+/// k6 >= 1.5: checks_succeeded edited to 214/214 while checks_failed (3 of 214) and the
+/// per-check list (3 fails) stayed; the legacy export: `root_group`'s checks against the
+/// `checks` rate. Each contradiction is exit 2 naming both places; the real files pass.
+#[test]
+fn every_listing_of_the_check_outcome_agrees() {
+    let real = read_json(&fixture("k6/2.2.0/fail-errors/summary-v1.json"));
+    assert_eq!(verify_summary(&real.to_string()).0, 1, "the real run fails its checks");
+    let set = |doc: &mut serde_json::Value, name: &str, values: serde_json::Value| {
+        for entry in doc["results"]["checks"]["metrics"].as_array_mut().unwrap() {
+            if entry["name"] == name {
+                entry["values"] = values.clone();
+            }
+        }
+    };
+    let mut edited = real.clone();
+    set(&mut edited, "checks_succeeded", json!({"matches": 214, "rate": 1, "total": 214}));
+    let (code, err) = verify_summary(&edited.to_string());
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("checks_succeeded") && err.contains("checks_failed"), "{err}");
+    // checks_failed edited along: the per-check list still says 3 fails.
+    set(&mut edited, "checks_failed", json!({"matches": 0, "rate": 0, "total": 214}));
+    let (code, err) = verify_summary(&edited.to_string());
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("results.checks.results") && err.contains("checks_succeeded"), "{err}");
+    let mut total = real.clone();
+    set(&mut total, "checks_total", json!({"count": 300}));
+    let (code, err) = verify_summary(&total.to_string());
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("checks_total"), "{err}");
+
+    for file in ["k6/1.1.0/fail-errors/summary-export.json", "k6/1.1.0/fail-errors/handle-summary.json"] {
+        let real = read_json(&fixture(file));
+        assert_eq!(verify_summary(&real.to_string()).0, 1, "{file}: the real run fails");
+        let mut edited = real.clone();
+        let checks = if edited["metrics"]["checks"]["values"].is_object() {
+            &mut edited["metrics"]["checks"]["values"]
+        } else {
+            &mut edited["metrics"]["checks"]
+        };
+        checks["passes"] = json!(214);
+        checks["fails"] = json!(0);
+        for field in ["rate", "value"] {
+            if checks.get(field).is_some() {
+                checks[field] = json!(1);
+            }
+        }
+        let (code, err) = verify_summary(&edited.to_string());
+        assert_eq!(code, 2, "{file}: {err}");
+        assert!(err.contains("root_group.checks") && err.contains("metrics[\"checks\"]"), "{file}: {err}");
+    }
+}
+
+/// Finding round14-figures/04: a flow sub-metric counting 6003 requests under parents of 214
+/// was judged as written; a part never exceeds its whole, in every shape: exit 2 naming both.
+#[test]
+fn a_sub_metric_counting_more_than_its_parent_is_exit_2_naming_both() {
+    let real = read_json(&fixture("k6/1.1.0/fail-errors/summary-export.json"));
+    let mut edited = real.clone();
+    edited["metrics"]["http_req_failed{flow:provider_log_write}"] =
+        json!({"passes": 3, "fails": 6000, "thresholds": {"rate<0.01": false}, "value": 3.0 / 6003.0});
+    let (code, err) = verify_summary(&edited.to_string());
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("http_req_failed{flow:provider_log_write}") && err.contains("parent http_req_failed"),
+        "{err}"
+    );
+    // A trend sub-metric reaching past its parent's max.
+    let mut trend = real.clone();
+    let max = trend["metrics"]["http_req_duration"]["max"].as_f64().unwrap();
+    trend["metrics"]["http_req_duration{flow:auth_list}"]["max"] = json!(max + 1.0);
+    let (code, err) = verify_summary(&trend.to_string());
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("http_req_duration{flow:auth_list}") && err.contains("max"), "{err}");
+    // The machine-readable summary: a counter sub-metric above its parent.
+    let mut readable = read_json(&fixture("k6/2.2.0/fail-errors/summary-v1.json"));
+    let list = readable["results"]["metrics"].as_array_mut().unwrap();
+    let reqs = list.iter().find(|m| m["name"] == "http_reqs").unwrap()["values"]["count"].as_u64().unwrap();
+    list.push(json!({"name": "http_reqs{flow:x}", "type": "counter", "contains": "default", "values": {"count": reqs + 1, "rate": 1.0}}));
+    let (code, err) = verify_summary(&readable.to_string());
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("http_reqs{flow:x}") && err.contains("parent http_reqs"), "{err}");
 }

@@ -1,0 +1,195 @@
+//! A part never exceeds its whole: a k6 sub-metric (`http_req_failed{flow:x}`) is a filter over
+//! its parent's samples (the same name with fewer tags), so it cannot count more than the
+//! parent, nor reach past its extremes. The one check, for every summary shape, made on a
+//! `MetricSet` once it is read (finding round14-figures/04: a flow's rate with 6003 samples
+//! under a parent of 214 was judged as written).
+
+use super::{Aggregate, MetricKey, MetricKind, MetricSet};
+
+/// Why `part` (a sub-metric of `whole`) holds what `whole` cannot contain, or `None` when it
+/// fits. Rates: samples, matching and not matching samples each no more than the parent's.
+/// k6's own counters: a count no more than the parent's (a custom counter may add negative
+/// values, so its parts bound nothing). Trends: the part's min no lower, its max no higher (both
+/// holding samples: an empty trend is written with zeros) and its count no more than the
+/// parent's. Gauges hold their last value: no bound.
+pub fn exceeds(
+    part: &MetricKey,
+    part_figures: &Aggregate,
+    whole: &MetricKey,
+    whole_figures: &Aggregate,
+) -> Option<String> {
+    let above = |what: &str, part_value: String, whole_value: String| {
+        Some(format!(
+            "{part} {what} {part_value}, more than its parent {whole}'s {whole_value}: a sub-metric counts a part of its parent's samples"
+        ))
+    };
+    match (part_figures, whole_figures) {
+        (Aggregate::Rate { matches, total }, Aggregate::Rate { matches: whole_matches, total: whole_total }) => {
+            if total > whole_total {
+                return above("counts", format!("{total} samples"), whole_total.to_string());
+            }
+            if matches > whole_matches {
+                return above("counts", format!("{matches} matching samples"), whole_matches.to_string());
+            }
+            let (rest, whole_rest) = (total - matches, whole_total - whole_matches);
+            if rest > whole_rest {
+                return above("counts", format!("{rest} samples not matching"), whole_rest.to_string());
+            }
+            None
+        }
+        (Aggregate::Counter { count, .. }, Aggregate::Counter { count: whole_count, .. })
+            if MetricKind::of_builtin(&part.name) == Some(MetricKind::Counter) && count > whole_count =>
+        {
+            above("counts", count.to_string(), whole_count.to_string())
+        }
+        (Aggregate::Trend(stats), Aggregate::Trend(whole_stats)) => {
+            // An empty trend (no samples) is written with zeros: it has no extremes.
+            let extremes = !part_figures.is_empty() && !whole_figures.is_empty();
+            let pair = |stat: &str| {
+                Some((*stats.0.get(stat)?, *whole_stats.0.get(stat)?)).filter(|_| extremes || stat == "count")
+            };
+            if let Some((min, whole_min)) = pair("min") {
+                if min < whole_min {
+                    return Some(format!(
+                        "{part} min {min} is below its parent {whole}'s min {whole_min}: a sub-metric's samples are among its parent's"
+                    ));
+                }
+            }
+            if let Some((max, whole_max)) = pair("max") {
+                if max > whole_max {
+                    return above("has max", max.to_string(), whole_max.to_string());
+                }
+            }
+            if let Some((count, whole_count)) = pair("count") {
+                if count > whole_count {
+                    return above("counts", format!("{count} samples"), whole_count.to_string());
+                }
+            }
+            None
+        }
+        _ => None,
+    }
+}
+
+/// Whether `whole` is a parent of `part`: the same metric, its tags a strict subset.
+fn is_parent(whole: &MetricKey, part: &MetricKey) -> bool {
+    whole.name == part.name
+        && whole.tags.len() < part.tags.len()
+        && whole.tags.iter().all(|(tag, value)| part.tags.get(tag) == Some(value))
+}
+
+impl MetricSet {
+    /// Every sub-metric against every parent the set holds (`exceeds`); `Err` names both.
+    pub fn check_parts_within_wholes(&self) -> Result<(), String> {
+        for (part, part_metric) in &self.metrics {
+            if part.tags.is_empty() {
+                continue;
+            }
+            let parents = self.metrics.iter().filter(|(whole, _)| is_parent(whole, part));
+            for (whole, whole_metric) in parents {
+                if let Some(why) = exceeds(part, &part_metric.aggregate, whole, &whole_metric.aggregate) {
+                    // The set's path prefixes the reader's error: name each figure by its key.
+                    let place = |metric: &super::Metric| match &metric.provenance {
+                        super::Provenance::File { key, .. } => key.clone(),
+                        other => other.to_string(),
+                    };
+                    return Err(format!("{} and {}: {why}", place(part_metric), place(whole_metric)));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::metrics::TrendStats;
+
+    fn key(text: &str) -> MetricKey {
+        MetricKey::parse(text).unwrap()
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        /// Finding round14-figures/04. Rule: a sub-metric drawn from its parent's samples
+        /// always fits (rates, k6 counters, trends); one counting a sample more than its parent
+        /// in any of a rate's counts, a counter's count, or a trend's min, max or count is
+        /// refused, naming both.
+        #[test]
+        fn a_part_drawn_from_its_whole_fits_and_one_beyond_it_is_refused(
+            samples in proptest::collection::vec((0u32..10_000, proptest::bool::ANY, proptest::bool::ANY), 1..40),
+            beyond in 1u64..1000,
+            which in 0usize..6,
+        ) {
+            // Each sample: a value, whether it matches (rate), whether it is in the part.
+            let part_samples: Vec<_> = samples.iter().filter(|s| s.2).collect();
+            let count = |list: &[&(u32, bool, bool)], matching: bool| list.iter().filter(|s| s.1 == matching).count() as u64;
+            let all: Vec<_> = samples.iter().collect();
+            let rate = |list: &[&(u32, bool, bool)]| Aggregate::Rate { matches: count(list, true), total: list.len() as u64 };
+            let trend = |list: &[&(u32, bool, bool)]| {
+                let values: Vec<f64> = list.iter().map(|s| f64::from(s.0)).collect();
+                let mut stats = BTreeMap::new();
+                if !values.is_empty() {
+                    stats.insert("min".to_string(), values.iter().copied().fold(f64::INFINITY, f64::min));
+                    stats.insert("max".to_string(), values.iter().copied().fold(f64::NEG_INFINITY, f64::max));
+                }
+                stats.insert("count".to_string(), values.len() as f64);
+                Aggregate::Trend(TrendStats(stats))
+            };
+            let counter = |list: &[&(u32, bool, bool)]| Aggregate::Counter { count: list.len() as f64, per_second: None };
+            let cases = [
+                ("http_req_failed", rate(&part_samples), rate(&all)),
+                ("http_reqs", counter(&part_samples), counter(&all)),
+                ("http_req_duration", trend(&part_samples), trend(&all)),
+            ];
+            for (name, part, whole) in &cases {
+                let (part_key, whole_key) = (key(&format!("{name}{{flow:x}}")), key(name));
+                proptest::prop_assert_eq!(exceeds(&part_key, part, &whole_key, whole), None);
+            }
+            // One figure of the part pushed past the whole.
+            let (name, edited) = match (which, &cases) {
+                (0, [(_, Aggregate::Rate { matches, .. }, Aggregate::Rate { total: whole, .. }), ..]) =>
+                    ("http_req_failed", Aggregate::Rate { matches: *matches, total: whole + beyond }),
+                (1, [(_, _, Aggregate::Rate { matches: whole, total: whole_total }), ..]) =>
+                    ("http_req_failed", Aggregate::Rate { matches: whole + beyond, total: whole_total + beyond }),
+                (2, [_, (_, _, Aggregate::Counter { count, .. }), _]) =>
+                    ("http_reqs", Aggregate::Counter { count: count + beyond as f64, per_second: None }),
+                (3..=5, [_, _, (_, Aggregate::Trend(part), Aggregate::Trend(whole))]) => {
+                    let mut stats = part.0.clone();
+                    let (stat, value) = match which {
+                        3 => ("min", whole.0.get("min").copied().unwrap_or(0.0) - beyond as f64),
+                        4 => ("max", whole.0.get("max").copied().unwrap_or(0.0) + beyond as f64),
+                        _ => ("count", whole.0["count"] + beyond as f64),
+                    };
+                    stats.insert(stat.to_string(), value);
+                    if which != 5 {
+                        // Extremes of a part holding samples (an empty trend has none).
+                        let count = stats.get("count").copied().unwrap_or(0.0).max(1.0);
+                        stats.insert("count".to_string(), count);
+                    }
+                    if which != 5 && !whole.0.contains_key(stat) {
+                        return Ok(()); // an empty parent states no extremes to exceed
+                    }
+                    ("http_req_duration", Aggregate::Trend(TrendStats(stats)))
+                }
+                _ => unreachable!(),
+            };
+            let whole = &cases.iter().find(|c| c.0 == name).unwrap().2;
+            let why = exceeds(&key(&format!("{name}{{flow:x}}")), &edited, &key(name), whole);
+            proptest::prop_assert!(why.as_ref().is_some_and(|w| w.contains(&format!("{name}{{flow:x}}")) && w.contains("parent")), "{:?}", why);
+        }
+    }
+
+    #[test]
+    fn a_custom_counter_and_unrelated_metrics_bound_nothing() {
+        let counter = |count: f64| Aggregate::Counter { count, per_second: None };
+        assert_eq!(exceeds(&key("my_counter{flow:x}"), &counter(10.0), &key("my_counter"), &counter(5.0)), None);
+        assert!(is_parent(&key("checks{flow:x}"), &key("checks{flow:x,name:y}")));
+        assert!(!is_parent(&key("checks{flow:x}"), &key("checks{flow:z,name:y}")));
+        assert!(!is_parent(&key("checks"), &key("http_req_failed{flow:x}")));
+    }
+}
