@@ -209,10 +209,15 @@ impl TextSkeleton {
         let mut skeleton = TextSkeleton { chars: Vec::new(), at: Vec::new(), gap: Vec::new() };
         let mut gap = 0usize;
         let mut broken = true;
+        // The key the next item of a map keyed by position would carry.
+        let mut next_key: Option<u64> = None;
         let mut i = 0;
         while i < bytes.len() {
             let byte = bytes[i];
-            if let Some(length) = index_keys.then(|| index_key_at(&bytes[..i], &bytes[i..])).flatten() {
+            if let Some((length, number)) =
+                index_keys.then(|| index_key_at(&bytes[..i], &bytes[i..], next_key)).flatten()
+            {
+                next_key = Some(number + 1);
                 gap += length;
                 i += length;
                 continue;
@@ -291,38 +296,42 @@ fn tag_length(rest: &str) -> Option<usize> {
     (!bytes[1..end].contains(&b'<')).then_some(end + 1)
 }
 
-/// The length of an index key at the start of `bytes` (`before` is the text before it) —
-/// digits after `{` or `,` closed by `:`, quoted or not (`"0":`, `0: `, `'12':`), as an
-/// object keyed by position writes each item (a
-/// Uint8Array's JSON `{"0":112,…}`, `dict(enumerate(t))`, finding round13-text/01) — when
-/// it is one; it is no text of the item.
-fn index_key_at(before: &[u8], bytes: &[u8]) -> Option<usize> {
-    if !bytes.first()?.is_ascii_digit() {
+/// An index key at the start of `bytes` (`before` is the text before it), and its number, when
+/// it is the key `expected` (0 or 1 for a first one): digits, bracketed or quoted or not,
+/// closed by `:`, `=` or `=>` — as a map keyed by position writes each item in JSON
+/// (`{"0":112}`, a Uint8Array), Python (`{0: 'p'}`), Ruby (`{0=>"p"}`), PHP (`[0] => p`),
+/// Perl (`'0' => 'p'`), Java (`{0=p}`), Go (`map[0:p]`), YAML (`0: p`) or Lua (`[1]="p"`)
+/// (findings round13-text/01, round14-text/01). Only the next number in the sequence is a key,
+/// so an item followed by one of those separators is never taken for one.
+fn index_key_at(before: &[u8], bytes: &[u8], expected: Option<u64>) -> Option<(usize, u64)> {
+    if before.last().is_some_and(u8::is_ascii_alphanumeric) {
         return None;
     }
-    // A key opens an object or follows its `,` (a quote and blanks between; looked for within
-    // as many bytes as a gap holds, so a long run of blanks costs no more than once).
-    let near = &before[before.len().saturating_sub(MAX_GAP)..];
-    let mut back = near.iter().rev().skip_while(|b| b.is_ascii_whitespace());
-    let mut opener = back.next();
-    if matches!(opener, Some(b'"' | b'\'')) {
-        opener = back.find(|b| !b.is_ascii_whitespace());
-    }
-    if !matches!(opener, Some(b'{' | b',')) {
-        return None;
-    }
-    let digits = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
+    let mut at = usize::from(matches!(bytes.first(), Some(b'[' | b'"' | b'\'')));
+    let digits = bytes[at..].iter().take_while(|b| b.is_ascii_digit()).count();
     if digits == 0 || digits > 6 {
         return None;
     }
-    let mut at = digits;
-    if matches!(bytes.get(at), Some(b'"' | b'\'')) {
+    let number: u64 = std::str::from_utf8(&bytes[at..at + digits]).ok()?.parse().ok()?;
+    at += digits;
+    if matches!(bytes.get(at), Some(b']' | b'"' | b'\'')) {
         at += 1;
     }
     while bytes.get(at) == Some(&b' ') {
         at += 1;
     }
-    (bytes.get(at) == Some(&b':')).then_some(at + 1)
+    if bytes[at..].starts_with(b"=>") {
+        at += 2;
+    } else if matches!(bytes.get(at), Some(b':' | b'=')) {
+        at += 1;
+    } else {
+        return None;
+    }
+    let next = match expected {
+        Some(expected) => number == expected,
+        None => number <= 1,
+    };
+    next.then_some((at, number))
 }
 
 /// The length of a separator at the start of `rest`: a character that is not an ASCII letter
@@ -355,6 +364,12 @@ fn separator_at(rest: &str, markup: bool) -> Option<usize> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// `items` as a map keyed by position: each written by `item`, joined, and wrapped.
+    fn keyed(items: &[String], item: impl Fn(usize, &str) -> String, join: &str, open: &str, close: &str) -> String {
+        let listed: Vec<String> = items.iter().enumerate().map(|(i, c)| item(i, c)).collect();
+        format!("{open}{}{close}", listed.join(join))
+    }
 
     fn scrubber(credentials: &[&str]) -> Skeletons {
         Skeletons::new(credentials.iter().copied())
@@ -419,6 +434,17 @@ mod tests {
             (format!("[{}]", bytes.clone().map(|b| format!("{b:o}")).collect::<Vec<_>>().join(" ")), "[***]"),
             (format!("[{}]", bytes.clone().map(|b| format!("'0o{b:o}'")).collect::<Vec<_>>().join(", ")), "['***']"),
             (format!("[{}]", bytes.clone().map(|b| format!("{b:b}")).collect::<Vec<_>>().join(" ")), "[***]"),
+            // Round 14: maps keyed by position in other syntaxes.
+            (keyed(&chars, |i, c| format!("{i}=>\"{c}\""), ", ", "{", "}"), "{0=>\"***\"}"),
+            (
+                keyed(&chars, |i, c| format!("    [{i}] => {c}"), "\n", "Array\n(\n", "\n)"),
+                "Array\n(\n    [0] => ***\n)",
+            ),
+            (keyed(&chars, |i, c| format!("  '{i}' => '{c}'"), ",\n", "{\n", "\n}"), "{\n  '0' => '***'\n}"),
+            (keyed(&chars, |i, c| format!("{i}={c}"), ", ", "{", "}"), "{0=***}"),
+            (keyed(&chars, |i, c| format!("{i}:{c}"), " ", "map[", "]"), "map[0:***]"),
+            (keyed(&chars, |i, c| format!("{i}: {c}"), "\n", "", ""), "0: ***"),
+            (keyed(&chars, |i, c| format!("[{}]=\"{c}\"", i + 1), ",", "{", "}"), "{[1]=\"***\"}"),
         ] {
             assert_eq!(
                 skeletons.scrub(&format!("invalid token {echo};")),
@@ -451,17 +477,19 @@ mod tests {
             credential in "[a-z0-9][a-z0-9._-]{6,22}[a-z0-9]",
             rendering in 0..RENDERINGS.len(),
             separators in proptest::collection::vec("[ ,;:'\"`\\[\\](){}<>|=+*~^#!?.\n\t-]{0,4}", 32),
-            wrapping in 0..3usize,
+            wrapping in 0..4usize,
         ) {
             let render = RENDERINGS[rendering];
             let alnum = credential.bytes().filter(u8::is_ascii_alphanumeric).count();
             prop_assume!(alnum >= SHORTEST_CUT || rendering != 0);
             let rendered: Vec<String> =
                 credential.bytes().map(render).filter(|r| !r.is_empty()).collect();
-            // Each item as it is, in an element (`<c>p</c>`), or keyed by its position (`"3":p`).
+            // Each item as it is, in an element (`<c>p</c>`), or keyed by its position (`"3":p`,
+            // `[3] => p`).
             let item = |i: usize, piece: &str| match wrapping {
                 1 => format!("<c>{piece}</c>"),
                 2 => format!("\"{i}\":{piece}"),
+                3 => format!("[{i}] => {piece}"),
                 _ => piece.to_string(),
             };
             let mut echo = String::new();
@@ -469,18 +497,19 @@ mod tests {
                 if i > 0 {
                     echo.push_str(&separators[i % separators.len()]);
                     // An object's keys follow its commas.
-                    if wrapping == 2 {
+                    if wrapping >= 2 {
                         echo.push(',');
                     }
                 }
                 echo.push_str(&item(i, piece));
             }
             let skeletons = scrubber(&[credential.as_str()]);
-            let echo = if wrapping == 2 { format!("{{{echo}}}") } else { echo };
+            let echo = if wrapping >= 2 { format!("{{{echo}}}") } else { echo };
             let scrubbed = skeletons.scrub(&format!("refused key ({echo}) here"));
             let (open, close) = match wrapping {
                 1 => ("<c>", "</c>"),
                 2 => ("{\"0\":", "}"),
+                3 => ("{[0] => ", "}"),
                 _ => ("", ""),
             };
             prop_assert_eq!(scrubbed, format!("refused key ({open}***{close}) here"), "{}", echo);
