@@ -97,7 +97,8 @@ pub async fn run(
         Scheme::Https => Some(HttpClient::tls_client(plan.request_timeout).map_err(Error::Settings)?),
         Scheme::Http => None,
     };
-    let started_at = crate::metrics::rfc3339(time::OffsetDateTime::now_utc().unix_timestamp());
+    let started_wall = time::OffsetDateTime::now_utc();
+    let started_at = crate::metrics::rfc3339(started_wall.unix_timestamp());
     let state = Arc::new(RunState::new(plan.clone(), Instant::now()));
     let (stop_tx, stop_rx) = watch::channel(false);
     let vus_per_flow = match plan.executor {
@@ -164,10 +165,13 @@ pub async fn run(
     // The duration runs to the scheduled end at most (the drain of in-flight answers after it
     // is no part of the rate window), and `ended_at` is dated at the same moment: one figure
     // written twice, which `k6_summary::run_span` holds every reader to.
+    // `ended_at` is the start's wall time plus the monotonic duration, never the wall clock read
+    // again: a clock stepped during the run (NTP, a VM resynchronised) moved it seconds away
+    // from `duration_s`, which the reader then rightly refused.
     let now = Instant::now();
-    let elapsed = now.min(state.end).saturating_duration_since(state.start).as_secs_f64().max(1e-3);
-    let drained = now.saturating_duration_since(state.end);
-    let ended_at = crate::metrics::rfc3339((time::OffsetDateTime::now_utc() - drained).unix_timestamp());
+    let ran = now.min(state.end).saturating_duration_since(state.start);
+    let elapsed = ran.as_secs_f64().max(1e-3);
+    let ended_at = crate::metrics::rfc3339((started_wall + ran).unix_timestamp());
     if state.cap_reached.load(std::sync::atomic::Ordering::Relaxed) && partial.is_none() {
         partial = Some(format!("request cap of {} reached before the duration", plan.max_requests));
     }
