@@ -530,6 +530,57 @@ mod tests {
         assert!(!debug.contains("s3cr3t") && !debug.contains("tenant-a"), "{debug}");
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+        /// Finding round12-figures/05, as a matrix: whatever a server answers, a gate's figures
+        /// come only from an answer of the kind its query's grammar returns — any vector for a
+        /// vector query (no label set twice), a scalar or one label-less series for a scalar
+        /// query — and never from a range vector.
+        #[test]
+        fn only_an_answer_of_the_querys_kind_gives_figures(
+            query in proptest::sample::select(vec![
+                ("sum(rate(a[5m]))", true), ("max(up) by (job)", true), ("time() - max(timestamp(up))", true),
+                ("scalar(sum(a)) / 2", false), ("time() - 5", false),
+            ]),
+            answer in 0..3usize,
+            labels in proptest::collection::vec(proptest::option::of(0..3u8), 0..4),
+        ) {
+            let (query, vector_query) = query;
+            let at = 1_767_225_600i64;
+            let sample = |labels: &Option<u8>| match labels {
+                Some(label) => format!(r#"{{"metric":{{"job":"j{label}"}},"value":[{at},"1"]}}"#),
+                None => format!(r#"{{"metric":{{}},"value":[{at},"1"]}}"#),
+            };
+            let data = match answer {
+                0 => format!(r#"{{"resultType":"scalar","result":[{at},"1"]}}"#),
+                1 => format!(
+                    r#"{{"resultType":"vector","result":[{}]}}"#,
+                    labels.iter().map(sample).collect::<Vec<_>>().join(",")
+                ),
+                _ => format!(r#"{{"resultType":"matrix","result":[{{"metric":{{}},"values":[[{at},"1"]]}}]}}"#),
+            };
+            let data: Data = serde_json::from_str(&data).unwrap();
+            let plan = PrometheusPlan {
+                url: "http://127.0.0.1:9".into(),
+                auth: Auth::None,
+                headers: vec![],
+                ca_file: None,
+                timeout: Duration::from_secs(1),
+                retries: 0,
+                concurrency: 1,
+            };
+            let distinct = labels.iter().collect::<std::collections::BTreeSet<_>>().len() == labels.len();
+            let expected = match answer {
+                0 => !vector_query,
+                1 if vector_query => distinct,
+                1 => labels.len() <= 1 && labels.iter().all(Option::is_none),
+                _ => false,
+            };
+            let read = to_series(&plan, "g", query, &data, at);
+            proptest::prop_assert_eq!(read.is_ok(), expected, "{} answered {:?}: {:?}", query, data, read);
+        }
+    }
+
     #[test]
     fn evaluation_time_is_shown_in_utc() {
         assert_eq!(rfc3339(1_767_225_600), "2026-01-01T00:00:00Z");
