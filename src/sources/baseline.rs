@@ -167,3 +167,85 @@ fn from_report(path: &str, report: &Value) -> Result<BTreeMap<(MetricKey, String
     }
     Ok(figures)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::{Aggregate, Metric, Provenance, TrendStats};
+    use proptest::prelude::*;
+
+    const TREND: &str = "http_req_duration{flow:a}";
+    const RATE: &str = "http_req_failed{flow:a}";
+
+    /// A run's evidence carrying `stats` of its latency trend and, when `failed` is given, its
+    /// failure rate of 500 requests.
+    fn run(stats: &[(Stat, f64)], failed: Option<u64>) -> MetricSet {
+        let mut set = MetricSet { path: "now.json".into(), ..MetricSet::default() };
+        let provenance = Provenance::File { path: "now.json".into(), key: "k".into() };
+        let metric =
+            |aggregate| Metric { aggregate, is_time: true, k6_verdicts: vec![], provenance: provenance.clone() };
+        let mut trend = TrendStats::default();
+        for (stat, value) in stats {
+            trend.0.insert(stat.key(), *value);
+        }
+        set.metrics.insert(MetricKey::parse(TREND).unwrap(), metric(Aggregate::Trend(trend)));
+        if let Some(failed) = failed {
+            set.metrics
+                .insert(MetricKey::parse(RATE).unwrap(), metric(Aggregate::Rate { matches: failed, total: 500 }));
+        }
+        set
+    }
+
+    /// The statistics a trend may carry (less its count).
+    fn all_stats() -> Vec<Stat> {
+        crate::metrics::hdr::TREND_STATS.iter().copied().filter(|stat| *stat != Stat::Count).collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        /// Findings round13-judge/02 and round14-judge/01, as a class: the run judged now, given
+        /// as its own baseline in any presentation — a summary or raw results carrying any
+        /// statistics (any `--summary-trend-stats`, p(99) alone), with or without its failure
+        /// rate, or a report showing any of its figures, with or without its identities — is
+        /// refused whenever the two share a latency statistic; a run whose every figure differs
+        /// is never refused.
+        #[test]
+        fn the_run_judged_now_is_never_its_own_baseline(
+            values in proptest::collection::vec(1.0f64..10_000.0, 8),
+            now_has in proptest::collection::vec(any::<bool>(), 8),
+            base_has in proptest::collection::vec(any::<bool>(), 8),
+            shared in 0usize..8,
+            rates in (any::<bool>(), any::<bool>()),
+            as_report in any::<bool>(),
+            report_names_runs in any::<bool>(),
+        ) {
+            let stats = all_stats();
+            let pick = |has: &[bool], values: &[f64]| -> Vec<(Stat, f64)> {
+                stats.iter().zip(values).enumerate()
+                    .filter(|(index, _)| has[*index] || *index == shared)
+                    .map(|(_, (stat, value))| (*stat, *value))
+                    .collect()
+            };
+            let wanted = vec![MetricKey::parse(TREND).unwrap(), MetricKey::parse(RATE).unwrap()];
+            let now = run(&pick(&now_has, &values), rates.0.then_some(3));
+            let baseline_of = |values: &[f64], failed: u64| -> Baseline {
+                let set = run(&pick(&base_has, values), rates.1.then_some(failed));
+                let runs: Vec<RunIdentity> = RunIdentity::of(&set, &wanted).into_iter().collect();
+                if as_report {
+                    let figures = pick(&base_has, values)
+                        .into_iter()
+                        .map(|(stat, value)| ((MetricKey::parse(TREND).unwrap(), stat.key()), value))
+                        .collect();
+                    Baseline { source: "report.json".into(), figures, set: None, runs: if report_names_runs { runs } else { vec![] } }
+                } else {
+                    Baseline { source: "base.json".into(), figures: BTreeMap::new(), set: Some(set), runs }
+                }
+            };
+            let itself = baseline_of(&values, 3);
+            prop_assert!(refuse_the_run_judged_now(&itself, &[&now], &wanted).is_err(), "{:?}", itself);
+            let other: Vec<f64> = values.iter().map(|value| value * 1.07 + 0.5).collect();
+            let earlier = baseline_of(&other, 4);
+            prop_assert!(refuse_the_run_judged_now(&earlier, &[&now], &wanted).is_ok(), "{:?}", earlier);
+        }
+    }
+}
