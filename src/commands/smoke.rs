@@ -353,7 +353,8 @@ pub async fn smoke(
     });
     if let Some((url, window)) = &scraped {
         let histograms: serde_json::Map<String, serde_json::Value> =
-            window.iter().map(|(name, h)| (name.clone(), window_json(h))).collect();
+            // A histogram's name is the target's text too.
+            window.iter().map(|(name, h)| (crate::secret::scrub(name), window_json(h))).collect();
         document["gatecheck"]["scraped"] = serde_json::json!({"url": url, "histograms": histograms});
     }
     let mut summary =

@@ -827,41 +827,6 @@ fn the_same_samples_in_two_raw_files_are_refused_in_any_bytes() {
     gatecheck_with_lag().args(["verify", "--raw"]).arg(&a).arg("--raw").arg(&b).assert().code(0);
 }
 
-/// A loopback load target for one fault: every request gets `{}`, except `/metrics`, which
-/// answers `before` the first time and `after` from then on (an exporter whose bucket layout
-/// changes between the run's two scrapes).
-fn serve_changing_metrics(before: &'static str, after: &'static str) -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        use std::io::{Read, Write};
-        let mut scrapes = 0;
-        for mut stream in listener.incoming().flatten() {
-            let _ = stream.set_read_timeout(Some(std::time::Duration::from_millis(500)));
-            let mut head = Vec::new();
-            let mut buffer = [0u8; 4096];
-            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                match stream.read(&mut buffer) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => head.extend_from_slice(&buffer[..n]),
-                }
-            }
-            let (body, kind) = if head.starts_with(b"GET /metrics") {
-                scrapes += 1;
-                (if scrapes == 1 { before } else { after }, "text/plain; version=0.0.4")
-            } else {
-                ("{}", "application/json")
-            };
-            let _ = write!(
-                stream,
-                "HTTP/1.1 200 OK\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-        }
-    });
-    url
-}
-
 /// Finding figures5/04: a `/metrics` bucket absent from the first scrape was taken as 0 there,
 /// so its lifetime count (1000) became run-window observations beside a _count that grew by
 /// 50; the window was "repaired" and `max < 60s` passed at 10 s (50 lags averaging 1998 s).

@@ -796,6 +796,20 @@ fn no_canary_credential_reaches_any_output_of_any_command() {
     *prometheus.mode.lock().unwrap() = Echo::PromWarning;
     let target = EchoServer::start(Echo::Plain(500));
     let receiver = EchoServer::start(Echo::Plain(400));
+    // The target's /metrics labels series by the client's token (finding round15-text/01):
+    // one vanishes and one restarts between the two scrapes, so the run window's reasons
+    // quote their labels in the summary, the reports and the history record.
+    let series = |count: u32| {
+        format!(
+            "lag_seconds_bucket{{client=\"{TARGET_TOKEN}\",le=\"+Inf\"}} {count}\nlag_seconds_count{{client=\"{TARGET_TOKEN}\"}} {count}\nlag_seconds_sum{{client=\"{TARGET_TOKEN}\"}} 1\n"
+        )
+    };
+    let vanishing = format!("wait_seconds_bucket{{key=\"{TARGET_TOKEN}\",le=\"+Inf\"}} 5\nwait_seconds_count{{key=\"{TARGET_TOKEN}\"}} 5\nwait_seconds_sum{{key=\"{TARGET_TOKEN}\"}} 1\nwait_seconds_bucket{{le=\"+Inf\"}} 5\nwait_seconds_count 5\nwait_seconds_sum 1\n");
+    let remaining = "wait_seconds_bucket{le=\"+Inf\"} 9\nwait_seconds_count 9\nwait_seconds_sum 2\n";
+    let scrape = crate::support::serve_changing_metrics(
+        format!("{}{vanishing}", series(10)),
+        format!("{}{remaining}", series(3)),
+    );
     let dir = tempfile::tempdir().unwrap();
     let push = format!("--remote-write={}/api/v1/write", receiver.url);
     let output = std::process::Command::new(assert_cmd::cargo::cargo_bin("gatecheck"))
@@ -811,6 +825,7 @@ fn no_canary_credential_reaches_any_output_of_any_command() {
         ])
         .env("GITHUB_STEP_SUMMARY", dir.path().join("step-summary.md"))
         .args(["run", "--quiet", "--duration", "3s", "--vus", "2", &push])
+        .args(["--scrape-url", &format!("{scrape}/metrics")])
         .args(["--remote-write-header", &format!("X-Scope-OrgID: {RW_HEADER}")])
         .args(["--prometheus-url", &prometheus.url, "--prometheus-retries", "0"])
         .args(prometheus_headers)
@@ -829,6 +844,11 @@ fn no_canary_credential_reaches_any_output_of_any_command() {
     let out = String::from_utf8_lossy(&output.stdout);
     assert!(out.contains("refused the push"), "the receiver's echo was read: {out}");
     assert!(dir.path().join("s.json").exists() && dir.path().join("r.json").exists(), "{out}");
+    let summary = std::fs::read_to_string(dir.path().join("s.json")).unwrap();
+    assert!(
+        summary.contains("missing from the second") && summary.contains("counted less in the second"),
+        "both scrape reasons were written: {summary}"
+    );
     assert_nothing_leaks("run", &output, dir.path(), &all);
 }
 

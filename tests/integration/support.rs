@@ -396,3 +396,39 @@ pub fn serve_answer(answer: String) -> (String, std::sync::Arc<std::sync::atomic
     });
     (url, requests)
 }
+
+/// A loopback load target for one fault: every request gets `{}`, except `/metrics`, which
+/// answers `before` the first time and `after` from then on (an exporter whose bucket layout
+/// changes between the run's two scrapes).
+pub fn serve_changing_metrics(before: impl Into<String>, after: impl Into<String>) -> String {
+    let (before, after): (String, String) = (before.into(), after.into());
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let mut scrapes = 0;
+        for mut stream in listener.incoming().flatten() {
+            let _ = stream.set_read_timeout(Some(std::time::Duration::from_millis(500)));
+            let mut head = Vec::new();
+            let mut buffer = [0u8; 4096];
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut buffer) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => head.extend_from_slice(&buffer[..n]),
+                }
+            }
+            let (body, kind) = if head.starts_with(b"GET /metrics") {
+                scrapes += 1;
+                (if scrapes == 1 { before.as_str() } else { after.as_str() }, "text/plain; version=0.0.4")
+            } else {
+                ("{}", "application/json")
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    url
+}
