@@ -215,16 +215,10 @@ fn derived_run_id(scenario_sha256: &str, start: i64) -> String {
     format!("run-{}", &digest.sha256[..16])
 }
 
-/// Creates the directory an artifact goes to, now, so a bad path fails before any load.
+/// Claims an artifact's destination now (the one rule, `report::Staged::claim`), so a bad path
+/// fails before any load.
 fn prepare_output(path: &Path) -> Result<(), Error> {
-    let fail = |source| Error::Write { path: path.display().to_string(), source };
-    if path.is_dir() {
-        return Err(fail(std::io::Error::other("is a directory")));
-    }
-    match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir).map_err(fail),
-        _ => Ok(()),
-    }
+    crate::report::Staged::claim(path).map(drop)
 }
 
 /// A run window as the summary records it: the histogram, or `{"no_data": why}` when the

@@ -400,3 +400,60 @@ fn check_leaves_no_report_saying_pass_when_an_output_fails() {
     let out = assert_nothing_says_pass(assert, dir.path(), None);
     assert!(out.contains("RELEASE OK"), "the verdict is printed before the outputs are written: {out}");
 }
+
+/// Finding round15-judge/04: a report destination that is not a regular file — a FIFO
+/// (`>(jq …)`), a link to the process's standard output (`/dev/stdout` is one), a socket, a
+/// directory, a link to nothing — was renamed over: the node became a regular file, its reader
+/// got nothing, and the run exited 0. Every such kind is refused before any work (exit 2,
+/// naming the path and what it is), the node is left as it was, and no other report is kept;
+/// a link to a regular file keeps the link and replaces its file.
+#[test]
+fn a_report_destination_that_is_not_a_regular_file_is_refused_and_left_alone() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = tempfile::tempdir().unwrap();
+    let at = |name: &str| dir.path().join(name);
+    let fifo = at("verdict.fifo");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    std::os::unix::fs::symlink("/proc/self/fd/1", at("stdout.link")).unwrap();
+    let _socket = std::os::unix::net::UnixListener::bind(at("verdict.sock")).unwrap();
+    std::fs::create_dir(at("verdict.dir")).unwrap();
+    std::os::unix::fs::symlink(at("missing/nothing.json"), at("dangling.link")).unwrap();
+    let kinds = [
+        ("verdict.fifo", "a FIFO"),
+        ("stdout.link", "open descriptor"),
+        ("verdict.sock", "a socket"),
+        ("verdict.dir", "a directory"),
+        ("dangling.link", "a symbolic link to nothing"),
+    ];
+    let node = |name: &str| {
+        let meta = std::fs::symlink_metadata(at(name)).unwrap();
+        (meta.file_type().is_fifo(), meta.file_type().is_symlink(), meta.file_type().is_socket(), meta.is_dir())
+    };
+    for (name, what) in kinds {
+        let before = node(name);
+        let assert = gatecheck_with_lag()
+            .args(["verify", "--summary", "fixtures/k6/1.1.0/pass/summary-export.json", "--report"])
+            .arg(format!("json={}", at("other.json").display()))
+            .arg("--report")
+            .arg(format!("junit={}", at(name).display()))
+            .assert()
+            .code(2)
+            .stdout("");
+        let err = stderr_of(&assert);
+        assert!(err.contains(name) && err.contains(what), "{name}: {err}");
+        assert_eq!(err.lines().count(), 1, "one line: {err}");
+        assert_eq!(node(name), before, "{name} was replaced");
+        assert!(!at("other.json").exists(), "{name}: another report was kept");
+    }
+    // A link to a regular file: the link stays, its file gets the report.
+    std::fs::write(at("real.json"), "old").unwrap();
+    std::os::unix::fs::symlink(at("real.json"), at("report.link")).unwrap();
+    gatecheck_with_lag()
+        .args(["verify", "--summary", "fixtures/k6/1.1.0/pass/summary-export.json", "--report"])
+        .arg(format!("json={}", at("report.link").display()))
+        .assert()
+        .code(0);
+    assert!(std::fs::symlink_metadata(at("report.link")).unwrap().file_type().is_symlink());
+    let written: Value = serde_json::from_str(&std::fs::read_to_string(at("real.json")).unwrap()).unwrap();
+    assert_eq!(written["outcome"], "pass");
+}
