@@ -436,6 +436,25 @@ pub fn now_unix() -> i64 {
     now.unix_timestamp() + i64::from(now.nanosecond() > 0)
 }
 
+/// The credentials gatecheck reads from the environment by name: the Prometheus token and
+/// password, the remote-write token and the load target's default token.
+pub const CREDENTIAL_ENV: [&str; 4] = [TOKEN_ENV, PASSWORD_ENV, "GATECHECK_REMOTE_WRITE_TOKEN", "PERF_BEARER_TOKEN"];
+
+/// Makes every credential set in the environment a secret of this process, whichever command
+/// runs and whether or not it sends it: a file, a server or a k6 summary may quote a credential
+/// the CI job holds although this command never sends it (finding round16-text/01: a waiver
+/// quoting the Prometheus token of a job judging env figures was printed whole, since only a
+/// command querying Prometheus knew the token). A value the sending commands would refuse (too
+/// short, not ASCII) is left to them to refuse.
+pub fn remember_credentials(env: &crate::env::Lookup<'_>) -> Result<(), Error> {
+    for name in CREDENTIAL_ENV {
+        if let Some(value) = env(name)?.map(|value| value.trim().to_string()).filter(|value| !value.is_empty()) {
+            let _known = crate::secret::from_input(name, &value);
+        }
+    }
+    Ok(())
+}
+
 /// The `GATECHECK_*` variables gatecheck (or its test suite) reads by name and that are not
 /// settings: the config path, credentials (never settings, so never printed back), and the
 /// test suite's Chromium binary and screenshot path, which the install script tells users to set.

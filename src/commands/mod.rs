@@ -69,6 +69,7 @@ pub struct Context<'a> {
 /// Runs one command. `env` looks up environment variables; `out` receives the report.
 pub async fn run(cli: Cli, env: &crate::env::Lookup<'_>, out: &mut dyn Write) -> Result<Outcome, Error> {
     let context = Context { config: cli.config.as_deref(), color: cli.color, env, sealed: false };
+    crate::settings::remember_credentials(env)?;
     match cli.command {
         Command::Verify(args) => verify::verify(args, &context, out).await,
         Command::Check(args) => check::check(args, &context, out).await,

@@ -193,7 +193,28 @@ pub fn render(verdict: &Verdict, generated_at: &str) -> String {
             })
             .collect(),
     };
+    let mut report = serde_json::to_value(&report).expect("report DTOs always serialize");
+    scrub_text(&mut report, None);
     let mut text = serde_json::to_string_pretty(&report).expect("report DTOs always serialize");
     text.push('\n');
     text
+}
+
+/// Every text of the report through the scrubber: rows, waivers and policy fields are file
+/// text, details and series are servers' (finding round16-text/01: a waiver's reason quoting a
+/// credential was masked in the terminal and Markdown, which escape, but written whole here,
+/// and so into every history record). The digests gatecheck computed are no outside text and
+/// are kept exactly: history reads them back.
+fn scrub_text(value: &mut serde_json::Value, key: Option<&str>) {
+    const DIGESTS: [&str; 3] = ["evidence_runs", "evidence_digest", "sha256"];
+    match value {
+        serde_json::Value::String(text) if !key.is_some_and(|key| DIGESTS.contains(&key)) => {
+            *text = crate::secret::scrub(text);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|item| scrub_text(item, key)),
+        serde_json::Value::Object(fields) => {
+            fields.iter_mut().for_each(|(name, field)| scrub_text(field, Some(name)));
+        }
+        _ => {}
+    }
 }

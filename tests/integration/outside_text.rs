@@ -904,9 +904,15 @@ fn hostile_piece() -> impl proptest::strategy::Strategy<Value = String> {
         Just("*_~$\\".to_string()),
         Just("\u{2028}\u{202e}\u{85}".to_string()),
         Just("\"'".to_string()),
+        // A credential gatecheck holds, quoted in any file (finding round16-text/01).
+        Just(FILE_CANARY.to_string()),
         "[a-z0-9 ]{1,6}",
     ]
 }
+
+/// A credential set for every run of the hostile-text proptest and written into its files:
+/// no output may hold it.
+const FILE_CANARY: &str = "canary-in-files-4e5d6c7b";
 
 /// A hostile string: a few pieces, sometimes past 4 KB.
 fn hostile() -> impl proptest::strategy::Strategy<Value = String> {
@@ -969,6 +975,11 @@ fn run_in_process_with(
 fn assert_outputs_hold(what: &str, outputs: &Outputs) {
     assert_no_workflow_command(&format!("{what} stdout"), &outputs.stdout);
     assert_no_workflow_command(&format!("{what} stderr"), &outputs.stderr);
+    assert_no_canary(&format!("{what} stdout"), &outputs.stdout, &[FILE_CANARY]);
+    assert_no_canary(&format!("{what} stderr"), &outputs.stderr, &[FILE_CANARY]);
+    for (path, text) in &outputs.files {
+        assert_no_canary(&format!("{what}: {}", path.display()), text, &[FILE_CANARY]);
+    }
     assert!(outputs.stderr.lines().count() <= 1, "{what}: the error is one line: {}", outputs.stderr);
     for (path, text) in &outputs.files {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
@@ -1011,7 +1022,8 @@ proptest::proptest! {
     #[test]
     fn hostile_text_in_any_input_leaves_every_output_parseable(texts in proptest::collection::vec(hostile(), 12)) {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        let lag: Vec<(&str, String)> = PASSING_LAG.iter().map(|(k, v)| (*k, v.to_string())).collect();
+        let mut lag: Vec<(&str, String)> = PASSING_LAG.iter().map(|(k, v)| (*k, v.to_string())).collect();
+        lag.push(("GATECHECK_PROMETHEUS_TOKEN", FILE_CANARY.to_string()));
         let policy = repo().join("gates/release.toml").display().to_string();
 
         // k6 --summary-export: a metric with a hostile name and tag, failed hostile thresholds.
@@ -1149,7 +1161,8 @@ proptest::proptest! {
             let args: Vec<String> = ["check", "--policy", &policy, "--summary", FAIL_ERRORS, "--prometheus-url", &server.url,
                 "--prometheus-retries", "0"].map(String::from).to_vec();
             let reports = tempfile::tempdir().unwrap();
-            assert_outputs_hold(&format!("check {mode:?}"), &run_in_process(&runtime, reports.path(), &args, &[]));
+            let token = [("GATECHECK_PROMETHEUS_TOKEN", FILE_CANARY.to_string())];
+            assert_outputs_hold(&format!("check {mode:?}"), &run_in_process(&runtime, reports.path(), &args, &token));
         }
     }
 }
