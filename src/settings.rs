@@ -188,9 +188,12 @@ pub fn resolve_with_default_policy(
 }
 
 /// Settings from `flags` alone: no config file (`--config` or `gatecheck.toml` in the working
-/// directory) and no `GATECHECK_*` variable of the process. `gatecheck test` judges each case
-/// so: a policy unit test sees only its case, and never writes a release history or report
-/// the working directory's configuration names (finding round14-judge/03).
+/// directory), no `GATECHECK_*` variable of the process (not even checked), and no default
+/// taken from the working directory or the environment — no default policy, waiver or summary
+/// file, no summary named by `SUMMARY_ENV` (finding round15-judge/01: the default
+/// `gates/waivers.toml` still waived a case's FAIL). A summary must be given. `gatecheck test`
+/// judges each case so: a policy unit test sees only its case, and never writes a release
+/// history or report the working directory's configuration names (finding round14-judge/03).
 pub fn resolve_sealed(flags: Settings, env: &crate::env::Lookup<'_>) -> Result<Plan, Error> {
     resolve_layers(None, flags, env, DEFAULT_POLICY, PolicySource::BuiltinRelease, Layers::FlagsOnly)
 }
@@ -200,7 +203,7 @@ pub fn resolve_sealed(flags: Settings, env: &crate::env::Lookup<'_>) -> Result<P
 enum Layers {
     /// Config file, `GATECHECK_*` variables, flags.
     All,
-    /// Flags only.
+    /// Flags only: nothing of the working directory or the process environment.
     FlagsOnly,
 }
 
@@ -215,8 +218,11 @@ fn resolve_layers(
     // `at` pins the instant every query is judged at: given in a config file or GATECHECK_AT it
     // would judge every later run at the same past instant, unseen in the workflow that runs it.
     let at_from_flag = flags.at.is_some();
+    // The one switch for every default outside the flags (config file, environment, files the
+    // working directory holds): a sealed plan takes none of them.
+    let outside = layers == Layers::All;
     let mut figment = Figment::new();
-    match config.filter(|_| layers == Layers::All) {
+    match config.filter(|_| outside) {
         Some(path) if !path.exists() => {
             return Err(Error::Settings(format!("--config {}: no such file", path.display())));
         }
@@ -224,19 +230,21 @@ fn resolve_layers(
             crate::input::check_regular(path, "config file")?;
             figment = figment.merge(Toml::file_exact(path));
         }
-        None if layers == Layers::All && Path::new(DEFAULT_CONFIG).exists() => {
+        None if outside && Path::new(DEFAULT_CONFIG).exists() => {
             crate::input::check_regular(Path::new(DEFAULT_CONFIG), "config file")?;
             figment = figment.merge(Toml::file_exact(DEFAULT_CONFIG));
         }
         None => {}
     }
-    // GATECHECK_CONFIG is read by the CLI layer, not a setting; it is text like every variable.
-    crate::env::check_settings(|name| {
-        let name = name.trim();
-        name.get(..PREFIX.len()).is_some_and(|p| p.eq_ignore_ascii_case(PREFIX))
-            && setting_names().iter().chain(&["config"]).any(|k| name[PREFIX.len()..].eq_ignore_ascii_case(k))
-    })?;
-    if layers == Layers::All {
+    if outside {
+        // GATECHECK_CONFIG is read by the CLI layer, not a setting; it is text like every variable.
+        crate::env::check_settings(|name| {
+            let name = name.trim();
+            name.get(..PREFIX.len()).is_some_and(|p| p.eq_ignore_ascii_case(PREFIX))
+                && setting_names().iter().chain(&["config"]).any(|k| name[PREFIX.len()..].eq_ignore_ascii_case(k))
+        })?;
+    }
+    if outside {
         // Only the settings gatecheck defines are read from the environment: any other
         // GATECHECK_* variable (a tool's own, or a misspelling) is left alone, and
         // `unknown_env_warnings` names it once on stderr instead of failing every command.
@@ -249,7 +257,7 @@ fn resolve_layers(
 
     let policy = match merged.policy.clone() {
         Some(path) => PolicySource::File(path),
-        None if Path::new(default_policy).is_file() => PolicySource::File(PathBuf::from(default_policy)),
+        None if outside && Path::new(default_policy).is_file() => PolicySource::File(PathBuf::from(default_policy)),
         None => builtin,
     };
     let prometheus = prometheus_plan(&merged, env)?;
@@ -270,10 +278,16 @@ fn resolve_layers(
     };
     // The whole precedence of the summary path: --summary > GATECHECK_SUMMARY > the config
     // file's `summary` (all merged above) > SUMMARY_ENV in order > DEFAULT_SUMMARY.
-    let (summary, summary_is_default, summary_env) = match (merged.summary, summary_from_env(env)?) {
+    let from_env = if outside { summary_from_env(env)? } else { None };
+    let (summary, summary_is_default, summary_env) = match (merged.summary, from_env) {
         (Some(path), _) => (path, false, None),
         (None, Some((var, path))) => (PathBuf::from(path), false, Some(var)),
-        (None, None) => (PathBuf::from(DEFAULT_SUMMARY), true, None),
+        (None, None) if outside => (PathBuf::from(DEFAULT_SUMMARY), true, None),
+        (None, None) => {
+            return Err(Error::Settings(
+                "a sealed judgement (gatecheck test) reads only the evidence it is given: no summary was given".into(),
+            ))
+        }
     };
     Ok(Plan {
         policy,
@@ -292,7 +306,7 @@ fn resolve_layers(
         history: merged.history.clone(),
         waivers: match merged.waivers.clone() {
             Some(path) => Some(path),
-            None => Some(PathBuf::from(crate::policy::waiver::DEFAULT_PATH)).filter(|p| p.is_file()),
+            None => Some(PathBuf::from(crate::policy::waiver::DEFAULT_PATH)).filter(|p| outside && p.is_file()),
         },
         summary_explicit: false,
         accept_partial_response: merged.accept_partial_response.unwrap_or(false),
@@ -663,6 +677,96 @@ mod tests {
             let refused = prometheus_plan(&settings, &env).unwrap_err().to_string();
             assert!(refused.starts_with("--prometheus-user: expected printable ASCII without ':'"), "{refused}");
         }
+    }
+
+    /// The plans `resolve_sealed` makes of no flag and of the flags `gatecheck test` gives a
+    /// case, every field of them (Debug), with the case's (empty) environment.
+    fn sealed_plans() -> String {
+        let at = Some("1767225600".to_string());
+        let stated = Settings {
+            policy: Some("pol.toml".into()),
+            summary: Some("case-summary.json".into()),
+            color: Some(ColorChoice::Never),
+            skip_flow: vec!["rule_poll".into()],
+            var: vec!["HOST=h".into()],
+            at: at.clone(),
+            ..Settings::default()
+        };
+        [Settings { at, ..Settings::default() }, stated]
+            .into_iter()
+            .map(|flags| format!("{:?}\n", resolve_sealed(flags, &|_| Ok(None))))
+            .collect()
+    }
+
+    /// Finding round15-judge/01: the sealed resolution (`gatecheck test`) still took the
+    /// working directory's default waiver file. The class, over every field of the plan: the
+    /// sealed plans made in an empty directory with an empty environment and in a directory
+    /// holding every default file, every setting in `gatecheck.toml` and in `GATECHECK_*` (each
+    /// to a value that fails the resolution or changes the plan if read; the names come from the
+    /// struct, so a new setting is covered unnamed), the summary variables, the credentials and
+    /// a `GATECHECK_*` setting that is not text, are the same. The plans are made by this test
+    /// binary run again in each directory (the working directory is the process's).
+    #[test]
+    fn a_sealed_plan_is_the_same_from_any_working_directory_and_environment() {
+        const PROBE: &str = "SEALED_PLAN_PROBE_OUT";
+        if let Some(out) = std::env::var_os(PROBE) {
+            std::fs::write(out, sealed_plans()).unwrap();
+            return;
+        }
+        let write = |dir: &Path, name: &str, text: &str| {
+            let path = dir.join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        let value = |name: &str| format!("leaked-{name}");
+        let config: String = setting_names().iter().map(|name| format!("{name} = {:?}\n", value(name))).collect();
+        let bare = tempfile::tempdir().unwrap();
+        let worked = tempfile::tempdir().unwrap();
+        let waivers = "[[waiver]]\ngate = \"g\"\nowner = \"o@example.com\"\nreason = \"r\"\nticket = \"T-1\"\nexpires = 2999-01-01\n";
+        for (name, text) in [
+            (DEFAULT_CONFIG, config.as_str()),
+            ("other-config.toml", config.as_str()),
+            (DEFAULT_POLICY, "[policy]\nname = \"other\"\n"),
+            (DEFAULT_CHECK_POLICY, "[policy]\nname = \"other\"\n"),
+            (DEFAULT_SUMMARY, "{}"),
+            (crate::policy::waiver::DEFAULT_PATH, waivers),
+            ("gates/core-flows.toml", ""),
+        ] {
+            write(worked.path(), name, text);
+        }
+        let mut env: Vec<(String, std::ffi::OsString)> = setting_names()
+            .iter()
+            .map(|name| (format!("{PREFIX}{}", name.to_ascii_uppercase()), value(name).into()))
+            .chain(NAMED_ENV.iter().map(|name| (name.to_string(), "leaked".into())))
+            .chain(SUMMARY_ENV.iter().map(|name| (name.to_string(), DEFAULT_SUMMARY.into())))
+            .collect();
+        env.retain(|(name, _)| name != "GATECHECK_CONFIG");
+        env.push(("GATECHECK_CONFIG".into(), "other-config.toml".into()));
+        let plans = |dir: &Path, env: &[(String, std::ffi::OsString)]| {
+            let out = dir.join("plans.out");
+            let probe = std::process::Command::new(std::env::current_exe().unwrap())
+                .args([
+                    "--exact",
+                    "settings::tests::a_sealed_plan_is_the_same_from_any_working_directory_and_environment",
+                ])
+                .args(["--test-threads", "1", "--quiet"])
+                .current_dir(dir)
+                .env_clear()
+                .envs(env.iter().map(|(k, v)| (k, v)))
+                .env(PROBE, &out)
+                .output()
+                .unwrap();
+            assert!(probe.status.success(), "the probe failed in {}: {probe:?}", dir.display());
+            let plans = std::fs::read_to_string(&out).unwrap();
+            std::fs::remove_file(&out).unwrap();
+            plans
+        };
+        let expected = plans(bare.path(), &[]);
+        assert_eq!(expected.lines().count(), 2, "{expected}");
+        assert_eq!(plans(worked.path(), &env), expected);
+        use std::os::unix::ffi::OsStringExt;
+        let unreadable = [("GATECHECK_SUMMARY".to_string(), std::ffi::OsString::from_vec(vec![0xff, 0xfe]))];
+        assert_eq!(plans(worked.path(), &unreadable), expected);
     }
 
     proptest::proptest! {

@@ -128,6 +128,41 @@ pub struct MetricSet {
     pub distributions: BTreeMap<MetricKey, Distribution>,
     /// When the evidence says it was written (k6 >= 1.5's `metadata.generated_at`), RFC 3339.
     pub generated_at: Option<String>,
+    /// Raw results: the `data.time` of their oldest and newest dated point, as written (RFC
+    /// 3339). Points without a time are left out: the two still bound when the run sampled.
+    pub sampled: Option<(String, String)>,
+}
+
+/// A time an evidence file records, as the span of instants its text can name (unix
+/// nanoseconds, both ends included): a run's start or end written to the second (as gatecheck
+/// writes them, floored) is any instant of that second, `12:00:00.250Z` any of that
+/// millisecond; a k6 sample's time is the one instant it names (k6 writes Go's RFC3339Nano,
+/// whose trailing zeros are dropped: `12:00:00Z` is 12:00:00.000000000). So two times compare
+/// "certainly earlier" only when the one's whole span lies before the other's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Moment {
+    pub earliest: i128,
+    pub latest: i128,
+}
+
+impl Moment {
+    /// An RFC 3339 time (as k6 and gatecheck write them); None for any other text.
+    pub fn parse(text: &str) -> Option<Moment> {
+        let at = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
+        // The digits after the seconds' dot: each one narrows the span tenfold.
+        let digits = text
+            .split_once('.')
+            .map_or(0, |(_, fraction)| fraction.bytes().take_while(u8::is_ascii_digit).count())
+            .min(9) as u32;
+        let earliest = at.unix_timestamp_nanos();
+        Some(Moment { earliest, latest: earliest + 10i128.pow(9 - digits) - 1 })
+    }
+
+    /// A k6 sample's time: the one instant it names.
+    pub fn instant(text: &str) -> Option<Moment> {
+        let at = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
+        Some(Moment { earliest: at.unix_timestamp_nanos(), latest: at.unix_timestamp_nanos() })
+    }
 }
 
 /// The last accepted run, for thresholds relative to it: figures by metric selector and
@@ -182,6 +217,30 @@ pub struct RunRecord {
 pub const DEMO_UNFIT: &str = "it judged the demo (gatecheck's own embedded API), not a candidate";
 
 impl MetricSet {
+    /// Every time the evidence records of its run, with where it says so: its samples' oldest
+    /// and newest (raw results), a native run's `started_at`, `ended_at` and `last_ended_at`,
+    /// a k6 summary's `generated_at` (written as the run ended). A text that is no RFC 3339
+    /// time is left out (it is refused or dated elsewhere, as evidence age says).
+    pub fn recorded_times(&self) -> Vec<(Moment, String)> {
+        let mut times: Vec<(Moment, String)> = Vec::new();
+        if let Some((oldest, newest)) = &self.sampled {
+            for (text, what) in [(oldest, "its oldest sample"), (newest, "its newest sample")] {
+                times.extend(Moment::instant(text).map(|at| (at, format!("{what} {text}"))));
+            }
+        }
+        let mut texts: Vec<(&str, &str)> = Vec::new();
+        if let Some(run) = &self.run {
+            texts.extend(run.started_at.as_deref().map(|t| (t, "its start (gatecheck.started_at)")));
+            texts.extend(run.ended_at.as_deref().map(|t| (t, "its end (gatecheck.ended_at)")));
+            texts.extend(run.last_ended_at.as_deref().map(|t| (t, "its latest end (gatecheck.last_ended_at)")));
+        }
+        texts.extend(self.generated_at.as_deref().map(|t| (t, "its generation time (metadata.generated_at)")));
+        times.extend(
+            texts.into_iter().filter_map(|(text, what)| Some((Moment::parse(text)?, format!("{what} {text}")))),
+        );
+        times
+    }
+
     /// Why this evidence cannot stand as a baseline (empty when it can): the one rule for
     /// `--baseline`, whether the run is given as a summary or as a gatecheck report of it. A
     /// baseline must be a passing, complete run: k6's own thresholds held, the run was not

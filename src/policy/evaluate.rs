@@ -189,9 +189,26 @@ fn flow_measured(policy: &Policy, flow: &str, evidence: &Evidence) -> Result<boo
         other => !other.is_empty(),
     };
     let in_files = evidence.summary.iter().chain(&evidence.raw).any(|set| {
-        set.metrics.iter().any(|(key, metric)| key.tag("flow") == Some(flow) && holds_a_figure(&metric.aggregate))
+        set.metrics.iter().any(|(key, metric)| of_flow(policy, flow, key) && holds_a_figure(&metric.aggregate))
     });
     Ok(in_files)
+}
+
+/// The one rule of which metrics are a flow's figures: a metric tagged `flow:<name>`, or one
+/// carrying every tag by which a gate of the flow selects its metric — whatever the tag's name
+/// (finding round15-judge/03: a gate over `http_req_duration{scenario:rule_poll}` did not see
+/// `http_req_failed{scenario:rule_poll}`, k6's own scenario tag, and its switch SKIPPED it).
+/// All of a selector's tags, not any one: a pair such as `expected_response:true` beside the
+/// scenario is shared by every flow, and alone would tell nothing of this one. A selector
+/// without tags tells no flow apart, so it adds nothing here (its own figures are found as the
+/// gate's).
+fn of_flow(policy: &Policy, flow: &str, key: &crate::metrics::MetricKey) -> bool {
+    key.tag("flow") == Some(flow)
+        || policy.gates.iter().filter(|gate| gate.flow.as_deref() == Some(flow)).any(|gate| {
+            gate.metric.as_ref().is_some_and(|(selector, _)| {
+                !selector.tags.is_empty() && selector.tags.iter().all(|(name, value)| key.tag(name) == Some(value))
+            })
+        })
 }
 
 fn evaluate_gate(policy: &Policy, gate: &Gate, evidence: &Evidence, rows: &mut Vec<Row>) -> Result<(), Error> {

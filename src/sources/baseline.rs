@@ -85,6 +85,17 @@ pub fn read(path: &Path, wanted: &[MetricKey], allow_blocked: bool) -> Result<Ba
 /// A report's identities were taken under its own policy's metrics, which may not be this
 /// one's: a report is also the run judged now when it shows a latency statistic of this run and
 /// every figure it shows is this run's, to the bit.
+///
+/// And by time (finding round15-judge/02: the first half of the run's own raw results, its
+/// figures other than the whole run's, was accepted): where the baseline and the evidence
+/// judged now record times of their runs (`MetricSet::recorded_times`: raw results' sample
+/// times, a native run's start and end, a k6 summary's generation time), the baseline's latest
+/// must lie before the judged evidence's earliest, or the baseline is not an earlier run — a
+/// part of the run judged now (a prefix, a suffix, a copy taken while k6 was still writing),
+/// a run overlapping it, or a later one. So a sample of the baseline met in the judged raw
+/// results always refuses it. Compared only when certain: a time written to the second is any
+/// instant of that second (`Moment`), so two runs one after another within a second are not
+/// refused.
 pub fn refuse_the_run_judged_now(
     baseline: &Baseline,
     judged: &[&MetricSet],
@@ -102,6 +113,23 @@ pub fn refuse_the_run_judged_now(
                     crate::escape::line(&set.path)
                 ),
             });
+        }
+    }
+    let base_latest = baseline.set.iter().flat_map(MetricSet::recorded_times).max_by_key(|(at, _)| at.earliest);
+    for set in judged {
+        let judged_earliest = set.recorded_times().into_iter().min_by_key(|(at, _)| at.latest);
+        if let (Some((base, base_what)), Some((now, now_what))) = (&base_latest, judged_earliest) {
+            if base.earliest >= now.latest {
+                return Err(Error::Evidence {
+                    path: baseline.source.clone(),
+                    message: format!(
+                        "this baseline is not an earlier run: {} is not before {now_what} of {} (the run judged now); a \
+                         baseline is an earlier run, and a part of the run judged now, or a run overlapping or after it, is none",
+                        crate::escape::line(base_what),
+                        crate::escape::line(&set.path)
+                    ),
+                });
+            }
         }
     }
     Ok(())
@@ -246,6 +274,106 @@ mod tests {
             let other: Vec<f64> = values.iter().map(|value| value * 1.07 + 0.5).collect();
             let earlier = baseline_of(&other, 4);
             prop_assert!(refuse_the_run_judged_now(&earlier, &[&now], &wanted).is_ok(), "{:?}", earlier);
+        }
+    }
+
+    /// The times a run records, compared only where certain: a native run's start and end,
+    /// written to the second, are any instant of their second, so a run starting in the second
+    /// the baseline ended is not refused; one starting a second before it ended, or a k6 summary
+    /// written before it ended, is.
+    #[test]
+    fn a_run_recorded_to_the_second_is_refused_only_where_it_certainly_overlaps() {
+        let native = |started: &str, ended: &str| MetricSet {
+            run: Some(crate::metrics::RunRecord {
+                started_at: Some(started.into()),
+                ended_at: Some(ended.into()),
+                ..Default::default()
+            }),
+            ..run(&[(Stat::Avg, 1.0)], None)
+        };
+        let wanted = vec![MetricKey::parse(TREND).unwrap()];
+        let earlier = Baseline {
+            source: "base.json".into(),
+            set: Some(MetricSet {
+                run: native("2026-01-01T12:00:00Z", "2026-01-01T12:00:10Z").run,
+                ..run(&[(Stat::Avg, 2.0)], None)
+            }),
+            ..Baseline::default()
+        };
+        let judged = |set: MetricSet| refuse_the_run_judged_now(&earlier, &[&set], &wanted);
+        assert!(judged(native("2026-01-01T12:00:10Z", "2026-01-01T12:00:20Z")).is_ok());
+        let refused = judged(native("2026-01-01T12:00:09Z", "2026-01-01T12:00:20Z")).unwrap_err().to_string();
+        assert!(refused.contains("this baseline is not an earlier run"), "{refused}");
+        let summary = MetricSet { generated_at: Some("2026-01-01T12:00:05Z".into()), ..run(&[(Stat::Avg, 1.0)], None) };
+        assert!(judged(summary).is_err());
+        let raw = |oldest: &str| MetricSet {
+            sampled: Some((oldest.into(), "2026-01-01T12:01:00Z".into())),
+            ..run(&[(Stat::Avg, 1.0)], None)
+        };
+        assert!(judged(raw("2026-01-01T12:00:10.5Z")).is_ok());
+        assert!(judged(raw("2026-01-01T12:00:09.999999999Z")).is_err());
+    }
+
+    /// k6 raw results of a run of `points` requests, the first at `start_ms` (unix
+    /// milliseconds) and one every `step_ms` (each after it less than a millisecond late), as
+    /// k6 writes them.
+    fn raw_lines(points: &[f64], start_ms: i64, step_ms: i64) -> Vec<String> {
+        points
+            .iter()
+            .enumerate()
+            .map(|(i, value)| {
+                let at = time::OffsetDateTime::from_unix_timestamp(0).unwrap()
+                    + time::Duration::milliseconds(start_ms + step_ms * i as i64)
+                    + time::Duration::nanoseconds(i as i64 * 7919 % 1_000_000);
+                let at = at.format(&time::format_description::well_known::Rfc3339).unwrap();
+                format!(
+                    "{{\"metric\":\"http_req_duration\",\"type\":\"Point\",\"data\":{{\"time\":\"{at}\",\"value\":{value},\"tags\":{{\"flow\":\"a\"}}}}}}"
+                )
+            })
+            .collect()
+    }
+
+    const DECLARED: &str = "{\"type\":\"Metric\",\"data\":{\"name\":\"http_req_duration\",\"type\":\"trend\",\"contains\":\"time\",\"thresholds\":[],\"submetrics\":null},\"metric\":\"http_req_duration\"}";
+
+    fn raw_file(dir: &Path, name: &str, lines: &[String]) -> std::path::PathBuf {
+        let path = dir.join(name);
+        std::fs::write(&path, format!("{DECLARED}\n{}\n", lines.join("\n"))).unwrap();
+        path
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+        /// Finding round15-judge/02, as a class: any part of the run judged now — a prefix, a
+        /// suffix, any sub-range of its raw samples, as written — given as the baseline is not
+        /// an earlier run and is refused, though its figures differ from the whole run's; a run
+        /// whose samples all lie before the judged run's first (by any gap, down to a
+        /// millisecond) is accepted.
+        #[test]
+        fn a_part_of_the_run_judged_now_is_never_its_baseline(
+            values in proptest::collection::vec(1.0f64..2_000.0, 2..60),
+            cut in (any::<proptest::sample::Index>(), any::<proptest::sample::Index>()),
+            step_ms in 1i64..2_000,
+            gap_ms in 1i64..100_000,
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let wanted = vec![MetricKey::parse(TREND).unwrap()];
+            let start_ms = 1_790_000_000_000;
+            let now_lines = raw_lines(&values, start_ms, step_ms);
+            let judged = raw_file(dir.path(), "raw.ndjson", &now_lines);
+            let (now, _) = crate::sources::k6_ndjson::read(&[judged.as_path()], &wanted, false).unwrap();
+            let (a, b) = (cut.0.index(values.len()), cut.1.index(values.len()));
+            let part = raw_file(dir.path(), "part.ndjson", &now_lines[a.min(b)..=a.max(b)]);
+            let baseline = read(&part, &wanted, false).unwrap();
+            let refused = refuse_the_run_judged_now(&baseline, &[&now], &wanted);
+            prop_assert!(refused.is_err(), "lines {}..={} accepted", a.min(b), a.max(b));
+            // The same requests, one run earlier: its last sample more than `gap_ms` before
+            // the judged run's first.
+            let shifted: Vec<f64> = values.iter().map(|v| v * 1.01 + 0.25).collect();
+            let earlier_start = start_ms - step_ms * (values.len() as i64 - 1) - 1 - gap_ms;
+            let earlier_lines = raw_lines(&shifted, earlier_start, step_ms);
+            let earlier = raw_file(dir.path(), "earlier.ndjson", &earlier_lines);
+            let earlier = read(&earlier, &wanted, false).unwrap();
+            prop_assert!(refuse_the_run_judged_now(&earlier, &[&now], &wanted).is_ok());
         }
     }
 }

@@ -248,9 +248,14 @@ pub fn read(paths: &[&Path], wanted: &[MetricKey], lenient: bool) -> Result<(Met
     let mut stats = RawStats::default();
     let wanted_names: Vec<&str> = wanted.iter().map(|k| k.name.as_str()).collect();
     let mut seen = SeenSamples::default();
+    let mut sampled = NewestTime::default();
     for (index, path) in paths.iter().enumerate() {
         let mut samples_of_file = FileRead { index, part: 0, paths, seen: &mut seen };
-        read_one(path, &wanted_names, lenient, &mut gathered, &mut kinds, &mut stats, &mut samples_of_file)?;
+        let times =
+            read_one(path, &wanted_names, lenient, &mut gathered, &mut kinds, &mut stats, &mut samples_of_file)?;
+        for text in [&times.oldest, &times.text].into_iter().filter(|t| !t.is_empty()) {
+            sampled.see(text).map_err(|why| Error::Evidence { path: path.display().to_string(), message: why })?;
+        }
     }
     let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
     let mut notes = vec![format!("{} lines, {} samples kept", stats.lines, stats.points_kept)];
@@ -265,6 +270,10 @@ pub fn read(paths: &[&Path], wanted: &[MetricKey], lenient: bool) -> Result<(Met
         path: shown.join(" + "),
         carries_thresholds: false,
         notes,
+        sampled: (!sampled.text.is_empty()).then(|| {
+            let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+            (text(&sampled.oldest), text(&sampled.text))
+        }),
         ..MetricSet::default()
     };
     for (key, samples) in gathered {
@@ -320,7 +329,7 @@ fn read_one(
     kinds: &mut BTreeMap<String, (MetricKind, bool)>,
     stats: &mut RawStats,
     samples_of_file: &mut FileRead<'_, '_>,
-) -> Result<(), Error> {
+) -> Result<NewestTime, Error> {
     let shown = path.display().to_string();
     let file = crate::input::open(path, "k6 raw results")?;
     let reader: Box<dyn Read> = if path.extension().is_some_and(|e| e == "gz") {
@@ -531,7 +540,7 @@ fn read_one(
     }
     stats.oldest_point.push((shown.clone(), newest.oldest_unix()));
     stats.newest_point.push((shown, newest.unix()));
-    Ok(())
+    Ok(newest)
 }
 
 /// A point more than this before the newest of the run so far begins another run: k6 writes

@@ -315,3 +315,108 @@ fn any_figure_of_a_flow_in_the_evidence_overrules_its_switch() {
         assert!(out.contains("but the evidence holds samples of it: it is judged"), "{out}");
     }
 }
+
+/// Finding round15-judge/03: a gate naming its flow (`flow = "rule_poll"`) selected its metric
+/// by k6's own `scenario` tag; the summary held the flow's p95 and its failure rate over 30
+/// requests under `{scenario:rule_poll}`, but the "any figure of the flow" scan looked only at
+/// keys tagged `flow:`, and the switch SKIPPED the gate. A flow's figures are also every
+/// metric carrying the tags by which a gate of the flow selects its metric.
+#[test]
+fn a_flow_selected_by_its_scenario_tag_is_not_skipped_while_the_summary_holds_its_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = dir.path().join("summary.json");
+    std::fs::write(
+        &summary,
+        serde_json::to_string(&json!({"metrics": {
+            "http_req_duration{scenario:rule_poll}":
+                {"max": 224.3, "p(90)": 217.1, "p(95)": 221.7, "avg": 206.4, "min": 200.6, "med": 203.8},
+            "http_req_failed{scenario:rule_poll}": {"passes": 0, "fails": 30, "value": 0},
+            "http_req_duration{scenario:auth_list}":
+                {"max": 219.3, "p(90)": 206.5, "p(95)": 212.5, "avg": 203.6, "min": 200.5, "med": 202.5},
+            "http_reqs": {"count": 60, "rate": 19.3},
+        }}))
+        .unwrap(),
+    )
+    .unwrap();
+    let (_policy_dir, policy) = policy_file(
+        "[flows.rule_poll]\nswitch_env = \"PERF_ENABLE_RULE_RUN\"\n\
+         [[gate]]\nid = \"read-latency\"\nmetric = \"http_req_duration{scenario:auth_list}\"\nthresholds = [\"p(95) < 400ms\"]\n\
+         [[gate]]\nid = \"query-latency\"\nflow = \"rule_poll\"\nmetric = \"http_req_duration{scenario:rule_poll}\"\n\
+         thresholds = [\"p(99) < 150ms\"]\n",
+    );
+    let out = stdout_of(
+        &gatecheck()
+            .env("PERF_ENABLE_RULE_RUN", "0")
+            .args(["verify", "--policy"])
+            .arg(&policy)
+            .arg("--summary")
+            .arg(&summary)
+            .assert()
+            .code(1),
+    );
+    assert!(table_line(&out, "query-latency", "p(99) < 150ms").contains("NO DATA"), "{out}");
+    assert!(out.contains("but the evidence holds samples of it: it is judged"), "{out}");
+}
+
+/// The class of finding round15-judge/03: whatever tag a gate of a flow selects its metric by
+/// (`flow`, `scenario`, any other), and whichever metric carrying that tag holds a figure of
+/// any kind (a trend, a counter, a rate), the flow's switch never SKIPS the gate; a flow none
+/// of whose metrics holds a figure (k6's zero-filled sub-metrics) is still skipped.
+mod any_figure_under_a_flows_selecting_tag_overrules_its_switch {
+    use gatecheck::policy::evaluate::{evaluate, Evidence, FlowState};
+    use gatecheck::policy::verdict::Status;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn never_skipped_while_a_metric_carrying_its_tag_holds_a_figure(
+            tag in "[a-z][a-z_]{0,8}",
+            value in "[a-z][a-z0-9_]{0,8}",
+            flow in "[a-z][a-z_]{0,8}",
+            holder in 0usize..4,
+            other_tag in proptest::option::of(("[a-z]{1,6}", "[a-z0-9]{1,6}")),
+            measured in any::<bool>(),
+        ) {
+            // The figure under the selecting tag: the gate's own metric without the statistic it
+            // asks, or another metric (a counter, a rate, a trend) carrying the tag.
+            let mut tags = vec![format!("{tag}:{value}")];
+            if let Some((k, v)) = &other_tag {
+                if *k != tag {
+                    tags.push(format!("{k}:{v}"));
+                }
+            }
+            let tags = tags.join(",");
+            let trend = |p95: f64| json!({"avg": p95 * 0.9, "min": p95 * 0.5, "med": p95 * 0.8, "max": p95 * 1.1, "p(90)": p95 * 0.95, "p(95)": p95});
+            let (name, figure) = match holder {
+                0 => ("http_req_duration", trend(if measured { 221.7 } else { 0.0 })),
+                1 => ("http_req_waiting", trend(if measured { 120.0 } else { 0.0 })),
+                2 => ("http_reqs", json!({"count": if measured { 30 } else { 0 }, "rate": if measured { 9.6 } else { 0.0 }})),
+                _ => ("http_req_failed", json!({"passes": 0, "fails": if measured { 30 } else { 0 }, "value": 0})),
+            };
+            let mut metrics = serde_json::Map::new();
+            metrics.insert(format!("{name}{{{tags}}}"), figure);
+            metrics.insert("http_reqs".into(), json!({"count": 60, "rate": 19.3}));
+            let doc = json!({ "metrics": metrics });
+            let summary = gatecheck::sources::k6_summary::parse("summary.json", doc.to_string().as_bytes()).unwrap();
+            let text = format!(
+                "[policy]\nname = \"p\"\n[k6_thresholds]\nenforce = false\n[flows.{flow}]\nswitch_env = \"FLOW_ON\"\n\
+                 [[gate]]\nid = \"g\"\nflow = \"{flow}\"\nmetric = \"http_req_duration{{{tag}:{value}}}\"\nthresholds = [\"p(99) < 150ms\"]\n"
+            );
+            let policy = gatecheck::policy::parse("p.toml", "p", &text).unwrap();
+            let mut evidence = Evidence { summary: Some(summary), ..Evidence::default() };
+            evidence.flows.insert(flow.clone(), FlowState { enabled: false, reason: "FLOW_ON=0".into() });
+            let verdict = evaluate(&policy, &evidence).unwrap();
+            let rows: Vec<_> = verdict.rows.iter().filter(|r| r.gate == "g").collect();
+            prop_assert!(!rows.is_empty());
+            for row in rows {
+                if measured {
+                    prop_assert!(row.status != Status::Skipped, "{:?}", row);
+                } else {
+                    prop_assert_eq!(row.status, Status::Skipped, "{:?}", row);
+                }
+            }
+        }
+    }
+}

@@ -335,3 +335,113 @@ fn a_policy_test_never_reads_the_working_directorys_settings_nor_writes_history(
         .code(0);
     assert!(!dir.path().join("env-history").exists(), "a policy test wrote the history GATECHECK_HISTORY named");
 }
+
+/// Finding round15-judge/01: a case was still judged with the working directory's default
+/// waiver file (`gates/waivers.toml`): a 900 ms p95 pinned FAIL/blocked read WAIVED/ship from a
+/// repository root whose waivers covered the gate. The class: nothing of the working directory
+/// or of the process environment reaches a case — no default file (waivers, policy, summary,
+/// config), no history, no setting of any layer. The same test file run from an empty directory
+/// and from one holding every default file, with every setting set in `gatecheck.toml` and in
+/// `GATECHECK_*` (each to a value that fails or changes the verdict if read; the names are taken
+/// from the settings struct, so a new setting is covered unnamed), prints the same and exits the
+/// same, and leaves the directory as it was.
+#[test]
+fn a_policy_test_reads_nothing_of_the_working_directory_nor_of_the_environment() {
+    let write = |dir: &std::path::Path, name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    let policy = "[policy]\nname = \"t\"\nmax_waiver_days = 14\n[[gate]]\nid = \"read-latency\"\n\
+                  metric = \"http_req_duration{flow:auth_list}\"\nthresholds = [\"p(95) < 400ms\"]\n\
+                  [[gate]]\nid = \"rule-latency\"\nflow = \"rule_poll\"\nmetric = \"http_req_duration{flow:rule_poll}\"\n\
+                  thresholds = [\"p(95) < 900ms\"]\n";
+    let tests = "policy = \"pol.toml\"\n\
+                 [[case]]\nname = \"900 ms p95 must block\"\n[case.k6.\"http_req_duration{flow:auth_list}\"]\n\"p(95)\" = 900\n\
+                 [case.k6.\"http_req_duration{flow:rule_poll}\"]\n\"p(95)\" = 100\n\
+                 [case.expect]\noutcome = \"blocked\"\n[case.expect.gates]\n\"read-latency\" = \"FAIL\"\n\"rule-latency\" = \"PASS\"\n\
+                 [[case]]\nname = \"200 ms p95 ships\"\n[case.k6.\"http_req_duration{flow:auth_list}\"]\n\"p(95)\" = 200\n\
+                 [case.k6.\"http_req_duration{flow:rule_poll}\"]\n\"p(95)\" = 100\n\
+                 [case.expect]\noutcome = \"ship\"\n[case.expect.gates]\n\"read-latency\" = \"PASS\"\n\"rule-latency\" = \"PASS\"\n";
+    let expires = time::OffsetDateTime::now_utc().date() + time::Duration::days(5);
+    let bare = tempfile::tempdir().unwrap();
+    let worked = tempfile::tempdir().unwrap();
+    for dir in [bare.path(), worked.path()] {
+        write(dir, "pol.toml", policy);
+        write(dir, "t.toml", tests);
+    }
+    // Every default file gatecheck knows of, each waiving, failing or replacing the cases'.
+    let waivers = format!(
+        "[[waiver]]\ngate = \"read-latency\"\nowner = \"x@example.com\"\nreason = \"r\"\nticket = \"T-1\"\nexpires = {expires}\n"
+    );
+    write(worked.path(), gatecheck::policy::waiver::DEFAULT_PATH, &waivers);
+    write(
+        worked.path(),
+        "gates/release.toml",
+        "[policy]\nname = \"other\"\n[[gate]]\nid = \"x\"\nmetric = \"vus\"\nthresholds = [\"value < 0\"]\n",
+    );
+    write(worked.path(), "gates/saturation.toml", "not toml [");
+    write(worked.path(), gatecheck::settings::DEFAULT_SUMMARY, "{}");
+    write(worked.path(), "my-waivers.toml", &waivers);
+    // Every setting, in the config file and in the environment: a value no setting takes
+    // (a read one fails the run) or a file that changes the verdict.
+    let value = |name: &str| match name {
+        "waivers" => "my-waivers.toml".to_string(),
+        "history" => "leaked-history".to_string(),
+        _ => format!("leaked-{name}"),
+    };
+    let names = gatecheck::settings::setting_names();
+    assert!(names.len() > 10, "{names:?}");
+    let config: String = names.iter().map(|name| format!("{name} = {:?}\n", value(name))).collect();
+    write(worked.path(), gatecheck::settings::DEFAULT_CONFIG, &config);
+    write(worked.path(), "other-config.toml", &config);
+    let before = |dir: &std::path::Path| {
+        let mut files: Vec<String> = walk(dir);
+        files.sort();
+        files
+    };
+    let listed = before(worked.path());
+    let run = |dir: &std::path::Path, env: &[(String, std::ffi::OsString)]| {
+        let mut cmd = gatecheck();
+        cmd.current_dir(dir).env("PERF_ENABLE_RULE_POLL", "0");
+        for (name, value) in env {
+            cmd.env(name, value);
+        }
+        let out = cmd.args(["test", "t.toml"]).output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let expected = run(bare.path(), &[]);
+    assert_eq!(expected.0, Some(0), "{expected:?}");
+    assert!(expected.1.contains("gatecheck test: 2 passed, 0 failed"), "{expected:?}");
+    let mut env: Vec<(String, std::ffi::OsString)> =
+        names.iter().map(|name| (format!("GATECHECK_{}", name.to_ascii_uppercase()), value(name).into())).collect();
+    env.push(("GATECHECK_CONFIG".into(), "other-config.toml".into()));
+    for var in gatecheck::settings::SUMMARY_ENV {
+        env.push((var.into(), gatecheck::settings::DEFAULT_SUMMARY.into()));
+    }
+    assert_eq!(run(worked.path(), &env), expected, "from a working directory holding every default and setting");
+    // A variable of a setting gatecheck cannot read (not text) is not read either.
+    use std::os::unix::ffi::OsStringExt;
+    let unreadable = [("GATECHECK_SUMMARY".to_string(), std::ffi::OsString::from_vec(vec![0xff, 0xfe]))];
+    assert_eq!(run(worked.path(), &unreadable), expected, "with a GATECHECK_* variable that is not text");
+    assert_eq!(before(worked.path()), listed, "a policy test wrote into the working directory");
+}
+
+/// Every file under `dir`, relative to it.
+fn walk(dir: &std::path::Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.push(format!("{}/", path.display()));
+            out.extend(walk(&path));
+        } else {
+            out.push(path.display().to_string());
+        }
+    }
+    out
+}

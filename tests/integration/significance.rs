@@ -20,12 +20,24 @@ metric = "http_req_duration{flow:rule_poll}"
 thresholds = ["p(95) <= baseline * 1.2 and significant(0.01)"]
 "#;
 
-/// The pass run's raw results with each rule_poll duration passed through `change`.
+/// A point of the pass run moved a day on: a run after it (a baseline is an earlier run, and
+/// one with the baseline's own sample times is none).
+fn a_day_later(doc: &mut Value) {
+    if doc["type"] == "Point" {
+        let rfc3339 = &time::format_description::well_known::Rfc3339;
+        let at = time::OffsetDateTime::parse(doc["data"]["time"].as_str().unwrap(), rfc3339).unwrap();
+        doc["data"]["time"] = Value::from((at + time::Duration::days(1)).format(rfc3339).unwrap());
+    }
+}
+
+/// The pass run's raw results with each rule_poll duration passed through `change`, a day
+/// later.
 fn raw_with(dir: &std::path::Path, name: &str, change: impl Fn(f64) -> f64) -> std::path::PathBuf {
     let text = std::fs::read_to_string(fixture("k6/1.1.0/pass/raw.ndjson")).unwrap();
     let mut out = String::new();
     for line in text.lines() {
         let mut doc: Value = serde_json::from_str(line).unwrap();
+        a_day_later(&mut doc);
         if doc["type"] == "Point" && doc["metric"] == "http_req_duration" && doc["data"]["tags"]["flow"] == "rule_poll"
         {
             let value = doc["data"]["value"].as_f64().unwrap();
@@ -171,7 +183,8 @@ fn the_demo_latency_factor_must_be_a_positive_factor() {
     }
 }
 
-/// The pass run's raw results with only the first `keep` rule_poll durations, each times `factor`.
+/// The pass run's raw results with only the first `keep` rule_poll durations, each times
+/// `factor`; a run a day later than the pass run with any other factor than 1.
 fn raw_keeping(dir: &std::path::Path, name: &str, keep: usize, factor: f64) -> std::path::PathBuf {
     let text = std::fs::read_to_string(fixture("k6/1.1.0/pass/raw.ndjson")).unwrap();
     let (mut out, mut kept) = (String::new(), 0);
@@ -187,6 +200,12 @@ fn raw_keeping(dir: &std::path::Path, name: &str, keep: usize, factor: f64) -> s
             kept += 1;
             let value = doc["data"]["value"].as_f64().unwrap();
             doc["data"]["value"] = Value::from(value * factor);
+            if factor != 1.0 {
+                a_day_later(&mut doc);
+            }
+            out.push_str(&doc.to_string());
+        } else if factor != 1.0 && doc["type"] == "Point" {
+            a_day_later(&mut doc);
             out.push_str(&doc.to_string());
         } else {
             // Unchanged records as written: a baseline's format is told from its first record.
