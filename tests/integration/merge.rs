@@ -186,11 +186,16 @@ fn crafted_histograms_are_refused_without_allocating_what_they_declare() {
 /// A change to a summary document.
 pub type Patch<'a> = &'a dyn Fn(&mut Value);
 
-/// Segment `index` of a two-segment run: one flow, one endpoint with an empty histogram, and
-/// `patch` applied to the document (e.g. a count set to 2^63).
+/// Segment `index` of a two-segment run: one flow, one endpoint whose one request (a 500 that
+/// took 1 ms) is its histogram's one sample, and `patch` applied to the document (e.g. a count
+/// set to 2^63).
 pub fn segment(dir: &std::path::Path, index: u32, patch: Patch) -> std::path::PathBuf {
     use base64::Engine;
-    let histogram = deflated(&v2_header(0, 3, 1, 3_600_000_000), None);
+    use hdrhistogram::serialization::{Serializer, V2DeflateSerializer};
+    let mut latency = hdrhistogram::Histogram::<u64>::new_with_bounds(1, 3_600_000_000, 3).unwrap();
+    latency.record(1_000).unwrap();
+    let mut histogram = Vec::new();
+    V2DeflateSerializer::new().serialize(&latency, &mut histogram).unwrap();
     let mut doc = serde_json::json!({
         "metrics": {"vus": {"value": 2, "min": 2, "max": 2}},
         "gatecheck": {
