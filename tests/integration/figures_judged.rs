@@ -505,6 +505,8 @@ fn dated_segment(dir: &std::path::Path, index: u32, started: &'static str, ended
         d["gatecheck"]["started_at"] = started.into();
         d["gatecheck"]["ended_at"] = ended.into();
         d["gatecheck"]["duration_s"] = duration.into();
+        // One plan for every segment, long enough for any span these tests date.
+        crate::merge::open_model_plan(d, 60.0 * 86_400.0);
     })
 }
 
