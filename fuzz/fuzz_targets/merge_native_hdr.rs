@@ -66,7 +66,20 @@ fn as_segment(document: &[u8], index: u32) -> Vec<u8> {
     if native.contains_key("shard") {
         return document.to_vec();
     }
-    let shard = serde_json::json!({"run_id": "fuzz", "index": index, "count": 2, "scenario_sha256": "0"});
+    // The whole run's plan, of which each segment ran half (`merge` holds segments to it).
+    let mut executor = native.get("executor").cloned().unwrap_or(serde_json::Value::Null);
+    for key in ["vus_per_flow", "max_vus_per_flow"] {
+        if let Some(vus) = executor.get(key).and_then(serde_json::Value::as_u64) {
+            executor[key] = (vus.saturating_mul(2)).into();
+        }
+    }
+    let fact = |key: &str| native.get(key).cloned().unwrap_or(serde_json::Value::Null);
+    let cap = native.get("request_cap").and_then(serde_json::Value::as_u64).map(|cap| cap.saturating_mul(2));
+    let plan = serde_json::json!({
+        "scenario": fact("scenario"), "target": fact("target"), "executor": executor, "duration_s": fact("duration_s"),
+        "request_timeout_s": 10.0, "request_cap": cap, "skipped_flows": fact("skipped_flows"),
+    });
+    let shard = serde_json::json!({"run_id": "fuzz", "index": index, "count": 2, "scenario_sha256": "0", "plan": plan});
     native.insert("shard".into(), shard);
     serde_json::to_vec(&doc).expect("a parsed document encodes")
 }

@@ -75,6 +75,9 @@ pub struct RunnerRole {
     /// The target is gatecheck's built-in demo API (`gatecheck demo`): the summary says so, and
     /// no verdict on it ever counts as a candidate's run.
     pub demo: bool,
+    /// The whole run's plan before this segment took its share (`summary::plan_json`), when
+    /// the plan is a segment's; the plan itself otherwise.
+    pub whole_plan: Option<serde_json::Value>,
 }
 
 /// The plan of this runner's segment, and its role in the run, from the load flags.
@@ -93,8 +96,10 @@ pub fn load_plan(args: &LoadArgs, env: &crate::env::Lookup<'_>) -> Result<(LoadP
     }
     // The flags are checked before the scenario, so a mistake in them is named first.
     let remote_write = remote_write_target(args, env)?;
-    let plan = scenario_plan(args, env)?.into_segment(segment);
-    Ok((plan, RunnerRole { start_at, run_id: args.run_id.clone(), remote_write, demo: false }))
+    let whole = scenario_plan(args, env)?;
+    let whole_plan = Some(crate::load::summary::plan_json(&whole));
+    let plan = whole.into_segment(segment);
+    Ok((plan, RunnerRole { start_at, run_id: args.run_id.clone(), remote_write, demo: false, whole_plan }))
 }
 
 /// `--remote-write URL` with its headers and GATECHECK_REMOTE_WRITE_TOKEN, checked before any
@@ -344,6 +349,7 @@ pub async fn smoke(
         "count": plan.segment.count,
         "scenario_sha256": scenario_digest.sha256,
         "start_at": crate::metrics::rfc3339(start),
+        "plan": role.whole_plan.clone().unwrap_or_else(|| crate::load::summary::plan_json(&plan)),
     });
     if let Some((url, window)) = &scraped {
         let histograms: serde_json::Map<String, serde_json::Value> =

@@ -331,6 +331,57 @@ struct Shard {
     vus: u64,
     /// Where it pushed its measurements and what was refused (`gatecheck.remote_write`).
     remote_write: Option<Value>,
+    /// The whole run's plan (`gatecheck.shard.plan`, `summary::plan_json`) and the common
+    /// start (`gatecheck.shard.start_at`): what every segment of one run shares.
+    plan: Map<String, Value>,
+    start_at: Value,
+}
+
+/// What a segment ran besides its plan, each with the plan fact it must follow: a segment's
+/// executor and request cap are its share of the whole's (`LoadPlan::into_segment`), the rest
+/// the whole's own. `Err` names the field and both values.
+fn follows_plan(doc: &Value, plan: &Map<String, Value>, segment: crate::load::segment::Segment) -> Result<(), String> {
+    let native = &doc["gatecheck"];
+    let whole = |key: &str| plan.get(key).cloned().unwrap_or(Value::Null);
+    let mut executor = whole("executor");
+    for (key, at_least) in [("vus_per_flow", 0), ("max_vus_per_flow", 1)] {
+        if let Some(vus) = executor.get(key).and_then(Value::as_u64) {
+            executor[key] = json!(segment.share(vus).max(at_least));
+        }
+    }
+    let cap = whole("request_cap").as_u64().map_or(Value::Null, |cap| json!(segment.share(cap)));
+    let ran = [
+        ("executor", executor),
+        ("request_cap", cap),
+        ("target", whole("target")),
+        ("scenario", whole("scenario")),
+        ("skipped_flows", whole("skipped_flows")),
+    ];
+    for (key, planned) in ran {
+        let recorded = native.get(key).cloned().unwrap_or(Value::Null);
+        if recorded != planned {
+            return Err(format!(
+                "gatecheck.{key} is {recorded}, but segment {segment} of gatecheck.shard.plan runs {planned}: the segment contradicts its own plan"
+            ));
+        }
+    }
+    // A run's duration is measured up to its scheduled end at most (src/load/mod.rs), and a
+    // complete closed-model run reaches it: its workers load until the end. (An open-model run
+    // may end at its last due iteration, earlier.)
+    let (Some(planned), Some(ran)) = (whole("duration_s").as_f64(), native["duration_s"].as_f64()) else {
+        return Err("gatecheck.shard.plan.duration_s and gatecheck.duration_s: expected durations in seconds".into());
+    };
+    const MEASURED_S: f64 = 1e-3;
+    let complete = partial_run(native).is_ok_and(|partial| partial.is_none());
+    let closed = whole("executor")["type"] == "constant-vus";
+    if ran > planned + MEASURED_S || (complete && closed && ran < planned - MEASURED_S) {
+        return Err(format!(
+            "gatecheck.duration_s is {ran} s, but gatecheck.shard.plan.duration_s is {planned} s: a {} run lasts {}",
+            if complete { "complete" } else { "partial" },
+            if complete && closed { "its planned duration" } else { "no longer than its planned duration" }
+        ));
+    }
+    Ok(())
 }
 
 fn read_shard(path: &Path) -> Result<Shard, Error> {
@@ -340,14 +391,26 @@ fn read_shard(path: &Path) -> Result<Shard, Error> {
     let field = |key: &str| shard[key].as_str().map(str::to_string);
     let number = |key: &str| shard[key].as_u64().and_then(|n| u32::try_from(n).ok());
     match (field("run_id"), number("index"), number("count"), field("scenario_sha256")) {
-        (Some(run_id), Some(index), Some(count), Some(scenario)) if index < count => Ok(Shard {
-            run_id,
-            index,
-            count,
-            scenario,
-            vus: count_at(path, "metrics.vus.value", &doc["metrics"]["vus"]["value"])?,
-            remote_write: doc["gatecheck"].get("remote_write").cloned(),
-        }),
+        (Some(run_id), Some(index), Some(count), Some(scenario)) if index < count => {
+            let plan = shard["plan"].as_object().cloned().ok_or_else(|| {
+                bad(
+                    path,
+                    "gatecheck.shard.plan: missing: a segment records the whole run's plan, so merge can tell segments of one plan (written by an older gatecheck? run the segments again)",
+                )
+            })?;
+            let segment = crate::load::segment::Segment::new(index, count).map_err(|why| bad(path, why))?;
+            follows_plan(&doc, &plan, segment).map_err(|why| bad(path, why))?;
+            Ok(Shard {
+                run_id,
+                index,
+                count,
+                scenario,
+                vus: count_at(path, "metrics.vus.value", &doc["metrics"]["vus"]["value"])?,
+                remote_write: doc["gatecheck"].get("remote_write").cloned(),
+                plan,
+                start_at: shard.get("start_at").cloned().unwrap_or(Value::Null),
+            })
+        }
         _ => Err(bad(
             path,
             "has no shard identity (gatecheck.shard: run_id, index < count, scenario_sha256): only summaries of one segmented run merge",
@@ -406,6 +469,27 @@ fn check_shards(inputs: &[PathBuf]) -> Result<u64, Error> {
         }
         if shard.scenario != first.scenario {
             return Err(bad(path, format!("ran another scenario than {} (its digest differs)", first_path.display())));
+        }
+        // Segments merged as one run are of one plan: every fact of it, and the common start
+        // (finding round15-figures/02: a segment run for 3 s merged into an 8 s run).
+        let keys: std::collections::BTreeSet<&String> = first.plan.keys().chain(shard.plan.keys()).collect();
+        let facts = keys
+            .into_iter()
+            .map(|key| (format!("gatecheck.shard.plan.{key}"), first.plan.get(key), shard.plan.get(key)))
+            .chain([("gatecheck.shard.start_at".to_string(), Some(&first.start_at), Some(&shard.start_at))]);
+        for (field, ours, theirs) in facts {
+            if ours != theirs {
+                let shown = |value: Option<&Value>| value.map_or_else(|| "absent".to_string(), Value::to_string);
+                return Err(bad(
+                    path,
+                    format!(
+                        "{field} is {}, but {} says {}: segments of one run run one plan",
+                        shown(theirs),
+                        first_path.display(),
+                        shown(ours)
+                    ),
+                ));
+            }
         }
     }
     for (i, shard) in shards.iter().enumerate() {
@@ -531,7 +615,14 @@ pub fn merge_native(inputs: &[PathBuf]) -> Result<Value, Error> {
         "count": 1,
         "merged_segments": first.count,
         "scenario_sha256": first.scenario,
+        "start_at": first.start_at,
+        "plan": first.plan,
     });
+    // The whole run's executor and request cap, not the first segment's share of them: the
+    // merged block follows its plan as a segment's does.
+    for key in ["executor", "request_cap"] {
+        document["gatecheck"][key] = first.plan.get(key).cloned().unwrap_or(Value::Null);
+    }
     if let Some(pushed) = merged_remote_write(inputs)? {
         document["gatecheck"]["remote_write"] = pushed;
     }
@@ -540,6 +631,10 @@ pub fn merge_native(inputs: &[PathBuf]) -> Result<Value, Error> {
     }
     document["gatecheck"]["merged_from"] = json!(merged_from(inputs));
     document["gatecheck"]["runner"] = json!(concat!("gatecheck ", env!("CARGO_PKG_VERSION"), " merge"));
+    // The merged block follows the plan it records, as each segment did: the whole's executor
+    // and cap, a duration (its longest segment's) of that plan.
+    follows_plan(&document, &first.plan, crate::load::segment::Segment::WHOLE)
+        .map_err(|why| Error::Settings(format!("merge of {}: the merged run {why}", shown.join(", "))))?;
     Ok(document)
 }
 

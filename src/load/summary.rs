@@ -58,18 +58,38 @@ pub fn recorded<'a>(plan: &'a LoadPlan, recorder: &'a Recorder, facts: &RunFacts
     Recorded { flows, bytes_received: recorder.bytes_received, elapsed_secs: facts.elapsed_secs, vus }
 }
 
+/// An executor as a summary records it (`gatecheck.executor`, `gatecheck.shard.plan.executor`).
+pub fn executor_json(executor: &Executor) -> Value {
+    match *executor {
+        Executor::ConstantVus { vus } => json!({"type": "constant-vus", "vus_per_flow": vus}),
+        Executor::ConstantArrivalRate { rate, max_vus } => {
+            json!({"type": "constant-arrival-rate", "iterations_per_second_per_flow": rate, "max_vus_per_flow": max_vus})
+        }
+    }
+}
+
+/// The plan of the whole run, before any segment takes its share (`gatecheck.shard.plan`):
+/// what every segment of one run shares, so `merge` can tell segments of one plan (finding
+/// round15-figures/02: a segment run for 3 s merged into an 8 s run as if it ran 8 s).
+pub fn plan_json(plan: &LoadPlan) -> Value {
+    json!({
+        "scenario": plan.scenario,
+        "target": plan.target.url(),
+        "executor": executor_json(&plan.executor),
+        "duration_s": plan.duration.as_secs_f64(),
+        "request_timeout_s": plan.request_timeout.as_secs_f64(),
+        "request_cap": plan.max_requests,
+        "skipped_flows": plan.skipped.iter().map(|(name, why)| json!({"flow": name, "because": why})).collect::<Vec<_>>(),
+    })
+}
+
 /// The summary document; `vus` is the number of workers that ran.
 pub fn export(plan: &LoadPlan, recorder: &Recorder, facts: &RunFacts, vus: u64) -> Value {
     let recorded = recorded(plan, recorder, facts, vus);
     let metrics = recorded.metrics().expect("a recorder's histograms share their bounds");
     let checks = recorded.checks();
     let counts = recorded.run_counts();
-    let executor = match plan.executor {
-        Executor::ConstantVus { vus } => json!({"type": "constant-vus", "vus_per_flow": vus}),
-        Executor::ConstantArrivalRate { rate, max_vus } => {
-            json!({"type": "constant-arrival-rate", "iterations_per_second_per_flow": rate, "max_vus_per_flow": max_vus})
-        }
-    };
+    let executor = executor_json(&plan.executor);
     let errors: Map<String, Value> =
         recorder.errors.iter().map(|(kind, count)| (kind.name().to_string(), json!(count))).collect();
     let mut document = json!({

@@ -6,6 +6,7 @@
 
 mod aggregate;
 pub mod clock;
+mod counts;
 pub mod distribution;
 pub mod figure;
 pub mod hdr;

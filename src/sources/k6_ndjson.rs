@@ -318,6 +318,20 @@ pub fn read(paths: &[&Path], wanted: &[MetricKey], lenient: bool) -> Result<(Met
             .collect();
         set.zero_lazy_counters(&asked);
     }
+    // Counts of one request stream agree (finding round15-figures/01), the figures gathered and
+    // the http_reqs and iterations points counted whatever was asked. Lines skipped under
+    // --raw-lenient may have been points of any metric: counts no longer tell.
+    if stats.skipped_bad == 0 {
+        let points: Vec<(MetricKey, f64, String)> = RUN_COUNTS
+            .iter()
+            .zip(stats.run_counts)
+            .filter(|(_, count)| *count > 0)
+            .map(|(name, count)| {
+                (MetricKey::parse(name).expect("a plain metric name"), count as f64, format!("{name} points"))
+            })
+            .collect();
+        set.check_counts_agree(&points).map_err(|message| Error::Evidence { path: set.path.clone(), message })?;
+    }
     Ok((set, stats))
 }
 

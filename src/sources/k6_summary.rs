@@ -89,6 +89,7 @@ fn from_document(path: &str, root: &Map<String, Value>) -> Result<MetricSet, Err
     if let Some(results) = root.get("results") {
         let set = reader.machine_readable(root, results)?;
         set.check_parts_within_wholes().map_err(fail)?;
+        set.check_counts_agree(&[]).map_err(fail)?;
         return Ok(set);
     }
     let metrics = match root.get("metrics") {
@@ -138,9 +139,10 @@ fn from_document(path: &str, root: &Map<String, Value>) -> Result<MetricSet, Err
         reader.root_group_checks_agree(root, &set)?;
         set.zero_absent_lazy_counters();
     }
-    // The shapes' own rules held, the figures are held to each other (finding
-    // round14-figures/04).
+    // The shapes' own rules held, the figures are held to each other: a part to its whole
+    // (finding round14-figures/04), counts of one request stream to each other (round15-figures/01).
     set.check_parts_within_wholes().map_err(fail)?;
+    set.check_counts_agree(&[]).map_err(fail)?;
     Ok(set)
 }
 

@@ -505,6 +505,8 @@ fn dated_segment(dir: &std::path::Path, index: u32, started: &'static str, ended
         d["gatecheck"]["started_at"] = started.into();
         d["gatecheck"]["ended_at"] = ended.into();
         d["gatecheck"]["duration_s"] = duration.into();
+        // One plan for every segment, long enough for any span these tests date.
+        crate::merge::open_model_plan(d, 60.0 * 86_400.0);
     })
 }
 
@@ -1157,4 +1159,57 @@ fn a_sub_metric_counting_more_than_its_parent_is_exit_2_naming_both() {
     let (code, err) = verify_summary(&readable.to_string());
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("http_reqs{flow:x}") && err.contains("parent http_reqs"), "{err}");
+}
+
+/// Finding round15-figures/01: `http_req_failed` raised to 455 samples (parent and write flow,
+/// parts summing to the parent) beside `http_reqs` counting 214 requests was judged as written
+/// (write-errors PASS, RELEASE OK). k6 adds one sample of each per request: two counts of one
+/// request stream that disagree are exit 2 naming both metrics and both counts, in every shape.
+#[test]
+fn counts_of_one_request_stream_that_disagree_are_exit_2_naming_both() {
+    let real = read_json(&fixture("k6/1.1.0/fail-errors/summary-export.json"));
+    let mut edited = real.clone();
+    let metrics = &mut edited["metrics"];
+    metrics["http_req_failed{flow:provider_log_write}"] =
+        json!({"passes": 3, "fails": 300, "thresholds": {"rate<0.01": false}, "value": 3.0 / 303.0});
+    metrics["checks{flow:provider_log_write}"] =
+        json!({"passes": 300, "fails": 3, "thresholds": {"rate>0.99": false}, "value": 300.0 / 303.0});
+    metrics["http_req_failed"] = json!({"passes": 3, "fails": 452, "value": 3.0 / 455.0});
+    metrics["checks"] = json!({"passes": 452, "fails": 3, "value": 452.0 / 455.0});
+    edited["root_group"]["checks"]["search status is 200"]["passes"] = json!(300);
+    let (code, err) = verify_summary(&edited.to_string());
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("http_req_failed counts 455") && err.contains("http_reqs counts 214"), "{err}");
+
+    // handleSummary with trend counts: http_req_duration one request more than http_reqs.
+    let mut handle = read_json(&fixture("k6/1.1.0/fail-errors/handle-summary.json"));
+    let reqs = handle["metrics"]["http_reqs"]["values"]["count"].as_u64().unwrap();
+    handle["metrics"]["http_req_duration"]["values"]["count"] = json!(reqs + 1);
+    let (code, err) = verify_summary(&handle.to_string());
+    assert_eq!(code, 2, "{err}");
+    let duration = format!("http_req_duration counts {}", reqs + 1);
+    assert!(err.contains(&duration) && err.contains(&format!("http_reqs counts {reqs}")), "{err}");
+
+    // The machine-readable summary: iterations against iteration_duration's count.
+    let mut readable = read_json(&fixture("k6/2.2.0/fail-errors/summary-v1.json"));
+    let list = readable["results"]["metrics"].as_array_mut().unwrap();
+    let iterations = list.iter().find(|m| m["name"] == "iterations").unwrap()["values"]["count"].as_u64().unwrap();
+    let trend = list.iter_mut().find(|m| m["name"] == "iteration_duration").unwrap();
+    trend["values"]["count"] = json!(iterations - 1);
+    let (code, err) = verify_summary(&readable.to_string());
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("iteration_duration") && err.contains(&format!("iterations counts {iterations}")), "{err}");
+
+    // Raw results: one http_req_failed point more than there are http_reqs points.
+    let dir = tempfile::tempdir().unwrap();
+    let raw = std::fs::read_to_string(fixture("k6/1.1.0/fail-errors/raw.ndjson")).unwrap();
+    let point =
+        raw.lines().find(|l| l.contains("\"type\":\"Point\"") && l.contains("\"metric\":\"http_req_failed\"")).unwrap();
+    let path = dir.path().join("raw.ndjson");
+    std::fs::write(&path, format!("{raw}{point}\n")).unwrap();
+    let output = gatecheck_with_lag().args(["verify", "--raw"]).arg(&path).output().unwrap();
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    // The point copied is of one flow: that flow's figures disagree first.
+    assert!(err.contains("http_req_failed{flow:") && err.contains("cannot count more than"), "{err}");
 }

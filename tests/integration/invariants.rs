@@ -13,7 +13,9 @@
 //! - time: no evidence dated in the future passes, whatever --max-evidence-age says
 //!   (`no_evidence_dated_in_the_future_passes`, 128 cases), and raw results are dated by their
 //!   points' parsed `data.time` in any JSON layout
-//!   (`raw_points_are_dated_by_their_time_in_any_layout`, 128 cases).
+//!   (`raw_points_are_dated_by_their_time_in_any_layout`, 128 cases);
+//! - counts: figures of one request or iteration stream agree in every shape, and one count
+//!   one event off is refused (`counts_of_one_stream_agree_in_every_shape`, 96 cases).
 
 use std::str::FromStr;
 
@@ -391,6 +393,156 @@ proptest! {
         match broken {
             None => prop_assert!(read.is_ok(), "{:?}: {}", read.err(), doc),
             Some(_) => prop_assert!(read.is_err(), "{}", doc),
+        }
+    }
+}
+
+/// The figures of one stream as (metric, kind, count): requests, the requests a response
+/// callback judged (`http_req_failed`) with the failed ones, iterations.
+fn stream_figures(
+    requests: u64,
+    judged: u64,
+    failed: u64,
+    iterations: u64,
+) -> Vec<(&'static str, &'static str, u64, u64)> {
+    vec![
+        ("http_reqs", "counter", requests, 0),
+        ("http_req_failed", "rate", judged, failed),
+        ("http_req_duration", "trend", requests, 0),
+        ("http_req_waiting", "trend", requests, 0),
+        ("iterations", "counter", iterations, 0),
+        ("iteration_duration", "trend", iterations, 0),
+    ]
+}
+
+/// The figures as a document of `shape`: summary-export, handleSummary, machine-readable
+/// summary, raw results (one point per sample).
+fn stream_document(shape: usize, figures: &[(&str, &str, u64, u64)]) -> String {
+    let trend = |count: u64, machine: bool| {
+        let p = if machine { ["p90", "p95"] } else { ["p(90)", "p(95)"] };
+        format!(r#""avg":1,"min":1,"med":1,"max":1,"{}":1,"{}":1,"count":{count}"#, p[0], p[1])
+    };
+    let body = |kind: &str, count: u64, matches: u64, shape: usize| match kind {
+        "counter" => format!(r#""count":{count},"rate":1"#),
+        "rate" if shape == 2 => {
+            format!(
+                r#""matches":{matches},"total":{count},"rate":{}"#,
+                if count == 0 { 0.0 } else { matches as f64 / count as f64 }
+            )
+        }
+        "rate" => format!(
+            r#""passes":{matches},"fails":{},"{}":{}"#,
+            count - matches,
+            if shape == 0 { "value" } else { "rate" },
+            if count == 0 { 0.0 } else { matches as f64 / count as f64 }
+        ),
+        _ => trend(count, shape == 2),
+    };
+    let contains = |kind: &str| if kind == "trend" { "time" } else { "default" };
+    match shape {
+        0 => {
+            let metrics: Vec<String> = figures
+                .iter()
+                .map(|(name, kind, count, m)| format!(r#""{name}":{{{}}}"#, body(kind, *count, *m, 0)))
+                .collect();
+            format!(r#"{{"metrics":{{{}}}}}"#, metrics.join(","))
+        }
+        1 => {
+            let metrics: Vec<String> = figures
+                .iter()
+                .map(|(name, kind, count, m)| {
+                    format!(
+                        r#""{name}":{{"type":"{kind}","contains":"{}","values":{{{}}}}}"#,
+                        contains(kind),
+                        body(kind, *count, *m, 1)
+                    )
+                })
+                .collect();
+            format!(r#"{{"metrics":{{{}}}}}"#, metrics.join(","))
+        }
+        2 => {
+            let metrics: Vec<String> = figures
+                .iter()
+                .map(|(name, kind, count, m)| {
+                    format!(
+                        r#"{{"name":"{name}","type":"{kind}","contains":"{}","values":{{{}}}}}"#,
+                        contains(kind),
+                        body(kind, *count, *m, 2)
+                    )
+                })
+                .collect();
+            format!(r#"{{"version":"1.0","results":{{"metrics":[{}]}}}}"#, metrics.join(","))
+        }
+        _ => {
+            let mut lines = String::new();
+            for (name, kind, count, matches) in figures {
+                lines += &format!(
+                    "{{\"type\":\"Metric\",\"data\":{{\"name\":\"{name}\",\"type\":\"{kind}\",\"contains\":\"{}\",\"thresholds\":[],\"submetrics\":null}},\"metric\":\"{name}\"}}\n",
+                    contains(kind)
+                );
+                for i in 0..*count {
+                    let value = if *kind == "rate" { u64::from(i < *matches) } else { 1 };
+                    lines += &format!(
+                        "{{\"metric\":\"{name}\",\"type\":\"Point\",\"data\":{{\"time\":\"2026-11-27T07:35:36Z\",\"value\":{value},\"tags\":{{}}}}}}\n"
+                    );
+                }
+            }
+            lines
+        }
+    }
+}
+
+/// Reads `doc` as a document of `shape` by the real readers.
+fn read_stream_document(shape: usize, doc: &str, names: &[&str]) -> Result<(), String> {
+    if shape < 3 {
+        return gatecheck::sources::k6_summary::parse("c.json", doc.as_bytes()).map(|_| ()).map_err(|e| e.to_string());
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("raw.ndjson");
+    std::fs::write(&path, doc).unwrap();
+    let wanted: Vec<_> = names.iter().map(|n| gatecheck::metrics::MetricKey::parse(n).unwrap()).collect();
+    gatecheck::sources::k6_ndjson::read(&[path.as_path()], &wanted, false).map(|_| ()).map_err(|e| e.to_string())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Finding round15-figures/01. k6 adds one sample per request to `http_reqs` and every
+    /// `http_req_*` trend (to `http_req_failed` when a response callback judged it), one per
+    /// iteration to `iterations` and `iteration_duration`: in every shape such counts are
+    /// read; one of them one event off (`http_req_failed` one past the requests) is refused,
+    /// naming that metric.
+    #[test]
+    fn counts_of_one_stream_agree_in_every_shape(
+        requests in 1u64..40,
+        judged_percent in 0u64..=100,
+        failed_percent in 0u64..=100,
+        iterations in 1u64..30,
+        shape in 0usize..4,
+        broken in proptest::option::of((0usize..6, any::<bool>())),
+    ) {
+        let judged = requests * judged_percent / 100;
+        let mut figures = stream_figures(requests, judged, judged * failed_percent / 100, iterations);
+        if let Some((which, up)) = broken {
+            let figure = &mut figures[which];
+            figure.2 = match (figure.0, up) {
+                // Fewer judged requests than requests is a real run (`responseCallback: null`).
+                ("http_req_failed", _) => requests + 1,
+                (_, true) => figure.2 + 1,
+                (_, false) => figure.2 - 1,
+            };
+            // Raw results with no point of a metric have no figure of it: nothing to disagree.
+            prop_assume!(shape < 3 || figure.2 > 0);
+        }
+        let names: Vec<&str> = figures.iter().map(|f| f.0).collect();
+        let doc = stream_document(shape, &figures);
+        let read = read_stream_document(shape, &doc, &names);
+        match broken {
+            None => prop_assert!(read.is_ok(), "{:?}: {}", read.err(), doc),
+            Some((which, _)) => prop_assert!(
+                read.as_ref().is_err_and(|why| why.contains(&format!("{} counts {}", figures[which].0, figures[which].2))),
+                "{:?}: {}", read, doc
+            ),
         }
     }
 }

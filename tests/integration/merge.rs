@@ -186,17 +186,42 @@ fn crafted_histograms_are_refused_without_allocating_what_they_declare() {
 /// A change to a summary document.
 pub type Patch<'a> = &'a dyn Fn(&mut Value);
 
-/// Segment `index` of a two-segment run: one flow, one endpoint with an empty histogram, and
-/// `patch` applied to the document (e.g. a count set to 2^63).
+/// The whole run's plan every `segment` records (`gatecheck.shard.plan`): 2 VUs for 1 s, 1 each.
+pub static SEGMENT_PLAN: std::sync::LazyLock<Value> = std::sync::LazyLock::new(|| {
+    serde_json::json!({
+        "scenario": "core", "target": "http://127.0.0.1:1", "executor": {"type": "constant-vus", "vus_per_flow": 2},
+        "duration_s": 1.0, "request_timeout_s": 10.0, "request_cap": 0, "skipped_flows": [],
+    })
+});
+
+/// Makes `doc`'s plan (and its segment's share) an open model of `duration_s` seconds: a
+/// segment of it may end at its last due iteration, before the planned end, so tests may date
+/// its segments' spans freely within it.
+pub fn open_model_plan(doc: &mut Value, duration_s: f64) {
+    let executor = |vus: u32| serde_json::json!({"type": "constant-arrival-rate", "iterations_per_second_per_flow": 1.0, "max_vus_per_flow": vus});
+    doc["gatecheck"]["executor"] = executor(1);
+    doc["gatecheck"]["shard"]["plan"]["executor"] = executor(2);
+    doc["gatecheck"]["shard"]["plan"]["duration_s"] = duration_s.into();
+}
+
+/// Segment `index` of a two-segment run: one flow, one endpoint whose one request (a 500 that
+/// took 1 ms) is its histogram's one sample, and `patch` applied to the document (e.g. a count
+/// set to 2^63).
 pub fn segment(dir: &std::path::Path, index: u32, patch: Patch) -> std::path::PathBuf {
     use base64::Engine;
-    let histogram = deflated(&v2_header(0, 3, 1, 3_600_000_000), None);
+    use hdrhistogram::serialization::{Serializer, V2DeflateSerializer};
+    let mut latency = hdrhistogram::Histogram::<u64>::new_with_bounds(1, 3_600_000_000, 3).unwrap();
+    latency.record(1_000).unwrap();
+    let mut histogram = Vec::new();
+    V2DeflateSerializer::new().serialize(&latency, &mut histogram).unwrap();
     let mut doc = serde_json::json!({
         "metrics": {"vus": {"value": 2, "min": 2, "max": 2}},
         "gatecheck": {
             "target": "http://127.0.0.1:1", "duration_s": 1.0, "partial": false,
             "started_at": "2026-01-01T00:00:00Z", "ended_at": "2026-01-01T00:00:01Z",
-            "shard": {"run_id": "counts", "index": index, "count": 2, "scenario_sha256": "0"},
+            "scenario": "core", "executor": {"type": "constant-vus", "vus_per_flow": 1}, "request_cap": 0,
+            "skipped_flows": [],
+            "shard": {"run_id": "counts", "index": index, "count": 2, "scenario_sha256": "0", "plan": SEGMENT_PLAN.clone()},
             "recorder": {
                 "flows": [{"name": "f", "iterations": 1, "late_iterations": 0, "dropped_iterations": 0, "endpoints": [{
                     "name": "e", "requests": 1, "failed": 0, "checks_passed": 1, "checks_failed": 0,
@@ -357,11 +382,13 @@ fn a_segment_dated_in_the_future_is_refused_not_hidden_by_the_merge() {
         doc["gatecheck"]["started_at"] = start.clone().into();
         doc["gatecheck"]["ended_at"] = "2099-01-01T00:00:00Z".into();
         doc["gatecheck"]["duration_s"] = (until_2099 as f64).into();
+        open_model_plan(doc, until_2099 as f64);
     });
     let current = segment(dir.path(), 1, &|doc| {
         doc["gatecheck"]["started_at"] = start.clone().into();
         doc["gatecheck"]["ended_at"] = end.clone().into();
         doc["gatecheck"]["duration_s"] = 60.0.into();
+        open_model_plan(doc, until_2099 as f64);
     });
     refused_merge(dir.path(), &future, &current, &["segment-0.json", "2099-01-01T00:00:00Z", "in the future"]);
 }
@@ -419,5 +446,66 @@ fn a_segment_whose_pushes_were_refused_blocks_the_merged_run() {
                 assert!(push_row.contains("PASS"), "{case}: {stdout}");
             }
         }
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 48, failure_persistence: None, ..Default::default() })]
+
+    /// Finding round15-figures/02. Rule: segments merged as one run are of one plan. Two
+    /// segments of one plan merge; the second drawn with any one fact of the whole run's plan
+    /// changed (scenario, target, executor and its VUs, planned duration, request timeout,
+    /// request cap, flows switched off, the common start), each segment following its own
+    /// plan, is refused naming the field.
+    #[test]
+    fn segments_with_one_plan_fact_changed_are_refused(
+        which in 0usize..9,
+        number in 1u64..50,
+        fraction in 0.05f64..0.95,
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let first = segment(dir.path(), 0, &|_| {});
+        let same = segment(dir.path(), 1, &|_| {});
+        let inputs = [first.clone(), same];
+        proptest::prop_assert!(gatecheck::load::merge::merge_native(&inputs).is_ok());
+        let field = ["scenario", "target", "executor", "executor", "duration_s", "request_timeout_s", "request_cap", "skipped_flows", "start_at"][which];
+        let changed = segment(dir.path(), 1, &|d| {
+            let (plan, ran) = (&mut d["gatecheck"]["shard"]["plan"].clone(), &mut d["gatecheck"].clone());
+            match which {
+                0 => { plan["scenario"] = "other".into(); ran["scenario"] = "other".into(); }
+                1 => {
+                    let url = format!("http://127.0.0.1:{}", number + 1);
+                    plan["target"] = url.clone().into();
+                    ran["target"] = url.into();
+                }
+                2 => {
+                    // 2 VUs become 2 + number: segment 1/2 runs its share.
+                    let vus = 2 + number;
+                    plan["executor"]["vus_per_flow"] = vus.into();
+                    ran["executor"]["vus_per_flow"] = (vus - vus / 2).into();
+                }
+                3 => {
+                    let open = |vus: u32| serde_json::json!({"type": "constant-arrival-rate", "iterations_per_second_per_flow": number as f64, "max_vus_per_flow": vus});
+                    plan["executor"] = open(2);
+                    ran["executor"] = open(1);
+                }
+                4 => { plan["duration_s"] = fraction.into(); ran["duration_s"] = fraction.into(); }
+                5 => { plan["request_timeout_s"] = (10.0 + number as f64).into(); }
+                6 => { plan["request_cap"] = number.into(); ran["request_cap"] = (number - number / 2).into(); }
+                7 => {
+                    let off = serde_json::json!([{"flow": "g", "because": "switched off"}]);
+                    plan["skipped_flows"] = off.clone();
+                    ran["skipped_flows"] = off;
+                }
+                _ => { ran["shard"]["start_at"] = gatecheck::metrics::rfc3339(1_700_000_000 + number as i64).into(); }
+            }
+            ran["shard"]["plan"] = plan.clone();
+            d["gatecheck"] = ran.clone();
+        });
+        let refused = gatecheck::load::merge::merge_native(&[first, changed]).map(|_| ()).map_err(|e| e.to_string());
+        proptest::prop_assert!(
+            refused.as_ref().is_err_and(|why| why.contains(&format!(".{field} ")) && why.contains("one plan")),
+            "{field}: {refused:?}"
+        );
     }
 }

@@ -121,3 +121,29 @@ fn the_segment_comes_from_the_flag_or_a_kubernetes_job_index_and_is_checked() {
         assert!(err.contains(needle), "{needle}: {err}");
     }
 }
+
+/// Finding round15-figures/02: two segments of one run (same run id and start) where 0/2 ran
+/// `--duration 4s` and 1/2 `--duration 3s` were merged as one complete 4 s run. Segments merged
+/// as one run are of one plan: merge refuses segments whose plan differs, naming the field and
+/// both values.
+#[test]
+fn segments_of_different_plans_are_not_merged() {
+    let target = Served::start(&["demo", "--serve"]);
+    let dir = tempfile::tempdir().unwrap();
+    let start = (SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() + 2).to_string();
+    let run = |name: &str, segment: &str, duration: &str| {
+        let args = ["--vus", "2", "--duration", duration, "--segment", segment, "--start-at", &start, "--run-id", "r1"];
+        spawn_smoke(&target.url, dir.path(), name, &args)
+    };
+    let (a, b) = (run("s0", "0/2", "4s"), run("s1", "1/2", "3s"));
+    for child in [a, b] {
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    }
+    let merged = dir.path().join("merged.json");
+    let mut merge = gatecheck();
+    merge.args(["merge", "--out"]).arg(&merged).arg(dir.path().join("s0.json")).arg(dir.path().join("s1.json"));
+    let err = stderr_of(&merge.assert().code(2));
+    assert!(err.contains("plan.duration_s") && err.contains("4") && err.contains("3"), "{err}");
+    assert!(!merged.exists());
+}

@@ -1,0 +1,280 @@
+//! One request, one sample in each metric of its stream: k6 records an HTTP request as one
+//! `http_reqs` sample and one sample of every `http_req_*` trend (duration, waiting, ...), all
+//! with the request's tags; an iteration as one `iterations` and one `iteration_duration`
+//! sample. So, wherever a summary states both, their counts agree; the one check, for every
+//! summary shape and raw results, made on a `MetricSet` once it is read (finding
+//! round15-figures/01: `http_req_failed` counting 455 requests beside `http_reqs` counting 214
+//! was judged as written). A figure missing is no contradiction: not every shape carries every
+//! metric or a trend's count.
+//!
+//! Checked against real k6 (1.1.0: a setup request, a redirect, a refused connection, a
+//! request with `responseCallback: null`): redirects and failed connections count in every
+//! metric alike; setup and teardown add no iteration; a request whose response callback is
+//! `null` adds no `http_req_failed` sample (k6 records it only when a callback judged the
+//! request), so `http_req_failed` may count fewer requests than `http_reqs`, never more.
+
+use super::{Aggregate, MetricKey, MetricSet, Provenance};
+
+/// The metrics one stream of events (requests, iterations) is counted in: `every` holds a
+/// sample per event, `at_most` a sample per event or none.
+struct Stream {
+    every: &'static [&'static str],
+    at_most: &'static [&'static str],
+}
+
+const STREAMS: [Stream; 2] = [
+    Stream {
+        every: &[
+            "http_reqs",
+            "http_req_duration",
+            "http_req_blocked",
+            "http_req_connecting",
+            "http_req_tls_handshaking",
+            "http_req_sending",
+            "http_req_waiting",
+            "http_req_receiving",
+        ],
+        at_most: &["http_req_failed"],
+    },
+    Stream { every: &["iterations", "iteration_duration"], at_most: &[] },
+];
+
+/// How many events a figure counts, where it says: a rate's samples, a counter's count, a
+/// trend's `count` statistic.
+fn events(aggregate: &Aggregate) -> Option<f64> {
+    match aggregate {
+        Aggregate::Rate { total, .. } => Some(*total as f64),
+        Aggregate::Counter { count, .. } => Some(*count),
+        Aggregate::Trend(stats) => stats.0.get("count").copied(),
+        Aggregate::Gauge { .. } => None,
+    }
+}
+
+/// Whether `key` counts every event of its stream (`Some(true)`), at most one per event
+/// (`Some(false)`), and which stream; `None` for metrics of no stream.
+fn member(key: &MetricKey) -> Option<(usize, bool)> {
+    STREAMS.iter().enumerate().find_map(|(index, stream)| {
+        if stream.every.contains(&key.name.as_str()) {
+            Some((index, true))
+        } else {
+            stream.at_most.contains(&key.name.as_str()).then_some((index, false))
+        }
+    })
+}
+
+/// Why two figures of one stream cannot both be true, or `None` when they agree. Same tags:
+/// two metrics counting every event count the same; one counting at most one sample per event
+/// counts no more than one counting every event. Tags of `a` a strict subset of `b`'s: `b`
+/// counts a part of the events `a` counts, so no more than `a` when `a` counts every event.
+/// Two figures of one metric are `parts`'s to compare.
+pub fn disagreement(a: &MetricKey, a_count: f64, b: &MetricKey, b_count: f64) -> Option<String> {
+    let ((stream_a, every_a), (stream_b, every_b)) = (member(a)?, member(b)?);
+    if stream_a != stream_b || a.name == b.name {
+        return None;
+    }
+    let event = if stream_a == 0 { "request" } else { "iteration" };
+    let how = if every_a && every_b { "one sample to each" } else { "one sample, or none to http_req_failed," };
+    let contradiction =
+        |what: &str| Some(format!("{a} counts {a_count} and {b} counts {b_count}: {what} (k6 adds {how} per {event})"));
+    let subset = |of: &MetricKey, within: &MetricKey| {
+        of.tags.len() < within.tags.len() && of.tags.iter().all(|(tag, value)| within.tags.get(tag) == Some(value))
+    };
+    if a.tags == b.tags {
+        return match (every_a, every_b) {
+            (true, true) if a_count != b_count => contradiction("they must be equal"),
+            (true, false) if b_count > a_count => contradiction(&format!("{b} cannot count more than {a}")),
+            (false, true) if a_count > b_count => contradiction(&format!("{a} cannot count more than {b}")),
+            _ => None,
+        };
+    }
+    if subset(a, b) && every_a && b_count > a_count {
+        return contradiction(&format!("{b} counts a part of the events {a} counts"));
+    }
+    if subset(b, a) && every_b && a_count > b_count {
+        return contradiction(&format!("{a} counts a part of the events {b} counts"));
+    }
+    None
+}
+
+impl MetricSet {
+    /// Every pair of figures of one stream (`disagreement`), the set's own and `also` (counts
+    /// the reader knows besides its figures, e.g. raw results' `http_reqs` points); `Err` names
+    /// both figures and their counts.
+    pub fn check_counts_agree(&self, also: &[(MetricKey, f64, String)]) -> Result<(), String> {
+        let place = |metric: &super::Metric| match &metric.provenance {
+            Provenance::File { key, .. } => key.clone(),
+            other => other.to_string(),
+        };
+        let mut figures: Vec<(&MetricKey, f64, String)> = self
+            .metrics
+            .iter()
+            .filter(|(key, _)| member(key).is_some())
+            .filter_map(|(key, metric)| Some((key, events(&metric.aggregate)?, place(metric))))
+            .collect();
+        for (key, count, shown) in also {
+            if !self.metrics.contains_key(key) {
+                figures.push((key, *count, shown.clone()));
+            }
+        }
+        for (index, (a, a_count, a_place)) in figures.iter().enumerate() {
+            for (b, b_count, b_place) in &figures[index + 1..] {
+                if let Some(why) = disagreement(a, *a_count, b, *b_count) {
+                    return Err(format!("{a_place} and {b_place}: {why}"));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::metrics::{Metric, TrendStats};
+
+    fn key(text: &str) -> MetricKey {
+        MetricKey::parse(text).unwrap()
+    }
+
+    /// A set holding `figures` as one summary would.
+    fn set_of(figures: &[(MetricKey, Aggregate)]) -> MetricSet {
+        let mut set = MetricSet::default();
+        for (key, aggregate) in figures {
+            let provenance = Provenance::File { path: "s.json".into(), key: format!("metrics[\"{key}\"]") };
+            let metric = Metric { aggregate: aggregate.clone(), is_time: false, k6_verdicts: Vec::new(), provenance };
+            set.metrics.insert(key.clone(), metric);
+        }
+        set
+    }
+
+    fn trend(count: u64) -> Aggregate {
+        Aggregate::Trend(TrendStats(BTreeMap::from([("count".to_string(), count as f64)])))
+    }
+
+    /// Every figure a summary may state of a run: the requests of each flow, the requests of
+    /// it a response callback judged (and how many it judged failed), its iterations.
+    fn figures_of(flows: &[(u64, u64, u64, u64)], names: &[&str], tagged: bool) -> Vec<(MetricKey, Aggregate)> {
+        let mut figures = Vec::new();
+        let total = |pick: fn(&(u64, u64, u64, u64)) -> u64| flows.iter().map(pick).sum::<u64>();
+        let mut tag_sets = vec![(String::new(), (total(|f| f.0), total(|f| f.1), total(|f| f.2), total(|f| f.3)))];
+        if tagged {
+            tag_sets.extend(flows.iter().enumerate().map(|(i, f)| (format!("{{flow:f{i}}}"), *f)));
+        }
+        for (tags, (requests, judged, failed, iterations)) in tag_sets {
+            for name in names {
+                let aggregate = match *name {
+                    "http_req_failed" => Aggregate::Rate { matches: failed, total: judged },
+                    "http_reqs" => Aggregate::Counter { count: requests as f64, per_second: None },
+                    "iterations" => Aggregate::Counter { count: iterations as f64, per_second: None },
+                    "iteration_duration" => trend(iterations),
+                    _ => trend(requests),
+                };
+                figures.push((key(&format!("{name}{tags}")), aggregate));
+            }
+        }
+        figures
+    }
+
+    const NAMES: [&str; 6] =
+        ["http_reqs", "http_req_failed", "http_req_duration", "http_req_waiting", "iterations", "iteration_duration"];
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Finding round15-figures/01. Rule: figures of one run's requests and iterations,
+        /// whole and per flow, in any selection of metrics, agree; one figure counting one
+        /// event more or fewer than its stream (or `http_req_failed` one more) is refused,
+        /// naming both metrics and both counts.
+        #[test]
+        fn counts_of_one_stream_agree_and_one_off_is_refused(
+            flows in proptest::collection::vec((0u64..500, 0u64..=100, 0u64..=100, 0u64..300), 1..4),
+            shown in proptest::collection::vec(proptest::bool::ANY, NAMES.len()),
+            tagged in proptest::bool::ANY,
+            which in 0usize..64,
+            up in proptest::bool::ANY,
+        ) {
+            // Judged requests at most all of them, failed at most the judged (as percentages).
+            let flows: Vec<_> = flows
+                .iter()
+                .map(|&(requests, judged, failed, iterations)| {
+                    let judged = requests * judged / 100;
+                    (requests, judged, judged * failed / 100, iterations)
+                })
+                .collect();
+            let names: Vec<&str> = NAMES.iter().zip(&shown).filter(|(_, s)| **s).map(|(n, _)| *n).collect();
+            let figures = figures_of(&flows, &names, tagged);
+            let set = set_of(&figures);
+            proptest::prop_assert_eq!(set.check_counts_agree(&[]), Ok(()));
+            // One figure one event off, where another of its stream states the count.
+            if figures.is_empty() {
+                return Ok(());
+            }
+            let (edited_key, edited) = &figures[which % figures.len()];
+            let stream = member(edited_key).unwrap().0;
+            // Another figure counting every event of the stream, with the same tags, to disagree with.
+            let witnesses = figures
+                .iter()
+                .filter(|(k, _)| k != edited_key && k.tags == edited_key.tags && member(k) == Some((stream, true)))
+                .count();
+            // http_req_failed lowered is a request the callback did not judge: no contradiction.
+            let failed = edited_key.name == "http_req_failed";
+            if witnesses == 0 || (failed && !up) {
+                return Ok(());
+            }
+            let off = |n: u64| if up { n + 1 } else { n - 1 };
+            let changed = match edited {
+                Aggregate::Rate { matches, .. } => {
+                    // Past every count of its stream: fewer than the requests is a real run.
+                    let ceiling = figures
+                        .iter()
+                        .filter(|(k, _)| k.tags == edited_key.tags && member(k) == Some((stream, true)))
+                        .filter_map(|(_, a)| events(a))
+                        .fold(0.0, f64::max);
+                    Aggregate::Rate { matches: *matches, total: ceiling as u64 + 1 }
+                }
+                Aggregate::Counter { count, .. } if !up && *count == 0.0 => return Ok(()),
+                Aggregate::Counter { count, .. } => Aggregate::Counter { count: off(*count as u64) as f64, per_second: None },
+                Aggregate::Trend(stats) if !up && stats.0["count"] == 0.0 => return Ok(()),
+                Aggregate::Trend(stats) => trend(off(stats.0["count"] as u64)),
+                Aggregate::Gauge { .. } => unreachable!(),
+            };
+            // Only figures of this tag set: parts of other tag sets do not mind the whole going up.
+            let kept: Vec<_> = figures
+                .iter()
+                .filter(|(k, _)| k.tags == edited_key.tags)
+                .map(|(k, a)| (k.clone(), if k == edited_key { changed.clone() } else { a.clone() }))
+                .collect();
+            let refused = set_of(&kept).check_counts_agree(&[]);
+            proptest::prop_assert!(
+                refused.as_ref().is_err_and(|why| why.contains(&edited_key.to_string())),
+                "{edited_key} one off in {kept:?}: {refused:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_part_of_another_metric_counts_no_more_than_its_whole() {
+        let set = set_of(&[
+            (key("http_req_failed{flow:w}"), Aggregate::Rate { matches: 3, total: 303 }),
+            (key("http_reqs"), Aggregate::Counter { count: 214.0, per_second: None }),
+        ]);
+        let why = set.check_counts_agree(&[]).unwrap_err();
+        assert!(why.contains("http_req_failed{flow:w} counts 303") && why.contains("http_reqs counts 214"), "{why}");
+        // Requests the callback did not judge (`responseCallback: null`): fewer is a real run.
+        let set = set_of(&[
+            (key("http_req_failed"), Aggregate::Rate { matches: 3, total: 13 }),
+            (key("http_reqs"), Aggregate::Counter { count: 16.0, per_second: None }),
+            (key("http_req_duration"), trend(16)),
+            (key("http_req_duration{expected_response:true}"), trend(10)),
+            (key("checks"), Aggregate::Rate { matches: 3, total: 900 }),
+        ]);
+        assert_eq!(set.check_counts_agree(&[]), Ok(()));
+        // A count known besides the figures (raw results' points) is held to them too.
+        let also = [(key("http_reqs"), 12.0, "http_reqs points".to_string())];
+        assert!(set_of(&[(key("http_req_failed"), Aggregate::Rate { matches: 3, total: 13 })])
+            .check_counts_agree(&also)
+            .is_err_and(|why| why.contains("http_reqs points")));
+    }
+}
