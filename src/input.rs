@@ -11,6 +11,9 @@
 //!
 //! URLs: credentials (`user:password@`) are refused in every URL the user gives. A URL is
 //! printed in logs, tables and reports; a password in it would be printed with it.
+//!
+//! Answers: a server's answer is read up to a size its use needs (`read_answer`), never whole
+//! whatever its size: an endless or huge answer is refused, not held in memory and scrubbed.
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -458,4 +461,43 @@ mod tests {
         let err = read(dir.path(), "k6 summary").unwrap_err().to_string();
         assert!(err.contains(&dir.path().display().to_string()) && err.contains("a directory"), "{err}");
     }
+}
+
+/// A server's answer read within a size limit.
+pub enum Answer {
+    /// The whole answer.
+    Whole(Vec<u8>),
+    /// More than the limit: nothing of it is kept.
+    TooLarge,
+}
+
+/// Reads `response`'s body chunk by chunk, stopping once it passes `limit` bytes (or at once
+/// when its Content-Length says it will).
+pub async fn read_answer(
+    mut response: prometheus_http_query::reqwest::Response,
+    limit: usize,
+) -> Result<Answer, prometheus_http_query::reqwest::Error> {
+    if response.content_length().is_some_and(|length| length > limit as u64) {
+        return Ok(Answer::TooLarge);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > limit {
+            return Ok(Answer::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Answer::Whole(body))
+}
+
+/// The first `limit` bytes of `response`'s body (a refusal is quoted, never read whole).
+pub async fn read_answer_start(mut response: prometheus_http_query::reqwest::Response, limit: usize) -> Vec<u8> {
+    let mut body = Vec::new();
+    while let Ok(Some(chunk)) = response.chunk().await {
+        body.extend_from_slice(&chunk[..chunk.len().min(limit - body.len())]);
+        if body.len() >= limit {
+            break;
+        }
+    }
+    body
 }

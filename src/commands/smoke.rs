@@ -246,7 +246,16 @@ pub async fn scrape_histograms(url: &str) -> Result<BTreeMap<String, ScrapedHist
     if !response.status().is_success() {
         return Err(fail(format!("scrape answered HTTP {}", response.status().as_u16())));
     }
-    let text = response.text().await.map_err(|e| fail(format!("cannot read the scrape: {e}")))?;
+    // A /metrics page of many histograms is megabytes; one past the limit is no exposition.
+    const SCRAPE_LIMIT: usize = 64 << 20;
+    let text = match crate::input::read_answer(response, SCRAPE_LIMIT).await {
+        Ok(crate::input::Answer::Whole(bytes)) => String::from_utf8(bytes)
+            .map_err(|_| fail("the scrape is not UTF-8 text (the exposition format is UTF-8)".into()))?,
+        Ok(crate::input::Answer::TooLarge) => {
+            return Err(fail(format!("the scrape is larger than {} MiB", SCRAPE_LIMIT >> 20)))
+        }
+        Err(e) => return Err(fail(format!("cannot read the scrape: {e}"))),
+    };
     scrape::parse(url, &text)
 }
 

@@ -418,9 +418,10 @@ async fn push_once(target: &Target, request: &WriteRequest) -> Result<(), String
     if status.is_success() {
         return Ok(());
     }
-    // Scrubbed whole, then cut to one line of 200 characters: a credential straddling the cut
-    // would otherwise no longer be whole, and nothing would mask its first part.
-    let text = crate::secret::scrub(&response.text().await.unwrap_or_default());
+    // Its start only (a refusal is a line), quoted scrubbed (`secret::quoted` masks a credential
+    // straddling the cut), then cut to one line of 200 characters.
+    let start = crate::input::read_answer_start(response, 64 << 10).await;
+    let text = crate::secret::quoted(&String::from_utf8_lossy(&start));
     let first = text.lines().next().unwrap_or_default().chars().take(200).collect::<String>();
     Err(format!("{} refused the push: HTTP {} {first}", target.url, status.as_u16()))
 }

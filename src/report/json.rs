@@ -8,6 +8,26 @@ use crate::policy::verdict::{Observed, Row, Verdict};
 
 pub const SCHEMA_VERSION: &str = "1";
 
+// Every text of the report is written scrubbed (finding round16-text/01: a waiver's reason
+// quoting a credential was masked in the terminal and Markdown, which escape, but written whole
+// here, and so into every history record): rows, waivers and policy fields are file text,
+// details and series are servers'. Only what gatecheck computed is written as it is: digests
+// (history reads `evidence_runs` back), times, words of its own.
+fn scrubbed<T: AsRef<str>, S: serde::Serializer>(text: &T, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&crate::secret::scrub(text.as_ref()))
+}
+
+fn scrubbed_option<T: AsRef<str>, S: serde::Serializer>(text: &Option<T>, serializer: S) -> Result<S::Ok, S::Error> {
+    match text {
+        Some(text) => scrubbed(text, serializer),
+        None => serializer.serialize_none(),
+    }
+}
+
+fn scrubbed_list<S: serde::Serializer>(texts: &&[String], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(texts.iter().map(|text| crate::secret::scrub(text)))
+}
+
 #[derive(Serialize)]
 struct Report<'a> {
     schema_version: &'static str,
@@ -16,11 +36,13 @@ struct Report<'a> {
     generated_at: &'a str,
     evaluated_at: Option<&'a str>,
     judged_at: Option<&'a str>,
+    #[serde(serialize_with = "scrubbed_list")]
     evidence: &'a [String],
     inputs: Vec<InputDto<'a>>,
     evidence_digest: String,
     evidence_runs: &'a [String],
     /// Why the evidence cannot stand as a `--baseline` (empty when it can).
+    #[serde(serialize_with = "scrubbed_list")]
     baseline_unfit: &'a [String],
     /// The demo's run (gatecheck's own embedded API), not a candidate's: never counted in
     /// history (`sources::history`).
@@ -28,6 +50,7 @@ struct Report<'a> {
     outcome: &'static str,
     exit_code: i32,
     counts: Counts,
+    #[serde(serialize_with = "scrubbed")]
     summary: String,
     gates: Vec<GateDto<'a>>,
     /// Waivers that covered no breach (they never block).
@@ -36,9 +59,13 @@ struct Report<'a> {
 
 #[derive(Serialize)]
 struct WaiverDto<'a> {
+    #[serde(serialize_with = "scrubbed")]
     owner: &'a str,
+    #[serde(serialize_with = "scrubbed")]
     reason: &'a str,
+    #[serde(serialize_with = "scrubbed")]
     ticket: &'a str,
+    #[serde(serialize_with = "scrubbed")]
     expires: &'a str,
     applied: bool,
     breach: &'static str,
@@ -46,18 +73,26 @@ struct WaiverDto<'a> {
 
 #[derive(Serialize)]
 struct StaleDto<'a> {
+    #[serde(serialize_with = "scrubbed")]
     gate: &'a str,
+    #[serde(serialize_with = "scrubbed_option")]
     threshold: Option<&'a str>,
+    #[serde(serialize_with = "scrubbed_option")]
     series: Option<&'a str>,
+    #[serde(serialize_with = "scrubbed")]
     owner: &'a str,
+    #[serde(serialize_with = "scrubbed")]
     ticket: &'a str,
+    #[serde(serialize_with = "scrubbed")]
     expires: &'a str,
+    #[serde(serialize_with = "scrubbed")]
     why: &'a str,
 }
 
 #[derive(Serialize)]
 struct InputDto<'a> {
     role: &'a str,
+    #[serde(serialize_with = "scrubbed")]
     path: &'a str,
     sha256: &'a str,
     bytes: u64,
@@ -65,7 +100,9 @@ struct InputDto<'a> {
 
 #[derive(Serialize)]
 struct PolicyDto<'a> {
+    #[serde(serialize_with = "scrubbed")]
     name: &'a str,
+    #[serde(serialize_with = "scrubbed")]
     source: &'a str,
 }
 
@@ -82,15 +119,22 @@ struct Counts {
 
 #[derive(Serialize)]
 struct GateDto<'a> {
+    #[serde(serialize_with = "scrubbed")]
     id: &'a str,
+    #[serde(serialize_with = "scrubbed")]
     description: &'a str,
+    #[serde(serialize_with = "scrubbed")]
     subject: &'a str,
+    #[serde(serialize_with = "scrubbed_option")]
     series: Option<&'a str>,
+    #[serde(serialize_with = "scrubbed")]
     threshold: &'a str,
     verdict: &'static str,
     blocking: bool,
     observed: ObservedDto,
+    #[serde(serialize_with = "scrubbed")]
     source: &'a str,
+    #[serde(serialize_with = "scrubbed_option")]
     detail: Option<&'a str>,
     samples: Option<u64>,
     evaluated_at: Option<&'a str>,
@@ -103,6 +147,7 @@ struct GateDto<'a> {
 struct ObservedDto {
     value: Option<f64>,
     unit: Option<&'static str>,
+    #[serde(serialize_with = "scrubbed")]
     display: String,
     k6_passed: Option<bool>,
 }
@@ -193,28 +238,7 @@ pub fn render(verdict: &Verdict, generated_at: &str) -> String {
             })
             .collect(),
     };
-    let mut report = serde_json::to_value(&report).expect("report DTOs always serialize");
-    scrub_text(&mut report, None);
     let mut text = serde_json::to_string_pretty(&report).expect("report DTOs always serialize");
     text.push('\n');
     text
-}
-
-/// Every text of the report through the scrubber: rows, waivers and policy fields are file
-/// text, details and series are servers' (finding round16-text/01: a waiver's reason quoting a
-/// credential was masked in the terminal and Markdown, which escape, but written whole here,
-/// and so into every history record). The digests gatecheck computed are no outside text and
-/// are kept exactly: history reads them back.
-fn scrub_text(value: &mut serde_json::Value, key: Option<&str>) {
-    const DIGESTS: [&str; 3] = ["evidence_runs", "evidence_digest", "sha256"];
-    match value {
-        serde_json::Value::String(text) if !key.is_some_and(|key| DIGESTS.contains(&key)) => {
-            *text = crate::secret::scrub(text);
-        }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(|item| scrub_text(item, key)),
-        serde_json::Value::Object(fields) => {
-            fields.iter_mut().for_each(|(name, field)| scrub_text(field, Some(name)));
-        }
-        _ => {}
-    }
 }

@@ -274,6 +274,31 @@ pub fn scrub(text: &str) -> String {
     }
 }
 
+/// The most characters of one server text (an error, a warning, a refusal) a message quotes.
+pub const QUOTED: usize = 1000;
+
+/// A server's text as a message quotes it: at most `QUOTED` characters, scrubbed, and `…` when
+/// cut. Only a window a little longer than what is shown is scrubbed — the scrubber's cost grows
+/// with the text, and an answer may be megabytes (finding round16-text/04: a 20 MB error kept
+/// `check` silent for minutes after its timeout) — long enough that a credential straddling the
+/// cut, in any form the scrubber reads (a character list spreads one over many bytes), lies
+/// whole inside it and is masked before the cut.
+pub fn quoted(text: &str) -> String {
+    let longest = FORMS
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .as_ref()
+        .map_or(0, |forms| forms.forms.iter().map(|form| form.text.len()).max().unwrap_or(0));
+    let margin = longest * 64 + 1024;
+    let window: String = text.chars().take(QUOTED + margin).collect();
+    let scrubbed = scrub(&window);
+    let mut shown: String = scrubbed.chars().take(QUOTED).collect();
+    if shown.len() < scrubbed.len() || window.len() < text.len() {
+        shown.push('…');
+    }
+    shown
+}
+
 /// `text` with each range of `masked` (merged where they overlap) replaced by `***`.
 fn mask(text: &str, mut masked: Vec<(usize, usize)>) -> String {
     if masked.is_empty() {

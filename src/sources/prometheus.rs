@@ -170,7 +170,7 @@ async fn run_one(client: &Client, plan: &PrometheusPlan, gate: &str, query: &str
         let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
         let failure = match tokio::time::timeout(remaining, attempt_once(client, query, at, remaining)).await {
             Ok(Ok((result, warnings))) => {
-                let warnings = warnings.iter().map(|w| crate::secret::scrub(w)).collect();
+                let warnings = warnings.iter().map(|w| crate::secret::quoted(w)).collect();
                 return Ok(Answer { series: to_series(plan, gate, query, result.data(), at)?, warnings });
             }
             Ok(Err(failure)) => failure,
@@ -185,7 +185,7 @@ async fn run_one(client: &Client, plan: &PrometheusPlan, gate: &str, query: &str
                 return Err(Error::Query {
                     gate: gate.to_string(),
                     query: query.to_string(),
-                    message: crate::secret::scrub(&message),
+                    message: crate::secret::quoted(&message),
                 })
             }
             Failure::Fatal(message) => return Err(plan.error(format!("query {query:?} for gate {gate}: {message}"))),
@@ -299,8 +299,15 @@ async fn attempt_once(
             Failure::Fatal(format!("the answer is not a Prometheus API response (HTTP {code}, not JSON)"))
         });
     }
-    let body = match response.bytes().await {
-        Ok(body) => body,
+    let body = match crate::input::read_answer(response, ANSWER_LIMIT).await {
+        Ok(crate::input::Answer::Whole(body)) => body,
+        Ok(crate::input::Answer::TooLarge) => {
+            return Err(Failure::Fatal(format!(
+                "the answer is larger than {} MiB: a gate's query answers a few series (aggregate it, e.g. max(...) or \
+                 topk(...))",
+                ANSWER_LIMIT >> 20
+            )))
+        }
         Err(e) => return Err(Failure::Transient { message: error_chain(&e), retry_after: None, unreachable: false }),
     };
     match serde_json::from_slice::<ApiResponse>(&body) {
@@ -313,12 +320,12 @@ async fn attempt_once(
         }
         Ok(ApiResponse::Error(e)) if e.is_timeout() || e.is_unavailable() || e.is_internal() => {
             Err(Failure::Transient {
-                message: format!("{:?}: {}", e.error_type(), e.message()),
+                message: format!("{:?}: {}", e.error_type(), crate::secret::quoted(e.message())),
                 retry_after: None,
                 unreachable: false,
             })
         }
-        Ok(ApiResponse::Error(e)) => Err(Failure::Rejected(e.message().to_string())),
+        Ok(ApiResponse::Error(e)) => Err(Failure::Rejected(crate::secret::quoted(e.message()))),
         // A well-formed answer all the same (finding round12-figures/04): say what it holds.
         Err(_) if holds_native_histograms(&body) => Err(Failure::Fatal(
             "the answer holds native histogram samples, not numbers: a gate needs one number per series; ask for \
@@ -333,6 +340,10 @@ async fn attempt_once(
         Err(e) => Err(Failure::Fatal(format!("the answer is not a Prometheus API response ({})", error_chain(&e)))),
     }
 }
+
+/// The largest answer read (bytes): a gate's query answers a few series, and an answer is
+/// held and scrubbed whole, so one without a bound could exhaust memory or stall the run.
+const ANSWER_LIMIT: usize = 8 << 20;
 
 enum Failure {
     /// The server refused the query (4xx): a policy/input error, never retried.

@@ -252,3 +252,78 @@ fn temporaries_of_a_killed_run_are_named_as_ours_and_cleaned_up() {
         .collect();
     assert!(left.is_empty(), "this run left temporaries: {left:?}");
 }
+
+/// A loopback Prometheus answering every query with an API error whose message is `size`
+/// bytes, with a Content-Length or chunked (no length known ahead).
+fn serve_huge_error(size: usize, chunked: bool) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                use std::io::Read;
+                let mut request = [0u8; 8192];
+                let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+                let _ = stream.read(&mut request);
+                let (head, tail) = (br#"{"status":"error","errorType":"bad_data","error":""#, br#""}"#);
+                let body_length = head.len() + size + tail.len();
+                let framing = match chunked {
+                    true => "Transfer-Encoding: chunked".to_string(),
+                    false => format!("Content-Length: {body_length}"),
+                };
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n{framing}\r\nConnection: close\r\n\r\n"
+                );
+                let mut send = |bytes: &[u8]| -> std::io::Result<()> {
+                    if chunked {
+                        write!(stream, "{:x}\r\n", bytes.len())?;
+                        stream.write_all(bytes)?;
+                        stream.write_all(b"\r\n")
+                    } else {
+                        stream.write_all(bytes)
+                    }
+                };
+                let block = vec![b'a'; 1 << 20];
+                let mut sent = 0;
+                let mut result = send(head);
+                while result.is_ok() && sent < size {
+                    let part = &block[..(size - sent).min(block.len())];
+                    result = send(part);
+                    sent += part.len();
+                }
+                if result.is_ok() && send(tail).is_ok() && chunked {
+                    let _ = stream.write_all(b"0\r\n\r\n");
+                }
+            });
+        }
+    });
+    url
+}
+
+/// Finding round16-text/04: a Prometheus answer was read whole whatever its size and then
+/// scrubbed whole: a 20 MB error kept `check --prometheus-timeout 2s` silent for minutes with
+/// a credential set (and a larger one exhausted memory). An answer past the limit is refused
+/// as it arrives (exit 2, one line saying so), with or without a Content-Length; one under the
+/// limit is quoted cut, its message one short line. The deadline is a hang guard, not a speed
+/// claim: the whole-answer scrub took minutes.
+#[test]
+fn a_huge_prometheus_answer_is_refused_or_quoted_cut_never_held_and_scrubbed_whole() {
+    for (size, chunked, expected) in
+        [(20 << 20, false, "larger than 8 MiB"), (20 << 20, true, "larger than 8 MiB"), (4 << 20, true, "aaaa…")]
+    {
+        let url = serve_huge_error(size, chunked);
+        let started = std::time::Instant::now();
+        let assert = gatecheck()
+            .env("GATECHECK_PROMETHEUS_TOKEN", "huge-answer-token-7f3e2d1c")
+            .args(["check", "--policy", "fixtures/policies/one-query.toml", "--prometheus-url", &url])
+            .args(["--prometheus-retries", "0", "--prometheus-timeout", "5s"])
+            .timeout(Duration::from_secs(60))
+            .assert()
+            .code(2);
+        let err = stderr_of(&assert);
+        assert!(started.elapsed() < Duration::from_secs(45), "{size} B (chunked {chunked}): {:?}", started.elapsed());
+        assert_eq!(err.lines().count(), 1, "{err:.300}");
+        assert!(err.contains(expected) && err.len() < 3000, "{size} B (chunked {chunked}): {err:.3000}");
+    }
+}
