@@ -312,6 +312,45 @@ pub fn one_line_toml_error(text: &str, error: &toml::de::Error) -> String {
     }
 }
 
+/// A server's answer read within a size limit.
+pub enum Answer {
+    /// The whole answer.
+    Whole(Vec<u8>),
+    /// More than the limit: nothing of it is kept.
+    TooLarge,
+}
+
+/// Reads `response`'s body chunk by chunk, stopping once it passes `limit` bytes (or at once
+/// when its Content-Length says it will).
+pub async fn read_answer(
+    mut response: prometheus_http_query::reqwest::Response,
+    limit: usize,
+) -> Result<Answer, prometheus_http_query::reqwest::Error> {
+    if response.content_length().is_some_and(|length| length > limit as u64) {
+        return Ok(Answer::TooLarge);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > limit {
+            return Ok(Answer::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Answer::Whole(body))
+}
+
+/// The first `limit` bytes of `response`'s body (a refusal is quoted, never read whole).
+pub async fn read_answer_start(mut response: prometheus_http_query::reqwest::Response, limit: usize) -> Vec<u8> {
+    let mut body = Vec::new();
+    while let Ok(Some(chunk)) = response.chunk().await {
+        body.extend_from_slice(&chunk[..chunk.len().min(limit - body.len())]);
+        if body.len() >= limit {
+            break;
+        }
+    }
+    body
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -461,43 +500,4 @@ mod tests {
         let err = read(dir.path(), "k6 summary").unwrap_err().to_string();
         assert!(err.contains(&dir.path().display().to_string()) && err.contains("a directory"), "{err}");
     }
-}
-
-/// A server's answer read within a size limit.
-pub enum Answer {
-    /// The whole answer.
-    Whole(Vec<u8>),
-    /// More than the limit: nothing of it is kept.
-    TooLarge,
-}
-
-/// Reads `response`'s body chunk by chunk, stopping once it passes `limit` bytes (or at once
-/// when its Content-Length says it will).
-pub async fn read_answer(
-    mut response: prometheus_http_query::reqwest::Response,
-    limit: usize,
-) -> Result<Answer, prometheus_http_query::reqwest::Error> {
-    if response.content_length().is_some_and(|length| length > limit as u64) {
-        return Ok(Answer::TooLarge);
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await? {
-        if body.len() + chunk.len() > limit {
-            return Ok(Answer::TooLarge);
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(Answer::Whole(body))
-}
-
-/// The first `limit` bytes of `response`'s body (a refusal is quoted, never read whole).
-pub async fn read_answer_start(mut response: prometheus_http_query::reqwest::Response, limit: usize) -> Vec<u8> {
-    let mut body = Vec::new();
-    while let Ok(Some(chunk)) = response.chunk().await {
-        body.extend_from_slice(&chunk[..chunk.len().min(limit - body.len())]);
-        if body.len() >= limit {
-            break;
-        }
-    }
-    body
 }
