@@ -434,13 +434,36 @@ fn significance(
     }
     let test = mann_whitney(base, current, direction)
         .ok_or_else(|| format!("significant({level}): a run has no samples of {key}"))?;
-    let real = crate::policy::threshold::decimal_cmp(test.p_value, level) == std::cmp::Ordering::Less;
+    let below = |p: f64| crate::policy::threshold::decimal_cmp(p, level) == std::cmp::Ordering::Less;
+    let show = crate::metrics::distribution::show_p_value;
+    // A percentile's breach may lie in the tail alone, which the whole-distribution test cannot
+    // see (finding round16-judge/03): the same test over both runs' samples beyond the
+    // baseline's percentile. Run only where it can reach the level; it can only make a shift
+    // real, never excuse one.
+    let tail = match (threshold.stat, direction) {
+        (Stat::Percentile(p), Direction::Greater | Direction::Less) => base.quantile(p / 100.0).and_then(|cut| {
+            let (base_tail, current_tail) = (base.beyond(cut, direction), current.beyond(cut, direction));
+            let floor =
+                crate::metrics::distribution::smallest_p_value(base_tail.count(), current_tail.count(), direction);
+            if !below(floor) {
+                return None;
+            }
+            let tail_test = mann_whitney(&base_tail, &current_tail, direction)?;
+            Some((tail_test.p_value, base_tail.count(), current_tail.count()))
+        }),
+        _ => None,
+    };
+    let real = below(test.p_value) || tail.is_some_and(|(p, ..)| below(p));
     let verdict = if real { "a real shift" } else { "within run-to-run noise" };
+    let tail_text = match tail {
+        Some((p, n1, n2)) => format!("; beyond the baseline's {}: p = {} over {n1} vs {n2}", threshold.stat, show(p)),
+        None => String::new(),
+    };
     Ok((
         real,
         format!(
-            "Mann-Whitney p = {} over {} vs {} samples ({verdict} at {level})",
-            crate::metrics::distribution::show_p_value(test.p_value),
+            "Mann-Whitney p = {} over {} vs {} samples{tail_text} ({verdict} at {level})",
+            show(test.p_value),
             base.count(),
             current.count()
         ),
