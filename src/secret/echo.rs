@@ -98,6 +98,8 @@ pub struct Forms {
     starts: HashMap<u32, Vec<(usize, usize)>>,
     /// The forms' characters in order with other text between them (see `skeleton`).
     skeletons: super::skeleton::Skeletons,
+    /// The forms' bytes in a dump of numbers (see `dump`).
+    dumps: super::dump::Dumps,
 }
 
 impl Forms {
@@ -106,6 +108,7 @@ impl Forms {
         self.starts.clear();
         self.pairs.clear();
         self.skeletons = super::skeleton::Skeletons::new(self.forms.iter().map(|form| form.text.as_str()));
+        self.dumps = super::dump::Dumps::new(self.forms.iter().map(|form| form.text.as_str()));
         for (index, form) in self.forms.iter().enumerate() {
             for offset in form.starts() {
                 match (form.chars.get(offset), form.chars.get(offset + 1)) {
@@ -164,6 +167,9 @@ impl Forms {
                 }
             }
         }
+        // Read on the text as it came: a dump's words the readings above mask in part (a
+        // per-byte list) are still whole words of it.
+        self.dumps.find(text, &mut masked);
         self.skeletons.scrub(&super::mask(text, masked))
     }
 }

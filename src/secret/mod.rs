@@ -16,10 +16,12 @@
 //! form of its own, so each of those transformations applies to it as well.
 //! Beyond the encodings, `skeleton` masks every echo that keeps the credential's letters and
 //! digits in order with other text between them (a list of its characters, shell quoting), so a
-//! new way to list it needs no new reading.
+//! new way to list it needs no new reading; and `dump` decodes every run of numbers under each
+//! base, word size and byte order a dump tool prints, so a new dump format needs none either.
 //! It runs where a server's text becomes a message (errors, warnings, refusals), and again in
 //! every escaper of `escape`, so no printed or reported text carries a credential.
 
+mod dump;
 mod echo;
 mod skeleton;
 
@@ -573,6 +575,80 @@ mod tests {
         }
     }
 
+    /// Finding round16-text/03: a credential dumped by the real `od`, `hexdump` and `xxd` in
+    /// their word formats (od's default octal 16-bit words, `od -x`/hexdump's little-endian hex
+    /// words, `od -d`, `od -D`, 8-byte words, big-endian, xxd's groups and `-e`) was printed
+    /// whole. Each dump, raw or with its line breaks JSON-escaped, at three alignments, keeps no
+    /// word that carries a byte of the credential: the words where the dump differs from a dump
+    /// of the same text with the credential blanked out.
+    #[test]
+    fn a_credential_in_any_word_dump_of_od_hexdump_or_xxd_is_scrubbed() {
+        const TOKEN: &str = "s3cr3t-dump-9f4e2a7c";
+        let kept = Secret::new(TOKEN);
+        let dump = |command: &[&str], input: &[u8]| {
+            use std::io::Write;
+            let mut child = std::process::Command::new(command[0])
+                .args(&command[1..])
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap_or_else(|error| panic!("{command:?}: {error}"));
+            child.stdin.take().unwrap().write_all(input).unwrap();
+            let output = child.wait_with_output().unwrap();
+            assert!(output.status.success(), "{command:?}");
+            String::from_utf8(output.stdout).unwrap()
+        };
+        let words =
+            |text: &str| -> Vec<String> { text.replace("\\n", "\n").split_whitespace().map(String::from).collect() };
+        let commands: &[&[&str]] = &[
+            &["od"],
+            &["od", "-x"],
+            &["od", "-d"],
+            &["od", "-D"],
+            &["od", "-O"],
+            &["od", "-t", "x8"],
+            &["od", "-t", "u8", "-A", "x"],
+            &["od", "--endian=big", "-t", "x4"],
+            &["od", "-An", "-t", "o2"],
+            &["od", "-b"],
+            &["hexdump"],
+            &["hexdump", "-x"],
+            &["hexdump", "-d"],
+            &["hexdump", "-o"],
+            &["hexdump", "-C"],
+            &["xxd"],
+            &["xxd", "-e"],
+            &["xxd", "-g4"],
+            &["xxd", "-g8"],
+            &["xxd", "-g1"],
+            &["xxd", "-c8", "-e", "-g8"],
+        ];
+        for command in commands {
+            for prefix in ["Bearer ", "", "x"] {
+                let blank = format!("{prefix}{}", ".".repeat(TOKEN.len()));
+                let plain = dump(command, format!("{prefix}{TOKEN}").as_bytes());
+                let blanked = dump(command, blank.as_bytes());
+                let (real, other) = (words(&plain), words(&blanked));
+                let carrying: Vec<&String> = real
+                    .iter()
+                    .zip(&other)
+                    .filter(|(a, b)| a != b)
+                    .map(|(a, _)| a)
+                    .filter(|a| !other.contains(a))
+                    .collect();
+                assert!(!carrying.is_empty(), "{command:?}");
+                for text in [plain.clone(), plain.replace('\n', "\\n")] {
+                    let scrubbed = scrub(&format!("unauthorized; request header dump:\n{text}"));
+                    let left = words(&scrubbed);
+                    for word in &carrying {
+                        assert!(!left.contains(word), "{command:?} {prefix:?}: {word} left in\n{scrubbed}");
+                    }
+                }
+            }
+        }
+        forget(kept.expose());
+    }
+
     /// Finding round13-text/05 and its kin: no answer stalls the scrubber. Each unit a reading
     /// looks ahead over (breaks, backslashes, `%25` layers, references, digit lists, tags,
     /// index keys) repeated over 200 KB is scrubbed in one pass: the quadratic walks took
@@ -581,7 +657,10 @@ mod tests {
     #[test]
     fn no_answer_stalls_the_scrubber() {
         let token = Secret::new("prom-token-stall-5d1e9f0a");
-        for unit in ["\n", "\\", "%25", "&", "&#", "0x", "\\u", "1,", "\r\n ", "\\\\u00", "<a", "{\"1\":", " ", "\\n"] {
+        for unit in [
+            "\n", "\\", "%25", "&", "&#", "0x", "\\u", "1,", "\r\n ", "\\\\u00", "<a", "{\"1\":", " ", "\\n", "6f74 ",
+            "\\x7",
+        ] {
             let text = format!("parse error{}", unit.repeat(200_000 / unit.len()));
             let start = std::time::Instant::now();
             let scrubbed = scrub(&text);

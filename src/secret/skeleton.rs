@@ -6,9 +6,12 @@
 //! (`70-00-72-00` for UTF-16, Perl's `\x{70}`, `&#112` without its `;`, octal `\160`).
 //!
 //! Both sides are reduced to their *skeleton*: the ASCII letters and digits, lower-cased, in
-//! order. In the text, a run of anything else of at most `MAX_GAP` bytes (punctuation, quotes,
-//! spaces, line breaks, `\n`-style escapes, character references and `%XX` of such characters)
-//! joins the letters around it; a longer run, or a letter beyond ASCII, breaks the skeleton. A
+//! order. In the text, a run of anything else (punctuation, quotes, spaces, line breaks,
+//! `\n`-style escapes, character references and `%XX` of such characters) of at most `MAX_GAP`
+//! gap units joins the letters around it; a longer run, or a letter beyond ASCII, breaks the
+//! skeleton. A gap's units are its bytes other than whitespace, and one for each run of
+//! whitespace (written or escaped): indentation of any depth is one unit, so a list
+//! pretty-printed at any depth is joined (finding round16-text/02), and the walk stays linear. A
 //! credential's skeleton is taken from the value itself and from each per-byte rendering a
 //! server may print (hex, `x` + hex, `0x` + hex, `u` + 4 hex, decimal, octal, UTF-16 hex either
 //! way round). A run of the text's skeleton equal to a piece of a target covering at least
@@ -22,9 +25,10 @@ use std::collections::HashMap;
 
 use super::echo::SHORTEST_CUT;
 
-/// The longest run of other characters that still joins two letters of an echo: a quoted item
-/// of a pretty-printed list indented eight levels deep (`",\n` and 32 spaces, finding
-/// round13-text/03), entity-quoted too, fits.
+/// The most gap units (see the module doc: a whitespace run is one) that still join two letters
+/// of an echo: a quoted item of a list entity-quoted (`&quot;,&#10;&quot;`), with a key of its
+/// own, fits; indentation counts one unit at any depth (findings round13-text/03,
+/// round16-text/02).
 const MAX_GAP: usize = 48;
 /// What a byte with no letter or digit adds to the gap: an item of its own in a list, written
 /// itself or escaped (`&#x2d;`, `\u002d`), with its separator.
@@ -195,7 +199,7 @@ struct TextSkeleton {
     chars: Vec<u8>,
     /// Byte range of each character in the text.
     at: Vec<(usize, usize)>,
-    /// Bytes of other text between character i - 1 and character i; `None` where something
+    /// Gap units (see the module doc) between character i - 1 and character i; `None` where something
     /// that is no gap (a letter beyond ASCII) or nothing (the text's start) comes before.
     gap: Vec<Option<usize>>,
 }
@@ -208,6 +212,8 @@ impl TextSkeleton {
         let bytes = text.as_bytes();
         let mut skeleton = TextSkeleton { chars: Vec::new(), at: Vec::new(), gap: Vec::new() };
         let mut gap = 0usize;
+        // Whether the gap so far ends in whitespace: the rest of that run adds nothing.
+        let mut spacing = false;
         let mut broken = true;
         // The key the next item of a map keyed by position would carry.
         let mut next_key: Option<u64> = None;
@@ -219,6 +225,7 @@ impl TextSkeleton {
             {
                 next_key = Some(number + 1);
                 gap += length;
+                spacing = false;
                 i += length;
                 continue;
             }
@@ -227,14 +234,15 @@ impl TextSkeleton {
                 skeleton.at.push((i, i + 1));
                 skeleton.gap.push((!broken).then_some(gap));
                 gap = 0;
+                spacing = false;
                 broken = false;
                 i += 1;
                 continue;
             }
-            let length = separator_at(&text[i..], index_keys);
-            match length {
-                Some(length) => {
-                    gap += length;
+            match separator_at(&text[i..], index_keys) {
+                Some((length, space)) => {
+                    gap += if !space { length } else { usize::from(!spacing) };
+                    spacing = space;
                     i += length;
                 }
                 None => {
@@ -336,27 +344,29 @@ fn index_key_at(before: &[u8], bytes: &[u8], expected: Option<u64>) -> Option<(u
 
 /// The length of a separator at the start of `rest`: a character that is not an ASCII letter
 /// or digit, or an escape of one (`\n`, `\"`, `&#39;`, `&quot;`, `%2C`), read as what it stands
-/// for. `None` for a letter beyond ASCII: it is text, not a gap.
-fn separator_at(rest: &str, markup: bool) -> Option<usize> {
+/// for, and whether that is whitespace. `None` for a letter beyond ASCII: it is text, not a gap.
+fn separator_at(rest: &str, markup: bool) -> Option<(usize, bool)> {
     let c = rest.chars().next()?;
-    let escaped = |code: u32| char::from_u32(code).is_some_and(|c| !c.is_alphanumeric());
+    let escaped = |code: u32| char::from_u32(code).filter(|c| !c.is_alphanumeric());
+    let other = |length: usize| Some((length, false));
     match c {
         '\\' => match rest.as_bytes().get(1) {
-            Some(b'n' | b'r' | b't' | b'"' | b'\'' | b'\\' | b'/' | b' ') => Some(2),
-            _ => Some(1),
+            Some(b'n' | b'r' | b't' | b' ') => Some((2, true)),
+            Some(b'"' | b'\'' | b'\\' | b'/') => other(2),
+            _ => other(1),
         },
         // A tag is markup around an item (`<char>112</char>`, `<li>p</li>`), not its text.
-        '<' => Some(markup.then(|| tag_length(rest)).flatten().unwrap_or(1)),
-        '&' => match super::echo::html_reference(rest) {
-            Some((code, length)) if escaped(code) => Some(length),
-            _ => Some(1),
+        '<' => other(markup.then(|| tag_length(rest)).flatten().unwrap_or(1)),
+        '&' => match super::echo::html_reference(rest).and_then(|(code, length)| Some((escaped(code)?, length))) {
+            Some((c, length)) => Some((length, c.is_whitespace())),
+            None => other(1),
         },
         '%' => match rest.get(1..3).and_then(|hex| u8::from_str_radix(hex, 16).ok()) {
-            Some(byte) if byte.is_ascii() && !byte.is_ascii_alphanumeric() => Some(3),
-            _ => Some(1),
+            Some(byte) if byte.is_ascii() && !byte.is_ascii_alphanumeric() => Some((3, byte.is_ascii_whitespace())),
+            _ => other(1),
         },
         c if c.is_alphanumeric() => None,
-        c => Some(c.len_utf8()),
+        c => Some((c.len_utf8(), c.is_whitespace())),
     }
 }
 
@@ -454,6 +464,22 @@ mod tests {
         }
     }
 
+    /// Finding round16-text/02: a list of the characters pretty-printed deeper than a fixed gap
+    /// allows (`json.dumps(list(token), indent=4)` nested in 11 objects puts `",\n` and 48
+    /// spaces between items) was printed whole. Indentation of any depth is one gap unit.
+    #[test]
+    fn a_character_list_pretty_printed_at_any_depth_is_masked() {
+        const TOKEN: &str = "tok-abcdefgh-12345678";
+        let skeletons = scrubber(&[TOKEN]);
+        for (depth, step, tab) in [(11, 4, " "), (14, 4, " "), (23, 2, " "), (500, 4, " "), (40, 1, "\t")] {
+            let indent = tab.repeat(step * (depth + 1));
+            let items: Vec<String> = TOKEN.chars().map(|c| format!("{indent}\"{c}\"")).collect();
+            let echo = format!("[\n{}\n]", items.join(",\n"));
+            let scrubbed = skeletons.scrub(&format!("rejected request headers: {echo}"));
+            assert_eq!(scrubbed, format!("rejected request headers: [\n{indent}\"***\"\n]"), "depth {depth}");
+        }
+    }
+
     /// Ordinary text keeps every word; a short credential is masked only as a word of its own.
     #[test]
     fn ordinary_text_and_words_that_hold_a_short_credential_are_kept() {
@@ -470,14 +496,19 @@ mod tests {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
         /// Any echo that keeps a credential's bytes in order — as themselves or in any per-byte
-        /// rendering — with runs of other characters of at most `MAX_GAP` bytes between them
-        /// (and around them) is masked from its first letter to its last.
+        /// rendering — with runs of other characters of at most `MAX_GAP` gap units between
+        /// them (and around them), each item on a line of its own indented to any depth or not,
+        /// is masked from its first letter to its last.
         #[test]
         fn every_echo_that_keeps_the_bytes_in_order_is_masked(
             credential in "[a-z0-9][a-z0-9._-]{6,22}[a-z0-9]",
             rendering in 0..RENDERINGS.len(),
             separators in proptest::collection::vec("[ ,;:'\"`\\[\\](){}<>|=+*~^#!?.\n\t-]{0,4}", 32),
             wrapping in 0..4usize,
+            // Pretty-printed at any depth (finding round16-text/02): each item on a line of its
+            // own, indented by up to thousands of spaces or tabs.
+            indentation in prop_oneof![Just(0usize), 1..64usize, 64..4000usize],
+            tabs in any::<bool>(),
         ) {
             let render = RENDERINGS[rendering];
             let alnum = credential.bytes().filter(u8::is_ascii_alphanumeric).count();
@@ -499,6 +530,10 @@ mod tests {
                     // An object's keys follow its commas.
                     if wrapping >= 2 {
                         echo.push(',');
+                    }
+                    if indentation > 0 {
+                        echo.push('\n');
+                        echo.push_str(&(if tabs { "\t" } else { " " }).repeat(indentation));
                     }
                 }
                 echo.push_str(&item(i, piece));
