@@ -66,7 +66,9 @@ RULES = {
 def serve(factor):
     """Starts the demo target; returns (process, url)."""
     proc = subprocess.Popen(
-        [BIN, "demo", "--serve", "--latency-factor", str(factor)],
+        # --as-candidate: the demo API stands in for a candidate here (its runs would otherwise
+        # be marked as the demo's, which no baseline may be).
+        [BIN, "demo", "--serve", "--as-candidate", "--latency-factor", str(factor)],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -98,10 +100,12 @@ def run(factor, summary, workdir):
 def judge(policy, a, b, workdir):
     """{gate id: verdict} for B against baseline A."""
     report = os.path.join(workdir, "verdict.json")
-    subprocess.run(
+    done = subprocess.run(
         [BIN, "verify", "--policy", policy, "--summary", b, "--baseline", a, "--report", f"json={report}"],
-        cwd=ROOT, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60,
+        cwd=ROOT, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=60,
     )
+    if done.returncode == 2:
+        raise SystemExit(f"verify refused the pair: {done.stderr.strip()}")
     with open(report) as f:
         rows = json.load(f)["gates"]
     return {row["id"]: row for row in rows if row["id"] in GATES}
