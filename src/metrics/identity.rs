@@ -5,10 +5,14 @@
 //! An identity holds the figures every shape carries alike, each digested on its own: each
 //! rate's counts that counted anything (every shape writes a rate it carries with its counts;
 //! a rate of 0/0 — a flow that sent nothing, written by k6 as zeros in a summary and absent from
-//! raw results — is no figure, finding round13-judge/01) and, per trend, those of avg, min, med,
-//! max and p(95) the shape carries (bit-identical from raw samples by k6's method; which of them
-//! a summary carries depends on `--summary-trend-stats`, so no single digest over "what is
-//! there" can name the run). Two identities name the same run when they share a figure and no
+//! raw results — is no figure, finding round13-judge/01) and, per trend, those of min, med, max
+//! and p(95) the shape carries (bit-identical from raw samples by k6's method; which of them a
+//! summary carries depends on `--summary-trend-stats`, so no single digest over "what is there"
+//! can name the run). Only figures no order of the samples changes: order statistics and counts.
+//! Not avg, a sum whose last bits follow the order it was added in (finding round16-judge/02:
+//! one run's raw results with their points reordered, or split across two files, counted twice);
+//! a record an older gatecheck wrote with an avg figure still compares, as a figure only one side
+//! carries splits nothing. Two identities name the same run when they share a figure and no
 //! figure both carry differs: a summary with med only and the raw results with all five are one
 //! run, two runs whose common figures differ are two, and a rate one shape carries and the
 //! other does not splits nothing. A run whose figures measured nothing (counters and gauges
@@ -32,10 +36,11 @@ const PREFIX: &str = "run2:";
 /// The prefix of the identity of evidence with no file (only queries and environment figures).
 pub const ANSWERS_PREFIX: &str = "answers1:";
 
-/// The trend figures an identity may hold: those k6's summary writes bit-identical to what the
-/// same run's raw samples give. Not p(90) nor other percentiles: k6's export writes them a last
-/// digit apart (110.1435926 vs 110.14359259999999).
-const TREND_STATS: [Stat; 5] = [Stat::Avg, Stat::Min, Stat::Med, Stat::Max, Stat::Percentile(95.0)];
+/// The trend figures an identity may hold: order statistics, which no order of the samples
+/// changes, that k6's summary writes bit-identical to what the same run's raw samples give. Not
+/// avg (its sum's last bits follow the order of the samples), nor p(90) and other percentiles:
+/// k6's export writes them a last digit apart (110.1435926 vs 110.14359259999999).
+const TREND_STATS: [Stat; 4] = [Stat::Min, Stat::Med, Stat::Max, Stat::Percentile(95.0)];
 
 /// A run's identity: by figure (a rate's counts, a trend's statistic), the digest of each
 /// figure the evidence carries.
@@ -191,6 +196,28 @@ mod tests {
             let (four, _) = set(&pick(&a, &values), 1);
             prop_assert!(!same_run(&one.to_string(), &RunIdentity::of(&four, &wanted).unwrap().to_string()));
         }
+    }
+
+    /// Finding round16-judge/02: a record an older gatecheck wrote, whose identity also holds
+    /// avg, is still compared by the figures both carry: the same run whatever its avg's last
+    /// bits, another run when a shared figure differs.
+    #[test]
+    fn a_record_with_an_avg_figure_compares_by_the_figures_both_carry() {
+        let stats = [(Stat::Avg, 1.5), (Stat::Med, 1.25), (Stat::Percentile(95.0), 3.0)];
+        let (now, wanted) = set(&stats, 2);
+        let now = RunIdentity::of(&now, &wanted).unwrap();
+        let label = format!("{}\0avg", wanted[0]);
+        let older = |avg: f64, identity: &RunIdentity| {
+            let mut figures = identity.figures.clone();
+            figures.insert(short(&label), short(&format!("{label}\0{avg:?}")));
+            RunIdentity { figures }.to_string()
+        };
+        assert!(!now.figures.contains_key(&short(&label)), "{now}");
+        for avg in [1.5, 1.5000000000000002] {
+            assert!(same_run(&older(avg, &now), &now.to_string()), "avg {avg}");
+        }
+        let (other, _) = set(&[(Stat::Avg, 1.5), (Stat::Med, 1.25), (Stat::Percentile(95.0), 3.5)], 2);
+        assert!(!same_run(&older(1.5, &RunIdentity::of(&other, &wanted).unwrap()), &now.to_string()));
     }
 
     /// Finding round13-judge/01: a rate that counted nothing (k6's 0/0 for a flow that sent no

@@ -12,6 +12,7 @@ pub mod figure;
 pub mod hdr;
 mod histogram;
 mod identity;
+mod labels;
 pub mod native;
 mod parts;
 mod selector;
@@ -21,6 +22,9 @@ pub use distribution::Distribution;
 pub use figure::{check_json_numbers, Dimension, Domain, Stat};
 pub use histogram::{same_layout, HistogramSnapshot, Window};
 pub use identity::{is_identity, same_run, RunIdentity, ANSWERS_PREFIX};
+#[cfg(test)]
+pub(crate) use labels::spelled as labels_spelled;
+pub use labels::LabelSet;
 pub use selector::MetricKey;
 
 use std::collections::BTreeMap;

