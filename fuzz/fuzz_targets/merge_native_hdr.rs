@@ -75,9 +75,29 @@ fn as_segment(document: &[u8], index: u32) -> Vec<u8> {
     }
     let fact = |key: &str| native.get(key).cloned().unwrap_or(serde_json::Value::Null);
     let cap = native.get("request_cap").and_then(serde_json::Value::as_u64).map(|cap| cap.saturating_mul(2));
+    // Each flow the segment recorded, as its plan sends it (`merge` holds the recorder to it).
+    let recorded = native.get("recorder").and_then(|r| r.get("flows")).and_then(serde_json::Value::as_array);
+    let flows: serde_json::Map<String, serde_json::Value> =
+        recorded
+            .into_iter()
+            .flatten()
+            .map(|flow| {
+                let endpoints = flow.get("endpoints").and_then(serde_json::Value::as_array).into_iter().flatten();
+                let requests: Vec<serde_json::Value> = endpoints
+                .map(|e| serde_json::json!({
+                    "name": e.get("name").cloned().unwrap_or_default(),
+                    "method": e.get("method").cloned().unwrap_or_else(|| "GET".into()),
+                    "path_sha256": "0", "body_sha256": null, "check": e.get("check").cloned().unwrap_or_default(),
+                    "expect_status": 200, "expect_json_sha256": null,
+                }))
+                .collect();
+                let name = flow.get("name").and_then(serde_json::Value::as_str).unwrap_or_default().to_string();
+                (name, serde_json::json!({"start_after_s": 0.0, "sleep_s": 0.0, "requests": requests}))
+            })
+            .collect();
     let plan = serde_json::json!({
         "scenario": fact("scenario"), "target": fact("target"), "executor": executor, "duration_s": fact("duration_s"),
-        "request_timeout_s": 10.0, "request_cap": cap, "skipped_flows": fact("skipped_flows"),
+        "request_timeout_s": 10.0, "request_cap": cap, "skipped_flows": fact("skipped_flows"), "flows": flows,
     });
     let shard = serde_json::json!({"run_id": "fuzz", "index": index, "count": 2, "scenario_sha256": "0", "plan": plan});
     native.insert("shard".into(), shard);

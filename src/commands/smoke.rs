@@ -299,10 +299,13 @@ pub async fn smoke(
     write_out(writeln!(out, "{header}"))?;
     let start = wait_for_start(role.start_at, out).await?;
     let run_id = role.run_id.clone().unwrap_or_else(|| derived_run_id(&scenario_digest.sha256, start));
+    let whole_plan = role.whole_plan.clone().unwrap_or_else(|| crate::load::summary::plan_json(&plan));
     let writer = crate::load::remote_write::Writer {
+        attempt: crate::load::remote_write::attempt(&run_id, start, plan.segment.count, &whole_plan),
         run_id: run_id.clone(),
         segment: plan.segment.to_string(),
         segments: plan.segment.count,
+        start,
     };
     // Pushed when the run starts (the segment reports itself), every --remote-write-interval
     // while it goes (the totals so far), and when it ends (everything, dropped iterations too).
@@ -358,7 +361,7 @@ pub async fn smoke(
         "count": plan.segment.count,
         "scenario_sha256": scenario_digest.sha256,
         "start_at": crate::metrics::rfc3339(start),
-        "plan": role.whole_plan.clone().unwrap_or_else(|| crate::load::summary::plan_json(&plan)),
+        "plan": whole_plan,
     });
     if let Some((url, window)) = &scraped {
         let histograms: serde_json::Map<String, serde_json::Value> =

@@ -357,6 +357,50 @@ fn follows_plan(doc: &Value, plan: &Map<String, Value>, segment: crate::load::se
         ("scenario", whole("scenario")),
         ("skipped_flows", whole("skipped_flows")),
     ];
+    // The flows and endpoints it recorded are the ones its plan sends.
+    let mut planned_flows: Vec<(String, Vec<(Value, Value)>)> = whole("flows")
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(name, flow)| {
+            let requests = flow["requests"].as_array().into_iter().flatten();
+            (name.clone(), requests.map(|r| (r["name"].clone(), r["method"].clone())).collect())
+        })
+        .collect();
+    let mut recorded_flows: Vec<(String, Vec<(Value, Value)>)> = native["recorder"]["flows"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|flow| {
+            let endpoints = flow["endpoints"].as_array().into_iter().flatten();
+            (
+                flow["name"].as_str().unwrap_or_default().to_string(),
+                // Read as `read_native` reads it: GET when not written.
+                endpoints
+                    .map(|e| (e["name"].clone(), e.get("method").cloned().unwrap_or_else(|| json!("GET"))))
+                    .collect(),
+            )
+        })
+        .collect();
+    recorded_flows.sort_by(|a, b| a.0.cmp(&b.0));
+    planned_flows.sort_by(|a, b| a.0.cmp(&b.0));
+    if recorded_flows != planned_flows {
+        let shown = |flows: &[(String, Vec<(Value, Value)>)]| {
+            let flows = flows.iter().map(|(name, requests)| {
+                let requests: Vec<String> = requests
+                    .iter()
+                    .map(|(n, m)| format!("{} {}", m.as_str().unwrap_or("?"), n.as_str().unwrap_or("?")))
+                    .collect();
+                format!("{name} ({})", requests.join(", "))
+            });
+            flows.collect::<Vec<_>>().join("; ")
+        };
+        return Err(format!(
+            "gatecheck.recorder.flows are {}, but segment {segment} of gatecheck.shard.plan.flows sends {}: the segment contradicts its own plan",
+            shown(&recorded_flows),
+            shown(&planned_flows)
+        ));
+    }
     for (key, planned) in ran {
         let recorded = native.get(key).cloned().unwrap_or(Value::Null);
         if recorded != planned {
@@ -392,10 +436,12 @@ fn read_shard(path: &Path) -> Result<Shard, Error> {
     let number = |key: &str| shard[key].as_u64().and_then(|n| u32::try_from(n).ok());
     match (field("run_id"), number("index"), number("count"), field("scenario_sha256")) {
         (Some(run_id), Some(index), Some(count), Some(scenario)) if index < count => {
-            let plan = shard["plan"].as_object().cloned().ok_or_else(|| {
+            // The plan with what each flow sends (`flows`, round16-figures/01): without it a
+            // segment's requests and sleeps could not be compared.
+            let plan = shard["plan"].as_object().filter(|plan| plan.get("flows").is_some_and(Value::is_object)).cloned().ok_or_else(|| {
                 bad(
                     path,
-                    "gatecheck.shard.plan: missing: a segment records the whole run's plan, so merge can tell segments of one plan (written by an older gatecheck? run the segments again)",
+                    "gatecheck.shard.plan (with its flows): missing: a segment records the whole run's plan, so merge can tell segments of one plan (written by an older gatecheck? run the segments again)",
                 )
             })?;
             let segment = crate::load::segment::Segment::new(index, count).map_err(|why| bad(path, why))?;
@@ -452,6 +498,29 @@ fn merged_remote_write(inputs: &[PathBuf]) -> Result<Option<Value>, Error> {
     Ok(Some(json!({"url": url, "pushes": pushes, "refused": refused})))
 }
 
+/// The first field, depth first, where two documents differ, with both values (`None`: absent):
+/// objects are compared key by key and arrays of one length item by item, so the field named is
+/// the one fact that differs.
+fn first_difference<'a>(
+    field: String,
+    ours: Option<&'a Value>,
+    theirs: Option<&'a Value>,
+) -> Option<(String, Option<&'a Value>, Option<&'a Value>)> {
+    match (ours, theirs) {
+        (Some(Value::Object(a)), Some(Value::Object(b))) => {
+            let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+            keys.into_iter().find_map(|key| first_difference(format!("{field}.{key}"), a.get(key), b.get(key)))
+        }
+        (Some(Value::Array(a)), Some(Value::Array(b))) if a.len() == b.len() => a
+            .iter()
+            .zip(b)
+            .enumerate()
+            .find_map(|(i, (x, y))| first_difference(format!("{field}[{i}]"), Some(x), Some(y))),
+        _ if ours != theirs => Some((field, ours, theirs)),
+        _ => None,
+    }
+}
+
 /// The inputs must be every segment of one run, each once: a duplicate would double every
 /// count, a missing one would pass for the whole run.
 fn check_shards(inputs: &[PathBuf]) -> Result<u64, Error> {
@@ -472,10 +541,11 @@ fn check_shards(inputs: &[PathBuf]) -> Result<u64, Error> {
         }
         // Segments merged as one run are of one plan: every fact of it, and the common start
         // (finding round15-figures/02: a segment run for 3 s merged into an 8 s run).
-        let keys: std::collections::BTreeSet<&String> = first.plan.keys().chain(shard.plan.keys()).collect();
-        let facts = keys
+        // Named down to the one fact that differs (round16-figures/01: a flow's sleep, a
+        // request's path), never the whole plan.
+        let (ours_plan, theirs_plan) = (Value::Object(first.plan.clone()), Value::Object(shard.plan.clone()));
+        let facts = first_difference("gatecheck.shard.plan".to_string(), Some(&ours_plan), Some(&theirs_plan))
             .into_iter()
-            .map(|key| (format!("gatecheck.shard.plan.{key}"), first.plan.get(key), shard.plan.get(key)))
             .chain([("gatecheck.shard.start_at".to_string(), Some(&first.start_at), Some(&shard.start_at))]);
         for (field, ours, theirs) in facts {
             if ours != theirs {

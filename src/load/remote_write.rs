@@ -1,7 +1,7 @@
 //! Prometheus remote-write 1.0 (protobuf + snappy) of a native run: each endpoint's latency as
 //! a native histogram (schema 8: 256 buckets per doubling, so a PromQL percentile over the sum
 //! of all runners' histograms is within about 0.2 % of the exact one) and request, failure,
-//! check and dropped-iteration counters, labelled with run id, segment, flow and endpoint, so a policy can judge
+//! check and dropped-iteration counters, labelled with run id, segment, attempt, flow and endpoint, so a policy can judge
 //! the union of every segment live in Prometheus or Mimir (`gates/distributed.toml`).
 //!
 //! No maintained crate writes native histograms (the ones checked send classic histograms
@@ -169,6 +169,23 @@ pub struct Writer {
     pub run_id: String,
     pub segment: String,
     pub segments: u32,
+    /// Which attempt of the run (`attempt`): the segments of one attempt share it.
+    pub attempt: String,
+    /// The attempt's common start (unix seconds), pushed so a policy can pick the run's latest
+    /// attempt.
+    pub start: i64,
+}
+
+/// The attempt of a run a runner belongs to: a short digest of what merge requires segments
+/// of one run to share — run id, common start, number of segments and the whole run's plan
+/// (`summary::plan_json`, what each flow sends included). Runners that disagree on any of
+/// them push different attempts, so the live check never counts them as one run (findings
+/// round16-figures/02 and /03: a runner of another segment count, or an earlier attempt of the
+/// same run id, completed a run merge refuses).
+pub fn attempt(run_id: &str, start: i64, segments: u32, whole_plan: &serde_json::Value) -> String {
+    let identity = serde_json::json!({"run_id": run_id, "start": start, "segments": segments, "plan": whole_plan});
+    let digest = crate::sources::digest::bytes("attempt", "attempt", identity.to_string().as_bytes());
+    digest.sha256[..16].to_string()
 }
 
 fn labels(name: &str, pairs: &[(&str, &str)]) -> Vec<Label> {
@@ -193,12 +210,22 @@ pub fn write_request(
     let mut timeseries = Vec::new();
     let sample = |value: f64| vec![Sample { value, timestamp: timestamp_ms }];
     let segments = writer.segments.to_string();
-    let run = [("run_id", writer.run_id.as_str()), ("segment", writer.segment.as_str())];
+    let run = [
+        ("run_id", writer.run_id.as_str()),
+        ("segment", writer.segment.as_str()),
+        ("attempt", writer.attempt.as_str()),
+    ];
     // The segment reports itself; its value is the number of segments of the run, so a policy
     // can check every segment reported: count(info) == max(info).
     timeseries.push(TimeSeries {
-        labels: labels("gatecheck_segment_info", &[run[0], run[1], ("segments", segments.as_str())]),
+        labels: labels("gatecheck_segment_info", &[run[0], run[1], run[2], ("segments", segments.as_str())]),
         samples: sample(f64::from(writer.segments)),
+        histograms: Vec::new(),
+    });
+    // The attempt's common start: the latest is the attempt a policy judges, alone.
+    timeseries.push(TimeSeries {
+        labels: labels("gatecheck_segment_start_time_seconds", &run),
+        samples: sample(writer.start as f64),
         histograms: Vec::new(),
     });
     // 1 once the segment ran to its end, complete: a runner killed or stopped part-way leaves
@@ -216,14 +243,23 @@ pub fn write_request(
     for (flow, stats) in plan.flows.iter().zip(&recorder.flows) {
         // Open model: iterations due that never started (always 0 in the closed model).
         timeseries.push(TimeSeries {
-            labels: labels("gatecheck_dropped_iterations_total", &[run[0], run[1], ("flow", flow.name.as_str())]),
+            labels: labels(
+                "gatecheck_dropped_iterations_total",
+                &[run[0], run[1], run[2], ("flow", flow.name.as_str())],
+            ),
             samples: sample(stats.dropped_iterations as f64),
             histograms: Vec::new(),
         });
         for (request, endpoint) in flow.requests.iter().zip(&stats.endpoints) {
             let method = request.method.as_str();
-            let series =
-                [run[0], run[1], ("flow", flow.name.as_str()), ("endpoint", request.name.as_str()), ("method", method)];
+            let series = [
+                run[0],
+                run[1],
+                run[2],
+                ("flow", flow.name.as_str()),
+                ("endpoint", request.name.as_str()),
+                ("method", method),
+            ];
             timeseries.push(TimeSeries {
                 labels: labels("gatecheck_http_req_duration_seconds", &series),
                 samples: Vec::new(),
@@ -240,7 +276,8 @@ pub fn write_request(
                 histograms: Vec::new(),
             });
             for (result, count) in [("pass", endpoint.checks_passed), ("fail", endpoint.checks_failed)] {
-                let with_result = [series[0], series[1], series[2], series[3], series[4], ("result", result)];
+                let with_result =
+                    [series[0], series[1], series[2], series[3], series[4], series[5], ("result", result)];
                 timeseries.push(TimeSeries {
                     labels: labels("gatecheck_checks_total", &with_result),
                     samples: sample(count as f64),
@@ -429,6 +466,34 @@ async fn push_once(target: &Target, request: &WriteRequest) -> Result<(), String
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 64, failure_persistence: None, ..Default::default() })]
+
+        /// Findings round16-figures/02 and /03. Rule: runners push one attempt only when they
+        /// agree on everything merge requires of one run: the same identity gives the same
+        /// attempt, and any one of run id, start, segment count or a plan fact (down to one
+        /// flow's sleep) changed gives another.
+        #[test]
+        fn the_attempt_changes_with_every_fact_merge_compares(
+            start in 1_600_000_000i64..1_900_000_000,
+            segments in 1u32..64,
+            which in 0usize..5,
+            step in 1i64..1000,
+        ) {
+            let plan = |sleep: f64| serde_json::json!({"scenario": "s", "duration_s": 3.0, "flows": {"f": {"sleep_s": sleep}}});
+            let ours = attempt("r1", start, segments, &plan(1.0));
+            proptest::prop_assert_eq!(&ours, &attempt("r1", start, segments, &plan(1.0)));
+            let theirs = match which {
+                0 => attempt("r2", start, segments, &plan(1.0)),
+                1 => attempt("r1", start + step, segments, &plan(1.0)),
+                2 => attempt("r1", start, segments + step as u32, &plan(1.0)),
+                3 => attempt("r1", start, segments, &plan(1.0 + step as f64 / 1000.0)),
+                _ => attempt("r1", start, segments, &serde_json::json!({"scenario": "s", "duration_s": 3.0, "flows": {}})),
+            };
+            proptest::prop_assert_ne!(ours, theirs);
+        }
+    }
 
     #[test]
     fn bucket_bounds_follow_the_schema() {

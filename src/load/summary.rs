@@ -80,7 +80,48 @@ pub fn plan_json(plan: &LoadPlan) -> Value {
         "request_timeout_s": plan.request_timeout.as_secs_f64(),
         "request_cap": plan.max_requests,
         "skipped_flows": plan.skipped.iter().map(|(name, why)| json!({"flow": name, "because": why})).collect::<Vec<_>>(),
+        "flows": flows_json(plan),
     })
+}
+
+/// Each running flow of a plan as it is sent, by name (`gatecheck.shard.plan.flows`): its start
+/// and sleep, and each request after every variable is filled in (finding round16-figures/01: a
+/// segment run `--no-sleep` against other paths merged as the same run, the scenario's digest
+/// being of the file before its variables). Paths, bodies and expected JSON values may hold
+/// what the variables held, so they are recorded as digests; the rest as written.
+fn flows_json(plan: &LoadPlan) -> Value {
+    let sha256 = |bytes: &[u8]| crate::sources::digest::bytes("plan", "plan", bytes).sha256;
+    let flows: Map<String, Value> = plan
+        .flows
+        .iter()
+        .map(|flow| {
+            let requests: Vec<Value> = flow
+                .requests
+                .iter()
+                .map(|request| {
+                    let expected = request.expect_json.as_ref().map(|check| {
+                        sha256(json!({"pointer": check.pointer, "equals": check.equals}).to_string().as_bytes())
+                    });
+                    json!({
+                        "name": request.name,
+                        "method": request.method.as_str(),
+                        "path_sha256": sha256(request.path.as_bytes()),
+                        "body_sha256": request.body.as_deref().map(sha256),
+                        "check": request.check,
+                        "expect_status": request.expect_status,
+                        "expect_json_sha256": expected,
+                    })
+                })
+                .collect();
+            let shape = json!({
+                "start_after_s": flow.start_after.as_secs_f64(),
+                "sleep_s": flow.sleep.as_secs_f64(),
+                "requests": requests,
+            });
+            (flow.name.clone(), shape)
+        })
+        .collect();
+    Value::Object(flows)
 }
 
 /// The summary document; `vus` is the number of workers that ran.

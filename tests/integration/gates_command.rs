@@ -59,10 +59,10 @@ fn the_distributed_policy_needs_its_run_and_one_switch_picks_the_engine() {
         .stderr(contains("${run_id} has no default: give --var run_id=..."));
     gatecheck().args(["gates", "--policy", "gates/distributed.toml", "--var", "run_id=R1"]).assert().code(0).stdout(
         contains(
-            "histogram_quantile(0.95, sum(gatecheck_http_req_duration_seconds{run_id=\"R1\",flow=\"auth_list\"}))",
+            "histogram_quantile(0.95, sum(gatecheck_http_req_duration_seconds{run_id=\"R1\",flow=\"auth_list\"} and on(attempt) (gatecheck_segment_start_time_seconds{run_id=\"R1\"} == scalar(max(gatecheck_segment_start_time_seconds{run_id=\"R1\"})))))",
         )
         .and(contains(
-            "count(gatecheck_segment_finished{run_id=\"R1\"} == 1) / max(gatecheck_segment_info{run_id=\"R1\"})",
+            "count(gatecheck_segment_finished{run_id=\"R1\"} == 1 and on(attempt) (gatecheck_segment_start_time_seconds{run_id=\"R1\"} == scalar(max(gatecheck_segment_start_time_seconds{run_id=\"R1\"})))) / max(gatecheck_segment_info{run_id=\"R1\"} and on(attempt)",
         )),
     );
     gatecheck()

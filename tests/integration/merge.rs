@@ -191,6 +191,10 @@ pub static SEGMENT_PLAN: std::sync::LazyLock<Value> = std::sync::LazyLock::new(|
     serde_json::json!({
         "scenario": "core", "target": "http://127.0.0.1:1", "executor": {"type": "constant-vus", "vus_per_flow": 2},
         "duration_s": 1.0, "request_timeout_s": 10.0, "request_cap": 0, "skipped_flows": [],
+        "flows": {"f": {"start_after_s": 0.0, "sleep_s": 1.0, "requests": [{
+            "name": "e", "method": "GET", "path_sha256": "a0", "body_sha256": null, "check": "",
+            "expect_status": 200, "expect_json_sha256": null,
+        }]}},
     })
 });
 
@@ -452,14 +456,15 @@ fn a_segment_whose_pushes_were_refused_blocks_the_merged_run() {
 proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig { cases: 48, failure_persistence: None, ..Default::default() })]
 
-    /// Finding round15-figures/02. Rule: segments merged as one run are of one plan. Two
-    /// segments of one plan merge; the second drawn with any one fact of the whole run's plan
-    /// changed (scenario, target, executor and its VUs, planned duration, request timeout,
-    /// request cap, flows switched off, the common start), each segment following its own
-    /// plan, is refused naming the field.
+    /// Findings round15-figures/02 and round16-figures/01. Rule: segments merged as one run are
+    /// of one plan. Two segments of one plan merge; the second drawn with any one fact of the
+    /// whole run's plan changed (scenario, target, executor and its VUs, planned duration,
+    /// request timeout, request cap, flows switched off, the common start; and what a flow
+    /// sends: its start, its sleep, a request's method, path, body, check, expected status or
+    /// JSON), each segment following its own plan, is refused naming the field.
     #[test]
     fn segments_with_one_plan_fact_changed_are_refused(
-        which in 0usize..9,
+        which in 0usize..17,
         number in 1u64..50,
         fraction in 0.05f64..0.95,
     ) {
@@ -468,7 +473,13 @@ proptest::proptest! {
         let same = segment(dir.path(), 1, &|_| {});
         let inputs = [first.clone(), same];
         proptest::prop_assert!(gatecheck::load::merge::merge_native(&inputs).is_ok());
-        let field = ["scenario", "target", "executor", "executor", "duration_s", "request_timeout_s", "request_cap", "skipped_flows", "start_at"][which];
+        let field = [
+            "scenario", "target", "executor.vus_per_flow", "executor", "duration_s", "request_timeout_s", "request_cap",
+            "skipped_flows", "start_at", "flows.f.start_after_s", "flows.f.sleep_s", "flows.f.requests[0].method",
+            "flows.f.requests[0].path_sha256", "flows.f.requests[0].body_sha256", "flows.f.requests[0].check",
+            "flows.f.requests[0].expect_status", "flows.f.requests[0].expect_json_sha256",
+        ][which];
+        let digest = format!("{number:064x}");
         let changed = segment(dir.path(), 1, &|d| {
             let (plan, ran) = (&mut d["gatecheck"]["shard"]["plan"].clone(), &mut d["gatecheck"].clone());
             match which {
@@ -497,14 +508,25 @@ proptest::proptest! {
                     plan["skipped_flows"] = off.clone();
                     ran["skipped_flows"] = off;
                 }
-                _ => { ran["shard"]["start_at"] = gatecheck::metrics::rfc3339(1_700_000_000 + number as i64).into(); }
+                8 => { ran["shard"]["start_at"] = gatecheck::metrics::rfc3339(1_700_000_000 + number as i64).into(); }
+                9 => { plan["flows"]["f"]["start_after_s"] = fraction.into(); }
+                10 => { plan["flows"]["f"]["sleep_s"] = fraction.into(); }
+                11 => {
+                    plan["flows"]["f"]["requests"][0]["method"] = "POST".into();
+                    ran["recorder"]["flows"][0]["endpoints"][0]["method"] = "POST".into();
+                }
+                12 => { plan["flows"]["f"]["requests"][0]["path_sha256"] = digest.clone().into(); }
+                13 => { plan["flows"]["f"]["requests"][0]["body_sha256"] = digest.clone().into(); }
+                14 => { plan["flows"]["f"]["requests"][0]["check"] = format!("status {number}").into(); }
+                15 => { plan["flows"]["f"]["requests"][0]["expect_status"] = (200 + number).into(); }
+                _ => { plan["flows"]["f"]["requests"][0]["expect_json_sha256"] = digest.clone().into(); }
             }
             ran["shard"]["plan"] = plan.clone();
             d["gatecheck"] = ran.clone();
         });
         let refused = gatecheck::load::merge::merge_native(&[first, changed]).map(|_| ()).map_err(|e| e.to_string());
         proptest::prop_assert!(
-            refused.as_ref().is_err_and(|why| why.contains(&format!(".{field} ")) && why.contains("one plan")),
+            refused.as_ref().is_err_and(|why| (why.contains(&format!(".{field} ")) || (which == 3 && why.contains(".executor."))) && why.contains("one plan")),
             "{field}: {refused:?}"
         );
     }

@@ -257,7 +257,7 @@ fn the_shipped_series_policy_tests_pass() {
     if !prometheus_installed() {
         return;
     }
-    for (file, count) in [("saturation.toml", 43), ("distributed.toml", 49)] {
+    for (file, count) in [("saturation.toml", 43), ("distributed.toml", 52)] {
         let out = gatecheck()
             .env_clear()
             .env("PATH", path_env())

@@ -498,3 +498,120 @@ fn a_native_segment_killed_or_stopped_part_way_blocks_the_union() {
         assert!(line.contains("FAIL") && line.contains("┆ 0.5 "), "{signal}: one of two finished: {out}");
     }
 }
+
+/// A 3 s gatecheck runner of `run_id` starting at `start` (`segment` "I/N", or the whole run
+/// when `None`), pushing every second, writing `NAME.json`.
+fn attempt_runner(
+    target: &str,
+    receiver: &str,
+    dir: &std::path::Path,
+    name: &str,
+    run_id: &str,
+    start: u64,
+    segment: Option<&str>,
+) -> std::process::Child {
+    let (start, push) = (start.to_string(), format!("--remote-write={receiver}/api/v1/write"));
+    let mut args = vec!["--duration", "3s", "--vus", "2", "--no-sleep", "--run-id", run_id, "--start-at", &start];
+    args.extend(["--remote-write-interval", "1s", &push]);
+    if let Some(segment) = segment {
+        args.extend(["--segment", segment]);
+    }
+    spawn_smoke(target, dir, name, &args)
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+}
+
+/// Runs the runners of one attempt side by side, each to a successful end.
+fn run_attempt(runners: Vec<std::process::Child>) {
+    for child in runners {
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success(), "{:?}", output.status);
+    }
+}
+
+/// `merge` of `inputs` (in `dir`): its exit code.
+fn merge_code(dir: &std::path::Path, inputs: &[&str]) -> i32 {
+    let mut merge = gatecheck();
+    merge.args(["merge", "--out"]).arg(dir.join("merged.json"));
+    for input in inputs {
+        merge.arg(dir.join(format!("{input}.json")));
+    }
+    merge.output().unwrap().status.code().unwrap()
+}
+
+/// The live check's exit code and its segments-complete verdict.
+fn live_completeness(receiver: &str, run_id: &str) -> (Option<i32>, String, String) {
+    let live = live_check(receiver, &[&format!("run_id={run_id}")]);
+    let out = String::from_utf8_lossy(&live.stdout).into_owned();
+    let verdict = |gate: &str| {
+        verdicts(&out)
+            .into_iter()
+            .find(|((g, _), _)| g == gate)
+            .map(|(_, v)| v)
+            .unwrap_or_else(|| panic!("{gate}: {out}"))
+    };
+    (live.status.code(), verdict("segments-complete"), out)
+}
+
+/// Finding round16-figures/02: segment 0/2 and a runner of the whole run ("0/1") of the same
+/// run id and start pushed; segment 1/2 never ran. The live check called the run complete
+/// (2 finished / 2 segments) while merge refuses the same two summaries. Rule: every series
+/// carries the run's attempt (a digest of run id, start, segment count and the whole plan), and
+/// the completeness gate counts the segments of one attempt only: runners that disagree on
+/// the segment count (or the plan) at the run's latest start block, as merge's exit 2 does.
+#[test]
+fn runners_of_one_run_that_disagree_on_the_segment_count_block_the_live_check() {
+    let Some(receiver) = Receiver::start(true) else { return };
+    let target = Served::start(&["demo", "--serve"]);
+    let dir = tempfile::tempdir().unwrap();
+    let (run_id, start) = ("rw-mixed", unix_now() + 3);
+    run_attempt(vec![
+        attempt_runner(&target.url, &receiver.url, dir.path(), "s0", run_id, start, Some("0/2")),
+        attempt_runner(&target.url, &receiver.url, dir.path(), "whole", run_id, start, None),
+    ]);
+    assert_eq!(merge_code(dir.path(), &["s0", "whole"]), 2, "merge refuses them");
+    let (code, complete, out) = live_completeness(&receiver.url, run_id);
+    assert_eq!(code, Some(1), "{out}");
+    assert_eq!(complete, "FAIL", "{out}");
+}
+
+/// Finding round16-figures/03: an earlier attempt of the same run id (a CI re-run) pushed both
+/// segments; the later attempt pushed only 0/2. The earlier attempt's series completed the
+/// later one in the live check (merge refuses them: another start). Rule: the live check
+/// judges the run's latest attempt (its latest start) alone: a later attempt of every segment
+/// passes as merge of its summaries does, whatever an earlier one pushed, and one that lacks a
+/// segment blocks.
+#[test]
+fn an_earlier_attempt_of_the_run_never_completes_a_later_one_in_the_live_check() {
+    let Some(receiver) = Receiver::start(true) else { return };
+    let target = Served::start(&["demo", "--serve"]);
+    let dir = tempfile::tempdir().unwrap();
+    let run_id = "rw-attempts";
+    let attempt = |prefix: &str, segments: &[&str]| {
+        let start = unix_now() + 3;
+        let runners = segments
+            .iter()
+            .map(|segment| {
+                let name = format!("{prefix}{}", &segment[..1]);
+                attempt_runner(&target.url, &receiver.url, dir.path(), &name, run_id, start, Some(segment))
+            })
+            .collect();
+        run_attempt(runners);
+    };
+    attempt("a", &["0/2", "1/2"]);
+    attempt("b", &["0/2", "1/2"]);
+    assert_eq!(merge_code(dir.path(), &["b0", "b1"]), 0);
+    let files =
+        stdout_of(&gatecheck_with_lag().args(["verify", "--summary"]).arg(dir.path().join("merged.json")).assert());
+    let (code, complete, live) = live_completeness(&receiver.url, run_id);
+    assert_eq!(complete, "PASS", "a complete later attempt: {live}");
+    assert!(assert_same_verdicts(&live, &files) >= 12, "{live}");
+    assert_eq!(code, Some(0), "{live}\n{files}");
+    attempt("c", &["0/2"]);
+    assert_eq!(merge_code(dir.path(), &["c0", "b1"]), 2, "merge refuses another attempt's segment");
+    let (code, complete, live) = live_completeness(&receiver.url, run_id);
+    assert_eq!(complete, "FAIL", "{live}");
+    assert_eq!(code, Some(1), "{live}");
+}

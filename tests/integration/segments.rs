@@ -147,3 +147,63 @@ fn segments_of_different_plans_are_not_merged() {
     assert!(err.contains("plan.duration_s") && err.contains("4") && err.contains("3"), "{err}");
     assert!(!merged.exists());
 }
+
+/// Finding round16-figures/01: segment 0/2 loaded the scenario's endpoints with its sleeps,
+/// segment 1/2 of the same run id and start ran `--no-sleep` against other paths
+/// (`PERF_LIST_PATH`): merge took them for one run, as the plan it compared left out what each
+/// flow sends. Rule: the plan a segment records holds its whole resolved load plan (each flow's
+/// start, sleep and requests as sent: method, path, body, expected status and JSON, check), so
+/// merge refuses segments that send anything differently, naming the field; segments that
+/// send the same merge.
+#[test]
+fn segments_that_send_different_requests_or_sleeps_are_not_merged() {
+    let target = Served::start(&["demo", "--serve"]);
+    let dir = tempfile::tempdir().unwrap();
+    let start = (SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() + 3).to_string();
+    let run = |name: &str, segment: &str, extra_env: &[(&str, &str)], extra: &[&str]| {
+        let mut env = vec![
+            ("PERF_BASE_URL", target.url.as_str()),
+            ("PERF_BEARER_TOKEN", DEMO_TOKEN),
+            ("PERF_RULE_ID", DEMO_RULE),
+        ];
+        env.extend_from_slice(extra_env);
+        let mut args: Vec<String> = ["smoke", "--quiet", "--vus", "2", "--duration", "3s", "--segment", segment]
+            .iter()
+            .map(|a| a.to_string())
+            .collect();
+        args.extend(["--start-at", &start, "--run-id", "r1"].map(String::from));
+        args.extend(extra.iter().map(|a| a.to_string()));
+        args.extend(["--summary-out".into(), dir.path().join(format!("{name}.json")).display().to_string()]);
+        args.extend(["--log-out".into(), dir.path().join(format!("{name}.log")).display().to_string()]);
+        spawn_gatecheck(&env, &args)
+    };
+    let children = [
+        run("s0", "0/2", &[], &[]),
+        run("same", "1/2", &[], &[]),
+        run("nosleep", "1/2", &[], &["--no-sleep"]),
+        run("path", "1/2", &[("PERF_LIST_PATH", "/fast/a")], &[]),
+    ];
+    for child in children {
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success(), "{:?} {}", output.status, String::from_utf8_lossy(&output.stderr));
+    }
+    let merge = |other: &str| {
+        let merged = dir.path().join(format!("merged-{other}.json"));
+        let mut merge = gatecheck();
+        merge.args(["merge", "--out"]).arg(&merged).arg(dir.path().join("s0.json"));
+        merge.arg(dir.path().join(format!("{other}.json")));
+        (merge.assert(), merged)
+    };
+    let (same, merged) = merge("same");
+    same.code(0);
+    assert!(merged.exists());
+    for (other, field) in [("nosleep", ".sleep_s is"), ("path", ".path_sha256 is")] {
+        let (refused, merged) = merge(other);
+        let err = stderr_of(&refused.code(2));
+        assert!(
+            err.contains("gatecheck.shard.plan.flows.") && err.contains(field) && err.contains("one plan"),
+            "{other}: {err}"
+        );
+        assert!(!merged.exists(), "{other}");
+    }
+}

@@ -16,6 +16,8 @@ Prometheus by remote write (OpenMetrics cannot carry them). Regenerate:
 """
 
 RUN = "r1"
+ATTEMPT = "a1"            # every series carries its runner's attempt (run id, start, segments, plan)
+START = 1000              # the attempt's common start, unix seconds
 PUSHES = 12               # one a 5 s, the last at the evaluation time (at = "55s")
 REQUESTS = 10000          # per flow, over the run
 # flow -> (kind, p(95) limit s, p(99) limit s)
@@ -109,6 +111,7 @@ def healthy():
     s = {
         "info": [(f'gatecheck_segment_info{{run_id="{RUN}",segment="{i}"}}', flat(2)) for i in (1, 2)],
         "finished": [(f'gatecheck_segment_finished{{run_id="{RUN}",segment="{i}"}}', flat(1)) for i in (1, 2)],
+        "start": [(f'gatecheck_segment_start_time_seconds{{run_id="{RUN}",segment="{i}"}}', flat(START)) for i in (1, 2)],
         "sent": sent(),
         "dropped": [(f'gatecheck_dropped_iterations_total{{run_id="{RUN}",segment="1"}}', flat(0))],
     }
@@ -122,9 +125,22 @@ def healthy():
     return s
 
 
+def of_attempt(group, attempt, start=None):
+    """The series of `group` pushed by runners of `attempt` (its start series at `start`)."""
+    out = []
+    for selector, values in group:
+        selector = selector.replace(f'run_id="{RUN}"', f'run_id="{RUN}",attempt="{attempt}"')
+        if start is not None and selector.startswith("gatecheck_segment_start_time_seconds"):
+            values = flat(start)
+        out.append((selector, values))
+    return out
+
+
 def case(name, series, outcome, gates, at="55s"):
     lines = ["", "[[case]]", f'name = "{name}"', f'at = "{at}"', 'interval = "5s"', "series = ["]
     for group in series.values():
+        # A series without an attempt is one of the attempt judged.
+        group = [(sel, v) if "attempt=" in sel else of_attempt([(sel, v)], ATTEMPT)[0] for sel, v in group]
         for selector, values in group:
             lines.append(f"  {{ series = '{selector}', values = '{values}' }},")
     lines.append("]")
@@ -159,6 +175,29 @@ for label, status, finished in (("just under", "FAIL", (1, 0)), ("at", "PASS", (
                      for i, v in enumerate(finished)]
     out.append(case(f"segments finished {label} all ({sum(finished)} of 2)", s, verdict(status),
                     {"segments-complete": status}))
+
+# segments-complete counts the segments of one attempt: the run's latest start alone.
+# A runner of another attempt at the same start (another segment count or plan: round16-figures/02),
+# where segment 2 never finished: two finished runners of two attempts are not one complete run.
+s = healthy()
+s["finished"] = [row for row in s["finished"] if 'segment="2"' not in row[0]]
+s["other"] = [(f'gatecheck_segment_info{{run_id="{RUN}",attempt="a2",segment="0/1"}}', flat(1)),
+              (f'gatecheck_segment_finished{{run_id="{RUN}",attempt="a2",segment="0/1"}}', flat(1)),
+              (f'gatecheck_segment_start_time_seconds{{run_id="{RUN}",attempt="a2",segment="0/1"}}', flat(START))]
+out.append(case("a runner of another attempt at the same start blocks", s, "blocked", {"segments-complete": "FAIL"}))
+# Segment 2 pushed by an earlier attempt only (round16-figures/03): the latest lacks it.
+s = {key: [row for row in group if 'segment="2"' not in row[0]] for key, group in healthy().items()}
+s["earlier"] = [row for group in healthy().values() for row in of_attempt(group, "a0", START - 60)
+                if 'segment="2"' in row[0]]
+out.append(case("an earlier attempt's segment never completes the latest", s, "blocked",
+                {"segments-complete": "FAIL"}))
+# A complete latest attempt ships whatever an earlier one pushed (here: every request failed).
+s = healthy()
+earlier = [row for group in healthy().values() for row in of_attempt(group, "a0", START - 60)]
+s["earlier"] = [(sel, ramp(REQUESTS // 2)) if sel.startswith("gatecheck_http_req_failed_total")
+                else (sel, flat(0)) if sel.startswith("gatecheck_segment_finished") else (sel, v)
+                for sel, v in earlier]
+out.append(case("a complete latest attempt ships whatever an earlier attempt pushed", s, "ship", every))
 
 # histograms-complete `value == 0`: the runners sent one request more, as many, one fewer.
 for label, status, extra in (("just under", "FAIL", 1), ("at", "PASS", 0), ("just over", "FAIL", -1)):
