@@ -17,6 +17,55 @@
 
 use std::fmt::Write as _;
 
+/// Standard output as every command writes it: each line scrubbed of credentials as it is
+/// written, whatever wrote it — the one backstop behind the escapers, so a line a writer forgot
+/// to escape still carries no credential (finding round17-text/05: `gatecheck test` printed a
+/// case name quoting a credential with `{:?}`, which escapes but does not scrub). Lines are
+/// passed on when complete, and a partial one at `flush`.
+pub struct ScrubbedLines<'a> {
+    out: &'a mut dyn std::io::Write,
+    pending: Vec<u8>,
+}
+
+impl<'a> ScrubbedLines<'a> {
+    pub fn new(out: &'a mut dyn std::io::Write) -> ScrubbedLines<'a> {
+        ScrubbedLines { out, pending: Vec::new() }
+    }
+
+    fn pass_on(&mut self, upto: usize) -> std::io::Result<()> {
+        let text: Vec<u8> = self.pending.drain(..upto).collect();
+        match std::str::from_utf8(&text) {
+            Ok(text) => self.out.write_all(crate::secret::scrub(text).as_bytes()),
+            // Not text (no command writes bytes to standard output): passed on as it is.
+            Err(_) => self.out.write_all(&text),
+        }
+    }
+}
+
+impl std::io::Write for ScrubbedLines<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.pending.extend_from_slice(bytes);
+        if let Some(last) = self.pending.iter().rposition(|b| *b == b'\n') {
+            self.pass_on(last + 1)?;
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if !self.pending.is_empty() {
+            self.pass_on(self.pending.len())?;
+        }
+        self.out.flush()
+    }
+}
+
+impl Drop for ScrubbedLines<'_> {
+    fn drop(&mut self) {
+        // Best effort: a write error here has no one to tell.
+        let _ = std::io::Write::flush(self);
+    }
+}
+
 /// Whether `c` is shown as an escape rather than itself.
 fn hidden(c: char) -> bool {
     c.is_control()
@@ -133,6 +182,26 @@ pub fn html(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    /// Finding round17-text/05: every line written to standard output is scrubbed, whole lines
+    /// as they complete and a partial one at flush, however the writes cut it.
+    #[test]
+    fn every_line_of_standard_output_is_scrubbed_however_it_is_written() {
+        let _kept = crate::secret::Secret::new("stdout-line-token-6d5c4b3a");
+        let text = "case \"x (stdout-line-token-6d5c4b3a)\"\nok\npartial stdout-line-token-6d5c4b3a";
+        for cut in [1, 3, 7, 16, text.len()] {
+            let mut sink = Vec::new();
+            {
+                let mut lines = ScrubbedLines::new(&mut sink);
+                for piece in text.as_bytes().chunks(cut) {
+                    std::io::Write::write_all(&mut lines, piece).unwrap();
+                }
+                std::io::Write::flush(&mut lines).unwrap();
+            }
+            let shown = String::from_utf8(sink).unwrap();
+            assert_eq!(shown, "case \"x (***)\"\nok\npartial ***", "cut {cut}");
+        }
+    }
     use super::*;
     use proptest::prelude::*;
 

@@ -68,8 +68,17 @@ pub struct Context<'a> {
 
 /// Runs one command. `env` looks up environment variables; `out` receives the report.
 pub async fn run(cli: Cli, env: &crate::env::Lookup<'_>, out: &mut dyn Write) -> Result<Outcome, Error> {
-    let context = Context { config: cli.config.as_deref(), color: cli.color, env, sealed: false };
     crate::settings::remember_credentials(env)?;
+    let mut scrubbed = crate::escape::ScrubbedLines::new(out);
+    let outcome = run_command(cli, env, &mut scrubbed).await;
+    let flushed = scrubbed.flush().map_err(|source| Error::Write { path: "standard output".into(), source });
+    let outcome = outcome?;
+    flushed?;
+    Ok(outcome)
+}
+
+async fn run_command(cli: Cli, env: &crate::env::Lookup<'_>, out: &mut dyn Write) -> Result<Outcome, Error> {
+    let context = Context { config: cli.config.as_deref(), color: cli.color, env, sealed: false };
     match cli.command {
         Command::Verify(args) => verify::verify(args, &context, out).await,
         Command::Check(args) => check::check(args, &context, out).await,

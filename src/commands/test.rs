@@ -262,7 +262,11 @@ async fn test_file(path: &Path, out: &mut dyn Write, tally: &mut Tally) -> Resul
             tally.failed += 1;
             // Gate keys, checks and figures come from the test file and the verdict: each
             // problem stays on its own line (escape::line), so none can start a line.
-            let mut text = format!("FAIL {}: case {:?}\n", crate::escape::line(&shown), case.name);
+            let mut text = format!(
+                "FAIL {}: case {}\n",
+                crate::escape::line(&shown),
+                crate::escape::line(&format!("{:?}", case.name))
+            );
             if let Some(window) = window {
                 text.push_str(&format!("  (series evaluated at {})\n", rfc3339(window.at_ms)));
             }

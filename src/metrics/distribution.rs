@@ -14,8 +14,10 @@
 //! and real. A regression confined to the tail (the slowest 5 % four times slower) keeps
 //! every rank below it, so the whole-distribution test calls it noise at any sample size
 //! (finding round16-judge/03): for a percentile the same test is also run on the tail beyond
-//! the baseline's percentile, both runs' samples there, and the shift is real when either test
-//! says so — noise only when neither the distribution nor its tail moved. For `compare`, where a figure's change is shown with its uncertainty, a bootstrap
+//! the baseline's percentile — on both runs' samples there, and on the share of each run's
+//! samples beyond it (more requests slow, at values no worse than before: finding
+//! round17-figures/01) — and the shift is real when any test says so: noise only when neither
+//! the distribution, nor the tail's values, nor its share moved. For `compare`, where a figure's change is shown with its uncertainty, a bootstrap
 //! confidence interval of the percentile difference is given: the bootstrap k-th order
 //! statistic is F⁻¹ of a Beta(k, n+1-k) draw, so each replicate costs a lookup, not a resample.
 
@@ -110,6 +112,15 @@ impl Distribution {
             Direction::TwoSided => true,
         };
         Distribution::from_sorted_weighted(self.points.iter().copied().filter(|(value, _)| keep(*value)))
+    }
+
+    /// Each sample as 1 when beyond `cut` in `direction` (-1 for `Less`, so a breach lies the
+    /// same way), else 0: the share of samples beyond the cut as a distribution the same test
+    /// reads (Mann-Whitney over two values is the test of two proportions).
+    pub fn beyond_share(&self, cut: f64, direction: Direction) -> Distribution {
+        let beyond = self.beyond(cut, direction).count();
+        let mark = if direction == Direction::Less { -1.0 } else { 1.0 };
+        Distribution::from_weighted([(0.0, self.total - beyond), (mark, beyond)])
     }
 
     /// Scales every value (e.g. µs to ms).

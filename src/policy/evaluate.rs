@@ -440,23 +440,39 @@ fn significance(
     // see (finding round16-judge/03): the same test over both runs' samples beyond the
     // baseline's percentile. Run only where it can reach the level; it can only make a shift
     // real, never excuse one.
+    // Its share too: more requests beyond the cut at values no worse than before moves neither
+    // the tail's values nor, when few, the whole (finding round17-figures/01).
+    let reachable = |a: &crate::metrics::distribution::Distribution, b: &crate::metrics::distribution::Distribution| {
+        below(crate::metrics::distribution::smallest_p_value(a.count(), b.count(), direction))
+    };
     let tail = match (threshold.stat, direction) {
-        (Stat::Percentile(p), Direction::Greater | Direction::Less) => base.quantile(p / 100.0).and_then(|cut| {
+        (Stat::Percentile(p), Direction::Greater | Direction::Less) => base.quantile(p / 100.0).map(|cut| {
             let (base_tail, current_tail) = (base.beyond(cut, direction), current.beyond(cut, direction));
-            let floor =
-                crate::metrics::distribution::smallest_p_value(base_tail.count(), current_tail.count(), direction);
-            if !below(floor) {
-                return None;
-            }
-            let tail_test = mann_whitney(&base_tail, &current_tail, direction)?;
-            Some((tail_test.p_value, base_tail.count(), current_tail.count()))
+            let values = reachable(&base_tail, &current_tail)
+                .then(|| mann_whitney(&base_tail, &current_tail, direction))
+                .flatten()
+                .map(|test| (test.p_value, base_tail.count(), current_tail.count()));
+            let share =
+                mann_whitney(&base.beyond_share(cut, direction), &current.beyond_share(cut, direction), direction)
+                    .map(|test| test.p_value);
+            (values, share)
         }),
         _ => None,
     };
-    let real = below(test.p_value) || tail.is_some_and(|(p, ..)| below(p));
+    let real = below(test.p_value)
+        || tail.is_some_and(|(values, share)| values.is_some_and(|(p, ..)| below(p)) || share.is_some_and(below));
     let verdict = if real { "a real shift" } else { "within run-to-run noise" };
     let tail_text = match tail {
-        Some((p, n1, n2)) => format!("; beyond the baseline's {}: p = {} over {n1} vs {n2}", threshold.stat, show(p)),
+        Some((values, share)) => {
+            let mut parts = Vec::new();
+            if let Some(share) = share {
+                parts.push(format!("share p = {}", show(share)));
+            }
+            if let Some((p, n1, n2)) = values {
+                parts.push(format!("values p = {} over {n1} vs {n2}", show(p)));
+            }
+            format!("; beyond the baseline's {}: {}", threshold.stat, parts.join(", "))
+        }
         None => String::new(),
     };
     Ok((

@@ -445,3 +445,34 @@ fn walk(dir: &std::path::Path) -> Vec<String> {
     }
     out
 }
+
+/// Finding round17-text/05: `gatecheck test` printed a failing case's name with `{:?}` (which
+/// escapes, but does not scrub), so a case name quoting a credential the job holds was printed
+/// whole. Every line of standard output now passes the scrubber (`escape::ScrubbedLines`),
+/// whatever wrote it: with each credential variable set, the name shows `***`.
+#[test]
+fn a_case_name_quoting_a_credential_the_job_holds_is_printed_masked() {
+    const TOKEN: &str = "case-name-token-5e4d3c2b";
+    let text = std::fs::read_to_string(repo().join("tests/policy/release.toml")).unwrap();
+    let wrong = text
+        .replacen("\"read-latency p(95) < 400ms\" = \"FAIL\"", "\"read-latency p(95) < 400ms\" = \"PASS\"", 1)
+        .replacen("name = \"read p(95) at 400ms\"", &format!("name = \"read p(95) at 400ms ({TOKEN})\""), 1);
+    assert!(wrong.contains(TOKEN));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("tests/policy")).unwrap();
+    std::fs::create_dir_all(dir.path().join("gates")).unwrap();
+    std::fs::copy(repo().join("gates/release.toml"), dir.path().join("gates/release.toml")).unwrap();
+    std::fs::write(dir.path().join("tests/policy/release.toml"), wrong).unwrap();
+    for variable in gatecheck::settings::CREDENTIAL_ENV {
+        let out = gatecheck()
+            .current_dir(dir.path())
+            .env_clear()
+            .env(variable, TOKEN)
+            .args(["test", "tests/policy/release.toml"])
+            .assert()
+            .code(1);
+        let stdout = stdout_of(&out);
+        assert!(stdout.contains("case \"read p(95) at 400ms (***)\""), "{variable}: {stdout}");
+        assert!(!stdout.contains(&TOKEN[..8]) && !crate::support::stderr_of(&out).contains(&TOKEN[..8]), "{variable}");
+    }
+}
