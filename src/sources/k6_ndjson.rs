@@ -11,6 +11,9 @@
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read};
+
+/// The longest raw results line read (k6 writes one small JSON record per line).
+const MAX_LINE: u64 = 1 << 20;
 use std::path::Path;
 
 use serde::Deserialize;
@@ -361,12 +364,24 @@ fn read_one(
     let mut parts: Vec<(String, Option<i64>, Option<i64>)> = Vec::new();
     loop {
         line.clear();
-        let read = reader.read_until(b'\n', &mut line).map_err(|e| Error::Evidence {
+        // A line is read only up to a length no k6 line reaches: one endless line (a gzip bomb
+        // of one 1.5 GB line, finding round17-text/04) is refused, never held.
+        let read = (&mut reader).take(MAX_LINE + 1).read_until(b'\n', &mut line).map_err(|e| Error::Evidence {
             path: shown.clone(),
             message: format!("line {}: cannot read further ({e}): a gzip stream that ends early?", number + 1),
         })?;
         if read == 0 {
             break;
+        }
+        if line.len() as u64 > MAX_LINE {
+            return Err(Error::Evidence {
+                path: shown.clone(),
+                message: format!(
+                    "line {}: longer than {} MiB: no k6 raw results line is (one record per line)",
+                    number + 1,
+                    MAX_LINE >> 20
+                ),
+            });
         }
         number += 1;
         stats.lines += 1;

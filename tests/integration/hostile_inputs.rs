@@ -327,3 +327,42 @@ fn a_huge_prometheus_answer_is_refused_or_quoted_cut_never_held_and_scrubbed_who
         assert!(err.contains(expected) && err.len() < 3000, "{size} B (chunked {chunked}): {err:.3000}");
     }
 }
+
+/// Finding round17-text/04: a raw results line was read whole however long (a 7 MB gzip of
+/// one 1.5 GB line aborted on memory), and files read whole (waivers, policies, baselines)
+/// had no size limit. A raw line past 1 MiB and a whole-read file past 64 MiB are refused
+/// (exit 2, one line naming the file), read no further than the limit.
+#[test]
+fn an_endless_raw_line_or_an_oversized_whole_file_is_refused_unread() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("bomb.ndjson.gz");
+    let mut gz = flate2::write::GzEncoder::new(std::fs::File::create(&raw).unwrap(), flate2::Compression::fast());
+    gz.write_all(b"{\"type\":\"Point\",\"metric\":\"http_reqs\",\"data\":{\"tags\":{\"x\":\"").unwrap();
+    let block = vec![b'a'; 1 << 20];
+    for _ in 0..64 {
+        gz.write_all(&block).unwrap();
+    }
+    gz.write_all(b"\"}}}\n").unwrap();
+    gz.finish().unwrap();
+    let assert = gatecheck_with_lag()
+        .args(["verify", "--summary", "fixtures/k6/1.1.0/pass/summary-export.json", "--raw"])
+        .arg(&raw)
+        .timeout(Duration::from_secs(60))
+        .assert()
+        .code(2);
+    let err = stderr_of(&assert);
+    assert!(err.contains("bomb.ndjson.gz") && err.contains("line 1: longer than 1 MiB"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+
+    let waivers = dir.path().join("waivers.toml");
+    let file = std::fs::File::create(&waivers).unwrap();
+    file.set_len(65 << 20).unwrap();
+    let assert = gatecheck_with_lag()
+        .args(["verify", "--summary", "fixtures/k6/1.1.0/pass/summary-export.json", "--waivers"])
+        .arg(&waivers)
+        .timeout(Duration::from_secs(60))
+        .assert()
+        .code(2);
+    let err = stderr_of(&assert);
+    assert!(err.contains("waivers.toml") && err.contains("larger than 64 MiB"), "{err}");
+}
