@@ -109,23 +109,19 @@ impl HttpClient {
             .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"close"));
         let demo_target = response.headers().contains_key(DEMO_TARGET_HEADER);
         let mut body = response.into_body();
-        let mut received = 0u64;
-        let mut kept = request.expect_json.as_ref().map(|_| BytesMut::new());
+        let mut tally = BodyTally::new(request);
         while let Some(frame) = body.frame().await {
             match frame {
                 Ok(frame) => {
                     if let Some(data) = frame.data_ref() {
-                        received += data.len() as u64;
-                        if let Some(buffer) = kept.as_mut().filter(|b| b.len() + data.len() <= JSON_BODY_LIMIT) {
-                            buffer.extend_from_slice(data);
-                        }
+                        tally.take(data);
                     }
                 }
                 Err(_) => {
                     return Exchange {
                         status: Some(status),
                         error: Some(ErrorKind::Reset),
-                        bytes_received: received,
+                        bytes_received: tally.received,
                         check_passed: false,
                         demo_target,
                     }
@@ -135,12 +131,11 @@ impl HttpClient {
         if keep_alive {
             self.connection = Some(sender);
         }
-        let check_passed = status == request.expect_status
-            && request.expect_json.as_ref().is_none_or(|check| json_check(check, kept.as_deref().unwrap_or_default()));
+        let check_passed = status == request.expect_status && tally.check_holds(request);
         Exchange {
             status: Some(status),
             error: redirect(status, request),
-            bytes_received: received,
+            bytes_received: tally.received,
             check_passed,
             demo_target,
         }
@@ -175,21 +170,62 @@ impl HttpClient {
         };
         let status = response.status().as_u16();
         let demo_target = response.headers().contains_key(DEMO_TARGET_HEADER);
-        match response.bytes().await {
-            Ok(bytes) => {
-                let check_passed = status == request.expect_status
-                    && request.expect_json.as_ref().is_none_or(|check| json_check(check, &bytes));
-                let error = redirect(status, request);
-                Exchange { status: Some(status), error, bytes_received: bytes.len() as u64, check_passed, demo_target }
+        // Read as it arrives, like the plain path: never held whole (finding round17-text/03:
+        // a 1.5 GB body over https aborted the runner on memory).
+        let mut response = response;
+        let mut tally = BodyTally::new(request);
+        loop {
+            match response.chunk().await {
+                Ok(Some(data)) => tally.take(&data),
+                Ok(None) => break,
+                Err(_) => {
+                    return Exchange {
+                        status: Some(status),
+                        error: Some(ErrorKind::Reset),
+                        bytes_received: tally.received,
+                        check_passed: false,
+                        demo_target,
+                    }
+                }
             }
-            Err(_) => Exchange {
-                status: Some(status),
-                error: Some(ErrorKind::Reset),
-                bytes_received: 0,
-                check_passed: false,
-                demo_target,
-            },
         }
+        let check_passed = status == request.expect_status && tally.check_holds(request);
+        let error = redirect(status, request);
+        Exchange { status: Some(status), error, bytes_received: tally.received, check_passed, demo_target }
+    }
+}
+
+/// A response body as it arrives: its size counted, and only what a JSON check reads kept (up
+/// to `JSON_BODY_LIMIT`; a body past it fails the check), so no answer is ever held whole.
+struct BodyTally {
+    received: u64,
+    kept: Option<BytesMut>,
+    /// The body passed `JSON_BODY_LIMIT`: what was kept is no longer the body.
+    overflowed: bool,
+}
+
+impl BodyTally {
+    fn new(request: &RequestPlan) -> BodyTally {
+        BodyTally { received: 0, kept: request.expect_json.as_ref().map(|_| BytesMut::new()), overflowed: false }
+    }
+
+    fn take(&mut self, data: &[u8]) {
+        self.received += data.len() as u64;
+        if let Some(buffer) = self.kept.as_mut().filter(|_| !self.overflowed) {
+            if buffer.len() + data.len() <= JSON_BODY_LIMIT {
+                buffer.extend_from_slice(data);
+            } else {
+                self.overflowed = true;
+                self.kept = Some(BytesMut::new());
+            }
+        }
+    }
+
+    fn check_holds(&self, request: &RequestPlan) -> bool {
+        request
+            .expect_json
+            .as_ref()
+            .is_none_or(|check| !self.overflowed && json_check(check, self.kept.as_deref().unwrap_or_default()))
     }
 }
 
@@ -218,5 +254,49 @@ fn json_check(check: &JsonCheck, body: &[u8]) -> bool {
         (Some(found), Some(expected)) => found == expected,
         (Some(_), None) => true,
         (None, _) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(check: Option<JsonCheck>) -> RequestPlan {
+        RequestPlan {
+            name: "r".into(),
+            method: http::Method::GET,
+            path: "/".into(),
+            uri: http::Uri::from_static("/"),
+            body: None,
+            check: "c".into(),
+            expect_status: 200,
+            expect_json: check,
+        }
+    }
+
+    /// Finding round17-text/03 and its kin: a body is counted as it arrives and only what a
+    /// JSON check reads is kept, up to the limit; a body past the limit fails the check, also
+    /// when a valid JSON document follows the overflow (the old reader skipped the chunk that
+    /// did not fit and kept the ones after it).
+    #[test]
+    fn a_body_is_counted_not_held_and_past_the_limit_fails_its_check() {
+        let check = JsonCheck { pointer: "/ok".into(), equals: Some(serde_json::json!(true)) };
+        let plan = request(Some(check));
+        let mut small = BodyTally::new(&plan);
+        small.take(br#"{"ok":"#);
+        small.take(b"true}");
+        assert!(small.check_holds(&plan) && small.received == 11);
+        let mut overflowing = BodyTally::new(&plan);
+        overflowing.take(&vec![b' '; JSON_BODY_LIMIT - 4]);
+        overflowing.take(&[b' '; 16]);
+        overflowing.take(br#"{"ok":true}"#);
+        assert!(!overflowing.check_holds(&plan));
+        assert_eq!(overflowing.received, (JSON_BODY_LIMIT - 4 + 16 + 11) as u64);
+        let unchecked = request(None);
+        let mut counted = BodyTally::new(&unchecked);
+        for _ in 0..64 {
+            counted.take(&[0u8; 1 << 16]);
+        }
+        assert!(counted.kept.is_none() && counted.received == 64 << 16 && counted.check_holds(&unchecked));
     }
 }
