@@ -524,3 +524,39 @@ fn a_part_of_the_run_judged_now_or_a_later_run_is_no_baseline() {
     let err = stderr_of(&verify(&repo().join("fixtures/k6/1.1.0/fail-errors/raw.ndjson")).code(2));
     assert!(err.contains("this baseline is not an earlier run"), "{err}");
 }
+
+/// Finding round17-judge/04: a report of a `check` (figures from queries or the environment,
+/// no load run) was accepted as a baseline, and its gate named `http_req_duration` stood as the
+/// run's p95 (40 s: the fail-latency run passed at -98.9 %). A report is a baseline only of the
+/// run it judged: its figures are the rows read from the k6 summary or raw results among its
+/// inputs, and a report that judged no run is refused (exit 2).
+#[test]
+fn a_report_that_judged_no_load_run_is_no_baseline() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_guard, policy) = policy_file(
+        "[policy]\nname = \"env-only\"\n[[gate]]\nid = \"http_req_duration\"\nunit = \"ms\"\nthresholds = [\"p(95) < 60000ms\"]\n\
+         [gate.env]\n\"p(95)\" = \"LAT_P95\"\n",
+    );
+    let report = dir.path().join("check.json");
+    gatecheck()
+        .env("LAT_P95", "40000")
+        .args(["check", "--policy"])
+        .arg(&policy)
+        .arg("--report")
+        .arg(format!("json={}", report.display()))
+        .assert()
+        .code(0);
+    let (_guard2, relative) = policy_file(
+        "[policy]\nname = \"rel\"\n[[gate]]\nid = \"latency-regression\"\nmetric = \"http_req_duration\"\n\
+         thresholds = [\"p(95) <= baseline * 1.2\"]\n",
+    );
+    let assert = gatecheck()
+        .args(["verify", "--policy"])
+        .arg(&relative)
+        .args(["--raw", "fixtures/k6/1.1.0/fail-latency/raw.ndjson", "--baseline"])
+        .arg(&report)
+        .assert()
+        .code(2);
+    let err = stderr_of(&assert);
+    assert!(err.contains("check.json") && err.contains("judged no load run"), "{err}");
+}
