@@ -117,15 +117,7 @@ impl HttpClient {
                         tally.take(data);
                     }
                 }
-                Err(_) => {
-                    return Exchange {
-                        status: Some(status),
-                        error: Some(ErrorKind::Reset),
-                        bytes_received: tally.received,
-                        check_passed: false,
-                        demo_target,
-                    }
-                }
+                Err(_) => return tally.cut_off(status, demo_target),
             }
         }
         if keep_alive {
@@ -178,15 +170,7 @@ impl HttpClient {
             match response.chunk().await {
                 Ok(Some(data)) => tally.take(&data),
                 Ok(None) => break,
-                Err(_) => {
-                    return Exchange {
-                        status: Some(status),
-                        error: Some(ErrorKind::Reset),
-                        bytes_received: tally.received,
-                        check_passed: false,
-                        demo_target,
-                    }
-                }
+                Err(_) => return tally.cut_off(status, demo_target),
             }
         }
         let check_passed = status == request.expect_status && tally.check_holds(request);
@@ -218,6 +202,17 @@ impl BodyTally {
                 self.overflowed = true;
                 self.kept = Some(BytesMut::new());
             }
+        }
+    }
+
+    /// The exchange of an answer whose body broke off part-way: a reset, its check failed.
+    fn cut_off(&self, status: u16, demo_target: bool) -> Exchange {
+        Exchange {
+            status: Some(status),
+            error: Some(ErrorKind::Reset),
+            bytes_received: self.received,
+            check_passed: false,
+            demo_target,
         }
     }
 
