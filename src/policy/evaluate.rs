@@ -690,14 +690,16 @@ fn find_figures(policy: &Policy, gate: &Gate, threshold: &Threshold, evidence: &
 }
 
 /// A `histogram_quantile` answer checked against its own buckets (see `quantile_query`): a
-/// series whose rank lies in the `+Inf` bucket is +Inf, never the highest finite bound.
+/// series whose rank lies in the `+Inf` bucket is +Inf, never the highest finite bound; a
+/// series whose buckets are not cumulative (no +Inf bucket, one below a finite bucket or apart
+/// from the `_count`) makes the row NO DATA, naming it.
 fn conservative_quantile(
     gate: &Gate,
     query: &str,
     result: &QueryResult,
     evidence: &Evidence,
 ) -> Result<(QueryResult, Option<String>), String> {
-    use super::quantile_query::{beyond_finite, Bucket};
+    use super::quantile_query::{beyond_finite, cumulative_fault, Bucket};
     let Some(quantile) = gate.quantile_companion(query) else { return Ok((result.clone(), None)) };
     let Some(buckets) = evidence.queries.get(&quantile.buckets) else {
         return Err(format!(
@@ -712,6 +714,39 @@ fn conservative_quantile(
         .map_err(|why| format!("the histogram's buckets ({}): {why}", quantile.buckets))?
         .map(|warning| format!("the histogram's buckets: {warning}"));
     let buckets: Vec<Bucket> = buckets.series.iter().map(|s| Bucket { labels: &s.labels, count: s.value }).collect();
+    // The `_count` series, where the buckets are a `…_bucket` metric's, follow the same rules:
+    // no answer is no figure, a partial one is judged as the buckets are.
+    let counts = match &quantile.count {
+        None => None,
+        Some(count) => {
+            let Some(answer) = evidence.queries.get(count) else {
+                return Err(format!(
+                    "the histogram's counts ({count}) gave no answer, so whether its +Inf bucket holds every observation cannot be told"
+                ));
+            };
+            if let Some(warning) = answer
+                .partial(evidence.accept_partial_responses)
+                .map_err(|why| format!("the histogram's counts ({count}): {why}"))?
+            {
+                let warning = format!("the histogram's counts: {warning}");
+                note = Some(match note.take() {
+                    Some(n) => format!("{n}; {warning}"),
+                    None => warning,
+                });
+            }
+            Some(answer)
+        }
+    };
+    let counts: Vec<Bucket> = counts
+        .map(|answer| answer.series.iter().map(|s| Bucket { labels: &s.labels, count: s.value }).collect())
+        .unwrap_or_default();
+    for series in &result.series {
+        if let Some(fault) = cumulative_fault(&series.labels, &buckets, &counts) {
+            let set = crate::metrics::LabelSet::of(&series.labels);
+            let named = if set.is_empty() { String::new() } else { format!(" {set}") };
+            return Err(format!("series{named} of {}: {fault}", quantile.buckets));
+        }
+    }
     let mut adjusted = result.clone();
     for series in &mut adjusted.series {
         if let Some((above, total)) = beyond_finite(quantile.q, &series.labels, &buckets) {

@@ -414,7 +414,8 @@ impl Policy {
 
     /// The queries a judgement must send, with the first gate that needs each: only where no
     /// higher-ranked source gives the figure (a set env variable, a run-window scrape); with
-    /// each a histogram quantile's bucket companion (its +Inf bucket bounds it) and a gate's
+    /// each a histogram quantile's bucket companion (its +Inf bucket bounds it) and its `_count`
+    /// (the +Inf bucket must equal it) and a gate's
     /// window-coverage query; and, when any query is sent, every freshness requirement's
     /// queries, since query evidence has an age. Gates of a flow switched off are asked too:
     /// an answer with series shows the flow ran, and overrules the switch.
@@ -433,6 +434,9 @@ impl Policy {
                 add(&mut needed, &gate.id, query.to_string());
                 if let Some(quantile) = gate.quantile_companion(query) {
                     add(&mut needed, &gate.id, quantile.buckets);
+                    if let Some(count) = quantile.count {
+                        add(&mut needed, &gate.id, count);
+                    }
                 }
                 if let Some(coverage) = &gate.coverage {
                     add(&mut needed, &gate.id, coverage.query());
@@ -464,6 +468,9 @@ impl Policy {
                 add(&gate.id, query.clone());
                 if let Some(quantile) = gate.quantile_companion(query) {
                     add(&gate.id, quantile.buckets);
+                    if let Some(count) = quantile.count {
+                        add(&gate.id, count);
+                    }
                 }
             }
             if let Some(coverage) = &gate.coverage {

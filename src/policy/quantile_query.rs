@@ -5,17 +5,21 @@
 //! above every bound. Every query of the form `histogram_quantile(q, BUCKETS)` is therefore
 //! judged together with a companion query, `BUCKETS` itself: when the rank `q × count` lies
 //! beyond the highest finite bucket's count, the figure is +Inf (it breaches any upper
-//! bound), exactly as a `/metrics` run window says. A `max` or high-percentile query that
+//! bound), exactly as a `/metrics` run window says. The buckets must be cumulative for that to
+//! hold (`cumulative_fault`): an instance that exports no +Inf bucket leaves its observations
+//! above every bound in its `_count` alone, and the quantile is NO DATA. A `max` or high-percentile query that
 //! uses `histogram_quantile` in any other shape cannot be checked that way and is refused at
 //! load.
 
 use std::collections::BTreeMap;
 
-/// `histogram_quantile(q, BUCKETS)` taken apart: `q` and the bucket query text.
+/// `histogram_quantile(q, BUCKETS)` taken apart: `q`, the bucket query text and, where the
+/// buckets are read from a `…_bucket` metric, the same query over its `…_count` series.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QuantileQuery {
     pub q: f64,
     pub buckets: String,
+    pub count: Option<String>,
 }
 
 /// The bucket query to judge a quantile query with, for classic histograms (`_bucket` series
@@ -46,7 +50,30 @@ pub fn parse(query: &str) -> Option<QuantileQuery> {
     let comma = top_level_comma(args)?;
     let q: f64 = args[..comma].trim().parse().ok()?;
     let buckets = args[comma + 1..].trim().to_string();
-    (!buckets.is_empty()).then_some(QuantileQuery { q, buckets })
+    let count = count_query(&buckets);
+    (!buckets.is_empty()).then_some(QuantileQuery { q, buckets, count })
+}
+
+/// The bucket query with every metric name ending in `_bucket` read as its `_count`: the same
+/// aggregation over the observation counts, one series per series of the quantile's grouping
+/// (a `_count` series has no `le`, so `sum by (le)` of it keeps the grouping's other labels).
+/// None when the text names no `…_bucket` metric (a recording rule with a `le` label).
+fn count_query(buckets: &str) -> Option<String> {
+    let name_char = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == ':';
+    let mut out = String::with_capacity(buckets.len());
+    let mut rest = buckets;
+    let mut replaced = false;
+    while let Some(at) = rest.find("_bucket") {
+        let end = at + "_bucket".len();
+        let ends_a_name = rest[end..].chars().next().is_none_or(|c| !name_char(c))
+            && rest[..at].chars().next_back().is_some_and(name_char);
+        out.push_str(&rest[..at]);
+        out.push_str(if ends_a_name { "_count" } else { "_bucket" });
+        replaced |= ends_a_name;
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    replaced.then_some(out)
 }
 
 /// The same rule in PromQL, for exported alert rules: the quantile query with every series
@@ -71,8 +98,21 @@ pub fn conservative_promql(query: &str, quantile: &QuantileQuery) -> String {
     let total = format!("sum without (le, {INF_LABEL}) ({marked} and on ({INF_LABEL}) {inf})");
     let highest_finite = format!("max without (le, {INF_LABEL}) ({marked} unless on ({INF_LABEL}) {inf})");
     let beyond = format!("({total} * {q} > {highest_finite})");
-    format!("((({query}) unless {beyond}) or ({beyond} * 0 + Inf))")
+    let bounded = format!("((({query}) unless {beyond}) or ({beyond} * 0 + Inf))");
+    // `cumulative_fault` in PromQL: finite buckets without a +Inf one, a finite bucket above
+    // the +Inf bucket, a +Inf bucket apart from the `_count`. Such a series is -Inf, which the
+    // NoData alert reads as broken evidence (reduced or not), as check's NO DATA.
+    let tolerance = format!("{TOLERANCE:e}");
+    let mut broken = format!("({highest_finite} unless {total}) or ({highest_finite} > {total} * (1 + {tolerance}))");
+    if let Some(count) = &quantile.count {
+        broken.push_str(&format!(" or (abs(({count}) - {total}) > {tolerance} * ({count}))"));
+    }
+    format!("(({bounded} unless ({broken})) or (({broken}) * 0 - Inf))")
 }
+
+/// Relative slack in the comparisons of `cumulative_fault`, for float sums taken in another
+/// order; far below one observation in any real count.
+const TOLERANCE: f64 = 1e-9;
 
 /// The label `conservative_promql` marks infinite buckets with; a bucket query whose series
 /// carry it already would be misread, so the name is gatecheck's own.
@@ -114,9 +154,48 @@ pub struct Bucket<'a> {
 /// bound's own count and disagreed with the rule). It stays conservative: the counts can only
 /// match when every instance has one finite bound with all of its observations at or below it.
 pub fn beyond_finite(q: f64, labels: &BTreeMap<String, String>, buckets: &[Bucket]) -> Option<(f64, f64)> {
-    fn others(labels: &BTreeMap<String, String>) -> Vec<(&String, &String)> {
-        labels.iter().filter(|(k, _)| k.as_str() != "le" && k.as_str() != "__name__").collect()
+    let coalesced = coalesced(labels, buckets);
+    let total = coalesced.iter().find(|(b, _)| b.is_infinite()).map(|(_, count)| *count).filter(|t| *t > 0.0)?;
+    let largest_finite_count =
+        coalesced.iter().filter(|(b, _)| b.is_finite()).map(|(_, count)| *count).reduce(f64::max).unwrap_or(0.0);
+    (largest_finite_count < q * total).then_some((total - largest_finite_count, total))
+}
+
+/// Why the buckets of the series labelled `labels` cannot give a quantile, if they cannot: the
+/// buckets a quantile is drawn from must be cumulative, so the +Inf bucket must be there
+/// wherever finite buckets are, hold at least every finite bucket, and equal the `_count`
+/// series of the same labels where `counts` has one. An instance that exports no +Inf bucket
+/// (its observations above every bound in its `_count` alone) breaks this in the sum: the
+/// summed +Inf bucket lies below a finite one, which histogram_quantile silently repairs, or
+/// below the summed `_count` (finding round17-figures/03: p(99) read 990 ms while 990 of 1100
+/// observations lay above 10 s). Whatever was lost, the quantile has no figure: NO DATA.
+pub fn cumulative_fault(labels: &BTreeMap<String, String>, buckets: &[Bucket], counts: &[Bucket]) -> Option<String> {
+    let coalesced = coalesced(labels, buckets);
+    let largest_finite = coalesced.iter().filter(|(b, _)| b.is_finite()).max_by(|x, y| x.1.total_cmp(&y.1));
+    let total = coalesced.iter().find(|(b, _)| b.is_infinite()).map(|(_, count)| *count);
+    let wanted = others(labels);
+    let count = counts.iter().find(|c| others(c.labels) == wanted).map(|c| c.count);
+    match (largest_finite, total, count) {
+        (Some((bound, finite)), None, _) => Some(format!(
+            "its buckets have no +Inf bucket (the le=\"{bound}\" bucket holds {finite}): the observations above every bound are unknown"
+        )),
+        (Some((bound, finite)), Some(total), _) if *finite > total * (1.0 + TOLERANCE) => Some(format!(
+            "its buckets are not cumulative: the +Inf bucket holds {total}, below the le=\"{bound}\" bucket's {finite} (an instance exports no +Inf bucket?), so observations above every bound are unknown"
+        )),
+        (_, Some(total), Some(count)) if (count - total).abs() > TOLERANCE * count.abs() => Some(format!(
+            "its +Inf bucket holds {total} observations but its _count {count} (an instance exports no +Inf bucket?), so observations above every bound are unknown"
+        )),
+        _ => None,
     }
+}
+
+fn others(labels: &BTreeMap<String, String>) -> Vec<(&String, &String)> {
+    labels.iter().filter(|(k, _)| k.as_str() != "le" && k.as_str() != "__name__").collect()
+}
+
+/// The buckets of the series labelled `labels` as histogram_quantile reads them: (bound,
+/// summed count), one entry per number, however spelled.
+fn coalesced(labels: &BTreeMap<String, String>, buckets: &[Bucket]) -> Vec<(f64, f64)> {
     let wanted = others(labels);
     // (bound, summed count), one entry per number: the coalescing histogram_quantile does.
     let mut coalesced: Vec<(f64, f64)> = Vec::new();
@@ -132,10 +211,7 @@ pub fn beyond_finite(q: f64, labels: &BTreeMap<String, String>, buckets: &[Bucke
             None => coalesced.push((bound, bucket.count)),
         }
     }
-    let total = coalesced.iter().find(|(b, _)| b.is_infinite()).map(|(_, count)| *count).filter(|t| *t > 0.0)?;
-    let largest_finite_count =
-        coalesced.iter().filter(|(b, _)| b.is_finite()).map(|(_, count)| *count).reduce(f64::max).unwrap_or(0.0);
-    (largest_finite_count < q * total).then_some((total - largest_finite_count, total))
+    coalesced
 }
 
 fn closing_paren(text: &str) -> Option<usize> {
@@ -250,7 +326,43 @@ mod tests {
         assert_eq!(beyond_finite(1.0, &BTreeMap::new(), &buckets), None);
     }
 
+    #[test]
+    fn buckets_without_a_cumulative_inf_bucket_have_no_quantile() {
+        // Finding round17-figures/03: a's 100 observations <= 1 s with its +Inf bucket; b's
+        // exporter writes no +Inf bucket (1000 observations, 990 above 10 s, in _count alone).
+        let labels = |le: &str| BTreeMap::from([("le".to_string(), le.to_string())]);
+        let (l1, l10, linf, none) = (labels("1"), labels("10"), labels("+Inf"), BTreeMap::new());
+        let bucket = |labels, count| Bucket { labels, count };
+        let summed = [bucket(&l1, 110.0), bucket(&l10, 110.0), bucket(&linf, 100.0)];
+        assert!(cumulative_fault(&none, &summed, &[]).unwrap().contains("not cumulative"));
+        let count = [bucket(&none, 1100.0)];
+        assert!(cumulative_fault(&none, &summed, &count).is_some());
+        // b's finite buckets empty: only the _count shows its observations.
+        let summed = [bucket(&l1, 100.0), bucket(&l10, 100.0), bucket(&linf, 100.0)];
+        assert!(cumulative_fault(&none, &summed, &[]).is_none());
+        assert!(cumulative_fault(&none, &summed, &count).unwrap().contains("_count 1100"));
+        assert!(cumulative_fault(&none, &summed, &[bucket(&none, 100.0)]).is_none());
+        assert!(cumulative_fault(&none, &[bucket(&l10, 5.0)], &[]).unwrap().contains("no +Inf bucket"));
+        assert_eq!(
+            count_query("sum by (le) (rate(lag_seconds_bucket{job=\"a\"}[5m]))").unwrap(),
+            "sum by (le) (rate(lag_seconds_count{job=\"a\"}[5m]))"
+        );
+        assert_eq!(count_query("sum by (le) (job:lag_bucket:rate5m)"), None);
+    }
+
     use proptest::prelude::*;
+
+    /// How an instance's exporter may break its histogram (finding round17-figures/03).
+    #[derive(Debug, Clone, Copy)]
+    enum Fault {
+        None,
+        /// No +Inf line: its observations above every bound are in `_count` alone.
+        NoInf,
+        /// A +Inf bucket holding only the observations at or below its highest finite bound.
+        ShortInf,
+        /// No `_count` series either (with no +Inf line).
+        NoInfNoCount,
+    }
 
     /// Ways a Prometheus exporter may spell one bound that histogram_quantile (Go's ParseFloat)
     /// reads as the same number.
@@ -292,6 +404,68 @@ mod tests {
                 .collect();
             let buckets: Vec<Bucket> = labels.iter().map(|(l, c)| Bucket { labels: l, count: *c }).collect();
             if beyond_finite(1.0, &BTreeMap::new(), &buckets).is_none() && largest_observation.is_finite() {
+                prop_assert!(largest_observation <= highest_bound, "{instances:?}");
+            }
+        }
+
+        /// Finding round17-figures/03: whatever instances are summed and however one breaks
+        /// its histogram, a quantile is drawn only from cumulative buckets. Where every
+        /// instance exports its `_count`, any lost observation (a missing or short +Inf bucket)
+        /// makes the row NO DATA; and whenever the buckets pass, a finite answer means no
+        /// observation lies above every bound.
+        #[test]
+        fn a_quantile_is_drawn_only_from_cumulative_buckets(
+            instances in prop::collection::vec(
+                (prop::sample::subsequence(vec![1.0, 2.5, 10.0, 60.0], 1..=4),
+                 prop::collection::vec(0.0f64..120.0, 0..6),
+                 prop::sample::select(vec![Fault::None, Fault::NoInf, Fault::ShortInf, Fault::NoInfNoCount])),
+                1..4),
+            q in prop::sample::select(vec![0.5, 0.95, 0.99, 1.0]),
+        ) {
+            let mut sums: BTreeMap<String, f64> = BTreeMap::new();
+            let mut count: Option<f64> = None;
+            let mut lost = 0.0;
+            let (mut highest_bound, mut largest_observation) = (f64::NEG_INFINITY, f64::NEG_INFINITY);
+            for (bounds, observations, fault) in &instances {
+                let top = bounds.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                highest_bound = highest_bound.max(top);
+                largest_observation = observations.iter().copied().fold(largest_observation, f64::max);
+                for bound in bounds {
+                    *sums.entry(bound.to_string()).or_default() += observations.iter().filter(|o| *o <= bound).count() as f64;
+                }
+                let all = observations.len() as f64;
+                let below_top = observations.iter().filter(|o| **o <= top).count() as f64;
+                match fault {
+                    Fault::None => *sums.entry("+Inf".to_string()).or_default() += all,
+                    Fault::ShortInf => {
+                        *sums.entry("+Inf".to_string()).or_default() += below_top;
+                        lost += all - below_top;
+                    }
+                    Fault::NoInf | Fault::NoInfNoCount => lost += all,
+                }
+                if !matches!(fault, Fault::NoInfNoCount) {
+                    *count.get_or_insert(0.0) += all;
+                }
+            }
+            let every_count = instances.iter().all(|(_, _, fault)| !matches!(fault, Fault::NoInfNoCount));
+            let labels: Vec<(BTreeMap<String, String>, f64)> = sums
+                .into_iter()
+                .map(|(le, count)| (BTreeMap::from([("le".to_string(), le)]), count))
+                .collect();
+            let buckets: Vec<Bucket> = labels.iter().map(|(l, c)| Bucket { labels: l, count: *c }).collect();
+            let none = BTreeMap::new();
+            let counts: Vec<Bucket> = count.iter().map(|c| Bucket { labels: &none, count: *c }).collect();
+            let fault = cumulative_fault(&none, &buckets, &counts);
+            if every_count && lost > 0.0 {
+                prop_assert!(fault.is_some(), "{lost} observations lost unseen: {instances:?}");
+            }
+            if instances.iter().all(|(_, _, fault)| matches!(fault, Fault::None)) {
+                prop_assert!(fault.is_none(), "{fault:?}: {instances:?}");
+            }
+            // An instance without +Inf bucket and without `_count` hides what lies above its bounds
+            // from any reader; the rest is bounded.
+            let seen = every_count || lost == 0.0;
+            if seen && fault.is_none() && beyond_finite(q, &none, &buckets).is_none() && q == 1.0 && largest_observation.is_finite() {
                 prop_assert!(largest_observation <= highest_bound, "{instances:?}");
             }
         }

@@ -374,6 +374,10 @@ fn a_partial_answer_to_the_buckets_of_a_quantile_is_no_data() {
             "lag_seconds_bucket",
             r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"le":"10"},"value":[1767225600,"100"]},{"metric":{"le":"+Inf"},"value":[1767225600,"100"]}]},"warnings":["partial response: store 10.0.0.9 unavailable"]}"#,
         ),
+        (
+            "lag_seconds_count",
+            r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1767225600,"100"]}]}}"#,
+        ),
     ]);
     let (_guard, policy) = policy_file(
         "[[gate]]\nid = \"lag\"\nunit = \"s\"\nthresholds = [\"max < 180s\"]\nquery = 'histogram_quantile(1, sum by (le) (lag_seconds_bucket))'\n",

@@ -174,10 +174,11 @@ fn probe_finds_queries_that_would_be_no_data() {
     let assert = gatecheck().args(["probe", "--prometheus-url", &prom.url, "--at", FIXTURE_T]).assert().code(1);
     let out = stdout_of(&assert);
     // The gates' queries, their histograms' bucket queries (a histogram_quantile is judged
-    // with its +Inf bucket), their window-coverage queries and the freshness queries: the
-    // rule-run path has no series, so its query, its bucket query and its coverage query would
-    // give no figure. (Two of the 29 are up_for's hole queries.)
-    assert!(out.contains("PROBE FAILED: 3 of 29 queries would give no figure"), "{out}");
+    // with its +Inf bucket, which must equal the `_count`: the count query too), their
+    // window-coverage queries and the freshness queries: the rule-run path has no series, so its
+    // query, its bucket and count queries and its coverage query would give no figure. (Two of
+    // the 32 are up_for's hole queries.)
+    assert!(out.contains("PROBE FAILED: 4 of 32 queries would give no figure"), "{out}");
     assert!(out.contains("api-query-latency") && out.contains("no series"), "{out}");
     assert!(out.contains("3 series: {provider=\"discogs\"} 0.05"), "{out}");
 

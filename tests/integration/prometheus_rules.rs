@@ -38,7 +38,13 @@ fn saturation_rules_pass_promtool_check_with_limits_on_the_query_scale() {
     // 400ms on a query in seconds is 0.4; 3% is 0.03; the DB pool's two statistics are recorded.
     // A quantile is read as check reads it: +Inf where observations lie above every bucket.
     assert!(text.contains(r#"{method="GET"}[10m])))) unless (sum without (le, gatecheck_inf)"#), "{text}");
-    assert!(text.contains(r#" * 0 + Inf))) >= 0.4"#), "{text}");
+    assert!(text.contains(r#" * 0 + Inf)) unless ((max without (le, gatecheck_inf)"#), "{text}");
+    // Buckets that are not cumulative (no +Inf bucket, or one below a finite bucket or apart
+    // from the `_count`) are -Inf, which the NoData alert reads as broken, as check's NO DATA.
+    assert!(
+        text.contains(r#"(rate(waxwatch_request_latency_seconds_count{method="GET"}[10m]))))) * 0 - Inf))) >= 0.4"#),
+        "{text}"
+    );
     assert!(text.contains("[1h]))) >= 0.03"), "{text}");
     // Recording rules carry the policy's name (issue 20: two policies' db-pool gates collided).
     assert!(
@@ -1709,5 +1715,124 @@ impl ExportedAlert {
         let run = std::process::Command::new("promtool").args(["test", "rules"]).arg(&test_path).output().unwrap();
         let said = format!("{}{}", String::from_utf8_lossy(&run.stdout), String::from_utf8_lossy(&run.stderr));
         assert!(run.status.success() && !said.contains("same labelset"), "{what}: {said}\n{}", self.text);
+    }
+}
+
+/// Finding round17-figures/03: a histogram_quantile over `sum by (le)` of instances where one
+/// instance exports no +Inf bucket (its observations above every bound are in its `_count`
+/// alone): the summed +Inf bucket lies below the finite ones, Prometheus repairs monotonicity,
+/// and p(99) read 990 ms PASS although 990 of 1100 observations lie above 10 s. The buckets a
+/// quantile is drawn from must be cumulative: per series of the quantile's grouping the +Inf
+/// bucket at least every finite bucket, and equal to the `_count` where that exists; otherwise
+/// the row is NO DATA. check (through `gatecheck test`, a real Prometheus) and the exported
+/// alerts (promtool) agree on every case: the NoData alert fires where check says NO DATA.
+#[test]
+fn a_quantile_over_buckets_that_are_not_cumulative_is_no_data_in_check_and_the_exported_alerts() {
+    if !promtool_installed() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("p.toml"),
+        r#"
+[policy]
+name = "p"
+max_waiver_days = 14
+[[gate]]
+id = "lag"
+description = "scheduler lag p99 over every instance"
+query = 'histogram_quantile(0.99, sum by (le) (lag_seconds_bucket))'
+unit = "s"
+thresholds = ["p(99) < 5s"]
+"#,
+    )
+    .unwrap();
+    let a = [
+        (r#"lag_seconds_bucket{instance="a",le="1"}"#, "100x10"),
+        (r#"lag_seconds_bucket{instance="a",le="10"}"#, "100x10"),
+        (r#"lag_seconds_bucket{instance="a",le="+Inf"}"#, "100x10"),
+        (r#"lag_seconds_count{instance="a"}"#, "100x10"),
+    ];
+    // (case, instance b's series, check's row, the threshold alert fires, the NoData alert fires)
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a str, bool, bool);
+    let cases: Vec<Case> = vec![
+        (
+            "b exports no +Inf bucket (the finding)",
+            vec![
+                (r#"lag_seconds_bucket{instance="b",le="1"}"#, "10x10"),
+                (r#"lag_seconds_bucket{instance="b",le="10"}"#, "10x10"),
+                (r#"lag_seconds_count{instance="b"}"#, "1000x10"),
+            ],
+            "NO DATA",
+            false,
+            true,
+        ),
+        (
+            "b has no +Inf bucket and empty finite ones: only its _count shows its observations",
+            vec![
+                (r#"lag_seconds_bucket{instance="b",le="1"}"#, "0x10"),
+                (r#"lag_seconds_bucket{instance="b",le="10"}"#, "0x10"),
+                (r#"lag_seconds_count{instance="b"}"#, "1000x10"),
+            ],
+            "NO DATA",
+            false,
+            true,
+        ),
+        (
+            "b exports its +Inf bucket: 990 observations above 10 s",
+            vec![
+                (r#"lag_seconds_bucket{instance="b",le="1"}"#, "10x10"),
+                (r#"lag_seconds_bucket{instance="b",le="10"}"#, "10x10"),
+                (r#"lag_seconds_bucket{instance="b",le="+Inf"}"#, "1000x10"),
+                (r#"lag_seconds_count{instance="b"}"#, "1000x10"),
+            ],
+            "FAIL",
+            true,
+            false,
+        ),
+        (
+            "b is cumulative and bounded",
+            vec![
+                (r#"lag_seconds_bucket{instance="b",le="1"}"#, "10x10"),
+                (r#"lag_seconds_bucket{instance="b",le="10"}"#, "10x10"),
+                (r#"lag_seconds_bucket{instance="b",le="+Inf"}"#, "10x10"),
+                (r#"lag_seconds_count{instance="b"}"#, "10x10"),
+            ],
+            "PASS",
+            false,
+            false,
+        ),
+        (
+            "b exports no _count and no +Inf bucket: the buckets alone show it",
+            vec![
+                (r#"lag_seconds_bucket{instance="b",le="1"}"#, "10x10"),
+                (r#"lag_seconds_bucket{instance="b",le="10"}"#, "10x10"),
+            ],
+            "NO DATA",
+            false,
+            true,
+        ),
+    ];
+    let mut tests = String::from("policy = \"p.toml\"\n");
+    for (name, b, row, _, _) in &cases {
+        let series: String = a
+            .iter()
+            .chain(b)
+            .map(|(series, values)| format!("  {{ series = '{series}', values = '{values}' }},\n"))
+            .collect();
+        let outcome = if *row == "PASS" { "ship" } else { "blocked" };
+        tests.push_str(&format!(
+            "\n[[case]]\nname = \"{name}\"\nat = \"5m\"\ninterval = \"1m\"\nseries = [\n{series}]\n[case.expect]\noutcome = \"{outcome}\"\n[case.expect.gates]\n\"lag p(99) < 5s\" = \"{row}\"\n"
+        ));
+    }
+    std::fs::write(dir.path().join("t.toml"), tests).unwrap();
+    assert_policy_tests_pass(dir.path(), cases.len());
+    let breach = ExportedAlert::of(dir.path(), "GatecheckLag");
+    let no_data = ExportedAlert::of(dir.path(), "GatecheckLagNoData");
+    for (name, b, _, breaches, missing) in &cases {
+        let input_series: Vec<serde_json::Value> =
+            a.iter().chain(b).map(|(series, values)| serde_json::json!({"series": series, "values": values})).collect();
+        breach.assert_fires_at_5m(dir.path(), input_series.clone(), *breaches, name);
+        no_data.assert_fires_at_5m(dir.path(), input_series, *missing, name);
     }
 }
