@@ -4,9 +4,14 @@
 //! -e`'s little-endian ones, per-byte hex or decimal), instead of one rendering each (finding
 //! round16-text/03).
 //!
-//! The text's *number runs* are read first: tokens of digits (hex digits, after an optional `0x`
-//! or `\x`) with only whitespace (written or escaped: `\n`), commas and colons between them.
-//! Each run is decoded under every base (8, 10, 16) × word size (1, 2, 4, 8 bytes) × byte order
+//! The text's *number runs* are read first: tokens (words of letters and digits that are digits
+//! of some base, after one of a fixed set of prefixes — `0x`, `0b`, `0o`, `x` of `\x`, `#x`,
+//! `&#x` — and before one of a fixed set of suffixes — `U`, `UL`, `LL`, `n`, `h`, `b`, `o`…)
+//! with only separators between them: whitespace of any length (written or escaped: `\n`) and a
+//! few punctuation marks (any ASCII punctuation: `, `, `; `, `|`, `-`, `.`, `/`, quotes and
+//! brackets, and the marks before a number, `\`, `$`, `#`, `&#`, `%`), so a tool's or a
+//! language's way of writing a list is not listed (finding round17-text/01). Each run is
+//! decoded under every base (2, 8, 10, 16) × word size (1, 2, 4, 8 bytes) × byte order
 //! (big, little) × offsets (with or without the first token of each line taken for a dump's
 //! offset and skipped); a token that is no number of that base or does not fit that word size
 //! ends a decoded stretch; read as dump lines, a line's text column (hexdump -C's `|Bearer
@@ -22,14 +27,84 @@ use std::collections::HashSet;
 use super::echo::SHORTEST_CUT;
 
 /// Bases a dump writes its numbers in.
-const BASES: [u32; 3] = [8, 10, 16];
+const BASES: [u32; 4] = [2, 8, 10, 16];
 /// Word sizes in bytes.
 const SIZES: [usize; 5] = [1, 2, 4, 8, WIDTH];
-/// The word size a hex token's written width gives (two digits a byte): xxd writes the last
-/// group of a dump only as wide as the bytes left (`32613763` in `-g8`, `595863376132` in `-e`).
+/// The word size a hex or binary token's written width gives (two hex digits or eight binary
+/// ones a byte): xxd writes the last group of a dump only as wide as the bytes left (`32613763`
+/// in `-g8`, `595863376132` in `-e`).
 const WIDTH: usize = 0;
-/// The most digits a token of any base and size may have (a 64-bit word in octal: 22).
-const LONGEST_TOKEN: usize = 22;
+/// The most digits a token of any base and size may have (a 64-bit word in binary).
+const LONGEST_TOKEN: usize = 64;
+/// The most marks (punctuation; a run of backslashes is one, whitespace none) between two
+/// tokens of one run: Python's `', '\x` (4), a JSON string's quoted character references
+/// `;\", \"&#` (8).
+const LONGEST_SEPARATOR: usize = 8;
+/// What a language or tool writes before a number's digits (letters only: the marks before them,
+/// `\`, `$`, `#`, `&#`, `%`, quotes, are separators), and the base it says, if any. Longest first.
+const PREFIXES: [(&str, Option<u32>); 8] = [
+    ("0x", Some(16)),
+    ("0X", Some(16)),
+    ("0b", Some(2)),
+    ("0B", Some(2)),
+    ("0o", Some(8)),
+    ("0O", Some(8)),
+    ("x", Some(16)),
+    ("X", Some(16)),
+];
+/// What follows a number's digits: C's and Rust's integer type suffixes, JavaScript's BigInt
+/// `n`, assembly's `h`, `b`, `o` and `q`, and the base they say, if any. Longest first.
+const SUFFIXES: [(&str, Option<u32>); 26] = [
+    ("ULL", None),
+    ("ull", None),
+    ("u16", None),
+    ("u32", None),
+    ("u64", None),
+    ("i16", None),
+    ("i32", None),
+    ("i64", None),
+    ("UL", None),
+    ("ul", None),
+    ("LL", None),
+    ("ll", None),
+    ("u8", None),
+    ("i8", None),
+    ("U", None),
+    ("u", None),
+    ("L", None),
+    ("l", None),
+    ("n", None),
+    ("h", Some(16)),
+    ("H", Some(16)),
+    ("b", Some(2)),
+    ("B", Some(2)),
+    ("o", Some(8)),
+    ("O", Some(8)),
+    ("q", Some(8)),
+];
+
+/// The digits of `word` (letters and digits) in `base`: the whole word when it is digits of that
+/// base, else the word without a prefix and/or suffix that says no other base. The number
+/// of ways tried is fixed, so a token costs the same whatever it holds.
+fn digits_of(word: &str, base: u32) -> Option<&str> {
+    let valid = |digits: &str| (1..=LONGEST_TOKEN).contains(&digits.len()) && digits.chars().all(|c| c.is_digit(base));
+    if valid(word) {
+        return Some(word);
+    }
+    let fits = |said: Option<u32>| said.is_none_or(|said| said == base);
+    let prefixes = PREFIXES.iter().filter(|(prefix, said)| fits(*said) && word.starts_with(prefix));
+    let bare = std::iter::once(word).chain(prefixes.map(|(prefix, _)| &word[prefix.len()..]));
+    for rest in bare {
+        if rest.len() < word.len() && valid(rest) {
+            return Some(rest);
+        }
+        let suffix = SUFFIXES.iter().find(|(suffix, said)| fits(*said) && rest.ends_with(suffix));
+        if let Some(digits) = suffix.map(|(suffix, _)| &rest[..rest.len() - suffix.len()]).filter(|d| valid(d)) {
+            return Some(digits);
+        }
+    }
+    None
+}
 
 /// The credential pieces a decoded dump is checked against.
 pub struct Dumps {
@@ -149,13 +224,9 @@ impl Dumps {
 
 /// A number token of the text.
 struct Token {
-    /// Its byte range, prefix included.
+    /// Its byte range: a word of letters and digits, affixes included.
     start: usize,
     end: usize,
-    /// Where its digits begin (after `0x` or `\x`).
-    digits: usize,
-    /// Whether it was written with a hex prefix (then it is read in base 16 only).
-    hex: bool,
     /// Whether only separators come between it and the token before it (one run).
     joined: bool,
     /// Whether it is the first token of its line (or of its run): a dump's offset.
@@ -174,14 +245,12 @@ struct Token {
 
 impl Token {
     /// Its value in `base` and its bytes when it is a number of that base that fits `size`
-    /// bytes (`WIDTH`: as many as its hex digits write).
+    /// bytes (`WIDTH`: as many as its hex or binary digits write).
     fn value(&self, text: &str, base: u32, size: usize) -> Option<(u64, usize)> {
-        if self.hex && base != 16 {
-            return None;
-        }
-        let digits = &text[self.digits..self.end];
+        let digits = digits_of(&text[self.start..self.end], base)?;
         let size = match size {
             WIDTH if base == 16 && digits.len().is_multiple_of(2) && digits.len() <= 16 => digits.len() / 2,
+            WIDTH if base == 2 && digits.len().is_multiple_of(8) => digits.len() / 8,
             WIDTH => return None,
             size => size,
         };
@@ -199,9 +268,14 @@ fn tokens(text: &str) -> Vec<Token> {
     let mut joined = false;
     let mut line = true;
     let mut clean_line = true;
+    // Since the last line break: whether only whitespace came (a dump's line begins with its
+    // offset; a list's opening bracket makes its first item no offset).
+    let mut bare_line = true;
     // On this line: its tokens from which one, whether its first token came, and whether other
     // text came after it (a text column).
     let mut line_tokens = 0;
+    // Marks since the last token.
+    let mut marks = 0;
     let mut first_seen = false;
     let mut dump_line = false;
     let mut column = false;
@@ -217,27 +291,20 @@ fn tokens(text: &str) -> Vec<Token> {
         let mut other = |length: usize, first_seen: bool| {
             joined = false;
             clean_line = false;
+            bare_line = false;
             column |= first_seen;
             length
         };
-        if byte.is_ascii_alphanumeric() || (byte == b'\\' && bytes.get(at + 1) == Some(&b'x')) {
-            // A word: a token when it is (an optional prefix and) hex digits alone.
-            let (digits, hex) = match bytes.get(at..at + 2) {
-                Some(b"0x" | b"0X" | b"\\x") if bytes.get(at + 2).is_some_and(u8::is_ascii_hexdigit) => (at + 2, true),
-                _ => (at, false),
-            };
-            let end = digits + bytes[digits..].iter().take_while(|b| b.is_ascii_alphanumeric()).count();
-            let number =
-                end > digits && end - digits <= LONGEST_TOKEN && bytes[digits..end].iter().all(u8::is_ascii_hexdigit);
-            if number {
+        if byte.is_ascii_alphanumeric() {
+            // A word: a token when it is a number of some base, affixes aside.
+            let end = at + bytes[at..].iter().take_while(|b| b.is_ascii_alphanumeric()).count();
+            if BASES.iter().any(|&base| digits_of(&text[at..end], base).is_some()) {
                 if !first_seen {
-                    dump_line = line && clean_line;
+                    dump_line = line && bare_line;
                 }
                 tokens.push(Token {
                     start: at,
                     end,
-                    digits,
-                    hex,
                     joined,
                     line_first: line || !joined,
                     in_column: column,
@@ -248,46 +315,66 @@ fn tokens(text: &str) -> Vec<Token> {
                 first_seen = true;
                 joined = true;
                 line = false;
+                marks = 0;
                 at = end;
             } else {
-                at += other(end.max(at + 1) - at, first_seen);
+                at += other(end - at, first_seen);
             }
             continue;
         }
         match separator_at(&bytes[at..]) {
-            (length, Some(true)) => {
+            (length, Some(Separator::Break)) => {
                 end_line(&mut tokens, line_tokens, at);
                 line_tokens = tokens.len();
                 line = true;
                 clean_line = true;
+                bare_line = true;
                 first_seen = false;
                 column = false;
                 at += length;
             }
-            (length, Some(false)) => at += length,
-            (length, None) => at += other(length, first_seen),
+            (length, Some(Separator::Blank)) => at += length,
+            (length, Some(Separator::Mark)) if marks < LONGEST_SEPARATOR => {
+                marks += 1;
+                bare_line = false;
+                at += length;
+            }
+            (length, _) => at += other(length, first_seen),
         }
     }
     tokens
 }
 
-/// What starts `bytes` between two tokens, and its length: a separator of one run (`Some`,
-/// with whether it breaks a line) — whitespace (written, or escaped as `\n`, `\r`, `\t` under any
-/// number of backslashes), a comma or a colon — or other text (`None`).
-fn separator_at(bytes: &[u8]) -> (usize, Option<bool>) {
+/// What comes between two tokens of one run.
+enum Separator {
+    /// A line break, written or escaped.
+    Break,
+    /// A space or tab, written or escaped: any number of them.
+    Blank,
+    /// A punctuation mark (a run of backslashes is one): a few of them.
+    Mark,
+}
+
+/// What starts `bytes` between two tokens, and its length: a separator of one run (`Some`) —
+/// whitespace (written, or escaped as `\n`, `\r`, `\t` under any number of backslashes) or
+/// ASCII punctuation (a list's `, `, quotes and brackets, `;`, `|`, `-`, `/`, and the marks
+/// before a number, `\x`'s `\`, `$`, `#x`'s `#`, `&#x`'s `&#`, `%`) — or other text (`None`:
+/// control characters, bytes beyond ASCII).
+fn separator_at(bytes: &[u8]) -> (usize, Option<Separator>) {
     match bytes[0] {
-        b'\n' | b'\r' => (1, Some(true)),
-        b' ' | b'\t' | b',' | b':' => (1, Some(false)),
+        b'\n' | b'\r' => (1, Some(Separator::Break)),
+        b' ' | b'\t' => (1, Some(Separator::Blank)),
         b'\\' => {
             // The whole run at once (each backslash walking it made a run cost its length
-            // squared), up to the last one, which may start a `\x` token.
+            // squared).
             let layers = bytes.iter().take_while(|&&b| b == b'\\').count();
             match bytes.get(layers) {
-                Some(b'n' | b'r') => (layers + 1, Some(true)),
-                Some(b't') => (layers + 1, Some(false)),
-                _ => (layers.saturating_sub(1).max(1), None),
+                Some(b'n' | b'r') => (layers + 1, Some(Separator::Break)),
+                Some(b't') => (layers + 1, Some(Separator::Blank)),
+                _ => (layers, Some(Separator::Mark)),
             }
         }
+        byte if byte.is_ascii_punctuation() => (1, Some(Separator::Mark)),
         _ => (1, None),
     }
 }
@@ -309,6 +396,7 @@ mod tests {
     /// (`short`, hex) only as wide as the bytes left, as xxd writes it.
     fn words(bytes: &[u8], base: u32, size: usize, little: bool, short: bool) -> Vec<String> {
         let width = match base {
+            2 => 8 * size,
             8 => (8 * size).div_ceil(3),
             10 => u64::MAX.to_string().len().min(3 * size),
             _ => 2 * size,
@@ -325,6 +413,7 @@ mod tests {
                 }
                 let value = word.iter().fold(0u64, |value, &b| (value << 8) | u64::from(b));
                 match base {
+                    2 => format!("{value:0width$b}"),
                     8 => format!("{value:0width$o}"),
                     10 => format!("{value:width$}"),
                     _ => format!("{value:0width$x}"),
@@ -336,11 +425,14 @@ mod tests {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
 
-        /// A credential (alone or after `Bearer `, at any alignment) dumped in any base × word
-        /// size × byte order, the last word padded or (hex) as wide as its bytes, with any
-        /// separator and prefix, any number of words per line, line breaks written or escaped,
-        /// and with or without offsets (od's, hexdump's, xxd's `00000010:`): every word that
-        /// carries a byte of it is masked.
+        /// A credential (alone or after `Bearer `, at any alignment) dumped in any base
+        /// (2, 8, 10, 16) × word size × byte order, the last word padded or (hex) as wide as its
+        /// bytes, with any separator (whitespace, a list's, quoted items, `;`, `|`, `-`, `.`,
+        /// `_`, `/`), any affix a language writes (`0x`, `\x`, `$`, `#x`, `&#x..;`, `0b`, `0o`,
+        /// `U`, `UL`, `h`, `n`…), in brackets or not, any number of words per line, line breaks
+        /// written or escaped, and with or without offsets (od's, hexdump's, xxd's
+        /// `00000010:`): every word that carries a byte of it is masked (finding round17-text/01
+        /// drew separators and affixes beyond the ones listed before).
         #[test]
         fn a_credential_dumped_in_any_word_format_is_masked(
             credential in "[A-Za-z0-9._~+/=-]{8,40}",
@@ -350,52 +442,69 @@ mod tests {
             size in prop::sample::select(vec![1usize, 2, 4, 8]),
             short in any::<bool>(),
             little in any::<bool>(),
-            separator in prop::sample::select(vec![" ", "  ", ", ", ",", ":", "\t"]),
-            prefix in prop::sample::select(vec!["", "0x", "\\x"]),
+            separator in prop::sample::select(vec![
+                " ", "  ", ", ", ",", ":", "\t", "; ", ";", "|", "-", ".", "_", "/", "\", \"", "', '", "\\\", \\\"",
+            ]),
+            affix in 0..8usize,
+            brackets in prop::sample::select(vec![("", ""), ("[", "]"), ("[|", "|]"), ("{", "}"), ("(", ")"), ("[\"", "\"]")]),
             per_line in 1..12usize,
             offsets in 0..3usize,
             escaped in any::<bool>(),
         ) {
-            let prefix = if base == 16 { prefix } else { "" };
+            // The affixes each base is written with: none, and the ones languages use.
+            let affixes: &[(&str, &str)] = match base {
+                16 => &[("", ""), ("0x", ""), ("\\x", ""), ("$", ""), ("#x", ""), ("&#x", ";"), ("0x", "U"), ("", "h")],
+                2 => &[("", ""), ("0b", ""), ("", "b"), ("0b", "UL")],
+                8 => &[("", ""), ("0o", ""), ("", "o"), ("0", "")],
+                _ => &[("", ""), ("", "U"), ("", "L"), ("&#", ";"), ("", "ULL"), ("", "n")],
+            };
+            let (prefix, suffix) = affixes[affix % affixes.len()];
             let input = format!("{lead}{}{credential}", if bearer { "Bearer " } else { "" });
             let words = words(input.as_bytes(), base, size, little, short);
             let mut dump = String::new();
+            let mut offset_words = Vec::new();
             for (line, chunk) in words.chunks(per_line).enumerate() {
-                match offsets {
-                    1 => dump.push_str(&format!("{:07o} ", line * per_line * size)),
-                    2 => dump.push_str(&format!("{:08x}: ", line * per_line * size)),
-                    _ => {}
+                let offset = match offsets {
+                    1 => format!("{:07o}", line * per_line * size),
+                    2 => format!("{:08x}", line * per_line * size),
+                    _ => String::new(),
+                };
+                if !offset.is_empty() {
+                    dump.push_str(&format!("{offset}{} ", if offsets == 2 { ":" } else { "" }));
+                    offset_words.push(offset);
                 }
-                let chunk: Vec<String> = chunk.iter().map(|word| format!("{prefix}{word}")).collect();
+                // A word with an affix is written without od's padding spaces.
+                let chunk: Vec<String> = chunk.iter().map(|word| format!("{prefix}{}{suffix}", if prefix.is_empty() && suffix.is_empty() { word } else { word.trim_start() })).collect();
                 dump.push_str(&chunk.join(separator));
                 dump.push_str(if escaped { "\\n" } else { "\n" });
             }
+            let dump = format!("{}{}{}\n", brackets.0, dump.trim_end(), brackets.1);
             let scrubbed = scrub(&[&credential], &format!("request dump: {dump}end"));
-            let left: Vec<&str> = scrubbed.split(|c: char| c.is_whitespace() || c == ',' || c == ':').collect();
-            let normal = scrubbed.replace("\\n", "\n");
-            let left: Vec<&str> = if escaped {
-                normal.split(|c: char| c.is_whitespace() || c == ',' || c == ':').collect()
-            } else {
-                left
+            // A word as the text splits it (at every mark and blank, `\n` too): its letters and
+            // digits, affixes included.
+            let split = |text: &str| -> Vec<String> {
+                text.replace("\\n", "\n").split(|c: char| !c.is_ascii_alphanumeric()).map(String::from).collect()
             };
+            let left = split(&scrubbed);
+            let core = |word: &str| split(&format!("{prefix}{word}{suffix}")).into_iter().rfind(|w| !w.is_empty()).unwrap_or_default();
             // Where the credential's bytes lie in the input, and so which words carry them.
             let from = input.len() - credential.len();
+            let carries = |index: usize| (index * size..(index + 1) * size).any(|byte| (from..input.len()).contains(&byte));
             for (index, word) in words.iter().enumerate() {
-                let carried = (index * size..(index + 1) * size).any(|byte| (from..input.len()).contains(&byte));
-                if carried {
-                    let written = format!("{prefix}{word}");
+                if carries(index) {
+                    let written = core(word);
                     let kept = left.iter().filter(|w| **w == written).count();
-                    let elsewhere = words.iter().enumerate()
-                        .filter(|(i, w)| *w == word && !(i * size..(i + 1) * size).any(|b| (from..input.len()).contains(&b)))
-                        .count();
+                    let elsewhere = words.iter().enumerate().filter(|(i, w)| core(w) == written && !carries(*i)).count()
+                        + offset_words.iter().filter(|w| **w == written).count();
                     prop_assert!(kept <= elsewhere, "{} carried by {} is left in {}", credential, written, scrubbed);
                 }
             }
             prop_assert!(scrubbed.contains("***"), "{}", scrubbed);
         }
 
-        /// Plain text with ordinary numbers (timestamps, `1:5:`, figures, offsets, versions) is
-        /// kept byte for byte.
+        /// Plain text with ordinary numbers (timestamps, `1:5:`, figures, offsets, versions,
+        /// dates, clock times, IP addresses, percentages, hex ids) is kept byte for byte, whatever
+        /// marks join them.
         #[test]
         fn ordinary_numbers_are_kept(
             credential in "[A-Za-z0-9._-]{8,32}",
@@ -405,11 +514,67 @@ mod tests {
                 (0u32..100, 0u32..100).prop_map(|(a, b)| format!("{a}:{b}:")),
                 "[0-9a-f]{1,16}",
                 (0u32..1000, 0u32..1000).prop_map(|(a, b)| format!("{a}.{b}")),
+                (0u32..30, 0u32..30, 0u32..300).prop_map(|(a, b, c)| format!("{a}.{b}.{c}")),
+                (1990u32..2100, 1u32..13, 1u32..32).prop_map(|(y, m, d)| format!("{y}-{m:02}-{d:02}")),
+                (0u32..24, 0u32..60, 0u32..60, 0u32..1000).prop_map(|(h, m, s, ms)| format!("{h:02}:{m:02}:{s:02}.{ms:03}")),
+                (0u32..256, 0u32..256, 0u32..256, 0u32..256).prop_map(|(a, b, c, d)| format!("{a}.{b}.{c}.{d}")),
+                (0u32..10_000).prop_map(|n| format!("{}.{}%", n / 100, n % 100)),
+                (0u64..10_000_000).prop_map(|n| format!("{n}ms")),
             ], 1..60),
-            separators in proptest::collection::vec(prop::sample::select(vec![" ", ", ", ":", "\n", " ms ", "s, "]), 60),
+            separators in proptest::collection::vec(prop::sample::select(vec![
+                " ", ", ", ":", "\n", " ms ", "s, ", "-", "/", "; ", " | ", "T", "Z ", "..",
+            ]), 60),
         ) {
             let text: String = numbers.iter().zip(&separators).map(|(n, s)| format!("{n}{s}")).collect();
             prop_assert_eq!(scrub(&[&credential], &text), text);
+        }
+    }
+
+    /// Finding round17-text/01: `od -x`'s little-endian words of the header written with another
+    /// separator (`;`, `|`, `-`, `.`, `_`, `/`, F#'s `[|..; ..|]`, quoted items) or affix (`0x..U`,
+    /// `..h`, `$..`, `#x..`), or as 16-bit binary words, were printed whole: every word from the
+    /// token's first on is masked, and the words before it (`Bearer`, no credential) are kept.
+    #[test]
+    fn the_findings_other_separators_affixes_and_binary_are_masked() {
+        let token = "tok-abcdefgh-12345678";
+        let header = format!("Bearer {token}");
+        let mut bytes = header.into_bytes();
+        if bytes.len() % 2 == 1 {
+            bytes.push(0);
+        }
+        let words: Vec<u16> = bytes.chunks(2).map(|pair| u16::from_le_bytes([pair[0], pair[1]])).collect();
+        let each = |f: &dyn Fn(u16) -> String| words.iter().map(|&w| f(w)).collect::<Vec<String>>();
+        let hex = |w: u16| format!("{w:04x}");
+        let forms: Vec<(&str, String)> = vec![
+            ("semi", each(&hex).join("; ")),
+            ("pipe", each(&hex).join("|")),
+            ("dash", each(&hex).join("-")),
+            ("dot", each(&hex).join(".")),
+            ("under", each(&hex).join("_")),
+            ("slash", each(&|w| w.to_string()).join("/")),
+            ("fsharp", format!("[|{}|]", each(&|w| w.to_string()).join("; "))),
+            ("quoted", each(&|w| format!("\"{w:04x}\"")).join(", ")),
+            ("usuffix", each(&|w| format!("0x{w:04x}U")).join(", ")),
+            ("hsuffix", each(&|w| format!("{w:04x}h")).join(" ")),
+            ("dollar", each(&|w| format!("${w:04x}")).join(" ")),
+            ("hashx", each(&|w| format!("#x{w:04x}")).join(" ")),
+            ("binary", each(&|w| format!("{w:016b}")).join(" ")),
+        ];
+        for (name, dump) in forms {
+            let scrubbed = scrub(&[token], &format!("unauthorized; header words: {dump}"));
+            assert!(scrubbed.contains("***"), "{name}: {scrubbed}");
+            // The token's bytes begin in the fourth word (` t`).
+            for (index, word) in words.iter().enumerate().skip(3) {
+                for written in [format!("{word:04x}"), word.to_string(), format!("{word:016b}")] {
+                    let left = scrubbed
+                        .split(|c: char| !c.is_ascii_alphanumeric())
+                        .filter(|w| {
+                            w.trim_start_matches("0x").trim_start_matches('x').trim_end_matches(['U', 'h']) == written
+                        })
+                        .count();
+                    assert_eq!(left, 0, "{name}: word {index} ({written}) left in {scrubbed}");
+                }
+            }
         }
     }
 

@@ -100,6 +100,8 @@ pub struct Forms {
     skeletons: super::skeleton::Skeletons,
     /// The forms' bytes in a dump of numbers (see `dump`).
     dumps: super::dump::Dumps,
+    /// The forms' bytes read as UTF-16 (see `wide`).
+    wides: super::wide::Wides,
 }
 
 impl Forms {
@@ -109,6 +111,7 @@ impl Forms {
         self.pairs.clear();
         self.skeletons = super::skeleton::Skeletons::new(self.forms.iter().map(|form| form.text.as_str()));
         self.dumps = super::dump::Dumps::new(self.forms.iter().map(|form| form.text.as_str()));
+        self.wides = super::wide::Wides::new(self.forms.iter().map(|form| form.text.as_str()));
         for (index, form) in self.forms.iter().enumerate() {
             for offset in form.starts() {
                 match (form.chars.get(offset), form.chars.get(offset + 1)) {
@@ -170,6 +173,8 @@ impl Forms {
         // Read on the text as it came: a dump's words the readings above mask in part (a
         // per-byte list) are still whole words of it.
         self.dumps.find(text, &mut masked);
+        // Read on the text as it came too, raw characters and `\uXXXX` escapes alike.
+        self.wides.find(text, &mut masked);
         self.skeletons.scrub(&super::mask(text, masked))
     }
 }
@@ -469,7 +474,7 @@ fn unicode_escape(rest: &str, at: usize, out: &mut Vec<(u32, usize)>) {
 }
 
 /// The code and length of one escape `unicode_escape` reads.
-fn code_unit(rest: &str) -> Option<(u32, usize)> {
+pub(super) fn code_unit(rest: &str) -> Option<(u32, usize)> {
     let bytes = rest.as_bytes();
     let (mut i, percent) = match bytes.first()? {
         b'\\' => (bytes.iter().take(MOST_LAYERS).take_while(|&&b| b == b'\\').count(), false),

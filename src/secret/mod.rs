@@ -18,12 +18,15 @@
 //! digits in order with other text between them (a list of its characters, shell quoting), so a
 //! new way to list it needs no new reading; and `dump` decodes every run of numbers under each
 //! base, word size and byte order a dump tool prints, so a new dump format needs none either.
+//! `wide` reads the credential's bytes paired into UTF-16 characters (a server that decodes the
+//! header as UTF-16 echoes `潴⵫扡摣`), in both byte orders and at both alignments.
 //! It runs where a server's text becomes a message (errors, warnings, refusals), and again in
 //! every escaper of `escape`, so no printed or reported text carries a credential.
 
 mod dump;
 mod echo;
 mod skeleton;
+mod wide;
 
 use std::sync::RwLock;
 
@@ -644,6 +647,30 @@ mod tests {
                         assert!(!left.contains(word), "{command:?} {prefix:?}: {word} left in\n{scrubbed}");
                     }
                 }
+            }
+        }
+        forget(kept.expose());
+    }
+
+    /// Finding round17-text/02: the bearer token read by the server as UTF-16 (LE or BE) and
+    /// quoted raw (`潴⵫扡摣…`), JSON-escaped (`\u6f74\u2d6b…`) or escaped twice (a JSON error
+    /// quoted in a JSON string) is masked by the whole scrubber, the escapes read as `echo`
+    /// reads them.
+    #[test]
+    fn a_credential_read_as_utf16_is_scrubbed() {
+        const TOKEN: &str = "tok-utf16-echo-5b8d2e";
+        let kept = Secret::new(TOKEN);
+        for little in [true, false] {
+            let units: Vec<u16> = format!("{TOKEN} ")
+                .as_bytes()
+                .chunks_exact(2)
+                .map(|p| if little { u16::from_le_bytes([p[0], p[1]]) } else { u16::from_be_bytes([p[0], p[1]]) })
+                .collect();
+            let raw = String::from_utf16(&units).unwrap();
+            let escaped: String = units.iter().map(|u| format!("\\u{u:04x}")).collect();
+            let twice: String = units.iter().map(|u| format!("\\\\u{u:04X}")).collect();
+            for echo in [raw, escaped, twice] {
+                assert_eq!(scrub(&format!("unknown key: {echo}\"}}")), "unknown key: ***\"}", "{echo}");
             }
         }
         forget(kept.expose());
