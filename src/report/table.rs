@@ -216,9 +216,14 @@ fn table_gate_label(row: &Row, verbose: bool) -> String {
     }
 }
 
-/// The values of `{a="x",b="y\"z"}` as written (escapes kept): `["x", "y\"z"]`.
+/// The values of `{a="x",b="y\"z"}` as written (escapes kept): `["x", "y\"z"]`; a metric
+/// name before the braces comes first (`up{job="a"}`: `["up", "a"]`), so two series that
+/// differ by their metric name alone never read as one row.
 fn label_values(series: &str) -> Vec<String> {
     let mut values = Vec::new();
+    if let Some((name, _)) = series.split_once('{').filter(|(name, _)| !name.is_empty()) {
+        values.push(name.to_string());
+    }
     let mut rest = series;
     while let Some(at) = rest.find("=\"") {
         rest = &rest[at + 2..];

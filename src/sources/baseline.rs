@@ -400,5 +400,47 @@ mod tests {
             let earlier = read(&earlier, &wanted, false).unwrap();
             prop_assert!(refuse_the_run_judged_now(&earlier, &[&now], &wanted).is_ok());
         }
+
+        /// Finding round17-judge/05, as a class: a k6 summary dated by its end
+        /// (`metadata.generated_at`, written after the last sample) and its run's duration
+        /// (`config.duration`, the run's start no later than its first sample) is judged with a
+        /// part of its own raw results as the baseline: refused, whichever part, though only
+        /// the run's end was written down; a run whose samples all lie before the summary's
+        /// `generated_at - duration` (by any gap, down to a millisecond) is accepted.
+        #[test]
+        fn a_part_of_the_run_is_no_baseline_of_its_summary_dated_by_end_and_duration(
+            values in proptest::collection::vec(1.0f64..2_000.0, 2..60),
+            cut in (any::<proptest::sample::Index>(), any::<proptest::sample::Index>()),
+            step_ms in 1i64..2_000,
+            lead_ms in 0i64..500,
+            tail_ms in 0i64..500,
+            gap_ms in 1i64..100_000,
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let wanted = vec![MetricKey::parse(TREND).unwrap()];
+            let start_ms = 1_790_000_000_000;
+            let lines = raw_lines(&values, start_ms, step_ms);
+            let last_ms = start_ms + step_ms * (values.len() as i64 - 1) + 1;
+            let end_ms = last_ms + tail_ms;
+            let at = |ms: i64| {
+                let at = time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000).unwrap();
+                crate::metrics::rfc3339_nanos(at)
+            };
+            let summary = MetricSet {
+                generated_at: Some(at(end_ms)),
+                run_duration: Some(((end_ms - start_ms + lead_ms) as f64 / 1e3, "config.duration".into())),
+                ..run(&[(Stat::Avg, 1.0)], None)
+            };
+            let (a, b) = (cut.0.index(values.len()), cut.1.index(values.len()));
+            let part = raw_file(dir.path(), "part.ndjson", &lines[a.min(b)..=a.max(b)]);
+            let baseline = read(&part, &wanted, false).unwrap();
+            let refused = refuse_the_run_judged_now(&baseline, &[&summary], &wanted);
+            prop_assert!(refused.is_err(), "lines {}..={} accepted", a.min(b), a.max(b));
+            let earlier_start = start_ms - lead_ms - step_ms * (values.len() as i64 - 1) - 2 - gap_ms;
+            let shifted: Vec<f64> = values.iter().map(|v| v * 1.01 + 0.25).collect();
+            let earlier = raw_file(dir.path(), "earlier.ndjson", &raw_lines(&shifted, earlier_start, step_ms));
+            let earlier = read(&earlier, &wanted, false).unwrap();
+            prop_assert!(refuse_the_run_judged_now(&earlier, &[&summary], &wanted).is_ok());
+        }
     }
 }

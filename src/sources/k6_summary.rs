@@ -183,6 +183,24 @@ impl Reader<'_> {
         Ok(number)
     }
 
+    /// How long the run took, as the summary records it: `config.duration` (seconds, k6 >=
+    /// 1.5) or handleSummary's `state.testRunDurationMs`. With `metadata.generated_at` it dates
+    /// the run's start (`MetricSet::recorded_times`), so a duration that is no length of time
+    /// is refused rather than dating the run wrongly.
+    fn run_duration(&self, root: &Map<String, Value>) -> Result<Option<(f64, String)>, Error> {
+        let fields = [("config", "duration", 1.0), ("state", "testRunDurationMs", 1e-3)];
+        for (block, name, to_seconds) in fields {
+            let Some(value) = root.get(block).and_then(|b| b.get(name)) else { continue };
+            let key = format!("{block}.{name}");
+            let number = self.number(&key, value)?;
+            if number < 0.0 {
+                return Err(self.error(&key, format!("negative duration {number}: the run's length of time")));
+            }
+            return Ok(Some((number * to_seconds, key)));
+        }
+        Ok(None)
+    }
+
     fn count(&self, key: &str, value: &Value) -> Result<u64, Error> {
         whole_count(value).map_err(|why| self.error(key, why))
     }
@@ -307,6 +325,7 @@ impl Reader<'_> {
                 at.as_str().ok_or_else(|| self.error(&format!("metadata.{name}"), "expected an RFC 3339 time"))?;
             set.generated_at = Some(text.to_string());
         }
+        set.run_duration = self.run_duration(root)?;
         let results = self.object("results", results)?;
         let list = results
             .get("metrics")
@@ -1079,8 +1098,10 @@ fn canonical_stat_key(name: &str) -> String {
     }
 }
 
-/// The top-level keys any summary shape is read from; every other key is skipped unread.
-const KEPT_KEYS: [&str; 6] = ["metrics", "results", "version", "gatecheck", "metadata", "root_group"];
+/// The top-level keys any summary shape is read from (`config` and `state` for the run's
+/// duration); every other key is skipped unread.
+const KEPT_KEYS: [&str; 8] =
+    ["metrics", "results", "version", "gatecheck", "metadata", "root_group", "config", "state"];
 
 /// The top-level object, reduced to `KEPT_KEYS`, with the first number whose text is not the
 /// figure read (`metrics::check_json_numbers`); `Err` names what the top level is instead.

@@ -560,3 +560,50 @@ fn a_report_that_judged_no_load_run_is_no_baseline() {
     let err = stderr_of(&assert);
     assert!(err.contains("check.json") && err.contains("judged no load run"), "{err}");
 }
+
+/// Finding round17-judge/05: a k6 >= 1.5 machine-readable summary records only when it was
+/// written (`metadata.generated_at`, the run's end) and how long the run took
+/// (`config.duration`); the first half of the same run's raw results lay "before" its end and
+/// was accepted as its baseline (p95 +149 % over the last release passed at +2.1 %). The run
+/// began at `generated_at - duration`: a part of it is no earlier run (exit 2), whether the
+/// summary is written by `--summary-export` or passed to handleSummary, while a real earlier
+/// run (the pass case, over a minute before) stays a baseline.
+#[test]
+fn a_prefix_of_the_runs_own_raw_results_is_no_baseline_of_its_machine_readable_summary() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().unwrap();
+    let (_policy_dir, policy) = policy_file(
+        "[policy]\nname = \"reg\"\n[k6_thresholds]\nenforce = false\n[[gate]]\nid = \"latency-regression\"\n\
+         metric = \"http_req_duration\"\nthresholds = [\"p(95) <= baseline * 1.2\"]\n",
+    );
+    let unzip = |path: std::path::PathBuf| {
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap()).read_to_string(&mut text).unwrap();
+        text
+    };
+    let run = repo().join("fixtures/k6/2.2.0/no-thresholds-flag");
+    let raw = unzip(run.join("raw-v1.ndjson.gz"));
+    let lines: Vec<&str> = raw.lines().collect();
+    let prefix = dir.path().join("own-prefix.ndjson");
+    std::fs::write(&prefix, lines[..lines.len() / 2].join("\n") + "\n").unwrap();
+    let earlier = dir.path().join("last-release.ndjson");
+    std::fs::write(&earlier, unzip(repo().join("fixtures/k6/2.2.0/pass/raw-v1.ndjson.gz"))).unwrap();
+    for summary in ["summary-v1.json", "handle-summary-v1.json"] {
+        let verify = |baseline: &std::path::Path| {
+            gatecheck()
+                .args(["verify", "--policy"])
+                .arg(&policy)
+                .arg("--summary")
+                .arg(run.join(summary))
+                .arg("--baseline")
+                .arg(baseline)
+                .assert()
+        };
+        let err = stderr_of(&verify(&prefix).code(2));
+        assert!(err.contains("this baseline is not an earlier run"), "{summary}: {err}");
+        assert!(err.contains("config.duration"), "{summary}: the start is named as read: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        // The last release, recorded two minutes before: +149 %, a regression, judged (exit 1).
+        verify(&earlier).code(1);
+    }
+}

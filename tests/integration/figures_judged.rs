@@ -1040,6 +1040,21 @@ fn a_summary_number_with_more_digits_than_a_figure_holds_is_refused() {
     assert_eq!(err.lines().count(), 1, "{err}");
 }
 
+/// Finding round17-judge/05: a machine-readable summary's `config.duration` dates its run's
+/// start (`generated_at - duration`, the rule of baselines being earlier runs), so one that is
+/// no length of time (negative, text) is exit 2 naming the field, never read as 0.
+#[test]
+fn a_summary_duration_that_is_no_length_of_time_is_exit_2() {
+    let text = std::fs::read_to_string(fixture("k6/2.2.0/pass/summary-v1.json")).unwrap();
+    for bad in [json!(-10.5), json!("10s")] {
+        let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+        doc["config"]["duration"] = bad.clone();
+        let (code, err) = verify_summary(&doc.to_string());
+        assert_eq!(code, 2, "{bad}: {err}");
+        assert!(err.contains("config.duration"), "{bad}: {err}");
+    }
+}
+
 /// Finding round14-figures/01: a machine-readable summary's date written twice
 /// (`metadata.generated_at` and `metadata.generatedAt`) was read once, the other ignored, so a
 /// stale run dated fresh in one spelling shipped; a rate written as matches/total and as

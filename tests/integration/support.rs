@@ -140,13 +140,18 @@ pub fn stderr_of(assert: &assert_cmd::assert::Assert) -> String {
 /// the reports write it (`provider-errors-1h {provider="discogs"}`); the terminal shows its
 /// label values (`provider-errors-1h discogs`), and either spelling finds the row.
 pub fn table_line<'a>(out: &'a str, gate_label: &str, check: &str) -> &'a str {
-    let terminal_label = match gate_label.split_once(" {") {
-        Some((gate, series)) => {
-            let values: Vec<&str> = series.split("=\"").skip(1).filter_map(|v| v.split('"').next()).collect();
-            format!("{gate} {}", values.join(","))
-        }
-        None => gate_label.to_string(),
-    };
+    // The terminal shows a series by its metric name (when it has one) and label values.
+    let terminal_label =
+        match gate_label.split_once(' ').and_then(|(gate, series)| Some((gate, series.split_once('{')?))) {
+            Some((gate, (name, labels))) => {
+                let values: Vec<&str> = std::iter::once(name)
+                    .filter(|name| !name.is_empty())
+                    .chain(labels.split("=\"").skip(1).filter_map(|v| v.split('"').next()))
+                    .collect();
+                format!("{gate} {}", values.join(","))
+            }
+            None => gate_label.to_string(),
+        };
     out.lines()
         .find(|l| {
             let cells: Vec<&str> = l.split(['│', '┆']).map(str::trim).collect();
