@@ -27,6 +27,28 @@ fn summary_without(dir: &std::path::Path, flow: &str) -> std::path::PathBuf {
     path
 }
 
+/// Runs `verify --policy POLICY --summary SUMMARY` twice — rule_poll switched off once by its
+/// environment variable and once by `--skip-flow` — asserts each exits with `code`, and returns
+/// each run's stdout: every switch test must hold for both ways of switching a flow off.
+fn verify_switched_off(
+    command: impl Fn() -> assert_cmd::Command,
+    policy: impl AsRef<std::ffi::OsStr>,
+    summary: impl AsRef<std::ffi::OsStr>,
+    code: i32,
+) -> Vec<String> {
+    [(Some("0"), vec![]), (None, vec!["--skip-flow", "rule_poll"])]
+        .into_iter()
+        .map(|(env, args)| {
+            let mut cmd = command();
+            if let Some(value) = env {
+                cmd.env("PERF_ENABLE_RULE_RUN", value);
+            }
+            cmd.args(["verify", "--policy"]).arg(&policy).arg("--summary").arg(&summary).args(&args);
+            stdout_of(&cmd.assert().code(code))
+        })
+        .collect()
+}
+
 #[test]
 fn a_scenario_that_switches_off_a_required_flow_does_not_skip_its_gates() {
     let dir = tempfile::tempdir().unwrap();
@@ -147,13 +169,7 @@ fn a_switch_never_skips_a_flow_the_evidence_shows_ran() {
     (parent["passes"], parent["fails"], parent["value"]) = (json!(32), json!(total - 32), json!(32.0 / total as f64));
     let summary = dir.path().join("summary.json");
     std::fs::write(&summary, serde_json::to_string(&doc).unwrap()).unwrap();
-    for (env, args) in [(Some("0"), vec![]), (None, vec!["--skip-flow", "rule_poll"])] {
-        let mut cmd = gatecheck_with_lag();
-        if let Some(value) = env {
-            cmd.env("PERF_ENABLE_RULE_RUN", value);
-        }
-        cmd.args(["verify", "--policy", "gates/release.toml", "--summary"]).arg(&summary).args(&args);
-        let out = stdout_of(&cmd.assert().code(1));
+    for out in verify_switched_off(gatecheck_with_lag, "gates/release.toml", &summary, 1) {
         assert!(out.contains("but the evidence holds samples of it: it is judged"), "{out}");
     }
 }
@@ -281,13 +297,7 @@ fn a_latency_figure_without_a_count_shows_the_flow_ran() {
          thresholds = [\"p(95) < {}ms\"]\n",
         (p95 / 2.0).floor()
     ));
-    for (env, args) in [(Some("0"), vec![]), (None, vec!["--skip-flow", "rule_poll"])] {
-        let mut cmd = gatecheck();
-        if let Some(value) = env {
-            cmd.env("PERF_ENABLE_RULE_RUN", value);
-        }
-        cmd.args(["verify", "--policy"]).arg(&policy).arg("--summary").arg(&summary).args(&args);
-        let out = stdout_of(&cmd.assert().code(1));
+    for out in verify_switched_off(gatecheck, &policy, &summary, 1) {
         assert!(out.lines().any(|line| line.contains("query-latency") && line.contains("FAIL")), "{out}");
         assert!(out.contains("but the evidence holds samples of it: it is judged"), "{out}");
     }
@@ -304,13 +314,7 @@ fn any_figure_of_a_flow_in_the_evidence_overrules_its_switch() {
          [[gate]]\nid = \"query-tail\"\nflow = \"rule_poll\"\nmetric = \"http_req_duration{flow:rule_poll}\"\n\
          thresholds = [\"p(99) < 150ms\"]\n",
     );
-    for (env, args) in [(Some("0"), vec![]), (None, vec!["--skip-flow", "rule_poll"])] {
-        let mut cmd = gatecheck();
-        if let Some(value) = env {
-            cmd.env("PERF_ENABLE_RULE_RUN", value);
-        }
-        cmd.args(["verify", "--policy"]).arg(&policy).args(["--summary", PASS_EXPORT]).args(&args);
-        let out = stdout_of(&cmd.assert().code(1));
+    for out in verify_switched_off(gatecheck, &policy, PASS_EXPORT, 1) {
         assert!(out.lines().any(|line| line.contains("query-tail") && line.contains("NO DATA")), "{out}");
         assert!(out.contains("but the evidence holds samples of it: it is judged"), "{out}");
     }
