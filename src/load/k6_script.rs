@@ -16,6 +16,29 @@ use crate::policy::Policy;
 /// script resolves the real value at k6 run time.
 const RUNTIME: &str = "resolved-at-k6-run-time";
 
+/// What a runner tells the live distributed check (gates/distributed.toml, engine=k6) about
+/// itself, because k6's own remote-write series carry neither: the execution segment it ran,
+/// the sequence that segment belongs to (with its number of segments) and the instant its test
+/// started. The check then counts distinct segments of one sequence — two runners of one
+/// segment are not two segments — and judges only the latest attempt of a test id, each runner
+/// for the whole duration from its own start. k6 gives its options only once the test runs
+/// (not at init), so the first iteration of each VU reads them; every iteration reports, as
+/// remote-write pushes a gauge only in an interval that sampled it.
+const RUN_IDENTITY: &str = r#"const RUN_START = new Gauge('gatecheck_run_start');
+let runTags = null;
+function reportRun() {
+  if (runTags === null) {
+    const options = exec.test.options;
+    if (options.executionSegment && !options.executionSegmentSequence) {
+      exec.test.abort('--execution-segment needs --execution-segment-sequence (k6-operator gives both): the live check counts the segments of one sequence');
+    }
+    const sequence = options.executionSegment ? String(options.executionSegmentSequence) : '0,1';
+    runTags = { segment: options.executionSegment ? String(options.executionSegment) : '0:1', sequence: sequence, segments: String(sequence.split(',').length - 1) };
+  }
+  RUN_START.add((Date.now() - exec.instance.currentTestRunDuration) / 1000, runTags);
+}
+"#;
+
 pub fn render(scenario: Option<&Path>, policy: &Policy, _env: &crate::env::Lookup<'_>) -> Result<String, Error> {
     let (source, text) = match scenario {
         Some(path) => (path.display().to_string(), crate::input::read_to_string(path, "scenario")?),
@@ -136,10 +159,12 @@ pub fn script(plan: &LoadPlan, templates: &Templates, policy: &Policy) -> String
             crate::escape::line(why)
         ));
     }
-    out.push_str("import http from 'k6/http';\nimport { check, sleep } from 'k6';\n\n");
+    out.push_str("import http from 'k6/http';\nimport { check, sleep } from 'k6';\n");
+    out.push_str("import exec from 'k6/execution';\nimport { Gauge } from 'k6/metrics';\n\n");
     let defaults = serde_json::to_string_pretty(&templates.defaults).unwrap_or_else(|_| "{}".into());
     out.push_str(&format!("const DEFAULTS = {defaults};\n"));
     out.push_str(RUNTIME_HELPERS);
+    out.push_str(RUN_IDENTITY);
     out.push_str("\nconst TOKEN = __ENV.PERF_BEARER_TOKEN;\n");
     out.push_str("if (!TOKEN) {\n  throw new Error('PERF_BEARER_TOKEN is not set: the smoke run needs a bearer token for the API');\n}\n");
     out.push_str(&format!("const BASE = text({}).replace(/\\/+$/, '');\n", js(&templates.base_url)));
@@ -207,7 +232,7 @@ pub fn script(plan: &LoadPlan, templates: &Templates, policy: &Policy) -> String
     out.push_str("  },\n};\n");
 
     for flow in &plan.flows {
-        out.push_str(&format!("\nexport function flow_{}() {{\n  let res;\n", flow.name));
+        out.push_str(&format!("\nexport function flow_{}() {{\n  reportRun();\n  let res;\n", flow.name));
         let flow_templates = templates
             .flows
             .iter()

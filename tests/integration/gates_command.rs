@@ -71,9 +71,16 @@ fn the_distributed_policy_needs_its_run_and_one_switch_picks_the_engine() {
         .assert()
         .code(0)
         .stdout(
-            contains("histogram_quantile(0.95, sum(k6_http_req_duration_seconds{testid=\"R1\",flow=\"auth_list\"}))")
-                .and(contains(">= 120 - 2 * 5 - 1) / 4"))
-                .and(contains("gatecheck_").not()),
+            // The k6 set judges the latest attempt's runners (the exported script's run-start
+            // gauge), counts their distinct segments, and names none of gatecheck's own series.
+            contains(
+                "histogram_quantile(0.95, sum(k6_http_req_duration_seconds{testid=\"R1\",flow=\"auth_list\"} and on(instance_id) (max by (instance_id, segment, sequence, segments) (k6_gatecheck_run_start{testid=\"R1\"}) >= scalar(max(max by (instance_id, segment, sequence, segments) (k6_gatecheck_run_start{testid=\"R1\"}))) - 30)))",
+            )
+            .and(contains(">= 120 - 2 * 5 - 1)"))
+            .and(contains("count(count by (segment) ("))
+            .and(contains(") / 4 *"))
+            .and(contains("gatecheck_segment").not())
+            .and(contains("gatecheck_http").not()),
         );
     gatecheck()
         .args(["gates", "--policy", "gates/distributed.toml", "--var", "run_id=R1", "--var", "engine=jmeter"])

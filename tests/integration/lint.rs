@@ -50,8 +50,8 @@ fn promql_prometheus_refuses_is_found_in_every_choice_set_not_only_the_default()
     let text = std::fs::read_to_string(repo().join("gates/distributed.toml")).unwrap();
     // Break a fragment only the k6 engine's set uses: the default (gatecheck) load is fine.
     let broken = text.replacen(
-        "dropped = 'sum(k6_dropped_iterations_total{${run}}) or vector(0)'",
-        "dropped = 'sum(k6_dropped_iterations_total{${run}}) or'",
+        "dropped = '(sum(k6_dropped_iterations_total{${run}}${this_attempt}) or vector(0))'",
+        "dropped = '(sum(k6_dropped_iterations_total{${run}}${this_attempt}) or)'",
         1,
     );
     assert_ne!(broken, text);

@@ -305,6 +305,85 @@ fn k6_runners_with_execution_segments_are_judged_by_the_same_policy_with_one_swi
     assert!(String::from_utf8_lossy(&forgot.stderr).contains("give --var segments="), "{forgot:?}");
 }
 
+/// Finding round17-figures/02: two k6 runners both ran `--execution-segment 0:1/2` (a retried
+/// pod, a typo'd matrix); segment 1/2:1 never ran, yet the live check counted two runners that
+/// pushed for the whole duration as two segments: RELEASE OK. Segments are counted, not
+/// runners: each runner of the exported script reports its segment and sequence.
+#[test]
+fn two_k6_runners_of_one_segment_are_not_two_segments() {
+    let Some((receiver, target, dir, script)) = k6_setup(true) else { return };
+    let run_id = "k6-one-segment-twice";
+    let runners: Vec<_> = [("0:1/2", 0), ("0:1/2", 1)]
+        .iter()
+        .enumerate()
+        .map(|(i, segment)| {
+            let raw = dir.path().join(format!("raw{i}.ndjson"));
+            k6_runner(&script, &target.url, &receiver.url, &raw, Some(*segment), run_id)
+        })
+        .collect();
+    for runner in runners {
+        let output = runner.wait_with_output().unwrap();
+        assert!(output.status.success(), "k6: {}", String::from_utf8_lossy(&output.stderr));
+    }
+    let live = k6_check(&receiver.url, run_id, &["segments=2"]);
+    let out = String::from_utf8_lossy(&live.stdout);
+    assert_eq!(live.status.code(), Some(1), "{out}");
+    assert!(table_line(&out, "segments-complete", "value == 1").contains("FAIL"), "{out}");
+}
+
+/// Finding round17-figures/02 (its second half): k6 pushes no attempt, so a re-run of one test
+/// id within Prometheus's lookback was judged together with the earlier attempt, whose runner
+/// filled in the segment the re-run never ran. Only the latest attempt (runners starting
+/// together, within `start_spread_seconds`) is judged — also when the re-run's runners carry
+/// the same instance ids, as k6-operator's do.
+#[test]
+fn an_earlier_k6_attempt_never_fills_in_a_segment_of_the_latest() {
+    let Some((receiver, target, dir, script)) = k6_setup(true) else { return };
+    let run_id = "k6-two-attempts";
+    let raw = |name: &str| dir.path().join(format!("{name}.ndjson"));
+    let first: Vec<_> = [("0:1/2", 0), ("1/2:1", 1)]
+        .iter()
+        .map(|s| k6_runner(&script, &target.url, &receiver.url, &raw(&format!("first{}", s.1)), Some(*s), run_id))
+        .collect();
+    for runner in first {
+        assert!(runner.wait_with_output().unwrap().status.success());
+    }
+    let spread = "start_spread_seconds=2";
+    let whole = k6_check(&receiver.url, run_id, &["segments=2", spread]);
+    assert_eq!(whole.status.code(), Some(0), "{}", String::from_utf8_lossy(&whole.stdout));
+    // The re-run: runner 0 again, runner 1 never started.
+    let again = k6_runner(&script, &target.url, &receiver.url, &raw("again0"), Some(("0:1/2", 0)), run_id);
+    assert!(again.wait_with_output().unwrap().status.success());
+    let live = k6_check(&receiver.url, run_id, &["segments=2", spread]);
+    let out = String::from_utf8_lossy(&live.stdout);
+    assert_eq!(live.status.code(), Some(1), "{out}");
+    let line = table_line(&out, "segments-complete", "value == 1");
+    assert!(line.contains("FAIL") && line.contains("┆ 0.5 "), "one of two segments of the latest attempt: {out}");
+}
+
+/// The exported script refuses a segment without its sequence: the live check could not tell
+/// which part of the whole run the segment is.
+#[test]
+fn the_exported_k6_script_refuses_a_segment_without_its_sequence() {
+    if !k6_available() {
+        return;
+    }
+    let target = Served::start(&["demo", "--serve"]);
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("core-flows.k6.js");
+    gatecheck().args(["export", "k6", "--out"]).arg(&script).assert().code(0);
+    let output = std::process::Command::new("k6")
+        .args(["run", "--no-usage-report", "--quiet", "--address", "127.0.0.1:0", "--execution-segment", "0:1/2"])
+        .args(["-e", &format!("PERF_BASE_URL={}", target.url), "-e", &format!("PERF_BEARER_TOKEN={DEMO_TOKEN}")])
+        .args(["-e", &format!("PERF_RULE_ID={DEMO_RULE}"), "-e", "PERF_DURATION=5s", "-e", "PERF_VUS=1"])
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert!(!output.status.success(), "k6 exited 0");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--execution-segment needs --execution-segment-sequence"), "{stderr}");
+}
+
 #[test]
 fn a_k6_runner_whose_push_is_refused_exits_0_but_the_live_view_blocks() {
     // Without native histograms Prometheus answers HTTP 500 and drops the whole write.
