@@ -91,6 +91,14 @@ fn digits_of(word: &str, base: u32) -> Option<&str> {
     if valid(word) {
         return Some(word);
     }
+    // Most words (a label's letters and digits) have neither an affix's first nor its last
+    // character: they are no number of this base without comparing every affix (the comparisons
+    // were most of the scrubber's time on a megabyte answer, finding round18-text/04).
+    let (first, last) = (word.as_bytes().first()?, word.as_bytes().last()?);
+    let prefixed = PREFIXES.iter().any(|(prefix, _)| prefix.as_bytes()[0] == *first);
+    if !prefixed && !SUFFIXES.iter().any(|(suffix, _)| suffix.as_bytes().last() == Some(last)) {
+        return None;
+    }
     let fits = |said: Option<u32>| said.is_none_or(|said| said == base);
     let prefixes = PREFIXES.iter().filter(|(prefix, said)| fits(*said) && word.starts_with(prefix));
     let bare = std::iter::once(word).chain(prefixes.map(|(prefix, _)| &word[prefix.len()..]));
@@ -153,10 +161,13 @@ impl Dumps {
         let mut bytes: Vec<u8> = Vec::new();
         let mut owners: Vec<usize> = Vec::new();
         for base in BASES {
+            // Each token's digits in this base, read once for every word size.
+            let digits: Vec<Option<&str>> =
+                tokens.iter().map(|token| digits_of(&text[token.start..token.end], base)).collect();
             for size in SIZES {
                 // The value of each token in this base and its bytes, when it fits this word size.
                 let values: Vec<Option<(u64, usize)>> =
-                    tokens.iter().map(|token| token.value(text, base, size)).collect();
+                    digits.iter().map(|digits| digits.and_then(|digits| value_of(digits, base, size))).collect();
                 for little in [false, true] {
                     for offsets in [false, true] {
                         bytes.clear();
@@ -243,20 +254,17 @@ struct Token {
     line_end: usize,
 }
 
-impl Token {
-    /// Its value in `base` and its bytes when it is a number of that base that fits `size`
-    /// bytes (`WIDTH`: as many as its hex or binary digits write).
-    fn value(&self, text: &str, base: u32, size: usize) -> Option<(u64, usize)> {
-        let digits = digits_of(&text[self.start..self.end], base)?;
-        let size = match size {
-            WIDTH if base == 16 && digits.len().is_multiple_of(2) && digits.len() <= 16 => digits.len() / 2,
-            WIDTH if base == 2 && digits.len().is_multiple_of(8) => digits.len() / 8,
-            WIDTH => return None,
-            size => size,
-        };
-        let value = u64::from_str_radix(digits, base).ok()?;
-        (size == 8 || value >> (8 * size) == 0).then_some((value, size))
-    }
+/// The value of a token's `digits` in `base` and its bytes when it is a number that fits `size`
+/// bytes (`WIDTH`: as many as its hex or binary digits write).
+fn value_of(digits: &str, base: u32, size: usize) -> Option<(u64, usize)> {
+    let size = match size {
+        WIDTH if base == 16 && digits.len().is_multiple_of(2) && digits.len() <= 16 => digits.len() / 2,
+        WIDTH if base == 2 && digits.len().is_multiple_of(8) => digits.len() / 8,
+        WIDTH => return None,
+        size => size,
+    };
+    let value = u64::from_str_radix(digits, base).ok()?;
+    (size == 8 || value >> (8 * size) == 0).then_some((value, size))
 }
 
 /// The number tokens of `text`, each knowing how it joins the token before it.
