@@ -16,8 +16,9 @@
 //! (finding round16-judge/03): for a percentile the same test is also run on the tail beyond
 //! the baseline's percentile — on both runs' samples there, and on the share of each run's
 //! samples beyond it (more requests slow, at values no worse than before: finding
-//! round17-figures/01) — and the shift is real when any test says so: noise only when neither
-//! the distribution, nor the tail's values, nor its share moved. For `compare`, where a figure's change is shown with its uncertainty, a bootstrap
+//! round17-figures/01), and beyond the threshold's limit and this run's own percentile too
+//! (finding round18-judge/01) — and the shift is real when any test says so (`shift`): noise
+//! only when neither the distribution, nor the tail's values, nor its share moved. For `compare`, where a figure's change is shown with its uncertainty, a bootstrap
 //! confidence interval of the percentile difference is given: the bootstrap k-th order
 //! statistic is F⁻¹ of a Beta(k, n+1-k) draw, so each replicate costs a lookup, not a resample.
 
@@ -249,6 +250,89 @@ pub fn mann_whitney(a: &Distribution, b: &Distribution, direction: Direction) ->
         }
     };
     Some(MannWhitney { u, z, p_value })
+}
+
+/// Where a tail test of `significant(level)` cuts a percentile threshold's samples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cut {
+    /// The baseline's own percentile value.
+    BaselinePercentile,
+    /// The limit the threshold compares with (`baseline * factor`).
+    Limit,
+    /// This run's own percentile value.
+    CurrentPercentile,
+}
+
+/// The tests at one cut: the share of each run's samples beyond it (two proportions), and,
+/// at the baseline's percentile, the values beyond it (with both tails' sizes).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CutTest {
+    pub at: Cut,
+    pub cut: f64,
+    pub share_p: Option<f64>,
+    pub values: Option<(f64, f64, f64)>,
+}
+
+/// Every test `significant(level)` runs, and whether the shift is real.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shift {
+    pub whole: MannWhitney,
+    pub cuts: Vec<CutTest>,
+    pub real: bool,
+}
+
+/// The one rule of `significant(level)`: whether the shift from `base` to `current` is real,
+/// `below(p)` saying whether a p is below the level. The whole distributions are tested
+/// (Mann-Whitney, one-sided towards a breach). For a percentile threshold (`quantile` q, the
+/// threshold's `limit` on the samples' scale when it is relative) the tail is tested too, since
+/// a percentile's breach may lie in the tail alone: the share of each run's samples beyond each
+/// cut — the baseline's percentile, the limit the threshold compares with, and this run's own
+/// percentile — and the values beyond the baseline's percentile. Cutting at the baseline's
+/// percentile alone let a p95 +50 % pass as noise where the share beyond the limit doubled but
+/// the share beyond the baseline's p95 barely moved and faster outliers offset slower requests
+/// (finding round18-judge/01). The shift is real when any test is below the level: noise only
+/// when neither the distribution, nor the tail's values, nor its share beyond any cut moved.
+/// A values test that cannot reach the level is not run. None when either run has no samples.
+pub fn shift(
+    base: &Distribution,
+    current: &Distribution,
+    direction: Direction,
+    quantile: Option<f64>,
+    limit: Option<f64>,
+    below: impl Fn(f64) -> bool,
+) -> Option<Shift> {
+    let whole = mann_whitney(base, current, direction)?;
+    let mut cuts: Vec<CutTest> = Vec::new();
+    if let (Some(q), Direction::Greater | Direction::Less) = (quantile, direction) {
+        let wanted = [
+            (Cut::BaselinePercentile, base.quantile(q)),
+            (Cut::Limit, limit.filter(|l| l.is_finite())),
+            (Cut::CurrentPercentile, current.quantile(q)),
+        ];
+        for (at, cut) in wanted {
+            let Some(cut) = cut else { continue };
+            if cuts.iter().any(|c| c.cut == cut) {
+                continue;
+            }
+            let share_p =
+                mann_whitney(&base.beyond_share(cut, direction), &current.beyond_share(cut, direction), direction)
+                    .map(|test| test.p_value);
+            let values = (at == Cut::BaselinePercentile)
+                .then(|| {
+                    let (base_tail, current_tail) = (base.beyond(cut, direction), current.beyond(cut, direction));
+                    let reachable = below(smallest_p_value(base_tail.count(), current_tail.count(), direction));
+                    reachable
+                        .then(|| mann_whitney(&base_tail, &current_tail, direction))
+                        .flatten()
+                        .map(|test| (test.p_value, base_tail.count(), current_tail.count()))
+                })
+                .flatten();
+            cuts.push(CutTest { at, cut, share_p, values });
+        }
+    }
+    let real = below(whole.p_value)
+        || cuts.iter().any(|c| c.share_p.is_some_and(&below) || c.values.is_some_and(|(p, ..)| below(p)));
+    Some(Shift { whole, cuts, real })
 }
 
 /// The smallest p-value `mann_whitney` can give for samples of these sizes: that of the most
@@ -534,6 +618,74 @@ mod tests {
         assert!(smallest_p_value(1.0, 1e6, Direction::Greater) > 0.04);
         assert_eq!(samples_needed(0.01, Direction::Greater), Some(5));
         assert!(smallest_p_value(5.0, 5.0, Direction::Greater) < 0.01);
+    }
+
+    mod shift_rule {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// `total` samples spread over `values` in proportion to `weights` (whole samples).
+        fn spread(values: &[f64], weights: &[u32], total: f64) -> Vec<(f64, f64)> {
+            let sum: f64 = weights.iter().map(|w| f64::from(*w)).sum();
+            values.iter().zip(weights).map(|(v, w)| (*v, (total * f64::from(*w) / sum).round())).collect()
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(192))]
+            /// Finding round18-judge/01, as a class: for a percentile threshold against a
+            /// baseline, a run whose share of samples beyond the limit (`baseline's percentile
+            /// x factor`) exceeds the baseline's share by a clearly significant margin (two
+            /// proportions, z > 6) is never noise, however the rest of the tail moved: the
+            /// baseline's outliers anywhere, this run's extra requests anywhere beyond the
+            /// limit, its share between the baseline's share beyond the limit and beyond its
+            /// percentile (where the baseline's cut alone sees nothing).
+            #[test]
+            fn a_clearly_larger_share_beyond_the_limit_is_never_noise(
+                sizes in (1_000u32..20_000, 1_000u32..20_000),
+                quantile in proptest::sample::select(vec![0.9, 0.95, 0.99]),
+                tail_scale in 0.5f64..2.0,
+                near_part in 0.0f64..1.0,
+                near in proptest::collection::vec((0.0f64..0.3, 1u32..100), 1..8),
+                far in proptest::collection::vec((2.0f64..50.0, 1u32..100), 1..8),
+                factor in 1.0f64..2.0,
+                slower in proptest::collection::vec((0.0f64..1.0, 1u32..100), 1..8),
+                kept_far in 0.0f64..1.0,
+                toward in 0.0f64..1.5,
+            ) {
+                let (n_base, n_current) = (f64::from(sizes.0), f64::from(sizes.1));
+                let body: Vec<f64> = (0..50).map(|i| 10.0 + 90.0 * f64::from(i) / 50.0).collect();
+                let at = |pairs: &[(f64, u32)], scale: f64, from: f64| -> (Vec<f64>, Vec<u32>) {
+                    pairs.iter().map(|(m, w)| (from * (1.0 + 1e-6 + m * scale), *w)).unzip()
+                };
+                // The baseline: a body, requests just beyond it, and far outliers.
+                let tail = ((1.0 - quantile) * tail_scale).min(0.5);
+                let (near_values, near_weights) = at(&near, 1.0, 100.0);
+                let (far_values, far_weights) = at(&far, 1.0, 100.0);
+                let mut base_points = spread(&body, &[1; 50], n_base * (1.0 - tail));
+                base_points.extend(spread(&near_values, &near_weights, n_base * tail * near_part));
+                base_points.extend(spread(&far_values, &far_weights, n_base * tail * (1.0 - near_part)));
+                let base = Distribution::from_weighted(base_points);
+                let limit = base.quantile(quantile).unwrap() * factor;
+                let share_of = |d: &Distribution| d.beyond(limit, Direction::Greater).count() / d.count();
+                let base_share = share_of(&base);
+                // This run: the body, and a share beyond the limit from the baseline's (toward
+                // 0) up past the baseline's share beyond its percentile (toward 1 and more),
+                // part of it just beyond the limit, part at the baseline's far outliers.
+                let target = (base_share + toward * ((1.0 - quantile) * 1.2 - base_share).max(0.01)).min(0.9);
+                let (slower_values, slower_weights) = at(&slower, 0.5, limit);
+                let mut current_points = spread(&body, &[1; 50], n_current * (1.0 - target));
+                current_points.extend(spread(&slower_values, &slower_weights, n_current * target * (1.0 - kept_far)));
+                let kept: Vec<f64> = far_values.iter().map(|v| v.max(limit * 1.01)).collect();
+                current_points.extend(spread(&kept, &far_weights, n_current * target * kept_far));
+                let current = Distribution::from_weighted(current_points);
+                let (p1, p2) = (base_share, share_of(&current));
+                let pooled = (p1 * base.count() + p2 * current.count()) / (base.count() + current.count());
+                let z = (p2 - p1) / (pooled * (1.0 - pooled) * (1.0 / base.count() + 1.0 / current.count())).sqrt();
+                prop_assume!(z > 6.0);
+                let shift = shift(&base, &current, Direction::Greater, Some(quantile), Some(limit), |p| p < 0.01).unwrap();
+                prop_assert!(shift.real, "share beyond the limit {} vs {} (z {:.1}): {:?}", p1, p2, z, shift);
+            }
+        }
     }
 
     mod floor {

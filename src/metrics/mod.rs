@@ -185,9 +185,22 @@ pub struct Baseline {
     /// The run it is, as far as its figures tell (a report's `evidence_runs`, or the
     /// identity of the summary or raw results): never the run judged now.
     pub runs: Vec<RunIdentity>,
+    /// Times a report records of the run it judged (its `run_span`), with where: a report has no
+    /// `set`, so these date it (`Baseline::recorded_times`).
+    pub times: Vec<(Moment, String)>,
 }
 
 impl Baseline {
+    /// Every time the baseline records of its run, whatever its kind: its evidence's own
+    /// (`MetricSet::recorded_times`) or, for a gatecheck report, the span the report recorded
+    /// of the evidence it judged (`recorded_span`). Empty when it records none: an undated
+    /// baseline, of whichever kind.
+    pub fn recorded_times(&self) -> Vec<(Moment, String)> {
+        let mut times: Vec<(Moment, String)> = self.set.iter().flat_map(MetricSet::recorded_times).collect();
+        times.extend(self.times.iter().cloned());
+        times
+    }
+
     pub fn figure(&self, key: &MetricKey, stat: Stat) -> Option<f64> {
         if let Some(value) = self.figures.get(&(key.clone(), stat.key())) {
             return Some(*value);
@@ -270,6 +283,25 @@ impl MetricSet {
             }
         }
         times
+    }
+
+    /// The span of times a run's evidence records (`recorded_times` of every set), as a report
+    /// writes it (`run_span`), so a report given as a baseline is dated as its evidence would
+    /// be (finding round18-judge/02: a report of a prefix of the run's own raw results was its
+    /// baseline): `earliest`, the first instant any recorded time can name, and `latest`, the
+    /// first instant the last one can (a time written to the second counts from the second's
+    /// start, so the span is never later than certain). Both RFC 3339 to the nanosecond; None
+    /// when the evidence records no time.
+    pub fn recorded_span<'a>(sets: impl IntoIterator<Item = &'a MetricSet>) -> Option<(String, String)> {
+        let times: Vec<Moment> = sets.into_iter().flat_map(MetricSet::recorded_times).map(|(at, _)| at).collect();
+        let at = |nanos: i128| {
+            rfc3339_nanos(
+                time::OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap_or(time::OffsetDateTime::UNIX_EPOCH),
+            )
+        };
+        let earliest = times.iter().map(|t| t.earliest).min()?;
+        let latest = times.iter().map(|t| t.earliest).max()?;
+        Some((at(earliest), at(latest)))
     }
 
     /// Why this evidence cannot stand as a baseline (empty when it can): the one rule for

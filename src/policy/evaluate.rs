@@ -139,6 +139,7 @@ pub fn evaluate(policy: &Policy, evidence: &Evidence) -> Result<Verdict, Error> 
             }
             why
         },
+        run_span: crate::metrics::MetricSet::recorded_span(evidence.summary.iter().chain(&evidence.raw)),
         demo: evidence.is_demo(),
         run: evidence.summary.iter().chain(&evidence.raw).find_map(|s| s.run.as_ref()).map(|run| RunFacts {
             partial: run.partial.clone(),
@@ -329,7 +330,15 @@ fn evaluate_gate(policy: &Policy, gate: &Gate, evidence: &Evidence, rows: &mut V
                         }
                     }
                     if let (Some(level), Some((key, _))) = (threshold.significance, &gate.metric) {
-                        match significance(evidence, key, threshold, level) {
+                        // The limit the figure was compared with, on the samples' scale.
+                        let limit = match threshold.baseline {
+                            Some(_) => threshold
+                                .resolve_limit(dimension, baseline)
+                                .ok()
+                                .and_then(|limit| rust_decimal::prelude::ToPrimitive::to_f64(&limit)),
+                            None => None,
+                        };
+                        match significance(evidence, key, threshold, level, (limit, dimension)) {
                             Ok((real, note)) => {
                                 // Only a change past the relative limit that is also real breaches.
                                 holds = holds || !real;
@@ -387,16 +396,18 @@ fn evaluate_gate(policy: &Policy, gate: &Gate, evidence: &Evidence, rows: &mut V
     Ok(())
 }
 
-/// Whether the shift from the baseline's samples to this run's is real at `level` (Mann-Whitney
-/// U, one-sided towards a breach), with the test's figures for the row; or why it cannot be
+/// Whether the shift from the baseline's samples to this run's is real at `level`
+/// (`distribution::shift`: Mann-Whitney U, one-sided towards a breach, over the whole and
+/// the tail beyond each cut), with the tests' figures for the row; or why it cannot be
 /// told (either run has no samples: summary figures alone never decide significance).
 fn significance(
     evidence: &Evidence,
     key: &crate::metrics::MetricKey,
     threshold: &Threshold,
     level: rust_decimal::Decimal,
+    (limit, dimension): (Option<f64>, Dimension),
 ) -> Result<(bool, String), String> {
-    use crate::metrics::distribution::{mann_whitney, Direction};
+    use crate::metrics::distribution::Direction;
     use crate::policy::threshold::Op;
     let current = evidence.raw.iter().chain(&evidence.summary).find_map(|set| set.distributions.get(key));
     let Some(current) = current else {
@@ -432,54 +443,40 @@ fn significance(
             crate::metrics::distribution::show_p_value(floor)
         ));
     }
-    let test = mann_whitney(base, current, direction)
-        .ok_or_else(|| format!("significant({level}): a run has no samples of {key}"))?;
     let below = |p: f64| crate::policy::threshold::decimal_cmp(p, level) == std::cmp::Ordering::Less;
     let show = crate::metrics::distribution::show_p_value;
-    // A percentile's breach may lie in the tail alone, which the whole-distribution test cannot
-    // see (finding round16-judge/03): the same test over both runs' samples beyond the
-    // baseline's percentile. Run only where it can reach the level; it can only make a shift
-    // real, never excuse one.
-    // Its share too: more requests beyond the cut at values no worse than before moves neither
-    // the tail's values nor, when few, the whole (finding round17-figures/01).
-    let reachable = |a: &crate::metrics::distribution::Distribution, b: &crate::metrics::distribution::Distribution| {
-        below(crate::metrics::distribution::smallest_p_value(a.count(), b.count(), direction))
-    };
-    let tail = match (threshold.stat, direction) {
-        (Stat::Percentile(p), Direction::Greater | Direction::Less) => base.quantile(p / 100.0).map(|cut| {
-            let (base_tail, current_tail) = (base.beyond(cut, direction), current.beyond(cut, direction));
-            let values = reachable(&base_tail, &current_tail)
-                .then(|| mann_whitney(&base_tail, &current_tail, direction))
-                .flatten()
-                .map(|test| (test.p_value, base_tail.count(), current_tail.count()));
-            let share =
-                mann_whitney(&base.beyond_share(cut, direction), &current.beyond_share(cut, direction), direction)
-                    .map(|test| test.p_value);
-            (values, share)
-        }),
+    let quantile = match threshold.stat {
+        Stat::Percentile(p) => Some(p / 100.0),
         _ => None,
     };
-    let real = below(test.p_value)
-        || tail.is_some_and(|(values, share)| values.is_some_and(|(p, ..)| below(p)) || share.is_some_and(below));
-    let verdict = if real { "a real shift" } else { "within run-to-run noise" };
-    let tail_text = match tail {
-        Some((values, share)) => {
-            let mut parts = Vec::new();
-            if let Some(share) = share {
-                parts.push(format!("share p = {}", show(share)));
-            }
-            if let Some((p, n1, n2)) = values {
-                parts.push(format!("values p = {} over {n1} vs {n2}", show(p)));
-            }
-            format!("; beyond the baseline's {}: {}", threshold.stat, parts.join(", "))
+    // The one rule of what is tested and when the shift is real lives with the tests
+    // (`distribution::shift`); here only its figures are named for the row.
+    let shift = crate::metrics::distribution::shift(base, current, direction, quantile, limit, below)
+        .ok_or_else(|| format!("significant({level}): a run has no samples of {key}"))?;
+    let verdict = if shift.real { "a real shift" } else { "within run-to-run noise" };
+    let mut tail_text = String::new();
+    for test in &shift.cuts {
+        use crate::metrics::distribution::Cut;
+        let mut parts = Vec::new();
+        if let Some(share) = test.share_p {
+            parts.push(format!("share p = {}", show(share)));
         }
-        None => String::new(),
-    };
+        if let Some((p, n1, n2)) = test.values {
+            parts.push(format!("values p = {} over {n1} vs {n2}", show(p)));
+        }
+        let cut = show_figure(test.cut, dimension);
+        let what = match test.at {
+            Cut::BaselinePercentile => format!("the baseline's {}", threshold.stat),
+            Cut::Limit => format!("the limit {cut}"),
+            Cut::CurrentPercentile => format!("this run's {} {cut}", threshold.stat),
+        };
+        tail_text.push_str(&format!("; beyond {what}: {}", parts.join(", ")));
+    }
     Ok((
-        real,
+        shift.real,
         format!(
             "Mann-Whitney p = {} over {} vs {} samples{tail_text} ({verdict} at {level})",
-            show(test.p_value),
+            show(shift.whole.p_value),
             base.count(),
             current.count()
         ),

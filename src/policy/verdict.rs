@@ -226,6 +226,10 @@ pub struct Verdict {
     /// Why the evidence judged here cannot stand as a `--baseline` (`MetricSet::unfit_as_baseline`),
     /// carried into the JSON report so a report never launders a run the rule refuses.
     pub baseline_unfit: Vec<String>,
+    /// The span of times the judged evidence records of its run (`MetricSet::recorded_span`:
+    /// earliest, latest), carried into the JSON report so a report given as `--baseline` is
+    /// dated as its evidence would be. None when the evidence records no time.
+    pub run_span: Option<(String, String)>,
     /// The load run's own facts, when the evidence records them.
     pub run: Option<RunFacts>,
     /// It judged the demo (`Evidence::demo`), not a candidate.

@@ -44,6 +44,10 @@ struct Report<'a> {
     /// Why the evidence cannot stand as a `--baseline` (empty when it can).
     #[serde(serialize_with = "scrubbed_list")]
     baseline_unfit: &'a [String],
+    /// The span of times the judged evidence records of its run, when it records any: a report
+    /// given as `--baseline` is dated by it (`sources::baseline`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    run_span: Option<RunSpanDto<'a>>,
     /// The demo's run (gatecheck's own embedded API), not a candidate's: never counted in
     /// history (`sources::history`).
     demo: bool,
@@ -55,6 +59,12 @@ struct Report<'a> {
     gates: Vec<GateDto<'a>>,
     /// Waivers that covered no breach (they never block).
     stale_waivers: Vec<StaleDto<'a>>,
+}
+
+#[derive(Serialize)]
+struct RunSpanDto<'a> {
+    earliest: &'a str,
+    latest: &'a str,
 }
 
 #[derive(Serialize)]
@@ -185,6 +195,7 @@ pub fn render(verdict: &Verdict, generated_at: &str) -> String {
         evidence_digest: crate::policy::verdict::evidence_digest(&verdict.evidence_runs),
         evidence_runs: &verdict.evidence_runs,
         baseline_unfit: &verdict.baseline_unfit,
+        run_span: verdict.run_span.as_ref().map(|(earliest, latest)| RunSpanDto { earliest, latest }),
         demo: verdict.demo,
         outcome: if verdict.blocked() { "blocked" } else { "pass" },
         exit_code: verdict.exit_code(),

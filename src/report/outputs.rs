@@ -233,6 +233,7 @@ mod tests {
             history: None,
             evidence_runs: vec![],
             baseline_unfit: vec![],
+            run_span: None,
             demo: false,
             run: None,
             rows: vec![],

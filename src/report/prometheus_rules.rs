@@ -66,6 +66,8 @@ pub fn render(policy: &Policy, for_: Option<&str>) -> Result<String, String> {
     }
     let mut groups = Vec::new();
     let mut left_out = Vec::new();
+    // Every alert exported, with what it says: one name, one meaning (`unique_alerts`).
+    let mut claimed: Vec<(String, String)> = Vec::new();
     // Each query gate with the thresholds its rules judge, for the nothing-judged alert.
     let mut exported: Vec<(&Gate, Vec<(&Threshold, &str)>)> = Vec::new();
     for freshness in &policy.freshness {
@@ -102,7 +104,11 @@ pub fn render(policy: &Policy, for_: Option<&str>) -> Result<String, String> {
             name: format!("gatecheck:{}:{}", policy.name, freshness.id),
             rules: vec![Rule {
                 record: None,
-                alert: Some(alert_name(&freshness.id, None)),
+                alert: Some(claim(
+                    &mut claimed,
+                    alert_name(&freshness.id, None),
+                    format!("freshness {:?}", freshness.id),
+                )),
                 expr,
                 for_: for_.map(str::to_string),
                 labels: labels(policy, &freshness.id, Severity::Block),
@@ -182,7 +188,14 @@ pub fn render(policy: &Policy, for_: Option<&str>) -> Result<String, String> {
             annotations.insert("no_data".into(), no_data_text(gate));
             rules.push(Rule {
                 record: None,
-                alert: Some(alert_name(&gate.id, stat.as_deref())),
+                alert: Some(claim(
+                    &mut claimed,
+                    alert_name(&gate.id, stat.as_deref()),
+                    match several {
+                        true => format!("gate {:?} {}", gate.id, threshold.stat),
+                        false => format!("gate {:?}", gate.id),
+                    },
+                )),
                 // `!=` is true for NaN, which check judges NO DATA: an `==` gate's alert must
                 // stay silent then, as every other comparison does (finding judge4/03).
                 expr: match threshold.op {
@@ -240,7 +253,14 @@ pub fn render(policy: &Policy, for_: Option<&str>) -> Result<String, String> {
                 }
                 rules.push(Rule {
                     record: None,
-                    alert: Some(alert_name(&gate.id, Some(&missing))),
+                    alert: Some(claim(
+                        &mut claimed,
+                        alert_name(&gate.id, Some(&missing)),
+                        match several {
+                            true => format!("gate {:?}'s NO DATA for {}", gate.id, threshold.stat),
+                            false => format!("gate {:?}'s NO DATA", gate.id),
+                        },
+                    )),
                     expr: no_data,
                     for_: for_.map(str::to_string),
                     labels: labels(policy, &gate.id, Severity::Block),
@@ -251,8 +271,12 @@ pub fn render(policy: &Policy, for_: Option<&str>) -> Result<String, String> {
         groups.push(Group { name: format!("gatecheck:{}:{}", policy.name, gate.id), rules });
     }
     if let Some(group) = nothing_judged(policy, for_, &exported) {
+        claimed.extend(group.rules.iter().filter_map(|rule| {
+            Some((rule.alert.clone()?, format!("the {} row's NO DATA", crate::policy::integrity::GATE_ID)))
+        }));
         groups.push(group);
     }
+    unique_alerts(&claimed)?;
     // Annotations are text for people, quoting the policy's descriptions: one line each, as
     // in every other output, so none becomes a YAML block whose lines start with its text; and
     // Prometheus renders them as Go templates, so no `{{` of theirs opens an action.
@@ -515,6 +539,32 @@ fn snake(text: &str) -> String {
     text.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect()
 }
 
+/// Notes that `alert` says `meaning` and gives it back.
+fn claim(claimed: &mut Vec<(String, String)>, alert: String, meaning: String) -> String {
+    claimed.push((alert.clone(), meaning));
+    alert
+}
+
+/// Alert names are unique within a policy: Alertmanager routes, groups, silences and
+/// inhibits by name, so two gates sharing one (`db_pool_p95`'s max and `db_pool`'s p(95)
+/// both `GatecheckDbPoolP95`; `DbPool` and `db-pool`) would hush or page for each
+/// other. Thresholds of one statistic of one gate share their alert, as they
+/// share their meaning; any other name said for two meanings refuses the policy.
+fn unique_alerts(claimed: &[(String, String)]) -> Result<(), String> {
+    let mut said: BTreeMap<&str, &str> = BTreeMap::new();
+    for (alert, meaning) in claimed {
+        match said.insert(alert, meaning) {
+            Some(other) if other != meaning => {
+                return Err(format!(
+                    "{other} and {meaning} would both export alert {alert}: alert names must be unique within a policy (Alertmanager routes and silences by name); rename one gate"
+                ))
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// `db-pool` + `p95` -> `GatecheckDbPoolP95`.
 pub fn alert_name(id: &str, stat: Option<&str>) -> String {
     let mut name = "Gatecheck".to_string();
@@ -578,6 +628,46 @@ mod tests {
             let (pa, pb) = (policy_part(&a), policy_part(&b));
             prop_assert!(pa.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_'), "{}", pa);
             prop_assert_eq!(pa == pb, a == b, "{} and {} both read {}", a, b, pa);
+        }
+
+        /// Alert names within a policy, the class: two gates with ids alike but for case,
+        /// punctuation or a statistic-like ending, each judging one or several statistics
+        /// (p(95), p(9.5), max), export either refused or with every alert name saying one
+        /// gate's one statistic (thresholds of one statistic share their gate's alert).
+        #[test]
+        fn an_exported_alert_name_says_one_gate_and_statistic(
+            ids in ("[dD][bB]?[-_]?(p95|p9_5|max)?", "[dD][bB]?[-_]?(p95|p9_5|max)?"),
+            stats in (proptest::sample::subsequence(vec!["p(95)", "p(9.5)", "max"], 1..=3),
+                      proptest::sample::subsequence(vec!["p(95)", "p(9.5)", "max"], 1..=3)),
+        ) {
+            prop_assume!(ids.0 != ids.1);
+            let gate = |id: &str, stats: &[&str]| {
+                let thresholds: Vec<String> = stats.iter().map(|s| format!("\"{s} < 0.9\"")).collect();
+                let queries: Vec<String> = stats.iter().map(|s| format!("\"{s}\" = 'max(db_util)'")).collect();
+                format!(
+                    "[[gate]]\nid = \"{id}\"\ndescription = \"d\"\nunit = \"ratio\"\nthresholds = [{}]\n[gate.query]\n{}\n",
+                    thresholds.join(", "),
+                    queries.join("\n")
+                )
+            };
+            let text = format!("[policy]\nname = \"p\"\n{}{}", gate(&ids.0, &stats.0), gate(&ids.1, &stats.1));
+            let Ok(policy) = crate::policy::parse("p.toml", "p", &text) else { return Ok(()) };
+            let Ok(rules) = render(&policy, None) else { return Ok(()) };
+            let file: serde_yaml::Value = serde_yaml::from_str(&rules).unwrap();
+            let mut said: BTreeMap<String, (String, String)> = BTreeMap::new();
+            for rule in file["groups"].as_sequence().unwrap().iter().flat_map(|g| g["rules"].as_sequence().unwrap()) {
+                let Some(alert) = rule["alert"].as_str() else { continue };
+                let gate = rule["labels"]["gate"].as_str().unwrap_or_default().to_string();
+                let several = [&stats.0, &stats.1][usize::from(gate == ids.1)].len() > 1;
+                let stat = match several {
+                    true => rule["annotations"]["statistic"].as_str().unwrap_or_default().to_string(),
+                    false => String::new(),
+                };
+                let meaning = (gate, stat);
+                if let Some(other) = said.insert(alert.to_string(), meaning.clone()) {
+                    prop_assert_eq!(&other, &meaning, "{} said twice:\n{}", alert, rules);
+                }
+            }
         }
     }
 }

@@ -658,6 +658,7 @@ mod tests {
             history: None,
             evidence_runs: vec![],
             baseline_unfit: vec![],
+            run_span: None,
             run: None,
             demo: false,
         }

@@ -32,7 +32,7 @@ pub fn read(path: &Path, wanted: &[MetricKey], allow_blocked: bool) -> Result<Ba
     if crate::sources::detect::detect(path)? == crate::sources::detect::InputFormat::RawResults {
         let (set, _) = crate::sources::k6_ndjson::read(&[path], wanted, false)?;
         let runs = RunIdentity::of(&set, wanted).into_iter().collect();
-        return Ok(Baseline { source: shown, figures: BTreeMap::new(), set: Some(set), runs });
+        return Ok(Baseline { source: shown, set: Some(set), runs, ..Baseline::default() });
     }
     let bytes = crate::input::read(path, "baseline")?;
     let document = serde_json::from_slice::<Value>(&bytes).ok();
@@ -67,14 +67,36 @@ pub fn read(path: &Path, wanted: &[MetricKey], allow_blocked: bool) -> Result<Ba
             .flatten()
             .filter_map(|token| RunIdentity::parse(token.as_str()?))
             .collect();
-        return Ok(Baseline { source: shown.clone(), figures: from_report(&shown, report)?, set: None, runs });
+        let figures = from_report(&shown, report)?;
+        return Ok(Baseline { source: shown.clone(), figures, set: None, runs, times: report_times(&shown, report)? });
     }
     let set = crate::sources::k6_summary::parse(&shown, &bytes)?;
     for why in set.unfit_as_baseline() {
         refuse(why)?;
     }
     let runs = RunIdentity::of(&set, wanted).into_iter().collect();
-    Ok(Baseline { source: shown, figures: BTreeMap::new(), set: Some(set), runs })
+    Ok(Baseline { source: shown, set: Some(set), runs, ..Baseline::default() })
+}
+
+/// The times a report records of the run it judged (`run_span`, finding round18-judge/02): a
+/// report is dated by them as its evidence would be, under the one rule of earlier runs
+/// (`refuse_the_run_judged_now`). None recorded (its evidence recorded no time, or an older
+/// gatecheck wrote it) is an undated baseline, as a summary recording no time is; a span that
+/// is no pair of RFC 3339 times is refused (exit 2).
+fn report_times(path: &str, report: &Value) -> Result<Vec<(crate::metrics::Moment, String)>, Error> {
+    let Some(span) = report.get("run_span").filter(|span| !span.is_null()) else { return Ok(Vec::new()) };
+    let mut times = Vec::new();
+    for end in ["earliest", "latest"] {
+        let text = span.get(end).and_then(Value::as_str);
+        let Some((text, at)) = text.and_then(|text| Some((text, crate::metrics::Moment::parse(text)?))) else {
+            return Err(Error::Evidence {
+                path: path.into(),
+                message: format!("run_span.{end}: expected an RFC 3339 time (gatecheck JSON report)"),
+            });
+        };
+        times.push((at, format!("its run's {end} recorded time {text} (run_span.{end} of the report)")));
+    }
+    Ok(times)
 }
 
 /// A baseline is an earlier run to compare with: the run judged now (its summary, its raw
@@ -89,7 +111,9 @@ pub fn read(path: &Path, wanted: &[MetricKey], allow_blocked: bool) -> Result<Ba
 /// And by time (finding round15-judge/02: the first half of the run's own raw results, its
 /// figures other than the whole run's, was accepted): where the baseline and the evidence
 /// judged now record times of their runs (`MetricSet::recorded_times`: raw results' sample
-/// times, a native run's start and end, a k6 summary's generation time), the baseline's latest
+/// times, a native run's start and end, a k6 summary's generation time; a report's `run_span`
+/// of the evidence it judged, `Baseline::recorded_times`, finding round18-judge/02), the
+/// baseline's latest
 /// must lie before the judged evidence's earliest, or the baseline is not an earlier run — a
 /// part of the run judged now (a prefix, a suffix, a copy taken while k6 was still writing),
 /// a run overlapping it, or a later one. So a sample of the baseline met in the judged raw
@@ -115,7 +139,7 @@ pub fn refuse_the_run_judged_now(
             });
         }
     }
-    let base_latest = baseline.set.iter().flat_map(MetricSet::recorded_times).max_by_key(|(at, _)| at.earliest);
+    let base_latest = baseline.recorded_times().into_iter().max_by_key(|(at, _)| at.earliest);
     for set in judged {
         let judged_earliest = set.recorded_times().into_iter().min_by_key(|(at, _)| at.latest);
         if let (Some((base, base_what)), Some((now, now_what))) = (&base_latest, judged_earliest) {
@@ -289,9 +313,9 @@ mod tests {
                         .into_iter()
                         .map(|(stat, value)| ((MetricKey::parse(TREND).unwrap(), stat.key()), value))
                         .collect();
-                    Baseline { source: "report.json".into(), figures, set: None, runs: if report_names_runs { runs } else { vec![] } }
+                    Baseline { source: "report.json".into(), figures, runs: if report_names_runs { runs } else { vec![] }, ..Baseline::default() }
                 } else {
-                    Baseline { source: "base.json".into(), figures: BTreeMap::new(), set: Some(set), runs }
+                    Baseline { source: "base.json".into(), set: Some(set), runs, ..Baseline::default() }
                 }
             };
             let itself = baseline_of(&values, 3);
@@ -399,6 +423,70 @@ mod tests {
             let earlier = raw_file(dir.path(), "earlier.ndjson", &earlier_lines);
             let earlier = read(&earlier, &wanted, false).unwrap();
             prop_assert!(refuse_the_run_judged_now(&earlier, &[&now], &wanted).is_ok());
+        }
+
+        /// Finding round18-judge/02, as a class: a gatecheck report is dated by the span its
+        /// evidence recorded (`run_span`), under the one rule of earlier runs. For a baseline run
+        /// of any kind (raw results, a native run dated to the second, a k6 summary dated by its
+        /// end and duration) placed anywhere about the judged run (before it, overlapping it,
+        /// inside it, after it), the report of it is refused exactly when it is refused given
+        /// directly; raw results are refused exactly when their last sample is not before the
+        /// judged run's first.
+        #[test]
+        fn a_report_of_a_run_is_refused_exactly_when_the_run_is(
+            values in proptest::collection::vec(1.0f64..2_000.0, 2..40),
+            step_ms in 1i64..2_000,
+            offset_ms in -200_000i64..200_000,
+            kind in 0usize..3,
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let wanted = vec![MetricKey::parse(TREND).unwrap()];
+            let start_ms = 1_790_000_000_000;
+            let judged = raw_file(dir.path(), "raw.ndjson", &raw_lines(&values, start_ms, step_ms));
+            let (now, _) = crate::sources::k6_ndjson::read(&[judged.as_path()], &wanted, false).unwrap();
+            let base_start = start_ms + offset_ms;
+            let base_last = base_start + step_ms * (values.len() as i64 - 1);
+            let shifted: Vec<f64> = values.iter().map(|v| v * 1.01 + 0.25).collect();
+            let at = |ms: i64| crate::metrics::rfc3339_nanos(
+                time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000).unwrap(),
+            );
+            let direct = match kind {
+                0 => read(&raw_file(dir.path(), "base.ndjson", &raw_lines(&shifted, base_start, step_ms)), &wanted, false).unwrap(),
+                _ => {
+                    let set = if kind == 1 {
+                        let second = |ms: i64| crate::metrics::rfc3339(ms.div_euclid(1000));
+                        MetricSet {
+                            run: Some(crate::metrics::RunRecord {
+                                started_at: Some(second(base_start)),
+                                ended_at: Some(second(base_last + 1)),
+                                ..Default::default()
+                            }),
+                            ..run(&[(Stat::Avg, 2.0)], None)
+                        }
+                    } else {
+                        MetricSet {
+                            generated_at: Some(at(base_last + 1)),
+                            run_duration: Some(((base_last + 1 - base_start) as f64 / 1e3, "config.duration".into())),
+                            ..run(&[(Stat::Avg, 2.0)], None)
+                        }
+                    };
+                    Baseline { source: "base.json".into(), set: Some(set), ..Baseline::default() }
+                }
+            };
+            let (earliest, latest) = MetricSet::recorded_span(direct.set.iter()).unwrap();
+            let report = serde_json::json!({
+                "schema_version": "1", "outcome": "pass", "baseline_unfit": [], "evidence_runs": [],
+                "inputs": [{"role": "raw", "path": "base.ndjson"}], "gates": [],
+                "run_span": {"earliest": earliest, "latest": latest},
+            });
+            let report_path = dir.path().join("report.json");
+            std::fs::write(&report_path, report.to_string()).unwrap();
+            let via_report = read(&report_path, &wanted, false).unwrap();
+            let refused = |baseline: &Baseline| refuse_the_run_judged_now(baseline, &[&now], &wanted).is_err();
+            prop_assert_eq!(refused(&direct), refused(&via_report), "kind {} offset {} ms", kind, offset_ms);
+            if kind == 0 {
+                prop_assert_eq!(refused(&via_report), base_last >= start_ms, "offset {} ms", offset_ms);
+            }
         }
 
         /// Finding round17-judge/05, as a class: a k6 summary dated by its end

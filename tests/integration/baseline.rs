@@ -607,3 +607,92 @@ fn a_prefix_of_the_runs_own_raw_results_is_no_baseline_of_its_machine_readable_s
         verify(&earlier).code(1);
     }
 }
+
+/// Finding round18-judge/02: a gatecheck JSON report of the first 2/3 of the judged run's own
+/// raw results (the raw prefix itself refused "not an earlier run") was accepted as its
+/// baseline: a +626 % p95 over the last release read -3.3 % and passed. A report records the
+/// span of times its run's evidence recorded (`run_span`), and a report given as `--baseline`
+/// is dated by it under the one rule of earlier runs: a report of a part of the run judged now,
+/// of an overlapping or of a later run is refused (exit 2) as its evidence given directly is;
+/// a report of an earlier run is a baseline; a report whose evidence recorded no time (a
+/// summary-export) is taken as that undated evidence given directly is.
+#[test]
+fn a_report_is_dated_by_its_runs_span_under_the_one_earlier_run_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_rel_dir, relative) = policy_file(
+        "[policy]\nname = \"reg\"\n[k6_thresholds]\nenforce = false\n[[gate]]\nid = \"read-regression\"\n\
+         metric = \"http_req_duration{flow:auth_list}\"\nthresholds = [\"p(95) <= baseline * 1.2\"]\n",
+    );
+    let (_loose_dir, loose) = policy_file(
+        "[policy]\nname = \"loose\"\n[k6_thresholds]\nenforce = false\n[[gate]]\nid = \"read\"\n\
+         metric = \"http_req_duration{flow:auth_list}\"\nthresholds = [\"p(95) < 10s\"]\n",
+    );
+    let k6 = repo().join("fixtures/k6/1.1.0");
+    // The report of `evidence` (given as --summary, or --raw for raw results) under the loose policy.
+    let report_of = |evidence: &std::path::Path, name: &str| {
+        let report = dir.path().join(format!("{name}.report.json"));
+        let flag = if evidence.extension().is_some_and(|e| e == "ndjson") { "--raw" } else { "--summary" };
+        gatecheck()
+            .args(["verify", "--policy"])
+            .arg(&loose)
+            .arg(flag)
+            .arg(evidence)
+            .arg("--report")
+            .arg(format!("json={}", report.display()))
+            .assert()
+            .code(0);
+        report
+    };
+    let verify = |judged: &std::path::Path, baseline: &std::path::Path| {
+        gatecheck()
+            .args(["verify", "--baseline-allow-blocked", "--policy"])
+            .arg(&relative)
+            .arg("--raw")
+            .arg(judged)
+            .arg("--baseline")
+            .arg(baseline)
+            .assert()
+    };
+    // The repro: the first 2/3 of fail-latency's raw results, and a report of them.
+    let full = k6.join("fail-latency/raw.ndjson");
+    let raw = std::fs::read_to_string(&full).unwrap();
+    let lines: Vec<&str> = raw.lines().collect();
+    let prefix = dir.path().join("prefix.ndjson");
+    std::fs::write(&prefix, lines[..lines.len() * 2 / 3].join("\n") + "\n").unwrap();
+    let err = stderr_of(&verify(&full, &report_of(&prefix, "prefix")).code(2));
+    assert!(err.contains("this baseline is not an earlier run") && err.contains("run_span"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("prefix.report.json")).unwrap()).unwrap();
+    assert!(report["run_span"]["earliest"].is_string() && report["run_span"]["latest"].is_string(), "{report}");
+    // The last release's report is a baseline: the regression blocks (exit 1).
+    verify(&full, &report_of(&k6.join("pass/raw.ndjson"), "pass-raw")).code(1);
+    // Every pair of the three runs (pass, then fail-latency, then fail-errors), every baseline
+    // kind: its report is refused as an earlier run exactly when the evidence itself is.
+    let runs = ["pass", "fail-latency", "fail-errors"];
+    let mut refused_by_time = 0;
+    for base_run in runs {
+        for kind in ["raw.ndjson", "summary-export.json", "handle-summary.json"] {
+            let evidence = k6.join(base_run).join(kind);
+            let report = report_of(&evidence, &format!("{base_run}-{kind}"));
+            for judged_run in runs.iter().filter(|r| **r != base_run) {
+                let judged = k6.join(judged_run).join("raw.ndjson");
+                let direct = verify(&judged, &evidence).get_output().clone();
+                let via_report = verify(&judged, &report).get_output().clone();
+                let earlier = |out: &std::process::Output| {
+                    (out.status.code(), String::from_utf8_lossy(&out.stderr).contains("not an earlier run"))
+                };
+                assert_eq!(
+                    earlier(&direct),
+                    earlier(&via_report),
+                    "{base_run}/{kind} as baseline of {judged_run}: direct {} / report {}",
+                    String::from_utf8_lossy(&direct.stderr),
+                    String::from_utf8_lossy(&via_report.stderr)
+                );
+                refused_by_time += usize::from(earlier(&via_report).1);
+            }
+        }
+    }
+    // Raw results date the later runs' reports (fail-latency's for pass, fail-errors' for both).
+    assert!(refused_by_time >= 3, "only {refused_by_time} reports refused as later runs");
+}

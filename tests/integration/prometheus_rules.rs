@@ -1918,3 +1918,46 @@ fn two_policies_whose_names_differ_by_punctuation_never_share_a_recorded_series(
         String::from_utf8_lossy(&run.stderr)
     );
 }
+
+/// Round 18 (brief item 3): alert names must be unique within a policy. A gate `db_pool_p95`
+/// with one threshold and a gate `db_pool` with p(95) and max both exported an alert
+/// `GatecheckDbPoolP95` (and `…P95NoData`): Alertmanager routes, silences and inhibits by
+/// name, so one gate's silence would hush the other. Export refuses such a policy (exit 2),
+/// naming the alert and both gates; so for ids alike but for case or punctuation.
+#[test]
+fn two_gates_whose_alerts_would_share_a_name_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = |name: &str, gates: &str| {
+        let policy = dir.path().join(format!("{name}.toml"));
+        std::fs::write(&policy, format!("[policy]\nname = \"{name}\"\n{gates}")).unwrap();
+        gatecheck()
+            .args(["export", "prometheus-rules", "--policy"])
+            .arg(&policy)
+            .arg("--out")
+            .arg(dir.path().join(format!("{name}.yml")))
+            .assert()
+    };
+    let gate = |id: &str, thresholds: &str, queries: &str| {
+        format!(
+            "\n[[gate]]\nid = \"{id}\"\ndescription = \"d\"\nunit = \"ratio\"\nthresholds = [{thresholds}]\n[gate.query]\n{queries}\n"
+        )
+    };
+    let p95 = "\"p(95)\" = 'quantile_over_time(0.95, db_util[10m])'";
+    let max = "max = 'max_over_time(db_util[10m])'";
+    let both = gate("db_pool", "\"p(95) < 0.70\", \"max < 0.85\"", &format!("{p95}\n{max}"));
+    let cases = [
+        ("suffix", format!("{}{both}", gate("db_pool_p95", "\"max < 0.9\"", max)), "GatecheckDbPoolP95"),
+        (
+            "case",
+            format!("{}{}", gate("DbPool", "\"max < 0.9\"", max), gate("db-pool", "\"max < 0.9\"", max)),
+            "GatecheckDbPool",
+        ),
+    ];
+    for (name, gates, alert) in cases {
+        let err = stderr_of(&export(name, &gates).code(2));
+        assert!(err.contains(alert) && err.contains("unique within a policy"), "{name}: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+    // Thresholds of one statistic share their gate's alert, as before; distinct gates export.
+    export("fine", &format!("{both}{}", gate("db_pool_p99", "\"max < 0.9\", \"max > 0\"", max))).success();
+}
