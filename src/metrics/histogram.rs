@@ -49,9 +49,10 @@ impl HistogramSnapshot {
             };
             buckets.push((le, number(&pair[1], "buckets[] count")?));
         }
-        // Counts that are not cumulative are what a counter reset between two scrapes leaves
-        // in a window; they are read as written and repaired where a quantile is taken, as
-        // Prometheus does. Bounds out of order are no histogram at all.
+        // Counts that are not cumulative are read as written: where a figure is taken, the one
+        // bucket rule (`fault`) makes them NO DATA naming the histogram, not exit 2, since the
+        // run that recorded them is judged on its other gates. Bounds out of order are no
+        // histogram at all.
         if buckets.windows(2).any(|w| w[0].0 >= w[1].0) {
             return Err("buckets: expected increasing bounds".into());
         }
@@ -110,9 +111,16 @@ impl HistogramSnapshot {
         self.buckets.iter().rev().map(|(le, _)| *le).find(|le| le.is_finite())
     }
 
-    /// True when each bucket counts at least as many observations as the one below it.
-    pub fn is_cumulative(&self) -> bool {
-        self.buckets.windows(2).all(|w| w[0].1 <= w[1].1)
+    /// Why these buckets, count and sum are no histogram a figure may be read from, if they are
+    /// not (`classic_fault`, the one rule): one series, or series of one layout summed, so each
+    /// bucket must hold at least the one below it. `lowest` is the least value an observation
+    /// can take (0 for durations, -Inf when unknown); `magnitude` the largest |_sum| this one
+    /// was computed from (a window's two scrapes), for the float slack of their difference.
+    pub fn fault(&self, lowest: f64, magnitude: f64) -> Option<String> {
+        classic_fault(
+            &self.buckets,
+            &Known { count: Some(self.count), sum: Some((self.sum, magnitude)), lowest, one_layout: true },
+        )
     }
 
     /// The buckets made cumulative as Prometheus's `histogram_quantile` makes them (each count
@@ -199,6 +207,107 @@ pub fn same_layout<'a>(histograms: impl IntoIterator<Item = &'a HistogramSnapsho
             shown(&first),
             shown(&other)
         )),
+    }
+}
+
+/// What a reader of classic buckets knows besides them, for `classic_fault`.
+#[derive(Debug, Clone, Copy)]
+pub struct Known {
+    /// The `_count` of the same series, where the reader has one.
+    pub count: Option<f64>,
+    /// The `_sum`, where the reader reads it with the buckets, and the largest |_sum| it was
+    /// computed from (a window is the difference of two scrapes' sums).
+    pub sum: Option<(f64, f64)>,
+    /// The least value an observation can take: the lower bound of the lowest bucket (0 for
+    /// durations and other non-negative figures, -Inf when unknown).
+    pub lowest: f64,
+    /// True when the buckets are one series' or a sum of series of one bucket layout, so each
+    /// bucket must hold at least the one below it. A PromQL `sum by (le)` over instances of
+    /// different layouts leaves finite buckets legitimately out of order (`le="1"` 100,
+    /// `le="10"` 50, finding judge4/07); only the +Inf bucket is held to them there.
+    pub one_layout: bool,
+}
+
+/// Relative slack in the comparisons of `classic_fault`, for float sums taken in another
+/// order; far below one observation in any real count.
+pub const BUCKET_TOLERANCE: f64 = 1e-9;
+
+/// THE rule for reading classic histogram buckets, for every reader (a PromQL answer's
+/// `sum by (le)`, a `/metrics` scrape, the run window between two scrapes, a window recorded in
+/// a summary): why `buckets` — (upper bound, cumulative count), sorted by bound, one entry per
+/// bound — give no figure, if they give none. Buckets must be cumulative: a +Inf bucket wherever
+/// finite buckets are, holding at least every finite bucket (and, in one layout, each bucket at
+/// least the one below it), equal to the `_count` where the reader has one (findings
+/// round17-figures/03, round18-figures/01). A `_sum` read with the buckets must lie within what
+/// they allow: at least Σ (count in bucket × its lower bound) and at most Σ (count in bucket ×
+/// its upper bound), unbounded above when the +Inf bucket holds observations (finding
+/// round18-figures/04). Whatever broke, which of the figures is right is unknown: NO DATA.
+pub fn classic_fault(buckets: &[(f64, f64)], known: &Known) -> Option<String> {
+    let shown = |le: f64| if le.is_infinite() { "+Inf".to_string() } else { le.to_string() };
+    let largest_finite = buckets.iter().filter(|(b, _)| b.is_finite()).max_by(|x, y| x.1.total_cmp(&y.1));
+    let total = buckets.iter().find(|(b, _)| b.is_infinite()).map(|(_, count)| *count);
+    if let (Some((bound, finite)), None) = (largest_finite, total) {
+        return Some(format!(
+            "its buckets have no +Inf bucket (the le=\"{bound}\" bucket holds {finite}): the observations above every bound are unknown"
+        ));
+    }
+    let total = total?;
+    if let Some((bound, finite)) = largest_finite.filter(|(_, finite)| *finite > total * (1.0 + BUCKET_TOLERANCE)) {
+        return Some(format!(
+            "its buckets are not cumulative: the +Inf bucket holds {total}, below the le=\"{bound}\" bucket's {finite} (an instance exports no +Inf bucket, or per-bucket counts?), so observations above every bound are unknown"
+        ));
+    }
+    if known.one_layout {
+        if let Some(w) = buckets.windows(2).find(|w| w[1].1 < w[0].1) {
+            return Some(format!(
+                "its buckets are not cumulative: the le=\"{}\" bucket holds {}, below the le=\"{}\" bucket's {} (per-bucket counts?), so which bucket its observations lie in is unknown",
+                shown(w[1].0),
+                w[1].1,
+                shown(w[0].0),
+                w[0].1
+            ));
+        }
+    }
+    if let Some(count) = known.count.filter(|count| (count - total).abs() > BUCKET_TOLERANCE * count.abs()) {
+        return Some(format!(
+            "its +Inf bucket holds {total} observations but its _count {count} (an instance exports no +Inf bucket?), so observations above every bound are unknown"
+        ));
+    }
+    let (sum, magnitude) = known.sum?;
+    if !known.one_layout {
+        // Per-bucket counts of buckets out of order are not known.
+        return None;
+    }
+    // Each bucket's own observations lie between the bound below it (the lowest value for the
+    // first) and its own bound; an empty bucket adds nothing (0 × ∞ is no number).
+    let (mut low, mut high) = (0.0f64, 0.0f64);
+    let mut below = (known.lowest, 0.0f64);
+    for (le, cumulative) in buckets {
+        let in_bucket = cumulative - below.1;
+        if in_bucket > 0.0 {
+            low += in_bucket * below.0;
+            high += in_bucket * le;
+        }
+        below = (*le, *cumulative);
+    }
+    let slack = BUCKET_TOLERANCE
+        * [magnitude, sum, low, high].into_iter().map(f64::abs).filter(|v| v.is_finite()).fold(0.0, f64::max);
+    (sum < low - slack || sum > high + slack).then(|| {
+        format!(
+            "its _sum {sum} lies outside what its buckets allow ({} to {}: each observation between its bucket's bounds), so the buckets and the sum cannot both be right",
+            shown_bound(low),
+            shown_bound(high)
+        )
+    })
+}
+
+fn shown_bound(value: f64) -> String {
+    if value == f64::INFINITY {
+        "+Inf".into()
+    } else if value == f64::NEG_INFINITY {
+        "-Inf".into()
+    } else {
+        value.to_string()
     }
 }
 

@@ -20,7 +20,7 @@ mod selector;
 pub use aggregate::{Aggregate, Lookup, MetricKind, TrendStats};
 pub use distribution::Distribution;
 pub use figure::{check_json_numbers, Dimension, Domain, Stat};
-pub use histogram::{same_layout, HistogramSnapshot, Window};
+pub use histogram::{classic_fault, same_layout, HistogramSnapshot, Known, Window, BUCKET_TOLERANCE};
 pub use identity::{is_identity, same_run, RunIdentity, ANSWERS_PREFIX};
 #[cfg(test)]
 pub(crate) use labels::spelled as labels_spelled;

@@ -110,9 +110,8 @@ pub fn conservative_promql(query: &str, quantile: &QuantileQuery) -> String {
     format!("(({bounded} unless ({broken})) or (({broken}) * 0 - Inf))")
 }
 
-/// Relative slack in the comparisons of `cumulative_fault`, for float sums taken in another
-/// order; far below one observation in any real count.
-const TOLERANCE: f64 = 1e-9;
+/// Relative slack in the comparisons of `cumulative_fault` (the one bucket rule's).
+const TOLERANCE: f64 = crate::metrics::BUCKET_TOLERANCE;
 
 /// The label `conservative_promql` marks infinite buckets with; a bucket query whose series
 /// carry it already would be misread, so the name is gatecheck's own.
@@ -168,25 +167,19 @@ pub fn beyond_finite(q: f64, labels: &BTreeMap<String, String>, buckets: &[Bucke
 /// (its observations above every bound in its `_count` alone) breaks this in the sum: the
 /// summed +Inf bucket lies below a finite one, which histogram_quantile silently repairs, or
 /// below the summed `_count` (finding round17-figures/03: p(99) read 990 ms while 990 of 1100
-/// observations lay above 10 s). Whatever was lost, the quantile has no figure: NO DATA.
+/// observations lay above 10 s). Whatever was lost, the quantile has no figure: NO DATA. The
+/// rule is `metrics::classic_fault`, which every reader of classic buckets applies.
 pub fn cumulative_fault(labels: &BTreeMap<String, String>, buckets: &[Bucket], counts: &[Bucket]) -> Option<String> {
-    let coalesced = coalesced(labels, buckets);
-    let largest_finite = coalesced.iter().filter(|(b, _)| b.is_finite()).max_by(|x, y| x.1.total_cmp(&y.1));
-    let total = coalesced.iter().find(|(b, _)| b.is_infinite()).map(|(_, count)| *count);
+    let mut coalesced = coalesced(labels, buckets);
+    coalesced.sort_by(|a, b| a.0.total_cmp(&b.0));
     let wanted = others(labels);
     let count = counts.iter().find(|c| others(c.labels) == wanted).map(|c| c.count);
-    match (largest_finite, total, count) {
-        (Some((bound, finite)), None, _) => Some(format!(
-            "its buckets have no +Inf bucket (the le=\"{bound}\" bucket holds {finite}): the observations above every bound are unknown"
-        )),
-        (Some((bound, finite)), Some(total), _) if *finite > total * (1.0 + TOLERANCE) => Some(format!(
-            "its buckets are not cumulative: the +Inf bucket holds {total}, below the le=\"{bound}\" bucket's {finite} (an instance exports no +Inf bucket?), so observations above every bound are unknown"
-        )),
-        (_, Some(total), Some(count)) if (count - total).abs() > TOLERANCE * count.abs() => Some(format!(
-            "its +Inf bucket holds {total} observations but its _count {count} (an instance exports no +Inf bucket?), so observations above every bound are unknown"
-        )),
-        _ => None,
-    }
+    // The one bucket rule, as every reader of classic buckets applies it; a `sum by (le)` may
+    // add instances of different layouts, and PromQL's `_sum` is no part of the quantile.
+    crate::metrics::classic_fault(
+        &coalesced,
+        &crate::metrics::Known { count, sum: None, lowest: f64::NEG_INFINITY, one_layout: false },
+    )
 }
 
 fn others(labels: &BTreeMap<String, String>) -> Vec<(&String, &String)> {

@@ -15,6 +15,10 @@
 //! A series that first appears in the later scrape began during the run: counted from zero.
 //! A series of the first scrape missing from the later one (its worker crashed or was
 //! replaced) observed an unknown number of values: no window either, naming it.
+//!
+//! Both scrapes and the window between them follow the one rule for classic buckets
+//! (`metrics::classic_fault`): cumulative buckets whose +Inf bucket is the _count, and a _sum the
+//! buckets can hold; a series that breaks it gives no window, naming it.
 
 use std::collections::BTreeMap;
 
@@ -56,8 +60,27 @@ impl ScrapedHistogram {
         let mut restarted = Vec::new();
         for (labels, after) in &self.series {
             let before = earlier.series.get(labels).cloned().unwrap_or_else(|| after.zeroed());
+            // The one bucket rule (`metrics::classic_fault`) at both scrapes and over their
+            // difference: buckets that are not cumulative, a +Inf bucket apart from the _count,
+            // a _sum the buckets cannot hold (findings round18-figures/01 and /04). What a
+            // series' observations are is then unknown, so the window is no figure, naming it.
+            // Whether observations can be negative is the gate's to say; here the lowest
+            // bucket is unbounded below.
+            let lowest = f64::NEG_INFINITY;
+            let scrapes =
+                [("the first scrape", &before, before.sum.abs()), ("the second scrape", after, after.sum.abs())];
+            for (scrape, snapshot, magnitude) in scrapes {
+                if let Some(fault) = snapshot.fault(lowest, magnitude) {
+                    return Err(format!("{}in {scrape}: {fault}", named(labels)));
+                }
+            }
             match after.increase_since(&before) {
-                Ok(increase) => total.add(&increase),
+                Ok(increase) => {
+                    if let Some(fault) = increase.fault(lowest, before.sum.abs() + after.sum.abs()) {
+                        return Err(format!("{}over the run window: {fault}", named(labels)));
+                    }
+                    total.add(&increase)
+                }
                 Err(_) => restarted.push(quoted_series(labels)),
             }
         }
@@ -86,6 +109,16 @@ impl ScrapedHistogram {
 /// round15-text/01: only the terminal's line escaping scrubbed them).
 fn quoted_series(labels: &str) -> String {
     crate::secret::scrub(&format!("{{{labels}}}"))
+}
+
+/// "series {…} " naming a series in a reason, or nothing for a histogram's one unlabelled series
+/// (the reason is read after the histogram's name).
+fn named(labels: &str) -> String {
+    if labels.is_empty() {
+        String::new()
+    } else {
+        format!("series {} ", quoted_series(labels))
+    }
 }
 
 /// Parses the text exposition format, keeping histograms only (`_bucket`, `_sum`, `_count`),
@@ -375,15 +408,17 @@ mod tests {
             ),
         ) {
             let bounds = [0.1, 1.0, 10.0, f64::INFINITY];
+            // Every layout has its +Inf bucket (bit 3) and a _sum its buckets can hold (0: the
+            // lowest bucket is unbounded below), as the bucket rule asks of every scrape.
             let snapshot = |layout: u8, step: u32| {
                 let buckets: Vec<(f64, f64)> = bounds
                     .iter()
                     .enumerate()
-                    .filter(|(bit, _)| layout & (1 << bit) != 0)
+                    .filter(|(bit, _)| (layout | 8) & (1 << bit) != 0)
                     .map(|(bit, le)| (*le, f64::from(step) * (bit as f64 + 1.0)))
                     .collect();
                 let count = buckets.last().map_or(0.0, |b| b.1);
-                HistogramSnapshot { buckets, sum: count, count }
+                HistogramSnapshot { buckets, sum: 0.0, count }
             };
             let (mut earlier, mut later) = (ScrapedHistogram::default(), ScrapedHistogram::default());
             let mut layouts = Vec::new();
@@ -392,13 +427,13 @@ mod tests {
             for (index, (before, after, low, high, restarted)) in series.iter().enumerate() {
                 if let Some(before) = before {
                     earlier.series.insert(format!("w={index}"), snapshot(*before, *low));
-                    layouts.push(*before);
+                    layouts.push(*before | 8);
                 }
                 match after {
                     // A restart leaves counters below the first scrape's (the new process's own).
                     Some(after) => {
                         later.series.insert(format!("w={index}"), snapshot(*after, if *restarted { *high } else { low + high }));
-                        layouts.push(*after);
+                        layouts.push(*after | 8);
                         if before.is_some() && *restarted && high < low {
                             restarts.push(format!("{{w={index}}}"));
                         }

@@ -433,11 +433,13 @@ fn a_promql_max_that_cannot_be_checked_against_its_inf_bucket_is_refused_at_load
         .stderr(contains("\"lag\"").and(contains("+Inf")));
 }
 
+/// A recorded window whose buckets are not cumulative (what an older `smoke --scrape-url` wrote
+/// when the target restarted between its scrapes) is judged, not refused (dd0cb13 refused it:
+/// "expected increasing bounds with cumulative counts"): its gate is NO DATA by the one bucket
+/// rule (finding round18-figures/01; it was repaired to the running maximum and judged), and
+/// the run's other gates are judged.
 #[test]
-fn a_run_window_left_non_cumulative_by_a_restart_is_judged_not_refused() {
-    // What `smoke --scrape-url` writes when the target restarted between its two scrapes: the
-    // le="1" counter went down (its new value is its increase), le="5" did not move. dd0cb13
-    // wrote this and then refused it: "expected increasing bounds with cumulative counts".
+fn a_recorded_window_that_is_not_cumulative_is_no_data_not_refused() {
     let dir = tempfile::tempdir().unwrap();
     let text = std::fs::read_to_string(fixture("k6/1.1.0/pass/summary-export.json")).unwrap();
     let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();
@@ -458,16 +460,14 @@ fn a_run_window_left_non_cumulative_by_a_restart_is_judged_not_refused() {
     let out = stdout_of(
         &gatecheck()
             .envs([("QUEUE_LAG_P95_SECONDS", "3"), ("QUEUE_LAG_P99_SECONDS", "8")])
-            .args(["verify", "--summary"])
+            .args(["verify", "--verbose", "--summary"])
             .arg(&path)
             .assert()
             .code(1),
     );
-    // Repaired as Prometheus repairs it: le=5 holds 3, so max (1 of 4 above 5 s) is +Inf.
-    let max = table_line(&out, "scheduler-lag", "max < 180s");
-    assert!(max.contains("FAIL") && max.contains("+Inf"), "{out}");
-    assert!(table_line(&out, "scheduler-lag", "p(95) < 60s").contains("FAIL"), "{out}");
-    assert!(out.contains("repaired as Prometheus"), "{out}");
+    assert!(table_line(&out, "scheduler-lag", "max < 180s").contains("NO DATA"), "{out}");
+    assert!(table_line(&out, "scheduler-lag", "p(95) < 60s").contains("NO DATA"), "{out}");
+    assert!(out.contains("not cumulative"), "{out}");
     // Unrelated gates are judged.
     assert!(table_line(&out, "read-latency", "p(95) < 400ms").contains("PASS"), "{out}");
 }
@@ -600,28 +600,28 @@ fn a_series_written_twice_in_one_scrape_is_refused_naming_both_lines() {
 }
 
 /// Finding 06 (figures): a histogram without a `+Inf` bucket whose `_count` rose by 1000 while
-/// its finite buckets held 100 read p(95) 9.5 s and max 10 s; the 900 observations the count
-/// holds beyond every finite bound are above every bound (+Inf), in a scrape and in a
-/// native summary's recorded snapshot alike.
+/// its finite buckets held 100 read p(95) 9.5 s and max 10 s. Where the 900 observations the
+/// count holds beyond every finite bound lie is unknown: by the one bucket rule (round 17's, for
+/// PromQL answers, and round18-figures/01's for scrapes) the window is no figure, in a scrape
+/// and in a native summary's recorded snapshot alike, never a finite bound.
 #[test]
-fn observations_counted_beyond_the_finite_buckets_lie_above_every_bound() {
+fn observations_counted_beyond_the_finite_buckets_are_no_figure() {
     let scrape = |count: u32, low: u32, high: u32, sum: u32| {
         format!("lag_seconds_bucket{{le=\"1\"}} {low}\nlag_seconds_bucket{{le=\"10\"}} {high}\nlag_seconds_sum {sum}\nlag_seconds_count {count}\n")
     };
     let before = gatecheck::sources::scrape::parse("u", &scrape(0, 0, 0, 0)).unwrap();
     let after = gatecheck::sources::scrape::parse("u", &scrape(1000, 10, 100, 7_200_000)).unwrap();
-    let window = after["lag_seconds"].since(&before["lag_seconds"]).unwrap();
-    assert_eq!(window.quantile(0.95), Some(f64::INFINITY));
-    assert_eq!(window.quantile(1.0), Some(f64::INFINITY));
-    // Counted exactly by the finite buckets: read as before.
+    let why = after["lag_seconds"].since(&before["lag_seconds"]).unwrap_err();
+    assert!(why.contains("no +Inf bucket"), "{why}");
+    // Counted exactly by the finite buckets: no +Inf bucket either, so no figure.
     let exact = gatecheck::sources::scrape::parse("u", &scrape(100, 10, 100, 50)).unwrap();
-    assert_eq!(exact["lag_seconds"].since(&before["lag_seconds"]).unwrap().quantile(1.0), Some(10.0));
+    assert!(exact["lag_seconds"].since(&before["lag_seconds"]).is_err());
     // The recorded snapshot of a native summary, read back.
     let snapshot = gatecheck::metrics::HistogramSnapshot::from_json(&serde_json::json!({
         "buckets": [["1", 10], ["10", 100]], "sum": 7_200_000, "count": 1000,
     }))
     .unwrap();
-    assert_eq!(snapshot.quantile(0.95), Some(f64::INFINITY));
+    assert!(snapshot.fault(0.0, 7_200_000.0).is_some_and(|why| why.contains("no +Inf bucket")));
 }
 
 /// Finding 02 (figures): `--prometheus-token-file` and `--prometheus-ca-file` were never
@@ -1227,4 +1227,216 @@ fn counts_of_one_request_stream_that_disagree_are_exit_2_naming_both() {
     assert_eq!(output.status.code(), Some(2), "{err}");
     // The point copied is of one flow: that flow's figures disagree first.
     assert!(err.contains("http_req_failed{flow:") && err.contains("cannot count more than"), "{err}");
+}
+
+/// Findings round18-figures/01 and /04: `smoke --scrape-url` recorded a window whose buckets
+/// were per-bucket counts (le=1 900, le=10 50, +Inf 50, _count 1000) or whose +Inf bucket lay
+/// below its _count, and `verify` repaired it to the running maximum: max 1 s PASS. A window
+/// whose _sum its own buckets cannot hold (every lag above 60 s, _sum 1000 for 1000 of them)
+/// read avg 1 s PASS. One rule for every reader of classic buckets (`metrics::classic_fault`):
+/// cumulative, +Inf = _count, _sum within Σ count × lower bound .. Σ count × upper bound, else
+/// NO DATA naming the series; the controls (the same observations exported cumulatively, a
+/// _sum the buckets allow) are judged and FAIL.
+#[test]
+fn a_scraped_window_breaking_the_bucket_rule_is_no_data_naming_the_series() {
+    // (histogram, its le="1", le="10", le="60", +Inf buckets, _sum, _count at the second scrape)
+    let after: [(&str, [u32; 4], i64, u32); 6] = [
+        ("ctl_seconds", [900, 950, 950, 1000], 90_000, 1000),
+        ("percount_seconds", [900, 50, 50, 50], 5000, 1000),
+        ("short_seconds", [900, 900, 900, 900], 5000, 1000),
+        ("avg_seconds", [0, 0, 0, 1000], 1000, 1000),
+        ("avgok_seconds", [0, 0, 0, 1000], 90_000, 1000),
+        // Below 0 although every lag lies in [0, 1]: only the gate's unit (seconds) says so.
+        ("negative_seconds", [1000, 1000, 1000, 1000], -5, 1000),
+    ];
+    let scrape = |zero: bool| -> String {
+        let mut text = String::new();
+        for (name, buckets, sum, count) in &after {
+            text.push_str(&format!("# TYPE {name} histogram\n"));
+            for (le, n) in ["1", "10", "60", "+Inf"].iter().zip(buckets) {
+                text.push_str(&format!("{name}_bucket{{pod=\"a\",le=\"{le}\"}} {}\n", if zero { 0 } else { *n }));
+            }
+            text.push_str(&format!("{name}_sum{{pod=\"a\"}} {}\n", if zero { 0 } else { *sum }));
+            text.push_str(&format!("{name}_count{{pod=\"a\"}} {}\n", if zero { 0 } else { *count }));
+        }
+        text
+    };
+    let url = serve_changing_metrics(scrape(true), scrape(false));
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = one_flow_scenario(dir.path());
+    let summary = dir.path().join("run.json");
+    gatecheck()
+        .envs([("T", url.as_str()), ("PERF_BEARER_TOKEN", "token-123456")])
+        .args(["smoke", "--quiet", "--scenario"])
+        .arg(&scenario)
+        .args(["--duration", "1s", "--scrape-url", &format!("{url}/metrics"), "--summary-out"])
+        .arg(&summary)
+        .arg("--log-out")
+        .arg(dir.path().join("run.log"))
+        .assert()
+        .code(0);
+    let mut policy = String::new();
+    for (name, thresholds) in [
+        ("ctl", r#""p(95) < 60s", "max < 180s""#),
+        ("percount", r#""p(95) < 60s", "max < 180s""#),
+        ("short", r#""p(95) < 60s", "max < 180s""#),
+        ("avg", r#""avg < 30s""#),
+        ("avgok", r#""avg < 30s""#),
+        ("negative", r#""avg < 30s""#),
+    ] {
+        policy.push_str(&format!(
+            "[[gate]]\nid = \"{name}\"\nunit = \"s\"\nthresholds = [{thresholds}]\nscrape = \"{name}_seconds\"\n"
+        ));
+    }
+    let (_guard, policy) = policy_file(&policy);
+    let out = stdout_of(
+        &gatecheck()
+            .args(["verify", "--verbose", "--policy"])
+            .arg(&policy)
+            .arg("--summary")
+            .arg(&summary)
+            .assert()
+            .code(1),
+    );
+    // Controls: the same observations exported cumulatively; a _sum the buckets allow.
+    assert!(table_line(&out, "ctl", "max < 180s").contains("FAIL"), "{out}");
+    assert!(table_line(&out, "avgok", "avg < 30s").contains("FAIL"), "{out}");
+    for (gate, check) in [
+        ("percount", "max < 180s"),
+        ("percount", "p(95) < 60s"),
+        ("short", "max < 180s"),
+        ("avg", "avg < 30s"),
+        ("negative", "avg < 30s"),
+    ] {
+        assert!(table_line(&out, gate, check).contains("NO DATA"), "{gate} {check}: {out}");
+    }
+    // The summary names the broken series and says which part of the rule it broke.
+    let recorded = read_json(&summary);
+    let why =
+        |name: &str| recorded["gatecheck"]["scraped"]["histograms"][name]["no_data"].as_str().unwrap_or("").to_string();
+    assert!(
+        why("percount_seconds").contains("pod=\"a\"") && why("percount_seconds").contains("not cumulative"),
+        "{recorded}"
+    );
+    assert!(why("short_seconds").contains("pod=\"a\"") && why("short_seconds").contains("_count"), "{recorded}");
+    assert!(why("avg_seconds").contains("pod=\"a\"") && why("avg_seconds").contains("_sum"), "{recorded}");
+    assert!(out.contains("_sum -5 lies outside"), "the unit's lower bound is applied at verify: {out}");
+}
+
+/// One oracle for the bucket rule, written out by hand: buckets as written (cumulative counts
+/// read as such), the _count, the _sum and the lowest value an observation can take.
+fn bucket_rule_broken(written: &[(f64, f64)], count: f64, sum: Option<f64>, lowest: f64, one_layout: bool) -> bool {
+    let inf = written.last().map(|(_, c)| *c).unwrap_or(0.0);
+    if written.iter().any(|(_, c)| *c > inf) || inf != count {
+        return true;
+    }
+    if !one_layout {
+        return false;
+    }
+    if written.windows(2).any(|w| w[1].1 < w[0].1) {
+        return true;
+    }
+    let Some(sum) = sum else { return false };
+    // Slack for float sums taken in another order; anything generated outside is 0.01 out.
+    // Every observation at its bucket's lower bound, then at its upper bound.
+    let (mut least, mut most) = (0.0, 0.0);
+    for (i, (le, c)) in written.iter().enumerate() {
+        let (below_le, below_c) = if i == 0 { (lowest, 0.0) } else { written[i - 1] };
+        for _ in 0..(c - below_c) as u64 {
+            least += below_le;
+            most += le;
+        }
+    }
+    sum < least - 1e-7 || sum > most + 1e-7
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+
+    /// Findings round18-figures/01 and /04, generatively: over bucket sets written cumulatively
+    /// or as per-bucket counts, with a _count equal to the +Inf bucket or not and a _sum inside
+    /// or outside what the buckets allow, every reader of classic buckets follows the one rule:
+    /// a `/metrics` scrape read by `smoke` (at the first scrape, the second, and their window)
+    /// and then judged by `verify` (a latency's lowest bucket starts at 0), a window recorded in
+    /// a summary, and a PromQL answer's buckets and _count (which may add instances of other
+    /// layouts, so only the +Inf bucket is held to the finite ones, and its _sum is not read).
+    #[test]
+    fn every_reader_of_classic_buckets_follows_the_one_bucket_rule(
+        finite in proptest::collection::vec(0u32..6, 3),
+        // An empty +Inf bucket half the time: only then is a _sum above the buckets' bounds.
+        above_every_bound in proptest::prop_oneof![proptest::strategy::Just(0u32), 0u32..6],
+        cumulative in proptest::bool::ANY,
+        count_off in proptest::prop_oneof![3 => proptest::strategy::Just(0i64), 1 => -2i64..=2],
+        sum_at in proptest::prop_oneof![2 => 0.0f64..=1.0, 1 => -3.0f64..-0.01, 1 => 1.01f64..3.0],
+        generated_first in proptest::bool::ANY,
+    ) {
+        let bounds = [0.1, 1.0, 10.0, f64::INFINITY];
+        let per_bucket: Vec<u32> = finite.iter().copied().chain([above_every_bound]).collect();
+        let mut running = 0u32;
+        let written: Vec<(f64, f64)> = bounds
+            .iter()
+            .zip(&per_bucket)
+            .map(|(le, n)| {
+                running += n;
+                (*le, f64::from(if cumulative { running } else { *n }))
+            })
+            .collect();
+        let count = (f64::from(running) + count_off as f64).max(0.0);
+        // A _sum between the least and the most the true observations allow at 0..=1, beyond
+        // them outside (the +Inf bucket's observations are taken at most 100 above 10).
+        let least: f64 = per_bucket.iter().zip([0.0, 0.1, 1.0, 10.0]).map(|(n, lo)| f64::from(*n) * lo).sum();
+        let most: f64 = per_bucket.iter().zip([0.1, 1.0, 10.0, 110.0]).map(|(n, hi)| f64::from(*n) * hi).sum();
+        // Outside by |sum_at| beyond the scaled point, inside at it.
+        let sum = least + sum_at * (most - least) + if (0.0..=1.0).contains(&sum_at) { 0.0 } else { sum_at };
+        let text = |buckets: &[(f64, f64)], sum: f64, count: f64| {
+            let mut t = String::from("# TYPE lag histogram\n");
+            for (le, c) in buckets {
+                let le = if le.is_infinite() { "+Inf".to_string() } else { le.to_string() };
+                t.push_str(&format!("lag_bucket{{le=\"{le}\"}} {c}\n"));
+            }
+            t.push_str(&format!("lag_sum {sum:?}\nlag_count {count}\n"));
+            t
+        };
+        let read = |t: String| gatecheck::sources::scrape::parse("u", &t).unwrap().remove("lag").unwrap();
+        // The generated scrape is the second (after an empty one), or the first (before 5 more
+        // observations in the lowest bucket, each 0.05).
+        let (before, after, expected) = if generated_first {
+            let grown: Vec<(f64, f64)> = written.iter().map(|(le, c)| (*le, c + 5.0)).collect();
+            let broken = bucket_rule_broken(&written, count, Some(sum), f64::NEG_INFINITY, true)
+                || bucket_rule_broken(&grown, count + 5.0, Some(sum + 0.25), f64::NEG_INFINITY, true);
+            (text(&written, sum, count), text(&grown, sum + 0.25, count + 5.0), broken)
+        } else {
+            let zero: Vec<(f64, f64)> = written.iter().map(|(le, _)| (*le, 0.0)).collect();
+            // The window is the scrape itself, judged at verify with the latency's lowest 0.
+            (text(&zero, 0.0, 0.0), text(&written, sum, count), bucket_rule_broken(&written, count, Some(sum), 0.0, true))
+        };
+        let window = read(after).since(&read(before));
+        // verify's reading of a recorded window (unit seconds: observations are never negative).
+        let judged = window.clone().and_then(|w| {
+            let recorded = gatecheck::metrics::HistogramSnapshot::from_json(&w.to_json()).unwrap();
+            recorded.fault(0.0, recorded.sum.abs()).map_or(Ok(recorded), Err)
+        });
+        proptest::prop_assert_eq!(judged.is_err(), expected, "{:?} count {} sum {}: {:?}", written, count, sum, judged);
+        if !generated_first {
+            // A window written into a summary by hand is held to the same rule at verify.
+            let recorded = gatecheck::metrics::HistogramSnapshot { buckets: written.clone(), sum, count };
+            proptest::prop_assert_eq!(recorded.fault(0.0, sum.abs()).is_some(), expected);
+        }
+        // The PromQL path: one answer series per bucket, and the _count series.
+        let labels: Vec<std::collections::BTreeMap<String, String>> = written
+            .iter()
+            .map(|(le, _)| {
+                let le = if le.is_infinite() { "+Inf".to_string() } else { le.to_string() };
+                std::collections::BTreeMap::from([("le".to_string(), le)])
+            })
+            .collect();
+        use gatecheck::policy::quantile_query::{cumulative_fault, Bucket};
+        let buckets: Vec<Bucket> = labels.iter().zip(&written).map(|(l, (_, c))| Bucket { labels: l, count: *c }).collect();
+        let no_labels = std::collections::BTreeMap::new();
+        let counts = [Bucket { labels: &no_labels, count }];
+        proptest::prop_assert_eq!(
+            cumulative_fault(&no_labels, &buckets, &counts).is_some(),
+            bucket_rule_broken(&written, count, None, f64::NEG_INFINITY, false)
+        );
+    }
 }
