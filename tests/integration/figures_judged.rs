@@ -1176,6 +1176,86 @@ fn a_sub_metric_counting_more_than_its_parent_is_exit_2_naming_both() {
     assert!(err.contains("http_reqs{flow:x}") && err.contains("parent http_reqs"), "{err}");
 }
 
+/// Finding round18-figures/02: a k6 counter's `rate` is its count over the run's duration, one
+/// duration for every counter. `http_reqs` rate edited alone to 60.5/s (214 requests in 3.5 s of
+/// a run whose `state.testRunDurationMs` and every other counter say 10.58 s) passed a
+/// `rate > 50` gate, in handleSummary and in the export. Now exit 2 naming the counter and both
+/// durations, in every shape; every real k6 file (each version, each shape) is accepted.
+#[test]
+fn a_counter_rate_that_contradicts_the_run_duration_is_exit_2_naming_both_durations() {
+    let rate_of = |path: &str| {
+        let (_guard, policy) = policy_file(
+            "[policy]\nname = \"tput\"\n[k6_thresholds]\nenforce = false\n\
+             [[gate]]\nid = \"throughput\"\nmetric = \"http_reqs\"\nthresholds = [\"rate > 50\"]\n",
+        );
+        let output = gatecheck().args(["verify", "--policy"]).arg(&policy).args(["--summary", path]).output().unwrap();
+        (output.status.code().unwrap_or(-1), String::from_utf8_lossy(&output.stderr).into_owned())
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, doc: &serde_json::Value| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, doc.to_string()).unwrap();
+        path.display().to_string()
+    };
+    // The real file is judged: 20.2/s FAIL.
+    assert_eq!(rate_of(fixture("k6/1.1.0/pass/handle-summary.json").to_str().unwrap()).0, 1);
+
+    let mut handle = read_json(&fixture("k6/1.1.0/pass/handle-summary.json"));
+    handle["metrics"]["http_reqs"]["values"]["rate"] = json!(60.5);
+    let (code, err) = rate_of(&write("hs.json", &handle));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("hs.json")
+            && err.contains("http_reqs (")
+            && err.contains("state.testRunDurationMs is a run of 10.583081642 s")
+            && err.contains(&format!("is a run of {} s", 214.0 / 60.5)),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+
+    // The export records no duration: the other counters' stands.
+    let mut export = read_json(&fixture("k6/1.1.0/pass/summary-export.json"));
+    export["metrics"]["http_reqs"]["rate"] = json!(60.5);
+    let (code, err) = rate_of(&write("se.json", &export));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("se.json") && err.contains("http_reqs (") && err.contains("is a run of 10.58"), "{err}");
+
+    // k6 >= 1.5 writes no counter rate; one written is held to config.duration.
+    let readable = read_json(&fixture("k6/2.2.0/pass/summary-v1.json"));
+    let seconds = readable["config"]["duration"].as_f64().unwrap();
+    for (over, code) in [(seconds, 1), (seconds / 3.0, 2)] {
+        let mut doc = readable.clone();
+        let list = doc["results"]["metrics"].as_array_mut().unwrap();
+        let reqs = list.iter_mut().find(|m| m["name"] == "http_reqs").unwrap();
+        reqs["values"]["rate"] = json!(reqs["values"]["count"].as_f64().unwrap() / over);
+        let (got, err) = rate_of(&write("v1.json", &doc));
+        assert_eq!(got, code, "over {over} s: {err}");
+        if code == 2 {
+            assert!(
+                err.contains("http_reqs (") && err.contains(&format!("config.duration is a run of {seconds} s")),
+                "{err}"
+            );
+        }
+    }
+
+    // Every real k6 file, each version and shape, carries rates of the one duration.
+    let mut read = 0;
+    for version in std::fs::read_dir(fixture("k6")).unwrap() {
+        let version = version.unwrap().path();
+        for case in std::fs::read_dir(&version).into_iter().flatten() {
+            for file in std::fs::read_dir(case.unwrap().path()).into_iter().flatten() {
+                let path = file.unwrap().path();
+                let name = path.file_name().unwrap().to_string_lossy().into_owned();
+                if name.ends_with(".json") && name != "case.json" {
+                    gatecheck::sources::k6_summary::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                    read += 1;
+                }
+            }
+        }
+    }
+    assert!(read >= 50, "every real k6 summary read: {read}");
+}
+
 /// Finding round15-figures/01: `http_req_failed` raised to 455 samples (parent and write flow,
 /// parts summing to the parent) beside `http_reqs` counting 214 requests was judged as written
 /// (write-errors PASS, RELEASE OK). k6 adds one sample of each per request: two counts of one
