@@ -871,6 +871,89 @@ fn a_scraped_histogram_whose_bucket_layout_changed_is_no_data_for_its_gate_only(
     assert!(table_line(&out, "ok", "max < 60s").contains("PASS"), "the other histogram is judged: {out}");
 }
 
+/// Finding round18-figures/03: `smoke --scrape-url` measured the run window of the lag
+/// histogram (max +Inf: 50 of 1000 lags above 10 s), and a lag figure left in the environment
+/// (SCHEDULER_LAG_MAX_SECONDS=45) silently replaced it: PASS, RELEASE OK. The same figure twice
+/// is an error: an env figure beside the run's own measured window, or beside the gate's k6
+/// metric in the summary, is exit 2 naming the variable and the file; an env figure in place of
+/// a query (the documented override) or of nothing the evidence carries is still judged.
+#[test]
+fn an_env_figure_beside_the_figure_the_run_measured_is_exit_2_naming_both() {
+    const BEFORE: &str = "lag_seconds_bucket{le=\"1\"} 0\nlag_seconds_bucket{le=\"10\"} 0\nlag_seconds_bucket{le=\"+Inf\"} 0\nlag_seconds_sum 0\nlag_seconds_count 0\n";
+    const AFTER: &str = "lag_seconds_bucket{le=\"1\"} 900\nlag_seconds_bucket{le=\"10\"} 950\nlag_seconds_bucket{le=\"+Inf\"} 1000\nlag_seconds_sum 5000\nlag_seconds_count 1000\n";
+    let url = serve_changing_metrics(BEFORE, AFTER);
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = one_flow_scenario(dir.path());
+    let summary = dir.path().join("run.json");
+    gatecheck()
+        .envs([("T", url.as_str()), ("PERF_BEARER_TOKEN", "token-123456")])
+        .args(["smoke", "--quiet", "--scenario"])
+        .arg(&scenario)
+        .args(["--duration", "1s", "--scrape-url", &format!("{url}/metrics"), "--summary-out"])
+        .arg(&summary)
+        .arg("--log-out")
+        .arg(dir.path().join("run.log"))
+        .assert()
+        .code(0);
+    let (_guard, policy) = policy_file(
+        "[[gate]]\nid = \"lag\"\nunit = \"s\"\nthresholds = [\"max < 180s\"]\nscrape = \"lag_seconds\"\n\
+         [gate.env]\nmax = \"LAG_MAX_SECONDS\"\n\
+         [gate.query]\nmax = \"histogram_quantile(1, sum by (le) (increase(lag_seconds_bucket[5m])))\"\n",
+    );
+    let verify = |env: &[(&str, &str)]| {
+        gatecheck()
+            .envs(env.iter().copied())
+            .args(["verify", "--policy"])
+            .arg(&policy)
+            .arg("--summary")
+            .arg(&summary)
+            .assert()
+    };
+    let out = stdout_of(&verify(&[]).code(1));
+    assert!(table_line(&out, "lag", "max < 180s").contains("+Inf"), "the run's own window: {out}");
+    let err = stderr_of(&verify(&[("LAG_MAX_SECONDS", "45")]).code(2));
+    assert!(
+        err.contains("LAG_MAX_SECONDS") && err.contains(&summary.display().to_string()) && err.contains("lag_seconds"),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    // --no-env judges the measured window.
+    let out = stdout_of(
+        &gatecheck()
+            .env("LAG_MAX_SECONDS", "45")
+            .args(["verify", "--no-env", "--policy"])
+            .arg(&policy)
+            .arg("--summary")
+            .arg(&summary)
+            .assert()
+            .code(1),
+    );
+    assert!(table_line(&out, "lag", "max < 180s").contains("+Inf"), "{out}");
+
+    // The gate's k6 metric in the summary is the same figure too.
+    let (_guard2, latency) = policy_file(
+        "[k6_thresholds]\nenforce = false\n[[gate]]\nid = \"latency\"\nmetric = \"http_req_duration\"\nunit = \"ms\"\n\
+         thresholds = [\"p(95) < 400ms\"]\n[gate.env]\n\"p(95)\" = \"LAT_P95_MS\"\n",
+    );
+    let export = fixture("k6/1.1.0/fail-latency/summary-export.json");
+    let err = stderr_of(
+        &gatecheck()
+            .env("LAT_P95_MS", "10")
+            .args(["verify", "--policy"])
+            .arg(&latency)
+            .arg("--summary")
+            .arg(&export)
+            .assert()
+            .code(2),
+    );
+    assert!(err.contains("LAT_P95_MS") && err.contains("summary-export.json"), "{err}");
+    // The documented override: an env figure in place of the gate's query is judged.
+    let out =
+        stdout_of(&gatecheck().env("LAG_MAX_SECONDS", "45").args(["check", "--policy"]).arg(&policy).assert().code(0));
+    let row = table_line(&out, "lag", "max < 180s");
+    assert!(row.contains("PASS") && row.contains("LAG_MAX_SECONDS"), "{out}");
+}
+
 /// Finding round9-figures/04: with a summary and the raw results of its run, a figure the
 /// summary carries was judged as written, never compared with the raw samples' (p(95) edited
 /// to 380 ms beside raw samples giving 445.92 ms passed). Every statistic both give is one
