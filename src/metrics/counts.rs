@@ -12,6 +12,13 @@
 //! metric alike; setup and teardown add no iteration; a request whose response callback is
 //! `null` adds no `http_req_failed` sample (k6 records it only when a callback judged the
 //! request), so `http_req_failed` may count fewer requests than `http_reqs`, never more.
+//!
+//! A counter's `rate` is its count over the run's duration, one duration for every counter of
+//! the run (k6's `CounterSink` formats each with the test run's duration; gatecheck's native
+//! writer divides by `duration_s`), so every counter's count / rate is that one duration, and
+//! it is the duration the file records where it records one (finding round18-figures/02:
+//! `http_reqs.rate` edited alone to 60.5/s, 214 requests in 3.5 s of a 10.58 s run, passed a
+//! `rate > 50` gate).
 
 use super::{Aggregate, MetricKey, MetricSet, Provenance};
 
@@ -96,7 +103,70 @@ pub fn disagreement(a: &MetricKey, a_count: f64, b: &MetricKey, b_count: f64) ->
     None
 }
 
+/// Relative slack of the one-duration rule: k6 rounds count / duration once, the reader's
+/// count / rate once more, and a recorded duration (`testRunDurationMs` / 1e3) once or twice:
+/// a few ULPs (at most 1.7e-16 on every real k6 file). 1e-12 is thousands of ULPs, and far
+/// below any change of a rate a threshold could tell.
+pub const DURATION_SLACK: f64 = 1e-12;
+
+/// Whether two durations are one within the rounding of their derivations.
+fn same_duration(a: f64, b: f64) -> bool {
+    a == b || (a.is_finite() && b.is_finite() && (a - b).abs() <= DURATION_SLACK * a.abs().max(b.abs()))
+}
+
 impl MetricSet {
+    /// The one duration every counter rate derives from (see the module's doc): each counter
+    /// with a count above 0 and a rate implies count / rate; all agree, and agree with the
+    /// file's own `run_duration` where it records one. `Err` names the counter, the duration
+    /// its rate implies and the duration it contradicts (the recorded one, else the one most
+    /// counters imply, naming one of them). A count of 0 says nothing of the duration.
+    pub fn check_rates_agree(&self) -> Result<(), String> {
+        let place = |metric: &super::Metric| match &metric.provenance {
+            Provenance::File { key, .. } => key.clone(),
+            other => other.to_string(),
+        };
+        let mut implied: Vec<(String, f64, f64, f64)> = Vec::new();
+        for (key, metric) in &self.metrics {
+            let Aggregate::Counter { count, per_second: Some(rate) } = metric.aggregate else { continue };
+            if count == 0.0 {
+                continue;
+            }
+            let shown = format!("{key} ({})", place(metric));
+            // A custom counter may add negative values: its rate has its count's sign.
+            let duration = count / rate;
+            if !(duration.is_finite() && duration > 0.0) {
+                return Err(format!(
+                    "{shown}: rate {rate}/s beside count {count} implies no run duration (k6 writes count / the run's duration)"
+                ));
+            }
+            implied.push((shown, count, rate, duration));
+        }
+        let reference = match &self.run_duration {
+            Some((seconds, field)) => Some((*seconds, field.clone())),
+            None => {
+                // The duration most counters imply: one counter edited is the one named.
+                let agreeing = |d: f64| implied.iter().filter(|other| same_duration(other.3, d)).count();
+                let mut best: Option<&(String, f64, f64, f64)> = None;
+                for candidate in &implied {
+                    if best.is_none_or(|b| agreeing(candidate.3) > agreeing(b.3)) {
+                        best = Some(candidate);
+                    }
+                }
+                best.map(|(shown, count, rate, d)| (*d, format!("{shown}: count {count} at rate {rate}/s")))
+            }
+        };
+        let Some((seconds, what)) = reference else { return Ok(()) };
+        for (shown, count, rate, duration) in &implied {
+            if !same_duration(*duration, seconds) {
+                return Err(format!(
+                    "{shown}: count {count} at rate {rate}/s is a run of {duration} s, but {what} is a run of {seconds} s \
+                     (k6 derives every counter's rate from the one run duration)"
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Every pair of figures of one stream (`disagreement`), the set's own and `also` (counts
     /// the reader knows besides its figures, e.g. raw results' `http_reqs` points); `Err` names
     /// both figures and their counts.
@@ -130,6 +200,8 @@ impl MetricSet {
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
+
+    use proptest::prelude::Strategy as _;
 
     use super::*;
     use crate::metrics::{Metric, TrendStats};
@@ -252,6 +324,77 @@ mod tests {
                 "{edited_key} one off in {kept:?}: {refused:?}"
             );
         }
+    }
+
+    /// Counters as k6 writes them: each count over the one duration `seconds`.
+    fn counters_over(counts: &[f64], seconds: f64) -> Vec<(MetricKey, Aggregate)> {
+        counts
+            .iter()
+            .enumerate()
+            .map(|(i, count)| {
+                (key(&format!("c{i}")), Aggregate::Counter { count: *count, per_second: Some(count / seconds) })
+            })
+            .collect()
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Finding round18-figures/02. Rule: every counter's rate is its count over the one run
+        /// duration, the file's own where it records one. Rates k6 computes (count / seconds,
+        /// the duration recorded as k6 records it, in ms) are accepted; any one counter's rate
+        /// changed by more than rounding (1e-9 relative and up) is refused, naming it.
+        #[test]
+        fn counter_rates_imply_the_one_run_duration(
+            counts in proptest::collection::vec(
+                proptest::prop_oneof![(1u64..1_000_000_000).prop_map(|n| n as f64), 0.001f64..1e6, -1e6f64..-0.001],
+                1..6,
+            ),
+            seconds in 0.001f64..100_000.0,
+            recorded in proptest::bool::ANY,
+            which in 0usize..16,
+            change in proptest::prop_oneof![1e-9f64..1e-4, 1e-4f64..0.9],
+            up in proptest::bool::ANY,
+        ) {
+            let figures = counters_over(&counts, seconds);
+            let mut set = set_of(&figures);
+            if recorded {
+                set.run_duration = Some((seconds * 1e3 / 1e3, "state.testRunDurationMs".into()));
+            }
+            proptest::prop_assert_eq!(set.check_rates_agree(), Ok(()));
+            if figures.len() < 2 && !recorded {
+                return Ok(());
+            }
+            let (edited_key, _) = &figures[which % figures.len()];
+            let metric = set.metrics.get_mut(edited_key).unwrap();
+            let Aggregate::Counter { per_second: Some(rate), .. } = &mut metric.aggregate else { unreachable!() };
+            *rate *= if up { 1.0 + change } else { 1.0 - change };
+            let refused = set.check_rates_agree();
+            proptest::prop_assert!(
+                refused.as_ref().is_err_and(|why| why.contains(&format!("{edited_key} ("))),
+                "{edited_key} changed by {change}: {refused:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_counter_rate_names_the_duration_it_contradicts() {
+        let mut set = set_of(&[
+            (key("http_reqs"), Aggregate::Counter { count: 214.0, per_second: Some(60.5) }),
+            (key("iterations"), Aggregate::Counter { count: 154.0, per_second: Some(154.0 / 10.583081642) }),
+            (key("dropped_iterations"), Aggregate::Counter { count: 0.0, per_second: Some(0.0) }),
+        ]);
+        let why = set.check_rates_agree().unwrap_err();
+        assert!(why.contains("http_reqs (") && why.contains("iterations (") && why.contains("10.583081642"), "{why}");
+        set.run_duration = Some((10.583081642, "state.testRunDurationMs".into()));
+        let why = set.check_rates_agree().unwrap_err();
+        assert!(
+            why.starts_with("http_reqs (") && why.contains("state.testRunDurationMs is a run of 10.583081642 s"),
+            "{why}"
+        );
+        // A rate of 0 beside a count is no duration at all.
+        let set = set_of(&[(key("c"), Aggregate::Counter { count: 3.0, per_second: Some(0.0) })]);
+        assert!(set.check_rates_agree().is_err_and(|why| why.contains("implies no run duration")));
     }
 
     #[test]

@@ -633,6 +633,7 @@ fn find_figures(policy: &Policy, gate: &Gate, threshold: &Threshold, evidence: &
     let env_is_set = |var: &str| evidence.env.contains_key(var);
     match gate.source_for(stat, &env_is_set, evidence.scraped_from.is_some()) {
         FigureSource::Env(var) => {
+            env_figure_alone(policy, gate, threshold, var, evidence)?;
             let figure = &evidence.env[var];
             let overridden = match (gate.query_for(stat), &gate.metric) {
                 (Some(_), _) => Some("the query".to_string()),
@@ -684,6 +685,45 @@ fn find_figures(policy: &Policy, gate: &Gate, threshold: &Threshold, evidence: &
         }
         FigureSource::Metric => find_figure(policy, gate, threshold, evidence).map(|found| vec![found]),
     }
+}
+
+/// The same figure twice is an error (finding round18-figures/03): an environment figure stands
+/// for a statistic the evidence does not carry, or in place of the gate's Prometheus query (the
+/// documented override: a figure read elsewhere instead of asking). When the judged evidence
+/// itself measured the statistic — the run window its `--scrape-url` recorded in the summary
+/// (a window or why there is none), or the gate's k6 metric in the summary or raw results — the
+/// variable is a second reading of one figure, and which one counts cannot be told: exit 2
+/// naming the variable and the file that holds the measured figure (SCHEDULER_LAG_MAX_SECONDS=45
+/// left in a CI job once passed a run whose own window measured +Inf).
+fn env_figure_alone(
+    policy: &Policy,
+    gate: &Gate,
+    threshold: &Threshold,
+    var: &str,
+    evidence: &Evidence,
+) -> Result<(), Error> {
+    let stat = threshold.stat;
+    let twice = |path: &str, measured: String| Error::Evidence {
+        path: path.to_string(),
+        message: format!(
+            "{var} is set, but this evidence measured {stat} of gate {} itself ({measured}): one figure, two readings; \
+             unset {var} (or pass --no-env) to judge the measured figure",
+            gate.id
+        ),
+    };
+    if let Some(name) = gate.scrape.as_deref().filter(|name| evidence.scraped.contains_key(*name)) {
+        let path = evidence.summary.as_ref().map_or("the summary", |summary| summary.path.as_str());
+        let url = evidence.scraped_from.as_deref().unwrap_or("its target");
+        return Err(twice(path, format!("gatecheck.scraped.histograms[{name:?}], scraped from {url}")));
+    }
+    if gate.metric.is_some() {
+        if let Found::Figure { provenance: Provenance::File { path, key }, .. } =
+            find_figure(policy, gate, threshold, evidence)?
+        {
+            return Err(twice(&path, key));
+        }
+    }
+    Ok(())
 }
 
 /// A `histogram_quantile` answer checked against its own buckets (see `quantile_query`): a

@@ -341,6 +341,8 @@ impl Gate {
     /// The one rule of source precedence: an env figure that is set > the run window scraped
     /// from the load target (when the run scraped it) > the PromQL query > the k6 metric.
     /// `env_is_set` says whether a variable holds a figure; `scraped` whether the run scraped.
+    /// An env figure picked beside a figure the evidence measured itself (the scraped window, the
+    /// k6 metric) is refused by `evaluate::env_figure_alone`: the same figure twice.
     pub fn source_for(&self, stat: Stat, env_is_set: &dyn Fn(&str) -> bool, scraped: bool) -> FigureSource<'_> {
         let env_var = self.env_var_for(stat);
         if let Some(var) = env_var.filter(|var| env_is_set(var)) {

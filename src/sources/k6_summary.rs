@@ -90,6 +90,7 @@ fn from_document(path: &str, root: &Map<String, Value>) -> Result<MetricSet, Err
         let set = reader.machine_readable(root, results)?;
         set.check_parts_within_wholes().map_err(fail)?;
         set.check_counts_agree(&[]).map_err(fail)?;
+        set.check_rates_agree().map_err(fail)?;
         return Ok(set);
     }
     let metrics = match root.get("metrics") {
@@ -135,14 +136,24 @@ fn from_document(path: &str, root: &Map<String, Value>) -> Result<MetricSet, Err
         if let Some(scraped) = native.get("scraped") {
             set.scraped = Some(reader.scraped(scraped)?);
         }
+        // The duration its counter rates were divided by (`metrics::native`), where recorded.
+        set.run_duration = native
+            .get("duration_s")
+            .and_then(Value::as_f64)
+            .filter(|seconds| seconds.is_finite() && *seconds > 0.0)
+            .map(|seconds| (seconds, "gatecheck.duration_s".to_string()));
     } else {
         reader.root_group_checks_agree(root, &set)?;
         set.zero_absent_lazy_counters();
+        // handleSummary's `state.testRunDurationMs`: the duration k6 divided every counter by.
+        set.run_duration = reader.run_duration(root)?;
     }
     // The shapes' own rules held, the figures are held to each other: a part to its whole
-    // (finding round14-figures/04), counts of one request stream to each other (round15-figures/01).
+    // (finding round14-figures/04), counts of one request stream to each other (round15-figures/01),
+    // every counter rate to the one run duration (round18-figures/02).
     set.check_parts_within_wholes().map_err(fail)?;
     set.check_counts_agree(&[]).map_err(fail)?;
+    set.check_rates_agree().map_err(fail)?;
     Ok(set)
 }
 

@@ -871,6 +871,89 @@ fn a_scraped_histogram_whose_bucket_layout_changed_is_no_data_for_its_gate_only(
     assert!(table_line(&out, "ok", "max < 60s").contains("PASS"), "the other histogram is judged: {out}");
 }
 
+/// Finding round18-figures/03: `smoke --scrape-url` measured the run window of the lag
+/// histogram (max +Inf: 50 of 1000 lags above 10 s), and a lag figure left in the environment
+/// (SCHEDULER_LAG_MAX_SECONDS=45) silently replaced it: PASS, RELEASE OK. The same figure twice
+/// is an error: an env figure beside the run's own measured window, or beside the gate's k6
+/// metric in the summary, is exit 2 naming the variable and the file; an env figure in place of
+/// a query (the documented override) or of nothing the evidence carries is still judged.
+#[test]
+fn an_env_figure_beside_the_figure_the_run_measured_is_exit_2_naming_both() {
+    const BEFORE: &str = "lag_seconds_bucket{le=\"1\"} 0\nlag_seconds_bucket{le=\"10\"} 0\nlag_seconds_bucket{le=\"+Inf\"} 0\nlag_seconds_sum 0\nlag_seconds_count 0\n";
+    const AFTER: &str = "lag_seconds_bucket{le=\"1\"} 900\nlag_seconds_bucket{le=\"10\"} 950\nlag_seconds_bucket{le=\"+Inf\"} 1000\nlag_seconds_sum 5000\nlag_seconds_count 1000\n";
+    let url = serve_changing_metrics(BEFORE, AFTER);
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = one_flow_scenario(dir.path());
+    let summary = dir.path().join("run.json");
+    gatecheck()
+        .envs([("T", url.as_str()), ("PERF_BEARER_TOKEN", "token-123456")])
+        .args(["smoke", "--quiet", "--scenario"])
+        .arg(&scenario)
+        .args(["--duration", "1s", "--scrape-url", &format!("{url}/metrics"), "--summary-out"])
+        .arg(&summary)
+        .arg("--log-out")
+        .arg(dir.path().join("run.log"))
+        .assert()
+        .code(0);
+    let (_guard, policy) = policy_file(
+        "[[gate]]\nid = \"lag\"\nunit = \"s\"\nthresholds = [\"max < 180s\"]\nscrape = \"lag_seconds\"\n\
+         [gate.env]\nmax = \"LAG_MAX_SECONDS\"\n\
+         [gate.query]\nmax = \"histogram_quantile(1, sum by (le) (increase(lag_seconds_bucket[5m])))\"\n",
+    );
+    let verify = |env: &[(&str, &str)]| {
+        gatecheck()
+            .envs(env.iter().copied())
+            .args(["verify", "--policy"])
+            .arg(&policy)
+            .arg("--summary")
+            .arg(&summary)
+            .assert()
+    };
+    let out = stdout_of(&verify(&[]).code(1));
+    assert!(table_line(&out, "lag", "max < 180s").contains("+Inf"), "the run's own window: {out}");
+    let err = stderr_of(&verify(&[("LAG_MAX_SECONDS", "45")]).code(2));
+    assert!(
+        err.contains("LAG_MAX_SECONDS") && err.contains(&summary.display().to_string()) && err.contains("lag_seconds"),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    // --no-env judges the measured window.
+    let out = stdout_of(
+        &gatecheck()
+            .env("LAG_MAX_SECONDS", "45")
+            .args(["verify", "--no-env", "--policy"])
+            .arg(&policy)
+            .arg("--summary")
+            .arg(&summary)
+            .assert()
+            .code(1),
+    );
+    assert!(table_line(&out, "lag", "max < 180s").contains("+Inf"), "{out}");
+
+    // The gate's k6 metric in the summary is the same figure too.
+    let (_guard2, latency) = policy_file(
+        "[k6_thresholds]\nenforce = false\n[[gate]]\nid = \"latency\"\nmetric = \"http_req_duration\"\nunit = \"ms\"\n\
+         thresholds = [\"p(95) < 400ms\"]\n[gate.env]\n\"p(95)\" = \"LAT_P95_MS\"\n",
+    );
+    let export = fixture("k6/1.1.0/fail-latency/summary-export.json");
+    let err = stderr_of(
+        &gatecheck()
+            .env("LAT_P95_MS", "10")
+            .args(["verify", "--policy"])
+            .arg(&latency)
+            .arg("--summary")
+            .arg(&export)
+            .assert()
+            .code(2),
+    );
+    assert!(err.contains("LAT_P95_MS") && err.contains("summary-export.json"), "{err}");
+    // The documented override: an env figure in place of the gate's query is judged.
+    let out =
+        stdout_of(&gatecheck().env("LAG_MAX_SECONDS", "45").args(["check", "--policy"]).arg(&policy).assert().code(0));
+    let row = table_line(&out, "lag", "max < 180s");
+    assert!(row.contains("PASS") && row.contains("LAG_MAX_SECONDS"), "{out}");
+}
+
 /// Finding round9-figures/04: with a summary and the raw results of its run, a figure the
 /// summary carries was judged as written, never compared with the raw samples' (p(95) edited
 /// to 380 ms beside raw samples giving 445.92 ms passed). Every statistic both give is one
@@ -1174,6 +1257,86 @@ fn a_sub_metric_counting_more_than_its_parent_is_exit_2_naming_both() {
     let (code, err) = verify_summary(&readable.to_string());
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("http_reqs{flow:x}") && err.contains("parent http_reqs"), "{err}");
+}
+
+/// Finding round18-figures/02: a k6 counter's `rate` is its count over the run's duration, one
+/// duration for every counter. `http_reqs` rate edited alone to 60.5/s (214 requests in 3.5 s of
+/// a run whose `state.testRunDurationMs` and every other counter say 10.58 s) passed a
+/// `rate > 50` gate, in handleSummary and in the export. Now exit 2 naming the counter and both
+/// durations, in every shape; every real k6 file (each version, each shape) is accepted.
+#[test]
+fn a_counter_rate_that_contradicts_the_run_duration_is_exit_2_naming_both_durations() {
+    let rate_of = |path: &str| {
+        let (_guard, policy) = policy_file(
+            "[policy]\nname = \"tput\"\n[k6_thresholds]\nenforce = false\n\
+             [[gate]]\nid = \"throughput\"\nmetric = \"http_reqs\"\nthresholds = [\"rate > 50\"]\n",
+        );
+        let output = gatecheck().args(["verify", "--policy"]).arg(&policy).args(["--summary", path]).output().unwrap();
+        (output.status.code().unwrap_or(-1), String::from_utf8_lossy(&output.stderr).into_owned())
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, doc: &serde_json::Value| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, doc.to_string()).unwrap();
+        path.display().to_string()
+    };
+    // The real file is judged: 20.2/s FAIL.
+    assert_eq!(rate_of(fixture("k6/1.1.0/pass/handle-summary.json").to_str().unwrap()).0, 1);
+
+    let mut handle = read_json(&fixture("k6/1.1.0/pass/handle-summary.json"));
+    handle["metrics"]["http_reqs"]["values"]["rate"] = json!(60.5);
+    let (code, err) = rate_of(&write("hs.json", &handle));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("hs.json")
+            && err.contains("http_reqs (")
+            && err.contains("state.testRunDurationMs is a run of 10.583081642 s")
+            && err.contains(&format!("is a run of {} s", 214.0 / 60.5)),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+
+    // The export records no duration: the other counters' stands.
+    let mut export = read_json(&fixture("k6/1.1.0/pass/summary-export.json"));
+    export["metrics"]["http_reqs"]["rate"] = json!(60.5);
+    let (code, err) = rate_of(&write("se.json", &export));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("se.json") && err.contains("http_reqs (") && err.contains("is a run of 10.58"), "{err}");
+
+    // k6 >= 1.5 writes no counter rate; one written is held to config.duration.
+    let readable = read_json(&fixture("k6/2.2.0/pass/summary-v1.json"));
+    let seconds = readable["config"]["duration"].as_f64().unwrap();
+    for (over, code) in [(seconds, 1), (seconds / 3.0, 2)] {
+        let mut doc = readable.clone();
+        let list = doc["results"]["metrics"].as_array_mut().unwrap();
+        let reqs = list.iter_mut().find(|m| m["name"] == "http_reqs").unwrap();
+        reqs["values"]["rate"] = json!(reqs["values"]["count"].as_f64().unwrap() / over);
+        let (got, err) = rate_of(&write("v1.json", &doc));
+        assert_eq!(got, code, "over {over} s: {err}");
+        if code == 2 {
+            assert!(
+                err.contains("http_reqs (") && err.contains(&format!("config.duration is a run of {seconds} s")),
+                "{err}"
+            );
+        }
+    }
+
+    // Every real k6 file, each version and shape, carries rates of the one duration.
+    let mut read = 0;
+    for version in std::fs::read_dir(fixture("k6")).unwrap() {
+        let version = version.unwrap().path();
+        for case in std::fs::read_dir(&version).into_iter().flatten() {
+            for file in std::fs::read_dir(case.unwrap().path()).into_iter().flatten() {
+                let path = file.unwrap().path();
+                let name = path.file_name().unwrap().to_string_lossy().into_owned();
+                if name.ends_with(".json") && name != "case.json" {
+                    gatecheck::sources::k6_summary::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                    read += 1;
+                }
+            }
+        }
+    }
+    assert!(read >= 50, "every real k6 summary read: {read}");
 }
 
 /// Finding round15-figures/01: `http_req_failed` raised to 455 samples (parent and write flow,

@@ -396,7 +396,7 @@ mod any_figure_under_a_flows_selecting_tag_overrules_its_switch {
             let (name, figure) = match holder {
                 0 => ("http_req_duration", trend(if measured { 221.7 } else { 0.0 })),
                 1 => ("http_req_waiting", trend(if measured { 120.0 } else { 0.0 })),
-                2 => ("http_reqs", json!({"count": if measured { 30 } else { 0 }, "rate": if measured { 9.6 } else { 0.0 }})),
+                2 => ("http_reqs", json!({"count": if measured { 30 } else { 0 }, "rate": if measured { 9.65 } else { 0.0 }})),
                 _ => ("http_req_failed", json!({"passes": 0, "fails": if measured { 30 } else { 0 }, "value": 0})),
             };
             let mut metrics = serde_json::Map::new();

@@ -423,7 +423,8 @@ fn stream_document(shape: usize, figures: &[(&str, &str, u64, u64)]) -> String {
         format!(r#""avg":1,"min":1,"med":1,"max":1,"{}":1,"{}":1,"count":{count}"#, p[0], p[1])
     };
     let body = |kind: &str, count: u64, matches: u64, shape: usize| match kind {
-        "counter" => format!(r#""count":{count},"rate":1"#),
+        // A 10 s run: every counter's rate is its count over the one duration.
+        "counter" => format!(r#""count":{count},"rate":{}"#, count as f64 / 10.0),
         "rate" if shape == 2 => {
             format!(
                 r#""matches":{matches},"total":{count},"rate":{}"#,

@@ -1059,9 +1059,11 @@ proptest::proptest! {
 
         // A hostile metric name and tag: refused (exit 2) or judged, every output holds.
         let mut named = export.clone();
+        // Counted over the export's own run duration (every counter's rate is count / it).
+        let rate = 3.0 * export["metrics"]["http_reqs"]["rate"].as_f64().unwrap() / export["metrics"]["http_reqs"]["count"].as_f64().unwrap();
         named["metrics"][format!("{}{{flow:{}}}", texts[0], texts[1])] =
-            serde_json::json!({"count": 3, "rate": 0.5, "thresholds": {texts[2].clone(): true}});
-        named["metrics"][format!("http_reqs{{flow:{}}}", texts[1])] = serde_json::json!({"count": 3, "rate": 0.5});
+            serde_json::json!({"count": 3, "rate": rate, "thresholds": {texts[2].clone(): true}});
+        named["metrics"][format!("http_reqs{{flow:{}}}", texts[1])] = serde_json::json!({"count": 3, "rate": rate});
         let summary = dir.path().join("named.json");
         std::fs::write(&summary, named.to_string()).unwrap();
         let args: Vec<String> = ["verify", "--policy", &policy, "--summary", &summary.display().to_string()].map(String::from).to_vec();
