@@ -225,6 +225,12 @@ pub fn masked_url(url: &str) -> String {
     }
 }
 
+/// The `user:password` a URL (or a text holding one) carries, when it carries one with a
+/// password: what the command line's URLs hold that is a credential (finding round18-text/01).
+pub fn url_userinfo(url: &str) -> Option<&str> {
+    credentials_span(url).map(|(start, end)| &url[start..end]).filter(|userinfo| userinfo.contains(':'))
+}
+
 /// Byte range of what may be userinfo, when there may be some: from the end of the scheme
 /// to the last `@` of the authority — of the whole URL when it does not parse, or when it
 /// parses with credentials (the parser may see an authority where the text has no `://`).

@@ -5,7 +5,15 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let cli = match gatecheck::cli::Cli::try_parse() {
+    let env = |name: &str| gatecheck::env::var(name);
+    // Every credential of the environment and of the command line is a secret before clap
+    // parses: its error may quote any argument (finding round18-text/01). A variable that
+    // cannot be read is reported by the command, once the arguments are known.
+    let _ = gatecheck::settings::remember_credentials(&env);
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let texts: Vec<String> = args.iter().map(|arg| arg.to_string_lossy().into_owned()).collect();
+    gatecheck::settings::remember_argument_credentials(&texts);
+    let cli = match gatecheck::cli::Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         // Help and version go to stdout, exit 0.
         Err(error) if !error.use_stderr() => {
@@ -13,10 +21,9 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(error) => {
-            eprintln!(
-                "gatecheck: error: {}",
-                gatecheck::escape::line(&gatecheck::cli::one_line_error(&error.render().to_string()))
-            );
+            // The error path of every other error: one line, escaped and scrubbed.
+            let error = gatecheck::error::Error::Settings(gatecheck::cli::one_line_error(&error.render().to_string()));
+            eprintln!("{}", gatecheck::commands::error_line(&error));
             return ExitCode::from(2);
         }
     };
@@ -33,7 +40,6 @@ fn main() -> ExitCode {
         // A variable's name is outside text too (it may hold a line break).
         eprintln!("{}", gatecheck::escape::line(&warning));
     }
-    let env = |name: &str| gatecheck::env::var(name);
     let mut stdout = std::io::stdout().lock();
     match runtime.block_on(gatecheck::run(cli, &env, &mut stdout)) {
         Ok(outcome) => ExitCode::from(outcome.exit_code() as u8),

@@ -38,9 +38,7 @@ pub fn merge(out: &Path, inputs: &[PathBuf], policy: &Policy) -> Result<String, 
     } else {
         return Err(Error::Settings("merge takes either native run summaries or k6 raw results, not both".into()));
     };
-    let mut text =
-        serde_json::to_vec_pretty(&document).map_err(|e| Error::Settings(format!("cannot encode the summary: {e}")))?;
-    text.push(b'\n');
+    let text = crate::load::summary::encode(&document)?;
     crate::report::write_atomically(out, &text)?;
     Ok(format!("merged {} inputs into {}", inputs.len(), out.display()))
 }

@@ -365,13 +365,11 @@ pub async fn smoke(
     });
     if let Some((url, window)) = &scraped {
         let histograms: serde_json::Map<String, serde_json::Value> =
-            // A histogram's name is the target's text too.
-            window.iter().map(|(name, h)| (crate::secret::scrub(name), window_json(h))).collect();
+            // A histogram's name is the target's text too: scrubbed with every key (`encode`).
+            window.iter().map(|(name, h)| (name.clone(), window_json(h))).collect();
         document["gatecheck"]["scraped"] = serde_json::json!({"url": url, "histograms": histograms});
     }
-    let mut summary =
-        serde_json::to_vec_pretty(&document).map_err(|e| Error::Settings(format!("cannot encode the summary: {e}")))?;
-    summary.push(b'\n');
+    let summary = crate::load::summary::encode(&document)?;
     let status = match &outcome.facts.partial {
         Some(reason) => format!("PARTIAL run: {reason}"),
         None => "complete run".to_string(),

@@ -28,21 +28,25 @@ pub struct RunFacts {
 
 pub use crate::metrics::hdr::k6_percentile;
 
-/// What the recorder holds, as the one derivation of a native summary's figures reads it.
+/// What the recorder holds, as the one derivation of a native summary's figures reads it, its
+/// names as the file holds them: scrubbed (finding round18-text/03). The file is scrubbed as a
+/// whole when written (`encode`); a figure's key is made of these names, so keys made of
+/// scrubbed names are what a reader derives from the file's recorder too.
 pub fn recorded<'a>(plan: &'a LoadPlan, recorder: &'a Recorder, facts: &RunFacts, vus: u64) -> Recorded<'a> {
+    let scrubbed = |text: &str| std::borrow::Cow::Owned(crate::secret::scrub(text));
     let flows = plan
         .flows
         .iter()
         .zip(&recorder.flows)
         .map(|(flow, stats)| RecordedFlow {
-            name: &flow.name,
+            name: scrubbed(&flow.name),
             endpoints: flow
                 .requests
                 .iter()
                 .zip(&stats.endpoints)
                 .map(|(request, endpoint)| RecordedEndpoint {
-                    name: &request.name,
-                    check: &request.check,
+                    name: scrubbed(&request.name),
+                    check: scrubbed(&request.check),
                     latency: &endpoint.latency,
                     requests: endpoint.requests,
                     failed: endpoint.failed,
@@ -160,6 +164,15 @@ pub fn export(plan: &LoadPlan, recorder: &Recorder, facts: &RunFacts, vus: u64) 
         document["gatecheck"]["demo"] = json!(true);
     }
     document
+}
+
+/// A summary document (a run's or a merge's) as its file holds it: every text and key scrubbed
+/// of every credential the job holds (`secret::ScrubbedJson`), pretty, with a final newline.
+pub fn encode(document: &Value) -> Result<Vec<u8>, crate::error::Error> {
+    let mut text = serde_json::to_vec_pretty(&crate::secret::ScrubbedJson(document))
+        .map_err(|e| crate::error::Error::Settings(format!("cannot encode the summary: {e}")))?;
+    text.push(b'\n');
+    Ok(text)
 }
 
 /// The per-flow table for people (log and terminal).
@@ -292,6 +305,14 @@ mod tests {
     /// The built-in scenario with `samples` recorded as (flow, endpoint, µs, failed), as a
     /// summary text.
     fn written_summary(samples: &[(usize, usize, u64, bool)]) -> serde_json::Value {
+        written_summary_renamed(samples, |_| {})
+    }
+
+    /// `written_summary`, the plan's texts changed by `rename` first.
+    fn written_summary_renamed(
+        samples: &[(usize, usize, u64, bool)],
+        rename: impl FnOnce(&mut LoadPlan),
+    ) -> serde_json::Value {
         use crate::load::plan::{parse, Overrides, BUILTIN_CORE_FLOWS, BUILTIN_CORE_FLOWS_NAME};
         let env = |name: &str| {
             Ok(match name {
@@ -300,7 +321,8 @@ mod tests {
                 _ => None,
             })
         };
-        let plan = parse(BUILTIN_CORE_FLOWS_NAME, BUILTIN_CORE_FLOWS, &Overrides::default(), &env).unwrap();
+        let mut plan = parse(BUILTIN_CORE_FLOWS_NAME, BUILTIN_CORE_FLOWS, &Overrides::default(), &env).unwrap();
+        rename(&mut plan);
         let mut recorder = Recorder::new(&plan);
         for (flow, endpoint, micros, failed) in samples {
             let flow = flow % recorder.flows.len();
@@ -395,6 +417,48 @@ mod tests {
             let refused = crate::sources::k6_summary::parse("native.json", added.to_string().as_bytes());
             let message = refused.err().map(|e| e.to_string()).unwrap_or_default();
             prop_assert!(message.contains("no source in gatecheck.recorder"), "{}: {:?}", extra, message);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(16))]
+
+        /// Finding round18-text/03. Rule: a summary file holds no credential the job holds,
+        /// whatever scenario text quotes it (the scenario's name, a request's name, a check;
+        /// whole or a piece of it), and stays one whose every figure reads back against its
+        /// own recorder: the names its figures are keyed by are scrubbed as the recorder's are.
+        #[test]
+        fn scenario_text_quoting_a_credential_is_written_scrubbed_and_reads_back(
+            samples in proptest::collection::vec((0usize..8, 0usize..8, 1u64..5_000_000, proptest::bool::weighted(0.2)), 0..20),
+            (before, after) in ("[a-z ]{0,5}", "[a-z ]{0,5}"),
+            piece in 0usize..3,
+            places in proptest::collection::vec(0usize..3, 1..4),
+        ) {
+            const CANARY: &str = "summary-canary-5e4d3c2b1a0f";
+            let _secret = crate::secret::Secret::new(CANARY);
+            let quoted = match piece {
+                0 => CANARY,
+                1 => &CANARY[..12],
+                _ => &CANARY[CANARY.len() - 12..],
+            };
+            let text = format!("{before}{quoted}{after}");
+            let written = written_summary_renamed(&samples, |plan| {
+                for (index, place) in places.iter().enumerate() {
+                    let requests: Vec<&mut crate::load::plan::RequestPlan> =
+                        plan.flows.iter_mut().flat_map(|flow| flow.requests.iter_mut()).collect();
+                    let count = requests.len();
+                    let request = requests.into_iter().nth(index % count).expect("a request");
+                    match place {
+                        0 => plan.scenario = text.clone(),
+                        1 => request.name = format!("r{index} {text}"),
+                        _ => request.check = format!("c{index} {text}"),
+                    }
+                }
+            });
+            let file = String::from_utf8(encode(&written).unwrap()).unwrap();
+            prop_assert!(!file.contains(quoted), "{}", file);
+            let read = crate::sources::k6_summary::parse("native.json", file.as_bytes());
+            prop_assert!(read.is_ok(), "{:?}", read.err());
         }
     }
 

@@ -4,6 +4,7 @@
 //! against the recorder by the very computation that wrote it. A figure that differs was
 //! changed after the run: one figure, one reading.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use hdrhistogram::Histogram;
@@ -13,10 +14,13 @@ use crate::metrics::hdr::{trend_stat, TREND_STATS};
 use crate::metrics::Stat;
 
 /// One endpoint (request) of a flow as the recorder holds it.
+///
+/// Names are as the summary writes them (the writer scrubs them first: a figure's key is made of
+/// them, and a key scrubbed as a whole could differ from one made of scrubbed names).
 pub struct RecordedEndpoint<'a> {
-    pub name: &'a str,
+    pub name: Cow<'a, str>,
     /// The k6 check named after the request.
-    pub check: &'a str,
+    pub check: Cow<'a, str>,
     /// Latency in microseconds.
     pub latency: &'a Histogram<u64>,
     pub requests: u64,
@@ -27,7 +31,7 @@ pub struct RecordedEndpoint<'a> {
 
 /// One flow as the recorder holds it.
 pub struct RecordedFlow<'a> {
-    pub name: &'a str,
+    pub name: Cow<'a, str>,
     pub endpoints: Vec<RecordedEndpoint<'a>>,
     pub iterations: u64,
     pub late_iterations: u64,
@@ -87,7 +91,7 @@ impl Recorded<'_> {
             let mut flow_histogram = new_histogram();
             let (mut flow_requests, mut flow_failed, mut flow_passed, mut flow_checks) = (0u64, 0u64, 0u64, 0u64);
             for endpoint in &flow.endpoints {
-                add(&mut flow_histogram, endpoint.latency, flow.name)?;
+                add(&mut flow_histogram, endpoint.latency, &flow.name)?;
                 metrics.insert(
                     format!("http_req_duration{{flow:{},name:{}}}", flow.name, endpoint.name),
                     trend(endpoint.latency),
@@ -97,7 +101,7 @@ impl Recorded<'_> {
                 flow_passed = flow_passed.saturating_add(endpoint.checks_passed);
                 flow_checks = flow_checks.saturating_add(endpoint.checks_passed.saturating_add(endpoint.checks_failed));
             }
-            add(&mut all, &flow_histogram, flow.name)?;
+            add(&mut all, &flow_histogram, &flow.name)?;
             metrics.insert(format!("http_req_duration{{flow:{}}}", flow.name), trend(&flow_histogram));
             metrics.insert(format!("http_req_failed{{flow:{}}}", flow.name), rate(flow_failed, flow_requests));
             metrics.insert(format!("checks{{flow:{}}}", flow.name), rate(flow_passed, flow_checks));

@@ -12,21 +12,9 @@ pub const SCHEMA_VERSION: &str = "1";
 // quoting a credential was masked in the terminal and Markdown, which escape, but written whole
 // here, and so into every history record): rows, waivers and policy fields are file text,
 // details and series are servers'. Only what gatecheck computed is written as it is: digests
-// (history reads `evidence_runs` back), times, words of its own.
-fn scrubbed<T: AsRef<str>, S: serde::Serializer>(text: &T, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.serialize_str(&crate::secret::scrub(text.as_ref()))
-}
-
-fn scrubbed_option<T: AsRef<str>, S: serde::Serializer>(text: &Option<T>, serializer: S) -> Result<S::Ok, S::Error> {
-    match text {
-        Some(text) => scrubbed(text, serializer),
-        None => serializer.serialize_none(),
-    }
-}
-
-fn scrubbed_list<S: serde::Serializer>(texts: &&[String], serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.collect_seq(texts.iter().map(|text| crate::secret::scrub(text)))
-}
+// (history reads `evidence_runs` back), times, words of its own. The serializers are the one
+// home of that rule for every file (`secret::written`).
+use crate::secret::{scrubbed, scrubbed_list, scrubbed_option};
 
 #[derive(Serialize)]
 struct Report<'a> {

@@ -27,10 +27,13 @@ mod dump;
 mod echo;
 mod skeleton;
 mod wide;
+mod written;
 
 use std::sync::RwLock;
 
 use base64::Engine;
+
+pub use written::{scrubbed, scrubbed_list, scrubbed_option, ScrubbedJson};
 
 /// A credential: shown as `***` by Debug, and scrubbed from every message and output.
 #[derive(Clone, PartialEq, Eq)]

@@ -721,13 +721,13 @@ impl Reader<'_> {
             flows: held
                 .iter()
                 .map(|flow| crate::metrics::native::RecordedFlow {
-                    name: &flow.name,
+                    name: flow.name.as_str().into(),
                     endpoints: flow
                         .endpoints
                         .iter()
                         .map(|endpoint| crate::metrics::native::RecordedEndpoint {
-                            name: &endpoint.name,
-                            check: &endpoint.check,
+                            name: endpoint.name.as_str().into(),
+                            check: endpoint.check.as_str().into(),
                             latency: &endpoint.latency,
                             requests: endpoint.counts[0],
                             failed: endpoint.counts[1],

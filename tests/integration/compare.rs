@@ -58,10 +58,10 @@ fn huge_native_summary(name: &str, factor: u64) -> std::path::PathBuf {
     latency.add(&histogram).unwrap();
     let recorded = gatecheck::metrics::native::Recorded {
         flows: vec![gatecheck::metrics::native::RecordedFlow {
-            name: "auth_list",
+            name: "auth_list".into(),
             endpoints: vec![gatecheck::metrics::native::RecordedEndpoint {
-                name: "list_rules",
-                check: "list rules 200",
+                name: "list_rules".into(),
+                check: "list rules 200".into(),
                 latency: &latency,
                 requests: 1 << 40,
                 failed: 0,

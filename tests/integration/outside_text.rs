@@ -850,6 +850,147 @@ fn no_canary_credential_reaches_any_output_of_any_command() {
         "both scrape reasons were written: {summary}"
     );
     assert_nothing_leaks("run", &output, dir.path(), &all);
+    scenario_text_quoting_a_credential_is_scrubbed_from_summaries(&target.url, TARGET_TOKEN, &all);
+}
+
+/// Finding round18-text/03: a scenario's own text (its name, a request's name, a check) may quote
+/// a credential the job holds; every native summary — each segment's, written by `smoke`, and
+/// the one `merge` writes from them — holds it as `***`, and stays one whose figures read back
+/// against its own recorder (verify and merge take it).
+fn scenario_text_quoting_a_credential_is_scrubbed_from_summaries(target: &str, token: &str, all: &[&str]) {
+    // The scenario quotes the token itself: it lies outside the searched outputs.
+    let (dir, input) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let scenario = input.path().join("quoting.toml");
+    std::fs::write(
+        &scenario,
+        format!(
+            "[scenario]\nname = \"core {token}\"\nbase_url = \"{target}\"\nbearer_token_env = \"PERF_BEARER_TOKEN\"\n\
+             vus = \"2\"\nduration = \"2s\"\nrequest_timeout = \"2s\"\nmax_requests = 40\n\n\
+             [[flow]]\nname = \"auth_list\"\nstart_after = \"0s\"\nsleep = \"100ms\"\n\n\
+             [[flow.request]]\nname = \"list as {token}\"\nmethod = \"GET\"\npath = \"/api/list\"\n\
+             check = \"authorized as {token}\"\nexpect_status = 500\n"
+        ),
+    )
+    .unwrap();
+    let smoke = |name: &str, segment: &str| {
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("gatecheck"))
+            .env_clear()
+            .env("PERF_BEARER_TOKEN", token)
+            .args(["smoke", "--quiet", "--scenario"])
+            .arg(&scenario)
+            .args(["--run-id", "quoting", "--segment", segment, "--summary-out"])
+            .arg(dir.path().join(format!("{name}.json")))
+            .arg("--log-out")
+            .arg(dir.path().join(format!("{name}.log")))
+            .output()
+            .unwrap()
+    };
+    let (first, second) = std::thread::scope(|scope| {
+        let first = scope.spawn(|| smoke("a", "0/2"));
+        let second = scope.spawn(|| smoke("b", "1/2"));
+        (first.join().unwrap(), second.join().unwrap())
+    });
+    for (what, output) in [("smoke 0/2", &first), ("smoke 1/2", &second)] {
+        assert!(output.status.success(), "{what}: {}", String::from_utf8_lossy(&output.stderr));
+        assert_nothing_leaks(what, output, dir.path(), all);
+    }
+    let merged = dir.path().join("merged.json");
+    let output = std::process::Command::new(assert_cmd::cargo::cargo_bin("gatecheck"))
+        .current_dir(repo())
+        .env_clear()
+        .env("PERF_BEARER_TOKEN", token)
+        .args(["merge", "--out"])
+        .arg(&merged)
+        .arg(dir.path().join("a.json"))
+        .arg(dir.path().join("b.json"))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "merge: {}", String::from_utf8_lossy(&output.stderr));
+    assert_nothing_leaks("merge", &output, dir.path(), all);
+    for name in ["a.json", "b.json", "merged.json"] {
+        let text = std::fs::read_to_string(dir.path().join(name)).unwrap();
+        // Masked where the scenario quoted it, not dropped: and the figures read back.
+        assert!(text.contains("authorized as ***") && text.contains("core ***"), "{name}: {text}");
+        if let Err(error) = gatecheck::sources::k6_summary::parse(name, text.as_bytes()) {
+            panic!("{name} no longer reads back: {error}");
+        }
+    }
+}
+
+/// Finding round18-text/01: clap's argument errors are printed through the error path of every
+/// other error (one line, exit 2), after the environment's credentials and the command line's
+/// (a header flag's value, a URL's password) are known to the scrubber: a header split into two
+/// words by a missing pair of quotes, or a misplaced credential, is printed as `***`.
+#[test]
+fn an_argument_error_never_quotes_a_credential() {
+    const PROM_TOKEN: &str = "tokA1b2c3d4e5f6g7h8secret";
+    const TARGET_TOKEN: &str = "perfZ9y8x7w6v5u4t3s2secret";
+    let env = [("GATECHECK_PROMETHEUS_TOKEN", PROM_TOKEN), ("PERF_BEARER_TOKEN", TARGET_TOKEN)];
+    for args in [
+        vec![
+            "check",
+            "--prometheus-url",
+            "http://127.0.0.1:9",
+            "--prometheus-header",
+            "Authorization: Bearer",
+            PROM_TOKEN,
+        ],
+        vec!["check", "--require", TARGET_TOKEN],
+    ] {
+        let output = gatecheck().envs(env).args(&args).output().unwrap();
+        let err = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.starts_with("gatecheck: error: ") && err.lines().count() == 1 && err.contains("'***'"),
+            "{args:?}: {err}"
+        );
+        assert_no_canary(&format!("{args:?} stderr"), &err, &[PROM_TOKEN, TARGET_TOKEN]);
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 24, ..Default::default() })]
+
+    /// Finding round18-text/01, over argument positions: a credential of the environment, a
+    /// credential flag's value (`--flag VALUE` or `--flag=VALUE`) or a URL's password, put
+    /// anywhere in a command line — where clap refuses it, or refuses another argument it
+    /// displaced — never reaches stdout or stderr, and an argument error is one line.
+    #[test]
+    fn a_credential_anywhere_on_the_command_line_is_never_printed(
+        inserted in proptest::collection::vec((0usize..64, 0usize..7), 1..3),
+    ) {
+        const PROM_TOKEN: &str = "canary-arg-prom-7a6b5c";
+        const TARGET_TOKEN: &str = "canary-arg-perf-4d3e2f";
+        const HEADER: &str = "canary-arg-header-1c2d3e";
+        const PASSWORD: &str = "canary-arg-password-9f8e";
+        let items: [Vec<String>; 7] = [
+            vec![PROM_TOKEN.into()],
+            vec![TARGET_TOKEN.into()],
+            vec!["--require".into(), TARGET_TOKEN.into()],
+            vec!["--prometheus-header".into(), format!("X-Api-Key: {HEADER}")],
+            vec![format!("--prometheus-header=X-Api-Key: Bearer {HEADER}")],
+            vec![format!("http://admin:{PASSWORD}@127.0.0.1:9")],
+            vec!["--prometheus-header".into(), "Authorization: Bearer".into(), PROM_TOKEN.into()],
+        ];
+        let mut args: Vec<String> = ["check", "--policy", "gates/release.toml", "--summary", FAIL_ERRORS,
+            "--prometheus-url", "http://127.0.0.1:9", "--prometheus-retries", "0"].map(String::from).to_vec();
+        for (position, item) in inserted {
+            let at = position % (args.len() + 1);
+            args.splice(at..at, items[item].clone());
+        }
+        let output = gatecheck()
+            .envs([("GATECHECK_PROMETHEUS_TOKEN", PROM_TOKEN), ("PERF_BEARER_TOKEN", TARGET_TOKEN)])
+            .args(&args)
+            .output()
+            .unwrap();
+        let (out, err) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        let canaries = [PROM_TOKEN, TARGET_TOKEN, HEADER, PASSWORD];
+        assert_no_canary(&format!("{args:?} stdout"), &out, &canaries);
+        assert_no_canary(&format!("{args:?} stderr"), &err, &canaries);
+        if output.status.code() == Some(2) && out.is_empty() {
+            proptest::prop_assert!(err.starts_with("gatecheck: error: ") && err.lines().count() == 1, "{:?}: {}", args, err);
+        }
+    }
 }
 
 /// Headless Chromium, as a witness: a threshold key that closes its cell and opens a script
