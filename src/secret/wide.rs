@@ -5,9 +5,14 @@
 //! character is a pair of them.
 //!
 //! A *wide run* is a run of characters each of whose two bytes is printable ASCII (code points
-//! with both bytes in 0x20..=0x7E: `潴` is 0x6F74, `to`), written raw or as a code unit escape
-//! (`\u6f74` under any number of backslash layers, `%u6F74`: the escapes `echo` decodes). Each
-//! run is read as the bytes it encodes in both byte orders; a credential starting at the second
+//! with both bytes in 0x20..=0x7E: `潴` is 0x6F74, `to`), each written in any way a server writes
+//! one character: raw, as a code unit escape (`\u6f74` under any number of backslash layers,
+//! `%u6F74`: the escapes `echo` decodes), as a code point (`U+6F74`), an HTML reference
+//! (`&#x6f74;`, `&#28532;`) or percent-encoded UTF-8 (`%E6%BD%B4`); between two of them may stand
+//! a separator of a few marks, as a list or a line-per-character writes them (ASCII punctuation,
+//! a whitespace run or an escaped line break: `[潴, 䅫]`, `["\u6f74", "\u416b"]`, one per line),
+//! so every reading of one character combines with every way of listing them (finding
+//! round18-text/02). Each run is read as the bytes it encodes in both byte orders; a credential starting at the second
 //! byte of a character is at an odd offset of those bytes, so every alignment is read. Where
 //! the bytes hold `SHORTEST_CUT` consecutive characters of an ASCII form of a credential, the
 //! characters that carry them are masked, from the first to the last. Each character is read
@@ -40,25 +45,29 @@ impl Wides {
         if self.pieces.is_empty() {
             return;
         }
-        // The current run: each character's byte range and code.
+        // The current run: each character's byte range and code; and the separator marks met
+        // since its last character.
         let mut run: Vec<(usize, usize, u32)> = Vec::new();
+        let mut marks = 0;
         let mut at = 0;
         while at < text.len() {
             let rest = &text[at..];
-            let first = rest.chars().next().map_or(0, char::len_utf8);
-            let unit = match code_unit(rest) {
-                Some((code, length)) if wide(code) => Some((code, length)),
-                _ => rest.chars().next().map(u32::from).filter(|&code| wide(code)).map(|code| (code, first)),
-            };
-            match unit {
-                Some((code, length)) => {
-                    run.push((at, at + length, code));
+            if let Some((code, length)) = wide_unit(rest) {
+                run.push((at, at + length, code));
+                marks = 0;
+                at += length;
+                continue;
+            }
+            match separator(rest).filter(|_| !run.is_empty() && marks < LONGEST_SEPARATOR) {
+                Some(length) => {
+                    marks += 1;
                     at += length;
                 }
-                None => {
+                _ => {
                     self.check(&run, masked);
                     run.clear();
-                    at += first;
+                    marks = 0;
+                    at += rest.chars().next().map_or(1, char::len_utf8);
                 }
             }
         }
@@ -85,6 +94,83 @@ impl Wides {
             }
         }
     }
+}
+
+/// The most whitespace one separator mark spans (indentation of a list item).
+const MOST_SPACES: usize = 64;
+
+/// The most backslashes an escaped line break is read under.
+const MOST_SLASHES: usize = 8;
+
+/// The most separator marks between two characters of one run: `", "` of a JSON list is 3.
+const LONGEST_SEPARATOR: usize = 8;
+
+/// The code and length of one wide character written at the start of `rest`, in any of the
+/// ways the module's doc lists (the first of them that reads a wide character).
+fn wide_unit(rest: &str) -> Option<(u32, usize)> {
+    let raw = rest.chars().next().map(|c| (u32::from(c), c.len_utf8()));
+    [code_unit(rest), code_point(rest), html_reference(rest), percent_utf8(rest), raw]
+        .into_iter()
+        .flatten()
+        .find(|&(code, _)| wide(code))
+}
+
+/// `U+6F74` (or `u+6f74`): 4 to 6 hex digits.
+fn code_point(rest: &str) -> Option<(u32, usize)> {
+    let digits = rest.strip_prefix("U+").or_else(|| rest.strip_prefix("u+"))?;
+    let count = digits.bytes().take(6).take_while(u8::is_ascii_hexdigit).count();
+    (count >= 4).then(|| u32::from_str_radix(&digits[..count], 16).ok().map(|code| (code, 2 + count)))?
+}
+
+/// `&#x6f74;` or `&#28532;`.
+fn html_reference(rest: &str) -> Option<(u32, usize)> {
+    let body = rest.strip_prefix("&#")?;
+    let (digits, radix, skip) = match body.strip_prefix(['x', 'X']) {
+        Some(hex) => (hex, 16, 3),
+        None => (body, 10, 2),
+    };
+    let count = digits.bytes().take(7).take_while(|b| (*b as char).is_digit(radix)).count();
+    if count == 0 || digits.as_bytes().get(count) != Some(&b';') {
+        return None;
+    }
+    Some((u32::from_str_radix(&digits[..count], radix).ok()?, skip + count + 1))
+}
+
+/// One character's UTF-8 bytes percent-encoded: `%E6%BD%B4`.
+fn percent_utf8(rest: &str) -> Option<(u32, usize)> {
+    let byte_at = |i: usize| {
+        let spelled = rest.get(3 * i..3 * i + 3)?.strip_prefix('%')?;
+        u8::from_str_radix(spelled, 16).ok().filter(|_| spelled.bytes().all(|b| b.is_ascii_hexdigit()))
+    };
+    let lead = byte_at(0)?;
+    let length = match lead {
+        0xc2..=0xdf => 2,
+        0xe0..=0xef => 3,
+        0xf0..=0xf4 => 4,
+        _ => return None,
+    };
+    let bytes: Vec<u8> = (0..length).map(byte_at).collect::<Option<_>>()?;
+    let c = std::str::from_utf8(&bytes).ok()?.chars().next()?;
+    Some((u32::from(c), 3 * length))
+}
+
+/// The length of one separator mark at the start of `rest`: a whitespace run, one ASCII
+/// punctuation mark, or an escaped line break or tab (`\n` under any number of backslashes).
+fn separator(rest: &str) -> Option<usize> {
+    let bytes = rest.as_bytes();
+    let first = *bytes.first()?;
+    if first.is_ascii_whitespace() {
+        // Bounded too: a longer run is several marks.
+        return Some(bytes.iter().take(MOST_SPACES).take_while(|b| b.is_ascii_whitespace()).count());
+    }
+    if first == b'\\' {
+        // A bounded look: every backslash of a long run is a position of its own.
+        let slashes = bytes.iter().take(MOST_SLASHES).take_while(|&&b| b == b'\\').count();
+        if matches!(bytes.get(slashes), Some(b'n' | b'r' | b't')) {
+            return Some(slashes + 1);
+        }
+    }
+    first.is_ascii_punctuation().then_some(1)
 }
 
 /// Whether a code is two printable ASCII bytes.
@@ -156,6 +242,48 @@ mod tests {
         }
     }
 
+    /// `unit` (a code of two printable bytes) written as `style` says: raw, `\uXXXX`, `U+XXXX`,
+    /// `&#xXXXX;`, `&#N;` or percent-encoded UTF-8.
+    fn written(unit: u32, style: usize) -> String {
+        let c = char::from_u32(unit).expect("printable pairs are no surrogates");
+        match style {
+            0 => c.to_string(),
+            1 => format!("\\u{unit:04x}"),
+            2 => format!("U+{unit:04X}"),
+            3 => format!("&#x{unit:x};"),
+            4 => format!("&#{unit};"),
+            _ => c.to_string().bytes().map(|b| format!("%{b:02X}")).collect(),
+        }
+    }
+
+    /// Finding round18-text/02: the UTF-16 echo masked as one run of raw characters was printed
+    /// whole percent-encoded, one character per line, as a Java or JSON list and as code points.
+    #[test]
+    fn the_findings_listed_and_encoded_utf16_readings_are_masked() {
+        let token = "tokA1b2c3d4e5f6g7h8secret";
+        let header = format!("Authorization: Bearer {token}");
+        let units: Vec<u32> =
+            header.as_bytes().chunks_exact(2).map(|pair| u32::from(u16::from_le_bytes([pair[0], pair[1]]))).collect();
+        let chars = || units.iter().map(|&u| written(u, 0));
+        let forms = [
+            units.iter().map(|&u| written(u, 5)).collect::<String>(),
+            chars().collect::<Vec<_>>().join("\n"),
+            format!("[{}]", chars().collect::<Vec<_>>().join(", ")),
+            serde_json::to_string(&chars().collect::<Vec<_>>()).unwrap(),
+            format!("[{}]", units.iter().map(|&u| format!("\"\\u{u:04x}\"")).collect::<Vec<_>>().join(", ")),
+            units.iter().map(|&u| written(u, 2)).collect::<Vec<_>>().join(" "),
+        ];
+        for form in forms {
+            let scrubbed = scrub(&[token], &format!("bad header {form} end"));
+            assert!(scrubbed.contains("***"), "{form}: {scrubbed}");
+            let token_units = &units[11..];
+            let left = token_units
+                .windows(SHORTEST_CUT / 2)
+                .find(|w| w.iter().all(|&u| scrubbed.contains(&written(u, 0)) || scrubbed.contains(&written(u, 2))));
+            assert!(left.is_none(), "{form}: {scrubbed}");
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
 
@@ -181,6 +309,42 @@ mod tests {
             prop_assert!(scrubbed.contains("***"), "{}", scrubbed);
             let (from, to) = (lead.len(), lead.len() + credential.len());
             prop_assert!(left(&scrubbed, &units, from, to).is_none(), "{:?} left in {}", left(&scrubbed, &units, from, to), scrubbed);
+        }
+
+        /// The same for every way of writing one character (raw, `\uXXXX`, `U+XXXX`, HTML
+        /// references, percent-encoded UTF-8) in any mixture, listed with any separator a list
+        /// or a line per character writes: the credential's bytes are masked wherever any
+        /// `SHORTEST_CUT` of them stand in characters that carry only them.
+        #[test]
+        fn a_credential_read_as_utf16_is_masked_however_its_characters_are_written_and_listed(
+            credential in "[A-Za-z0-9._~+/=-]{8,40}",
+            lead in "[ -~]{0,5}",
+            little in any::<bool>(),
+            styles in proptest::collection::vec(0..6usize, 32),
+            separator in prop_oneof![Just(""), Just("\n"), Just("\\n"), Just(", "), Just("\", \""), Just(" "), Just("|"), Just("' , '")],
+            before in "[ -~]{0,12}",
+            after in "[ -~]{0,12}",
+        ) {
+            let mut bytes = format!("{lead}{credential}").into_bytes();
+            if bytes.len() % 2 == 1 {
+                bytes.push(b' ');
+            }
+            let units: Vec<String> = bytes
+                .chunks_exact(2)
+                .enumerate()
+                .map(|(i, pair)| {
+                    let unit = if little { u16::from_le_bytes([pair[0], pair[1]]) } else { u16::from_be_bytes([pair[0], pair[1]]) };
+                    written(u32::from(unit), styles[i % styles.len()])
+                })
+                .collect();
+            let text = format!("{before}[{}]{after}", units.join(separator));
+            let scrubbed = scrub(&[&credential], &text);
+            prop_assert!(scrubbed.contains("***"), "{}", scrubbed);
+            let (from, to) = (lead.len(), lead.len() + credential.len());
+            let whole: Vec<&String> =
+                units.iter().enumerate().filter(|(i, _)| 2 * i >= from && 2 * i + 2 <= to).map(|(_, u)| u).collect();
+            let left = whole.windows(SHORTEST_CUT / 2).map(|w| w.iter().map(|u| u.as_str()).collect::<Vec<_>>().join(separator)).find(|w| scrubbed.contains(w.as_str()));
+            prop_assert!(left.is_none(), "{:?} left in {}", left, scrubbed);
         }
 
         /// Ordinary CJK text (many of whose characters have two printable bytes), with ASCII
