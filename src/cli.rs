@@ -682,6 +682,37 @@ impl EvidenceArgs {
     }
 }
 
+/// clap's error with every word of the command line it quotes masked, flag names and
+/// subcommands aside: an argument error may quote any word, and a word may be a credential
+/// gatecheck cannot tell from the others — a header split by a missing pair of quotes leaves
+/// its key a stray word, a URL's userinfo may be a token alone (findings round19-text/01, 02).
+/// So an argument error names the flag and what it expected, never a value.
+pub fn without_argument_values(rendered: &str, args: &[String]) -> String {
+    let flag_name = |word: &str| {
+        let name = word.strip_prefix("--").or_else(|| word.strip_prefix('-')).unwrap_or("");
+        !name.is_empty() && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    };
+    let subcommand = |word: &str| {
+        use clap::CommandFactory;
+        Cli::command().get_subcommands().any(|command| command.get_name() == word)
+    };
+    let mut values: Vec<&str> = Vec::new();
+    for word in args.iter().skip(1) {
+        match word.strip_prefix("--").and_then(|rest| rest.split_once('=')) {
+            Some((_, value)) => values.push(value),
+            None if !flag_name(word) && !subcommand(word) => values.push(word),
+            None => {}
+        }
+    }
+    // The longest first: a value holding another is masked whole.
+    values.sort_by_key(|value| std::cmp::Reverse(value.len()));
+    let mut text = rendered.to_string();
+    for value in values.into_iter().filter(|value| !value.is_empty()) {
+        text = text.replace(&format!("'{value}'"), "'***'");
+    }
+    text
+}
+
 /// clap's several-line message as one line: what is wrong with which flag, a tip when clap
 /// has one, and where help is (`gatecheck verify --help` for a subcommand's flags).
 pub fn one_line_error(rendered: &str) -> String {

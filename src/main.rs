@@ -22,7 +22,8 @@ fn main() -> ExitCode {
         }
         Err(error) => {
             // The error path of every other error: one line, escaped and scrubbed.
-            let error = gatecheck::error::Error::Settings(gatecheck::cli::one_line_error(&error.render().to_string()));
+            let rendered = gatecheck::cli::without_argument_values(&error.render().to_string(), &texts);
+            let error = gatecheck::error::Error::Settings(gatecheck::cli::one_line_error(&rendered));
             eprintln!("{}", gatecheck::commands::error_line(&error));
             return ExitCode::from(2);
         }

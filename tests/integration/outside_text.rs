@@ -950,6 +950,34 @@ fn an_argument_error_never_quotes_a_credential() {
     }
 }
 
+/// Findings round19-text/01 and 02: a credential only on the command line, which gatecheck
+/// cannot know as one — the key of a header split by a missing pair of quotes (a stray word),
+/// a URL whose userinfo is a token alone or whose query names an access token — was quoted
+/// whole by the argument error. An argument error quotes no word of the command line but flag
+/// names and subcommands.
+#[test]
+fn an_argument_error_quotes_no_value_of_the_command_line() {
+    const KEY: &str = "ak-live-9f8e7d6c5b4a39281706";
+    let url = format!("http://glpat-{KEY}@127.0.0.1:9");
+    let query = format!("http://127.0.0.1:9/?access_token={KEY}");
+    let header_equals = "--prometheus-header=X-Api-Key:".to_string();
+    for args in [
+        vec!["check", "--prometheus-url", "http://127.0.0.1:9", "--prometheus-header", "X-Api-Key:", KEY],
+        vec!["check", "--prometheus-url", "http://127.0.0.1:9", &header_equals, KEY],
+        vec!["check", "--prometheus-url", "http://127.0.0.1:9", "--prometheus-header", "Authorization: Bearer", KEY],
+        vec!["smoke", "--remote-write-header", "X-Scope-Token:", KEY],
+        vec!["check", &url],
+        vec!["check", "--prometheus-url", "http://127.0.0.1:9", &query, &query],
+        vec!["check", "--require", &url],
+    ] {
+        let output = gatecheck().args(&args).output().unwrap();
+        let err = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.starts_with("gatecheck: error: ") && err.lines().count() == 1, "{args:?}: {err}");
+        assert!(!err.contains("9f8e7d6c") && err.contains("'***'"), "{args:?}: {err}");
+    }
+}
+
 proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig { cases: 24, ..Default::default() })]
 
@@ -1582,5 +1610,25 @@ fn paths_given_to_any_command_never_start_a_line() {
         assert_eq!(output.status.code(), Some(0), "{what}: {out}{err}");
         assert_no_workflow_command(&format!("{what} stdout"), &out);
         assert_no_workflow_command(&format!("{what} stderr"), &err);
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 16, ..Default::default() })]
+
+    /// The rule of `an_argument_error_quotes_no_value_of_the_command_line` over any word at any
+    /// position: a stray word clap refuses is never quoted back, whatever it is.
+    #[test]
+    fn an_argument_error_never_quotes_a_stray_word(
+        word in "[A-Za-z0-9._~+/=:@?&%-]{12,40}",
+        position in 1usize..5,
+    ) {
+        proptest::prop_assume!(!word.starts_with('-'));
+        let mut args = vec!["check", "--prometheus-url", "http://127.0.0.1:9", "--require", "2"];
+        args.insert(position.min(args.len()), &word);
+        let output = gatecheck().args(&args).output().unwrap();
+        let err = String::from_utf8_lossy(&output.stderr);
+        proptest::prop_assert_eq!(output.status.code(), Some(2), "{:?}: {}", args, err);
+        proptest::prop_assert!(!err.contains(word.as_str()), "{:?}: {}", args, err);
     }
 }
