@@ -16,7 +16,9 @@ pub fn export_k6(args: ExportK6Args, context: &Context<'_>, out: &mut dyn Write)
     let scenario = args.scenario.clone();
     let plan = settings::resolve(context.config, Settings { policy: args.policy, ..Settings::default() }, context.env)?;
     let policy = load_policy(&plan)?;
-    let script = load::k6_script::render(scenario.as_deref(), &policy, context.env)?;
+    // Scrubbed as every output is (the scenario's text may quote a credential): a check name
+    // quoting the token reads `***` in the script, as on standard output.
+    let script = crate::secret::scrub(&load::k6_script::render(scenario.as_deref(), &policy, context.env)?);
     match args.out {
         Some(path) => report::write_atomically(&path, script.as_bytes())?,
         None => write_out(out.write_all(script.as_bytes()))?,

@@ -254,6 +254,35 @@ pub fn templates(source: &str, text: &str) -> Result<Templates, Error> {
     })
 }
 
+/// Every name a run writes (its flows', requests' and checks') is written scrubbed of the
+/// credentials gatecheck holds, and a summary keys its figures by them: two different names
+/// that read the same once a credential in them is masked would be one figure — a failing
+/// check's fails lost under a passing one's name (finding round19-text/05). Such names are
+/// refused before any load.
+fn names_stay_distinct_when_scrubbed(flows: &[FlowPlan]) -> Result<(), String> {
+    let kinds: [(&str, Vec<&str>); 3] = [
+        ("flow", flows.iter().map(|f| f.name.as_str()).collect()),
+        ("request", flows.iter().flat_map(|f| f.requests.iter().map(|r| r.name.as_str())).collect()),
+        ("check", flows.iter().flat_map(|f| f.requests.iter().map(|r| r.check.as_str())).collect()),
+    ];
+    for (kind, names) in kinds {
+        let mut seen: std::collections::HashMap<String, &str> = std::collections::HashMap::new();
+        for name in names {
+            let written = crate::secret::scrub(name);
+            match seen.insert(written.clone(), name) {
+                Some(other) if other != name => {
+                    return Err(format!(
+                        "two {kind} names read {} once the credential in them is masked: rename one",
+                        crate::escape::line(&format!("{written:?}"))
+                    ));
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
+
 pub fn load_file(path: &Path, overrides: &Overrides, env: &crate::env::Lookup<'_>) -> Result<LoadPlan, Error> {
     let shown = path.display().to_string();
     let text = crate::input::read_to_string(path, "scenario")?;
@@ -373,6 +402,7 @@ pub fn parse(source: &str, text: &str, overrides: &Overrides, env: &crate::env::
     if flows.is_empty() {
         return Err(fail("every flow is switched off: nothing to run".into()));
     }
+    names_stay_distinct_when_scrubbed(&flows).map_err(&fail)?;
     // A flow that starts after the run ends (or too late for one iteration) would measure
     // nothing and its gates would be NO DATA: refuse the duration instead.
     if let Some(latest) = flows.iter().max_by_key(|f| f.start_after) {

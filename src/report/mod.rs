@@ -62,6 +62,19 @@ pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<(), crat
     staged.commit()
 }
 
+/// Refuses bytes holding a credential gatecheck knows: every file gatecheck writes passes here
+/// (a verdict's reports and history record, summaries, logs, exported rules and scripts), so a
+/// writer that forgot to scrub — `export k6 --out` wrote a check name quoting the token, finding
+/// round19-text/03 — fails with nothing written instead of leaking.
+pub fn refuse_credentials(bytes: &[u8]) -> std::io::Result<()> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) if crate::secret::holds_credential(text) => Err(std::io::Error::other(
+            "would hold a credential gatecheck was given (in some form); nothing was written",
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Files that belong together (the reports of one verdict and its history record; a run's
 /// summary and log): each written in full to a temporary beside its target, and renamed into
 /// place only when every one is written, so a failure part-way leaves none of them (finding
@@ -101,6 +114,7 @@ impl Staged {
     ) -> Result<(), crate::error::Error> {
         use std::io::Write;
         let fail = |source| crate::error::Error::Write { path: path.display().to_string(), source };
+        refuse_credentials(bytes).map_err(fail)?;
         file.write_all(bytes).map_err(fail)?;
         file.as_file().sync_all().map_err(fail)?;
         self.files.push((path.to_path_buf(), file));
@@ -208,5 +222,37 @@ fn process_runs(pid: u32) -> bool {
     {
         let _ = pid;
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(32))]
+
+        /// Finding round19-text/03, as the rule of every file: bytes holding a credential
+        /// gatecheck knows — whole, or any piece the scrubber masks — are never written, and
+        /// the destination is left as it was; bytes without one are written whole.
+        #[test]
+        fn no_file_is_written_holding_a_credential(
+            before in "[ -~]{0,40}",
+            after in "[ -~]{0,40}",
+            cut in 0usize..6,
+        ) {
+            let secret = crate::secret::Secret::new("staged-canary-4f3e2d1c0b9a");
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("artifact.txt");
+            let piece = &secret.expose()[cut..];
+            let refused = write_atomically(&path, format!("{before}{piece}{after}").as_bytes());
+            prop_assert!(refused.is_err() && !path.exists(), "{:?}", refused);
+            let clean = format!("{before}***{after}");
+            if !crate::secret::holds_credential(&clean) {
+                write_atomically(&path, clean.as_bytes()).unwrap();
+                prop_assert_eq!(std::fs::read_to_string(&path).unwrap(), clean);
+            }
+        }
     }
 }

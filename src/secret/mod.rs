@@ -282,6 +282,14 @@ pub fn scrub(text: &str) -> String {
     }
 }
 
+/// Whether `text` holds a credential gatecheck knows, in any form `scrub` masks. The last
+/// guard of "no credential reaches a file": every writer scrubs what it writes
+/// (`secret::written`), and bytes that still hold one — a form only the whole text shows — are
+/// not written at all (`report::Staged`, the step summary).
+pub fn holds_credential(text: &str) -> bool {
+    scrub(text) != text
+}
+
 /// The most characters of one server text (an error, a warning, a refusal) a message quotes.
 pub const QUOTED: usize = 1000;
 

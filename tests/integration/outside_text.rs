@@ -1632,3 +1632,76 @@ proptest::proptest! {
         proptest::prop_assert!(!err.contains(word.as_str()), "{:?}: {}", args, err);
     }
 }
+
+/// Finding round19-text/03: `export k6 --out` wrote a check name quoting the target's token
+/// into the script whole (standard output masked it). Every file is scrubbed as standard
+/// output is, and bytes still holding a credential are never written.
+#[test]
+fn an_exported_k6_script_file_holds_no_credential() {
+    const TOKEN: &str = "tok-9f8e7d6c5b4a39281706";
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("cf.toml");
+    let text = std::fs::read_to_string(repo().join("gates/core-flows.toml")).unwrap();
+    let quoted = text.replacen(
+        "check = \"watch-rules status is 200\"",
+        &format!("check = \"watch-rules as {TOKEN} is 200\""),
+        1,
+    );
+    assert_ne!(quoted, text);
+    std::fs::write(&scenario, quoted).unwrap();
+    let script = dir.path().join("script.js");
+    gatecheck()
+        .env("PERF_BEARER_TOKEN", TOKEN)
+        .args(["export", "k6", "--policy", "gates/release.toml", "--scenario"])
+        .arg(&scenario)
+        .arg("--out")
+        .arg(&script)
+        .assert()
+        .code(0);
+    let written = std::fs::read_to_string(&script).unwrap();
+    assert!(!written.contains("9f8e7d6c") && written.contains("watch-rules as ***"), "{written}");
+}
+
+/// Finding round19-text/05: two check names differing only where a credential stands (`***`
+/// written literally, and the token) were one key once the summary was scrubbed, and the
+/// failing check's fails were lost under the passing one's name. Names that read the same once
+/// masked are refused before any load (exit 2, one line), for flows, requests and checks alike.
+#[test]
+fn names_that_read_the_same_once_masked_are_refused_before_any_load() {
+    const TOKEN: &str = "tok-9f8e7d6c5b4a39281706";
+    for (kind, first, second) in [
+        ("check", "status as *** is 200", format!("status as {TOKEN} is 200")),
+        ("request", "list ***", format!("list {TOKEN}")),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let (name_key, check_key) = if kind == "check" { ("", "check") } else { ("name", "") };
+        let request = |index: usize, text: &str| {
+            let name = if name_key.is_empty() { format!("r{index}") } else { text.to_string() };
+            let check = if check_key.is_empty() { format!("c{index}") } else { text.to_string() };
+            format!(
+                "[[flow.request]]\nname = {name:?}\nmethod = \"GET\"\npath = \"/r{index}\"\ncheck = {check:?}\nexpect_status = 200\n\n"
+            )
+        };
+        let scenario = format!(
+            "[scenario]\nname = \"mini\"\nbase_url = \"http://127.0.0.1:9\"\nvus = \"1\"\nduration = \"2s\"\n\
+             request_timeout = \"1s\"\nmax_requests = 10\n\n[[flow]]\nname = \"auth_list\"\ndescription = \"list\"\n\
+             start_after = \"0s\"\nsleep = \"100ms\"\n\n{}{}",
+            request(0, first),
+            request(1, &second)
+        );
+        let path = dir.path().join("sc.toml");
+        std::fs::write(&path, scenario).unwrap();
+        let output = gatecheck()
+            .env("PERF_BEARER_TOKEN", TOKEN)
+            .args(["smoke", "--scenario"])
+            .arg(&path)
+            .arg("--summary-out")
+            .arg(dir.path().join("sum.json"))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{kind}: {err}");
+        assert!(err.contains(&format!("two {kind} names read")) && err.lines().count() == 1, "{kind}: {err}");
+        assert!(!err.contains("9f8e7d6c") && !dir.path().join("sum.json").exists(), "{kind}: {err}");
+    }
+}
