@@ -18,7 +18,8 @@
 //! writer divides by `duration_s`), so every counter's count / rate is that one duration, and
 //! it is the duration the file records where it records one (finding round18-figures/02:
 //! `http_reqs.rate` edited alone to 60.5/s, 214 requests in 3.5 s of a 10.58 s run, passed a
-//! `rate > 50` gate).
+//! `rate > 50` gate). A count of 0 is a rate of 0 over any duration (finding
+//! round19-figures/04).
 
 use super::{Aggregate, MetricKey, MetricSet, Provenance};
 
@@ -119,43 +120,12 @@ impl MetricSet {
     /// with a count above 0 and a rate implies count / rate; all agree, and agree with the
     /// file's own `run_duration` where it records one. `Err` names the counter, the duration
     /// its rate implies and the duration it contradicts (the recorded one, else the one most
-    /// counters imply, naming one of them). A count of 0 says nothing of the duration.
+    /// counters imply, naming one of them). A count of 0 says nothing of the duration, and is
+    /// a rate of 0 over any duration: another rate beside it is `Err` naming the counter
+    /// (finding round19-figures/04: `http_reqs` {count 0, rate 60.5} passed `rate > 50`).
     pub fn check_rates_agree(&self) -> Result<(), String> {
-        let place = |metric: &super::Metric| match &metric.provenance {
-            Provenance::File { key, .. } => key.clone(),
-            other => other.to_string(),
-        };
-        let mut implied: Vec<(String, f64, f64, f64)> = Vec::new();
-        for (key, metric) in &self.metrics {
-            let Aggregate::Counter { count, per_second: Some(rate) } = metric.aggregate else { continue };
-            if count == 0.0 {
-                continue;
-            }
-            let shown = format!("{key} ({})", place(metric));
-            // A custom counter may add negative values: its rate has its count's sign.
-            let duration = count / rate;
-            if !(duration.is_finite() && duration > 0.0) {
-                return Err(format!(
-                    "{shown}: rate {rate}/s beside count {count} implies no run duration (k6 writes count / the run's duration)"
-                ));
-            }
-            implied.push((shown, count, rate, duration));
-        }
-        let reference = match &self.run_duration {
-            Some((seconds, field)) => Some((*seconds, field.clone())),
-            None => {
-                // The duration most counters imply: one counter edited is the one named.
-                let agreeing = |d: f64| implied.iter().filter(|other| same_duration(other.3, d)).count();
-                let mut best: Option<&(String, f64, f64, f64)> = None;
-                for candidate in &implied {
-                    if best.is_none_or(|b| agreeing(candidate.3) > agreeing(b.3)) {
-                        best = Some(candidate);
-                    }
-                }
-                best.map(|(shown, count, rate, d)| (*d, format!("{shown}: count {count} at rate {rate}/s")))
-            }
-        };
-        let Some((seconds, what)) = reference else { return Ok(()) };
+        let implied = self.implied_durations()?;
+        let Some((seconds, what)) = self.reference_duration(&implied) else { return Ok(()) };
         for (shown, count, rate, duration) in &implied {
             if !same_duration(*duration, seconds) {
                 return Err(format!(
@@ -165,6 +135,61 @@ impl MetricSet {
             }
         }
         Ok(())
+    }
+
+    /// The run's duration in seconds and where it is read: the file's own record, else the one
+    /// its counters' count / rate imply (see `check_rates_agree`, which holds them to one).
+    /// None when the file records none and no counter with a count carries a rate.
+    pub fn run_seconds(&self) -> Option<(f64, String)> {
+        self.reference_duration(&self.implied_durations().ok()?)
+    }
+
+    /// Each counter with a count above 0 and a rate: (shown, count, rate, count / rate).
+    fn implied_durations(&self) -> Result<Vec<(String, f64, f64, f64)>, String> {
+        let place = |metric: &super::Metric| match &metric.provenance {
+            Provenance::File { key, .. } => key.clone(),
+            other => other.to_string(),
+        };
+        let mut implied: Vec<(String, f64, f64, f64)> = Vec::new();
+        for (key, metric) in &self.metrics {
+            let Aggregate::Counter { count, per_second: Some(rate) } = metric.aggregate else { continue };
+            let shown = format!("{key} ({})", place(metric));
+            if count == 0.0 {
+                // k6 writes 0 / the run's duration: 0 exactly, whatever the duration.
+                if rate != 0.0 {
+                    return Err(format!(
+                        "{shown}: rate {rate}/s beside count {count}: a count of 0 is a rate of 0 over any run duration \
+                         (k6 writes count / the run's duration)"
+                    ));
+                }
+                continue;
+            }
+            // A custom counter may add negative values: its rate has its count's sign.
+            let duration = count / rate;
+            if !(duration.is_finite() && duration > 0.0) {
+                return Err(format!(
+                    "{shown}: rate {rate}/s beside count {count} implies no run duration (k6 writes count / the run's duration)"
+                ));
+            }
+            implied.push((shown, count, rate, duration));
+        }
+        Ok(implied)
+    }
+
+    /// The recorded duration, else the one most counters imply (one counter edited is the one
+    /// named), with what it is read from.
+    fn reference_duration(&self, implied: &[(String, f64, f64, f64)]) -> Option<(f64, String)> {
+        if let Some((seconds, field)) = &self.run_duration {
+            return Some((*seconds, field.clone()));
+        }
+        let agreeing = |d: f64| implied.iter().filter(|other| same_duration(other.3, d)).count();
+        let mut best: Option<&(String, f64, f64, f64)> = None;
+        for candidate in implied {
+            if best.is_none_or(|b| agreeing(candidate.3) > agreeing(b.3)) {
+                best = Some(candidate);
+            }
+        }
+        best.map(|(shown, count, rate, d)| (*d, format!("{shown}: count {count} at rate {rate}/s")))
     }
 
     /// Every pair of figures of one stream (`disagreement`), the set's own and `also` (counts
@@ -347,7 +372,12 @@ mod tests {
         #[test]
         fn counter_rates_imply_the_one_run_duration(
             counts in proptest::collection::vec(
-                proptest::prop_oneof![(1u64..1_000_000_000).prop_map(|n| n as f64), 0.001f64..1e6, -1e6f64..-0.001],
+                proptest::prop_oneof![
+                    (1u64..1_000_000_000).prop_map(|n| n as f64),
+                    0.001f64..1e6,
+                    -1e6f64..-0.001,
+                    proptest::strategy::Just(0.0),
+                ],
                 1..6,
             ),
             seconds in 0.001f64..100_000.0,
@@ -361,14 +391,23 @@ mod tests {
             if recorded {
                 set.run_duration = Some((seconds * 1e3 / 1e3, "state.testRunDurationMs".into()));
             }
-            proptest::prop_assert_eq!(set.check_rates_agree(), Ok(()));
-            if figures.len() < 2 && !recorded {
+            proptest::prop_assert!(set.check_rates_agree().is_ok(), "{:?}", set.check_rates_agree());
+            let (edited_key, _) = &figures[which % figures.len()];
+            // A rate of 0 beside a count of 0 is the only rate it may have (finding
+            // round19-figures/04); a rate beside a count above 0 is told wrong by another
+            // duration: the recorded one or another counter's.
+            let edited_count = counts[which % figures.len()];
+            let others = counts.iter().enumerate().any(|(i, c)| i != which % figures.len() && *c != 0.0);
+            if edited_count != 0.0 && !others && !recorded {
                 return Ok(());
             }
-            let (edited_key, _) = &figures[which % figures.len()];
             let metric = set.metrics.get_mut(edited_key).unwrap();
             let Aggregate::Counter { per_second: Some(rate), .. } = &mut metric.aggregate else { unreachable!() };
-            *rate *= if up { 1.0 + change } else { 1.0 - change };
+            if edited_count == 0.0 {
+                *rate = if up { change } else { -change };
+            } else {
+                *rate *= if up { 1.0 + change } else { 1.0 - change };
+            }
             let refused = set.check_rates_agree();
             proptest::prop_assert!(
                 refused.as_ref().is_err_and(|why| why.contains(&format!("{edited_key} ("))),
@@ -392,6 +431,16 @@ mod tests {
             why.starts_with("http_reqs (") && why.contains("state.testRunDurationMs is a run of 10.583081642 s"),
             "{why}"
         );
+        // Finding round19-figures/04: a count of 0 is a rate of 0 exactly, whatever the
+        // duration; 60.5/s beside no request at all was judged.
+        let set = set_of(&[
+            (key("http_reqs"), Aggregate::Counter { count: 0.0, per_second: Some(60.5) }),
+            (key("iterations"), Aggregate::Counter { count: 154.0, per_second: Some(154.0 / 10.583081642) }),
+        ]);
+        let why = set.check_rates_agree().unwrap_err();
+        assert!(why.starts_with("http_reqs (") && why.contains("rate 60.5/s beside count 0"), "{why}");
+        let set = set_of(&[(key("c"), Aggregate::Counter { count: 0.0, per_second: Some(-0.0) })]);
+        assert_eq!(set.check_rates_agree(), Ok(()));
         // A rate of 0 beside a count is no duration at all.
         let set = set_of(&[(key("c"), Aggregate::Counter { count: 3.0, per_second: Some(0.0) })]);
         assert!(set.check_rates_agree().is_err_and(|why| why.contains("implies no run duration")));

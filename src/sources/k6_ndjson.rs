@@ -97,7 +97,47 @@ pub fn check_same_run(summary: &MetricSet, raw: &MetricSet, stats: &RawStats) ->
             ),
         });
     }
+    check_within_run(summary, raw)?;
     compare_shared_figures(summary, raw)
+}
+
+/// How far raw samples may span beyond the summary's run duration: the larger of this share
+/// of the duration and `SPAN_SLACK_SECS`. Every real k6 run (1.1.0, 2.2.0; each shape beside
+/// each raw file of its case) spans 18 to 118 ms *less* than its duration (k6 times the run
+/// from before the first sample to after the last); the slack only absorbs a clock's rounding.
+pub const SPAN_SLACK_SHARE: f64 = 0.01;
+/// See `SPAN_SLACK_SHARE`.
+pub const SPAN_SLACK_SECS: f64 = 0.1;
+
+/// Whether raw samples spanning `span` seconds fit a run of `run` seconds (see `SPAN_SLACK_SHARE`).
+pub fn span_fits_run(span: f64, run: f64) -> bool {
+    span <= run + (run * SPAN_SLACK_SHARE).max(SPAN_SLACK_SECS)
+}
+
+/// Every raw sample of a run lies within that run: the time from the first raw sample to the
+/// last may not exceed the summary's run duration (recorded, or implied by its counters'
+/// count / rate) beyond `span_fits_run`'s slack (finding round19-figures/01: a handleSummary
+/// rescaled to a 3.5 s run, its counter rates with it, stood beside raw samples spanning 10.56 s
+/// and passed `http_reqs rate > 50`). Raw results without dated samples, or a summary without a
+/// duration, say nothing here.
+pub fn check_within_run(summary: &MetricSet, raw: &MetricSet) -> Result<(), Error> {
+    let Some((first, last)) = &raw.sampled else { return Ok(()) };
+    let Some((run, what)) = summary.run_seconds() else { return Ok(()) };
+    let (Some(from), Some(to)) = (parse_time_nanos(first.as_bytes()), parse_time_nanos(last.as_bytes())) else {
+        return Ok(());
+    };
+    let span = (to - from) as f64 / 1e9;
+    if span_fits_run(span, run) {
+        return Ok(());
+    }
+    Err(Error::Evidence {
+        path: raw.path.clone(),
+        message: format!(
+            "samples span {span} s ({first} to {last}), but the summary {} is a run of {run} s ({what}): every sample of a run \
+             lies within it (slack: the larger of 1 % and 100 ms), so not the run the summary describes",
+            summary.path
+        ),
+    })
 }
 
 /// Every figure the summary and the raw results both give is one figure read twice: each must
@@ -792,10 +832,12 @@ fn keep_extreme(kept: &mut Vec<u8>, candidate: &[u8], wanted: std::cmp::Ordering
     if same_layout && candidate.cmp(kept.as_slice()) != wanted {
         return Ok(());
     }
-    let Some(new) = parse_time(candidate) else {
+    // To the nanosecond: two times of one second written to other precisions (k6 drops
+    // trailing zeros) are told apart, so the run's span is its samples' (round19-figures/01).
+    let Some(new) = parse_time_nanos(candidate) else {
         return Err(format!("data.time {:?} is not an RFC 3339 time", String::from_utf8_lossy(candidate)));
     };
-    if kept.is_empty() || same_layout || parse_time(kept).is_some_and(|old| new.cmp(&old) == wanted) {
+    if kept.is_empty() || same_layout || parse_time_nanos(kept).is_some_and(|old| new.cmp(&old) == wanted) {
         kept.clear();
         kept.extend_from_slice(candidate);
     }
@@ -815,6 +857,13 @@ fn same_skeleton(kept: &[u8], candidate: &[u8]) -> bool {
         && in_range(11, 0, 23)
         && in_range(14, 0, 59)
         && in_range(17, 0, 60)
+}
+
+fn parse_time_nanos(text: &[u8]) -> Option<i128> {
+    let text = std::str::from_utf8(text).ok()?;
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .map(|t| t.unix_timestamp_nanos())
 }
 
 fn parse_time(text: &[u8]) -> Option<i64> {
@@ -959,6 +1008,60 @@ mod tests {
         assert_eq!(metric_name(br#"{"metric":"http_reqs","type":"Point","data":{}}"#), Some(&b"http_reqs"[..]));
         assert_eq!(metric_name(br#"{"type":"Metric","data":{},"metric":"vus"}"#), Some(&b"vus"[..]));
         assert_eq!(metric_name(b"garbage"), None);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 256, failure_persistence: None, ..Default::default() })]
+
+        /// Finding round19-figures/01, generated: raw samples spanning no more than the
+        /// summary's run (recorded, or implied by a counter's count / rate) are accepted; a span
+        /// beyond it by more than the larger of 1 % and 100 ms is refused, naming both files and
+        /// both durations, whatever the start instant, the offset the times are written in.
+        #[test]
+        fn raw_samples_lie_within_the_summarys_run(
+            run in 0.001f64..100_000.0,
+            within in 0.0f64..=1.0,
+            beyond in 1e-6f64..1e4,
+            start in 1_500_000_000i64..2_500_000_000,
+            start_nanos in 0u32..1_000_000_000,
+            offset_hours in -12i8..=12,
+            recorded in proptest::bool::ANY,
+        ) {
+            let mut summary = MetricSet { path: "summary.json".into(), ..MetricSet::default() };
+            if recorded {
+                summary.run_duration = Some((run, "state.testRunDurationMs".into()));
+            } else {
+                summary.metrics.insert(
+                    MetricKey::parse("http_reqs").unwrap(),
+                    Metric {
+                        aggregate: Aggregate::Counter { count: 214.0, per_second: Some(214.0 / run) },
+                        is_time: false,
+                        k6_verdicts: Vec::new(),
+                        provenance: Provenance::File { path: "summary.json".into(), key: "metrics.http_reqs".into() },
+                    },
+                );
+            }
+            let offset = time::UtcOffset::from_hms(offset_hours, 0, 0).unwrap();
+            let from = time::OffsetDateTime::from_unix_timestamp(start).unwrap().replace_nanosecond(start_nanos).unwrap();
+            let written = |span: f64| {
+                let to = from + time::Duration::seconds_f64(span);
+                let text = |at: time::OffsetDateTime| at.to_offset(offset).format(&time::format_description::well_known::Rfc3339).unwrap();
+                MetricSet { path: "raw.ndjson".into(), sampled: Some((text(from), text(to))), ..MetricSet::default() }
+            };
+            // Whole nanoseconds: a span is written a nanosecond short of the run at most.
+            let fits = (run * within * 1e9).floor() / 1e9;
+            proptest::prop_assert!(check_within_run(&summary, &written(fits)).is_ok(), "{fits} s in a {run} s run");
+            let slack = (run * SPAN_SLACK_SHARE).max(SPAN_SLACK_SECS);
+            let over = run + slack + beyond;
+            let refused = check_within_run(&summary, &written(over));
+            proptest::prop_assert!(
+                refused.as_ref().is_err_and(|e| {
+                    let e = e.to_string();
+                    e.contains("raw.ndjson") && e.contains("summary.json") && e.contains(&format!("a run of {}", summary.run_seconds().unwrap().0))
+                }),
+                "{over} s in a {run} s run: {refused:?}"
+            );
+        }
     }
 
     proptest::proptest! {

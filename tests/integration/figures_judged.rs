@@ -1339,6 +1339,131 @@ fn a_counter_rate_that_contradicts_the_run_duration_is_exit_2_naming_both_durati
     assert!(read >= 50, "every real k6 summary read: {read}");
 }
 
+/// Finding round19-figures/04: a counter's rate is its count over the run's duration, so a
+/// count of 0 is a rate of 0 exactly. `http_reqs` {count 0, rate 60.5} (http_req_failed zeroed
+/// so the counts agree) passed `rate > 50`: the one-duration rule skipped a count of 0. Now
+/// exit 2 naming the counter.
+#[test]
+fn a_counter_rate_beside_a_count_of_0_is_exit_2_naming_the_counter() {
+    let (_guard, policy) = policy_file(
+        "[policy]\nname = \"tput\"\n[k6_thresholds]\nenforce = false\n\
+         [[gate]]\nid = \"throughput\"\nmetric = \"http_reqs\"\nthresholds = [\"rate > 50\"]\n",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let mut export = read_json(&fixture("k6/1.1.0/pass/summary-export.json"));
+    for (name, metric) in export["metrics"].as_object_mut().unwrap() {
+        if name.starts_with("http_req_failed") {
+            metric["passes"] = json!(0);
+            metric["fails"] = json!(0);
+            metric["value"] = json!(0);
+        }
+    }
+    let path = dir.path().join("count0.json");
+    for (rate, code) in [(60.5, 2), (0.0, 1)] {
+        export["metrics"]["http_reqs"]["count"] = json!(0);
+        export["metrics"]["http_reqs"]["rate"] = json!(rate);
+        std::fs::write(&path, export.to_string()).unwrap();
+        let output =
+            gatecheck().args(["verify", "--policy"]).arg(&policy).arg("--summary").arg(&path).output().unwrap();
+        let err = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(code), "rate {rate}: {err}");
+        if code == 2 {
+            assert!(
+                err.contains("count0.json") && err.contains("http_reqs (") && err.contains("beside count 0"),
+                "{err}"
+            );
+            assert_eq!(err.trim().lines().count(), 1, "{err}");
+        }
+    }
+}
+
+/// Finding round19-figures/01: a summary's run duration was never held to its own raw
+/// results. handleSummary's `state.testRunDurationMs` 10583 -> 3500 with every counter rate
+/// rescaled (and the export with its four counter rates rescaled, no duration field), judged
+/// with the same run's raw results spanning 10.56 s, passed `http_reqs rate > 50` at 61.1/s.
+/// Every raw sample lies within the summary's run: now exit 2 naming both files and both
+/// durations; every real k6 summary beside every raw file of its case is accepted.
+#[test]
+fn a_summary_run_shorter_than_its_raw_results_span_is_exit_2_naming_both() {
+    let (_guard, policy) = policy_file(
+        "[policy]\nname = \"tput\"\n[k6_thresholds]\nenforce = false\n\
+         [[gate]]\nid = \"throughput\"\nmetric = \"http_reqs\"\nthresholds = [\"rate > 50\"]\n",
+    );
+    let raw = fixture("k6/1.1.0/pass/raw.ndjson");
+    let judge = |summary: &std::path::Path| {
+        let output = gatecheck()
+            .args(["verify", "--policy"])
+            .arg(&policy)
+            .arg("--summary")
+            .arg(summary)
+            .arg("--raw")
+            .arg(&raw)
+            .output()
+            .unwrap();
+        (output.status.code().unwrap_or(-1), String::from_utf8_lossy(&output.stderr).into_owned())
+    };
+    // The real run: 20.2/s FAIL.
+    assert_eq!(judge(&fixture("k6/1.1.0/pass/handle-summary.json")).0, 1);
+    assert_eq!(judge(&fixture("k6/1.1.0/pass/summary-export.json")).0, 1);
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut handle = read_json(&fixture("k6/1.1.0/pass/handle-summary.json"));
+    handle["state"]["testRunDurationMs"] = json!(3500);
+    for metric in handle["metrics"].as_object_mut().unwrap().values_mut() {
+        if metric["type"] == "counter" {
+            metric["values"]["rate"] = json!(metric["values"]["count"].as_f64().unwrap() / 3.5);
+        }
+    }
+    let path = dir.path().join("hs.json");
+    std::fs::write(&path, handle.to_string()).unwrap();
+    let (code, err) = judge(&path);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("hs.json")
+            && err.contains("raw.ndjson")
+            && err.contains("state.testRunDurationMs")
+            && err.contains("a run of 3.5 s (state.testRunDurationMs)")
+            && err.contains("samples span 10.558"),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+
+    let mut export = read_json(&fixture("k6/1.1.0/pass/summary-export.json"));
+    for metric in export["metrics"].as_object_mut().unwrap().values_mut() {
+        if let (Some(count), Some(_)) = (metric["count"].as_f64(), metric.get("rate")) {
+            metric["rate"] = json!(count / 3.5);
+        }
+    }
+    let path = dir.path().join("se.json");
+    std::fs::write(&path, export.to_string()).unwrap();
+    let (code, err) = judge(&path);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("se.json") && err.contains("raw.ndjson") && err.contains("is a run of 3.5"), "{err}");
+
+    // Every real summary beside every raw file of its case: within the run.
+    let mut pairs = 0;
+    for version in std::fs::read_dir(fixture("k6")).unwrap() {
+        for case in std::fs::read_dir(version.unwrap().path()).into_iter().flatten() {
+            let case = case.unwrap().path();
+            if !case.is_dir() {
+                continue;
+            }
+            let files: Vec<_> = std::fs::read_dir(&case).unwrap().map(|f| f.unwrap().path()).collect();
+            let name = |p: &std::path::PathBuf| p.file_name().unwrap().to_string_lossy().into_owned();
+            for raw in files.iter().filter(|p| name(p).contains(".ndjson")) {
+                let (set, _) = gatecheck::sources::k6_ndjson::read(&[raw.as_path()], &[], false).unwrap();
+                for summary in files.iter().filter(|p| name(p).ends_with(".json") && name(p) != "case.json") {
+                    let summary = gatecheck::sources::k6_summary::read(summary).unwrap();
+                    gatecheck::sources::k6_ndjson::check_within_run(&summary, &set)
+                        .unwrap_or_else(|e| panic!("{} beside {}: {e}", summary.path, raw.display()));
+                    pairs += 1;
+                }
+            }
+        }
+    }
+    assert!(pairs >= 80, "every real pair checked: {pairs}");
+}
+
 /// Finding round15-figures/01: `http_req_failed` raised to 455 samples (parent and write flow,
 /// parts summing to the parent) beside `http_reqs` counting 214 requests was judged as written
 /// (write-errors PASS, RELEASE OK). k6 adds one sample of each per request: two counts of one
