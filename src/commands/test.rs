@@ -301,20 +301,47 @@ const LAST_END_MS: i64 = 1_735_689_600_000;
 const BLOCK_MS: i64 = 2 * 3_600_000;
 /// Prometheus' default lookback of an instant selector.
 const LOOKBACK_MS: i64 = 5 * 60_000;
+/// Beyond the farthest a query reads: a subquery with no step (`[24h:]`) steps at the default
+/// evaluation interval (1 m), aligned to multiples of it, so its first step may lie up to one
+/// step before its range; and the lookback once more.
+const MARGIN_MS: i64 = 60_000 + LOOKBACK_MS;
 
-/// Lays the cases with series end to end in time: each starts after the previous one's last
-/// sample and evaluation time by more than the longest duration written in the policy or the
-/// test's vars (the farthest back any of its queries can read), plus the selector lookback.
-/// Cases sent by remote write come after every backfilled one: Prometheus accepts a pushed
-/// sample only after its newest block and within an hour of its newest sample, so they are
-/// placed, and later pushed, in time order.
-fn plan_windows(file: &TestFile, policy: &Path) -> Result<Vec<Option<Window>>, String> {
+/// How far from its evaluation time (back, or forward with a negative offset) one query can
+/// read: every duration written in it added up (ranges, subquery ranges and steps, offsets,
+/// however they nest), plus the lookback of its instant selectors.
+fn query_reach_ms(query: &str) -> i64 {
+    durations_ms(query).into_iter().sum::<i64>() + LOOKBACK_MS
+}
+
+/// The farthest any query the policy can send reads from its evaluation time (finding
+/// round19-judge/03): the queries as the policy loads with the test's vars, its defaults
+/// included (a [[freshness]]'s search window, `[24h:]` unless written, its up-for and gap
+/// queries, coverage windows), and never less than the longest duration written in the policy
+/// or the vars (a policy that does not load is reported by its cases).
+fn policy_reach_ms(file: &TestFile, policy: &Path) -> i64 {
     let policy_text = std::fs::read_to_string(policy).unwrap_or_default();
     let mut reach = longest_duration_ms(&policy_text);
     for value in file.vars.values() {
         reach = reach.max(longest_duration_ms(value));
     }
-    let gap = reach.max(3_600_000) + LOOKBACK_MS;
+    let vars: Vec<(String, String)> = file.vars.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    if let Ok(loaded) = crate::policy::load_file_with_vars(policy, &vars) {
+        for (_, query) in loaded.queries() {
+            reach = reach.max(query_reach_ms(&query));
+        }
+    }
+    reach
+}
+
+/// Lays the cases with series end to end in time: each starts after the previous one's last
+/// sample and evaluation time by more than the farthest any query of the policy can read, its
+/// defaults included (`policy_reach_ms`), plus a margin, so no case's query reaches another
+/// case's samples: a case's verdict is the same alone and after any other case.
+/// Cases sent by remote write come after every backfilled one: Prometheus accepts a pushed
+/// sample only after its newest block and within an hour of its newest sample, so they are
+/// placed, and later pushed, in time order.
+fn plan_windows(file: &TestFile, policy: &Path) -> Result<Vec<Option<Window>>, String> {
+    let gap = policy_reach_ms(file, policy).max(3_600_000) + MARGIN_MS;
     let mut next_start = FIRST_START_MS;
     let mut windows: Vec<Option<Window>> = file.cases.iter().map(|_| None).collect();
     let mut parsed_cases = Vec::new();
@@ -346,7 +373,7 @@ fn plan_windows(file: &TestFile, policy: &Path) -> Result<Vec<Option<Window>>, S
         let end = start + last.max(at);
         if end > LAST_END_MS {
             return Err(format!(
-                "case {name:?}: the cases' time windows run out ({} apart, from the longest duration in the policy): split the file",
+                "case {name:?}: the cases' time windows run out ({} apart, from the farthest a query of the policy reads): split the file",
                 crate::policy::freshness::show_age(std::time::Duration::from_millis(gap as u64))
             ));
         }
@@ -445,7 +472,12 @@ fn write_request(
 
 /// The longest Prometheus-style duration (`90s`, `1h30m`, `7d`) written in `text`, in ms.
 fn longest_duration_ms(text: &str) -> i64 {
-    let mut longest = 0;
+    durations_ms(text).into_iter().max().unwrap_or(0)
+}
+
+/// Every Prometheus-style duration (`90s`, `1h30m`, `7d`) written in `text`, in ms.
+fn durations_ms(text: &str) -> Vec<i64> {
+    let mut found = Vec::new();
     let bytes = text.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
@@ -459,11 +491,11 @@ fn longest_duration_ms(text: &str) -> i64 {
             j += 1;
         }
         if let Some(ms) = prometheus_duration_ms(&text[i..j]) {
-            longest = longest.max(ms);
+            found.push(ms);
         }
         i = j;
     }
-    longest
+    found
 }
 
 fn prometheus_duration_ms(token: &str) -> Option<i64> {
@@ -659,5 +691,27 @@ mod tests {
         assert_eq!(prometheus_duration_ms("15"), None);
         assert_eq!(prometheus_duration_ms("3x"), None);
         assert_eq!(longest_duration_ms("run_id = \"r1\" a1m"), 0);
+        // Nested ranges and offsets add up; an instant selector reads its lookback too.
+        let nested = "max_over_time(rate(x[5m] offset 1h)[1d:1m])";
+        assert_eq!(query_reach_ms(nested), 300_000 + 3_600_000 + 86_400_000 + 60_000 + LOOKBACK_MS);
+        assert_eq!(query_reach_ms("up"), LOOKBACK_MS);
+    }
+
+    /// Finding round19-judge/03: a [[freshness]] searches over `[24h:]` unless `search` is
+    /// written, so the cases are spaced by that default, not by the longest written duration.
+    #[test]
+    fn the_reach_of_a_policy_includes_its_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let policy = dir.path().join("p.toml");
+        std::fs::write(
+            &policy,
+            "[policy]\nname = \"fr\"\ndescription = \"f\"\n[[freshness]]\nid = \"f\"\ndescription = \"f\"\n\
+             selector = 'up{job=\"${job}\"}'\nmax_age = \"2m\"\n[[gate]]\nid = \"g\"\ndescription = \"g\"\n\
+             query = 'max(x)'\nunit = \"number\"\nthresholds = [\"value < 5\"]\n[vars]\njob = \"api\"\n",
+        )
+        .unwrap();
+        let vars = BTreeMap::from([("job".to_string(), "web".to_string())]);
+        let file = TestFile { policy: "p.toml".into(), vars, cases: Vec::new() };
+        assert!(policy_reach_ms(&file, &policy) >= 24 * 3_600_000 + LOOKBACK_MS);
     }
 }

@@ -5,13 +5,16 @@
 //! A record counts for a policy only when its `policy.name` is exactly that policy (never a
 //! file-name match: `pre-release` is not `release`), it was judged by the same policy text
 //! (its `inputs` list the policy's SHA-256) and it judged a candidate's evidence (`"demo":
-//! false`; the demo's runs against gatecheck's own API never count). Records are ordered by
-//! their own `judged_at` (to the nanosecond; where two cannot be ordered, the blocked one counts
-//! as the newer), and one dated in the future is refused. The same run counts once: a record
-//! lists the runs it judged (`evidence_runs`, their identities by `metrics::RunIdentity`), and a
-//! record naming a run this verdict judges, or one a newer record counted, is not counted again;
-//! a run judged more than once stands as its worst judgement, at its latest record, and the run
-//! judged now stands as its worst judgement too. A record whose figures could not identify its
+//! false`; the demo's runs against gatecheck's own API never count). A run's place in history
+//! is when it RAN, never when it was last judged (finding round19-judge/02): each record is
+//! placed at the time its evidence recorded of the run (`run_span`), or, for a record that
+//! carries none, at its own `judged_at` (a run never ran after it was judged, so the earlier of
+//! the two); where two cannot be ordered, the blocked one counts as the newer. A record dated in
+//! the future is refused. The same run counts once: a record lists the runs it judged
+//! (`evidence_runs`, their identities by `metrics::RunIdentity`), and a record naming a run this
+//! verdict judges, or one an earlier-placed record counted, is not counted again; a run judged
+//! more than once stands as its worst judgement, at the place of its earliest record (so judging
+//! it again never moves it later), and the run judged now stands as its worst judgement too. A record whose figures could not identify its
 //! run lists none and never counts as a pass. A run that passed only because of a waiver is not
 //! a clean pass: it counts only for a gate that says `count_waived = true`, so history is read
 //! both ways and each history gate reads it its own way.
@@ -72,6 +75,9 @@ struct Record {
     /// same instant when written to the nanosecond, a whole second when written to the second
     /// (as gatecheck once wrote it).
     judged_at: (i128, i128),
+    /// The earliest and the latest time (unix nanoseconds) of the run it judged, as the
+    /// evidence recorded it (`run_span`); None when the record carries none.
+    run_span: Option<(i128, i128)>,
     shown: String,
     runs: Vec<String>,
     standing: Standing,
@@ -106,50 +112,60 @@ fn names_any(record: &Record, runs: &[String]) -> bool {
     record.runs.iter().any(|run| runs.iter().any(|other| crate::metrics::same_run(run, other)))
 }
 
-/// Outcomes of the recorded runs, oldest first by each record's own judgement time (never its
-/// file name, which anyone can choose), true = passed, with waived runs counted as passes or
-/// not. A record counts only when none of the runs it judged has been counted already (nor is
-/// judged now); a run judged more than once, the current one included, stands as its worst
-/// judgement. A record whose figures could not identify its run (no `evidence_runs`) cannot be
-/// told from any other judgement: it never counts as a pass.
+/// Outcomes of the recorded runs, oldest first by when each RAN (never by its file name, which
+/// anyone can choose, nor by when it was last judged), true = passed, with waived runs counted
+/// as passes or not. A record counts only when none of the runs it judged has been counted
+/// already (nor is judged now); a run judged more than once, the current one included, stands
+/// as its worst judgement, at the place of its earliest record. A record whose figures could
+/// not identify its run (no `evidence_runs`) cannot be told from any other judgement: it never
+/// counts as a pass.
 fn read_as(records: &mut [Record], current_runs: &[String], count_waived: bool) -> RunOutcomes {
     let passed = |record: &Record| match record.standing {
         Standing::Clean => !record.runs.is_empty(),
         Standing::Waived(_) => count_waived && !record.runs.is_empty(),
         Standing::Blocked => false,
     };
-    // Fail closed where the times cannot order two records (finding judge5/03): a pass is
-    // placed at the earliest time its `judged_at` may mean and any other record at the latest,
-    // and on an exact tie the other record is the newer; so a blocked run that may have been
-    // judged at or after a pass always ends the passes before it. The file name, which anyone
-    // can choose, orders only records of the same outcome at the same time.
+    // Where a record places its run (finding round19-judge/02): the times its evidence recorded
+    // of the run (`run_span`), else its own `judged_at`, and never after its judgement (a run
+    // cannot have run after it was judged, whatever its evidence says). Fail closed where the
+    // times cannot order two records (finding judge5/03): a pass is placed at the earliest time
+    // it may mean and any other record at the latest, and on an exact tie the other record is
+    // the newer; so a blocked run that may have run at or after a pass always ends the passes
+    // before it. The file name, which anyone can choose, orders only records of the same
+    // outcome at the same time.
     let key = |record: &Record| {
+        let (mut earliest, mut latest) = record.judged_at;
+        if let Some((ran_from, ran_to)) = record.run_span {
+            earliest = earliest.min(ran_from);
+            latest = latest.min(ran_to);
+        }
         let passed = passed(record);
-        (if passed { record.judged_at.0 } else { record.judged_at.1 }, !passed)
+        (if passed { earliest } else { latest }, !passed)
     };
     records.sort_by(|a, b| key(a).cmp(&key(b)).then_with(|| a.shown.cmp(&b.shown)));
-    // A run judged more than once stands as its worst judgement, at the time of its latest
-    // record: judged a pass and later re-judged blocked (fresh lag figures), it is blocked,
-    // never the first judgement kept; judged blocked and re-judged now, it is blocked now
-    // (finding round12-judge/02).
+    // A run judged more than once stands as its worst judgement, at the place of its EARLIEST
+    // record: judged a pass and later re-judged blocked (fresh lag figures), it is blocked, never
+    // the first judgement kept; judged blocked and re-judged now, it is blocked now (finding
+    // round12-judge/02). Re-judging a run adds a record placed no earlier than the run's time,
+    // so it never moves the run later: an old pass re-verified after a newer blocked run stays
+    // before it (finding round19-judge/02).
     let failed: Vec<&Record> = records.iter().filter(|record| !passed(record)).collect();
     let failed_before = |runs: &[String]| failed.iter().any(|record| names_any(record, runs));
     let this_run_failed_before = failed_before(current_runs);
     let mut seen: Vec<String> = current_runs.to_vec();
-    let mut newest_first = Vec::new();
-    for record in records.iter().rev() {
+    let mut earlier = Vec::new();
+    for record in records.iter() {
         if record.runs.is_empty() {
-            newest_first.push(false);
+            earlier.push(false);
             continue;
         }
         if names_any(record, &seen) {
             continue;
         }
-        newest_first.push(passed(record) && !failed_before(&record.runs));
+        earlier.push(passed(record) && !failed_before(&record.runs));
         seen.extend(record.runs.iter().cloned());
     }
-    newest_first.reverse();
-    RunOutcomes { earlier: newest_first, this_run_failed_before }
+    RunOutcomes { earlier, this_run_failed_before }
 }
 
 /// Reads one record; None when it belongs to another policy (by name or by text).
@@ -193,7 +209,21 @@ fn read_record(path: &Path, query: &Query<'_>) -> Result<Option<Record>, Error> 
         runs.clear();
     }
     let standing = standing(&report).ok_or_else(|| refuse("gates: expected a list (gatecheck JSON report)".into()))?;
-    Ok(Some(Record { judged_at, shown, runs, standing }))
+    // The times its evidence recorded of the run (`MetricSet::recorded_span`); a record written
+    // before reports carried them, or of evidence that records no time, has none.
+    let run_span = match report.get("run_span").filter(|span| !span.is_null()) {
+        None => None,
+        Some(span) => {
+            let end = |end: &str| {
+                span.get(end)
+                    .and_then(Value::as_str)
+                    .and_then(crate::metrics::Moment::parse)
+                    .ok_or_else(|| refuse(format!("run_span.{end}: expected an RFC 3339 time (gatecheck JSON report)")))
+            };
+            Some((end("earliest")?.earliest, end("latest")?.latest))
+        }
+    };
+    Ok(Some(Record { judged_at, run_span, shown, runs, standing }))
 }
 
 #[cfg(test)]
@@ -308,8 +338,8 @@ mod tests {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(96))]
         /// Findings round12-judge/02 and /03, the class: whatever judgements were recorded, for
-        /// either `count_waived`, every earlier run counts once, at its latest judgement and as
-        /// its worst one; the run judged now stands as failed when any earlier judgement of it
+        /// either `count_waived`, every earlier run counts once, at its first judgement (finding
+        /// round19-judge/02: these records carry no `run_span`) and as its worst one; the run judged now stands as failed when any earlier judgement of it
         /// did not pass; and a record with no identity is never a pass.
         #[test]
         fn every_run_stands_as_its_worst_judgement_the_current_one_included(
@@ -325,7 +355,7 @@ mod tests {
             let history = outcomes(dir.path(), &query).unwrap();
             for count_waived in [false, true] {
                 let passes = |standing: u8| standing == 0 || (count_waived && standing == 1);
-                // The model: each identified run other than the current one at its latest
+                // The model: each identified run other than the current one at its first
                 // judgement, passed when all its judgements did; an unidentified record is a fail.
                 let mut expected: Vec<(usize, bool)> = Vec::new();
                 for (index, (run, _)) in judgements.iter().enumerate() {
@@ -335,7 +365,7 @@ mod tests {
                         Some(run) => {
                             let all: Vec<(usize, u8)> = judgements.iter().enumerate()
                                 .filter(|(_, j)| j.0 == Some(*run)).map(|(i, j)| (i, j.1)).collect();
-                            if all.last().map(|(i, _)| *i) == Some(index) {
+                            if all.first().map(|(i, _)| *i) == Some(index) {
                                 expected.push((index, all.iter().all(|(_, standing)| passes(*standing))));
                             }
                         }
@@ -346,6 +376,93 @@ mod tests {
                 prop_assert_eq!(&read.earlier, &expected, "count_waived {} {:?}", count_waived, judgements);
                 let failed_before = judgements.iter().any(|(run, standing)| *run == Some(current) && !passes(*standing));
                 prop_assert_eq!(read.this_run_failed_before, failed_before, "count_waived {} {:?}", count_waived, judgements);
+            }
+        }
+    }
+
+    /// A judgement of one of 4 runs, with its standing (0 clean, 1 waived, 2 blocked).
+    type Rejudgement = (usize, u8);
+
+    /// The runs' recorded times: run r ran at its second (after BASE) plus r + 1 ns, for half a
+    /// second, or records no time (None); records are judged 10 s apart, to the nanosecond, so
+    /// no two places tie and the model needs no tie rule.
+    fn spanned_record(index: usize, (run, standing): &Rejudgement, spans: &[Option<i64>]) -> String {
+        let verdict = ["PASS", "WAIVED", "FAIL"][usize::from(*standing)];
+        let at = |nanos: i128| {
+            crate::metrics::rfc3339_nanos(time::OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap())
+        };
+        let span = spans[*run].map(|second| {
+            let from = i128::from(BASE + second) * 1_000_000_000 + *run as i128 + 1;
+            serde_json::json!({"earliest": at(from), "latest": at(from + 500_000_000)})
+        });
+        serde_json::json!({
+            "policy": {"name": "release", "source": "release.toml"},
+            "inputs": [{"role": "policy", "path": "release.toml", "sha256": SHA, "bytes": 1}],
+            "demo": false,
+            "judged_at": at(i128::from(BASE + 10 * index as i64) * 1_000_000_000),
+            "run_span": span,
+            "evidence_runs": [run_token(*run)],
+            "gates": [{"id": "g", "subject": "g value", "verdict": verdict, "blocking": *standing == 2}],
+        })
+        .to_string()
+    }
+
+    fn history_of(judgements: &[Rejudgement], spans: &[Option<i64>], current: usize) -> History {
+        let dir = tempfile::tempdir().unwrap();
+        for (index, judgement) in judgements.iter().enumerate() {
+            std::fs::write(dir.path().join(format!("{index}.json")), spanned_record(index, judgement, spans)).unwrap();
+        }
+        let current_runs = [run_token(current)];
+        let now = BASE + 10 * judgements.len() as i64 + 100;
+        outcomes(dir.path(), &Query { policy: "release", policy_sha256: SHA, current_runs: &current_runs, now })
+            .unwrap()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// Finding round19-judge/02, the class: runs judged and re-judged in any order, some
+        /// recording when they ran (`run_span`) and some not. Re-judging any run with a verdict
+        /// it already had never changes what a later run reads (a re-judgement never moves a
+        /// run later), and history is the distinct runs in the order they ran: each at its
+        /// recorded time or else its first judgement (never after it), as its worst judgement.
+        #[test]
+        fn re_judging_a_run_never_moves_it_and_history_counts_distinct_runs_in_run_order(
+            judgements in proptest::collection::vec((0usize..4, 0u8..3), 1..9),
+            spans in proptest::collection::vec(proptest::option::of(-50i64..90), 4),
+            current in 0usize..5,
+            again in any::<proptest::sample::Index>(),
+        ) {
+            let history = history_of(&judgements, &spans, current);
+            // Re-judge a run already judged, with a verdict it already had, after every record.
+            let mut rejudged = judgements.clone();
+            rejudged.push(judgements[again.index(judgements.len())]);
+            prop_assert_eq!(&history, &history_of(&rejudged, &spans, current), "re-judged {:?}", rejudged);
+            for count_waived in [false, true] {
+                let passes = |standing: u8| standing == 0 || (count_waived && standing == 1);
+                let mut runs: Vec<(i128, bool)> = Vec::new();
+                for run in (0..4).filter(|run| *run != current) {
+                    let mine: Vec<(usize, u8)> =
+                        judgements.iter().enumerate().filter(|(_, j)| j.0 == run).map(|(i, j)| (i, j.1)).collect();
+                    if mine.is_empty() {
+                        continue;
+                    }
+                    let passed = mine.iter().all(|(_, standing)| passes(*standing));
+                    let place = mine
+                        .iter()
+                        .map(|(index, standing)| {
+                            let judged = i128::from(BASE + 10 * *index as i64) * 1_000_000_000;
+                            let from = spans[run].map(|second| i128::from(BASE + second) * 1_000_000_000 + run as i128 + 1);
+                            let ran = from.map(|from| if passes(*standing) { from } else { from + 500_000_000 });
+                            ran.map_or(judged, |ran| ran.min(judged))
+                        })
+                        .min()
+                        .unwrap();
+                    runs.push((place, passed));
+                }
+                runs.sort();
+                let expected: Vec<bool> = runs.into_iter().map(|(_, passed)| passed).collect();
+                let read = history.read_as(count_waived);
+                prop_assert_eq!(&read.earlier, &expected, "count_waived {} {:?} {:?}", count_waived, judgements, spans);
             }
         }
     }

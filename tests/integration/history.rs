@@ -515,3 +515,72 @@ fn one_run_from_its_raw_results_in_any_order_or_split_counts_once() {
         assert!(out.contains(TOO_FEW) && !out.contains("pass, pass"), "{raw:?} counted as another run: {out}");
     }
 }
+
+/// k6 raw results of one run whose samples start `hours_ago` hours ago: `count` read requests
+/// with durations spread evenly over `lo..hi` ms (deterministically shuffled), 1 ms apart.
+fn raw_run(dir: &Path, name: &str, hours_ago: i64, count: usize, lo: f64, hi: f64) -> PathBuf {
+    let start = time::OffsetDateTime::now_utc() - time::Duration::hours(hours_ago);
+    let tags = serde_json::json!({"expected_response": "true", "flow": "auth_list", "group": "", "method": "GET",
+        "name": "GET /api/watch-rules", "proto": "HTTP/1.1", "scenario": "auth_list", "status": "200",
+        "url": "GET /api/watch-rules"});
+    let mut lines = vec![
+        serde_json::json!({"type": "Metric", "metric": "http_reqs", "data": {"name": "http_reqs", "type": "counter", "contains": "default", "thresholds": [], "submetrics": null}}),
+        serde_json::json!({"type": "Metric", "metric": "http_req_duration", "data": {"name": "http_req_duration", "type": "trend", "contains": "time", "thresholds": [], "submetrics": null}}),
+        serde_json::json!({"type": "Metric", "metric": "http_req_failed", "data": {"name": "http_req_failed", "type": "rate", "contains": "default", "thresholds": [], "submetrics": null}}),
+    ];
+    for i in 0..count {
+        let value = lo + (hi - lo) * (((i * 7919) % count) as f64 + 0.5) / count as f64;
+        let at = (start + time::Duration::milliseconds(i as i64))
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap();
+        for (metric, v) in [("http_reqs", 1.0), ("http_req_duration", value), ("http_req_failed", 0.0)] {
+            lines.push(
+                serde_json::json!({"type": "Point", "metric": metric, "data": {"time": at, "value": v, "tags": tags}}),
+            );
+        }
+    }
+    let path = dir.join(format!("{name}.ndjson"));
+    let text: Vec<String> = lines.iter().map(Value::to_string).collect();
+    std::fs::write(&path, text.join("\n") + "\n").unwrap();
+    path
+}
+
+/// Finding round19-judge/02: history was ordered by each run's LATEST record, so re-verifying an
+/// old passing run A after a newer blocked run B moved A past B, and run C after B read "pass,
+/// pass" and shipped. A run's place is when it ran (its report's `run_span`), never when it was
+/// last judged: A, B, A again, C is C after the blocked B, as without the re-judgement.
+#[test]
+fn an_old_pass_re_judged_after_a_newer_blocked_run_stays_before_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_guard, policy) = policy_file(
+        "[policy]\nname = \"hist\"\ndescription = \"history\"\nmax_waiver_days = 14\n\n[k6_thresholds]\nenforce = false\n\n\
+         [[gate]]\nid = \"read-latency\"\ndescription = \"read p95\"\nmetric = \"http_req_duration{flow:auth_list}\"\nthresholds = [\"p(95) < 400ms\"]\n\n\
+         [[gate]]\nid = \"consecutive-passes\"\ndescription = \"this run and the one before it passed\"\nconsecutive_passes = 2\n",
+    );
+    let a = raw_run(dir.path(), "a", 5, 1000, 50.0, 150.0);
+    let b = raw_run(dir.path(), "b", 3, 1000, 500.0, 1500.0);
+    let c = raw_run(dir.path(), "c", 1, 1000, 60.0, 160.0);
+    let judge = |history: &Path, raw: &Path| {
+        let assert = gatecheck_with_lag()
+            .arg("verify")
+            .arg("--policy")
+            .arg(&policy)
+            .arg("--raw")
+            .arg(raw)
+            .arg("--history")
+            .arg(history)
+            .assert();
+        let out = stdout_of(&assert);
+        (assert.get_output().status.code(), out)
+    };
+    for (name, runs) in [("control", vec![&a, &b]), ("re-judged", vec![&a, &b, &a])] {
+        let history = dir.path().join(name);
+        for raw in runs {
+            judge(&history, raw);
+        }
+        let (code, out) = judge(&history, &c);
+        let row = history_row(&out, "consecutive-passes");
+        assert!(row.contains("FAIL"), "{name}: the run before C was blocked: {out}");
+        assert_eq!(code, Some(1), "{name}: {out}");
+    }
+}
