@@ -278,8 +278,11 @@ pub async fn smoke(
         file if file.is_file() => crate::sources::digest::file("scenario", file)?,
         _ => crate::sources::digest::bytes("scenario", &plan.source, plan::BUILTIN_CORE_FLOWS.as_bytes()),
     };
+    // Each scrape is dated by the instant it was read, the run by its start and end: samples
+    // that carry their own time must fall inside (`ScrapedHistogram::window`).
+    let now_ms = || (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
     let before = match scrape_url {
-        Some(url) => Some(scrape_histograms(url).await?),
+        Some(url) => Some((scrape_histograms(url).await?, now_ms())),
         None => None,
     };
     let model = match plan.executor {
@@ -316,7 +319,9 @@ pub async fn smoke(
         }
         None => (None, None),
     };
+    let run_start = now_ms().max(start.saturating_mul(1000));
     let outcome = crate::load::run(plan.clone(), quiet, crate::load::interrupted(), live).await?;
+    let run_end = now_ms();
     let pushes = match pusher {
         Some(pusher) => {
             let complete = outcome.facts.partial.is_none();
@@ -325,12 +330,13 @@ pub async fn smoke(
         None => None,
     };
     let scraped = match (scrape_url, before) {
-        (Some(url), Some(before)) => {
+        (Some(url), Some((before, first_scrape))) => {
             let after = scrape_histograms(url).await?;
+            let at = scrape::Instants { first_scrape, run_start, run_end, second_scrape: now_ms() };
             let mut window = BTreeMap::new();
             for (name, histogram) in &after {
                 let earlier = before.get(name).cloned().unwrap_or_default();
-                window.insert(name.clone(), histogram.since(&earlier));
+                window.insert(name.clone(), histogram.window(&earlier, &at));
             }
             Some((url.to_string(), window))
         }

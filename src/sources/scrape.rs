@@ -19,6 +19,12 @@
 //! Both scrapes and the window between them follow the one rule for classic buckets
 //! (`metrics::classic_fault`): cumulative buckets whose +Inf bucket is the _count, and a _sum the
 //! buckets can hold; a series that breaks it gives no window, naming it.
+//!
+//! A sample may carry its own time (`name{labels} value TIMESTAMP_MS`: a cached or federating
+//! exporter replays what it saw then). Such a sample is dated by it, not by the scrape: dated in
+//! the future, or outside the run (a second scrape's series dated before the run's end, a first
+//! scrape's after its start), the window does not measure the run: no figure, naming the series
+//! (`ScrapedHistogram::window`). Samples without a time keep the scrape's instant.
 
 use std::collections::BTreeMap;
 
@@ -29,9 +35,73 @@ pub use crate::metrics::{HistogramSnapshot, Window};
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ScrapedHistogram {
     pub series: BTreeMap<String, HistogramSnapshot>,
+    /// The earliest and latest explicit sample timestamp (ms since the epoch) of each series
+    /// that carries any; a series without one is dated by the scrape.
+    pub dated: BTreeMap<String, (i64, i64)>,
+}
+
+/// How far a sample's own time may lie past the instant it was read at (or the run's start),
+/// or before the run's end, and still count as that instant: clocks of two hosts differ. The
+/// one clock check's allowance (`metrics::clock`), in milliseconds.
+pub const CLOCK_SKEW_MS: i64 = crate::metrics::clock::SKEW_ALLOWANCE_SECS * 1000;
+
+/// The instants (ms since the epoch) that date a run window: each scrape, as read, and the run
+/// between them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Instants {
+    pub first_scrape: i64,
+    pub run_start: i64,
+    pub run_end: i64,
+    pub second_scrape: i64,
 }
 
 impl ScrapedHistogram {
+    /// The run window, dated (finding round19-figures/03): every explicit sample time must lie
+    /// at most `CLOCK_SKEW_MS` past the scrape it was read in (else it is in the future), the
+    /// first scrape's at most that past the run's start, and the second scrape's at least the
+    /// run's end minus that; a series dated otherwise does not cover the run, so there is no
+    /// window, naming it. Then `since`.
+    pub fn window(&self, earlier: &ScrapedHistogram, at: &Instants) -> Window {
+        let when = |ms: i64| crate::metrics::rfc3339(ms.div_euclid(1000));
+        let scrapes = [("the first scrape", earlier, at.first_scrape), ("the second scrape", self, at.second_scrape)];
+        for (scrape, histogram, read_at) in scrapes {
+            for (labels, &(_, latest)) in &histogram.dated {
+                if latest > read_at.saturating_add(CLOCK_SKEW_MS) {
+                    return Err(format!(
+                        "{} in {scrape} carries a sample dated {}, in the future (the scrape was read at {}; clocks may differ by {} s): the run window is no figure",
+                        series_name(labels),
+                        when(latest),
+                        when(read_at),
+                        CLOCK_SKEW_MS / 1000
+                    ));
+                }
+            }
+        }
+        for (labels, &(_, latest)) in &earlier.dated {
+            if latest > at.run_start.saturating_add(CLOCK_SKEW_MS) {
+                return Err(format!(
+                    "{} in the first scrape is dated {}, after the run started at {} (allowing {} s of clock skew): the scrapes do not cover the run, so the run window is no figure",
+                    series_name(labels),
+                    when(latest),
+                    when(at.run_start),
+                    CLOCK_SKEW_MS / 1000
+                ));
+            }
+        }
+        for (labels, &(earliest, _)) in &self.dated {
+            if earliest < at.run_end.saturating_sub(CLOCK_SKEW_MS) {
+                return Err(format!(
+                    "{} in the second scrape is dated {}, before the run ended at {} (allowing {} s of clock skew): the scrapes do not cover the run (a cached or replayed exposition?), so the run window is no figure",
+                    series_name(labels),
+                    when(earliest),
+                    when(at.run_end),
+                    CLOCK_SKEW_MS / 1000
+                ));
+            }
+        }
+        self.since(earlier)
+    }
+
     /// The run window: each series' increase since `earlier` (resets handled per series),
     /// summed over the series (like `sum by (le) (increase(...))`). Every series of both
     /// scrapes must have one bucket layout, and every series of the first scrape a sample in
@@ -111,6 +181,15 @@ fn quoted_series(labels: &str) -> String {
     crate::secret::scrub(&format!("{{{labels}}}"))
 }
 
+/// A series as the subject of a reason: "series {…}", or the histogram's one unlabelled series.
+fn series_name(labels: &str) -> String {
+    if labels.is_empty() {
+        "the unlabelled series".to_string()
+    } else {
+        format!("series {}", quoted_series(labels))
+    }
+}
+
 /// "series {…} " naming a series in a reason, or nothing for a histogram's one unlabelled series
 /// (the reason is read after the histogram's name).
 fn named(labels: &str) -> String {
@@ -142,7 +221,15 @@ pub fn parse(url: &str, text: &str) -> Result<BTreeMap<String, ScrapedHistogram>
             }
             None => line.split_at(line.find(' ').ok_or_else(|| fail(number + 1, "no value"))?),
         };
-        let value_text = rest.split_whitespace().next().ok_or_else(|| fail(number + 1, "no value"))?;
+        let mut fields = rest.split_whitespace();
+        let value_text = fields.next().ok_or_else(|| fail(number + 1, "no value"))?;
+        // The sample's own time, when the exposition gives one: milliseconds since the epoch.
+        let stamp: Option<i64> = match fields.next() {
+            None => None,
+            Some(text) => Some(text.parse().map_err(|_| {
+                fail(number + 1, &format!("timestamp {text:?} is not a whole number of milliseconds since the epoch"))
+            })?),
+        };
         let value: f64 = match value_text {
             "+Inf" => f64::INFINITY,
             "-Inf" => f64::NEG_INFINITY,
@@ -174,6 +261,18 @@ pub fn parse(url: &str, text: &str) -> Result<BTreeMap<String, ScrapedHistogram>
         if ((is_count || name.ends_with("_sum")) && !value.is_finite()) || (is_count && value < 0.0) {
             return Err(fail(number + 1, &format!("{name} value {value_text:?} is out of range for a histogram")));
         }
+        if let (Some(stamp), Some(base)) = (
+            stamp,
+            name.strip_suffix("_bucket").or_else(|| name.strip_suffix("_sum")).or_else(|| name.strip_suffix("_count")),
+        ) {
+            let range = histograms
+                .entry(base.to_string())
+                .or_default()
+                .dated
+                .entry(series_key(series))
+                .or_insert((stamp, stamp));
+            *range = (range.0.min(stamp), range.1.max(stamp));
+        }
         if let Some(base) = name.strip_suffix("_bucket") {
             let le = label(series, "le").ok_or_else(|| fail(number + 1, "a _bucket sample without le"))?;
             let le = le.as_str();
@@ -195,6 +294,8 @@ pub fn parse(url: &str, text: &str) -> Result<BTreeMap<String, ScrapedHistogram>
     }
     for histogram in histograms.values_mut() {
         histogram.series.retain(|_, h| !h.buckets.is_empty());
+        let ScrapedHistogram { series, dated } = histogram;
+        dated.retain(|labels, _| series.contains_key(labels));
         for series in histogram.series.values_mut() {
             series.buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
         }
@@ -210,11 +311,16 @@ fn series_of<'a>(
     base: &str,
     series: &str,
 ) -> &'a mut HistogramSnapshot {
+    histograms.entry(base.to_string()).or_default().series.entry(series_key(series)).or_default()
+}
+
+/// A sample's series key: its label set without `le`, in a canonical order.
+fn series_key(series: &str) -> String {
     let mut labels = all_labels(series);
     labels.retain(|(k, _)| k != "le");
     labels.sort();
     let key: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
-    histograms.entry(base.to_string()).or_default().series.entry(key.join(",")).or_default()
+    key.join(",")
 }
 
 /// Every label of a sample, as (name, value). A label with an empty value is no label, as
@@ -459,6 +565,52 @@ mod tests {
                     proptest::prop_assert!(restarts.iter().all(|name| why.contains(name.as_str())), "{}", why);
                 }
                 (false, _, _) => proptest::prop_assert!(window.is_err()),
+            }
+        }
+    }
+
+    /// Finding round19-figures/03: a sample's own timestamp is read (earliest and latest per
+    /// series); one that is not whole milliseconds is refused, naming the line.
+    #[test]
+    fn sample_timestamps_date_their_series() {
+        let h = parse("x", "l_bucket{w=\"a\",le=\"+Inf\"} 5 1700000000000\nl_count{w=\"a\"} 5 1700000005000\nl_bucket{w=\"b\",le=\"+Inf\"} 1\n").unwrap();
+        assert_eq!(h["l"].dated.get("w=\"a\""), Some(&(1_700_000_000_000, 1_700_000_005_000)));
+        assert_eq!(h["l"].dated.get("w=\"b\""), None);
+        let err = parse("x", "l_bucket{le=\"+Inf\"} 5 soon\n").unwrap_err().to_string();
+        assert!(err.contains("line 1") && err.contains("timestamp"), "{err}");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Finding round19-figures/03. Rule: a window is dated by its samples' own times when
+        /// they carry one: it is a figure exactly when no sample is dated more than the clock
+        /// skew allowance past the scrape it was read in, the first scrape's samples no later
+        /// than the run's start plus the allowance and the second scrape's no earlier than the
+        /// run's end minus it; otherwise no figure, naming the series. Samples without a time
+        /// keep the scrape's instant (always inside).
+        #[test]
+        fn a_window_is_a_figure_exactly_when_its_dated_samples_lie_around_the_run(
+            first in proptest::option::of(-10_000_000i64..10_000_000),
+            second in proptest::option::of(-10_000_000i64..10_000_000),
+        ) {
+            let at = Instants { first_scrape: 1_000_000, run_start: 1_500_000, run_end: 4_500_000, second_scrape: 5_000_000 };
+            let text = |count: u32, stamp: Option<i64>| {
+                let stamp = stamp.map(|s| format!(" {s}")).unwrap_or_default();
+                format!("lag_bucket{{w=\"a\",le=\"1\"}} {count}{stamp}\nlag_bucket{{w=\"a\",le=\"+Inf\"}} {count}{stamp}\nlag_sum{{w=\"a\"}} 0{stamp}\nlag_count{{w=\"a\"}} {count}{stamp}\n")
+            };
+            let first_at = first.map(|offset| at.first_scrape + offset);
+            let second_at = second.map(|offset| at.second_scrape + offset);
+            let before = parse("b", &text(10, first_at)).unwrap();
+            let after = parse("a", &text(30, second_at)).unwrap();
+            let window = after["lag"].window(&before["lag"], &at);
+            let first_fits = first_at.is_none_or(|t| t <= at.first_scrape + CLOCK_SKEW_MS && t <= at.run_start + CLOCK_SKEW_MS);
+            let second_fits = second_at.is_none_or(|t| t <= at.second_scrape + CLOCK_SKEW_MS && t >= at.run_end - CLOCK_SKEW_MS);
+            if first_fits && second_fits {
+                proptest::prop_assert_eq!(window.unwrap().count, 20.0);
+            } else {
+                let why = window.unwrap_err();
+                proptest::prop_assert!(why.contains("w=\"a\"") && why.contains("no figure"), "{}", why);
             }
         }
     }

@@ -954,6 +954,101 @@ fn an_env_figure_beside_the_figure_the_run_measured_is_exit_2_naming_both() {
     assert!(row.contains("PASS") && row.contains("LAG_MAX_SECONDS"), "{out}");
 }
 
+/// Finding round19-figures/02: a k6 1.1.0 summary measured min 285 ms, med 370, p(95) 446 and
+/// max 488 ms of the read flow but not p(99); READ_P99_MS=30 passed `p(99) < 400ms`. An env
+/// figure for a statistic the evidence lacks must fit the order of the statistics it measured
+/// of the same metric (min <= percentiles by rank, med, avg <= max), else exit 2 naming the
+/// variable, its value and the measured statistic; one that fits is judged.
+#[test]
+fn an_env_figure_out_of_order_with_the_measured_statistics_is_exit_2() {
+    let (_guard, policy) = policy_file(
+        "[k6_thresholds]\nenforce = false\n[[gate]]\nid = \"read-p99\"\nmetric = \"http_req_duration{flow:auth_list}\"\nunit = \"ms\"\n\
+         thresholds = [\"p(99) < 480ms\"]\n[gate.env]\n\"p(99)\" = \"READ_P99_MS\"\n",
+    );
+    let export = fixture("k6/1.1.0/no-thresholds-flag/summary-export.json");
+    let verify = |value: &str| {
+        gatecheck()
+            .env("READ_P99_MS", value)
+            .args(["verify", "--policy"])
+            .arg(&policy)
+            .arg("--summary")
+            .arg(&export)
+            .assert()
+    };
+    // Below the measured min (and med, p(90), p(95)); above the measured max.
+    for (value, measured) in [("30", "med"), ("440", "p(90)"), ("445", "p(95)"), ("500", "max")] {
+        let err = stderr_of(&verify(value).code(2));
+        assert!(
+            err.contains(&format!("READ_P99_MS={value}"))
+                && err.contains(&format!("measured {measured}"))
+                && err.contains("summary-export.json"),
+            "{value}: {err}"
+        );
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+    }
+    // Between p(95) 446 ms and max 488 ms: judged.
+    assert!(table_line(&stdout_of(&verify("470").code(0)), "read-p99", "p(99) < 480ms").contains("PASS"));
+    assert!(table_line(&stdout_of(&verify("485").code(1)), "read-p99", "p(99) < 480ms").contains("FAIL"));
+}
+
+/// Finding round19-figures/03: `smoke --scrape-url` ignored the samples' own timestamps
+/// (`name value TIMESTAMP_MS`): scrapes dated 2 h before the run, or a second one dated 2099,
+/// were judged as the run window (PASS). A dated sample is dated by its time: in the future
+/// (past its scrape plus the 2 minutes of clock skew the one clock check allows) or outside the run (a second scrape's before the
+/// run's end, a first scrape's after its start) the window is NO DATA naming the series;
+/// samples dated around the run, or without a time, are the window.
+#[test]
+fn scraped_samples_dated_outside_the_run_are_no_data_naming_the_series() {
+    let now_ms = (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis()) as i64;
+    let histogram = |count: u32, stamp: Option<i64>| {
+        let stamp = stamp.map(|s| format!(" {s}")).unwrap_or_default();
+        format!(
+            "lag_seconds_bucket{{pod=\"a\",le=\"1\"}} {count}{stamp}\nlag_seconds_bucket{{pod=\"a\",le=\"+Inf\"}} {count}{stamp}\n\
+             lag_seconds_sum{{pod=\"a\"}} {}{stamp}\nlag_seconds_count{{pod=\"a\"}} {count}{stamp}\n",
+            count / 2
+        )
+    };
+    let (_guard, policy) =
+        policy_file("[[gate]]\nid = \"lag\"\nunit = \"s\"\nthresholds = [\"max < 60s\"]\nscrape = \"lag_seconds\"\n");
+    let hours_ago = now_ms - 7_200_000;
+    let cases = [
+        ("stale", Some(hours_ago), Some(hours_ago + 1000), Some("before the run ended")),
+        ("future", Some(hours_ago), Some(4_070_908_800_000), Some("in the future")),
+        ("late start", Some(now_ms + 600_000), Some(now_ms + 600_000), Some("in the future")),
+        ("dated around the run", Some(now_ms - 1000), Some(now_ms + 2000), None),
+        ("undated", None, None, None),
+    ];
+    for (case, before, after, reason) in cases {
+        let url = serve_changing_metrics(histogram(0, before), histogram(1000, after));
+        let dir = tempfile::tempdir().unwrap();
+        let scenario = one_flow_scenario(dir.path());
+        let summary = dir.path().join("run.json");
+        gatecheck()
+            .envs([("T", url.as_str()), ("PERF_BEARER_TOKEN", "token-123456")])
+            .args(["smoke", "--quiet", "--scenario"])
+            .arg(&scenario)
+            .args(["--duration", "1s", "--scrape-url", &format!("{url}/metrics"), "--summary-out"])
+            .arg(&summary)
+            .arg("--log-out")
+            .arg(dir.path().join("run.log"))
+            .assert()
+            .code(0);
+        let judged =
+            gatecheck().args(["verify", "--verbose", "--policy"]).arg(&policy).arg("--summary").arg(&summary).assert();
+        match reason {
+            Some(reason) => {
+                let out = stdout_of(&judged.code(1));
+                assert!(table_line(&out, "lag", "max < 60s").contains("NO DATA"), "{case}: {out}");
+                assert!(out.contains(reason) && out.contains("pod=\"a\""), "{case}: {out}");
+            }
+            None => {
+                let out = stdout_of(&judged.code(0));
+                assert!(table_line(&out, "lag", "max < 60s").contains("PASS"), "{case}: {out}");
+            }
+        }
+    }
+}
+
 /// Finding round9-figures/04: with a summary and the raw results of its run, a figure the
 /// summary carries was judged as written, never compared with the raw samples' (p(95) edited
 /// to 380 ms beside raw samples giving 445.92 ms passed). Every statistic both give is one
