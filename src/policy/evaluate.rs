@@ -445,13 +445,12 @@ fn significance(
     }
     let below = |p: f64| crate::policy::threshold::decimal_cmp(p, level) == std::cmp::Ordering::Less;
     let show = crate::metrics::distribution::show_p_value;
-    let quantile = match threshold.stat {
-        Stat::Percentile(p) => Some(p / 100.0),
-        _ => None,
-    };
+    // Every statistic is tested as itself (a statistic without a test was refused at load).
+    let test = crate::metrics::distribution::statistic_test(threshold.stat)
+        .map_err(|why| format!("significant({level}) {why}"))?;
     // The one rule of what is tested and when the shift is real lives with the tests
     // (`distribution::shift`); here only its figures are named for the row.
-    let shift = crate::metrics::distribution::shift(base, current, direction, quantile, limit, below)
+    let shift = crate::metrics::distribution::shift(base, current, direction, test, limit, below)
         .ok_or_else(|| format!("significant({level}): a run has no samples of {key}"))?;
     let verdict = if shift.real { "a real shift" } else { "within run-to-run noise" };
     let mut tail_text = String::new();
@@ -471,6 +470,14 @@ fn significance(
             Cut::CurrentPercentile => format!("this run's {} {cut}", threshold.stat),
         };
         tail_text.push_str(&format!("; beyond {what}: {}", parts.join(", ")));
+    }
+    if let Some(mean) = shift.mean {
+        tail_text.push_str(&format!(
+            "; Welch t-test of the mean p = {} (avg {} vs {})",
+            show(mean.p_value),
+            show_figure(mean.base_mean, dimension),
+            show_figure(mean.current_mean, dimension)
+        ));
     }
     Ok((
         shift.real,

@@ -294,6 +294,12 @@ fn parse_thresholds(texts: &[String], sources: &Sources<'_>, gate_fail: Fail<'_>
     for (index, text) in texts.iter().enumerate() {
         let at = format!("thresholds[{index}] = {text:?}");
         let threshold = Threshold::parse(text).map_err(|why| gate_fail(format!("{at}: {why}")))?;
+        // A statistic significant() has no test of its own for is refused, never judged by the
+        // whole-distribution test alone (finding round19-judge/01).
+        if let Some(level) = threshold.significance {
+            crate::metrics::distribution::statistic_test(threshold.stat)
+                .map_err(|why| gate_fail(format!("{at}: significant({level}) {why}")))?;
+        }
         let figure_sourced = sources.scrape
             || sources.env.iter().any(|(s, _)| *s == threshold.stat)
             || sources.queries.iter().any(|(s, _)| *s == QueryStat::Every || *s == QueryStat::Only(threshold.stat));
