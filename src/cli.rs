@@ -731,6 +731,9 @@ pub fn one_line_error(rendered: &str) -> String {
         first.to_string()
     };
     let tip = lines.iter().find_map(|l| l.strip_prefix("tip:")).map(|t| format!("; {}", t.trim())).unwrap_or_default();
+    // What the flag takes, since the value given is not quoted back.
+    let possible =
+        lines.iter().find(|l| l.starts_with("[possible values:")).map(|l| format!(" {l}")).unwrap_or_default();
     // "Usage: gatecheck verify [OPTIONS]" names the subcommand whose help to read.
     let command = lines
         .iter()
@@ -740,7 +743,7 @@ pub fn one_line_error(rendered: &str) -> String {
         })
         .filter(|c| !c.is_empty())
         .unwrap_or_else(|| "gatecheck".to_string());
-    format!("{what}{tip} (see {command} --help)")
+    format!("{what}{possible}{tip} (see {command} --help)")
 }
 
 #[cfg(test)]

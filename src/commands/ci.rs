@@ -93,6 +93,20 @@ impl Resolution {
                         resolved.name
                     )));
                 }
+                // Later steps read these as plain variables (never masked as secrets): no
+                // credential goes there, in a URL's userinfo or any form the scrubber knows
+                // (finding round20-text/03).
+                crate::input::refuse_url_credentials(
+                    &format!("{} (for GITHUB_ENV)", resolved.name),
+                    value,
+                    "the bearer token stays in PERF_BEARER_TOKEN, a secret",
+                )?;
+                if crate::secret::holds_credential(value) {
+                    return Err(Error::Settings(format!(
+                        "{} quotes a credential: refusing to write it to GITHUB_ENV",
+                        resolved.name
+                    )));
+                }
                 text.push_str(&format!("{}={value}\n", resolved.name));
             }
         }

@@ -184,10 +184,10 @@ fn step_summary_error(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
 /// Appends `text` to the step summary; returns the file and its length before, to cut it back
 /// when a later output fails. A write that fails part-way is cut back here.
 fn append_step_summary(path: &Path, text: &str) -> Result<(std::fs::File, u64), Error> {
-    super::refuse_credentials(text.as_bytes()).map_err(step_summary_error(path))?;
+    let text = super::without_credentials(text.as_bytes()).map_err(step_summary_error(path))?;
     let mut file = std::fs::OpenOptions::new().append(true).open(path).map_err(step_summary_error(path))?;
     let before = file.metadata().map(|m| m.len()).unwrap_or(0);
-    if let Err(source) = file.write_all(text.as_bytes()) {
+    if let Err(source) = file.write_all(&text) {
         // Best effort: a device (/dev/full) has no length to cut back to.
         let _ = file.set_len(before);
         return Err(step_summary_error(path)(source));

@@ -45,6 +45,15 @@ impl Wides {
         if self.pieces.is_empty() {
             return;
         }
+        // A wide character that is no letter or digit (`†`, U+2060 WORD JOINER: two printable
+        // bytes each) may carry two of the credential's bytes or stand between two that do
+        // (finding round20-text/04): the text is read both ways.
+        for marks_between in [false, true] {
+            self.find_reading(text, marks_between, masked);
+        }
+    }
+
+    fn find_reading(&self, text: &str, marks_between: bool, masked: &mut Vec<(usize, usize)>) {
         // The current run: each character's byte range and code; and the separator marks met
         // since its last character.
         let mut run: Vec<(usize, usize, u32)> = Vec::new();
@@ -52,13 +61,15 @@ impl Wides {
         let mut at = 0;
         while at < text.len() {
             let rest = &text[at..];
-            if let Some((code, length)) = wide_unit(rest) {
+            let mark = |code: u32| marks_between && char::from_u32(code).is_some_and(|c| !c.is_alphanumeric());
+            if let Some((code, length)) = wide_unit(rest).filter(|&(code, _)| !mark(code)) {
                 run.push((at, at + length, code));
                 marks = 0;
                 at += length;
                 continue;
             }
-            match separator(rest).filter(|_| !run.is_empty() && marks < LONGEST_SEPARATOR) {
+            let as_mark = wide_unit(rest).map(|(_, length)| length).or_else(|| separator(rest));
+            match as_mark.filter(|_| !run.is_empty() && marks < LONGEST_SEPARATOR) {
                 Some(length) => {
                     marks += 1;
                     at += length;
@@ -155,7 +166,7 @@ fn percent_utf8(rest: &str) -> Option<(u32, usize)> {
 }
 
 /// The length of one separator mark at the start of `rest`: a whitespace run, one ASCII
-/// punctuation mark, or an escaped line break or tab (`\n` under any number of backslashes).
+/// punctuation mark, any other character that is no letter or digit, or an escaped line break or tab (`\n` under any number of backslashes).
 fn separator(rest: &str) -> Option<usize> {
     let bytes = rest.as_bytes();
     let first = *bytes.first()?;
@@ -170,7 +181,14 @@ fn separator(rest: &str) -> Option<usize> {
             return Some(slashes + 1);
         }
     }
-    first.is_ascii_punctuation().then_some(1)
+    if first.is_ascii() {
+        return first.is_ascii_punctuation().then_some(1);
+    }
+    // Any other character that is no letter or digit (and no wide character, read before):
+    // `、`, `·`, `→`, a zero-width space, a soft hyphen, a combining mark (finding
+    // round20-text/04).
+    let c = rest.chars().next()?;
+    (!c.is_alphanumeric()).then(|| c.len_utf8())
 }
 
 /// Whether a code is two printable ASCII bytes.
@@ -281,6 +299,23 @@ mod tests {
                 .windows(SHORTEST_CUT / 2)
                 .find(|w| w.iter().all(|&u| scrubbed.contains(&written(u, 0)) || scrubbed.contains(&written(u, 2))));
             assert!(left.is_none(), "{form}: {scrubbed}");
+        }
+    }
+
+    /// Finding round20-text/04: one mark that is no ASCII between the wide characters — a
+    /// zero-width space, a word joiner, a soft hyphen, a combining accent, `·`, an ideographic
+    /// space, `→`, `、` — hid the echo.
+    #[test]
+    fn wide_characters_apart_by_any_mark_are_masked() {
+        let token = "tokA1b2c3d4e5f6g7h8secret";
+        let units = wide(format!("Bearer {token}").as_bytes(), true, false, 1);
+        for mark in ["\u{200b}", "\u{2060}", "\u{ad}", "\u{301}", "·", "\u{3000}", "→", "、"] {
+            let scrubbed = scrub(&[token], &format!("bad header {} end", units.join(mark)));
+            assert!(scrubbed.contains("***"), "{mark:?}: {scrubbed}");
+            assert!(
+                left(&scrubbed, &units, 7, 7 + token.len()).is_none() || !scrubbed.contains(&units[5]),
+                "{mark:?}: {scrubbed}"
+            );
         }
     }
 

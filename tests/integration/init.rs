@@ -248,3 +248,25 @@ fn init_refuses_a_metric_name_that_is_not_one() {
         .assert()
         .code(0);
 }
+
+/// Finding round20-text/01: `init` wrote a base URL with a password into the scenario (a file
+/// to be committed), and an endpoint path quoting the job's token whole. The URL is refused as
+/// a run refuses it; every file init writes is scrubbed as every other file.
+#[test]
+fn init_writes_no_credential_into_the_files_it_creates() {
+    for base_url in ["http://alice:pw-9f8e7d6c5b4a@api.example", "http://api.example/?api_key=pw-9f8e7d6c5b4a"] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = gatecheck().current_dir(dir.path()).args(["init", "--base-url", base_url]).assert().code(2);
+        assert!(!crate::support::stderr_of(&out).contains("9f8e7d6c"));
+        assert!(!dir.path().join("gates").exists(), "{base_url}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    gatecheck()
+        .current_dir(dir.path())
+        .env("PERF_BEARER_TOKEN", "tok-9f8e7d6c5b4a3928")
+        .args(["init", "--endpoint", "GET /api/tok-9f8e7d6c5b4a3928/items"])
+        .assert()
+        .code(0);
+    let scenario = std::fs::read_to_string(dir.path().join("gates/core-flows.toml")).unwrap();
+    assert!(!scenario.contains("9f8e7d6c") && scenario.contains("***"), "{scenario}");
+}

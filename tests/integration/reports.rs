@@ -457,3 +457,29 @@ fn a_report_destination_that_is_not_a_regular_file_is_refused_and_left_alone() {
     let written: Value = serde_json::from_str(&std::fs::read_to_string(at("real.json")).unwrap()).unwrap();
     assert_eq!(written["outcome"], "pass");
 }
+
+/// Finding round20-text/03: `ci resolve` appended a base URL with a user:password and a rule id
+/// quoting the bearer token to $GITHUB_ENV, which later steps read as plain variables. Neither
+/// is written: exit 2, nothing appended, no value printed.
+#[test]
+fn ci_resolve_never_writes_a_credential_to_github_env() {
+    for (url, rule) in [
+        ("http://alice:pw-9f8e7d6c5b4a@env.example:8000", "rule-77"),
+        ("http://env.example:8000/?api_key=pw-9f8e7d6c5b4a", "rule-77"),
+        ("http://env.example:8000", "rule-tok-9f8e7d6c5b4a3928"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let github_env = dir.path().join("github_env");
+        let assert = gatecheck()
+            .env("GITHUB_ENV", &github_env)
+            .env("ENVIRONMENT_PERF_BASE_URL", url)
+            .env("REPOSITORY_PERF_RULE_ID", rule)
+            .env("PERF_BEARER_TOKEN", "tok-9f8e7d6c5b4a3928")
+            .args(["ci", "resolve"])
+            .assert()
+            .code(2);
+        let shown = format!("{}{}", stdout_of(&assert), crate::support::stderr_of(&assert));
+        assert!(!shown.contains("9f8e7d6c"), "{url} {rule}: {shown}");
+        assert!(std::fs::read_to_string(&github_env).unwrap_or_default().is_empty(), "{url} {rule}");
+    }
+}
