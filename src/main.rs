@@ -15,9 +15,15 @@ fn main() -> ExitCode {
     gatecheck::settings::remember_argument_credentials(&texts);
     let cli = match gatecheck::cli::Cli::try_parse_from(&args) {
         Ok(cli) => cli,
-        // Help and version go to stdout, exit 0.
+        // Help and version go to stdout, exit 0, each line as every other line gatecheck
+        // prints: scrubbed, control characters visible (finding round20-text/02: help shows
+        // `[env: GATECHECK_CONFIG=<value>]`, and a value's `\r` started a line of its own).
         Err(error) if !error.use_stderr() => {
-            let _ = error.print();
+            use std::io::Write as _;
+            let mut stdout = std::io::stdout().lock();
+            for line in error.render().to_string().lines() {
+                let _ = writeln!(stdout, "{}", gatecheck::escape::line(line));
+            }
             return ExitCode::SUCCESS;
         }
         Err(error) => {

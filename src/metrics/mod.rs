@@ -140,6 +140,9 @@ pub struct MetricSet {
     /// Raw results: the `data.time` of their oldest and newest dated point, as written (RFC
     /// 3339). Points without a time are left out: the two still bound when the run sampled.
     pub sampled: Option<(String, String)>,
+    /// Raw results: some point carried no `data.time` (k6 dates every one), so `sampled` may not
+    /// bound when the run sampled.
+    pub undated_samples: bool,
 }
 
 /// A time an evidence file records, as the span of instants its text can name (unix

@@ -283,9 +283,9 @@ pub fn scrub(text: &str) -> String {
 }
 
 /// Whether `text` holds a credential gatecheck knows, in any form `scrub` masks. The last
-/// guard of "no credential reaches a file": every writer scrubs what it writes
-/// (`secret::written`), and bytes that still hold one — a form only the whole text shows — are
-/// not written at all (`report::Staged`, the step summary).
+/// guard of "no credential reaches a file" reads it: every writer scrubs what it writes
+/// (`secret::written`), and the bytes a file is written with are scrubbed once more as a whole
+/// (`report::without_credentials`), or not written where that cannot remove one.
 pub fn holds_credential(text: &str) -> bool {
     scrub(text) != text
 }

@@ -67,6 +67,9 @@ pub struct Query<'a> {
     pub current_runs: &'a [String],
     /// The judgement time (unix seconds): records dated later are refused.
     pub now: i64,
+    /// When the run judged now began (unix nanoseconds), as its evidence recorded it; None when
+    /// it recorded no time (then it is placed at `now`).
+    pub current_start: Option<i128>,
 }
 
 /// One record read from the history directory.
@@ -101,10 +104,7 @@ pub fn outcomes(dir: &Path, query: &Query<'_>) -> Result<History, Error> {
             records.push(record);
         }
     }
-    Ok(History {
-        clean: read_as(&mut records, query.current_runs, false),
-        counting_waived: read_as(&mut records, query.current_runs, true),
-    })
+    Ok(History { clean: read_as(&mut records, query, false), counting_waived: read_as(&mut records, query, true) })
 }
 
 /// Whether a record judged one of these runs (`metrics::same_run`, the one rule for it).
@@ -119,7 +119,13 @@ fn names_any(record: &Record, runs: &[String]) -> bool {
 /// as its worst judgement, at the place of its earliest record. A record whose figures could
 /// not identify its run (no `evidence_runs`) cannot be told from any other judgement: it never
 /// counts as a pass.
-fn read_as(records: &mut [Record], current_runs: &[String], count_waived: bool) -> RunOutcomes {
+fn read_as(records: &mut [Record], query: &Query<'_>, count_waived: bool) -> RunOutcomes {
+    let current_runs = query.current_runs;
+    // The run judged now has its place too (finding round20-judge/01: an old run judged after
+    // newer ones read their passes as before it): a pass that may have run after it began is no
+    // run before it. A blocked run stays wherever it ran, so one after it still ends the passes.
+    // Without one, the end of the judgement's second: every record judged before it counts.
+    let current_start = query.current_start.unwrap_or(i128::from(query.now) * 1_000_000_000 + 999_999_999);
     let passed = |record: &Record| match record.standing {
         Standing::Clean => !record.runs.is_empty(),
         Standing::Waived(_) => count_waived && !record.runs.is_empty(),
@@ -162,7 +168,11 @@ fn read_as(records: &mut [Record], current_runs: &[String], count_waived: bool) 
         if names_any(record, &seen) {
             continue;
         }
-        earlier.push(passed(record) && !failed_before(&record.runs));
+        let pass = passed(record) && !failed_before(&record.runs);
+        if pass && key(record).0 > current_start {
+            continue;
+        }
+        earlier.push(pass);
         seen.extend(record.runs.iter().cloned());
     }
     RunOutcomes { earlier, this_run_failed_before }
@@ -307,7 +317,7 @@ mod tests {
                     kept.push(spec.clone());
                 }
             }
-            let query = Query { policy: "release", policy_sha256: SHA, current_runs: &[], now: BASE + 100 };
+            let query = Query { policy: "release", policy_sha256: SHA, current_runs: &[], now: BASE + 100, current_start: None };
             let outcomes = outcomes(dir.path(), &query).unwrap().clean.earlier;
             prop_assert_eq!(outcomes.len(), kept.len());
             let trailing = outcomes.iter().rev().take_while(|passed| **passed).count();
@@ -351,7 +361,7 @@ mod tests {
                 std::fs::write(dir.path().join(format!("{index}.json")), judgement_record(index, judgement)).unwrap();
             }
             let current_runs = [run_token(current)];
-            let query = Query { policy: "release", policy_sha256: SHA, current_runs: &current_runs, now: BASE + 100 };
+            let query = Query { policy: "release", policy_sha256: SHA, current_runs: &current_runs, now: BASE + 100, current_start: None };
             let history = outcomes(dir.path(), &query).unwrap();
             for count_waived in [false, true] {
                 let passes = |standing: u8| standing == 0 || (count_waived && standing == 1);
@@ -414,8 +424,11 @@ mod tests {
         }
         let current_runs = [run_token(current)];
         let now = BASE + 10 * judgements.len() as i64 + 100;
-        outcomes(dir.path(), &Query { policy: "release", policy_sha256: SHA, current_runs: &current_runs, now })
-            .unwrap()
+        outcomes(
+            dir.path(),
+            &Query { policy: "release", policy_sha256: SHA, current_runs: &current_runs, now, current_start: None },
+        )
+        .unwrap()
     }
 
     proptest! {
@@ -476,7 +489,8 @@ mod tests {
         let old = judgement_record(0, &(Some(0), 0)).replace(&run_token(0), &format!("{:064x}", 7));
         std::fs::write(dir.path().join("old.json"), old).unwrap();
         std::fs::write(dir.path().join("new.json"), judgement_record(1, &(Some(1), 0))).unwrap();
-        let query = Query { policy: "release", policy_sha256: SHA, current_runs: &[], now: BASE + 100 };
+        let query =
+            Query { policy: "release", policy_sha256: SHA, current_runs: &[], now: BASE + 100, current_start: None };
         assert_eq!(outcomes(dir.path(), &query).unwrap().clean.earlier, vec![false, true]);
     }
 }

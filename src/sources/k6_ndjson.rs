@@ -118,11 +118,24 @@ pub fn span_fits_run(span: f64, run: f64) -> bool {
 /// last may not exceed the summary's run duration (recorded, or implied by its counters'
 /// count / rate) beyond `span_fits_run`'s slack (finding round19-figures/01: a handleSummary
 /// rescaled to a 3.5 s run, its counter rates with it, stood beside raw samples spanning 10.56 s
-/// and passed `http_reqs rate > 50`). Raw results without dated samples, or a summary without a
-/// duration, say nothing here.
+/// and passed `http_reqs rate > 50`). Raw results with a point that carries no time are refused
+/// beside a summary with a duration (finding round20-figures/03); a summary without a duration
+/// says nothing here.
 pub fn check_within_run(summary: &MetricSet, raw: &MetricSet) -> Result<(), Error> {
-    let Some((first, last)) = &raw.sampled else { return Ok(()) };
     let Some((run, what)) = summary.run_seconds() else { return Ok(()) };
+    // Points without a time could lie anywhere: the span of the dated ones bounds nothing
+    // (finding round20-figures/03: the points outside a 3 s slice undated passed a 3.5 s run).
+    if raw.undated_samples {
+        return Err(Error::Evidence {
+            path: raw.path.clone(),
+            message: format!(
+                "some points carry no data.time (k6 dates every one), so the samples cannot be shown to lie within the \
+                 run of {run} s the summary {} describes ({what})",
+                summary.path
+            ),
+        });
+    }
+    let Some((first, last)) = &raw.sampled else { return Ok(()) };
     let (Some(from), Some(to)) = (parse_time_nanos(first.as_bytes()), parse_time_nanos(last.as_bytes())) else {
         return Ok(());
     };
@@ -292,10 +305,12 @@ pub fn read(paths: &[&Path], wanted: &[MetricKey], lenient: bool) -> Result<(Met
     let wanted_names: Vec<&str> = wanted.iter().map(|k| k.name.as_str()).collect();
     let mut seen = SeenSamples::default();
     let mut sampled = NewestTime::default();
+    let mut undated_samples = false;
     for (index, path) in paths.iter().enumerate() {
         let mut samples_of_file = FileRead { index, part: 0, paths, seen: &mut seen };
         let times =
             read_one(path, &wanted_names, lenient, &mut gathered, &mut kinds, &mut stats, &mut samples_of_file)?;
+        undated_samples |= times.undated;
         for text in [&times.oldest, &times.text].into_iter().filter(|t| !t.is_empty()) {
             sampled.see(text).map_err(|why| Error::Evidence { path: path.display().to_string(), message: why })?;
         }
@@ -317,6 +332,7 @@ pub fn read(paths: &[&Path], wanted: &[MetricKey], lenient: bool) -> Result<(Met
             let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
             (text(&sampled.oldest), text(&sampled.text))
         }),
+        undated_samples,
         ..MetricSet::default()
     };
     for (key, samples) in gathered {

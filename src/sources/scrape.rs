@@ -99,6 +99,21 @@ impl ScrapedHistogram {
                 ));
             }
         }
+        // One exporter's clock dates a series in both scrapes: its second sample comes after its
+        // first (finding round20-figures/01: a second scrape dated before the first, or both at
+        // one instant while the counters rose by 1,000, was judged as the run window).
+        for (labels, &(earliest, _)) in &self.dated {
+            if let Some(&(_, latest)) = earlier.dated.get(labels) {
+                if earliest <= latest {
+                    return Err(format!(
+                        "{} is dated {} in the second scrape, not after its sample of the first scrape ({}): time did not move forward between them, so the run window is no figure",
+                        series_name(labels),
+                        when(earliest),
+                        when(latest)
+                    ));
+                }
+            }
+        }
         self.since(earlier)
     }
 
@@ -606,13 +621,38 @@ mod tests {
             let window = after["lag"].window(&before["lag"], &at);
             let first_fits = first_at.is_none_or(|t| t <= at.first_scrape + CLOCK_SKEW_MS && t <= at.run_start + CLOCK_SKEW_MS);
             let second_fits = second_at.is_none_or(|t| t <= at.second_scrape + CLOCK_SKEW_MS && t >= at.run_end - CLOCK_SKEW_MS);
-            if first_fits && second_fits {
+            let forward = match (first_at, second_at) {
+                (Some(first), Some(second)) => second > first,
+                _ => true,
+            };
+            if first_fits && second_fits && forward {
                 proptest::prop_assert_eq!(window.unwrap().count, 20.0);
             } else {
                 let why = window.unwrap_err();
                 proptest::prop_assert!(why.contains("w=\"a\"") && why.contains("no figure"), "{}", why);
             }
         }
+    }
+
+    /// Finding round20-figures/01: in a 3 s run each scrape's dates lay within the clock-skew
+    /// allowance of its edge, yet the second scrape was dated 200 s before the first (or both at
+    /// one instant while the counts rose): no window.
+    #[test]
+    fn a_second_scrape_dated_no_later_than_the_first_is_no_window() {
+        let at =
+            Instants { first_scrape: 1_000_000, run_start: 1_000_500, run_end: 1_003_500, second_scrape: 1_004_000 };
+        let text = |count: u32, stamp: i64| {
+            format!("lag_bucket{{w=\"a\",le=\"1\"}} {count} {stamp}\nlag_bucket{{w=\"a\",le=\"+Inf\"}} {count} {stamp}\nlag_sum{{w=\"a\"}} 0 {stamp}\nlag_count{{w=\"a\"}} {count} {stamp}\n")
+        };
+        for (first, second) in [(at.first_scrape + 100_000, at.second_scrape - 100_000), (1_002_000, 1_002_000)] {
+            let before = parse("b", &text(0, first)).unwrap();
+            let after = parse("a", &text(1000, second)).unwrap();
+            let why = after["lag"].window(&before["lag"], &at).unwrap_err();
+            assert!(why.contains("time did not move forward") && why.contains("w=\"a\""), "{why}");
+        }
+        let before = parse("b", &text(0, 1_000_100)).unwrap();
+        let after = parse("a", &text(1000, 1_003_900)).unwrap();
+        assert_eq!(after["lag"].window(&before["lag"], &at).unwrap().count, 1000.0);
     }
 
     #[test]

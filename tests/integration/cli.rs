@@ -144,3 +144,22 @@ fn usage_errors_exit_2() {
         .code(2)
         .stderr(contains("'--color <WHEN>'").and(contains("[possible values: auto, always, never]")));
 }
+
+/// Finding round20-text/02: `--help` was printed by clap as it is, showing
+/// `[env: GATECHECK_CONFIG=<value>]` with a `\r` or `\n` of the value raw (a line of its own for
+/// an Actions runner) and a credential of the environment whole. Help is printed as every line.
+#[test]
+fn help_shows_an_environment_value_escaped_and_scrubbed() {
+    for value in ["x\r::error::injected", "x\n::error::injected", "cfg-tok-9f8e7d6c5b4a3928.toml"] {
+        let out = gatecheck()
+            .env("GATECHECK_CONFIG", value)
+            .env("PERF_BEARER_TOKEN", "tok-9f8e7d6c5b4a3928")
+            .args(["check", "--help"])
+            .assert()
+            .code(0);
+        let text = stdout_of(&out);
+        assert!(text.contains("GATECHECK_CONFIG"), "{text}");
+        assert!(!text.contains('\r') && !text.lines().any(|l| l.starts_with("::error::")), "{value:?}: {text}");
+        assert!(!text.contains("9f8e7d6c"), "{text}");
+    }
+}

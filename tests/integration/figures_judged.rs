@@ -1823,3 +1823,46 @@ proptest::proptest! {
         );
     }
 }
+
+/// Finding round20-figures/03: the check that raw results lie within the summary's run read only
+/// points carrying `data.time`; with the time deleted from the points outside a 3 s slice (or
+/// from every point), raw samples spanning 10.56 s stood beside a summary rescaled to 3.5 s.
+/// Raw results with an undated point beside a summary with a duration are exit 2.
+#[test]
+fn raw_points_without_a_time_beside_a_summary_are_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = std::fs::read_to_string(repo().join("fixtures/k6/1.1.0/pass/raw.ndjson")).unwrap();
+    for every in [1usize, 3] {
+        let mut count = 0;
+        let undated: String = raw
+            .lines()
+            .map(|line| {
+                let mut line = line.to_string();
+                if line.contains("\"type\":\"Point\"") {
+                    count += 1;
+                    if count % every == 0 {
+                        let mut doc: serde_json::Value = serde_json::from_str(&line).unwrap();
+                        doc["data"].as_object_mut().unwrap().remove("time");
+                        line = doc.to_string();
+                    }
+                }
+                line + "\n"
+            })
+            .collect();
+        let path = dir.path().join(format!("undated{every}.ndjson"));
+        std::fs::write(&path, undated).unwrap();
+        let out = gatecheck_with_lag()
+            .args(["verify", "--summary", "fixtures/k6/1.1.0/pass/handle-summary.json", "--raw"])
+            .arg(&path)
+            .assert()
+            .code(2);
+        let err = crate::support::stderr_of(&out);
+        assert!(err.contains("carry no data.time") && err.lines().count() == 1, "{err}");
+    }
+    // The raw results as k6 wrote them stand beside their summary.
+    gatecheck_with_lag()
+        .args(["verify", "--summary", "fixtures/k6/1.1.0/pass/handle-summary.json"])
+        .args(["--raw", "fixtures/k6/1.1.0/pass/raw.ndjson"])
+        .assert()
+        .code(0);
+}

@@ -549,6 +549,43 @@ fn raw_run(dir: &Path, name: &str, hours_ago: i64, count: usize, lo: f64, hi: f6
 /// old passing run A after a newer blocked run B moved A past B, and run C after B read "pass,
 /// pass" and shipped. A run's place is when it ran (its report's `run_span`), never when it was
 /// last judged: A, B, A again, C is C after the blocked B, as without the re-judgement.
+/// Finding round20-judge/01: records were placed by when their runs ran, but the run judged now
+/// was always the newest: X (passed, ran first), F (blocked), P (passed), judged F, P, then X,
+/// read "pass, pass" for X and shipped it. The run judged now has its place too: a pass that ran
+/// after it began is no run before it, and X has no passing run before it.
+#[test]
+fn an_old_run_judged_after_newer_ones_is_placed_where_it_ran() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_guard, policy) = policy_file(
+        "[policy]\nname = \"hist\"\ndescription = \"history\"\nmax_waiver_days = 14\n\n[k6_thresholds]\nenforce = false\n\n\
+         [[gate]]\nid = \"read-latency\"\ndescription = \"read p95\"\nmetric = \"http_req_duration{flow:auth_list}\"\nthresholds = [\"p(95) < 400ms\"]\n\n\
+         [[gate]]\nid = \"consecutive-passes\"\ndescription = \"this run and the one before it passed\"\nconsecutive_passes = 2\n",
+    );
+    let x = raw_run(dir.path(), "x", 5, 1000, 50.0, 150.0);
+    let f = raw_run(dir.path(), "f", 3, 1000, 500.0, 1500.0);
+    let p = raw_run(dir.path(), "p", 1, 1000, 60.0, 160.0);
+    let history = dir.path().join("history");
+    let judge = |raw: &Path| {
+        let assert = gatecheck_with_lag()
+            .args(["verify", "--policy"])
+            .arg(&policy)
+            .arg("--raw")
+            .arg(raw)
+            .arg("--history")
+            .arg(&history)
+            .assert();
+        (assert.get_output().status.code(), stdout_of(&assert))
+    };
+    judge(&f);
+    judge(&p);
+    let (code, out) = judge(&x);
+    assert!(history_row(&out, "consecutive-passes").contains("FAIL"), "X ran before every recorded run: {out}");
+    assert_eq!(code, Some(1), "{out}");
+    // In run order P follows F (blocked): judged again, P is still blocked by it.
+    let (code, out) = judge(&p);
+    assert_eq!(code, Some(1), "{out}");
+}
+
 #[test]
 fn an_old_pass_re_judged_after_a_newer_blocked_run_stays_before_it() {
     let dir = tempfile::tempdir().unwrap();
