@@ -163,7 +163,11 @@ fn the_html_report_opens_in_a_real_browser_without_errors_and_draws_every_plot()
     assert_eq!(probe["exit"], "exit code 0");
     assert_eq!(probe["firstRow"], "waived", "{probe:#}");
     assert_eq!(probe["waived"], 1);
-    assert_eq!(probe["history"], 4, "three recorded runs and this one: {probe:#}");
+    // The three recorded runs carry no times (summary-export) and were judged after this run's
+    // evidence began (2026-11-27): a pass that may have run after it is no run before it
+    // (finding round20-judge/01), while the blocked one counts wherever it ran. So the strip
+    // shows the blocked run and this one.
+    assert_eq!(probe["history"], 2, "the blocked recorded run and this one: {probe:#}");
     assert!(run.screenshot_png.starts_with(b"\x89PNG\r\n\x1a\n") && run.screenshot_png.len() > 10_000);
     let artifact = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("html-report.png");
     std::fs::write(&artifact, &run.screenshot_png).unwrap();
