@@ -49,7 +49,7 @@ const STREAMS: [Stream; 2] = [
 
 /// How many events a figure counts, where it says: a rate's samples, a counter's count, a
 /// trend's `count` statistic.
-fn events(aggregate: &Aggregate) -> Option<f64> {
+pub(super) fn events(aggregate: &Aggregate) -> Option<f64> {
     match aggregate {
         Aggregate::Rate { total, .. } => Some(*total as f64),
         Aggregate::Counter { count, .. } => Some(*count),

@@ -9,6 +9,7 @@ pub mod clock;
 mod counts;
 pub mod distribution;
 pub mod figure;
+mod fit;
 pub mod hdr;
 mod histogram;
 mod identity;

@@ -4,7 +4,7 @@
 //! `MetricSet` once it is read (finding round14-figures/04: a flow's rate with 6003 samples
 //! under a parent of 214 was judged as written).
 
-use super::{Aggregate, MetricKey, MetricKind, MetricSet};
+use super::{Aggregate, MetricKey, MetricKind, MetricSet, TrendStats};
 
 /// Why `part` (a sub-metric of `whole`) holds what `whole` cannot contain, or `None` when it
 /// fits. Rates: samples, matching and not matching samples each no more than the parent's.
@@ -17,6 +17,21 @@ pub fn exceeds(
     part_figures: &Aggregate,
     whole: &MetricKey,
     whole_figures: &Aggregate,
+) -> Option<String> {
+    exceeds_sampled(part, part_figures, !part_figures.is_empty(), whole, whole_figures, !whole_figures.is_empty())
+}
+
+/// `exceeds`, told whether each side holds samples (a figure from elsewhere holding a single
+/// statistic says so by being given, whatever its value). Every statistic of a part's trend
+/// with a place in its distribution (percentiles, med, avg) also lies within the whole's
+/// extremes: its samples are among the whole's.
+pub(super) fn exceeds_sampled(
+    part: &MetricKey,
+    part_figures: &Aggregate,
+    part_sampled: bool,
+    whole: &MetricKey,
+    whole_figures: &Aggregate,
+    whole_sampled: bool,
 ) -> Option<String> {
     let above = |what: &str, part_value: String, whole_value: String| {
         Some(format!(
@@ -44,7 +59,7 @@ pub fn exceeds(
         }
         (Aggregate::Trend(stats), Aggregate::Trend(whole_stats)) => {
             // An empty trend (no samples) is written with zeros: it has no extremes.
-            let extremes = !part_figures.is_empty() && !whole_figures.is_empty();
+            let extremes = part_sampled && whole_sampled;
             let pair = |stat: &str| {
                 Some((*stats.0.get(stat)?, *whole_stats.0.get(stat)?)).filter(|_| extremes || stat == "count")
             };
@@ -60,6 +75,11 @@ pub fn exceeds(
                     return above("has max", max.to_string(), whole_max.to_string());
                 }
             }
+            if extremes {
+                if let Some(why) = beyond_extremes(part, stats, whole, whole_stats) {
+                    return Some(why);
+                }
+            }
             if let Some((count, whole_count)) = pair("count") {
                 if count > whole_count {
                     return above("counts", format!("{count} samples"), whole_count.to_string());
@@ -71,8 +91,30 @@ pub fn exceeds(
     }
 }
 
+/// A statistic of the part with a place in its distribution (min, a percentile, med, avg, max) outside
+/// the whole's [min, max]. Slack: the rounding of a mean's sum or an interpolated percentile,
+/// far below anything a threshold tells apart.
+fn beyond_extremes(
+    part: &MetricKey,
+    stats: &TrendStats,
+    whole: &MetricKey,
+    whole_stats: &TrendStats,
+) -> Option<String> {
+    let (whole_min, whole_max) = (whole_stats.0.get("min")?, whole_stats.0.get("max")?);
+    let slack = 1e-9 * whole_min.abs().max(whole_max.abs());
+    stats.0.iter().find_map(|(stat, value)| {
+        use super::Stat::{Avg, Max, Med, Min, Percentile};
+        let placed = matches!(super::Stat::parse_key(stat), Ok(Percentile(_) | Med | Avg | Min | Max));
+        (placed && (*value < whole_min - slack || *value > whole_max + slack)).then(|| {
+            format!(
+                "{part} {stat} {value} lies outside its parent {whole}'s min {whole_min} and max {whole_max}: a sub-metric's samples are among its parent's"
+            )
+        })
+    })
+}
+
 /// Whether `whole` is a parent of `part`: the same metric, its tags a strict subset.
-fn is_parent(whole: &MetricKey, part: &MetricKey) -> bool {
+pub(super) fn is_parent(whole: &MetricKey, part: &MetricKey) -> bool {
     whole.name == part.name
         && whole.tags.len() < part.tags.len()
         && whole.tags.iter().all(|(tag, value)| part.tags.get(tag) == Some(value))

@@ -729,24 +729,18 @@ fn env_figure_alone(
         {
             return Err(twice(&path, key));
         }
-        // A statistic the evidence lacks still has a place among those it measured of the same
-        // metric (finding round19-figures/02: READ_P99_MS=30 passed beside a measured min of
-        // 285 ms and p(95) of 446 ms): a figure out of that order contradicts the evidence.
+        // A statistic the evidence lacks is judged as if the evidence had carried it: beside
+        // the statistics it measured of the same metric, within its parents, around its
+        // sub-metrics, counting the request stream alike (`MetricSet::admits`; findings
+        // round19-figures/02, round20-figures/02 and /04).
         let value = evidence.env[var].value;
         let canonical = gate.figure_unit.reading(value).value();
         for set in [evidence.summary.as_ref(), evidence.raw.as_ref()].into_iter().flatten() {
-            let Some(metric) = set.get(key).filter(|metric| !metric.aggregate.is_empty()) else { continue };
-            let crate::metrics::Aggregate::Trend(stats) = &metric.aggregate else { continue };
-            let measured: Vec<(Stat, f64)> =
-                stats.0.iter().filter_map(|(name, figure)| Some((Stat::parse_key(name).ok()?, *figure))).collect();
-            if let Some((other, figure)) = out_of_order(stat, canonical, &measured) {
-                use rust_decimal::prelude::ToPrimitive;
-                let in_unit = figure / gate.figure_unit.to_canonical().to_f64().unwrap_or(1.0);
+            if let Some(why) = set.admits(key, stat, canonical) {
                 return Err(Error::Evidence {
                     path: set.path.clone(),
                     message: format!(
-                        "{var}={value} ({stat} of gate {}, in {}) contradicts the measured {other} of {key}, {in_unit}: \
-                         min <= every percentile, med and avg <= max, and percentiles rise with their rank; \
+                        "{var}={value} ({stat} of gate {}, in {}, {canonical} on the evidence's scale) contradicts what this evidence measured: {why}; \
                          unset {var} (or pass --no-env) or give the run's raw results with --raw",
                         gate.id,
                         gate.figure_unit.name()
@@ -756,40 +750,6 @@ fn env_figure_alone(
         }
     }
     Ok(())
-}
-
-/// Where a statistic stands in the order of one distribution: min, the percentiles by rank (med
-/// is p(50)), max; avg lies between min and max but has no rank. Others have no place.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Place {
-    Rank(f64),
-    Mean,
-}
-
-fn place(stat: Stat) -> Option<Place> {
-    match stat {
-        Stat::Min => Some(Place::Rank(0.0)),
-        Stat::Med => Some(Place::Rank(50.0)),
-        Stat::Max => Some(Place::Rank(100.0)),
-        Stat::Percentile(rank) => Some(Place::Rank(rank)),
-        Stat::Avg => Some(Place::Mean),
-        Stat::Count | Stat::Rate | Stat::Value => None,
-    }
-}
-
-/// The first measured statistic of a distribution that a figure `value` for `stat` would put
-/// out of order (see `Place`): p(a) <= p(b) for a < b, min <= avg <= max. None when it fits.
-fn out_of_order(stat: Stat, value: f64, measured: &[(Stat, f64)]) -> Option<(Stat, f64)> {
-    let own = place(stat)?;
-    measured.iter().copied().find(|&(other, figure)| match (own, place(other)) {
-        (_, None) => false,
-        (Place::Rank(a), Some(Place::Rank(b))) => {
-            (b < a && figure > value) || (b > a && figure < value) || (a == b && figure != value)
-        }
-        (Place::Mean, Some(Place::Rank(b))) => (b == 0.0 && figure > value) || (b == 100.0 && figure < value),
-        (Place::Rank(a), Some(Place::Mean)) => (a == 0.0 && value > figure) || (a == 100.0 && value < figure),
-        (Place::Mean, Some(Place::Mean)) => figure != value,
-    })
 }
 
 /// A `histogram_quantile` answer checked against its own buckets (see `quantile_query`): a
@@ -1292,46 +1252,5 @@ fn trim_decimals(value: f64, places: usize) -> String {
         text.trim_end_matches('0').trim_end_matches('.').to_string()
     } else {
         text
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
-
-        /// Finding round19-figures/02. Rule: an env figure for a statistic the evidence lacks,
-        /// beside statistics it measured of the same metric, is accepted exactly when all of
-        /// them together keep the order of a distribution: min <= every percentile, med and avg
-        /// <= max, and percentiles non-decreasing in their rank (med is p(50)).
-        #[test]
-        fn an_env_figure_is_accepted_exactly_when_it_fits_the_measured_order(
-            base in proptest::collection::vec(0u32..1000, 8),
-            present in proptest::collection::vec(proptest::bool::ANY, 8),
-            missing in 0usize..8,
-            value in 0u32..1100,
-        ) {
-            // Ordered statistics and a consistent measured set (sorted figures by rank).
-            let stats = [Stat::Min, Stat::Percentile(25.0), Stat::Med, Stat::Percentile(90.0), Stat::Percentile(95.0), Stat::Percentile(99.9), Stat::Max, Stat::Avg];
-            let mut ranked: Vec<f64> = base[..7].iter().map(|v| f64::from(*v)).collect();
-            ranked.sort_by(f64::total_cmp);
-            let avg = ranked[0] + (ranked[6] - ranked[0]) * f64::from(base[7]) / 1000.0;
-            let figures: Vec<f64> = ranked.into_iter().chain([avg]).collect();
-            let measured: Vec<(Stat, f64)> = (0..8).filter(|i| *i != missing && present[*i]).map(|i| (stats[i], figures[i])).collect();
-            let value = f64::from(value);
-            // The oracle: put the env figure in its place and check the whole order.
-            let mut all = measured.clone();
-            all.push((stats[missing], value));
-            let rank = |stat: Stat| match stat { Stat::Min => Some(0.0), Stat::Med => Some(50.0), Stat::Max => Some(100.0), Stat::Percentile(p) => Some(p), _ => None };
-            let fits = all.iter().all(|&(a, x)| all.iter().all(|&(b, y)| match (rank(a), rank(b)) {
-                (Some(ra), Some(rb)) => ra >= rb || x <= y,
-                (None, Some(rb)) => (rb != 0.0 || y <= x) && (rb != 100.0 || x <= y),
-                _ => true,
-            }));
-            let found = out_of_order(stats[missing], value, &measured);
-            proptest::prop_assert_eq!(found.is_none(), fits, "{:?} beside {:?}: {:?}", (stats[missing], value), measured, found);
-        }
     }
 }

@@ -991,6 +991,46 @@ fn an_env_figure_out_of_order_with_the_measured_statistics_is_exit_2() {
     assert!(table_line(&stdout_of(&verify("485").code(1)), "read-p99", "p(99) < 480ms").contains("FAIL"));
 }
 
+/// Findings round20-figures/02 and /04: the order rule looked only at the gate's own selector.
+/// READ_P99_MS=30 for `http_req_duration{flow:auth_list,expected_response:true}` passed beside
+/// `http_req_duration{flow:auth_list}` measured 285..488 ms, and READ_COUNT=500 for the flow
+/// passed beside a run of 136 requests. An env figure is judged as if the evidence had carried
+/// it: within every parent's extremes, counting its stream as the other metrics do.
+#[test]
+fn an_env_figure_beyond_what_its_parents_measured_is_exit_2() {
+    let (_guard, policy) = policy_file(
+        "[k6_thresholds]\nenforce = false\n[[gate]]\nid = \"read-p99\"\nmetric = \"http_req_duration{flow:auth_list,expected_response:true}\"\n\
+         unit = \"ms\"\nthresholds = [\"p(99) < 400ms\"]\n[gate.env]\n\"p(99)\" = \"READ_P99_MS\"\n\
+         [[gate]]\nid = \"read-count\"\nmetric = \"http_req_duration{flow:auth_list}\"\nthresholds = [\"count > 100\"]\nunit = \"number\"\n\
+         [gate.env]\ncount = \"READ_COUNT\"\n",
+    );
+    for shape in ["summary-export.json", "handle-summary.json"] {
+        let summary = fixture(&format!("k6/1.1.0/no-thresholds-flag/{shape}"));
+        let verify = |p99: &str, count: &str| {
+            gatecheck()
+                .env("READ_P99_MS", p99)
+                .env("READ_COUNT", count)
+                .args(["verify", "--policy"])
+                .arg(&policy)
+                .arg("--summary")
+                .arg(&summary)
+                .assert()
+        };
+        let err = stderr_of(&verify("30", "42").code(2));
+        assert!(
+            err.contains("READ_P99_MS=30") && err.contains("lies outside its parent") && err.contains(shape),
+            "{err}"
+        );
+        let err = stderr_of(&verify("470", "500").code(2));
+        assert!(err.contains("READ_COUNT=500") && err.contains("http_reqs counts 136") && err.contains(shape), "{err}");
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+        // Figures a run could have measured beside these are judged.
+        let out = stdout_of(&verify("470", "42").code(1));
+        assert!(table_line(&out, "read-p99", "p(99) < 400ms").contains("FAIL"), "{out}");
+        assert!(table_line(&out, "read-count", "count > 100").contains("FAIL"), "{out}");
+    }
+}
+
 /// Finding round19-figures/03: `smoke --scrape-url` ignored the samples' own timestamps
 /// (`name value TIMESTAMP_MS`): scrapes dated 2 h before the run, or a second one dated 2099,
 /// were judged as the run window (PASS). A dated sample is dated by its time: in the future
