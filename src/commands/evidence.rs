@@ -250,7 +250,8 @@ pub async fn gather(policy: &Policy, plan: &Plan, env: &crate::env::Lookup<'_>) 
             policy_sha256: policy_sha256.as_deref().unwrap_or_default(),
             current_runs: &current_runs,
             now: now.unix_timestamp(),
-            current_start: crate::metrics::MetricSet::recorded_span(evidence.summary.iter().chain(&evidence.raw))
+            current_start: evidence
+                .run_span()
                 .and_then(|(earliest, _)| {
                     time::OffsetDateTime::parse(&earliest, &time::format_description::well_known::Rfc3339).ok()
                 })

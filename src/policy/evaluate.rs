@@ -139,7 +139,7 @@ pub fn evaluate(policy: &Policy, evidence: &Evidence) -> Result<Verdict, Error> 
             }
             why
         },
-        run_span: crate::metrics::MetricSet::recorded_span(evidence.summary.iter().chain(&evidence.raw)),
+        run_span: evidence.run_span(),
         demo: evidence.is_demo(),
         run: evidence.summary.iter().chain(&evidence.raw).find_map(|s| s.run.as_ref()).map(|run| RunFacts {
             partial: run.partial.clone(),

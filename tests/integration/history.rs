@@ -621,3 +621,51 @@ fn an_old_pass_re_judged_after_a_newer_blocked_run_stays_before_it() {
         assert_eq!(code, Some(1), "{name}: {out}");
     }
 }
+
+/// Finding round21-judge/01: a verdict of Prometheus queries alone was placed in history at
+/// the wall clock, whatever instant `--at` judged. Judged now (lag 500 s since 30 minutes ago:
+/// blocked), then at one hour ago and at 59.5 minutes ago (10 s: passes), the third read the
+/// two old passes as the newest runs and shipped. Queries are evidence of the instant they
+/// were evaluated at: the report records it as `run_span`, and history places the run there,
+/// so the blocked run, newer, still ends the passes. Real Prometheus, backfilled.
+#[test]
+fn a_query_verdict_judged_at_an_earlier_instant_is_placed_there_in_history() {
+    let t: i64 = FIXTURE_T.parse().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // One sample a minute for two hours: 10 s rising by 0.01 each minute (so each instant's
+    // window answers its own figures, another run), then 500 s for the last 30 minutes.
+    let mut text = String::from("# TYPE sched_lag_max_seconds gauge\n");
+    for minute in 0..=120 {
+        let at = t - 7200 + minute * 60;
+        let value = if at > t - 1800 { 500.0 } else { 10.0 + minute as f64 / 100.0 };
+        text.push_str(&format!("sched_lag_max_seconds {value} {at}\n"));
+    }
+    let om = dir.path().join("data.om");
+    std::fs::write(&om, text + "# EOF\n").unwrap();
+    let prom = PrometheusFixture::start_with(&om).expect("prometheus is installed (make test installs it)");
+    let (_guard, policy) = policy_file(
+        "[[gate]]\nid = \"lag-max\"\nquery = 'max(max_over_time(sched_lag_max_seconds[10m]))'\nunit = \"s\"\n\
+         thresholds = [\"max < 180s\"]\n[[gate]]\nid = \"passes\"\nconsecutive_passes = 2\non_missing = \"skip\"\n",
+    );
+    let history = dir.path().join("history");
+    let check = |at: i64, code: i32| {
+        let report = dir.path().join(format!("r{at}.json"));
+        gatecheck()
+            .args(["verify", "--prometheus-url", &prom.url, "--at", &at.to_string(), "--history"])
+            .arg(&history)
+            .arg("--report")
+            .arg(format!("json={}", report.display()))
+            .arg("--policy")
+            .arg(&policy)
+            .assert()
+            .code(code);
+        read_json(&report)
+    };
+    let blocked = check(t, 1);
+    assert_eq!(blocked["run_span"]["earliest"], "2026-01-01T00:00:00.000000000Z", "{blocked}");
+    check(t - 3600, 1);
+    let third = check(t - 3570, 1);
+    assert_eq!(third["run_span"]["latest"], "2025-12-31T23:00:30.000000000Z", "{third}");
+    let row = third["gates"].as_array().unwrap().iter().find(|r| r["id"] == "passes").unwrap().clone();
+    assert_eq!(row["verdict"], "FAIL", "{row}");
+}
