@@ -156,7 +156,7 @@ impl Distribution {
         let last = self.points.last().map(|(v, _)| *v)?;
         let lower = lower.unwrap_or(last);
         let upper = upper.unwrap_or(lower);
-        Some(lower + (upper - lower) * (rank - lower_rank))
+        Some(interpolated(lower, upper, rank - lower_rank))
     }
 
     /// The percentile curve (percentile, value) through `CURVE_PERCENTILES`, each point the
@@ -456,6 +456,22 @@ pub fn smallest_p_value(n1: f64, n2: f64, direction: Direction) -> f64 {
 /// The fewest samples per run (equal sizes) at which `smallest_p_value` is below `level`.
 pub fn samples_needed(level: f64, direction: Direction) -> Option<u64> {
     (1..=1_000_000u64).find(|n| smallest_p_value(*n as f64, *n as f64, direction) < level)
+}
+
+/// k6's step between two neighbouring ranks: `lower + (upper - lower) * fraction`. Samples
+/// further apart than an f64 reaches (-1.5e308 and 1.5e308) overflow `upper - lower`; weighting
+/// each end instead stays finite and between them. The one interpolation of every percentile
+/// gatecheck takes from samples.
+pub fn interpolated(lower: f64, upper: f64, fraction: f64) -> f64 {
+    if fraction == 0.0 {
+        return lower;
+    }
+    let figure = lower + (upper - lower) * fraction;
+    if figure.is_finite() {
+        figure
+    } else {
+        lower * (1.0 - fraction) + upper * fraction
+    }
 }
 
 /// A bootstrap confidence interval of quantile(b) - quantile(a) at `confidence` (e.g. 0.95),

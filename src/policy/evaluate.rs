@@ -1047,7 +1047,7 @@ fn find_figure(policy: &Policy, gate: &Gate, threshold: &Threshold, evidence: &E
     // Raw results fill what the summary lacks (p(99) without --summary-trend-stats, ...).
     match (&found, raw) {
         (Found::K6Verdict { .. } | Found::Missing { .. }, Some((set, raw_metric)))
-            if matches!(raw_metric.aggregate.lookup(stat), Lookup::Value(_)) =>
+            if matches!(set.lookup(key, stat), Lookup::Value(_)) =>
         {
             from_metric(
                 policy,
@@ -1090,7 +1090,7 @@ fn from_metric(
             .iter()
             .find(|verdict| Threshold::parse(&verdict.expression).is_ok_and(|k6| k6.same_test(threshold, dimension)))
     };
-    match metric.aggregate.lookup(stat) {
+    match set.lookup(key, stat) {
         Lookup::Value(value) => {
             let disagreement = same_test_verdict().and_then(|verdict| {
                 let limit = threshold.exact_limit(dimension).ok()?;

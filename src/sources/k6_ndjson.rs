@@ -942,15 +942,7 @@ fn trend_stats(mut values: Vec<f64>, sum: f64) -> TrendStats {
         }
         let i = pct * (count as f64 - 1.0);
         let (lower, upper) = (values[i.floor() as usize], values[i.ceil() as usize]);
-        let fraction = i - i.floor();
-        let figure = lower + (upper - lower) * fraction;
-        // Samples further apart than an f64 reaches (-1.5e308 and 1.5e308) overflow k6's
-        // `upper - lower`; weighting each end instead stays finite and between them.
-        if figure.is_finite() {
-            figure
-        } else {
-            lower * (1.0 - fraction) + upper * fraction
-        }
+        crate::metrics::distribution::interpolated(lower, upper, i - i.floor())
     };
     // Samples near f64::MAX overflow the file-order sum, yet the mean of finite samples lies
     // between them: then each is scaled down before adding (clamped against rounding).
@@ -972,6 +964,43 @@ fn trend_stats(mut values: Vec<f64>, sum: f64) -> TrendStats {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        /// Finding round20-judge/02. Rule: raw results answer ANY percentile a gate asks, each
+        /// by k6's method (rank p/100·(n-1) among the sorted samples, interpolated linearly),
+        /// the ones the reader lists and the ones it does not alike.
+        #[test]
+        fn raw_results_answer_every_percentile_by_k6s_method(
+            values in proptest::collection::vec(0u32..100_000, 1..80),
+            tenths in 0u32..=1000,
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("raw.ndjson");
+            let mut text = String::from(
+                "{\"type\":\"Metric\",\"data\":{\"name\":\"http_req_duration\",\"type\":\"trend\",\"contains\":\"time\"},\"metric\":\"http_req_duration\"}\n",
+            );
+            for v in &values {
+                text.push_str(&format!(
+                    "{{\"metric\":\"http_req_duration\",\"type\":\"Point\",\"data\":{{\"value\":{},\"tags\":{{}}}}}}\n",
+                    f64::from(*v) / 10.0
+                ));
+            }
+            std::fs::write(&path, text).unwrap();
+            let key = MetricKey::parse("http_req_duration").unwrap();
+            let (set, _) = read(&[&path], std::slice::from_ref(&key), false).unwrap();
+            let mut sorted: Vec<f64> = values.iter().map(|v| f64::from(*v) / 10.0).collect();
+            sorted.sort_by(f64::total_cmp);
+            for rank in [f64::from(tenths) / 10.0, 95.0, 99.9, 75.0] {
+                let i = rank / 100.0 * (sorted.len() - 1) as f64;
+                let (lower, upper) = (sorted[i.floor() as usize], sorted[i.ceil() as usize]);
+                let expected = lower + (upper - lower) * (i - i.floor());
+                let stat = crate::policy::threshold::Stat::Percentile(rank);
+                proptest::prop_assert_eq!(set.lookup(&key, stat), crate::metrics::Lookup::Value(expected), "p({})", rank);
+            }
+        }
+    }
 
     #[test]
     fn k6_interpolation() {
