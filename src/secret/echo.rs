@@ -136,6 +136,19 @@ impl Forms {
         if self.forms.is_empty() || text.is_empty() {
             return text.to_string();
         }
+        let mut masked = self.readings(text);
+        // The text as the bytes its wide characters carry (`wide::narrowed`): every layout the
+        // readings and the skeleton know, of a credential read as UTF-16.
+        for narrowed in super::wide::narrowed(text) {
+            let mut found = self.readings(&narrowed.text);
+            self.skeletons.find_ranges(&narrowed.text, &mut found);
+            masked.extend(found.into_iter().map(|range| narrowed.origin(range, text)));
+        }
+        self.skeletons.scrub(&super::mask(text, masked))
+    }
+
+    /// The byte ranges of `text` that echo a form in every reading but the skeleton's.
+    fn readings(&self, text: &str) -> Vec<(usize, usize)> {
         let view = View::new(text);
         let mut masked: Vec<(usize, usize)> = Vec::new();
         // Kept across positions: allocating them at each one cost a sixth of a long scrub.
@@ -175,7 +188,7 @@ impl Forms {
         self.dumps.find(text, &mut masked);
         // Read on the text as it came too, raw characters and `\uXXXX` escapes alike.
         self.wides.find(text, &mut masked);
-        self.skeletons.scrub(&super::mask(text, masked))
+        masked
     }
 }
 

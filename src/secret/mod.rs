@@ -962,4 +962,60 @@ mod tests {
             forget(&secret);
         }
     }
+
+    proptest! {
+        // Each case scrubs a text read three ways (as it came and narrowed in both byte orders).
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Finding round19-text/04. Rule: a credential read as UTF-16 (either byte order, either
+        /// alignment) is masked in every layout the other readings know, each character in
+        /// any spelling: one per XML element, per numbered line or table row (with its code
+        /// point beside it), per position key of a JSON map (raw or `\uXXXX`), Perl's
+        /// `\x{XXXX}`, bare `uXXXX`, joined by a mark that is no letter or digit. No
+        /// `SHORTEST_CUT` of its bytes are left in the characters that carry only them.
+        #[test]
+        fn a_credential_read_as_utf16_is_masked_in_every_layout(
+            // Letters and digits with marks between (the layouts are read by the skeleton,
+            // which follows a credential's letters and digits).
+            secret in "w1de([A-Za-z0-9]{1,4}[._~-]?){4,10}",
+            lead in "[ -~]{0,3}",
+            little in any::<bool>(),
+            layout in 0..8usize,
+            before in "[ -~]{0,12}",
+            after in "[ -~]{0,12}",
+        ) {
+            let _kept = Secret::new(secret.clone());
+            let mut bytes = format!("{lead}{secret}").into_bytes();
+            if bytes.len() % 2 == 1 {
+                bytes.push(b' ');
+            }
+            let units: Vec<u32> = bytes
+                .chunks_exact(2)
+                .map(|p| u32::from(if little { u16::from_le_bytes([p[0], p[1]]) } else { u16::from_be_bytes([p[0], p[1]]) }))
+                .collect();
+            let raw = |u: u32| char::from_u32(u).unwrap();
+            let (items, joiner, open, close): (Vec<String>, &str, &str, &str) = match layout {
+                0 => (units.iter().map(|u| format!("<c>{}</c>", raw(*u))).collect(), "", "", ""),
+                1 => (units.iter().enumerate().map(|(i, u)| format!("{i}: {}", raw(*u))).collect(), "\n", "", "\n"),
+                2 => (units.iter().enumerate().map(|(i, u)| format!("{i}\t{}\tU+{u:04X}", raw(*u))).collect(), "\n", "", "\n"),
+                3 => (units.iter().enumerate().map(|(i, u)| format!("\"{i}\": \"{}\"", raw(*u))).collect(), ", ", "{", "}"),
+                4 => (units.iter().enumerate().map(|(i, u)| format!("\"{i}\": \"\\u{u:04x}\"")).collect(), ", ", "{", "}"),
+                5 => (units.iter().map(|u| format!("\\x{{{u:x}}}")).collect(), "", "", ""),
+                6 => (units.iter().map(|u| format!("u{u:04x}")).collect(), "", "", ""),
+                _ => (units.iter().map(|u| raw(*u).to_string()).collect(), "\u{3001}", "", ""),
+            };
+            let text = format!("{before}{open}{}{close}{after}", items.join(joiner));
+            let scrubbed = scrub(&text);
+            prop_assert!(scrubbed.contains("***"), "{}", scrubbed);
+            // The units that carry only the credential's bytes, every run of them long enough to
+            // hold a piece, as the layout wrote it.
+            let (from, to) = (lead.len(), lead.len() + secret.len());
+            let whole: Vec<usize> = (0..units.len()).filter(|i| 2 * i >= from && 2 * i + 2 <= to).collect();
+            let left = whole
+                .windows(echo::SHORTEST_CUT / 2)
+                .map(|w| w.iter().map(|i| items[*i].as_str()).collect::<Vec<_>>().join(joiner))
+                .find(|w| scrubbed.contains(w.as_str()));
+            prop_assert!(left.is_none(), "{:?} left in {}", left, scrubbed);
+        }
+    }
 }

@@ -149,10 +149,18 @@ impl Skeletons {
             return text.to_string();
         }
         let mut masked: Vec<(usize, usize)> = Vec::new();
-        for letters in [TextSkeleton::new(text, false), TextSkeleton::new(text, true)] {
-            self.find(&letters, &mut masked);
-        }
+        self.find_ranges(text, &mut masked);
         super::mask(text, masked)
+    }
+
+    /// The byte ranges of `text` that echo a target, in both of the skeleton's readings.
+    pub fn find_ranges(&self, text: &str, masked: &mut Vec<(usize, usize)>) {
+        if self.targets.is_empty() {
+            return;
+        }
+        for letters in [TextSkeleton::new(text, false), TextSkeleton::new(text, true)] {
+            self.find(&letters, masked);
+        }
     }
 
     /// The byte ranges of `letters`' text that echo a target.
@@ -306,7 +314,7 @@ fn tag_length(rest: &str) -> Option<usize> {
 
 /// An index key at the start of `bytes` (`before` is the text before it), and its number, when
 /// it is the key `expected` (0 or 1 for a first one): digits, bracketed or quoted or not,
-/// closed by `:`, `=` or `=>` — as a map keyed by position writes each item in JSON
+/// closed by `:`, `=`, `=>` or a tab (a table's row number, raw or escaped `\t`) — as a map keyed by position writes each item in JSON
 /// (`{"0":112}`, a Uint8Array), Python (`{0: 'p'}`), Ruby (`{0=>"p"}`), PHP (`[0] => p`),
 /// Perl (`'0' => 'p'`), Java (`{0=p}`), Go (`map[0:p]`), YAML (`0: p`) or Lua (`[1]="p"`)
 /// (findings round13-text/01, round14-text/01). Only the next number in the sequence is a key,
@@ -328,7 +336,13 @@ fn index_key_at(before: &[u8], bytes: &[u8], expected: Option<u64>) -> Option<(u
     while bytes.get(at) == Some(&b' ') {
         at += 1;
     }
-    if bytes[at..].starts_with(b"=>") {
+    // A row number closed by a tab starts its row: an item followed by the next column's tab
+    // is never taken for one.
+    let row_start = before.is_empty() || before.ends_with(b"\n") || before.ends_with(b"\\n");
+    let tab = bytes[at..].starts_with(b"\\t").then_some(2).or((bytes.get(at) == Some(&b'\t')).then_some(1));
+    if let Some(length) = tab.filter(|_| row_start) {
+        at += length;
+    } else if bytes[at..].starts_with(b"=>") {
         at += 2;
     } else if matches!(bytes.get(at), Some(b':' | b'=')) {
         at += 1;

@@ -120,7 +120,7 @@ const LONGEST_SEPARATOR: usize = 8;
 /// ways the module's doc lists (the first of them that reads a wide character).
 fn wide_unit(rest: &str) -> Option<(u32, usize)> {
     let raw = rest.chars().next().map(|c| (u32::from(c), c.len_utf8()));
-    [code_unit(rest), code_point(rest), html_reference(rest), percent_utf8(rest), raw]
+    [code_unit(rest), code_point(rest), html_reference(rest), percent_utf8(rest), braced_or_bare(rest), raw]
         .into_iter()
         .flatten()
         .find(|&(code, _)| wide(code))
@@ -131,6 +131,119 @@ fn code_point(rest: &str) -> Option<(u32, usize)> {
     let digits = rest.strip_prefix("U+").or_else(|| rest.strip_prefix("u+"))?;
     let count = digits.bytes().take(6).take_while(u8::is_ascii_hexdigit).count();
     (count >= 4).then(|| u32::from_str_radix(&digits[..count], 16).ok().map(|code| (code, 2 + count)))?
+}
+
+/// Perl's `\x{6f74}` (under any backslash layers) or a bare `u6f74` (a code unit escape whose
+/// backslash a layer of quoting ate; finding round19-text/04).
+fn braced_or_bare(rest: &str) -> Option<(u32, usize)> {
+    let slashes = rest.bytes().take(MOST_SLASHES).take_while(|&b| b == b'\\').count();
+    let after = &rest[slashes..];
+    let (digits, skip, close) = match after.strip_prefix("x{") {
+        Some(braced) if slashes > 0 => (braced, slashes + 2, true),
+        _ if slashes == 0 => (after.strip_prefix('u')?, 1, false),
+        _ => return None,
+    };
+    let count = digits.bytes().take(6).take_while(u8::is_ascii_hexdigit).count();
+    match close {
+        true if (1..=6).contains(&count) && digits.as_bytes().get(count) == Some(&b'}') => {
+            Some((u32::from_str_radix(&digits[..count], 16).ok()?, skip + count + 1))
+        }
+        false if count >= 4 => Some((u32::from_str_radix(&digits[..4], 16).ok()?, skip + 4)),
+        _ => None,
+    }
+}
+
+/// A text with its wide characters read as the bytes they carry, in one byte order (see
+/// `narrowed`), and where each of its bytes came from.
+pub struct Narrowed {
+    pub text: String,
+    /// Per run of the narrowed text, in order: its start there, and the range of the original
+    /// text it stands for, with whether it was one wide character (then every byte of it stands
+    /// for the whole range) or text copied as it was.
+    spans: Vec<(usize, (usize, usize), bool)>,
+}
+
+impl Narrowed {
+    /// The range of the original text that the narrowed range `start..end` stands for.
+    pub fn origin(&self, (start, end): (usize, usize), original: &str) -> (usize, usize) {
+        let at = |offset: usize| {
+            let index = self.spans.partition_point(|span| span.0 <= offset).saturating_sub(1);
+            let (from, (orig_start, orig_end), wide) = self.spans[index];
+            if wide {
+                (orig_start, orig_end)
+            } else {
+                (orig_start + offset - from, orig_start + offset - from + 1)
+            }
+        };
+        let mut end = at(end.saturating_sub(1).max(start)).1;
+        while !original.is_char_boundary(end) {
+            end += 1;
+        }
+        (at(start).0, end)
+    }
+}
+
+/// The text as a reader that takes each wide character for the two bytes it carries would see
+/// it, in each byte order, every other character kept as it was — so every layout the other
+/// readings know (a credential's characters one per XML element, per numbered line, per
+/// position key of a map) is read of those bytes too (finding round19-text/04). Empty when the
+/// text holds too few wide characters to carry a piece.
+pub fn narrowed(text: &str) -> Vec<Narrowed> {
+    let mut units: Vec<(usize, usize, u32)> = Vec::new();
+    let mut at = 0;
+    while at < text.len() {
+        match wide_unit(&text[at..]) {
+            Some((code, length)) => {
+                units.push((at, at + length, code));
+                at += length;
+            }
+            None => at += text[at..].chars().next().map_or(1, char::len_utf8),
+        }
+    }
+    if units.len() < SHORTEST_CUT / 2 {
+        return Vec::new();
+    }
+    [false, true]
+        .into_iter()
+        .map(|little| {
+            let mut narrowed = Narrowed { text: String::with_capacity(text.len()), spans: Vec::new() };
+            let mut copied = 0;
+            let mut previous: Option<(u32, bool)> = None;
+            for &(start, end, code) in &units {
+                let between = &text[copied..start];
+                if copied < start {
+                    narrowed.spans.push((narrowed.text.len(), (copied, start), false));
+                    narrowed.text.push_str(between);
+                }
+                // One character shown in two spellings side by side (a table's character and
+                // its `U+XXXX` column) is one character: the second is a gap.
+                let raw = !text[start..].starts_with(|c: char| c.is_ascii());
+                let again = previous.is_some_and(|(last, was_raw)| last == code && was_raw != raw)
+                    && !between.chars().any(char::is_alphanumeric);
+                narrowed.spans.push((narrowed.text.len(), (start, end), true));
+                if again {
+                    narrowed.text.push(' ');
+                    previous = None;
+                } else {
+                    // A byte that opens or closes markup (`<`, `>`, `&`) is a gap here: half of
+                    // a character never starts a tag the skeleton would skip as a whole.
+                    let byte = |b: u32| match b as u8 {
+                        b'<' | b'>' | b'&' => ' ',
+                        other => char::from(other),
+                    };
+                    let (high, low) = (byte(code >> 8), byte(code & 0xff));
+                    narrowed.text.extend(if little { [low, high] } else { [high, low] });
+                    previous = Some((code, raw));
+                }
+                copied = end;
+            }
+            if copied < text.len() {
+                narrowed.spans.push((narrowed.text.len(), (copied, text.len()), false));
+                narrowed.text.push_str(&text[copied..]);
+            }
+            narrowed
+        })
+        .collect()
 }
 
 /// `&#x6f74;` or `&#28532;`.
