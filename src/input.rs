@@ -185,15 +185,28 @@ fn credential_parameter(url: &str) -> Option<&'static str> {
         .chain(path.split('/').flat_map(|segment| segment.split(';').skip(1)))
         .filter_map(|pair| pair.split_once('=').map(|(name, _)| name));
     names.chain(elsewhere).find_map(|name| {
-        let decoded = percent_decoded(name).to_ascii_lowercase();
+        let decoded = percent_decoded(name);
         // `p[]=` is PHP's spelling of a list named `p`.
-        let whole = decoded.split('[').next().unwrap_or_default().trim();
-        CREDENTIAL_PARAMETER_NAMES
-            .iter()
-            .find(|word| whole == **word)
-            .or_else(|| CREDENTIAL_PARAMETER_WORDS.iter().find(|word| decoded.contains(*word)))
-            .copied()
+        credential_name(decoded.split('[').next().unwrap_or_default().trim()).or_else(|| credential_name(&decoded))
     })
+}
+
+/// The word that makes `name` a credential's name (a query parameter's, a variable's), when it
+/// is one: one of `CREDENTIAL_PARAMETER_NAMES` as the whole name, or one of
+/// `CREDENTIAL_PARAMETER_WORDS` anywhere in it, compared case-insensitively. The one rule of
+/// what a credential is named, for URLs and for the variables a request URL is built from.
+pub fn credential_name(name: &str) -> Option<&'static str> {
+    let name = name.to_ascii_lowercase();
+    CREDENTIAL_PARAMETER_NAMES
+        .iter()
+        .find(|word| name == **word)
+        .or_else(|| CREDENTIAL_PARAMETER_WORDS.iter().find(|word| name.contains(*word)))
+        .copied()
+}
+
+/// The credential-named parameter a request path (with its query) carries, as for a URL.
+pub fn path_credential_parameter(path: &str) -> Option<&'static str> {
+    credential_parameter(path)
 }
 
 /// `%XX` sequences decoded (a name may hide `token` as `%74oken`); others kept as written.

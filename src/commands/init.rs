@@ -75,6 +75,7 @@ pub fn init(args: InitArgs, out: &mut dyn Write) -> Result<Outcome, Error> {
         }
     }
     let endpoints = endpoints(&args)?;
+    refuse_credential_parameters(&endpoints)?;
     let files = render(&args, &endpoints)?;
     // Nothing that exists is replaced, and nothing is written through a link: a dangling link
     // counts as existing (it would be followed out of this directory), and every folder on the
@@ -288,16 +289,51 @@ fn toml_key(name: &str) -> String {
     }
 }
 
-/// `{name}` path parameters, each read from `PERF_<NAME>` (no default: the run asks for it).
+/// The variables the scaffold itself defines (scenario, `[defaults]`, workflow env): a path
+/// parameter never takes one over (finding round21-text/01: `{base_url}` filled a path from the
+/// base URL, and the workflow defined PERF_BASE_URL twice).
+const OWN_VARIABLES: [&str; 4] = ["PERF_BASE_URL", crate::load::plan::DEFAULT_TOKEN_ENV, "PERF_VUS", "PERF_DURATION"];
+
+/// `{name}` path parameters, each read from `PERF_<NAME>` (no default: the run asks for it), or
+/// `PERF_PATH_<NAME>` when that would be one of the scaffold's own variables. A name the path
+/// repeats is one parameter (the loader fills every `{name}`): a TOML key written twice would not load.
 fn path_params(path: &str) -> Vec<(String, String)> {
+    let mut seen = std::collections::BTreeSet::new();
     path.split('{')
         .skip(1)
         .filter_map(|rest| rest.split_once('}').map(|(name, _)| name.to_string()))
+        .filter(|name| seen.insert(name.clone()))
         .map(|name| {
-            let var = format!("PERF_{}", flow_name(&name).to_ascii_uppercase());
+            let upper = flow_name(&name).to_ascii_uppercase();
+            let var = format!("PERF_{upper}");
+            let var = if OWN_VARIABLES.contains(&var.as_str()) { format!("PERF_PATH_{upper}") } else { var };
             (name, var)
         })
         .collect()
+}
+
+/// Refuses an endpoint whose path parameter would be filled from a credential's variable: the
+/// scenario loader's rule (`plan::credential_variable`), applied before anything is written, so
+/// init never writes a scenario that sends a credential in the request URL (finding
+/// round21-text/01: `{bearer_token}` was filled from PERF_BEARER_TOKEN).
+fn refuse_credential_parameters(endpoints: &[Endpoint]) -> Result<(), Error> {
+    for endpoint in endpoints {
+        for (name, var) in path_params(&endpoint.path) {
+            if crate::load::plan::credential_variable(&format!("${{{var}}}"), crate::load::plan::DEFAULT_TOKEN_ENV)
+                .is_some()
+            {
+                return Err(Error::Settings(format!(
+                    "init: {} {}: the path parameter {} is named as a credential's, and credentials do not travel in \
+                     the request URL (printed in access logs, proxies and reports); nothing was written: leave the \
+                     endpoint out, or give it with --endpoint and a literal value in the path",
+                    endpoint.method,
+                    crate::escape::line(&format!("{:?}", endpoint.path)),
+                    crate::escape::line(&format!("{name:?}"))
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn scenario(args: &InitArgs, endpoints: &[Endpoint]) -> Result<String, Error> {
@@ -534,6 +570,61 @@ mod tests {
         assert!(parse_endpoint("GET a").is_err());
         assert!(parse_endpoint("POST /a [1]").is_err());
         assert_eq!(parse_endpoint("POST /a {\"k\": [1]}").unwrap().body, Some(serde_json::json!({"k": [1]})));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+        /// Finding round21-text/01, as a rule: for any path parameters an OpenAPI document
+        /// names, init either refuses (a credential's) or writes a workflow whose env map holds
+        /// each key once, with no parameter filled from the scaffold's own or a credential's
+        /// variable, and a scenario that loads.
+        #[test]
+        fn path_parameters_never_take_a_credential_or_an_own_variable(
+            names in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::strategy::Strategy::prop_map(proptest::sample::select(vec!["base_url", "base-url", "vus", "duration", "bearer_token", "api_key", "id", "path_vus", "item.id"]),
+                        str::to_string),
+                    "[a-z][a-z_.-]{0,8}",
+                ],
+                1..4,
+            ),
+        ) {
+            use proptest::prelude::*;
+            let path = format!("/api/items/{}", names.iter().map(|n| format!("{{{n}}}")).collect::<Vec<_>>().join("/"));
+            let endpoint = parse_endpoint(&format!("GET {path}")).unwrap();
+            let endpoints = [endpoint];
+            if refuse_credential_parameters(&endpoints).is_err() {
+                prop_assert!(path_params(&path).iter().any(|(_, var)| crate::input::credential_name(var).is_some()));
+                return Ok(());
+            }
+            let workflow = workflow(&endpoints);
+            let start = workflow.find("\n    env:\n").unwrap() + "\n    env:\n".len();
+            let keys: Vec<&str> = workflow[start..]
+                .lines()
+                .take_while(|line| line.starts_with("      "))
+                .map(|line| line.trim().split(':').next().unwrap_or_default())
+                .collect();
+            let mut unique = keys.clone();
+            unique.sort_unstable();
+            unique.dedup();
+            prop_assert_eq!(keys.len(), unique.len(), "{}", workflow);
+            for (_, var) in path_params(&path) {
+                prop_assert!(!OWN_VARIABLES.contains(&var.as_str()), "{}", var);
+            }
+            let args = <crate::cli::Cli as clap::Parser>::try_parse_from(["gatecheck", "init"]).unwrap();
+            let crate::cli::Command::Init(args) = args.command else { unreachable!() };
+            let text = scenario(&args, &endpoints).unwrap();
+            // Every variable set but the scaffold's own, which take the defaults it writes.
+            let lookup = |name: &str| -> Result<Option<String>, Error> {
+                Ok(match name {
+                    "PERF_BEARER_TOKEN" => Some("tok-proptest-0a1b2c3d".into()),
+                    own if OWN_VARIABLES.contains(&own) => None,
+                    _ => Some("v1".into()),
+                })
+            };
+            let loaded = crate::load::plan::parse("s.toml", &text, &crate::load::plan::Overrides::default(), &lookup);
+            prop_assert!(loaded.is_ok(), "{:?}\n{}", loaded.err(), text);
+        }
     }
 
     #[test]

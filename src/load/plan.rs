@@ -389,7 +389,7 @@ pub fn parse(source: &str, text: &str, overrides: &Overrides, env: &crate::env::
         let mut requests = Vec::new();
         for request in &flow.requests {
             let at = |what: &str| at(&format!("request {:?}: {what}", request.name));
-            requests.push(request_plan(request, &vars, &target).map_err(|why| fail(at(&why)))?);
+            requests.push(request_plan(request, &vars, &target, &token_var).map_err(|why| fail(at(&why)))?);
         }
         flows.push(FlowPlan {
             name: flow.name.clone(),
@@ -435,10 +435,52 @@ pub fn parse(source: &str, text: &str, overrides: &Overrides, env: &crate::env::
 /// The least time a flow needs after its start offset to run one iteration.
 const MIN_ITERATION_TIME: Duration = Duration::from_secs(1);
 
-fn request_plan(request: &RequestFile, vars: &Vars, target: &Target) -> Result<RequestPlan, String> {
+/// The variable a request URL may not be built from, when `text` (a path, a path parameter)
+/// names one: the scenario's bearer token variable, a credential gatecheck reads by name
+/// (`settings::CREDENTIAL_ENV`), or any variable named as a credential's (`input::credential_name`).
+/// A request URL is printed in access logs, proxies and reports; credentials travel only as
+/// `Authorization: Bearer` (finding round21-text/01).
+pub fn credential_variable(text: &str, token_var: &str) -> Option<String> {
+    let found = std::cell::RefCell::new(None);
+    let _ = crate::policy::template::substitute(text, &|name| {
+        let name = name.split('|').next().unwrap_or_default().trim();
+        let credential = name == token_var
+            || crate::settings::CREDENTIAL_ENV.contains(&name)
+            || crate::input::credential_name(name).is_some();
+        if credential && found.borrow().is_none() {
+            *found.borrow_mut() = Some(name.to_string());
+        }
+        Ok(String::new())
+    });
+    found.into_inner()
+}
+
+/// Refuses a request URL that would carry a credential: `field` built from a credential's
+/// variable, a credential-named query (or path) parameter, or a credential gatecheck holds.
+fn refuse_credential_in_url(field: &str, template: &str, token_var: &str) -> Result<(), String> {
+    match credential_variable(template, token_var) {
+        Some(name) => Err(format!(
+            "{field}: ${{{name}}} is a credential's variable, and credentials do not travel in the request URL \
+             (printed in access logs, proxies and reports); the bearer token is sent as Authorization: Bearer"
+        )),
+        None => Ok(()),
+    }
+}
+
+fn request_plan(request: &RequestFile, vars: &Vars, target: &Target, token_var: &str) -> Result<RequestPlan, String> {
     let method = http::Method::from_bytes(request.method.to_ascii_uppercase().as_bytes())
         .map_err(|_| format!("method {:?} is not an HTTP method", request.method))?;
+    refuse_credential_in_url("path", &request.path, token_var)?;
+    for (name, value) in &request.path_params {
+        refuse_credential_in_url(&format!("path_params.{name}"), value, token_var)?;
+    }
     let mut path = vars.text(&request.path)?;
+    if let Some(word) = crate::input::path_credential_parameter(&path) {
+        return Err(format!(
+            "path: a query parameter is named as a credential's ({word:?} in its name), and credentials do not \
+             travel in the request URL (printed in access logs, proxies and reports)"
+        ));
+    }
     for (name, value) in &request.path_params {
         let value = vars.text(value)?;
         let placeholder = format!("{{{name}}}");
@@ -452,6 +494,13 @@ fn request_plan(request: &RequestFile, vars: &Vars, target: &Target) -> Result<R
     }
     if path.contains(['{', '}']) {
         return Err(format!("path {path:?} still has a {{placeholder}}: add it to path_params"));
+    }
+    // Whatever the variables are named: a value that is (or holds) a credential gatecheck holds
+    // never goes into the URL either (the scrubber knows every form of each).
+    if crate::secret::scrub(&path) != path {
+        return Err("path: it holds a credential gatecheck holds (masked ***), and credentials do not travel in the \
+                    request URL (printed in access logs, proxies and reports)"
+            .into());
     }
     let uri = http::Uri::try_from(format!("{}{path}", target.base_path))
         .map_err(|e| format!("path {path:?} is not a valid request path: {e}"))?;
@@ -653,6 +702,50 @@ mod tests {
         let body: serde_json::Value = serde_json::from_slice(plan.flows[2].requests[0].body.as_ref().unwrap()).unwrap();
         assert_eq!(body["keywords"], serde_json::json!(["a", "b", "c"]));
         assert_eq!(plan.executor, Executor::ConstantVus { vus: 5 });
+    }
+
+    /// A one-request scenario with `request` (its `path` and `path_params` lines).
+    fn one_request(request: &str) -> String {
+        format!(
+            "[scenario]\nbase_url = \"http://127.0.0.1:9\"\nvus = \"1\"\nduration = \"2s\"\n\n\
+             [[flow]]\nname = \"f\"\n\n[[flow.request]]\nname = \"r\"\nmethod = \"GET\"\n{request}\n"
+        )
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// Finding round21-text/01, as a rule: a variable that is a credential's (the token's,
+        /// one gatecheck reads by name, or one named as a credential's) in any position of a
+        /// request's path, query or path parameters is refused, naming it; the same request
+        /// built from an ordinary variable loads.
+        #[test]
+        fn a_credential_variable_anywhere_in_a_request_url_is_refused(
+            prefix in "(PERF_|MY_|)",
+            word in proptest::sample::select(vec!["TOKEN", "API_KEY", "SECRET", "PASSWORD", "AUTH", "SESSION", "JWT", "BEARER", "Otp"]),
+            suffix in "(_VALUE|_2|)",
+            known in proptest::sample::select(crate::settings::CREDENTIAL_ENV.to_vec()),
+            use_known in proptest::bool::ANY,
+            position in 0usize..5,
+        ) {
+            let var = if use_known { known.to_string() } else { format!("{prefix}{word}{suffix}") };
+            let request = |var: &str| match position {
+                0 => format!("path = \"/${{{var}}}/items\""),
+                1 => format!("path = \"/api/items/${{{var}}}\""),
+                2 => format!("path = \"/api/items?page=1&q=${{{var}}}\""),
+                3 => format!("path = \"/api/items/{{p}}\"\npath_params = {{ p = \"${{{var}}}\" }}"),
+                _ => format!("path = \"/api/{{p}}/x\"\npath_params = {{ p = \"a-${{{var}}}-b\" }}"),
+            };
+            let lookup = |name: &str| -> Result<Option<String>, Error> {
+                Ok(Some(if name == "PERF_BEARER_TOKEN" { "tok-proptest-0a1b2c3d".into() } else { "v1".into() }))
+            };
+            let text = one_request(&request(&var));
+            let refused = parse("s.toml", &text, &Overrides::default(), &lookup);
+            let err = refused.expect_err("a credential's variable in a request URL").to_string();
+            proptest::prop_assert!(err.contains(&format!("${{{var}}}")) && err.contains("request URL"), "{}", err);
+            let plain = one_request(&request("PERF_ITEM_ID"));
+            let loaded = parse("s.toml", &plain, &Overrides::default(), &lookup);
+            proptest::prop_assert!(loaded.is_ok(), "{:?}", loaded.err());
+        }
     }
 
     #[test]

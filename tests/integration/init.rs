@@ -270,3 +270,68 @@ fn init_writes_no_credential_into_the_files_it_creates() {
     let scenario = std::fs::read_to_string(dir.path().join("gates/core-flows.toml")).unwrap();
     assert!(!scenario.contains("9f8e7d6c") && scenario.contains("***"), "{scenario}");
 }
+
+/// The `NAME:` keys of the job's `env:` map in a workflow init wrote, in order.
+fn env_keys(workflow: &str) -> Vec<String> {
+    let start = workflow.find("\n    env:\n").expect("the job has an env map") + "\n    env:\n".len();
+    workflow[start..]
+        .lines()
+        .take_while(|line| line.starts_with("      "))
+        .map(|line| line.trim().split(':').next().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// Finding round21-text/01: an OpenAPI path `/api/sessions/{bearer_token}` was written as
+/// `path_params = { bearer_token = "${PERF_BEARER_TOKEN}" }`, so `smoke` sent the token in
+/// every request URL, and the workflow defined PERF_BEARER_TOKEN twice in one env map (from
+/// `secrets.`, then from `vars.`). A path parameter named as a credential's is refused (exit 2,
+/// one line naming the path and the parameter, nothing written); one whose variable would be
+/// one of the scaffold's own (PERF_BASE_URL, PERF_VUS, PERF_DURATION) is renamed, so no env
+/// key is defined twice and the workflow passes actionlint.
+#[test]
+fn init_refuses_a_credential_path_parameter_and_renames_one_of_its_own_variables() {
+    for param in ["bearer_token", "bearer-token", "api_key", "password"] {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("api.yaml"),
+            format!("openapi: 3.0.3\npaths:\n  /api/sessions/{{{param}}}:\n    get:\n      responses: {{'200': {{description: ok}}}}\n"),
+        )
+        .unwrap();
+        let out = gatecheck().current_dir(dir.path()).args(["init", "--openapi", "api.yaml"]).assert().code(2);
+        let err = stderr_of(&out);
+        assert!(err.contains(param) && err.contains("credential"), "{param}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "{param}: nothing is written");
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("api.yaml"),
+        "openapi: 3.0.3\npaths:\n  /api/sites/{base_url}/items/{duration}:\n    get:\n      responses: {'200': {description: ok}}\n  /api/pools/{vus}:\n    get:\n      responses: {'200': {description: ok}}\n",
+    )
+    .unwrap();
+    gatecheck().current_dir(dir.path()).args(["init", "--openapi", "api.yaml"]).assert().code(0);
+    let workflow = std::fs::read_to_string(dir.path().join(".github/workflows/release-gates.yml")).unwrap();
+    let keys = env_keys(&workflow);
+    let mut unique = keys.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(keys.len(), unique.len(), "a key defined twice: {keys:?}\n{workflow}");
+    assert!(workflow.contains("PERF_BASE_URL: ${{ inputs.base_url || vars.PERF_BASE_URL }}"), "{workflow}");
+    let scenario = std::fs::read_to_string(dir.path().join("gates/core-flows.toml")).unwrap();
+    for own in ["${PERF_BASE_URL}\" }", "= \"${PERF_DURATION}\" }", "= \"${PERF_VUS}\" }", "\"${PERF_DURATION}\", "] {
+        assert!(!scenario.contains(own), "a path parameter filled from gatecheck's own variable: {scenario}");
+    }
+    gatecheck().current_dir(dir.path()).args(["lint", "gates/core-flows.toml"]).assert().code(0);
+    if which("actionlint").is_none() {
+        assert!(std::env::var_os("CI").is_none(), "actionlint is missing in CI (make install-tools)");
+        crate::support::record_skip("actionlint not on PATH (make install-tools)");
+        return;
+    }
+    let status = std::process::Command::new("actionlint")
+        .current_dir(dir.path())
+        .arg(".github/workflows/release-gates.yml")
+        .status()
+        .unwrap();
+    assert!(status.success(), "{workflow}");
+}

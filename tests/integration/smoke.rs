@@ -355,3 +355,58 @@ fn requests_in_flight_when_the_run_is_stopped_count_as_interrupted_failures() {
     let waited = doc["metrics"]["http_req_duration{flow:one}"]["max"].as_f64().unwrap();
     assert!((1000.0..5000.0).contains(&waited), "{waited} ms");
 }
+
+/// Finding round21-text/01: a scenario path or path parameter filled from the bearer token's
+/// variable (or any credential's) sent the token in every request URL, exit 0; so did a
+/// credential-named query parameter in a request path (refused for the base URL only). Each is
+/// refused at load: exit 2, one line naming the scenario, the field and the variable, before
+/// any request, and the token is never printed.
+#[test]
+fn a_scenario_never_puts_a_credential_in_a_request_url() {
+    const TOKEN: &str = "s3cr3tTokenValue0123456789";
+    let cases: [(&str, &str, &str); 8] = [
+        (
+            "path = \"/api/sessions/{s}\"\npath_params = { s = \"${PERF_BEARER_TOKEN}\" }",
+            "path_params.s",
+            "PERF_BEARER_TOKEN",
+        ),
+        ("path = \"/api/sites?api_key=${PERF_BEARER_TOKEN}\"", "path", "PERF_BEARER_TOKEN"),
+        ("path = \"/api/${PERF_BEARER_TOKEN}/items\"", "path", "PERF_BEARER_TOKEN"),
+        ("path = \"/api/items?page=${GATECHECK_PROMETHEUS_TOKEN}\"", "path", "GATECHECK_PROMETHEUS_TOKEN"),
+        ("path = \"/api/items/{id}\"\npath_params = { id = \"${MY_API_KEY}\" }", "path_params.id", "MY_API_KEY"),
+        ("path = \"/api/items/${SVC_TOKEN}\"", "path", "SVC_TOKEN"),
+        ("path = \"/api/items?access_token=abc\"", "path", "token"),
+        ("path = \"${PERF_ITEMS_PATH}\"", "path", "credential"),
+    ];
+    for (request, field, named) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("gates")).unwrap();
+        let token_env = if request.contains("SVC_TOKEN") { "SVC_TOKEN" } else { "PERF_BEARER_TOKEN" };
+        std::fs::write(
+            dir.path().join("gates/core-flows.toml"),
+            format!(
+                "[scenario]\nbase_url = \"http://127.0.0.1:9\"\nbearer_token_env = \"{token_env}\"\nvus = \"1\"\nduration = \"2s\"\n\n\
+                 [[flow]]\nname = \"f\"\n\n[[flow.request]]\nname = \"r\"\nmethod = \"GET\"\n{request}\n"
+            ),
+        )
+        .unwrap();
+        let out = gatecheck()
+            .current_dir(dir.path())
+            .env("PERF_BEARER_TOKEN", TOKEN)
+            .env("SVC_TOKEN", TOKEN)
+            .env("GATECHECK_PROMETHEUS_TOKEN", "prom-0a1b2c3d4e5f6a7b")
+            .env("MY_API_KEY", "key-0a1b2c3d4e5f6a7b")
+            .env("PERF_ITEMS_PATH", format!("/api/items/{TOKEN}"))
+            .args(["smoke", "--quiet", "--summary-out", "s.json", "--log-out", "log.txt"])
+            .assert()
+            .code(2);
+        let err = stderr_of(&out);
+        assert!(
+            err.contains("gates/core-flows.toml") && err.contains(field) && err.contains(named),
+            "{request}: {err}"
+        );
+        assert!(err.contains("URL"), "{request}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{request}: {err}");
+        assert!(!err.contains("s3cr3t") && !err.contains("0a1b2c3d"), "{request}: {err}");
+    }
+}
