@@ -16,6 +16,9 @@ use crate::policy::Policy;
 /// script resolves the real value at k6 run time.
 const RUNTIME: &str = "resolved-at-k6-run-time";
 
+/// The bearer token the plan is checked with when exporting: no run's, and no text the script holds.
+const TOKEN_OF_NO_RUN: &str = "token-of-no-k6-run";
+
 /// What a runner tells the live distributed check (gates/distributed.toml, engine=k6) about
 /// itself, because k6's own remote-write series carry neither: the execution segment it ran,
 /// the sequence that segment belongs to (with its number of segments) and the instant its test
@@ -51,7 +54,12 @@ pub fn render(scenario: Option<&Path>, policy: &Policy, _env: &crate::env::Looku
     let templates = plan::templates(&source, &text)?;
     // Checked with the scenario's own defaults, not this shell's environment: what k6 will
     // use is decided when k6 runs.
-    let defaults_only = |name: &str| Ok((!templates.defaults.contains_key(name)).then(|| RUNTIME.to_string()));
+    // The token stands in as a value of its own: the loader holds it as a credential while the
+    // plan lives, and a credential sharing RUNTIME's text would mask every path built of it.
+    let defaults_only = |name: &str| {
+        Ok((!templates.defaults.contains_key(name))
+            .then(|| if name == templates.token_env { TOKEN_OF_NO_RUN } else { RUNTIME }.to_string()))
+    };
     let plan = plan::parse(&source, &text, &Overrides::default(), &defaults_only)?;
     Ok(script(&plan, &templates, policy))
 }
