@@ -281,10 +281,6 @@ pub async fn smoke(
     // Each scrape is dated by the instant it was read, the run by its start and end: samples
     // that carry their own time must fall inside (`ScrapedHistogram::window`).
     let now_ms = || (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
-    let before = match scrape_url {
-        Some(url) => Some((scrape_histograms(url).await?, now_ms())),
-        None => None,
-    };
     let model = match plan.executor {
         plan::Executor::ConstantVus { vus } => format!("closed model, {vus} VUs per flow"),
         plan::Executor::ConstantArrivalRate { rate, max_vus } => {
@@ -301,6 +297,12 @@ pub async fn smoke(
     );
     write_out(writeln!(out, "{header}"))?;
     let start = wait_for_start(role.start_at, out).await?;
+    // The first scrape just before the run (after any wait for --start-at): a reading taken long
+    // before the run would count what was observed before it (finding round21-figures/01).
+    let before = match scrape_url {
+        Some(url) => Some((scrape_histograms(url).await?, now_ms())),
+        None => None,
+    };
     let run_id = role.run_id.clone().unwrap_or_else(|| derived_run_id(&scenario_digest.sha256, start));
     let whole_plan = role.whole_plan.clone().unwrap_or_else(|| crate::load::summary::plan_json(&plan));
     let writer = crate::load::remote_write::Writer {

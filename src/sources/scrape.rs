@@ -38,6 +38,9 @@ pub struct ScrapedHistogram {
     /// The earliest and latest explicit sample timestamp (ms since the epoch) of each series
     /// that carries any; a series without one is dated by the scrape.
     pub dated: BTreeMap<String, (i64, i64)>,
+    /// The series with a sample that carries no timestamp (dated by the scrape, beside any
+    /// dated samples of theirs). A series in neither map is dated by the scrape too.
+    pub undated: std::collections::BTreeSet<String>,
 }
 
 /// How far a sample's own time may lie past the instant it was read at (or the run's start),
@@ -56,65 +59,89 @@ pub struct Instants {
 }
 
 impl ScrapedHistogram {
-    /// The run window, dated (finding round19-figures/03): every explicit sample time must lie
-    /// at most `CLOCK_SKEW_MS` past the scrape it was read in (else it is in the future), the
-    /// first scrape's at most that past the run's start, and the second scrape's at least the
-    /// run's end minus that; a series dated otherwise does not cover the run, so there is no
-    /// window, naming it. Then `since`.
+    /// The run window, dated: every reading of a series is dated by its samples' own times and,
+    /// for samples without one, by the instant its scrape was read (`reading`). Every date of a
+    /// reading lies at most `CLOCK_SKEW_MS` past the scrape it was read in (else it is in the
+    /// future, finding round19-figures/03); the first scrape's within `CLOCK_SKEW_MS` of the
+    /// run's start either way (after it, the window misses the run's beginning; long before it,
+    /// the window holds what was observed before the run), the second scrape's at least the
+    /// run's end minus that; and a series read in both scrapes is dated later in the second than
+    /// any date of the first (findings round20-figures/01, round21-figures/01: dated in one scrape
+    /// and undated in the other, the window ran backwards). A series dated otherwise does not
+    /// measure the run, so there is no window, naming it. Then `since`.
     pub fn window(&self, earlier: &ScrapedHistogram, at: &Instants) -> Window {
         let when = |ms: i64| crate::metrics::rfc3339(ms.div_euclid(1000));
+        let skew = CLOCK_SKEW_MS / 1000;
         let scrapes = [("the first scrape", earlier, at.first_scrape), ("the second scrape", self, at.second_scrape)];
         for (scrape, histogram, read_at) in scrapes {
-            for (labels, &(_, latest)) in &histogram.dated {
+            for labels in histogram.series.keys() {
+                let (_, latest) = histogram.reading(labels, read_at);
                 if latest > read_at.saturating_add(CLOCK_SKEW_MS) {
                     return Err(format!(
-                        "{} in {scrape} carries a sample dated {}, in the future (the scrape was read at {}; clocks may differ by {} s): the run window is no figure",
+                        "{} in {scrape} carries a sample dated {}, in the future (the scrape was read at {}; clocks may differ by {skew} s): the run window is no figure",
                         series_name(labels),
                         when(latest),
                         when(read_at),
-                        CLOCK_SKEW_MS / 1000
                     ));
                 }
             }
         }
-        for (labels, &(_, latest)) in &earlier.dated {
+        for labels in earlier.series.keys() {
+            let (earliest, latest) = earlier.reading(labels, at.first_scrape);
             if latest > at.run_start.saturating_add(CLOCK_SKEW_MS) {
                 return Err(format!(
-                    "{} in the first scrape is dated {}, after the run started at {} (allowing {} s of clock skew): the scrapes do not cover the run, so the run window is no figure",
+                    "{} in the first scrape is dated {}, after the run started at {} (allowing {skew} s of clock skew): the scrapes do not cover the run, so the run window is no figure",
                     series_name(labels),
                     when(latest),
                     when(at.run_start),
-                    CLOCK_SKEW_MS / 1000
+                ));
+            }
+            if earliest < at.run_start.saturating_sub(CLOCK_SKEW_MS) {
+                return Err(format!(
+                    "{} in the first scrape is dated {}, long before the run started at {} (allowing {skew} s of clock skew): the window would hold what was observed before the run, so the run window is no figure",
+                    series_name(labels),
+                    when(earliest),
+                    when(at.run_start),
                 ));
             }
         }
-        for (labels, &(earliest, _)) in &self.dated {
+        for labels in self.series.keys() {
+            let (earliest, _) = self.reading(labels, at.second_scrape);
             if earliest < at.run_end.saturating_sub(CLOCK_SKEW_MS) {
                 return Err(format!(
-                    "{} in the second scrape is dated {}, before the run ended at {} (allowing {} s of clock skew): the scrapes do not cover the run (a cached or replayed exposition?), so the run window is no figure",
+                    "{} in the second scrape is dated {}, before the run ended at {} (allowing {skew} s of clock skew): the scrapes do not cover the run (a cached or replayed exposition?), so the run window is no figure",
                     series_name(labels),
                     when(earliest),
                     when(at.run_end),
-                    CLOCK_SKEW_MS / 1000
                 ));
             }
         }
-        // One exporter's clock dates a series in both scrapes: its second sample comes after its
-        // first (finding round20-figures/01: a second scrape dated before the first, or both at
-        // one instant while the counters rose by 1,000, was judged as the run window).
-        for (labels, &(earliest, _)) in &self.dated {
-            if let Some(&(_, latest)) = earlier.dated.get(labels) {
-                if earliest <= latest {
-                    return Err(format!(
-                        "{} is dated {} in the second scrape, not after its sample of the first scrape ({}): time did not move forward between them, so the run window is no figure",
-                        series_name(labels),
-                        when(earliest),
-                        when(latest)
-                    ));
-                }
+        // A series read in both scrapes moves forward in time between them, however each reading
+        // is dated (findings round20-figures/01, round21-figures/01: dated 100 s before the first
+        // scrape in the second and undated in the first, the window ran backwards).
+        for labels in self.series.keys().filter(|labels| earlier.series.contains_key(*labels)) {
+            let (earliest, _) = self.reading(labels, at.second_scrape);
+            let (_, latest) = earlier.reading(labels, at.first_scrape);
+            if earliest <= latest {
+                return Err(format!(
+                    "{} is dated {} in the second scrape, not after its reading of the first scrape ({}): time did not move forward between them, so the run window is no figure",
+                    series_name(labels),
+                    when(earliest),
+                    when(latest)
+                ));
             }
         }
         self.since(earlier)
+    }
+
+    /// The earliest and latest date (ms since the epoch) of a series' samples in this scrape,
+    /// read at `read_at`: their own times, and `read_at` for any sample without one.
+    fn reading(&self, labels: &str, read_at: i64) -> (i64, i64) {
+        match self.dated.get(labels) {
+            Some(&(earliest, latest)) if self.undated.contains(labels) => (earliest.min(read_at), latest.max(read_at)),
+            Some(&range) => range,
+            None => (read_at, read_at),
+        }
     }
 
     /// The run window: each series' increase since `earlier` (resets handled per series),
@@ -276,17 +303,22 @@ pub fn parse(url: &str, text: &str) -> Result<BTreeMap<String, ScrapedHistogram>
         if ((is_count || name.ends_with("_sum")) && !value.is_finite()) || (is_count && value < 0.0) {
             return Err(fail(number + 1, &format!("{name} value {value_text:?} is out of range for a histogram")));
         }
-        if let (Some(stamp), Some(base)) = (
-            stamp,
-            name.strip_suffix("_bucket").or_else(|| name.strip_suffix("_sum")).or_else(|| name.strip_suffix("_count")),
-        ) {
-            let range = histograms
-                .entry(base.to_string())
-                .or_default()
-                .dated
-                .entry(series_key(series))
-                .or_insert((stamp, stamp));
-            *range = (range.0.min(stamp), range.1.max(stamp));
+        let base =
+            name.strip_suffix("_bucket").or_else(|| name.strip_suffix("_sum")).or_else(|| name.strip_suffix("_count"));
+        match (stamp, base) {
+            (Some(stamp), Some(base)) => {
+                let range = histograms
+                    .entry(base.to_string())
+                    .or_default()
+                    .dated
+                    .entry(series_key(series))
+                    .or_insert((stamp, stamp));
+                *range = (range.0.min(stamp), range.1.max(stamp));
+            }
+            (None, Some(base)) => {
+                histograms.entry(base.to_string()).or_default().undated.insert(series_key(series));
+            }
+            _ => {}
         }
         if let Some(base) = name.strip_suffix("_bucket") {
             let le = label(series, "le").ok_or_else(|| fail(number + 1, "a _bucket sample without le"))?;
@@ -309,8 +341,9 @@ pub fn parse(url: &str, text: &str) -> Result<BTreeMap<String, ScrapedHistogram>
     }
     for histogram in histograms.values_mut() {
         histogram.series.retain(|_, h| !h.buckets.is_empty());
-        let ScrapedHistogram { series, dated } = histogram;
+        let ScrapedHistogram { series, dated, undated } = histogram;
         dated.retain(|labels, _| series.contains_key(labels));
+        undated.retain(|labels| series.contains_key(labels));
         for series in histogram.series.values_mut() {
             series.buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
         }
@@ -595,43 +628,109 @@ mod tests {
         assert!(err.contains("line 1") && err.contains("timestamp"), "{err}");
     }
 
-    proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+    /// A strategy for an offset (ms) around the clock-skew allowance's edges, or anywhere near.
+    fn around_the_edges() -> impl proptest::strategy::Strategy<Value = i64> {
+        use proptest::prelude::*;
+        prop_oneof![
+            (-2i64..=2).prop_map(|d| CLOCK_SKEW_MS + d),
+            (-2i64..=2).prop_map(|d| -CLOCK_SKEW_MS + d),
+            -2i64..=2,
+            -400_000i64..400_000,
+        ]
+    }
 
-        /// Finding round19-figures/03. Rule: a window is dated by its samples' own times when
-        /// they carry one: it is a figure exactly when no sample is dated more than the clock
-        /// skew allowance past the scrape it was read in, the first scrape's samples no later
-        /// than the run's start plus the allowance and the second scrape's no earlier than the
-        /// run's end minus it; otherwise no figure, naming the series. Samples without a time
-        /// keep the scrape's instant (always inside).
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        /// Findings round19-figures/03, round20-figures/01 and round21-figures/01. Rule: every
+        /// reading of a series is dated by its samples' own times and, for samples without one,
+        /// by its scrape's instant; the window is a figure exactly when no date lies more than the
+        /// clock skew allowance past its scrape, the first reading's dates lie within the
+        /// allowance of the run's start either way, the second's no earlier than the run's end
+        /// minus it, and the second reading is dated after every date of the first; otherwise no
+        /// figure, naming the series. Generated around each edge: a first scrape taken (undated)
+        /// up to and past the allowance before the run, stamps at the allowance's edges, runs of
+        /// a few ms, readings partly dated.
         #[test]
-        fn a_window_is_a_figure_exactly_when_its_dated_samples_lie_around_the_run(
-            first in proptest::option::of(-10_000_000i64..10_000_000),
-            second in proptest::option::of(-10_000_000i64..10_000_000),
+        fn a_window_is_a_figure_exactly_when_its_readings_lie_around_the_run_in_order(
+            lead in proptest::prop_oneof![proptest::strategy::Strategy::prop_map(-2i64..=2, |d| CLOCK_SKEW_MS + d), 0i64..200_000],
+            length in proptest::prop_oneof![0i64..4, 0i64..300_000],
+            lag in 0i64..3_000,
+            first in proptest::option::of(around_the_edges()),
+            second in proptest::option::of(around_the_edges()),
+            first_partly_undated in proptest::bool::ANY,
+            second_partly_undated in proptest::bool::ANY,
         ) {
-            let at = Instants { first_scrape: 1_000_000, run_start: 1_500_000, run_end: 4_500_000, second_scrape: 5_000_000 };
-            let text = |count: u32, stamp: Option<i64>| {
-                let stamp = stamp.map(|s| format!(" {s}")).unwrap_or_default();
-                format!("lag_bucket{{w=\"a\",le=\"1\"}} {count}{stamp}\nlag_bucket{{w=\"a\",le=\"+Inf\"}} {count}{stamp}\nlag_sum{{w=\"a\"}} 0{stamp}\nlag_count{{w=\"a\"}} {count}{stamp}\n")
+            let first_scrape = 1_000_000_000;
+            let run_start = first_scrape + lead;
+            let run_end = run_start + length;
+            let at = Instants { first_scrape, run_start, run_end, second_scrape: run_end + lag };
+            // The buckets carry the stamp; the _count too unless the reading is partly undated.
+            let text = |count: u32, stamp: Option<i64>, partly: bool| {
+                let bucket = stamp.map(|s| format!(" {s}")).unwrap_or_default();
+                let count_stamp = if partly { String::new() } else { bucket.clone() };
+                format!("lag_bucket{{w=\"a\",le=\"1\"}} {count}{bucket}\nlag_bucket{{w=\"a\",le=\"+Inf\"}} {count}{bucket}\nlag_sum{{w=\"a\"}} 0{bucket}\nlag_count{{w=\"a\"}} {count}{count_stamp}\n")
             };
-            let first_at = first.map(|offset| at.first_scrape + offset);
-            let second_at = second.map(|offset| at.second_scrape + offset);
-            let before = parse("b", &text(10, first_at)).unwrap();
-            let after = parse("a", &text(30, second_at)).unwrap();
+            // The first scrape's stamps around the run's start, the second's around its end.
+            let first_at = first.map(|offset| at.run_start + offset);
+            let second_at = second.map(|offset| at.run_end + offset);
+            let before = parse("b", &text(10, first_at, first_partly_undated)).unwrap();
+            let after = parse("a", &text(30, second_at, second_partly_undated)).unwrap();
             let window = after["lag"].window(&before["lag"], &at);
-            let first_fits = first_at.is_none_or(|t| t <= at.first_scrape + CLOCK_SKEW_MS && t <= at.run_start + CLOCK_SKEW_MS);
-            let second_fits = second_at.is_none_or(|t| t <= at.second_scrape + CLOCK_SKEW_MS && t >= at.run_end - CLOCK_SKEW_MS);
-            let forward = match (first_at, second_at) {
-                (Some(first), Some(second)) => second > first,
-                _ => true,
+            let dates = |stamp: Option<i64>, partly: bool, read_at: i64| -> Vec<i64> {
+                match stamp {
+                    Some(stamp) if partly => vec![stamp, read_at],
+                    Some(stamp) => vec![stamp],
+                    None => vec![read_at],
+                }
             };
-            if first_fits && second_fits && forward {
+            let one = dates(first_at, first_partly_undated, at.first_scrape);
+            let two = dates(second_at, second_partly_undated, at.second_scrape);
+            let (e1, l1) = (*one.iter().min().unwrap(), *one.iter().max().unwrap());
+            let (e2, l2) = (*two.iter().min().unwrap(), *two.iter().max().unwrap());
+            let fits = l1 <= at.first_scrape + CLOCK_SKEW_MS
+                && l2 <= at.second_scrape + CLOCK_SKEW_MS
+                && l1 <= at.run_start + CLOCK_SKEW_MS
+                && e1 >= at.run_start - CLOCK_SKEW_MS
+                && e2 >= at.run_end - CLOCK_SKEW_MS
+                && e2 > l1;
+            if fits {
                 proptest::prop_assert_eq!(window.unwrap().count, 20.0);
             } else {
                 let why = window.unwrap_err();
                 proptest::prop_assert!(why.contains("w=\"a\"") && why.contains("no figure"), "{}", why);
             }
         }
+    }
+
+    /// Finding round21-figures/01: a series undated in one scrape (dated by it) and dated in the
+    /// other ran backwards (undated, then dated 100 s before the first scrape; dated 100 s ahead,
+    /// then undated), and a first reading dated an hour before the run (or taken then) counted an
+    /// hour of observations: no window, naming the series.
+    #[test]
+    fn a_reading_dated_by_its_scrape_is_held_to_the_same_rules() {
+        let at =
+            Instants { first_scrape: 1_000_000, run_start: 1_000_010, run_end: 1_003_010, second_scrape: 1_003_020 };
+        let text = |count: u32, stamp: Option<i64>| {
+            let stamp = stamp.map(|s| format!(" {s}")).unwrap_or_default();
+            format!("lag_bucket{{w=\"a\",le=\"1\"}} {count}{stamp}\nlag_bucket{{w=\"a\",le=\"+Inf\"}} {count}{stamp}\nlag_sum{{w=\"a\"}} 0{stamp}\nlag_count{{w=\"a\"}} {count}{stamp}\n")
+        };
+        let judge = |first: Option<i64>, second: Option<i64>, at: &Instants| {
+            let before = parse("b", &text(0, first)).unwrap();
+            let after = parse("a", &text(1000, second)).unwrap();
+            after["lag"].window(&before["lag"], at)
+        };
+        for (first, second) in [(None, Some(at.first_scrape - 100_000)), (Some(at.first_scrape + 100_000), None)] {
+            let why = judge(first, second, &at).unwrap_err();
+            assert!(why.contains("time did not move forward") && why.contains("w=\"a\""), "{why}");
+        }
+        let why = judge(Some(at.run_start - 3_600_000), None, &at).unwrap_err();
+        assert!(why.contains("long before the run started") && why.contains("w=\"a\""), "{why}");
+        let early = Instants { first_scrape: at.run_start - 3_600_000, ..at };
+        let why = judge(None, None, &early).unwrap_err();
+        assert!(why.contains("long before the run started"), "{why}");
+        assert_eq!(judge(None, None, &at).unwrap().count, 1000.0);
+        assert_eq!(judge(None, Some(at.second_scrape + 1000), &at).unwrap().count, 1000.0);
     }
 
     /// Finding round20-figures/01: in a 3 s run each scrape's dates lay within the clock-skew

@@ -1052,13 +1052,82 @@ fn scraped_samples_dated_outside_the_run_are_no_data_naming_the_series() {
         policy_file("[[gate]]\nid = \"lag\"\nunit = \"s\"\nthresholds = [\"max < 60s\"]\nscrape = \"lag_seconds\"\n");
     let hours_ago = now_ms - 7_200_000;
     let cases = [
-        ("stale", Some(hours_ago), Some(hours_ago + 1000), Some("before the run ended")),
+        // The first reading, 2 h before the run, is refused first (round21-figures/01).
+        ("stale", Some(hours_ago), Some(hours_ago + 1000), Some("long before the run started")),
+        ("stale second", None, Some(hours_ago + 1000), Some("before the run ended")),
         ("future", Some(hours_ago), Some(4_070_908_800_000), Some("in the future")),
         ("late start", Some(now_ms + 600_000), Some(now_ms + 600_000), Some("in the future")),
         ("dated around the run", Some(now_ms - 1000), Some(now_ms + 2000), None),
         ("undated", None, None, None),
     ];
     for (case, before, after, reason) in cases {
+        let url = serve_changing_metrics(histogram(0, before), histogram(1000, after));
+        let dir = tempfile::tempdir().unwrap();
+        let scenario = one_flow_scenario(dir.path());
+        let summary = dir.path().join("run.json");
+        gatecheck()
+            .envs([("T", url.as_str()), ("PERF_BEARER_TOKEN", "token-123456")])
+            .args(["smoke", "--quiet", "--scenario"])
+            .arg(&scenario)
+            .args(["--duration", "1s", "--scrape-url", &format!("{url}/metrics"), "--summary-out"])
+            .arg(&summary)
+            .arg("--log-out")
+            .arg(dir.path().join("run.log"))
+            .assert()
+            .code(0);
+        let judged =
+            gatecheck().args(["verify", "--verbose", "--policy"]).arg(&policy).arg("--summary").arg(&summary).assert();
+        match reason {
+            Some(reason) => {
+                let out = stdout_of(&judged.code(1));
+                assert!(table_line(&out, "lag", "max < 60s").contains("NO DATA"), "{case}: {out}");
+                assert!(out.contains(reason) && out.contains("pod=\"a\""), "{case}: {out}");
+            }
+            None => {
+                let out = stdout_of(&judged.code(0));
+                assert!(table_line(&out, "lag", "max < 60s").contains("PASS"), "{case}: {out}");
+            }
+        }
+    }
+}
+
+/// Finding round21-figures/01: the forward-in-time rule compared only series dated in both
+/// scrapes. A series undated in the first scrape (dated by the scrape) and dated 100 s before it
+/// in the second, or dated 100 s ahead in the first and undated in the second, ran backwards,
+/// yet was judged as the run window (PASS); a first scrape dated an hour before the run counted
+/// an hour of observations. Every reading is dated, by its own time or its scrape's: the second
+/// after the first, the first within the clock skew of the run's start: else NO DATA naming the
+/// series.
+#[test]
+fn a_scraped_window_is_dated_forward_and_at_the_run_however_each_reading_is_dated() {
+    let now_ms = || (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis()) as i64;
+    let histogram = |count: u32, stamp: Option<i64>| {
+        let stamp = stamp.map(|s| format!(" {s}")).unwrap_or_default();
+        format!(
+            "lag_seconds_bucket{{pod=\"a\",le=\"1\"}} {count}{stamp}\nlag_seconds_bucket{{pod=\"a\",le=\"+Inf\"}} {count}{stamp}\n\
+             lag_seconds_sum{{pod=\"a\"}} {}{stamp}\nlag_seconds_count{{pod=\"a\"}} {count}{stamp}\n",
+            count / 2
+        )
+    };
+    let (_guard, policy) =
+        policy_file("[[gate]]\nid = \"lag\"\nunit = \"s\"\nthresholds = [\"max < 60s\"]\nscrape = \"lag_seconds\"\n");
+    type Case = (&'static str, fn(i64) -> (Option<i64>, Option<i64>), Option<&'static str>);
+    let cases: [Case; 4] = [
+        (
+            "undated, then dated before the first scrape",
+            |now| (None, Some(now - 100_000)),
+            Some("did not move forward"),
+        ),
+        ("dated ahead, then undated", |now| (Some(now + 100_000), None), Some("did not move forward")),
+        (
+            "dated an hour before the run, then undated",
+            |now| (Some(now - 3_600_000), None),
+            Some("long before the run"),
+        ),
+        ("undated, then dated after the run", |now| (None, Some(now + 60_000)), None),
+    ];
+    for (case, stamps, reason) in cases {
+        let (before, after) = stamps(now_ms());
         let url = serve_changing_metrics(histogram(0, before), histogram(1000, after));
         let dir = tempfile::tempdir().unwrap();
         let scenario = one_flow_scenario(dir.path());
@@ -1597,6 +1666,76 @@ fn a_summary_run_shorter_than_its_raw_results_span_is_exit_2_naming_both() {
         }
     }
     assert!(pairs >= 80, "every real pair checked: {pairs}");
+}
+
+/// Finding round21-figures/03: the raw-span check bounded the span from above only. A real k6
+/// 1.1.0 handleSummary with `testRunDurationMs` x2 / x10 (or a summary-export with every rate
+/// divided, its run implied by count / rate), its counter rates rescaled, beside the run's own
+/// raw results spanning 10.56 s (k6 writes a `vus` point every second of a run), passed
+/// `data_received rate < 20000` at 12012 and 2402/s. A summary run far longer than its raw
+/// results' span is exit 2 naming both files and both durations.
+#[test]
+fn a_summary_run_longer_than_its_raw_results_span_is_exit_2_naming_both() {
+    let (_guard, policy) = policy_file(
+        "[policy]\nname = \"bw\"\n[k6_thresholds]\nenforce = false\n\
+         [[gate]]\nid = \"egress\"\nmetric = \"data_received\"\nthresholds = [\"rate < 20000\"]\n",
+    );
+    let raw = fixture("k6/1.1.0/pass/raw.ndjson");
+    let judge = |summary: &std::path::Path| {
+        let output = gatecheck()
+            .args(["verify", "--policy"])
+            .arg(&policy)
+            .arg("--summary")
+            .arg(summary)
+            .arg("--raw")
+            .arg(&raw)
+            .output()
+            .unwrap();
+        (output.status.code().unwrap_or(-1), String::from_utf8_lossy(&output.stderr).into_owned())
+    };
+    // The real run: 24024/s FAIL.
+    assert_eq!(judge(&fixture("k6/1.1.0/pass/handle-summary.json")).0, 1);
+    assert_eq!(judge(&fixture("k6/1.1.0/pass/summary-export.json")).0, 1);
+    let dir = tempfile::tempdir().unwrap();
+    for factor in [2.0, 10.0] {
+        let mut handle = read_json(&fixture("k6/1.1.0/pass/handle-summary.json"));
+        let run_ms = handle["state"]["testRunDurationMs"].as_f64().unwrap() * factor;
+        handle["state"]["testRunDurationMs"] = json!(run_ms);
+        for metric in handle["metrics"].as_object_mut().unwrap().values_mut() {
+            if metric["type"] == "counter" {
+                metric["values"]["rate"] = json!(metric["values"]["rate"].as_f64().unwrap() / factor);
+            }
+        }
+        let path = dir.path().join(format!("hs{factor}.json"));
+        std::fs::write(&path, handle.to_string()).unwrap();
+        let (code, err) = judge(&path);
+        assert_eq!(code, 2, "x{factor}: {err}");
+        assert!(
+            err.contains(&format!("hs{factor}.json"))
+                && err.contains("raw.ndjson")
+                && err.contains(&format!("a run of {} s (state.testRunDurationMs)", run_ms / 1000.0))
+                && err.contains("samples span 10.558"),
+            "{err}"
+        );
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+
+        let mut export = read_json(&fixture("k6/1.1.0/pass/summary-export.json"));
+        for metric in export["metrics"].as_object_mut().unwrap().values_mut() {
+            if let (Some(_), Some(rate)) = (metric["count"].as_f64(), metric.get("rate").and_then(|r| r.as_f64())) {
+                metric["rate"] = json!(rate / factor);
+            }
+        }
+        let path = dir.path().join(format!("se{factor}.json"));
+        std::fs::write(&path, export.to_string()).unwrap();
+        let (code, err) = judge(&path);
+        assert_eq!(code, 2, "x{factor}: {err}");
+        assert!(
+            err.contains(&format!("se{factor}.json"))
+                && err.contains("raw.ndjson")
+                && err.contains("samples span 10.558"),
+            "{err}"
+        );
+    }
 }
 
 /// Finding round15-figures/01: `http_req_failed` raised to 455 samples (parent and write flow,
