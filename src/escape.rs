@@ -32,10 +32,23 @@ impl<'a> ScrubbedLines<'a> {
         ScrubbedLines { out, pending: Vec::new() }
     }
 
+    /// Each line is scrubbed on its own, its line break kept: the scrubber reads a credential
+    /// split across lines (a server's wrapped text), so over several lines at once its mask
+    /// ran over gatecheck's own line break and joined two lines of the output (finding
+    /// round20-text/05: `gate: lat-***atecheck_severity: block` in exported YAML). Every raw
+    /// line break here is gatecheck's: outside text reaches standard output through `line`,
+    /// which scrubs it whole, across its line breaks, before it renders them `\n`.
     fn pass_on(&mut self, upto: usize) -> std::io::Result<()> {
         let text: Vec<u8> = self.pending.drain(..upto).collect();
         match std::str::from_utf8(&text) {
-            Ok(text) => self.out.write_all(crate::secret::scrub(text).as_bytes()),
+            Ok(text) => {
+                for line in text.split_inclusive('\n') {
+                    let (content, end) = line.strip_suffix('\n').map_or((line, ""), |content| (content, "\n"));
+                    self.out.write_all(crate::secret::scrub(content).as_bytes())?;
+                    self.out.write_all(end.as_bytes())?;
+                }
+                Ok(())
+            }
             // Not text (no command writes bytes to standard output): passed on as it is.
             Err(_) => self.out.write_all(&text),
         }
@@ -205,6 +218,27 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// Standard output as `ScrubbedLines` writes `text` in one write.
+    fn through_lines(text: &str) -> String {
+        let mut sink = Vec::new();
+        {
+            let mut lines = ScrubbedLines::new(&mut sink);
+            std::io::Write::write_all(&mut lines, text.as_bytes()).unwrap();
+            std::io::Write::flush(&mut lines).unwrap();
+        }
+        String::from_utf8(sink).unwrap()
+    }
+
+    /// Finding round20-text/05: a line ending in a piece of a credential, before a line of
+    /// gatecheck's own starting (after its indentation) with the credential's next characters,
+    /// was masked as one echo split across lines: `gate: lat-***atecheck_severity: block`.
+    #[test]
+    fn the_mask_of_standard_output_stays_within_a_line() {
+        let _kept = crate::secret::Secret::new("Tok3nLinesAbcdefghijklmnop");
+        let shown = through_lines("    gate: lat-Tok3nLinesAbcdef\n      ghost: block\n");
+        assert_eq!(shown, "    gate: lat-***\n      ghost: block\n");
+    }
+
     #[test]
     fn controls_are_shown_not_obeyed() {
         assert_eq!(line("a\n::add-mask::x\r\u{1b}[31m\0"), "a\\n::add-mask::x\\r\\u001b[31m\\u0000");
@@ -213,6 +247,33 @@ mod tests {
         assert_eq!(markdown("`a|b` <img src=x>"), "\\`a\\|b\\` \\<img src\\=x\\>");
         assert_eq!(workflow_data("50%\n::x"), "50%25\\n::x");
         assert_eq!(html("</td><script>"), "&lt;/td&gt;&lt;script&gt;");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// The rule of `ScrubbedLines` (finding round20-text/05) as a class: whatever lines are
+        /// written — a piece of a credential ending one line and its continuation starting the
+        /// next after any indentation, cut at any point — every line break comes out where it
+        /// went in, and each line is the line scrubbed on its own.
+        #[test]
+        fn standard_output_keeps_every_line_break(
+            pairs in proptest::collection::vec(("[a-z:-]{0,8}", 0usize..25, 1usize..26, " {0,8}", "[ a-z:]{0,8}"), 1..4),
+        ) {
+            const CREDENTIAL: &str = "Zq9LineCredentialXw7Vb6Nm5";
+            let _kept = crate::secret::Secret::new(CREDENTIAL);
+            let text: String = pairs
+                .iter()
+                .map(|(before, start, cut, indent, after)| {
+                    let (start, cut) = (*start.min(cut), *start.max(cut));
+                    format!("{before}{}\n{indent}{}{after}\n", &CREDENTIAL[start..cut], &CREDENTIAL[cut..])
+                })
+                .collect();
+            let shown = through_lines(&text);
+            let expected: String = text.lines().map(|line| format!("{}\n", crate::secret::scrub(line))).collect();
+            prop_assert_eq!(shown.matches('\n').count(), text.matches('\n').count());
+            prop_assert_eq!(shown, expected);
+        }
     }
 
     proptest! {

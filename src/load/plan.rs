@@ -258,7 +258,7 @@ pub fn templates(source: &str, text: &str) -> Result<Templates, Error> {
 /// credentials gatecheck holds, and a summary keys its figures by them: two different names
 /// that read the same once a credential in them is masked would be one figure — a failing
 /// check's fails lost under a passing one's name (finding round19-text/05). Such names are
-/// refused before any load.
+/// refused before any load (the rule's home: `secret::names_stay_distinct_when_scrubbed`).
 fn names_stay_distinct_when_scrubbed(flows: &[FlowPlan]) -> Result<(), String> {
     let kinds: [(&str, Vec<&str>); 3] = [
         ("flow", flows.iter().map(|f| f.name.as_str()).collect()),
@@ -266,19 +266,7 @@ fn names_stay_distinct_when_scrubbed(flows: &[FlowPlan]) -> Result<(), String> {
         ("check", flows.iter().flat_map(|f| f.requests.iter().map(|r| r.check.as_str())).collect()),
     ];
     for (kind, names) in kinds {
-        let mut seen: std::collections::HashMap<String, &str> = std::collections::HashMap::new();
-        for name in names {
-            let written = crate::secret::scrub(name);
-            match seen.insert(written.clone(), name) {
-                Some(other) if other != name => {
-                    return Err(format!(
-                        "two {kind} names read {} once the credential in them is masked: rename one",
-                        crate::escape::line(&format!("{written:?}"))
-                    ));
-                }
-                _ => {}
-            }
-        }
+        crate::secret::names_stay_distinct_when_scrubbed(kind, names)?;
     }
     Ok(())
 }

@@ -536,7 +536,11 @@ pub fn parse_with_vars(
 
     let mut seen = BTreeSet::new();
     let mut gates = Vec::new();
+    // An id or a name quoting a credential is refused before anything quotes it: masked, two
+    // such ids could read the same, and a name becomes a history record's file name. With none
+    // quoting one, ids that differ stay different once masked.
     for gate in raw.gates {
+        crate::secret::name_quotes_no_credential("gate", &gate.id).map_err(&fail)?;
         if !seen.insert(gate.id.clone()) {
             return Err(fail(format!("gate {:?}: id is used by more than one gate", gate.id)));
         }
@@ -545,6 +549,7 @@ pub fn parse_with_vars(
     }
     let mut freshness = Vec::new();
     for spec in raw.freshness {
+        crate::secret::name_quotes_no_credential("freshness", &spec.id).map_err(&fail)?;
         if !seen.insert(spec.id.clone()) {
             return Err(fail(format!("freshness {:?}: id is used by another gate or freshness entry", spec.id)));
         }
@@ -571,6 +576,7 @@ pub fn parse_with_vars(
         }
     };
     let name = raw.policy.name.unwrap_or_else(|| default_name.to_string());
+    crate::secret::name_quotes_no_credential("policy.name", &name).map_err(&fail)?;
     check_policy_name(&name).map_err(|why| fail(format!("policy.name = {name:?}: {why}")))?;
     Ok(Policy {
         name,
@@ -714,5 +720,76 @@ fn check_env_name(name: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err("not an environment variable name (letters, digits and _)".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    const CREDENTIAL: &str = "Qp7PolicyNameCredZ9y8x7";
+
+    fn policy(name: &str, ids: &[&str]) -> String {
+        let gates: String = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| {
+                format!(
+                    "[[gate]]\nid = {id:?}\ndescription = \"d\"\nquery = 'up{{job=\"j{i}\"}}'\nunit = \"number\"\n\
+                     thresholds = [\"value < 1\"]\n"
+                )
+            })
+            .collect();
+        format!("[policy]\nname = {name:?}\n{gates}")
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// Findings round20-text/05 and round21-text/02 as a class: a policy name or a gate id
+        /// quoting a credential the job holds, whole or any piece the scrubber masks, at any
+        /// position, is refused at load with a message that does not quote it; so two ids that
+        /// differ only where a credential stands (the same once masked) are refused too.
+        #[test]
+        fn a_name_or_id_quoting_a_credential_is_refused_at_load(
+            before in "[a-z0-9_-]{0,6}",
+            after in "[a-z0-9_.-]{0,6}",
+            start in 0usize..16,
+            length in 8usize..24,
+            other_start in 0usize..16,
+            as_name in any::<bool>(),
+        ) {
+            let _kept = crate::secret::Secret::new(CREDENTIAL);
+            // Any run of at least 8 characters of it (the scrubber masks such pieces), or all of it.
+            let piece = |start: usize| {
+                let start = start % (CREDENTIAL.len() - 7);
+                &CREDENTIAL[start..(start + length).min(CREDENTIAL.len())]
+            };
+            let quoting = format!("{before}{}{after}", piece(start));
+            // A second id that reads the same once masked.
+            let twin = format!("{before}{}{after}", piece(other_start));
+            let text = if as_name {
+                policy(&format!("p{quoting}"), &["plain"])
+            } else {
+                policy("p", &["plain", &quoting, &twin])
+            };
+            let refused = super::parse("p.toml", "p", &text).err().map(|e| e.to_string());
+            prop_assert!(refused.as_ref().is_some_and(|why| why.contains("quotes a credential")), "{refused:?}");
+            let why = refused.unwrap_or_default();
+            // No run of 8 of its characters (other tests' credentials share the scrubber, so
+            // `holds_credential` of the message would read theirs too).
+            let quoted = (0..=CREDENTIAL.len() - 8).any(|at| why.contains(&CREDENTIAL[at..at + 8]));
+            prop_assert!(!quoted && why.lines().count() == 1, "{}", why);
+            // The same names with other text where the credential stood load: the credential is
+            // what is refused.
+            let (name, ids) = if as_name {
+                (format!("p{before}x{after}"), vec!["plain".to_string()])
+            } else {
+                ("p".to_string(), vec!["plain".to_string(), format!("{before}x{after}"), format!("{before}y{after}")])
+            };
+            let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+            let loaded = super::parse("p.toml", "p", &policy(&name, &ids));
+            prop_assert!(loaded.is_ok(), "{:?}", loaded.err().map(|e| e.to_string()));
+        }
     }
 }

@@ -210,6 +210,9 @@ fn history_record(dir: &Path, verdict: &Verdict, now: time::OffsetDateTime) -> R
     );
     // Policy names are checked at load to be plain names; refuse anything else here too.
     let name = &verdict.policy;
+    // The file name is not a text the scrubber sees: a name quoting a credential names no file
+    // (policies are refused at load too; this is where every record's name is made).
+    crate::secret::name_quotes_no_credential("policy name", name).map_err(Error::Settings)?;
     if name.is_empty() || name.starts_with('.') || name.contains(['/', '\\']) {
         return Err(Error::Settings(format!("policy name {name:?} cannot name a history record")));
     }
@@ -239,6 +242,20 @@ mod tests {
             run: None,
             rows: vec![],
         }
+    }
+
+    /// Finding round21-text/02: a history record's file name is made from the policy name, and
+    /// a file name is no text the scrubber sees: a name quoting a credential names no record.
+    #[test]
+    fn a_policy_name_quoting_a_credential_names_no_history_record() {
+        let _kept = crate::secret::Secret::new("hIstoryName7Cred5x4w3");
+        let dir = tempfile::tempdir().unwrap();
+        let mut quoting = verdict();
+        quoting.policy = "rel-hIstoryName7Cred5x4w3".into();
+        let refused = history_record(dir.path(), &quoting, time::OffsetDateTime::UNIX_EPOCH).unwrap_err().to_string();
+        assert!(refused.contains("quotes a credential") && !refused.contains("Name7Cred"), "{refused}");
+        let (path, _) = history_record(dir.path(), &verdict(), time::OffsetDateTime::UNIX_EPOCH).unwrap();
+        assert!(path.ends_with("19700101T000000.000000000Z-outputs.json"), "{path:?}");
     }
 
     proptest! {

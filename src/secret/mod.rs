@@ -290,6 +290,46 @@ pub fn holds_credential(text: &str) -> bool {
     scrub(text) != text
 }
 
+/// A name from outside text that also names things — a policy's name (its history records'
+/// file names), a gate's or freshness entry's id (alerts, rule groups, waivers, report rows) —
+/// is refused when it quotes a credential gatecheck holds, in any form `scrub` masks: masked,
+/// it would no longer name what it names (two ids quoting two pieces of one token both read
+/// `lat-***`), and a file name is not a text the scrubber sees (findings round20-text/05,
+/// round21-text/02). The message shows the name masked.
+pub fn name_quotes_no_credential(what: &str, name: &str) -> Result<(), String> {
+    if holds_credential(name) {
+        return Err(format!(
+            "{what} {} quotes a credential gatecheck holds (shown masked): it names reports, alerts and \
+             history records, which must not carry it; rename it",
+            crate::escape::line(&format!("{:?}", scrub(name)))
+        ));
+    }
+    Ok(())
+}
+
+/// Names a run writes scrubbed and keys its figures or outputs by (flows', requests', checks'):
+/// two different names that read the same once a credential in them is masked would be one key
+/// (finding round19-text/05), so they are refused. `kind` names them in the message.
+pub fn names_stay_distinct_when_scrubbed<'a>(
+    kind: &str,
+    names: impl IntoIterator<Item = &'a str>,
+) -> Result<(), String> {
+    let mut seen: std::collections::HashMap<String, &str> = std::collections::HashMap::new();
+    for name in names {
+        let written = scrub(name);
+        match seen.insert(written.clone(), name) {
+            Some(other) if other != name => {
+                return Err(format!(
+                    "two {kind} names read {} once the credential in them is masked: rename one",
+                    crate::escape::line(&format!("{written:?}"))
+                ));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// The most characters of one server text (an error, a warning, a refusal) a message quotes.
 pub const QUOTED: usize = 1000;
 

@@ -1705,3 +1705,71 @@ fn names_that_read_the_same_once_masked_are_refused_before_any_load() {
         assert!(!err.contains("9f8e7d6c") && !dir.path().join("sum.json").exists(), "{kind}: {err}");
     }
 }
+
+/// Finding round21-text/02: a policy whose name quoted a credential the job holds was printed
+/// `rel-***`, but `--history DIR` named its record `<stamp>-rel-<token>.json`: the credential
+/// sat whole in a file name of the cached history directory. A policy name (which names history
+/// records) or a gate id that quotes a credential is refused at load: exit 2, one line that does
+/// not quote it, and no file written.
+#[test]
+fn a_policy_name_quoting_a_credential_is_refused_and_names_no_history_record() {
+    const TOKEN: &str = "tokTOKENvalue0123456789";
+    let text = std::fs::read_to_string(repo().join("gates/release.toml")).unwrap();
+    for name in [format!("rel-{TOKEN}"), format!("{TOKEN}-rel"), "rel-TOKENvalue01".to_string()] {
+        let quoted = text.replacen("name = \"release\"", &format!("name = {name:?}"), 1);
+        assert_ne!(quoted, text);
+        let (dir, policy) = policy_file(&quoted);
+        let history = dir.path().join("hist");
+        std::fs::create_dir(&history).unwrap();
+        let output = gatecheck()
+            .env("PERF_BEARER_TOKEN", TOKEN)
+            .args(["verify", "--policy"])
+            .arg(&policy)
+            .args(["--summary", "fixtures/k6/1.1.0/pass/summary-export.json", "--history"])
+            .arg(&history)
+            .arg("--report")
+            .arg(format!("json={}", dir.path().join("r.json").display()))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{name}: {err}");
+        assert!(err.contains("quotes a credential") && err.lines().count() == 1, "{name}: {err}");
+        assert!(!err.contains("TOKENvalue"), "{name}: {err}");
+        let listed: Vec<_> = std::fs::read_dir(&history).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert!(listed.is_empty() && !dir.path().join("r.json").exists(), "{name}: {listed:?}");
+    }
+}
+
+/// Finding round20-text/05: gate ids `lat-<token prefix>` and `lat-<token rest>` each quote a
+/// piece of the credential and read the same once masked (`lat-***`); standard output's mask of
+/// the first ran over gatecheck's own line break (`gate: lat-***atecheck_severity: block`) and
+/// `export prometheus-rules` printed YAML promtool refused. Gate ids that quote a credential are
+/// refused at load, on standard output and with `--out` alike (exit 2, one line, no credential).
+#[test]
+fn gate_ids_quoting_a_credential_are_refused_at_policy_load() {
+    const TOKEN: &str = "Tok3nAbcdefghijklmnop";
+    let gate = |id: &str, job: &str| {
+        format!(
+            "[[gate]]\nid = {id:?}\ndescription = \"a\"\nquery = 'max_over_time(up{{job=\"{job}\"}}[5m])'\n\
+             unit = \"number\"\nthresholds = [\"value < 500\"]\n"
+        )
+    };
+    let policy_text =
+        format!("[policy]\nname = \"p\"\n{}{}", gate("lat-Tok3nAbcdef", "x"), gate("lat-ghijklmnop", "y"));
+    let (dir, policy) = policy_file(&policy_text);
+    let out = dir.path().join("rules.yml");
+    for args in [vec![], vec!["--out".to_string(), out.display().to_string()]] {
+        let output = gatecheck()
+            .env("PERF_BEARER_TOKEN", TOKEN)
+            .args(["export", "prometheus-rules", "--policy"])
+            .arg(&policy)
+            .args(&args)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("quotes a credential") && err.lines().count() == 1, "{args:?}: {err}");
+        assert!(!err.contains("Abcdef") && !err.contains("ghijkl") && output.stdout.is_empty(), "{args:?}: {err}");
+        assert!(!out.exists(), "{args:?}");
+    }
+}
