@@ -317,7 +317,8 @@ mod tests {
         let env = |name: &str| {
             Ok(match name {
                 "PERF_BASE_URL" => Some("http://127.0.0.1:1".to_string()),
-                "PERF_BEARER_TOKEN" | "PERF_RULE_ID" => Some("token-1".to_string()),
+                "PERF_BEARER_TOKEN" => Some("token-1".to_string()),
+                "PERF_RULE_ID" => Some("rule-1".to_string()),
                 _ => None,
             })
         };
