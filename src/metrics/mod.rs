@@ -36,6 +36,7 @@ pub const FORMAT_EXPORT: &str = "k6 --summary-export";
 pub const FORMAT_HANDLE_SUMMARY: &str = "k6 handleSummary data";
 pub const FORMAT_MACHINE_READABLE: &str = "k6 machine-readable summary (k6 >= 1.5)";
 pub const FORMAT_NATIVE: &str = "gatecheck native run (k6 --summary-export shape)";
+pub const FORMAT_RAW: &str = "k6 raw results (--out json)";
 
 /// True for k6's built-in metrics that hold durations in milliseconds (k6's `contains: time`):
 /// the one definition of a time metric, for summaries (which do not say) and policies.
@@ -141,9 +142,6 @@ pub struct MetricSet {
     /// Raw results: the `data.time` of their oldest and newest dated point, as written (RFC
     /// 3339). Points without a time are left out: the two still bound when the run sampled.
     pub sampled: Option<(String, String)>,
-    /// Raw results: some point carried no `data.time` (k6 dates every one), so `sampled` may not
-    /// bound when the run sampled.
-    pub undated_samples: bool,
 }
 
 /// A time an evidence file records, as the span of instants its text can name (unix

@@ -23,7 +23,7 @@ use crate::error::Error;
 use crate::metrics::{Lookup, MetricSet, Provenance};
 use crate::metrics::{FORMAT_MACHINE_READABLE, FORMAT_NATIVE};
 use crate::policy::threshold::{Dimension, Domain, Reading, Stat, Threshold};
-use crate::policy::verdict::{Observed, Row, RunFacts, Status, Verdict};
+use crate::policy::verdict::{FigureFrom, Observed, Row, RunFacts, Status, Verdict};
 use crate::policy::{FigureSource, Gate, OnMissing, Policy, Severity};
 
 pub use super::evidence::{
@@ -254,9 +254,10 @@ fn evaluate_gate(policy: &Policy, gate: &Gate, evidence: &Evidence, rows: &mut V
         for found in find_figures(policy, gate, threshold, evidence)? {
             let mut row = base.clone();
             match found {
-                Found::Figure { reading, dimension, provenance, samples, note, series } => {
+                Found::Figure { reading, dimension, provenance, from, samples, note, series } => {
                     let value = reading.value();
                     row.source = provenance.to_string();
+                    row.figure_from = Some(from);
                     row.samples = samples;
                     row.detail = note;
                     row.series = series;
@@ -370,6 +371,7 @@ fn evaluate_gate(policy: &Policy, gate: &Gate, evidence: &Evidence, rows: &mut V
                 Found::K6Verdict { passed, provenance, note } => {
                     row.observed = Observed::K6Verdict { passed };
                     row.source = provenance.to_string();
+                    row.figure_from = Some(FigureFrom::K6Summary);
                     row.detail = Some(note);
                     judge(gate, passed, &mut row);
                 }
@@ -614,6 +616,8 @@ enum Found {
         reading: Reading,
         dimension: Dimension,
         provenance: Provenance,
+        /// What kind of evidence `provenance` names, recorded on the row (`Row::figure_from`).
+        from: FigureFrom,
         samples: Option<u64>,
         note: Option<String>,
         series: Option<String>,
@@ -651,6 +655,7 @@ fn find_figures(policy: &Policy, gate: &Gate, threshold: &Threshold, evidence: &
                 reading: gate.figure_unit.reading(figure.value),
                 dimension: gate.figure_unit.dimension(),
                 provenance: figure.provenance.clone(),
+                from: FigureFrom::Env,
                 samples: None,
                 note: overridden.map(|what| format!("{var} is set and overrides {what} for {stat}")),
                 series: None,
@@ -904,6 +909,7 @@ fn query_figures(gate: &Gate, query: &str, result: &QueryResult) -> Vec<Found> {
             reading: gate.figure_unit.reading(reducer.apply(&values)),
             dimension,
             provenance,
+            from: FigureFrom::Query,
             samples: Some(result.series.len() as u64),
             note: Some(note),
             series: None,
@@ -922,6 +928,7 @@ fn query_figures(gate: &Gate, query: &str, result: &QueryResult) -> Vec<Found> {
                     reading: gate.figure_unit.reading(series.value),
                     dimension,
                     provenance: provenance.clone(),
+                    from: FigureFrom::Query,
                     samples: None,
                     note: None,
                     series: label,
@@ -978,6 +985,7 @@ fn scraped_figure(gate: &Gate, name: &str, url: &str, stat: Stat, window: Option
             reading: gate.figure_unit.reading(value),
             dimension: gate.figure_unit.dimension(),
             provenance,
+            from: FigureFrom::Scrape,
             samples: Some(window.count as u64),
             note: if value.is_infinite() {
                 Some(format!(
@@ -1101,6 +1109,7 @@ fn from_metric(
                 reading: Reading::canonical(value),
                 dimension,
                 provenance: with_stat(&metric.provenance, &stat.key()),
+                from: FigureFrom::of_format(&set.format),
                 samples: metric.aggregate.sample_count(),
                 note: note.or(disagreement),
                 series: None,

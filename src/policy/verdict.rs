@@ -61,6 +61,61 @@ impl fmt::Display for Observed {
     }
 }
 
+/// The kind of evidence a row's figure was read from. A report records it per row
+/// (`figure_from`), and only the load run's own evidence (k6 summary, raw results, native run)
+/// makes a row a figure of that run (`sources::baseline`, finding round21-judge/02: a file named
+/// like a query's source made a query row pass for the run's p95).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FigureFrom {
+    K6Summary,
+    K6Raw,
+    Native,
+    Query,
+    Env,
+    Scrape,
+}
+
+impl FigureFrom {
+    const ALL: [FigureFrom; 6] = [
+        FigureFrom::K6Summary,
+        FigureFrom::K6Raw,
+        FigureFrom::Native,
+        FigureFrom::Query,
+        FigureFrom::Env,
+        FigureFrom::Scrape,
+    ];
+
+    /// The word a report writes.
+    pub fn key(self) -> &'static str {
+        match self {
+            FigureFrom::K6Summary => "k6_summary",
+            FigureFrom::K6Raw => "k6_raw",
+            FigureFrom::Native => "native",
+            FigureFrom::Query => "query",
+            FigureFrom::Env => "env",
+            FigureFrom::Scrape => "scrape",
+        }
+    }
+
+    pub fn parse(word: &str) -> Option<FigureFrom> {
+        Self::ALL.into_iter().find(|f| f.key() == word)
+    }
+
+    /// Of an evidence file, by the format its reader gave it.
+    pub fn of_format(format: &str) -> FigureFrom {
+        match format {
+            crate::metrics::FORMAT_RAW => FigureFrom::K6Raw,
+            crate::metrics::FORMAT_NATIVE => FigureFrom::Native,
+            _ => FigureFrom::K6Summary,
+        }
+    }
+
+    /// Read from the load run's own evidence: a figure of that run.
+    pub fn is_the_run(self) -> bool {
+        matches!(self, FigureFrom::K6Summary | FigureFrom::K6Raw | FigureFrom::Native)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
     pub gate: String,
@@ -75,6 +130,9 @@ pub struct Row {
     pub observed: Observed,
     /// Where the figure came from: file and key, env variable, or "-".
     pub source: String,
+    /// What kind of evidence the figure was read from, recorded apart from `source` (whose
+    /// text holds file names, outside text): None when the row judged no figure.
+    pub figure_from: Option<FigureFrom>,
     /// Why there is no data, what was overridden, or how to get the missing figure.
     pub detail: Option<String>,
     pub samples: Option<u64>,
@@ -168,6 +226,7 @@ impl Row {
             blocking: false,
             observed: Observed::Nothing,
             source: "-".into(),
+            figure_from: None,
             detail: None,
             samples: None,
             series: None,

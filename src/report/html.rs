@@ -165,7 +165,7 @@ fn distributions(out: &mut String, verdict: &Verdict) {
         .filter(|r| matches!(r.observed, crate::policy::verdict::Observed::Figure { unit: "ms", .. }))
         .filter(|r| !verdict.distributions.iter().any(|d| d.gate == r.gate))
         // Env, query and scrape figures are single numbers by nature; k6 summaries could have had samples.
-        .filter(|r| !["env ", "promql", "scrape ", "-"].iter().any(|p| r.source.starts_with(p)))
+        .filter(|r| r.figure_from.is_some_and(|f| f.is_the_run()))
         .map(|r| r.gate.as_str())
         .collect();
     without.dedup();

@@ -132,6 +132,9 @@ struct GateDto<'a> {
     observed: ObservedDto,
     #[serde(serialize_with = "scrubbed")]
     source: &'a str,
+    /// The kind of evidence the figure was read from (`FigureFrom::key`), apart from `source`'s
+    /// text: a baseline reads its run's figures by it.
+    figure_from: Option<&'static str>,
     #[serde(serialize_with = "scrubbed_option")]
     detail: Option<&'a str>,
     samples: Option<u64>,
@@ -210,6 +213,7 @@ pub fn render(verdict: &Verdict, generated_at: &str) -> String {
                 blocking: row.blocking,
                 observed: observed(row),
                 source: &row.source,
+                figure_from: row.figure_from.map(|f| f.key()),
                 detail: row.detail.as_deref(),
                 samples: row.samples,
                 evaluated_at: verdict.evaluated_at.as_deref().filter(|_| row.source.starts_with("promql")),

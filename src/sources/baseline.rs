@@ -9,6 +9,7 @@ use serde_json::Value;
 use crate::error::Error;
 use crate::metrics::{MetricKey, MetricSet, RunIdentity};
 use crate::policy::threshold::Stat;
+use crate::policy::verdict::FigureFrom;
 
 pub use crate::metrics::Baseline;
 
@@ -203,11 +204,13 @@ fn same_figures(baseline: &Baseline, set: &MetricSet) -> bool {
 }
 
 /// A gatecheck JSON report: each row's subject is "<selector> <stat>" with a figure. Only a
-/// row read from the run's own evidence — a k6 summary or raw results the report lists among
-/// its inputs, named at the start of the row's `source` — is a figure of the run: a query's
-/// or an environment variable's row is no load run's figure whatever its gate is called
-/// (finding round17-judge/04: a `check` report's query gate named `http_req_duration` stood
-/// as the run's p95). A report that judged no load run is no baseline.
+/// row read from the run's own evidence — its `figure_from` a k6 summary, raw results or a
+/// native run — is a figure of the run: a query's or an environment variable's row is no load
+/// run's figure whatever its gate is called (finding round17-judge/04: a `check` report's query
+/// gate named `http_req_duration` stood as the run's p95), nor whatever the run's files are
+/// called (round21-judge/02: read from `source`'s text, a summary named `promql @ …` made a
+/// query row match). A report that does not record `figure_from` on every row cannot tell
+/// them apart and is refused; one that judged no load run is no baseline.
 fn from_report(path: &str, report: &Value) -> Result<BTreeMap<(MetricKey, String), f64>, Error> {
     let gates = report["gates"].as_array().ok_or_else(|| Error::Evidence {
         path: path.into(),
@@ -230,12 +233,32 @@ fn from_report(path: &str, report: &Value) -> Result<BTreeMap<(MetricKey, String
         });
     }
     let mut figures = BTreeMap::new();
-    for gate in gates {
+    for (index, gate) in gates.iter().enumerate() {
+        // Where the figure came from is the row's own field, never read from `source`, whose
+        // text begins with a file name (outside text, finding round21-judge/02).
+        let from = match gate.get("figure_from") {
+            None => {
+                return Err(Error::Evidence {
+                    path: path.into(),
+                    message: format!(
+                        "gates[{index}].figure_from: absent, so the report does not say which rows were read from its \
+                         load run (written by an older gatecheck?): give the run's summary or raw results as the baseline"
+                    ),
+                })
+            }
+            Some(Value::Null) => continue,
+            Some(word) => word.as_str().and_then(FigureFrom::parse).ok_or_else(|| Error::Evidence {
+                path: path.into(),
+                message: format!(
+                    "gates[{index}].figure_from: expected one of k6_summary, k6_raw, native, query, env, scrape or null \
+                     (gatecheck JSON report)"
+                ),
+            })?,
+        };
         let (Some(subject), Some(value)) = (gate["subject"].as_str(), gate["observed"]["value"].as_f64()) else {
             continue;
         };
-        let source = gate["source"].as_str().unwrap_or_default();
-        if !run_files.iter().any(|file| source.strip_prefix(file).is_some_and(|rest| rest.starts_with(':'))) {
+        if !from.is_the_run() {
             continue;
         }
         let Some((selector, stat)) = subject.rsplit_once(' ') else { continue };
@@ -529,6 +552,58 @@ mod tests {
             let earlier = raw_file(dir.path(), "earlier.ndjson", &raw_lines(&shifted, earlier_start, step_ms));
             let earlier = read(&earlier, &wanted, false).unwrap();
             prop_assert!(refuse_the_run_judged_now(&earlier, &[&summary], &wanted).is_ok());
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 128, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Finding round21-judge/02, generated: whatever the run's files are called and whatever
+        /// text a row's `source` holds (a file name followed by a colon included), a report's
+        /// figures are exactly the rows its `figure_from` says were read from the run's evidence;
+        /// a row with a figure and no `figure_from` makes the report no baseline.
+        #[test]
+        fn a_report_rows_origin_alone_makes_it_a_run_figure(
+            file in "[ -~]{1,30}",
+            rows in proptest::collection::vec(
+                (0usize..7, "[ -~]{0,20}", proptest::bool::ANY, 1.0f64..1e6),
+                1..8,
+            ),
+            dropped in proptest::option::of(0usize..8),
+        ) {
+            const FROM: [&str; 7] = ["k6_summary", "k6_raw", "native", "query", "env", "scrape", ""];
+            let gates: Vec<serde_json::Value> = rows
+                .iter()
+                .enumerate()
+                .map(|(i, (from, tail, prefixed, value))| {
+                    let source = if *prefixed { format!("{file}:{tail}") } else { tail.clone() };
+                    let mut gate = serde_json::json!({
+                        "subject": format!("lat{{n:r{i}}} p(95)"),
+                        "source": source,
+                        "observed": {"value": value},
+                        "figure_from": if FROM[*from].is_empty() { serde_json::Value::Null } else { FROM[*from].into() },
+                    });
+                    if dropped == Some(i) {
+                        gate.as_object_mut().unwrap().remove("figure_from");
+                    }
+                    gate
+                })
+                .collect();
+            let report = serde_json::json!({"inputs": [{"role": "summary", "path": file}], "gates": gates});
+            let read = from_report("report.json", &report);
+            if dropped.is_some_and(|i| i < rows.len()) {
+                let why = read.err().map(|e| e.to_string()).unwrap_or_default();
+                prop_assert!(why.contains("figure_from") && why.contains("report.json"), "{}", why);
+            } else {
+                let figures = read.map_err(|e| TestCaseError::fail(e.to_string()))?;
+                let expected: BTreeMap<(MetricKey, String), f64> = rows
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, (from, ..))| *from < 3)
+                    .map(|(i, (.., value))| ((MetricKey::parse(&format!("lat{{n:r{i}}}")).unwrap(), "p(95)".to_string()), *value))
+                    .collect();
+                prop_assert_eq!(figures, expected);
+            }
         }
     }
 }

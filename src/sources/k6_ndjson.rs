@@ -21,7 +21,7 @@ use serde::Deserialize;
 use crate::error::Error;
 use crate::metrics::{Aggregate, Distribution, Metric, MetricKey, MetricKind, MetricSet, Provenance, TrendStats};
 
-pub const FORMAT_RAW: &str = "k6 raw results (--out json)";
+pub use crate::metrics::FORMAT_RAW;
 
 /// True for file names k6 raw results go by (`--out json=FILE`, gzipped or not).
 /// True when the file holds k6 raw results (decided from its content; an unreadable file is
@@ -131,23 +131,11 @@ pub fn span_fits_run(span: f64, run: f64) -> bool {
 /// counters' count / rate) nor fall short of it beyond `span_fits_run`'s slack (finding
 /// round19-figures/01: a handleSummary rescaled to a 3.5 s run, its counter rates with it, stood
 /// beside raw samples spanning 10.56 s and passed `http_reqs rate > 50`; round21-figures/03, the
-/// other way: stretched to 21 s and 106 s, it passed `data_received rate < 20000`). Raw results with a point that carries no time are refused
-/// beside a summary with a duration (finding round20-figures/03); a summary without a duration
-/// says nothing here.
+/// other way: stretched to 21 s and 106 s, it passed `data_received rate < 20000`). A point that
+/// carries no time is never read (the reader refuses it, finding round20-figures/03), so the span
+/// of the points read bounds every sample; a summary without a duration says nothing here.
 pub fn check_within_run(summary: &MetricSet, raw: &MetricSet) -> Result<(), Error> {
     let Some((run, what)) = summary.run_seconds() else { return Ok(()) };
-    // Points without a time could lie anywhere: the span of the dated ones bounds nothing
-    // (finding round20-figures/03: the points outside a 3 s slice undated passed a 3.5 s run).
-    if raw.undated_samples {
-        return Err(Error::Evidence {
-            path: raw.path.clone(),
-            message: format!(
-                "some points carry no data.time (k6 dates every one), so the samples cannot be shown to lie within the \
-                 run of {run} s the summary {} describes ({what})",
-                summary.path
-            ),
-        });
-    }
     let Some((first, last)) = &raw.sampled else { return Ok(()) };
     let (Some(from), Some(to)) = (parse_time_nanos(first.as_bytes()), parse_time_nanos(last.as_bytes())) else {
         return Ok(());
@@ -323,12 +311,10 @@ pub fn read(paths: &[&Path], wanted: &[MetricKey], lenient: bool) -> Result<(Met
     let wanted_names: Vec<&str> = wanted.iter().map(|k| k.name.as_str()).collect();
     let mut seen = SeenSamples::default();
     let mut sampled = NewestTime::default();
-    let mut undated_samples = false;
     for (index, path) in paths.iter().enumerate() {
         let mut samples_of_file = FileRead { index, part: 0, paths, seen: &mut seen };
         let times =
             read_one(path, &wanted_names, lenient, &mut gathered, &mut kinds, &mut stats, &mut samples_of_file)?;
-        undated_samples |= times.undated;
         for text in [&times.oldest, &times.text].into_iter().filter(|t| !t.is_empty()) {
             sampled.see(text).map_err(|why| Error::Evidence { path: path.display().to_string(), message: why })?;
         }
@@ -350,7 +336,6 @@ pub fn read(paths: &[&Path], wanted: &[MetricKey], lenient: bool) -> Result<(Met
             let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
             (text(&sampled.oldest), text(&sampled.text))
         }),
-        undated_samples,
         ..MetricSet::default()
     };
     for (key, samples) in gathered {
@@ -575,12 +560,18 @@ fn read_one(
                                 return Err(bad(&why));
                             }
                         }
-                        // k6 dates every point: one without a time leaves the file undated
-                        // (its age cannot be told), never dated by its other points.
+                        // k6 dates every point. One without a time cannot be shown to lie
+                        // within the run, to be of the same run as other files or parts of this
+                        // one, nor to be counted once (the samples met twice are known by their
+                        // instant): its sample is never added (finding round21-figures/02: other
+                        // runs' raw results with data.time deleted were summed into a failing
+                        // run's, which then passed).
                         None => {
-                            newest.undated = true;
-                            part.times.undated = true;
-                            part.points += 1;
+                            if lenient {
+                                stats.skipped_bad += 1;
+                                continue;
+                            }
+                            return Err(bad(UNDATED_POINT));
                         }
                     }
                 }
@@ -645,6 +636,10 @@ fn read_one(
     stats.newest_point.push((shown, newest.unix()));
     Ok(newest)
 }
+
+/// Why a Point without `data.time` is refused (see `read_one`).
+const UNDATED_POINT: &str = "a Point without data.time (k6 dates every one): its sample cannot be shown to belong to the \
+     run, nor to be of one run with other raw files, nor to be counted once; raw results are k6's --out json output as written";
 
 /// A point more than this before the newest of the run so far begins another run: k6 writes
 /// points as it makes them (out of order by less than a millisecond in the fixtures).
@@ -810,8 +805,6 @@ fn k6_point_time(line: &[u8]) -> Option<&[u8]> {
 struct NewestTime {
     text: Vec<u8>,
     oldest: Vec<u8>,
-    /// A point without a time was met: the file cannot be dated.
-    undated: bool,
 }
 
 impl NewestTime {
@@ -836,16 +829,10 @@ impl NewestTime {
     }
 
     fn unix(&self) -> Option<i64> {
-        if self.undated {
-            return None;
-        }
         parse_time(&self.text)
     }
 
     fn oldest_unix(&self) -> Option<i64> {
-        if self.undated {
-            return None;
-        }
         parse_time(&self.oldest)
     }
 }
@@ -1047,7 +1034,7 @@ mod tests {
         );
         for i in 0..20_000 {
             text.push_str(&format!(
-                "{{\"metric\":\"http_req_failed\",\"type\":\"Point\",\"data\":{{\"value\":{},\"tags\":{{}}}}}}\n",
+                "{{\"metric\":\"http_req_failed\",\"type\":\"Point\",\"data\":{{\"time\":\"2026-11-27T07:35:36.{i:06}Z\",\"value\":{},\"tags\":{{}}}}}}\n",
                 i % 4 / 3
             ));
         }
@@ -1313,6 +1300,60 @@ mod tests {
             } else {
                 proptest::prop_assert!(judged.is_err(), "shape {} was judged as one run", shape);
             }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 64, failure_persistence: None, ..Default::default() })]
+
+        /// Finding round21-figures/02, generated: whatever number of files, whichever file and
+        /// whichever of its points, in k6's layout or re-serialized, a Point without `data.time`
+        /// is refused naming that file and its line (nothing shows its sample belongs to the run,
+        /// or is counted once); the same files with every point dated are one run.
+        #[test]
+        fn a_point_without_a_time_is_refused_in_any_file_at_any_line(
+            files in 1usize..5,
+            points in 2usize..40,
+            which_file in 0usize..5,
+            which_point in 0usize..40,
+            spaced in proptest::prelude::any::<bool>(),
+        ) {
+            let header = "{\"type\":\"Metric\",\"data\":{\"name\":\"lat\",\"type\":\"trend\",\"contains\":\"time\"},\"metric\":\"lat\"}\n";
+            let dir = tempfile::tempdir().unwrap();
+            let (which_file, which_point) = (which_file % files, which_point % points);
+            let write = |strip: bool| -> Vec<std::path::PathBuf> {
+                (0..files)
+                    .map(|f| {
+                        let mut text = String::from(header);
+                        for p in 0..points {
+                            let time = format!("\"time\":\"2026-11-27T07:35:{:02}.{f}{p:05}Z\",", p % 60);
+                            let time = if strip && f == which_file && p == which_point { String::new() } else { time };
+                            let line = format!(
+                                "{{\"metric\":\"lat\",\"type\":\"Point\",\"data\":{{{time}\"value\":{}.25,\"tags\":{{}}}}}}\n",
+                                f * 100 + p + 1
+                            );
+                            text.push_str(&if spaced { line.replace("\":", "\": ") } else { line });
+                        }
+                        let path = dir.path().join(format!("part {f}.ndjson"));
+                        std::fs::write(&path, text).unwrap();
+                        path
+                    })
+                    .collect()
+            };
+            let key = MetricKey::parse("lat").unwrap();
+            let dated = write(false);
+            let paths: Vec<&Path> = dated.iter().map(|p| p.as_path()).collect();
+            let read_dated = read(&paths, std::slice::from_ref(&key), false);
+            proptest::prop_assert!(read_dated.is_ok(), "{:?}", read_dated.err());
+            let stripped = write(true);
+            let paths: Vec<&Path> = stripped.iter().map(|p| p.as_path()).collect();
+            let message = read(&paths, std::slice::from_ref(&key), false).err().map(|e| e.to_string()).unwrap_or_default();
+            let named = format!("part {which_file}.ndjson");
+            let line = format!("line {}", which_point + 2);
+            proptest::prop_assert!(
+                message.contains(&named) && message.contains(&line) && message.contains("data.time"),
+                "{} at {}: {}", named, line, message
+            );
         }
     }
 }

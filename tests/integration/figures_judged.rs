@@ -2036,7 +2036,7 @@ fn raw_points_without_a_time_beside_a_summary_are_exit_2() {
             .assert()
             .code(2);
         let err = crate::support::stderr_of(&out);
-        assert!(err.contains("carry no data.time") && err.lines().count() == 1, "{err}");
+        assert!(err.contains("a Point without data.time") && err.lines().count() == 1, "{err}");
     }
     // The raw results as k6 wrote them stand beside their summary.
     gatecheck_with_lag()
