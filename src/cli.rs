@@ -22,7 +22,7 @@ Prometheus credentials come only from GATECHECK_PROMETHEUS_TOKEN, --prometheus-t
 #[command(name = "gatecheck", version, about = "Decides whether a release candidate of an HTTP API may ship", after_help = EXIT_CODES)]
 pub struct Cli {
     /// Settings file (default: ./gatecheck.toml when it exists).
-    #[arg(long, global = true, value_name = "FILE", env = "GATECHECK_CONFIG")]
+    #[arg(long, global = true, value_name = "FILE", env = "GATECHECK_CONFIG", hide_env_values = true)]
     pub config: Option<PathBuf>,
 
     /// When to colour output; NO_COLOR always turns colour off.

@@ -75,7 +75,6 @@ pub fn init(args: InitArgs, out: &mut dyn Write) -> Result<Outcome, Error> {
         }
     }
     let endpoints = endpoints(&args)?;
-    refuse_credential_parameters(&endpoints)?;
     let files = render(&args, &endpoints)?;
     // Nothing that exists is replaced, and nothing is written through a link: a dangling link
     // counts as existing (it would be followed out of this directory), and every folder on the
@@ -310,30 +309,6 @@ fn path_params(path: &str) -> Vec<(String, String)> {
             (name, var)
         })
         .collect()
-}
-
-/// Refuses an endpoint whose path parameter would be filled from a credential's variable: the
-/// scenario loader's rule (`plan::credential_variable`), applied before anything is written, so
-/// init never writes a scenario that sends a credential in the request URL (finding
-/// round21-text/01: `{bearer_token}` was filled from PERF_BEARER_TOKEN).
-fn refuse_credential_parameters(endpoints: &[Endpoint]) -> Result<(), Error> {
-    for endpoint in endpoints {
-        for (name, var) in path_params(&endpoint.path) {
-            if crate::load::plan::credential_variable(&format!("${{{var}}}"), crate::load::plan::DEFAULT_TOKEN_ENV)
-                .is_some()
-            {
-                return Err(Error::Settings(format!(
-                    "init: {} {}: the path parameter {} is named as a credential's, and credentials do not travel in \
-                     the request URL (printed in access logs, proxies and reports); nothing was written: leave the \
-                     endpoint out, or give it with --endpoint and a literal value in the path",
-                    endpoint.method,
-                    crate::escape::line(&format!("{:?}", endpoint.path)),
-                    crate::escape::line(&format!("{name:?}"))
-                )));
-            }
-        }
-    }
-    Ok(())
 }
 
 fn scenario(args: &InitArgs, endpoints: &[Endpoint]) -> Result<String, Error> {
@@ -575,8 +550,7 @@ mod tests {
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
         /// Finding round21-text/01, as a rule: for any path parameters an OpenAPI document
-        /// names, init either refuses (a credential's) or writes a workflow whose env map holds
-        /// each key once, with no parameter filled from the scaffold's own or a credential's
+        /// names, init writes a workflow whose env map holds each key once, with no parameter filled from the scaffold's own or a credential's
         /// variable, and a scenario that loads.
         #[test]
         fn path_parameters_never_take_a_credential_or_an_own_variable(
@@ -593,9 +567,8 @@ mod tests {
             let path = format!("/api/items/{}", names.iter().map(|n| format!("{{{n}}}")).collect::<Vec<_>>().join("/"));
             let endpoint = parse_endpoint(&format!("GET {path}")).unwrap();
             let endpoints = [endpoint];
-            if refuse_credential_parameters(&endpoints).is_err() {
-                prop_assert!(path_params(&path).iter().any(|(_, var)| crate::input::credential_name(var).is_some()));
-                return Ok(());
+            for (_, var) in path_params(&path) {
+                prop_assert!(crate::load::plan::credential_variable(&format!("${{{var}}}"), crate::load::plan::DEFAULT_TOKEN_ENV).is_none(), "{}", var);
             }
             let workflow = workflow(&endpoints);
             let start = workflow.find("\n    env:\n").unwrap() + "\n    env:\n".len();

@@ -986,9 +986,10 @@ mod tests {
             let mut text = String::from(
                 "{\"type\":\"Metric\",\"data\":{\"name\":\"http_req_duration\",\"type\":\"trend\",\"contains\":\"time\"},\"metric\":\"http_req_duration\"}\n",
             );
-            for v in &values {
+            for (i, v) in values.iter().enumerate() {
                 text.push_str(&format!(
-                    "{{\"metric\":\"http_req_duration\",\"type\":\"Point\",\"data\":{{\"value\":{},\"tags\":{{}}}}}}\n",
+                    "{{\"metric\":\"http_req_duration\",\"type\":\"Point\",\"data\":{{\"time\":\"2026-01-01T00:00:00.{:06}Z\",\"value\":{},\"tags\":{{}}}}}}\n",
+                    i,
                     f64::from(*v) / 10.0
                 ));
             }

@@ -145,12 +145,32 @@ fn usage_errors_exit_2() {
         .stderr(contains("'--color <WHEN>'").and(contains("[possible values: auto, always, never]")));
 }
 
-/// Finding round20-text/02: `--help` was printed by clap as it is, showing
+/// Findings round20-text/02 and round22-text/03: `--help` was printed by clap as it is, showing
 /// `[env: GATECHECK_CONFIG=<value>]` with a `\r` or `\n` of the value raw (a line of its own for
-/// an Actions runner) and a credential of the environment whole. Help is printed as every line.
+/// an Actions runner, `##vso[` for Azure) and a credential of the environment whole; escaping
+/// each line still took the value's `\n` for a line of gatecheck's. Help names the variable and
+/// never shows its value.
 #[test]
 fn help_shows_an_environment_value_escaped_and_scrubbed() {
-    for value in ["x\r::error::injected", "x\n::error::injected", "cfg-tok-9f8e7d6c5b4a3928.toml"] {
+    for value in [
+        "x\r::error::injected",
+        "x\n::error::injected",
+        "x\nINJECTED-LINE ##vso[task.setvariable variable=a]b",
+        "cfg-tok-9f8e7d6c5b4a3928.toml",
+    ] {
+        for args in [&["check", "--help"][..], &["--help"], &["verify", "-h"]] {
+            let out = gatecheck()
+                .env("GATECHECK_CONFIG", value)
+                .env("PERF_BEARER_TOKEN", "tok-9f8e7d6c5b4a3928")
+                .args(args)
+                .assert()
+                .code(0);
+            let text = stdout_of(&out);
+            assert!(
+                !text.contains("injected") && !text.contains("INJECTED") && !text.contains("cfg-tok"),
+                "{value:?}: {text}"
+            );
+        }
         let out = gatecheck()
             .env("GATECHECK_CONFIG", value)
             .env("PERF_BEARER_TOKEN", "tok-9f8e7d6c5b4a3928")

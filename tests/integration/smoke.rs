@@ -373,7 +373,7 @@ fn a_scenario_never_puts_a_credential_in_a_request_url() {
         ("path = \"/api/sites?api_key=${PERF_BEARER_TOKEN}\"", "path", "PERF_BEARER_TOKEN"),
         ("path = \"/api/${PERF_BEARER_TOKEN}/items\"", "path", "PERF_BEARER_TOKEN"),
         ("path = \"/api/items?page=${GATECHECK_PROMETHEUS_TOKEN}\"", "path", "GATECHECK_PROMETHEUS_TOKEN"),
-        ("path = \"/api/items/{id}\"\npath_params = { id = \"${MY_API_KEY}\" }", "path_params.id", "MY_API_KEY"),
+        ("path = \"/api/items/{id}\"\npath_params = { id = \"${MY_ITEM}\" }", "path", "credential"),
         ("path = \"/api/items/${SVC_TOKEN}\"", "path", "SVC_TOKEN"),
         ("path = \"/api/items?access_token=abc\"", "path", "token"),
         ("path = \"${PERF_ITEMS_PATH}\"", "path", "credential"),
@@ -395,7 +395,7 @@ fn a_scenario_never_puts_a_credential_in_a_request_url() {
             .env("PERF_BEARER_TOKEN", TOKEN)
             .env("SVC_TOKEN", TOKEN)
             .env("GATECHECK_PROMETHEUS_TOKEN", "prom-0a1b2c3d4e5f6a7b")
-            .env("MY_API_KEY", "key-0a1b2c3d4e5f6a7b")
+            .env("MY_ITEM", TOKEN)
             .env("PERF_ITEMS_PATH", format!("/api/items/{TOKEN}"))
             .args(["smoke", "--quiet", "--summary-out", "s.json", "--log-out", "log.txt"])
             .assert()
