@@ -292,7 +292,9 @@ fn ctrl_c_stops_the_test_prometheus_and_removes_its_files() {
             break log;
         }
         assert!(child.try_wait().unwrap().is_none(), "gatecheck ended before prometheus started");
-        assert!(started.elapsed() < std::time::Duration::from_secs(60), "prometheus never started");
+        // A hang guard, not a speed claim: backfilling and starting take seconds, minutes when
+        // the whole suite shares two cores.
+        assert!(started.elapsed() < std::time::Duration::from_secs(240), "prometheus never started");
         std::thread::sleep(std::time::Duration::from_millis(20));
     };
     crate::support::send_signal(&child, "-INT");
