@@ -58,7 +58,7 @@ impl EchoServer {
 fn answer(stream: TcpStream, mode: Echo, extra: &str) {
     let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(5)));
     let mut reader = BufReader::new(stream);
-    loop {
+    {
         let mut head = Vec::new();
         let mut length = 0usize;
         loop {
@@ -152,12 +152,12 @@ fn answer(stream: TcpStream, mode: Echo, extra: &str) {
             }
         };
         let response = format!(
-            "HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n{text}",
+            // One answer per connection: a kept-alive connection the server dropped after its
+            // read timeout (a loaded machine) failed the client's next query mid-send.
+            "HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
             text.len()
         );
-        if reader.get_mut().write_all(response.as_bytes()).is_err() {
-            return;
-        }
+        let _ = reader.get_mut().write_all(response.as_bytes());
     }
 }
 
