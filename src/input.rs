@@ -211,6 +211,97 @@ pub fn path_credential_parameter(path: &str) -> Option<&'static str> {
     credential_parameter(path)
 }
 
+/// The same rule in JavaScript, for the script `gatecheck export k6` writes: a k6 script fills
+/// its request paths only when k6 runs, so it must tell a credential's name itself
+/// (`credentialName`, `credentialParameter`, as `credential_name` and `credential_parameter`
+/// here). The word lists are written from the constants above, so they have one home; the
+/// functions mirror the Rust ones line by line, and a test (tests/integration/k6_native.rs)
+/// runs both with the real k6 over the same names and requires the same answer: a change to one
+/// without the other fails it (finding round22-text/01).
+pub fn credential_rule_js() -> String {
+    let list = |words: &[&str]| serde_json::to_string(words).expect("strings always encode");
+    format!(
+        "const CREDENTIAL_PARAMETER_NAMES = {};\nconst CREDENTIAL_PARAMETER_WORDS = {};\n{}",
+        list(&CREDENTIAL_PARAMETER_NAMES),
+        list(&CREDENTIAL_PARAMETER_WORDS),
+        CREDENTIAL_RULE_JS
+    )
+}
+
+/// `credential_name`, `percent_decoded` and `credential_parameter` in JavaScript
+/// (only ASCII letters are lower-cased, as `to_ascii_lowercase`; `%+f` is a byte, as
+/// `u8::from_str_radix` reads it; bytes that are no UTF-8 read as U+FFFD, as `from_utf8_lossy`).
+const CREDENTIAL_RULE_JS: &str = r#"function asciiLower(text) {
+  return text.replace(/[A-Z]/g, (c) => c.toLowerCase());
+}
+function credentialName(name) {
+  const lower = asciiLower(name);
+  return CREDENTIAL_PARAMETER_NAMES.find((word) => lower === word)
+    || CREDENTIAL_PARAMETER_WORDS.find((word) => lower.includes(word))
+    || null;
+}
+function utf8Bytes(c) {
+  try {
+    return Array.from(unescape(encodeURIComponent(c)), (b) => b.charCodeAt(0));
+  } catch (e) {
+    return [0xef, 0xbf, 0xbd];
+  }
+}
+function percentDecoded(text) {
+  const bytes = [];
+  for (let i = 0; i < text.length;) {
+    const hex = text[i] === '%' ? text.slice(i + 1, i + 3) : '';
+    if (/^([0-9A-Fa-f]{2}|\+[0-9A-Fa-f])$/.test(hex)) {
+      bytes.push(parseInt(hex, 16));
+      i += 3;
+    } else {
+      const c = String.fromCodePoint(text.codePointAt(i));
+      bytes.push(...utf8Bytes(c));
+      i += c.length;
+    }
+  }
+  let out = '';
+  for (let i = 0; i < bytes.length;) {
+    const lead = bytes[i];
+    const size = lead < 0x80 ? 1 : lead >= 0xc2 && lead <= 0xdf ? 2 : lead >= 0xe0 && lead <= 0xef ? 3 : lead >= 0xf0 && lead <= 0xf4 ? 4 : 0;
+    let decoded = null;
+    if (size > 0 && i + size <= bytes.length) {
+      try {
+        decoded = decodeURIComponent(bytes.slice(i, i + size).map((b) => '%' + (b < 16 ? '0' : '') + b.toString(16)).join(''));
+      } catch (e) {
+        decoded = null;
+      }
+    }
+    if (decoded === null) {
+      out += '\uFFFD';
+      i += 1;
+    } else {
+      out += decoded;
+      i += size;
+    }
+  }
+  return out;
+}
+function credentialParameter(url) {
+  const hash = url.indexOf('#');
+  const beforeFragment = hash < 0 ? url : url.slice(0, hash);
+  const fragment = hash < 0 ? '' : url.slice(hash + 1);
+  const question = beforeFragment.indexOf('?');
+  const query = question < 0 ? '' : beforeFragment.slice(question + 1);
+  const names = query.split(/[&;]/).map((pair) => pair.split('=')[0]);
+  const path = beforeFragment.split('?')[0];
+  const pairs = fragment.split(/[&;]/);
+  for (const segment of path.split('/')) pairs.push(...segment.split(';').slice(1));
+  const elsewhere = pairs.filter((pair) => pair.includes('=')).map((pair) => pair.slice(0, pair.indexOf('=')));
+  for (const name of names.concat(elsewhere)) {
+    const decoded = percentDecoded(name);
+    const found = credentialName(decoded.split('[')[0].trim()) || credentialName(decoded);
+    if (found) return found;
+  }
+  return null;
+}
+"#;
+
 /// `%XX` sequences decoded (a name may hide `token` as `%74oken`); others kept as written.
 fn percent_decoded(text: &str) -> String {
     let bytes = text.as_bytes();

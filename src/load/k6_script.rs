@@ -105,6 +105,34 @@ function path(template, params) {
   if (!filled.startsWith('/')) throw new Error('path ' + JSON.stringify(filled) + ' must start with /');
   return filled;
 }
+function refuseCredentialInUrl(request, url) {
+  // As the native runner refuses at load (load::plan::request_plan): a request URL is printed
+  // in access logs, proxies and reports, so no credential travels in it — not as userinfo, not
+  // as a credential-named parameter, not as the value of a credential gatecheck knows by name,
+  // whatever variable carried it there. Thrown while k6 loads the script: before any request.
+  const where = 'request ' + JSON.stringify(request) + ': ';
+  const travel = ', and credentials do not travel in the request URL (printed in access logs, proxies and reports); the bearer token is sent as Authorization: Bearer';
+  if (/^[^:\/?#]*:\/\/[^\/?#]*@/.test(url)) throw new Error(where + 'the base URL holds user:password@' + travel);
+  const word = credentialParameter(url);
+  if (word !== null) throw new Error(where + 'a query parameter is named as a credential\'s (' + JSON.stringify(word) + ' in its name)' + travel);
+  for (const name of CREDENTIAL_VARIABLES) {
+    if (holdsValue(url, __ENV[name])) throw new Error(where + 'the URL holds the value of ' + name + ' (not shown)' + travel);
+  }
+  return url;
+}
+function holdsValue(url, value) {
+  // The forms of a value a URL carries: as written, percent-encoded (in layers), in another case,
+  // or its letters and digits with other marks between them (secret::scrub reads those too).
+  if (value === undefined) return false;
+  const secret = String(value).trim();
+  if (secret.length < SHORTEST_CREDENTIAL) return false;
+  let text = url;
+  for (let layer = 0; layer < 4; layer++) text = percentDecoded(text);
+  const skeleton = (t) => asciiLower(t).replace(/[^a-z0-9]/g, '');
+  if (asciiLower(text).includes(asciiLower(secret))) return true;
+  const letters = skeleton(secret);
+  return letters.length >= SHORTEST_CREDENTIAL && skeleton(text).includes(letters);
+}
 function pointer(value, path) {
   if (path === '') return value;
   return path.split('/').slice(1).reduce((v, key) => {
@@ -172,6 +200,16 @@ pub fn script(plan: &LoadPlan, templates: &Templates, policy: &Policy) -> String
     let defaults = serde_json::to_string_pretty(&templates.defaults).unwrap_or_else(|_| "{}".into());
     out.push_str(&format!("const DEFAULTS = {defaults};\n"));
     out.push_str(RUNTIME_HELPERS);
+    out.push_str(&crate::input::credential_rule_js());
+    // The credentials whose values no request URL may hold: the scenario's token variable and
+    // every one gatecheck reads by name, as the native runner holds them (settings::CREDENTIAL_ENV).
+    let mut credential_variables = vec![templates.token_env.as_str()];
+    credential_variables.extend(crate::settings::CREDENTIAL_ENV.iter().filter(|name| **name != templates.token_env));
+    out.push_str(&format!(
+        "const CREDENTIAL_VARIABLES = {};\nconst SHORTEST_CREDENTIAL = {};\n",
+        serde_json::to_string(&credential_variables).expect("strings always encode"),
+        crate::secret::SHORTEST
+    ));
     out.push_str(RUN_IDENTITY);
     out.push_str("\nconst TOKEN = __ENV.PERF_BEARER_TOKEN;\n");
     out.push_str("if (!TOKEN) {\n  throw new Error('PERF_BEARER_TOKEN is not set: the smoke run needs a bearer token for the API');\n}\n");
@@ -194,7 +232,10 @@ pub fn script(plan: &LoadPlan, templates: &Templates, policy: &Policy) -> String
     out.push_str(&format!("const VUS = Number(text({}));\n", js(&templates.vus)));
     out.push_str(&format!("const DURATION = millis(text({}));\n\n", js(&templates.duration)));
 
-    out.push_str("const scenarios = {};\n");
+    out.push_str("const scenarios = {};\nconst URLS = {};\n");
+    let flow_templates = |flow: &plan::FlowPlan| {
+        templates.flows.iter().position(|(name, _)| *name == flow.name).and_then(|index| templates.requests.get(index))
+    };
     for flow in &plan.flows {
         let executor = match plan.executor {
             Executor::ConstantVus { .. } => "executor: 'constant-vus', vus: VUS".to_string(),
@@ -208,11 +249,36 @@ pub fn script(plan: &LoadPlan, templates: &Templates, policy: &Policy) -> String
             Some(template) => format!("if (on(text({}))) ", js(template)),
             None => String::new(),
         };
+        // Every request URL of a flow that runs, resolved while k6 loads the script and refused
+        // there when it would carry a credential: a throw at init ends the run before any
+        // request, where a throw in an iteration would only fail that iteration.
+        let urls: Vec<String> = flow
+            .requests
+            .iter()
+            .enumerate()
+            .map(|(index, request)| {
+                let template = flow_templates(flow).and_then(|requests| requests.get(index));
+                let url = match template {
+                    Some(t) => {
+                        let params: Vec<String> = t
+                            .path_params
+                            .iter()
+                            .map(|(name, value)| format!("{}: text({})", js(name), js(value)))
+                            .collect();
+                        format!("BASE + path(text({}), {{ {} }})", js(&t.path), params.join(", "))
+                    }
+                    None => format!("BASE + {}", js(&request.path)),
+                };
+                format!("refuseCredentialInUrl({}, {url})", js(&request.name))
+            })
+            .collect();
         out.push_str(&format!(
-            "{condition}scenarios[{}] = {{ {executor}, duration: Math.max(0, DURATION - {offset}) + 'ms', startTime: '{offset}ms', exec: {}, tags: {{ flow: {} }} }};\n",
+            "{condition}{{\n  scenarios[{}] = {{ {executor}, duration: Math.max(0, DURATION - {offset}) + 'ms', startTime: '{offset}ms', exec: {}, tags: {{ flow: {} }} }};\n  URLS[{}] = [{}];\n}}\n",
             js(&flow.name),
             js(&format!("flow_{}", flow.name)),
-            js(&flow.name)
+            js(&flow.name),
+            js(&flow.name),
+            urls.join(", ")
         ));
     }
     out.push_str("\nexport const options = {\n  summaryTrendStats: ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)'],\n  maxRedirects: 0,\n  scenarios,\n");
@@ -241,13 +307,8 @@ pub fn script(plan: &LoadPlan, templates: &Templates, policy: &Policy) -> String
 
     for flow in &plan.flows {
         out.push_str(&format!("\nexport function flow_{}() {{\n  reportRun();\n  let res;\n", flow.name));
-        let flow_templates = templates
-            .flows
-            .iter()
-            .position(|(name, _)| *name == flow.name)
-            .and_then(|index| templates.requests.get(index));
         for (index, request) in flow.requests.iter().enumerate() {
-            let template = flow_templates.and_then(|requests| requests.get(index));
+            let template = flow_templates(flow).and_then(|requests| requests.get(index));
             let mut headers = vec![("Authorization", "`Bearer ${TOKEN}`".to_string())];
             if request.body.is_some() {
                 headers.push(("Content-Type", js("application/json")));
@@ -258,17 +319,8 @@ pub fn script(plan: &LoadPlan, templates: &Templates, policy: &Policy) -> String
                 Some(table) => format!("JSON.stringify({})", body_value(&toml::Value::Table(table.clone()))),
                 None => "null".to_string(),
             };
-            let url = match template {
-                Some(t) => {
-                    let params: Vec<String> = t
-                        .path_params
-                        .iter()
-                        .map(|(name, value)| format!("{}: text({})", js(name), js(value)))
-                        .collect();
-                    format!("BASE + path(text({}), {{ {} }})", js(&t.path), params.join(", "))
-                }
-                None => format!("BASE + {}", js(&request.path)),
-            };
+            // Resolved and checked once, while k6 loads the script (`URLS` above).
+            let url = format!("URLS[{}][{index}]", js(&flow.name));
             let expected = if (300..400).contains(&request.expect_status) {
                 format!("EXPECTED[{}]", request.expect_status)
             } else {

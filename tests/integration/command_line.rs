@@ -224,7 +224,17 @@ fn the_exported_k6_script_reads_every_variable_when_k6_runs() {
             assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
             serde_json::from_slice(&output.stdout).unwrap()
         };
-        let options = inspect(&["PERF_DURATION=7s", "PERF_VUS=3"]);
+        // Request URLs are resolved (and checked for credentials) while k6 loads the script, so
+        // a flow that runs needs its variables then, as the native runner does at load: the
+        // rule_poll flow's PERF_RULE_ID, which has no default (finding round22-text/01).
+        let output = std::process::Command::new("k6")
+            .args(["inspect", "-e", "PERF_BEARER_TOKEN=test-bearer-token"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success() && stderr.contains("PERF_RULE_ID is not set and has no default"), "{stderr}");
+        let options = inspect(&["PERF_DURATION=7s", "PERF_VUS=3", "PERF_RULE_ID=rule-1"]);
         assert_eq!(options["scenarios"]["auth_list"]["duration"], "7s");
         assert_eq!(options["scenarios"]["provider_log_write"]["duration"], "5s");
         assert_eq!(options["scenarios"]["rule_poll"]["vus"], 3);

@@ -280,6 +280,191 @@ check = "answers 200"
     gatecheck().args(["verify", "--policy"]).arg(&policy).arg("--summary").arg(&native).assert().code(1);
 }
 
+/// Finding round22-text/01: the exported script fills its request URLs when k6 runs, and
+/// refuses — while k6 loads it, before any request — every URL the native runner refuses at
+/// load: one holding the bearer token's value (the rule id set to it), or the value of a
+/// credential gatecheck reads by name in any form a URL carries (percent-encoded), or a
+/// credential-named query parameter (`?access_token=`), or `user:password@` in the base URL. The
+/// target sees no request at all, so none carrying the token; the token is never printed; the
+/// native runner refuses the same variables; and a clean run still sends its requests.
+#[test]
+fn the_exported_script_refuses_a_credential_in_a_request_url_before_any_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("sc.toml");
+    std::fs::write(
+        &scenario,
+        r#"[scenario]
+name = "x"
+base_url = "${PERF_BASE_URL}"
+vus = "1"
+duration = "2s"
+[defaults]
+PERF_BASE_URL = "http://127.0.0.1:8000"
+PERF_LIST_PATH = "/api/items?limit=20"
+[[flow]]
+name = "items"
+sleep = "200ms"
+[[flow.request]]
+name = "list"
+method = "GET"
+path = "${PERF_LIST_PATH}"
+check = "answers 200"
+[[flow.request]]
+name = "run"
+method = "POST"
+path = "/api/items/{item}/run"
+path_params = { item = "${PERF_ITEM_ID}" }
+check = "answers 200"
+"#,
+    )
+    .unwrap();
+    let policy = dir.path().join("p.toml");
+    std::fs::write(
+        &policy,
+        "[[gate]]\nid = \"errors\"\nmetric = \"http_req_failed{flow:items}\"\nthresholds = [\"rate < 1%\"]\n",
+    )
+    .unwrap();
+    let script = export_k6_script(&scenario, &policy, dir.path());
+    if !k6_available() {
+        return;
+    }
+    let token = "s3cr3t-Tok3n-ABCDEFG12345";
+    let prometheus_token = "prom-Tok3n-HIJKLMN67890";
+    let cases: Vec<(&str, Vec<(&str, String)>)> = vec![
+        ("the rule id is the bearer token", vec![("PERF_ITEM_ID", token.to_string())]),
+        (
+            "a path holds the token percent-encoded",
+            vec![("PERF_LIST_PATH", format!("/api/items/{}", token.replace('-', "%2D")))],
+        ),
+        (
+            "a path holds a credential gatecheck reads by name",
+            vec![("PERF_LIST_PATH", format!("/api/{prometheus_token}"))],
+        ),
+        (
+            "a credential-named query parameter",
+            vec![("PERF_LIST_PATH", "/api/items?access_token=abc123xyz".to_string())],
+        ),
+        ("a credential-named parameter in the fragment", vec![("PERF_LIST_PATH", "/api/items#apiKey=abc".to_string())]),
+    ];
+    let load = std::sync::atomic::Ordering::SeqCst;
+    let ok = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}".to_string();
+    for (what, vars) in cases {
+        let (target, asked) = serve_answer(ok.clone());
+        let mut k6 = std::process::Command::new("k6");
+        k6.args(["run", "-q", "--no-usage-report"])
+            .arg(&script)
+            .env("PERF_BASE_URL", &target)
+            .env("PERF_BEARER_TOKEN", token)
+            .env("GATECHECK_PROMETHEUS_TOKEN", prometheus_token)
+            .env("PERF_ITEM_ID", "item-1");
+        for (name, value) in &vars {
+            k6.env(name, value);
+        }
+        let out = k6.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(107), "{what}: k6 stops at the script's refusal: {stderr}");
+        assert!(stderr.contains("credentials do not travel in the request URL"), "{what}: {stderr}");
+        assert!(!stderr.contains(token) && !stderr.contains(prometheus_token), "{what}: no credential shown: {stderr}");
+        assert_eq!(asked.load(load), 0, "{what}: the target saw no request (so none carrying a credential)");
+        // The native runner refuses the same variables at load.
+        let mut native = gatecheck();
+        native
+            .args(["smoke", "--quiet", "--scenario"])
+            .arg(&scenario)
+            .arg("--summary-out")
+            .arg(dir.path().join("native.json"))
+            .env("PERF_BASE_URL", &target)
+            .env("PERF_BEARER_TOKEN", token)
+            .env("GATECHECK_PROMETHEUS_TOKEN", prometheus_token)
+            .env("PERF_ITEM_ID", "item-1");
+        for (name, value) in &vars {
+            native.env(name, value);
+        }
+        native.assert().code(2);
+        assert_eq!(asked.load(load), 0, "{what}: nor did the native runner send one");
+    }
+    // `user:password@` in the base URL: refused as well, the target never asked.
+    let (target, asked) = serve_answer(ok.clone());
+    let out = std::process::Command::new("k6")
+        .args(["run", "-q", "--no-usage-report"])
+        .arg(&script)
+        .env("PERF_BASE_URL", target.replace("http://", "http://me:pw-123@"))
+        .env("PERF_BEARER_TOKEN", token)
+        .env("PERF_ITEM_ID", "item-1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(107), "userinfo: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(asked.load(load), 0, "userinfo: the target saw no request");
+
+    // A clean run sends its requests.
+    let (target, asked) = serve_answer(ok);
+    let out = std::process::Command::new("k6")
+        .args(["run", "-q", "--no-usage-report"])
+        .arg(&script)
+        .env("PERF_BASE_URL", &target)
+        .env("PERF_BEARER_TOKEN", token)
+        .env("GATECHECK_PROMETHEUS_TOKEN", prometheus_token)
+        .env("PERF_ITEM_ID", "item-1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "a clean run passes: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(asked.load(load) > 0, "a clean run reaches the target");
+}
+
+/// Finding round22-text/01, as a rule: the exported script tells a credential's name with the
+/// same rule as gatecheck (`input::credential_name`, `input::path_credential_parameter`): the
+/// JavaScript `input::credential_rule_js` writes gives the same answer as the Rust over
+/// generated names and URLs (words, case, marks, percent-encoding, non-ASCII), run by the real
+/// k6, so a change to one side without the other fails here.
+#[test]
+fn the_exported_scripts_credential_rule_agrees_with_gatecheck() {
+    use proptest::strategy::{Strategy, ValueTree};
+    if !k6_available() {
+        return;
+    }
+    const PIECES: [&str; 44] = [
+        "token", "Token", "secret", "passw", "key", "Key", "KEY", "pass", "Pass", "pwd", "pw", "auth", "author", "sig",
+        "sid", "jwt", "otp", "cred", "p", "ak", "sk", "code", "keyword", "api", "Id", "x", "Y", "0", "9", "_", "-",
+        "[", "]", ";", "=", "&", "?", "#", "/", " ", "\u{a0}", "é", "%74", "%+f",
+    ];
+    const MORE: [&str; 6] = ["%C3%A9", "%ff", "%2", "%4B%45%59", "%E2%80", "\u{1F600}"];
+    let pieces: Vec<&str> = PIECES.iter().chain(MORE.iter()).copied().collect();
+    let strategy = proptest::collection::vec(proptest::sample::select(pieces), 1..7).prop_map(|p| p.concat());
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let cases: Vec<Value> = (0..1500)
+        .map(|_| {
+            let text = strategy.new_tree(&mut runner).unwrap().current();
+            serde_json::json!({
+                "text": text,
+                "name": gatecheck::input::credential_name(&text),
+                "parameter": gatecheck::input::path_credential_parameter(&text),
+            })
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let cases_file = dir.path().join("cases.json");
+    std::fs::write(&cases_file, serde_json::to_string(&cases).unwrap()).unwrap();
+    let script = dir.path().join("agree.js");
+    std::fs::write(
+        &script,
+        format!(
+            "{}\nconst cases = JSON.parse(open({:?}));\nconst differ = cases.filter((c) => credentialName(c.text) !== c.name || credentialParameter(c.text) !== c.parameter)\n  .map((c) => ({{ text: c.text, rust: [c.name, c.parameter], js: [credentialName(c.text), credentialParameter(c.text)] }}));\nif (differ.length > 0) throw new Error('DIFFER ' + differ.length + ' ' + JSON.stringify(differ.slice(0, 8)));\nif (cases.length !== {}) throw new Error('cases not read');\nexport default function () {{}}\n",
+            gatecheck::input::credential_rule_js(),
+            cases_file.display().to_string(),
+            cases.len()
+        ),
+    )
+    .unwrap();
+    let out = std::process::Command::new("k6")
+        .args(["run", "-q", "--no-usage-report", "--iterations", "1"])
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "the JavaScript and the Rust rule differ: {}", String::from_utf8_lossy(&out.stderr));
+    let named = cases.iter().filter(|c| !c["name"].is_null()).count();
+    assert!(named > 100 && named < cases.len() - 100, "the cases hold names of both kinds: {named}");
+}
+
 /// Exports the k6 script for `scenario` judged by `policy` into `dir`/s.js, which must succeed.
 fn export_k6_script(scenario: &Path, policy: &Path, dir: &Path) -> PathBuf {
     let script = dir.join("s.js");
