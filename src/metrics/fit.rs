@@ -5,6 +5,9 @@
 //! (`counts::disagreement`). A figure that breaks one contradicts what the run measured
 //! (findings round19-figures/02, round20-figures/02 and /04: READ_P99_MS=30 for a subset of
 //! requests whose measured minimum was 285 ms, READ_COUNT=500 for a flow of a 136-request run).
+//! Literally: the set is built with the figure merged in and every reader's check run on it
+//! (round22-figures/01, /02 and /04: a counter's rate, a rate beside a measured count and run
+//! duration, and a rate metric's rate had no case and were judged as written).
 
 use super::{parts, Aggregate, MetricKey, MetricKind, MetricSet, Stat, TrendStats};
 
@@ -42,34 +45,128 @@ pub fn out_of_order(stat: Stat, value: f64, measured: &[(Stat, f64)]) -> Option<
     })
 }
 
-/// The figure `stat` = `value` of `key` as the evidence would hold it, when its kind of
-/// metric can hold that statistic alone: a trend's statistic, a counter's count.
-fn as_aggregate(set: &MetricSet, key: &MetricKey, stat: Stat, value: f64) -> Option<Aggregate> {
-    let kind = MetricKind::of_builtin(&key.name).or_else(|| {
+/// The kind of `key`'s metric: k6's own, else as the set holds the name.
+fn kind_of(set: &MetricSet, key: &MetricKey) -> Option<MetricKind> {
+    MetricKind::of_builtin(&key.name).or_else(|| {
         set.metrics.iter().find(|(other, _)| other.name == key.name).map(|(_, metric)| match metric.aggregate {
             Aggregate::Trend(_) => MetricKind::Trend,
             Aggregate::Rate { .. } => MetricKind::Rate,
             Aggregate::Counter { .. } => MetricKind::Counter,
             Aggregate::Gauge { .. } => MetricKind::Gauge,
         })
-    });
-    match (kind, stat) {
-        (Some(MetricKind::Trend) | None, Stat::Count) => Some(trend_of("count", value)),
-        (Some(MetricKind::Trend) | None, stat) if place(stat).is_some() => Some(trend_of(&stat.key(), value)),
-        (Some(MetricKind::Counter), Stat::Count) => Some(Aggregate::Counter { count: value, per_second: None }),
+    })
+}
+
+/// Half a unit of the last digit the figure is written with (`20.2`: 0.05): a figure read
+/// from elsewhere stands for every value that rounds to it, so a rate written to a tenth
+/// fits the rate the evidence implies to many more digits.
+fn half_unit(value: f64) -> f64 {
+    let text = format!("{value}");
+    let digits = text.split_once('.').map_or(0, |(_, fraction)| fraction.len());
+    0.5 * 10f64.powi(-(digits as i32))
+}
+
+/// `key`'s aggregate as the evidence would hold it with the figure in it: a trend's statistic
+/// (or its count) merged into its trend; a counter's count; a counter's rate beside its
+/// measured count, or, with the run's duration known (`MetricSet::run_seconds`), the count it
+/// implies (a rate is count / the one run duration). `None` where the figure merges into no
+/// counts: a rate metric's rate (no sample counts), a counter's rate with no duration known,
+/// a gauge's figure.
+fn merged(set: &MetricSet, kind: Option<MetricKind>, key: &MetricKey, stat: Stat, value: f64) -> Option<Aggregate> {
+    let measured = set.metrics.get(key).map(|metric| &metric.aggregate);
+    let duration = set.run_seconds().map(|(seconds, _)| seconds).filter(|s| s.is_finite() && *s > 0.0);
+    let near = |implied: f64| (implied - value).abs() <= half_unit(value);
+    match (kind, stat, measured) {
+        (Some(MetricKind::Trend) | None, _, _) if stat == Stat::Count || place(stat).is_some() => {
+            let mut stats = match measured {
+                Some(Aggregate::Trend(stats)) => stats.clone(),
+                _ => TrendStats::default(),
+            };
+            stats.0.insert(stat.key(), value);
+            Some(Aggregate::Trend(stats))
+        }
+        (Some(MetricKind::Counter), Stat::Count, _) => {
+            Some(Aggregate::Counter { count: value, per_second: duration.map(|seconds| value / seconds) })
+        }
+        (Some(MetricKind::Counter), Stat::Rate, Some(Aggregate::Counter { count, .. })) => {
+            // The rate the evidence implies, where the figure is it as written.
+            let implied = duration.map(|seconds| count / seconds).filter(|rate| near(*rate));
+            Some(Aggregate::Counter { count: *count, per_second: Some(implied.unwrap_or(value)) })
+        }
+        (Some(MetricKind::Counter), Stat::Rate, None) => {
+            let seconds = duration?;
+            // The whole number of events the figure stands for, where one rounds to it.
+            let events = (value * seconds).round();
+            let count = if near(events / seconds) { events } else { value * seconds };
+            Some(Aggregate::Counter { count, per_second: Some(count / seconds) })
+        }
         _ => None,
     }
 }
 
-fn trend_of(stat: &str, value: f64) -> Aggregate {
-    Aggregate::Trend(TrendStats([(stat.to_string(), value)].into_iter().collect()))
+/// Why a rate figure of a counter or rate metric cannot be a part of (or a whole around) what
+/// the set measured, where no counts carry it: a k6 counter's part counts no faster than its
+/// parent; a rate metric's part whose parent's samples all match has rate 1, none match rate
+/// 0; a rate metric's parent around a part with a matching sample is above 0, with one not
+/// matching below 1.
+fn rate_beyond(set: &MetricSet, kind: Option<MetricKind>, key: &MetricKey, value: f64) -> Option<String> {
+    let slack = half_unit(value);
+    for (other, metric) in &set.metrics {
+        let (as_part, as_whole) = (parts::is_parent(other, key), parts::is_parent(key, other));
+        if !(as_part || as_whole) {
+            continue;
+        }
+        match (kind, &metric.aggregate) {
+            (Some(MetricKind::Counter), Aggregate::Counter { per_second: Some(rate), .. })
+                if MetricKind::of_builtin(&key.name) == Some(MetricKind::Counter) =>
+            {
+                if as_part && value - slack > *rate {
+                    return Some(format!(
+                        "{key} at rate {value}/s would count faster than its parent {other} at {rate}/s: a sub-metric counts a part of its parent's samples"
+                    ));
+                }
+                if as_whole && value + slack < *rate {
+                    return Some(format!(
+                        "{key} at rate {value}/s would count slower than its sub-metric {other} at {rate}/s: a sub-metric counts a part of its parent's samples"
+                    ));
+                }
+            }
+            (Some(MetricKind::Rate), Aggregate::Rate { matches, total }) if *total > 0 => {
+                let (all, none) = (matches == total, *matches == 0);
+                let why = if as_part && all && value != 1.0 {
+                    Some("every sample of its parent matches, so every one of a part's does: rate 1")
+                } else if as_part && none && value != 0.0 {
+                    Some("no sample of its parent matches, so none of a part's does: rate 0")
+                } else if as_whole && !none && value == 0.0 {
+                    Some("a sample of its sub-metric matches, and is among its parent's: above 0")
+                } else if as_whole && !all && value == 1.0 {
+                    Some("a sample of its sub-metric does not match, and is among its parent's: below 1")
+                } else {
+                    None
+                };
+                if let Some(why) = why {
+                    return Some(format!(
+                        "{key} at rate {value} beside {other}, {matches} of {total} samples matching: {why}"
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 impl MetricSet {
     /// Why the figure `stat` = `value` of `key` (on the set's scale: milliseconds for time)
-    /// cannot stand beside this evidence, or `None` when it fits: beside the statistics the set
-    /// measured of the same key, within every parent's extremes and counts, around every
-    /// sub-metric's, and counting its request stream as every other metric of it does.
+    /// cannot stand beside this evidence, or `None` when it fits. The one rule: the set is
+    /// built as it would be with the figure in it (`merged`), and held to every check the
+    /// readers hold a set to: a trend's statistics in the order of one distribution, every
+    /// sub-metric within its parents (`check_parts_within_wholes`), one request stream counted
+    /// alike (`check_counts_agree`), every counter rate from the one run duration
+    /// (`check_rates_agree`). A rate figure no counts carry is held to its parents' and
+    /// sub-metrics' rates and counts (`rate_beyond`). A gauge's figure (its last value) is held
+    /// to nothing: a gauge's parts bound nothing either. A check the set already failed
+    /// without the figure blames not the figure.
     pub fn admits(&self, key: &MetricKey, stat: Stat, value: f64) -> Option<String> {
         if let Some(super::Metric { aggregate: Aggregate::Trend(stats), .. }) = self.metrics.get(key) {
             if !self.metrics[key].aggregate.is_empty() {
@@ -83,30 +180,36 @@ impl MetricSet {
                 }
             }
         }
-        let figure = as_aggregate(self, key, stat, value)?;
-        let events = match &figure {
-            Aggregate::Trend(stats) => stats.0.get("count").copied(),
-            Aggregate::Counter { count, .. } => Some(*count),
-            _ => None,
-        };
-        for (other, metric) in &self.metrics {
-            let measured = &metric.aggregate;
-            let why = if parts::is_parent(other, key) {
-                parts::exceeds_sampled(key, &figure, true, other, measured, !measured.is_empty())
-            } else if parts::is_parent(key, other) {
-                parts::exceeds_sampled(other, measured, !measured.is_empty(), key, &figure, true)
-            } else {
-                None
-            };
-            let why = why.or_else(|| {
-                let other_events = super::counts::events(measured)?;
-                super::counts::disagreement(key, events?, other, other_events)
-            });
-            if why.is_some() {
-                return why;
+        let kind = kind_of(self, key);
+        if stat == Stat::Rate {
+            if let Some(why) = rate_beyond(self, kind, key, value) {
+                return Some(why);
             }
         }
-        None
+        let aggregate = merged(self, kind, key, stat, value)?;
+        let mut with = MetricSet {
+            metrics: self.metrics.clone(),
+            run_duration: self.run_duration.clone(),
+            path: self.path.clone(),
+            format: self.format.clone(),
+            ..MetricSet::default()
+        };
+        let provenance = super::Provenance::Env { name: format!("figure {stat} of {key}") };
+        let is_time = self.metrics.get(key).map_or(kind == Some(MetricKind::Trend), |metric| metric.is_time);
+        // A figure given alone holds samples by being given, whatever its value.
+        let stated = (!self.metrics.get(key).is_some_and(|m| m.aggregate.is_empty())).then_some(key);
+        with.metrics.insert(key.clone(), super::Metric { aggregate, is_time, k6_verdicts: Vec::new(), provenance });
+        /// A check a reader holds a set to; `stated` holds samples whatever its figures.
+        type Check = fn(&MetricSet, Option<&MetricKey>) -> Result<(), String>;
+        let checks: [Check; 3] = [
+            |set, stated| set.parts_within_wholes(stated),
+            |set, _| set.check_counts_agree(&[]),
+            |set, _| set.check_rates_agree(),
+        ];
+        checks.iter().find_map(|check| match check(&with, stated) {
+            Err(why) if check(self, None).is_ok() => Some(why),
+            _ => None,
+        })
     }
 }
 
@@ -178,56 +281,104 @@ mod tests {
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
 
-        /// Findings round20-figures/02 and /04. Rule: an env figure for a metric the evidence
-        /// did not measure itself, but whose parents (fewer tags) it did, fits exactly when a
-        /// run could have measured both: any statistic of the samples of a narrower selector
-        /// lies within every parent's extremes and counts no more than the requests of its
-        /// stream; a figure beyond them is refused, naming why.
+        /// Findings round20-figures/02 and /04, round22-figures/01, /02 and /04. Rule: an env
+        /// figure of any kind and statistic — a trend's min, med, percentiles, avg, max or count, a
+        /// counter's count or rate, a rate metric's rate — for a metric the evidence did not
+        /// measure itself (a narrower selector, or a counter's rate beside its count and the
+        /// run's duration) fits exactly when a run could have measured it beside the rest: the
+        /// figure the samples give is judged; one beyond a parent's extremes or counts, a rate
+        /// beyond the one run duration, or a rate metric's rate its parent's counts cannot
+        /// give, is refused, naming why. (Gauges hold their last value: no figure is refused.)
         #[test]
-        fn an_env_figure_of_a_narrower_selector_fits_exactly_within_its_parents(
-            samples in proptest::collection::vec((1u32..10_000, 0u8..4), 1..60),
-            stat_index in 0usize..7,
+        fn an_env_figure_of_every_kind_fits_exactly_when_a_run_could_have_measured_it(
+            samples in proptest::collection::vec((1u32..10_000, proptest::bool::ANY, 0u8..4), 1..60),
+            stat_index in 0usize..11,
             pick in 0.0f64..=1.0,
             beyond in 1u32..5_000,
             below in proptest::bool::ANY,
+            seconds in 1.0f64..600.0,
+            counter_rates in proptest::bool::ANY,
         ) {
-            // Each sample: a duration and which selectors hold it (bit 0: flow:a, bit 1: expected).
-            let all: Vec<f64> = samples.iter().map(|s| f64::from(s.0)).collect();
-            let flow: Vec<f64> = samples.iter().filter(|s| s.1 & 1 == 1).map(|s| f64::from(s.0)).collect();
-            let narrow: Vec<f64> = samples.iter().filter(|s| s.1 == 3).map(|s| f64::from(s.0)).collect();
+            // Each sample: a duration, whether the request failed, and which selectors hold it
+            // (bit 0: flow:a, bit 1: region:eu).
+            type Sample = (u32, bool, u8);
+            let durations = |list: &[&Sample]| list.iter().map(|s| f64::from(s.0)).collect::<Vec<f64>>();
+            let all: Vec<&Sample> = samples.iter().collect();
+            let flow: Vec<&Sample> = samples.iter().filter(|s| s.2 & 1 == 1).collect();
+            let narrow: Vec<&Sample> = samples.iter().filter(|s| s.2 == 3).collect();
+            let rate = |list: &[&Sample]| Aggregate::Rate { matches: list.iter().filter(|s| s.1).count() as u64, total: list.len() as u64 };
+            // A k6 summary-export carries counter rates; a machine-readable summary does not.
+            let counter = |list: &[&Sample]| Aggregate::Counter {
+                count: list.len() as f64,
+                per_second: counter_rates.then(|| list.len() as f64 / seconds),
+            };
             let mut figures = vec![
-                (key("http_req_duration"), trend(&all)),
-                (key("http_reqs"), Aggregate::Counter { count: all.len() as f64, per_second: None }),
+                (key("http_req_duration"), trend(&durations(&all))),
+                (key("http_req_failed"), rate(&all)),
+                (key("http_reqs"), counter(&all)),
             ];
             if !flow.is_empty() {
-                figures.push((key("http_req_duration{flow:a}"), trend(&flow)));
-                figures.push((key("http_reqs{flow:a}"), Aggregate::Counter { count: flow.len() as f64, per_second: None }));
+                figures.push((key("http_req_duration{flow:a}"), trend(&durations(&flow))));
+                figures.push((key("http_req_failed{flow:a}"), rate(&flow)));
+                figures.push((key("http_reqs{flow:a}"), counter(&flow)));
             }
-            let set = set_of(figures);
-            let target = key("http_req_duration{flow:a,expected_response:true}");
-            let stats = [Stat::Min, Stat::Med, Stat::Percentile(90.0), Stat::Percentile(99.0), Stat::Max, Stat::Avg, Stat::Count];
-            let stat = stats[stat_index];
-            // A figure the samples give: a count, or any value within the narrow samples' range.
-            if !narrow.is_empty() {
-                let (low, high) = narrow.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| (l.min(*v), h.max(*v)));
-                let honest = match stat {
-                    Stat::Count => narrow.len() as f64,
-                    Stat::Min => low,
-                    Stat::Max => high,
-                    _ => low + (high - low) * pick,
-                };
-                proptest::prop_assert_eq!(set.admits(&target, stat, honest), None, "{} {} of {:?}", stat, honest, narrow);
-            }
-            // A figure no run could have measured beside these.
+            let mut set = set_of(figures);
+            set.run_duration = Some((seconds, "config.duration".into()));
             let parent = if flow.is_empty() { &all } else { &flow };
-            let (low, high) = parent.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| (l.min(*v), h.max(*v)));
-            let wrong = match stat {
-                Stat::Count => (parent.len() as u32 + beyond) as f64,
-                _ if below && low > f64::from(beyond) => low - f64::from(beyond),
-                _ => high + f64::from(beyond),
+            let stats = [Stat::Min, Stat::Med, Stat::Percentile(90.0), Stat::Percentile(99.0), Stat::Max, Stat::Avg, Stat::Count];
+            let narrow_of = |name: &str| key(&format!("{name}{{flow:a,region:eu}}"));
+            // (selector, statistic, the figure the samples give if any, one no run could give if any)
+            let (target, stat, honest, wrong) = match stat_index {
+                0..=6 => {
+                    let stat = stats[stat_index];
+                    let values = durations(&narrow);
+                    let (low, high) = values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| (l.min(*v), h.max(*v)));
+                    let honest = (!values.is_empty()).then_some(match stat {
+                        Stat::Count => values.len() as f64,
+                        Stat::Min => low,
+                        Stat::Max => high,
+                        _ => low + (high - low) * pick,
+                    });
+                    let parent_values = durations(parent);
+                    let (low, high) = parent_values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| (l.min(*v), h.max(*v)));
+                    let wrong = match stat {
+                        Stat::Count => (parent.len() as u32 + beyond) as f64,
+                        _ if below && low > f64::from(beyond) => low - f64::from(beyond),
+                        _ => high + f64::from(beyond),
+                    };
+                    (narrow_of("http_req_duration"), stat, honest, Some(wrong))
+                }
+                7 => (narrow_of("http_reqs"), Stat::Count, Some(narrow.len() as f64), Some((parent.len() as u32 + beyond) as f64)),
+                8 => (
+                    narrow_of("http_reqs"),
+                    Stat::Rate,
+                    Some(narrow.len() as f64 / seconds),
+                    Some((parent.len() as u32 + beyond) as f64 / seconds),
+                ),
+                // The whole run's rate beside its count (a machine-readable summary's case).
+                9 if !counter_rates => (key("http_reqs"), Stat::Rate, Some(all.len() as f64 / seconds), Some((all.len() as u32 + beyond) as f64 / seconds)),
+                9 => return Ok(()), // measured itself: one figure, two readings (the evaluator's refusal)
+                _ => {
+                    let failed = narrow.iter().filter(|s| s.1).count();
+                    let honest = (!narrow.is_empty()).then(|| failed as f64 / narrow.len() as f64);
+                    let parent_failed = parent.iter().filter(|s| s.1).count();
+                    let wrong = if parent_failed == parent.len() {
+                        Some(if below { 0.0 } else { pick.min(0.99) })
+                    } else if parent_failed == 0 {
+                        Some(if below { 1.0 } else { pick.max(0.01) })
+                    } else {
+                        None // a part of a mixed parent may have any rate
+                    };
+                    (narrow_of("http_req_failed"), Stat::Rate, honest, wrong)
+                }
             };
-            let refused = set.admits(&target, stat, wrong);
-            proptest::prop_assert!(refused.is_some(), "{} {} beside {:?}", stat, wrong, parent);
+            if let Some(honest) = honest {
+                proptest::prop_assert_eq!(set.admits(&target, stat, honest), None, "{} {} {} beside {:?}", target, stat, honest, parent.len());
+            }
+            if let Some(wrong) = wrong {
+                let refused = set.admits(&target, stat, wrong);
+                proptest::prop_assert!(refused.is_some(), "{} {} {} beside {} samples", target, stat, wrong, parent.len());
+            }
         }
     }
 

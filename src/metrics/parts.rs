@@ -12,6 +12,7 @@ use super::{Aggregate, MetricKey, MetricKind, MetricSet, TrendStats};
 /// values, so its parts bound nothing). Trends: the part's min no lower, its max no higher (both
 /// holding samples: an empty trend is written with zeros) and its count no more than the
 /// parent's. Gauges hold their last value: no bound.
+#[cfg(test)]
 pub fn exceeds(
     part: &MetricKey,
     part_figures: &Aggregate,
@@ -123,13 +124,24 @@ pub(super) fn is_parent(whole: &MetricKey, part: &MetricKey) -> bool {
 impl MetricSet {
     /// Every sub-metric against every parent the set holds (`exceeds`); `Err` names both.
     pub fn check_parts_within_wholes(&self) -> Result<(), String> {
+        self.parts_within_wholes(None)
+    }
+
+    /// `check_parts_within_wholes`, `stated` holding samples whatever its figures (a figure
+    /// from elsewhere, given alone, says so by being given: `fit`).
+    pub(super) fn parts_within_wholes(&self, stated: Option<&MetricKey>) -> Result<(), String> {
+        let sampled = |key: &MetricKey, aggregate: &Aggregate| Some(key) == stated || !aggregate.is_empty();
         for (part, part_metric) in &self.metrics {
             if part.tags.is_empty() {
                 continue;
             }
             let parents = self.metrics.iter().filter(|(whole, _)| is_parent(whole, part));
             for (whole, whole_metric) in parents {
-                if let Some(why) = exceeds(part, &part_metric.aggregate, whole, &whole_metric.aggregate) {
+                let (part_figures, whole_figures) = (&part_metric.aggregate, &whole_metric.aggregate);
+                let (part_sampled, whole_sampled) = (sampled(part, part_figures), sampled(whole, whole_figures));
+                if let Some(why) =
+                    exceeds_sampled(part, part_figures, part_sampled, whole, whole_figures, whole_sampled)
+                {
                     // The set's path prefixes the reader's error: name each figure by its key.
                     let place = |metric: &super::Metric| match &metric.provenance {
                         super::Provenance::File { key, .. } => key.clone(),

@@ -2045,3 +2045,150 @@ fn raw_points_without_a_time_beside_a_summary_are_exit_2() {
         .assert()
         .code(0);
 }
+
+/// A policy of one gate on `metric`, checking `threshold` in `unit`, its `stat` read from the
+/// environment variable `var` (k6's own thresholds not enforced).
+fn env_gate_policy(
+    metric: &str,
+    threshold: &str,
+    unit: &str,
+    stat: &str,
+    var: &str,
+) -> (tempfile::TempDir, std::path::PathBuf) {
+    policy_file(&format!(
+        "[k6_thresholds]\nenforce = false\n[[gate]]\nid = \"g\"\nmetric = \"{metric}\"\nunit = \"{unit}\"\n\
+         thresholds = [\"{threshold}\"]\n[gate.env]\n\"{stat}\" = \"{var}\"\n"
+    ))
+}
+
+/// `verify --policy POLICY ARGS…` with `var=value`.
+fn verify_with(
+    policy: &std::path::Path,
+    var: &str,
+    value: &str,
+    args: &[&std::path::Path],
+    flags: &[&str],
+) -> assert_cmd::assert::Assert {
+    let mut command = gatecheck();
+    command.env(var, value).args(["verify", "--policy"]).arg(policy);
+    for (flag, path) in flags.iter().zip(args) {
+        command.arg(flag).arg(path);
+    }
+    command.assert()
+}
+
+/// Finding round22-figures/01: an env `rate` for a counter sub-metric (`http_reqs{flow:auth_list}`,
+/// READ_RATE=1000) beside the run's whole http_reqs, 214 requests at 20.2/s, was judged PASS (no
+/// case for a counter's rate). The figure is judged as if the evidence had carried it: a k6
+/// counter's part counts no faster than its parent (and, with the run's duration, the count the
+/// rate implies is a part of the parent's), with or without the raw results.
+#[test]
+fn an_env_counter_rate_above_its_parents_is_exit_2() {
+    let (_guard, policy) = env_gate_policy("http_reqs{flow:auth_list}", "rate > 5", "number", "rate", "READ_RATE");
+    let dir = fixture("k6/1.1.0/pass");
+    let (export, raw) = (dir.join("summary-export.json"), dir.join("raw.ndjson"));
+    for (paths, flags) in [
+        (vec![export.as_path()], vec!["--summary"]),
+        (vec![export.as_path(), raw.as_path()], vec!["--summary", "--raw"]),
+    ] {
+        let err = stderr_of(&verify_with(&policy, "READ_RATE", "1000", &paths, &flags).code(2));
+        assert!(
+            err.contains("READ_RATE=1000")
+                && err.contains("faster than its parent http_reqs")
+                && err.contains("summary-export.json"),
+            "{err}"
+        );
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+        // The flow's own rate (120 requests in the 10.58 s run), written to a tenth: judged.
+        let out = stdout_of(&verify_with(&policy, "READ_RATE", "11.3", &paths, &flags).code(0));
+        assert!(table_line(&out, "g", "rate > 5").contains("PASS"), "{out}");
+    }
+}
+
+/// Finding round22-figures/02: a k6 2.2.0 machine-readable summary carries http_reqs count 214 and
+/// config.duration 10.6 s but no rate; READ_RATE=1000 for `http_reqs rate` was judged PASS. A
+/// counter's rate is its count over the one run duration: the env rate merged beside the
+/// measured count is held to it (`check_rates_agree`), the figure standing for what rounds to it.
+#[test]
+fn an_env_rate_beside_a_measured_count_and_duration_is_exit_2() {
+    let (_guard, policy) = env_gate_policy("http_reqs", "rate > 10", "number", "rate", "READ_RATE");
+    let dir = fixture("k6/2.2.0/pass");
+    let (summary, raw) = (dir.join("summary-v1.json"), dir.join("raw.ndjson"));
+    for (paths, flags) in [
+        (vec![summary.as_path()], vec!["--summary"]),
+        (vec![summary.as_path(), raw.as_path()], vec!["--summary", "--raw"]),
+    ] {
+        let err = stderr_of(&verify_with(&policy, "READ_RATE", "1000", &paths, &flags).code(2));
+        assert!(
+            err.contains("READ_RATE=1000")
+                && err.contains("config.duration is a run of 10.595696167 s")
+                && err.contains("summary-v1.json"),
+            "{err}"
+        );
+        // 214 / 10.5957 s = 20.197/s, written as 20.2: judged.
+        let out = stdout_of(&verify_with(&policy, "READ_RATE", "20.2", &paths, &flags).code(0));
+        assert!(table_line(&out, "g", "rate > 10").contains("PASS"), "{out}");
+    }
+}
+
+/// Finding round22-figures/03: with raw results alone, an env figure for a sub-metric the raw
+/// samples never tag (`http_req_duration{flow:auth_list,region:eu}`) was held to no parent — the
+/// raw reader computed only the selectors asked for. It computes the parents of a selector a set
+/// env figure stands for too: p(99)=30 ms beside the flow's min 285 ms, and count 500 beside the
+/// flow's 42 requests, are exit 2, as beside the summary-export.
+#[test]
+fn a_raw_only_env_figure_is_held_to_the_parents_the_raw_samples_measure() {
+    let dir = fixture("k6/1.1.0/fail-latency");
+    let raw = dir.join("raw.ndjson");
+    let metric = "http_req_duration{flow:auth_list,region:eu}";
+    let (_p99_guard, p99) = env_gate_policy(metric, "p(99) < 500ms", "ms", "p(99)", "READ_FIGURE");
+    let (_count_guard, count) = env_gate_policy(metric, "count > 10", "number", "count", "READ_FIGURE");
+    for (policy, value, why) in [
+        (&p99, "30", "lies outside its parent http_req_duration's min 34.568655"),
+        (&p99, "100", "lies outside its parent http_req_duration{flow:auth_list}'s min 285"),
+        (&count, "500", "more than its parent"),
+    ] {
+        let err = stderr_of(&verify_with(policy, "READ_FIGURE", value, &[raw.as_path()], &["--raw"]).code(2));
+        assert!(
+            err.contains(&format!("READ_FIGURE={value}")) && err.contains(why) && err.contains("raw.ndjson"),
+            "{err}"
+        );
+    }
+    // Figures the flow's samples could give: judged.
+    assert!(table_line(
+        &stdout_of(&verify_with(&p99, "READ_FIGURE", "400", &[raw.as_path()], &["--raw"]).code(0)),
+        "g",
+        "p(99) < 500ms"
+    )
+    .contains("PASS"));
+    assert!(table_line(
+        &stdout_of(&verify_with(&count, "READ_FIGURE", "42", &[raw.as_path()], &["--raw"]).code(0)),
+        "g",
+        "count > 10"
+    )
+    .contains("PASS"));
+}
+
+/// Finding round22-figures/04: a native smoke run where every request failed (500 to all);
+/// READ_ERR=0 for `http_req_failed{flow:auth_list,region:eu}`, a subset of requests that all
+/// failed, was judged PASS (no case for a rate metric). A rate metric's part is attainable under
+/// its parent's counts: every parent sample matching, the part's rate is 1.
+#[test]
+fn an_env_failure_rate_below_a_parent_that_all_failed_is_exit_2() {
+    let (target, _) = serve_answer(
+        "HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+            .to_string(),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let run = spawn_smoke(&target, dir.path(), "s", &["--duration", "3s", "--vus", "1"]).wait_with_output().unwrap();
+    let summary = dir.path().join("s.json");
+    let measured = read_json(&summary)["metrics"]["http_req_failed{flow:auth_list}"].clone();
+    assert!(measured["value"].as_f64() == Some(1.0) && measured["passes"].as_u64().unwrap() > 0, "{measured} {run:?}");
+    let (_guard, policy) =
+        env_gate_policy("http_req_failed{flow:auth_list,region:eu}", "rate < 1%", "ratio", "rate", "READ_ERR");
+    let err = stderr_of(&verify_with(&policy, "READ_ERR", "0", &[summary.as_path()], &["--summary"]).code(2));
+    assert!(err.contains("READ_ERR=0") && err.contains("rate 1") && err.contains("s.json"), "{err}");
+    // The rate such a subset has: judged (and fails).
+    let out = stdout_of(&verify_with(&policy, "READ_ERR", "1", &[summary.as_path()], &["--summary"]).code(1));
+    assert!(table_line(&out, "g", "rate < 1%").contains("FAIL"), "{out}");
+}
