@@ -109,7 +109,7 @@ fn read_summary(
 /// run-window histograms its run scraped from the target, so `smoke` then `verify` judges
 /// exactly what `run` judges.
 pub async fn gather(policy: &Policy, plan: &Plan, env: &crate::env::Lookup<'_>) -> Result<Evidence, Error> {
-    let mut inputs = vec![policy_digest(plan)?];
+    let mut inputs = vec![policy_digest(plan)?, sources::digest::policy_vars(&plan.vars)];
     let summary = read_summary(policy, plan, &mut inputs)?;
     let mut evidence_times = Vec::new();
     // The end the evidence itself records (not a file's modification time, which a copy
@@ -257,9 +257,11 @@ pub async fn gather(policy: &Policy, plan: &Plan, env: &crate::env::Lookup<'_>) 
     if let Some(dir) = plan.history.as_deref() {
         let current_runs = evidence.run_identities(&policy.metric_keys());
         let policy_sha256 = evidence.inputs.iter().find(|i| i.role == "policy").map(|i| i.sha256.clone());
+        let vars_sha256 = sources::digest::policy_vars(&plan.vars).sha256;
         let query = sources::history::Query {
             policy: &policy.name,
             policy_sha256: policy_sha256.as_deref().unwrap_or_default(),
+            policy_vars_sha256: &vars_sha256,
             current_runs: &current_runs,
             now: now.unix_timestamp(),
             current_start: evidence

@@ -62,6 +62,21 @@ impl<R: Read> Read for Hashing<R> {
     }
 }
 
+/// The policy's `--var` overrides (settings `vars` too), as one input: a policy judged with
+/// other values is another policy, whose history records never count for this one (finding
+/// round23-judge/01: a run passed under `--var window=1m` counted as a pass of the policy's
+/// 10-minute window). Digested in name order, `name=value` a line; no overrides digest the empty
+/// text, as a record written without this input is read.
+pub fn policy_vars(vars: &[(String, String)]) -> InputFile {
+    let mut sorted: Vec<&(String, String)> = vars.iter().collect();
+    sorted.sort();
+    let text: String = sorted.iter().map(|(name, value)| format!("{name}={value}\n")).collect();
+    bytes(POLICY_VARS, "--var", text.as_bytes())
+}
+
+/// The role of the policy's `--var` overrides among a verdict's inputs.
+pub const POLICY_VARS: &str = "policy-vars";
+
 /// Digests bytes that have no file of their own (a built-in policy or scenario).
 pub fn bytes(role: &str, name: &str, content: &[u8]) -> InputFile {
     InputFile {

@@ -63,6 +63,9 @@ pub struct Query<'a> {
     pub policy: &'a str,
     /// SHA-256 of the policy's text, as the record's `inputs` list it.
     pub policy_sha256: &'a str,
+    /// SHA-256 of the policy's `--var` overrides (`digest::policy_vars`); a record listing none
+    /// was judged without any.
+    pub policy_vars_sha256: &'a str,
     /// This verdict's `evidence_runs`.
     pub current_runs: &'a [String],
     /// The judgement time (unix seconds): records dated later are refused.
@@ -199,6 +202,14 @@ fn read_record(path: &Path, query: &Query<'_>) -> Result<Option<Record>, Error> 
     if !same_text {
         return Ok(None);
     }
+    // The same text with other `--var` values is another policy (finding round23-judge/01).
+    let inputs = report["inputs"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let vars = inputs.iter().find(|i| i["role"] == super::digest::POLICY_VARS);
+    let no_vars = super::digest::policy_vars(&[]).sha256;
+    let record_vars = vars.and_then(|i| i["sha256"].as_str()).unwrap_or(no_vars.as_str());
+    if record_vars != query.policy_vars_sha256 {
+        return Ok(None);
+    }
     // Only a judgement of a candidate's evidence is a run of the candidate (finding judge5/02):
     // the demo's records say `"demo": true`, and a record that does not say `false` (written
     // before the rule) cannot tell; neither ever counts.
@@ -243,6 +254,10 @@ fn read_record(path: &Path, query: &Query<'_>) -> Result<Option<Record>, Error> 
 
 #[cfg(test)]
 mod tests {
+    fn no_vars() -> String {
+        crate::sources::digest::policy_vars(&[]).sha256
+    }
+
     use super::*;
     use proptest::prelude::*;
     use std::collections::BTreeSet;
@@ -322,7 +337,7 @@ mod tests {
                     kept.push(spec.clone());
                 }
             }
-            let query = Query { policy: "release", policy_sha256: SHA, current_runs: &[], now: BASE + 100, current_start: None };
+            let query = Query { policy: "release", policy_sha256: SHA, policy_vars_sha256: &no_vars(), current_runs: &[], now: BASE + 100, current_start: None };
             let outcomes = outcomes(dir.path(), &query).unwrap().clean.earlier;
             prop_assert_eq!(outcomes.len(), kept.len());
             let trailing = outcomes.iter().rev().take_while(|passed| **passed).count();
@@ -366,7 +381,7 @@ mod tests {
                 std::fs::write(dir.path().join(format!("{index}.json")), judgement_record(index, judgement)).unwrap();
             }
             let current_runs = [run_token(current)];
-            let query = Query { policy: "release", policy_sha256: SHA, current_runs: &current_runs, now: BASE + 100, current_start: None };
+            let query = Query { policy: "release", policy_sha256: SHA, policy_vars_sha256: &no_vars(), current_runs: &current_runs, now: BASE + 100, current_start: None };
             let history = outcomes(dir.path(), &query).unwrap();
             for count_waived in [false, true] {
                 let passes = |standing: u8| standing == 0 || (count_waived && standing == 1);
@@ -431,7 +446,14 @@ mod tests {
         let now = BASE + 10 * judgements.len() as i64 + 100;
         outcomes(
             dir.path(),
-            &Query { policy: "release", policy_sha256: SHA, current_runs: &current_runs, now, current_start: None },
+            &Query {
+                policy: "release",
+                policy_sha256: SHA,
+                policy_vars_sha256: &no_vars(),
+                current_runs: &current_runs,
+                now,
+                current_start: None,
+            },
         )
         .unwrap()
     }
@@ -494,8 +516,14 @@ mod tests {
         let old = judgement_record(0, &(Some(0), 0)).replace(&run_token(0), &format!("{:064x}", 7));
         std::fs::write(dir.path().join("old.json"), old).unwrap();
         std::fs::write(dir.path().join("new.json"), judgement_record(1, &(Some(1), 0))).unwrap();
-        let query =
-            Query { policy: "release", policy_sha256: SHA, current_runs: &[], now: BASE + 100, current_start: None };
+        let query = Query {
+            policy: "release",
+            policy_sha256: SHA,
+            policy_vars_sha256: &no_vars(),
+            current_runs: &[],
+            now: BASE + 100,
+            current_start: None,
+        };
         assert_eq!(outcomes(dir.path(), &query).unwrap().clean.earlier, vec![false, true]);
     }
 }

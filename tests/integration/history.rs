@@ -737,3 +737,63 @@ fn a_blocked_run_matching_an_older_pass_of_few_figures_still_ends_the_passes() {
     );
     assert!(history_row(&out, "passes").contains("FAIL"), "{out}");
 }
+
+/// Finding round23-judge/01: history compared the policy's text only, not the `--var` values it
+/// was judged with. A run judged with `--var window=1m` (the policy's window is 10 minutes, which
+/// held a 500 s lag) passed and was recorded; the next run, judged by the policy as written, read
+/// it as a pass and shipped. The overrides are an input of their own (`policy-vars`): a record of
+/// other values is another policy's. Real Prometheus, backfilled.
+#[test]
+fn a_pass_judged_with_other_var_values_is_no_pass_of_the_policy() {
+    let t: i64 = FIXTURE_T.parse().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // One sample a minute from an hour before T to 30 minutes after, a 500 s lag 5 minutes
+    // before T; each minute's figure its own (so each instant's answer is another run).
+    let mut text = String::from("# TYPE q_lag_seconds gauge\n");
+    for minute in 0..=90 {
+        let at = t - 3600 + minute * 60;
+        let value = if at == t - 300 { 500.0 } else { 5.0 + minute as f64 / 1000.0 };
+        text.push_str(&format!("q_lag_seconds {value} {at}\n"));
+    }
+    let om = dir.path().join("data.om");
+    std::fs::write(&om, text + "# EOF\n").unwrap();
+    let prom = PrometheusFixture::start_with(&om).expect("prometheus is installed (make test installs it)");
+    let (_guard, policy) = policy_file(
+        "[vars]\nwindow = \"10m\"\n[[gate]]\nid = \"lag\"\nquery = 'max(max_over_time(q_lag_seconds[${window}]))'\nunit = \"s\"\n\
+         thresholds = [\"value < 60s\"]\n[[gate]]\nid = \"passes\"\nconsecutive_passes = 2\non_missing = \"skip\"\n",
+    );
+    let history = dir.path().join("history");
+    let verify = |at: i64, vars: &[&str]| {
+        let mut cmd = gatecheck();
+        cmd.args(["verify", "--prometheus-url", &prom.url, "--at", &at.to_string(), "--history"]).arg(&history);
+        for var in vars {
+            cmd.args(["--var", var]);
+        }
+        cmd.arg("--policy").arg(&policy).assert()
+    };
+    // By the policy as written the run at T holds the spike; with a 1-minute window it passes.
+    verify(t, &["window=1m"]).code(1);
+    let out = stdout_of(&verify(t + 1200, &[]).code(1));
+    let row = history_row(&out, "passes");
+    assert!(row.contains("FAIL") && !row.contains("pass, pass"), "{out}");
+    // The control: the same two runs by one policy read as two passes.
+    let control = dir.path().join("control");
+    for at in [t - 1800, t + 1500] {
+        gatecheck()
+            .args(["verify", "--prometheus-url", &prom.url, "--at", &at.to_string(), "--history"])
+            .arg(&control)
+            .arg("--policy")
+            .arg(&policy)
+            .assert();
+    }
+    let out = stdout_of(
+        &gatecheck()
+            .args(["verify", "--prometheus-url", &prom.url, "--at", &(t + 1700).to_string(), "--history"])
+            .arg(&control)
+            .arg("--policy")
+            .arg(&policy)
+            .assert()
+            .code(0),
+    );
+    assert!(history_row(&out, "passes").contains("PASS"), "{out}");
+}
