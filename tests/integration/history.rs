@@ -778,13 +778,14 @@ fn a_pass_judged_with_other_var_values_is_no_pass_of_the_policy() {
     assert!(row.contains("FAIL") && !row.contains("pass, pass"), "{out}");
     // The control: the same two runs by one policy read as two passes.
     let control = dir.path().join("control");
-    for at in [t - 1800, t + 1500] {
+    for (at, code) in [(t - 1800, 1), (t + 1500, 0)] {
         gatecheck()
             .args(["verify", "--prometheus-url", &prom.url, "--at", &at.to_string(), "--history"])
             .arg(&control)
             .arg("--policy")
             .arg(&policy)
-            .assert();
+            .assert()
+            .code(code);
     }
     let out = stdout_of(
         &gatecheck()
