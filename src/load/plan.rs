@@ -299,6 +299,15 @@ pub fn parse(source: &str, text: &str, overrides: &Overrides, env: &crate::env::
         &base_url,
         "the bearer token is read from PERF_BEARER_TOKEN (or the scenario's bearer_token_env)",
     )?;
+    // Whatever spells it: a base URL whose path (or host) holds a credential gatecheck holds
+    // sends it in every request line (finding round23-text/01: `http://host/<token>` was run).
+    if crate::secret::holds_credential(&base_url) {
+        return Err(fail(format!(
+            "base URL {:?}: it holds a credential gatecheck holds (masked ***), and credentials do not travel in the \
+             request URL (printed in access logs, proxies and reports)",
+            crate::secret::scrub(&crate::input::masked_url(&base_url))
+        )));
+    }
     let target = parse_base_url(&base_url)
         .map_err(|why| fail(format!("base URL {:?}: {why}", crate::input::masked_url(&base_url))))?;
 
@@ -498,7 +507,17 @@ fn request_plan(request: &RequestFile, vars: &Vars, target: &Target, token_var: 
             for (key, value) in table {
                 object.insert(key.clone(), vars.json(value)?);
             }
-            Some(Bytes::from(serde_json::to_vec(&serde_json::Value::Object(object)).map_err(|e| e.to_string())?))
+            let bytes = serde_json::to_vec(&serde_json::Value::Object(object)).map_err(|e| e.to_string())?;
+            // A body is printed by the target's logs as readily as a URL, and a credential of
+            // another origin (the Prometheus token) must never reach the load target (finding
+            // round23-text/04): a body holding any credential gatecheck holds is refused too;
+            // the bearer token travels only as Authorization: Bearer.
+            if crate::secret::holds_credential(&String::from_utf8_lossy(&bytes)) {
+                return Err("json: the body holds a credential gatecheck holds (masked ***), and credentials travel \
+                            only as their own header to their own origin"
+                    .into());
+            }
+            Some(Bytes::from(bytes))
         }
     };
     let expect_json = match &request.expect_json {

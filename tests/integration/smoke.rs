@@ -410,3 +410,66 @@ fn a_scenario_never_puts_a_credential_in_a_request_url() {
         assert!(!err.contains("s3cr3t") && !err.contains("0a1b2c3d"), "{request}: {err}");
     }
 }
+
+/// Findings round23-text/01 and /04: the base URL's own path was never checked (`PERF_BASE_URL=
+/// http://host/<token>`, upper-cased or base64, sent the token in every request line), nor were
+/// request bodies (a body value `${GATECHECK_PROMETHEUS_TOKEN}`, or the built-in scenario's
+/// `PERF_SEARCH_KEYWORDS` set to the Prometheus token, carried another origin's credential to the
+/// load target). Each is refused at load, exit 2, one line, the credential never printed, no
+/// request sent.
+#[test]
+fn neither_the_base_url_nor_a_body_carries_a_credential() {
+    use base64::Engine as _;
+    const TOKEN: &str = "s3cr3t-Tok3n-ABCDEFG12345";
+    const PROM: &str = "promTOKENsecret-998877";
+    let (target, hits) = crate::support::serve_answer("{}".into());
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(TOKEN);
+    for prefix in [TOKEN.to_string(), TOKEN.to_uppercase(), b64] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = gatecheck()
+            .current_dir(dir.path())
+            .env("PERF_BEARER_TOKEN", TOKEN)
+            .env("PERF_BASE_URL", format!("{target}/{prefix}"))
+            .env("PERF_RULE_ID", "r1")
+            .args(["smoke", "--quiet", "--duration", "4s", "--summary-out", "s.json", "--log-out", "log.txt"])
+            .assert()
+            .code(2);
+        let err = stderr_of(&out);
+        assert!(err.contains("base URL") && err.contains("credential"), "{prefix}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(!err.contains("ABCDEFG") && !err.contains("abcdefg"), "{err}");
+    }
+    // A body built of the Prometheus token's variable, or of an ordinary variable holding it.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("gates")).unwrap();
+    std::fs::write(
+        dir.path().join("gates/core-flows.toml"),
+        format!(
+            "[scenario]\nbase_url = \"{target}\"\nvus = \"1\"\nduration = \"2s\"\n\n[[flow]]\nname = \"f\"\n\n\
+             [[flow.request]]\nname = \"r\"\nmethod = \"POST\"\npath = \"/api/search\"\njson = {{ note = \"${{GATECHECK_PROMETHEUS_TOKEN}}\" }}\n"
+        ),
+    )
+    .unwrap();
+    let body_err = |dir: &std::path::Path, extra: &[(&str, &str)]| {
+        let mut cmd = gatecheck();
+        cmd.current_dir(dir)
+            .env("PERF_BEARER_TOKEN", TOKEN)
+            .env("PERF_BASE_URL", &target)
+            .env("PERF_RULE_ID", "r1")
+            .env("GATECHECK_PROMETHEUS_TOKEN", PROM);
+        for (name, value) in extra {
+            cmd.env(name, value);
+        }
+        stderr_of(
+            &cmd.args(["smoke", "--quiet", "--duration", "4s", "--summary-out", "s.json", "--log-out", "log.txt"])
+                .assert()
+                .code(2),
+        )
+    };
+    let err = body_err(dir.path(), &[]);
+    assert!(err.contains("json") && err.contains("credential") && !err.contains("998877"), "{err}");
+    let builtin = tempfile::tempdir().unwrap();
+    let err = body_err(builtin.path(), &[("PERF_SEARCH_KEYWORDS", PROM)]);
+    assert!(err.contains("json") && err.contains("credential") && !err.contains("998877"), "{err}");
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 0, "no request reached the target");
+}
