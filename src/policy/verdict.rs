@@ -235,6 +235,10 @@ impl Row {
     }
 }
 
+/// The role of the policy's `--var` overrides among a verdict's inputs (digested in
+/// `sources::digest::policy_vars`; history compares it; the table shows it only when some are set).
+pub const POLICY_VARS_ROLE: &str = "policy-vars";
+
 /// One input file a verdict rests on, so an auditor can tell exactly what was judged.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InputFile {

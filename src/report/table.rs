@@ -52,7 +52,11 @@ pub fn render(verdict: &Verdict, view: &View, out: &mut dyn Write) -> io::Result
     if let Some(at) = &verdict.evaluated_at {
         writeln!(out, "queries evaluated at: {}", line(at))?;
     }
-    for input in verdict.inputs.iter().filter(|i| view.verbose || i.role != "policy") {
+    // No `--var` overrides (an empty digest) is no input worth a line of its own.
+    let shown = |i: &&crate::policy::verdict::InputFile| {
+        view.verbose || (i.role != "policy" && !(i.role == crate::policy::verdict::POLICY_VARS_ROLE && i.bytes == 0))
+    };
+    for input in verdict.inputs.iter().filter(shown) {
         let digest = if view.verbose { &input.sha256[..] } else { &input.sha256[..input.sha256.len().min(12)] };
         writeln!(out, "input ({}): {} sha256:{digest} ({} bytes)", line(&input.role), line(&input.path), input.bytes)?;
     }

@@ -71,11 +71,8 @@ pub fn policy_vars(vars: &[(String, String)]) -> InputFile {
     let mut sorted: Vec<&(String, String)> = vars.iter().collect();
     sorted.sort();
     let text: String = sorted.iter().map(|(name, value)| format!("{name}={value}\n")).collect();
-    bytes(POLICY_VARS, "--var", text.as_bytes())
+    bytes(crate::policy::verdict::POLICY_VARS_ROLE, "--var", text.as_bytes())
 }
-
-/// The role of the policy's `--var` overrides among a verdict's inputs.
-pub const POLICY_VARS: &str = "policy-vars";
 
 /// Digests bytes that have no file of their own (a built-in policy or scenario).
 pub fn bytes(role: &str, name: &str, content: &[u8]) -> InputFile {

@@ -204,7 +204,7 @@ fn read_record(path: &Path, query: &Query<'_>) -> Result<Option<Record>, Error> 
     }
     // The same text with other `--var` values is another policy (finding round23-judge/01).
     let inputs = report["inputs"].as_array().map(Vec::as_slice).unwrap_or_default();
-    let vars = inputs.iter().find(|i| i["role"] == super::digest::POLICY_VARS);
+    let vars = inputs.iter().find(|i| i["role"] == crate::policy::verdict::POLICY_VARS_ROLE);
     let no_vars = super::digest::policy_vars(&[]).sha256;
     let record_vars = vars.and_then(|i| i["sha256"].as_str()).unwrap_or(no_vars.as_str());
     if record_vars != query.policy_vars_sha256 {
