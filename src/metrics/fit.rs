@@ -7,7 +7,11 @@
 //! requests whose measured minimum was 285 ms, READ_COUNT=500 for a flow of a 136-request run).
 //! Literally: the set is built with the figure merged in and every reader's check run on it
 //! (round22-figures/01, /02 and /04: a counter's rate, a rate beside a measured count and run
-//! duration, and a rate metric's rate had no case and were judged as written).
+//! duration, and a rate metric's rate had no case and were judged as written). Exactly, and
+//! together (round23-figures): a figure the evidence determines (`determined`) is not judged
+//! beside it but refused, no rounding lets a written figure stand for another, a part's rate is
+//! one its parent's counts give, a count is whole, and env figures merge in turn
+//! (`with_figure`), each held to the ones before it.
 
 use super::{parts, Aggregate, MetricKey, MetricKind, MetricSet, Stat, TrendStats};
 
@@ -57,13 +61,25 @@ fn kind_of(set: &MetricSet, key: &MetricKey) -> Option<MetricKind> {
     })
 }
 
-/// Half a unit of the last digit the figure is written with (`20.2`: 0.05): a figure read
-/// from elsewhere stands for every value that rounds to it, so a rate written to a tenth
-/// fits the rate the evidence implies to many more digits.
-fn half_unit(value: f64) -> f64 {
-    let text = format!("{value}");
-    let digits = text.split_once('.').map_or(0, |(_, fraction)| fraction.len());
-    0.5 * 10f64.powi(-(digits as i32))
+/// Whether `value` is `matches / total` to the figure as written: equal up to a few units in the
+/// last place of an f64 (4 ulps relative), the error of reading a decimal and of one division,
+/// so a figure judged differs from an attainable rate by less than 1e-15 of itself; a written
+/// figure that only rounds to the rate (0.33 for 1/3) is another figure and is refused
+/// (finding round23-figures/02).
+fn is_ratio(value: f64, matches: u64, total: u64) -> bool {
+    let exact = matches as f64 / total as f64;
+    (exact - value).abs() <= 4.0 * f64::EPSILON * exact.max(value)
+}
+
+/// The rates a part of a rate metric can have under a parent with `matches` of `total` samples
+/// matching: some m/n with 1 <= n <= total, m <= matches, n - m <= total - matches. Whether
+/// `value` is one of them (finding round23-figures/02: 0.9% of a part of a 62-request flow
+/// with 3 failed — every such part is 0 or at least 1/62).
+fn attainable_part_rate(value: f64, matches: u64, total: u64) -> bool {
+    (1..=total).any(|n| {
+        let m = (value * n as f64).round();
+        m >= 0.0 && (m as u64) <= matches.min(n) && n - (m as u64) <= total - matches && is_ratio(value, m as u64, n)
+    })
 }
 
 /// `key`'s aggregate as the evidence would hold it with the figure in it: a trend's statistic
@@ -75,7 +91,6 @@ fn half_unit(value: f64) -> f64 {
 fn merged(set: &MetricSet, kind: Option<MetricKind>, key: &MetricKey, stat: Stat, value: f64) -> Option<Aggregate> {
     let measured = set.metrics.get(key).map(|metric| &metric.aggregate);
     let duration = set.run_seconds().map(|(seconds, _)| seconds).filter(|s| s.is_finite() && *s > 0.0);
-    let near = |implied: f64| (implied - value).abs() <= half_unit(value);
     match (kind, stat, measured) {
         (Some(MetricKind::Trend) | None, _, _) if stat == Stat::Count || place(stat).is_some() => {
             let mut stats = match measured {
@@ -88,17 +103,21 @@ fn merged(set: &MetricSet, kind: Option<MetricKind>, key: &MetricKey, stat: Stat
         (Some(MetricKind::Counter), Stat::Count, _) => {
             Some(Aggregate::Counter { count: value, per_second: duration.map(|seconds| value / seconds) })
         }
+        // With the run's duration known, a measured count determines the rate (`determined`);
+        // without it the figure stands beside the count, held to the other rates.
         (Some(MetricKind::Counter), Stat::Rate, Some(Aggregate::Counter { count, .. })) => {
-            // The rate the evidence implies, where the figure is it as written.
-            let implied = duration.map(|seconds| count / seconds).filter(|rate| near(*rate));
-            Some(Aggregate::Counter { count: *count, per_second: Some(implied.unwrap_or(value)) })
+            Some(Aggregate::Counter { count: *count, per_second: Some(value) })
         }
+        // The count the figure implies over the run, as written: never rounded to a whole
+        // number of events whose rate is another figure (finding round23-figures/01); only the
+        // error of one f64 product (4 ulps) is taken back, so a rate written as k6 would compute
+        // it, count / duration, stands for its count.
         (Some(MetricKind::Counter), Stat::Rate, None) => {
             let seconds = duration?;
-            // The whole number of events the figure stands for, where one rounds to it.
-            let events = (value * seconds).round();
-            let count = if near(events / seconds) { events } else { value * seconds };
-            Some(Aggregate::Counter { count, per_second: Some(count / seconds) })
+            let implied = value * seconds;
+            let whole = implied.round();
+            let count = if (whole - implied).abs() <= 4.0 * f64::EPSILON * whole.abs() { whole } else { implied };
+            Some(Aggregate::Counter { count, per_second: Some(value) })
         }
         _ => None,
     }
@@ -110,7 +129,6 @@ fn merged(set: &MetricSet, kind: Option<MetricKind>, key: &MetricKey, stat: Stat
 /// 0; a rate metric's parent around a part with a matching sample is above 0, with one not
 /// matching below 1.
 fn rate_beyond(set: &MetricSet, kind: Option<MetricKind>, key: &MetricKey, value: f64) -> Option<String> {
-    let slack = half_unit(value);
     for (other, metric) in &set.metrics {
         let (as_part, as_whole) = (parts::is_parent(other, key), parts::is_parent(key, other));
         if !(as_part || as_whole) {
@@ -120,12 +138,12 @@ fn rate_beyond(set: &MetricSet, kind: Option<MetricKind>, key: &MetricKey, value
             (Some(MetricKind::Counter), Aggregate::Counter { per_second: Some(rate), .. })
                 if MetricKind::of_builtin(&key.name) == Some(MetricKind::Counter) =>
             {
-                if as_part && value - slack > *rate {
+                if as_part && value > *rate {
                     return Some(format!(
                         "{key} at rate {value}/s would count faster than its parent {other} at {rate}/s: a sub-metric counts a part of its parent's samples"
                     ));
                 }
-                if as_whole && value + slack < *rate {
+                if as_whole && value < *rate {
                     return Some(format!(
                         "{key} at rate {value}/s would count slower than its sub-metric {other} at {rate}/s: a sub-metric counts a part of its parent's samples"
                     ));
@@ -134,13 +152,18 @@ fn rate_beyond(set: &MetricSet, kind: Option<MetricKind>, key: &MetricKey, value
             (Some(MetricKind::Rate), Aggregate::Rate { matches, total }) if *total > 0 => {
                 let (all, none) = (matches == total, *matches == 0);
                 let why = if as_part && all && value != 1.0 {
-                    Some("every sample of its parent matches, so every one of a part's does: rate 1")
+                    Some("every sample of its parent matches, so every one of a part's does: rate 1".to_string())
                 } else if as_part && none && value != 0.0 {
-                    Some("no sample of its parent matches, so none of a part's does: rate 0")
+                    Some("no sample of its parent matches, so none of a part's does: rate 0".to_string())
+                } else if as_part && !attainable_part_rate(value, *matches, *total) {
+                    Some(format!(
+                        "a part's rate is m/n for some n <= {total} of its samples, m <= {matches} matching and n - m <= {} not: no such m/n is {value}",
+                        total - matches
+                    ))
                 } else if as_whole && !none && value == 0.0 {
-                    Some("a sample of its sub-metric matches, and is among its parent's: above 0")
+                    Some("a sample of its sub-metric matches, and is among its parent's: above 0".to_string())
                 } else if as_whole && !all && value == 1.0 {
-                    Some("a sample of its sub-metric does not match, and is among its parent's: below 1")
+                    Some("a sample of its sub-metric does not match, and is among its parent's: below 1".to_string())
                 } else {
                     None
                 };
@@ -168,25 +191,58 @@ impl MetricSet {
     /// to nothing: a gauge's parts bound nothing either. A check the set already failed
     /// without the figure blames not the figure.
     pub fn admits(&self, key: &MetricKey, stat: Stat, value: f64) -> Option<String> {
+        self.with_figure(key, stat, value).err()
+    }
+
+    /// The measured figures that determine `stat` of `key` where the evidence carries it not
+    /// written but by k6's own rule: a counter's rate is its count over the run's duration
+    /// (`run_seconds`), so a set holding the count and the duration holds the rate. An env
+    /// figure for it is the same figure twice (finding round23-figures/01: READ_RATE=20 beside
+    /// 214 requests over 10.5957 s, 20.197/s, judged as written).
+    pub fn determined(&self, key: &MetricKey, stat: Stat) -> Option<String> {
+        let Some(super::Metric { aggregate: Aggregate::Counter { count, per_second: None }, provenance, .. }) =
+            self.metrics.get(key)
+        else {
+            return None;
+        };
+        let (seconds, source) = self.run_seconds().filter(|(seconds, _)| seconds.is_finite() && *seconds > 0.0)?;
+        (stat == Stat::Rate).then(|| {
+            format!("{provenance} count {count} over {source}, {seconds} s: rate {}/s by k6's rule", count / seconds)
+        })
+    }
+
+    /// The set with the figure `stat` = `value` of `key` merged in, as `admits` judges it, or
+    /// why it cannot stand beside this evidence. Env figures are merged in turn, each judged
+    /// beside the evidence and the figures merged before it (finding round23-figures/04).
+    pub fn with_figure(&self, key: &MetricKey, stat: Stat, value: f64) -> Result<MetricSet, String> {
+        if let Some(measured) = self.determined(key, stat) {
+            return Err(format!("the evidence determines it: {measured}"));
+        }
+        let kind = kind_of(self, key);
+        // A count is a whole number of events (a custom counter adds any value; finding
+        // round23-figures/03).
+        let custom_counter = kind == Some(MetricKind::Counter) && MetricKind::of_builtin(&key.name).is_none();
+        if stat == Stat::Count && value.fract() != 0.0 && !custom_counter {
+            return Err(format!("a count is a whole number of samples, and {value} is not"));
+        }
         if let Some(super::Metric { aggregate: Aggregate::Trend(stats), .. }) = self.metrics.get(key) {
             if !self.metrics[key].aggregate.is_empty() {
                 let measured: Vec<(Stat, f64)> =
                     stats.0.iter().filter_map(|(name, figure)| Some((Stat::parse_key(name).ok()?, *figure))).collect();
                 if let Some((other, figure)) = out_of_order(stat, value, &measured) {
-                    return Some(format!(
+                    return Err(format!(
                         "it would stand beside the measured {other} of {key}, {figure}, out of order: min <= every percentile, \
                          med and avg <= max, and percentiles rise with their rank"
                     ));
                 }
             }
         }
-        let kind = kind_of(self, key);
         if stat == Stat::Rate {
             if let Some(why) = rate_beyond(self, kind, key, value) {
-                return Some(why);
+                return Err(why);
             }
         }
-        let aggregate = merged(self, kind, key, stat, value)?;
+        let Some(aggregate) = merged(self, kind, key, stat, value) else { return Ok(self.clone()) };
         let mut with = MetricSet {
             metrics: self.metrics.clone(),
             run_duration: self.run_duration.clone(),
@@ -206,10 +262,13 @@ impl MetricSet {
             |set, _| set.check_counts_agree(&[]),
             |set, _| set.check_rates_agree(),
         ];
-        checks.iter().find_map(|check| match check(&with, stated) {
+        match checks.iter().find_map(|check| match check(&with, stated) {
             Err(why) if check(self, None).is_ok() => Some(why),
             _ => None,
-        })
+        }) {
+            Some(why) => Err(why),
+            None => Ok(with),
+        }
     }
 }
 
@@ -356,7 +415,10 @@ mod tests {
                     Some((parent.len() as u32 + beyond) as f64 / seconds),
                 ),
                 // The whole run's rate beside its count (a machine-readable summary's case).
-                9 if !counter_rates => (key("http_reqs"), Stat::Rate, Some(all.len() as f64 / seconds), Some((all.len() as u32 + beyond) as f64 / seconds)),
+                // The whole run's rate beside its count and the duration: k6's rule determines
+                // it, so every env rate is the figure twice, the measured one too
+                // (round23-figures/01).
+                9 if !counter_rates => (key("http_reqs"), Stat::Rate, None, Some(all.len() as f64 / seconds)),
                 9 => return Ok(()), // measured itself: one figure, two readings (the evaluator's refusal)
                 _ => {
                     let failed = narrow.iter().filter(|s| s.1).count();
@@ -367,7 +429,9 @@ mod tests {
                     } else if parent_failed == 0 {
                         Some(if below { 1.0 } else { pick.max(0.01) })
                     } else {
-                        None // a part of a mixed parent may have any rate
+                        // A part of a mixed parent has a rate m/n, n at most the parent's
+                        // samples: 1/(n+1) is none (round23-figures/02).
+                        Some(1.0 / (parent.len() as f64 + 1.0))
                     };
                     (narrow_of("http_req_failed"), Stat::Rate, honest, wrong)
                 }
@@ -379,6 +443,55 @@ mod tests {
                 let refused = set.admits(&target, stat, wrong);
                 proptest::prop_assert!(refused.is_some(), "{} {} {} beside {} samples", target, stat, wrong, parent.len());
             }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Finding round23-figures/02. Rule: a part's rate under a parent with `matches` of
+        /// `total` samples matching is attainable exactly when it is some m/n with n <= total,
+        /// m <= matches and n - m <= total - matches (oracle: exact rational arithmetic over
+        /// a written fraction a/b).
+        #[test]
+        fn a_part_rate_is_attainable_exactly_when_some_count_of_the_parents_samples_gives_it(
+            total in 1u64..80,
+            matches_at in 0.0f64..=1.0,
+            b in 1u64..120,
+            a_at in 0.0f64..=1.0,
+        ) {
+            let matches = (total as f64 * matches_at).floor() as u64;
+            let a = (b as f64 * a_at).floor() as u64;
+            let oracle = (1..=total).any(|n| (0..=n).any(|m| a * n == m * b && m <= matches && n - m <= total - matches));
+            proptest::prop_assert_eq!(attainable_part_rate(a as f64 / b as f64, matches, total), oracle, "{}/{} under {} of {}", a, b, matches, total);
+        }
+
+        /// Finding round23-figures/03. Rule: a count of a k6 metric's samples (a trend's, a
+        /// built-in counter's) is a whole number; a fractional figure is refused.
+        #[test]
+        fn a_fractional_count_is_refused(whole in 0u32..100, fraction in 0.001f64..0.999, trend_or_counter in proptest::bool::ANY) {
+            let set = set_of(vec![(key("http_req_duration"), trend(&[100.0, 200.0]))]);
+            let target = key(if trend_or_counter { "http_req_duration{flow:a}" } else { "http_reqs{flow:a}" });
+            proptest::prop_assert!(set.admits(&target, Stat::Count, f64::from(whole) + fraction).is_some());
+        }
+
+        /// Finding round23-figures/04. Rule: env figures merged in turn are judged beside each
+        /// other as beside the evidence: a second figure for a part's statistic is refused
+        /// exactly when it gives the same statistic another value, or breaks the order of one
+        /// distribution with the first.
+        #[test]
+        fn env_figures_merged_in_turn_are_held_to_each_other(
+            first in 0usize..6,
+            second in 0usize..6,
+            v1 in 100u32..=200,
+            v2 in 100u32..=200,
+        ) {
+            let stats = [Stat::Min, Stat::Med, Stat::Percentile(90.0), Stat::Percentile(99.0), Stat::Max, Stat::Avg];
+            let set = set_of(vec![(key("http_req_duration"), trend(&[100.0, 200.0]))]);
+            let part = key("http_req_duration{flow:a}");
+            let with = set.with_figure(&part, stats[first], f64::from(v1)).unwrap();
+            let fits = out_of_order(stats[second], f64::from(v2), &[(stats[first], f64::from(v1))]).is_none();
+            proptest::prop_assert_eq!(with.admits(&part, stats[second], f64::from(v2)).is_none(), fits);
         }
     }
 

@@ -49,6 +49,7 @@ pub fn evaluate(policy: &Policy, evidence: &Evidence) -> Result<Verdict, Error> 
             super::waiver::apply(policy, &evidence.waivers, today, rows);
         }
     };
+    env_figures_together(policy, evidence)?;
     let mut rows = Vec::new();
     super::integrity::run_rows(policy, evidence, &mut rows);
     super::freshness::rows(policy, evidence, &mut rows);
@@ -740,7 +741,15 @@ fn env_figure_alone(
         // round19-figures/02, round20-figures/02 and /04).
         let value = evidence.env[var].value;
         let canonical = gate.figure_unit.reading(value).value();
-        for set in [evidence.summary.as_ref(), evidence.raw.as_ref()].into_iter().flatten() {
+        let sets = [evidence.summary.as_ref(), evidence.raw.as_ref()];
+        // A figure the evidence determines by k6's own rule (a counter's rate from its count
+        // and the run's duration) is measured too (finding round23-figures/01).
+        if let Some((set, measured)) =
+            sets.into_iter().flatten().find_map(|set| Some((set, set.determined(key, stat)?)))
+        {
+            return Err(twice(&set.path, measured));
+        }
+        for set in sets.into_iter().flatten() {
             if let Some(why) = set.admits(key, stat, canonical) {
                 return Err(Error::Evidence {
                     path: set.path.clone(),
@@ -752,6 +761,73 @@ fn env_figure_alone(
                     ),
                 });
             }
+        }
+    }
+    Ok(())
+}
+
+/// Env figures are evidence too (finding round23-figures/04): each, judged alone beside the
+/// evidence (`env_figure_alone`), is merged into the evidence in turn (`MetricSet::with_figure`)
+/// and the next is judged beside the evidence and the figures merged before it — two variables
+/// giving one statistic of one metric different values, or p(99) below p(90), contradict each
+/// other: exit 2 naming both variables. With no evidence file the figures are held to each
+/// other alone.
+fn env_figures_together(policy: &Policy, evidence: &Evidence) -> Result<(), Error> {
+    let env_is_set = |var: &str| evidence.env.contains_key(var);
+    let mut sets: Vec<MetricSet> =
+        [evidence.summary.as_ref(), evidence.raw.as_ref()].into_iter().flatten().cloned().collect();
+    if sets.is_empty() {
+        sets.push(MetricSet { path: "the environment".into(), ..MetricSet::default() });
+    }
+    let bases = sets.clone();
+    // (variable, metric, statistic, figure on the evidence's scale) merged so far.
+    let mut accepted: Vec<(&str, &crate::metrics::MetricKey, Stat, f64)> = Vec::new();
+    for gate in &policy.gates {
+        let Some((key, _)) = &gate.metric else { continue };
+        for threshold in &gate.thresholds {
+            let stat = threshold.stat;
+            let FigureSource::Env(var) = gate.source_for(stat, &env_is_set, evidence.scraped_from.is_some()) else {
+                continue;
+            };
+            env_figure_alone(policy, gate, threshold, var, evidence)?;
+            let value = evidence.env[var].value;
+            let canonical = gate.figure_unit.reading(value).value();
+            let contradiction = |other: &str, why: String| Error::Env {
+                name: var.to_string(),
+                value: value.to_string(),
+                expected: format!(
+                    "{stat} of {key} (gate {}) contradicts the env figure {other} merged before it: {why}; \
+                     env figures are judged as evidence, together",
+                    gate.id
+                ),
+            };
+            if let Some((other, _, _, figure)) = accepted.iter().find(|(_, k, s, _)| *k == key && *s == stat) {
+                if *figure != canonical {
+                    return Err(contradiction(
+                        other,
+                        format!("one figure, two readings ({other} gives {figure}, {var} {canonical})"),
+                    ));
+                }
+                continue;
+            }
+            for (set, base) in sets.iter_mut().zip(&bases) {
+                match set.with_figure(key, stat, canonical) {
+                    Ok(with) => *set = with,
+                    Err(why) => {
+                        // The variable merged before it that this one contradicts: the first
+                        // whose figure alone beside the evidence makes the contradiction.
+                        let culprit = accepted.iter().find(|(_, k, s, figure)| {
+                            base.with_figure(k, *s, *figure).is_ok_and(|one| one.admits(key, stat, canonical).is_some())
+                        });
+                        let names: Vec<&str> = match culprit {
+                            Some((name, ..)) => vec![name],
+                            None => accepted.iter().map(|(name, ..)| *name).collect(),
+                        };
+                        return Err(contradiction(&names.join(", "), why));
+                    }
+                }
+            }
+            accepted.push((var, key, stat, canonical));
         }
     }
     Ok(())

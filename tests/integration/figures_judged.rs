@@ -2099,16 +2099,23 @@ fn an_env_counter_rate_above_its_parents_is_exit_2() {
             "{err}"
         );
         assert_eq!(err.trim().lines().count(), 1, "{err}");
-        // The flow's own rate (120 requests in the 10.58 s run), written to a tenth: judged.
-        let out = stdout_of(&verify_with(&policy, "READ_RATE", "11.3", &paths, &flags).code(0));
+        // The flow's own rate, 120 requests over the run's duration as k6 computes it: judged.
+        // Written to a tenth (11.3, 119.6 requests) it is another figure, and the flow's
+        // http_req_failed counts 120 (finding round23-figures/01: no rounding tolerance).
+        let whole = &read_json(&export)["metrics"]["http_reqs"];
+        let seconds = whole["count"].as_f64().unwrap() / whole["rate"].as_f64().unwrap();
+        let exact = format!("{}", 120.0 / seconds);
+        let out = stdout_of(&verify_with(&policy, "READ_RATE", &exact, &paths, &flags).code(0));
         assert!(table_line(&out, "g", "rate > 5").contains("PASS"), "{out}");
+        let err = stderr_of(&verify_with(&policy, "READ_RATE", "11.3", &paths, &flags).code(2));
+        assert!(err.contains("counts 120"), "{err}");
     }
 }
 
 /// Finding round22-figures/02: a k6 2.2.0 machine-readable summary carries http_reqs count 214 and
 /// config.duration 10.6 s but no rate; READ_RATE=1000 for `http_reqs rate` was judged PASS. A
 /// counter's rate is its count over the one run duration: the env rate merged beside the
-/// measured count is held to it (`check_rates_agree`), the figure standing for what rounds to it.
+/// measured count is the rate by k6's rule: an env rate is that figure twice (round23-figures/01).
 #[test]
 fn an_env_rate_beside_a_measured_count_and_duration_is_exit_2() {
     let (_guard, policy) = env_gate_policy("http_reqs", "rate > 10", "number", "rate", "READ_RATE");
@@ -2118,16 +2125,17 @@ fn an_env_rate_beside_a_measured_count_and_duration_is_exit_2() {
         (vec![summary.as_path()], vec!["--summary"]),
         (vec![summary.as_path(), raw.as_path()], vec!["--summary", "--raw"]),
     ] {
-        let err = stderr_of(&verify_with(&policy, "READ_RATE", "1000", &paths, &flags).code(2));
-        assert!(
-            err.contains("READ_RATE=1000")
-                && err.contains("config.duration is a run of 10.595696167 s")
-                && err.contains("summary-v1.json"),
-            "{err}"
-        );
-        // 214 / 10.5957 s = 20.197/s, written as 20.2: judged.
-        let out = stdout_of(&verify_with(&policy, "READ_RATE", "20.2", &paths, &flags).code(0));
-        assert!(table_line(&out, "g", "rate > 10").contains("PASS"), "{out}");
+        // The count and the duration determine the rate (finding round23-figures/01): any
+        // env rate, 20.2 written for 20.197 too, is the same figure twice.
+        for value in ["1000", "20.2"] {
+            let err = stderr_of(&verify_with(&policy, "READ_RATE", value, &paths, &flags).code(2));
+            assert!(
+                err.contains("READ_RATE is set")
+                    && err.contains("config.duration, 10.595696167 s")
+                    && err.contains("summary-v1.json"),
+                "{err}"
+            );
+        }
     }
 }
 
@@ -2191,4 +2199,126 @@ fn an_env_failure_rate_below_a_parent_that_all_failed_is_exit_2() {
     // The rate such a subset has: judged (and fails).
     let out = stdout_of(&verify_with(&policy, "READ_ERR", "1", &[summary.as_path()], &["--summary"]).code(1));
     assert!(table_line(&out, "g", "rate < 1%").contains("FAIL"), "{out}");
+}
+
+/// Finding round23-figures/01: a k6 2.2.0 machine-readable summary measures http_reqs count 214
+/// over config.duration 10.5957 s, 20.197/s by k6's rule count / duration (no rate written);
+/// READ_RATE=20 (or "20.0", "2e1") was accepted as that rate rounded and then judged as 20:
+/// `rate < 20.1` PASS. The evidence determines the rate, so an env rate is the same figure
+/// twice: exit 2 as for a written figure, whatever its value, with or without the raw results.
+#[test]
+fn an_env_rate_the_evidence_determines_by_count_and_duration_is_one_figure_twice() {
+    let (_guard, policy) = env_gate_policy("http_reqs", "rate < 20.1", "number", "rate", "READ_RATE");
+    let dir = fixture("k6/2.2.0/pass");
+    let (summary, raw) = (dir.join("summary-v1.json"), dir.join("raw.ndjson"));
+    for (paths, flags) in [
+        (vec![summary.as_path()], vec!["--summary"]),
+        (vec![summary.as_path(), raw.as_path()], vec!["--summary", "--raw"]),
+    ] {
+        for value in ["20", "20.0", "2e1", "20.196879622359976"] {
+            let err = stderr_of(&verify_with(&policy, "READ_RATE", value, &paths, &flags).code(2));
+            assert!(
+                err.contains("READ_RATE is set")
+                    && err.contains("one figure, two readings")
+                    && err.contains("count 214 over config.duration")
+                    && err.contains("summary-v1.json"),
+                "{value}: {err}"
+            );
+            assert_eq!(err.trim().lines().count(), 1, "{err}");
+        }
+    }
+}
+
+/// Finding round23-figures/02: http_req_failed{flow:provider_log_write} measured 3 failed of 62;
+/// READ_ERR=0.009 for its part {…,region:eu} was judged `rate < 1%` PASS, though a part holds
+/// at most 62 requests, so its rate is 0 or at least 1/62. A part's rate is m/n with n <= the
+/// parent's samples, m <= its matching ones and n - m <= its others, equal to the figure as
+/// written; 0 and 1/2 are such rates and are judged.
+#[test]
+fn an_env_rate_of_a_part_that_no_count_of_its_parents_samples_gives_is_exit_2() {
+    let (_guard, policy) =
+        env_gate_policy("http_req_failed{flow:provider_log_write,region:eu}", "rate < 1%", "ratio", "rate", "READ_ERR");
+    let dir = fixture("k6/1.1.0/fail-errors");
+    let (export, raw) = (dir.join("summary-export.json"), dir.join("raw.ndjson"));
+    for (paths, flags) in [
+        (vec![export.as_path()], vec!["--summary"]),
+        (vec![export.as_path(), raw.as_path()], vec!["--summary", "--raw"]),
+    ] {
+        for value in ["0.009", "0.333", "0.0161"] {
+            let err = stderr_of(&verify_with(&policy, "READ_ERR", value, &paths, &flags).code(2));
+            assert!(
+                err.contains(&format!("READ_ERR={value}"))
+                    && err.contains("no such m/n")
+                    && err.contains("summary-export.json"),
+                "{value}: {err}"
+            );
+        }
+        let out = stdout_of(&verify_with(&policy, "READ_ERR", "0", &paths, &flags).code(0));
+        assert!(table_line(&out, "g", "rate < 1%").contains("PASS"), "{out}");
+        let out = stdout_of(&verify_with(&policy, "READ_ERR", "0.5", &paths, &flags).code(1));
+        assert!(table_line(&out, "g", "rate < 1%").contains("FAIL"), "{out}");
+    }
+}
+
+/// Finding round23-figures/03: READ_COUNT=2.5 (or 0.5) for http_reqs / http_req_duration count /
+/// iterations of a part of a flow was judged `count < 10` 2.5 PASS. A count of a k6 metric is a
+/// whole number of samples: a fractional env figure is refused at reading, naming the variable.
+#[test]
+fn a_fractional_env_count_is_exit_2_naming_the_variable() {
+    let export = fixture("k6/1.1.0/fail-errors/summary-export.json");
+    for metric in [
+        "http_reqs{flow:provider_log_write,region:eu}",
+        "http_req_duration{flow:provider_log_write,region:eu}",
+        "iterations{scenario:provider_log_write,region:eu}",
+    ] {
+        let (_guard, policy) = env_gate_policy(metric, "count < 10", "number", "count", "READ_COUNT");
+        for value in ["2.5", "0.5"] {
+            let err =
+                stderr_of(&verify_with(&policy, "READ_COUNT", value, &[export.as_path()], &["--summary"]).code(2));
+            assert!(err.contains(&format!("READ_COUNT=\"{value}\"")) && err.contains("whole number"), "{err}");
+            assert_eq!(err.trim().lines().count(), 1, "{err}");
+        }
+        let out = stdout_of(&verify_with(&policy, "READ_COUNT", "2", &[export.as_path()], &["--summary"]).code(0));
+        assert!(table_line(&out, "g", "count < 10").contains("PASS"), "{metric}: {out}");
+    }
+}
+
+/// Finding round23-figures/04: two gates reading env figures of one sub-metric
+/// (http_req_duration{flow:auth_list,region:eu}) were held to the evidence but not to each
+/// other: p(99) read as 300 and as 400, or p(99)=300 beside p(90)=350, both PASS. Env figures
+/// are merged into the evidence in turn: exit 2 naming both variables; agreeing ones are judged.
+#[test]
+fn env_figures_that_contradict_each_other_are_exit_2_naming_both() {
+    let summary = fixture("k6/1.1.0/fail-latency/summary-export.json");
+    let metric = "http_req_duration{flow:auth_list,region:eu}";
+    let policy_of = |second: &str| {
+        policy_file(&format!(
+            "[k6_thresholds]\nenforce = false\n[[gate]]\nid = \"a\"\nmetric = \"{metric}\"\nunit = \"ms\"\n\
+             thresholds = [\"p(99) < 400ms\"]\n[gate.env]\n\"p(99)\" = \"READ_A\"\n\
+             [[gate]]\nid = \"b\"\nmetric = \"{metric}\"\nunit = \"ms\"\n\
+             thresholds = [\"{second} < 1000ms\"]\n[gate.env]\n\"{second}\" = \"READ_B\"\n"
+        ))
+    };
+    let run = |policy: &std::path::Path, b: &str| {
+        gatecheck()
+            .env("READ_A", "300")
+            .env("READ_B", b)
+            .args(["verify", "--policy"])
+            .arg(policy)
+            .arg("--summary")
+            .arg(&summary)
+            .assert()
+    };
+    for (second, b, why) in [("p(99)", "400", "one figure, two readings"), ("p(90)", "350", "out of order")] {
+        let (_guard, policy) = policy_of(second);
+        let err = stderr_of(&run(&policy, b).code(2));
+        assert!(err.contains("READ_B") && err.contains("READ_A") && err.contains(why), "{err}");
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+    }
+    // Figures that agree: judged.
+    for (second, b) in [("p(99)", "300"), ("p(90)", "290")] {
+        let (_guard, policy) = policy_of(second);
+        let out = stdout_of(&run(&policy, b).code(0));
+        assert!(out.contains("RELEASE OK"), "{out}");
+    }
 }
