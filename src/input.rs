@@ -218,15 +218,76 @@ pub fn path_credential_parameter(path: &str) -> Option<&'static str> {
 /// functions mirror the Rust ones line by line, and a test (tests/integration/k6_native.rs)
 /// runs both with the real k6 over the same names and requires the same answer: a change to one
 /// without the other fails it (finding round22-text/01).
+///
+/// `holdsValue(url, value)` is the native runner's refusal of a request path holding a
+/// credential's value (`secret::scrub(path) != path`), in the forms a URL carries it: as written,
+/// in any case, percent-encoded (in layers), its base64 at each of the 3 byte offsets (standard
+/// and URL-safe alphabets, through k6's `k6/encoding`, which a script using it must import as
+/// `encoding`), its hex, its letters and digits with other marks between them, and any
+/// `secret::SHORTEST_CUT` consecutive characters of each of those (finding round23-text/02). Its
+/// lengths are written from the secret module's constants, so they have one home.
 pub fn credential_rule_js() -> String {
     let list = |words: &[&str]| serde_json::to_string(words).expect("strings always encode");
     format!(
-        "const CREDENTIAL_PARAMETER_NAMES = {};\nconst CREDENTIAL_PARAMETER_WORDS = {};\n{}",
+        "const CREDENTIAL_PARAMETER_NAMES = {};\nconst CREDENTIAL_PARAMETER_WORDS = {};\n\
+         const SHORTEST_CREDENTIAL = {};\nconst SHORTEST_CUT = {};\nconst SHORTEST_ENCODED = {};\n{}{}",
         list(&CREDENTIAL_PARAMETER_NAMES),
         list(&CREDENTIAL_PARAMETER_WORDS),
-        CREDENTIAL_RULE_JS
+        crate::secret::SHORTEST,
+        crate::secret::SHORTEST_CUT,
+        crate::secret::SHORTEST_ENCODED,
+        CREDENTIAL_RULE_JS,
+        CREDENTIAL_VALUE_JS
     )
 }
+
+/// `holdsValue` (see `credential_rule_js`): the forms `secret::forms_of` and `secret::echo` read
+/// that a URL can carry, each compared ASCII case-insensitively as `echo` does.
+const CREDENTIAL_VALUE_JS: &str = r#"function holdsValue(url, value) {
+  if (value === undefined) return false;
+  const secret = String(value).trim();
+  if (secret.length < SHORTEST_CREDENTIAL) return false;
+  let decoded = url;
+  for (let layer = 0; layer < 4; layer++) decoded = percentDecoded(decoded);
+  const texts = [asciiLower(url), asciiLower(decoded)];
+  const skeleton = (t) => asciiLower(t).replace(/[^a-z0-9]/g, '');
+  const letters = skeleton(secret);
+  if (letters.length >= SHORTEST_CREDENTIAL && skeleton(decoded).includes(letters)) return true;
+  return credentialForms(secret).some(([form, cut]) => {
+    const lower = asciiLower(form);
+    if (lower.length <= cut) return texts.some((t) => t.includes(lower));
+    for (let i = 0; i + cut <= lower.length; i++) {
+      const piece = lower.slice(i, i + cut);
+      if (texts.some((t) => t.includes(piece))) return true;
+    }
+    return false;
+  });
+}
+function credentialForms(secret) {
+  // [form, the shortest piece of it that counts]: a piece is SHORTEST_CUT characters of the
+  // credential, so 2 * SHORTEST_CUT hex digits.
+  let bytes;
+  try {
+    bytes = Array.from(unescape(encodeURIComponent(secret)), (b) => b.charCodeAt(0));
+  } catch (e) {
+    bytes = Array.from(secret, (c) => c.charCodeAt(0) & 0xff);
+  }
+  const forms = [[secret, SHORTEST_CUT]];
+  forms.push([bytes.map((b) => (b < 16 ? '0' : '') + b.toString(16)).join(''), 2 * SHORTEST_CUT]);
+  for (let offset = 0; offset < 3; offset++) {
+    // Characters [first, end) depend on the credential's bytes alone (secret::encoded_forms).
+    const first = Math.ceil((8 * offset) / 6);
+    const end = Math.floor((8 * (offset + bytes.length)) / 6);
+    if (end - first < SHORTEST_ENCODED) continue;
+    const buffer = new Uint8Array(offset + bytes.length);
+    buffer.set(bytes, offset);
+    for (const alphabet of ['rawstd', 'rawurl']) {
+      forms.push([encoding.b64encode(buffer.buffer, alphabet).slice(first, end), SHORTEST_CUT]);
+    }
+  }
+  return forms;
+}
+"#;
 
 /// `credential_name`, `percent_decoded` and `credential_parameter` in JavaScript
 /// (only ASCII letters are lower-cased, as `to_ascii_lowercase`; `%+f` is a byte, as

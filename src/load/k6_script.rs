@@ -77,32 +77,35 @@ function text(template) {
 function list(name) {
   return env(name).split(',').map((s) => s.trim()).filter((s) => s !== '');
 }
+// No error below quotes a variable's value, only its name or the scenario's template: the value
+// may be a credential (the bearer token in PERF_SEARCH_PAGE), and a script cannot scrub what it
+// prints as the native runner does (finding round23-text/05).
 function int(name) {
   const value = Number(env(name));
-  if (!Number.isInteger(value)) throw new Error(name + ' must be a whole number, got ' + env(name));
+  if (!Number.isInteger(value)) throw new Error(name + ' must be a whole number (its value not shown)');
   return value;
 }
-function on(value) {
-  const v = value.trim().toLowerCase();
+function on(template) {
+  const v = text(template).trim().toLowerCase();
   if (['1', 'true', 'yes', 'on'].includes(v)) return true;
   if (['0', 'false', 'no', 'off'].includes(v)) return false;
-  throw new Error('a flow switch is 1/true/yes/on or 0/false/no/off, got ' + value);
+  throw new Error('the flow switch ' + JSON.stringify(template) + ' is 1/true/yes/on or 0/false/no/off (its value not shown)');
 }
-function millis(duration) {
+function millis(template) {
   const units = { ms: 1, s: 1000, m: 60000, h: 3600000 };
   let total = 0;
-  const rest = duration.trim().replace(/(\d+(?:\.\d+)?)(ms|s|m|h)/g, (_, n, unit) => {
+  const rest = text(template).trim().replace(/(\d+(?:\.\d+)?)(ms|s|m|h)/g, (_, n, unit) => {
     total += Number(n) * units[unit];
     return '';
   });
-  if (rest !== '' || total <= 0) throw new Error('a duration is e.g. 30s, 2m or 1m30s, got ' + duration);
+  if (rest !== '' || total <= 0) throw new Error('the duration ' + JSON.stringify(template) + ' is e.g. 30s, 2m or 1m30s (its value not shown)');
   return total;
 }
 function path(template, params) {
   // Every {param}, as the native runner fills them; a path must start with '/', so a value can
   // never move the bearer token to another host or port.
-  const filled = Object.keys(params).reduce((p, key) => p.split('{' + key + '}').join(encodeURIComponent(params[key])), template);
-  if (!filled.startsWith('/')) throw new Error('path ' + JSON.stringify(filled) + ' must start with /');
+  const filled = Object.keys(params).reduce((p, key) => p.split('{' + key + '}').join(encodeURIComponent(params[key])), text(template));
+  if (!filled.startsWith('/')) throw new Error('the path ' + JSON.stringify(template) + ' must start with / once filled (its value not shown)');
   return filled;
 }
 function refuseCredentialInUrl(request, url) {
@@ -120,19 +123,6 @@ function refuseCredentialInUrl(request, url) {
   }
   return url;
 }
-function holdsValue(url, value) {
-  // The forms of a value a URL carries: as written, percent-encoded (in layers), in another case,
-  // or its letters and digits with other marks between them (secret::scrub reads those too).
-  if (value === undefined) return false;
-  const secret = String(value).trim();
-  if (secret.length < SHORTEST_CREDENTIAL) return false;
-  let text = url;
-  for (let layer = 0; layer < 4; layer++) text = percentDecoded(text);
-  const skeleton = (t) => asciiLower(t).replace(/[^a-z0-9]/g, '');
-  if (asciiLower(text).includes(asciiLower(secret))) return true;
-  const letters = skeleton(secret);
-  return letters.length >= SHORTEST_CREDENTIAL && skeleton(text).includes(letters);
-}
 function pointer(value, path) {
   if (path === '') return value;
   return path.split('/').slice(1).reduce((v, key) => {
@@ -140,6 +130,19 @@ function pointer(value, path) {
     return v === undefined || v === null ? undefined : v[k];
   }, value);
 }
+"#;
+
+/// The bearer token from the scenario's variable (`TOKEN_ENV`), trimmed and refused as the
+/// native runner refuses it (`load::plan::parse`, `secret::from_input`): unset, not printable
+/// ASCII, or shorter than `secret::SHORTEST`; each error names the variable, never the value.
+const BEARER_TOKEN: &str = r#"const TOKEN = (() => {
+  const value = __ENV[TOKEN_ENV] === undefined ? '' : String(__ENV[TOKEN_ENV]).trim();
+  if (value === '') throw new Error(TOKEN_ENV + ' is not set: the smoke run needs a bearer token for the API');
+  const odd = Array.from(value).findIndex((c) => c < ' ' || c > '~');
+  if (odd >= 0) throw new Error(TOKEN_ENV + ': the credential holds a character that is not printable ASCII (character ' + (odd + 1) + ')');
+  if (value.length < SHORTEST_CREDENTIAL) throw new Error(TOKEN_ENV + ': the credential is ' + value.length + ' character(s) long; expected at least ' + SHORTEST_CREDENTIAL);
+  return value;
+})();
 "#;
 
 /// A TOML body value as a JavaScript expression resolved at run time: `${X|list}` and
@@ -196,7 +199,7 @@ pub fn script(plan: &LoadPlan, templates: &Templates, policy: &Policy) -> String
         ));
     }
     out.push_str("import http from 'k6/http';\nimport { check, sleep } from 'k6';\n");
-    out.push_str("import exec from 'k6/execution';\nimport { Gauge } from 'k6/metrics';\n\n");
+    out.push_str("import exec from 'k6/execution';\nimport { Gauge } from 'k6/metrics';\nimport encoding from 'k6/encoding';\n\n");
     let defaults = serde_json::to_string_pretty(&templates.defaults).unwrap_or_else(|_| "{}".into());
     out.push_str(&format!("const DEFAULTS = {defaults};\n"));
     out.push_str(RUNTIME_HELPERS);
@@ -206,13 +209,14 @@ pub fn script(plan: &LoadPlan, templates: &Templates, policy: &Policy) -> String
     let mut credential_variables = vec![templates.token_env.as_str()];
     credential_variables.extend(crate::settings::CREDENTIAL_ENV.iter().filter(|name| **name != templates.token_env));
     out.push_str(&format!(
-        "const CREDENTIAL_VARIABLES = {};\nconst SHORTEST_CREDENTIAL = {};\n",
-        serde_json::to_string(&credential_variables).expect("strings always encode"),
-        crate::secret::SHORTEST
+        "const CREDENTIAL_VARIABLES = {};\n",
+        serde_json::to_string(&credential_variables).expect("strings always encode")
     ));
     out.push_str(RUN_IDENTITY);
-    out.push_str("\nconst TOKEN = __ENV.PERF_BEARER_TOKEN;\n");
-    out.push_str("if (!TOKEN) {\n  throw new Error('PERF_BEARER_TOKEN is not set: the smoke run needs a bearer token for the API');\n}\n");
+    // The scenario's token variable (`bearer_token_env`), as the native runner reads it
+    // (finding round23-text/03): never another credential gatecheck knows by name.
+    out.push_str(&format!("\nconst TOKEN_ENV = {};\n", js(&templates.token_env)));
+    out.push_str(BEARER_TOKEN);
     out.push_str(&format!("const BASE = text({}).replace(/\\/+$/, '');\n", js(&templates.base_url)));
     // As the native runner: a redirect is never followed (`maxRedirects: 0` below), so the
     // token never reaches another origin, and a 3xx the request does not expect is a failed
@@ -230,9 +234,9 @@ pub fn script(plan: &LoadPlan, templates: &Templates, policy: &Policy) -> String
         out.push_str(&format!("EXPECTED[{status}] = http.expectedStatuses({{ min: 200, max: 299 }}, {status});\n"));
     }
     out.push_str(&format!("const VUS = Number(text({}));\n", js(&templates.vus)));
-    out.push_str(&format!("const DURATION = millis(text({}));\n\n", js(&templates.duration)));
+    out.push_str(&format!("const DURATION = millis({});\n\n", js(&templates.duration)));
 
-    out.push_str("const scenarios = {};\nconst URLS = {};\n");
+    out.push_str("const scenarios = {};\nconst URLS = {};\nconst BODIES = {};\n");
     let flow_templates = |flow: &plan::FlowPlan| {
         templates.flows.iter().position(|(name, _)| *name == flow.name).and_then(|index| templates.requests.get(index))
     };
@@ -246,7 +250,7 @@ pub fn script(plan: &LoadPlan, templates: &Templates, policy: &Policy) -> String
         let offset = flow.start_after.as_millis();
         let switch = templates.flows.iter().find(|(name, _)| *name == flow.name).and_then(|(_, s)| s.as_ref());
         let condition = match switch {
-            Some(template) => format!("if (on(text({}))) ", js(template)),
+            Some(template) => format!("if (on({})) ", js(template)),
             None => String::new(),
         };
         // Every request URL of a flow that runs, resolved while k6 loads the script and refused
@@ -265,20 +269,31 @@ pub fn script(plan: &LoadPlan, templates: &Templates, policy: &Policy) -> String
                             .iter()
                             .map(|(name, value)| format!("{}: text({})", js(name), js(value)))
                             .collect();
-                        format!("BASE + path(text({}), {{ {} }})", js(&t.path), params.join(", "))
+                        format!("BASE + path({}, {{ {} }})", js(&t.path), params.join(", "))
                     }
                     None => format!("BASE + {}", js(&request.path)),
                 };
                 format!("refuseCredentialInUrl({}, {url})", js(&request.name))
             })
             .collect();
+        // Bodies too: a value that is no whole number ends the run at load, not every iteration.
+        let bodies: Vec<String> = (0..flow.requests.len())
+            .map(|index| {
+                match flow_templates(flow).and_then(|requests| requests.get(index)).and_then(|t| t.json.as_ref()) {
+                    Some(table) => format!("JSON.stringify({})", body_value(&toml::Value::Table(table.clone()))),
+                    None => "null".to_string(),
+                }
+            })
+            .collect();
         out.push_str(&format!(
-            "{condition}{{\n  scenarios[{}] = {{ {executor}, duration: Math.max(0, DURATION - {offset}) + 'ms', startTime: '{offset}ms', exec: {}, tags: {{ flow: {} }} }};\n  URLS[{}] = [{}];\n}}\n",
+            "{condition}{{\n  scenarios[{}] = {{ {executor}, duration: Math.max(0, DURATION - {offset}) + 'ms', startTime: '{offset}ms', exec: {}, tags: {{ flow: {} }} }};\n  URLS[{}] = [{}];\n  BODIES[{}] = [{}];\n}}\n",
             js(&flow.name),
             js(&format!("flow_{}", flow.name)),
             js(&flow.name),
             js(&flow.name),
-            urls.join(", ")
+            urls.join(", "),
+            js(&flow.name),
+            bodies.join(", ")
         ));
     }
     out.push_str("\nexport const options = {\n  summaryTrendStats: ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)'],\n  maxRedirects: 0,\n  scenarios,\n");
@@ -314,11 +329,8 @@ pub fn script(plan: &LoadPlan, templates: &Templates, policy: &Policy) -> String
                 headers.push(("Content-Type", js("application/json")));
             }
             let headers: Vec<String> = headers.iter().map(|(k, v)| format!("{}: {v}", js(k))).collect();
-            // Path and body resolved at k6 run time from the scenario's templates.
-            let body = match template.and_then(|t| t.json.as_ref()) {
-                Some(table) => format!("JSON.stringify({})", body_value(&toml::Value::Table(table.clone()))),
-                None => "null".to_string(),
-            };
+            // Path and body resolved while k6 loads the script, from the scenario's templates.
+            let body = format!("BODIES[{}][{index}]", js(&flow.name));
             // Resolved and checked once, while k6 loads the script (`URLS` above).
             let url = format!("URLS[{}][{index}]", js(&flow.name));
             let expected = if (300..400).contains(&request.expect_status) {

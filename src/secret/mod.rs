@@ -33,6 +33,7 @@ use std::sync::RwLock;
 
 use base64::Engine;
 
+pub use echo::SHORTEST_CUT;
 pub use written::{scrubbed, scrubbed_list, scrubbed_option, ScrubbedJson};
 
 /// A credential: shown as `***` by Debug, and scrubbed from every message and output.
@@ -149,7 +150,7 @@ pub fn basic_authorization(user: &str, password: &Secret) -> Secret {
 /// errors unreadable), so `from_input` refuses a credential shorter than this.
 pub const SHORTEST: usize = 3;
 /// The shortest base64 run worth masking (one whole 3-byte group).
-const SHORTEST_ENCODED: usize = 4;
+pub const SHORTEST_ENCODED: usize = 4;
 
 /// Every form to mask, and the index `scrub` looks them up by.
 static FORMS: RwLock<Option<echo::Forms>> = RwLock::new(None);

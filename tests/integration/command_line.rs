@@ -203,7 +203,7 @@ fn the_exported_k6_script_reads_every_variable_when_k6_runs() {
     let script = stdout_of(&gatecheck().args(["export", "k6"]).assert().code(0));
     assert!(script.contains("const DEFAULTS = {") && script.contains("\"PERF_DURATION\": \"30s\""), "{script}");
     assert!(script.contains("text(\"${PERF_BASE_URL}\")") && script.contains("text(\"${PERF_RULE_ID}\")"), "{script}");
-    assert!(script.contains("if (on(text(\"${PERF_ENABLE_RULE_RUN}\")))"), "{script}");
+    assert!(script.contains("if (on(\"${PERF_ENABLE_RULE_RUN}\"))"), "{script}");
     assert!(
         script.contains("list(\"PERF_SEARCH_KEYWORDS\")") && script.contains("int(\"PERF_SEARCH_PAGE\")"),
         "{script}"

@@ -114,7 +114,7 @@ fn make_perf_smoke_with_k6_and_native_are_judged_alike() {
     let native: Vec<_> = native.into_iter().filter(|r| r.0 != "run-integrity").collect();
     assert_eq!(k6, native);
     let script = std::fs::read_to_string(dir.path().join("k6/core-flows.k6.js")).unwrap();
-    assert!(!script.contains(DEMO_TOKEN) && script.contains("__ENV.PERF_BEARER_TOKEN"));
+    assert!(!script.contains(DEMO_TOKEN) && script.contains(r#"const TOKEN_ENV = "PERF_BEARER_TOKEN";"#));
 }
 
 /// Finding text2/12: `expect_json.equals = "${PERF_EXPECTED_VERSION}"` is read when k6 runs,
@@ -478,4 +478,276 @@ fn export_k6_script(scenario: &Path, policy: &Path, dir: &Path) -> PathBuf {
         .assert()
         .success();
     script
+}
+
+/// A scenario of two flows (a switched one with a JSON body of a whole number), for the tests
+/// of what the exported script sends and prints; `token_line` sets its `bearer_token_env`.
+fn credential_scenario(dir: &Path, token_line: &str) -> PathBuf {
+    let scenario = dir.join("sc.toml");
+    std::fs::write(
+        &scenario,
+        format!(
+            r#"[scenario]
+name = "x"
+base_url = "${{PERF_BASE_URL}}"
+vus = "1"
+duration = "${{PERF_DURATION}}"
+{token_line}
+[defaults]
+PERF_BASE_URL = "http://127.0.0.1:8000"
+PERF_DURATION = "2s"
+PERF_LIST_PATH = "/api/items?limit=20"
+PERF_ITEM_ID = "item-1"
+PERF_ENABLE_SEARCH = "true"
+PERF_PAGE = "1"
+[[flow]]
+name = "items"
+sleep = "200ms"
+[[flow.request]]
+name = "list"
+method = "GET"
+path = "${{PERF_LIST_PATH}}"
+check = "answers 200"
+[[flow.request]]
+name = "run"
+method = "POST"
+path = "/api/items/{{item}}/run"
+path_params = {{ item = "${{PERF_ITEM_ID}}" }}
+check = "answers 200"
+[[flow]]
+name = "search"
+enabled = "${{PERF_ENABLE_SEARCH}}"
+sleep = "200ms"
+[[flow.request]]
+name = "search"
+method = "POST"
+path = "/api/search"
+check = "answers 200"
+[flow.request.json]
+page = "${{PERF_PAGE|int}}"
+"#
+        ),
+    )
+    .unwrap();
+    let policy = dir.join("p.toml");
+    std::fs::write(
+        &policy,
+        "[[gate]]\nid = \"errors\"\nmetric = \"http_req_failed{flow:items}\"\nthresholds = [\"rate < 1%\"]\n",
+    )
+    .unwrap();
+    export_k6_script(&scenario, &policy, dir)
+}
+
+const OK_ANSWER: &str = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}";
+
+/// k6 running `script` against a fresh target with `env`: its exit code, everything it printed,
+/// and how many requests the target saw.
+fn k6_against_target(script: &Path, env: &[(&str, &str)]) -> (Option<i32>, String, usize, String) {
+    let (target, asked) = serve_answer(OK_ANSWER.to_string());
+    let out = std::process::Command::new("k6")
+        .args(["run", "-q", "--no-usage-report"])
+        .arg(script)
+        .env("PERF_BASE_URL", &target)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    let printed = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.code(), printed, asked.load(std::sync::atomic::Ordering::SeqCst), target)
+}
+
+/// Finding round23-text/02: the exported script refuses a request URL holding the bearer token
+/// in each form the native runner refuses in a path (`secret::scrub`): base64 (standard and
+/// URL-safe, at another byte offset), hex (lower and upper case), a piece of 8+ characters in
+/// another case. k6 stops at load (107) with the target asked nothing, the form never printed,
+/// and the native runner refuses the same value (exit 2). A 7-character piece is no credential
+/// (`secret::SHORTEST_CUT`), and the run goes ahead.
+#[test]
+fn the_exported_script_refuses_each_form_of_the_token_the_native_runner_refuses() {
+    use base64::Engine;
+    let dir = tempfile::tempdir().unwrap();
+    let script = credential_scenario(dir.path(), "");
+    if !k6_available() {
+        return;
+    }
+    let token = "s3cr3t-Tok3n-ABCDEFG12345";
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD_NO_PAD.encode(bytes);
+    let b64url = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let hex: String = token.bytes().map(|b| format!("{b:02x}")).collect();
+    let cases = [
+        ("base64", b64(token.as_bytes())),
+        ("URL-safe base64 at offset 1", b64url(format!("~{token}").as_bytes())),
+        ("base64 at offset 2", b64(format!("ab{token}?").as_bytes())),
+        ("hex", hex.clone()),
+        ("upper-case hex", hex.to_uppercase()),
+        ("a 14-character piece", token[..14].to_string()),
+        ("an 8-character piece in another case", format!("item-{}-x", token[9..17].to_lowercase())),
+    ];
+    for (what, value) in &cases {
+        let (code, printed, asked, target) =
+            k6_against_target(&script, &[("PERF_BEARER_TOKEN", token), ("PERF_ITEM_ID", value)]);
+        assert_eq!(code, Some(107), "{what}: k6 stops at the script's refusal: {printed}");
+        assert!(printed.contains("credentials do not travel in the request URL"), "{what}: {printed}");
+        assert!(!printed.contains(token) && !printed.contains(value.as_str()), "{what}: nothing shown: {printed}");
+        assert_eq!(asked, 0, "{what}: the target saw no request");
+        gatecheck()
+            .args(["smoke", "--quiet", "--scenario"])
+            .arg(dir.path().join("sc.toml"))
+            .arg("--summary-out")
+            .arg(dir.path().join("native.json"))
+            .env("PERF_BASE_URL", &target)
+            .env("PERF_BEARER_TOKEN", token)
+            .env("PERF_ITEM_ID", value)
+            .assert()
+            .code(2);
+    }
+    let (code, printed, asked, _) =
+        k6_against_target(&script, &[("PERF_BEARER_TOKEN", token), ("PERF_ITEM_ID", &token[..7])]);
+    assert_eq!(code, Some(0), "a 7-character piece is no credential: {printed}");
+    assert!(asked > 0, "the run reaches the target");
+}
+
+/// Finding round23-text/02, as a rule: `holdsValue` (input::credential_rule_js), run by the real
+/// k6, finds every generated token in a URL as written in mixed case, percent-encoded, in
+/// base64 (both alphabets, any byte offset, among other bytes), in hex of either case, and as
+/// any piece of `secret::SHORTEST_CUT` characters; a piece one character shorter is not found.
+#[test]
+fn the_exported_scripts_credential_value_rule_reads_every_form() {
+    use base64::Engine;
+    use proptest::strategy::{Strategy, ValueTree};
+    if !k6_available() {
+        return;
+    }
+    let cut = gatecheck::secret::SHORTEST_CUT;
+    let strategy = (
+        "[!-~]{3,40}",
+        0usize..7,
+        proptest::collection::vec(proptest::num::u8::ANY, 0..4),
+        proptest::bits::u64::ANY,
+        0usize..64,
+    );
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let mut cases: Vec<Value> = Vec::new();
+    for _ in 0..400 {
+        let (token, kind, prefix, flips, start) = strategy.new_tree(&mut runner).unwrap().current();
+        let flipped: String = token
+            .chars()
+            .enumerate()
+            .map(|(i, c)| if (flips >> (i % 64)) & 1 == 1 { c.to_ascii_uppercase() } else { c.to_ascii_lowercase() })
+            .collect();
+        let mut bytes = prefix.clone();
+        bytes.extend_from_slice(token.as_bytes());
+        bytes.extend_from_slice(&prefix);
+        // A base64 run shorter than SHORTEST_ENCODED is no form (a 3-character token at offset 1).
+        let kind = if token.len() < 4 && (kind == 2 || kind == 3) { 0 } else { kind };
+        let form = match kind {
+            0 => flipped,
+            1 => token.bytes().map(|b| format!("%{b:02X}")).collect(),
+            2 => base64::engine::general_purpose::STANDARD_NO_PAD.encode(&bytes),
+            3 => base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&bytes),
+            4 => token.bytes().map(|b| format!("{b:02x}")).collect(),
+            5 => token.bytes().map(|b| format!("{b:02X}")).collect(),
+            _ => {
+                let length = token.len().min(cut);
+                let at = start % (token.len() - length + 1);
+                flipped[at..at + length].to_string()
+            }
+        };
+        cases.push(
+            serde_json::json!({ "url": format!("http://127.0.0.1:1/api/x{form}x/run"), "token": token, "holds": true }),
+        );
+    }
+    // The boundary: a piece of SHORTEST_CUT characters is a credential, one shorter is not. Tokens
+    // of letters only past hex's, in a URL of no other letters, so no other form can match.
+    let letters = ("[G-Zg-z]{9,40}", 0usize..64);
+    for _ in 0..60 {
+        let (token, start) = letters.new_tree(&mut runner).unwrap().current();
+        let at = start % (token.len() - cut + 1);
+        for (length, holds) in [(cut, true), (cut - 1, false)] {
+            let url = format!("http://127.0.0.1:1/0/{}/0", &token[at..at + length]);
+            cases.push(serde_json::json!({ "url": url, "token": token, "holds": holds }));
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let cases_file = dir.path().join("cases.json");
+    std::fs::write(&cases_file, serde_json::to_string(&cases).unwrap()).unwrap();
+    let script = dir.path().join("forms.js");
+    std::fs::write(
+        &script,
+        format!(
+            "import encoding from 'k6/encoding';\n{}\nconst cases = JSON.parse(open({:?}));\nconst differ = cases.filter((c) => holdsValue(c.url, c.token) !== c.holds);\nif (differ.length > 0) throw new Error('DIFFER ' + differ.length + ' ' + JSON.stringify(differ.slice(0, 8)));\nif (cases.length !== {}) throw new Error('cases not read');\nexport default function () {{}}\n",
+            gatecheck::input::credential_rule_js(),
+            cases_file.display().to_string(),
+            cases.len()
+        ),
+    )
+    .unwrap();
+    let out = std::process::Command::new("k6")
+        .args(["run", "-q", "--no-usage-report", "--iterations", "1"])
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "a form is not read: {}", String::from_utf8_lossy(&out.stderr));
+    let negatives = cases.iter().filter(|c| c["holds"] == false).count();
+    assert!(negatives == 60 && cases.len() == 520, "cases of both kinds: {negatives} of {}", cases.len());
+}
+
+/// Finding round23-text/03: a scenario naming its token variable (`bearer_token_env =
+/// "API_TOKEN"`) gets that variable's token in the exported script, as the native runner does:
+/// never PERF_BEARER_TOKEN (another service's credential here), and without API_TOKEN the script
+/// refuses to start, naming it, before any request.
+#[test]
+fn the_exported_script_sends_the_scenarios_bearer_token_env() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = credential_scenario(dir.path(), "bearer_token_env = \"API_TOKEN\"");
+    if !k6_available() {
+        return;
+    }
+    let (target, received) = serve_recording(OK_ANSWER.to_string());
+    let out = std::process::Command::new("k6")
+        .args(["run", "-q", "--no-usage-report"])
+        .arg(&script)
+        .env("PERF_BASE_URL", &target)
+        .env("API_TOKEN", "apiTokenForThisTarget123")
+        .env("PERF_BEARER_TOKEN", "otherServiceToken-XYZ98765")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let sent = String::from_utf8_lossy(&received.lock().unwrap()).to_ascii_lowercase();
+    assert!(sent.contains("authorization: bearer apitokenforthistarget123"), "the scenario's token is sent: {sent}");
+    assert!(!sent.contains("otherservicetoken"), "PERF_BEARER_TOKEN is never sent: {sent}");
+
+    let (code, printed, asked, _) = k6_against_target(&script, &[("PERF_BEARER_TOKEN", "otherServiceToken-XYZ98765")]);
+    assert_eq!(code, Some(107), "{printed}");
+    assert!(printed.contains("API_TOKEN is not set"), "{printed}");
+    assert!(!printed.contains("otherServiceToken"), "{printed}");
+    assert_eq!(asked, 0, "no request without the scenario's token");
+}
+
+/// Finding round23-text/05: no error of the exported script quotes a variable's value — a path,
+/// a whole number of a body, a flow switch or a duration holding the bearer token stops k6 at
+/// load (107) naming the variable or the template, the token never printed, and the target
+/// asked nothing (a body value was checked on every iteration, printed each time, k6 exit 0).
+#[test]
+fn the_exported_scripts_errors_never_quote_a_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = credential_scenario(dir.path(), "");
+    if !k6_available() {
+        return;
+    }
+    let token = "s3cr3t-Tok3n-ABCDEFG12345";
+    for (name, shown) in [
+        ("PERF_LIST_PATH", "${PERF_LIST_PATH}"),
+        ("PERF_PAGE", "PERF_PAGE must be a whole number"),
+        ("PERF_ENABLE_SEARCH", "${PERF_ENABLE_SEARCH}"),
+        ("PERF_DURATION", "${PERF_DURATION}"),
+    ] {
+        let (code, printed, asked, _) = k6_against_target(&script, &[("PERF_BEARER_TOKEN", token), (name, token)]);
+        assert_eq!(code, Some(107), "{name}: {printed}");
+        assert!(printed.contains(shown), "{name}: the error names what is wrong: {printed}");
+        assert!(
+            !printed.contains(token) && !printed.contains(&token[..8]),
+            "{name}: the token is never printed: {printed}"
+        );
+        assert_eq!(asked, 0, "{name}: the target saw no request");
+    }
 }

@@ -437,3 +437,32 @@ pub fn serve_changing_metrics(before: impl Into<String>, after: impl Into<String
     });
     url
 }
+
+/// `serve_answer`, keeping every byte the server received (request lines and headers), for
+/// tests asking what a runner sent.
+pub fn serve_recording(answer: String) -> (String, std::sync::Arc<std::sync::Mutex<Vec<u8>>>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = received.clone();
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for mut stream in listener.incoming().flatten() {
+            let (answer, kept) = (answer.clone(), kept.clone());
+            std::thread::spawn(move || {
+                let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(2)));
+                let mut buffer = [0u8; 8192];
+                while let Ok(read) = stream.read(&mut buffer) {
+                    if read == 0 {
+                        break;
+                    }
+                    kept.lock().unwrap().extend_from_slice(&buffer[..read]);
+                    if stream.write_all(answer.as_bytes()).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    (url, received)
+}
