@@ -123,6 +123,17 @@ function refuseCredentialInUrl(request, url) {
   }
   return url;
 }
+function refuseCredentialInBody(request, body) {
+  // As the native runner refuses at load: a body holding a credential gatecheck knows by name
+  // (another origin's, as the Prometheus token) never reaches the load target.
+  if (body === null) return body;
+  for (const name of CREDENTIAL_VARIABLES) {
+    if (holdsValue(body, __ENV[name])) {
+      throw new Error('request ' + JSON.stringify(request) + ': the body holds the value of ' + name + ' (not shown), and credentials travel only as their own header to their own origin');
+    }
+  }
+  return body;
+}
 function pointer(value, path) {
   if (path === '') return value;
   return path.split('/').slice(1).reduce((v, key) => {
@@ -280,7 +291,11 @@ pub fn script(plan: &LoadPlan, templates: &Templates, policy: &Policy) -> String
         let bodies: Vec<String> = (0..flow.requests.len())
             .map(|index| {
                 match flow_templates(flow).and_then(|requests| requests.get(index)).and_then(|t| t.json.as_ref()) {
-                    Some(table) => format!("JSON.stringify({})", body_value(&toml::Value::Table(table.clone()))),
+                    Some(table) => format!(
+                        "refuseCredentialInBody({}, JSON.stringify({}))",
+                        js(&flow.requests[index].name),
+                        body_value(&toml::Value::Table(table.clone()))
+                    ),
                     None => "null".to_string(),
                 }
             })

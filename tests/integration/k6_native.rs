@@ -751,3 +751,31 @@ fn the_exported_scripts_errors_never_quote_a_value() {
         assert_eq!(asked, 0, "{name}: the target saw no request");
     }
 }
+
+/// Finding round23-text/04 (the exported script): a request body holding the value of a
+/// credential gatecheck knows by name (the Prometheus token, another origin's) reached the load
+/// target from k6 as from the native runner. The script refuses it while k6 loads, before any
+/// request, naming the variable and never the value.
+#[test]
+fn the_exported_script_refuses_a_credential_in_a_request_body() {
+    let dir = tempfile::tempdir().unwrap();
+    credential_scenario(dir.path(), "");
+    let scenario = dir.path().join("sc.toml");
+    let text = std::fs::read_to_string(&scenario).unwrap() + "note = \"${PERF_NOTE}\"\n";
+    std::fs::write(&scenario, text).unwrap();
+    let script = export_k6_script(&scenario, &dir.path().join("p.toml"), dir.path());
+    if !k6_available() {
+        return;
+    }
+    let token = "s3cr3t-Tok3n-ABCDEFG12345";
+    let prom = "promTOKENsecret-998877";
+    let env = [("PERF_BEARER_TOKEN", token), ("GATECHECK_PROMETHEUS_TOKEN", prom), ("PERF_NOTE", prom)];
+    let (code, printed, asked, _) = k6_against_target(&script, &env);
+    assert_eq!(code, Some(107), "{printed}");
+    assert!(printed.contains("GATECHECK_PROMETHEUS_TOKEN") && printed.contains("body"), "{printed}");
+    assert!(!printed.contains("998877"), "{printed}");
+    assert_eq!(asked, 0, "the target saw no request");
+    let (code, printed, asked, _) = k6_against_target(&script, &[("PERF_BEARER_TOKEN", token), ("PERF_NOTE", "a note")]);
+    assert_eq!(code, Some(0), "{printed}");
+    assert!(asked > 0, "a clean body is sent");
+}
