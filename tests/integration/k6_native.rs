@@ -775,7 +775,8 @@ fn the_exported_script_refuses_a_credential_in_a_request_body() {
     assert!(printed.contains("GATECHECK_PROMETHEUS_TOKEN") && printed.contains("body"), "{printed}");
     assert!(!printed.contains("998877"), "{printed}");
     assert_eq!(asked, 0, "the target saw no request");
-    let (code, printed, asked, _) = k6_against_target(&script, &[("PERF_BEARER_TOKEN", token), ("PERF_NOTE", "a note")]);
+    let (code, printed, asked, _) =
+        k6_against_target(&script, &[("PERF_BEARER_TOKEN", token), ("PERF_NOTE", "a note")]);
     assert_eq!(code, Some(0), "{printed}");
     assert!(asked > 0, "a clean body is sent");
 }
