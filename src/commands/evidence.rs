@@ -131,25 +131,13 @@ pub async fn gather(policy: &Policy, plan: &Plan, env: &crate::env::Lookup<'_>) 
         flows.insert(flow.clone(), FlowState { enabled: false, reason: format!("the run skipped it: {because}") });
     }
     let wanted = policy.metric_keys();
-    // An env figure is judged beside its parents' samples (`MetricSet::admits`): raw results
-    // compute only the selectors asked for, so they are asked for the parents of every
-    // selector a set env figure stands for too (finding round22-figures/03).
-    let mut read_raw = wanted.clone();
-    for gate in &policy.gates {
-        let Some((key, _)) = &gate.metric else { continue };
-        if gate.env.iter().any(|(_, var)| figures.contains_key(var)) {
-            read_raw.extend(key.parents());
-        }
-    }
-    read_raw.sort();
-    read_raw.dedup();
     // Every input the user names is read and checked, even when no gate reads from it: a
     // missing or corrupt --raw is exit 2, never silently ignored.
     let raw = if plan.raw.is_empty() {
         None
     } else {
         let paths: Vec<&std::path::Path> = plan.raw.iter().map(|p| p.as_path()).collect();
-        let (set, stats) = sources::k6_ndjson::read(&paths, &read_raw, plan.raw_lenient)?;
+        let (set, stats) = sources::k6_ndjson::read(&paths, &wanted, plan.raw_lenient)?;
         sources::age::check_one_run(&stats.newest_point, &stats.oldest_point).map_err(Error::Settings)?;
         if let Some(summary) = &summary {
             sources::k6_ndjson::check_same_run(summary, &set, &stats)?;

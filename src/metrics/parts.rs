@@ -124,13 +124,7 @@ pub(super) fn is_parent(whole: &MetricKey, part: &MetricKey) -> bool {
 impl MetricSet {
     /// Every sub-metric against every parent the set holds (`exceeds`); `Err` names both.
     pub fn check_parts_within_wholes(&self) -> Result<(), String> {
-        self.parts_within_wholes(None)
-    }
-
-    /// `check_parts_within_wholes`, `stated` holding samples whatever its figures (a figure
-    /// from elsewhere, given alone, says so by being given: `fit`).
-    pub(super) fn parts_within_wholes(&self, stated: Option<&MetricKey>) -> Result<(), String> {
-        let sampled = |key: &MetricKey, aggregate: &Aggregate| Some(key) == stated || !aggregate.is_empty();
+        let sampled = |_: &MetricKey, aggregate: &Aggregate| !aggregate.is_empty();
         for (part, part_metric) in &self.metrics {
             if part.tags.is_empty() {
                 continue;

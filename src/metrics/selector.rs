@@ -52,33 +52,6 @@ impl MetricKey {
         Ok(MetricKey { name: name.to_string(), tags })
     }
 
-    /// The selectors a sub-metric's samples are among: the same name with fewer tags. Every
-    /// strict subset of up to four tags (at most 15 selectors); beyond that, the bare metric and
-    /// each selector with one tag fewer, so a reader asked for them stays bounded (a selector of
-    /// 20 tags would have a million subsets).
-    pub fn parents(&self) -> Vec<MetricKey> {
-        let tags: Vec<(&String, &String)> = self.tags.iter().collect();
-        let with = |keep: &dyn Fn(usize) -> bool| MetricKey {
-            name: self.name.clone(),
-            tags: tags
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| keep(*i))
-                .map(|(_, (t, v))| ((*t).clone(), (*v).clone()))
-                .collect(),
-        };
-        let mut parents: Vec<MetricKey> = if tags.len() <= 4 {
-            (0..(1usize << tags.len()) - 1).map(|mask| with(&|i| mask & (1 << i) != 0)).collect()
-        } else {
-            let mut some: Vec<MetricKey> = (0..tags.len()).map(|left| with(&|i| i != left)).collect();
-            some.push(with(&|_| false));
-            some
-        };
-        parents.sort();
-        parents.dedup();
-        parents
-    }
-
     pub fn tag(&self, key: &str) -> Option<&str> {
         self.tags.get(key).map(String::as_str)
     }
@@ -111,17 +84,6 @@ mod tests {
         let multi = MetricKey::parse("http_req_duration{flow:auth_list,status:200}").unwrap();
         assert_eq!(multi.tag("status"), Some("200"));
         assert_eq!(MetricKey::parse("http_reqs").unwrap().tags.len(), 0);
-    }
-
-    #[test]
-    fn parents_are_the_same_name_with_fewer_tags_and_bounded() {
-        let key = MetricKey::parse("m{a:1,b:2}").unwrap();
-        let shown: Vec<String> = key.parents().iter().map(ToString::to_string).collect();
-        assert_eq!(shown, ["m", "m{a:1}", "m{b:2}"]);
-        assert!(MetricKey::parse("m").unwrap().parents().is_empty());
-        let many = MetricKey::parse("m{a:1,b:2,c:3,d:4,e:5,f:6}").unwrap();
-        assert_eq!(many.parents().len(), 7);
-        assert_eq!(MetricKey::parse("m{a:1,b:2,c:3,d:4}").unwrap().parents().len(), 15);
     }
 
     #[test]

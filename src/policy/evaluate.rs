@@ -645,7 +645,7 @@ fn find_figures(policy: &Policy, gate: &Gate, threshold: &Threshold, evidence: &
     let env_is_set = |var: &str| evidence.env.contains_key(var);
     match gate.source_for(stat, &env_is_set, evidence.scraped_from.is_some()) {
         FigureSource::Env(var) => {
-            env_figure_alone(policy, gate, threshold, var, evidence)?;
+            env_figure_alone(gate, threshold, var, evidence)?;
             let figure = &evidence.env[var];
             let overridden = match (gate.query_for(stat), &gate.metric) {
                 (Some(_), _) => Some("the query".to_string()),
@@ -701,133 +701,63 @@ fn find_figures(policy: &Policy, gate: &Gate, threshold: &Threshold, evidence: &
 }
 
 /// The same figure twice is an error (finding round18-figures/03): an environment figure stands
-/// for a statistic the evidence does not carry, or in place of the gate's Prometheus query (the
-/// documented override: a figure read elsewhere instead of asking). When the judged evidence
-/// itself measured the statistic — the run window its `--scrape-url` recorded in the summary
-/// (a window or why there is none), or the gate's k6 metric in the summary or raw results — the
-/// variable is a second reading of one figure, and which one counts cannot be told: exit 2
-/// naming the variable and the file that holds the measured figure (SCHEDULER_LAG_MAX_SECONDS=45
-/// left in a CI job once passed a run whose own window measured +Inf).
-fn env_figure_alone(
-    policy: &Policy,
-    gate: &Gate,
-    threshold: &Threshold,
-    var: &str,
-    evidence: &Evidence,
-) -> Result<(), Error> {
+/// in place of the gate's Prometheus query (the documented override: a figure read elsewhere
+/// instead of asking). When the judged evidence itself measured the statistic — the run window
+/// its `--scrape-url` recorded in the summary (a window or why there is none) — the variable is
+/// a second reading of one figure, and which one counts cannot be told: exit 2 naming the
+/// variable and the file that holds the measured figure (SCHEDULER_LAG_MAX_SECONDS=45 left in a
+/// CI job once passed a run whose own window measured +Inf). A gate with a k6 metric has no env
+/// figures at all (refused at load, `policy::gate`).
+fn env_figure_alone(gate: &Gate, threshold: &Threshold, var: &str, evidence: &Evidence) -> Result<(), Error> {
     let stat = threshold.stat;
-    let twice = |path: &str, measured: String| Error::Evidence {
-        path: path.to_string(),
-        message: format!(
-            "{var} is set, but this evidence measured {stat} of gate {} itself ({measured}): one figure, two readings; \
-             unset {var} (or pass --no-env) to judge the measured figure",
-            gate.id
-        ),
-    };
     if let Some(name) = gate.scrape.as_deref().filter(|name| evidence.scraped.contains_key(*name)) {
         let path = evidence.summary.as_ref().map_or("the summary", |summary| summary.path.as_str());
         let url = evidence.scraped_from.as_deref().unwrap_or("its target");
-        return Err(twice(path, format!("gatecheck.scraped.histograms[{name:?}], scraped from {url}")));
-    }
-    if let Some((key, _)) = &gate.metric {
-        if let Found::Figure { provenance: Provenance::File { path, key }, .. } =
-            find_figure(policy, gate, threshold, evidence)?
-        {
-            return Err(twice(&path, key));
-        }
-        // A statistic the evidence lacks is judged as if the evidence had carried it: beside
-        // the statistics it measured of the same metric, within its parents, around its
-        // sub-metrics, counting the request stream alike (`MetricSet::admits`; findings
-        // round19-figures/02, round20-figures/02 and /04).
-        let value = evidence.env[var].value;
-        let canonical = gate.figure_unit.reading(value).value();
-        let sets = [evidence.summary.as_ref(), evidence.raw.as_ref()];
-        // A figure the evidence determines by k6's own rule (a counter's rate from its count
-        // and the run's duration) is measured too (finding round23-figures/01).
-        if let Some((set, measured)) =
-            sets.into_iter().flatten().find_map(|set| Some((set, set.determined(key, stat)?)))
-        {
-            return Err(twice(&set.path, measured));
-        }
-        for set in sets.into_iter().flatten() {
-            if let Some(why) = set.admits(key, stat, canonical) {
-                return Err(Error::Evidence {
-                    path: set.path.clone(),
-                    message: format!(
-                        "{var}={value} ({stat} of gate {}, in {}, {canonical} on the evidence's scale) contradicts what this evidence measured: {why}; \
-                         unset {var} (or pass --no-env) or give the run's raw results with --raw",
-                        gate.id,
-                        gate.figure_unit.name()
-                    ),
-                });
-            }
-        }
+        return Err(Error::Evidence {
+            path: path.to_string(),
+            message: format!(
+                "{var} is set, but this evidence measured {stat} of gate {} itself \
+                 (gatecheck.scraped.histograms[{name:?}], scraped from {url}): one figure, two readings; \
+                 unset {var} (or pass --no-env) to judge the measured figure",
+                gate.id
+            ),
+        });
     }
     Ok(())
 }
 
-/// Env figures are evidence too (finding round23-figures/04): each, judged alone beside the
-/// evidence (`env_figure_alone`), is merged into the evidence in turn (`MetricSet::with_figure`)
-/// and the next is judged beside the evidence and the figures merged before it — two variables
-/// giving one statistic of one metric different values, or p(99) below p(90), contradict each
-/// other: exit 2 naming both variables. With no evidence file the figures are held to each
-/// other alone.
+/// Env figures are evidence together (finding round23-figures/04): the figures one gate reads
+/// from the environment are statistics of one distribution, so they keep its order (min <=
+/// every percentile, med and avg <= max, percentiles rising with their rank:
+/// `metrics::out_of_order`): a contradiction is exit 2 naming both variables.
 fn env_figures_together(policy: &Policy, evidence: &Evidence) -> Result<(), Error> {
     let env_is_set = |var: &str| evidence.env.contains_key(var);
-    let mut sets: Vec<MetricSet> =
-        [evidence.summary.as_ref(), evidence.raw.as_ref()].into_iter().flatten().cloned().collect();
-    if sets.is_empty() {
-        sets.push(MetricSet { path: "the environment".into(), ..MetricSet::default() });
-    }
-    let bases = sets.clone();
-    // (variable, metric, statistic, figure on the evidence's scale) merged so far.
-    let mut accepted: Vec<(&str, &crate::metrics::MetricKey, Stat, f64)> = Vec::new();
     for gate in &policy.gates {
-        let Some((key, _)) = &gate.metric else { continue };
+        // (variable, statistic, figure in the gate's unit) of this gate read so far.
+        let mut read: Vec<(&str, Stat, f64)> = Vec::new();
         for threshold in &gate.thresholds {
             let stat = threshold.stat;
             let FigureSource::Env(var) = gate.source_for(stat, &env_is_set, evidence.scraped_from.is_some()) else {
                 continue;
             };
-            env_figure_alone(policy, gate, threshold, var, evidence)?;
+            env_figure_alone(gate, threshold, var, evidence)?;
             let value = evidence.env[var].value;
-            let canonical = gate.figure_unit.reading(value).value();
-            let contradiction = |other: &str, why: String| Error::Env {
-                name: var.to_string(),
-                value: value.to_string(),
-                expected: format!(
-                    "{stat} of {key} (gate {}) contradicts the env figure {other} merged before it: {why}; \
-                     env figures are judged as evidence, together",
-                    gate.id
-                ),
-            };
-            if let Some((other, _, _, figure)) = accepted.iter().find(|(_, k, s, _)| *k == key && *s == stat) {
-                if *figure != canonical {
-                    return Err(contradiction(
-                        other,
-                        format!("one figure, two readings ({other} gives {figure}, {var} {canonical})"),
-                    ));
-                }
-                continue;
+            let measured: Vec<(Stat, f64)> = read.iter().map(|(_, s, v)| (*s, *v)).collect();
+            if let Some((other_stat, figure)) = crate::metrics::out_of_order(stat, value, &measured) {
+                let other =
+                    read.iter().find(|(_, s, v)| *s == other_stat && *v == figure).map_or("", |(name, ..)| *name);
+                return Err(Error::Env {
+                    name: var.to_string(),
+                    value: value.to_string(),
+                    expected: format!(
+                        "{stat} of gate {} beside {other_stat} = {figure} from {other}: one distribution's statistics keep \
+                         its order (min <= every percentile, med and avg <= max, percentiles rise with their rank); \
+                         env figures are judged as evidence, together",
+                        gate.id
+                    ),
+                });
             }
-            for (set, base) in sets.iter_mut().zip(&bases) {
-                match set.with_figure(key, stat, canonical) {
-                    Ok(with) => *set = with,
-                    Err(why) => {
-                        // The variable merged before it that this one contradicts: the first
-                        // whose figure alone beside the evidence makes the contradiction.
-                        let culprit = accepted.iter().find(|(_, k, s, figure)| {
-                            base.with_figure(k, *s, *figure).is_ok_and(|one| one.admits(key, stat, canonical).is_some())
-                        });
-                        let names: Vec<&str> = match culprit {
-                            Some((name, ..)) => vec![name],
-                            None => accepted.iter().map(|(name, ..)| *name).collect(),
-                        };
-                        return Err(contradiction(&names.join(", "), why));
-                    }
-                }
-            }
-            accepted.push((var, key, stat, canonical));
+            read.push((var, stat, value));
         }
     }
     Ok(())

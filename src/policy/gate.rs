@@ -39,6 +39,20 @@ pub(super) fn parse_gate(gate: file::GateFile, vars: &vars::Vars, fail: Fail<'_>
         check_env_name(var).map_err(|why| gate_fail(format!("env.{stat_text:?} = {var:?}: {why}")))?;
         env.push((stat, var.clone()));
     }
+    // A k6 metric's figures come only from the run's own evidence (summary, raw results, a
+    // native or merged run), which the readers check as a whole: counts of one request stream,
+    // parts within parents, one duration for every rate. A figure from the environment for such
+    // a metric is a reading of the run gatecheck cannot check against it — five review rounds
+    // (round19-figures/02 to round24-figures/04) each found another way one passed beside
+    // evidence it contradicted. So env figures stand only for what no run measures (scheduler
+    // and queue lag, saturation: query and scrape gates).
+    if let (Some((key, _)), false) = (&metric, env.is_empty()) {
+        return Err(gate_fail(format!(
+            "[gate.env] beside metric = \"{key}\": a k6 metric's figures come only from the run's own evidence \
+             (summary, raw results, native run), which gatecheck checks as a whole; env figures stand for what no \
+             run measures (lag, saturation: a gate with a query or scrape)"
+        )));
+    }
     if let Some(name) = &gate.scrape {
         if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':') || name.is_empty() {
             return Err(gate_fail(format!("scrape = {name:?}: expected a histogram metric name")));

@@ -792,4 +792,63 @@ mod tests {
             prop_assert!(loaded.is_ok(), "{:?}", loaded.err().map(|e| e.to_string()));
         }
     }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Findings round19-figures/02 to round24-figures/04 as a class, closed by design: a
+        /// `[gate.env]` table beside a k6 metric is a policy error whatever the metric (built-in
+        /// of every kind, or custom), its tags and the statistics, so no env figure is ever
+        /// judged beside the run's evidence for that metric; the same gate without it loads, and
+        /// env figures of a query gate still load.
+        #[test]
+        fn an_env_figure_for_a_k6_metric_is_refused_at_load(
+            name in proptest::sample::select(vec![
+                "http_req_duration", "iteration_duration", "http_req_waiting", "http_req_failed", "checks",
+                "http_reqs", "iterations", "dropped_iterations", "data_sent", "vus", "my_custom_trend",
+                "my_custom_rate", "my_custom_counter", "my_custom_gauge",
+            ]),
+            tags in proptest::collection::btree_map("[a-z]{1,6}", "[a-z0-9_]{1,8}", 0..3),
+            which in 0usize..8,
+        ) {
+            let kind = match name {
+                "my_custom_trend" => Some("trend"), "my_custom_rate" => Some("rate"),
+                "my_custom_counter" => Some("counter"), "my_custom_gauge" => Some("gauge"), _ => None,
+            };
+            let kind_of = crate::metrics::MetricKind::of_builtin(name)
+                .or_else(|| kind.and_then(crate::metrics::MetricKind::parse))
+                .unwrap();
+            let stats: &[&str] = match kind_of {
+                crate::metrics::MetricKind::Trend => &["p(95)", "p(99)", "avg", "min", "med", "max", "count", "p(50)"],
+                crate::metrics::MetricKind::Rate => &["rate"],
+                crate::metrics::MetricKind::Counter => &["count", "rate"],
+                crate::metrics::MetricKind::Gauge => &["value", "min", "max"],
+            };
+            let stat = stats[which % stats.len()];
+            let selector = if tags.is_empty() {
+                name.to_string()
+            } else {
+                let pairs: Vec<String> = tags.iter().map(|(k, v)| format!("{k}:{v}")).collect();
+                format!("{name}{{{}}}", pairs.join(","))
+            };
+            let kind_line = kind.map(|k| format!("kind = \"{k}\"\n")).unwrap_or_default();
+            let gate = format!(
+                "[policy]\nname = \"p\"\n[[gate]]\nid = \"g\"\ndescription = \"d\"\nmetric = \"{selector}\"\n{kind_line}\
+                 thresholds = [\"{stat} < 0.5\"]\n"
+            );
+            proptest::prop_assert!(super::parse("p.toml", "p", &gate).is_ok(), "{}", gate);
+            let with_env = format!("{gate}unit = \"number\"\n[gate.env]\n\"{stat}\" = \"SOME_FIGURE\"\n");
+            let refused = super::parse("p.toml", "p", &with_env).unwrap_err().to_string();
+            proptest::prop_assert!(refused.contains("[gate.env] beside metric"), "{}", refused);
+            proptest::prop_assert!(refused.contains("gate \"g\""), "{}", refused);
+        }
+    }
+
+    #[test]
+    fn env_figures_of_a_query_gate_still_load() {
+        let text = "[policy]\nname = \"p\"\n[[gate]]\nid = \"lag\"\ndescription = \"d\"\n\
+                    query = 'histogram_quantile(0.95, sum by (le) (rate(lag_bucket[5m])))'\nunit = \"s\"\n\
+                    thresholds = [\"p(95) < 60\"]\n[gate.env]\n\"p(95)\" = \"LAG_P95_SECONDS\"\n";
+        super::parse("p.toml", "p", text).unwrap();
+    }
 }

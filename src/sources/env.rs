@@ -15,31 +15,11 @@ use crate::policy::{FigureUnit, Policy};
 pub fn read_figures(policy: &Policy, lookup: &crate::env::Lookup<'_>) -> Result<BTreeMap<String, EnvFigure>, Error> {
     let mut figures = BTreeMap::new();
     for gate in &policy.gates {
-        for (stat, var) in &gate.env {
+        for (_, var) in &gate.env {
             let Some(raw) = lookup(var)?.filter(|v| !v.trim().is_empty()) else {
                 continue;
             };
             let value = parse_figure(var, &raw, gate.figure_unit)?;
-            // A count of a k6 metric's samples is a whole number of events; only a custom
-            // counter adds any value (finding round23-figures/03: READ_COUNT=2.5 requests).
-            let whole = |(key, kind): &(crate::metrics::MetricKey, crate::metrics::MetricKind)| {
-                *kind != crate::metrics::MetricKind::Counter
-                    || crate::metrics::MetricKind::of_builtin(&key.name).is_some()
-            };
-            if *stat == crate::policy::threshold::Stat::Count
-                && value.fract() != 0.0
-                && gate.metric.as_ref().is_some_and(whole)
-            {
-                return Err(Error::Env {
-                    name: var.clone(),
-                    value: raw.clone(),
-                    expected: format!(
-                        "the count of {} (gate {}) is a whole number of samples, e.g. 42",
-                        gate.metric.as_ref().map(|(key, _)| key.to_string()).unwrap_or_default(),
-                        gate.id
-                    ),
-                });
-            }
             figures.insert(var.clone(), EnvFigure { value, provenance: Provenance::Env { name: var.clone() } });
         }
     }
