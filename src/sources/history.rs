@@ -63,8 +63,8 @@ pub struct Query<'a> {
     pub policy: &'a str,
     /// SHA-256 of the policy's text, as the record's `inputs` list it.
     pub policy_sha256: &'a str,
-    /// SHA-256 of the policy's `--var` overrides (`digest::policy_vars`); a record listing none
-    /// was judged without any.
+    /// SHA-256 of the judgement's variables and verdict-changing options (`digest::policy_vars`);
+    /// a record listing none was judged with none set.
     pub policy_vars_sha256: &'a str,
     /// This verdict's `evidence_runs`.
     pub current_runs: &'a [String],
@@ -202,10 +202,11 @@ fn read_record(path: &Path, query: &Query<'_>) -> Result<Option<Record>, Error> 
     if !same_text {
         return Ok(None);
     }
-    // The same text with other `--var` values is another policy (finding round23-judge/01).
+    // The same text with other `--var` values or options is another policy (findings
+    // round23-judge/01, round24-judge/01).
     let inputs = report["inputs"].as_array().map(Vec::as_slice).unwrap_or_default();
     let vars = inputs.iter().find(|i| i["role"] == crate::policy::verdict::POLICY_VARS_ROLE);
-    let no_vars = super::digest::policy_vars(&[]).sha256;
+    let no_vars = super::digest::policy_vars(&Default::default()).sha256;
     let record_vars = vars.and_then(|i| i["sha256"].as_str()).unwrap_or(no_vars.as_str());
     if record_vars != query.policy_vars_sha256 {
         return Ok(None);
@@ -255,7 +256,7 @@ fn read_record(path: &Path, query: &Query<'_>) -> Result<Option<Record>, Error> 
 #[cfg(test)]
 mod tests {
     fn no_vars() -> String {
-        crate::sources::digest::policy_vars(&[]).sha256
+        crate::sources::digest::policy_vars(&Default::default()).sha256
     }
 
     use super::*;
