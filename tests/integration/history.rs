@@ -865,3 +865,42 @@ fn a_pass_judged_with_a_loosening_option_is_no_pass_of_a_strict_judgement() {
     verify(&control, &partial, &["--accept-partial-response"], 1);
     verify(&control, &whole, &["--accept-partial-response"], 0);
 }
+
+/// Finding round24-judge/02: a policy judging errors and an env lag figure names a run by its
+/// failure counts only, and three real k6 1.1.0 runs share them (0 of 196). Passes A and C were
+/// recorded, then B (another run with A's counts, lag 500 s, BLOCKED) was taken for A judged
+/// again and absorbed at A's place: the blocked run right before D vanished, and D shipped. A
+/// blocked judgement never joins an earlier record: it counts where it ran.
+#[test]
+fn a_blocked_run_with_an_earlier_passes_identity_still_ends_the_passes() {
+    let fixtures = repo().join("fixtures/k6/1.1.0");
+    let (_guard, policy) = policy_file(
+        "[policy]\nname = \"relc\"\n[k6_thresholds]\nenforce = false\n\
+         [[gate]]\nid = \"errors\"\nmetric = \"http_req_failed\"\nthresholds = [\"rate < 1%\"]\n\
+         [[gate]]\nid = \"queue-lag\"\nthresholds = [\"p(95) < 30s\"]\nunit = \"s\"\n[gate.env]\n\"p(95)\" = \"QUEUE_LAG_P95_SECONDS\"\n\
+         [[gate]]\nid = \"passes\"\nconsecutive_passes = 2\non_missing = \"skip\"\n",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let verify = |history: &Path, run: &str, lag: &str| {
+        let out = gatecheck()
+            .env("QUEUE_LAG_P95_SECONDS", lag)
+            .args(["verify", "--policy"])
+            .arg(&policy)
+            .arg("--summary")
+            .arg(fixtures.join(run).join("summary-export.json"))
+            .arg("--history")
+            .arg(history)
+            .assert();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        out
+    };
+    for (name, blocked) in [("control", "no-thresholds-flag"), ("same-counts", "no-thresholds-p99-missing")] {
+        let history = dir.path().join(name);
+        verify(&history, "trend-stats-p99", "5");
+        verify(&history, "pass", "5").code(0);
+        verify(&history, blocked, "500").code(1);
+        let out = stdout_of(&verify(&history, "rule-run-disabled", "5").code(1));
+        let row = history_row(&out, "passes");
+        assert!(row.contains("FAIL") && !row.contains("pass, pass"), "{name}: {out}");
+    }
+}
