@@ -41,6 +41,19 @@ fn policy_digest(plan: &Plan) -> Result<InputFile, Error> {
     })
 }
 
+/// What the judgement is judged by besides the policy's text: the variables and every option
+/// that changes a verdict (history compares them as it compares the policy's text).
+fn judging(plan: &Plan) -> sources::digest::Judging<'_> {
+    sources::digest::Judging {
+        vars: &plan.vars,
+        accept_partial_response: plan.accept_partial_response,
+        no_env: plan.ignore_env_figures,
+        baseline_allow_blocked: plan.baseline_allow_blocked,
+        skip_flow: &plan.skip_flow,
+        max_evidence_age: plan.max_evidence_age,
+    }
+}
+
 /// Gathers the evidence and judges it.
 pub async fn judge(policy: &Policy, plan: &Plan, env: &crate::env::Lookup<'_>) -> Result<Verdict, Error> {
     let evidence = gather(policy, plan, env).await?;
@@ -109,7 +122,7 @@ fn read_summary(
 /// run-window histograms its run scraped from the target, so `smoke` then `verify` judges
 /// exactly what `run` judges.
 pub async fn gather(policy: &Policy, plan: &Plan, env: &crate::env::Lookup<'_>) -> Result<Evidence, Error> {
-    let mut inputs = vec![policy_digest(plan)?, sources::digest::policy_vars(&plan.vars)];
+    let mut inputs = vec![policy_digest(plan)?, sources::digest::policy_vars(&judging(plan))];
     let summary = read_summary(policy, plan, &mut inputs)?;
     let mut evidence_times = Vec::new();
     // The end the evidence itself records (not a file's modification time, which a copy
@@ -245,7 +258,7 @@ pub async fn gather(policy: &Policy, plan: &Plan, env: &crate::env::Lookup<'_>) 
     if let Some(dir) = plan.history.as_deref() {
         let current_runs = evidence.run_identities(&policy.metric_keys());
         let policy_sha256 = evidence.inputs.iter().find(|i| i.role == "policy").map(|i| i.sha256.clone());
-        let vars_sha256 = sources::digest::policy_vars(&plan.vars).sha256;
+        let vars_sha256 = sources::digest::policy_vars(&judging(plan)).sha256;
         let query = sources::history::Query {
             policy: &policy.name,
             policy_sha256: policy_sha256.as_deref().unwrap_or_default(),

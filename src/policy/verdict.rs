@@ -235,8 +235,9 @@ impl Row {
     }
 }
 
-/// The role of the policy's `--var` overrides among a verdict's inputs (digested in
-/// `sources::digest::policy_vars`; history compares it; the table shows it only when some are set).
+/// The role of the judgement's settings among a verdict's inputs: the `--var` values in effect
+/// and the options that change a verdict (digested in `sources::digest::policy_vars`; history
+/// compares it; the table shows it only when some are set).
 pub const POLICY_VARS_ROLE: &str = "policy-vars";
 
 /// One input file a verdict rests on, so an auditor can tell exactly what was judged.

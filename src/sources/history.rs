@@ -11,10 +11,12 @@
 //! carries none, at its own `judged_at` (a run never ran after it was judged, so the earlier of
 //! the two); where two cannot be ordered, the blocked one counts as the newer. A record dated in
 //! the future is refused. The same run counts once: a record lists the runs it judged
-//! (`evidence_runs`, their identities by `metrics::RunIdentity`), and a record naming a run this
-//! verdict judges, or one an earlier-placed record counted, is not counted again; a run judged
-//! more than once stands as its worst judgement, at the place of its earliest record (so judging
-//! it again never moves it later), and the run judged now stands as its worst judgement too. A record whose figures could not identify its
+//! (`evidence_runs`, their identities by `metrics::RunIdentity`), and a passing record naming a
+//! run this verdict judges, or one an earlier-placed record counted, is not counted again; a run
+//! judged more than once stands as its worst judgement, at the place of its earliest record (so
+//! judging it again never moves it later), and the run judged now stands as its worst judgement
+//! too. A blocked record never joins an earlier one (equal figures are no proof of one run when
+//! the identity is coarse): it counts as a run of its own, where it ran. A record whose figures could not identify its
 //! run lists none and never counts as a pass. A run that passed only because of a waiver is not
 //! a clean pass: it counts only for a gate that says `count_waived = true`, so history is read
 //! both ways and each history gate reads it its own way.
@@ -63,8 +65,8 @@ pub struct Query<'a> {
     pub policy: &'a str,
     /// SHA-256 of the policy's text, as the record's `inputs` list it.
     pub policy_sha256: &'a str,
-    /// SHA-256 of the policy's `--var` overrides (`digest::policy_vars`); a record listing none
-    /// was judged without any.
+    /// SHA-256 of the judgement's variables and verdict-changing options (`digest::policy_vars`);
+    /// a record listing none was judged with none set.
     pub policy_vars_sha256: &'a str,
     /// This verdict's `evidence_runs`.
     pub current_runs: &'a [String],
@@ -117,9 +119,9 @@ fn names_any(record: &Record, runs: &[String]) -> bool {
 
 /// Outcomes of the recorded runs, oldest first by when each RAN (never by its file name, which
 /// anyone can choose, nor by when it was last judged), true = passed, with waived runs counted
-/// as passes or not. A record counts only when none of the runs it judged has been counted
-/// already (nor is judged now); a run judged more than once, the current one included, stands
-/// as its worst judgement, at the place of its earliest record. A record whose figures could
+/// as passes or not. A passing record counts only when none of the runs it judged has been
+/// counted already (nor is judged now); a blocked record always counts, where it ran; a run
+/// judged more than once, the current one included, stands as its worst judgement. A record whose figures could
 /// not identify its run (no `evidence_runs`) cannot be told from any other judgement: it never
 /// counts as a pass.
 fn read_as(records: &mut [Record], query: &Query<'_>, count_waived: bool) -> RunOutcomes {
@@ -168,12 +170,13 @@ fn read_as(records: &mut [Record], query: &Query<'_>, count_waived: bool) -> Run
             earlier.push(false);
             continue;
         }
-        // A record of a run already counted is that run again. Two records share a run when no
-        // figure both carry differs, so a record of few figures may "match" a later, different
-        // run (finding round22-judge/01: a blocked run taken for an old pass judged on p(99)
-        // alone was moved back to the pass's place and skipped): a blocked judgement is absorbed
-        // only by a record naming its run by the very same figures; else it counts where it ran.
-        if names_any(record, &seen) && (passed(record) || record.runs.iter().any(|run| seen.contains(run))) {
+        // A passing record of a run already counted is that run again (so re-judging one pass
+        // never counts twice). A blocked judgement never joins an earlier record: two records
+        // share a run when no figure both carry differs, and a coarse identity (failure counts
+        // alone) is shared by different runs (findings round22-judge/01, round24-judge/02: a
+        // blocked run taken for an old pass was absorbed at its place). It counts where it ran;
+        // at worst one run counts twice, blocked both times.
+        if passed(record) && names_any(record, &seen) {
             continue;
         }
         let pass = passed(record) && !failed_before(&record.runs);
@@ -202,10 +205,11 @@ fn read_record(path: &Path, query: &Query<'_>) -> Result<Option<Record>, Error> 
     if !same_text {
         return Ok(None);
     }
-    // The same text with other `--var` values is another policy (finding round23-judge/01).
+    // The same text with other `--var` values or options is another policy (findings
+    // round23-judge/01, round24-judge/01).
     let inputs = report["inputs"].as_array().map(Vec::as_slice).unwrap_or_default();
     let vars = inputs.iter().find(|i| i["role"] == crate::policy::verdict::POLICY_VARS_ROLE);
-    let no_vars = super::digest::policy_vars(&[]).sha256;
+    let no_vars = super::digest::policy_vars(&Default::default()).sha256;
     let record_vars = vars.and_then(|i| i["sha256"].as_str()).unwrap_or(no_vars.as_str());
     if record_vars != query.policy_vars_sha256 {
         return Ok(None);
@@ -255,7 +259,7 @@ fn read_record(path: &Path, query: &Query<'_>) -> Result<Option<Record>, Error> 
 #[cfg(test)]
 mod tests {
     fn no_vars() -> String {
-        crate::sources::digest::policy_vars(&[]).sha256
+        crate::sources::digest::policy_vars(&Default::default()).sha256
     }
 
     use super::*;
@@ -365,12 +369,38 @@ mod tests {
         .to_string()
     }
 
+    /// The rule read off records in the order they ran (run, passed as read): a blocked record
+    /// (or one naming no run) always counts, a fail, where it ran, and never joins an earlier
+    /// one (finding round24-judge/02); a passing record of a run already counted (or judged
+    /// now) is that run again; a run stands as its worst judgement.
+    fn model(ordered: &[(Option<usize>, bool)], current: usize) -> Vec<bool> {
+        let mut seen = vec![current];
+        let mut expected = Vec::new();
+        for (run, passed) in ordered {
+            match run {
+                None => expected.push(false),
+                Some(run) if !passed => {
+                    expected.push(false);
+                    seen.push(*run);
+                }
+                Some(run) if seen.contains(run) => {}
+                Some(run) => {
+                    expected.push(ordered.iter().all(|(other, passed)| other != &Some(*run) || *passed));
+                    seen.push(*run);
+                }
+            }
+        }
+        expected
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(96))]
-        /// Findings round12-judge/02 and /03, the class: whatever judgements were recorded, for
-        /// either `count_waived`, every earlier run counts once, at its first judgement (finding
-        /// round19-judge/02: these records carry no `run_span`) and as its worst one; the run judged now stands as failed when any earlier judgement of it
-        /// did not pass; and a record with no identity is never a pass.
+        /// Findings round12-judge/02 and /03, round24-judge/02, the class: whatever judgements
+        /// were recorded, for either `count_waived`, every earlier passing run counts once, at
+        /// its first judgement (finding round19-judge/02: these records carry no `run_span`) and
+        /// as its worst one; every blocked judgement counts where it was judged; the run judged
+        /// now stands as failed when any earlier judgement of it did not pass; and a record with
+        /// no identity is never a pass.
         #[test]
         fn every_run_stands_as_its_worst_judgement_the_current_one_included(
             judgements in proptest::collection::vec((proptest::option::of(0usize..4), 0u8..3), 0..10),
@@ -385,23 +415,10 @@ mod tests {
             let history = outcomes(dir.path(), &query).unwrap();
             for count_waived in [false, true] {
                 let passes = |standing: u8| standing == 0 || (count_waived && standing == 1);
-                // The model: each identified run other than the current one at its first
-                // judgement, passed when all its judgements did; an unidentified record is a fail.
-                let mut expected: Vec<(usize, bool)> = Vec::new();
-                for (index, (run, _)) in judgements.iter().enumerate() {
-                    match run {
-                        None => expected.push((index, false)),
-                        Some(run) if *run == current => {}
-                        Some(run) => {
-                            let all: Vec<(usize, u8)> = judgements.iter().enumerate()
-                                .filter(|(_, j)| j.0 == Some(*run)).map(|(i, j)| (i, j.1)).collect();
-                            if all.first().map(|(i, _)| *i) == Some(index) {
-                                expected.push((index, all.iter().all(|(_, standing)| passes(*standing))));
-                            }
-                        }
-                    }
-                }
-                let expected: Vec<bool> = expected.into_iter().map(|(_, passed)| passed).collect();
+                // The model: the records in the order judged, unidentified ones as fails.
+                let ordered: Vec<(Option<usize>, bool)> =
+                    judgements.iter().map(|(run, standing)| (*run, passes(*standing))).collect();
+                let expected = model(&ordered, current);
                 let read = history.read_as(count_waived);
                 prop_assert_eq!(&read.earlier, &expected, "count_waived {} {:?}", count_waived, judgements);
                 let failed_before = judgements.iter().any(|(run, standing)| *run == Some(current) && !passes(*standing));
@@ -460,11 +477,12 @@ mod tests {
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
-        /// Finding round19-judge/02, the class: runs judged and re-judged in any order, some
-        /// recording when they ran (`run_span`) and some not. Re-judging any run with a verdict
-        /// it already had never changes what a later run reads (a re-judgement never moves a
-        /// run later), and history is the distinct runs in the order they ran: each at its
-        /// recorded time or else its first judgement (never after it), as its worst judgement.
+        /// Findings round19-judge/02 and round24-judge/02, the class: runs judged and re-judged
+        /// in any order, some recording when they ran (`run_span`) and some not. Re-judging a
+        /// passing run as a pass never changes what a later run reads (a re-judgement never
+        /// moves a run later), and history is in the order they ran: each passing run once at
+        /// its recorded time or else its first judgement (never after it), as its worst
+        /// judgement, and each blocked judgement where it ran.
         #[test]
         fn re_judging_a_run_never_moves_it_and_history_counts_distinct_runs_in_run_order(
             judgements in proptest::collection::vec((0usize..4, 0u8..3), 1..9),
@@ -473,34 +491,31 @@ mod tests {
             again in any::<proptest::sample::Index>(),
         ) {
             let history = history_of(&judgements, &spans, current);
-            // Re-judge a run already judged, with a verdict it already had, after every record.
-            let mut rejudged = judgements.clone();
-            rejudged.push(judgements[again.index(judgements.len())]);
-            prop_assert_eq!(&history, &history_of(&rejudged, &spans, current), "re-judged {:?}", rejudged);
+            // Re-judge a run that passed cleanly, with that verdict, after every record: a pass
+            // joins the earlier record of its run (a blocked judgement never does: it counts
+            // where it ran, finding round24-judge/02).
+            let clean: Vec<Rejudgement> = judgements.iter().copied().filter(|(_, standing)| *standing == 0).collect();
+            if !clean.is_empty() {
+                let mut rejudged = judgements.clone();
+                rejudged.push(clean[again.index(clean.len())]);
+                prop_assert_eq!(&history, &history_of(&rejudged, &spans, current), "re-judged {:?}", rejudged);
+            }
             for count_waived in [false, true] {
                 let passes = |standing: u8| standing == 0 || (count_waived && standing == 1);
-                let mut runs: Vec<(i128, bool)> = Vec::new();
-                for run in (0..4).filter(|run| *run != current) {
-                    let mine: Vec<(usize, u8)> =
-                        judgements.iter().enumerate().filter(|(_, j)| j.0 == run).map(|(i, j)| (i, j.1)).collect();
-                    if mine.is_empty() {
-                        continue;
-                    }
-                    let passed = mine.iter().all(|(_, standing)| passes(*standing));
-                    let place = mine
-                        .iter()
-                        .map(|(index, standing)| {
-                            let judged = i128::from(BASE + 10 * *index as i64) * 1_000_000_000;
-                            let from = spans[run].map(|second| i128::from(BASE + second) * 1_000_000_000 + run as i128 + 1);
-                            let ran = from.map(|from| if passes(*standing) { from } else { from + 500_000_000 });
-                            ran.map_or(judged, |ran| ran.min(judged))
-                        })
-                        .min()
-                        .unwrap();
-                    runs.push((place, passed));
-                }
-                runs.sort();
-                let expected: Vec<bool> = runs.into_iter().map(|(_, passed)| passed).collect();
+                // Each record where it ran: its recorded time, else its judgement (never after it).
+                let mut placed: Vec<(i128, bool, usize, usize)> = judgements
+                    .iter()
+                    .enumerate()
+                    .map(|(index, (run, standing))| {
+                        let judged = i128::from(BASE + 10 * index as i64) * 1_000_000_000;
+                        let from = spans[*run].map(|second| i128::from(BASE + second) * 1_000_000_000 + *run as i128 + 1);
+                        let ran = from.map(|from| if passes(*standing) { from } else { from + 500_000_000 });
+                        (ran.map_or(judged, |ran| ran.min(judged)), !passes(*standing), index, *run)
+                    })
+                    .collect();
+                placed.sort();
+                let ordered: Vec<(Option<usize>, bool)> = placed.iter().map(|(_, failed, _, run)| (Some(*run), !failed)).collect();
+                let expected = model(&ordered, current);
                 let read = history.read_as(count_waived);
                 prop_assert_eq!(&read.earlier, &expected, "count_waived {} {:?} {:?}", count_waived, judgements, spans);
             }

@@ -123,7 +123,12 @@ fn a_required_variable_is_a_plain_value_of_its_kind() {
 fn a_defaulted_variable_is_a_plain_value_of_its_default_kind_and_fragments_are_not_overridden() {
     let k6 = |extra: &str| {
         let mut cmd = gatecheck();
-        cmd.args(["gates", "--policy", "gates/distributed.toml", "--var", "engine=k6"]);
+        cmd.args(["gates", "--policy", "gates/distributed.toml"]);
+        // A variable is given once (finding round24-judge/01): the switch's own bad value
+        // replaces `engine=k6`.
+        if !extra.starts_with("engine=") {
+            cmd.args(["--var", "engine=k6"]);
+        }
         cmd.args(["--var", "run_id=R1", "--var", "segments=4", "--var", "duration_seconds=120", "--var", extra]);
         cmd
     };

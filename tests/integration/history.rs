@@ -798,3 +798,109 @@ fn a_pass_judged_with_other_var_values_is_no_pass_of_the_policy() {
     );
     assert!(history_row(&out, "passes").contains("PASS"), "{out}");
 }
+
+/// Finding round24-judge/01: `--var` could be given twice (the last won) while history digested
+/// the sorted list of the arguments, so `--var window=10m --var window=1m` (1m in effect) and
+/// `--var window=1m --var window=10m` (10m in effect) read as one policy, and a pass of the
+/// 1-minute window counted for the 10-minute one. A variable has one value: given twice is exit
+/// 2 naming it, in every command that takes `--var`.
+#[test]
+fn a_variable_given_twice_is_refused_by_every_command_that_takes_var() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = repo().join("gates/release.toml");
+    let twice = ["--var", "window=10m", "--var", "window=1m"];
+    let history = dir.path().join("h");
+    let history = history.to_str().unwrap();
+    let commands: [&[&str]; 4] = [
+        &["verify", "--summary", PASS_EXPORT, "--history", history],
+        &["check", "--prometheus-url", "http://127.0.0.1:9"],
+        &["gates"],
+        &["export", "prometheus-rules"],
+    ];
+    for command in commands {
+        let out =
+            gatecheck_with_lag().current_dir(repo()).args(command).arg("--policy").arg(&policy).args(twice).assert();
+        let out = out.get_output();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{command:?}: {stderr}");
+        assert!(stderr.contains("window") && stderr.contains("given twice"), "{command:?}: {stderr}");
+    }
+}
+
+/// Finding round24-judge/01, the options: a judgement's options that loosen it are part of the
+/// policy it was judged by, as `--var` values are. A pass judged with
+/// `--accept-partial-response` (Prometheus answered with a warning: part of the data missing) is
+/// no pass of a run judged strictly: the strict run reads one recorded run, not two.
+#[test]
+fn a_pass_judged_with_a_loosening_option_is_no_pass_of_a_strict_judgement() {
+    let partial = serve_prometheus_answer(
+        r#"{"status":"success","warnings":["store 10.0.0.9 unavailable"],"data":{"resultType":"vector","result":[{"metric":{},"value":[ASKED_T,"5"]}]}}"#,
+    );
+    let whole = serve_prometheus_answer(
+        r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[ASKED_T,"6"]}]}}"#,
+    );
+    let (_guard, policy) = policy_file(
+        "[[gate]]\nid = \"backlog\"\nquery = 'max(x)'\nunit = \"number\"\nthresholds = [\"value < 500\"]\n\
+         [[gate]]\nid = \"passes\"\nconsecutive_passes = 2\non_missing = \"skip\"\n",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let verify = |history: &Path, url: &str, extra: &[&str], code: i32| {
+        stdout_of(
+            &gatecheck()
+                .args(["verify", "--prometheus-url", url, "--policy"])
+                .arg(&policy)
+                .arg("--history")
+                .arg(history)
+                .args(extra)
+                .assert()
+                .code(code),
+        )
+    };
+    let history = dir.path().join("history");
+    verify(&history, &partial, &["--accept-partial-response"], 1);
+    let out = verify(&history, &whole, &[], 1);
+    assert!(history_row(&out, "passes").contains("FAIL") && out.contains(TOO_FEW), "{out}");
+    // The control: both judged with the option read as two passes.
+    let control = dir.path().join("control");
+    verify(&control, &partial, &["--accept-partial-response"], 1);
+    verify(&control, &whole, &["--accept-partial-response"], 0);
+}
+
+/// Finding round24-judge/02: a policy judging errors and an env lag figure names a run by its
+/// failure counts only, and three real k6 1.1.0 runs share them (0 of 196). Passes A and C were
+/// recorded, then B (another run with A's counts, lag 500 s, BLOCKED) was taken for A judged
+/// again and absorbed at A's place: the blocked run right before D vanished, and D shipped. A
+/// blocked judgement never joins an earlier record: it counts where it ran.
+#[test]
+fn a_blocked_run_with_an_earlier_passes_identity_still_ends_the_passes() {
+    let fixtures = repo().join("fixtures/k6/1.1.0");
+    let (_guard, policy) = policy_file(
+        "[policy]\nname = \"relc\"\n[k6_thresholds]\nenforce = false\n\
+         [[gate]]\nid = \"errors\"\nmetric = \"http_req_failed\"\nthresholds = [\"rate < 1%\"]\n\
+         [[gate]]\nid = \"queue-lag\"\nthresholds = [\"p(95) < 30s\"]\nunit = \"s\"\n[gate.env]\n\"p(95)\" = \"QUEUE_LAG_P95_SECONDS\"\n\
+         [[gate]]\nid = \"passes\"\nconsecutive_passes = 2\non_missing = \"skip\"\n",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let verify = |history: &Path, run: &str, lag: &str| {
+        let out = gatecheck()
+            .env("QUEUE_LAG_P95_SECONDS", lag)
+            .args(["verify", "--policy"])
+            .arg(&policy)
+            .arg("--summary")
+            .arg(fixtures.join(run).join("summary-export.json"))
+            .arg("--history")
+            .arg(history)
+            .assert();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        out
+    };
+    for (name, blocked) in [("control", "no-thresholds-flag"), ("same-counts", "no-thresholds-p99-missing")] {
+        let history = dir.path().join(name);
+        verify(&history, "trend-stats-p99", "5");
+        verify(&history, "pass", "5").code(0);
+        verify(&history, blocked, "500").code(1);
+        let out = stdout_of(&verify(&history, "rule-run-disabled", "5").code(1));
+        let row = history_row(&out, "passes");
+        assert!(row.contains("FAIL") && !row.contains("pass, pass"), "{name}: {out}");
+    }
+}
