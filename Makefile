@@ -35,7 +35,7 @@ test: install-tools ## install what the tests need, then fmt check, clippy, the 
 	$(MAKE) --no-print-directory size-check
 	$(MAKE) --no-print-directory policy-lint
 	$(MAKE) --no-print-directory ship-check
-	$(CARGO) test --bench verify
+	$(CARGO) test --bench verify --bench scrub
 	rm -f target/tmp/skipped-tests.txt
 	$(CARGO) test --lib --bins --tests
 	bash scripts/report-skips.sh target/tmp/skipped-tests.txt
@@ -82,8 +82,9 @@ lint: ## formatting, clippy and actionlint on the workflows
 	$(CARGO) clippy --all-targets -- -D warnings
 	actionlint .github/workflows/*.yml
 
-bench: ## verify benchmark (timings printed as ratios to their goal)
+bench: ## verify benchmark (timings printed as ratios to their goal) and the scrubber's cost per 200 KB
 	$(CARGO) bench --bench verify
+	$(CARGO) bench --bench scrub
 
 bench-load: ## load-runner benchmark against oha and k6, side by side (about 5 minutes; installs oha/k6 if missing)
 	bash benches/load.sh

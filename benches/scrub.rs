@@ -1,0 +1,75 @@
+//! Benchmark: what the credential scrubber costs per 200 KB of text, and how much of that is
+//! the extra reading of the text's wide characters as the bytes they carry
+//! (`secret::narrowed`, finding round19-text/04), side by side in one run on one machine.
+//!
+//! Run with `cargo bench --bench scrub`. Under `cargo test --benches` it runs each text once,
+//! as a smoke test (the credential masked in each), and prints no timings.
+
+use std::time::{Duration, Instant};
+
+const CREDENTIAL: &str = "Zq8wK3mP9vT2xL7nR4cY";
+const SIZE: usize = 200 * 1024;
+
+fn main() {
+    let measuring = std::env::args().any(|a| a == "--bench");
+    let _known = gatecheck::secret::from_input("bench", CREDENTIAL).unwrap();
+    let texts = [
+        ("ASCII log lines", "2026-12-06T10:00:00Z level=info msg=\"request served\" path=/api/v1/items/1234 status=200 duration_ms=12.5\n"),
+        ("CJK text (every character wide)", "東京都の天気は晴れです。リクエストは正常に処理されました。\n"),
+        ("mixed: JSON with escapes and CJK", "{\"msg\":\"\\u00e9t\\u00e9 \\u6771\\u4eac\",\"who\":\"Grüße aus Köln\",\"n\":[1,2,3]}\n"),
+    ];
+    let runs = if measuring { 15 } else { 1 };
+    for (name, line) in texts {
+        let mut text = line.repeat(SIZE / line.len() + 1);
+        // One echo of the credential in the middle: the scrub must find it.
+        text.insert_str(text.len() / 2 - text.len() / 2 % line.len(), &format!("token={CREDENTIAL}\n"));
+        let scrubbed = gatecheck::secret::scrub(&text);
+        assert!(!scrubbed.contains(CREDENTIAL), "{name}: the credential is masked");
+        let whole = median(runs, || {
+            std::hint::black_box(gatecheck::secret::scrub(&text));
+        });
+        let narrowed = gatecheck::secret::narrowed(&text);
+        let narrowing = median(runs, || {
+            std::hint::black_box(gatecheck::secret::narrowed(&text));
+        });
+        // The narrowed texts read as any text is: an upper bound of what reading them adds
+        // (each is scrubbed whole, its own narrowing included).
+        let reading = median(runs, || {
+            for one in &narrowed {
+                std::hint::black_box(gatecheck::secret::scrub(&one.text));
+            }
+        });
+        if measuring {
+            let share = (narrowing + reading).as_secs_f64() / whole.as_secs_f64();
+            println!(
+                "{name}, {} KB: scrub {:.1} ms; finding wide characters {:.1} ms; reading {} narrowed text(s) at most {:.1} ms \
+                 ({:.0}% of the scrub at most)",
+                text.len() / 1024,
+                ms(whole),
+                ms(narrowing),
+                narrowed.len(),
+                ms(reading),
+                100.0 * share
+            );
+        }
+    }
+    if !measuring {
+        println!("scrub bench: smoke run ok (use `cargo bench --bench scrub` for timings)");
+    }
+}
+
+fn median(runs: usize, mut body: impl FnMut()) -> Duration {
+    let mut times: Vec<Duration> = (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            body();
+            start.elapsed()
+        })
+        .collect();
+    times.sort();
+    times[times.len() / 2]
+}
+
+fn ms(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}
