@@ -243,25 +243,71 @@ pub fn credential_rule_js() -> String {
 
 /// `holdsValue` (see `credential_rule_js`): the forms `secret::forms_of` and `secret::echo` read
 /// that a URL can carry, each compared ASCII case-insensitively as `echo` does.
-const CREDENTIAL_VALUE_JS: &str = r#"function holdsValue(url, value) {
+const CREDENTIAL_VALUE_JS: &str = r#"function holdsValue(text, value) {
   if (value === undefined) return false;
   const secret = String(value).trim();
   if (secret.length < SHORTEST_CREDENTIAL) return false;
-  let decoded = url;
-  for (let layer = 0; layer < 4; layer++) decoded = percentDecoded(decoded);
-  const texts = [asciiLower(url), asciiLower(decoded)];
+  const texts = credentialReadings(text);
+  // Its letters and digits in order with other marks between them, any SHORTEST_CUT of them
+  // (secret::skeleton).
   const skeleton = (t) => asciiLower(t).replace(/[^a-z0-9]/g, '');
   const letters = skeleton(secret);
-  if (letters.length >= SHORTEST_CREDENTIAL && skeleton(decoded).includes(letters)) return true;
-  return credentialForms(secret).some(([form, cut]) => {
-    const lower = asciiLower(form);
-    if (lower.length <= cut) return texts.some((t) => t.includes(lower));
-    for (let i = 0; i + cut <= lower.length; i++) {
-      const piece = lower.slice(i, i + cut);
-      if (texts.some((t) => t.includes(piece))) return true;
+  const skeletons = texts.map(skeleton);
+  if (letters.length >= SHORTEST_CREDENTIAL && pieces(letters, SHORTEST_CUT).some((p) => skeletons.some((t) => t.includes(p)))) return true;
+  return credentialForms(secret).some(([form, cut]) => pieces(asciiLower(form), cut).some((p) => texts.some((t) => t.includes(p))));
+}
+function pieces(form, cut) {
+  if (form.length <= cut) return [form];
+  const out = [];
+  for (let i = 0; i + cut <= form.length; i++) out.push(form.slice(i, i + cut));
+  return out;
+}
+// Every text `text` may carry a credential in, lower-cased: as written; percent-decoded in
+// layers; with its escapes read (\xNN, \uXXXX, \u{X}, %uXXXX, %XX, &#N;, &#xH;); and each run of
+// numbers, whatever separates them (commas, dots, spaces, semicolons, quotes), read as
+// character codes in decimal, octal, binary and hex, and hex runs read as bytes at both
+// alignments with NULs dropped (UTF-16 in either byte order) — the readings of secret::echo,
+// secret::dump and secret::wide a request path or body can carry.
+function credentialReadings(text) {
+  let decoded = text;
+  for (let layer = 0; layer < 4; layer++) decoded = percentDecoded(decoded);
+  const texts = [];
+  for (const source of [text, decoded]) {
+    texts.push(source, unescaped(source));
+    texts.push(...numberReadings(source));
+  }
+  return texts.map(asciiLower);
+}
+function codePoint(code) {
+  return Number.isInteger(code) && code >= 0 && code <= 0x10ffff ? String.fromCodePoint(code) : '\uFFFF';
+}
+function unescaped(text) {
+  const escape = /\\x([0-9a-f]{2})|\\u\{([0-9a-f]{1,6})\}|\\u([0-9a-f]{4})|%u([0-9a-f]{4})|%([0-9a-f]{2})|&#x([0-9a-f]{1,6});?|&#([0-9]{1,7});?/gi;
+  let out = text;
+  for (let layer = 0; layer < 3; layer++) {
+    out = out.replace(escape, (...m) => {
+      const hex = m.slice(1, 7).find((g) => g !== undefined);
+      return codePoint(hex !== undefined ? parseInt(hex, 16) : parseInt(m[7], 10));
+    });
+  }
+  return out;
+}
+function numberReadings(text) {
+  // A prefix (0x, \x, \u, &#x, %u, U+) only marks the number after it.
+  const bare = text.replace(/0x|\\x|\\u|&#x|%u|u\+/gi, ' ');
+  const readings = [];
+  for (const [pattern, base] of [[/[0-9]+/g, 10], [/[0-7]+/g, 8], [/[01]+/g, 2], [/[0-9a-f]+/gi, 16]]) {
+    readings.push((bare.match(pattern) || []).map((n) => codePoint(parseInt(n, base))).join(''));
+  }
+  const runs = bare.match(/[0-9a-f]+/gi) || [];
+  for (const alignment of [0, 1]) {
+    let bytes = '';
+    for (const run of runs) {
+      for (let i = alignment; i + 2 <= run.length; i += 2) bytes += String.fromCharCode(parseInt(run.slice(i, i + 2), 16));
     }
-    return false;
-  });
+    readings.push(bytes.replace(/\0/g, ''));
+  }
+  return readings;
 }
 function credentialForms(secret) {
   // [form, the shortest piece of it that counts]: a piece is SHORTEST_CUT characters of the

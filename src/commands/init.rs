@@ -320,7 +320,9 @@ fn scenario(args: &InitArgs, endpoints: &[Endpoint]) -> Result<String, Error> {
          [scenario]\nname = {}\nbase_url = \"${{PERF_BASE_URL}}\"\n",
         quoted(&args.name)
     );
-    if !args.no_auth {
+    if args.no_auth {
+        text.push_str("# The API takes no bearer token: none is read, and no Authorization header is sent.\nbearer_token_env = \"\"\n");
+    } else {
         text.push_str("# Sent as `Authorization: Bearer <token>`; the run refuses to start without it. Never printed.\nbearer_token_env = \"PERF_BEARER_TOKEN\"\n");
     }
     text.push_str(&format!(

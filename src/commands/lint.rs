@@ -254,7 +254,7 @@ fn lint_scenario(source: &str, text: &str, linted: &mut Linted) -> Option<String
     let token_env = templates.token_env.clone();
     let env = move |name: &str| {
         Ok(match name {
-            _ if name == token_env => Some("lint-stand-in-token".to_string()),
+            _ if token_env.as_deref() == Some(name) => Some("lint-stand-in-token".to_string()),
             _ if defaults.contains_key(name) => None,
             _ => Some("1".to_string()),
         })

@@ -26,7 +26,7 @@ const JSON_BODY_LIMIT: usize = 1 << 20;
 
 pub struct HttpClient {
     target: Target,
-    authorization: http::HeaderValue,
+    authorization: Option<http::HeaderValue>,
     host: http::HeaderValue,
     timeout: Duration,
     connection: Option<SendRequest<Full<Bytes>>>,
@@ -34,10 +34,14 @@ pub struct HttpClient {
 }
 
 impl HttpClient {
-    pub fn new(target: &Target, token: &Secret, timeout: Duration, tls: Option<reqwest::Client>) -> HttpClient {
-        let mut authorization = http::HeaderValue::from_str(&format!("Bearer {}", token.expose()))
-            .unwrap_or_else(|_| http::HeaderValue::from_static("Bearer invalid"));
-        authorization.set_sensitive(true);
+    pub fn new(target: &Target, token: Option<&Secret>, timeout: Duration, tls: Option<reqwest::Client>) -> HttpClient {
+        // None when the API takes no token: no Authorization header at all.
+        let authorization = token.map(|token| {
+            let mut authorization = http::HeaderValue::from_str(&format!("Bearer {}", token.expose()))
+                .unwrap_or_else(|_| http::HeaderValue::from_static("Bearer invalid"));
+            authorization.set_sensitive(true);
+            authorization
+        });
         let host = http::HeaderValue::from_str(&target.authority)
             .unwrap_or_else(|_| http::HeaderValue::from_static("localhost"));
         HttpClient { target: target.clone(), authorization, host, timeout, connection: None, tls }
@@ -93,7 +97,9 @@ impl HttpClient {
         *http_request.uri_mut() = request.uri.clone();
         let headers = http_request.headers_mut();
         headers.insert(http::header::HOST, self.host.clone());
-        headers.insert(http::header::AUTHORIZATION, self.authorization.clone());
+        if let Some(authorization) = &self.authorization {
+            headers.insert(http::header::AUTHORIZATION, authorization.clone());
+        }
         headers.insert(http::header::USER_AGENT, http::HeaderValue::from_static("gatecheck-smoke"));
         if request.body.is_some() {
             headers.insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
@@ -149,8 +155,10 @@ impl HttpClient {
     async fn execute_tls(&mut self, request: &RequestPlan) -> Exchange {
         let Some(client) = &self.tls else { return failure(ErrorKind::Protocol) };
         let url = format!("https://{}{}", self.target.authority, request.path);
-        let mut builder =
-            client.request(request.method.clone(), url).header(http::header::AUTHORIZATION, self.authorization.clone());
+        let mut builder = client.request(request.method.clone(), url);
+        if let Some(authorization) = &self.authorization {
+            builder = builder.header(http::header::AUTHORIZATION, authorization.clone());
+        }
         if let Some(body) = &request.body {
             builder = builder.header(http::header::CONTENT_TYPE, "application/json").body(body.clone());
         }

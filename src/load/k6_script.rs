@@ -42,7 +42,7 @@ function reportRun() {
 }
 "#;
 
-pub fn render(scenario: Option<&Path>, policy: &Policy, _env: &crate::env::Lookup<'_>) -> Result<String, Error> {
+pub fn render(scenario: Option<&Path>, policy: &Policy, env: &crate::env::Lookup<'_>) -> Result<String, Error> {
     let (source, text) = match scenario {
         Some(path) => (path.display().to_string(), crate::input::read_to_string(path, "scenario")?),
         None if Path::new("gates/core-flows.toml").is_file() => {
@@ -58,10 +58,28 @@ pub fn render(scenario: Option<&Path>, policy: &Policy, _env: &crate::env::Looku
     // plan lives, and a credential sharing RUNTIME's text would mask every path built of it.
     let defaults_only = |name: &str| {
         Ok((!templates.defaults.contains_key(name))
-            .then(|| if name == templates.token_env { TOKEN_OF_NO_RUN } else { RUNTIME }.to_string()))
+            .then(|| if templates.token_env.as_deref() == Some(name) { TOKEN_OF_NO_RUN } else { RUNTIME }.to_string()))
     };
     let plan = plan::parse(&source, &text, &Overrides::default(), &defaults_only)?;
-    Ok(script(&plan, &templates, policy))
+    let script = script(&plan, &templates, policy);
+    drop(plan);
+    // Every text of the scenario is written scrubbed (`js`, `escape::line`), so what a
+    // credential still reads in is the script's own code: masked, it would be a script k6
+    // cannot run (`promsecret-…` reads in `Array.from(secret`, round24-text), and unmasked a
+    // file holding a credential. Refused instead; the script needs no credential to be written.
+    if crate::secret::holds_credential(&script) {
+        let held: Vec<&str> = crate::settings::CREDENTIAL_ENV
+            .iter()
+            .copied()
+            .filter(|name| env(name).ok().flatten().is_some_and(|v| !v.trim().is_empty()))
+            .collect();
+        return Err(Error::Settings(format!(
+            "export k6: the script's own code reads as holding a credential gatecheck holds ({}), so written scrubbed \
+             it would not run; export with those variables unset: the script reads them when k6 runs, never at export",
+            if held.is_empty() { "one given to this command".to_string() } else { held.join(", ") }
+        )));
+    }
+    Ok(script)
 }
 
 /// The JavaScript helpers that resolve variables at k6 run time, as the native runner does.
@@ -186,8 +204,10 @@ fn toml_to_json(value: &toml::Value) -> serde_json::Value {
     }
 }
 
+/// A text as a JavaScript string literal, scrubbed: a scenario's text (a check name, a default)
+/// may quote a credential, and only the script's own code is left for the check of `render`.
 fn js(text: &str) -> String {
-    serde_json::to_string(text).expect("strings always encode")
+    serde_json::to_string(&crate::secret::scrub(text)).expect("strings always encode")
 }
 
 pub fn script(plan: &LoadPlan, templates: &Templates, policy: &Policy) -> String {
@@ -211,14 +231,20 @@ pub fn script(plan: &LoadPlan, templates: &Templates, policy: &Policy) -> String
     }
     out.push_str("import http from 'k6/http';\nimport { check, sleep } from 'k6';\n");
     out.push_str("import exec from 'k6/execution';\nimport { Gauge } from 'k6/metrics';\nimport encoding from 'k6/encoding';\n\n");
-    let defaults = serde_json::to_string_pretty(&templates.defaults).unwrap_or_else(|_| "{}".into());
+    let defaults: std::collections::BTreeMap<String, String> = templates
+        .defaults
+        .iter()
+        .map(|(name, value)| (crate::secret::scrub(name), crate::secret::scrub(value)))
+        .collect();
+    let defaults = serde_json::to_string_pretty(&defaults).unwrap_or_else(|_| "{}".into());
     out.push_str(&format!("const DEFAULTS = {defaults};\n"));
     out.push_str(RUNTIME_HELPERS);
     out.push_str(&crate::input::credential_rule_js());
     // The credentials whose values no request URL may hold: the scenario's token variable and
     // every one gatecheck reads by name, as the native runner holds them (settings::CREDENTIAL_ENV).
-    let mut credential_variables = vec![templates.token_env.as_str()];
-    credential_variables.extend(crate::settings::CREDENTIAL_ENV.iter().filter(|name| **name != templates.token_env));
+    let mut credential_variables: Vec<&str> = templates.token_env.as_deref().into_iter().collect();
+    credential_variables
+        .extend(crate::settings::CREDENTIAL_ENV.iter().filter(|name| templates.token_env.as_deref() != Some(**name)));
     out.push_str(&format!(
         "const CREDENTIAL_VARIABLES = {};\n",
         serde_json::to_string(&credential_variables).expect("strings always encode")
@@ -226,8 +252,12 @@ pub fn script(plan: &LoadPlan, templates: &Templates, policy: &Policy) -> String
     out.push_str(RUN_IDENTITY);
     // The scenario's token variable (`bearer_token_env`), as the native runner reads it
     // (finding round23-text/03): never another credential gatecheck knows by name.
-    out.push_str(&format!("\nconst TOKEN_ENV = {};\n", js(&templates.token_env)));
-    out.push_str(BEARER_TOKEN);
+    // None when the scenario says the API takes no token (`bearer_token_env = ""`): then no
+    // variable is read and no Authorization header is sent (finding round24-text/05).
+    if let Some(token_env) = &templates.token_env {
+        out.push_str(&format!("\nconst TOKEN_ENV = {};\n", js(token_env)));
+        out.push_str(BEARER_TOKEN);
+    }
     out.push_str(&format!("const BASE = text({}).replace(/\\/+$/, '');\n", js(&templates.base_url)));
     // As the native runner: a redirect is never followed (`maxRedirects: 0` below), so the
     // token never reaches another origin, and a 3xx the request does not expect is a failed
@@ -339,7 +369,10 @@ pub fn script(plan: &LoadPlan, templates: &Templates, policy: &Policy) -> String
         out.push_str(&format!("\nexport function flow_{}() {{\n  reportRun();\n  let res;\n", flow.name));
         for (index, request) in flow.requests.iter().enumerate() {
             let template = flow_templates(flow).and_then(|requests| requests.get(index));
-            let mut headers = vec![("Authorization", "`Bearer ${TOKEN}`".to_string())];
+            let mut headers = Vec::new();
+            if templates.token_env.is_some() {
+                headers.push(("Authorization", "`Bearer ${TOKEN}`".to_string()));
+            }
             if request.body.is_some() {
                 headers.push(("Content-Type", js("application/json")));
             }

@@ -17,7 +17,6 @@ use crate::load::summary::{self, RunFacts};
 use crate::metrics::{Aggregate, MetricKey};
 use crate::policy::Policy;
 use crate::sources::k6_summary::{partial_run, whole_count, RunSpan};
-use crate::sources::prometheus::Secret;
 
 fn merged_from(inputs: &[PathBuf]) -> Vec<String> {
     inputs.iter().map(|p| p.display().to_string()).collect()
@@ -238,7 +237,7 @@ fn read_native(path: &Path) -> Result<(LoadPlan, Recorder, RunFacts, RunSpan), E
         scenario: native["scenario"].as_str().unwrap_or("merged").to_string(),
         source: path.display().to_string(),
         target,
-        token: Secret::new(""),
+        token: None,
         executor,
         duration: Duration::try_from_secs_f64(elapsed.max(0.0))
             .map_err(|_| bad(path, format!("gatecheck.duration_s: {elapsed:?} is not a duration in seconds")))?,

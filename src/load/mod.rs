@@ -116,7 +116,7 @@ pub async fn run(
     let mut workers = tokio::task::JoinSet::new();
     for flow_index in 0..plan.flows.len() {
         for _ in 0..vus_per_flow {
-            let client = HttpClient::new(&plan.target, &plan.token, plan.request_timeout, tls.clone());
+            let client = HttpClient::new(&plan.target, plan.token.as_ref(), plan.request_timeout, tls.clone());
             let flush =
                 live.as_ref().map(|live| worker::Flush::new(live.every, state.start + live.every, deltas_tx.clone()));
             workers.spawn(worker::run_worker(state.clone(), flow_index, client, stop_rx.clone(), flush));

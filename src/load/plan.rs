@@ -148,7 +148,9 @@ pub struct LoadPlan {
     pub scenario: String,
     pub source: String,
     pub target: Target,
-    pub token: Secret,
+    /// The bearer token sent as `Authorization: Bearer`; none when the scenario says the API
+    /// takes none (`bearer_token_env = ""`).
+    pub token: Option<Secret>,
     pub executor: Executor,
     pub duration: Duration,
     pub request_timeout: Duration,
@@ -203,12 +205,24 @@ pub struct Templates {
     pub flows: Vec<(String, Option<String>)>,
     /// Per flow, per request: the path, its path parameters and the JSON body as written.
     pub requests: Vec<Vec<RequestTemplate>>,
-    /// The variable the bearer token is read from.
-    pub token_env: String,
+    /// The variable the bearer token is read from; none when the API takes no token.
+    pub token_env: Option<String>,
 }
 
 /// Where the bearer token is read from when the scenario does not say (`bearer_token_env`).
 pub const DEFAULT_TOKEN_ENV: &str = "PERF_BEARER_TOKEN";
+
+/// The variable the scenario's bearer token is read from: `bearer_token_env`, PERF_BEARER_TOKEN
+/// when it is left out, and none when it is `""` — the API takes no token, so none is required
+/// and no Authorization header is sent (finding round24-text/05: `init --no-auth` sent the CI
+/// job's PERF_BEARER_TOKEN to an API declared to take none).
+fn token_env(scenario: &ScenarioSection) -> Option<String> {
+    match scenario.bearer_token_env.as_deref().map(str::trim) {
+        None => Some(DEFAULT_TOKEN_ENV.to_string()),
+        Some("") => None,
+        Some(name) => Some(name.to_string()),
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct RequestTemplate {
@@ -250,7 +264,7 @@ pub fn templates(source: &str, text: &str) -> Result<Templates, Error> {
                     .collect()
             })
             .collect(),
-        token_env: file.scenario.bearer_token_env.clone().unwrap_or_else(|| DEFAULT_TOKEN_ENV.into()),
+        token_env: token_env(&file.scenario),
     })
 }
 
@@ -282,13 +296,19 @@ pub fn parse(source: &str, text: &str, overrides: &Overrides, env: &crate::env::
     let file: ScenarioFile = toml::from_str(text).map_err(|e| fail(crate::input::one_line_toml_error(text, &e)))?;
     let vars = Vars { defaults: &file.defaults, env };
 
-    let token_var = file.scenario.bearer_token_env.clone().unwrap_or_else(|| DEFAULT_TOKEN_ENV.into());
-    let token = env(&token_var)?.filter(|t| !t.trim().is_empty()).ok_or_else(|| {
-        Error::Settings(format!("{token_var} is not set: the smoke run needs a bearer token for the API"))
-    })?;
-    // A secret from here on: any later message that quotes a variable (the base URL, a switch, a count) the
-    // scenario filled from the token's own variable is scrubbed of it.
-    let token = crate::secret::from_input(&token_var, token.trim()).map_err(Error::Settings)?;
+    let token = match token_env(&file.scenario) {
+        Some(token_var) => {
+            let token = env(&token_var)?.filter(|t| !t.trim().is_empty()).ok_or_else(|| {
+                Error::Settings(format!("{token_var} is not set: the smoke run needs a bearer token for the API"))
+            })?;
+            // A secret from here on: any later message that quotes a variable (the base URL, a switch, a count) the
+            // scenario filled from the token's own variable is scrubbed of it.
+            Some(crate::secret::from_input(&token_var, token.trim()).map_err(Error::Settings)?)
+        }
+        None => None,
+    };
+    // With no token, PERF_BEARER_TOKEN stays a credential no request URL may be built from.
+    let token_var = token_env(&file.scenario).unwrap_or_else(|| DEFAULT_TOKEN_ENV.to_string());
 
     let base_url = match &overrides.base_url {
         Some(url) => url.clone(),

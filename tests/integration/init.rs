@@ -127,7 +127,7 @@ fn init_from_openapi_reads_gets_and_only_named_writes() {
     assert!(
         !scenario.contains("method = \"POST\"")
             && !scenario.contains("DELETE")
-            && !scenario.contains("bearer_token_env"),
+            && scenario.contains("bearer_token_env = \"\""),
         "{scenario}"
     );
     assert!(scenario.contains("path_params = { order_id = \"${PERF_ORDER_ID}\" }"), "{scenario}");
@@ -341,4 +341,60 @@ fn init_never_fills_a_path_from_a_credential_and_renames_one_of_its_own_variable
         .status()
         .unwrap();
     assert!(status.success(), "{workflow}");
+}
+
+/// Finding round24-text/05: `init --no-auth` writes a scenario saying the API takes no token
+/// (`bearer_token_env = ""`). The native runner then neither needs PERF_BEARER_TOKEN nor sends
+/// an Authorization header, and the script `export k6` writes does the same, with
+/// PERF_BEARER_TOKEN set (a CI job's token for another API) as without it.
+#[test]
+fn a_no_auth_scenario_sends_no_authorization_header_from_either_runner() {
+    let dir = tempfile::tempdir().unwrap();
+    gatecheck().current_dir(dir.path()).args(["init", "--no-auth", "--endpoint", "GET /api/items"]).assert().code(0);
+    let scenario = std::fs::read_to_string(dir.path().join("gates/core-flows.toml")).unwrap();
+    assert!(scenario.contains("bearer_token_env = \"\""), "{scenario}");
+    const OTHER: &str = "tok-OtherApi-7Hq2Zx9Lm4";
+    let answer = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n[]".to_string();
+    for token in [Some(OTHER), None] {
+        let (target, received) = crate::support::serve_recording(answer.clone());
+        let mut smoke = gatecheck();
+        smoke.current_dir(dir.path()).env_remove("PERF_BEARER_TOKEN").args([
+            "smoke",
+            "--quiet",
+            "--duration",
+            "1s",
+            "--vus",
+            "1",
+            "--base-url",
+            &target,
+            "--summary-out",
+            "s.json",
+        ]);
+        if let Some(token) = token {
+            smoke.env("PERF_BEARER_TOKEN", token);
+        }
+        let out = smoke.output().unwrap();
+        assert!(out.status.code() != Some(2), "{token:?}: {}", String::from_utf8_lossy(&out.stderr));
+        let sent = String::from_utf8_lossy(&received.lock().unwrap()).to_ascii_lowercase();
+        assert!(sent.contains("get /api/items"), "{token:?}: the native runner asked the API: {sent}");
+        assert!(!sent.contains("authorization"), "{token:?}: no Authorization header: {sent}");
+    }
+    gatecheck().current_dir(dir.path()).args(["export", "k6", "--out", "s.js"]).assert().code(0);
+    if !crate::support::k6_available() {
+        return;
+    }
+    let (target, received) = crate::support::serve_recording(answer);
+    let out = std::process::Command::new("k6")
+        .current_dir(dir.path())
+        .args(["run", "-q", "--no-usage-report", "s.js"])
+        .env("PERF_BASE_URL", &target)
+        .env("PERF_DURATION", "1s")
+        .env("PERF_VUS", "1")
+        .env("PERF_BEARER_TOKEN", OTHER)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let sent = String::from_utf8_lossy(&received.lock().unwrap()).to_ascii_lowercase();
+    assert!(sent.contains("get /api/items"), "k6 asked the API: {sent}");
+    assert!(!sent.contains("authorization"), "no Authorization header from k6: {sent}");
 }
