@@ -131,6 +131,8 @@ fn not_regular_error(kind: &str) -> io::Error {
 /// and `http:\\u:p@h` are `http://u:p@h` to it), and in the text (a URL with no scheme). A URL
 /// that does not parse but holds an `@` is refused too: a password holding `/`, `?` or `#`
 /// makes it unparseable, and the later "invalid URL" error would quote it whole.
+///
+/// Last, `url_holds_no_known_credential`: the one rule for every URL gatecheck sends to.
 pub fn refuse_url_credentials(flag: &str, url: &str, instead: &str) -> Result<(), Error> {
     if credentials_span(url).is_none() {
         if let Some(word) = credential_parameter(url) {
@@ -139,7 +141,7 @@ pub fn refuse_url_credentials(flag: &str, url: &str, instead: &str) -> Result<()
                  belong in the URL, which is printed in logs and reports; expected a URL without credentials: {instead}"
             )));
         }
-        return Ok(());
+        return url_holds_no_known_credential(flag, url).map_err(Error::Settings);
     }
     // Userinfo and a credential-named query parameter together: masking the userinfo would
     // still print the parameter's value (finding round10-text/03), so neither is shown.
@@ -154,6 +156,25 @@ pub fn refuse_url_credentials(flag: &str, url: &str, instead: &str) -> Result<()
          expected one with no credentials: {instead}",
         masked_url(url)
     )))
+}
+
+/// The one rule for every URL gatecheck sends a request to (the load's base URL and each
+/// request URL, --remote-write, --scrape-url, --prometheus-url from a flag or a settings file):
+/// no credential gatecheck holds — the load token, the Prometheus token or password, a header
+/// value, the remote-write token, a token file's content — in any part of it (host, path, query,
+/// fragment), in any form the scrubber reads (upper-cased, percent-encoded, base64…). A request
+/// URL is printed in access logs, proxies and reports, and would carry the credential to an
+/// origin it is not meant for (findings round23-text/01, round24-text/01 and /02). `field` names
+/// where the URL came from; the message never quotes the URL, masked or not.
+pub fn url_holds_no_known_credential(field: &str, url: &str) -> Result<(), String> {
+    if crate::secret::holds_credential(url) {
+        return Err(format!(
+            "{field}: the URL holds a credential gatecheck holds (not shown), and credentials do not travel in a \
+             request URL (printed in access logs, proxies and reports); each is sent only as its own header to its \
+             own origin"
+        ));
+    }
+    Ok(())
 }
 
 /// Words that make a query parameter's name a credential's when the name holds them anywhere

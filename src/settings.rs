@@ -344,6 +344,12 @@ fn prometheus_plan(settings: &Settings, env: &crate::env::Lookup<'_>) -> Result<
             if token.is_empty() {
                 return Err(Error::Settings(format!("--prometheus-token-file {}: the file is empty", path.display())));
             }
+            // A credential from here on, before any URL or scenario is checked (finding
+            // round24-text/06: read after the scenario, a request path holding it was sent);
+            // a value `from_input` refuses is refused below, with the URL.
+            if crate::secret::from_input("--prometheus-token-file", &token).is_ok() {
+                crate::secret::for_other_origin(&token);
+            }
             Some(token)
         }
         None => None,
@@ -354,6 +360,12 @@ fn prometheus_plan(settings: &Settings, env: &crate::env::Lookup<'_>) -> Result<
     let Some(url) = settings.prometheus_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) else {
         return Ok(None);
     };
+    // Every credential of the settings is known before the URL is checked: headers given in a
+    // settings file are not on the command line `remember_argument_credentials` reads.
+    let mut headers = Vec::new();
+    for header in &settings.prometheus_header {
+        headers.push(crate::input::header("--prometheus-header", header)?);
+    }
     crate::input::refuse_url_credentials(
         "--prometheus-url",
         url,
@@ -400,10 +412,6 @@ fn prometheus_plan(settings: &Settings, env: &crate::env::Lookup<'_>) -> Result<
         ),
         (None, None) => Auth::None,
     };
-    let mut headers = Vec::new();
-    for header in &settings.prometheus_header {
-        headers.push(crate::input::header("--prometheus-header", header)?);
-    }
     let timeout = match &settings.prometheus_timeout {
         Some(text) => crate::metrics::clock::parse_duration(text)
             .map_err(|e| Error::Settings(format!("--prometheus-timeout {text:?}: {e} (expected e.g. 10s or 500ms)")))?,
@@ -463,7 +471,11 @@ pub const CREDENTIAL_ENV: [&str; 4] = [TOKEN_ENV, PASSWORD_ENV, "GATECHECK_REMOT
 pub fn remember_credentials(env: &crate::env::Lookup<'_>) -> Result<(), Error> {
     for name in CREDENTIAL_ENV {
         if let Some(value) = env(name)?.map(|value| value.trim().to_string()).filter(|value| !value.is_empty()) {
-            let _known = crate::secret::from_input(name, &value);
+            let known = crate::secret::from_input(name, &value);
+            // Every one but the load target's default token is sent to another origin.
+            if known.is_ok() && name != "PERF_BEARER_TOKEN" {
+                crate::secret::for_other_origin(&value);
+            }
         }
     }
     Ok(())

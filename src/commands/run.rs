@@ -14,12 +14,18 @@ use super::evidence::{gather, load_policy, publish};
 use super::{smoke, Context, Outcome};
 
 pub async fn run(args: RunArgs, context: &Context<'_>, out: &mut dyn Write) -> Result<Outcome, Error> {
-    let (load_plan, role) = smoke::load_plan(&args.load, context.env)?;
     let summary_path = smoke::summary_path(&args.load, context.env)?;
     let base = Settings { summary: Some(summary_path.clone()), color: context.color, ..Settings::default() };
     let (base, report) = args.judge.into_settings(base);
-    // Settings and policy are checked before any load is sent.
+    // Settings first: the credentials they read from files (--prometheus-token-file, a settings
+    // file's prometheus_token_file) are known before the scenario is checked (finding
+    // round24-text/06). Settings and policy are checked before any load is sent.
     let mut plan = settings::resolve(context.config, args.evidence.into_settings(base), context.env)?;
+    let (load_plan, role) = smoke::load_plan(&args.load, context.env)?;
+    // The scenario's token is known now: the Prometheus URL must not carry it either.
+    if let Some(prometheus) = &plan.prometheus {
+        crate::input::url_holds_no_known_credential("--prometheus-url", &prometheus.url).map_err(Error::Settings)?;
+    }
     // The summary this run writes is its evidence: read it whatever the policy reads, so its
     // run facts (partial, dropped) are rows of the verdict.
     plan.summary_explicit = true;

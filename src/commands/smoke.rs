@@ -97,6 +97,10 @@ pub fn load_plan(args: &LoadArgs, env: &crate::env::Lookup<'_>) -> Result<(LoadP
     // The flags are checked before the scenario, so a mistake in them is named first.
     let remote_write = remote_write_target(args, env)?;
     let whole = scenario_plan(args, env)?;
+    // The scenario's token is known now: the remote-write URL must not carry it either.
+    if let Some(url) = &args.remote_write {
+        crate::input::url_holds_no_known_credential("--remote-write", url).map_err(Error::Settings)?;
+    }
     let whole_plan = Some(crate::load::summary::plan_json(&whole));
     let plan = whole.into_segment(segment);
     Ok((plan, RunnerRole { start_at, run_id: args.run_id.clone(), remote_write, demo: false, whole_plan }))

@@ -296,6 +296,22 @@ pub fn parse(source: &str, text: &str, overrides: &Overrides, env: &crate::env::
     let file: ScenarioFile = toml::from_str(text).map_err(|e| fail(crate::input::one_line_toml_error(text, &e)))?;
     let vars = Vars { defaults: &file.defaults, env };
 
+    // With no token (`bearer_token_env = ""`), PERF_BEARER_TOKEN stays a credential no request URL
+    // may be built from.
+    let token_var = token_env(&file.scenario).unwrap_or_else(|| DEFAULT_TOKEN_ENV.to_string());
+    // The load target's token is never a credential gatecheck reads for another origin (finding
+    // round24-text/03: `bearer_token_env = "GATECHECK_PROMETHEUS_TOKEN"` sent the Prometheus token
+    // to the target): no variable gatecheck reads for itself (GATECHECK_*) names it.
+    if token_var.get(..10).is_some_and(|prefix| prefix.eq_ignore_ascii_case("GATECHECK_"))
+        || (token_var != DEFAULT_TOKEN_ENV && crate::settings::CREDENTIAL_ENV.contains(&token_var.as_str()))
+    {
+        return Err(fail(format!(
+            "bearer_token_env = {:?}: gatecheck reads that variable for itself (a credential of another origin \
+             or a setting), and the load target's token is never another origin's credential; name the load \
+             target's own token variable (default {DEFAULT_TOKEN_ENV})",
+            crate::escape::line(&token_var)
+        )));
+    }
     let token = match token_env(&file.scenario) {
         Some(token_var) => {
             let token = env(&token_var)?.filter(|t| !t.trim().is_empty()).ok_or_else(|| {
@@ -303,12 +319,20 @@ pub fn parse(source: &str, text: &str, overrides: &Overrides, env: &crate::env::
             })?;
             // A secret from here on: any later message that quotes a variable (the base URL, a switch, a count) the
             // scenario filled from the token's own variable is scrubbed of it.
-            Some(crate::secret::from_input(&token_var, token.trim()).map_err(Error::Settings)?)
+            let token = crate::secret::from_input(&token_var, token.trim()).map_err(Error::Settings)?;
+            // Whatever the variable is named: a value that is (or holds) a credential gatecheck sends to
+            // Prometheus or the remote-write receiver would carry it to the load target.
+            if crate::secret::holds_other_origin_credential(token.expose()) {
+                return Err(Error::Settings(format!(
+                    "{token_var}: the load target's token is (or holds) a credential gatecheck sends to another origin \
+                     (Prometheus or the remote-write receiver; not shown), and no credential reaches an origin it is not \
+                     meant for; give the load target its own token"
+                )));
+            }
+            Some(token)
         }
         None => None,
     };
-    // With no token, PERF_BEARER_TOKEN stays a credential no request URL may be built from.
-    let token_var = token_env(&file.scenario).unwrap_or_else(|| DEFAULT_TOKEN_ENV.to_string());
 
     let base_url = match &overrides.base_url {
         Some(url) => url.clone(),
@@ -319,15 +343,6 @@ pub fn parse(source: &str, text: &str, overrides: &Overrides, env: &crate::env::
         &base_url,
         "the bearer token is read from PERF_BEARER_TOKEN (or the scenario's bearer_token_env)",
     )?;
-    // Whatever spells it: a base URL whose path (or host) holds a credential gatecheck holds
-    // sends it in every request line (finding round23-text/01: `http://host/<token>` was run).
-    if crate::secret::holds_credential(&base_url) {
-        return Err(fail(format!(
-            "base URL {:?}: it holds a credential gatecheck holds (masked ***), and credentials do not travel in the \
-             request URL (printed in access logs, proxies and reports)",
-            crate::secret::scrub(&crate::input::masked_url(&base_url))
-        )));
-    }
     let target = parse_base_url(&base_url)
         .map_err(|why| fail(format!("base URL {:?}: {why}", crate::input::masked_url(&base_url))))?;
 
@@ -513,11 +528,8 @@ fn request_plan(request: &RequestFile, vars: &Vars, target: &Target, token_var: 
     }
     // Whatever the variables are named: a value that is (or holds) a credential gatecheck holds
     // never goes into the URL either (the scrubber knows every form of each).
-    if crate::secret::scrub(&path) != path {
-        return Err("path: it holds a credential gatecheck holds (masked ***), and credentials do not travel in the \
-                    request URL (printed in access logs, proxies and reports)"
-            .into());
-    }
+    // The whole URL the request goes to: a credential may also straddle the base and the path.
+    crate::input::url_holds_no_known_credential("path", &format!("{}{path}", target.url()))?;
     let uri = http::Uri::try_from(format!("{}{path}", target.base_path))
         .map_err(|e| format!("path {path:?} is not a valid request path: {e}"))?;
     let body = match &request.json {
@@ -821,7 +833,9 @@ mod tests {
             .to_string();
             // As every error is printed: through the one scrubber.
             let shown = crate::secret::scrub(&err);
-            assert!(!shown.contains("s3cr3t-plan-order-77") && shown.contains("***"), "{key}: {shown}");
+            // Masked where quoted; a URL holding a credential is not quoted at all.
+            let masked = shown.contains("***") || shown.contains("(not shown)");
+            assert!(!shown.contains("s3cr3t-plan-order-77") && masked, "{key}: {shown}");
         }
     }
 }

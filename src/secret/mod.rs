@@ -100,6 +100,8 @@ pub fn header_value(what: &str, value: &str) -> Result<Secret, String> {
     let secret = from_input(what, value)?;
     let parts = header_parts(value);
     remember_all(parts.iter().map(String::as_str));
+    // Headers go to Prometheus and to the remote-write receiver only, never to the load target.
+    for_other_origin(value);
     Ok(secret)
 }
 
@@ -158,14 +160,37 @@ pub const SHORTEST_ENCODED: usize = 4;
 /// Every form to mask, and the index `scrub` looks them up by.
 static FORMS: RwLock<Option<echo::Forms>> = RwLock::new(None);
 
+/// The credentials gatecheck sends to an origin other than the load target (Prometheus, the
+/// remote-write receiver), in the same forms: the load target's token must not be one of them.
+static OTHER_ORIGINS: RwLock<Option<echo::Forms>> = RwLock::new(None);
+
 fn remember(value: &str) {
     remember_all([value]);
+}
+
+/// Records `value`, a secret already, as a credential gatecheck sends to an origin other than
+/// the load target: the Prometheus token, password and headers, the remote-write token and
+/// headers. `holds_other_origin_credential` reads them.
+pub fn for_other_origin(value: &str) {
+    remember_in(&OTHER_ORIGINS, [value]);
+}
+
+/// Whether `text` holds, in any form `scrub` masks, a credential gatecheck sends to another
+/// origin than the load target (finding round24-text/03: the load token set to the Prometheus
+/// token sent it to the target as `Authorization: Bearer`).
+pub fn holds_other_origin_credential(text: &str) -> bool {
+    let forms = OTHER_ORIGINS.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+    forms.as_ref().is_some_and(|forms| forms.scrub(text) != text)
 }
 
 /// Remembers every value at once: one index built after all of them (built after each, a
 /// header of 150 cookies took minutes before any request, finding round14-text/03).
 fn remember_all<'a>(values: impl IntoIterator<Item = &'a str>) {
-    let mut guard = FORMS.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+    remember_in(&FORMS, values);
+}
+
+fn remember_in<'a>(index: &RwLock<Option<echo::Forms>>, values: impl IntoIterator<Item = &'a str>) {
+    let mut guard = index.write().unwrap_or_else(std::sync::PoisonError::into_inner);
     let forms = guard.get_or_insert_with(echo::Forms::default);
     let mut known: std::collections::HashMap<String, usize> =
         forms.forms.iter().enumerate().map(|(index, form)| (form.text.clone(), index)).collect();

@@ -24,6 +24,7 @@ mod k6_native;
 mod k6_raw;
 mod lint;
 mod merge;
+mod outbound_credentials;
 mod outside_text;
 mod policy_tests;
 mod prometheus;

@@ -1,0 +1,350 @@
+//! No credential gatecheck holds reaches a URL it sends a request to, and no other origin's
+//! credential reaches the load target: every outbound URL (the load's base URL, --remote-write,
+//! --scrape-url, --prometheus-url from a flag or a settings file) is refused at input when any
+//! part of it holds a known credential in any form, and the load target's token is refused when
+//! it is (or names) a credential gatecheck sends elsewhere. Credentials read from files are known
+//! before anything is checked.
+
+use proptest::prelude::*;
+
+use crate::support::*;
+
+const BEARER: &str = "lt8Tok-Zq8xW3vR7pLm2K";
+const PROM_TOKEN: &str = "promsecret-AAAA1111xyz";
+const PROM_PASSWORD: &str = "PromPassword-4455qq";
+const RW_TOKEN: &str = "rwToken-77hhJJkk00";
+const HEADER: &str = "hdrValue-Kx81Mm2Pq";
+const FILE_TOKEN: &str = "FileTok-9kQ2wZ7mP4";
+
+/// Where a URL is given: (command, how it is given).
+#[derive(Debug, Clone, Copy)]
+enum Flag {
+    SmokeBaseUrl,
+    SmokeRemoteWrite,
+    SmokeScrapeUrl,
+    RunScrapeUrl,
+    CheckPrometheusUrl,
+    RunPrometheusUrl,
+    SettingsFilePrometheusUrl,
+}
+
+/// Which credential the URL holds.
+#[derive(Debug, Clone, Copy)]
+enum Credential {
+    Bearer,
+    PromToken,
+    PromPassword,
+    RemoteWriteToken,
+    Header,
+    TokenFile,
+}
+
+/// Where in the URL, and in which form.
+#[derive(Debug, Clone, Copy)]
+enum Place {
+    Path,
+    PathUpper,
+    PathPercent,
+    PathBase64,
+    Query,
+    Fragment,
+    Host,
+}
+
+fn value_of(credential: Credential) -> &'static str {
+    match credential {
+        Credential::Bearer => BEARER,
+        Credential::PromToken => PROM_TOKEN,
+        Credential::PromPassword => PROM_PASSWORD,
+        Credential::RemoteWriteToken => RW_TOKEN,
+        Credential::Header => HEADER,
+        Credential::TokenFile => FILE_TOKEN,
+    }
+}
+
+fn url_holding(value: &str, place: Place) -> String {
+    use base64::Engine as _;
+    let percent: String = value.bytes().map(|b| format!("%{b:02X}")).collect();
+    match place {
+        Place::Path => format!("http://127.0.0.1:9/a/{value}/b"),
+        Place::PathUpper => format!("http://127.0.0.1:9/{}/b", value.to_uppercase()),
+        Place::PathPercent => format!("http://127.0.0.1:9/{percent}"),
+        Place::PathBase64 => {
+            format!("http://127.0.0.1:9/x/{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(value))
+        }
+        Place::Query => format!("http://127.0.0.1:9/p?q={value}"),
+        Place::Fragment => format!("http://127.0.0.1:9/p#{value}"),
+        Place::Host => format!("http://{}.localhost:9/p", value.to_lowercase()),
+    }
+}
+
+/// The command for `flag` given `url`, with every credential of `credential` held.
+fn command(flag: Flag, credential: Credential, url: &str, dir: &std::path::Path) -> assert_cmd::Command {
+    let mut cmd = gatecheck();
+    cmd.current_dir(repo())
+        .env("PERF_BEARER_TOKEN", BEARER)
+        .env("PERF_RULE_ID", "r1")
+        .env("GATECHECK_PROMETHEUS_PASSWORD", PROM_PASSWORD)
+        .env("GATECHECK_REMOTE_WRITE_TOKEN", RW_TOKEN);
+    let token_file = dir.join("prom-token");
+    std::fs::write(&token_file, FILE_TOKEN).unwrap();
+    let prometheus =
+        matches!(flag, Flag::CheckPrometheusUrl | Flag::RunPrometheusUrl | Flag::SettingsFilePrometheusUrl);
+    let load = !matches!(flag, Flag::CheckPrometheusUrl | Flag::SettingsFilePrometheusUrl);
+    // The token file and the Prometheus token are one Prometheus credential each: a command
+    // that sends to Prometheus takes the file, another the variable.
+    if matches!(credential, Credential::TokenFile) && prometheus {
+        cmd.arg("--config").arg(dir.join("gatecheck.toml"));
+    } else {
+        cmd.env(
+            "GATECHECK_PROMETHEUS_TOKEN",
+            if matches!(credential, Credential::TokenFile) { FILE_TOKEN } else { PROM_TOKEN },
+        );
+    }
+    let mut settings = String::new();
+    if matches!(credential, Credential::TokenFile) && prometheus {
+        settings.push_str(&format!("prometheus_token_file = {:?}\n", token_file.display().to_string()));
+    }
+    match flag {
+        Flag::SmokeBaseUrl | Flag::SmokeRemoteWrite | Flag::SmokeScrapeUrl => cmd.arg("smoke"),
+        Flag::RunScrapeUrl | Flag::RunPrometheusUrl => cmd.arg("run"),
+        Flag::CheckPrometheusUrl | Flag::SettingsFilePrometheusUrl => cmd.arg("check"),
+    };
+    if load {
+        cmd.args(["--quiet", "--duration", "4s", "--summary-out"])
+            .arg(dir.join("s.json"))
+            .arg("--log-out")
+            .arg(dir.join("l.log"));
+    } else {
+        cmd.args(["--summary", "fixtures/k6/1.1.0/pass/summary-export.json"]);
+    }
+    match flag {
+        Flag::SmokeBaseUrl => cmd.args(["--base-url", url]),
+        Flag::SmokeRemoteWrite => cmd.args(["--remote-write", url]),
+        Flag::SmokeScrapeUrl | Flag::RunScrapeUrl => cmd.args(["--scrape-url", url]),
+        Flag::CheckPrometheusUrl | Flag::RunPrometheusUrl => cmd.args(["--prometheus-url", url]),
+        Flag::SettingsFilePrometheusUrl => {
+            settings.push_str(&format!("prometheus_url = {url:?}\n"));
+            &mut cmd
+        }
+    };
+    if !matches!(flag, Flag::SmokeBaseUrl) && load {
+        cmd.args(["--base-url", "http://127.0.0.1:9"]);
+    }
+    if matches!(flag, Flag::SettingsFilePrometheusUrl) && !matches!(credential, Credential::TokenFile) {
+        cmd.arg("--config").arg(dir.join("gatecheck.toml"));
+    }
+    if matches!(credential, Credential::Header) {
+        if prometheus {
+            cmd.args(["--prometheus-header", &format!("X-Key: {HEADER}")]);
+        } else {
+            if !matches!(flag, Flag::SmokeRemoteWrite) {
+                cmd.args(["--remote-write", "http://127.0.0.1:9/api/v1/write"]);
+            }
+            cmd.args(["--remote-write-header", &format!("X-Key: {HEADER}")]);
+        }
+    }
+    std::fs::write(dir.join("gatecheck.toml"), settings).unwrap();
+    cmd
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(40))]
+    /// Findings round24-text/01 and /02 (and the class): every URL gatecheck sends a request to
+    /// — the load's base URL, --remote-write, --scrape-url, --prometheus-url from a flag or a
+    /// settings file — holding any credential of the command (bearer token, Prometheus token,
+    /// basic-auth password, remote-write token, a header value, a token file's content) in its
+    /// path, query, fragment or host, plain, upper-cased, percent-encoded or base64, is refused
+    /// at input: exit 2, one line naming the flag, the credential never printed.
+    #[test]
+    fn no_outbound_url_carries_a_known_credential(
+        flag in prop::sample::select(vec![
+            Flag::SmokeBaseUrl, Flag::SmokeRemoteWrite, Flag::SmokeScrapeUrl, Flag::RunScrapeUrl,
+            Flag::CheckPrometheusUrl, Flag::RunPrometheusUrl, Flag::SettingsFilePrometheusUrl,
+        ]),
+        credential in prop::sample::select(vec![
+            Credential::Bearer, Credential::PromToken, Credential::PromPassword,
+            Credential::RemoteWriteToken, Credential::Header, Credential::TokenFile,
+        ]),
+        place in prop::sample::select(vec![
+            Place::Path, Place::PathUpper, Place::PathPercent, Place::PathBase64,
+            Place::Query, Place::Fragment, Place::Host,
+        ]),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let value = value_of(credential);
+        let url = url_holding(value, place);
+        let out = command(flag, credential, &url, dir.path()).timeout(std::time::Duration::from_secs(60)).assert();
+        let code = out.get_output().status.code();
+        let err = stderr_of(&out);
+        prop_assert_eq!(code, Some(2), "{:?} {:?} {:?}: {}", flag, credential, place, err);
+        let named = match flag {
+            Flag::SmokeBaseUrl => "base URL",
+            Flag::SmokeRemoteWrite => "--remote-write",
+            Flag::SmokeScrapeUrl | Flag::RunScrapeUrl => "--scrape-url",
+            Flag::CheckPrometheusUrl | Flag::RunPrometheusUrl | Flag::SettingsFilePrometheusUrl => "prometheus",
+        };
+        prop_assert!(err.to_lowercase().contains(&named.to_lowercase()) && err.contains("credential"),
+            "{:?} {:?} {:?}: {}", flag, credential, place, err);
+        prop_assert_eq!(err.trim_end().lines().count(), 1, "{}", err);
+        let tail = &value[value.len() - 6..];
+        prop_assert!(!err.to_lowercase().contains(&tail.to_lowercase()), "{}", err);
+    }
+}
+
+/// Finding round24-text/03: a scenario's `bearer_token_env` naming a variable gatecheck reads for
+/// another origin (the Prometheus token, its password, the remote-write token, any GATECHECK_*
+/// variable) is refused at load by `smoke` and by `export k6`; and a load token whose value is
+/// (or holds) a credential gatecheck sends to another origin is refused by `smoke` and `run`,
+/// whatever the variable is named. Exit 2, one line, the credential never printed, no request sent.
+#[test]
+fn the_load_token_is_never_another_origins_credential() {
+    let (target, hits) = serve_answer("[]".into());
+    for name in [
+        "GATECHECK_PROMETHEUS_TOKEN",
+        "GATECHECK_PROMETHEUS_PASSWORD",
+        "GATECHECK_REMOTE_WRITE_TOKEN",
+        "GATECHECK_PROMETHEUS_HEADER",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let scenario = dir.path().join("sc.toml");
+        let text = std::fs::read_to_string(repo().join("gates/core-flows.toml")).unwrap();
+        let text: String = text
+            .lines()
+            .map(|line| {
+                if line.starts_with("bearer_token_env") {
+                    format!("bearer_token_env = \"{name}\"")
+                } else {
+                    line.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(text.contains(name), "the shipped scenario names its token variable");
+        std::fs::write(&scenario, text).unwrap();
+        let out = gatecheck()
+            .env(name, PROM_TOKEN)
+            .env("PERF_RULE_ID", "r1")
+            .args(["smoke", "--quiet", "--duration", "4s", "--base-url", &target, "--scenario"])
+            .arg(&scenario)
+            .arg("--summary-out")
+            .arg(dir.path().join("s.json"))
+            .arg("--log-out")
+            .arg(dir.path().join("l.log"))
+            .assert()
+            .code(2);
+        let err = stderr_of(&out);
+        assert!(err.contains("bearer_token_env") && err.contains(name), "{name}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(!err.contains("AAAA1111"), "{err}");
+        let out = gatecheck()
+            .args(["export", "k6", "--scenario"])
+            .arg(&scenario)
+            .arg("--out")
+            .arg(dir.path().join("x.js"))
+            .assert()
+            .code(2);
+        let err = stderr_of(&out);
+        assert!(err.contains("bearer_token_env") && err.contains(name), "export k6 {name}: {err}");
+        assert!(!dir.path().join("x.js").exists());
+    }
+    // The value rule: PERF_BEARER_TOKEN equal to, or holding, another origin's credential.
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("prom-token");
+    std::fs::write(&token_file, FILE_TOKEN).unwrap();
+    // (the load token, the variables, the arguments)
+    type Case<'a> = (String, Vec<(&'a str, String)>, Vec<String>);
+    let cases: Vec<Case> = vec![
+        (PROM_TOKEN.into(), vec![("GATECHECK_PROMETHEUS_TOKEN", PROM_TOKEN.into())], vec![]),
+        (format!("x{PROM_PASSWORD}y"), vec![("GATECHECK_PROMETHEUS_PASSWORD", PROM_PASSWORD.into())], vec![]),
+        (RW_TOKEN.into(), vec![("GATECHECK_REMOTE_WRITE_TOKEN", RW_TOKEN.into())], vec![]),
+        (
+            HEADER.into(),
+            vec![],
+            vec![
+                "--remote-write".into(),
+                format!("{target}/api/v1/write"),
+                "--remote-write-header".into(),
+                format!("X-Key: {HEADER}"),
+            ],
+        ),
+    ];
+    for (token, env, args) in cases {
+        let mut cmd = gatecheck();
+        cmd.env("PERF_BEARER_TOKEN", &token).env("PERF_RULE_ID", "r1").envs(env);
+        let out = cmd
+            .args(["smoke", "--quiet", "--duration", "4s", "--base-url", &target, "--summary-out"])
+            .arg(dir.path().join("s.json"))
+            .arg("--log-out")
+            .arg(dir.path().join("l.log"))
+            .args(&args)
+            .assert()
+            .code(2);
+        let err = stderr_of(&out);
+        assert!(err.contains("PERF_BEARER_TOKEN") && err.contains("another origin"), "{token}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    }
+    // `run`: the token file's content, and a --prometheus-header value.
+    for (extra, token) in [
+        (vec!["--prometheus-token-file".to_string(), token_file.display().to_string()], FILE_TOKEN),
+        (vec!["--prometheus-header".to_string(), format!("X-Key: {HEADER}")], HEADER),
+    ] {
+        let out = gatecheck()
+            .env("PERF_BEARER_TOKEN", token)
+            .env("PERF_RULE_ID", "r1")
+            .args(["run", "--quiet", "--duration", "4s", "--base-url", &target, "--prometheus-url"])
+            .arg(format!("{target}/prom"))
+            .args(&extra)
+            .arg("--summary-out")
+            .arg(dir.path().join("s.json"))
+            .arg("--log-out")
+            .arg(dir.path().join("l.log"))
+            .assert()
+            .code(2);
+        let err = stderr_of(&out);
+        assert!(err.contains("PERF_BEARER_TOKEN") && err.contains("another origin"), "{extra:?}: {err}");
+    }
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 0, "no request reached the target");
+}
+
+/// Finding round24-text/06: a credential read from a file (`run --prometheus-token-file`, or a
+/// settings file's `prometheus_token_file`) is a credential gatecheck holds before the scenario
+/// is loaded: a request path or body holding it is refused, exit 2, as the same value from
+/// GATECHECK_PROMETHEUS_TOKEN is; no request reaches the load target.
+#[test]
+fn a_token_files_credential_is_known_before_the_scenario_loads() {
+    let (target, hits) = serve_answer("[]".into());
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("prom-token");
+    std::fs::write(&token_file, FILE_TOKEN).unwrap();
+    std::fs::write(
+        dir.path().join("gatecheck.toml"),
+        format!("prometheus_token_file = {:?}\n", token_file.display().to_string()),
+    )
+    .unwrap();
+    for (variable, field) in [("PERF_RULE_ID", "path"), ("PERF_SEARCH_KEYWORDS", "json")] {
+        for by_config in [false, true] {
+            let mut cmd = gatecheck();
+            cmd.env("PERF_BEARER_TOKEN", BEARER).env("PERF_RULE_ID", "r1").env(variable, FILE_TOKEN);
+            if by_config {
+                cmd.arg("--config").arg(dir.path().join("gatecheck.toml"));
+            }
+            cmd.args(["run", "--quiet", "--duration", "4s", "--base-url", &target, "--prometheus-url"])
+                .arg(format!("{target}/prom"));
+            if !by_config {
+                cmd.arg("--prometheus-token-file").arg(&token_file);
+            }
+            let out = cmd
+                .arg("--summary-out")
+                .arg(dir.path().join("s.json"))
+                .arg("--log-out")
+                .arg(dir.path().join("l.log"))
+                .assert()
+                .code(2);
+            let err = stderr_of(&out);
+            assert!(err.contains(field) && err.contains("credential"), "{variable} {by_config}: {err}");
+            assert!(!err.contains("9kQ2wZ7mP4"), "{err}");
+        }
+    }
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 0, "no request reached the target");
+}
