@@ -41,16 +41,38 @@ fn policy_digest(plan: &Plan) -> Result<InputFile, Error> {
     })
 }
 
-/// What the judgement is judged by besides the policy's text: the variables and every option
-/// that changes a verdict (history compares them as it compares the policy's text).
-fn judging(plan: &Plan) -> sources::digest::Judging<'_> {
+/// What the judgement is judged by besides the policy's text: the settings in effect (every
+/// variable's value, the flows off, every option that changes a verdict); history compares them
+/// for passes as it compares the policy's text.
+fn judging<'a>(
+    policy: &'a Policy,
+    plan: &Plan,
+    flows: &'a std::collections::BTreeMap<String, FlowState>,
+) -> sources::digest::Judging<'a> {
+    let switched = |name: &str| policy.flows.iter().any(|f| f.name == name && f.enabled);
+    let flows_off: Vec<&str> = flows
+        .iter()
+        .filter(|(name, state)| !state.enabled && policy.optional_flow(name).is_some())
+        .map(|(name, _)| name.as_str())
+        .collect();
+    let as_written = plan.vars.is_empty()
+        && !flows_off.iter().any(|name| switched(name))
+        && !(plan.raw_lenient
+            || plan.accept_partial_response
+            || plan.ignore_env_figures
+            || plan.baseline_allow_blocked
+            || plan.max_evidence_age.is_some());
     sources::digest::Judging {
-        vars: &plan.vars,
+        vars: Some(&policy.vars_in_effect),
+        // Off as the evaluator reads it: only a flow the policy declares optional is switched
+        // off, whatever switched it (finding round25-judge/01: an env switch was not digested).
+        flows_off,
+        raw_lenient: plan.raw_lenient,
         accept_partial_response: plan.accept_partial_response,
         no_env: plan.ignore_env_figures,
         baseline_allow_blocked: plan.baseline_allow_blocked,
-        skip_flow: &plan.skip_flow,
         max_evidence_age: plan.max_evidence_age,
+        as_written,
     }
 }
 
@@ -122,7 +144,7 @@ fn read_summary(
 /// run-window histograms its run scraped from the target, so `smoke` then `verify` judges
 /// exactly what `run` judges.
 pub async fn gather(policy: &Policy, plan: &Plan, env: &crate::env::Lookup<'_>) -> Result<Evidence, Error> {
-    let mut inputs = vec![policy_digest(plan)?, sources::digest::policy_vars(&judging(plan))];
+    let mut inputs = vec![policy_digest(plan)?];
     let summary = read_summary(policy, plan, &mut inputs)?;
     let mut evidence_times = Vec::new();
     // The end the evidence itself records (not a file's modification time, which a copy
@@ -143,6 +165,9 @@ pub async fn gather(policy: &Policy, plan: &Plan, env: &crate::env::Lookup<'_>) 
     for (flow, because) in summary.iter().flat_map(|s| s.skipped_flows.iter()) {
         flows.insert(flow.clone(), FlowState { enabled: false, reason: format!("the run skipped it: {because}") });
     }
+    // Second among the inputs, after the policy: the settings it was judged by, once the flows
+    // in effect are known.
+    inputs.insert(1, sources::digest::policy_vars(&judging(policy, plan, &flows)));
     let wanted = policy.metric_keys();
     // Every input the user names is read and checked, even when no gate reads from it: a
     // missing or corrupt --raw is exit 2, never silently ignored.
@@ -258,7 +283,12 @@ pub async fn gather(policy: &Policy, plan: &Plan, env: &crate::env::Lookup<'_>) 
     if let Some(dir) = plan.history.as_deref() {
         let current_runs = evidence.run_identities(&policy.metric_keys());
         let policy_sha256 = evidence.inputs.iter().find(|i| i.role == "policy").map(|i| i.sha256.clone());
-        let vars_sha256 = sources::digest::policy_vars(&judging(plan)).sha256;
+        let vars_sha256 = evidence
+            .inputs
+            .iter()
+            .find(|i| i.role == crate::policy::verdict::POLICY_VARS_ROLE)
+            .map(|i| i.sha256.clone())
+            .unwrap_or_default();
         let query = sources::history::Query {
             policy: &policy.name,
             policy_sha256: policy_sha256.as_deref().unwrap_or_default(),

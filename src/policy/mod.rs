@@ -21,7 +21,7 @@ pub mod vars;
 pub mod verdict;
 pub mod waiver;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use crate::error::Error;
@@ -387,6 +387,9 @@ pub struct Policy {
     /// `[policy] max_waiver_days`: a longer waiver is a policy error; without one in force
     /// (and not "unlimited" explicitly) every waiver is.
     pub max_waiver_days: Option<WaiverCap>,
+    /// Every variable's value in effect (`vars::Vars::in_effect`): the settings history
+    /// compares, besides the text.
+    pub vars_in_effect: BTreeMap<String, String>,
 }
 
 impl Policy {
@@ -589,6 +592,7 @@ pub fn parse_with_vars(
         gates,
         freshness,
         max_waiver_days,
+        vars_in_effect: vars.in_effect(),
     })
 }
 

@@ -171,6 +171,22 @@ impl Vars {
         Ok(Vars { values })
     }
 
+    /// Every variable's value in effect, defaults included (a required one nobody gave reads
+    /// `<required>`, which no given value can be: `<` is no label or count): what history
+    /// compares, so `--var window=10m` equal to the default is the policy as written.
+    pub fn in_effect(&self) -> BTreeMap<String, String> {
+        self.values
+            .iter()
+            .map(|(name, value)| {
+                let value = match value {
+                    VarFile::Value(value) => value.clone(),
+                    VarFile::Required(_) => "<required>".to_string(),
+                };
+                (name.clone(), value)
+            })
+            .collect()
+    }
+
     /// `text` with every `${NAME}` expanded, values expanded in turn; `flow` is the gate's flow,
     /// seen as `${flow}`. Unknown names and cycles are errors that name them.
     pub fn expand(&self, text: &str, flow: Option<&str>) -> Result<String, String> {

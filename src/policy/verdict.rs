@@ -235,10 +235,15 @@ impl Row {
     }
 }
 
-/// The role of the judgement's settings among a verdict's inputs: the `--var` values in effect
-/// and the options that change a verdict (digested in `sources::digest::policy_vars`; history
-/// compares it; the table shows it only when some are set).
+/// The role of the judgement's settings among a verdict's inputs: every variable's value in
+/// effect, the flows off and the options that change a verdict (digested in
+/// `sources::digest::policy_vars`; history compares it for passes; the table shows it only when
+/// something departs from the policy as written).
 pub const POLICY_VARS_ROLE: &str = "policy-vars";
+
+/// What the settings input is called when nothing departs from the policy as written (no
+/// `--var`, no flow switched, no option): the table leaves it out.
+pub const POLICY_AS_WRITTEN: &str = "the policy as written";
 
 /// One input file a verdict rests on, so an auditor can tell exactly what was judged.
 #[derive(Debug, Clone, PartialEq, Eq)]

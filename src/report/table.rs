@@ -52,9 +52,12 @@ pub fn render(verdict: &Verdict, view: &View, out: &mut dyn Write) -> io::Result
     if let Some(at) = &verdict.evaluated_at {
         writeln!(out, "queries evaluated at: {}", line(at))?;
     }
-    // No `--var` overrides (an empty digest) is no input worth a line of its own.
+    // The policy as written (nothing given: no `--var`, no flow switched, no option) is no
+    // input worth a line of its own.
     let shown = |i: &&crate::policy::verdict::InputFile| {
-        view.verbose || (i.role != "policy" && !(i.role == crate::policy::verdict::POLICY_VARS_ROLE && i.bytes == 0))
+        let as_written = i.role == crate::policy::verdict::POLICY_VARS_ROLE
+            && (i.bytes == 0 || i.path == crate::policy::verdict::POLICY_AS_WRITTEN);
+        view.verbose || (i.role != "policy" && !as_written)
     };
     for input in verdict.inputs.iter().filter(shown) {
         let digest = if view.verbose { &input.sha256[..] } else { &input.sha256[..input.sha256.len().min(12)] };

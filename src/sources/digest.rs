@@ -62,37 +62,58 @@ impl<R: Read> Read for Hashing<R> {
     }
 }
 
-/// What a judgement was judged by besides the policy's text and the evidence: the variables'
-/// values and every option that changes a verdict. A pass judged under looser settings is no
-/// pass of a stricter judgement, so history compares these as it compares the policy's text.
-#[derive(Debug, Clone, Copy, Default)]
+/// What a judgement was judged by besides the policy's text and the evidence: the settings IN
+/// EFFECT (never the flags as given), so two judgements that judge alike digest alike and a pass
+/// judged under looser settings is no pass of a stricter judgement (history compares this digest
+/// for passes; a blocked record counts whatever it was judged with, `sources::history`).
+///
+/// The flags of the judging commands (`verify`, `run`, `smoke`, `check`), audited:
+/// - in the digest, each as its effect: every policy variable's value in effect after every
+///   layer, defaults included (`--var`, a settings file's `var`); every optional flow that is
+///   off, whatever switched it (`--skip-flow`, the policy's `switch_env` variable, a native
+///   summary's `skipped_flows`); `--raw-lenient` (a raw file cut mid-line is exit 2 strictly,
+///   judged leniently); `--accept-partial-response`; `--no-env` (environment figures ignored);
+///   `--baseline-allow-blocked`; `--max-evidence-age` (absent or its value).
+/// - not in it: the evidence itself (`--summary`, `--raw`, `--baseline`, Prometheus and its
+///   `--at`, the load flags of `run`/`smoke`), which history tells apart by run
+///   (`evidence_runs`, `run_span`), and a re-judged run stands as its worst judgement; `--at`
+///   chooses the windows queried, i.e. which run is judged, and is refused before the run's
+///   end. `--waivers`: a waived pass is recorded WAIVED and counts only for a gate saying
+///   `count_waived = true`, whatever file waived it (the file is an input of its own).
+///   `--history`, `--report`, `--verbose`, `--only-failures`, `--color`, `--config` (its
+///   settings are digested as they act): where a verdict goes and how it is shown. Prometheus
+///   connection flags (URL, headers, token, CA, timeout, retries): how the evidence is fetched;
+///   a failure to fetch is NO DATA, blocked. `check`'s `--watch`/`--interval`/`--require`:
+///   `check` records no history.
+#[derive(Debug, Clone, Default)]
 pub struct Judging<'a> {
-    /// The `--var` overrides in effect, after every layer (settings file, environment, command
-    /// line); a variable is given once (`policy::vars`), else the last one is the one in effect.
-    pub vars: &'a [(String, String)],
+    /// Every policy variable's value in effect (`Policy::vars_in_effect`).
+    pub vars: Option<&'a std::collections::BTreeMap<String, String>>,
+    /// The optional flows that are off, whatever switched them.
+    pub flows_off: Vec<&'a str>,
+    pub raw_lenient: bool,
     pub accept_partial_response: bool,
     /// `--no-env`: environment figures ignored.
     pub no_env: bool,
     pub baseline_allow_blocked: bool,
-    pub skip_flow: &'a [String],
     pub max_evidence_age: Option<std::time::Duration>,
+    /// Nothing given: every variable at its default, every flow as the policy sets it, no
+    /// option. Only what the input is called (`verdict::POLICY_AS_WRITTEN`, which the table leaves out), never
+    /// its digest.
+    pub as_written: bool,
 }
 
-/// The judgement's settings (`Judging`), as one input: a policy judged with other variable
-/// values or other verdict-changing options is another policy, whose history records never count
-/// for this one (findings round23-judge/01: a run passed under `--var window=1m` counted as a
-/// pass of the policy's 10-minute window; round24-judge/01: `--var window=10m --var window=1m`
-/// digested as `--var window=1m --var window=10m`, another window in effect). Digested as the
-/// values in effect, in name order, `name=value` a line, then each option that is not its
-/// default, a line each (`--skip-flow` sorted, `--max-evidence-age` in seconds); nothing set
-/// digests the empty text, as a record written without this input is read.
+/// The judgement's settings in effect (`Judging`), as one input (findings round23-judge/01,
+/// round24-judge/01, round25-judge/01..03). Digested as each variable's value in effect, in name
+/// order, `name=value` a line, then each option that is not its default, a line each, then each
+/// flow that is off (`flow NAME=off`, sorted); nothing set digests the empty text, as a record
+/// written without this input is read.
 pub fn policy_vars(judging: &Judging<'_>) -> InputFile {
-    // The values in effect, whatever order and however often they were given.
-    let resolved: std::collections::BTreeMap<&str, &str> =
-        judging.vars.iter().map(|(name, value)| (name.as_str(), value.as_str())).collect();
-    let mut text: String = resolved.iter().map(|(name, value)| format!("{name}={value}\n")).collect();
+    let mut text: String =
+        judging.vars.into_iter().flatten().map(|(name, value)| format!("{name}={value}\n")).collect();
     // Option lines begin with `--`, which no variable's name does: no `--var` reads as one.
     for (set, option) in [
+        (judging.raw_lenient, "--raw-lenient"),
         (judging.accept_partial_response, "--accept-partial-response"),
         (judging.no_env, "--no-env"),
         (judging.baseline_allow_blocked, "--baseline-allow-blocked"),
@@ -102,14 +123,19 @@ pub fn policy_vars(judging: &Judging<'_>) -> InputFile {
             text.push('\n');
         }
     }
-    let flows: std::collections::BTreeSet<&str> = judging.skip_flow.iter().map(String::as_str).collect();
-    for flow in flows {
-        text.push_str(&format!("--skip-flow={flow}\n"));
-    }
     if let Some(age) = judging.max_evidence_age {
         text.push_str(&format!("--max-evidence-age={}s\n", age.as_secs_f64()));
     }
-    bytes(crate::policy::verdict::POLICY_VARS_ROLE, "--var and options", text.as_bytes())
+    let flows: std::collections::BTreeSet<&str> = judging.flows_off.iter().copied().collect();
+    for flow in flows {
+        text.push_str(&format!("flow {flow}=off\n"));
+    }
+    let name = if judging.as_written {
+        crate::policy::verdict::POLICY_AS_WRITTEN
+    } else {
+        "variables, flows and options in effect"
+    };
+    bytes(crate::policy::verdict::POLICY_VARS_ROLE, name, text.as_bytes())
 }
 
 /// Digests bytes that have no file of their own (a built-in policy or scenario).
@@ -129,6 +155,7 @@ fn hex(digest: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::{BTreeMap, BTreeSet};
 
     #[test]
     fn digests_match_sha256() {
@@ -145,25 +172,24 @@ mod tests {
     }
 
     /// The settings a `Judging` stands for: the values in effect, each option as it acts.
-    type Settings =
-        (std::collections::BTreeMap<String, String>, [bool; 3], std::collections::BTreeSet<String>, Option<u64>);
+    type Settings = (BTreeMap<String, String>, [bool; 4], BTreeSet<String>, Option<u64>);
 
     fn settings_of(judging: &Judging<'_>) -> Settings {
         (
-            judging.vars.iter().cloned().collect(),
-            [judging.accept_partial_response, judging.no_env, judging.baseline_allow_blocked],
-            judging.skip_flow.iter().cloned().collect(),
+            judging.vars.cloned().unwrap_or_default(),
+            [judging.raw_lenient, judging.accept_partial_response, judging.no_env, judging.baseline_allow_blocked],
+            judging.flows_off.iter().map(|f| f.to_string()).collect(),
             judging.max_evidence_age.map(|age| age.as_secs()),
         )
     }
 
-    type Drawn = (Vec<(String, String)>, [bool; 3], Vec<String>, Option<u64>);
+    type Drawn = (BTreeMap<String, String>, [bool; 4], Vec<String>, Option<u64>);
 
     fn drawn() -> impl proptest::strategy::Strategy<Value = Drawn> {
         use proptest::prelude::*;
         (
-            proptest::collection::vec(("[ab]", "[xy]{0,2}"), 0..4),
-            any::<[bool; 3]>(),
+            proptest::collection::btree_map("[ab]", "[xy]{0,2}", 0..3),
+            any::<[bool; 4]>(),
             proptest::collection::vec("[ab]", 0..3),
             proptest::option::of(1u64..3),
         )
@@ -171,20 +197,22 @@ mod tests {
 
     fn judging(drawn: &Drawn) -> Judging<'_> {
         Judging {
-            vars: &drawn.0,
-            accept_partial_response: drawn.1[0],
-            no_env: drawn.1[1],
-            baseline_allow_blocked: drawn.1[2],
-            skip_flow: &drawn.2,
+            vars: Some(&drawn.0),
+            flows_off: drawn.2.iter().map(String::as_str).collect(),
+            raw_lenient: drawn.1[0],
+            accept_partial_response: drawn.1[1],
+            no_env: drawn.1[2],
+            baseline_allow_blocked: drawn.1[3],
             max_evidence_age: drawn.3.map(std::time::Duration::from_secs),
+            as_written: false,
         }
     }
 
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
-        /// Finding round24-judge/01, the class: two judgements digest alike exactly when the
-        /// values in effect (the last given of each variable) and every verdict-changing option
-        /// are the same, whatever order or spelling they were given in.
+        /// Findings round24-judge/01 and round25-judge/01..03, the class: two judgements digest
+        /// alike exactly when the values in effect, the flows off and every verdict-changing
+        /// option are the same, whatever order they were given in.
         #[test]
         fn two_judgements_digest_alike_exactly_when_their_settings_in_effect_are_the_same(a in drawn(), b in drawn()) {
             let (one, other) = (judging(&a), judging(&b));
@@ -197,14 +225,9 @@ mod tests {
     }
 
     #[test]
-    fn the_value_in_effect_is_digested_not_the_arguments() {
-        let pairs =
-            |list: &[(&str, &str)]| list.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect::<Vec<_>>();
-        let short = pairs(&[("window", "10m"), ("window", "1m")]);
-        let long = pairs(&[("window", "1m"), ("window", "10m")]);
-        let digest = |vars| policy_vars(&Judging { vars, ..Judging::default() }).sha256;
-        assert_ne!(digest(&short), digest(&long));
-        assert_eq!(digest(&short), digest(&pairs(&[("window", "1m")])));
-        assert_eq!(policy_vars(&Judging::default()).bytes, 0, "nothing set is the empty text");
+    fn nothing_set_is_the_empty_text() {
+        assert_eq!(policy_vars(&Judging::default()).bytes, 0);
+        let none = BTreeMap::new();
+        assert_eq!(policy_vars(&Judging { vars: Some(&none), ..Judging::default() }).bytes, 0);
     }
 }

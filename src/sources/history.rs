@@ -3,9 +3,12 @@
 //! gates such as "the last 2 runs all passed" (the scaling-change rule).
 //!
 //! A record counts for a policy only when its `policy.name` is exactly that policy (never a
-//! file-name match: `pre-release` is not `release`), it was judged by the same policy text
-//! (its `inputs` list the policy's SHA-256) and it judged a candidate's evidence (`"demo":
-//! false`; the demo's runs against gatecheck's own API never count). A run's place in history
+//! file-name match: `pre-release` is not `release`) and it judged a candidate's evidence
+//! (`"demo": false`; the demo's runs against gatecheck's own API never count). Fail closed,
+//! asymmetrically: a BLOCKED record of the policy always counts, whatever policy text or
+//! settings it was judged with (a failure is never hidden by a setting difference); a passing
+//! record counts only when judged by the same policy text (its `inputs` list the policy's
+//! SHA-256) and the same settings in effect (its `policy-vars` input, `digest::policy_vars`). A run's place in history
 //! is when it RAN, never when it was last judged (finding round19-judge/02): each record is
 //! placed at the time its evidence recorded of the run (`run_span`), or, for a record that
 //! carries none, at its own `judged_at` (a run never ran after it was judged, so the earlier of
@@ -189,7 +192,23 @@ fn read_as(records: &mut [Record], query: &Query<'_>, count_waived: bool) -> Run
     RunOutcomes { earlier, this_run_failed_before }
 }
 
-/// Reads one record; None when it belongs to another policy (by name or by text).
+/// Whether a record was judged by the same policy text (its `inputs` list the policy's SHA-256)
+/// and the same settings in effect (its `policy-vars` input; a record listing none was judged
+/// with none set).
+fn judged_alike(report: &Value, query: &Query<'_>) -> bool {
+    let inputs = report["inputs"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let same_text = inputs.iter().any(|i| i["role"] == "policy" && i["sha256"] == query.policy_sha256);
+    let no_settings = super::digest::policy_vars(&Default::default()).sha256;
+    let settings = inputs
+        .iter()
+        .find(|i| i["role"] == crate::policy::verdict::POLICY_VARS_ROLE)
+        .and_then(|i| i["sha256"].as_str())
+        .unwrap_or(no_settings.as_str());
+    same_text && settings == query.policy_vars_sha256
+}
+
+/// Reads one record; None when it belongs to another policy (by name), or is a pass judged by
+/// another policy text or other settings (`judged_alike`).
 fn read_record(path: &Path, query: &Query<'_>) -> Result<Option<Record>, Error> {
     let shown = path.display().to_string();
     let refuse = |message: String| Error::Evidence { path: shown.clone(), message };
@@ -199,19 +218,14 @@ fn read_record(path: &Path, query: &Query<'_>) -> Result<Option<Record>, Error> 
     if report["policy"]["name"].as_str() != Some(query.policy) {
         return Ok(None);
     }
-    let same_text = report["inputs"]
-        .as_array()
-        .is_some_and(|inputs| inputs.iter().any(|i| i["role"] == "policy" && i["sha256"] == query.policy_sha256));
-    if !same_text {
-        return Ok(None);
-    }
-    // The same text with other `--var` values or options is another policy (findings
-    // round23-judge/01, round24-judge/01).
-    let inputs = report["inputs"].as_array().map(Vec::as_slice).unwrap_or_default();
-    let vars = inputs.iter().find(|i| i["role"] == crate::policy::verdict::POLICY_VARS_ROLE);
-    let no_vars = super::digest::policy_vars(&Default::default()).sha256;
-    let record_vars = vars.and_then(|i| i["sha256"].as_str()).unwrap_or(no_vars.as_str());
-    if record_vars != query.policy_vars_sha256 {
+    let standing = standing(&report).ok_or_else(|| refuse("gates: expected a list (gatecheck JSON report)".into()))?;
+    // Fail closed, asymmetrically (findings round23-judge/01, round24-judge/01, round25-judge/01
+    // to /03): a pass counts only for the same policy text judged with the same settings in
+    // effect (`digest::policy_vars`); a pass judged under another text or looser settings is no
+    // pass of this judgement. A BLOCKED record of the policy counts whatever text or settings it
+    // was judged with: a failure is never hidden by a setting difference (finding
+    // round25-judge/02: a blocked run judged with its default given as a --var vanished).
+    if standing != Standing::Blocked && !judged_alike(&report, query) {
         return Ok(None);
     }
     // Only a judgement of a candidate's evidence is a run of the candidate (finding judge5/02):
@@ -238,7 +252,6 @@ fn read_record(path: &Path, query: &Query<'_>) -> Result<Option<Record>, Error> 
     if !runs.iter().all(|run| crate::metrics::is_identity(run)) {
         runs.clear();
     }
-    let standing = standing(&report).ok_or_else(|| refuse("gates: expected a list (gatecheck JSON report)".into()))?;
     // The times its evidence recorded of the run (`MetricSet::recorded_span`); a record written
     // before reports carried them, or of evidence that records no time, has none.
     let run_span = match report.get("run_span").filter(|span| !span.is_null()) {
@@ -519,6 +532,68 @@ mod tests {
                 let read = history.read_as(count_waived);
                 prop_assert_eq!(&read.earlier, &expected, "count_waived {} {:?} {:?}", count_waived, judgements, spans);
             }
+        }
+    }
+
+    /// One recorded judgement of its own run: (passed, judged by the same policy text, judged
+    /// with the same settings in effect, its settings input written or left out).
+    type Judged = (bool, bool, bool, bool);
+
+    /// The settings digest the query judges with (some `--var` in effect).
+    fn settings_sha() -> String {
+        let vars = std::collections::BTreeMap::from([("window".to_string(), "10m".to_string())]);
+        crate::sources::digest::policy_vars(&crate::sources::digest::Judging {
+            vars: Some(&vars),
+            ..Default::default()
+        })
+        .sha256
+    }
+
+    fn judged_record(index: usize, (passed, same_text, same_settings, written): &Judged) -> String {
+        let text = if *same_text { SHA.to_string() } else { format!("{:064x}", 2) };
+        let settings = if *same_settings { settings_sha() } else { format!("{:064x}", 3) };
+        let mut inputs =
+            vec![serde_json::json!({"role": "policy", "path": "release.toml", "sha256": text, "bytes": 1})];
+        // A record without the input reads as judged with nothing set: other settings here.
+        if *written || *same_settings {
+            inputs.push(serde_json::json!({"role": crate::policy::verdict::POLICY_VARS_ROLE, "path": "-", "sha256": settings, "bytes": 10}));
+        }
+        serde_json::json!({
+            "policy": {"name": "release", "source": "release.toml"},
+            "inputs": inputs,
+            "demo": false,
+            "judged_at": judged_at(0, &Some(format!("{index:09}"))),
+            "evidence_runs": [run_token(index + 1)],
+            "gates": [{"id": "g", "subject": "g value", "verdict": if *passed { "PASS" } else { "FAIL" }, "blocking": !passed}],
+        })
+        .to_string()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(96))]
+        /// Findings round25-judge/01..03, the class: whatever policy text and settings each
+        /// record was judged with, a blocked record always counts and a pass counts only when
+        /// judged by the same text AND the same settings in effect; so history never reads more
+        /// consecutive passes than that model (it reads exactly the model's outcomes).
+        #[test]
+        fn a_blocked_record_always_counts_and_a_pass_only_when_judged_alike(
+            judged in proptest::collection::vec((any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()), 0..10),
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            for (index, record) in judged.iter().enumerate() {
+                std::fs::write(dir.path().join(format!("{index}.json")), judged_record(index, record)).unwrap();
+            }
+            let settings = settings_sha();
+            let query = Query { policy: "release", policy_sha256: SHA, policy_vars_sha256: &settings, current_runs: &[], now: BASE + 100, current_start: None };
+            let read = outcomes(dir.path(), &query).unwrap().clean.earlier;
+            let model: Vec<bool> = judged
+                .iter()
+                .filter(|(passed, same_text, same_settings, _)| !passed || (*same_text && *same_settings))
+                .map(|(passed, ..)| *passed)
+                .collect();
+            let trailing = |list: &[bool]| list.iter().rev().take_while(|p| **p).count();
+            prop_assert!(trailing(&read) <= trailing(&model), "{:?}: read {:?}, model {:?}", judged, read, model);
+            prop_assert_eq!(&read, &model, "{:?}", judged);
         }
     }
 

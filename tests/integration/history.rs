@@ -904,3 +904,115 @@ fn a_blocked_run_with_an_earlier_passes_identity_still_ends_the_passes() {
         assert!(row.contains("FAIL") && !row.contains("pass, pass"), "{name}: {out}");
     }
 }
+
+/// `verify` of the shipped release policy with a summary and the raw results beside it (the
+/// fixtures' own run), history in `history`, extra arguments and environment.
+fn verify_run(run: &str, history: &Path, extra: &[&str], env: &[(&str, &str)]) -> assert_cmd::assert::Assert {
+    let fixtures = repo().join("fixtures/k6/1.1.0").join(run);
+    let out = gatecheck_with_lag()
+        .envs(env.iter().copied())
+        .arg("verify")
+        .arg("--summary")
+        .arg(fixtures.join("summary-export.json"))
+        .arg("--raw")
+        .arg(fixtures.join("raw.ndjson"))
+        .arg("--history")
+        .arg(history)
+        .args(extra)
+        .assert();
+    // Two judgements never share a nanosecond in history.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    out
+}
+
+/// Finding round25-judge/01: the settings digest held the `--skip-flow` names only, never a flow
+/// switched off by the policy's own switch variable. A pass judged with
+/// `PERF_ENABLE_RULE_RUN=0` (the rule_poll gates SKIPPED) counted toward `consecutive_passes` of
+/// a judgement with the flow on. The flows in effect are digested, whatever switched them.
+#[test]
+fn a_pass_judged_with_a_flow_switched_off_by_its_env_switch_is_no_pass_with_the_flow_on() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, extra, env) in [
+        ("env-switch", &[][..], &[("PERF_ENABLE_RULE_RUN", "0")][..]),
+        ("skip-flow", &["--skip-flow", "rule_poll"][..], &[][..]),
+    ] {
+        let history = dir.path().join(name);
+        verify_run("rule-run-disabled", &history, extra, env).code(1);
+        let out = stdout_of(&verify_run("pass-trend-stats-p99", &history, &[], &[]).code(1));
+        assert!(history_row(&out, "consecutive-passes").contains("FAIL") && out.contains(TOO_FEW), "{name}: {out}");
+    }
+    // The control: the same switch both times reads as two passes.
+    let history = dir.path().join("control");
+    let off = [("PERF_ENABLE_RULE_RUN", "0")];
+    verify_run("rule-run-disabled", &history, &[], &off).code(1);
+    verify_run("rule-run-disabled", &history, &["--skip-flow", "rule_poll"], &[]);
+    let history = dir.path().join("control-same");
+    verify_run("pass", &history, &[], &off).code(1);
+    verify_run("pass-trend-stats-p99", &history, &[], &off).code(0);
+}
+
+/// Finding round25-judge/02: the digest was of the `--var` list given, not the values in effect,
+/// and a record of other settings was dropped whatever its outcome. A BLOCKED run judged with
+/// `--var window=10m` (the policy's own default) or a stricter `--max-evidence-age` vanished from
+/// the history of runs judged without them: A pass, B blocked, C pass read "pass, pass" and
+/// shipped. A blocked record counts whatever it was judged with, and the values in effect are
+/// digested (defaults included).
+#[test]
+fn a_blocked_run_judged_with_other_settings_still_ends_the_passes() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, extra) in [
+        ("plain", &[][..]),
+        ("default-var", &["--var", "window=10m"][..]),
+        ("stricter-age", &["--max-evidence-age", "2000h"][..]),
+    ] {
+        let history = dir.path().join(name);
+        verify_run("pass", &history, &[], &[]);
+        verify_run("fail-latency", &history, extra, &[]).code(1);
+        let out = stdout_of(&verify_run("pass-trend-stats-p99", &history, &[], &[]).code(1));
+        let row = history_row(&out, "consecutive-passes");
+        assert!(row.contains("FAIL") && !row.contains("pass, pass"), "{name}: {out}");
+    }
+    // A pass judged with the default given as a --var is a pass of the policy as written.
+    let history = dir.path().join("default-pass");
+    verify_run("pass", &history, &["--var", "window=10m"], &[]);
+    verify_run("pass-trend-stats-p99", &history, &[], &[]).code(0);
+}
+
+/// Finding round25-judge/03: `--raw-lenient` changes a verdict (raw results of a killed k6 run,
+/// cut mid-line, are exit 2 strictly and a PASS leniently) but was no part of the settings
+/// digest: the lenient pass counted for the next strict judgement.
+#[test]
+fn a_pass_judged_with_raw_lenient_is_no_pass_of_a_strict_judgement() {
+    let fixtures = repo().join("fixtures/k6/1.1.0");
+    let (_guard, policy) = policy_file(
+        "[policy]\nname = \"rel\"\n[[gate]]\nid = \"read-latency\"\nmetric = \"http_req_duration{flow:auth_list}\"\n\
+         thresholds = [\"p(95) < 400ms\"]\n[[gate]]\nid = \"read-errors\"\nmetric = \"http_req_failed{flow:auth_list}\"\n\
+         thresholds = [\"rate < 1%\"]\n[[gate]]\nid = \"passes\"\nconsecutive_passes = 2\non_missing = \"skip\"\n",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let whole = std::fs::read(fixtures.join("pass/raw.ndjson")).unwrap();
+    let killed = dir.path().join("killed.ndjson");
+    std::fs::write(&killed, &whole[..whole.len() * 6 / 10]).unwrap();
+    let verify = |history: &Path, raw: &Path, extra: &[&str]| {
+        let out = gatecheck()
+            .args(["verify", "--policy"])
+            .arg(&policy)
+            .arg("--raw")
+            .arg(raw)
+            .arg("--history")
+            .arg(history)
+            .args(extra)
+            .assert();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        out
+    };
+    let history = dir.path().join("history");
+    // The first run passes every gate but the history gate (one run recorded): exit 1.
+    verify(&history, &killed, &["--raw-lenient"]).code(1);
+    let out = stdout_of(&verify(&history, &fixtures.join("pass-trend-stats-p99/raw.ndjson"), &[]).code(1));
+    assert!(history_row(&out, "passes").contains("FAIL") && out.contains(TOO_FEW), "{out}");
+    // The control: both judged leniently read as two passes.
+    let control = dir.path().join("control");
+    verify(&control, &killed, &["--raw-lenient"]).code(1);
+    verify(&control, &fixtures.join("pass-trend-stats-p99/raw.ndjson"), &["--raw-lenient"]).code(0);
+}
