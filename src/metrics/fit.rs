@@ -1,5 +1,5 @@
-//! Whether figures read elsewhere (environment variables) fit each other: the statistics one
-//! gate reads of one distribution keep its order (finding round19-figures/02: p(99) below a
+//! Whether figures read elsewhere (environment variables) fit the other figures of their
+//! distribution: all of them keep its order (finding round19-figures/02: p(99) below a
 //! measured min). Env figures stand only for what no run measures (lag, saturation); a k6
 //! metric's figures come from the run's evidence alone (`policy::gate` refuses `[gate.env]`
 //! beside a metric: findings round19-figures to round24-figures each found another way an env

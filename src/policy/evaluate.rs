@@ -726,41 +726,111 @@ fn env_figure_alone(gate: &Gate, threshold: &Threshold, var: &str, evidence: &Ev
     Ok(())
 }
 
-/// Env figures are evidence together (finding round23-figures/04): the figures one gate reads
-/// from the environment are statistics of one distribution, so they keep its order (min <=
-/// every percentile, med and avg <= max, percentiles rising with their rank:
-/// `metrics::out_of_order`): a contradiction is exit 2 naming both variables.
+/// Env figures are evidence together (findings round23-figures/04, round25-figures/01 and
+/// /03): an env figure is a statistic of one distribution, so it keeps that distribution's order
+/// (min <= every percentile, med and avg <= max, percentiles rising with their rank, one
+/// statistic one value: `metrics::out_of_order`) beside EVERY figure of it, whatever its
+/// source — the gate's other env figures, its query answers, its scraped window — and beside
+/// the figures of every other gate that reads the same distribution (`same_distribution`). A
+/// contradiction is exit 2 in one line naming the variable and the other figure's source.
 fn env_figures_together(policy: &Policy, evidence: &Evidence) -> Result<(), Error> {
+    struct Read<'a> {
+        gate: &'a Gate,
+        stat: Stat,
+        /// On the canonical scale (ms for durations), with its dimension's kind.
+        value: f64,
+        dimension: Dimension,
+        env: Option<&'a str>,
+        source: String,
+    }
     let env_is_set = |var: &str| evidence.env.contains_key(var);
-    for gate in &policy.gates {
-        // (variable, statistic, figure in the gate's unit) of this gate read so far.
-        let mut read: Vec<(&str, Stat, f64)> = Vec::new();
-        for threshold in &gate.thresholds {
-            let stat = threshold.stat;
-            let FigureSource::Env(var) = gate.source_for(stat, &env_is_set, evidence.scraped_from.is_some()) else {
+    let scraped = evidence.scraped_from.is_some();
+    let reads_env = |gate: &Gate| {
+        gate.thresholds.iter().any(|t| matches!(gate.source_for(t.stat, &env_is_set, scraped), FigureSource::Env(_)))
+    };
+    let with_env: Vec<&Gate> = policy.gates.iter().filter(|g| reads_env(g)).collect();
+    // Only the distributions an env figure is read of are gathered.
+    let gates = policy
+        .gates
+        .iter()
+        .filter(|g| g.consecutive_passes.is_none() && with_env.iter().any(|e| same_distribution(e, g)));
+    let mut read: Vec<Read> = Vec::new();
+    for gate in gates {
+        for (threshold, domain) in gate.thresholds.iter().zip(&gate.domains) {
+            let env = match gate.source_for(threshold.stat, &env_is_set, scraped) {
+                FigureSource::Env(var) => Some(var),
+                _ => None,
+            };
+            // One figure per statistic: a query answering several series (no reducer) gives
+            // figures of parts of the distribution, which bound no statistic of the whole.
+            let [Found::Figure { reading, dimension, provenance, .. }] =
+                &find_figures(policy, gate, threshold, evidence)?[..]
+            else {
                 continue;
             };
-            env_figure_alone(gate, threshold, var, evidence)?;
-            let value = evidence.env[var].value;
-            let measured: Vec<(Stat, f64)> = read.iter().map(|(_, s, v)| (*s, *v)).collect();
-            if let Some((other_stat, figure)) = crate::metrics::out_of_order(stat, value, &measured) {
-                let other =
-                    read.iter().find(|(_, s, v)| *s == other_stat && *v == figure).map_or("", |(name, ..)| *name);
-                return Err(Error::Env {
-                    name: var.to_string(),
-                    value: value.to_string(),
-                    expected: format!(
-                        "{stat} of gate {} beside {other_stat} = {figure} from {other}: one distribution's statistics keep \
-                         its order (min <= every percentile, med and avg <= max, percentiles rise with their rank); \
-                         env figures are judged as evidence, together",
-                        gate.id
-                    ),
-                });
+            let value = reading.value();
+            if unjudgeable(value, *dimension, *domain).is_some() {
+                continue;
             }
-            read.push((var, stat, value));
+            read.push(Read {
+                gate,
+                stat: threshold.stat,
+                value,
+                dimension: *dimension,
+                env,
+                source: format!("{provenance} (gate {})", gate.id),
+            });
+        }
+    }
+    for (at, figure) in read.iter().enumerate() {
+        let Some(var) = figure.env else { continue };
+        let others: Vec<&Read> = read
+            .iter()
+            .enumerate()
+            .filter(|(i, other)| {
+                *i != at
+                    && std::mem::discriminant(&other.dimension) == std::mem::discriminant(&figure.dimension)
+                    && same_distribution(figure.gate, other.gate)
+            })
+            .map(|(_, other)| other)
+            .collect();
+        let measured: Vec<(Stat, f64)> = others.iter().map(|other| (other.stat, other.value)).collect();
+        if let Some((other_stat, value)) = crate::metrics::out_of_order(figure.stat, figure.value, &measured) {
+            let other = others.iter().find(|o| o.stat == other_stat && o.value == value);
+            let shown = other.map_or_else(|| value.to_string(), |o| show_figure(value, o.dimension));
+            let other = other.map_or("", |o| o.source.as_str());
+            return Err(Error::Env {
+                name: var.to_string(),
+                value: evidence.env[var].value.to_string(),
+                expected: format!(
+                    "{} of gate {} beside {other_stat} = {shown} from {other}: one distribution's statistics keep its order \
+                     (min <= every percentile, med and avg <= max, percentiles rise with their rank, one statistic one \
+                     value); env figures are judged as evidence, together with every figure of their distribution",
+                    figure.stat,
+                    figure.gate.id,
+                ),
+            });
         }
     }
     Ok(())
+}
+
+/// Whether two gates read one distribution: one gate's statistics always do; two gates do when
+/// they name the same `scrape` histogram, or when a `histogram_quantile` query of each reads
+/// the identical bucket expression (the text after `q`, window and labels included). Nothing
+/// else is taken to be the same distribution (two plain queries over different metrics are not).
+fn same_distribution(a: &Gate, b: &Gate) -> bool {
+    if std::ptr::eq(a, b) || a.id == b.id {
+        return true;
+    }
+    if a.scrape.is_some() && a.scrape == b.scrape {
+        return true;
+    }
+    let buckets = |gate: &Gate| -> Vec<String> {
+        gate.queries.iter().filter_map(|(_, q)| super::quantile_query::parse(q)).map(|q| q.buckets).collect()
+    };
+    let theirs = buckets(b);
+    buckets(a).iter().any(|mine| theirs.contains(mine))
 }
 
 /// A `histogram_quantile` answer checked against its own buckets (see `quantile_query`): a
@@ -1267,5 +1337,114 @@ fn trim_decimals(value: f64, places: usize) -> String {
         text.trim_end_matches('0').trim_end_matches('.').to_string()
     } else {
         text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One gate of the generated policy: its unit, and per statistic its limit (canonical ms)
+    /// and either an env figure or a query answer (canonical ms).
+    #[derive(Debug, Clone)]
+    struct GenGate {
+        seconds: bool,
+        scrape: bool,
+        stats: Vec<(usize, u32, bool, u32)>,
+    }
+
+    const STATS: [(&str, &str); 5] =
+        [("p(50)", "0.5"), ("p(90)", "0.9"), ("p(95)", "0.95"), ("p(99)", "0.99"), ("max", "1")];
+    const BUCKETS: &str = "sum(rate(lag_hist[5m]))";
+
+    fn gen_gate() -> impl proptest::strategy::Strategy<Value = GenGate> {
+        use proptest::prelude::*;
+        (any::<bool>(), any::<bool>(), proptest::collection::vec((0usize..5, 0u32..8, any::<bool>(), 0u32..8), 1..4))
+            .prop_map(|(seconds, scrape, mut stats)| {
+                stats.sort_by_key(|s| s.0);
+                stats.dedup_by_key(|s| s.0);
+                GenGate { seconds, scrape, stats }
+            })
+    }
+
+    /// A figure of `ms` canonical milliseconds written in the gate's unit.
+    fn written(ms: u32, seconds: bool) -> f64 {
+        match seconds {
+            true => f64::from(ms) / 1000.0,
+            false => f64::from(ms),
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+
+        /// Findings round25-figures/01 and /03. Rule: gates reading one distribution (same
+        /// `scrape` histogram, or histogram_quantile over the identical bucket expression) hold
+        /// every env figure to every other figure of it, env or queried, in any unit: when they
+        /// break its order the judgement is exit 2 (an error, never a verdict); when they keep
+        /// it, each env figure is judged against its own limit.
+        #[test]
+        fn env_figures_are_held_to_every_figure_of_their_distribution(gates in proptest::collection::vec(gen_gate(), 1..4)) {
+            let mut text = String::new();
+            let mut evidence = Evidence::default();
+            // (statistic index, canonical ms, from env, gate, threshold text, limit ms)
+            let mut figures: Vec<(usize, u32, bool, String, String, u32)> = Vec::new();
+            for (g, gate) in gates.iter().enumerate() {
+                let unit = if gate.seconds { "s" } else { "ms" };
+                let thresholds: Vec<String> =
+                    gate.stats.iter().map(|(s, limit, ..)| format!("\"{} < {}ms\"", STATS[*s].0, limit * 500 + 250)).collect();
+                text.push_str(&format!("[[gate]]\nid = \"g{g}\"\nunit = \"{unit}\"\nhistogram = \"native\"\nthresholds = [{}]\n", thresholds.join(", ")));
+                if gate.scrape {
+                    text.push_str("scrape = \"lag_hist\"\n");
+                }
+                let mut env = String::new();
+                let mut query = String::new();
+                for (s, limit, from_env, value) in &gate.stats {
+                    let (stat, q) = STATS[*s];
+                    let figure = written(value * 500, gate.seconds);
+                    // The same bucket expression, spelled apart per gate so each answer is its own.
+                    let text = format!("histogram_quantile({q},{} {BUCKETS})", " ".repeat(g));
+                    query.push_str(&format!("\"{stat}\" = '{text}'\n"));
+                    if *from_env {
+                        let var = format!("G{g}_STAT{s}");
+                        env.push_str(&format!("\"{stat}\" = \"{var}\"\n"));
+                        evidence.env.insert(var.clone(), EnvFigure { value: figure, provenance: Provenance::Env { name: var } });
+                    } else {
+                        evidence.queries.insert(text, QueryResult {
+                            series: vec![Series { labels: BTreeMap::new(), value: figure }],
+                            at: "2026-01-01T00:00:00Z".into(),
+                            warnings: vec![],
+                        });
+                    }
+                    figures.push((*s, value * 500, *from_env, format!("g{g}"), format!("{stat} < {}ms", limit * 500 + 250), limit * 500 + 250));
+                }
+                if !env.is_empty() {
+                    text.push_str(&format!("[gate.env]\n{env}"));
+                }
+                text.push_str(&format!("[gate.query]\n{query}"));
+            }
+            // Gates without a scrape and gates with one meet through their identical bucket
+            // expression: every generated gate reads the one distribution.
+            let policy = crate::policy::parse("generated.toml", "generated", &text).expect("the generated policy loads");
+            let rank = |s: usize| [50.0, 90.0, 95.0, 99.0, 100.0][s];
+            let broken = figures.iter().any(|a| figures.iter().any(|b| {
+                (a.2 || b.2) && ((rank(a.0) < rank(b.0) && a.1 > b.1) || (a.0 == b.0 && a.1 != b.1))
+            }));
+            match evaluate(&policy, &evidence) {
+                Err(error) => {
+                    proptest::prop_assert!(broken, "refused figures in order: {error}\n{text}");
+                    proptest::prop_assert!(matches!(error, Error::Env { .. }), "{error}");
+                    proptest::prop_assert_eq!(error.to_string().lines().count(), 1);
+                }
+                Ok(verdict) => {
+                    proptest::prop_assert!(!broken, "figures out of order were judged:\n{text}\n{:?}", evidence.env);
+                    for (_, value, _, gate, check, limit) in figures.iter().filter(|f| f.2) {
+                        let row = verdict.rows.iter().find(|r| r.gate == *gate && r.check == *check).expect("a row per threshold");
+                        let expected = if value < limit { Status::Pass } else { Status::Fail };
+                        proptest::prop_assert_eq!(row.status, expected, "{} {}: {:?}", gate, check, row);
+                    }
+                }
+            }
+        }
     }
 }

@@ -550,6 +550,7 @@ pub fn parse_with_vars(
         reserved::check_policy_id(&gate.id).map_err(|why| fail(format!("gate {:?}: {why}", gate.id)))?;
         gates.push(gate::parse_gate(gate, &vars, &fail)?);
     }
+    one_figure_per_variable(&gates).map_err(&fail)?;
     let mut freshness = Vec::new();
     for spec in raw.freshness {
         crate::secret::name_quotes_no_credential("freshness", &spec.id).map_err(&fail)?;
@@ -594,6 +595,33 @@ pub fn parse_with_vars(
         max_waiver_days,
         vars_in_effect: vars.in_effect(),
     })
+}
+
+/// One env variable names one figure (finding round25-figures/04: SCHEDULER_LAG_P95_SECONDS=50
+/// was 50 s to a gate in seconds and 50 ms to one in milliseconds, and the 1 s gate passed a
+/// 50 s lag): a variable read by several gates, or for several statistics, must be the same
+/// statistic in the same unit everywhere.
+fn one_figure_per_variable(gates: &[Gate]) -> Result<(), String> {
+    let mut named: BTreeMap<&str, (&Gate, Stat)> = BTreeMap::new();
+    for gate in gates {
+        for (stat, var) in &gate.env {
+            let Some((first, first_stat)) = named.get(var.as_str()).copied() else {
+                named.insert(var, (gate, *stat));
+                continue;
+            };
+            if first_stat != *stat || first.figure_unit != gate.figure_unit {
+                return Err(format!(
+                    "env variable {var} is read as {first_stat} in {} by gate {:?} and as {stat} in {} by gate {:?}: \
+                     one variable names one figure (one statistic, one unit); give each figure its own variable",
+                    first.figure_unit.name(),
+                    first.id,
+                    gate.figure_unit.name(),
+                    gate.id
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A duration as policies write it ("2m", "10m", "24h", "15s"); zero is refused.

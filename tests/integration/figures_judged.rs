@@ -2070,3 +2070,99 @@ fn env_figures_of_one_gate_keep_the_order_of_one_distribution() {
     let out = stdout_of(&check("10", "95", "100").code(1));
     assert!(table_line(&out, "queue-lag", "p(99) < 90s").contains("FAIL"), "{out}");
 }
+
+/// Finding round25-figures/01: an env figure is held to every figure of its distribution,
+/// whatever its source. JOB_LAG_MAX_SECONDS=5 beside the same gate's queried p(95) = 50 s (max
+/// below p95) is exit 2 in one line naming the variable and the query; an env max above the
+/// queried p(95) is judged against its limit.
+#[test]
+fn an_env_figure_is_held_to_the_queried_figures_of_its_gate() {
+    let url = serve_prometheus_answer(
+        r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[ASKED_T,"50"]}]}}"#,
+    );
+    let (_guard, policy) = policy_file(
+        "[[gate]]\nid = \"job-lag\"\nunit = \"s\"\nthresholds = [\"p(95) < 60s\", \"max < 180s\"]\n\
+         [gate.env]\nmax = \"JOB_LAG_MAX_SECONDS\"\n\
+         [gate.query]\n\"p(95)\" = 'job_lag_p95_seconds{job=\"api\"}'\nmax = 'job_lag_max_seconds{job=\"api\"}'\n",
+    );
+    let check = |max: &str, code: i32| {
+        gatecheck()
+            .env("JOB_LAG_MAX_SECONDS", max)
+            .args(["check", "--policy"])
+            .arg(&policy)
+            .args(["--prometheus-url", &url, "--at", FIXTURE_T])
+            .assert()
+            .code(code)
+    };
+    let err = stderr_of(&check("5", 2));
+    assert!(
+        err.contains("JOB_LAG_MAX_SECONDS") && err.contains("job_lag_p95_seconds") && err.contains("order"),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    let out = stdout_of(&check("120", 0));
+    assert!(table_line(&out, "job-lag", "max < 180s").contains("PASS"), "{out}");
+    let out = stdout_of(&check("200", 1));
+    assert!(table_line(&out, "job-lag", "max < 180s").contains("FAIL"), "{out}");
+}
+
+/// Finding round25-figures/03: gates naming the same `scrape` histogram read one distribution,
+/// so their env figures are held to each other as one gate's are: p(95) = 50 s in one gate and
+/// max = 5 s in another is exit 2 naming both variables and the other gate; a second p(95)
+/// variable of 10 s beside 50 s is one figure read twice with two values (exit 2).
+#[test]
+fn env_figures_of_one_histogram_split_over_gates_keep_its_order() {
+    let gate = |id: &str, threshold: &str, stat: &str, var: &str| {
+        format!(
+            "[[gate]]\nid = \"{id}\"\nunit = \"s\"\nthresholds = [\"{threshold}\"]\nscrape = \"waxwatch_scheduler_lag_seconds\"\n\
+             [gate.env]\n\"{stat}\" = \"{var}\"\n"
+        )
+    };
+    let (_guard, policy) = policy_file(&format!(
+        "{}{}{}",
+        gate("lag-p95", "p(95) < 60s", "p(95)", "LAG_P95_SECONDS"),
+        gate("lag-max", "max < 180s", "max", "LAG_MAX_SECONDS"),
+        gate("lag-p95-again", "p(95) < 60s", "p(95)", "LAG_P95_AGAIN_SECONDS"),
+    ));
+    let check = |p95: &str, max: &str, again: &str, code: i32| {
+        gatecheck()
+            .envs([("LAG_P95_SECONDS", p95), ("LAG_MAX_SECONDS", max), ("LAG_P95_AGAIN_SECONDS", again)])
+            .args(["check", "--policy"])
+            .arg(&policy)
+            .assert()
+            .code(code)
+    };
+    let err = stderr_of(&check("50", "5", "50", 2));
+    assert!(err.contains("LAG_MAX_SECONDS") && err.contains("LAG_P95_SECONDS") && err.contains("order"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    let err = stderr_of(&check("50", "100", "10", 2));
+    assert!(err.contains("LAG_P95_AGAIN_SECONDS") && err.contains("LAG_P95_SECONDS"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    let out = stdout_of(&check("50", "100", "50", 0));
+    assert!(table_line(&out, "lag-max", "max < 180s").contains("PASS"), "{out}");
+    stdout_of(&check("50", "200", "50", 1));
+}
+
+/// Finding round25-figures/04: one env variable names one figure. The same variable read by two
+/// gates in two units (50 s in one, 50 ms in the other), or for two statistics, is a policy error
+/// at load naming the variable and both gates.
+#[test]
+fn one_env_variable_names_one_figure() {
+    let gate = |id: &str, unit: &str, stat: &str| {
+        format!(
+            "[[gate]]\nid = \"{id}\"\nunit = \"{unit}\"\nthresholds = [\"{stat} < 1s\"]\nscrape = \"lag_seconds\"\n\
+             [gate.env]\n\"{stat}\" = \"LAG_P95_SECONDS\"\n"
+        )
+    };
+    for second in [gate("lag-strict", "ms", "p(95)"), gate("lag-max", "s", "max")] {
+        let (_guard, policy) = policy_file(&format!("{}{second}", gate("lag", "s", "p(95)")));
+        let err = stderr_of(
+            &gatecheck().env("LAG_P95_SECONDS", "50").args(["check", "--policy"]).arg(&policy).assert().code(2),
+        );
+        assert!(err.contains("LAG_P95_SECONDS") && err.contains("\"lag\"") && err.contains("lag-"), "{err}");
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+    }
+    // The same variable for the same statistic in the same unit is one figure read twice: fine.
+    let (_guard, policy) = policy_file(&format!("{}{}", gate("lag", "s", "p(95)"), gate("lag-again", "s", "p(95)")));
+    gatecheck().env("LAG_P95_SECONDS", "0.5").args(["check", "--policy"]).arg(&policy).assert().code(0);
+}
