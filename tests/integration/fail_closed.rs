@@ -196,7 +196,9 @@ fn limits_compare_exactly_as_written_and_export_as_written() {
     let script = stdout_of(
         &gatecheck()
             .env("PERF_RULE_ID", DEMO_RULE)
-            .env("PERF_BEARER_TOKEN", "test-bearer-token")
+            // A token whose pieces read as the script's own words ("bearer-token" beside
+            // `bearer_token_env`) is refused by `export k6` rather than masked into its code.
+            .env("PERF_BEARER_TOKEN", "Zx81Qv27Lm05Tr63")
             .args(["export", "k6", "--policy"])
             .arg(&policy)
             .assert()
