@@ -100,6 +100,30 @@ async fn watch(
             )));
         }
     }
+    if watch > 1 && require > 1 && !plan.at_is_fixed {
+        // A series sampled once a minute reads one sample in rounds a second apart: K
+        // readings of one sample are one reading (finding round25-figures/06). The rounds
+        // must be at least the longest sampling interval a judged gate's coverage declares.
+        let env_is_set = |var: &str| env(var).ok().flatten().is_some_and(|v| !v.trim().is_empty());
+        let needed = policy.queries_needed(&env_is_set, false);
+        let sampled = policy
+            .gates
+            .iter()
+            .filter_map(|gate| gate.coverage.as_ref().map(|coverage| (gate, coverage)))
+            .filter(|(_, coverage)| needed.iter().any(|(_, query)| *query == coverage.query()))
+            .max_by_key(|(_, coverage)| coverage.interval);
+        if let Some((gate, coverage)) = sampled.filter(|(_, coverage)| interval < coverage.interval) {
+            return Err(Error::Settings(format!(
+                "--interval {}: with --require {require}, rounds must be at least the sampling interval of the series \
+                 they read, but gate {}'s coverage declares interval {} ({}): rounds closer than that read one sample \
+                 {require} times, which is one reading",
+                humantime::format_duration(interval),
+                gate.id,
+                humantime::format_duration(coverage.interval),
+                coverage.selector
+            )));
+        }
+    }
     if watch > 1 && plan.at_is_fixed {
         // Not an error (a fixed instant is how a past incident is replayed), but every round
         // judges the same data, so the watch cannot see anything change.
