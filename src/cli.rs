@@ -532,9 +532,10 @@ pub struct CheckArgs {
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub watch: u32,
 
-    /// Time between evaluations with --watch, e.g. 30s.
-    #[arg(long, value_name = "DURATION", default_value = "30s")]
-    pub interval: String,
+    /// Time between evaluations with --watch, e.g. 30s [default: 30s, or the longest sampling
+    /// interval a judged gate's coverage declares, when longer].
+    #[arg(long, value_name = "DURATION")]
+    pub interval: Option<String>,
 
     /// How many of the last evaluations must pass [default: all of --watch].
     #[arg(long, value_name = "K")]

@@ -25,8 +25,14 @@ pub async fn check(args: CheckArgs, context: &Context<'_>, out: &mut dyn Write) 
     };
     let mut plan = settings::resolve_on_call(context.config, args.evidence.into_settings(base), context.env)?;
     plan.summary_explicit = summary_flag;
-    let interval = crate::metrics::clock::parse_duration(&args.interval)
-        .map_err(|e| Error::Settings(format!("--interval {:?}: {e} (expected e.g. 30s)", args.interval)))?;
+    let interval = args
+        .interval
+        .as_deref()
+        .map(|text| {
+            crate::metrics::clock::parse_duration(text)
+                .map_err(|e| Error::Settings(format!("--interval {text:?}: {e} (expected e.g. 30s)")))
+        })
+        .transpose()?;
     let require = args.require.unwrap_or(args.watch);
     if require == 0 || require > args.watch {
         return Err(Error::Settings(format!("--require {require}: expected 1 to --watch ({})", args.watch)));
@@ -67,11 +73,18 @@ async fn watch(
     plan: &Plan,
     env: &crate::env::Lookup<'_>,
     watch: u32,
-    interval: Duration,
+    interval: Option<Duration>,
     require: u32,
     outputs: report::outputs::Outputs,
     out: &mut dyn Write,
 ) -> Result<Outcome, Error> {
+    // Without --interval, rounds are 30 s apart, or as far apart as the longest sampling
+    // interval a judged gate's coverage declares (`sampled_every`): the default never reads one
+    // sample twice.
+    let longest_sampling = sampled_every(policy, env);
+    let interval = interval.unwrap_or_else(|| {
+        longest_sampling.map_or(DEFAULT_INTERVAL, |(_, coverage)| coverage.interval.max(DEFAULT_INTERVAL))
+    });
     if watch > 1 && require > 1 && interval < Duration::from_secs(1) && !plan.at_is_fixed {
         // Rounds are evaluated at whole seconds: rounds less than a second apart read one
         // instant, and K readings of one instant are one reading (finding judge4/05).
@@ -97,6 +110,22 @@ async fn watch(
                 "--require {require}: no gate of policy {} is read from Prometheus here (its figures come from the \
                  environment or a file, read once), so {require} rounds cannot show the figures are stable; give --require 1",
                 policy.name
+            )));
+        }
+    }
+    if watch > 1 && require > 1 && !plan.at_is_fixed {
+        // A series sampled once a minute reads one sample in rounds a second apart: K
+        // readings of one sample are one reading (finding round25-figures/06). The rounds
+        // must be at least the longest sampling interval a judged gate's coverage declares.
+        if let Some((gate, coverage)) = longest_sampling.filter(|(_, coverage)| interval < coverage.interval) {
+            return Err(Error::Settings(format!(
+                "--interval {}: with --require {require}, rounds must be at least the sampling interval of the series \
+                 they read, but gate {}'s coverage declares interval {} ({}): rounds closer than that read one sample \
+                 {require} times, which is one reading",
+                humantime::format_duration(interval),
+                gate.id,
+                humantime::format_duration(coverage.interval),
+                coverage.selector
             )));
         }
     }
@@ -177,4 +206,23 @@ async fn watch(
     }
     outputs.write(&verdict, out)?;
     Ok(Outcome::of(verdict.blocked()))
+}
+
+/// Rounds of `check --watch` without `--interval` are this far apart at least.
+const DEFAULT_INTERVAL: Duration = Duration::from_secs(30);
+
+/// The gate whose coverage declares the longest sampling interval among those judged from
+/// Prometheus here (a gate whose figures all come from the environment reads no series).
+fn sampled_every<'p>(
+    policy: &'p Policy,
+    env: &crate::env::Lookup<'_>,
+) -> Option<(&'p crate::policy::Gate, &'p crate::policy::Coverage)> {
+    let env_is_set = |var: &str| env(var).ok().flatten().is_some_and(|v| !v.trim().is_empty());
+    let needed = policy.queries_needed(&env_is_set, false);
+    policy
+        .gates
+        .iter()
+        .filter_map(|gate| gate.coverage.as_ref().map(|coverage| (gate, coverage)))
+        .filter(|(_, coverage)| needed.iter().any(|(_, query)| *query == coverage.query()))
+        .max_by_key(|(_, coverage)| coverage.interval)
 }

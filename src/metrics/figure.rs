@@ -208,6 +208,10 @@ pub fn parse_figure_text(text: &str) -> Result<f64, String> {
     if !value.is_finite() {
         return Err("not a finite number".into());
     }
+    // The one exactness rule, worded as env messages have it ("the value has more ...").
+    exact_figure_text(text).map_err(|_| {
+        format!("has more significant digits than a figure can hold exactly ({text} would be read as {value})")
+    })?;
     let written = Decimal::from_str_exact(text)
         .or_else(|_| Decimal::from_scientific(text))
         .map_err(|_| "beyond the range of an exact decimal".to_string())?;
@@ -263,17 +267,24 @@ pub fn check_json_numbers(json: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Whether a JSON number's text is the figure its reader keeps (see `check_json_numbers`).
+/// Whether a JSON number's text is the figure its reader keeps (see `check_json_numbers`):
+/// whole numbers a u64 or i64 holds are read as integers, exactly; any other number as an f64.
 fn held_exactly(number: &str) -> bool {
+    let whole = !number.contains(['.', 'e', 'E']);
+    if whole && (number.parse::<u64>().is_ok() || number.parse::<i64>().is_ok()) {
+        return true;
+    }
+    held_by_f64(number)
+}
+
+/// Whether decimal text is exactly the f64 it parses to (its digits and scale are those of the
+/// f64's shortest text), so comparing the f64 is comparing the text.
+fn held_by_f64(number: &str) -> bool {
     let mantissa = number.split(['e', 'E']).next().unwrap_or_default();
     let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
     let significant = digits.trim_start_matches('0').trim_end_matches('0').len();
     // Fifteen significant digits always survive a binary64 and back (DBL_DIG).
     if significant <= 15 {
-        return true;
-    }
-    let whole = !number.contains(['.', 'e', 'E']);
-    if whole && (number.parse::<u64>().is_ok() || number.parse::<i64>().is_ok()) {
         return true;
     }
     // Its digits and scale against those of the shortest text of the f64 read (any exponent:
@@ -282,6 +293,23 @@ fn held_exactly(number: &str) -> bool {
         Ok(value) if value.is_finite() => scientific(number) == scientific(&format!("{value:e}")),
         _ => false,
     }
+}
+
+/// The one rule for every decimal text read from outside as an f64 (an env figure, a PromQL
+/// sample, an exposition sample or `le` bound, a recorded window's bound): the text must be
+/// exactly the f64 read. `60.000000000000001` reads as the f64 60, a figure on the limit's
+/// other side, so it is refused, never rounded. Real Prometheus and client libraries write the
+/// shortest text that round-trips, which always passes. Spellings of infinities and NaN, and
+/// overflow to them, are no digits rounded: the reader's own rules judge those. `Err` says why,
+/// naming the text and the figure it would be read as.
+pub fn exact_figure_text(text: &str) -> Result<f64, String> {
+    let value: f64 = text.parse().map_err(|_| format!("{text:?} is not a number"))?;
+    if !value.is_finite() || held_by_f64(text) {
+        return Ok(value);
+    }
+    Err(format!(
+        "{text} has more significant digits than a figure can hold exactly: it would be read as {value}, perhaps on the limit's other side"
+    ))
 }
 
 /// A number's text as (negative, significant digits, the power of ten of the first one), so

@@ -43,7 +43,12 @@ impl HistogramSnapshot {
             let le = match pair[0].as_str() {
                 Some("+Inf") => f64::INFINITY,
                 Some(text) => {
-                    text.parse::<f64>().ok().filter(|v| v.is_finite()).ok_or("buckets[]: le is not a number")?
+                    // Exactly as written or refused (`exact_figure_text`, the one rule).
+                    match super::exact_figure_text(text) {
+                        Ok(bound) if bound.is_finite() => bound,
+                        Err(why) if text.parse::<f64>().is_ok() => return Err(format!("buckets[]: le {why}")),
+                        _ => return Err("buckets[]: le is not a number".into()),
+                    }
                 }
                 None => return Err("buckets[]: le must be a string".into()),
             };

@@ -20,7 +20,7 @@ mod selector;
 
 pub use aggregate::{Aggregate, Lookup, MetricKind, TrendStats};
 pub use distribution::Distribution;
-pub use figure::{check_json_numbers, Dimension, Domain, Stat};
+pub use figure::{check_json_numbers, exact_figure_text, Dimension, Domain, Stat};
 pub use fit::out_of_order;
 pub use histogram::{classic_fault, same_layout, HistogramSnapshot, Known, Window, BUCKET_TOLERANCE};
 pub use identity::{is_identity, same_run, RunIdentity, ANSWERS_PREFIX};

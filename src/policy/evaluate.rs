@@ -843,7 +843,7 @@ fn conservative_quantile(
     result: &QueryResult,
     evidence: &Evidence,
 ) -> Result<(QueryResult, Option<String>), String> {
-    use super::quantile_query::{beyond_finite, cumulative_fault, Bucket};
+    use super::quantile_query::{agrees, beyond_finite, bucket_quantile, cumulative_fault, Bucket};
     let Some(quantile) = gate.quantile_companion(query) else { return Ok((result.clone(), None)) };
     let Some(buckets) = evidence.queries.get(&quantile.buckets) else {
         return Err(format!(
@@ -889,6 +889,21 @@ fn conservative_quantile(
             let set = crate::metrics::LabelSet::of(&series.labels);
             let named = if set.is_empty() { String::new() } else { format!(" {set}") };
             return Err(format!("series{named} of {}: {fault}", quantile.buckets));
+        }
+    }
+    // The answer is checked against its buckets at every rank, not only the +Inf one: an
+    // answer from another replica or cache than its buckets' (finding round25-figures/05: 5 s
+    // beside buckets putting 90 of 100 observations above 60 s) is two readings of one figure.
+    for series in &result.series {
+        let Some(drawn) = bucket_quantile(quantile.q, &series.labels, &buckets) else { continue };
+        if drawn.is_finite() && series.value.is_finite() && !agrees(series.value, drawn) {
+            let set = crate::metrics::LabelSet::of(&series.labels);
+            let named = if set.is_empty() { String::new() } else { format!(" {set}") };
+            return Err(format!(
+                "series{named}: histogram_quantile answered {} but its own buckets ({}) give the {} quantile as {drawn}: \
+                 two readings of one figure (an answer from another replica or cache than its buckets?)",
+                series.value, quantile.buckets, quantile.q
+            ));
         }
     }
     let mut adjusted = result.clone();

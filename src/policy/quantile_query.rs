@@ -160,6 +160,32 @@ pub fn beyond_finite(q: f64, labels: &BTreeMap<String, String>, buckets: &[Bucke
     (largest_finite_count < q * total).then_some((total - largest_finite_count, total))
 }
 
+/// The `q` quantile of the series labelled `labels` drawn from the companion buckets by
+/// Prometheus's histogram_quantile method (`metrics::HistogramSnapshot::quantile`, the one
+/// home of that method, which scraped windows use too; +Inf when the rank lies above every
+/// finite bound); None when the buckets give no figure (no +Inf bucket, no observations, `q`
+/// outside 0..=1).
+pub fn bucket_quantile(q: f64, labels: &BTreeMap<String, String>, buckets: &[Bucket]) -> Option<f64> {
+    if !(0.0..=1.0).contains(&q) {
+        return None;
+    }
+    let mut coalesced = coalesced(labels, buckets);
+    coalesced.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let total = coalesced.last().filter(|(bound, _)| bound.is_infinite()).map(|(_, count)| *count)?;
+    crate::metrics::HistogramSnapshot { buckets: coalesced, sum: 0.0, count: total }.quantile(q)
+}
+
+/// How far a histogram_quantile answer may lie from the quantile its companion buckets give,
+/// relative to the larger of the two: the two are one computation over one answer, differing
+/// only in the order floats were summed. Beyond it they are two readings of one figure.
+pub const QUANTILE_TOLERANCE: f64 = 1e-6;
+
+/// Whether a histogram_quantile answer and the quantile its own buckets give are one figure
+/// (see `QUANTILE_TOLERANCE`).
+pub fn agrees(answer: f64, from_buckets: f64) -> bool {
+    answer == from_buckets || (answer - from_buckets).abs() <= QUANTILE_TOLERANCE * answer.abs().max(from_buckets.abs())
+}
+
 /// Why the buckets of the series labelled `labels` cannot give a quantile, if they cannot: the
 /// buckets a quantile is drawn from must be cumulative, so the +Inf bucket must be there
 /// wherever finite buckets are, hold at least every finite bucket, and equal the `_count`

@@ -6,6 +6,8 @@ pub mod baseline;
 pub mod detect;
 pub mod digest;
 pub mod env;
+#[cfg(test)]
+mod exact_text_tests;
 pub mod history;
 pub mod input_series;
 pub mod k6_ndjson;

@@ -312,6 +312,7 @@ async fn attempt_once(
     };
     match serde_json::from_slice::<ApiResponse>(&body) {
         Ok(ApiResponse::Success { data, mut warnings, infos, is_partial }) => {
+            sample_texts_exact(&body).map_err(Failure::Fatal)?;
             warnings.extend(infos.into_iter().map(|info| format!("info: {info}")));
             if is_partial && warnings.is_empty() {
                 warnings.push("isPartial: true (some storage nodes did not answer)".into());
@@ -338,6 +339,43 @@ async fn attempt_once(
             unreachable: false,
         }),
         Err(e) => Err(Failure::Fatal(format!("the answer is not a Prometheus API response ({})", error_chain(&e)))),
+    }
+}
+
+/// Every sample value of an answer (vector, scalar or matrix) is decimal text the client
+/// library parses to an f64: each must be exactly that f64 (`metrics::exact_figure_text`, the
+/// one rule for decimal text from outside), or the answer is refused naming the series, as
+/// other malformed values are (finding round25-figures/02: "60.000000000000001" read as 60
+/// passed `<= 60s`). Prometheus writes shortest round-trip texts, which always pass.
+pub fn sample_texts_exact(body: &[u8]) -> Result<(), String> {
+    use serde_json::Value;
+    let Ok(answer) = serde_json::from_slice::<Value>(body) else { return Ok(()) };
+    let check = |series: Option<&Value>, sample: &Value| -> Result<(), String> {
+        let Some(text) = sample.get(1).and_then(Value::as_str) else { return Ok(()) };
+        crate::metrics::exact_figure_text(text).map(|_| ()).map_err(|why| {
+            let named = match series.and_then(|s| s.get("metric")) {
+                Some(metric) => format!("the sample of series {}", crate::secret::scrub(&metric.to_string())),
+                None => "the scalar sample".to_string(),
+            };
+            format!("{named}: {why}")
+        })
+    };
+    match answer.pointer("/data/result") {
+        Some(Value::Array(result)) if answer.pointer("/data/resultType").and_then(Value::as_str) == Some("scalar") => {
+            check(None, &Value::Array(result.clone()))
+        }
+        Some(Value::Array(result)) => {
+            for series in result {
+                if let Some(value) = series.get("value") {
+                    check(Some(series), value)?;
+                }
+                for value in series.get("values").and_then(Value::as_array).into_iter().flatten() {
+                    check(Some(series), value)?;
+                }
+            }
+            Ok(())
+        }
+        _ => Ok(()),
     }
 }
 

@@ -275,7 +275,16 @@ pub fn parse(url: &str, text: &str) -> Result<BTreeMap<String, ScrapedHistogram>
         let value: f64 = match value_text {
             "+Inf" => f64::INFINITY,
             "-Inf" => f64::NEG_INFINITY,
-            other => other.parse().map_err(|_| fail(number + 1, &format!("value {other:?} is not a number")))?,
+            // Read exactly or refused (`metrics::exact_figure_text`, the one rule for decimal
+            // text from outside: finding round25-figures/02), as other malformed values are.
+            other => crate::metrics::exact_figure_text(other).map_err(|why| {
+                let why = if other.parse::<f64>().is_err() {
+                    format!("value {other:?} is not a number")
+                } else {
+                    format!("value {why}")
+                };
+                fail(number + 1, &why)
+            })?,
         };
         let name = series.split('{').next().unwrap_or(series);
         if name.ends_with("_bucket") || name.ends_with("_sum") || name.ends_with("_count") {
@@ -326,7 +335,12 @@ pub fn parse(url: &str, text: &str) -> Result<BTreeMap<String, ScrapedHistogram>
             let le: f64 = if le == "+Inf" {
                 f64::INFINITY
             } else {
-                le.parse().ok().filter(|le: &f64| !le.is_nan()).ok_or_else(|| fail(number + 1, "le is not a number"))?
+                match crate::metrics::exact_figure_text(le) {
+                    Ok(bound) if !bound.is_nan() => bound,
+                    Ok(_) => return Err(fail(number + 1, "le is not a number")),
+                    Err(why) if le.parse::<f64>().is_ok() => return Err(fail(number + 1, &format!("le {why}"))),
+                    Err(_) => return Err(fail(number + 1, "le is not a number")),
+                }
             };
             let snapshot = series_of(&mut histograms, base, series);
             match snapshot.buckets.iter_mut().find(|(b, _)| *b == le) {

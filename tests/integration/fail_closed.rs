@@ -1473,3 +1473,120 @@ fn a_native_duration_its_own_start_and_end_contradict_is_refused() {
     assert!(stderr_of(&merge(&path).code(2)).contains("gatecheck.duration_s"));
     assert!(stderr_of(&verify(&path).code(2)).contains("gatecheck.duration_s"));
 }
+
+/// Finding round25-figures/02: a PromQL answer whose value text has more digits than a binary64
+/// holds ("60.000000000000001", above the limit) was read as 60 and passed `<= 60s`. It is
+/// refused (exit 2) naming the series and the figure it would be read as, as other malformed
+/// answer values are; the figure's own shortest text is judged.
+#[test]
+fn a_promql_answer_text_that_is_not_the_figure_read_is_refused_never_rounded() {
+    let (_guard, policy) = policy_file(
+        "[[gate]]\nid = \"lag\"\nunit = \"s\"\nquery = 'job_lag_p95_seconds'\nthresholds = [\"p(95) <= 60s\"]\n",
+    );
+    let check = |url: &str, code: i32| {
+        gatecheck()
+            .args(["check", "--policy"])
+            .arg(&policy)
+            .args(["--prometheus-url", url, "--at", FIXTURE_T])
+            .assert()
+            .code(code)
+    };
+    let url = serve_prometheus_answer(
+        r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"job":"api"},"value":[ASKED_T,"60.000000000000001"]}]}}"#,
+    );
+    let err = stderr_of(&check(&url, 2));
+    assert!(
+        err.contains("60.000000000000001") && err.contains("more significant digits") && err.contains("api"),
+        "{err}"
+    );
+    let url = serve_prometheus_answer(
+        r#"{"status":"success","data":{"resultType":"scalar","result":[ASKED_T,"6.00000000000000000001e1"]}}"#,
+    );
+    let err = stderr_of(&check(&url, 2));
+    assert!(err.contains("6.00000000000000000001e1") && err.contains("read as 60"), "{err}");
+    let url = serve_prometheus_answer(
+        r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"job":"api"},"value":[ASKED_T,"60.00000000000001"]}]}}"#,
+    );
+    assert!(table_line(&stdout_of(&check(&url, 1)), "lag api", "p(95) <= 60s").contains("FAIL"));
+}
+
+/// Finding round25-figures/05: a histogram_quantile answer was checked against its bucket
+/// companion only where the rank lies in the +Inf bucket: 5 s beside buckets putting 90 of 100
+/// observations in (60 s, 120 s] passed `p(95) < 60s`. Every rank is checked: an answer that is
+/// not the quantile its own buckets give (by histogram_quantile's method, within float
+/// summation slack) is NO DATA naming both figures; the agreeing answer is judged.
+#[test]
+fn a_quantile_answer_that_contradicts_its_own_buckets_is_no_data() {
+    let (_guard, policy) = policy_file(
+        "[[gate]]\nid = \"lag\"\nunit = \"s\"\nthresholds = [\"p(95) < 60s\"]\nquery = 'histogram_quantile(0.95, sum by (le) (job_lag_seconds_bucket))'\n",
+    );
+    const BUCKETS: &str = r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"le":"60"},"value":[1767225600,"10"]},{"metric":{"le":"120"},"value":[1767225600,"100"]},{"metric":{"le":"+Inf"},"value":[1767225600,"100"]}]}}"#;
+    let check = |answer: &'static str, code: i32| {
+        let url = serve_by_query(vec![
+            ("histogram_quantile", answer),
+            ("bucket", BUCKETS),
+            (
+                "_count",
+                r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1767225600,"100"]}]}}"#,
+            ),
+        ]);
+        stdout_of(
+            &gatecheck()
+                .args(["check", "--policy"])
+                .arg(&policy)
+                .args(["--prometheus-url", &url, "--at", FIXTURE_T])
+                .assert()
+                .code(code),
+        )
+    };
+    let out = check(
+        r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1767225600,"5"]}]}}"#,
+        1,
+    );
+    assert!(table_line(&out, "lag", "p(95) < 60s").contains("NO DATA"), "{out}");
+    assert!(out.contains("answered 5") && out.contains("116.666"), "both figures are named: {out}");
+    // The quantile these buckets give (Prometheus prints its shortest text) is the figure.
+    let out = check(
+        r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1767225600,"116.66666666666667"]}]}}"#,
+        1,
+    );
+    assert!(table_line(&out, "lag", "p(95) < 60s").contains("FAIL"), "{out}");
+}
+
+/// Finding round25-figures/06: `check --watch 3 --interval 1s` on a series the policy's own
+/// coverage says is sampled every minute read one sample three times and printed STABLE. With
+/// --require K > 1 the rounds must be at least the largest coverage interval of a judged gate
+/// apart: exit 2 naming both intervals.
+#[test]
+fn watch_rounds_closer_than_the_series_sampling_interval_are_refused() {
+    let (_guard, policy) = policy_file(
+        "[[gate]]\nid = \"lag\"\nunit = \"s\"\nthresholds = [\"p(95) < 60s\"]\nquery = 'job_lag_p95_seconds'\nmin_coverage = \"90%\"\ncoverage = { selector = 'job_lag_p95_seconds', window = \"10m\", interval = \"1m\" }\n",
+    );
+    let watch = |extra: &[&str]| {
+        gatecheck()
+            .args(["check", "--policy"])
+            .arg(&policy)
+            .args(["--prometheus-url", "http://127.0.0.1:9", "--watch", "3"])
+            .args(extra)
+            .assert()
+    };
+    let err = stderr_of(&watch(&["--interval", "1s"]).code(2));
+    assert!(err.contains("--interval 1s") && err.contains("interval 1m") && err.contains("lag"), "{err}");
+    let err = stderr_of(&watch(&["--interval", "59s", "--require", "2"]).code(2));
+    assert!(err.contains("--interval 59s") && err.contains("interval 1m"), "{err}");
+    // Without --interval the rounds are the longest sampling interval apart (31 s here, above
+    // the 30 s default): never refused, never one sample read twice.
+    let (_guard, policy) = policy_file(
+        "[[gate]]\nid = \"lag\"\nunit = \"s\"\nthresholds = [\"p(95) < 60s\"]\nquery = 'job_lag_p95_seconds'\nmin_coverage = \"90%\"\ncoverage = { selector = 'job_lag_p95_seconds', window = \"10m\", interval = \"31s\" }\n",
+    );
+    // A server answering nothing: each round is NO DATA (blocked), so the watch runs both rounds.
+    let url = serve_prometheus_answer(r#"{"status":"success","data":{"resultType":"vector","result":[]}}"#);
+    let started = std::time::Instant::now();
+    gatecheck()
+        .args(["check", "--policy"])
+        .arg(&policy)
+        .args(["--prometheus-url", &url, "--watch", "2"])
+        .assert()
+        .code(1);
+    assert!(started.elapsed() >= std::time::Duration::from_secs(31), "rounds {:?} apart", started.elapsed());
+}

@@ -2166,3 +2166,35 @@ fn one_env_variable_names_one_figure() {
     let (_guard, policy) = policy_file(&format!("{}{}", gate("lag", "s", "p(95)"), gate("lag-again", "s", "p(95)")));
     gatecheck().env("LAG_P95_SECONDS", "0.5").args(["check", "--policy"]).arg(&policy).assert().code(0);
 }
+
+/// Finding round25-figures/05: every histogram_quantile answer is checked against the quantile
+/// its own buckets give, at every rank. Real Prometheus answers agree with gatecheck's reading
+/// of the buckets at ranks in the first bucket, between buckets and at the top of the range, so
+/// no real answer is NO DATA for it.
+#[test]
+fn real_prometheus_quantile_answers_agree_with_their_buckets_at_every_rank() {
+    let Some(prometheus) = PrometheusFixture::start() else { return };
+    let bucket =
+        |le: &str, count: u32| format!(r#"label_replace(absent(gatecheck_unset) * {count}, "le", "{le}", "", "")"#);
+    let buckets =
+        [bucket("0.5", 10), bucket("1", 40), bucket("5", 70), bucket("10", 97), bucket("+Inf", 100)].join(" or ");
+    let gates: String = [("p(5)", 0.05), ("p(25)", 0.25), ("p(50)", 0.5), ("p(90)", 0.9), ("p(97)", 0.97)]
+        .iter()
+        .map(|(stat, q)| format!("\"{stat}\" = '''histogram_quantile({q}, {buckets})'''\n"))
+        .collect();
+    let (_guard, policy) = policy_file(&format!(
+        "[[gate]]\nid = \"lag\"\nunit = \"s\"\nthresholds = [\"p(5) < 60s\", \"p(25) < 60s\", \"p(50) < 60s\", \"p(90) < 60s\", \"p(97) < 60s\"]\n[gate.query]\n{gates}"
+    ));
+    let out = stdout_of(
+        &gatecheck()
+            .args(["check", "--policy"])
+            .arg(&policy)
+            .args(["--prometheus-url", &prometheus.url, "--at", FIXTURE_T])
+            .assert()
+            .code(0),
+    );
+    for check in ["p(5) < 60s", "p(25) < 60s", "p(50) < 60s", "p(90) < 60s", "p(97) < 60s"] {
+        assert!(table_line(&out, "lag", check).contains("PASS"), "{check}: {out}");
+    }
+    assert!(!out.contains("two readings"), "{out}");
+}

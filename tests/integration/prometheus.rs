@@ -72,7 +72,7 @@ fn an_env_figure_overrides_the_query_and_no_env_ignores_it() {
         "--at",
         AT,
     ];
-    let assert = gatecheck().env("SCHEDULER_LAG_P95_SECONDS", "30").args(args).assert().code(0);
+    let assert = gatecheck().env("SCHEDULER_LAG_P95_SECONDS", "30").args(args).arg("--verbose").assert().code(0);
     let out = stdout_of(&assert);
     let line = table_line(&out, "scheduler-lag", "p(95) < 60s");
     assert!(line.contains("30 s") && line.contains("PASS") && line.contains("env SCHEDULER_LAG_P95_SECONDS"), "{line}");
