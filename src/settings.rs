@@ -328,7 +328,20 @@ fn resolve_layers(
                 pair.split_once('=')
                     .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
                     .filter(|(k, _)| !k.is_empty())
-                    .ok_or_else(|| Error::Settings(format!("--var {pair:?}: expected NAME=VALUE")))
+                    .ok_or_else(|| {
+                        Error::Settings(format!("--var {:?}: expected NAME=VALUE", crate::secret::scrub(pair)))
+                    })
+                    .and_then(|(k, v)| {
+                        // A variable is placed inside the queries sent to Prometheus: one holding
+                        // a credential is refused here, before any request (finding round25-text/03).
+                        crate::secret::request_part_holds_no_credential(
+                            &format!("--var {}", crate::escape::line(&crate::secret::scrub(&k))),
+                            "the value (placed inside the queries sent to Prometheus)",
+                            &v,
+                        )
+                        .map_err(Error::Settings)?;
+                        Ok((k, v))
+                    })
             })
             .collect::<Result<_, _>>()?,
     })

@@ -101,8 +101,34 @@ pub fn load_plan(args: &LoadArgs, env: &crate::env::Lookup<'_>) -> Result<(LoadP
     if let Some(url) = &args.remote_write {
         crate::input::url_holds_no_known_credential("--remote-write", url).map_err(Error::Settings)?;
     }
+    // Every credential is known now (the scenario's token too): the run id is the `run_id` label
+    // of every remote-write series and is written to the summary, so it never holds one
+    // (finding round25-text/04), with or without --remote-write.
+    if let Some(id) = &args.run_id {
+        crate::secret::request_part_holds_no_credential("--run-id", "the run id (a label of every pushed series)", id)
+            .map_err(Error::Settings)?;
+    }
     let whole_plan = Some(crate::load::summary::plan_json(&whole));
     let plan = whole.into_segment(segment);
+    // Every label a push will carry is known before the load (the run id, flow and request
+    // names): refused at input rather than at the first push, mid-run.
+    if remote_write.is_some() {
+        let writer = crate::load::remote_write::Writer {
+            run_id: args.run_id.clone().unwrap_or_default(),
+            segment: plan.segment.to_string(),
+            segments: plan.segment.count,
+            attempt: String::new(),
+            start: 0,
+        };
+        let request = crate::load::remote_write::write_request(
+            &plan,
+            &crate::load::recorder::Recorder::new(&plan),
+            &writer,
+            0,
+            false,
+        );
+        crate::load::remote_write::labels_hold_no_credential(&request).map_err(Error::Settings)?;
+    }
     Ok((plan, RunnerRole { start_at, run_id: args.run_id.clone(), remote_write, demo: false, whole_plan }))
 }
 
@@ -246,6 +272,8 @@ pub async fn scrape_histograms(url: &str) -> Result<BTreeMap<String, ScrapedHist
         .timeout(Duration::from_secs(10))
         .build()
         .map_err(|e| fail(format!("cannot build the HTTP client: {e}")))?;
+    // The send-point rule of every client: the URL carries no credential gatecheck holds.
+    crate::secret::request_part_holds_no_credential("--scrape-url", "the scrape URL", url).map_err(Error::Settings)?;
     let response = client.get(url).send().await.map_err(|e| fail(format!("cannot scrape: {e}")))?;
     if !response.status().is_success() {
         return Err(fail(format!("scrape answered HTTP {}", response.status().as_u16())));

@@ -170,6 +170,14 @@ const BEARER_TOKEN: &str = r#"const TOKEN = (() => {
   const odd = Array.from(value).findIndex((c) => c < ' ' || c > '~');
   if (odd >= 0) throw new Error(TOKEN_ENV + ': the credential holds a character that is not printable ASCII (character ' + (odd + 1) + ')');
   if (value.length < SHORTEST_CREDENTIAL) throw new Error(TOKEN_ENV + ': the credential is ' + value.length + ' character(s) long; expected at least ' + SHORTEST_CREDENTIAL);
+  // As the native runner (secret::holds_other_origin_credential): the token is never, and never
+  // holds, another credential gatecheck knows by name (the Prometheus token, the remote-write
+  // token...), or it would carry that credential to the load target (finding round25-text/01).
+  for (const name of CREDENTIAL_VARIABLES) {
+    if (name !== TOKEN_ENV && holdsValue(value, __ENV[name])) {
+      throw new Error(TOKEN_ENV + ': the load target\'s token is (or holds) the value of ' + name + ' (not shown), a credential of another origin, and no credential reaches an origin it is not meant for; give the load target its own token');
+    }
+  }
   return value;
 })();
 "#;

@@ -530,6 +530,9 @@ fn request_plan(request: &RequestFile, vars: &Vars, target: &Target, token_var: 
     // never goes into the URL either (the scrubber knows every form of each).
     // The whole URL the request goes to: a credential may also straddle the base and the path.
     crate::input::url_holds_no_known_credential("path", &format!("{}{path}", target.url()))?;
+    // The same rule the Prometheus, remote-write and scrape clients apply where they send: the
+    // plan's URL is what the load client sends, unchanged.
+    crate::secret::request_part_holds_no_credential("path", "the request URL", &format!("{}{path}", target.url()))?;
     let uri = http::Uri::try_from(format!("{}{path}", target.base_path))
         .map_err(|e| format!("path {path:?} is not a valid request path: {e}"))?;
     let body = match &request.json {
@@ -544,11 +547,13 @@ fn request_plan(request: &RequestFile, vars: &Vars, target: &Target, token_var: 
             // another origin (the Prometheus token) must never reach the load target (finding
             // round23-text/04): a body holding any credential gatecheck holds is refused too;
             // the bearer token travels only as Authorization: Bearer.
-            if crate::secret::holds_credential(&String::from_utf8_lossy(&bytes)) {
-                return Err("json: the body holds a credential gatecheck holds (masked ***), and credentials travel \
-                            only as their own header to their own origin"
-                    .into());
-            }
+            // The send-point rule every client shares (`secret::request_part_holds_no_credential`):
+            // the plan's body is what the load client sends, unchanged.
+            crate::secret::request_part_holds_no_credential(
+                "json",
+                "the request body",
+                &String::from_utf8_lossy(&bytes),
+            )?;
             Some(Bytes::from(bytes))
         }
     };

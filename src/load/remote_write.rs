@@ -289,6 +289,25 @@ pub fn write_request(
     WriteRequest { timeseries }
 }
 
+/// The send-point rule of every client (`secret::request_part_holds_no_credential`) for a write
+/// request: no label name or value of any series holds a credential gatecheck holds. A label is
+/// stored by the receiver and shown in every query and UI of it (finding round25-text/04: a
+/// `--run-id` holding the load token was pushed as the `run_id` label). The message names the
+/// label, never its value.
+pub fn labels_hold_no_credential(request: &WriteRequest) -> Result<(), String> {
+    for label in request.timeseries.iter().flat_map(|series| &series.labels) {
+        let name = crate::secret::scrub(&label.name);
+        for text in [&label.name, &label.value] {
+            crate::secret::request_part_holds_no_credential(
+                "--remote-write",
+                &format!("the label {} of a pushed series", crate::escape::line(&name)),
+                text,
+            )?;
+        }
+    }
+    Ok(())
+}
+
 /// Where and how to push.
 #[derive(Debug, Clone)]
 pub struct Target {
@@ -428,6 +447,8 @@ pub async fn push(target: &Target, request: &WriteRequest) -> Result<(), String>
 async fn push_once(target: &Target, request: &WriteRequest) -> Result<(), String> {
     use prometheus_http_query::reqwest;
     use prost::Message;
+    // The send-point rule: checked once more where it is sent, whatever built the request.
+    labels_hold_no_credential(request)?;
     let body = snap::raw::Encoder::new()
         .compress_vec(&request.encode_to_vec())
         .map_err(|e| format!("cannot compress the write request: {e}"))?;

@@ -100,8 +100,10 @@ pub fn header_value(what: &str, value: &str) -> Result<Secret, String> {
     let secret = from_input(what, value)?;
     let parts = header_parts(value);
     remember_all(parts.iter().map(String::as_str));
-    // Headers go to Prometheus and to the remote-write receiver only, never to the load target.
-    for_other_origin(value);
+    // Headers go to Prometheus and to the remote-write receiver only, never to the load target:
+    // every part the scrubber knows is another origin's credential too (finding round25-text/02:
+    // the Basic password of a --remote-write-header was accepted as the load token and sent).
+    remember_in(&OTHER_ORIGINS, std::iter::once(value).chain(parts.iter().map(String::as_str)));
     Ok(secret)
 }
 
@@ -181,6 +183,24 @@ pub fn for_other_origin(value: &str) {
 pub fn holds_other_origin_credential(text: &str) -> bool {
     let forms = OTHER_ORIGINS.read().unwrap_or_else(std::sync::PoisonError::into_inner);
     forms.as_ref().is_some_and(|forms| forms.scrub(text) != text)
+}
+
+/// The send-point rule, one for every client gatecheck has (the Prometheus client's every
+/// request URL, the remote-write client's every label, the scrape URL, the load request's URL
+/// and body): no part of a request but the one header meant for it carries a credential
+/// gatecheck holds, in any form `scrub` masks. A request URL is printed in access logs and
+/// proxies, a label is stored and shown by the receiver, and either would carry a credential to
+/// an origin it is not meant for (findings round25-text/03 and /04: a `--var` value and a
+/// `--run-id` holding the load token were sent to Prometheus and to the remote-write receiver).
+/// `origin` and `part` name the request and the part; the message never quotes the value.
+pub fn request_part_holds_no_credential(origin: &str, part: &str, text: &str) -> Result<(), String> {
+    if holds_credential(text) {
+        return Err(format!(
+            "{origin}: {part} holds a credential gatecheck holds (not shown), and no request carries a credential \
+             outside the one header meant for it; refused before sending"
+        ));
+    }
+    Ok(())
 }
 
 /// Remembers every value at once: one index built after all of them (built after each, a

@@ -141,6 +141,10 @@ pub async fn run_each(
     queries: &[(String, String)],
     at: i64,
 ) -> Result<Vec<QueryOutcome>, Error> {
+    // Before any request: a query that would carry a credential stops the whole command.
+    for (gate, query) in queries {
+        query_url_holds_no_credential(plan, gate, query, at)?;
+    }
     let client = plan.client()?;
     let permits = Arc::new(Semaphore::new(plan.concurrency.max(1)));
     let shared = Arc::new(plan.clone());
@@ -160,6 +164,25 @@ pub async fn run_each(
     }
     outcomes.sort_by_key(|(index, ..)| *index);
     Ok(outcomes.into_iter().map(|(_, gate, query, outcome)| (gate, query, outcome)).collect())
+}
+
+/// The send-point rule of every client (`secret::request_part_holds_no_credential`) for one
+/// query: the whole request URL as the client sends it (`/api/v1/query?query=…&time=…`, the
+/// policy's text with its variables filled in) and the query text itself hold no credential
+/// gatecheck holds (finding round25-text/03: `--var job=<token>` sent the token to Prometheus
+/// in the URL). Every request to Prometheus — a gate's query, a freshness or coverage selector,
+/// `probe` — goes through `run_each`.
+fn query_url_holds_no_credential(plan: &PrometheusPlan, gate: &str, query: &str, at: i64) -> Result<(), Error> {
+    let mut url = format!("{}/api/v1/query", plan.url.trim_end_matches('/'));
+    if let Ok(mut parsed) = reqwest::Url::parse(&url) {
+        parsed.query_pairs_mut().append_pair("query", query).append_pair("time", &at.to_string());
+        url = parsed.to_string();
+    }
+    let part = format!("the query URL of {}", crate::escape::line(&crate::secret::scrub(gate)));
+    for text in [url.as_str(), query] {
+        crate::secret::request_part_holds_no_credential("Prometheus", &part, text).map_err(Error::Settings)?;
+    }
+    Ok(())
 }
 
 async fn run_one(client: &Client, plan: &PrometheusPlan, gate: &str, query: &str, at: i64) -> Result<Answer, Error> {

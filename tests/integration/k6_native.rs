@@ -988,3 +988,55 @@ fn an_export_never_masks_the_scripts_own_code() {
         assert!(!out.exists(), "{credential:?}: no script written");
     }
 }
+
+/// Finding round25-text/01: the exported script's bearer token equal to, or holding, the value
+/// of another credential gatecheck knows by name (the Prometheus token, the remote-write token)
+/// was sent to the load target as `Authorization: Bearer`, where the native runner refuses it.
+/// The script refuses it while k6 loads (107), before any request, naming the variables and
+/// never the value; native `smoke` refuses the same environment (exit 2); a token of its own runs.
+#[test]
+fn the_exported_scripts_token_is_never_another_origins_credential() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = credential_scenario(dir.path(), "bearer_token_env = \"API_TOKEN\"");
+    if !k6_available() {
+        return;
+    }
+    let prom = "promsecret-abcdef123";
+    let rw = "rwsecret-556677zz";
+    let holding = format!("x-{rw}-y");
+    let cases: [(&str, &str, &str); 3] = [
+        ("API_TOKEN", "GATECHECK_PROMETHEUS_TOKEN", prom),
+        ("API_TOKEN", "GATECHECK_REMOTE_WRITE_TOKEN", rw),
+        ("API_TOKEN", "GATECHECK_REMOTE_WRITE_TOKEN", &holding),
+    ];
+    for (token_var, other, token) in cases {
+        let other_value = if other == "GATECHECK_PROMETHEUS_TOKEN" { prom } else { rw };
+        let (code, printed, asked, _) = k6_against_target(&script, &[(token_var, token), (other, other_value)]);
+        assert_eq!(code, Some(107), "{other}: {printed}");
+        assert!(
+            printed.contains(token_var) && printed.contains(other) && printed.contains("another origin"),
+            "{printed}"
+        );
+        assert!(!printed.contains(&other_value[other_value.len() - 6..]), "{printed}");
+        assert_eq!(asked, 0, "{other}: the target saw no request");
+        // The native runner agrees.
+        let scenario = dir.path().join("sc.toml");
+        let out = gatecheck()
+            .env(token_var, token)
+            .env(other, other_value)
+            .env("PERF_BASE_URL", "http://127.0.0.1:9")
+            .args(["smoke", "--quiet", "--scenario"])
+            .arg(&scenario)
+            .arg("--summary-out")
+            .arg(dir.path().join("s.json"))
+            .arg("--log-out")
+            .arg(dir.path().join("l.log"))
+            .assert()
+            .code(2);
+        assert!(stderr_of(&out).contains("another origin"), "{}", stderr_of(&out));
+    }
+    let (code, printed, asked, _) =
+        k6_against_target(&script, &[("API_TOKEN", "ownToken-12345678"), ("GATECHECK_PROMETHEUS_TOKEN", prom)]);
+    assert_eq!(code, Some(0), "{printed}");
+    assert!(asked > 0, "a token of its own is sent");
+}

@@ -33,6 +33,7 @@ mod prometheus_rules;
 mod readme;
 mod remote_write;
 mod reports;
+mod request_credentials;
 mod schemas;
 mod segments;
 mod settings_layers;
