@@ -425,6 +425,20 @@ fn prometheus_plan(settings: &Settings, env: &crate::env::Lookup<'_>) -> Result<
         ),
         (None, None) => Auth::None,
     };
+    // The load target's credential never travels to Prometheus (finding round26-text/02: `check`
+    // with the Prometheus token set to PERF_BEARER_TOKEN sent the API's token to Prometheus).
+    let mut sent: Vec<(String, &str)> =
+        headers.iter().map(|(name, value)| (format!("--prometheus-header {name}"), value.expose())).collect();
+    match &auth {
+        Auth::Bearer(token) => {
+            sent.push((format!("the Prometheus token ({TOKEN_ENV} or --prometheus-token-file)"), token.expose()))
+        }
+        Auth::Basic { password, .. } => sent.push((PASSWORD_ENV.to_string(), password.expose())),
+        Auth::None => {}
+    }
+    for (what, value) in sent {
+        crate::secret::refuse_load_target_credential(&what, "Prometheus", value).map_err(Error::Settings)?;
+    }
     let timeout = match &settings.prometheus_timeout {
         Some(text) => crate::metrics::clock::parse_duration(text)
             .map_err(|e| Error::Settings(format!("--prometheus-timeout {text:?}: {e} (expected e.g. 10s or 500ms)")))?,
@@ -471,9 +485,56 @@ pub fn now_unix() -> i64 {
     now.unix_timestamp() + i64::from(now.nanosecond() > 0)
 }
 
-/// The credentials gatecheck reads from the environment by name: the Prometheus token and
-/// password, the remote-write token and the load target's default token.
-pub const CREDENTIAL_ENV: [&str; 4] = [TOKEN_ENV, PASSWORD_ENV, "GATECHECK_REMOTE_WRITE_TOKEN", "PERF_BEARER_TOKEN"];
+/// The credentials the environment holds by name: the Prometheus token and password, the
+/// remote-write token, the load target's default token, and k6's own remote-write password and
+/// token (a CI job running k6 with `-o experimental-prometheus-rw` holds them, and k6's
+/// output, or a server answering it, may quote them: finding round26-text/01).
+pub const CREDENTIAL_ENV: &[&str] = &[
+    TOKEN_ENV,
+    PASSWORD_ENV,
+    "GATECHECK_REMOTE_WRITE_TOKEN",
+    "PERF_BEARER_TOKEN",
+    "K6_PROMETHEUS_RW_PASSWORD",
+    "K6_PROMETHEUS_RW_BEARER_TOKEN",
+];
+
+/// Variables whose every name with one of these prefixes holds a header value, a credential:
+/// k6's remote-write headers (`K6_PROMETHEUS_RW_HEADERS_AUTHORIZATION=Bearer ...`).
+pub const CREDENTIAL_ENV_PREFIXES: &[&str] = &["K6_PROMETHEUS_RW_HEADERS_"];
+
+/// The variable listing k6's remote-write headers, `name:value,name:value`: each value is a
+/// credential (the names are not).
+pub const CREDENTIAL_HEADER_LIST_ENV: &str = "K6_PROMETHEUS_RW_HTTP_HEADERS";
+
+/// The variable the load target's credential is read from unless a scenario names another.
+pub const LOAD_TOKEN_ENV: &str = "PERF_BEARER_TOKEN";
+
+/// Every credential the environment holds by name (`CREDENTIAL_ENV`, the prefixed header
+/// variables, each value of the header list), as (variable, value), set ones only. The one
+/// registry both the scrubber and the send-point rules read.
+pub fn credentials_in_env(env: &crate::env::Lookup<'_>) -> Result<Vec<(String, String)>, Error> {
+    let mut names: Vec<String> = CREDENTIAL_ENV.iter().map(|name| name.to_string()).collect();
+    // The process's own names: a prefixed variable is known only by listing them.
+    names.extend(
+        std::env::vars_os()
+            .filter_map(|(name, _)| name.into_string().ok())
+            .filter(|name| CREDENTIAL_ENV_PREFIXES.iter().any(|prefix| name.starts_with(prefix))),
+    );
+    let mut found = Vec::new();
+    for name in names {
+        if let Some(value) = env(&name)?.map(|value| value.trim().to_string()).filter(|value| !value.is_empty()) {
+            found.push((name, value));
+        }
+    }
+    if let Some(list) = env(CREDENTIAL_HEADER_LIST_ENV)? {
+        for entry in list.split(',') {
+            if let Some((_, value)) = entry.split_once(':').filter(|(_, value)| !value.trim().is_empty()) {
+                found.push((CREDENTIAL_HEADER_LIST_ENV.to_string(), value.trim().to_string()));
+            }
+        }
+    }
+    Ok(found)
+}
 
 /// Makes every credential set in the environment a secret of this process, whichever command
 /// runs and whether or not it sends it: a file, a server or a k6 summary may quote a credential
@@ -482,13 +543,23 @@ pub const CREDENTIAL_ENV: [&str; 4] = [TOKEN_ENV, PASSWORD_ENV, "GATECHECK_REMOT
 /// command querying Prometheus knew the token). A value the sending commands would refuse (too
 /// short, not ASCII) is left to them to refuse.
 pub fn remember_credentials(env: &crate::env::Lookup<'_>) -> Result<(), Error> {
-    for name in CREDENTIAL_ENV {
-        if let Some(value) = env(name)?.map(|value| value.trim().to_string()).filter(|value| !value.is_empty()) {
-            let known = crate::secret::from_input(name, &value);
-            // Every one but the load target's default token is sent to another origin.
-            if known.is_ok() && name != "PERF_BEARER_TOKEN" {
-                crate::secret::for_other_origin(&value);
-            }
+    for (name, value) in credentials_in_env(env)? {
+        // A header value's parts (the credential after `Bearer `) are secrets too.
+        let known = if CREDENTIAL_ENV.contains(&name.as_str()) {
+            crate::secret::from_input(&name, &value)
+        } else {
+            crate::secret::header_value(&name, &value)
+        };
+        if known.is_err() {
+            continue;
+        }
+        // Each credential belongs to one origin: the load target's default token to the load
+        // target, every other one to Prometheus or a remote-write receiver. Neither is ever sent
+        // to the other (`secret::holds_other_origin_credential`, `holds_load_target_credential`).
+        if name == LOAD_TOKEN_ENV {
+            crate::secret::for_load_target(&value);
+        } else {
+            crate::secret::for_other_origin(&value);
         }
     }
     Ok(())

@@ -289,19 +289,21 @@ pub async fn gather(policy: &Policy, plan: &Plan, env: &crate::env::Lookup<'_>) 
             .find(|i| i.role == crate::policy::verdict::POLICY_VARS_ROLE)
             .map(|i| i.sha256.clone())
             .unwrap_or_default();
+        let nanos = |text: &str| {
+            time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+                .ok()
+                .map(time::OffsetDateTime::unix_timestamp_nanos)
+        };
+        let current_span =
+            evidence.run_span().and_then(|(earliest, latest)| Some((nanos(&earliest)?, nanos(&latest)?)));
         let query = sources::history::Query {
             policy: &policy.name,
             policy_sha256: policy_sha256.as_deref().unwrap_or_default(),
             policy_vars_sha256: &vars_sha256,
             current_runs: &current_runs,
             now: now.unix_timestamp(),
-            current_start: evidence
-                .run_span()
-                .and_then(|(earliest, _)| {
-                    time::OffsetDateTime::parse(&earliest, &time::format_description::well_known::Rfc3339).ok()
-                })
-                .map_or_else(|| now.unix_timestamp_nanos(), time::OffsetDateTime::unix_timestamp_nanos)
-                .into(),
+            current_start: Some(current_span.map_or_else(|| now.unix_timestamp_nanos(), |(earliest, _)| earliest)),
+            current_span,
         };
         evidence.history = Some(sources::history::outcomes(dir, &query)?);
     }

@@ -155,6 +155,15 @@ fn remote_write_target(
         .map(|t| crate::secret::from_input("GATECHECK_REMOTE_WRITE_TOKEN", &t))
         .transpose()
         .map_err(Error::Settings)?;
+    // The load target's credential never travels to the receiver (finding round26-text/02).
+    let sent = headers
+        .iter()
+        .map(|(name, value)| (format!("--remote-write-header {name}"), value))
+        .chain(bearer.iter().map(|token| ("GATECHECK_REMOTE_WRITE_TOKEN".to_string(), token)));
+    for (what, value) in sent {
+        crate::secret::refuse_load_target_credential(&what, "the remote-write receiver", value.expose())
+            .map_err(Error::Settings)?;
+    }
     let every = match &args.remote_write_interval {
         None => crate::load::remote_write::DEFAULT_INTERVAL,
         Some(text) => plan::parse_duration("--remote-write-interval", text).map_err(Error::Settings)?,

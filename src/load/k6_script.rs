@@ -136,8 +136,8 @@ function refuseCredentialInUrl(request, url) {
   if (/^[^:\/?#]*:\/\/[^\/?#]*@/.test(url)) throw new Error(where + 'the base URL holds user:password@' + travel);
   const word = credentialParameter(url);
   if (word !== null) throw new Error(where + 'a query parameter is named as a credential\'s (' + JSON.stringify(word) + ' in its name)' + travel);
-  for (const name of CREDENTIAL_VARIABLES) {
-    if (holdsValue(url, __ENV[name])) throw new Error(where + 'the URL holds the value of ' + name + ' (not shown)' + travel);
+  for (const [name, held] of credentialValues()) {
+    if (holdsValue(url, held)) throw new Error(where + 'the URL holds the value of ' + name + ' (not shown)' + travel);
   }
   return url;
 }
@@ -145,12 +145,29 @@ function refuseCredentialInBody(request, body) {
   // As the native runner refuses at load: a body holding a credential gatecheck knows by name
   // (another origin's, as the Prometheus token) never reaches the load target.
   if (body === null) return body;
-  for (const name of CREDENTIAL_VARIABLES) {
-    if (holdsValue(body, __ENV[name])) {
+  for (const [name, held] of credentialValues()) {
+    if (holdsValue(body, held)) {
       throw new Error('request ' + JSON.stringify(request) + ': the body holds the value of ' + name + ' (not shown), and credentials travel only as their own header to their own origin');
     }
   }
   return body;
+}
+function credentialValues() {
+  // Every credential the environment holds by name, as (variable, value), as the native runner
+  // reads them (settings::credentials_in_env): the named ones, every variable with a credential
+  // prefix (k6's K6_PROMETHEUS_RW_HEADERS_*), each value of the header list.
+  const found = CREDENTIAL_VARIABLES.map((name) => [name, __ENV[name]]);
+  for (const name of Object.keys(__ENV)) {
+    if (CREDENTIAL_PREFIXES.some((prefix) => name.startsWith(prefix))) found.push([name, __ENV[name]]);
+  }
+  const list = __ENV[CREDENTIAL_HEADER_LIST];
+  if (list !== undefined) {
+    for (const entry of String(list).split(',')) {
+      const at = entry.indexOf(':');
+      if (at >= 0) found.push([CREDENTIAL_HEADER_LIST, entry.slice(at + 1)]);
+    }
+  }
+  return found.filter(([, value]) => value !== undefined && String(value).trim() !== '');
 }
 function pointer(value, path) {
   if (path === '') return value;
@@ -173,8 +190,8 @@ const BEARER_TOKEN: &str = r#"const TOKEN = (() => {
   // As the native runner (secret::holds_other_origin_credential): the token is never, and never
   // holds, another credential gatecheck knows by name (the Prometheus token, the remote-write
   // token...), or it would carry that credential to the load target (finding round25-text/01).
-  for (const name of CREDENTIAL_VARIABLES) {
-    if (name !== TOKEN_ENV && holdsValue(value, __ENV[name])) {
+  for (const [name, held] of credentialValues()) {
+    if (name !== TOKEN_ENV && holdsValue(value, held)) {
       throw new Error(TOKEN_ENV + ': the load target\'s token is (or holds) the value of ' + name + ' (not shown), a credential of another origin, and no credential reaches an origin it is not meant for; give the load target its own token');
     }
   }
@@ -254,8 +271,10 @@ pub fn script(plan: &LoadPlan, templates: &Templates, policy: &Policy) -> String
     credential_variables
         .extend(crate::settings::CREDENTIAL_ENV.iter().filter(|name| templates.token_env.as_deref() != Some(**name)));
     out.push_str(&format!(
-        "const CREDENTIAL_VARIABLES = {};\n",
-        serde_json::to_string(&credential_variables).expect("strings always encode")
+        "const CREDENTIAL_VARIABLES = {};\nconst CREDENTIAL_PREFIXES = {};\nconst CREDENTIAL_HEADER_LIST = {};\n",
+        serde_json::to_string(&credential_variables).expect("strings always encode"),
+        serde_json::to_string(crate::settings::CREDENTIAL_ENV_PREFIXES).expect("strings always encode"),
+        js(crate::settings::CREDENTIAL_HEADER_LIST_ENV)
     ));
     out.push_str(RUN_IDENTITY);
     // The scenario's token variable (`bearer_token_env`), as the native runner reads it

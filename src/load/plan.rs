@@ -210,7 +210,7 @@ pub struct Templates {
 }
 
 /// Where the bearer token is read from when the scenario does not say (`bearer_token_env`).
-pub const DEFAULT_TOKEN_ENV: &str = "PERF_BEARER_TOKEN";
+pub const DEFAULT_TOKEN_ENV: &str = crate::settings::LOAD_TOKEN_ENV;
 
 /// The variable the scenario's bearer token is read from: `bearer_token_env`, PERF_BEARER_TOKEN
 /// when it is left out, and none when it is `""` — the API takes no token, so none is required
@@ -329,6 +329,8 @@ pub fn parse(source: &str, text: &str, overrides: &Overrides, env: &crate::env::
                      meant for; give the load target its own token"
                 )));
             }
+            // The load target's own credential: never sent to Prometheus or a receiver.
+            crate::secret::for_load_target(token.expose());
             Some(token)
         }
         None => None,

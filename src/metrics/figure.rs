@@ -10,7 +10,6 @@
 //! (`parse_figure_text`), so the f64 a source keeps *is* the figure it was given.
 
 use std::fmt;
-use std::str::FromStr;
 
 use rust_decimal::Decimal;
 
@@ -190,9 +189,111 @@ impl Reading {
     /// the decimal range compare as floats (they are far from any limit a policy can write).
     pub fn cmp_limit(&self, limit: Decimal) -> std::cmp::Ordering {
         use rust_decimal::prelude::ToPrimitive;
-        match self.exact() {
-            Some(exact) => exact.cmp(&limit),
+        // Every finite figure compares exactly, whatever its size: a `Decimal` holds 28
+        // fractional digits, so `3e-29` taken as one was 0 and held `rate <= 0` (finding
+        // round26-figures/02). The figure's shortest digits times the scale's, against the
+        // limit's, as integers with powers of ten.
+        let figure = DecimalParts::of_f64(self.value);
+        match figure.and_then(|figure| figure.times(DecimalParts::of_decimal(self.scale))) {
+            Some(product) => product.cmp(&DecimalParts::of_decimal(limit)),
             None => self.value().total_cmp(&limit.to_f64().unwrap_or(f64::NAN)),
+        }
+    }
+}
+
+/// A finite number as sign, integer digits and a power of ten (`-1.25e-29` is (true, 125,
+/// -31)): what `Reading::cmp_limit` compares exactly at any magnitude.
+#[derive(Debug, Clone, Copy)]
+struct DecimalParts {
+    negative: bool,
+    digits: u128,
+    power: i32,
+}
+
+impl DecimalParts {
+    /// A figure's shortest decimal form (the text its producer wrote; `None` for NaN and
+    /// infinities).
+    fn of_f64(value: f64) -> Option<DecimalParts> {
+        if !value.is_finite() {
+            return None;
+        }
+        let text = format!("{value:e}");
+        let (mantissa, exponent) = text.split_once('e')?;
+        let negative = mantissa.starts_with('-');
+        let mantissa = mantissa.trim_start_matches('-');
+        let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+        let digits = format!("{whole}{fraction}").parse().ok()?;
+        let power = exponent.parse::<i32>().ok()? - i32::try_from(fraction.len()).ok()?;
+        Some(DecimalParts { negative, digits, power })
+    }
+
+    fn of_decimal(value: Decimal) -> DecimalParts {
+        DecimalParts {
+            negative: value.is_sign_negative(),
+            digits: value.mantissa().unsigned_abs(),
+            power: -i32::try_from(value.scale()).unwrap_or(i32::MAX),
+        }
+    }
+
+    /// The exact product; `None` when its digits overflow 128 bits (a scale of more than
+    /// twenty significant digits, which no unit has).
+    fn times(self, other: DecimalParts) -> Option<DecimalParts> {
+        Some(DecimalParts {
+            negative: self.negative != other.negative,
+            digits: self.digits.checked_mul(other.digits)?,
+            power: self.power.checked_add(other.power)?,
+        })
+    }
+
+    /// Compares magnitudes: the order of magnitude first, then the digits brought to one power
+    /// of ten (the one shifted has as many digits as the other, so it fits unless it passes
+    /// 128 bits, when it is the larger).
+    fn cmp_magnitude(&self, other: &DecimalParts) -> std::cmp::Ordering {
+        use std::cmp::Ordering;
+        match (self.digits == 0, other.digits == 0) {
+            (true, true) => return Ordering::Equal,
+            (true, false) => return Ordering::Less,
+            (false, true) => return Ordering::Greater,
+            _ => {}
+        }
+        let magnitude = |n: &DecimalParts| i64::from(n.digits.ilog10()) + i64::from(n.power);
+        match magnitude(self).cmp(&magnitude(other)) {
+            Ordering::Equal => {}
+            unequal => return unequal,
+        }
+        let shifted = |n: u128, by: i32| 10u128.checked_pow(by.unsigned_abs()).and_then(|ten| n.checked_mul(ten));
+        if self.power >= other.power {
+            shifted(self.digits, self.power - other.power).map_or(Ordering::Greater, |mine| mine.cmp(&other.digits))
+        } else {
+            shifted(other.digits, other.power - self.power).map_or(Ordering::Less, |theirs| self.digits.cmp(&theirs))
+        }
+    }
+}
+
+impl PartialEq for DecimalParts {
+    fn eq(&self, other: &DecimalParts) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+
+impl Eq for DecimalParts {}
+
+impl PartialOrd for DecimalParts {
+    fn partial_cmp(&self, other: &DecimalParts) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for DecimalParts {
+    fn cmp(&self, other: &DecimalParts) -> std::cmp::Ordering {
+        use std::cmp::Ordering;
+        // Zero has no sign.
+        let negative = |n: &DecimalParts| n.negative && n.digits != 0;
+        match (negative(self), negative(other)) {
+            (false, true) => Ordering::Greater,
+            (true, false) => Ordering::Less,
+            (false, false) => self.cmp_magnitude(other),
+            (true, true) => other.cmp_magnitude(self),
         }
     }
 }
@@ -212,16 +313,9 @@ pub fn parse_figure_text(text: &str) -> Result<f64, String> {
     exact_figure_text(text).map_err(|_| {
         format!("has more significant digits than a figure can hold exactly ({text} would be read as {value})")
     })?;
-    let written = Decimal::from_str_exact(text)
-        .or_else(|_| Decimal::from_scientific(text))
-        .map_err(|_| "beyond the range of an exact decimal".to_string())?;
-    match to_decimal(value) {
-        Some(kept) if kept == written => Ok(value),
-        _ => Err(format!(
-            "has more significant digits than a figure can hold exactly ({} would be read as {value})",
-            text
-        )),
-    }
+    // `exact_figure_text` is the whole rule: the f64 kept is the text, and `Reading::cmp_limit`
+    // compares it exactly at any magnitude (`1e-29` included, finding round26-figures/02).
+    Ok(value)
 }
 
 /// Every number of a JSON text must be one a binary64 holds to its last significant digit, as
@@ -283,8 +377,10 @@ fn held_by_f64(number: &str) -> bool {
     let mantissa = number.split(['e', 'E']).next().unwrap_or_default();
     let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
     let significant = digits.trim_start_matches('0').trim_end_matches('0').len();
-    // Fifteen significant digits always survive a binary64 and back (DBL_DIG).
-    if significant <= 15 {
+    // Fifteen significant digits always survive a binary64 and back (DBL_DIG), for normal
+    // numbers: a subnormal keeps fewer (`1.2e-323` reads as 1e-323), so very small or large
+    // powers take the full check.
+    if significant == 0 || (significant <= 15 && scientific(number).2.abs() < 300) {
         return true;
     }
     // Its digits and scale against those of the shortest text of the f64 read (any exponent:
@@ -333,11 +429,16 @@ fn scientific(number: &str) -> (bool, String, i64) {
 }
 
 /// The shortest decimal that round-trips to `value`, when it fits a `Decimal`.
+/// `None` when a `Decimal` cannot hold it exactly (beyond 28 fractional digits, `3e-29`, or
+/// its range): rounding it would move a figure, or a baseline limit, to another side.
 pub fn to_decimal(value: f64) -> Option<Decimal> {
     if !value.is_finite() {
         return None;
     }
-    Decimal::from_str(&format!("{value}")).ok().or_else(|| Decimal::from_scientific(&format!("{value:e}")).ok())
+    let decimal = Decimal::from_str_exact(&format!("{value}"))
+        .ok()
+        .or_else(|| Decimal::from_scientific(&format!("{value:e}")).ok())?;
+    (decimal.to_string().parse::<f64>() == Ok(value)).then_some(decimal)
 }
 
 #[cfg(test)]
@@ -383,6 +484,60 @@ mod tests {
             prop_assert_eq!(reading.cmp_limit(exact + step), std::cmp::Ordering::Less);
             prop_assert_eq!(reading.cmp_limit(exact - step), std::cmp::Ordering::Greater);
         }
+
+        /// Rule: the comparison is exact for every finite figure, at any magnitude (finding
+        /// round26-figures/02: `3e-29` compared as 0). Any figure (subnormals and figures past a
+        /// `Decimal`'s 28 places included) written as digits × 10^power compares with a limit as
+        /// the integers do once both are brought to one power of ten, at every unit scale; a
+        /// figure a `Decimal` holds agrees with `Decimal` arithmetic.
+        #[test]
+        fn every_finite_figure_compares_exactly(
+            digits in 1u64..1_000_000_000_000_000,
+            power in -340i32..290,
+            negative in any::<bool>(),
+            limit_mantissa in -1_000_000_000i64..1_000_000_000,
+            limit_places in 0u32..29,
+            scale in prop_oneof![Just(Decimal::ONE), Just(Decimal::ONE_THOUSAND), Just(Decimal::new(1, 2)), Just(Decimal::new(1, 3))],
+        ) {
+            let text = format!("{}{digits}e{power}", if negative { "-" } else { "" });
+            let value: f64 = text.parse().unwrap();
+            prop_assume!(value != 0.0 && value.is_finite());
+            // The figure as kept: its shortest text (what the sources hold a figure to).
+            let shortest = format!("{value:e}");
+            let limit = Decimal::new(limit_mantissa, limit_places);
+            let order = Reading::scaled(value, scale).cmp_limit(limit);
+            // Oracle 1: the sign decides against zero and against a limit of the other sign.
+            if limit.is_zero() || (limit.is_sign_negative() != negative) {
+                let expected = if negative { std::cmp::Ordering::Less } else { std::cmp::Ordering::Greater };
+                prop_assert_eq!(order, expected, "{} × {} against {}", shortest, scale, limit);
+            }
+            // Oracle 2: where a `Decimal` holds the figure, its arithmetic agrees.
+            if let Some(exact) = to_decimal(value).and_then(|exact| exact.checked_mul(scale)) {
+                prop_assert_eq!(order, exact.cmp(&limit), "{} × {} against {}", shortest, scale, limit);
+            }
+            // Oracle 3: order is kept by the float order of figures of one sign: the next
+            // figure away from zero is never on the nearer side.
+            let further = if negative { value.next_down() } else { value.next_up() };
+            if further.is_finite() {
+                let next = Reading::scaled(further, scale).cmp_limit(limit);
+                if negative { prop_assert!(next <= order) } else { prop_assert!(next >= order) }
+            }
+        }
+    }
+
+    /// Finding round26-figures/02: a figure below a `Decimal`'s last place compared as 0.
+    #[test]
+    fn a_figure_past_twenty_eight_places_is_not_zero() {
+        use std::cmp::Ordering::*;
+        assert_eq!(Reading::canonical(3e-29).cmp_limit(Decimal::ZERO), Greater);
+        assert_eq!(Reading::canonical(-3e-29).cmp_limit(Decimal::ZERO), Less);
+        assert_eq!(Reading::canonical(3e-29).cmp_limit(Decimal::new(1, 28)), Less);
+        assert_eq!(Reading::canonical(5e-324).cmp_limit(Decimal::ZERO), Greater);
+        assert_eq!(Reading::scaled(1e-31, Decimal::ONE_THOUSAND).cmp_limit(Decimal::new(1, 28)), Equal);
+        assert!(!Domain::UNIT_INTERVAL.contains(-1e-300));
+        assert_eq!(to_decimal(3e-29), None);
+        assert_eq!(parse_figure_text("1e-29"), Ok(1e-29));
+        assert!(parse_figure_text("1.2e-323").is_err(), "a subnormal that keeps fewer digits than written");
     }
 
     #[test]

@@ -784,6 +784,7 @@ fn env_figures_together(policy: &Policy, evidence: &Evidence) -> Result<(), Erro
     }
     for (at, figure) in read.iter().enumerate() {
         let Some(var) = figure.env else { continue };
+        env_within_buckets(policy, evidence, figure.gate, figure.stat, figure.value, var)?;
         let others: Vec<&Read> = read
             .iter()
             .enumerate()
@@ -810,6 +811,68 @@ fn env_figures_together(policy: &Policy, evidence: &Evidence) -> Result<(), Erro
                     figure.gate.id,
                 ),
             });
+        }
+    }
+    Ok(())
+}
+
+/// An env quantile is held to the buckets of its distribution (finding round26-figures/01: an
+/// env p(95) of 0.5 s passed beside buckets putting the 95th percentile above 5 s): for every
+/// gate of the same distribution whose `histogram_quantile` companion was fetched and answered
+/// one series, the figure must lie where those buckets put that rank
+/// (`quantile_query::quantile_range`, one observation of slack either side). Exit 2 naming the
+/// variable and the bucket query otherwise.
+fn env_within_buckets(
+    policy: &Policy,
+    evidence: &Evidence,
+    gate: &Gate,
+    stat: Stat,
+    value: f64,
+    var: &str,
+) -> Result<(), Error> {
+    use super::quantile_query::{quantile_range, Bucket};
+    let q = match stat {
+        Stat::Percentile(p) => p / 100.0,
+        Stat::Med => 0.5,
+        Stat::Min => 0.0,
+        Stat::Max => 1.0,
+        _ => return Ok(()),
+    };
+    for other in policy.gates.iter().filter(|other| same_distribution(gate, other)) {
+        for (_, query) in &other.queries {
+            let Some(companion) = other.quantile_companion(query) else { continue };
+            let Some(answer) = evidence.queries.get(&companion.buckets) else { continue };
+            let buckets: Vec<Bucket> =
+                answer.series.iter().map(|s| Bucket { labels: &s.labels, count: s.value }).collect();
+            // One series of buckets: a figure of the whole distribution (several are parts).
+            let mut groups = answer.series.iter().map(|s| {
+                s.labels.iter().filter(|(k, _)| k.as_str() != "le" && k.as_str() != "__name__").collect::<Vec<_>>()
+            });
+            let Some(first) = groups.next() else { continue };
+            if groups.any(|group| group != first) {
+                continue;
+            }
+            let labels = answer.series[0].labels.clone();
+            let Some((low, high)) = quantile_range(q, &labels, &buckets) else { continue };
+            let scale = |bound: f64| if bound.is_finite() { other.figure_unit.reading(bound).value() } else { bound };
+            let (low, high) = (scale(low), scale(high));
+            if value < low || value > high {
+                let shown = |bound: f64| if bound.is_finite() { bound.to_string() } else { "unbounded".into() };
+                return Err(Error::Env {
+                    name: var.to_string(),
+                    value: evidence.env[var].value.to_string(),
+                    expected: format!(
+                        "{stat} of gate {} beside the buckets of gate {} ({}), which put that rank between {} and {} \
+                         (on the gate's canonical scale): one distribution's figure lies where its buckets put it; env \
+                         figures are judged as evidence, together with every figure of their distribution",
+                        gate.id,
+                        other.id,
+                        companion.buckets,
+                        shown(low),
+                        shown(high)
+                    ),
+                });
+            }
         }
     }
     Ok(())
@@ -843,7 +906,7 @@ fn conservative_quantile(
     result: &QueryResult,
     evidence: &Evidence,
 ) -> Result<(QueryResult, Option<String>), String> {
-    use super::quantile_query::{agrees, beyond_finite, bucket_quantile, cumulative_fault, Bucket};
+    use super::quantile_query::{agrees, beyond_finite, bucket_quantile, cumulative_fault, has_buckets, Bucket};
     let Some(quantile) = gate.quantile_companion(query) else { return Ok((result.clone(), None)) };
     let Some(buckets) = evidence.queries.get(&quantile.buckets) else {
         return Err(format!(
@@ -895,6 +958,17 @@ fn conservative_quantile(
     // answer from another replica or cache than its buckets' (finding round25-figures/05: 5 s
     // beside buckets putting 90 of 100 observations above 60 s) is two readings of one figure.
     for series in &result.series {
+        // An answer series with no bucket of its own (finding round26-figures/03: buckets from
+        // another replica, or a label the buckets lack) cannot be checked: no figure.
+        if !has_buckets(&series.labels, &buckets) {
+            let set = crate::metrics::LabelSet::of(&series.labels);
+            let named = if set.is_empty() { String::new() } else { format!(" {set}") };
+            return Err(format!(
+                "series{named}: histogram_quantile answered {} but its buckets ({}) hold no bucket with its labels, so \
+                 whether observations lie above the highest finite bound cannot be told (unread buckets)",
+                series.value, quantile.buckets
+            ));
+        }
         let Some(drawn) = bucket_quantile(quantile.q, &series.labels, &buckets) else { continue };
         if drawn.is_finite() && series.value.is_finite() && !agrees(series.value, drawn) {
             let set = crate::metrics::LabelSet::of(&series.labels);

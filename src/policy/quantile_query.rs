@@ -175,6 +175,45 @@ pub fn bucket_quantile(q: f64, labels: &BTreeMap<String, String>, buckets: &[Buc
     crate::metrics::HistogramSnapshot { buckets: coalesced, sum: 0.0, count: total }.quantile(q)
 }
 
+/// Whether the companion buckets hold any bucket of the series labelled `labels`: a quantile
+/// series with none cannot be checked against them (finding round26-figures/03).
+pub fn has_buckets(labels: &BTreeMap<String, String>, buckets: &[Bucket]) -> bool {
+    !coalesced(labels, buckets).is_empty()
+}
+
+/// Where the `q` quantile of the series labelled `labels` can lie by its buckets, whatever
+/// method drew it from the observations (Prometheus's interpolation, k6's, an exact sort): from
+/// the lower bound of the bucket holding rank `q × count − 1` to the upper bound of the one
+/// holding rank `q × count + 1` (one observation either side covers every definition of a
+/// sample quantile). None when the buckets give no range (no +Inf bucket, no observations).
+/// The first bucket has no lower bound (observations may be negative); the +Inf one no upper.
+pub fn quantile_range(q: f64, labels: &BTreeMap<String, String>, buckets: &[Bucket]) -> Option<(f64, f64)> {
+    if !(0.0..=1.0).contains(&q) {
+        return None;
+    }
+    let mut coalesced = coalesced(labels, buckets);
+    coalesced.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let total = coalesced.last().filter(|(bound, _)| bound.is_infinite()).map(|(_, count)| *count)?;
+    if !(total.is_finite() && total > 0.0) {
+        return None;
+    }
+    // Counts as histogram_quantile repairs them: the running maximum.
+    let mut running = 0.0f64;
+    let cumulative: Vec<(f64, f64)> = coalesced
+        .iter()
+        .map(|&(bound, count)| {
+            running = running.max(count);
+            (bound, running)
+        })
+        .collect();
+    let rank = q * total;
+    let holding = |wanted: f64| cumulative.iter().position(|&(_, count)| count >= wanted && count > 0.0);
+    let low = holding((rank - 1.0).max(0.0))?;
+    let high = holding((rank + 1.0).min(total))?;
+    let lower = if low == 0 { f64::NEG_INFINITY } else { cumulative[low - 1].0 };
+    Some((lower, cumulative[high].0))
+}
+
 /// How far a histogram_quantile answer may lie from the quantile its companion buckets give,
 /// relative to the larger of the two: the two are one computation over one answer, differing
 /// only in the order floats were summed. Beyond it they are two readings of one figure.

@@ -211,7 +211,9 @@ impl Threshold {
             (None, _) => Ok(offset),
             (Some(BaselineFactor(factor)), Some(base)) => {
                 let base =
-                    to_decimal(base).ok_or_else(|| format!("`{self}`: the baseline figure {base} is not finite"))?;
+                    to_decimal(base).ok_or_else(|| {
+                    format!("`{self}`: the baseline figure {base} is beyond what an exact limit can hold (28 decimal places)")
+                })?;
                 base.checked_mul(factor)
                     .and_then(|scaled| scaled.checked_add(offset))
                     .ok_or_else(|| format!("`{self}`: the limit overflows"))

@@ -166,6 +166,10 @@ static FORMS: RwLock<Option<echo::Forms>> = RwLock::new(None);
 /// remote-write receiver), in the same forms: the load target's token must not be one of them.
 static OTHER_ORIGINS: RwLock<Option<echo::Forms>> = RwLock::new(None);
 
+/// The credentials gatecheck sends to the load target only (PERF_BEARER_TOKEN, the scenario's
+/// token): never sent to Prometheus or a remote-write receiver.
+static LOAD_TARGET: RwLock<Option<echo::Forms>> = RwLock::new(None);
+
 fn remember(value: &str) {
     remember_all([value]);
 }
@@ -175,6 +179,27 @@ fn remember(value: &str) {
 /// headers. `holds_other_origin_credential` reads them.
 pub fn for_other_origin(value: &str) {
     remember_in(&OTHER_ORIGINS, [value]);
+}
+
+/// Records `value`, a secret already, as the load target's credential: `refuse_load_target_credential`
+/// reads it.
+pub fn for_load_target(value: &str) {
+    remember_in(&LOAD_TARGET, [value]);
+}
+
+/// The send-point rule of the other direction: a credential gatecheck sends to `origin`
+/// (Prometheus, a remote-write receiver) that is, or holds in any form `scrub` masks, the load
+/// target's credential is refused before any request (finding round26-text/02). `what` names
+/// the credential; the message never quotes it.
+pub fn refuse_load_target_credential(what: &str, origin: &str, value: &str) -> Result<(), String> {
+    let forms = LOAD_TARGET.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if forms.as_ref().is_some_and(|forms| forms.scrub(value) != value) {
+        return Err(format!(
+            "{what}: is (or holds) the load target's credential (PERF_BEARER_TOKEN or the scenario's token; not \
+             shown), and no credential reaches an origin it is not meant for; give {origin} its own credential"
+        ));
+    }
+    Ok(())
 }
 
 /// Whether `text` holds, in any form `scrub` masks, a credential gatecheck sends to another

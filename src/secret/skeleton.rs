@@ -225,19 +225,28 @@ impl TextSkeleton {
         let mut broken = true;
         // The key the next item of a map keyed by position would carry.
         let mut next_key: Option<u64> = None;
+        // Whether a key was read and its value not yet: what follows a key is its value, never
+        // the next key (`{"0":1:,"1":0}` keys `1` only once, random case of the proptest below).
+        let mut in_value = false;
+        // Whether the value after a key has begun (a mark such as `-` is a value too): a space
+        // after it ends it (Go's `map[4:- 5:t]`), a space before it does not (`"0": 1`).
+        let mut value_started = false;
         let mut i = 0;
         while i < bytes.len() {
             let byte = bytes[i];
             if let Some((length, number)) =
-                index_keys.then(|| index_key_at(&bytes[..i], &bytes[i..], next_key)).flatten()
+                (index_keys && !in_value).then(|| index_key_at(&bytes[..i], &bytes[i..], next_key)).flatten()
             {
                 next_key = Some(number + 1);
+                in_value = true;
+                value_started = false;
                 gap += length;
                 spacing = false;
                 i += length;
                 continue;
             }
             if byte.is_ascii_alphanumeric() {
+                in_value = false;
                 skeleton.chars.push(byte.to_ascii_lowercase());
                 skeleton.at.push((i, i + 1));
                 skeleton.gap.push((!broken).then_some(gap));
@@ -249,6 +258,16 @@ impl TextSkeleton {
             }
             match separator_at(&text[i..], index_keys) {
                 Some((length, space)) => {
+                    // An item's end (`,`, `;`, a line break, a space after the value) ends a
+                    // value with no letter in it.
+                    if text[i..i + length].contains([',', ';', '\n'])
+                        || text[i..].starts_with("\\n")
+                        || (space && value_started)
+                    {
+                        in_value = false;
+                    } else if !space {
+                        value_started = true;
+                    }
                     gap += if !space { length } else { usize::from(!spacing) };
                     spacing = space;
                     i += length;
@@ -473,6 +492,23 @@ mod tests {
             assert_eq!(
                 skeletons.scrub(&format!("invalid token {echo};")),
                 format!("invalid token {expected};"),
+                "{echo}"
+            );
+        }
+    }
+
+    /// A value that reads as the next key (`{"0":1:,"1":0}`: the value `1` then `:`) is a
+    /// value: the echo is masked from its first value, not from the second (random case of the
+    /// proptest below, which left the first byte of the credential printed).
+    #[test]
+    fn a_value_that_reads_as_the_next_key_is_masked() {
+        for credential in ["10aaa0a0", "1-token-abcdef23"] {
+            let skeletons = scrubber(&[credential]);
+            let chars: Vec<String> = credential.chars().map(String::from).collect();
+            let echo = keyed(&chars, |i, c| format!("\"{i}\":{c}:"), ",", "{", "}");
+            assert_eq!(
+                skeletons.scrub(&format!("refused key ({echo}) here")),
+                "refused key ({\"0\":***:}) here",
                 "{echo}"
             );
         }

@@ -78,6 +78,10 @@ pub struct Query<'a> {
     /// When the run judged now began (unix nanoseconds), as its evidence recorded it; None when
     /// it recorded no time (then it is placed at `now`).
     pub current_start: Option<i128>,
+    /// When the run judged now ran, earliest and latest (unix nanoseconds), as its evidence
+    /// recorded it; None when it recorded no time. A passing record whose run overlaps it is
+    /// this run judged before, whatever figures named it (finding round26-judge/01).
+    pub current_span: Option<(i128, i128)>,
 }
 
 /// One record read from the history directory.
@@ -163,14 +167,28 @@ fn read_as(records: &mut [Record], query: &Query<'_>, count_waived: bool) -> Run
     // round12-judge/02). Re-judging a run adds a record placed no earlier than the run's time,
     // so it never moves the run later: an old pass re-verified after a newer blocked run stays
     // before it (finding round19-judge/02).
+    // Two records whose runs overlap in time are one run, whatever figures named each (finding
+    // round26-judge/01: the same run judged with one more metric read, or its raw results beside
+    // its summary, named itself differently and counted as an earlier pass of its own): runs of
+    // one policy do not overlap, and where they might, taking two for one never adds a pass.
+    let overlap = |a: (i128, i128), b: (i128, i128)| a.0 <= b.1 && b.0 <= a.1;
     let failed: Vec<&Record> = records.iter().filter(|record| !passed(record)).collect();
     let failed_before = |runs: &[String]| failed.iter().any(|record| names_any(record, runs));
-    let this_run_failed_before = failed_before(current_runs);
+    let this_run_failed_before = failed_before(current_runs)
+        || query
+            .current_span
+            .is_some_and(|now| failed.iter().any(|record| record.run_span.is_some_and(|then| overlap(then, now))));
     let mut seen: Vec<String> = current_runs.to_vec();
+    let mut seen_spans: Vec<(i128, i128)> = query.current_span.into_iter().collect();
     let mut earlier = Vec::new();
     for record in records.iter() {
         if record.runs.is_empty() {
             earlier.push(false);
+            continue;
+        }
+        if passed(record)
+            && record.run_span.is_some_and(|span| seen_spans.iter().any(|&counted| overlap(span, counted)))
+        {
             continue;
         }
         // A passing record of a run already counted is that run again (so re-judging one pass
@@ -188,6 +206,7 @@ fn read_as(records: &mut [Record], query: &Query<'_>, count_waived: bool) -> Run
         }
         earlier.push(pass);
         seen.extend(record.runs.iter().cloned());
+        seen_spans.extend(record.run_span);
     }
     RunOutcomes { earlier, this_run_failed_before }
 }
@@ -354,7 +373,7 @@ mod tests {
                     kept.push(spec.clone());
                 }
             }
-            let query = Query { policy: "release", policy_sha256: SHA, policy_vars_sha256: &no_vars(), current_runs: &[], now: BASE + 100, current_start: None };
+            let query = Query { policy: "release", policy_sha256: SHA, policy_vars_sha256: &no_vars(), current_runs: &[], now: BASE + 100, current_start: None, current_span: None };
             let outcomes = outcomes(dir.path(), &query).unwrap().clean.earlier;
             prop_assert_eq!(outcomes.len(), kept.len());
             let trailing = outcomes.iter().rev().take_while(|passed| **passed).count();
@@ -387,6 +406,12 @@ mod tests {
     /// one (finding round24-judge/02); a passing record of a run already counted (or judged
     /// now) is that run again; a run stands as its worst judgement.
     fn model(ordered: &[(Option<usize>, bool)], current: usize) -> Vec<bool> {
+        model_with(ordered, current, |a, b| a == b)
+    }
+
+    /// `model`, where `same(a, b)` says whether runs a and b are one run (the same run, or runs
+    /// whose recorded times overlap: finding round26-judge/01).
+    fn model_with(ordered: &[(Option<usize>, bool)], current: usize, same: impl Fn(usize, usize) -> bool) -> Vec<bool> {
         let mut seen = vec![current];
         let mut expected = Vec::new();
         for (run, passed) in ordered {
@@ -396,7 +421,7 @@ mod tests {
                     expected.push(false);
                     seen.push(*run);
                 }
-                Some(run) if seen.contains(run) => {}
+                Some(run) if seen.iter().any(|other| same(*run, *other)) => {}
                 Some(run) => {
                     expected.push(ordered.iter().all(|(other, passed)| other != &Some(*run) || *passed));
                     seen.push(*run);
@@ -424,7 +449,7 @@ mod tests {
                 std::fs::write(dir.path().join(format!("{index}.json")), judgement_record(index, judgement)).unwrap();
             }
             let current_runs = [run_token(current)];
-            let query = Query { policy: "release", policy_sha256: SHA, policy_vars_sha256: &no_vars(), current_runs: &current_runs, now: BASE + 100, current_start: None };
+            let query = Query { policy: "release", policy_sha256: SHA, policy_vars_sha256: &no_vars(), current_runs: &current_runs, now: BASE + 100, current_start: None, current_span: None };
             let history = outcomes(dir.path(), &query).unwrap();
             for count_waived in [false, true] {
                 let passes = |standing: u8| standing == 0 || (count_waived && standing == 1);
@@ -467,6 +492,12 @@ mod tests {
         .to_string()
     }
 
+    /// Run r's recorded time (unix nanoseconds, as `spanned_record` writes it), when it has one.
+    fn span_of(spans: &[Option<i64>], run: usize) -> Option<(i128, i128)> {
+        let from = i128::from(BASE + (*spans.get(run)?)?) * 1_000_000_000 + run as i128 + 1;
+        Some((from, from + 500_000_000))
+    }
+
     fn history_of(judgements: &[Rejudgement], spans: &[Option<i64>], current: usize) -> History {
         let dir = tempfile::tempdir().unwrap();
         for (index, judgement) in judgements.iter().enumerate() {
@@ -474,6 +505,7 @@ mod tests {
         }
         let current_runs = [run_token(current)];
         let now = BASE + 10 * judgements.len() as i64 + 100;
+        let current_span = span_of(spans, current);
         outcomes(
             dir.path(),
             &Query {
@@ -482,7 +514,9 @@ mod tests {
                 policy_vars_sha256: &no_vars(),
                 current_runs: &current_runs,
                 now,
+                // The place rule for the current run has its own test; here only its span.
                 current_start: None,
+                current_span,
             },
         )
         .unwrap()
@@ -528,7 +562,11 @@ mod tests {
                     .collect();
                 placed.sort();
                 let ordered: Vec<(Option<usize>, bool)> = placed.iter().map(|(_, failed, _, run)| (Some(*run), !failed)).collect();
-                let expected = model(&ordered, current);
+                // Runs whose recorded times overlap are one run (finding round26-judge/01).
+                let same = |a: usize, b: usize| {
+                    a == b || span_of(&spans, a).zip(span_of(&spans, b)).is_some_and(|(x, y)| x.0 <= y.1 && y.0 <= x.1)
+                };
+                let expected = model_with(&ordered, current, same);
                 let read = history.read_as(count_waived);
                 prop_assert_eq!(&read.earlier, &expected, "count_waived {} {:?} {:?}", count_waived, judgements, spans);
             }
@@ -584,7 +622,7 @@ mod tests {
                 std::fs::write(dir.path().join(format!("{index}.json")), judged_record(index, record)).unwrap();
             }
             let settings = settings_sha();
-            let query = Query { policy: "release", policy_sha256: SHA, policy_vars_sha256: &settings, current_runs: &[], now: BASE + 100, current_start: None };
+            let query = Query { policy: "release", policy_sha256: SHA, policy_vars_sha256: &settings, current_runs: &[], now: BASE + 100, current_start: None, current_span: None };
             let read = outcomes(dir.path(), &query).unwrap().clean.earlier;
             let model: Vec<bool> = judged
                 .iter()
@@ -613,6 +651,7 @@ mod tests {
             current_runs: &[],
             now: BASE + 100,
             current_start: None,
+            current_span: None,
         };
         assert_eq!(outcomes(dir.path(), &query).unwrap().clean.earlier, vec![false, true]);
     }
