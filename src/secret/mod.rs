@@ -196,7 +196,8 @@ pub fn refuse_load_target_credential(what: &str, origin: &str, value: &str) -> R
     if forms.as_ref().is_some_and(|forms| forms.scrub(value) != value) {
         return Err(format!(
             "{what}: is (or holds) the load target's credential (PERF_BEARER_TOKEN or the scenario's token; not \
-             shown), and no credential reaches an origin it is not meant for; give {origin} its own credential"
+             shown), for another origin than {origin}, and no credential reaches an origin it is not meant for; \
+             give {origin} its own credential"
         ));
     }
     Ok(())

@@ -1590,3 +1590,95 @@ fn watch_rounds_closer_than_the_series_sampling_interval_are_refused() {
         .code(1);
     assert!(started.elapsed() >= std::time::Duration::from_secs(31), "rounds {:?} apart", started.elapsed());
 }
+
+/// Finding round26-figures/03: a histogram_quantile answer series with no bucket of its own in
+/// the companion answer (buckets from another replica, or grouped by a label the buckets lack)
+/// was judged unchecked: 5 s passed `p(95) < 60s` while no bucket said where its observations
+/// lay. Such a series is NO DATA, naming the bucket query.
+#[test]
+fn a_quantile_series_without_buckets_is_no_data() {
+    let (_guard, policy) = policy_file(
+        "[[gate]]\nid = \"lag\"\nunit = \"s\"\nthresholds = [\"p(95) < 60s\"]\nquery = 'histogram_quantile(0.95, sum by (job, le) (job_lag_seconds_bucket))'\n",
+    );
+    let url = serve_by_query(vec![
+        (
+            "histogram_quantile",
+            r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"job":"api"},"value":[1767225600,"5"]}]}}"#,
+        ),
+        (
+            "bucket",
+            r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"job":"other","le":"60"},"value":[1767225600,"10"]},{"metric":{"job":"other","le":"+Inf"},"value":[1767225600,"100"]}]}}"#,
+        ),
+        (
+            "_count",
+            r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"job":"other"},"value":[1767225600,"100"]}]}}"#,
+        ),
+    ]);
+    let out = stdout_of(
+        &gatecheck()
+            .args(["check", "--policy"])
+            .arg(&policy)
+            .args(["--prometheus-url", &url, "--at", FIXTURE_T])
+            .assert()
+            .code(1),
+    );
+    assert!(table_line(&out, "lag", "p(95) < 60s").contains("NO DATA"), "{out}");
+    assert!(out.contains("no bucket with its labels"), "{out}");
+}
+
+/// Finding round26-figures/01: an env p(95) of 5 s passed beside buckets of the same
+/// distribution (another gate's `histogram_quantile` over the identical bucket expression)
+/// putting 90 of 100 observations in (60 s, 120 s]: the env figure kept the distribution's
+/// order (5 s <= the queried p(99)) but lay where its buckets put no such rank. An env quantile
+/// must lie where the fetched buckets put its rank: exit 2 naming the variable and the buckets;
+/// a figure inside that range is judged.
+#[test]
+fn an_env_percentile_outside_its_fetched_buckets_is_refused() {
+    let (_guard, policy) = policy_file(
+        "[[gate]]\nid = \"lag\"\nunit = \"s\"\nthresholds = [\"p(95) < 60s\"]\nquery = 'histogram_quantile(0.95, sum by (le) (job_lag_seconds_bucket))'\n[gate.env]\n\"p(95)\" = \"SCHEDULER_LAG_P95_SECONDS\"\n\n\
+         [[gate]]\nid = \"lag-tail\"\nunit = \"s\"\nthresholds = [\"p(99) < 600s\"]\nquery = 'histogram_quantile(0.99, sum by (le) (job_lag_seconds_bucket))'\n",
+    );
+    let url = serve_by_query(vec![
+        (
+            "histogram_quantile",
+            r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1767225600,"119.33333333333333"]}]}}"#,
+        ),
+        (
+            "bucket",
+            r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"le":"60"},"value":[1767225600,"10"]},{"metric":{"le":"120"},"value":[1767225600,"100"]},{"metric":{"le":"+Inf"},"value":[1767225600,"100"]}]}}"#,
+        ),
+        (
+            "_count",
+            r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1767225600,"100"]}]}}"#,
+        ),
+    ]);
+    let check = |p95: &str| {
+        gatecheck()
+            .env("SCHEDULER_LAG_P95_SECONDS", p95)
+            .args(["check", "--policy"])
+            .arg(&policy)
+            .args(["--prometheus-url", &url, "--at", FIXTURE_T])
+            .assert()
+    };
+    let err = stderr_of(&check("5").code(2));
+    assert!(err.contains("SCHEDULER_LAG_P95_SECONDS") && err.contains("job_lag_seconds_bucket"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    // Where the buckets put the 95th rank (above 60 s): judged, and it breaches.
+    let out = stdout_of(&check("100").code(1));
+    assert!(table_line(&out, "lag", "p(95) < 60s").contains("FAIL"), "{out}");
+}
+
+/// Finding round26-figures/02: a figure below a decimal's 28th place compared as 0, so an env
+/// error ratio of 3e-29 passed `value <= 0` and 1e-29 was refused as unreadable. Every finite
+/// figure compares exactly.
+#[test]
+fn a_figure_past_twenty_eight_decimal_places_is_not_zero() {
+    let (_guard, policy) = policy_file(
+        "[[gate]]\nid = \"ratio\"\nunit = \"ratio\"\nthresholds = [\"value <= 0\"]\n[gate.env]\nvalue = \"ERROR_RATIO\"\n",
+    );
+    for (figure, code) in [("3e-29", 1), ("1e-29", 1), ("0.000000000000000000000000000001", 1), ("0", 0)] {
+        let out = gatecheck().env("ERROR_RATIO", figure).args(["verify", "--policy"]).arg(&policy).assert();
+        let status = out.get_output().status.code();
+        assert_eq!(status, Some(code), "{figure}: {}{}", stdout_of(&out), stderr_of(&out));
+    }
+}

@@ -1020,3 +1020,39 @@ fn a_pass_judged_with_raw_lenient_is_no_pass_of_a_strict_judgement() {
     verify(&control, &killed, &["--raw-lenient"]).code(1);
     verify(&control, &fixtures.join("pass-trend-stats-p99/raw.ndjson"), &["--raw-lenient"]).code(0);
 }
+
+/// Finding round26-judge/01: one run judged from all its raw results and again from part of
+/// them (another identity: its figures differ) counted as two passing runs, so
+/// `consecutive_passes = 2` was met by one run. Records whose runs overlap in time are one run,
+/// whatever figures named each: the second judgement has no earlier pass.
+#[test]
+fn one_run_judged_whole_then_in_part_counts_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_guard, policy) = policy_file(
+        "[policy]\nname = \"hist\"\ndescription = \"history\"\nmax_waiver_days = 14\n\n[k6_thresholds]\nenforce = false\n\n\
+         [[gate]]\nid = \"read-latency\"\ndescription = \"read p95\"\nmetric = \"http_req_duration{flow:auth_list}\"\nthresholds = [\"p(95) < 400ms\"]\n\n\
+         [[gate]]\nid = \"consecutive-passes\"\ndescription = \"this run and the one before it passed\"\nconsecutive_passes = 2\n",
+    );
+    let whole = raw_run(dir.path(), "whole", 1, 1000, 50.0, 150.0);
+    // The same run's first 600 requests (the metric declarations and 600 × 3 points).
+    let text = std::fs::read_to_string(&whole).unwrap();
+    let part = dir.path().join("part.ndjson");
+    std::fs::write(&part, text.lines().take(3 + 600 * 3).collect::<Vec<_>>().join("\n") + "\n").unwrap();
+    let history = dir.path().join("history");
+    let judge = |raw: &Path| {
+        let assert = gatecheck_with_lag()
+            .args(["verify", "--policy"])
+            .arg(&policy)
+            .arg("--raw")
+            .arg(raw)
+            .arg("--history")
+            .arg(&history)
+            .assert();
+        (assert.get_output().status.code(), stdout_of(&assert))
+    };
+    let (code, out) = judge(&whole);
+    assert_eq!(code, Some(1), "the first run has no run before it: {out}");
+    let (code, out) = judge(&part);
+    assert!(history_row(&out, "consecutive-passes").contains("FAIL"), "one run, judged twice: {out}");
+    assert_eq!(code, Some(1), "{out}");
+}

@@ -348,3 +348,99 @@ fn a_token_files_credential_is_known_before_the_scenario_loads() {
     }
     assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 0, "no request reached the target");
 }
+
+/// Finding round26-text/02: `check` with the Prometheus token set to the load target's token
+/// (PERF_BEARER_TOKEN) sent the API's credential to Prometheus. The load target's credential
+/// never travels to Prometheus or a remote-write receiver, as a token, a password or a header
+/// holding it: exit 2 before any request, naming the setting, never the value.
+#[test]
+fn the_load_targets_credential_never_travels_to_prometheus_or_a_receiver() {
+    let (prometheus, received) = serve_recording(String::new());
+    let (_guard, policy) =
+        policy_file("[[gate]]\nid = \"lag\"\nunit = \"s\"\nthresholds = [\"max < 60s\"]\nquery = 'lag_seconds'\n");
+    let cases: Vec<(Vec<(&str, String)>, Vec<String>, &str)> = vec![
+        (vec![("GATECHECK_PROMETHEUS_TOKEN", BEARER.into())], vec![], "the Prometheus token"),
+        (
+            vec![("GATECHECK_PROMETHEUS_PASSWORD", format!("x{BEARER}"))],
+            vec!["--prometheus-user".into(), "u".into()],
+            "GATECHECK_PROMETHEUS_PASSWORD",
+        ),
+        (vec![], vec!["--prometheus-header".into(), format!("X-Auth: Bearer {BEARER}")], "--prometheus-header X-Auth"),
+    ];
+    for (env, args, named) in cases {
+        let out = gatecheck()
+            .env("PERF_BEARER_TOKEN", BEARER)
+            .envs(env)
+            .args(["check", "--policy"])
+            .arg(&policy)
+            .args(["--prometheus-url", &prometheus])
+            .args(&args)
+            .assert()
+            .code(2);
+        let err = stderr_of(&out);
+        assert!(err.contains(named) && err.contains("load target"), "{named}: {err}");
+        assert!(!err.contains("Zq8xW3"), "{err}");
+    }
+    assert!(received.lock().unwrap().is_empty(), "no request reached Prometheus");
+    // A remote-write header or token holding it: smoke refuses before any load.
+    let (target, hits) = serve_answer("[]".into());
+    let dir = tempfile::tempdir().unwrap();
+    for (env, args) in [
+        (vec![], vec!["--remote-write-header".to_string(), format!("X-Key: {BEARER}")]),
+        (vec![("GATECHECK_REMOTE_WRITE_TOKEN", BEARER)], vec![]),
+    ] {
+        let out = gatecheck()
+            .env("PERF_BEARER_TOKEN", BEARER)
+            .env("PERF_RULE_ID", "r1")
+            .envs(env)
+            .args(["smoke", "--quiet", "--duration", "4s", "--base-url", &target, "--remote-write"])
+            .arg(format!("{prometheus}/api/v1/write"))
+            .args(&args)
+            .arg("--summary-out")
+            .arg(dir.path().join("s.json"))
+            .arg("--log-out")
+            .arg(dir.path().join("l.log"))
+            .assert()
+            .code(2);
+        let err = stderr_of(&out);
+        assert!(err.contains("load target") && !err.contains("Zq8xW3"), "{args:?}: {err}");
+    }
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 0, "no request reached the target");
+    assert!(received.lock().unwrap().is_empty(), "no request reached the receiver");
+}
+
+/// Finding round26-text/01: a CI job running k6 with remote-write output holds k6's own
+/// credentials (K6_PROMETHEUS_RW_PASSWORD, _BEARER_TOKEN, _HEADERS_<NAME>, _HTTP_HEADERS), and a
+/// server answering gatecheck may quote them: they are credentials gatecheck knows, masked in
+/// every output.
+#[test]
+fn k6s_remote_write_credentials_are_known_credentials() {
+    const PASSWORD: &str = "k6rwPass-7Hq2Lm9Zx";
+    const TOKEN: &str = "k6rwTok-4Fd8Ww1Pq";
+    const HEADER_TOKEN: &str = "k6rwHdr-2Bn6Yy3Kc";
+    const LISTED: &str = "k6rwList-9Jm4Tt7Rv";
+    let body: &'static str = Box::leak(
+        format!(
+            r#"{{"status":"error","errorType":"bad_data","error":"refused: {PASSWORD} {TOKEN} {HEADER_TOKEN} {LISTED}"}}"#
+        )
+        .into_boxed_str(),
+    );
+    let url = serve_prometheus_answer(body);
+    let (_guard, policy) =
+        policy_file("[[gate]]\nid = \"lag\"\nunit = \"s\"\nthresholds = [\"max < 60s\"]\nquery = 'lag_seconds'\n");
+    let out = gatecheck()
+        .env("K6_PROMETHEUS_RW_PASSWORD", PASSWORD)
+        .env("K6_PROMETHEUS_RW_BEARER_TOKEN", TOKEN)
+        .env("K6_PROMETHEUS_RW_HEADERS_AUTHORIZATION", format!("Bearer {HEADER_TOKEN}"))
+        .env("K6_PROMETHEUS_RW_HTTP_HEADERS", format!("X-Scope-OrgID:tenant-one,X-Api-Key:{LISTED}"))
+        .args(["check", "--policy"])
+        .arg(&policy)
+        .args(["--prometheus-url", &url, "--at", FIXTURE_T])
+        .assert();
+    let shown = format!("{}{}", stdout_of(&out), stderr_of(&out));
+    assert!(shown.contains("refused"), "the server's answer is shown: {shown}");
+    for credential in [PASSWORD, TOKEN, HEADER_TOKEN, LISTED] {
+        assert!(!shown.contains(&credential[..10]), "{credential}: {shown}");
+    }
+    assert_ne!(out.get_output().status.code(), Some(0), "{shown}");
+}
