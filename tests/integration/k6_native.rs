@@ -1035,6 +1035,33 @@ fn the_exported_scripts_token_is_never_another_origins_credential() {
             .code(2);
         assert!(stderr_of(&out).contains("another origin"), "{}", stderr_of(&out));
     }
+    // Finding round26-text/01: k6's own remote-write credentials (a header variable, the header
+    // list) are other origins' credentials too, in the script as in the native runner.
+    let header = "k6rwHdr-2Bn6Yy3Kc";
+    for (other, other_value) in [
+        ("K6_PROMETHEUS_RW_HEADERS_AUTHORIZATION", format!("Bearer {header}")),
+        ("K6_PROMETHEUS_RW_HTTP_HEADERS", format!("X-Scope-OrgID:tenant-one,X-Api-Key:{header}")),
+    ] {
+        let (code, printed, asked, _) = k6_against_target(&script, &[("API_TOKEN", header), (other, &other_value)]);
+        assert_eq!(code, Some(107), "{other}: {printed}");
+        assert!(printed.contains(other) && printed.contains("another origin"), "{printed}");
+        assert!(!printed.contains("2Bn6Yy3Kc"), "{printed}");
+        assert_eq!(asked, 0, "{other}: the target saw no request");
+        let scenario = dir.path().join("sc.toml");
+        let out = gatecheck()
+            .env("API_TOKEN", header)
+            .env(other, &other_value)
+            .env("PERF_BASE_URL", "http://127.0.0.1:9")
+            .args(["smoke", "--quiet", "--scenario"])
+            .arg(&scenario)
+            .arg("--summary-out")
+            .arg(dir.path().join("s.json"))
+            .arg("--log-out")
+            .arg(dir.path().join("l.log"))
+            .assert()
+            .code(2);
+        assert!(stderr_of(&out).contains("another origin"), "{other}: {}", stderr_of(&out));
+    }
     let (code, printed, asked, _) =
         k6_against_target(&script, &[("API_TOKEN", "ownToken-12345678"), ("GATECHECK_PROMETHEUS_TOKEN", prom)]);
     assert_eq!(code, Some(0), "{printed}");
