@@ -520,6 +520,19 @@ fn one_run_from_its_raw_results_in_any_order_or_split_counts_once() {
     }
 }
 
+/// `verify` of `policy` on raw results with history in `history`: (exit code, stdout).
+fn judge_raw(policy: &Path, raw: &Path, history: &Path) -> (Option<i32>, String) {
+    let assert = gatecheck_with_lag()
+        .args(["verify", "--policy"])
+        .arg(policy)
+        .arg("--raw")
+        .arg(raw)
+        .arg("--history")
+        .arg(history)
+        .assert();
+    (assert.get_output().status.code(), stdout_of(&assert))
+}
+
 /// k6 raw results of one run whose samples start `hours_ago` hours ago: `count` read requests
 /// with durations spread evenly over `lo..hi` ms (deterministically shuffled), 1 ms apart.
 fn raw_run(dir: &Path, name: &str, hours_ago: i64, count: usize, lo: f64, hi: f64) -> PathBuf {
@@ -569,17 +582,7 @@ fn an_old_run_judged_after_newer_ones_is_placed_where_it_ran() {
     let f = raw_run(dir.path(), "f", 3, 1000, 500.0, 1500.0);
     let p = raw_run(dir.path(), "p", 1, 1000, 60.0, 160.0);
     let history = dir.path().join("history");
-    let judge = |raw: &Path| {
-        let assert = gatecheck_with_lag()
-            .args(["verify", "--policy"])
-            .arg(&policy)
-            .arg("--raw")
-            .arg(raw)
-            .arg("--history")
-            .arg(&history)
-            .assert();
-        (assert.get_output().status.code(), stdout_of(&assert))
-    };
+    let judge = |raw: &Path| judge_raw(&policy, raw, &history);
     judge(&f);
     judge(&p);
     let (code, out) = judge(&x);
@@ -1039,17 +1042,7 @@ fn one_run_judged_whole_then_in_part_counts_once() {
     let part = dir.path().join("part.ndjson");
     std::fs::write(&part, text.lines().take(3 + 600 * 3).collect::<Vec<_>>().join("\n") + "\n").unwrap();
     let history = dir.path().join("history");
-    let judge = |raw: &Path| {
-        let assert = gatecheck_with_lag()
-            .args(["verify", "--policy"])
-            .arg(&policy)
-            .arg("--raw")
-            .arg(raw)
-            .arg("--history")
-            .arg(&history)
-            .assert();
-        (assert.get_output().status.code(), stdout_of(&assert))
-    };
+    let judge = |raw: &Path| judge_raw(&policy, raw, &history);
     let (code, out) = judge(&whole);
     assert_eq!(code, Some(1), "the first run has no run before it: {out}");
     let (code, out) = judge(&part);

@@ -1021,16 +1021,12 @@ fn the_exported_scripts_token_is_never_another_origins_credential() {
         assert_eq!(asked, 0, "{other}: the target saw no request");
         // The native runner agrees.
         let scenario = dir.path().join("sc.toml");
-        let out = gatecheck()
+        let out = smoke_writing_into(dir.path())
             .env(token_var, token)
             .env(other, other_value)
             .env("PERF_BASE_URL", "http://127.0.0.1:9")
-            .args(["smoke", "--quiet", "--scenario"])
+            .arg("--scenario")
             .arg(&scenario)
-            .arg("--summary-out")
-            .arg(dir.path().join("s.json"))
-            .arg("--log-out")
-            .arg(dir.path().join("l.log"))
             .assert()
             .code(2);
         assert!(stderr_of(&out).contains("another origin"), "{}", stderr_of(&out));
@@ -1048,16 +1044,12 @@ fn the_exported_scripts_token_is_never_another_origins_credential() {
         assert!(!printed.contains("2Bn6Yy3Kc"), "{printed}");
         assert_eq!(asked, 0, "{other}: the target saw no request");
         let scenario = dir.path().join("sc.toml");
-        let out = gatecheck()
+        let out = smoke_writing_into(dir.path())
             .env("API_TOKEN", header)
             .env(other, &other_value)
             .env("PERF_BASE_URL", "http://127.0.0.1:9")
-            .args(["smoke", "--quiet", "--scenario"])
+            .arg("--scenario")
             .arg(&scenario)
-            .arg("--summary-out")
-            .arg(dir.path().join("s.json"))
-            .arg("--log-out")
-            .arg(dir.path().join("l.log"))
             .assert()
             .code(2);
         assert!(stderr_of(&out).contains("another origin"), "{other}: {}", stderr_of(&out));

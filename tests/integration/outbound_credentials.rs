@@ -270,13 +270,11 @@ fn the_load_token_is_never_another_origins_credential() {
         ),
     ];
     for (token, env, args) in cases {
-        let mut cmd = gatecheck();
-        cmd.env("PERF_BEARER_TOKEN", &token).env("PERF_RULE_ID", "r1").envs(env);
-        let out = cmd
-            .args(["smoke", "--quiet", "--duration", "4s", "--base-url", &target, "--summary-out"])
-            .arg(dir.path().join("s.json"))
-            .arg("--log-out")
-            .arg(dir.path().join("l.log"))
+        let out = smoke_writing_into(dir.path())
+            .env("PERF_BEARER_TOKEN", &token)
+            .env("PERF_RULE_ID", "r1")
+            .envs(env)
+            .args(["--duration", "4s", "--base-url", &target])
             .args(&args)
             .assert()
             .code(2);
@@ -358,7 +356,9 @@ fn the_load_targets_credential_never_travels_to_prometheus_or_a_receiver() {
     let (prometheus, received) = serve_recording(String::new());
     let (_guard, policy) =
         policy_file("[[gate]]\nid = \"lag\"\nunit = \"s\"\nthresholds = [\"max < 60s\"]\nquery = 'lag_seconds'\n");
-    let cases: Vec<(Vec<(&str, String)>, Vec<String>, &str)> = vec![
+    // (variables, arguments, the setting the error names)
+    type Case<'a> = (Vec<(&'a str, String)>, Vec<String>, &'a str);
+    let cases: Vec<Case> = vec![
         (vec![("GATECHECK_PROMETHEUS_TOKEN", BEARER.into())], vec![], "the Prometheus token"),
         (
             vec![("GATECHECK_PROMETHEUS_PASSWORD", format!("x{BEARER}"))],
@@ -389,17 +389,13 @@ fn the_load_targets_credential_never_travels_to_prometheus_or_a_receiver() {
         (vec![], vec!["--remote-write-header".to_string(), format!("X-Key: {BEARER}")]),
         (vec![("GATECHECK_REMOTE_WRITE_TOKEN", BEARER)], vec![]),
     ] {
-        let out = gatecheck()
+        let out = smoke_writing_into(dir.path())
             .env("PERF_BEARER_TOKEN", BEARER)
             .env("PERF_RULE_ID", "r1")
             .envs(env)
-            .args(["smoke", "--quiet", "--duration", "4s", "--base-url", &target, "--remote-write"])
+            .args(["--duration", "4s", "--base-url", &target, "--remote-write"])
             .arg(format!("{prometheus}/api/v1/write"))
             .args(&args)
-            .arg("--summary-out")
-            .arg(dir.path().join("s.json"))
-            .arg("--log-out")
-            .arg(dir.path().join("l.log"))
             .assert()
             .code(2);
         let err = stderr_of(&out);

@@ -466,3 +466,11 @@ pub fn serve_recording(answer: String) -> (String, std::sync::Arc<std::sync::Mut
     });
     (url, received)
 }
+
+/// `gatecheck smoke --quiet` writing its summary (`s.json`) and log (`l.log`) into `dir`; the
+/// caller adds the rest.
+pub fn smoke_writing_into(dir: &Path) -> Command {
+    let mut cmd = gatecheck();
+    cmd.args(["smoke", "--quiet", "--summary-out"]).arg(dir.join("s.json")).arg("--log-out").arg(dir.join("l.log"));
+    cmd
+}
