@@ -12,8 +12,16 @@
 //! The other kinds build on it: Markdown backslash-escapes every ASCII punctuation character
 //! (no emphasis, code span, raw HTML, entity, link or GFM autolink can form); XML and HTML
 //! escape their markup characters; Prometheus rule annotations are Go templates, so `{{` is
-//! written as a template that prints it. JSON needs no rule here: serde_json escapes every
-//! control character and quote itself.
+//! written as a template that prints it. JSON and generated JavaScript (`code`): serde_json
+//! escapes C0 controls and quotes but writes DEL, C1, bidi and other format characters and the
+//! line separators raw (finding round27-text/02: `--report json=-` printed U+202E and U+009B to
+//! the terminal; /04: `export k6` wrote them into a script people review), so every hidden
+//! character of such text is written as a `\u` escape, which reads back as the same text.
+//!
+//! What is hidden (`hidden`): control characters, Unicode's format characters (category Cf:
+//! bidi marks and overrides, zero-width characters, invisible operators, tag characters; by
+//! Unicode's table, finding round27-text/01: U+061C passed a hand list), line and paragraph
+//! separators, and the noncharacters U+FFFE/U+FFFF.
 
 use std::fmt::Write as _;
 
@@ -79,14 +87,40 @@ impl Drop for ScrubbedLines<'_> {
     }
 }
 
-/// Whether `c` is shown as an escape rather than itself.
-fn hidden(c: char) -> bool {
+/// Whether `c` is shown as an escape rather than itself (see the module doc).
+pub fn hidden(c: char) -> bool {
+    use unicode_general_category::{get_general_category, GeneralCategory};
+    if c.is_ascii() {
+        return c.is_ascii_control();
+    }
     c.is_control()
+        || matches!(c, '\u{fffe}' | '\u{ffff}')
         || matches!(
-            c,
-            '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
-                | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
+            get_general_category(c),
+            GeneralCategory::Format | GeneralCategory::LineSeparator | GeneralCategory::ParagraphSeparator
         )
+}
+
+/// JSON text or generated code (JavaScript) as gatecheck writes it: every hidden character but
+/// the line breaks and tabs of its own layout written as a `\u` escape (UTF-16, as both
+/// languages spell one). The serializers escape every hidden character that is not raw text of
+/// a string, so each one left lies inside a string literal, where the escape is the same text.
+pub fn code(text: String) -> String {
+    if !text.chars().any(|c| hidden(c) && !matches!(c, '\n' | '\t' | '\r')) {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if hidden(c) && !matches!(c, '\n' | '\t' | '\r') {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                let _ = write!(out, "\\u{unit:04x}");
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// One line for a terminal or CI log: scrubbed of credentials, every control character

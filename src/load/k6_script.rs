@@ -61,7 +61,9 @@ pub fn render(scenario: Option<&Path>, policy: &Policy, env: &crate::env::Lookup
             .then(|| if templates.token_env.as_deref() == Some(name) { TOKEN_OF_NO_RUN } else { RUNTIME }.to_string()))
     };
     let plan = plan::parse(&source, &text, &Overrides::default(), &defaults_only)?;
-    let script = script(&plan, &templates, policy);
+    // Scenario text reaches the script only inside string literals: every hidden character in
+    // it is written escaped (finding round27-text/04: bidi overrides in a reviewed script).
+    let script = crate::escape::code(script(&plan, &templates, policy));
     drop(plan);
     // Every text of the scenario is written scrubbed (`js`, `escape::line`), so what a
     // credential still reads in is the script's own code: masked, it would be a script k6

@@ -169,8 +169,9 @@ pub fn export(plan: &LoadPlan, recorder: &Recorder, facts: &RunFacts, vus: u64) 
 /// A summary document (a run's or a merge's) as its file holds it: every text and key scrubbed
 /// of every credential the job holds (`secret::ScrubbedJson`), pretty, with a final newline.
 pub fn encode(document: &Value) -> Result<Vec<u8>, crate::error::Error> {
-    let mut text = serde_json::to_vec_pretty(&crate::secret::ScrubbedJson(document))
+    let text = serde_json::to_string_pretty(&crate::secret::ScrubbedJson(document))
         .map_err(|e| crate::error::Error::Settings(format!("cannot encode the summary: {e}")))?;
+    let mut text = crate::escape::code(text).into_bytes();
     text.push(b'\n');
     Ok(text)
 }

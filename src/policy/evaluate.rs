@@ -784,7 +784,6 @@ fn env_figures_together(policy: &Policy, evidence: &Evidence) -> Result<(), Erro
     }
     for (at, figure) in read.iter().enumerate() {
         let Some(var) = figure.env else { continue };
-        env_within_buckets(policy, evidence, figure.gate, figure.stat, figure.value, var)?;
         let others: Vec<&Read> = read
             .iter()
             .enumerate()
@@ -812,6 +811,7 @@ fn env_figures_together(policy: &Policy, evidence: &Evidence) -> Result<(), Erro
                 ),
             });
         }
+        env_within_buckets(policy, evidence, figure.gate, figure.stat, figure.value, var)?;
     }
     Ok(())
 }

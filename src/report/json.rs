@@ -241,7 +241,7 @@ pub fn render(verdict: &Verdict, generated_at: &str) -> String {
             })
             .collect(),
     };
-    let mut text = serde_json::to_string_pretty(&report).expect("report DTOs always serialize");
+    let mut text = crate::escape::code(serde_json::to_string_pretty(&report).expect("report DTOs always serialize"));
     text.push('\n');
     text
 }

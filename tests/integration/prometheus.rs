@@ -72,10 +72,11 @@ fn an_env_figure_overrides_the_query_and_no_env_ignores_it() {
         "--at",
         AT,
     ];
-    let assert = gatecheck().env("SCHEDULER_LAG_P95_SECONDS", "30").args(args).arg("--verbose").assert().code(0);
+    // 14 s: where the histogram's own buckets put its 95th percentile (in (10 s, 15 s]).
+    let assert = gatecheck().env("SCHEDULER_LAG_P95_SECONDS", "14").args(args).arg("--verbose").assert().code(0);
     let out = stdout_of(&assert);
     let line = table_line(&out, "scheduler-lag", "p(95) < 60s");
-    assert!(line.contains("30 s") && line.contains("PASS") && line.contains("env SCHEDULER_LAG_P95_SECONDS"), "{line}");
+    assert!(line.contains("14 s") && line.contains("PASS") && line.contains("env SCHEDULER_LAG_P95_SECONDS"), "{line}");
     assert!(out.contains("SCHEDULER_LAG_P95_SECONDS is set and overrides the query for p(95)"), "{out}");
     // The other statistic still comes from Prometheus.
     assert!(table_line(&out, "scheduler-lag", "max < 180s").contains("45 s"));
@@ -84,6 +85,10 @@ fn an_env_figure_overrides_the_query_and_no_env_ignores_it() {
     let err = stderr_of(&gatecheck().env("SCHEDULER_LAG_P95_SECONDS", "75").args(args).assert().code(2));
     assert!(err.contains("SCHEDULER_LAG_P95_SECONDS") && err.contains("max") && err.contains("order"), "{err}");
     assert_eq!(err.trim().lines().count(), 1, "{err}");
+    // In order, but where the buckets put no such rank: 30 s beside buckets putting the 95th
+    // percentile in (10 s, 15 s] is exit 2 naming the buckets (round26-figures/01).
+    let err = stderr_of(&gatecheck().env("SCHEDULER_LAG_P95_SECONDS", "30").args(args).assert().code(2));
+    assert!(err.contains("SCHEDULER_LAG_P95_SECONDS") && err.contains("waxwatch_scheduler_lag_seconds_bucket"), "{err}");
 
     let assert = gatecheck().env("SCHEDULER_LAG_P95_SECONDS", "75").args(args).arg("--no-env").assert().code(0);
     assert!(table_line(&stdout_of(&assert), "scheduler-lag", "p(95) < 60s").contains("12 s"));
