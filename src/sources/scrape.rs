@@ -4,9 +4,12 @@
 //! the highest non-empty bucket). No Prometheus server is needed.
 //!
 //! The window is taken per series first, as Prometheus's `increase` takes it, and only then
-//! summed. A series whose counters went down restarted between the scrapes: what it observed
-//! before the restart is lost to two scrapes, so its histogram gives no window, naming it (as
-//! for a series that vanished). Observations above the
+//! summed. A series read in both scrapes restarted between them when any sign the exposition
+//! gives says so (`restart_sign`): its counters went down, its `<name>_created` sample
+//! (prometheus_client writes it, OpenMetrics carries it) changed or lies after the first scrape,
+//! or the `process_start_time_seconds` of a process it belongs to did. What it observed before
+//! the restart is lost to two scrapes, so its histogram gives no window, naming it and the sign
+//! (as for a series that vanished). Observations above the
 //! highest finite bucket have no upper bound, so a quantile that falls among them is +Inf,
 //! which breaches any upper limit, rather than the last finite bound.
 //!
@@ -41,6 +44,20 @@ pub struct ScrapedHistogram {
     /// The series with a sample that carries no timestamp (dated by the scrape, beside any
     /// dated samples of theirs). A series in neither map is dated by the scrape too.
     pub undated: std::collections::BTreeSet<String>,
+    /// When the exposition says each series began counting; a series without an entry has no
+    /// such sign (`Origin::default()`).
+    pub origins: BTreeMap<String, Origin>,
+}
+
+/// What an exposition says of when a series began counting: its own `<name>_created` sample
+/// and the `process_start_time_seconds` of every process it belongs to (a sample whose labels
+/// the series carries all of; an unlabelled one is the whole exposition's), each in seconds
+/// since the epoch. A process that restarted writes new ones, whatever its counters did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Origin {
+    pub created: Option<f64>,
+    /// By the labels of the `process_start_time_seconds` sample ("" when unlabelled).
+    pub process_started: BTreeMap<String, f64>,
 }
 
 /// How far a sample's own time may lie past the instant it was read at (or the run's start),
@@ -68,7 +85,8 @@ impl ScrapedHistogram {
     /// run's end minus that; and a series read in both scrapes is dated later in the second than
     /// any date of the first (findings round20-figures/01, round21-figures/01: dated in one scrape
     /// and undated in the other, the window ran backwards). A series dated otherwise does not
-    /// measure the run, so there is no window, naming it. Then `since`.
+    /// measure the run, so there is no window, naming it. Then `since`, with the first scrape's
+    /// instant telling a series begun after it (`restart_sign`).
     pub fn window(&self, earlier: &ScrapedHistogram, at: &Instants) -> Window {
         let when = |ms: i64| crate::metrics::rfc3339(ms.div_euclid(1000));
         let skew = CLOCK_SKEW_MS / 1000;
@@ -131,7 +149,7 @@ impl ScrapedHistogram {
                 ));
             }
         }
-        self.since(earlier)
+        self.increase_since(earlier, Some(at.first_scrape))
     }
 
     /// The earliest and latest date (ms since the epoch) of a series' samples in this scrape,
@@ -146,9 +164,15 @@ impl ScrapedHistogram {
 
     /// The run window: each series' increase since `earlier` (resets handled per series),
     /// summed over the series (like `sum by (le) (increase(...))`). Every series of both
-    /// scrapes must have one bucket layout, and every series of the first scrape a sample in
-    /// the second, or there is no window (`Err` says why).
+    /// scrapes must have one bucket layout, every series of the first scrape a sample in the
+    /// second, and none of them a sign of a restart (`restart_sign`), or there is no window
+    /// (`Err` says why). Undated: `window` also tells a series begun after the first scrape.
     pub fn since(&self, earlier: &ScrapedHistogram) -> Window {
+        self.increase_since(earlier, None)
+    }
+
+    /// `since`, with the instant (ms since the epoch) the first scrape was read, when known.
+    fn increase_since(&self, earlier: &ScrapedHistogram, first_scrape: Option<i64>) -> Window {
         crate::metrics::same_layout(self.series.values().chain(earlier.series.values()))?;
         // A series with no second sample (its worker crashed or was replaced during the run)
         // observed an unknown number of values in the window: a regularly scraping Prometheus
@@ -165,8 +189,8 @@ impl ScrapedHistogram {
                 vanished.join(", ")
             ));
         }
-        // A series whose counters went down restarted during the run (finding
-        // round14-figures/02): like a vanished one, its observations before the restart are
+        // A series that restarted during the run (findings round14-figures/02,
+        // round27-figures/03): like a vanished one, its observations before the restart are
         // unknown, so no figure leaves them out.
         let mut total = HistogramSnapshot::default();
         let mut restarted = Vec::new();
@@ -186,23 +210,94 @@ impl ScrapedHistogram {
                     return Err(format!("{}in {scrape}: {fault}", named(labels)));
                 }
             }
-            match after.increase_since(&before) {
-                Ok(increase) => {
-                    if let Some(fault) = increase.fault(lowest, before.sum.abs() + after.sum.abs()) {
-                        return Err(format!("{}over the run window: {fault}", named(labels)));
-                    }
-                    total.add(&increase)
+            if earlier.series.contains_key(labels) {
+                if let Some(sign) = self.restart_sign(earlier, labels, first_scrape) {
+                    restarted.push(format!("{} ({sign})", quoted_series(labels)));
+                    continue;
                 }
-                Err(_) => restarted.push(quoted_series(labels)),
             }
+            let increase = after.increase_since(&before)?;
+            if let Some(fault) = increase.fault(lowest, before.sum.abs() + after.sum.abs()) {
+                return Err(format!("{}over the run window: {fault}", named(labels)));
+            }
+            total.add(&increase)
         }
         if !restarted.is_empty() {
             return Err(format!(
-                "series {} counted less in the second scrape than in the first: each restarted during the run, and what it observed before the restart is unknown, so the run window is no figure",
+                "series {} restarted during the run: what each observed before its restart is unknown, so the run window is no figure",
                 restarted.join(", ")
             ));
         }
         Ok(total)
+    }
+
+    /// The one rule telling that a series read in both scrapes restarted between them, by every
+    /// sign the exposition gives (findings round14-figures/02, round27-figures/03): a counter
+    /// (a bucket or the count) went down; its `_created` differs between the scrapes (written
+    /// in one and not the other too: a process writes it or does not); the
+    /// `process_start_time_seconds` of a process it belongs to differs (or is written in one
+    /// scrape only); or, when the first scrape's instant is known, its `_created` or process
+    /// start in the second scrape lies after that instant (beyond the clock skew allowance).
+    /// A restarted process may count past the old one's counts within minutes, so counters
+    /// alone miss it. `Some` says which sign, for the reason.
+    fn restart_sign(&self, earlier: &ScrapedHistogram, labels: &str, first_scrape: Option<i64>) -> Option<String> {
+        // As written (seconds since the epoch): two `_created` a fraction of a second apart
+        // differ, which a date to the second would hide.
+        let when = |seconds: f64| format!("{seconds}");
+        let (Some(after), Some(before)) = (self.series.get(labels), earlier.series.get(labels)) else {
+            return None;
+        };
+        if after.increase_since(before).is_err() {
+            return Some("counted less in the second scrape than in the first".to_string());
+        }
+        let none = Origin::default();
+        let now = self.origins.get(labels).unwrap_or(&none);
+        let then = earlier.origins.get(labels).unwrap_or(&none);
+        let said = |seconds: Option<f64>| seconds.map_or("not written".to_string(), when);
+        // Compared bit for bit: one process writes one `_created` text; NaN is never the same.
+        let same = |a: Option<f64>, b: Option<f64>| match (a, b) {
+            (Some(a), Some(b)) => a == b,
+            (None, None) => true,
+            _ => false,
+        };
+        if !same(then.created, now.created) {
+            return Some(format!(
+                "its _created is {} in the second scrape, {} in the first",
+                said(now.created),
+                said(then.created)
+            ));
+        }
+        let processes: std::collections::BTreeSet<&String> =
+            then.process_started.keys().chain(now.process_started.keys()).collect();
+        for process in processes {
+            let (a, b) = (then.process_started.get(process).copied(), now.process_started.get(process).copied());
+            if !same(a, b) {
+                let process = match process.is_empty() {
+                    true => String::new(),
+                    false => quoted_series(process),
+                };
+                return Some(format!(
+                    "process_start_time_seconds{process} is {} in the second scrape, {} in the first",
+                    said(b),
+                    said(a)
+                ));
+            }
+        }
+        let first_scrape = first_scrape?;
+        let began = now.created.into_iter().map(|s| ("its _created", s));
+        let began = began.chain(now.process_started.values().map(|s| ("its process_start_time_seconds", *s)));
+        for (sign, seconds) in began {
+            if seconds * 1000.0 > first_scrape.saturating_add(CLOCK_SKEW_MS) as f64 {
+                return Some(format!(
+                    "{sign} {} lies after the first scrape at {} ({}; allowing {} s of clock skew)",
+                    when(seconds),
+                    when(first_scrape as f64 / 1000.0),
+                    crate::metrics::rfc3339(first_scrape.div_euclid(1000)),
+                    CLOCK_SKEW_MS / 1000
+                ));
+            }
+        }
+        None
     }
 
     /// Every series summed, as they stand.
@@ -251,6 +346,11 @@ pub fn parse(url: &str, text: &str) -> Result<BTreeMap<String, ScrapedHistogram>
     // Each sample once: a series written twice in one scrape (Prometheus refuses it as a
     // duplicate sample) has no one reading, and adding the copies invents observations.
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    // When series and processes say they began (`Origin`): `_created` by histogram and series
+    // key; process starts by their labels. Joined to the histograms' series once all is read.
+    let mut created: BTreeMap<(String, String), f64> = BTreeMap::new();
+    let mut process_starts: Vec<(Labels, String, f64)> = Vec::new();
+    let mut series_labels: BTreeMap<String, Labels> = BTreeMap::new();
     for (number, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
@@ -287,7 +387,8 @@ pub fn parse(url: &str, text: &str) -> Result<BTreeMap<String, ScrapedHistogram>
             })?,
         };
         let name = series.split('{').next().unwrap_or(series);
-        if name.ends_with("_bucket") || name.ends_with("_sum") || name.ends_with("_count") {
+        let origin_sign = name.ends_with("_created") || name == PROCESS_START;
+        if name.ends_with("_bucket") || name.ends_with("_sum") || name.ends_with("_count") || origin_sign {
             let mut labels = all_labels(series);
             for (key, value) in labels.iter_mut() {
                 // `le="1"` and `le="1.0"` are one bucket to the reader, so one sample here.
@@ -311,6 +412,13 @@ pub fn parse(url: &str, text: &str) -> Result<BTreeMap<String, ScrapedHistogram>
         let is_count = name.ends_with("_bucket") || name.ends_with("_count");
         if ((is_count || name.ends_with("_sum")) && !value.is_finite()) || (is_count && value < 0.0) {
             return Err(fail(number + 1, &format!("{name} value {value_text:?} is out of range for a histogram")));
+        }
+        if let Some(base) = name.strip_suffix("_created") {
+            created.insert((base.to_string(), series_key(series)), value);
+        } else if name == PROCESS_START {
+            let mut labels = all_labels(series);
+            labels.sort();
+            process_starts.push((labels, series_key(series), value));
         }
         let base =
             name.strip_suffix("_bucket").or_else(|| name.strip_suffix("_sum")).or_else(|| name.strip_suffix("_count"));
@@ -342,6 +450,12 @@ pub fn parse(url: &str, text: &str) -> Result<BTreeMap<String, ScrapedHistogram>
                     Err(_) => return Err(fail(number + 1, "le is not a number")),
                 }
             };
+            let key = series_key(series);
+            series_labels.entry(key).or_insert_with(|| {
+                let mut labels = all_labels(series);
+                labels.retain(|(k, _)| k != "le");
+                labels
+            });
             let snapshot = series_of(&mut histograms, base, series);
             match snapshot.buckets.iter_mut().find(|(b, _)| *b == le) {
                 Some((_, count)) => *count += value,
@@ -353,11 +467,23 @@ pub fn parse(url: &str, text: &str) -> Result<BTreeMap<String, ScrapedHistogram>
             series_of(&mut histograms, base, series).count += value;
         }
     }
-    for histogram in histograms.values_mut() {
+    for (base, histogram) in histograms.iter_mut() {
         histogram.series.retain(|_, h| !h.buckets.is_empty());
-        let ScrapedHistogram { series, dated, undated } = histogram;
+        let ScrapedHistogram { series, dated, undated, origins } = histogram;
         dated.retain(|labels, _| series.contains_key(labels));
         undated.retain(|labels| series.contains_key(labels));
+        for key in series.keys() {
+            let carried = series_labels.get(key).map(Vec::as_slice).unwrap_or_default();
+            let process_started: BTreeMap<String, f64> = process_starts
+                .iter()
+                .filter(|(labels, _, _)| labels.iter().all(|label| carried.contains(label)))
+                .map(|(_, process, seconds)| (process.clone(), *seconds))
+                .collect();
+            let origin = Origin { created: created.get(&(base.clone(), key.clone())).copied(), process_started };
+            if origin != Origin::default() {
+                origins.insert(key.clone(), origin);
+            }
+        }
         for series in histogram.series.values_mut() {
             series.buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
         }
@@ -365,6 +491,13 @@ pub fn parse(url: &str, text: &str) -> Result<BTreeMap<String, ScrapedHistogram>
     histograms.retain(|_, h| !h.series.is_empty());
     Ok(histograms)
 }
+
+/// A sample's labels as (name, value).
+type Labels = Vec<(String, String)>;
+
+/// The gauge every client library writes for its process (seconds since the epoch): a process
+/// that restarted writes a new one.
+const PROCESS_START: &str = "process_start_time_seconds";
 
 /// The series of histogram `base` that `series` (a sample's name and labels) belongs to: its
 /// label set without `le`, in a canonical order.
@@ -523,6 +656,54 @@ mod tests {
         assert_eq!(window.quantile(0.99), Some(f64::INFINITY));
     }
 
+    /// Finding round27-figures/03: the exporter restarted after the first scrape and its new
+    /// process counted past the old one's counts (100 observations, then 160: every counter
+    /// rose), but its `_created` (or its process start) says so: no window, naming the series
+    /// and the sign. The same signs in both scrapes are no restart: the window is judged.
+    #[test]
+    fn a_series_whose_exposition_says_it_restarted_gives_no_window_though_it_counted_more() {
+        let at = Instants {
+            first_scrape: 1_700_000_000_000,
+            run_start: 1_700_000_000_010,
+            run_end: 1_700_000_003_010,
+            second_scrape: 1_700_000_003_020,
+        };
+        let text = |count: u32, extra: &str| {
+            format!("lag_bucket{{le=\"1\"}} {count}\nlag_bucket{{le=\"+Inf\"}} {count}\nlag_sum 0\nlag_count {count}\n{extra}")
+        };
+        let judge = |before: &str, after: &str, at: &Instants| {
+            let (before, after) = (parse("b", &text(100, before)).unwrap(), parse("a", &text(160, after)).unwrap());
+            after["lag"].window(&before["lag"], at)
+        };
+        let hour_ago = "1699996400";
+        let cases = [
+            (format!("lag_created {hour_ago}\n"), "lag_created 1700000001.5\n".to_string(), "_created"),
+            (String::new(), "lag_created 1700000001.5\n".to_string(), "_created"),
+            (
+                format!("process_start_time_seconds {hour_ago}\n"),
+                "process_start_time_seconds 1700000001\n".to_string(),
+                "process_start_time_seconds",
+            ),
+        ];
+        for (before, after, sign) in cases {
+            let why = judge(&before, &after, &at).unwrap_err();
+            assert!(why.contains("{}") && why.contains("restarted") && why.contains(sign), "{why}");
+        }
+        // Dated after the first scrape in both (beyond the clock skew allowance): begun after it.
+        let later = "lag_created 1700000400\n";
+        let why = judge(later, later, &at).unwrap_err();
+        assert!(why.contains("lies after the first scrape"), "{why}");
+        let same = format!("lag_created {hour_ago}\nprocess_start_time_seconds {hour_ago}\n");
+        assert_eq!(judge(&same, &same, &at).unwrap().count, 60.0);
+        // A labelled process start marks the series carrying its labels only.
+        let two = |a: u32, b: u32, start_b: &str| {
+            format!("l_bucket{{w=\"a\",le=\"+Inf\"}} {a}\nl_count{{w=\"a\"}} {a}\nl_bucket{{w=\"b\",le=\"+Inf\"}} {b}\nl_count{{w=\"b\"}} {b}\nprocess_start_time_seconds{{w=\"a\"}} 5\nprocess_start_time_seconds{{w=\"b\"}} {start_b}\n")
+        };
+        let (before, after) = (parse("b", &two(1, 1, "5")).unwrap(), parse("a", &two(2, 9, "6")).unwrap());
+        let why = after["l"].since(&before["l"]).unwrap_err();
+        assert!(why.contains("w=\"b\"") && !why.contains("{w=\"a\"} ("), "{why}");
+    }
+
     /// Finding round13-figures/02: a series of the first scrape missing from the second (a pod
     /// crashed or replaced during the run) has unknown run-window observations: no window,
     /// naming it, never the surviving series' window judged as the whole run's.
@@ -627,6 +808,108 @@ mod tests {
                     proptest::prop_assert!(restarts.iter().all(|name| why.contains(name.as_str())), "{}", why);
                 }
                 (false, _, _) => proptest::prop_assert!(window.is_err()),
+            }
+        }
+    }
+
+    /// How a generated series shows (or does not show) a restart between the two scrapes.
+    #[derive(Debug, Clone, Copy)]
+    enum Sign {
+        None,
+        /// `_created` an hour before the first scrape, then just after it.
+        CreatedChanged,
+        /// No `_created` in the first scrape, one in the second.
+        CreatedAppeared,
+        /// The same `_created` in both, beyond the clock skew allowance after the first scrape.
+        CreatedAfterFirstScrape,
+        /// The series' own (labelled) `process_start_time_seconds` changed.
+        ProcessChanged,
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Finding round27-figures/03. Rule (`ScrapedHistogram::restart_sign`): a series read in
+        /// both scrapes whose exposition signals a restart — its `_created` changed, appeared, or
+        /// lies after the first scrape, or the process start of a process it belongs to changed
+        /// (its own labelled one, or the unlabelled one of the whole exposition) — is never
+        /// judged, whatever its counters did (the new process's counts are generated at random,
+        /// often past the old ones'): no window, naming each such series. Without any sign and
+        /// with counters that rose, the window is the sum of the increases.
+        #[test]
+        fn a_window_across_a_signalled_restart_is_never_judged(
+            series in proptest::collection::vec(
+                (0u32..100, 0u32..300, proptest::prop_oneof![
+                    proptest::strategy::Just(Sign::None),
+                    proptest::strategy::Just(Sign::CreatedChanged),
+                    proptest::strategy::Just(Sign::CreatedAppeared),
+                    proptest::strategy::Just(Sign::CreatedAfterFirstScrape),
+                    proptest::strategy::Just(Sign::ProcessChanged),
+                ]),
+                1..4,
+            ),
+            whole_exposition_restarted in proptest::bool::ANY,
+            unlabelled_process in proptest::bool::ANY,
+        ) {
+            let at = Instants {
+                first_scrape: 1_700_000_000_000,
+                run_start: 1_700_000_000_010,
+                run_end: 1_700_000_003_010,
+                second_scrape: 1_700_000_003_020,
+            };
+            let (hour_ago, just_after, far_after) = ("1699996400.25", "1700000001.5", "1700000400");
+            let (mut before, mut after) = (String::new(), String::new());
+            let mut restarted = Vec::new();
+            let mut increase = 0;
+            for (index, (count, later, sign)) in series.iter().enumerate() {
+                let w = format!("w=\"{index}\"");
+                // A series' own process start is written only when the processes are labelled.
+                let own_sign = match sign {
+                    Sign::None => false,
+                    Sign::ProcessChanged => !unlabelled_process,
+                    _ => true,
+                };
+                let signalled = own_sign || (unlabelled_process && whole_exposition_restarted);
+                // Without a restart the counters rose; after one they are the new process's own.
+                let later = if signalled { *later } else { count + later % 50 };
+                if signalled {
+                    restarted.push(format!("{{{w}}}"));
+                } else {
+                    increase += later - count;
+                }
+                for (text, n) in [(&mut before, *count), (&mut after, later)] {
+                    *text += &format!("lag_bucket{{{w},le=\"1\"}} {n}\nlag_bucket{{{w},le=\"+Inf\"}} {n}\nlag_sum{{{w}}} 0\nlag_count{{{w}}} {n}\n");
+                }
+                let (created_before, created_after) = match sign {
+                    Sign::CreatedChanged => (Some(hour_ago), Some(just_after)),
+                    Sign::CreatedAppeared => (None, Some(just_after)),
+                    Sign::CreatedAfterFirstScrape => (Some(far_after), Some(far_after)),
+                    _ => (Some(hour_ago), Some(hour_ago)),
+                };
+                for (text, created) in [(&mut before, created_before), (&mut after, created_after)] {
+                    if let Some(created) = created {
+                        *text += &format!("lag_created{{{w}}} {created}\n");
+                    }
+                }
+                if !unlabelled_process {
+                    let started = if matches!(sign, Sign::ProcessChanged) { just_after } else { hour_ago };
+                    before += &format!("process_start_time_seconds{{{w}}} {hour_ago}\n");
+                    after += &format!("process_start_time_seconds{{{w}}} {started}\n");
+                }
+            }
+            if unlabelled_process {
+                before += &format!("process_start_time_seconds {hour_ago}\n");
+                let started = if whole_exposition_restarted { just_after } else { hour_ago };
+                after += &format!("process_start_time_seconds {started}\n");
+            }
+            let (before, after) = (parse("b", &before).unwrap(), parse("a", &after).unwrap());
+            let window = after["lag"].window(&before["lag"], &at);
+            if restarted.is_empty() {
+                proptest::prop_assert_eq!(window.unwrap().count, f64::from(increase));
+            } else {
+                let why = window.unwrap_err();
+                proptest::prop_assert!(why.contains("restarted"), "{}", why);
+                proptest::prop_assert!(restarted.iter().all(|name| why.contains(name.as_str())), "{}", why);
             }
         }
     }

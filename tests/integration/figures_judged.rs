@@ -871,6 +871,75 @@ fn a_scraped_histogram_whose_bucket_layout_changed_is_no_data_for_its_gate_only(
     assert!(table_line(&out, "ok", "max < 60s").contains("PASS"), "the other histogram is judged: {out}");
 }
 
+/// Finding round27-figures/03: the queue-lag exporter restarted between the run's two scrapes
+/// and its new process counted past the old one's counts (every counter rose), so the window
+/// was judged (p(95) 950 ms PASS), though the exposition said so: the series' `_created`
+/// (prometheus_client writes it; OpenMetrics carries it) changed to an instant after the first
+/// scrape, or `process_start_time_seconds` changed. Either sign is a restart: NO DATA naming
+/// the series and the sign; the same `_created` and process start in both scrapes is judged.
+#[test]
+fn a_scraped_series_whose_exposition_says_it_restarted_is_no_data_though_it_counted_more() {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
+    let exposition = |count: u32, created: Option<f64>, process: Option<f64>| {
+        let mut text = format!("lag_seconds_bucket{{queue=\"q\",le=\"1\"}} {count}\nlag_seconds_bucket{{queue=\"q\",le=\"+Inf\"}} {count}\nlag_seconds_sum{{queue=\"q\"}} {}\nlag_seconds_count{{queue=\"q\"}} {count}\n", f64::from(count) / 2.0);
+        if let Some(created) = created {
+            text += &format!("# TYPE lag_seconds_created gauge\nlag_seconds_created{{queue=\"q\"}} {created:.3}\n");
+        }
+        if let Some(process) = process {
+            text += &format!("# TYPE process_start_time_seconds gauge\nprocess_start_time_seconds {process:.2}\n");
+        }
+        text
+    };
+    let (hour_ago, restart) = (now - 3600.0, now + 0.5);
+    let cases = [
+        ("_created", exposition(100, Some(hour_ago), None), exposition(160, Some(restart), None), true),
+        (
+            "process_start_time_seconds",
+            exposition(100, None, Some(hour_ago)),
+            exposition(160, None, Some(restart)),
+            true,
+        ),
+        (
+            "unchanged",
+            exposition(100, Some(hour_ago), Some(hour_ago)),
+            exposition(160, Some(hour_ago), Some(hour_ago)),
+            false,
+        ),
+    ];
+    for (sign, before, after, restarted) in cases {
+        let url = serve_changing_metrics(before, after);
+        let dir = tempfile::tempdir().unwrap();
+        let scenario = one_flow_scenario(dir.path());
+        let summary = dir.path().join("run.json");
+        gatecheck()
+            .envs([("T", url.as_str()), ("PERF_BEARER_TOKEN", "token-123456")])
+            .args(["smoke", "--quiet", "--scenario"])
+            .arg(&scenario)
+            .args(["--duration", "1s", "--scrape-url", &format!("{url}/metrics"), "--summary-out"])
+            .arg(&summary)
+            .arg("--log-out")
+            .arg(dir.path().join("run.log"))
+            .assert()
+            .code(0);
+        let (_guard, policy) = policy_file(
+            "[[gate]]\nid = \"lag\"\nunit = \"s\"\nthresholds = [\"p(95) < 30s\"]\nscrape = \"lag_seconds\"\n",
+        );
+        let verify =
+            gatecheck().args(["verify", "--verbose", "--policy"]).arg(&policy).arg("--summary").arg(&summary).assert();
+        let out = stdout_of(&verify.code(if restarted { 1 } else { 0 }));
+        let lag = table_line(&out, "lag", "p(95) < 30s");
+        if restarted {
+            assert!(lag.contains("NO DATA"), "{sign}: {out}");
+            assert!(
+                out.contains("restarted") && out.contains("queue=") && out.contains(sign),
+                "{sign}: the series and the sign are named: {out}"
+            );
+        } else {
+            assert!(lag.contains("PASS"), "{sign}: {out}");
+        }
+    }
+}
+
 /// Finding round18-figures/03: `smoke --scrape-url` measured the run window of the lag
 /// histogram (max +Inf: 50 of 1000 lags above 10 s), and a lag figure left in the environment
 /// (SCHEDULER_LAG_MAX_SECONDS=45) silently replaced it: PASS, RELEASE OK. The same figure twice
