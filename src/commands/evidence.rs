@@ -260,7 +260,8 @@ pub async fn gather(policy: &Policy, plan: &Plan, env: &crate::env::Lookup<'_>) 
         }
         match &plan.prometheus {
             Some(prometheus) => {
-                evidence.queries = sources::prometheus::run_queries(prometheus, &needed, plan.at).await?;
+                evidence.queries =
+                    sources::prometheus::run_queries(prometheus, &needed, &policy.histogram_queries(), plan.at).await?;
                 evidence.evaluated_at = Some(sources::prometheus::rfc3339(plan.at));
                 evidence.evaluated_at_unix = Some(plan.at);
                 // Queries judged at a fixed past instant are evidence of that instant: their

@@ -23,7 +23,8 @@ pub async fn probe(args: ProbeArgs, context: &Context<'_>, out: &mut dyn Write) 
     if queries.is_empty() {
         return Err(Error::Settings(format!("policy {} has no query gates to probe", policy.source)));
     }
-    let mut outcomes = sources::prometheus::run_each(prometheus, &queries, plan.at).await?;
+    let mut outcomes =
+        sources::prometheus::run_each(prometheus, &queries, &policy.histogram_queries(), plan.at).await?;
     // An unreachable server is not a finding about the queries: nothing was probed.
     if let Some(index) =
         outcomes.iter().position(|(_, _, o)| matches!(o, Err(Error::Prometheus { .. } | Error::Unreachable { .. })))

@@ -27,7 +27,8 @@ use crate::policy::verdict::{FigureFrom, Observed, Row, RunFacts, Status, Verdic
 use crate::policy::{FigureSource, Gate, OnMissing, Policy, Severity};
 
 pub use super::evidence::{
-    Answer, EnvFigure, Evidence, EvidenceTime, FlowState, History, QueryOutcome, QueryResult, RunOutcomes, Series,
+    Answer, EnvFigure, Evidence, EvidenceTime, FlowState, History, NativeBucket, NativeHistogram, QueryOutcome,
+    QueryResult, RunOutcomes, Series,
 };
 
 pub fn evaluate(policy: &Policy, evidence: &Evidence) -> Result<Verdict, Error> {
@@ -830,7 +831,7 @@ fn env_within_buckets(
     value: f64,
     var: &str,
 ) -> Result<(), Error> {
-    use super::quantile_query::{quantile_range, Bucket};
+    use super::quantile_query::quantile_range;
     let q = match stat {
         Stat::Percentile(p) => p / 100.0,
         Stat::Med => 0.5,
@@ -842,17 +843,17 @@ fn env_within_buckets(
         for (_, query) in &other.queries {
             let Some(companion) = other.quantile_companion(query) else { continue };
             let Some(answer) = evidence.queries.get(&companion.buckets) else { continue };
-            let buckets: Vec<Bucket> =
-                answer.series.iter().map(|s| Bucket { labels: &s.labels, count: s.value }).collect();
+            let Ok((rows, _)) = companion_rows(&companion, answer) else { continue };
+            let buckets = super::quantile_query::as_buckets(&rows);
             // One series of buckets: a figure of the whole distribution (several are parts).
-            let mut groups = answer.series.iter().map(|s| {
-                s.labels.iter().filter(|(k, _)| k.as_str() != "le" && k.as_str() != "__name__").collect::<Vec<_>>()
+            let mut groups = rows.iter().map(|(labels, _)| {
+                labels.iter().filter(|(k, _)| k.as_str() != "le" && k.as_str() != "__name__").collect::<Vec<_>>()
             });
             let Some(first) = groups.next() else { continue };
             if groups.any(|group| group != first) {
                 continue;
             }
-            let labels = answer.series[0].labels.clone();
+            let labels = rows[0].0.clone();
             let Some((low, high)) = quantile_range(q, &labels, &buckets) else { continue };
             let scale = |bound: f64| if bound.is_finite() { other.figure_unit.reading(bound).value() } else { bound };
             let (low, high) = (scale(low), scale(high));
@@ -920,9 +921,12 @@ fn conservative_quantile(
         .partial(evidence.accept_partial_responses)
         .map_err(|why| format!("the histogram's buckets ({}): {why}", quantile.buckets))?
         .map(|warning| format!("the histogram's buckets: {warning}"));
-    let buckets: Vec<Bucket> = buckets.series.iter().map(|s| Bucket { labels: &s.labels, count: s.value }).collect();
+    let (bucket_rows, native_counts) = companion_rows(&quantile, buckets)
+        .map_err(|why| format!("the histogram's buckets ({}): {why}", quantile.buckets))?;
+    let buckets = super::quantile_query::as_buckets(&bucket_rows);
     // The `_count` series, where the buckets are a `…_bucket` metric's, follow the same rules:
-    // no answer is no figure, a partial one is judged as the buckets are.
+    // no answer is no figure, a partial one is judged as the buckets are. A native
+    // histogram's count comes with its buckets.
     let counts = match &quantile.count {
         None => None,
         Some(count) => {
@@ -944,9 +948,10 @@ fn conservative_quantile(
             Some(answer)
         }
     };
-    let counts: Vec<Bucket> = counts
-        .map(|answer| answer.series.iter().map(|s| Bucket { labels: &s.labels, count: s.value }).collect())
-        .unwrap_or_default();
+    let counts: Vec<Bucket> = match counts {
+        Some(answer) => answer.series.iter().map(|s| Bucket { labels: &s.labels, count: s.value }).collect(),
+        None => super::quantile_query::as_buckets(&native_counts),
+    };
     for series in &result.series {
         if let Some(fault) = cumulative_fault(&series.labels, &buckets, &counts) {
             let set = crate::metrics::LabelSet::of(&series.labels);
@@ -968,6 +973,11 @@ fn conservative_quantile(
                  whether observations lie above the highest finite bound cannot be told (unread buckets)",
                 series.value, quantile.buckets
             ));
+        }
+        // Prometheus interpolates within an exponential native bucket otherwise than within a
+        // classic one, so a native answer is held to its +Inf bucket only.
+        if quantile.native {
+            continue;
         }
         let Some(drawn) = bucket_quantile(quantile.q, &series.labels, &buckets) else { continue };
         if drawn.is_finite() && series.value.is_finite() && !agrees(series.value, drawn) {
@@ -995,6 +1005,27 @@ fn conservative_quantile(
         }
     }
     Ok((adjusted, note))
+}
+
+/// A companion's answer as classic series, `(buckets, counts)`: a classic companion's `le`
+/// series as they are (its counts are another query's); a native companion's histogram samples
+/// in classic form (`quantile_query::classic_form`). A native companion that answered float
+/// samples, or no histogram, gives no buckets to judge with: `Err`.
+fn companion_rows(
+    quantile: &super::quantile_query::QuantileQuery,
+    answer: &QueryResult,
+) -> Result<(Vec<super::quantile_query::ClassicSeries>, Vec<super::quantile_query::ClassicSeries>), String> {
+    if !quantile.native {
+        return Ok((answer.series.iter().map(|s| (s.labels.clone(), s.value)).collect(), Vec::new()));
+    }
+    if !answer.series.is_empty() {
+        return Err(
+            "the gate says histogram = \"native\", but the answer holds float samples, not native histograms, so \
+             whether observations lie above its highest finite bound cannot be told"
+                .into(),
+        );
+    }
+    super::quantile_query::classic_form(&answer.histograms)
 }
 
 /// The figures of an answered query; an answer with warnings (a partial response) is NO DATA
@@ -1501,6 +1532,7 @@ mod tests {
                     } else {
                         evidence.queries.insert(text, QueryResult {
                             series: vec![Series { labels: BTreeMap::new(), value: figure }],
+                            histograms: vec![],
                             at: "2026-01-01T00:00:00Z".into(),
                             warnings: vec![],
                         });
@@ -1512,7 +1544,19 @@ mod tests {
                 }
                 text.push_str(&format!("[gate.query]\n{query}"));
             }
-            // Gates without a scrape and gates with one meet through their identical bucket
+            // The native quantiles' companion (finding round27-figures/01): one bucket holding
+            // every observation, below no figure's limit and above every figure.
+            evidence.queries.insert(BUCKETS.into(), QueryResult {
+                series: vec![],
+                histograms: vec![NativeHistogram {
+                    labels: BTreeMap::new(),
+                    count: 1e6,
+                    buckets: vec![NativeBucket { lower: 0.0, upper: 1e6, count: 1e6 }],
+                }],
+                at: "2026-01-01T00:00:00Z".into(),
+                warnings: vec![],
+            });
+                        // Gates without a scrape and gates with one meet through their identical bucket
             // expression: every generated gate reads the one distribution.
             let policy = crate::policy::parse("generated.toml", "generated", &text).expect("the generated policy loads");
             let rank = |s: usize| [50.0, 90.0, 95.0, 99.0, 100.0][s];

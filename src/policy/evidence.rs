@@ -29,10 +29,29 @@ pub struct Series {
     pub value: f64,
 }
 
+/// One native histogram sample of an instant query's answer (the API's `"histogram"`), read
+/// only where a native quantile's companion asks for one (`quantile_query::classic_form`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NativeHistogram {
+    pub labels: BTreeMap<String, String>,
+    pub count: f64,
+    pub buckets: Vec<NativeBucket>,
+}
+
+/// One bucket of a native histogram: its bounds and the observations in it (not cumulative).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NativeBucket {
+    pub lower: f64,
+    pub upper: f64,
+    pub count: f64,
+}
+
 /// What one PromQL instant query returned, and at which evaluation time.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueryResult {
     pub series: Vec<Series>,
+    /// Native histogram samples, kept only for a native quantile's companion query.
+    pub histograms: Vec<NativeHistogram>,
     /// RFC 3339 evaluation time, shown with every figure.
     pub at: String,
     /// Warnings and infos of the response (a Thanos/Mimir partial response, Prometheus 3's
@@ -65,6 +84,7 @@ impl QueryResult {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Answer {
     pub series: Vec<Series>,
+    pub histograms: Vec<NativeHistogram>,
     pub warnings: Vec<String>,
 }
 

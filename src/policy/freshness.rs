@@ -359,6 +359,7 @@ mod tests {
                     let value = if *query == oldest { 30.0 } else if *query == steps { 40.0 } else { T as f64 };
                     evidence.queries.insert(query.clone(), QueryResult {
                         series: vec![Series { labels: Default::default(), value }],
+                        histograms: vec![],
                         at: "2026-01-01T00:00:00Z".into(),
                         warnings: if *warn { vec![format!("partial: {query}")] } else { vec![] },
                     });

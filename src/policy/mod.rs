@@ -302,8 +302,9 @@ pub struct Gate {
     pub histogram: Option<HistogramKind>,
 }
 
-/// What a `histogram_quantile` reads: classic `le` buckets (judged together with the `+Inf`
-/// bucket) or a native histogram (no `+Inf` bucket: its buckets cover every observation).
+/// What a `histogram_quantile` reads: classic `le` buckets or native histograms; either is
+/// judged together with its buckets (`quantile_query`): a native histogram with custom buckets
+/// has a `+Inf` bucket too.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HistogramKind {
     Classic,
@@ -311,11 +312,12 @@ pub enum HistogramKind {
 }
 
 impl Gate {
-    /// The bucket query to judge `query` with (`quantile_query`), when it reads a classic
-    /// histogram: shown by its text, or declared with `histogram = "classic"`.
+    /// The bucket query to judge `query` with (`quantile_query`), when it is a quantile of a
+    /// histogram: classic, shown by its text or declared with `histogram = "classic"`; or
+    /// native, declared with `histogram = "native"` (its companion answers histogram samples).
     pub fn quantile_companion(&self, query: &str) -> Option<quantile_query::QuantileQuery> {
         match self.histogram {
-            Some(HistogramKind::Native) => None,
+            Some(HistogramKind::Native) => quantile_query::native_companion(query),
             Some(HistogramKind::Classic) => quantile_query::parse(query),
             None => quantile_query::companion(query),
         }
@@ -456,6 +458,15 @@ impl Policy {
             }
         }
         needed
+    }
+
+    /// The queries whose answers are native histogram samples: the companions of native
+    /// quantiles. Only these are read as histograms; any other query answering them is refused.
+    pub fn histogram_queries(&self) -> BTreeSet<String> {
+        let companions = self.gates.iter().flat_map(|gate| {
+            gate.queries.iter().filter_map(|(_, query)| gate.quantile_companion(query)).filter(|q| q.native)
+        });
+        companions.map(|quantile| quantile.buckets).collect()
     }
 
     /// Every distinct PromQL query with the first gate that uses it (for error messages),

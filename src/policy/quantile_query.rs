@@ -10,6 +10,13 @@
 //! above every bound in its `_count` alone, and the quantile is NO DATA. A `max` or high-percentile query that
 //! uses `histogram_quantile` in any other shape cannot be checked that way and is refused at
 //! load.
+//!
+//! A native histogram is judged the same way (finding round27-figures/01): its exponential
+//! buckets cover every observation, but one with custom buckets (NHCB: Prometheus 3's
+//! classic-to-NHCB conversion, OTLP explicit buckets) keeps a `(last, +Inf]` bucket, and
+//! histogram_quantile answers that bucket's lower bound when the rank lies in it. Its companion
+//! is `BUCKETS` itself, whose answer holds the histogram samples; `classic_form` reads each as
+//! the classic series it stands for, so one rule judges both.
 
 use std::collections::BTreeMap;
 
@@ -20,13 +27,74 @@ pub struct QuantileQuery {
     pub q: f64,
     pub buckets: String,
     pub count: Option<String>,
+    /// `buckets` answers native histogram samples (`classic_form`), not `le` series.
+    pub native: bool,
 }
 
-/// The bucket query to judge a quantile query with, for classic histograms (`_bucket` series
-/// or a `le` label). A native histogram has no `+Inf` bucket: its exponential buckets cover
-/// every observation, so its quantile needs no companion.
+/// The bucket query to judge a quantile query with, when its text shows classic histograms
+/// (`_bucket` series or a `le` label).
 pub fn companion(query: &str) -> Option<QuantileQuery> {
     parse(query).filter(|quantile| is_classic(&quantile.buckets))
+}
+
+/// The companion of a quantile query over native histograms: its argument, whose answer holds
+/// the histogram samples (their count is the `_count`, so there is no count query).
+pub fn native_companion(query: &str) -> Option<QuantileQuery> {
+    parse(query).map(|quantile| QuantileQuery { count: None, native: true, ..quantile })
+}
+
+/// One series of a histogram in classic form: its labels (with `le` on a bucket) and its count.
+pub type ClassicSeries = (BTreeMap<String, String>, f64);
+
+/// Series in classic form as the buckets (or counts) the rules read.
+pub fn as_buckets(rows: &[ClassicSeries]) -> Vec<Bucket<'_>> {
+    rows.iter().map(|(labels, count)| Bucket { labels, count: *count }).collect()
+}
+
+/// Native histogram samples as the classic series they stand for, `(buckets, counts)`: per
+/// sample, one cumulative bucket per distinct upper bound (`le`) and its `count` as the
+/// `_count`. A sample with no bucket whose upper bound is +Inf (an exponential schema, whose
+/// buckets cover every observation) gets a `+Inf` bucket holding all its buckets' observations;
+/// one with custom buckets keeps its own. Then `cumulative_fault` holds the buckets to the
+/// count and `beyond_finite` finds a rank in the +Inf bucket, as for classic buckets. `Err` when
+/// a sample cannot be read so: a count that is no observation count, an `le` label of its own.
+pub fn classic_form(
+    histograms: &[crate::policy::evidence::NativeHistogram],
+) -> Result<(Vec<ClassicSeries>, Vec<ClassicSeries>), String> {
+    let (mut buckets, mut counts) = (Vec::new(), Vec::new());
+    for histogram in histograms {
+        let named = crate::metrics::LabelSet::of(&histogram.labels);
+        let counted = |count: f64| count.is_finite() && count >= 0.0;
+        if histogram.labels.contains_key("le") {
+            return Err(format!(
+                "the native histogram {named} has a label le of its own, so its buckets cannot be told from it"
+            ));
+        }
+        if !counted(histogram.count) || histogram.buckets.iter().any(|b| !counted(b.count) || b.upper.is_nan()) {
+            return Err(format!("the native histogram {named} holds a count that is no number of observations"));
+        }
+        let mut bounds: Vec<(f64, f64)> = histogram.buckets.iter().map(|b| (b.upper, b.count)).collect();
+        bounds.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let mut running = 0.0;
+        let mut cumulative: Vec<(f64, f64)> = Vec::new();
+        for (upper, count) in bounds {
+            running += count;
+            match cumulative.last_mut() {
+                Some(last) if last.0 == upper => last.1 = running,
+                _ => cumulative.push((upper, running)),
+            }
+        }
+        if cumulative.last().is_none_or(|(upper, _)| *upper != f64::INFINITY) {
+            cumulative.push((f64::INFINITY, running));
+        }
+        for (upper, count) in cumulative {
+            let mut labels = histogram.labels.clone();
+            labels.insert("le".into(), if upper == f64::INFINITY { "+Inf".into() } else { upper.to_string() });
+            buckets.push((labels, count));
+        }
+        counts.push((histogram.labels.clone(), histogram.count));
+    }
+    Ok((buckets, counts))
 }
 
 fn is_classic(buckets: &str) -> bool {
@@ -51,7 +119,7 @@ pub fn parse(query: &str) -> Option<QuantileQuery> {
     let q: f64 = args[..comma].trim().parse().ok()?;
     let buckets = args[comma + 1..].trim().to_string();
     let count = count_query(&buckets);
-    (!buckets.is_empty()).then_some(QuantileQuery { q, buckets, count })
+    (!buckets.is_empty()).then_some(QuantileQuery { q, buckets, count, native: false })
 }
 
 /// The bucket query with every metric name ending in `_bucket` read as its `_count`: the same
@@ -408,6 +476,61 @@ mod tests {
         assert_eq!(count_query("sum by (le) (job:lag_bucket:rate5m)"), None);
     }
 
+    /// A native histogram of `observations`: with custom `bounds` (NHCB: `(-Inf, b0]`, …,
+    /// `(last, +Inf]`), or with `bounds` empty in exponential schema 0 (`(2^(i-1), 2^i]`, the
+    /// mirror below zero, a zero bucket), as Prometheus answers them.
+    fn native(observations: &[f64], bounds: &[f64]) -> crate::policy::evidence::NativeHistogram {
+        use crate::policy::evidence::{NativeBucket, NativeHistogram};
+        let mut buckets: Vec<NativeBucket> = Vec::new();
+        for &o in observations {
+            let (lower, upper) = if !bounds.is_empty() {
+                let at = bounds.iter().position(|b| o <= *b);
+                let lower =
+                    at.map_or(bounds[bounds.len() - 1], |i| if i == 0 { f64::NEG_INFINITY } else { bounds[i - 1] });
+                (lower, at.map_or(f64::INFINITY, |i| bounds[i]))
+            } else if o.abs() <= 1e-128 {
+                (-1e-128, 1e-128)
+            } else {
+                let top = 2f64.powi(o.abs().log2().ceil() as i32);
+                if o > 0.0 {
+                    (top / 2.0, top)
+                } else {
+                    (-top, -top / 2.0)
+                }
+            };
+            match buckets.iter_mut().find(|b| b.upper == upper) {
+                Some(bucket) => bucket.count += 1.0,
+                None => buckets.push(NativeBucket { lower, upper, count: 1.0 }),
+            }
+        }
+        NativeHistogram { labels: BTreeMap::new(), count: observations.len() as f64, buckets }
+    }
+
+    #[test]
+    fn a_native_histogram_with_custom_buckets_keeps_its_inf_bucket() {
+        // Finding round27-figures/01: le=1,5,10,+Inf holding 50/40/7/3.
+        let observations: Vec<f64> =
+            [(0.5, 50), (3.0, 40), (7.0, 7), (600.0, 3)].iter().flat_map(|&(o, n)| vec![o; n]).collect();
+        let (buckets, counts) = classic_form(&[native(&observations, &[1.0, 5.0, 10.0])]).unwrap();
+        let (buckets, counts) = (as_buckets(&buckets), as_buckets(&counts));
+        let none = BTreeMap::new();
+        assert!(cumulative_fault(&none, &buckets, &counts).is_none());
+        assert_eq!(beyond_finite(0.99, &none, &buckets), Some((3.0, 100.0)));
+        assert_eq!(beyond_finite(0.95, &none, &buckets), None);
+        // An exponential schema covers every observation: no rank lies beyond it.
+        let (buckets, counts) = classic_form(&[native(&observations, &[])]).unwrap();
+        let (buckets, counts) = (as_buckets(&buckets), as_buckets(&counts));
+        assert!(cumulative_fault(&none, &buckets, &counts).is_none());
+        assert_eq!(beyond_finite(1.0, &none, &buckets), None);
+        // What cannot be read so is refused.
+        let mut labelled = native(&observations, &[]);
+        labelled.labels.insert("le".into(), "1".into());
+        assert!(classic_form(&[labelled]).unwrap_err().contains("label le"));
+        let mut negative = native(&observations, &[]);
+        negative.count = -1.0;
+        assert!(classic_form(&[negative]).is_err());
+    }
+
     use proptest::prelude::*;
 
     /// How an instance's exporter may break its histogram (finding round17-figures/03).
@@ -525,6 +648,40 @@ mod tests {
             let seen = every_count || lost == 0.0;
             if seen && fault.is_none() && beyond_finite(q, &none, &buckets).is_none() && q == 1.0 && largest_observation.is_finite() {
                 prop_assert!(largest_observation <= highest_bound, "{instances:?}");
+            }
+        }
+
+        /// Finding round27-figures/01: a native histogram is judged by the classic rule once in
+        /// classic form. With custom buckets, a rank beyond the highest finite bound is found
+        /// exactly when histogram_quantile would answer that bound (fewer than q × count
+        /// observations at or below it), and otherwise the true quantile lies at or below it;
+        /// with exponential buckets no rank lies beyond them, so such gates pass as before.
+        #[test]
+        fn a_native_rank_beyond_every_finite_bound_is_found(
+            observations in prop::collection::vec(-5.0f64..120.0, 1..40),
+            bounds in prop::sample::subsequence(vec![1.0, 2.5, 10.0, 60.0], 1..=4),
+            custom in any::<bool>(),
+            q in prop::sample::select(vec![0.5, 0.9, 0.99, 1.0]),
+        ) {
+            let histogram = native(&observations, if custom { &bounds } else { &[] });
+            let (buckets, counts) = classic_form(&[histogram]).unwrap();
+            let (buckets, counts) = (as_buckets(&buckets), as_buckets(&counts));
+            let none = BTreeMap::new();
+            prop_assert!(cumulative_fault(&none, &buckets, &counts).is_none());
+            let beyond = beyond_finite(q, &none, &buckets);
+            if !custom {
+                prop_assert_eq!(beyond, None);
+            } else {
+                let top = bounds[bounds.len() - 1];
+                let mut sorted = observations.clone();
+                sorted.sort_by(f64::total_cmp);
+                let n = sorted.len() as f64;
+                let at_or_below = sorted.iter().filter(|o| **o <= top).count() as f64;
+                prop_assert_eq!(beyond.is_some(), at_or_below < q * n, "{:?}", beyond);
+                if beyond.is_none() {
+                    let rank = ((q * n).ceil() as usize).max(1);
+                    prop_assert!(sorted[rank - 1] <= top, "{sorted:?} q={q}");
+                }
             }
         }
 

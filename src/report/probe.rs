@@ -20,6 +20,11 @@ pub fn render(policy: &Policy, at: &str, outcomes: &[QueryOutcome], out: &mut dy
     for (gate, query, outcome) in outcomes {
         let (mut answer, ok) = match outcome.as_ref().map(|a| &a.series) {
             Err(error) => (format!("{error}"), false),
+            // A native quantile's companion answers histogram samples (`Policy::histogram_queries`).
+            Ok(series) if series.is_empty() && outcome.as_ref().is_ok_and(|a| !a.histograms.is_empty()) => {
+                let histograms = outcome.as_ref().map(|a| a.histograms.len()).unwrap_or_default();
+                (format!("{histograms} native histogram(s)"), true)
+            }
             Ok(series) if series.is_empty() => {
                 ("no series (NO DATA on release day: check metric names and labels)".into(), false)
             }
@@ -54,7 +59,9 @@ pub fn render(policy: &Policy, at: &str, outcomes: &[QueryOutcome], out: &mut dy
     let problems = outcomes.len()
         - outcomes
             .iter()
-            .filter(|(_, _, o)| o.as_ref().is_ok_and(|a| a.series.iter().any(|x| !x.value.is_nan())))
+            .filter(|(_, _, o)| {
+                o.as_ref().is_ok_and(|a| a.series.iter().any(|x| !x.value.is_nan()) || !a.histograms.is_empty())
+            })
             .count();
     if all_answered {
         writeln!(out, "PROBE OK: all {} queries answered with data", outcomes.len())?;

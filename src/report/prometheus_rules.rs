@@ -499,8 +499,10 @@ fn reduced(gate: &Gate, query: &str) -> String {
 /// `vector(...)`, the one label-less series check reads from a scalar answer (`query_answer`).
 fn conservative(gate: &Gate, query: &str) -> String {
     match gate.quantile_companion(query) {
-        Some(quantile) => crate::policy::quantile_query::conservative_promql(query, &quantile),
-        None => query_answer::as_vector(query),
+        // PromQL cannot read a native histogram's bucket bounds, so a native quantile is
+        // exported as Prometheus answers it (README: exported rules).
+        Some(quantile) if !quantile.native => crate::policy::quantile_query::conservative_promql(query, &quantile),
+        _ => query_answer::as_vector(query),
     }
 }
 

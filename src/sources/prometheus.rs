@@ -21,7 +21,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::error::Error;
-use crate::policy::evaluate::{QueryResult, Series};
+use crate::policy::evaluate::{NativeBucket, NativeHistogram, QueryResult, Series};
 
 pub use crate::input::Secret;
 
@@ -118,17 +118,27 @@ fn same_origin_redirects() -> reqwest::redirect::Policy {
 }
 
 /// Runs every `(gate id, query)` at `at` (unix seconds); results are keyed by query text.
-/// The first failure, in policy order, is the error.
+/// Only the queries in `histogram_queries` (`Policy::histogram_queries`) may answer native
+/// histogram samples. The first failure, in policy order, is the error.
 pub async fn run_queries(
     plan: &PrometheusPlan,
     queries: &[(String, String)],
+    histogram_queries: &std::collections::BTreeSet<String>,
     at: i64,
 ) -> Result<BTreeMap<String, QueryResult>, Error> {
     let shown_at = rfc3339(at);
     let mut results = BTreeMap::new();
-    for (_, query, outcome) in run_each(plan, queries, at).await? {
+    for (_, query, outcome) in run_each(plan, queries, histogram_queries, at).await? {
         let answer = outcome?;
-        results.insert(query, QueryResult { series: answer.series, at: shown_at.clone(), warnings: answer.warnings });
+        results.insert(
+            query,
+            QueryResult {
+                series: answer.series,
+                histograms: answer.histograms,
+                at: shown_at.clone(),
+                warnings: answer.warnings,
+            },
+        );
     }
     Ok(results)
 }
@@ -139,6 +149,7 @@ pub use crate::policy::evaluate::{Answer, QueryOutcome};
 pub async fn run_each(
     plan: &PrometheusPlan,
     queries: &[(String, String)],
+    histogram_queries: &std::collections::BTreeSet<String>,
     at: i64,
 ) -> Result<Vec<QueryOutcome>, Error> {
     // Before any request: a query that would carry a credential stops the whole command.
@@ -152,9 +163,10 @@ pub async fn run_each(
     for (index, (gate, query)) in queries.iter().enumerate() {
         let (client, permits, plan) = (client.clone(), permits.clone(), shared.clone());
         let (gate, query) = (gate.clone(), query.clone());
+        let reads_histograms = histogram_queries.contains(&query);
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await.expect("semaphore is never closed");
-            let outcome = run_one(&client, &plan, &gate, &query, at).await;
+            let outcome = run_one(&client, &plan, &gate, &query, reads_histograms, at).await;
             (index, gate, query, outcome)
         });
     }
@@ -185,16 +197,29 @@ fn query_url_holds_no_credential(plan: &PrometheusPlan, gate: &str, query: &str,
     Ok(())
 }
 
-async fn run_one(client: &Client, plan: &PrometheusPlan, gate: &str, query: &str, at: i64) -> Result<Answer, Error> {
+async fn run_one(
+    client: &Client,
+    plan: &PrometheusPlan,
+    gate: &str,
+    query: &str,
+    reads_histograms: bool,
+    at: i64,
+) -> Result<Answer, Error> {
     // --prometheus-timeout is the whole budget of one query, retries and waits included.
     let deadline = tokio::time::Instant::now() + plan.timeout;
     let mut attempt = 0;
     loop {
         let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
-        let failure = match tokio::time::timeout(remaining, attempt_once(client, query, at, remaining)).await {
-            Ok(Ok((result, warnings))) => {
+        let answer = attempt_once(client, query, reads_histograms, at, remaining);
+        let failure = match tokio::time::timeout(remaining, answer).await {
+            Ok(Ok((Parsed::Data(result), warnings))) => {
                 let warnings = warnings.iter().map(|w| crate::secret::quoted(w)).collect();
-                return Ok(Answer { series: to_series(plan, gate, query, result.data(), at)?, warnings });
+                let series = to_series(plan, gate, query, result.data(), at)?;
+                return Ok(Answer { series, histograms: Vec::new(), warnings });
+            }
+            Ok(Ok((Parsed::Histograms(answer), warnings))) => {
+                let warnings = warnings.iter().map(|w| crate::secret::quoted(w)).collect();
+                return Ok(Answer { warnings, ..answer });
             }
             Ok(Err(failure)) => failure,
             Err(_) => Failure::Transient {
@@ -280,12 +305,20 @@ enum ApiResponse {
 
 /// One request within `limit`. The raw response is read here (not by the client library) so
 /// a 429's Retry-After header can be honoured.
+/// An answer as read: by the client library (numbers), or by `histogram_answer` (a query
+/// allowed native histogram samples).
+enum Parsed {
+    Data(prometheus_http_query::response::PromqlResult),
+    Histograms(Answer),
+}
+
 async fn attempt_once(
     client: &Client,
     query: &str,
+    reads_histograms: bool,
     at: i64,
     limit: Duration,
-) -> Result<(prometheus_http_query::response::PromqlResult, Vec<String>), Failure> {
+) -> Result<(Parsed, Vec<String>), Failure> {
     // The server stops evaluating when we would stop waiting.
     let server_timeout = (limit.as_millis() as i64).max(1);
     let response = client.query(query).at(at).timeout(server_timeout).get_raw().await.map_err(classify)?;
@@ -334,13 +367,9 @@ async fn attempt_once(
         Err(e) => return Err(Failure::Transient { message: error_chain(&e), retry_after: None, unreachable: false }),
     };
     match serde_json::from_slice::<ApiResponse>(&body) {
-        Ok(ApiResponse::Success { data, mut warnings, infos, is_partial }) => {
+        Ok(ApiResponse::Success { data, warnings, infos, is_partial }) => {
             sample_texts_exact(&body).map_err(Failure::Fatal)?;
-            warnings.extend(infos.into_iter().map(|info| format!("info: {info}")));
-            if is_partial && warnings.is_empty() {
-                warnings.push("isPartial: true (some storage nodes did not answer)".into());
-            }
-            Ok((data, warnings))
+            Ok((Parsed::Data(data), all_warnings(warnings, infos, is_partial)))
         }
         Ok(ApiResponse::Error(e)) if e.is_timeout() || e.is_unavailable() || e.is_internal() => {
             Err(Failure::Transient {
@@ -350,6 +379,11 @@ async fn attempt_once(
             })
         }
         Ok(ApiResponse::Error(e)) => Err(Failure::Rejected(crate::secret::quoted(e.message()))),
+        Err(_) if reads_histograms && holds_native_histograms(&body) => {
+            let answer = histogram_answer(&body, at).map_err(Failure::Fatal)?;
+            let warnings = answer.warnings.clone();
+            Ok((Parsed::Histograms(answer), warnings))
+        }
         // A well-formed answer all the same (finding round12-figures/04): say what it holds.
         Err(_) if holds_native_histograms(&body) => Err(Failure::Fatal(
             "the answer holds native histogram samples, not numbers: a gate needs one number per series; ask for \
@@ -363,6 +397,104 @@ async fn attempt_once(
         }),
         Err(e) => Err(Failure::Fatal(format!("the answer is not a Prometheus API response ({})", error_chain(&e)))),
     }
+}
+
+/// The warnings of an answer, its infos and VictoriaMetrics' `isPartial` among them: one list,
+/// which the one partial-response rule (`QueryResult::partial`) reads.
+fn all_warnings(mut warnings: Vec<String>, infos: Vec<String>, is_partial: bool) -> Vec<String> {
+    warnings.extend(infos.into_iter().map(|info| format!("info: {info}")));
+    if is_partial && warnings.is_empty() {
+        warnings.push("isPartial: true (some storage nodes did not answer)".into());
+    }
+    warnings
+}
+
+/// A successful instant-vector answer holding native histogram samples (the API's
+/// `"histogram": [t, {"count", "sum", "buckets": [[rule, lower, upper, count], …]}]`), read for
+/// a native quantile's companion: its float series, its histograms and its warnings. The rules
+/// of every other answer hold: each number's text is exactly an f64
+/// (`metrics::exact_figure_text`), every sample is dated at the time asked for, no label set
+/// comes twice. `Err` says what broke.
+fn histogram_answer(body: &[u8], at: i64) -> Result<Answer, String> {
+    #[derive(serde::Deserialize)]
+    struct Body {
+        status: String,
+        data: Data,
+        #[serde(default)]
+        warnings: Vec<String>,
+        #[serde(default)]
+        infos: Vec<String>,
+        #[serde(default, rename = "isPartial")]
+        is_partial: bool,
+    }
+    #[derive(serde::Deserialize)]
+    struct Data {
+        #[serde(rename = "resultType")]
+        result_type: String,
+        result: Vec<Sample>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Sample {
+        #[serde(default)]
+        metric: BTreeMap<String, String>,
+        value: Option<(f64, String)>,
+        histogram: Option<(f64, Histogram)>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Histogram {
+        count: String,
+        #[serde(default)]
+        buckets: Vec<(serde_json::Value, String, String, String)>,
+    }
+    let answer: Body = serde_json::from_slice(body)
+        .map_err(|e| format!("the answer holds native histogram samples in a shape gatecheck cannot read ({e})"))?;
+    if answer.status != "success" || answer.data.result_type != "vector" {
+        return Err(format!(
+            "the answer holds native histogram samples in a {} {} answer: a quantile's buckets are one instant vector",
+            answer.status, answer.data.result_type
+        ));
+    }
+    let (mut series, mut histograms) = (Vec::new(), Vec::new());
+    let mut seen = std::collections::BTreeSet::new();
+    for sample in answer.data.result {
+        let labels: BTreeMap<String, String> = sample
+            .metric
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| (crate::secret::scrub(k), crate::secret::scrub(v)))
+            .collect();
+        let named = crate::metrics::LabelSet::of(&labels);
+        if !seen.insert(labels.clone()) {
+            return Err(format!("the answer lists the series {named} twice: one series, one reading"));
+        }
+        let exact =
+            |text: &str| crate::metrics::exact_figure_text(text).map_err(|why| format!("series {named}: {why}"));
+        let dated = |timestamp: f64| {
+            if timestamp.is_nan() || (timestamp - at as f64).abs() > 0.000_5 {
+                return Err(format!(
+                    "series {named} is dated {timestamp} (unix seconds), not the time asked for ({at}): a cache or proxy \
+                     in between answered another evaluation"
+                ));
+            }
+            Ok(())
+        };
+        match (sample.value, sample.histogram) {
+            (Some((timestamp, value)), None) => {
+                dated(timestamp)?;
+                series.push(Series { value: exact(&value)?, labels });
+            }
+            (None, Some((timestamp, histogram))) => {
+                dated(timestamp)?;
+                let mut buckets = Vec::with_capacity(histogram.buckets.len());
+                for (_, lower, upper, count) in &histogram.buckets {
+                    buckets.push(NativeBucket { lower: exact(lower)?, upper: exact(upper)?, count: exact(count)? });
+                }
+                histograms.push(NativeHistogram { count: exact(&histogram.count)?, buckets, labels });
+            }
+            _ => return Err(format!("series {named} holds neither one number nor one native histogram")),
+        }
+    }
+    Ok(Answer { series, histograms, warnings: all_warnings(answer.warnings, answer.infos, answer.is_partial) })
 }
 
 /// Every sample value of an answer (vector, scalar or matrix) is decimal text the client

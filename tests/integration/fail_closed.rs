@@ -662,7 +662,12 @@ thresholds = ["value < 0.85"]
     }
 
     fn query(value: f64) -> QueryResult {
-        QueryResult { series: vec![Series { labels: BTreeMap::new(), value }], at: "t".into(), warnings: vec![] }
+        QueryResult {
+            series: vec![Series { labels: BTreeMap::new(), value }],
+            histograms: vec![],
+            at: "t".into(),
+            warnings: vec![],
+        }
     }
 
     fn evidence(gate: usize, broken: Broken, noise: f64) -> Evidence {

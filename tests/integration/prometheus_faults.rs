@@ -382,3 +382,44 @@ fn native_histogram_samples_are_named_as_such() {
     assert!(err.contains("native histogram samples, not numbers") && err.contains("histogram_quantile("), "{err}");
     assert!(!err.contains("`sample`") && err.lines().count() == 1, "{err}");
 }
+
+/// Finding round27-figures/01: a gate declared `histogram = "native"` was trusted with no
+/// +Inf check, but a native histogram with custom buckets (NHCB, Prometheus 3's classic-to-NHCB
+/// conversion, OTLP explicit buckets) keeps a `(last, +Inf]` bucket, and histogram_quantile
+/// answers its lower bound when the rank lies there. The companion of a native quantile is the
+/// argument of histogram_quantile itself, whose answer holds the histogram samples: a rank in a
+/// bucket whose upper bound is +Inf is +Inf; a companion that cannot be read is NO DATA; an
+/// exponential-schema histogram (no +Inf bucket) passes as before. A stand-in server answers as
+/// Prometheus 3 does (the local Prometheus is 2.42, before NHCB): a fault-style mock, for an
+/// answer no local server can give.
+#[test]
+fn a_native_quantile_is_judged_with_its_own_buckets() {
+    const QUANTILE_10: &str =
+        r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[ASKED_T,"10"]}]}}"#;
+    // le=1,5,10,+Inf holding 50/40/7/3: 3 % of observations above every finite bound.
+    const NHCB: &str = r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"histogram":[ASKED_T,{"count":"100","sum":"900","buckets":[[0,"-Inf","1","50"],[0,"1","5","40"],[0,"5","10","7"],[0,"10","+Inf","3"]]}]}]}}"#;
+    // Exponential buckets (schema 0) covering every observation: no +Inf bucket.
+    const EXPONENTIAL: &str = r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"histogram":[ASKED_T,{"count":"100","sum":"500","buckets":[[0,"4","8","60"],[0,"8","16","40"]]}]}]}}"#;
+    const FLOATS: &str =
+        r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[ASKED_T,"100"]}]}}"#;
+    const PARTIAL: &str = r#"{"status":"success","warnings":["store b did not answer"],"data":{"resultType":"vector","result":[{"metric":{},"histogram":[ASKED_T,{"count":"100","sum":"500","buckets":[[0,"4","8","60"],[0,"8","16","40"]]}]}]}}"#;
+    let (_dir, policy) = policy_file(
+        "[policy]\nname = \"nhcb\"\n[[gate]]\nid = \"queue-lag\"\nunit = \"s\"\nhistogram = \"native\"\nthresholds = [\"p(99) < 30s\"]\n[gate.query]\n\"p(99)\" = 'histogram_quantile(0.99, sum(rate(queue_lag_seconds[10m])))'\n",
+    );
+    let run = |companion: &'static str| {
+        let url = serve_prometheus_by_query(vec![("histogram_quantile", QUANTILE_10)], companion);
+        let mut cmd = gatecheck();
+        cmd.args(["check", "--no-env", "--policy"]).arg(&policy);
+        cmd.args(["--prometheus-url", &url, "--at", FIXTURE_T]);
+        cmd.assert()
+    };
+    let out = stdout_of(&run(NHCB).code(1));
+    let line = table_line(&out, "queue-lag", "p(99) < 30s");
+    assert!(line.contains("FAIL") && line.contains("+Inf"), "{out}");
+    assert!(out.contains("3 of 100 observations lie above the highest finite bucket"), "{out}");
+    run(EXPONENTIAL).code(0);
+    for unreadable in [FLOATS, PARTIAL] {
+        let out = stdout_of(&run(unreadable).code(1));
+        assert!(table_line(&out, "queue-lag", "p(99) < 30s").contains("NO DATA"), "{out}");
+    }
+}

@@ -408,7 +408,12 @@ thresholds = ["value < 0.5"]
         };
         evidence.queries.insert(
             query,
-            gatecheck::policy::evaluate::QueryResult { series: values, at: "t".into(), warnings: vec![] },
+            gatecheck::policy::evaluate::QueryResult {
+                series: values,
+                histograms: vec![],
+                at: "t".into(),
+                warnings: vec![],
+            },
         );
     }
     let verdict = gatecheck::policy::evaluate::evaluate(&policy, &evidence).unwrap();
@@ -603,7 +608,9 @@ mod exported_alerts_agree_with_check {
                 });
                 input.push(serde_json::json!({"series": format!("m{i}{{instance=\"s{j}\"}}"), "values": format!("{shown} {shown}")}));
             }
-            evidence.queries.insert(format!("m{i}"), QueryResult { series, at: "t".into(), warnings: vec![] });
+            evidence
+                .queries
+                .insert(format!("m{i}"), QueryResult { series, histograms: vec![], at: "t".into(), warnings: vec![] });
         }
         let verdict = evaluate(&policy, &evidence).unwrap();
 

@@ -474,3 +474,32 @@ pub fn smoke_writing_into(dir: &Path) -> Command {
     cmd.args(["smoke", "--quiet", "--summary-out"]).arg(dir.join("s.json")).arg("--log-out").arg(dir.join("l.log"));
     cmd
 }
+
+/// A loopback Prometheus API answering each request by its query: the body of the first
+/// `(needle, body)` whose needle the request holds (URL-encoded as sent), else `otherwise`;
+/// `ASKED_T` in a body stands for the evaluation time asked for. For answers the local
+/// Prometheus cannot give (Prometheus 3's native histograms with custom buckets).
+pub fn serve_prometheus_by_query(routes: Vec<(&'static str, &'static str)>, otherwise: &'static str) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for mut stream in listener.incoming().flatten() {
+            let routes = routes.clone();
+            std::thread::spawn(move || {
+                let _ = stream.set_read_timeout(Some(std::time::Duration::from_millis(500)));
+                let mut buffer = [0u8; 16384];
+                let read = stream.read(&mut buffer).unwrap_or(0);
+                let request = String::from_utf8_lossy(&buffer[..read]).to_string();
+                let body = routes.iter().find(|(needle, _)| request.contains(needle)).map_or(otherwise, |(_, b)| b);
+                let body = body.replace("ASKED_T", &asked_time(&request));
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            });
+        }
+    });
+    url
+}
