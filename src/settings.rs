@@ -485,10 +485,12 @@ pub fn now_unix() -> i64 {
     now.unix_timestamp() + i64::from(now.nanosecond() > 0)
 }
 
-/// The credentials the environment holds by name: the Prometheus token and password, the
-/// remote-write token, the load target's default token, and k6's own remote-write password and
-/// token (a CI job running k6 with `-o experimental-prometheus-rw` holds them, and k6's
-/// output, or a server answering it, may quote them: finding round26-text/01).
+/// The credentials the environment holds by a name gatecheck knows: the Prometheus token and
+/// password, the remote-write token, the load target's default token, and k6's own remote-write
+/// password, token and SigV4 secret (a CI job running k6 with `-o experimental-prometheus-rw`
+/// holds them, and k6's output, or a server answering it, may quote them: findings
+/// round26-text/01, round27-text/03). Beyond these, `names_a_credential` reads every variable of
+/// the families gatecheck and k6 read.
 pub const CREDENTIAL_ENV: &[&str] = &[
     TOKEN_ENV,
     PASSWORD_ENV,
@@ -496,6 +498,7 @@ pub const CREDENTIAL_ENV: &[&str] = &[
     "PERF_BEARER_TOKEN",
     "K6_PROMETHEUS_RW_PASSWORD",
     "K6_PROMETHEUS_RW_BEARER_TOKEN",
+    "K6_PROMETHEUS_RW_SIGV4_SECRET_KEY",
 ];
 
 /// Variables whose every name with one of these prefixes holds a header value, a credential:
@@ -509,31 +512,111 @@ pub const CREDENTIAL_HEADER_LIST_ENV: &str = "K6_PROMETHEUS_RW_HTTP_HEADERS";
 /// The variable the load target's credential is read from unless a scenario names another.
 pub const LOAD_TOKEN_ENV: &str = "PERF_BEARER_TOKEN";
 
-/// Every credential the environment holds by name (`CREDENTIAL_ENV`, the prefixed header
-/// variables, each value of the header list), as (variable, value), set ones only. The one
-/// registry both the scrubber and the send-point rules read.
-pub fn credentials_in_env(env: &crate::env::Lookup<'_>) -> Result<Vec<(String, String)>, Error> {
-    let mut names: Vec<String> = CREDENTIAL_ENV.iter().map(|name| name.to_string()).collect();
-    // The process's own names: a prefixed variable is known only by listing them.
-    names.extend(
-        std::env::vars_os()
-            .filter_map(|(name, _)| name.into_string().ok())
-            .filter(|name| CREDENTIAL_ENV_PREFIXES.iter().any(|prefix| name.starts_with(prefix))),
-    );
-    let mut found = Vec::new();
+/// The families of variables gatecheck and k6 read, where a name that reads as a credential
+/// is one: k6's own (`K6_CLOUD_TOKEN`, `K6_INFLUXDB_PASSWORD`, any output's), gatecheck's, and the
+/// scenario's (`PERF_*`). k6's are sent by k6 to its outputs, another origin than the target.
+pub const CREDENTIAL_FAMILIES: &[&str] = &["K6_", "GATECHECK_", "PERF_"];
+
+/// Words of a variable's name (split at `_`) that make it a credential's.
+pub const CREDENTIAL_NAME_WORDS: &[&str] =
+    &["TOKEN", "SECRET", "PASSWORD", "PASSWD", "PASSPHRASE", "CREDENTIAL", "CREDENTIALS", "APIKEY"];
+
+/// Words that make a following `KEY` a credential's (`ACCESS_KEY` is an AWS key id's name, kept
+/// with its secret since one is useless without the other).
+pub const CREDENTIAL_KEY_QUALIFIERS: &[&str] = &["SECRET", "API", "PRIVATE", "ACCESS", "AUTH"];
+
+/// Last words that make a credential-sounding name hold something else: a path, a file, the
+/// name of another variable.
+pub const NOT_A_CREDENTIAL_SUFFIXES: &[&str] = &["FILE", "PATH", "DIR", "ENV", "NAME", "HEADER_NAME"];
+
+/// Whether a variable of the families gatecheck and k6 read names a credential by its words
+/// (`K6_CLOUD_TOKEN`, `K6_PROMETHEUS_RW_SIGV4_SECRET_KEY`, `PERF_API_PASSWORD`); never one whose
+/// last word says it holds a path or a name (`GATECHECK_PROMETHEUS_TOKEN_FILE`).
+pub fn names_a_credential(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    if !CREDENTIAL_FAMILIES.iter().any(|family| upper.starts_with(family)) {
+        return false;
+    }
+    let words: Vec<&str> = upper.split('_').filter(|word| !word.is_empty()).collect();
+    if words.last().is_some_and(|last| NOT_A_CREDENTIAL_SUFFIXES.contains(last)) {
+        return false;
+    }
+    words.iter().any(|word| CREDENTIAL_NAME_WORDS.contains(word))
+        || words.windows(2).any(|pair| pair[1] == "KEY" && CREDENTIAL_KEY_QUALIFIERS.contains(&pair[0]))
+}
+
+/// Where a credential of the environment may go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CredentialOrigin {
+    /// The load target's (PERF_BEARER_TOKEN).
+    LoadTarget,
+    /// Prometheus, a remote-write receiver, or k6's outputs: never the load target.
+    Other,
+    /// A credential of the scenario's own variables (`PERF_*`): masked, held to no origin here
+    /// (a scenario may name it as its token, `bearer_token_env`).
+    Unknown,
+}
+
+/// Every credential the environment holds (`CREDENTIAL_ENV`, every variable of the families
+/// whose name reads as a credential's, the prefixed header variables, each value of the
+/// header list, and the password of a URL any variable of the families holds), as (variable,
+/// value, origin), set ones only. The one registry both the scrubber and the send-point rules
+/// read; `names` is the process's variable names (a lookup cannot list them).
+pub fn credentials_in_env(
+    env: &crate::env::Lookup<'_>,
+    names: &[String],
+) -> Result<Vec<(String, String, CredentialOrigin)>, Error> {
+    let origin_of = |name: &str| {
+        if name == LOAD_TOKEN_ENV {
+            CredentialOrigin::LoadTarget
+        } else if name.to_ascii_uppercase().starts_with("PERF_") {
+            CredentialOrigin::Unknown
+        } else {
+            CredentialOrigin::Other
+        }
+    };
+    let mut wanted: Vec<String> = CREDENTIAL_ENV.iter().map(|name| name.to_string()).collect();
     for name in names {
+        if !wanted.contains(name)
+            && (names_a_credential(name) || CREDENTIAL_ENV_PREFIXES.iter().any(|prefix| name.starts_with(prefix)))
+        {
+            wanted.push(name.clone());
+        }
+    }
+    let mut found = Vec::new();
+    for name in wanted {
         if let Some(value) = env(&name)?.map(|value| value.trim().to_string()).filter(|value| !value.is_empty()) {
-            found.push((name, value));
+            let origin = origin_of(&name);
+            found.push((name, value, origin));
         }
     }
     if let Some(list) = env(CREDENTIAL_HEADER_LIST_ENV)? {
         for entry in list.split(',') {
             if let Some((_, value)) = entry.split_once(':').filter(|(_, value)| !value.trim().is_empty()) {
-                found.push((CREDENTIAL_HEADER_LIST_ENV.to_string(), value.trim().to_string()));
+                found.push((CREDENTIAL_HEADER_LIST_ENV.to_string(), value.trim().to_string(), CredentialOrigin::Other));
+            }
+        }
+    }
+    // A URL's password (`K6_PROMETHEUS_RW_SERVER_URL=https://user:pass@…`: k6 sends it as Basic
+    // auth to its output, finding round27-text/03).
+    for name in names {
+        let upper = name.to_ascii_uppercase();
+        if !CREDENTIAL_FAMILIES.iter().any(|family| upper.starts_with(family)) {
+            continue;
+        }
+        let Some(value) = env(name)? else { continue };
+        if let Some((_, password)) = crate::input::url_userinfo(value.trim()).and_then(|info| info.split_once(':')) {
+            if !password.is_empty() {
+                found.push((name.clone(), password.to_string(), origin_of(name)));
             }
         }
     }
     Ok(found)
+}
+
+/// The process's variable names (those that are text).
+pub fn process_env_names() -> Vec<String> {
+    std::env::vars_os().filter_map(|(name, _)| name.into_string().ok()).collect()
 }
 
 /// Makes every credential set in the environment a secret of this process, whichever command
@@ -543,23 +626,26 @@ pub fn credentials_in_env(env: &crate::env::Lookup<'_>) -> Result<Vec<(String, S
 /// command querying Prometheus knew the token). A value the sending commands would refuse (too
 /// short, not ASCII) is left to them to refuse.
 pub fn remember_credentials(env: &crate::env::Lookup<'_>) -> Result<(), Error> {
-    for (name, value) in credentials_in_env(env)? {
+    for (name, value, origin) in credentials_in_env(env, &process_env_names())? {
         // A header value's parts (the credential after `Bearer `) are secrets too.
-        let known = if CREDENTIAL_ENV.contains(&name.as_str()) {
-            crate::secret::from_input(&name, &value)
-        } else {
+        let known = if CREDENTIAL_ENV_PREFIXES.iter().any(|prefix| name.starts_with(prefix))
+            || name == CREDENTIAL_HEADER_LIST_ENV
+        {
             crate::secret::header_value(&name, &value)
+        } else {
+            crate::secret::from_input(&name, &value)
         };
         if known.is_err() {
             continue;
         }
         // Each credential belongs to one origin: the load target's default token to the load
-        // target, every other one to Prometheus or a remote-write receiver. Neither is ever sent
-        // to the other (`secret::holds_other_origin_credential`, `holds_load_target_credential`).
-        if name == LOAD_TOKEN_ENV {
-            crate::secret::for_load_target(&value);
-        } else {
-            crate::secret::for_other_origin(&value);
+        // target, every other one to Prometheus, a remote-write receiver or k6's outputs. Neither
+        // is ever sent to the other (`secret::holds_other_origin_credential`,
+        // `refuse_load_target_credential`).
+        match origin {
+            CredentialOrigin::LoadTarget => crate::secret::for_load_target(&value),
+            CredentialOrigin::Other => crate::secret::for_other_origin(&value),
+            CredentialOrigin::Unknown => {}
         }
     }
     Ok(())
@@ -934,5 +1020,70 @@ mod tests {
                 }
             }
         }
+    }
+
+    use proptest::prelude::{prop_assert, prop_assume, Strategy};
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+        /// Finding round27-text/03, the class: any variable of the families gatecheck and k6
+        /// read whose name holds a credential word (or `<qualifier>_KEY`) is a credential,
+        /// whatever words surround it, in any case; one whose last word says it holds a path or
+        /// a name is not; no variable outside the families is.
+        #[test]
+        fn a_name_that_reads_as_a_credentials_is_one(
+            family in proptest::sample::select(CREDENTIAL_FAMILIES.to_vec()),
+            before in proptest::collection::vec("[A-Z][A-Z0-9]{0,6}", 0..3),
+            secret in proptest::prop_oneof![
+                proptest::sample::select(CREDENTIAL_NAME_WORDS.to_vec()).prop_map(str::to_string),
+                proptest::sample::select(CREDENTIAL_KEY_QUALIFIERS.to_vec()).prop_map(|q| format!("{q}_KEY")),
+            ],
+            after in proptest::collection::vec("[A-Z][A-Z0-9]{0,6}", 0..2),
+            lower in proptest::bool::ANY,
+        ) {
+            let words = |extra: &[String]| {
+                let mut all: Vec<String> = before.clone();
+                all.push(secret.clone());
+                all.extend(extra.iter().cloned());
+                format!("{family}{}", all.join("_"))
+            };
+            let name = words(&after);
+            let name = if lower { name.to_ascii_lowercase() } else { name };
+            let last = name.rsplit('_').next().unwrap_or_default().to_ascii_uppercase();
+            prop_assume!(!NOT_A_CREDENTIAL_SUFFIXES.contains(&last.as_str()));
+            prop_assert!(names_a_credential(&name), "{}", name);
+            for suffix in NOT_A_CREDENTIAL_SUFFIXES {
+                let pathlike = words(&[suffix.to_string()]);
+                prop_assert!(!names_a_credential(&pathlike), "{}", pathlike);
+            }
+            let outside = format!("X{}", name.trim_start_matches(|c: char| c != '_'));
+            prop_assert!(!names_a_credential(&outside), "{}", outside);
+        }
+    }
+
+    /// Every credential of the environment by name, by family and by a URL's password, with
+    /// its origin (finding round27-text/03).
+    #[test]
+    fn the_environment_registry_reads_every_credential_with_its_origin() {
+        let table = [
+            ("K6_PROMETHEUS_RW_SIGV4_SECRET_KEY", "sigv4-secret-1234"),
+            ("K6_PROMETHEUS_RW_SERVER_URL", "https://u:url-pass-5678@amp.example/api/v1/write"),
+            ("K6_CLOUD_TOKEN", "cloud-token-9012"),
+            ("PERF_BEARER_TOKEN", "target-token-3456"),
+            ("PERF_API_PASSWORD", "api-password-7890"),
+            ("GATECHECK_PROMETHEUS_TOKEN_FILE", "/run/secrets/prom"),
+            ("HOME", "/root"),
+        ];
+        let env = |name: &str| Ok(table.iter().find(|(n, _)| *n == name).map(|(_, v)| v.to_string()));
+        let names: Vec<String> = table.iter().map(|(n, _)| n.to_string()).collect();
+        let found = credentials_in_env(&env, &names).unwrap();
+        let origin = |value: &str| found.iter().find(|(_, v, _)| v == value).map(|(_, _, o)| *o);
+        assert_eq!(origin("sigv4-secret-1234"), Some(CredentialOrigin::Other));
+        assert_eq!(origin("url-pass-5678"), Some(CredentialOrigin::Other));
+        assert_eq!(origin("cloud-token-9012"), Some(CredentialOrigin::Other));
+        assert_eq!(origin("target-token-3456"), Some(CredentialOrigin::LoadTarget));
+        assert_eq!(origin("api-password-7890"), Some(CredentialOrigin::Unknown));
+        assert_eq!(origin("/run/secrets/prom"), None);
+        assert_eq!(origin("/root"), None);
     }
 }

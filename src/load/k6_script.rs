@@ -154,19 +154,40 @@ function refuseCredentialInBody(request, body) {
   }
   return body;
 }
+function namesCredential(name) {
+  // settings::names_a_credential: a variable of the families gatecheck and k6 read whose name
+  // reads as a credential's, unless its last word says it holds a path or a name.
+  const upper = name.toUpperCase();
+  if (!CREDENTIAL_FAMILIES.some((family) => upper.startsWith(family))) return false;
+  const words = upper.split('_').filter((word) => word !== '');
+  if (words.length > 0 && NOT_A_CREDENTIAL_SUFFIXES.includes(words[words.length - 1])) return false;
+  return words.some((word) => CREDENTIAL_NAME_WORDS.includes(word))
+    || words.some((word, i) => i > 0 && word === 'KEY' && CREDENTIAL_KEY_QUALIFIERS.includes(words[i - 1]));
+}
 function credentialValues() {
-  // Every credential the environment holds by name, as (variable, value), as the native runner
-  // reads them (settings::credentials_in_env): the named ones, every variable with a credential
-  // prefix (k6's K6_PROMETHEUS_RW_HEADERS_*), each value of the header list.
-  const found = CREDENTIAL_VARIABLES.map((name) => [name, __ENV[name]]);
+  // Every credential the environment holds, as (variable, value, another origin's), as the
+  // native runner reads them (settings::credentials_in_env): the named ones, every variable of
+  // the families whose name reads as a credential's, every variable with a credential prefix
+  // (k6's K6_PROMETHEUS_RW_HEADERS_*), each value of the header list, and a URL's password.
+  const other = (name) => name !== LOAD_TOKEN_ENV && !name.toUpperCase().startsWith('PERF_');
+  const found = CREDENTIAL_VARIABLES.map((name) => [name, __ENV[name], other(name)]);
   for (const name of Object.keys(__ENV)) {
-    if (CREDENTIAL_PREFIXES.some((prefix) => name.startsWith(prefix))) found.push([name, __ENV[name]]);
+    if (CREDENTIAL_VARIABLES.includes(name)) continue;
+    if (namesCredential(name) || CREDENTIAL_PREFIXES.some((prefix) => name.startsWith(prefix))) {
+      found.push([name, __ENV[name], other(name)]);
+    }
+    const upper = name.toUpperCase();
+    if (CREDENTIAL_FAMILIES.some((family) => upper.startsWith(family))) {
+      const userinfo = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^\/?#]*)@/.exec(String(__ENV[name]).trim());
+      const colon = userinfo === null ? -1 : userinfo[1].indexOf(':');
+      if (colon >= 0) found.push([name, userinfo[1].slice(colon + 1), other(name)]);
+    }
   }
   const list = __ENV[CREDENTIAL_HEADER_LIST];
   if (list !== undefined) {
     for (const entry of String(list).split(',')) {
       const at = entry.indexOf(':');
-      if (at >= 0) found.push([CREDENTIAL_HEADER_LIST, entry.slice(at + 1)]);
+      if (at >= 0) found.push([CREDENTIAL_HEADER_LIST, entry.slice(at + 1), true]);
     }
   }
   return found.filter(([, value]) => value !== undefined && String(value).trim() !== '');
@@ -192,8 +213,8 @@ const BEARER_TOKEN: &str = r#"const TOKEN = (() => {
   // As the native runner (secret::holds_other_origin_credential): the token is never, and never
   // holds, another credential gatecheck knows by name (the Prometheus token, the remote-write
   // token...), or it would carry that credential to the load target (finding round25-text/01).
-  for (const [name, held] of credentialValues()) {
-    if (name !== TOKEN_ENV && holdsValue(value, held)) {
+  for (const [name, held, otherOrigin] of credentialValues()) {
+    if (name !== TOKEN_ENV && otherOrigin && holdsValue(value, held)) {
       throw new Error(TOKEN_ENV + ': the load target\'s token is (or holds) the value of ' + name + ' (not shown), a credential of another origin, and no credential reaches an origin it is not meant for; give the load target its own token');
     }
   }
@@ -272,11 +293,19 @@ pub fn script(plan: &LoadPlan, templates: &Templates, policy: &Policy) -> String
     let mut credential_variables: Vec<&str> = templates.token_env.as_deref().into_iter().collect();
     credential_variables
         .extend(crate::settings::CREDENTIAL_ENV.iter().filter(|name| templates.token_env.as_deref() != Some(**name)));
+    let list = |words: &[&str]| serde_json::to_string(words).expect("strings always encode");
     out.push_str(&format!(
-        "const CREDENTIAL_VARIABLES = {};\nconst CREDENTIAL_PREFIXES = {};\nconst CREDENTIAL_HEADER_LIST = {};\n",
-        serde_json::to_string(&credential_variables).expect("strings always encode"),
-        serde_json::to_string(crate::settings::CREDENTIAL_ENV_PREFIXES).expect("strings always encode"),
-        js(crate::settings::CREDENTIAL_HEADER_LIST_ENV)
+        "const CREDENTIAL_VARIABLES = {};\nconst CREDENTIAL_PREFIXES = {};\nconst CREDENTIAL_HEADER_LIST = {};\n\
+         const CREDENTIAL_FAMILIES = {};\nconst CREDENTIAL_NAME_WORDS = {};\nconst CREDENTIAL_KEY_QUALIFIERS = {};\n\
+         const NOT_A_CREDENTIAL_SUFFIXES = {};\nconst LOAD_TOKEN_ENV = {};\n",
+        list(&credential_variables),
+        list(crate::settings::CREDENTIAL_ENV_PREFIXES),
+        js(crate::settings::CREDENTIAL_HEADER_LIST_ENV),
+        list(crate::settings::CREDENTIAL_FAMILIES),
+        list(crate::settings::CREDENTIAL_NAME_WORDS),
+        list(crate::settings::CREDENTIAL_KEY_QUALIFIERS),
+        list(crate::settings::NOT_A_CREDENTIAL_SUFFIXES),
+        js(crate::settings::LOAD_TOKEN_ENV),
     ));
     out.push_str(RUN_IDENTITY);
     // The scenario's token variable (`bearer_token_env`), as the native runner reads it

@@ -471,7 +471,7 @@ const MIN_ITERATION_TIME: Duration = Duration::from_secs(1);
 
 /// The variable a request URL may not be built from, when `text` (a path, a path parameter)
 /// names one: the scenario's bearer token variable, a credential gatecheck reads by name
-/// (`settings::CREDENTIAL_ENV`). Any other variable's value is checked once filled in: a value
+/// (`settings::CREDENTIAL_ENV`) or whose name reads as a credential's (`names_a_credential`). Any other variable's value is checked once filled in: a value
 /// holding a credential gatecheck holds is refused whatever the variable is called.
 /// A request URL is printed in access logs, proxies and reports; credentials travel only as
 /// `Authorization: Bearer` (finding round21-text/01).
@@ -479,7 +479,9 @@ pub fn credential_variable(text: &str, token_var: &str) -> Option<String> {
     let found = std::cell::RefCell::new(None);
     let _ = crate::policy::template::substitute(text, &|name| {
         let name = name.split('|').next().unwrap_or_default().trim();
-        let credential = name == token_var || crate::settings::CREDENTIAL_ENV.contains(&name);
+        let credential = name == token_var
+            || crate::settings::CREDENTIAL_ENV.contains(&name)
+            || crate::settings::names_a_credential(name);
         if credential && found.borrow().is_none() {
             *found.borrow_mut() = Some(name.to_string());
         }

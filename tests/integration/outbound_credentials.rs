@@ -415,9 +415,13 @@ fn k6s_remote_write_credentials_are_known_credentials() {
     const TOKEN: &str = "k6rwTok-4Fd8Ww1Pq";
     const HEADER_TOKEN: &str = "k6rwHdr-2Bn6Yy3Kc";
     const LISTED: &str = "k6rwList-9Jm4Tt7Rv";
+    // Round 27 (text/03): the SigV4 secret, a URL's password, any k6 output's credential.
+    const SIGV4: &str = "wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY";
+    const URL_PASSWORD: &str = "UrlPassW0rd98765zz";
+    const CLOUD: &str = "k6cloudTok-5Gh7Jj9Kk";
     let body: &'static str = Box::leak(
         format!(
-            r#"{{"status":"error","errorType":"bad_data","error":"refused: {PASSWORD} {TOKEN} {HEADER_TOKEN} {LISTED}"}}"#
+            r#"{{"status":"error","errorType":"bad_data","error":"refused: {PASSWORD} {TOKEN} {HEADER_TOKEN} {LISTED} {SIGV4} {URL_PASSWORD} {CLOUD}"}}"#
         )
         .into_boxed_str(),
     );
@@ -429,14 +433,37 @@ fn k6s_remote_write_credentials_are_known_credentials() {
         .env("K6_PROMETHEUS_RW_BEARER_TOKEN", TOKEN)
         .env("K6_PROMETHEUS_RW_HEADERS_AUTHORIZATION", format!("Bearer {HEADER_TOKEN}"))
         .env("K6_PROMETHEUS_RW_HTTP_HEADERS", format!("X-Scope-OrgID:tenant-one,X-Api-Key:{LISTED}"))
+        .env("K6_PROMETHEUS_RW_SIGV4_SECRET_KEY", SIGV4)
+        .env("K6_PROMETHEUS_RW_SERVER_URL", format!("http://k6user:{URL_PASSWORD}@127.0.0.1:9/api/v1/write"))
+        .env("K6_CLOUD_TOKEN", CLOUD)
         .args(["check", "--policy"])
         .arg(&policy)
         .args(["--prometheus-url", &url, "--at", FIXTURE_T])
         .assert();
     let shown = format!("{}{}", stdout_of(&out), stderr_of(&out));
     assert!(shown.contains("refused"), "the server's answer is shown: {shown}");
-    for credential in [PASSWORD, TOKEN, HEADER_TOKEN, LISTED] {
+    for credential in [PASSWORD, TOKEN, HEADER_TOKEN, LISTED, SIGV4, URL_PASSWORD, CLOUD] {
         assert!(!shown.contains(&credential[..10]), "{credential}: {shown}");
     }
     assert_ne!(out.get_output().status.code(), Some(0), "{shown}");
+    // k6's credentials belong to k6's outputs: never the load target's token.
+    let (target, hits) = serve_answer("[]".into());
+    let dir = tempfile::tempdir().unwrap();
+    for (name, value) in [
+        ("K6_PROMETHEUS_RW_SIGV4_SECRET_KEY", SIGV4.to_string()),
+        ("K6_PROMETHEUS_RW_SERVER_URL", format!("http://k6user:{URL_PASSWORD}@127.0.0.1:9/api/v1/write")),
+        ("K6_CLOUD_TOKEN", CLOUD.to_string()),
+    ] {
+        let token = if name.ends_with("_URL") { URL_PASSWORD } else { value.as_str() };
+        let out = smoke_writing_into(dir.path())
+            .env("PERF_BEARER_TOKEN", token)
+            .env("PERF_RULE_ID", "r1")
+            .env(name, &value)
+            .args(["--duration", "4s", "--base-url", &target])
+            .assert()
+            .code(2);
+        let err = stderr_of(&out);
+        assert!(err.contains("another origin") && !err.contains(&token[..10]), "{name}: {err}");
+    }
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 0, "no request reached the target");
 }

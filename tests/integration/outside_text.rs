@@ -700,9 +700,9 @@ fn no_canary_credential_reaches_any_output_of_any_command() {
     // pair sent as an extra header, decoded.
     const PROM_COOKIE: &str = "canary-prom-cookie-3d2c1b";
     const PROM_BASIC_PASSWORD: &str = "canary-prom-basic-8f7e6d";
-    // Not `canary-…` as the others: the load target's credential may never be held by one sent
+    // No run shared with the others: the load target's credential may never be held by one sent
     // to Prometheus, and a run of 7 shared bytes reads in their base64 (a Basic header's).
-    const TARGET_TOKEN: &str = "target-canary-token-5c4b3a";
+    const TARGET_TOKEN: &str = "target-load-tok-5c4b3a";
     const RW_TOKEN: &str = "canary-rw-token-2f1e0d";
     const RW_HEADER: &str = "canary-rw-header-9a8b7c";
     let pair = format!("oncall:{PROM_PASSWORD}");

@@ -88,7 +88,10 @@ fn an_env_figure_overrides_the_query_and_no_env_ignores_it() {
     // In order, but where the buckets put no such rank: 30 s beside buckets putting the 95th
     // percentile in (10 s, 15 s] is exit 2 naming the buckets (round26-figures/01).
     let err = stderr_of(&gatecheck().env("SCHEDULER_LAG_P95_SECONDS", "30").args(args).assert().code(2));
-    assert!(err.contains("SCHEDULER_LAG_P95_SECONDS") && err.contains("waxwatch_scheduler_lag_seconds_bucket"), "{err}");
+    assert!(
+        err.contains("SCHEDULER_LAG_P95_SECONDS") && err.contains("waxwatch_scheduler_lag_seconds_bucket"),
+        "{err}"
+    );
 
     let assert = gatecheck().env("SCHEDULER_LAG_P95_SECONDS", "75").args(args).arg("--no-env").assert().code(0);
     assert!(table_line(&stdout_of(&assert), "scheduler-lag", "p(95) < 60s").contains("12 s"));
