@@ -320,25 +320,31 @@ fn evaluate_gate(policy: &Policy, gate: &Gate, evidence: &Evidence, rows: &mut V
                             if base != 0.0 { format!("{:+.1}%", (value - base) / base * 100.0) } else { "n/a".into() };
                         shown = format!("{shown} (baseline {}, {change})", show_figure(base, dimension));
                         if let Some(floor) = &gate.noise_floor {
-                            let floor = floor
+                            // Shown as a float; compared exactly (`Reading::cmp_distance`): a
+                            // change past the floor by any amount is not excused.
+                            let shown_floor = floor
                                 .canonical_limit(dimension)
                                 .map_err(|why| policy_error(policy, gate, &format!("noise_floor: {why}")))?;
-                            if !holds && (value - base).abs() <= floor {
+                            let floor = floor
+                                .exact_limit(dimension)
+                                .map_err(|why| policy_error(policy, gate, &format!("noise_floor: {why}")))?;
+                            if !holds && reading.cmp_distance(&Reading::canonical(base), floor).is_le() {
                                 holds = true;
                                 row.detail = Some(format!(
                                     "the change is within the noise floor ({})",
-                                    show_figure(floor, dimension)
+                                    show_figure(shown_floor, dimension)
                                 ));
                             }
                         }
                     }
                     if let (Some(level), Some((key, _))) = (threshold.significance, &gate.metric) {
-                        // The limit the figure was compared with, on the samples' scale.
+                        // The limit the figure was compared with, on the samples' scale, as the
+                        // float that parts the samples breaching it exactly from those holding it.
                         let limit = match threshold.baseline {
                             Some(_) => threshold
                                 .resolve_limit(dimension, baseline)
                                 .ok()
-                                .and_then(|limit| rust_decimal::prelude::ToPrimitive::to_f64(&limit)),
+                                .and_then(|limit| threshold.op.breach_cut(limit)),
                             None => None,
                         };
                         match significance(evidence, key, threshold, level, (limit, dimension)) {

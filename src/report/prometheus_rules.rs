@@ -85,10 +85,10 @@ pub fn render(policy: &Policy, for_: Option<&str>) -> Result<String, String> {
             expr.push_str(&format!(" or min(min_over_time({selector}[{window}])) < 1"));
         }
         // A hole in the window, as check finds it (`Freshness::gap_queries`).
-        if let (Some((age, steps)), Some(window)) = (freshness.gap_queries(), &freshness.up_for) {
-            let expected = crate::metrics::clock::parse_duration(window).map(|d| d.as_secs()).unwrap_or(0)
-                / crate::policy::GAP_STEP_SECS;
-            expr.push_str(&format!(" or ({age}) > {max_age} or ({steps}) < {expected}"));
+        if let (Some((age, steps)), Some(expected)) = (freshness.gap_queries(), freshness.gap_grid_query()) {
+            // As long as the hole may be, with the row's strict boundary
+            // (`freshness::longest_hole` and `younger_than`).
+            expr.push_str(&format!(" or ({age}) >= {max_age} or ({steps}) < ({expected})"));
         }
         let mut annotations = BTreeMap::new();
         annotations.insert("summary".into(), format!("{}: the evidence is stale", freshness.description));

@@ -795,3 +795,51 @@ fn a_report_without_figure_origins_is_no_baseline() {
     let err = stderr_of(&verify(&older).code(2));
     assert!(err.contains("older.json") && err.contains("figure_from") && err.lines().count() == 1, "{err}");
 }
+
+/// A change past the noise floor by any amount is not excused (finding round27-judge/01): the
+/// difference of 29.336017981441152 ms and 9.33601798144115 ms is 20.000000000000002 ms in
+/// their decimal texts, which f64 subtraction rounds to 20.0, once `<= 20ms` and a +214 %
+/// regression shipped. A difference of exactly the floor is still excused.
+#[test]
+fn a_change_past_the_noise_floor_by_any_amount_is_not_excused() {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = |p95: &str| {
+        let trend = format!(r#"{{"avg": 1, "min": 0.5, "med": 1, "max": 40, "p(90)": 2, "p(95)": {p95}}}"#);
+        // A passing run's summary: its k6 thresholds recorded, so it may be a baseline.
+        let with_threshold = trend.replacen('{', r#"{"thresholds": {"p(95)<400": false}, "#, 1);
+        format!(
+            r#"{{"root_group": {{"path": "", "id": "d41d8cd98f00b204e9800998ecf8427e", "groups": {{}}, "checks": {{}}, "name": ""}},
+               "metrics": {{"http_req_duration": {trend}, "http_req_duration{{flow:auth_list}}": {with_threshold}}}}}"#
+        )
+    };
+    let write = |name: &str, p95: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, summary(p95)).unwrap();
+        path
+    };
+    let base = write("base.json", "9.33601798144115");
+    let (_policy_dir, policy) = policy_file(
+        "[policy]\nname = \"nf\"\nmax_waiver_days = 14\n[k6_thresholds]\nenforce = false\n\
+         [[gate]]\nid = \"read-regression\"\nmetric = \"http_req_duration{flow:auth_list}\"\n\
+         thresholds = [\"p(95) <= baseline * 1.2\"]\nnoise_floor = \"20ms\"\n",
+    );
+    let judge = |current: &str| {
+        let current = write("cur.json", current);
+        gatecheck()
+            .args(["verify", "--no-env", "--color", "never", "-v", "--policy"])
+            .arg(&policy)
+            .arg("--summary")
+            .arg(&current)
+            .arg("--baseline")
+            .arg(&base)
+            .assert()
+    };
+    let past = judge("29.336017981441152");
+    let out = stdout_of(&past);
+    assert!(!out.contains("within the noise floor"), "a change past the floor was excused: {out}");
+    past.code(1);
+    // Exactly the floor apart (9.5 and 29.5 ms): within it.
+    write("base.json", "9.5");
+    let at = judge("29.5").code(0);
+    assert!(stdout_of(&at).contains("within the noise floor"), "{}", stdout_of(&at));
+}

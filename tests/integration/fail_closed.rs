@@ -995,6 +995,10 @@ fn up_for_fails_on_a_hole_in_the_window() {
     let check = |oldest: &'static str, steps: &'static str| {
         let url = serve_by_query(vec![
             ("backlog_items", answer("45")),
+            // The hole query: how far the newest sample moved between steps.
+            ("offset", answer(oldest)),
+            // The steps the window's grid holds (`count_over_time(vector(1)[10m:15s])`).
+            ("vector%281%29", answer("40")),
             ("count_over_time", answer(steps)),
             ("time%28%29", answer(oldest)),
             ("time()", answer(oldest)),

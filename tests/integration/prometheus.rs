@@ -190,8 +190,9 @@ fn probe_finds_queries_that_would_be_no_data() {
     // with its +Inf bucket, which must equal the `_count`: the count query too), their
     // window-coverage queries and the freshness queries: the rule-run path has no series, so its
     // query, its bucket and count queries and its coverage query would give no figure. (Two of
-    // the 32 are up_for's hole queries.)
-    assert!(out.contains("PROBE FAILED: 4 of 32 queries would give no figure"), "{out}");
+    // the 37 are up_for's hole queries; five count the steps of a window's grid, one per
+    // distinct window and step.)
+    assert!(out.contains("PROBE FAILED: 4 of 37 queries would give no figure"), "{out}");
     assert!(out.contains("api-query-latency") && out.contains("no series"), "{out}");
     assert!(out.contains("3 series: {provider=\"discogs\"} 0.05"), "{out}");
 
