@@ -449,6 +449,7 @@ mod tests {
                 series: vec![crate::policy::evaluate::Series { labels: Default::default(), value }],
                 at: "2026-01-01T00:00:00Z".into(),
                 warnings: vec![],
+                histograms: vec![],
             };
             evidence.queries.insert(count_query, answer(f64::from(covered)));
             if answered {
