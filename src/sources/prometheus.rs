@@ -501,7 +501,8 @@ fn histogram_answer(body: &[u8], at: i64) -> Result<Answer, String> {
 /// library parses to an f64: each must be exactly that f64 (`metrics::exact_figure_text`, the
 /// one rule for decimal text from outside), or the answer is refused naming the series, as
 /// other malformed values are (finding round25-figures/02: "60.000000000000001" read as 60
-/// passed `<= 60s`). Prometheus writes shortest round-trip texts, which always pass.
+/// passed `<= 60s`). Prometheus writes shortest round-trip texts, which always pass. And each
+/// series carries one reading: a number, numbers, a histogram or histograms, never two.
 pub fn sample_texts_exact(body: &[u8]) -> Result<(), String> {
     use serde_json::Value;
     let Ok(answer) = serde_json::from_slice::<Value>(body) else { return Ok(()) };
@@ -521,6 +522,22 @@ pub fn sample_texts_exact(body: &[u8]) -> Result<(), String> {
         }
         Some(Value::Array(result)) => {
             for series in result {
+                // One series, one reading (finding round27-figures/02: a sample carrying both
+                // `value` and `histogram` was read as its number, the histogram dropped): a layer
+                // that merged two series of one label set answered both, and which one is the
+                // figure cannot be told.
+                let readings: Vec<&str> = ["value", "values", "histogram", "histograms"]
+                    .into_iter()
+                    .filter(|key| series.get(key).is_some())
+                    .collect();
+                if readings.len() > 1 {
+                    let named = series.get("metric").map(|m| crate::secret::scrub(&m.to_string())).unwrap_or_default();
+                    return Err(format!(
+                        "series {named} carries {} in one sample: one series, two readings (an answer merged by a layer \
+                         in between?); refused",
+                        readings.join(" and ")
+                    ));
+                }
                 if let Some(value) = series.get("value") {
                     check(Some(series), value)?;
                 }

@@ -1691,3 +1691,34 @@ fn a_figure_past_twenty_eight_decimal_places_is_not_zero() {
         assert_eq!(status, Some(code), "{figure}: {}{}", stdout_of(&out), stderr_of(&out));
     }
 }
+
+/// Finding round27-figures/02: a sample carrying both `value` and `histogram` (a layer in between
+/// merging two series of one label set) was read as its number, the histogram dropped: `value <
+/// 500` passed on 100 beside a histogram of 10 observations in (500, 1000]. One series carries
+/// one reading: exit 2 naming the series and both readings, as a label set listed twice is.
+#[test]
+fn a_sample_with_two_readings_is_refused() {
+    let (_guard, policy) =
+        policy_file("[[gate]]\nid = \"backlog\"\nquery = 'max(backlog)'\nunit = \"number\"\nthresholds = [\"value < 500\"]\n");
+    for extra in [
+        r#""histogram":[ASKED_T,{"count":"10","sum":"7500","buckets":[[0,"500","1000","10"]]}]"#,
+        r#""values":[[ASKED_T,"900"]]"#,
+    ] {
+        let body: &'static str = Box::leak(
+            format!(
+                r#"{{"status":"success","data":{{"resultType":"vector","result":[{{"metric":{{"job":"q"}},"value":[ASKED_T,"100"],{extra}}}]}}}}"#
+            )
+            .into_boxed_str(),
+        );
+        let url = serve_prometheus_answer(body);
+        let err = stderr_of(
+            &gatecheck()
+                .args(["check", "--policy"])
+                .arg(&policy)
+                .args(["--prometheus-url", &url, "--at", FIXTURE_T])
+                .assert()
+                .code(2),
+        );
+        assert!(err.contains("two readings") && err.contains("value and"), "{extra}: {err}");
+    }
+}
