@@ -628,7 +628,7 @@ fn read_one(
             parts.into_iter().map(|(name, start, end)| ((name.clone(), end), (name, start))).unzip();
         crate::sources::age::check_one_run(&ends, &starts).map_err(|why| {
             Error::Settings(format!(
-                "{why} (one file holding several runs: each begins where a metric is declared again or the points go back in time)"
+                "{why} (one file holding several runs: each begins where a metric is declared again, the points go back in time, or they jump more than {RUN_GAP_SECS} s ahead)"
             ))
         })?;
     }
@@ -645,9 +645,15 @@ const UNDATED_POINT: &str = "a Point without data.time (k6 dates every one): its
 /// points as it makes them (out of order by less than a millisecond in the fixtures).
 const RUN_BACKSTEP_SECS: i64 = 60;
 
+/// A point more than this after the newest of the run so far begins another run (finding
+/// round27-figures/04: one `vus` point dated now appended to nine-day-old results made the
+/// file "0s old"): k6 writes the `vus` gauge every second of a run, so no run has a gap of ten
+/// minutes between its points.
+const RUN_GAP_SECS: i64 = 600;
+
 /// One run found in a file: it begins at line 1, and another begins wherever a metric is
 /// declared again (k6 declares each once per run) or a point lies more than
-/// `RUN_BACKSTEP_SECS` before the newest of the run so far.
+/// `RUN_BACKSTEP_SECS` before the newest of the run so far, or more than `RUN_GAP_SECS` after it.
 #[derive(Default)]
 struct FilePart {
     first_line: u64,
@@ -665,7 +671,7 @@ impl FilePart {
         shown: &str,
         parts: &mut Vec<(String, Option<i64>, Option<i64>)>,
     ) -> Result<(), String> {
-        if self.times.lies_back(time, RUN_BACKSTEP_SECS) {
+        if self.times.lies_back(time, RUN_BACKSTEP_SECS) || self.times.lies_ahead(time, RUN_GAP_SECS) {
             self.finish(line, shown, parts);
         }
         self.points += 1;
@@ -826,6 +832,24 @@ impl NewestTime {
             return false;
         }
         matches!((parse_time(candidate), parse_time(&self.text)), (Some(t), Some(newest)) if newest - t > secs)
+    }
+
+    /// Whether `candidate` lies more than `secs` after the newest time seen. Times of one
+    /// layout in one ten-minute block (`2026-11-27T07:3…`, same offset) are within 600 s
+    /// without being parsed: the reader stays a byte comparison per point.
+    fn lies_ahead(&self, candidate: &[u8], secs: i64) -> bool {
+        const BLOCK: usize = "2026-11-27T07:3".len();
+        if self.text.is_empty() {
+            return false;
+        }
+        let same_block = candidate.len() == self.text.len()
+            && candidate.len() > BLOCK + 6
+            && candidate[..BLOCK] == self.text[..BLOCK]
+            && candidate[candidate.len() - 6..] == self.text[self.text.len() - 6..];
+        if same_block && secs >= 600 {
+            return false;
+        }
+        matches!((parse_time(candidate), parse_time(&self.text)), (Some(t), Some(newest)) if t - newest > secs)
     }
 
     fn unix(&self) -> Option<i64> {

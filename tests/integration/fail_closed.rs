@@ -1698,8 +1698,9 @@ fn a_figure_past_twenty_eight_decimal_places_is_not_zero() {
 /// one reading: exit 2 naming the series and both readings, as a label set listed twice is.
 #[test]
 fn a_sample_with_two_readings_is_refused() {
-    let (_guard, policy) =
-        policy_file("[[gate]]\nid = \"backlog\"\nquery = 'max(backlog)'\nunit = \"number\"\nthresholds = [\"value < 500\"]\n");
+    let (_guard, policy) = policy_file(
+        "[[gate]]\nid = \"backlog\"\nquery = 'max(backlog)'\nunit = \"number\"\nthresholds = [\"value < 500\"]\n",
+    );
     for extra in [
         r#""histogram":[ASKED_T,{"count":"10","sum":"7500","buckets":[[0,"500","1000","10"]]}]"#,
         r#""values":[[ASKED_T,"900"]]"#,
@@ -1720,5 +1721,39 @@ fn a_sample_with_two_readings_is_refused() {
                 .code(2),
         );
         assert!(err.contains("two readings") && err.contains("value and"), "{extra}: {err}");
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 8, ..Default::default() })]
+
+    /// Finding round27-figures/04, the class: one `vus` point dated long after the rest of a
+    /// raw file (appended, concatenated) made nine-day-old results "0s old" and passed
+    /// `--max-evidence-age 24h`. Points of one run follow each other (k6 writes `vus` every
+    /// second): a point more than 600 s after the newest before it begins another run, and a
+    /// file of runs ending apart is exit 2; within 600 s it stays one run, aged by its newest
+    /// point (the real run here is days old: blocked either way, never a pass).
+    #[test]
+    fn a_point_far_after_the_rest_of_its_file_is_another_run(gap in proptest::prop_oneof![1i64..600, 601i64..40_000_000]) {
+        let dir = tempfile::tempdir().unwrap();
+        let raw = dir.path().join("raw.ndjson");
+        let mut text = std::fs::read_to_string(repo().join("fixtures/k6/1.1.0/pass/raw.ndjson")).unwrap();
+        let last = time::OffsetDateTime::parse("2026-11-27T07:35:47.5057941Z", &time::format_description::well_known::Rfc3339).unwrap();
+        let at = (last + time::Duration::seconds(gap)).format(&time::format_description::well_known::Rfc3339).unwrap();
+        text.push_str(&format!("{{\"metric\":\"vus\",\"type\":\"Point\",\"data\":{{\"time\":\"{at}\",\"value\":1,\"tags\":{{}}}}}}\n"));
+        std::fs::write(&raw, text).unwrap();
+        let output = gatecheck_with_lag()
+            .args(["verify", "--policy", "gates/release.toml", "--summary", "fixtures/k6/1.1.0/pass/summary-export.json", "--raw"])
+            .arg(&raw)
+            .args(["--max-evidence-age", "24h"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&output.stderr);
+        if gap > 600 {
+            proptest::prop_assert_eq!(output.status.code(), Some(2), "gap {}: {}", gap, err);
+            proptest::prop_assert!(err.contains("several runs"), "{}", err);
+        } else {
+            proptest::prop_assert_ne!(output.status.code(), Some(0), "gap {}: {}", gap, err);
+        }
     }
 }
