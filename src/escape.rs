@@ -18,8 +18,8 @@
 //! the terminal; /04: `export k6` wrote them into a script people review), so every hidden
 //! character of such text is written as a `\u` escape, which reads back as the same text.
 //!
-//! What is hidden (`hidden`): control characters, Unicode's format characters (category Cf:
-//! bidi marks and overrides, zero-width characters, invisible operators, tag characters; by
+//! What is hidden (`hidden`): control characters, Unicode's format characters (category Cf but
+//! the two joiners: bidi marks and overrides, zero-width spaces, invisible operators, tag characters; by
 //! Unicode's table, finding round27-text/01: U+061C passed a hand list), line and paragraph
 //! separators, and the noncharacters U+FFFE/U+FFFF.
 
@@ -92,6 +92,11 @@ pub fn hidden(c: char) -> bool {
     use unicode_general_category::{get_general_category, GeneralCategory};
     if c.is_ascii() {
         return c.is_ascii_control();
+    }
+    // The joiners (U+200C, U+200D) are part of words and emoji in many scripts and move
+    // nothing; the Markdown writer uses one itself (`NO_AUTOLINK`).
+    if matches!(c, '\u{200c}' | '\u{200d}') {
+        return false;
     }
     c.is_control()
         || matches!(c, '\u{fffe}' | '\u{ffff}')

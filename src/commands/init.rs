@@ -302,10 +302,19 @@ fn path_params(path: &str) -> Vec<(String, String)> {
         .skip(1)
         .filter_map(|rest| rest.split_once('}').map(|(name, _)| name.to_string()))
         .filter(|name| seen.insert(name.clone()))
-        .map(|name| {
+        .enumerate()
+        .map(|(position, name)| {
             let upper = flow_name(&name).to_ascii_uppercase();
             let var = format!("PERF_{upper}");
             let var = if OWN_VARIABLES.contains(&var.as_str()) { format!("PERF_PATH_{upper}") } else { var };
+            // A name that reads as a credential's (`{bearer_token}`) would make its variable one
+            // (`settings::names_a_credential`), which no request URL may be built from: the
+            // parameter's variable is named by its position instead.
+            let var = if crate::settings::names_a_credential(&var) {
+                format!("PERF_PATH_PARAM_{}", position + 1)
+            } else {
+                var
+            };
             (name, var)
         })
         .collect()
