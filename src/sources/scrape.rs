@@ -339,6 +339,13 @@ fn named(labels: &str) -> String {
 
 /// Parses the text exposition format, keeping histograms only (`_bucket`, `_sum`, `_count`),
 /// series by series.
+/// Whether `name` is a metric name of the text format: `[a-zA-Z_:][a-zA-Z0-9_:]*`.
+fn is_metric_name(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    bytes.next().is_some_and(|first| first.is_ascii_alphabetic() || first == b'_' || first == b':')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':')
+}
+
 pub fn parse(url: &str, text: &str) -> Result<BTreeMap<String, ScrapedHistogram>, Error> {
     let fail =
         |line: usize, why: &str| Error::Evidence { path: url.to_string(), message: format!("line {line}: {why}") };
@@ -361,8 +368,24 @@ pub fn parse(url: &str, text: &str) -> Result<BTreeMap<String, ScrapedHistogram>
                 let close = closing_brace(line, open).ok_or_else(|| fail(number + 1, "unclosed {"))?;
                 (&line[..close + 1], &line[close + 1..])
             }
-            None => line.split_at(line.find(' ').ok_or_else(|| fail(number + 1, "no value"))?),
+            None => line.split_at(line.find([' ', '\t']).ok_or_else(|| fail(number + 1, "no value"))?),
         };
+        // Every sample line is read or refused, never skipped (finding round28-figures/01:
+        // `name {labels}`, with the space the text format allows, was read as a name ending in a
+        // space, matched no histogram, and a worker's observations above every bound were
+        // dropped). The name is taken without that space, and must be a metric name.
+        let name = series.split('{').next().unwrap_or(series).trim_end();
+        if !is_metric_name(name) {
+            return Err(fail(
+                number + 1,
+                &format!(
+                    "{:?} is not a metric name (letters, digits, `_` and `:`, not starting with a digit)",
+                    crate::escape::line(name)
+                ),
+            ));
+        }
+        let series_text = format!("{name}{}", &series[series.len() - series.trim_start_matches(|c| c != '{').len()..]);
+        let series = series_text.as_str();
         let mut fields = rest.split_whitespace();
         let value_text = fields.next().ok_or_else(|| fail(number + 1, "no value"))?;
         // The sample's own time, when the exposition gives one: milliseconds since the epoch.
@@ -386,7 +409,6 @@ pub fn parse(url: &str, text: &str) -> Result<BTreeMap<String, ScrapedHistogram>
                 fail(number + 1, &why)
             })?,
         };
-        let name = series.split('{').next().unwrap_or(series);
         let origin_sign = name.ends_with("_created") || name == PROCESS_START;
         if name.ends_with("_bucket") || name.ends_with("_sum") || name.ends_with("_count") || origin_sign {
             let mut labels = all_labels(series);
@@ -592,6 +614,34 @@ fn label(series: &str, name: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// Finding round28-figures/01, the class: every sample line is read or refused, never
+        /// skipped. Whitespace the text format allows between a name and its labels, or after
+        /// a label-less name, reads as without it; a line whose name is no metric name is an
+        /// error naming the line.
+        #[test]
+        fn every_sample_line_is_read_or_refused(
+            gaps in proptest::collection::vec("[ \t]{0,3}", 8),
+            bad in "[0-9.{-][a-z_]{0,6}",
+        ) {
+            let lines = |gap: &dyn Fn(usize) -> String| {
+                format!(
+                    "lag_seconds_bucket{}{{worker=\"a\",le=\"1\"}} 90\nlag_seconds_bucket{}{{worker=\"a\",le=\"+Inf\"}} 100\n\
+                     lag_seconds_sum{}{{worker=\"a\"}} 50\nlag_seconds_count{}{{worker=\"a\"}} 100\n\
+                     lag_seconds_bucket{}{{worker=\"b\",le=\"1\"}} 0\nlag_seconds_bucket{}{{worker=\"b\",le=\"+Inf\"}} 100\n\
+                     lag_seconds_sum{}{{worker=\"b\"}} 40000\nlag_seconds_count {} 100\n",
+                    gap(0), gap(1), gap(2), gap(3), gap(4), gap(5), gap(6), gap(7)
+                )
+            };
+            let plain = parse("t", &lines(&|_| String::new()).replace("lag_seconds_count  100", "lag_seconds_count 100"));
+            let spaced = parse("t", &lines(&|i| gaps[i].clone()));
+            proptest::prop_assert_eq!(format!("{:?}", plain.map_err(|e| e.to_string())), format!("{:?}", spaced.map_err(|e| e.to_string())));
+            let refused = parse("t", &format!("{}\n{bad} 1\n", lines(&|_| String::new())));
+            proptest::prop_assert!(refused.is_err(), "{:?} was skipped", bad);
+        }
+    }
 
     const BEFORE: &str = "# TYPE lag histogram\nlag_bucket{le=\"1\"} 10\nlag_bucket{le=\"5\"} 20\nlag_bucket{le=\"10\"} 20\nlag_bucket{le=\"+Inf\"} 20\nlag_sum 40\nlag_count 20\n";
     const AFTER: &str = "lag_bucket{le=\"1\"} 10\nlag_bucket{le=\"5\"} 110\nlag_bucket{le=\"10\"} 120\nlag_bucket{le=\"+Inf\"} 120\nlag_sum 440\nlag_count 120\nother_total 5\n";
