@@ -467,3 +467,51 @@ fn k6s_remote_write_credentials_are_known_credentials() {
     }
     assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 0, "no request reached the target");
 }
+
+/// Finding round28-text/01: the HTTP client used the proxy the environment names (HTTP_PROXY,
+/// ALL_PROXY), which received the Prometheus token in plain text (and answered for Prometheus).
+/// gatecheck connects to the URLs it is given only: no request reaches an environment proxy, from
+/// any command that sends one (Prometheus queries, remote-write pushes, scrapes, the load).
+#[test]
+fn no_request_goes_through_an_environment_proxy() {
+    let (proxy, received) = serve_recording(String::new());
+    let (_guard, policy) = policy_file("[[gate]]\nid = \"lag\"\nunit = \"s\"\nthresholds = [\"max < 60s\"]\nquery = 'lag_seconds'\n");
+    let (target, _hits) = serve_answer("[]".into());
+    let dir = tempfile::tempdir().unwrap();
+    let proxied = |cmd: &mut assert_cmd::Command| {
+        for name in ["HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"] {
+            cmd.env(name, &proxy);
+        }
+        cmd.env_remove("NO_PROXY").env_remove("no_proxy");
+    };
+    // Prometheus at a port nothing listens on: the query fails there, never at the proxy.
+    let mut check = gatecheck();
+    proxied(&mut check);
+    check
+        .env("GATECHECK_PROMETHEUS_TOKEN", PROM_TOKEN)
+        .args(["check", "--policy"])
+        .arg(&policy)
+        .args(["--prometheus-url", "http://127.0.0.1:9", "--prometheus-retries", "0"])
+        .assert()
+        .code(2);
+    let mut smoke = smoke_writing_into(dir.path());
+    proxied(&mut smoke);
+    // The load runs (the pushes fail at the receiver's closed port: blocked, not refused).
+    let out = smoke
+        .env("PERF_BEARER_TOKEN", BEARER)
+        .env("PERF_RULE_ID", "r1")
+        .env("GATECHECK_REMOTE_WRITE_TOKEN", RW_TOKEN)
+        .args(["--duration", "4s", "--base-url", &target, "--remote-write", "http://127.0.0.1:9/api/v1/write"])
+        .assert();
+    assert_ne!(out.get_output().status.code(), Some(2), "{}", stderr_of(&out));
+    let mut scrape = smoke_writing_into(dir.path());
+    proxied(&mut scrape);
+    scrape
+        .env("PERF_BEARER_TOKEN", BEARER)
+        .env("PERF_RULE_ID", "r1")
+        .args(["--duration", "1s", "--base-url", &target, "--scrape-url", "http://127.0.0.1:9/metrics"])
+        .assert()
+        .code(2);
+    let seen = String::from_utf8_lossy(&received.lock().unwrap()).to_string();
+    assert!(seen.is_empty(), "the proxy received: {seen}");
+}
