@@ -505,9 +505,21 @@ pub const CREDENTIAL_ENV: &[&str] = &[
 /// k6's remote-write headers (`K6_PROMETHEUS_RW_HEADERS_AUTHORIZATION=Bearer ...`).
 pub const CREDENTIAL_ENV_PREFIXES: &[&str] = &["K6_PROMETHEUS_RW_HEADERS_"];
 
-/// The variable listing k6's remote-write headers, `name:value,name:value`: each value is a
-/// credential (the names are not).
-pub const CREDENTIAL_HEADER_LIST_ENV: &str = "K6_PROMETHEUS_RW_HTTP_HEADERS";
+/// Whether a variable lists headers, `name:value,name=value,…`, each value a credential (the
+/// names are not): every k6 variable whose last word is `HEADERS` (`K6_PROMETHEUS_RW_HTTP_HEADERS`
+/// with `:`, `K6_OTEL_HEADERS` with `=`, finding round28-text/02: its `Authorization=Bearer …`).
+pub fn lists_headers(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    upper.starts_with("K6_") && upper.rsplit('_').next() == Some("HEADERS")
+}
+
+/// The values of a header list (`lists_headers`): each entry's text after its first `:` or `=`.
+pub fn header_list_values(list: &str) -> Vec<String> {
+    list.split(',')
+        .filter_map(|entry| entry.find([':', '=']).map(|at| entry[at + 1..].trim().to_string()))
+        .filter(|value| !value.is_empty())
+        .collect()
+}
 
 /// The variable the load target's credential is read from unless a scenario names another.
 pub const LOAD_TOKEN_ENV: &str = "PERF_BEARER_TOKEN";
@@ -590,11 +602,9 @@ pub fn credentials_in_env(
             found.push((name, value, origin));
         }
     }
-    if let Some(list) = env(CREDENTIAL_HEADER_LIST_ENV)? {
-        for entry in list.split(',') {
-            if let Some((_, value)) = entry.split_once(':').filter(|(_, value)| !value.trim().is_empty()) {
-                found.push((CREDENTIAL_HEADER_LIST_ENV.to_string(), value.trim().to_string(), CredentialOrigin::Other));
-            }
+    for name in names.iter().filter(|name| lists_headers(name)) {
+        for value in env(name)?.map(|list| header_list_values(&list)).unwrap_or_default() {
+            found.push((name.clone(), value, CredentialOrigin::Other));
         }
     }
     // A URL's password (`K6_PROMETHEUS_RW_SERVER_URL=https://user:pass@…`: k6 sends it as Basic
@@ -628,9 +638,7 @@ pub fn process_env_names() -> Vec<String> {
 pub fn remember_credentials(env: &crate::env::Lookup<'_>) -> Result<(), Error> {
     for (name, value, origin) in credentials_in_env(env, &process_env_names())? {
         // A header value's parts (the credential after `Bearer `) are secrets too.
-        let known = if CREDENTIAL_ENV_PREFIXES.iter().any(|prefix| name.starts_with(prefix))
-            || name == CREDENTIAL_HEADER_LIST_ENV
-        {
+        let known = if CREDENTIAL_ENV_PREFIXES.iter().any(|prefix| name.starts_with(prefix)) || lists_headers(&name) {
             crate::secret::header_value(&name, &value)
         } else {
             crate::secret::from_input(&name, &value)

@@ -183,11 +183,14 @@ function credentialValues() {
       if (colon >= 0) found.push([name, userinfo[1].slice(colon + 1), other(name)]);
     }
   }
-  const list = __ENV[CREDENTIAL_HEADER_LIST];
-  if (list !== undefined) {
-    for (const entry of String(list).split(',')) {
-      const at = entry.indexOf(':');
-      if (at >= 0) found.push([CREDENTIAL_HEADER_LIST, entry.slice(at + 1), true]);
+  // settings::lists_headers: every k6 variable whose last word is HEADERS lists `name:value` or
+  // `name=value` entries, each value a credential.
+  for (const name of Object.keys(__ENV)) {
+    const upper = name.toUpperCase();
+    if (!upper.startsWith('K6_') || upper.split('_').pop() !== 'HEADERS') continue;
+    for (const entry of String(__ENV[name]).split(',')) {
+      const at = entry.search(/[:=]/);
+      if (at >= 0) found.push([name, entry.slice(at + 1), true]);
     }
   }
   return found.filter(([, value]) => value !== undefined && String(value).trim() !== '');
@@ -295,12 +298,11 @@ pub fn script(plan: &LoadPlan, templates: &Templates, policy: &Policy) -> String
         .extend(crate::settings::CREDENTIAL_ENV.iter().filter(|name| templates.token_env.as_deref() != Some(**name)));
     let list = |words: &[&str]| serde_json::to_string(words).expect("strings always encode");
     out.push_str(&format!(
-        "const CREDENTIAL_VARIABLES = {};\nconst CREDENTIAL_PREFIXES = {};\nconst CREDENTIAL_HEADER_LIST = {};\n\
+        "const CREDENTIAL_VARIABLES = {};\nconst CREDENTIAL_PREFIXES = {};\n\
          const CREDENTIAL_FAMILIES = {};\nconst CREDENTIAL_NAME_WORDS = {};\nconst CREDENTIAL_KEY_QUALIFIERS = {};\n\
          const NOT_A_CREDENTIAL_SUFFIXES = {};\nconst LOAD_TOKEN_ENV = {};\n",
         list(&credential_variables),
         list(crate::settings::CREDENTIAL_ENV_PREFIXES),
-        js(crate::settings::CREDENTIAL_HEADER_LIST_ENV),
         list(crate::settings::CREDENTIAL_FAMILIES),
         list(crate::settings::CREDENTIAL_NAME_WORDS),
         list(crate::settings::CREDENTIAL_KEY_QUALIFIERS),

@@ -419,9 +419,11 @@ fn k6s_remote_write_credentials_are_known_credentials() {
     const SIGV4: &str = "wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY";
     const URL_PASSWORD: &str = "UrlPassW0rd98765zz";
     const CLOUD: &str = "k6cloudTok-5Gh7Jj9Kk";
+    // Round 28 (text/02): k6's OpenTelemetry output headers, `name=value`.
+    const OTEL: &str = "k6otelTok-3Qw8Ee4Rr";
     let body: &'static str = Box::leak(
         format!(
-            r#"{{"status":"error","errorType":"bad_data","error":"refused: {PASSWORD} {TOKEN} {HEADER_TOKEN} {LISTED} {SIGV4} {URL_PASSWORD} {CLOUD}"}}"#
+            r#"{{"status":"error","errorType":"bad_data","error":"refused: {PASSWORD} {TOKEN} {HEADER_TOKEN} {LISTED} {SIGV4} {URL_PASSWORD} {CLOUD} {OTEL}"}}"#
         )
         .into_boxed_str(),
     );
@@ -436,13 +438,14 @@ fn k6s_remote_write_credentials_are_known_credentials() {
         .env("K6_PROMETHEUS_RW_SIGV4_SECRET_KEY", SIGV4)
         .env("K6_PROMETHEUS_RW_SERVER_URL", format!("http://k6user:{URL_PASSWORD}@127.0.0.1:9/api/v1/write"))
         .env("K6_CLOUD_TOKEN", CLOUD)
+        .env("K6_OTEL_HEADERS", format!("X-Tenant=one,Authorization=Bearer {OTEL}"))
         .args(["check", "--policy"])
         .arg(&policy)
         .args(["--prometheus-url", &url, "--at", FIXTURE_T])
         .assert();
     let shown = format!("{}{}", stdout_of(&out), stderr_of(&out));
     assert!(shown.contains("refused"), "the server's answer is shown: {shown}");
-    for credential in [PASSWORD, TOKEN, HEADER_TOKEN, LISTED, SIGV4, URL_PASSWORD, CLOUD] {
+    for credential in [PASSWORD, TOKEN, HEADER_TOKEN, LISTED, SIGV4, URL_PASSWORD, CLOUD, OTEL] {
         assert!(!shown.contains(&credential[..10]), "{credential}: {shown}");
     }
     assert_ne!(out.get_output().status.code(), Some(0), "{shown}");
@@ -453,8 +456,13 @@ fn k6s_remote_write_credentials_are_known_credentials() {
         ("K6_PROMETHEUS_RW_SIGV4_SECRET_KEY", SIGV4.to_string()),
         ("K6_PROMETHEUS_RW_SERVER_URL", format!("http://k6user:{URL_PASSWORD}@127.0.0.1:9/api/v1/write")),
         ("K6_CLOUD_TOKEN", CLOUD.to_string()),
+        ("K6_OTEL_HEADERS", format!("Authorization=Bearer {OTEL}")),
     ] {
-        let token = if name.ends_with("_URL") { URL_PASSWORD } else { value.as_str() };
+        let token = match name {
+            "K6_PROMETHEUS_RW_SERVER_URL" => URL_PASSWORD,
+            "K6_OTEL_HEADERS" => OTEL,
+            _ => value.as_str(),
+        };
         let out = smoke_writing_into(dir.path())
             .env("PERF_BEARER_TOKEN", token)
             .env("PERF_RULE_ID", "r1")
@@ -475,7 +483,8 @@ fn k6s_remote_write_credentials_are_known_credentials() {
 #[test]
 fn no_request_goes_through_an_environment_proxy() {
     let (proxy, received) = serve_recording(String::new());
-    let (_guard, policy) = policy_file("[[gate]]\nid = \"lag\"\nunit = \"s\"\nthresholds = [\"max < 60s\"]\nquery = 'lag_seconds'\n");
+    let (_guard, policy) =
+        policy_file("[[gate]]\nid = \"lag\"\nunit = \"s\"\nthresholds = [\"max < 60s\"]\nquery = 'lag_seconds'\n");
     let (target, _hits) = serve_answer("[]".into());
     let dir = tempfile::tempdir().unwrap();
     let proxied = |cmd: &mut assert_cmd::Command| {
