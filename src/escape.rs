@@ -106,6 +106,33 @@ pub fn hidden(c: char) -> bool {
         )
 }
 
+/// A TOML basic string of `text` (with its quotes): `\\`, `\"` and every control or hidden
+/// character escaped (`\uXXXX`, `\UXXXXXXXX` beyond the BMP), so a file gatecheck writes from
+/// outside text (`init`'s scenario from an OpenAPI document) holds no character that reads other
+/// than it is (finding round28-text/03).
+pub fn toml_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if hidden(c) && u32::from(c) <= 0xffff => {
+                let _ = write!(out, "\\u{:04X}", u32::from(c));
+            }
+            c if hidden(c) => {
+                let _ = write!(out, "\\U{:08X}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
 /// JSON text or generated code (JavaScript) as gatecheck writes it: every hidden character but
 /// the line breaks and tabs of its own layout written as a `\u` escape (UTF-16, as both
 /// languages spell one). The serializers escape every hidden character that is not raw text of
@@ -317,6 +344,16 @@ mod tests {
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Finding round28-text/03: a TOML string gatecheck writes from outside text reads back
+        /// as that text, with no hidden character written as itself.
+        #[test]
+        fn a_toml_string_reads_back_as_its_text_with_nothing_hidden(text in "\\PC*|[\\x00-\\x1f\\x7f\\u{80}-\\u{9f}\\u{61c}\\u{200b}\\u{2028}\\u{202e}\\u{2066}\\u{e0041}\\u{fff9}\"'\\\\a-z ]{0,48}") {
+            let written = toml_string(&text);
+            prop_assert!(!written.chars().any(hidden), "{written:?}");
+            let read: toml::Value = toml::from_str(&format!("v = {written}")).unwrap();
+            prop_assert_eq!(read["v"].as_str(), Some(text.as_str()));
+        }
 
         /// The ground rule: whatever comes in, one line out with no hidden character, and the
         /// visible text (everything that was not a control) is kept in order.

@@ -275,7 +275,7 @@ fn render(args: &InitArgs, endpoints: &[Endpoint]) -> Result<Vec<(PathBuf, Strin
 }
 
 fn quoted(text: &str) -> String {
-    toml::Value::String(text.to_string()).to_string()
+    crate::escape::toml_string(text)
 }
 
 /// A TOML key: bare when TOML allows it, else quoted (a path parameter such as `{item.id}`).

@@ -628,7 +628,7 @@ pub fn parse_with_vars(
     let name = raw.policy.name.unwrap_or_else(|| default_name.to_string());
     crate::secret::name_quotes_no_credential("policy.name", &name).map_err(&fail)?;
     check_policy_name(&name).map_err(|why| fail(format!("policy.name = {name:?}: {why}")))?;
-    Ok(Policy {
+    let policy = Policy {
         name,
         description: raw.policy.description,
         source: source.to_string(),
@@ -640,7 +640,20 @@ pub fn parse_with_vars(
         freshness,
         max_waiver_days,
         vars_in_effect: vars.in_effect(),
-    })
+    };
+    // A query is code sent to Prometheus and written into exported rules: one holding a hidden
+    // character (a bidi override, a zero-width space) reads other than it runs (finding
+    // round28-text/04: U+202E written raw into the rule file's `expr`). Refused, naming where.
+    for (id, query) in policy.queries() {
+        if let Some(c) = query.chars().find(|c| crate::escape::hidden(*c)) {
+            return Err(fail(format!(
+                "gate {id:?}: a query holds the hidden character U+{:04X} (a control, bidi or invisible character): \
+                 a query is code, read by people as it runs; remove it",
+                u32::from(c)
+            )));
+        }
+    }
+    Ok(policy)
 }
 
 /// One env variable names one figure (finding round25-figures/04: SCHEDULER_LAG_P95_SECONDS=50

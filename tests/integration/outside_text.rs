@@ -1846,3 +1846,38 @@ proptest::proptest! {
         proptest::prop_assert!(written.contains(&encoded), "{} not in the script", literal.escape_debug());
     }
 }
+
+/// Findings round28-text/03 and /04: files gatecheck writes from outside text hold no hidden
+/// character. `init --openapi` wrote an OpenAPI path's bidi override, NEL and U+2028 raw into the
+/// scenario it generates (a file people review and commit): each is a TOML escape there, and the
+/// scenario reads back with the path as the document wrote it. A policy query holding one (it
+/// reached the exported rule file's `expr` raw) is refused at load, naming the gate.
+#[test]
+fn generated_files_hold_no_hidden_character_and_hidden_queries_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let odd = "/api/items/\u{202e}evil\u{2066}x\u{85}y\u{2028}z\u{200b}";
+    let doc = serde_json::json!({"openapi": "3.0.0", "info": {"title": "x", "version": "1"}, "paths": {
+        odd: {"get": {"responses": {"200": {"description": "ok"}}}}}});
+    // Escaped as `json.dump` writes them (read raw, a YAML reader takes NEL and U+2028 for line breaks).
+    std::fs::write(dir.path().join("api.json"), gatecheck::escape::code(doc.to_string())).unwrap();
+    gatecheck()
+        .current_dir(dir.path())
+        .args(["init", "--openapi", "api.json", "--base-url", "http://127.0.0.1:1", "--no-auth"])
+        .assert()
+        .code(0);
+    let scenario = std::fs::read_to_string(dir.path().join("gates/core-flows.toml")).unwrap();
+    assert_nothing_hidden("init's scenario", &scenario);
+    let read: toml::Value = toml::from_str(&scenario).unwrap();
+    let paths: Vec<&str> = read["flow"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|flow| flow["request"].as_array().unwrap().iter().filter_map(|r| r["path"].as_str()))
+        .collect();
+    assert!(paths.contains(&odd), "{paths:?}");
+    let (_guard, policy) = policy_file(
+        "[[gate]]\nid = \"lag\"\nunit = \"s\"\nthresholds = [\"max < 60s\"]\nquery = 'max(lag{job=\"a\u{202e}b\"})'\n",
+    );
+    let err = stderr_of(&gatecheck().args(["export", "prometheus-rules", "--policy"]).arg(&policy).assert().code(2));
+    assert!(err.contains("U+202E") && err.contains("\"lag\""), "{err}");
+}
