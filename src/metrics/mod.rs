@@ -23,7 +23,7 @@ pub use distribution::Distribution;
 pub use figure::{check_json_numbers, exact_figure_text, Dimension, Domain, Stat};
 pub use fit::out_of_order;
 pub use histogram::{classic_fault, same_layout, HistogramSnapshot, Known, Window, BUCKET_TOLERANCE};
-pub use identity::{is_identity, same_run, RunIdentity, ANSWERS_PREFIX};
+pub use identity::{extreme_samples, holds_sample, is_identity, same_run, shared_sample, RunIdentity, ANSWERS_PREFIX};
 #[cfg(test)]
 pub(crate) use labels::spelled as labels_spelled;
 pub use labels::LabelSet;

@@ -121,6 +121,13 @@ fn report_times(path: &str, report: &Value) -> Result<Vec<(crate::metrics::Momen
 /// results always refuses it. Compared only when certain: a time written to the second is any
 /// instant of that second (`Moment`), so two runs one after another within a second are not
 /// refused.
+///
+/// And where either records no time (a `--summary-export`, a legacy handleSummary), so the time
+/// rule cannot tell: a baseline that shares a sample with the evidence judged now (an extreme
+/// sample of either, to the nanosecond, that the other holds: `metrics::shared_sample`; a
+/// report's min or max figure the judged evidence holds; a sample both identities name) is a
+/// part of the run judged now, or the whole of it (finding round28-judge/01: an undated summary
+/// took a prefix of its own raw results as an earlier run).
 pub fn refuse_the_run_judged_now(
     baseline: &Baseline,
     judged: &[&MetricSet],
@@ -128,7 +135,7 @@ pub fn refuse_the_run_judged_now(
 ) -> Result<(), Error> {
     for set in judged {
         let same_identity =
-            RunIdentity::of(set, wanted).is_some_and(|now| baseline.runs.iter().any(|run| run.same_run(&now)));
+            RunIdentity::of(set, wanted).is_some_and(|now| baseline.runs.iter().any(|run| run.same_figures(&now)));
         if same_identity || same_figures(baseline, set) {
             return Err(Error::Evidence {
                 path: baseline.source.clone(),
@@ -155,6 +162,35 @@ pub fn refuse_the_run_judged_now(
                     ),
                 });
             }
+        }
+    }
+    // Where either records no time, the time rule above cannot tell (finding round28-judge/01:
+    // the run judged from its undated summary took a copy of its own raw results as its
+    // baseline): evidence sharing a sample is one run. Where both are dated, it has told.
+    for set in judged {
+        if base_latest.is_some() && !set.recorded_times().is_empty() {
+            continue;
+        }
+        let now = RunIdentity::of(set, wanted);
+        let from_identity = now.is_some_and(|now| baseline.runs.iter().any(|run| run.shares_a_sample(&now)));
+        let from_set = baseline.set.as_ref().and_then(|base| crate::metrics::shared_sample(base, set, wanted));
+        let from_report = baseline.figures.iter().find_map(|((key, stat), value)| {
+            let extreme = matches!(stat.as_str(), "min" | "max") && value.is_finite() && value.fract() != 0.0;
+            (extreme && crate::metrics::holds_sample(set, key, *value)).then(|| (key.clone(), *value))
+        });
+        let shared = match from_set.or(from_report) {
+            Some((key, value)) => Some(format!("the sample {value:?} of {key} is in both")),
+            None => from_identity.then(|| "a sample in common".to_string()),
+        };
+        if let Some(shared) = shared {
+            return Err(Error::Evidence {
+                path: baseline.source.clone(),
+                message: format!(
+                    "this baseline is the run judged now ({}: {shared}): a baseline is an earlier run, and a part of \
+                     the run judged now compared with it never regresses",
+                    crate::escape::line(&set.path)
+                ),
+            });
         }
     }
     Ok(())
@@ -552,6 +588,52 @@ mod tests {
             let earlier = raw_file(dir.path(), "earlier.ndjson", &raw_lines(&shifted, earlier_start, step_ms));
             let earlier = read(&earlier, &wanted, false).unwrap();
             prop_assert!(refuse_the_run_judged_now(&earlier, &[&summary], &wanted).is_ok());
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+        /// Findings round28-judge/01, as a class: the run judged from its undated k6 summary
+        /// (its min and max, samples written to the nanosecond) with any part of its own raw
+        /// results as the baseline, or the other way round (a part judged, the whole summary
+        /// the baseline), is refused whenever the part holds the run's min or max sample, though
+        /// no time orders them; another run (none of its samples the run's) is accepted.
+        #[test]
+        fn a_part_sharing_a_sample_with_the_undated_summary_is_never_its_baseline(
+            values in proptest::collection::btree_set(1_000_000u64..2_000_000_000, 2..60),
+            order in any::<u64>(),
+            cut in (any::<proptest::sample::Index>(), any::<proptest::sample::Index>()),
+        ) {
+            // Distinct durations in ms, each with a nanosecond fraction, in a shuffled order.
+            let mut values: Vec<f64> = values.into_iter().map(|ns| (ns * 10 + 1) as f64 / 1e7).collect();
+            let len = values.len();
+            for i in 0..len {
+                values.swap(i, ((order >> (i % 60)) as usize + i * 7) % len);
+            }
+            let dir = tempfile::tempdir().unwrap();
+            let wanted = vec![MetricKey::parse(TREND).unwrap()];
+            let lines = raw_lines(&values, 1_790_000_000_000, 100);
+            let (min, max) = values.iter().fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
+            let summary = MetricSet {
+                format: crate::metrics::FORMAT_EXPORT.into(),
+                ..run(&[(Stat::Min, min), (Stat::Med, 7.5), (Stat::Max, max), (Stat::Percentile(95.0), 7.75)], None)
+            };
+            let (a, b) = (cut.0.index(len), cut.1.index(len));
+            let part_values = &values[a.min(b)..=a.max(b)];
+            let holds_extreme = part_values.contains(&min) || part_values.contains(&max);
+            let part = raw_file(dir.path(), "part.ndjson", &lines[a.min(b)..=a.max(b)]);
+            let baseline = read(&part, &wanted, false).unwrap();
+            let refused = refuse_the_run_judged_now(&baseline, &[&summary], &wanted).is_err();
+            prop_assert_eq!(refused, holds_extreme, "lines {}..={}", a.min(b), a.max(b));
+            // The other way round: the part judged, the run's summary the baseline.
+            let (judged, _) = crate::sources::k6_ndjson::read(&[part.as_path()], &wanted, false).unwrap();
+            let whole = Baseline { source: "summary.json".into(), set: Some(summary.clone()), ..Baseline::default() };
+            prop_assert_eq!(refuse_the_run_judged_now(&whole, &[&judged], &wanted).is_err(), holds_extreme);
+            // Another run: none of its samples the run's.
+            let other: Vec<f64> = values.iter().map(|v| v + 5_000.0).collect();
+            let other = raw_file(dir.path(), "other.ndjson", &raw_lines(&other, 1_780_000_000_000, 100));
+            let other = read(&other, &wanted, false).unwrap();
+            prop_assert!(refuse_the_run_judged_now(&other, &[&summary], &wanted).is_ok());
         }
     }
 

@@ -27,6 +27,7 @@ fn regressed(dir: &std::path::Path) -> std::path::PathBuf {
         let parent = &mut doc["metrics"]["http_req_duration"]["max"];
         *parent = Value::from(parent.as_f64().unwrap().max(max));
     }
+    as_another_run(&mut doc);
     let path = dir.join("current.json");
     std::fs::write(&path, doc.to_string()).unwrap();
     path
@@ -236,6 +237,7 @@ fn history_records_verdicts_and_the_scaling_change_rule_needs_two_passes() {
         .unwrap();
         let max = &mut doc["metrics"]["http_req_duration{flow:auth_list}"]["max"];
         *max = Value::from(max.as_f64().unwrap() + extra as f64);
+        as_another_run(&mut doc);
         let path = dir.path().join(name);
         std::fs::write(&path, doc.to_string()).unwrap();
         path
@@ -803,8 +805,12 @@ fn a_report_without_figure_origins_is_no_baseline() {
 #[test]
 fn a_change_past_the_noise_floor_by_any_amount_is_not_excused() {
     let dir = tempfile::tempdir().unwrap();
+    // Each its own run: its min (a sample) its own.
     let summary = |p95: &str| {
-        let trend = format!(r#"{{"avg": 1, "min": 0.5, "med": 1, "max": 40, "p(90)": 2, "p(95)": {p95}}}"#);
+        let trend = format!(
+            r#"{{"avg": 1, "min": {}, "med": 1, "max": 40, "p(90)": 2, "p(95)": {p95}}}"#,
+            0.5 + p95.parse::<f64>().unwrap() / 1e6
+        );
         // A passing run's summary: its k6 thresholds recorded, so it may be a baseline.
         let with_threshold = trend.replacen('{', r#"{"thresholds": {"p(95)<400": false}, "#, 1);
         format!(
@@ -842,4 +848,54 @@ fn a_change_past_the_noise_floor_by_any_amount_is_not_excused() {
     write("base.json", "9.5");
     let at = judge("29.5").code(0);
     assert!(stdout_of(&at).contains("within the noise floor"), "{}", stdout_of(&at));
+}
+
+/// The first `tenths` tenths (or, `from_end`, the last) of a shipped run's raw results, as a
+/// copy taken while k6 was still writing would hold.
+fn raw_slice(dir: &std::path::Path, run: &str, tenths: usize, from_end: bool) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(fixture(&format!("k6/1.1.0/{run}/raw.ndjson"))).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let keep = lines.len() * tenths / 10;
+    let declared: Vec<&str> = lines.iter().copied().filter(|l| l.contains("\"type\":\"Metric\"")).collect();
+    let part: Vec<&str> = if from_end { lines[lines.len() - keep..].to_vec() } else { lines[..keep].to_vec() };
+    let mut out: Vec<&str> = if from_end { declared } else { Vec::new() };
+    out.extend(part.into_iter().filter(|l| !from_end || !l.contains("\"type\":\"Metric\"")));
+    let path = dir.join(format!("{run}-{tenths}-{from_end}.ndjson"));
+    std::fs::write(&path, out.join("\n") + "\n").unwrap();
+    path
+}
+
+/// Finding round28-judge/01: the run judged from its undated `--summary-export` (or legacy
+/// handleSummary) took a slice of its own raw results (the first 80 %, the last 60 %) as its
+/// baseline, and the relative gate passed against the run itself. Two pieces of evidence that
+/// share a sample (a trend's min or max, written to the nanosecond) are one run, dated or not:
+/// refused (exit 2). And the other way round: a prefix judged against its run's own summary.
+#[test]
+fn a_slice_of_the_runs_own_raw_results_is_no_baseline_of_its_undated_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_guard, policy) = policy_file(
+        "[policy]\nname = \"reg\"\n[k6_thresholds]\nenforce = false\n[[gate]]\nid = \"read-regression\"\n\
+         metric = \"http_req_duration{flow:auth_list}\"\nthresholds = [\"p(95) <= baseline * 1.05\"]\n",
+    );
+    let verify = |judged: (&str, std::path::PathBuf), baseline: &std::path::Path| {
+        let out = gatecheck()
+            .args(["verify", "--policy"])
+            .arg(&policy)
+            .arg(judged.0)
+            .arg(&judged.1)
+            .arg("--baseline")
+            .arg(baseline)
+            .assert();
+        let (code, text) = (out.get_output().status.code(), format!("{}{}", stdout_of(&out), stderr_of(&out)));
+        assert_eq!(code, Some(2), "{}: {text}", baseline.display());
+        assert!(text.contains("this baseline is the run judged now"), "{text}");
+    };
+    let export = fixture("k6/1.1.0/fail-latency/summary-export.json");
+    for (tenths, from_end) in [(8, false), (6, true)] {
+        let slice = raw_slice(dir.path(), "fail-latency", tenths, from_end);
+        verify(("--summary", export.clone()), &slice);
+    }
+    // The reverse: a prefix of a run judged, its own whole summary as the baseline.
+    let prefix = raw_slice(dir.path(), "pass", 8, false);
+    verify(("--raw", prefix), &fixture("k6/1.1.0/pass/summary-export.json"));
 }

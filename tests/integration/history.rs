@@ -22,6 +22,7 @@ fn another_passing_run(dir: &Path) -> PathBuf {
     let mut doc = read_json(&repo().join(PASS_EXPORT));
     let max = &mut doc["metrics"]["http_req_duration{flow:auth_list}"]["max"];
     *max = Value::from(max.as_f64().unwrap() + 1.0);
+    as_another_run(&mut doc);
     let path = dir.join("another-run.json");
     std::fs::write(&path, doc.to_string()).unwrap();
     path
@@ -1051,4 +1052,37 @@ fn one_run_judged_whole_then_in_part_counts_once() {
     let (code, out) = judge(&part);
     assert!(history_row(&out, "consecutive-passes").contains("FAIL"), "one run, judged twice: {out}");
     assert_eq!(code, Some(1), "{out}");
+}
+
+/// Finding round28-judge/02: one real k6 run judged first from a copy of its raw results taken
+/// while k6 was still writing (dated), then from its `--summary-export` (undated) counted as two
+/// passes: the identities differ and the overlap rule needs both dated. The two share a sample
+/// (the trend's max, written to the nanosecond), so they are one run: counted once.
+#[test]
+fn a_copy_of_the_raw_results_and_the_runs_undated_summary_count_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_guard, policy) = policy_file(
+        "[policy]\nname = \"h\"\n[k6_thresholds]\nenforce = false\n[[gate]]\nid = \"lat\"\n\
+         metric = \"http_req_duration{flow:auth_list}\"\nthresholds = [\"p(95) < 10s\"]\n\
+         [[gate]]\nid = \"two-runs\"\nconsecutive_passes = 2\n",
+    );
+    let run = repo().join("fixtures/k6/1.1.0/fail-latency");
+    let text = std::fs::read_to_string(run.join("raw.ndjson")).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let copy = dir.path().join("raw-copy-while-running.ndjson");
+    std::fs::write(&copy, lines[..lines.len() * 9 / 10].join("\n") + "\n").unwrap();
+    let history = dir.path().join("history");
+    let (code, out) = judge_raw(&policy, &copy, &history);
+    assert_eq!(code, Some(1), "the first judgement has no run before it: {out}");
+    let out = gatecheck()
+        .args(["verify", "--policy"])
+        .arg(&policy)
+        .arg("--summary")
+        .arg(run.join("summary-export.json"))
+        .arg("--history")
+        .arg(&history)
+        .assert();
+    let text = stdout_of(&out);
+    assert!(history_row(&text, "two-runs").contains("FAIL"), "one run, judged twice: {text}");
+    assert_eq!(out.get_output().status.code(), Some(1), "{text}");
 }

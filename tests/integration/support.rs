@@ -503,3 +503,20 @@ pub fn serve_prometheus_by_query(routes: Vec<(&'static str, &'static str)>, othe
     });
     url
 }
+
+/// A k6 summary document (summary-export or handleSummary) made another run's: every trend's
+/// min a little lower and max a little higher. Two runs never share an extreme sample to the
+/// nanosecond, and evidence that does is one run (finding round28-judge/01), so a test's
+/// "another run" edited from one fixture must not keep the fixture's extremes.
+pub fn as_another_run(doc: &mut serde_json::Value) {
+    let Some(metrics) = doc["metrics"].as_object_mut() else { return };
+    for metric in metrics.values_mut() {
+        let figures = if metric["values"].is_object() { &mut metric["values"] } else { metric };
+        let (Some(min), Some(max)) = (figures["min"].as_f64(), figures["max"].as_f64()) else { continue };
+        if figures.get("med").is_none() && figures.get("avg").is_none() {
+            continue;
+        }
+        figures["min"] = serde_json::Value::from(min * (1.0 - 1e-7));
+        figures["max"] = serde_json::Value::from(max * (1.0 + 1e-7));
+    }
+}
