@@ -596,14 +596,23 @@ pub fn credentials_in_env(
         }
     }
     let mut found = Vec::new();
+    // A variable this process only lists (not one it reads by name) may hold bytes that are not
+    // text: it holds no credential gatecheck could read, and the command that reads it refuses it.
+    let listed = |name: &str| -> Result<Option<String>, Error> {
+        if CREDENTIAL_ENV.contains(&name) {
+            env(name)
+        } else {
+            Ok(env(name).ok().flatten())
+        }
+    };
     for name in wanted {
-        if let Some(value) = env(&name)?.map(|value| value.trim().to_string()).filter(|value| !value.is_empty()) {
+        if let Some(value) = listed(&name)?.map(|value| value.trim().to_string()).filter(|value| !value.is_empty()) {
             let origin = origin_of(&name);
             found.push((name, value, origin));
         }
     }
     for name in names.iter().filter(|name| lists_headers(name)) {
-        for value in env(name)?.map(|list| header_list_values(&list)).unwrap_or_default() {
+        for value in listed(name)?.map(|list| header_list_values(&list)).unwrap_or_default() {
             found.push((name.clone(), value, CredentialOrigin::Other));
         }
     }
@@ -614,7 +623,7 @@ pub fn credentials_in_env(
         if !CREDENTIAL_FAMILIES.iter().any(|family| upper.starts_with(family)) {
             continue;
         }
-        let Some(value) = env(name)? else { continue };
+        let Some(value) = listed(name)? else { continue };
         if let Some((_, password)) = crate::input::url_userinfo(value.trim()).and_then(|info| info.split_once(':')) {
             if !password.is_empty() {
                 found.push((name.clone(), password.to_string(), origin_of(name)));

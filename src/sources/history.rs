@@ -171,7 +171,10 @@ fn read_as(records: &mut [Record], query: &Query<'_>, count_waived: bool) -> Run
     // round26-judge/01: the same run judged with one more metric read, or its raw results beside
     // its summary, named itself differently and counted as an earlier pass of its own): runs of
     // one policy do not overlap, and where they might, taking two for one never adds a pass.
-    let overlap = |a: (i128, i128), b: (i128, i128)| a.0 <= b.1 && b.0 <= a.1;
+    // Overlap is more than touching: a native run records its start and end to the second, so
+    // a run started in the second the one before it ended touches it and is another run; the
+    // same instant twice (queries evaluated at one `--at`) is one run.
+    let overlap = |a: (i128, i128), b: (i128, i128)| a == b || (a.0 < b.1 && b.0 < a.1);
     let failed: Vec<&Record> = records.iter().filter(|record| !passed(record)).collect();
     let failed_before = |runs: &[String]| failed.iter().any(|record| names_any(record, runs));
     let this_run_failed_before = failed_before(current_runs)
@@ -564,7 +567,8 @@ mod tests {
                 let ordered: Vec<(Option<usize>, bool)> = placed.iter().map(|(_, failed, _, run)| (Some(*run), !failed)).collect();
                 // Runs whose recorded times overlap are one run (finding round26-judge/01).
                 let same = |a: usize, b: usize| {
-                    a == b || span_of(&spans, a).zip(span_of(&spans, b)).is_some_and(|(x, y)| x.0 <= y.1 && y.0 <= x.1)
+                    a == b
+                        || span_of(&spans, a).zip(span_of(&spans, b)).is_some_and(|(x, y)| x == y || (x.0 < y.1 && y.0 < x.1))
                 };
                 let expected = model_with(&ordered, current, same);
                 let read = history.read_as(count_waived);
