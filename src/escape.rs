@@ -98,8 +98,10 @@ pub fn hidden(c: char) -> bool {
     if matches!(c, '\u{200c}' | '\u{200d}') {
         return false;
     }
+    // The Hangul fillers are letters by category but Default_Ignorable: drawn as nothing, they
+    // hide text as the format characters do (finding round28-text/06).
     c.is_control()
-        || matches!(c, '\u{fffe}' | '\u{ffff}')
+        || matches!(c, '\u{fffe}' | '\u{ffff}' | '\u{115f}' | '\u{1160}' | '\u{3164}' | '\u{ffa0}')
         || matches!(
             get_general_category(c),
             GeneralCategory::Format | GeneralCategory::LineSeparator | GeneralCategory::ParagraphSeparator

@@ -144,6 +144,13 @@ impl Forms {
             self.skeletons.find_ranges(&narrowed.text, &mut found);
             masked.extend(found.into_iter().map(|range| narrowed.origin(range, text)));
         }
+        // The text with its compatibility forms folded to ASCII (`compat::folded`): a
+        // credential in fullwidth letters is the credential to any reader.
+        if let Some(folded) = super::compat::folded(text) {
+            let mut found = self.readings(&folded.text);
+            self.skeletons.find_ranges(&folded.text, &mut found);
+            masked.extend(found.into_iter().map(|range| folded.origin(range, text)));
+        }
         self.skeletons.scrub(&super::mask(text, masked))
     }
 

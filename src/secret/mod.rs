@@ -18,11 +18,15 @@
 //! digits in order with other text between them (a list of its characters, shell quoting), so a
 //! new way to list it needs no new reading; and `dump` decodes every run of numbers under each
 //! base, word size and byte order a dump tool prints, so a new dump format needs none either.
+//! Base32 (RFC 4648) is read as base64 is, by its stable runs at each of its five offsets; and
+//! `compat` reads the text with its compatibility forms (fullwidth letters, `ﬁ`, `²`) folded to
+//! ASCII, so a credential written in them is masked as written plainly.
 //! `wide` reads the credential's bytes paired into UTF-16 characters (a server that decodes the
 //! header as UTF-16 echoes `潴⵫扡摣`), in both byte orders and at both alignments.
 //! It runs where a server's text becomes a message (errors, warnings, refusals), and again in
 //! every escaper of `escape`, so no printed or reported text carries a credential.
 
+mod compat;
 mod dump;
 mod echo;
 mod skeleton;
@@ -327,7 +331,10 @@ fn forget_all<'a>(values: impl IntoIterator<Item = &'a str>) {
 }
 
 /// The base64 characters (standard and URL-safe alphabets) that depend on `value` alone, for
-/// each of the three byte offsets it can have in a longer encoded text.
+/// each of the three byte offsets it can have in a longer encoded text; and likewise the base32
+/// characters (RFC 4648, the standard's other encoding, finding round28-text/05) for each of
+/// its five offsets. Padding lies outside a stable run, and echo reads either case, so one
+/// upper-case run per offset covers base32 padded or not, upper or lower case.
 fn encoded_forms(value: &[u8]) -> Vec<String> {
     use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
     let mut forms = Vec::new();
@@ -344,7 +351,40 @@ fn encoded_forms(value: &[u8]) -> Vec<String> {
             }
         }
     }
+    for offset in 0..5usize {
+        let mut bytes = vec![0u8; offset];
+        bytes.extend_from_slice(value);
+        // Character i covers bits [5i, 5i + 5).
+        let first = (8 * offset).div_ceil(5);
+        let end = (8 * (offset + value.len())) / 5;
+        if let Some(stable) = base32(&bytes).get(first..end).filter(|s| s.len() >= SHORTEST_BASE32) {
+            forms.push(stable.to_string());
+        }
+    }
     forms
+}
+
+/// The shortest base32 run worth masking: as many bits as `SHORTEST_ENCODED` base64 characters.
+const SHORTEST_BASE32: usize = (SHORTEST_ENCODED * 6).div_ceil(5);
+
+/// `bytes` in RFC 4648 base32, upper case, unpadded.
+fn base32(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let mut out = String::with_capacity(bytes.len() * 8 / 5 + 1);
+    let (mut buffer, mut bits) = (0u32, 0u32);
+    for &byte in bytes {
+        buffer = (buffer << 8) | u32::from(byte);
+        bits += 8;
+        while bits >= 5 {
+            bits -= 5;
+            out.push(char::from(ALPHABET[((buffer >> bits) & 31) as usize]));
+        }
+        buffer &= (1 << bits) - 1;
+    }
+    if bits > 0 {
+        out.push(char::from(ALPHABET[((buffer << (5 - bits)) & 31) as usize]));
+    }
+    out
 }
 
 /// `text` with every credential gatecheck knows replaced by `***`, in each form a server may
@@ -487,6 +527,38 @@ mod tests {
         let scrubbed = scrub("password=s3cr3t+correct+horse+battery+staple&user=x");
         assert!(!scrubbed.contains("horse") && scrubbed.ends_with("&user=x"), "{scrubbed}");
         forget(phrase.expose());
+        // Finding round28-text/05: the token quoted in fullwidth letters (its NFKC is the token)
+        // and in base32, padded, as a Prometheus error quoted it.
+        let token = Secret::new("EncCanaryTok3nAbc123XyZ");
+        let fullwidth: String =
+            token.expose().chars().map(|c| char::from_u32(u32::from(c) + 0xfee0).unwrap()).collect();
+        assert_eq!(
+            scrub(&format!("invalid credential {fullwidth} (normalised)")),
+            "invalid credential *** (normalised)"
+        );
+        let base32 = format!("{}===", base32(token.expose().as_bytes()));
+        assert_eq!(base32, "IVXGGQ3BNZQXE6KUN5VTG3SBMJRTCMRTLB4VU===");
+        for echo in [base32.clone(), base32.to_lowercase()] {
+            let scrubbed = scrub(&format!("key id {echo}"));
+            assert!(scrubbed.starts_with("key id ***") && !scrubbed.contains("IVXGGQ3B"), "{scrubbed}");
+        }
+        forget(token.expose());
+    }
+
+    /// Finding round28-text/06: Hangul fillers (letters by category, drawn as nothing) between
+    /// a credential's characters hid it from the scrubber, and every escaper printed them raw.
+    #[test]
+    fn a_credential_spaced_out_by_invisible_letters_is_masked_and_they_are_escaped() {
+        let token = Secret::new("ZwCanaryTok3nQrs789Uvw");
+        for filler in ['\u{3164}', '\u{115f}', '\u{1160}', '\u{ffa0}', '\u{2800}', '\u{3000}'] {
+            let spaced: String = token.expose().chars().map(String::from).collect::<Vec<_>>().join(&filler.to_string());
+            assert_eq!(scrub(&format!("p(95)<900 || \"{spaced}\"")), "p(95)<900 || \"***\"", "{filler:?}");
+        }
+        for filler in ['\u{3164}', '\u{115f}', '\u{1160}', '\u{ffa0}'] {
+            assert!(crate::escape::hidden(filler), "{filler:?}");
+            assert_eq!(crate::escape::line(&format!("a{filler}b")), format!("a\\u{:04x}b", u32::from(filler)));
+        }
+        forget(token.expose());
     }
 
     /// Findings round9-text/01, 02 and 03: a non-ASCII credential echoed by a server that read
@@ -921,7 +993,7 @@ mod tests {
         /// `\uXXXX`, HTML decimal, hex or named reference, `%XX` and `%25XX` or `\x` per UTF-8
         /// byte, Python's `\xXX` for a character below U+0100, UTF-16 `\uXXXX` with surrogate
         /// pairs, in 2 to 4 JSON layers, Python's `\U`, Rust's `\u{…}`, JS escape()'s `%XX`/`%uXXXX`,
-        /// decimal bytes in a list, signed or not) — leaves no run of
+        /// decimal bytes in a list, signed or not, fullwidth) — leaves no run of
         /// `SHORTEST_CUT` escaped characters of the echo in the scrubbed text.
         #[test]
         fn a_credential_through_any_encoding_pipeline_never_survives(
@@ -931,7 +1003,7 @@ mod tests {
             charset in 0..3usize,
             case in 0..3usize,
             piece in (0..4usize, any::<proptest::sample::Index>(), any::<proptest::sample::Index>()),
-            escapes in proptest::collection::vec(0..17usize, 1..4),
+            escapes in proptest::collection::vec(0..18usize, 1..4),
             prefix in "\\PC{0,8}",
         ) {
             use unicode_normalization::UnicodeNormalization;
@@ -989,6 +1061,8 @@ mod tests {
                     14 => utf8.bytes().map(|b| format!("{b},")).collect(),
                     15 => utf8.bytes().map(|b| format!("{b}, ")).collect(),
                     16 => utf8.bytes().map(|b| format!("{} ", b as i8)).collect(),
+                    // Fullwidth (finding round28-text/05): its NFKC is the character.
+                    17 if ('!'..='~').contains(&c) => char::from_u32(u32::from(c) + 0xfee0).unwrap().to_string(),
                     _ => utf8,
                 }
             };
@@ -1039,21 +1113,39 @@ mod tests {
             let html_hex: String = secret.chars().map(|c| format!("&#x{:X};", u32::from(c))).collect();
             let double_percent: String = secret.bytes().map(|b| format!("%25{b:02X}")).collect();
             let escapes: String = secret.bytes().map(|b| format!("\\x{b:02x}")).collect();
+            // Finding round28-text/05: fullwidth (a space as the ideographic one), and NFKC-equal
+            // mixtures of fullwidth and plain characters.
+            let fullwidth: String = secret
+                .chars()
+                .enumerate()
+                .map(|(i, c)| match c {
+                    ' ' => '\u{3000}',
+                    c if i % 3 == cut % 3 && cut % 2 == 0 => c,
+                    c => char::from_u32(u32::from(c) + 0xfee0).unwrap(),
+                })
+                .collect();
             // Each echo a server may make of it: all of it is masked.
             for echo in [secret.clone(), secret.to_uppercase(), percent.to_lowercase(), percent, json, hex.to_uppercase(), split,
-                         folded, indented, hex_bytes.join(" "), hex_bytes.join(":"), escapes, html, html_hex, double_percent] {
+                         folded, indented, hex_bytes.join(" "), hex_bytes.join(":"), escapes, html, html_hex, double_percent,
+                         fullwidth] {
                 let scrubbed = scrub(&format!("{prefix}{echo}{prefix}"));
                 prop_assert!(scrubbed.contains("***") && !scrubbed.contains(echo.trim_matches('"')), "{} -> {}", echo, scrubbed);
             }
+            // Base32 at any offset, upper or lower case, padded or not (finding round28-text/05).
+            let mut base32_echo = base32(&echoed);
+            base32_echo.push_str(&"=".repeat((8 - base32_echo.len() % 8) % 8 * usize::from(cut % 2 == 0)));
             for text in [
                 format!("{prefix}{secret}{prefix}"),
                 format!("{prefix}{}", STANDARD.encode(&echoed)),
                 format!("{prefix}{}", URL_SAFE.encode(&echoed)),
+                format!("{prefix}{base32_echo}"),
+                format!("{prefix}{}", base32_echo.to_lowercase()),
             ] {
                 let scrubbed = scrub(&text);
                 prop_assert!(!scrubbed.contains(secret.as_str()), "{} -> {}", text, scrubbed);
                 for form in encoded_forms(secret.as_bytes()) {
                     prop_assert!(!scrubbed.contains(form.as_str()), "{} -> {}", text, scrubbed);
+                    prop_assert!(!scrubbed.contains(form.to_lowercase().as_str()), "{} -> {}", text, scrubbed);
                 }
             }
             // Finding round7-text/01: a base64 echo cut short keeps no piece of a stable run.

@@ -61,7 +61,9 @@ impl Wides {
         let mut at = 0;
         while at < text.len() {
             let rest = &text[at..];
-            let mark = |code: u32| marks_between && char::from_u32(code).is_some_and(|c| !c.is_alphanumeric());
+            let mark = |code: u32| {
+                marks_between && char::from_u32(code).is_some_and(|c| !c.is_alphanumeric() || crate::escape::hidden(c))
+            };
             if let Some((code, length)) = wide_unit(rest).filter(|&(code, _)| !mark(code)) {
                 run.push((at, at + length, code));
                 marks = 0;
@@ -160,7 +162,7 @@ pub struct Narrowed {
     /// Per run of the narrowed text, in order: its start there, and the range of the original
     /// text it stands for, with whether it was one wide character (then every byte of it stands
     /// for the whole range) or text copied as it was.
-    spans: Vec<(usize, (usize, usize), bool)>,
+    pub(super) spans: Vec<(usize, (usize, usize), bool)>,
 }
 
 impl Narrowed {
@@ -300,8 +302,9 @@ fn separator(rest: &str) -> Option<usize> {
     // Any other character that is no letter or digit (and no wide character, read before):
     // `、`, `·`, `→`, a zero-width space, a soft hyphen, a combining mark (finding
     // round20-text/04).
+    // A letter drawn as nothing (a Hangul filler, finding round28-text/06) is a mark too.
     let c = rest.chars().next()?;
-    (!c.is_alphanumeric()).then(|| c.len_utf8())
+    (!c.is_alphanumeric() || crate::escape::hidden(c)).then(|| c.len_utf8())
 }
 
 /// Whether a code is two printable ASCII bytes.
