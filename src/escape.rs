@@ -87,9 +87,43 @@ impl Drop for ScrubbedLines<'_> {
     }
 }
 
+/// Unicode's format characters (general category Cf) and its line and paragraph separators
+/// (Zl, Zp), as ranges: the table a test checks against the `unicode-general-category` crate
+/// for every character (kept out of the binary: the whole category table cost the release
+/// binary its size limit).
+const FORMAT_AND_SEPARATORS: [(u32, u32); 21] = [
+    (0xad, 0xad),
+    (0x600, 0x605),
+    (0x61c, 0x61c),
+    (0x6dd, 0x6dd),
+    (0x70f, 0x70f),
+    (0x890, 0x891),
+    (0x8e2, 0x8e2),
+    (0x180e, 0x180e),
+    (0x200b, 0x200f),
+    // U+2028 (Zl), U+2029 (Zp), then the bidi embeddings and overrides (Cf).
+    (0x2028, 0x202e),
+    (0x2060, 0x2064),
+    (0x2066, 0x206f),
+    (0xfeff, 0xfeff),
+    (0xfff9, 0xfffb),
+    (0x110bd, 0x110bd),
+    (0x110cd, 0x110cd),
+    (0x13430, 0x1343f),
+    (0x1bca0, 0x1bca3),
+    (0x1d173, 0x1d17a),
+    (0xe0001, 0xe0001),
+    (0xe0020, 0xe007f),
+];
+
+/// Whether `c` is a format character or a line or paragraph separator (`FORMAT_AND_SEPARATORS`).
+fn format_or_separator(c: char) -> bool {
+    let code = u32::from(c);
+    FORMAT_AND_SEPARATORS.iter().any(|&(low, high)| (low..=high).contains(&code))
+}
+
 /// Whether `c` is shown as an escape rather than itself (see the module doc).
 pub fn hidden(c: char) -> bool {
-    use unicode_general_category::{get_general_category, GeneralCategory};
     if c.is_ascii() {
         return c.is_ascii_control();
     }
@@ -102,10 +136,7 @@ pub fn hidden(c: char) -> bool {
     // hide text as the format characters do (finding round28-text/06).
     c.is_control()
         || matches!(c, '\u{fffe}' | '\u{ffff}' | '\u{115f}' | '\u{1160}' | '\u{3164}' | '\u{ffa0}')
-        || matches!(
-            get_general_category(c),
-            GeneralCategory::Format | GeneralCategory::LineSeparator | GeneralCategory::ParagraphSeparator
-        )
+        || format_or_separator(c)
 }
 
 /// A TOML basic string of `text` (with its quotes): `\\`, `\"` and every control or hidden
@@ -341,6 +372,21 @@ mod tests {
             let expected: String = text.lines().map(|line| format!("{}\n", crate::secret::scrub(line))).collect();
             prop_assert_eq!(shown.matches('\n').count(), text.matches('\n').count());
             prop_assert_eq!(shown, expected);
+        }
+    }
+
+    /// The table of format characters and separators is Unicode's: checked against the
+    /// `unicode-general-category` crate for every character.
+    #[test]
+    fn the_format_table_is_unicodes() {
+        use unicode_general_category::{get_general_category, GeneralCategory};
+        for c in (0..=0x10ffffu32).filter_map(char::from_u32) {
+            let category = get_general_category(c);
+            let expected = matches!(
+                category,
+                GeneralCategory::Format | GeneralCategory::LineSeparator | GeneralCategory::ParagraphSeparator
+            );
+            assert_eq!(format_or_separator(c), expected, "U+{:04X} ({category:?})", u32::from(c));
         }
     }
 
