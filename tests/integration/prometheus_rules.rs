@@ -19,6 +19,16 @@ fn promtool_installed() -> bool {
     found
 }
 
+/// Writes a `promtool test rules` file at `path` and runs it; on failure, promtool's output.
+fn promtool_test_rules(path: &std::path::Path, test: &serde_json::Value) -> Result<(), String> {
+    std::fs::write(path, serde_yaml::to_string(test).unwrap()).unwrap();
+    let run = std::process::Command::new("promtool").args(["test", "rules"]).arg(path).output().unwrap();
+    if run.status.success() {
+        return Ok(());
+    }
+    Err(format!("{}{}", String::from_utf8_lossy(&run.stdout), String::from_utf8_lossy(&run.stderr)))
+}
+
 fn export(dir: &Path, vars: &[&str], extra: &[&str]) -> std::path::PathBuf {
     let out = dir.join("rules.yml");
     let mut command = gatecheck();
@@ -229,16 +239,12 @@ fn alerts_fire_exactly_when_gatecheck_check_fails_the_gate_on_the_fixture_data()
             "evaluation_interval": eval_time,
             "tests": [{"interval": "15s", "input_series": input, "alert_rule_test": alert_tests}],
         });
-        let test_path = case.join("test.yml");
-        std::fs::write(&test_path, serde_yaml::to_string(&test).unwrap()).unwrap();
-        let run = std::process::Command::new("promtool").args(["test", "rules"]).arg(&test_path).output().unwrap();
-        assert!(
-            run.status.success(),
-            "window {window} at {at}: the alerts disagree with gatecheck's verdict\n{}{}\nverdict:\n{}",
-            String::from_utf8_lossy(&run.stdout),
-            String::from_utf8_lossy(&run.stderr),
-            serde_json::to_string_pretty(&verdict["gates"]).unwrap()
-        );
+        if let Err(promtool) = promtool_test_rules(&case.join("test.yml"), &test) {
+            panic!(
+                "window {window} at {at}: the alerts disagree with gatecheck's verdict\n{promtool}\nverdict:\n{}",
+                serde_json::to_string_pretty(&verdict["gates"]).unwrap()
+            );
+        }
     }
     // Every kind of alert is seen firing somewhere and silent somewhere (the rule-run path has
     // no series in the fixture, so its absent() alert fires throughout).
@@ -349,16 +355,9 @@ max = "pool_max"
         "evaluation_interval": "1m",
         "tests": [{"interval": "1m", "input_series": input, "alert_rule_test": tests}],
     });
-    let test_path = dir.path().join("test.yml");
-    std::fs::write(&test_path, serde_yaml::to_string(&test).unwrap()).unwrap();
-    let run = std::process::Command::new("promtool").args(["test", "rules"]).arg(&test_path).output().unwrap();
-    assert!(
-        run.status.success(),
-        "{}{}\n{}",
-        String::from_utf8_lossy(&run.stdout),
-        String::from_utf8_lossy(&run.stderr),
-        std::fs::read_to_string(&rules_path).unwrap()
-    );
+    if let Err(promtool) = promtool_test_rules(&dir.path().join("test.yml"), &test) {
+        panic!("{promtool}\n{}", std::fs::read_to_string(&rules_path).unwrap());
+    }
 }
 
 /// Exported alerts agree with `check` where the old ones did not: `reduce = "avg"` over an
@@ -490,16 +489,9 @@ thresholds = ["value < 0.5"]
         "evaluation_interval": "1m",
         "tests": [{"interval": "1m", "input_series": input, "alert_rule_test": tests}],
     });
-    let test_path = dir.path().join("test.yml");
-    std::fs::write(&test_path, serde_yaml::to_string(&test).unwrap()).unwrap();
-    let run = std::process::Command::new("promtool").args(["test", "rules"]).arg(&test_path).output().unwrap();
-    assert!(
-        run.status.success(),
-        "{}{}\n{}",
-        String::from_utf8_lossy(&run.stdout),
-        String::from_utf8_lossy(&run.stderr),
-        std::fs::read_to_string(&files[0]).unwrap()
-    );
+    if let Err(promtool) = promtool_test_rules(&dir.path().join("test.yml"), &test) {
+        panic!("{promtool}\n{}", std::fs::read_to_string(&files[0]).unwrap());
+    }
 }
 
 /// The class: over generated gates (operator, limit, reducer, on_missing, severity) and generated
@@ -665,16 +657,8 @@ mod exported_alerts_agree_with_check {
             "evaluation_interval": "1m",
             "tests": [{"interval": "1m", "input_series": input, "alert_rule_test": tests}],
         });
-        let test_path = dir.path().join("test.yml");
-        std::fs::write(&test_path, serde_yaml::to_string(&test).unwrap()).unwrap();
-        let run = std::process::Command::new("promtool").args(["test", "rules"]).arg(&test_path).output().unwrap();
-        prop_assert!(
-            run.status.success(),
-            "{}{}\n{}",
-            String::from_utf8_lossy(&run.stdout),
-            String::from_utf8_lossy(&run.stderr),
-            text
-        );
+        let promtool = promtool_test_rules(&dir.path().join("test.yml"), &test).err().unwrap_or_default();
+        prop_assert!(promtool.is_empty(), "{promtool}\n{}", text);
         Ok(())
     }
 }
@@ -755,15 +739,9 @@ max = 'histogram_quantile(1, sum by (le, svc) (lag_bucket))'
             ],
         }],
     });
-    let test_path = dir.path().join("test.yml");
-    std::fs::write(&test_path, serde_yaml::to_string(&test).unwrap()).unwrap();
-    let run = std::process::Command::new("promtool").args(["test", "rules"]).arg(&test_path).output().unwrap();
-    assert!(
-        run.status.success(),
-        "{}{}\n{text}",
-        String::from_utf8_lossy(&run.stdout),
-        String::from_utf8_lossy(&run.stderr)
-    );
+    if let Err(promtool) = promtool_test_rules(&dir.path().join("test.yml"), &test) {
+        panic!("{promtool}\n{text}");
+    }
 }
 
 /// Finding text2/11: a gate's description is text in the alert's annotations, never a Go
@@ -812,10 +790,9 @@ fn descriptions_are_annotation_text_never_templates() {
             }]}],
         }],
     });
-    let test_path = dir.path().join("test.yml");
-    std::fs::write(&test_path, serde_yaml::to_string(&test).unwrap()).unwrap();
-    let run = std::process::Command::new("promtool").args(["test", "rules"]).arg(&test_path).output().unwrap();
-    assert!(run.status.success(), "{}{}", String::from_utf8_lossy(&run.stdout), String::from_utf8_lossy(&run.stderr));
+    if let Err(promtool) = promtool_test_rules(&dir.path().join("test.yml"), &test) {
+        panic!("{promtool}");
+    }
 }
 
 /// Finding judgement2/01: a figure outside its domain is NO DATA to `check` (it blocks), and the
@@ -881,16 +858,9 @@ fn an_out_of_domain_figure_fires_the_no_data_alert_as_check_blocks_on_it() {
                 ],
             }],
         });
-        let test_path = dir.path().join("test.yml");
-        std::fs::write(&test_path, serde_yaml::to_string(&test).unwrap()).unwrap();
-        let run = std::process::Command::new("promtool").args(["test", "rules"]).arg(&test_path).output().unwrap();
-        assert!(
-            run.status.success(),
-            "err {err}, ok {ok}: {}{}\n{}",
-            String::from_utf8_lossy(&run.stdout),
-            String::from_utf8_lossy(&run.stderr),
-            std::fs::read_to_string(&rules).unwrap()
-        );
+        if let Err(promtool) = promtool_test_rules(&dir.path().join("test.yml"), &test) {
+            panic!("err {err}, ok {ok}: {promtool}\n{}", std::fs::read_to_string(&rules).unwrap());
+        }
     }
 }
 
@@ -941,16 +911,9 @@ fn a_reduced_gates_no_data_alert_sees_an_out_of_domain_series() {
             }]}],
         }],
     });
-    let test_path = dir.path().join("test.yml");
-    std::fs::write(&test_path, serde_yaml::to_string(&test).unwrap()).unwrap();
-    let run = std::process::Command::new("promtool").args(["test", "rules"]).arg(&test_path).output().unwrap();
-    assert!(
-        run.status.success(),
-        "{}{}\n{}",
-        String::from_utf8_lossy(&run.stdout),
-        String::from_utf8_lossy(&run.stderr),
-        std::fs::read_to_string(&rules).unwrap()
-    );
+    if let Err(promtool) = promtool_test_rules(&dir.path().join("test.yml"), &test) {
+        panic!("{promtool}\n{}", std::fs::read_to_string(&rules).unwrap());
+    }
 }
 
 /// Finding judge4/03: `!=` is true for NaN, which check judges NO DATA: an `==` gate's alert
@@ -992,15 +955,9 @@ fn an_equality_gates_alert_is_silent_on_nan() {
                 "alert_rule_test": [{"eval_time": "1m", "alertname": rule["alert"].as_str().unwrap(), "exp_alerts": expected}],
             }],
         });
-        let test_path = dir.path().join("test.yml");
-        std::fs::write(&test_path, serde_yaml::to_string(&test).unwrap()).unwrap();
-        let run = std::process::Command::new("promtool").args(["test", "rules"]).arg(&test_path).output().unwrap();
-        assert!(
-            run.status.success(),
-            "{value}: {}{}",
-            String::from_utf8_lossy(&run.stdout),
-            String::from_utf8_lossy(&run.stderr)
-        );
+        if let Err(promtool) = promtool_test_rules(&dir.path().join("test.yml"), &test) {
+            panic!("{value}: {promtool}");
+        }
     }
 }
 
@@ -1047,16 +1004,9 @@ fn a_freshness_alert_beyond_the_lookback_waits_for_its_max_age() {
             ],
         }],
     });
-    let test_path = dir.path().join("test.yml");
-    std::fs::write(&test_path, serde_yaml::to_string(&test).unwrap()).unwrap();
-    let run = std::process::Command::new("promtool").args(["test", "rules"]).arg(&test_path).output().unwrap();
-    assert!(
-        run.status.success(),
-        "{}{}\n{}",
-        String::from_utf8_lossy(&run.stdout),
-        String::from_utf8_lossy(&run.stderr),
-        std::fs::read_to_string(&rules).unwrap()
-    );
+    if let Err(promtool) = promtool_test_rules(&dir.path().join("test.yml"), &test) {
+        panic!("{promtool}\n{}", std::fs::read_to_string(&rules).unwrap());
+    }
 }
 
 /// Finding judge4/07: buckets summed over instances with different layouts are not cumulative
@@ -1309,16 +1259,9 @@ on_missing = "warn"
                 "tests": [{"interval": "1m", "input_series": input, "alert_rule_test": [
                     {"eval_time": "5m", "alertname": alertname, "exp_alerts": exp_alerts}]}],
             });
-            let test_path = dir.path().join("test.yml");
-            std::fs::write(&test_path, serde_yaml::to_string(&test).unwrap()).unwrap();
-            let run = std::process::Command::new("promtool").args(["test", "rules"]).arg(&test_path).output().unwrap();
-            assert!(
-                run.status.success(),
-                "case {name:?}, {alertname}: {}{}\n{}",
-                String::from_utf8_lossy(&run.stdout),
-                String::from_utf8_lossy(&run.stderr),
-                std::fs::read_to_string(path).unwrap()
-            );
+            if let Err(promtool) = promtool_test_rules(&dir.path().join("test.yml"), &test) {
+                panic!("case {name:?}, {alertname}: {promtool}\n{}", std::fs::read_to_string(path).unwrap());
+            }
         }
     }
 }
@@ -1915,15 +1858,9 @@ fn two_policies_whose_names_differ_by_punctuation_never_share_a_recorded_series(
             }],
         }],
     });
-    let test_path = dir.path().join("test.yml");
-    std::fs::write(&test_path, serde_yaml::to_string(&test).unwrap()).unwrap();
-    let run = std::process::Command::new("promtool").args(["test", "rules"]).arg(&test_path).output().unwrap();
-    assert!(
-        run.status.success(),
-        "on-call's NoData alert (alone) did not fire: {}{}",
-        String::from_utf8_lossy(&run.stdout),
-        String::from_utf8_lossy(&run.stderr)
-    );
+    if let Err(promtool) = promtool_test_rules(&dir.path().join("test.yml"), &test) {
+        panic!("on-call's NoData alert (alone) did not fire: {promtool}");
+    }
 }
 
 /// Round 18 (brief item 3): alert names must be unique within a policy. A gate `db_pool_p95`
