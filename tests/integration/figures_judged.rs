@@ -43,6 +43,29 @@ pub fn vector_answer(text: &str) -> String {
 
 const LAG_IN_SECONDS: &str = "[[gate]]\nid = \"lag\"\nunit = \"s\"\nthresholds = [\"p(95) < 2010ms\"]\n[gate.env]\n\"p(95)\" = \"SCHEDULER_LAG_P95_SECONDS\"\n";
 
+/// A one-second smoke run of one flow whose target's `/metrics` answers `before` at the run's
+/// first scrape and `after` from then on; the summary it wrote into `dir`.
+fn smoke_over_a_changing_scrape(
+    dir: &std::path::Path,
+    before: impl Into<String>,
+    after: impl Into<String>,
+) -> std::path::PathBuf {
+    let url = serve_changing_metrics(before, after);
+    let scenario = one_flow_scenario(dir);
+    let summary = dir.join("run.json");
+    gatecheck()
+        .envs([("T", url.as_str()), ("PERF_BEARER_TOKEN", "token-123456")])
+        .args(["smoke", "--quiet", "--scenario"])
+        .arg(&scenario)
+        .args(["--duration", "1s", "--scrape-url", &format!("{url}/metrics"), "--summary-out"])
+        .arg(&summary)
+        .arg("--log-out")
+        .arg(dir.join("run.log"))
+        .assert()
+        .code(0);
+    summary
+}
+
 #[test]
 fn an_env_figure_in_seconds_meets_a_millisecond_limit_exactly() {
     // 2.01 × 1000 is 2009.9999999999998 in binary floating point: it passed on dd0cb13.
@@ -838,20 +861,8 @@ fn the_same_samples_in_two_raw_files_are_refused_in_any_bytes() {
 fn a_scraped_histogram_whose_bucket_layout_changed_is_no_data_for_its_gate_only() {
     const BEFORE: &str = "lag_seconds_bucket{le=\"1\"} 1000\nlag_seconds_bucket{le=\"+Inf\"} 1000\nlag_seconds_sum 100\nlag_seconds_count 1000\nok_seconds_bucket{le=\"1\"} 10\nok_seconds_bucket{le=\"+Inf\"} 10\nok_seconds_sum 1\nok_seconds_count 10\n";
     const AFTER: &str = "lag_seconds_bucket{le=\"1\"} 1000\nlag_seconds_bucket{le=\"10\"} 1000\nlag_seconds_bucket{le=\"+Inf\"} 1050\nlag_seconds_sum 100000\nlag_seconds_count 1050\nok_seconds_bucket{le=\"1\"} 30\nok_seconds_bucket{le=\"+Inf\"} 30\nok_seconds_sum 3\nok_seconds_count 30\n";
-    let url = serve_changing_metrics(BEFORE, AFTER);
     let dir = tempfile::tempdir().unwrap();
-    let scenario = one_flow_scenario(dir.path());
-    let summary = dir.path().join("run.json");
-    gatecheck()
-        .envs([("T", url.as_str()), ("PERF_BEARER_TOKEN", "token-123456")])
-        .args(["smoke", "--quiet", "--scenario"])
-        .arg(&scenario)
-        .args(["--duration", "1s", "--scrape-url", &format!("{url}/metrics"), "--summary-out"])
-        .arg(&summary)
-        .arg("--log-out")
-        .arg(dir.path().join("run.log"))
-        .assert()
-        .code(0);
+    let summary = smoke_over_a_changing_scrape(dir.path(), BEFORE, AFTER);
     let (_guard, policy) = policy_file(
         "[[gate]]\nid = \"lag\"\nunit = \"s\"\nthresholds = [\"max < 60s\"]\nscrape = \"lag_seconds\"\n\
          [[gate]]\nid = \"ok\"\nunit = \"s\"\nthresholds = [\"max < 60s\"]\nscrape = \"ok_seconds\"\n",
@@ -907,20 +918,8 @@ fn a_scraped_series_whose_exposition_says_it_restarted_is_no_data_though_it_coun
         ),
     ];
     for (sign, before, after, restarted) in cases {
-        let url = serve_changing_metrics(before, after);
         let dir = tempfile::tempdir().unwrap();
-        let scenario = one_flow_scenario(dir.path());
-        let summary = dir.path().join("run.json");
-        gatecheck()
-            .envs([("T", url.as_str()), ("PERF_BEARER_TOKEN", "token-123456")])
-            .args(["smoke", "--quiet", "--scenario"])
-            .arg(&scenario)
-            .args(["--duration", "1s", "--scrape-url", &format!("{url}/metrics"), "--summary-out"])
-            .arg(&summary)
-            .arg("--log-out")
-            .arg(dir.path().join("run.log"))
-            .assert()
-            .code(0);
+        let summary = smoke_over_a_changing_scrape(dir.path(), before, after);
         let (_guard, policy) = policy_file(
             "[[gate]]\nid = \"lag\"\nunit = \"s\"\nthresholds = [\"p(95) < 30s\"]\nscrape = \"lag_seconds\"\n",
         );
@@ -950,20 +949,8 @@ fn a_scraped_series_whose_exposition_says_it_restarted_is_no_data_though_it_coun
 fn an_env_figure_beside_the_figure_the_run_measured_is_exit_2_naming_both() {
     const BEFORE: &str = "lag_seconds_bucket{le=\"1\"} 0\nlag_seconds_bucket{le=\"10\"} 0\nlag_seconds_bucket{le=\"+Inf\"} 0\nlag_seconds_sum 0\nlag_seconds_count 0\n";
     const AFTER: &str = "lag_seconds_bucket{le=\"1\"} 900\nlag_seconds_bucket{le=\"10\"} 950\nlag_seconds_bucket{le=\"+Inf\"} 1000\nlag_seconds_sum 5000\nlag_seconds_count 1000\n";
-    let url = serve_changing_metrics(BEFORE, AFTER);
     let dir = tempfile::tempdir().unwrap();
-    let scenario = one_flow_scenario(dir.path());
-    let summary = dir.path().join("run.json");
-    gatecheck()
-        .envs([("T", url.as_str()), ("PERF_BEARER_TOKEN", "token-123456")])
-        .args(["smoke", "--quiet", "--scenario"])
-        .arg(&scenario)
-        .args(["--duration", "1s", "--scrape-url", &format!("{url}/metrics"), "--summary-out"])
-        .arg(&summary)
-        .arg("--log-out")
-        .arg(dir.path().join("run.log"))
-        .assert()
-        .code(0);
+    let summary = smoke_over_a_changing_scrape(dir.path(), BEFORE, AFTER);
     let (_guard, policy) = policy_file(
         "[[gate]]\nid = \"lag\"\nunit = \"s\"\nthresholds = [\"max < 180s\"]\nscrape = \"lag_seconds\"\n\
          [gate.env]\nmax = \"LAG_MAX_SECONDS\"\n\
@@ -1053,20 +1040,8 @@ fn scraped_samples_dated_outside_the_run_are_no_data_naming_the_series() {
         ("undated", None, None, None),
     ];
     for (case, before, after, reason) in cases {
-        let url = serve_changing_metrics(histogram(0, before), histogram(1000, after));
         let dir = tempfile::tempdir().unwrap();
-        let scenario = one_flow_scenario(dir.path());
-        let summary = dir.path().join("run.json");
-        gatecheck()
-            .envs([("T", url.as_str()), ("PERF_BEARER_TOKEN", "token-123456")])
-            .args(["smoke", "--quiet", "--scenario"])
-            .arg(&scenario)
-            .args(["--duration", "1s", "--scrape-url", &format!("{url}/metrics"), "--summary-out"])
-            .arg(&summary)
-            .arg("--log-out")
-            .arg(dir.path().join("run.log"))
-            .assert()
-            .code(0);
+        let summary = smoke_over_a_changing_scrape(dir.path(), histogram(0, before), histogram(1000, after));
         let judged =
             gatecheck().args(["verify", "--verbose", "--policy"]).arg(&policy).arg("--summary").arg(&summary).assert();
         match reason {
@@ -1120,20 +1095,8 @@ fn a_scraped_window_is_dated_forward_and_at_the_run_however_each_reading_is_date
     ];
     for (case, stamps, reason) in cases {
         let (before, after) = stamps(now_ms());
-        let url = serve_changing_metrics(histogram(0, before), histogram(1000, after));
         let dir = tempfile::tempdir().unwrap();
-        let scenario = one_flow_scenario(dir.path());
-        let summary = dir.path().join("run.json");
-        gatecheck()
-            .envs([("T", url.as_str()), ("PERF_BEARER_TOKEN", "token-123456")])
-            .args(["smoke", "--quiet", "--scenario"])
-            .arg(&scenario)
-            .args(["--duration", "1s", "--scrape-url", &format!("{url}/metrics"), "--summary-out"])
-            .arg(&summary)
-            .arg("--log-out")
-            .arg(dir.path().join("run.log"))
-            .assert()
-            .code(0);
+        let summary = smoke_over_a_changing_scrape(dir.path(), histogram(0, before), histogram(1000, after));
         let judged =
             gatecheck().args(["verify", "--verbose", "--policy"]).arg(&policy).arg("--summary").arg(&summary).assert();
         match reason {
@@ -1815,20 +1778,8 @@ fn a_scraped_window_breaking_the_bucket_rule_is_no_data_naming_the_series() {
         }
         text
     };
-    let url = serve_changing_metrics(scrape(true), scrape(false));
     let dir = tempfile::tempdir().unwrap();
-    let scenario = one_flow_scenario(dir.path());
-    let summary = dir.path().join("run.json");
-    gatecheck()
-        .envs([("T", url.as_str()), ("PERF_BEARER_TOKEN", "token-123456")])
-        .args(["smoke", "--quiet", "--scenario"])
-        .arg(&scenario)
-        .args(["--duration", "1s", "--scrape-url", &format!("{url}/metrics"), "--summary-out"])
-        .arg(&summary)
-        .arg("--log-out")
-        .arg(dir.path().join("run.log"))
-        .assert()
-        .code(0);
+    let summary = smoke_over_a_changing_scrape(dir.path(), scrape(true), scrape(false));
     let mut policy = String::new();
     for (name, thresholds) in [
         ("ctl", r#""p(95) < 60s", "max < 180s""#),
