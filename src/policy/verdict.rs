@@ -352,6 +352,30 @@ pub struct Counts {
     pub blocking: usize,
 }
 
+#[cfg(test)]
+impl Verdict {
+    /// A verdict of `rows` alone under policy `name` (from `name.toml`), for the writers' tests.
+    pub(crate) fn of_rows(name: &str, rows: Vec<Row>) -> Verdict {
+        Verdict {
+            policy: name.into(),
+            policy_source: format!("{name}.toml"),
+            evidence: vec![],
+            evaluated_at: None,
+            judged_at: None,
+            inputs: vec![],
+            rows,
+            stale_waivers: vec![],
+            distributions: vec![],
+            history: None,
+            evidence_runs: vec![],
+            baseline_unfit: vec![],
+            run_span: None,
+            run: None,
+            demo: false,
+        }
+    }
+}
+
 impl Verdict {
     pub fn blocked(&self) -> bool {
         self.rows.iter().any(|row| row.blocking)

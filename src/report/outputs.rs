@@ -225,23 +225,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn verdict() -> Verdict {
-        Verdict {
-            policy: "outputs".into(),
-            policy_source: "outputs.toml".into(),
-            evidence: vec![],
-            evaluated_at: None,
-            judged_at: None,
-            inputs: vec![],
-            stale_waivers: vec![],
-            distributions: vec![],
-            history: None,
-            evidence_runs: vec![],
-            baseline_unfit: vec![],
-            run_span: None,
-            demo: false,
-            run: None,
-            rows: vec![],
-        }
+        Verdict::of_rows("outputs", vec![])
     }
 
     /// Finding round21-text/02: a history record's file name is made from the policy name, and

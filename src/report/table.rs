@@ -652,23 +652,7 @@ mod tests {
     }
 
     fn verdict_of(rows: Vec<Row>) -> Verdict {
-        Verdict {
-            policy: "p".into(),
-            policy_source: "p.toml".into(),
-            evidence: vec![],
-            evaluated_at: None,
-            judged_at: None,
-            inputs: vec![],
-            rows,
-            stale_waivers: vec![],
-            distributions: vec![],
-            history: None,
-            evidence_runs: vec![],
-            baseline_unfit: vec![],
-            run_span: None,
-            run: None,
-            demo: false,
-        }
+        Verdict::of_rows("p", rows)
     }
 
     proptest! {
