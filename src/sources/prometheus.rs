@@ -292,15 +292,8 @@ enum ApiResponse {
     #[serde(rename = "success")]
     Success {
         data: prometheus_http_query::response::PromqlResult,
-        #[serde(default)]
-        warnings: Vec<String>,
-        #[serde(default)]
-        infos: Vec<String>,
-        /// VictoriaMetrics marks an answer some of its storage nodes did not contribute to
-        /// with `isPartial: true`, and no warning: partial all the same (finding
-        /// round9-judge/03).
-        #[serde(default, rename = "isPartial")]
-        is_partial: bool,
+        #[serde(flatten)]
+        completeness: Completeness,
     },
     #[serde(rename = "error")]
     Error(prometheus_http_query::error::PrometheusError),
@@ -370,9 +363,9 @@ async fn attempt_once(
         Err(e) => return Err(Failure::Transient { message: error_chain(&e), retry_after: None, unreachable: false }),
     };
     match serde_json::from_slice::<ApiResponse>(&body) {
-        Ok(ApiResponse::Success { data, warnings, infos, is_partial }) => {
+        Ok(ApiResponse::Success { data, completeness }) => {
             sample_texts_exact(&body).map_err(Failure::Fatal)?;
-            Ok((Parsed::Data(data), all_warnings(warnings, infos, is_partial)))
+            Ok((Parsed::Data(data), completeness.warnings()))
         }
         Ok(ApiResponse::Error(e)) if e.is_timeout() || e.is_unavailable() || e.is_internal() => {
             Err(Failure::Transient {
@@ -402,14 +395,30 @@ async fn attempt_once(
     }
 }
 
-/// The warnings of an answer, its infos and VictoriaMetrics' `isPartial` among them: one list,
-/// which the one partial-response rule (`QueryResult::partial`) reads.
-fn all_warnings(mut warnings: Vec<String>, infos: Vec<String>, is_partial: bool) -> Vec<String> {
-    warnings.extend(infos.into_iter().map(|info| format!("info: {info}")));
-    if is_partial && warnings.is_empty() {
-        warnings.push("isPartial: true (some storage nodes did not answer)".into());
+/// What a successful answer says of its own completeness, whichever way it reads it.
+#[derive(serde::Deserialize)]
+struct Completeness {
+    #[serde(default)]
+    warnings: Vec<String>,
+    #[serde(default)]
+    infos: Vec<String>,
+    /// VictoriaMetrics marks an answer some of its storage nodes did not contribute to with
+    /// `isPartial: true`, and no warning: partial all the same (finding round9-judge/03).
+    #[serde(default, rename = "isPartial")]
+    is_partial: bool,
+}
+
+impl Completeness {
+    /// The warnings, the infos and `isPartial` among them: one list, which the one
+    /// partial-response rule (`QueryResult::partial`) reads.
+    fn warnings(self) -> Vec<String> {
+        let mut warnings = self.warnings;
+        warnings.extend(self.infos.into_iter().map(|info| format!("info: {info}")));
+        if self.is_partial && warnings.is_empty() {
+            warnings.push("isPartial: true (some storage nodes did not answer)".into());
+        }
+        warnings
     }
-    warnings
 }
 
 /// A successful instant-vector answer holding native histogram samples (the API's
@@ -423,12 +432,8 @@ fn histogram_answer(body: &[u8], at: i64) -> Result<Answer, String> {
     struct Body {
         status: String,
         data: Data,
-        #[serde(default)]
-        warnings: Vec<String>,
-        #[serde(default)]
-        infos: Vec<String>,
-        #[serde(default, rename = "isPartial")]
-        is_partial: bool,
+        #[serde(flatten)]
+        completeness: Completeness,
     }
     #[derive(serde::Deserialize)]
     struct Data {
@@ -497,7 +502,7 @@ fn histogram_answer(body: &[u8], at: i64) -> Result<Answer, String> {
             _ => return Err(format!("series {named} holds neither one number nor one native histogram")),
         }
     }
-    Ok(Answer { series, histograms, warnings: all_warnings(answer.warnings, answer.infos, answer.is_partial) })
+    Ok(Answer { series, histograms, warnings: answer.completeness.warnings() })
 }
 
 /// Every sample value of an answer (vector, scalar or matrix) is decimal text the client
