@@ -264,6 +264,7 @@ pub async fn gather(policy: &Policy, plan: &Plan, env: &crate::env::Lookup<'_>) 
                     sources::prometheus::run_queries(prometheus, &needed, &policy.histogram_queries(), plan.at).await?;
                 evidence.evaluated_at = Some(sources::prometheus::rfc3339(plan.at));
                 evidence.evaluated_at_unix = Some(plan.at);
+                evidence.queries_reach = Some(policy.gate_queries_reach());
                 // Queries judged at a fixed past instant are evidence of that instant: their
                 // age counts against --max-evidence-age like a summary's.
                 if plan.at_is_fixed {

@@ -122,6 +122,9 @@ pub struct Evidence {
     pub judged_at: Option<String>,
     /// The evaluation time of the queries, unix seconds (for the age of the newest sample).
     pub evaluated_at_unix: Option<i64>,
+    /// How far back before `evaluated_at_unix` the gates' queries read
+    /// (`Policy::gate_queries_reach`): with it, the window a verdict on queries judged.
+    pub queries_reach: Option<std::time::Duration>,
     /// `--max-evidence-age`: load-test evidence older than this blocks.
     pub max_evidence_age: Option<std::time::Duration>,
     /// When each load-test evidence file's run ended, as far as it can be told.
@@ -147,15 +150,18 @@ impl Evidence {
 
     /// When the run this evidence judges happened, earliest and latest (RFC 3339, to the
     /// nanosecond): the times its files recorded (`MetricSet::recorded_span`), else, for
-    /// evidence the queries gave, the instant they were evaluated at (`--at`, or now). The one
-    /// answer for the report's `run_span` and the place of the run judged now in history
-    /// (finding round21-judge/01: a verdict of `--at` an hour ago was placed at the wall clock,
-    /// after a newer blocked one, and read two old passes as the newest).
+    /// evidence the queries gave, the window the gates' queries read (`queries_reach` back from
+    /// the instant they were evaluated at, `--at` or now). The one answer for the report's `run_span` and the place of the run judged now
+    /// in history (finding round21-judge/01: a verdict of `--at` an hour ago was placed at the
+    /// wall clock, after a newer blocked one, and read two old passes as the newest; finding
+    /// round29-judge/01: two judgements 15 s apart of one 10 minute window were two runs).
     pub fn run_span(&self) -> Option<(String, String)> {
         crate::metrics::MetricSet::recorded_span(self.summary.iter().chain(&self.raw)).or_else(|| {
             let at = self.evaluated_at_unix.filter(|_| !self.queries.is_empty())?;
-            let at = crate::metrics::rfc3339_nanos(time::OffsetDateTime::from_unix_timestamp(at).ok()?);
-            Some((at.clone(), at))
+            let at = time::OffsetDateTime::from_unix_timestamp(at).ok()?;
+            let back = self.queries_reach.unwrap_or(super::query_answer::LOOKBACK);
+            let earliest = at.checked_sub(time::Duration::try_from(back).ok()?)?;
+            Some((crate::metrics::rfc3339_nanos(earliest), crate::metrics::rfc3339_nanos(at)))
         })
     }
 

@@ -493,6 +493,20 @@ impl Policy {
         needed
     }
 
+    /// How far before the evaluation instant the gates' queries read (their companions and
+    /// coverage queries included): the window a verdict on them judges. Freshness queries are
+    /// left out: they look back only to date the newest sample, and the record of a run is
+    /// what its gates judged (finding round29-judge/01).
+    pub fn gate_queries_reach(&self) -> std::time::Duration {
+        let is_freshness = |id: &str| self.freshness.iter().any(|freshness| freshness.id == id);
+        self.queries()
+            .iter()
+            .filter(|(id, _)| !is_freshness(id))
+            .filter_map(|(_, query)| query_answer::reads_back(query))
+            .max()
+            .unwrap_or(query_answer::LOOKBACK)
+    }
+
     /// The queries whose answers are native histogram samples: the companions of native
     /// quantiles. Only these are read as histograms; any other query answering them is refused.
     pub fn histogram_queries(&self) -> BTreeSet<String> {

@@ -670,7 +670,9 @@ fn a_query_verdict_judged_at_an_earlier_instant_is_placed_there_in_history() {
         read_json(&report)
     };
     let blocked = check(t, 1);
-    assert_eq!(blocked["run_span"]["earliest"], "2026-01-01T00:00:00.000000000Z", "{blocked}");
+    // The window its query read (finding round29-judge/01), ending at the instant asked for.
+    assert_eq!(blocked["run_span"]["earliest"], "2025-12-31T23:50:00.000000000Z", "{blocked}");
+    assert_eq!(blocked["run_span"]["latest"], "2026-01-01T00:00:00.000000000Z", "{blocked}");
     check(t - 3600, 1);
     let third = check(t - 3570, 1);
     assert_eq!(third["run_span"]["latest"], "2025-12-31T23:00:30.000000000Z", "{third}");
@@ -864,17 +866,18 @@ fn a_pass_judged_with_a_loosening_option_is_no_pass_of_a_strict_judgement() {
                 .code(code),
         )
     };
+    // Two runs: query windows that overlap are one run whatever they answered (findings
+    // round26-judge/01, round29-judge/01), so the two judgements are 20 minutes apart.
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let (earlier, later) = ((now - 1260).to_string(), (now - 60).to_string());
     let history = dir.path().join("history");
-    verify(&history, &partial, &["--accept-partial-response"], 1);
-    let out = verify(&history, &whole, &[], 1);
+    verify(&history, &partial, &["--accept-partial-response", "--at", &earlier], 1);
+    let out = verify(&history, &whole, &["--at", &later], 1);
     assert!(history_row(&out, "passes").contains("FAIL") && out.contains(TOO_FEW), "{out}");
     // The control: both judged with the option read as two passes.
     let control = dir.path().join("control");
-    verify(&control, &partial, &["--accept-partial-response"], 1);
-    // Queries evaluated at one instant are one run whatever they answered (records whose runs
-    // overlap in time are one run, finding round26-judge/01): the next judgement is a second on.
-    std::thread::sleep(std::time::Duration::from_millis(1100));
-    verify(&control, &whole, &["--accept-partial-response"], 0);
+    verify(&control, &partial, &["--accept-partial-response", "--at", &earlier], 1);
+    verify(&control, &whole, &["--accept-partial-response", "--at", &later], 0);
 }
 
 /// Finding round24-judge/02: a policy judging errors and an env lag figure names a run by its
@@ -1085,4 +1088,61 @@ fn a_copy_of_the_raw_results_and_the_runs_undated_summary_count_once() {
     let text = stdout_of(&out);
     assert!(history_row(&text, "two-runs").contains("FAIL"), "one run, judged twice: {text}");
     assert_eq!(out.get_output().status.code(), Some(1), "{text}");
+}
+
+/// Finding round29-judge/01: a verdict on queries alone was named by every answer, the
+/// freshness queries' included, so two judgements of one 10 minute window 15 s apart (the gate's
+/// series sampled once a minute: no new sample between them) were two runs, because
+/// `max(timestamp(up))` had moved with a scrape: `consecutive_passes = 2` passed on one window.
+/// A query verdict's run is the window its queries read (`run_span` from as far back as the
+/// furthest-reaching query to `--at`); windows that overlap are one run. Real Prometheus.
+#[test]
+fn two_judgements_of_overlapping_query_windows_are_one_run() {
+    let t: i64 = FIXTURE_T.parse().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("# TYPE up gauge\n");
+    for step in 0..=200 {
+        text.push_str(&format!("up{{job=\"api\"}} 1 {}\n", t - 3000 + step * 15));
+    }
+    text.push_str("# TYPE backlog gauge\n");
+    for minute in 0..=50 {
+        text.push_str(&format!("backlog 100 {}\n", t - 3000 + minute * 60));
+    }
+    let om = dir.path().join("data.om");
+    std::fs::write(&om, text + "# EOF\n").unwrap();
+    let prom = PrometheusFixture::start_with(&om).expect("prometheus is installed (make test installs it)");
+    let (_guard, policy) = policy_file(
+        "[[freshness]]\nid = \"api-fresh\"\nselector = 'up{job=\"api\"}'\nmax_age = \"2m\"\nup_for = \"10m\"\n\
+         [[gate]]\nid = \"backlog\"\nquery = 'max_over_time(backlog[10m])'\nunit = \"number\"\nthresholds = [\"value < 500\"]\n\
+         [[gate]]\nid = \"two-passes\"\nconsecutive_passes = 2\n",
+    );
+    let verify = |history: &Path, at: i64, code: i32| {
+        let report = dir.path().join(format!("r{at}.json"));
+        gatecheck()
+            .args(["verify", "--prometheus-url", &prom.url, "--at", &at.to_string(), "--history"])
+            .arg(history)
+            .arg("--report")
+            .arg(format!("json={}", report.display()))
+            .arg("--policy")
+            .arg(&policy)
+            .assert()
+            .code(code);
+        read_json(&report)
+    };
+    let history = dir.path().join("history");
+    let first = verify(&history, t - 600, 1);
+    // The window the gate's query read (freshness looks back only to date the newest sample).
+    let earliest = time::OffsetDateTime::parse(
+        first["run_span"]["earliest"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    assert_eq!(earliest.unix_timestamp(), t - 1200, "{}", first["run_span"]);
+    let again = verify(&history, t - 585, 1);
+    let row = again["gates"].as_array().unwrap().iter().find(|r| r["id"] == "two-passes").unwrap().clone();
+    assert_eq!(row["verdict"], "FAIL", "{row}");
+    // The control: windows apart are two runs.
+    let apart = dir.path().join("apart");
+    verify(&apart, t - 2000, 1);
+    verify(&apart, t - 600, 0);
 }
