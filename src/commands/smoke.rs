@@ -286,8 +286,14 @@ pub async fn scrape_histograms(url: &str) -> Result<BTreeMap<String, ScrapedHist
     // The send-point rule of every client: the URL carries no credential gatecheck holds.
     crate::secret::request_part_holds_no_credential("--scrape-url", "the scrape URL", url).map_err(Error::Settings)?;
     let response = client.get(url).send().await.map_err(|e| fail(format!("cannot scrape: {e}")))?;
-    if !response.status().is_success() {
-        return Err(fail(format!("scrape answered HTTP {}", response.status().as_u16())));
+    // An exposition is a 200 answer, as Prometheus scrapes it: a 204 No Content (or any other
+    // status) holds no reading, and taken as an empty one it made every series new and the
+    // target's lifetime the run window (finding round29-figures/02).
+    if response.status() != prometheus_http_query::reqwest::StatusCode::OK {
+        return Err(fail(format!(
+            "scrape answered HTTP {}: an exposition is an HTTP 200 answer",
+            response.status().as_u16()
+        )));
     }
     // A /metrics page of many histograms is megabytes; one past the limit is no exposition.
     const SCRAPE_LIMIT: usize = 64 << 20;

@@ -15,7 +15,12 @@
 //!
 //! A histogram whose bucket layout is not one (a bucket in one scrape and not the other, or
 //! series of different bounds) gives no window: that gate has no data, the others are judged.
-//! A series that first appears in the later scrape began during the run: counted from zero.
+//! A series that first appears in the later scrape counts from zero only if nothing says it
+//! existed before the first scrape (`began_before_sign`): a histogram the first scrape held no
+//! sample of has no reading before the run, an unlabelled series is exported from its
+//! registration on, and a `_created` or an unshown process's start dated before the first
+//! scrape says it was counting then. Otherwise no window, naming it (Prometheus's `increase`
+//! gives a series with one sample no result at all).
 //! A series of the first scrape missing from the later one (its worker crashed or was
 //! replaced) observed an unknown number of values: no window either, naming it.
 //!
@@ -47,6 +52,9 @@ pub struct ScrapedHistogram {
     /// When the exposition says each series began counting; a series without an entry has no
     /// such sign (`Origin::default()`).
     pub origins: BTreeMap<String, Origin>,
+    /// Every `process_start_time_seconds` of the exposition this histogram was read from, by
+    /// its labels ("" when unlabelled): the processes that scrape showed.
+    pub processes: BTreeMap<String, f64>,
 }
 
 /// What an exposition says of when a series began counting: its own `<name>_created` sample
@@ -165,8 +173,9 @@ impl ScrapedHistogram {
     /// The run window: each series' increase since `earlier` (resets handled per series),
     /// summed over the series (like `sum by (le) (increase(...))`). Every series of both
     /// scrapes must have one bucket layout, every series of the first scrape a sample in the
-    /// second, and none of them a sign of a restart (`restart_sign`), or there is no window
-    /// (`Err` says why). Undated: `window` also tells a series begun after the first scrape.
+    /// second, none of them a sign of a restart, and no new series a sign it existed before the
+    /// first scrape (`not_the_runs_sign`), or there is no window (`Err` says why). Undated:
+    /// `window` also tells a series begun after the first scrape, and dates a new one's signs.
     pub fn since(&self, earlier: &ScrapedHistogram) -> Window {
         self.increase_since(earlier, None)
     }
@@ -174,6 +183,11 @@ impl ScrapedHistogram {
     /// `since`, with the instant (ms since the epoch) the first scrape was read, when known.
     fn increase_since(&self, earlier: &ScrapedHistogram, first_scrape: Option<i64>) -> Window {
         crate::metrics::same_layout(self.series.values().chain(earlier.series.values()))?;
+        // No reading before the run (finding round29-figures/02: an empty first answer made the
+        // target's lifetime the window): a window is the difference of two readings.
+        if earlier.series.is_empty() {
+            return Err("the scrape before the run held no sample of it: there is no reading from before the run to take the window from (Prometheus's increase gives a series with one sample no result), so the run window is no figure".to_string());
+        }
         // A series with no second sample (its worker crashed or was replaced during the run)
         // observed an unknown number of values in the window: a regularly scraping Prometheus
         // would count them, so no figure leaves them out.
@@ -194,6 +208,7 @@ impl ScrapedHistogram {
         // unknown, so no figure leaves them out.
         let mut total = HistogramSnapshot::default();
         let mut restarted = Vec::new();
+        let mut began_before = Vec::new();
         for (labels, after) in &self.series {
             let before = earlier.series.get(labels).cloned().unwrap_or_else(|| after.zeroed());
             // The one bucket rule (`metrics::classic_fault`) at both scrapes and over their
@@ -210,11 +225,19 @@ impl ScrapedHistogram {
                     return Err(format!("{}in {scrape}: {fault}", named(labels)));
                 }
             }
-            if earlier.series.contains_key(labels) {
-                if let Some(sign) = self.restart_sign(earlier, labels, first_scrape) {
+            match self.not_the_runs_sign(earlier, labels, first_scrape) {
+                Some(NotTheRuns::Restarted(sign)) => {
                     restarted.push(format!("{} ({sign})", quoted_series(labels)));
                     continue;
                 }
+                Some(NotTheRuns::BeganBefore(sign)) => {
+                    began_before.push(format!(
+                        "{} is missing from the scrape before the run, though {sign}",
+                        series_name(labels)
+                    ));
+                    continue;
+                }
+                None => {}
             }
             let increase = after.increase_since(&before)?;
             if let Some(fault) = increase.fault(lowest, before.sum.abs() + after.sum.abs()) {
@@ -228,7 +251,80 @@ impl ScrapedHistogram {
                 restarted.join(", ")
             ));
         }
+        if !began_before.is_empty() {
+            return Err(format!(
+                "{}: counted from zero, its counts from before the run would join the window, so the run window is no figure",
+                began_before.join("; ")
+            ));
+        }
         Ok(total)
+    }
+
+    /// The one rule telling that a series' counts since the first scrape are not known to be the
+    /// run's: for a series read in both scrapes, a sign it restarted between them
+    /// (`restart_sign`); for one first read in the later scrape, a sign it existed before the
+    /// first scrape (`began_before_sign`), since counting it from zero would then take its
+    /// lifetime into the window (finding round29-figures/01).
+    fn not_the_runs_sign(
+        &self,
+        earlier: &ScrapedHistogram,
+        labels: &str,
+        first_scrape: Option<i64>,
+    ) -> Option<NotTheRuns> {
+        if earlier.series.contains_key(labels) {
+            self.restart_sign(earlier, labels, first_scrape).map(NotTheRuns::Restarted)
+        } else {
+            self.began_before_sign(earlier, labels, first_scrape).map(NotTheRuns::BeganBefore)
+        }
+    }
+
+    /// What says a series absent from the first scrape existed before it (findings
+    /// round29-figures/01 and /02), `None` when nothing does and it may count from zero:
+    /// - it is unlabelled: client libraries export an unlabelled histogram, at zero, from its
+    ///   registration, so its absence means another process (or no exposition) answered;
+    /// - its `_created` lies before the first scrape (beyond the clock skew allowance);
+    /// - a process it belongs to started before the first scrape (beyond the allowance), and
+    ///   that scrape did not show that process (no `process_start_time_seconds` of its labels
+    ///   and value): its counts may be older than the run. A process the first scrape showed
+    ///   had not yet observed into the series (a new label), so it counts from zero.
+    ///
+    /// Without the first scrape's instant (`since`), a `_created` or an unshown process start
+    /// cannot be dated after it, so it is a sign too: fail closed.
+    fn began_before_sign(&self, earlier: &ScrapedHistogram, labels: &str, first_scrape: Option<i64>) -> Option<String> {
+        if labels.is_empty() {
+            return Some("a client library exports an unlabelled histogram from its registration on (another process, or no exposition, answered that scrape)".to_string());
+        }
+        let none = Origin::default();
+        let now = self.origins.get(labels).unwrap_or(&none);
+        let shown = |process: &String, seconds: f64| earlier.processes.get(process).is_some_and(|s| *s == seconds);
+        let signs = now.created.into_iter().map(|s| ("its _created".to_string(), s));
+        let signs =
+            signs.chain(now.process_started.iter().filter(|(process, seconds)| !shown(process, **seconds)).map(
+                |(process, seconds)| (format!("its process_start_time_seconds{}", quoted_process(process)), *seconds),
+            ));
+        for (sign, seconds) in signs {
+            let Some(first_scrape) = first_scrape else {
+                return Some(format!(
+                    "{sign} {seconds} cannot be dated after the first scrape, whose instant is not known"
+                ));
+            };
+            // Not provably at or after the first scrape (NaN included): it may have counted before.
+            let earliest = first_scrape.saturating_sub(CLOCK_SKEW_MS) as f64;
+            let at_or_after = (seconds * 1000.0).partial_cmp(&earliest).is_some_and(|o| o.is_ge());
+            if !at_or_after {
+                let unshown = match sign.contains("process_start_time_seconds") {
+                    true => ", which did not show that process",
+                    false => "",
+                };
+                return Some(format!(
+                    "{sign} {seconds} lies before the first scrape at {} ({}; allowing {} s of clock skew){unshown}",
+                    first_scrape as f64 / 1000.0,
+                    crate::metrics::rfc3339(first_scrape.div_euclid(1000)),
+                    CLOCK_SKEW_MS / 1000
+                ));
+            }
+        }
+        None
     }
 
     /// The one rule telling that a series read in both scrapes restarted between them, by every
@@ -272,10 +368,7 @@ impl ScrapedHistogram {
         for process in processes {
             let (a, b) = (then.process_started.get(process).copied(), now.process_started.get(process).copied());
             if !same(a, b) {
-                let process = match process.is_empty() {
-                    true => String::new(),
-                    false => quoted_series(process),
-                };
+                let process = quoted_process(process);
                 return Some(format!(
                     "process_start_time_seconds{process} is {} in the second scrape, {} in the first",
                     said(b),
@@ -307,6 +400,22 @@ impl ScrapedHistogram {
             total.add(series);
         }
         total
+    }
+}
+
+/// Why a series' counts since the first scrape are not known to be the run's (`not_the_runs_sign`).
+enum NotTheRuns {
+    /// Read in both scrapes, it restarted between them.
+    Restarted(String),
+    /// First read in the later scrape, it existed before the first.
+    BeganBefore(String),
+}
+
+/// A process's labels as a reason quotes them: none for the whole exposition's.
+fn quoted_process(process: &str) -> String {
+    match process.is_empty() {
+        true => String::new(),
+        false => quoted_series(process),
     }
 }
 
@@ -491,7 +600,8 @@ pub fn parse(url: &str, text: &str) -> Result<BTreeMap<String, ScrapedHistogram>
     }
     for (base, histogram) in histograms.iter_mut() {
         histogram.series.retain(|_, h| !h.buckets.is_empty());
-        let ScrapedHistogram { series, dated, undated, origins } = histogram;
+        let ScrapedHistogram { series, dated, undated, origins, processes } = histogram;
+        *processes = process_starts.iter().map(|(_, process, seconds)| (process.clone(), *seconds)).collect();
         dated.retain(|labels, _| series.contains_key(labels));
         undated.retain(|labels| series.contains_key(labels));
         for key in series.keys() {
@@ -843,7 +953,13 @@ mod tests {
             }
             let window = later.since(&earlier);
             let one_layout = layouts.iter().all(|l| *l == layouts[0]);
+            // No sample before the run: no reading to take a window from (round29-figures/02).
+            let no_reading = earlier.series.is_empty();
             match (one_layout, vanished.is_empty(), restarts.is_empty()) {
+                (true, _, _) if no_reading => {
+                    let why = window.unwrap_err();
+                    proptest::prop_assert!(why.contains("held no sample"), "{}", why);
+                }
                 (true, true, true) => {
                     let window = window.unwrap();
                     // Nothing invented: the window counts no more than the later scrape holds.
@@ -960,6 +1076,157 @@ mod tests {
                 let why = window.unwrap_err();
                 proptest::prop_assert!(why.contains("restarted"), "{}", why);
                 proptest::prop_assert!(restarted.iter().all(|name| why.contains(name.as_str())), "{}", why);
+            }
+        }
+    }
+
+    /// How a generated series' `_created` reads in the second scrape.
+    #[derive(Debug, Clone, Copy)]
+    enum Created {
+        None,
+        /// A day before the first scrape.
+        BeforeRun,
+        /// Just after the first scrape (within the run).
+        DuringRun,
+    }
+
+    /// How a generated series' own (labelled) `process_start_time_seconds` reads.
+    #[derive(Debug, Clone, Copy)]
+    enum Process {
+        None,
+        /// A day before the run, the same in both scrapes: the first scrape showed it.
+        Shown,
+        /// A day before the run, written in the second scrape only.
+        UnshownBefore,
+        /// A day before the run in the second scrape, another (older) start in the first.
+        OtherBefore,
+        /// Just after the first scrape, in the second scrape only (begun during the run).
+        UnshownDuringRun,
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Findings round29-figures/01 and /02. Rule (`ScrapedHistogram::not_the_runs_sign`,
+        /// `began_before_sign`): over generated pairs of scrapes — each series present before
+        /// or not, labelled or not, with or without a `_created` and a process start, shown in
+        /// the first scrape or not, dated before the run or during it — a series that first
+        /// appears in the second scrape never contributes counts from zero when anything dates
+        /// it before the first scrape (an old `_created`, an old process start the first scrape
+        /// did not show, being unlabelled), nor when the first scrape held no sample of the
+        /// histogram: no window, naming the series or the missing reading. Otherwise the window
+        /// is the increases of the series read twice plus the new series' counts.
+        #[test]
+        fn a_new_series_dated_before_the_run_never_counts_from_zero(
+            series in proptest::collection::vec(
+                (
+                    proptest::option::of(0u32..100),
+                    0u32..300,
+                    proptest::prop_oneof![
+                        proptest::strategy::Just(Created::None),
+                        proptest::strategy::Just(Created::BeforeRun),
+                        proptest::strategy::Just(Created::DuringRun),
+                    ],
+                    proptest::prop_oneof![
+                        proptest::strategy::Just(Process::None),
+                        proptest::strategy::Just(Process::Shown),
+                        proptest::strategy::Just(Process::UnshownBefore),
+                        proptest::strategy::Just(Process::OtherBefore),
+                        proptest::strategy::Just(Process::UnshownDuringRun),
+                    ],
+                ),
+                1..5,
+            ),
+            first_unlabelled in proptest::bool::ANY,
+        ) {
+            let at = Instants {
+                first_scrape: 1_700_000_000_000,
+                run_start: 1_700_000_000_010,
+                run_end: 1_700_000_003_010,
+                second_scrape: 1_700_000_003_020,
+            };
+            let (day_ago, older, during) = ("1699913600.25", "1699900000", "1700000001.5");
+            let (mut before, mut after) = (String::from("# TYPE lag histogram\n"), String::from("# TYPE lag histogram\n"));
+            let (mut expected, mut dated_before, mut read_before) = (0u32, Vec::new(), false);
+            for (index, (count_before, grown, created, process)) in series.iter().enumerate() {
+                let labels = if index == 0 && first_unlabelled { String::new() } else { format!("w=\"{index}\"") };
+                let braces = |extra: &str| match (labels.is_empty(), extra.is_empty()) {
+                    (true, true) => String::new(),
+                    (true, false) => format!("{{{extra}}}"),
+                    (false, true) => format!("{{{labels}}}"),
+                    (false, false) => format!("{{{labels},{extra}}}"),
+                };
+                let series_text = |n: u32| {
+                    format!("lag_bucket{} {n}\nlag_bucket{} {n}\nlag_sum{} 0\nlag_count{} {n}\n",
+                        braces("le=\"1\""), braces("le=\"+Inf\""), braces(""), braces(""))
+                };
+                // A series read twice keeps one `_created` and one process: no restart sign.
+                let (created, process) = match count_before {
+                    Some(_) => (
+                        if matches!(created, Created::BeforeRun) { Created::BeforeRun } else { Created::None },
+                        if matches!(process, Process::None) { Process::None } else { Process::Shown },
+                    ),
+                    None => (*created, *process),
+                };
+                let own_process = !labels.is_empty();
+                match count_before {
+                    Some(n) => {
+                        read_before = true;
+                        before += &series_text(*n);
+                        after += &series_text(n + grown);
+                        expected += grown;
+                    }
+                    None => {
+                        after += &series_text(*grown);
+                        let signed = labels.is_empty()
+                            || matches!(created, Created::BeforeRun)
+                            || (own_process && matches!(process, Process::UnshownBefore | Process::OtherBefore));
+                        if signed {
+                            dated_before.push(series_name(&labels));
+                        } else {
+                            expected += grown;
+                        }
+                    }
+                }
+                let created = match created {
+                    Created::None => None,
+                    Created::BeforeRun => Some(day_ago),
+                    Created::DuringRun => Some(during),
+                };
+                if let Some(created) = created {
+                    if count_before.is_some() {
+                        before += &format!("lag_created{} {created}\n", braces(""));
+                    }
+                    after += &format!("lag_created{} {created}\n", braces(""));
+                }
+                if own_process {
+                    let (first, second) = match process {
+                        Process::None => (None, None),
+                        Process::Shown => (Some(day_ago), Some(day_ago)),
+                        Process::UnshownBefore => (None, Some(day_ago)),
+                        Process::OtherBefore => (Some(older), Some(day_ago)),
+                        Process::UnshownDuringRun => (None, Some(during)),
+                    };
+                    for (text, start) in [(&mut before, first), (&mut after, second)] {
+                        if let Some(start) = start {
+                            *text += &format!("process_start_time_seconds{{{labels}}} {start}\n");
+                        }
+                    }
+                }
+            }
+            let parsed_before = parse("b", &before).unwrap();
+            let earlier = parsed_before.get("lag").cloned().unwrap_or_default();
+            let later = parse("a", &after).unwrap();
+            let window = later["lag"].window(&earlier, &at);
+            if !read_before {
+                let why = window.unwrap_err();
+                proptest::prop_assert!(why.contains("held no sample"), "{}", why);
+            } else if !dated_before.is_empty() {
+                let why = window.unwrap_err();
+                proptest::prop_assert!(dated_before.iter().all(|name| why.contains(name.as_str())), "{}", why);
+                proptest::prop_assert!(why.contains("missing from the scrape before the run"), "{}", why);
+            } else {
+                proptest::prop_assert_eq!(window.unwrap().count, f64::from(expected));
             }
         }
     }

@@ -939,6 +939,112 @@ fn a_scraped_series_whose_exposition_says_it_restarted_is_no_data_though_it_coun
     }
 }
 
+/// Finding round29-figures/01: a series first read in the second scrape was counted from zero
+/// though its own `_created` (or a `process_start_time_seconds` of its process that the first
+/// scrape did not show) dated it a day before the run: worker b's lifetime of fast lags joined
+/// the window (p(95) 969 ms PASS, where the run's own lags read about 95 s). One rule covers a
+/// new series as it covers one read in both scrapes: it counts from zero only if nothing says
+/// it existed before the first scrape; else NO DATA naming the series and the sign. A new
+/// label whose first observation came during the run (its process shown in the first scrape,
+/// or begun after it) is still judged.
+#[test]
+fn a_scraped_series_new_in_the_second_scrape_but_dated_before_the_run_is_no_data() {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
+    let day_ago = now - 86_400.0;
+    let worker = |w: &str, count: u32, extra: &str| {
+        format!("lag_seconds_bucket{{worker=\"{w}\",le=\"1\"}} {count}\nlag_seconds_bucket{{worker=\"{w}\",le=\"+Inf\"}} {count}\nlag_seconds_sum{{worker=\"{w}\"}} {}\nlag_seconds_count{{worker=\"{w}\"}} {count}\n{extra}", f64::from(count) / 2.0)
+    };
+    let shown_b = format!("process_start_time_seconds{{worker=\"b\"}} {day_ago:.2}\n");
+    let cases = [
+        ("_created", String::new(), format!("lag_seconds_created{{worker=\"b\"}} {day_ago:.3}\n"), true),
+        ("process_start_time_seconds", String::new(), shown_b.clone(), true),
+        // Worker b's process was read in the first scrape: its series is a new label.
+        ("shown process", shown_b.clone(), shown_b.clone(), false),
+        (
+            "begun during the run",
+            String::new(),
+            format!("lag_seconds_created{{worker=\"b\"}} {:.3}\n", now + 0.5),
+            false,
+        ),
+        ("no sign", String::new(), String::new(), false),
+    ];
+    for (case, before_b, after_b, dated_before) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let before = worker("a", 30, &before_b);
+        let after = worker("a", 130, "") + &worker("b", 5000, &after_b);
+        let summary = smoke_over_a_changing_scrape(dir.path(), before, after);
+        let (_guard, policy) = policy_file(
+            "[[gate]]\nid = \"lag\"\nunit = \"s\"\nthresholds = [\"p(95) < 30s\"]\nscrape = \"lag_seconds\"\n",
+        );
+        let verify =
+            gatecheck().args(["verify", "--verbose", "--policy"]).arg(&policy).arg("--summary").arg(&summary).assert();
+        let out = stdout_of(&verify.code(if dated_before { 1 } else { 0 }));
+        let lag = table_line(&out, "lag", "p(95) < 30s");
+        if dated_before {
+            assert!(lag.contains("NO DATA"), "{case}: {out}");
+            assert!(
+                out.contains("worker=\\\"b\\\"") || out.contains("worker=\"b\""),
+                "{case}: the series is named: {out}"
+            );
+            assert!(out.contains(case) && out.contains("before the first scrape"), "{case}: the sign is named: {out}");
+        } else {
+            assert!(lag.contains("PASS"), "{case}: {out}");
+        }
+    }
+}
+
+/// Finding round29-figures/02: a first scrape that held no sample of the gate's histogram
+/// (an empty 200 answer, comments only, other metrics only) was taken as the "before" reading,
+/// so the target's whole history became the run window (p(95) 969 ms PASS). There is no window
+/// without a reading before the run: NO DATA saying so, as Prometheus's `increase` gives no
+/// result for a series with one sample. An unlabelled series missing from the first scrape
+/// cannot have begun during the run (a client library exports it from its registration): NO
+/// DATA naming it. A first answer that is no exposition (HTTP 204) is refused, as a 500 is.
+#[test]
+fn a_scraped_histogram_without_a_reading_before_the_run_is_no_data() {
+    let lifetime = "# TYPE lag_seconds histogram\nlag_seconds_bucket{le=\"1\"} 5000\nlag_seconds_bucket{le=\"10\"} 5000\nlag_seconds_bucket{le=\"100\"} 5100\nlag_seconds_bucket{le=\"+Inf\"} 5100\nlag_seconds_sum 5500\nlag_seconds_count 5100\n";
+    let labelled = "lag_seconds_bucket{worker=\"a\",le=\"1\"} 0\nlag_seconds_bucket{worker=\"a\",le=\"10\"} 0\nlag_seconds_bucket{worker=\"a\",le=\"100\"} 0\nlag_seconds_bucket{worker=\"a\",le=\"+Inf\"} 0\nlag_seconds_sum{worker=\"a\"} 0\nlag_seconds_count{worker=\"a\"} 0\n";
+    let cases = [
+        ("empty", String::new(), "held no sample"),
+        (
+            "comments only",
+            "# HELP lag_seconds Queue lag.\n# TYPE lag_seconds histogram\n".to_string(),
+            "held no sample",
+        ),
+        ("other metrics only", "# TYPE other_total counter\nother_total 1\n".to_string(), "held no sample"),
+        ("unlabelled series new", labelled.to_string(), "unlabelled"),
+    ];
+    for (case, before, reason) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let after =
+            if case == "unlabelled series new" { format!("{lifetime}{labelled}") } else { lifetime.to_string() };
+        let summary = smoke_over_a_changing_scrape(dir.path(), before, after);
+        let (_guard, policy) = policy_file(
+            "[[gate]]\nid = \"lag\"\nunit = \"s\"\nthresholds = [\"p(95) < 30s\"]\nscrape = \"lag_seconds\"\n",
+        );
+        let verify =
+            gatecheck().args(["verify", "--verbose", "--policy"]).arg(&policy).arg("--summary").arg(&summary).assert();
+        let out = stdout_of(&verify.code(1));
+        assert!(table_line(&out, "lag", "p(95) < 30s").contains("NO DATA"), "{case}: {out}");
+        assert!(out.contains(reason) && out.contains("before the run"), "{case}: the reason is said: {out}");
+    }
+    // A 204 No Content is no exposition: the smoke is refused before any load.
+    let (url, _) = serve_answer("HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n".to_string());
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = one_flow_scenario(dir.path());
+    gatecheck()
+        .envs([("T", url.as_str()), ("PERF_BEARER_TOKEN", "token-123456")])
+        .args(["smoke", "--quiet", "--scenario"])
+        .arg(&scenario)
+        .args(["--duration", "1s", "--scrape-url", &format!("{url}/metrics"), "--summary-out"])
+        .arg(dir.path().join("run.json"))
+        .arg("--log-out")
+        .arg(dir.path().join("run.log"))
+        .assert()
+        .code(2)
+        .stderr(contains("HTTP 204"));
+    assert!(!dir.path().join("run.json").exists(), "no summary is written");
+}
 /// Finding round18-figures/03: `smoke --scrape-url` measured the run window of the lag
 /// histogram (max +Inf: 50 of 1000 lags above 10 s), and a lag figure left in the environment
 /// (SCHEDULER_LAG_MAX_SECONDS=45) silently replaced it: PASS, RELEASE OK. The same figure twice
