@@ -25,12 +25,23 @@ impl Histogram {
         Histogram { name, help, bounds, series: Mutex::new(BTreeMap::new()) }
     }
 
+    /// Exports the series of `labels` with zero counts before its first observation, as client
+    /// libraries do for a histogram registered with its labels: a scrape before the first
+    /// observation then reads the series (gatecheck takes no window from a scrape that held
+    /// none of it).
+    pub fn register(&self, labels: &str) {
+        let mut series = self.series.lock().unwrap_or_else(|e| e.into_inner());
+        series.entry(labels.to_string()).or_insert_with(|| self.empty_series());
+    }
+
+    fn empty_series(&self) -> Series {
+        Series { buckets: vec![0; self.bounds.len() + 1], ..Series::default() }
+    }
+
     /// `labels` is the inside of the braces, e.g. `queue="default"` (may be empty).
     pub fn observe(&self, labels: &str, value: f64) {
         let mut series = self.series.lock().unwrap_or_else(|e| e.into_inner());
-        let entry = series
-            .entry(labels.to_string())
-            .or_insert_with(|| Series { buckets: vec![0; self.bounds.len() + 1], ..Series::default() });
+        let entry = series.entry(labels.to_string()).or_insert_with(|| self.empty_series());
         let index = self.bounds.iter().position(|b| value <= *b).unwrap_or(self.bounds.len());
         entry.buckets[index] += 1;
         entry.sum += value;

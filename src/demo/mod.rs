@@ -189,6 +189,9 @@ async fn metrics(State(target): State<Shared>) -> Response {
     ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
+/// The Celery queues the simulated workers take tasks from.
+const QUEUES: [&str; 2] = ["default", "reports"];
+
 /// The simulated scheduler and queue: every 20 ms a rule execution and two task starts are
 /// observed with seeded lags; gauges follow the request load.
 async fn simulate(target: Shared) {
@@ -201,7 +204,7 @@ async fn simulate(target: Shared) {
             target.lognormal_ms(2_500.0, 0.6) / 1000.0
         };
         target.scheduler_lag.observe("", scheduler);
-        for queue in ["default", "reports"] {
+        for queue in QUEUES {
             target.queue_lag.observe(&format!("queue=\"{queue}\""), target.lognormal_ms(600.0, 0.7) / 1000.0);
         }
         let load = (target.requests.load(Ordering::Relaxed) % 1000) as f64 / 1000.0;
@@ -235,6 +238,11 @@ pub fn serve(listener: tokio::net::TcpListener, config: DemoConfig) -> tokio::ta
         backlog: Gauge::new("waxwatch_notification_backlog_items", "Items waiting per notification channel."),
         db_utilization: Gauge::new("waxwatch_db_connection_utilization", "Fraction of DB pool connections in use."),
     });
+    // The lag histograms are registered with their label sets, so the run's first scrape reads them.
+    target.scheduler_lag.register("");
+    for queue in QUEUES {
+        target.queue_lag.register(&format!("queue=\"{queue}\""));
+    }
     let app = Router::new()
         .route("/api/watch-rules", get(watch_rules))
         .route("/api/watch-releases", get(watch_releases))
