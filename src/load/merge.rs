@@ -497,6 +497,74 @@ fn merged_remote_write(inputs: &[PathBuf]) -> Result<Option<Value>, Error> {
     Ok(Some(json!({"url": url, "pushes": pushes, "refused": refused})))
 }
 
+/// The run window the segments scraped from their target (`--scrape-url`), as the merged
+/// run's (finding round29-figures/03: the merge dropped it, and the merged summary took env lag
+/// figures every segment's own window refused). The segments of one run run side by side from
+/// one start, so each scrape before and after its load reads the one target over the whole
+/// run: their windows are readings of one histogram, never parts of it, and are never added.
+/// A histogram every segment that scraped read alike is kept once; one they read differently
+/// (or only some of them read) is kept as measured without a figure (`no_data`, NO DATA in
+/// verify, where an env figure for it stays refused). Segments that scraped different URLs
+/// read different targets: refused.
+fn merged_scraped(inputs: &[PathBuf]) -> Result<Option<Value>, Error> {
+    let mut scrapes: Vec<(&PathBuf, &str, Map<String, Value>)> = Vec::new();
+    let docs: Vec<Value> = inputs
+        .iter()
+        .map(|path| {
+            let text = crate::input::read_to_string(path, "summary")?;
+            serde_json::from_str(&text).map_err(|e| bad(path, format!("not valid JSON ({e})")))
+        })
+        .collect::<Result<_, Error>>()?;
+    for (path, doc) in inputs.iter().zip(&docs) {
+        let Some(scraped) = doc["gatecheck"].get("scraped") else { continue };
+        let url =
+            scraped["url"].as_str().ok_or_else(|| bad(path, "gatecheck.scraped.url: expected the /metrics URL"))?;
+        let histograms = scraped["histograms"]
+            .as_object()
+            .cloned()
+            .ok_or_else(|| bad(path, "gatecheck.scraped.histograms: expected the histograms by name"))?;
+        if let Some((first, first_url, _)) = scrapes.first().filter(|(_, first_url, _)| *first_url != url) {
+            return Err(bad(
+                path,
+                format!(
+                    "gatecheck.scraped.url is {url:?}, but {} scraped {first_url:?}: the segments of one run scrape one target, whose run window each reads whole (windows of different targets are never added)",
+                    first.display()
+                ),
+            ));
+        }
+        scrapes.push((path, url, histograms));
+    }
+    let Some((_, url, _)) = scrapes.first() else { return Ok(None) };
+    let names: std::collections::BTreeSet<&String> = scrapes.iter().flat_map(|(_, _, h)| h.keys()).collect();
+    let mut merged = Map::new();
+    for name in names {
+        let read: Vec<(&PathBuf, Option<&Value>)> = scrapes.iter().map(|(path, _, h)| (*path, h.get(name))).collect();
+        let (first_path, first) = read[0];
+        let window = match read.iter().find(|(_, window)| *window != first) {
+            // Every scraping segment read it alike (a name comes from some segment's windows).
+            None => first.cloned().unwrap_or(Value::Null),
+            Some((path, other)) => {
+                let observations = |window: Option<&Value>| match window {
+                    None => "no window".to_string(),
+                    Some(window) => match window.get("count").and_then(Value::as_f64) {
+                        Some(count) => format!("{count} observations"),
+                        None => "another window".to_string(),
+                    },
+                };
+                json!({"no_data": format!(
+                    "the segments read different run windows of it ({}: {}, {}: {}): readings of one target over one run must agree, and are never added",
+                    first_path.display(),
+                    observations(first),
+                    path.display(),
+                    observations(*other)
+                )})
+            }
+        };
+        merged.insert(name.clone(), window);
+    }
+    Ok(Some(json!({"url": url, "histograms": merged})))
+}
+
 /// The first field, depth first, where two documents differ, with both values (`None`: absent):
 /// objects are compared key by key and arrays of one length item by item, so the field named is
 /// the one fact that differs.
@@ -695,6 +763,9 @@ pub fn merge_native(inputs: &[PathBuf]) -> Result<Value, Error> {
     if let Some(pushed) = merged_remote_write(inputs)? {
         document["gatecheck"]["remote_write"] = pushed;
     }
+    if let Some(scraped) = merged_scraped(inputs)? {
+        document["gatecheck"]["scraped"] = scraped;
+    }
     if let Some(last) = last_ended_at {
         document["gatecheck"]["last_ended_at"] = json!(last);
     }
@@ -721,5 +792,62 @@ mod tests {
         assert_eq!(totals.add("gatecheck.recorder.clamped", 5, 1).unwrap(), 5, "each field has its own total");
         let err = totals.add(field, 2, 2).unwrap_err().to_string();
         assert!(err.contains(field) && err.contains("a.json, c.json") && !err.contains("b.json"), "{err}");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 64, failure_persistence: None, ..Default::default() })]
+
+        /// Finding round29-figures/03, generated: whatever the segments scraped (or not), the
+        /// merged run's windows are readings of one target: refused when the URLs differ; else
+        /// each histogram is the one window all scraping segments read alike, or `no_data`
+        /// where they differ — never a sum, never dropped; nothing scraped, nothing recorded.
+        #[test]
+        fn the_segments_scraped_windows_are_kept_once_or_no_data_never_added(
+            segments in proptest::collection::vec(
+                proptest::option::of((0usize..2, proptest::collection::btree_map(0usize..3, 0usize..3, 0..3))),
+                2..4,
+            ),
+        ) {
+            let window = |n: usize| json!({"buckets": [["1", n as f64], ["+Inf", n as f64 + 1.0]], "sum": 1.0, "count": n as f64 + 1.0});
+            let dir = tempfile::tempdir().unwrap();
+            let inputs: Vec<PathBuf> = segments
+                .iter()
+                .enumerate()
+                .map(|(i, scraped)| {
+                    let mut doc = json!({"gatecheck": {}});
+                    if let Some((url, histograms)) = scraped {
+                        let histograms: Map<String, Value> =
+                            histograms.iter().map(|(name, w)| (format!("h{name}"), window(*w))).collect();
+                        doc["gatecheck"]["scraped"] = json!({"url": format!("http://t{url}/metrics"), "histograms": histograms});
+                    }
+                    let path = dir.path().join(format!("segment-{i}.json"));
+                    std::fs::write(&path, doc.to_string()).unwrap();
+                    path
+                })
+                .collect();
+            let scraping: Vec<_> = segments.iter().flatten().collect();
+            let merged = merged_scraped(&inputs);
+            if scraping.iter().any(|(url, _)| *url != scraping.first().map_or(0, |(u, _)| *u)) {
+                let refused = merged.err().map(|e| e.to_string()).unwrap_or_default();
+                proptest::prop_assert!(refused.contains("gatecheck.scraped.url"), "{}", refused);
+                return Ok(());
+            }
+            let merged = merged.unwrap();
+            let Some(merged) = merged else {
+                proptest::prop_assert!(scraping.is_empty());
+                return Ok(());
+            };
+            let names: std::collections::BTreeSet<&usize> = scraping.iter().flat_map(|(_, h)| h.keys()).collect();
+            let held = merged["histograms"].as_object().unwrap();
+            proptest::prop_assert_eq!(held.len(), names.len(), "every histogram any segment read: {}", merged);
+            for name in names {
+                let read: Vec<Option<&usize>> = scraping.iter().map(|(_, h)| h.get(name)).collect();
+                let kept = &held[&format!("h{name}")];
+                match read[0] {
+                    Some(first) if read.iter().all(|w| *w == Some(first)) => proptest::prop_assert_eq!(kept, &window(*first)),
+                    _ => proptest::prop_assert!(kept["no_data"].as_str().is_some_and(|why| why.contains("segment-")), "{}", kept),
+                }
+            }
+        }
     }
 }

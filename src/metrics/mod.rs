@@ -119,6 +119,11 @@ pub struct MetricSet {
     pub path: String,
     /// False when the format cannot carry threshold verdicts at all (k6's machine-readable summary).
     pub carries_thresholds: bool,
+    /// Evidence without k6's verdicts (`carries_thresholds` false): the thresholds k6 judged as
+    /// the file shows them (a metric that lists thresholds, a sub-metric k6 made for one), or
+    /// `None` where the file cannot tell whether k6 had any. Only an empty list says there was
+    /// nothing for k6 to judge (finding round29-figures/04).
+    pub k6_thresholds_shown: Option<Vec<String>>,
     /// Metrics that this format never includes, with the reason (e.g. `checks{…}` in summary-v1).
     pub omitted: Vec<(String, String)>,
     /// Flows a native run switched off, with what switched them off.

@@ -86,23 +86,10 @@ pub fn evaluate(policy: &Policy, evidence: &Evidence) -> Result<Verdict, Error> 
     if policy.enforce_k6_thresholds {
         match (&evidence.summary, &evidence.raw) {
             (Some(summary), _) if summary.format != FORMAT_NATIVE => k6_threshold_rows(policy, summary, &mut rows),
-            // Raw results alone record no verdicts: said on a row of its own, never silently
-            // (finding round7-judge/04); the policy's own gates judge their figures.
-            (None, Some(raw)) => rows.push(Row {
-                status: Status::Skipped,
-                source: raw.path.clone(),
-                detail: Some(
-                    "raw results record no k6 threshold verdicts (only k6's exit code, 99, does): give the run's \
-                     --summary-export beside --raw to enforce them"
-                        .into(),
-                ),
-                ..Row::new(
-                    crate::policy::reserved::K6_THRESHOLDS,
-                    "thresholds k6 itself evaluated during the run",
-                    "k6 thresholds".into(),
-                    "every k6 threshold passed".into(),
-                )
-            }),
+            // Raw results alone record no verdicts: judged by the one rule for evidence without
+            // them (finding round29-figures/04: they were SKIPPED where the run's summary-v1.json
+            // was NO DATA, and a run k6 failed shipped).
+            (None, Some(raw)) => k6_threshold_rows(policy, raw, &mut rows),
             _ => {}
         }
     }
@@ -1369,18 +1356,39 @@ fn k6_threshold_rows(policy: &Policy, summary: &MetricSet, rows: &mut Vec<Row>) 
         )
     };
     if !summary.carries_thresholds {
-        // The policy enforces k6's verdicts and this summary has none (k6 >= 1.5's
-        // machine-readable summary): unknown, not passed (finding round7-judge/04: the row was
-        // SKIPPED and a run k6 failed with exit 99 shipped).
-        let blocking = policy.k6_threshold_severity == Severity::Block;
-        rows.push(Row {
-            status: Status::NoData,
-            blocking,
-            detail: Some(format!(
+        // The one rule for evidence without k6's verdicts (k6 >= 1.5's machine-readable summary,
+        // raw results): the policy enforces them and none can be read, so they are unknown, not
+        // passed (findings round7-judge/04, round29-figures/04: the row was SKIPPED and a run k6
+        // failed with exit 99 shipped). Only evidence that shows k6 had no threshold to judge
+        // leaves nothing to enforce.
+        let detail = match summary.k6_thresholds_shown.as_deref() {
+            Some([]) => {
+                rows.push(Row {
+                    detail: Some(format!(
+                        "{} records no k6 threshold verdicts, and no thresholds: k6 had none to judge",
+                        summary.format
+                    )),
+                    ..base
+                });
+                return;
+            }
+            Some(shown) => format!(
+                "{} records no threshold verdicts (only k6's exit code, 99, does), and the run had k6 thresholds \
+                 (its Metric records list {}): give the run's --summary-export or handleSummary file, or set \
+                 [k6_thresholds] enforce = false",
+                summary.format,
+                shown_briefly(shown)
+            ),
+            None => format!(
                 "{} carries no threshold verdicts (only k6's exit code, 99, records them): judge the run's \
                  --summary-export or handleSummary file, or set [k6_thresholds] enforce = false",
                 summary.format
-            )),
+            ),
+        };
+        rows.push(Row {
+            status: Status::NoData,
+            blocking: policy.k6_threshold_severity == Severity::Block,
+            detail: Some(detail),
             ..base
         });
         return;
@@ -1419,6 +1427,15 @@ fn k6_threshold_rows(policy: &Policy, summary: &MetricSet, rows: &mut Vec<Row>) 
             ..base.clone()
         });
     }
+}
+
+/// Names for a one-line detail: the first three, and how many more.
+fn shown_briefly(names: &[String]) -> String {
+    let mut shown = names.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
+    if names.len() > 3 {
+        shown.push_str(&format!(" and {} more", names.len() - 3));
+    }
+    shown
 }
 
 fn with_stat(provenance: &Provenance, stat_key: &str) -> Provenance {

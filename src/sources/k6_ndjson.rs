@@ -44,6 +44,10 @@ pub struct RawStats {
     pub oldest_point: Vec<(String, Option<i64>)>,
     /// Points of each of `RUN_COUNTS` over every file: a run's identity against its summary.
     pub run_counts: [u64; 2],
+    /// The thresholds k6 judged, as the files' Metric records show them (`thresholds_shown`).
+    pub thresholds_shown: std::collections::BTreeSet<String>,
+    /// Files read without a single Metric record: they cannot show whether k6 had thresholds.
+    pub files_without_metric_records: usize,
 }
 
 /// The counters whose totals a summary and the raw results of the same run share exactly.
@@ -281,6 +285,45 @@ struct Data<'a> {
     /// search (a tag named `time`, or spaces after colons, would fool one).
     #[serde(default, borrow)]
     time: Option<std::borrow::Cow<'a, str>>,
+    /// A Metric record's thresholds (k6 lists their expressions here) and the sub-metrics k6
+    /// made, most of them for thresholds on tagged selectors: what raw results show of k6's
+    /// thresholds, whose verdicts they never record.
+    #[serde(default)]
+    thresholds: Option<serde_json::Value>,
+    #[serde(default)]
+    submetrics: Option<serde_json::Value>,
+}
+
+/// The sub-metric k6 makes of its own for its end-of-test summary, whatever the script says:
+/// it shows no threshold.
+const K6_OWN_SUBMETRIC: &str = "http_req_duration{expected_response:true}";
+
+/// What one Metric record shows of the thresholds k6 judged: the metric itself when it lists
+/// thresholds, and each sub-metric k6 made for one (k6 makes them while parsing the script's
+/// thresholds, under `--no-thresholds` too, so raw results cannot tell that k6 was told not to
+/// judge them). Anything but a list where k6 writes one shows thresholds too: unknown is never
+/// read as none.
+fn thresholds_shown(metric: &str, data: &Data<'_>) -> Vec<String> {
+    let mut shown = Vec::new();
+    match &data.thresholds {
+        None | Some(serde_json::Value::Null) => {}
+        Some(serde_json::Value::Array(list)) if list.is_empty() => {}
+        Some(_) => shown.push(metric.to_string()),
+    }
+    match &data.submetrics {
+        None | Some(serde_json::Value::Null) => {}
+        Some(serde_json::Value::Array(list)) => {
+            for submetric in list {
+                match submetric.get("name").and_then(serde_json::Value::as_str) {
+                    Some(K6_OWN_SUBMETRIC) => {}
+                    Some(name) => shown.push(name.to_string()),
+                    None => shown.push(format!("{metric}{{…}}")),
+                }
+            }
+        }
+        Some(_) => shown.push(format!("{metric}{{…}}")),
+    }
+    shown
 }
 
 /// Samples gathered for one wanted selector. Trends and gauges keep their values (exact
@@ -327,10 +370,15 @@ pub fn read(paths: &[&Path], wanted: &[MetricKey], lenient: bool) -> Result<(Met
     if stats.skipped_bad > 0 {
         notes.push(format!("{} malformed lines skipped (--raw-lenient)", stats.skipped_bad));
     }
+    // Raw results never record k6's verdicts; they show whether k6 had thresholds to judge
+    // only where every file has its Metric records.
+    let k6_thresholds_shown = (!stats.thresholds_shown.is_empty() || stats.files_without_metric_records == 0)
+        .then(|| stats.thresholds_shown.iter().cloned().collect());
     let mut set = MetricSet {
         format: FORMAT_RAW.into(),
         path: shown.join(" + "),
         carries_thresholds: false,
+        k6_thresholds_shown,
         notes,
         sampled: (!sampled.text.is_empty()).then(|| {
             let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
@@ -416,6 +464,7 @@ fn read_one(
     let mut reader = BufReader::with_capacity(1 << 20, reader);
     let mut line = Vec::with_capacity(4096);
     let mut number = 0u64;
+    let mut metric_records = 0u64;
     let mut newest = NewestTime::default();
     // The runs found in this file (finding round12-figures/02: five runs joined in one file
     // were judged as one): held to the rule between files, they must run side by side.
@@ -536,6 +585,8 @@ fn read_one(
                     return Err(bad("Metric record without a known data.type (trend, rate, counter, gauge)"));
                 };
                 let is_time = parsed.data.contains.as_deref() == Some("time");
+                metric_records += 1;
+                stats.thresholds_shown.extend(thresholds_shown(&parsed.metric, &parsed.data));
                 kinds.insert(parsed.metric.to_string(), (kind, is_time));
                 // k6 declares each metric once per run: declared again, another run begins.
                 if !part.declared.insert(parsed.metric.to_string()) {
@@ -631,6 +682,9 @@ fn read_one(
                 "{why} (one file holding several runs: each begins where a metric is declared again, the points go back in time, or they jump more than {RUN_GAP_SECS} s ahead)"
             ))
         })?;
+    }
+    if metric_records == 0 {
+        stats.files_without_metric_records += 1;
     }
     stats.oldest_point.push((shown.clone(), newest.oldest_unix()));
     stats.newest_point.push((shown, newest.unix()));
@@ -1379,6 +1433,61 @@ mod tests {
                 message.contains(&named) && message.contains(&line) && message.contains("data.time"),
                 "{} at {}: {}", named, line, message
             );
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 64, failure_persistence: None, ..Default::default() })]
+
+        /// Finding round29-figures/04, generated: raw results show "no thresholds" (an empty
+        /// list, what lets an enforcing policy skip k6's verdicts) only when every file has
+        /// Metric records and none of them lists a threshold or a sub-metric other than k6's
+        /// own `expected_response:true`; each one shown is named.
+        #[test]
+        fn raw_results_show_no_thresholds_only_when_no_metric_record_lists_one(
+            files in proptest::collection::vec(
+                proptest::collection::vec((0usize..4, proptest::collection::vec(0usize..4, 0..3)), 0..4),
+                1..3,
+            ),
+        ) {
+            // data.thresholds as k6 writes it (or not at all), and sub-metric names.
+            const THRESHOLDS: [&str; 4] = ["", ",\"thresholds\":[]", ",\"thresholds\":[\"p(95)<400\"]", ",\"thresholds\":null"];
+            const SUBMETRICS: [&str; 4] =
+                [K6_OWN_SUBMETRIC, "http_req_duration{flow:a}", "checks{flow:b}", "http_req_duration{expected_response:true,flow:c}"];
+            let dir = tempfile::tempdir().unwrap();
+            let mut expected = std::collections::BTreeSet::new();
+            let mut paths = Vec::new();
+            for (f, records) in files.iter().enumerate() {
+                let mut text = String::new();
+                for (r, (thresholds, submetrics)) in records.iter().enumerate() {
+                    let name = format!("m{f}_{r}");
+                    if *thresholds == 2 {
+                        expected.insert(name.clone());
+                    }
+                    let subs: Vec<String> = submetrics
+                        .iter()
+                        .map(|&s| {
+                            if s != 0 {
+                                expected.insert(SUBMETRICS[s].to_string());
+                            }
+                            format!("{{\"name\":{:?},\"suffix\":\"x\",\"tags\":{{}}}}", SUBMETRICS[s])
+                        })
+                        .collect();
+                    text.push_str(&format!(
+                        "{{\"type\":\"Metric\",\"data\":{{\"name\":\"{name}\",\"type\":\"trend\",\"contains\":\"time\"{}{}}},\"metric\":\"{name}\"}}\n",
+                        THRESHOLDS[*thresholds],
+                        if subs.is_empty() { String::new() } else { format!(",\"submetrics\":[{}]", subs.join(",")) }
+                    ));
+                }
+                let path = dir.path().join(format!("raw{f}.ndjson"));
+                std::fs::write(&path, text).unwrap();
+                paths.push(path);
+            }
+            let paths: Vec<&Path> = paths.iter().map(|p| p.as_path()).collect();
+            let (set, _) = read(&paths, &[], false).unwrap();
+            let unknown = files.iter().any(|records| records.is_empty());
+            let want = (!expected.is_empty() || !unknown).then(|| expected.into_iter().collect::<Vec<_>>());
+            proptest::prop_assert_eq!(set.k6_thresholds_shown, want);
         }
     }
 }

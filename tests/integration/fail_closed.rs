@@ -1324,7 +1324,8 @@ fn native_stats_that_contradict_their_own_histograms_are_refused() {
 /// Finding round7-judge/04: a policy enforcing k6's own threshold verdicts, and a k6 2.2.0 run
 /// that failed them (exit 99) given as its machine-readable summary, which records no verdicts:
 /// the `k6-thresholds` row was SKIPPED and the run shipped. Unknown is NO DATA, blocking; the
-/// same run's raw results alone show a row saying they record no verdicts (never silence).
+/// same run's raw results alone, which record no verdicts either while their Metric records
+/// show k6 had thresholds, are NO DATA too (finding round29-figures/04: they were SKIPPED).
 #[test]
 fn k6_verdicts_a_policy_enforces_are_no_data_where_the_evidence_records_none() {
     let fixture = repo().join("fixtures/k6/2.2.0/fail-errors");
@@ -1343,11 +1344,17 @@ fn k6_verdicts_a_policy_enforces_are_no_data_where_the_evidence_records_none() {
     let row = out.lines().find(|l| l.contains("k6-thresholds")).unwrap_or_else(|| panic!("{out}"));
     assert!(row.contains("NO DATA"), "{out}");
     let out = stdout_of(
-        &gatecheck().args(["verify", "--policy"]).arg(&policy).arg("--raw").arg(fixture.join("raw.ndjson")).assert(),
+        &gatecheck()
+            .args(["verify", "--verbose", "--policy"])
+            .arg(&policy)
+            .arg("--raw")
+            .arg(fixture.join("raw.ndjson"))
+            .assert()
+            .code(1),
     );
     let row = out.lines().find(|l| l.contains("k6-thresholds")).unwrap_or_else(|| panic!("{out}"));
-    assert!(row.contains("SKIPPED"), "{out}");
-    assert!(out.contains("raw results record no k6 threshold verdicts"), "{out}");
+    assert!(row.contains("NO DATA"), "{out}");
+    assert!(out.contains("records no threshold verdicts") && out.contains("http_req_duration{flow:"), "{out}");
 }
 
 /// Finding round8-judge/01: `--at` before the judged run ended makes the queries read windows

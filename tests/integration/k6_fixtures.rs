@@ -301,3 +301,78 @@ fn export_and_handle_summary_of_one_run_give_the_same_verdict() {
         }
     }
 }
+
+/// Finding round29-figures/04: one k6 run, several files, one `k6-thresholds` judgement. Under
+/// a policy enforcing k6's verdicts, over every run of every fixture (k6 1.1.0 and 2.2.0, the
+/// plain run and the `--new-machine-readable-summary` one) and every file it wrote:
+/// - a run k6 failed (exit 99) blocks from each of its files;
+/// - a file that records k6's verdicts passes (or skips: none defined) exactly when k6 exited 0;
+/// - a file that records none (summary-v1.json, raw results) is NO DATA, blocking, since every
+///   fixture run had thresholds: so no file of a run lets the row through while another of the
+///   same run blocks, except one holding k6's own verdicts, all passed.
+#[test]
+fn the_k6_thresholds_row_of_one_run_is_one_judgement_whichever_file_is_given() {
+    let policy = gatecheck::policy::parse(
+        "enforce.toml",
+        "enforce",
+        "[k6_thresholds]\nenforce = true\n[[gate]]\nid = \"read-errors\"\nmetric = \"http_req_failed{flow:auth_list}\"\nthresholds = [\"rate < 1%\"]\n",
+    )
+    .unwrap();
+    let wanted = policy.metric_keys();
+    let mut runs = 0;
+    for version in VERSIONS {
+        for case in CASES {
+            for run in ["", "-v1"] {
+                let dir = fixture(&format!("k6/{version}/{case}"));
+                let Ok(exit) = std::fs::read_to_string(dir.join(format!("exit_code{run}.txt"))) else { continue };
+                let exit: i32 = exit.trim().parse().unwrap();
+                let files = [
+                    format!("summary-export{run}.json"),
+                    format!("handle-summary{run}.json"),
+                    "summary-v1.json".to_string(),
+                    format!("raw{run}.ndjson"),
+                    format!("raw{run}.ndjson.gz"),
+                ];
+                let mut judged = Vec::new();
+                for file in files.iter().filter(|f| run == "-v1" || *f != "summary-v1.json") {
+                    let path = dir.join(file);
+                    if !path.exists() {
+                        continue;
+                    }
+                    let evidence = if file.starts_with("raw") {
+                        let (set, _) = gatecheck::sources::k6_ndjson::read(&[path.as_path()], &wanted, false).unwrap();
+                        gatecheck::policy::evaluate::Evidence { raw: Some(set), ..Default::default() }
+                    } else {
+                        let set = gatecheck::sources::k6_summary::read(&path).unwrap();
+                        gatecheck::policy::evaluate::Evidence { summary: Some(set), ..Default::default() }
+                    };
+                    let carries = evidence.summary.as_ref().is_some_and(|s| s.carries_thresholds);
+                    let verdict = gatecheck::policy::evaluate::evaluate(&policy, &evidence).unwrap();
+                    let rows: Vec<_> = verdict.rows.iter().filter(|r| r.gate == "k6-thresholds").collect();
+                    assert!(!rows.is_empty(), "{version}/{case}/{file}: no k6-thresholds row");
+                    let blocks = rows.iter().any(|r| r.blocking);
+                    let shown = format!("{version}/{case}/{file} (k6 exit {exit}): {rows:#?}");
+                    if exit == 99 {
+                        assert!(blocks, "a run k6 failed passes from {shown}");
+                    }
+                    if carries {
+                        assert_eq!(!blocks, exit == 0, "k6's own verdicts read against its exit code: {shown}");
+                    } else {
+                        assert!(
+                            rows.len() == 1 && rows[0].status == Status::NoData && blocks,
+                            "no verdicts, and k6 had thresholds: {shown}"
+                        );
+                    }
+                    judged.push((file.clone(), carries, blocks));
+                }
+                assert!(judged.len() >= 2, "{version}/{case}{run}: {judged:?}");
+                if judged.iter().any(|(_, _, blocks)| *blocks) {
+                    let through: Vec<_> = judged.iter().filter(|(_, carries, blocks)| !blocks && !carries).collect();
+                    assert!(through.is_empty(), "{version}/{case}{run}: {through:?} let through, another file blocks");
+                }
+                runs += 1;
+            }
+        }
+    }
+    assert_eq!(runs, 27, "9 cases of 1.1.0, 9 plain and 9 machine-readable runs of 2.2.0");
+}

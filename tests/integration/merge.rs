@@ -453,6 +453,81 @@ fn a_segment_whose_pushes_were_refused_blocks_the_merged_run() {
     }
 }
 
+/// Finding round29-figures/03: two segments each scraped the target's queue-lag histogram over
+/// the run (100 lags of 10-100 s, p95 ~ 95 s); `merge` dropped the windows, and the merged
+/// summary passed on env lag figures (1 s, 2 s) each segment refuses. The windows are carried:
+/// read alike, the merged run refuses the env figures as each segment does and judges its own
+/// window; read differently, the lag gate is NO DATA (never the sum); scraped from two targets,
+/// the merge is refused.
+#[test]
+fn the_segments_scraped_run_window_is_the_merged_runs() {
+    let window = |count: f64| serde_json::json!({"buckets": [["1", 0.0], ["10", 0.0], ["100", count], ["+Inf", count]], "sum": count * 50.0, "count": count});
+    let scraped = |url: &'static str, count: f64| {
+        move |d: &mut Value| {
+            d["gatecheck"]["scraped"] =
+                serde_json::json!({"url": url, "histograms": {"lagh": window(count), "other": window(1.0)}})
+        }
+    };
+    let target = "http://127.0.0.1:1/metrics";
+    let (lag, fewer, elsewhere) =
+        (scraped(target, 100.0), scraped(target, 90.0), scraped("http://127.0.0.1:2/metrics", 100.0));
+    let (_guard, policy) = policy_file(
+        "[k6_thresholds]\nenforce = false\n[[gate]]\nid = \"queue-lag\"\nthresholds = [\"p(95) < 30s\"]\nunit = \"s\"\nscrape = \"lagh\"\n\
+         [gate.env]\n\"p(95)\" = \"QUEUE_LAG_P95_SECONDS\"\n",
+    );
+    let merged = |first: Patch, second: Patch| {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (segment(dir.path(), 0, first), segment(dir.path(), 1, second));
+        let out = dir.path().join("merged.json");
+        let merge = gatecheck().args(["merge", "--out"]).arg(&out).arg(&a).arg(&b).output().unwrap();
+        (dir, out, merge)
+    };
+    let verify = |summary: &std::path::Path, env: &[(&str, &str)]| {
+        gatecheck()
+            .envs(env.iter().copied())
+            .args(["verify", "--policy"])
+            .arg(&policy)
+            .arg("--summary")
+            .arg(summary)
+            .output()
+            .unwrap()
+    };
+    let text = |out: &std::process::Output| {
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    };
+
+    // Read alike: kept once, as each segment's.
+    let (_dir, out, merge) = merged(&lag, &lag);
+    assert_eq!(merge.status.code(), Some(0), "{}", text(&merge));
+    assert_eq!(read(&out)["gatecheck"]["scraped"]["histograms"]["lagh"], window(100.0), "kept once, never summed");
+    let with_env = verify(&out, &[("QUEUE_LAG_P95_SECONDS", "1")]);
+    assert_eq!(with_env.status.code(), Some(2), "the env figure the segments' window contradicts: {}", text(&with_env));
+    assert!(text(&with_env).contains("measured"), "{}", text(&with_env));
+    let own = verify(&out, &[]);
+    let row = text(&own).lines().find(|l| l.contains("queue-lag")).unwrap_or_default().to_string();
+    assert_eq!(own.status.code(), Some(1), "{}", text(&own));
+    assert!(row.contains("FAIL"), "its own window judged: {}", text(&own));
+
+    // Read differently: measured, no figure; the env figure still refused.
+    let (_dir, out, merge) = merged(&lag, &fewer);
+    assert_eq!(merge.status.code(), Some(0), "{}", text(&merge));
+    assert_eq!(read(&out)["gatecheck"]["scraped"]["histograms"]["other"], window(1.0), "{}", read(&out));
+    let own = verify(&out, &[]);
+    let row = text(&own).lines().find(|l| l.contains("queue-lag")).unwrap_or_default().to_string();
+    assert!(row.contains("NO DATA") && own.status.code() == Some(1), "{}", text(&own));
+    assert!(text(&own).contains("different run windows"), "{}", text(&own));
+    assert_eq!(verify(&out, &[("QUEUE_LAG_P95_SECONDS", "1")]).status.code(), Some(2));
+
+    // Two targets: refused in one line naming the field.
+    let (_dir, _, merge) = merged(&lag, &elsewhere);
+    assert_eq!(merge.status.code(), Some(2), "{}", text(&merge));
+    assert!(
+        text(&merge).contains("gatecheck.scraped.url") && text(&merge).trim_end().lines().count() == 1,
+        "{}",
+        text(&merge)
+    );
+}
+
 proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig { cases: 48, failure_persistence: None, ..Default::default() })]
 
