@@ -156,15 +156,18 @@ fn a_history_record_dated_in_the_future_is_refused() {
 fn one_run_as_raw_results_then_as_its_summary_counts_once() {
     let dir = tempfile::tempdir().unwrap();
     let history = dir.path().join("history");
+    let (_release, release) = release_policy_judging_raw();
     let out = stdout_of(
         &gatecheck_with_lag()
             .args(["verify", "--raw", "fixtures/k6/1.1.0/pass/raw.ndjson", "--history"])
             .arg(&history)
+            .arg("--policy")
+            .arg(&release)
             .assert()
             .code(1),
     );
     assert!(out.contains(TOO_FEW), "{out}");
-    let out = stdout_of(&verify(&repo().join(PASS_EXPORT), &history, None).code(1));
+    let out = stdout_of(&verify(&repo().join(PASS_EXPORT), &history, Some(&release)).code(1));
     assert!(out.contains(TOO_FEW), "the summary of the run the raw results were counted again: {out}");
 }
 
@@ -492,7 +495,7 @@ fn one_run_from_its_raw_results_in_any_order_or_split_counts_once() {
     let dir = tempfile::tempdir().unwrap();
     let history = dir.path().join("history");
     let (_guard, policy) = policy_file(
-        "[policy]\nname = \"hist\"\ndescription = \"history test\"\nmax_waiver_days = 14\n\n\
+        "[policy]\nname = \"hist\"\ndescription = \"history test\"\nmax_waiver_days = 14\n[k6_thresholds]\nenforce = false\n\n\
          [[gate]]\nid = \"latency\"\ndescription = \"overall latency\"\nmetric = \"http_req_duration\"\nthresholds = [\"p(95) < 2000ms\", \"avg < 2000ms\"]\n\n\
          [[gate]]\nid = \"consecutive-passes\"\ndescription = \"two passes\"\nconsecutive_passes = 2\non_missing = \"skip\"\n",
     );
@@ -999,7 +1002,7 @@ fn a_blocked_run_judged_with_other_settings_still_ends_the_passes() {
 fn a_pass_judged_with_raw_lenient_is_no_pass_of_a_strict_judgement() {
     let fixtures = repo().join("fixtures/k6/1.1.0");
     let (_guard, policy) = policy_file(
-        "[policy]\nname = \"rel\"\n[[gate]]\nid = \"read-latency\"\nmetric = \"http_req_duration{flow:auth_list}\"\n\
+        "[policy]\nname = \"rel\"\n[k6_thresholds]\nenforce = false\n[[gate]]\nid = \"read-latency\"\nmetric = \"http_req_duration{flow:auth_list}\"\n\
          thresholds = [\"p(95) < 400ms\"]\n[[gate]]\nid = \"read-errors\"\nmetric = \"http_req_failed{flow:auth_list}\"\n\
          thresholds = [\"rate < 1%\"]\n[[gate]]\nid = \"passes\"\nconsecutive_passes = 2\non_missing = \"skip\"\n",
     );

@@ -290,7 +290,7 @@ fn later_run_with(dir: &std::path::Path, change: impl Fn(&[(f64, usize)]) -> Vec
 fn a_regression_confined_to_the_tail_is_real() {
     let dir = tempfile::tempdir().unwrap();
     let (_policy_dir, policy) = policy_file(
-        "[policy]\nname = \"tail\"\n[[gate]]\nid = \"latency-regression\"\nmetric = \"http_req_duration\"\n\
+        "[policy]\nname = \"tail\"\n[k6_thresholds]\nenforce = false\n[[gate]]\nid = \"latency-regression\"\nmetric = \"http_req_duration\"\n\
          thresholds = [\"p(95) <= baseline * 1.2 and significant(0.01)\"]\n",
     );
     // The 12 slowest of its 214 requests four times slower.
@@ -318,7 +318,7 @@ fn a_regression_confined_to_the_tail_is_real() {
 fn more_requests_beyond_the_baselines_percentile_is_real() {
     let dir = tempfile::tempdir().unwrap();
     let (_policy_dir, policy) = policy_file(
-        "[policy]\nname = \"share\"\n[[gate]]\nid = \"latency-regression\"\nmetric = \"http_req_duration\"\n\
+        "[policy]\nname = \"share\"\n[k6_thresholds]\nenforce = false\n[[gate]]\nid = \"latency-regression\"\nmetric = \"http_req_duration\"\n\
          thresholds = [\"p(95) <= baseline * 1.1 and significant(0.01)\"]\n",
     );
     // Its 30 slowest requests under 180 ms now take 200 ms.
@@ -393,7 +393,7 @@ fn a_p95_shift_past_the_limit_with_the_tail_reshaped_is_real() {
     // past a limit at the baseline itself.
     for factor in ["1.2", "1"] {
         let (_aa_dir, aa) = policy_file(&format!(
-            "[policy]\nname = \"aa\"\n[[gate]]\nid = \"latency-regression\"\nmetric = \"http_req_duration\"\n\
+            "[policy]\nname = \"aa\"\n[k6_thresholds]\nenforce = false\n[[gate]]\nid = \"latency-regression\"\nmetric = \"http_req_duration\"\n\
              thresholds = [\"p(95) <= baseline * {factor} and significant(0.01)\"]\n"
         ));
         let (code, out) =
@@ -451,7 +451,7 @@ fn the_real_a_a_pair_is_noise_for_med_avg_and_max() {
     for stat in ["med", "avg", "max", "min"] {
         for factor in ["1.2", "1"] {
             let (_dir, policy) = policy_file(&format!(
-                "[policy]\nname = \"aa\"\n[[gate]]\nid = \"latency-regression\"\nmetric = \"http_req_duration\"\n\
+                "[policy]\nname = \"aa\"\n[k6_thresholds]\nenforce = false\n[[gate]]\nid = \"latency-regression\"\nmetric = \"http_req_duration\"\n\
                  thresholds = [\"{stat} <= baseline * {factor} and significant(0.01)\"]\n"
             ));
             let (code, out) = verify(

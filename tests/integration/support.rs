@@ -520,3 +520,16 @@ pub fn as_another_run(doc: &mut serde_json::Value) {
         figures["max"] = serde_json::Value::from(max * (1.0 + 1e-7));
     }
 }
+
+/// The shipped release policy with k6's own verdicts not enforced, in a temporary directory: raw
+/// results carry no verdicts of k6's, so under `enforce = true` they are NO DATA (finding
+/// round29-figures/04); tests of what raw results alone give judge under this one.
+pub fn release_policy_judging_raw() -> (tempfile::TempDir, PathBuf) {
+    let release = std::fs::read_to_string(repo().join("gates/release.toml")).unwrap();
+    let text = release.replace("[k6_thresholds]\nenforce = true", "[k6_thresholds]\nenforce = false");
+    assert_ne!(text, release, "the release policy still enforces k6 thresholds as written");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("release.toml");
+    std::fs::write(&path, text).unwrap();
+    (dir, path)
+}
