@@ -431,7 +431,7 @@ function credentialParameter(url) {
 "#;
 
 /// `%XX` sequences decoded (a name may hide `token` as `%74oken`); others kept as written.
-fn percent_decoded(text: &str) -> String {
+pub fn percent_decoded(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

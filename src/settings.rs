@@ -505,29 +505,51 @@ pub const CREDENTIAL_ENV: &[&str] = &[
 /// k6's remote-write headers (`K6_PROMETHEUS_RW_HEADERS_AUTHORIZATION=Bearer ...`).
 pub const CREDENTIAL_ENV_PREFIXES: &[&str] = &["K6_PROMETHEUS_RW_HEADERS_"];
 
+/// The OpenTelemetry SDK's exporter variables, which k6's OpenTelemetry output reads by itself
+/// and sends to its receiver (finding round29-text/03): `OTEL_EXPORTER_OTLP_HEADERS` and the
+/// per-signal `_METRICS_`, `_TRACES_`, `_LOGS_HEADERS` (header lists), and the endpoints (a URL
+/// whose password is a credential). A family of credentials of another origin.
+pub const OTLP_FAMILY: &str = "OTEL_EXPORTER_OTLP_";
+
+/// The families in which a variable whose last word is `HEADERS` lists headers: k6's and the
+/// OpenTelemetry exporters'.
+pub const HEADER_LIST_FAMILIES: &[&str] = &["K6_", OTLP_FAMILY];
+
 /// Whether a variable lists headers, `name:value,name=value,…`, each value a credential (the
-/// names are not): every k6 variable whose last word is `HEADERS` (`K6_PROMETHEUS_RW_HTTP_HEADERS`
-/// with `:`, `K6_OTEL_HEADERS` with `=`, finding round28-text/02: its `Authorization=Bearer …`).
+/// names are not): every variable of `HEADER_LIST_FAMILIES` whose last word is `HEADERS`
+/// (`K6_PROMETHEUS_RW_HTTP_HEADERS` with `:`, `K6_OTEL_HEADERS` with `=`, finding
+/// round28-text/02: its `Authorization=Bearer …`; `OTEL_EXPORTER_OTLP_HEADERS`, round29-text/03).
 pub fn lists_headers(name: &str) -> bool {
     let upper = name.to_ascii_uppercase();
-    upper.starts_with("K6_") && upper.rsplit('_').next() == Some("HEADERS")
+    HEADER_LIST_FAMILIES.iter().any(|family| upper.starts_with(family)) && upper.rsplit('_').next() == Some("HEADERS")
 }
 
-/// The values of a header list (`lists_headers`): each entry's text after its first `:` or `=`.
+/// The values of a header list (`lists_headers`): each entry's text after its first `:` or `=`,
+/// as written and, when it differs, percent-decoded (the OpenTelemetry spec writes a value
+/// percent-encoded, `Bearer%20…`, and the exporter sends it decoded), each trimmed.
 pub fn header_list_values(list: &str) -> Vec<String> {
-    list.split(',')
-        .filter_map(|entry| entry.find([':', '=']).map(|at| entry[at + 1..].trim().to_string()))
-        .filter(|value| !value.is_empty())
-        .collect()
+    let mut values = Vec::new();
+    for entry in list.split(',') {
+        let Some(at) = entry.find([':', '=']) else { continue };
+        let written = entry[at + 1..].trim().to_string();
+        let decoded = crate::input::percent_decoded(&written).trim().to_string();
+        for value in [written, decoded] {
+            if !value.is_empty() && !values.contains(&value) {
+                values.push(value);
+            }
+        }
+    }
+    values
 }
 
 /// The variable the load target's credential is read from unless a scenario names another.
 pub const LOAD_TOKEN_ENV: &str = "PERF_BEARER_TOKEN";
 
 /// The families of variables gatecheck and k6 read, where a name that reads as a credential
-/// is one: k6's own (`K6_CLOUD_TOKEN`, `K6_INFLUXDB_PASSWORD`, any output's), gatecheck's, and the
-/// scenario's (`PERF_*`). k6's are sent by k6 to its outputs, another origin than the target.
-pub const CREDENTIAL_FAMILIES: &[&str] = &["K6_", "GATECHECK_", "PERF_"];
+/// is one: k6's own (`K6_CLOUD_TOKEN`, `K6_INFLUXDB_PASSWORD`, any output's), the OpenTelemetry
+/// exporters' k6 reads (`OTLP_FAMILY`), gatecheck's, and the scenario's (`PERF_*`). k6's and the
+/// exporters' are sent by k6 to its outputs, another origin than the target.
+pub const CREDENTIAL_FAMILIES: &[&str] = &["K6_", OTLP_FAMILY, "GATECHECK_", "PERF_"];
 
 /// Words of a variable's name (split at `_`) that make it a credential's.
 pub const CREDENTIAL_NAME_WORDS: &[&str] =
@@ -546,9 +568,15 @@ pub const NOT_A_CREDENTIAL_SUFFIXES: &[&str] = &["FILE", "PATH", "DIR", "ENV", "
 /// last word says it holds a path or a name (`GATECHECK_PROMETHEUS_TOKEN_FILE`).
 pub fn names_a_credential(name: &str) -> bool {
     let upper = name.to_ascii_uppercase();
-    if !CREDENTIAL_FAMILIES.iter().any(|family| upper.starts_with(family)) {
-        return false;
-    }
+    CREDENTIAL_FAMILIES.iter().any(|family| upper.starts_with(family)) && reads_as_credential(name)
+}
+
+/// Whether any variable's name reads as a credential's by its words, the rule
+/// `names_a_credential` applies within the families: `GITHUB_TOKEN`, `ACTIONS_RUNTIME_TOKEN`,
+/// `AWS_SECRET_ACCESS_KEY`; never one whose last word says it holds a path or a name. A
+/// scenario's `${NAME}` never reads such a variable (`load::plan`, finding round29-text/05).
+pub fn reads_as_credential(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
     let words: Vec<&str> = upper.split('_').filter(|word| !word.is_empty()).collect();
     if words.last().is_some_and(|last| NOT_A_CREDENTIAL_SUFFIXES.contains(last)) {
         return false;
@@ -1075,6 +1103,36 @@ mod tests {
             }
             let outside = format!("X{}", name.trim_start_matches(|c: char| c != '_'));
             prop_assert!(!names_a_credential(&outside), "{}", outside);
+            // Any name reads as a credential's by the same words, in a family or not (finding
+            // round29-text/05: a scenario's `${GITHUB_TOKEN}`).
+            prop_assert!(reads_as_credential(&outside) && reads_as_credential(&name), "{}", outside);
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+        /// Finding round29-text/03, the class: every variable of a header-list family whose last
+        /// word is `HEADERS` lists headers (and no other does), and each value of such a list is a
+        /// credential as the exporter sends it: percent-decoded, whatever characters are encoded.
+        #[test]
+        fn every_header_list_yields_its_values_as_sent(
+            family in proptest::sample::select(HEADER_LIST_FAMILIES.to_vec()),
+            middle in proptest::collection::vec("[A-Z][A-Z0-9]{0,6}", 0..3),
+            value in "[A-Za-z0-9._~+/-]{8,20}",
+            encoded in proptest::collection::vec(proptest::bool::ANY, 20),
+            separator in proptest::sample::select(vec![':', '=']),
+        ) {
+            let name = format!("{family}{}HEADERS", middle.iter().map(|word| format!("{word}_")).collect::<String>());
+            prop_assert!(lists_headers(&name), "{}", name);
+            prop_assert!(!lists_headers(&format!("{name}_X")) && !lists_headers(&format!("X{name}")), "{}", name);
+            let written: String = value
+                .chars()
+                .zip(encoded.iter().chain(std::iter::repeat(&false)))
+                .map(|(c, encode)| if *encode { format!("%{:02X}", c as u32) } else { c.to_string() })
+                .collect();
+            let list = format!("x-tenant{separator}one,Authorization{separator}Bearer%20{written}");
+            let values = header_list_values(&list);
+            prop_assert!(values.contains(&format!("Bearer {value}")), "{:?}", values);
         }
     }
 
@@ -1090,6 +1148,11 @@ mod tests {
             ("PERF_API_PASSWORD", "api-password-7890"),
             ("GATECHECK_PROMETHEUS_TOKEN_FILE", "/run/secrets/prom"),
             ("HOME", "/root"),
+            // Finding round29-text/03: the OpenTelemetry exporters' headers (percent-encoded) and endpoint.
+            ("OTEL_EXPORTER_OTLP_HEADERS", "x-tenant=one,Authorization=Bearer%20otlp%2Dtoken%2D1111"),
+            ("OTEL_EXPORTER_OTLP_LOGS_HEADERS", "api-key=otlp-logs-2222"),
+            ("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "https://u:otlp-url-3333@otlp.example/v1/metrics"),
+            ("OTEL_EXPORTER_OTLP_CLIENT_KEY", "/etc/otel/client.key"),
         ];
         let env = |name: &str| Ok(table.iter().find(|(n, _)| *n == name).map(|(_, v)| v.to_string()));
         let names: Vec<String> = table.iter().map(|(n, _)| n.to_string()).collect();
@@ -1101,6 +1164,10 @@ mod tests {
         assert_eq!(origin("target-token-3456"), Some(CredentialOrigin::LoadTarget));
         assert_eq!(origin("api-password-7890"), Some(CredentialOrigin::Unknown));
         assert_eq!(origin("/run/secrets/prom"), None);
+        assert_eq!(origin("Bearer otlp-token-1111"), Some(CredentialOrigin::Other));
+        assert_eq!(origin("otlp-logs-2222"), Some(CredentialOrigin::Other));
+        assert_eq!(origin("otlp-url-3333"), Some(CredentialOrigin::Other));
+        assert_eq!(origin("/etc/otel/client.key"), None);
         assert_eq!(origin("/root"), None);
     }
 }

@@ -222,6 +222,7 @@ fn from_openapi(text: &str, named: &[Endpoint]) -> Result<Vec<Endpoint>, String>
     let mut out = Vec::new();
     for (path, item) in paths {
         let Some(item) = item.as_object() else { continue };
+        copied_as_written("paths", &serde_json::Value::String(path.clone()))?;
         for (method, operation) in item {
             let method = method.to_ascii_uppercase();
             if !["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"].contains(&method.as_str()) {
@@ -239,10 +240,24 @@ fn from_openapi(text: &str, named: &[Endpoint]) -> Result<Vec<Endpoint>, String>
                 .unwrap_or(200);
             let example =
                 operation.pointer("/requestBody/content/application~1json/example").filter(|e| e.is_object()).cloned();
+            let body = match given.and_then(|e| e.body.clone()) {
+                Some(body) => Some(body),
+                None => {
+                    if let Some(example) = &example {
+                        let field = format!(
+                            "paths[{}].{}.requestBody.content[\"application/json\"].example",
+                            json_quoted(path),
+                            method.to_ascii_lowercase()
+                        );
+                        copied_as_written(&field, example)?;
+                    }
+                    example
+                }
+            };
             out.push(Endpoint {
                 method: method.clone(),
                 path: path.clone(),
-                body: given.and_then(|e| e.body.clone()).or(example),
+                body,
                 flow: tag.map_or_else(|| path_group(path), flow_name),
                 expect_status,
             });
@@ -257,6 +272,43 @@ fn from_openapi(text: &str, named: &[Endpoint]) -> Result<Vec<Endpoint>, String>
         }
     }
     Ok(out)
+}
+
+/// The document's text as a JSON string, for an error naming where it is.
+fn json_quoted(text: &str) -> String {
+    crate::escape::line(&serde_json::Value::String(text.to_string()).to_string())
+}
+
+/// Refuses document text (`value`'s every string and key, at `field`) that the scenario would
+/// not read as written: a `${` is a variable reference there, filled from any environment
+/// variable (`policy::template::holds_reference`; the language has no escape), so a document's
+/// `${GITHUB_TOKEN}` would make the scaffold send the CI job's token to the load target
+/// (finding round29-text/05). Refused, naming the field: a scaffold never holds a reference
+/// its reviewer did not write.
+fn copied_as_written(field: &str, value: &serde_json::Value) -> Result<(), String> {
+    use serde_json::Value as J;
+    let refuse = |at: &str, text: &str| {
+        Err(format!(
+            "{at}: {} holds `{}`, which the scenario init writes would read as an environment variable \
+             (there is no escape), and init copies no document text that would; remove it from the document",
+            json_quoted(text),
+            crate::policy::template::REFERENCE_OPENING
+        ))
+    };
+    match value {
+        J::String(text) if crate::policy::template::holds_reference(text) => refuse(field, text),
+        J::Array(items) => {
+            items.iter().enumerate().try_for_each(|(at, item)| copied_as_written(&format!("{field}/{at}"), item))
+        }
+        J::Object(members) => members.iter().try_for_each(|(key, item)| {
+            let at = format!("{field}/{}", key.replace('~', "~0").replace('/', "~1"));
+            if crate::policy::template::holds_reference(key) {
+                return refuse(&at, key);
+            }
+            copied_as_written(&at, item)
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// Every file init writes, with its text.
@@ -608,6 +660,56 @@ mod tests {
             };
             let loaded = crate::load::plan::parse("s.toml", &text, &crate::load::plan::Overrides::default(), &lookup);
             prop_assert!(loaded.is_ok(), "{:?}\n{}", loaded.err(), text);
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(96))]
+        /// Finding round29-text/05, as a rule: whatever text an OpenAPI document gives (paths,
+        /// example keys and values, nested, holding `$`, `{`, `}` anywhere), init either refuses it
+        /// naming a `${` the document holds, or writes a scenario in which every text it copied
+        /// expands to itself: no environment variable ever fills it.
+        #[test]
+        fn no_document_text_becomes_a_variable_reference(
+            segment in "[a-z$}{]{0,10}",
+            key in "[a-z$}{]{1,6}",
+            note in "[a-zA-Z _$}{]{0,14}",
+            nested in proptest::bool::ANY,
+        ) {
+            use proptest::prelude::*;
+            let path = format!("/api/{segment}");
+            let value = if nested { serde_json::json!({"n": [note.clone(), 1]}) } else { serde_json::json!(note.clone()) };
+            let doc = serde_json::json!({"openapi": "3.0.0", "paths": {path.clone(): {"get": {
+                "requestBody": {"content": {"application/json": {"example": {key.clone(): value}}}},
+                "responses": {"200": {"description": "ok"}}}}}});
+            let holds = [&path, &key, &note].iter().any(|text| crate::policy::template::holds_reference(text));
+            match from_openapi(&doc.to_string(), &[]) {
+                Err(why) => prop_assert!(holds && why.contains("${") && !why.contains('\n'), "{}", why),
+                Ok(endpoints) => {
+                    prop_assert!(!holds, "{:?}", endpoints);
+                    let args = <crate::cli::Cli as clap::Parser>::try_parse_from(["gatecheck", "init"]).unwrap();
+                    let crate::cli::Command::Init(args) = args.command else { unreachable!() };
+                    let Ok(text) = scenario(&args, &endpoints) else { return Ok(()) };
+                    let written: toml::Value = toml::from_str(&text).unwrap();
+                    let request = &written["flow"][0]["request"][0];
+                    let mut copied = vec![request["path"].as_str().unwrap().to_string()];
+                    fn strings(value: &toml::Value, out: &mut Vec<String>) {
+                        match value {
+                            toml::Value::String(s) => out.push(s.clone()),
+                            toml::Value::Array(items) => items.iter().for_each(|v| strings(v, out)),
+                            toml::Value::Table(t) => t.iter().for_each(|(k, v)| { out.push(k.clone()); strings(v, out) }),
+                            _ => {}
+                        }
+                    }
+                    if let Some(json) = request.get("json") {
+                        strings(json, &mut copied);
+                    }
+                    for text in copied {
+                        let expanded = crate::policy::template::substitute(&text, &|_| Ok("FILLED".to_string()));
+                        prop_assert_eq!(expanded.as_deref(), Ok(text.as_str()));
+                    }
+                }
+            }
         }
     }
 

@@ -183,14 +183,19 @@ function credentialValues() {
       if (colon >= 0) found.push([name, userinfo[1].slice(colon + 1), other(name)]);
     }
   }
-  // settings::lists_headers: every k6 variable whose last word is HEADERS lists `name:value` or
-  // `name=value` entries, each value a credential.
+  // settings::lists_headers: every variable of the header-list families (k6's, the OpenTelemetry
+  // exporters') whose last word is HEADERS lists `name:value` or `name=value` entries, each value
+  // a credential, as written and percent-decoded (settings::header_list_values).
   for (const name of Object.keys(__ENV)) {
     const upper = name.toUpperCase();
-    if (!upper.startsWith('K6_') || upper.split('_').pop() !== 'HEADERS') continue;
+    if (!HEADER_LIST_FAMILIES.some((family) => upper.startsWith(family)) || upper.split('_').pop() !== 'HEADERS') continue;
     for (const entry of String(__ENV[name]).split(',')) {
       const at = entry.search(/[:=]/);
-      if (at >= 0) found.push([name, entry.slice(at + 1), true]);
+      if (at < 0) continue;
+      const written = entry.slice(at + 1).trim();
+      found.push([name, written, true]);
+      const decoded = percentDecoded(written).trim();
+      if (decoded !== written) found.push([name, decoded, true]);
     }
   }
   return found.filter(([, value]) => value !== undefined && String(value).trim() !== '');
@@ -300,13 +305,14 @@ pub fn script(plan: &LoadPlan, templates: &Templates, policy: &Policy) -> String
     out.push_str(&format!(
         "const CREDENTIAL_VARIABLES = {};\nconst CREDENTIAL_PREFIXES = {};\n\
          const CREDENTIAL_FAMILIES = {};\nconst CREDENTIAL_NAME_WORDS = {};\nconst CREDENTIAL_KEY_QUALIFIERS = {};\n\
-         const NOT_A_CREDENTIAL_SUFFIXES = {};\nconst LOAD_TOKEN_ENV = {};\n",
+         const NOT_A_CREDENTIAL_SUFFIXES = {};\nconst HEADER_LIST_FAMILIES = {};\nconst LOAD_TOKEN_ENV = {};\n",
         list(&credential_variables),
         list(crate::settings::CREDENTIAL_ENV_PREFIXES),
         list(crate::settings::CREDENTIAL_FAMILIES),
         list(crate::settings::CREDENTIAL_NAME_WORDS),
         list(crate::settings::CREDENTIAL_KEY_QUALIFIERS),
         list(crate::settings::NOT_A_CREDENTIAL_SUFFIXES),
+        list(crate::settings::HEADER_LIST_FAMILIES),
         js(crate::settings::LOAD_TOKEN_ENV),
     ));
     out.push_str(RUN_IDENTITY);

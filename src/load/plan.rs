@@ -294,11 +294,11 @@ pub fn load_file(path: &Path, overrides: &Overrides, env: &crate::env::Lookup<'_
 pub fn parse(source: &str, text: &str, overrides: &Overrides, env: &crate::env::Lookup<'_>) -> Result<LoadPlan, Error> {
     let fail = |message: String| Error::Scenario { path: source.to_string(), message };
     let file: ScenarioFile = toml::from_str(text).map_err(|e| fail(crate::input::one_line_toml_error(text, &e)))?;
-    let vars = Vars { defaults: &file.defaults, env };
 
     // With no token (`bearer_token_env = ""`), PERF_BEARER_TOKEN stays a credential no request URL
     // may be built from.
     let token_var = token_env(&file.scenario).unwrap_or_else(|| DEFAULT_TOKEN_ENV.to_string());
+    let vars = Vars { defaults: &file.defaults, env, token_var: &token_var };
     // The load target's token is never a credential gatecheck reads for another origin (finding
     // round24-text/03: `bearer_token_env = "GATECHECK_PROMETHEUS_TOKEN"` sent the Prometheus token
     // to the target): no variable gatecheck reads for itself (GATECHECK_*) names it.
@@ -354,19 +354,20 @@ pub fn parse(source: &str, text: &str, overrides: &Overrides, env: &crate::env::
             let text = vars.text(&file.scenario.vus).map_err(&fail)?;
             text.trim()
                 .parse()
-                .map_err(|_| fail(format!("vus = {text:?}: expected a whole number of virtual users")))?
+                .map_err(|_| fail(as_written("vus", &file.scenario.vus, "expected a whole number of virtual users")))?
         }
     };
     if vus == 0 || vus > 10_000 {
         return Err(fail(format!("vus = {vus}: expected 1 to 10000")));
     }
-    let duration_text = match &overrides.duration {
-        Some(d) => d.clone(),
-        None => vars.text(&file.scenario.duration).map_err(&fail)?,
+    let (duration_text, duration_written) = match &overrides.duration {
+        Some(d) => (d.clone(), d.as_str()),
+        None => (vars.text(&file.scenario.duration).map_err(&fail)?, file.scenario.duration.as_str()),
     };
-    let duration = parse_duration("duration", &duration_text).map_err(&fail)?;
+    let duration = parse_duration("duration", &duration_text)
+        .map_err(|_| fail(as_written("duration", duration_written, "expected e.g. 30s, 250ms, 2m")))?;
     if duration.is_zero() || duration > Duration::from_secs(24 * 3600) {
-        return Err(fail(format!("duration {duration_text:?}: expected more than 0 and at most 24h")));
+        return Err(fail(as_written("duration", duration_written, "expected more than 0 and at most 24h")));
     }
     let timeout_text =
         overrides.request_timeout.clone().or(file.scenario.request_timeout.clone()).unwrap_or_else(|| "10s".into());
@@ -400,7 +401,7 @@ pub fn parse(source: &str, text: &str, overrides: &Overrides, env: &crate::env::
         if let Some(switch) = &flow.enabled {
             let value = vars.text(switch).map_err(|why| fail(at(&why)))?;
             let on = crate::input::parse_switch(&value)
-                .ok_or_else(|| fail(at(&format!("enabled = {value:?}: {}", crate::input::SWITCH_VALUES))))?;
+                .ok_or_else(|| fail(at(&as_written("enabled", switch, crate::input::SWITCH_VALUES))))?;
             if !on {
                 let why = match switch.strip_prefix("${").and_then(|r| r.strip_suffix('}')) {
                     Some(var) => format!("{var}={}", value.trim()),
@@ -466,12 +467,22 @@ pub fn parse(source: &str, text: &str, overrides: &Overrides, env: &crate::env::
     })
 }
 
+/// An error about a field the scenario fills from variables, quoting the field's text as the
+/// scenario writes it, never its value: any environment variable may fill it (finding
+/// round29-text/05: the path_params error quoted the value of ACTIONS_ID_TOKEN_REQUEST_TOKEN).
+/// The one home of that rule for every load error.
+fn as_written(field: &str, written: &str, expected: &str) -> String {
+    let filled = crate::policy::template::holds_reference(written);
+    format!("{field} = {written:?}{}: {expected}", if filled { " (once filled; its value not shown)" } else { "" })
+}
+
 /// The least time a flow needs after its start offset to run one iteration.
 const MIN_ITERATION_TIME: Duration = Duration::from_secs(1);
 
 /// The variable a request URL may not be built from, when `text` (a path, a path parameter)
 /// names one: the scenario's bearer token variable, a credential gatecheck reads by name
-/// (`settings::CREDENTIAL_ENV`) or whose name reads as a credential's (`names_a_credential`). Any other variable's value is checked once filled in: a value
+/// (`settings::CREDENTIAL_ENV`) or whose name reads as a credential's, in any family or none
+/// (`reads_as_credential`: `GITHUB_TOKEN`). Any other variable's value is checked once filled in: a value
 /// holding a credential gatecheck holds is refused whatever the variable is called.
 /// A request URL is printed in access logs, proxies and reports; credentials travel only as
 /// `Authorization: Bearer` (finding round21-text/01).
@@ -481,7 +492,7 @@ pub fn credential_variable(text: &str, token_var: &str) -> Option<String> {
         let name = name.split('|').next().unwrap_or_default().trim();
         let credential = name == token_var
             || crate::settings::CREDENTIAL_ENV.contains(&name)
-            || crate::settings::names_a_credential(name);
+            || crate::settings::reads_as_credential(name);
         if credential && found.borrow().is_none() {
             *found.borrow_mut() = Some(name.to_string());
         }
@@ -520,15 +531,19 @@ fn request_plan(request: &RequestFile, vars: &Vars, target: &Target, token_var: 
         let value = vars.text(value)?;
         let placeholder = format!("{{{name}}}");
         if !path.contains(&placeholder) {
-            return Err(format!("path_params.{name}: the path {path:?} has no {placeholder}"));
+            return Err(as_written(
+                &format!("path_params.{name}: path"),
+                &request.path,
+                &format!("has no {placeholder}"),
+            ));
         }
         path = path.replace(&placeholder, &percent_encode_segment(&value));
     }
     if !path.starts_with('/') {
-        return Err(format!("path {path:?} must start with /"));
+        return Err(as_written("path", &request.path, "must start with /"));
     }
     if path.contains(['{', '}']) {
-        return Err(format!("path {path:?} still has a {{placeholder}}: add it to path_params"));
+        return Err(as_written("path", &request.path, "still has a {placeholder}: add it to path_params"));
     }
     // Whatever the variables are named: a value that is (or holds) a credential gatecheck holds
     // never goes into the URL either (the scrubber knows every form of each).
@@ -538,13 +553,13 @@ fn request_plan(request: &RequestFile, vars: &Vars, target: &Target, token_var: 
     // plan's URL is what the load client sends, unchanged.
     crate::secret::request_part_holds_no_credential("path", "the request URL", &format!("{}{path}", target.url()))?;
     let uri = http::Uri::try_from(format!("{}{path}", target.base_path))
-        .map_err(|e| format!("path {path:?} is not a valid request path: {e}"))?;
+        .map_err(|e| as_written("path", &request.path, &format!("is not a valid request path: {e}")))?;
     let body = match &request.json {
         None => None,
         Some(table) => {
             let mut object = serde_json::Map::new();
             for (key, value) in table {
-                object.insert(key.clone(), vars.json(value)?);
+                object.insert(key.clone(), vars.json(value).map_err(|why| format!("json.{key}: {why}"))?);
             }
             let bytes = serde_json::to_vec(&serde_json::Value::Object(object)).map_err(|e| e.to_string())?;
             // A body is printed by the target's logs as readily as a URL, and a credential of
@@ -588,10 +603,23 @@ fn request_plan(request: &RequestFile, vars: &Vars, target: &Target, token_var: 
 struct Vars<'a> {
     defaults: &'a BTreeMap<String, String>,
     env: &'a crate::env::Lookup<'a>,
+    /// The scenario's token variable, the one credential a scenario names (and sends only as
+    /// `Authorization: Bearer`).
+    token_var: &'a str,
 }
 
 impl Vars<'_> {
     fn get(&self, name: &str) -> Result<String, String> {
+        // Any environment variable could fill a `${NAME}`, and a CI job holds credentials of
+        // other origins gatecheck does not know by name (GITHUB_TOKEN, AWS_SECRET_ACCESS_KEY): a
+        // name that reads as a credential's is never read into a request (finding round29-text/05).
+        if name != self.token_var && crate::settings::reads_as_credential(name) {
+            return Err(format!(
+                "${{{name}}}: the variable's name reads as a credential's, and a scenario fills no text from a \
+                 credential (one of another origin's would reach the load target); the load target's token is \
+                 sent as Authorization: Bearer from bearer_token_env"
+            ));
+        }
         (self.env)(name)
             .map_err(|e| e.to_string())?
             .filter(|v| !v.trim().is_empty())
@@ -628,11 +656,9 @@ impl Vars<'_> {
                     ),
                     Some((name, "int")) => {
                         let raw = self.get(name)?;
-                        J::from(
-                            raw.trim()
-                                .parse::<i64>()
-                                .map_err(|_| format!("{name}={raw:?}: expected a whole number"))?,
-                        )
+                        J::from(raw.trim().parse::<i64>().map_err(|_| {
+                            format!("${{{name}|int}}: {name} is not a whole number (its value not shown)")
+                        })?)
                     }
                     Some((name, filter)) => return Err(format!("${{{name}|{filter}}}: unknown filter (list, int)")),
                     None => J::String(self.text(s)?),
@@ -751,6 +777,29 @@ mod tests {
         assert_eq!(plan.executor, Executor::ConstantVus { vus: 5 });
     }
 
+    /// Finding round29-text/05: no error of the loader quotes a variable's value, only the
+    /// scenario's text as written (the value may be any credential of the environment: the
+    /// path_params error quoted `/search?q=<ACTIONS_ID_TOKEN_REQUEST_TOKEN's value>`).
+    #[test]
+    fn no_load_error_quotes_a_variables_value() {
+        const VALUE: &str = "vAlUe-0f-an0ther-var1able";
+        let value = |_: &str| -> Result<Option<String>, Error> { Ok(Some(VALUE.to_string())) };
+        let cases = [
+            one_request("path = \"/search?q=${OPAQUE}{OPAQUE}\"\npath_params = { X = \"1\" }"),
+            one_request("path = \"${OPAQUE}\""),
+            one_request("path = \"/a/${OPAQUE}{b}\""),
+            one_request("path = \"/a/${OPAQUE} b\""),
+            one_request("path = \"/a\"\njson = { n = \"${OPAQUE|int}\" }"),
+            one_request("path = \"/a\"").replace("vus = \"1\"", "vus = \"${OPAQUE}\""),
+            one_request("path = \"/a\"").replace("duration = \"2s\"", "duration = \"${OPAQUE}\""),
+            one_request("path = \"/a\"").replace("name = \"f\"\n", "name = \"f\"\nenabled = \"${OPAQUE}\"\n"),
+        ];
+        for text in cases {
+            let err = parse("s.toml", &text, &Overrides::default(), &value).expect_err(&text).to_string();
+            assert!(!err.contains("an0ther"), "{text}\n{err}");
+        }
+    }
+
     /// A one-request scenario with `request` (its `path` and `path_params` lines).
     fn one_request(request: &str) -> String {
         format!(
@@ -848,8 +897,9 @@ mod tests {
             .to_string();
             // As every error is printed: through the one scrubber.
             let shown = crate::secret::scrub(&err);
-            // Masked where quoted; a URL holding a credential is not quoted at all.
-            let masked = shown.contains("***") || shown.contains("(not shown)");
+            // Masked where quoted; a URL holding a credential, or a value (`as_written`), is not
+            // quoted at all.
+            let masked = shown.contains("***") || shown.contains("not shown");
             assert!(!shown.contains("s3cr3t-plan-order-77") && masked, "{key}: {shown}");
         }
     }

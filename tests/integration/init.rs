@@ -398,3 +398,31 @@ fn a_no_auth_scenario_sends_no_authorization_header_from_either_runner() {
     assert!(sent.contains("get /api/items"), "k6 asked the API: {sent}");
     assert!(!sent.contains("authorization"), "no Authorization header from k6: {sent}");
 }
+
+/// Finding round29-text/05: the scenario language reads every `${NAME}` as an environment
+/// variable and has no escape, so an OpenAPI document's text holding one (a request-body
+/// example, a path) would be a live reference in the written scenario: the next run would send
+/// the CI job's GITHUB_TOKEN to the load target. init refuses such a document (exit 2, one line
+/// naming the document's field) and writes nothing.
+#[test]
+fn init_never_copies_a_documents_variable_reference_into_the_scenario() {
+    let ok = "responses: {'200': {description: ok}}";
+    for (doc, field) in [
+        (
+            format!("openapi: 3.0.0\npaths:\n  /items:\n    get:\n      requestBody:\n        content:\n          application/json:\n            example: {{note: \"${{GITHUB_TOKEN}}\"}}\n      {ok}\n"),
+            "example/note",
+        ),
+        (
+            format!("openapi: 3.0.0\npaths:\n  /items:\n    get:\n      requestBody:\n        content:\n          application/json:\n            example: {{a: {{b: [\"x ${{GITHUB_TOKEN\"]}}}}\n      {ok}\n"),
+            "example/a/b/0",
+        ),
+        (format!("openapi: 3.0.0\npaths:\n  /search?q=${{GITHUB_TOKEN}}:\n    get:\n      {ok}\n"), "paths"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("api.yaml"), &doc).unwrap();
+        let out = gatecheck().current_dir(dir.path()).args(["init", "--openapi", "api.yaml"]).assert().code(2);
+        let err = stderr_of(&out);
+        assert!(err.contains(field) && err.contains("${") && err.lines().count() == 1, "{doc}\n{err}");
+        assert!(!dir.path().join("gates").exists(), "{doc}: nothing is written");
+    }
+}

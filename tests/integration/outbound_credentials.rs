@@ -524,3 +524,57 @@ fn no_request_goes_through_an_environment_proxy() {
     let seen = String::from_utf8_lossy(&received.lock().unwrap()).to_string();
     assert!(seen.is_empty(), "the proxy received: {seen}");
 }
+
+/// Finding round29-text/03: k6's OpenTelemetry output sends the OTel SDK's own variables,
+/// `OTEL_EXPORTER_OTLP_HEADERS` and `OTEL_EXPORTER_OTLP_{METRICS,TRACES,LOGS}_HEADERS` (lists of
+/// `name=value`, values percent-encoded), and an endpoint URL's password: credentials of another
+/// origin, masked in every output (decoded as the SDK decodes them) and never the load target's token.
+#[test]
+fn the_otel_exporters_credentials_are_known_credentials() {
+    const HEADERS: &str = "otlpTok-9Rr2Tt5Yy";
+    const METRICS: &str = "otlpMet-4Kk7Ll1Zz";
+    const TRACES: &str = "otlpTrc-6Hh3Jj8Qq";
+    const ENDPOINT: &str = "otlpUrlPw-2Ww5Ee9";
+    let variables = [
+        // Percent-encoded as the OTel spec writes a value: `-` as `%2D`, the space as `%20`.
+        ("OTEL_EXPORTER_OTLP_HEADERS", "X-Tenant=one,Authorization=Bearer%20otlpTok%2D9Rr2Tt5Yy".to_string(), HEADERS),
+        ("OTEL_EXPORTER_OTLP_METRICS_HEADERS", format!("api-key={METRICS}"), METRICS),
+        ("OTEL_EXPORTER_OTLP_TRACES_HEADERS", format!("x-honeycomb-team={TRACES}"), TRACES),
+        ("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", format!("https://u:{ENDPOINT}@otlp.example/v1/logs"), ENDPOINT),
+    ];
+    let body: &'static str = Box::leak(
+        format!(
+            r#"{{"status":"error","errorType":"bad_data","error":"refused: {HEADERS} {METRICS} {TRACES} {ENDPOINT}"}}"#
+        )
+        .into_boxed_str(),
+    );
+    let url = serve_prometheus_answer(body);
+    let (_guard, policy) =
+        policy_file("[[gate]]\nid = \"lag\"\nunit = \"s\"\nthresholds = [\"max < 60s\"]\nquery = 'lag_seconds'\n");
+    let mut check = gatecheck();
+    for (name, value, _) in &variables {
+        check.env(name, value);
+    }
+    let out =
+        check.args(["check", "--policy"]).arg(&policy).args(["--prometheus-url", &url, "--at", FIXTURE_T]).assert();
+    let shown = format!("{}{}", stdout_of(&out), stderr_of(&out));
+    assert!(shown.contains("refused"), "the server's answer is shown: {shown}");
+    for (name, _, credential) in &variables {
+        assert!(!shown.contains(&credential[..10]), "{name}: {shown}");
+    }
+    // Another origin's credentials: never the load target's token.
+    let (target, hits) = serve_answer("[]".into());
+    let dir = tempfile::tempdir().unwrap();
+    for (name, value, token) in &variables {
+        let out = smoke_writing_into(dir.path())
+            .env("PERF_BEARER_TOKEN", token)
+            .env("PERF_RULE_ID", "r1")
+            .env(name, value)
+            .args(["--duration", "4s", "--base-url", &target])
+            .assert()
+            .code(2);
+        let err = stderr_of(&out);
+        assert!(err.contains("another origin") && !err.contains(&token[..10]), "{name}: {err}");
+    }
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 0, "no request reached the target");
+}
