@@ -140,6 +140,50 @@ fn read_summary(
     Ok(summary)
 }
 
+/// The other side of the rule above (finding round29-judge/03): a gate's query reads the window
+/// before its evaluation time (`query_window::window`), so a run judged later than its end plus
+/// that window — by an `--at` or by the default now, a later CI job verifying an artifact — reads
+/// only what came after the load, and is refused naming the run's end, the evaluation time and
+/// the window, as an `--at` before the end is. Only dated evidence (`run_end`: raw results, a
+/// native summary, a k6 summary that records when it was written) is held to it.
+fn refuse_windows_after_the_run(
+    policy: &Policy,
+    env_is_set: &dyn Fn(&str) -> bool,
+    scraped: bool,
+    plan: &Plan,
+    (end, path): (i64, &str),
+) -> Result<(), Error> {
+    if plan.at < end {
+        return Ok(());
+    }
+    for gate in &policy.gates {
+        for threshold in &gate.thresholds {
+            let policy::FigureSource::Query(query) = gate.source_for(threshold.stat, env_is_set, scraped) else {
+                continue;
+            };
+            let Some(window) = policy::query_window::window(query) else { continue };
+            if policy::query_window::holds_run_end(plan.at, end, window) {
+                continue;
+            }
+            let gap = std::time::Duration::from_secs(u64::try_from(plan.at - end).unwrap_or(u64::MAX));
+            return Err(Error::Settings(format!(
+                "{} {} is {} after the run judged ended ({}, {}): gate {}'s query reads only the {} before it \
+                 ({}), none of the run; give --at {} (the run's end) to judge the run's own window",
+                if plan.at_is_fixed { "--at" } else { "the evaluation time (now)" },
+                sources::prometheus::rfc3339(plan.at),
+                humantime::format_duration(gap),
+                sources::prometheus::rfc3339(end),
+                crate::escape::line(path),
+                gate.id,
+                humantime::format_duration(window),
+                crate::escape::line(query),
+                sources::prometheus::rfc3339(end),
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Reads every source the policy needs, validating as it goes. A native summary brings the
 /// run-window histograms its run scraped from the target, so `smoke` then `verify` judges
 /// exactly what `run` judges.
@@ -246,8 +290,8 @@ pub async fn gather(policy: &Policy, plan: &Plan, env: &crate::env::Lookup<'_>) 
         // Queries read the windows that end at `--at`: an instant before the judged run ended
         // reads lag windows before the load (finding round8-judge/01: a quiet hour before the
         // run passed where the run's own window blocks).
+        let run_end = recorded_ends.iter().filter_map(|t| t.ended_at.map(|end| (end, t.path.as_str()))).max();
         if plan.at_is_fixed {
-            let run_end = recorded_ends.iter().filter_map(|t| t.ended_at.map(|end| (end, &t.path))).max();
             if let Some((end, path)) = run_end.filter(|(end, _)| plan.at < *end) {
                 return Err(Error::Settings(format!(
                     "--at {} is before the run judged ended ({}, {}): its queries would read the windows before the \
@@ -260,6 +304,10 @@ pub async fn gather(policy: &Policy, plan: &Plan, env: &crate::env::Lookup<'_>) 
         }
         match &plan.prometheus {
             Some(prometheus) => {
+                if let Some(run_end) = run_end {
+                    let scraped = evidence.scraped_from.is_some();
+                    refuse_windows_after_the_run(policy, &env_is_set, scraped, plan, run_end)?;
+                }
                 evidence.queries =
                     sources::prometheus::run_queries(prometheus, &needed, &policy.histogram_queries(), plan.at).await?;
                 evidence.evaluated_at = Some(sources::prometheus::rfc3339(plan.at));

@@ -300,7 +300,7 @@ const LAST_END_MS: i64 = 1_735_689_600_000;
 /// Case windows start on promtool's 2 h block boundaries, so no block holds two cases.
 const BLOCK_MS: i64 = 2 * 3_600_000;
 /// Prometheus' default lookback of an instant selector.
-const LOOKBACK_MS: i64 = 5 * 60_000;
+const LOOKBACK_MS: i64 = crate::policy::query_window::LOOKBACK.as_millis() as i64;
 /// Beyond the farthest a query reads: a subquery with no step (`[24h:]`) steps at the default
 /// evaluation interval (1 m), aligned to multiples of it, so its first step may lie up to one
 /// step before its range; and the lookback once more.
@@ -499,27 +499,7 @@ fn durations_ms(text: &str) -> Vec<i64> {
 }
 
 fn prometheus_duration_ms(token: &str) -> Option<i64> {
-    let mut total = 0i64;
-    let mut rest = token;
-    while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
-        let number: i64 = rest[..digits].parse().ok()?;
-        rest = &rest[digits..];
-        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
-        let unit = match &rest[..unit_len] {
-            "ms" => 1,
-            "s" => 1000,
-            "m" => 60_000,
-            "h" => 3_600_000,
-            "d" => 86_400_000,
-            "w" => 7 * 86_400_000,
-            "y" => 365 * 86_400_000,
-            _ => return None,
-        };
-        rest = &rest[unit_len..];
-        total = total.checked_add(number.checked_mul(unit)?)?;
-    }
-    Some(total)
+    crate::policy::query_window::duration(token).and_then(|d| i64::try_from(d.as_millis()).ok())
 }
 
 fn rfc3339(ms: i64) -> String {

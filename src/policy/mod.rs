@@ -14,6 +14,7 @@ mod gate;
 pub mod integrity;
 pub mod quantile_query;
 pub mod query_answer;
+pub mod query_window;
 pub mod reserved;
 pub mod template;
 pub mod threshold;
@@ -277,9 +278,15 @@ impl Coverage {
     /// (plus one step of slack for scrape jitter). Each sample so covers about one interval of
     /// the window however many there are, and the range looks back that far only, never
     /// Prometheus's 5 minute lookback. The fewest steps any series of the selector covers.
+    ///
+    /// Only a sample that carries a number covers (finding round29-judge/02: 3 figures and 38
+    /// NaN samples, what an exporter writes when nothing is measured, read "100%" where
+    /// `max_over_time` judged the 3): `max_over_time` is NaN only where every sample in its
+    /// range is NaN, and `>= -Inf` holds for every number (±Inf included) and never for NaN, so
+    /// a step whose range holds NaN samples alone is no covered step.
     pub fn query(&self) -> String {
         format!(
-            "min(count_over_time(present_over_time({}[{}])[{}:{}]))",
+            "min(count_over_time((max_over_time({}[{}]) >= -Inf)[{}:{}]))",
             self.selector,
             promql_duration(self.interval + self.step()),
             self.window_text,

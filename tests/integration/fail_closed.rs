@@ -1384,10 +1384,121 @@ fn queries_at_an_instant_before_the_run_ended_are_refused() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("is before the run judged ended"), "{err}");
-    let now = time::OffsetDateTime::now_utc().unix_timestamp() + 1;
-    std::thread::sleep(std::time::Duration::from_millis(1100));
-    let out = verify(&now.to_string());
+    // At the run's end (the raw results' newest point) it is judged; any later than the 5 minutes
+    // an instant selector looks back reads none of the run (finding round29-judge/03).
+    let end = err.split("run judged ended (").nth(1).and_then(|rest| rest.split(',').next()).unwrap();
+    let out = verify(end);
     assert_ne!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// Finding round29-judge/03, the mirror of round8-judge/01: a lag gate's query reads the 10
+/// minutes before its evaluation time, so `verify` of a run that ended hours ago, at the default
+/// now, read only the idle time after the load and passed where the run's own window blocks.
+/// Against a real Prometheus holding 120 s lags around the run and 0.5 s lags after it: an
+/// evaluation time whose window holds the run's end (the end itself, or exactly one window
+/// later) judges the run and blocks on its lag; one later (by a second, by hours, or the default
+/// now) is refused, naming the run's end, the evaluation time and the window, and saying to give
+/// `--at` the run's end.
+#[test]
+fn queries_whose_window_misses_the_run_are_refused() {
+    let run_end: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
+    let run_start = run_end - 300;
+    let dir = tempfile::tempdir().unwrap();
+    // A classic lag histogram written every minute from an hour before the run to 3 h after it.
+    let les = ["1", "10", "60", "180", "+Inf"];
+    let (mut buckets, mut count) = ([0u64; 5], 0u64);
+    let mut lines: Vec<String> = Vec::new();
+    for t in (run_start - 3600..=run_end + 3 * 3600).step_by(60) {
+        let lag = if (run_start - 300..=run_end + 300).contains(&t) { 120.0 } else { 0.5 };
+        for (i, le) in les.iter().enumerate() {
+            if *le == "+Inf" || lag <= le.parse::<f64>().unwrap() {
+                buckets[i] += 10;
+            }
+            lines.push(format!("waxwatch_scheduler_lag_seconds_bucket{{le=\"{le}\"}} {} {t}", buckets[i]));
+        }
+        count += 10;
+        lines.push(format!("waxwatch_scheduler_lag_seconds_count {count} {t}"));
+    }
+    lines.sort_by_key(|l| l.rsplit(' ').next().and_then(|t| t.parse::<i64>().ok()));
+    let mut text = String::from("# TYPE waxwatch_scheduler_lag_seconds histogram\n");
+    text.push_str(&lines.join("\n"));
+    text.push_str("\n# EOF\n");
+    let data = dir.path().join("lag.om");
+    std::fs::write(&data, text).unwrap();
+    let Some(prom) = PrometheusFixture::start_with(&data) else { return };
+    // The k6 raw results of the run: its newest point is the run's end.
+    let iso = |t: i64| {
+        time::OffsetDateTime::from_unix_timestamp(t)
+            .unwrap()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap()
+    };
+    let mut raw = vec![json!({"type": "Metric", "metric": "http_req_duration", "data": {"name": "http_req_duration", "type": "trend", "contains": "time", "thresholds": [], "submetrics": null}}).to_string()];
+    for t in run_start..=run_end {
+        raw.push(json!({"type": "Point", "metric": "http_req_duration", "data": {"time": iso(t), "value": 40.0 + (t % 21) as f64, "tags": {"expected_response": "true", "status": "200"}}}).to_string());
+    }
+    let raw_path = dir.path().join("raw.ndjson");
+    std::fs::write(&raw_path, raw.join("\n") + "\n").unwrap();
+    let (_guard, policy) = policy_file(
+        r#"[vars]
+window = "10m"
+[[gate]]
+id = "latency"
+metric = "http_req_duration"
+thresholds = ["p(95) < 500ms"]
+[[gate]]
+id = "scheduler-lag"
+thresholds = ["p(95) < 60s", "max < 180s"]
+unit = "s"
+min_coverage = "90%"
+coverage = { selector = "waxwatch_scheduler_lag_seconds_count", window = "${window}", interval = "1m" }
+[gate.query]
+"p(95)" = "histogram_quantile(0.95, sum by (le) (increase(waxwatch_scheduler_lag_seconds_bucket[${window}])))"
+max = "histogram_quantile(1, sum by (le) (increase(waxwatch_scheduler_lag_seconds_bucket[${window}])))"
+"#,
+    );
+    let verify = |at: Option<i64>| {
+        let mut command = gatecheck();
+        command
+            .args(["verify", "--policy"])
+            .arg(&policy)
+            .arg("--raw")
+            .arg(&raw_path)
+            .args(["--prometheus-url", &prom.url]);
+        if let Some(at) = at {
+            command.args(["--at", &at.to_string()]);
+        }
+        let out = command.output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    // Windows that hold the run's end judge the run: its lag blocks.
+    for at in [run_end, run_end + 600] {
+        let (code, out, err) = verify(Some(at));
+        assert_eq!(code, Some(1), "--at {at}: {out}{err}");
+        assert!(table_line(&out, "scheduler-lag", "p(95) < 60s").contains("FAIL"), "--at {at}: {out}");
+    }
+    // Later ones read none of the run: refused, whichever way the time was chosen.
+    for (at, named) in [
+        (Some(run_end + 601), "--at 2026-01-01T00:10:01Z"),
+        (Some(run_end + 3 * 3600), "--at 2026-01-01T03:00:00Z"),
+        (None, "the evaluation time (now)"),
+    ] {
+        let (code, out, err) = verify(at);
+        assert_eq!(code, Some(2), "{at:?}: {out}{err}");
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+        for part in [
+            named,
+            "after the run judged ended (2026-01-01T00:00:00Z",
+            "gate scheduler-lag's query reads only the 10m before it",
+            "give --at 2026-01-01T00:00:00Z (the run's end)",
+        ] {
+            assert!(err.contains(part), "{at:?}: {part:?} in {err}");
+        }
+    }
 }
 
 /// Finding round8-judge/04: `check --watch 3 --require 3` on figures that are not re-read each
