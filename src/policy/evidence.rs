@@ -159,7 +159,7 @@ impl Evidence {
         crate::metrics::MetricSet::recorded_span(self.summary.iter().chain(&self.raw)).or_else(|| {
             let at = self.evaluated_at_unix.filter(|_| !self.queries.is_empty())?;
             let at = time::OffsetDateTime::from_unix_timestamp(at).ok()?;
-            let back = self.queries_reach.unwrap_or(super::query_answer::LOOKBACK);
+            let back = self.queries_reach.unwrap_or(super::query_window::LOOKBACK);
             let earliest = at.checked_sub(time::Duration::try_from(back).ok()?)?;
             Some((crate::metrics::rfc3339_nanos(earliest), crate::metrics::rfc3339_nanos(at)))
         })

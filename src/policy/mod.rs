@@ -509,9 +509,9 @@ impl Policy {
         self.queries()
             .iter()
             .filter(|(id, _)| !is_freshness(id))
-            .filter_map(|(_, query)| query_answer::reads_back(query))
+            .filter_map(|(_, query)| query_window::reads_back(query))
             .max()
-            .unwrap_or(query_answer::LOOKBACK)
+            .unwrap_or(query_window::LOOKBACK)
     }
 
     /// The queries whose answers are native histogram samples: the companions of native

@@ -65,40 +65,6 @@ pub fn selects_nothing(query: &str) -> bool {
     !selectors.0
 }
 
-/// Prometheus's lookback: an instant selector reads the newest sample up to 5 minutes old.
-pub const LOOKBACK: std::time::Duration = std::time::Duration::from_secs(300);
-
-/// How far before its evaluation instant a query reads samples: the longest of its selectors'
-/// reach — a range selector's range, an instant selector's 5 minute lookback, a subquery's
-/// range on top of what its inner query reads, each moved back by its offset. The window a
-/// verdict on this query judges is `[at - reads_back, at]` (finding round29-judge/01: two
-/// judgements 15 s apart of one 10 minute window were two runs). `None` when the grammar
-/// refuses the query. An `@` modifier is read as if absent (the window is then wider than
-/// needed, never narrower than the time around `at` the query can read).
-pub fn reads_back(query: &str) -> Option<std::time::Duration> {
-    fn reach(expr: &parser::Expr) -> std::time::Duration {
-        use parser::Expr;
-        let offset = |offset: &Option<parser::Offset>| match offset {
-            Some(parser::Offset::Pos(by)) => *by,
-            _ => std::time::Duration::ZERO,
-        };
-        match expr {
-            Expr::VectorSelector(selector) => LOOKBACK + offset(&selector.offset),
-            Expr::MatrixSelector(matrix) => matrix.range + offset(&matrix.vs.offset),
-            Expr::Subquery(subquery) => subquery.range + offset(&subquery.offset) + reach(&subquery.expr),
-            Expr::Aggregate(aggregate) => {
-                reach(&aggregate.expr).max(aggregate.param.as_deref().map_or(std::time::Duration::ZERO, reach))
-            }
-            Expr::Unary(unary) => reach(&unary.expr),
-            Expr::Binary(binary) => reach(&binary.lhs).max(reach(&binary.rhs)),
-            Expr::Paren(paren) => reach(&paren.expr),
-            Expr::Call(call) => call.args.args.iter().map(|arg| reach(arg)).max().unwrap_or_default(),
-            Expr::NumberLiteral(_) | Expr::StringLiteral(_) | Expr::Extension(_) => std::time::Duration::ZERO,
-        }
-    }
-    parser::parse(query).ok().map(|expr| reach(&expr))
-}
-
 /// `query` as an instant vector with the figures check reads from it: a scalar query becomes
 /// `vector(query)`, any other stays as written.
 pub fn as_vector(query: &str) -> String {
@@ -111,63 +77,6 @@ pub fn as_vector(query: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
-
-    /// A query built of range selectors, subqueries, offsets, functions and operators, with the
-    /// furthest it reads back by construction (minutes).
-    fn arb_query() -> impl Strategy<Value = (String, u64)> {
-        // promql-parser refuses `offset 0m`.
-        fn by(offset: u64) -> String {
-            if offset == 0 {
-                String::new()
-            } else {
-                format!(" offset {offset}m")
-            }
-        }
-        let leaf = prop_oneof![
-            (1u64..60, 0u64..30)
-                .prop_map(|(range, offset)| (format!("rate(x[{range}m]{})", by(offset)), range + offset)),
-            (0u64..30).prop_map(|offset| (format!("y{}", by(offset)), 5 + offset)),
-            Just(("vector(1)".to_string(), 0)),
-        ];
-        leaf.prop_recursive(4, 16, 2, |inner| {
-            prop_oneof![
-                (inner.clone(), inner.clone()).prop_map(|((a, ra), (b, rb))| (format!("({a}) + ({b})"), ra.max(rb))),
-                inner.clone().prop_map(|(a, ra)| (format!("sum by (le) ({a})"), ra)),
-                (inner.clone(), 1u64..30, 0u64..10).prop_map(|((a, ra), range, offset)| (
-                    format!("max_over_time(({a})[{range}m:1m]{})", by(offset)),
-                    ra + range + offset
-                )),
-                (inner, 1u64..30)
-                    .prop_map(|((a, ra), range)| (format!("quantile_over_time(0.9, ({a})[{range}m:])"), ra + range)),
-            ]
-        })
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(256))]
-        /// The window a verdict on a query judges is as long as the furthest its text reads.
-        #[test]
-        fn a_query_reads_back_what_its_construction_reads((query, minutes) in arb_query()) {
-            prop_assert_eq!(reads_back(&query), Some(std::time::Duration::from_secs(minutes * 60)), "{}", query);
-        }
-    }
-
-    /// Finding round29-judge/01: the window a query reads, from its text.
-    #[test]
-    fn a_query_reads_back_as_far_as_its_furthest_selector() {
-        let minutes = |m: u64| Some(std::time::Duration::from_secs(m * 60));
-        assert_eq!(reads_back("max_over_time(backlog[10m])"), minutes(10));
-        assert_eq!(reads_back("up"), minutes(5));
-        assert_eq!(reads_back("vector(1)"), minutes(0));
-        assert_eq!(reads_back("rate(x[5m] offset 1h) / on() group_left sum(y)"), minutes(65));
-        assert_eq!(reads_back("max_over_time(rate(x[5m])[10m:1m] offset 2m)"), minutes(17));
-        assert_eq!(reads_back("quantile_over_time(0.95, x[30m]) > bool 1"), minutes(30));
-        assert_eq!(reads_back("histogram_quantile(0.9, sum by (le) (increase(b[15m])))"), minutes(15));
-        assert_eq!(reads_back("topk(scalar(max_over_time(k[20m])), x)"), minutes(20));
-        assert_eq!(reads_back("x offset -10m"), minutes(5));
-        assert_eq!(reads_back("max_over_time("), None);
-    }
 
     /// Finding judge10/03: a query with no selector anywhere is a constant figure.
     #[test]
