@@ -140,11 +140,15 @@ fn read_summary(
     Ok(summary)
 }
 
-/// The other side of the rule above (finding round29-judge/03): a gate's query reads the window
-/// before its evaluation time (`query_window::window`), so a run judged later than its end plus
-/// that window — by an `--at` or by the default now, a later CI job verifying an artifact — reads
-/// only what came after the load, and is refused naming the run's end, the evaluation time and
-/// the window, as an `--at` before the end is. Only dated evidence (`run_end`: raw results, a
+/// The other side of the rule above (finding round29-judge/03): each selector of a gate's query
+/// reads a stretch before its evaluation time (`query_window`: from `far` to `near` back), so a
+/// run is judged only at an evaluation time where every one of them holds the run's end. One
+/// later than the end plus the window — by an `--at` or by the default now, a later CI job
+/// verifying an artifact — reads only what came after the load; one earlier than the end plus
+/// an offset reads only what came before it (finding round30-judge/02: `[10m] offset 30m` 5
+/// minutes after the run). Either is refused naming the run's end, the evaluation time, the
+/// window and an `--at` that holds the run's end, as an `--at` before the end is; a query whose
+/// selectors share no instant is refused too. Only dated evidence (`run_end`: raw results, a
 /// native summary, a k6 summary that records when it was written) is held to it.
 fn refuse_windows_after_the_run(
     policy: &Policy,
@@ -153,31 +157,59 @@ fn refuse_windows_after_the_run(
     plan: &Plan,
     (end, path): (i64, &str),
 ) -> Result<(), Error> {
+    use policy::query_window;
     if plan.at < end {
         return Ok(());
     }
+    let human = |d: std::time::Duration| humantime::format_duration(d).to_string();
     for gate in &policy.gates {
         for threshold in &gate.thresholds {
             let policy::FigureSource::Query(query) = gate.source_for(threshold.stat, env_is_set, scraped) else {
                 continue;
             };
-            let Some(window) = policy::query_window::window(query) else { continue };
-            if policy::query_window::holds_run_end(plan.at, end, window) {
+            // The policy refuses an unanchored query when it loads; one here is refused alike.
+            let window = query_window::window(query).map_err(|why| {
+                Error::Settings(format!("gate {}: query {}: {why}", gate.id, crate::escape::line(query)))
+            })?;
+            let Some(window) = window else { continue };
+            if query_window::holds_run_end(plan.at, end, window) {
                 continue;
             }
+            let Some((earliest, latest)) = query_window::evaluation_times_holding(end, window) else {
+                return Err(Error::Settings(format!(
+                    "gate {}'s query ({}) cannot judge the run that ended {} ({}): its selectors read stretches \
+                     before the evaluation time that share no instant (one ends {} back, another begins {} back), \
+                     so no --at holds the run's end in all of them; give every selector the same offset",
+                    gate.id,
+                    crate::escape::line(query),
+                    sources::prometheus::rfc3339(end),
+                    crate::escape::line(path),
+                    human(window.near),
+                    human(window.far),
+                )));
+            };
             let gap = std::time::Duration::from_secs(u64::try_from(plan.at - end).unwrap_or(u64::MAX));
+            let reads = if window.near.is_zero() {
+                format!("only the {} before it", human(window.far))
+            } else {
+                format!("only the stretch from {} to {} before it", human(window.far), human(window.near))
+            };
+            let give = if earliest == end {
+                format!("{} (the run's end)", sources::prometheus::rfc3339(end))
+            } else {
+                format!("{} (the run's end plus {})", sources::prometheus::rfc3339(earliest), human(window.near))
+            };
             return Err(Error::Settings(format!(
-                "{} {} is {} after the run judged ended ({}, {}): gate {}'s query reads only the {} before it \
-                 ({}), none of the run; give --at {} (the run's end) to judge the run's own window",
+                "{} {} is {} after the run judged ended ({}, {}): gate {}'s query reads {reads} \
+                 ({}), none of the run; give --at {give} to judge the run's own window (any from then to {})",
                 if plan.at_is_fixed { "--at" } else { "the evaluation time (now)" },
                 sources::prometheus::rfc3339(plan.at),
-                humantime::format_duration(gap),
+                human(gap),
                 sources::prometheus::rfc3339(end),
                 crate::escape::line(path),
                 gate.id,
-                humantime::format_duration(window),
                 crate::escape::line(query),
-                sources::prometheus::rfc3339(end),
+                sources::prometheus::rfc3339(latest),
             )));
         }
     }

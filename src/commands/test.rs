@@ -306,9 +306,11 @@ const LOOKBACK_MS: i64 = crate::policy::query_window::LOOKBACK.as_millis() as i6
 /// step before its range; and the lookback once more.
 const MARGIN_MS: i64 = 60_000 + LOOKBACK_MS;
 
-/// How far from its evaluation time (back, or forward with a negative offset) one query can
-/// read: every duration written in it added up (ranges, subquery ranges and steps, offsets,
-/// however they nest), plus the lookback of its instant selectors.
+/// How far back from its evaluation time one query can read: every duration written in it
+/// added up (ranges, subquery ranges and steps, offsets, however they nest), plus the lookback
+/// of its instant selectors. At least `query_window::reads_back` (which leaves out subquery
+/// steps): the policy refuses a query reading ahead or at a fixed `@` instant when it loads
+/// (`query_window::unanchored`), and `@ start()`/`@ end()` only shorten what a query reads.
 fn query_reach_ms(query: &str) -> i64 {
     durations_ms(query).into_iter().sum::<i64>() + LOOKBACK_MS
 }

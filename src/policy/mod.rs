@@ -673,6 +673,17 @@ pub fn parse_with_vars(
                 u32::from(c)
             )));
         }
+        // The window a query's figure is of is the stretch before its evaluation time; one
+        // reading after it or at a fixed instant judges some other time than the run (finding
+        // round30-judge/01). Refused here so every command reads the same queries.
+        if let Some(why) = query_window::unanchored(&query) {
+            let kind = if policy.freshness.iter().any(|freshness| freshness.id == id) { "freshness" } else { "gate" };
+            return Err(fail(format!(
+                "{kind} {id:?}: query {:?}: {why}; a query is judged on the stretch before its evaluation time: \
+                 remove it, and give --at to judge another time",
+                crate::escape::line(&query)
+            )));
+        }
     }
     Ok(policy)
 }

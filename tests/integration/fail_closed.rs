@@ -1391,19 +1391,12 @@ fn queries_at_an_instant_before_the_run_ended_are_refused() {
     assert_ne!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
-/// Finding round29-judge/03, the mirror of round8-judge/01: a lag gate's query reads the 10
-/// minutes before its evaluation time, so `verify` of a run that ended hours ago, at the default
-/// now, read only the idle time after the load and passed where the run's own window blocks.
-/// Against a real Prometheus holding 120 s lags around the run and 0.5 s lags after it: an
-/// evaluation time whose window holds the run's end (the end itself, or exactly one window
-/// later) judges the run and blocks on its lag; one later (by a second, by hours, or the default
-/// now) is refused, naming the run's end, the evaluation time and the window, and saying to give
-/// `--at` the run's end.
-#[test]
-fn queries_whose_window_misses_the_run_are_refused() {
-    let run_end: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
+/// A real Prometheus holding a classic lag histogram written every minute from an hour before
+/// a 5-minute run that ended at `run_end` to 3 h after it: 120 s lags from 5 minutes before the
+/// run to 5 minutes after it, 0.5 s otherwise; and the run's k6 raw results (their newest point
+/// is the run's end). None when Prometheus is not installed.
+fn lag_around_run(dir: &std::path::Path, run_end: i64) -> Option<(PrometheusFixture, std::path::PathBuf)> {
     let run_start = run_end - 300;
-    let dir = tempfile::tempdir().unwrap();
     // A classic lag histogram written every minute from an hour before the run to 3 h after it.
     let les = ["1", "10", "60", "180", "+Inf"];
     let (mut buckets, mut count) = ([0u64; 5], 0u64);
@@ -1423,9 +1416,9 @@ fn queries_whose_window_misses_the_run_are_refused() {
     let mut text = String::from("# TYPE waxwatch_scheduler_lag_seconds histogram\n");
     text.push_str(&lines.join("\n"));
     text.push_str("\n# EOF\n");
-    let data = dir.path().join("lag.om");
+    let data = dir.join("lag.om");
     std::fs::write(&data, text).unwrap();
-    let Some(prom) = PrometheusFixture::start_with(&data) else { return };
+    let prom = PrometheusFixture::start_with(&data)?;
     // The k6 raw results of the run: its newest point is the run's end.
     let iso = |t: i64| {
         time::OffsetDateTime::from_unix_timestamp(t)
@@ -1437,8 +1430,24 @@ fn queries_whose_window_misses_the_run_are_refused() {
     for t in run_start..=run_end {
         raw.push(json!({"type": "Point", "metric": "http_req_duration", "data": {"time": iso(t), "value": 40.0 + (t % 21) as f64, "tags": {"expected_response": "true", "status": "200"}}}).to_string());
     }
-    let raw_path = dir.path().join("raw.ndjson");
+    let raw_path = dir.join("raw.ndjson");
     std::fs::write(&raw_path, raw.join("\n") + "\n").unwrap();
+    Some((prom, raw_path))
+}
+
+/// Finding round29-judge/03, the mirror of round8-judge/01: a lag gate's query reads the 10
+/// minutes before its evaluation time, so `verify` of a run that ended hours ago, at the default
+/// now, read only the idle time after the load and passed where the run's own window blocks.
+/// Against a real Prometheus holding 120 s lags around the run and 0.5 s lags after it: an
+/// evaluation time whose window holds the run's end (the end itself, or exactly one window
+/// later) judges the run and blocks on its lag; one later (by a second, by hours, or the default
+/// now) is refused, naming the run's end, the evaluation time and the window, and saying to give
+/// `--at` the run's end.
+#[test]
+fn queries_whose_window_misses_the_run_are_refused() {
+    let run_end: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
+    let dir = tempfile::tempdir().unwrap();
+    let Some((prom, raw_path)) = lag_around_run(dir.path(), run_end) else { return };
     let (_guard, policy) = policy_file(
         r#"[vars]
 window = "10m"
@@ -1499,6 +1508,138 @@ max = "histogram_quantile(1, sum by (le) (increase(waxwatch_scheduler_lag_second
             assert!(err.contains(part), "{at:?}: {part:?} in {err}");
         }
     }
+}
+
+/// The scheduler-lag gate of the shipped policy, its queries' selector followed by `modifiers`.
+fn lag_policy(modifiers: &str) -> String {
+    format!(
+        r#"[[gate]]
+id = "latency"
+metric = "http_req_duration"
+thresholds = ["p(95) < 500ms"]
+[[gate]]
+id = "scheduler-lag"
+thresholds = ["p(95) < 60s", "max < 180s"]
+unit = "s"
+[gate.query]
+"p(95)" = "histogram_quantile(0.95, sum by (le) (increase(waxwatch_scheduler_lag_seconds_bucket[10m]{modifiers})))"
+max = "histogram_quantile(1, sum by (le) (increase(waxwatch_scheduler_lag_seconds_bucket[10m]{modifiers})))"
+"#
+    )
+}
+
+/// Finding round30-judge/02: each selector reads `[at - offset - range, at - offset]`, so a lag
+/// query `[10m] offset 30m` evaluated 5 minutes after the run read the quiet stretch before the
+/// run and passed, because only its reach (40 m) was compared. Against a real Prometheus: judged
+/// only where its window holds the run's end (30 to 40 minutes after it), where the run's lag
+/// blocks; 5 minutes after the run, or a second beyond either edge, exit 2 naming the stretch it
+/// reads and the `--at` to give; parts that share no instant are refused whatever `--at` is.
+#[test]
+fn an_offset_window_is_judged_only_where_it_holds_the_run() {
+    let run_end: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
+    let dir = tempfile::tempdir().unwrap();
+    let Some((prom, raw)) = lag_around_run(dir.path(), run_end) else { return };
+    let verify = |policy: &std::path::Path, at: i64| {
+        let out = gatecheck()
+            .args(["verify", "--policy"])
+            .arg(policy)
+            .arg("--raw")
+            .arg(&raw)
+            .args(["--prometheus-url", &prom.url, "--at", &at.to_string()])
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (_guard, offset) = policy_file(&lag_policy(" offset 30m"));
+    for at in [run_end + 1800, run_end + 2400] {
+        let (code, out, err) = verify(&offset, at);
+        assert_eq!(code, Some(1), "--at {at}: {out}{err}");
+        assert!(table_line(&out, "scheduler-lag", "p(95) < 60s").contains("FAIL"), "--at {at}: {out}");
+    }
+    for at in [run_end + 300, run_end + 1799, run_end + 2401] {
+        let (code, out, err) = verify(&offset, at);
+        assert_eq!(code, Some(2), "--at {at}: {out}{err}");
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+        for part in [
+            "gate scheduler-lag's query reads only the stretch from 40m to 30m before it",
+            "none of the run; give --at 2026-01-01T00:30:00Z (the run's end plus 30m)",
+            "(any from then to 2026-01-01T00:40:00Z)",
+        ] {
+            assert!(err.contains(part), "--at {at}: {part:?} in {err}");
+        }
+    }
+    // A part 1 h back and a part of the last 10 minutes: no instant lies in both.
+    let (_guard, apart) = policy_file(&lag_policy(") / increase(waxwatch_scheduler_lag_seconds_bucket[10m] offset 1h"));
+    for at in [run_end, run_end + 3600] {
+        let (code, out, err) = verify(&apart, at);
+        assert_eq!(code, Some(2), "--at {at}: {out}{err}");
+        assert!(
+            err.contains("share no instant") && err.contains("so no --at holds the run's end in all of them"),
+            "{err}"
+        );
+    }
+}
+
+/// Finding round30-judge/01: a lag query pinned by `@ <time>` to 2 h after the run, or moved 2 h
+/// ahead of `--at` by `offset -2h`, judged the quiet hours after the run and passed. Neither
+/// reads the stretch before its evaluation time: the policy is refused when it loads (exit 2
+/// naming the gate and the query) by every command that reads it, for a freshness selector
+/// too; `@ start()` and `@ end()` are the evaluation time and are judged as if absent.
+#[test]
+fn a_query_pinned_to_an_instant_or_reading_ahead_is_refused() {
+    let run_end: i64 = 1_767_225_600;
+    let freshness = "\n[[freshness]]\nid = \"fresh\"\nselector = 'up offset -1m'\nmax_age = \"2m\"\n";
+    for (text, named, what) in [
+        (
+            lag_policy(" @ 1767232800"),
+            "gate \"scheduler-lag\"",
+            "`@ 1767232800.000` pins a selector to a fixed instant",
+        ),
+        (lag_policy(" offset -2h"), "gate \"scheduler-lag\"", "`offset -2h` reads after the evaluation time"),
+        (lag_policy("") + freshness, "freshness \"fresh\"", "`offset -1m` reads after the evaluation time"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("p.toml"), &text).unwrap();
+        std::fs::write(
+            dir.path().join("t.toml"),
+            "policy = \"p.toml\"\n[[case]]\nname = \"x\"\n[case.expect]\noutcome = \"ship\"\n",
+        )
+        .unwrap();
+        let policy = dir.path().join("p.toml");
+        for args in [
+            vec!["lint", policy.to_str().unwrap()],
+            vec!["export", "prometheus-rules", "--policy", policy.to_str().unwrap()],
+            vec!["verify", "--policy", policy.to_str().unwrap(), "--at", &run_end.to_string()],
+        ] {
+            let out = gatecheck().args(&args).output().unwrap();
+            let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {said}");
+            assert!(said.contains(named) && said.contains(what), "{args:?}: {said}");
+        }
+        let out = gatecheck().current_dir(dir.path()).args(["test", "t.toml"]).output().unwrap();
+        let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert_ne!(out.status.code(), Some(0), "test: {said}");
+        assert!(said.contains(what), "test: {said}");
+    }
+    // `@ end()` is the evaluation time: the run's own window, judged, and its lag blocks.
+    let dir = tempfile::tempdir().unwrap();
+    let Some((prom, raw)) = lag_around_run(dir.path(), run_end) else { return };
+    let (_guard, policy) = policy_file(&lag_policy(" @ end()"));
+    let out = gatecheck()
+        .args(["verify", "--policy"])
+        .arg(&policy)
+        .arg("--raw")
+        .arg(&raw)
+        .args(["--prometheus-url", &prom.url, "--at", &run_end.to_string()])
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{shown}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(table_line(&shown, "scheduler-lag", "max < 180s").contains("FAIL"), "{shown}");
 }
 
 /// Finding round8-judge/04: `check --watch 3 --require 3` on figures that are not re-read each
