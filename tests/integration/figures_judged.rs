@@ -948,6 +948,41 @@ fn a_scraped_series_whose_exposition_says_it_restarted_is_no_data_though_it_coun
     }
 }
 
+/// Finding round30-figures/02: the process collector was namespaced, as client libraries write
+/// it on request (prom-client `prefix`, client_golang `Namespace`, prometheus_client
+/// `namespace=`): `myapp_process_start_time_seconds` moved from a day ago to "now", and the new
+/// process's counts already exceeded the old ones in every bucket, so new − old (200 fast, 5
+/// slow) passed p(95) < 30 s while the new process observed 1005 of 1205 lags above 10 s. Any
+/// gauge whose name ends in `process_start_time_seconds` is a start sign: NO DATA naming it.
+#[test]
+fn a_namespaced_process_start_that_moved_is_a_restart() {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
+    let exposition = |gauge: &str, started: f64, fast: u32, slow: u32| {
+        let all = fast + slow;
+        format!(
+            "# TYPE {gauge} gauge\n{gauge} {started:.2}\n# TYPE lagh histogram\n\
+             lagh_bucket{{worker=\"a\",le=\"1\"}} {fast}\nlagh_bucket{{worker=\"a\",le=\"10\"}} {fast}\n\
+             lagh_bucket{{worker=\"a\",le=\"100\"}} {all}\nlagh_bucket{{worker=\"a\",le=\"+Inf\"}} {all}\n\
+             lagh_sum{{worker=\"a\"}} {}\nlagh_count{{worker=\"a\"}} {all}\n",
+            f64::from(slow) * 50.0 + f64::from(fast) * 0.5
+        )
+    };
+    for gauge in ["myapp_process_start_time_seconds", "myapp:process_start_time_seconds"] {
+        let dir = tempfile::tempdir().unwrap();
+        let before = exposition(gauge, now - 86_400.0, 0, 1000);
+        let after = exposition(gauge, now + 1.0, 200, 1005);
+        let summary = smoke_over_a_changing_scrape(dir.path(), before, after);
+        let (_guard, policy) = policy_file(
+            "[[gate]]\nid = \"queue-lag\"\nunit = \"s\"\nthresholds = [\"p(95) < 30s\"]\nscrape = \"lagh\"\n",
+        );
+        let verify =
+            gatecheck().args(["verify", "--verbose", "--policy"]).arg(&policy).arg("--summary").arg(&summary).assert();
+        let out = stdout_of(&verify.code(1));
+        assert!(table_line(&out, "queue-lag", "p(95) < 30s").contains("NO DATA"), "{gauge}: {out}");
+        assert!(out.contains("restarted") && out.contains(gauge), "{gauge}: the sign is named: {out}");
+    }
+}
+
 /// Finding round29-figures/01: a series first read in the second scrape was counted from zero
 /// though its own `_created` (or a `process_start_time_seconds` of its process that the first
 /// scrape did not show) dated it a day before the run: worker b's lifetime of fast lags joined
