@@ -66,6 +66,10 @@ pub fn merge_raw(inputs: &[PathBuf], policy: &Policy) -> Result<Value, Error> {
             "partial_reason": "merged from k6 raw results, which do not record whether the run completed (judge the raw files with --raw, or downgrade with [integrity] partial_run = \"warn\")",
             "ended_at": ended_at,
             "skipped_flows": [],
+            // What the raw files showed of k6's thresholds (none of its verdicts): a reader of
+            // the merged summary must judge `k6-thresholds` as a reader of the files does
+            // (finding round30-figures/01). Null where they cannot tell.
+            crate::sources::k6_summary::K6_THRESHOLDS_SHOWN: set.k6_thresholds_shown,
             "percentile_method": "k6's TrendSink method (linear interpolation between closest ranks) over the union of the raw samples",
         }
     }))
@@ -796,6 +800,99 @@ mod tests {
 
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig { cases: 64, failure_persistence: None, ..Default::default() })]
+
+        /// The class of finding round30-figures/01: whatever a reader of k6 raw results knows
+        /// that blocks a release survives their merge. For generated runs split between
+        /// runners (each file with or without its Metric records, thresholds listed or not, on
+        /// the metric or a sub-metric), the merged summary read by verify is never more
+        /// permissive than the files read directly (`--raw`): no gate both judge blocks from
+        /// the files and not from the merge, and the verdict blocks whenever the files' does.
+        #[test]
+        fn verify_of_merged_raw_results_is_never_more_permissive_than_the_raw_files(
+            files in proptest::collection::vec((proptest::bool::weighted(0.8), 0usize..3, proptest::bool::ANY), 2..4),
+            points in proptest::collection::vec((0usize..4, 0usize..2, 1u32..800, proptest::bool::weighted(0.1)), 0..24),
+            enforce in proptest::bool::ANY,
+            p95_limit in 100u32..700,
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let metric = |name: &str, kind: &str, contains: &str, thresholds: &Value, submetric: bool| {
+                let submetrics = if submetric {
+                    json!([{"name": format!("{name}{{flow:a}}"), "suffix": "flow:a", "tags": {"flow": "a"}}])
+                } else {
+                    Value::Null
+                };
+                json!({"type": "Metric", "metric": name, "data": {"name": name, "type": kind, "contains": contains, "thresholds": thresholds, "submetrics": submetrics}}).to_string()
+            };
+            let mut texts: Vec<String> = files
+                .iter()
+                .map(|(records, thresholds, submetric)| {
+                    if !records {
+                        return String::new();
+                    }
+                    let listed = [Value::Null, json!([]), json!(["p(95)<400"])][*thresholds].clone();
+                    [
+                        metric("http_req_duration", "trend", "time", &listed, *submetric),
+                        metric("http_req_failed", "rate", "default", &json!([]), false),
+                    ]
+                    .map(|line| line + "\n")
+                    .concat()
+                })
+                .collect();
+            for (i, (file, flow, duration, failed)) in points.iter().enumerate() {
+                let tags = json!({"flow": (["a", "b"][*flow])});
+                let time = format!("2026-11-27T07:35:48.{:03}Z", i * 10);
+                let text = &mut texts[file % files.len()];
+                for (name, value) in [("http_req_duration", json!(duration)), ("http_req_failed", json!(u8::from(*failed)))] {
+                    text.push_str(&json!({"type": "Point", "metric": name, "data": {"time": time, "value": value, "tags": tags}}).to_string());
+                    text.push('\n');
+                }
+            }
+            let inputs: Vec<PathBuf> = texts
+                .iter()
+                .enumerate()
+                .map(|(i, text)| {
+                    let path = dir.path().join(format!("part-{i}.ndjson"));
+                    std::fs::write(&path, text).unwrap();
+                    path
+                })
+                .collect();
+            let policy = crate::policy::parse(
+                "p.toml",
+                "p",
+                &format!(
+                    "[k6_thresholds]\nenforce = {enforce}\n[integrity]\npartial_run = \"warn\"\n\
+                     [[gate]]\nid = \"read-errors\"\nmetric = \"http_req_failed{{flow:a}}\"\nthresholds = [\"rate < 10%\"]\n\
+                     [[gate]]\nid = \"read-latency\"\nmetric = \"http_req_duration{{flow:a}}\"\nthresholds = [\"p(95) < {p95_limit}ms\"]\n"
+                ),
+            )
+            .unwrap();
+            let paths: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
+            // Files verify would refuse, or merge would, are no verdict to compare.
+            let Ok((raw, _)) = crate::sources::k6_ndjson::read(&paths, &policy.metric_keys(), false) else { return Ok(()) };
+            let Ok(document) = merge_raw(&inputs, &policy) else { return Ok(()) };
+            let merged = crate::sources::k6_summary::parse("merged.json", &summary::encode(&document).unwrap()).unwrap();
+            let judge = |evidence: crate::policy::evaluate::Evidence| {
+                let verdict = crate::policy::evaluate::evaluate(&policy, &evidence).unwrap();
+                let mut blocking: BTreeMap<String, bool> = BTreeMap::new();
+                for row in &verdict.rows {
+                    *blocking.entry(row.gate.clone()).or_default() |= row.blocking;
+                }
+                blocking
+            };
+            let direct = judge(crate::policy::evaluate::Evidence { raw: Some(raw), ..Default::default() });
+            let through_merge = judge(crate::policy::evaluate::Evidence { summary: Some(merged), ..Default::default() });
+            for (gate, blocks) in &direct {
+                if let Some(merged_blocks) = through_merge.get(gate) {
+                    proptest::prop_assert!(!blocks || *merged_blocks, "{} blocks from the files only: {:?} vs {:?}", gate, direct, through_merge);
+                }
+            }
+            if direct.values().any(|b| *b) {
+                proptest::prop_assert!(through_merge.values().any(|b| *b), "{:?} vs {:?}", direct, through_merge);
+            }
+            if enforce {
+                proptest::prop_assert_eq!(direct.get("k6-thresholds"), through_merge.get("k6-thresholds"));
+            }
+        }
 
         /// Finding round29-figures/03, generated: whatever the segments scraped (or not), the
         /// merged run's windows are readings of one target: refused when the URLs differ; else

@@ -37,6 +37,9 @@ pub const FORMAT_EXPORT: &str = "k6 --summary-export";
 pub const FORMAT_HANDLE_SUMMARY: &str = "k6 handleSummary data";
 pub const FORMAT_MACHINE_READABLE: &str = "k6 machine-readable summary (k6 >= 1.5)";
 pub const FORMAT_NATIVE: &str = "gatecheck native run (k6 --summary-export shape)";
+/// A summary `gatecheck merge` wrote from k6 raw results: k6's figures re-expressed, never a
+/// native run (whose figures are gatecheck's own and have no k6 thresholds).
+pub const FORMAT_MERGED_RAW: &str = "gatecheck merge of k6 raw results";
 pub const FORMAT_RAW: &str = "k6 raw results (--out json)";
 
 /// True for k6's built-in metrics that hold durations in milliseconds (k6's `contains: time`):

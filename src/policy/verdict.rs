@@ -104,7 +104,7 @@ impl FigureFrom {
     /// Of an evidence file, by the format its reader gave it.
     pub fn of_format(format: &str) -> FigureFrom {
         match format {
-            crate::metrics::FORMAT_RAW => FigureFrom::K6Raw,
+            crate::metrics::FORMAT_RAW | crate::metrics::FORMAT_MERGED_RAW => FigureFrom::K6Raw,
             crate::metrics::FORMAT_NATIVE => FigureFrom::Native,
             _ => FigureFrom::K6Summary,
         }

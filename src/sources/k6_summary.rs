@@ -23,7 +23,14 @@ use crate::metrics::{
     Aggregate, Distribution, K6Verdict, Metric, MetricKey, MetricKind, MetricSet, Provenance, RunRecord, TrendStats,
 };
 
-pub use crate::metrics::{FORMAT_EXPORT, FORMAT_HANDLE_SUMMARY, FORMAT_MACHINE_READABLE, FORMAT_NATIVE};
+pub use crate::metrics::{
+    FORMAT_EXPORT, FORMAT_HANDLE_SUMMARY, FORMAT_MACHINE_READABLE, FORMAT_MERGED_RAW, FORMAT_NATIVE,
+};
+
+/// The field of a merged summary's `gatecheck` block that says what k6 thresholds its raw
+/// results showed (written by `load::merge::merge_raw`, read into
+/// `MetricSet::k6_thresholds_shown`).
+pub const K6_THRESHOLDS_SHOWN: &str = "k6_thresholds_shown";
 
 /// Reads and parses a k6 summary file of any shape; `-` reads standard input.
 pub fn read(path: &Path) -> Result<MetricSet, Error> {
@@ -126,11 +133,31 @@ fn from_document(path: &str, root: &Map<String, Value>) -> Result<MetricSet, Err
         // recorder let lowered stats pass). A merge of k6 raw results has none to carry.
         let by_native_runner = native.get("runner").and_then(Value::as_str).is_some_and(|r| r.ends_with(" native"));
         match native.get("recorder") {
+            Some(_) if native.get(K6_THRESHOLDS_SHOWN).is_some() => {
+                return Err(reader.error(
+                    &format!("gatecheck.{K6_THRESHOLDS_SHOWN}"),
+                    "only a merge of k6 raw results records it, and this summary holds a native run's recorder",
+                ))
+            }
             Some(_) => set.distributions = reader.distributions(native, metrics)?,
             None if by_native_runner => return Err(reader.error(
                 "gatecheck.recorder",
                 "missing: the native runner's summary carries the histograms its latency figures were computed from",
             )),
+            // A merge without a recorder is `merge` of k6 raw results: k6's figures, whose
+            // thresholds are judged by the rule for evidence without k6's verdicts, from what
+            // the raw files showed (finding round30-figures/01: read as a native run, the merge
+            // of a run k6 failed had no k6-thresholds row).
+            None if native.get("merged_from").is_some() => {
+                set.format = FORMAT_MERGED_RAW.into();
+                set.k6_thresholds_shown = reader.k6_thresholds_shown(native, &set)?;
+            }
+            None if native.get(K6_THRESHOLDS_SHOWN).is_some() => {
+                return Err(reader.error(
+                    &format!("gatecheck.{K6_THRESHOLDS_SHOWN}"),
+                    "only a merge of k6 raw results (gatecheck.merged_from) records it",
+                ))
+            }
             None => {}
         }
         if let Some(scraped) = native.get("scraped") {
@@ -946,6 +973,33 @@ impl Reader<'_> {
         Ok(())
     }
 
+    /// What a merge of k6 raw results says k6's Metric records showed of its thresholds
+    /// (`gatecheck.k6_thresholds_shown`, `MetricSet::k6_thresholds_shown`): a list of
+    /// thresholds, or `None` where it cannot tell — the field null, or absent (a merge by an
+    /// older gatecheck, which did not record it). A metric of the summary holding thresholds
+    /// shows one too: the field never hides a threshold the figures carry.
+    fn k6_thresholds_shown(&self, native: &Value, set: &MetricSet) -> Result<Option<Vec<String>>, Error> {
+        let field = format!("gatecheck.{K6_THRESHOLDS_SHOWN}");
+        let mut shown: Vec<String> = match native.get(K6_THRESHOLDS_SHOWN) {
+            None | Some(Value::Null) => return Ok(None),
+            Some(Value::Array(list)) => list
+                .iter()
+                .map(|item| item.as_str().map(str::to_string))
+                .collect::<Option<_>>()
+                .ok_or_else(|| self.error(&field, "expected the thresholds as text"))?,
+            Some(other) => {
+                return Err(self.error(
+                    &field,
+                    format!("is {}, expected the list of thresholds k6's Metric records showed", type_name(other)),
+                ))
+            }
+        };
+        shown.extend(set.metrics.iter().filter(|(_, m)| !m.k6_verdicts.is_empty()).map(|(key, _)| key.to_string()));
+        shown.sort();
+        shown.dedup();
+        Ok(Some(shown))
+    }
+
     fn empty_set(&self, format: &str, carries_thresholds: bool) -> MetricSet {
         MetricSet {
             format: format.to_string(),
@@ -1380,5 +1434,51 @@ mod tests {
         let mut stretched = native("2099-01-01T00:00:00Z".into(), true);
         stretched["duration_s"] = 30_000.0.into();
         assert!(run_span(&stretched).is_err(), "a future end never lengthens the duration");
+    }
+
+    /// Finding round30-figures/01: a gatecheck block without a recorder is a merge of k6 raw
+    /// results, read as k6's evidence: what its raw files showed of k6's thresholds is read
+    /// (absent or null: cannot tell), a threshold a metric carries counts as shown, and the
+    /// field is refused where it does not belong or is not a list of thresholds.
+    #[test]
+    fn a_merge_of_raw_results_says_what_k6_thresholds_its_files_showed() {
+        let read = |gatecheck: serde_json::Value, metrics: serde_json::Value| {
+            let doc = serde_json::json!({"metrics": metrics, "gatecheck": gatecheck});
+            parse("m.json", doc.to_string().as_bytes())
+        };
+        let failed = serde_json::json!({"http_req_failed{flow:a}": {"passes": 0, "fails": 2, "value": 0.0}});
+        let merged = |shown: Option<serde_json::Value>| {
+            let mut block =
+                serde_json::json!({"runner": "gatecheck 0 merge", "merged_from": ["a", "b"], "partial": true});
+            if let Some(shown) = shown {
+                block[K6_THRESHOLDS_SHOWN] = shown;
+            }
+            block
+        };
+        let set = read(merged(Some(serde_json::json!(["http_req_duration{flow:a}"]))), failed.clone()).unwrap();
+        assert_eq!(set.format, FORMAT_MERGED_RAW);
+        assert!(!set.carries_thresholds);
+        assert_eq!(set.k6_thresholds_shown, Some(vec!["http_req_duration{flow:a}".to_string()]));
+        assert_eq!(
+            read(merged(Some(serde_json::json!([]))), failed.clone()).unwrap().k6_thresholds_shown,
+            Some(vec![])
+        );
+        for unknown in [None, Some(serde_json::Value::Null)] {
+            let set = read(merged(unknown), failed.clone()).unwrap();
+            assert_eq!((set.format.as_str(), set.k6_thresholds_shown), (FORMAT_MERGED_RAW, None));
+        }
+        let with_threshold = serde_json::json!({"http_req_failed{flow:a}": {
+            "passes": 0, "fails": 2, "value": 0.0, "thresholds": {"rate<0.01": true}
+        }});
+        let set = read(merged(Some(serde_json::json!([]))), with_threshold).unwrap();
+        assert_eq!(set.k6_thresholds_shown, Some(vec!["http_req_failed{flow:a}".to_string()]));
+        let mut unmerged = merged(Some(serde_json::json!([])));
+        unmerged.as_object_mut().unwrap().remove("merged_from");
+        let err = read(unmerged, failed.clone()).unwrap_err().to_string();
+        assert!(err.contains("gatecheck.k6_thresholds_shown") && err.contains("merged_from"), "{err}");
+        for bad in [serde_json::json!("none"), serde_json::json!([1])] {
+            let err = read(merged(Some(bad)), failed.clone()).unwrap_err().to_string();
+            assert!(err.contains("gatecheck.k6_thresholds_shown"), "{err}");
+        }
     }
 }

@@ -606,3 +606,127 @@ proptest::proptest! {
         );
     }
 }
+
+/// The raw results of one k6 run, written by two runners: the Metric records in both files, the
+/// points taken in turns (as `raw_parts_side_by_side`), decompressed where gzipped.
+fn raw_run_in_two_files(raw: &std::path::Path, dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let mut text = String::new();
+    let file = std::fs::File::open(raw).unwrap();
+    if raw.extension().is_some_and(|e| e == "gz") {
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(file), &mut text).unwrap();
+    } else {
+        std::io::Read::read_to_string(&mut std::io::BufReader::new(file), &mut text).unwrap();
+    }
+    let (first, second) = raw_segments_side_by_side(&text);
+    let (a, b) = (dir.join("a.ndjson"), dir.join("b.ndjson"));
+    std::fs::write(&a, first).unwrap();
+    std::fs::write(&b, second).unwrap();
+    (a, b)
+}
+
+/// Finding round30-figures/01: raw results of a run k6 failed (exit 99), merged, passed a
+/// policy enforcing k6's verdicts while the same files given with `--raw` blocked: the merged
+/// summary dropped that the Metric records listed thresholds and was read as a native run.
+/// The merged summary carries what the raw results showed (`gatecheck.k6_thresholds_shown`),
+/// and verify judges `k6-thresholds` from it as `--raw` does: NO DATA, blocking.
+#[test]
+fn merged_raw_results_keep_that_k6_had_thresholds_and_block_as_the_raw_files_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = raw_run_in_two_files(&fixture("k6/2.2.0/fail-latency/raw-v1.ndjson.gz"), dir.path());
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        "[policy]\nname = \"r\"\n[k6_thresholds]\nenforce = true\n[integrity]\npartial_run = \"warn\"\n\
+         [[gate]]\nid = \"read-errors\"\nmetric = \"http_req_failed{flow:auth_list}\"\nthresholds = [\"rate < 1%\"]\n",
+    )
+    .unwrap();
+    let raw = gatecheck()
+        .args(["verify", "--no-env", "--policy"])
+        .arg(&policy)
+        .arg("--raw")
+        .arg(&a)
+        .arg("--raw")
+        .arg(&b)
+        .assert()
+        .code(1);
+    let raw_out = stdout_of(&raw);
+    assert!(table_line(&raw_out, "k6-thresholds", "every k6 threshold passed").contains("NO DATA"), "{raw_out}");
+    let merged = dir.path().join("merged.json");
+    gatecheck().args(["merge", "--policy"]).arg(&policy).arg("--out").arg(&merged).arg(&a).arg(&b).assert().code(0);
+    let doc = read(&merged);
+    let shown = doc["gatecheck"]["k6_thresholds_shown"].as_array().unwrap_or_else(|| panic!("{doc}"));
+    assert!(shown.iter().any(|s| s.as_str().is_some_and(|s| s.contains("auth_list"))), "{doc}");
+    let out = stdout_of(
+        &gatecheck()
+            .args(["verify", "--no-env", "--policy"])
+            .arg(&policy)
+            .arg("--summary")
+            .arg(&merged)
+            .assert()
+            .code(1),
+    );
+    let row = table_line(&out, "k6-thresholds", "every k6 threshold passed");
+    assert!(row.contains("NO DATA"), "{out}");
+    assert!(out.contains("merge of k6 raw results"), "the evidence is named for what it is: {out}");
+    // Enforcing no k6 verdicts, the merged run is judged on its figures alone, as the raw files.
+    let lenient = dir.path().join("lenient.toml");
+    std::fs::write(&lenient, std::fs::read_to_string(&policy).unwrap().replace("enforce = true", "enforce = false"))
+        .unwrap();
+    gatecheck()
+        .args(["verify", "--no-env", "--policy"])
+        .arg(&lenient)
+        .arg("--raw")
+        .arg(&a)
+        .arg("--raw")
+        .arg(&b)
+        .assert()
+        .code(0);
+    gatecheck().args(["verify", "--no-env", "--policy"]).arg(&lenient).arg("--summary").arg(&merged).assert().code(0);
+}
+
+/// The class of round30-figures/01 over every fixture run (k6 1.1.0 and 2.2.0, each case, each
+/// raw file): the merged summary of a run's raw results, split between two runners, judges
+/// `k6-thresholds` exactly as the raw files read directly do (same status, same blocking).
+#[test]
+fn the_merge_of_every_fixture_runs_raw_results_judges_k6_thresholds_as_the_raw_files() {
+    let policy = gatecheck::policy::parse(
+        "enforce.toml",
+        "enforce",
+        "[k6_thresholds]\nenforce = true\n[integrity]\npartial_run = \"warn\"\n[[gate]]\nid = \"read-errors\"\nmetric = \"http_req_failed{flow:auth_list}\"\nthresholds = [\"rate < 1%\"]\n",
+    )
+    .unwrap();
+    let k6_rows = |evidence: gatecheck::policy::evaluate::Evidence| {
+        let verdict = gatecheck::policy::evaluate::evaluate(&policy, &evidence).unwrap();
+        let rows: Vec<_> =
+            verdict.rows.iter().filter(|r| r.gate == "k6-thresholds").map(|r| (r.status, r.blocking)).collect();
+        rows
+    };
+    let mut judged = 0;
+    for version in ["1.1.0", "2.2.0"] {
+        for case in std::fs::read_dir(fixture(&format!("k6/{version}"))).unwrap() {
+            let case = case.unwrap().path();
+            for name in ["raw.ndjson", "raw.ndjson.gz", "raw-v1.ndjson.gz"] {
+                let raw_file = case.join(name);
+                if !raw_file.exists() {
+                    continue;
+                }
+                let dir = tempfile::tempdir().unwrap();
+                let (a, b) = raw_run_in_two_files(&raw_file, dir.path());
+                let inputs = [a.clone(), b.clone()];
+                let (raw, _) =
+                    gatecheck::sources::k6_ndjson::read(&[a.as_path(), b.as_path()], &policy.metric_keys(), false)
+                        .unwrap();
+                let document = gatecheck::load::merge::merge_raw(&inputs, &policy).unwrap();
+                let text = gatecheck::load::summary::encode(&document).unwrap();
+                let merged = gatecheck::sources::k6_summary::parse("merged.json", &text).unwrap();
+                let from_raw = k6_rows(gatecheck::policy::evaluate::Evidence { raw: Some(raw), ..Default::default() });
+                let from_merged =
+                    k6_rows(gatecheck::policy::evaluate::Evidence { summary: Some(merged), ..Default::default() });
+                assert!(!from_raw.is_empty(), "{}", raw_file.display());
+                assert_eq!(from_merged, from_raw, "{}", raw_file.display());
+                judged += 1;
+            }
+        }
+    }
+    assert!(judged >= 18, "{judged} raw files judged");
+}
