@@ -539,12 +539,20 @@ impl ReleaseJudgingRaw {
     }
 }
 
+/// The release policy judging raw results, written afresh for one test.
 pub fn release_policy_judging_raw() -> ReleaseJudgingRaw {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("release.toml");
+    std::fs::write(&path, release_text_without_k6_enforced()).unwrap();
+    ReleaseJudgingRaw { _dir: dir, path }
+}
+
+/// The shipped release policy's text with `[k6_thresholds] enforce = false`: k6's own verdicts
+/// are absent from raw results and never waivable, so tests of what the gates alone decide
+/// start from this text.
+pub fn release_text_without_k6_enforced() -> String {
     let release = std::fs::read_to_string(repo().join("gates/release.toml")).unwrap();
     let text = release.replace("[k6_thresholds]\nenforce = true", "[k6_thresholds]\nenforce = false");
     assert_ne!(text, release, "the release policy still enforces k6 thresholds as written");
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("release.toml");
-    std::fs::write(&path, text).unwrap();
-    ReleaseJudgingRaw { _dir: dir, path }
+    text
 }
