@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cli::{Cli, Command, TestArgs};
 use crate::error::Error;
+use crate::policy::query_window;
 use crate::policy::verdict::Status;
 use crate::sources::{input_series, test_prometheus};
 
@@ -299,27 +300,44 @@ const FIRST_START_MS: i64 = 946_684_800_000;
 const LAST_END_MS: i64 = 1_735_689_600_000;
 /// Case windows start on promtool's 2 h block boundaries, so no block holds two cases.
 const BLOCK_MS: i64 = 2 * 3_600_000;
-/// Prometheus' default lookback of an instant selector.
-const LOOKBACK_MS: i64 = crate::policy::query_window::LOOKBACK.as_millis() as i64;
-/// Beyond the farthest a query reads: a subquery with no step (`[24h:]`) steps at the default
-/// evaluation interval (1 m), aligned to multiples of it, so its first step may lie up to one
-/// step before its range; and the lookback once more.
-const MARGIN_MS: i64 = 60_000 + LOOKBACK_MS;
+/// Slack beyond the farthest a query reads (`query_reach_ms`): one default evaluation interval
+/// (1 m, the step of a subquery written without one, `[24h:]`) and the lookback once more, so
+/// no sample at the very edge of a read (Prometheus 2.x closes a range at both ends) belongs
+/// to another case.
+const MARGIN_MS: i64 = 60_000 + duration_ms(query_window::LOOKBACK);
 
-/// How far back from its evaluation time one query can read: every duration written in it
-/// added up (ranges, subquery ranges and steps, offsets, however they nest), plus the lookback
-/// of its instant selectors. At least `query_window::reads_back` (which leaves out subquery
-/// steps): the policy refuses a query reading ahead or at a fixed `@` instant when it loads
-/// (`query_window::unanchored`), and `@ start()`/`@ end()` only shorten what a query reads.
+/// A duration in ms, as the windows are laid out (saturating: no reach is that long).
+const fn duration_ms(duration: std::time::Duration) -> i64 {
+    let ms = duration.as_millis();
+    if ms > i64::MAX as u128 {
+        i64::MAX
+    } else {
+        ms as i64
+    }
+}
+
+/// How far back from its evaluation time one query reads: `query_window::reads_back`, the one
+/// home of that rule (ranges, offsets and subquery ranges added up as they nest; an instant
+/// selector's lookback). A subquery's steps read nothing further back: Prometheus starts them at
+/// the first multiple of the step inside its range. The policy refuses a query reading ahead or
+/// at a fixed `@` instant when it loads (`query_window::unanchored`), so a loaded query it has no
+/// answer for is one `promql-parser`'s grammar refuses, which the test Prometheus may still
+/// evaluate (a newer function or syntax): for that one, every duration written in it added up,
+/// plus the lookback, bounds what any nesting of them reads.
 fn query_reach_ms(query: &str) -> i64 {
-    durations_ms(query).into_iter().sum::<i64>() + LOOKBACK_MS
+    match query_window::reads_back(query) {
+        Some(back) => duration_ms(back),
+        None => durations_ms(query).into_iter().fold(duration_ms(query_window::LOOKBACK), i64::saturating_add),
+    }
 }
 
 /// The farthest any query the policy can send reads from its evaluation time (finding
 /// round19-judge/03): the queries as the policy loads with the test's vars, its defaults
 /// included (a [[freshness]]'s search window, `[24h:]` unless written, its up-for and gap
 /// queries, coverage windows), and never less than the longest duration written in the policy
-/// or the vars (a policy that does not load is reported by its cases).
+/// or the vars. That floor is what the loaded queries do not cover: a policy that does not load
+/// with these vars has no queries to measure (each case reports why, yet all are laid out), and
+/// a duration written for a read outside `queries()` still spaces the cases.
 fn policy_reach_ms(file: &TestFile, policy: &Path) -> i64 {
     let policy_text = std::fs::read_to_string(policy).unwrap_or_default();
     let mut reach = longest_duration_ms(&policy_text);
@@ -343,7 +361,7 @@ fn policy_reach_ms(file: &TestFile, policy: &Path) -> i64 {
 /// sample only after its newest block and within an hour of its newest sample, so they are
 /// placed, and later pushed, in time order.
 fn plan_windows(file: &TestFile, policy: &Path) -> Result<Vec<Option<Window>>, String> {
-    let gap = policy_reach_ms(file, policy).max(3_600_000) + MARGIN_MS;
+    let gap = policy_reach_ms(file, policy).max(3_600_000).saturating_add(MARGIN_MS);
     let mut next_start = FIRST_START_MS;
     let mut windows: Vec<Option<Window>> = file.cases.iter().map(|_| None).collect();
     let mut parsed_cases = Vec::new();
@@ -379,7 +397,7 @@ fn plan_windows(file: &TestFile, policy: &Path) -> Result<Vec<Option<Window>>, S
                 crate::policy::freshness::show_age(std::time::Duration::from_millis(gap as u64))
             ));
         }
-        next_start = (end + gap).div_euclid(BLOCK_MS) * BLOCK_MS + BLOCK_MS;
+        next_start = end.saturating_add(gap).div_euclid(BLOCK_MS) * BLOCK_MS + BLOCK_MS;
         windows[index] = Some(Window { openmetrics, samples, at_ms: start + at, remote });
     }
     Ok(windows)
@@ -673,10 +691,18 @@ mod tests {
         assert_eq!(prometheus_duration_ms("15"), None);
         assert_eq!(prometheus_duration_ms("3x"), None);
         assert_eq!(longest_duration_ms("run_id = \"r1\" a1m"), 0);
-        // Nested ranges and offsets add up; an instant selector reads its lookback too.
+        // Nested ranges and offsets add up (`query_window::reads_back`); a subquery's step
+        // reads no further back; an instant selector reads its lookback, inside a subquery too.
+        let lookback = duration_ms(query_window::LOOKBACK);
         let nested = "max_over_time(rate(x[5m] offset 1h)[1d:1m])";
-        assert_eq!(query_reach_ms(nested), 300_000 + 3_600_000 + 86_400_000 + 60_000 + LOOKBACK_MS);
-        assert_eq!(query_reach_ms("up"), LOOKBACK_MS);
+        assert_eq!(query_reach_ms(nested), 300_000 + 3_600_000 + 86_400_000);
+        assert_eq!(query_reach_ms("up"), lookback);
+        assert_eq!(query_reach_ms("max_over_time(up[1h:5m] offset 10m)"), 600_000 + 3_600_000 + lookback);
+        // A query the grammar refuses (the test Prometheus may still evaluate it): every
+        // duration written in it added up, steps included, plus the lookback.
+        let refused = "max_over_time(rate(x[5m] offset 1h)[1d:1m]";
+        assert_eq!(query_window::reads_back(refused), None);
+        assert_eq!(query_reach_ms(refused), 300_000 + 3_600_000 + 86_400_000 + 60_000 + lookback);
     }
 
     /// Finding round19-judge/03: a [[freshness]] searches over `[24h:]` unless `search` is
@@ -694,6 +720,6 @@ mod tests {
         .unwrap();
         let vars = BTreeMap::from([("job".to_string(), "web".to_string())]);
         let file = TestFile { policy: "p.toml".into(), vars, cases: Vec::new() };
-        assert!(policy_reach_ms(&file, &policy) >= 24 * 3_600_000 + LOOKBACK_MS);
+        assert!(policy_reach_ms(&file, &policy) >= 24 * 3_600_000 + duration_ms(query_window::LOOKBACK));
     }
 }

@@ -755,6 +755,17 @@ fn label(series: &str, name: &str) -> Option<String> {
 mod tests {
     use super::*;
 
+    /// The two scrapes around a three-second run, in ms since the epoch: the first 10 ms before
+    /// the run starts (1_700_000_000 s), the second 10 ms after it ends. The texts of the tests
+    /// that use it date their samples against these instants (an hour or a day before, just
+    /// after the first scrape).
+    const RUN_AT: Instants = Instants {
+        first_scrape: 1_700_000_000_000,
+        run_start: 1_700_000_000_010,
+        run_end: 1_700_000_003_010,
+        second_scrape: 1_700_000_003_020,
+    };
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
         /// Finding round28-figures/01, the class: every sample line is read or refused, never
@@ -852,12 +863,7 @@ mod tests {
     /// and the sign. The same signs in both scrapes are no restart: the window is judged.
     #[test]
     fn a_series_whose_exposition_says_it_restarted_gives_no_window_though_it_counted_more() {
-        let at = Instants {
-            first_scrape: 1_700_000_000_000,
-            run_start: 1_700_000_000_010,
-            run_end: 1_700_000_003_010,
-            second_scrape: 1_700_000_003_020,
-        };
+        let at = RUN_AT;
         let text = |count: u32, extra: &str| {
             format!("lag_bucket{{le=\"1\"}} {count}\nlag_bucket{{le=\"+Inf\"}} {count}\nlag_sum 0\nlag_count {count}\n{extra}")
         };
@@ -902,12 +908,7 @@ mod tests {
     /// conflict with a series' (another worker's process) does not date it.
     #[test]
     fn a_namespaced_or_otherwise_labelled_process_start_says_a_restart_too() {
-        let at = Instants {
-            first_scrape: 1_700_000_000_000,
-            run_start: 1_700_000_000_010,
-            run_end: 1_700_000_003_010,
-            second_scrape: 1_700_000_003_020,
-        };
+        let at = RUN_AT;
         let text = |count: u32, extra: &str| {
             format!("lag_bucket{{w=\"a\",le=\"1\"}} {count}\nlag_bucket{{w=\"a\",le=\"+Inf\"}} {count}\nlag_sum{{w=\"a\"}} 0\nlag_count{{w=\"a\"}} {count}\n{extra}")
         };
@@ -1090,12 +1091,7 @@ mod tests {
             whole_exposition_restarted in proptest::bool::ANY,
             unlabelled_process in proptest::bool::ANY,
         ) {
-            let at = Instants {
-                first_scrape: 1_700_000_000_000,
-                run_start: 1_700_000_000_010,
-                run_end: 1_700_000_003_010,
-                second_scrape: 1_700_000_003_020,
-            };
+            let at = RUN_AT;
             let (hour_ago, just_after, far_after) = ("1699996400.25", "1700000001.5", "1700000400");
             let (mut before, mut after) = (String::new(), String::new());
             let mut restarted = Vec::new();
@@ -1211,12 +1207,7 @@ mod tests {
             ),
             series in proptest::collection::vec((0usize..3, 0u32..100, 0u32..300), 1..5),
         ) {
-            let at = Instants {
-                first_scrape: 1_700_000_000_000,
-                run_start: 1_700_000_000_010,
-                run_end: 1_700_000_003_010,
-                second_scrape: 1_700_000_003_020,
-            };
+            let at = RUN_AT;
             let (day_ago, just_after) = ("1699913600.25", "1700000001.5");
             let (mut before, mut after) = (String::new(), String::new());
             for (p, (prefix, labels, restart)) in processes.iter().enumerate() {
@@ -1342,12 +1333,7 @@ mod tests {
             ),
             first_unlabelled in proptest::bool::ANY,
         ) {
-            let at = Instants {
-                first_scrape: 1_700_000_000_000,
-                run_start: 1_700_000_000_010,
-                run_end: 1_700_000_003_010,
-                second_scrape: 1_700_000_003_020,
-            };
+            let at = RUN_AT;
             let (day_ago, older, during) = ("1699913600.25", "1699900000", "1700000001.5");
             let (mut before, mut after) = (String::from("# TYPE lag histogram\n"), String::from("# TYPE lag histogram\n"));
             let (mut expected, mut dated_before, mut read_before) = (0u32, Vec::new(), false);

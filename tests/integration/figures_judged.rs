@@ -849,16 +849,7 @@ fn the_same_samples_in_two_raw_files_are_refused_in_any_bytes() {
     let (a, b) = (dir.path().join("a.ndjson"), dir.path().join("b.ndjson"));
     std::fs::write(&a, first).unwrap();
     std::fs::write(&b, second).unwrap();
-    let (_release, release) = release_policy_judging_raw();
-    gatecheck_with_lag()
-        .args(["verify", "--policy"])
-        .arg(&release)
-        .arg("--raw")
-        .arg(&a)
-        .arg("--raw")
-        .arg(&b)
-        .assert()
-        .code(0);
+    release_policy_judging_raw().verify().arg("--raw").arg(&a).arg("--raw").arg(&b).assert().code(0);
 }
 
 /// Finding figures5/04: a `/metrics` bucket absent from the first scrape was taken as 0 there,
@@ -1363,16 +1354,8 @@ fn raw_results_that_skipped_lines_or_an_unlisted_percentile_never_leave_a_summar
     // The raw results alone are still judged, leniently; the skipped line may have been a
     // dropped_iterations point, so its absence is no longer a known 0 (finding
     // round12-figures/01): NO DATA.
-    let (_release, release) = release_policy_judging_raw();
-    let out = stdout_of(
-        &gatecheck_with_lag()
-            .args(["verify", "--raw-lenient", "--policy"])
-            .arg(&release)
-            .arg("--raw")
-            .arg(&junk)
-            .assert()
-            .code(1),
-    );
+    let out =
+        stdout_of(&release_policy_judging_raw().verify().args(["--raw-lenient", "--raw"]).arg(&junk).assert().code(1));
     assert!(out.contains("dropped-iterations NO DATA") && out.contains("16 passed, 0 failed, 1 no data"), "{out}");
 
     let key = gatecheck::metrics::MetricKey::parse("http_req_duration{flow:auth_list}").unwrap();

@@ -38,6 +38,22 @@ fn verify(summary: &Path, history: &Path, policy: Option<&Path>) -> assert_cmd::
     cmd.assert()
 }
 
+/// `verify` of `policy`'s queries against the Prometheus at `url`, evaluated `--at` unix second
+/// `at`, with history in `history`, exiting `code`: its JSON report (written in `dir`).
+fn verify_queries_at(url: &str, policy: &Path, history: &Path, at: i64, code: i32, dir: &Path) -> Value {
+    let report = dir.join(format!("r{at}.json"));
+    gatecheck()
+        .args(["verify", "--prometheus-url", url, "--at", &at.to_string(), "--history"])
+        .arg(history)
+        .arg("--report")
+        .arg(format!("json={}", report.display()))
+        .arg("--policy")
+        .arg(policy)
+        .assert()
+        .code(code);
+    read_json(&report)
+}
+
 fn records(history: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(history).unwrap().flatten().map(|e| e.path()).collect();
     files.sort();
@@ -156,18 +172,17 @@ fn a_history_record_dated_in_the_future_is_refused() {
 fn one_run_as_raw_results_then_as_its_summary_counts_once() {
     let dir = tempfile::tempdir().unwrap();
     let history = dir.path().join("history");
-    let (_release, release) = release_policy_judging_raw();
+    let release = release_policy_judging_raw();
     let out = stdout_of(
-        &gatecheck_with_lag()
-            .args(["verify", "--raw", "fixtures/k6/1.1.0/pass/raw.ndjson", "--history"])
+        &release
+            .verify()
+            .args(["--raw", "fixtures/k6/1.1.0/pass/raw.ndjson", "--history"])
             .arg(&history)
-            .arg("--policy")
-            .arg(&release)
             .assert()
             .code(1),
     );
     assert!(out.contains(TOO_FEW), "{out}");
-    let out = stdout_of(&verify(&repo().join(PASS_EXPORT), &history, Some(&release)).code(1));
+    let out = stdout_of(&verify(&repo().join(PASS_EXPORT), &history, Some(&release.path)).code(1));
     assert!(out.contains(TOO_FEW), "the summary of the run the raw results were counted again: {out}");
 }
 
@@ -659,19 +674,7 @@ fn a_query_verdict_judged_at_an_earlier_instant_is_placed_there_in_history() {
          thresholds = [\"max < 180s\"]\n[[gate]]\nid = \"passes\"\nconsecutive_passes = 2\non_missing = \"skip\"\n",
     );
     let history = dir.path().join("history");
-    let check = |at: i64, code: i32| {
-        let report = dir.path().join(format!("r{at}.json"));
-        gatecheck()
-            .args(["verify", "--prometheus-url", &prom.url, "--at", &at.to_string(), "--history"])
-            .arg(&history)
-            .arg("--report")
-            .arg(format!("json={}", report.display()))
-            .arg("--policy")
-            .arg(&policy)
-            .assert()
-            .code(code);
-        read_json(&report)
-    };
+    let check = |at: i64, code: i32| verify_queries_at(&prom.url, &policy, &history, at, code, dir.path());
     let blocked = check(t, 1);
     // The window its query read (finding round29-judge/01), ending at the instant asked for.
     assert_eq!(blocked["run_span"]["earliest"], "2025-12-31T23:50:00.000000000Z", "{blocked}");
@@ -1119,19 +1122,8 @@ fn two_judgements_of_overlapping_query_windows_are_one_run() {
          [[gate]]\nid = \"backlog\"\nquery = 'max_over_time(backlog[10m])'\nunit = \"number\"\nthresholds = [\"value < 500\"]\n\
          [[gate]]\nid = \"two-passes\"\nconsecutive_passes = 2\n",
     );
-    let verify = |history: &Path, at: i64, code: i32| {
-        let report = dir.path().join(format!("r{at}.json"));
-        gatecheck()
-            .args(["verify", "--prometheus-url", &prom.url, "--at", &at.to_string(), "--history"])
-            .arg(history)
-            .arg("--report")
-            .arg(format!("json={}", report.display()))
-            .arg("--policy")
-            .arg(&policy)
-            .assert()
-            .code(code);
-        read_json(&report)
-    };
+    let verify =
+        |history: &Path, at: i64, code: i32| verify_queries_at(&prom.url, &policy, history, at, code, dir.path());
     let history = dir.path().join("history");
     let first = verify(&history, t - 600, 1);
     // The window the gate's query read (freshness looks back only to date the newest sample).

@@ -14,8 +14,7 @@ const LATENCY: &str = "fixtures/k6/1.1.0/fail-latency";
 /// The release policy without k6's own thresholds enforced (they are never waivable) and
 /// without the consecutive-passes gate (so the history below can be green), in `dir`.
 fn showcase_policy(dir: &std::path::Path) -> std::path::PathBuf {
-    let release = std::fs::read_to_string(repo().join("gates/release.toml")).unwrap();
-    let text = release.replace("[k6_thresholds]\nenforce = true", "[k6_thresholds]\nenforce = false");
+    let text = release_text_without_k6_enforced();
     let text = text.split("# A scaling change is accepted").next().unwrap().to_string();
     let path = dir.join("release.toml");
     std::fs::write(&path, text).unwrap();

@@ -263,21 +263,10 @@ fn bad_raw_input_names_the_line_and_lenient_counts_it() {
 #[test]
 fn empty_flows_from_raw_are_no_data_or_skipped() {
     let raw = fixture("k6/1.1.0/rule-run-disabled/raw.ndjson");
-    let (_release, release) = release_policy_judging_raw();
-    let out = stdout_of(
-        &gatecheck_with_lag().args(["verify", "--policy"]).arg(&release).arg("--raw").arg(&raw).assert().code(1),
-    );
+    let release = release_policy_judging_raw();
+    let out = stdout_of(&release.verify().arg("--raw").arg(&raw).assert().code(1));
     assert!(table_line(&out, "query-latency", "p(95) < 900ms").contains("NO DATA"));
-    let out = stdout_of(
-        &gatecheck_with_lag()
-            .env("PERF_ENABLE_RULE_RUN", "0")
-            .args(["verify", "--policy"])
-            .arg(&release)
-            .arg("--raw")
-            .arg(&raw)
-            .assert()
-            .code(0),
-    );
+    let out = stdout_of(&release.verify().env("PERF_ENABLE_RULE_RUN", "0").arg("--raw").arg(&raw).assert().code(0));
     assert!(table_line(&out, "query-latency", "p(95) < 900ms").contains("SKIPPED"));
     assert!(table_line(&out, "read-latency", "p(99) < 700ms").contains("PASS"));
 }
@@ -289,10 +278,7 @@ fn unknown_line_types_are_skipped_and_counted() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("raw.ndjson");
     std::fs::write(&path, text).unwrap();
-    let (_release, release) = release_policy_judging_raw();
-    let out = stdout_of(
-        &gatecheck_with_lag().args(["verify", "--policy"]).arg(&release).arg("--raw").arg(&path).assert().code(0),
-    );
+    let out = stdout_of(&release_policy_judging_raw().verify().arg("--raw").arg(&path).assert().code(0));
     assert!(out.contains("2 lines of unknown type skipped"), "{out}");
 }
 

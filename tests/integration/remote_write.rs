@@ -278,9 +278,8 @@ fn k6_runners_with_execution_segments_are_judged_by_the_same_policy_with_one_swi
     assert_eq!(in_histograms, requests_in_raw as f64);
     // Every verdict the live view gives equals the verdict over the exact union of the samples.
     // Raw results carry no verdicts of k6's: judged as they were before they were enforced.
-    let (_release, release) = release_policy_judging_raw();
-    let mut verify = gatecheck_with_lag();
-    verify.arg("verify").arg("--policy").arg(&release);
+    let release = release_policy_judging_raw();
+    let mut verify = release.verify();
     for raw in &raws {
         verify.arg("--raw").arg(raw);
     }

@@ -521,15 +521,38 @@ pub fn as_another_run(doc: &mut serde_json::Value) {
     }
 }
 
-/// The shipped release policy with k6's own verdicts not enforced, in a temporary directory: raw
-/// results carry no verdicts of k6's, so under `enforce = true` they are NO DATA (finding
-/// round29-figures/04); tests of what raw results alone give judge under this one.
-pub fn release_policy_judging_raw() -> (tempfile::TempDir, PathBuf) {
+/// The shipped release policy with k6's own verdicts not enforced, in a temporary directory that
+/// lasts as long as this value: raw results carry no verdicts of k6's, so under
+/// `enforce = true` they are NO DATA (finding round29-figures/04); tests of what raw results
+/// alone give judge under this one (`verify`).
+pub struct ReleaseJudgingRaw {
+    _dir: tempfile::TempDir,
+    pub path: PathBuf,
+}
+
+impl ReleaseJudgingRaw {
+    /// `gatecheck verify --policy` this policy (`gatecheck_with_lag`); the evidence is the caller's.
+    pub fn verify(&self) -> Command {
+        let mut cmd = gatecheck_with_lag();
+        cmd.arg("verify").arg("--policy").arg(&self.path);
+        cmd
+    }
+}
+
+/// The release policy judging raw results, written afresh for one test.
+pub fn release_policy_judging_raw() -> ReleaseJudgingRaw {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("release.toml");
+    std::fs::write(&path, release_text_without_k6_enforced()).unwrap();
+    ReleaseJudgingRaw { _dir: dir, path }
+}
+
+/// The shipped release policy's text with `[k6_thresholds] enforce = false`: k6's own verdicts
+/// are absent from raw results and never waivable, so tests of what the gates alone decide
+/// start from this text.
+pub fn release_text_without_k6_enforced() -> String {
     let release = std::fs::read_to_string(repo().join("gates/release.toml")).unwrap();
     let text = release.replace("[k6_thresholds]\nenforce = true", "[k6_thresholds]\nenforce = false");
     assert_ne!(text, release, "the release policy still enforces k6 thresholds as written");
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("release.toml");
-    std::fs::write(&path, text).unwrap();
-    (dir, path)
+    text
 }
