@@ -34,6 +34,11 @@ use std::collections::HashMap;
 /// share them.
 pub const SHORTEST_CUT: usize = 8;
 
+/// How many layers of base64 around a credential are read (`decoded`): one covers base64 of
+/// its base64, hex or UTF-16, a second base64 of those. Each layer reads at most the text's
+/// base64 runs again, so a text of nested runs costs a few times its length, never more.
+const DECODED_LAYERS: usize = 2;
+
 /// A reading of a UTF-8 byte of a non-ASCII character (percent-encoded or hex), told apart from
 /// a whole character with the same code.
 const BYTE: u32 = 1 << 31;
@@ -136,22 +141,36 @@ impl Forms {
         if self.forms.is_empty() || text.is_empty() {
             return text.to_string();
         }
+        let masked = self.ranges(text, DECODED_LAYERS);
+        self.skeletons.scrub(&super::mask(text, masked))
+    }
+
+    /// The byte ranges of `text` that echo a form, read as it came, as the bytes its wide
+    /// characters carry, with its compatibility forms folded, and as the bytes its base64 runs
+    /// encode, `layers` deep. The skeleton's ranges of the text as it came are left to `scrub`.
+    fn ranges(&self, text: &str, layers: usize) -> Vec<(usize, usize)> {
         let mut masked = self.readings(text);
         // The text as the bytes its wide characters carry (`wide::narrowed`): every layout the
         // readings and the skeleton know, of a credential read as UTF-16.
-        for narrowed in super::wide::narrowed(text) {
-            let mut found = self.readings(&narrowed.text);
-            self.skeletons.find_ranges(&narrowed.text, &mut found);
-            masked.extend(found.into_iter().map(|range| narrowed.origin(range, text)));
-        }
+        let mut other_readings = super::wide::narrowed(text);
         // The text with its compatibility forms folded to ASCII (`compat::folded`): a
         // credential in fullwidth letters is the credential to any reader.
-        if let Some(folded) = super::compat::folded(text) {
-            let mut found = self.readings(&folded.text);
-            self.skeletons.find_ranges(&folded.text, &mut found);
-            masked.extend(found.into_iter().map(|range| folded.origin(range, text)));
+        other_readings.extend(super::compat::folded(text));
+        for reading in &other_readings {
+            let mut found = self.readings(&reading.text);
+            self.skeletons.find_ranges(&reading.text, &mut found);
+            masked.extend(found.into_iter().map(|range| reading.origin(range, text)));
         }
-        self.skeletons.scrub(&super::mask(text, masked))
+        // Its base64 runs as the bytes they encode (`decoded`), read as a text of its own —
+        // base64 again included, so base64 of base64 of a credential is read too.
+        if layers > 0 {
+            for reading in super::decoded::decoded(text) {
+                let mut found = self.ranges(&reading.text, layers - 1);
+                self.skeletons.find_ranges(&reading.text, &mut found);
+                masked.extend(found.into_iter().map(|range| reading.origin(range, text)));
+            }
+        }
+        masked
     }
 
     /// The byte ranges of `text` that echo a form in every reading but the skeleton's.

@@ -18,8 +18,9 @@
 //! digits in order with other text between them (a list of its characters, shell quoting), so a
 //! new way to list it needs no new reading; and `dump` decodes every run of numbers under each
 //! base, word size and byte order a dump tool prints, so a new dump format needs none either.
-//! Base64 is read of the credential's UTF-16 bytes too, in both byte orders (.NET's and
-//! PowerShell's base64, UTF-7). Base32 (RFC 4648, and its base32hex alphabet) is read as base64
+//! `decoded` reads every base64 run of a text as the bytes it encodes, so base64 of anything
+//! that holds the credential — its UTF-16 in either byte order (.NET's and PowerShell's base64,
+//! UTF-7), its hex, its base64 — is read as that text would be. Base32 (RFC 4648, and its base32hex alphabet) is read as base64
 //! is, by its stable runs at each of its five offsets; and `compat` reads the text with its
 //! compatibility forms (fullwidth letters, `ﬁ`, `²`) folded to ASCII and its invisible
 //! byte-carrying characters (tag characters, variation selectors) read as their bytes, so a
@@ -30,6 +31,7 @@
 //! every escaper of `escape`, so no printed or reported text carries a credential.
 
 mod compat;
+mod decoded;
 mod dump;
 mod echo;
 mod skeleton;
@@ -334,21 +336,14 @@ fn forget_all<'a>(values: impl IntoIterator<Item = &'a str>) {
 }
 
 /// The base64 characters (standard and URL-safe alphabets) that depend on `value` alone, for
-/// each of the three byte offsets it can have in a longer encoded text, of its UTF-8 bytes and
-/// of its UTF-16 bytes in both byte orders (finding round29-text/04: .NET's
-/// `Convert.ToBase64String(Encoding.Unicode.GetBytes(…))`, PowerShell's `-EncodedCommand`, and
-/// UTF-7, whose shifted runs are base64 of UTF-16BE); and likewise the base32 characters of its
-/// UTF-8 bytes (RFC 4648, the standard's other encoding, finding round28-text/05) in both its
-/// alphabets (base32 and base32hex, §7) for each of its five offsets. Padding lies outside a
-/// stable run, and echo reads either case, so one upper-case run per offset covers base32
-/// padded or not, upper or lower case.
+/// each of the three byte offsets it can have in a longer encoded text; and likewise the base32
+/// characters (RFC 4648, the standard's other encoding, finding round28-text/05) in both its
+/// alphabets (base32 and base32hex, §7, finding round29-text/04) for each of its five offsets.
+/// Padding lies outside a stable run, and echo reads either case, so one upper-case run per
+/// offset covers base32 padded or not, upper or lower case. Base64 of anything else that holds
+/// the credential (its UTF-16, its hex, its base64) is read by decoding (`decoded`), not listed.
 fn encoded_forms(value: &str) -> Vec<String> {
-    let little: Vec<u8> = value.encode_utf16().flat_map(u16::to_le_bytes).collect();
-    let big: Vec<u8> = value.encode_utf16().flat_map(u16::to_be_bytes).collect();
-    let mut forms = Vec::new();
-    for bytes in [value.as_bytes(), &little, &big] {
-        forms.extend(base64_runs(bytes));
-    }
+    let mut forms = base64_runs(value.as_bytes());
     for alphabet in [BASE32, BASE32_HEX] {
         forms.extend(base32_runs(value.as_bytes(), alphabet));
     }
@@ -1284,7 +1279,7 @@ mod tests {
             // One character per byte, invisible, each spelled as drawn.
             let smuggle = |i: usize, b: u8| -> String {
                 // Tag characters, variation selectors, or the two in turn.
-                let tag = spelling == 0 || (spelling > 1 && i % 2 == 0);
+                let tag = spelling == 0 || (spelling > 1 && i.is_multiple_of(2));
                 let c = if tag { 0xe0000 + u32::from(b) } else { 0xe0100 + u32::from(b) - 16 };
                 let c = char::from_u32(c).unwrap();
                 match spelling {
@@ -1321,9 +1316,86 @@ mod tests {
                 _ => base32hex.to_lowercase(),
             };
             let scrubbed = scrub(&format!("{prefix}{echo}{suffix}"));
-            for form in encoded_forms(&secret) {
+            prop_assert!(scrubbed.contains("***"), "{} -> {}", echo, scrubbed);
+            for form in encoded_forms(&secret).into_iter().chain(wide_base64_runs(&secret)) {
                 prop_assert!(!scrubbed.contains(form.as_str()), "{} -> {}", echo, scrubbed);
                 prop_assert!(!scrubbed.contains(form.to_lowercase().as_str()), "{} -> {}", echo, scrubbed);
+            }
+            forget(&secret);
+        }
+    }
+
+    /// The stable base64 runs of a credential's UTF-16 bytes in both byte orders: what a
+    /// scrubbed echo of its UTF-16 in base64 must no longer hold.
+    fn wide_base64_runs(secret: &str) -> Vec<String> {
+        let little: Vec<u8> = secret.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let big: Vec<u8> = secret.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        base64_runs(&little).into_iter().chain(base64_runs(&big)).collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        /// Finding round30-text/01, as a class: base64 of a text that holds a credential in a
+        /// form the scrubber reads (its base64, its hex, `Bearer` and it, its UTF-16) — among
+        /// other bytes, in either alphabet, padded or not, cut at either end, wrapped or not,
+        /// once more in base64 or not — keeps none of the stable base64 runs of the inner text's
+        /// echo.
+        #[test]
+        fn base64_of_any_text_holding_a_credential_never_keeps_it(
+            // A prefix no other test's text carries: the scrubber is process-wide.
+            secret in "b64in[A-Za-z0-9+/=:._~-]{7,24}",
+            inner_kind in 0..4usize,
+            before in "[ -~]{0,6}",
+            after in "[ -~]{0,6}",
+            url_safe: bool,
+            twice: bool,
+            cut_front in 0usize..4,
+            wrap in proptest::option::of(16usize..76),
+            prefix in "\\PC{0,12}",
+        ) {
+            use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+            let _kept = Secret::new(secret.clone());
+            let encode = |bytes: &[u8]| if url_safe { URL_SAFE_NO_PAD.encode(bytes) } else { STANDARD.encode(bytes) };
+            // The inner text, and the bytes of it that hold the credential.
+            let (inner, held_part): (Vec<u8>, Vec<u8>) = match inner_kind {
+                0 => (encode(secret.as_bytes()).into_bytes(), encode(secret.as_bytes()).into_bytes()),
+                1 => {
+                    let hex: String = secret.bytes().map(|b| format!("{b:02x}")).collect();
+                    (hex.clone().into_bytes(), hex.into_bytes())
+                }
+                2 => (format!("Bearer {secret}").into_bytes(), secret.clone().into_bytes()),
+                _ => {
+                    let little: Vec<u8> = secret.encode_utf16().flat_map(u16::to_le_bytes).collect();
+                    (little.clone(), little)
+                }
+            };
+            let mut held = before.clone().into_bytes();
+            held.extend_from_slice(&inner);
+            held.extend_from_slice(after.as_bytes());
+            // Each layer's stable runs of the credential's part, as they stand in that layer.
+            let mut outer = encode(&held);
+            let mut forbidden: Vec<String> =
+                base64_runs(&held_part).into_iter().filter(|run| outer.contains(run.as_str())).collect();
+            if twice {
+                outer = encode(outer.as_bytes());
+                forbidden = forbidden
+                    .iter()
+                    .flat_map(|run| base64_runs(run.as_bytes()))
+                    .filter(|run| outer.contains(run.as_str()))
+                    .collect();
+            }
+            prop_assert!(!forbidden.is_empty(), "{:?}", outer);
+            let outer = &outer[cut_front..];
+            let written = match wrap {
+                Some(width) => outer.as_bytes().chunks(width).map(|c| std::str::from_utf8(c).unwrap()).collect::<Vec<_>>().join("\r\n "),
+                None => outer.to_string(),
+            };
+            let scrubbed = scrub(&format!("{prefix}: {written}."));
+            prop_assert!(scrubbed.contains("***"), "{:?} -> {:?}", written, scrubbed);
+            let unwrapped = scrubbed.replace("\r\n ", "");
+            for run in &forbidden {
+                prop_assert!(!unwrapped.contains(run.as_str()), "{:?} -> {:?}", written, scrubbed);
             }
             forget(&secret);
         }
