@@ -1,7 +1,6 @@
 //! Benchmark: what the credential scrubber costs per 200 KB of text, and how much of that is
 //! the extra reading of the text's wide characters as the bytes they carry
-//! (`secret::narrowed`, finding round19-text/04), side by side in one run on one machine; one
-//! text is dense with base64 (a JWT and a base64 body per line), which the scrubber decodes.
+//! (`secret::narrowed`, finding round19-text/04), side by side in one run on one machine.
 //!
 //! Run with `cargo bench --bench scrub`. Under `cargo test --benches` it runs each text once,
 //! as a smoke test (the credential masked in each), and prints no timings.
@@ -18,9 +17,6 @@ fn main() {
         ("ASCII log lines", "2026-12-06T10:00:00Z level=info msg=\"request served\" path=/api/v1/items/1234 status=200 duration_ms=12.5\n"),
         ("CJK text (every character wide)", "東京都の天気は晴れです。リクエストは正常に処理されました。\n"),
         ("mixed: JSON with escapes and CJK", "{\"msg\":\"\\u00e9t\\u00e9 \\u6771\\u4eac\",\"who\":\"Grüße aus Köln\",\"n\":[1,2,3]}\n"),
-        // Every line a JWT and a base64 body: the most base64 a log holds, all decoded
-        // (`secret::decoded`, findings round29-text/04 and round30-text/01).
-        ("log lines with a JWT and a base64 body", "level=warn msg=\"auth refused\" token=eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c body=SGVsbG8gd29ybGQsIHRoaXMgaXMgYSBiYXNlNjQgYm9keQ==\n"),
     ];
     let runs = if measuring { 15 } else { 1 };
     for (name, line) in texts {

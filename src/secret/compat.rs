@@ -1,43 +1,21 @@
-//! Where a text holds a credential in characters that stand for others: compatibility forms
-//! (finding round28-text/05) — fullwidth letters and digits (`ＥｎｃＣａｎａｒｙ`, U+FF01..U+FF5E,
-//! as a "zenkaku" conversion or a normalising error page writes them), mathematical or circled
-//! letters, superscript digits, ligatures: characters whose compatibility decomposition (NFKD,
-//! and so NFKC) is ASCII, so any reader reads them as the credential — and the invisible
-//! characters that carry a byte each (finding round29-text/01 and /02, `smuggled`): tag
-//! characters (U+E0000 + an ASCII byte, "ASCII smuggling") and variation selectors (one per
-//! byte, "emoji smuggling"), which a decoder, or a language model reading a log, reads back.
+//! Where a text holds a credential in compatibility forms (finding round28-text/05): fullwidth
+//! letters and digits (`ＥｎｃＣａｎａｒｙ`, U+FF01..U+FF5E, as a "zenkaku" conversion or a
+//! normalising error page writes them), mathematical or circled letters, superscript digits,
+//! ligatures — characters whose compatibility decomposition (NFKD, and so NFKC) is ASCII, so
+//! any reader reads them as the credential.
 //!
-//! The rule: the text is also read with each such character folded to what it stands for (a
-//! smuggled byte as the character of that code: ASCII, or Latin-1 beyond it), and every reading
-//! (`echo`'s, the skeleton's) runs on that folded text; a range found there masks the original
-//! characters it came from. Credentials are printable ASCII (`super::from_input`), so this one
-//! reading covers every compatibility spelling and every smuggled run of each.
+//! The rule: the text is also read with each such character folded to the ASCII it stands for,
+//! and every reading (`echo`'s, the skeleton's) runs on that folded text; a range found there
+//! masks the original characters it came from. Credentials are printable ASCII
+//! (`super::from_input`), so this one reading covers every compatibility spelling of each.
 
 use super::wide::Narrowed;
 
-/// The byte an invisible character carries: a tag character U+E0000 + b (b below 0x80) carries
-/// b, a variation selector U+FE00 + b (b below 16) or U+E0100 + b − 16 carries b — the schemes
-/// that hide text in characters a renderer draws as nothing. Its one home: the folded reading
-/// here and `echo`'s escapes (`\u{e0073}`, `\udb40\udc73`) both read it.
-pub(super) fn smuggled(code: u32) -> Option<u8> {
-    match code {
-        0xe0000..=0xe007f => Some((code - 0xe0000) as u8),
-        0xfe00..=0xfe0f => Some((code - 0xfe00) as u8),
-        0xe0100..=0xe01ef => Some((code - 0xe0100 + 16) as u8),
-        _ => None,
-    }
-}
-
-/// What a character stands for, when it is not itself: the byte it smuggles (see `smuggled`),
-/// or the ASCII its compatibility decomposition is, when it is ASCII and the character is not
-/// (`Ｅ` → `E`, `ﬁ` → `fi`, `²` → `2`, U+00A0 → a space).
-fn stands_for(c: char, out: &mut String) -> bool {
+/// The ASCII a character's compatibility decomposition is, when it is ASCII and the character
+/// is not (`Ｅ` → `E`, `ﬁ` → `fi`, `²` → `2`, U+00A0 → a space).
+fn ascii_of(c: char, out: &mut String) -> bool {
     if c.is_ascii() {
         return false;
-    }
-    if let Some(byte) = smuggled(u32::from(c)) {
-        out.push(char::from(byte));
-        return true;
     }
     let start = out.len();
     let mut ascii = true;
@@ -52,8 +30,8 @@ fn stands_for(c: char, out: &mut String) -> bool {
     true
 }
 
-/// The text with every character that stands for others (see `stands_for`) folded to them, and
-/// where each of its bytes came from; `None` when there is no such character (the
+/// The text with every character whose compatibility decomposition is ASCII folded to that
+/// ASCII, and where each of its bytes came from; `None` when there is no such character (the
 /// text reads the same).
 pub fn folded(text: &str) -> Option<Narrowed> {
     let mut folded = Narrowed { text: String::new(), spans: Vec::new() };
@@ -61,7 +39,7 @@ pub fn folded(text: &str) -> Option<Narrowed> {
     let mut copied = 0;
     for (at, c) in text.char_indices().filter(|(_, c)| !c.is_ascii()) {
         ascii.clear();
-        if !stands_for(c, &mut ascii) {
+        if !ascii_of(c, &mut ascii) {
             continue;
         }
         if copied < at {

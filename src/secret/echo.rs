@@ -34,11 +34,6 @@ use std::collections::HashMap;
 /// share them.
 pub const SHORTEST_CUT: usize = 8;
 
-/// How many layers of base64 around a credential are read (`decoded`): one covers base64 of
-/// its base64, hex or UTF-16, a second base64 of those. Each layer reads at most the text's
-/// base64 runs again, so a text of nested runs costs a few times its length, never more.
-const DECODED_LAYERS: usize = 2;
-
 /// A reading of a UTF-8 byte of a non-ASCII character (percent-encoded or hex), told apart from
 /// a whole character with the same code.
 const BYTE: u32 = 1 << 31;
@@ -141,36 +136,22 @@ impl Forms {
         if self.forms.is_empty() || text.is_empty() {
             return text.to_string();
         }
-        let masked = self.ranges(text, DECODED_LAYERS);
-        self.skeletons.scrub(&super::mask(text, masked))
-    }
-
-    /// The byte ranges of `text` that echo a form, read as it came, as the bytes its wide
-    /// characters carry, with its compatibility forms folded, and as the bytes its base64 runs
-    /// encode, `layers` deep. The skeleton's ranges of the text as it came are left to `scrub`.
-    fn ranges(&self, text: &str, layers: usize) -> Vec<(usize, usize)> {
         let mut masked = self.readings(text);
         // The text as the bytes its wide characters carry (`wide::narrowed`): every layout the
         // readings and the skeleton know, of a credential read as UTF-16.
-        let mut other_readings = super::wide::narrowed(text);
+        for narrowed in super::wide::narrowed(text) {
+            let mut found = self.readings(&narrowed.text);
+            self.skeletons.find_ranges(&narrowed.text, &mut found);
+            masked.extend(found.into_iter().map(|range| narrowed.origin(range, text)));
+        }
         // The text with its compatibility forms folded to ASCII (`compat::folded`): a
         // credential in fullwidth letters is the credential to any reader.
-        other_readings.extend(super::compat::folded(text));
-        for reading in &other_readings {
-            let mut found = self.readings(&reading.text);
-            self.skeletons.find_ranges(&reading.text, &mut found);
-            masked.extend(found.into_iter().map(|range| reading.origin(range, text)));
+        if let Some(folded) = super::compat::folded(text) {
+            let mut found = self.readings(&folded.text);
+            self.skeletons.find_ranges(&folded.text, &mut found);
+            masked.extend(found.into_iter().map(|range| folded.origin(range, text)));
         }
-        // Its base64 runs as the bytes they encode (`decoded`), read as a text of its own —
-        // base64 again included, so base64 of base64 of a credential is read too.
-        if layers > 0 {
-            for reading in super::decoded::decoded(text) {
-                let mut found = self.ranges(&reading.text, layers - 1);
-                self.skeletons.find_ranges(&reading.text, &mut found);
-                masked.extend(found.into_iter().map(|range| reading.origin(range, text)));
-            }
-        }
-        masked
+        self.skeletons.scrub(&super::mask(text, masked))
     }
 
     /// The byte ranges of `text` that echo a form in every reading but the skeleton's.
@@ -501,21 +482,13 @@ fn read_at(text: &str, at: usize, out: &mut Vec<(u32, usize)>) {
 /// JS escape()'s `%uXXXX` (in `%25` layers too). A UTF-16 surrogate pair (`\\ud83d\\udd11`,
 /// json.dumps' and Jackson's ASCII output, finding round10-text/01) is read as the one character
 /// it stands for.
-///
-/// An escaped character that smuggles a byte (`super::compat::smuggled`: `\\u{e0073}`,
-/// `\\udb40\\udc73`) is also read as that byte, as the raw character is in the folded text.
 fn unicode_escape(rest: &str, at: usize, out: &mut Vec<(u32, usize)>) {
     let Some((code, length)) = code_unit(rest) else { return };
-    let mut push = |code: u32, end: usize| {
-        out.push((fold(code), end));
-        if let Some(byte) = super::compat::smuggled(code) {
-            out.push((byte_code(byte), end));
-        }
-    };
-    push(code, at + length);
+    out.push((fold(code), at + length));
     if (0xd800..0xdc00).contains(&code) {
         if let Some((low, more)) = code_unit(&rest[length..]).filter(|(low, _)| (0xdc00..0xe000).contains(low)) {
-            push(0x10000 + ((code - 0xd800) << 10) + (low - 0xdc00), at + length + more);
+            let joined = 0x10000 + ((code - 0xd800) << 10) + (low - 0xdc00);
+            out.push((fold(joined), at + length + more));
         }
     }
 }
