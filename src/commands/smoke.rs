@@ -295,6 +295,10 @@ pub async fn scrape_histograms(url: &str) -> Result<BTreeMap<String, ScrapedHist
             response.status().as_u16()
         )));
     }
+    // Which parser reads the answer, as Prometheus picks it: OpenMetrics must end with `# EOF`.
+    let format = scrape::Exposition::of_content_type(
+        response.headers().get(prometheus_http_query::reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()),
+    );
     // A /metrics page of many histograms is megabytes; one past the limit is no exposition.
     const SCRAPE_LIMIT: usize = 64 << 20;
     let text = match crate::input::read_answer(response, SCRAPE_LIMIT).await {
@@ -305,7 +309,7 @@ pub async fn scrape_histograms(url: &str) -> Result<BTreeMap<String, ScrapedHist
         }
         Err(e) => return Err(fail(format!("cannot read the scrape: {e}"))),
     };
-    scrape::parse(url, &text)
+    scrape::parse_as(url, format, &text)
 }
 
 /// Runs the load, writes summary and log atomically, prints the per-flow table.

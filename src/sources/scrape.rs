@@ -34,6 +34,10 @@
 //! the future, or outside the run (a second scrape's series dated before the run's end, a first
 //! scrape's after its start), the window does not measure the run: no figure, naming the series
 //! (`ScrapedHistogram::window`). Samples without a time keep the scrape's instant.
+//!
+//! An exposition ends at `# EOF` (`before_eof`): anything after it, a blank line too, makes the
+//! scrape unreadable, and an OpenMetrics answer (by its Content-Type, `Exposition`) without it
+//! was cut short, as Prometheus' parsers hold it; such a scrape is refused naming the line.
 
 use std::collections::BTreeMap;
 
@@ -446,8 +450,6 @@ fn named(labels: &str) -> String {
     }
 }
 
-/// Parses the text exposition format, keeping histograms only (`_bucket`, `_sum`, `_count`),
-/// series by series.
 /// Whether `name` is a metric name of the text format: `[a-zA-Z_:][a-zA-Z0-9_:]*`.
 fn is_metric_name(name: &str) -> bool {
     let mut bytes = name.bytes();
@@ -455,9 +457,82 @@ fn is_metric_name(name: &str) -> bool {
         && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':')
 }
 
+/// Parses the text exposition format, keeping histograms only (`_bucket`, `_sum`, `_count`),
+/// series by series.
 pub fn parse(url: &str, text: &str) -> Result<BTreeMap<String, ScrapedHistogram>, Error> {
+    parse_as(url, Exposition::Text, text)
+}
+
+/// The format of an exposition, as Prometheus picks its parser: by the answer's Content-Type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exposition {
+    /// The text format (`text/plain; version=0.0.4`, and any answer not named OpenMetrics).
+    Text,
+    /// OpenMetrics (`application/openmetrics-text`): it must end with `# EOF`.
+    OpenMetrics,
+}
+
+impl Exposition {
+    /// OpenMetrics exactly when the media type (before any `;` parameters, in any case) is
+    /// `application/openmetrics-text`, as Prometheus decides; anything else is the text format.
+    pub fn of_content_type(content_type: Option<&str>) -> Exposition {
+        let media = content_type.unwrap_or_default().split(';').next().unwrap_or_default().trim();
+        if media.eq_ignore_ascii_case("application/openmetrics-text") {
+            Exposition::OpenMetrics
+        } else {
+            Exposition::Text
+        }
+    }
+}
+
+/// The one rule for where an exposition ends (finding round31-figures/02): at `# EOF`, which
+/// is the last line, followed by at most its newline, as Prometheus' OpenMetrics parser holds it
+/// (`unexpected data after # EOF` for anything else, a blank line too). What follows `# EOF`
+/// is no part of the exposition: read as comment and samples, an appended or concatenated
+/// exposition joined the window a Prometheus never saw. So a scrape with anything after it is
+/// refused, in either format, and an OpenMetrics one without it was cut short (`data does not
+/// end with # EOF`). Returns the text before `# EOF` (all of it when there is none), or the line
+/// at fault and why.
+fn before_eof(text: &str, format: Exposition) -> Result<&str, (usize, String)> {
+    const EOF: &str = "# EOF";
+    let mut start = 0;
+    let mut lines = 0;
+    for (index, line) in text.split_inclusive('\n').enumerate() {
+        lines = index + 1;
+        if line.trim_start().starts_with(EOF) {
+            let rest = &text[start..];
+            if rest == EOF || rest == "# EOF\n" {
+                return Ok(&text[..start]);
+            }
+            let (at, what) = match line.strip_suffix('\n').unwrap_or(line) {
+                EOF => (index + 2, "follows `# EOF`"),
+                _ => (index + 1, "is not `# EOF` alone, which ends the exposition"),
+            };
+            return Err((
+                at,
+                format!(
+                    "{:?} {what}: nothing may follow the end of an exposition, not even a blank line (Prometheus refuses the scrape: unexpected data after # EOF)",
+                    crate::escape::line(text[start..].split_inclusive('\n').nth(at - index - 1).unwrap_or_default().trim_end_matches('\n'))
+                ),
+            ));
+        }
+        start += line.len();
+    }
+    match format {
+        Exposition::Text => Ok(text),
+        Exposition::OpenMetrics => Err((
+            lines.max(1),
+            "an OpenMetrics exposition (Content-Type application/openmetrics-text) ends with `# EOF` and this one does not end with `# EOF`: it was cut short, and Prometheus refuses it".to_string(),
+        )),
+    }
+}
+
+/// Parses an exposition of `format` (`Exposition::of_content_type` of the answer), refusing
+/// one that does not end where the format says (`before_eof`), as other malformed text is.
+pub fn parse_as(url: &str, format: Exposition, text: &str) -> Result<BTreeMap<String, ScrapedHistogram>, Error> {
     let fail =
         |line: usize, why: &str| Error::Evidence { path: url.to_string(), message: format!("line {line}: {why}") };
+    let text = before_eof(text, format).map_err(|(line, why)| fail(line, &why))?;
     let mut histograms: BTreeMap<String, ScrapedHistogram> = BTreeMap::new();
     // Each sample once: a series written twice in one scrape (Prometheus refuses it as a
     // duplicate sample) has no one reading, and adding the copies invents observations.
@@ -791,6 +866,84 @@ mod tests {
             proptest::prop_assert_eq!(format!("{:?}", plain.map_err(|e| e.to_string())), format!("{:?}", spaced.map_err(|e| e.to_string())));
             let refused = parse("t", &format!("{}\n{bad} 1\n", lines(&|_| String::new())));
             proptest::prop_assert!(refused.is_err(), "{:?} was skipped", bad);
+        }
+    }
+
+    /// One worker's histogram as a client library writes it (`count` observations ≤ 1 s).
+    fn worker(name: &str, count: u32) -> String {
+        format!(
+            "lag_seconds_bucket{{worker=\"{name}\",le=\"1\"}} {count}\nlag_seconds_bucket{{worker=\"{name}\",le=\"+Inf\"}} {count}\n\
+             lag_seconds_sum{{worker=\"{name}\"}} {count}\nlag_seconds_count{{worker=\"{name}\"}} {count}\n"
+        )
+    }
+
+    /// Finding round31-figures/02: `# EOF` ends an exposition (Prometheus' OpenMetrics parser:
+    /// `unexpected data after # EOF`, `data does not end with # EOF`); it was read as a comment
+    /// and the series after it joined the window.
+    #[test]
+    fn nothing_is_read_after_eof_and_an_openmetrics_exposition_ends_with_it() {
+        let whole = format!("# TYPE lag_seconds histogram\n{}# EOF\n", worker("a", 10));
+        for format in [Exposition::Text, Exposition::OpenMetrics] {
+            assert!(parse_as("u", format, &whole).is_ok(), "{format:?}");
+            assert!(parse_as("u", format, whole.trim_end()).is_ok(), "{format:?}: no newline after # EOF");
+            // Prometheus refuses a blank line after `# EOF` too (`# EOF\n\n`).
+            for tail in [worker("b", 1000), "\n".to_string(), " \n".to_string(), "# HELP x y\n".to_string()] {
+                let err = parse_as("u", format, &format!("{whole}{tail}")).unwrap_err().to_string();
+                assert!(err.contains("line 7") && err.contains("# EOF"), "{format:?} {tail:?}: {err}");
+            }
+            let err = parse_as("u", format, &whole.replace("# EOF", "# EOFa 1")).unwrap_err().to_string();
+            assert!(err.contains("line 6") && err.contains("# EOF"), "{format:?}: {err}");
+        }
+        let cut = format!("# TYPE lag_seconds histogram\n{}", worker("a", 10));
+        assert!(parse_as("u", Exposition::Text, &cut).is_ok());
+        for text in [cut.as_str(), ""] {
+            let err = parse_as("u", Exposition::OpenMetrics, text).unwrap_err().to_string();
+            assert!(err.contains("does not end with `# EOF`"), "{err}");
+        }
+    }
+
+    #[test]
+    fn the_content_type_names_the_format_as_prometheus_reads_it() {
+        for openmetrics in
+            ["application/openmetrics-text; version=1.0.0; charset=utf-8", "Application/OpenMetrics-Text"]
+        {
+            assert_eq!(Exposition::of_content_type(Some(openmetrics)), Exposition::OpenMetrics);
+        }
+        for text in [Some("text/plain; version=0.0.4"), Some(""), None, Some("application/openmetrics-textual")] {
+            assert_eq!(Exposition::of_content_type(text), Exposition::Text);
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+        /// Finding round31-figures/02, the class: `# EOF` anywhere in an exposition of either
+        /// format — before, between or inside the workers' series — ends it; a scrape with any
+        /// sample (or anything else) after it is refused, never a reading the window is judged
+        /// from, and one with nothing after it reads exactly as the text before it.
+        #[test]
+        fn a_scrape_with_anything_after_eof_is_never_a_reading(
+            counts in proptest::collection::vec(0u32..2000, 1..4),
+            at in 0usize..40,
+            after_eof_newline in proptest::bool::ANY,
+            openmetrics in proptest::bool::ANY,
+        ) {
+            let format = if openmetrics { Exposition::OpenMetrics } else { Exposition::Text };
+            let body: String = counts.iter().enumerate().map(|(i, n)| worker(&format!("w{i}"), *n)).collect();
+            let lines: Vec<&str> = body.lines().collect();
+            let at = at % (lines.len() + 1);
+            let (head, tail) = lines.split_at(at);
+            let head: String = head.iter().map(|l| format!("{l}\n")).collect();
+            let tail: String = tail.iter().map(|l| format!("{l}\n")).collect();
+            let eof = if after_eof_newline { "# EOF\n" } else { "# EOF" };
+            let text = format!("{head}{eof}{}{tail}", if tail.is_empty() || after_eof_newline { "" } else { "\n" });
+            let read = parse_as("t", format, &text);
+            if tail.is_empty() {
+                let head_only = parse_as("t", Exposition::Text, &head);
+                proptest::prop_assert_eq!(format!("{read:?}"), format!("{head_only:?}"));
+            } else {
+                let err = read.expect_err("a sample after # EOF was read").to_string();
+                proptest::prop_assert!(err.contains(&format!("line {}", at + 2)) && err.contains("# EOF"), "{}", err);
+            }
         }
     }
 

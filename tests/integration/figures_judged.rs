@@ -1080,6 +1080,82 @@ fn a_scraped_histogram_without_a_reading_before_the_run_is_no_data() {
         .stderr(contains("HTTP 204"));
     assert!(!dir.path().join("run.json").exists(), "no summary is written");
 }
+/// Finding round31-figures/02: an OpenMetrics `/metrics` answer whose second scrape was a
+/// whole exposition (worker a: 10 lags in (60, 120] s) ending in `# EOF`, followed by more
+/// samples (worker b: 1000 lags ≤ 1 s), was read on past `# EOF`: p95 959.5 ms PASS. Prometheus
+/// refuses such a scrape (`unexpected data after # EOF`), and one in OpenMetrics without
+/// `# EOF` (`data does not end with # EOF`): so does gatecheck, exit 2 naming the target and the
+/// line, as for any malformed scrape; no summary is written. A text-format answer is held to
+/// the same end. Without the tail the lag is judged (FAIL).
+#[test]
+fn a_scrape_with_samples_after_eof_or_openmetrics_without_it_is_refused_naming_the_line() {
+    const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+    let worker = |name: &str, slow: u32, fast: u32| {
+        let all = slow + fast;
+        format!(
+            "lag_seconds_bucket{{worker=\"{name}\",le=\"1\"}} {fast}\nlag_seconds_bucket{{worker=\"{name}\",le=\"60\"}} {fast}\n\
+             lag_seconds_bucket{{worker=\"{name}\",le=\"120\"}} {all}\nlag_seconds_bucket{{worker=\"{name}\",le=\"+Inf\"}} {all}\n\
+             lag_seconds_count{{worker=\"{name}\"}} {all}\nlag_seconds_sum{{worker=\"{name}\"}} {}\n",
+            slow * 100
+        )
+    };
+    let before = format!("# TYPE lag_seconds histogram\n{}# EOF\n", worker("a", 0, 0));
+    let after = format!("# TYPE lag_seconds histogram\n{}# EOF\n", worker("a", 10, 0));
+    let smoke = |dir: &std::path::Path, url: &str| {
+        let scenario = one_flow_scenario(dir);
+        gatecheck()
+            .envs([("T", url), ("PERF_BEARER_TOKEN", "token-123456")])
+            .args(["smoke", "--quiet", "--scenario"])
+            .arg(&scenario)
+            .args(["--duration", "1s", "--scrape-url", &format!("{url}/metrics"), "--summary-out"])
+            .arg(dir.join("run.json"))
+            .arg("--log-out")
+            .arg(dir.join("run.log"))
+            .assert()
+    };
+    let (_guard, policy) =
+        policy_file("[[gate]]\nid = \"lag\"\nunit = \"s\"\nthresholds = [\"p(95) < 60s\"]\nscrape = \"lag_seconds\"\n");
+    // The control: the whole exposition, nothing after `# EOF`, is read and judged.
+    let dir = tempfile::tempdir().unwrap();
+    smoke(dir.path(), &serve_changing_exposition(before.clone(), after.clone(), OPENMETRICS)).code(0);
+    let verify = gatecheck()
+        .args(["verify", "--policy"])
+        .arg(&policy)
+        .arg("--summary")
+        .arg(dir.path().join("run.json"))
+        .assert();
+    let out = stdout_of(&verify.code(1));
+    assert!(table_line(&out, "lag", "p(95) < 60s").contains("FAIL"), "{out}");
+    let cases = [
+        ("samples after # EOF", OPENMETRICS, before.clone(), format!("{after}{}", worker("b", 0, 1000)), "line 9"),
+        ("a blank line after # EOF", OPENMETRICS, before.clone(), format!("{after}\n"), "line 9"),
+        (
+            "text format, samples after # EOF",
+            "text/plain; version=0.0.4",
+            before.clone(),
+            format!("{after}{}", worker("b", 0, 1000)),
+            "line 9",
+        ),
+        (
+            "OpenMetrics without # EOF",
+            OPENMETRICS,
+            before.replace("# EOF\n", ""),
+            after.clone(),
+            "does not end with `# EOF`",
+        ),
+    ];
+    for (case, kind, first, second, said) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let url = serve_changing_exposition(first, second, kind);
+        let err = stderr_of(&smoke(dir.path(), &url).code(2));
+        assert!(
+            err.contains(&format!("{url}/metrics")) && err.contains(said) && err.contains("# EOF"),
+            "{case}: {err}"
+        );
+        assert!(!dir.path().join("run.json").exists(), "{case}: no summary is written");
+    }
+}
+
 /// Finding round18-figures/03: `smoke --scrape-url` measured the run window of the lag
 /// histogram (max +Inf: 50 of 1000 lags above 10 s), and a lag figure left in the environment
 /// (SCHEDULER_LAG_MAX_SECONDS=45) silently replaced it: PASS, RELEASE OK. The same figure twice

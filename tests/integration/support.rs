@@ -406,6 +406,11 @@ pub fn serve_answer(answer: String) -> (String, std::sync::Arc<std::sync::atomic
 /// answers `before` the first time and `after` from then on (an exporter whose bucket layout
 /// changes between the run's two scrapes).
 pub fn serve_changing_metrics(before: impl Into<String>, after: impl Into<String>) -> String {
+    serve_changing_exposition(before, after, "text/plain; version=0.0.4")
+}
+
+/// `serve_changing_metrics` answering `/metrics` with the Content-Type `kind` (OpenMetrics).
+pub fn serve_changing_exposition(before: impl Into<String>, after: impl Into<String>, kind: &'static str) -> String {
     let (before, after): (String, String) = (before.into(), after.into());
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
@@ -424,7 +429,7 @@ pub fn serve_changing_metrics(before: impl Into<String>, after: impl Into<String
             }
             let (body, kind) = if head.starts_with(b"GET /metrics") {
                 scrapes += 1;
-                (if scrapes == 1 { before.as_str() } else { after.as_str() }, "text/plain; version=0.0.4")
+                (if scrapes == 1 { before.as_str() } else { after.as_str() }, kind)
             } else {
                 ("{}", "application/json")
             };
