@@ -9,7 +9,8 @@
 //! leaves the gate unjudged; where NO DATA blocks the gate (`on_missing = "fail"`), an
 //! `absent()` rule says so instead, and where no such rule would say that no blocking gate has a
 //! figure at all (check's run-integrity row), `GatecheckNothingJudged` does. Freshness
-//! requirements become alerts of their own; window
+//! requirements become alerts of their own, firing where a freshness row fails or is NO DATA
+//! (no sample; an `up_for` window holding only NaN; a hole count that cannot be had); window
 //! coverage is judged only by `gatecheck check`. Gates without a query (k6 metrics, env
 //! figures) and baseline thresholds have nothing to alert on and are listed in a comment. A
 //! scalar query is read as `vector(...)`, as check reads it, and a query check cannot judge (a
@@ -81,14 +82,29 @@ pub fn render(policy: &Policy, for_: Option<&str>) -> Result<String, String> {
         let mut expr = format!(
             "(time() - max(timestamp({selector}))) >= {max_age} or (absent(max({selector})) and on () (absent({search}) or (time() - {search}) >= {max_age}))"
         );
-        if let Some(window) = &freshness.up_for {
-            expr.push_str(&format!(" or min(min_over_time({selector}[{window}])) < 1"));
+        // Every figure of the freshness rows, as check reads it: a term where it fails, and one
+        // where it is NO DATA (which blocks as a failure does), never silence (finding
+        // round31-judge/01). The age row reads sample timestamps, which are never NaN: none
+        // at all is the `absent()` term above.
+        if let Some(up) = freshness.up_query() {
+            // `up_row`: the least non-NaN sample of the window. Below 1 fails; none (no sample,
+            // or only NaN: `min_over_time` and `min` are NaN only then, and `>= -Inf` drops
+            // NaN) is NO DATA.
+            expr.push_str(&format!(" or ({up}) < 1 or absent(({up}) >= -Inf)"));
         }
         // A hole in the window, as check finds it (`Freshness::gap_queries`).
         if let (Some((age, steps)), Some(expected)) = (freshness.gap_queries(), freshness.gap_grid_query()) {
             // As long as the hole may be, with the row's strict boundary
-            // (`freshness::longest_hole` and `younger_than`).
-            expr.push_str(&format!(" or ({age}) >= {max_age} or ({steps}) < ({expected})"));
+            // (`freshness::longest_hole` and `younger_than`); fewer steps with a sample than
+            // the grid holds is a hole, more is no count of it (NO DATA).
+            expr.push_str(&format!(" or ({age}) >= {max_age} or ({steps}) != ({expected})"));
+            // `check_gaps`: each of the three with no finite figure (absent: a window whose
+            // samples no step sees; NaN or infinite) is NO DATA. Check judges holes only once
+            // the up term holds, and blocks otherwise anyway, so these never fire where it
+            // passes.
+            for figure in [&age, &steps, &expected] {
+                expr.push_str(&format!(" or absent((({figure}) > -Inf) < +Inf)"));
+            }
         }
         let mut annotations = BTreeMap::new();
         annotations.insert("summary".into(), format!("{}: the evidence is stale", freshness.description));
@@ -96,7 +112,7 @@ pub fn render(policy: &Policy, for_: Option<&str>) -> Result<String, String> {
             "description".into(),
             format!(
                 "The newest sample of {selector} is older than {max_age} s{}, or there is none: every gate of policy {} is judged on stale data (gatecheck blocks).",
-                freshness.up_for.as_ref().map(|w| format!(", or it was not up for the whole {w}")).unwrap_or_default(),
+                freshness.up_for.as_ref().map(|w| format!(", or it was not up for the whole {w} (a sample below 1, a hole, or no sample there but NaN)")).unwrap_or_default(),
                 policy.name
             ),
         );
