@@ -85,7 +85,11 @@ pub fn evaluate(policy: &Policy, evidence: &Evidence) -> Result<Verdict, Error> 
     }
     if policy.enforce_k6_thresholds {
         match (&evidence.summary, &evidence.raw) {
-            (Some(summary), _) if summary.format != FORMAT_NATIVE => k6_threshold_rows(policy, summary, &mut rows),
+            // A native run has no k6 thresholds; a summary whose metrics carry k6's verdicts
+            // is judged on them whatever else it claims to be (finding round31-figures/01).
+            (Some(summary), _) if summary.format != FORMAT_NATIVE || summary.k6_verdicts().next().is_some() => {
+                k6_threshold_rows(policy, summary, &mut rows)
+            }
             // Raw results alone record no verdicts: judged by the one rule for evidence without
             // them (finding round29-figures/04: they were SKIPPED where the run's summary-v1.json
             // was NO DATA, and a run k6 failed shipped).

@@ -115,8 +115,10 @@ fn from_document(path: &str, root: &Map<String, Value>) -> Result<MetricSet, Err
     };
     let is_handle_summary = metrics.values().any(|m| m.get("values").is_some() && m.get("type").is_some());
     let mut set = if is_handle_summary { reader.handle_summary(metrics)? } else { reader.export(metrics)? };
-    // gatecheck's native runner adds a `gatecheck` block; k6 never writes one.
+    // k6 never writes a `gatecheck` block; gatecheck's writers do, in two shapes only
+    // (`written_by`): anything else is refused before the block changes how the file is read.
     if let Some(native) = root.get("gatecheck") {
+        let writer = written_by(native).map_err(|(field, why)| reader.error(&field, why))?;
         set.format = FORMAT_NATIVE.into();
         // It holds figures only: gatecheck judges them itself, there are no k6 verdicts to enforce.
         set.carries_thresholds = false;
@@ -128,37 +130,17 @@ fn from_document(path: &str, root: &Map<String, Value>) -> Result<MetricSet, Err
             }
         }
         set.run = Some(reader.run_record(native)?);
-        // The histograms are what the figures were computed from: a summary the native runner
-        // wrote without them has figures nothing can check (finding round6/02: deleting the
-        // recorder let lowered stats pass). A merge of k6 raw results has none to carry.
-        let by_native_runner = native.get("runner").and_then(Value::as_str).is_some_and(|r| r.ends_with(" native"));
-        match native.get("recorder") {
-            Some(_) if native.get(K6_THRESHOLDS_SHOWN).is_some() => {
-                return Err(reader.error(
-                    &format!("gatecheck.{K6_THRESHOLDS_SHOWN}"),
-                    "only a merge of k6 raw results records it, and this summary holds a native run's recorder",
-                ))
-            }
-            Some(_) => set.distributions = reader.distributions(native, metrics)?,
-            None if by_native_runner => return Err(reader.error(
-                "gatecheck.recorder",
-                "missing: the native runner's summary carries the histograms its latency figures were computed from",
-            )),
-            // A merge without a recorder is `merge` of k6 raw results: k6's figures, whose
-            // thresholds are judged by the rule for evidence without k6's verdicts, from what
-            // the raw files showed (finding round30-figures/01: read as a native run, the merge
-            // of a run k6 failed had no k6-thresholds row).
-            None if native.get("merged_from").is_some() => {
+        match writer {
+            // The histograms are what the figures were computed from: every figure is held to
+            // them (finding round6/02: deleting the recorder let lowered stats pass).
+            Writer::NativeRun => set.distributions = reader.distributions(native, metrics)?,
+            // k6's figures, whose thresholds are judged by the rule for evidence without k6's
+            // verdicts, from what the raw files showed (finding round30-figures/01: read as a
+            // native run, the merge of a run k6 failed had no k6-thresholds row).
+            Writer::MergedRaw => {
                 set.format = FORMAT_MERGED_RAW.into();
                 set.k6_thresholds_shown = reader.k6_thresholds_shown(native, &set)?;
             }
-            None if native.get(K6_THRESHOLDS_SHOWN).is_some() => {
-                return Err(reader.error(
-                    &format!("gatecheck.{K6_THRESHOLDS_SHOWN}"),
-                    "only a merge of k6 raw results (gatecheck.merged_from) records it",
-                ))
-            }
-            None => {}
         }
         if let Some(scraped) = native.get("scraped") {
             set.scraped = Some(reader.scraped(scraped)?);
@@ -182,6 +164,53 @@ fn from_document(path: &str, root: &Map<String, Value>) -> Result<MetricSet, Err
     set.check_counts_agree(&[]).map_err(fail)?;
     set.check_rates_agree().map_err(fail)?;
     Ok(set)
+}
+
+/// Which of gatecheck's writers wrote a summary's `gatecheck` block (`written_by`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Writer {
+    /// The native runner (`smoke`, `run`) or `merge` of native runs: the block holds the run's
+    /// recorder, the histograms and counts every figure is derived from.
+    NativeRun,
+    /// `merge` of k6 raw results (`load::merge::merge_raw`): no recorder, the files it merged.
+    MergedRaw,
+}
+
+/// What kind of evidence a `gatecheck` block makes a summary, decided only by what gatecheck's
+/// own writers put there and a hand can only add together with the figures it must agree with:
+/// a recorder (a native run, or a merge of native runs) or `merged_from` (a merge of k6 raw
+/// results). No free-text field (`runner`) and no other key decides it (finding
+/// round31-figures/01: `{"partial": false}` added to a k6 summary of a run k6 failed was read
+/// as a native run, and its failed thresholds were never judged). Any other block is refused:
+/// `Err` is (field, why).
+fn written_by(native: &Value) -> Result<Writer, (String, String)> {
+    let shown = format!("gatecheck.{K6_THRESHOLDS_SHOWN}");
+    if !native.is_object() {
+        return Err((
+            "gatecheck".into(),
+            format!(
+                "is {}, expected the object gatecheck's runner or merge writes (k6 writes no gatecheck block)",
+                type_name(native)
+            ),
+        ));
+    }
+    match (native.get("recorder").is_some(), native.get("merged_from").is_some()) {
+        (true, _) if native.get(K6_THRESHOLDS_SHOWN).is_some() => {
+            Err((shown, "only a merge of k6 raw results records it, and this summary holds a native run's recorder".into()))
+        }
+        (true, _) => Ok(Writer::NativeRun),
+        (false, true) => Ok(Writer::MergedRaw),
+        (false, false) if native.get(K6_THRESHOLDS_SHOWN).is_some() => {
+            Err((shown, "only a merge of k6 raw results (gatecheck.merged_from) records it".into()))
+        }
+        (false, false) => Err((
+            "gatecheck".into(),
+            "holds neither gatecheck.recorder (missing: a native run's summary carries the histograms and counts its \
+             figures were computed from) nor gatecheck.merged_from (a merge of k6 raw results): gatecheck writes no \
+             other block, so this one was added by hand; judge the k6 summary without it, or the summary gatecheck wrote"
+                .into(),
+        )),
+    }
 }
 
 struct Reader<'a> {
@@ -1479,6 +1508,145 @@ mod tests {
         for bad in [serde_json::json!("none"), serde_json::json!([1])] {
             let err = read(merged(Some(bad)), failed.clone()).unwrap_err().to_string();
             assert!(err.contains("gatecheck.k6_thresholds_shown"), "{err}");
+        }
+    }
+
+    /// Finding round31-figures/01: a `gatecheck` block is read only in the shapes gatecheck's
+    /// writers give it — a recorder (a native run) or `merged_from` (a merge of k6 raw
+    /// results); a block with neither, whatever else it says (`runner` included), is refused
+    /// naming the field, never read as a native run.
+    #[test]
+    fn a_gatecheck_block_is_read_only_in_the_shapes_gatecheck_writes() {
+        let metrics = serde_json::json!({"http_req_failed{flow:a}": {
+            "passes": 0, "fails": 2, "value": 0.0, "thresholds": {"rate<0.01": true}
+        }});
+        for block in [
+            serde_json::json!({"partial": false}),
+            serde_json::json!({}),
+            serde_json::json!({"runner": "gatecheck 9.9.9 smoke", "partial": false}),
+            serde_json::json!({"runner": "gatecheck 9.9.9 native", "partial": false}),
+            serde_json::json!([]),
+            serde_json::json!("native"),
+        ] {
+            let doc = serde_json::json!({"metrics": metrics, "gatecheck": block});
+            let err = parse("hand.json", doc.to_string().as_bytes()).unwrap_err().to_string();
+            assert!(err.starts_with("hand.json") && err.contains("gatecheck"), "{block}: {err}");
+            assert!(err.contains("gatecheck.recorder") || !block.is_object(), "{block}: {err}");
+        }
+        let merged = serde_json::json!({"metrics": metrics, "gatecheck": {"merged_from": ["a"], "partial": true}});
+        assert_eq!(parse("m.json", merged.to_string().as_bytes()).unwrap().format, FORMAT_MERGED_RAW);
+    }
+
+    /// A k6 summary of a run k6 failed (its metrics carry a crossed threshold), in either shape
+    /// that carries k6's verdicts.
+    fn failed_k6_summary(handle_summary: bool) -> serde_json::Value {
+        if handle_summary {
+            serde_json::json!({"metrics": {
+                "http_req_duration{flow:a}": {"type": "trend", "contains": "time",
+                    "values": {"avg": 381.2, "min": 290.0, "med": 379.5, "max": 560.0, "p(90)": 440.0, "p(95)": 470.5},
+                    "thresholds": {"p(95)<400": {"ok": false}}},
+                "http_req_failed{flow:a}": {"type": "rate", "contains": "default",
+                    "values": {"rate": 0.0, "passes": 0, "fails": 40}, "thresholds": {"rate<0.01": {"ok": true}}},
+            }})
+        } else {
+            serde_json::json!({"metrics": {
+                "http_req_duration{flow:a}": {"avg": 381.2, "min": 290.0, "med": 379.5, "max": 560.0,
+                    "p(90)": 440.0, "p(95)": 470.5, "thresholds": {"p(95)<400": true}},
+                "http_req_failed{flow:a}": {"passes": 0, "fails": 40, "value": 0.0, "thresholds": {"rate<0.01": false}},
+            }})
+        }
+    }
+
+    /// Any JSON value, small: what a hand may write in a `gatecheck` block.
+    fn any_json() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            (0.0f64..1e6).prop_map(Value::from),
+            "[ -~]{0,12}".prop_map(Value::from),
+            "gatecheck [0-9.]{1,6} (native|merge|smoke|run)".prop_map(Value::from),
+            (0i64..4_102_444_800).prop_map(|t| Value::from(crate::metrics::rfc3339(t))),
+            Just(serde_json::json!(["http_req_duration{flow:a}"])),
+        ];
+        leaf.prop_recursive(2, 12, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+                proptest::collection::btree_map("[a-z_]{1,8}", inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// A generated `gatecheck` block: the keys gatecheck's writers use and any others, with
+    /// any values, over the smallest block a native run reads (`"partial": false`, unless a
+    /// generated value replaces it), or (rarely) no object at all.
+    fn any_gatecheck_block() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let key = prop_oneof![
+            proptest::sample::select(vec![
+                "recorder",
+                "merged_from",
+                "runner",
+                "partial",
+                "partial_reason",
+                K6_THRESHOLDS_SHOWN,
+                "skipped_flows",
+                "started_at",
+                "ended_at",
+                "last_ended_at",
+                "duration_s",
+                "demo",
+                "scraped",
+                "shard",
+                "errors_by_kind",
+                "percentile_method",
+            ])
+            .prop_map(str::to_string),
+            "[a-z_]{1,10}",
+        ];
+        prop_oneof![
+            8 => proptest::collection::btree_map(key, any_json(), 0..7).prop_map(|m| {
+                let mut block = serde_json::Map::from_iter([("partial".to_string(), Value::from(false))]);
+                block.extend(m);
+                Value::Object(block)
+            }),
+            1 => any_json(),
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        /// Finding round31-figures/01, the class: for a k6 summary of either shape whose
+        /// thresholds failed (exit 1 as k6 wrote it), adding any `gatecheck` block never makes
+        /// it pass: the file is refused (exit 2) or k6's thresholds are still judged, blocking.
+        #[test]
+        fn a_gatecheck_block_never_turns_a_failed_k6_run_into_a_pass(
+            handle_summary in proptest::prelude::any::<bool>(),
+            block in any_gatecheck_block(),
+        ) {
+            let policy = crate::policy::parse(
+                "p.toml",
+                "p",
+                "[k6_thresholds]\nenforce = true\n[[gate]]\nid = \"errors\"\nmetric = \"http_req_failed{flow:a}\"\nthresholds = [\"rate < 1%\"]\n",
+            )
+            .unwrap();
+            let judge = |doc: &serde_json::Value| -> Result<crate::policy::verdict::Verdict, Error> {
+                let set = parse("s.json", doc.to_string().as_bytes())?;
+                let evidence = crate::policy::evaluate::Evidence { summary: Some(set), ..Default::default() };
+                crate::policy::evaluate::evaluate(&policy, &evidence)
+            };
+            let mut doc = failed_k6_summary(handle_summary);
+            let plain = judge(&doc).unwrap();
+            proptest::prop_assert_eq!(plain.exit_code(), 1);
+            doc["gatecheck"] = block.clone();
+            if let Ok(verdict) = judge(&doc) {
+                proptest::prop_assert_ne!(verdict.exit_code(), 0, "{}", block);
+                let k6 = verdict.rows.iter().filter(|r| r.gate == crate::policy::reserved::K6_THRESHOLDS);
+                proptest::prop_assert!(k6.clone().any(|r| r.blocking), "{}: {:#?}", block, verdict.rows);
+            }
         }
     }
 }

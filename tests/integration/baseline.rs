@@ -274,34 +274,18 @@ fn history_records_verdicts_and_the_scaling_change_rule_needs_two_passes() {
 #[test]
 fn a_baseline_must_be_a_passing_complete_run() {
     let dir = tempfile::tempdir().unwrap();
-    let pass: Value =
-        serde_json::from_str(&std::fs::read_to_string(fixture("k6/1.1.0/pass/summary-export.json")).unwrap()).unwrap();
-    let native = |name: &str, block: Value| {
-        let mut doc = pass.clone();
-        doc["metrics"]["dropped_iterations"] = serde_json::json!({"count": 0, "rate": 0});
-        // Another run than the pass run judged below (which is no baseline of its own): each
-        // trend's average and p(95) moved, still in rank order.
-        for metric in doc["metrics"].as_object_mut().unwrap().values_mut() {
-            for stat in ["avg", "p(95)"] {
-                if let (Some(value), Some(max)) = (metric[stat].as_f64(), metric["max"].as_f64()) {
-                    metric[stat] = serde_json::json!((value + max) / 2.0);
-                }
-            }
-        }
-        doc["gatecheck"] = block;
-        let path = dir.path().join(name);
-        std::fs::write(&path, doc.to_string()).unwrap();
-        path
-    };
-    let partial = native(
+    // Native runs as gatecheck's runner writes them (another run than the pass run judged
+    // below, which is no baseline of its own).
+    let partial = write_native_run_summary(
+        dir.path(),
         "partial.json",
-        serde_json::json!({"runner": "test", "partial": true, "partial_reason": "interrupted (SIGTERM)", "skipped_flows": []}),
+        NativeRun { partial: Some("interrupted (SIGTERM)".into()), ..NativeRun::default() },
+        |_| {},
     );
-    let segment = native(
-        "segment.json",
-        serde_json::json!({"runner": "test", "partial": false, "skipped_flows": [],
-            "shard": {"run_id": "r1", "segment": "1/3", "index": 1, "count": 3, "scenario_sha256": "00"}}),
-    );
+    let segment = write_native_run_summary(dir.path(), "segment.json", NativeRun::default(), |doc| {
+        doc["gatecheck"]["shard"] =
+            serde_json::json!({"run_id": "r1", "segment": "1/3", "index": 1, "count": 3, "scenario_sha256": "00"});
+    });
     let cases = [
         (fixture("k6/1.1.0/fail-errors/summary-export.json"), "k6's own thresholds failed in it"),
         (partial, "the load run was partial (interrupted (SIGTERM))"),

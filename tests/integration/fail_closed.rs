@@ -14,20 +14,11 @@ fn read_json(path: &std::path::Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-/// The passing k6 export with a native run's `gatecheck` block saying it was partial.
+/// A native run, as gatecheck's runner writes it, that was partial.
 fn partial_native_summary(dir: &std::path::Path) -> std::path::PathBuf {
-    let mut doc = read_json(&repo().join(PASS_EXPORT));
-    // Native summaries always carry dropped_iterations (0 in the closed model).
-    doc["metrics"]["dropped_iterations"] = json!({"count": 0, "rate": 0});
-    doc["gatecheck"] = json!({
-        "runner": "gatecheck test",
-        "partial": true,
-        "partial_reason": "request cap of 12 reached before the duration",
-        "skipped_flows": [],
-    });
-    let path = dir.join("partial.json");
-    std::fs::write(&path, doc.to_string()).unwrap();
-    path
+    let run =
+        NativeRun { partial: Some("request cap of 12 reached before the duration".into()), ..NativeRun::default() };
+    write_native_run_summary(dir, "partial.json", run, |_| {})
 }
 
 #[test]
@@ -772,11 +763,18 @@ thresholds = ["value < 0.85"]
     }
 }
 
-/// A native summary of the passing run with `block` as its `gatecheck` block.
-fn native_summary(dir: &std::path::Path, name: &str, block: Value) -> std::path::PathBuf {
-    let mut doc = read_json(&repo().join(PASS_EXPORT));
-    doc["metrics"]["dropped_iterations"] = json!({"count": 0, "rate": 0});
-    doc["gatecheck"] = block;
+/// The passing run's k6 raw results, in two halves, merged as `gatecheck merge` writes them
+/// (the one summary gatecheck writes without a recorder), dated `started_at`..`ended_at`.
+fn merged_raw_summary(dir: &std::path::Path, name: &str, started_at: String, ended_at: String) -> std::path::PathBuf {
+    let raw = std::fs::read_to_string(repo().join("fixtures/k6/1.1.0/pass/raw.ndjson")).unwrap();
+    let (first, second) = raw_segments_side_by_side(&raw);
+    let (a, b, merged) = (dir.join("half-a.ndjson"), dir.join("half-b.ndjson"), dir.join("merged-raw.json"));
+    std::fs::write(&a, first).unwrap();
+    std::fs::write(&b, second).unwrap();
+    gatecheck().args(["merge", "--out"]).arg(&merged).arg(&a).arg(&b).assert().code(0);
+    let mut doc = read_json(&merged);
+    doc["gatecheck"]["started_at"] = started_at.into();
+    doc["gatecheck"]["ended_at"] = ended_at.into();
     let path = dir.join(name);
     std::fs::write(&path, doc.to_string()).unwrap();
     path
@@ -788,12 +786,10 @@ fn native_summary(dir: &std::path::Path, name: &str, block: Value) -> std::path:
 #[test]
 fn a_lone_segment_or_a_start_in_the_future_never_ships() {
     let dir = tempfile::tempdir().unwrap();
-    let segment = native_summary(
-        dir.path(),
-        "segment.json",
-        json!({"runner": "gatecheck test", "partial": false, "skipped_flows": [],
-            "shard": {"run_id": "r1", "segment": "1/2", "index": 1, "count": 2, "scenario_sha256": "00"}}),
-    );
+    let segment = write_native_run_summary(dir.path(), "segment.json", NativeRun::default(), |doc| {
+        doc["gatecheck"]["shard"] =
+            json!({"run_id": "r1", "segment": "1/2", "index": 1, "count": 2, "scenario_sha256": "00"});
+    });
     let out = stdout_of(&gatecheck_with_lag().args(["verify", "--summary"]).arg(&segment).assert().code(1));
     let line = table_line(&out, "run-integrity", "whole run (not one segment)");
     assert!(line.contains("FAIL"), "{out}");
@@ -801,16 +797,19 @@ fn a_lone_segment_or_a_start_in_the_future_never_ships() {
 
     let now = time::OffsetDateTime::now_utc();
     let rfc = |t: time::OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).unwrap();
-    let future = native_summary(
-        dir.path(),
-        "future-start.json",
-        json!({"runner": "gatecheck test", "partial": false, "skipped_flows": [],
-            "started_at": rfc(now + time::Duration::days(180)), "ended_at": rfc(now - time::Duration::minutes(5))}),
-    );
+    let (started_at, ended_at) = (rfc(now + time::Duration::days(180)), rfc(now - time::Duration::minutes(5)));
+    let future = merged_raw_summary(dir.path(), "future-start.json", started_at.clone(), ended_at.clone());
     let out = stdout_of(
         &gatecheck_with_lag().args(["verify", "--max-evidence-age", "24h", "--summary"]).arg(&future).assert().code(1),
     );
     assert!(out.contains("in the future"), "{out}");
+    // A native run's duration is held to its own start and end: such a start is refused there.
+    let native = write_native_run_summary(dir.path(), "future-native.json", NativeRun::default(), |doc| {
+        doc["gatecheck"]["started_at"] = started_at.into();
+        doc["gatecheck"]["ended_at"] = ended_at.into();
+    });
+    let err = stderr_of(&gatecheck_with_lag().args(["verify", "--summary"]).arg(&native).assert().code(2));
+    assert!(err.contains("gatecheck.duration_s") && err.contains("started_at"), "{err}");
 }
 
 /// Finding judgement2/05: k6 >= 1.5's machine-readable summary dates itself
@@ -1055,14 +1054,17 @@ fn contradictions_and_other_spellings_of_dates_never_ship() {
 
     let now = time::OffsetDateTime::now_utc();
     let rfc = |t: time::OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).unwrap();
-    let contradictory = native_summary(
-        dir.path(),
-        "end-before-start.json",
-        json!({"runner": "gatecheck test", "partial": false, "skipped_flows": [],
-            "started_at": rfc(now), "ended_at": rfc(now - time::Duration::days(9))}),
-    );
+    let contradictory =
+        merged_raw_summary(dir.path(), "end-before-start.json", rfc(now), rfc(now - time::Duration::days(9)));
     let out = verify_aged(&contradictory);
     assert!(out.contains("216h") && out.contains("earlier than its start"), "{out}");
+    // A native run's own duration contradicts such dates: refused there.
+    let native = write_native_run_summary(dir.path(), "end-before-start-native.json", NativeRun::default(), |doc| {
+        doc["gatecheck"]["started_at"] = rfc(now).into();
+        doc["gatecheck"]["ended_at"] = rfc(now - time::Duration::days(9)).into();
+    });
+    let err = stderr_of(&gatecheck_with_lag().args(["verify", "--summary"]).arg(&native).assert().code(2));
+    assert!(err.contains("gatecheck.duration_s"), "{err}");
 }
 
 /// Findings judge4/04, 05, 06: a limit with more significant digits than a double carries is
@@ -2015,4 +2017,58 @@ proptest::proptest! {
             proptest::prop_assert_ne!(output.status.code(), Some(0), "gap {}: {}", gap, err);
         }
     }
+}
+
+/// Finding round31-figures/01: what kind of evidence a summary is, is decided by what only
+/// gatecheck's writers put in a `gatecheck` block — a recorder (a native run, or a merge of
+/// native runs) or `merged_from` (a merge of k6 raw results). A k6 summary of a run k6 failed,
+/// with a block added by hand, was read as a native run: its k6-thresholds row vanished and it
+/// shipped (exit 0). Any other block is refused (exit 2) naming the file and the field; and a
+/// native summary whose recorder was deleted is refused whatever its free-text `runner` says.
+#[test]
+fn a_hand_made_gatecheck_block_is_refused_never_read_as_a_native_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocks = [
+        json!({"partial": false}),
+        json!({}),
+        json!({"runner": "gatecheck 9.9.9 smoke", "partial": false, "skipped_flows": []}),
+        json!({"runner": "gatecheck 9.9.9 native", "partial": false}),
+    ];
+    for shape in ["summary-export.json", "handle-summary.json"] {
+        let failed = fixture(&format!("k6/1.1.0/fail-latency/{shape}"));
+        let out = stdout_of(&gatecheck_with_lag().args(["verify", "--summary"]).arg(&failed).assert().code(1));
+        assert!(out.contains("RELEASE BLOCKED"), "{shape}: {out}");
+        for block in &blocks {
+            let mut doc = read_json(&failed);
+            doc["gatecheck"] = block.clone();
+            let path = dir.path().join(format!("hand-{shape}"));
+            std::fs::write(&path, doc.to_string()).unwrap();
+            let assert = gatecheck_with_lag().args(["verify", "--summary"]).arg(&path).assert().code(2);
+            let err = stderr_of(&assert);
+            assert!(
+                err.contains(&path.display().to_string())
+                    && err.contains("gatecheck.recorder")
+                    && err.contains("gatecheck.merged_from"),
+                "{shape} with {block}: {err}"
+            );
+            assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+        }
+    }
+    // A real native summary with its recorder deleted: refused whatever `runner` says.
+    for runner in [Some("gatecheck 9.9.9 smoke"), None] {
+        let path = write_native_run_summary(dir.path(), "native.json", NativeRun::default(), |doc| {
+            let block = doc["gatecheck"].as_object_mut().unwrap();
+            block.remove("recorder");
+            match runner {
+                Some(runner) => block.insert("runner".into(), runner.into()),
+                None => block.remove("runner"),
+            };
+        });
+        let err = stderr_of(&gatecheck_with_lag().args(["verify", "--summary"]).arg(&path).assert().code(2));
+        assert!(err.contains("native.json") && err.contains("gatecheck.recorder"), "runner {runner:?}: {err}");
+    }
+    // The native summary as written is judged (and passes): the helper is gatecheck's writer.
+    let path = write_native_run_summary(dir.path(), "native.json", NativeRun::default(), |_| {});
+    let out = stdout_of(&gatecheck_with_lag().args(["verify", "--summary"]).arg(&path).assert().code(0));
+    assert!(out.contains("RELEASE OK"), "{out}");
 }

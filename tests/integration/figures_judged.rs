@@ -286,18 +286,12 @@ fn raw_points_are_dated_by_their_parsed_time_in_any_json_layout() {
 #[test]
 fn a_native_summary_ended_in_2099_is_never_fresh() {
     let dir = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string(fixture("k6/1.1.0/pass/summary-export.json")).unwrap();
-    let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();
-    doc["metrics"]["dropped_iterations"] = serde_json::json!({"count": 0, "rate": 0});
-    doc["gatecheck"] = serde_json::json!({
-        "runner": "gatecheck test",
-        "partial": false,
-        "skipped_flows": [],
-        "started_at": "2099-01-01T00:00:00Z",
-        "ended_at": "2099-01-01T00:01:00Z",
-    });
-    let path = dir.path().join("native.json");
-    std::fs::write(&path, doc.to_string()).unwrap();
+    let run = NativeRun {
+        started_at: "2099-01-01T00:00:00Z".into(),
+        ended_at: "2099-01-01T00:01:00Z".into(),
+        ..NativeRun::default()
+    };
+    let path = write_native_run_summary(dir.path(), "native.json", run, |_| {});
     let out = stdout_of(
         &gatecheck_with_lag()
             .args(["verify", "--summary"])
@@ -464,22 +458,14 @@ fn a_promql_max_that_cannot_be_checked_against_its_inf_bucket_is_refused_at_load
 #[test]
 fn a_recorded_window_that_is_not_cumulative_is_no_data_not_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string(fixture("k6/1.1.0/pass/summary-export.json")).unwrap();
-    let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();
-    doc["metrics"]["dropped_iterations"] = serde_json::json!({"count": 0, "rate": 0});
-    doc["gatecheck"] = serde_json::json!({
-        "runner": "gatecheck test",
-        "partial": false,
-        "skipped_flows": [],
-        "scraped": {
+    let path = write_native_run_summary(dir.path(), "native.json", NativeRun::default(), |doc| {
+        doc["gatecheck"]["scraped"] = serde_json::json!({
             "url": "http://127.0.0.1:1/metrics",
             "histograms": {
                 "waxwatch_scheduler_lag_seconds": {"buckets": [["1", 3.0], ["5", 0.0], ["+Inf", 4.0]], "sum": 4.5, "count": 4.0},
             },
-        },
+        });
     });
-    let path = dir.path().join("native.json");
-    std::fs::write(&path, doc.to_string()).unwrap();
     let out = stdout_of(
         &gatecheck()
             .envs([("QUEUE_LAG_P95_SECONDS", "3"), ("QUEUE_LAG_P99_SECONDS", "8")])

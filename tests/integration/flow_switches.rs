@@ -10,21 +10,12 @@ use crate::support::*;
 
 const PASS_EXPORT: &str = "fixtures/k6/1.1.0/pass/summary-export.json";
 
-/// The passing k6 export as a native run whose scenario switched `flow` off: its sub-metrics
-/// are gone and the run records the flow as skipped.
+/// A native run, as gatecheck's runner writes it, whose scenario switched `flow` off: it has
+/// no sub-metrics of the flow and records the flow as skipped.
 fn summary_without(dir: &std::path::Path, flow: &str) -> std::path::PathBuf {
-    let mut doc: Value = serde_json::from_str(&std::fs::read_to_string(repo().join(PASS_EXPORT)).unwrap()).unwrap();
-    let metrics = doc["metrics"].as_object_mut().unwrap();
-    metrics.retain(|key, _| !key.contains(&format!("flow:{flow}}}")));
-    // Native summaries always carry dropped_iterations (0 in the closed model).
-    metrics.insert("dropped_iterations".into(), json!({"count": 0, "rate": 0}));
-    doc["gatecheck"] = json!({
-        "partial": false,
-        "skipped_flows": [{"flow": flow, "because": format!("PERF_ENABLE_{}=0", flow.to_uppercase())}],
-    });
-    let path = dir.join("summary.json");
-    std::fs::write(&path, serde_json::to_string(&doc).unwrap()).unwrap();
-    path
+    let because = format!("PERF_ENABLE_{}=0", flow.to_uppercase());
+    let run = NativeRun { skipped: vec![(flow.to_string(), because)], ..NativeRun::default() };
+    write_native_run_summary(dir, "summary.json", run, |_| {})
 }
 
 /// Runs `verify --policy POLICY --summary SUMMARY` twice — rule_poll switched off once by its

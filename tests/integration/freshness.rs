@@ -2,8 +2,6 @@
 //! evidence, against a REAL Prometheus holding the fixture data (the last sample of every
 //! series at T = 2026-01-01T00:00:00Z).
 
-use serde_json::json;
-
 use crate::support::*;
 
 /// T plus `minutes`, as unix seconds.
@@ -129,12 +127,12 @@ fn load_test_evidence_older_than_the_maximum_age_blocks() {
     assert!(line.contains("FAIL") && line.contains("48h"), "{line}");
     assert!(out.contains("over the 24h allowed"), "{out}");
     // A native summary is aged by its recorded end time, whatever the file's time says.
-    let mut doc: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(fixture("k6/1.1.0/pass/summary-export.json")).unwrap()).unwrap();
-    doc["metrics"]["dropped_iterations"] = json!({"count": 0, "rate": 0});
-    doc["gatecheck"] = json!({"partial": false, "skipped_flows": [], "ended_at": "2026-01-01T00:00:00Z"});
-    let native = dir.path().join("native.json");
-    std::fs::write(&native, doc.to_string()).unwrap();
+    let run = NativeRun {
+        started_at: "2025-12-31T23:59:50Z".into(),
+        ended_at: "2026-01-01T00:00:00Z".into(),
+        ..NativeRun::default()
+    };
+    let native = write_native_run_summary(dir.path(), "native.json", run, |_| {});
     let out = verify(&native, 1);
     assert!(table_line(&out, "run-integrity", "evidence age < 24h").contains("FAIL"), "{out}");
     assert!(out.contains("recorded end time (gatecheck.ended_at)"), "{out}");

@@ -141,7 +141,9 @@ fn k6_counts_that_are_not_u64_counts_are_input_errors() {
     // Left open by the fuzz runs: a count above 2^64 (1e30, 18446744073709551616) read as
     // u64::MAX, so only an overflowing sum was refused. Every shape reads its counts through
     // one check; a trend's count, k6's own counters (requests, iterations, bytes) and a native
-    // summary's run counts are counts too.
+    // summary's run counts are counts too. The native reproducers carry a (empty) recorder: a
+    // block with neither a recorder nor `merged_from` is refused before its counts are read
+    // (finding round31-figures/01).
     let expected = [
         ("export-http-reqs-count-1e30.json", r#"metrics["http_reqs"]["count"]"#),
         ("export-rate-fails-1e30.json", r#"metrics["http_req_failed"]["fails"]"#),

@@ -561,3 +561,85 @@ pub fn release_text_without_k6_enforced() -> String {
     assert_ne!(text, release, "the release policy still enforces k6 thresholds as written");
     text
 }
+
+/// How a native run went, for `native_run_summary`: the run facts the writer records and the
+/// flows the scenario switched off (flow, what switched it off).
+pub struct NativeRun {
+    pub partial: Option<String>,
+    pub started_at: String,
+    pub ended_at: String,
+    pub skipped: Vec<(String, String)>,
+}
+
+/// A complete run of 10 s that ended a minute ago.
+impl Default for NativeRun {
+    fn default() -> NativeRun {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        NativeRun {
+            partial: None,
+            started_at: gatecheck::metrics::rfc3339(now - 70),
+            ended_at: gatecheck::metrics::rfc3339(now - 60),
+            skipped: Vec::new(),
+        }
+    }
+}
+
+/// A native run's summary as gatecheck's own writer writes it (`load::summary::export`, the
+/// document `smoke` and `run` save): the built-in core flows, each endpoint answering 200 with
+/// its check passed, 20 requests each at 40..=230 ms (passing every gate of the release
+/// policy), with its recorder. A test changes only what a real run records beside its figures
+/// (partial, shard, scraped windows, dates): a `gatecheck` block written by hand, without a
+/// recorder, is refused (finding round31-figures/01).
+pub fn native_run_summary(run: NativeRun) -> serde_json::Value {
+    use gatecheck::load::{plan, recorder, summary};
+    let env = |name: &str| -> Result<Option<String>, gatecheck::error::Error> {
+        Ok(match name {
+            "PERF_BEARER_TOKEN" => Some("native-run-test-token".into()),
+            "PERF_RULE_ID" => Some("rule-1".into()),
+            _ => None,
+        })
+    };
+    let mut plan = plan::parse(plan::BUILTIN_CORE_FLOWS_NAME, plan::BUILTIN_CORE_FLOWS, &Default::default(), &env)
+        .expect("the built-in scenario plans");
+    plan.flows.retain(|flow| !run.skipped.iter().any(|(name, _)| *name == flow.name));
+    plan.skipped = run.skipped.clone();
+    let mut recorded = recorder::Recorder::new(&plan);
+    for (f, flow) in plan.flows.iter().enumerate() {
+        for e in 0..flow.requests.len() {
+            for i in 0..20u64 {
+                let answer = recorder::Exchange {
+                    status: Some(200),
+                    error: None,
+                    bytes_received: 100,
+                    check_passed: true,
+                    demo_target: false,
+                };
+                recorded.record(f, e, std::time::Duration::from_millis(40 + 10 * i), &answer);
+            }
+        }
+        recorded.flows[f].iterations = 20;
+    }
+    let at = |t: &str| time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).unwrap();
+    let facts = summary::RunFacts {
+        elapsed_secs: (at(&run.ended_at) - at(&run.started_at)).as_seconds_f64(),
+        partial: run.partial,
+        started_at: run.started_at,
+        ended_at: run.ended_at,
+        demo: false,
+    };
+    summary::export(&plan, &recorded, &facts, 2)
+}
+
+/// `native_run_summary(run)` written to `dir/name`, after `patch`.
+pub fn write_native_run_summary(
+    dir: &Path,
+    name: &str,
+    run: NativeRun,
+    patch: impl FnOnce(&mut serde_json::Value),
+) -> PathBuf {
+    let mut doc = native_run_summary(run);
+    patch(&mut doc);
+    let path = dir.join(name);
+    std::fs::write(&path, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
+    path
+}

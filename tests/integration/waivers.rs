@@ -182,12 +182,8 @@ fn run_integrity_freshness_and_k6_threshold_rows_are_never_waived() {
     );
     assert!(table_line(&out, "write-errors", "rate < 1%").contains("WAIVED"), "{out}");
     // A partial run's integrity row.
-    let mut doc: Value = serde_json::from_str(&std::fs::read_to_string(repo().join(PASS_EXPORT)).unwrap()).unwrap();
-    doc["metrics"]["dropped_iterations"] = serde_json::json!({"count": 0, "rate": 0});
-    doc["gatecheck"] =
-        serde_json::json!({"runner": "test", "partial": true, "partial_reason": "request cap", "skipped_flows": []});
-    let partial = dir.path().join("partial.json");
-    std::fs::write(&partial, doc.to_string()).unwrap();
+    let run = NativeRun { partial: Some("request cap".into()), ..NativeRun::default() };
+    let partial = write_native_run_summary(dir.path(), "partial.json", run, |_| {});
     let waivers = waivers_file(dir.path(), &waiver("run-integrity", &day(3)));
     let out = stdout_of(
         &gatecheck_with_lag()
@@ -319,11 +315,12 @@ fn the_default_waiver_file_and_the_settings_key_are_read() {
 /// a gate named `run-integrity` once let its waiver ship a six-year-old partial summary.
 #[test]
 fn a_policy_gate_with_a_reserved_id_is_a_policy_error() {
-    let mut doc: Value = serde_json::from_str(&std::fs::read_to_string(repo().join(PASS_EXPORT)).unwrap()).unwrap();
-    doc["metrics"]["dropped_iterations"] = serde_json::json!({"count": 0, "rate": 0});
-    doc["gatecheck"] = serde_json::json!({
-        "runner": "test", "partial": true, "partial_reason": "request cap", "skipped_flows": [],
-        "ended_at": "2020-01-01T00:00:00Z",
+    // A six-year-old partial native run, as gatecheck's runner writes it.
+    let doc = native_run_summary(NativeRun {
+        partial: Some("request cap".into()),
+        started_at: "2019-12-31T23:59:50Z".into(),
+        ended_at: "2020-01-01T00:00:00Z".into(),
+        ..NativeRun::default()
     });
     for id in ["run-integrity", "Run_Integrity", "k6-thresholds"] {
         let (dir, policy) = release_policy("", "", "");
