@@ -551,12 +551,15 @@ pub const LOAD_TOKEN_ENV: &str = "PERF_BEARER_TOKEN";
 /// exporters' are sent by k6 to its outputs, another origin than the target.
 pub const CREDENTIAL_FAMILIES: &[&str] = &["K6_", OTLP_FAMILY, "GATECHECK_", "PERF_"];
 
-/// Words of a variable's name (split at `_`) that make it a credential's.
+/// Credential words: one anywhere in a word of a variable's name (split at `_`) makes it a
+/// credential's, whatever letters it is joined to (`K6_DYNATRACE_APITOKEN`, k6's documented
+/// Dynatrace token, finding round31-text/02).
 pub const CREDENTIAL_NAME_WORDS: &[&str] =
     &["TOKEN", "SECRET", "PASSWORD", "PASSWD", "PASSPHRASE", "CREDENTIAL", "CREDENTIALS", "APIKEY"];
 
-/// Words that make a following `KEY` a credential's (`ACCESS_KEY` is an AWS key id's name, kept
-/// with its secret since one is useless without the other).
+/// Words that make a following `KEY` a credential's, as the next word (`ACCESS_KEY`) or joined
+/// (`PRIVATEKEY`); `ACCESS_KEY` is an AWS key id's name, kept with its secret since one is useless
+/// without the other. `KEY` alone is not (`OTEL_EXPORTER_OTLP_CLIENT_KEY` is a file's path).
 pub const CREDENTIAL_KEY_QUALIFIERS: &[&str] = &["SECRET", "API", "PRIVATE", "ACCESS", "AUTH"];
 
 /// Last words that make a credential-sounding name hold something else: a path, a file, the
@@ -573,16 +576,30 @@ pub fn names_a_credential(name: &str) -> bool {
 
 /// Whether any variable's name reads as a credential's by its words, the rule
 /// `names_a_credential` applies within the families: `GITHUB_TOKEN`, `ACTIONS_RUNTIME_TOKEN`,
-/// `AWS_SECRET_ACCESS_KEY`; never one whose last word says it holds a path or a name. A
-/// scenario's `${NAME}` never reads such a variable (`load::plan`, finding round29-text/05).
+/// `AWS_SECRET_ACCESS_KEY`, `K6_DYNATRACE_APITOKEN`; never one whose last word says it holds a
+/// path or a name. A scenario's `${NAME}` never reads such a variable (`load::plan`, finding
+/// round29-text/05).
+///
+/// A credential word counts anywhere inside a word, as `input::credential_name` reads a query
+/// parameter's name, since names glue words (`APITOKEN`, `AUTHTOKEN`, `SECRETKEY`). The words
+/// are not the parameters' though: theirs include short ones (`sig`, `key`, `auth`, `code`)
+/// that inside a variable's name would make settings credentials
+/// (`K6_PROMETHEUS_RW_SIGV4_REGION`, `PERF_SEARCH_KEYWORDS`), and a credential's value is
+/// masked wherever it appears.
 pub fn reads_as_credential(name: &str) -> bool {
     let upper = name.to_ascii_uppercase();
     let words: Vec<&str> = upper.split('_').filter(|word| !word.is_empty()).collect();
     if words.last().is_some_and(|last| NOT_A_CREDENTIAL_SUFFIXES.contains(last)) {
         return false;
     }
-    words.iter().any(|word| CREDENTIAL_NAME_WORDS.contains(word))
-        || words.windows(2).any(|pair| pair[1] == "KEY" && CREDENTIAL_KEY_QUALIFIERS.contains(&pair[0]))
+    let qualified_key =
+        |word: &str| CREDENTIAL_KEY_QUALIFIERS.iter().any(|qualifier| word.contains(&format!("{qualifier}KEY")));
+    words
+        .iter()
+        .any(|word| CREDENTIAL_NAME_WORDS.iter().any(|credential| word.contains(credential)) || qualified_key(word))
+        || words.windows(2).any(|pair| {
+            pair[1] == "KEY" && CREDENTIAL_KEY_QUALIFIERS.iter().any(|qualifier| pair[0].ends_with(qualifier))
+        })
 }
 
 /// Where a credential of the environment may go.
@@ -1106,6 +1123,155 @@ mod tests {
             // Any name reads as a credential's by the same words, in a family or not (finding
             // round29-text/05: a scenario's `${GITHUB_TOKEN}`).
             prop_assert!(reads_as_credential(&outside) && reads_as_credential(&name), "{}", outside);
+        }
+    }
+
+    /// Finding round31-text/02: a credential word joined to other letters in one word of the
+    /// name (k6's documented `K6_DYNATRACE_APITOKEN`) is still a credential's name; gatecheck's
+    /// own variables that hold no credential stay none.
+    #[test]
+    fn a_credential_word_joined_inside_a_word_is_one() {
+        for name in [
+            "K6_DYNATRACE_APITOKEN",
+            "K6_X_AUTHTOKEN",
+            "K6_X_ACCESSTOKEN",
+            "K6_X_SECRETKEY",
+            "K6_X_PRIVATEKEY",
+            "K6_X_ACCESSKEY",
+            "K6_X_AUTHKEY",
+            "K6_X_APIKEY",
+            "PERF_APITOKEN",
+            "OTEL_EXPORTER_OTLP_X_APITOKEN",
+            "GATECHECK_X_DBPASSWORD",
+            "k6_dynatrace_apitoken",
+        ] {
+            assert!(names_a_credential(name), "{name}");
+        }
+        for name in [
+            "GATECHECK_PROMETHEUS_TOKEN_FILE",
+            "K6_X_APITOKEN_FILE",
+            "K6_X_PRIVATEKEY_PATH",
+            "GATECHECK_CHROMIUM",
+            "GATECHECK_COLOUR",
+            "GATECHECK_CONFIG",
+            "GATECHECK_POLICY",
+            "GATECHECK_PROMETHEUS_URL",
+            "GATECHECK_REPORT_SCREENSHOT",
+            "GATECHECK_SUMMARY",
+            "GATECHECK_WAIVERS",
+            "GATECHECK_INSTALLER_GITHUB_BASE_URL",
+            "K6_PROMETHEUS_RW_SERVER_URL",
+            "K6_PROMETHEUS_RW_PUSH_INTERVAL",
+            "K6_PROMETHEUS_RW_TREND_AS_NATIVE_HISTOGRAM",
+            "K6_PROMETHEUS_RW_SIGV4_REGION",
+            "K6_PROMETHEUS_RW_SIGV4_ACCESS_KEY_ID_FILE",
+            "K6_SUMMARY_EXPORT",
+            "K6_NO_COOKIES_RESET",
+            "K6_INFLUXDB_INSECURE",
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+            "OTEL_EXPORTER_OTLP_CLIENT_KEY",
+            "OTEL_EXPORTER_OTLP_CERTIFICATE",
+            "PERF_BASE_URL",
+            "PERF_DURATION",
+            "PERF_VUS",
+            "PERF_RULE_ID",
+            "PERF_RUNNER",
+            "PERF_ENABLE_RULE_RUN",
+            "PERF_SEARCH_KEYWORDS",
+            "PERF_SEARCH_PAGE",
+        ] {
+            assert!(!names_a_credential(name), "{name}");
+        }
+    }
+
+    /// Words of names that hold no credential: gatecheck's and k6's own, and `KEY` after a word
+    /// that is no qualifier (a TLS client key's path).
+    const PLAIN_NAME_WORDS: &[&str] = &[
+        "PROMETHEUS",
+        "RW",
+        "SERVER",
+        "URL",
+        "PUSH",
+        "INTERVAL",
+        "TREND",
+        "NATIVE",
+        "HISTOGRAM",
+        "SUMMARY",
+        "EXPORT",
+        "CONFIG",
+        "COLOUR",
+        "CHROMIUM",
+        "REPORT",
+        "SCREENSHOT",
+        "POLICY",
+        "WAIVERS",
+        "BASE",
+        "DURATION",
+        "VUS",
+        "RULE",
+        "ID",
+        "RUN",
+        "RUNNER",
+        "SEARCH",
+        "KEYWORDS",
+        "PAGE",
+        "ENDPOINT",
+        "CLIENT",
+        "KEY",
+        "SIGV4",
+        "REGION",
+        "INSECURE",
+        "CERTIFICATE",
+        "NO",
+        "COOKIES",
+        "RESET",
+        "THRESHOLDS",
+        "TIMEOUT",
+        "COMPRESSION",
+    ];
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+        /// Finding round31-text/02, the class: a credential word (or `<qualifier>KEY`) joined
+        /// with any letters and digits before and after it inside one word of a family's name is
+        /// a credential's name, in any case, unless the last word says it holds a path or a
+        /// name; a name of the families made of words holding none is not one.
+        #[test]
+        fn a_credential_word_anywhere_in_a_word_reads_as_one(
+            family in proptest::sample::select(CREDENTIAL_FAMILIES.to_vec()),
+            before in proptest::collection::vec("[A-Z][A-Z0-9]{0,6}", 0..3),
+            prefix in "[A-Z0-9]{0,6}",
+            secret in proptest::prop_oneof![
+                proptest::sample::select(CREDENTIAL_NAME_WORDS.to_vec()).prop_map(str::to_string),
+                proptest::sample::select(CREDENTIAL_KEY_QUALIFIERS.to_vec()).prop_map(|q| format!("{q}KEY")),
+            ],
+            suffix in "[A-Z0-9]{0,6}",
+            after in proptest::collection::vec("[A-Z][A-Z0-9]{0,6}", 0..2),
+            lower in proptest::bool::ANY,
+            plain in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::sample::select(PLAIN_NAME_WORDS.to_vec()).prop_map(str::to_string),
+                    // Without A or E no credential word can be spelled.
+                    "[B-DF-Z0-9]{1,8}",
+                ],
+                1..5,
+            ),
+        ) {
+            let mut words = before.clone();
+            words.push(format!("{prefix}{secret}{suffix}"));
+            words.extend(after.iter().cloned());
+            let name = format!("{family}{}", words.join("_"));
+            let last = name.rsplit('_').next().unwrap_or_default().to_string();
+            prop_assume!(!NOT_A_CREDENTIAL_SUFFIXES.contains(&last.as_str()));
+            let cased = if lower { name.to_ascii_lowercase() } else { name.clone() };
+            prop_assert!(names_a_credential(&cased) && reads_as_credential(&cased), "{}", cased);
+            for not_one in NOT_A_CREDENTIAL_SUFFIXES {
+                let pathlike = format!("{name}_{not_one}");
+                prop_assert!(!names_a_credential(&pathlike), "{}", pathlike);
+            }
+            let plain_name = format!("{family}{}", plain.join("_"));
+            prop_assert!(!names_a_credential(&plain_name), "{}", plain_name);
         }
     }
 

@@ -421,9 +421,11 @@ fn k6s_remote_write_credentials_are_known_credentials() {
     const CLOUD: &str = "k6cloudTok-5Gh7Jj9Kk";
     // Round 28 (text/02): k6's OpenTelemetry output headers, `name=value`.
     const OTEL: &str = "k6otelTok-3Qw8Ee4Rr";
+    // Round 31 (text/02): a credential word joined inside a word, k6's Dynatrace output token.
+    const DYNATRACE: &str = "dt0c01.ST2EY72KQINMH574";
     let body: &'static str = Box::leak(
         format!(
-            r#"{{"status":"error","errorType":"bad_data","error":"refused: {PASSWORD} {TOKEN} {HEADER_TOKEN} {LISTED} {SIGV4} {URL_PASSWORD} {CLOUD} {OTEL}"}}"#
+            r#"{{"status":"error","errorType":"bad_data","error":"refused: {PASSWORD} {TOKEN} {HEADER_TOKEN} {LISTED} {SIGV4} {URL_PASSWORD} {CLOUD} {OTEL} {DYNATRACE}"}}"#
         )
         .into_boxed_str(),
     );
@@ -439,13 +441,14 @@ fn k6s_remote_write_credentials_are_known_credentials() {
         .env("K6_PROMETHEUS_RW_SERVER_URL", format!("http://k6user:{URL_PASSWORD}@127.0.0.1:9/api/v1/write"))
         .env("K6_CLOUD_TOKEN", CLOUD)
         .env("K6_OTEL_HEADERS", format!("X-Tenant=one,Authorization=Bearer {OTEL}"))
+        .env("K6_DYNATRACE_APITOKEN", DYNATRACE)
         .args(["check", "--policy"])
         .arg(&policy)
         .args(["--prometheus-url", &url, "--at", FIXTURE_T])
         .assert();
     let shown = format!("{}{}", stdout_of(&out), stderr_of(&out));
     assert!(shown.contains("refused"), "the server's answer is shown: {shown}");
-    for credential in [PASSWORD, TOKEN, HEADER_TOKEN, LISTED, SIGV4, URL_PASSWORD, CLOUD, OTEL] {
+    for credential in [PASSWORD, TOKEN, HEADER_TOKEN, LISTED, SIGV4, URL_PASSWORD, CLOUD, OTEL, DYNATRACE] {
         assert!(!shown.contains(&credential[..10]), "{credential}: {shown}");
     }
     assert_ne!(out.get_output().status.code(), Some(0), "{shown}");
@@ -457,6 +460,7 @@ fn k6s_remote_write_credentials_are_known_credentials() {
         ("K6_PROMETHEUS_RW_SERVER_URL", format!("http://k6user:{URL_PASSWORD}@127.0.0.1:9/api/v1/write")),
         ("K6_CLOUD_TOKEN", CLOUD.to_string()),
         ("K6_OTEL_HEADERS", format!("Authorization=Bearer {OTEL}")),
+        ("K6_DYNATRACE_APITOKEN", DYNATRACE.to_string()),
     ] {
         let token = match name {
             "K6_PROMETHEUS_RW_SERVER_URL" => URL_PASSWORD,
