@@ -169,7 +169,17 @@ pub const TREND_STATS: [Stat; 9] = [
 pub fn trend_stat(histogram: &hdrhistogram::Histogram<u64>, stat: Stat) -> Option<f64> {
     let ms = |micros: u64| micros as f64 / 1000.0;
     Some(match stat {
-        Stat::Avg => histogram.mean() / 1000.0,
+        // Every sample stands for its bucket's highest equivalent value (`buckets`), as for the
+        // percentiles: hdrhistogram's own mean takes each bucket's middle, up to half a bucket
+        // below the samples, so an `avg < L` gate could pass samples at or above L.
+        Stat::Avg => {
+            let count = histogram.len();
+            if count == 0 {
+                return Some(0.0);
+            }
+            let sum: u128 = buckets(histogram).map(|(micros, n)| u128::from(micros) * u128::from(n)).sum();
+            sum as f64 / count as f64 / 1000.0
+        }
         Stat::Min => ms(histogram.min()),
         Stat::Med => k6_percentile(histogram, 50.0) / 1000.0,
         Stat::Max => ms(histogram.max()),
@@ -201,5 +211,35 @@ mod tests {
         // Each within the recorder's 3 significant digits, the largest exactly the max.
         assert!((points[0].0 - 1.234).abs() <= 1.234e-3 && points[0].1 == 1.0, "{points:?}");
         assert_eq!(points[1], (histogram.max() as f64 / 1000.0, 3.0));
+    }
+
+    proptest::proptest! {
+        /// The class of the round-32 review's note on native averages: every statistic of a
+        /// native trend reads each sample as its bucket's highest equivalent, so none reads
+        /// below the samples it stands for — the average is never below the samples' own mean
+        /// (an `avg < L` gate never passes samples whose mean is L or more), nor above the max.
+        #[test]
+        fn a_native_average_never_reads_below_the_samples_mean(
+            samples in proptest::collection::vec(1u64..MAX_MICROS, 1..64),
+        ) {
+            let mut histogram = hdrhistogram::Histogram::<u64>::new_with_bounds(1, MAX_MICROS, 3).unwrap();
+            for micros in &samples {
+                histogram.record(*micros).unwrap();
+            }
+            let mean_ms = samples.iter().map(|m| u128::from(*m)).sum::<u128>() as f64 / samples.len() as f64 / 1000.0;
+            let avg = trend_stat(&histogram, Stat::Avg).unwrap();
+            proptest::prop_assert!(avg >= mean_ms * (1.0 - 1e-12), "avg {} below the samples' mean {}", avg, mean_ms);
+            proptest::prop_assert!(avg <= trend_stat(&histogram, Stat::Max).unwrap() * (1.0 + 1e-12));
+        }
+    }
+
+    /// Samples all at 400.1 ms: hdrhistogram's mean (its bucket's middle) reads them below
+    /// 400.1, the native average may not.
+    #[test]
+    fn samples_at_a_limit_average_at_least_the_limit() {
+        let mut histogram = hdrhistogram::Histogram::<u64>::new_with_bounds(1, MAX_MICROS, 3).unwrap();
+        histogram.record_n(400_100, 10).unwrap();
+        assert!(histogram.mean() < 400_100.0, "the library's mean is the bucket's middle: {}", histogram.mean());
+        assert!(trend_stat(&histogram, Stat::Avg).unwrap() >= 400.1);
     }
 }
