@@ -867,9 +867,16 @@ mod tests {
             )
             .unwrap();
             let paths: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
-            // Files verify would refuse, or merge would, are no verdict to compare.
-            let Ok((raw, _)) = crate::sources::k6_ndjson::read(&paths, &policy.metric_keys(), false) else { return Ok(()) };
-            let Ok(document) = merge_raw(&inputs, &policy) else { return Ok(()) };
+            // Files merge refuses give no verdict to compare: such cases are rejected (not counted
+            // as passed), so every one of the cases run is judged both ways. Files verify refuses
+            // must be refused by merge too, or merge would launder them into a summary verify reads.
+            let read = crate::sources::k6_ndjson::read(&paths, &policy.metric_keys(), false);
+            let merged = merge_raw(&inputs, &policy);
+            if let (Err(refused), Ok(_)) = (&read, &merged) {
+                proptest::prop_assert!(false, "merge accepted files verify refuses ({})", refused);
+            }
+            proptest::prop_assume!(merged.is_ok());
+            let (Ok((raw, _)), Ok(document)) = (read, merged) else { unreachable!("both were read above") };
             let merged = crate::sources::k6_summary::parse("merged.json", &summary::encode(&document).unwrap()).unwrap();
             let judge = |evidence: crate::policy::evaluate::Evidence| {
                 let verdict = crate::policy::evaluate::evaluate(&policy, &evidence).unwrap();

@@ -1450,24 +1450,10 @@ fn queries_whose_window_misses_the_run_are_refused() {
     let run_end: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
     let dir = tempfile::tempdir().unwrap();
     let Some((prom, raw_path)) = lag_around_run(dir.path(), run_end) else { return };
-    let (_guard, policy) = policy_file(
-        r#"[vars]
-window = "10m"
-[[gate]]
-id = "latency"
-metric = "http_req_duration"
-thresholds = ["p(95) < 500ms"]
-[[gate]]
-id = "scheduler-lag"
-thresholds = ["p(95) < 60s", "max < 180s"]
-unit = "s"
-min_coverage = "90%"
-coverage = { selector = "waxwatch_scheduler_lag_seconds_count", window = "${window}", interval = "1m" }
-[gate.query]
-"p(95)" = "histogram_quantile(0.95, sum by (le) (increase(waxwatch_scheduler_lag_seconds_bucket[${window}])))"
-max = "histogram_quantile(1, sum by (le) (increase(waxwatch_scheduler_lag_seconds_bucket[${window}])))"
-"#,
-    );
+    let (_guard, policy) = policy_file(&lag_policy_with(
+        "",
+        "min_coverage = \"90%\"\ncoverage = { selector = \"waxwatch_scheduler_lag_seconds_count\", window = \"10m\", interval = \"1m\" }\n",
+    ));
     let verify = |at: Option<i64>| {
         let mut command = gatecheck();
         command
@@ -1514,6 +1500,11 @@ max = "histogram_quantile(1, sum by (le) (increase(waxwatch_scheduler_lag_second
 
 /// The scheduler-lag gate of the shipped policy, its queries' selector followed by `modifiers`.
 fn lag_policy(modifiers: &str) -> String {
+    lag_policy_with(modifiers, "")
+}
+
+/// `lag_policy(modifiers)` with `gate_lines` (a coverage rule, say) added to the lag gate.
+fn lag_policy_with(modifiers: &str, gate_lines: &str) -> String {
     format!(
         r#"[[gate]]
 id = "latency"
@@ -1523,7 +1514,7 @@ thresholds = ["p(95) < 500ms"]
 id = "scheduler-lag"
 thresholds = ["p(95) < 60s", "max < 180s"]
 unit = "s"
-[gate.query]
+{gate_lines}[gate.query]
 "p(95)" = "histogram_quantile(0.95, sum by (le) (increase(waxwatch_scheduler_lag_seconds_bucket[10m]{modifiers})))"
 max = "histogram_quantile(1, sum by (le) (increase(waxwatch_scheduler_lag_seconds_bucket[10m]{modifiers})))"
 "#
