@@ -52,10 +52,15 @@ fn saturation_rules_pass_promtool_check_with_limits_on_the_query_scale() {
     // Buckets that are not cumulative (no +Inf bucket, or one below a finite bucket or apart
     // from the `_count`) are -Inf, which the NoData alert reads as broken, as check's NO DATA.
     assert!(
-        text.contains(r#"(rate(waxwatch_request_latency_seconds_count{method="GET"}[10m]))))) * 0 - Inf))) >= 0.4"#),
+        text.contains(
+            r#"(rate(waxwatch_request_latency_seconds_count{method="GET"}[10m]))))) * 0 - Inf)), "exported_gate""#
+        ),
         "{text}"
     );
-    assert!(text.contains("[1h]))) >= 0.03"), "{text}");
+    assert!(text.contains(r#""gatecheck_metric", "$1", "__name__", "(.+)")) >= 0.4"#), "{text}");
+    // Every query keeps its series apart (findings round32-judge/01, /02).
+    assert!(text.contains(r#"[1h])), "exported_gate", "$1", "gate", "(.+)")"#), "{text}");
+    assert!(text.contains(r#""gatecheck_metric", "$1", "__name__", "(.+)")) >= 0.03"#), "{text}");
     // Recording rules carry the policy's name (issue 20: two policies' db-pool gates collided).
     assert!(
         text.contains("record: gatecheck:saturation:db_pool:p95")
@@ -115,17 +120,37 @@ fn input_series(om: &str) -> (Vec<(String, String)>, i64) {
     (series, t0)
 }
 
-/// Parses `{provider="discogs"}` as a report shows a row's series.
+/// The labels an exported alert carries for the series a report shows on a row
+/// (`{provider="discogs"}`, `up{job="a"}`), besides the rule's own: its metric name as
+/// `gatecheck_metric`, and a label the rule sets itself also as `exported_<label>` (findings
+/// round32-judge/01, /02).
 fn series_labels(shown: Option<&str>) -> BTreeMap<String, String> {
     let mut labels = BTreeMap::new();
-    let Some(inner) = shown.and_then(|s| s.strip_prefix('{')).and_then(|s| s.strip_suffix('}')) else {
-        return labels;
-    };
-    for pair in inner.split(',').filter(|p| !p.is_empty()) {
-        let (key, value) = pair.split_once('=').unwrap();
-        labels.insert(key.to_string(), value.trim_matches('"').to_string());
+    let Some(shown) = shown else { return labels };
+    for (key, value) in gatecheck::metrics::LabelSet::parse(shown).unwrap().iter() {
+        match key.as_str() {
+            "__name__" => {
+                labels.insert("gatecheck_metric".to_string(), value.clone());
+            }
+            "gate" | "policy" | "severity" | "gatecheck_severity" | "gatecheck_metric" => {
+                labels.insert(format!("exported_{key}"), value.clone());
+                labels.entry(key.clone()).or_insert(value.clone());
+            }
+            _ => {
+                labels.insert(key.clone(), value.clone());
+            }
+        }
     }
     labels
+}
+
+/// The labels `rule`'s alert carries for the series `shown` (`lag`, `lag{instance="a"}`).
+fn alert_labels(rule: &serde_yaml::Value, shown: &str) -> Value {
+    let mut labels = series_labels(Some(shown));
+    for (key, value) in rule["labels"].as_mapping().unwrap() {
+        labels.insert(key.as_str().unwrap().into(), value.as_str().unwrap().into());
+    }
+    serde_json::to_value(labels).unwrap()
 }
 
 /// For one evaluation time (and window), the alerts the rules must fire: one per FAIL/WARN row
@@ -329,7 +354,19 @@ max = "pool_max"
         for rule in &alerts {
             let name = rule["alert"].as_str().unwrap();
             let expected: Vec<serde_json::Value> = if fired.contains(&name) {
-                let mut labels: BTreeMap<String, String> = BTreeMap::new();
+                // A firing threshold's series keeps its metric name (absent() has none).
+                let metric = [
+                    ("GatecheckLatency", "latency_seconds"),
+                    ("GatecheckErrors", "error_ratio"),
+                    ("GatecheckPoolP95", "pool_p95"),
+                    ("GatecheckPoolMax", "pool_max"),
+                ]
+                .into_iter()
+                .find(|(alert, _)| *alert == name);
+                let mut labels: BTreeMap<String, String> = metric
+                    .map(|(_, metric)| ("gatecheck_metric".to_string(), metric.to_string()))
+                    .into_iter()
+                    .collect();
                 for (key, value) in rule["labels"].as_mapping().unwrap() {
                     labels.insert(key.as_str().unwrap().into(), value.as_str().unwrap().into());
                 }
@@ -437,7 +474,8 @@ thresholds = ["value < 0.5"]
     assert!(
         // `svc-a` is no rule-name part as it is: its snake form and a digest of it stand for it.
         text.lines().any(|l| l.contains("record: gatecheck:svc_a_") && l.ends_with(":db_pool:p95"))
-            && text.contains("avg((util{svc=\"a\"}) >= -Inf)"),
+            && text.contains(r#"avg((label_replace(label_replace(label_replace(label_replace(label_replace(label_replace(util{svc="a"}, "exported_gate""#)
+            && text.contains(r#""gatecheck_metric", "$1", "__name__", "(.+)")) >= -Inf)"#),
         "{text}"
     );
     // Within one policy, ids that read the same in a rule name are refused.
@@ -462,6 +500,7 @@ thresholds = ["value < 0.5"]
                 // An unreduced query's alert carries its series' labels, as check's row does.
                 if name == "GatecheckDbPoolP95" {
                     labels["svc"] = "a".into();
+                    labels["gatecheck_metric"] = "pool_p95".into();
                 }
                 entry.push(serde_json::json!({
                     "exp_labels": labels,
@@ -636,11 +675,10 @@ mod exported_alerts_agree_with_check {
                     continue;
                 }
                 let mut labels = serde_json::to_value(&rule["labels"]).unwrap();
-                // An unreduced row judges one series: its alert carries that series' labels.
-                // (Its metric name is the row's too, `m0{instance="s0"}`; an alert drops it.)
-                if let Some(shown) = &row.series {
-                    let set = gatecheck::metrics::LabelSet::parse(shown).unwrap();
-                    labels["instance"] = set.get("instance").unwrap().into();
+                // An unreduced row judges one series: its alert carries that series' labels,
+                // its metric name (`m0{instance="s0"}`) as `gatecheck_metric`.
+                for (key, value) in series_labels(row.series.as_deref()) {
+                    labels[key.as_str()] = value.into();
                 }
                 expected.push(serde_json::json!({
                     "exp_labels": labels,
@@ -785,7 +823,7 @@ fn descriptions_are_annotation_text_never_templates() {
             "interval": "1m",
             "input_series": [{"series": "lag", "values": "9 9"}],
             "alert_rule_test": [{"eval_time": "1m", "alertname": alert["alert"].as_str().unwrap(), "exp_alerts": [{
-                "exp_labels": serde_json::to_value(&alert["labels"]).unwrap(),
+                "exp_labels": alert_labels(&alert, "lag"),
                 "exp_annotations": annotations,
             }]}],
         }],
@@ -829,17 +867,17 @@ fn an_out_of_domain_figure_fires_the_no_data_alert_as_check_blocks_on_it() {
             .unwrap_or_else(|| panic!("no alert {name}"))
             .clone()
     };
-    let fired = |name: &str| {
+    let fired = |name: &str, series: &str| {
         let rule = alert(name);
         serde_json::json!([{
-            "exp_labels": serde_json::to_value(&rule["labels"]).unwrap(),
+            "exp_labels": alert_labels(&rule, series),
             "exp_annotations": serde_json::to_value(&rule["annotations"]).unwrap(),
         }])
     };
     // err_ratio -1% (below 0), ok_ratio +Inf (against a lower bound): both NO DATA.
     let cases = [
-        ("-0.01", "Inf", fired("GatecheckErrorsNoData"), fired("GatecheckSuccessNoData")),
-        ("-Inf", "0.95", fired("GatecheckErrorsNoData"), serde_json::json!([])),
+        ("-0.01", "Inf", fired("GatecheckErrorsNoData", "err_ratio"), fired("GatecheckSuccessNoData", "ok_ratio")),
+        ("-Inf", "0.95", fired("GatecheckErrorsNoData", "err_ratio"), serde_json::json!([])),
         ("0.01", "0.95", serde_json::json!([]), serde_json::json!([])),
     ];
     for (err, ok, errors_alerts, success_alerts) in cases {
@@ -894,8 +932,7 @@ fn a_reduced_gates_no_data_alert_sees_an_out_of_domain_series() {
         .find(|r| r.get("alert").and_then(|a| a.as_str()) == Some("GatecheckLagNoData"))
         .unwrap()
         .clone();
-    let mut labels = serde_json::to_value(&rule["labels"]).unwrap();
-    labels["instance"] = "a".into();
+    let labels = alert_labels(&rule, "lag_seconds{instance=\"a\"}");
     let test = serde_json::json!({
         "rule_files": [rules.display().to_string()],
         "evaluation_interval": "1m",
@@ -940,7 +977,7 @@ fn an_equality_gates_alert_is_silent_on_nan() {
     for (value, fires) in [("NaN", false), ("2", true), ("1", false)] {
         let expected = if fires {
             serde_json::json!([{
-                "exp_labels": serde_json::to_value(&rule["labels"]).unwrap(),
+                "exp_labels": alert_labels(&rule, "ready"),
                 "exp_annotations": serde_json::to_value(&rule["annotations"]).unwrap(),
             }])
         } else {
@@ -1407,8 +1444,13 @@ on_missing = "warn"
         let mut runs =
             vec![(&rules, "GatecheckNothingJudged", if fires { firing(&alert) } else { serde_json::json!([]) })];
         // The covered policy's errs gate says it by its own NoData alert whenever nothing is judged.
+        // Its err_ratio series, where there is one, keeps its metric name on the alert.
         if fires {
-            runs.push((&covered, "GatecheckErrsNoData", firing(&errs_no_data)));
+            let mut errs = firing(&errs_no_data);
+            if series.iter().any(|(metric, _)| *metric == "err_ratio") {
+                errs[0]["exp_labels"] = alert_labels(&errs_no_data, "err_ratio");
+            }
+            runs.push((&covered, "GatecheckErrsNoData", errs));
         }
         for (path, alertname, exp_alerts) in runs {
             let test = serde_json::json!({
@@ -2062,4 +2104,305 @@ fn two_gates_whose_alerts_would_share_a_name_are_refused() {
     }
     // Thresholds of one statistic share their gate's alert, as before; distinct gates export.
     export("fine", &format!("{both}{}", gate("db_pool_p99", "\"max < 0.9\", \"max > 0\"", max))).success();
+}
+
+/// Finding round32-judge/01: a gate query whose series differ by metric name alone
+/// (`{__name__=~"q_a|q_b"}`, two rows in check). Both over the limit: check FAILs both rows,
+/// and both alerts fire — not one rule error ("same labelset after applying alert labels").
+/// One NaN beside a healthy one: check blocks on NO DATA, and the NoData alert fires for it —
+/// not a many-to-many match of `X != X` at every evaluation.
+#[test]
+fn series_differing_only_by_name_fire_their_alerts_where_check_blocks() {
+    use name_and_label_clashes_agree_with_check::{assert_agree, Series};
+    assert_agree(&[
+        vec![Series::new("q_a", &[("env", "prod")], "500"), Series::new("q_b", &[("env", "prod")], "500")],
+        vec![Series::new("q_a", &[("env", "prod")], "NaN"), Series::new("q_b", &[("env", "prod")], "5")],
+    ]);
+}
+
+/// Finding round32-judge/02: a gate query whose series carry a label the alert sets itself
+/// (`severity`, also `policy`, `gate`). check FAILs both series; both alerts fire, the series'
+/// own label kept as `exported_severity` — the alert's `severity: critical` no longer merges
+/// them into one labelset that Prometheus refuses at every evaluation.
+#[test]
+fn series_carrying_the_alerts_own_labels_fire_their_alerts_where_check_blocks() {
+    if !promtool_installed() {
+        return;
+    }
+    use name_and_label_clashes_agree_with_check::{assert_agree, Series};
+    assert_agree(&[
+        vec![
+            Series::new("q_a", &[("severity", "error")], "500"),
+            Series::new("q_a", &[("severity", "warning")], "500"),
+        ],
+        vec![
+            Series::new("q_a", &[("gate", "queue-depth"), ("policy", "other")], "NaN"),
+            Series::new("q_a", &[("gatecheck_severity", "warn")], "NaN"),
+        ],
+    ]);
+    // The finding's own shape: a per-severity rate.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("p.toml"),
+        "[policy]\nname = \"logs\"\n[k6_thresholds]\nenforce = false\n[[gate]]\nid = \"log-errors\"\nquery = 'sum by (severity) (rate(app_log_lines_total[5m]))'\nunit = \"number\"\nthresholds = [\"value < 10\"]\n",
+    )
+    .unwrap();
+    let series = [
+        ("app_log_lines_total{severity=\"error\"}", "0+2400x10"),
+        ("app_log_lines_total{severity=\"warning\"}", "0+1200x10"),
+    ];
+    let cases: [AlertCase; 1] =
+        [("error and warning lines both over 10/s", series.to_vec(), "blocked", &[("log-errors", "FAIL")], &[])];
+    assert_check_and_alerts_agree(dir.path(), &cases, &[]);
+    let alert = ExportedAlert::of(dir.path(), "GatecheckLogErrors");
+    let exp_alerts: Vec<Value> = ["error", "warning"]
+        .iter()
+        .map(|severity| {
+            let mut labels = alert.rule["labels"].clone();
+            labels["exported_severity"] = (*severity).into();
+            serde_json::json!({"exp_labels": serde_json::to_value(&labels).unwrap(),
+                               "exp_annotations": serde_json::to_value(&alert.rule["annotations"]).unwrap()})
+        })
+        .collect();
+    let input: Vec<Value> = series.iter().map(|(s, v)| serde_json::json!({"series": s, "values": v})).collect();
+    let test = serde_json::json!({
+        "rule_files": [alert.rules.display().to_string()],
+        "evaluation_interval": "1m",
+        "tests": [{"interval": "1m", "input_series": input,
+                   "alert_rule_test": [{"eval_time": "5m", "alertname": alert.name, "exp_alerts": exp_alerts}]}],
+    });
+    let said = promtool_test_rules(&dir.path().join("test.yml"), &test).err().unwrap_or_default();
+    assert!(said.is_empty(), "{said}\n{}", alert.text);
+}
+
+/// The class of findings round32-judge/01 and /02: over generated query answers — series that
+/// differ by metric name alone, series carrying the labels the exported alerts set (`severity`,
+/// `policy`, `gate`, `gatecheck_severity`), NaN series, none at all — the exported alerts of a
+/// one-statistic gate, of a gate with several statistics (recording rules) and of a gate of a
+/// flow the policy switches off (`count(X == X)`) fire exactly one alert per series check FAILs
+/// or finds NO DATA for (`gatecheck test`, a real Prometheus), with that series' labels, and
+/// nothing where check ships; `promtool check rules` accepts each file. Each proptest case is
+/// one policy, one Prometheus and one promtool run.
+mod name_and_label_clashes_agree_with_check {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// One series of a query answer, its value held from 0 to 10m: `5` passes, `500` breaches
+    /// `< 100`, `NaN` is NO DATA.
+    #[derive(Clone, Debug)]
+    pub struct Series {
+        metric: &'static str,
+        labels: Vec<(&'static str, &'static str)>,
+        value: &'static str,
+    }
+
+    impl Series {
+        pub fn new(metric: &'static str, labels: &[(&'static str, &'static str)], value: &'static str) -> Series {
+            Series { metric, labels: labels.to_vec(), value }
+        }
+
+        fn selector(&self) -> String {
+            let labels: Vec<String> = self.labels.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
+            format!("{}{{{}}}", self.metric, labels.join(","))
+        }
+
+        /// The labels its alert carries besides the rule's own: the name as `gatecheck_metric`,
+        /// a label the rule sets as `exported_<label>` (README: exported rules).
+        fn alert_labels(&self) -> BTreeMap<String, String> {
+            let mut labels = BTreeMap::from([("gatecheck_metric".to_string(), self.metric.to_string())]);
+            for (key, value) in &self.labels {
+                labels.insert(key.to_string(), value.to_string());
+                if ["gate", "policy", "severity", "gatecheck_severity"].contains(key) {
+                    labels.insert(format!("exported_{key}"), value.to_string());
+                }
+            }
+            labels
+        }
+    }
+
+    const POLICY: &str = r#"
+[policy]
+name = "queues"
+[k6_thresholds]
+enforce = false
+[flows.nightly]
+enabled = false
+description = "nightly queues, off here"
+[[gate]]
+id = "queue-depth"
+query = '{__name__=~"q_a|q_b"}'
+unit = "number"
+thresholds = ["value < 100"]
+[[gate]]
+id = "queue-peak"
+unit = "number"
+thresholds = ["max < 100", "p(95) < 100"]
+[gate.query]
+max = '{__name__=~"q_a|q_b"}'
+"p(95)" = '{__name__=~"q_a|q_b"}'
+[[gate]]
+id = "queue-nightly"
+flow = "nightly"
+query = '{__name__=~"q_a|q_b"}'
+unit = "number"
+thresholds = ["value < 100"]
+"#;
+
+    const BYSTANDER: &str = "q_c{env=\"prod\"}";
+
+    fn series() -> impl Strategy<Value = Series> {
+        let labels: Vec<&'static [(&'static str, &'static str)]> = vec![
+            &[],
+            &[("severity", "error")],
+            &[("severity", "warning")],
+            &[("gate", "queue-depth"), ("policy", "other")],
+            &[("gatecheck_severity", "warn")],
+            &[("env", "prod")],
+        ];
+        (
+            prop::sample::select(vec!["q_a", "q_b"]),
+            prop::sample::select(labels),
+            prop_oneof![2 => Just("5"), 2 => Just("500"), 1 => Just("NaN")],
+        )
+            .prop_map(|(metric, labels, value)| Series::new(metric, labels, value))
+    }
+
+    /// Up to four series, none with the name and labels of another.
+    fn answer() -> impl Strategy<Value = Vec<Series>> {
+        prop::collection::vec(series(), 0..5).prop_map(|all| {
+            let mut kept: Vec<Series> = Vec::new();
+            for one in all {
+                if !kept.iter().any(|k| k.selector() == one.selector()) {
+                    kept.push(one);
+                }
+            }
+            kept
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(6))]
+        #[test]
+        fn the_exported_alerts_fire_exactly_where_check_blocks(answers in prop::collection::vec(answer(), 6)) {
+            agree(&answers)?;
+        }
+    }
+
+    pub fn assert_agree(answers: &[Vec<Series>]) {
+        if let Err(why) = agree(answers) {
+            panic!("{why}");
+        }
+    }
+
+    fn agree(answers: &[Vec<Series>]) -> Result<(), TestCaseError> {
+        if !promtool_installed() {
+            return Ok(());
+        }
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("p.toml"), POLICY).unwrap();
+        let values = |value: &str| vec![value; 41].join(" ");
+        // check: blocked exactly where some series breaches or is NaN, or there is none.
+        let mut cases = String::from("policy = \"p.toml\"\n");
+        for (i, answer) in answers.iter().enumerate() {
+            let blocked = answer.is_empty() || answer.iter().any(|s| s.value != "5");
+            // A series the query does not select, so that an empty answer is a case with series.
+            let listed: String = answer
+                .iter()
+                .map(|s| (s.selector(), values(s.value)))
+                .chain([(BYSTANDER.to_string(), values("1"))])
+                .map(|(selector, values)| format!("  {{ series = '{selector}', values = '{values}' }},\n"))
+                .collect();
+            cases.push_str(&format!(
+                "\n[[case]]\nname = \"a{i}\"\nat = \"10m\"\ninterval = \"15s\"\nseries = [\n{listed}]\n[case.expect]\noutcome = \"{}\"\n",
+                if blocked { "blocked" } else { "ship" }
+            ));
+        }
+        std::fs::write(dir.path().join("t.toml"), cases).unwrap();
+        let out = gatecheck()
+            .current_dir(dir.path())
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("TMPDIR", dir.path())
+            .args(["test", "t.toml"])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        prop_assert!(
+            stdout.contains(&format!("gatecheck test: {} passed, 0 failed", answers.len())),
+            "{stdout}{}\n{answers:?}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+
+        let rules_path = dir.path().join("rules.yml");
+        gatecheck()
+            .args(["export", "prometheus-rules", "--policy"])
+            .arg(dir.path().join("p.toml"))
+            .arg("--out")
+            .arg(&rules_path)
+            .assert()
+            .success();
+        let check = std::process::Command::new("promtool").args(["check", "rules"]).arg(&rules_path).output().unwrap();
+        prop_assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stdout));
+        let text = std::fs::read_to_string(&rules_path).unwrap();
+        let rules: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+        let alerts: Vec<&serde_yaml::Value> = rules["groups"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .flat_map(|g| g["rules"].as_sequence().unwrap())
+            .filter(|r| r.get("alert").is_some())
+            .collect();
+        let mut tests = Vec::new();
+        for answer in answers {
+            // The flow's gate is judged only once one of its series is a figure.
+            let flow_ran = answer.iter().any(|s| s.value != "NaN");
+            let checks: Vec<Value> = alerts
+                .iter()
+                .map(|rule| {
+                    let name = rule["alert"].as_str().unwrap();
+                    let no_data = name.ends_with("NoData");
+                    let judged = flow_ran || rule["labels"]["gate"].as_str() != Some("queue-nightly");
+                    let firing: Vec<BTreeMap<String, String>> = match (judged, answer.is_empty()) {
+                        (false, _) => vec![],
+                        (true, true) if no_data => vec![BTreeMap::new()],
+                        (true, _) => answer
+                            .iter()
+                            .filter(|s| s.value == if no_data { "NaN" } else { "500" })
+                            .map(Series::alert_labels)
+                            .collect(),
+                    };
+                    let expected: Vec<Value> = firing
+                        .into_iter()
+                        .map(|mut labels| {
+                            for (key, value) in rule["labels"].as_mapping().unwrap() {
+                                labels.insert(key.as_str().unwrap().into(), value.as_str().unwrap().into());
+                            }
+                            serde_json::json!({"exp_labels": labels,
+                                               "exp_annotations": serde_json::to_value(&rule["annotations"]).unwrap()})
+                        })
+                        .collect();
+                    serde_json::json!({"eval_time": "10m", "alertname": name, "exp_alerts": expected})
+                })
+                .collect();
+            let input: Vec<Value> = answer
+                .iter()
+                .map(|s| (s.selector(), values(s.value)))
+                .chain([(BYSTANDER.to_string(), values("1"))])
+                .map(|(selector, values)| serde_json::json!({"series": selector, "values": values}))
+                .collect();
+            tests.push(serde_json::json!({"interval": "15s", "input_series": input, "alert_rule_test": checks}));
+        }
+        let test = serde_json::json!({
+            "rule_files": [rules_path.display().to_string()],
+            "evaluation_interval": "15s",
+            "tests": tests,
+        });
+        let path = dir.path().join("test.yml");
+        std::fs::write(&path, serde_yaml::to_string(&test).unwrap()).unwrap();
+        let run = std::process::Command::new("promtool").args(["test", "rules"]).arg(&path).output().unwrap();
+        let said = format!("{}{}", String::from_utf8_lossy(&run.stdout), String::from_utf8_lossy(&run.stderr));
+        // promtool may log an evaluation error while an empty expectation still passes.
+        let clean = !said.contains("same labelset") && !said.contains("many-to-many");
+        prop_assert!(run.status.success() && clean, "{said}\n{text}\n{answers:?}");
+        Ok(())
+    }
 }
