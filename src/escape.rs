@@ -166,6 +166,38 @@ pub fn toml_string(text: &str) -> String {
     out
 }
 
+/// A TOML key: bare when TOML allows it (ASCII letters, digits, `_`, `-`), else a basic
+/// string as `toml_string` writes one.
+pub fn toml_key(name: &str) -> String {
+    let bare = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if bare {
+        name.to_string()
+    } else {
+        toml_string(name)
+    }
+}
+
+/// A TOML value as one line of inline TOML, every string and key at any depth written by
+/// `toml_string`/`toml_key`: the `toml` crate's own writer escapes only what TOML requires, so
+/// an OpenAPI example's bidi overrides and line separators went into init's scaffold raw
+/// (finding round32-text/03). Numbers, booleans and dates are written as the crate writes them.
+pub fn toml_inline(value: &toml::Value) -> String {
+    match value {
+        toml::Value::String(text) => toml_string(text),
+        toml::Value::Array(items) => format!("[{}]", items.iter().map(toml_inline).collect::<Vec<_>>().join(", ")),
+        toml::Value::Table(table) if table.is_empty() => "{}".to_string(),
+        toml::Value::Table(table) => format!(
+            "{{ {} }}",
+            table
+                .iter()
+                .map(|(key, item)| format!("{} = {}", toml_key(key), toml_inline(item)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        other => other.to_string(),
+    }
+}
+
 /// JSON text or generated code (JavaScript) as gatecheck writes it: every hidden character but
 /// the line breaks and tabs of its own layout written as a `\u` escape (UTF-16, as both
 /// languages spell one). The serializers escape every hidden character that is not raw text of
@@ -401,6 +433,32 @@ mod tests {
             prop_assert!(!written.chars().any(hidden), "{written:?}");
             let read: toml::Value = toml::from_str(&format!("v = {written}")).unwrap();
             prop_assert_eq!(read["v"].as_str(), Some(text.as_str()));
+        }
+
+        /// Finding round32-text/03, the class: a TOML value of outside text (init's request
+        /// body from an OpenAPI example), strings and keys at any depth, is written as one line
+        /// holding no hidden character raw and reads back as the same value.
+        #[test]
+        fn an_inline_toml_value_reads_back_with_nothing_hidden(
+            value in {
+                let text = "\\PC{0,12}|[\\x00-\\x1f\\x7f\\u{80}-\\u{9f}\\u{ad}\\u{61c}\\u{115f}\\u{200b}\\u{2028}\\u{2029}\\u{202e}\\u{2066}\\u{2069}\\u{3164}\\u{feff}\\u{e0041}\\u{fff9}\"'\\\\a-z ]{0,16}";
+                let leaf = prop_oneof![
+                    text.prop_map(toml::Value::String),
+                    any::<i64>().prop_map(toml::Value::Integer),
+                    any::<bool>().prop_map(toml::Value::Boolean),
+                    (-1e9f64..1e9).prop_map(toml::Value::Float),
+                ];
+                leaf.prop_recursive(3, 24, 4, move |inner| prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..4).prop_map(toml::Value::Array),
+                    prop::collection::btree_map(text, inner, 0..4)
+                        .prop_map(|map| toml::Value::Table(map.into_iter().collect())),
+                ])
+            }
+        ) {
+            let written = toml_inline(&value);
+            prop_assert!(!written.chars().any(hidden), "{written:?}");
+            let read: toml::Table = toml::from_str(&format!("v = {written}")).unwrap();
+            prop_assert_eq!(&read["v"], &value);
         }
 
         /// The ground rule: whatever comes in, one line out with no hidden character, and the

@@ -602,6 +602,45 @@ pub fn reads_as_credential(name: &str) -> bool {
         })
 }
 
+/// `names_a_credential` and `reads_as_credential` as JavaScript, for the script `export k6`
+/// writes (`namesCredential`, `readsAsCredential`): the word lists are written from the constants
+/// above, and the functions mirror the Rust clause by clause, ASCII case as the Rust folds it, so
+/// a word added here reaches the script and a change of the rule is caught by the test running
+/// both with the real k6 over generated names (finding round32-text/02: the script kept the
+/// whole-word rule after round31-text/02 changed this one).
+pub fn credential_name_rule_js() -> String {
+    let list = |words: &[&str]| serde_json::to_string(words).expect("strings always encode");
+    format!(
+        "const CREDENTIAL_FAMILIES = {};\nconst CREDENTIAL_NAME_WORDS = {};\nconst CREDENTIAL_KEY_QUALIFIERS = {};\n\
+         const NOT_A_CREDENTIAL_SUFFIXES = {};\n{CREDENTIAL_NAME_RULE_JS}",
+        list(CREDENTIAL_FAMILIES),
+        list(CREDENTIAL_NAME_WORDS),
+        list(CREDENTIAL_KEY_QUALIFIERS),
+        list(NOT_A_CREDENTIAL_SUFFIXES),
+    )
+}
+
+/// The functions of `credential_name_rule_js`.
+const CREDENTIAL_NAME_RULE_JS: &str = r#"function asciiUpper(text) {
+  return String(text).replace(/[a-z]+/g, (letters) => letters.toUpperCase());
+}
+function inCredentialFamily(name) {
+  const upper = asciiUpper(name);
+  return CREDENTIAL_FAMILIES.some((family) => upper.startsWith(family));
+}
+function namesCredential(name) {
+  return inCredentialFamily(name) && readsAsCredential(name);
+}
+function readsAsCredential(name) {
+  const words = asciiUpper(name).split('_').filter((word) => word !== '');
+  if (words.length > 0 && NOT_A_CREDENTIAL_SUFFIXES.includes(words[words.length - 1])) return false;
+  const qualifiedKey = (word) => CREDENTIAL_KEY_QUALIFIERS.some((qualifier) => word.includes(qualifier + 'KEY'));
+  return words.some((word) => CREDENTIAL_NAME_WORDS.some((credential) => word.includes(credential)) || qualifiedKey(word))
+    || words.some((word, i) => i + 1 < words.length && words[i + 1] === 'KEY'
+      && CREDENTIAL_KEY_QUALIFIERS.some((qualifier) => word.endsWith(qualifier)));
+}
+"#;
+
 /// Where a credential of the environment may go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CredentialOrigin {

@@ -330,16 +330,6 @@ fn quoted(text: &str) -> String {
     crate::escape::toml_string(text)
 }
 
-/// A TOML key: bare when TOML allows it, else quoted (a path parameter such as `{item.id}`).
-fn toml_key(name: &str) -> String {
-    let bare = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    if bare {
-        name.to_string()
-    } else {
-        quoted(name)
-    }
-}
-
 /// The variables the scaffold itself defines (scenario, `[defaults]`, workflow env): a path
 /// parameter never takes one over (finding round21-text/01: `{base_url}` filled a path from the
 /// base URL, and the workflow defined PERF_BASE_URL twice).
@@ -416,7 +406,9 @@ fn scenario(args: &InitArgs, endpoints: &[Endpoint]) -> Result<String, Error> {
             if !params.is_empty() {
                 let inner: Vec<String> = params
                     .iter()
-                    .map(|(name, var)| format!("{} = {}", toml_key(name), quoted(&format!("${{{var}}}"))))
+                    .map(|(name, var)| {
+                        format!("{} = {}", crate::escape::toml_key(name), quoted(&format!("${{{var}}}")))
+                    })
                     .collect();
                 text.push_str(&format!("path_params = {{ {} }}\n", inner.join(", ")));
             }
@@ -428,7 +420,9 @@ fn scenario(args: &InitArgs, endpoints: &[Endpoint]) -> Result<String, Error> {
             if let Some(body) = &endpoint.body {
                 let value: toml::Value = serde_json::from_value(body.clone())
                     .map_err(|e| Error::Settings(format!("the body of {name} has no TOML form (null?): {e}")))?;
-                text.push_str(&format!("json = {value}\n"));
+                // Every key and string of the body through the one TOML escaping rule, as every
+                // other copied text (finding round32-text/03).
+                text.push_str(&format!("json = {}\n", crate::escape::toml_inline(&value)));
             }
         }
     }
@@ -710,6 +704,62 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    /// Characters that are not shown as themselves (`escape::hidden`), one of each class: bidi
+    /// overrides and isolates, line and paragraph separators, zero-width and Default_Ignorable
+    /// ones, the BOM, the soft hyphen, the Arabic letter mark, Hangul fillers, tag characters,
+    /// C0 and C1 controls, DEL.
+    const HIDDEN_SAMPLES: &str = "\u{202e}\u{202d}\u{2066}\u{2069}\u{200f}\u{2028}\u{2029}\u{200b}\u{2060}\u{feff}\u{ad}\u{61c}\u{3164}\u{115f}\u{ffa0}\u{e0001}\u{e0041}\u{fff9}\u{180e}\u{1}\u{1b}\u{7f}\u{85}\u{9b}";
+
+    /// JSON text with every hidden character of the BMP written as a `\u` escape.
+    fn bmp_escaped(value: &serde_json::Value) -> String {
+        value
+            .to_string()
+            .chars()
+            .map(|c| {
+                if crate::escape::hidden(c) && u32::from(c) <= 0xffff {
+                    format!("\\u{:04x}", u32::from(c))
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect()
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(96))]
+        /// Finding round32-text/03, as a rule: whatever characters an OpenAPI document's path
+        /// and request-body example (keys and values, at any depth) hold, the scenario init
+        /// writes holds none that is not shown as itself, and reads back as the document's text.
+        #[test]
+        fn no_document_text_is_written_hidden(
+            segment in proptest::string::string_regex(&format!("[a-z{HIDDEN_SAMPLES}]{{0,8}}")).unwrap(),
+            key in proptest::string::string_regex(&format!("[a-z\"'\\\\{HIDDEN_SAMPLES}]{{1,6}}")).unwrap(),
+            note in proptest::string::string_regex(&format!("[a-zA-Z \"'\\\\\n\t{HIDDEN_SAMPLES}]{{0,14}}")).unwrap(),
+            nested in proptest::bool::ANY,
+        ) {
+            use proptest::prelude::*;
+            let path = format!("/api/{segment}");
+            let value = if nested { serde_json::json!({"n": [note.clone(), 1, {key.clone(): true}]}) } else { serde_json::json!(note.clone()) };
+            let example = serde_json::json!({key.clone(): value});
+            let doc = serde_json::json!({"openapi": "3.0.0", "paths": {path.clone(): {"get": {
+                "requestBody": {"content": {"application/json": {"example": example.clone()}}},
+                "responses": {"200": {"description": "ok"}}}}}});
+            // The document as JSON with every hidden character of the BMP as a `\u` escape (YAML,
+            // which init's reader is, refuses DEL and C1 raw, and reads U+2028 as a line break).
+            let endpoints = from_openapi(&bmp_escaped(&doc), &[]).unwrap();
+            let args = <crate::cli::Cli as clap::Parser>::try_parse_from(["gatecheck", "init"]).unwrap();
+            let crate::cli::Command::Init(args) = args.command else { unreachable!() };
+            let text = scenario(&args, &endpoints).unwrap();
+            let raw: Vec<char> = text.chars().filter(|c| crate::escape::hidden(*c) && *c != '\n').collect();
+            prop_assert!(raw.is_empty(), "{:?} written raw", raw);
+            let written: toml::Value = toml::from_str(&text).unwrap();
+            let request = &written["flow"][0]["request"][0];
+            prop_assert_eq!(request["path"].as_str(), Some(path.as_str()));
+            let expected: toml::Value = serde_json::from_value(example).unwrap();
+            prop_assert_eq!(&request["json"], &expected);
         }
     }
 

@@ -154,30 +154,20 @@ function refuseCredentialInBody(request, body) {
   }
   return body;
 }
-function namesCredential(name) {
-  // settings::names_a_credential: a variable of the families gatecheck and k6 read whose name
-  // reads as a credential's, unless its last word says it holds a path or a name.
-  const upper = name.toUpperCase();
-  if (!CREDENTIAL_FAMILIES.some((family) => upper.startsWith(family))) return false;
-  const words = upper.split('_').filter((word) => word !== '');
-  if (words.length > 0 && NOT_A_CREDENTIAL_SUFFIXES.includes(words[words.length - 1])) return false;
-  return words.some((word) => CREDENTIAL_NAME_WORDS.includes(word))
-    || words.some((word, i) => i > 0 && word === 'KEY' && CREDENTIAL_KEY_QUALIFIERS.includes(words[i - 1]));
-}
 function credentialValues() {
   // Every credential the environment holds, as (variable, value, another origin's), as the
   // native runner reads them (settings::credentials_in_env): the named ones, every variable of
   // the families whose name reads as a credential's, every variable with a credential prefix
   // (k6's K6_PROMETHEUS_RW_HEADERS_*), each value of the header list, and a URL's password.
-  const other = (name) => name !== LOAD_TOKEN_ENV && !name.toUpperCase().startsWith('PERF_');
+  // namesCredential and the word lists are settings::credential_name_rule_js's.
+  const other = (name) => name !== LOAD_TOKEN_ENV && !asciiUpper(name).startsWith('PERF_');
   const found = CREDENTIAL_VARIABLES.map((name) => [name, __ENV[name], other(name)]);
   for (const name of Object.keys(__ENV)) {
     if (CREDENTIAL_VARIABLES.includes(name)) continue;
     if (namesCredential(name) || CREDENTIAL_PREFIXES.some((prefix) => name.startsWith(prefix))) {
       found.push([name, __ENV[name], other(name)]);
     }
-    const upper = name.toUpperCase();
-    if (CREDENTIAL_FAMILIES.some((family) => upper.startsWith(family))) {
+    if (inCredentialFamily(name)) {
       const userinfo = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^\/?#]*)@/.exec(String(__ENV[name]).trim());
       const colon = userinfo === null ? -1 : userinfo[1].indexOf(':');
       if (colon >= 0) found.push([name, userinfo[1].slice(colon + 1), other(name)]);
@@ -187,7 +177,7 @@ function credentialValues() {
   // exporters') whose last word is HEADERS lists `name:value` or `name=value` entries, each value
   // a credential, as written and percent-decoded (settings::header_list_values).
   for (const name of Object.keys(__ENV)) {
-    const upper = name.toUpperCase();
+    const upper = asciiUpper(name);
     if (!HEADER_LIST_FAMILIES.some((family) => upper.startsWith(family)) || upper.split('_').pop() !== 'HEADERS') continue;
     for (const entry of String(__ENV[name]).split(',')) {
       const at = entry.search(/[:=]/);
@@ -296,6 +286,7 @@ pub fn script(plan: &LoadPlan, templates: &Templates, policy: &Policy) -> String
     out.push_str(&format!("const DEFAULTS = {defaults};\n"));
     out.push_str(RUNTIME_HELPERS);
     out.push_str(&crate::input::credential_rule_js());
+    out.push_str(&crate::settings::credential_name_rule_js());
     // The credentials whose values no request URL may hold: the scenario's token variable and
     // every one gatecheck reads by name, as the native runner holds them (settings::CREDENTIAL_ENV).
     let mut credential_variables: Vec<&str> = templates.token_env.as_deref().into_iter().collect();
@@ -304,14 +295,9 @@ pub fn script(plan: &LoadPlan, templates: &Templates, policy: &Policy) -> String
     let list = |words: &[&str]| serde_json::to_string(words).expect("strings always encode");
     out.push_str(&format!(
         "const CREDENTIAL_VARIABLES = {};\nconst CREDENTIAL_PREFIXES = {};\n\
-         const CREDENTIAL_FAMILIES = {};\nconst CREDENTIAL_NAME_WORDS = {};\nconst CREDENTIAL_KEY_QUALIFIERS = {};\n\
-         const NOT_A_CREDENTIAL_SUFFIXES = {};\nconst HEADER_LIST_FAMILIES = {};\nconst LOAD_TOKEN_ENV = {};\n",
+         const HEADER_LIST_FAMILIES = {};\nconst LOAD_TOKEN_ENV = {};\n",
         list(&credential_variables),
         list(crate::settings::CREDENTIAL_ENV_PREFIXES),
-        list(crate::settings::CREDENTIAL_FAMILIES),
-        list(crate::settings::CREDENTIAL_NAME_WORDS),
-        list(crate::settings::CREDENTIAL_KEY_QUALIFIERS),
-        list(crate::settings::NOT_A_CREDENTIAL_SUFFIXES),
         list(crate::settings::HEADER_LIST_FAMILIES),
         js(crate::settings::LOAD_TOKEN_ENV),
     ));

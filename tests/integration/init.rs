@@ -426,3 +426,123 @@ fn init_never_copies_a_documents_variable_reference_into_the_scenario() {
         assert!(!dir.path().join("gates").exists(), "{doc}: nothing is written");
     }
 }
+
+/// Finding round32-text/03: an OpenAPI document's request-body example (keys and values at any
+/// depth) or an `--endpoint` body holding characters that are not shown as themselves — bidi
+/// overrides and isolates, line separators, zero-width characters, the BOM, the soft hyphen,
+/// tag characters, Hangul fillers, C0/C1 controls — is written escaped: no file init writes
+/// holds one raw, the scenario reads back as the document's text, and `lint` finds nothing; a
+/// file holding one raw is a lint warning. (A path holding one is written escaped too, see
+/// `no_document_text_is_written_hidden`; the loader refuses it as no URI path.)
+#[test]
+fn init_writes_no_hidden_character_of_the_document_raw() {
+    const HIDDEN: [char; 24] = [
+        '\u{202e}',
+        '\u{202d}',
+        '\u{2066}',
+        '\u{2069}',
+        '\u{200f}',
+        '\u{2028}',
+        '\u{2029}',
+        '\u{200b}',
+        '\u{2060}',
+        '\u{feff}',
+        '\u{ad}',
+        '\u{61c}',
+        '\u{3164}',
+        '\u{115f}',
+        '\u{ffa0}',
+        '\u{e0001}',
+        '\u{e0041}',
+        '\u{fff9}',
+        '\u{180e}',
+        '\u{1}',
+        '\u{1b}',
+        '\u{7f}',
+        '\u{85}',
+        '\u{9b}',
+    ];
+    let all: String = HIDDEN.iter().collect();
+    let mut example = serde_json::json!({
+        format!("note{all}"): format!("safe\u{202e};txet-live\u{2069}\u{2028}path = \"/admin\"{all}"),
+        "k\u{61c}": "\u{3164}",
+        "deep": {"list": [format!("a{all}b"), 1, true, {format!("\u{200b}{all}"): [all.clone()]}]},
+    });
+    for (at, c) in HIDDEN.iter().enumerate() {
+        example["each"][format!("k{at}{c}")] = serde_json::json!(format!("v{c}v"));
+    }
+    let doc = serde_json::json!({"openapi": "3.0.0", "info": {"title": "t", "version": "1"}, "paths": {
+        "/api/items": {"get": {"tags": ["items"], "responses": {"200": {}}}},
+        "/api/search": {"post": {"tags": ["search"], "responses": {"200": {}},
+            "requestBody": {"content": {"application/json": {"example": example.clone()}}}}}}});
+    let endpoint_body = serde_json::json!({format!("e{all}"): format!("x{all}y")});
+    let dir = tempfile::tempdir().unwrap();
+    // Every hidden character of the BMP as a `\u` escape: YAML, which init reads the document
+    // as, refuses DEL and C1 raw and reads U+2028 as a line break.
+    let doc: String = doc
+        .to_string()
+        .chars()
+        .map(|c| {
+            if gatecheck::escape::hidden(c) && u32::from(c) <= 0xffff {
+                format!("\\u{:04x}", u32::from(c))
+            } else {
+                c.to_string()
+            }
+        })
+        .collect();
+    std::fs::write(dir.path().join("api.json"), doc).unwrap();
+    let from_endpoint = tempfile::tempdir().unwrap();
+    gatecheck()
+        .current_dir(dir.path())
+        .args(["init", "--openapi", "api.json", "--endpoint", "POST /api/search"])
+        .assert()
+        .code(0);
+    gatecheck()
+        .current_dir(from_endpoint.path())
+        .args(["init", "--endpoint", &format!("PUT /api/other {endpoint_body}")])
+        .assert()
+        .code(0);
+    // Each written file: no hidden character raw, nothing for lint; the scenario's requests.
+    let written = |dir: &Path| -> Vec<toml::Value> {
+        for file in walk(dir).into_iter().filter(|f| !f.ends_with("api.json")) {
+            let text = std::fs::read_to_string(&file).unwrap();
+            for (number, line) in text.lines().enumerate() {
+                let raw: Vec<String> = line
+                    .chars()
+                    .filter(|c| gatecheck::escape::hidden(*c) && *c != '\t')
+                    .map(|c| format!("U+{:04X}", u32::from(c)))
+                    .collect();
+                assert!(raw.is_empty(), "{}:{}: {raw:?} written raw", file.display(), number + 1);
+            }
+        }
+        let out = gatecheck().current_dir(dir).args(["lint", "gates/core-flows.toml"]).assert();
+        let out = stdout_of(&out);
+        assert!(out.contains("0 error(s), 0 warning(s)"), "{out}");
+        let scenario: toml::Value =
+            toml::from_str(&std::fs::read_to_string(dir.join("gates/core-flows.toml")).unwrap()).unwrap();
+        scenario["flow"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|flow| flow["request"].as_array().unwrap().iter().cloned())
+            .collect()
+    };
+    let by_path = |requests: &[toml::Value], path: &str| {
+        requests.iter().find(|r| r["path"].as_str() == Some(path)).cloned().unwrap_or_else(|| panic!("{path}"))
+    };
+    let requests = written(dir.path());
+    let expected: toml::Value = serde_json::from_value(example).unwrap();
+    assert_eq!(by_path(&requests, "/api/search")["json"], expected, "the body reads back as the document's example");
+    let requests = written(from_endpoint.path());
+    let expected: toml::Value = serde_json::from_value(endpoint_body).unwrap();
+    assert_eq!(by_path(&requests, "/api/other")["json"], expected, "the --endpoint body reads back as given");
+
+    // A file holding such a character raw is a warning naming its line.
+    let mut policy = std::fs::read_to_string(dir.path().join("gates/release.toml")).unwrap();
+    policy.push_str("# reviewed\u{202e}ok\n");
+    let lines = policy.lines().count();
+    std::fs::write(dir.path().join("gates/release.toml"), policy).unwrap();
+    let out = gatecheck().current_dir(dir.path()).args(["lint", "gates/release.toml"]).assert();
+    let out = stdout_of(&out);
+    assert!(out.contains(&format!("gates/release.toml:{lines}: warning: U+202E")) && out.contains("\\u202E"), "{out}");
+}

@@ -465,6 +465,148 @@ fn the_exported_scripts_credential_rule_agrees_with_gatecheck() {
     assert!(named > 100 && named < cases.len() - 100, "the cases hold names of both kinds: {named}");
 }
 
+/// Finding round32-text/02, as a rule: the exported script tells a credential variable's name
+/// (`namesCredential`, `readsAsCredential`, written by `settings::credential_name_rule_js`) as
+/// gatecheck does (`settings::names_a_credential`, `reads_as_credential`), run by the real k6
+/// over generated names: credential words and `<qualifier>KEY` glued inside words, the
+/// families, suffixes naming a path, gatecheck's and k6's own variables, random words, any
+/// case, non-ASCII letters that JavaScript's full case mapping would turn into ASCII. The script
+/// the command writes carries exactly this rule.
+#[test]
+fn the_exported_scripts_variable_name_rule_agrees_with_gatecheck() {
+    use gatecheck::settings;
+    use proptest::strategy::{Strategy, ValueTree};
+    if !k6_available() {
+        return;
+    }
+    let mut words: Vec<String> = [
+        "DYNATRACE",
+        "API",
+        "AUTH",
+        "KEY",
+        "ACCESS",
+        "PRIVATE",
+        "ID",
+        "URL",
+        "PROMETHEUS",
+        "RW",
+        "SIGV4",
+        "REGION",
+        "HEADERS",
+        "HEADER",
+        "CLIENT",
+        "SEARCH",
+        "KEYWORDS",
+        "PAGE",
+        "X",
+        "9",
+        "",
+        "ſ",
+        "ı",
+        "é",
+        "K",
+        "ß",
+        "pass",
+        "Token",
+        "apikey",
+        "ſecret",
+        "paſſword",
+        "tokın",
+    ]
+    .iter()
+    .map(|w| w.to_string())
+    .collect();
+    for list in [
+        settings::CREDENTIAL_NAME_WORDS,
+        settings::CREDENTIAL_KEY_QUALIFIERS,
+        settings::NOT_A_CREDENTIAL_SUFFIXES,
+        settings::CREDENTIAL_FAMILIES,
+    ] {
+        words.extend(list.iter().map(|w| w.trim_end_matches('_').to_string()));
+    }
+    words.extend(settings::CREDENTIAL_KEY_QUALIFIERS.iter().map(|q| format!("{q}KEY")));
+    let families: Vec<String> = settings::CREDENTIAL_FAMILIES
+        .iter()
+        .map(|f| f.to_string())
+        .chain(["".to_string(), "AWS_".to_string()])
+        .collect();
+    let piece = proptest::prop_oneof![
+        3 => proptest::sample::select(words),
+        1 => "[A-Za-z0-9]{1,6}",
+    ];
+    let strategy = (
+        proptest::sample::select(families),
+        proptest::collection::vec((piece, proptest::sample::select(vec!["_", "", "__"])), 1..5),
+        proptest::bool::ANY,
+    )
+        .prop_map(|(family, pieces, lower)| {
+            let name = format!("{family}{}", pieces.iter().map(|(p, sep)| format!("{p}{sep}")).collect::<String>());
+            if lower {
+                name.to_lowercase()
+            } else {
+                name
+            }
+        });
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let mut names: Vec<String> = (0..3000).map(|_| strategy.new_tree(&mut runner).unwrap().current()).collect();
+    names.extend(
+        [
+            "K6_DYNATRACE_APITOKEN",
+            "K6_X_AUTHTOKEN",
+            "K6_X_SECRETKEY",
+            "K6_X_PRIVATEKEY",
+            "K6_X_APITOKEN_FILE",
+            "OTEL_EXPORTER_OTLP_CLIENT_KEY",
+            "K6_PROMETHEUS_RW_SIGV4_SECRET_KEY",
+            "K6_PROMETHEUS_RW_SIGV4_ACCESS_KEY_ID_FILE",
+            "PERF_SEARCH_KEYWORDS",
+            "AWS_SECRET_ACCESS_KEY",
+            "GITHUB_TOKEN",
+        ]
+        .iter()
+        .chain(settings::CREDENTIAL_ENV)
+        .chain(settings::NAMED_ENV)
+        .map(|n| n.to_string()),
+    );
+    names.extend(settings::setting_names().iter().map(|n| format!("GATECHECK_{}", n.to_ascii_uppercase())));
+    let cases: Vec<Value> = names
+        .iter()
+        .map(|name| {
+            serde_json::json!({
+                "name": name,
+                "names": settings::names_a_credential(name),
+                "reads": settings::reads_as_credential(name),
+            })
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let cases_file = dir.path().join("cases.json");
+    std::fs::write(&cases_file, serde_json::to_string(&cases).unwrap()).unwrap();
+    let script = dir.path().join("agree.js");
+    std::fs::write(
+        &script,
+        format!(
+            "{}\nconst cases = JSON.parse(open({:?}));\nconst differ = cases.filter((c) => namesCredential(c.name) !== c.names || readsAsCredential(c.name) !== c.reads)\n  .map((c) => ({{ name: c.name, rust: [c.names, c.reads], js: [namesCredential(c.name), readsAsCredential(c.name)] }}));\nif (differ.length > 0) throw new Error('DIFFER ' + differ.length + ' ' + JSON.stringify(differ.slice(0, 8)));\nif (cases.length !== {}) throw new Error('cases not read');\nexport default function () {{}}\n",
+            settings::credential_name_rule_js(),
+            cases_file.display().to_string(),
+            cases.len()
+        ),
+    )
+    .unwrap();
+    let out = std::process::Command::new("k6")
+        .args(["run", "-q", "--no-usage-report", "--iterations", "1"])
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "the JavaScript and the Rust rule differ: {}", String::from_utf8_lossy(&out.stderr));
+    let named = cases.iter().filter(|c| c["names"] == true).count();
+    assert!(named > 300 && named < cases.len() - 300, "the cases hold names of both kinds: {named}");
+
+    // The script `export k6` writes carries this very rule.
+    let exported = std::fs::read_to_string(credential_scenario(dir.path(), "")).unwrap();
+    assert!(exported.contains(&settings::credential_name_rule_js()), "the exported script holds the rule");
+}
+
 /// Exports the k6 script for `scenario` judged by `policy` into `dir`/s.js, which must succeed.
 fn export_k6_script(scenario: &Path, policy: &Path, dir: &Path) -> PathBuf {
     let script = dir.join("s.js");
