@@ -196,21 +196,74 @@ const CREDENTIAL_PARAMETER_NAMES: [&str; 3] = ["p", "ak", "sk"];
 /// Only the word is named, never the parameter: what looks like a query may be the end of a
 /// password holding `?` (`http://u:pa?ss@h`), which the userinfo rule masks first anyway.
 fn credential_parameter(url: &str) -> Option<&'static str> {
+    parameters(url).find_map(|(name, _)| parameter_credential_word(name))
+}
+
+/// Every parameter of `url` as (name, value), as written: the query's pairs (a name without
+/// `=` has an empty value) and, outside the query, each `name=value` pair in the fragment
+/// (OAuth's `#access_token=…`) and in a path segment (`/prom;jsessionid=…`), finding
+/// round11-text/04.
+fn parameters(url: &str) -> impl Iterator<Item = (&str, &str)> {
     let (before_fragment, fragment) = url.split_once('#').unwrap_or((url, ""));
     let query = before_fragment.split_once('?').map(|(_, query)| query).unwrap_or_default();
-    let names = query.split(['&', ';']).map(|pair| pair.split('=').next().unwrap_or_default());
-    // Outside the query, a `name=value` pair is a parameter too: in the fragment (OAuth's
-    // `#access_token=…`) and in a path segment (`/prom;jsessionid=…`), finding round11-text/04.
+    let in_query = query.split(['&', ';']).map(|pair| pair.split_once('=').unwrap_or((pair, "")));
     let path = before_fragment.split('?').next().unwrap_or_default();
     let elsewhere = fragment
         .split(['&', ';'])
         .chain(path.split('/').flat_map(|segment| segment.split(';').skip(1)))
-        .filter_map(|pair| pair.split_once('=').map(|(name, _)| name));
-    names.chain(elsewhere).find_map(|name| {
-        let decoded = percent_decoded(name);
-        // `p[]=` is PHP's spelling of a list named `p`.
-        credential_name(decoded.split('[').next().unwrap_or_default().trim()).or_else(|| credential_name(&decoded))
-    })
+        .filter_map(|pair| pair.split_once('='));
+    in_query.chain(elsewhere)
+}
+
+/// The credential word a parameter's name (as written, percent-encoded or not) holds.
+fn parameter_credential_word(name: &str) -> Option<&'static str> {
+    let decoded = percent_decoded(name);
+    // `p[]=` is PHP's spelling of a list named `p`.
+    credential_name(decoded.split('[').next().unwrap_or_default().trim()).or_else(|| credential_name(&decoded))
+}
+
+/// The credentials a URL carries (`scheme://…` text only; empty for any other text): its
+/// userinfo whole, and its password, or its user when it has no password (a token-only
+/// userinfo, `https://TOKEN@host`, as Sentry DSNs and OTLP endpoints write a key), and the value
+/// of each parameter whose name says it carries a credential (`credential_parameter`'s rule:
+/// `?api_key=`, `&token=`, `#access_token=`), each as written and percent-decoded. The rule
+/// gatecheck refuses its own URLs by, read as what to keep secret in a URL it is not given to
+/// send (finding round32-text/05: a k6 output's URL in the environment).
+pub fn url_credentials(url: &str) -> Vec<String> {
+    let url = url.trim();
+    let scheme_end = url.find("://").filter(|&end| {
+        end > 0
+            && url.as_bytes()[0].is_ascii_alphabetic()
+            && url[..end].bytes().all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
+    });
+    let Some(scheme_end) = scheme_end else { return Vec::new() };
+    let mut found = Vec::new();
+    if let Some((start, end)) = credentials_span(url) {
+        let userinfo = &url[start..end];
+        found.push(userinfo.to_string());
+        match userinfo.split_once(':') {
+            Some((_, password)) if !password.is_empty() => found.push(password.to_string()),
+            Some((user, _)) => found.push(user.to_string()),
+            None => {}
+        }
+    }
+    // Past the userinfo: a password may hold `?`, `#` or `=`, and is already taken whole.
+    let after_userinfo = credentials_span(url).map_or(scheme_end + 3, |(_, end)| end);
+    for (name, value) in parameters(&url[after_userinfo.min(url.len())..]) {
+        if parameter_credential_word(name).is_some() && !value.is_empty() {
+            found.push(value.to_string());
+        }
+    }
+    let mut all = Vec::new();
+    for part in found.into_iter().filter(|part| !part.is_empty()) {
+        let decoded = percent_decoded(&part);
+        for form in [part, decoded] {
+            if !form.is_empty() && !all.contains(&form) {
+                all.push(form);
+            }
+        }
+    }
+    all
 }
 
 /// The word that makes `name` a credential's name (a query parameter's), when it is one: one of

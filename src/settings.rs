@@ -370,15 +370,17 @@ fn prometheus_plan(settings: &Settings, env: &crate::env::Lookup<'_>) -> Result<
     if let Some(ca_file) = &settings.prometheus_ca_file {
         crate::sources::prometheus::read_ca_file(ca_file)?;
     }
-    let Some(url) = settings.prometheus_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) else {
-        return Ok(None);
-    };
-    // Every credential of the settings is known before the URL is checked: headers given in a
-    // settings file are not on the command line `remember_argument_credentials` reads.
+    // Every credential of the settings is known before the URL is checked, and whether or not a
+    // URL is set: headers given in a settings file or GATECHECK_PROMETHEUS_HEADER are not on the
+    // command line `remember_argument_credentials` reads, and outside text (a k6 summary) may
+    // quote them in a command that queries no Prometheus (finding round32-text/04).
     let mut headers = Vec::new();
     for header in &settings.prometheus_header {
         headers.push(crate::input::header("--prometheus-header", header)?);
     }
+    let Some(url) = settings.prometheus_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) else {
+        return Ok(None);
+    };
     crate::input::refuse_url_credentials(
         "--prometheus-url",
         url,
@@ -553,9 +555,29 @@ pub const CREDENTIAL_FAMILIES: &[&str] = &["K6_", OTLP_FAMILY, "GATECHECK_", "PE
 
 /// Credential words: one anywhere in a word of a variable's name (split at `_`) makes it a
 /// credential's, whatever letters it is joined to (`K6_DYNATRACE_APITOKEN`, k6's documented
-/// Dynatrace token, finding round31-text/02).
-pub const CREDENTIAL_NAME_WORDS: &[&str] =
-    &["TOKEN", "SECRET", "PASSWORD", "PASSWD", "PASSPHRASE", "CREDENTIAL", "CREDENTIALS", "APIKEY"];
+/// Dynatrace token, finding round31-text/02). Each names what a credential is: a secret, an
+/// HTTP credential (`AUTHORIZATION`, `BEARER`), or a URL that is one itself (`WEBHOOK`: whoever
+/// holds a Slack or Teams webhook URL may post; finding round32-text/01).
+pub const CREDENTIAL_NAME_WORDS: &[&str] = &[
+    "TOKEN",
+    "SECRET",
+    "PASSWORD",
+    "PASSWD",
+    "PASSPHRASE",
+    "CREDENTIAL",
+    "CREDENTIALS",
+    "APIKEY",
+    "AUTHORIZATION",
+    "BEARER",
+    "WEBHOOK",
+];
+
+/// Credential words that count only as a whole word or a word's end (`PERF_AUTH`,
+/// `PERF_BASICAUTH`, `PERF_SESSION_COOKIE`, `SENTRY_DSN`, finding round32-text/01), never
+/// inside one: `AUTHOR`, `COOKIES` (`K6_NO_COOKIES_RESET`) and `DSNAME` hold none. `SESSION` is
+/// no such word: `SESSION_TIMEOUT` is a duration; a session's credential is its `COOKIE` or
+/// `TOKEN`, and its value's shape (`credentials_in_value`) tells the rest.
+pub const CREDENTIAL_NAME_ENDINGS: &[&str] = &["AUTH", "COOKIE", "DSN"];
 
 /// Words that make a following `KEY` a credential's, as the next word (`ACCESS_KEY`) or joined
 /// (`PRIVATEKEY`); `ACCESS_KEY` is an AWS key id's name, kept with its secret since one is useless
@@ -594,12 +616,59 @@ pub fn reads_as_credential(name: &str) -> bool {
     }
     let qualified_key =
         |word: &str| CREDENTIAL_KEY_QUALIFIERS.iter().any(|qualifier| word.contains(&format!("{qualifier}KEY")));
-    words
-        .iter()
-        .any(|word| CREDENTIAL_NAME_WORDS.iter().any(|credential| word.contains(credential)) || qualified_key(word))
-        || words.windows(2).any(|pair| {
-            pair[1] == "KEY" && CREDENTIAL_KEY_QUALIFIERS.iter().any(|qualifier| pair[0].ends_with(qualifier))
-        })
+    words.iter().any(|word| {
+        CREDENTIAL_NAME_WORDS.iter().any(|credential| word.contains(credential))
+            || CREDENTIAL_NAME_ENDINGS.iter().any(|ending| word.ends_with(ending))
+            || qualified_key(word)
+    }) || words
+        .windows(2)
+        .any(|pair| pair[1] == "KEY" && CREDENTIAL_KEY_QUALIFIERS.iter().any(|qualifier| pair[0].ends_with(qualifier)))
+}
+
+/// The schemes of an HTTP `Authorization` value (RFC 9110 §11.4, and the common non-standard
+/// `Token`, `ApiKey`, `Bot`), compared case-insensitively: a value written `<scheme> <credential>`
+/// is an HTTP credential whatever variable holds it (`PERF_AUTHORIZATION="Bearer …"`, finding
+/// round32-text/01).
+pub const AUTHORIZATION_SCHEMES: &[&str] =
+    &["Bearer", "Basic", "Digest", "Negotiate", "NTLM", "Token", "ApiKey", "Bot", "AWS4-HMAC-SHA256"];
+
+/// The credentials a value carries by its shape, whatever the variable holding it is called:
+/// a URL's (its userinfo, password or token-only user, and each credential-named parameter's
+/// value: `input::url_credentials`) and an HTTP credential's (`AUTHORIZATION_SCHEMES`: the
+/// value whole and its parts, `secret::header_parts`). Empty when it has none: ids, numbers,
+/// host names, words, URLs without credentials. A part may be too short to mask alone; the value
+/// is still a credential's (`is_credential`). Findings round32-text/01 (`DATABASE_URL`,
+/// `SENTRY_DSN`) and /05 (`?api_key=`, `https://TOKEN@…` in k6's output URLs).
+pub fn credentials_in_value(value: &str) -> Vec<String> {
+    let value = value.trim();
+    let mut parts = crate::input::url_credentials(value);
+    // `<scheme> <token68>`, or `<scheme> name=value, …` (Digest's, SigV4's parameters): a
+    // sentence that starts with a scheme's word (`Bot detection on`) is no credential.
+    let http_credential = value.split_once(char::is_whitespace).is_some_and(|(scheme, credential)| {
+        let credential = credential.trim();
+        AUTHORIZATION_SCHEMES.iter().any(|known| scheme.eq_ignore_ascii_case(known))
+            && !credential.is_empty()
+            && (!credential.contains(char::is_whitespace) || credential.contains('='))
+    });
+    if http_credential {
+        parts.push(value.to_string());
+        parts.extend(crate::secret::header_parts(value));
+    }
+    let mut unique = Vec::new();
+    for part in parts.into_iter().filter(|part| !part.trim().is_empty()) {
+        if !unique.contains(&part) {
+            unique.push(part);
+        }
+    }
+    unique
+}
+
+/// The one rule of what a variable holding a credential is: its name reads as a credential's
+/// (`reads_as_credential`), or its value carries one by its shape (`credentials_in_value`).
+/// A scenario's `${NAME}` never reads such a variable (`load::plan`), and the environment's
+/// credentials are registered by the same two halves (`credentials_in_env`).
+pub fn is_credential(name: &str, value: &str) -> bool {
+    reads_as_credential(name) || !credentials_in_value(value).is_empty()
 }
 
 /// `names_a_credential` and `reads_as_credential` as JavaScript, for the script `export k6`
@@ -655,7 +724,7 @@ pub enum CredentialOrigin {
 
 /// Every credential the environment holds (`CREDENTIAL_ENV`, every variable of the families
 /// whose name reads as a credential's, the prefixed header variables, each value of the
-/// header list, and the password of a URL any variable of the families holds), as (variable,
+/// header list, and what any variable's value carries by its shape, `credentials_in_value`), as (variable,
 /// value, origin), set ones only. The one registry both the scrubber and the send-point rules
 /// read; `names` is the process's variable names (a lookup cannot list them).
 pub fn credentials_in_env(
@@ -700,18 +769,15 @@ pub fn credentials_in_env(
             found.push((name.clone(), value, CredentialOrigin::Other));
         }
     }
-    // A URL's password (`K6_PROMETHEUS_RW_SERVER_URL=https://user:pass@…`: k6 sends it as Basic
-    // auth to its output, finding round27-text/03).
+    // What any variable's value carries by its shape, whatever the variable is called: a URL's
+    // password, token-only user or credential-named parameter (`K6_PROMETHEUS_RW_SERVER_URL=
+    // https://user:pass@…`, k6 sends it as Basic auth to its output, finding round27-text/03;
+    // `…?api_key=…`, `OTEL_EXPORTER_OTLP_ENDPOINT=https://TOKEN@…`, `DATABASE_URL`, round32-text/01
+    // and /05), or an HTTP credential (`Bearer …`).
     for name in names {
-        let upper = name.to_ascii_uppercase();
-        if !CREDENTIAL_FAMILIES.iter().any(|family| upper.starts_with(family)) {
-            continue;
-        }
         let Some(value) = listed(name)? else { continue };
-        if let Some((_, password)) = crate::input::url_userinfo(value.trim()).and_then(|info| info.split_once(':')) {
-            if !password.is_empty() {
-                found.push((name.clone(), password.to_string(), origin_of(name)));
-            }
+        for part in credentials_in_value(&value) {
+            found.push((name.clone(), part, origin_of(name)));
         }
     }
     Ok(found)
@@ -1291,8 +1357,8 @@ mod tests {
             plain in proptest::collection::vec(
                 proptest::prop_oneof![
                     proptest::sample::select(PLAIN_NAME_WORDS.to_vec()).prop_map(str::to_string),
-                    // Without A or E no credential word can be spelled.
-                    "[B-DF-Z0-9]{1,8}",
+                    // Without A, D or E no credential word can be spelled.
+                    "[B-CF-Z0-9]{1,8}",
                 ],
                 1..5,
             ),
@@ -1374,5 +1440,122 @@ mod tests {
         assert_eq!(origin("otlp-url-3333"), Some(CredentialOrigin::Other));
         assert_eq!(origin("/etc/otel/client.key"), None);
         assert_eq!(origin("/root"), None);
+    }
+
+    /// A generated value of one shape: (value, the credential it carries when it carries one).
+    fn shaped_value() -> impl Strategy<Value = (String, Option<String>)> {
+        let secret = "[A-Za-z0-9][A-Za-z0-9._~-]{7,23}";
+        let host = "[a-z][a-z0-9-]{0,10}(\\.[a-z]{2,6}){0,2}";
+        let scheme = proptest::sample::select(vec!["http", "https", "postgres", "redis", "amqp", "mongodb+srv"]);
+        // Parameter names that carry no credential, and ones that do (`input::credential_name`).
+        let plain_parameter = proptest::sample::select(vec!["db", "page", "limit", "q", "org", "bucket", "precision"]);
+        let credential_parameter = proptest::sample::select(vec![
+            "token",
+            "api_key",
+            "key",
+            "access_token",
+            "sig",
+            "signature",
+            "password",
+            "secret",
+            "auth",
+            "X-Amz-Signature",
+        ]);
+        proptest::prop_oneof![
+            // A URL with user:password, a token-only userinfo, or a credential-named parameter.
+            (scheme.clone(), "[a-z]{1,8}", secret, host).prop_map(|(scheme, user, password, host)| {
+                (format!("{scheme}://{user}:{password}@{host}/app"), Some(password))
+            }),
+            (scheme.clone(), secret, host)
+                .prop_map(|(scheme, token, host)| (format!("{scheme}://{token}@{host}:4318"), Some(token))),
+            (scheme.clone(), host, plain_parameter.clone(), credential_parameter, secret, proptest::bool::ANY)
+                .prop_map(|(scheme, host, plain, name, value, first)| {
+                    let url = if first {
+                        format!("{scheme}://{host}/write?{name}={value}&{plain}=k6")
+                    } else {
+                        format!("{scheme}://{host}/write?{plain}=k6&{name}={value}")
+                    };
+                    (url, Some(value))
+                }),
+            // An HTTP credential.
+            (proptest::sample::select(vec!["Bearer", "bearer", "Basic", "Token"]), secret)
+                .prop_map(|(scheme, token)| (format!("{scheme} {token}"), Some(token))),
+            // Plain values: ids, numbers, host names, words, URLs without credentials.
+            "[a-z0-9-]{1,16}".prop_map(|id| (id, None)),
+            (0u64..10_000_000).prop_map(|n| (n.to_string(), None)),
+            host.prop_map(|host| (host, None)),
+            (scheme, host, plain_parameter, "[a-z0-9]{1,8}").prop_map(|(scheme, host, name, value)| (
+                format!("{scheme}://{host}:9090/api/v1?{name}={value}"),
+                None
+            )),
+            "[A-Z][a-z]{2,8}( [a-z]{2,8}){2,3}".prop_map(|sentence| (sentence, None)),
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+        /// Findings round32-text/01 and /05, the class: whatever a variable is called, a value
+        /// that is a URL with userinfo (user:password or a token alone), a URL with a
+        /// credential-named parameter, or an HTTP credential is a credential: the environment's
+        /// registry holds the credential it carries (so the scrubber masks it), and
+        /// `is_credential` says so (so a scenario's `${NAME}` is refused); a plain value (an id,
+        /// a number, a host name, words, a URL without credentials) under a plain name is none.
+        #[test]
+        fn a_value_shaped_as_a_credential_is_one_under_any_name(
+            words in proptest::collection::vec("[A-Z][A-Z0-9]{0,7}", 1..4),
+            (value, carried) in shaped_value(),
+        ) {
+            let name = words.join("_");
+            let lookup = |wanted: &str| Ok((wanted == name).then(|| value.clone()));
+            let found = credentials_in_env(&lookup, std::slice::from_ref(&name)).unwrap();
+            match carried {
+                Some(credential) => {
+                    prop_assert!(is_credential(&name, &value), "{} = {}", name, value);
+                    prop_assert!(found.iter().any(|(n, v, _)| *n == name && *v == credential), "{} = {}: {:?}", name, value, found);
+                }
+                None => {
+                    prop_assume!(!reads_as_credential(&name));
+                    prop_assert!(!is_credential(&name, &value), "{} = {}", name, value);
+                    prop_assert!(found.is_empty(), "{} = {}: {:?}", name, value, found);
+                }
+            }
+        }
+    }
+
+    /// Finding round32-text/01: the words of names that hold a credential without a TOKEN or
+    /// SECRET word, and gatecheck's own variables holding plain URLs that stay none.
+    #[test]
+    fn names_and_values_of_credentials_without_a_token_word() {
+        for name in [
+            "PERF_AUTH",
+            "PERF_BASICAUTH",
+            "PERF_AUTHORIZATION",
+            "PERF_SESSION_COOKIE",
+            "PERF_BASIC_AUTH_HEADER",
+            "K6_OUTPUT_BEARER",
+            "SENTRY_DSN",
+            "SLACK_WEBHOOK_URL",
+        ] {
+            assert!(reads_as_credential(name), "{name}");
+        }
+        for name in ["PERF_AUTHOR", "K6_NO_COOKIES_RESET", "PERF_SESSION_TIMEOUT", "GATECHECK_PROMETHEUS_URL"] {
+            assert!(!reads_as_credential(name), "{name}");
+        }
+        for (name, value) in [
+            ("GATECHECK_PROMETHEUS_URL", "http://127.0.0.1:9090"),
+            ("K6_PROMETHEUS_RW_SERVER_URL", "https://rw.example/api/v1/push"),
+            ("K6_INFLUXDB_ADDR", "https://influx.example:8086/write?db=k6"),
+            ("PERF_NOTE", "Bot detection on"),
+            ("GIT_AUTHOR_EMAIL", "dev@example.com"),
+        ] {
+            assert!(!is_credential(name, value), "{name} = {value}");
+        }
+        assert_eq!(
+            credentials_in_value("https://tok-123456@otlp.example"),
+            ["tok-123456"].map(String::from),
+            "a token-only userinfo is the token"
+        );
+        let basic = credentials_in_value("Basic dXNlcjpwYXNzd29yZDk=");
+        assert!(basic.contains(&"password9".to_string()) && basic.contains(&"user:password9".to_string()), "{basic:?}");
     }
 }

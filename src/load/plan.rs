@@ -620,11 +620,24 @@ impl Vars<'_> {
                  sent as Authorization: Bearer from bearer_token_env"
             ));
         }
-        (self.env)(name)
+        let value = (self.env)(name)
             .map_err(|e| e.to_string())?
             .filter(|v| !v.trim().is_empty())
             .or_else(|| self.defaults.get(name).cloned())
-            .ok_or_else(|| format!("{name} is not set and has no default"))
+            .ok_or_else(|| format!("{name} is not set and has no default"))?;
+        // A credential held under a name that does not say so (`DATABASE_URL` with a password,
+        // `SENTRY_DSN`, a `Bearer …` value) is one by its value's shape, the same rule
+        // (`settings::is_credential`) that makes it a secret of this process (finding
+        // round32-text/01). The message names the variable, never its value.
+        if name != self.token_var && crate::settings::is_credential(name, &value) {
+            return Err(format!(
+                "${{{name}}}: the variable's value reads as a credential (a URL's user or password, a \
+                 credential-named URL parameter, or an HTTP credential; not shown), and a scenario fills no text \
+                 from a credential (one of another origin's would reach the load target); the load target's token \
+                 is sent as Authorization: Bearer from bearer_token_env"
+            ));
+        }
+        Ok(value)
     }
 
     /// Replaces every `${NAME}` in `text`; filters are not allowed inside text.
@@ -853,6 +866,51 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// Finding round32-text/01, as a rule: a `${NAME}` of any name whose value reads as a
+        /// credential (`settings::is_credential`: a URL's userinfo or credential-named parameter,
+        /// an HTTP credential) is refused wherever it stands (body, path parameter, query),
+        /// naming the variable, never quoting the value; a plain value of the same variable loads.
+        #[test]
+        fn a_variable_whose_value_reads_as_a_credential_is_refused(
+            name in "(DATABASE|SENTRY|NOTIFY|MY|PERF_TARGET)_(URL|ADDR|NOTE|ID)",
+            secret in "[A-Za-z0-9]{10,20}",
+            shape in 0usize..5,
+            position in 0usize..3,
+            plain in proptest::prop_oneof![
+                "[a-z0-9-]{1,12}",
+                "[a-z][a-z0-9]{0,8}\\.example",
+                "https://[a-z]{1,8}\\.example/api\\?page=[0-9]{1,3}",
+            ],
+        ) {
+            let value = match shape {
+                0 => format!("postgres://app:{secret}@db.internal/app"),
+                1 => format!("https://{secret}@o1.ingest.example/1"),
+                2 => format!("https://influx.example/write?db=k6&token={secret}"),
+                3 => format!("Bearer {secret}"),
+                _ => format!("Basic {secret}"),
+            };
+            let request = match position {
+                0 => format!("path = \"/a\"\njson = {{ v = \"${{{name}}}\" }}"),
+                1 => format!("path = \"/a/{{p}}\"\npath_params = {{ p = \"${{{name}}}\" }}"),
+                _ => format!("path = \"/a?q=${{{name}}}\""),
+            };
+            let text = one_request(&request);
+            let holding = |value: String| {
+                move |n: &str| -> Result<Option<String>, Error> {
+                    Ok(Some(if n == "PERF_BEARER_TOKEN" { "tok-plan-0a1b2c".to_string() } else { value.clone() }))
+                }
+            };
+            let err = parse("s.toml", &text, &Overrides::default(), &holding(value.clone()))
+                .expect_err("a credential's value")
+                .to_string();
+            proptest::prop_assert!(err.contains(&format!("${{{name}}}")) && !err.contains(&secret), "{}", err);
+            let loaded = parse("s.toml", &text, &Overrides::default(), &holding(plain.clone()));
+            proptest::prop_assert!(loaded.is_ok(), "{}: {:?}", plain, loaded.err());
+        }
+    }
+
     #[test]
     fn refusals() {
         assert!(plan(&[("PERF_RULE_ID", "r")]).unwrap_err().to_string().contains("PERF_BEARER_TOKEN is not set"));
@@ -870,7 +928,10 @@ mod tests {
                 })
             };
             let err = parse("s.toml", BUILTIN_CORE_FLOWS, &Overrides::default(), &lookup).unwrap_err().to_string();
-            assert!(err.contains("base URL"), "{bad}: {err}");
+            // A URL with user:password is a credential by its shape, refused as one before it is
+            // read as a base URL (finding round32-text/01).
+            let as_credential = bad.contains('@') && err.contains("${PERF_BASE_URL}") && err.contains("credential");
+            assert!(err.contains("base URL") || as_credential, "{bad}: {err}");
         }
         assert!(plan(&[("PERF_BEARER_TOKEN", "plan-test-token"), ("PERF_RULE_ID", "r"), ("PERF_VUS", "many")]).is_err());
         assert!(plan(&[("PERF_BEARER_TOKEN", "plan-test-token"), ("PERF_RULE_ID", "r"), ("PERF_DURATION", "soon")])

@@ -112,7 +112,7 @@ pub fn header_value(what: &str, value: &str) -> Result<Secret, String> {
 }
 
 /// The parts of a header value a server may quote alone (see `header_value`).
-fn header_parts(value: &str) -> Vec<String> {
+pub fn header_parts(value: &str) -> Vec<String> {
     let mut parts = Vec::new();
     for item in value.split([';', ',']).map(str::trim) {
         parts.push(item.to_string());

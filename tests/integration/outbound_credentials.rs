@@ -582,3 +582,113 @@ fn the_otel_exporters_credentials_are_known_credentials() {
     }
     assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 0, "no request reached the target");
 }
+
+/// A `verify` of a k6 handleSummary whose threshold names quote each of `quoted`, run with
+/// `env` (and in `dir`, where a settings file may be): everything it printed and reported.
+fn verify_quoting(dir: &std::path::Path, quoted: &[&str], env: &[(&str, String)]) -> String {
+    let mut summary: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("fixtures/k6/1.1.0/pass/handle-summary.json")).unwrap(),
+    )
+    .unwrap();
+    for value in quoted {
+        summary["metrics"]["http_req_duration{flow:auth_list}"]["thresholds"][format!("p(95)<400 {value}")] =
+            serde_json::json!({"ok": false});
+    }
+    std::fs::write(dir.join("sum.json"), summary.to_string()).unwrap();
+    std::fs::write(
+        dir.join("pol.toml"),
+        "[policy]\nname = \"p\"\ndescription = \"d\"\n\n[[gate]]\nid = \"lat\"\ndescription = \"Latency\"\n\
+         metric = \"http_req_duration{flow:auth_list}\"\nthresholds = [\"p(95) < 400ms\"]\n",
+    )
+    .unwrap();
+    let mut cmd = gatecheck();
+    cmd.current_dir(dir);
+    for (name, value) in env {
+        cmd.env(name, value);
+    }
+    let out = cmd
+        .args(["verify", "--policy", "pol.toml", "--summary", "sum.json"])
+        .args(["--report", "json=out.json", "--report", "markdown=out.md"])
+        .assert();
+    let reports: String =
+        ["out.json", "out.md"].iter().filter_map(|file| std::fs::read_to_string(dir.join(file)).ok()).collect();
+    format!("{}{}{reports}", stdout_of(&out), stderr_of(&out))
+}
+
+/// Finding round32-text/04: a Prometheus header given in the settings (`prometheus_header` in
+/// gatecheck.toml, or GATECHECK_PROMETHEUS_HEADER) is a credential of the process whether or
+/// not a Prometheus URL is set: a k6 summary quoting it is masked in every output.
+#[test]
+fn a_settings_header_is_a_credential_without_a_prometheus_url() {
+    const SECRET: &str = "HdrSecretValue0123456789";
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("gatecheck.toml"), format!("prometheus_header = [\"X-Api-Key: {SECRET}\"]\n"))
+        .unwrap();
+    let shown = verify_quoting(dir.path(), &[SECRET], &[]);
+    assert!(shown.contains("p(95)<400") && !shown.contains(&SECRET[..12]), "settings file: {shown}");
+    std::fs::remove_file(dir.path().join("gatecheck.toml")).unwrap();
+    let shown =
+        verify_quoting(dir.path(), &[SECRET], &[("GATECHECK_PROMETHEUS_HEADER", format!("[\"X-Api-Key: {SECRET}\"]"))]);
+    assert!(shown.contains("p(95)<400") && !shown.contains(&SECRET[..12]), "GATECHECK_PROMETHEUS_HEADER: {shown}");
+}
+
+/// Findings round32-text/05 and /01: a credential is one by its value's shape as well as its
+/// variable's name. A k6 or OTLP output URL's token-only userinfo and credential-named query
+/// parameters, a password in a URL under any name, an HTTP credential (`Bearer …`, `Basic …`),
+/// and names with the AUTH, AUTHORIZATION, COOKIE, BEARER, DSN and WEBHOOK words are masked in
+/// every output; an output's credential is never the load target's token.
+#[test]
+fn credentials_known_by_their_values_shape_and_more_words() {
+    const RW_KEY: &str = "RwQueryKeyValue0001";
+    const IN_TOK: &str = "InfluxQueryTok0002";
+    const OT_TOK: &str = "OtlpUserinfoTok0003";
+    const DB_PASSWORD: &str = "DbPassw0rdXyz123";
+    const SENTRY: &str = "abcdef0123456789abcd";
+    const AUTH_HEADER: &str = "AuthHdrTok3nValue99";
+    const PERF_AUTH: &str = "PerfAuthValue4455";
+    const COOKIE: &str = "CookieS3ssionValue77";
+    const BASIC_PAIR: &str = "basicuser:BasicPw0rd8877";
+    const OUTPUT_BEARER: &str = "OutputBearerTok66";
+    const WEBHOOK: &str = "SlackHookSecretXX";
+    let basic = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, BASIC_PAIR);
+    let env = [
+        ("K6_PROMETHEUS_RW_SERVER_URL", format!("https://rw.example/api/v1/push?api_key={RW_KEY}")),
+        ("K6_INFLUXDB_ADDR", format!("https://influx.example:8086/write?db=k6&token={IN_TOK}")),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", format!("https://{OT_TOK}@otlp.example:4318")),
+        ("DATABASE_URL", format!("postgres://app:{DB_PASSWORD}@db.internal/app")),
+        ("SENTRY_DSN", format!("https://{SENTRY}@o1.ingest.sentry.io/1")),
+        ("PERF_AUTHORIZATION", format!("Bearer {AUTH_HEADER}")),
+        ("PERF_AUTH", PERF_AUTH.to_string()),
+        ("PERF_SESSION_COOKIE", COOKIE.to_string()),
+        ("PERF_BASIC_AUTH_HEADER", format!("Basic {basic}")),
+        ("K6_OUTPUT_BEARER", OUTPUT_BEARER.to_string()),
+        ("PERF_SLACK_WEBHOOK", format!("https://hooks.slack.com/services/T000/B000/{WEBHOOK}")),
+    ];
+    let quoted =
+        [RW_KEY, IN_TOK, OT_TOK, DB_PASSWORD, SENTRY, AUTH_HEADER, PERF_AUTH, COOKIE, BASIC_PAIR, OUTPUT_BEARER];
+    let dir = tempfile::tempdir().unwrap();
+    let shown = verify_quoting(dir.path(), &quoted, &env);
+    assert!(shown.contains("p(95)<400"), "the thresholds are shown: {shown}");
+    for credential in quoted.iter().chain(&[WEBHOOK]) {
+        assert!(!shown.contains(&credential[..10]), "{credential}: {shown}");
+    }
+    // An output's credential, found by its shape, is another origin's: never the load token.
+    let (target, hits) = serve_answer("[]".into());
+    for (name, value, token) in [
+        ("K6_INFLUXDB_ADDR", env[1].1.clone(), IN_TOK),
+        ("K6_PROMETHEUS_RW_SERVER_URL", env[0].1.clone(), RW_KEY),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", env[2].1.clone(), OT_TOK),
+        ("DATABASE_URL", env[3].1.clone(), DB_PASSWORD),
+    ] {
+        let out = smoke_writing_into(dir.path())
+            .env("PERF_BEARER_TOKEN", token)
+            .env("PERF_RULE_ID", "r1")
+            .env(name, &value)
+            .args(["--duration", "4s", "--base-url", &target])
+            .assert()
+            .code(2);
+        let err = stderr_of(&out);
+        assert!(err.contains("another origin") && !err.contains(&token[..10]), "{name}: {err}");
+    }
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 0, "no request reached the target");
+}

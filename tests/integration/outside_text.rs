@@ -1472,7 +1472,10 @@ fn credentials_in_any_url_form_are_refused_and_never_quoted() {
         for (input, output) in runs {
             let err = String::from_utf8_lossy(&output.stderr);
             assert_eq!(output.status.code(), Some(2), "{input} {url}: {err}");
-            assert!(err.contains("credentials do not belong in the URL"), "{input} {url}: {err}");
+            // PERF_BASE_URL holding userinfo is a credential by its value's shape, refused as one
+            // before it is read as a URL (finding round32-text/01).
+            let by_shape = err.contains("${PERF_BASE_URL}: the variable's value reads as a credential");
+            assert!(err.contains("credentials do not belong in the URL") || by_shape, "{input} {url}: {err}");
             assert_nothing_leaks(&format!("{input} {url}"), &output, dir.path(), &[PASSWORD]);
         }
     }

@@ -223,3 +223,59 @@ fn the_load_token_is_never_a_part_of_another_origins_header() {
     }
     assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 0, "no request reached the target");
 }
+
+/// Finding round32-text/01: a scenario's `${NAME}` never reads a variable holding a credential,
+/// whether its name says so (AUTHORIZATION, COOKIE, WEBHOOK) or only its value does
+/// (`DATABASE_URL` with a password, `SENTRY_DSN`'s token-only userinfo, a `Bearer …` value),
+/// wherever the reference stands (body, path parameter, query, base URL): refused before any
+/// request, exit 2, naming the variable, never its value.
+#[test]
+fn a_scenario_never_reads_a_credential_held_under_any_name() {
+    const SECRET: &str = "Sh4pedSecretValue42";
+    let (target, hits) = serve_answer("[]".into());
+    for (name, value) in [
+        ("DATABASE_URL", format!("postgres://app:{SECRET}@db.internal/app")),
+        ("SENTRY_DSN", format!("https://{SECRET}@o1.ingest.sentry.io/1")),
+        ("NOTIFY_URL", format!("https://hooks.example/api?db=k6&access_token={SECRET}")),
+        ("SLACK_WEBHOOK_URL", format!("https://hooks.slack.com/services/T000/B000/{SECRET}")),
+        ("PERF_AUTHORIZATION", format!("Bearer {SECRET}")),
+        ("PERF_NOTE", format!("Basic {SECRET}")),
+        ("PERF_COOKIE", format!("session={SECRET}")),
+    ] {
+        for (base_url, path, extra) in [
+            (target.clone(), "/api/x".to_string(), format!("json = {{ db = \"${{{name}}}\" }}")),
+            (target.clone(), "/api/{p}".to_string(), format!("path_params = {{ p = \"${{{name}}}\" }}")),
+            (target.clone(), format!("/api/x?hook=${{{name}}}"), String::new()),
+            (format!("{target}/${{{name}}}"), "/api/x".to_string(), String::new()),
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::write(
+                dir.path().join("sc.toml"),
+                format!(
+                    "[scenario]\nname = \"s\"\nbase_url = {base_url:?}\nvus = \"1\"\nduration = \"1s\"\n\
+                     request_timeout = \"2s\"\nmax_requests = 2\n[[flow]]\nname = \"f\"\nsleep = \"200ms\"\n\
+                     [[flow.request]]\nname = \"r\"\nmethod = \"POST\"\npath = {path:?}\n{extra}\n"
+                ),
+            )
+            .unwrap();
+            let out = smoke_writing_into(dir.path())
+                .env("PERF_BEARER_TOKEN", LOAD_TOKEN)
+                .env(name, &value)
+                .arg("--scenario")
+                .arg(dir.path().join("sc.toml"))
+                .assert()
+                .code(2);
+            let err = stderr_of(&out);
+            assert!(
+                err.contains(&format!("${{{name}}}")) && err.contains("credential") && !err.contains(&SECRET[..10]),
+                "{name} in {base_url} {path} {extra}: {err}"
+            );
+            let written: String = ["s.json", "l.log"]
+                .iter()
+                .filter_map(|file| std::fs::read_to_string(dir.path().join(file)).ok())
+                .collect();
+            assert!(!written.contains(&SECRET[..10]), "{name}: {written}");
+        }
+    }
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 0, "no request reached the target");
+}

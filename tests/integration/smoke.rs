@@ -101,9 +101,13 @@ fn a_stall_shows_in_open_model_percentiles_and_not_in_the_closed_model() {
 #[test]
 fn refusals_before_any_request() {
     let dir = tempfile::tempdir().unwrap();
-    for (url, needle) in
-        [("ftp://127.0.0.1:1", "scheme"), ("127.0.0.1:8000", "base URL"), ("http://u:p@127.0.0.1:1", "no credentials")]
-    {
+    // A `user:password@` base URL from a variable is a credential by its value's shape, refused
+    // as one before it is read as a URL (finding round32-text/01).
+    for (url, needle) in [
+        ("ftp://127.0.0.1:1", "scheme"),
+        ("127.0.0.1:8000", "base URL"),
+        ("http://u:p@127.0.0.1:1", "${PERF_BASE_URL}: the variable's value reads as a credential"),
+    ] {
         smoke_against(url, dir.path()).assert().code(2).stderr(contains(needle));
     }
     gatecheck()
