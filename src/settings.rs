@@ -680,10 +680,11 @@ pub fn is_credential(name: &str, value: &str) -> bool {
 pub fn credential_name_rule_js() -> String {
     let list = |words: &[&str]| serde_json::to_string(words).expect("strings always encode");
     format!(
-        "const CREDENTIAL_FAMILIES = {};\nconst CREDENTIAL_NAME_WORDS = {};\nconst CREDENTIAL_KEY_QUALIFIERS = {};\n\
-         const NOT_A_CREDENTIAL_SUFFIXES = {};\n{CREDENTIAL_NAME_RULE_JS}",
+        "const CREDENTIAL_FAMILIES = {};\nconst CREDENTIAL_NAME_WORDS = {};\nconst CREDENTIAL_NAME_ENDINGS = {};\n\
+         const CREDENTIAL_KEY_QUALIFIERS = {};\nconst NOT_A_CREDENTIAL_SUFFIXES = {};\n{CREDENTIAL_NAME_RULE_JS}",
         list(CREDENTIAL_FAMILIES),
         list(CREDENTIAL_NAME_WORDS),
+        list(CREDENTIAL_NAME_ENDINGS),
         list(CREDENTIAL_KEY_QUALIFIERS),
         list(NOT_A_CREDENTIAL_SUFFIXES),
     )
@@ -704,7 +705,8 @@ function readsAsCredential(name) {
   const words = asciiUpper(name).split('_').filter((word) => word !== '');
   if (words.length > 0 && NOT_A_CREDENTIAL_SUFFIXES.includes(words[words.length - 1])) return false;
   const qualifiedKey = (word) => CREDENTIAL_KEY_QUALIFIERS.some((qualifier) => word.includes(qualifier + 'KEY'));
-  return words.some((word) => CREDENTIAL_NAME_WORDS.some((credential) => word.includes(credential)) || qualifiedKey(word))
+  return words.some((word) => CREDENTIAL_NAME_WORDS.some((credential) => word.includes(credential))
+      || CREDENTIAL_NAME_ENDINGS.some((ending) => word.endsWith(ending)) || qualifiedKey(word))
     || words.some((word, i) => i + 1 < words.length && words[i + 1] === 'KEY'
       && CREDENTIAL_KEY_QUALIFIERS.some((qualifier) => word.endsWith(qualifier)));
 }

@@ -518,6 +518,7 @@ fn the_exported_scripts_variable_name_rule_agrees_with_gatecheck() {
     .collect();
     for list in [
         settings::CREDENTIAL_NAME_WORDS,
+        settings::CREDENTIAL_NAME_ENDINGS,
         settings::CREDENTIAL_KEY_QUALIFIERS,
         settings::NOT_A_CREDENTIAL_SUFFIXES,
         settings::CREDENTIAL_FAMILIES,
