@@ -2,7 +2,12 @@
 //! records, streamed. Only the metrics a policy names are kept — every sample of a wanted trend
 //! (8 bytes each: exact percentiles need them), counts for rates — so memory follows what the
 //! gates need, not the file's size. Lines of other metrics are checked for shape and counted.
-//! k6's own byte layout takes a fast path; any other valid spelling is parsed in full.
+//!
+//! One rule decides what a line is: its bytes answer only when they are a Point in k6's exact
+//! layout (`k6_point`: k6's keys in k6's order, no escape, no whitespace k6 does not write);
+//! every other line — a Metric record, any other spelling of the same JSON value — is parsed in
+//! full and classified from the parsed value, so every spelling reads alike or is refused. A
+//! record of a type k6 does not write (k6 writes `Metric` and `Point` only) is refused.
 //!
 //! Percentiles follow k6's own definition (`TrendSink.P`: linear interpolation between closest
 //! ranks over the sorted samples) and `avg` sums in file order, so figures are bit-identical to
@@ -35,7 +40,6 @@ pub fn is_raw_path(path: &Path) -> bool {
 pub struct RawStats {
     pub lines: u64,
     pub points_kept: u64,
-    pub skipped_unknown_type: u64,
     pub skipped_bad: u64,
     /// Per file, in the order read: the newest point's time (unix seconds), the evidence's own
     /// date (a copied file's modification time says nothing about the run).
@@ -335,8 +339,9 @@ struct Gathered {
     /// Points seen, of every kind.
     count: u64,
     nonzero: u64,
-    /// `"key":"value"` for each tag of the selector, built once rather than per line.
-    needles: Vec<(String, String, Vec<u8>)>,
+    /// The selector's tags, each with `"key":"value"` as k6 writes it (built once rather than
+    /// per line; `None` when key or value holds a byte k6 would escape: then parsed tags answer).
+    needles: Vec<(String, String, Option<Vec<u8>>)>,
 }
 
 /// Reads every file; `wanted` are the selectors gates ask for (name plus tags).
@@ -344,8 +349,15 @@ pub fn read(paths: &[&Path], wanted: &[MetricKey], lenient: bool) -> Result<(Met
     let mut gathered: BTreeMap<MetricKey, Gathered> = wanted
         .iter()
         .map(|k| {
-            let needles =
-                k.tags.iter().map(|(t, v)| (t.clone(), v.clone(), format!("\"{t}\":\"{v}\"").into_bytes())).collect();
+            let needles = k
+                .tags
+                .iter()
+                .map(|(t, v)| {
+                    let plain = |s: &str| s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\');
+                    let needle = (plain(t) && plain(v)).then(|| format!("\"{t}\":\"{v}\"").into_bytes());
+                    (t.clone(), v.clone(), needle)
+                })
+                .collect();
             (k.clone(), Gathered { needles, ..Gathered::default() })
         })
         .collect();
@@ -364,9 +376,6 @@ pub fn read(paths: &[&Path], wanted: &[MetricKey], lenient: bool) -> Result<(Met
     }
     let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
     let mut notes = vec![format!("{} lines, {} samples kept", stats.lines, stats.points_kept)];
-    if stats.skipped_unknown_type > 0 {
-        notes.push(format!("{} lines of unknown type skipped", stats.skipped_unknown_type));
-    }
     if stats.skipped_bad > 0 {
         notes.push(format!("{} malformed lines skipped (--raw-lenient)", stats.skipped_bad));
     }
@@ -516,26 +525,14 @@ fn read_one(
             }
             return Err(bad("truncated last line (no newline and not a whole JSON object)"));
         }
-        // Lines of metrics no gate needs are only checked for shape: a full parse of every
-        // line would cost most of the time on files of hundreds of MB.
-        let name = metric_name(text);
-        // Not k6's own byte layout (e.g. re-serialized with spaces after colons): parsed in
-        // full below, for the same figures.
-        let other_layout = name.is_none() && text.starts_with(b"{") && text.ends_with(b"}");
-        // k6 writes Points as {"metric":... and Metric records as {"type":"Metric"...: the
-        // prefix answers for almost every line, a search only for other spellings.
-        let metric_line = name.is_some()
-            && !text.starts_with(POINT_PREFIX)
-            && (text.starts_with(METRIC_PREFIX) || memchr::memmem::find(text, b"\"Metric\"").is_some());
-        // A Point's time is read without a parse only from k6's exact layout, where
-        // `data.time` is the first key of `data`; a line that may be a Point in any other
-        // layout is parsed in full, so its date comes from the same parse as its figures.
-        let k6_time = if metric_line { None } else { k6_point_time(text) };
-        let maybe_point = !metric_line && k6_time.is_none() && memchr::memmem::find(text, b"Point").is_some();
-        let needed =
-            other_layout || maybe_point || name.is_some_and(|n| wanted_names.iter().any(|w| w.as_bytes() == n));
-        if let Some(time) = k6_time {
-            if let Err(why) = newest.see(time).and_then(|()| part.see_point(time, number, &shown, &mut parts)) {
+        // The one rule (module doc): a Point in k6's exact layout is read from its bytes — its
+        // time, and when no gate needs its metric, nothing more (a full parse of every line would
+        // cost most of the time on files of hundreds of MB); any other line is parsed in full.
+        let fast = k6_point(text);
+        if let Some(point) = &fast {
+            if let Err(why) =
+                newest.see(point.time).and_then(|()| part.see_point(point.time, number, &shown, &mut parts))
+            {
                 if lenient {
                     stats.skipped_bad += 1;
                     continue;
@@ -543,22 +540,10 @@ fn read_one(
                 return Err(bad(&why));
             }
             samples_of_file.part = parts.len();
-        }
-        if !needed && !metric_line {
-            if !(text.starts_with(b"{") && text.ends_with(b"}")) || name.is_none() {
-                if lenient {
-                    stats.skipped_bad += 1;
-                    continue;
-                }
-                return Err(bad("not a k6 JSON output record (expected {\"type\":...,\"metric\":...,\"data\":...})"));
+            if !wanted_names.iter().any(|w| w.as_bytes() == point.metric) {
+                count_run_point(stats, point.metric);
+                continue;
             }
-            // Neither a Point nor a Metric record: a line type this reader does not know.
-            if !text.starts_with(POINT_PREFIX) && memchr::memmem::find(text, b"\"type\":\"Point\"").is_none() {
-                stats.skipped_unknown_type += 1;
-            } else if let Some(name) = name {
-                count_run_point(stats, name);
-            }
-            continue;
         }
         let parsed: Line = match serde_json::from_slice(text) {
             Ok(parsed) => parsed,
@@ -567,13 +552,19 @@ fn read_one(
                 stats.skipped_bad += 1;
                 continue;
             }
-            Err(e) if other_layout => {
+            Err(e) if e.is_data() => {
                 return Err(bad(&format!(
                     "not a k6 JSON output record (expected {{\"type\":...,\"metric\":...,\"data\":...}}): {e}"
                 )))
             }
-            Err(e) => return Err(bad(&format!("not valid JSON ({e})"))),
+            Err(e) => {
+                return Err(bad(&format!(
+                    "not valid JSON ({e}), so not a k6 JSON output record (expected {{\"type\":...,\"metric\":...,\"data\":...}})"
+                )))
+            }
         };
+        // What the fast path read is what the parse reads (no escape, k6's keys once each).
+        debug_assert!(fast.as_ref().is_none_or(|p| parsed.kind == "Point" && parsed.metric.as_bytes() == p.metric));
         match parsed.kind.as_ref() {
             "Metric" => {
                 let kind = parsed.data.metric_type.as_deref().and_then(MetricKind::parse);
@@ -596,7 +587,7 @@ fn read_one(
                 }
             }
             "Point" => {
-                if k6_time.is_none() {
+                if fast.is_none() {
                     match parsed.data.time.as_deref() {
                         Some(time) => {
                             let seen = newest
@@ -652,12 +643,12 @@ fn read_one(
                     samples_of_file.see(&parsed.metric, time, value, tags, number)?;
                 }
                 count_run_point(stats, parsed.metric.as_bytes());
-                let tags = parsed.data.tags.map(|t| t.get()).unwrap_or("{}");
+                let mut tags = PointTags::new(parsed.data.tags.map(|t| t.get()), fast.is_some());
                 for (key, samples) in gathered.iter_mut() {
                     if key.name != parsed.metric.as_ref() {
                         continue;
                     }
-                    let matches = samples.needles.iter().all(|(k, v, needle)| has_tag(tags, k, v, needle));
+                    let matches = samples.needles.iter().all(|(k, v, needle)| tags.has(k, v, needle.as_deref()));
                     if matches {
                         match kind {
                             MetricKind::Trend | MetricKind::Gauge => samples.values.push(value),
@@ -670,7 +661,19 @@ fn read_one(
                     }
                 }
             }
-            _ => stats.skipped_unknown_type += 1,
+            // k6 writes no other type (every fixture of 1.1.0 and 2.2.0 holds Metric and Point
+            // records only): a line of another is no figure anyone can read, so refused, never
+            // dropped without a word (finding round32-figures/01).
+            other => {
+                if lenient {
+                    stats.skipped_bad += 1;
+                    continue;
+                }
+                return Err(bad(&format!(
+                    "a record of type \"{}\": k6 writes Metric and Point records only",
+                    crate::escape::line(other)
+                )));
+            }
         }
     }
     part.finish(number + 1, &shown, &mut parts);
@@ -844,16 +847,98 @@ impl FileRead<'_, '_> {
     }
 }
 
-/// `data.time` of a Point in k6's exact byte layout
-/// (`{"metric":"NAME","type":"Point","data":{"time":"…"`), read at its fixed place; `None`
-/// for any other layout, which is then parsed in full.
-fn k6_point_time(line: &[u8]) -> Option<&[u8]> {
-    const AFTER_NAME: &[u8] = b"\",\"type\":\"Point\",\"data\":{\"time\":\"";
-    let rest = line.strip_prefix(POINT_PREFIX)?;
-    let name_end = memchr::memchr2(b'"', b'\\', rest)?;
-    let rest = rest[name_end..].strip_prefix(AFTER_NAME)?;
-    let end = memchr::memchr2(b'"', b'\\', rest)?;
-    (rest[end] == b'"').then(|| &rest[..end])
+/// What a Point in k6's exact byte layout says without a parse.
+struct K6Point<'a> {
+    metric: &'a [u8],
+    time: &'a [u8],
+}
+
+/// A Point written byte for byte as k6 writes it —
+/// `{"metric":"NAME","type":"Point","data":{"time":"TIME","value":NUMBER,"tags":TAGS}}`, TAGS
+/// `null` or `{"key":"value",...}` with each key once — and holding no escape and no control
+/// byte: then every string is its bytes, and what is read here is what a JSON parse reads
+/// (finding round32-figures/01..03: `"type":"\u0050oint"`, a TAB after a tag's colon, read
+/// otherwise by a byte search). `None` for any other line, which is then parsed in full.
+fn k6_point(line: &[u8]) -> Option<K6Point<'_>> {
+    // Folded without an early exit, so the compiler checks many bytes at once.
+    if line.iter().fold(false, |found, &b| found | (b < 0x20) | (b == b'\\')) {
+        return None;
+    }
+    let rest = line.strip_prefix(b"{\"metric\":\"")?;
+    let (metric, rest) = string_body(rest)?;
+    let rest = rest.strip_prefix(b",\"type\":\"Point\",\"data\":{\"time\":\"")?;
+    let (time, rest) = string_body(rest)?;
+    let rest = rest.strip_prefix(b",\"value\":")?;
+    let rest = rest.get(json_number_len(rest)?..)?.strip_prefix(b",\"tags\":")?;
+    let rest = match rest.strip_prefix(b"null") {
+        Some(rest) => rest,
+        None => k6_tags(rest)?,
+    };
+    (rest == b"}}").then_some(K6Point { metric, time })
+}
+
+/// A string's bytes up to its closing quote, and what follows that quote (the line holds no
+/// escape: see `k6_point`).
+fn string_body(text: &[u8]) -> Option<(&[u8], &[u8])> {
+    // Strings here are short (names, tags): a plain loop beats a vectorised search's setup.
+    let end = text.iter().position(|&b| b == b'"')?;
+    Some((&text[..end], &text[end + 1..]))
+}
+
+/// The most tags a Point of k6's layout is read with from its bytes (k6 writes about ten).
+const K6_TAGS_MAX: usize = 32;
+
+/// A tags object as k6 writes it — `{}` or `{"key":"value",...}`, unspaced, string values,
+/// each key once (a key written twice is the last to a parse, the first to a byte search) —
+/// and what follows it; `None` for any other spelling.
+fn k6_tags(text: &[u8]) -> Option<&[u8]> {
+    let mut rest = text.strip_prefix(b"{")?;
+    if let Some(after) = rest.strip_prefix(b"}") {
+        return Some(after);
+    }
+    let mut keys: [&[u8]; K6_TAGS_MAX] = [&[]; K6_TAGS_MAX];
+    for n in 0..K6_TAGS_MAX {
+        let (key, after) = string_body(rest.strip_prefix(b"\"")?)?;
+        if keys[..n].contains(&key) {
+            return None;
+        }
+        keys[n] = key;
+        let (_, after) = string_body(after.strip_prefix(b":\"")?)?;
+        match after.split_first()? {
+            (b',', next) => rest = next,
+            (b'}', next) => return Some(next),
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// The length of the JSON number `text` begins with (RFC 8259 grammar), `None` if it begins
+/// with none.
+fn json_number_len(text: &[u8]) -> Option<usize> {
+    let digits = |from: usize| from + text[from..].iter().take_while(|b| b.is_ascii_digit()).count();
+    let mut at = usize::from(text.first() == Some(&b'-'));
+    at = match text.get(at)? {
+        b'0' => at + 1,
+        b'1'..=b'9' => digits(at),
+        _ => return None,
+    };
+    if text.get(at) == Some(&b'.') {
+        let end = digits(at + 1);
+        if end == at + 1 {
+            return None;
+        }
+        at = end;
+    }
+    if matches!(text.get(at), Some(b'e' | b'E')) {
+        at += 1 + usize::from(matches!(text.get(at + 1), Some(b'+' | b'-')));
+        let end = digits(at);
+        if end == at {
+            return None;
+        }
+        at = end;
+    }
+    Some(at)
 }
 
 /// The newest `data.time` of a file's points: k6 writes one RFC 3339 layout per file, so
@@ -970,22 +1055,30 @@ fn parse_time(text: &[u8]) -> Option<i64> {
     time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok().map(|t| t.unix_timestamp())
 }
 
-const METRIC_PREFIX: &[u8] = b"{\"type\":\"Metric\"";
-const POINT_PREFIX: &[u8] = b"{\"metric\":\"";
+/// A Point's tags, answering whether they hold a selector's tag: in k6's layout (`k6_point`
+/// accepted the line) by a search for `"key":"value"`, which there can only match a key and
+/// its value; in any other spelling from the tags parsed once, as every JSON reader reads them
+/// (finding round32-figures/02: a TAB after a colon hid a sample from its flow).
+struct PointTags<'a> {
+    text: &'a str,
+    k6_layout: bool,
+    parsed: Option<BTreeMap<String, serde_json::Value>>,
+}
 
-/// True when the tags object (raw JSON text) holds `"key":"value"` (k6 writes it unspaced;
-/// a spaced or escaped spelling is parsed the slow way).
-fn has_tag(tags: &str, key: &str, value: &str, needle: &[u8]) -> bool {
-    if memchr::memmem::find(tags.as_bytes(), needle).is_some() {
-        return true;
+impl<'a> PointTags<'a> {
+    fn new(text: Option<&'a str>, k6_layout: bool) -> Self {
+        PointTags { text: text.unwrap_or("{}"), k6_layout, parsed: None }
     }
-    // Spaces inside values are normal ("GET /api/..."); only escapes or spaced JSON syntax
-    // could hide a match from the plain search.
-    if !(tags.contains('\\') || tags.contains("\": ") || tags.contains("\" :")) {
-        return false;
+
+    fn has(&mut self, key: &str, value: &str, needle: Option<&[u8]>) -> bool {
+        if let (true, Some(needle)) = (self.k6_layout, needle) {
+            return memchr::memmem::find(self.text.as_bytes(), needle).is_some();
+        }
+        // Tags that are no object hold no tag.
+        let text = self.text;
+        let map = self.parsed.get_or_insert_with(|| serde_json::from_str(text).unwrap_or_default());
+        map.get(key).and_then(|v| v.as_str()) == Some(value)
     }
-    serde_json::from_str::<BTreeMap<String, serde_json::Value>>(tags)
-        .is_ok_and(|map| map.get(key).and_then(|v| v.as_str()) == Some(value))
 }
 
 fn trim_line(line: &[u8]) -> &[u8] {
@@ -998,16 +1091,6 @@ fn trim_line(line: &[u8]) -> &[u8] {
         start += 1;
     }
     &line[start..end]
-}
-
-/// The value of the top-level `"metric":"..."` field, found without parsing the line.
-fn metric_name(line: &[u8]) -> Option<&[u8]> {
-    const KEY: &[u8] = b"\"metric\":\"";
-    let at =
-        if line.starts_with(POINT_PREFIX) { POINT_PREFIX.len() } else { memchr::memmem::find(line, KEY)? + KEY.len() };
-    let rest = &line[at..];
-    let end = memchr::memchr2(b'"', b'\\', rest)?;
-    Some(&rest[..end])
 }
 
 /// k6's TrendSink: sorted samples, percentiles by linear interpolation between closest ranks.
@@ -1047,6 +1130,311 @@ fn trend_stats(mut values: Vec<f64>, sum: f64) -> TrendStats {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A JSON value written in k6's spelling or respelled: `seed` drives every choice of a
+    /// respelling (key order, `\u` escapes of any character of a key or string, JSON whitespace
+    /// — space, TAB, CR, LF — around `:` and `,` and brackets); `None` writes k6's own spelling
+    /// (keys in the order given, unspaced, no escape).
+    struct Speller {
+        seed: Option<u64>,
+        newlines: bool,
+    }
+
+    impl Speller {
+        fn next(&mut self) -> u64 {
+            let seed = self.seed.as_mut().expect("respelling");
+            *seed ^= *seed << 13;
+            *seed ^= *seed >> 7;
+            *seed ^= *seed << 17;
+            *seed
+        }
+
+        fn space(&mut self, out: &mut String) {
+            if self.seed.is_none() {
+                return;
+            }
+            for _ in 0..self.next() % 3 {
+                let choices: &[char] = if self.newlines { &[' ', '\t', '\r', '\n'] } else { &[' ', '\t', '\r'] };
+                out.push(choices[(self.next() % choices.len() as u64) as usize]);
+            }
+        }
+
+        fn string(&mut self, text: &str, out: &mut String) {
+            out.push('"');
+            for c in text.chars() {
+                if self.seed.is_some() && self.next().is_multiple_of(3) {
+                    let mut units = [0u16; 2];
+                    for unit in c.encode_utf16(&mut units) {
+                        if self.next().is_multiple_of(2) {
+                            out.push_str(&format!("\\u{unit:04x}"));
+                        } else {
+                            out.push_str(&format!("\\u{unit:04X}"));
+                        }
+                    }
+                } else {
+                    out.push(c);
+                }
+            }
+            out.push('"');
+        }
+
+        /// Writes `value`; objects are given as ordered (key, value) lists in k6's key order.
+        fn write(&mut self, value: &Json, out: &mut String) {
+            match value {
+                Json::Raw(text) => out.push_str(text),
+                Json::Str(text) => self.string(text, out),
+                Json::List(items) => {
+                    out.push('[');
+                    for (i, item) in items.iter().enumerate() {
+                        if i > 0 {
+                            self.space(out);
+                            out.push(',');
+                        }
+                        self.space(out);
+                        self.write(item, out);
+                    }
+                    self.space(out);
+                    out.push(']');
+                }
+                Json::Object(fields) => {
+                    let mut order: Vec<usize> = (0..fields.len()).collect();
+                    if self.seed.is_some() {
+                        for i in (1..order.len()).rev() {
+                            let j = (self.next() % (i as u64 + 1)) as usize;
+                            order.swap(i, j);
+                        }
+                    }
+                    out.push('{');
+                    for (n, &i) in order.iter().enumerate() {
+                        if n > 0 {
+                            self.space(out);
+                            out.push(',');
+                        }
+                        self.space(out);
+                        self.string(&fields[i].0, out);
+                        self.space(out);
+                        out.push(':');
+                        self.space(out);
+                        self.write(&fields[i].1, out);
+                    }
+                    self.space(out);
+                    out.push('}');
+                }
+            }
+        }
+    }
+
+    enum Json {
+        Raw(String),
+        Str(String),
+        List(Vec<Json>),
+        Object(Vec<(String, Json)>),
+    }
+
+    fn object(fields: Vec<(&str, Json)>) -> Json {
+        Json::Object(fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+    }
+
+    const METRICS: [(&str, &str); 4] =
+        [("http_req_duration", "trend"), ("http_req_failed", "rate"), ("http_reqs", "counter"), ("vus", "gauge")];
+    const TAG_KEYS: [&str; 4] = ["flow", "name", "status", "method"];
+    const TAG_VALUES: [&str; 5] = ["auth_list", "GET /api/{id}", "a:b,c", "200", "é ü"];
+
+    /// The records of a generated run: a Metric record per metric (with or without thresholds
+    /// and sub-metrics), then points of those metrics, one per distinct time, with tag sets.
+    /// One generated request: its duration in µs and its tags (key, value indexes).
+    type Request = (u32, Vec<(usize, usize)>);
+
+    fn run_records(thresholds: &[(bool, bool)], points: &[Request]) -> Vec<Json> {
+        let mut records = Vec::new();
+        for (i, (name, kind)) in METRICS.iter().enumerate() {
+            let (listed, sub) = thresholds[i];
+            let list = if listed { vec![Json::Str("p(95)<400".into())] } else { Vec::new() };
+            let submetrics = if sub {
+                Json::List(vec![object(vec![
+                    ("name", Json::Str(format!("{name}{{flow:auth_list}}"))),
+                    ("suffix", Json::Str("flow:auth_list".into())),
+                    ("tags", object(vec![("flow", Json::Str("auth_list".into()))])),
+                ])])
+            } else {
+                Json::Raw("null".into())
+            };
+            records.push(object(vec![
+                ("type", Json::Str("Metric".into())),
+                (
+                    "data",
+                    object(vec![
+                        ("name", Json::Str(name.to_string())),
+                        ("type", Json::Str(kind.to_string())),
+                        ("contains", Json::Str(if *kind == "trend" { "time" } else { "default" }.into())),
+                        ("thresholds", Json::List(list)),
+                        ("submetrics", submetrics),
+                    ]),
+                ),
+                ("metric", Json::Str(name.to_string())),
+            ]));
+        }
+        // One request is a point of each request metric, alike in time and tags (k6's counts
+        // of one request stream agree); every third has a `vus` point too.
+        for (n, (value, tags)) in points.iter().enumerate() {
+            let mut seen = std::collections::BTreeSet::new();
+            let tags: Vec<(usize, usize)> = tags.iter().copied().filter(|(k, _)| seen.insert(*k)).collect();
+            for (name, kind) in METRICS.iter().filter(|(name, _)| *name != "vus" || value % 3 == 0) {
+                let value = match *kind {
+                    "rate" => f64::from(value % 2),
+                    "counter" => 1.0,
+                    _ => f64::from(*value) / 1000.0,
+                };
+                let tags = tags.iter().map(|(k, v)| (TAG_KEYS[*k].to_string(), Json::Str(TAG_VALUES[*v].to_string())));
+                records.push(object(vec![
+                    ("metric", Json::Str(name.to_string())),
+                    ("type", Json::Str("Point".into())),
+                    (
+                        "data",
+                        object(vec![
+                            (
+                                "time",
+                                Json::Str(format!("2026-11-27T07:35:{:02}.{:06}Z", n / 1000 % 60, n % 1000 * 997 + 1)),
+                            ),
+                            ("value", Json::Raw(serde_json::to_string(&value).unwrap())),
+                            ("tags", Json::Object(tags.collect())),
+                        ]),
+                    ),
+                ]));
+            }
+        }
+        records
+    }
+
+    fn wanted_selectors() -> Vec<MetricKey> {
+        let mut wanted = Vec::new();
+        for (name, _) in METRICS.iter().take(3) {
+            wanted.push(MetricKey::parse(name).unwrap());
+            for value in TAG_VALUES.iter().filter(|v| v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')) {
+                wanted.push(MetricKey::parse(&format!("{name}{{flow:{value}}}")).unwrap());
+            }
+            wanted.push(MetricKey::parse(&format!("{name}{{flow:auth_list,status:200}}")).unwrap());
+        }
+        wanted
+    }
+
+    /// What a read gives, every figure a verdict uses.
+    fn reading(path: &Path, wanted: &[MetricKey]) -> Result<String, String> {
+        let (set, stats) = read(&[path], wanted, false).map_err(|e| e.to_string())?;
+        let metrics: Vec<String> = set.metrics.iter().map(|(k, m)| format!("{k} {:?}", m.aggregate)).collect();
+        Ok(format!(
+            "{metrics:#?} {:?} {:?} {} {:?} {:?}",
+            set.k6_thresholds_shown, set.sampled, stats.points_kept, stats.run_counts, stats.thresholds_shown
+        ))
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 128, failure_persistence: None, ..Default::default() })]
+
+        /// Findings round32-figures/01..03, the class: any respelling of the same JSON records
+        /// (`\u` escapes of any character in keys and strings, JSON whitespace incl. TAB/CR/LF
+        /// around `:` `,` and brackets, keys in any order) reads EXACTLY as k6's own spelling —
+        /// same samples, metrics, tags, thresholds — or is refused; never differently. Without a
+        /// LF (which splits a line) it is never refused.
+        #[test]
+        fn any_spelling_of_k6s_records_reads_as_k6s_own_or_is_refused(
+            thresholds in proptest::collection::vec((proptest::prelude::any::<bool>(), proptest::prelude::any::<bool>()), 4),
+            points in proptest::collection::vec(
+                (0u32..2_000_000, proptest::collection::vec((0usize..4, 0usize..5), 0..4)),
+                1..60,
+            ),
+            seed in 1u64..u64::MAX,
+            newlines in proptest::prelude::any::<bool>(),
+            respelled_share in 0u64..4,
+        ) {
+            let records = run_records(&thresholds, &points);
+            let dir = tempfile::tempdir().unwrap();
+            let write = |name: &str, speller: &mut Speller, share: u64| {
+                let mut text = String::new();
+                for record in &records {
+                    let mut k6 = Speller { seed: None, newlines: false };
+                    let mut line = String::new();
+                    if speller.seed.is_some() && speller.next() % 4 <= share {
+                        speller.write(record, &mut line);
+                    } else {
+                        k6.write(record, &mut line);
+                    }
+                    text.push_str(&line);
+                    text.push('\n');
+                }
+                let path = dir.path().join(name);
+                std::fs::write(&path, text).unwrap();
+                path
+            };
+            let k6_path = write("k6.ndjson", &mut Speller { seed: None, newlines: false }, 0);
+            let other_path = write("other.ndjson", &mut Speller { seed: Some(seed), newlines }, respelled_share);
+            let wanted = wanted_selectors();
+            let k6 = reading(&k6_path, &wanted);
+            proptest::prop_assert!(k6.is_ok(), "{:?}", k6);
+            match reading(&other_path, &wanted) {
+                Ok(other) => proptest::prop_assert_eq!(k6.unwrap(), other),
+                Err(why) => proptest::prop_assert!(newlines, "refused without a LF: {}", why),
+            }
+        }
+
+        /// The fast path's answer is the parse's answer for every line it accepts: k6's Point
+        /// lines, mutated by inserting a byte of JSON syntax, an escape or whitespace anywhere,
+        /// are either not k6's layout (parsed in full) or read the same metric, time and tags
+        /// as serde reads them.
+        #[test]
+        fn a_line_the_fast_path_accepts_is_what_a_json_parse_reads(
+            points in proptest::collection::vec(
+                (0u32..2_000_000, proptest::collection::vec((0usize..4, 0usize..5), 0..4)),
+                1..4,
+            ),
+            edits in proptest::collection::vec((0usize..400, 0usize..14), 0..3),
+        ) {
+            const BYTES: [&str; 14] = ["\\", "\"", " ", "\t", "\r", ",", "{", "}", ":", "u", "0", "\"flow\":\"auth_list\"", ",\"flow\":\"x\"", "e"];
+            for record in run_records(&[(false, false); 4], &points).iter().skip(METRICS.len()) {
+                let mut line = String::new();
+                Speller { seed: None, newlines: false }.write(record, &mut line);
+                proptest::prop_assert!(k6_point(line.as_bytes()).is_some(), "k6's own layout: {}", line);
+                for (at, byte) in &edits {
+                    let mut at = at % (line.len() + 1);
+                    while !line.is_char_boundary(at) {
+                        at -= 1;
+                    }
+                    line.insert_str(at, BYTES[*byte]);
+                }
+                let Some(fast) = k6_point(line.as_bytes()) else { continue };
+                let parsed: Line = serde_json::from_str(&line).map_err(|e| proptest::test_runner::TestCaseError::fail(format!("{line}: {e}")))?;
+                proptest::prop_assert_eq!(parsed.kind.as_ref(), "Point");
+                proptest::prop_assert_eq!(parsed.metric.as_bytes(), fast.metric);
+                proptest::prop_assert_eq!(parsed.data.time.as_deref().map(str::as_bytes), Some(fast.time));
+                let tags_text = parsed.data.tags.map(|t| t.get());
+                let map: BTreeMap<String, serde_json::Value> = tags_text.and_then(|t| serde_json::from_str(t).ok()).unwrap_or_default();
+                for key in TAG_KEYS {
+                    for value in TAG_VALUES.iter().chain(&["x"]) {
+                        let needle = format!("\"{key}\":\"{value}\"");
+                        let mut tags = PointTags::new(tags_text, true);
+                        proptest::prop_assert_eq!(
+                            tags.has(key, value, Some(needle.as_bytes())),
+                            map.get(key).and_then(|v| v.as_str()) == Some(*value),
+                            "{} {}={}", line, key, value
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_point_k6_wrote_takes_the_fast_path() {
+        let mut points = 0;
+        for version in ["1.1.0", "2.2.0"] {
+            let text = std::fs::read_to_string(format!("fixtures/k6/{version}/pass/raw.ndjson")).unwrap();
+            for line in text.lines().filter(|l| !l.starts_with("{\"type\":\"Metric\"")) {
+                assert!(k6_point(line.as_bytes()).is_some(), "{line}");
+                points += 1;
+            }
+        }
+        assert!(points > 4000, "{points}");
+    }
 
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
@@ -1130,13 +1518,6 @@ mod tests {
         assert_eq!(rate.values.capacity(), 0, "no sample of a rate is kept");
         let (set, _) = read(&[&path], std::slice::from_ref(&key), false).unwrap();
         assert_eq!(set.metrics[&key].aggregate, Aggregate::Rate { matches: 5_000, total: 20_000 });
-    }
-
-    #[test]
-    fn metric_name_is_found_without_parsing() {
-        assert_eq!(metric_name(br#"{"metric":"http_reqs","type":"Point","data":{}}"#), Some(&b"http_reqs"[..]));
-        assert_eq!(metric_name(br#"{"type":"Metric","data":{},"metric":"vus"}"#), Some(&b"vus"[..]));
-        assert_eq!(metric_name(b"garbage"), None);
     }
 
     proptest::proptest! {

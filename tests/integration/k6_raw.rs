@@ -271,15 +271,122 @@ fn empty_flows_from_raw_are_no_data_or_skipped() {
     assert!(table_line(&out, "read-latency", "p(99) < 700ms").contains("PASS"));
 }
 
+/// k6 writes only Metric and Point records: a line of another type is refused naming the file,
+/// the line and the type (escaped), never skipped without a word (`skipped_unknown_type` was a
+/// counter nothing read), whatever its metric.
 #[test]
-fn unknown_line_types_are_skipped_and_counted() {
-    let mut text = std::fs::read_to_string(fixture("k6/1.1.0/pass/raw.ndjson")).unwrap();
-    text.push_str("{\"type\":\"Annotation\",\"metric\":\"vus\",\"data\":{}}\n{\"type\":\"Annotation\",\"metric\":\"http_req_duration\",\"data\":{}}\n");
+fn unknown_line_types_are_refused_naming_the_line_and_the_type() {
+    let text = std::fs::read_to_string(fixture("k6/1.1.0/pass/raw.ndjson")).unwrap();
+    let lines = text.lines().count();
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("raw.ndjson");
-    std::fs::write(&path, text).unwrap();
-    let out = stdout_of(&release_policy_judging_raw().verify().arg("--raw").arg(&path).assert().code(0));
-    assert!(out.contains("2 lines of unknown type skipped"), "{out}");
+    for extra in [
+        "{\"type\":\"Annotation\",\"metric\":\"vus\",\"data\":{}}",
+        "{\"type\":\"Annotation\",\"metric\":\"http_req_duration\",\"data\":{}}",
+        "{\"type\":\"Poin\\u001bt\",\"metric\":\"vus\",\"data\":{}}",
+    ] {
+        let path = dir.path().join("raw.ndjson");
+        std::fs::write(&path, format!("{text}{extra}\n")).unwrap();
+        let err = stderr_of(&release_policy_judging_raw().verify().arg("--raw").arg(&path).assert().code(2));
+        assert!(err.contains("raw.ndjson") && err.contains(&format!("line {}", lines + 1)), "{err}");
+        assert!(err.contains("Annotation") || err.contains("Poin\\u001bt"), "{err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    }
+}
+
+/// Findings round32-figures/01, /02, /03: 100 auth_list requests, 20 of them ~900 ms, in k6's
+/// spelling and in another spelling of the same JSON values (`\u` escapes in "type" and
+/// "metric", a TAB after a tag's colon, a Metric record's "type" escaped). Each spelling is read
+/// as k6's own (or refused): never are the slow samples or the run's thresholds dropped.
+fn flow_run(respell: impl Fn(usize, String) -> String) -> String {
+    let mut out = vec![
+        "{\"type\":\"Metric\",\"data\":{\"name\":\"http_req_duration\",\"type\":\"trend\",\"contains\":\"time\",\"thresholds\":[\"p(95)<400\"],\"submetrics\":null},\"metric\":\"http_req_duration\"}".to_string(),
+        "{\"type\":\"Metric\",\"data\":{\"name\":\"http_reqs\",\"type\":\"counter\",\"contains\":\"default\",\"thresholds\":[],\"submetrics\":null},\"metric\":\"http_reqs\"}".to_string(),
+    ];
+    out[0] = respell(usize::MAX, out[0].clone());
+    for i in 0..100 {
+        let time = format!("2026-11-27T07:35:{:02}.{:09}Z", 48 + i / 10, (i % 10) * 100_000_000 + 123_457);
+        let value = if i % 5 == 0 { 900.123 + i as f64 / 1000.0 } else { 120.456 + i as f64 / 1000.0 };
+        let tags = "{\"flow\":\"auth_list\",\"method\":\"GET\",\"name\":\"GET /api/auth\",\"scenario\":\"auth_list\",\"status\":\"200\"}";
+        out.push(format!("{{\"metric\":\"http_reqs\",\"type\":\"Point\",\"data\":{{\"time\":\"{time}\",\"value\":1,\"tags\":{tags}}}}}"));
+        let point = format!("{{\"metric\":\"http_req_duration\",\"type\":\"Point\",\"data\":{{\"time\":\"{time}\",\"value\":{value},\"tags\":{tags}}}}}");
+        out.push(if i % 5 == 0 { respell(i, point) } else { point });
+    }
+    out.join("\n") + "\n"
+}
+
+fn judge_flow_run(policy: &str, text: &str) -> (Option<i32>, String) {
+    let (dir, policy) = policy_file(policy);
+    let raw = dir.path().join("raw.ndjson");
+    std::fs::write(&raw, text).unwrap();
+    let out = gatecheck_with_lag()
+        .args(["verify", "--no-env", "--policy"])
+        .arg(&policy)
+        .arg("--raw")
+        .arg(&raw)
+        .output()
+        .unwrap();
+    (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
+}
+
+const FLOW_LATENCY_POLICY: &str = "[policy]\nname = \"p\"\n[k6_thresholds]\nenforce = false\n[[gate]]\nid = \"read-latency\"\nmetric = \"http_req_duration{flow:auth_list}\"\nthresholds = [\"p(95) < 400ms\"]\n";
+
+#[test]
+fn raw_points_spelled_with_json_escapes_are_read_as_k6s_spelling() {
+    let plain = judge_flow_run(FLOW_LATENCY_POLICY, &flow_run(|_, line| line));
+    assert_eq!(plain.0, Some(1), "{}", plain.1);
+    for respelled in [
+        flow_run(|_, line| line.replacen("\"type\":\"Point\"", "\"type\":\"\\u0050oint\"", 1)),
+        flow_run(|_, line| line.replacen("\"http_req_duration\"", "\"http_req_duratio\\u006e\"", 1)),
+        flow_run(|_, line| line.replacen("Point", "Poin\\u0074", 1).replacen("_duration", "_dur\\u0061tion", 1)),
+    ] {
+        let escaped = judge_flow_run(FLOW_LATENCY_POLICY, &respelled);
+        assert_eq!(escaped.0, Some(1), "{}", escaped.1);
+        assert_eq!(
+            table_line(&escaped.1, "read-latency", "p(95) < 400ms"),
+            table_line(&plain.1, "read-latency", "p(95) < 400ms")
+        );
+    }
+}
+
+#[test]
+fn raw_tags_spaced_with_any_json_whitespace_match_their_selector() {
+    let plain = judge_flow_run(FLOW_LATENCY_POLICY, &flow_run(|_, line| line));
+    for space in ["\t", "\r", "\n\t", " \t", "\t "] {
+        for respell in [format!("\"flow\":{space}\"auth_list\""), format!("\"flow\"{space}:\"auth_list\"")] {
+            let text =
+                flow_run(
+                    |i, line| if i == usize::MAX { line } else { line.replacen("\"flow\":\"auth_list\"", &respell, 1) },
+                );
+            // A LF inside a line splits it: that file is refused, never read lighter.
+            let spaced = judge_flow_run(FLOW_LATENCY_POLICY, &text);
+            if space.contains('\n') {
+                assert_eq!(spaced.0, Some(2), "{}", spaced.1);
+                continue;
+            }
+            assert_eq!(spaced.0, Some(1), "{space:?}: {}", spaced.1);
+            assert_eq!(
+                table_line(&spaced.1, "read-latency", "p(95) < 400ms"),
+                table_line(&plain.1, "read-latency", "p(95) < 400ms")
+            );
+        }
+    }
+}
+
+#[test]
+fn a_metric_record_spelled_with_json_escapes_still_shows_k6s_thresholds() {
+    let policy = "[policy]\nname = \"p\"\n[k6_thresholds]\nenforce = true\n[[gate]]\nid = \"throughput\"\nmetric = \"http_reqs\"\nthresholds = [\"count > 50\"]\n";
+    let plain = judge_flow_run(policy, &flow_run(|_, line| line));
+    assert_eq!(plain.0, Some(1), "{}", plain.1);
+    for (from, to) in [
+        ("{\"type\":\"Metric\"", "{\"type\":\"\\u004detric\""),
+        ("\"Metric\"", "\"Metri\\u0063\""),
+        ("{\"type\":\"Metric\"", "{\"type\" :\t\"Metric\""),
+    ] {
+        let text = flow_run(|i, line| if i == usize::MAX { line.replacen(from, to, 1) } else { line });
+        let escaped = judge_flow_run(policy, &text);
+        assert_eq!(escaped.0, Some(1), "{to}: {}", escaped.1);
+        assert!(escaped.1.lines().any(|l| l.contains("k6-thresholds") && l.contains("NO DATA")), "{to}: {}", escaped.1);
+    }
 }
 
 /// serde_json with a space after every colon and comma, as `jq` or Python's json.dumps write.
