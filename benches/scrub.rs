@@ -2,17 +2,24 @@
 //! the extra reading of the text's wide characters as the bytes they carry
 //! (`secret::narrowed`, finding round19-text/04), side by side in one run on one machine.
 //!
+//! It also times the scrub of 1 MB of random letters and digits with two credentials known: the
+//! text a k6 threshold name or a Prometheus label value may be (finding round31-text/01: 16 µs
+//! a character in release, 0.5 ms in debug, kept `verify` busy for minutes).
+//!
 //! Run with `cargo bench --bench scrub`. Under `cargo test --benches` it runs each text once,
 //! as a smoke test (the credential masked in each), and prints no timings.
 
 use std::time::{Duration, Instant};
 
 const CREDENTIAL: &str = "Zq8wK3mP9vT2xL7nR4cY";
+const SECOND_CREDENTIAL: &str = "Zq9SecretTokenXw7Vb6Nm5Lk4";
 const SIZE: usize = 200 * 1024;
+const RANDOM_SIZE: usize = 1024 * 1024;
 
 fn main() {
     let measuring = std::env::args().any(|a| a == "--bench");
     let _known = gatecheck::secret::from_input("bench", CREDENTIAL).unwrap();
+    let _second = gatecheck::secret::from_input("bench", SECOND_CREDENTIAL).unwrap();
     let texts = [
         ("ASCII log lines", "2026-12-06T10:00:00Z level=info msg=\"request served\" path=/api/v1/items/1234 status=200 duration_ms=12.5\n"),
         ("CJK text (every character wide)", "東京都の天気は晴れです。リクエストは正常に処理されました。\n"),
@@ -53,9 +60,38 @@ fn main() {
             );
         }
     }
+    // Random letters and digits: no reading but the plain one starts anywhere, yet every
+    // position is a candidate start of some form's piece.
+    let mut text = random_alphanumeric(RANDOM_SIZE);
+    text.insert_str(text.len() / 2, &format!(" {CREDENTIAL} "));
+    assert!(!gatecheck::secret::scrub(&text).contains(CREDENTIAL), "random text: the credential is masked");
+    let random = median(if measuring { 3 } else { 1 }, || {
+        std::hint::black_box(gatecheck::secret::scrub(&text));
+    });
+    if measuring {
+        println!(
+            "random letters and digits, {} KB, two credentials known: scrub {:.1} ms",
+            text.len() / 1024,
+            ms(random)
+        );
+    }
     if !measuring {
         println!("scrub bench: smoke run ok (use `cargo bench --bench scrub` for timings)");
     }
+}
+
+/// `length` letters and digits from a fixed xorshift sequence (the same text every run).
+fn random_alphanumeric(length: usize) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    (0..length)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            char::from(ALPHABET[(state % ALPHABET.len() as u64) as usize])
+        })
+        .collect()
 }
 
 fn median(runs: usize, mut body: impl FnMut()) -> Duration {

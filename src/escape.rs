@@ -220,10 +220,15 @@ pub fn code(text: String) -> String {
     out
 }
 
-/// One line for a terminal or CI log: scrubbed of credentials, every control character
-/// visible, nothing else changed.
+/// The most characters of one outside text any output shows (a k6 name, a label value, a
+/// waiver's field): longer ones are cut and end in `…`. Every escaper builds on `line`, so this
+/// is the one bound on what showing a text costs (see `secret::bounded`).
+pub const SHOWN: usize = 4000;
+
+/// One line for a terminal or CI log: at most `SHOWN` characters, scrubbed of credentials,
+/// every control character visible, nothing else changed.
 pub fn line(text: &str) -> String {
-    let text = crate::secret::scrub(text);
+    let text = crate::secret::bounded(text, SHOWN);
     let out = if !text.chars().any(hidden) {
         text
     } else {

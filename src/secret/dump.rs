@@ -22,7 +22,7 @@
 //! fewer than `SHORTEST_CUT` of them). Each token is decoded a fixed number of ways into at most 8 bytes each, and
 //! each byte is looked up once per window length, so the work is linear in the text.
 
-use std::collections::HashSet;
+use super::QuickSet as HashSet;
 
 use super::echo::SHORTEST_CUT;
 
@@ -132,7 +132,7 @@ impl Default for Dumps {
 
 impl Dumps {
     pub fn new<'a>(forms: impl Iterator<Item = &'a str>) -> Dumps {
-        let mut dumps = Dumps { pieces: HashSet::new(), lengths: Vec::new(), alphabet: [false; 256] };
+        let mut dumps = Dumps { pieces: HashSet::default(), lengths: Vec::new(), alphabet: [false; 256] };
         for form in forms {
             for byte in form.bytes() {
                 dumps.alphabet[usize::from(byte)] = true;

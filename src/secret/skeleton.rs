@@ -21,7 +21,7 @@
 //! ordinary text.
 //! Credentials are printable ASCII (`super::from_input`), so every one has these renderings.
 
-use std::collections::HashMap;
+use super::QuickMap as HashMap;
 
 use super::echo::SHORTEST_CUT;
 
@@ -168,7 +168,7 @@ impl Skeletons {
         // Per target, where its last echo found ends (in skeleton characters): a piece starting
         // inside it is masked already (walking each again cost a long credential's length
         // squared, finding round14-text/02).
-        let mut covered: HashMap<usize, usize> = HashMap::new();
+        let mut covered: HashMap<usize, usize> = HashMap::default();
         for at in 0..letters.chars.len() {
             if let Some(key) = letters.key(at) {
                 for &(index, byte) in self.index.get(&key).map_or(&[][..], Vec::as_slice) {

@@ -1884,3 +1884,63 @@ fn generated_files_hold_no_hidden_character_and_hidden_queries_are_refused() {
     let err = stderr_of(&gatecheck().args(["export", "prometheus-rules", "--policy"]).arg(&policy).assert().code(2));
     assert!(err.contains("U+202E") && err.contains("\"lag\""), "{err}");
 }
+
+/// `length` letters and digits from a fixed xorshift sequence: text with no structure the
+/// scrubber could skip, as a hostile k6 name or label value may be.
+fn random_alphanumeric(length: usize) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    (0..length)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            char::from(ALPHABET[(state % ALPHABET.len() as u64) as usize])
+        })
+        .collect()
+}
+
+/// Finding round31-text/01: with a credential known, the scrubber cost ~0.5 ms per character
+/// (debug build) of outside text, once per output and once more per printed line, so one 200 KB
+/// k6 threshold name kept `verify` busy for minutes. Outside text is bounded before it is shown
+/// and the scrubber is linear: judged well within the deadline (a loaded 2-core machine, debug
+/// build), and the name is shown cut.
+#[test]
+fn a_long_k6_threshold_name_never_stalls_the_scrubber() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = format!("rate>0.99 {}", random_alphanumeric(200_000));
+    let summary = summary_with_threshold(dir.path(), &name);
+    let json = dir.path().join("verdict.json");
+    let assert = gatecheck_with_lag()
+        .args(["verify", "--summary"])
+        .arg(&summary)
+        .arg("--report")
+        .arg(format!("json={}", json.display()))
+        .env("GATECHECK_PROMETHEUS_TOKEN", "Zq9SecretTokenXw7Vb6Nm5Lk4")
+        .timeout(std::time::Duration::from_secs(30))
+        .assert()
+        .code(1);
+    let out = stdout_of(&assert);
+    assert!(out.contains(&name[..200]) && !out.contains(&name[..20_000]), "the name is shown cut");
+    assert!(json.exists());
+}
+
+/// Finding round31-text/01, the second way in: a Prometheus answer whose series carries a
+/// 200 KB label value (a broken or hostile server, well within the answer limit) was scrubbed
+/// whole at ~0.5 ms per character (debug build) once a credential was known.
+#[test]
+fn a_long_prometheus_label_value_never_stalls_the_scrubber() {
+    let body = format!(
+        r#"{{"status":"success","data":{{"resultType":"vector","result":[{{"metric":{{"job":"{}"}},"value":[1767225600,"5"]}}]}}}}"#,
+        random_alphanumeric(200_000)
+    );
+    let url = serve_prometheus_answer(Box::leak(body.into_boxed_str()));
+    let assert = gatecheck()
+        .args(["check", "--policy", "fixtures/policies/one-query.toml", "--prometheus-url", &url])
+        .args(["--prometheus-retries", "0", "--prometheus-timeout", "60s"])
+        .env("GATECHECK_PROMETHEUS_TOKEN", "prom-token-5d1e9f0a")
+        .timeout(std::time::Duration::from_secs(30))
+        .assert();
+    let output = assert.get_output();
+    assert!(output.status.code().is_some(), "finished in time: {output:?}");
+}
