@@ -481,6 +481,103 @@ function credentialParameter(url) {
   }
   return null;
 }
+// Rust's char::is_whitespace (Unicode White_Space), which JavaScript's \s and trim() differ
+// from (U+FEFF is no White_Space, U+0085 is).
+const RUST_WHITESPACE = /[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/;
+function rustTrim(text) {
+  let start = 0;
+  let end = text.length;
+  while (start < end && RUST_WHITESPACE.test(text[start])) start++;
+  while (end > start && RUST_WHITESPACE.test(text[end - 1])) end--;
+  return text.slice(start, end);
+}
+// url_credentials: a URL's userinfo whole, its password (or its user when it has none), and
+// each credential-named parameter's value, each as written and percent-decoded.
+function urlCredentials(text) {
+  const url = rustTrim(String(text));
+  const schemeEnd = url.indexOf('://');
+  if (!(schemeEnd > 0 && /^[A-Za-z][A-Za-z0-9+.-]*$/.test(url.slice(0, schemeEnd)))) return [];
+  const found = [];
+  const span = credentialsSpan(url);
+  if (span !== null) {
+    const userinfo = url.slice(span[0], span[1]);
+    found.push(userinfo);
+    const colon = userinfo.indexOf(':');
+    if (colon >= 0) found.push(userinfo.slice(colon + 1) !== '' ? userinfo.slice(colon + 1) : userinfo.slice(0, colon));
+  }
+  const after = span !== null ? span[1] : schemeEnd + 3;
+  for (const [name, value] of urlParameters(url.slice(Math.min(after, url.length)))) {
+    if (parameterCredentialWord(name) !== null && value !== '') found.push(value);
+  }
+  const all = [];
+  for (const part of found.filter((part) => part !== '')) {
+    for (const form of [part, percentDecoded(part)]) {
+      if (form !== '' && !all.includes(form)) all.push(form);
+    }
+  }
+  return all;
+}
+// parameters: (name, value) of the query's pairs, and of each name=value pair in the fragment
+// and in a path segment.
+function urlParameters(url) {
+  const hash = url.indexOf('#');
+  const beforeFragment = hash < 0 ? url : url.slice(0, hash);
+  const fragment = hash < 0 ? '' : url.slice(hash + 1);
+  const question = beforeFragment.indexOf('?');
+  const query = question < 0 ? '' : beforeFragment.slice(question + 1);
+  const splitOnce = (pair) => (pair.includes('=') ? [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)] : null);
+  const inQuery = query.split(/[&;]/).map((pair) => splitOnce(pair) || [pair, '']);
+  const path = beforeFragment.split('?')[0];
+  const pairs = fragment.split(/[&;]/);
+  for (const segment of path.split('/')) pairs.push(...segment.split(';').slice(1));
+  return inQuery.concat(pairs.map(splitOnce).filter((pair) => pair !== null));
+}
+function parameterCredentialWord(name) {
+  const decoded = percentDecoded(name);
+  return credentialName(rustTrim(decoded.split('[')[0])) || credentialName(decoded) || null;
+}
+// credentials_span: where a URL's userinfo may be, [start, end), or null. The Rust asks the URL
+// parser (WHATWG) whether the URL parses and with credentials; here `whatwgCredentials` reads
+// the same from the authority: its userinfo, and the host and port a parser refuses.
+function credentialsSpan(url) {
+  const colon = url.indexOf(':');
+  const scheme = colon > 0 && /^[A-Za-z][A-Za-z0-9+.-]*$/.test(url.slice(0, colon)) ? colon : -1;
+  let afterScheme = -1;
+  if (scheme >= 0 && /^[\/\\]/.test(url.slice(scheme + 1))) {
+    const rest = url.slice(scheme + 1);
+    afterScheme = scheme + 1 + (rest.length - rest.replace(/^[\/\\]+/, '').length);
+  }
+  const start = afterScheme >= 0 ? afterScheme : 0;
+  const rest = url.slice(start);
+  const lastAt = (text) => (text.lastIndexOf('@') < 0 ? null : [start, start + text.lastIndexOf('@')]);
+  if (!(scheme >= 0 && url.slice(scheme + 1).startsWith('//'))) return lastAt(rest);
+  const parsed = whatwgCredentials(asciiLower(url.slice(0, scheme)), rest);
+  if (parsed === 'error' || parsed === true) return lastAt(rest);
+  const authority = rest.slice(0, rest.search(/[\/?#]/) < 0 ? rest.length : rest.search(/[\/?#]/));
+  if (authority.endsWith(':')) return lastAt(rest);
+  return lastAt(authority);
+}
+// Whether a URL parser reads credentials in the authority `rest` starts with (true, false), or
+// refuses the URL ('error'): a special scheme's authority also ends at a backslash, and needs a
+// host; a host holds none of the forbidden code points; a port is a number up to 65535.
+function whatwgCredentials(scheme, rest) {
+  const special = ['http', 'https', 'ws', 'wss', 'ftp'].includes(scheme);
+  const end = rest.search(special ? /[\/?#\\]/ : /[\/?#]/);
+  const authority = end < 0 ? rest : rest.slice(0, end);
+  const at = authority.lastIndexOf('@');
+  const userinfo = at < 0 ? '' : authority.slice(0, at);
+  const hostPort = authority.slice(at + 1);
+  const portColon = hostPort.startsWith('[') ? hostPort.indexOf(':', hostPort.indexOf(']')) : hostPort.lastIndexOf(':');
+  const host = portColon < 0 ? hostPort : hostPort.slice(0, portColon);
+  const port = portColon < 0 ? '' : hostPort.slice(portColon + 1);
+  if (!/^[0-9]*$/.test(port) || (port !== '' && Number(port) > 65535)) return 'error';
+  if (special && host === '') return 'error';
+  if (!host.startsWith('[') && /[\u0000-\u0020#\/:<>?@\[\\\]^|\u007f]/.test(host)) return 'error';
+  if (special && /%/.test(host)) return 'error';
+  if (at < 0) return false;
+  const userColon = userinfo.indexOf(':');
+  return userColon < 0 ? userinfo !== '' : userColon > 0 || userinfo.length > userColon + 1;
+}
 "#;
 
 /// `%XX` sequences decoded (a name may hide `token` as `%74oken`); others kept as written.

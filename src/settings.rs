@@ -690,6 +690,142 @@ pub fn credential_name_rule_js() -> String {
     )
 }
 
+/// The whole rule of the environment's credentials as JavaScript, for the script `export k6`
+/// writes: the name rule (`credential_name_rule_js`), and `credentialsInValue`, `isCredential`,
+/// `headerListValues` and `credentialsInEnv`, mirroring `credentials_in_value`, `is_credential`,
+/// `header_list_values` and `credentials_in_env` clause by clause, with `AUTHORIZATION_SCHEMES`,
+/// `CREDENTIAL_ENV`, `CREDENTIAL_ENV_PREFIXES`, `HEADER_LIST_FAMILIES` and `LOAD_TOKEN_ENV`
+/// written from the constants above (findings round32-text/01 and /05: the script read only a
+/// URL's password, in the families only). It calls `input::credential_rule_js`'s functions
+/// (`urlCredentials`, `percentDecoded`, `rustTrim`), written before it. A test runs both with
+/// the real k6 over generated names and values and requires the same credentials.
+pub fn credential_env_rule_js() -> String {
+    let list = |words: &[&str]| serde_json::to_string(words).expect("strings always encode");
+    format!(
+        "{}const AUTHORIZATION_SCHEMES = {};\nconst CREDENTIAL_ENV = {};\nconst CREDENTIAL_ENV_PREFIXES = {};\n\
+         const HEADER_LIST_FAMILIES = {};\nconst LOAD_TOKEN_ENV = {};\n{CREDENTIAL_VALUE_RULE_JS}",
+        credential_name_rule_js(),
+        list(AUTHORIZATION_SCHEMES),
+        list(CREDENTIAL_ENV),
+        list(CREDENTIAL_ENV_PREFIXES),
+        list(HEADER_LIST_FAMILIES),
+        serde_json::to_string(LOAD_TOKEN_ENV).expect("strings always encode"),
+    )
+}
+
+/// The functions of `credential_env_rule_js` (`headerParts` is `secret::header_parts`, its
+/// Basic pair decoded as `basic_pair` decodes it: either alphabet, padded or not, canonical
+/// bits, UTF-8 only).
+const CREDENTIAL_VALUE_RULE_JS: &str = r#"function credentialsInValue(text) {
+  const value = rustTrim(String(text));
+  const parts = urlCredentials(value);
+  // `<scheme> <token68>`, or `<scheme> name=value, ...`: a sentence that starts with a scheme's
+  // word (`Bot detection on`) is no credential.
+  const space = value.search(RUST_WHITESPACE);
+  if (space >= 0) {
+    const scheme = value.slice(0, space);
+    const credential = rustTrim(value.slice(space + 1));
+    if (AUTHORIZATION_SCHEMES.some((known) => asciiUpper(known) === asciiUpper(scheme)) && credential !== ''
+      && (!RUST_WHITESPACE.test(credential) || credential.includes('='))) {
+      parts.push(value, ...headerParts(value));
+    }
+  }
+  const unique = [];
+  for (const part of parts) {
+    if (rustTrim(part) !== '' && !unique.includes(part)) unique.push(part);
+  }
+  return unique;
+}
+function isCredential(name, value) {
+  return readsAsCredential(name) || credentialsInValue(value).length > 0;
+}
+function headerParts(value) {
+  const parts = [];
+  for (const piece of value.split(/[;,]/)) {
+    const item = rustTrim(piece);
+    parts.push(item);
+    if (item.includes('=')) parts.push(rustTrim(item.slice(item.indexOf('=') + 1)).replace(/^"+|"+$/g, ''));
+    let space = -1;
+    for (let i = item.length - 1; i >= 0 && space < 0; i--) if (RUST_WHITESPACE.test(item[i])) space = i;
+    if (space >= 0) {
+      const credential = rustTrim(item.slice(space + 1));
+      parts.push(credential);
+      const pair = asciiUpper(rustTrim(item.slice(0, space))) === 'BASIC' ? basicPair(credential) : null;
+      if (pair !== null) {
+        if (pair.includes(':')) parts.push(pair.slice(pair.indexOf(':') + 1));
+        parts.push(pair);
+      }
+    }
+  }
+  return parts;
+}
+function basicPair(encoded) {
+  const bare = encoded.replace(/=+$/, '');
+  const padding = encoded.length - bare.length;
+  if (bare.length % 4 === 1 || padding > (4 - (bare.length % 4)) % 4) return null;
+  for (const alphabet of ['ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/', 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_']) {
+    const sixes = Array.from(bare, (c) => alphabet.indexOf(c));
+    if (sixes.some((six) => six < 0)) continue;
+    const bytes = [];
+    let bits = 0;
+    let held = 0;
+    for (const six of sixes) {
+      held = (held << 6) | six;
+      bits += 6;
+      if (bits >= 8) {
+        bits -= 8;
+        bytes.push((held >> bits) & 0xff);
+        held &= (1 << bits) - 1;
+      }
+    }
+    if (held !== 0) continue;
+    try {
+      return decodeURIComponent(bytes.map((b) => '%' + (b < 16 ? '0' : '') + b.toString(16)).join(''));
+    } catch (e) {
+      return null;
+    }
+  }
+  return null;
+}
+function listsHeaders(name) {
+  const upper = asciiUpper(name);
+  return HEADER_LIST_FAMILIES.some((family) => upper.startsWith(family)) && upper.split('_').pop() === 'HEADERS';
+}
+function headerListValues(list) {
+  const values = [];
+  for (const entry of list.split(',')) {
+    const at = entry.search(/[:=]/);
+    if (at < 0) continue;
+    const written = rustTrim(entry.slice(at + 1));
+    for (const value of [written, rustTrim(percentDecoded(written))]) {
+      if (value !== '' && !values.includes(value)) values.push(value);
+    }
+  }
+  return values;
+}
+// Every credential `env` holds, as [variable, value, another origin's], set ones only.
+function credentialsInEnv(env, names) {
+  const other = (name) => name !== LOAD_TOKEN_ENV && !asciiUpper(name).startsWith('PERF_');
+  const wanted = CREDENTIAL_ENV.slice();
+  for (const name of names) {
+    if (!wanted.includes(name) && (namesCredential(name) || CREDENTIAL_ENV_PREFIXES.some((prefix) => name.startsWith(prefix)))) wanted.push(name);
+  }
+  const set = (name) => env[name] !== undefined && env[name] !== null;
+  const found = [];
+  for (const name of wanted.filter(set)) {
+    const value = rustTrim(String(env[name]));
+    if (value !== '') found.push([name, value, other(name)]);
+  }
+  for (const name of names.filter((name) => listsHeaders(name) && set(name))) {
+    for (const value of headerListValues(String(env[name]))) found.push([name, value, true]);
+  }
+  for (const name of names.filter(set)) {
+    for (const part of credentialsInValue(String(env[name]))) found.push([name, part, other(name)]);
+  }
+  return found;
+}
+"#;
+
 /// The functions of `credential_name_rule_js`.
 const CREDENTIAL_NAME_RULE_JS: &str = r#"function asciiUpper(text) {
   return String(text).replace(/[a-z]+/g, (letters) => letters.toUpperCase());

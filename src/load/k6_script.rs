@@ -86,10 +86,24 @@ pub fn render(scenario: Option<&Path>, policy: &Policy, env: &crate::env::Lookup
 
 /// The JavaScript helpers that resolve variables at k6 run time, as the native runner does.
 const RUNTIME_HELPERS: &str = r#"function env(name) {
-  const value = __ENV[name];
-  if (value !== undefined && String(value).trim() !== '') return String(value);
-  if (Object.prototype.hasOwnProperty.call(DEFAULTS, name)) return DEFAULTS[name];
-  throw new Error(name + ' is not set and has no default');
+  // As the native runner (load::plan::Vars::get): a `${NAME}` never reads a variable whose name
+  // or value reads as a credential's (settings::is_credential: a URL's user or password, a
+  // credential-named URL parameter, an HTTP credential), whatever it is called, except the
+  // scenario's own token variable; the error names the variable, never the value (findings
+  // round29-text/05, round32-text/01).
+  const own = name === SCENARIO_TOKEN_VARIABLE;
+  if (!own && readsAsCredential(name)) {
+    throw new Error('${' + name + '}: the variable\'s name reads as a credential\'s, and a scenario fills no text from a credential (one of another origin\'s would reach the load target); the load target\'s token is sent as Authorization: Bearer from bearer_token_env');
+  }
+  const set = __ENV[name];
+  let value;
+  if (set !== undefined && String(set).trim() !== '') value = String(set);
+  else if (Object.prototype.hasOwnProperty.call(DEFAULTS, name)) value = DEFAULTS[name];
+  else throw new Error(name + ' is not set and has no default');
+  if (!own && isCredential(name, value)) {
+    throw new Error('${' + name + '}: the variable\'s value reads as a credential (a URL\'s user or password, a credential-named URL parameter, or an HTTP credential; not shown), and a scenario fills no text from a credential (one of another origin\'s would reach the load target); the load target\'s token is sent as Authorization: Bearer from bearer_token_env');
+  }
+  return value;
 }
 function text(template) {
   return template.replace(/\$\{([^}]+)\}/g, (_, name) => env(name));
@@ -156,37 +170,12 @@ function refuseCredentialInBody(request, body) {
 }
 function credentialValues() {
   // Every credential the environment holds, as (variable, value, another origin's), as the
-  // native runner reads them (settings::credentials_in_env): the named ones, every variable of
-  // the families whose name reads as a credential's, every variable with a credential prefix
-  // (k6's K6_PROMETHEUS_RW_HEADERS_*), each value of the header list, and a URL's password.
-  // namesCredential and the word lists are settings::credential_name_rule_js's.
-  const other = (name) => name !== LOAD_TOKEN_ENV && !asciiUpper(name).startsWith('PERF_');
-  const found = CREDENTIAL_VARIABLES.map((name) => [name, __ENV[name], other(name)]);
-  for (const name of Object.keys(__ENV)) {
-    if (CREDENTIAL_VARIABLES.includes(name)) continue;
-    if (namesCredential(name) || CREDENTIAL_PREFIXES.some((prefix) => name.startsWith(prefix))) {
-      found.push([name, __ENV[name], other(name)]);
-    }
-    if (inCredentialFamily(name)) {
-      const userinfo = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^\/?#]*)@/.exec(String(__ENV[name]).trim());
-      const colon = userinfo === null ? -1 : userinfo[1].indexOf(':');
-      if (colon >= 0) found.push([name, userinfo[1].slice(colon + 1), other(name)]);
-    }
-  }
-  // settings::lists_headers: every variable of the header-list families (k6's, the OpenTelemetry
-  // exporters') whose last word is HEADERS lists `name:value` or `name=value` entries, each value
-  // a credential, as written and percent-decoded (settings::header_list_values).
-  for (const name of Object.keys(__ENV)) {
-    const upper = asciiUpper(name);
-    if (!HEADER_LIST_FAMILIES.some((family) => upper.startsWith(family)) || upper.split('_').pop() !== 'HEADERS') continue;
-    for (const entry of String(__ENV[name]).split(',')) {
-      const at = entry.search(/[:=]/);
-      if (at < 0) continue;
-      const written = entry.slice(at + 1).trim();
-      found.push([name, written, true]);
-      const decoded = percentDecoded(written).trim();
-      if (decoded !== written) found.push([name, decoded, true]);
-    }
+  // native runner reads them: settings::credentials_in_env (`credentialsInEnv`, written by
+  // settings::credential_env_rule_js: by name, by prefix, header lists, and what every
+  // variable's value carries by its shape), and the scenario's own token variable.
+  const found = credentialsInEnv(__ENV, Object.keys(__ENV));
+  for (const name of CREDENTIAL_VARIABLES) {
+    if (!found.some(([held]) => held === name)) found.push([name, __ENV[name], name !== LOAD_TOKEN_ENV && !asciiUpper(name).startsWith('PERF_')]);
   }
   return found.filter(([, value]) => value !== undefined && String(value).trim() !== '');
 }
@@ -286,20 +275,18 @@ pub fn script(plan: &LoadPlan, templates: &Templates, policy: &Policy) -> String
     out.push_str(&format!("const DEFAULTS = {defaults};\n"));
     out.push_str(RUNTIME_HELPERS);
     out.push_str(&crate::input::credential_rule_js());
-    out.push_str(&crate::settings::credential_name_rule_js());
-    // The credentials whose values no request URL may hold: the scenario's token variable and
-    // every one gatecheck reads by name, as the native runner holds them (settings::CREDENTIAL_ENV).
-    let mut credential_variables: Vec<&str> = templates.token_env.as_deref().into_iter().collect();
-    credential_variables
-        .extend(crate::settings::CREDENTIAL_ENV.iter().filter(|name| templates.token_env.as_deref() != Some(**name)));
+    out.push_str(&crate::settings::credential_env_rule_js());
+    // The credentials whose values no request URL may hold beyond the environment's
+    // (`credentialsInEnv`): the scenario's token variable, as the native runner holds it.
+    let credential_variables: Vec<&str> = templates.token_env.as_deref().into_iter().collect();
+    // The variable a `${NAME}` may read although it holds a credential, as the native runner's
+    // (load::plan: the scenario's token variable, else the default one).
+    let token_variable = templates.token_env.as_deref().unwrap_or(crate::load::plan::DEFAULT_TOKEN_ENV);
     let list = |words: &[&str]| serde_json::to_string(words).expect("strings always encode");
     out.push_str(&format!(
-        "const CREDENTIAL_VARIABLES = {};\nconst CREDENTIAL_PREFIXES = {};\n\
-         const HEADER_LIST_FAMILIES = {};\nconst LOAD_TOKEN_ENV = {};\n",
+        "const CREDENTIAL_VARIABLES = {};\nconst SCENARIO_TOKEN_VARIABLE = {};\n",
         list(&credential_variables),
-        list(crate::settings::CREDENTIAL_ENV_PREFIXES),
-        list(crate::settings::HEADER_LIST_FAMILIES),
-        js(crate::settings::LOAD_TOKEN_ENV),
+        js(token_variable),
     ));
     out.push_str(RUN_IDENTITY);
     // The scenario's token variable (`bearer_token_env`), as the native runner reads it

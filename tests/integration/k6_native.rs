@@ -1202,3 +1202,342 @@ fn the_exported_scripts_token_is_never_another_origins_credential() {
     assert_eq!(code, Some(0), "{printed}");
     assert!(asked > 0, "a token of its own is sent");
 }
+
+/// A scenario of one POST request whose path, path parameter and JSON body are `path`,
+/// `param` and `body` (TOML), exported to `dir`/s.js.
+fn scenario_of_one_request(dir: &Path, path: &str, param: &str, body: &str) -> (PathBuf, PathBuf) {
+    let (scenario, policy) = write_scenario_of_one_request(dir, path, param, body);
+    let script = export_k6_script(&scenario, &policy, dir);
+    (scenario, script)
+}
+
+/// The files of `scenario_of_one_request`: the scenario and its policy.
+fn write_scenario_of_one_request(dir: &Path, path: &str, param: &str, body: &str) -> (PathBuf, PathBuf) {
+    let scenario = dir.join("sc.toml");
+    std::fs::write(
+        &scenario,
+        format!(
+            "[scenario]\nname = \"x\"\nbase_url = \"${{PERF_BASE_URL}}\"\nvus = \"1\"\nduration = \"2s\"\n\
+             [defaults]\nPERF_BASE_URL = \"http://127.0.0.1:8000\"\n[[flow]]\nname = \"f\"\nsleep = \"200ms\"\n\
+             [[flow.request]]\nname = \"r\"\nmethod = \"POST\"\npath = {path:?}\npath_params = {{ p = {param:?} }}\n\
+             check = \"answers 200\"\n[flow.request.json]\n{body}\n"
+        ),
+    )
+    .unwrap();
+    let policy = dir.join("p.toml");
+    std::fs::write(
+        &policy,
+        "[[gate]]\nid = \"errors\"\nmetric = \"http_req_failed{flow:f}\"\nthresholds = [\"rate < 1%\"]\n",
+    )
+    .unwrap();
+    (scenario, policy)
+}
+
+/// Findings round32-text/01 and /05, under the real k6: a scenario's `${NAME}` whose variable
+/// holds a credential by its value's shape whatever its name (`DATABASE_URL` with a password in
+/// a body, `SENTRY_DSN` with a token-only user in a path parameter, a `Bearer …` value, a URL
+/// with `?token=` in the query), or by a name the rule reads (`PERF_AUTHORIZATION`,
+/// `SLACK_WEBHOOK_URL`), is refused by the exported script while k6 loads it: the target asked
+/// nothing, the variable named and its value never printed, as the native runner refuses it
+/// (exit 2, nothing sent). The same scenarios with harmless values run.
+#[test]
+fn the_exported_script_refuses_a_variable_whose_value_reads_as_a_credential_before_any_request() {
+    let token = "s3cr3t-Tok3n-ABCDEFG12345";
+    // (what, path, path parameter, body, the variable, its credential value, the secret part,
+    // a harmless value when the name alone is no credential's)
+    type Case = (
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+        Option<&'static str>,
+    );
+    let cases: [Case; 6] = [
+        (
+            "a database URL's password in a body",
+            "/api/{p}",
+            "item-1",
+            "db = \"${DATABASE_URL}\"",
+            "DATABASE_URL",
+            "postgres://u:DbPassw0rdXyz123@db/x",
+            "DbPassw0rdXyz123",
+            Some("postgres://db/x"),
+        ),
+        (
+            "a DSN's token-only user in a path parameter",
+            "/api/{p}",
+            "${SENTRY_DSN}",
+            "n = 1",
+            "SENTRY_DSN",
+            "https://abcdef0123456789abcd@o.ingest/1",
+            "abcdef0123456789abcd",
+            None,
+        ),
+        (
+            "an HTTP credential named as one in a body",
+            "/api/{p}",
+            "item-1",
+            "auth = \"${PERF_AUTHORIZATION}\"",
+            "PERF_AUTHORIZATION",
+            "Bearer AuthHdrTok3nValue99",
+            "AuthHdrTok3nValue99",
+            None,
+        ),
+        (
+            "an HTTP credential under a plain name in a body",
+            "/api/{p}",
+            "item-1",
+            "note = \"${PERF_NOTE}\"",
+            "PERF_NOTE",
+            "Bearer NoteHdrTok3nValue42",
+            "NoteHdrTok3nValue42",
+            Some("a plain note"),
+        ),
+        (
+            "a webhook URL with ?token= in the query",
+            "/api/{p}?hook=${SLACK_WEBHOOK_URL}",
+            "item-1",
+            "n = 1",
+            "SLACK_WEBHOOK_URL",
+            "https://hooks.slack.com/services/T0/B0/x?token=SlackHookSecretXX",
+            "SlackHookSecretXX",
+            None,
+        ),
+        (
+            "a URL with ?token= under a plain name in the query",
+            "/api/{p}?next=${PERF_NEXT}",
+            "item-1",
+            "n = 1",
+            "PERF_NEXT",
+            "https://other.example/cb?token=NextQueryTok3n77",
+            "NextQueryTok3n77",
+            Some("https://other.example/cb?page=2"),
+        ),
+    ];
+    for (what, path, param, body, name, value, secret, harmless) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        if harmless.is_none() {
+            // A name that reads as a credential's is refused already when the script is written.
+            let (_, policy) = write_scenario_of_one_request(dir.path(), path, param, body);
+            let out = gatecheck()
+                .args(["export", "k6", "--scenario"])
+                .arg(dir.path().join("sc.toml"))
+                .arg("--policy")
+                .arg(policy)
+                .arg("--out")
+                .arg(dir.path().join("s.js"))
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{what}: the export refuses: {stderr}");
+            assert!(stderr.contains(name), "{what}: {stderr}");
+            continue;
+        }
+        let (scenario, script) = scenario_of_one_request(dir.path(), path, param, body);
+        if !k6_available() {
+            return;
+        }
+        let (code, printed, asked, target) = k6_against_target(&script, &[("PERF_BEARER_TOKEN", token), (name, value)]);
+        assert_eq!(code, Some(107), "{what}: k6 stops at the script's refusal: {printed}");
+        assert_eq!(asked, 0, "{what}: the target saw no request");
+        assert!(printed.contains(name), "{what}: the variable is named: {printed}");
+        assert!(!printed.contains(secret), "{what}: the value is never shown: {printed}");
+        let (native_target, native_asked) = serve_answer(OK_ANSWER.to_string());
+        gatecheck()
+            .args(["smoke", "--quiet", "--scenario"])
+            .arg(&scenario)
+            .arg("--summary-out")
+            .arg(dir.path().join("native.json"))
+            .env("PERF_BASE_URL", &native_target)
+            .env("PERF_BEARER_TOKEN", token)
+            .env(name, value)
+            .assert()
+            .code(2);
+        assert_eq!(native_asked.load(std::sync::atomic::Ordering::SeqCst), 0, "{what}: nor the native runner");
+        drop(target);
+        if let Some(harmless) = harmless {
+            let (code, printed, asked, _) =
+                k6_against_target(&script, &[("PERF_BEARER_TOKEN", token), (name, harmless)]);
+            assert_eq!(code, Some(0), "{what}: a harmless value runs: {printed}");
+            assert!(asked > 0, "{what}: a harmless value is sent");
+        }
+    }
+}
+
+/// Findings round32-text/01 and /05, as a rule: the exported script reads the environment's
+/// credentials as gatecheck does. Over generated (name, value) pairs — URLs with and without
+/// userinfo (user and password, token-only user, empty parts), credential-named parameters in
+/// the query, the fragment and a path segment, percent-encoding, HTTP credentials of each scheme
+/// (Basic pairs decoded), sentences and plain words, under credential-family, header-list,
+/// prefixed and plain names — run in one k6 process: `isCredential` and `credentialsInValue`
+/// equal `settings::is_credential` and `credentials_in_value` for each pair, and
+/// `credentialsInEnv` over k6's `__ENV` equals `settings::credentials_in_env` (values and their
+/// origin, as sets).
+#[test]
+fn the_exported_scripts_credential_values_agree_with_gatecheck() {
+    use base64::Engine;
+    use gatecheck::settings;
+    use proptest::strategy::{Strategy, ValueTree};
+    if !k6_available() {
+        return;
+    }
+    let word = proptest::sample::select(vec![
+        "abc",
+        "Tok3n",
+        "x",
+        "pa%40ss",
+        "%3A",
+        "user",
+        "s3cr3t",
+        "db",
+        "key",
+        "1",
+        "A-b_c",
+        "%E2%82%AC",
+        "é",
+        "",
+    ]);
+    let param_name = proptest::sample::select(vec![
+        "token",
+        "api_key",
+        "p",
+        "sk",
+        "db",
+        "page",
+        "access_token",
+        "next",
+        "sig",
+        "Code",
+        "x",
+        "%74oken",
+    ]);
+    let scheme = proptest::sample::select(vec!["https", "http", "postgres", "redis", "s3", "ftp"]);
+    let host =
+        proptest::sample::select(vec!["db.internal", "o1.ingest.sentry.io", "127.0.0.1:8086", "h", "rw.example"]);
+    let userinfo = proptest::prop_oneof![
+        proptest::strategy::Just(String::new()),
+        (word.clone(), word.clone()).prop_map(|(u, p)| format!("{u}:{p}@")),
+        word.clone().prop_map(|u| format!("{u}@")),
+        word.clone().prop_map(|p| format!(":{p}@")),
+    ];
+    let params = proptest::collection::vec((param_name, word.clone()), 0..3);
+    let place = proptest::sample::select(vec!["?", "#", "/seg;"]);
+    let url = (scheme, userinfo, host, word.clone(), place, params).prop_map(|(s, u, h, path, place, params)| {
+        let query = params.iter().map(|(n, v)| format!("{n}={v}")).collect::<Vec<_>>().join("&");
+        let tail = if query.is_empty() { String::new() } else { format!("{place}{query}") };
+        format!("{s}://{u}{h}/{path}{tail}")
+    });
+    let auth_scheme = proptest::sample::select(
+        settings::AUTHORIZATION_SCHEMES.iter().copied().chain(["bearer", "BASIC", "Note", "Bot"]).collect::<Vec<_>>(),
+    );
+    let basic_pair = (word.clone(), word.clone(), proptest::bool::ANY).prop_map(|(u, p, pad)| {
+        let pair = format!("{u}:{p}");
+        if pad {
+            base64::engine::general_purpose::STANDARD.encode(pair)
+        } else {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(pair)
+        }
+    });
+    let http = proptest::prop_oneof![
+        (auth_scheme.clone(), word.clone()).prop_map(|(s, c)| format!("{s} {c}")),
+        (auth_scheme.clone(), basic_pair).prop_map(|(s, c)| format!("{s} {c}")),
+        (auth_scheme.clone(), word.clone(), word.clone()).prop_map(|(s, a, b)| format!("{s} realm={a}, nonce=\"{b}\"")),
+        (auth_scheme, word.clone(), word.clone()).prop_map(|(s, a, b)| format!("{s} {a} {b}")),
+    ];
+    let plain = proptest::prop_oneof![
+        word.clone().prop_map(str::to_string),
+        "[a-z]{1,8}( [a-z]{1,8}){0,2}",
+        "[0-9]{1,6}",
+        (word.clone(), word.clone()).prop_map(|(a, b)| format!("{a}={b}; s={b}")),
+        (word.clone(), word).prop_map(|(a, b)| format!("{a}:{b},x={b}")),
+    ];
+    let value = proptest::prop_oneof![3 => url, 2 => http, 2 => plain];
+    let name = proptest::prop_oneof![
+        proptest::sample::select(vec![
+            "DATABASE_URL",
+            "SENTRY_DSN",
+            "SLACK_WEBHOOK_URL",
+            "K6_INFLUXDB_ADDR",
+            "K6_PROMETHEUS_RW_SERVER_URL",
+            "K6_PROMETHEUS_RW_HEADERS_X",
+            "K6_OTEL_HEADERS",
+            "OTEL_EXPORTER_OTLP_HEADERS",
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            "PERF_BEARER_TOKEN",
+            "GATECHECK_PROMETHEUS_TOKEN",
+            "PERF_NOTE",
+            "HOME_PAGE",
+        ])
+        .prop_map(str::to_string),
+        "(PERF_|K6_|GATECHECK_|OTEL_EXPORTER_OTLP_|CI_)[A-Z]{1,6}(_[A-Z]{1,6})?",
+    ];
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let pair = (name, value);
+    let mut env: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
+    let mut cases = Vec::new();
+    for _ in 0..1500 {
+        let (name, value) = pair.new_tree(&mut runner).unwrap().current();
+        cases.push(serde_json::json!({
+            "name": name,
+            "value": value,
+            "is": settings::is_credential(&name, &value),
+            "parts": settings::credentials_in_value(&value).into_iter().collect::<BTreeSet<_>>(),
+        }));
+        if env.len() < 400 {
+            env.entry(name).or_insert(value);
+        }
+    }
+    let names: Vec<String> = env.keys().cloned().collect();
+    let lookup = |name: &str| Ok(env.get(name).cloned());
+    let rust: BTreeSet<(String, String, bool)> = settings::credentials_in_env(&lookup, &names)
+        .unwrap()
+        .into_iter()
+        .map(|(name, value, origin)| (name, value, origin == settings::CredentialOrigin::Other))
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("cases.json"), serde_json::to_string(&cases).unwrap()).unwrap();
+    std::fs::write(dir.path().join("env.json"), serde_json::to_string(&rust).unwrap()).unwrap();
+    let script = dir.path().join("agree.js");
+    std::fs::write(
+        &script,
+        format!(
+            "import encoding from 'k6/encoding';\n{}{}\n\
+             const cases = JSON.parse(open({:?}));\nconst expected = JSON.parse(open({:?}));\n\
+             const sorted = (list) => Array.from(new Set(list)).sort();\n\
+             const differ = cases.filter((c) => isCredential(c.name, c.value) !== c.is || JSON.stringify(sorted(credentialsInValue(c.value))) !== JSON.stringify(sorted(c.parts)))\n\
+             .map((c) => ({{ name: c.name, value: c.value, rust: [c.is, c.parts], js: [isCredential(c.name, c.value), sorted(credentialsInValue(c.value))] }}));\n\
+             if (differ.length > 0) throw new Error('DIFFER ' + differ.length + ' ' + JSON.stringify(differ.slice(0, 6)));\n\
+             const env = {{}};\nfor (const name of Object.keys(__ENV)) env[name] = __ENV[name];\n\
+             const got = sorted(credentialsInEnv(env, Object.keys(env)).map(([n, v, o]) => JSON.stringify([n, v, o])));\n\
+             const want = sorted(expected.map((e) => JSON.stringify(e)));\n\
+             const missing = want.filter((e) => !got.includes(e));\nconst extra = got.filter((e) => !want.includes(e));\n\
+             if (missing.length + extra.length > 0) throw new Error('ENV DIFFER missing ' + JSON.stringify(missing.slice(0, 6)) + ' extra ' + JSON.stringify(extra.slice(0, 6)));\n\
+             if (cases.length !== {}) throw new Error('cases not read');\nexport default function () {{}}\n",
+            gatecheck::input::credential_rule_js(),
+            settings::credential_env_rule_js(),
+            dir.path().join("cases.json").display().to_string(),
+            dir.path().join("env.json").display().to_string(),
+            cases.len()
+        ),
+    )
+    .unwrap();
+    let out = std::process::Command::new("k6")
+        .args(["run", "-q", "--no-usage-report", "--iterations", "1"])
+        .arg(&script)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(&env)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "the JavaScript and the Rust rule differ: {}", String::from_utf8_lossy(&out.stderr));
+    let held = cases.iter().filter(|c| c["is"] == true).count();
+    assert!(held > 200 && held < cases.len() - 200, "the cases hold values of both kinds: {held}");
+    assert!(rust.len() > 50, "the environment holds credentials: {}", rust.len());
+
+    // The script `export k6` writes carries this very rule.
+    let exported = std::fs::read_to_string(credential_scenario(dir.path(), "")).unwrap();
+    assert!(exported.contains(&settings::credential_env_rule_js()), "the exported script holds the rule");
+}
