@@ -42,7 +42,14 @@ pub fn merge_raw(inputs: &[PathBuf], policy: &Policy) -> Result<Value, Error> {
         .zip(starts.iter().zip(&ends))
         .map(|((path, _), (start, end))| crate::sources::age::Dated { path, started_at: start, ended_at: end })
         .collect();
-    let (_, ended_at) = crate::sources::age::merged_dates(&dated).map_err(Error::Settings)?;
+    let (started_at, ended_at) = crate::sources::age::merged_dates(&dated).map_err(Error::Settings)?;
+    // The run's whole span, to the nanosecond its samples carry (finding round33-judge/03: a
+    // merge recording only its earliest end, to the second, let a shard that ended first pass
+    // as an earlier run): its first sample starts it and its last ends its latest part, as a
+    // native merge records `started_at` and `last_ended_at`. `ended_at` stays the earliest end
+    // (the stalest shard dates the merge for its age, `merged_dates`).
+    let (first_sample, last_sample) = set.sampled.clone().unwrap_or_default();
+    let started_at = if first_sample.is_empty() { started_at } else { first_sample };
     let mut metrics = Map::new();
     for (key, metric) in &set.metrics {
         let value = match &metric.aggregate {
@@ -55,7 +62,7 @@ pub fn merge_raw(inputs: &[PathBuf], policy: &Policy) -> Result<Value, Error> {
         };
         metrics.insert(key.to_string(), value);
     }
-    Ok(json!({
+    let mut document = json!({
         "metrics": metrics,
         "gatecheck": {
             "runner": concat!("gatecheck ", env!("CARGO_PKG_VERSION"), " merge"),
@@ -72,7 +79,13 @@ pub fn merge_raw(inputs: &[PathBuf], policy: &Policy) -> Result<Value, Error> {
             crate::sources::k6_summary::K6_THRESHOLDS_SHOWN: set.k6_thresholds_shown,
             "percentile_method": "k6's TrendSink method (linear interpolation between closest ranks) over the union of the raw samples",
         }
-    }))
+    });
+    for (field, text) in [("started_at", started_at), ("last_ended_at", last_sample)] {
+        if !text.is_empty() {
+            document["gatecheck"][field] = json!(text);
+        }
+    }
+    Ok(document)
 }
 
 fn bad(path: &Path, message: impl std::fmt::Display) -> Error {
@@ -899,6 +912,82 @@ mod tests {
             if enforce {
                 proptest::prop_assert_eq!(direct.get("k6-thresholds"), through_merge.get("k6-thresholds"));
             }
+        }
+
+        /// Finding round33-judge/03, as a class: for a generated run split into shards written
+        /// side by side (each shard's own samples, starts up to a step apart, any lengths), no
+        /// shard of it is accepted as the run's baseline, whether the run is judged from
+        /// `merge`'s summary of the shards or from the shards as raw results; nor is the merged
+        /// summary a baseline of the shards. Another run, ended a second or more before the
+        /// run's first sample, is accepted against both.
+        #[test]
+        fn no_shard_of_the_run_judged_now_is_its_baseline_through_any_evidence_form(
+            shards in proptest::collection::vec((proptest::collection::vec(1.0f64..2_000.0, 2..30), 0i64..1_000), 2..4),
+            step_ms in 1i64..2_000,
+            gap_ms in 1_000i64..100_000,
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let start_ms: i64 = 1_790_000_000_000;
+            let at = |ms: i64, shard: usize, i: usize| {
+                let nanos = ms as i128 * 1_000_000 + ((i * 7919 + shard * 131) % 1_000_000) as i128;
+                crate::metrics::rfc3339_nanos(time::OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap())
+            };
+            // k6 writes `type` first, as detection reads it.
+            let declared = r#"{"type":"Metric","data":{"name":"http_req_duration","type":"trend","contains":"time","thresholds":[],"submetrics":null},"metric":"http_req_duration"}"#;
+            let lines = |values: &[f64], first_ms: i64, shard: usize| -> String {
+                std::iter::once(declared.to_string() + "\n")
+                    .chain(values
+                    .iter()
+                    .enumerate()
+                    .map(|(i, value)| {
+                        let time = at(first_ms + step_ms * i as i64, shard, i);
+                        json!({"type": "Point", "metric": "http_req_duration", "data": {"time": time, "value": value, "tags": {"flow": "a"}}}).to_string() + "\n"
+                    }))
+                    .collect()
+            };
+            let inputs: Vec<PathBuf> = shards
+                .iter()
+                .enumerate()
+                .map(|(i, (values, offset))| {
+                    let path = dir.path().join(format!("shard-{i}.ndjson"));
+                    // Shards start together (within a step), so each one's span shares a moment
+                    // with every other's, as segments of one run do.
+                    std::fs::write(&path, lines(values, start_ms + offset % step_ms, i)).unwrap();
+                    path
+                })
+                .collect();
+            let policy = crate::policy::parse(
+                "p.toml",
+                "p",
+                "[integrity]\npartial_run = \"warn\"\n[[gate]]\nid = \"lat\"\nmetric = \"http_req_duration{flow:a}\"\nthresholds = [\"p(95) <= baseline * 1.2\"]\n",
+            )
+            .unwrap();
+            let wanted = policy.metric_keys();
+            let document = merge_raw(&inputs, &policy).map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?;
+            let merged = crate::sources::k6_summary::parse("merged.json", &summary::encode(&document).unwrap()).unwrap();
+            let paths: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
+            let (raw, _) = crate::sources::k6_ndjson::read(&paths, &wanted, false).unwrap();
+            use crate::sources::baseline::{read, refuse_the_run_judged_now};
+            for shard in &inputs {
+                let baseline = read(shard, &wanted, false).unwrap();
+                proptest::prop_assert!(
+                    refuse_the_run_judged_now(&baseline, &[&merged], &wanted).is_err(),
+                    "{} accepted as the baseline of the merged summary {}", shard.display(), document["gatecheck"]
+                );
+                proptest::prop_assert!(refuse_the_run_judged_now(&baseline, &[&raw], &wanted).is_err());
+            }
+            let merged_path = dir.path().join("merged.json");
+            std::fs::write(&merged_path, summary::encode(&document).unwrap()).unwrap();
+            let whole = read(&merged_path, &wanted, true).unwrap();
+            proptest::prop_assert!(refuse_the_run_judged_now(&whole, &[&raw], &wanted).is_err());
+            // An earlier run: its last sample `gap_ms` before the run's first second.
+            let values: Vec<f64> = shards[0].0.iter().map(|v| v * 1.01 + 0.25).collect();
+            let earlier_first = start_ms - gap_ms - step_ms * values.len() as i64;
+            let earlier = dir.path().join("earlier.ndjson");
+            std::fs::write(&earlier, lines(&values, earlier_first, 9)).unwrap();
+            let earlier = read(&earlier, &wanted, false).unwrap();
+            proptest::prop_assert!(refuse_the_run_judged_now(&earlier, &[&merged], &wanted).is_ok());
+            proptest::prop_assert!(refuse_the_run_judged_now(&earlier, &[&raw], &wanted).is_ok());
         }
 
         /// Finding round29-figures/03, generated: whatever the segments scraped (or not), the

@@ -296,6 +296,19 @@ impl MetricSet {
         times
     }
 
+    /// Whether the evidence records when its run started (its oldest sample, `started_at`, or
+    /// `generated_at` with the run's duration), so its recorded times span the run. Without a
+    /// start they bound it from one side only (a summary dated by its end alone, a merge written
+    /// by an older gatecheck, finding round33-judge/03): a time before that end may still lie
+    /// inside the run.
+    pub fn records_its_start(&self) -> bool {
+        let parses = |text: Option<&str>| text.and_then(Moment::parse).is_some();
+        self.sampled.is_some()
+            || parses(self.run.as_ref().and_then(|run| run.started_at.as_deref()))
+            || (parses(self.generated_at.as_deref())
+                && self.run_duration.as_ref().is_some_and(|(seconds, _)| seconds.is_finite() && *seconds >= 0.0))
+    }
+
     /// The span of times a run's evidence records (`recorded_times` of every set), as a report
     /// writes it (`run_span`), so a report given as a baseline is dated as its evidence would
     /// be (finding round18-judge/02: a report of a prefix of the run's own raw results was its

@@ -109,9 +109,11 @@ fn report_times(path: &str, report: &Value) -> Result<Vec<(crate::metrics::Momen
 /// one's: a report is also the run judged now when it shows a latency statistic of this run and
 /// every figure it shows is this run's, to the bit.
 ///
-/// And by time (finding round15-judge/02: the first half of the run's own raw results, its
-/// figures other than the whole run's, was accepted): where the baseline and the evidence
-/// judged now record times of their runs (`MetricSet::recorded_times`: raw results' sample
+/// And by time, as spans (finding round15-judge/02: the first half of the run's own raw
+/// results, its figures other than the whole run's, was accepted; round33-judge/03: a merged
+/// summary recording its end alone took its first-ending shard as an earlier run): a baseline
+/// whose span overlaps the judged run's, or lies after it, is refused. Where the baseline and
+/// the evidence judged now record times of their runs (`MetricSet::recorded_times`: raw results' sample
 /// times, a native run's start and end, a k6 summary's generation time; a report's `run_span`
 /// of the evidence it judged, `Baseline::recorded_times`, finding round18-judge/02), the
 /// baseline's latest
@@ -166,9 +168,11 @@ pub fn refuse_the_run_judged_now(
     }
     // Where either records no time, the time rule above cannot tell (finding round28-judge/01:
     // the run judged from its undated summary took a copy of its own raw results as its
-    // baseline): evidence sharing a sample is one run. Where both are dated, it has told.
+    // baseline): evidence sharing a sample is one run. Nor where the judged evidence records
+    // no start (finding round33-judge/03): a baseline ending before its recorded end may still
+    // lie inside the run. Where both are dated and the judged run's span is known, it has told.
     for set in judged {
-        if base_latest.is_some() && !set.recorded_times().is_empty() {
+        if base_latest.is_some() && set.records_its_start() {
             continue;
         }
         let now = RunIdentity::of(set, wanted);
