@@ -434,6 +434,36 @@ pub fn shift(
     Some(Shift { whole, cuts, mean, real })
 }
 
+/// Why a shift between two runs cannot be told at a level.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Untold {
+    /// A run holds no samples.
+    NoSamples,
+    /// No arrangement of samples of these sizes gives a p below the level: `smallest_p`
+    /// (`smallest_p_value`) is not, so no shift of any size could count as real.
+    Unreachable { smallest_p: f64 },
+}
+
+/// The one rule of telling a shift, for `verify`'s `significant(level)` and `compare`'s Shift
+/// column alike (finding round33-judge/01, /02: compare read a test that could not reach its
+/// level, and the whole-distribution test alone, as "noise"): a test that cannot reach the
+/// level cannot fail, so it tells nothing — never "no shift"; else `shift`, the whole
+/// distributions and the statistic's own tests.
+pub fn told_shift(
+    base: &Distribution,
+    current: &Distribution,
+    direction: Direction,
+    test: StatisticTest,
+    limit: Option<f64>,
+    below: impl Fn(f64) -> bool,
+) -> Result<Shift, Untold> {
+    let smallest_p = smallest_p_value(base.count(), current.count(), direction);
+    if !below(smallest_p) {
+        return Err(Untold::Unreachable { smallest_p });
+    }
+    shift(base, current, direction, test, limit, below).ok_or(Untold::NoSamples)
+}
+
 /// The smallest p-value `mann_whitney` can give for samples of these sizes: that of the most
 /// extreme arrangement (every sample of one run beyond every sample of the other, no ties).
 /// Where it is not below a level, no shift of any size can be called real at that level, so a

@@ -428,31 +428,33 @@ fn significance(
         Op::Gt | Op::Ge => Direction::Less,
         Op::Eq | Op::Ne => Direction::TwoSided,
     };
-    // A test that cannot reach the level cannot fail: with too few samples no shift of any
-    // size is "real", so the row is NO DATA, naming the sizes that would do.
-    let floor = crate::metrics::distribution::smallest_p_value(base.count(), current.count(), direction);
-    if crate::policy::threshold::decimal_cmp(floor, level) != std::cmp::Ordering::Less {
-        let level_f = rust_decimal::prelude::ToPrimitive::to_f64(&level).unwrap_or(0.0);
-        let needed = match crate::metrics::distribution::samples_needed(level_f, direction) {
-            Some(n) => format!("at least {n} samples in each run"),
-            None => "more samples than any run holds".to_string(),
-        };
-        return Err(format!(
-            "significant({level}) cannot be reached with {} vs {} samples of {key}: the smallest attainable p is {}, so no shift could count as real; it needs {needed}",
-            base.count(),
-            current.count(),
-            crate::metrics::distribution::show_p_value(floor)
-        ));
-    }
     let below = |p: f64| crate::policy::threshold::decimal_cmp(p, level) == std::cmp::Ordering::Less;
     let show = crate::metrics::distribution::show_p_value;
     // Every statistic is tested as itself (a statistic without a test was refused at load).
     let test = crate::metrics::distribution::statistic_test(threshold.stat)
         .map_err(|why| format!("significant({level}) {why}"))?;
-    // The one rule of what is tested and when the shift is real lives with the tests
-    // (`distribution::shift`); here only its figures are named for the row.
-    let shift = crate::metrics::distribution::shift(base, current, direction, test, limit, below)
-        .ok_or_else(|| format!("significant({level}): a run has no samples of {key}"))?;
+    // The one rule of what is tested, when the shift is real and when it cannot be told lives
+    // with the tests (`distribution::told_shift`); here only its figures are named for the row.
+    // A test that cannot reach the level cannot fail: the row is NO DATA, naming the sizes that
+    // would do.
+    use crate::metrics::distribution::Untold;
+    let shift = match crate::metrics::distribution::told_shift(base, current, direction, test, limit, below) {
+        Ok(shift) => shift,
+        Err(Untold::NoSamples) => return Err(format!("significant({level}): a run has no samples of {key}")),
+        Err(Untold::Unreachable { smallest_p }) => {
+            let level_f = rust_decimal::prelude::ToPrimitive::to_f64(&level).unwrap_or(0.0);
+            let needed = match crate::metrics::distribution::samples_needed(level_f, direction) {
+                Some(n) => format!("at least {n} samples in each run"),
+                None => "more samples than any run holds".to_string(),
+            };
+            return Err(format!(
+                "significant({level}) cannot be reached with {} vs {} samples of {key}: the smallest attainable p is {}, so no shift could count as real; it needs {needed}",
+                base.count(),
+                current.count(),
+                show(smallest_p)
+            ));
+        }
+    };
     let verdict = if shift.real { "a real shift" } else { "within run-to-run noise" };
     let mut tail_text = String::new();
     for test in &shift.cuts {

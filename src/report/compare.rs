@@ -1,14 +1,17 @@
 //! `gatecheck compare A B`: two runs side by side for the weekly trend review — per flow
 //! p50/p95/p99, error rate, checks and throughput, with the change from A to B; and, when both
 //! runs carry their samples (raw results, native runs), each percentile's change with a 95 %
-//! bootstrap interval and whether the shift is real (Mann-Whitney U, two-sided, at 1 %).
+//! bootstrap interval and whether the shift is real, by verify's `significant()` rule
+//! (`distribution::told_shift`) in each direction at 1 % together.
 
 use std::collections::BTreeSet;
 
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::Table;
 
-use crate::metrics::distribution::{mann_whitney, quantile_difference_ci, show_p_value, Direction};
+use crate::metrics::distribution::{
+    mann_whitney, quantile_difference_ci, samples_needed, show_p_value, told_shift, Direction, StatisticTest, Untold,
+};
 use crate::metrics::{Aggregate, Distribution, Lookup, MetricKey, MetricSet};
 use crate::policy::threshold::Stat;
 
@@ -122,6 +125,44 @@ fn samples<'a>(set: &'a MetricSet, flow: &str) -> Option<&'a Distribution> {
     set.distributions.get(&MetricKey::parse(&format!("http_req_duration{{flow:{flow}}}")).ok()?)
 }
 
+/// The percentiles compare shows, as fractions: the Shift verdict tests the tail beyond each.
+const SHOWN: [f64; 3] = [0.5, 0.95, 0.99];
+
+/// The Shift verdict of B against A, by verify's one rule (`told_shift`: the whole
+/// distributions and the tail beyond each shown percentile; finding round33-judge/02: the
+/// whole test alone called a 4x tail regression noise), asked one-sided in each direction at
+/// half the level, so the pair is a two-sided test at `LEVEL`. Where the sizes cannot reach
+/// that level it cannot tell (finding round33-judge/01), never noise: Err holds what the cell
+/// says then.
+fn shift_verdict(a: &Distribution, b: &Distribution) -> Result<String, String> {
+    let below = |p: f64| p < LEVEL / 2.0;
+    let mut moved = Vec::new();
+    for (direction, word) in [(Direction::Greater, "slower"), (Direction::Less, "faster")] {
+        let mut real = false;
+        for q in SHOWN {
+            match told_shift(a, b, direction, StatisticTest::Quantile(q), None, below) {
+                Ok(shift) => real |= shift.real,
+                Err(Untold::NoSamples) => return Err("-".into()),
+                Err(Untold::Unreachable { .. }) => {
+                    let needed = samples_needed(LEVEL / 2.0, direction)
+                        .map_or("more samples than any run holds".into(), |n| {
+                            format!("needs at least {n} in each run")
+                        });
+                    return Err(format!("cannot tell ({} vs {} samples; {needed})", a.count(), b.count()));
+                }
+            }
+        }
+        if real {
+            moved.push(word);
+        }
+    }
+    Ok(match moved.as_slice() {
+        [] => "none (noise)".into(),
+        [one] => format!("{one} (real)"),
+        _ => "slower and faster (real)".into(),
+    })
+}
+
 /// Per flow: each percentile's change with its 95 % interval, and the test over every sample.
 fn significance_table(a: &MetricSet, b: &MetricSet) -> String {
     let flows = flows(a, b);
@@ -136,9 +177,14 @@ fn significance_table(a: &MetricSet, b: &MetricSet) -> String {
     let mut rows = 0;
     for flow in &flows {
         let (Some(da), Some(db)) = (samples(a, flow), samples(b, flow)) else { continue };
+        let shift = shift_verdict(da, db);
+        let told = shift.is_ok();
         let change = |q: f64| -> String {
             let (Some(qa), Some(qb)) = (da.quantile(q), db.quantile(q)) else { return "-".into() };
             match quantile_difference_ci(da, db, q, 0.95, 2000) {
+                // Where the samples cannot tell a shift, the interval is shown without a verdict:
+                // a bootstrap of one sample per run is one point, no evidence of anything.
+                Some((low, high)) if !told => format!("{:+.2} ms [{low:+.2}, {high:+.2}]", qb - qa),
                 Some((low, high)) => {
                     let real = if low > 0.0 || high < 0.0 { "significant" } else { "not significant" };
                     format!("{:+.2} ms [{low:+.2}, {high:+.2}] {real}", qb - qa)
@@ -146,21 +192,16 @@ fn significance_table(a: &MetricSet, b: &MetricSet) -> String {
                 None => format!("{:+.2} ms", qb - qa),
             }
         };
-        let test = mann_whitney(da, db, Direction::TwoSided);
-        let (p, shift) = match test {
-            Some(t) if t.p_value < LEVEL => {
-                (show_p_value(t.p_value), if t.z > 0.0 { "slower (real)" } else { "faster (real)" })
-            }
-            Some(t) => (show_p_value(t.p_value), "none (noise)"),
-            None => ("-".into(), "-"),
-        };
-        table.add_row(vec![crate::escape::line(flow), change(0.5), change(0.95), change(0.99), p, shift.to_string()]);
+        let p = mann_whitney(da, db, Direction::TwoSided).map_or("-".into(), |t| show_p_value(t.p_value));
+        let shift = shift.unwrap_or_else(|untold| untold);
+        table.add_row(vec![crate::escape::line(flow), change(0.5), change(0.95), change(0.99), p, shift]);
         rows += 1;
     }
     let mut text = String::new();
     if rows > 0 {
         text.push_str(&format!(
-            "Significance of B against A, from every sample (95% bootstrap intervals; Mann-Whitney U, two-sided, a real shift below p = {LEVEL}):\n{table}\n"
+            "Significance of B against A, from every sample (95% bootstrap intervals; Mann-Whitney U over every sample, two-sided; Shift by verify's significant() rule, the whole and the tail beyond each percentile, each direction below p = {}):\n{table}\n",
+            LEVEL / 2.0
         ));
     }
     if !without.is_empty() {
