@@ -1866,12 +1866,13 @@ mod tests {
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig { cases: 64, failure_persistence: None, ..Default::default() })]
 
-        /// Finding round29-figures/04, generated: raw results show "no thresholds" (an empty
-        /// list, what lets an enforcing policy skip k6's verdicts) only when every file has
-        /// Metric records and none of them lists a threshold or a sub-metric other than k6's
-        /// own `expected_response:true`; each one shown is named.
+        /// Findings round29-figures/04 and round33-figures/03, generated: every threshold a
+        /// Metric record lists, and every sub-metric other than k6's own
+        /// `expected_response:true`, is shown and named; where none is listed raw results show
+        /// nothing (`None`), never "no thresholds", which would let an enforcing policy skip
+        /// k6's verdicts.
         #[test]
-        fn raw_results_show_no_thresholds_only_when_no_metric_record_lists_one(
+        fn raw_results_show_the_thresholds_records_list_and_never_none(
             files in proptest::collection::vec(
                 proptest::collection::vec((0usize..4, proptest::collection::vec(0usize..4, 0..3)), 0..4),
                 1..3,
