@@ -124,8 +124,9 @@ pub struct MetricSet {
     pub carries_thresholds: bool,
     /// Evidence without k6's verdicts (`carries_thresholds` false): the thresholds k6 judged as
     /// the file shows them (a metric that lists thresholds, a sub-metric k6 made for one), or
-    /// `None` where the file cannot tell whether k6 had any. Only an empty list says there was
-    /// nothing for k6 to judge (finding round29-figures/04).
+    /// `None` where it shows none. No such evidence can show that k6 had nothing to judge (k6
+    /// lists a metric's thresholds only once the metric has a sample, finding
+    /// round33-figures/03): an empty list reads as `None`, never as "no thresholds".
     pub k6_thresholds_shown: Option<Vec<String>>,
     /// Metrics that this format never includes, with the reason (e.g. `checks{…}` in summary-v1).
     pub omitted: Vec<(String, String)>,

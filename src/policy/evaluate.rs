@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 
 use crate::error::Error;
 use crate::metrics::{Lookup, MetricSet, Provenance};
-use crate::metrics::{FORMAT_MACHINE_READABLE, FORMAT_NATIVE};
+use crate::metrics::{FORMAT_MACHINE_READABLE, FORMAT_MERGED_RAW, FORMAT_NATIVE, FORMAT_RAW};
 use crate::policy::threshold::{Dimension, Domain, Reading, Stat, Threshold};
 use crate::policy::verdict::{FigureFrom, Observed, Row, RunFacts, Status, Verdict};
 use crate::policy::{FigureSource, Gate, OnMissing, Policy, Severity};
@@ -1365,30 +1365,27 @@ fn k6_threshold_rows(policy: &Policy, summary: &MetricSet, rows: &mut Vec<Row>) 
         // The one rule for evidence without k6's verdicts (k6 >= 1.5's machine-readable summary,
         // raw results): the policy enforces them and none can be read, so they are unknown, not
         // passed (findings round7-judge/04, round29-figures/04: the row was SKIPPED and a run k6
-        // failed with exit 99 shipped). Only evidence that shows k6 had no threshold to judge
-        // leaves nothing to enforce.
+        // failed with exit 99 shipped). No such evidence shows that k6 had no threshold to judge
+        // (raw results list a metric's thresholds only once it has a sample: round33-figures/03),
+        // so none of it leaves nothing to enforce.
         let detail = match summary.k6_thresholds_shown.as_deref() {
-            Some([]) => {
-                rows.push(Row {
-                    detail: Some(format!(
-                        "{} records no k6 threshold verdicts, and no thresholds: k6 had none to judge",
-                        summary.format
-                    )),
-                    ..base
-                });
-                return;
-            }
-            Some(shown) => format!(
+            Some(shown) if !shown.is_empty() => format!(
                 "{} records no threshold verdicts (only k6's exit code, 99, does), and the run had k6 thresholds \
                  (its Metric records list {}): give the run's --summary-export or handleSummary file, or set \
                  [k6_thresholds] enforce = false",
                 summary.format,
                 shown_briefly(shown)
             ),
-            None => format!(
-                "{} carries no threshold verdicts (only k6's exit code, 99, records them): judge the run's \
+            _ => format!(
+                "{} carries no threshold verdicts (only k6's exit code, 99, records them){}: judge the run's \
                  --summary-export or handleSummary file, or set [k6_thresholds] enforce = false",
-                summary.format
+                summary.format,
+                if [FORMAT_RAW, FORMAT_MERGED_RAW].contains(&summary.format.as_str()) {
+                    ", and cannot show that k6 had none (k6 lists a metric's thresholds only once the metric has a \
+                     sample: a threshold on a metric that got none leaves no line)"
+                } else {
+                    ""
+                }
             ),
         };
         rows.push(Row {

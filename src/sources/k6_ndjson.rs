@@ -50,8 +50,6 @@ pub struct RawStats {
     pub run_counts: [u64; 2],
     /// The thresholds k6 judged, as the files' Metric records show them (`thresholds_shown`).
     pub thresholds_shown: std::collections::BTreeSet<String>,
-    /// Files read without a single Metric record: they cannot show whether k6 had thresholds.
-    pub files_without_metric_records: usize,
 }
 
 /// The counters whose totals a summary and the raw results of the same run share exactly.
@@ -330,6 +328,56 @@ fn thresholds_shown(metric: &str, data: &Data<'_>) -> Vec<String> {
     shown
 }
 
+/// A metric's declaration, as its first Metric record gave it, and where (`path:line`).
+#[derive(Debug, Clone)]
+struct Declared {
+    kind: MetricKind,
+    /// `data.contains` as written (`time`, `data`, `default`): a duration is never negative.
+    contains: Option<String>,
+    at: String,
+}
+
+impl Declared {
+    fn is_time(&self) -> bool {
+        self.contains.as_deref() == Some("time")
+    }
+}
+
+/// The one rule for a metric's declaration (finding round33-figures/01): k6 declares a metric
+/// with one `type` and one `contains` for a whole run, in every runner of one test. Points are
+/// read under the type in force, so a second Metric record that declares it otherwise — later
+/// in one file, in another `--raw` file, or in another input of `merge` — would have part of
+/// its samples read under one type and the figure judged under the other (50 failures read as
+/// a counter's, then a 0 % rate): refused, naming both records. A record that agrees is the
+/// same declaration, read as once.
+fn declare(
+    declared: &mut BTreeMap<String, Declared>,
+    metric: &str,
+    kind: MetricKind,
+    contains: Option<&str>,
+    at: String,
+) -> Result<(), String> {
+    let shown = |kind: MetricKind, contains: Option<&str>| {
+        let contains = contains.map_or_else(|| "absent".into(), |c| format!("\"{}\"", crate::escape::line(c)));
+        format!("type \"{}\", contains {contains}", format!("{kind:?}").to_lowercase())
+    };
+    match declared.get(metric) {
+        Some(first) if first.kind != kind || first.contains.as_deref() != contains => Err(format!(
+            "metric {} is declared twice, differently: {} at {}, but {} at {at}; k6 declares a metric once, alike \
+             in every runner, so these are not one run's raw results (its points cannot be read under one type)",
+            crate::escape::line(metric),
+            shown(first.kind, first.contains.as_deref()),
+            first.at,
+            shown(kind, contains)
+        )),
+        Some(_) => Ok(()),
+        None => {
+            declared.insert(metric.to_string(), Declared { kind, contains: contains.map(str::to_string), at });
+            Ok(())
+        }
+    }
+}
+
 /// Samples gathered for one wanted selector. Trends and gauges keep their values (exact
 /// percentiles and min/max need them); rates and counters keep counts only.
 #[derive(Debug, Clone, Default)]
@@ -361,7 +409,7 @@ pub fn read(paths: &[&Path], wanted: &[MetricKey], lenient: bool) -> Result<(Met
             (k.clone(), Gathered { needles, ..Gathered::default() })
         })
         .collect();
-    let mut kinds: BTreeMap<String, (MetricKind, bool)> = BTreeMap::new();
+    let mut kinds: BTreeMap<String, Declared> = BTreeMap::new();
     let mut stats = RawStats::default();
     let wanted_names: Vec<&str> = wanted.iter().map(|k| k.name.as_str()).collect();
     let mut seen = SeenSamples::default();
@@ -379,10 +427,12 @@ pub fn read(paths: &[&Path], wanted: &[MetricKey], lenient: bool) -> Result<(Met
     if stats.skipped_bad > 0 {
         notes.push(format!("{} malformed lines skipped (--raw-lenient)", stats.skipped_bad));
     }
-    // Raw results never record k6's verdicts; they show whether k6 had thresholds to judge
-    // only where every file has its Metric records.
-    let k6_thresholds_shown = (!stats.thresholds_shown.is_empty() || stats.files_without_metric_records == 0)
-        .then(|| stats.thresholds_shown.iter().cloned().collect());
+    // Raw results never record k6's verdicts. They can show that k6 had thresholds, never that
+    // it had none (finding round33-figures/03): k6 writes a metric's Metric record, with its
+    // thresholds, only just before the metric's first Point, so a threshold on a metric that got
+    // no sample (`orders_created: ['count>0']`, crossed: k6 exit 99) leaves no line at all.
+    let k6_thresholds_shown =
+        (!stats.thresholds_shown.is_empty()).then(|| stats.thresholds_shown.iter().cloned().collect());
     let mut set = MetricSet {
         format: FORMAT_RAW.into(),
         path: shown.join(" + "),
@@ -396,7 +446,7 @@ pub fn read(paths: &[&Path], wanted: &[MetricKey], lenient: bool) -> Result<(Met
         ..MetricSet::default()
     };
     for (key, samples) in gathered {
-        let Some((kind, is_time)) = kinds.get(&key.name).copied() else { continue };
+        let Some((kind, is_time)) = kinds.get(&key.name).map(|d| (d.kind, d.is_time())) else { continue };
         // Every counter k6 wrote is carried, its count the sum of its points (finding
         // round12-figures/01: counters were left out, and 30 dropped iterations read as 0);
         // its rate over the run's duration is not (raw points do not give the duration), so a
@@ -459,7 +509,7 @@ fn read_one(
     wanted_names: &[&str],
     lenient: bool,
     gathered: &mut BTreeMap<MetricKey, Gathered>,
-    kinds: &mut BTreeMap<String, (MetricKind, bool)>,
+    kinds: &mut BTreeMap<String, Declared>,
     stats: &mut RawStats,
     samples_of_file: &mut FileRead<'_, '_>,
 ) -> Result<NewestTime, Error> {
@@ -473,7 +523,6 @@ fn read_one(
     let mut reader = BufReader::with_capacity(1 << 20, reader);
     let mut line = Vec::with_capacity(4096);
     let mut number = 0u64;
-    let mut metric_records = 0u64;
     let mut newest = NewestTime::default();
     // The runs found in this file (finding round12-figures/02: five runs joined in one file
     // were judged as one): held to the rule between files, they must run side by side.
@@ -575,10 +624,10 @@ fn read_one(
                     }
                     return Err(bad("Metric record without a known data.type (trend, rate, counter, gauge)"));
                 };
-                let is_time = parsed.data.contains.as_deref() == Some("time");
-                metric_records += 1;
+                let at = format!("{shown}:{number}");
+                declare(kinds, &parsed.metric, kind, parsed.data.contains.as_deref(), at)
+                    .map_err(|why| Error::Evidence { path: shown.clone(), message: why })?;
                 stats.thresholds_shown.extend(thresholds_shown(&parsed.metric, &parsed.data));
-                kinds.insert(parsed.metric.to_string(), (kind, is_time));
                 // k6 declares each metric once per run: declared again, another run begins.
                 if !part.declared.insert(parsed.metric.to_string()) {
                     part.finish(number, &shown, &mut parts);
@@ -617,7 +666,7 @@ fn read_one(
                         }
                     }
                 }
-                let Some((kind, is_time)) = kinds.get(parsed.metric.as_ref()).copied() else {
+                let Some((kind, is_time)) = kinds.get(parsed.metric.as_ref()).map(|d| (d.kind, d.is_time())) else {
                     if lenient {
                         stats.skipped_bad += 1;
                         continue;
@@ -685,9 +734,6 @@ fn read_one(
                 "{why} (one file holding several runs: each begins where a metric is declared again, the points go back in time, or they jump more than {RUN_GAP_SECS} s ahead)"
             ))
         })?;
-    }
-    if metric_records == 0 {
-        stats.files_without_metric_records += 1;
     }
     stats.oldest_point.push((shown.clone(), newest.oldest_unix()));
     stats.newest_point.push((shown, newest.unix()));
@@ -1820,12 +1866,13 @@ mod tests {
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig { cases: 64, failure_persistence: None, ..Default::default() })]
 
-        /// Finding round29-figures/04, generated: raw results show "no thresholds" (an empty
-        /// list, what lets an enforcing policy skip k6's verdicts) only when every file has
-        /// Metric records and none of them lists a threshold or a sub-metric other than k6's
-        /// own `expected_response:true`; each one shown is named.
+        /// Findings round29-figures/04 and round33-figures/03, generated: every threshold a
+        /// Metric record lists, and every sub-metric other than k6's own
+        /// `expected_response:true`, is shown and named; where none is listed raw results show
+        /// nothing (`None`), never "no thresholds", which would let an enforcing policy skip
+        /// k6's verdicts.
         #[test]
-        fn raw_results_show_no_thresholds_only_when_no_metric_record_lists_one(
+        fn raw_results_show_the_thresholds_records_list_and_never_none(
             files in proptest::collection::vec(
                 proptest::collection::vec((0usize..4, proptest::collection::vec(0usize..4, 0..3)), 0..4),
                 1..3,
@@ -1866,9 +1913,89 @@ mod tests {
             }
             let paths: Vec<&Path> = paths.iter().map(|p| p.as_path()).collect();
             let (set, _) = read(&paths, &[], false).unwrap();
-            let unknown = files.iter().any(|records| records.is_empty());
-            let want = (!expected.is_empty() || !unknown).then(|| expected.into_iter().collect::<Vec<_>>());
+            // Listing none, they show nothing: never "no thresholds" (finding round33-figures/03).
+            let want = (!expected.is_empty()).then(|| expected.into_iter().collect::<Vec<_>>());
             proptest::prop_assert_eq!(set.k6_thresholds_shown, want);
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 64, failure_persistence: None, ..Default::default() })]
+
+        /// Finding round33-figures/01, generated: runners' raw results each declaring one metric
+        /// (type and contains drawn per runner), in their own files or joined in one: declared
+        /// alike everywhere, they read exactly as with the first declaration alone; declared
+        /// otherwise anywhere, they are refused naming both declarations, never read.
+        #[test]
+        fn a_metric_declared_again_reads_as_once_when_alike_and_is_refused_otherwise(
+            runners in proptest::collection::vec((0usize..4, proptest::prelude::any::<bool>(), proptest::collection::vec(0u8..2, 1..12)), 2..4),
+            joined in proptest::prelude::any::<bool>(),
+        ) {
+            const TYPES: [&str; 4] = ["trend", "rate", "counter", "gauge"];
+            let declaration = |kind: usize, time: bool| {
+                format!(
+                    "{{\"type\":\"Metric\",\"data\":{{\"name\":\"m\",\"type\":\"{}\",\"contains\":\"{}\",\"thresholds\":[],\"submetrics\":null}},\"metric\":\"m\"}}\n",
+                    TYPES[kind],
+                    if time { "time" } else { "default" }
+                )
+            };
+            let dir = tempfile::tempdir().unwrap();
+            // Each runner's text, with its own declaration or (`declared` false) none.
+            let write = |declared: bool| -> Vec<std::path::PathBuf> {
+                let texts: Vec<String> = runners
+                    .iter()
+                    .enumerate()
+                    .map(|(r, (kind, time, values))| {
+                        let mut text = if declared || r == 0 { declaration(*kind, *time) } else { String::new() };
+                        for (i, value) in values.iter().enumerate() {
+                            text.push_str(&format!(
+                                "{{\"metric\":\"m\",\"type\":\"Point\",\"data\":{{\"time\":\"2026-12-07T10:00:00.{:06}000Z\",\"value\":{value},\"tags\":{{}}}}}}\n",
+                                r * 300 + i * 1000
+                            ));
+                        }
+                        text
+                    })
+                    .collect();
+                let texts = if joined { vec![texts.concat()] } else { texts };
+                let tag = if declared { "each" } else { "first" };
+                texts
+                    .iter()
+                    .enumerate()
+                    .map(|(f, text)| {
+                        let path = dir.path().join(format!("{tag} {f}.ndjson"));
+                        std::fs::write(&path, text).unwrap();
+                        path
+                    })
+                    .collect()
+            };
+            let key = MetricKey::parse("m").unwrap();
+            let each = write(true);
+            let paths: Vec<&Path> = each.iter().map(|p| p.as_path()).collect();
+            let read_each = read(&paths, std::slice::from_ref(&key), false);
+            let alike = runners.iter().all(|(kind, time, _)| (*kind, *time) == (runners[0].0, runners[0].1));
+            if alike {
+                let first = write(false);
+                let paths: Vec<&Path> = first.iter().map(|p| p.as_path()).collect();
+                let read_first = read(&paths, std::slice::from_ref(&key), false);
+                match (read_each, read_first) {
+                    (Ok((each, _)), Ok((first, _))) => {
+                        let figures = |set: &MetricSet| format!("{:?}", set.metrics.values().map(|m| &m.aggregate).collect::<Vec<_>>());
+                        proptest::prop_assert_eq!(figures(&each), figures(&first));
+                    }
+                    (each, first) => proptest::prop_assert!(
+                        each.is_err() && first.is_err(),
+                        "{:?} / {:?}", each.err().map(|e| e.to_string()), first.err().map(|e| e.to_string())
+                    ),
+                }
+            } else {
+                let message = read_each.err().map(|e| e.to_string()).unwrap_or_default();
+                let other = runners.iter().position(|(kind, time, _)| (*kind, *time) != (runners[0].0, runners[0].1)).unwrap();
+                proptest::prop_assert!(message.contains("declared twice"), "{}", message);
+                for kind in [runners[0].0, runners[other].0] {
+                    proptest::prop_assert!(message.contains(&format!("type \"{}\"", TYPES[kind])), "{}", message);
+                }
+                proptest::prop_assert!(message.contains("each 0.ndjson:1"), "{}", message);
+            }
         }
     }
 }

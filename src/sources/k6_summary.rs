@@ -93,6 +93,14 @@ pub fn parse_reader(path: &str, reader: impl Read) -> Result<MetricSet, Error> {
 fn from_document(path: &str, root: &Map<String, Value>) -> Result<MetricSet, Error> {
     let fail = |message: String| Error::Evidence { path: path.to_string(), message };
     let reader = Reader { path };
+    // A summary is exactly one shape (finding round33-figures/02): k6 writes either the legacy
+    // top-level `metrics` (--summary-export, handleSummary) or k6 >= 1.5's machine-readable
+    // `results`, never both (no k6 1.1.0 or 2.2.0 fixture does). A file holding both is two
+    // summaries, whose figures and verdicts may differ: read by one, the other's would be
+    // dropped without a word, so it is refused.
+    if let Some(both) = two_shapes(root) {
+        return Err(fail(both));
+    }
     if let Some(results) = root.get("results") {
         let set = reader.machine_readable(root, results)?;
         set.check_parts_within_wholes().map_err(fail)?;
@@ -1039,6 +1047,16 @@ impl Reader<'_> {
     }
 }
 
+/// Why a document holds both summary shapes (`from_document`), or `None` when it holds at most one.
+fn two_shapes(root: &Map<String, Value>) -> Option<String> {
+    (root.contains_key("metrics") && root.contains_key("results")).then(|| {
+        "holds both a top-level \"metrics\" (a --summary-export or handleSummary summary) and \"results\" \
+         (a k6 >= 1.5 machine-readable summary): k6 writes one shape per file, so this is two summaries in one; \
+         give each run's summary as its own file"
+            .to_string()
+    })
+}
+
 /// Why a native run is partial (`None`: it completed), from its `gatecheck` block. `partial`
 /// must be a boolean: a summary that cannot say whether its run completed is not evidence a
 /// release can pass on, whether it is judged alone or merged with other segments.
@@ -1554,6 +1572,55 @@ mod tests {
                     "p(90)": 440.0, "p(95)": 470.5, "thresholds": {"p(95)<400": true}},
                 "http_req_failed{flow:a}": {"passes": 0, "fails": 40, "value": 0.0, "thresholds": {"rate<0.01": false}},
             }})
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 64, failure_persistence: None, ..Default::default() })]
+
+        /// Finding round33-figures/02, generated: a document holding both the legacy `metrics`
+        /// (either shape, or any value) and a machine-readable `results`, in either order and
+        /// beside any other key, is refused naming the file and both fields; holding one of
+        /// them, it is never refused for holding two.
+        #[test]
+        fn a_summary_is_read_in_exactly_one_shape(
+            legacy in proptest::option::of(0usize..4),
+            machine in proptest::prelude::any::<bool>(),
+            results_first in proptest::prelude::any::<bool>(),
+            extra in any_json(),
+        ) {
+            let v1: Value = serde_json::from_str(
+                &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/k6/2.2.0/pass/summary-v1.json")).unwrap(),
+            )
+            .unwrap();
+            let mut fields: Vec<(&str, Value)> = Vec::new();
+            if let Some(which) = legacy {
+                let metrics = match which {
+                    0 | 1 => failed_k6_summary(which == 1)["metrics"].clone(),
+                    2 => serde_json::json!({}),
+                    _ => Value::Null,
+                };
+                fields.push(("metrics", metrics));
+            }
+            if machine {
+                fields.push(("results", v1["results"].clone()));
+                fields.push(("version", v1["version"].clone()));
+            }
+            if results_first {
+                fields.reverse();
+            }
+            fields.push(("x_other", extra));
+            let body: Vec<String> = fields.iter().map(|(k, v)| format!("{}:{v}", Value::from(*k))).collect();
+            let text = format!("{{{}}}", body.join(","));
+            let message = parse("both.json", text.as_bytes()).err().map(|e| e.to_string()).unwrap_or_default();
+            let refused_as_two = message.contains("holds both");
+            proptest::prop_assert_eq!(refused_as_two, legacy.is_some() && machine, "{}", message);
+            if refused_as_two {
+                proptest::prop_assert!(
+                    message.contains("both.json") && message.contains("\"metrics\"") && message.contains("\"results\""),
+                    "{}", message
+                );
+            }
         }
     }
 

@@ -738,3 +738,145 @@ fn raw_points_without_a_time_are_refused_naming_the_file_and_line() {
     assert!(named(&err), "{err}");
     assert!(!merged.exists(), "nothing is written");
 }
+
+/// Raw results of one runner: `http_reqs` and `http_req_failed` (declared as `failed_type`),
+/// one request every millisecond from `base_us`, every `fail_every`-th failed (0: none).
+fn runner_declaring(failed_type: &str, fail_every: usize, base_us: u64) -> String {
+    // In k6's key order: the format is known by its first record.
+    let metric = |name: &str, kind: &str| {
+        format!(
+            r#"{{"type":"Metric","data":{{"name":"{name}","type":"{kind}","contains":"default","thresholds":[],"submetrics":null}},"metric":"{name}"}}"#
+        )
+    };
+    let mut lines = vec![metric("http_reqs", "counter"), metric("http_req_failed", failed_type)];
+    for i in 0..100u64 {
+        let time = format!("2026-12-07T10:00:{:02}.{:06}123Z", i / 10, base_us + i * 1000);
+        let failed = u8::from(fail_every > 0 && (i as usize).is_multiple_of(fail_every));
+        for (name, value) in [("http_reqs", 1), ("http_req_failed", failed)] {
+            lines.push(format!(
+                r#"{{"metric":"{name}","type":"Point","data":{{"time":"{time}","value":{value},"tags":{{"flow":"auth_list","status":"200"}}}}}}"#
+            ));
+        }
+    }
+    lines.join("\n") + "\n"
+}
+
+/// Finding round33-figures/01: one metric declared `counter` by one runner's raw results and
+/// `rate` by another's (or again later in one file) was read under whichever type was in
+/// force, and 50 failed requests of 200 were judged 0 % errors. A metric has one declaration:
+/// a second that disagrees is exit 2 naming both files and lines and both types, for `verify`
+/// and `merge` alike.
+#[test]
+fn a_metric_declared_with_two_types_is_refused_naming_both_declarations() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b, one) = (dir.path().join("a.ndjson"), dir.path().join("b.ndjson"), dir.path().join("one.ndjson"));
+    let (a_text, b_text) = (runner_declaring("counter", 2, 0), runner_declaring("rate", 0, 500));
+    std::fs::write(&a, &a_text).unwrap();
+    std::fs::write(&b, &b_text).unwrap();
+    std::fs::write(&one, a_text + &b_text).unwrap();
+    let (_guard, policy) = policy_file(
+        "[k6_thresholds]\nenforce = false\n[[gate]]\nid = \"errors\"\nmetric = \"http_req_failed\"\nthresholds = [\"rate < 1%\"]\n",
+    );
+    for files in [vec![&a, &b], vec![&one]] {
+        let mut command = gatecheck();
+        command.args(["verify", "--no-env", "--policy"]).arg(&policy);
+        for file in &files {
+            command.arg("--raw").arg(file);
+        }
+        let err = stderr_of(&command.assert().code(2));
+        assert!(err.contains("http_req_failed") && err.contains("counter") && err.contains("rate"), "{err}");
+        let (first, second) = if files.len() == 2 { ((&a, 2), (&b, 2)) } else { ((&one, 2), (&one, 204)) };
+        for (file, line) in [first, second] {
+            assert!(err.contains(&format!("{}:{line}", file.display())), "{err}");
+        }
+    }
+    let err = stderr_of(
+        &gatecheck()
+            .args(["merge", "--policy"])
+            .arg(&policy)
+            .arg(&a)
+            .arg(&b)
+            .arg("--out")
+            .arg(dir.path().join("m.json"))
+            .assert()
+            .code(2),
+    );
+    assert!(err.contains("http_req_failed") && err.contains("counter") && err.contains("rate"), "{err}");
+    // Declared alike by both runners, the same files are read as one run: 50 of 200 failed.
+    std::fs::write(&a, runner_declaring("rate", 2, 0)).unwrap();
+    let out = stdout_of(
+        &gatecheck()
+            .args(["verify", "--no-env", "--policy"])
+            .arg(&policy)
+            .arg("--raw")
+            .arg(&a)
+            .arg("--raw")
+            .arg(&b)
+            .assert()
+            .code(1),
+    );
+    assert!(table_line(&out, "errors", "rate < 1%").contains("25"), "{out}");
+}
+
+/// Finding round33-figures/02: a summary holding both k6's legacy `metrics` object (a run that
+/// crossed `p(95)<400`) and a machine-readable `results` (another, passing run) was read by
+/// `results` alone: PASS. A summary is exactly one shape: both is exit 2 naming both fields.
+#[test]
+fn a_summary_in_both_shapes_is_refused_naming_both_fields() {
+    let fixtures = repo().join("fixtures/k6/2.2.0");
+    let mut doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixtures.join("fail-latency/summary-export.json")).unwrap())
+            .unwrap();
+    let other: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixtures.join("pass/summary-v1.json")).unwrap()).unwrap();
+    doc["results"] = other["results"].clone();
+    doc["version"] = other["version"].clone();
+    let dir = tempfile::tempdir().unwrap();
+    let both = dir.path().join("both.json");
+    std::fs::write(&both, doc.to_string()).unwrap();
+    let (_guard, policy) = policy_file(FLOW_LATENCY_POLICY);
+    let err = stderr_of(
+        &gatecheck().args(["verify", "--no-env", "--policy"]).arg(&policy).arg("--summary").arg(&both).assert().code(2),
+    );
+    assert!(err.contains("both.json") && err.contains("\"metrics\"") && err.contains("\"results\""), "{err}");
+}
+
+/// Finding round33-figures/03: k6 writes a metric's Metric record (with its thresholds) only
+/// before its first Point, so a threshold on a metric that got no sample (`orders_created:
+/// ['count>0']`, crossed: k6 exit 99) leaves no line, and raw results listing no threshold were
+/// read as "k6 had none to judge": k6-thresholds SKIPPED, exit 0. Raw results cannot show that
+/// k6 had no thresholds: under enforce = true, raw results alone (and their merge) are NO DATA.
+#[test]
+fn raw_results_listing_no_threshold_leave_k6_thresholds_no_data_under_enforce() {
+    let dir = tempfile::tempdir().unwrap();
+    let (raw, other) = (dir.path().join("raw.ndjson"), dir.path().join("other.ndjson"));
+    std::fs::write(&raw, runner_declaring("rate", 0, 0)).unwrap();
+    std::fs::write(&other, runner_declaring("rate", 0, 500)).unwrap();
+    let (_guard, policy) = policy_file(
+        "[k6_thresholds]\nenforce = true\n[integrity]\npartial_run = \"warn\"\n[[gate]]\nid = \"throughput\"\nmetric = \"http_reqs\"\nthresholds = [\"count > 50\"]\n",
+    );
+    let out = stdout_of(
+        &gatecheck().args(["verify", "--no-env", "--policy"]).arg(&policy).arg("--raw").arg(&raw).assert().code(1),
+    );
+    assert!(table_line(&out, "k6-thresholds", "every k6 threshold passed").contains("NO DATA"), "{out}");
+    let merged = dir.path().join("m.json");
+    gatecheck()
+        .args(["merge", "--policy"])
+        .arg(&policy)
+        .arg(&raw)
+        .arg(&other)
+        .arg("--out")
+        .arg(&merged)
+        .assert()
+        .success();
+    let out = stdout_of(
+        &gatecheck()
+            .args(["verify", "--no-env", "--policy"])
+            .arg(&policy)
+            .arg("--summary")
+            .arg(&merged)
+            .assert()
+            .code(1),
+    );
+    assert!(table_line(&out, "k6-thresholds", "every k6 threshold passed").contains("NO DATA"), "{out}");
+}
