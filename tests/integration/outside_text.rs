@@ -2098,3 +2098,57 @@ fn a_prometheus_echo_of_the_token_between_invisible_characters_is_masked() {
     assert!(stderr.contains("invalid token") || stdout.contains("invalid token"), "{stderr}");
     assert!(!shows_token(&stdout, TOKEN) && !shows_token(&stderr, TOKEN), "{stdout}\n{stderr}");
 }
+
+/// Finding round33-text/02: the JSON report scrubbed each outside text whole, so one 400 KB k6
+/// threshold name (a credential known) kept `verify --report json=…` busy ~17 s in a release
+/// build, minutes in a debug one. Each text is bounded before it is scrubbed, as shown text is:
+/// judged within the deadline, the name written cut.
+#[test]
+fn a_400_kb_k6_threshold_name_in_the_json_report_never_stalls_the_scrubber() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = format!("rate>0.99 || {}", random_alphanumeric(400_000));
+    let summary = summary_with_threshold(dir.path(), &name);
+    let json = dir.path().join("verdict.json");
+    gatecheck_with_lag()
+        .args(["verify", "--summary"])
+        .arg(&summary)
+        .arg("--report")
+        .arg(format!("json={}", json.display()))
+        .env("GATECHECK_PROMETHEUS_TOKEN", "Tok3nSecretValueAbcdef123456")
+        .timeout(std::time::Duration::from_secs(30))
+        .assert()
+        .code(1);
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let longest = report["gates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|g| g["threshold"].as_str())
+        .map(|t| t.chars().count())
+        .max();
+    assert!(longest.is_some_and(|n| n <= 4001), "{longest:?}");
+}
+
+/// Finding round33-text/04: every label name and value of a Prometheus answer was scrubbed whole
+/// as the answer was read, so a server answering each query with a 400 KB label kept a plain
+/// `verify` busy for minutes (debug build). No real series carries such a label: the answer is
+/// refused (exit 2) naming the label, within the deadline.
+#[test]
+fn a_400_kb_prometheus_label_is_refused_in_time() {
+    let big = random_alphanumeric(400_000);
+    for metric in [format!(r#"{{"pod":"{big}"}}"#), format!(r#"{{"{}":"x"}}"#, &big[..300_000].to_lowercase())] {
+        let body = format!(
+            r#"{{"status":"success","data":{{"resultType":"vector","result":[{{"metric":{metric},"value":[ASKED_T,"1"]}}]}}}}"#
+        );
+        let url = serve_prometheus_answer(Box::leak(body.into_boxed_str()));
+        let assert = gatecheck()
+            .args(["verify", "--summary", "fixtures/k6/1.1.0/pass/summary-export.json", "--no-env"])
+            .args(["--policy", "gates/release.toml", "--prometheus-url", &url, "--prometheus-timeout", "60s"])
+            .env("GATECHECK_PROMETHEUS_TOKEN", "Tok3nSecretValueAbcdef123456")
+            .timeout(std::time::Duration::from_secs(30))
+            .assert()
+            .code(2);
+        let stderr = stderr_of(&assert);
+        assert!(stderr.contains("label") && stderr.len() < 10_000, "{}", &stderr[..stderr.len().min(2000)]);
+    }
+}
