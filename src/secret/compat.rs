@@ -14,8 +14,9 @@
 //!   selectors (one per byte, "emoji smuggling"), which a decoder, or a language model reading a
 //!   log, reads back.
 //!
-//! The rule: the text is also read as drawn — each compatibility form folded to the ASCII it
-//! stands for, each character drawn as nothing left out — and, when it holds byte-carrying
+//! The rule: the text is also read with each compatibility form folded to the ASCII it stands
+//! for; as drawn — folded so, and each character drawn as nothing left out — when it holds
+//! such characters; and, when it holds byte-carrying
 //! characters, once more with each read as its byte (ASCII, or Latin-1 beyond it). Every
 //! reading (`echo`'s, the skeleton's) runs on those texts, and a range found there masks the
 //! original characters it came from. Each is one walk of the text, so a run of any length costs
@@ -41,15 +42,15 @@ pub(super) fn smuggled(code: u32) -> Option<u8> {
 /// not itself: with `smuggle`, the byte it carries (see `smuggled`); nothing when it is drawn
 /// as nothing; or the ASCII its compatibility decomposition is, when it is ASCII and the
 /// character is not (`Ｅ` → `E`, `ﬁ` → `fi`, `²` → `2`, U+00A0 → a space).
-fn stands_for(c: char, smuggle: bool, out: &mut String) -> bool {
+fn stands_for(c: char, reading: Reading, out: &mut String) -> bool {
     if c.is_ascii() {
         return false;
     }
-    if let Some(byte) = smuggled(u32::from(c)).filter(|_| smuggle) {
+    if let Some(byte) = smuggled(u32::from(c)).filter(|_| reading == Reading::Smuggled) {
         out.push(char::from(byte));
         return true;
     }
-    if crate::escape::drawn_as_nothing(c) {
+    if reading != Reading::Compatible && crate::escape::drawn_as_nothing(c) {
         return true;
     }
     let start = out.len();
@@ -65,26 +66,42 @@ fn stands_for(c: char, smuggle: bool, out: &mut String) -> bool {
     true
 }
 
-/// The readings of `text` (see the module doc) that differ from it: as drawn, and with its
-/// byte-carrying characters read as their bytes when it holds any; each with where each of its
-/// bytes came from.
+/// How `stands_for` reads a character.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reading {
+    /// Compatibility forms folded, every other character kept: a credential beyond ASCII in
+    /// a decomposed form (`a` + U+0308) keeps its marks.
+    Compatible,
+    /// As drawn: compatibility forms folded, characters drawn as nothing left out.
+    Drawn,
+    /// As drawn, with byte-carrying characters read as their bytes.
+    Smuggled,
+}
+
+/// The readings of `text` (see the module doc) that differ from it: its compatibility forms
+/// folded; as drawn, when it holds characters drawn as nothing; and with its byte-carrying
+/// characters read as their bytes, when it holds any; each with where each of its bytes came
+/// from.
 pub fn folded(text: &str) -> Vec<Narrowed> {
-    let mut readings: Vec<Narrowed> = reading(text, false).into_iter().collect();
+    let mut readings: Vec<Narrowed> = reading(text, Reading::Compatible).into_iter().collect();
+    if text.chars().any(crate::escape::drawn_as_nothing) {
+        readings.extend(reading(text, Reading::Drawn));
+    }
     if text.chars().any(|c| smuggled(u32::from(c)).is_some()) {
-        readings.extend(reading(text, true));
+        readings.extend(reading(text, Reading::Smuggled));
     }
     readings
 }
 
 /// One reading of `text` (`stands_for`); `None` when it reads the same.
-fn reading(text: &str, smuggle: bool) -> Option<Narrowed> {
+fn reading(text: &str, how: Reading) -> Option<Narrowed> {
     let mut folded = Narrowed { text: String::new(), spans: Vec::new() };
     let mut ascii = String::new();
     let mut copied = 0;
     let mut changed = false;
     for (at, c) in text.char_indices().filter(|(_, c)| !c.is_ascii()) {
         ascii.clear();
-        if !stands_for(c, smuggle, &mut ascii) {
+        if !stands_for(c, how, &mut ascii) {
             continue;
         }
         changed = true;
