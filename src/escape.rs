@@ -20,8 +20,15 @@
 //!
 //! What is hidden (`hidden`): control characters, Unicode's format characters (category Cf but
 //! the two joiners: bidi marks and overrides, zero-width spaces, invisible operators, tag characters; by
-//! Unicode's table, finding round27-text/01: U+061C passed a hand list), line and paragraph
-//! separators, and the noncharacters U+FFFE/U+FFFF.
+//! Unicode's table, finding round27-text/01: U+061C passed a hand list), every other
+//! Default_Ignorable_Code_Point (variation selectors, fillers, the unassigned ones a renderer
+//! draws as nothing: findings round29-text/02, round33-text/01), line and paragraph separators,
+//! and the noncharacters U+FFFE/U+FFFF. `line` writes one as `\u` and four hex digits, or
+//! `\u{…}` beyond the BMP; JSON and code as `\u` escapes of its UTF-16 code units.
+//!
+//! What is drawn as nothing (`drawn_as_nothing`): every Default_Ignorable character (the
+//! joiners too) and every combining mark. The scrubber reads a text without them, so no run of
+//! them between a credential's letters hides it (finding round33-text/03).
 
 use std::fmt::Write as _;
 
@@ -87,39 +94,64 @@ impl Drop for ScrubbedLines<'_> {
     }
 }
 
-/// Unicode's format characters (general category Cf) and its line and paragraph separators
-/// (Zl, Zp), as ranges: the table a test checks against the `unicode-general-category` crate
-/// for every character (kept out of the binary: the whole category table cost the release
-/// binary its size limit).
-const FORMAT_AND_SEPARATORS: [(u32, u32); 21] = [
+/// Unicode's format characters (general category Cf), its line and paragraph separators (Zl,
+/// Zp) and its Default_Ignorable_Code_Points, as ranges: the table a test checks against the
+/// `unicode-general-category` and `icu_properties` crates for every character (kept out of the
+/// binary: the whole category table cost the release binary its size limit).
+///
+/// Default_Ignorable is what a renderer must draw as nothing when it cannot show it, whatever
+/// its category (findings round29-text/02, round33-text/01): the variation selectors (Mn, which
+/// carry one byte each, "emoji smuggling"), U+034F, the Khmer and Mongolian ones, the Hangul
+/// fillers (letters, finding round28-text/06) and the unassigned U+2065, U+FFF0..U+FFF8 and
+/// U+E0000..U+E0FFF.
+const FORMAT_SEPARATOR_OR_IGNORABLE: [(u32, u32); 25] = [
     (0xad, 0xad),
+    (0x34f, 0x34f),
     (0x600, 0x605),
     (0x61c, 0x61c),
     (0x6dd, 0x6dd),
     (0x70f, 0x70f),
     (0x890, 0x891),
     (0x8e2, 0x8e2),
-    (0x180e, 0x180e),
+    (0x115f, 0x1160),
+    (0x17b4, 0x17b5),
+    (0x180b, 0x180f),
     (0x200b, 0x200f),
     // U+2028 (Zl), U+2029 (Zp), then the bidi embeddings and overrides (Cf).
     (0x2028, 0x202e),
-    (0x2060, 0x2064),
-    (0x2066, 0x206f),
+    (0x2060, 0x206f),
+    (0x3164, 0x3164),
+    (0xfe00, 0xfe0f),
     (0xfeff, 0xfeff),
-    (0xfff9, 0xfffb),
+    (0xffa0, 0xffa0),
+    (0xfff0, 0xfffb),
     (0x110bd, 0x110bd),
     (0x110cd, 0x110cd),
     (0x13430, 0x1343f),
     (0x1bca0, 0x1bca3),
     (0x1d173, 0x1d17a),
-    (0xe0001, 0xe0001),
-    (0xe0020, 0xe007f),
+    // The tag characters (ASCII smuggling, finding round29-text/01) and the supplementary
+    // variation selectors among them.
+    (0xe0000, 0xe0fff),
 ];
 
-/// Whether `c` is a format character or a line or paragraph separator (`FORMAT_AND_SEPARATORS`).
-fn format_or_separator(c: char) -> bool {
+/// Whether `c` is in `FORMAT_SEPARATOR_OR_IGNORABLE`.
+fn format_separator_or_ignorable(c: char) -> bool {
     let code = u32::from(c);
-    FORMAT_AND_SEPARATORS.iter().any(|&(low, high)| (low..=high).contains(&code))
+    FORMAT_SEPARATOR_OR_IGNORABLE.iter().any(|&(low, high)| (low..=high).contains(&code))
+}
+
+/// Whether a reader sees nothing of `c` between two letters: a Default_Ignorable character or
+/// format character (the joiners too: they are invisible between letters), or a combining mark,
+/// which draws over the letter before it and adds no distance (finding round33-text/03: 25
+/// accents or 13 variation selectors between a credential's letters broke the scrubber's gap,
+/// and the credential was shown). Line and paragraph separators and controls break a line: they
+/// are something. The scrubber reads every text without these characters as well.
+pub fn drawn_as_nothing(c: char) -> bool {
+    !c.is_ascii()
+        && !c.is_control()
+        && !matches!(c, '\u{2028}' | '\u{2029}')
+        && (format_separator_or_ignorable(c) || unicode_normalization::char::is_combining_mark(c))
 }
 
 /// Whether `c` is shown as an escape rather than itself (see the module doc).
@@ -132,11 +164,7 @@ pub fn hidden(c: char) -> bool {
     if matches!(c, '\u{200c}' | '\u{200d}') {
         return false;
     }
-    // The Hangul fillers are letters by category but Default_Ignorable: drawn as nothing, they
-    // hide text as the format characters do (finding round28-text/06).
-    c.is_control()
-        || matches!(c, '\u{fffe}' | '\u{ffff}' | '\u{115f}' | '\u{1160}' | '\u{3164}' | '\u{ffa0}')
-        || format_or_separator(c)
+    c.is_control() || matches!(c, '\u{fffe}' | '\u{ffff}') || format_separator_or_ignorable(c)
 }
 
 /// A TOML basic string of `text` (with its quotes): `\\`, `\"` and every control or hidden
@@ -238,9 +266,7 @@ pub fn line(text: &str) -> String {
                 '\n' => out.push_str("\\n"),
                 '\r' => out.push_str("\\r"),
                 '\t' => out.push_str("\\t"),
-                c if hidden(c) => {
-                    let _ = write!(out, "\\u{:04x}", u32::from(c));
-                }
+                c if hidden(c) => shown_escaped(c, &mut out),
                 c => out.push(c),
             }
         }
@@ -258,6 +284,14 @@ pub fn line(text: &str) -> String {
     } else {
         out
     }
+}
+
+/// A hidden character as `line` shows it: `\\u` and four hex digits in the BMP, `\\u{…}` beyond
+/// it. Four or five bare digits would be ambiguous (finding round29-text/01: U+E0073 written
+/// `\\ue0073` reads as U+E007 and `3`), and the braces say where the code ends.
+fn shown_escaped(c: char, out: &mut String) {
+    let code = u32::from(c);
+    let _ = if code <= 0xffff { write!(out, "\\u{code:04x}") } else { write!(out, "\\u{{{code:x}}}") };
 }
 
 /// Markdown text, safe in a paragraph, a list item and a GFM table cell: `line`, then every
@@ -412,18 +446,71 @@ mod tests {
         }
     }
 
-    /// The table of format characters and separators is Unicode's: checked against the
-    /// `unicode-general-category` crate for every character.
+    /// The table of format characters, separators and default ignorables is Unicode's: checked
+    /// against the `unicode-general-category` and `icu_properties` crates for every character.
     #[test]
     fn the_format_table_is_unicodes() {
+        use icu_properties::{props::DefaultIgnorableCodePoint, CodePointSetData};
         use unicode_general_category::{get_general_category, GeneralCategory};
+        let ignorable = CodePointSetData::new::<DefaultIgnorableCodePoint>();
         for c in (0..=0x10ffffu32).filter_map(char::from_u32) {
             let category = get_general_category(c);
-            let expected = matches!(
-                category,
-                GeneralCategory::Format | GeneralCategory::LineSeparator | GeneralCategory::ParagraphSeparator
-            );
-            assert_eq!(format_or_separator(c), expected, "U+{:04X} ({category:?})", u32::from(c));
+            let expected = ignorable.contains(c)
+                || matches!(
+                    category,
+                    GeneralCategory::Format | GeneralCategory::LineSeparator | GeneralCategory::ParagraphSeparator
+                );
+            assert_eq!(format_separator_or_ignorable(c), expected, "U+{:04X} ({category:?})", u32::from(c));
+        }
+    }
+
+    /// Every Default_Ignorable_Code_Point, as Unicode lists it.
+    fn default_ignorables() -> Vec<char> {
+        use icu_properties::{props::DefaultIgnorableCodePoint, CodePointSetData};
+        let ignorable = CodePointSetData::new::<DefaultIgnorableCodePoint>();
+        (0..=0x10ffffu32).filter_map(char::from_u32).filter(|c| ignorable.contains(*c)).collect()
+    }
+
+    /// Finding round29-text/01: a character beyond the BMP is shown with braces, so the digits
+    /// after it are not read as part of its code.
+    #[test]
+    fn an_escape_beyond_the_bmp_says_where_its_code_ends() {
+        assert_eq!(line("x\u{e0073}3\u{e0100}"), "x\\u{e0073}3\\u{e0100}");
+        assert_eq!(line("a\u{fe0f}\u{34f}b"), "a\\ufe0f\\u034fb");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Finding round29-text/02: every Default_Ignorable character but the two joiners,
+        /// within any text, is hidden and written visibly by every output kind — as an escape
+        /// that names it in the terminal, CI and document outputs, as a `\u` escape that reads
+        /// back as it in JSON, code and TOML — and never as itself.
+        #[test]
+        fn every_default_ignorable_character_is_shown_by_every_output_kind(
+            ignorable in proptest::sample::select(default_ignorables()),
+            before in "\\PC{0,6}",
+            after in "[0-9a-f]{0,3}\\PC{0,4}",
+        ) {
+            let joiner = matches!(ignorable, '\u{200c}' | '\u{200d}');
+            prop_assert_eq!(hidden(ignorable), !joiner);
+            prop_assume!(!joiner);
+            let text = format!("{before}{ignorable}{after}");
+            let mut named = String::new();
+            shown_escaped(ignorable, &mut named);
+            for escaped in [line(&text), markdown(&text), xml(&text), html(&text), workflow_data(&text), workflow_property(&text), go_template(&text)] {
+                prop_assert!(!escaped.contains(ignorable), "{:?}", escaped);
+                prop_assert!(!escaped.chars().any(hidden), "{:?}", escaped);
+            }
+            prop_assert!(line(&text).contains(&named), "{:?} lacks {:?}", line(&text), named);
+            // JSON and code: the escape reads back as the character.
+            let json = code(serde_json::to_string(&text).unwrap());
+            prop_assert!(!json.chars().any(hidden), "{:?}", json);
+            prop_assert_eq!(serde_json::from_str::<String>(&json).unwrap(), text.clone());
+            let toml = toml_string(&text);
+            prop_assert!(!toml.chars().any(hidden), "{:?}", toml);
+            let read: toml::Value = toml::from_str(&format!("v = {toml}")).unwrap();
+            prop_assert_eq!(read["v"].as_str(), Some(text.as_str()));
         }
     }
 

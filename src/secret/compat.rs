@@ -1,21 +1,57 @@
-//! Where a text holds a credential in compatibility forms (finding round28-text/05): fullwidth
-//! letters and digits (`ＥｎｃＣａｎａｒｙ`, U+FF01..U+FF5E, as a "zenkaku" conversion or a
-//! normalising error page writes them), mathematical or circled letters, superscript digits,
-//! ligatures — characters whose compatibility decomposition (NFKD, and so NFKC) is ASCII, so
-//! any reader reads them as the credential.
+//! Where a text holds a credential in characters that stand for others, or between characters
+//! that stand for nothing:
+//! - compatibility forms (finding round28-text/05) — fullwidth letters and digits
+//!   (`ＥｎｃＣａｎａｒｙ`, U+FF01..U+FF5E, as a "zenkaku" conversion or a normalising error page
+//!   writes them), mathematical or circled letters, superscript digits, ligatures: characters
+//!   whose compatibility decomposition (NFKD, and so NFKC) is ASCII, so any reader reads them as
+//!   the credential;
+//! - characters drawn as nothing (`escape::drawn_as_nothing`: Default_Ignorable ones, variation
+//!   selectors, tag characters, zero-width ones, combining marks): a run of any length of them
+//!   between a credential's letters leaves the credential as a reader sees it (finding
+//!   round33-text/03: 13 variation selectors per gap were over the skeleton's byte gap);
+//! - the invisible characters that carry a byte each (findings round29-text/01 and /02,
+//!   `smuggled`): tag characters (U+E0000 + an ASCII byte, "ASCII smuggling") and variation
+//!   selectors (one per byte, "emoji smuggling"), which a decoder, or a language model reading a
+//!   log, reads back.
 //!
-//! The rule: the text is also read with each such character folded to the ASCII it stands for,
-//! and every reading (`echo`'s, the skeleton's) runs on that folded text; a range found there
-//! masks the original characters it came from. Credentials are printable ASCII
-//! (`super::from_input`), so this one reading covers every compatibility spelling of each.
+//! The rule: the text is also read with each compatibility form folded to the ASCII it stands
+//! for; as drawn — folded so, and each character drawn as nothing left out — when it holds
+//! such characters; and, when it holds byte-carrying
+//! characters, once more with each read as its byte (ASCII, or Latin-1 beyond it). Every
+//! reading (`echo`'s, the skeleton's) runs on those texts, and a range found there masks the
+//! original characters it came from. Each is one walk of the text, so a run of any length costs
+//! its length. Credentials are printable ASCII (`super::from_input`), so these readings cover
+//! every compatibility spelling, every invisible interleaving and every smuggled run of each.
 
 use super::wide::Narrowed;
 
-/// The ASCII a character's compatibility decomposition is, when it is ASCII and the character
-/// is not (`Ｅ` → `E`, `ﬁ` → `fi`, `²` → `2`, U+00A0 → a space).
-fn ascii_of(c: char, out: &mut String) -> bool {
+/// The byte an invisible character carries: a tag character U+E0000 + b (b below 0x80) carries
+/// b, a variation selector U+FE00 + b (b below 16) or U+E0100 + b − 16 carries b — the schemes
+/// that hide text in characters a renderer draws as nothing. Its one home: the smuggled reading
+/// here and `echo`'s escapes (`\u{e0073}`, `\udb40\udc73`) both read it.
+pub(super) fn smuggled(code: u32) -> Option<u8> {
+    match code {
+        0xe0000..=0xe007f => Some((code - 0xe0000) as u8),
+        0xfe00..=0xfe0f => Some((code - 0xfe00) as u8),
+        0xe0100..=0xe01ef => Some((code - 0xe0100 + 16) as u8),
+        _ => None,
+    }
+}
+
+/// What a character stands for in one reading (pushed to `out`, maybe nothing), when it is
+/// not itself: with `smuggle`, the byte it carries (see `smuggled`); nothing when it is drawn
+/// as nothing; or the ASCII its compatibility decomposition is, when it is ASCII and the
+/// character is not (`Ｅ` → `E`, `ﬁ` → `fi`, `²` → `2`, U+00A0 → a space).
+fn stands_for(c: char, reading: Reading, out: &mut String) -> bool {
     if c.is_ascii() {
         return false;
+    }
+    if let Some(byte) = smuggled(u32::from(c)).filter(|_| reading == Reading::Smuggled) {
+        out.push(char::from(byte));
+        return true;
+    }
+    if reading != Reading::Compatible && crate::escape::drawn_as_nothing(c) {
+        return true;
     }
     let start = out.len();
     let mut ascii = true;
@@ -30,44 +66,77 @@ fn ascii_of(c: char, out: &mut String) -> bool {
     true
 }
 
-/// The text with every character whose compatibility decomposition is ASCII folded to that
-/// ASCII, and where each of its bytes came from; `None` when there is no such character (the
-/// text reads the same).
-pub fn folded(text: &str) -> Option<Narrowed> {
+/// How `stands_for` reads a character.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reading {
+    /// Compatibility forms folded, every other character kept: a credential beyond ASCII in
+    /// a decomposed form (`a` + U+0308) keeps its marks.
+    Compatible,
+    /// As drawn: compatibility forms folded, characters drawn as nothing left out.
+    Drawn,
+    /// As drawn, with byte-carrying characters read as their bytes.
+    Smuggled,
+}
+
+/// The readings of `text` (see the module doc) that differ from it: its compatibility forms
+/// folded; as drawn, when it holds characters drawn as nothing; and with its byte-carrying
+/// characters read as their bytes, when it holds any; each with where each of its bytes came
+/// from.
+pub fn folded(text: &str) -> Vec<Narrowed> {
+    let mut readings: Vec<Narrowed> = reading(text, Reading::Compatible).into_iter().collect();
+    if text.chars().any(crate::escape::drawn_as_nothing) {
+        readings.extend(reading(text, Reading::Drawn));
+    }
+    if text.chars().any(|c| smuggled(u32::from(c)).is_some()) {
+        readings.extend(reading(text, Reading::Smuggled));
+    }
+    readings
+}
+
+/// One reading of `text` (`stands_for`); `None` when it reads the same.
+fn reading(text: &str, how: Reading) -> Option<Narrowed> {
     let mut folded = Narrowed { text: String::new(), spans: Vec::new() };
     let mut ascii = String::new();
     let mut copied = 0;
+    let mut changed = false;
     for (at, c) in text.char_indices().filter(|(_, c)| !c.is_ascii()) {
         ascii.clear();
-        if !ascii_of(c, &mut ascii) {
+        if !stands_for(c, how, &mut ascii) {
             continue;
         }
+        changed = true;
         if copied < at {
             folded.spans.push((folded.text.len(), (copied, at), false));
             folded.text.push_str(&text[copied..at]);
         }
-        folded.spans.push((folded.text.len(), (at, at + c.len_utf8()), true));
-        folded.text.push_str(&ascii);
+        // A character read as nothing has no span: a range found around it runs from the
+        // span before it to the one after, and so covers it.
+        if !ascii.is_empty() {
+            folded.spans.push((folded.text.len(), (at, at + c.len_utf8()), true));
+            folded.text.push_str(&ascii);
+        }
         copied = at + c.len_utf8();
     }
-    if folded.spans.is_empty() {
+    if !changed {
         return None;
     }
     if copied < text.len() {
         folded.spans.push((folded.text.len(), (copied, text.len()), false));
         folded.text.push_str(&text[copied..]);
     }
-    Some(folded)
+    // A text of nothing but such characters has nothing left to read.
+    (!folded.spans.is_empty()).then_some(folded)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn fullwidth_and_compatibility_characters_fold_to_ascii_and_map_back() {
         let text = "key ＥｎｃＣａｎａｒｙ ﬁ² 東京 é end";
-        let folded = folded(text).unwrap();
+        let folded = folded(text).remove(0);
         assert_eq!(folded.text, "key EncCanary fi2 東京 é end");
         let at = folded.text.find("Canary").unwrap();
         let (start, end) = folded.origin((at, at + "Canary".len()), text);
@@ -75,6 +144,133 @@ mod tests {
         let at = folded.text.find("東京 é").unwrap();
         let (start, end) = folded.origin((at, at + "東京 é".len()), text);
         assert_eq!(&text[start..end], "東京 é");
-        assert!(super::folded("plain ASCII, 東京, é").is_none());
+        assert!(super::folded("plain ASCII, 東京, é").is_empty());
+    }
+
+    /// Findings round29-text/01 and /02: the token as tag characters (raw, and escaped as `line`
+    /// and JSON write them) and one variation selector per byte after an emoji: each is masked.
+    #[test]
+    fn a_credential_smuggled_in_invisible_characters_is_masked() {
+        const TOKEN: &str = "sEcr3tT0kenVal9Smuggled";
+        let kept = crate::secret::Secret::new(TOKEN);
+        let tags: String = TOKEN.bytes().map(|b| char::from_u32(0xe0000 + u32::from(b)).unwrap()).collect();
+        let selectors: String = TOKEN.bytes().map(|b| char::from_u32(0xe0100 + u32::from(b) - 16).unwrap()).collect();
+        let tags_escaped: String = TOKEN.bytes().map(|b| format!("\\u{{e00{b:02x}}}")).collect();
+        let tags_json: String = tags
+            .chars()
+            .flat_map(|c| c.encode_utf16(&mut [0; 2]).to_vec())
+            .map(|unit| format!("\\u{unit:04x}"))
+            .collect();
+        for (what, echo) in [
+            ("tags", format!("smuggle{{x:{tags}}}")),
+            ("selectors", format!("read{{x:ok\u{1f600}{selectors}}}")),
+            ("escaped tags", format!("smuggle{{x:{tags_escaped}}}")),
+            ("JSON tags", format!("smuggle{{x:{tags_json}}}")),
+        ] {
+            let scrubbed = crate::secret::scrub(&echo);
+            assert!(scrubbed.contains("***"), "{what}: {scrubbed}");
+            let carried: Vec<u8> = scrubbed.chars().filter_map(|c| smuggled(u32::from(c))).collect();
+            let cut = crate::secret::SHORTEST_CUT;
+            assert!(!carried.windows(cut).any(|w| TOKEN.as_bytes().windows(cut).any(|t| t == w)), "{what}: {scrubbed}");
+            assert!(!scrubbed.contains("e0073") && !scrubbed.contains("dc73"), "{what}: {scrubbed}");
+        }
+        crate::secret::forget(kept.expose());
+    }
+
+    /// `text` without its `\\uXXXX` and `\\u{…}` escapes: what a reader who skips them sees.
+    fn without_escapes(text: &str) -> String {
+        let mut out = String::new();
+        let mut rest = text;
+        while let Some(at) = rest.find("\\u") {
+            out.push_str(&rest[..at]);
+            rest = &rest[at + 2..];
+            let skip = match rest.strip_prefix('{') {
+                Some(braced) => braced.find('}').map_or(0, |end| end + 2),
+                None => rest.chars().take(4).take_while(char::is_ascii_hexdigit).count(),
+            };
+            rest = &rest[skip..];
+        }
+        out.push_str(rest);
+        out
+    }
+
+    /// The characters a run between a credential's letters is drawn from: variation selectors
+    /// (both blocks), tag characters, zero-width and joining characters, other Default_Ignorable
+    /// ones, combining and enclosing marks.
+    const NOTHING: &[char] = &[
+        '\u{fe00}',
+        '\u{fe0f}',
+        '\u{e0100}',
+        '\u{e01ef}',
+        '\u{e0001}',
+        '\u{e0041}',
+        '\u{e007f}',
+        '\u{e0fff}',
+        '\u{200b}',
+        '\u{200c}',
+        '\u{200d}',
+        '\u{2060}',
+        '\u{2065}',
+        '\u{feff}',
+        '\u{34f}',
+        '\u{17b4}',
+        '\u{180b}',
+        '\u{115f}',
+        '\u{3164}',
+        '\u{fff0}',
+        '\u{ad}',
+        '\u{300}',
+        '\u{301}',
+        '\u{36f}',
+        '\u{20dd}',
+        '\u{1ab0}',
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Finding round33-text/03, the class: a credential with a run of any length (none to
+        /// hundreds) of characters drawn as nothing between any of its letters, within any text,
+        /// is masked — as the scrubber writes it and in every output kind — so what a reader sees
+        /// holds no piece of it of `SHORTEST_CUT` characters.
+        #[test]
+        fn a_credential_between_runs_of_invisible_characters_is_masked_in_every_output(
+            secret in "1nv1s[A-Za-z0-9]{20,28}",
+            gaps in proptest::collection::vec(
+                proptest::collection::vec(proptest::sample::select(NOTHING), 0..12).prop_map(|g| g.into_iter().collect::<String>()), 40),
+            long in 0usize..4,
+            prefix in "\\PC{0,8}",
+            suffix in "[ ,.;]\\PC{0,8}",
+        ) {
+            let kept = crate::secret::Secret::new(secret.clone());
+            let echo: String = secret
+                .chars()
+                .zip(&gaps)
+                .enumerate()
+                // Every fourth gap may be hundreds of characters long.
+                .map(|(i, (c, gap))| if i % 4 == long { format!("{c}{}", gap.repeat(40)) } else { format!("{c}{gap}") })
+                .collect();
+            let text = format!("{prefix}{echo}{suffix}");
+            let read = |shown: &str| -> String { shown.chars().filter(|c| !crate::escape::drawn_as_nothing(*c)).collect() };
+            let cut = crate::secret::SHORTEST_CUT;
+            let pieces: Vec<&str> = (0..=secret.len() - cut).map(|at| &secret[at..at + cut]).collect();
+            let scrubbed = crate::secret::scrub(&text);
+            prop_assert!(scrubbed.contains("***"), "{:?}", scrubbed);
+            for shown in [
+                scrubbed,
+                crate::escape::line(&text),
+                crate::escape::markdown(&text),
+                crate::escape::html(&text),
+                crate::escape::xml(&text),
+                crate::escape::code(serde_json::to_string(&crate::secret::scrub(&text)).unwrap()),
+            ] {
+                // Escapes of hidden characters (`\u200b`, `\u{e0100}`) read past, too.
+                let unescaped = without_escapes(&shown);
+                for piece in &pieces {
+                    prop_assert!(!read(&shown).contains(piece) && !read(&unescaped).contains(piece), "{:?} -> {:?}", text, shown);
+                }
+            }
+            crate::secret::forget(kept.expose());
+        }
     }
 }

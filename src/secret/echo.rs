@@ -144,9 +144,10 @@ impl Forms {
             self.skeletons.find_ranges(&narrowed.text, &mut found);
             masked.extend(found.into_iter().map(|range| narrowed.origin(range, text)));
         }
-        // The text with its compatibility forms folded to ASCII (`compat::folded`): a
-        // credential in fullwidth letters is the credential to any reader.
-        if let Some(folded) = super::compat::folded(text) {
+        // The text as drawn, and with its invisible bytes read (`compat::folded`): a credential
+        // in fullwidth letters, between characters drawn as nothing, or smuggled in tag
+        // characters is the credential to a reader.
+        for folded in super::compat::folded(text) {
             let mut found = self.readings(&folded.text);
             self.skeletons.find_ranges(&folded.text, &mut found);
             masked.extend(found.into_iter().map(|range| folded.origin(range, text)));
@@ -487,13 +488,21 @@ fn read_at(text: &str, at: usize, out: &mut Vec<(u32, usize)>) {
 /// JS escape()'s `%uXXXX` (in `%25` layers too). A UTF-16 surrogate pair (`\\ud83d\\udd11`,
 /// json.dumps' and Jackson's ASCII output, finding round10-text/01) is read as the one character
 /// it stands for.
+///
+/// An escaped character that smuggles a byte (`super::compat::smuggled`: `\\u{e0073}`,
+/// `\\udb40\\udc73`) is also read as that byte, as the raw character is in the smuggled reading.
 fn unicode_escape(rest: &str, at: usize, out: &mut Vec<(u32, usize)>) {
     let Some((code, length)) = code_unit(rest) else { return };
-    out.push((fold(code), at + length));
+    let mut push = |code: u32, end: usize| {
+        out.push((fold(code), end));
+        if let Some(byte) = super::compat::smuggled(code) {
+            out.push((byte_code(byte), end));
+        }
+    };
+    push(code, at + length);
     if (0xd800..0xdc00).contains(&code) {
         if let Some((low, more)) = code_unit(&rest[length..]).filter(|(low, _)| (0xdc00..0xe000).contains(low)) {
-            let joined = 0x10000 + ((code - 0xd800) << 10) + (low - 0xdc00);
-            out.push((fold(joined), at + length + more));
+            push(0x10000 + ((code - 0xd800) << 10) + (low - 0xdc00), at + length + more);
         }
     }
 }

@@ -19,8 +19,11 @@
 //! new way to list it needs no new reading; and `dump` decodes every run of numbers under each
 //! base, word size and byte order a dump tool prints, so a new dump format needs none either.
 //! Base32 (RFC 4648) is read as base64 is, by its stable runs at each of its five offsets; and
-//! `compat` reads the text with its compatibility forms (fullwidth letters, `ﬁ`, `²`) folded to
-//! ASCII, so a credential written in them is masked as written plainly.
+//! `compat` reads the text as drawn — its compatibility forms (fullwidth letters, `ﬁ`, `²`)
+//! folded to ASCII, every character drawn as nothing (variation selectors, tag characters,
+//! zero-width and other Default_Ignorable characters, combining marks) left out, runs of any
+//! length — and its invisible byte-carrying characters (tag characters, variation selectors) read
+//! as their bytes, so a credential written in them, or between them, is masked as written plainly.
 //! `wide` reads the credential's bytes paired into UTF-16 characters (a server that decodes the
 //! header as UTF-16 echoes `潴⵫扡摣`), in both byte orders and at both alignments.
 //! It runs where a server's text becomes a message (errors, warnings, refusals), and again in

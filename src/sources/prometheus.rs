@@ -465,6 +465,7 @@ fn histogram_answer(body: &[u8], at: i64) -> Result<Answer, String> {
     let (mut series, mut histograms) = (Vec::new(), Vec::new());
     let mut seen = std::collections::BTreeSet::new();
     for sample in answer.data.result {
+        sample.metric.iter().try_for_each(|(name, value)| label_within_bound(name, value))?;
         let labels: BTreeMap<String, String> = sample
             .metric
             .iter()
@@ -518,7 +519,7 @@ pub fn sample_texts_exact(body: &[u8]) -> Result<(), String> {
         let Some(text) = sample.get(1).and_then(Value::as_str) else { return Ok(()) };
         crate::metrics::exact_figure_text(text).map(|_| ()).map_err(|why| {
             let named = match series.and_then(|s| s.get("metric")) {
-                Some(metric) => format!("the sample of series {}", crate::secret::scrub(&metric.to_string())),
+                Some(metric) => format!("the sample of series {}", crate::secret::quoted(&metric.to_string())),
                 None => "the scalar sample".to_string(),
             };
             format!("{named}: {why}")
@@ -539,7 +540,7 @@ pub fn sample_texts_exact(body: &[u8]) -> Result<(), String> {
                     .filter(|key| series.get(key).is_some())
                     .collect();
                 if readings.len() > 1 {
-                    let named = series.get("metric").map(|m| crate::secret::scrub(&m.to_string())).unwrap_or_default();
+                    let named = series.get("metric").map(|m| crate::secret::quoted(&m.to_string())).unwrap_or_default();
                     return Err(format!(
                         "series {named} carries {} in one sample: one series, two readings (an answer merged by a layer \
                          in between?); refused",
@@ -638,6 +639,35 @@ fn error_chain(error: &dyn std::error::Error) -> String {
     parts.join(": ")
 }
 
+/// The most characters of one label name or value of a Prometheus answer gatecheck reads: as
+/// many as any output shows of a text (`escape::SHOWN`). Prometheus sets no limit, but no real
+/// series is labelled by a text of thousands of characters, and every label is scrubbed as it
+/// is read, at a cost that grows with its length (finding round33-text/04: a 400 KB label kept
+/// a plain `verify` busy for minutes, outside `--prometheus-timeout`).
+pub const LABEL_TEXT: usize = crate::escape::SHOWN;
+
+/// The one rule for a label of a Prometheus answer, before anything reads it: a name or value
+/// longer than `LABEL_TEXT` characters refuses the answer (exit 2), naming the label and its
+/// length, never quoting the text.
+fn label_within_bound(name: &str, value: &str) -> Result<(), String> {
+    let length = |text: &str| text.chars().count();
+    if length(name) > LABEL_TEXT {
+        return Err(format!(
+            "the answer holds a label name of {} characters (at most {LABEL_TEXT}): no real series carries one; refused",
+            length(name)
+        ));
+    }
+    if length(value) > LABEL_TEXT {
+        return Err(format!(
+            "the answer's label {} holds a value of {} characters (at most {LABEL_TEXT}): no real series carries one; \
+             refused",
+            crate::escape::line(&format!("{name:?}")),
+            length(value)
+        ));
+    }
+    Ok(())
+}
+
 /// The answer as series. One figure, one reading: Prometheus never answers one label set twice
 /// ("vector cannot contain metrics with the same labelset"); an answer that does (a proxy or
 /// federation layer in between) has two readings of one series, which neither a row per series
@@ -686,6 +716,11 @@ fn to_series(plan: &PrometheusPlan, gate: &str, query: &str, data: &Data, at: i6
     if let Data::Vector(vector) = data {
         let mut seen = std::collections::BTreeSet::new();
         for sample in vector {
+            sample
+                .metric()
+                .iter()
+                .try_for_each(|(name, value)| label_within_bound(name, value))
+                .map_err(|why| plan.error(format!("query {query:?} for gate {gate}: {why}")))?;
             let labels: BTreeMap<&String, &String> = sample.metric().iter().filter(|(_, v)| !v.is_empty()).collect();
             if !seen.insert(labels.clone()) {
                 let labels: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v:?}")).collect();

@@ -420,15 +420,17 @@ enum NotTheRuns {
 /// A process start gauge (`process_key`) as a reason quotes it, label values scrubbed as a
 /// series' are (`quoted_series`).
 fn quoted_gauge(process: &str) -> String {
-    crate::secret::scrub(process)
+    crate::secret::bounded(process, crate::escape::SHOWN)
 }
 
 /// A series' labels as a reason quotes them. Label values are the target's text and may hold a
 /// credential (a series labelled by the client's token): scrubbed here, where they leave the
 /// scrape, since a reason is written into the summary, the reports and history (finding
-/// round15-text/01: only the terminal's line escaping scrubbed them).
+/// round15-text/01: only the terminal's line escaping scrubbed them). Bounded as shown text is
+/// (`secret::bounded`) before it is scrubbed: the target's labels may be of any length, and a
+/// long one scrubbed whole stalled the run (finding round33-text/04).
 fn quoted_series(labels: &str) -> String {
-    crate::secret::scrub(&format!("{{{labels}}}"))
+    crate::secret::bounded(&format!("{{{labels}}}"), crate::escape::SHOWN)
 }
 
 /// A series as the subject of a reason: "series {…}", or the histogram's one unlabelled series.

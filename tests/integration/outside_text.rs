@@ -136,7 +136,9 @@ fn answer(stream: TcpStream, mode: Echo, extra: &str) {
                 "application/json",
                 serde_json::json!({
                     "status": "success",
-                    "data": {"resultType": "vector", "result": [{"metric": {"echo": echo}, "value": [asked, "45"]}]},
+                    // A label as long as one may be (`sources::prometheus::LABEL_TEXT`: a longer one
+                    // is refused, finding round33-text/04); the warning carries the whole echo.
+                    "data": {"resultType": "vector", "result": [{"metric": {"echo": echo.chars().take(4000).collect::<String>()}, "value": [asked, "45"]}]},
                     "warnings": [echo],
                 })
                 .to_string(),
@@ -1943,4 +1945,212 @@ fn a_long_prometheus_label_value_never_stalls_the_scrubber() {
         .assert();
     let output = assert.get_output();
     assert!(output.status.code().is_some(), "finished in time: {output:?}");
+}
+
+/// What a reader of `text` sees: every character drawn as nothing (a variation selector, a tag
+/// character, a zero-width or Default_Ignorable one, a combining mark) dropped. Listed here,
+/// apart from the code's rule, so a gap in one is seen by the other.
+fn as_read(text: &str) -> String {
+    text.chars()
+        .filter(|c| {
+            !matches!(*c,
+                '\u{300}'..='\u{36f}' | '\u{20d0}'..='\u{20ff}' | '\u{115f}' | '\u{1160}' | '\u{17b4}' | '\u{17b5}'
+                | '\u{180b}'..='\u{180f}' | '\u{200b}'..='\u{200f}' | '\u{2060}'..='\u{206f}' | '\u{3164}'
+                | '\u{fe00}'..='\u{fe0f}' | '\u{feff}' | '\u{ffa0}' | '\u{fff0}'..='\u{fff8}'
+                | '\u{e0000}'..='\u{e0fff}')
+        })
+        .collect()
+}
+
+/// Finding round33-text/01: Default_Ignorable characters that are not format characters (U+034F,
+/// the Khmer and Mongolian ones, the variation selectors, the unassigned U+2065, U+FFF0 and the
+/// tag plane) from a k6 threshold name were written raw into the table, JSON, Markdown, HTML and
+/// JUnit: each is written as an escape everywhere.
+#[test]
+fn every_default_ignorable_character_of_k6_text_is_escaped_in_every_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let ignorable = [
+        '\u{34f}',
+        '\u{17b4}',
+        '\u{180b}',
+        '\u{fe0f}',
+        '\u{e0100}',
+        '\u{2065}',
+        '\u{fff0}',
+        '\u{e0000}',
+        '\u{e0080}',
+        '\u{115f}',
+        '\u{e01ef}',
+        '\u{e0fff}',
+    ];
+    let name: String = ignorable.iter().map(|c| format!("X{c}")).collect();
+    let summary = summary_with_threshold(dir.path(), &format!("rate<0.01 {name}"));
+    let reports: Vec<(&str, PathBuf)> = ["json", "markdown", "html", "junit"]
+        .iter()
+        .map(|kind| (*kind, dir.path().join(format!("report.{kind}"))))
+        .collect();
+    let mut command = gatecheck_with_lag();
+    command.args(["verify", "-v", "--summary"]).arg(&summary);
+    for (kind, path) in &reports {
+        command.arg("--report").arg(format!("{kind}={}", path.display()));
+    }
+    let assert = command.env("GITHUB_STEP_SUMMARY", dir.path().join("step.md")).assert().code(1);
+    let mut outputs = vec![("stdout".to_string(), stdout_of(&assert)), ("stderr".to_string(), stderr_of(&assert))];
+    for (kind, path) in &reports {
+        outputs.push((kind.to_string(), std::fs::read_to_string(path).unwrap()));
+    }
+    outputs.push(("step summary".to_string(), std::fs::read_to_string(dir.path().join("step.md")).unwrap_or_default()));
+    for (what, text) in &outputs {
+        if let Some(c) = text.chars().find(|c| ignorable.contains(c)) {
+            panic!("{what}: U+{:04X} written as itself: {}", u32::from(c), text.escape_debug());
+        }
+    }
+    assert!(outputs[0].1.contains("X\\u034fX\\u17b4X") && outputs[0].1.contains("\\u{e0100}"), "{}", outputs[0].1);
+}
+
+/// The outputs of one `verify` of a k6 summary whose failing threshold is `threshold`, with
+/// `token` known: stdout, stderr, the JSON, HTML and JUnit reports and the step summary.
+fn outputs_of_threshold(threshold: &str, token: &str) -> Vec<(String, String)> {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = summary_with_threshold(dir.path(), threshold);
+    let mut command = gatecheck_with_lag();
+    command.args(["verify", "-v", "--summary"]).arg(&summary);
+    for kind in ["json", "html", "junit", "markdown"] {
+        command.arg("--report").arg(format!("{kind}={}", dir.path().join(format!("report.{kind}")).display()));
+    }
+    let assert = command
+        .env("GATECHECK_PROMETHEUS_TOKEN", token)
+        .env("GITHUB_STEP_SUMMARY", dir.path().join("step.md"))
+        .env("GITHUB_ACTIONS", "true")
+        .timeout(std::time::Duration::from_secs(60))
+        .assert()
+        .code(1);
+    let mut outputs = vec![("stdout".to_string(), stdout_of(&assert)), ("stderr".to_string(), stderr_of(&assert))];
+    for (path, text) in files_under(dir.path()).into_iter().filter(|(path, _)| !path.ends_with("summary.json")) {
+        outputs.push((path.display().to_string(), text));
+    }
+    outputs
+}
+
+/// Whether `text` shows `token` to a reader: as it is drawn (`as_read`), or with the escapes
+/// of hidden characters (`\u200b`, `\u{e0100}`) read past.
+fn shows_token(text: &str, token: &str) -> bool {
+    let read = as_read(text);
+    let mut unescaped = String::new();
+    let mut rest = read.as_str();
+    while let Some(at) = rest.find("\\u") {
+        unescaped.push_str(&rest[..at]);
+        rest = &rest[at + 2..];
+        let digits = if let Some(braced) = rest.strip_prefix('{') {
+            braced.find('}').map_or(0, |end| end + 2)
+        } else {
+            rest.chars().take(4).filter(char::is_ascii_hexdigit).count()
+        };
+        rest = &rest[digits..];
+    }
+    unescaped.push_str(rest);
+    read.contains(token) || unescaped.contains(token)
+}
+
+/// Finding round33-text/03: a known credential echoed with invisible characters between its
+/// letters — 13 supplementary or 17 plain variation selectors, 25 combining accents, 40
+/// zero-width spaces, joiners, runs of hundreds — was over the skeleton's byte gap, so it was
+/// not masked, and with the selectors written raw every output displayed it. Each is masked.
+#[test]
+fn a_credential_interleaved_with_invisible_characters_is_masked_in_every_output() {
+    const TOKEN: &str = "Tok3nSecretValueAbcdef123456";
+    for gap in [
+        "\u{e0100}".repeat(13),
+        "\u{fe0f}".repeat(17),
+        "\u{301}".repeat(25),
+        "\u{200b}".repeat(40),
+        "\u{200d}".repeat(30),
+        "\u{34f}\u{e0101}\u{fe00}\u{20dd}\u{2060}\u{180b}".repeat(60),
+    ] {
+        let echo: String = TOKEN.chars().map(String::from).collect::<Vec<_>>().join(&gap);
+        for (what, text) in outputs_of_threshold(&format!("rate<0.01 || {echo}"), TOKEN) {
+            assert!(!shows_token(&text, TOKEN), "{:?} gap: {what} shows the credential", gap.chars().next());
+        }
+    }
+}
+
+/// Finding round33-text/03 through a server: a Prometheus echoing the bearer token it received
+/// in its error body, with 17 variation selectors between its characters, had it printed on
+/// stderr as `invalid token Tok3nSecretValueAbcdef123456`.
+#[test]
+fn a_prometheus_echo_of_the_token_between_invisible_characters_is_masked() {
+    const TOKEN: &str = "Tok3nSecretValueAbcdef123456";
+    let echo: String = TOKEN.chars().map(String::from).collect::<Vec<_>>().join(&"\u{fe0f}".repeat(17));
+    let body =
+        serde_json::json!({"status": "error", "errorType": "bad_data", "error": format!("invalid token {echo}")})
+            .to_string();
+    let answer = format!(
+        "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let (url, _) = serve_answer(answer);
+    let output = gatecheck()
+        .args(["verify", "--summary", "fixtures/k6/1.1.0/pass/summary-export.json", "--no-env"])
+        .args(["--policy", "gates/release.toml", "--prometheus-url", &url, "--prometheus-retries", "0"])
+        .env("GATECHECK_PROMETHEUS_TOKEN", TOKEN)
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(stderr.contains("invalid token") || stdout.contains("invalid token"), "{stderr}");
+    assert!(!shows_token(&stdout, TOKEN) && !shows_token(&stderr, TOKEN), "{stdout}\n{stderr}");
+}
+
+/// Finding round33-text/02: the JSON report scrubbed each outside text whole, so one 400 KB k6
+/// threshold name (a credential known) kept `verify --report json=…` busy ~17 s in a release
+/// build, minutes in a debug one. Each text is bounded before it is scrubbed, as shown text is:
+/// judged within the deadline, the name written cut.
+#[test]
+fn a_400_kb_k6_threshold_name_in_the_json_report_never_stalls_the_scrubber() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = format!("rate>0.99 || {}", random_alphanumeric(400_000));
+    let summary = summary_with_threshold(dir.path(), &name);
+    let json = dir.path().join("verdict.json");
+    gatecheck_with_lag()
+        .args(["verify", "--summary"])
+        .arg(&summary)
+        .arg("--report")
+        .arg(format!("json={}", json.display()))
+        .env("GATECHECK_PROMETHEUS_TOKEN", "Tok3nSecretValueAbcdef123456")
+        .timeout(std::time::Duration::from_secs(30))
+        .assert()
+        .code(1);
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let longest = report["gates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|g| g["threshold"].as_str())
+        .map(|t| t.chars().count())
+        .max();
+    assert!(longest.is_some_and(|n| n <= 4001), "{longest:?}");
+}
+
+/// Finding round33-text/04: every label name and value of a Prometheus answer was scrubbed whole
+/// as the answer was read, so a server answering each query with a 400 KB label kept a plain
+/// `verify` busy for minutes (debug build). No real series carries such a label: the answer is
+/// refused (exit 2) naming the label, within the deadline.
+#[test]
+fn a_400_kb_prometheus_label_is_refused_in_time() {
+    let big = random_alphanumeric(400_000);
+    for metric in [format!(r#"{{"pod":"{big}"}}"#), format!(r#"{{"{}":"x"}}"#, &big[..300_000].to_lowercase())] {
+        let body = format!(
+            r#"{{"status":"success","data":{{"resultType":"vector","result":[{{"metric":{metric},"value":[ASKED_T,"1"]}}]}}}}"#
+        );
+        let url = serve_prometheus_answer(Box::leak(body.into_boxed_str()));
+        let assert = gatecheck()
+            .args(["verify", "--summary", "fixtures/k6/1.1.0/pass/summary-export.json", "--no-env"])
+            .args(["--policy", "gates/release.toml", "--prometheus-url", &url, "--prometheus-timeout", "60s"])
+            .env("GATECHECK_PROMETHEUS_TOKEN", "Tok3nSecretValueAbcdef123456")
+            .timeout(std::time::Duration::from_secs(30))
+            .assert()
+            .code(2);
+        let stderr = stderr_of(&assert);
+        assert!(stderr.contains("label") && stderr.len() < 10_000, "{}", &stderr[..stderr.len().min(2000)]);
+    }
 }
