@@ -66,10 +66,28 @@ impl Drop for Receiver {
     }
 }
 
-fn segment(target: &str, receiver: &str, dir: &std::path::Path, index: u32, run_id: &str) -> std::process::Child {
+/// Segment `index` of two of `run_id`, a 6 s run starting at `start` (unix seconds): the
+/// segments of one run share their start, or each is an attempt of its own (spawned on a loaded
+/// machine, two runners would otherwise straddle a second and never form one run).
+fn segment(
+    target: &str,
+    receiver: &str,
+    dir: &std::path::Path,
+    index: u32,
+    run_id: &str,
+    start: u64,
+) -> std::process::Child {
     let (segment, push) = (format!("--segment={index}/2"), format!("--remote-write={receiver}/api/v1/write"));
-    let args = ["--duration", "6s", "--vus", "8", "--no-sleep", "--run-id", run_id, &segment, &push];
+    let start = start.to_string();
+    let args =
+        ["--duration", "6s", "--vus", "8", "--no-sleep", "--run-id", run_id, "--start-at", &start, &segment, &push];
     spawn_smoke(target, dir, &format!("s{index}"), &args)
+}
+
+/// Sleeps until `seconds` after the unix time `start`.
+fn sleep_until_after(start: u64, seconds: f64) {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
+    std::thread::sleep(Duration::from_secs_f64((start as f64 + seconds - now).max(0.0)));
 }
 
 /// Every row the live view and the files both judge has the same verdict; how many there were.
@@ -101,8 +119,8 @@ fn the_union_of_pushed_segments_is_judged_in_prometheus_as_merge_and_verify_judg
     let Some(receiver) = Receiver::start(true) else { return };
     let target = Served::start(&["demo", "--serve"]);
     let dir = tempfile::tempdir().unwrap();
-    let run_id = "rw-test-1";
-    let children: Vec<_> = (0..2).map(|i| segment(&target.url, &receiver.url, dir.path(), i, run_id)).collect();
+    let (run_id, start) = ("rw-test-1", unix_now() + 3);
+    let children: Vec<_> = (0..2).map(|i| segment(&target.url, &receiver.url, dir.path(), i, run_id, start)).collect();
     for child in children {
         assert!(child.wait_with_output().unwrap().status.success());
     }
@@ -144,7 +162,7 @@ fn a_receiver_that_refuses_the_push_blocks_the_run_and_the_live_view() {
     let Some(receiver) = Receiver::start(false) else { return };
     let target = Served::start(&["demo", "--serve"]);
     let dir = tempfile::tempdir().unwrap();
-    let child = segment(&target.url, &receiver.url, dir.path(), 0, "rw-refused");
+    let child = segment(&target.url, &receiver.url, dir.path(), 0, "rw-refused", unix_now() + 3);
     assert!(child.wait_with_output().unwrap().status.success(), "smoke itself only measures");
     let out =
         stdout_of(&gatecheck_with_lag().args(["verify", "--summary"]).arg(dir.path().join("s0.json")).assert().code(1));
@@ -565,8 +583,10 @@ fn a_native_segment_killed_or_stopped_part_way_blocks_the_union() {
     let target = Served::start(&["demo", "--serve"]);
     let dir = tempfile::tempdir().unwrap();
     for (run_id, signal) in [("rw-killed", "-KILL"), ("rw-stopped", "-TERM")] {
-        let mut children: Vec<_> = (0..2).map(|i| segment(&target.url, &receiver.url, dir.path(), i, run_id)).collect();
-        std::thread::sleep(Duration::from_millis(2500));
+        let start = unix_now() + 3;
+        let mut children: Vec<_> =
+            (0..2).map(|i| segment(&target.url, &receiver.url, dir.path(), i, run_id, start)).collect();
+        sleep_until_after(start, 2.5);
         send_signal(&children[1], signal);
         for child in children.iter_mut() {
             child.wait().unwrap();
