@@ -42,10 +42,12 @@ fn raw_halves_merge_to_the_figures_of_the_whole_run() {
 fn native_shards_merge_their_histograms() {
     let target = Served::start(&["demo", "--serve"]);
     let dir = tempfile::tempdir().unwrap();
-    // Two segments of one run, side by side (segments of one run share a moment: run one after
-    // the other, a loaded machine once put a whole second between them and merge refused).
+    // Two segments of one run, side by side, sharing their start (without --start-at each
+    // starts at its own second: a loaded machine once put a whole second between them and
+    // merge refused).
+    let start = crate::support::common_start();
     let shard = |name: &str, segment: &str| {
-        let extra = ["--duration", "3s", "--run-id", "merge-test", "--segment", segment];
+        let extra = ["--duration", "3s", "--run-id", "merge-test", "--segment", segment, "--start-at", &start];
         spawn_smoke(&target.url, dir.path(), name, &extra).wait_with_output().unwrap()
     };
     let (first, second) = std::thread::scope(|scope| {

@@ -882,13 +882,14 @@ fn scenario_text_quoting_a_credential_is_scrubbed_from_summaries(target: &str, t
         ),
     )
     .unwrap();
+    let start = crate::support::common_start();
     let smoke = |name: &str, segment: &str| {
         std::process::Command::new(assert_cmd::cargo::cargo_bin("gatecheck"))
             .env_clear()
             .env("PERF_BEARER_TOKEN", token)
             .args(["smoke", "--quiet", "--scenario"])
             .arg(&scenario)
-            .args(["--run-id", "quoting", "--segment", segment, "--summary-out"])
+            .args(["--run-id", "quoting", "--segment", segment, "--start-at", &start, "--summary-out"])
             .arg(dir.path().join(format!("{name}.json")))
             .arg("--log-out")
             .arg(dir.path().join(format!("{name}.log")))

@@ -295,6 +295,14 @@ pub fn stop_after(
     (sent.elapsed(), status.code())
 }
 
+/// A start for the segments of one run to share (`--start-at`, unix seconds, 3 s ahead): without
+/// one each runner starts at its own second, and two spawned on a loaded machine may straddle
+/// one and be two attempts (merge refuses them, the live check judges one alone).
+pub fn common_start() -> String {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
+    (now.as_secs() + 3).to_string()
+}
+
 /// `gatecheck smoke --quiet EXTRA…` in the background against the demo target at `target`,
 /// writing `NAME.json` and `NAME.log` into `dir`.
 pub fn spawn_smoke(target: &str, dir: &Path, name: &str, extra: &[&str]) -> std::process::Child {
