@@ -58,6 +58,11 @@ pub fn merge_raw(inputs: &[PathBuf], policy: &Policy) -> Result<Value, Error> {
                 json!({"passes": matches, "fails": total - matches, "value": *matches as f64 / (*total).max(1) as f64})
             }
             Aggregate::Counter { count, .. } => json!({"count": count}),
+            // No one value (runners disagree at the run's latest time): written without one,
+            // and the reason beside it, so a verify of the merge is NO DATA as of the files.
+            Aggregate::Gauge { value: None, min, max } => {
+                json!({"min": min, "max": max, crate::sources::k6_summary::GAUGE_VALUE_UNDEFINED: crate::metrics::UNDEFINED_GAUGE})
+            }
             Aggregate::Gauge { value, min, max } => json!({"value": value, "min": min, "max": max}),
         };
         metrics.insert(key.to_string(), value);

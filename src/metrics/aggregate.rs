@@ -115,11 +115,18 @@ pub enum Aggregate {
         per_second: Option<f64>,
     },
     Gauge {
-        value: f64,
+        /// The latest sample; None when the run's raw files hold samples of different value at
+        /// its latest time (two runners): then no one value is the gauge's (`UNDEFINED_GAUGE`).
+        value: Option<f64>,
         min: Option<f64>,
         max: Option<f64>,
     },
 }
+
+/// Why a gauge over several raw files has no value (finding round34-figures/02).
+pub const UNDEFINED_GAUGE: &str = "its latest samples (the same latest time, in different raw files: two runners) \
+     differ, so no one of them is the gauge's value; the value of a gauge read from several files is its sample with \
+     the latest time, whatever the order of the files";
 
 /// What a statistic lookup found.
 #[derive(Debug, Clone, PartialEq)]
@@ -127,6 +134,8 @@ pub enum Lookup {
     Value(f64),
     /// The metric exists but has no samples (k6 still writes it, with zeros).
     Empty,
+    /// The statistic has no one value in this evidence; the text says why.
+    Undefined(&'static str),
     /// The metric has samples but this statistic was not written.
     Absent,
 }
@@ -154,6 +163,20 @@ impl Aggregate {
         }
     }
 
+    /// The one rule of "these figures show no sample": an empty trend or rate (`is_empty`), or a
+    /// counter or gauge whose every field is 0 — k6 writes a counter or gauge that got no
+    /// sample so (`{count:0,rate:0}`, `{value:0,min:0,max:0}`), and figures cannot tell that
+    /// from samples that were all 0. Whether a flow ran (`policy::evaluate::flow_measured`)
+    /// and whether a summary's sub-metric holds a figure (`MetricSet::lookup`) both read it.
+    pub fn shows_no_sample(&self) -> bool {
+        let zero = |field: &Option<f64>| field.is_none_or(|v| v == 0.0);
+        match self {
+            Aggregate::Counter { count, per_second } => *count == 0.0 && zero(per_second),
+            Aggregate::Gauge { value, min, max } => *value == Some(0.0) && zero(min) && zero(max),
+            other => other.is_empty(),
+        }
+    }
+
     pub fn lookup(&self, stat: Stat) -> Lookup {
         if self.is_empty() {
             return Lookup::Empty;
@@ -167,7 +190,8 @@ impl Aggregate {
             (Aggregate::Rate { matches, total }, Stat::Rate) => Some(*matches as f64 / *total as f64),
             (Aggregate::Counter { count, .. }, Stat::Count) => Some(*count),
             (Aggregate::Counter { per_second, .. }, Stat::Rate) => *per_second,
-            (Aggregate::Gauge { value, .. }, Stat::Value) => Some(*value),
+            (Aggregate::Gauge { value: None, .. }, Stat::Value) => return Lookup::Undefined(UNDEFINED_GAUGE),
+            (Aggregate::Gauge { value, .. }, Stat::Value) => *value,
             (Aggregate::Gauge { min, .. }, Stat::Min) => *min,
             (Aggregate::Gauge { max, .. }, Stat::Max) => *max,
             _ => None,

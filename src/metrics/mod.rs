@@ -18,7 +18,7 @@ pub mod native;
 mod parts;
 mod selector;
 
-pub use aggregate::{Aggregate, Lookup, MetricKind, TrendStats};
+pub use aggregate::{Aggregate, Lookup, MetricKind, TrendStats, UNDEFINED_GAUGE};
 pub use distribution::Distribution;
 pub use figure::{check_json_numbers, exact_figure_text, Dimension, Domain, Stat};
 pub use fit::out_of_order;
@@ -402,8 +402,18 @@ impl MetricSet {
     /// samples the set holds (raw results, a native run's histograms), taken from them by k6's
     /// method (finding round20-judge/02: raw results answered only the percentiles their reader
     /// listed, and p(75) was NO DATA asking for the raw results it was given).
+    ///
+    /// A summary's sub-metric that shows no sample (`Aggregate::shows_no_sample`) is `Empty`,
+    /// whatever its kind (finding round34-figures/01): k6 writes a sub-metric its thresholds
+    /// made but no sample matched with every field 0, and passes those thresholds. A summary
+    /// cannot tell that from samples that were all 0, so it fails closed; raw results can
+    /// (they hold the samples, or nothing of the sub-metric). A parent (untagged) metric keeps
+    /// its figures: its zeros are k6's own counts of the run.
     pub fn lookup(&self, key: &MetricKey, stat: Stat) -> Lookup {
         let Some(metric) = self.metrics.get(key) else { return Lookup::Absent };
+        if self.format != FORMAT_RAW && !key.tags.is_empty() && metric.aggregate.shows_no_sample() {
+            return Lookup::Empty;
+        }
         match (metric.aggregate.lookup(stat), stat, self.distributions.get(key)) {
             (Lookup::Absent, Stat::Percentile(rank), Some(samples)) => {
                 samples.quantile(rank / 100.0).map_or(Lookup::Absent, Lookup::Value)

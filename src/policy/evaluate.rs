@@ -20,7 +20,7 @@
 use std::collections::BTreeMap;
 
 use crate::error::Error;
-use crate::metrics::{Lookup, MetricSet, Provenance};
+use crate::metrics::{Lookup, MetricKind, MetricSet, Provenance};
 use crate::metrics::{FORMAT_MACHINE_READABLE, FORMAT_MERGED_RAW, FORMAT_NATIVE, FORMAT_RAW};
 use crate::policy::threshold::{Dimension, Domain, Reading, Stat, Threshold};
 use crate::policy::verdict::{FigureFrom, Observed, Row, RunFacts, Status, Verdict};
@@ -177,11 +177,7 @@ fn flow_measured(policy: &Policy, flow: &str, evidence: &Evidence) -> Result<boo
     // Any figure of the flow a file holds, not only the statistic a gate asks (finding
     // round14-judge/02: a summary with the flow's p95 and failure rate, and a gate asking the
     // p(99) it does not carry, was SKIPPED).
-    let holds_a_figure = |aggregate: &crate::metrics::Aggregate| match aggregate {
-        crate::metrics::Aggregate::Counter { count, .. } => *count != 0.0,
-        crate::metrics::Aggregate::Gauge { value, .. } => *value != 0.0,
-        other => !other.is_empty(),
-    };
+    let holds_a_figure = |aggregate: &crate::metrics::Aggregate| !aggregate.shows_no_sample();
     let in_files = evidence.summary.iter().chain(&evidence.raw).any(|set| {
         set.metrics.iter().any(|(key, metric)| of_flow(policy, flow, key) && holds_a_figure(&metric.aggregate))
     });
@@ -1247,20 +1243,32 @@ fn find_figure(policy: &Policy, gate: &Gate, threshold: &Threshold, evidence: &E
         return Ok(missing(why));
     };
     let found = from_metric(policy, gate, threshold, summary, metric, None)?;
+    // A sub-metric the summary shows no sample of (all zeros) is told by the raw results of
+    // the same run, given beside it: their samples, or none (finding round34-figures/01).
+    // (An empty trend or rate says so itself: a count of 0.)
+    let shows_none = summary.lookup(key, stat) == Lookup::Empty
+        && matches!(metric.aggregate.kind(), MetricKind::Counter | MetricKind::Gauge);
     // Raw results fill what the summary lacks (p(99) without --summary-trend-stats, ...).
     match (&found, raw) {
         (Found::K6Verdict { .. } | Found::Missing { .. }, Some((set, raw_metric)))
             if matches!(set.lookup(key, stat), Lookup::Value(_)) =>
         {
-            from_metric(
-                policy,
-                gate,
-                threshold,
-                set,
-                raw_metric,
-                Some(format!("{stat} is not in the summary: computed from the raw results")),
-            )
+            let note = if shows_none {
+                format!("{key} is all zeros in the summary (no sample, or samples all 0): computed from the raw results, which hold its samples")
+            } else {
+                format!("{stat} is not in the summary: computed from the raw results")
+            };
+            from_metric(policy, gate, threshold, set, raw_metric, Some(note))
         }
+        (Found::Missing { .. }, None) if shows_none => match &evidence.raw {
+            Some(raw) => Ok(missing(format!(
+                "{key} shows no sample in {} (every field 0) and the raw results {} hold no sample of it; {}",
+                summary.path,
+                raw.path,
+                switch_hint(policy, gate)
+            ))),
+            None => Ok(found),
+        },
         _ => Ok(found),
     }
 }
@@ -1310,11 +1318,19 @@ fn from_metric(
                 series: None,
             })
         }
+        Lookup::Empty if matches!(found_kind, MetricKind::Counter | MetricKind::Gauge) => Ok(missing(format!(
+            "{key} shows no sample in {}: every field of the {found_kind} is 0, as k6 writes a sub-metric that got no sample \
+             (and passes its thresholds); a summary cannot tell that from samples that were all 0 — the run's raw results \
+             (--raw) would tell; {}",
+            set.path,
+            switch_hint(policy, gate)
+        ))),
         Lookup::Empty => Ok(missing(format!(
             "{key} has no samples in {} (k6 writes it with zeros and passes its thresholds); {}",
             set.path,
             switch_hint(policy, gate)
         ))),
+        Lookup::Undefined(why) => Ok(missing(format!("{stat} of {key} has no one value in {}: {why}", set.path))),
         Lookup::Absent => match same_test_verdict() {
             Some(verdict) => Ok(Found::K6Verdict {
                 passed: verdict.passed,

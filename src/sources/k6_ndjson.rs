@@ -238,8 +238,9 @@ fn compare_shared_figures(summary: &MetricSet, raw: &MetricSet) -> Result<(), Er
             {
                 return Err(differs("count".into(), r.to_string(), s.to_string()));
             }
-            // A gauge's value is its last sample, which the order of segments decides; its
-            // extremes are samples whatever the order.
+            // A gauge's value is k6's last sample added in the summary, the latest in time in the
+            // raw results (`Gathered::gauge_value`): they may differ by a sample k6 added late;
+            // its extremes are samples whatever the order.
             (Aggregate::Gauge { min: b, max: c, .. }, Aggregate::Gauge { min: e, max: f, .. }) => {
                 let pairs = [("min", *b, *e), ("max", *c, *f)];
                 for (what, r, s) in pairs {
@@ -390,6 +391,84 @@ struct Gathered {
     /// The selector's tags, each with `"key":"value"` as k6 writes it (built once rather than
     /// per line; `None` when key or value holds a byte k6 would escape: then parsed tags answer).
     needles: Vec<(String, String, Option<Vec<u8>>)>,
+    /// The sum of each file read so far (`sum` holds the current file's), added in value order
+    /// at the end: a sum of fractions in file order would depend on the order of the files.
+    file_sums: Vec<f64>,
+    /// Where each file's samples begin in `values`: (file, its first sample's time, index), for
+    /// `trend_sum`.
+    file_starts: Vec<(usize, Option<i128>, usize)>,
+    /// A gauge's latest sample time and, per file, the last sample at that time
+    /// (`gauge_value`).
+    latest: Option<i128>,
+    at_latest: BTreeMap<usize, f64>,
+}
+
+impl Gathered {
+    /// Notes a gauge sample of file `file` at `at` (nanoseconds; None when its time is no
+    /// RFC 3339 time, read as the earliest) for `gauge_value`.
+    fn see_latest(&mut self, at: Option<i128>, file: usize, value: f64) {
+        let at = at.unwrap_or(i128::MIN);
+        match self.latest {
+            Some(latest) if at < latest => {}
+            Some(latest) if at == latest => {
+                self.at_latest.insert(file, value);
+            }
+            _ => {
+                self.latest = Some(at);
+                self.at_latest = BTreeMap::from([(file, value)]);
+            }
+        }
+    }
+
+    /// The one rule of a gauge's value over one run's raw files (finding round34-figures/02):
+    /// its sample with the latest time, whatever the order the files are given in. Within one
+    /// file, samples of one instant keep k6's own order (the last line written); files whose
+    /// samples at that instant differ are runners that disagree: no value (None).
+    fn gauge_value(&self) -> Option<f64> {
+        let mut values = self.at_latest.values();
+        let first = *values.next()?;
+        values.all(|v| v.to_bits() == first.to_bits()).then_some(first)
+    }
+
+    /// Notes that a sample of file `file`, dated `at`, is about to be kept in `values`.
+    fn see_file(&mut self, file: usize, at: Option<i128>) {
+        if self.file_starts.last().map(|(f, ..)| *f) != Some(file) {
+            self.file_starts.push((file, at, self.values.len()));
+        }
+    }
+
+    /// A trend's sum: within one file in k6's own order (so one file's avg is k6's to the
+    /// bit), its files one after another in an order of their own — by their first sample's
+    /// time, then their samples — never the order they were given in (finding
+    /// round34-figures/02's class: a sum of fractions depends on the order it is added in).
+    fn trend_sum(&self) -> f64 {
+        let mut parts: Vec<(Option<i128>, &[f64])> = self
+            .file_starts
+            .iter()
+            .enumerate()
+            .map(|(i, (_, at, start))| {
+                let end = self.file_starts.get(i + 1).map_or(self.values.len(), |next| next.2);
+                (*at, &self.values[*start..end])
+            })
+            .collect();
+        parts.sort_by(|a, b| {
+            a.0.cmp(&b.0).then_with(|| {
+                a.1.iter()
+                    .zip(b.1)
+                    .map(|(x, y)| x.total_cmp(y))
+                    .find(|o| o.is_ne())
+                    .unwrap_or(a.1.len().cmp(&b.1.len()))
+            })
+        });
+        parts.into_iter().flat_map(|(_, values)| values).fold(0.0, |sum, v| sum + v)
+    }
+
+    /// The sum of every point once every file is read, order-free across files (`file_sums`).
+    fn total(&self) -> f64 {
+        let mut sums = self.file_sums.clone();
+        sums.sort_by(f64::total_cmp);
+        sums.into_iter().sum()
+    }
 }
 
 /// Reads every file; `wanted` are the selectors gates ask for (name plus tags).
@@ -418,6 +497,10 @@ pub fn read(paths: &[&Path], wanted: &[MetricKey], lenient: bool) -> Result<(Met
         let mut samples_of_file = FileRead { index, part: 0, paths, seen: &mut seen };
         let times =
             read_one(path, &wanted_names, lenient, &mut gathered, &mut kinds, &mut stats, &mut samples_of_file)?;
+        for samples in gathered.values_mut() {
+            let sum = std::mem::take(&mut samples.sum);
+            samples.file_sums.push(sum);
+        }
         for text in [&times.oldest, &times.text].into_iter().filter(|t| !t.is_empty()) {
             sampled.see(text).map_err(|why| Error::Evidence { path: path.display().to_string(), message: why })?;
         }
@@ -459,11 +542,14 @@ pub fn read(paths: &[&Path], wanted: &[MetricKey], lenient: bool) -> Result<(Met
             set.distributions.insert(key.clone(), Distribution::from_values(&samples.values));
         }
         let aggregate = match kind {
-            MetricKind::Trend => Aggregate::Trend(trend_stats(samples.values, samples.sum)),
+            MetricKind::Trend => {
+                let sum = samples.trend_sum();
+                Aggregate::Trend(trend_stats(samples.values, sum))
+            }
             MetricKind::Rate => Aggregate::Rate { matches: samples.nonzero, total: samples.count },
-            MetricKind::Counter => Aggregate::Counter { count: samples.sum, per_second: None },
+            MetricKind::Counter => Aggregate::Counter { count: samples.total(), per_second: None },
             MetricKind::Gauge => {
-                let value = samples.values.last().copied().unwrap_or(0.0);
+                let value = samples.gauge_value();
                 let min = samples.values.iter().copied().fold(f64::INFINITY, f64::min);
                 let max = samples.values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
                 Aggregate::Gauge { value, min: Some(min), max: Some(max) }
@@ -700,6 +786,20 @@ fn read_one(
                     let matches = samples.needles.iter().all(|(k, v, needle)| tags.has(k, v, needle.as_deref()));
                     if matches {
                         match kind {
+                            MetricKind::Gauge => {
+                                let at = parsed.data.time.as_deref().and_then(instant_nanos);
+                                samples.see_latest(at, samples_of_file.index, value);
+                            }
+                            // Only a file's first sample is dated here (`trend_sum`).
+                            MetricKind::Trend
+                                if samples.file_starts.last().map(|(f, ..)| *f) != Some(samples_of_file.index) =>
+                            {
+                                let at = parsed.data.time.as_deref().and_then(instant_nanos);
+                                samples.see_file(samples_of_file.index, at);
+                            }
+                            _ => {}
+                        }
+                        match kind {
                             MetricKind::Trend | MetricKind::Gauge => samples.values.push(value),
                             MetricKind::Rate => samples.nonzero += u64::from(value != 0.0),
                             MetricKind::Counter => {}
@@ -840,11 +940,7 @@ impl FileRead<'_, '_> {
         if !sampler.finish().is_multiple_of(SAMPLED_ONE_IN) {
             return Ok(());
         }
-        let spelled = time.to_ascii_uppercase().replacen(' ', "T", 1);
-        let instant = time::OffsetDateTime::parse(&spelled, &time::format_description::well_known::Rfc3339)
-            .ok()
-            .map(|t| t.unix_timestamp_nanos());
-        let Some(nanos) = instant else {
+        let Some(nanos) = instant_nanos(time) else {
             return Err(Error::Settings(format!(
                 "--raw {}: data.time {:?} is not an RFC 3339 time",
                 crate::escape::line(&self.paths[self.index].display().to_string()),
@@ -1089,6 +1185,15 @@ fn same_skeleton(kept: &[u8], candidate: &[u8]) -> bool {
         && in_range(17, 0, 60)
 }
 
+/// The instant a point's `data.time` names, to the nanosecond, however spelled (`Z` or
+/// `+00:00`, any case, `T` or a space).
+fn instant_nanos(time: &str) -> Option<i128> {
+    let spelled = time.to_ascii_uppercase().replacen(' ', "T", 1);
+    time::OffsetDateTime::parse(&spelled, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .map(|t| t.unix_timestamp_nanos())
+}
+
 fn parse_time_nanos(text: &[u8]) -> Option<i128> {
     let text = std::str::from_utf8(text).ok()?;
     time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
@@ -1140,6 +1245,7 @@ fn trim_line(line: &[u8]) -> &[u8] {
 }
 
 /// k6's TrendSink: sorted samples, percentiles by linear interpolation between closest ranks.
+/// `sum` is the samples' sum as `Gathered::trend_sum` adds them.
 fn trend_stats(mut values: Vec<f64>, sum: f64) -> TrendStats {
     let mut stats = BTreeMap::new();
     let count = values.len();

@@ -32,6 +32,10 @@ pub use crate::metrics::{
 /// `MetricSet::k6_thresholds_shown`).
 pub const K6_THRESHOLDS_SHOWN: &str = "k6_thresholds_shown";
 
+/// The field `gatecheck merge` writes in place of a gauge's `value` when the raw files give it
+/// none (`metrics::UNDEFINED_GAUGE`, finding round34-figures/02).
+pub const GAUGE_VALUE_UNDEFINED: &str = "gatecheck_value_undefined";
+
 /// Reads and parses a k6 summary file of any shape; `-` reads standard input.
 pub fn read(path: &Path) -> Result<MetricSet, Error> {
     if path.as_os_str() == "-" {
@@ -103,6 +107,7 @@ fn from_document(path: &str, root: &Map<String, Value>) -> Result<MetricSet, Err
     }
     if let Some(results) = root.get("results") {
         let set = reader.machine_readable(root, results)?;
+        refuse_undefined_gauges(&set).map_err(fail)?;
         set.check_parts_within_wholes().map_err(fail)?;
         set.check_counts_agree(&[]).map_err(fail)?;
         set.check_rates_agree().map_err(fail)?;
@@ -123,6 +128,9 @@ fn from_document(path: &str, root: &Map<String, Value>) -> Result<MetricSet, Err
     };
     let is_handle_summary = metrics.values().any(|m| m.get("values").is_some() && m.get("type").is_some());
     let mut set = if is_handle_summary { reader.handle_summary(metrics)? } else { reader.export(metrics)? };
+    if root.get("gatecheck").is_none() {
+        refuse_undefined_gauges(&set).map_err(fail)?;
+    }
     // k6 never writes a `gatecheck` block; gatecheck's writers do, in two shapes only
     // (`written_by`): anything else is refused before the block changes how the file is read.
     if let Some(native) = root.get("gatecheck") {
@@ -149,6 +157,9 @@ fn from_document(path: &str, root: &Map<String, Value>) -> Result<MetricSet, Err
                 set.format = FORMAT_MERGED_RAW.into();
                 set.k6_thresholds_shown = reader.k6_thresholds_shown(native, &set)?;
             }
+        }
+        if set.format != FORMAT_MERGED_RAW {
+            refuse_undefined_gauges(&set).map_err(fail)?;
         }
         if let Some(scraped) = native.get("scraped") {
             set.scraped = Some(reader.scraped(scraped)?);
@@ -218,6 +229,17 @@ fn written_by(native: &Value) -> Result<Writer, (String, String)> {
              other block, so this one was added by hand; judge the k6 summary without it, or the summary gatecheck wrote"
                 .into(),
         )),
+    }
+}
+
+/// A gauge without a value is written by `gatecheck merge` of raw files only: in any other
+/// summary it is refused (k6 always writes a gauge's `value`).
+fn refuse_undefined_gauges(set: &MetricSet) -> Result<(), String> {
+    match set.metrics.iter().find(|(_, m)| matches!(m.aggregate, Aggregate::Gauge { value: None, .. })) {
+        Some((key, _)) => Err(format!(
+            "metrics[\"{key}\"]: a gauge without \"value\" ({GAUGE_VALUE_UNDEFINED} is written by gatecheck merge of raw files only)"
+        )),
+        None => Ok(()),
     }
 }
 
@@ -301,7 +323,7 @@ impl Reader<'_> {
             } else if has("count") && !has("avg") && !has("med") && !fields.keys().any(|k| k.starts_with("p(")) {
                 // k6 writes count and rate; a merge of raw results knows no rate.
                 MetricKind::Counter
-            } else if has("value") && !has("avg") {
+            } else if (has("value") || has(GAUGE_VALUE_UNDEFINED)) && !has("avg") {
                 MetricKind::Gauge
             } else if has("avg") || has("med") || fields.keys().any(|k| k.starts_with("p(")) {
                 MetricKind::Trend
@@ -692,7 +714,12 @@ impl Reader<'_> {
                 per_second: field("rate").map(|v| self.number(&value_key("rate"), v)).transpose()?,
             },
             MetricKind::Gauge => Aggregate::Gauge {
-                value: self.number(&value_key("value"), required("value")?)?,
+                // Only a merge of raw files writes a gauge without a value, with why beside it
+                // (`GAUGE_VALUE_UNDEFINED`; held to that writer in `read`).
+                value: match (field("value"), field(GAUGE_VALUE_UNDEFINED)) {
+                    (None, Some(_)) => None,
+                    _ => Some(self.number(&value_key("value"), required("value")?)?),
+                },
                 min: field("min").map(|v| self.number(&value_key("min"), v)).transpose()?,
                 max: field("max").map(|v| self.number(&value_key("max"), v)).transpose()?,
             },

@@ -880,3 +880,216 @@ fn raw_results_listing_no_threshold_leave_k6_thresholds_no_data_under_enforce() 
     );
     assert!(table_line(&out, "k6-thresholds", "every k6 threshold passed").contains("NO DATA"), "{out}");
 }
+
+/// Finding round34-figures/02: a gauge's `value` over a run's raw files is its sample with the
+/// latest time, whatever the order of the files; runners whose samples at that time differ
+/// leave it NO DATA naming why. The finding's two runners: A ends at 500 (10:00:10), B at 50
+/// (10:00:08).
+mod gauge_over_files {
+    use std::path::{Path, PathBuf};
+
+    use gatecheck::policy::evaluate::{evaluate, Evidence};
+    use proptest::prelude::*;
+    use serde_json::Value;
+
+    use crate::support::*;
+
+    const POLICY: &str = "[policy]\nname = \"depth\"\n[k6_thresholds]\nenforce = false\n\
+        [[gate]]\nid = \"depth\"\nmetric = \"queue_depth\"\nkind = \"gauge\"\nthresholds = [\"value < 100\", \"max < 1000\"]\n\
+        [[gate]]\nid = \"errors\"\nmetric = \"flow_errors\"\nkind = \"counter\"\nthresholds = [\"count < 1000000\"]\n\
+        [[gate]]\nid = \"work\"\nmetric = \"work_ms\"\nkind = \"trend\"\nthresholds = [\"avg < 1000\", \"p(95) < 1000\"]\n";
+
+    const DECLARED: [&str; 3] = [
+        r#"{"type":"Metric","data":{"name":"queue_depth","type":"gauge","contains":"default","thresholds":[],"submetrics":null},"metric":"queue_depth"}"#,
+        r#"{"type":"Metric","data":{"name":"flow_errors","type":"counter","contains":"default","thresholds":[],"submetrics":null},"metric":"flow_errors"}"#,
+        r#"{"type":"Metric","data":{"name":"work_ms","type":"trend","contains":"default","thresholds":[],"submetrics":null},"metric":"work_ms"}"#,
+    ];
+
+    fn point(metric: &str, time: &str, value: f64) -> String {
+        format!(
+            r#"{{"metric":"{metric}","type":"Point","data":{{"time":"{time}","value":{value},"tags":{{"scenario":"default"}}}}}}"#
+        )
+    }
+
+    /// One runner's file: its gauge samples at `(tenths of a second, value)`, a counter and a
+    /// trend sample beside each (dated apart per runner, `runner` nanoseconds later).
+    fn runner(runner: usize, samples: &[(u32, u32, f64, f64)]) -> String {
+        let mut lines: Vec<String> = DECLARED.iter().map(|s| s.to_string()).collect();
+        for (tenths, gauge, count, work) in samples {
+            let at = format!("2026-12-07T10:00:{:02}.{}00Z", tenths / 10, tenths % 10);
+            lines.push(point("queue_depth", &at, f64::from(*gauge)));
+            let apart = format!("2026-12-07T10:00:{:02}.{}00000{:03}Z", tenths / 10, tenths % 10, runner + 1);
+            lines.push(point("flow_errors", &apart, *count));
+            lines.push(point("work_ms", &apart, *work));
+        }
+        lines.join("\n") + "\n"
+    }
+
+    fn verify(policy: &Path, raws: &[&PathBuf]) -> (i32, String) {
+        let mut cmd = gatecheck();
+        cmd.args(["verify", "--no-env", "--policy"]).arg(policy);
+        for raw in raws {
+            cmd.arg("--raw").arg(raw);
+        }
+        let out = cmd.output().unwrap();
+        (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    fn merged_metrics(policy: &Path, inputs: &[&PathBuf], out: &Path) -> Value {
+        let mut cmd = gatecheck();
+        cmd.args(["merge", "--policy"]).arg(policy).arg("--out").arg(out);
+        for input in inputs {
+            cmd.arg(input);
+        }
+        cmd.assert().success();
+        let doc: Value = serde_json::from_str(&std::fs::read_to_string(out).unwrap()).unwrap();
+        doc["metrics"].clone()
+    }
+
+    #[test]
+    fn the_finding_s_runners_give_one_verdict_in_either_order() {
+        let (dir, policy) = policy_file(POLICY);
+        let a = dir.path().join("runner-a.ndjson");
+        let b = dir.path().join("runner-b.ndjson");
+        std::fs::write(&a, runner(0, &[(11, 20, 1.0, 5.0), (51, 200, 1.0, 6.0), (101, 500, 1.0, 7.0)])).unwrap();
+        std::fs::write(&b, runner(1, &[(12, 10, 1.0, 5.5), (42, 40, 1.0, 6.5), (82, 50, 1.0, 7.5)])).unwrap();
+        let (ab, ab_out) = verify(&policy, &[&a, &b]);
+        let (ba, ba_out) = verify(&policy, &[&b, &a]);
+        assert_eq!((ab, ba), (1, 1), "{ab_out}\n{ba_out}");
+        for out in [&ab_out, &ba_out] {
+            let line = table_line(out, "depth", "value < 100");
+            assert!(line.contains("FAIL") && line.contains("500"), "{line}\n{out}");
+        }
+        let m1 = merged_metrics(&policy, &[&a, &b], &dir.path().join("m1.json"));
+        let m2 = merged_metrics(&policy, &[&b, &a], &dir.path().join("m2.json"));
+        assert_eq!(m1, m2);
+        assert_eq!(m1["queue_depth"]["value"], 500.0);
+    }
+
+    #[test]
+    fn runners_that_differ_at_the_latest_time_leave_the_value_no_data_and_the_merge_says_why() {
+        let (dir, policy) = policy_file(POLICY);
+        let a = dir.path().join("runner-a.ndjson");
+        let b = dir.path().join("runner-b.ndjson");
+        std::fs::write(&a, runner(0, &[(11, 20, 1.0, 5.0), (80, 500, 1.0, 7.0)])).unwrap();
+        std::fs::write(&b, runner(1, &[(12, 10, 1.0, 5.5), (80, 50, 1.0, 7.5)])).unwrap();
+        for order in [[&a, &b], [&b, &a]] {
+            let (code, out) = verify(&policy, &order);
+            assert_eq!(code, 1, "{out}");
+            let line = table_line(&out, "depth", "value < 100");
+            assert!(line.contains("NO DATA"), "{line}\n{out}");
+            assert!(out.contains("no one value") && out.contains("latest"), "{out}");
+            // Its extremes are samples whatever the order: judged.
+            assert!(table_line(&out, "depth", "max < 1000").contains("PASS"), "{out}");
+        }
+        let merged = dir.path().join("m.json");
+        let metrics = merged_metrics(&policy, &[&a, &b], &merged);
+        assert!(metrics["queue_depth"].get("value").is_none(), "{metrics}");
+        let out = stdout_of(
+            &gatecheck()
+                .args(["verify", "--no-env", "--policy"])
+                .arg(&policy)
+                .arg("--summary")
+                .arg(&merged)
+                .assert()
+                .code(1),
+        );
+        assert!(table_line(&out, "depth", "value < 100").contains("NO DATA"), "{out}");
+        assert!(out.contains("no one value"), "{out}");
+    }
+
+    fn permutations(n: usize) -> Vec<Vec<usize>> {
+        if n == 0 {
+            return vec![vec![]];
+        }
+        let mut out = Vec::new();
+        for rest in permutations(n - 1) {
+            for at in 0..=rest.len() {
+                let mut p = rest.clone();
+                p.insert(at, n - 1);
+                out.push(p);
+            }
+        }
+        out
+    }
+
+    /// A runner's samples: rising tenths of a second (the first within the first second, so
+    /// the runners share a moment), small whole gauge values (equal ones at one time are
+    /// common), fractions whose sums depend on the order they are added in.
+    fn runner_samples() -> impl Strategy<Value = Vec<(u32, u32, f64, f64)>> {
+        let fractions = prop_oneof![Just(0.1), Just(0.2), Just(0.3), Just(1e16), Just(1.0), 0.0f64..1.0];
+        (0u32..10, proptest::collection::vec((1u32..4, 0u32..4, fractions, 0.0f64..900.0), 1..5)).prop_map(
+            |(first, steps)| {
+                let mut at = first;
+                steps
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (step, gauge, count, work))| {
+                        if i > 0 {
+                            at += step;
+                        }
+                        (at, gauge, count, work)
+                    })
+                    .collect()
+            },
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// Any permutation of the raw files gives the same figures and verdict (verify --raw
+        /// in-process, and merge's document); the gauge's value is the latest sample, or
+        /// NO DATA where runners differ at that time.
+        #[test]
+        fn any_order_of_the_raw_files_gives_the_same_figures_and_verdict(
+            runners in proptest::collection::vec(runner_samples(), 2..4),
+        ) {
+            let (dir, policy_path) = policy_file(POLICY);
+            let policy = gatecheck::policy::load_file(&policy_path).unwrap();
+            let paths: Vec<PathBuf> = runners
+                .iter()
+                .enumerate()
+                .map(|(i, samples)| {
+                    let path = dir.path().join(format!("r{i}.ndjson"));
+                    std::fs::write(&path, runner(i, samples)).unwrap();
+                    path
+                })
+                .collect();
+            let latest = runners.iter().flatten().map(|s| s.0).max().unwrap();
+            let mut at_latest: Vec<u32> =
+                runners.iter().filter_map(|r| r.iter().rev().find(|s| s.0 == latest).map(|s| s.1)).collect();
+            at_latest.dedup();
+            let expected = (at_latest.len() == 1).then(|| f64::from(at_latest[0]));
+            let wanted = policy.metric_keys();
+            let mut seen: Option<(Vec<String>, Vec<String>)> = None;
+            for order in permutations(paths.len()) {
+                let ordered: Vec<&Path> = order.iter().map(|i| paths[*i].as_path()).collect();
+                let (set, _) = gatecheck::sources::k6_ndjson::read(&ordered, &wanted, false).unwrap();
+                let key = gatecheck::metrics::MetricKey::parse("queue_depth").unwrap();
+                let gatecheck::metrics::Aggregate::Gauge { value, .. } = set.get(&key).unwrap().aggregate else {
+                    panic!("a gauge");
+                };
+                prop_assert_eq!(value, expected);
+                let figures: Vec<String> = set.metrics.iter().map(|(k, m)| format!("{k} {:?}", m.aggregate)).collect();
+                let verdict = evaluate(&policy, &Evidence { raw: Some(set), ..Evidence::default() }).unwrap();
+                let rows: Vec<String> = verdict
+                    .rows
+                    .iter()
+                    .map(|r| format!("{} {} {:?} {:?}", r.gate, r.check, r.status, r.observed))
+                    .collect();
+                let inputs: Vec<PathBuf> = ordered.iter().map(|p| p.to_path_buf()).collect();
+                let merged = gatecheck::load::merge::merge_raw(&inputs, &policy).unwrap();
+                let mut figures = figures;
+                figures.push(merged["metrics"].to_string());
+                match &seen {
+                    None => seen = Some((figures, rows)),
+                    Some((first_figures, first_rows)) => {
+                        prop_assert_eq!(first_figures, &figures, "order {:?}", order);
+                        prop_assert_eq!(first_rows, &rows, "order {:?}", order);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -22,6 +22,7 @@ mod invariants;
 mod k6_fixtures;
 mod k6_native;
 mod k6_raw;
+mod k6_summary_empty_submetrics;
 mod lint;
 mod merge;
 mod outbound_credentials;
