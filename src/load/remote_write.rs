@@ -507,6 +507,15 @@ async fn push_once(target: &Target, request: &WriteRequest) -> Result<(), String
 mod tests {
     use super::*;
 
+    /// Finding round34-judge/01: two runners of one segment push series of their own, so the
+    /// live check sees both (Prometheus keeps two writers of one label set as one series).
+    #[test]
+    fn every_runner_labels_its_series_with_an_id_of_its_own() {
+        let ids: std::collections::BTreeSet<String> = (0..1000).map(|_| runner_id()).collect();
+        assert_eq!(ids.len(), 1000);
+        assert!(ids.iter().all(|id| id.len() == 16 && id.bytes().all(|b| b.is_ascii_hexdigit())));
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig { cases: 64, failure_persistence: None, ..Default::default() })]
 
