@@ -119,6 +119,7 @@ pub fn load_plan(args: &LoadArgs, env: &crate::env::Lookup<'_>) -> Result<(LoadP
             segments: plan.segment.count,
             attempt: String::new(),
             start: 0,
+            runner: crate::load::remote_write::runner_id(),
         };
         let request = crate::load::remote_write::write_request(
             &plan,
@@ -364,6 +365,7 @@ pub async fn smoke(
         segment: plan.segment.to_string(),
         segments: plan.segment.count,
         start,
+        runner: crate::load::remote_write::runner_id(),
     };
     // Pushed when the run starts (the segment reports itself), every --remote-write-interval
     // while it goes (the totals so far), and when it ends (everything, dropped iterations too).

@@ -1,7 +1,7 @@
 //! Prometheus remote-write 1.0 (protobuf + snappy) of a native run: each endpoint's latency as
 //! a native histogram (schema 8: 256 buckets per doubling, so a PromQL percentile over the sum
 //! of all runners' histograms is within about 0.2 % of the exact one) and request, failure,
-//! check and dropped-iteration counters, labelled with run id, segment, attempt, flow and endpoint, so a policy can judge
+//! check and dropped-iteration counters, labelled with run id, segment, attempt, runner, flow and endpoint, so a policy can judge
 //! the union of every segment live in Prometheus or Mimir (`gates/distributed.toml`).
 //!
 //! No maintained crate writes native histograms (the ones checked send classic histograms
@@ -174,6 +174,21 @@ pub struct Writer {
     /// The attempt's common start (unix seconds), pushed so a policy can pick the run's latest
     /// attempt.
     pub start: i64,
+    /// This runner's own id (`runner_id`): two runners of one segment push two series.
+    pub runner: String,
+}
+
+/// An id of this runner process, random (std's per-process random hash keys, mixed with the
+/// process id and the time). Two runners given the same segment (a matrix mistake) would
+/// otherwise push the very same series, which Prometheus keeps as one: the live check could
+/// not see the second runner that merge refuses (finding round34-judge/01).
+pub fn runner_id() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u32(std::process::id());
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    hasher.write_u128(now.as_nanos());
+    format!("{:016x}", hasher.finish())
 }
 
 /// The attempt of a run a runner belongs to: a short digest of what merge requires segments
@@ -214,11 +229,12 @@ pub fn write_request(
         ("run_id", writer.run_id.as_str()),
         ("segment", writer.segment.as_str()),
         ("attempt", writer.attempt.as_str()),
+        ("runner", writer.runner.as_str()),
     ];
     // The segment reports itself; its value is the number of segments of the run, so a policy
     // can check every segment reported: count(info) == max(info).
     timeseries.push(TimeSeries {
-        labels: labels("gatecheck_segment_info", &[run[0], run[1], run[2], ("segments", segments.as_str())]),
+        labels: labels("gatecheck_segment_info", &[run[0], run[1], run[2], run[3], ("segments", segments.as_str())]),
         samples: sample(f64::from(writer.segments)),
         histograms: Vec::new(),
     });
@@ -245,7 +261,7 @@ pub fn write_request(
         timeseries.push(TimeSeries {
             labels: labels(
                 "gatecheck_dropped_iterations_total",
-                &[run[0], run[1], run[2], ("flow", flow.name.as_str())],
+                &[run[0], run[1], run[2], run[3], ("flow", flow.name.as_str())],
             ),
             samples: sample(stats.dropped_iterations as f64),
             histograms: Vec::new(),
@@ -256,6 +272,7 @@ pub fn write_request(
                 run[0],
                 run[1],
                 run[2],
+                run[3],
                 ("flow", flow.name.as_str()),
                 ("endpoint", request.name.as_str()),
                 ("method", method),
@@ -277,7 +294,7 @@ pub fn write_request(
             });
             for (result, count) in [("pass", endpoint.checks_passed), ("fail", endpoint.checks_failed)] {
                 let with_result =
-                    [series[0], series[1], series[2], series[3], series[4], series[5], ("result", result)];
+                    [series[0], series[1], series[2], series[3], series[4], series[5], series[6], ("result", result)];
                 timeseries.push(TimeSeries {
                     labels: labels("gatecheck_checks_total", &with_result),
                     samples: sample(count as f64),
@@ -489,6 +506,15 @@ async fn push_once(target: &Target, request: &WriteRequest) -> Result<(), String
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Finding round34-judge/01: two runners of one segment push series of their own, so the
+    /// live check sees both (Prometheus keeps two writers of one label set as one series).
+    #[test]
+    fn every_runner_labels_its_series_with_an_id_of_its_own() {
+        let ids: std::collections::BTreeSet<String> = (0..1000).map(|_| runner_id()).collect();
+        assert_eq!(ids.len(), 1000);
+        assert!(ids.iter().all(|id| id.len() == 16 && id.bytes().all(|b| b.is_ascii_hexdigit())));
+    }
 
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig { cases: 64, failure_persistence: None, ..Default::default() })]

@@ -62,8 +62,10 @@ fn the_distributed_policy_needs_its_run_and_one_switch_picks_the_engine() {
             "histogram_quantile(0.95, sum(gatecheck_http_req_duration_seconds{run_id=\"R1\",flow=\"auth_list\"} and on(attempt) (gatecheck_segment_start_time_seconds{run_id=\"R1\"} == scalar(max(gatecheck_segment_start_time_seconds{run_id=\"R1\"})))))",
         )
         .and(contains(
-            "count(gatecheck_segment_finished{run_id=\"R1\"} == 1 and on(attempt) (gatecheck_segment_start_time_seconds{run_id=\"R1\"} == scalar(max(gatecheck_segment_start_time_seconds{run_id=\"R1\"})))) / max(gatecheck_segment_info{run_id=\"R1\"} and on(attempt)",
-        )),
+            "count(count by (segment) (gatecheck_segment_finished{run_id=\"R1\"} == 1 and on(attempt) (gatecheck_segment_start_time_seconds{run_id=\"R1\"} == scalar(max(gatecheck_segment_start_time_seconds{run_id=\"R1\"}))))) / max(gatecheck_segment_info{run_id=\"R1\"} and on(attempt)",
+        ))
+        // One runner per segment: series of one segment are counted, whatever labels tell them apart.
+        .and(contains("(max(count by (segment) (gatecheck_segment_info{run_id=\"R1\"} and on(attempt)")),
     );
     gatecheck()
         .args(["gates", "--policy", "gates/distributed.toml", "--var", "run_id=R1", "--var", "engine=k6"])

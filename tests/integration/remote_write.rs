@@ -715,3 +715,28 @@ fn an_earlier_attempt_of_the_run_never_completes_a_later_one_in_the_live_check()
     assert_eq!(complete, "FAIL", "{live}");
     assert_eq!(code, Some(1), "{live}");
 }
+
+/// Finding round34-judge/01: two runners both given segment 0/2 (a matrix mistake) beside one
+/// of 1/2, all pushing straight into one Prometheus. Their series had the same labels, so
+/// Prometheus kept one series both wrote into and the live check saw segments 0 and 1 once
+/// each: complete, while merge refuses the second copy of segment 0. Rule: each runner labels
+/// its series with its own `runner`, and the live check is 0 unless each segment has exactly
+/// one runner (relays that add a label of their own are covered in prometheus_rules.rs).
+#[test]
+fn two_runners_of_one_segment_pushing_into_one_prometheus_block_the_live_check() {
+    let Some(receiver) = Receiver::start(true) else { return };
+    let target = Served::start(&["demo", "--serve"]);
+    let dir = tempfile::tempdir().unwrap();
+    let (run_id, start) = ("rw-twice", unix_now() + 3);
+    run_attempt(vec![
+        attempt_runner(&target.url, &receiver.url, dir.path(), "a0", run_id, start, Some("0/2")),
+        attempt_runner(&target.url, &receiver.url, dir.path(), "b0", run_id, start, Some("0/2")),
+        attempt_runner(&target.url, &receiver.url, dir.path(), "s1", run_id, start, Some("1/2")),
+    ]);
+    assert_eq!(merge_code(dir.path(), &["a0", "b0", "s1"]), 2, "merge refuses segment 0 twice");
+    let runners = instant(&receiver.url, &format!("count(gatecheck_segment_info{{run_id=\"{run_id}\"}})"));
+    assert_eq!(runners, 3.0, "each runner pushes series of its own");
+    let (code, complete, out) = live_completeness(&receiver.url, run_id);
+    assert_eq!(complete, "FAIL", "{out}");
+    assert_eq!(code, Some(1), "{out}");
+}
