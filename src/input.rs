@@ -464,19 +464,8 @@ function percentDecoded(text) {
   return out;
 }
 function credentialParameter(url) {
-  const hash = url.indexOf('#');
-  const beforeFragment = hash < 0 ? url : url.slice(0, hash);
-  const fragment = hash < 0 ? '' : url.slice(hash + 1);
-  const question = beforeFragment.indexOf('?');
-  const query = question < 0 ? '' : beforeFragment.slice(question + 1);
-  const names = query.split(/[&;]/).map((pair) => pair.split('=')[0]);
-  const path = beforeFragment.split('?')[0];
-  const pairs = fragment.split(/[&;]/);
-  for (const segment of path.split('/')) pairs.push(...segment.split(';').slice(1));
-  const elsewhere = pairs.filter((pair) => pair.includes('=')).map((pair) => pair.slice(0, pair.indexOf('=')));
-  for (const name of names.concat(elsewhere)) {
-    const decoded = percentDecoded(name);
-    const found = credentialName(decoded.split('[')[0].trim()) || credentialName(decoded);
+  for (const [name] of urlParameters(url)) {
+    const found = parameterCredentialWord(name);
     if (found) return found;
   }
   return null;
