@@ -6,6 +6,9 @@
 //! text a k6 threshold name or a Prometheus label value may be (finding round31-text/01: 16 µs
 //! a character in release, 0.5 ms in debug, kept `verify` busy for minutes).
 //!
+//! And it times many short texts scrubbed one by one (finding round34-text/01: the label names
+//! and values of a Prometheus answer, each scrubbed on its own) beside the same bytes as one text.
+//!
 //! Run with `cargo bench --bench scrub`. Under `cargo test --benches` it runs each text once,
 //! as a smoke test (the credential masked in each), and prints no timings.
 
@@ -73,6 +76,37 @@ fn main() {
             "random letters and digits, {} KB, two credentials known: scrub {:.1} ms",
             text.len() / 1024,
             ms(random)
+        );
+    }
+    // Many short texts, each scrubbed on its own: the label names and values of a Prometheus
+    // answer of many series (finding round34-text/01: ~45 µs a label in debug, whatever its
+    // length), beside one scrub of the same bytes as one text, so the fixed cost per call shows.
+    let count = if measuring { 100_000 } else { 1_000 };
+    let short: Vec<String> =
+        (0..count).map(|i| if i % 2 == 0 { format!("l{}", i % 20) } else { format!("v{i}") }).collect();
+    let mut with_echo = short.clone();
+    with_echo.push(CREDENTIAL.to_string());
+    assert!(
+        with_echo.iter().any(|text| gatecheck::secret::scrub(text) == "***"),
+        "many short texts: the credential is masked"
+    );
+    let each = median(if measuring { 3 } else { 1 }, || {
+        for text in &short {
+            std::hint::black_box(gatecheck::secret::scrub(text));
+        }
+    });
+    let joined = short.join(" ");
+    let whole = median(if measuring { 3 } else { 1 }, || {
+        std::hint::black_box(gatecheck::secret::scrub(&joined));
+    });
+    if measuring {
+        println!(
+            "{count} short texts ({} KB), two credentials known: scrubbed one by one {:.1} ms ({:.2} µs a text); \
+             as one text {:.1} ms",
+            joined.len() / 1024,
+            ms(each),
+            each.as_secs_f64() * 1e6 / count as f64,
+            ms(whole)
         );
     }
     if !measuring {

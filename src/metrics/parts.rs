@@ -4,6 +4,8 @@
 //! `MetricSet` once it is read (finding round14-figures/04: a flow's rate with 6003 samples
 //! under a parent of 214 was judged as written).
 
+use std::collections::BTreeMap;
+
 use super::{Aggregate, MetricKey, MetricKind, MetricSet, TrendStats};
 
 /// Why `part` (a sub-metric of `whole`) holds what `whole` cannot contain, or `None` when it
@@ -121,7 +123,50 @@ pub(super) fn is_parent(whole: &MetricKey, part: &MetricKey) -> bool {
         && whole.tags.iter().all(|(tag, value)| part.tags.get(tag) == Some(value))
 }
 
+/// Visits every subset of `tags` (as its pairs in order, the whole set included) that
+/// `has_prefix` says some held key begins with, and only those: the subsets of a key's tags
+/// among the keys a reader holds, found without a scan of every key for each (finding
+/// round34-text/02: a summary of 20,000 sub-metrics, each checked against every metric, took
+/// minutes). A held key's tags are in order (a `BTreeMap`), so every key whose tags begin with
+/// a given run of pairs lies in one range; a subset no held key begins with ends its branch, so
+/// the work is the subsets actually held, not the 2^n of a key with n tags.
+pub(super) fn held_tag_subsets<'t>(
+    tags: &'t BTreeMap<String, String>,
+    mut has_prefix: impl FnMut(&[(&'t String, &'t String)]) -> bool,
+    mut visit: impl FnMut(&[(&'t String, &'t String)]),
+) {
+    let pairs: Vec<(&String, &String)> = tags.iter().collect();
+    // (the subset so far, the first pair it may still take)
+    let mut stack: Vec<(Vec<(&String, &String)>, usize)> = vec![(Vec::new(), 0)];
+    if !has_prefix(&[]) {
+        return;
+    }
+    while let Some((subset, next)) = stack.pop() {
+        visit(&subset);
+        for (index, pair) in pairs.iter().enumerate().skip(next) {
+            let mut longer = subset.clone();
+            longer.push(*pair);
+            if has_prefix(&longer) {
+                stack.push((longer, index + 1));
+            }
+        }
+    }
+}
+
+/// The tags of a key, from a subset `held_tag_subsets` visits.
+pub(super) fn owned(pairs: &[(&String, &String)]) -> BTreeMap<String, String> {
+    pairs.iter().map(|(tag, value)| ((*tag).clone(), (*value).clone())).collect()
+}
+
 impl MetricSet {
+    /// Whether some key of the set is `name` with tags that begin with `prefix` (in order).
+    fn holds_prefix(&self, name: &str, prefix: &[(&String, &String)]) -> bool {
+        let from = MetricKey { name: name.to_string(), tags: owned(prefix) };
+        self.metrics.range(from..).next().is_some_and(|(key, _)| {
+            key.name == name && key.tags.len() >= prefix.len() && key.tags.iter().zip(prefix).all(|(a, b)| a == *b)
+        })
+    }
+
     /// Every sub-metric against every parent the set holds (`exceeds`); `Err` names both.
     pub fn check_parts_within_wholes(&self) -> Result<(), String> {
         let sampled = |_: &MetricKey, aggregate: &Aggregate| !aggregate.is_empty();
@@ -129,8 +174,19 @@ impl MetricSet {
             if part.tags.is_empty() {
                 continue;
             }
-            let parents = self.metrics.iter().filter(|(whole, _)| is_parent(whole, part));
+            let mut parents = Vec::new();
+            held_tag_subsets(
+                &part.tags,
+                |prefix| self.holds_prefix(&part.name, prefix),
+                |subset| {
+                    if subset.len() < part.tags.len() {
+                        let whole = MetricKey { name: part.name.clone(), tags: owned(subset) };
+                        parents.extend(self.metrics.get_key_value(&whole));
+                    }
+                },
+            );
             for (whole, whole_metric) in parents {
+                debug_assert!(is_parent(whole, part));
                 let (part_figures, whole_figures) = (&part_metric.aggregate, &whole_metric.aggregate);
                 let (part_sampled, whole_sampled) = (sampled(part, part_figures), sampled(whole, whole_figures));
                 if let Some(why) =
@@ -158,6 +214,44 @@ mod tests {
 
     fn key(text: &str) -> MetricKey {
         MetricKey::parse(text).unwrap()
+    }
+
+    proptest::proptest! {
+        /// Finding round34-text/02, the class: the subsets of a key's tags found through the
+        /// held keys' order (`held_tag_subsets`) are exactly the held keys of the same name
+        /// whose tags are among the key's, as a scan of every held key finds them.
+        #[test]
+        fn held_tag_subsets_are_the_held_keys_a_scan_finds(
+            held in proptest::collection::btree_set(("[ab]", proptest::collection::btree_map("[pqr]", "[01]", 0..4)), 0..24),
+            name in "[ab]",
+            tags in proptest::collection::btree_map("[pqr]", "[01]", 0..4),
+        ) {
+            let mut set = MetricSet::default();
+            for (name, tags) in &held {
+                let metric = crate::metrics::Metric {
+                    aggregate: Aggregate::Gauge { value: 1.0, min: None, max: None },
+                    is_time: false,
+                    k6_verdicts: Vec::new(),
+                    provenance: crate::metrics::Provenance::Env { name: "T".into() },
+                };
+                set.metrics.insert(MetricKey { name: name.clone(), tags: tags.clone() }, metric);
+            }
+            let mut found = Vec::new();
+            held_tag_subsets(&tags, |prefix| set.holds_prefix(&name, prefix), |subset| {
+                let key = MetricKey { name: name.clone(), tags: owned(subset) };
+                if set.metrics.contains_key(&key) {
+                    found.push(key);
+                }
+            });
+            found.sort();
+            let scanned: Vec<MetricKey> = set
+                .metrics
+                .keys()
+                .filter(|k| k.name == name && k.tags.iter().all(|(tag, value)| tags.get(tag) == Some(value)))
+                .cloned()
+                .collect();
+            proptest::prop_assert_eq!(found, scanned);
+        }
     }
 
     proptest::proptest! {

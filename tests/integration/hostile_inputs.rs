@@ -373,3 +373,30 @@ fn an_endless_raw_line_or_an_oversized_whole_file_is_refused_unread() {
     let err = stderr_of(&assert);
     assert!(err.contains("waivers.toml") && err.contains("larger than 64 MiB"), "{err}");
 }
+
+/// Finding round34-text/02: a k6 `--summary-export` with many tagged metrics was read in
+/// quadratic time (each sub-metric checked against every metric for its parents, each counter's
+/// duration against every other's): 10,000 took 22 s, 20,000 over a minute. The valid `pass`
+/// summary with 20,000 copies of its `data_received` under tagged names is read and judged well
+/// within the deadline (a loaded 2-core machine, debug build).
+#[test]
+fn a_summary_of_many_tagged_metrics_is_read_in_linear_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = repo().join("fixtures/k6/1.1.0/pass/summary-export.json");
+    let mut summary: serde_json::Value = serde_json::from_slice(&std::fs::read(fixture).unwrap()).unwrap();
+    let metrics = summary["metrics"].as_object_mut().unwrap();
+    let counter = metrics["data_received"].clone();
+    for i in 0..20_000 {
+        metrics.insert(format!("c{i}{{t:v{i}}}"), counter.clone());
+    }
+    let path = dir.path().join("summary.json");
+    std::fs::write(&path, serde_json::to_vec(&summary).unwrap()).unwrap();
+    let started = std::time::Instant::now();
+    let assert = gatecheck()
+        .args(["verify", "--policy", "gates/release.toml", "--no-env", "--summary"])
+        .arg(&path)
+        .timeout(Duration::from_secs(30))
+        .assert();
+    let output = assert.get_output();
+    assert!(matches!(output.status.code(), Some(0 | 1)), "judged in time ({:?}): {output:?}", started.elapsed());
+}
