@@ -703,12 +703,15 @@ fn an_earlier_attempt_of_the_run_never_completes_a_later_one_in_the_live_check()
     attempt("a", &["0/2", "1/2"]);
     attempt("b", &["0/2", "1/2"]);
     assert_eq!(merge_code(dir.path(), &["b0", "b1"]), 0);
-    let files =
-        stdout_of(&gatecheck_with_lag().args(["verify", "--summary"]).arg(dir.path().join("merged.json")).assert());
+    let verify =
+        gatecheck_with_lag().args(["verify", "--summary"]).arg(dir.path().join("merged.json")).output().unwrap();
+    let files = String::from_utf8_lossy(&verify.stdout).into_owned();
     let (code, complete, live) = live_completeness(&receiver.url, run_id);
     assert_eq!(complete, "PASS", "a complete later attempt: {live}");
     assert!(assert_same_verdicts(&live, &files) >= 12, "{live}");
-    assert_eq!(code, Some(0), "{live}\n{files}");
+    // The live verdict is the files' (exit 0 unless the loaded machine made the demo target's
+    // latency cross its limits: then both block alike).
+    assert_eq!(code, verify.status.code(), "{live}\n{files}");
     attempt("c", &["0/2"]);
     assert_eq!(merge_code(dir.path(), &["c0", "b1"]), 2, "merge refuses another attempt's segment");
     let (code, complete, live) = live_completeness(&receiver.url, run_id);
