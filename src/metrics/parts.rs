@@ -229,7 +229,7 @@ mod tests {
             let mut set = MetricSet::default();
             for (name, tags) in &held {
                 let metric = crate::metrics::Metric {
-                    aggregate: Aggregate::Gauge { value: 1.0, min: None, max: None },
+                    aggregate: Aggregate::Gauge { value: Some(1.0), min: None, max: None },
                     is_time: false,
                     k6_verdicts: Vec::new(),
                     provenance: crate::metrics::Provenance::Env { name: "T".into() },
