@@ -547,11 +547,20 @@ pub fn header_list_values(list: &str) -> Vec<String> {
 /// The variable the load target's credential is read from unless a scenario names another.
 pub const LOAD_TOKEN_ENV: &str = "PERF_BEARER_TOKEN";
 
+/// The scenario's own family of variables (the reference harness's `PERF_*`): the only one a
+/// load target's token is read from (`bearer_token_env`).
+pub const SCENARIO_FAMILY: &str = "PERF_";
+
+/// Whether `name` is one of the scenario's own variables (`SCENARIO_FAMILY`, any case).
+pub fn in_scenario_family(name: &str) -> bool {
+    name.get(..SCENARIO_FAMILY.len()).is_some_and(|prefix| prefix.eq_ignore_ascii_case(SCENARIO_FAMILY))
+}
+
 /// The families of variables gatecheck and k6 read, where a name that reads as a credential
 /// is one: k6's own (`K6_CLOUD_TOKEN`, `K6_INFLUXDB_PASSWORD`, any output's), the OpenTelemetry
 /// exporters' k6 reads (`OTLP_FAMILY`), gatecheck's, and the scenario's (`PERF_*`). k6's and the
 /// exporters' are sent by k6 to its outputs, another origin than the target.
-pub const CREDENTIAL_FAMILIES: &[&str] = &["K6_", OTLP_FAMILY, "GATECHECK_", "PERF_"];
+pub const CREDENTIAL_FAMILIES: &[&str] = &["K6_", OTLP_FAMILY, "GATECHECK_", SCENARIO_FAMILY];
 
 /// Credential words: one anywhere in a word of a variable's name (split at `_`) makes it a
 /// credential's, whatever letters it is joined to (`K6_DYNATRACE_APITOKEN`, k6's documented
@@ -872,7 +881,7 @@ pub fn credentials_in_env(
     let origin_of = |name: &str| {
         if name == LOAD_TOKEN_ENV {
             CredentialOrigin::LoadTarget
-        } else if name.to_ascii_uppercase().starts_with("PERF_") {
+        } else if in_scenario_family(name) {
             CredentialOrigin::Unknown
         } else {
             CredentialOrigin::Other

@@ -299,17 +299,21 @@ pub fn parse(source: &str, text: &str, overrides: &Overrides, env: &crate::env::
     // may be built from.
     let token_var = token_env(&file.scenario).unwrap_or_else(|| DEFAULT_TOKEN_ENV.to_string());
     let vars = Vars { defaults: &file.defaults, env, token_var: &token_var };
-    // The load target's token is never a credential gatecheck reads for another origin (finding
-    // round24-text/03: `bearer_token_env = "GATECHECK_PROMETHEUS_TOKEN"` sent the Prometheus token
-    // to the target): no variable gatecheck reads for itself (GATECHECK_*) names it.
-    if token_var.get(..10).is_some_and(|prefix| prefix.eq_ignore_ascii_case("GATECHECK_"))
-        || (token_var != DEFAULT_TOKEN_ENV && crate::settings::CREDENTIAL_ENV.contains(&token_var.as_str()))
-    {
+    // The load target's token is read only from the scenario's own family of variables
+    // (`PERF_*`): gatecheck's (finding round24-text/03: `GATECHECK_PROMETHEUS_TOKEN` sent the
+    // Prometheus token to the target) and any other credential a CI job holds — a cloud key, a
+    // GitHub or registry token (finding round35-text/01: `AWS_SECRET_ACCESS_KEY` was sent as
+    // the bearer token to the scenario's base URL) — are another origin's. A job whose load
+    // token lives elsewhere passes it as `PERF_BEARER_TOKEN=$API_TOKEN`.
+    if !crate::settings::in_scenario_family(&token_var) {
         return Err(fail(format!(
-            "bearer_token_env = {:?}: gatecheck reads that variable for itself (a credential of another origin \
-             or a setting), and the load target's token is never another origin's credential; name the load \
-             target's own token variable (default {DEFAULT_TOKEN_ENV})",
-            crate::escape::line(&token_var)
+            "bearer_token_env = {:?}: the load target's token is read only from a {}* variable (the scenario's \
+             own family), and no other variable of the environment — gatecheck's, a cloud key, a CI or registry \
+             token — is another origin's credential sent to the load target; name a {}* variable (default \
+             {DEFAULT_TOKEN_ENV}) and set it from yours in the job",
+            crate::escape::line(&token_var),
+            crate::settings::SCENARIO_FAMILY,
+            crate::settings::SCENARIO_FAMILY,
         )));
     }
     let token = match token_env(&file.scenario) {
@@ -863,6 +867,35 @@ mod tests {
             let named = one_request(&request("PERF_API_KEY"));
             let err = parse("s.toml", &named, &Overrides::default(), &value_of(false)).expect_err("a credential's name");
             proptest::prop_assert!(err.to_string().contains("${PERF_API_KEY}"), "{}", err);
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+        /// Finding round35-text/01, as a rule: a scenario's token is read only from a variable
+        /// of its own family (`PERF_*`, any case); any other name — gatecheck's, a CI job's
+        /// cloud, GitHub or registry credential, a plain `API_TOKEN` — is refused at load, naming
+        /// `bearer_token_env` and the variable, never quoting its value, whatever it holds.
+        #[test]
+        fn the_load_token_is_read_only_from_the_scenarios_own_family(
+            name in "(PERF_|perf_|Perf_|PERF|GATECHECK_|K6_|AWS_|GITHUB_|ACTIONS_ID_|NPM_|DD_|)(SECRET_ACCESS_KEY|TOKEN|API_TOKEN|BEARER_TOKEN|REQUEST_TOKEN|KEY|X)",
+        ) {
+            const VALUE: &str = "wJalrXUtnFEMI-K7MDENG-bPxRfiCYEXAMPLEKEY";
+            let text = one_request("path = \"/a\"").replace("vus = \"1\"", &format!("vus = \"1\"\nbearer_token_env = \"{name}\""));
+            let value = |_: &str| -> Result<Option<String>, Error> { Ok(Some(VALUE.to_string())) };
+            let loaded = parse("s.toml", &text, &Overrides::default(), &value);
+            let own = name.len() > 5 && name[..5].eq_ignore_ascii_case("PERF_");
+            match loaded {
+                Ok(plan) => proptest::prop_assert!(own && plan.token.as_ref().map(|t| t.expose()) == Some(VALUE), "{} loaded", name),
+                Err(err) => {
+                    let err = err.to_string();
+                    proptest::prop_assert!(!own, "{}: {}", name, err);
+                    // The variable is named (other tests' secrets share the process-wide
+                    // scrubber and may mask a piece of a name such as `..._REQUEST_TOKEN`).
+                    let named = err.contains(&format!("bearer_token_env = \"{name}\"")) || err.contains("***");
+                    proptest::prop_assert!(named && !err.contains("EXAMPLEKEY"), "{}", err);
+                }
+            }
         }
     }
 

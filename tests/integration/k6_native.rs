@@ -838,13 +838,13 @@ fn the_exported_scripts_credential_value_rule_reads_every_form() {
 }
 
 /// Finding round23-text/03: a scenario naming its token variable (`bearer_token_env =
-/// "API_TOKEN"`) gets that variable's token in the exported script, as the native runner does:
-/// never PERF_BEARER_TOKEN (another service's credential here), and without API_TOKEN the script
+/// "PERF_API_TOKEN"`) gets that variable's token in the exported script, as the native runner does:
+/// never PERF_BEARER_TOKEN (another service's credential here), and without PERF_API_TOKEN the script
 /// refuses to start, naming it, before any request.
 #[test]
 fn the_exported_script_sends_the_scenarios_bearer_token_env() {
     let dir = tempfile::tempdir().unwrap();
-    let script = credential_scenario(dir.path(), "bearer_token_env = \"API_TOKEN\"");
+    let script = credential_scenario(dir.path(), "bearer_token_env = \"PERF_API_TOKEN\"");
     if !k6_available() {
         return;
     }
@@ -853,7 +853,7 @@ fn the_exported_script_sends_the_scenarios_bearer_token_env() {
         .args(["run", "-q", "--no-usage-report"])
         .arg(&script)
         .env("PERF_BASE_URL", &target)
-        .env("API_TOKEN", "apiTokenForThisTarget123")
+        .env("PERF_API_TOKEN", "apiTokenForThisTarget123")
         .env("PERF_BEARER_TOKEN", "otherServiceToken-XYZ98765")
         .output()
         .unwrap();
@@ -864,7 +864,7 @@ fn the_exported_script_sends_the_scenarios_bearer_token_env() {
 
     let (code, printed, asked, _) = k6_against_target(&script, &[("PERF_BEARER_TOKEN", "otherServiceToken-XYZ98765")]);
     assert_eq!(code, Some(107), "{printed}");
-    assert!(printed.contains("API_TOKEN is not set"), "{printed}");
+    assert!(printed.contains("PERF_API_TOKEN is not set"), "{printed}");
     assert!(!printed.contains("otherServiceToken"), "{printed}");
     assert_eq!(asked, 0, "no request without the scenario's token");
 }
@@ -1143,7 +1143,7 @@ fn an_export_never_masks_the_scripts_own_code() {
 #[test]
 fn the_exported_scripts_token_is_never_another_origins_credential() {
     let dir = tempfile::tempdir().unwrap();
-    let script = credential_scenario(dir.path(), "bearer_token_env = \"API_TOKEN\"");
+    let script = credential_scenario(dir.path(), "bearer_token_env = \"PERF_API_TOKEN\"");
     if !k6_available() {
         return;
     }
@@ -1151,9 +1151,9 @@ fn the_exported_scripts_token_is_never_another_origins_credential() {
     let rw = "rwsecret-556677zz";
     let holding = format!("x-{rw}-y");
     let cases: [(&str, &str, &str); 3] = [
-        ("API_TOKEN", "GATECHECK_PROMETHEUS_TOKEN", prom),
-        ("API_TOKEN", "GATECHECK_REMOTE_WRITE_TOKEN", rw),
-        ("API_TOKEN", "GATECHECK_REMOTE_WRITE_TOKEN", &holding),
+        ("PERF_API_TOKEN", "GATECHECK_PROMETHEUS_TOKEN", prom),
+        ("PERF_API_TOKEN", "GATECHECK_REMOTE_WRITE_TOKEN", rw),
+        ("PERF_API_TOKEN", "GATECHECK_REMOTE_WRITE_TOKEN", &holding),
     ];
     for (token_var, other, token) in cases {
         let other_value = if other == "GATECHECK_PROMETHEUS_TOKEN" { prom } else { rw };
@@ -1184,14 +1184,15 @@ fn the_exported_scripts_token_is_never_another_origins_credential() {
         ("K6_PROMETHEUS_RW_HEADERS_AUTHORIZATION", format!("Bearer {header}")),
         ("K6_PROMETHEUS_RW_HTTP_HEADERS", format!("X-Scope-OrgID:tenant-one,X-Api-Key:{header}")),
     ] {
-        let (code, printed, asked, _) = k6_against_target(&script, &[("API_TOKEN", header), (other, &other_value)]);
+        let (code, printed, asked, _) =
+            k6_against_target(&script, &[("PERF_API_TOKEN", header), (other, &other_value)]);
         assert_eq!(code, Some(107), "{other}: {printed}");
         assert!(printed.contains(other) && printed.contains("another origin"), "{printed}");
         assert!(!printed.contains("2Bn6Yy3Kc"), "{printed}");
         assert_eq!(asked, 0, "{other}: the target saw no request");
         let scenario = dir.path().join("sc.toml");
         let out = smoke_writing_into(dir.path())
-            .env("API_TOKEN", header)
+            .env("PERF_API_TOKEN", header)
             .env(other, &other_value)
             .env("PERF_BASE_URL", "http://127.0.0.1:9")
             .arg("--scenario")
@@ -1201,7 +1202,7 @@ fn the_exported_scripts_token_is_never_another_origins_credential() {
         assert!(stderr_of(&out).contains("another origin"), "{other}: {}", stderr_of(&out));
     }
     let (code, printed, asked, _) =
-        k6_against_target(&script, &[("API_TOKEN", "ownToken-12345678"), ("GATECHECK_PROMETHEUS_TOKEN", prom)]);
+        k6_against_target(&script, &[("PERF_API_TOKEN", "ownToken-12345678"), ("GATECHECK_PROMETHEUS_TOKEN", prom)]);
     assert_eq!(code, Some(0), "{printed}");
     assert!(asked > 0, "a token of its own is sent");
 }

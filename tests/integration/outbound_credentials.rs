@@ -194,7 +194,8 @@ proptest! {
 
 /// Finding round24-text/03: a scenario's `bearer_token_env` naming a variable gatecheck reads for
 /// another origin (the Prometheus token, its password, the remote-write token, any GATECHECK_*
-/// variable) is refused at load by `smoke` and by `export k6`; and a load token whose value is
+/// variable) — or, finding round35-text/01, any variable outside the scenario's own `PERF_*`
+/// family (a cloud key, a GitHub token) — is refused at load by `smoke` and by `export k6`; and a load token whose value is
 /// (or holds) a credential gatecheck sends to another origin is refused by `smoke` and `run`,
 /// whatever the variable is named. Exit 2, one line, the credential never printed, no request sent.
 #[test]
@@ -205,6 +206,11 @@ fn the_load_token_is_never_another_origins_credential() {
         "GATECHECK_PROMETHEUS_PASSWORD",
         "GATECHECK_REMOTE_WRITE_TOKEN",
         "GATECHECK_PROMETHEUS_HEADER",
+        // Finding round35-text/01: a CI job's other credentials, outside gatecheck's families.
+        "AWS_SECRET_ACCESS_KEY",
+        "GITHUB_TOKEN",
+        "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+        "API_TOKEN",
     ] {
         let dir = tempfile::tempdir().unwrap();
         let scenario = dir.path().join("sc.toml");

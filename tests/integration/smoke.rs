@@ -378,14 +378,14 @@ fn a_scenario_never_puts_a_credential_in_a_request_url() {
         ("path = \"/api/${PERF_BEARER_TOKEN}/items\"", "path", "PERF_BEARER_TOKEN"),
         ("path = \"/api/items?page=${GATECHECK_PROMETHEUS_TOKEN}\"", "path", "GATECHECK_PROMETHEUS_TOKEN"),
         ("path = \"/api/items/{id}\"\npath_params = { id = \"${MY_ITEM}\" }", "path", "credential"),
-        ("path = \"/api/items/${SVC_TOKEN}\"", "path", "SVC_TOKEN"),
+        ("path = \"/api/items/${PERF_SVC_TOKEN}\"", "path", "PERF_SVC_TOKEN"),
         ("path = \"/api/items?access_token=abc\"", "path", "token"),
         ("path = \"${PERF_ITEMS_PATH}\"", "path", "credential"),
     ];
     for (request, field, named) in cases {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("gates")).unwrap();
-        let token_env = if request.contains("SVC_TOKEN") { "SVC_TOKEN" } else { "PERF_BEARER_TOKEN" };
+        let token_env = if request.contains("PERF_SVC_TOKEN") { "PERF_SVC_TOKEN" } else { "PERF_BEARER_TOKEN" };
         std::fs::write(
             dir.path().join("gates/core-flows.toml"),
             format!(
@@ -397,7 +397,7 @@ fn a_scenario_never_puts_a_credential_in_a_request_url() {
         let out = gatecheck()
             .current_dir(dir.path())
             .env("PERF_BEARER_TOKEN", TOKEN)
-            .env("SVC_TOKEN", TOKEN)
+            .env("PERF_SVC_TOKEN", TOKEN)
             .env("GATECHECK_PROMETHEUS_TOKEN", "prom-0a1b2c3d4e5f6a7b")
             .env("MY_ITEM", TOKEN)
             .env("PERF_ITEMS_PATH", format!("/api/items/{TOKEN}"))
