@@ -753,7 +753,7 @@ fn parse_coverage(
                 return Err(gate_fail(format!("min_coverage = {min_text:?}: expected more than 0% and at most 100%")));
             }
             let window_text = vars
-                .expand(&spec.window, flow)
+                .expand_duration(&spec.window, flow)
                 .map_err(|why| gate_fail(format!("coverage.window = {:?}: {why}", spec.window)))?;
             let window = parse_duration(&window_text)
                 .map_err(|why| gate_fail(format!("coverage.window = {window_text:?}: {why}")))?;
@@ -786,7 +786,7 @@ fn parse_freshness(
         .up_for
         .as_ref()
         .map(|w| {
-            let window = vars.expand(w, None).map_err(|why| fresh_fail(format!("up_for: {why}")))?;
+            let window = vars.expand_duration(w, None).map_err(|why| fresh_fail(format!("up_for: {why}")))?;
             parse_duration(&window).map_err(|why| fresh_fail(format!("up_for = {window:?}: {why}")))?;
             Ok(window)
         })
