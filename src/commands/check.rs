@@ -223,6 +223,6 @@ fn sampled_every<'p>(
         .gates
         .iter()
         .filter_map(|gate| gate.coverage.as_ref().map(|coverage| (gate, coverage)))
-        .filter(|(_, coverage)| needed.iter().any(|(_, query)| *query == coverage.query()))
+        .filter(|(_, coverage)| needed.iter().any(|(_, query)| coverage.queries().contains(query)))
         .max_by_key(|(_, coverage)| coverage.interval)
 }

@@ -82,7 +82,8 @@ pub(super) fn parse_gate(gate: file::GateFile, vars: &vars::Vars, fail: Fail<'_>
         parse_noise_floor(gate.noise_floor.as_deref(), relative, &thresholds, &domains, &dimensions, &gate_fail)?;
     let severity = parse_severity(gate.severity.as_deref()).map_err(&gate_fail)?;
     let on_missing = parse_on_missing(gate.on_missing.as_deref(), &gate_fail)?;
-    let coverage = parse_coverage(&gate, queries.is_empty(), vars, flow.as_deref(), &gate_fail)?;
+    let query_texts: Vec<String> = queries.iter().map(|(_, query)| query.clone()).collect();
+    let coverage = parse_coverage(&gate, &query_texts, vars, flow.as_deref(), &gate_fail)?;
     let description = gate.description.clone().unwrap_or_else(|| id.clone());
     Ok(Gate {
         id,

@@ -110,7 +110,7 @@ fn reads(expr: &Expr, around: Read, out: &mut Vec<Read>) -> Result<(), String> {
 
 /// Every selector's read; None when the grammar refuses the query, Err when a selector's read
 /// is not a stretch before the evaluation time (why).
-fn selector_reads(query: &str) -> Option<Result<Vec<Read>, String>> {
+pub fn selector_reads(query: &str) -> Option<Result<Vec<Read>, String>> {
     let expr = parser::parse(query).ok()?;
     let mut out = Vec::new();
     Some(reads(&expr, Read::AT, &mut out).map(|()| out))

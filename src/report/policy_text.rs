@@ -69,6 +69,9 @@ pub fn render(policy: &Policy, out: &mut dyn Write) -> io::Result<()> {
                 line(&coverage.selector.to_string()),
                 humantime::format_duration(coverage.interval)
             )?;
+            for span in coverage.spans.iter().filter(|span| **span != coverage.declared()) {
+                writeln!(out, "              and of the {} (each span measured alike)", coverage.span_text(*span))?;
+            }
         }
         if let Some(flow) = &gate.flow {
             writeln!(out, "  flow:       {}", line(flow))?;

@@ -571,3 +571,54 @@ fn coverage_counts_the_steps_the_servers_grid_holds() {
     assert!(table_line(&out, "late", "up for the whole 10m").contains("FAIL"), "{out}");
     assert!(out.contains("(at 40 of 41 steps of 15s)"), "{out}");
 }
+
+/// Finding round35-judge/01: coverage was measured over the last `coverage.window` before
+/// `--at`, whatever the query read: `[10m] offset 5m` read 10:45-10:55, half of it without a
+/// sample, and `[1h]` beside a 5m window read an hour one sixth scraped; both read "coverage
+/// 100%" and passed. Coverage is measured over every stretch the gate's query reads that the
+/// declared window does not hold; the same queries over a series scraped the whole hour pass.
+#[test]
+fn coverage_is_measured_over_the_window_the_query_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let t0: i64 = 1_796_637_600; // 2026-12-07T10:00:00Z; judged at t0 + 1h
+    let at = t0 + 3600;
+    let mut text = String::from("# TYPE backlog_items gauge\n");
+    // backlog_items only in the last 10 minutes; steady_items the whole hour and more.
+    for t in (t0 + 3000..=at).step_by(15) {
+        text.push_str(&format!("backlog_items 100 {t}\n"));
+    }
+    text.push_str("# TYPE steady_items gauge\n");
+    for t in (t0 - 600..=at).step_by(15) {
+        text.push_str(&format!("steady_items 100 {t}\n"));
+    }
+    text.push_str("# EOF\n");
+    let data = dir.path().join("backlog.om");
+    std::fs::write(&data, text).unwrap();
+    let Some(prom) = PrometheusFixture::start_with(&data) else { return };
+    let policy = |series: &str, query: &str, window: &str| {
+        policy_file(&format!(
+            "[[gate]]\nid = \"backlog\"\nquery = '{query}'\nunit = \"number\"\nthresholds = [\"value < 500\"]\n\
+             min_coverage = \"90%\"\ncoverage = {{ selector = '{series}', window = \"{window}\", interval = \"15s\" }}\n"
+        ))
+    };
+    let cases = [
+        (
+            "max_over_time(SERIES[10m] offset 5m)",
+            "10m",
+            "covers only 50.3% of the 10m window the query reads, ending 5m before",
+        ),
+        ("max_over_time(SERIES[1h])", "5m", "covers only 16.7% of the 1h window the query reads"),
+        ("max_over_time(max_over_time(SERIES[1m])[20m:1m] offset 2m)", "10m", "the query reads, ending 2m before"),
+    ];
+    for (query, window, why) in cases {
+        let (_guard, thin) = policy("backlog_items", &query.replace("SERIES", "backlog_items"), window);
+        let (code, out) = check_at(&prom, &at.to_string(), &["--policy", thin.to_str().unwrap(), "-v"]);
+        assert_eq!(code, Some(1), "{query}: {out}");
+        assert!(table_line(&out, "backlog", "value < 500").contains("NO DATA"), "{query}: {out}");
+        assert!(out.contains(why), "{query}: {out}");
+        let (_guard, full) = policy("steady_items", &query.replace("SERIES", "steady_items"), window);
+        let (code, out) = check_at(&prom, &at.to_string(), &["--policy", full.to_str().unwrap(), "-v"]);
+        assert_eq!(code, Some(0), "{query}: {out}");
+        assert!(out.contains(&format!("coverage 100% of the {window} window")), "{query}: {out}");
+    }
+}

@@ -255,3 +255,46 @@ fn check_watch_passes_only_when_the_last_evaluations_pass() {
         .code(1)
         .stdout(contains("NOT STABLE"));
 }
+
+/// Finding round35-judge/02: `--var window=10m:10m` passed the label-value check (':'
+/// allowed) and made `max_over_time(x[${window}])` a subquery reading one instant, so a 900
+/// peak (limit 500) that FAILs with the default passed. A value placed in a range is a
+/// Prometheus duration only: refused, exit 2, naming the variable, the place and what it
+/// expects; a duration is still accepted.
+#[test]
+fn a_var_cannot_turn_a_range_into_a_subquery() {
+    let dir = tempfile::tempdir().unwrap();
+    let t0: i64 = 1_796_637_600;
+    let at = t0 + 3600;
+    let mut text = String::from("# TYPE backlog_items gauge\n");
+    for t in (t0..=at).step_by(15) {
+        text.push_str(&format!("backlog_items {} {t}\n", if t == t0 + 3300 { 900 } else { 100 }));
+    }
+    text.push_str("# EOF\n");
+    let data = dir.path().join("backlog.om");
+    std::fs::write(&data, text).unwrap();
+    let Some(prom) = PrometheusFixture::start_with(&data) else { return };
+    let (_guard, policy) = policy_file(
+        "[vars]\nwindow = \"10m\"\n[[gate]]\nid = \"backlog\"\nquery = 'max_over_time(backlog_items[${window}])'\n\
+         unit = \"number\"\nthresholds = [\"value < 500\"]\n",
+    );
+    let check = |extra: &[&str]| {
+        gatecheck()
+            .args(["check", "--prometheus-url", &prom.url, "--at", &at.to_string(), "--policy"])
+            .arg(&policy)
+            .args(extra)
+            .assert()
+    };
+    check(&[]).code(1).stdout(contains("FAIL"));
+    check(&["--var", "window=30m"]).code(1).stdout(contains("FAIL"));
+    for value in ["10m:10m", "10m:", "1h:1m"] {
+        let assert = check(&["--var", &format!("window={value}")]).code(2);
+        let err = stderr_of(&assert);
+        assert!(
+            err.contains("${window}")
+                && err.contains("in a range, subquery, offset or duration")
+                && err.contains("a Prometheus duration"),
+            "{value}: {err}"
+        );
+    }
+}
