@@ -932,11 +932,19 @@ impl FileRead<'_, '_> {
         if value.fract() == 0.0 && !fine_time {
             return Ok(());
         }
-        // Sampled by what no spelling changes (the metric and the value), then known by the
-        // instant its time names: `Z` or `+00:00`, any case, is one moment (finding
-        // round10-figures/02: a copy with its times respelled was another sample).
+        // Sampled by what no spelling changes and what varies within a metric: the metric, the
+        // value and the time's fraction of a second (an offset moves whole minutes; trailing
+        // zeros are dropped), then known by the instant its time names: `Z` or `+00:00`, any
+        // case, is one moment (finding round10-figures/02: a copy with its times respelled was
+        // another sample). By the value alone, a 0/1 metric (`http_req_failed`, `checks`) had
+        // two samplings and neither drawn, so a copy read by a rates-only policy was counted
+        // again (finding round36-figures/03).
+        let fraction = time.split_once('.').map_or("", |(_, fraction)| {
+            let digits = fraction.bytes().take_while(u8::is_ascii_digit).count();
+            fraction[..digits].trim_end_matches('0')
+        });
         let mut sampler = std::collections::hash_map::DefaultHasher::new();
-        (metric, value.to_bits()).hash(&mut sampler);
+        (metric, value.to_bits(), fraction).hash(&mut sampler);
         if !sampler.finish().is_multiple_of(SAMPLED_ONE_IN) {
             return Ok(());
         }
@@ -1794,21 +1802,25 @@ mod tests {
             spaced in proptest::prelude::any::<bool>(),
             reversed in proptest::prelude::any::<bool>(),
             respelled in proptest::prelude::any::<bool>(),
+            // Finding round36-figures/03: whatever metric the policy reads — a trend, or a 0/1
+            // rate whose values alone cannot tell two samples apart.
+            rate in proptest::prelude::any::<bool>(),
+            rate_name in proptest::sample::select(vec!["http_req_failed", "checks", "errors", "bad"]),
         ) {
-            let header = "{\"type\":\"Metric\",\"data\":{\"name\":\"lat\",\"type\":\"trend\",\"contains\":\"time\"},\"metric\":\"lat\"}\n";
+            let (metric, kind) = if rate { (rate_name, "\"rate\"") } else { ("lat", "\"trend\",\"contains\":\"time\"") };
+            let header = format!("{{\"type\":\"Metric\",\"data\":{{\"name\":\"{metric}\",\"type\":{kind}}},\"metric\":\"{metric}\"}}\n");
             let lines: Vec<String> = points
                 .iter()
                 .map(|(nanos, micros)| {
+                    let value = if rate { format!("{}", micros % 2) } else { format!("{}.{:03}", micros / 1000, micros % 1000 + 1) };
                     format!(
-                        "{{\"metric\":\"lat\",\"type\":\"Point\",\"data\":{{\"time\":\"2026-11-27T07:35:36.{nanos:09}Z\",\"value\":{}.{:03},\"tags\":{{}}}}}}\n",
-                        micros / 1000,
-                        micros % 1000 + 1
+                        "{{\"metric\":\"{metric}\",\"type\":\"Point\",\"data\":{{\"time\":\"2026-11-27T07:35:36.{nanos:09}Z\",\"value\":{value},\"tags\":{{}}}}}}\n"
                     )
                 })
                 .collect();
             let dir = tempfile::tempdir().unwrap();
             let (first, second) = (dir.path().join("a.ndjson"), dir.path().join("b.ndjson"));
-            let key = MetricKey::parse("lat").unwrap();
+            let key = MetricKey::parse(metric).unwrap();
             std::fs::write(&first, format!("{header}{}", lines.concat())).unwrap();
             let mut copy: Vec<String> = lines[..copied].to_vec();
             if reversed {
