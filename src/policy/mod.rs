@@ -629,6 +629,25 @@ pub fn parse_with_vars(
     text: &str,
     overrides: &[(String, String)],
 ) -> Result<Policy, Error> {
+    let policy = parse_with_vars_before_query_rules(source, default_name, text, overrides)?;
+    for (id, query) in policy.queries() {
+        if let Some(why) = query_refusal(&policy, &id, &query) {
+            return Err(Error::Policy { path: source.to_string(), message: why });
+        }
+    }
+    Ok(policy)
+}
+
+/// The policy as `parse_with_vars` reads it, before the rules of its queries' text
+/// (`query_refusal`): for `lint`, which reports a query the grammar refuses on its own line
+/// (with the `--var` set that made it) and applies `query_refusal` to the others. Every other
+/// reader goes through `parse_with_vars`.
+pub fn parse_with_vars_before_query_rules(
+    source: &str,
+    default_name: &str,
+    text: &str,
+    overrides: &[(String, String)],
+) -> Result<Policy, Error> {
     let fail = |message: String| Error::Policy { path: source.to_string(), message };
     let raw: file::PolicyFile = toml::from_str(text).map_err(|e| fail(crate::input::one_line_toml_error(text, &e)))?;
     let vars = vars::Vars::resolve(&raw.vars, &raw.choice, overrides).map_err(|why| match why {
@@ -702,30 +721,45 @@ pub fn parse_with_vars(
         max_waiver_days,
         vars_in_effect: vars.in_effect(),
     };
-    // A query is code sent to Prometheus and written into exported rules: one holding a hidden
-    // character (a bidi override, a zero-width space) reads other than it runs (finding
-    // round28-text/04: U+202E written raw into the rule file's `expr`). Refused, naming where.
-    for (id, query) in policy.queries() {
-        if let Some(c) = query.chars().find(|c| crate::escape::hidden(*c)) {
-            return Err(fail(format!(
-                "gate {id:?}: a query holds the hidden character U+{:04X} (a control, bidi or invisible character): \
-                 a query is code, read by people as it runs; remove it",
-                u32::from(c)
-            )));
-        }
-        // The window a query's figure is of is the stretch before its evaluation time; one
-        // reading after it or at a fixed instant judges some other time than the run (finding
-        // round30-judge/01). Refused here so every command reads the same queries.
-        if let Some(why) = query_window::unanchored(&query) {
-            let kind = if policy.freshness.iter().any(|freshness| freshness.id == id) { "freshness" } else { "gate" };
-            return Err(fail(format!(
-                "{kind} {id:?}: query {:?}: {why}; a query is judged on the stretch before its evaluation time: \
-                 remove it, and give --at to judge another time",
-                crate::escape::line(&query)
-            )));
-        }
-    }
     Ok(policy)
+}
+
+/// Why a policy holding `query` (gate or freshness `id`) must not load, or None: the one home of
+/// the rules of a query's text, read by every command (`parse_with_vars`) and by `lint`.
+/// - A query is code sent to Prometheus and written into exported rules: one holding a hidden
+///   character (a bidi override, a zero-width space) reads other than it runs (finding
+///   round28-text/04: U+202E written raw into the rule file's `expr`).
+/// - Every rule of a query's windows (a dated run's `--at`, coverage over what it reads,
+///   history's reach) is read from its syntax tree: a query the grammar cannot read escaped them
+///   all (finding round36-judge/01: `holt_winters` read as reading the lookback alone).
+/// - The window a query's figure is of is the stretch before its evaluation time; one reading
+///   after it or at a fixed instant judges some other time than the run (finding
+///   round30-judge/01).
+pub fn query_refusal(policy: &Policy, id: &str, query: &str) -> Option<String> {
+    let kind = if policy.freshness.iter().any(|freshness| freshness.id == id) { "freshness" } else { "gate" };
+    if let Some(c) = query.chars().find(|c| crate::escape::hidden(*c)) {
+        return Some(format!(
+            "{kind} {id:?}: a query holds the hidden character U+{:04X} (a control, bidi or invisible character): \
+             a query is code, read by people as it runs; remove it",
+            u32::from(c)
+        ));
+    }
+    if let Err(error) = query_window::grammar(query) {
+        return Some(format!(
+            "{kind} {id:?}: query {:?}: gatecheck cannot tell which stretch it reads, since Prometheus's grammar \
+             refuses it ({}), so no rule of its windows (coverage, --at, history) could hold; write it in \
+             Prometheus's grammar",
+            crate::escape::line(query),
+            crate::escape::line(error.replace('\n', " ").trim())
+        ));
+    }
+    query_window::unanchored(query).map(|why| {
+        format!(
+            "{kind} {id:?}: query {:?}: {why}; a query is judged on the stretch before its evaluation time: \
+             remove it, and give --at to judge another time",
+            crate::escape::line(query)
+        )
+    })
 }
 
 /// One env variable names one figure (finding round25-figures/04: SCHEDULER_LAG_P95_SECONDS=50

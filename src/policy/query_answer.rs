@@ -23,7 +23,7 @@ pub enum Answer {
 
 impl Answer {
     pub fn of(query: &str) -> Answer {
-        match parser::parse(query).map(|expr| expr.value_type()) {
+        match super::query_window::grammar(query).map(|expr| expr.value_type()) {
             Ok(ValueType::Vector) => Answer::Vector,
             Ok(ValueType::Scalar) => Answer::Scalar,
             Ok(ValueType::Matrix) => Answer::Unjudgeable("a range vector"),
@@ -59,7 +59,7 @@ pub fn selects_nothing(query: &str) -> bool {
             Ok(!self.0)
         }
     }
-    let Ok(expr) = parser::parse(query) else { return false };
+    let Ok(expr) = super::query_window::grammar(query) else { return false };
     let mut selectors = Selectors(false);
     let Ok(_) = promql_parser::util::walk_expr(&mut selectors, &expr);
     !selectors.0

@@ -167,3 +167,30 @@ fn lint_output_is_one_line_per_finding_and_a_count() {
     assert!(lines[0].starts_with(&format!("{}:3: error: placeholder FILL_IN_a", policy.display())), "{stdout}");
     assert_eq!(lines[1], "gatecheck lint: 1 file(s), 1 error(s), 0 warning(s)");
 }
+
+/// Finding round36-text/03: a settings file's value written with the wrong type (one Prometheus
+/// header as a string, not a list) was quoted whole by `lint` (serde's message), where every
+/// other command says "(value not shown)". Lint names the line and the key, never the value,
+/// for every key of the settings file given a credential-shaped string of the wrong type.
+#[test]
+fn lint_never_quotes_a_settings_value() {
+    const SECRET: &str = "Hunter2Secret99-prom-tenant-key";
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        ("prometheus_header", format!("\"Authorization: Bearer {SECRET}\"")),
+        ("no_env", format!("\"Bearer {SECRET}\"")),
+        ("prometheus_retries", format!("\"{SECRET}\"")),
+        ("prometheus_header", format!("[1, \"{SECRET}\"]")),
+    ];
+    for (key, value) in cases {
+        let settings =
+            write(&dir, "gatecheck.toml", &format!("prometheus_url = \"http://127.0.0.1:9090\"\n{key} = {value}\n"));
+        let (code, out) = lint(&[&settings]);
+        assert_eq!(code, 2, "{key} = {value}: {out}");
+        assert!(
+            out.contains(&format!("{}:2: error:", settings.display())) && out.contains(key),
+            "{key} = {value}: {out}"
+        );
+        assert!(!out.contains("Hunter2") && !out.contains("tenant-key"), "{key} = {value}: {out}");
+    }
+}
