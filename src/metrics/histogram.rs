@@ -246,9 +246,18 @@ pub const BUCKET_TOLERANCE: f64 = 1e-9;
 /// round17-figures/03, round18-figures/01). A `_sum` read with the buckets must lie within what
 /// they allow: at least Σ (count in bucket × its lower bound) and at most Σ (count in bucket ×
 /// its upper bound), unbounded above when the +Inf bucket holds observations (finding
-/// round18-figures/04). Whatever broke, which of the figures is right is unknown: NO DATA.
+/// round18-figures/04). A series with a `_count` or `_sum` and no bucket at all is the
+/// extreme of a missing +Inf bucket: none of its observations has a bound (findings
+/// round35-figures/02 and /03: left out, the other series' figure passed alone). Whatever
+/// broke, which of the figures is right is unknown: NO DATA.
 pub fn classic_fault(buckets: &[(f64, f64)], known: &Known) -> Option<String> {
     let shown = |le: f64| if le.is_infinite() { "+Inf".to_string() } else { le.to_string() };
+    if buckets.is_empty() && (known.count.is_some() || known.sum.is_some()) {
+        return Some(
+            "it has a _count or _sum and no bucket at all (not even +Inf): its observations have no bound, so they are unknown to any figure"
+                .to_string(),
+        );
+    }
     let largest_finite = buckets.iter().filter(|(b, _)| b.is_finite()).max_by(|x, y| x.1.total_cmp(&y.1));
     let total = buckets.iter().find(|(b, _)| b.is_infinite()).map(|(_, count)| *count);
     if let (Some((bound, finite)), None) = (largest_finite, total) {

@@ -168,11 +168,14 @@ pub fn conservative_promql(query: &str, quantile: &QuantileQuery) -> String {
     let beyond = format!("({total} * {q} > {highest_finite})");
     let bounded = format!("((({query}) unless {beyond}) or ({beyond} * 0 + Inf))");
     // `cumulative_fault` in PromQL: finite buckets without a +Inf one, a finite bucket above
-    // the +Inf bucket, a +Inf bucket apart from the `_count`. Such a series is -Inf, which the
+    // the +Inf bucket, a `_count` without a +Inf bucket, a +Inf bucket apart from the `_count`. Such a series is -Inf, which the
     // NoData alert reads as broken evidence (reduced or not), as check's NO DATA.
     let tolerance = format!("{TOLERANCE:e}");
     let mut broken = format!("({highest_finite} unless {total}) or ({highest_finite} > {total} * (1 + {tolerance}))");
     if let Some(count) = &quantile.count {
+        // A group with a `_count` and no bucket at all has no total to compare (finding
+        // round35-figures/03): it is broken, as check's NO DATA.
+        broken.push_str(&format!(" or (({count}) unless {total})"));
         broken.push_str(&format!(" or (abs(({count}) - {total}) > {tolerance} * ({count}))"));
     }
     format!("(({bounded} unless ({broken})) or (({broken}) * 0 - Inf))")
@@ -300,7 +303,9 @@ pub fn agrees(answer: f64, from_buckets: f64) -> bool {
 /// (its observations above every bound in its `_count` alone) breaks this in the sum: the
 /// summed +Inf bucket lies below a finite one, which histogram_quantile silently repairs, or
 /// below the summed `_count` (finding round17-figures/03: p(99) read 990 ms while 990 of 1100
-/// observations lay above 10 s). Whatever was lost, the quantile has no figure: NO DATA. The
+/// observations lay above 10 s). A group with a `_count` and no bucket at all breaks it too:
+/// the caller asks for every `_count` series' group, which has no quantile series to name it.
+/// Whatever was lost, the quantile has no figure: NO DATA. The
 /// rule is `metrics::classic_fault`, which every reader of classic buckets applies.
 pub fn cumulative_fault(labels: &BTreeMap<String, String>, buckets: &[Bucket], counts: &[Bucket]) -> Option<String> {
     let mut coalesced = coalesced(labels, buckets);

@@ -27,7 +27,8 @@
 //!
 //! Both scrapes and the window between them follow the one rule for classic buckets
 //! (`metrics::classic_fault`): cumulative buckets whose +Inf bucket is the _count, and a _sum the
-//! buckets can hold; a series that breaks it gives no window, naming it.
+//! buckets can hold; a series that breaks it gives no window, naming it. A series with a _count
+//! or _sum and no bucket at all breaks it too, in whichever scrape it is so.
 //!
 //! A sample may carry its own time (`name{labels} value TIMESTAMP_MS`: a cached or federating
 //! exporter replays what it saw then). Such a sample is dated by it, not by the scrape: dated in
@@ -188,6 +189,19 @@ impl ScrapedHistogram {
 
     /// `since`, with the instant (ms since the epoch) the first scrape was read, when known.
     fn increase_since(&self, earlier: &ScrapedHistogram, first_scrape: Option<i64>) -> Window {
+        // A series of either scrape with a _count or _sum and no bucket at all breaks the one
+        // bucket rule (`metrics::classic_fault`) in that scrape (finding round35-figures/02): its
+        // observations have no bound. Named here, before the layouts are compared (it would
+        // read as a layout of its own), and in the first scrape too: seen there without buckets
+        // and with them in the second, counted from zero it took its lifetime into the window.
+        let scrapes = [("the first scrape", earlier), ("the second scrape", self)];
+        for (scrape, histogram) in scrapes {
+            for (labels, snapshot) in histogram.series.iter().filter(|(_, s)| s.buckets.is_empty()) {
+                if let Some(fault) = snapshot.fault(f64::NEG_INFINITY, snapshot.sum.abs()) {
+                    return Err(format!("{}in {scrape}: {fault}", named(labels)));
+                }
+            }
+        }
         crate::metrics::same_layout(self.series.values().chain(earlier.series.values()))?;
         // No reading before the run (finding round29-figures/02: an empty first answer made the
         // target's lifetime the window): a window is the difference of two readings.
@@ -676,7 +690,9 @@ pub fn parse_as(url: &str, format: Exposition, text: &str) -> Result<BTreeMap<St
         }
     }
     for (base, histogram) in histograms.iter_mut() {
-        histogram.series.retain(|_, h| !h.buckets.is_empty());
+        // A series with a _sum or _count and no bucket is kept: the one bucket rule
+        // (`metrics::classic_fault`) makes it a fault of the window, naming it (finding
+        // round35-figures/02: dropped here, its observations above every bound left the window).
         let ScrapedHistogram { series, dated, undated, origins, processes } = histogram;
         *processes = process_starts.iter().map(|(_, process, seconds)| (process.clone(), *seconds)).collect();
         dated.retain(|labels, _| series.contains_key(labels));
@@ -1733,5 +1749,119 @@ mod tests {
     fn label_sets_are_summed() {
         let h = parse("x", "q_bucket{queue=\"a\",le=\"1\"} 1\nq_bucket{queue=\"b\",le=\"1\"} 2\nq_bucket{queue=\"a\",le=\"+Inf\"} 1\nq_bucket{queue=\"b\",le=\"+Inf\"} 4\n").unwrap();
         assert_eq!(h["q"].total().buckets, vec![(1.0, 3.0), (f64::INFINITY, 5.0)]);
+    }
+
+    /// What one worker of a generated family writes at one scrape: which of its lines, and its
+    /// true cumulative observations at or under 1 s (`under`) and above every bound (`over`).
+    #[derive(Debug, Clone, Copy)]
+    struct Written {
+        finite: bool,
+        inf: bool,
+        count: bool,
+        sum: bool,
+        under: u32,
+        over: u32,
+    }
+
+    impl Written {
+        fn lines(&self, worker: usize) -> String {
+            let total = self.under + self.over;
+            let mut text = String::new();
+            if self.finite {
+                text.push_str(&format!("lag_bucket{{worker=\"w{worker}\",le=\"1\"}} {}\n", self.under));
+            }
+            if self.inf {
+                text.push_str(&format!("lag_bucket{{worker=\"w{worker}\",le=\"+Inf\"}} {total}\n"));
+            }
+            if self.sum {
+                let sum = f64::from(self.under) * 0.5 + f64::from(self.over) * 100.0;
+                text.push_str(&format!("lag_sum{{worker=\"w{worker}\"}} {sum:?}\n"));
+            }
+            if self.count {
+                text.push_str(&format!("lag_count{{worker=\"w{worker}\"}} {total}\n"));
+            }
+            text
+        }
+
+        fn complete(&self) -> bool {
+            self.finite && self.inf && self.count && self.sum
+        }
+    }
+
+    /// A worker: its lines at each scrape (each part present 3 times in 4) and its
+    /// observations before the run and during it.
+    fn worker_written() -> impl proptest::strategy::Strategy<Value = (Written, Written)> {
+        use proptest::prelude::*;
+        let part = || prop_oneof![3 => Just(true), 1 => Just(false)];
+        let parts = (part(), part(), part(), part());
+        (parts.clone(), parts, 0u32..50, 0u32..50, 0u32..50, 0u32..50).prop_map(
+            |((f0, i0, c0, s0), (f1, i1, c1, s1), under, over, run_under, run_over)| {
+                let first = Written { finite: f0, inf: i0, count: c0, sum: s0, under, over };
+                let second = Written {
+                    finite: f1,
+                    inf: i1,
+                    count: c1,
+                    sum: s1,
+                    under: under + run_under,
+                    over: over + run_over,
+                };
+                (first, second)
+            },
+        )
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        /// Findings round35-figures/02 and /03, the class: over a family whose every series may
+        /// have or lack its finite buckets, its +Inf bucket, its `_count` and its `_sum` at each
+        /// scrape, a run window is a figure only when it holds every series' observations:
+        /// its count, +Inf and `le="1"` buckets are the sum of every worker's increase, never
+        /// of a strict subset. A series written with a `_count` or `_sum` and no bucket at
+        /// all, in either scrape, gives no window; a family written complete gives one.
+        #[test]
+        fn a_window_holds_every_series_with_observations_or_is_no_figure(
+            workers in proptest::collection::vec(worker_written(), 1..4),
+        ) {
+            let any = |w: &Written| w.finite || w.inf || w.count || w.sum;
+            // A series the first scrape does not show is new: nothing counted before the run.
+            // A series written in neither scrape observed nothing the run could know of.
+            let workers: Vec<(Written, Written)> = workers
+                .into_iter()
+                .map(|(first, second)| match (any(&first), any(&second)) {
+                    (true, _) => (first, second),
+                    (false, true) => (Written { under: 0, over: 0, ..first }, second),
+                    (false, false) => (Written { under: 0, over: 0, ..first }, Written { under: 0, over: 0, ..second }),
+                })
+                .collect();
+            let scrape = |pick: fn(&(Written, Written)) -> Written| -> String {
+                let mut text = String::from("# TYPE lag histogram\n");
+                for (index, worker) in workers.iter().enumerate() {
+                    text.push_str(&pick(worker).lines(index));
+                }
+                text
+            };
+            let read = |text: String| parse("u", &text).unwrap().remove("lag").unwrap_or_default();
+            let window = read(scrape(|w| w.1)).since(&read(scrape(|w| w.0)));
+            let run = |w: &(Written, Written)| (w.1.under - w.0.under, w.1.over - w.0.over);
+            let (under, over) = workers.iter().map(run).fold((0, 0), |(u, o), (a, b)| (u + a, o + b));
+            let bare = |w: &Written| (w.count || w.sum) && !w.finite && !w.inf;
+            if workers.iter().any(|(first, second)| bare(first) || bare(second)) {
+                proptest::prop_assert!(window.is_err(), "a series with no bucket was left out: {:?}", window);
+                let why = window.clone().unwrap_err();
+                proptest::prop_assert!(why.contains("no bucket at all"), "{}", why);
+            }
+            if workers.iter().all(|(first, second)| first.complete() && second.complete()) {
+                proptest::prop_assert!(window.is_ok(), "{:?}", window);
+            }
+            if let Ok(window) = window {
+                let total = f64::from(under + over);
+                proptest::prop_assert_eq!(window.count, total);
+                proptest::prop_assert_eq!(window.buckets.last().map(|b| b.1), Some(total));
+                if let Some((_, counted)) = window.buckets.iter().find(|(le, _)| *le == 1.0) {
+                    proptest::prop_assert_eq!(*counted, f64::from(under));
+                }
+            }
+        }
     }
 }

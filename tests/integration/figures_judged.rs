@@ -2422,3 +2422,74 @@ fn real_prometheus_quantile_answers_agree_with_their_buckets_at_every_rank() {
     }
     assert!(!out.contains("two readings"), "{out}");
 }
+
+/// Finding round35-figures/02: `smoke --scrape-url` dropped every series with a `_count` or
+/// `_sum` and no `_bucket` line, without a word. Worker b (100 lags of ~100 s during the run,
+/// exported without buckets) left the window, worker a's 10 lags under 1 s alone gave p(95)
+/// 950 ms, PASS. A second way through the same drop: b with its `_count` only in the scrape
+/// before the run and buckets after it looked new, was counted from zero, and its 1000
+/// pre-run observations under 1 s hid the run's 40 above every bound (987.62 ms PASS). The one
+/// bucket rule (`metrics::classic_fault`): a series with a count and no bucket at all has
+/// observations with no bound, so the window is NO DATA naming it, in whichever scrape it is
+/// so. The control (b's observations in its +Inf bucket) reaches the verdict and FAILS.
+#[test]
+fn a_scraped_series_with_a_count_and_no_bucket_is_no_data_naming_it() {
+    let a = |n: u32| {
+        format!(
+            "lag_seconds_bucket{{worker=\"a\",le=\"1\"}} {n}\nlag_seconds_bucket{{worker=\"a\",le=\"+Inf\"}} {n}\n\
+             lag_seconds_sum{{worker=\"a\"}} {}\nlag_seconds_count{{worker=\"a\"}} {n}\n",
+            f64::from(n) / 2.0
+        )
+    };
+    let b_bare =
+        |n: u32| format!("lag_seconds_sum{{worker=\"b\"}} {}\nlag_seconds_count{{worker=\"b\"}} {n}\n", n * 100);
+    let b_bucketed = |under: u32, n: u32| {
+        format!(
+            "lag_seconds_bucket{{worker=\"b\",le=\"1\"}} {under}\nlag_seconds_bucket{{worker=\"b\",le=\"+Inf\"}} {n}\n\
+             lag_seconds_sum{{worker=\"b\"}} {}\nlag_seconds_count{{worker=\"b\"}} {n}\n",
+            f64::from(under) * 0.5 + f64::from(n - under) * 100.0
+        )
+    };
+    let head = "# TYPE lag_seconds histogram\n";
+    // (case, first scrape, second scrape, the row, what the summary says of it)
+    let cases = [
+        ("no bucket in either scrape", a(10) + &b_bare(100), a(20) + &b_bare(200), "NO DATA", Some("first scrape")),
+        (
+            "no bucket in the second scrape only",
+            a(10) + &b_bucketed(0, 100),
+            a(20) + &b_bare(200),
+            "NO DATA",
+            Some("second scrape"),
+        ),
+        (
+            "no bucket in the first scrape only",
+            a(10) + &b_bare(1000),
+            a(20) + &b_bucketed(1000, 1040),
+            "NO DATA",
+            Some("first scrape"),
+        ),
+        ("control: b's buckets in both", a(10) + &b_bucketed(0, 100), a(20) + &b_bucketed(0, 200), "FAIL", None),
+    ];
+    let (_guard, policy) = policy_file(
+        "[policy]\nname = \"p\"\n[k6_thresholds]\nenforce = false\n[[gate]]\nid = \"lag\"\n\
+         thresholds = [\"p(95) < 60s\"]\nunit = \"s\"\nscrape = \"lag_seconds\"\n",
+    );
+    for (case, before, after, row, scrape) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let summary = smoke_over_a_changing_scrape(dir.path(), format!("{head}{before}"), format!("{head}{after}"));
+        let assert =
+            gatecheck().args(["verify", "--no-env", "--policy"]).arg(&policy).arg("--summary").arg(&summary).assert();
+        let out = stdout_of(&assert);
+        assert_eq!(assert.get_output().status.code(), Some(1), "{case}: {out}");
+        assert!(table_line(&out, "lag", "p(95) < 60s").contains(row), "{case}: {out}");
+        let recorded = read_json(&summary);
+        let why = recorded["gatecheck"]["scraped"]["histograms"]["lag_seconds"]["no_data"].as_str().unwrap_or("");
+        match scrape {
+            Some(scrape) => assert!(
+                why.contains("worker=\"b\"") && why.contains(scrape) && why.contains("no bucket at all"),
+                "{case}: {recorded}"
+            ),
+            None => assert!(why.is_empty(), "{case}: {recorded}"),
+        }
+    }
+}

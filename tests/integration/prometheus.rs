@@ -312,3 +312,57 @@ fn a_var_cannot_turn_a_range_into_a_subquery() {
         );
     }
 }
+
+/// Finding round35-figures/03: under `histogram_quantile(0.95, sum by (le, worker) (...))` a
+/// worker whose histogram has `_count`/`_sum` series and no `_bucket` series at all (4000 lags
+/// of 100 s in the window) had no quantile series, its `_count` was never held to its buckets,
+/// and the gate was judged on worker a alone: 950 ms PASS, exit 0. The one bucket rule
+/// (`metrics::classic_fault`) holds every group of the grouping with a `_count` to its +Inf
+/// bucket: none at all is NO DATA naming worker b. The control (worker b with the buckets its
+/// lags lie in) reaches the verdict and FAILS.
+#[test]
+fn a_group_with_a_count_and_no_bucket_is_no_data_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let t0: i64 = 1_764_979_200;
+    let mut text = String::new();
+    for name in ["lag_seconds", "ctl_seconds"] {
+        text.push_str(&format!("# TYPE {name} histogram\n"));
+        for i in 0..=120i64 {
+            let (t, a, b) = (t0 + 15 * i, 10 * i, 100 * i);
+            text.push_str(&format!("{name}_bucket{{worker=\"a\",le=\"1.0\"}} {a} {t}\n"));
+            text.push_str(&format!("{name}_bucket{{worker=\"a\",le=\"+Inf\"}} {a} {t}\n"));
+            text.push_str(&format!("{name}_count{{worker=\"a\"}} {a} {t}\n"));
+            text.push_str(&format!("{name}_sum{{worker=\"a\"}} {} {t}\n", a as f64 * 0.5));
+            if name == "ctl_seconds" {
+                text.push_str(&format!("{name}_bucket{{worker=\"b\",le=\"1.0\"}} 0 {t}\n"));
+                text.push_str(&format!("{name}_bucket{{worker=\"b\",le=\"+Inf\"}} {b} {t}\n"));
+            }
+            text.push_str(&format!("{name}_count{{worker=\"b\"}} {b} {t}\n"));
+            text.push_str(&format!("{name}_sum{{worker=\"b\"}} {} {t}\n", b * 100));
+        }
+    }
+    // OpenMetrics wants one family's samples together and in time order within a series.
+    text.push_str("# EOF\n");
+    let data = dir.path().join("lag.om");
+    std::fs::write(&data, text).unwrap();
+    let Some(prom) = PrometheusFixture::start_with(&data) else { return };
+    let mut policy = String::from("[policy]\nname = \"p\"\n");
+    for (id, name) in [("lag", "lag_seconds"), ("ctl", "ctl_seconds")] {
+        policy.push_str(&format!(
+            "[[gate]]\nid = \"{id}\"\nthresholds = [\"p(95) < 60s\"]\nunit = \"s\"\n[gate.query]\n\
+             \"p(95)\" = 'histogram_quantile(0.95, sum by (le, worker) (increase({name}_bucket[10m])))'\n"
+        ));
+    }
+    let (_guard, policy) = policy_file(&policy);
+    let at = (t0 + 1800).to_string();
+    let assert =
+        gatecheck().args(["check", "--prometheus-url", &prom.url, "--at", &at, "--policy"]).arg(&policy).assert();
+    let out = stdout_of(&assert);
+    assert_eq!(assert.get_output().status.code(), Some(1), "{out}");
+    assert!(table_line(&out, "lag", "p(95) < 60s").contains("NO DATA"), "{out}");
+    assert!(out.contains("worker=\"b\"") && out.contains("no bucket at all"), "{out}");
+    // Worker a alone never passes for the gate.
+    assert!(!out.lines().any(|l| l.contains("lag") && l.contains("PASS")), "{out}");
+    // The control: worker b's lags in its +Inf bucket reach the verdict.
+    assert!(out.lines().any(|l| l.contains("ctl") && l.contains(" b ") && l.contains("FAIL")), "{out}");
+}

@@ -2662,3 +2662,64 @@ mod distributed_segment_runners {
         }
     }
 }
+
+/// Finding round35-figures/03 in the exported rules: under `sum by (le, instance)` an instance
+/// whose histogram has a `_count` and no bucket series at all had no total to compare its count
+/// with, so its group was never broken and the NoData alert stayed silent while check (now)
+/// says NO DATA. Such a group is -Inf: the NoData alert fires for instance b, and the threshold
+/// alert stays silent (instance a's lags are all under 1 s).
+#[test]
+fn a_group_with_a_count_and_no_bucket_fires_the_no_data_alert() {
+    if !promtool_installed() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("p.toml"),
+        r#"
+[policy]
+name = "p"
+max_waiver_days = 14
+[[gate]]
+id = "lag"
+description = "scheduler lag p99 per instance"
+query = 'histogram_quantile(0.99, sum by (le, instance) (lag_seconds_bucket))'
+unit = "s"
+thresholds = ["p(99) < 5s"]
+"#,
+    )
+    .unwrap();
+    let series = |series: &str, values: &str| serde_json::json!({"series": series, "values": values});
+    let a = vec![
+        series(r#"lag_seconds_bucket{instance="a",le="1"}"#, "100x10"),
+        series(r#"lag_seconds_bucket{instance="a",le="+Inf"}"#, "100x10"),
+        series(r#"lag_seconds_count{instance="a"}"#, "100x10"),
+    ];
+    let with_b_bare: Vec<serde_json::Value> =
+        a.iter().cloned().chain([series(r#"lag_seconds_count{instance="b"}"#, "1000x10")]).collect();
+    let breach = ExportedAlert::of(dir.path(), "GatecheckLag");
+    breach.assert_fires_at_5m(dir.path(), with_b_bare.clone(), false, "b has a _count only");
+    let no_data = ExportedAlert::of(dir.path(), "GatecheckLagNoData");
+    // The control: instance a alone is judged and silent.
+    no_data.assert_fires_at_5m(dir.path(), a, false, "a alone");
+    // Instance b fires it, under its own label.
+    let mut labels = serde_json::to_value(&no_data.rule["labels"]).unwrap();
+    labels["instance"] = "b".into();
+    let test = serde_json::json!({
+        "rule_files": [no_data.rules.display().to_string()],
+        "evaluation_interval": "1m",
+        "tests": [{
+            "interval": "1m",
+            "input_series": with_b_bare,
+            "alert_rule_test": [{"eval_time": "5m", "alertname": no_data.name, "exp_alerts": [{
+                "exp_labels": labels,
+                "exp_annotations": serde_json::to_value(&no_data.rule["annotations"]).unwrap(),
+            }]}],
+        }],
+    });
+    let test_path = dir.path().join("test.yml");
+    std::fs::write(&test_path, serde_yaml::to_string(&test).unwrap()).unwrap();
+    let run = std::process::Command::new("promtool").args(["test", "rules"]).arg(&test_path).output().unwrap();
+    let said = format!("{}{}", String::from_utf8_lossy(&run.stdout), String::from_utf8_lossy(&run.stderr));
+    assert!(run.status.success() && !said.contains("same labelset"), "{said}\n{}", no_data.text);
+}
