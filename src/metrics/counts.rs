@@ -224,39 +224,37 @@ impl MetricSet {
         }
         // Two figures disagree only when one's tags are the other's or a subset of them: each
         // figure is compared with those whose tags are among its own, found by their tags
-        // (`parts::held_tag_subsets`), never with every other figure (finding round34-text/02:
+        // (`parts::HeldTagSets`), never with every other figure (finding round34-text/02:
         // pairs of every figure made a summary of thousands of sub-metrics cost minutes).
         let mut by_tags: BTreeMap<&BTreeMap<String, String>, Vec<usize>> = BTreeMap::new();
         for (index, (key, ..)) in figures.iter().enumerate() {
             by_tags.entry(&key.tags).or_default().push(index);
         }
-        let holds_prefix = |prefix: &[(&String, &String)]| {
-            let from = super::parts::owned(prefix);
-            by_tags
-                .range::<&BTreeMap<String, String>, _>(&from..)
-                .next()
-                .is_some_and(|(tags, _)| tags.len() >= prefix.len() && tags.iter().zip(prefix).all(|(a, b)| a == *b))
-        };
+        let groups: Vec<(&BTreeMap<String, String>, &Vec<usize>)> =
+            by_tags.iter().map(|(tags, at)| (*tags, at)).collect();
+        let held = super::parts::HeldTagSets::new(groups.iter().map(|(tags, _)| ("", *tags)));
         // The first pair in the order of the figures that disagrees, as a walk of every pair names.
         let mut first: Option<(usize, usize, String)> = None;
-        for (index, (key, ..)) in figures.iter().enumerate() {
-            super::parts::held_tag_subsets(&key.tags, holds_prefix, |subset| {
-                let tags = super::parts::owned(subset);
-                let equal = tags.len() == key.tags.len();
-                for &other in by_tags.get(&tags).map_or(&[][..], Vec::as_slice) {
-                    if other == index || (equal && other < index) {
-                        continue;
-                    }
-                    let (i, j) = (index.min(other), index.max(other));
-                    if first.as_ref().is_some_and(|(fi, fj, _)| (*fi, *fj) <= (i, j)) {
-                        continue;
-                    }
-                    let ((a, a_count, a_place), (b, b_count, b_place)) = (&figures[i], &figures[j]);
-                    if let Some(why) = disagreement(a, *a_count, b, *b_count) {
-                        first = Some((i, j, format!("{a_place} and {b_place}: {why}")));
+        for (group, (tags, members)) in groups.iter().enumerate() {
+            let within = held.subsets_of("", tags);
+            for &index in *members {
+                for &subset in &within {
+                    let equal = subset == group;
+                    for &other in groups[subset].1 {
+                        if other == index || (equal && other < index) {
+                            continue;
+                        }
+                        let (i, j) = (index.min(other), index.max(other));
+                        if first.as_ref().is_some_and(|(fi, fj, _)| (*fi, *fj) <= (i, j)) {
+                            continue;
+                        }
+                        let ((a, a_count, a_place), (b, b_count, b_place)) = (&figures[i], &figures[j]);
+                        if let Some(why) = disagreement(a, *a_count, b, *b_count) {
+                            first = Some((i, j, format!("{a_place} and {b_place}: {why}")));
+                        }
                     }
                 }
-            });
+            }
         }
         match first {
             Some((.., message)) => Err(message),

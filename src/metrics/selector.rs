@@ -13,6 +13,13 @@ pub struct MetricKey {
 }
 
 impl MetricKey {
+    /// The most tags one sub-metric key may hold. k6's sub-metrics select by a handful of tags
+    /// (a flow, a URL, a status); the cost of relating a summary's keys to their parents grows
+    /// with their tags (`parts::HeldTagSets`), so a key beyond this is refused where every
+    /// reader parses it (finding round35-figures/04: one key of 600 tags kept `verify` busy for
+    /// minutes).
+    pub const MAX_TAGS: usize = 32;
+
     pub fn parse(selector: &str) -> Result<MetricKey, String> {
         let selector = selector.trim();
         let (name, tags_text) = match selector.find('{') {
@@ -48,6 +55,12 @@ impl MetricKey {
                 return Err(format!("tag {:?} in {selector:?} has an empty key", pair.trim()));
             }
             tags.insert(key, unquote(value));
+            if tags.len() > Self::MAX_TAGS {
+                return Err(format!(
+                    "metric {name} has more than {} tags: a k6 sub-metric selects by a handful (limit MetricKey::MAX_TAGS)",
+                    Self::MAX_TAGS
+                ));
+            }
         }
         Ok(MetricKey { name: name.to_string(), tags })
     }
@@ -92,5 +105,10 @@ mod tests {
         assert!(MetricKey::parse("http_req_duration{flow}").unwrap_err().contains("key:value"));
         assert!(MetricKey::parse("9lives").unwrap_err().contains("not a k6 metric name"));
         assert!(MetricKey::parse("").is_err());
+        // Finding round35-figures/04: the tags of one key are bounded, where every reader parses it.
+        let tags = |n: usize| (0..n).map(|i| format!("t{i}:v")).collect::<Vec<_>>().join(",");
+        assert_eq!(MetricKey::parse(&format!("m{{{}}}", tags(MetricKey::MAX_TAGS))).unwrap().tags.len(), 32);
+        let why = MetricKey::parse(&format!("m{{{}}}", tags(600))).unwrap_err();
+        assert!(why.contains("metric m has more than 32 tags") && !why.contains('\n'), "{why}");
     }
 }

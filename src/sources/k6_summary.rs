@@ -307,7 +307,9 @@ impl Reader<'_> {
     }
 
     fn metric_key(&self, key: &str, selector: &str) -> Result<MetricKey, Error> {
-        MetricKey::parse(selector).map_err(|why| self.error(key, why))
+        // A refused selector may be of any length (one of too many tags is kilobytes): the key is
+        // shown cut, so the reason still fits the one line an error shows.
+        MetricKey::parse(selector).map_err(|why| self.error(&crate::secret::bounded(key, 200), why))
     }
 
     /// The legacy export: no `type`, so the kind is inferred from which keys are present.

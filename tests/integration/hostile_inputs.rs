@@ -400,3 +400,70 @@ fn a_summary_of_many_tagged_metrics_is_read_in_linear_time() {
     let output = assert.get_output();
     assert!(matches!(output.status.code(), Some(0 | 1)), "judged in time ({:?}): {output:?}", started.elapsed());
 }
+
+/// The pass summary with `extra` sub-metrics of `http_req_duration` (its own figures, so every
+/// part fits its whole), written to `dir`.
+fn pass_summary_with_submetrics(dir: &Path, extra: impl IntoIterator<Item = String>) -> std::path::PathBuf {
+    let fixture = repo().join("fixtures/k6/1.1.0/pass/summary-export.json");
+    let mut summary: serde_json::Value = serde_json::from_slice(&std::fs::read(fixture).unwrap()).unwrap();
+    let metrics = summary["metrics"].as_object_mut().unwrap();
+    let parent = metrics["http_req_duration"].clone();
+    for tags in extra {
+        metrics.insert(format!("http_req_duration{{{tags}}}"), parent.clone());
+    }
+    let path = dir.join("summary.json");
+    std::fs::write(&path, serde_json::to_vec(&summary).unwrap()).unwrap();
+    path
+}
+
+/// Finding round35-figures/04: one sub-metric of 600 tags (a 5 KB summary) kept `verify` busy
+/// for minutes (relating a key to its parents cost cubic time in its tags). A key holds at most
+/// 32 tags (`MetricKey::MAX_TAGS`): beyond, exit 2 at once, one line naming the file, the metric
+/// and the limit.
+#[test]
+fn a_submetric_of_too_many_tags_is_refused_naming_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let tags: Vec<String> = (0..600).map(|i| format!("t{i}:v")).collect();
+    let path = pass_summary_with_submetrics(dir.path(), [tags.join(",")]);
+    let assert = gatecheck()
+        .args(["verify", "--policy", "gates/release.toml", "--no-env", "--summary"])
+        .arg(&path)
+        .timeout(Duration::from_secs(60))
+        .assert()
+        .code(2);
+    let err = stderr_of(&assert);
+    assert!(err.contains("summary.json") && err.contains("metric http_req_duration has more than 32 tags"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+}
+
+/// Finding round35-figures/04: a summary holding every subset of 12 tags as sub-metrics of one
+/// trend (4095 keys, 3^12 pairs of a key and a subset of it) took 68 s to relate each part to its
+/// parents (a walk of the subset lattice). It is read, and judged with the verdict rows of the
+/// same summary without them, within the guard's deadline (the work itself is bounded in
+/// `metrics::parts::tests`).
+#[test]
+fn a_summary_of_every_subset_of_twelve_tags_is_judged_as_without_them() {
+    let verdict = |extra: Vec<String>| {
+        let dir = tempfile::tempdir().unwrap();
+        let path = pass_summary_with_submetrics(dir.path(), extra);
+        let assert = gatecheck()
+            .args(["verify", "--policy", "gates/release.toml", "--no-env", "--summary"])
+            .arg(&path)
+            .timeout(Duration::from_secs(60))
+            .assert();
+        let output = assert.get_output().clone();
+        // The rows, not the lines naming the input read (its digest and size differ).
+        let stdout = String::from_utf8_lossy(&output.stdout).replace(&path.display().to_string(), "SUMMARY");
+        let rows: Vec<String> =
+            stdout.lines().filter(|line| !line.starts_with("input (summary)")).map(String::from).collect();
+        (output.status.code(), rows)
+    };
+    let subsets: Vec<String> = (1u32..1 << 12)
+        .map(|mask| {
+            (0..12).filter(|bit| mask & (1 << bit) != 0).map(|bit| format!("t{bit:02}:v")).collect::<Vec<_>>().join(",")
+        })
+        .collect();
+    let (plain, with_subsets) = (verdict(Vec::new()), verdict(subsets));
+    assert!(matches!(plain.0, Some(0 | 1)), "{plain:?}");
+    assert_eq!(with_subsets, plain);
+}
