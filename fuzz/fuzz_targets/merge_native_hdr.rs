@@ -28,7 +28,9 @@ fn native_summary(histogram: &[u8]) -> Vec<u8> {
             "partial": false,
             "partial_reason": null,
             "skipped_flows": [],
-            "request_cap": 0,
+            // A real plan's cap, above what it recorded: a run flagged complete stays below its
+            // cap (`sources::native_plan`).
+            "request_cap": 1_000_000,
             "recorder": {
                 "flows": [{
                     "name": "auth_list",
@@ -99,7 +101,9 @@ fn as_segment(document: &[u8], index: u32) -> Vec<u8> {
         "scenario": fact("scenario"), "target": fact("target"), "executor": executor, "duration_s": fact("duration_s"),
         "request_timeout_s": 10.0, "request_cap": cap, "skipped_flows": fact("skipped_flows"), "flows": flows,
     });
-    let shard = serde_json::json!({"run_id": "fuzz", "index": index, "count": 2, "scenario_sha256": "0", "plan": plan});
+    let shard = serde_json::json!({
+        "run_id": "fuzz", "segment": format!("{index}/2"), "index": index, "count": 2, "scenario_sha256": "0", "plan": plan,
+    });
     native.insert("shard".into(), shard);
     serde_json::to_vec(&doc).expect("a parsed document encodes")
 }

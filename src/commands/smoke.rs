@@ -417,15 +417,8 @@ pub async fn smoke(
         document["gatecheck"]["demo"] = serde_json::json!(true);
     }
     // Who this summary is among the runners of one run: `merge` checks it.
-    document["gatecheck"]["shard"] = serde_json::json!({
-        "run_id": run_id,
-        "segment": plan.segment.to_string(),
-        "index": plan.segment.index,
-        "count": plan.segment.count,
-        "scenario_sha256": scenario_digest.sha256,
-        "start_at": crate::metrics::rfc3339(start),
-        "plan": whole_plan,
-    });
+    document["gatecheck"]["shard"] =
+        crate::load::summary::shard_json(&run_id, plan.segment, &scenario_digest.sha256, start, whole_plan);
     if let Some((url, window)) = &scraped {
         let histograms: serde_json::Map<String, serde_json::Value> =
             // A histogram's name is the target's text too: scrubbed with every key (`encode`).

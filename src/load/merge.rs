@@ -17,6 +17,7 @@ use crate::load::summary::{self, RunFacts};
 use crate::metrics::{Aggregate, MetricKey};
 use crate::policy::Policy;
 use crate::sources::k6_summary::{partial_run, whole_count, RunSpan};
+use crate::sources::native_plan::held_to_plan;
 
 fn merged_from(inputs: &[PathBuf]) -> Vec<String> {
     inputs.iter().map(|p| p.display().to_string()).collect()
@@ -358,131 +359,21 @@ struct Shard {
     start_at: Value,
 }
 
-/// What a segment ran besides its plan, each with the plan fact it must follow: a segment's
-/// executor and request cap are its share of the whole's (`LoadPlan::into_segment`), the rest
-/// the whole's own. `Err` names the field and both values.
-fn follows_plan(doc: &Value, plan: &Map<String, Value>, segment: crate::load::segment::Segment) -> Result<(), String> {
-    let native = &doc["gatecheck"];
-    let whole = |key: &str| plan.get(key).cloned().unwrap_or(Value::Null);
-    let mut executor = whole("executor");
-    for (key, at_least) in [("vus_per_flow", 0), ("max_vus_per_flow", 1)] {
-        if let Some(vus) = executor.get(key).and_then(Value::as_u64) {
-            executor[key] = json!(segment.share(vus).max(at_least));
-        }
-    }
-    let cap = whole("request_cap").as_u64().map_or(Value::Null, |cap| json!(segment.share(cap)));
-    let ran = [
-        ("executor", executor),
-        ("request_cap", cap),
-        ("target", whole("target")),
-        ("scenario", whole("scenario")),
-        ("skipped_flows", whole("skipped_flows")),
-    ];
-    // The flows and endpoints it recorded are the ones its plan sends.
-    let mut planned_flows: Vec<(String, Vec<(Value, Value)>)> = whole("flows")
-        .as_object()
-        .into_iter()
-        .flatten()
-        .map(|(name, flow)| {
-            let requests = flow["requests"].as_array().into_iter().flatten();
-            (name.clone(), requests.map(|r| (r["name"].clone(), r["method"].clone())).collect())
-        })
-        .collect();
-    let mut recorded_flows: Vec<(String, Vec<(Value, Value)>)> = native["recorder"]["flows"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|flow| {
-            let endpoints = flow["endpoints"].as_array().into_iter().flatten();
-            (
-                flow["name"].as_str().unwrap_or_default().to_string(),
-                // Read as `read_native` reads it: GET when not written.
-                endpoints
-                    .map(|e| (e["name"].clone(), e.get("method").cloned().unwrap_or_else(|| json!("GET"))))
-                    .collect(),
-            )
-        })
-        .collect();
-    recorded_flows.sort_by(|a, b| a.0.cmp(&b.0));
-    planned_flows.sort_by(|a, b| a.0.cmp(&b.0));
-    if recorded_flows != planned_flows {
-        let shown = |flows: &[(String, Vec<(Value, Value)>)]| {
-            let flows = flows.iter().map(|(name, requests)| {
-                let requests: Vec<String> = requests
-                    .iter()
-                    .map(|(n, m)| format!("{} {}", m.as_str().unwrap_or("?"), n.as_str().unwrap_or("?")))
-                    .collect();
-                format!("{name} ({})", requests.join(", "))
-            });
-            flows.collect::<Vec<_>>().join("; ")
-        };
-        return Err(format!(
-            "gatecheck.recorder.flows are {}, but segment {segment} of gatecheck.shard.plan.flows sends {}: the segment contradicts its own plan",
-            shown(&recorded_flows),
-            shown(&planned_flows)
-        ));
-    }
-    for (key, planned) in ran {
-        let recorded = native.get(key).cloned().unwrap_or(Value::Null);
-        if recorded != planned {
-            return Err(format!(
-                "gatecheck.{key} is {recorded}, but segment {segment} of gatecheck.shard.plan runs {planned}: the segment contradicts its own plan"
-            ));
-        }
-    }
-    // A run's duration is measured up to its scheduled end at most (src/load/mod.rs), and a
-    // complete closed-model run reaches it: its workers load until the end. (An open-model run
-    // may end at its last due iteration, earlier.)
-    let (Some(planned), Some(ran)) = (whole("duration_s").as_f64(), native["duration_s"].as_f64()) else {
-        return Err("gatecheck.shard.plan.duration_s and gatecheck.duration_s: expected durations in seconds".into());
-    };
-    const MEASURED_S: f64 = 1e-3;
-    let complete = partial_run(native).is_ok_and(|partial| partial.is_none());
-    let closed = whole("executor")["type"] == "constant-vus";
-    if ran > planned + MEASURED_S || (complete && closed && ran < planned - MEASURED_S) {
-        return Err(format!(
-            "gatecheck.duration_s is {ran} s, but gatecheck.shard.plan.duration_s is {planned} s: a {} run lasts {}",
-            if complete { "complete" } else { "partial" },
-            if complete && closed { "its planned duration" } else { "no longer than its planned duration" }
-        ));
-    }
-    Ok(())
-}
-
 fn read_shard(path: &Path) -> Result<Shard, Error> {
     let text = crate::input::read_to_string(path, "summary")?;
     let doc: Value = serde_json::from_str(&text).map_err(|e| bad(path, format!("not valid JSON ({e})")))?;
-    let shard = &doc["gatecheck"]["shard"];
-    let field = |key: &str| shard[key].as_str().map(str::to_string);
-    let number = |key: &str| shard[key].as_u64().and_then(|n| u32::try_from(n).ok());
-    match (field("run_id"), number("index"), number("count"), field("scenario_sha256")) {
-        (Some(run_id), Some(index), Some(count), Some(scenario)) if index < count => {
-            // The plan with what each flow sends (`flows`, round16-figures/01): without it a
-            // segment's requests and sleeps could not be compared.
-            let plan = shard["plan"].as_object().filter(|plan| plan.get("flows").is_some_and(Value::is_object)).cloned().ok_or_else(|| {
-                bad(
-                    path,
-                    "gatecheck.shard.plan (with its flows): missing: a segment records the whole run's plan, so merge can tell segments of one plan (written by an older gatecheck? run the segments again)",
-                )
-            })?;
-            let segment = crate::load::segment::Segment::new(index, count).map_err(|why| bad(path, why))?;
-            follows_plan(&doc, &plan, segment).map_err(|why| bad(path, why))?;
-            Ok(Shard {
-                run_id,
-                index,
-                count,
-                scenario,
-                vus: count_at(path, "metrics.vus.value", &doc["metrics"]["vus"]["value"])?,
-                remote_write: doc["gatecheck"].get("remote_write").cloned(),
-                plan,
-                start_at: shard.get("start_at").cloned().unwrap_or(Value::Null),
-            })
-        }
-        _ => Err(bad(
-            path,
-            "has no shard identity (gatecheck.shard: run_id, index < count, scenario_sha256): only summaries of one segmented run merge",
-        )),
-    }
+    // Held to its own plan as every reader of a native summary holds it (`sources::native_plan`).
+    let identity = held_to_plan(&doc["gatecheck"]).map_err(|why| bad(path, why))?;
+    Ok(Shard {
+        run_id: identity.run_id,
+        index: identity.segment.index,
+        count: identity.segment.count,
+        scenario: identity.scenario_sha256,
+        vus: count_at(path, "metrics.vus.value", &doc["metrics"]["vus"]["value"])?,
+        remote_write: doc["gatecheck"].get("remote_write").cloned(),
+        plan: identity.plan,
+        start_at: identity.start_at,
+    })
 }
 
 /// What the segments' pushes to Prometheus remote-write add up to, when any segment pushed: a
@@ -795,7 +686,7 @@ pub fn merge_native(inputs: &[PathBuf]) -> Result<Value, Error> {
     document["gatecheck"]["runner"] = json!(concat!("gatecheck ", env!("CARGO_PKG_VERSION"), " merge"));
     // The merged block follows the plan it records, as each segment did: the whole's executor
     // and cap, a duration (its longest segment's) of that plan.
-    follows_plan(&document, &first.plan, crate::load::segment::Segment::WHOLE)
+    held_to_plan(&document["gatecheck"])
         .map_err(|why| Error::Settings(format!("merge of {}: the merged run {why}", shown.join(", "))))?;
     Ok(document)
 }
@@ -814,6 +705,130 @@ mod tests {
         assert_eq!(totals.add("gatecheck.recorder.clamped", 5, 1).unwrap(), 5, "each field has its own total");
         let err = totals.add(field, 2, 2).unwrap_err().to_string();
         assert!(err.contains(field) && err.contains("a.json, c.json") && !err.contains("b.json"), "{err}");
+    }
+
+    /// A native summary as `smoke` writes it, its figures its recorder's: `requests` requests
+    /// recorded, run for `elapsed` s of a 10 s plan (closed model, or open with `open`) as
+    /// segment `segment` of a whole plan of 2 VUs (max) and a cap of `cap` per segment.
+    fn written_run(
+        segment: crate::load::segment::Segment,
+        open: bool,
+        requests: u64,
+        cap: u64,
+        elapsed: f64,
+        partial: bool,
+    ) -> Value {
+        use crate::load::plan::{parse, Overrides, BUILTIN_CORE_FLOWS, BUILTIN_CORE_FLOWS_NAME};
+        let env = |name: &str| {
+            Ok(match name {
+                "PERF_BASE_URL" => Some("http://127.0.0.1:1".to_string()),
+                "PERF_BEARER_TOKEN" => Some("token-1".to_string()),
+                "PERF_RULE_ID" => Some("rule-1".to_string()),
+                _ => None,
+            })
+        };
+        let mut whole = parse(BUILTIN_CORE_FLOWS_NAME, BUILTIN_CORE_FLOWS, &Overrides::default(), &env).unwrap();
+        let per_segment = 2 * u64::from(segment.count);
+        whole.executor = match open {
+            false => Executor::ConstantVus { vus: per_segment as u32 },
+            true => Executor::ConstantArrivalRate { rate: 1.0, max_vus: per_segment as u32 },
+        };
+        whole.duration = Duration::from_secs(10);
+        whole.max_requests = cap * u64::from(segment.count);
+        let mut plan = whole.clone();
+        plan.executor = match open {
+            false => Executor::ConstantVus { vus: 2 },
+            true => Executor::ConstantArrivalRate { rate: 1.0, max_vus: 2 },
+        };
+        plan.max_requests = cap;
+        plan.segment = segment;
+        let mut recorder = Recorder::new(&plan);
+        for n in 0..requests {
+            let exchange = crate::load::recorder::Exchange {
+                status: Some(200),
+                error: None,
+                bytes_received: 1,
+                check_passed: true,
+                demo_target: false,
+            };
+            recorder.record(0, 0, Duration::from_millis(10 + n), &exchange);
+            recorder.flows[0].iterations += 1;
+        }
+        let started = 1_767_225_600;
+        let facts = RunFacts {
+            elapsed_secs: elapsed,
+            partial: partial.then(|| "request cap reached".to_string()),
+            started_at: crate::metrics::rfc3339(started),
+            ended_at: crate::metrics::rfc3339(started + elapsed.round() as i64),
+            demo: false,
+        };
+        let mut doc = summary::export(&plan, &recorder, &facts, 2);
+        doc["gatecheck"]["shard"] = summary::shard_json("r1", segment, "00", started, summary::plan_json(&whole));
+        doc
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 256, failure_persistence: None, ..Default::default() })]
+
+        /// Finding round35-figures/01, the class: a native summary's run facts edited — its
+        /// partial flag, duration, request cap against its recorder, executor, shard fields —
+        /// are read alike by `verify` (`k6_summary`) and `merge` (`read_native`, `read_shard`):
+        /// both accept exactly the same files, exactly those whose facts agree with their own
+        /// plan and recorder, and an accepted file is judged as its facts say (complete or
+        /// partial, whole run or segment).
+        #[test]
+        fn verify_and_merge_accept_the_same_native_run_facts_and_judge_them_as_they_read(
+            (index, count) in proptest::strategy::Strategy::prop_flat_map(1u32..4, |count| (0..count, proptest::strategy::Just(count))),
+            open in proptest::prelude::any::<bool>(),
+            partial in proptest::prelude::any::<bool>(),
+            requests in 1u64..12,
+            cap_delta in proptest::sample::select(vec![-1i64, 0, 1, 20]),
+            elapsed in proptest::sample::select(vec![5.0, 9.9995, 10.0, 10.0005, 10.5]),
+            relabel in proptest::option::weighted(0.25, proptest::strategy::Strategy::prop_flat_map(1u32..4, |count| (0..count, proptest::strategy::Just(count)))),
+            segment_text in proptest::option::weighted(0.25, proptest::sample::select(vec!["0/1", "1/2", "0/2", "2/3", "all"])),
+            vus_delta in proptest::sample::select(vec![0u64, 0, 0, 1]),
+            cap_edit in proptest::sample::select(vec![0u64, 0, 0, 1]),
+        ) {
+            use proptest::prelude::*;
+            let segment = crate::load::segment::Segment::new(index, count).unwrap();
+            let cap = (requests as i64 + cap_delta) as u64;
+            let mut doc = written_run(segment, open, requests, cap, elapsed, partial);
+            let native = &mut doc["gatecheck"];
+            if let Some((i, n)) = relabel {
+                native["shard"]["index"] = i.into();
+                native["shard"]["count"] = n.into();
+            }
+            if let Some(text) = segment_text {
+                native["shard"]["segment"] = text.into();
+            }
+            let vus_key = if open { "max_vus_per_flow" } else { "vus_per_flow" };
+            native["executor"][vus_key] = (2 + vus_delta).into();
+            native["request_cap"] = (cap + cap_edit).into();
+            // The facts as written, held to the plan by the arithmetic of segments written out.
+            let (i, n) = relabel.unwrap_or((index, count));
+            let share = |total: u64| (u64::from(i) + 1) * total / u64::from(n) - u64::from(i) * total / u64::from(n);
+            let (ran_cap, ran_vus) = (cap + cap_edit, 2 + vus_delta);
+            let written_segment = segment_text.map(str::to_string).unwrap_or_else(|| format!("{index}/{count}"));
+            let expected = written_segment == format!("{i}/{n}")
+                && ran_vus == share(2 * u64::from(count)).max(u64::from(open))
+                && ran_cap == share(cap * u64::from(count))
+                && elapsed <= 10.0 + 1e-3
+                && (partial || open || elapsed >= 10.0 - 1e-3)
+                && requests <= ran_cap
+                && (partial || requests < ran_cap);
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("run.json");
+            std::fs::write(&path, summary::encode(&doc).unwrap()).unwrap();
+            let read = crate::sources::k6_summary::parse("run.json", &summary::encode(&doc).unwrap());
+            let merged = read_native(&path).and_then(|_| read_shard(&path));
+            prop_assert_eq!(read.is_ok(), expected, "verify: {:?}\n{}", read.as_ref().err(), doc["gatecheck"]);
+            prop_assert_eq!(merged.is_ok(), expected, "merge: {:?}\n{}", merged.as_ref().err(), doc["gatecheck"]);
+            if let Ok(set) = read {
+                let run = set.run.expect("a native run's facts");
+                prop_assert_eq!(run.partial.is_some(), partial);
+                prop_assert_eq!(run.segment.is_some(), n > 1);
+            }
+        }
     }
 
     proptest::proptest! {

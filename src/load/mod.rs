@@ -13,7 +13,8 @@ pub mod plan;
 pub mod progress;
 pub mod recorder;
 pub mod remote_write;
-pub mod segment;
+// Segments are read back by every reader of a native summary (`sources::native_plan`).
+pub use crate::sources::segment;
 pub mod summary;
 pub mod worker;
 
@@ -172,7 +173,10 @@ pub async fn run(
     let ran = now.min(state.end).saturating_duration_since(state.start);
     let elapsed = ran.as_secs_f64().max(1e-3);
     let ended_at = crate::metrics::rfc3339((started_wall + ran).unix_timestamp());
-    if state.cap_reached.load(std::sync::atomic::Ordering::Relaxed) && partial.is_none() {
+    // A run that used its whole cap is partial even when no worker asked for one more: the
+    // cap, not the plan, may have ended it, and its summary cannot tell (`sources::native_plan`).
+    let cap_used = state.requests.load(std::sync::atomic::Ordering::Relaxed) >= plan.max_requests;
+    if (cap_used || state.cap_reached.load(std::sync::atomic::Ordering::Relaxed)) && partial.is_none() {
         partial = Some(format!("request cap of {} reached before the duration", plan.max_requests));
     }
     if let Executor::ConstantArrivalRate { rate, .. } = plan.executor {

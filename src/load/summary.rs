@@ -10,6 +10,7 @@ use serde_json::{json, Map, Value};
 
 use crate::load::plan::{Executor, LoadPlan};
 use crate::load::recorder::Recorder;
+use crate::load::segment::Segment;
 use crate::metrics::native::{Recorded, RecordedEndpoint, RecordedFlow};
 
 pub const PERCENTILE_METHOD: &str =
@@ -85,6 +86,21 @@ pub fn plan_json(plan: &LoadPlan) -> Value {
         "request_cap": plan.max_requests,
         "skipped_flows": plan.skipped.iter().map(|(name, why)| json!({"flow": name, "because": why})).collect::<Vec<_>>(),
         "flows": flows_json(plan),
+    })
+}
+
+/// Who a runner's summary is among the runners of one run (`gatecheck.shard`), with the whole
+/// run's plan (`plan_json`) its run facts are held to (`sources::native_plan`); `start` is the
+/// common start, in Unix seconds.
+pub fn shard_json(run_id: &str, segment: Segment, scenario_sha256: &str, start: i64, whole_plan: Value) -> Value {
+    json!({
+        "run_id": run_id,
+        "segment": segment.to_string(),
+        "index": segment.index,
+        "count": segment.count,
+        "scenario_sha256": scenario_sha256,
+        "start_at": crate::metrics::rfc3339(start),
+        "plan": whole_plan,
     })
 }
 
@@ -351,7 +367,11 @@ mod tests {
             ended_at: "2026-01-01T00:00:01Z".into(),
             demo: false,
         };
-        export(&plan, &recorder, &facts, 1)
+        // As `smoke` writes it: the plan its run facts are held to, which a complete run lasts.
+        plan.duration = std::time::Duration::from_secs_f64(facts.elapsed_secs);
+        let mut written = export(&plan, &recorder, &facts, 1);
+        written["gatecheck"]["shard"] = shard_json("r1", Segment::WHOLE, "00", 1_767_225_600, plan_json(&plan));
+        written
     }
 
     proptest! {

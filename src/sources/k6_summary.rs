@@ -149,7 +149,12 @@ fn from_document(path: &str, root: &Map<String, Value>) -> Result<MetricSet, Err
         match writer {
             // The histograms are what the figures were computed from: every figure is held to
             // them (finding round6/02: deleting the recorder let lowered stats pass).
-            Writer::NativeRun => set.distributions = reader.distributions(native, metrics)?,
+            // The run facts are held to the run's own plan as `merge` holds them (finding
+            // round35-figures/01): one reading of a native summary, whichever command reads it.
+            Writer::NativeRun => {
+                set.distributions = reader.distributions(native, metrics)?;
+                crate::sources::native_plan::held_to_plan(native).map_err(fail)?;
+            }
             // k6's figures, whose thresholds are judged by the rule for evidence without k6's
             // verdicts, from what the raw files showed (finding round30-figures/01: read as a
             // native run, the merge of a run k6 failed had no k6-thresholds row).

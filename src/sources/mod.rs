@@ -12,6 +12,8 @@ pub mod history;
 pub mod input_series;
 pub mod k6_ndjson;
 pub mod k6_summary;
+pub mod native_plan;
 pub mod prometheus;
 pub mod scrape;
+pub mod segment;
 pub mod test_prometheus;

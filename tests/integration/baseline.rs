@@ -282,10 +282,8 @@ fn a_baseline_must_be_a_passing_complete_run() {
         NativeRun { partial: Some("interrupted (SIGTERM)".into()), ..NativeRun::default() },
         |_| {},
     );
-    let segment = write_native_run_summary(dir.path(), "segment.json", NativeRun::default(), |doc| {
-        doc["gatecheck"]["shard"] =
-            serde_json::json!({"run_id": "r1", "segment": "1/3", "index": 1, "count": 3, "scenario_sha256": "00"});
-    });
+    let segment =
+        write_native_run_summary(dir.path(), "segment.json", NativeRun::default(), |doc| as_segment(doc, 1, 3));
     let cases = [
         (fixture("k6/1.1.0/fail-errors/summary-export.json"), "k6's own thresholds failed in it"),
         (partial, "the load run was partial (interrupted (SIGTERM))"),

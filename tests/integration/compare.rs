@@ -77,6 +77,21 @@ fn huge_native_summary(name: &str, factor: u64) -> std::path::PathBuf {
         vus: 1,
     };
     doc["metrics"] = serde_json::Value::Object(recorded.metrics().unwrap());
+    // The plan it ran, which its run facts are held to: a cap above what it recorded.
+    let native = &mut doc["gatecheck"];
+    native["request_cap"] = (1u64 << 41).into();
+    let plan = serde_json::json!({
+        "scenario": native["scenario"], "target": native["target"], "executor": native["executor"],
+        "duration_s": native["duration_s"], "request_timeout_s": 10.0, "request_cap": 1u64 << 41, "skipped_flows": [],
+        "flows": {"auth_list": {"start_after_s": 0.0, "sleep_s": 0.0, "requests": [{"name": "list_rules", "method": "GET"}]}},
+    });
+    native["shard"] = gatecheck::load::summary::shard_json(
+        "huge",
+        gatecheck::load::segment::Segment::WHOLE,
+        "00",
+        1_796_083_200,
+        plan,
+    );
     let dir = repo().join("target/tmp");
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(name);

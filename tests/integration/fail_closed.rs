@@ -789,10 +789,8 @@ fn merged_raw_summary(dir: &std::path::Path, name: &str, started_at: String, end
 #[test]
 fn a_lone_segment_or_a_start_in_the_future_never_ships() {
     let dir = tempfile::tempdir().unwrap();
-    let segment = write_native_run_summary(dir.path(), "segment.json", NativeRun::default(), |doc| {
-        doc["gatecheck"]["shard"] =
-            json!({"run_id": "r1", "segment": "1/2", "index": 1, "count": 2, "scenario_sha256": "00"});
-    });
+    let segment =
+        write_native_run_summary(dir.path(), "segment.json", NativeRun::default(), |doc| as_segment(doc, 1, 2));
     let out = stdout_of(&gatecheck_with_lag().args(["verify", "--summary"]).arg(&segment).assert().code(1));
     let line = table_line(&out, "run-integrity", "whole run (not one segment)");
     assert!(line.contains("FAIL"), "{out}");

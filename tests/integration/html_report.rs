@@ -236,16 +236,8 @@ fn every_judging_command_writes_the_html_report() {
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("demo/k6-summary.json")).unwrap()).unwrap();
     let shard = |index: u32| {
         let mut doc = demo_summary.clone();
-        doc["gatecheck"]["shard"]["index"] = serde_json::json!(index);
-        doc["gatecheck"]["shard"]["count"] = serde_json::json!(2);
         // Each half of a plan of twice the VUs and cap (merge holds segments to their plan).
-        let plan = &mut doc["gatecheck"]["shard"]["plan"];
-        for key in ["vus_per_flow", "max_vus_per_flow"] {
-            if let Some(vus) = plan["executor"][key].as_u64() {
-                plan["executor"][key] = serde_json::json!(vus * 2);
-            }
-        }
-        plan["request_cap"] = serde_json::json!(plan["request_cap"].as_u64().unwrap() * 2);
+        as_segment(&mut doc, index, 2);
         let path = dir.path().join(format!("shard-{index}.json"));
         std::fs::write(&path, doc.to_string()).unwrap();
         path

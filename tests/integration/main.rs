@@ -25,6 +25,7 @@ mod k6_raw;
 mod k6_summary_empty_submetrics;
 mod lint;
 mod merge;
+mod native_run_facts;
 mod outbound_credentials;
 mod outside_text;
 mod policy_tests;

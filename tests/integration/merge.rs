@@ -192,7 +192,7 @@ pub type Patch<'a> = &'a dyn Fn(&mut Value);
 pub static SEGMENT_PLAN: std::sync::LazyLock<Value> = std::sync::LazyLock::new(|| {
     serde_json::json!({
         "scenario": "core", "target": "http://127.0.0.1:1", "executor": {"type": "constant-vus", "vus_per_flow": 2},
-        "duration_s": 1.0, "request_timeout_s": 10.0, "request_cap": 0, "skipped_flows": [],
+        "duration_s": 1.0, "request_timeout_s": 10.0, "request_cap": 200, "skipped_flows": [],
         "flows": {"f": {"start_after_s": 0.0, "sleep_s": 1.0, "requests": [{
             "name": "e", "method": "GET", "path_sha256": "a0", "body_sha256": null, "check": "",
             "expect_status": 200, "expect_json_sha256": null,
@@ -225,9 +225,9 @@ pub fn segment(dir: &std::path::Path, index: u32, patch: Patch) -> std::path::Pa
         "gatecheck": {
             "target": "http://127.0.0.1:1", "duration_s": 1.0, "partial": false,
             "started_at": "2026-01-01T00:00:00Z", "ended_at": "2026-01-01T00:00:01Z",
-            "scenario": "core", "executor": {"type": "constant-vus", "vus_per_flow": 1}, "request_cap": 0,
+            "scenario": "core", "executor": {"type": "constant-vus", "vus_per_flow": 1}, "request_cap": 100,
             "skipped_flows": [],
-            "shard": {"run_id": "counts", "index": index, "count": 2, "scenario_sha256": "0", "plan": SEGMENT_PLAN.clone()},
+            "shard": {"run_id": "counts", "segment": format!("{index}/2"), "index": index, "count": 2, "scenario_sha256": "0", "plan": SEGMENT_PLAN.clone()},
             "recorder": {
                 "flows": [{"name": "f", "iterations": 1, "late_iterations": 0, "dropped_iterations": 0, "endpoints": [{
                     "name": "e", "requests": 1, "failed": 0, "checks_passed": 1, "checks_failed": 0,
@@ -579,7 +579,12 @@ proptest::proptest! {
                 }
                 4 => { plan["duration_s"] = fraction.into(); ran["duration_s"] = fraction.into(); }
                 5 => { plan["request_timeout_s"] = (10.0 + number as f64).into(); }
-                6 => { plan["request_cap"] = number.into(); ran["request_cap"] = (number - number / 2).into(); }
+                6 => {
+                    // Above the one request the segment records: a complete run stays below its cap.
+                    let cap = number + 2;
+                    plan["request_cap"] = cap.into();
+                    ran["request_cap"] = (cap - cap / 2).into();
+                }
                 7 => {
                     let off = serde_json::json!([{"flow": "g", "because": "switched off"}]);
                     plan["skipped_flows"] = off.clone();

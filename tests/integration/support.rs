@@ -635,7 +635,31 @@ pub fn native_run_summary(run: NativeRun) -> serde_json::Value {
         ended_at: run.ended_at,
         demo: false,
     };
-    summary::export(&plan, &recorded, &facts, 2)
+    // The plan it ran, as `smoke` records it beside its run facts: a complete run lasts its
+    // plan (`sources::native_plan`).
+    plan.duration = std::time::Duration::try_from_secs_f64(facts.elapsed_secs).unwrap_or_default();
+    let start = at(&facts.started_at).unix_timestamp();
+    let mut doc = summary::export(&plan, &recorded, &facts, 2);
+    let whole = summary::plan_json(&plan);
+    doc["gatecheck"]["shard"] =
+        summary::shard_json("native-run-test", gatecheck::load::segment::Segment::WHOLE, "00", start, whole);
+    doc
+}
+
+/// `doc` (a native summary of a whole run) as segment `index` of `count`, as `smoke --segment`
+/// writes one: its VUs and request cap the shares of a plan with `count` times as many.
+pub fn as_segment(doc: &mut serde_json::Value, index: u32, count: u32) {
+    let shard = &mut doc["gatecheck"]["shard"];
+    shard["index"] = index.into();
+    shard["count"] = count.into();
+    shard["segment"] = format!("{index}/{count}").into();
+    let plan = &mut shard["plan"];
+    for key in ["vus_per_flow", "max_vus_per_flow"] {
+        if let Some(vus) = plan["executor"][key].as_u64() {
+            plan["executor"][key] = (vus * u64::from(count)).into();
+        }
+    }
+    plan["request_cap"] = (plan["request_cap"].as_u64().unwrap() * u64::from(count)).into();
 }
 
 /// `native_run_summary(run)` written to `dir/name`, after `patch`.
