@@ -9,7 +9,8 @@
 //!
 //! Every text from outside goes through `escape::line` before it is measured or printed,
 //! and every line starts with gatecheck's own words or a policy's gate id, so nothing from
-//! outside can start a line.
+//! outside can start a line. A cell of a row on one line is scrubbed by the line writer that
+//! prints the row (`escape::line_scrubbed_by_writer`), not once more per cell.
 
 use std::io::{self, Write};
 
@@ -39,6 +40,8 @@ const MIN_SOURCE_WIDTH: usize = 12;
 const FAIR_SOURCE_WIDTH: usize = 24;
 const HEADER: [&str; 5] = ["Gate", "Threshold", "Observed", "Verdict", "Source"];
 
+/// Writes the table to `out`, which is standard output as `commands::run` writes it (through
+/// `escape::ScrubbedLines`): a row on one line is scrubbed there, whole.
 pub fn render(verdict: &Verdict, view: &View, out: &mut dyn Write) -> io::Result<()> {
     // The policy's digest stands beside its name (12 hex digits, as git shows a commit); with
     // --verbose every input has its own line with all 64, and the reports always give them.
@@ -70,16 +73,22 @@ pub fn render(verdict: &Verdict, view: &View, out: &mut dyn Write) -> io::Result
     }
     let rows: Vec<&Row> =
         super::ordered_rows(&verdict.rows).into_iter().filter(|row| !view.only_failures || row.blocking).collect();
+    // Outside text is scrubbed once, where it becomes output (finding round34-text/01): a row
+    // laid out on one line (a pipe, a file, a CI log) is scrubbed whole by the line writer of
+    // standard output, which every command's output passes through (`commands::run`), so its
+    // cells are not scrubbed again here; that one pass also reads a credential split across two
+    // cells. A cell wrapped over lines (a terminal) is scrubbed before it is cut into them.
+    let cell: fn(&str) -> String = if view.width.is_none() { crate::escape::line_scrubbed_by_writer } else { line };
     let cells: Vec<[String; 5]> = rows
         .iter()
         .map(|row| {
             let source = if view.verbose { row.source.clone() } else { short_source(&row.source) };
             [
-                line(&table_gate_label(row, view.verbose)),
-                line(&row.check),
-                line(&row.observed.to_string()),
+                cell(&table_gate_label(row, view.verbose)),
+                cell(&row.check),
+                cell(&row.observed.to_string()),
                 super::verdict_label(row).to_string(),
-                line(&source),
+                cell(&source),
             ]
         })
         .collect();
@@ -724,5 +733,75 @@ mod tests {
         assert_eq!(wrap("abcdefgh", 3, 9), vec!["abc", "def", "gh"]);
         assert_eq!(wrap("one two three four", 7, 2), vec!["one two", "three …"]);
         assert_eq!(narrowest("p(95) < 400ms", 2), 7);
+    }
+}
+
+/// Finding round34-text/01: a row on one line is scrubbed once, by the line writer of standard
+/// output, not per cell as well. Rule: through that writer, no credential survives in the table,
+/// whole in one cell, split across two adjacent cells (the series and the threshold), or
+/// split between a cell and gatecheck's own text (the verdict word after the Observed cell).
+#[cfg(test)]
+mod scrubbed_once {
+    use super::*;
+    use crate::policy::verdict::Observed;
+    use proptest::prelude::*;
+
+    /// The table as standard output shows it: through `ScrubbedLines`, on one line per row.
+    fn printed(rows: Vec<Row>) -> String {
+        let mut sink = Vec::new();
+        {
+            let mut lines = crate::escape::ScrubbedLines::new(&mut sink);
+            render(&Verdict::of_rows("p", rows), &View::default(), &mut lines).unwrap();
+            std::io::Write::flush(&mut lines).unwrap();
+        }
+        String::from_utf8(sink).unwrap()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+        #[test]
+        fn no_credential_survives_a_row_in_a_cell_or_across_cells(
+            // A prefix no other test's credential carries: the scrubber is process-wide.
+            secret in "t4bleCell[A-Za-z0-9]{8,20}",
+            cut in 1..7usize,
+            layout in 0..4usize,
+            before in "[a-z0-9 ]{0,6}",
+            rows_before in 0..3usize,
+        ) {
+            let _kept = crate::secret::Secret::new(secret.clone());
+            let (head, tail) = secret.split_at(cut.min(secret.len() - 1));
+            // Where the credential is: whole in the series' value, whole in the threshold, split
+            // between the series and the threshold, or whole in the Observed cell right before
+            // the verdict word gatecheck writes after it.
+            let (series, check, shown) = match layout {
+                0 => (format!("{{l=\"{before}{secret}\"}}"), "max < 1".to_string(), "1".to_string()),
+                1 => ("{l=\"v\"}".to_string(), format!("{before}{secret} < 1"), "1".to_string()),
+                2 => (format!("{{l=\"{before}{head}\"}}"), format!("{tail} < 1"), "1".to_string()),
+                _ => ("{l=\"v\"}".to_string(), "max < 1".to_string(), format!("{before}{secret}")),
+            };
+            let mut rows: Vec<Row> = (0..rows_before)
+                .map(|i| {
+                    let mut row = Row::new(&format!("g{i}"), "d", "s".into(), "max < 1".into());
+                    row.observed = Observed::Figure { value: 1.0, unit: "number", shown: "1".into() };
+                    row
+                })
+                .collect();
+            let mut row = Row::new("gate", "d", "s".into(), check);
+            row.series = Some(series);
+            row.observed = Observed::Figure { value: 1.0, unit: "number", shown };
+            row.status = Status::Pass;
+            rows.push(row);
+            let shown = printed(rows);
+            // No run of `SHORTEST_CUT` characters of it is left (a shorter piece, each in a text of
+            // its own, is no echo the scrubber reads: README, "Not read").
+            let pieces: Vec<&str> = secret
+                .as_bytes()
+                .windows(crate::secret::SHORTEST_CUT)
+                .map(|w| std::str::from_utf8(w).unwrap())
+                .collect();
+            let left = pieces.iter().find(|p| shown.contains(*p));
+            prop_assert!(left.is_none(), "{:?} left in {}", left, shown);
+            prop_assert!(shown.contains("***"), "{}", shown);
+        }
     }
 }

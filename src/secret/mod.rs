@@ -27,7 +27,9 @@
 //! `wide` reads the credential's bytes paired into UTF-16 characters (a server that decodes the
 //! header as UTF-16 echoes `潴⵫扡摣`), in both byte orders and at both alignments.
 //! It runs where a server's text becomes a message (errors, warnings, refusals), and again in
-//! every escaper of `escape`, so no printed or reported text carries a credential.
+//! every escaper of `escape`, so no printed or reported text carries a credential; a text
+//! printed within one line of standard output, and nowhere else, is scrubbed by the line writer
+//! that prints it (`escape::line_scrubbed_by_writer`): once, where it becomes output.
 
 mod compat;
 mod dump;
