@@ -850,6 +850,46 @@ mod tests {
         }
     }
 
+    /// An answer of `series` series of `labels` short labels each, dated `at`.
+    fn many_labels(series: usize, labels: usize, sample: &str) -> String {
+        let result: Vec<String> = (0..series)
+            .map(|i| {
+                let metric: Vec<String> = (0..labels).map(|j| format!(r#""l{j}":"v{}""#, i * labels + j)).collect();
+                format!(r#"{{"metric":{{"__name__":"x",{}}},{sample}}}"#, metric.join(","))
+            })
+            .collect();
+        format!(r#"{{"resultType":"vector","result":[{}]}}"#, result.join(","))
+    }
+
+    /// Finding round34-text/01, by the bytes scrubbed rather than a time: reading an answer
+    /// scrubs none of its labels — they are kept as read and scrubbed where shown, once.
+    /// Scrubbed at read as well, every label name and value of an answer was scrubbed whether
+    /// shown or not (18,000 series × 20 labels: a minute with a credential known).
+    #[test]
+    fn reading_an_answer_of_many_labels_scrubs_none_of_them() {
+        let _kept = Secret::new("pr0mLabelsCredential42");
+        let at = 1_767_225_600i64;
+        let plan = PrometheusPlan {
+            url: "http://127.0.0.1:9".into(),
+            auth: Auth::None,
+            headers: vec![],
+            ca_file: None,
+            timeout: Duration::from_secs(1),
+            retries: 0,
+            concurrency: 1,
+        };
+        let data: Data = serde_json::from_str(&many_labels(300, 20, &format!(r#""value":[{at},"1"]"#))).unwrap();
+        let (read, scrubbed) = crate::secret::bytes_scrubbed_by(|| to_series(&plan, "g", "max(x)", &data, at));
+        assert_eq!(read.unwrap().len(), 300);
+        assert_eq!(scrubbed, 0, "to_series scrubbed {scrubbed} bytes of labels it only read");
+        // A native histogram answer, read by its own parser.
+        let histogram = format!(r#""histogram":[{at},{{"count":"1","sum":"1","buckets":[[0,"0","1","1"]]}}]"#);
+        let body = format!(r#"{{"status":"success","data":{}}}"#, many_labels(300, 20, &histogram));
+        let (read, scrubbed) = crate::secret::bytes_scrubbed_by(|| histogram_answer(body.as_bytes(), at));
+        assert_eq!(read.unwrap().histograms.len(), 300);
+        assert_eq!(scrubbed, 0, "histogram_answer scrubbed {scrubbed} bytes of labels it only read");
+    }
+
     #[test]
     fn evaluation_time_is_shown_in_utc() {
         assert_eq!(rfc3339(1_767_225_600), "2026-01-01T00:00:00Z");
