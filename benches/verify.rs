@@ -37,8 +37,14 @@ fn main() {
             ..Evidence::default()
         };
         let verdict = evaluate(&policy, &evidence).unwrap();
+        // As standard output prints it: through its line writer, the only writer it takes.
         let mut out = Vec::with_capacity(16 * 1024);
-        gatecheck::report::table::render(&verdict, &Default::default(), &mut out).unwrap();
+        gatecheck::report::table::render(
+            &verdict,
+            &Default::default(),
+            &mut gatecheck::escape::ScrubbedLines::new(&mut out),
+        )
+        .unwrap();
         assert!(verdict.blocked(), "fail-errors must block");
         rows = verdict.rows.len();
     });

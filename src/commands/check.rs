@@ -14,7 +14,11 @@ use crate::settings::{self, Plan, Settings};
 use super::evidence::{judge, load_policy};
 use super::{write_out, Context, Outcome};
 
-pub async fn check(args: CheckArgs, context: &Context<'_>, out: &mut dyn Write) -> Result<Outcome, Error> {
+pub async fn check(
+    args: CheckArgs,
+    context: &Context<'_>,
+    out: &mut crate::escape::ScrubbedLines<'_>,
+) -> Result<Outcome, Error> {
     let summary_flag = args.summary.is_some();
     let base = Settings {
         policy: args.policy,
@@ -76,7 +80,7 @@ async fn watch(
     interval: Option<Duration>,
     require: u32,
     outputs: report::outputs::Outputs,
-    out: &mut dyn Write,
+    out: &mut crate::escape::ScrubbedLines<'_>,
 ) -> Result<Outcome, Error> {
     // Without --interval, rounds are 30 s apart, or as far apart as the longest sampling
     // interval a judged gate's coverage declares (`sampled_every`): the default never reads one
@@ -149,42 +153,38 @@ async fn watch(
             round_plan.at = crate::settings::now_unix();
         }
         let verdict = judge(policy, &round_plan, env).await?;
-        let mut block: Vec<u8> = Vec::new();
-        if watch > 1 {
-            write_out(writeln!(block, "evaluation {round} of {watch}"))?;
-            if let Some(previous) = &last {
-                write_out(writeln!(
-                    block,
-                    "{}",
-                    crate::escape::line(&report::table::changes_line(previous, &verdict))
-                ))?;
+        // The round is built whole, then written at once (a terminal redraws it in place): its
+        // lines are scrubbed as they are built, and written as they are (`ScrubbedBlock`).
+        let block = crate::escape::ScrubbedBlock::of(|block| {
+            if watch > 1 {
+                writeln!(block, "evaluation {round} of {watch}")?;
+                if let Some(previous) = &last {
+                    writeln!(block, "{}", crate::escape::line(&report::table::changes_line(previous, &verdict)))?;
+                }
             }
-        }
-        // Data age before the table of every --watch round (or with --verbose), so a stalled
-        // scrape shows at once and the last line still names what blocked; a single check has
-        // the freshness rows in its table already.
-        if watch > 1 || view.verbose {
-            for line in policy::freshness::age_lines(&verdict) {
-                write_out(writeln!(block, "{}", crate::escape::line(&line)))?;
+            // Data age before the table of every --watch round (or with --verbose), so a stalled
+            // scrape shows at once and the last line still names what blocked; a single check has
+            // the freshness rows in its table already.
+            if watch > 1 || view.verbose {
+                for line in policy::freshness::age_lines(&verdict) {
+                    writeln!(block, "{}", crate::escape::line(&line))?;
+                }
             }
-        }
-        write_out(report::table::render(&verdict, &view, &mut block))?;
-        if round < watch && view.width.is_some() {
-            write_out(writeln!(
-                block,
-                "next round in {} ({} of {watch} done)",
-                humantime::format_duration(interval),
-                round
-            ))?;
-        }
+            report::table::render(&verdict, &view, block)?;
+            if round < watch && view.width.is_some() {
+                writeln!(block, "next round in {} ({} of {watch} done)", humantime::format_duration(interval), round)?;
+            }
+            Ok(())
+        })
+        .map_err(|source| Error::Write { path: "standard output".into(), source })?;
         // A terminal shows one live verdict: the previous round is redrawn in place (cursor up,
         // clear below). A pipe or a file gets one block per round, for the log.
         if view.width.is_some() && drawn > 0 {
             write_out(write!(out, "\x1b[{drawn}F\x1b[J"))?;
         }
-        write_out(out.write_all(&block))?;
+        write_out(out.write_block(&block))?;
         if let Some(width) = view.width {
-            drawn = report::table::screen_lines(&String::from_utf8_lossy(&block), width);
+            drawn = report::table::screen_lines(&String::from_utf8_lossy(block.text()), width);
         }
         passed.push(!verdict.blocked());
         last = Some(verdict);

@@ -15,7 +15,11 @@ use crate::settings::{self, Settings};
 use super::evidence::{gather, load_policy, publish};
 use super::{smoke, write_out, Context, Outcome};
 
-pub async fn demo(args: DemoArgs, context: &Context<'_>, out: &mut dyn Write) -> Result<Outcome, Error> {
+pub async fn demo(
+    args: DemoArgs,
+    context: &Context<'_>,
+    out: &mut crate::escape::ScrubbedLines<'_>,
+) -> Result<Outcome, Error> {
     let (config, env) = (context.config, context.env);
     if args.port.is_some() && !args.serve {
         return Err(Error::Settings("--port applies to --serve".into()));

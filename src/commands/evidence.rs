@@ -1,8 +1,6 @@
 //! The building blocks every judging command shares: the policy as the settings name it, the
 //! evidence gathered from every source it needs, the verdict, the reports and history.
 
-use std::io::Write;
-
 use crate::error::Error;
 use crate::policy::evaluate::{Evidence, FlowState};
 use crate::policy::verdict::{InputFile, Verdict};
@@ -89,7 +87,7 @@ pub fn publish(
     plan: &Plan,
     outputs: report::outputs::Outputs,
     env: &crate::env::Lookup<'_>,
-    out: &mut dyn Write,
+    out: &mut crate::escape::ScrubbedLines<'_>,
 ) -> Result<(), Error> {
     write_out(report::table::render(verdict, &super::table_view(plan, env, outputs.view)?, out))?;
     outputs.write(verdict, out)

@@ -77,7 +77,13 @@ pub async fn run(cli: Cli, env: &crate::env::Lookup<'_>, out: &mut dyn Write) ->
     Ok(outcome)
 }
 
-async fn run_command(cli: Cli, env: &crate::env::Lookup<'_>, out: &mut dyn Write) -> Result<Outcome, Error> {
+/// `out` is standard output's line writer, typed: the commands that print a verdict table take
+/// it as it is (`report::table::render` writes only to it), the others as any writer.
+async fn run_command(
+    cli: Cli,
+    env: &crate::env::Lookup<'_>,
+    out: &mut crate::escape::ScrubbedLines<'_>,
+) -> Result<Outcome, Error> {
     let context = Context { config: cli.config.as_deref(), color: cli.color, env, sealed: false };
     match cli.command {
         Command::Verify(args) => verify::verify(args, &context, out).await,

@@ -2,8 +2,6 @@
 //! every option `verify` takes (shared option groups), so history, baselines and raw results
 //! apply to the one-process release job too.
 
-use std::io::Write;
-
 use crate::cli::RunArgs;
 use crate::error::Error;
 use crate::policy;
@@ -13,7 +11,11 @@ use crate::settings::{self, Settings};
 use super::evidence::{gather, load_policy, publish};
 use super::{smoke, Context, Outcome};
 
-pub async fn run(args: RunArgs, context: &Context<'_>, out: &mut dyn Write) -> Result<Outcome, Error> {
+pub async fn run(
+    args: RunArgs,
+    context: &Context<'_>,
+    out: &mut crate::escape::ScrubbedLines<'_>,
+) -> Result<Outcome, Error> {
     let summary_path = smoke::summary_path(&args.load, context.env)?;
     let base = Settings { summary: Some(summary_path.clone()), color: context.color, ..Settings::default() };
     let (base, report) = args.judge.into_settings(base);

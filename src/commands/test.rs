@@ -579,7 +579,7 @@ async fn run_case(
     let env = move |name: &str| Ok(env_values.get(name).cloned());
     let inner = Context { config: None, color: Some(crate::settings::ColorChoice::Never), env: &env, sealed: true };
     let mut sink = Vec::new();
-    let outcome = super::verify::verify(verify_args, &inner, &mut sink).await?;
+    let outcome = super::verify::verify(verify_args, &inner, &mut crate::escape::ScrubbedLines::new(&mut sink)).await?;
     let text = std::fs::read_to_string(&report).map_err(|source| Error::Read {
         path: report.display().to_string(),
         what: "verdict report",

@@ -1,8 +1,6 @@
 //! `gatecheck verify`: judge a k6 summary (and raw results, env figures, Prometheus) against a
 //! policy.
 
-use std::io::Write;
-
 use crate::cli::VerifyArgs;
 use crate::error::Error;
 use crate::report::outputs::Outputs;
@@ -11,7 +9,11 @@ use crate::settings::{self, Settings};
 use super::evidence::{judge, load_policy, publish};
 use super::{Context, Outcome};
 
-pub async fn verify(args: VerifyArgs, context: &Context<'_>, out: &mut dyn Write) -> Result<Outcome, Error> {
+pub async fn verify(
+    args: VerifyArgs,
+    context: &Context<'_>,
+    out: &mut crate::escape::ScrubbedLines<'_>,
+) -> Result<Outcome, Error> {
     let base = Settings { summary: args.summary, color: context.color, ..Settings::default() };
     let (base, report) = args.judge.into_settings(base);
     let flags = args.evidence.into_settings(base);

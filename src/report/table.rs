@@ -9,13 +9,17 @@
 //!
 //! Every text from outside goes through `escape::line` before it is measured or printed,
 //! and every line starts with gatecheck's own words or a policy's gate id, so nothing from
-//! outside can start a line.
+//! outside can start a line. Outside text is scrubbed once, where it becomes output (finding
+//! round34-text/01): the table is written only through standard output's line writer
+//! (`escape::ScrubbedLines`, the type `render` takes), which scrubs a row on one line whole, so
+//! its cells are not scrubbed again (`escape::line_scrubbed_by_writer`); a cell wrapped over a
+//! terminal's lines is scrubbed whole before it is cut, and its lines are not scrubbed again.
 
 use std::io::{self, Write};
 
 use unicode_width::UnicodeWidthStr;
 
-use crate::escape::line;
+use crate::escape::{line, line_scrubbed_by_writer, ScrubbedLines};
 use crate::policy::verdict::{Row, Status, Verdict};
 
 /// How the table is shown; the verdict is the same in every view.
@@ -39,7 +43,10 @@ const MIN_SOURCE_WIDTH: usize = 12;
 const FAIR_SOURCE_WIDTH: usize = 24;
 const HEADER: [&str; 5] = ["Gate", "Threshold", "Observed", "Verdict", "Source"];
 
-pub fn render(verdict: &Verdict, view: &View, out: &mut dyn Write) -> io::Result<()> {
+/// Writes the table to `out`, standard output's line writer (or a block it writes,
+/// `escape::ScrubbedBlock`): a row on one line is scrubbed there, whole. A plain writer (a
+/// file, a buffer printed elsewhere) is no `ScrubbedLines`, so no table reaches one unscrubbed.
+pub fn render(verdict: &Verdict, view: &View, out: &mut ScrubbedLines<'_>) -> io::Result<()> {
     // The policy's digest stands beside its name (12 hex digits, as git shows a commit); with
     // --verbose every input has its own line with all 64, and the reports always give them.
     let policy_input = verdict.inputs.iter().find(|i| i.role == "policy").filter(|_| !view.verbose);
@@ -70,16 +77,22 @@ pub fn render(verdict: &Verdict, view: &View, out: &mut dyn Write) -> io::Result
     }
     let rows: Vec<&Row> =
         super::ordered_rows(&verdict.rows).into_iter().filter(|row| !view.only_failures || row.blocking).collect();
+    // Outside text is scrubbed once, where it becomes output (finding round34-text/01): a row
+    // laid out on one line (a pipe, a file, a CI log) is scrubbed whole by the line writer of
+    // standard output, which every command's output passes through (`commands::run`), so its
+    // cells are not scrubbed again here; that one pass also reads a credential split across two
+    // cells. A cell wrapped over lines (a terminal) is scrubbed before it is cut into them.
+    let cell: fn(&str) -> String = if view.width.is_none() { line_scrubbed_by_writer } else { line };
     let cells: Vec<[String; 5]> = rows
         .iter()
         .map(|row| {
             let source = if view.verbose { row.source.clone() } else { short_source(&row.source) };
             [
-                line(&table_gate_label(row, view.verbose)),
-                line(&row.check),
-                line(&row.observed.to_string()),
+                cell(&table_gate_label(row, view.verbose)),
+                cell(&row.check),
+                cell(&row.observed.to_string()),
                 super::verdict_label(row).to_string(),
-                line(&source),
+                cell(&source),
             ]
         })
         .collect();
@@ -87,6 +100,7 @@ pub fn render(verdict: &Verdict, view: &View, out: &mut dyn Write) -> io::Result
     write_rule(out, '┌', '┬', '┐', '─', &widths)?;
     write_line(out, &HEADER.map(String::from), &widths, None)?;
     write_rule(out, '╞', '╪', '╡', '═', &widths)?;
+    let mut laid_out = Vec::new();
     for (row, cells) in rows.iter().zip(&cells) {
         let gate = wrap_gate(row, &cells[0], widths[0]);
         let lines: Vec<Vec<String>> = [
@@ -98,9 +112,16 @@ pub fn render(verdict: &Verdict, view: &View, out: &mut dyn Write) -> io::Result
         ]
         .into();
         let height = lines.iter().map(Vec::len).max().unwrap_or(1);
+        laid_out.clear();
         for i in 0..height {
             let line: [String; 5] = std::array::from_fn(|c| lines[c].get(i).cloned().unwrap_or_default());
-            write_line(out, &line, &widths, if i == 0 && view.color { Some(row) } else { None })?;
+            write_line(&mut laid_out, &line, &widths, if i == 0 && view.color { Some(row) } else { None })?;
+        }
+        // On one line the row is scrubbed whole by the line writer; wrapped, its cells were
+        // scrubbed whole before they were cut, and its lines are not scrubbed again.
+        match view.width {
+            None => out.write_all(&laid_out)?,
+            Some(_) => out.write_cut_from_scrubbed(&laid_out)?,
         }
     }
     write_rule(out, '└', '┴', '┘', '─', &widths)?;
@@ -113,13 +134,13 @@ pub fn render(verdict: &Verdict, view: &View, out: &mut dyn Write) -> io::Result
     if !notes.is_empty() {
         writeln!(out, "notes:")?;
         for note in notes {
-            writeln!(out, "  {}", line(&note))?;
+            writeln!(out, "  {}", line_scrubbed_by_writer(&note))?;
         }
     }
     for stale in &verdict.stale_waivers {
-        writeln!(out, "{}", line(&stale_line(stale)))?;
+        writeln!(out, "{}", line_scrubbed_by_writer(&stale_line(stale)))?;
     }
-    writeln!(out, "{}", line(&verdict.summary_line()))
+    writeln!(out, "{}", line_scrubbed_by_writer(&verdict.summary_line()))
 }
 
 /// "changed since the last round: db-pool `max < 0.85` PASS → FAIL; …", or "no change since
@@ -664,9 +685,8 @@ mod tests {
             width in prop::option::of(60usize..200),
         ) {
             let verdict = verdict_of(rows);
-            let mut out = Vec::new();
-            render(&verdict, &View { width, ..View::default() }, &mut out).unwrap();
-            let out = String::from_utf8(out).unwrap();
+            let out = crate::escape::ScrubbedBlock::of(|lines| render(&verdict, &View { width, ..View::default() }, lines)).unwrap();
+            let out = String::from_utf8(out.text().to_vec()).unwrap();
             let body: Vec<&str> =
                 out.lines().skip_while(|l| !l.starts_with('╞')).skip(1).take_while(|l| !l.starts_with('└')).collect();
             let ordered = super::super::ordered_rows(&verdict.rows);
@@ -724,5 +744,133 @@ mod tests {
         assert_eq!(wrap("abcdefgh", 3, 9), vec!["abc", "def", "gh"]);
         assert_eq!(wrap("one two three four", 7, 2), vec!["one two", "three …"]);
         assert_eq!(narrowest("p(95) < 400ms", 2), 7);
+    }
+}
+
+/// Finding round34-text/01: outside text is scrubbed once, where it becomes output — a row on
+/// one line by the line writer of standard output, not per cell as well; a wrapped cell whole
+/// before it is cut, not per line as well. Rule: on a pipe or a terminal, no credential survives
+/// in the table, whole in one cell, split across two adjacent cells (the series and the
+/// threshold), or split between a cell and gatecheck's own text (the verdict word after the
+/// Observed cell); and the bytes scrubbed are about the bytes printed, once.
+#[cfg(test)]
+mod scrubbed_once {
+    use super::*;
+    use crate::policy::verdict::Observed;
+    use proptest::prelude::*;
+
+    /// The table as standard output shows it: through `ScrubbedLines`, on one line per row.
+    /// The table as standard output shows it at `width` (a terminal's, or none: a pipe), and
+    /// the bytes scrubbed to print it.
+    fn printed_at(rows: Vec<Row>, width: Option<usize>) -> (String, u64) {
+        let verdict = Verdict::of_rows("p", rows);
+        let view = View { width, ..View::default() };
+        let mut sink = Vec::new();
+        let ((), scrubbed) = crate::secret::bytes_scrubbed_by(|| {
+            let mut lines = crate::escape::ScrubbedLines::new(&mut sink);
+            render(&verdict, &view, &mut lines).unwrap();
+            std::io::Write::flush(&mut lines).unwrap();
+        });
+        (String::from_utf8(sink).unwrap(), scrubbed)
+    }
+
+    /// `rows` passing rows of one gate, each a series of `labels` labels of about 12 characters,
+    /// so the rows' outside text is most of what is printed.
+    fn labelled_rows(rows: usize, labels: usize) -> Vec<Row> {
+        (0..rows)
+            .map(|i| {
+                let series: Vec<String> =
+                    (0..labels).map(|j| format!("label{j}=\"value{:05}\"", i * labels + j)).collect();
+                let mut row = Row::new("gate", "d", "prometheus: query".into(), "max < 1".into());
+                row.series = Some(format!("{{{}}}", series.join(",")));
+                row.observed = Observed::Figure { value: 0.5, unit: "number", shown: "0.5".into() };
+                row.status = Status::Pass;
+                row
+            })
+            .collect()
+    }
+
+    /// Finding round34-text/01, by the bytes scrubbed rather than a time: a table of many
+    /// labelled rows is scrubbed once, where it becomes output — at most its printed bytes, once
+    /// (a tenth more and a few hundred bytes of gatecheck's header lines, which `line` scrubs
+    /// before the line writer does). Scrubbed per cell as well as per line, each row's outside
+    /// text was scrubbed twice: about 1.9 times the printed bytes.
+    #[test]
+    fn a_table_on_one_line_per_row_is_scrubbed_once() {
+        let _kept = crate::secret::Secret::new("t4bleOnceCredential42");
+        let (shown, scrubbed) = printed_at(labelled_rows(400, 20), None);
+        assert!(shown.lines().count() > 400, "{shown}");
+        let bound = shown.len() as u64 * 11 / 10 + 512;
+        assert!(scrubbed <= bound, "{scrubbed} bytes scrubbed for {} printed (at most {bound})", shown.len());
+    }
+
+    /// The same on a terminal, where a cell longer than its column is wrapped over two lines:
+    /// the cell is scrubbed whole before it is cut, and its lines are not scrubbed again.
+    /// (Series of a few labels: one of 20 is cut short with "…", and its whole text is
+    /// scrubbed, more than is shown.)
+    #[test]
+    fn a_table_with_wrapped_cells_is_scrubbed_once() {
+        let _kept = crate::secret::Secret::new("t4bleOnceCredential42");
+        for width in [50, 60, 80] {
+            let (shown, scrubbed) = printed_at(labelled_rows(400, 3), Some(width));
+            assert!(shown.lines().count() > 400, "{shown}");
+            let bound = shown.len() as u64 * 11 / 10 + 512;
+            assert!(
+                scrubbed <= bound,
+                "width {width}: {scrubbed} bytes scrubbed for {} printed (at most {bound})",
+                shown.len()
+            );
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+        #[test]
+        fn no_credential_survives_a_row_in_a_cell_or_across_cells(
+            // A prefix no other test's credential carries: the scrubber is process-wide.
+            secret in "t4bleCell[A-Za-z0-9]{8,20}",
+            cut in 1..7usize,
+            layout in 0..4usize,
+            before in "[a-z0-9 ]{0,6}",
+            rows_before in 0..3usize,
+            // A pipe (one line a row, scrubbed by the line writer) or a terminal (cells
+            // scrubbed whole, then wrapped).
+            width in prop::option::of(40usize..160),
+        ) {
+            let _kept = crate::secret::Secret::new(secret.clone());
+            let (head, tail) = secret.split_at(cut.min(secret.len() - 1));
+            // Where the credential is: whole in the series' value, whole in the threshold, split
+            // between the series and the threshold, or whole in the Observed cell right before
+            // the verdict word gatecheck writes after it.
+            let (series, check, shown) = match layout {
+                0 => (format!("{{l=\"{before}{secret}\"}}"), "max < 1".to_string(), "1".to_string()),
+                1 => ("{l=\"v\"}".to_string(), format!("{before}{secret} < 1"), "1".to_string()),
+                2 => (format!("{{l=\"{before}{head}\"}}"), format!("{tail} < 1"), "1".to_string()),
+                _ => ("{l=\"v\"}".to_string(), "max < 1".to_string(), format!("{before}{secret}")),
+            };
+            let mut rows: Vec<Row> = (0..rows_before)
+                .map(|i| {
+                    let mut row = Row::new(&format!("g{i}"), "d", "s".into(), "max < 1".into());
+                    row.observed = Observed::Figure { value: 1.0, unit: "number", shown: "1".into() };
+                    row
+                })
+                .collect();
+            let mut row = Row::new("gate", "d", "s".into(), check);
+            row.series = Some(series);
+            row.observed = Observed::Figure { value: 1.0, unit: "number", shown };
+            row.status = Status::Pass;
+            rows.push(row);
+            let (shown, _) = printed_at(rows, width);
+            // No run of `SHORTEST_CUT` characters of it is left (a shorter piece, each in a text of
+            // its own, is no echo the scrubber reads: README, "Not read").
+            let pieces: Vec<&str> = secret
+                .as_bytes()
+                .windows(crate::secret::SHORTEST_CUT)
+                .map(|w| std::str::from_utf8(w).unwrap())
+                .collect();
+            let left = pieces.iter().find(|p| shown.contains(*p));
+            prop_assert!(left.is_none(), "{:?} left in {}", left, shown);
+            prop_assert!(shown.contains("***"), "{}", shown);
+        }
     }
 }

@@ -48,14 +48,17 @@ fn every_format_from_the_same_verdict() {
     insta::assert_snapshot!("report_junit", gatecheck::report::junit::render(&verdict, GENERATED_AT));
     insta::assert_snapshot!("report_markdown", gatecheck::report::markdown::render(&verdict));
     insta::assert_snapshot!("report_github", gatecheck::report::github::render(&verdict));
-    let mut table = Vec::new();
-    gatecheck::report::table::render(&verdict, &Default::default(), &mut table).unwrap();
-    insta::assert_snapshot!("report_table", String::from_utf8(table).unwrap());
+    // The table as standard output prints it: through its line writer, the only writer it takes.
+    let table = |view| {
+        let block = gatecheck::escape::ScrubbedBlock::of(|out| gatecheck::report::table::render(&verdict, &view, out));
+        String::from_utf8(block.unwrap().text().to_vec()).unwrap()
+    };
+    insta::assert_snapshot!("report_table", table(Default::default()));
     // The same verdict laid out for an 80-column terminal.
-    let mut table = Vec::new();
-    let view = gatecheck::report::table::View { width: Some(80), ..Default::default() };
-    gatecheck::report::table::render(&verdict, &view, &mut table).unwrap();
-    insta::assert_snapshot!("report_table_80", String::from_utf8(table).unwrap());
+    insta::assert_snapshot!(
+        "report_table_80",
+        table(gatecheck::report::table::View { width: Some(80), ..Default::default() })
+    );
 }
 
 fn schema() -> jsonschema::Validator {
