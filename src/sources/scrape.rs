@@ -791,8 +791,8 @@ fn is_label_name(name: &str) -> bool {
         && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
-/// The exposition tokenizer: the one rule reading a sample line's series (finding
-/// round36-figures/01). Every label is read exactly, or the line is refused: never
+/// The exposition tokenizer: the one rule reading a sample line's series (findings
+/// round36-figures/01 and /02). Every label is read exactly, or the line is refused: never
 /// skipped, never read as another. Prometheus's text parser (`model/textparse`, promlex.l and
 /// promparse.go) is the reference:
 /// - a name is `[a-zA-Z_:][a-zA-Z0-9_:]*` before the braces, or a quoted string that is first
@@ -800,7 +800,10 @@ fn is_label_name(name: &str) -> bool {
 ///   UTF-8 names), never both;
 /// - a label name is `[a-zA-Z_][a-zA-Z0-9_]*`, or quoted (`{"k8s.pod.name"="a"}`) and read as the
 ///   name it quotes; anything else (`pod-name`) refuses the line, as Prometheus does;
-/// - quoted names and values read `\\`, `\"` and `\n` as `\`, `"` and a newline;
+/// - quoted names and values read `\\`, `\"` and `\n` as `\`, `"` and a newline, and keep any
+///   other escape as the two characters written (`a\b` is three characters, not `ab`), as
+///   Prometheus's scrape parser does (its lexer takes `\\.` as one unit of a quoted string, and
+///   the replacer unescapes only those three);
 /// - whitespace may surround each token and a comma may end the label set, as in Prometheus;
 ///   a label named twice, or `__name__`, refuses the line (Prometheus: not unique).
 ///
@@ -894,7 +897,11 @@ fn quoted_string(text: &str) -> Result<(String, &str), String> {
                 Some((_, '\\')) => read.push('\\'),
                 Some((_, '"')) => read.push('"'),
                 Some((_, 'n')) => read.push('\n'),
-                Some((_, other)) => read.push(other),
+                // Not an escape of the format: kept as written, as Prometheus keeps it.
+                Some((_, other)) => {
+                    read.push('\\');
+                    read.push(other);
+                }
                 None => break,
             },
             other => read.push(other),
@@ -1923,8 +1930,10 @@ mod tests {
             read(r#"{"my.metric", "k8s.pod.name"="a",le="1"} 1"#).unwrap(),
             ("my.metric".to_string(), vec![pair("k8s.pod.name", "a"), pair("le", "1")])
         );
+        assert_eq!(read(r#"x{pod="a\b"} 1"#).unwrap().1, vec![pair("pod", "a\\b")]);
         assert_eq!(read(r#"x{pod="a\\b"} 1"#).unwrap().1, vec![pair("pod", "a\\b")]);
         assert_eq!(read(r#"x{pod="a\"b\n"} 1"#).unwrap().1, vec![pair("pod", "a\"b\n")]);
+        assert_ne!(read(r#"x{pod="a\b"} 1"#).unwrap().1, read(r#"x{pod="ab"} 1"#).unwrap().1);
         for (line, said) in [
             (r#"x{pod-name="a"} 1"#, "expected a label name"),
             (r#"x{"y",a="1"} 1"#, "follows a metric name"),

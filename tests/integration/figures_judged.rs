@@ -2580,3 +2580,21 @@ fn a_scrape_with_an_invalid_label_name_is_refused_naming_the_line() {
     assert!(err.contains(&format!("{url}/metrics")) && err.contains("line 2") && err.contains("label name"), "{err}");
     assert!(!dir.path().join("run.json").exists(), "no summary is written");
 }
+
+/// Finding round36-figures/02: a label value escape the text format does not define (`\b`)
+/// was read as its bare character, so `pod="a\b"` was `pod="ab"`, the vanished pod ab and its
+/// replacement one series: PASS. Prometheus's text parser keeps such an escape as written
+/// (three characters), so gatecheck does: pod ab vanished, NO DATA, as when the second pod is
+/// `pod="ac"`. The escapes it defines still read as one character (`a\\b` is `a\b`).
+#[test]
+fn an_undefined_label_value_escape_is_kept_as_written_so_a_vanished_pod_is_no_data() {
+    for (first, second, judged) in [
+        ("pod=\"ab\"", "pod=\"ac\"", "NO DATA"),
+        ("pod=\"ab\"", "pod=\"a\\b\"", "NO DATA"),
+        ("pod=\"a\\\\b\"", "pod=\"a\\b\"", "PASS"),
+        ("pod=\"a\\\"b\"", "pod=\"a\\\"b\"", "PASS"),
+    ] {
+        let line = lag_across_a_pod_change(first, second);
+        assert!(line.contains(judged), "{first} → {second}: {line}");
+    }
+}
