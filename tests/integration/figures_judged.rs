@@ -2493,3 +2493,108 @@ fn a_scraped_series_with_a_count_and_no_bucket_is_no_data_naming_it() {
         }
     }
 }
+
+/// One pod's lag histogram as the scrape writes it: `labels` (the inside of the braces, the
+/// pod's own) carried by every sample, `fast` lags <= 1 s and `slow` of 200 s.
+fn pod_lags(labels: &str, fast: u32, slow: u32) -> String {
+    let all = fast + slow;
+    format!(
+        "lag_seconds_bucket{{{labels},le=\"1\"}} {fast}\nlag_seconds_bucket{{{labels},le=\"10\"}} {fast}\n\
+         lag_seconds_bucket{{{labels},le=\"+Inf\"}} {all}\nlag_seconds_sum{{{labels}}} {}\nlag_seconds_count{{{labels}}} {all}\n",
+        slow * 200 + fast / 2
+    )
+}
+
+/// The verdict on the lag of a smoke run whose first scrape held pod `first` (100 lags of
+/// 200 s) and whose second holds pod `second` only (300 lags <= 1 s, 100 of 200 s): the
+/// table's lag line.
+fn lag_across_a_pod_change(first: &str, second: &str) -> String {
+    let before = format!("# TYPE lag_seconds histogram\n{}", pod_lags(first, 0, 100));
+    let after = format!("# TYPE lag_seconds histogram\n{}", pod_lags(second, 300, 100));
+    let dir = tempfile::tempdir().unwrap();
+    let summary = smoke_over_a_changing_scrape(dir.path(), before, after);
+    let (_guard, policy) =
+        policy_file("[[gate]]\nid = \"lag\"\nunit = \"s\"\nthresholds = [\"p(95) < 60s\"]\nscrape = \"lag_seconds\"\n");
+    let out = stdout_of(&gatecheck().args(["verify", "--policy"]).arg(&policy).arg("--summary").arg(&summary).assert());
+    table_line(&out, "lag", "p(95) < 60s").to_string()
+}
+
+/// Finding round36-figures/01: a quoted label name (`{"k8s.pod.name"="a"}`, Prometheus 3's
+/// UTF-8 names) was skipped, so pod a and its replacement pod b were one series `{}` and
+/// differenced: p95 PASS, RELEASE OK. Read as the label it names (as Prometheus 3 does), pod a
+/// vanished between the scrapes: NO DATA, as for the same pods labelled `pod="a"` unquoted.
+/// The quoted metric name form (`{"lag_seconds_bucket",…}`) reads the same way.
+#[test]
+fn a_quoted_label_name_is_part_of_the_series_so_a_vanished_pod_is_no_data() {
+    for (first, second) in [
+        ("pod=\"a\"", "pod=\"b\""),
+        ("\"k8s.pod.name\"=\"a\"", "\"k8s.pod.name\"=\"b\""),
+        ("\"pod\"=\"a\"", "\"pod\"=\"b\""),
+    ] {
+        let line = lag_across_a_pod_change(first, second);
+        assert!(line.contains("NO DATA"), "{first} → {second}: {line}");
+    }
+    // The quoted metric name form, first in the braces (Prometheus 3 text format).
+    let quoted_name = |pod: &str, fast: u32, slow: u32| {
+        pod_lags(&format!("\"k8s.pod.name\"=\"{pod}\""), fast, slow)
+            .lines()
+            .map(|line| {
+                let (name, labels) = line.split_once('{').unwrap();
+                format!("{{\"{name}\", {labels}\n")
+            })
+            .collect::<String>()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let summary = smoke_over_a_changing_scrape(dir.path(), quoted_name("a", 0, 100), quoted_name("b", 300, 100));
+    let (_guard, policy) =
+        policy_file("[[gate]]\nid = \"lag\"\nunit = \"s\"\nthresholds = [\"p(95) < 60s\"]\nscrape = \"lag_seconds\"\n");
+    let out = stdout_of(
+        &gatecheck().args(["verify", "--policy"]).arg(&policy).arg("--summary").arg(&summary).assert().code(1),
+    );
+    assert!(table_line(&out, "lag", "p(95) < 60s").contains("NO DATA"), "{out}");
+}
+
+/// Finding round36-figures/01, variant: a label name neither a name of the text format nor
+/// quoted (`pod-name`, which Prometheus 2 and 3 refuse: "invalid label name") was skipped the
+/// same way. The scrape is refused, exit 2 naming the scrape URL, the line and what was
+/// expected; no summary is written.
+#[test]
+fn a_scrape_with_an_invalid_label_name_is_refused_naming_the_line() {
+    let before = format!("# TYPE lag_seconds histogram\n{}", pod_lags("pod-name=\"a\"", 0, 100));
+    let after = format!("# TYPE lag_seconds histogram\n{}", pod_lags("pod-name=\"b\"", 300, 100));
+    let url = serve_changing_metrics(before, after);
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = one_flow_scenario(dir.path());
+    let err = stderr_of(
+        &gatecheck()
+            .envs([("T", url.as_str()), ("PERF_BEARER_TOKEN", "token-123456")])
+            .args(["smoke", "--quiet", "--scenario"])
+            .arg(&scenario)
+            .args(["--duration", "1s", "--scrape-url", &format!("{url}/metrics"), "--summary-out"])
+            .arg(dir.path().join("run.json"))
+            .arg("--log-out")
+            .arg(dir.path().join("run.log"))
+            .assert()
+            .code(2),
+    );
+    assert!(err.contains(&format!("{url}/metrics")) && err.contains("line 2") && err.contains("label name"), "{err}");
+    assert!(!dir.path().join("run.json").exists(), "no summary is written");
+}
+
+/// Finding round36-figures/02: a label value escape the text format does not define (`\b`)
+/// was read as its bare character, so `pod="a\b"` was `pod="ab"`, the vanished pod ab and its
+/// replacement one series: PASS. Prometheus's text parser keeps such an escape as written
+/// (three characters), so gatecheck does: pod ab vanished, NO DATA, as when the second pod is
+/// `pod="ac"`. The escapes it defines still read as one character (`a\\b` is `a\b`).
+#[test]
+fn an_undefined_label_value_escape_is_kept_as_written_so_a_vanished_pod_is_no_data() {
+    for (first, second, judged) in [
+        ("pod=\"ab\"", "pod=\"ac\"", "NO DATA"),
+        ("pod=\"ab\"", "pod=\"a\\b\"", "NO DATA"),
+        ("pod=\"a\\\\b\"", "pod=\"a\\b\"", "PASS"),
+        ("pod=\"a\\\"b\"", "pod=\"a\\\"b\"", "PASS"),
+    ] {
+        let line = lag_across_a_pod_change(first, second);
+        assert!(line.contains(judged), "{first} → {second}: {line}");
+    }
+}
