@@ -718,16 +718,7 @@ mod tests {
         elapsed: f64,
         partial: bool,
     ) -> Value {
-        use crate::load::plan::{parse, Overrides, BUILTIN_CORE_FLOWS, BUILTIN_CORE_FLOWS_NAME};
-        let env = |name: &str| {
-            Ok(match name {
-                "PERF_BASE_URL" => Some("http://127.0.0.1:1".to_string()),
-                "PERF_BEARER_TOKEN" => Some("token-1".to_string()),
-                "PERF_RULE_ID" => Some("rule-1".to_string()),
-                _ => None,
-            })
-        };
-        let mut whole = parse(BUILTIN_CORE_FLOWS_NAME, BUILTIN_CORE_FLOWS, &Overrides::default(), &env).unwrap();
+        let mut whole = crate::load::plan::builtin_for_tests();
         let per_segment = 2 * u64::from(segment.count);
         whole.executor = match open {
             false => Executor::ConstantVus { vus: per_segment as u32 },

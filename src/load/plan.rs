@@ -745,6 +745,22 @@ fn percent_encode_segment(value: &str) -> String {
         .collect()
 }
 
+/// The built-in scenario as tests of the load stage read it: a loopback base URL, a token
+/// and a rule id set.
+#[cfg(test)]
+pub(crate) fn builtin_for_tests() -> LoadPlan {
+    let env = |name: &str| {
+        Ok(match name {
+            "PERF_BASE_URL" => Some("http://127.0.0.1:1".to_string()),
+            "PERF_BEARER_TOKEN" => Some("token-1".to_string()),
+            "PERF_RULE_ID" => Some("rule-1".to_string()),
+            _ => None,
+        })
+    };
+    parse(BUILTIN_CORE_FLOWS_NAME, BUILTIN_CORE_FLOWS, &Overrides::default(), &env)
+        .expect("the built-in scenario loads")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

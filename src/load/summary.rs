@@ -330,16 +330,7 @@ mod tests {
         samples: &[(usize, usize, u64, bool)],
         rename: impl FnOnce(&mut LoadPlan),
     ) -> serde_json::Value {
-        use crate::load::plan::{parse, Overrides, BUILTIN_CORE_FLOWS, BUILTIN_CORE_FLOWS_NAME};
-        let env = |name: &str| {
-            Ok(match name {
-                "PERF_BASE_URL" => Some("http://127.0.0.1:1".to_string()),
-                "PERF_BEARER_TOKEN" => Some("token-1".to_string()),
-                "PERF_RULE_ID" => Some("rule-1".to_string()),
-                _ => None,
-            })
-        };
-        let mut plan = parse(BUILTIN_CORE_FLOWS_NAME, BUILTIN_CORE_FLOWS, &Overrides::default(), &env).unwrap();
+        let mut plan = crate::load::plan::builtin_for_tests();
         rename(&mut plan);
         let mut recorder = Recorder::new(&plan);
         for (flow, endpoint, micros, failed) in samples {

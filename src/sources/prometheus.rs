@@ -783,6 +783,19 @@ pub fn read_ca_file(ca_file: &std::path::Path) -> Result<reqwest::Certificate, E
 mod tests {
     use super::*;
 
+    /// A plan of no credential to a loopback port nothing answers: for readers of answers.
+    fn loopback_plan() -> PrometheusPlan {
+        PrometheusPlan {
+            url: "http://127.0.0.1:9".into(),
+            auth: Auth::None,
+            headers: vec![],
+            ca_file: None,
+            timeout: Duration::from_secs(1),
+            retries: 0,
+            concurrency: 1,
+        }
+    }
+
     #[test]
     fn secrets_are_scrubbed_and_hidden_from_debug() {
         let plan = PrometheusPlan {
@@ -829,15 +842,7 @@ mod tests {
                 _ => format!(r#"{{"resultType":"matrix","result":[{{"metric":{{}},"values":[[{at},"1"]]}}]}}"#),
             };
             let data: Data = serde_json::from_str(&data).unwrap();
-            let plan = PrometheusPlan {
-                url: "http://127.0.0.1:9".into(),
-                auth: Auth::None,
-                headers: vec![],
-                ca_file: None,
-                timeout: Duration::from_secs(1),
-                retries: 0,
-                concurrency: 1,
-            };
+            let plan = loopback_plan();
             let distinct = labels.iter().collect::<std::collections::BTreeSet<_>>().len() == labels.len();
             let expected = match answer {
                 0 => !vector_query,
@@ -869,15 +874,7 @@ mod tests {
     fn reading_an_answer_of_many_labels_scrubs_none_of_them() {
         let _kept = Secret::new("pr0mLabelsCredential42");
         let at = 1_767_225_600i64;
-        let plan = PrometheusPlan {
-            url: "http://127.0.0.1:9".into(),
-            auth: Auth::None,
-            headers: vec![],
-            ca_file: None,
-            timeout: Duration::from_secs(1),
-            retries: 0,
-            concurrency: 1,
-        };
+        let plan = loopback_plan();
         let data: Data = serde_json::from_str(&many_labels(300, 20, &format!(r#""value":[{at},"1"]"#))).unwrap();
         let (read, scrubbed) = crate::secret::bytes_scrubbed_by(|| to_series(&plan, "g", "max(x)", &data, at));
         assert_eq!(read.unwrap().len(), 300);
