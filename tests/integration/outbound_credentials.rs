@@ -698,3 +698,79 @@ fn credentials_known_by_their_values_shape_and_more_words() {
     }
     assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 0, "no request reached the target");
 }
+
+/// Well-known credential variables of CI jobs whose names hold none of gatecheck's credential
+/// words, with values no value rule reads as a credential (finding round36-text/01).
+const UNLISTED_CREDENTIALS: &[(&str, &str)] = &[
+    ("RAILS_MASTER_KEY", "railsmaster0123456789abcdef"),
+    ("GITHUB_PAT", "ghp_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+    ("CI_JOB_JWT_V2", "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.sig123456"),
+    ("DD_APP_KEY", "ddapp0123456789abcdef0123456789abcdef"),
+    ("MYSQL_PWD", "mysqlpw-123456789"),
+    ("RABBITMQ_DEFAULT_PASS", "rabbitpass-123456"),
+    ("NEW_RELIC_LICENSE_KEY", "nrlicense0123456789abcdefNRAL"),
+];
+
+/// A one-request scenario POSTing to `base_url`, `json` its body's TOML lines.
+fn scenario_posting(dir: &std::path::Path, base_url: &str, json: &str) -> std::path::PathBuf {
+    let path = dir.join("scen.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[scenario]\nname = \"s\"\nbase_url = \"{base_url}\"\nvus = \"1\"\nduration = \"2s\"\nmax_requests = 2\n\n\
+             [[flow]]\nname = \"f\"\n[[flow.request]]\nname = \"r\"\nmethod = \"POST\"\npath = \"/x\"\n\
+             expect_status = 200\n[flow.request.json]\n{json}\n"
+        ),
+    )
+    .unwrap();
+    path
+}
+
+/// Finding round36-text/01: a scenario's `${NAME}` reads only the scenario's own family
+/// (`PERF_*`), so a CI job's credential whose name misses every credential word (Rails' master
+/// key, a GitHub PAT, GitLab's job JWT) never fills a body sent to the load target: `smoke` and
+/// `export k6` refuse the scenario at load, naming the field and the variable, and nothing is sent.
+#[test]
+fn a_scenario_reads_only_its_own_family_of_variables() {
+    let dir = tempfile::tempdir().unwrap();
+    let (target, received) = serve_recording("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}".into());
+    for (name, value) in UNLISTED_CREDENTIALS {
+        let scenario = scenario_posting(dir.path(), &target, &format!("a = \"${{{name}}}\""));
+        let out = smoke_writing_into(dir.path())
+            .env("PERF_BEARER_TOKEN", BEARER)
+            .env(name, value)
+            .arg("--scenario")
+            .arg(&scenario)
+            .assert()
+            .code(2);
+        let err = stderr_of(&out);
+        assert!(
+            err.contains("json.a") && err.contains(&format!("${{{name}}}")) && err.contains("PERF_"),
+            "{name}: {err}"
+        );
+        assert!(!err.contains(value) && !stdout_of(&out).contains(value), "{name}: {err}");
+        let out = gatecheck().env(name, value).args(["export", "k6", "--scenario"]).arg(&scenario).assert().code(2);
+        let err = stderr_of(&out);
+        assert!(err.contains(&format!("${{{name}}}")) && !err.contains(value), "{name}: {err}");
+    }
+    assert!(received.lock().unwrap().is_empty(), "no request reached the target");
+    // The scenario's own family loads (any case), and a PERF_ name that reads as a credential's
+    // is still refused by its name.
+    let scenario = scenario_posting(dir.path(), &target, "a = \"${perf_note}\"");
+    smoke_writing_into(dir.path())
+        .env("PERF_BEARER_TOKEN", BEARER)
+        .env("perf_note", "hello")
+        .arg("--scenario")
+        .arg(&scenario)
+        .assert()
+        .code(0);
+    let scenario = scenario_posting(dir.path(), &target, "a = \"${PERF_API_KEY}\"");
+    let out = smoke_writing_into(dir.path())
+        .env("PERF_BEARER_TOKEN", BEARER)
+        .env("PERF_API_KEY", "apikeyvalue-123456")
+        .arg("--scenario")
+        .arg(&scenario)
+        .assert()
+        .code(2);
+    assert!(stderr_of(&out).contains("${PERF_API_KEY}"), "{}", stderr_of(&out));
+}
