@@ -59,7 +59,7 @@ def measured(argv, env=None):
 
 
 def run_gatecheck(url, conns, seconds, summary):
-    env = dict(os.environ, BENCH_URL=url, BENCH_VUS=str(conns), BENCH_DURATION=f"{seconds}s", PERF_BENCH_TOKEN="bench")
+    env = dict(os.environ, PERF_BENCH_URL=url, PERF_BENCH_VUS=str(conns), PERF_BENCH_DURATION=f"{seconds}s", PERF_BENCH_TOKEN="bench")
     argv = pinned(1, [GATECHECK, "smoke", "--quiet", "--scenario", os.path.join(ROOT, "benches/one-endpoint.toml"),
                       "--summary-out", summary, "--log-out", os.path.join(WORK, "smoke.log")])
     wall, cpu, rss, _ = measured(argv, env)

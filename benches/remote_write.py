@@ -51,7 +51,7 @@ def start_prometheus(work):
 
 def run(url, receiver, interval, rep):
     summary = os.path.join(load.WORK, f"rw-{interval}-{rep}.json")
-    env = dict(os.environ, BENCH_URL=url, BENCH_VUS=str(CONNS), BENCH_DURATION=f"{SECONDS}s", PERF_BENCH_TOKEN="bench")
+    env = dict(os.environ, PERF_BENCH_URL=url, PERF_BENCH_VUS=str(CONNS), PERF_BENCH_DURATION=f"{SECONDS}s", PERF_BENCH_TOKEN="bench")
     argv = [load.GATECHECK, "smoke", "--quiet", "--scenario", os.path.join(load.ROOT, "benches/one-endpoint.toml"),
             "--summary-out", summary, "--log-out", os.path.join(load.WORK, "rw.log"), "--run-id", f"bench-{interval}-{rep}"]
     if interval:

@@ -551,7 +551,10 @@ pub const LOAD_TOKEN_ENV: &str = "PERF_BEARER_TOKEN";
 /// load target's token is read from (`bearer_token_env`).
 pub const SCENARIO_FAMILY: &str = "PERF_";
 
-/// Whether `name` is one of the scenario's own variables (`SCENARIO_FAMILY`, any case).
+/// Whether `name` is one of the scenario's own variables (`SCENARIO_FAMILY`, any case): the only
+/// variables a scenario's `bearer_token_env` and every `${NAME}` of its text read
+/// (`load::plan::Vars::get`, finding round36-text/01), since no list of credential names is
+/// ever complete.
 pub fn in_scenario_family(name: &str) -> bool {
     name.get(..SCENARIO_FAMILY.len()).is_some_and(|prefix| prefix.eq_ignore_ascii_case(SCENARIO_FAMILY))
 }
@@ -680,8 +683,9 @@ pub fn is_credential(name: &str, value: &str) -> bool {
     reads_as_credential(name) || !credentials_in_value(value).is_empty()
 }
 
-/// `names_a_credential` and `reads_as_credential` as JavaScript, for the script `export k6`
-/// writes (`namesCredential`, `readsAsCredential`): the word lists are written from the constants
+/// `in_scenario_family`, `names_a_credential` and `reads_as_credential` as JavaScript, for the
+/// script `export k6` writes (`inScenarioFamily`, `namesCredential`, `readsAsCredential`): the
+/// family and the word lists are written from the constants
 /// above, and the functions mirror the Rust clause by clause, ASCII case as the Rust folds it, so
 /// a word added here reaches the script and a change of the rule is caught by the test running
 /// both with the real k6 over generated names (finding round32-text/02: the script kept the
@@ -689,8 +693,10 @@ pub fn is_credential(name: &str, value: &str) -> bool {
 pub fn credential_name_rule_js() -> String {
     let list = |words: &[&str]| serde_json::to_string(words).expect("strings always encode");
     format!(
-        "const CREDENTIAL_FAMILIES = {};\nconst CREDENTIAL_NAME_WORDS = {};\nconst CREDENTIAL_NAME_ENDINGS = {};\n\
-         const CREDENTIAL_KEY_QUALIFIERS = {};\nconst NOT_A_CREDENTIAL_SUFFIXES = {};\n{CREDENTIAL_NAME_RULE_JS}",
+        "const SCENARIO_FAMILY = {};\nconst CREDENTIAL_FAMILIES = {};\nconst CREDENTIAL_NAME_WORDS = {};\n\
+         const CREDENTIAL_NAME_ENDINGS = {};\nconst CREDENTIAL_KEY_QUALIFIERS = {};\n\
+         const NOT_A_CREDENTIAL_SUFFIXES = {};\n{CREDENTIAL_NAME_RULE_JS}",
+        serde_json::to_string(SCENARIO_FAMILY).expect("strings always encode"),
         list(CREDENTIAL_FAMILIES),
         list(CREDENTIAL_NAME_WORDS),
         list(CREDENTIAL_NAME_ENDINGS),
@@ -838,6 +844,9 @@ function credentialsInEnv(env, names) {
 /// The functions of `credential_name_rule_js`.
 const CREDENTIAL_NAME_RULE_JS: &str = r#"function asciiUpper(text) {
   return String(text).replace(/[a-z]+/g, (letters) => letters.toUpperCase());
+}
+function inScenarioFamily(name) {
+  return asciiUpper(name).startsWith(SCENARIO_FAMILY);
 }
 function inCredentialFamily(name) {
   const upper = asciiUpper(name);

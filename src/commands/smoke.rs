@@ -198,7 +198,7 @@ pub fn segment(args: &LoadArgs, env: &crate::env::Lookup<'_>) -> Result<crate::l
     match (args.segments, job_index) {
         (Some(count), Some(index)) => {
             let index: u32 = index.trim().parse().map_err(|_| {
-                Error::Env { name: "JOB_COMPLETION_INDEX".into(), value: index.clone(), expected: "a whole number (the pod's index)".into() }
+                Error::Env { name: "JOB_COMPLETION_INDEX".into(), expected: "a whole number (the pod's index)".into() }
             })?;
             Segment::new(index, count).map_err(|why| Error::Settings(format!("--segments {count} with JOB_COMPLETION_INDEX={index}: {why}")))
         }

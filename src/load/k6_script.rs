@@ -86,11 +86,17 @@ pub fn render(scenario: Option<&Path>, policy: &Policy, env: &crate::env::Lookup
 
 /// The JavaScript helpers that resolve variables at k6 run time, as the native runner does.
 const RUNTIME_HELPERS: &str = r#"function env(name) {
-  // As the native runner (load::plan::Vars::get): a `${NAME}` never reads a variable whose name
+  // As the native runner (load::plan::Vars::get): a `${NAME}` reads only the scenario's own
+  // family, and never a variable whose name
   // or value reads as a credential's (settings::is_credential: a URL's user or password, a
   // credential-named URL parameter, an HTTP credential), whatever it is called, except the
   // scenario's own token variable; the error names the variable, never the value (findings
   // round29-text/05, round32-text/01).
+  // Only the scenario's own family is read (settings::in_scenario_family, round36-text/01):
+  // no word list tells every credential a CI job holds (RAILS_MASTER_KEY, GITHUB_PAT).
+  if (!inScenarioFamily(name)) {
+    throw new Error('${' + name + '}: a scenario reads only its own ' + SCENARIO_FAMILY + '* variables, and ' + name + ' is not one (any other variable of the environment may be another origin\'s credential); name a ' + SCENARIO_FAMILY + '* variable and set it from yours in the job');
+  }
   const own = name === SCENARIO_TOKEN_VARIABLE;
   if (!own && readsAsCredential(name)) {
     throw new Error('${' + name + '}: the variable\'s name reads as a credential\'s, and a scenario fills no text from a credential (one of another origin\'s would reach the load target); the load target\'s token is sent as Authorization: Bearer from bearer_token_env');

@@ -340,22 +340,40 @@ pub fn parse(source: &str, text: &str, overrides: &Overrides, env: &crate::env::
         None => None,
     };
 
+    // The scenario's base_url, when it names a variable, is quoted as written, never filled
+    // (`as_written`, finding round36-text/02); a flag's URL is the user's own and shown masked.
     let base_url = match &overrides.base_url {
         Some(url) => url.clone(),
-        None => vars.text(&file.scenario.base_url).map_err(&fail)?,
+        None => {
+            refuse_credential_in_url("base_url", &file.scenario.base_url, &token_var).map_err(&fail)?;
+            vars.text(&file.scenario.base_url).map_err(|why| fail(format!("base_url: {why}")))?
+        }
     };
+    let filled_base = Some(file.scenario.base_url.as_str())
+        .filter(|written| overrides.base_url.is_none() && crate::policy::template::holds_reference(written));
     crate::input::refuse_url_credentials(
         "base URL (--base-url, PERF_BASE_URL or the scenario's base_url)",
         &base_url,
         "the bearer token is read from PERF_BEARER_TOKEN (or the scenario's bearer_token_env)",
-    )?;
-    let target = parse_base_url(&base_url)
-        .map_err(|why| fail(format!("base URL {:?}: {why}", crate::input::masked_url(&base_url))))?;
+    )
+    .map_err(|error| match filled_base {
+        Some(written) => fail(as_written(
+            "base_url",
+            written,
+            "credentials do not belong in the URL, which is printed in logs and reports; the bearer token is read \
+             from bearer_token_env",
+        )),
+        None => error,
+    })?;
+    let target = parse_base_url(&base_url).map_err(|why| match filled_base {
+        Some(written) => fail(as_written("base_url", written, "expected http://HOST[:PORT][/PREFIX]")),
+        None => fail(format!("base URL {:?}: {why}", crate::input::masked_url(&base_url))),
+    })?;
 
     let vus = match overrides.vus {
         Some(vus) => vus,
         None => {
-            let text = vars.text(&file.scenario.vus).map_err(&fail)?;
+            let text = vars.text(&file.scenario.vus).map_err(|why| fail(format!("vus: {why}")))?;
             text.trim()
                 .parse()
                 .map_err(|_| fail(as_written("vus", &file.scenario.vus, "expected a whole number of virtual users")))?
@@ -366,7 +384,10 @@ pub fn parse(source: &str, text: &str, overrides: &Overrides, env: &crate::env::
     }
     let (duration_text, duration_written) = match &overrides.duration {
         Some(d) => (d.clone(), d.as_str()),
-        None => (vars.text(&file.scenario.duration).map_err(&fail)?, file.scenario.duration.as_str()),
+        None => (
+            vars.text(&file.scenario.duration).map_err(|why| fail(format!("duration: {why}")))?,
+            file.scenario.duration.as_str(),
+        ),
     };
     let duration = parse_duration("duration", &duration_text)
         .map_err(|_| fail(as_written("duration", duration_written, "expected e.g. 30s, 250ms, 2m")))?;
@@ -403,7 +424,7 @@ pub fn parse(source: &str, text: &str, overrides: &Overrides, env: &crate::env::
             return Err(fail(at("name: expected letters, digits and _ (not starting with a digit)")));
         }
         if let Some(switch) = &flow.enabled {
-            let value = vars.text(switch).map_err(|why| fail(at(&why)))?;
+            let value = vars.text(switch).map_err(|why| fail(at(&format!("enabled: {why}"))))?;
             let on = crate::input::parse_switch(&value)
                 .ok_or_else(|| fail(at(&as_written("enabled", switch, crate::input::SWITCH_VALUES))))?;
             if !on {
@@ -524,7 +545,7 @@ fn request_plan(request: &RequestFile, vars: &Vars, target: &Target, token_var: 
     for (name, value) in &request.path_params {
         refuse_credential_in_url(&format!("path_params.{name}"), value, token_var)?;
     }
-    let mut path = vars.text(&request.path)?;
+    let mut path = vars.text(&request.path).map_err(|why| format!("path: {why}"))?;
     if let Some(word) = crate::input::path_credential_parameter(&path) {
         return Err(format!(
             "path: a query parameter is named as a credential's ({word:?} in its name), and credentials do not \
@@ -532,7 +553,7 @@ fn request_plan(request: &RequestFile, vars: &Vars, target: &Target, token_var: 
         ));
     }
     for (name, value) in &request.path_params {
-        let value = vars.text(value)?;
+        let value = vars.text(value).map_err(|why| format!("path_params.{name}: {why}"))?;
         let placeholder = format!("{{{name}}}");
         if !path.contains(&placeholder) {
             return Err(as_written(
@@ -586,7 +607,12 @@ fn request_plan(request: &RequestFile, vars: &Vars, target: &Target, token_var: 
             if !check.pointer.is_empty() && !check.pointer.starts_with('/') {
                 return Err(format!("expect_json.pointer {:?} must be empty or start with /", check.pointer));
             }
-            let equals = check.equals.as_ref().map(|v| vars.json(v)).transpose()?;
+            let equals = check
+                .equals
+                .as_ref()
+                .map(|v| vars.json(v))
+                .transpose()
+                .map_err(|why| format!("expect_json.equals: {why}"))?;
             Some(JsonCheck { pointer: check.pointer.clone(), equals })
         }
     };
@@ -614,6 +640,18 @@ struct Vars<'a> {
 
 impl Vars<'_> {
     fn get(&self, name: &str) -> Result<String, String> {
+        // The one rule of which variables a scenario reads: only its own family (`PERF_*`, the
+        // rule of `bearer_token_env`). A CI job holds credentials of other origins under names no
+        // word list tells (`RAILS_MASTER_KEY`, `GITHUB_PAT`, `CI_JOB_JWT_V2`: finding
+        // round36-text/01), and a scenario may come from a pull request.
+        if !crate::settings::in_scenario_family(name) {
+            return Err(format!(
+                "${{{name}}}: a scenario reads only its own {family}* variables, and {name} is not one (any other \
+                 variable of the environment may be another origin's credential, which would reach the load \
+                 target); name a {family}* variable and set it from yours in the job",
+                family = crate::settings::SCENARIO_FAMILY,
+            ));
+        }
         // Any environment variable could fill a `${NAME}`, and a CI job holds credentials of
         // other origins gatecheck does not know by name (GITHUB_TOKEN, AWS_SECRET_ACCESS_KEY): a
         // name that reads as a credential's is never read into a request (finding round29-text/05).
@@ -818,14 +856,14 @@ mod tests {
         const VALUE: &str = "vAlUe-0f-an0ther-var1able";
         let value = |_: &str| -> Result<Option<String>, Error> { Ok(Some(VALUE.to_string())) };
         let cases = [
-            one_request("path = \"/search?q=${OPAQUE}{OPAQUE}\"\npath_params = { X = \"1\" }"),
-            one_request("path = \"${OPAQUE}\""),
-            one_request("path = \"/a/${OPAQUE}{b}\""),
-            one_request("path = \"/a/${OPAQUE} b\""),
-            one_request("path = \"/a\"\njson = { n = \"${OPAQUE|int}\" }"),
-            one_request("path = \"/a\"").replace("vus = \"1\"", "vus = \"${OPAQUE}\""),
-            one_request("path = \"/a\"").replace("duration = \"2s\"", "duration = \"${OPAQUE}\""),
-            one_request("path = \"/a\"").replace("name = \"f\"\n", "name = \"f\"\nenabled = \"${OPAQUE}\"\n"),
+            one_request("path = \"/search?q=${PERF_OPAQUE}{OPAQUE}\"\npath_params = { X = \"1\" }"),
+            one_request("path = \"${PERF_OPAQUE}\""),
+            one_request("path = \"/a/${PERF_OPAQUE}{b}\""),
+            one_request("path = \"/a/${PERF_OPAQUE} b\""),
+            one_request("path = \"/a\"\njson = { n = \"${PERF_OPAQUE|int}\" }"),
+            one_request("path = \"/a\"").replace("vus = \"1\"", "vus = \"${PERF_OPAQUE}\""),
+            one_request("path = \"/a\"").replace("duration = \"2s\"", "duration = \"${PERF_OPAQUE}\""),
+            one_request("path = \"/a\"").replace("name = \"f\"\n", "name = \"f\"\nenabled = \"${PERF_OPAQUE}\"\n"),
         ];
         for text in cases {
             let err = parse("s.toml", &text, &Overrides::default(), &value).expect_err(&text).to_string();
@@ -853,7 +891,7 @@ mod tests {
             known in proptest::sample::select(crate::settings::CREDENTIAL_ENV.to_vec()),
             by_value in proptest::bool::ANY,
             // Ordinary names (`PERF_API_KEY` reads as a credential's: refused by name below).
-            name in "(PERF_|MY_|)(ITEM|PAGE|REF|SESSION)(_2|)",
+            name in "(PERF_|perf_|PERF_MY_)(ITEM|PAGE|REF|SESSION)(_2|)",
             position in 0usize..5,
         ) {
             const TOKEN: &str = "tok-proptest-0a1b2c3d";
@@ -896,7 +934,9 @@ mod tests {
         fn the_load_token_is_read_only_from_the_scenarios_own_family(
             name in "(PERF_|perf_|Perf_|PERF|GATECHECK_|K6_|AWS_|GITHUB_|ACTIONS_ID_|NPM_|DD_|)(SECRET_ACCESS_KEY|TOKEN|API_TOKEN|BEARER_TOKEN|REQUEST_TOKEN|KEY|X)",
         ) {
-            const VALUE: &str = "wJalrXUtnFEMI-K7MDENG-bPxRfiCYEXAMPLEKEY";
+            // No word of another test's plain values (`….example`): the scrubber's folded forms
+            // of this token, held process-wide, would mask them there.
+            const VALUE: &str = "wJalrXUtnFEMI-K7MDENG-bPxRfiCYQZMPLKEY";
             let text = one_request("path = \"/a\"").replace("vus = \"1\"", &format!("vus = \"1\"\nbearer_token_env = \"{name}\""));
             let value = |_: &str| -> Result<Option<String>, Error> { Ok(Some(VALUE.to_string())) };
             let loaded = parse("s.toml", &text, &Overrides::default(), &value);
@@ -909,7 +949,7 @@ mod tests {
                     // The variable is named (other tests' secrets share the process-wide
                     // scrubber and may mask a piece of a name such as `..._REQUEST_TOKEN`).
                     let named = err.contains(&format!("bearer_token_env = \"{name}\"")) || err.contains("***");
-                    proptest::prop_assert!(named && !err.contains("EXAMPLEKEY"), "{}", err);
+                    proptest::prop_assert!(named && !err.contains("QZMPLKEY"), "{}", err);
                 }
             }
         }
@@ -923,7 +963,7 @@ mod tests {
         /// naming the variable, never quoting the value; a plain value of the same variable loads.
         #[test]
         fn a_variable_whose_value_reads_as_a_credential_is_refused(
-            name in "(DATABASE|SENTRY|NOTIFY|MY|PERF_TARGET)_(URL|ADDR|NOTE|ID)",
+            name in "PERF_(DATABASE|SENTRY|NOTIFY|MY|TARGET)_(URL|ADDR|NOTE|ID)",
             secret in "[A-Za-z0-9]{10,20}",
             shape in 0usize..5,
             position in 0usize..3,
@@ -960,6 +1000,67 @@ mod tests {
         }
     }
 
+    /// A scenario with `${name}` in the field numbered `place` (base_url, vus, duration, a flow's
+    /// switch, a path, a path parameter, a body value, an expected JSON value), and the value the
+    /// variable must hold there for the scenario to load.
+    fn naming_in(place: usize, name: &str) -> (String, &'static str) {
+        let var = format!("${{{name}}}");
+        let plain = one_request("path = \"/a\"");
+        match place {
+            0 => (plain.replace("\"http://127.0.0.1:9\"", &format!("\"{var}\"")), "http://127.0.0.1:9"),
+            1 => (plain.replace("vus = \"1\"", &format!("vus = \"{var}\"")), "1"),
+            2 => (plain.replace("duration = \"2s\"", &format!("duration = \"{var}\"")), "2s"),
+            3 => (plain.replace("name = \"f\"\n", &format!("name = \"f\"\nenabled = \"{var}\"\n")), "1"),
+            4 => (one_request(&format!("path = \"/a/{var}\"")), "x"),
+            5 => (one_request(&format!("path = \"/a/{{p}}\"\npath_params = {{ p = \"{var}\" }}")), "x"),
+            6 => (one_request(&format!("path = \"/a\"\njson = {{ v = \"{var}\" }}")), "x"),
+            _ => {
+                (one_request(&format!("path = \"/a\"\nexpect_json = {{ pointer = \"/v\", equals = \"{var}\" }}")), "x")
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+        /// Finding round36-text/01, as a rule: a `${NAME}` in any field of a scenario loads iff
+        /// the variable is of the scenario's own family (`PERF_*`, any case) and its name does not
+        /// read as a credential's; any other name — a CI job's credential no word list knows
+        /// (`RAILS_MASTER_KEY`, `GITHUB_PAT`, `CI_JOB_JWT_V2`), gatecheck's, k6's, a plain one —
+        /// is refused at load, naming the variable, never quoting its value.
+        #[test]
+        fn a_scenario_reads_only_its_own_family_of_variables(
+            name in proptest::prop_oneof![
+                "(PERF_|perf_|Perf_|pErF_)[A-Za-z][A-Za-z0-9_]{0,12}",
+                "(PERF|PERFX_|RAILS_|GITHUB_|CI_JOB_|DD_|MYSQL_|RABBITMQ_DEFAULT_|NEW_RELIC_|MY_|GATECHECK_|K6_|AWS_|)(MASTER_KEY|PAT|JWT|JWT_V2|APP_KEY|PWD|PASS|LICENSE_KEY|ITEM|TOKEN|X|URL)",
+                proptest::sample::select(vec![
+                    "RAILS_MASTER_KEY", "GITHUB_PAT", "CI_JOB_JWT", "CI_JOB_JWT_V2", "DD_APP_KEY", "MYSQL_PWD",
+                    "RABBITMQ_DEFAULT_PASS", "NEW_RELIC_LICENSE_KEY", "AZURE_STORAGE_CONNECTION_STRING",
+                    "SLACK_HOOK_URL", "GITHUB_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "CI_JOB_TOKEN",
+                    "NPM_TOKEN", "AWS_SECRET_ACCESS_KEY", "HOME", "PATH", "T",
+                ].into_iter().map(String::from).collect::<Vec<_>>()),
+            ],
+            place in 0usize..8,
+        ) {
+            proptest::prop_assume!(name != DEFAULT_TOKEN_ENV);
+            const SECRET: &str = "zQ9vRm4kW8pL2xN7";
+            let (text, fits) = naming_in(place, &name);
+            let lookup = |n: &str| -> Result<Option<String>, Error> {
+                Ok(Some(if n == DEFAULT_TOKEN_ENV { "tok-family-0a1b2c".to_string() } else if n == name { fits.to_string() } else { SECRET.to_string() }))
+            };
+            let loaded = parse("s.toml", &text, &Overrides::default(), &lookup);
+            let own = crate::settings::in_scenario_family(&name) && !crate::settings::reads_as_credential(&name);
+            match loaded {
+                Ok(_) => proptest::prop_assert!(own, "{} at {} loaded", name, place),
+                Err(err) => {
+                    let err = err.to_string();
+                    proptest::prop_assert!(!own, "{} at {}: {}", name, place, err);
+                    let named = err.contains(&format!("${{{name}}}")) || err.contains("***");
+                    proptest::prop_assert!(named && !err.contains(SECRET), "{} at {}: {}", name, place, err);
+                }
+            }
+        }
+    }
+
     #[test]
     fn refusals() {
         assert!(plan(&[("PERF_RULE_ID", "r")]).unwrap_err().to_string().contains("PERF_BEARER_TOKEN is not set"));
@@ -980,7 +1081,7 @@ mod tests {
             // A URL with user:password is a credential by its shape, refused as one before it is
             // read as a base URL (finding round32-text/01).
             let as_credential = bad.contains('@') && err.contains("${PERF_BASE_URL}") && err.contains("credential");
-            assert!(err.contains("base URL") || as_credential, "{bad}: {err}");
+            assert!(err.contains("base URL") || err.contains("base_url") || as_credential, "{bad}: {err}");
         }
         assert!(plan(&[("PERF_BEARER_TOKEN", "plan-test-token"), ("PERF_RULE_ID", "r"), ("PERF_VUS", "many")]).is_err());
         assert!(plan(&[("PERF_BEARER_TOKEN", "plan-test-token"), ("PERF_RULE_ID", "r"), ("PERF_DURATION", "soon")])
@@ -1009,7 +1110,9 @@ mod tests {
             let shown = crate::secret::scrub(&err);
             // Masked where quoted; a URL holding a credential, or a value (`as_written`), is not
             // quoted at all.
-            let masked = shown.contains("***") || shown.contains("not shown");
+            // A base URL built of the token's variable is refused by its name, as a path is.
+            let masked =
+                shown.contains("***") || shown.contains("not shown") || shown.contains("a credential's variable");
             assert!(!shown.contains("s3cr3t-plan-order-77") && masked, "{key}: {shown}");
         }
     }

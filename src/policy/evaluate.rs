@@ -797,7 +797,6 @@ fn env_figures_together(policy: &Policy, evidence: &Evidence) -> Result<(), Erro
             let other = other.map_or("", |o| o.source.as_str());
             return Err(Error::Env {
                 name: var.to_string(),
-                value: evidence.env[var].value.to_string(),
                 expected: format!(
                     "{} of gate {} beside {other_stat} = {shown} from {other}: one distribution's statistics keep its order \
                      (min <= every percentile, med and avg <= max, percentiles rise with their rank, one statistic one \
@@ -856,7 +855,6 @@ fn env_within_buckets(
                 let shown = |bound: f64| if bound.is_finite() { bound.to_string() } else { "unbounded".into() };
                 return Err(Error::Env {
                     name: var.to_string(),
-                    value: evidence.env[var].value.to_string(),
                     expected: format!(
                         "{stat} of gate {} beside the buckets of gate {} ({}), which put that rank between {} and {} \
                          (on the gate's canonical scale): one distribution's figure lies where its buckets put it; env \

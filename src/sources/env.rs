@@ -33,7 +33,6 @@ fn parse_figure(var: &str, raw: &str, unit: FigureUnit) -> Result<f64, Error> {
     };
     let fail = |why: Option<String>| Error::Env {
         name: var.to_string(),
-        value: raw.to_string(),
         expected: match why {
             Some(why) => format!("{expected}; the value {why}"),
             None => expected.clone(),
@@ -42,7 +41,13 @@ fn parse_figure(var: &str, raw: &str, unit: FigureUnit) -> Result<f64, Error> {
     // Kept exactly as written (see `parse_figure_text`): the comparison brings it to the
     // limit's unit in decimal.
     let value = crate::metrics::figure::parse_figure_text(raw)
-        .map_err(|why| fail(why.starts_with("has more").then_some(why)))?;
+        // The exactness rule's own words quote the number: said without it (`Error::Env`).
+        .map_err(|why| {
+            fail(
+                why.starts_with("has more")
+                    .then(|| "has more significant digits than a figure can hold exactly".into()),
+            )
+        })?;
     if value < 0.0 || (unit == FigureUnit::Ratio && value > 1.0) {
         return Err(fail(None));
     }
@@ -66,11 +71,8 @@ pub fn read_flows(
         };
         if let Some(var) = &flow.switch_env {
             if let Some(raw) = lookup(var)?.filter(|v| !v.trim().is_empty()) {
-                let enabled = parse_switch(&raw).ok_or_else(|| Error::Env {
-                    name: var.clone(),
-                    value: raw.clone(),
-                    expected: SWITCH_VALUES.into(),
-                })?;
+                let enabled = parse_switch(&raw)
+                    .ok_or_else(|| Error::Env { name: var.clone(), expected: SWITCH_VALUES.into() })?;
                 state = FlowState { enabled, reason: format!("{var}={}", raw.trim()) };
             }
         }

@@ -85,7 +85,7 @@ fn dropped_iterations_are_recorded_as_failed_requests_and_block() {
     let scenario = one_flow_scenario(dir.path());
     let summary = dir.path().join("open.json");
     gatecheck()
-        .env("T", &target.url)
+        .env("PERF_T", &target.url)
         .env("PERF_BEARER_TOKEN", "test-bearer-token")
         .args(["smoke", "--quiet", "--scenario"])
         .arg(&scenario)
@@ -1674,7 +1674,7 @@ fn a_native_duration_its_own_start_and_end_contradict_is_refused() {
     let scenario = one_flow_scenario(dir.path());
     let summary = dir.path().join("run.json");
     gatecheck()
-        .env("T", &target.url)
+        .env("PERF_T", &target.url)
         .env("PERF_BEARER_TOKEN", "test-bearer-token")
         .args(["smoke", "--quiet", "--duration", "3s", "--vus", "1", "--scenario"])
         .arg(&scenario)

@@ -54,7 +54,7 @@ fn smoke_over_a_changing_scrape(
     let scenario = one_flow_scenario(dir);
     let summary = dir.join("run.json");
     gatecheck()
-        .envs([("T", url.as_str()), ("PERF_BEARER_TOKEN", "token-123456")])
+        .envs([("PERF_T", url.as_str()), ("PERF_BEARER_TOKEN", "token-123456")])
         .args(["smoke", "--quiet", "--scenario"])
         .arg(&scenario)
         .args(["--duration", "1s", "--scrape-url", &format!("{url}/metrics"), "--summary-out"])
@@ -1054,7 +1054,7 @@ fn a_scraped_histogram_without_a_reading_before_the_run_is_no_data() {
     let dir = tempfile::tempdir().unwrap();
     let scenario = one_flow_scenario(dir.path());
     gatecheck()
-        .envs([("T", url.as_str()), ("PERF_BEARER_TOKEN", "token-123456")])
+        .envs([("PERF_T", url.as_str()), ("PERF_BEARER_TOKEN", "token-123456")])
         .args(["smoke", "--quiet", "--scenario"])
         .arg(&scenario)
         .args(["--duration", "1s", "--scrape-url", &format!("{url}/metrics"), "--summary-out"])
@@ -1090,7 +1090,7 @@ fn a_scrape_with_samples_after_eof_or_openmetrics_without_it_is_refused_naming_t
     let smoke = |dir: &std::path::Path, url: &str| {
         let scenario = one_flow_scenario(dir);
         gatecheck()
-            .envs([("T", url), ("PERF_BEARER_TOKEN", "token-123456")])
+            .envs([("PERF_T", url), ("PERF_BEARER_TOKEN", "token-123456")])
             .args(["smoke", "--quiet", "--scenario"])
             .arg(&scenario)
             .args(["--duration", "1s", "--scrape-url", &format!("{url}/metrics"), "--summary-out"])

@@ -470,7 +470,8 @@ fn the_exported_scripts_credential_rule_agrees_with_gatecheck() {
 
 /// Finding round32-text/02, as a rule: the exported script tells a credential variable's name
 /// (`namesCredential`, `readsAsCredential`, written by `settings::credential_name_rule_js`) as
-/// gatecheck does (`settings::names_a_credential`, `reads_as_credential`), run by the real k6
+/// gatecheck does (`settings::names_a_credential`, `reads_as_credential`), and the scenario's
+/// own family (`inScenarioFamily`, `in_scenario_family`, round36-text/01), run by the real k6
 /// over generated names: credential words and `<qualifier>KEY` glued inside words, the
 /// families, suffixes naming a path, gatecheck's and k6's own variables, random words, any
 /// case, non-ASCII letters that JavaScript's full case mapping would turn into ASCII. The script
@@ -580,6 +581,7 @@ fn the_exported_scripts_variable_name_rule_agrees_with_gatecheck() {
                 "name": name,
                 "names": settings::names_a_credential(name),
                 "reads": settings::reads_as_credential(name),
+                "family": settings::in_scenario_family(name),
             })
         })
         .collect();
@@ -590,7 +592,7 @@ fn the_exported_scripts_variable_name_rule_agrees_with_gatecheck() {
     std::fs::write(
         &script,
         format!(
-            "{}\nconst cases = JSON.parse(open({:?}));\nconst differ = cases.filter((c) => namesCredential(c.name) !== c.names || readsAsCredential(c.name) !== c.reads)\n  .map((c) => ({{ name: c.name, rust: [c.names, c.reads], js: [namesCredential(c.name), readsAsCredential(c.name)] }}));\nif (differ.length > 0) throw new Error('DIFFER ' + differ.length + ' ' + JSON.stringify(differ.slice(0, 8)));\nif (cases.length !== {}) throw new Error('cases not read');\nexport default function () {{}}\n",
+            "{}\nconst cases = JSON.parse(open({:?}));\nconst differ = cases.filter((c) => namesCredential(c.name) !== c.names || readsAsCredential(c.name) !== c.reads || inScenarioFamily(c.name) !== c.family)\n  .map((c) => ({{ name: c.name, rust: [c.names, c.reads, c.family], js: [namesCredential(c.name), readsAsCredential(c.name), inScenarioFamily(c.name)] }}));\nif (differ.length > 0) throw new Error('DIFFER ' + differ.length + ' ' + JSON.stringify(differ.slice(0, 8)));\nif (cases.length !== {}) throw new Error('cases not read');\nexport default function () {{}}\n",
             settings::credential_name_rule_js(),
             cases_file.display().to_string(),
             cases.len()
@@ -1264,8 +1266,8 @@ fn the_exported_script_refuses_a_variable_whose_value_reads_as_a_credential_befo
             "a database URL's password in a body",
             "/api/{p}",
             "item-1",
-            "db = \"${DATABASE_URL}\"",
-            "DATABASE_URL",
+            "db = \"${PERF_DATABASE_URL}\"",
+            "PERF_DATABASE_URL",
             "postgres://u:DbPassw0rdXyz123@db/x",
             "DbPassw0rdXyz123",
             Some("postgres://db/x"),
@@ -1273,9 +1275,9 @@ fn the_exported_script_refuses_a_variable_whose_value_reads_as_a_credential_befo
         (
             "a DSN's token-only user in a path parameter",
             "/api/{p}",
-            "${SENTRY_DSN}",
+            "${PERF_SENTRY_DSN}",
             "n = 1",
-            "SENTRY_DSN",
+            "PERF_SENTRY_DSN",
             "https://abcdef0123456789abcd@o.ingest/1",
             "abcdef0123456789abcd",
             None,
@@ -1302,10 +1304,10 @@ fn the_exported_script_refuses_a_variable_whose_value_reads_as_a_credential_befo
         ),
         (
             "a webhook URL with ?token= in the query",
-            "/api/{p}?hook=${SLACK_WEBHOOK_URL}",
+            "/api/{p}?hook=${PERF_SLACK_WEBHOOK_URL}",
             "item-1",
             "n = 1",
-            "SLACK_WEBHOOK_URL",
+            "PERF_SLACK_WEBHOOK_URL",
             "https://hooks.slack.com/services/T0/B0/x?token=SlackHookSecretXX",
             "SlackHookSecretXX",
             None,

@@ -698,3 +698,187 @@ fn credentials_known_by_their_values_shape_and_more_words() {
     }
     assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 0, "no request reached the target");
 }
+
+/// Well-known credential variables of CI jobs whose names hold none of gatecheck's credential
+/// words, with values no value rule reads as a credential (finding round36-text/01).
+const UNLISTED_CREDENTIALS: &[(&str, &str)] = &[
+    ("RAILS_MASTER_KEY", "railsmaster0123456789abcdef"),
+    ("GITHUB_PAT", "ghp_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+    ("CI_JOB_JWT_V2", "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.sig123456"),
+    ("DD_APP_KEY", "ddapp0123456789abcdef0123456789abcdef"),
+    ("MYSQL_PWD", "mysqlpw-123456789"),
+    ("RABBITMQ_DEFAULT_PASS", "rabbitpass-123456"),
+    ("NEW_RELIC_LICENSE_KEY", "nrlicense0123456789abcdefNRAL"),
+];
+
+/// A one-request scenario POSTing to `base_url`, `json` its body's TOML lines.
+fn scenario_posting(dir: &std::path::Path, base_url: &str, json: &str) -> std::path::PathBuf {
+    let path = dir.join("scen.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[scenario]\nname = \"s\"\nbase_url = \"{base_url}\"\nvus = \"1\"\nduration = \"2s\"\nmax_requests = 2\n\n\
+             [[flow]]\nname = \"f\"\n[[flow.request]]\nname = \"r\"\nmethod = \"POST\"\npath = \"/x\"\n\
+             expect_status = 200\n[flow.request.json]\n{json}\n"
+        ),
+    )
+    .unwrap();
+    path
+}
+
+/// Finding round36-text/01: a scenario's `${NAME}` reads only the scenario's own family
+/// (`PERF_*`), so a CI job's credential whose name misses every credential word (Rails' master
+/// key, a GitHub PAT, GitLab's job JWT) never fills a body sent to the load target: `smoke` and
+/// `export k6` refuse the scenario at load, naming the field and the variable, and nothing is sent.
+#[test]
+fn a_scenario_reads_only_its_own_family_of_variables() {
+    let dir = tempfile::tempdir().unwrap();
+    let (target, received) = serve_recording("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}".into());
+    for (name, value) in UNLISTED_CREDENTIALS {
+        let scenario = scenario_posting(dir.path(), &target, &format!("a = \"${{{name}}}\""));
+        let out = smoke_writing_into(dir.path())
+            .env("PERF_BEARER_TOKEN", BEARER)
+            .env(name, value)
+            .arg("--scenario")
+            .arg(&scenario)
+            .assert()
+            .code(2);
+        let err = stderr_of(&out);
+        assert!(
+            err.contains("json.a") && err.contains(&format!("${{{name}}}")) && err.contains("PERF_"),
+            "{name}: {err}"
+        );
+        assert!(!err.contains(value) && !stdout_of(&out).contains(value), "{name}: {err}");
+        let out = gatecheck().env(name, value).args(["export", "k6", "--scenario"]).arg(&scenario).assert().code(2);
+        let err = stderr_of(&out);
+        assert!(err.contains(&format!("${{{name}}}")) && !err.contains(value), "{name}: {err}");
+    }
+    assert!(received.lock().unwrap().is_empty(), "no request reached the target");
+    // The scenario's own family loads (any case), and a PERF_ name that reads as a credential's
+    // is still refused by its name.
+    let scenario = scenario_posting(dir.path(), &target, "a = \"${perf_note}\"");
+    smoke_writing_into(dir.path())
+        .env("PERF_BEARER_TOKEN", BEARER)
+        .env("perf_note", "hello")
+        .arg("--scenario")
+        .arg(&scenario)
+        .assert()
+        .code(0);
+    let scenario = scenario_posting(dir.path(), &target, "a = \"${PERF_API_KEY}\"");
+    let out = smoke_writing_into(dir.path())
+        .env("PERF_BEARER_TOKEN", BEARER)
+        .env("PERF_API_KEY", "apikeyvalue-123456")
+        .arg("--scenario")
+        .arg(&scenario)
+        .assert()
+        .code(2);
+    assert!(stderr_of(&out).contains("${PERF_API_KEY}"), "{}", stderr_of(&out));
+}
+
+/// Every text a command wrote: stdout, stderr and each file in `dir`.
+fn everything_written(out: &assert_cmd::assert::Assert, dir: &std::path::Path) -> String {
+    let mut all = format!("{}\n{}\n", stdout_of(out), stderr_of(out));
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        if entry.path().is_file() {
+            all.push_str(&String::from_utf8_lossy(&std::fs::read(entry.path()).unwrap_or_default()));
+        }
+    }
+    all
+}
+
+/// What a command wrote when a variable named `name` holding `value` fills `place`: a scenario's
+/// `base_url` whole or its path, `vus`, `duration`, a policy's `switch_env` or `[gate.env]`.
+fn written_with_variable_in(place: usize, name: &str, value: &str) -> (Option<i32>, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = repo().join("fixtures/k6/1.1.0/pass/summary-export.json");
+    let scenario = |base_url: &str, vus: &str, duration: &str| {
+        let path = dir.path().join("scen.toml");
+        std::fs::write(
+            &path,
+            format!(
+                "[scenario]\nname = \"s\"\nbase_url = \"{base_url}\"\nvus = \"{vus}\"\nduration = \"{duration}\"\n\
+                 max_requests = 1\n\n[[flow]]\nname = \"f\"\n[[flow.request]]\nname = \"r\"\nmethod = \"GET\"\npath = \"/x\"\n"
+            ),
+        )
+        .unwrap();
+        path
+    };
+    let var = format!("${{{name}}}");
+    let out = match place {
+        0..=3 => {
+            let path = match place {
+                0 => scenario(&var, "1", "2s"),
+                1 => scenario(&format!("http://127.0.0.1:1/{var}"), "1", "2s"),
+                2 => scenario("http://127.0.0.1:1", &var, "2s"),
+                _ => scenario("http://127.0.0.1:1", "1", &var),
+            };
+            smoke_writing_into(dir.path())
+                .env("PERF_BEARER_TOKEN", BEARER)
+                .env(name, value)
+                .args(["--request-timeout", "1s", "--scenario"])
+                .arg(&path)
+                .timeout(std::time::Duration::from_secs(30))
+                .assert()
+        }
+        _ => {
+            let policy = dir.path().join("pol.toml");
+            let text = if place == 4 {
+                format!(
+                    "[policy]\nname = \"pe\"\ndescription = \"x\"\n\n[flows.auth_list]\nswitch_env = \"{name}\"\n\
+                     description = \"x\"\n\n[[gate]]\nid = \"read-latency\"\ndescription = \"x\"\n\
+                     metric = \"http_req_duration{{flow:auth_list}}\"\nthresholds = [\"p(95) < 400ms\"]\n"
+                )
+            } else {
+                format!(
+                    "[policy]\nname = \"pe\"\ndescription = \"x\"\n\n[[gate]]\nid = \"lag\"\ndescription = \"x\"\n\
+                     unit = \"s\"\nthresholds = [\"max < 180s\"]\n[gate.env]\nmax = \"{name}\"\n"
+                )
+            };
+            std::fs::write(&policy, text).unwrap();
+            gatecheck()
+                .env(name, value)
+                .current_dir(dir.path())
+                .args(["verify", "--policy"])
+                .arg(&policy)
+                .arg("--summary")
+                .arg(&summary)
+                .assert()
+        }
+    };
+    let code = out.get_output().status.code();
+    (code, everything_written(&out, dir.path()))
+}
+
+/// Finding round36-text/02: an error about a variable a file names (a scenario's `base_url`,
+/// `vus`, `duration`; a policy's `switch_env` and `[gate.env]`) names the variable and what was
+/// expected, never its value: the repro's four forms, with an unlisted credential's name.
+#[test]
+fn a_variable_a_file_names_is_never_quoted() {
+    const VALUE: &str = "railsmaster0123456789abcdef";
+    for place in 0..6 {
+        let (code, written) = written_with_variable_in(place, "RAILS_MASTER_KEY", VALUE);
+        assert_eq!(code, Some(2), "place {place}: {written}");
+        assert!(!written.contains(VALUE) && written.contains("RAILS_MASTER_KEY"), "place {place}: {written}");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(12))]
+    /// Finding round36-text/02, as a rule: whatever variable (the scenario's family or another)
+    /// holds a value V, and wherever a file names it (base_url whole or in its path, vus,
+    /// duration, switch_env, gate.env), nothing the command writes — stdout, stderr, summary,
+    /// log — holds V, whatever the command's outcome. (A `PERF_*` variable filling the base
+    /// URL's path with a value that makes a valid URL is the scenario's own target, shown as
+    /// such: that case is left out.)
+    #[test]
+    fn no_output_holds_the_value_of_a_variable_a_file_names(
+        name in "(PERF_|RAILS_|CI_JOB_|DD_|MYSQL_|)(MASTER_KEY|PAT|JWT|APP_KEY|PWD|X)",
+        value in "zQ9v[A-Za-z0-9]{14,20}",
+        place in 0usize..6,
+    ) {
+        prop_assume!(!(place == 1 && name.starts_with("PERF_")));
+        let (code, written) = written_with_variable_in(place, &name, &value);
+        prop_assert!(code == Some(2), "{} at {}: {}", name, place, written);
+        prop_assert!(!written.contains(&value), "{} at {}: {}", name, place, written);
+    }
+}

@@ -98,7 +98,7 @@ fn run_case(credential: Credential, place: Where) -> (Option<i32>, String, Recei
         .env("GATECHECK_PROMETHEUS_TOKEN", PROM_TOKEN)
         .env("GATECHECK_REMOTE_WRITE_TOKEN", RW_TOKEN)
         .env("PERF_BASE_URL", &target)
-        .env("CRED", value);
+        .env("PERF_CRED", value);
     let query = if matches!(place, Where::PrometheusQuery | Where::ProbeQuery) {
         format!("max(backlog_items{{job=\"{value}\"}})")
     } else {
@@ -124,8 +124,8 @@ fn run_case(credential: Credential, place: Where) -> (Option<i32>, String, Recei
         }
         _ => {
             let flow = if matches!(place, Where::RemoteWriteFlow) { format!("f_{value}") } else { "f".into() };
-            let path = if matches!(place, Where::LoadPath) { "/api/${CRED}".to_string() } else { "/api/x".into() };
-            let body = matches!(place, Where::LoadBody).then_some("n ${CRED}");
+            let path = if matches!(place, Where::LoadPath) { "/api/${PERF_CRED}".to_string() } else { "/api/x".into() };
+            let body = matches!(place, Where::LoadBody).then_some("n ${PERF_CRED}");
             let scenario = scenario(dir.path(), &flow, &path, body);
             cmd.args(["smoke", "--quiet", "--scenario"])
                 .arg(&scenario)

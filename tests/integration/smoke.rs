@@ -80,7 +80,7 @@ fn a_stall_shows_in_open_model_percentiles_and_not_in_the_closed_model() {
     let scenario = one_flow_scenario(dir.path());
     let run = |extra: &[&str], out: &str| {
         let mut cmd = gatecheck();
-        cmd.env("T", &target.url)
+        cmd.env("PERF_T", &target.url)
             .env("PERF_BEARER_TOKEN", "test-bearer-token")
             .args(["smoke", "--quiet", "--scenario"])
             .arg(&scenario);
@@ -104,8 +104,9 @@ fn refusals_before_any_request() {
     // A `user:password@` base URL from a variable is a credential by its value's shape, refused
     // as one before it is read as a URL (finding round32-text/01).
     for (url, needle) in [
-        ("ftp://127.0.0.1:1", "scheme"),
-        ("127.0.0.1:8000", "base URL"),
+        // The scenario's base_url names the variable: quoted as written, its value never shown.
+        ("ftp://127.0.0.1:1", "base_url = \"${PERF_BASE_URL}\" (once filled; its value not shown): expected http://"),
+        ("127.0.0.1:8000", "base_url = \"${PERF_BASE_URL}\" (once filled; its value not shown): expected http://"),
         ("http://u:p@127.0.0.1:1", "${PERF_BASE_URL}: the variable's value reads as a credential"),
     ] {
         smoke_against(url, dir.path()).assert().code(2).stderr(contains(needle));
@@ -349,7 +350,8 @@ fn requests_in_flight_when_the_run_is_stopped_count_as_interrupted_failures() {
         "--log-out".as_ref(),
         log.as_os_str(),
     ];
-    let mut child = spawn_gatecheck(&[("T", target.url.as_str()), ("PERF_BEARER_TOKEN", "test-bearer-token")], &args);
+    let mut child =
+        spawn_gatecheck(&[("PERF_T", target.url.as_str()), ("PERF_BEARER_TOKEN", "test-bearer-token")], &args);
     assert_eq!(stop_after(&mut child, Duration::from_millis(1500), "-TERM").1, Some(0));
     let doc = summary_at(&summary);
     assert_eq!(doc["metrics"]["http_reqs"]["count"], 2, "both requests sent count: {}", doc["metrics"]["http_reqs"]);
@@ -377,7 +379,7 @@ fn a_scenario_never_puts_a_credential_in_a_request_url() {
         ("path = \"/api/sites?api_key=${PERF_BEARER_TOKEN}\"", "path", "PERF_BEARER_TOKEN"),
         ("path = \"/api/${PERF_BEARER_TOKEN}/items\"", "path", "PERF_BEARER_TOKEN"),
         ("path = \"/api/items?page=${GATECHECK_PROMETHEUS_TOKEN}\"", "path", "GATECHECK_PROMETHEUS_TOKEN"),
-        ("path = \"/api/items/{id}\"\npath_params = { id = \"${MY_ITEM}\" }", "path", "credential"),
+        ("path = \"/api/items/{id}\"\npath_params = { id = \"${PERF_ITEM}\" }", "path", "credential"),
         ("path = \"/api/items/${PERF_SVC_TOKEN}\"", "path", "PERF_SVC_TOKEN"),
         ("path = \"/api/items?access_token=abc\"", "path", "token"),
         ("path = \"${PERF_ITEMS_PATH}\"", "path", "credential"),
@@ -399,7 +401,7 @@ fn a_scenario_never_puts_a_credential_in_a_request_url() {
             .env("PERF_BEARER_TOKEN", TOKEN)
             .env("PERF_SVC_TOKEN", TOKEN)
             .env("GATECHECK_PROMETHEUS_TOKEN", "prom-0a1b2c3d4e5f6a7b")
-            .env("MY_ITEM", TOKEN)
+            .env("PERF_ITEM", TOKEN)
             .env("PERF_ITEMS_PATH", format!("/api/items/{TOKEN}"))
             .args(["smoke", "--quiet", "--summary-out", "s.json", "--log-out", "log.txt"])
             .assert()
@@ -439,7 +441,10 @@ fn neither_the_base_url_nor_a_body_carries_a_credential() {
             .assert()
             .code(2);
         let err = stderr_of(&out);
-        assert!(err.contains("base URL") && err.contains("credential"), "{prefix}: {err}");
+        assert!(
+            (err.contains("base URL") || err.contains("base_url")) && err.contains("credential"),
+            "{prefix}: {err}"
+        );
         assert_eq!(err.trim_end().lines().count(), 1, "{err}");
         assert!(!err.contains("ABCDEFG") && !err.contains("abcdefg"), "{err}");
     }

@@ -238,12 +238,12 @@ pub fn record_skip(reason: &str) {
     }
 }
 
-/// A one-flow scenario (GET / on the base URL in variable T) for runs against `bench-target`.
+/// A one-flow scenario (GET / on the base URL in variable PERF_T) for runs against `bench-target`.
 pub fn one_flow_scenario(dir: &Path) -> PathBuf {
     let scenario = dir.join("one.toml");
     std::fs::write(
         &scenario,
-        "[scenario]\nbase_url = \"${T}\"\nvus = \"2\"\nduration = \"2s\"\n[defaults]\nT = \"x\"\n[[flow]]\nname = \"one\"\n[[flow.request]]\nname = \"root\"\nmethod = \"GET\"\npath = \"/\"\n",
+        "[scenario]\nbase_url = \"${PERF_T}\"\nvus = \"2\"\nduration = \"2s\"\n[defaults]\nPERF_T = \"x\"\n[[flow]]\nname = \"one\"\n[[flow.request]]\nname = \"root\"\nmethod = \"GET\"\npath = \"/\"\n",
     )
     .expect("write the scenario");
     scenario
