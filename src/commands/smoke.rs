@@ -386,10 +386,12 @@ pub async fn smoke(
         }
         None => None,
     };
+    let mut scrape_times = None;
     let scraped = match (scrape_url, before) {
         (Some(url), Some((before, first_scrape))) => {
             let after = scrape_histograms(url).await?;
             let at = scrape::Instants { first_scrape, run_start, run_end, second_scrape: now_ms() };
+            scrape_times = Some((at.first_scrape, at.second_scrape));
             let mut window = BTreeMap::new();
             for (name, histogram) in &after {
                 let earlier = before.get(name).cloned().unwrap_or_default();
@@ -419,11 +421,11 @@ pub async fn smoke(
     // Who this summary is among the runners of one run: `merge` checks it.
     document["gatecheck"]["shard"] =
         crate::load::summary::shard_json(&run_id, plan.segment, &scenario_digest.sha256, start, whole_plan);
-    if let Some((url, window)) = &scraped {
+    if let (Some((url, window)), Some(times)) = (&scraped, scrape_times) {
         let histograms: serde_json::Map<String, serde_json::Value> =
             // A histogram's name is the target's text too: scrubbed with every key (`encode`).
             window.iter().map(|(name, h)| (name.clone(), window_json(h))).collect();
-        document["gatecheck"]["scraped"] = serde_json::json!({"url": url, "histograms": histograms});
+        document["gatecheck"]["scraped"] = crate::load::summary::scraped_json(url, histograms, times);
     }
     let summary = crate::load::summary::encode(&document)?;
     let status = match &outcome.facts.partial {

@@ -412,70 +412,118 @@ fn merged_remote_write(inputs: &[PathBuf]) -> Result<Option<Value>, Error> {
 
 /// The run window the segments scraped from their target (`--scrape-url`), as the merged
 /// run's (finding round29-figures/03: the merge dropped it, and the merged summary took env lag
-/// figures every segment's own window refused). The segments of one run run side by side from
-/// one start, so each scrape before and after its load reads the one target over the whole
-/// run: their windows are readings of one histogram, never parts of it, and are never added.
-/// A histogram every segment that scraped read alike is kept once; one they read differently
-/// (or only some of them read) is kept as measured without a figure (`no_data`, NO DATA in
-/// verify, where an env figure for it stays refused). Segments that scraped different URLs
-/// read different targets: refused.
-fn merged_scraped(inputs: &[PathBuf]) -> Result<Option<Value>, Error> {
-    let mut scrapes: Vec<(&PathBuf, &str, Map<String, Value>)> = Vec::new();
-    let docs: Vec<Value> = inputs
-        .iter()
-        .map(|path| {
-            let text = crate::input::read_to_string(path, "summary")?;
-            serde_json::from_str(&text).map_err(|e| bad(path, format!("not valid JSON ({e})")))
-        })
-        .collect::<Result<_, Error>>()?;
-    for (path, doc) in inputs.iter().zip(&docs) {
-        let Some(scraped) = doc["gatecheck"].get("scraped") else { continue };
-        let url =
+/// figures every segment's own window refused). The segments of one run scrape one target, so
+/// each window is a reading of one histogram, never a part of it, and windows are never added.
+/// A window stands for the merged run only where its scrapes enclose that whole run, from the
+/// earliest segment start (`started_s`) to the latest segment end (`last_ended_s`), by the one
+/// rule `scrape::window_encloses_run` (finding round37-figures/01: one segment's window was
+/// taken for a run that went on after its second scrape). A histogram that the enclosing
+/// windows all read alike is kept once, with the first enclosing window's scrape times (so
+/// `verify` holds it to the run by the same rule); one they read differently, or no window
+/// encloses the run, is kept as measured without a figure (`no_data`, NO DATA in verify, where
+/// an env figure for it stays refused), naming the segments that did not scrape or whose
+/// scrapes do not enclose the run. Segments that scraped different URLs read different
+/// targets: refused.
+fn merged_scraped(inputs: &[PathBuf], started_s: i64, last_ended_s: i64) -> Result<Option<Value>, Error> {
+    struct Scrape<'a> {
+        path: &'a PathBuf,
+        times: Option<(i64, i64)>,
+        histograms: Map<String, Value>,
+        encloses: Result<(), String>,
+    }
+    let mut scrapes: Vec<Scrape> = Vec::new();
+    let mut url: Option<(&PathBuf, String)> = None;
+    let mut unscraped: Vec<String> = Vec::new();
+    for path in inputs {
+        let text = crate::input::read_to_string(path, "summary")?;
+        let doc: Value = serde_json::from_str(&text).map_err(|e| bad(path, format!("not valid JSON ({e})")))?;
+        let Some(scraped) = doc["gatecheck"].get("scraped") else {
+            unscraped.push(path.display().to_string());
+            continue;
+        };
+        let this_url =
             scraped["url"].as_str().ok_or_else(|| bad(path, "gatecheck.scraped.url: expected the /metrics URL"))?;
         let histograms = scraped["histograms"]
             .as_object()
             .cloned()
             .ok_or_else(|| bad(path, "gatecheck.scraped.histograms: expected the histograms by name"))?;
-        if let Some((first, first_url, _)) = scrapes.first().filter(|(_, first_url, _)| *first_url != url) {
-            return Err(bad(
-                path,
-                format!(
-                    "gatecheck.scraped.url is {url:?}, but {} scraped {first_url:?}: the segments of one run scrape one target, whose run window each reads whole (windows of different targets are never added)",
-                    first.display()
-                ),
-            ));
+        let times = crate::sources::scrape::recorded_scrape_times(scraped)
+            .map_err(|(field, why)| bad(path, format!("{field}: {why}")))?;
+        match &url {
+            Some((first, first_url)) if first_url != this_url => {
+                return Err(bad(
+                    path,
+                    format!(
+                        "gatecheck.scraped.url is {this_url:?}, but {} scraped {first_url:?}: the segments of one run scrape one target, whose run window each reads whole (windows of different targets are never added)",
+                        first.display()
+                    ),
+                ));
+            }
+            Some(_) => {}
+            None => url = Some((path, this_url.to_string())),
         }
-        scrapes.push((path, url, histograms));
+        let encloses = crate::sources::scrape::window_encloses_run(times, started_s, last_ended_s);
+        scrapes.push(Scrape { path, times, histograms, encloses });
     }
-    let Some((_, url, _)) = scrapes.first() else { return Ok(None) };
-    let names: std::collections::BTreeSet<&String> = scrapes.iter().flat_map(|(_, _, h)| h.keys()).collect();
+    let Some((_, url)) = url else { return Ok(None) };
+    let enclosing: Vec<&Scrape> = scrapes.iter().filter(|scrape| scrape.encloses.is_ok()).collect();
+    // Why no window stands for the merged run: who did not scrape, and whose scrapes fall short.
+    let none_encloses = || {
+        let mut why: Vec<String> = scrapes
+            .iter()
+            .filter_map(|scrape| scrape.encloses.as_ref().err().map(|e| format!("{}: {e}", scrape.path.display())))
+            .collect();
+        if !unscraped.is_empty() {
+            why.push(format!("{} did not scrape", unscraped.join(", ")));
+        }
+        format!(
+            "no segment's scrapes enclose the merged run ({} .. {}), so no window stands for it ({})",
+            crate::metrics::rfc3339(started_s),
+            crate::metrics::rfc3339(last_ended_s),
+            why.join("; ")
+        )
+    };
+    let names: std::collections::BTreeSet<&String> =
+        scrapes.iter().flat_map(|scrape| scrape.histograms.keys()).collect();
     let mut merged = Map::new();
     for name in names {
-        let read: Vec<(&PathBuf, Option<&Value>)> = scrapes.iter().map(|(path, _, h)| (*path, h.get(name))).collect();
-        let (first_path, first) = read[0];
-        let window = match read.iter().find(|(_, window)| *window != first) {
-            // Every scraping segment read it alike (a name comes from some segment's windows).
-            None => first.cloned().unwrap_or(Value::Null),
-            Some((path, other)) => {
-                let observations = |window: Option<&Value>| match window {
-                    None => "no window".to_string(),
-                    Some(window) => match window.get("count").and_then(Value::as_f64) {
-                        Some(count) => format!("{count} observations"),
-                        None => "another window".to_string(),
-                    },
-                };
-                json!({"no_data": format!(
-                    "the segments read different run windows of it ({}: {}, {}: {}): readings of one target over one run must agree, and are never added",
-                    first_path.display(),
-                    observations(first),
-                    path.display(),
-                    observations(*other)
-                )})
+        let window = match enclosing.first() {
+            None => json!({"no_data": none_encloses()}),
+            Some(first) => {
+                let read = |scrape: &Scrape| scrape.histograms.get(name).cloned();
+                match enclosing.iter().find(|other| read(other) != read(first)) {
+                    // Every enclosing window read it alike.
+                    None => read(first).unwrap_or_else(
+                        || json!({"no_data": "the segment whose scrapes enclose the merged run did not read it"}),
+                    ),
+                    Some(other) => {
+                        let observations = |window: Option<Value>| match window {
+                            None => "no window".to_string(),
+                            Some(window) => match window.get("count").and_then(Value::as_f64) {
+                                Some(count) => format!("{count} observations"),
+                                None => "another window".to_string(),
+                            },
+                        };
+                        json!({"no_data": format!(
+                            "the segments read different run windows of it ({}: {}, {}: {}): readings of one target over one run must agree, and are never added",
+                            first.path.display(),
+                            observations(read(first)),
+                            other.path.display(),
+                            observations(read(other))
+                        )})
+                    }
+                }
             }
         };
         merged.insert(name.clone(), window);
     }
-    Ok(Some(json!({"url": url, "histograms": merged})))
+    // The scrape times of the window kept (else of the first scraping segment, whose window
+    // `verify` then finds short of the run as merge did).
+    let times = enclosing.first().copied().or(scrapes.first()).and_then(|scrape| scrape.times);
+    Ok(Some(match times {
+        Some(times) => crate::load::summary::scraped_json(&url, merged, times),
+        None => json!({"url": url, "histograms": merged}),
+    }))
 }
 
 /// The first field, depth first, where two documents differ, with both values (`None`: absent):
@@ -676,7 +724,13 @@ pub fn merge_native(inputs: &[PathBuf]) -> Result<Value, Error> {
     if let Some(pushed) = merged_remote_write(inputs)? {
         document["gatecheck"]["remote_write"] = pushed;
     }
-    if let Some(scraped) = merged_scraped(inputs)? {
+    let started_s = time::OffsetDateTime::parse(&facts.started_at, &time::format_description::well_known::Rfc3339)
+        .map_err(|e| {
+            Error::Settings(format!("merge: the merged start {:?} is not an RFC 3339 time ({e})", facts.started_at))
+        })?
+        .unix_timestamp();
+    let last_ended_s = spans.iter().map(|span| span.last_ended).max().unwrap_or(started_s);
+    if let Some(scraped) = merged_scraped(inputs, started_s, last_ended_s)? {
         document["gatecheck"]["scraped"] = scraped;
     }
     if let Some(last) = last_ended_at {
@@ -1022,7 +1076,8 @@ mod tests {
                     if let Some((url, histograms)) = scraped {
                         let histograms: Map<String, Value> =
                             histograms.iter().map(|(name, w)| (format!("h{name}"), window(*w))).collect();
-                        doc["gatecheck"]["scraped"] = json!({"url": format!("http://t{url}/metrics"), "histograms": histograms});
+                        // Read around the run (0 .. 1 s): only what the segments read differs.
+                        doc["gatecheck"]["scraped"] = json!({"url": format!("http://t{url}/metrics"), "histograms": histograms, "first_scrape_ms": 0, "second_scrape_ms": 2000});
                     }
                     let path = dir.path().join(format!("segment-{i}.json"));
                     std::fs::write(&path, doc.to_string()).unwrap();
@@ -1030,7 +1085,7 @@ mod tests {
                 })
                 .collect();
             let scraping: Vec<_> = segments.iter().flatten().collect();
-            let merged = merged_scraped(&inputs);
+            let merged = merged_scraped(&inputs, 0, 1);
             if scraping.iter().any(|(url, _)| *url != scraping.first().map_or(0, |(u, _)| *u)) {
                 let refused = merged.err().map(|e| e.to_string()).unwrap_or_default();
                 proptest::prop_assert!(refused.contains("gatecheck.scraped.url"), "{}", refused);
@@ -1050,6 +1105,61 @@ mod tests {
                 match read[0] {
                     Some(first) if read.iter().all(|w| *w == Some(first)) => proptest::prop_assert_eq!(kept, &window(*first)),
                     _ => proptest::prop_assert!(kept["no_data"].as_str().is_some_and(|why| why.contains("segment-")), "{}", kept),
+                }
+            }
+        }
+
+        /// Finding round37-figures/01, generated: segments starting and ending anywhere, each
+        /// scraping (at any two instants) or not; the merged run's window is a figure iff some
+        /// segment's scrapes enclose the merged run (first scrape within or before the earliest
+        /// start's second, second scrape at or after the latest end), and the times it records
+        /// then enclose that run too, so `verify` judges it by the same rule; else NO DATA naming
+        /// why.
+        #[test]
+        fn the_merged_window_is_judged_iff_its_scrapes_enclose_the_merged_run(
+            segments in proptest::collection::vec(
+                (0i64..8, 0i64..8, proptest::option::of((0i64..20_000, 0i64..20_000))),
+                1..4,
+            ),
+        ) {
+            let window = json!({"buckets": [["1", 3.0], ["+Inf", 4.0]], "sum": 1.0, "count": 4.0});
+            let dir = tempfile::tempdir().unwrap();
+            let inputs: Vec<PathBuf> = segments
+                .iter()
+                .enumerate()
+                .map(|(i, (_, _, scrapes))| {
+                    let mut doc = json!({"gatecheck": {}});
+                    if let Some((first, length)) = scrapes {
+                        doc["gatecheck"]["scraped"] = json!({"url": "http://t/metrics", "histograms": {"h": window.clone()}, "first_scrape_ms": first, "second_scrape_ms": first + length});
+                    }
+                    let path = dir.path().join(format!("segment-{i}.json"));
+                    std::fs::write(&path, doc.to_string()).unwrap();
+                    path
+                })
+                .collect();
+            let started = segments.iter().map(|(start, _, _)| *start).min().unwrap();
+            let last_ended = segments.iter().map(|(start, length, _)| start + length).max().unwrap();
+            let merged = merged_scraped(&inputs, started, last_ended).unwrap();
+            let Some(merged) = merged else {
+                proptest::prop_assert!(segments.iter().all(|(_, _, scrapes)| scrapes.is_none()));
+                return Ok(());
+            };
+            let encloses = segments.iter().filter_map(|(_, _, scrapes)| *scrapes).any(|(first, length)| {
+                first.div_euclid(1000) <= started && first + length >= last_ended * 1000
+            });
+            let kept = &merged["histograms"]["h"];
+            if encloses {
+                proptest::prop_assert_eq!(kept, &window);
+                let times = crate::sources::scrape::recorded_scrape_times(&merged).unwrap();
+                proptest::prop_assert!(crate::sources::scrape::window_encloses_run(times, started, last_ended).is_ok(), "{}", merged);
+            } else {
+                let why = kept["no_data"].as_str().unwrap_or_default();
+                proptest::prop_assert!(why.contains("enclose the merged run"), "{}", merged);
+                for (i, (_, _, scrapes)) in segments.iter().enumerate() {
+                    proptest::prop_assert!(why.contains(&format!("segment-{i}.json")), "every segment named: {}", why);
+                    if scrapes.is_none() {
+                        proptest::prop_assert!(why.contains("did not scrape"), "{}", why);
+                    }
                 }
             }
         }

@@ -144,6 +144,15 @@ fn flows_json(plan: &LoadPlan) -> Value {
     Value::Object(flows)
 }
 
+/// A native summary's `gatecheck.scraped`: the run-window histograms read from `url`, with
+/// when its two scrapes were read (unix ms, `sources::scrape::SCRAPE_TIME_FIELDS`), so every
+/// reader can hold the window to the run it is judged for (`sources::scrape::window_encloses_run`,
+/// finding round37-figures/01).
+pub fn scraped_json(url: &str, histograms: Map<String, Value>, (first_ms, second_ms): (i64, i64)) -> Value {
+    let [first, second] = crate::sources::scrape::SCRAPE_TIME_FIELDS;
+    json!({"url": url, "histograms": histograms, first: first_ms, second: second_ms})
+}
+
 /// The summary document; `vus` is the number of workers that ran.
 pub fn export(plan: &LoadPlan, recorder: &Recorder, facts: &RunFacts, vus: u64) -> Value {
     let recorded = recorded(plan, recorder, facts, vus);

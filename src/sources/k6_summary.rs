@@ -167,7 +167,7 @@ fn from_document(path: &str, root: &Map<String, Value>) -> Result<MetricSet, Err
             refuse_undefined_gauges(&set).map_err(fail)?;
         }
         if let Some(scraped) = native.get("scraped") {
-            set.scraped = Some(reader.scraped(scraped)?);
+            set.scraped = Some(reader.scraped(scraped, native)?);
         }
         // The duration its counter rates were divided by (`metrics::native`), where recorded.
         set.run_duration = native
@@ -775,8 +775,25 @@ impl Reader<'_> {
         })
     }
 
-    /// The run-window histograms a native run scraped from its target (`--scrape-url`).
-    fn scraped(&self, value: &Value) -> Result<(String, BTreeMap<String, crate::metrics::Window>), Error> {
+    /// The run-window histograms a native run scraped from its target (`--scrape-url`), each
+    /// a figure only where the window's scrapes enclose the run the summary records (a merged
+    /// run: its earliest start to `last_ended_at`; `scrape::window_encloses_run`), else NO DATA
+    /// saying why (finding round37-figures/01).
+    fn scraped(
+        &self,
+        value: &Value,
+        native: &Value,
+    ) -> Result<(String, BTreeMap<String, crate::metrics::Window>), Error> {
+        let times =
+            crate::sources::scrape::recorded_scrape_times(value).map_err(|(field, why)| self.error(&field, why))?;
+        let last_ended = run_span(native).map_err(|(field, why)| self.error(&field, why))?.last_ended;
+        let started = native
+            .get("started_at")
+            .and_then(Value::as_str)
+            .and_then(|text| time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok())
+            .ok_or_else(|| self.error("gatecheck.started_at", "expected the RFC 3339 time the run started"))?
+            .unix_timestamp();
+        let encloses = crate::sources::scrape::window_encloses_run(times, started, last_ended);
         let url = value
             .get("url")
             .and_then(Value::as_str)
@@ -792,7 +809,7 @@ impl Reader<'_> {
             }
             let snapshot =
                 crate::metrics::HistogramSnapshot::from_json(histogram).map_err(|why| self.error(&key, why))?;
-            histograms.insert(name.clone(), Ok(snapshot));
+            histograms.insert(name.clone(), encloses.clone().map(|()| snapshot));
         }
         Ok((url.to_string(), histograms))
     }

@@ -85,6 +85,69 @@ pub struct Origin {
 /// one clock check's allowance (`metrics::clock`), in milliseconds.
 pub const CLOCK_SKEW_MS: i64 = crate::metrics::clock::SKEW_ALLOWANCE_SECS * 1000;
 
+/// Where a summary records when a run window's two scrapes were read (unix milliseconds, the
+/// scraping runner's clock): `gatecheck.scraped.first_scrape_ms` and `.second_scrape_ms`.
+pub const SCRAPE_TIME_FIELDS: [&str; 2] = ["first_scrape_ms", "second_scrape_ms"];
+
+/// The two scrape instants a summary's `gatecheck.scraped` records, or `None` where it records
+/// none (a summary written before they were). `Err` is (field, why): a time that is not a whole
+/// number of milliseconds, or a second scrape before the first.
+pub fn recorded_scrape_times(scraped: &serde_json::Value) -> Result<Option<(i64, i64)>, (String, String)> {
+    let [first, second] = SCRAPE_TIME_FIELDS.map(|name| (name, scraped.get(name)));
+    let read = |(name, value): (&str, Option<&serde_json::Value>)| match value {
+        None => Ok(None),
+        Some(value) => value.as_i64().map(Some).ok_or_else(|| {
+            (format!("gatecheck.scraped.{name}"), format!("{value} is not an instant in unix milliseconds"))
+        }),
+    };
+    match (read(first)?, read(second)?) {
+        (Some(first), Some(second)) if second >= first => Ok(Some((first, second))),
+        (Some(_), Some(_)) => Err((
+            "gatecheck.scraped.second_scrape_ms".to_string(),
+            "lies before first_scrape_ms: the second scrape is read after the first".to_string(),
+        )),
+        (None, None) => Ok(None),
+        (Some(_), None) => {
+            Err(("gatecheck.scraped.second_scrape_ms".to_string(), "missing beside first_scrape_ms".into()))
+        }
+        (None, Some(_)) => {
+            Err(("gatecheck.scraped.first_scrape_ms".to_string(), "missing beside second_scrape_ms".into()))
+        }
+    }
+}
+
+/// Finding round37-figures/01. The one rule of which run a scraped window stands for: the run
+/// it is judged for (a merged run: from its earliest segment's start, `started_at`, to its
+/// latest end, `last_ended_at`; unix seconds as written, floored) must lie between the window's
+/// two scrapes — the first read at or before the run's start, the second at or after its end.
+/// A run that goes on past a scrape has observations the window never read (a merge whose
+/// other segments ran on after the scraping one), so the window is no figure for it. The
+/// written times are floored to the second, so the first scrape may fall within the start's
+/// second; no more is allowed (the clock-skew allowance would let a whole late segment out).
+/// `scrapes` is `None` where the summary records no scrape times: nothing shows the window
+/// covers the run. `Err` says why the window does not stand for the run.
+pub fn window_encloses_run(scrapes: Option<(i64, i64)>, started_s: i64, last_ended_s: i64) -> Result<(), String> {
+    let when = |ms: i64| crate::metrics::rfc3339(ms.div_euclid(1000));
+    let Some((first, second)) = scrapes else {
+        return Err("the summary records no scrape times (gatecheck.scraped.first_scrape_ms, second_scrape_ms), so nothing shows the window covers the run: no figure".into());
+    };
+    if first.div_euclid(1000) > started_s {
+        return Err(format!(
+            "the first scrape was read at {}, after the run started at {}: the window misses the run's beginning, so it is no figure for the run",
+            when(first),
+            crate::metrics::rfc3339(started_s)
+        ));
+    }
+    if second < last_ended_s.saturating_mul(1000) {
+        return Err(format!(
+            "the second scrape was read at {}, before the run ended at {}: what the run went on to cause lies outside the window, so it is no figure for the run",
+            when(second),
+            crate::metrics::rfc3339(last_ended_s)
+        ));
+    }
+    Ok(())
+}
+
 /// The instants (ms since the epoch) that date a run window: each scrape, as read, and the run
 /// between them.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -450,6 +450,45 @@ fn a_promql_max_that_cannot_be_checked_against_its_inf_bucket_is_refused_at_load
         .stderr(contains("\"lag\"").and(contains("+Inf")));
 }
 
+/// Finding round37-figures/01: a run's scraped window is judged only where its recorded scrapes
+/// enclose the run (`verify` of one summary holds it to the run by the rule `merge` uses): read
+/// around the run, judged; a second scrape before the run's end, or no scrape times recorded,
+/// NO DATA naming why.
+#[test]
+fn a_scraped_window_is_judged_only_where_its_scrapes_enclose_the_run() {
+    let now_ms = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
+    // The run went from 70 s to 60 s ago (`NativeRun::default`).
+    for (times, verdict, why) in [
+        (Some((now_ms - 72_000, now_ms - 58_000)), "PASS", ""),
+        (Some((now_ms - 72_000, now_ms - 65_000)), "NO DATA", "before the run ended"),
+        (None, "NO DATA", "records no scrape times"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_native_run_summary(dir.path(), "native.json", NativeRun::default(), |doc| {
+            doc["gatecheck"]["scraped"] = serde_json::json!({
+                "url": "http://127.0.0.1:1/metrics",
+                "histograms": {"waxwatch_scheduler_lag_seconds": {"buckets": [["1", 4.0], ["5", 4.0], ["+Inf", 4.0]], "sum": 2.0, "count": 4.0}},
+            });
+            if let Some((first, second)) = times {
+                doc["gatecheck"]["scraped"]["first_scrape_ms"] = first.into();
+                doc["gatecheck"]["scraped"]["second_scrape_ms"] = second.into();
+            }
+        });
+        let out = String::from_utf8_lossy(
+            &gatecheck()
+                .envs([("QUEUE_LAG_P95_SECONDS", "3"), ("QUEUE_LAG_P99_SECONDS", "8")])
+                .args(["verify", "--verbose", "--summary"])
+                .arg(&path)
+                .output()
+                .unwrap()
+                .stdout,
+        )
+        .to_string();
+        assert!(table_line(&out, "scheduler-lag", "p(95) < 60s").contains(verdict), "{times:?}: {out}");
+        assert!(out.contains(why), "{times:?}: {out}");
+    }
+}
+
 /// A recorded window whose buckets are not cumulative (what an older `smoke --scrape-url` wrote
 /// when the target restarted between its scrapes) is judged, not refused (dd0cb13 refused it:
 /// "expected increasing bounds with cumulative counts"): its gate is NO DATA by the one bucket
@@ -465,6 +504,10 @@ fn a_recorded_window_that_is_not_cumulative_is_no_data_not_refused() {
                 "waxwatch_scheduler_lag_seconds": {"buckets": [["1", 3.0], ["5", 0.0], ["+Inf", 4.0]], "sum": 4.5, "count": 4.0},
             },
         });
+        // Scraped around the run (it ran from 70 s to 60 s ago), as smoke records it.
+        let now_ms = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
+        doc["gatecheck"]["scraped"]["first_scrape_ms"] = (now_ms - 72_000).into();
+        doc["gatecheck"]["scraped"]["second_scrape_ms"] = (now_ms - 58_000).into();
     });
     let out = stdout_of(
         &gatecheck()

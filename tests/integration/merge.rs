@@ -466,8 +466,11 @@ fn the_segments_scraped_run_window_is_the_merged_runs() {
     let window = |count: f64| serde_json::json!({"buckets": [["1", 0.0], ["10", 0.0], ["100", count], ["+Inf", count]], "sum": count * 50.0, "count": count});
     let scraped = |url: &'static str, count: f64| {
         move |d: &mut Value| {
-            d["gatecheck"]["scraped"] =
-                serde_json::json!({"url": url, "histograms": {"lagh": window(count), "other": window(1.0)}})
+            d["gatecheck"]["scraped"] = serde_json::json!({
+                "url": url, "histograms": {"lagh": window(count), "other": window(1.0)},
+                // Read around the segments' one second (2026-01-01T00:00:00Z .. 00:00:01Z).
+                "first_scrape_ms": 1_767_225_599_600i64, "second_scrape_ms": 1_767_225_601_300i64,
+            })
         }
     };
     let target = "http://127.0.0.1:1/metrics";
@@ -528,6 +531,63 @@ fn the_segments_scraped_run_window_is_the_merged_runs() {
         "{}",
         text(&merge)
     );
+}
+
+/// Finding round37-figures/01: segment 0 scraped the target's queue lag around its own run
+/// (100 lags under 1 s), segment 1 did not scrape and ran on 4 s after segment 0's second
+/// scrape (when the backlog builds). `merge` took segment 0's window as the merged run's, the
+/// summary recorded no scrape times, and `verify` passed the lag gate on it. A window stands
+/// for the merged run only where its scrapes enclose the run (earliest start .. latest end):
+/// else the gate is NO DATA naming why; a window that does enclose it is judged; and a
+/// summary that records no scrape times shows no window covers its run.
+#[test]
+fn a_scraped_window_stands_for_the_merged_run_only_where_its_scrapes_enclose_it() {
+    let good = serde_json::json!({"buckets": [["1", 100.0], ["10", 100.0], ["100", 100.0], ["+Inf", 100.0]], "sum": 50.0, "count": 100.0});
+    let (_guard, policy) = policy_file(
+        "[k6_thresholds]\nenforce = false\n[[gate]]\nid = \"queue-lag\"\nthresholds = [\"p(95) < 30s\"]\nunit = \"s\"\nscrape = \"lagh\"\n",
+    );
+    // Both segments start at 2026-01-01T00:00:00Z; segment 1 ends 4 s after segment 0.
+    let dated = |doc: &mut Value, ended: &str, seconds: f64| {
+        doc["gatecheck"]["ended_at"] = ended.into();
+        doc["gatecheck"]["duration_s"] = seconds.into();
+        open_model_plan(doc, 5.0);
+    };
+    let run = |second_scrape_ms: Option<i64>| {
+        let dir = tempfile::tempdir().unwrap();
+        let good = good.clone();
+        let a = segment(dir.path(), 0, &|d| {
+            dated(d, "2026-01-01T00:00:01Z", 1.0);
+            d["gatecheck"]["scraped"] =
+                serde_json::json!({"url": "http://127.0.0.1:1/metrics", "histograms": {"lagh": good}});
+            if let Some(second) = second_scrape_ms {
+                d["gatecheck"]["scraped"]["first_scrape_ms"] = 1_767_225_599_600i64.into();
+                d["gatecheck"]["scraped"]["second_scrape_ms"] = second.into();
+            }
+        });
+        let b = segment(dir.path(), 1, &|d| dated(d, "2026-01-01T00:00:05Z", 5.0));
+        let out = dir.path().join("merged.json");
+        let merge = gatecheck().args(["merge", "--out"]).arg(&out).arg(&a).arg(&b).output().unwrap();
+        assert_eq!(merge.status.code(), Some(0), "{}", String::from_utf8_lossy(&merge.stderr));
+        let verify = |summary: &std::path::Path| {
+            let done =
+                gatecheck().args(["verify", "--policy"]).arg(&policy).arg("--summary").arg(summary).output().unwrap();
+            let text = format!("{}{}", String::from_utf8_lossy(&done.stdout), String::from_utf8_lossy(&done.stderr));
+            (done.status.code(), text)
+        };
+        (verify(&out), dir)
+    };
+    // Segment 0's second scrape (00:00:01.3) comes before the merged run ends (00:00:05).
+    let ((code, text), _dir) = run(Some(1_767_225_601_300));
+    let row = text.lines().find(|l| l.contains("queue-lag")).unwrap_or_default();
+    assert!(code == Some(1) && row.contains("NO DATA"), "{text}");
+    assert!(text.contains("second scrape") && text.contains("segment-1.json did not scrape"), "{text}");
+    // Scrapes that enclose the whole merged run (to 00:00:05.2): judged.
+    let ((code, text), _dir) = run(Some(1_767_225_605_200));
+    let row = text.lines().find(|l| l.contains("queue-lag")).unwrap_or_default();
+    assert!(code == Some(0) && row.contains("PASS"), "{text}");
+    // No scrape times recorded: nothing shows the window covers the run.
+    let ((code, text), _dir) = run(None);
+    assert!(code == Some(1) && text.contains("records no scrape times"), "{text}");
 }
 
 proptest::proptest! {
