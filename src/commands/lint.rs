@@ -201,7 +201,9 @@ fn lint_policy(source: &str, path: &Path, text: &str, linted: &mut Linted) -> Op
             if !parsed_queries.insert(query.clone()) {
                 continue;
             }
-            if let Err(why) = crate::policy::query_window::grammar(&query) {
+            // A duration the grammar misreads is no refusal of Prometheus's: `query_refusal` says it.
+            let misread = crate::policy::query_window::misread_duration(&query);
+            if let (None, Err(why)) = (misread, crate::policy::query_window::grammar(&query)) {
                 let why = why.replace('\n', " ");
                 let shown = if overrides.is_empty() {
                     String::new()

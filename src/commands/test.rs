@@ -208,6 +208,7 @@ async fn test_file(path: &Path, out: &mut dyn Write, tally: &mut Tally) -> Resul
     if file.cases.is_empty() {
         return Err(fail("has no [[case]]: a test file must test something".into()));
     }
+    inexact_k6_figure(&text).map_or(Ok(()), |why| Err(fail(why)))?;
     let policy = path.parent().unwrap_or(Path::new(".")).join(&file.policy);
     let windows = plan_windows(&file, &policy).map_err(fail)?;
     // One server for the file's series, started only when some case has series.
@@ -305,6 +306,48 @@ const BLOCK_MS: i64 = 2 * 3_600_000;
 /// no sample at the very edge of a read (Prometheus 2.x closes a range at both ends) belongs
 /// to another case.
 const MARGIN_MS: i64 = 60_000 + duration_ms(query_window::LOOKBACK);
+
+/// Why a case's k6 figure is one a release would refuse, naming the case, the metric and
+/// statistic, and the number; None when each is held exactly. A case's figures are read as TOML
+/// floats, which round (`400.00000000000001` is 400), so each number's own TOML text is held
+/// to the rule every k6 summary is held to (`metrics::check_json_numbers`): a case pins what a
+/// release would decide on the same figures (finding round37-judge/02).
+fn inexact_k6_figure(text: &str) -> Option<String> {
+    /// Each case's k6 figures with where their text stands in the file.
+    #[derive(Deserialize)]
+    struct Spans {
+        #[serde(rename = "case", default)]
+        cases: Vec<CaseSpans>,
+    }
+    #[derive(Deserialize)]
+    struct CaseSpans {
+        name: String,
+        #[serde(default)]
+        k6: BTreeMap<String, BTreeMap<String, toml::Spanned<toml::Value>>>,
+    }
+    let spans: Spans = toml::from_str(text).ok()?;
+    for case in &spans.cases {
+        for (metric, stats) in &case.k6 {
+            for (stat, value) in stats {
+                if !matches!(value.get_ref(), toml::Value::Float(_) | toml::Value::Integer(_)) {
+                    continue;
+                }
+                let written = text.get(value.span())?;
+                // The number as JSON writes it: TOML's `_` separators and a leading `+` are
+                // no digits; `inf`/`nan` and 0x/0o/0b integers round nothing.
+                let number = written.replace('_', "");
+                let number = number.trim_start_matches('+');
+                if number.contains(['x', 'o', 'b', 'i', 'n']) {
+                    continue;
+                }
+                if let Err(why) = crate::metrics::check_json_numbers(&format!("{{{stat:?}: {number}}}")) {
+                    return Some(format!("case {:?}: k6 {metric:?}: {why}; a release refuses this figure", case.name));
+                }
+            }
+        }
+    }
+    None
+}
 
 /// A duration in ms, as the windows are laid out (saturating: no reach is that long).
 const fn duration_ms(duration: std::time::Duration) -> i64 {
@@ -658,6 +701,66 @@ impl ExpectedOutcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// Decimal texts both TOML and JSON read as a number: whole digits, perhaps a fraction and
+    /// an exponent; many with more digits than a binary64 holds. Not negative: a release
+    /// refuses a negative duration before its digits.
+    fn arb_decimal() -> impl Strategy<Value = String> {
+        ("0|[1-9][0-9]{0,25}", proptest::option::of("[0-9]{1,25}"), proptest::option::of("[eE][+-]?[0-9]{1,3}"))
+            .prop_map(|(whole, fraction, exponent)| {
+                let fraction = fraction.map(|f| format!(".{f}")).unwrap_or_default();
+                format!("{whole}{fraction}{}", exponent.unwrap_or_default())
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+        /// Rule (finding round37-judge/02): a case's k6 figure is accepted exactly when a k6
+        /// summary holding the same text is accepted by the release's reader: no figure is
+        /// rounded on its way from the case to the verdict.
+        #[test]
+        fn a_case_figure_is_accepted_iff_a_release_accepts_the_same_text(number in arb_decimal()) {
+            let text = format!(
+                "policy = \"p.toml\"\n[[case]]\nname = \"c\"\nk6 = {{ \"http_req_duration\" = {{ \"p(95)\" = {number} }} }}\nexpect = {{ outcome = \"ship\" }}\n"
+            );
+            // A whole number past i64 is no TOML integer: the test file itself is refused.
+            let Ok(_) = toml::from_str::<TestFile>(&text) else { return Ok(()) };
+            let case = inexact_k6_figure(&text);
+            let summary = format!(r#"{{"root_group":{{}},"metrics":{{"http_req_duration":{{"p(95)":{number}}}}}}}"#);
+            let release = crate::sources::k6_summary::parse("s.json", summary.as_bytes())
+                .err()
+                .map(|e| e.to_string())
+                .filter(|why| why.contains("more significant digits"));
+            prop_assert_eq!(case.is_some(), release.is_some(), "{} case {:?} release {:?}", number, case, release);
+            if let Some(why) = case {
+                prop_assert!(why.contains("case \"c\"") && why.contains(&number), "{}", why);
+            }
+        }
+    }
+
+    /// Finding round37-judge/02: the finding's case, its figure written in any TOML spelling.
+    #[test]
+    fn a_case_figure_with_more_digits_than_a_figure_holds_is_named() {
+        for written in ["400.00000000000001", "+400.00000000000001", "4_00.000_000_000_000_01"] {
+            let text = format!(
+                "policy = \"p.toml\"\n[[case]]\nname = \"edge\"\n[case.k6.http_req_duration]\n\"p(95)\" = {written}\navg = 1.5\n[case.expect]\noutcome = \"ship\"\n"
+            );
+            toml::from_str::<TestFile>(&text).unwrap();
+            let why = inexact_k6_figure(&text).unwrap_or_else(|| panic!("{written}"));
+            assert!(
+                why.starts_with(
+                    "case \"edge\": k6 \"http_req_duration\": the number 400.00000000000001 (the value of \"p(95)\")"
+                ),
+                "{why}"
+            );
+        }
+        for fine in ["400.5", "4e2", "1_000", "0x1F", "inf", "nan", "-0.0"] {
+            let text = format!("policy = \"p.toml\"\n[[case]]\nname = \"fine\"\nk6 = {{ m = {{ \"p(95)\" = {fine} }} }}\nexpect = {{ outcome = \"ship\" }}\n");
+            toml::from_str::<TestFile>(&text).unwrap();
+            assert_eq!(inexact_k6_figure(&text), None, "{fine}");
+        }
+    }
 
     /// The words a test file may expect are the report's verdict words, each read back whole:
     /// every word a report row can carry is one.

@@ -732,6 +732,8 @@ pub fn parse_with_vars_before_query_rules(
 /// - Every rule of a query's windows (a dated run's `--at`, coverage over what it reads,
 ///   history's reach) is read from its syntax tree: a query the grammar cannot read escaped them
 ///   all (finding round36-judge/01: `holt_winters` read as reading the lookback alone).
+/// - Every duration in a query is read as Prometheus reads it (finding round37-judge/01:
+///   `offset 1s4294967296ms` was 1 s to the grammar and 49.7 days to Prometheus).
 /// - The window a query's figure is of is the stretch before its evaluation time; one reading
 ///   after it or at a fixed instant judges some other time than the run (finding
 ///   round30-judge/01).
@@ -742,6 +744,13 @@ pub fn query_refusal(policy: &Policy, id: &str, query: &str) -> Option<String> {
             "{kind} {id:?}: a query holds the hidden character U+{:04X} (a control, bidi or invisible character): \
              a query is code, read by people as it runs; remove it",
             u32::from(c)
+        ));
+    }
+    if let Some(why) = query_window::misread_duration(query) {
+        return Some(format!(
+            "{kind} {id:?}: query {:?}: {}, so no rule of its windows (coverage, --at, history) could hold",
+            crate::escape::line(query),
+            crate::escape::line(&why)
         ));
     }
     if let Err(error) = query_window::grammar(query) {

@@ -141,7 +141,149 @@ pub fn grammar(query: &str) -> Result<Expr, String> {
         renamed.push_str(rest);
         text = renamed;
     }
+    // First: the grammar refuses some misread durations (`4294967296s` read as zero), for
+    // another reason than the duration Prometheus reads.
+    if let Some(why) = misread_duration(query) {
+        return Err(why);
+    }
     parser::parse(&text)
+}
+
+/// The units of a Prometheus duration, largest first (the order they must be written in), in ms.
+const DURATION_UNITS: [(&str, u128); 7] = [
+    ("y", 365 * 24 * 3_600_000),
+    ("w", 7 * 24 * 3_600_000),
+    ("d", 24 * 3_600_000),
+    ("h", 3_600_000),
+    ("m", 60_000),
+    ("s", 1_000),
+    ("ms", 1),
+];
+
+/// A duration's text read exactly as Prometheus 2.x reads it (`model.ParseDuration`): fields
+/// of digits and a unit, the units in the order y w d h m s ms, each at most once, every field
+/// read whole, and refused when the whole exceeds Prometheus's own bound (an int64 count of
+/// nanoseconds, about 292 years). The one home of what a PromQL duration is worth: the grammar
+/// (`promql-parser`) reads a field of more than u32::MAX units as nothing (finding
+/// round37-judge/01: `offset 1s4294967296ms` was 1 s to it and 49.7 days to Prometheus).
+pub fn prometheus_duration(text: &str) -> Result<Duration, String> {
+    if text == "0" {
+        return Ok(Duration::ZERO);
+    }
+    let mut rest = text;
+    let mut total_ms: u128 = 0;
+    let mut next_unit = 0;
+    while !rest.is_empty() {
+        let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        let after = &rest[digits..];
+        let unit = if after.starts_with("ms") { "ms" } else { after.get(..1).unwrap_or("") };
+        let place = DURATION_UNITS[next_unit..].iter().position(|(name, _)| *name == unit);
+        let (Some(place), true) = (place, digits > 0) else {
+            return Err(format!("`{text}` is not a duration (digits and units y w d h m s ms, largest first)"));
+        };
+        let (_, unit_ms) = DURATION_UNITS[next_unit + place];
+        next_unit += place + 1;
+        // Past 40 digits the field alone is beyond any bound: no need to read it.
+        let field: u128 = rest[..digits.min(40)].parse().map_err(|_| format!("`{text}` is not a duration"))?;
+        total_ms = total_ms.saturating_add(field.saturating_mul(unit_ms));
+        if digits > 40 {
+            total_ms = u128::MAX;
+        }
+        rest = &after[unit.len()..];
+    }
+    if total_ms.saturating_mul(1_000_000) > i64::MAX as u128 {
+        return Err(format!("the duration `{text}` is longer than Prometheus reads (about 292 years)"));
+    }
+    Ok(Duration::from_millis(total_ms as u64))
+}
+
+/// A duration as Prometheus writes one: each unit largest first, whole (`7w17h2m47s297ms`).
+fn promql_text(duration: Duration) -> String {
+    let mut left = duration.as_millis();
+    let mut text = String::new();
+    for (unit, unit_ms) in DURATION_UNITS {
+        if left >= unit_ms {
+            text.push_str(&format!("{}{unit}", left / unit_ms));
+            left %= unit_ms;
+        }
+    }
+    if text.is_empty() {
+        text.push_str("0s");
+    }
+    text
+}
+
+/// Every duration written in `query` (`5m`, `1h30m`), outside its string literals and comments:
+/// the tokens Prometheus's lexer reads as durations, a number's digits followed by a unit.
+fn duration_tokens(query: &str) -> Vec<&str> {
+    let bytes = query.as_bytes();
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        match c {
+            b'"' | b'\'' | b'`' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != c {
+                    // `\` escapes the next character in '..' and "..", never in `..`.
+                    i += if bytes[i] == b'\\' && c != b'`' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            _ if c.is_ascii_alphabetic() || c == b'_' => {
+                // A name (its digits are the name's, never a duration). A `:` alone is a
+                // subquery's (`[10m:1m]`); a name starting with one is read from its next letter.
+                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_' || bytes[i] == b':') {
+                    i += 1;
+                }
+            }
+            _ if c.is_ascii_digit() || c == b'.' => {
+                let start = i;
+                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'.' || bytes[i] == b'_') {
+                    i += 1;
+                }
+                let token = &query[start..i];
+                let unit_after_digits = token.trim_start_matches(|c: char| c.is_ascii_digit());
+                if unit_after_digits.len() < token.len()
+                    && unit_after_digits.starts_with(['y', 'w', 'd', 'h', 'm', 's'])
+                {
+                    found.push(token);
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    found
+}
+
+/// Why a duration written in `query` is read by the grammar other than Prometheus reads it (a
+/// field the grammar drops, a length Prometheus refuses), naming the duration and both reads;
+/// None when every duration is read exactly. `grammar` refuses such a query, so every rule of
+/// its windows (ranges, offsets, subquery ranges and steps) is of the stretch Prometheus reads.
+pub fn misread_duration(query: &str) -> Option<String> {
+    duration_tokens(query).into_iter().find_map(|token| {
+        let grammar_reads = promql_parser::util::parse_duration(token);
+        match prometheus_duration(token) {
+            Err(why) => Some(why),
+            // Zero: Prometheus refuses it as the grammar does ("duration must be greater than 0").
+            Ok(exact) if exact.is_zero() => None,
+            Ok(exact) if grammar_reads.as_ref().ok() != Some(&exact) => Some(format!(
+                "the duration `{token}` is {} to Prometheus, but gatecheck's PromQL grammar reads it as {}; \
+                 write it as {0}",
+                promql_text(exact),
+                match grammar_reads {
+                    Ok(read) => promql_text(read),
+                    Err(why) => why,
+                }
+            )),
+            Ok(_) => None,
+        }
+    })
 }
 
 /// Why `query` reads other than the stretch before its evaluation time (a negative offset, a
@@ -203,7 +345,7 @@ pub fn duration(text: &str) -> Option<Duration> {
     if !text.ends_with(|c: char| c.is_ascii_alphabetic()) {
         return None;
     }
-    promql_parser::util::parse_duration(text).ok()
+    prometheus_duration(text).ok().filter(|read| !read.is_zero())
 }
 
 #[cfg(test)]
@@ -460,6 +602,86 @@ mod tests {
         // Only the function's whole name, called: a metric or label holding the text is left alone.
         assert_eq!(reads_back("max_over_time(my_holt_winters[2h])"), Some(2 * hour));
         assert_eq!(reads_back("max_over_time(holt_winters_total{a=\"holt_winters(\"}[2h])"), Some(2 * hour));
+    }
+
+    /// Finding round37-judge/01: the grammar read `1s4294967296ms` as 1 s (a field of more than
+    /// u32::MAX units read as nothing) where Prometheus reads 49d17h2m47.297s; such a query is
+    /// refused, naming the duration, wherever the duration stands. Strings and comments hold
+    /// no duration.
+    #[test]
+    fn a_duration_the_grammar_misreads_is_refused() {
+        assert_eq!(prometheus_duration("1s4294967296ms"), Ok(Duration::from_millis(4_294_968_296)));
+        assert_eq!(duration("1s4294967296ms"), Some(Duration::from_millis(4_294_968_296)));
+        for query in [
+            "max_over_time(job_lag_seconds[10m] offset 1s4294967296ms)",
+            "max_over_time(x[10m4294967296ms])",
+            "max_over_time(rate(x[1m])[4294967296s:1m])",
+            "max_over_time(rate(x[1m])[10m:1m4294967296ms])",
+            "max_over_time(rate(x[1m])[10m:1m] offset 4294967296s)",
+            "max_over_time(x[300y])",
+        ] {
+            let why = unanchored(query).unwrap_or_else(|| panic!("{query}"));
+            assert!(why.contains("the duration `"), "{why}");
+            assert!(misread_duration(query).is_some() && grammar(query).is_err(), "{query}");
+            assert_eq!(reads_back(query), None, "{query}");
+        }
+        let why = misread_duration("max_over_time(job_lag_seconds[10m] offset 1s4294967296ms)").unwrap();
+        assert!(why.contains("`1s4294967296ms` is 7w17h2m48s296ms to Prometheus") && why.contains("as 1s;"), "{why}");
+        assert_eq!(misread_duration("max_over_time(x{a=\"4294967296ms\"}[5m]) # 4294967296ms"), None);
+        assert_eq!(reads_back("max_over_time(x{a=`5h`}[5m]) # [9h]\n + 1e5 + 0x1d + 1.5"), Some(mins(5)));
+        assert_eq!(reads_back("max_over_time(job:x5m[5m:1m])"), Some(mins(10)));
+    }
+
+    /// A duration's fields, largest unit first: (unit index into `DURATION_UNITS`, count), some
+    /// beyond u32::MAX, some zero.
+    fn arb_fields() -> impl Strategy<Value = Vec<(usize, u64)>> {
+        let count = prop_oneof![0u64..100, 4_294_967_000u64..4_294_968_000, 0u64..u64::MAX];
+        proptest::collection::vec((any::<bool>(), count), DURATION_UNITS.len()).prop_filter_map(
+            "at least one field",
+            |picks| {
+                let fields: Vec<(usize, u64)> = picks
+                    .into_iter()
+                    .enumerate()
+                    .filter(|(_, (keep, _))| *keep)
+                    .map(|(unit, (_, n))| (unit, n))
+                    .collect();
+                (!fields.is_empty()).then_some(fields)
+            },
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+        /// Rule (finding round37-judge/01): a duration written with any split of units, in a
+        /// range, an offset, a subquery's range or step, is read as the exact sum of its parts
+        /// (u128 here) or the query is refused; one the grammar reads exactly is never refused.
+        #[test]
+        fn every_duration_is_read_as_its_parts_add_up_or_refused(fields in arb_fields(), place in 0usize..4) {
+            let text: String = fields.iter().map(|(unit, n)| format!("{n}{}", DURATION_UNITS[*unit].0)).collect();
+            let exact_ms: u128 = fields.iter().map(|(unit, n)| u128::from(*n) * DURATION_UNITS[*unit].1).sum();
+            let (query, back_ms) = match place {
+                0 => (format!("max_over_time(x[{text}])"), exact_ms),
+                1 => (format!("max_over_time(x[5m] offset {text})"), exact_ms + 300_000),
+                2 => (format!("max_over_time(rate(x[1m])[{text}:1m])"), exact_ms + 60_000),
+                _ => (format!("max_over_time(rate(x[1m])[10m:{text}])"), 660_000),
+            };
+            let readable = exact_ms > 0
+                && exact_ms * 1_000_000 <= i64::MAX as u128
+                && fields.iter().all(|(_, n)| *n <= u64::from(u32::MAX));
+            // Read exactly exactly when Prometheus reads it and the grammar reads it whole;
+            // refused otherwise, wherever it stands (a subquery's step reads nothing back).
+            match reads_back(&query) {
+                Some(back) => {
+                    prop_assert!(readable, "{} read as {:?}", query, back);
+                    prop_assert_eq!(back.as_millis(), back_ms, "{}", query);
+                }
+                None => {
+                    prop_assert!(!readable, "{} refused: {:?}", query, unanchored(&query));
+                    prop_assert!(unanchored(&query).is_some(), "{}", query);
+                }
+            }
+            prop_assert_eq!(duration(&text).map(|d| d.as_millis()), (exact_ms > 0 && exact_ms * 1_000_000 <= i64::MAX as u128).then_some(exact_ms), "{}", text);
+        }
     }
 
     #[test]

@@ -550,3 +550,29 @@ fn every_case_has_its_verdict_alone_and_after_any_other_case() {
     // 0 1 0 2 1 2 0: each of the six ordered pairs of different cases follows once.
     run(&[0, 1, 0, 2, 1, 2, 0]);
 }
+
+/// Finding round37-judge/02: a case's k6 figures were read as TOML floats, so
+/// `400.00000000000001` became 400 and a case pinned PASS/ship for evidence every release
+/// refuses. A case's figure is held to the k6 summary's exactness rule: exit 2 naming the case,
+/// the key and the number, whether the case's table is inline or a table of its own.
+#[test]
+fn a_case_figure_a_release_would_refuse_is_an_input_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("pol.toml"),
+        "[policy]\nname = \"t\"\n[k6_thresholds]\nenforce = false\n[[gate]]\nid = \"read-latency\"\nmetric = \"http_req_duration\"\nthresholds = [\"p(95) <= 400ms\"]\n",
+    )
+    .unwrap();
+    let inline = "policy = \"pol.toml\"\n[[case]]\nname = \"p95 just above the limit\"\nk6 = { \"http_req_duration\" = { \"p(95)\" = 400.00000000000001, \"avg\" = 100.5 } }\nexpect = { outcome = \"ship\", gates = { \"read-latency\" = \"PASS\" } }\n";
+    let table = "policy = \"pol.toml\"\n[[case]]\nname = \"fine\"\n[case.k6.http_req_duration]\n\"p(95)\" = 399.5\n[case.expect]\noutcome = \"ship\"\n[[case]]\nname = \"p95 just above the limit\"\n[case.k6.http_req_duration]\n\"p(95)\" = 4_00.000_000_000_000_01\n[case.expect]\noutcome = \"ship\"\n";
+    for (text, number) in [(inline, "400.00000000000001"), (table, "400.00000000000001")] {
+        std::fs::write(dir.path().join("t.toml"), text).unwrap();
+        let out = gatecheck().current_dir(dir.path()).env_clear().args(["test", "t.toml"]).assert().code(2);
+        let stderr = crate::support::stderr_of(&out);
+        assert!(stderr.contains("case \"p95 just above the limit\""), "{stderr}");
+        assert!(
+            stderr.contains(&format!("the number {number} (the value of \"p(95)\") has more significant digits")),
+            "{stderr}"
+        );
+    }
+}
