@@ -823,6 +823,25 @@ mod scrubbed_once {
         }
     }
 
+    /// A case the proptest below found (a wrapped gate cell at 40 columns).
+    #[test]
+    fn a_credential_in_a_wrapped_series_cell_is_masked() {
+        let secret = "t4bleCellA0a0AAaA";
+        let _kept = crate::secret::Secret::new(secret);
+        let mut row = Row::new("gate", "d", "s".into(), "max < 1".into());
+        row.series = Some(format!("{{l=\"a {secret}\"}}"));
+        row.observed = Observed::Figure { value: 1.0, unit: "number", shown: "1".into() };
+        row.status = Status::Pass;
+        let (shown, _) = printed_at(vec![row], Some(40));
+        let left: Vec<&str> = secret
+            .as_bytes()
+            .windows(crate::secret::SHORTEST_CUT)
+            .map(|w| std::str::from_utf8(w).unwrap())
+            .filter(|piece| shown.contains(piece))
+            .collect();
+        assert!(left.is_empty(), "{left:?} left in\n{shown}");
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(48))]
         #[test]
