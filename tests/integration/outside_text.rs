@@ -1314,14 +1314,24 @@ proptest::proptest! {
 
         // A native summary: scenario, target, flow and endpoint names, skipped-flow reasons.
         let mut native = native_summary().clone();
-        native["gatecheck"]["scenario"] = serde_json::json!(texts[10]);
-        native["gatecheck"]["skipped_flows"] = serde_json::json!([{"flow": "rule_poll", "because": texts[11]}]);
+        // Written where a runner of such a scenario writes them: the run's facts and its plan
+        // alike (every reader holds a native summary's facts to its own plan, round35-figures/01).
+        for facts in ["/gatecheck", "/gatecheck/shard/plan"] {
+            let facts = native.pointer_mut(facts).unwrap();
+            facts["scenario"] = serde_json::json!(texts[10]);
+            facts["skipped_flows"] = serde_json::json!([{"flow": "rule_poll", "because": texts[11]}]);
+        }
         // Renamed where the runner writes the name: in the recorder and in its figures' key (a
         // trend with no histogram is refused, finding round6/02).
         let flow = native["gatecheck"]["recorder"]["flows"][0]["name"].as_str().unwrap_or_default().to_string();
         let endpoint_name = native["gatecheck"]["recorder"]["flows"][0]["endpoints"][0]["name"].as_str().map(str::to_string);
         if let Some(old_name) = endpoint_name {
             native["gatecheck"]["recorder"]["flows"][0]["endpoints"][0]["name"] = serde_json::json!(texts[1]);
+            if let Some(requests) = native["gatecheck"]["shard"]["plan"]["flows"][&flow]["requests"].as_array_mut() {
+                for request in requests.iter_mut().filter(|request| request["name"] == serde_json::json!(old_name)) {
+                    request["name"] = serde_json::json!(texts[1]);
+                }
+            }
             let old = format!("http_req_duration{{flow:{flow},name:{old_name}}}");
             if let Some(stats) = native["metrics"].as_object_mut().and_then(|metrics| metrics.remove(&old)) {
                 native["metrics"][format!("http_req_duration{{flow:{flow},name:{}}}", texts[1])] = stats;
