@@ -2610,7 +2610,7 @@ fn a_scrape_with_an_invalid_label_name_is_refused_naming_the_line() {
     let scenario = one_flow_scenario(dir.path());
     let err = stderr_of(
         &gatecheck()
-            .envs([("T", url.as_str()), ("PERF_BEARER_TOKEN", "token-123456")])
+            .envs([("PERF_T", url.as_str()), ("PERF_BEARER_TOKEN", "token-123456")])
             .args(["smoke", "--quiet", "--scenario"])
             .arg(&scenario)
             .args(["--duration", "1s", "--scrape-url", &format!("{url}/metrics"), "--summary-out"])
