@@ -523,7 +523,7 @@ const EPSILON: &str = "2.220446049250313e-16";
 /// The rule for a reduced figure's rounding (finding round38-judge/02): `check` reduces in the
 /// answer's order with plain f64 arithmetic (`Reducer::apply`: sum, then / n), Prometheus in its
 /// series order with its own (2.42: a plain running sum, and a running mean `m += x/k - m/k`;
-/// 3.x: Neumaier-compensated sum, and avg as that sum / n), so the last bits differ and a figure
+/// 3.x: Neumaier-compensated sum, and avg as that sum / n or a compensated running mean), so the last bits differ and a figure
 /// at the limit can fail in check and pass in the alert. Exact agreement is impossible across
 /// orders, so the alert is widened by a bound B on |check's figure − Prometheus' figure|, one
 /// that holds for every order and both Prometheus versions (first order in u; n series of the
@@ -533,8 +533,10 @@ const EPSILON: &str = "2.220446049250313e-16";
 /// - avg: check's sum/n is within (n−1)·u·A/n + u·M ≤ n·u·M of the exact mean; the running
 ///   mean adds at most u·(M + 4M/k) at its k-th step (two divisions, a subtraction and an
 ///   addition of figures bounded by M; its error never grows: it is scaled by 1 − 1/k), so
-///   at most 5n·u·M in all; the compensated avg is within 3u·M: so they differ by at most
+///   at most 5n·u·M in all (the compensated running mean no more); the compensated sum / n is
+///   within 3u·M: so they differ by at most
 ///   6n·u·M = 3n·ε·M: B = 4·n·ε·M.
+///
 /// The factor 2 and 4 (against 1 and 3) cover the second-order terms and the rounding of B and
 /// of L ± B themselves (each a few u relative) for any n below 2^40. min and max pick a value
 /// and are exact in any order: no margin. An ±Inf series makes B +Inf, so the alert fires on
