@@ -3,7 +3,9 @@
 //! One alerting rule per threshold of each query gate, firing exactly when the gate's row would
 //! FAIL (or WARN) at that instant: the threshold is inverted (`value < 500` fires on `>= 500`)
 //! and its limit is written on the query's own scale from the exact decimal (`400ms` on a
-//! query in seconds is `0.4`, `3%` is `0.03`), so a limit holds as written, as in the gate. A
+//! query in seconds is `0.4`, `3%` is `0.03`), so a limit holds as written, as in the gate (a
+//! reduced `avg`/`sum` figure, which Prometheus rounds otherwise than check, is widened on the
+//! failing side by a bound on that rounding: `rounding_margin`). A
 //! gate judging several statistics gets one recording rule per statistic, and its alerts read
 //! the recorded series. NO DATA (an empty result or NaN) leaves a threshold alert silent, as it
 //! leaves the gate unjudged; where NO DATA blocks the gate (`on_missing = "fail"`), an
@@ -25,7 +27,7 @@ use serde::Serialize;
 
 use crate::policy::query_answer;
 use crate::policy::threshold::{Op, Stat, Threshold};
-use crate::policy::{FigureUnit, Gate, OnMissing, Policy, Severity};
+use crate::policy::{FigureUnit, Gate, OnMissing, Policy, Reducer, Severity};
 
 #[derive(Serialize)]
 struct RuleFile {
@@ -214,12 +216,7 @@ pub fn render(policy: &Policy, for_: Option<&str>) -> Result<String, String> {
                         false => format!("gate {:?}", gate.id),
                     },
                 )),
-                // `!=` is true for NaN, which check judges NO DATA: an `==` gate's alert must
-                // stay silent then, as every other comparison does (finding judge4/03).
-                expr: match threshold.op {
-                    Op::Eq => format!("{figure} != {limit} and {figure} == {figure}"),
-                    op => format!("{figure} {} {limit}", inverted(op)),
-                },
+                expr: breach(threshold.op, &figure, &limit, rounding_margin(gate, query).as_deref()),
                 for_: for_.map(str::to_string),
                 labels: labels(policy, &gate.id, gate.severity),
                 annotations,
@@ -500,6 +497,65 @@ fn labels(policy: &Policy, id: &str, severity: Severity) -> BTreeMap<String, Str
     labels
 }
 
+/// An alert's condition: where the threshold fails, `op` inverted (`value < L` fires on `>= L`).
+/// `!=` is true for NaN, which check judges NO DATA: an `==` gate's alert must stay silent then,
+/// as every other comparison does (finding judge4/03). With a `margin` (`rounding_margin`: a
+/// bound on how far check's figure may lie from the one Prometheus computes) the failing side
+/// is widened by it, so the alert fires wherever check may fail: `< L` fires on `>= L - margin`,
+/// `> L` on `<= L + margin`, `== L` wherever the figure is not L or the margin is not 0, `!= L`
+/// where the figure is within the margin of L.
+fn breach(op: Op, figure: &str, limit: &str, margin: Option<&str>) -> String {
+    match (op, margin) {
+        (Op::Eq, None) => format!("{figure} != {limit} and {figure} == {figure}"),
+        (op, None) => format!("{figure} {} {limit}", inverted(op)),
+        (Op::Lt | Op::Le, Some(margin)) => format!("{figure} {} {limit} - {margin}", inverted(op)),
+        (Op::Gt | Op::Ge, Some(margin)) => format!("{figure} {} {limit} + {margin}", inverted(op)),
+        (Op::Eq, Some(margin)) => {
+            format!("{figure} != {limit} and {figure} == {figure} or {figure} == {figure} and on () {margin} > 0")
+        }
+        (Op::Ne, Some(margin)) => format!("{figure} and on () abs({figure} - {limit}) <= {margin}"),
+    }
+}
+
+/// 2^-52 (`f64::EPSILON`, twice the unit roundoff u = 2^-53), as PromQL reads it.
+const EPSILON: &str = "2.220446049250313e-16";
+
+/// The rule for a reduced figure's rounding (finding round38-judge/02): `check` reduces in the
+/// answer's order with plain f64 arithmetic (`Reducer::apply`: sum, then / n), Prometheus in its
+/// series order with its own (2.42: a plain running sum, and a running mean `m += x/k - m/k`;
+/// 3.x: Neumaier-compensated sum, and avg as that sum / n or a compensated running mean), so the last bits differ and a figure
+/// at the limit can fail in check and pass in the alert. Exact agreement is impossible across
+/// orders, so the alert is widened by a bound B on |check's figure − Prometheus' figure|, one
+/// that holds for every order and both Prometheus versions (first order in u; n series of the
+/// reduction, M = max|x|, A = Σ|x| ≤ n·M; Higham, Accuracy and Stability, ch. 4):
+/// - sum: a recursive sum is within (n−1)·u·A of the exact sum in any order, a Neumaier sum
+///   within 2u·A, so two of them differ by at most 2(n−1)·u·A ≤ n·ε·A: B = 2·n·ε·A;
+/// - avg: check's sum/n is within (n−1)·u·A/n + u·M ≤ n·u·M of the exact mean; the running
+///   mean adds at most u·(M + 4M/k) at its k-th step (two divisions, a subtraction and an
+///   addition of figures bounded by M; its error never grows: it is scaled by 1 − 1/k), so
+///   at most 5n·u·M in all (the compensated running mean no more); the compensated sum / n is
+///   within 3u·M: so they differ by at most
+///   6n·u·M = 3n·ε·M: B = 4·n·ε·M.
+///
+/// The factor 2 and 4 (against 1 and 3) cover the second-order terms and the rounding of B and
+/// of L ± B themselves (each a few u relative) for any n below 2^40. min and max pick a value
+/// and are exact in any order: no margin. An ±Inf series makes B +Inf, so the alert fires on
+/// any number there (check's figure is ±Inf or NaN: it fails, or is NO DATA).
+fn rounding_margin(gate: &Gate, query: &str) -> Option<String> {
+    let (factor, magnitude) = rounding_bound(gate.reduce?)?;
+    let series = format!("({}) >= -Inf", conservative(gate, query));
+    Some(format!("({factor} * {EPSILON} * count({series}) * {magnitude}(abs({series})))"))
+}
+
+/// The margin's factor and the aggregation of |x| it multiplies, by reducer (`rounding_margin`).
+fn rounding_bound(reducer: Reducer) -> Option<(u32, &'static str)> {
+    match reducer {
+        Reducer::Sum => Some((2, "sum")),
+        Reducer::Avg => Some((4, "max")),
+        Reducer::Max | Reducer::Min => None,
+    }
+}
+
 /// The figure a reducing gate judges: `check` leaves NaN series out before it reduces (an idle
 /// instance's 0/0), so the rule does too (`>= -Inf` keeps every number and drops NaN);
 /// otherwise one NaN series would make `avg` NaN and the alert silent where `check` blocks.
@@ -630,6 +686,151 @@ pub fn alert_name(id: &str, stat: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::strategy::Strategy as _;
+
+    /// Models of the reductions (finding round38-judge/02), over the values in the order given.
+    mod arithmetic {
+        /// Prometheus 2.42 `sum`: a running sum from the first value.
+        pub fn running_sum(values: &[f64]) -> f64 {
+            values[1..].iter().fold(values[0], |sum, x| sum + x)
+        }
+
+        /// Prometheus 2.42 `avg`: the running mean `m += x/k - m/k` from the first value.
+        pub fn running_mean(values: &[f64]) -> f64 {
+            let mut mean = values[0];
+            for (i, x) in values.iter().enumerate().skip(1) {
+                let k = (i + 1) as f64;
+                mean += x / k - mean / k;
+            }
+            mean
+        }
+
+        fn neumaier(inc: f64, sum: f64, c: f64) -> (f64, f64) {
+            let t = sum + inc;
+            match sum.abs() >= inc.abs() {
+                true => (t, c + ((sum - t) + inc)),
+                false => (t, c + ((inc - t) + sum)),
+            }
+        }
+
+        /// Prometheus 3 `sum`: Neumaier-compensated.
+        pub fn compensated_sum(values: &[f64]) -> f64 {
+            let (sum, c) = values[1..].iter().fold((values[0], 0.0), |(sum, c), x| neumaier(*x, sum, c));
+            sum + c
+        }
+
+        /// Prometheus 3 `avg`: the compensated sum / n, or (some 3.x) a compensated running mean.
+        pub fn compensated_means(values: &[f64]) -> [f64; 2] {
+            let (mut mean, mut c) = (values[0], 0.0);
+            for (i, x) in values.iter().enumerate().skip(1) {
+                let k = (i + 1) as f64;
+                (mean, c) = neumaier(x / k - mean / k, mean, c);
+            }
+            [compensated_sum(values) / values.len() as f64, mean + c]
+        }
+    }
+
+    /// `rounding_margin` as Prometheus evaluates it: factor · ε · count · agg(|x|).
+    fn margin_model(reducer: Reducer, values: &[f64]) -> Option<f64> {
+        let (factor, magnitude) = rounding_bound(reducer)?;
+        let abs: Vec<f64> = values.iter().map(|x| x.abs()).collect();
+        let agg = match magnitude {
+            "sum" => arithmetic::running_sum(&abs),
+            _ => abs.iter().copied().fold(0.0, f64::max),
+        };
+        Some(factor as f64 * EPSILON.parse::<f64>().unwrap() * values.len() as f64 * agg)
+    }
+
+    /// `breach` as Prometheus evaluates it on one figure.
+    fn fires(op: Op, figure: f64, limit: f64, margin: f64) -> bool {
+        match op {
+            Op::Lt => figure >= limit - margin,
+            Op::Le => figure > limit - margin,
+            Op::Gt => figure <= limit + margin,
+            Op::Ge => figure < limit + margin,
+            Op::Eq => (figure != limit && !figure.is_nan()) || (!figure.is_nan() && margin > 0.0),
+            Op::Ne => (figure - limit).abs() <= margin,
+        }
+    }
+
+    /// The figures Prometheus may compute for `reducer` over `values` in this order.
+    fn prometheus_figures(reducer: Reducer, values: &[f64]) -> Vec<f64> {
+        match reducer {
+            Reducer::Sum => vec![arithmetic::running_sum(values), arithmetic::compensated_sum(values)],
+            Reducer::Avg => {
+                let mut all = vec![arithmetic::running_mean(values)];
+                all.extend(arithmetic::compensated_means(values));
+                all
+            }
+            Reducer::Max | Reducer::Min => vec![reducer.apply(values)],
+        }
+    }
+
+    const OPS: [Op; 6] = [Op::Lt, Op::Le, Op::Gt, Op::Ge, Op::Eq, Op::Ne];
+
+    /// The finding's case: 0.6, 0.7, 0.95 average 0.75 in check and 0.7499999999999999 in
+    /// Prometheus 2.42; `value < 0.75` fails in check, and the exported alert must fire.
+    #[test]
+    fn a_reduced_alert_fires_where_check_fails_at_the_limit() {
+        assert_eq!(EPSILON.parse::<f64>().unwrap(), f64::EPSILON);
+        let values = [0.6, 0.7, 0.95];
+        assert_eq!(Reducer::Avg.apply(&values), 0.75);
+        assert_eq!(arithmetic::running_mean(&values), 0.7499999999999999);
+        let margin = margin_model(Reducer::Avg, &values).unwrap();
+        assert!(fires(Op::Lt, 0.7499999999999999, 0.75, margin) && !fires(Op::Lt, 0.7499999999999999, 0.75, 0.0));
+        assert_eq!(margin_model(Reducer::Max, &values), None);
+
+        let text = "[policy]\nname = \"p\"\n[[gate]]\nid = \"pool\"\nquery = 'u'\nunit = \"ratio\"\nreduce = \"avg\"\nthresholds = [\"value < 0.75\"]\n";
+        let policy = crate::policy::parse("p.toml", "p", text).unwrap();
+        let rules = render(&policy, None).unwrap();
+        let expr = rules.lines().find(|l| l.contains("expr: avg(")).unwrap();
+        assert!(expr.contains(">= 0.75 - (4 * 2.220446049250313e-16 * count(("), "{expr}");
+        assert!(expr.contains(") >= -Inf) * max(abs(("), "{expr}");
+        let max = render(&crate::policy::parse("p.toml", "p", &text.replace("avg", "max")).unwrap(), None).unwrap();
+        assert!(max.lines().any(|l| l.contains("expr: max(") && l.ends_with(">= -Inf) >= 0.75")), "{max}");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+        /// Wherever check fails a reduced gate (its figure in the answer's order), the exported
+        /// alert fires on the figure Prometheus computes in ANY order, by either version's
+        /// arithmetic: limits at check's figure, a bit either side of it and at every figure
+        /// Prometheus may compute, all six operators.
+        #[test]
+        fn reduced_alerts_fire_wherever_check_fails(
+            (values, order) in proptest::collection::vec((-99_999i64..99_999, 0u32..4), 1..12).prop_flat_map(|raw| {
+                let values: Vec<f64> = raw.iter().map(|(units, places)| *units as f64 / 10f64.powi(*places as i32)).collect();
+                let order = proptest::strategy::Just((0..values.len()).collect::<Vec<_>>()).prop_shuffle();
+                (proptest::strategy::Just(values), order)
+            }),
+            reducer in proptest::sample::select(vec![Reducer::Avg, Reducer::Sum, Reducer::Max, Reducer::Min]),
+        ) {
+            let checked = reducer.apply(&values);
+            let other: Vec<f64> = order.iter().map(|i| values[*i]).collect();
+            let figures = prometheus_figures(reducer, &other);
+            let margin = margin_model(reducer, &other).unwrap_or(0.0);
+            let mut limits = vec![checked, checked.next_up(), checked.next_down()];
+            limits.extend(&figures);
+            for limit in limits {
+                for op in OPS {
+                    let fails = match op {
+                        Op::Lt => checked >= limit,
+                        Op::Le => checked > limit,
+                        Op::Gt => checked <= limit,
+                        Op::Ge => checked < limit,
+                        Op::Eq => checked != limit,
+                        Op::Ne => checked == limit,
+                    };
+                    for figure in &figures {
+                        proptest::prop_assert!(
+                            !fails || fires(op, *figure, limit, margin),
+                            "{reducer:?} {op:?} {limit}: check {checked}, Prometheus {figure} over {other:?}, margin {margin}"
+                        );
+                    }
+                }
+            }
+        }
+    }
 
     /// `kept_apart` moves exactly the labels the rules set out of their way: a label added to
     /// the alerts must be added to `RULE_LABELS` too (findings round32-judge/01, /02).

@@ -45,14 +45,15 @@ pub fn is_stale(value: f64) -> bool {
 }
 
 impl Histogram {
-    /// self + times·step, field by field, buckets by index.
-    fn plus(&self, step: &Histogram, times: f64) -> Histogram {
+    /// self + step, field by field, buckets by index (Prometheus' `FloatHistogram.Add` for
+    /// one schema); a ramp adds it once per slot (`running_sum`), never times·step.
+    fn plus(&self, step: &Histogram) -> Histogram {
         let mut out = self.clone();
-        out.count += step.count * times;
-        out.sum += step.sum * times;
-        out.zero_count += step.zero_count * times;
+        out.count += step.count;
+        out.sum += step.sum;
+        out.zero_count += step.zero_count;
         for (index, count) in &step.buckets {
-            *out.buckets.entry(*index).or_default() += count * times;
+            *out.buckets.entry(*index).or_default() += count;
         }
         out
     }
@@ -183,7 +184,8 @@ fn value(text: &str, whole: &str) -> Result<f64, String> {
 }
 
 /// promtool's expanding notation, one `Option` per interval: `a` one value; `_` none; `_xn` n
-/// empty slots; `axn` a, n+1 times; `a+bxn` / `a-bxn` a, a±b, ... a±n·b (n+1 values).
+/// empty slots; `axn` a, n+1 times; `a+bxn` / `a-bxn` a, a±b, a±b±b, ... (n+1 values, a
+/// running sum: `running_sum`).
 /// Numbers only: a histogram is refused here.
 pub fn expand(values: &str) -> Result<Vec<Option<f64>>, String> {
     expand_slots(values)?
@@ -257,12 +259,28 @@ pub fn expand_slots(values: &str) -> Result<Vec<Slot>, String> {
             }
             None => (value(head, values)?, 0.0),
         };
-        out.extend((0..=times).map(|i| Slot::Float(start + step * i as f64)));
+        out.extend(running_sum(start, times, |value| value + step).into_iter().map(Slot::Float));
     }
     if out.is_empty() {
         return Err("values is empty: give at least one value".into());
     }
     Ok(out)
+}
+
+/// The rule for every ramp (`a+bxn`, `a-bxn`, `{{A}}+{{B}}xn`): n+1 values, each the previous
+/// plus the step, as Prometheus' series grammar expands them (`parseSeriesDesc`: `append(a);
+/// a += b` n+1 times; `histogramsSeries` likewise with `FloatHistogram.Add`). Rounding makes
+/// the running sum differ from a + i·b (0.1+0.3x3 ends at 1, not 0.9999999999999999), and a
+/// case must judge the figures promtool feeds the exported rules (finding round38-judge/01).
+fn running_sum<T: Clone>(start: T, times: usize, add_step: impl Fn(&T) -> T) -> Vec<T> {
+    let mut out = Vec::with_capacity(times + 1);
+    let mut current = start;
+    for _ in 0..times {
+        let next = add_step(&current);
+        out.push(std::mem::replace(&mut current, next));
+    }
+    out.push(current);
+    out
 }
 
 /// `head` and n of `headxn`, n bounded.
@@ -278,7 +296,7 @@ fn split_times<'a>(token: &'a str, values: &str) -> Result<(&'a str, usize), Str
     Ok((head, times))
 }
 
-/// `{{A}}`, `{{A}}xn` (A, n+1 times) or `{{A}}+{{B}}xn` (A, A+B, ... A+n·B).
+/// `{{A}}`, `{{A}}xn` (A, n+1 times) or `{{A}}+{{B}}xn` (A, A+B, A+B+B, ...: `running_sum`).
 fn histogram_token(token: &str, values: &str) -> Result<Vec<Histogram>, String> {
     let close = token.find("}}").map(|i| i + 2).unwrap_or(token.len());
     let first = histogram(&token[..close], values)?;
@@ -299,7 +317,7 @@ fn histogram_token(token: &str, values: &str) -> Result<Vec<Histogram>, String> 
         if step.schema != first.schema {
             return Err(format!("values {values:?}: {token:?}: the step's schema differs from the start's"));
         }
-        return Ok((0..=times).map(|i| first.plus(&step, i as f64)).collect());
+        return Ok(running_sum(first, times, |grown| grown.plus(&step)));
     }
     let times =
         tail.strip_prefix('x').and_then(|n| n.parse::<usize>().ok()).filter(|n| *n <= 100_000).ok_or_else(|| {
@@ -411,6 +429,62 @@ mod tests {
         assert!(expand_slots("{{schema:0 n_buckets:[1]}}").is_err());
         assert!(expand_slots("{{schema:0 buckets:[1}}").is_err());
         assert!(Series::parse("h", "1 {{count:1}}", 1000).is_err());
+    }
+
+    /// Prometheus' expansion of `a+bxn` (parseSeriesDesc): `for i <= n { append(a); a += b }`.
+    fn prometheus_ramp(mut a: f64, b: f64, n: usize) -> Vec<Option<f64>> {
+        let mut out = Vec::new();
+        for _ in 0..=n {
+            out.push(Some(a));
+            a += b;
+        }
+        out
+    }
+
+    #[test]
+    fn ramps_are_running_sums_as_promtool_expands_them() {
+        // Finding round38-judge/01: a + i·b gave 0.9999999999999999 at the 4th slot.
+        assert_eq!(expand("0.1+0.3x3").unwrap(), vec![Some(0.1), Some(0.4), Some(0.7), Some(1.0)]);
+        assert_eq!(expand("0+0.3x6").unwrap()[6], Some(1.8));
+        assert_eq!(expand("0.9+0.7x3").unwrap()[3], Some(3.0));
+        assert_eq!(expand("0.1+0.1x9").unwrap()[9], Some(0.9999999999999999));
+        assert_eq!(expand("1-0.1x10").unwrap(), prometheus_ramp(1.0, -0.1, 10));
+        // `_xn` is n empty slots, `axn` n+1 copies, `stale` one marker: unchanged.
+        assert_eq!(expand("_x2 0.3x2").unwrap(), vec![None, None, Some(0.3), Some(0.3), Some(0.3)]);
+        let slots = expand_slots("0.1+0.3x1 stale _").unwrap();
+        assert_eq!(slots, vec![Slot::Float(0.1), Slot::Float(0.4), Slot::Stale, Slot::Empty]);
+        // Native histograms grow by FloatHistogram.Add, once per slot.
+        let slots = expand_slots("{{sum:0.1 count:0.1}}+{{sum:0.3 count:0.3}}x3").unwrap();
+        let Slot::Histogram(last) = &slots[3] else { panic!("{slots:?}") };
+        assert_eq!((last.sum, last.count), (1.0, 1.0));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+        /// Any ramp written with few decimals, either sign, expands exactly as Prometheus' loop.
+        #[test]
+        fn ramps_match_prometheus_loop(
+            a in -99_999i64..99_999, a_places in 0u32..4,
+            b in 0i64..99_999, b_places in 0u32..4, down: bool, n in 0usize..60,
+        ) {
+            let text = |units: i64, places: u32| {
+                let scale = 10i64.pow(places);
+                let sign = if units < 0 { "-" } else { "" };
+                let whole = units.abs();
+                if places == 0 { format!("{sign}{whole}") } else {
+                    format!("{sign}{}.{:0width$}", whole / scale, whole % scale, width = places as usize)
+                }
+            };
+            let (a_text, b_text) = (text(a, a_places), text(b, b_places));
+            let values = format!("{a_text}{}{b_text}x{n}", if down { '-' } else { '+' });
+            let (start, step): (f64, f64) = (a_text.parse().unwrap(), b_text.parse().unwrap());
+            let want = prometheus_ramp(start, if down { -step } else { step }, n);
+            let got = expand(&values).unwrap();
+            proptest::prop_assert_eq!(got.len(), want.len());
+            for (got, want) in got.iter().zip(&want) {
+                proptest::prop_assert_eq!(got.map(f64::to_bits), want.map(f64::to_bits), "{}", values);
+            }
+        }
     }
 
     #[test]

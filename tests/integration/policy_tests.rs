@@ -576,3 +576,63 @@ fn a_case_figure_a_release_would_refuse_is_an_input_error() {
         );
     }
 }
+
+/// Finding round38-judge/01: a ramp (`a+bxn`) is read as promtool expands it, a running sum.
+/// Each ramp below ends exactly at its gate's limit in promtool's reading (promtool itself says
+/// so) and just under it as a + n·b: `gatecheck test` must judge every limit reached (FAIL).
+#[test]
+fn ramps_are_judged_as_promtool_expands_them() {
+    if !prometheus_installed() {
+        return;
+    }
+    let ramps = [("0.1+0.3x3", "1"), ("0+0.3x6", "1.8"), ("0.9+0.7x3", "3")];
+    let dir = tempfile::tempdir().unwrap();
+    let mut policy = String::from("[policy]\nname = \"ramps\"\n");
+    let (mut series, mut gates, mut reached) = (Vec::new(), Vec::new(), vec!["vector(1)".to_string()]);
+    for (i, (values, limit)) in ramps.iter().enumerate() {
+        policy.push_str(&format!(
+            "[[gate]]\nid = \"r{i}\"\nquery = 'r{i}'\nunit = \"number\"\nthresholds = [\"value < {limit}\"]\n"
+        ));
+        series.push(format!("{{ series = 'r{i}', values = '{values}' }}"));
+        gates.push(format!("\"r{i} value < {limit}\" = \"FAIL\""));
+        reached.push(format!("on () (r{i} == {limit})"));
+    }
+    std::fs::write(dir.path().join("policy.toml"), policy).unwrap();
+    let case = format!(
+        "policy = \"policy.toml\"\n[[case]]\nname = \"every ramp at its limit\"\nat = \"6m\"\ninterval = \"1m\"\nseries = [ {} ]\n[case.expect]\noutcome = \"blocked\"\n[case.expect.gates]\n{}\n",
+        series.join(", "),
+        gates.join("\n")
+    );
+    std::fs::write(dir.path().join("t.toml"), case).unwrap();
+    let promtool = serde_json::json!({
+        "rule_files": [],
+        "evaluation_interval": "1m",
+        "tests": [{
+            "interval": "1m",
+            "input_series": ramps.iter().enumerate().map(|(i, (values, _))| serde_json::json!({"series": format!("r{i}"), "values": values})).collect::<Vec<_>>(),
+            "promql_expr_test": [{"expr": reached.join(" and "), "eval_time": "6m", "exp_samples": [{"labels": "{}", "value": 1}]}],
+        }],
+    });
+    std::fs::write(dir.path().join("promtool.yml"), serde_yaml::to_string(&promtool).unwrap()).unwrap();
+    let run = std::process::Command::new("promtool")
+        .args(["test", "rules"])
+        .arg(dir.path().join("promtool.yml"))
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "promtool: {}{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let out = gatecheck()
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", path_env())
+        .env("TMPDIR", dir.path())
+        .args(["test", "t.toml"])
+        .assert()
+        .code(0);
+    let stdout = stdout_of(&out);
+    assert!(stdout.contains("gatecheck test: 1 passed, 0 failed"), "{stdout}");
+}
