@@ -181,7 +181,7 @@ fn remote_write_target(
         url: url.clone(),
         headers,
         bearer,
-        timeout: Duration::from_secs(10),
+        timeout: scrape::PUSH_TIMEOUT,
         every,
     }))
 }
@@ -281,7 +281,7 @@ pub async fn scrape_histograms(url: &str) -> Result<BTreeMap<String, ScrapedHist
     // Never through an environment proxy (finding round28-text/01): the scrape goes to its URL.
     let client = prometheus_http_query::reqwest::Client::builder()
         .no_proxy()
-        .timeout(Duration::from_secs(10))
+        .timeout(scrape::SCRAPE_TIMEOUT)
         .build()
         .map_err(|e| fail(format!("cannot build the HTTP client: {e}")))?;
     // The send-point rule of every client: the URL carries no credential gatecheck holds.

@@ -256,6 +256,9 @@ fn read_native(path: &Path) -> Result<(LoadPlan, Recorder, RunFacts, RunSpan), E
     let span =
         crate::sources::k6_summary::run_span(native).map_err(|(field, why)| bad(path, format!("{field}: {why}")))?;
     let elapsed = span.duration_s;
+    // Its scrape instants held to the clock and to its own run (finding round38-figures/02), so
+    // the window a merge keeps is only one whose scrapes really bracket the other segments.
+    crate::sources::scrape::run_scrape_times(native).map_err(|(field, why)| bad(path, format!("{field}: {why}")))?;
     let plan = LoadPlan {
         scenario: native["scenario"].as_str().unwrap_or("merged").to_string(),
         source: path.display().to_string(),

@@ -895,10 +895,17 @@ impl FilePart {
 /// run, each sample in exactly one of them, so the same results given twice — compressed,
 /// copied with a blank line, re-serialized — are refused, not counted twice (finding
 /// round9-figures/02: only identical bytes were caught). A sample is known by its metric, the
-/// instant its `data.time` names (however spelled) and its value; only samples that tell runs
-/// apart count (a value with a fraction, or a time to the microsecond: two runners never write
-/// one alike), and of those one in `SAMPLED_ONE_IN` by its hash, so memory stays a small share
-/// of the points while a copy of more than a few hundred samples is caught all but surely.
+/// instant its `data.time` names (however spelled) and its value, where those tell runs apart
+/// (a value with a fraction, or a time to the microsecond: two runners never write one alike).
+/// A whole value at a coarser time (fewer than 6 digits after the second's dot) is known by its
+/// tags too (finding round38-figures/03: such samples had no identity, so copies of a run's
+/// good 0/1 and count samples dated to the whole second diluted its error rate). k6 writes
+/// nanoseconds (Go's RFC3339Nano, trailing zeros dropped: fewer than 6 digits is a time on a
+/// multiple of 10 µs, about 1 in 10,000; none among the fixtures' k6 raw files), so for k6's
+/// own files this meets next to nothing; in a file written coarser, two segments' samples of
+/// one second cannot be told from copies, and the refusal says so. Of the samples known, one in
+/// `SAMPLED_ONE_IN` is kept by its hash, so memory stays a small share of the points while a
+/// copy of more than a few hundred samples is caught all but surely.
 ///
 /// Within one file the same holds between the runs found in it (`FilePart`), and within one
 /// run a sample is known by its tags too (finding round12-figures/03: `cat raw raw` was one run
@@ -923,14 +930,65 @@ struct FileRead<'a, 'p> {
     seen: &'a mut SeenSamples,
 }
 
+/// Tags in one spelling: parsed, keys in order (empty when the sample has none).
+fn one_spelling(tags: Option<&str>) -> String {
+    tags.and_then(|t| serde_json::from_str::<BTreeMap<String, serde_json::Value>>(t).ok())
+        .map(|map| serde_json::to_string(&map).unwrap_or_default())
+        .unwrap_or_default()
+}
+
 impl FileRead<'_, '_> {
+    /// A whole value at a time coarser than k6 writes (`SeenSamples`): known by its metric,
+    /// instant, value and tags, sampled by all of them, and refused where met again in another
+    /// file or another run of this file (never within one run: a coarse file repeats such a
+    /// sample within one second legitimately).
+    fn see_coarse(&mut self, metric: &str, time: &str, value: f64, tags: Option<&str>, line: u64) -> Result<(), Error> {
+        use std::hash::{Hash, Hasher};
+        let shown = |index: usize| crate::escape::line(&self.paths[index].display().to_string());
+        let Some(nanos) = instant_nanos(time) else {
+            return Err(Error::Settings(format!(
+                "--raw {}: data.time {:?} is not an RFC 3339 time",
+                shown(self.index),
+                crate::escape::line(time)
+            )));
+        };
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        // Its own domain: never equal to a sample known without its tags.
+        ("coarse", metric, nanos, value.to_bits(), one_spelling(tags)).hash(&mut hasher);
+        let hash = hasher.finish();
+        if !hash.is_multiple_of(SAMPLED_ONE_IN) {
+            return Ok(());
+        }
+        let why = "its time is coarser than k6 writes (k6 writes nanoseconds), so a copy of it cannot be told from \
+                   the run's own sample, and the same samples twice would be counted twice";
+        match self.seen.first_seen.get(&hash) {
+            Some((index, part, first)) if *index == self.index && *part != self.part => Err(Error::Settings(format!(
+                "--raw {} holds the same samples twice ({metric} at {}, value {value}, the same tags; lines {first} and {line}): {why}",
+                shown(self.index),
+                crate::escape::line(time)
+            ))),
+            Some((first, _, _)) if *first != self.index => Err(Error::Settings(format!(
+                "--raw {} and --raw {} hold the same samples ({metric} at {}, value {value}, the same tags): {why} \
+                 (raw files judged together are segments of one run, each sample in one of them)",
+                shown(*first),
+                shown(self.index),
+                crate::escape::line(time)
+            ))),
+            Some(_) => Ok(()),
+            None => {
+                self.seen.first_seen.insert(hash, (self.index, self.part, line));
+                Ok(())
+            }
+        }
+    }
+
     fn see(&mut self, metric: &str, time: &str, value: f64, tags: Option<&str>, line: u64) -> Result<(), Error> {
         use std::hash::{Hash, Hasher};
         let fine_time = time
             .split_once('.')
             .is_some_and(|(_, fraction)| fraction.bytes().take_while(u8::is_ascii_digit).count() >= 6);
         if value.fract() == 0.0 && !fine_time {
-            return Ok(());
+            return self.see_coarse(metric, time, value, tags, line);
         }
         // Sampled by what no spelling changes and what varies within a metric: the metric, the
         // value and the time's fraction of a second (an offset moves whole minutes; trailing
@@ -969,10 +1027,7 @@ impl FileRead<'_, '_> {
         };
         if value.fract() != 0.0 {
             // Tags in one spelling: parsed, keys in order.
-            let tags = tags
-                .and_then(|t| serde_json::from_str::<BTreeMap<String, serde_json::Value>>(t).ok())
-                .map(|map| serde_json::to_string(&map).unwrap_or_default())
-                .unwrap_or_default();
+            let tags = one_spelling(tags);
             let mut tagged = std::collections::hash_map::DefaultHasher::new();
             (self.index, self.part, hash, tags).hash(&mut tagged);
             if let Some(first) = self.seen.in_run.insert(tagged.finish(), line) {
@@ -1835,6 +1890,56 @@ mod tests {
             proptest::prop_assert!(message.contains("hold the same samples"), "{}", message);
             let (odd, even): (Vec<_>, Vec<_>) = lines.iter().enumerate().partition(|(i, _)| i % 2 == 1);
             let concat = |part: Vec<(usize, &String)>| part.into_iter().map(|(_, l)| l.as_str()).collect::<String>();
+            std::fs::write(&first, format!("{header}{}", concat(odd))).unwrap();
+            std::fs::write(&second, format!("{header}{}", concat(even))).unwrap();
+            let read_apart = read(&[first.as_path(), second.as_path()], std::slice::from_ref(&key), false);
+            proptest::prop_assert!(read_apart.is_ok(), "{:?}", read_apart.err());
+        }
+
+        /// Finding round38-figures/03, generated over time precision × copies: a run's 0/1 and
+        /// count samples, their times written to any number of digits after the second (none:
+        /// the whole second), and one to four more files each holding a few hundred of them
+        /// again (a byte apart), are refused whatever the precision; the same samples dealt out
+        /// to two files (segments) are not, nor one file repeating a coarse sample in its run.
+        #[test]
+        fn copies_of_whole_valued_samples_are_refused_at_any_time_precision(
+            points in proptest::collection::vec((0u64..1_000_000_000, 0u32..60, 0u32..2), 600..900),
+            digits in 0usize..10,
+            copies in 1usize..5,
+            copied in 250usize..600,
+            metric in proptest::sample::select(vec!["http_req_failed", "http_reqs", "checks"]),
+        ) {
+            let kind = if metric == "http_reqs" { "counter" } else { "rate" };
+            let header = format!("{{\"type\":\"Metric\",\"data\":{{\"name\":\"{metric}\",\"type\":\"{kind}\"}},\"metric\":\"{metric}\"}}\n");
+            let lines: Vec<String> = points
+                .iter()
+                .enumerate()
+                .map(|(i, (nanos, second, value))| {
+                    let fraction = format!("{nanos:09}")[..digits].to_string();
+                    let time = if digits == 0 { format!("2026-11-27T07:35:{second:02}Z") } else { format!("2026-11-27T07:35:{second:02}.{fraction}Z") };
+                    // Tags tell this run's samples apart (a request's flow and its number).
+                    format!("{{\"metric\":\"{metric}\",\"type\":\"Point\",\"data\":{{\"time\":\"{time}\",\"value\":{value},\"tags\":{{\"flow\":\"f\",\"n\":\"{i}\"}}}}}}\n")
+                })
+                .collect();
+            let dir = tempfile::tempdir().unwrap();
+            let key = MetricKey::parse(metric).unwrap();
+            let run = dir.path().join("run.ndjson");
+            // The run repeats one sample within itself: a coarse file may, and it is one run.
+            std::fs::write(&run, format!("{header}{}{}", lines.concat(), lines[0])).unwrap();
+            let mut paths = vec![run.clone()];
+            for c in 0..copies {
+                let copy = dir.path().join(format!("copy{c}.ndjson"));
+                std::fs::write(&copy, format!("{header}{}{}", " ".repeat(c + 1), lines[..copied].concat())).unwrap();
+                paths.push(copy);
+            }
+            let paths: Vec<&Path> = paths.iter().map(|p| p.as_path()).collect();
+            let message = read(&paths, std::slice::from_ref(&key), false).err().map(|e| e.to_string()).unwrap_or_default();
+            proptest::prop_assert!(message.contains("hold the same samples"), "{} digits, {} copies: {}", digits, copies, message);
+            let alone = read(&[run.as_path()], std::slice::from_ref(&key), false);
+            proptest::prop_assert!(alone.is_ok(), "{:?}", alone.err());
+            let (odd, even): (Vec<_>, Vec<_>) = lines.iter().enumerate().partition(|(i, _)| i % 2 == 1);
+            let concat = |part: Vec<(usize, &String)>| part.into_iter().map(|(_, l)| l.as_str()).collect::<String>();
+            let (first, second) = (dir.path().join("a.ndjson"), dir.path().join("b.ndjson"));
             std::fs::write(&first, format!("{header}{}", concat(odd))).unwrap();
             std::fs::write(&second, format!("{header}{}", concat(even))).unwrap();
             let read_apart = read(&[first.as_path(), second.as_path()], std::slice::from_ref(&key), false);

@@ -784,8 +784,8 @@ impl Reader<'_> {
         value: &Value,
         native: &Value,
     ) -> Result<(String, BTreeMap<String, crate::metrics::Window>), Error> {
-        let times =
-            crate::sources::scrape::recorded_scrape_times(value).map_err(|(field, why)| self.error(&field, why))?;
+        // Held to the clock and to this run (finding round38-figures/02), then to the run judged.
+        let times = crate::sources::scrape::run_scrape_times(native).map_err(|(field, why)| self.error(&field, why))?;
         let last_ended = run_span(native).map_err(|(field, why)| self.error(&field, why))?.last_ended;
         let started = native
             .get("started_at")

@@ -148,6 +148,105 @@ pub fn window_encloses_run(scrapes: Option<(i64, i64)>, started_s: i64, last_end
     Ok(())
 }
 
+/// The timeout of each scrape the writer reads (`commands::smoke::scrape_histograms`).
+pub const SCRAPE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The timeout of the writer's remote-write pushes (`commands::smoke`): after the run, before
+/// its second scrape, the writer waits for a push in flight and then the final push
+/// (`load::remote_write::LivePusher::finish`), each at most this long.
+pub const PUSH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Finding round38-figures/02. Where the writer's two scrapes can lie, held wherever a native
+/// summary is read (`k6_summary`, and `load::merge` for each segment), so the enclosure rule
+/// (`window_encloses_run`) is only ever decided by instants the writer could have recorded:
+/// - neither in the future: the one clock rule and allowance (`metrics::clock::not_future`)
+///   that a summary's `started_at`/`ended_at` are held to;
+/// - the first no more than `CLOCK_SKEW_MS` before the run's start (`started_s`): `smoke` reads
+///   it just before it dates the run's start (after any wait for `--start-at`), and holds
+///   every reading to the same allowance (`ScrapedHistogram::window`);
+/// - the second no later after the run's end (`ended_s`, its latest part's for a merge) than
+///   the writer's steps between the two: the end's flooring to the second (1 s), the drain of
+///   answers in flight (`request_timeout_ms` + 1 s, `load::run`'s deadline), a push in flight
+///   and the final push (2 × `PUSH_TIMEOUT`) and the scrape itself (`SCRAPE_TIMEOUT`), plus
+///   `CLOCK_SKEW_MS` for the rest.
+///
+/// Whether the window encloses the run (at or before the start, at or after the end) stays
+/// `window_encloses_run`'s figure-or-NO-DATA rule. `Err` is (field, why).
+pub fn scrapes_fit_run(
+    (first, second): (i64, i64),
+    started_s: i64,
+    ended_s: i64,
+    request_timeout_ms: i64,
+    now_s: i64,
+) -> Result<(), (String, String)> {
+    let [first_field, second_field] = SCRAPE_TIME_FIELDS.map(|name| format!("gatecheck.scraped.{name}"));
+    for (field, ms) in [(&first_field, first), (&second_field, second)] {
+        crate::metrics::clock::not_future(now_s, ms.div_euclid(1000))
+            .map_err(|why| (field.clone(), format!("{ms} (unix ms): {why}")))?;
+    }
+    let when = |ms: i64| crate::metrics::rfc3339(ms.div_euclid(1000));
+    let earliest = started_s.saturating_mul(1000).saturating_sub(CLOCK_SKEW_MS);
+    if first < earliest {
+        return Err((
+            first_field,
+            format!(
+                "{first} (unix ms, {}) lies more than {} s before the run started ({}): the writer reads it just before the run",
+                when(first),
+                CLOCK_SKEW_MS / 1000,
+                crate::metrics::rfc3339(started_s)
+            ),
+        ));
+    }
+    let after_end = 1000
+        + request_timeout_ms.saturating_add(1000)
+        + 2 * PUSH_TIMEOUT.as_millis() as i64
+        + SCRAPE_TIMEOUT.as_millis() as i64
+        + CLOCK_SKEW_MS;
+    let latest = ended_s.saturating_mul(1000).saturating_add(after_end);
+    if second > latest {
+        return Err((
+            second_field,
+            format!(
+                "{second} (unix ms, {}) lies more than {} s after the run ended ({}): the writer reads it right after the run (the drain of answers in flight, its last push, the scrape)",
+                when(second),
+                after_end as f64 / 1000.0,
+                crate::metrics::rfc3339(ended_s)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The scrape instants a native summary records (`recorded_scrape_times`), held to its own run
+/// (`scrapes_fit_run`): its `started_at`, its latest end (`k6_summary::run_span`) and its plan's
+/// request timeout (`gatecheck.shard.plan.request_timeout_s`), at the time of reading. `native`
+/// is the summary's `gatecheck` block. `Err` is (field, why).
+pub fn run_scrape_times(native: &serde_json::Value) -> Result<Option<(i64, i64)>, (String, String)> {
+    let Some(scraped) = native.get("scraped") else { return Ok(None) };
+    let Some(times) = recorded_scrape_times(scraped)? else { return Ok(None) };
+    let ended_s = crate::sources::k6_summary::run_span(native)?.last_ended;
+    let started_s = native
+        .get("started_at")
+        .and_then(serde_json::Value::as_str)
+        .and_then(|text| time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok())
+        .ok_or_else(|| ("gatecheck.started_at".to_string(), "expected the RFC 3339 time the run started".to_string()))?
+        .unix_timestamp();
+    let timeout_field = "gatecheck.shard.plan.request_timeout_s";
+    let timeout_s = native["shard"]["plan"]["request_timeout_s"]
+        .as_f64()
+        .filter(|s| s.is_finite() && (0.0..=crate::metrics::clock::LONGEST_DURATION.as_secs_f64()).contains(s))
+        .ok_or_else(|| {
+            (
+                timeout_field.to_string(),
+                "expected the plan's request timeout in seconds (it bounds when the second scrape was read)"
+                    .to_string(),
+            )
+        })?;
+    let now_s = time::OffsetDateTime::now_utc().unix_timestamp();
+    scrapes_fit_run(times, started_s, ended_s, (timeout_s * 1000.0).ceil() as i64, now_s)?;
+    Ok(Some(times))
+}
+
 /// The instants (ms since the epoch) that date a run window: each scrape, as read, and the run
 /// between them.
 #[derive(Debug, Clone, Copy, PartialEq)]

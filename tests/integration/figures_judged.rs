@@ -489,6 +489,40 @@ fn a_scraped_window_is_judged_only_where_its_scrapes_enclose_the_run() {
     }
 }
 
+/// Finding round38-figures/02: a native summary's scrape instants are held to the clock and to
+/// its own run wherever it is read: in the future (2100), before 1970, minutes before the run's
+/// start or long after its end, `verify` refuses the summary (exit 2) naming the field, where
+/// it judged the window (RELEASE OK) from a second scrape dated 2100.
+#[test]
+fn scrape_instants_out_of_the_clock_or_the_run_are_refused_naming_the_field() {
+    let now_ms = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
+    // The run went from 70 s to 60 s ago (`NativeRun::default`), its request timeout 10 s.
+    for (first, second, field) in [
+        (now_ms - 72_000, 4_102_444_800_000, "gatecheck.scraped.second_scrape_ms"),
+        (0, now_ms - 58_000, "gatecheck.scraped.first_scrape_ms"),
+        (now_ms - 70_000 - 125_000, now_ms - 58_000, "gatecheck.scraped.first_scrape_ms"),
+        (now_ms - 72_000, now_ms - 60_000 + 170_000, "gatecheck.scraped.second_scrape_ms"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_native_run_summary(dir.path(), "native.json", NativeRun::default(), |doc| {
+            doc["gatecheck"]["scraped"] = serde_json::json!({
+                "url": "http://127.0.0.1:1/metrics",
+                "histograms": {"waxwatch_scheduler_lag_seconds": {"buckets": [["1", 4.0], ["5", 4.0], ["+Inf", 4.0]], "sum": 2.0, "count": 4.0}},
+                "first_scrape_ms": first, "second_scrape_ms": second,
+            });
+        });
+        let out = gatecheck()
+            .envs([("QUEUE_LAG_P95_SECONDS", "3"), ("QUEUE_LAG_P99_SECONDS", "8")])
+            .args(["verify", "--summary"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert_eq!(out.status.code(), Some(2), "{first} .. {second}: {text}");
+        assert!(text.contains(field), "{first} .. {second}: {text}");
+    }
+}
+
 /// A recorded window whose buckets are not cumulative (what an older `smoke --scrape-url` wrote
 /// when the target restarted between its scrapes) is judged, not refused (dd0cb13 refused it:
 /// "expected increasing bounds with cumulative counts"): its gate is NO DATA by the one bucket

@@ -376,3 +376,47 @@ fn the_k6_thresholds_row_of_one_run_is_one_judgement_whichever_file_is_given() {
     }
     assert_eq!(runs, 27, "9 cases of 1.1.0, 9 plain and 9 machine-readable runs of 2.2.0");
 }
+
+/// Finding round38-figures/01, on REAL k6 1.1.0 output (`fixtures/k6/quoted-space-submetric`):
+/// k6 reads the threshold `http_req_duration{flow:" auth_list"}` as the samples tagged
+/// flow=" auth_list" (spaces trimmed first, then quotes, so the quoted space stays; its raw
+/// results' declaration says `"tags":{"flow":" auth_list"}`), p(95) 5 ms; flow=auth_list's own
+/// samples are 900 ms. gatecheck reads the key as k6 does: a gate on `{flow:auth_list}` has no
+/// figure in the summary (NO DATA, exit 1; it passed on the 5 ms), the raw results judge it on
+/// its 900 ms, and a gate on the quoted selector reads k6's figure, the summary and the raw
+/// results of the run agreeing.
+#[test]
+fn a_sub_metric_with_a_quoted_space_is_the_tag_value_k6_reads() {
+    let dir = fixture("k6/quoted-space-submetric");
+    let policy = |selector: &str| {
+        policy_file(&format!(
+            "[k6_thresholds]\nenforce = false\n[[gate]]\nid = \"read-latency\"\nmetric = '{selector}'\nthresholds = [\"p(95) < 400ms\"]\n"
+        ))
+    };
+    let verify = |policy: &std::path::Path, inputs: &[(&str, &str)]| {
+        let mut command = gatecheck();
+        command.args(["verify", "--no-env", "--policy"]).arg(policy);
+        for (flag, file) in inputs {
+            command.arg(flag).arg(dir.join(file));
+        }
+        let out = command.output().unwrap();
+        (out.status.code(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+    };
+    let (_g, plain) = policy("http_req_duration{flow:auth_list}");
+    let (code, text) = verify(&plain, &[("--summary", "summary-export.json")]);
+    assert!(code == Some(1) && table_line(&text, "read-latency", "p(95) < 400ms").contains("NO DATA"), "{text}");
+    let (code, text) = verify(&plain, &[("--raw", "raw.ndjson")]);
+    assert!(code == Some(1) && table_line(&text, "read-latency", "p(95) < 400ms").contains("FAIL"), "{text}");
+    let (_g, quoted) = policy("http_req_duration{flow:\" auth_list\"}");
+    for inputs in [
+        &[("--summary", "summary-export.json")][..],
+        &[("--raw", "raw.ndjson")][..],
+        &[("--summary", "summary-export.json"), ("--raw", "raw.ndjson")][..],
+    ] {
+        let (code, text) = verify(&quoted, inputs);
+        assert!(
+            code == Some(0) && table_line(&text, "read-latency", "p(95) < 400ms").contains("PASS"),
+            "{inputs:?}: {text}"
+        );
+    }
+}

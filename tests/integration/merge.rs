@@ -797,3 +797,58 @@ fn the_merge_of_every_fixture_runs_raw_results_judges_k6_thresholds_as_the_raw_f
     }
     assert!(judged >= 18, "{judged} raw files judged");
 }
+
+/// An instant (unix ms) anywhere on the time line, or within a few seconds of one of `near`.
+fn instant_near(near: Vec<i64>) -> impl proptest::strategy::Strategy<Value = i64> {
+    use proptest::prelude::*;
+    prop_oneof![
+        -2_000_000_000_000i64..5_000_000_000_000,
+        (proptest::sample::select(near), -3_000i64..3_000).prop_map(|(at, off)| at + off),
+    ]
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 64, failure_persistence: None, ..Default::default() })]
+
+    /// Finding round38-figures/02, generated: segment 0 of a run (2026-01-01T00:00:00Z ..
+    /// 00:00:01Z, request timeout 10 s) records its two scrape instants anywhere on the time
+    /// line; `merge` and `verify` (of the segment, and of the merge) accept them exactly when
+    /// they lie where the writer can read them: in order, neither in the future (the clock
+    /// allowance, 120 s), the first at most 120 s before the run's start, the second at most
+    /// 1 s + (request timeout + 1 s) + 2 x 10 s + 10 s + 120 s = 162 s after its end. Else
+    /// exit 2 naming the field.
+    #[test]
+    fn scrape_instants_are_accepted_exactly_where_the_writer_can_read_them(
+        first in instant_near(vec![1_767_225_600_000 - 120_000, 1_767_225_600_000, 1_767_225_601_000, 1_767_225_601_000 + 162_000, 0]),
+        second in instant_near(vec![1_767_225_600_000 - 120_000, 1_767_225_600_000, 1_767_225_601_000, 1_767_225_601_000 + 162_000, 0]),
+    ) {
+        let (start_ms, end_ms) = (1_767_225_600_000i64, 1_767_225_601_000i64);
+        let now_s = time::OffsetDateTime::now_utc().unix_timestamp();
+        let not_future = |ms: i64| ms.div_euclid(1000) <= now_s + 120;
+        let fits = first <= second && not_future(second) && first >= start_ms - 120_000 && second <= end_ms + 162_000;
+        let dir = tempfile::tempdir().unwrap();
+        let scraped = |first: i64, second: i64| serde_json::json!({
+            "url": "http://127.0.0.1:1/metrics",
+            "histograms": {"lagh": {"buckets": [["1", 1.0], ["+Inf", 1.0]], "sum": 0.5, "count": 1.0}},
+            "first_scrape_ms": first, "second_scrape_ms": second,
+        });
+        let other = segment(dir.path(), 1, &|_| {});
+        let edited = segment(dir.path(), 0, &|d| d["gatecheck"]["scraped"] = scraped(first, second));
+        let merged = gatecheck::load::merge::merge_native(&[edited, other.clone()]).map(|_| ()).map_err(|e| e.to_string());
+        // `verify` of a merged summary whose recorded instants were then edited alike (its run:
+        // the same start and end).
+        let read_around = segment(dir.path(), 0, &|d| d["gatecheck"]["scraped"] = scraped(start_ms - 100, end_ms + 300));
+        let mut whole = gatecheck::load::merge::merge_native(&[read_around, other]).unwrap();
+        whole["gatecheck"]["scraped"]["first_scrape_ms"] = first.into();
+        whole["gatecheck"]["scraped"]["second_scrape_ms"] = second.into();
+        let path = dir.path().join("merged.json");
+        std::fs::write(&path, whole.to_string()).unwrap();
+        let verified = gatecheck::sources::k6_summary::read(&path).map(|_| ()).map_err(|e| e.to_string());
+        for (who, result) in [("merge", merged), ("verify", verified)] {
+            match result {
+                Ok(()) => proptest::prop_assert!(fits, "{}: {} .. {} accepted", who, first, second),
+                Err(why) => proptest::prop_assert!(!fits && why.contains("gatecheck.scraped."), "{}: {} .. {}: {}", who, first, second, why),
+            }
+        }
+    }
+}
