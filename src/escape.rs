@@ -16,7 +16,9 @@
 //! escapes C0 controls and quotes but writes DEL, C1, bidi and other format characters and the
 //! line separators raw (finding round27-text/02: `--report json=-` printed U+202E and U+009B to
 //! the terminal; /04: `export k6` wrote them into a script people review), so every hidden
-//! character of such text is written as a `\u` escape, which reads back as the same text.
+//! character of such text is written as a `\u` escape, which reads back as the same text; so
+//! is the `[` of a `##[` (`\u005b`, finding round37-text/02: `--report json=-` printed
+//! `##[error]` from a k6 metric key), in TOML strings too (`break_runner_command`, one rule).
 //!
 //! What is hidden (`hidden`): control characters, Unicode's format characters (category Cf but
 //! the two joiners: bidi marks and overrides, zero-width spaces, invisible operators, tag characters; by
@@ -240,7 +242,7 @@ pub fn toml_string(text: &str) -> String {
         }
     }
     out.push('"');
-    out
+    break_runner_command(out, "\\u005B")
 }
 
 /// A TOML key: bare when TOML allows it (ASCII letters, digits, `_`, `-`), else a basic
@@ -275,11 +277,30 @@ pub fn toml_inline(value: &toml::Value) -> String {
     }
 }
 
+/// The Actions runner obeys its legacy command form `##[cmd]data` found anywhere in a line, not
+/// only at its start (finding text3/01), so no output of gatecheck carries one intact: the `[`
+/// after `##` is written as `bracket`, each format's way of writing it — `\[` in a line for
+/// people, a `\u005b` escape in JSON, JavaScript and TOML strings, where it reads back as `[`
+/// (finding round37-text/02: the JSON report printed `##[error]` from a k6 metric key). Every
+/// writer calls this one rule.
+fn break_runner_command(text: String, bracket: &str) -> String {
+    if text.contains("##[") {
+        text.replace("##[", &format!("##{bracket}"))
+    } else {
+        text
+    }
+}
+
 /// JSON text or generated code (JavaScript) as gatecheck writes it: every hidden character but
 /// the line breaks and tabs of its own layout written as a `\u` escape (UTF-16, as both
-/// languages spell one). The serializers escape every hidden character that is not raw text of
-/// a string, so each one left lies inside a string literal, where the escape is the same text.
+/// languages spell one), and the runner's command form broken (`break_runner_command`). The
+/// serializers escape every hidden character that is not raw text of a string, so each one left
+/// lies inside a string literal, where the escape is the same text; a `##[` lies inside one too
+/// (neither gatecheck's JSON nor its script writes `##` outside a string or a comment, where the
+/// escape reads as the same text). No line starts with outside text: a string starts with its
+/// quote, and a line break in one is written `\n`.
 pub fn code(text: String) -> String {
+    let text = break_runner_command(text, "\\u005b");
     if !text.chars().any(|c| hidden(c) && !matches!(c, '\n' | '\t' | '\r')) {
         return text;
     }
@@ -321,9 +342,7 @@ pub fn line(text: &str) -> String {
         }
         out
     };
-    // The Actions runner also obeys its legacy command form `##[cmd]data`, found anywhere in a
-    // line, not only at its start (finding text3/01): outside text never carries one intact.
-    let out = if out.contains("##[") { out.replace("##[", "##\\[") } else { out };
+    let out = break_runner_command(out, "\\[");
     // The runner trims leading whitespace before it looks for `::` (finding round7-text/05: an
     // indented line of outside text was obeyed), and a piece of outside text may open a line
     // after gatecheck's indentation or be printed first: it never begins with `::` intact.
@@ -515,6 +534,49 @@ mod tests {
             let expected: String = text.lines().map(|line| format!("{}\n", crate::secret::scrub(line))).collect();
             prop_assert_eq!(shown.matches('\n').count(), text.matches('\n').count());
             prop_assert_eq!(shown, expected);
+        }
+    }
+
+    /// Whether a text written in some format keeps the runner's commands out: no line holds its
+    /// legacy `##[` form, and none starts (after the indentation the runner trims) with `::`.
+    fn no_runner_command(written: &str) -> bool {
+        !written.contains("##[") && written.split(['\n', '\r']).all(|line| !line.trim_start().starts_with("::"))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Finding round37-text/02, the class: outside text holding the runner's command forms
+        /// (`##[cmd]`, `::cmd::`, after line breaks and line separators, overlapping `###[`,
+        /// after a backslash) written by every writer — a line, Markdown, XML, HTML, workflow
+        /// data and properties, Go templates, JSON and JavaScript string literals (`code`), TOML
+        /// strings — keeps no command intact, and JSON, JavaScript and TOML read back as the
+        /// same text.
+        #[test]
+        fn no_writer_leaves_a_runner_command_intact(
+            pieces in proptest::collection::vec(prop_oneof![
+                Just("##["), Just("###["), Just("#"), Just("["), Just("::"), Just(":"), Just("\\"), Just("\n"), Just("\r"),
+                Just("\u{2028}"), Just("\u{2029}"), Just("\u{85}"), Just(" "), Just("\t"), Just("error]x"), Just("add-mask]y"),
+            ], 1..12),
+        ) {
+            let text = pieces.concat();
+            for written in [line(&text), markdown(&text), xml(&text), html(&text), workflow_data(&text), workflow_property(&text), go_template(&text)] {
+                prop_assert!(no_runner_command(&written), "{:?} from {:?}", written, text);
+            }
+            let json = code(serde_json::to_string_pretty(&serde_json::json!({ "key": text, text.clone(): [text.clone()] })).unwrap());
+            prop_assert!(no_runner_command(&json), "{:?}", json);
+            let read: serde_json::Value = serde_json::from_str(&json).unwrap();
+            prop_assert_eq!(&read["key"], &serde_json::json!(text));
+            prop_assert_eq!(&read[text.as_str()][0], &serde_json::json!(text));
+            // A JavaScript string literal, as the exported k6 script writes one: JSON's.
+            let js = code(format!("check(res, {{ {}: (r) => r.status === 200 }});\n", serde_json::to_string(&text).unwrap()));
+            prop_assert!(no_runner_command(&js), "{:?}", js);
+            let literal = js.strip_prefix("check(res, { ").and_then(|rest| rest.split_once(": (r)")).unwrap().0;
+            prop_assert_eq!(serde_json::from_str::<String>(literal).unwrap(), text.clone());
+            let toml = toml_string(&text);
+            prop_assert!(no_runner_command(&toml), "{:?}", toml);
+            let read: toml::Value = toml::from_str(&format!("v = {toml}")).unwrap();
+            prop_assert_eq!(read["v"].as_str(), Some(text.as_str()));
         }
     }
 
