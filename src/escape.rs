@@ -16,7 +16,9 @@
 //! escapes C0 controls and quotes but writes DEL, C1, bidi and other format characters and the
 //! line separators raw (finding round27-text/02: `--report json=-` printed U+202E and U+009B to
 //! the terminal; /04: `export k6` wrote them into a script people review), so every hidden
-//! character of such text is written as a `\u` escape, which reads back as the same text.
+//! character of such text is written as a `\u` escape, which reads back as the same text; so
+//! is the `[` of a `##[` (`\u005b`, finding round37-text/02: `--report json=-` printed
+//! `##[error]` from a k6 metric key), in TOML strings too (`break_runner_command`, one rule).
 //!
 //! What is hidden (`hidden`): control characters, Unicode's format characters (category Cf but
 //! the two joiners: bidi marks and overrides, zero-width spaces, invisible operators, tag characters; by
@@ -240,7 +242,7 @@ pub fn toml_string(text: &str) -> String {
         }
     }
     out.push('"');
-    out
+    break_runner_command(out, "\\u005B")
 }
 
 /// A TOML key: bare when TOML allows it (ASCII letters, digits, `_`, `-`), else a basic
@@ -275,11 +277,30 @@ pub fn toml_inline(value: &toml::Value) -> String {
     }
 }
 
+/// The Actions runner obeys its legacy command form `##[cmd]data` found anywhere in a line, not
+/// only at its start (finding text3/01), so no output of gatecheck carries one intact: the `[`
+/// after `##` is written as `bracket`, each format's way of writing it — `\[` in a line for
+/// people, a `\u005b` escape in JSON, JavaScript and TOML strings, where it reads back as `[`
+/// (finding round37-text/02: the JSON report printed `##[error]` from a k6 metric key). Every
+/// writer calls this one rule.
+fn break_runner_command(text: String, bracket: &str) -> String {
+    if text.contains("##[") {
+        text.replace("##[", &format!("##{bracket}"))
+    } else {
+        text
+    }
+}
+
 /// JSON text or generated code (JavaScript) as gatecheck writes it: every hidden character but
 /// the line breaks and tabs of its own layout written as a `\u` escape (UTF-16, as both
-/// languages spell one). The serializers escape every hidden character that is not raw text of
-/// a string, so each one left lies inside a string literal, where the escape is the same text.
+/// languages spell one), and the runner's command form broken (`break_runner_command`). The
+/// serializers escape every hidden character that is not raw text of a string, so each one left
+/// lies inside a string literal, where the escape is the same text; a `##[` lies inside one too
+/// (neither gatecheck's JSON nor its script writes `##` outside a string or a comment, where the
+/// escape reads as the same text). No line starts with outside text: a string starts with its
+/// quote, and a line break in one is written `\n`.
 pub fn code(text: String) -> String {
+    let text = break_runner_command(text, "\\u005b");
     if !text.chars().any(|c| hidden(c) && !matches!(c, '\n' | '\t' | '\r')) {
         return text;
     }
@@ -293,6 +314,68 @@ pub fn code(text: String) -> String {
         } else {
             out.push(c);
         }
+    }
+    out
+}
+
+/// A PromQL query as gatecheck writes it into a rule file (`export prometheus-rules`): one line
+/// that Prometheus reads as the same query, with the runner's command form broken
+/// (`break_runner_command`; finding round38-text/01: a label matcher's `"/##[error]…"` reached
+/// every `expr:` line of the exported YAML, printed to the job log). Outside a string literal a
+/// `#` opens a comment, so a `##[` lies either in a comment or in a string literal. Comments,
+/// which Prometheus ignores, are left out, and a line break outside a string is a blank, as
+/// Prometheus reads it (so no line of the YAML starts with query text, such as a metric named
+/// `::error::x`); a quoted literal (`"…"`, `'…'`, which hold no raw line break) reads `\u005b` as
+/// `[` (Prometheus unquotes both as Go does); a raw one (`` `…` ``), which has no escapes, is
+/// written as the double-quoted string of the same text when it holds a `##[` or a line break.
+/// A query with neither a `##[` nor a line break is written as it is.
+pub fn promql(query: &str) -> String {
+    if !query.contains("##[") && !query.contains(['\n', '\r']) {
+        return query.to_string();
+    }
+    let mut out = String::with_capacity(query.len() + 16);
+    let mut rest = query;
+    while let Some(c) = rest.chars().next() {
+        let end = match c {
+            // Up to and with the closing quote; a `\` escapes the next character in '…' and "…".
+            '"' | '\'' | '`' => {
+                let mut escaped = false;
+                rest.char_indices()
+                    .skip(1)
+                    .find(|&(_, d)| {
+                        let closes = d == c && !escaped;
+                        escaped = c != '`' && d == '\\' && !escaped;
+                        closes
+                    })
+                    .map_or(rest.len(), |(i, d)| i + d.len_utf8())
+            }
+            '#' => rest.find(['\n', '\r']).unwrap_or(rest.len()),
+            c => c.len_utf8(),
+        };
+        let (token, after) = rest.split_at(end);
+        match c {
+            '`' if (token.contains("##[") || token.contains(['\n', '\r'])) && end > 1 && token.ends_with('`') => {
+                let raw = &token[1..end - 1];
+                let mut quoted = String::with_capacity(raw.len() + 8);
+                quoted.push('"');
+                for d in raw.chars() {
+                    match d {
+                        '\\' => quoted.push_str("\\\\"),
+                        '"' => quoted.push_str("\\\""),
+                        '\n' => quoted.push_str("\\n"),
+                        '\r' => quoted.push_str("\\r"),
+                        d => quoted.push(d),
+                    }
+                }
+                quoted.push('"');
+                out.push_str(&break_runner_command(quoted, "\\u005b"));
+            }
+            '"' | '\'' => out.push_str(&break_runner_command(token.to_string(), "\\u005b")),
+            '#' => {}
+            '\n' | '\r' => out.push(' '),
+            _ => out.push_str(token),
+        }
+        rest = after;
     }
     out
 }
@@ -321,9 +404,7 @@ pub fn line(text: &str) -> String {
         }
         out
     };
-    // The Actions runner also obeys its legacy command form `##[cmd]data`, found anywhere in a
-    // line, not only at its start (finding text3/01): outside text never carries one intact.
-    let out = if out.contains("##[") { out.replace("##[", "##\\[") } else { out };
+    let out = break_runner_command(out, "\\[");
     // The runner trims leading whitespace before it looks for `::` (finding round7-text/05: an
     // indented line of outside text was obeyed), and a piece of outside text may open a line
     // after gatecheck's indentation or be printed first: it never begins with `::` intact.
@@ -515,6 +596,89 @@ mod tests {
             let expected: String = text.lines().map(|line| format!("{}\n", crate::secret::scrub(line))).collect();
             prop_assert_eq!(shown.matches('\n').count(), text.matches('\n').count());
             prop_assert_eq!(shown, expected);
+        }
+    }
+
+    /// Whether a text written in some format keeps the runner's commands out: no line holds its
+    /// legacy `##[` form, and none starts (after the indentation the runner trims) with `::`.
+    fn no_runner_command(written: &str) -> bool {
+        !written.contains("##[") && written.split(['\n', '\r']).all(|line| !line.trim_start().starts_with("::"))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Finding round37-text/02, the class: outside text holding the runner's command forms
+        /// (`##[cmd]`, `::cmd::`, after line breaks and line separators, overlapping `###[`,
+        /// after a backslash) written by every writer — a line, Markdown, XML, HTML, workflow
+        /// data and properties, Go templates, JSON and JavaScript string literals (`code`), TOML
+        /// strings — keeps no command intact, and JSON, JavaScript and TOML read back as the
+        /// same text.
+        #[test]
+        fn no_writer_leaves_a_runner_command_intact(
+            pieces in proptest::collection::vec(prop_oneof![
+                Just("##["), Just("###["), Just("#"), Just("["), Just("::"), Just(":"), Just("\\"), Just("\n"), Just("\r"),
+                Just("\u{2028}"), Just("\u{2029}"), Just("\u{85}"), Just(" "), Just("\t"), Just("error]x"), Just("add-mask]y"),
+            ], 1..12),
+        ) {
+            let text = pieces.concat();
+            for written in [line(&text), markdown(&text), xml(&text), html(&text), workflow_data(&text), workflow_property(&text), go_template(&text)] {
+                prop_assert!(no_runner_command(&written), "{:?} from {:?}", written, text);
+            }
+            let json = code(serde_json::to_string_pretty(&serde_json::json!({ "key": text, text.clone(): [text.clone()] })).unwrap());
+            prop_assert!(no_runner_command(&json), "{:?}", json);
+            let read: serde_json::Value = serde_json::from_str(&json).unwrap();
+            prop_assert_eq!(&read["key"], &serde_json::json!(text));
+            prop_assert_eq!(&read[text.as_str()][0], &serde_json::json!(text));
+            // A JavaScript string literal, as the exported k6 script writes one: JSON's.
+            let js = code(format!("check(res, {{ {}: (r) => r.status === 200 }});\n", serde_json::to_string(&text).unwrap()));
+            prop_assert!(no_runner_command(&js), "{:?}", js);
+            let literal = js.strip_prefix("check(res, { ").and_then(|rest| rest.split_once(": (r)")).unwrap().0;
+            prop_assert_eq!(serde_json::from_str::<String>(literal).unwrap(), text.clone());
+            let toml = toml_string(&text);
+            prop_assert!(no_runner_command(&toml), "{:?}", toml);
+            let read: toml::Value = toml::from_str(&format!("v = {toml}")).unwrap();
+            prop_assert_eq!(read["v"].as_str(), Some(text.as_str()));
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Finding round38-text/01, the class: outside text holding the runner's command forms
+        /// in a PromQL query — in a double-quoted, single-quoted and raw string literal, in a
+        /// comment, after line breaks — written into a rule file (`promql`, then YAML as
+        /// `export prometheus-rules` writes it) keeps no command intact, and the YAML's query
+        /// reads back as the same query (the same syntax tree, by Prometheus's grammar).
+        #[test]
+        fn a_rule_files_query_keeps_no_runner_command_and_reads_the_same(
+            pieces in proptest::collection::vec(prop_oneof![
+                // No backslash: the grammar (promql-parser) reads one in a raw literal as an
+                // escape, which Prometheus does not, and gatecheck refuses at load a query the
+                // grammar refuses.
+                Just("##["), Just("###["), Just("#"), Just("["), Just("::"), Just(":"), Just("\n"), Just("\r"),
+                Just("\""), Just("'"), Just("`"), Just(" "), Just("\t"), Just("error]x"), Just("add-mask]y"),
+            ], 1..12),
+        ) {
+            let text = pieces.concat();
+            let double = serde_json::to_string(&text).unwrap();
+            let single = format!(
+                "'{}'",
+                text.replace('\\', "\\\\").replace('\'', "\\'").replace('\n', "\\n").replace('\r', "\\r")
+            );
+            let raw = format!("`{}`", text.replace('`', ""));
+            let comment = text.replace(['\n', '\r'], " ");
+            let query = format!(
+                "sum by (a) (up{{a={double}, b={single}, c={raw}}}) # {comment}\n+ on ()\n::error::x{{d={raw}}}\r\n# {comment}"
+            );
+            let written = promql(&query);
+            prop_assert!(!written.contains(['\n', '\r']), "{:?}", written);
+            let yaml = serde_yaml::to_string(&serde_json::json!({ "expr": written })).unwrap();
+            prop_assert!(no_runner_command(&yaml), "{:?}", yaml);
+            let read: serde_yaml::Value = serde_yaml::from_str(&yaml).unwrap();
+            let read = read["expr"].as_str().unwrap();
+            prop_assert_eq!(promql_parser::parser::parse(read), promql_parser::parser::parse(&query), "{:?}", read);
+            prop_assert!(promql_parser::parser::parse(&query).is_ok(), "{:?}", query);
         }
     }
 

@@ -644,27 +644,26 @@ pub fn reads_as_credential(name: &str) -> bool {
 pub const AUTHORIZATION_SCHEMES: &[&str] =
     &["Bearer", "Basic", "Digest", "Negotiate", "NTLM", "Token", "ApiKey", "Bot", "AWS4-HMAC-SHA256"];
 
-/// The credentials a value carries by its shape, whatever the variable holding it is called:
-/// a URL's (its userinfo, password or token-only user, and each credential-named parameter's
-/// value: `input::url_credentials`) and an HTTP credential's (`AUTHORIZATION_SCHEMES`: the
-/// value whole and its parts, `secret::header_parts`). Empty when it has none: ids, numbers,
-/// host names, words, URLs without credentials. A part may be too short to mask alone; the value
-/// is still a credential's (`is_credential`). Findings round32-text/01 (`DATABASE_URL`,
-/// `SENTRY_DSN`) and /05 (`?api_key=`, `https://TOKEN@…` in k6's output URLs).
+/// The credentials a value carries by its shape, whatever the variable holding it is called,
+/// wherever in the value they sit: every URL within it (`urls_within`: the value whole, after
+/// `=` as k6's `--out name=url` spells one, in a comma list, quoted, between `<…>` or words),
+/// each one's credentials (its userinfo, password or token-only user, and each credential-named
+/// parameter's value: `input::url_credentials`), and an HTTP credential's
+/// (`AUTHORIZATION_SCHEMES`: the value whole or quoted, or a `Header-Name: Scheme credential`
+/// line, an HTTP header written whole; the credential and its parts, `secret::header_parts`).
+/// Empty when it has none: ids, numbers, host names, words, URLs without credentials. A part
+/// may be too short to mask alone; the value is still a credential's (`is_credential`).
+/// Findings round32-text/01 (`DATABASE_URL`, `SENTRY_DSN`), /05 (`?api_key=`, `https://TOKEN@…`
+/// in k6's output URLs) and round37-text/01 (`K6_OUT=influxdb=http://u:PW@h`, a quoted URL,
+/// `Authorization: Bearer PW`: read only when the credential was the whole value).
 pub fn credentials_in_value(value: &str) -> Vec<String> {
     let value = value.trim();
-    let mut parts = crate::input::url_credentials(value);
-    // `<scheme> <token68>`, or `<scheme> name=value, …` (Digest's, SigV4's parameters): a
-    // sentence that starts with a scheme's word (`Bot detection on`) is no credential.
-    let http_credential = value.split_once(char::is_whitespace).is_some_and(|(scheme, credential)| {
-        let credential = credential.trim();
-        AUTHORIZATION_SCHEMES.iter().any(|known| scheme.eq_ignore_ascii_case(known))
-            && !credential.is_empty()
-            && (!credential.contains(char::is_whitespace) || credential.contains('='))
-    });
-    if http_credential {
-        parts.push(value.to_string());
-        parts.extend(crate::secret::header_parts(value));
+    let mut parts: Vec<String> = urls_within(value).into_iter().flat_map(crate::input::url_credentials).collect();
+    for text in http_credential_places(value) {
+        if is_http_credential(text) {
+            parts.push(text.trim().to_string());
+            parts.extend(crate::secret::header_parts(text.trim()));
+        }
     }
     let mut unique = Vec::new();
     for part in parts.into_iter().filter(|part| !part.trim().is_empty()) {
@@ -673,6 +672,77 @@ pub fn credentials_in_value(value: &str) -> Vec<String> {
         }
     }
     unique
+}
+
+/// Characters that end a URL written inside a value, besides whitespace: quotes and angle
+/// brackets around it. A comma ends one too in a list (`csv=a.csv,influxdb=http://…`), but may
+/// be a password's, so each URL is read both to the comma and past it.
+const URL_DELIMITERS: &str = "\"'<>`";
+
+/// Every URL within `value` (`scheme://…`, its scheme as `input::url_credentials` reads one, the
+/// letters, digits and `+-.` before `://`, from a letter on), each read to the end of the
+/// value, to its first whitespace or `URL_DELIMITERS`, and to its first comma too: a credential
+/// found in any of them is one (over-masking is the safe side).
+fn urls_within(value: &str) -> Vec<&str> {
+    let bytes = value.as_bytes();
+    let mut urls = Vec::new();
+    for (at, _) in value.match_indices("://") {
+        let mut start = at;
+        while start > 0 && (bytes[start - 1].is_ascii_alphanumeric() || b"+-.".contains(&bytes[start - 1])) {
+            start -= 1;
+        }
+        while start < at && !bytes[start].is_ascii_alphabetic() {
+            start += 1;
+        }
+        if start == at {
+            continue;
+        }
+        let end_at = |comma: bool| {
+            value[at + 3..]
+                .find(|c: char| c.is_whitespace() || URL_DELIMITERS.contains(c) || (comma && c == ','))
+                .map_or(value.len(), |cut| at + 3 + cut)
+        };
+        for end in [value.len(), end_at(false), end_at(true)] {
+            if !urls.contains(&&value[start..end]) {
+                urls.push(&value[start..end]);
+            }
+        }
+    }
+    urls
+}
+
+/// Where an HTTP credential (`<scheme> <credential>`) can sit in a value: the value whole, the
+/// value inside one pair of quotes (`docker --env-file` keeps them), and after the `:` of each
+/// line written as an HTTP header (`Authorization: Bearer …`, a header name being letters,
+/// digits, `-` and `_`).
+fn http_credential_places(value: &str) -> Vec<&str> {
+    let mut places = vec![value];
+    for quote in ['"', '\''] {
+        if let Some(inner) = value.strip_prefix(quote).and_then(|rest| rest.strip_suffix(quote)) {
+            places.push(inner);
+        }
+    }
+    for line in value.split(['\r', '\n']) {
+        if let Some((name, credential)) = line.split_once(':') {
+            let name = name.trim();
+            if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+                places.push(credential);
+            }
+        }
+    }
+    places
+}
+
+/// Whether `text` is an HTTP credential: `<scheme> <token68>`, or `<scheme> name=value, …`
+/// (Digest's, SigV4's parameters); a sentence that starts with a scheme's word (`Bot detection
+/// on`) is no credential.
+fn is_http_credential(text: &str) -> bool {
+    text.trim().split_once(char::is_whitespace).is_some_and(|(scheme, credential)| {
+        let credential = credential.trim();
+        AUTHORIZATION_SCHEMES.iter().any(|known| scheme.eq_ignore_ascii_case(known))
+            && !credential.is_empty()
+            && (!credential.contains(char::is_whitespace) || credential.contains('='))
+    })
 }
 
 /// The one rule of what a variable holding a credential is: its name reads as a credential's
@@ -718,13 +788,14 @@ pub fn credential_env_rule_js() -> String {
     let list = |words: &[&str]| serde_json::to_string(words).expect("strings always encode");
     format!(
         "{}const AUTHORIZATION_SCHEMES = {};\nconst CREDENTIAL_ENV = {};\nconst CREDENTIAL_ENV_PREFIXES = {};\n\
-         const HEADER_LIST_FAMILIES = {};\nconst LOAD_TOKEN_ENV = {};\n{CREDENTIAL_VALUE_RULE_JS}",
+         const HEADER_LIST_FAMILIES = {};\nconst LOAD_TOKEN_ENV = {};\nconst URL_DELIMITERS = {};\n{CREDENTIAL_VALUE_RULE_JS}",
         credential_name_rule_js(),
         list(AUTHORIZATION_SCHEMES),
         list(CREDENTIAL_ENV),
         list(CREDENTIAL_ENV_PREFIXES),
         list(HEADER_LIST_FAMILIES),
         serde_json::to_string(LOAD_TOKEN_ENV).expect("strings always encode"),
+        serde_json::to_string(URL_DELIMITERS).expect("strings always encode"),
     )
 }
 
@@ -733,23 +804,55 @@ pub fn credential_env_rule_js() -> String {
 /// bits, UTF-8 only).
 const CREDENTIAL_VALUE_RULE_JS: &str = r#"function credentialsInValue(text) {
   const value = rustTrim(String(text));
-  const parts = urlCredentials(value);
-  // `<scheme> <token68>`, or `<scheme> name=value, ...`: a sentence that starts with a scheme's
-  // word (`Bot detection on`) is no credential.
-  const space = value.search(RUST_WHITESPACE);
-  if (space >= 0) {
-    const scheme = value.slice(0, space);
-    const credential = rustTrim(value.slice(space + 1));
-    if (AUTHORIZATION_SCHEMES.some((known) => asciiUpper(known) === asciiUpper(scheme)) && credential !== ''
-      && (!RUST_WHITESPACE.test(credential) || credential.includes('='))) {
-      parts.push(value, ...headerParts(value));
-    }
+  const parts = [];
+  for (const url of urlsWithin(value)) parts.push(...urlCredentials(url));
+  for (const place of httpCredentialPlaces(value)) {
+    if (isHttpCredential(place)) parts.push(rustTrim(place), ...headerParts(rustTrim(place)));
   }
   const unique = [];
   for (const part of parts) {
     if (rustTrim(part) !== '' && !unique.includes(part)) unique.push(part);
   }
   return unique;
+}
+function urlsWithin(value) {
+  const urls = [];
+  for (let at = value.indexOf('://'); at >= 0; at = value.indexOf('://', at + 3)) {
+    let start = at;
+    while (start > 0 && /[A-Za-z0-9+.-]/.test(value[start - 1])) start--;
+    while (start < at && !/[A-Za-z]/.test(value[start])) start++;
+    if (start === at) continue;
+    const endAt = (comma) => {
+      for (let k = at + 3; k < value.length; k++) {
+        if (RUST_WHITESPACE.test(value[k]) || URL_DELIMITERS.includes(value[k]) || (comma && value[k] === ',')) return k;
+      }
+      return value.length;
+    };
+    for (const end of [value.length, endAt(false), endAt(true)]) {
+      if (!urls.includes(value.slice(start, end))) urls.push(value.slice(start, end));
+    }
+  }
+  return urls;
+}
+function httpCredentialPlaces(value) {
+  const places = [value];
+  for (const quote of ['"', "'"]) {
+    if (value.length >= 2 && value.startsWith(quote) && value.endsWith(quote)) places.push(value.slice(1, -1));
+  }
+  for (const line of value.split(/[\r\n]/)) {
+    const colon = line.indexOf(':');
+    if (colon >= 0 && /^[A-Za-z0-9_-]+$/.test(rustTrim(line.slice(0, colon)))) places.push(line.slice(colon + 1));
+  }
+  return places;
+}
+function isHttpCredential(text) {
+  const value = rustTrim(text);
+  const space = value.search(RUST_WHITESPACE);
+  if (space < 0) return false;
+  const scheme = value.slice(0, space);
+  const credential = rustTrim(value.slice(space + 1));
+  return AUTHORIZATION_SCHEMES.some((known) => asciiUpper(known) === asciiUpper(scheme)) && credential !== ''
+    && (!RUST_WHITESPACE.test(credential) || credential.includes('='));
 }
 function isCredential(name, value) {
   return readsAsCredential(name) || credentialsInValue(value).length > 0;
@@ -1656,11 +1759,24 @@ mod tests {
         /// registry holds the credential it carries (so the scrubber masks it), and
         /// `is_credential` says so (so a scenario's `${NAME}` is refused); a plain value (an id,
         /// a number, a host name, words, a URL without credentials) under a plain name is none.
+        ///
+        /// Finding round37-text/01, the class: the same holds wherever in the value the shape
+        /// sits — after `=` (k6's `--out name=url`), in a comma list, quoted, between words or
+        /// `<…>`, or (an HTTP credential) as a `Header-Name: …` line — and a plain value so
+        /// embedded is still none.
         #[test]
         fn a_value_shaped_as_a_credential_is_one_under_any_name(
             words in proptest::collection::vec("[A-Z][A-Z0-9]{0,7}", 1..4),
             (value, carried) in shaped_value(),
+            embedding in proptest::sample::select(vec![
+                "{}", "influxdb={}", "xk6-influxdb={}", "csv=a.csv,influxdb={}", "influxdb={},csv=a.csv", "\"{}\"",
+                "'{}'", "<{}>", "out {} now", "Authorization: {}", "X-Api-Key: {}", "a=1\nAuthorization: {}",
+            ]),
         ) {
+            // An HTTP credential is one written whole: as a value, quoted, or as a header.
+            let http_place = ["{}", "\"{}\"", "'{}'"].contains(&embedding) || embedding.contains(": {}");
+            prop_assume!(carried.is_none() || value.contains("://") || http_place);
+            let value = embedding.replacen("{}", &value, 1);
             let name = words.join("_");
             let lookup = |wanted: &str| Ok((wanted == name).then(|| value.clone()));
             let found = credentials_in_env(&lookup, std::slice::from_ref(&name)).unwrap();
@@ -1713,5 +1829,36 @@ mod tests {
         );
         let basic = credentials_in_value("Basic dXNlcjpwYXNzd29yZDk=");
         assert!(basic.contains(&"password9".to_string()) && basic.contains(&"user:password9".to_string()), "{basic:?}");
+    }
+
+    /// Finding round37-text/01: each spelling of the NOTE carries its credential — k6's
+    /// `--out name=url` (`K6_OUT`), a comma list of outputs, an extension's token parameter, a
+    /// quoted URL (`docker --env-file` keeps the quotes), an HTTP header line — and the same
+    /// spellings without a credential carry none.
+    #[test]
+    fn a_credential_embedded_in_a_value_is_found() {
+        const PW: &str = "Zk8pQw3rTy7uIo0p";
+        for value in [
+            format!("influxdb=http://u:{PW}@127.0.0.1:8086/k6"),
+            format!("csv=a.csv,influxdb=http://u:{PW}@127.0.0.1:8086/k6"),
+            format!("xk6-influxdb=http://127.0.0.1:8086?token={PW}"),
+            format!("\"http://u:{PW}@127.0.0.1:8086/k6\""),
+            format!("Authorization: Bearer {PW}"),
+            format!("experimental-prometheus-rw=https://rw.example/push?api_key={PW},json=out.json"),
+            format!("url=<https://{PW}@o1.ingest.sentry.io/1>"),
+        ] {
+            let parts = credentials_in_value(&value);
+            assert!(parts.contains(&PW.to_string()), "{value}: {parts:?}");
+            assert!(is_credential("PERF_SINK", &value), "{value}");
+        }
+        for value in [
+            "influxdb=http://127.0.0.1:8086/k6",
+            "csv=a.csv,influxdb=http://127.0.0.1:8086/k6?db=k6",
+            "\"https://rw.example/push\"",
+            "Accept: application/json",
+            "Note: Bot detection on",
+        ] {
+            assert!(credentials_in_value(value).is_empty(), "{value}: {:?}", credentials_in_value(value));
+        }
     }
 }

@@ -299,6 +299,9 @@ pub fn render(policy: &Policy, for_: Option<&str>) -> Result<String, String> {
         for value in rule.annotations.values_mut() {
             *value = crate::escape::go_template(value);
         }
+        // The query text is the policy's, and the file is often printed to a job log: the
+        // runner's `##[` broken where Prometheus reads the same query (finding round38-text/01).
+        rule.expr = crate::escape::promql(&rule.expr);
     }
     let body = serde_yaml::to_string(&RuleFile { groups }).map_err(|e| format!("cannot write YAML: {e}"))?;
     let mut text = format!(
@@ -316,6 +319,14 @@ pub fn render(policy: &Policy, for_: Option<&str>) -> Result<String, String> {
         ));
     }
     text.push_str(&body);
+    // Every other field is gatecheck's own words, names and ids (no `#`), or escaped above;
+    // should one still carry the runner's command form, no file is written (fail closed).
+    if text.contains("##[") {
+        return Err(
+            "the rule file would carry the Actions runner's command form `##[` (a gatecheck bug: please report it)"
+                .into(),
+        );
+    }
     Ok(text)
 }
 

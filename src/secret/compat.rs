@@ -12,10 +12,13 @@
 //! - the invisible characters that carry a byte each (findings round29-text/01 and /02,
 //!   `smuggled`): tag characters (U+E0000 + an ASCII byte, "ASCII smuggling") and variation
 //!   selectors (one per byte, "emoji smuggling"), which a decoder, or a language model reading a
-//!   log, reads back.
+//!   log, reads back;
+//! - look-alikes (finding round38-text/02): a character Unicode's confusables (UTS #39) draw as
+//!   one ASCII character (Cyrillic `а`, `р`, `Н`, Greek `Ο`), which a reader reads, or retypes,
+//!   as that character;
 //!
-//! The rule: the text is also read with each compatibility form folded to the ASCII it stands
-//! for; as drawn — folded so, and each character drawn as nothing left out — when it holds
+//! The rule: the text is also read with each compatibility form or look-alike folded to the
+//! ASCII it stands for; as drawn — folded so, and each character drawn as nothing left out — when it holds
 //! such characters; and, when it holds byte-carrying
 //! characters, once more with each read as its byte (ASCII, or Latin-1 beyond it). Every
 //! reading (`echo`'s, the skeleton's) runs on those texts, and a range found there masks the
@@ -40,8 +43,9 @@ pub(super) fn smuggled(code: u32) -> Option<u8> {
 
 /// What a character stands for in one reading (pushed to `out`, maybe nothing), when it is
 /// not itself: with `smuggle`, the byte it carries (see `smuggled`); nothing when it is drawn
-/// as nothing; or the ASCII its compatibility decomposition is, when it is ASCII and the
-/// character is not (`Ｅ` → `E`, `ﬁ` → `fi`, `²` → `2`, U+00A0 → a space).
+/// as nothing; the ASCII its compatibility decomposition is, when it is ASCII and the
+/// character is not (`Ｅ` → `E`, `ﬁ` → `fi`, `²` → `2`, U+00A0 → a space); or else the ASCII
+/// character it is drawn as (`looks_like`: Cyrillic `р` → `p`).
 fn stands_for(c: char, reading: Reading, out: &mut String) -> bool {
     if c.is_ascii() {
         return false;
@@ -59,11 +63,53 @@ fn stands_for(c: char, reading: Reading, out: &mut String) -> bool {
         ascii &= d.is_ascii();
         out.push(d);
     });
-    if !ascii || out.len() == start {
-        out.truncate(start);
-        return false;
+    if ascii && out.len() > start {
+        return true;
     }
-    true
+    out.truncate(start);
+    match looks_like(c) {
+        Some(letter) => {
+            out.push(letter);
+            true
+        }
+        None => false,
+    }
+}
+
+/// The one ASCII character a non-ASCII character is drawn as, by Unicode's confusables (UTS #39
+/// skeleton, `confusables.txt`: Cyrillic `а е о р с х у А В С Е Н К М О Р Т Х Ѕ І Ј`, Greek
+/// `Α Β Ε Ζ Η Ι Κ Μ Ν Ο Ρ Τ Υ Χ ο`, …), so a credential written in look-alike letters reads as
+/// the credential (finding round38-text/02: `Тk3рХоаМ7есВу9НоРеКх` was shown). Only a character
+/// whose skeleton is one ASCII character: ASCII is never folded (ordinary text and credentials
+/// read as they are), and one drawn as several (`ｍ`'s `rn`) or as something beyond ASCII is
+/// not. Several ASCII characters share a skeleton (`I`, `l`, `1` and `|` are all `l`): the one
+/// of the character's case is read (Cyrillic `І`, an upper-case letter, as `I`).
+fn looks_like(c: char) -> Option<char> {
+    use std::sync::OnceLock;
+    use unicode_security::confusable_detection::skeleton;
+    // Each printable ASCII character with its skeleton, when that is one character.
+    static ASCII: OnceLock<Vec<(char, char)>> = OnceLock::new();
+    let ascii = ASCII.get_or_init(|| {
+        (' '..='~')
+            .filter_map(|a| {
+                let mut drawn = skeleton(a.encode_utf8(&mut [0; 4])).collect::<Vec<char>>();
+                (drawn.len() == 1).then(|| (drawn.remove(0), a))
+            })
+            .collect()
+    });
+    let mut utf8 = [0; 4];
+    let mut drawn = skeleton(c.encode_utf8(&mut utf8));
+    let prototype = drawn.next().filter(char::is_ascii)?;
+    if drawn.next().is_some() {
+        return None;
+    }
+    let mut same = ascii.iter().filter(|(p, _)| *p == prototype).map(|&(_, a)| a);
+    let of_its_case = |a: &char| match (c.is_uppercase(), c.is_lowercase()) {
+        (true, _) => a.is_ascii_uppercase(),
+        (_, true) => a.is_ascii_lowercase(),
+        _ => false,
+    };
+    Some(same.clone().find(of_its_case).or_else(|| same.find(|&a| a == prototype)).unwrap_or(prototype))
 }
 
 /// How `stands_for` reads a character.
@@ -175,6 +221,47 @@ mod tests {
             assert!(!scrubbed.contains("e0073") && !scrubbed.contains("dc73"), "{what}: {scrubbed}");
         }
         crate::secret::forget(kept.expose());
+    }
+
+    /// Finding round38-text/02: the token with every letter that has a Cyrillic look-alike
+    /// swapped for it, or only 4 of its 20 letters, is masked in every output; Cyrillic and
+    /// Greek text that holds no credential is shown as it is.
+    #[test]
+    fn a_credential_in_look_alike_letters_is_masked_in_every_output() {
+        const TOKEN: &str = "Tk3pXoaM7ecBy9HoPeKx";
+        let kept = crate::secret::Secret::new(TOKEN);
+        let cyrillic: std::collections::HashMap<char, char> =
+            "aeopcxyABCEHKMOPTX".chars().zip("аеорсхуАВСЕНКМОРТХ".chars()).collect();
+        let whole: String = TOKEN.chars().map(|c| *cyrillic.get(&c).unwrap_or(&c)).collect();
+        assert_eq!(whole, "Тk3рХоаМ7есВу9НоРеКх");
+        let four = "Tk3рXoaM7еcBy9HоPeKx";
+        // Greek capitals and an upper-case Cyrillic `І` (drawn as `I`, whose skeleton is `l`).
+        let greek = "ΤΚ3pXoaΜ7ecΒy9ΗoΡeΚx";
+        let kept_i = crate::secret::Secret::new("Ik3pIoaM7ecBy9HoPeKl");
+        for (echo, token) in
+            [(whole.as_str(), TOKEN), (four, TOKEN), (greek, TOKEN), ("Іk3pІoaM7ecBy9HoPeKl", "Ik3pIoaM7ecBy9HoPeKl")]
+        {
+            let text = format!("path=\"/{echo}\" 900");
+            for shown in [
+                crate::secret::scrub(&text),
+                crate::escape::line(&text),
+                crate::escape::markdown(&text),
+                crate::escape::html(&text),
+                crate::escape::xml(&text),
+                crate::escape::code(serde_json::to_string(&crate::secret::scrub(&text)).unwrap()),
+            ] {
+                assert!(shown.replace('\\', "").contains("***") && !shown.contains(echo), "{echo}: {shown}");
+                let read: String = shown.chars().map(|c| looks_like(c).unwrap_or(c)).collect();
+                assert!(!read.contains(&token[..crate::secret::SHORTEST_CUT]), "{echo}: {shown}");
+            }
+        }
+        for plain in ["Привет, мир: ошибка сервера", "Ошибка ТОКЕН КОРОТКИЙ рост 500", "Αθήνα: σφάλμα ΟΚ"]
+        {
+            assert_eq!(crate::secret::scrub(plain), plain);
+            assert_eq!(crate::escape::line(plain), plain);
+        }
+        crate::secret::forget(kept.expose());
+        crate::secret::forget(kept_i.expose());
     }
 
     /// `text` without its `\\uXXXX` and `\\u{…}` escapes: what a reader who skips them sees.

@@ -1099,7 +1099,8 @@ mod tests {
         /// `\uXXXX`, HTML decimal, hex or named reference, `%XX` and `%25XX` or `\x` per UTF-8
         /// byte, Python's `\xXX` for a character below U+0100, UTF-16 `\uXXXX` with surrogate
         /// pairs, in 2 to 4 JSON layers, Python's `\U`, Rust's `\u{…}`, JS escape()'s `%XX`/`%uXXXX`,
-        /// decimal bytes in a list, signed or not, fullwidth) — leaves no run of
+        /// decimal bytes in a list, signed or not, fullwidth, a Cyrillic or Greek look-alike) —
+        /// leaves no run of
         /// `SHORTEST_CUT` escaped characters of the echo in the scrubbed text.
         #[test]
         fn a_credential_through_any_encoding_pipeline_never_survives(
@@ -1109,7 +1110,7 @@ mod tests {
             charset in 0..3usize,
             case in 0..3usize,
             piece in (0..4usize, any::<proptest::sample::Index>(), any::<proptest::sample::Index>()),
-            escapes in proptest::collection::vec(0..18usize, 1..4),
+            escapes in proptest::collection::vec(0..19usize, 1..4),
             prefix in "\\PC{0,8}",
         ) {
             use unicode_normalization::UnicodeNormalization;
@@ -1169,6 +1170,11 @@ mod tests {
                     16 => utf8.bytes().map(|b| format!("{} ", b as i8)).collect(),
                     // Fullwidth (finding round28-text/05): its NFKC is the character.
                     17 if ('!'..='~').contains(&c) => char::from_u32(u32::from(c) + 0xfee0).unwrap().to_string(),
+                    // A look-alike (finding round38-text/02): a Cyrillic or Greek letter drawn
+                    // as the ASCII one (UTS #39 confusables).
+                    18 => "aeopcxyABCEHKMOPTXSIJijsZN".chars().position(|a| a == c).map_or(utf8, |at| {
+                        "аеорсхуАВСЕНКМОРТХЅІЈіјѕΖΝ".chars().nth(at).unwrap().to_string()
+                    }),
                     _ => utf8,
                 }
             };

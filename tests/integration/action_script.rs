@@ -368,3 +368,60 @@ proptest::proptest! {
         }
     }
 }
+
+/// Finding round38-text/03: a `history` input holding a bidi override, a zero-width space, a
+/// line separator and an escape (a branch name may hold any of them) reaches the job log and the
+/// step summary escaped as gatecheck escapes it, never raw.
+#[test]
+fn the_action_writes_no_raw_hidden_character_of_an_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = "perf-history/feat-\u{202e}kcab-llor\u{200b}x\u{2028}y\u{1b}z";
+    let step = judge(
+        dir.path(),
+        &[("INPUT_COMMAND", "verify"), ("INPUT_SUMMARY", &pass_summary()), ("INPUT_HISTORY", history)],
+    );
+    let summary = std::fs::read_to_string(dir.path().join("step-summary.md")).unwrap_or_default();
+    for (name, text) in [("stdout", &step.stdout), ("stderr", &step.stderr), ("step summary", &summary)] {
+        assert!(!text.contains(['\u{202e}', '\u{200b}', '\u{2028}', '\u{1b}']), "{name}: {text:?}");
+    }
+    assert!(step.stdout.contains(r"feat-\u202ekcab-llor\u200bx\u2028y\u001bz"), "{}{}", step.stdout, step.stderr);
+    assert!(summary.contains(r"feat\-\\u202ekcab\-llor\\u200bx\\u2028y\\u001bz"), "{summary}");
+}
+
+/// The action's `one_line` escapes exactly the characters gatecheck's `escape::line` escapes,
+/// and as it writes them, for every Unicode character (its list is gatecheck's table copied by
+/// code point); line breaks and `%` as the runner's workflow commands encode them.
+#[test]
+fn the_actions_one_line_escapes_every_character_as_gatecheck_does() {
+    let dir = tempfile::tempdir().unwrap();
+    // NUL cannot be in a shell's text.
+    let every: String = ('\u{1}'..=char::MAX).collect();
+    let expected: String = every
+        .chars()
+        .map(|c| match c {
+            '\n' => "%0A".to_string(),
+            '\r' => "%0D".to_string(),
+            '%' => "%25".to_string(),
+            c => gatecheck::escape::line(&c.to_string()),
+        })
+        .collect();
+    let input = dir.path().join("every");
+    std::fs::write(&input, &every).unwrap();
+    let out = Command::new("bash")
+        .args(["-c", r#"source "$1" && one_line "$(cat "$2")""#, "_"])
+        .arg(repo().join("scripts/gatecheck-action.sh"))
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let written = String::from_utf8(out.stdout).unwrap();
+    if written != expected {
+        let (w, e): (Vec<char>, Vec<char>) = (written.chars().collect(), expected.chars().collect());
+        let at = w.iter().zip(&e).position(|(a, b)| a != b).unwrap_or(w.len().min(e.len()));
+        panic!(
+            "first difference at {at}: {:?} written, {:?} expected",
+            &w[at..(at + 12).min(w.len())],
+            &e[at..(at + 12).min(e.len())]
+        );
+    }
+}

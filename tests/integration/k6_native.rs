@@ -1377,7 +1377,8 @@ fn the_exported_script_refuses_a_variable_whose_value_reads_as_a_credential_befo
 /// credentials as gatecheck does. Over generated (name, value) pairs — URLs with and without
 /// userinfo (user and password, token-only user, empty parts), credential-named parameters in
 /// the query, the fragment and a path segment, percent-encoding, HTTP credentials of each scheme
-/// (Basic pairs decoded), sentences and plain words, under credential-family, header-list,
+/// (Basic pairs decoded), sentences and plain words, each also inside a longer value (after
+/// `=`, in a comma list, quoted, as a header line), under credential-family, header-list,
 /// prefixed and plain names — run in one k6 process: `isCredential` and `credentialsInValue`
 /// equal `settings::is_credential` and `credentials_in_value` for each pair, and
 /// `credentialsInEnv` over k6's `__ENV` equals `settings::credentials_in_env` (values and their
@@ -1460,7 +1461,23 @@ fn the_exported_scripts_credential_values_agree_with_gatecheck() {
         (word.clone(), word.clone()).prop_map(|(a, b)| format!("{a}={b}; s={b}")),
         (word.clone(), word).prop_map(|(a, b)| format!("{a}:{b},x={b}")),
     ];
-    let value = proptest::prop_oneof![3 => url, 2 => http, 2 => plain];
+    // Finding round37-text/01: a URL or an HTTP credential inside a longer value — k6's
+    // `--out name=url`, a comma list, quoted, between words, a header line.
+    let embedded = (
+        proptest::sample::select(vec![
+            "influxdb={}",
+            "csv=a.csv,influxdb={},json=x.json",
+            "\"{}\"",
+            "'{}'",
+            "<{}> x",
+            "Authorization: {}",
+            "a=1\nX-Key: {}",
+            "Note: {}",
+        ]),
+        proptest::prop_oneof![url.clone(), http.clone(), plain.clone()],
+    )
+        .prop_map(|(embedding, value)| embedding.replacen("{}", &value, 1));
+    let value = proptest::prop_oneof![3 => url, 2 => http, 2 => plain, 3 => embedded];
     let name = proptest::prop_oneof![
         proptest::sample::select(vec![
             "DATABASE_URL",

@@ -882,3 +882,46 @@ proptest! {
         prop_assert!(!written.contains(&value), "{} at {}: {}", name, place, written);
     }
 }
+
+/// Finding round37-text/01: a credential is found wherever in a value it sits, not only when
+/// it is the whole value — k6's `--out name=url` spelling (`K6_OUT`), a comma list of outputs,
+/// an extension's token parameter, a quoted URL, an HTTP header line. A scenario's `${PERF_SINK}`
+/// holding any of them is refused before any request, and `K6_OUT`'s password is masked in
+/// every output that quotes it.
+#[test]
+fn a_credential_anywhere_in_a_value_is_known() {
+    const PW: &str = "Zk8pQw3rTy7uIo0p";
+    let dir = tempfile::tempdir().unwrap();
+    let k6_out = ("K6_OUT", format!("influxdb=http://user:{PW}@127.0.0.1:8086/k6"));
+    let shown = verify_quoting(dir.path(), &[PW], std::slice::from_ref(&k6_out));
+    assert!(shown.contains("p(95)<400") && !shown.contains(&PW[..10]), "K6_OUT: {shown}");
+
+    let (target, hits) = serve_answer("{}".into());
+    std::fs::write(
+        dir.path().join("s.toml"),
+        format!(
+            "[scenario]\nname = \"s\"\nbase_url = \"{target}\"\nbearer_token_env = \"\"\nvus = \"1\"\nduration = \"1s\"\n\
+             request_timeout = \"2s\"\nmax_requests = 2\n\n[[flow]]\nname = \"f\"\ndescription = \"d\"\nsleep = \"100ms\"\n\n\
+             [[flow.request]]\nname = \"r\"\nmethod = \"POST\"\npath = \"/x\"\ncheck = \"ok\"\nexpect_status = 200\n\n\
+             [flow.request.json]\nsink = \"${{PERF_SINK}}\"\n"
+        ),
+    )
+    .unwrap();
+    for value in [
+        format!("influxdb=http://u:{PW}@127.0.0.1:8086/k6"),
+        format!("csv=a.csv,influxdb=http://u:{PW}@127.0.0.1:8086/k6"),
+        format!("xk6-influxdb=http://127.0.0.1:8086?token={PW}"),
+        format!("\"http://u:{PW}@127.0.0.1:8086/k6\""),
+        format!("Authorization: Bearer {PW}"),
+    ] {
+        let mut smoke = smoke_writing_into(dir.path());
+        smoke.current_dir(dir.path()).env("PERF_SINK", &value).args(["--scenario", "s.toml"]);
+        let out = smoke.assert().code(2);
+        let err = stderr_of(&out);
+        assert!(
+            err.contains("PERF_SINK") && err.contains("reads as a credential") && !err.contains(&PW[..10]),
+            "{value}: {err}"
+        );
+    }
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 0, "no request reached the target");
+}

@@ -1182,6 +1182,10 @@ fn assert_outputs_hold(what: &str, outputs: &Outputs) {
     }
     assert_no_workflow_command(&format!("{what} stdout"), &outputs.stdout);
     assert_no_workflow_command(&format!("{what} stderr"), &outputs.stderr);
+    // Every report may be written to standard output (`--report json=-`, finding round37-text/02).
+    for (path, text) in &outputs.files {
+        assert_no_workflow_command(&format!("{what}: {}", path.display()), text);
+    }
     assert_no_canary(&format!("{what} stdout"), &outputs.stdout, &[FILE_CANARY]);
     assert_no_canary(&format!("{what} stderr"), &outputs.stderr, &[FILE_CANARY]);
     for (path, text) in &outputs.files {
@@ -1586,6 +1590,57 @@ fn a_legacy_workflow_command_in_k6_text_is_broken_up() {
     let out = stdout_of(&assert);
     assert_no_workflow_command("stdout", &out);
     assert!(out.contains("##\\[add-mask]"), "{out}");
+}
+
+/// Whether some string literal in `text` (a JSON document or a JavaScript script, whose string
+/// literals gatecheck writes as JSON's) reads back as a text holding `wanted`.
+fn a_literal_reads_back_holding(text: &str, wanted: &str) -> bool {
+    text.match_indices('"').any(|(at, _)| {
+        serde_json::Deserializer::from_str(&text[at..])
+            .into_iter::<String>()
+            .next()
+            .is_some_and(|read| read.is_ok_and(|read| read.contains(wanted)))
+    })
+}
+
+/// Finding round37-text/02: the runner obeys `##[cmd]` anywhere in a line, and the JSON writer
+/// left it intact. Every report format written to standard output, and the exported k6 script,
+/// holds k6's or the scenario's text with no runner command in any line, and JSON and the
+/// script's string literals read back as the same text.
+#[test]
+fn every_report_on_stdout_and_the_k6_script_carry_no_runner_command() {
+    const HOSTILE: &str = "p(95)<300 ##[warning]from-threshold ###[add-mask]gatecheck \\##[error]x\u{2028}::error::y";
+    let dir = tempfile::tempdir().unwrap();
+    let summary = summary_with_threshold(dir.path(), HOSTILE);
+    for format in ["json", "junit", "markdown", "html"] {
+        let assert = gatecheck_with_lag()
+            .args(["verify", "--summary"])
+            .arg(&summary)
+            .args(["--report", &format!("{format}=-")])
+            .assert();
+        let out = stdout_of(&assert);
+        assert_no_workflow_command(&format!("--report {format}=-"), &out);
+        if format == "json" {
+            // The report follows the table, on a line of its own.
+            let start = out.find("\n{").map(|at| at + 1).unwrap_or_else(|| panic!("no JSON in {out}"));
+            let report = serde_json::Deserializer::from_str(&out[start..]).into_iter::<serde_json::Value>().next();
+            assert!(report.is_some_and(|report| report.is_ok()), "the JSON report does not parse: {out}");
+            assert!(a_literal_reads_back_holding(&out, HOSTILE), "the threshold does not read back: {out}");
+        }
+    }
+
+    let scenario = dir.path().join("scenario.toml");
+    let core = std::fs::read_to_string(repo().join("gates/core-flows.toml")).unwrap();
+    let check = "##[error]check ###[add-mask]x \\##[warning]y";
+    std::fs::write(
+        &scenario,
+        core.replace("check = \"watch-rules status is 200\"", &format!("check = {}", toml_string(check))),
+    )
+    .unwrap();
+    let assert = gatecheck().args(["export", "k6", "--scenario"]).arg(&scenario).assert().code(0);
+    let script = stdout_of(&assert);
+    assert_no_workflow_command("export k6", &script);
+    assert!(a_literal_reads_back_holding(&script, check), "the check name does not read back: {script}");
 }
 
 /// Finding text3/03: smoke's summary and log paths are the user's text: one line each in its

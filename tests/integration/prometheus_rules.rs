@@ -2816,3 +2816,68 @@ thresholds = ["value < 0.6"]
         assert_eq!(result.len(), 1, "{alert} is silent where check fails: {expr}\n{answer}");
     }
 }
+
+/// Finding round38-text/01: a query whose string literals (quoted, single-quoted, raw) hold the runner's command form `##[` is exported with none intact (the rule file
+/// is often printed to the job log), and the file Prometheus loads reads the same query:
+/// promtool accepts it, and its alert fires on the series those literals match.
+#[test]
+fn an_exported_query_keeps_no_runner_command_and_matches_the_same_series() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("inj.toml");
+    std::fs::write(
+        &policy,
+        "[policy]\nname = \"inj\"\n[[gate]]\nid = \"g1\"\ndescription = \"gate one\"\nunit = \"number\"\n\
+         query = '''max by (path, code) (http_requests_total{path=\"/##[error]Release gates FAILED\", code=`##[warning]w`, \
+         method='##[debug]m'})'''\nthresholds = [\"value < 500\"]\non_missing = \"warn\"\n",
+    )
+    .unwrap();
+    let assert = gatecheck().args(["export", "prometheus-rules", "--policy"]).arg(&policy).assert().success();
+    let text = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    assert!(!text.contains("##["), "{text}");
+    assert!(text.contains(r###"path="/##\u005berror]Release gates FAILED""###), "{text}");
+    let rules = dir.path().join("inj.yml");
+    std::fs::write(&rules, &text).unwrap();
+    if !promtool_installed() {
+        return;
+    }
+    let checked = std::process::Command::new("promtool").arg("check").arg("rules").arg(&rules).output().unwrap();
+    assert!(
+        checked.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&checked.stdout),
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    let file: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    let rule =
+        file["groups"][0]["rules"].as_sequence().unwrap().iter().find(|r| r.get("alert").is_some()).unwrap().clone();
+    let mut labels = serde_json::to_value(&rule["labels"]).unwrap();
+    labels["path"] = "/##[error]Release gates FAILED".into();
+    labels["code"] = "##[warning]w".into();
+    let series =
+        r###"http_requests_total{path="/##[error]Release gates FAILED", code="##[warning]w", method="##[debug]m"}"###;
+    for (value, fires) in [("900", true), ("100", false)] {
+        let expected = match fires {
+            true => serde_json::json!([{
+                "exp_labels": labels,
+                "exp_annotations": serde_json::to_value(&rule["annotations"]).unwrap(),
+            }]),
+            false => serde_json::json!([]),
+        };
+        let test = serde_json::json!({
+            "rule_files": [rules.display().to_string()],
+            "evaluation_interval": "1m",
+            "tests": [{
+                "interval": "1m",
+                "input_series": [
+                    {"series": series, "values": format!("{value} {value}")},
+                    // The same series but for the `[` the export escapes: never matched.
+                    {"series": r###"http_requests_total{path="/##\\[error]Release gates FAILED", code="##[warning]w", method="##[debug]m"}"###, "values": "900 900"},
+                ],
+                "alert_rule_test": [{"eval_time": "1m", "alertname": rule["alert"].as_str().unwrap(), "exp_alerts": expected}],
+            }],
+        });
+        if let Err(promtool) = promtool_test_rules(&dir.path().join("test.yml"), &test) {
+            panic!("{value}: {promtool}\n{text}");
+        }
+    }
+}
