@@ -726,6 +726,9 @@ pub fn parse_with_vars_before_query_rules(
 
 /// Why a policy holding `query` (gate or freshness `id`) must not load, or None: the one home of
 /// the rules of a query's text, read by every command (`parse_with_vars`) and by `lint`.
+/// - A query is embedded in exported rules' expressions: a comment, which runs to the end of the
+///   one-line query, swallowed the rest of them and Prometheus refused the rule file
+///   (`query_window::comment_start`).
 /// - A query is code sent to Prometheus and written into exported rules: one holding a hidden
 ///   character (a bidi override, a zero-width space) reads other than it runs (finding
 ///   round28-text/04: U+202E written raw into the rule file's `expr`).
@@ -744,6 +747,13 @@ pub fn query_refusal(policy: &Policy, id: &str, query: &str) -> Option<String> {
             "{kind} {id:?}: a query holds the hidden character U+{:04X} (a control, bidi or invisible character): \
              a query is code, read by people as it runs; remove it",
             u32::from(c)
+        ));
+    }
+    if query_window::comment_start(query).is_some() {
+        return Some(format!(
+            "{kind} {id:?}: query {:?} holds a comment (`#` outside a string): exported rules embed the query in a \
+             larger expression, where the comment would swallow the rest of it; remove the comment",
+            crate::escape::line(query)
         ));
     }
     if let Some(why) = query_window::misread_duration(query) {

@@ -213,6 +213,34 @@ fn promql_text(duration: Duration) -> String {
     text
 }
 
+/// The index just past the string literal opening at `start` (`"…"`, `'…'`, `` `…` ``), as
+/// Prometheus's lexer reads it: `\` escapes the next character in '…' and "…", never in `…`.
+fn past_string(bytes: &[u8], start: usize) -> usize {
+    let quote = bytes[start];
+    let mut i = start + 1;
+    while i < bytes.len() && bytes[i] != quote {
+        i += if bytes[i] == b'\\' && quote != b'`' { 2 } else { 1 };
+    }
+    i + 1
+}
+
+/// Where a comment begins in `query` (a `#` outside its string literals), or None. A policy's
+/// query is one line, so a comment runs to its end; exported rules embed the query in a larger
+/// expression (`label_replace(…)`, `absent(…)`), where it would swallow the rest and Prometheus
+/// would refuse the whole rule file: `query_refusal` refuses it when the policy loads.
+pub fn comment_start(query: &str) -> Option<usize> {
+    let bytes = query.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' | b'\'' | b'`' => i = past_string(bytes, i),
+            b'#' => return Some(i),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
 /// Every duration written in `query` (`5m`, `1h30m`), outside its string literals and comments:
 /// the tokens Prometheus's lexer reads as durations, a number's digits followed by a unit.
 fn duration_tokens(query: &str) -> Vec<&str> {
@@ -222,14 +250,7 @@ fn duration_tokens(query: &str) -> Vec<&str> {
     while i < bytes.len() {
         let c = bytes[i];
         match c {
-            b'"' | b'\'' | b'`' => {
-                i += 1;
-                while i < bytes.len() && bytes[i] != c {
-                    // `\` escapes the next character in '..' and "..", never in `..`.
-                    i += if bytes[i] == b'\\' && c != b'`' { 2 } else { 1 };
-                }
-                i += 1;
-            }
+            b'"' | b'\'' | b'`' => i = past_string(bytes, i),
             b'#' => {
                 while i < bytes.len() && bytes[i] != b'\n' {
                     i += 1;
@@ -350,6 +371,41 @@ pub fn duration(text: &str) -> Option<Duration> {
 
 #[cfg(test)]
 mod tests {
+
+    /// A comment is found outside string literals only, wherever a `#` sits inside them.
+    #[test]
+    fn a_comment_is_a_hash_outside_string_literals() {
+        assert_eq!(comment_start("max(lag_seconds) # the worst"), Some(17));
+        assert_eq!(comment_start("#x"), Some(0));
+        assert_eq!(comment_start("up{path=\"/#a\"}"), None);
+        assert_eq!(comment_start("up{path='#'} or up{p=`#\\`}"), None);
+        assert_eq!(comment_start("up{path=\"\\\"#\"} # c"), Some(15));
+    }
+
+    proptest! {
+        /// Any query of literals holding `#` and quotes is comment-free; one `#` after them starts one.
+        #[test]
+        fn a_comment_is_found_exactly_where_one_is_written(
+            parts in proptest::collection::vec(("[a-z(){}=, ]{0,6}", 0..3usize, "[a-z#'` ]{0,6}"), 0..5),
+            comment in proptest::option::of("[a-z #\"']{0,8}"),
+        ) {
+            let mut query = String::new();
+            for (code, quote, inside) in &parts {
+                query.push_str(code);
+                let quote = ['"', '\'', '`'][*quote];
+                query.push(quote);
+                query.push_str(&inside.replace(quote, ""));
+                query.push(quote);
+            }
+            let before = query.len();
+            if let Some(comment) = &comment {
+                query.push('#');
+                query.push_str(comment);
+            }
+            prop_assert_eq!(comment_start(&query), comment.as_ref().map(|_| before), "{}", query);
+        }
+    }
+
     use super::*;
     use proptest::prelude::*;
 

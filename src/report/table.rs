@@ -516,19 +516,53 @@ pub fn short_source(source: &str) -> String {
     match source.split_once(": ") {
         Some((path, key)) => {
             let name = std::path::Path::new(path).file_name().and_then(|n| n.to_str()).unwrap_or(path);
-            // metrics["http_req_duration{flow:x}"]["p(95)"] -> http_req_duration{flow:x} p(95)
-            let quoted: Vec<&str> = key.split('"').skip(1).step_by(2).collect();
+            // metrics["http_req_duration{flow:x}"]["p(95)"] -> http_req_duration{flow:x} p(95);
             // dropped_iterations["count"] keeps the name outside the brackets.
-            let outside = key.split('[').next().unwrap_or("").trim_end_matches('.');
-            let named: Vec<&str> = std::iter::once(outside)
-                .filter(|o| !o.is_empty() && *o != "metrics")
-                .chain(quoted.iter().copied())
-                .collect();
-            let key = if quoted.is_empty() { key.to_string() } else { named.join(" ") };
+            let (outside, quoted) = bracketed_names(key);
+            let key = if quoted.is_empty() {
+                key.to_string()
+            } else {
+                let outside = outside.trim_end_matches('.');
+                std::iter::once(outside)
+                    .filter(|o| !o.is_empty() && *o != "metrics")
+                    .chain(quoted)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            };
             format!("{key} in {name}")
         }
         None => std::path::Path::new(source).file_name().and_then(|n| n.to_str()).unwrap_or(source).to_string(),
     }
+}
+
+/// A k6 source key's name before its brackets and the names quoted in them:
+/// `metrics["a{flow:x}"]["p(95)"]` is ("metrics", ["a{flow:x}", "p(95)"]). A quoted name ends
+/// at a `"]` followed by another bracket, a `.` or the end, not at its first quote: a k6 key
+/// may hold quotes itself (`{flow:" auth_list"}`, round38-figures/01, was shown `{flow: }`).
+fn bracketed_names(key: &str) -> (&str, Vec<&str>) {
+    let outside = &key[..key.find('[').unwrap_or(key.len())];
+    let mut names = Vec::new();
+    let mut rest = &key[outside.len()..];
+    while let Some(open) = rest.find('[') {
+        let after = &rest[open + 1..];
+        let Some(start) = after.find('"').filter(|at| !after[..*at].contains(']')) else {
+            rest = after;
+            continue;
+        };
+        let body = &after[start + 1..];
+        let close = body.match_indices("\"]").map(|(at, _)| at).find(|at| {
+            let next = body[at + 2..].chars().next();
+            matches!(next, None | Some('[') | Some('.'))
+        });
+        match close {
+            Some(close) => {
+                names.push(&body[..close]);
+                rest = &body[close + 2..];
+            }
+            None => break,
+        }
+    }
+    (outside, names)
 }
 
 /// The first metric name a PromQL expression reads: an identifier that is not a function
@@ -609,6 +643,15 @@ mod tests {
 
     #[test]
     fn short_sources_name_the_kind_and_the_metric() {
+        // A k6 key holding quotes of its own is shown whole (round38-figures/01's key).
+        let k = "/x/se.json: metrics[\"http_req_duration{flow:\" auth_list\"}\"][\"p(95)\"]";
+        assert_eq!(short_source(k), "http_req_duration{flow:\" auth_list\"} p(95) in se.json");
+        assert_eq!(short_source("/x/s.json: metrics[\"http_reqs\"][\"count\"]"), "http_reqs count in s.json");
+        assert_eq!(short_source("/x/s.json: dropped_iterations[\"count\"]"), "dropped_iterations count in s.json");
+        assert_eq!(
+            short_source("/x/s.json: results.metrics[name=\"http_req_duration{flow:\" a\"}\"].values[\"p(95)\"]"),
+            "results.metrics http_req_duration{flow:\" a\"} p(95) in s.json"
+        );
         let q = "promql @ 2026-01-01T00:00:00Z: histogram_quantile(0.95, sum by (le) (rate(waxwatch_request_latency_seconds_bucket{method=\"GET\"}[10m])))";
         assert_eq!(short_source(q), "promql waxwatch_request_latency_seconds_bucket");
         let q = "promql @ T: (sum(rate(a_count{status_code=~\"5..\"}[10m])) or vector(0)) / sum(rate(a_count[10m]))";

@@ -2881,3 +2881,37 @@ fn an_exported_query_keeps_no_runner_command_and_matches_the_same_series() {
         }
     }
 }
+
+/// A query's comment runs to the end of the one-line query; embedded in an exported rule's
+/// larger expression it swallowed the rest, and Prometheus refused the whole rule file while
+/// `export` said nothing (exit 0). The policy is refused when it loads: `export`, `check` and
+/// `lint` alike name the gate; a `#` inside a string literal is no comment.
+#[test]
+fn a_query_with_a_comment_is_refused_and_a_hash_in_a_label_value_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, query: &str| {
+        let path = dir.path().join(name);
+        let text = format!(
+            "[policy]\nname = \"c\"\n\n[[gate]]\nid = \"lag\"\nquery = '{query}'\nunit = \"s\"\nthresholds = [\"value < 5s\"]\n"
+        );
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let commented = write("commented.toml", "max(lag_seconds) # the worst");
+    for args in [&["export", "prometheus-rules", "--policy"][..], &["lint"][..]] {
+        let out = gatecheck().args(args).arg(&commented).assert().code(2);
+        // lint lists its findings on standard output, export says why on standard error.
+        let said = format!("{}{}", String::from_utf8_lossy(&out.get_output().stdout), stderr_of(&out));
+        assert!(said.contains("\"lag\"") && said.contains("holds a comment"), "{args:?}: {said}");
+    }
+    let kept = write("kept.toml", "max(lag_seconds{path=\"/#frag\"})");
+    let out = gatecheck().args(["export", "prometheus-rules", "--policy"]).arg(&kept).assert().code(0);
+    let rules = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(rules.contains("/#frag"), "{rules}");
+    if promtool_installed() {
+        let path = dir.path().join("rules.yml");
+        std::fs::write(&path, &rules).unwrap();
+        let run = std::process::Command::new("promtool").args(["check", "rules"]).arg(&path).output().unwrap();
+        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stdout));
+    }
+}
