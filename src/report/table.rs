@@ -866,43 +866,37 @@ mod scrubbed_once {
         }
     }
 
+    /// The table at 40 columns of one passing row whose series is `{l="<before><secret>"}`, and
+    /// the pieces of `SHORTEST_CUT` characters of `secret` it shows.
+    fn series_row_at_40_columns(before: &str, secret: &str) -> (String, Vec<String>) {
+        let _kept = crate::secret::Secret::new(secret);
+        let mut row = Row::new("gate", "d", "s".into(), "max < 1".into());
+        row.series = Some(format!("{{l=\"{before}{secret}\"}}"));
+        row.observed = Observed::Figure { value: 1.0, unit: "number", shown: "1".into() };
+        row.status = Status::Pass;
+        let (shown, _) = printed_at(vec![row], Some(40));
+        let left = secret
+            .as_bytes()
+            .windows(crate::secret::SHORTEST_CUT)
+            .map(|w| std::str::from_utf8(w).unwrap().to_string())
+            .filter(|piece| shown.contains(piece.as_str()))
+            .collect();
+        (shown, left)
+    }
+
     /// A case the proptest below drew (stop 37's CI): at 40 columns the series cell is cut
     /// before the credential, so neither a piece of it nor its mask is shown.
     #[test]
     fn a_credential_past_a_cut_cell_is_not_shown() {
-        let secret = "t4bleCellAAAAAA0A";
-        let _kept = crate::secret::Secret::new(secret);
-        let mut row = Row::new("gate", "d", "s".into(), "max < 1".into());
-        row.series = Some(format!("{{l=\"a000{secret}\"}}"));
-        row.observed = Observed::Figure { value: 1.0, unit: "number", shown: "1".into() };
-        row.status = Status::Pass;
-        let (shown, _) = printed_at(vec![row], Some(40));
+        let (shown, left) = series_row_at_40_columns("a000", "t4bleCellAAAAAA0A");
         assert!(shown.contains('…'), "{shown}");
-        let left: Vec<&str> = secret
-            .as_bytes()
-            .windows(crate::secret::SHORTEST_CUT)
-            .map(|w| std::str::from_utf8(w).unwrap())
-            .filter(|piece| shown.contains(piece))
-            .collect();
         assert!(left.is_empty(), "{left:?} left in\n{shown}");
     }
 
     /// A case the proptest below found (a wrapped gate cell at 40 columns).
     #[test]
     fn a_credential_in_a_wrapped_series_cell_is_masked() {
-        let secret = "t4bleCellA0a0AAaA";
-        let _kept = crate::secret::Secret::new(secret);
-        let mut row = Row::new("gate", "d", "s".into(), "max < 1".into());
-        row.series = Some(format!("{{l=\"a {secret}\"}}"));
-        row.observed = Observed::Figure { value: 1.0, unit: "number", shown: "1".into() };
-        row.status = Status::Pass;
-        let (shown, _) = printed_at(vec![row], Some(40));
-        let left: Vec<&str> = secret
-            .as_bytes()
-            .windows(crate::secret::SHORTEST_CUT)
-            .map(|w| std::str::from_utf8(w).unwrap())
-            .filter(|piece| shown.contains(piece))
-            .collect();
+        let (shown, left) = series_row_at_40_columns("a ", "t4bleCellA0a0AAaA");
         assert!(left.is_empty(), "{left:?} left in\n{shown}");
     }
 
