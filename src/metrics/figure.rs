@@ -217,6 +217,40 @@ impl Reading {
         }
     }
 
+    /// The canonical figure times 10^`shift` (a display unit: −3 for seconds of a millisecond
+    /// figure, 2 for the percent of a ratio) written with `places` decimals, rounded half away
+    /// from zero, and how that written number, read back and brought to the canonical scale,
+    /// compares with `limit`. Moved as decimal digits, never through a float product (0.07 × 100
+    /// is 7.000000000000001 as floats). `None` for NaN and infinities.
+    pub fn written_beside(&self, shift: i32, places: u32, limit: Decimal) -> Option<(String, std::cmp::Ordering)> {
+        use num_bigint::{BigInt, Sign};
+        let exact = self.exact_parts()?;
+        let places_power = -i32::try_from(places).ok()?;
+        // The figure in the display unit is digits × 10^(power + shift); bring it to places.
+        let shown_power = exact.power.checked_add(shift)?;
+        let digits = if shown_power >= places_power {
+            ExactDecimal { digits: exact.digits.clone(), power: shown_power }.at_power(places_power)
+        } else {
+            let divisor = BigInt::from(10u8).pow(u32::try_from(places_power - shown_power).ok()?);
+            let (quotient, remainder) = (&exact.digits / &divisor, &exact.digits % &divisor);
+            let away = BigInt::from(remainder.magnitude().clone()) * 2u8 >= divisor;
+            match (away, exact.digits.sign()) {
+                (true, Sign::Minus) => quotient - 1u8,
+                (true, _) => quotient + 1u8,
+                (false, _) => quotient,
+            }
+        };
+        let read_back = ExactDecimal { digits: digits.clone(), power: places_power.checked_sub(shift)? };
+        let order = read_back.cmp(&ExactDecimal::of_parts(DecimalParts::of_decimal(limit)));
+        let magnitude = digits.magnitude().to_string();
+        let width = places as usize + 1;
+        let padded = format!("{magnitude:0>width$}");
+        let (whole, fraction) = padded.split_at(padded.len() - places as usize);
+        let sign = if digits.sign() == Sign::Minus { "-" } else { "" };
+        let text = if fraction.is_empty() { format!("{sign}{whole}") } else { format!("{sign}{whole}.{fraction}") };
+        Some((text, order))
+    }
+
     /// The canonical figure exactly, at any magnitude (`None` for NaN and infinities).
     fn exact_parts(&self) -> Option<ExactDecimal> {
         let figure = ExactDecimal::of_parts(DecimalParts::of_f64(self.value)?);

@@ -19,6 +19,8 @@
 
 use std::collections::BTreeMap;
 
+use rust_decimal::Decimal;
+
 use crate::error::Error;
 use crate::metrics::{Lookup, MetricKind, MetricSet, Provenance};
 use crate::metrics::{FORMAT_MACHINE_READABLE, FORMAT_MERGED_RAW, FORMAT_NATIVE, FORMAT_RAW};
@@ -301,7 +303,11 @@ fn evaluate_gate(policy: &Policy, gate: &Gate, evidence: &Evidence, rows: &mut V
                     let mut holds = threshold
                         .holds_reading(reading, dimension, baseline)
                         .map_err(|why| policy_error(policy, gate, &format!("threshold `{threshold}`: {why}")))?;
-                    let mut shown = show_figure(value, dimension);
+                    // Shown on its side of the limit it was judged against, in every report.
+                    let mut shown = match threshold.resolve_limit(dimension, baseline) {
+                        Ok(limit) => show_figure_beside(reading, dimension, limit),
+                        Err(_) => show_figure(value, dimension),
+                    };
                     if let Some(base) = baseline {
                         let change =
                             if base != 0.0 { format!("{:+.1}%", (value - base) / base * 100.0) } else { "n/a".into() };
@@ -1484,25 +1490,99 @@ pub fn unit_name(dimension: Dimension) -> &'static str {
 
 /// A figure for people: durations in ms (or s from 10 s up), ratios in %, numbers as they are.
 pub fn show_figure(value: f64, dimension: Dimension) -> String {
-    match dimension {
-        _ if value.is_infinite() => (if value > 0.0 { "+Inf" } else { "-Inf" }).to_string(),
-        // Figures given in seconds read as seconds from 1 s up; k6's ms figures from 10 s up.
-        Dimension::Duration { bare_millis } if value.abs() >= 1000.0_f64.max(10_000.0 / bare_millis) => {
-            format!("{} s", trim_decimals(value / 1000.0, 2))
+    if value.is_infinite() {
+        return (if value > 0.0 { "+Inf" } else { "-Inf" }).to_string();
+    }
+    let form = ShownForm::of(value, dimension);
+    let in_unit = match form.shift {
+        -3 => value / 1000.0,
+        2 => value * 100.0,
+        _ => value,
+    };
+    format!("{}{}", trim_decimals(in_unit, form.places as usize), form.suffix)
+}
+
+/// A figure for people beside the limit it was judged against: `show_figure`'s short form
+/// where that form, read back exactly, lies on the same side of the limit as the figure
+/// (compared as `Reading::cmp_limit` compares the figure); otherwise as many more decimals,
+/// moved as decimal digits, as it takes. A short form rounded onto or past the limit put
+/// `400 ms` beside PASS for `< 400ms` (399.996 ms) and `0%` beside FAIL for `<= 0%` (1 failure in
+/// 2,000,000), in every report and the blocked banner (finding round39-figures/01).
+pub fn show_figure_beside(reading: Reading, dimension: Dimension, limit: Decimal) -> String {
+    let value = reading.value();
+    let short = show_figure(value, dimension);
+    if !value.is_finite() {
+        return short;
+    }
+    let form = ShownForm::of(value, dimension);
+    let figure_side = reading.cmp_limit(limit);
+    let short_number = short.strip_suffix(form.suffix).and_then(|number| number.parse::<f64>().ok());
+    let short_side = short_number.map(|number| Reading::scaled(number, form.read_back()).cmp_limit(limit));
+    if short_side == Some(figure_side) {
+        return short;
+    }
+    // Each step adds a decimal; at the figure's own last digit the written number is the figure
+    // and so on its side, which bounds the walk. Once on its side, the number also shows two
+    // significant digits (or is the figure itself): 5e-7 rounded to `0.0001%` would read as
+    // twice the figure.
+    let written =
+        |places| reading.written_beside(form.shift, places, limit).map(|(text, side)| (trim_written(&text), side));
+    for places in form.places + 1..=MOST_SHOWN_PLACES {
+        let Some((text, side)) = written(places) else { break };
+        let significant = text.trim_start_matches('-').trim_start_matches(['0', '.']).replace('.', "").len();
+        let whole = written(places + 1).is_some_and(|(next, _)| next == text);
+        if side == figure_side && (significant >= 2 || whole) {
+            return format!("{text}{}", form.suffix);
         }
-        Dimension::Duration { .. } => format!("{} ms", trim_decimals(value, 2)),
-        Dimension::Ratio => format!("{}%", trim_decimals(value * 100.0, 3)),
-        Dimension::Plain => trim_decimals(value, 4),
+    }
+    short
+}
+
+/// Past any decimal a finite f64 figure times a decimal scale can hold.
+const MOST_SHOWN_PLACES: u32 = 1100;
+
+/// How `show_figure` writes a figure: the power of ten from the canonical scale to the shown
+/// unit, the decimals of its short form and the unit's suffix.
+struct ShownForm {
+    shift: i32,
+    places: u32,
+    suffix: &'static str,
+}
+
+impl ShownForm {
+    fn of(value: f64, dimension: Dimension) -> ShownForm {
+        match dimension {
+            // Figures given in seconds read as seconds from 1 s up; k6's ms figures from 10 s up.
+            Dimension::Duration { bare_millis } if value.abs() >= 1000.0_f64.max(10_000.0 / bare_millis) => {
+                ShownForm { shift: -3, places: 2, suffix: " s" }
+            }
+            Dimension::Duration { .. } => ShownForm { shift: 0, places: 2, suffix: " ms" },
+            Dimension::Ratio => ShownForm { shift: 2, places: 3, suffix: "%" },
+            Dimension::Plain => ShownForm { shift: 0, places: 4, suffix: "" },
+        }
+    }
+
+    /// The exact factor from the shown unit back to the canonical scale.
+    fn read_back(&self) -> Decimal {
+        match self.shift {
+            -3 => Decimal::ONE_THOUSAND,
+            2 => Decimal::new(1, 2),
+            _ => Decimal::ONE,
+        }
+    }
+}
+
+/// A written decimal without the zeros after its last significant decimal.
+fn trim_written(text: &str) -> String {
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text.to_string()
     }
 }
 
 fn trim_decimals(value: f64, places: usize) -> String {
-    let text = format!("{value:.places$}");
-    if text.contains('.') {
-        text.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        text
-    }
+    trim_written(&format!("{value:.places$}"))
 }
 
 #[cfg(test)]
@@ -1623,6 +1703,89 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    /// A shown figure read back exactly as a decimal: (negative, digits, power of ten), and the
+    /// figure's canonical value from it, written independently of `show_figure_beside`.
+    fn shown_side(shown: &str, dimension: Dimension, limit: Decimal) -> std::cmp::Ordering {
+        use num_bigint::BigInt;
+        let (number, power_of_unit) = if let Some(n) = shown.strip_suffix(" ms") {
+            (n, 0)
+        } else if let Some(n) = shown.strip_suffix(" s") {
+            (n, 3)
+        } else if let Some(n) = shown.strip_suffix('%') {
+            (n, -2)
+        } else {
+            assert_eq!(dimension, Dimension::Plain, "{shown}");
+            (shown, 0)
+        };
+        let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+        let digits: BigInt = format!("{whole}{fraction}").parse().expect("a shown number");
+        let power = power_of_unit - fraction.len() as i32;
+        let limit_digits = BigInt::from(limit.mantissa());
+        let limit_power = -(limit.scale() as i32);
+        let common = power.min(limit_power);
+        let ten = BigInt::from(10u8);
+        let figure = digits * ten.pow((power - common) as u32);
+        let limit = limit_digits * ten.pow((limit_power - common) as u32);
+        figure.cmp(&limit)
+    }
+
+    #[test]
+    fn a_figure_is_never_shown_on_or_past_a_limit_it_is_not_on() {
+        let ms = Dimension::Duration { bare_millis: 1.0 };
+        // 399.996 ms was shown `400 ms` beside PASS for `< 400ms` (finding round39-figures/01).
+        assert_eq!(show_figure_beside(Reading::canonical(399.996), ms, Decimal::new(400, 0)), "399.996 ms");
+        // One failure in 2,000,000 was shown `0%` beside FAIL for `<= 0%`.
+        assert_eq!(show_figure_beside(Reading::canonical(5e-7), Dimension::Ratio, Decimal::ZERO), "0.00005%");
+        // 0.07 × 100 is 7.000000000000001 as floats: a figure on its limit is shown on it.
+        assert_eq!(show_figure_beside(Reading::canonical(0.07), Dimension::Ratio, Decimal::new(7, 2)), "7%");
+        // Seconds read against a millisecond limit: 2.00999 s is 2009.99 ms, shown short as `2.01 s`.
+        let seconds = Dimension::Duration { bare_millis: 1000.0 };
+        let in_seconds = Reading::scaled(2.00999, Decimal::ONE_THOUSAND);
+        assert_eq!(show_figure_beside(in_seconds, seconds, Decimal::new(2010, 0)), "2.00999 s");
+        // Away from the limit the short form stays.
+        assert_eq!(show_figure_beside(Reading::canonical(123.456), ms, Decimal::new(400, 0)), "123.46 ms");
+        assert_eq!(show_figure_beside(Reading::canonical(-0.0001), Dimension::Plain, Decimal::ZERO), "-0.0001");
+        assert_eq!(show_figure_beside(Reading::canonical(-0.00001), Dimension::Plain, Decimal::ZERO), "-0.00001");
+    }
+
+    fn dimension_of(index: usize) -> Dimension {
+        [
+            Dimension::Duration { bare_millis: 1.0 },
+            Dimension::Duration { bare_millis: 1000.0 },
+            Dimension::Ratio,
+            Dimension::Plain,
+        ][index]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        /// Rule (finding round39-figures/01): the number a report shows beside a limit, read
+        /// back exactly, lies on the same side of the limit as the figure (`Reading::cmp_limit`),
+        /// for figures a few ulps or 1e-7 steps around any limit, in every dimension and scale.
+        #[test]
+        fn a_shown_figure_lies_on_the_figures_side_of_its_limit(
+            limit_digits in -1_000_000i64..1_000_000,
+            limit_scale in 0u32..6,
+            dimension in 0usize..4,
+            seconds in proptest::prelude::any::<bool>(),
+            ulps in -4i64..=4,
+            steps in -3i64..=3,
+        ) {
+            let dimension = dimension_of(dimension);
+            let limit = Decimal::new(limit_digits, limit_scale);
+            let scale = if seconds && matches!(dimension, Dimension::Duration { .. }) { Decimal::ONE_THOUSAND } else { Decimal::ONE };
+            use rust_decimal::prelude::ToPrimitive;
+            let on_limit = (limit / scale).to_f64().unwrap();
+            let stepped = on_limit + steps as f64 * 1e-7;
+            let figure = f64::from_bits((stepped.to_bits() as i64 + ulps) as u64);
+            proptest::prop_assume!(figure.is_finite());
+            let reading = Reading::scaled(figure, scale);
+            let shown = show_figure_beside(reading, dimension, limit);
+            proptest::prop_assert_eq!(shown_side(&shown, dimension, limit), reading.cmp_limit(limit), "{} beside {}", shown, limit);
         }
     }
 }

@@ -2675,3 +2675,39 @@ fn an_undefined_label_value_escape_is_kept_as_written_so_a_vanished_pod_is_no_da
         assert!(line.contains(judged), "{first} → {second}: {line}");
     }
 }
+
+#[test]
+fn a_figure_is_shown_on_its_side_of_the_limit_in_every_report() {
+    // 2.010001 s breaches `p(95) <= 2010ms`; shown short it read `2.01 s`, on the limit, beside
+    // FAIL and in the blocked banner (finding round39-figures/01).
+    let (_guard, policy) = policy_file(&LAG_IN_SECONDS.replace("p(95) < 2010ms", "p(95) <= 2010ms"));
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("verdict.json");
+    let out = stdout_of(
+        &gatecheck()
+            .env("SCHEDULER_LAG_P95_SECONDS", "2.010001")
+            .args(["verify", "--policy"])
+            .arg(&policy)
+            .args(["--report", "markdown=-"])
+            .arg("--report")
+            .arg(format!("json={}", json.display()))
+            .assert()
+            .code(1),
+    );
+    assert!(out.contains("RELEASE BLOCKED: lag p(95) 2.010001 s > 2010ms"), "{out}");
+    assert!(out.contains("RELEASE BLOCKED: lag p\\(95\\) 2\\.010001 s \\> 2010ms"), "{out}");
+    assert!(table_line(&out, "lag", "p(95) <= 2010ms").contains("2.010001 s"), "{out}");
+    assert!(!out.contains("2.01 s"), "{out}");
+    let report = std::fs::read_to_string(&json).unwrap();
+    assert!(report.contains("2.010001 s") && !report.contains("\"2.01 s\""), "{report}");
+    // Away from the limit the short form stays.
+    let out = stdout_of(
+        &gatecheck()
+            .env("SCHEDULER_LAG_P95_SECONDS", "1.2345678")
+            .args(["verify", "--policy"])
+            .arg(&policy)
+            .assert()
+            .code(0),
+    );
+    assert!(table_line(&out, "lag", "p(95) <= 2010ms").contains("1.23 s"), "{out}");
+}
