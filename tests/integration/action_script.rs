@@ -425,3 +425,36 @@ fn the_actions_one_line_escapes_every_character_as_gatecheck_does() {
         );
     }
 }
+
+/// `one_line` is one pass over its input: bash's `${t//%/%25}` was quadratic, and 200 KB of `%`
+/// (a workflow input) took 27 s. A megabyte of `%`, `\n` and `##[` must finish well inside the
+/// bound (a hang check with a generous limit, not a timing claim) and be escaped whole.
+#[test]
+fn the_actions_one_line_is_one_pass_over_a_large_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("large");
+    let text = "%".repeat(400_000) + &"\n".repeat(300_000) + &"##[".repeat(100_000);
+    std::fs::write(&input, &text).unwrap();
+    let mut child = Command::new("bash")
+        .args(["-c", r#"source "$1" && one_line "$(cat "$2")" > "$2.out""#, "_"])
+        .arg(repo().join("scripts/gatecheck-action.sh"))
+        .arg(&input)
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > std::time::Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("one_line did not finish within 60 s on 1 MB");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert!(status.success());
+    // `$(cat …)` drops trailing line breaks: the `##[` tail keeps them inside the text.
+    let written = std::fs::read_to_string(dir.path().join("large.out")).unwrap();
+    let expected = "%25".repeat(400_000) + &"%0A".repeat(300_000) + &"##\\[".repeat(100_000);
+    assert!(written == expected, "{} bytes written, {} expected", written.len(), expected.len());
+}
