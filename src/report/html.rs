@@ -48,7 +48,7 @@ header.verdict.blocked { background: #b3261e; }
 header.verdict p { margin: .3rem 0 0; }
 .exit-code { font-family: ui-monospace, monospace; }
 table { border-collapse: collapse; width: 100%; font-size: .88rem; }
-th, td { text-align: left; vertical-align: top; padding: .3rem .5rem; border-bottom: 1px solid #e6e8eb; }
+th, td { text-align: left; vertical-align: top; padding: .3rem .5rem; border-bottom: 1px solid #e6e8eb; overflow-wrap: anywhere; }
 th { background: #f4f6f8; }
 td.check, td.digest, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: .82rem; }
 td.source { overflow-wrap: anywhere; max-width: 20rem; color: #4b5563; font-size: .8rem; }
