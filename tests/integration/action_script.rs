@@ -3,7 +3,7 @@
 //! gatecheck said, whatever the inputs hold. (The install step, which needs a release archive,
 //! is exercised by scripts/ship-check.sh.)
 
-use crate::support::{fixture, repo, PASSING_LAG};
+use crate::support::{exit_within, fixture, repo, PASSING_LAG};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -441,17 +441,7 @@ fn the_actions_one_line_is_one_pass_over_a_large_input() {
         .arg(&input)
         .spawn()
         .unwrap();
-    let started = std::time::Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if started.elapsed() > std::time::Duration::from_secs(60) {
-            let _ = child.kill();
-            panic!("one_line did not finish within 60 s on 1 MB");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    };
+    let status = exit_within(&mut child, std::time::Duration::from_secs(60), "one_line on 1 MB");
     assert!(status.success());
     // `$(cat …)` drops trailing line breaks: the `##[` tail keeps them inside the text.
     let written = std::fs::read_to_string(dir.path().join("large.out")).unwrap();

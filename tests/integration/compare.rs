@@ -119,17 +119,7 @@ fn compare_is_bounded_on_histograms_of_2_pow_40_samples() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let started = std::time::Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if started.elapsed() > std::time::Duration::from_secs(60) {
-            child.kill().unwrap();
-            panic!("compare ran for more than 60 s on 2^40-sample histograms");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    };
+    let status = exit_within(&mut child, std::time::Duration::from_secs(60), "compare on 2^40-sample histograms");
     let output = child.wait_with_output().unwrap();
     let out = String::from_utf8_lossy(&output.stdout);
     assert!(status.success(), "{out}{}", String::from_utf8_lossy(&output.stderr));
