@@ -156,6 +156,21 @@ pub fn render(policy: &Policy, for_: Option<&str>) -> Result<String, String> {
         {
             return Err(format!("gate {:?}: query {query:?}: {why}", gate.id));
         }
+        // An `==` limit on a reduced sum or mean cannot be exported as an alert that agrees with
+        // check: Prometheus may round the figure otherwise (`rounding_margin`), so the alert
+        // would have to fire at every figure, the limit too, to never stay silent where check
+        // blocks: noise that teaches people to ignore it. Refused, naming the gate (decision
+        // left open by round38-judge/02). `!=` stays: it fires only within the margin.
+        if let (Some(reducer), Some((threshold, _))) =
+            (gate.reduce.filter(|r| rounding_bound(*r).is_some()), judged.iter().find(|(t, _)| t.op == Op::Eq))
+        {
+            return Err(format!(
+                "gate {:?}: threshold `{threshold}` with reduce = \"{}\" cannot be exported: Prometheus may round the {} in other last bits than check, so the alert would fire at every figure; use reduce = \"max\" or \"min\", or a bound (<, <=, >, >=)",
+                gate.id,
+                reducer.name(),
+                if reducer == Reducer::Sum { "sum" } else { "mean" }
+            ));
+        }
         exported.push((gate, judged.clone()));
         let mut stats: Vec<Stat> = Vec::new();
         for (threshold, _) in &judged {
@@ -521,6 +536,7 @@ fn breach(op: Op, figure: &str, limit: &str, margin: Option<&str>) -> String {
         (op, None) => format!("{figure} {} {limit}", inverted(op)),
         (Op::Lt | Op::Le, Some(margin)) => format!("{figure} {} {limit} - {margin}", inverted(op)),
         (Op::Gt | Op::Ge, Some(margin)) => format!("{figure} {} {limit} + {margin}", inverted(op)),
+        // Not exported (`render` refuses `==` on a reduced sum or mean); kept total and safe.
         (Op::Eq, Some(margin)) => {
             format!("{figure} != {limit} and {figure} == {figure} or {figure} == {figure} and on () {margin} > 0")
         }
@@ -823,7 +839,8 @@ mod tests {
             let mut limits = vec![checked, checked.next_up(), checked.next_down()];
             limits.extend(&figures);
             for limit in limits {
-                for op in OPS {
+                // `==` on a reduced sum or mean is refused at export (tested below).
+                for op in OPS.into_iter().filter(|op| *op != Op::Eq || rounding_bound(reducer).is_none()) {
                     let fails = match op {
                         Op::Lt => checked >= limit,
                         Op::Le => checked > limit,
@@ -840,6 +857,27 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    /// An `==` limit on a reduced sum or mean is refused at export, naming the gate: its alert
+    /// would fire at every figure (`rounding_margin`). `!=` on them, and `==` on max/min, export.
+    #[test]
+    fn an_equality_on_a_reduced_sum_or_mean_is_refused_at_export() {
+        let text = |reduce: &str, op: &str| {
+            format!("[policy]\nname = \"p\"\n[[gate]]\nid = \"pool\"\nquery = 'u'\nunit = \"number\"\nreduce = \"{reduce}\"\nthresholds = [\"value {op} 3\"]\n")
+        };
+        for reduce in ["avg", "sum"] {
+            let policy = crate::policy::parse("p.toml", "p", &text(reduce, "==")).unwrap();
+            let error = render(&policy, None).unwrap_err();
+            assert!(error.starts_with("gate \"pool\": threshold `value == 3`") && error.contains(reduce), "{error}");
+            assert_eq!(error.lines().count(), 1);
+            let policy = crate::policy::parse("p.toml", "p", &text(reduce, "!=")).unwrap();
+            assert!(render(&policy, None).is_ok());
+        }
+        for reduce in ["max", "min"] {
+            let policy = crate::policy::parse("p.toml", "p", &text(reduce, "==")).unwrap();
+            assert!(render(&policy, None).is_ok());
         }
     }
 
