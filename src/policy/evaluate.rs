@@ -261,14 +261,26 @@ fn evaluate_gate(policy: &Policy, gate: &Gate, evidence: &Evidence, rows: &mut V
                                 })
                             }
                             Err(why) => {
+                                // Thin or unmeasurable coverage: a figure was answered, but
+                                // not over the window judged (finding round39-judge/03).
                                 row.detail = Some(why);
-                                mark_missing(gate, &mut row);
+                                let shown = [Found::Figure {
+                                    reading,
+                                    dimension,
+                                    provenance: provenance.clone(),
+                                    from,
+                                    samples,
+                                    note: None,
+                                    series: row.series.clone(),
+                                }];
+                                let breach = breach_shown(threshold, &shown);
+                                mark_missing(gate, &mut row, NoFigure::Doubtful { breach });
                                 rows.push(row);
                                 continue;
                             }
                         }
                     }
-                    if let Some(why) = unjudgeable(value, dimension, *domain) {
+                    if let Some((why, reason)) = unjudgeable(value, dimension, *domain) {
                         row.observed = Observed::Figure {
                             value,
                             unit: unit_name(dimension),
@@ -278,7 +290,7 @@ fn evaluate_gate(policy: &Policy, gate: &Gate, evidence: &Evidence, rows: &mut V
                             Some(note) => format!("{why}; {note}"),
                             None => why,
                         });
-                        mark_missing(gate, &mut row);
+                        mark_missing(gate, &mut row, reason);
                         rows.push(row);
                         continue;
                     }
@@ -292,7 +304,7 @@ fn evaluate_gate(policy: &Policy, gate: &Gate, evidence: &Evidence, rows: &mut V
                                         None => "no baseline was given: pass --baseline FILE (a summary, raw results or gatecheck JSON report)".to_string(),
                                     };
                                     row.detail = Some(why);
-                                    mark_missing(gate, &mut row);
+                                    mark_missing(gate, &mut row, NoFigure::Absent);
                                     rows.push(row);
                                     continue;
                                 }
@@ -349,10 +361,23 @@ fn evaluate_gate(policy: &Policy, gate: &Gate, evidence: &Evidence, rows: &mut V
                                     None => note,
                                 });
                             }
+                            // Within its limit, the figure holds whatever the test says: the
+                            // test only excuses a breach as noise. So a test that cannot run
+                            // decides nothing there, and the row is judged on the figure.
+                            Err(why) if holds => {
+                                row.detail = Some(match row.detail.take() {
+                                    Some(n) => format!("{n}; {why} (not needed: the figure is within its limit)"),
+                                    None => format!("{why} (not needed: the figure is within its limit)"),
+                                });
+                            }
                             Err(why) => {
+                                // A change past the limit that the test cannot tell real or noise
+                                // is doubtful, never excused (finding round39-judge/01): it names
+                                // the breach shown.
+                                let breach = Some(format!("{shown} against `{threshold}`"));
                                 row.observed = Observed::Figure { value, unit: unit_name(dimension), shown };
                                 row.detail = Some(why);
-                                mark_missing(gate, &mut row);
+                                mark_missing(gate, &mut row, NoFigure::Doubtful { breach });
                                 rows.push(row);
                                 continue;
                             }
@@ -363,7 +388,7 @@ fn evaluate_gate(policy: &Policy, gate: &Gate, evidence: &Evidence, rows: &mut V
                         // An infinite figure says "beyond every bound", never "within the limit".
                         row.detail =
                             Some(format!("the figure is {}: it cannot pass a gate", show_figure(value, dimension)));
-                        mark_missing(gate, &mut row);
+                        mark_missing(gate, &mut row, NoFigure::doubtful());
                         rows.push(row);
                         continue;
                     }
@@ -376,13 +401,13 @@ fn evaluate_gate(policy: &Policy, gate: &Gate, evidence: &Evidence, rows: &mut V
                     row.detail = Some(note);
                     judge(gate, passed, &mut row);
                 }
-                Found::Missing { why, series, source } => {
+                Found::Missing { why, series, source, reason } => {
                     row.detail = Some(why);
                     row.series = series;
                     if let Some(source) = source {
                         row.source = source;
                     }
-                    mark_missing(gate, &mut row);
+                    mark_missing(gate, &mut row, reason);
                 }
             }
             rows.push(row);
@@ -443,6 +468,14 @@ fn significance(
     let shift = match crate::metrics::distribution::told_shift(base, current, direction, test, limit, below) {
         Ok(shift) => shift,
         Err(Untold::NoSamples) => return Err(format!("significant({level}): a run has no samples of {key}")),
+        Err(Untold::Untested { why }) => {
+            return Err(format!(
+                "significant({level}) cannot be told with {} vs {} samples of {key}: {why}, and the whole distribution's test alone never calls a change of {} noise",
+                base.count(),
+                current.count(),
+                threshold.stat
+            ))
+        }
         Err(Untold::Unreachable { smallest_p }) => {
             let level_f = rust_decimal::prelude::ToPrimitive::to_f64(&level).unwrap_or(0.0);
             let needed = match crate::metrics::distribution::samples_needed(level_f, direction) {
@@ -495,19 +528,23 @@ fn significance(
     ))
 }
 
-/// Why a figure cannot be judged: NaN, -Inf, or outside the values its statistic can take.
-fn unjudgeable(value: f64, dimension: Dimension, domain: Domain) -> Option<String> {
+/// Why a figure cannot be judged: NaN (absent: nothing was observed), -Inf, or outside the
+/// values its statistic can take (doubtful: the evidence is broken).
+fn unjudgeable(value: f64, dimension: Dimension, domain: Domain) -> Option<(String, NoFigure)> {
     if value.is_nan() {
-        return Some("the figure is NaN: there is nothing to judge".into());
+        return Some(("the figure is NaN: there is nothing to judge".into(), NoFigure::Absent));
     }
     if value == f64::NEG_INFINITY {
-        return Some("the figure is -Inf: there is nothing to judge".into());
+        return Some(("the figure is -Inf: there is nothing to judge".into(), NoFigure::doubtful()));
     }
     if value.is_finite() && !domain.contains(value) {
-        return Some(format!(
-            "the figure {} is outside what it can be ({}): the evidence is broken",
-            show_figure(value, dimension),
-            domain.describe()
+        return Some((
+            format!(
+                "the figure {} is outside what it can be ({}): the evidence is broken",
+                show_figure(value, dimension),
+                domain.describe()
+            ),
+            NoFigure::doubtful(),
         ));
     }
     None
@@ -543,7 +580,7 @@ fn history_row(gate: &Gate, runs: u32, this_run: ThisRun, history: Option<&Histo
     let mut row = Row::new(&gate.id, &gate.description, "run history".into(), format!("last {runs} runs passed"));
     let Some(history) = history.map(|h| h.read_as(gate.count_waived)) else {
         row.detail = Some("no run history: pass --history DIR (each verdict is recorded there)".into());
-        mark_missing(gate, &mut row);
+        mark_missing(gate, &mut row, NoFigure::Absent);
         return row;
     };
     let earlier = runs as usize - 1;
@@ -590,9 +627,48 @@ fn history_row(gate: &Gate, runs: u32, this_run: ThisRun, history: Option<&Histo
     row
 }
 
-/// No figure: the gate's `on_missing` decides (fail closed by default).
-fn mark_missing(gate: &Gate, row: &mut Row) {
-    match gate.on_missing {
+/// Why a row has no figure to judge, which decides whether `on_missing` may soften it
+/// (findings round39-judge/02, /03). Every caller of `mark_missing` names one.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NoFigure {
+    /// Nothing was measured: no series, NaN, a source or baseline never given, a statistic the
+    /// evidence does not carry. The gate's `on_missing` decides.
+    Absent,
+    /// Something was measured but cannot be trusted: a partial answer, thin or unmeasurable
+    /// coverage, a failed histogram cross-check, a figure out of its domain, a broken scrape
+    /// window, an infinite figure, a significance that cannot be told. It always blocks,
+    /// whatever `on_missing` says (a partial answer showing 5 s against `< 1s` passed as
+    /// "skip"); `breach` names a breach the doubtful figure already shows, when it does.
+    Doubtful { breach: Option<String> },
+}
+
+impl NoFigure {
+    fn doubtful() -> NoFigure {
+        NoFigure::Doubtful { breach: None }
+    }
+}
+
+/// No figure: absent evidence follows the gate's `on_missing` (fail closed by default);
+/// doubtful evidence blocks whatever it says, and the row names a breach it already shows.
+fn mark_missing(gate: &Gate, row: &mut Row, reason: NoFigure) {
+    let on_missing = match reason {
+        NoFigure::Absent => gate.on_missing,
+        NoFigure::Doubtful { breach } => {
+            let mut notes: Vec<String> = row.detail.take().into_iter().collect();
+            if let Some(breach) = breach {
+                notes.push(format!("the doubtful figure already shows a breach: {breach}"));
+            }
+            if gate.on_missing != OnMissing::Fail {
+                notes.push(format!(
+                    "doubtful evidence blocks whatever on_missing says (on_missing = {:?} covers only absent evidence)",
+                    on_missing_name(gate.on_missing)
+                ));
+            }
+            row.detail = (!notes.is_empty()).then(|| notes.join("; "));
+            OnMissing::Fail
+        }
+    };
+    match on_missing {
         OnMissing::Fail => {
             row.status = Status::NoData;
             row.blocking = true;
@@ -600,6 +676,28 @@ fn mark_missing(gate: &Gate, row: &mut Row) {
         OnMissing::Warn => row.status = Status::NoData,
         OnMissing::Skip => row.status = Status::Skipped,
     }
+}
+
+fn on_missing_name(on_missing: OnMissing) -> &'static str {
+    match on_missing {
+        OnMissing::Fail => "fail",
+        OnMissing::Warn => "warn",
+        OnMissing::Skip => "skip",
+    }
+}
+
+/// A breach the figures found already show (`value` against the threshold, read without a
+/// baseline), for a doubtful row's detail: the first one, named with its series.
+fn breach_shown(threshold: &Threshold, found: &[Found]) -> Option<String> {
+    found.iter().find_map(|found| {
+        let Found::Figure { reading, dimension, series, .. } = found else { return None };
+        let value = reading.value();
+        if value.is_nan() || threshold.holds_reading(*reading, *dimension, None).ok()? {
+            return None;
+        }
+        let series = series.as_deref().map(|s| format!(" (series {s})")).unwrap_or_default();
+        Some(format!("{}{series} against `{threshold}`", show_figure(value, *dimension)))
+    })
 }
 
 fn judge(gate: &Gate, holds: bool, row: &mut Row) {
@@ -634,11 +732,13 @@ enum Found {
         why: String,
         series: Option<String>,
         source: Option<String>,
+        /// Absent or doubtful: whether `on_missing` may soften the row.
+        reason: NoFigure,
     },
 }
 
-fn missing(why: String) -> Found {
-    Found::Missing { why, series: None, source: None }
+fn missing(why: String, reason: NoFigure) -> Found {
+    Found::Missing { why, series: None, source: None, reason }
 }
 
 /// Figures for one threshold: several when a query returns several series and no reducer.
@@ -671,7 +771,7 @@ fn find_figures(policy: &Policy, gate: &Gate, threshold: &Threshold, evidence: &
         FigureSource::Query(query) => match evidence.queries.get(query) {
             Some(result) => match conservative_quantile(gate, query, result, evidence) {
                 Ok((result, note)) => {
-                    let mut found = answered_query(gate, query, &result, evidence.accept_partial_responses);
+                    let mut found = answered_query(gate, threshold, query, &result, evidence.accept_partial_responses);
                     for figure in &mut found {
                         if let (Found::Figure { note: row_note, .. }, Some(extra)) = (figure, &note) {
                             *row_note = Some(match row_note.take() {
@@ -682,7 +782,12 @@ fn find_figures(policy: &Policy, gate: &Gate, threshold: &Threshold, evidence: &
                     }
                     Ok(found)
                 }
-                Err(why) => Ok(vec![missing(why)]),
+                // A failed cross-check with its buckets (or buckets partial or unread): the
+                // answer is doubtful, and a breach it already shows is named.
+                Err(why) => {
+                    let breach = breach_shown(threshold, &query_figures(gate, query, result));
+                    Ok(vec![missing(why, NoFigure::Doubtful { breach })])
+                }
             },
             // No answer (no server): a gate with a k6 metric falls back to it.
             None if gate.metric.is_some() => find_figure(policy, gate, threshold, evidence).map(|found| vec![found]),
@@ -692,11 +797,11 @@ fn find_figures(policy: &Policy, gate: &Gate, threshold: &Threshold, evidence: &
                     .env_var_for(stat)
                     .map(|var| format!("; or export {var} ({})", gate.figure_unit.name()))
                     .unwrap_or_default();
-                Ok(vec![missing(format!("{unavailable}{env_hint}"))])
+                Ok(vec![missing(format!("{unavailable}{env_hint}"), NoFigure::Absent)])
             }
         },
         FigureSource::Unset(var) => {
-            Ok(vec![missing(format!("{var} is not set: export it ({})", gate.figure_unit.name()))])
+            Ok(vec![missing(format!("{var} is not set: export it ({})", gate.figure_unit.name()), NoFigure::Absent)])
         }
         FigureSource::Metric => find_figure(policy, gate, threshold, evidence).map(|found| vec![found]),
     }
@@ -1034,13 +1139,27 @@ fn companion_rows(
 
 /// The figures of an answered query; an answer with warnings (a partial response) is NO DATA
 /// quoting them unless partial responses are accepted, and then the warning shows.
-fn answered_query(gate: &Gate, query: &str, result: &QueryResult, accept_partial: bool) -> Vec<Found> {
+fn answered_query(
+    gate: &Gate,
+    threshold: &Threshold,
+    query: &str,
+    result: &QueryResult,
+    accept_partial: bool,
+) -> Vec<Found> {
     let warning = match result.partial(accept_partial) {
         Ok(None) => return query_figures(gate, query, result),
         Ok(Some(warning)) => warning,
         Err(why) => {
+            // A partial answer is doubtful, never absent (finding round39-judge/02): the
+            // stores that did answer may already show the breach, and it is named.
             let source = Provenance::Query { query: query.to_string(), at: result.at.clone() }.to_string();
-            return vec![Found::Missing { why, series: None, source: Some(source) }];
+            let breach = breach_shown(threshold, &query_figures(gate, query, result));
+            return vec![Found::Missing {
+                why,
+                series: None,
+                source: Some(source),
+                reason: NoFigure::Doubtful { breach },
+            }];
         }
     };
     let mut found = query_figures(gate, query, result);
@@ -1071,6 +1190,7 @@ fn query_figures(gate: &Gate, query: &str, result: &QueryResult) -> Vec<Found> {
             ),
             series: None,
             source: Some(source),
+            reason: NoFigure::Absent,
         }];
     }
     if let Some(reducer) = gate.reduce {
@@ -1094,11 +1214,17 @@ fn query_figures(gate: &Gate, query: &str, result: &QueryResult) -> Vec<Found> {
                 ),
                 series: None,
                 source: Some(source),
+                reason: NoFigure::doubtful(),
             }];
         }
         let values: Vec<f64> = result.series.iter().map(|s| s.value).filter(|v| !v.is_nan()).collect();
         if values.is_empty() {
-            return vec![Found::Missing { why: nan_why.to_string(), series: None, source: Some(source) }];
+            return vec![Found::Missing {
+                why: nan_why.to_string(),
+                series: None,
+                source: Some(source),
+                reason: NoFigure::Absent,
+            }];
         }
         let left_out = result.series.len() - values.len();
         let mut note = format!("{} of {} series", reducer.name(), result.series.len());
@@ -1122,7 +1248,12 @@ fn query_figures(gate: &Gate, query: &str, result: &QueryResult) -> Vec<Found> {
             let set = crate::metrics::LabelSet::of(&series.labels);
             let label = (!set.is_empty()).then(|| set.to_string());
             if series.value.is_nan() {
-                Found::Missing { why: nan_why.to_string(), series: label, source: Some(source.clone()) }
+                Found::Missing {
+                    why: nan_why.to_string(),
+                    series: label,
+                    source: Some(source.clone()),
+                    reason: NoFigure::Absent,
+                }
             } else {
                 Found::Figure {
                     reading: gate.figure_unit.reading(series.value),
@@ -1144,13 +1275,19 @@ fn scraped_figure(gate: &Gate, name: &str, url: &str, stat: Stat, window: Option
     let window = match window {
         Some(Ok(window)) => window,
         Some(Err(why)) => {
-            return Found::Missing { why: format!("{name}: {why}"), series: None, source: Some(provenance.to_string()) }
+            return Found::Missing {
+                why: format!("{name}: {why}"),
+                series: None,
+                source: Some(provenance.to_string()),
+                reason: NoFigure::doubtful(),
+            }
         }
         None => {
             return Found::Missing {
                 why: format!("{url} has no histogram {name}"),
                 series: None,
                 source: Some(provenance.to_string()),
+                reason: NoFigure::Absent,
             }
         }
     };
@@ -1164,6 +1301,7 @@ fn scraped_figure(gate: &Gate, name: &str, url: &str, stat: Stat, window: Option
             why: format!("{name}: its run window is no figure: {fault}"),
             series: None,
             source: Some(provenance.to_string()),
+            reason: NoFigure::doubtful(),
         };
     }
     let value = match stat {
@@ -1177,6 +1315,7 @@ fn scraped_figure(gate: &Gate, name: &str, url: &str, stat: Stat, window: Option
                 why: format!("{other} cannot be read from a histogram (use p(N), med, max, avg or count)"),
                 series: None,
                 source: Some(provenance.to_string()),
+                reason: NoFigure::Absent,
             }
         }
     };
@@ -1205,6 +1344,7 @@ fn scraped_figure(gate: &Gate, name: &str, url: &str, stat: Stat, window: Option
             why: format!("{name} had no observations during the run"),
             series: None,
             source: Some(provenance.to_string()),
+            reason: NoFigure::Absent,
         },
     }
 }
@@ -1219,17 +1359,23 @@ pub fn show_labels(labels: &BTreeMap<String, String>) -> String {
 fn find_figure(policy: &Policy, gate: &Gate, threshold: &Threshold, evidence: &Evidence) -> Result<Found, Error> {
     let stat = threshold.stat;
     let Some((key, _)) = &gate.metric else {
-        return Ok(missing(format!("no source gives {stat}")));
+        return Ok(missing(format!("no source gives {stat}"), NoFigure::Absent));
     };
     let raw = evidence.raw.as_ref().and_then(|set| set.get(key).map(|metric| (set, metric)));
     let Some(summary) = &evidence.summary else {
         return match raw {
             Some((set, metric)) => from_metric(policy, gate, threshold, set, metric, None),
-            None if evidence.raw.is_some() => Ok(missing(format!(
-                "{key} has no samples in the raw results {}",
-                evidence.raw.as_ref().map(|r| r.path.as_str()).unwrap_or_default()
-            ))),
-            None => Ok(missing(format!("no k6 summary was given for {key}: pass --summary FILE (or --raw FILE)"))),
+            None if evidence.raw.is_some() => Ok(missing(
+                format!(
+                    "{key} has no samples in the raw results {}",
+                    evidence.raw.as_ref().map(|r| r.path.as_str()).unwrap_or_default()
+                ),
+                NoFigure::Absent,
+            )),
+            None => Ok(missing(
+                format!("no k6 summary was given for {key}: pass --summary FILE (or --raw FILE)"),
+                NoFigure::Absent,
+            )),
         };
     };
     let Some(metric) = summary.get(key) else {
@@ -1249,7 +1395,7 @@ fn find_figure(policy: &Policy, gate: &Gate, threshold: &Threshold, evidence: &E
             .unwrap_or_else(|| {
                 format!("{key} is not in {} ({}): did the run tag its requests with it?", summary.path, summary.format)
             });
-        return Ok(missing(why));
+        return Ok(missing(why, NoFigure::Absent));
     };
     let found = from_metric(policy, gate, threshold, summary, metric, None)?;
     // A sub-metric the summary shows no sample of (all zeros) is told by the raw results of
@@ -1270,12 +1416,15 @@ fn find_figure(policy: &Policy, gate: &Gate, threshold: &Threshold, evidence: &E
             from_metric(policy, gate, threshold, set, raw_metric, Some(note))
         }
         (Found::Missing { .. }, None) if shows_none => match &evidence.raw {
-            Some(raw) => Ok(missing(format!(
-                "{key} shows no sample in {} (every field 0) and the raw results {} hold no sample of it; {}",
-                summary.path,
-                raw.path,
-                switch_hint(policy, gate)
-            ))),
+            Some(raw) => Ok(missing(
+                format!(
+                    "{key} shows no sample in {} (every field 0) and the raw results {} hold no sample of it; {}",
+                    summary.path,
+                    raw.path,
+                    switch_hint(policy, gate)
+                ),
+                NoFigure::Absent,
+            )),
             None => Ok(found),
         },
         _ => Ok(found),
@@ -1293,7 +1442,7 @@ fn from_metric(
 ) -> Result<Found, Error> {
     let stat = threshold.stat;
     let Some((key, kind)) = &gate.metric else {
-        return Ok(missing(format!("no source gives {stat}")));
+        return Ok(missing(format!("no source gives {stat}"), NoFigure::Absent));
     };
     let found_kind = metric.aggregate.kind();
     if found_kind != *kind {
@@ -1333,13 +1482,16 @@ fn from_metric(
              (--raw) would tell; {}",
             set.path,
             switch_hint(policy, gate)
-        ))),
+        ), NoFigure::Absent)),
         Lookup::Empty => Ok(missing(format!(
             "{key} has no samples in {} (k6 writes it with zeros and passes its thresholds); {}",
             set.path,
             switch_hint(policy, gate)
-        ))),
-        Lookup::Undefined(why) => Ok(missing(format!("{stat} of {key} has no one value in {}: {why}", set.path))),
+        ), NoFigure::Absent)),
+        // Samples that give no one value are there, but contradict each other: doubtful.
+        Lookup::Undefined(why) => {
+            Ok(missing(format!("{stat} of {key} has no one value in {}: {why}", set.path), NoFigure::doubtful()))
+        }
         Lookup::Absent => match same_test_verdict() {
             Some(verdict) => Ok(Found::K6Verdict {
                 passed: verdict.passed,
@@ -1350,13 +1502,13 @@ fn from_metric(
                 "{stat} of {key} is not in {}: k6's machine-readable summary carries only avg, min, med, max, p(90), p(95) and no thresholds; \
                  use --summary-export without --new-machine-readable-summary, or give the raw results with --raw",
                 set.path
-            ))),
+            ), NoFigure::Absent)),
             None => Ok(missing(format!(
                 "{stat} of {key} is not in {}: run k6 with --summary-trend-stats \"avg,min,med,max,p(90),p(95),{stat}\", \
                  give its raw results with --raw FILE, or define the threshold `{}` in the k6 script",
                 set.path,
                 threshold
-            ))),
+            ), NoFigure::Absent)),
         },
     }
 }
@@ -1786,6 +1938,136 @@ mod tests {
             let reading = Reading::scaled(figure, scale);
             let shown = show_figure_beside(reading, dimension, limit);
             proptest::prop_assert_eq!(shown_side(&shown, dimension, limit), reading.cmp_limit(limit), "{} beside {}", shown, limit);
+        }
+    }
+
+    /// A one-gate policy over `query` with the given `on_missing`, severity and threshold.
+    fn one_query_gate(on_missing: &str, severity: &str, threshold: &str, extra: &str) -> Policy {
+        let text = format!(
+            "[policy]\nname = \"p\"\n[[gate]]\nid = \"g\"\nquery = 'lag_seconds'\nunit = \"s\"\nthresholds = [\"{threshold}\"]\n\
+             on_missing = \"{on_missing}\"\nseverity = \"{severity}\"\n{extra}"
+        );
+        crate::policy::parse("generated.toml", "generated", &text).expect("the generated policy loads")
+    }
+
+    fn answer(values: &[f64], warnings: &[&str]) -> QueryResult {
+        QueryResult {
+            series: values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| Series { labels: BTreeMap::from([("pod".to_string(), format!("p{i}"))]), value: *v })
+                .collect(),
+            histograms: vec![],
+            at: "2026-01-01T00:00:00Z".into(),
+            warnings: warnings.iter().map(|w| w.to_string()).collect(),
+        }
+    }
+
+    /// Findings round39-judge/02, /03. Rule, over every reason × on_missing × severity: absent
+    /// evidence follows on_missing (fail blocks as NO DATA, warn is NO DATA without blocking,
+    /// skip is SKIPPED); doubtful evidence is NO DATA and blocks whatever on_missing and
+    /// severity say, naming the breach it already shows.
+    #[test]
+    fn doubtful_evidence_blocks_whatever_on_missing_says() {
+        let reasons = [
+            NoFigure::Absent,
+            NoFigure::doubtful(),
+            NoFigure::Doubtful { breach: Some("5 s against `p(95) < 1s`".into()) },
+        ];
+        for reason in reasons {
+            for on_missing in ["fail", "warn", "skip"] {
+                for severity in ["block", "warn"] {
+                    let policy = one_query_gate(on_missing, severity, "value < 1s", "");
+                    let gate = &policy.gates[0];
+                    let mut row = Row::new("g", "", "lag".into(), "value < 1s".into());
+                    row.detail = Some("why".into());
+                    mark_missing(gate, &mut row, reason.clone());
+                    let case = format!("{reason:?} {on_missing} {severity}: {row:?}");
+                    match (&reason, on_missing) {
+                        (NoFigure::Doubtful { breach }, _) => {
+                            assert_eq!((row.status, row.blocking), (Status::NoData, true), "{case}");
+                            let detail = row.detail.as_deref().unwrap_or_default();
+                            assert!(detail.starts_with("why"), "{case}");
+                            if let Some(breach) = breach {
+                                assert!(detail.contains(breach.as_str()), "{case}");
+                            }
+                            if on_missing != "fail" {
+                                assert!(detail.contains("doubtful evidence blocks whatever on_missing says"), "{case}");
+                            }
+                        }
+                        (NoFigure::Absent, "fail") => {
+                            assert_eq!((row.status, row.blocking), (Status::NoData, true), "{case}")
+                        }
+                        (NoFigure::Absent, "warn") => {
+                            assert_eq!((row.status, row.blocking), (Status::NoData, false), "{case}")
+                        }
+                        (NoFigure::Absent, _) => {
+                            assert_eq!((row.status, row.blocking), (Status::Skipped, false), "{case}")
+                        }
+                    }
+                    assert_eq!(
+                        row.detail.as_deref() == Some("why"),
+                        reason == NoFigure::Absent || on_missing == "fail" && reason == NoFigure::doubtful(),
+                        "{case}"
+                    );
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+
+        /// Findings round39-judge/02, /03, through `evaluate`: an answer Prometheus marked
+        /// partial (not accepted), or a figure whose window coverage cannot be known, never
+        /// passes or is skipped whatever on_missing and severity say: every row is a blocking
+        /// NO DATA, naming a breach the figures already show when one does. A complete answer
+        /// is judged as before.
+        #[test]
+        fn doubtful_query_answers_block_whatever_on_missing_says(
+            values in proptest::collection::vec(0u32..4000, 1..4),
+            reduce in proptest::bool::ANY,
+            on_missing in proptest::sample::select(vec!["fail", "warn", "skip"]),
+            severity in proptest::sample::select(vec!["block", "warn"]),
+            doubt in 0u8..3,
+        ) {
+            let values: Vec<f64> = values.iter().map(|v| f64::from(*v) / 1000.0).collect();
+            let mut extra = String::new();
+            if reduce {
+                extra.push_str("reduce = \"max\"\n");
+            }
+            if doubt == 1 {
+                // Coverage whose queries were never answered: it cannot be known.
+                extra.push_str("min_coverage = \"90%\"\ncoverage = { selector = 'lag_seconds', window = \"10m\", interval = \"15s\" }\n");
+            }
+            let policy = one_query_gate(on_missing, severity, "value < 1s", &extra);
+            let warnings: &[&str] = if doubt == 0 { &["store b did not answer"] } else { &[] };
+            let mut evidence = Evidence::default();
+            evidence.queries.insert("lag_seconds".into(), answer(&values, warnings));
+            let verdict = evaluate(&policy, &evidence).expect("judged");
+            let rows: Vec<&Row> = verdict.rows.iter().filter(|r| r.gate == "g").collect();
+            proptest::prop_assert!(!rows.is_empty());
+            let breached = values.iter().any(|v| *v >= 1.0);
+            for row in rows {
+                if doubt == 2 {
+                    let expected = match (breached && (reduce || row.series.as_deref().is_some_and(|s| {
+                        values.iter().enumerate().any(|(i, v)| *v >= 1.0 && s.contains(&format!("p{i}\"")))
+                    })), severity) {
+                        (false, _) => Status::Pass,
+                        (true, "block") => Status::Fail,
+                        (true, _) => Status::Warn,
+                    };
+                    proptest::prop_assert_eq!(row.status, expected, "{:?}", row);
+                    continue;
+                }
+                proptest::prop_assert_eq!((row.status, row.blocking), (Status::NoData, true), "{:?}", row);
+                let detail = row.detail.as_deref().unwrap_or_default();
+                let shows_breach = match (&row.series, reduce) {
+                    (Some(s), false) => values.iter().enumerate().any(|(i, v)| *v >= 1.0 && s.contains(&format!("p{i}\""))),
+                    _ => breached,
+                };
+                proptest::prop_assert_eq!(detail.contains("already shows a breach"), shows_breach, "{}", detail);
+            }
         }
     }
 }

@@ -143,6 +143,7 @@ fn shift_verdict(a: &Distribution, b: &Distribution) -> Result<String, String> {
             match told_shift(a, b, direction, StatisticTest::Quantile(q), None, below) {
                 Ok(shift) => real |= shift.real,
                 Err(Untold::NoSamples) => return Err("-".into()),
+                Err(Untold::Untested { why }) => return Err(format!("cannot tell ({why})")),
                 Err(Untold::Unreachable { .. }) => {
                     let needed = samples_needed(LEVEL / 2.0, direction)
                         .map_or("more samples than any run holds".into(), |n| {
