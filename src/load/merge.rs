@@ -366,7 +366,7 @@ fn read_shard(path: &Path) -> Result<Shard, Error> {
     let text = crate::input::read_to_string(path, "summary")?;
     let doc: Value = serde_json::from_str(&text).map_err(|e| bad(path, format!("not valid JSON ({e})")))?;
     // Held to its own plan as every reader of a native summary holds it (`sources::native_plan`).
-    let identity = held_to_plan(&doc["gatecheck"]).map_err(|why| bad(path, why))?;
+    let identity = held_to_plan(&doc["gatecheck"], doc["metrics"].get("vus")).map_err(|why| bad(path, why))?;
     Ok(Shard {
         run_id: identity.run_id,
         index: identity.segment.index,
@@ -743,7 +743,7 @@ pub fn merge_native(inputs: &[PathBuf]) -> Result<Value, Error> {
     document["gatecheck"]["runner"] = json!(concat!("gatecheck ", env!("CARGO_PKG_VERSION"), " merge"));
     // The merged block follows the plan it records, as each segment did: the whole's executor
     // and cap, a duration (its longest segment's) of that plan.
-    held_to_plan(&document["gatecheck"])
+    held_to_plan(&document["gatecheck"], document["metrics"].get("vus"))
         .map_err(|why| Error::Settings(format!("merge of {}: the merged run {why}", shown.join(", "))))?;
     Ok(document)
 }
@@ -800,7 +800,15 @@ mod tests {
                 demo_target: false,
             };
             recorder.record(0, 0, Duration::from_millis(10 + n), &exchange);
-            recorder.flows[0].iterations += 1;
+            // No more iterations than its plan schedules (round39-figures/02): the requests
+            // past them were cut by the cap, their iteration unfinished.
+            if !open || recorder.flows[0].iterations < crate::load::worker::arrivals(&plan, &plan.flows[0]) {
+                recorder.flows[0].iterations += 1;
+            }
+        }
+        // Every arrival its plan schedules is started or dropped, as `load::run` records them.
+        for (flow, stats) in plan.flows.iter().zip(recorder.flows.iter_mut()) {
+            stats.dropped_iterations = crate::load::worker::arrivals(&plan, flow).saturating_sub(stats.iterations);
         }
         let started = 1_767_225_600;
         let facts = RunFacts {
@@ -810,9 +818,185 @@ mod tests {
             ended_at: crate::metrics::rfc3339(started + elapsed.round() as i64),
             demo: false,
         };
-        let mut doc = summary::export(&plan, &recorder, &facts, 2);
+        // The gauge its plan gives (round39-figures/03: it was written 2 whatever the flows).
+        let vus = crate::sources::native_plan::vus_gauge(&summary::executor_json(&plan.executor), plan.flows.len());
+        let mut doc = summary::export(&plan, &recorder, &facts, vus.unwrap());
         doc["gatecheck"]["shard"] = summary::shard_json("r1", segment, "00", started, summary::plan_json(&whole));
         doc
+    }
+
+    /// A run of `whole` as segment `segment` runs it, complete, every figure what its plan and
+    /// recorder give: `started` of each flow's scheduled arrivals started (one request each),
+    /// the rest dropped, a cap it stays below.
+    fn planned_run(whole: &LoadPlan, segment: crate::load::segment::Segment, started: f64) -> Value {
+        let plan = whole.clone().into_segment(segment);
+        let mut recorder = Recorder::new(&plan);
+        let exchange = crate::load::recorder::Exchange {
+            status: Some(200),
+            error: None,
+            bytes_received: 1,
+            check_passed: true,
+            demo_target: false,
+        };
+        let mut requests = 0;
+        for (index, flow) in plan.flows.iter().enumerate() {
+            let due = crate::load::worker::arrivals(&plan, flow);
+            let ran = match plan.executor {
+                Executor::ConstantVus { .. } => 3,
+                Executor::ConstantArrivalRate { .. } => (due as f64 * started).floor() as u64,
+            };
+            for n in 0..ran {
+                recorder.record(index, 0, Duration::from_millis(5 + n), &exchange);
+            }
+            requests += ran;
+            recorder.flows[index].iterations = ran;
+            recorder.flows[index].dropped_iterations = due - ran.min(due);
+        }
+        assert!(requests < plan.max_requests, "the fixture's run stays below its cap");
+        let begun = 1_767_225_600;
+        let elapsed = plan.duration.as_secs_f64();
+        let facts = RunFacts {
+            elapsed_secs: elapsed,
+            partial: None,
+            started_at: crate::metrics::rfc3339(begun),
+            ended_at: crate::metrics::rfc3339(begun + elapsed.round() as i64),
+            demo: false,
+        };
+        let vus = crate::sources::native_plan::vus_gauge(&summary::executor_json(&plan.executor), plan.flows.len());
+        let mut doc = summary::export(&plan, &recorder, &facts, vus.unwrap());
+        doc["gatecheck"]["shard"] = summary::shard_json("r1", segment, "00", begun, summary::plan_json(whole));
+        doc
+    }
+
+    /// `doc` read by `verify` (`k6_summary`) and by `merge` (`read_native`, `read_shard`):
+    /// both refuse alike; `Err` is verify's refusal.
+    fn read_by_both(doc: &Value) -> Result<(), String> {
+        let bytes = summary::encode(doc).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("run.json");
+        std::fs::write(&path, &bytes).unwrap();
+        let read = crate::sources::k6_summary::parse("run.json", &bytes).map(|_| ()).map_err(|e| e.to_string());
+        let merged = read_native(&path).and_then(|_| read_shard(&path)).map(|_| ()).map_err(|e| e.to_string());
+        assert_eq!(read.is_ok(), merged.is_ok(), "verify {read:?}, merge {merged:?}");
+        read
+    }
+
+    /// `doc` with each flow's iterations, its counters (`metrics`) and the rates changed with
+    /// them by `edit` (the recorder's count, as a hand that keeps the file consistent would).
+    fn with_iterations(mut doc: Value, mut edit: impl FnMut(u64, u64) -> (u64, u64)) -> Value {
+        let seconds = doc["gatecheck"]["duration_s"].as_f64().unwrap();
+        let (mut started_all, mut dropped_all) = (0, 0);
+        let mut flows = doc["gatecheck"]["recorder"]["flows"].take();
+        for flow in flows.as_array_mut().unwrap() {
+            let (started, dropped) =
+                edit(flow["iterations"].as_u64().unwrap(), flow["dropped_iterations"].as_u64().unwrap());
+            flow["iterations"] = started.into();
+            flow["dropped_iterations"] = dropped.into();
+            let name = flow["name"].as_str().unwrap().to_string();
+            doc["metrics"][format!("iterations{{flow:{name}}}")] =
+                json!({"count": started, "rate": started as f64 / seconds});
+            started_all += started;
+            dropped_all += dropped;
+        }
+        doc["gatecheck"]["recorder"]["flows"] = flows;
+        doc["metrics"]["iterations"] = json!({"count": started_all, "rate": started_all as f64 / seconds});
+        doc["metrics"]["dropped_iterations"] = json!({"count": dropped_all, "rate": dropped_all as f64 / seconds});
+        doc["gatecheck"]["dropped_iterations"] = dropped_all.into();
+        doc
+    }
+
+    fn open_plan(rate: f64, max_vus: u32, seconds: f64) -> LoadPlan {
+        let mut plan = crate::load::plan::builtin_for_tests();
+        plan.executor = Executor::ConstantArrivalRate { rate, max_vus };
+        plan.duration = Duration::from_secs_f64(seconds);
+        plan.max_requests = 1_000_000;
+        plan
+    }
+
+    /// Finding round39-figures/02: a 3 s run at 5/s whose summary claims 500/s (its recorder
+    /// and counters edited alike) is refused by every reader, naming the flow's field.
+    #[test]
+    fn an_open_model_run_edited_to_claim_a_hundred_times_its_rate_is_refused() {
+        let doc = planned_run(&open_plan(5.0, 2, 3.0), crate::load::segment::Segment::WHOLE, 1.0);
+        read_by_both(&doc).expect("the run as written");
+        let edited = with_iterations(doc, |started, dropped| (100 * (started + dropped), 0));
+        let err = read_by_both(&edited).unwrap_err();
+        assert!(err.contains("gatecheck.recorder.flows[0]") && err.contains("schedules 15 arrivals"), "{err}");
+    }
+
+    /// Finding round39-figures/03: `vus 50` on a 2-VU run is refused by every reader.
+    #[test]
+    fn a_vus_gauge_its_plan_cannot_give_is_refused() {
+        let mut plan = crate::load::plan::builtin_for_tests();
+        plan.executor = Executor::ConstantVus { vus: 2 };
+        plan.flows.truncate(1);
+        plan.duration = Duration::from_secs(3);
+        let mut doc = planned_run(&plan, crate::load::segment::Segment::WHOLE, 1.0);
+        assert_eq!(doc["metrics"]["vus"]["value"], 2);
+        read_by_both(&doc).expect("the run as written");
+        doc["metrics"]["vus"] = json!({"value": 50, "min": 50, "max": 50});
+        let err = read_by_both(&doc).unwrap_err();
+        assert!(err.contains("metrics[\"vus\"][\"max\"] is 50") && err.contains("runs 2 VUs"), "{err}");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 128, failure_persistence: None, ..Default::default() })]
+
+        /// The class of round39-figures/02 and /03: for generated plans (either model, rates,
+        /// durations, VUs, segments) a summary as written is always accepted, and one whose
+        /// started + dropped iterations of a flow, or whose `vus` gauge, is edited away from
+        /// what its plan gives is refused by every reader, whatever else agrees with it.
+        #[test]
+        fn run_figures_beyond_their_plan_are_refused_and_the_plans_own_accepted(
+            open in proptest::prelude::any::<bool>(),
+            rate in proptest::sample::select(vec![0.5, 1.0, 3.0, 5.0, 7.5, 33.3, 250.0]),
+            seconds in proptest::sample::select(vec![3.0, 3.3, 4.0, 7.25, 10.0]),
+            vus in 1u32..5,
+            (index, count) in proptest::strategy::Strategy::prop_flat_map(1u32..4, |count| (0..count, proptest::strategy::Just(count))),
+            started in proptest::sample::select(vec![0.0, 0.5, 1.0]),
+            flows in 1usize..4,
+            iterations_edit in proptest::sample::select(vec![0i64, 0, 0, -1, 1, 2, 100]),
+            edited_flow in 0usize..3,
+            vus_edit in proptest::sample::select(vec![0i64, 0, 0, -1, 1, 48]),
+        ) {
+            use proptest::prelude::*;
+            let mut whole = open_plan(rate, vus, seconds);
+            if !open {
+                whole.executor = Executor::ConstantVus { vus };
+            }
+            whole.flows.truncate(flows);
+            let segment = crate::load::segment::Segment::new(index, count).unwrap();
+            let doc = planned_run(&whole, segment, started);
+            prop_assert!(read_by_both(&doc).is_ok(), "as written: {:?}", read_by_both(&doc));
+            let edited_flow = edited_flow % flows;
+            let mut at = 0;
+            let mut doc = with_iterations(doc, |started, dropped| {
+                at += 1;
+                if at - 1 != edited_flow {
+                    return (started, dropped);
+                }
+                // The edit moves started, or dropped where nothing started.
+                if started > 0 || iterations_edit > 0 {
+                    ((started as i64 + iterations_edit).max(0) as u64, dropped)
+                } else {
+                    (started, (dropped as i64 + iterations_edit).max(0) as u64)
+                }
+            });
+            let gauge = doc["metrics"]["vus"]["value"].as_u64().unwrap();
+            let edited_gauge = (gauge as i64 + vus_edit).max(0) as u64;
+            doc["metrics"]["vus"] = json!({"value": edited_gauge, "min": edited_gauge, "max": edited_gauge});
+            let flow = &doc["gatecheck"]["recorder"]["flows"][edited_flow];
+            let moved = flow["iterations"].as_u64().unwrap() + flow["dropped_iterations"].as_u64().unwrap();
+            let plan = whole.clone().into_segment(segment);
+            let due = match plan.executor {
+                Executor::ConstantVus { .. } => moved - flow["dropped_iterations"].as_u64().unwrap(),
+                Executor::ConstantArrivalRate { .. } => crate::load::worker::arrivals(&plan, &plan.flows[edited_flow]),
+            };
+            let closed_drop = !open && flow["dropped_iterations"].as_u64().unwrap() > 0;
+            let expected = moved == due && !closed_drop && edited_gauge == gauge;
+            let read = read_by_both(&doc);
+            prop_assert_eq!(read.is_ok(), expected, "{:?}\n{}", read, doc["gatecheck"]["recorder"]["flows"]);
+        }
     }
 
     proptest::proptest! {

@@ -184,9 +184,9 @@ pub async fn run(
         // their intended start (start + n / rate) until the end of the run.
         let run_end = state.end.min(Instant::now()).max(state.start);
         for (index, flow) in plan.flows.iter().enumerate() {
-            let window = plan.duration.saturating_sub(flow.start_after).as_secs_f64();
-            // This segment's iterations among those due on the unsplit schedule.
-            let due = plan.segment.due_of((window * rate).ceil() as u64);
+            // This segment's iterations among those due on the unsplit schedule: the count its
+            // workers took tickets from (`worker::arrivals`), started or dropped.
+            let due = state.arrivals[index];
             let dropped = due.saturating_sub(merged.flows[index].iterations);
             merged.flows[index].dropped_iterations = dropped;
             let begin = state.start + flow.start_after;
@@ -199,7 +199,9 @@ pub async fn run(
     }
     // A run against gatecheck's own demo API is the demo's, whichever command ran it.
     let facts = RunFacts { elapsed_secs: elapsed, partial, started_at, ended_at, demo: merged.demo_target };
-    let vus = u64::from(vus_per_flow) * plan.flows.len() as u64;
+    // The gauge its plan gives, as every reader holds it (`sources::native_plan::vus_gauge`).
+    let vus = crate::sources::native_plan::vus_gauge(&summary::executor_json(&plan.executor), plan.flows.len())
+        .expect("a plan's executor records its VUs");
     let summary = summary::export(&plan, &merged, &facts, vus);
     let table = summary::table(&plan, &merged, &facts);
     Ok(RunOutcome { summary, table, log_lines, recorder: merged, facts, interrupted })

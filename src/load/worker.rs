@@ -25,8 +25,11 @@ pub struct RunState {
     /// Requests started, for the cap and the progress display.
     pub requests: AtomicU64,
     pub failed: AtomicU64,
-    /// Next open-model ticket per flow.
+    /// Next open-model ticket per flow (this segment's own count).
     pub tickets: Vec<AtomicU64>,
+    /// Per flow, the open-model arrivals this segment's plan schedules (`arrivals`): the
+    /// tickets its workers may take, and what the run records as started or dropped.
+    pub arrivals: Vec<u64>,
     pub cap_reached: AtomicBool,
 }
 
@@ -34,6 +37,7 @@ impl RunState {
     pub fn new(plan: LoadPlan, start: Instant) -> RunState {
         let tickets = plan.flows.iter().map(|_| AtomicU64::new(0)).collect();
         let end = start + plan.duration;
+        let arrivals = plan.flows.iter().map(|flow| arrivals(&plan, flow)).collect();
         RunState {
             plan,
             start,
@@ -41,6 +45,7 @@ impl RunState {
             requests: AtomicU64::new(0),
             failed: AtomicU64::new(0),
             tickets,
+            arrivals,
             cap_reached: AtomicBool::new(false),
         }
     }
@@ -53,6 +58,16 @@ impl RunState {
             self.cap_reached.store(true, Ordering::Relaxed);
         }
         taken
+    }
+}
+
+/// The arrivals `plan` schedules for `flow` over the run's planned duration from the flow's
+/// start (`Segment::arrivals_due`, which every reader holds the summary to); none in the closed
+/// model.
+pub fn arrivals(plan: &LoadPlan, flow: &crate::load::plan::FlowPlan) -> u64 {
+    match plan.executor {
+        Executor::ConstantVus { .. } => 0,
+        Executor::ConstantArrivalRate { rate, .. } => plan.segment.arrivals_due(plan.duration, flow.start_after, rate),
     }
 }
 
@@ -144,12 +159,13 @@ pub async fn run_worker(
         let intended = match plan.executor {
             Executor::ConstantVus { .. } => None,
             Executor::ConstantArrivalRate { rate, .. } => {
-                // This segment's next iteration on the unsplit schedule (n mod N == I).
-                let ticket = plan.segment.iteration(state.tickets[flow_index].fetch_add(1, Ordering::Relaxed));
-                let due = begin + Duration::from_secs_f64(ticket as f64 / rate);
-                if due >= state.end {
+                // This segment's next iteration on the unsplit schedule (n mod N == I), among
+                // the arrivals its plan schedules: no more start than the summary records.
+                let local = state.tickets[flow_index].fetch_add(1, Ordering::Relaxed);
+                if local >= state.arrivals[flow_index] {
                     break;
                 }
+                let due = begin + Duration::from_secs_f64(plan.segment.iteration(local) as f64 / rate);
                 if due > Instant::now() {
                     if !wait_handing_over(due, &mut stop, &mut flush, &mut recorder, plan).await {
                         break;

@@ -153,7 +153,7 @@ fn from_document(path: &str, root: &Map<String, Value>) -> Result<MetricSet, Err
             // round35-figures/01): one reading of a native summary, whichever command reads it.
             Writer::NativeRun => {
                 set.distributions = reader.distributions(native, metrics)?;
-                crate::sources::native_plan::held_to_plan(native).map_err(fail)?;
+                crate::sources::native_plan::held_to_plan(native, metrics.get("vus")).map_err(fail)?;
             }
             // k6's figures, whose thresholds are judged by the rule for evidence without k6's
             // verdicts, from what the raw files showed (finding round30-figures/01: read as a

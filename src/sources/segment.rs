@@ -8,6 +8,7 @@
 //!   belongs to segment n mod N, so every segment keeps the unsplit timing.
 
 use std::fmt;
+use std::time::Duration;
 
 /// The I-th (0-based) of N segments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,6 +81,17 @@ impl Segment {
             (due - i).div_ceil(n)
         }
     }
+
+    /// The open-model arrivals this segment's plan schedules for a flow of a run planned to
+    /// last `duration` that starts `start_after` into it, at `rate` per second: iteration n of
+    /// the unsplit schedule is due n / rate after the flow's start, before the run's end. The
+    /// one count the scheduler (`load::run`, its workers) runs and records (started + dropped)
+    /// and every reader holds a native summary to (`sources::native_plan`).
+    pub fn arrivals_due(&self, duration: Duration, start_after: Duration, rate: f64) -> u64 {
+        let unsplit = (duration.saturating_sub(start_after).as_secs_f64() * rate).ceil();
+        // A float to integer cast saturates (NaN gives 0): a bound, never a wrap.
+        self.due_of(unsplit as u64)
+    }
 }
 
 #[cfg(test)]
@@ -112,6 +124,18 @@ mod tests {
             seen.sort();
             assert_eq!(seen, (0..due).collect::<Vec<_>>());
         }
+    }
+
+    #[test]
+    fn arrivals_due_are_the_schedule_before_the_window_ends_split_over_segments() {
+        // 5/s over 3 s: due at 0, 0.2, ..., 2.8 s: 15; a segment's share interleaves.
+        let s = Duration::from_secs_f64;
+        assert_eq!(Segment::WHOLE.arrivals_due(s(3.0), s(0.0), 5.0), 15);
+        assert_eq!(Segment::WHOLE.arrivals_due(s(3.9), s(1.0), 5.0), 15);
+        assert_eq!(Segment::WHOLE.arrivals_due(s(3.0), s(3.0), 5.0), 0);
+        assert_eq!(Segment::WHOLE.arrivals_due(s(3.0), s(4.0), 5.0), 0);
+        let thirds: u64 = (0..3).map(|i| Segment::new(i, 3).unwrap().arrivals_due(s(3.0), s(0.0), 7.0)).sum();
+        assert_eq!(thirds, 21);
     }
 
     #[test]

@@ -208,11 +208,19 @@ pub fn open_model_plan(doc: &mut Value, duration_s: f64) {
     doc["gatecheck"]["executor"] = executor(1);
     doc["gatecheck"]["shard"]["plan"]["executor"] = executor(2);
     doc["gatecheck"]["shard"]["plan"]["duration_s"] = duration_s.into();
+    // Every arrival the plan schedules for this segment (iteration n of the unsplit 1/s
+    // schedule is segment n mod N's) is started or dropped (round39-figures/02).
+    let (index, count) =
+        (doc["gatecheck"]["shard"]["index"].as_u64().unwrap(), doc["gatecheck"]["shard"]["count"].as_u64().unwrap());
+    let due = (duration_s.ceil() as u64).saturating_sub(index).div_ceil(count);
+    let flow = &mut doc["gatecheck"]["recorder"]["flows"][0];
+    flow["dropped_iterations"] = (due - flow["iterations"].as_u64().unwrap()).into();
 }
 
 /// Segment `index` of a two-segment run: one flow, one endpoint whose one request (a 500 that
-/// took 1 ms) is its histogram's one sample, and `patch` applied to the document (e.g. a count
-/// set to 2^63).
+/// took 1 ms) is its histogram's one sample, its one VU its `vus` gauge (round39-figures/03:
+/// it was 2, which no segment of the 2-VU plan runs), and `patch` applied to the document
+/// (e.g. a count set to 2^63).
 pub fn segment(dir: &std::path::Path, index: u32, patch: Patch) -> std::path::PathBuf {
     use base64::Engine;
     use hdrhistogram::serialization::{Serializer, V2DeflateSerializer};
@@ -221,7 +229,7 @@ pub fn segment(dir: &std::path::Path, index: u32, patch: Patch) -> std::path::Pa
     let mut histogram = Vec::new();
     V2DeflateSerializer::new().serialize(&latency, &mut histogram).unwrap();
     let mut doc = serde_json::json!({
-        "metrics": {"vus": {"value": 2, "min": 2, "max": 2}},
+        "metrics": {"vus": {"value": 1, "min": 1, "max": 1}},
         "gatecheck": {
             "target": "http://127.0.0.1:1", "duration_s": 1.0, "partial": false,
             "started_at": "2026-01-01T00:00:00Z", "ended_at": "2026-01-01T00:00:01Z",
@@ -262,7 +270,7 @@ fn counts_whose_sum_exceeds_u64_are_refused_naming_the_files_and_the_field() {
     // Each segment's count fits; their sum does not (it panicked with overflow checks and
     // wrapped in release builds).
     let half = u64::MAX / 2 + 1;
-    let cases: [(&str, Patch); 7] = [
+    let cases: [(&str, Patch); 6] = [
         ("gatecheck.recorder.flows[].iterations", &|d| {
             d["gatecheck"]["recorder"]["flows"][0]["iterations"] = half.into()
         }),
@@ -275,7 +283,6 @@ fn counts_whose_sum_exceeds_u64_are_refused_naming_the_files_and_the_field() {
         ("gatecheck.recorder.errors", &|d| d["gatecheck"]["recorder"]["errors"]["timeout"] = half.into()),
         ("gatecheck.recorder.bytes_received", &|d| d["gatecheck"]["recorder"]["bytes_received"] = half.into()),
         ("gatecheck.recorder.clamped", &|d| d["gatecheck"]["recorder"]["clamped"] = half.into()),
-        ("metrics.vus.value", &|d| d["metrics"]["vus"]["value"] = half.into()),
     ];
     for (field, patch) in cases {
         let dir = tempfile::tempdir().unwrap();
@@ -283,6 +290,12 @@ fn counts_whose_sum_exceeds_u64_are_refused_naming_the_files_and_the_field() {
         let names = [a.display().to_string(), b.display().to_string()];
         refused_merge(dir.path(), &a, &b, &[field, "2^64", &names[0], &names[1]]);
     }
+    // The `vus` gauges no longer reach their sum (round39-figures/03): each is held to the
+    // VUs its segment's plan runs, and 2^63 is refused in the first file as no gauge of it.
+    let dir = tempfile::tempdir().unwrap();
+    let patch: Patch = &|d| d["metrics"]["vus"]["value"] = half.into();
+    let (a, b) = (segment(dir.path(), 0, patch), segment(dir.path(), 1, patch));
+    refused_merge(dir.path(), &a, &b, &["metrics[\"vus\"][\"value\"]", "runs 1 VUs", &a.display().to_string()]);
 }
 
 #[test]
@@ -631,11 +644,18 @@ proptest::proptest! {
                     let vus = 2 + number;
                     plan["executor"]["vus_per_flow"] = vus.into();
                     ran["executor"]["vus_per_flow"] = (vus - vus / 2).into();
+                    // Its gauge shows them (round39-figures/03), one flow.
+                    let gauge = vus - vus / 2;
+                    d["metrics"]["vus"] = serde_json::json!({"value": gauge, "min": gauge, "max": gauge});
                 }
                 3 => {
-                    let open = |vus: u32| serde_json::json!({"type": "constant-arrival-rate", "iterations_per_second_per_flow": number as f64, "max_vus_per_flow": vus});
+                    // At least one arrival for segment 1/2 over the 1 s plan, the one it started;
+                    // the rest of its arrivals dropped (round39-figures/02).
+                    let rate = number + 1;
+                    let open = |vus: u32| serde_json::json!({"type": "constant-arrival-rate", "iterations_per_second_per_flow": rate as f64, "max_vus_per_flow": vus});
                     plan["executor"] = open(2);
                     ran["executor"] = open(1);
+                    ran["recorder"]["flows"][0]["dropped_iterations"] = ((rate - 1).div_ceil(2) - 1).into();
                 }
                 4 => { plan["duration_s"] = fraction.into(); ran["duration_s"] = fraction.into(); }
                 5 => { plan["request_timeout_s"] = (10.0 + number as f64).into(); }
