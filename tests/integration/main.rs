@@ -12,6 +12,7 @@ mod figures_judged;
 mod flow_switches;
 mod freshness;
 mod fuzz_regressions;
+mod generated_files;
 mod gates_command;
 mod history;
 mod hostile_inputs;
