@@ -260,11 +260,8 @@ pub fn script(plan: &LoadPlan, templates: &Templates, policy: &Policy) -> String
     }
     out.push_str("import http from 'k6/http';\nimport { check, sleep } from 'k6';\n");
     out.push_str("import exec from 'k6/execution';\nimport { Gauge } from 'k6/metrics';\nimport encoding from 'k6/encoding';\n\n");
-    let defaults: std::collections::BTreeMap<String, String> = templates
-        .defaults
-        .iter()
-        .map(|(name, value)| (name.clone(), value.clone()))
-        .collect();
+    let defaults: std::collections::BTreeMap<String, String> =
+        templates.defaults.iter().map(|(name, value)| (name.clone(), value.clone())).collect();
     let defaults = serde_json::to_string_pretty(&defaults).unwrap_or_else(|_| "{}".into());
     out.push_str(&format!("const DEFAULTS = {defaults};\n"));
     out.push_str(RUNTIME_HELPERS);

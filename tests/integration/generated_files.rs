@@ -117,8 +117,13 @@ fn generate(
             let text = std::fs::read_to_string(repo().join("gates/core-flows.toml")).unwrap();
             let (from, to) = match placement {
                 Placement::LabelValue => ("check = \"watch-rules status is 200\"", format!("check = \"{value}\"")),
-                Placement::Query => ("PERF_SEARCH_KEYWORDS = \"house,techno\"", format!("PERF_SEARCH_KEYWORDS = \"{value}\"")),
-                Placement::Url => ("PERF_LIST_PATH = \"/api/watch-rules?limit=20\"", format!("PERF_LIST_PATH = \"/api/{value}?limit=20\"")),
+                Placement::Query => {
+                    ("PERF_SEARCH_KEYWORDS = \"house,techno\"", format!("PERF_SEARCH_KEYWORDS = \"{value}\""))
+                }
+                Placement::Url => (
+                    "PERF_LIST_PATH = \"/api/watch-rules?limit=20\"",
+                    format!("PERF_LIST_PATH = \"/api/{value}?limit=20\""),
+                ),
                 Placement::Header => ("name = \"watch-rules\"", format!("name = \"X-Scope-OrgID {value}\"")),
                 Placement::Description => (
                     "description = \"authenticated list endpoints (read)\"",
@@ -138,9 +143,15 @@ fn generate(
             command.current_dir(&out_dir).arg("init");
             match placement {
                 Placement::LabelValue => command.args(["--endpoint", &format!("GET /api/{value}/items")]),
-                Placement::Query => command.args(["--endpoint", "GET /api/items", "--latency-histogram", &format!("{value}_seconds")]),
-                Placement::Url => command.args(["--endpoint", "GET /api/items", "--base-url", &format!("http://api.example/{value}")]),
-                Placement::Header => command.args(["--endpoint", &format!("POST /api/items {{\"tenant\":\"{value}\"}}")]),
+                Placement::Query => {
+                    command.args(["--endpoint", "GET /api/items", "--latency-histogram", &format!("{value}_seconds")])
+                }
+                Placement::Url => {
+                    command.args(["--endpoint", "GET /api/items", "--base-url", &format!("http://api.example/{value}")])
+                }
+                Placement::Header => {
+                    command.args(["--endpoint", &format!("POST /api/items {{\"tenant\":\"{value}\"}}")])
+                }
                 Placement::Description => command.args(["--endpoint", &format!("GET /api/items?about={value}")]),
             };
         }
@@ -175,7 +186,13 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 }
 
 fn kind() -> impl Strategy<Value = Kind> {
-    prop_oneof![Just(Kind::RulesFile), Just(Kind::RulesStdout), Just(Kind::K6File), Just(Kind::K6Stdout), Just(Kind::Init)]
+    prop_oneof![
+        Just(Kind::RulesFile),
+        Just(Kind::RulesStdout),
+        Just(Kind::K6File),
+        Just(Kind::K6Stdout),
+        Just(Kind::Init)
+    ]
 }
 
 fn placement() -> impl Strategy<Value = Placement> {
