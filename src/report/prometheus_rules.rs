@@ -312,7 +312,7 @@ pub fn render(policy: &Policy, for_: Option<&str>) -> Result<String, String> {
     // Prometheus renders them as Go templates, so no `{{` of theirs opens an action.
     for rule in groups.iter_mut().flat_map(|group| group.rules.iter_mut()) {
         for value in rule.annotations.values_mut() {
-            *value = crate::escape::go_template(value);
+            *value = crate::escape::as_generated(value, crate::escape::go_template);
         }
         // The query text is the policy's, and the file is often printed to a job log: the
         // runner's `##[` broken where Prometheus reads the same query (finding round38-text/01).
@@ -322,7 +322,7 @@ pub fn render(policy: &Policy, for_: Option<&str>) -> Result<String, String> {
     let mut text = format!(
         "# Prometheus rules from gatecheck policy {:?} ({}).\n",
         policy.name,
-        crate::escape::line(&policy.source)
+        crate::escape::as_generated(&policy.source, crate::escape::line)
     );
     text.push_str("# Each alert fires exactly when its gate's row fails at that instant; NO DATA is said by the\n");
     text.push_str("# absent() rules (and GatecheckNothingJudged where no blocking gate has a figure), not by\n");

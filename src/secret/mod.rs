@@ -34,6 +34,7 @@
 mod compat;
 mod dump;
 mod echo;
+mod generated;
 mod skeleton;
 mod wide;
 // For the scrubber benchmark (benches/scrub.rs), which times this reading beside the whole scrub.
@@ -46,6 +47,7 @@ use std::sync::RwLock;
 use base64::Engine;
 
 pub use echo::SHORTEST_CUT;
+pub use generated::{altered, generated_as_is, Altered};
 pub use written::{scrubbed, scrubbed_list, scrubbed_option, ScrubbedJson};
 
 /// A credential: shown as `***` by Debug, and scrubbed from every message and output.

@@ -13,6 +13,7 @@ mod flow_switches;
 mod freshness;
 mod fuzz_regressions;
 mod gates_command;
+mod generated_files;
 mod history;
 mod hostile_inputs;
 mod html_report;

@@ -1770,8 +1770,9 @@ proptest::proptest! {
 }
 
 /// Finding round19-text/03: `export k6 --out` wrote a check name quoting the target's token
-/// into the script whole (standard output masked it). Every file is scrubbed as standard
-/// output is, and bytes still holding a credential are never written.
+/// into the script whole (standard output masked it). Since round39-text/03 a generated file is
+/// written as generated or refused: masked, the check k6 reports would be another name (it
+/// was written `watch-rules as ***`, exit 0); refused, exit 2 names the line, never the value.
 #[test]
 fn an_exported_k6_script_file_holds_no_credential() {
     const TOKEN: &str = "tok-9f8e7d6c5b4a39281706";
@@ -1786,16 +1787,17 @@ fn an_exported_k6_script_file_holds_no_credential() {
     assert_ne!(quoted, text);
     std::fs::write(&scenario, quoted).unwrap();
     let script = dir.path().join("script.js");
-    gatecheck()
+    let out = gatecheck()
         .env("PERF_BEARER_TOKEN", TOKEN)
         .args(["export", "k6", "--policy", "gates/release.toml", "--scenario"])
         .arg(&scenario)
         .arg("--out")
         .arg(&script)
         .assert()
-        .code(0);
-    let written = std::fs::read_to_string(&script).unwrap();
-    assert!(!written.contains("9f8e7d6c") && written.contains("watch-rules as ***"), "{written}");
+        .code(2);
+    let err = stderr_of(&out);
+    assert!(err.contains("script.js: line ") && !err.contains("9f8e7d6c"), "{err}");
+    assert!(!script.exists(), "nothing written");
 }
 
 /// Finding round19-text/05: two check names differing only where a credential stands (`***`
