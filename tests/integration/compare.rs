@@ -74,7 +74,8 @@ fn huge_native_summary(name: &str, factor: u64) -> std::path::PathBuf {
         }],
         bytes_received: doc["gatecheck"]["recorder"]["bytes_received"].as_u64().unwrap(),
         elapsed_secs: doc["gatecheck"]["duration_s"].as_f64().unwrap(),
-        vus: 1,
+        // The gauge its plan gives (round39-figures/03): one flow of the executor's VUs.
+        vus: gatecheck::sources::native_plan::vus_gauge(&doc["gatecheck"]["executor"], 1).unwrap(),
     };
     doc["metrics"] = serde_json::Value::Object(recorded.metrics().unwrap());
     // The plan it ran, which its run facts are held to: a cap above what it recorded.

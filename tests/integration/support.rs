@@ -639,8 +639,11 @@ pub fn native_run_summary(run: NativeRun) -> serde_json::Value {
     // plan (`sources::native_plan`).
     plan.duration = std::time::Duration::try_from_secs_f64(facts.elapsed_secs).unwrap_or_default();
     let start = at(&facts.started_at).unix_timestamp();
-    let mut doc = summary::export(&plan, &recorded, &facts, 2);
     let whole = summary::plan_json(&plan);
+    // The vus gauge its plan gives, as `load::run` writes it (round39-figures/03).
+    let vus = gatecheck::sources::native_plan::vus_gauge(&whole["executor"], plan.flows.len())
+        .expect("the built-in plan's executor gives a vus gauge");
+    let mut doc = summary::export(&plan, &recorded, &facts, vus);
     doc["gatecheck"]["shard"] =
         summary::shard_json("native-run-test", gatecheck::load::segment::Segment::WHOLE, "00", start, whole);
     doc
