@@ -321,8 +321,10 @@ fn evaluate_gate(policy: &Policy, gate: &Gate, evidence: &Evidence, rows: &mut V
                         Err(_) => show_figure(value, dimension),
                     };
                     if let Some(base) = baseline {
-                        let change =
-                            if base != 0.0 { format!("{:+.1}%", (value - base) / base * 100.0) } else { "n/a".into() };
+                        let change = match threshold.resolve_limit(dimension, baseline) {
+                            Ok(limit) => show_change_beside(reading, base, limit),
+                            Err(_) => show_change_beside(reading, base, Decimal::ZERO),
+                        };
                         shown = format!("{shown} (baseline {}, {change})", show_figure(base, dimension));
                         if let Some(floor) = &gate.noise_floor {
                             // Shown as a float; compared exactly (`Reading::cmp_distance`): a
@@ -696,7 +698,12 @@ fn breach_shown(threshold: &Threshold, found: &[Found]) -> Option<String> {
             return None;
         }
         let series = series.as_deref().map(|s| format!(" (series {s})")).unwrap_or_default();
-        Some(format!("{}{series} against `{threshold}`", show_figure(value, *dimension)))
+        // Shown on its side of the limit, as every judged figure is (finding round40-figures/01).
+        let shown = match threshold.resolve_limit(*dimension, None) {
+            Ok(limit) => show_figure_beside(*reading, *dimension, limit),
+            Err(_) => show_figure(value, *dimension),
+        };
+        Some(format!("{shown}{series} against `{threshold}`"))
     })
 }
 
@@ -1690,6 +1697,40 @@ pub fn show_figure_beside(reading: Reading, dimension: Dimension, limit: Decimal
     short
 }
 
+/// The change of a figure against its baseline, in percent, for people beside a relative limit:
+/// one decimal where the figure that change implies (baseline × (1 + change/100), read back
+/// exactly) lies on the figure's side of `limit`, else more decimals. `+20.0%` beside FAIL for
+/// `<= baseline * 1.2` (a figure of 120.04 against 100) read as a change on the limit (finding
+/// round40-figures/04). `n/a` against a zero baseline.
+pub fn show_change_beside(reading: Reading, base: f64, limit: Decimal) -> String {
+    use rust_decimal::RoundingStrategy::MidpointAwayFromZero;
+    let value = reading.value();
+    if base == 0.0 || !value.is_finite() || !base.is_finite() {
+        return "n/a".into();
+    }
+    let rough = format!("{:+.1}%", (value - base) / base * 100.0);
+    let figure_side = reading.cmp_limit(limit);
+    // The change from the figures' decimal forms (28 significant digits), never a float quotient.
+    let Some(base) = crate::metrics::figure::to_decimal(base) else { return rough };
+    let Some(change) = reading
+        .exact()
+        .and_then(|figure| figure.checked_sub(base)?.checked_div(base)?.checked_mul(Decimal::ONE_HUNDRED))
+    else {
+        return rough;
+    };
+    for places in 1..=26u32 {
+        let shown = change.round_dp_with_strategy(places, MidpointAwayFromZero);
+        let implied = Decimal::ONE_HUNDRED
+            .checked_add(shown)
+            .and_then(|factor| base.checked_mul(factor)?.checked_div(Decimal::ONE_HUNDRED));
+        if implied.is_some_and(|implied| implied.cmp(&limit) == figure_side) {
+            let sign = if shown.is_sign_negative() { "" } else { "+" };
+            return format!("{sign}{shown:.prec$}%", prec = places as usize);
+        }
+    }
+    rough
+}
+
 /// Past any decimal a finite f64 figure times a decimal scale can hold.
 const MOST_SHOWN_PLACES: u32 = 1100;
 
@@ -2068,6 +2109,59 @@ mod tests {
                 };
                 proptest::prop_assert_eq!(detail.contains("already shows a breach"), shows_breach, "{}", detail);
             }
+        }
+    }
+
+    /// Finding round40-figures/01: the breach a doubtful row names is shown on its side of the
+    /// limit, as a judged figure is: a partial answer of 400.004 ms against `value <= 400ms` read
+    /// "already shows a breach: 400 ms", a figure that holds that limit.
+    #[test]
+    fn a_named_breach_is_shown_on_its_side_of_the_limit() {
+        let policy = one_query_gate("fail", "block", "value <= 400ms", "");
+        let mut evidence = Evidence::default();
+        evidence.queries.insert("lag_seconds".into(), answer(&[0.400004], &["store b did not answer"]));
+        let verdict = evaluate(&policy, &evidence).expect("judged");
+        let row = verdict.rows.iter().find(|r| r.gate == "g").expect("a row");
+        let detail = row.detail.as_deref().unwrap_or_default();
+        assert!(detail.contains("already shows a breach: 400.004 ms"), "{detail}");
+    }
+
+    /// Finding round40-figures/04: the change against a baseline is shown on the figure's side
+    /// of a relative limit: `+20.0%` beside FAIL for `<= baseline * 1.2` (120.04 against 100)
+    /// and beside PASS for `< baseline * 1.2` (119.996).
+    #[test]
+    fn a_change_is_shown_on_its_side_of_a_relative_limit() {
+        let limit = Decimal::new(120, 0);
+        assert_eq!(show_change_beside(Reading::canonical(120.04), 100.0, limit), "+20.04%");
+        assert_eq!(show_change_beside(Reading::canonical(119.996), 100.0, limit), "+19.996%");
+        assert_eq!(show_change_beside(Reading::canonical(120.0), 100.0, limit), "+20.0%");
+        assert_eq!(show_change_beside(Reading::canonical(150.0), 100.0, limit), "+50.0%");
+        assert_eq!(show_change_beside(Reading::canonical(90.0), 0.0, limit), "n/a");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1000))]
+
+        /// Rule (finding round40-figures/04): the figure a shown change implies, baseline ×
+        /// (1 + change/100) read back exactly, lies on the figure's side of the limit, for
+        /// figures a few ulps and 1e-6 steps around relative limits of any factor and baseline.
+        #[test]
+        fn a_shown_change_implies_a_figure_on_the_figures_side(
+            base in 1u32..100_000,
+            factor_permille in 500u32..3000,
+            ulps in -4i64..=4,
+            steps in -3i64..=3,
+        ) {
+            use rust_decimal::prelude::{FromStr, ToPrimitive};
+            let base_figure = f64::from(base) / 100.0;
+            let limit = Decimal::new(i64::from(base), 2) * Decimal::new(i64::from(factor_permille), 3);
+            let stepped = limit.to_f64().unwrap() + steps as f64 * 1e-6;
+            let figure = f64::from_bits((stepped.to_bits() as i64 + ulps) as u64);
+            let reading = Reading::canonical(figure);
+            let shown = show_change_beside(reading, base_figure, limit);
+            let change = Decimal::from_str(shown.trim_start_matches('+').trim_end_matches('%')).unwrap();
+            let implied = Decimal::new(i64::from(base), 2) * (Decimal::ONE_HUNDRED + change) / Decimal::ONE_HUNDRED;
+            proptest::prop_assert_eq!(implied.cmp(&limit), reading.cmp_limit(limit), "{} for {} against {}", shown, figure, limit);
         }
     }
 }

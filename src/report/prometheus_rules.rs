@@ -236,12 +236,26 @@ pub fn render(policy: &Policy, for_: Option<&str>) -> Result<String, String> {
                 labels: labels(policy, &gate.id, gate.severity),
                 annotations,
             });
-            if gate.on_missing == OnMissing::Fail && !no_data_said.contains(&threshold.stat) {
+            // Check blocks on absent evidence only under `on_missing = "fail"`, but on doubtful
+            // evidence (a figure outside what it can be) whatever on_missing says
+            // (`evaluate::mark_missing`): every gate gets the alert, whose absent/NaN terms are
+            // written only where they block (finding round40-judge/01: a -4 s lag blocked in
+            // check under on_missing = "warn" while no alert fired).
+            let absent_blocks = gate.on_missing == OnMissing::Fail;
+            if !no_data_said.contains(&threshold.stat) {
                 no_data_said.push(threshold.stat);
                 let mut annotations = BTreeMap::new();
                 annotations.insert(
                     "summary".into(),
-                    format!("{}: NO DATA for {} (gatecheck blocks on it)", gate.description, threshold.stat),
+                    match absent_blocks {
+                        true => {
+                            format!("{}: NO DATA for {} (gatecheck blocks on it)", gate.description, threshold.stat)
+                        }
+                        false => format!(
+                            "{}: doubtful evidence for {} (a figure outside what it can be: gatecheck blocks on it)",
+                            gate.description, threshold.stat
+                        ),
+                    },
                 );
                 let switched_off = match (&gate.flow, flow_ran(policy, gate)) {
                     (Some(flow), Some(_)) => format!(
@@ -252,10 +266,16 @@ pub fn render(policy: &Policy, for_: Option<&str>) -> Result<String, String> {
                 };
                 annotations.insert(
                     "description".into(),
-                    format!(
-                        "The query of gate {} returned no series or NaN: gatecheck judges that NO DATA, never 0, and blocks the release.{switched_off}",
-                        gate.id
-                    ),
+                    match absent_blocks {
+                        true => format!(
+                            "The query of gate {} returned no series, NaN or a figure outside what it can be: gatecheck judges that NO DATA, never 0, and blocks the release.{switched_off}",
+                            gate.id
+                        ),
+                        false => format!(
+                            "The query of gate {} returned a figure outside what it can be (-Inf, out of the unit's range, or +Inf where it would hold): gatecheck judges that doubtful NO DATA and blocks the release whatever on_missing says.{switched_off}",
+                            gate.id
+                        ),
+                    },
                 );
                 annotations.insert("statistic".into(), threshold.stat.key());
                 let missing = stat.as_deref().map(|s| format!("{s}_no_data")).unwrap_or_else(|| "no_data".into());
@@ -267,7 +287,10 @@ pub fn render(policy: &Policy, for_: Option<&str>) -> Result<String, String> {
                     Some(_) => format!("({})", conservative(gate, query)),
                     None => figure.clone(),
                 };
-                let mut no_data = format!("absent({figure}) or ({figure} != {figure}) or ({each} == -Inf)");
+                let mut no_data = match absent_blocks {
+                    true => format!("absent({figure}) or ({figure} != {figure}) or ({each} == -Inf)"),
+                    false => format!("({each} == -Inf)"),
+                };
                 let domain = gate.figure_unit.domain();
                 if let Some(low) = domain.low {
                     no_data.push_str(&format!(" or ({each} < {low})"));
@@ -507,7 +530,9 @@ fn no_data_text(gate: &Gate) -> String {
         OnMissing::Warn => "warns without blocking; no alert fires",
         OnMissing::Skip => "skips the gate; no alert fires",
     };
-    format!("An empty result or NaN is NO DATA, never 0: this alert stays silent then, and gatecheck {what}.")
+    format!(
+        "An empty result or NaN is NO DATA, never 0: this alert stays silent then, and gatecheck {what}. A figure outside what it can be is doubtful NO DATA: gatecheck blocks and the _no_data alert fires."
+    )
 }
 
 fn labels(policy: &Policy, id: &str, severity: Severity) -> BTreeMap<String, String> {
