@@ -359,7 +359,10 @@ pub fn render(policy: &Policy, for_: Option<&str>) -> Result<String, String> {
     text.push_str(&body);
     // Every other field is gatecheck's own words, names and ids (no `#`), or escaped above;
     // should one still carry the runner's command form, no file is written (fail closed).
-    if text.contains("##[") {
+    // A text holding a credential is kept whole (`escape::as_generated`), `##[` and all: the
+    // caller's `secret::generated_as_is` refuses that file, naming where, before anything is
+    // written; this guard is for gatecheck's own escaping only.
+    if text.contains("##[") && !crate::secret::holds_credential(&text) {
         return Err(
             "the rule file would carry the Actions runner's command form `##[` (a gatecheck bug: please report it)"
                 .into(),
